@@ -1,0 +1,3 @@
+export { loadConfig, ConfigError } from './load';
+export { baseConfigSchema, type BaseConfig } from './base';
+export { topicNames, type TopicNames } from './topics';

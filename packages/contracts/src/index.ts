@@ -1,0 +1,5 @@
+export * from './native-event';
+export * from './raw-message';
+export * from './enriched-event';
+export * from './dead-letter';
+export * from './reject';

@@ -1,0 +1,26 @@
+export interface BackoffOptions {
+  initialMs?: number;
+  maxMs?: number;
+  /** Give up after this many attempts (default: never). */
+  maxAttempts?: number;
+  /** Called before each wait, e.g. to log and to heartbeat a Kafka consumer. */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void | Promise<void>;
+  /** Stop retrying when this returns true (e.g. during shutdown); the last error is rethrown. */
+  shouldAbort?: () => boolean;
+}
+
+/** Runs `fn` until it succeeds, waiting exponentially longer (with jitter) between attempts. */
+export async function retryWithBackoff<T>(fn: () => Promise<T>, opts: BackoffOptions = {}): Promise<T> {
+  const initial = opts.initialMs ?? 200;
+  const max = opts.maxMs ?? 10_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((opts.maxAttempts !== undefined && attempt >= opts.maxAttempts) || opts.shouldAbort?.()) throw err;
+      const delay = Math.min(max, initial * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+      await opts.onRetry?.(err, attempt, delay);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { runService, type ServiceDefinition, type RunningService } from './run-service';
+export { retryWithBackoff, type BackoffOptions } from './backoff';
