@@ -1,0 +1,44 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { sqlIdentifier } from './escape';
+
+export type { ClickHouseClient };
+
+export interface ClickHouseConfig {
+  CLICKHOUSE_URL: string;
+  CLICKHOUSE_USER: string;
+  CLICKHOUSE_PASSWORD: string;
+  CLICKHOUSE_DATABASE: string;
+}
+
+/** A client whose unqualified table names resolve in CLICKHOUSE_DATABASE. */
+export function createClickHouse(config: ClickHouseConfig, database: string = config.CLICKHOUSE_DATABASE): ClickHouseClient {
+  return createClient({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database,
+    request_timeout: 60_000,
+    max_open_connections: 8,
+    // ClickHouse 18.16 does not know newer HTTP settings; send none the server must understand.
+    compression: { request: false, response: false },
+  });
+}
+
+/** Creates the configured database if missing (through a client bound to `default`). */
+export async function ensureDatabase(config: ClickHouseConfig): Promise<void> {
+  const admin = createClickHouse(config, 'default');
+  try {
+    await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(config.CLICKHOUSE_DATABASE)}` });
+  } finally {
+    await admin.close();
+  }
+}
+
+export async function dropDatabase(config: ClickHouseConfig): Promise<void> {
+  const admin = createClickHouse(config, 'default');
+  try {
+    await admin.command({ query: `DROP DATABASE IF EXISTS ${sqlIdentifier(config.CLICKHOUSE_DATABASE)}` });
+  } finally {
+    await admin.close();
+  }
+}

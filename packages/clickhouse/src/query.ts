@@ -1,0 +1,19 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { sqlIdentifier } from './escape';
+
+/** Inserts rows as JSONEachRow in one INSERT statement (one part per table partition). */
+export async function insertRows(client: ClickHouseClient, table: string, rows: readonly object[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.insert({ table: sqlIdentifier(table), values: rows as object[], format: 'JSONEachRow' });
+}
+
+/** Runs a SELECT and returns its rows. Build every literal in `query` with the escape helpers. */
+export async function queryRows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
+  const result = await client.query({ query, format: 'JSONEachRow' });
+  return result.json<T>();
+}
+
+/** Runs a statement that returns no rows (DDL, ALTER, ...). */
+export async function command(client: ClickHouseClient, query: string): Promise<void> {
+  await client.command({ query });
+}

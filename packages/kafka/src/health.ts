@@ -1,0 +1,21 @@
+import type { Kafka } from 'kafkajs';
+
+/** True when a broker answers a metadata request within the timeout. */
+export async function kafkaHealth(kafka: Kafka, timeoutMs = 3_000): Promise<boolean> {
+  const admin = kafka.admin();
+  const check = (async () => {
+    await admin.connect();
+    try {
+      await admin.describeCluster();
+      return true;
+    } finally {
+      await admin.disconnect();
+    }
+  })();
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+  try {
+    return await Promise.race([check, timeout]);
+  } catch {
+    return false;
+  }
+}

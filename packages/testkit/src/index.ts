@@ -1,0 +1,3 @@
+export { createTestEnv, type TestEnv } from './test-env';
+export { repoRoot, migrationsDir, fixturesDir } from './paths';
+export { waitFor } from './wait-for';
