@@ -1,0 +1,54 @@
+import { Redis } from 'ioredis';
+import { topicNames } from '@edusage/config';
+import { createClickHouse, ensureDatabase, runMigrations } from '@edusage/clickhouse';
+import { createConsumer, createKafka, createProducer, ensureTopics } from '@edusage/kafka';
+import { runService } from '@edusage/runtime';
+import path from 'node:path';
+import { loadAggregateConfig, type AggregateConfig } from './config';
+import { deadLetterHandler, enrichedHandler } from './handlers';
+import { SinkWorker } from './sink-worker';
+
+const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', '..', 'infra', 'clickhouse');
+
+void runService<AggregateConfig>({
+  name: 'aggregate',
+  loadConfig: () => loadAggregateConfig(),
+  async start(config, logger) {
+    const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+    const kafka = createKafka(config, logger);
+    await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
+    await ensureDatabase(config);
+    const ch = createClickHouse(config);
+    await runMigrations(ch, MIGRATIONS_DIR, logger);
+    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+    const producer = await createProducer(kafka);
+    const consumer = await createConsumer(kafka, config.AGGREGATE_GROUP_ID, {
+      maxBytesPerPartition: config.AGGREGATE_MAX_BYTES_PER_PARTITION,
+    });
+    const worker = new SinkWorker({
+      consumer,
+      producer,
+      ch,
+      logger,
+      dlqTopic: topics.dlq,
+      concurrency: config.AGGREGATE_CONCURRENCY,
+      handlers: {
+        [topics.enriched]: enrichedHandler(redis, config.REDIS_KEY_PREFIX, config.DEDUP_WINDOW_DAYS),
+        [topics.dlq]: deadLetterHandler(),
+      },
+    });
+    await worker.start();
+    const statsTimer = setInterval(() => logger.info({ stats: worker.stats }, 'sink progress'), 10_000);
+    statsTimer.unref();
+    return {
+      async stop() {
+        clearInterval(statsTimer);
+        await worker.stop();
+        await producer.disconnect();
+        redis.disconnect();
+        await ch.close();
+        logger.info({ stats: worker.stats }, 'sink stopped');
+      },
+    };
+  },
+});

@@ -1,0 +1,113 @@
+import type { DeadLetter, EnrichedEvent } from '@edusage/contracts';
+
+/** Where a message sat in Kafka. Offsets are decimal strings (they can exceed 2^53). */
+export interface KafkaCoordinates {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** ClickHouse 18.16 parses DateTime from 'YYYY-MM-DD hh:mm:ss' only (no ISO 'T'/'Z'). */
+export function toClickHouseDateTime(iso: string | Date): string {
+  const d = typeof iso === 'string' ? new Date(iso) : iso;
+  if (Number.isNaN(d.getTime())) throw new Error(`invalid date-time: ${String(iso)}`);
+  return d.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+export interface UsageEventRow {
+  district_id: string;
+  local_date: string;
+  occurred_at: string;
+  school_id: string;
+  class_id: string;
+  class_attribution: EnrichedEvent['class_attribution'];
+  person_id: string;
+  person_resolved: number;
+  role: string;
+  app_id: string;
+  app_resolved: number;
+  app_domain: string;
+  source: string;
+  event_type: string;
+  campus: EnrichedEvent['campus'];
+  explicit_seconds: number;
+  counts_minute: number;
+  event_id: string;
+  dedup_key: string;
+  kafka_topic: string;
+  kafka_partition: number;
+  kafka_offset: string;
+  stored_at: string;
+}
+
+/** One `usage_events` row; '' stands for "none" in school_id/class_id (ClickHouse keys are not Nullable). */
+export function usageEventRow(event: EnrichedEvent, at: KafkaCoordinates, storedAt: string): UsageEventRow {
+  return {
+    district_id: event.district_id,
+    local_date: event.local_date,
+    occurred_at: toClickHouseDateTime(event.occurred_at),
+    school_id: event.school_id ?? '',
+    class_id: event.class_id ?? '',
+    class_attribution: event.class_attribution,
+    person_id: event.person_id,
+    person_resolved: event.person_resolved ? 1 : 0,
+    role: event.role,
+    app_id: event.app_id,
+    app_resolved: event.app_resolved ? 1 : 0,
+    app_domain: event.app_domain ?? '',
+    source: event.source,
+    event_type: event.type,
+    campus: event.campus,
+    explicit_seconds: event.explicit_seconds,
+    counts_minute: event.counts_minute ? 1 : 0,
+    event_id: event.event_id,
+    dedup_key: event.dedup_key,
+    kafka_topic: at.topic,
+    kafka_partition: at.partition,
+    kafka_offset: at.offset,
+    stored_at: storedAt,
+  };
+}
+
+export interface DeadLetterRow {
+  failed_at: string;
+  stage: string;
+  source: string;
+  district_id: string;
+  reason_code: string;
+  reason_field: string;
+  reason_line: number;
+  reason_message: string;
+  payload: string;
+  payload_truncated: number;
+  origin: string;
+  kafka_topic: string;
+  kafka_partition: number;
+  kafka_offset: string;
+  stored_at: string;
+}
+
+export function deadLetterRow(letter: DeadLetter, at: KafkaCoordinates, storedAt: string): DeadLetterRow {
+  return {
+    failed_at: toClickHouseDateTime(letter.failed_at),
+    stage: letter.stage,
+    source: letter.source,
+    district_id: letter.district_id ?? '',
+    reason_code: letter.reason.code,
+    reason_field: letter.reason.field ?? '',
+    reason_line: letter.reason.line ?? 0,
+    reason_message: letter.reason.message,
+    payload: letter.payload,
+    payload_truncated: letter.payload_truncated ? 1 : 0,
+    origin: letter.origin ?? '',
+    kafka_topic: at.topic,
+    kafka_partition: at.partition,
+    kafka_offset: at.offset,
+    stored_at: storedAt,
+  };
+}
+
+/** The ClickHouse month partition (toYYYYMM) a row lands in: one INSERT per month keeps each INSERT one part. */
+export function monthOf(day: string): string {
+  return day.slice(0, 7);
+}

@@ -1,0 +1,21 @@
+import { queryRows, sqlIdentifier, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+
+/**
+ * The offsets of one Kafka partition, at or above `fromOffset`, that are already stored in `table`
+ * (a table with kafka_topic/kafka_partition/kafka_offset ordered first, so this is a primary-key range read).
+ */
+export async function storedOffsetsFrom(
+  ch: ClickHouseClient,
+  table: string,
+  topic: string,
+  partition: number,
+  fromOffset: string,
+): Promise<Set<string>> {
+  const rows = await queryRows<{ o: string }>(
+    ch,
+    `SELECT toString(kafka_offset) AS o FROM ${sqlIdentifier(table)}
+     WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}
+       AND kafka_offset >= ${sqlNumber(BigInt(fromOffset))}`,
+  );
+  return new Set(rows.map((r) => r.o));
+}

@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import type { EnrichedEvent } from '@edusage/contracts';
+import { createConsumer, createKafka, createProducer, produceJson, type Producer } from '@edusage/kafka';
+import { createLogger } from '@edusage/logging';
+import { createTestEnv, repoRoot, waitFor, type TestEnv } from '@edusage/testkit';
+import { deadLetterHandler, enrichedHandler } from '../src/handlers';
+import { SinkWorker } from '../src/sink-worker';
+import { makeEnrichedEvents, prng, referenceDistrictRollup, type ReferenceCell } from './enriched-fixtures';
+
+jest.setTimeout(240_000);
+
+async function produceEnriched(producer: Producer, topic: string, events: EnrichedEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 1000) {
+    await produceJson(
+      producer,
+      topic,
+      events.slice(i, i + 1000).map((e) => ({ key: `${e.district_id}|${e.person_id}`, value: e })),
+    );
+  }
+}
+
+async function readDistrictRollup(ch: ClickHouseClient): Promise<Map<string, ReferenceCell>> {
+  const rows = await queryRows<{ k: string; events: string; users: string; seconds: string; minutes: string }>(
+    ch,
+    `SELECT concat(district_id, '|', toString(local_date), '|', app_id, '|', role) AS k,
+            sumMerge(events) AS events, uniqExactMerge(active_users) AS users,
+            sumMerge(explicit_seconds) AS seconds, uniqExactIfMerge(active_minutes) AS minutes
+     FROM rollup_district_app_daily GROUP BY district_id, local_date, app_id, role`,
+  );
+  return new Map(
+    rows.map((r) => [
+      r.k,
+      { events: Number(r.events), users: Number(r.users), explicitSeconds: Number(r.seconds), activeMinutes: Number(r.minutes) },
+    ]),
+  );
+}
+
+async function storedCount(ch: ClickHouseClient): Promise<number> {
+  const rows = await queryRows<{ n: string }>(ch, 'SELECT count() AS n FROM usage_events');
+  return Number(rows[0]?.n ?? 0);
+}
+
+function sortedEntries(m: Map<string, ReferenceCell>): [string, ReferenceCell][] {
+  return [...m].sort(([a], [b]) => a.localeCompare(b));
+}
+
+describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
+  let env: TestEnv;
+  let ch: ClickHouseClient;
+  const logger = createLogger('aggregate-test', 'warn');
+
+  beforeAll(async () => {
+    env = await createTestEnv('aggregate', { partitions: 3 });
+    ch = createClickHouse(env.config);
+  });
+
+  afterAll(async () => {
+    await ch?.close();
+    await env?.cleanup();
+  });
+
+  it('stores every event once, removes source-level duplicates, and rolls up per day exactly', async () => {
+    const kafka = createKafka(env.config, logger);
+    const producer = await createProducer(kafka);
+    const redis = new Redis(env.config.REDIS_URL);
+    const events = makeEnrichedEvents(3000, 7);
+    await produceEnriched(producer, env.topics.enriched, events);
+    // A message that is not an enriched event must end in the dead-letter table, not be lost.
+    await producer.send({ topic: env.topics.enriched, messages: [{ key: 'x', value: '{"v":1,"not":"enriched"}' }] });
+
+    const consumer = await createConsumer(kafka, 'aggregate-inproc');
+    const worker = new SinkWorker({
+      consumer,
+      producer,
+      ch,
+      logger,
+      dlqTopic: env.topics.dlq,
+      concurrency: 2,
+      handlers: {
+        [env.topics.enriched]: enrichedHandler(redis, env.config.REDIS_KEY_PREFIX, 35),
+        [env.topics.dlq]: deadLetterHandler(),
+      },
+    });
+    await worker.start();
+    try {
+      const expected = referenceDistrictRollup(events);
+      const uniqueCount = [...expected.values()].reduce((s, c) => s + c.events, 0);
+      expect(uniqueCount).toBeLessThan(events.length); // the fixture really has duplicates
+      await waitFor(() => storedCount(ch), (n) => n >= uniqueCount, { what: 'all events stored' });
+      const letters = await waitFor(
+        () => queryRows<{ reason_code: string; stage: string }>(ch, 'SELECT reason_code, stage FROM dead_letters'),
+        (rows) => rows.length >= 1,
+        { what: 'dead letter stored' },
+      );
+      expect(letters).toEqual([{ reason_code: 'invalid_field', stage: 'aggregate' }]);
+      expect(await storedCount(ch)).toBe(uniqueCount);
+      expect(sortedEntries(await readDistrictRollup(ch))).toEqual(sortedEntries(expected));
+      expect(worker.stats.duplicates).toBe(events.length - uniqueCount);
+    } finally {
+      await worker.stop();
+      await producer.disconnect();
+      redis.disconnect();
+    }
+  });
+
+  it('gives the same numbers when the worker is SIGKILLed at random points and restarted', async () => {
+    const db = createClickHouse({ ...env.config });
+    // A fresh group on a fresh set of tables: truncate what the first test stored.
+    for (const table of ['usage_events', 'sink_offsets', 'rollup_district_app_daily', 'rollup_school_app_daily', 'rollup_class_app_daily']) {
+      await db.command({ query: `TRUNCATE TABLE ${table}` });
+    }
+    await db.close();
+    const kafka = createKafka(env.config, logger);
+    const producer = await createProducer(kafka);
+    const redis = new Redis(env.config.REDIS_URL);
+    const keys = await redis.keys(`${env.config.REDIS_KEY_PREFIX}dedup:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+
+    const events = makeEnrichedEvents(30_000, 11);
+    // New topic content for a new group: reuse the topic, but consume with a new group from the start,
+    // so the first test's events are part of the input too.
+    const earlier = makeEnrichedEvents(3000, 7);
+    await produceEnriched(producer, env.topics.enriched, events);
+    await producer.disconnect();
+
+    const main = path.join(repoRoot(), 'services', 'aggregate', 'dist', 'main.js');
+    const childEnv = { ...process.env, ...env.env, AGGREGATE_GROUP_ID: 'aggregate-crash', LOG_LEVEL: 'warn', AGGREGATE_MAX_BYTES_PER_PARTITION: '262144' };
+    const start = (): ChildProcess => spawn(process.execPath, [main], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+    const rand = prng(99);
+    let kills = 0;
+    for (let round = 0; round < 4; round++) {
+      const child = start();
+      await new Promise((r) => setTimeout(r, 1500 + rand() * 2500));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      kills += 1;
+    }
+    expect(kills).toBe(4);
+    const finalRun = start();
+    try {
+      const expected = referenceDistrictRollup([...earlier, ...events]);
+      const uniqueCount = [...expected.values()].reduce((s, c) => s + c.events, 0);
+      await waitFor(() => storedCount(ch), (n) => n >= uniqueCount, { what: 'all events stored after crashes', timeoutMs: 120_000 });
+      await new Promise((r) => setTimeout(r, 2000)); // anything stored twice would show up now
+      expect(await storedCount(ch)).toBe(uniqueCount);
+      expect(sortedEntries(await readDistrictRollup(ch))).toEqual(sortedEntries(expected));
+    } finally {
+      finalRun.kill('SIGTERM');
+      await new Promise((r) => finalRun.once('exit', r));
+    }
+  });
+});
