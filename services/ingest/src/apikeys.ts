@@ -1,0 +1,122 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { SOURCES, type Source } from '@edusage/contracts';
+
+/**
+ * Per-source API keys. Only sha256(key) is stored, in the Redis hash `<REDIS_KEY_PREFIX>apikeys`
+ * (field = hex digest, value = JSON record). The key itself is shown once, by `keys create`.
+ */
+export const apiKeyRecordSchema = z.object({
+  district_id: z.string().min(1),
+  source: z.enum(SOURCES),
+  name: z.string(),
+  created_at: z.string(),
+});
+export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
+
+export interface ApiKeyEntry extends ApiKeyRecord {
+  /** First 12 hex digits of the key's sha256: names the key in `keys list` / `keys revoke`. */
+  id: string;
+  hash: string;
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** A new key: 32 random bytes, base64url (43 characters). */
+export function generateApiKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** What the HTTP hot path needs: resolve a presented key to its record (or null). */
+export interface KeyResolver {
+  resolve(key: string): Promise<ApiKeyRecord | null>;
+}
+
+export class ApiKeyStore implements KeyResolver {
+  private readonly hashKey: string;
+  private readonly cache = new Map<string, { record: ApiKeyRecord | null; expires: number }>();
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    /** Lookups (hits and misses) are cached this long; a revoked key may work until its entry expires. */
+    private readonly cacheMs = 30_000,
+    private readonly maxCacheEntries = 10_000,
+  ) {
+    this.hashKey = `${prefix}apikeys`;
+  }
+
+  async create(input: { districtId: string; source: Source; name: string; now?: Date }): Promise<{ key: string; entry: ApiKeyEntry }> {
+    const key = generateApiKey();
+    const hash = hashApiKey(key);
+    const record: ApiKeyRecord = apiKeyRecordSchema.parse({
+      district_id: input.districtId,
+      source: input.source,
+      name: input.name,
+      created_at: (input.now ?? new Date()).toISOString(),
+    });
+    await this.redis.hset(this.hashKey, hash, JSON.stringify(record));
+    return { key, entry: { ...record, id: hash.slice(0, 12), hash } };
+  }
+
+  async list(): Promise<ApiKeyEntry[]> {
+    const all = await this.redis.hgetall(this.hashKey);
+    const entries: ApiKeyEntry[] = [];
+    for (const [hash, json] of Object.entries(all)) {
+      const record = parseRecord(json);
+      if (record) entries.push({ ...record, id: hash.slice(0, 12), hash });
+    }
+    return entries.sort((a, b) => a.created_at.localeCompare(b.created_at));
+  }
+
+  /**
+   * Removes a key named by its id (a prefix of at least 8 hex digits of its hash, as `keys list`
+   * shows) or by the key itself. Returns the removed entries; throws if an id prefix is ambiguous.
+   */
+  async revoke(idOrKey: string): Promise<ApiKeyEntry[]> {
+    const entries = await this.list();
+    const byKey = entries.filter((e) => e.hash === hashApiKey(idOrKey));
+    let targets = byKey;
+    if (targets.length === 0 && /^[0-9a-f]{8,64}$/.test(idOrKey)) {
+      targets = entries.filter((e) => e.hash.startsWith(idOrKey));
+      if (targets.length > 1) throw new Error(`id ${idOrKey} matches ${targets.length} keys; give more digits`);
+    }
+    for (const t of targets) {
+      await this.redis.hdel(this.hashKey, t.hash);
+      this.cache.delete(t.hash);
+    }
+    return targets;
+  }
+
+  async resolve(key: string): Promise<ApiKeyRecord | null> {
+    const hash = hashApiKey(key);
+    const now = Date.now();
+    const cached = this.cache.get(hash);
+    if (cached && cached.expires > now) return cached.record;
+    // A Redis error propagates: the caller answers 503 (cannot check), never 401 (wrong key).
+    const json = await this.redis.hget(this.hashKey, hash);
+    const record = json === null ? null : parseRecord(json);
+    if (this.cacheMs > 0) {
+      if (this.cache.size >= this.maxCacheEntries) this.evictExpired(now);
+      if (this.cache.size >= this.maxCacheEntries) this.cache.clear();
+      this.cache.set(hash, { record, expires: now + this.cacheMs });
+    }
+    return record;
+  }
+
+  private evictExpired(now: number): void {
+    for (const [hash, entry] of this.cache) if (entry.expires <= now) this.cache.delete(hash);
+  }
+}
+
+function parseRecord(json: string): ApiKeyRecord | null {
+  try {
+    const parsed = apiKeyRecordSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

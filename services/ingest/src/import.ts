@@ -1,0 +1,327 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parse as parseCsv } from 'csv-parse';
+import {
+  adaptCaliper,
+  adaptSquidLine,
+  adaptXapi,
+  makeDeadLetter,
+  userPartitionKey,
+  type AdaptResult,
+  type RawMessage,
+  type Rejection,
+  type Skip,
+  type Source,
+} from '@edusage/contracts';
+import type { JsonMessage } from '@edusage/kafka';
+import { adaptNativeItems, type SenderContext } from './adapt';
+import type { EventSink } from './sink';
+import { createProgressReporter, type ProgressMode } from './progress';
+
+export const IMPORT_FORMATS = ['ndjson', 'csv', 'squid', 'caliper-ndjson', 'xapi-ndjson'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+/**
+ * CSV header for `--format csv`: the native event fields, flattened. Only the header names matter
+ * (any order); empty cells are absent fields. `district_id` and `source` may also appear (they must
+ * then match --district / --source). A row with an empty `event_id` gets a deterministic id,
+ * `csv:` + sha256(line number + raw row), so importing the same file twice gives the same ids.
+ */
+export const CSV_COLUMNS = [
+  'event_id',
+  'occurred_at',
+  'type',
+  'user_sourced_id',
+  'user_email',
+  'user_username',
+  'user_device_id',
+  'app_id',
+  'app_domain',
+  'app_url',
+  'active_seconds',
+  'class_id',
+  'school_id',
+  'client_ip',
+] as const;
+const CSV_OPTIONAL_COLUMNS = ['district_id', 'source'];
+
+export interface ImportOptions {
+  file: string;
+  format: ImportFormat;
+  districtId: string;
+  source: Source;
+  /** Clock for the occurred_at bounds (default now): lets a log older than 5 years be imported. */
+  referenceTime?: Date;
+  /** Messages (events + dead letters) per Kafka batch (default 2,000). */
+  batchSize?: number;
+  /** Batches awaiting acknowledgement at once (default 2): bounds memory. */
+  maxInFlight?: number;
+  progress?: ProgressMode;
+  /** Interval of the plain progress lines (non-TTY), default 5 s. */
+  progressIntervalMs?: number;
+  /** Where progress goes (default process.stderr). */
+  progressStream?: NodeJS.WriteStream;
+}
+
+export interface ImportSummary {
+  file: string;
+  format: ImportFormat;
+  bytes: number;
+  /** Lines (CSV: records) read, blank lines and the CSV header excluded. */
+  lines: number;
+  accepted: number;
+  rejected: number;
+  skipped: number;
+  rejectedByReason: Record<string, number>;
+  skippedByReason: Record<string, number>;
+  durationMs: number;
+}
+
+/** One input line (or CSV record) turned into events, rejections and skips. */
+interface Unit {
+  line: number;
+  /** The original text, for the dead letter. */
+  text: string;
+  result: AdaptResult;
+}
+
+/**
+ * Streams a file into Kafka: reads line by line (constant memory), adapts each line, produces
+ * accepted events to usage.raw (RawMessage, channel `file`, origin `<file name>:<line>`) and rejected
+ * lines to usage.dlq (stage `import`, reason with the line number, the original line as payload), in
+ * batches of `batchSize` with at most `maxInFlight` batches unacknowledged. Resolves with the
+ * summary once Kafka acknowledged everything; rejects on a fatal error (unreadable file, Kafka gone).
+ */
+export async function runImport(opts: ImportOptions, sink: EventSink): Promise<ImportSummary> {
+  const started = Date.now();
+  const stat = await fsp.stat(opts.file); // unreadable or missing file: fatal, before anything is sent
+  if (!stat.isFile()) throw new Error(`${opts.file} is not a file`);
+  const name = path.basename(opts.file);
+  const ctx: SenderContext = {
+    districtId: opts.districtId,
+    source: opts.source,
+    ...(opts.referenceTime ? { now: opts.referenceTime } : {}),
+  };
+  const batchSize = opts.batchSize ?? 2_000;
+  const maxInFlight = opts.maxInFlight ?? 2;
+  const summary: ImportSummary = {
+    file: opts.file,
+    format: opts.format,
+    bytes: stat.size,
+    lines: 0,
+    accepted: 0,
+    rejected: 0,
+    skipped: 0,
+    rejectedByReason: {},
+    skippedByReason: {},
+    durationMs: 0,
+  };
+
+  const input = createReadStream(opts.file);
+  const progress = createProgressReporter({
+    mode: opts.progress ?? 'auto',
+    totalBytes: stat.size,
+    intervalMs: opts.progressIntervalMs ?? 5_000,
+    stream: opts.progressStream ?? process.stderr,
+    label: name,
+  });
+
+  let raw: JsonMessage[] = [];
+  let dlq: JsonMessage[] = [];
+  let pendingCounts = newCounts();
+  const inFlight = new Set<Promise<void>>();
+  let fatal: unknown = null;
+
+  const flush = async () => {
+    if (raw.length === 0 && dlq.length === 0) return;
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    if (fatal) throw fatal;
+    const batch = { raw, dlq };
+    const counts = pendingCounts;
+    raw = [];
+    dlq = [];
+    pendingCounts = newCounts();
+    const p = sink
+      .send(batch)
+      .then(() => {
+        // Counted only once Kafka acknowledged them.
+        summary.accepted += counts.accepted;
+        summary.rejected += counts.rejected;
+        for (const [code, n] of Object.entries(counts.byReason)) summary.rejectedByReason[code] = (summary.rejectedByReason[code] ?? 0) + n;
+      })
+      .catch((err: unknown) => {
+        fatal ??= err;
+      })
+      .finally(() => {
+        inFlight.delete(p);
+      });
+    inFlight.add(p);
+  };
+
+  const take = async (unit: Unit) => {
+    summary.lines++;
+    const receivedAt = new Date().toISOString();
+    const origin = `${name}:${unit.line}`;
+    for (const event of unit.result.events) {
+      const value: RawMessage = { v: 1, event, received_at: receivedAt, channel: 'file', origin };
+      raw.push({ key: userPartitionKey(event), value });
+      pendingCounts.accepted++;
+    }
+    for (const r of unit.result.rejects) {
+      const reason = { ...r.reason, line: unit.line };
+      dlq.push({
+        key: opts.source,
+        value: makeDeadLetter({
+          stage: 'import',
+          source: opts.source,
+          districtId: opts.districtId,
+          reason,
+          payload: unit.text,
+          origin,
+        }),
+      });
+      pendingCounts.rejected++;
+      pendingCounts.byReason[r.reason.code] = (pendingCounts.byReason[r.reason.code] ?? 0) + 1;
+    }
+    for (const s of unit.result.skipped) addSkip(summary, s);
+    if (raw.length + dlq.length >= batchSize) await flush();
+    progress.update(input.bytesRead, summary.lines, summary.accepted + pendingCounts.accepted, summary.rejected + pendingCounts.rejected);
+  };
+
+  try {
+    const units = opts.format === 'csv' ? csvUnits(input, ctx) : lineUnits(input, opts.format, ctx);
+    for await (const unit of units) {
+      if (fatal) throw fatal;
+      await take(unit);
+    }
+    await flush();
+    await Promise.all(inFlight);
+    if (fatal) throw fatal;
+  } finally {
+    input.destroy();
+    progress.stop(input.bytesRead, summary.lines, summary.accepted, summary.rejected);
+  }
+  summary.durationMs = Date.now() - started;
+  return summary;
+}
+
+function newCounts() {
+  return { accepted: 0, rejected: 0, byReason: {} as Record<string, number> };
+}
+
+function addSkip(summary: ImportSummary, s: Skip) {
+  summary.skipped++;
+  summary.skippedByReason[s.reason] = (summary.skippedByReason[s.reason] ?? 0) + 1;
+}
+
+function reject(line: number, text: string, reason: Rejection['reason']): AdaptResult {
+  return { events: [], rejects: [{ reason: { ...reason, line }, payload: text, index: line }], skipped: [] };
+}
+
+/** Line formats: one unit per non-blank line (line numbers count every line, 1-based). */
+async function* lineUnits(input: NodeJS.ReadableStream, format: Exclude<ImportFormat, 'csv'>, ctx: SenderContext): AsyncGenerator<Unit> {
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  let lineNo = 0;
+  for await (const text of rl) {
+    lineNo++;
+    if (text.trim().length === 0) continue;
+    if (format === 'squid') {
+      // Comment lines ('#') give an empty result: not counted as a line of data either.
+      const result = adaptSquidLine(text, lineNo, { districtId: ctx.districtId, source: ctx.source, ...(ctx.now ? { now: ctx.now } : {}) });
+      if (result.events.length + result.rejects.length + result.skipped.length === 0) continue;
+      yield { line: lineNo, text, result };
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      yield { line: lineNo, text, result: reject(lineNo, text, { code: 'malformed_json', message: `line ${lineNo}: not JSON (${(err as Error).message})` }) };
+      continue;
+    }
+    const now = ctx.now ? { now: ctx.now } : {};
+    let result: AdaptResult;
+    if (format === 'ndjson') result = adaptNativeItems([value], ctx);
+    else if (format === 'caliper-ndjson') result = adaptCaliper(value, { districtId: ctx.districtId, source: ctx.source, ...now });
+    else result = adaptXapi(value, { districtId: ctx.districtId, source: ctx.source, ...now });
+    yield { line: lineNo, text, result };
+  }
+}
+
+/** CSV: one unit per record, through csv-parse (quoted fields, embedded new lines, BOM). */
+async function* csvUnits(input: NodeJS.ReadableStream, ctx: SenderContext): AsyncGenerator<Unit> {
+  const skippedRecords: Unit[] = [];
+  const parser = parseCsv({
+    columns: (header: string[]) => {
+      const cols = header.map((h) => h.trim().toLowerCase());
+      const known = new Set<string>([...CSV_COLUMNS, ...CSV_OPTIONAL_COLUMNS]);
+      const unknown = cols.filter((c) => !known.has(c));
+      if (unknown.length > 0) {
+        throw new Error(`CSV header has unknown column(s) ${unknown.join(', ')}; expected: ${CSV_COLUMNS.join(',')}`);
+      }
+      return cols;
+    },
+    bom: true,
+    trim: true,
+    skip_empty_lines: true,
+    info: true,
+    raw: true,
+    skip_records_with_error: true,
+    on_skip: (err: Error & { lines?: number } | undefined, rawText?: string) => {
+      const line = err?.lines ?? 0;
+      const text = (rawText ?? '').replace(/\r?\n$/, '');
+      skippedRecords.push({ line, text, result: reject(line, text, { code: 'unparseable_line', message: `line ${line}: ${err?.message ?? 'bad CSV record'}` }) });
+    },
+  });
+  input.pipe(parser);
+  input.on('error', (err) => parser.destroy(err));
+  for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; raw: string; info: { lines: number } }>) {
+    while (skippedRecords.length > 0) yield skippedRecords.shift()!;
+    const line = rec.info.lines;
+    const text = rec.raw.replace(/\r?\n$/, '');
+    yield { line, text, result: adaptNativeItems([csvRecordToEvent(rec.record, line, text)], ctx) };
+  }
+  while (skippedRecords.length > 0) yield skippedRecords.shift()!;
+}
+
+/** A flattened CSV record → a native event candidate (validated afterwards like any native event). */
+export function csvRecordToEvent(record: Record<string, string>, line: number, rawText: string): Record<string, unknown> {
+  const v = (k: string) => {
+    const x = record[k];
+    return x === undefined || x === '' ? undefined : x;
+  };
+  const pick = (entries: Array<[string, string | undefined]>) => {
+    const out: Record<string, string> = {};
+    for (const [k, x] of entries) if (x !== undefined) out[k] = x;
+    return out;
+  };
+  const activeText = v('active_seconds');
+  const activeNumber = activeText === undefined ? undefined : Number(activeText);
+  const event: Record<string, unknown> = {
+    event_id: v('event_id') ?? `csv:${createHash('sha256').update(`${line}\n${rawText}`).digest('hex').slice(0, 40)}`,
+    occurred_at: v('occurred_at'),
+    type: v('type'),
+    user: pick([
+      ['sourced_id', v('user_sourced_id')],
+      ['email', v('user_email')],
+      ['username', v('user_username')],
+      ['device_id', v('user_device_id')],
+    ]),
+    app: pick([
+      ['app_id', v('app_id')],
+      ['domain', v('app_domain')],
+      ['url', v('app_url')],
+    ]),
+    // A non-number stays text so that validation names the field.
+    active_seconds: activeNumber !== undefined && Number.isFinite(activeNumber) ? activeNumber : activeText,
+    class_id: v('class_id'),
+    school_id: v('school_id'),
+    client_ip: v('client_ip'),
+    district_id: v('district_id'),
+    source: v('source'),
+  };
+  for (const k of Object.keys(event)) if (event[k] === undefined) delete event[k];
+  return event;
+}

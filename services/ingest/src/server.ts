@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  makeDeadLetter,
+  userPartitionKey,
+  type RawMessage,
+  type RejectReason,
+} from '@edusage/contracts';
+import type { JsonMessage } from '@edusage/kafka';
+import type { Logger } from '@edusage/logging';
+import type { ApiKeyRecord, KeyResolver } from './apikeys';
+import { adaptCaliperBody, adaptNativeItems, adaptXapiBody, type Adapted, type SenderContext } from './adapt';
+import { createMetrics, type IngestMetrics } from './metrics';
+import { KafkaUnavailableError, type EventSink } from './sink';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated sender (set by the API key check on every /v1 route). */
+    sender?: ApiKeyRecord;
+  }
+}
+
+export interface ServerDeps {
+  config: { INGEST_MAX_BODY_BYTES: number; INGEST_MAX_ITEMS: number };
+  logger: Logger;
+  keys: KeyResolver;
+  sink: EventSink;
+  metrics?: IngestMetrics;
+  /** Readiness probes for /readyz (each should answer within a few seconds). */
+  readiness?: { kafka(): Promise<boolean>; redis(): Promise<boolean> };
+  /** How long a Kafka readiness answer is reused (default 5 s). */
+  readinessCacheMs?: number;
+}
+
+/** One item of the `rejected` list in a response: where (array index or NDJSON line) and why. */
+export interface RejectedItem {
+  index?: number;
+  line?: number;
+  reason: { code: RejectReason['code']; message: string; field?: string };
+}
+
+export interface IngestResponse {
+  accepted: number;
+  rejected: RejectedItem[];
+  /** Valid items that carry no usage (e.g. Caliper entity descriptions in an envelope): neither accepted nor dead-lettered. */
+  skipped: number;
+}
+
+const RETRY_AFTER_SECONDS = '5';
+const NDJSON_TYPES = /^application\/(x-ndjson|ndjson|jsonl|x-jsonlines|jsonlines)\b/i;
+
+/** Too many items, or bad transport framing: refused as a whole, before any event is looked at. */
+class RequestRefused extends Error {
+  constructor(readonly statusCode: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Builds the ingest HTTP app (not listening yet: call `listen`, or use `inject` in tests).
+ *
+ * Routes (all /v1 routes need `Authorization: Bearer <key>` or `x-api-key: <key>`):
+ *  - POST /v1/events             native events: JSON array, one JSON object, or NDJSON
+ *                                (`content-type: application/x-ndjson`; positions are 1-based lines)
+ *  - POST /v1/caliper            Caliper Envelope (`{sensor, sendTime, dataVersion, data: [...]}`) or one event
+ *  - POST /v1/xapi/statements    one xAPI statement or an array of them
+ *  - GET  /healthz, /readyz, /metrics
+ *
+ * Answers of the POST routes:
+ *  - 202 `{accepted, rejected: [{index|line, reason: {code, field?, message}}]}` once Kafka has
+ *    acknowledged every accepted event (usage.raw) and every rejected item (usage.dlq). Good items
+ *    beside bad ones are accepted. An empty array is 202 with accepted 0.
+ *  - 422, same body, when items were sent and every one was rejected (they are in usage.dlq): a
+ *    client that checks only the status still learns that nothing of its batch was taken.
+ *  - 400, same body plus `error`/`message`, when the body is not JSON at all (malformed_json; the
+ *    whole body goes to usage.dlq as one dead letter) or is empty.
+ *  - 401 missing or unknown API key. Unauthenticated bodies are never read, parsed or dead-lettered:
+ *    anyone could otherwise fill the DLQ. Attempts are counted in edusage_ingest_auth_failures_total.
+ *  - 413 body larger than INGEST_MAX_BODY_BYTES, or more than INGEST_MAX_ITEMS items. Refused whole,
+ *    not dead-lettered: the client still has the batch and must split it.
+ *  - 503 + Retry-After when Kafka did not acknowledge (or Redis could not check the key). Nothing is
+ *    claimed as accepted; some events may have reached Kafka anyway, so the client's retry may send
+ *    copies, which enrich/aggregate drop by dedup_key (district|source|event_id).
+ */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config, keys, sink } = deps;
+  const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // One log line per request is too much at ingest rates; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.INGEST_MAX_BODY_BYTES,
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+  });
+
+  // Every body is read as text: JSON parse errors then become our own 400 + dead letter instead of
+  // Fastify's generic error, and NDJSON lines keep their numbers.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  // `content-encoding: gzip` bodies are inflated; INGEST_MAX_BODY_BYTES then limits the inflated size.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding === 'identity') return payload;
+    if (encoding !== 'gzip') throw new RequestRefused(415, 'unsupported_encoding', `content-encoding ${encoding} is not supported (use gzip or none)`);
+    const gunzip = createGunzip();
+    let encoded = 0;
+    payload.on('data', (chunk: Buffer) => {
+      encoded += chunk.length;
+      (gunzip as unknown as { receivedEncodedLength: number }).receivedEncodedLength = encoded;
+    });
+    return payload.pipe(gunzip);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requestDuration.observe(
+      { route, method: request.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler(async (error: Error & { code?: string; statusCode?: number }, request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (error instanceof RequestRefused) {
+      metrics.requestsRefused.inc({ route, code: error.code });
+      return reply.code(error.statusCode).send({ error: error.code, message: error.message });
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) {
+      metrics.requestsRefused.inc({ route, code: 'payload_too_large' });
+      return reply.code(413).send({
+        error: 'payload_too_large',
+        message: `request body is larger than ${config.INGEST_MAX_BODY_BYTES} bytes (INGEST_MAX_BODY_BYTES); split it into smaller requests`,
+      });
+    }
+    if (error.code === 'Z_DATA_ERROR' || error.code === 'Z_BUF_ERROR') {
+      metrics.requestsRefused.inc({ route, code: 'bad_gzip' });
+      return reply.code(400).send({ error: 'bad_gzip', message: `content-encoding gzip but the body is not valid gzip: ${error.message}` });
+    }
+    if (error instanceof KafkaUnavailableError) {
+      metrics.requestsRefused.inc({ route, code: 'kafka_unavailable' });
+      request.log.warn({ err: error }, 'kafka unavailable: answering 503');
+      return reply
+        .code(503)
+        .header('retry-after', RETRY_AFTER_SECONDS)
+        .send({ error: 'kafka_unavailable', message: 'the event log is not reachable; nothing was accepted, retry later' });
+    }
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ error: error.code ?? 'bad_request', message: error.message });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: 'internal_error', message: 'internal error; see the server log' });
+  });
+
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = presentedKey(request);
+    if (key === null) {
+      metrics.authFailures.inc({ route, reason: 'missing' });
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'missing_api_key', message: 'send the source API key as "Authorization: Bearer <key>" or "x-api-key: <key>"' });
+    }
+    let record: ApiKeyRecord | null;
+    try {
+      record = await keys.resolve(key);
+    } catch (err) {
+      request.log.warn({ err }, 'api key lookup failed');
+      metrics.requestsRefused.inc({ route, code: 'auth_unavailable' });
+      return reply
+        .code(503)
+        .header('retry-after', RETRY_AFTER_SECONDS)
+        .send({ error: 'auth_unavailable', message: 'cannot check API keys right now (Redis unreachable); retry later' });
+    }
+    if (record === null) {
+      metrics.authFailures.inc({ route, reason: 'unknown' });
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer error="invalid_token"')
+        .send({ error: 'unknown_api_key', message: 'the API key is not known or was revoked' });
+    }
+    request.sender = record;
+  };
+
+  /** Produces accepted events and dead letters, then answers 202 / 422 (or throws for 503). */
+  const finish = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    adapted: Adapted,
+    position: (index: number) => { index: number } | { line: number },
+    status?: number,
+  ) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const sender = request.sender!;
+    const receivedAt = new Date().toISOString();
+    const raw: JsonMessage[] = adapted.events.map((event) => {
+      const value: RawMessage = { v: 1, event, received_at: receivedAt, channel: 'http', origin: request.id };
+      return { key: userPartitionKey(event), value };
+    });
+    const rejected: RejectedItem[] = [];
+    const dlq: JsonMessage[] = adapted.rejects.map((r, i) => {
+      const pos = position(r.index ?? i);
+      const reason: RejectReason = { ...r.reason, ...('line' in pos ? { line: pos.line } : {}) };
+      rejected.push({ ...pos, reason: publicReason(r.reason) });
+      const origin = 'line' in pos ? `${request.id}:${pos.line}` : `${request.id}#${pos.index}`;
+      return {
+        key: sender.source,
+        value: makeDeadLetter({ stage: 'ingest', source: sender.source, districtId: sender.district_id, reason, payload: r.payload, origin }),
+      };
+    });
+    await sink.send({ raw, dlq }); // throws KafkaUnavailableError → 503 in the error handler
+    for (const event of adapted.events) metrics.eventsAccepted.inc({ route, source: event.source });
+    for (const r of adapted.rejects) metrics.eventsRejected.inc({ route, code: r.reason.code });
+    const body: IngestResponse = { accepted: raw.length, rejected, skipped: adapted.skipped.length };
+    const code = status ?? (raw.length === 0 && rejected.length > 0 ? 422 : 202);
+    return reply.code(code).send(body);
+  };
+
+  /** The body was not JSON: one dead letter with the whole text, 400. */
+  const malformed = async (request: FastifyRequest, reply: FastifyReply, text: string, message: string) => {
+    const adapted: Adapted = { events: [], rejects: [{ index: 0, payload: text, reason: { code: 'malformed_json', message } }], skipped: [] };
+    return finish(request, reply, adapted, (index) => ({ index }), 400);
+  };
+
+  const bodyText = (request: FastifyRequest): string => {
+    const body = request.body;
+    const text = typeof body === 'string' ? body : '';
+    if (text.trim().length === 0) throw new RequestRefused(400, 'empty_body', 'the request body is empty');
+    return text;
+  };
+
+  const tooMany = (n: number) =>
+    new RequestRefused(
+      413,
+      'too_many_items',
+      `the request has ${n} items; at most ${config.INGEST_MAX_ITEMS} per request (INGEST_MAX_ITEMS); split it`,
+    );
+
+  const sender = (request: FastifyRequest): SenderContext => ({
+    districtId: request.sender!.district_id,
+    source: request.sender!.source,
+  });
+
+  app.post('/v1/events', { onRequest: authenticate }, async (request, reply) => {
+    const text = bodyText(request);
+    if (NDJSON_TYPES.test(String(request.headers['content-type'] ?? ''))) {
+      const items: unknown[] = [];
+      const lines: number[] = [];
+      const parseRejects: Adapted['rejects'] = [];
+      let lineNo = 0;
+      for (const line of text.split('\n')) {
+        lineNo++;
+        const trimmed = line.trim();
+        if (trimmed.length === 0) continue;
+        if (items.length + parseRejects.length >= config.INGEST_MAX_ITEMS) throw tooMany(countNonBlankLines(text));
+        try {
+          items.push(JSON.parse(trimmed));
+          lines.push(lineNo);
+        } catch (err) {
+          parseRejects.push({
+            index: lineNo - 1,
+            payload: line,
+            reason: { code: 'malformed_json', line: lineNo, message: `line ${lineNo}: not JSON (${(err as Error).message})` },
+          });
+        }
+      }
+      const adapted = adaptNativeItems(items, sender(request));
+      // Positions: every reject's index becomes its 0-based line index, sorted back into line order.
+      const rejects = [
+        ...parseRejects,
+        ...adapted.rejects.map((r) => ({ ...r, index: lines[r.index ?? 0]! - 1 })),
+      ].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+      return finish(request, reply, { events: adapted.events, rejects, skipped: adapted.skipped }, (index) => ({ line: index + 1 }));
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      return malformed(request, reply, text, `body is not JSON (${(err as Error).message}); send a JSON array, one JSON object, or NDJSON with content-type application/x-ndjson`);
+    }
+    const items = Array.isArray(body) ? body : [body];
+    if (items.length > config.INGEST_MAX_ITEMS) throw tooMany(items.length);
+    return finish(request, reply, adaptNativeItems(items, sender(request)), (index) => ({ index }));
+  });
+
+  app.post('/v1/caliper', { onRequest: authenticate }, async (request, reply) => {
+    const text = bodyText(request);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      return malformed(request, reply, text, `body is not JSON (${(err as Error).message}); send a Caliper Envelope or one Caliper event`);
+    }
+    const n = isObject(body) && Array.isArray(body['data']) ? body['data'].length : Array.isArray(body) ? body.length : 1;
+    if (n > config.INGEST_MAX_ITEMS) throw tooMany(n);
+    return finish(request, reply, adaptCaliperBody(body, sender(request)), (index) => ({ index }));
+  });
+
+  app.post('/v1/xapi/statements', { onRequest: authenticate }, async (request, reply) => {
+    const text = bodyText(request);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      return malformed(request, reply, text, `body is not JSON (${(err as Error).message}); send one xAPI statement or an array of them`);
+    }
+    const n = Array.isArray(body) ? body.length : 1;
+    if (n > config.INGEST_MAX_ITEMS) throw tooMany(n);
+    return finish(request, reply, adaptXapiBody(body, sender(request), new Date()), (index) => ({ index }));
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  const kafkaReady = cached(deps.readiness?.kafka ?? (async () => true), deps.readinessCacheMs ?? 5_000);
+  app.get('/readyz', async (_request, reply) => {
+    const [kafka, redis] = await Promise.all([
+      kafkaReady().catch(() => false),
+      (deps.readiness?.redis ?? (async () => true))().catch(() => false),
+    ]);
+    const ready = kafka && redis;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', kafka, redis });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(text);
+  });
+
+  return app;
+}
+
+function presentedKey(request: FastifyRequest): string | null {
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (m) return m[1]!;
+  }
+  const header = request.headers['x-api-key'];
+  if (typeof header === 'string' && header.trim().length > 0) return header.trim();
+  return null;
+}
+
+function publicReason(reason: RejectReason): RejectedItem['reason'] {
+  return { code: reason.code, message: reason.message, ...(reason.field !== undefined ? { field: reason.field } : {}) };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function countNonBlankLines(text: string): number {
+  let n = 0;
+  for (const line of text.split('\n')) if (line.trim().length > 0) n++;
+  return n;
+}
+
+/** Reuses a probe's answer for `ttlMs`; concurrent callers share one probe. */
+function cached(probe: () => Promise<boolean>, ttlMs: number): () => Promise<boolean> {
+  let value: { ok: boolean; at: number } | null = null;
+  let inflight: Promise<boolean> | null = null;
+  return async () => {
+    if (value && Date.now() - value.at < ttlMs) return value.ok;
+    inflight ??= probe()
+      .catch(() => false)
+      .then((ok) => {
+        value = { ok, at: Date.now() };
+        inflight = null;
+        return ok;
+      });
+    return inflight;
+  };
+}
