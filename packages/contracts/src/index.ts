@@ -3,3 +3,4 @@ export * from './raw-message';
 export * from './enriched-event';
 export * from './dead-letter';
 export * from './reject';
+export * from './adapters';

@@ -15,17 +15,44 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 const id = z.string().trim().min(1).max(256);
 
-/** ISO 8601 instant with an explicit offset or Z, within sane bounds of "now". */
+/** Domain name as accepted in `app.domain` (lower case, at least two labels, optional final dot). */
+export const DOMAIN_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\.?$/;
+
+/** The ISO 8601 instant shape we accept: date, time, optional fraction, and a mandatory offset or Z. */
+export const ISO_INSTANT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * ISO 8601 instant with an explicit offset or Z (structure only). The "not absurdly old / not in the
+ * future" bounds depend on a clock, so they live in {@link checkTimeBounds} and
+ * {@link makeNativeEventSchema}: replays and tests can then supply their own `now`.
+ */
 export const occurredAtSchema = z
   .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(s), {
+  .refine((s) => ISO_INSTANT_RE.test(s), {
     message: 'must be an ISO 8601 date-time with a time zone offset',
   })
-  .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'is not a real date-time' })
-  .refine((s) => Date.parse(s) <= Date.now() + MAX_FUTURE_SKEW_MS, {
-    message: 'is more than 24 hours in the future',
-  })
-  .refine((s) => Date.parse(s) >= Date.now() - MAX_AGE_MS, { message: 'is more than 5 years in the past' });
+  .refine((s) => isRealInstant(s), { message: 'is not a real date-time' });
+
+/** True when the date and time fields exist (no 30 February, no 25:00) and the whole string parses. */
+export function isRealInstant(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(s);
+  if (!m || Number.isNaN(Date.parse(s))) return false;
+  const [y, mo, d, h, mi, se] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v))) as number[];
+  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  return mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= daysInMonth && h! <= 23 && mi! <= 59 && se! <= 60;
+}
+
+/**
+ * Checks an occurred_at value against the clock `now`: at most 24 h in the future (clock errors) and
+ * at most 5 years in the past. Returns the problem as a message, or null when it is within bounds.
+ */
+export function checkTimeBounds(occurredAt: string, now: Date = new Date()): string | null {
+  const t = Date.parse(occurredAt);
+  if (Number.isNaN(t) || !isRealInstant(occurredAt)) return 'is not a real date-time';
+  if (t > now.getTime() + MAX_FUTURE_SKEW_MS) return 'is more than 24 hours in the future';
+  if (t < now.getTime() - MAX_AGE_MS) return 'is more than 5 years in the past';
+  return null;
+}
 
 export const userRefSchema = z
   .object({
@@ -46,7 +73,7 @@ export const appRefSchema = z
       .string()
       .trim()
       .toLowerCase()
-      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\.?$/, 'must be a domain name')
+      .regex(DOMAIN_RE, 'must be a domain name')
       .max(253)
       .optional(),
     url: z.string().trim().max(8192).optional(),
@@ -56,7 +83,13 @@ export const appRefSchema = z
     params: { code: 'missing_identifier' },
   });
 
-/** Native usage event v1: the public interface agents and custom sources send (BRIEF section 4). */
+/**
+ * Native usage event v1: the public interface agents and custom sources send (BRIEF section 4).
+ * Structural validation only: the clock-dependent bounds of `occurred_at` are checked by
+ * {@link makeNativeEventSchema} (what ingest and the adapters use) or {@link checkTimeBounds}.
+ * Downstream stages (enrich re-reading `usage.raw`, replays from the DLQ) use this structural schema,
+ * because an event that was fresh when ingested must not turn invalid as it ages.
+ */
 export const nativeEventSchema = z.object({
   event_id: id,
   occurred_at: occurredAtSchema,
@@ -76,6 +109,20 @@ export const nativeEventSchema = z.object({
 });
 
 export type NativeEvent = z.infer<typeof nativeEventSchema>;
+
+/**
+ * The native event schema plus the time bounds of `occurred_at` measured against `now`
+ * (default: the current time at each parse). Issues name the field `occurred_at`.
+ */
+export function makeNativeEventSchema(now?: Date | (() => Date)) {
+  const clock = typeof now === 'function' ? now : () => now ?? new Date();
+  return nativeEventSchema.superRefine((event, ctx) => {
+    const problem = checkTimeBounds(event.occurred_at, clock());
+    if (problem !== null) {
+      ctx.addIssue({ code: 'custom', path: ['occurred_at'], message: problem, input: event.occurred_at });
+    }
+  });
+}
 export type UserRef = z.infer<typeof userRefSchema>;
 export type AppRef = z.infer<typeof appRefSchema>;
 

@@ -1,0 +1,448 @@
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import {
+  DOMAIN_RE,
+  ISO_INSTANT_RE,
+  checkTimeBounds,
+  isRealInstant,
+  makeNativeEventSchema,
+  type AppRef,
+  type NativeEvent,
+} from '../native-event';
+import { reasonFromZod, type RejectReason, type Rejection } from '../reject';
+
+/**
+ * An input item that is valid but carries no usage, so it is neither an event nor a dead letter
+ * (a Caliper entity description inside an envelope, a proxy line that the proxy denied, ...).
+ * Callers count these; they are documented per adapter.
+ */
+export interface Skip {
+  /** Stable machine code, e.g. `caliper_entity`, `proxy_denied`, `proxy_internal`. */
+  reason: string;
+  message: string;
+  /** Position in the batch (0-based) for JSON inputs. */
+  index?: number;
+  /** 1-based line number for line-oriented inputs. */
+  line?: number;
+}
+
+/** What every adapter returns. Adapters never throw: every item ends up in exactly one list. */
+export interface AdaptResult {
+  events: NativeEvent[];
+  rejects: Rejection[];
+  skipped: Skip[];
+}
+
+/** Context shared by all adapters. */
+export interface AdapterContext {
+  /** District the input belongs to (from the API key or the import command). */
+  districtId: string;
+  /**
+   * Clock for the time bounds of `occurred_at` (not more than 24 h ahead, not more than 5 years
+   * old). Default: the current time. Tests and replays of old files pass a fixed instant.
+   */
+  now?: Date;
+  /**
+   * Catalog hints: app_id by hostname (`khanacademy.org`, also matches sub-domains) or by IRI
+   * prefix (`https://example.edu/lti/tools/7`, longest prefix wins; any key containing `://`).
+   */
+  appIds?: Record<string, string>;
+}
+
+/** Which native user field an identifier lands in. */
+export type IdTarget = 'sourced_id' | 'username';
+
+/**
+ * How a source's person (or class) identifier becomes a native identifier.
+ * - `iri`: the whole value (default target `username`);
+ * - `whole`: the whole value (default target `sourced_id`) — meant for plain ids such as xAPI `account.name`;
+ * - `iri_last_segment`: the last path segment of the IRI, URL-decoded (`https://x.edu/users/554433` → `554433`;
+ *   for URNs the part after the last `:`) (default target `sourced_id`);
+ * - `regex`: the first capture group of `pattern` (or the whole match without groups) (default target `sourced_id`).
+ * A value the mapping cannot take (regex does not match, no segment) is rejected naming the field.
+ */
+export type IdMapping =
+  | { kind: 'iri'; target?: IdTarget }
+  | { kind: 'whole'; target?: IdTarget }
+  | { kind: 'iri_last_segment'; target?: IdTarget }
+  | { kind: 'regex'; pattern: string; flags?: string; target?: IdTarget };
+
+/** Thrown inside adapters to reject one item; caught per item and turned into a {@link Rejection}. */
+export class RejectError extends Error {
+  constructor(readonly reason: RejectReason) {
+    super(reason.message);
+  }
+}
+
+export function fail(code: RejectReason['code'], field: string | undefined, message: string): never {
+  throw new RejectError({
+    code,
+    ...(field ? { field } : {}),
+    message: field ? `${field}: ${message}` : message,
+  });
+}
+
+/** Runs one item's adaptation; any RejectError or bug becomes a rejection of that item. */
+export function guard<T>(
+  payload: unknown,
+  index: number | undefined,
+  line: number | undefined,
+  fn: () => T,
+): { ok: true; value: T } | { ok: false; rejection: Rejection } {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    const reason: RejectReason =
+      err instanceof RejectError
+        ? { ...err.reason }
+        : {
+            code: 'internal_error',
+            message: `internal error while adapting: ${err instanceof Error ? err.message : String(err)}`,
+          };
+    if (line !== undefined && reason.line === undefined) reason.line = line;
+    return {
+      ok: false,
+      rejection: { reason, payload, ...(index !== undefined ? { index } : {}) },
+    };
+  }
+}
+
+export function emptyResult(): AdaptResult {
+  return { events: [], rejects: [], skipped: [] };
+}
+
+export function internalErrorResult(payload: unknown, err: unknown): AdaptResult {
+  return {
+    events: [],
+    rejects: [
+      {
+        reason: {
+          code: 'internal_error',
+          message: `internal error while adapting: ${err instanceof Error ? err.message : String(err)}`,
+        },
+        payload,
+      },
+    ],
+    skipped: [],
+  };
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function nonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v.trim().length > 0;
+}
+
+/** JSON with object keys sorted at every level: the same data always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  if (isObject(value)) {
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Deterministic event id for inputs that carry none: `sha256:` + digest of the canonical JSON. */
+export function contentEventId(value: unknown): string {
+  return `sha256:${sha256Hex(canonicalJson(value))}`;
+}
+
+/**
+ * Path of the first duplicated object key in JSON text (`actor`, `context.extensions.x`), or null.
+ * JSON.parse silently keeps the last duplicate; xAPI requires such statements to be rejected.
+ * Expects valid JSON (call after JSON.parse succeeded).
+ */
+export function findDuplicateKey(text: string): string | null {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
+  };
+  const str = (): string => {
+    const start = i;
+    i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const value = (path: string): string | null => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const seen = new Set<string>();
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return null;
+      }
+      for (;;) {
+        ws();
+        const key = str();
+        const p = path ? `${path}.${key}` : key;
+        if (seen.has(key)) return p;
+        seen.add(key);
+        ws();
+        i++; // ':'
+        const d = value(p);
+        if (d !== null) return d;
+        ws();
+        if (text[i++] === '}') return null;
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return null;
+      }
+      for (let n = 0; ; n++) {
+        const d = value(path ? `${path}.${n}` : String(n));
+        if (d !== null) return d;
+        ws();
+        if (text[i++] === ']') return null;
+      }
+    }
+    if (c === '"') {
+      str();
+      return null;
+    }
+    while (i < text.length && !',]} \t\r\n'.includes(text[i]!)) i++;
+    return null;
+  };
+  try {
+    return value('');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Parses text as JSON; failure is a `malformed_json` reason (with the line when known). With
+ * `rejectDuplicateKeys`, a duplicated key is an `invalid_field` reason naming its path.
+ */
+export function parseJsonPayload(
+  text: string,
+  line?: number,
+  options: { rejectDuplicateKeys?: boolean } = {},
+): { ok: true; value: unknown } | { ok: false; reason: RejectReason } {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (options.rejectDuplicateKeys) {
+      const dup = findDuplicateKey(text);
+      if (dup !== null) {
+        return {
+          ok: false,
+          reason: {
+            code: 'invalid_field',
+            field: dup,
+            message: `${line !== undefined ? `line ${line}: ` : ''}${dup}: the key appears more than once`,
+            ...(line !== undefined ? { line } : {}),
+          },
+        };
+      }
+    }
+    return { ok: true, value };
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : 'parse error';
+    // For a multi-line document, the line where parsing failed (from V8's "position N"; else the first line with text).
+    let where = line;
+    if (where === undefined) {
+      const pos = /position (\d+)/.exec(detail);
+      const at = pos ? Number(pos[1]) : Math.max(0, text.search(/\S/));
+      where = text.slice(0, at).split('\n').length;
+    }
+    return {
+      ok: false,
+      reason: { code: 'malformed_json', message: `line ${where}: not valid JSON (${detail})`, line: where },
+    };
+  }
+}
+
+/** Last segment of a type or action IRI (`http://purl.imsglobal.org/caliper/v1/ViewEvent` → `ViewEvent`). */
+export function lastIriSegment(value: string): string {
+  const cut = Math.max(value.lastIndexOf('/'), value.lastIndexOf('#'));
+  return cut >= 0 ? value.slice(cut + 1) : value;
+}
+
+/** An absolute IRI: a scheme and no white space (`https://…`, `urn:uuid:…`, `mailto:…`). */
+export function isIri(value: unknown): value is string {
+  return typeof value === 'string' && /^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s]+$/.test(value);
+}
+
+/** Hostname of an http(s) IRI when it is a usable domain name (not `localhost`, not IPv6). */
+export function domainOf(iri: string | undefined): string | undefined {
+  if (!iri) return undefined;
+  let url: URL;
+  try {
+    url = new URL(iri);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  return normalizeDomain(url.hostname);
+}
+
+export function normalizeDomain(host: string): string | undefined {
+  const h = host.trim().toLowerCase().replace(/\.$/, '');
+  return h.length <= 253 && DOMAIN_RE.test(h) ? h : undefined;
+}
+
+function isHttpUrl(iri: string): boolean {
+  return /^https?:\/\/[^\s]+$/i.test(iri) && iri.length <= 8192;
+}
+
+/** app_id for the first candidate IRI (or host) the catalog hints know. */
+export function lookupAppId(candidates: readonly string[], appIds: Record<string, string> | undefined): string | undefined {
+  if (!appIds) return undefined;
+  const keys = Object.keys(appIds);
+  const prefixKeys = keys.filter((k) => k.includes('://')).sort((a, b) => b.length - a.length);
+  const hostKeys = keys.filter((k) => !k.includes('://'));
+  for (const c of candidates) {
+    const p = prefixKeys.find((k) => c.startsWith(k));
+    if (p !== undefined) return appIds[p];
+    const host = c.includes('://') ? domainOf(c) : normalizeDomain(c);
+    if (host) {
+      const hk = hostKeys
+        .filter((k) => host === k.toLowerCase() || host.endsWith(`.${k.toLowerCase()}`))
+        .sort((a, b) => b.length - a.length)[0];
+      if (hk !== undefined) return appIds[hk];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Builds the native `app` from candidate IRIs in order of preference: app_id from the catalog
+ * hints, domain = the first candidate with a usable host, url = the first http(s) candidate.
+ */
+export function appFromIris(
+  candidates: ReadonlyArray<string | undefined>,
+  appIds: Record<string, string> | undefined,
+  fallback?: { app_id?: string; domain?: string },
+): Partial<AppRef> {
+  const list = candidates.filter((c): c is string => typeof c === 'string' && c.length > 0);
+  const app_id = lookupAppId(list, appIds) ?? fallback?.app_id;
+  let domain: string | undefined;
+  for (const c of list) {
+    domain = domainOf(c);
+    if (domain) break;
+  }
+  domain ??= fallback?.domain;
+  const url = list.find(isHttpUrl);
+  return {
+    ...(app_id !== undefined ? { app_id } : {}),
+    ...(domain !== undefined ? { domain } : {}),
+    ...(url !== undefined ? { url } : {}),
+  };
+}
+
+const regexCache = new Map<string, RegExp>();
+function compiled(pattern: string, flags = ''): RegExp {
+  const key = `${flags}/${pattern}`;
+  let re = regexCache.get(key);
+  if (!re) {
+    re = new RegExp(pattern, flags.replace(/[gy]/g, ''));
+    if (regexCache.size > 256) regexCache.clear();
+    regexCache.set(key, re);
+  }
+  return re;
+}
+
+/** Applies an {@link IdMapping}; null when the value cannot be mapped. */
+export function applyIdMapping(value: string, mapping: IdMapping): { value: string; target: IdTarget } | null {
+  const v = value.trim();
+  let out: string | undefined;
+  let target: IdTarget = 'sourced_id';
+  switch (mapping.kind) {
+    case 'iri':
+      out = v;
+      target = 'username';
+      break;
+    case 'whole':
+      out = v;
+      break;
+    case 'iri_last_segment': {
+      const noFrag = v.replace(/[?#].*$/, '').replace(/\/+$/, '');
+      const slash = noFrag.lastIndexOf('/');
+      const seg = slash >= 0 ? noFrag.slice(slash + 1) : noFrag.slice(noFrag.lastIndexOf(':') + 1);
+      try {
+        out = decodeURIComponent(seg);
+      } catch {
+        out = seg;
+      }
+      break;
+    }
+    case 'regex': {
+      const m = compiled(mapping.pattern, mapping.flags).exec(v);
+      out = m ? (m[1] ?? (m.length === 1 ? m[0] : undefined)) : undefined;
+      break;
+    }
+  }
+  if (mapping.target) target = mapping.target;
+  if (out === undefined || out.trim().length === 0 || out.length > 256) return null;
+  return { value: out.trim(), target };
+}
+
+/**
+ * Normalizes a source timestamp to the native `occurred_at`. A date-time without an offset is taken
+ * as UTC (xAPI 1.0.3 §4.1.7 / Caliper require UTC anyway) and gets a `Z`. Rejections name `field`.
+ */
+export function normalizeInstant(value: unknown, field: string, now: Date): string {
+  if (value === undefined || value === null || value === '') fail('invalid_field', field, 'is missing');
+  if (typeof value !== 'string') fail('invalid_field', field, 'must be a string');
+  let s = value.trim();
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(s)) s += 'Z';
+  if (!ISO_INSTANT_RE.test(s)) fail('invalid_field', field, 'must be an ISO 8601 date-time');
+  if (!isRealInstant(s)) fail('invalid_field', field, 'is not a real date-time');
+  const problem = checkTimeBounds(s, now);
+  if (problem) fail('invalid_field', field, problem);
+  return s;
+}
+
+/**
+ * Final check of an adapted event with the native schema (time bounds against `now`). Issues on
+ * native fields are reported under the source's own field names via `fieldMap` (longest native
+ * prefix wins), e.g. `{ occurred_at: 'eventTime', user: 'actor' }`.
+ */
+export function finalize(
+  candidate: Record<string, unknown>,
+  schema: ReturnType<typeof makeNativeEventSchema>,
+  fieldMap: Record<string, string>,
+): NativeEvent {
+  const parsed = schema.safeParse(candidate);
+  if (parsed.success) return parsed.data;
+  const reason = reasonFromZod(parsed.error as z.ZodError);
+  const nativeField = reason.field ?? '';
+  const key = Object.keys(fieldMap)
+    .filter((k) => nativeField === k || nativeField.startsWith(`${k}.`))
+    .sort((a, b) => b.length - a.length)[0];
+  const field = key !== undefined ? fieldMap[key] : nativeField || undefined;
+  const detail = parsed.error.issues[0]?.message ?? 'invalid';
+  throw new RejectError({
+    code: reason.code,
+    ...(field ? { field } : {}),
+    message: `${field ?? 'event'}: ${detail}${field !== nativeField && nativeField ? ` (native ${nativeField})` : ''}`,
+  });
+}
+
+/** Parses an ISO 8601 duration (`PT4H35M20.00S`, `P1DT2H`, `PT03M15S`) to seconds; null if malformed. */
+export function parseIsoDuration(value: string): number | null {
+  const m =
+    /^P(?!$)(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?=\d)(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/.exec(
+      value.trim(),
+    );
+  if (!m) return null;
+  const n = (i: number): number => (m[i] ? Number(m[i]!.replace(',', '.')) : 0);
+  // Years and months have no fixed length; 365 and 30 days are only used to detect absurd values.
+  return n(1) * 365 * 86_400 + n(2) * 30 * 86_400 + n(3) * 7 * 86_400 + n(4) * 86_400 + n(5) * 3600 + n(6) * 60 + n(7);
+}

@@ -1,0 +1,5 @@
+export * from './common';
+export * from './native';
+export * from './caliper';
+export * from './xapi';
+export * from './squid';

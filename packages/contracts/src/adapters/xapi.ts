@@ -1,0 +1,272 @@
+import { MAX_ACTIVE_SECONDS, makeNativeEventSchema, type EventType, type NativeEvent, type Source } from '../native-event';
+import {
+  appFromIris,
+  applyIdMapping,
+  contentEventId,
+  emptyResult,
+  fail,
+  finalize,
+  guard,
+  internalErrorResult,
+  isObject,
+  lastIriSegment,
+  nonEmptyString,
+  normalizeInstant,
+  parseIsoDuration,
+  parseJsonPayload,
+  type AdaptResult,
+  type AdapterContext,
+  type IdMapping,
+} from './common';
+
+/**
+ * xAPI 1.0.3 / 2.0 statements → native events.
+ *
+ * Verb → type (by the last segment of `verb.id`, case-insensitive; `ctx.verbTypes` overrides by full IRI):
+ *   viewed, experienced, navigated(-to) → `page_view`;
+ *   logged-in, loggedin, login, log-in → `login`;   logged-out, loggedout, logout, log-out, exited, terminated → `logout`;
+ *   voided (cancels an earlier statement) and the enrolment verbs registered, unregistered, enrolled,
+ *   unenrolled (roster data, not usage; often sent by an admin for the learner) → `unsupported_event` at `verb.id`;
+ *   every other verb (launched, attempted, initialized, progressed, completed, answered, interacted, ...
+ *   and any profile's custom verbs) → `use`: a statement that a person did something with an activity is
+ *   evidence of use, and rejecting unknown verbs would silently lose usage from every custom profile.
+ */
+export interface XapiContext extends AdapterContext {
+  /** Source written into the events (default `xapi`). */
+  source?: Source;
+  /** `actor.account.name` → person id. Default `{ kind: 'whole', target: 'sourced_id' }`. */
+  accountMapping?: IdMapping;
+  /**
+   * Regex over the ids of `context.contextActivities.grouping` and `parent`: the first capture group
+   * of the first match is the `class_id`. No pattern, no class.
+   */
+  classPattern?: string;
+  /** Verb IRI → native type or `reject`, checked before the built-in rules. */
+  verbTypes?: Record<string, EventType | 'reject'>;
+  /**
+   * The time the statement was received (the LRS "stored" time). Used as `occurred_at` for a statement
+   * that has neither `timestamp` nor `stored`, as xAPI §2.4.7 prescribes for an LRS. Without it such a
+   * statement is rejected naming `timestamp`.
+   */
+  receivedAt?: Date;
+  /** App for statements whose IRIs name no usable host (e.g. one LRS feed = one app). */
+  defaultApp?: { app_id?: string; domain?: string };
+}
+
+const PAGE_VIEW = new Set(['viewed', 'experienced', 'navigated', 'navigated-to', 'navigatedto']);
+const LOGIN = new Set(['logged-in', 'loggedin', 'login', 'log-in', 'logged_in']);
+const LOGOUT = new Set(['logged-out', 'loggedout', 'logout', 'log-out', 'logged_out', 'exited', 'terminated']);
+const NOT_USAGE: Record<string, string> = {
+  voided: 'a voiding statement cancels an earlier statement; it is not usage',
+  registered: 'enrolment is roster data, not usage',
+  unregistered: 'enrolment is roster data, not usage',
+  enrolled: 'enrolment is roster data, not usage',
+  unenrolled: 'enrolment is roster data, not usage',
+};
+
+const FIELD_MAP: Record<string, string> = {
+  event_id: 'id',
+  occurred_at: 'timestamp',
+  user: 'actor',
+  'user.email': 'actor.mbox',
+  app: 'object.id',
+  active_seconds: 'result.duration',
+  class_id: 'context.contextActivities',
+};
+
+/**
+ * Adapts one statement, a JSON array of statements, or the same as JSON text (bad text →
+ * `malformed_json`; a duplicated key, which JSON.parse would silently drop, → `invalid_field` naming
+ * it, as xAPI requires). Pass the raw body text when you have it. Never throws; rejections carry the
+ * statement's `index` in an array.
+ *
+ * A JSON object with none of `actor`, `verb`, `object` (e.g. a bare `context` or `result` fragment) is
+ * not a statement: `unsupported_event` naming `actor`.
+ */
+export function adaptXapi(payload: unknown, ctx: XapiContext): AdaptResult {
+  try {
+    let value = payload;
+    if (typeof payload === 'string') {
+      const parsed = parseJsonPayload(payload, undefined, { rejectDuplicateKeys: true });
+      if (!parsed.ok) return { events: [], rejects: [{ reason: parsed.reason, payload }], skipped: [] };
+      value = parsed.value;
+    }
+    const result = emptyResult();
+    const schema = makeNativeEventSchema(ctx.now);
+    const isArray = Array.isArray(value);
+    const items = isArray ? (value as unknown[]) : [value];
+    items.forEach((item, i) => {
+      const out = guard(item, isArray ? i : undefined, undefined, () => adaptStatement(item, ctx, schema));
+      if (out.ok) result.events.push(out.value);
+      else result.rejects.push(out.rejection);
+    });
+    return result;
+  } catch (err) {
+    return internalErrorResult(payload, err);
+  }
+}
+
+/** Native type for a verb IRI, or a rejection reason text. */
+export function xapiVerbType(verbId: string, overrides?: Record<string, EventType | 'reject'>): EventType | { reject: string } {
+  const o = overrides?.[verbId];
+  if (o === 'reject') return { reject: 'this verb is configured to be rejected' };
+  if (o) return o;
+  const v = lastIriSegment(verbId.replace(/\/+$/, '')).toLowerCase();
+  if (NOT_USAGE[v]) return { reject: NOT_USAGE[v]! };
+  if (PAGE_VIEW.has(v)) return 'page_view';
+  if (LOGIN.has(v)) return 'login';
+  if (LOGOUT.has(v)) return 'logout';
+  return 'use';
+}
+
+function asList(v: unknown): unknown[] {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+function activityIds(v: unknown): string[] {
+  return asList(v)
+    .map((a) => (isObject(a) && nonEmptyString(a['id']) ? a['id'].trim() : undefined))
+    .filter((x): x is string => x !== undefined);
+}
+
+function actorUser(actor: unknown, ctx: XapiContext): Record<string, string> {
+  if (actor === undefined || actor === null) fail('missing_identifier', 'actor', 'is missing');
+  if (!isObject(actor)) fail('invalid_field', 'actor', 'must be an Agent object');
+  const objectType = actor['objectType'];
+  if (objectType === 'Group') fail('unsupported_event', 'actor.objectType', 'a Group actor is not one person');
+  if (objectType !== undefined && objectType !== 'Agent') fail('invalid_field', 'actor.objectType', 'must be Agent');
+  const account = actor['account'];
+  if (account !== undefined) {
+    if (!isObject(account)) fail('invalid_field', 'actor.account', 'must be an object');
+    const name = account['name'];
+    if (!nonEmptyString(name)) fail('missing_identifier', 'actor.account.name', 'is missing');
+    const mapped = applyIdMapping(name, ctx.accountMapping ?? { kind: 'whole', target: 'sourced_id' });
+    if (!mapped) fail('invalid_field', 'actor.account.name', 'does not match the configured account mapping');
+    return { [mapped.target]: mapped.value };
+  }
+  const mbox = actor['mbox'];
+  if (mbox !== undefined) {
+    if (!(typeof mbox === 'string' && /^mailto:[^\s@]+@[^\s@]+$/i.test(mbox.trim()))) {
+      fail('invalid_field', 'actor.mbox', 'must be a mailto: IRI');
+    }
+    return { email: mbox.trim().slice('mailto:'.length) };
+  }
+  const sha1 = actor['mbox_sha1sum'];
+  if (sha1 !== undefined) {
+    if (!(typeof sha1 === 'string' && /^[0-9a-f]{40}$/i.test(sha1.trim()))) {
+      fail('invalid_field', 'actor.mbox_sha1sum', 'must be a SHA-1 hex digest');
+    }
+    return { username: sha1.trim().toLowerCase() };
+  }
+  const openid = actor['openid'];
+  if (openid !== undefined) {
+    if (!nonEmptyString(openid)) fail('invalid_field', 'actor.openid', 'must be a URI');
+    return { username: openid.trim() };
+  }
+  fail('missing_identifier', 'actor', 'has no inverse functional identifier (account, mbox, mbox_sha1sum, openid)');
+}
+
+function adaptStatement(item: unknown, ctx: XapiContext, schema: ReturnType<typeof makeNativeEventSchema>): NativeEvent {
+  if (!isObject(item)) fail('invalid_field', undefined, 'xAPI statement must be a JSON object');
+  if (!('actor' in item) && !('verb' in item) && !('object' in item)) {
+    fail('unsupported_event', 'actor', 'not an xAPI statement (no actor, verb or object; a context or result fragment?)');
+  }
+  const user = actorUser(item['actor'], ctx);
+
+  const verb = item['verb'];
+  if (verb === undefined || verb === null) fail('invalid_field', 'verb', 'is missing');
+  if (!isObject(verb)) fail('invalid_field', 'verb', 'must be an object');
+  if (!nonEmptyString(verb['id'])) fail('invalid_field', 'verb.id', 'is missing');
+  const verbId = verb['id'].trim();
+  const type = xapiVerbType(verbId, ctx.verbTypes);
+  if (typeof type !== 'string') fail('unsupported_event', 'verb.id', `${verbId}: ${type.reject}`);
+
+  // The activity: the object, or a SubStatement's object; Agents and StatementRefs name no activity.
+  const object = item['object'];
+  if (object === undefined || object === null) fail('invalid_field', 'object', 'is missing');
+  if (!isObject(object)) fail('invalid_field', 'object', 'must be an object');
+  const objectType = object['objectType'] ?? 'Activity';
+  let activityIri: string | undefined;
+  if (objectType === 'Activity') {
+    if (!nonEmptyString(object['id'])) fail('missing_identifier', 'object.id', 'is missing');
+    activityIri = object['id'].trim();
+  } else if (objectType === 'SubStatement') {
+    const inner = object['object'];
+    if (isObject(inner) && (inner['objectType'] ?? 'Activity') === 'Activity' && nonEmptyString(inner['id'])) {
+      activityIri = inner['id'].trim();
+    }
+  } else if (objectType === 'StatementRef') {
+    if (!nonEmptyString(object['id'])) fail('invalid_field', 'object.id', 'a StatementRef needs the id of a statement');
+  } else if (objectType !== 'Agent' && objectType !== 'Group') {
+    // Non-standard activity-like types (Open edX sends `GroupActivity`): use the id when it is an IRI.
+    if (typeof object['id'] === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(object['id'])) activityIri = object['id'].trim();
+    else fail('invalid_field', 'object.objectType', `unknown objectType ${String(objectType)}`);
+  }
+
+  const context = isObject(item['context']) ? item['context'] : {};
+  const contextActivities = isObject(context['contextActivities']) ? context['contextActivities'] : {};
+  const parentIds = activityIds(contextActivities['parent']);
+  const groupingIds = activityIds(contextActivities['grouping']);
+  const actor = item['actor'] as Record<string, unknown>;
+  const homePage = isObject(actor['account']) && nonEmptyString(actor['account']['homePage']) ? actor['account']['homePage'] : undefined;
+  const app = appFromIris([activityIri, ...parentIds, ...groupingIds, homePage], ctx.appIds, ctx.defaultApp);
+  if (!app.app_id && !app.domain && !app.url) {
+    fail(
+      'missing_identifier',
+      activityIri ? 'object.id' : 'object',
+      'names no usable application (no http(s) activity IRI, no catalog match, no default app)',
+    );
+  }
+
+  // When: timestamp, else stored, else the receipt time given by the caller (xAPI §2.4.7).
+  const now = ctx.now ?? new Date();
+  let occurredAt: string;
+  if (item['timestamp'] !== undefined && item['timestamp'] !== null) occurredAt = normalizeInstant(item['timestamp'], 'timestamp', now);
+  else if (item['stored'] !== undefined && item['stored'] !== null) occurredAt = normalizeInstant(item['stored'], 'stored', now);
+  else if (ctx.receivedAt) occurredAt = normalizeInstant(ctx.receivedAt.toISOString(), 'timestamp', now);
+  else fail('invalid_field', 'timestamp', 'is missing (and there is no stored time)');
+
+  const rawId = item['id'];
+  if (rawId !== undefined && rawId !== null && !nonEmptyString(rawId)) fail('invalid_field', 'id', 'must be a string');
+  const eventId = nonEmptyString(rawId) && rawId.trim().length <= 256 ? rawId.trim() : contentEventId(item);
+
+  let activeSeconds: number | undefined;
+  const result = item['result'];
+  if (isObject(result) && result['duration'] !== undefined && result['duration'] !== null) {
+    const d = result['duration'];
+    const seconds = typeof d === 'string' ? parseIsoDuration(d) : null;
+    if (seconds === null) fail('invalid_field', 'result.duration', 'must be an ISO 8601 duration');
+    if (seconds > MAX_ACTIVE_SECONDS) fail('invalid_field', 'result.duration', `${d} is more than 24 hours`);
+    activeSeconds = Math.round(seconds);
+  }
+
+  let classId: string | undefined;
+  if (ctx.classPattern) {
+    const re = new RegExp(ctx.classPattern);
+    for (const id of [...groupingIds, ...parentIds]) {
+      const m = re.exec(id);
+      const c = m?.[1] ?? (m && m.length === 1 ? m[0] : undefined);
+      if (c && c.trim()) {
+        classId = c.trim();
+        break;
+      }
+    }
+  }
+
+  return finalize(
+    {
+      event_id: eventId,
+      occurred_at: occurredAt,
+      district_id: ctx.districtId,
+      source: ctx.source ?? 'xapi',
+      type,
+      user,
+      app,
+      ...(activeSeconds !== undefined ? { active_seconds: activeSeconds } : {}),
+      ...(classId !== undefined ? { class_id: classId } : {}),
+    },
+    schema,
+    FIELD_MAP,
+  );
+}
