@@ -1,0 +1,19 @@
+# One image for the edusage services; docker-compose.yml picks the service with its command:
+#   node services/<ingest|enrich|aggregate>/dist/main.js
+FROM node:20-bookworm-slim AS build
+RUN npm install -g pnpm@10.34.9
+WORKDIR /app
+# Manifests first, so the dependency layer is cached while only sources change.
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc tsconfig.base.json tsconfig.json ./
+COPY packages ./packages
+COPY services ./services
+COPY infra/clickhouse ./infra/clickhouse
+RUN pnpm install --frozen-lockfile
+RUN pnpm build
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app /app
+USER node
+CMD ["node", "services/ingest/dist/main.js"]

@@ -1,0 +1,221 @@
+// docker-compose.yml cannot run on the CI machine (no Docker engine), so this test keeps it honest
+// against what does run: the local stack (infra/local, infra/kafka) and the configuration defaults
+// of packages/config. Any drift in ports, topic names, database name, variable names or broker
+// settings between the three makes it fail.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { baseConfigSchema, topicNames } from '@edusage/config';
+import { ingestConfigSchema } from '../../services/ingest/src/config';
+import { enrichConfigSchema } from '../../services/enrich/src/config';
+import { aggregateConfigSchema } from '../../services/aggregate/src/config';
+
+const repo = join(__dirname, '..', '..');
+const read = (rel: string): string => readFileSync(join(repo, rel), 'utf8');
+
+interface ComposeService {
+  image?: string;
+  command?: string[] | string;
+  ports?: string[];
+  environment?: Record<string, string | number | boolean>;
+  depends_on?: Record<string, unknown>;
+  build?: unknown;
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  'x-edusage-topics': string[];
+}
+
+const compose = parse(read('docker-compose.yml'), { merge: true }) as ComposeFile;
+const defaults = baseConfigSchema.parse({});
+const stackScript = read('infra/local/stack');
+const kafkaTemplate = read('infra/kafka/server.properties.template');
+const chConfig = read('infra/local/clickhouse-config.xml.template');
+const chUsers = read('infra/local/clickhouse-users.xml.template');
+const redisTemplate = read('infra/local/redis.conf.template');
+
+const PIPELINE = ['ingest', 'enrich', 'aggregate'] as const;
+const schemas = { ingest: ingestConfigSchema, enrich: enrichConfigSchema, aggregate: aggregateConfigSchema };
+
+/** Default port of the local stack, from `X="${STACK_X:-1234}"` in infra/local/stack. */
+function stackPort(name: string): number {
+  const m = new RegExp(`^${name}="\\$\\{STACK_\\w+:-(\\d+)\\}"$`, 'm').exec(stackScript);
+  if (!m) throw new Error(`infra/local/stack has no default for ${name}`);
+  return Number(m[1]);
+}
+
+/** key=value lines of a .properties file. */
+function properties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (!t || t.startsWith('#')) continue;
+    const eq = t.indexOf('=');
+    out.set(t.slice(0, eq).trim(), t.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+/** Published ports of a compose service as "hostIp:hostPort:containerPort" triples. */
+function published(service: string): Array<{ ip: string; host: number; container: number }> {
+  return (compose.services[service]?.ports ?? []).map((p) => {
+    const parts = String(p).split(':');
+    if (parts.length !== 3) throw new Error(`${service}: port "${p}" must be 127.0.0.1:host:container`);
+    return { ip: parts[0]!, host: Number(parts[1]), container: Number(parts[2]) };
+  });
+}
+
+const portOf = (url: string): number => Number(new URL(url).port);
+
+describe('docker-compose.yml agrees with the local stack and packages/config', () => {
+  const ports = {
+    kafka: stackPort('KAFKA_PORT'),
+    clickhouseHttp: stackPort('CH_HTTP_PORT'),
+    clickhouseTcp: stackPort('CH_TCP_PORT'),
+    redis: stackPort('REDIS_PORT'),
+  };
+
+  it('the local stack uses the ports packages/config defaults to', () => {
+    expect(defaults.KAFKA_BROKERS).toEqual([`127.0.0.1:${ports.kafka}`]);
+    expect(defaults.CLICKHOUSE_URL).toBe(`http://127.0.0.1:${ports.clickhouseHttp}`);
+    expect(portOf(defaults.REDIS_URL)).toBe(ports.redis);
+    expect(new URL(defaults.REDIS_URL).hostname).toBe('127.0.0.1');
+  });
+
+  it('publishes the same host ports as the local stack, on 127.0.0.1 only', () => {
+    expect(published('kafka')).toEqual([{ ip: '127.0.0.1', host: ports.kafka, container: ports.kafka }]);
+    expect(published('clickhouse')).toEqual(
+      expect.arrayContaining([
+        { ip: '127.0.0.1', host: ports.clickhouseHttp, container: 8123 },
+        { ip: '127.0.0.1', host: ports.clickhouseTcp, container: 9000 },
+      ]),
+    );
+    expect(published('clickhouse')).toHaveLength(2);
+    expect(published('redis')).toEqual([{ ip: '127.0.0.1', host: ports.redis, container: 6379 }]);
+    for (const name of Object.keys(compose.services)) {
+      for (const p of published(name)) expect({ name, ip: p.ip }).toEqual({ name, ip: '127.0.0.1' });
+    }
+  });
+
+  it('the Kafka broker advertises the published port to the host', () => {
+    const env = compose.services.kafka!.environment!;
+    expect(String(env.KAFKA_ADVERTISED_LISTENERS)).toContain(`://127.0.0.1:${ports.kafka}`);
+    expect(kafkaTemplate).toContain('listeners=PLAINTEXT://127.0.0.1:@KAFKA_PORT@,');
+  });
+
+  it('lists the topic names of packages/config', () => {
+    expect([...compose['x-edusage-topics']].sort()).toEqual(Object.values(topicNames()).sort());
+    expect(compose['x-edusage-topics']).toEqual(['usage.raw', 'usage.enriched', 'usage.dlq']);
+  });
+
+  it('uses the database name packages/config defaults to', () => {
+    expect(defaults.CLICKHOUSE_DATABASE).toBe('edusage');
+    expect(compose.services.clickhouse!.environment!.CLICKHOUSE_DB).toBe(defaults.CLICKHOUSE_DATABASE);
+    for (const name of PIPELINE) {
+      expect(compose.services[name]!.environment!.CLICKHOUSE_DATABASE).toBe(defaults.CLICKHOUSE_DATABASE);
+    }
+  });
+
+  describe.each(PIPELINE)('service %s', (name) => {
+    const svc = compose.services[name]!;
+    const env = svc.environment ?? {};
+
+    it('is built from the shared Dockerfile and runs its own dist/main.js', () => {
+      expect(svc.build).toBeDefined();
+      expect(svc.command).toEqual(['node', `services/${name}/dist/main.js`]);
+      expect(Object.keys(svc.depends_on ?? {}).sort()).toEqual(['clickhouse', 'kafka', 'redis']);
+    });
+
+    it('sets only variables its config schema knows', () => {
+      const known = Object.keys(schemas[name].shape);
+      const unknown = Object.keys(env).filter((k) => !known.includes(k));
+      expect(unknown).toEqual([]);
+    });
+
+    it('reaches the backing services on their container ports', () => {
+      for (const key of ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'CLICKHOUSE_DATABASE', 'REDIS_URL', 'KAFKA_TOPIC_PREFIX']) {
+        expect(Object.keys(env)).toContain(key);
+      }
+      const broker = String(env.KAFKA_BROKERS).split(',')[0]!;
+      const internal = String(compose.services.kafka!.environment!.KAFKA_ADVERTISED_LISTENERS)
+        .split(',')
+        .find((l) => l.startsWith('PLAINTEXT://'));
+      expect(`PLAINTEXT://${broker}`).toBe(internal);
+      expect(new URL(String(env.CLICKHOUSE_URL)).hostname).toBe('clickhouse');
+      expect(portOf(String(env.CLICKHOUSE_URL))).toBe(8123);
+      expect(new URL(String(env.REDIS_URL)).hostname).toBe('redis');
+      expect(portOf(String(env.REDIS_URL))).toBe(6379);
+      expect(String(env.KAFKA_PARTITIONS)).toBe(String(defaults.KAFKA_PARTITIONS));
+    });
+
+    it('accepts the compose environment through its config schema', () => {
+      const parsed = schemas[name].parse(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])));
+      expect(parsed.CLICKHOUSE_DATABASE).toBe(defaults.CLICKHOUSE_DATABASE);
+    });
+  });
+
+  it('ingest listens on INGEST_PORT 8080, published on 127.0.0.1', () => {
+    const env = compose.services.ingest!.environment!;
+    expect(String(env.INGEST_PORT)).toBe('8080');
+    expect(env.INGEST_HOST).toBe('0.0.0.0');
+    expect(published('ingest')).toEqual([{ ip: '127.0.0.1', host: 8080, container: 8080 }]);
+  });
+
+  it('enrich has a PSEUDONYM_KEY placeholder its schema accepts', () => {
+    expect(String(compose.services.enrich!.environment!.PSEUDONYM_KEY).length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('runs the Kafka release of infra/kafka/pom.xml with the broker settings of the local stack', () => {
+    const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(read('infra/kafka/pom.xml'))![1];
+    expect(compose.services.kafka!.image).toBe(`apache/kafka:${version}`);
+
+    const env = compose.services.kafka!.environment!;
+    // Settings that differ by nature (addresses, paths, thread tuning) are not compared.
+    const notCompared = new Set([
+      'node.id',
+      'controller.quorum.bootstrap.servers',
+      'listeners',
+      'advertised.listeners',
+      'listener.security.protocol.map',
+      'log.dirs',
+      'num.network.threads',
+      'num.io.threads',
+      'log.segment.bytes',
+      'log.retention.check.interval.ms',
+    ]);
+    const props = properties(kafkaTemplate);
+    expect(props.get('num.partitions')).toBe(String(defaults.KAFKA_PARTITIONS));
+    expect(props.get('auto.create.topics.enable')).toBe('false');
+    const mismatches: string[] = [];
+    for (const [key, value] of props) {
+      if (notCompared.has(key)) continue;
+      const envName = `KAFKA_${key.toUpperCase().replace(/\./g, '_')}`;
+      if (String(env[envName]) !== value) mismatches.push(`${key}=${value} vs ${envName}=${env[envName]}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('ClickHouse local config listens on loopback only, with the stack ports, in the 18.16 format', () => {
+    expect(chConfig).toMatch(/<yandex>[\s\S]*<\/yandex>/);
+    expect(chUsers).toMatch(/<yandex>[\s\S]*<\/yandex>/);
+    expect(chConfig).toContain('<http_port>@CH_HTTP_PORT@</http_port>');
+    expect(chConfig).toContain('<tcp_port>@CH_TCP_PORT@</tcp_port>');
+    expect([...chConfig.matchAll(/<listen_host>([^<]+)<\/listen_host>/g)].map((m) => m[1])).toEqual(['127.0.0.1']);
+    expect(chConfig).not.toMatch(/<interserver_http_port>/);
+    // user default, empty password, as CLICKHOUSE_USER / CLICKHOUSE_PASSWORD default to.
+    expect(defaults.CLICKHOUSE_USER).toBe('default');
+    expect(defaults.CLICKHOUSE_PASSWORD).toBe('');
+    expect(chUsers).toMatch(/<default>\s*<password><\/password>/);
+  });
+
+  it('Redis keeps an append-only file in both setups', () => {
+    const conf = properties(redisTemplate.replace(/^(\S+)\s+/gm, '$1='));
+    expect(conf.get('bind')).toBe('127.0.0.1');
+    expect(conf.get('port')).toBe('@REDIS_PORT@');
+    expect(conf.get('appendonly')).toBe('yes');
+    expect(conf.get('appendfsync')).toBe('everysec');
+    const cmd = compose.services.redis!.command as string[];
+    expect(cmd[cmd.indexOf('--appendonly') + 1]).toBe('yes');
+    expect(cmd[cmd.indexOf('--appendfsync') + 1]).toBe('everysec');
+  });
+});
