@@ -1,0 +1,139 @@
+import { command, insertRows, queryRows, sqlIdentifier, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import type { RosterData } from './model';
+import { RosterIndex, mapRole } from './roster-index';
+
+export const DIMENSION_TABLES = ['dim_schools', 'dim_classes', 'dim_people', 'dim_enrollments'] as const;
+
+export interface DimensionRows {
+  dim_schools: object[];
+  dim_classes: object[];
+  dim_people: object[];
+  dim_enrollments: object[];
+}
+
+/**
+ * Rows for the ClickHouse roster dimensions (infra/clickhouse/0100_roster_dimensions.sql). People are
+ * written only as their pseudonym (person_id); no name, email, username or sourcedId leaves here.
+ */
+export function buildDimensionRows(
+  districtId: string,
+  version: string,
+  data: RosterData,
+  pseudonymKey: string,
+): DimensionRows {
+  const index = new RosterIndex(districtId, version, data, pseudonymKey);
+  const base = { district_id: districtId, roster_version: version };
+  const dim_schools = [...data.orgs.values()].map((o) => ({
+    ...base,
+    school_id: o.sourcedId,
+    name: o.name,
+    org_type: o.type,
+    parent_id: o.parentSourcedId ?? '',
+    status: o.status,
+  }));
+  const counts = new Map<string, { students: number; teachers: number }>();
+  const dim_enrollments: object[] = [];
+  for (const e of data.enrollments.values()) {
+    const person = index.people.get(e.userSourcedId);
+    if (!person) continue; // a dangling reference has no pseudonym to write
+    const role = mapRole(e.role);
+    if (e.status !== 'inactive') {
+      const c = counts.get(e.classSourcedId) ?? { students: 0, teachers: 0 };
+      if (role === 'student') c.students++;
+      else if (role === 'teacher') c.teachers++;
+      counts.set(e.classSourcedId, c);
+    }
+    dim_enrollments.push({
+      ...base,
+      class_id: e.classSourcedId,
+      person_id: person.personId,
+      role,
+      is_primary: e.primary ? 1 : 0,
+      begin_date: e.beginDate ?? '',
+      end_date: e.endDate ?? '',
+      status: e.status,
+    });
+  }
+  const dim_classes = [...data.classes.values()].map((c) => {
+    const course = c.courseSourcedId ? data.courses.get(c.courseSourcedId) : undefined;
+    const n = counts.get(c.sourcedId);
+    return {
+      ...base,
+      class_id: c.sourcedId,
+      title: c.title,
+      class_type: c.classType,
+      course_id: c.courseSourcedId ?? '',
+      course_title: course?.title ?? '',
+      course_code: course?.courseCode ?? '',
+      school_id: c.schoolSourcedId ?? '',
+      grades: c.grades,
+      term_ids: c.termSourcedIds,
+      app_ids: c.courseSourcedId ? (data.courseApps.get(c.courseSourcedId) ?? []) : [],
+      students: n?.students ?? 0,
+      teachers: n?.teachers ?? 0,
+      status: c.status,
+    };
+  });
+  const dim_people = [...data.users.values()].map((u) => {
+    const p = index.people.get(u.sourcedId);
+    const schools = p?.schools ?? [];
+    return {
+      ...base,
+      person_id: p?.personId ?? '',
+      role: p?.role ?? 'unknown',
+      grade: p?.grade ?? '',
+      school_id: schools.length === 1 ? (schools[0] ?? '') : '',
+      school_ids: schools,
+      enabled: u.enabled ? 1 : 0,
+      status: u.status,
+    };
+  });
+  return { dim_schools, dim_classes, dim_people, dim_enrollments };
+}
+
+export interface DimensionSummary {
+  oneroster_version: string;
+}
+
+/**
+ * Inserts the dimension rows of a new roster version, records the version (which makes it current
+ * for the *_current views), then drops every other version's partitions for the district.
+ */
+export async function writeDimensions(
+  client: ClickHouseClient,
+  districtId: string,
+  version: string,
+  rows: DimensionRows,
+  summary: DimensionSummary,
+  importedAt = new Date(),
+): Promise<{ droppedVersions: string[] }> {
+  for (const table of DIMENSION_TABLES) await insertRows(client, table, rows[table]);
+  await insertRows(client, 'dim_roster_versions', [
+    {
+      district_id: districtId,
+      roster_version: version,
+      imported_ms: importedAt.getTime(),
+      imported_at: importedAt.toISOString().slice(0, 19).replace('T', ' '),
+      oneroster_version: summary.oneroster_version,
+      orgs: rows.dim_schools.length,
+      classes: rows.dim_classes.length,
+      people: rows.dim_people.length,
+      enrollments: rows.dim_enrollments.length,
+    },
+  ]);
+  const dropped = new Set<string>();
+  for (const table of DIMENSION_TABLES) {
+    const old = await queryRows<{ roster_version: string }>(
+      client,
+      `SELECT DISTINCT roster_version FROM ${sqlIdentifier(table)} WHERE district_id = ${sqlString(districtId)} AND roster_version != ${sqlString(version)}`,
+    );
+    for (const { roster_version } of old) {
+      await command(
+        client,
+        `ALTER TABLE ${sqlIdentifier(table)} DROP PARTITION (${sqlString(districtId)}, ${sqlString(roster_version)})`,
+      );
+      dropped.add(roster_version);
+    }
+  }
+  return { droppedVersions: [...dropped] };
+}

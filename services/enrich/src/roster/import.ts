@@ -1,0 +1,69 @@
+import type { Redis } from 'ioredis';
+import type { ClickHouseClient } from '@edusage/clickhouse';
+import { newVersionId, assertSafeDistrictId } from '../store/versioned';
+import { buildDimensionRows, writeDimensions } from './dimensions';
+import { loadRosterDir, type RosterReport } from './oneroster';
+import { saveRosterToRedis } from './store';
+
+export interface RosterImportOptions {
+  dir: string;
+  districtId: string;
+  redis: Redis;
+  redisPrefix: string;
+  pseudonymKey: string;
+  /** When given, the ClickHouse dimension tables are written too. */
+  clickhouse?: ClickHouseClient;
+  /** Refuse a bundle whose manifest marks files as delta (a delta is not a whole roster) unless true. */
+  allowDelta?: boolean;
+}
+
+export interface RosterImportResult {
+  version: string;
+  previousVersion: string | null;
+  report: RosterReport;
+  counts: Record<string, number>;
+  droppedClickHouseVersions: string[];
+}
+
+/**
+ * Imports a OneRoster folder for one district: parse (bad rows reported and skipped), write a new
+ * version to Redis and switch `roster:<district>:current` to it (workers pick it up within their poll
+ * interval), then write the ClickHouse dimensions under the same version.
+ */
+export async function importRoster(opts: RosterImportOptions): Promise<RosterImportResult> {
+  assertSafeDistrictId(opts.districtId);
+  const { data, report } = await loadRosterDir(opts.dir);
+  if (report.deltaFiles.length > 0 && !opts.allowDelta) {
+    throw new Error(
+      `the manifest marks ${report.deltaFiles.join(', ')} as delta; a roster import replaces the whole roster, so pass --allow-delta to import it anyway`,
+    );
+  }
+  const now = new Date();
+  const version = newVersionId(now.getTime());
+  const counts = {
+    orgs: data.orgs.size,
+    users: data.users.size,
+    classes: data.classes.size,
+    courses: data.courses.size,
+    enrollments: data.enrollments.size,
+    sessions: data.sessions.size,
+    course_apps: data.courseApps.size,
+    networks: data.networks.size,
+  };
+  const written = await saveRosterToRedis(
+    opts.redis,
+    opts.redisPrefix,
+    opts.districtId,
+    data,
+    { oneroster_version: report.onerosterVersion ?? '', source_dir: opts.dir },
+    version,
+  );
+  let dropped: string[] = [];
+  if (opts.clickhouse) {
+    const rows = buildDimensionRows(opts.districtId, version, data, opts.pseudonymKey);
+    dropped = (
+      await writeDimensions(opts.clickhouse, opts.districtId, version, rows, { oneroster_version: report.onerosterVersion ?? '' }, now)
+    ).droppedVersions;
+  }
+  return { version, previousVersion: written.previous, report, counts, droppedClickHouseVersions: dropped };
+}

@@ -1,0 +1,132 @@
+import {
+  enrichedEventSchema,
+  makeDeadLetter,
+  rawMessageSchema,
+  reasonFromZod,
+  type DeadLetter,
+  type EnrichedEvent,
+} from '@edusage/contracts';
+import { enrichEvent, type DistrictView } from '../enrich/enrich';
+
+export interface InMessage {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  offset: string;
+}
+
+export interface OutMessage {
+  key: string;
+  value: string;
+}
+
+export interface ProcessedChunk {
+  enriched: OutMessage[];
+  dlq: OutMessage[];
+  /** Bytes of all produced values (for chunk sizing). */
+  bytes: number;
+  unresolvedPeople: number;
+  unresolvedApps: number;
+}
+
+export interface ProcessContext {
+  topic: string;
+  partition: number;
+  pseudonymKey: string;
+  view: (districtId: string) => DistrictView;
+  /** Validate each output against the EnrichedEvent schema too (tests; costs time). */
+  validateOutput?: boolean;
+  now?: () => Date;
+}
+
+/**
+ * Enriches a run of raw Kafka messages into enriched and dead-letter messages. Never throws for a
+ * bad message: anything that is not a valid RawMessage (or fails to enrich) becomes a DeadLetter
+ * naming the reason, with the original payload.
+ */
+export function processMessages(messages: readonly InMessage[], ctx: ProcessContext): ProcessedChunk {
+  const out: ProcessedChunk = { enriched: [], dlq: [], bytes: 0, unresolvedPeople: 0, unresolvedApps: 0 };
+  const enrichedAt = (ctx.now?.() ?? new Date()).toISOString();
+  const origin = (offset: string) => `${ctx.topic}/${ctx.partition}@${offset}`;
+  const dead = (letter: DeadLetter) => {
+    const value = JSON.stringify(letter);
+    out.bytes += value.length;
+    out.dlq.push({ key: letter.source, value });
+  };
+  for (const m of messages) {
+    const text = m.value === null ? null : typeof m.value === 'string' ? m.value : m.value.toString('utf8');
+    if (text === null || text.length === 0) {
+      dead(
+        makeDeadLetter({
+          stage: 'enrich',
+          source: 'unknown',
+          districtId: null,
+          reason: { code: 'malformed_json', message: 'empty message value' },
+          payload: '',
+          origin: origin(m.offset),
+        }),
+      );
+      continue;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      dead(
+        makeDeadLetter({
+          stage: 'enrich',
+          source: 'unknown',
+          districtId: null,
+          reason: { code: 'malformed_json', message: `not JSON: ${(err as Error).message}` },
+          payload: text,
+          origin: origin(m.offset),
+        }),
+      );
+      continue;
+    }
+    const parsed = rawMessageSchema.safeParse(json);
+    if (!parsed.success) {
+      const ev = (json as { event?: { source?: unknown; district_id?: unknown } } | null)?.event;
+      dead(
+        makeDeadLetter({
+          stage: 'enrich',
+          source: typeof ev?.source === 'string' ? ev.source : 'unknown',
+          districtId: typeof ev?.district_id === 'string' ? ev.district_id : null,
+          reason: reasonFromZod(parsed.error),
+          payload: text,
+          origin: origin(m.offset),
+        }),
+      );
+      continue;
+    }
+    const raw = parsed.data;
+    let enriched: EnrichedEvent;
+    try {
+      enriched = enrichEvent(
+        raw,
+        { topic: ctx.topic, partition: ctx.partition, offset: m.offset },
+        ctx.view(raw.event.district_id),
+        ctx.pseudonymKey,
+        enrichedAt,
+      );
+      if (ctx.validateOutput) enrichedEventSchema.parse(enriched);
+    } catch (err) {
+      dead(
+        makeDeadLetter({
+          stage: 'enrich',
+          source: raw.event.source,
+          districtId: raw.event.district_id,
+          reason: { code: 'internal_error', message: `enrichment failed: ${(err as Error).message}` },
+          payload: text,
+          origin: origin(m.offset),
+        }),
+      );
+      continue;
+    }
+    if (!enriched.person_resolved) out.unresolvedPeople++;
+    if (!enriched.app_resolved) out.unresolvedApps++;
+    const value = JSON.stringify(enriched);
+    out.bytes += value.length;
+    out.enriched.push({ key: `${enriched.district_id}|${enriched.person_id}`, value });
+  }
+  return out;
+}
