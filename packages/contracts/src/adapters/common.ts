@@ -44,7 +44,8 @@ export interface AdapterContext {
   now?: Date;
   /**
    * Catalog hints: app_id by hostname (`khanacademy.org`, also matches sub-domains) or by IRI
-   * prefix (`https://example.edu/lti/tools/7`, longest prefix wins; any key containing `://`).
+   * prefix (`https://example.edu/lti/tools/7`, any key containing `://`; prefixes win over hosts, the
+   * longest prefix first; among candidates the adapter's order decides).
    */
   appIds?: Record<string, string>;
 }
@@ -307,9 +308,12 @@ export function lookupAppId(candidates: readonly string[], appIds: Record<string
   const keys = Object.keys(appIds);
   const prefixKeys = keys.filter((k) => k.includes('://')).sort((a, b) => b.length - a.length);
   const hostKeys = keys.filter((k) => !k.includes('://'));
+  // IRI prefixes are the more specific hints: any candidate matching one wins over host matches.
   for (const c of candidates) {
     const p = prefixKeys.find((k) => c.startsWith(k));
     if (p !== undefined) return appIds[p];
+  }
+  for (const c of candidates) {
     const host = c.includes('://') ? domainOf(c) : normalizeDomain(c);
     if (host) {
       const hk = hostKeys
