@@ -217,7 +217,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const origin = 'line' in pos ? `${request.id}:${pos.line}` : `${request.id}#${pos.index}`;
       return {
         key: sender.source,
-        value: makeDeadLetter({ stage: 'ingest', source: sender.source, districtId: sender.district_id, reason, payload: r.payload, origin }),
+        value: makeDeadLetter({
+          stage: 'ingest',
+          source: sender.source,
+          districtId: sender.district_id,
+          reason,
+          // Parsed items are kept as their JSON text (so a JSON string item stays quoted); text that
+          // was not JSON is kept verbatim.
+          payload: r.reason.code === 'malformed_json' && typeof r.payload === 'string' ? r.payload : jsonText(r.payload),
+          origin,
+        }),
       };
     });
     await sink.send({ raw, dlq }); // throws KafkaUnavailableError → 503 in the error handler
@@ -354,6 +363,14 @@ function presentedKey(request: FastifyRequest): string | null {
 
 function publicReason(reason: RejectReason): RejectedItem['reason'] {
   return { code: reason.code, message: reason.message, ...(reason.field !== undefined ? { field: reason.field } : {}) };
+}
+
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
