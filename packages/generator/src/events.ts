@@ -1,0 +1,598 @@
+import type { EventType, Source } from '@edusage/contracts';
+import { APP_PROFILES, UNRESOLVED_SITES, registeredDomain, type AppProfile } from './catalog';
+import type { ClassInfo, Model, Person, UnknownActor } from './roster';
+import { deterministicUuid, hash32, rngFor, type Rng } from './rng';
+import { addDays, formatOffset, isoWithOffset, localToEpochMs, offsetMinutesAt, parseDate, weekday } from './time';
+import {
+  EVENT_FILES, type DayInfo, type EventFormat, type Malformation, type MalformedReason, type SampleRecord,
+  type TruthEvent,
+} from './types';
+
+const CALIPER_CONTEXT = 'http://purl.imsglobal.org/ctx/caliper/v1p2';
+/** Far-future shift of a `future_timestamp` malformation: ten years. */
+const FUTURE_SHIFT_MS = 3650 * 86_400_000;
+
+const REASONS: Record<EventFormat, MalformedReason[]> = {
+  native: ['not_json', 'wrong_type', 'missing_user', 'negative_duration', 'future_timestamp'],
+  caliper: ['not_json', 'missing_actor', 'wrong_type', 'negative_duration', 'future_timestamp'],
+  squid: ['garbage_line', 'missing_user', 'future_timestamp'],
+};
+
+const GARBAGE_LINES = [
+  'Unmatched! The rat the cat the dog chased killed ate the malt!',
+  '2026/09/14 13:05:00 kid1| WARNING: Forwarding loop detected for:',
+  '################ squid restarted ################',
+  '1757000000.123 GET',
+  '\u0000\u0000\u0000 binary junk \u00ff\u00fe',
+];
+
+export function dayInfos(model: Model): DayInfo[] {
+  const out: DayInfo[] = [];
+  for (let i = 0; i < model.opts.days; i++) {
+    const date = addDays(model.opts.startDate, i);
+    const wd = weekday(date);
+    const noon = localToEpochMs(model.opts.timezone, date, 12 * 3600);
+    out.push({ date, schoolDay: wd >= 1 && wd <= 5, utcOffsetMinutes: offsetMinutesAt(model.opts.timezone, noon) });
+  }
+  return out;
+}
+
+interface Draft {
+  emitMs: number;
+  order: number;
+  format: EventFormat;
+  text: string;
+  events: TruthEvent[];
+  dupOf: Draft | null;
+}
+
+interface GenState {
+  roundRobin: Record<EventFormat, number>;
+}
+
+interface Where {
+  campus: boolean;
+  school: number | null;
+  ip: string;
+}
+
+type AppChoice = { profile: AppProfile; site?: undefined } | { profile?: undefined; site: (typeof UNRESOLVED_SITES)[number] };
+
+interface Actor {
+  person: Person | null;
+  unknown: UnknownActor | null;
+}
+
+/** Generates one local day: every line of every file for that day, sorted by the time it is sent. */
+class DayGenerator {
+  readonly drafts: Draft[] = [];
+  private idCounter = 0;
+  private readonly tz: string;
+  private readonly stableOffset: boolean;
+  private readonly midnightWallMs: number;
+  private readonly uuidNs: number;
+  private readonly offsetText: string;
+
+  constructor(
+    private readonly model: Model,
+    private readonly dayIndex: number,
+    private readonly day: DayInfo,
+    private readonly state: GenState,
+  ) {
+    this.tz = model.opts.timezone;
+    const [y, m, d] = parseDate(day.date);
+    this.midnightWallMs = Date.UTC(y, m - 1, d);
+    // Events fall between 06:00 and 23:00 local; if the offset is the same at both ends (always, for
+    // zones that change at night) one offset serves the whole day.
+    const a = offsetMinutesAt(this.tz, localToEpochMs(this.tz, day.date, 6 * 3600));
+    const b = offsetMinutesAt(this.tz, localToEpochMs(this.tz, day.date, 23 * 3600));
+    this.stableOffset = a === b && a === day.utcOffsetMinutes;
+    this.uuidNs = hash32(model.opts.seed, model.opts.districtId, 'event-ids');
+    this.offsetText = formatOffset(day.utcOffsetMinutes);
+  }
+
+  run(): void {
+    const { model, dayIndex } = this;
+    const seed = model.opts.seed;
+    for (const p of model.people) this.personDay(p, rngFor(seed, 'person-day', dayIndex, p.idx));
+    for (const u of model.unknown) this.unknownDay(u, rngFor(seed, 'unknown-day', dayIndex, u.idx));
+    this.drafts.sort((x, y) => x.emitMs - y.emitMs || x.order - y.order);
+  }
+
+  // ------------------------------------------------------------------ time
+  private epochOf(secondsOfDay: number): number {
+    if (this.stableOffset) return this.midnightWallMs + secondsOfDay * 1000 - this.day.utcOffsetMinutes * 60000;
+    return localToEpochMs(this.tz, this.day.date, secondsOfDay);
+  }
+  private offsetAt(epochMs: number): number {
+    return this.stableOffset ? this.day.utcOffsetMinutes : offsetMinutesAt(this.tz, epochMs);
+  }
+  private lastIsoMs = NaN;
+  private lastIso = '';
+  /** ISO 8601 with the district's offset (milliseconds only when not zero). */
+  private iso(epochMs: number): string {
+    if (epochMs === this.lastIsoMs) return this.lastIso;
+    let text: string;
+    if (this.stableOffset) {
+      const local = epochMs + this.day.utcOffsetMinutes * 60000 - this.midnightWallMs;
+      if (local >= 0 && local < 86_400_000) {
+        const ms = local % 1000;
+        const secs = (local - ms) / 1000;
+        text = `${this.day.date}T${two(Math.floor(secs / 3600))}:${two(Math.floor(secs / 60) % 60)}:${two(secs % 60)}` +
+          `${ms === 0 ? '' : `.${String(ms).padStart(3, '0')}`}${this.offsetText}`;
+      } else {
+        text = isoWithOffset(epochMs, this.offsetAt(epochMs));
+      }
+    } else {
+      text = isoWithOffset(epochMs, this.offsetAt(epochMs));
+    }
+    this.lastIsoMs = epochMs;
+    this.lastIso = text;
+    return text;
+  }
+  private nextUuid(): string {
+    return deterministicUuid(this.uuidNs, this.idCounter++, this.dayIndex);
+  }
+
+  // ------------------------------------------------------------------ people
+  private activeClasses(p: Person, school: number | null): ClassInfo[] {
+    const out: ClassInfo[] = [];
+    for (const e of p.enrollments) {
+      if (e.begin > this.day.date || e.end < this.day.date) continue;
+      const cls = this.model.classes[e.classIdx]!;
+      if (school === null || cls.school === school) out.push(cls);
+    }
+    return out;
+  }
+
+  private personDay(p: Person, rng: Rng): void {
+    const base = this.model.opts.eventsPerStudentDay * (p.role === 'teacher' ? 0.4 : 1) * p.engagement;
+    if (!(base > 0)) return;
+    let target: number;
+    if (this.day.schoolDay) {
+      if (rng.chance(0.06)) return; // absent
+      target = Math.round(base * (0.5 + rng.next()));
+    } else {
+      if (!rng.chance(0.2)) return;
+      target = Math.round(base * 0.75 * (0.5 + rng.next()));
+    }
+    let emitted = 0;
+    for (let guard = 0; emitted < target && guard < 1000; guard++) {
+      const evening = !this.day.schoolDay || rng.chance(p.role === 'teacher' ? 0.12 : 0.15);
+      emitted += this.personSession(p, evening, target - emitted, rng);
+    }
+  }
+
+  private personSession(p: Person, evening: boolean, remaining: number, rng: Rng): number {
+    let where: Where;
+    let context: ClassInfo | null = null;
+    let app: AppChoice;
+    if (!evening) {
+      const other = p.schools.length > 1 && rng.chance(0.2) ? p.schools[1]! : p.home;
+      let classes = this.activeClasses(p, other);
+      let school = other;
+      if (classes.length === 0) {
+        school = p.home;
+        classes = this.activeClasses(p, p.home);
+      }
+      where = { campus: true, school, ip: campusIp(school, rng) };
+      context = classes.length > 0 ? rng.pick(classes) : null;
+      const courseApps = context ? this.profilesOf(context.apps) : [];
+      if (context && courseApps.length > 0 && rng.chance(0.65)) {
+        app = { profile: courseApps[rng.weightedIndex(courseApps.map((a) => weightFor(a, p, false)))]! };
+      } else {
+        app = this.generalApp(school, p.role, false, rng);
+      }
+    } else {
+      where = { campus: false, school: null, ip: p.homeIp };
+      app = this.generalApp(p.home, p.role, true, rng);
+      if (app.profile) {
+        const id = app.profile.app_id;
+        const using = this.activeClasses(p, null).filter((c) => c.apps.includes(id));
+        context = using.length > 0 ? rng.pick(using) : null;
+      }
+    }
+    let explicitP = context ? (app.profile?.app_id === 'google-classroom' ? 0.6 : 0.12) : 0;
+    if (evening) explicitP /= 2;
+    const actor: Actor = { person: p, unknown: null };
+
+    let channel: 'caliper' | 'squid' | 'agent' | 'extension';
+    if (app.profile?.caliper && rng.chance(0.35)) channel = 'caliper';
+    else if (where.campus && rng.chance(0.45)) channel = 'squid';
+    else channel = rng.chance(0.45) ? 'agent' : 'extension';
+    // Session length, capped so that the session's expected number of events stays near what is left
+    // of the person's day (keeps the mean close to eventsPerStudentDay).
+    const cap = channel === 'agent' ? remaining * 5 : channel === 'extension' ? remaining * 2.4
+      : channel === 'squid' ? remaining * 3 : 40;
+    const minutes = Math.max(3, Math.min(rng.int(3, 40), Math.round(cap)));
+    const start = this.sessionStart(evening ? (this.day.schoolDay ? 'evening' : 'weekend') : 'school', minutes, rng);
+    return this.emitSession(channel, actor, where, app, context, explicitP, start, minutes, rng);
+  }
+
+  private unknownDay(u: UnknownActor, rng: Rng): void {
+    const mean = this.model.opts.eventsPerStudentDay * 0.5;
+    if (!(mean > 0)) return;
+    const school = u.channel === 'squid' || u.channel === 'agent';
+    if (!this.day.schoolDay && school) return;
+    if (!this.day.schoolDay && !rng.chance(0.3)) return;
+    const target = Math.round(mean * (0.5 + rng.next()));
+    let emitted = 0;
+    for (let guard = 0; emitted < target && guard < 1000; guard++) {
+      const where: Where = school
+        ? { campus: true, school: u.school, ip: campusIp(u.school, rng) }
+        : { campus: false, school: null, ip: u.homeIp };
+      let app: AppChoice;
+      if (u.channel === 'caliper') {
+        const caliperApps = APP_PROFILES.filter((a) => a.caliper && a.weight > 0);
+        app = { profile: caliperApps[rng.weightedIndex(caliperApps.map((a) => a.weight))]! };
+      } else {
+        app = this.generalApp(u.school, 'student', !school, rng);
+      }
+      const minutes = rng.int(3, 30);
+      const start = this.sessionStart(school ? 'school' : this.day.schoolDay ? 'evening' : 'weekend', minutes, rng);
+      emitted += this.emitSession(u.channel, { person: null, unknown: u }, where, app, null, 0, start, minutes, rng);
+    }
+  }
+
+  private profilesOf(ids: string[]): AppProfile[] {
+    return APP_PROFILES.filter((a) => ids.includes(a.app_id) && a.weight > 0);
+  }
+
+  /** App chosen from everything used at the school (catalog apps and unresolved sites). */
+  private generalApp(school: number, role: 'student' | 'teacher', evening: boolean, rng: Rng): AppChoice {
+    const apps = this.model.schools[school - 1]!.apps;
+    const weights: number[] = apps.map((a) =>
+      role === 'teacher' ? a.teacherWeight : evening ? a.evening : a.weight);
+    for (const s of UNRESOLVED_SITES) weights.push((evening ? s.evening : s.weight) * (role === 'teacher' ? 0.1 : 1));
+    const i = rng.weightedIndex(weights);
+    return i < apps.length ? { profile: apps[i]! } : { site: UNRESOLVED_SITES[i - apps.length]! };
+  }
+
+  private sessionStart(kind: 'school' | 'evening' | 'weekend', minutes: number, rng: Rng): number {
+    const [from, to] = kind === 'school' ? [7 * 3600 + 50 * 60, 15 * 3600 + 10 * 60]
+      : kind === 'evening' ? [16 * 3600, 22 * 3600] : [10 * 3600, 21 * 3600];
+    return rng.int(from, to - minutes * 60);
+  }
+
+  // ------------------------------------------------------------------ emission
+  private malformation(format: EventFormat, rng: Rng, applicable: (r: MalformedReason) => boolean): MalformedReason | null {
+    if (!rng.chance(this.model.opts.malformedRate)) return null;
+    const reasons = REASONS[format];
+    for (let tries = 0; tries < reasons.length; tries++) {
+      const r = reasons[this.state.roundRobin[format]++ % reasons.length]!;
+      if (applicable(r)) return r;
+    }
+    return null;
+  }
+
+  private push(format: EventFormat, emitMs: number, text: string, events: TruthEvent[], rng: Rng, canDuplicate: boolean): void {
+    const draft: Draft = { emitMs, order: this.drafts.length, format, text, events, dupOf: null };
+    this.drafts.push(draft);
+    if (canDuplicate && events.every((e) => e.malformed === null) && rng.chance(this.model.opts.duplicateRate)) {
+      this.drafts.push({
+        emitMs: emitMs + rng.int(20, 600) * 1000, order: this.drafts.length, format, text,
+        events: events.map((e) => ({ ...e })), dupOf: draft,
+      });
+    }
+  }
+
+  private truth(
+    format: EventFormat, source: Source, type: EventType, epochMs: number, actor: Actor,
+    user: TruthEvent['user'], app: AppChoice, domain: string | null, where: Where | null,
+    activeSeconds: number | null, classId: string | null, eventId: string | null, malformed: Malformation | null,
+  ): TruthEvent {
+    const p = actor.person;
+    return {
+      seq: -1, format, file: EVENT_FILES[format], line: -1, index: 0, event_id: eventId, malformed,
+      duplicate_of: null, occurred_at: this.iso(epochMs), epoch_ms: epochMs, local_date: this.day.date, type,
+      source, user, person_sourced_id: p ? p.sourcedId : null, role: p ? p.role : null,
+      app_id: app.profile ? app.profile.app_id : null, domain, active_seconds: activeSeconds, class_id: classId,
+      client_ip: where ? where.ip : null,
+      campus: where ? (where.campus ? 'on' : 'off') : 'unknown',
+      network_school_id: where && where.campus && where.school !== null ? `sch-${where.school}` : null,
+    };
+  }
+
+  private emitSession(
+    channel: 'caliper' | 'squid' | 'agent' | 'extension', actor: Actor, where: Where, app: AppChoice,
+    context: ClassInfo | null, explicitP: number, start: number, minutes: number, rng: Rng,
+  ): number {
+    switch (channel) {
+      case 'agent': return this.emitAgent(actor, where, app, context, explicitP, start, minutes, rng);
+      case 'extension': return this.emitExtension(actor, where, app, context, explicitP, start, minutes, rng);
+      case 'squid': return this.emitSquid(actor, where, app, start, minutes, rng);
+      case 'caliper': return this.emitCaliper(actor, app, context, explicitP * 3.5, start, minutes, rng);
+    }
+  }
+
+  private hostOf(app: AppChoice): string {
+    return app.profile ? app.profile.host : app.site!.host;
+  }
+  private urlOf(app: AppChoice, rng: Rng): string {
+    const paths = app.profile ? app.profile.paths : app.site!.paths;
+    return `https://${this.hostOf(app)}${rng.pick(paths)}`;
+  }
+
+  private nativeUser(actor: Actor, style: 'agent' | 'extension', rng: Rng): TruthEvent['user'] {
+    if (actor.unknown) return { ...actor.unknown.user };
+    const p = actor.person!;
+    if (style === 'extension') return { email: p.email };
+    return rng.chance(0.8) ? { sourced_id: p.sourcedId } : { username: p.username };
+  }
+
+  private emitNative(
+    source: 'agent' | 'extension', type: EventType, second: number, actor: Actor, user: TruthEvent['user'],
+    appRef: { app_id?: string; domain?: string; url?: string }, app: AppChoice, where: Where,
+    activeSeconds: number | null, classId: string | null, rng: Rng,
+  ): void {
+    const epochMs = this.epochOf(second);
+    const eventId = this.nextUuid();
+    const reason = this.malformation('native', rng, () => true);
+    const body: Record<string, unknown> = {
+      event_id: eventId,
+      occurred_at: this.iso(epochMs),
+      district_id: this.model.opts.districtId,
+      source,
+      type,
+      user,
+      app: appRef,
+    };
+    if (activeSeconds !== null) body['active_seconds'] = activeSeconds;
+    if (classId !== null) body['class_id'] = classId;
+    body['client_ip'] = where.ip;
+    let malformed: Malformation | null = null;
+    let text: string;
+    switch (reason) {
+      case null:
+        text = JSON.stringify(body);
+        break;
+      case 'not_json': {
+        const full = JSON.stringify(body);
+        text = full.slice(0, Math.max(10, Math.floor(full.length * (0.3 + 0.5 * rng.next()))));
+        malformed = { reason, field: null };
+        break;
+      }
+      case 'wrong_type':
+        body['active_seconds'] = String(activeSeconds ?? 60);
+        text = JSON.stringify(body);
+        malformed = { reason, field: 'active_seconds' };
+        break;
+      case 'missing_user':
+        body['user'] = {};
+        text = JSON.stringify(body);
+        malformed = { reason, field: 'user' };
+        break;
+      case 'negative_duration':
+        body['active_seconds'] = -(activeSeconds ?? rng.int(30, 300));
+        text = JSON.stringify(body);
+        malformed = { reason, field: 'active_seconds' };
+        break;
+      case 'future_timestamp':
+        body['occurred_at'] = isoWithOffset(epochMs + FUTURE_SHIFT_MS, this.offsetAt(epochMs));
+        text = JSON.stringify(body);
+        malformed = { reason, field: 'occurred_at' };
+        break;
+      default:
+        throw new Error(`unexpected native malformation ${reason}`);
+    }
+    const domain = appRef.domain ?? (appRef.url ? new URL(appRef.url).hostname : null);
+    const ev = this.truth('native', source, type, epochMs, actor, user, app, domain, where, activeSeconds, classId,
+      eventId, malformed);
+    this.push('native', epochMs, text, [ev], rng, true);
+  }
+
+  private emitAgent(actor: Actor, where: Where, app: AppChoice, context: ClassInfo | null, explicitP: number,
+    start: number, minutes: number, rng: Rng): number {
+    const user = this.nativeUser(actor, 'agent', rng);
+    const host = this.hostOf(app);
+    const r = rng.next();
+    const appRef = app.profile && r < 0.15 ? { app_id: app.profile.app_id }
+      : r < 0.3 ? { domain: registeredDomain(host) } : { domain: host };
+    const classId = context && rng.chance(explicitP) ? context.sourcedId : null;
+    let n = 0;
+    if (rng.chance(app.profile?.app_id === 'clever' ? 0.6 : 0.12)) {
+      this.emitNative('agent', 'login', start, actor, user, appRef, app, where, null, classId, rng);
+      n++;
+    }
+    const chunks = Math.ceil(minutes / 5);
+    for (let k = 0; k < chunks; k++) {
+      const second = start + k * 300 + rng.int(0, 30);
+      const last = k === chunks - 1;
+      const seconds = rng.chance(0.1) ? null : last ? rng.int(20, 300) : rng.int(150, 300);
+      this.emitNative('agent', 'use', second, actor, user, appRef, app, where, seconds, classId, rng);
+      n++;
+    }
+    return n;
+  }
+
+  private emitExtension(actor: Actor, where: Where, app: AppChoice, context: ClassInfo | null, explicitP: number,
+    start: number, minutes: number, rng: Rng): number {
+    const user = this.nativeUser(actor, 'extension', rng);
+    const classId = context && rng.chance(explicitP) ? context.sourcedId : null;
+    const withDomain = rng.chance(0.15);
+    const hits: Array<[number, EventType]> = [];
+    const views = 1 + Math.floor(minutes / 6);
+    for (let i = 0; i < views; i++) hits.push([start + (i === 0 ? 0 : rng.int(0, minutes * 60 - 1)), 'page_view']);
+    const beats = Math.floor(minutes / 4);
+    for (let i = 0; i < beats; i++) hits.push([start + rng.int(30, minutes * 60 - 1), 'heartbeat']);
+    hits.sort((a, b) => a[0] - b[0]);
+    for (const [second, type] of hits) {
+      const url = this.urlOf(app, rng);
+      const appRef = withDomain ? { domain: new URL(url).hostname, url } : { url };
+      this.emitNative('extension', type, second, actor, user, appRef, app, where, null, classId, rng);
+    }
+    return hits.length;
+  }
+
+  private emitSquid(actor: Actor, where: Where, app: AppChoice, start: number, minutes: number, rng: Rng): number {
+    const username = actor.person ? actor.person.username : actor.unknown!.user.username ?? 'guest';
+    const host = this.hostOf(app);
+    const server = serverIp(host);
+    const hits = 1 + Math.floor(minutes / 3) + rng.int(0, 2);
+    const seconds: number[] = [];
+    for (let i = 0; i < hits; i++) seconds.push(i === 0 ? start : start + rng.int(0, minutes * 60 - 1));
+    seconds.sort((a, b) => a - b);
+    for (const second of seconds) {
+      const epochMs = this.epochOf(second) + rng.int(0, 999);
+      const reason = this.malformation('squid', rng, () => true);
+      const r = rng.next();
+      let rest: string;
+      if (r < 0.6) rest = `TCP_TUNNEL/200 ${rng.int(800, 250_000)} CONNECT ${host}:443`;
+      else if (r < 0.9) rest = `TCP_MISS/200 ${rng.int(900, 90_000)} GET ${this.urlOf(app, rng)}`;
+      else rest = `TCP_REFRESH_UNMODIFIED/304 ${rng.int(200, 600)} GET ${this.urlOf(app, rng)}`;
+      const type = rest.includes('CONNECT') ? '-' : 'text/html';
+      let ms = epochMs;
+      let user = username;
+      let malformed: Malformation | null = null;
+      if (reason === 'future_timestamp') {
+        ms = epochMs + FUTURE_SHIFT_MS;
+        malformed = { reason, field: 'time' };
+      } else if (reason === 'missing_user') {
+        user = '-';
+        malformed = { reason, field: 'rfc931' };
+      } else if (reason === 'garbage_line') {
+        malformed = { reason, field: null };
+      }
+      const text = reason === 'garbage_line'
+        ? rng.pick(GARBAGE_LINES)
+        : `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')} ${String(rng.int(5, 4000)).padStart(6)} ${where.ip} ${rest} ${user} HIER_DIRECT/${server} ${type}`;
+      const ev = this.truth('squid', 'proxy', 'page_view', epochMs, actor, { username }, app, host, where, null, null,
+        null, malformed);
+      this.push('squid', epochMs, text, [ev], rng, false);
+    }
+    return hits;
+  }
+
+  private emitCaliper(actor: Actor, app: AppChoice, context: ClassInfo | null, explicitP: number, start: number,
+    minutes: number, rng: Rng): number {
+    const profile = app.profile!;
+    const domain = this.model.opts.domain;
+    const base = `https://${profile.host}/`;
+    const actorId = actor.person ? `https://${domain}/users/${actor.person.sourcedId}`
+      : `https://${domain}/users/${actor.unknown!.user.sourced_id ?? actor.unknown!.key}`;
+    const userRef: TruthEvent['user'] = { sourced_id: actor.person ? actor.person.sourcedId : actor.unknown!.user.sourced_id ?? actor.unknown!.key };
+    const sessionId = `${base}sessions/${(hash32(this.uuidNs, this.dayIndex, this.idCounter) >>> 0).toString(16).padStart(8, '0')}${(hash32(this.idCounter, 'session') >>> 0).toString(16).padStart(8, '0')}`;
+    const startMs = this.epochOf(start);
+    const endSecond = start + minutes * 60;
+    const group = context && rng.chance(Math.min(1, explicitP)) ? context : null;
+    const groupJson = group ? {
+      id: `https://${domain}/classes/${group.sourcedId}`, type: 'CourseSection', courseNumber: group.courseSourcedId,
+    } : null;
+
+    const items: Array<{ json: Record<string, unknown>; truth: TruthEvent }> = [];
+    const make = (kind: 'login' | 'nav' | 'tool', second: number): void => {
+      const epochMs = this.epochOf(second);
+      const id = `urn:uuid:${this.nextUuid()}`;
+      const reason = this.malformation('caliper', rng, (r) => r !== 'negative_duration' || kind === 'tool');
+      const eventTime = new Date(epochMs).toISOString();
+      const json: Record<string, unknown> = { '@context': CALIPER_CONTEXT, id };
+      let type: EventType;
+      let seconds: number | null = null;
+      let url: string | null = null;
+      if (kind === 'login') {
+        type = 'login';
+        Object.assign(json, { type: 'SessionEvent', profile: 'SessionProfile', actor: { id: actorId, type: 'Person' },
+          action: 'LoggedIn', object: { id: base, type: 'SoftwareApplication' }, eventTime, edApp: base });
+      } else if (kind === 'nav') {
+        type = 'page_view';
+        url = this.urlOf(app, rng);
+        Object.assign(json, { type: 'NavigationEvent', actor: { id: actorId, type: 'Person' }, action: 'NavigatedTo',
+          object: { id: url, type: 'WebPage' }, eventTime, edApp: base });
+      } else {
+        type = 'use';
+        const value = minutes - (rng.chance(0.5) ? 0.5 : 0);
+        seconds = value * 60;
+        Object.assign(json, { type: 'ToolUseEvent', profile: 'ToolUseProfile', actor: { id: actorId, type: 'Person' },
+          action: 'Used', object: { id: base, type: 'SoftwareApplication' }, eventTime, edApp: base,
+          generated: {
+            id: `urn:uuid:${this.nextUuid()}`, type: 'AggregateMeasureCollection',
+            items: [{ id: `urn:uuid:${this.nextUuid()}`, type: 'AggregateMeasure', metric: 'MinutesOnTask',
+              name: 'Minutes On Task', metricValue: value, startedAtTime: new Date(startMs).toISOString(),
+              endedAtTime: eventTime }],
+          } });
+      }
+      if (groupJson && kind !== 'login') json['group'] = groupJson;
+      json['session'] = { id: sessionId, type: 'Session', user: actorId, startedAtTime: new Date(startMs).toISOString() };
+      let malformed: Malformation | null = null;
+      switch (reason) {
+        case null: break;
+        case 'not_json': malformed = { reason, field: null }; break;
+        case 'missing_actor': delete json['actor']; malformed = { reason, field: 'actor' }; break;
+        case 'wrong_type': json['eventTime'] = epochMs; malformed = { reason, field: 'eventTime' }; break;
+        case 'negative_duration': {
+          const gen = json['generated'] as { items: Array<Record<string, unknown>> };
+          gen.items[0]!['metricValue'] = -(seconds! / 60);
+          malformed = { reason, field: 'generated.items.0.metricValue' };
+          break;
+        }
+        case 'future_timestamp':
+          json['eventTime'] = new Date(epochMs + FUTURE_SHIFT_MS).toISOString();
+          malformed = { reason, field: 'eventTime' };
+          break;
+        default: throw new Error(`unexpected caliper malformation ${reason}`);
+      }
+      const truth = this.truth('caliper', 'caliper', type, epochMs, actor, userRef, app,
+        url ? new URL(url).hostname : profile.host, null, seconds, groupJson && kind !== 'login' ? group!.sourcedId : null,
+        id, malformed);
+      items.push({ json, truth });
+    };
+
+    if (rng.chance(0.5)) make('login', start);
+    const navs = rng.int(0, 2);
+    const navSeconds: number[] = [];
+    for (let i = 0; i < navs; i++) navSeconds.push(start + rng.int(10, minutes * 60 - 10));
+    navSeconds.sort((a, b) => a - b);
+    for (const s of navSeconds) make('nav', s);
+    make('tool', endSecond);
+
+    const sensor = `${base}sensors/1`;
+    const sendMs = this.epochOf(endSecond) + rng.int(1, 30) * 1000;
+    const envelope = (events: typeof items): string => JSON.stringify({
+      sensor, sendTime: new Date(sendMs).toISOString(), dataVersion: CALIPER_CONTEXT, data: events.map((e) => e.json),
+    });
+    const good = items.filter((e) => e.truth.malformed?.reason !== 'not_json');
+    if (good.length > 0) this.push('caliper', sendMs, envelope(good), good.map((e) => e.truth), rng, true);
+    for (const bad of items.filter((e) => e.truth.malformed?.reason === 'not_json')) {
+      const full = envelope([bad]);
+      this.push('caliper', sendMs, full.slice(0, Math.floor(full.length * (0.3 + 0.5 * rng.next()))), [bad.truth], rng, false);
+    }
+    return items.length;
+  }
+}
+
+const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+function campusIp(school: number, rng: Rng): string {
+  return rng.chance(0.1) ? `192.168.${school}.${rng.int(2, 254)}` : `10.${school}.${rng.int(1, 254)}.${rng.int(1, 254)}`;
+}
+
+function serverIp(host: string): string {
+  const h = hash32(host, 'server');
+  return `${[104, 142, 151, 172, 13, 34, 52][h % 7]}.${(h >>> 8) & 255}.${(h >>> 16) & 255}.${((h >>> 24) % 253) + 1}`;
+}
+
+/** Every line of the district's event files, in write order (lazily, a day at a time). */
+export function* generateRecords(model: Model, days: DayInfo[]): IterableIterator<SampleRecord> {
+  const state: GenState = { roundRobin: { native: 0, caliper: 0, squid: 0 } };
+  const lines: Record<EventFormat, number> = { native: 0, caliper: 0, squid: 0 };
+  let seq = 0;
+  for (let d = 0; d < days.length; d++) {
+    const gen = new DayGenerator(model, d, days[d]!, state);
+    gen.run();
+    for (const draft of gen.drafts) {
+      const line = ++lines[draft.format];
+      for (let i = 0; i < draft.events.length; i++) {
+        const ev = draft.events[i]!;
+        ev.seq = seq++;
+        ev.line = line;
+        ev.index = i;
+        if (draft.dupOf) ev.duplicate_of = draft.dupOf.events[i]!.seq;
+      }
+      yield { format: draft.format, file: EVENT_FILES[draft.format], line, text: draft.text, events: draft.events };
+    }
+  }
+}
+
+function weightFor(a: AppProfile, p: Person, evening: boolean): number {
+  return p.role === 'teacher' ? a.teacherWeight : evening ? a.evening : a.weight;
+}
