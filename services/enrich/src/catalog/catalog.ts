@@ -22,10 +22,7 @@ export const appEntrySchema = z.object({
 export type AppEntry = z.infer<typeof appEntrySchema>;
 
 /** A catalog file: `{ "apps": [...] }` or a bare array of apps. */
-export const catalogFileSchema = z.union([
-  z.object({ apps: z.array(appEntrySchema) }).loose(),
-  z.array(appEntrySchema).transform((apps) => ({ apps })),
-]);
+export const catalogFileSchema = z.object({ apps: z.array(appEntrySchema) }).loose();
 
 /** The catalog shipped with edusage (services/enrich/data/app-catalog.json). */
 export const SHIPPED_CATALOG_PATH = path.resolve(__dirname, '../../data/app-catalog.json');
@@ -37,7 +34,7 @@ export function parseCatalogJson(text: string, name = 'catalog'): AppEntry[] {
   } catch (err) {
     throw new Error(`${name}: not valid JSON: ${(err as Error).message}`);
   }
-  const parsed = catalogFileSchema.safeParse(json);
+  const parsed = catalogFileSchema.safeParse(Array.isArray(json) ? { apps: json } : json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`${name}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
