@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { SOURCES, type Source } from '@edusage/contracts';
 import { topicNames } from '@edusage/config';
 import { createKafka, createProducer, ensureTopics } from '@edusage/kafka';
-import { createLogger } from '@edusage/logging';
+import pino from 'pino';
+import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
 import { ApiKeyStore } from './apikeys';
 import { createRedis } from './app';
@@ -87,6 +88,7 @@ export function buildCli(): Command {
     .addOption(
       new Option('--format <format>', `file format; csv header: ${CSV_COLUMNS.join(',')}`).choices(IMPORT_FORMATS).makeOptionMandatory(),
     )
+    .option('--ip-as-device', 'squid: use the client IP as device_id when a line has no user (default: such lines are rejected)')
     .option('--batch-size <n>', 'messages per Kafka batch', positiveInt, 2_000)
     .option('--reference-time <iso>', 'clock for the occurred_at bounds (default now), to import logs older than 5 years', isoDate)
     .addOption(new Option('--progress <mode>', 'progress display (auto: bar on a terminal, lines otherwise)').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
@@ -100,6 +102,7 @@ export function buildCli(): Command {
           source: Source;
           format: ImportFormat;
           batchSize: number;
+          ipAsDevice?: boolean;
           referenceTime?: Date;
           progress: ProgressMode;
           progressInterval: number;
@@ -107,7 +110,7 @@ export function buildCli(): Command {
         },
       ) => {
         const config = loadIngestConfig();
-        const logger = createLogger('ingest-import', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+        const logger = stderrLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
         const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
         const kafka = createKafka(config, logger);
         await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS);
@@ -131,6 +134,7 @@ export function buildCli(): Command {
               districtId: o.district,
               source: o.source,
               batchSize: o.batchSize,
+              ipAsDevice: o.ipAsDevice ?? false,
               progress: o.progress,
               progressIntervalMs: o.progressInterval,
               ...(o.referenceTime ? { referenceTime: o.referenceTime } : {}),
@@ -172,6 +176,14 @@ async function withKeyStore(fn: (store: ApiKeyStore) => Promise<void>): Promise<
   } finally {
     await redis.quit().catch(() => redis.disconnect());
   }
+}
+
+/**
+ * The CLI logs to stderr (kafkajs warnings and errors included), so stdout carries only what the
+ * command prints: the new key, the list, the summary (`--json` stays parseable).
+ */
+function stderrLogger(level: string): Logger {
+  return pino({ name: 'ingest-cli', level, base: { service: 'ingest-cli' } }, pino.destination(2));
 }
 
 function positiveInt(value: string): number {

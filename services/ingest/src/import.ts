@@ -54,6 +54,8 @@ export interface ImportOptions {
   source: Source;
   /** Clock for the occurred_at bounds (default now): lets a log older than 5 years be imported. */
   referenceTime?: Date;
+  /** Squid logs: a line without a user becomes an event of the client IP as `device_id` (default: rejected). */
+  ipAsDevice?: boolean;
   /** Messages (events + dead letters) per Kafka batch (default 2,000). */
   batchSize?: number;
   /** Batches awaiting acknowledgement at once (default 2): bounds memory. */
@@ -191,7 +193,7 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
   };
 
   try {
-    const units = opts.format === 'csv' ? csvUnits(input, ctx) : lineUnits(input, opts.format, ctx);
+    const units = opts.format === 'csv' ? csvUnits(input, ctx) : lineUnits(input, opts.format, ctx, opts.ipAsDevice ?? false);
     for await (const unit of units) {
       if (fatal) throw fatal;
       await take(unit);
@@ -221,7 +223,12 @@ function reject(line: number, text: string, reason: Rejection['reason']): AdaptR
 }
 
 /** Line formats: one unit per non-blank line (line numbers count every line, 1-based). */
-async function* lineUnits(input: NodeJS.ReadableStream, format: Exclude<ImportFormat, 'csv'>, ctx: SenderContext): AsyncGenerator<Unit> {
+async function* lineUnits(
+  input: NodeJS.ReadableStream,
+  format: Exclude<ImportFormat, 'csv'>,
+  ctx: SenderContext,
+  ipAsDevice: boolean,
+): AsyncGenerator<Unit> {
   const rl = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   for await (const text of rl) {
@@ -229,7 +236,12 @@ async function* lineUnits(input: NodeJS.ReadableStream, format: Exclude<ImportFo
     if (text.trim().length === 0) continue;
     if (format === 'squid') {
       // Comment lines ('#') give an empty result: not counted as a line of data either.
-      const result = adaptSquidLine(text, lineNo, { districtId: ctx.districtId, source: ctx.source, ...(ctx.now ? { now: ctx.now } : {}) });
+      const result = adaptSquidLine(text, lineNo, {
+        districtId: ctx.districtId,
+        source: ctx.source,
+        ipAsDevice,
+        ...(ctx.now ? { now: ctx.now } : {}),
+      });
       if (result.events.length + result.rejects.length + result.skipped.length === 0) continue;
       yield { line: lineNo, text, result };
       continue;
@@ -271,7 +283,7 @@ async function* csvUnits(input: NodeJS.ReadableStream, ctx: SenderContext): Asyn
     skip_records_with_error: true,
     on_skip: (err: Error & { lines?: number } | undefined, rawText?: string) => {
       const line = err?.lines ?? 0;
-      const text = (rawText ?? '').replace(/\r?\n$/, '');
+      const text = (rawText ?? '').replace(/[\r\n]+$/, '');
       skippedRecords.push({ line, text, result: reject(line, text, { code: 'unparseable_line', message: `line ${line}: ${err?.message ?? 'bad CSV record'}` }) });
     },
   });
@@ -280,7 +292,7 @@ async function* csvUnits(input: NodeJS.ReadableStream, ctx: SenderContext): Asyn
   for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; raw: string; info: { lines: number } }>) {
     while (skippedRecords.length > 0) yield skippedRecords.shift()!;
     const line = rec.info.lines;
-    const text = rec.raw.replace(/\r?\n$/, '');
+    const text = rec.raw.replace(/[\r\n]+$/, '');
     yield { line, text, result: adaptNativeItems([csvRecordToEvent(rec.record, line, text)], ctx) };
   }
   while (skippedRecords.length > 0) yield skippedRecords.shift()!;

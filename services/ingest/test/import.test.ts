@@ -1,0 +1,208 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Producer } from 'kafkajs';
+import { createTestEnv, type TestEnv } from '@edusage/testkit';
+import { createKafka, createProducer } from '@edusage/kafka';
+import { createLogger } from '@edusage/logging';
+import { adaptSquidLog, type DeadLetter, type RawMessage } from '@edusage/contracts';
+import { loadIngestConfig, type IngestConfig } from '../src/config';
+import { runImport, type ImportOptions } from '../src/import';
+import { KafkaSink } from '../src/sink';
+import { TopicCollector, isoMinutesAgo } from './helpers';
+
+const fixtures = path.resolve(__dirname, '../../../../shared/fixtures');
+const squidLog = path.join(fixtures, 'netdata-go.d.plugin/squidlog/access.log');
+const cli = path.resolve(__dirname, '../dist/cli.js');
+
+let env: TestEnv;
+let config: IngestConfig;
+let producer: Producer;
+let sink: KafkaSink;
+let collector: TopicCollector;
+let dir: string;
+
+beforeAll(async () => {
+  env = await createTestEnv('ingest_import');
+  config = loadIngestConfig(env.env);
+  const logger = createLogger('ingest-import-test', env.env.LOG_LEVEL);
+  const kafka = createKafka(config, logger);
+  producer = await createProducer(kafka);
+  sink = new KafkaSink(producer, env.topics);
+  collector = new TopicCollector(kafka, [env.topics.raw, env.topics.dlq]);
+  await collector.start();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-import-'));
+});
+
+afterAll(async () => {
+  await collector?.stop();
+  await producer?.disconnect();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  await env?.cleanup();
+});
+
+const base = (file: string, format: ImportOptions['format'], source: ImportOptions['source']): ImportOptions => ({
+  file,
+  format,
+  districtId: 'd1',
+  source,
+  progress: 'none',
+  batchSize: 7, // small, so that several batches are in flight
+});
+const fromFile = (name: string) => (m: { origin?: string }) => (m.origin ?? '').startsWith(`${name}:`);
+
+test('NDJSON file: summary counts match, events and dead letters (with line numbers) are in Kafka', async () => {
+  const file = path.join(dir, 'events.ndjson');
+  const ev = (id: string, user: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ event_id: id, occurred_at: isoMinutesAgo(60), type: 'use', user: { email: user }, app: { app_id: 'khan' }, active_seconds: 60, ...extra });
+  const lines = [
+    ev('n1', 'A@x.org'),
+    '{oops',
+    '',
+    ev('n2', 'b@x.org', { type: 'sleep' }),
+    ev('n3', 'a@x.org', { district_id: 'd9' }),
+    ...Array.from({ length: 20 }, (_, i) => ev(`bulk-${i}`, `p${i % 3}@x.org`)),
+  ];
+  writeFileSync(file, lines.join('\n') + '\n');
+  const summary = await runImport(base(file, 'ndjson', 'agent'), sink);
+  expect(summary).toMatchObject({
+    lines: 24,
+    accepted: 21,
+    rejected: 3,
+    rejectedByReason: { malformed_json: 1, invalid_field: 1, district_mismatch: 1 },
+  });
+  const raw = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('events.ndjson'), 21);
+  expect(raw).toHaveLength(21);
+  expect(raw.find((m) => m.value.event.event_id === 'n1')).toMatchObject({ key: 'd1|a@x.org', value: { channel: 'file', origin: 'events.ndjson:1' } });
+  const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('events.ndjson'), 3);
+  expect(dlq.map((m) => [m.value.reason.line, m.value.reason.code]).sort()).toEqual([
+    [2, 'malformed_json'],
+    [4, 'invalid_field'],
+    [5, 'district_mismatch'],
+  ]);
+  expect(dlq.find((m) => m.value.reason.line === 2)!.value).toMatchObject({ stage: 'import', payload: '{oops', source: 'agent' });
+  expect(dlq.find((m) => m.value.reason.line === 4)!.value.reason.field).toBe('type');
+});
+
+test('CSV file (documented header): quoted fields, a broken record and a bad number are rejected by line', async () => {
+  const file = path.join(dir, 'usage.csv');
+  const t = isoMinutesAgo(90);
+  const rows = [
+    'event_id,occurred_at,type,user_sourced_id,user_email,user_username,user_device_id,app_id,app_domain,app_url,active_seconds,class_id,school_id,client_ip',
+    `c1,${t},use,s1,,,,,khanacademy.org,"https://khanacademy.org/a,b",300,cls1,sch1,10.1.2.3`,
+    `c2,${t},page_view,,"quote""d@x.org",,,,docs.google.com,,,,,`,
+    `c3,${t},use,s2,,,,,khanacademy.org,,lots,,,`,
+    `c4,${t},use,s3`, // too few columns
+    `,${t},heartbeat,s4,,,,app-7,,,,,,`, // no event_id: deterministic one
+  ];
+  writeFileSync(file, rows.join('\r\n') + '\r\n');
+  const summary = await runImport(base(file, 'csv', 'import'), sink);
+  expect(summary).toMatchObject({ lines: 5, accepted: 3, rejected: 2, rejectedByReason: { invalid_field: 1, unparseable_line: 1 } });
+  const raw = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('usage.csv'), 3);
+  const c1 = raw.find((m) => m.value.event.event_id === 'c1')!.value.event;
+  expect(c1).toMatchObject({ source: 'import', active_seconds: 300, class_id: 'cls1', app: { url: 'https://khanacademy.org/a,b' } });
+  expect(raw.find((m) => m.value.event.event_id === 'c2')!.value.event.user.email).toBe('quote"d@x.org');
+  expect(raw.find((m) => m.value.origin === 'usage.csv:6')!.value.event.event_id).toMatch(/^csv:/);
+  const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('usage.csv'), 2);
+  expect(dlq.map((m) => [m.value.reason.line, m.value.reason.code, m.value.reason.field]).sort()).toEqual([
+    [4, 'invalid_field', 'active_seconds'],
+    [5, 'unparseable_line', undefined],
+  ]);
+  expect(dlq.find((m) => m.value.reason.line === 5)!.value.payload).toBe(rows[4]);
+});
+
+test('Squid log: users\' requests become page views keyed by user, denied/internal lines are skipped, re-import gives the same ids', async () => {
+  const file = path.join(dir, 'proxy-access.log');
+  const t = (minAgo: number) => ((Date.now() - minAgo * 60_000) / 1000).toFixed(3);
+  const lines = [
+    `${t(30)}    120 10.1.2.3 TCP_MISS/200 5120 GET https://www.khanacademy.org/math?x=1 jdoe HIER_DIRECT/1.2.3.4 text/html`,
+    `${t(29)}     80 10.1.2.3 TCP_TUNNEL/200 900 CONNECT docs.google.com:443 jdoe HIER_DIRECT/1.2.3.5 -`,
+    `${t(28)}     10 10.1.2.4 TCP_DENIED/403 0 GET http://blocked.example.com/ asmith HIER_NONE/- text/html`,
+    '# a comment line',
+    `${t(27)}     99 10.1.2.4 TCP_MISS/200 777 GET https://quizlet.com/set/1 asmith HIER_DIRECT/1.2.3.6 text/html`,
+    'this is not a log line',
+    `${t(26)}     99 10.1.2.9 TCP_MISS/200 777 GET https://quizlet.com/set/2 - HIER_DIRECT/1.2.3.6 text/html`,
+  ];
+  writeFileSync(file, lines.join('\n') + '\n');
+  const summary = await runImport(base(file, 'squid', 'proxy'), sink);
+  expect(summary).toMatchObject({
+    lines: 6,
+    accepted: 3,
+    rejected: 2,
+    skipped: 1,
+    rejectedByReason: { unparseable_line: 1, missing_identifier: 1 },
+  });
+  const raw = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('proxy-access.log'), 3);
+  expect(raw.map((m) => [m.key, m.value.event.app.domain]).sort()).toEqual([
+    ['d1|asmith', 'quizlet.com'],
+    ['d1|jdoe', 'docs.google.com'],
+    ['d1|jdoe', 'www.khanacademy.org'],
+  ]);
+  const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('proxy-access.log'), 2);
+  expect(dlq.map((m) => [m.value.reason.line, m.value.reason.code]).sort()).toEqual([
+    [6, 'unparseable_line'],
+    [7, 'missing_identifier'],
+  ]);
+  expect(dlq.find((m) => m.value.reason.line === 6)!.value.payload).toBe('this is not a log line');
+
+  const again = await runImport(base(file, 'squid', 'proxy'), sink);
+  expect(again.accepted).toBe(3);
+  const both = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('proxy-access.log'), 6);
+  expect(new Set(both.map((m) => m.value.event.event_id)).size).toBe(3);
+});
+
+test('Squid access log fixture (netdata, 2019): counts agree with the adapter and every rejected line is in the DLQ', async () => {
+  const referenceTime = new Date('2019-12-15T00:00:00Z'); // the log is from December 2019
+  const opts = { ...base(squidLog, 'squid', 'proxy'), referenceTime, ipAsDevice: true, batchSize: 100 };
+  const summary = await runImport(opts, sink);
+  const text = readFileSync(squidLog, 'utf8');
+  const oracle = adaptSquidLog(text, { districtId: 'd1', source: 'proxy', now: referenceTime, ipAsDevice: true });
+  expect(summary.accepted).toBe(oracle.events.length);
+  expect(summary.rejected).toBe(oracle.rejects.length);
+  expect(summary.skipped).toBe(oracle.skipped.length);
+  expect(summary.lines).toBe(summary.accepted + summary.rejected + summary.skipped);
+  expect(summary.lines).toBe(text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).length);
+  // The fuzzed fixture has a few lines that are not log lines, and mostly cache-manager requests (skipped).
+  expect(summary.rejectedByReason['unparseable_line']).toBeGreaterThan(0);
+  expect(summary.skippedByReason['proxy_internal']).toBeGreaterThan(0);
+  const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('access.log'), summary.rejected);
+  expect(dlq).toHaveLength(summary.rejected);
+  expect(dlq.find((m) => m.value.reason.line === 1)!.value.payload).toBe(text.split('\n')[0]);
+});
+
+test('the CLI (dist): keys create/list/revoke, import with a JSON summary, progress lines, exit codes', () => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (pnpm exec tsc -b services/ingest)`);
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, ...env.env }, encoding: 'utf8', timeout: 60_000 });
+
+  const created = run(['keys', 'create', '--district', 'd1', '--source', 'proxy', '--name', 'CLI test']);
+  expect(created.status).toBe(0);
+  const key = created.stdout.trim();
+  expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(created.stderr).toMatch(/shown only this once/);
+  const listed = run(['keys', 'list', '--json']);
+  expect(listed.status).toBe(0);
+  const entries = JSON.parse(listed.stdout) as Array<{ id: string; name: string }>;
+  const mine = entries.find((e) => e.name === 'CLI test')!;
+  expect(listed.stdout).not.toContain(key);
+  expect(run(['keys', 'revoke', mine.id]).status).toBe(0);
+  expect(JSON.parse(run(['keys', 'list', '--json']).stdout).find((e: { id: string }) => e.id === mine.id)).toBeUndefined();
+
+  const file = path.join(dir, 'cli.ndjson');
+  const ev = (i: number) =>
+    JSON.stringify({ event_id: `cli-${i}`, occurred_at: isoMinutesAgo(5), type: 'heartbeat', user: { device_id: `dev${i % 4}` }, app: { domain: 'example.org' } });
+  writeFileSync(file, [...Array.from({ length: 50 }, (_, i) => ev(i)), 'garbage'].join('\n'));
+  const imported = run(['import', '--district', 'd1', '--source', 'extension', '--format', 'ndjson', '--progress', 'lines', '--json', file]);
+  expect(imported.status).toBe(0);
+  expect(JSON.parse(imported.stdout)).toMatchObject({ lines: 51, accepted: 50, rejected: 1, rejectedByReason: { malformed_json: 1 } });
+  expect(imported.stderr).toMatch(/progress cli\.ndjson: .* 51 lines, 50 accepted, 1 rejected/);
+
+  const human = run(['import', '--district', 'd1', '--source', 'extension', '--format', 'ndjson', '--progress', 'none', file]);
+  expect(human.status).toBe(0);
+  expect(human.stdout).toMatch(/lines read: 51\n\s+accepted:\s+50\n\s+rejected:\s+1\n\s+malformed_json: 1/);
+
+  const missing = run(['import', '--district', 'd1', '--source', 'proxy', '--format', 'squid', path.join(dir, 'nope.log')]);
+  expect(missing.status).not.toBe(0);
+  expect(missing.stderr).toMatch(/ENOENT|no such file/);
+});

@@ -1,0 +1,111 @@
+import type { Producer } from 'kafkajs';
+import { createLogger } from '@edusage/logging';
+import { buildServer } from '../src/server';
+import { KafkaSink, KafkaUnavailableError, type EventSink } from '../src/sink';
+import type { ApiKeyRecord, KeyResolver } from '../src/apikeys';
+import { csvRecordToEvent } from '../src/import';
+
+// Unit tests with fakes: only for failures that cannot be staged on the shared Kafka/Redis.
+// The pipeline itself is tested against the real services in http.test.ts and import.test.ts.
+
+const logger = createLogger('ingest-unit', 'silent');
+const record: ApiKeyRecord = { district_id: 'd1', source: 'agent', name: 'fake', created_at: new Date().toISOString() };
+const keys: KeyResolver = { resolve: async (k) => (k === 'good' ? record : null) };
+const config = { INGEST_MAX_BODY_BYTES: 1024 * 1024, INGEST_MAX_ITEMS: 100 };
+const event = {
+  event_id: 'e1',
+  occurred_at: new Date().toISOString(),
+  type: 'use',
+  user: { sourced_id: 'u1' },
+  app: { domain: 'khanacademy.org' },
+};
+
+test('Kafka does not acknowledge → 503 with Retry-After, nothing claimed as accepted', async () => {
+  const sink: EventSink = {
+    send: async () => {
+      throw new KafkaUnavailableError('broker down');
+    },
+  };
+  const app = await buildServer({ config, logger, keys, sink });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { authorization: 'Bearer good', 'content-type': 'application/json' },
+    payload: JSON.stringify([event]),
+  });
+  expect(res.statusCode).toBe(503);
+  expect(res.headers['retry-after']).toBe('5');
+  expect(res.json()).toMatchObject({ error: 'kafka_unavailable' });
+  expect(res.json().accepted).toBeUndefined();
+  const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+  expect(metrics.body).not.toMatch(/edusage_ingest_events_accepted_total\{/);
+  expect(metrics.body).toMatch(/edusage_ingest_requests_refused_total\{route="\/v1\/events",code="kafka_unavailable"\} 1/);
+  await app.close();
+});
+
+test('a producer that never acknowledges is cut off by the timeout → 503', async () => {
+  const producer = { send: () => new Promise(() => undefined) } as unknown as Producer;
+  const sink = new KafkaSink(producer, { raw: 'usage.raw', dlq: 'usage.dlq' }, { timeoutMs: 200 });
+  await expect(sink.send({ raw: [{ key: 'k', value: {} }], dlq: [] })).rejects.toBeInstanceOf(KafkaUnavailableError);
+  const app = await buildServer({ config, logger, keys, sink });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { authorization: 'Bearer good', 'content-type': 'application/json' },
+    payload: JSON.stringify(event),
+  });
+  expect(res.statusCode).toBe(503);
+  await app.close();
+});
+
+test('Redis down while checking the key → 503 auth_unavailable, not 401', async () => {
+  const broken: KeyResolver = {
+    resolve: async () => {
+      throw new Error('connect ECONNREFUSED');
+    },
+  };
+  const app = await buildServer({ config, logger, keys: broken, sink: { send: async () => undefined } });
+  const res = await app.inject({ method: 'POST', url: '/v1/events', headers: { 'x-api-key': 'good' }, payload: '[]' });
+  expect(res.statusCode).toBe(503);
+  expect(res.json().error).toBe('auth_unavailable');
+  await app.close();
+});
+
+test('/readyz is 503 when a dependency is down; /healthz stays 200', async () => {
+  const app = await buildServer({
+    config,
+    logger,
+    keys,
+    sink: { send: async () => undefined },
+    readiness: { kafka: async () => false, redis: async () => true },
+  });
+  expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+  expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  await app.close();
+});
+
+test('CSV record → native event: flattened columns, numbers, deterministic id when event_id is empty', () => {
+  const rec = {
+    event_id: '',
+    occurred_at: '2026-09-14T13:05:00-05:00',
+    type: 'use',
+    user_sourced_id: 's1',
+    user_email: '',
+    app_domain: 'khanacademy.org',
+    active_seconds: '300',
+    client_ip: '10.1.2.3',
+  };
+  const a = csvRecordToEvent(rec, 7, 'raw text');
+  expect(a).toEqual({
+    event_id: expect.stringMatching(/^csv:[0-9a-f]{40}$/),
+    occurred_at: '2026-09-14T13:05:00-05:00',
+    type: 'use',
+    user: { sourced_id: 's1' },
+    app: { domain: 'khanacademy.org' },
+    active_seconds: 300,
+    client_ip: '10.1.2.3',
+  });
+  expect(csvRecordToEvent(rec, 7, 'raw text').event_id).toBe(a.event_id);
+  expect(csvRecordToEvent(rec, 8, 'raw text').event_id).not.toBe(a.event_id);
+  expect(csvRecordToEvent({ ...rec, active_seconds: 'lots' }, 7, 'x').active_seconds).toBe('lots');
+});
