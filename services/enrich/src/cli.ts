@@ -34,9 +34,11 @@ roster
   .requiredOption('--district <id>', 'district id, as in events')
   .option('--no-clickhouse', 'do not write the ClickHouse dimension tables')
   .option('--allow-delta', 'import even if the manifest marks files as delta', false)
+  .option('--course-apps <file>', 'course → app map CSV (courseSourcedId,appId); default: course_apps.csv in the folder')
+  .option('--networks <file>', 'school → CIDR list JSON; default: networks.json in the folder')
   .option('--max-issues <n>', 'rejected rows/warnings to print', '100')
   .argument('<dir>', 'folder with orgs.csv, users.csv, classes.csv, courses.csv, enrollments.csv, academicSessions.csv ...')
-  .action(async (dir: string, o: { district: string; clickhouse: boolean; allowDelta: boolean; maxIssues: string }) => {
+  .action(async (dir: string, o: { district: string; clickhouse: boolean; allowDelta: boolean; maxIssues: string; courseApps?: string; networks?: string }) => {
     try {
       assertSafeDistrictId(o.district);
       const config = loadEnrichConfig();
@@ -57,6 +59,8 @@ roster
           pseudonymKey: config.PSEUDONYM_KEY,
           ...(ch ? { clickhouse: ch } : {}),
           allowDelta: o.allowDelta,
+          ...(o.courseApps ? { courseAppsFile: path.resolve(o.courseApps) } : {}),
+          ...(o.networks ? { networksFile: path.resolve(o.networks) } : {}),
         });
         console.log(`roster of district ${o.district} imported as version ${result.version}` +
           (result.previousVersion ? ` (replaces ${result.previousVersion})` : ''));

@@ -15,6 +15,8 @@ export interface RosterImportOptions {
   clickhouse?: ClickHouseClient;
   /** Refuse a bundle whose manifest marks files as delta (a delta is not a whole roster) unless true. */
   allowDelta?: boolean;
+  courseAppsFile?: string;
+  networksFile?: string;
 }
 
 export interface RosterImportResult {
@@ -32,7 +34,10 @@ export interface RosterImportResult {
  */
 export async function importRoster(opts: RosterImportOptions): Promise<RosterImportResult> {
   assertSafeDistrictId(opts.districtId);
-  const { data, report } = await loadRosterDir(opts.dir);
+  const { data, report } = await loadRosterDir(opts.dir, {
+    ...(opts.courseAppsFile ? { courseAppsFile: opts.courseAppsFile } : {}),
+    ...(opts.networksFile ? { networksFile: opts.networksFile } : {}),
+  });
   if (report.deltaFiles.length > 0 && !opts.allowDelta) {
     throw new Error(
       `the manifest marks ${report.deltaFiles.join(', ')} as delta; a roster import replaces the whole roster, so pass --allow-delta to import it anyway`,

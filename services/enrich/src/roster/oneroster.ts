@@ -39,6 +39,13 @@ export interface RosterReport {
   missingFiles: string[];
 }
 
+export interface RosterDirOptions {
+  /** course_apps.csv to use instead of the one in the folder. */
+  courseAppsFile?: string;
+  /** networks.json to use instead of the one in the folder. */
+  networksFile?: string;
+}
+
 export interface RosterLoadResult {
   data: RosterData;
   report: RosterReport;
@@ -343,8 +350,7 @@ async function applyRoles(dir: string, entries: string[], data: RosterData, repo
 }
 
 /** District extension `course_apps.csv`: courseSourcedId,appId (one row per pair). */
-async function loadCourseApps(dir: string, entries: string[], data: RosterData, report: RosterReport): Promise<void> {
-  const file = findFile(dir, entries, 'course_apps.csv');
+async function loadCourseApps(file: string | null, data: RosterData, report: RosterReport): Promise<void> {
   if (!file) return;
   const name = path.basename(file);
   const summary: FileSummary = { file: name, rows: 0, kept: 0, excluded: 0, rejected: 0 };
@@ -373,8 +379,7 @@ async function loadCourseApps(dir: string, entries: string[], data: RosterData, 
 }
 
 /** District extension `networks.json`: { "<school sourcedId>": ["10.1.0.0/16", ...] }. */
-function loadNetworks(dir: string, entries: string[], data: RosterData, report: RosterReport): void {
-  const file = findFile(dir, entries, 'networks.json');
+function loadNetworks(file: string | null, data: RosterData, report: RosterReport): void {
   if (!file) return;
   const name = path.basename(file);
   const summary: FileSummary = { file: name, rows: 0, kept: 0, excluded: 0, rejected: 0 };
@@ -458,12 +463,28 @@ function checkReferences(data: RosterData, report: RosterReport): void {
 
 /**
  * Reads a folder of OneRoster CSV files (1.0, 1.1 or 1.2, bulk) plus the district extensions
- * `course_apps.csv` and `networks.json`. Every file is optional. Bad rows are reported
+ * `course_apps.csv` and `networks.json`. Every file is optional. When the folder has no roster CSVs
+ * but a `oneroster/` sub-folder, the CSVs are read from there and the extensions from the folder. Bad rows are reported
  * (file, line, field, reason) and skipped; good rows beside them are kept.
  */
-export async function loadRosterDir(dir: string): Promise<RosterLoadResult> {
-  if (!existsSync(dir)) throw new Error(`roster folder "${dir}" does not exist`);
-  const entries = readdirSync(dir);
+export async function loadRosterDir(rootDir: string, opts: RosterDirOptions = {}): Promise<RosterLoadResult> {
+  if (!existsSync(rootDir)) throw new Error(`roster folder "${rootDir}" does not exist`);
+  let dir = rootDir;
+  let entries = readdirSync(dir);
+  // Layout of the sample generator (and a common one): CSVs in <dir>/oneroster/, extensions in <dir>.
+  const rootEntries = entries;
+  const nested = entries.find((e) => e.toLowerCase() === 'oneroster');
+  if (nested && !findFile(dir, entries, 'users.csv') && !findFile(dir, entries, 'orgs.csv')) {
+    dir = path.join(rootDir, nested);
+    entries = readdirSync(dir);
+  }
+  const extension = (name: string, given: string | undefined): string | null => {
+    if (given) {
+      if (!existsSync(given)) throw new Error(`${name} file "${given}" does not exist`);
+      return given;
+    }
+    return findFile(dir, entries, name) ?? findFile(rootDir, rootEntries, name);
+  };
   const data = emptyRoster();
   const report: RosterReport = { onerosterVersion: null, deltaFiles: [], files: [], issues: [], missingFiles: [] };
   await readManifest(dir, entries, report);
@@ -474,8 +495,8 @@ export async function loadRosterDir(dir: string): Promise<RosterLoadResult> {
   await loadEntity(dir, entries, usersSpec, data, report);
   await applyRoles(dir, entries, data, report);
   await loadEntity(dir, entries, enrollmentsSpec, data, report);
-  await loadCourseApps(dir, entries, data, report);
-  loadNetworks(dir, entries, data, report);
+  await loadCourseApps(extension('course_apps.csv', opts.courseAppsFile), data, report);
+  loadNetworks(extension('networks.json', opts.networksFile), data, report);
   checkReferences(data, report);
   return { data, report };
 }
