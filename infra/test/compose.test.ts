@@ -208,6 +208,16 @@ describe('docker-compose.yml agrees with the local stack and packages/config', (
     expect(chUsers).toMatch(/<default>\s*<password><\/password>/);
   });
 
+  it('the Dockerfile, scripts/bootstrap and package.json agree on the pnpm version, and the image has the migrations', () => {
+    const pkg = JSON.parse(read('package.json')) as { packageManager: string };
+    const version = pkg.packageManager.replace(/^pnpm@/, '');
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile).toContain(`pnpm@${version}`);
+    expect(read('scripts/bootstrap')).toMatch(new RegExp(`^PNPM_VERSION=${version.replace(/\./g, '\\.')}$`, 'm'));
+    expect(dockerfile).toMatch(/^COPY infra\/clickhouse /m);
+    expect(dockerfile).toContain('pnpm install --frozen-lockfile');
+  });
+
   it('Redis keeps an append-only file in both setups', () => {
     const conf = properties(redisTemplate.replace(/^(\S+)\s+/gm, '$1='));
     expect(conf.get('bind')).toBe('127.0.0.1');
