@@ -21,7 +21,7 @@ const REASONS: Record<EventFormat, MalformedReason[]> = {
 const GARBAGE_LINES = [
   'Unmatched! The rat the cat the dog chased killed ate the malt!',
   '2026/09/14 13:05:00 kid1| WARNING: Forwarding loop detected for:',
-  '################ squid restarted ################',
+  'squid restarted ################',
   '1757000000.123 GET',
   '\u0000\u0000\u0000 binary junk \u00ff\u00fe',
 ];
