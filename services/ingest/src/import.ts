@@ -222,6 +222,36 @@ function reject(line: number, text: string, reason: Rejection['reason']): AdaptR
   return { events: [], rejects: [{ reason: { ...reason, line }, payload: text, index: line }], skipped: [] };
 }
 
+/** Items validated together: building the clock-bound schema per item would cost ~10x the time. */
+const VALIDATE_CHUNK = 500;
+
+interface Pending {
+  line: number;
+  text: string;
+  value: unknown;
+}
+
+/**
+ * Adapts a chunk of one-event items (native events, xAPI statements) in one call and splits the
+ * result back per item: rejections by their index, events in item order (one per accepted item).
+ */
+function adaptChunk(chunk: Pending[], adapt: (values: unknown[]) => AdaptResult, single: (value: unknown) => AdaptResult): Unit[] {
+  const result = adapt(chunk.map((p) => p.value));
+  const rejected = new Set<number>();
+  for (const r of result.rejects) if (r.index !== undefined) rejected.add(r.index);
+  if (result.rejects.length !== rejected.size || result.events.length !== chunk.length - rejected.size || result.skipped.length > 0) {
+    // Not one outcome per item: adapt one by one instead (correct, only slower).
+    return chunk.map((p) => ({ line: p.line, text: p.text, result: single(p.value) }));
+  }
+  const units: Unit[] = chunk.map((p) => ({ line: p.line, text: p.text, result: { events: [], rejects: [], skipped: [] } }));
+  for (const r of result.rejects) units[r.index!]!.result.rejects.push(r);
+  let e = 0;
+  chunk.forEach((_, i) => {
+    if (!rejected.has(i)) units[i]!.result.events.push(result.events[e++]!);
+  });
+  return units;
+}
+
 /** Line formats: one unit per non-blank line (line numbers count every line, 1-based). */
 async function* lineUnits(
   input: NodeJS.ReadableStream,
@@ -230,18 +260,21 @@ async function* lineUnits(
   ipAsDevice: boolean,
 ): AsyncGenerator<Unit> {
   const rl = createInterface({ input, crlfDelay: Infinity });
+  const now = ctx.now ? { now: ctx.now } : {};
+  const squidCtx = { districtId: ctx.districtId, source: ctx.source, ipAsDevice, ...now };
+  const caliperCtx = { districtId: ctx.districtId, source: ctx.source, ...now };
+  const xapiCtx = { districtId: ctx.districtId, source: ctx.source, ...now };
+  const batchable = format === 'ndjson' || format === 'xapi-ndjson';
+  const adaptMany = (values: unknown[]) => (format === 'ndjson' ? adaptNativeItems(values, ctx) : adaptXapi(values, xapiCtx));
+  const adaptSingle = (value: unknown) => (format === 'ndjson' ? adaptNativeItems([value], ctx) : adaptXapi(value, xapiCtx));
+  let chunk: Pending[] = [];
   let lineNo = 0;
   for await (const text of rl) {
     lineNo++;
     if (text.trim().length === 0) continue;
     if (format === 'squid') {
       // Comment lines ('#') give an empty result: not counted as a line of data either.
-      const result = adaptSquidLine(text, lineNo, {
-        districtId: ctx.districtId,
-        source: ctx.source,
-        ipAsDevice,
-        ...(ctx.now ? { now: ctx.now } : {}),
-      });
+      const result = adaptSquidLine(text, lineNo, squidCtx);
       if (result.events.length + result.rejects.length + result.skipped.length === 0) continue;
       yield { line: lineNo, text, result };
       continue;
@@ -250,16 +283,26 @@ async function* lineUnits(
     try {
       value = JSON.parse(text);
     } catch (err) {
+      // Flush first so units stay in line order.
+      if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
+      chunk = [];
       yield { line: lineNo, text, result: reject(lineNo, text, { code: 'malformed_json', message: `line ${lineNo}: not JSON (${(err as Error).message})` }) };
       continue;
     }
-    const now = ctx.now ? { now: ctx.now } : {};
-    let result: AdaptResult;
-    if (format === 'ndjson') result = adaptNativeItems([value], ctx);
-    else if (format === 'caliper-ndjson') result = adaptCaliper(value, { districtId: ctx.districtId, source: ctx.source, ...now });
-    else result = adaptXapi(value, { districtId: ctx.districtId, source: ctx.source, ...now });
+    if (batchable && !Array.isArray(value)) {
+      chunk.push({ line: lineNo, text, value });
+      if (chunk.length >= VALIDATE_CHUNK) {
+        yield* adaptChunk(chunk, adaptMany, adaptSingle);
+        chunk = [];
+      }
+      continue;
+    }
+    if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
+    chunk = [];
+    const result = format === 'caliper-ndjson' ? adaptCaliper(value, caliperCtx) : adaptSingle(value);
     yield { line: lineNo, text, result };
   }
+  if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
 }
 
 /** CSV: one unit per record, through csv-parse (quoted fields, embedded new lines, BOM). */
@@ -289,12 +332,25 @@ async function* csvUnits(input: NodeJS.ReadableStream, ctx: SenderContext): Asyn
   });
   input.pipe(parser);
   input.on('error', (err) => parser.destroy(err));
+  const adaptMany = (values: unknown[]) => adaptNativeItems(values, ctx);
+  const adaptSingle = (value: unknown) => adaptNativeItems([value], ctx);
+  let chunk: Pending[] = [];
   for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; raw: string; info: { lines: number } }>) {
-    while (skippedRecords.length > 0) yield skippedRecords.shift()!;
+    if (skippedRecords.length > 0) {
+      // Dead letters of broken records go out with the records read so far (only DLQ order is affected).
+      if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
+      chunk = [];
+      while (skippedRecords.length > 0) yield skippedRecords.shift()!;
+    }
     const line = rec.info.lines;
     const text = rec.raw.replace(/[\r\n]+$/, '');
-    yield { line, text, result: adaptNativeItems([csvRecordToEvent(rec.record, line, text)], ctx) };
+    chunk.push({ line, text, value: csvRecordToEvent(rec.record, line, text) });
+    if (chunk.length >= VALIDATE_CHUNK) {
+      yield* adaptChunk(chunk, adaptMany, adaptSingle);
+      chunk = [];
+    }
   }
+  if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
   while (skippedRecords.length > 0) yield skippedRecords.shift()!;
 }
 

@@ -171,6 +171,31 @@ test('Squid access log fixture (netdata, 2019): counts agree with the adapter an
   expect(dlq.find((m) => m.value.reason.line === 1)!.value.payload).toBe(text.split('\n')[0]);
 });
 
+test('caliper-ndjson and xapi-ndjson files (fixture shapes, times moved to now)', async () => {
+  const envelope = JSON.parse(readFileSync(path.join(fixtures, 'caliper-common-fixtures/v1p2/caliperEnvelopeEventBatch.json'), 'utf8'));
+  envelope.data.forEach((e: Record<string, unknown>, i: number) => (e.eventTime = isoMinutesAgo(40 - i)));
+  const caliperFile = path.join(dir, 'caliper.ndjson');
+  writeFileSync(caliperFile, [JSON.stringify(envelope), JSON.stringify(envelope.data[2]), 'nope'].join('\n'));
+  const c = await runImport(base(caliperFile, 'caliper-ndjson', 'caliper'), sink);
+  // envelope: 2 supported events + 1 unsupported; then one bare event (same id: a duplicate, removed downstream); then junk
+  expect(c).toMatchObject({ lines: 3, accepted: 3, rejected: 2, rejectedByReason: { unsupported_event: 1, malformed_json: 1 } });
+  await collector.waitFor<RawMessage>(env.topics.raw, fromFile('caliper.ndjson'), 3);
+
+  const statements = JSON.parse(
+    readFileSync(path.join(fixtures, 'moodle-logstore_xapi/mod_page/course_module_viewed/existing_module/statements.json'), 'utf8'),
+  );
+  const st = (i: number) => ({ ...statements[0], id: `6f1c9d0e-3c0a-4b8e-9d57-${String(i).padStart(12, '0')}`, timestamp: isoMinutesAgo(20) });
+  const xapiFile = path.join(dir, 'statements.ndjson');
+  const lines = Array.from({ length: 1200 }, (_, i) => JSON.stringify(i === 700 ? { ...st(i), actor: {} } : st(i)));
+  writeFileSync(xapiFile, lines.join('\n'));
+  const x = await runImport({ ...base(xapiFile, 'xapi-ndjson', 'xapi'), batchSize: 500 }, sink);
+  expect(x).toMatchObject({ lines: 1200, accepted: 1199, rejected: 1 });
+  const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('statements.ndjson'), 1);
+  expect(dlq[0]!.value.reason.line).toBe(701);
+  const raw = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('statements.ndjson'), 1199);
+  expect(raw.find((m) => m.value.origin === 'statements.ndjson:702')!.value.event.event_id).toContain('000000000701');
+});
+
 test('the CLI (dist): keys create/list/revoke, import with a JSON summary, progress lines, exit codes', () => {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (pnpm exec tsc -b services/ingest)`);
   const run = (args: string[]) =>
