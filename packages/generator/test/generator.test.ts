@@ -38,6 +38,22 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/**
+ * Collects mismatches over many events and asserts once: a per-event expect() over tens of
+ * thousands of events is slow in jest.
+ */
+class Checks {
+  readonly failures: string[] = [];
+  eq(actual: unknown, expected: unknown, what: string): void {
+    if (JSON.stringify(actual) !== JSON.stringify(expected) && this.failures.length < 20) {
+      this.failures.push(`${what}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+    }
+  }
+  ok(cond: boolean, what: string): void {
+    if (!cond && this.failures.length < 20) this.failures.push(what);
+  }
+}
+
 const csv = (text: string): Record<string, string>[] => parse(text, { columns: true, skip_empty_lines: true });
 
 let district: SampleDistrict;
@@ -188,23 +204,29 @@ describe('native events', () => {
   it('every valid native event passes nativeEventSchema and says what the truth says', () => {
     const valid = native().filter((r) => r.events[0]!.malformed === null);
     expect(valid.length).toBeGreaterThan(1000);
+    const c = new Checks();
     for (const r of valid) {
       const json = JSON.parse(r.text) as Record<string, unknown>;
       const t = r.events[0]!;
-      expect(nativeEventSchema.safeParse(json).success).toBe(true);
+      c.ok(nativeEventSchema.safeParse(json).success, `line ${r.line} fails nativeEventSchema`);
       const parsed = schema.safeParse(json);
-      if (!parsed.success) throw new Error(`${r.text}: ${parsed.error.message}`);
+      if (!parsed.success) {
+        c.ok(false, `${r.text}: ${parsed.error.message}`);
+        continue;
+      }
       const ev = parsed.data;
-      expect(ev.event_id).toBe(t.event_id);
-      expect(ev.occurred_at).toBe(t.occurred_at);
-      expect(Date.parse(ev.occurred_at)).toBe(t.epoch_ms);
-      expect(ev.user).toEqual(t.user);
-      expect(ev.client_ip).toBe(t.client_ip);
-      expect(ev.active_seconds ?? null).toBe(t.active_seconds);
-      expect(ev.class_id ?? null).toBe(t.class_id);
-      expect(ev.type).toBe(t.type);
-      expect(ev.source).toBe(t.source);
+      const at = `native line ${r.line}`;
+      c.eq(ev.event_id, t.event_id, `${at} event_id`);
+      c.eq(ev.occurred_at, t.occurred_at, `${at} occurred_at`);
+      c.eq(Date.parse(ev.occurred_at), t.epoch_ms, `${at} epoch`);
+      c.eq(ev.user, t.user, `${at} user`);
+      c.eq(ev.client_ip, t.client_ip, `${at} client_ip`);
+      c.eq(ev.active_seconds ?? null, t.active_seconds, `${at} active_seconds`);
+      c.eq(ev.class_id ?? null, t.class_id, `${at} class_id`);
+      c.eq(ev.type, t.type, `${at} type`);
+      c.eq(ev.source, t.source, `${at} source`);
     }
+    expect(c.failures).toEqual([]);
   });
 
   it('every malformed native event fails on the expected field', () => {
@@ -287,45 +309,50 @@ describe('Squid access log', () => {
     const lines = records.filter((r) => r.format === 'squid');
     expect(lines.length).toBeGreaterThan(1000);
     const seen = new Set<string>();
+    const c = new Checks();
     for (const r of lines) {
       const t = r.events[0]!;
+      const at = `squid line ${r.line}`;
       const result = adaptSquidLine(r.text, r.line, { districtId: 'd1', now: NOW });
       if (t.malformed === null) {
-        expect(result.rejects).toEqual([]);
-        expect(result.events).toHaveLength(1);
-        const ev = result.events[0]!;
-        expect(ev.user.username).toBe(t.user.username);
-        expect(ev.client_ip).toBe(t.client_ip);
-        expect(ev.app.domain).toBe(t.domain);
-        expect(Date.parse(ev.occurred_at)).toBe(t.epoch_ms);
+        c.eq(result.rejects.length, 0, `${at} rejects`);
+        c.eq(result.events.length, 1, `${at} events`);
+        const ev = result.events[0];
+        if (!ev) continue;
+        c.eq(ev.user.username, t.user.username, `${at} username`);
+        c.eq(ev.client_ip, t.client_ip, `${at} client_ip`);
+        c.eq(ev.app.domain, t.domain, `${at} domain`);
+        c.eq(Date.parse(ev.occurred_at), t.epoch_ms, `${at} time`);
       } else {
         seen.add(t.malformed.reason);
-        expect(result.events).toEqual([]);
-        expect(result.rejects).toHaveLength(1);
-        const reason = result.rejects[0]!.reason;
-        if (t.malformed.field === null) expect(reason.code).toBe('unparseable_line');
-        else if (t.malformed.reason === 'future_timestamp') expect(reason.message).toMatch(/future/);
-        else expect(reason.field).toBe(t.malformed.field);
+        c.eq(result.events.length, 0, `${at} events`);
+        c.eq(result.rejects.length, 1, `${at} rejects`);
+        const reason = result.rejects[0]?.reason;
+        if (!reason) continue;
+        if (t.malformed.field === null) c.eq(reason.code, 'unparseable_line', `${at} code`);
+        else if (t.malformed.reason === 'future_timestamp') c.ok(/future/.test(reason.message), `${at} ${reason.message}`);
+        else c.eq(reason.field, t.malformed.field, `${at} field`);
       }
     }
+    expect(c.failures).toEqual([]);
     expect([...seen].sort()).toEqual(['future_timestamp', 'garbage_line', 'missing_user']);
   });
 });
 
 describe('truth', () => {
   it('numbers events in order, one line per record, with consistent files and lines', () => {
-    events.forEach((e, i) => expect(e.seq).toBe(i));
+    const c = new Checks();
+    events.forEach((e, i) => c.eq(e.seq, i, 'seq'));
     const byFile = new Map<string, number>();
     for (const r of records) {
       const expected = (byFile.get(r.file) ?? 0) + 1;
-      expect(r.line).toBe(expected);
+      c.eq(r.line, expected, `${r.file} line`);
       byFile.set(r.file, expected);
       r.events.forEach((e, i) => {
-        expect(e.line).toBe(r.line);
-        expect(e.index).toBe(i);
-        expect(e.file).toBe(r.file);
+        c.eq([e.line, e.index, e.file], [r.line, i, r.file], `event ${e.seq} position`);
       });
     }
+    expect(c.failures).toEqual([]);
     const ids = events.filter((e) => e.event_id !== null && e.duplicate_of === null).map((e) => e.event_id);
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -349,36 +376,40 @@ describe('truth', () => {
   it('places events in school hours on campus and in the evening off campus, in the local zone', () => {
     const users = new Map(district.roster.users.map((u) => [u.sourcedId, u]));
     const catalogDomains = district.apps.flatMap((a) => a.domains);
+    const known = new Set(district.roster.users.flatMap((u) => [u.sourcedId, u.email, u.username]));
+    const c = new Checks();
     for (const e of events) {
       if (e.malformed) continue;
-      expect(e.local_date >= START && e.local_date <= '2026-11-15').toBe(true);
-      expect(e.occurred_at.slice(0, 10)).toBe(e.local_date);
-      expect(e.occurred_at).toMatch(/-06:00$/); // CST in November
-      expect(Date.parse(e.occurred_at)).toBe(e.epoch_ms);
+      const at = `event ${e.seq}`;
+      c.ok(e.local_date >= START && e.local_date <= '2026-11-15', `${at} date ${e.local_date}`);
+      c.eq(e.occurred_at.slice(0, 10), e.local_date, `${at} local date`);
+      c.ok(e.occurred_at.endsWith('-06:00'), `${at} offset ${e.occurred_at}`); // CST in November
+      c.eq(Date.parse(e.occurred_at), e.epoch_ms, `${at} epoch`);
       const hour = Number(e.occurred_at.slice(11, 13));
       if (e.client_ip !== null) {
-        expect(schoolOfIp(district.networks, e.client_ip)).toBe(e.network_school_id);
-        expect(e.campus).toBe(e.network_school_id ? 'on' : 'off');
+        c.eq(schoolOfIp(district.networks, e.client_ip), e.network_school_id, `${at} network`);
+        c.eq(e.campus, e.network_school_id ? 'on' : 'off', `${at} campus`);
       } else {
-        expect(e.campus).toBe('unknown');
+        c.eq(e.campus, 'unknown', `${at} campus`);
       }
-      if (e.campus === 'on') expect(hour >= 7 && hour < 16).toBe(true);
-      if (e.campus === 'off' && e.person_sourced_id !== null) expect(hour >= 10 && hour < 23).toBe(true);
+      if (e.campus === 'on') c.ok(hour >= 7 && hour < 16, `${at} on campus at ${e.occurred_at}`);
+      if (e.campus === 'off' && e.person_sourced_id !== null) c.ok(hour >= 10 && hour < 23, `${at} off campus at ${e.occurred_at}`);
+      const sent = e.user.sourced_id ?? e.user.email ?? e.user.username;
       if (e.person_sourced_id !== null) {
-        const u = users.get(e.person_sourced_id)!;
-        expect(u).toBeDefined();
-        expect(e.role).toBe(u.role);
-        const sent = e.user.sourced_id ?? e.user.email ?? e.user.username;
-        expect([u.sourcedId, u.email, u.username]).toContain(sent);
+        const u = users.get(e.person_sourced_id);
+        c.ok(u !== undefined, `${at} person ${e.person_sourced_id} not in roster`);
+        if (!u) continue;
+        c.eq(e.role, u.role, `${at} role`);
+        c.ok([u.sourcedId, u.email, u.username].includes(sent!), `${at} identifier ${sent} is not ${u.sourcedId}'s`);
       } else {
-        const sent = e.user.sourced_id ?? e.user.email ?? e.user.username;
-        expect([...users.values()].some((u) => [u.sourcedId, u.email, u.username].includes(sent!))).toBe(false);
+        c.ok(!known.has(sent!), `${at} unresolved identifier ${sent} is in the roster`);
       }
       if (e.app_id === null) {
-        expect(e.domain).not.toBeNull();
-        expect(catalogDomains.some((d) => e.domain === d || e.domain!.endsWith(`.${d}`))).toBe(false);
+        c.ok(e.domain !== null && !catalogDomains.some((d) => e.domain === d || e.domain!.endsWith(`.${d}`)),
+          `${at} unresolved domain ${e.domain} is in the catalog`);
       }
     }
+    expect(c.failures).toEqual([]);
     const weekend = events.filter((e) => e.local_date === '2026-11-14' && !e.malformed);
     expect(weekend.length).toBeGreaterThan(0);
     expect(weekend.every((e) => e.campus !== 'on')).toBe(true);
