@@ -110,7 +110,8 @@ export function buildCli(): Command {
         },
       ) => {
         const config = loadIngestConfig();
-        const logger = stderrLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+        // Quiet by default (the progress display and the summary are the output); LOG_LEVEL overrides.
+        const logger = stderrLogger(process.env.LOG_LEVEL ?? 'error');
         const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
         const kafka = createKafka(config, logger);
         await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS);

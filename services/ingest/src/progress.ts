@@ -32,9 +32,8 @@ export function createProgressReporter(opts: {
   if (mode === 'bar') {
     const bar = new SingleBar({
       stream: opts.stream,
-      format: `${opts.label} [{bar}] {percentage}% | {mb}/{totalMb} MB | {lines} lines | {accepted} ok, {rejected} rejected | {rate} events/s | ETA {eta_formatted}`,
+      format: `${opts.label} [{bar}] {percentage}% | {mb}/{totalMb} MB | {lines} lines | {accepted} ok, {rejected} rejected | {rate} events/s | ETA {etaText}`,
       hideCursor: true,
-      etaBuffer: 50,
       fps: 5,
     });
     bar.start(Math.max(opts.totalBytes, 1), 0, fields(0, 0, 0, 0, 0));
@@ -70,7 +69,10 @@ export function createProgressReporter(opts: {
   };
 
   function fields(bytes: number, lines: number, accepted: number, rejected: number, r: number) {
+    const elapsed = (Date.now() - started) / 1000;
+    const remaining = bytes > 0 && elapsed > 0 ? ((opts.totalBytes - bytes) * elapsed) / bytes : NaN;
     return {
+      etaText: Number.isFinite(remaining) ? formatSeconds(remaining) : '?',
       mb: (bytes / MB).toFixed(1),
       totalMb: (opts.totalBytes / MB).toFixed(1),
       lines,
@@ -79,4 +81,12 @@ export function createProgressReporter(opts: {
       rate: r,
     };
   }
+}
+
+function formatSeconds(s: number): string {
+  const t = Math.max(0, Math.round(s));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
 }
