@@ -1,6 +1,10 @@
-import type { Redis } from 'ioredis';
-import { readCurrentVersion, writeVersioned, type WriteResult } from '../store/versioned';
-import type { AppEntry } from './catalog';
+import type { Redis } from "ioredis";
+import {
+  readCurrentVersion,
+  writeVersioned,
+  type WriteResult,
+} from "../store/versioned";
+import type { AppEntry } from "./catalog";
 
 /**
  * Redis layout of a district's catalog extension (prefix = REDIS_KEY_PREFIX):
@@ -18,7 +22,14 @@ export async function saveDistrictCatalog(
   meta: Record<string, string> = {},
 ): Promise<WriteResult> {
   const entries: [string, unknown][] = apps.map((a) => [a.app_id, a]);
-  return writeVersioned(redis, prefix, 'catalog', districtId, { apps: entries }, { ...meta, apps: String(apps.length) });
+  return writeVersioned(
+    redis,
+    prefix,
+    "catalog",
+    districtId,
+    { apps: entries },
+    { ...meta, apps: String(apps.length) },
+  );
 }
 
 export async function loadDistrictCatalog(
@@ -26,7 +37,16 @@ export async function loadDistrictCatalog(
   prefix: string,
   districtId: string,
 ): Promise<{ version: string; apps: AppEntry[] } | null> {
-  const read = await readCurrentVersion<AppEntry>(redis, prefix, 'catalog', districtId, ['apps']);
+  const read = await readCurrentVersion<AppEntry>(
+    redis,
+    prefix,
+    "catalog",
+    districtId,
+    ["apps"],
+  );
   if (!read) return null;
-  return { version: read.version, apps: [...(read.parts['apps'] ?? new Map<string, AppEntry>()).values()] };
+  return {
+    version: read.version,
+    apps: [...(read.parts["apps"] ?? new Map<string, AppEntry>()).values()],
+  };
 }

@@ -1,32 +1,32 @@
-import type { Role } from '@edusage/contracts';
-import { NetworkMatcher } from '../enrich/network';
-import { pseudonymize } from '../enrich/pseudonym';
-import type { RosterData } from './model';
+import type { Role } from "@edusage/contracts";
+import { NetworkMatcher } from "../enrich/network";
+import { pseudonymize } from "../enrich/pseudonym";
+import type { RosterData } from "./model";
 
 /** OneRoster role → the role set of the enriched event. */
 export function mapRole(oneRosterRole: string): Role {
   switch (oneRosterRole.trim().toLowerCase()) {
-    case 'student':
-      return 'student';
-    case 'teacher':
-      return 'teacher';
-    case 'administrator':
-    case 'districtadministrator':
-    case 'siteadministrator':
-    case 'systemadministrator':
-    case 'principal':
-      return 'administrator';
-    case 'aide':
-    case 'proctor':
-      return 'aide';
-    case 'guardian':
-    case 'parent':
-    case 'relative':
-      return 'guardian';
-    case '':
-      return 'unknown';
+    case "student":
+      return "student";
+    case "teacher":
+      return "teacher";
+    case "administrator":
+    case "districtadministrator":
+    case "siteadministrator":
+    case "systemadministrator":
+    case "principal":
+      return "administrator";
+    case "aide":
+    case "proctor":
+      return "aide";
+    case "guardian":
+    case "parent":
+    case "relative":
+      return "guardian";
+    case "":
+      return "unknown";
     default:
-      return 'other';
+      return "other";
   }
 }
 
@@ -80,10 +80,13 @@ export class RosterIndex {
       if (!id) return false;
       if (data.orgs.size === 0) return true;
       const org = data.orgs.get(id);
-      return org !== undefined && (org.type === 'school' || org.type === '');
+      return org !== undefined && (org.type === "school" || org.type === "");
     };
     for (const c of data.classes.values()) {
-      this.classes.set(c.sourcedId, { schoolId: c.schoolSourcedId, courseId: c.courseSourcedId });
+      this.classes.set(c.sourcedId, {
+        schoolId: c.schoolSourcedId,
+        courseId: c.courseSourcedId,
+      });
     }
     for (const u of data.users.values()) {
       const person: IndexedPerson = {
@@ -95,15 +98,17 @@ export class RosterIndex {
         enrollments: [],
       };
       this.people.set(u.sourcedId, person);
-      if (u.email) addUnique(this.byEmail, u.email.trim().toLowerCase(), person);
-      if (u.username) addUnique(this.byUsername, u.username.trim().toLowerCase(), person);
+      if (u.email)
+        addUnique(this.byEmail, u.email.trim().toLowerCase(), person);
+      if (u.username)
+        addUnique(this.byUsername, u.username.trim().toLowerCase(), person);
     }
     for (const e of data.enrollments.values()) {
       const person = this.people.get(e.userSourcedId);
       if (!person) continue;
       const cls = data.classes.get(e.classSourcedId);
       const courseId = cls?.courseSourcedId ?? null;
-      const active = e.status !== 'inactive' && cls !== undefined;
+      const active = e.status !== "inactive" && cls !== undefined;
       person.enrollments.push({
         classId: e.classSourcedId,
         schoolId: e.schoolSourcedId ?? cls?.schoolSourcedId ?? null,
@@ -113,13 +118,18 @@ export class RosterIndex {
         endDate: e.endDate,
       });
       const school = e.schoolSourcedId ?? cls?.schoolSourcedId ?? null;
-      if (active && isSchool(school) && !person.schools.includes(school)) person.schools.push(school);
+      if (active && isSchool(school) && !person.schools.includes(school))
+        person.schools.push(school);
     }
     this.networks = new NetworkMatcher(data.networks);
   }
 
   /** Finds a person by sourcedId, then email, then username (each exact after normalization). */
-  findPerson(user: { sourced_id?: string | undefined; email?: string | undefined; username?: string | undefined }): IndexedPerson | null {
+  findPerson(user: {
+    sourced_id?: string | undefined;
+    email?: string | undefined;
+    username?: string | undefined;
+  }): IndexedPerson | null {
     if (user.sourced_id) {
       const p = this.people.get(user.sourced_id.trim());
       if (p) return p;
@@ -144,8 +154,12 @@ export class RosterIndex {
   }
 }
 
-function addUnique(map: Map<string, IndexedPerson | null>, key: string, person: IndexedPerson): void {
-  if (key === '') return;
+function addUnique(
+  map: Map<string, IndexedPerson | null>,
+  key: string,
+  person: IndexedPerson,
+): void {
+  if (key === "") return;
   const prev = map.get(key);
   if (prev === undefined) map.set(key, person);
   else if (prev !== person) map.set(key, null);

@@ -1,6 +1,15 @@
-import type { Redis } from 'ioredis';
-import { readCurrentVersion, writeVersioned, type WriteResult } from '../store/versioned';
-import { ROSTER_ENTITIES, emptyRoster, rosterEntityMap, type RosterData } from './model';
+import type { Redis } from "ioredis";
+import {
+  readCurrentVersion,
+  writeVersioned,
+  type WriteResult,
+} from "../store/versioned";
+import {
+  ROSTER_ENTITIES,
+  emptyRoster,
+  rosterEntityMap,
+  type RosterData,
+} from "./model";
 
 /**
  * Redis layout of a roster (prefix = REDIS_KEY_PREFIX):
@@ -26,7 +35,15 @@ export async function saveRosterToRedis(
     parts[entity] = map.entries();
     counts[entity] = map.size;
   }
-  return writeVersioned(redis, prefix, 'roster', districtId, parts, { ...meta, counts: JSON.stringify(counts) }, version);
+  return writeVersioned(
+    redis,
+    prefix,
+    "roster",
+    districtId,
+    parts,
+    { ...meta, counts: JSON.stringify(counts) },
+    version,
+  );
 }
 
 /** The current roster of a district from Redis, or null when it has none. */
@@ -34,13 +51,24 @@ export async function loadRosterFromRedis(
   redis: Redis,
   prefix: string,
   districtId: string,
-): Promise<{ version: string; data: RosterData; meta: Record<string, string> } | null> {
-  const read = await readCurrentVersion<never>(redis, prefix, 'roster', districtId, ROSTER_ENTITIES);
+): Promise<{
+  version: string;
+  data: RosterData;
+  meta: Record<string, string>;
+} | null> {
+  const read = await readCurrentVersion<never>(
+    redis,
+    prefix,
+    "roster",
+    districtId,
+    ROSTER_ENTITIES,
+  );
   if (!read) return null;
   const data = emptyRoster();
   for (const entity of ROSTER_ENTITIES) {
     const target = rosterEntityMap(data, entity) as Map<string, unknown>;
-    for (const [k, v] of read.parts[entity] ?? new Map<string, unknown>()) target.set(k, v);
+    for (const [k, v] of read.parts[entity] ?? new Map<string, unknown>())
+      target.set(k, v);
   }
   return { version: read.version, data, meta: read.meta };
 }

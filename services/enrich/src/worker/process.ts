@@ -5,8 +5,8 @@ import {
   reasonFromZod,
   type DeadLetter,
   type EnrichedEvent,
-} from '@edusage/contracts';
-import { enrichEvent, type DistrictView } from '../enrich/enrich';
+} from "@edusage/contracts";
+import { enrichEvent, type DistrictView } from "../enrich/enrich";
 
 export interface InMessage {
   key?: Buffer | string | null;
@@ -43,8 +43,17 @@ export interface ProcessContext {
  * bad message: anything that is not a valid RawMessage (or fails to enrich) becomes a DeadLetter
  * naming the reason, with the original payload.
  */
-export function processMessages(messages: readonly InMessage[], ctx: ProcessContext): ProcessedChunk {
-  const out: ProcessedChunk = { enriched: [], dlq: [], bytes: 0, unresolvedPeople: 0, unresolvedApps: 0 };
+export function processMessages(
+  messages: readonly InMessage[],
+  ctx: ProcessContext,
+): ProcessedChunk {
+  const out: ProcessedChunk = {
+    enriched: [],
+    dlq: [],
+    bytes: 0,
+    unresolvedPeople: 0,
+    unresolvedApps: 0,
+  };
   const enrichedAt = (ctx.now?.() ?? new Date()).toISOString();
   const origin = (offset: string) => `${ctx.topic}/${ctx.partition}@${offset}`;
   const dead = (letter: DeadLetter) => {
@@ -53,15 +62,20 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
     out.dlq.push({ key: letter.source, value });
   };
   for (const m of messages) {
-    const text = m.value === null ? null : typeof m.value === 'string' ? m.value : m.value.toString('utf8');
+    const text =
+      m.value === null
+        ? null
+        : typeof m.value === "string"
+          ? m.value
+          : m.value.toString("utf8");
     if (text === null || text.length === 0) {
       dead(
         makeDeadLetter({
-          stage: 'enrich',
-          source: 'unknown',
+          stage: "enrich",
+          source: "unknown",
           districtId: null,
-          reason: { code: 'malformed_json', message: 'empty message value' },
-          payload: '',
+          reason: { code: "malformed_json", message: "empty message value" },
+          payload: "",
           origin: origin(m.offset),
         }),
       );
@@ -73,10 +87,13 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
     } catch (err) {
       dead(
         makeDeadLetter({
-          stage: 'enrich',
-          source: 'unknown',
+          stage: "enrich",
+          source: "unknown",
           districtId: null,
-          reason: { code: 'malformed_json', message: `not JSON: ${(err as Error).message}` },
+          reason: {
+            code: "malformed_json",
+            message: `not JSON: ${(err as Error).message}`,
+          },
           payload: text,
           origin: origin(m.offset),
         }),
@@ -85,12 +102,15 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
     }
     const parsed = rawMessageSchema.safeParse(json);
     if (!parsed.success) {
-      const ev = (json as { event?: { source?: unknown; district_id?: unknown } } | null)?.event;
+      const ev = (
+        json as { event?: { source?: unknown; district_id?: unknown } } | null
+      )?.event;
       dead(
         makeDeadLetter({
-          stage: 'enrich',
-          source: typeof ev?.source === 'string' ? ev.source : 'unknown',
-          districtId: typeof ev?.district_id === 'string' ? ev.district_id : null,
+          stage: "enrich",
+          source: typeof ev?.source === "string" ? ev.source : "unknown",
+          districtId:
+            typeof ev?.district_id === "string" ? ev.district_id : null,
           reason: reasonFromZod(parsed.error),
           payload: text,
           origin: origin(m.offset),
@@ -112,10 +132,13 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
     } catch (err) {
       dead(
         makeDeadLetter({
-          stage: 'enrich',
+          stage: "enrich",
           source: raw.event.source,
           districtId: raw.event.district_id,
-          reason: { code: 'internal_error', message: `enrichment failed: ${(err as Error).message}` },
+          reason: {
+            code: "internal_error",
+            message: `enrichment failed: ${(err as Error).message}`,
+          },
           payload: text,
           origin: origin(m.offset),
         }),
@@ -126,7 +149,10 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
     if (!enriched.app_resolved) out.unresolvedApps++;
     const value = JSON.stringify(enriched);
     out.bytes += value.length;
-    out.enriched.push({ key: `${enriched.district_id}|${enriched.person_id}`, value });
+    out.enriched.push({
+      key: `${enriched.district_id}|${enriched.person_id}`,
+      value,
+    });
   }
   return out;
 }
