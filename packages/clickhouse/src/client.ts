@@ -11,7 +11,10 @@ export interface ClickHouseConfig {
 }
 
 /** A client whose unqualified table names resolve in CLICKHOUSE_DATABASE. */
-export function createClickHouse(config: ClickHouseConfig, database: string = config.CLICKHOUSE_DATABASE): ClickHouseClient {
+export function createClickHouse(
+  config: ClickHouseConfig,
+  database: string = config.CLICKHOUSE_DATABASE,
+): ClickHouseClient {
   return createClient({
     url: config.CLICKHOUSE_URL,
     username: config.CLICKHOUSE_USER,

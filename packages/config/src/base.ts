@@ -1,8 +1,11 @@
 import { z } from 'zod';
 
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
 
 /** Variables shared by every service. Defaults match infra/local and docker-compose.yml. */
 export const baseConfigSchema = z.object({
@@ -19,7 +22,10 @@ export const baseConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
     .default('edusage'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis://').default('redis://127.0.0.1:6379/0'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis://')
+    .default('redis://127.0.0.1:6379/0'),
   /** Prefix for every Redis key; tests use it to get a keyspace of their own. */
   REDIS_KEY_PREFIX: z.string().default('edusage:'),
 });

@@ -10,7 +10,11 @@ describe('loadConfig', () => {
   it('names every variable that is wrong', () => {
     let error: unknown;
     try {
-      loadConfig(baseConfigSchema, { CLICKHOUSE_URL: 'not a url', KAFKA_PARTITIONS: '0', CLICKHOUSE_DATABASE: 'x;DROP' });
+      loadConfig(baseConfigSchema, {
+        CLICKHOUSE_URL: 'not a url',
+        KAFKA_PARTITIONS: '0',
+        CLICKHOUSE_DATABASE: 'x;DROP',
+      });
     } catch (err) {
       error = err;
     }

@@ -69,13 +69,7 @@ export const userRefSchema = z
 export const appRefSchema = z
   .object({
     app_id: id.optional(),
-    domain: z
-      .string()
-      .trim()
-      .toLowerCase()
-      .regex(DOMAIN_RE, 'must be a domain name')
-      .max(253)
-      .optional(),
+    domain: z.string().trim().toLowerCase().regex(DOMAIN_RE, 'must be a domain name').max(253).optional(),
     url: z.string().trim().max(8192).optional(),
   })
   .refine((a) => a.app_id ?? a.domain ?? a.url, {

@@ -31,9 +31,10 @@ export function reasonFromZod(error: z.ZodError, fieldPrefix = ''): RejectReason
   const issue = error.issues[0];
   const path = issue ? issue.path.map(String).join('.') : '';
   const field = [fieldPrefix, path].filter((p) => p.length > 0).join('.');
-  const code = issue && issue.code === 'custom' && issue.params?.['code'] === 'missing_identifier'
-    ? 'missing_identifier'
-    : 'invalid_field';
+  const code =
+    issue && issue.code === 'custom' && issue.params?.['code'] === 'missing_identifier'
+      ? 'missing_identifier'
+      : 'invalid_field';
   return {
     code,
     field: field || undefined,

@@ -45,15 +45,25 @@ describe('Caliper', () => {
   });
 
   it('MinutesOnTask over 24 h or negative is rejected naming the measure', () => {
-    const ev = read('caliper-common-fixtures/v1p2/caliperEventToolUseUsedWithProgress.json') as { generated: { items: Array<{ metricValue: number }> } };
+    const ev = read('caliper-common-fixtures/v1p2/caliperEventToolUseUsedWithProgress.json') as {
+      generated: { items: Array<{ metricValue: number }> };
+    };
     ev.generated.items[0]!.metricValue = 1441;
-    expect(adaptCaliper(ev, CAL).rejects[0]!.reason).toMatchObject({ code: 'invalid_field', field: 'generated.items.0.metricValue' });
+    expect(adaptCaliper(ev, CAL).rejects[0]!.reason).toMatchObject({
+      code: 'invalid_field',
+      field: 'generated.items.0.metricValue',
+    });
     ev.generated.items[0]!.metricValue = -3;
-    expect(adaptCaliper(ev, CAL).rejects[0]!.reason).toMatchObject({ code: 'invalid_field', field: 'generated.items.0.metricValue' });
+    expect(adaptCaliper(ev, CAL).rejects[0]!.reason).toMatchObject({
+      code: 'invalid_field',
+      field: 'generated.items.0.metricValue',
+    });
   });
 
   it('thinned event (actor, object, edApp, group as IRI strings)', () => {
-    const e = only(adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEventNavigationNavigatedToThinned.json'), CAL));
+    const e = only(
+      adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEventNavigationNavigatedToThinned.json'), CAL),
+    );
     expect(e).toMatchObject({
       type: 'page_view',
       user: { sourced_id: '554433' },
@@ -79,14 +89,26 @@ describe('Caliper', () => {
   });
 
   it('session events: LoggedIn → login, TimedOut → logout for the session user (actor is the app)', () => {
-    expect(only(adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEventSessionLoggedIn.json'), CAL)).type).toBe('login');
+    expect(only(adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEventSessionLoggedIn.json'), CAL)).type).toBe(
+      'login',
+    );
     const t = only(adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEventSessionTimedOut.json'), CAL));
     expect(t).toMatchObject({ type: 'logout', user: { sourced_id: '112233' }, app: { domain: 'example.edu' } });
   });
 
   it('Caliper 1.0 (@id/@type IRIs, no id) gets a deterministic content hash as event_id', () => {
-    const a = only(adaptCaliper(read('caliper-common-fixtures/v1p0/caliperViewEvent.json'), { ...CAL, now: new Date('2016-01-01T00:00:00Z') }));
-    const b = only(adaptCaliper(read('caliper-common-fixtures/v1p0/caliperViewEvent.json'), { ...CAL, now: new Date('2016-01-01T00:00:00Z') }));
+    const a = only(
+      adaptCaliper(read('caliper-common-fixtures/v1p0/caliperViewEvent.json'), {
+        ...CAL,
+        now: new Date('2016-01-01T00:00:00Z'),
+      }),
+    );
+    const b = only(
+      adaptCaliper(read('caliper-common-fixtures/v1p0/caliperViewEvent.json'), {
+        ...CAL,
+        now: new Date('2016-01-01T00:00:00Z'),
+      }),
+    );
     expect(a.event_id).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(a.event_id).toBe(b.event_id);
     expect(a).toMatchObject({ type: 'page_view', user: { sourced_id: '554433' }, class_id: '001' });
@@ -94,8 +116,16 @@ describe('Caliper', () => {
 
   it('actor and group mappings are configurable; no names ever reach the event', () => {
     const ev = read('caliper-common-fixtures/v1p2/caliperEventViewViewed.json');
-    expect(only(adaptCaliper(ev, { ...CAL, actorMapping: { kind: 'iri' } })).user).toEqual({ username: 'https://example.edu/users/554433' });
-    const rx = only(adaptCaliper(ev, { ...CAL, actorMapping: { kind: 'regex', pattern: '/users/(\\d+)$' }, groupMapping: { kind: 'regex', pattern: 'courses/(\\d+)/sections/(\\d+)' } }));
+    expect(only(adaptCaliper(ev, { ...CAL, actorMapping: { kind: 'iri' } })).user).toEqual({
+      username: 'https://example.edu/users/554433',
+    });
+    const rx = only(
+      adaptCaliper(ev, {
+        ...CAL,
+        actorMapping: { kind: 'regex', pattern: '/users/(\\d+)$' },
+        groupMapping: { kind: 'regex', pattern: 'courses/(\\d+)/sections/(\\d+)' },
+      }),
+    );
     expect(rx.user).toEqual({ sourced_id: '554433' });
     expect(rx.class_id).toBe('7');
     const miss = adaptCaliper(ev, { ...CAL, actorMapping: { kind: 'regex', pattern: '^urn:x:(\\d+)$' } });
@@ -106,16 +136,25 @@ describe('Caliper', () => {
   it('app_id from catalog hints by host or IRI prefix', () => {
     const ev = read('caliper-common-fixtures/v1p2/caliperEventViewViewed.json');
     expect(only(adaptCaliper(ev, { ...CAL, appIds: { 'example.edu': 'lms' } })).app.app_id).toBe('lms');
-    expect(only(adaptCaliper(ev, { ...CAL, appIds: { 'https://example.edu/etexts/': 'etexts', 'example.edu': 'lms' } })).app.app_id).toBe('etexts');
+    expect(
+      only(adaptCaliper(ev, { ...CAL, appIds: { 'https://example.edu/etexts/': 'etexts', 'example.edu': 'lms' } })).app
+        .app_id,
+    ).toBe('etexts');
   });
 
   it('otherEvents: "use" counts other event types by a person as use', () => {
-    const r = adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEventMediaPausedVideo.json'), { ...CAL, otherEvents: 'use' });
+    const r = adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEventMediaPausedVideo.json'), {
+      ...CAL,
+      otherEvents: 'use',
+    });
     expect(only(r).type).toBe('use');
   });
 
   it('a wrong envelope and malformed JSON text are rejected, not thrown', () => {
-    expect(adaptCaliper({ sensor: 's', data: 'x' }, CAL).rejects[0]!.reason).toMatchObject({ code: 'invalid_field', field: 'data' });
+    expect(adaptCaliper({ sensor: 's', data: 'x' }, CAL).rejects[0]!.reason).toMatchObject({
+      code: 'invalid_field',
+      field: 'data',
+    });
     expect(adaptCaliper('{"sensor":', CAL).rejects[0]!.reason).toMatchObject({ code: 'malformed_json', line: 1 });
   });
 });
@@ -174,15 +213,32 @@ describe('xAPI', () => {
 
   it('actor identifiers: mbox → email, mbox_sha1sum/openid → username, account mapping configurable; Group rejected', () => {
     const withActor = (actor: unknown) => ({ ...base, actor });
-    expect(only(adaptXapi(withActor({ mbox: 'mailto:kid@school.org' }), { districtId: 'd1', now: NOW })).user).toEqual({ email: 'kid@school.org' });
-    expect(only(adaptXapi(withActor({ mbox_sha1sum: 'A'.repeat(40) }), { districtId: 'd1', now: NOW })).user).toEqual({ username: 'a'.repeat(40) });
-    expect(only(adaptXapi(withActor({ openid: 'https://id.example/u/1' }), { districtId: 'd1', now: NOW })).user).toEqual({ username: 'https://id.example/u/1' });
-    expect(only(adaptXapi(base, { districtId: 'd1', now: NOW, accountMapping: { kind: 'whole', target: 'username' } })).user).toEqual({ username: 'stu-42' });
-    expect(only(adaptXapi(base, { districtId: 'd1', now: NOW, accountMapping: { kind: 'regex', pattern: '^stu-(\\d+)$' } })).user).toEqual({ sourced_id: '42' });
+    expect(only(adaptXapi(withActor({ mbox: 'mailto:kid@school.org' }), { districtId: 'd1', now: NOW })).user).toEqual({
+      email: 'kid@school.org',
+    });
+    expect(only(adaptXapi(withActor({ mbox_sha1sum: 'A'.repeat(40) }), { districtId: 'd1', now: NOW })).user).toEqual({
+      username: 'a'.repeat(40),
+    });
+    expect(
+      only(adaptXapi(withActor({ openid: 'https://id.example/u/1' }), { districtId: 'd1', now: NOW })).user,
+    ).toEqual({ username: 'https://id.example/u/1' });
+    expect(
+      only(adaptXapi(base, { districtId: 'd1', now: NOW, accountMapping: { kind: 'whole', target: 'username' } })).user,
+    ).toEqual({ username: 'stu-42' });
+    expect(
+      only(adaptXapi(base, { districtId: 'd1', now: NOW, accountMapping: { kind: 'regex', pattern: '^stu-(\\d+)$' } }))
+        .user,
+    ).toEqual({ sourced_id: '42' });
     const bad = (actor: unknown) => adaptXapi(withActor(actor), { districtId: 'd1', now: NOW }).rejects[0]!.reason;
-    expect(bad({ objectType: 'Group', member: [] })).toMatchObject({ code: 'unsupported_event', field: 'actor.objectType' });
+    expect(bad({ objectType: 'Group', member: [] })).toMatchObject({
+      code: 'unsupported_event',
+      field: 'actor.objectType',
+    });
     expect(bad({ mbox: 'kid@school.org' })).toMatchObject({ code: 'invalid_field', field: 'actor.mbox' });
-    expect(bad({ account: { homePage: 'x' } })).toMatchObject({ code: 'missing_identifier', field: 'actor.account.name' });
+    expect(bad({ account: { homePage: 'x' } })).toMatchObject({
+      code: 'missing_identifier',
+      field: 'actor.account.name',
+    });
     expect(bad({ name: 'Only A Name' })).toMatchObject({ code: 'missing_identifier', field: 'actor' });
   });
 
@@ -197,8 +253,12 @@ describe('xAPI', () => {
     expect(xapiVerbType('https://example.com/verbs/doodled')).toBe('use');
     expect(xapiVerbType('http://adlnet.gov/expapi/verbs/voided')).toHaveProperty('reject');
     expect(xapiVerbType('http://adlnet.gov/expapi/verbs/registered')).toHaveProperty('reject');
-    expect(xapiVerbType('http://adlnet.gov/expapi/verbs/registered', { 'http://adlnet.gov/expapi/verbs/registered': 'use' })).toBe('use');
-    expect(xapiVerbType('https://example.com/verbs/doodled', { 'https://example.com/verbs/doodled': 'reject' })).toHaveProperty('reject');
+    expect(
+      xapiVerbType('http://adlnet.gov/expapi/verbs/registered', { 'http://adlnet.gov/expapi/verbs/registered': 'use' }),
+    ).toBe('use');
+    expect(
+      xapiVerbType('https://example.com/verbs/doodled', { 'https://example.com/verbs/doodled': 'reject' }),
+    ).toHaveProperty('reject');
   });
 
   it('result.duration over 24 h or malformed is rejected naming result.duration', () => {
@@ -210,9 +270,16 @@ describe('xAPI', () => {
 
   it('timestamp: missing → stored → receivedAt → rejected naming timestamp; future timestamps rejected', () => {
     const { timestamp: _t, ...noTs } = base;
-    expect(adaptXapi(noTs, { districtId: 'd1', now: NOW }).rejects[0]!.reason).toMatchObject({ code: 'invalid_field', field: 'timestamp' });
-    expect(only(adaptXapi({ ...noTs, stored: '2024-05-03T00:00:00Z' }, { districtId: 'd1', now: NOW })).occurred_at).toBe('2024-05-03T00:00:00Z');
-    expect(only(adaptXapi(noTs, { districtId: 'd1', now: NOW, receivedAt: new Date('2024-05-04T00:00:00Z') })).occurred_at).toBe('2024-05-04T00:00:00.000Z');
+    expect(adaptXapi(noTs, { districtId: 'd1', now: NOW }).rejects[0]!.reason).toMatchObject({
+      code: 'invalid_field',
+      field: 'timestamp',
+    });
+    expect(
+      only(adaptXapi({ ...noTs, stored: '2024-05-03T00:00:00Z' }, { districtId: 'd1', now: NOW })).occurred_at,
+    ).toBe('2024-05-03T00:00:00Z');
+    expect(
+      only(adaptXapi(noTs, { districtId: 'd1', now: NOW, receivedAt: new Date('2024-05-04T00:00:00Z') })).occurred_at,
+    ).toBe('2024-05-04T00:00:00.000Z');
     const future = adaptXapi({ ...base, timestamp: '2024-06-03T00:00:00Z' }, { districtId: 'd1', now: NOW });
     expect(future.rejects[0]!.reason).toMatchObject({ code: 'invalid_field', field: 'timestamp' });
     expect(future.rejects[0]!.reason.message).toMatch(/future/);
@@ -229,20 +296,37 @@ describe('xAPI', () => {
   it('duplicate keys in the raw text are rejected (xAPI), JSON.parse would hide them', () => {
     expect(findDuplicateKey('{"a":1,"b":{"c":[{"d":1,"d":2}]}}')).toBe('b.c.0.d');
     expect(findDuplicateKey('{"a":"\\"a\\"","b":[1,2,{"a":1}]}')).toBeNull();
-    const text = fs.readFileSync(path.join(FIXTURES, 'adlnet-lrs-conformance-test-suite/v2_0/templates/statements/multiple_actor.json'), 'utf8');
-    expect(adaptXapi(text, { districtId: 'd1', now: NOW, receivedAt: NOW }).rejects[0]!.reason).toMatchObject({ code: 'invalid_field', field: 'actor' });
+    const text = fs.readFileSync(
+      path.join(FIXTURES, 'adlnet-lrs-conformance-test-suite/v2_0/templates/statements/multiple_actor.json'),
+      'utf8',
+    );
+    expect(adaptXapi(text, { districtId: 'd1', now: NOW, receivedAt: NOW }).rejects[0]!.reason).toMatchObject({
+      code: 'invalid_field',
+      field: 'actor',
+    });
   });
 
   it('an app that only a default or the catalog can name', () => {
-    const s = { ...base, object: { id: 'block-v1:edX+DemoX', objectType: 'Activity' }, context: {}, actor: { mbox: 'mailto:k@s.org' } };
-    expect(adaptXapi(s, { districtId: 'd1', now: NOW }).rejects[0]!.reason).toMatchObject({ code: 'missing_identifier', field: 'object.id' });
-    expect(only(adaptXapi(s, { districtId: 'd1', now: NOW, defaultApp: { app_id: 'edx' } })).app).toEqual({ app_id: 'edx' });
+    const s = {
+      ...base,
+      object: { id: 'block-v1:edX+DemoX', objectType: 'Activity' },
+      context: {},
+      actor: { mbox: 'mailto:k@s.org' },
+    };
+    expect(adaptXapi(s, { districtId: 'd1', now: NOW }).rejects[0]!.reason).toMatchObject({
+      code: 'missing_identifier',
+      field: 'object.id',
+    });
+    expect(only(adaptXapi(s, { districtId: 'd1', now: NOW, defaultApp: { app_id: 'edx' } })).app).toEqual({
+      app_id: 'edx',
+    });
   });
 });
 
 describe('Squid', () => {
   const SQ = { districtId: 'd1', now: new Date('2024-06-01T00:00:00Z') };
-  const line = '1717000000.123    250 10.1.2.3 TCP_TUNNEL/200 5120 CONNECT www.khanacademy.org:443 jdoe HIER_DIRECT/104.16.1.1 -';
+  const line =
+    '1717000000.123    250 10.1.2.3 TCP_TUNNEL/200 5120 CONNECT www.khanacademy.org:443 jdoe HIER_DIRECT/104.16.1.1 -';
 
   it('native line fields → page_view event', () => {
     const r = adaptSquidLine(line, 7, SQ);
@@ -263,7 +347,8 @@ describe('Squid', () => {
   });
 
   it('GET lines: url without query; user column URL-decoded; appIds; email target', () => {
-    const l = '1717000000.000 12 10.0.0.9 TCP_MISS/200 900 GET http://docs.google.com/document/d/1?usp=x jane%40school.org HIER_DIRECT/1.2.3.4 text/html';
+    const l =
+      '1717000000.000 12 10.0.0.9 TCP_MISS/200 900 GET http://docs.google.com/document/d/1?usp=x jane%40school.org HIER_DIRECT/1.2.3.4 text/html';
     const e = only(adaptSquidLine(l, 1, { ...SQ, userField: 'email', appIds: { 'google.com': 'gsuite' } }));
     expect(e.user).toEqual({ email: 'jane@school.org' });
     expect(e.app).toEqual({ app_id: 'gsuite', domain: 'docs.google.com', url: 'http://docs.google.com/document/d/1' });
@@ -271,7 +356,11 @@ describe('Squid', () => {
 
   it('no user: rejected naming rfc931, unless the client IP may stand in as device', () => {
     const l = line.replace(' jdoe ', ' - ');
-    expect(adaptSquidLine(l, 3, SQ).rejects[0]!.reason).toMatchObject({ code: 'missing_identifier', field: 'rfc931', line: 3 });
+    expect(adaptSquidLine(l, 3, SQ).rejects[0]!.reason).toMatchObject({
+      code: 'missing_identifier',
+      field: 'rfc931',
+      line: 3,
+    });
     expect(only(adaptSquidLine(l, 3, { ...SQ, ipAsDevice: true })).user).toEqual({ device_id: '10.1.2.3' });
   });
 
@@ -294,11 +383,14 @@ describe('Squid', () => {
       [5, 'proxy_no_reply'],
       [6, 'proxy_internal'],
     ]);
-    expect(r.rejects.map((x) => [x.reason.code, x.reason.line, x.payload])).toEqual([['unparseable_line', 7, 'garbage here']]);
+    expect(r.rejects.map((x) => [x.reason.code, x.reason.line, x.payload])).toEqual([
+      ['unparseable_line', 7, 'garbage here'],
+    ]);
   });
 
   it('common/combined log format', () => {
-    const l = '10.0.0.5 - bob [29/May/2024:11:26:40 -0500] "GET https://www.ixl.com/math/grade-3?q=1 HTTP/1.1" 200 5120 "-" "Mozilla/5.0" TCP_MISS:HIER_DIRECT';
+    const l =
+      '10.0.0.5 - bob [29/May/2024:11:26:40 -0500] "GET https://www.ixl.com/math/grade-3?q=1 HTTP/1.1" 200 5120 "-" "Mozilla/5.0" TCP_MISS:HIER_DIRECT';
     const e = only(adaptSquidLine(l, 1, SQ));
     expect(e).toMatchObject({
       occurred_at: '2024-05-29T16:26:40.000Z',
@@ -312,7 +404,9 @@ describe('Squid', () => {
     const input = Readable.from([`${line}\n\nnot a line\n`, `${line.replace(' jdoe ', ' - ')}\n`]);
     const out: string[] = [];
     for await (const item of adaptSquidStream(readline.createInterface({ input, crlfDelay: Infinity }), SQ)) {
-      out.push(`${item.line}:${'event' in item ? 'event' : 'rejection' in item ? item.rejection.reason.code : item.skip.reason}`);
+      out.push(
+        `${item.line}:${'event' in item ? 'event' : 'rejection' in item ? item.rejection.reason.code : item.skip.reason}`,
+      );
     }
     expect(out).toEqual(['1:event', '3:unparseable_line', '4:missing_identifier']);
   });
@@ -320,29 +414,57 @@ describe('Squid', () => {
 
 describe('robustness: adapters never throw', () => {
   const junk: unknown[] = [
-    null, undefined, 0, 'x', '', '[]', '{', [], [null], [[]], {}, { data: null, sensor: 1 }, { data: [1, 'a', null] , sensor: 's' },
-    { type: 'ViewEvent', action: {}, actor: 5 }, { actor: { account: 5 }, verb: 'x', object: [] },
+    null,
+    undefined,
+    0,
+    'x',
+    '',
+    '[]',
+    '{',
+    [],
+    [null],
+    [[]],
+    {},
+    { data: null, sensor: 1 },
+    { data: [1, 'a', null], sensor: 's' },
+    { type: 'ViewEvent', action: {}, actor: 5 },
+    { actor: { account: 5 }, verb: 'x', object: [] },
     { actor: { mbox: 'mailto:a@b.c' }, verb: { id: 'x' }, object: { id: 'http://a.b' }, timestamp: 12 },
-    { type: 'ToolUseEvent', action: 'Used', actor: 'https://a.b/u/1', edApp: 'https://a.b', eventTime: '2019-06-01T00:00:00Z', generated: { type: 'AggregateMeasureCollection', items: 'x' } },
+    {
+      type: 'ToolUseEvent',
+      action: 'Used',
+      actor: 'https://a.b/u/1',
+      edApp: 'https://a.b',
+      eventTime: '2019-06-01T00:00:00Z',
+      generated: { type: 'AggregateMeasureCollection', items: 'x' },
+    },
   ];
   it.each(junk.map((j, i) => [i, j]))('junk #%s', (_i, j) => {
-    for (const run of [
-      () => adaptCaliper(j, CAL),
-      () => adaptXapi(j, CAL),
-      () => adaptSquidLine(String(j), 1, CAL),
-    ]) {
+    for (const run of [() => adaptCaliper(j, CAL), () => adaptXapi(j, CAL), () => adaptSquidLine(String(j), 1, CAL)]) {
       let r: AdaptResult | undefined;
       expect(() => (r = run())).not.toThrow();
       for (const x of r!.rejects) expect(x.reason.code).not.toBe('internal_error');
     }
   });
   it('a bad configured regex becomes an internal_error rejection, not a throw', () => {
-    const r = adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEventViewViewed.json'), { ...CAL, actorMapping: { kind: 'regex', pattern: '(' } });
+    const r = adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEventViewViewed.json'), {
+      ...CAL,
+      actorMapping: { kind: 'regex', pattern: '(' },
+    });
     expect(r.rejects[0]!.reason.code).toBe('internal_error');
   });
   it('applyIdMapping', () => {
-    expect(applyIdMapping('https://x.edu/users/a%20b/', { kind: 'iri_last_segment' })).toEqual({ value: 'a b', target: 'sourced_id' });
-    expect(applyIdMapping('urn:uuid:123', { kind: 'iri_last_segment' })).toEqual({ value: '123', target: 'sourced_id' });
-    expect(applyIdMapping('https://x.edu/', { kind: 'iri_last_segment' })).toEqual({ value: 'x.edu', target: 'sourced_id' });
+    expect(applyIdMapping('https://x.edu/users/a%20b/', { kind: 'iri_last_segment' })).toEqual({
+      value: 'a b',
+      target: 'sourced_id',
+    });
+    expect(applyIdMapping('urn:uuid:123', { kind: 'iri_last_segment' })).toEqual({
+      value: '123',
+      target: 'sourced_id',
+    });
+    expect(applyIdMapping('https://x.edu/', { kind: 'iri_last_segment' })).toEqual({
+      value: 'x.edu',
+      target: 'sourced_id',
+    });
   });
 });

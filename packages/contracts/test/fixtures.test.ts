@@ -7,15 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
-import {
-  adaptCaliper,
-  adaptSquidLog,
-  adaptXapi,
-  nativeEventSchema,
-  parseJsonPayload,
-  parseSquidLine,
-  type AdaptResult,
-} from '../src';
+import { adaptCaliper, adaptSquidLog, adaptXapi, nativeEventSchema, parseSquidLine, type AdaptResult } from '../src';
 
 const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures');
 
@@ -342,7 +334,9 @@ describe('Caliper fixtures', () => {
   });
   if (PRINT) {
     it('prints the table', () => {
-      const lines = [...caliperFiles, ...xapiFiles].map((f) => `${rel(f)} ${summary(f.includes('caliper') ? runCaliper(f) : runXapi(f))}`);
+      const lines = [...caliperFiles, ...xapiFiles].map(
+        (f) => `${rel(f)} ${summary(f.includes('caliper') ? runCaliper(f) : runXapi(f))}`,
+      );
       fs.writeFileSync('/tmp/fixture-table.txt', lines.join('\n'));
     });
     return;
@@ -414,7 +408,9 @@ describe('Squid fixture (netdata go.d.plugin access.log)', () => {
 
   it('turns the fixture lines into events once the URL is a real site', () => {
     // Same lines with the cache-manager URL replaced: the field mapping of every real line is exercised.
-    const real = lines.map((l) => l.replace('cache_object://localhost/counters', 'https://www.khanacademy.org/math?x=1')).join('\n');
+    const real = lines
+      .map((l) => l.replace('cache_object://localhost/counters', 'https://www.khanacademy.org/math?x=1'))
+      .join('\n');
     const r = adaptSquidLog(real, { districtId: 'd1', now: new Date('2020-01-01T00:00:00Z'), ipAsDevice: true });
     // Only 203.0.113.x are real IPs; the fuzzed "2001:db8:2ce:1" is not a valid IPv6 address.
     const usable = lines.filter((l) => {

@@ -48,7 +48,19 @@ describe('native event validation', () => {
     expect(r.rejects).toEqual([]);
     const e = r.events[0]!;
     expect(Object.keys(e).sort()).toEqual(
-      ['event_id', 'occurred_at', 'district_id', 'source', 'type', 'user', 'app', 'active_seconds', 'class_id', 'school_id', 'client_ip'].sort(),
+      [
+        'event_id',
+        'occurred_at',
+        'district_id',
+        'source',
+        'type',
+        'user',
+        'app',
+        'active_seconds',
+        'class_id',
+        'school_id',
+        'client_ip',
+      ].sort(),
     );
     expect(e.app.domain).toBe('khanacademy.org');
     expect(userPartitionKey(e)).toBe('d1|s1');
@@ -98,10 +110,20 @@ describe('native event validation', () => {
   });
 
   it('NDJSON: malformed lines are rejected with their line number, others validated in order', () => {
-    const text = [JSON.stringify(good()), '', '{"event_id": "e2",', JSON.stringify(good({ event_id: 'e3', type: 'nope' })), JSON.stringify(good({ event_id: 'e4' }))].join('\n');
+    const text = [
+      JSON.stringify(good()),
+      '',
+      '{"event_id": "e2",',
+      JSON.stringify(good({ event_id: 'e3', type: 'nope' })),
+      JSON.stringify(good({ event_id: 'e4' })),
+    ].join('\n');
     const parsed = parseNdjson(text);
     expect(parsed.items.map((i) => i.line)).toEqual([1, 4, 5]);
-    expect(parsed.rejects[0]).toMatchObject({ index: 3, payload: '{"event_id": "e2",', reason: { code: 'malformed_json', line: 3 } });
+    expect(parsed.rejects[0]).toMatchObject({
+      index: 3,
+      payload: '{"event_id": "e2",',
+      reason: { code: 'malformed_json', line: 3 },
+    });
     const r = validateNdjson(text, ctx);
     expect(r.events.map((e: NativeEvent) => e.event_id)).toEqual(['e1', 'e4']);
     expect(r.rejects.map((x) => [x.reason.code, x.reason.line, x.reason.field])).toEqual([

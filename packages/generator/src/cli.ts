@@ -38,20 +38,45 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'print the summary as JSON')
     .parse(argv);
   const o = program.opts<{
-    seed: number; out: string; districtId: string; districtName?: string; domain?: string; timezone: string;
-    schools: number; classesPerSchool: number; studentsPerClass: number; classesPerStudent: number; days: number;
-    startDate?: string; eventsPerStudentDay: number; malformedRate: number; duplicateRate: number; truth: boolean;
+    seed: number;
+    out: string;
+    districtId: string;
+    districtName?: string;
+    domain?: string;
+    timezone: string;
+    schools: number;
+    classesPerSchool: number;
+    studentsPerClass: number;
+    classesPerStudent: number;
+    days: number;
+    startDate?: string;
+    eventsPerStudentDay: number;
+    malformedRate: number;
+    duplicateRate: number;
+    truth: boolean;
     json?: boolean;
   }>();
   const district = generateDistrict({
-    seed: o.seed, districtId: o.districtId, districtName: o.districtName, domain: o.domain, timezone: o.timezone,
-    schools: o.schools, classesPerSchool: o.classesPerSchool, studentsPerClass: o.studentsPerClass,
-    classesPerStudent: o.classesPerStudent, days: o.days, startDate: o.startDate,
-    eventsPerStudentDay: o.eventsPerStudentDay, malformedRate: o.malformedRate, duplicateRate: o.duplicateRate,
+    seed: o.seed,
+    districtId: o.districtId,
+    districtName: o.districtName,
+    domain: o.domain,
+    timezone: o.timezone,
+    schools: o.schools,
+    classesPerSchool: o.classesPerSchool,
+    studentsPerClass: o.studentsPerClass,
+    classesPerStudent: o.classesPerStudent,
+    days: o.days,
+    startDate: o.startDate,
+    eventsPerStudentDay: o.eventsPerStudentDay,
+    malformedRate: o.malformedRate,
+    duplicateRate: o.duplicateRate,
   });
   const written = await writeDistrict(district, o.out, { truth: o.truth });
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ dir: written.dir, counts: written.counts, stats: written.stats }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ dir: written.dir, counts: written.counts, stats: written.stats }, null, 2)}\n`,
+    );
     return;
   }
   const d = district.options;

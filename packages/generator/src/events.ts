@@ -4,7 +4,12 @@ import type { ClassInfo, Model, Person, UnknownActor } from './roster';
 import { deterministicUuid, hash32, rngFor, type Rng } from './rng';
 import { addDays, formatOffset, isoWithOffset, localToEpochMs, offsetMinutesAt, parseDate, weekday } from './time';
 import {
-  EVENT_FILES, type DayInfo, type EventFormat, type Malformation, type MalformedReason, type SampleRecord,
+  EVENT_FILES,
+  type DayInfo,
+  type EventFormat,
+  type Malformation,
+  type MalformedReason,
+  type SampleRecord,
   type TruthEvent,
 } from './types';
 
@@ -56,7 +61,8 @@ interface Where {
   ip: string;
 }
 
-type AppChoice = { profile: AppProfile; site?: undefined } | { profile?: undefined; site: (typeof UNRESOLVED_SITES)[number] };
+type AppChoice =
+  { profile: AppProfile; site?: undefined } | { profile?: undefined; site: (typeof UNRESOLVED_SITES)[number] };
 
 interface Actor {
   person: Person | null;
@@ -118,7 +124,8 @@ class DayGenerator {
       if (local >= 0 && local < 86_400_000) {
         const ms = local % 1000;
         const secs = (local - ms) / 1000;
-        text = `${this.day.date}T${two(Math.floor(secs / 3600))}:${two(Math.floor(secs / 60) % 60)}:${two(secs % 60)}` +
+        text =
+          `${this.day.date}T${two(Math.floor(secs / 3600))}:${two(Math.floor(secs / 60) % 60)}:${two(secs % 60)}` +
           `${ms === 0 ? '' : `.${String(ms).padStart(3, '0')}`}${this.offsetText}`;
       } else {
         text = isoWithOffset(epochMs, this.offsetAt(epochMs));
@@ -202,8 +209,14 @@ class DayGenerator {
     else channel = rng.chance(0.45) ? 'agent' : 'extension';
     // Session length, capped so that the session's expected number of events stays near what is left
     // of the person's day (keeps the mean close to eventsPerStudentDay).
-    const cap = channel === 'agent' ? remaining * 5 : channel === 'extension' ? remaining * 2.4
-      : channel === 'squid' ? remaining * 3 : 40;
+    const cap =
+      channel === 'agent'
+        ? remaining * 5
+        : channel === 'extension'
+          ? remaining * 2.4
+          : channel === 'squid'
+            ? remaining * 3
+            : 40;
     const minutes = Math.max(3, Math.min(rng.int(3, 40), Math.round(cap)));
     const start = this.sessionStart(evening ? (this.day.schoolDay ? 'evening' : 'weekend') : 'school', minutes, rng);
     return this.emitSession(channel, actor, where, app, context, explicitP, start, minutes, rng);
@@ -241,21 +254,28 @@ class DayGenerator {
   /** App chosen from everything used at the school (catalog apps and unresolved sites). */
   private generalApp(school: number, role: 'student' | 'teacher', evening: boolean, rng: Rng): AppChoice {
     const apps = this.model.schools[school - 1]!.apps;
-    const weights: number[] = apps.map((a) =>
-      role === 'teacher' ? a.teacherWeight : evening ? a.evening : a.weight);
+    const weights: number[] = apps.map((a) => (role === 'teacher' ? a.teacherWeight : evening ? a.evening : a.weight));
     for (const s of UNRESOLVED_SITES) weights.push((evening ? s.evening : s.weight) * (role === 'teacher' ? 0.1 : 1));
     const i = rng.weightedIndex(weights);
     return i < apps.length ? { profile: apps[i]! } : { site: UNRESOLVED_SITES[i - apps.length]! };
   }
 
   private sessionStart(kind: 'school' | 'evening' | 'weekend', minutes: number, rng: Rng): number {
-    const [from, to] = kind === 'school' ? [7 * 3600 + 50 * 60, 15 * 3600 + 10 * 60]
-      : kind === 'evening' ? [16 * 3600, 22 * 3600] : [10 * 3600, 21 * 3600];
+    const [from, to] =
+      kind === 'school'
+        ? [7 * 3600 + 50 * 60, 15 * 3600 + 10 * 60]
+        : kind === 'evening'
+          ? [16 * 3600, 22 * 3600]
+          : [10 * 3600, 21 * 3600];
     return rng.int(from, to - minutes * 60);
   }
 
   // ------------------------------------------------------------------ emission
-  private malformation(format: EventFormat, rng: Rng, applicable: (r: MalformedReason) => boolean): MalformedReason | null {
+  private malformation(
+    format: EventFormat,
+    rng: Rng,
+    applicable: (r: MalformedReason) => boolean,
+  ): MalformedReason | null {
     if (!rng.chance(this.model.opts.malformedRate)) return null;
     const reasons = REASONS[format];
     for (let tries = 0; tries < reasons.length; tries++) {
@@ -265,28 +285,65 @@ class DayGenerator {
     return null;
   }
 
-  private push(format: EventFormat, emitMs: number, text: string, events: TruthEvent[], rng: Rng, canDuplicate: boolean): void {
+  private push(
+    format: EventFormat,
+    emitMs: number,
+    text: string,
+    events: TruthEvent[],
+    rng: Rng,
+    canDuplicate: boolean,
+  ): void {
     const draft: Draft = { emitMs, order: this.drafts.length, format, text, events, dupOf: null };
     this.drafts.push(draft);
     if (canDuplicate && events.every((e) => e.malformed === null) && rng.chance(this.model.opts.duplicateRate)) {
       this.drafts.push({
-        emitMs: emitMs + rng.int(20, 600) * 1000, order: this.drafts.length, format, text,
-        events: events.map((e) => ({ ...e })), dupOf: draft,
+        emitMs: emitMs + rng.int(20, 600) * 1000,
+        order: this.drafts.length,
+        format,
+        text,
+        events: events.map((e) => ({ ...e })),
+        dupOf: draft,
       });
     }
   }
 
   private truth(
-    format: EventFormat, source: Source, type: EventType, epochMs: number, actor: Actor,
-    user: TruthEvent['user'], app: AppChoice, domain: string | null, where: Where | null,
-    activeSeconds: number | null, classId: string | null, eventId: string | null, malformed: Malformation | null,
+    format: EventFormat,
+    source: Source,
+    type: EventType,
+    epochMs: number,
+    actor: Actor,
+    user: TruthEvent['user'],
+    app: AppChoice,
+    domain: string | null,
+    where: Where | null,
+    activeSeconds: number | null,
+    classId: string | null,
+    eventId: string | null,
+    malformed: Malformation | null,
   ): TruthEvent {
     const p = actor.person;
     return {
-      seq: -1, format, file: EVENT_FILES[format], line: -1, index: 0, event_id: eventId, malformed,
-      duplicate_of: null, occurred_at: this.iso(epochMs), epoch_ms: epochMs, local_date: this.day.date, type,
-      source, user, person_sourced_id: p ? p.sourcedId : null, role: p ? p.role : null,
-      app_id: app.profile ? app.profile.app_id : null, domain, active_seconds: activeSeconds, class_id: classId,
+      seq: -1,
+      format,
+      file: EVENT_FILES[format],
+      line: -1,
+      index: 0,
+      event_id: eventId,
+      malformed,
+      duplicate_of: null,
+      occurred_at: this.iso(epochMs),
+      epoch_ms: epochMs,
+      local_date: this.day.date,
+      type,
+      source,
+      user,
+      person_sourced_id: p ? p.sourcedId : null,
+      role: p ? p.role : null,
+      app_id: app.profile ? app.profile.app_id : null,
+      domain,
+      active_seconds: activeSeconds,
+      class_id: classId,
       client_ip: where ? where.ip : null,
       campus: where ? (where.campus ? 'on' : 'off') : 'unknown',
       network_school_id: where && where.campus && where.school !== null ? `sch-${where.school}` : null,
@@ -294,14 +351,25 @@ class DayGenerator {
   }
 
   private emitSession(
-    channel: 'caliper' | 'squid' | 'agent' | 'extension', actor: Actor, where: Where, app: AppChoice,
-    context: ClassInfo | null, explicitP: number, start: number, minutes: number, rng: Rng,
+    channel: 'caliper' | 'squid' | 'agent' | 'extension',
+    actor: Actor,
+    where: Where,
+    app: AppChoice,
+    context: ClassInfo | null,
+    explicitP: number,
+    start: number,
+    minutes: number,
+    rng: Rng,
   ): number {
     switch (channel) {
-      case 'agent': return this.emitAgent(actor, where, app, context, explicitP, start, minutes, rng);
-      case 'extension': return this.emitExtension(actor, where, app, context, explicitP, start, minutes, rng);
-      case 'squid': return this.emitSquid(actor, where, app, start, minutes, rng);
-      case 'caliper': return this.emitCaliper(actor, app, context, explicitP * 3.5, start, minutes, rng);
+      case 'agent':
+        return this.emitAgent(actor, where, app, context, explicitP, start, minutes, rng);
+      case 'extension':
+        return this.emitExtension(actor, where, app, context, explicitP, start, minutes, rng);
+      case 'squid':
+        return this.emitSquid(actor, where, app, start, minutes, rng);
+      case 'caliper':
+        return this.emitCaliper(actor, app, context, explicitP * 3.5, start, minutes, rng);
     }
   }
 
@@ -321,9 +389,17 @@ class DayGenerator {
   }
 
   private emitNative(
-    source: 'agent' | 'extension', type: EventType, second: number, actor: Actor, user: TruthEvent['user'],
-    appRef: { app_id?: string; domain?: string; url?: string }, app: AppChoice, where: Where,
-    activeSeconds: number | null, classId: string | null, rng: Rng,
+    source: 'agent' | 'extension',
+    type: EventType,
+    second: number,
+    actor: Actor,
+    user: TruthEvent['user'],
+    appRef: { app_id?: string; domain?: string; url?: string },
+    app: AppChoice,
+    where: Where,
+    activeSeconds: number | null,
+    classId: string | null,
+    rng: Rng,
   ): void {
     const epochMs = this.epochOf(second);
     const eventId = this.nextUuid();
@@ -376,18 +452,43 @@ class DayGenerator {
         throw new Error(`unexpected native malformation ${reason}`);
     }
     const domain = appRef.domain ?? (appRef.url ? new URL(appRef.url).hostname : null);
-    const ev = this.truth('native', source, type, epochMs, actor, user, app, domain, where, activeSeconds, classId,
-      eventId, malformed);
+    const ev = this.truth(
+      'native',
+      source,
+      type,
+      epochMs,
+      actor,
+      user,
+      app,
+      domain,
+      where,
+      activeSeconds,
+      classId,
+      eventId,
+      malformed,
+    );
     this.push('native', epochMs, text, [ev], rng, true);
   }
 
-  private emitAgent(actor: Actor, where: Where, app: AppChoice, context: ClassInfo | null, explicitP: number,
-    start: number, minutes: number, rng: Rng): number {
+  private emitAgent(
+    actor: Actor,
+    where: Where,
+    app: AppChoice,
+    context: ClassInfo | null,
+    explicitP: number,
+    start: number,
+    minutes: number,
+    rng: Rng,
+  ): number {
     const user = this.nativeUser(actor, 'agent', rng);
     const host = this.hostOf(app);
     const r = rng.next();
-    const appRef = app.profile && r < 0.15 ? { app_id: app.profile.app_id }
-      : r < 0.3 ? { domain: registeredDomain(host) } : { domain: host };
+    const appRef =
+      app.profile && r < 0.15
+        ? { app_id: app.profile.app_id }
+        : r < 0.3
+          ? { domain: registeredDomain(host) }
+          : { domain: host };
     const classId = context && rng.chance(explicitP) ? context.sourcedId : null;
     let n = 0;
     if (rng.chance(app.profile?.app_id === 'clever' ? 0.6 : 0.12)) {
@@ -405,8 +506,16 @@ class DayGenerator {
     return n;
   }
 
-  private emitExtension(actor: Actor, where: Where, app: AppChoice, context: ClassInfo | null, explicitP: number,
-    start: number, minutes: number, rng: Rng): number {
+  private emitExtension(
+    actor: Actor,
+    where: Where,
+    app: AppChoice,
+    context: ClassInfo | null,
+    explicitP: number,
+    start: number,
+    minutes: number,
+    rng: Rng,
+  ): number {
     const user = this.nativeUser(actor, 'extension', rng);
     const classId = context && rng.chance(explicitP) ? context.sourcedId : null;
     const withDomain = rng.chance(0.15);
@@ -425,7 +534,7 @@ class DayGenerator {
   }
 
   private emitSquid(actor: Actor, where: Where, app: AppChoice, start: number, minutes: number, rng: Rng): number {
-    const username = actor.person ? actor.person.username : actor.unknown!.user.username ?? 'guest';
+    const username = actor.person ? actor.person.username : (actor.unknown!.user.username ?? 'guest');
     const host = this.hostOf(app);
     const server = serverIp(host);
     const hits = 1 + Math.floor(minutes / 3) + rng.int(0, 2);
@@ -453,31 +562,59 @@ class DayGenerator {
       } else if (reason === 'garbage_line') {
         malformed = { reason, field: null };
       }
-      const text = reason === 'garbage_line'
-        ? rng.pick(GARBAGE_LINES)
-        : `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')} ${String(rng.int(5, 4000)).padStart(6)} ${where.ip} ${rest} ${user} HIER_DIRECT/${server} ${type}`;
-      const ev = this.truth('squid', 'proxy', 'page_view', epochMs, actor, { username }, app, host, where, null, null,
-        null, malformed);
+      const text =
+        reason === 'garbage_line'
+          ? rng.pick(GARBAGE_LINES)
+          : `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')} ${String(rng.int(5, 4000)).padStart(6)} ${where.ip} ${rest} ${user} HIER_DIRECT/${server} ${type}`;
+      const ev = this.truth(
+        'squid',
+        'proxy',
+        'page_view',
+        epochMs,
+        actor,
+        { username },
+        app,
+        host,
+        where,
+        null,
+        null,
+        null,
+        malformed,
+      );
       this.push('squid', epochMs, text, [ev], rng, false);
     }
     return hits;
   }
 
-  private emitCaliper(actor: Actor, app: AppChoice, context: ClassInfo | null, explicitP: number, start: number,
-    minutes: number, rng: Rng): number {
+  private emitCaliper(
+    actor: Actor,
+    app: AppChoice,
+    context: ClassInfo | null,
+    explicitP: number,
+    start: number,
+    minutes: number,
+    rng: Rng,
+  ): number {
     const profile = app.profile!;
     const domain = this.model.opts.domain;
     const base = `https://${profile.host}/`;
-    const actorId = actor.person ? `https://${domain}/users/${actor.person.sourcedId}`
+    const actorId = actor.person
+      ? `https://${domain}/users/${actor.person.sourcedId}`
       : `https://${domain}/users/${actor.unknown!.user.sourced_id ?? actor.unknown!.key}`;
-    const userRef: TruthEvent['user'] = { sourced_id: actor.person ? actor.person.sourcedId : actor.unknown!.user.sourced_id ?? actor.unknown!.key };
+    const userRef: TruthEvent['user'] = {
+      sourced_id: actor.person ? actor.person.sourcedId : (actor.unknown!.user.sourced_id ?? actor.unknown!.key),
+    };
     const sessionId = `${base}sessions/${(hash32(this.uuidNs, this.dayIndex, this.idCounter) >>> 0).toString(16).padStart(8, '0')}${(hash32(this.idCounter, 'session') >>> 0).toString(16).padStart(8, '0')}`;
     const startMs = this.epochOf(start);
     const endSecond = start + minutes * 60;
     const group = context && rng.chance(Math.min(1, explicitP)) ? context : null;
-    const groupJson = group ? {
-      id: `https://${domain}/classes/${group.sourcedId}`, type: 'CourseSection', courseNumber: group.courseSourcedId,
-    } : null;
+    const groupJson = group
+      ? {
+          id: `https://${domain}/classes/${group.sourcedId}`,
+          type: 'CourseSection',
+          courseNumber: group.courseSourcedId,
+        }
+      : null;
 
     const items: Array<{ json: Record<string, unknown>; truth: TruthEvent }> = [];
     const make = (kind: 'login' | 'nav' | 'tool', second: number): void => {
@@ -491,34 +628,77 @@ class DayGenerator {
       let url: string | null = null;
       if (kind === 'login') {
         type = 'login';
-        Object.assign(json, { type: 'SessionEvent', profile: 'SessionProfile', actor: { id: actorId, type: 'Person' },
-          action: 'LoggedIn', object: { id: base, type: 'SoftwareApplication' }, eventTime, edApp: base });
+        Object.assign(json, {
+          type: 'SessionEvent',
+          profile: 'SessionProfile',
+          actor: { id: actorId, type: 'Person' },
+          action: 'LoggedIn',
+          object: { id: base, type: 'SoftwareApplication' },
+          eventTime,
+          edApp: base,
+        });
       } else if (kind === 'nav') {
         type = 'page_view';
         url = this.urlOf(app, rng);
-        Object.assign(json, { type: 'NavigationEvent', actor: { id: actorId, type: 'Person' }, action: 'NavigatedTo',
-          object: { id: url, type: 'WebPage' }, eventTime, edApp: base });
+        Object.assign(json, {
+          type: 'NavigationEvent',
+          actor: { id: actorId, type: 'Person' },
+          action: 'NavigatedTo',
+          object: { id: url, type: 'WebPage' },
+          eventTime,
+          edApp: base,
+        });
       } else {
         type = 'use';
         const value = minutes - (rng.chance(0.5) ? 0.5 : 0);
         seconds = value * 60;
-        Object.assign(json, { type: 'ToolUseEvent', profile: 'ToolUseProfile', actor: { id: actorId, type: 'Person' },
-          action: 'Used', object: { id: base, type: 'SoftwareApplication' }, eventTime, edApp: base,
+        Object.assign(json, {
+          type: 'ToolUseEvent',
+          profile: 'ToolUseProfile',
+          actor: { id: actorId, type: 'Person' },
+          action: 'Used',
+          object: { id: base, type: 'SoftwareApplication' },
+          eventTime,
+          edApp: base,
           generated: {
-            id: `urn:uuid:${this.nextUuid()}`, type: 'AggregateMeasureCollection',
-            items: [{ id: `urn:uuid:${this.nextUuid()}`, type: 'AggregateMeasure', metric: 'MinutesOnTask',
-              name: 'Minutes On Task', metricValue: value, startedAtTime: new Date(startMs).toISOString(),
-              endedAtTime: eventTime }],
-          } });
+            id: `urn:uuid:${this.nextUuid()}`,
+            type: 'AggregateMeasureCollection',
+            items: [
+              {
+                id: `urn:uuid:${this.nextUuid()}`,
+                type: 'AggregateMeasure',
+                metric: 'MinutesOnTask',
+                name: 'Minutes On Task',
+                metricValue: value,
+                startedAtTime: new Date(startMs).toISOString(),
+                endedAtTime: eventTime,
+              },
+            ],
+          },
+        });
       }
       if (groupJson && kind !== 'login') json['group'] = groupJson;
-      json['session'] = { id: sessionId, type: 'Session', user: actorId, startedAtTime: new Date(startMs).toISOString() };
+      json['session'] = {
+        id: sessionId,
+        type: 'Session',
+        user: actorId,
+        startedAtTime: new Date(startMs).toISOString(),
+      };
       let malformed: Malformation | null = null;
       switch (reason) {
-        case null: break;
-        case 'not_json': malformed = { reason, field: null }; break;
-        case 'missing_actor': delete json['actor']; malformed = { reason, field: 'actor' }; break;
-        case 'wrong_type': json['eventTime'] = epochMs; malformed = { reason, field: 'eventTime' }; break;
+        case null:
+          break;
+        case 'not_json':
+          malformed = { reason, field: null };
+          break;
+        case 'missing_actor':
+          delete json['actor'];
+          malformed = { reason, field: 'actor' };
+          break;
+        case 'wrong_type':
+          json['eventTime'] = epochMs;
+          malformed = { reason, field: 'eventTime' };
+          break;
         case 'negative_duration': {
           const gen = json['generated'] as { items: Array<Record<string, unknown>> };
           gen.items[0]!['metricValue'] = -(seconds! / 60);
@@ -529,11 +709,24 @@ class DayGenerator {
           json['eventTime'] = new Date(epochMs + FUTURE_SHIFT_MS).toISOString();
           malformed = { reason, field: 'eventTime' };
           break;
-        default: throw new Error(`unexpected caliper malformation ${reason}`);
+        default:
+          throw new Error(`unexpected caliper malformation ${reason}`);
       }
-      const truth = this.truth('caliper', 'caliper', type, epochMs, actor, userRef, app,
-        url ? new URL(url).hostname : profile.host, null, seconds, groupJson && kind !== 'login' ? group!.sourcedId : null,
-        id, malformed);
+      const truth = this.truth(
+        'caliper',
+        'caliper',
+        type,
+        epochMs,
+        actor,
+        userRef,
+        app,
+        url ? new URL(url).hostname : profile.host,
+        null,
+        seconds,
+        groupJson && kind !== 'login' ? group!.sourcedId : null,
+        id,
+        malformed,
+      );
       items.push({ json, truth });
     };
 
@@ -547,14 +740,33 @@ class DayGenerator {
 
     const sensor = `${base}sensors/1`;
     const sendMs = this.epochOf(endSecond) + rng.int(1, 30) * 1000;
-    const envelope = (events: typeof items): string => JSON.stringify({
-      sensor, sendTime: new Date(sendMs).toISOString(), dataVersion: CALIPER_CONTEXT, data: events.map((e) => e.json),
-    });
+    const envelope = (events: typeof items): string =>
+      JSON.stringify({
+        sensor,
+        sendTime: new Date(sendMs).toISOString(),
+        dataVersion: CALIPER_CONTEXT,
+        data: events.map((e) => e.json),
+      });
     const good = items.filter((e) => e.truth.malformed?.reason !== 'not_json');
-    if (good.length > 0) this.push('caliper', sendMs, envelope(good), good.map((e) => e.truth), rng, true);
+    if (good.length > 0)
+      this.push(
+        'caliper',
+        sendMs,
+        envelope(good),
+        good.map((e) => e.truth),
+        rng,
+        true,
+      );
     for (const bad of items.filter((e) => e.truth.malformed?.reason === 'not_json')) {
       const full = envelope([bad]);
-      this.push('caliper', sendMs, full.slice(0, Math.floor(full.length * (0.3 + 0.5 * rng.next()))), [bad.truth], rng, false);
+      this.push(
+        'caliper',
+        sendMs,
+        full.slice(0, Math.floor(full.length * (0.3 + 0.5 * rng.next()))),
+        [bad.truth],
+        rng,
+        false,
+      );
     }
     return items.length;
   }
@@ -563,7 +775,9 @@ class DayGenerator {
 const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
 function campusIp(school: number, rng: Rng): string {
-  return rng.chance(0.1) ? `192.168.${school}.${rng.int(2, 254)}` : `10.${school}.${rng.int(1, 254)}.${rng.int(1, 254)}`;
+  return rng.chance(0.1)
+    ? `192.168.${school}.${rng.int(2, 254)}`
+    : `10.${school}.${rng.int(1, 254)}.${rng.int(1, 254)}`;
 }
 
 function serverIp(host: string): string {

@@ -15,7 +15,12 @@ export function generateDistrict(opts: GenerateOptions): SampleDistrict {
   const days = dayInfos(model);
   return {
     options,
-    district: { id: options.districtId, name: options.districtName, domain: options.domain, timezone: options.timezone },
+    district: {
+      id: options.districtId,
+      name: options.districtName,
+      domain: options.domain,
+      timezone: options.timezone,
+    },
     roster: model.roster,
     courseApps: model.courseApps,
     networks: model.networks,

@@ -1,12 +1,34 @@
 import {
-  APP_PROFILES, BAND_GRADES, BAND_NAMES, FAMILY_NAMES, GIVEN_NAMES, SCHOOL_NAMES, SUBJECTS,
-  bandOf, registeredDomain, type AppProfile, type SchoolBand, type SubjectKey,
+  APP_PROFILES,
+  BAND_GRADES,
+  BAND_NAMES,
+  FAMILY_NAMES,
+  GIVEN_NAMES,
+  SCHOOL_NAMES,
+  SUBJECTS,
+  bandOf,
+  registeredDomain,
+  type AppProfile,
+  type SchoolBand,
+  type SubjectKey,
 } from './catalog';
 import { rngFor, type Rng } from './rng';
 import { addDays, parseDate } from './time';
 import type {
-  AcademicSessionRow, AppDef, ClassRow, CourseAppRow, CourseRow, DemographicsRow, EnrollmentRow,
-  LicenseRow, ManifestRow, OrgRow, ResolvedOptions, Roster, UnknownPerson, UserRow,
+  AcademicSessionRow,
+  AppDef,
+  ClassRow,
+  CourseAppRow,
+  CourseRow,
+  DemographicsRow,
+  EnrollmentRow,
+  LicenseRow,
+  ManifestRow,
+  OrgRow,
+  ResolvedOptions,
+  Roster,
+  UnknownPerson,
+  UserRow,
 } from './types';
 
 export interface SchoolInfo {
@@ -102,8 +124,15 @@ export function buildModel(opts: ResolvedOptions): Model {
   // --- orgs
   const schools: SchoolInfo[] = [];
   const orgs: OrgRow[] = [
-    { sourcedId: did, status: 'active', dateLastModified: modified, name: opts.districtName, type: 'district',
-      identifier: `LEA-${pad(rng.int(1000, 9999), 4)}`, parentSourcedId: '' },
+    {
+      sourcedId: did,
+      status: 'active',
+      dateLastModified: modified,
+      name: opts.districtName,
+      type: 'district',
+      identifier: `LEA-${pad(rng.int(1000, 9999), 4)}`,
+      parentSourcedId: '',
+    },
   ];
   for (let i = 1; i <= opts.schools; i++) {
     const band = bandOf(i);
@@ -111,18 +140,36 @@ export function buildModel(opts: ResolvedOptions): Model {
     const round = Math.floor((i - 1) / SCHOOL_NAMES.length);
     const name = `${base}${round > 0 ? ` ${round + 1}` : ''} ${BAND_NAMES[band]}`;
     const school: SchoolInfo = {
-      index: i, sourcedId: `sch-${i}`, band, name,
+      index: i,
+      sourcedId: `sch-${i}`,
+      band,
+      name,
       apps: APP_PROFILES.filter((p) => p.weight > 0 && p.schools(i, band)),
     };
     schools.push(school);
-    orgs.push({ sourcedId: school.sourcedId, status: 'active', dateLastModified: modified, name, type: 'school',
-      identifier: `SCH-${pad(i, 3)}`, parentSourcedId: did });
+    orgs.push({
+      sourcedId: school.sourcedId,
+      status: 'active',
+      dateLastModified: modified,
+      name,
+      type: 'school',
+      identifier: `SCH-${pad(i, 3)}`,
+      parentSourcedId: did,
+    });
   }
 
   const academicSessions: AcademicSessionRow[] = [
-    { sourcedId: term.sourcedId, status: 'active', dateLastModified: modified,
-      title: `${syStart}-${syStart + 1} School Year`, type: 'schoolYear', startDate: term.startDate,
-      endDate: term.endDate, parentSourcedId: '', schoolYear: String(syStart + 1) },
+    {
+      sourcedId: term.sourcedId,
+      status: 'active',
+      dateLastModified: modified,
+      title: `${syStart}-${syStart + 1} School Year`,
+      type: 'schoolYear',
+      startDate: term.startDate,
+      endDate: term.endDate,
+      parentSourcedId: '',
+      schoolYear: String(syStart + 1),
+    },
   ];
 
   // --- courses and classes
@@ -145,24 +192,47 @@ export function buildModel(opts: ResolvedOptions): Model {
       if (!courseId) {
         courseId = `crs-${school.index}-${subject.key}`;
         courseIds.set(courseKey, courseId);
-        courses.push({ sourcedId: courseId, status: 'active', dateLastModified: modified,
-          schoolYearSourcedId: term.sourcedId, title: `${subject.title} (${BAND_NAMES[school.band]})`,
-          courseCode: `${subject.code}-${school.index}`, grades: grades.join(','), orgSourcedId: school.sourcedId,
-          subjects: subject.title, subjectCodes: subject.subjectCode });
+        courses.push({
+          sourcedId: courseId,
+          status: 'active',
+          dateLastModified: modified,
+          schoolYearSourcedId: term.sourcedId,
+          title: `${subject.title} (${BAND_NAMES[school.band]})`,
+          courseCode: `${subject.code}-${school.index}`,
+          grades: grades.join(','),
+          orgSourcedId: school.sourcedId,
+          subjects: subject.title,
+          subjectCodes: subject.subjectCode,
+        });
         for (const appId of apps) courseApps.push({ courseSourcedId: courseId, appId });
       }
       const section = Math.floor(cohort / grades.length) + 1;
       const info: ClassInfo = {
-        idx: classes.length, sourcedId: `cls-${school.index}-${pad(c + 1, 3)}`, school: school.index,
-        subject: subject.key, courseSourcedId: courseId, grade, apps,
+        idx: classes.length,
+        sourcedId: `cls-${school.index}-${pad(c + 1, 3)}`,
+        school: school.index,
+        subject: subject.key,
+        courseSourcedId: courseId,
+        grade,
+        apps,
       };
       classes.push(info);
-      classRows.push({ sourcedId: info.sourcedId, status: 'active', dateLastModified: modified,
+      classRows.push({
+        sourcedId: info.sourcedId,
+        status: 'active',
+        dateLastModified: modified,
         title: `${subject.title} ${grade === '00' ? 'K' : `Grade ${Number(grade)}`} - Section ${section}`,
-        grades: grade, courseSourcedId: courseId, classCode: `${subject.code}-${grade}-${section}`,
-        classType: 'scheduled', location: `Room ${100 + (c % 40)}`, schoolSourcedId: school.sourcedId,
-        termSourcedIds: term.sourcedId, subjects: subject.title, subjectCodes: subject.subjectCode,
-        periods: String((c % k) + 1) });
+        grades: grade,
+        courseSourcedId: courseId,
+        classCode: `${subject.code}-${grade}-${section}`,
+        classType: 'scheduled',
+        location: `Room ${100 + (c % 40)}`,
+        schoolSourcedId: school.sourcedId,
+        termSourcedIds: term.sourcedId,
+        subjects: subject.title,
+        subjectCodes: subject.subjectCode,
+        periods: String((c % k) + 1),
+      });
     }
   }
 
@@ -186,28 +256,68 @@ export function buildModel(opts: ResolvedOptions): Model {
     const family = rng.pick(FAMILY_NAMES);
     const n = ++roleCounts[role];
     const sourcedId = role === 'student' ? `stu-${pad(n, 6)}` : `tch-${pad(n, 5)}`;
-    const username = uniqueName(role === 'student' ? `${given}.${family}`.toLowerCase() : `${given[0]}${family}`.toLowerCase());
+    const username = uniqueName(
+      role === 'student' ? `${given}.${family}`.toLowerCase() : `${given[0]}${family}`.toLowerCase(),
+    );
     const email = `${username}@${opts.domain}`;
-    const engagement = role === 'teacher'
-      ? 0.6 + rng.next()
-      : rng.chance(0.04) ? 0 : Math.exp((rng.next() + rng.next() + rng.next() - 1.5) * 0.9);
-    const p: Person = { idx: people.length, sourcedId, role, username, email, home, schools: [home],
-      enrollments: [], engagement, homeIp: homeIp(rng) };
+    const engagement =
+      role === 'teacher'
+        ? 0.6 + rng.next()
+        : rng.chance(0.04)
+          ? 0
+          : Math.exp((rng.next() + rng.next() + rng.next() - 1.5) * 0.9);
+    const p: Person = {
+      idx: people.length,
+      sourcedId,
+      role,
+      username,
+      email,
+      home,
+      schools: [home],
+      enrollments: [],
+      engagement,
+      homeIp: homeIp(rng),
+    };
     people.push(p);
     const localId = role === 'student' ? `S${pad(100000 + n, 6)}` : `T${pad(5000 + n, 5)}`;
-    const row: UserRow = { sourcedId, status: 'active', dateLastModified: modified, enabledUser: 'true',
-      orgSourcedIds: schools[home - 1]!.sourcedId, role, username, userIds: `{SIS:${localId}}`, givenName: given,
-      familyName: family, middleName: '', identifier: localId, email, sms: '', phone: '', agentSourcedIds: '',
-      grades: grade, password: '' };
+    const row: UserRow = {
+      sourcedId,
+      status: 'active',
+      dateLastModified: modified,
+      enabledUser: 'true',
+      orgSourcedIds: schools[home - 1]!.sourcedId,
+      role,
+      username,
+      userIds: `{SIS:${localId}}`,
+      givenName: given,
+      familyName: family,
+      middleName: '',
+      identifier: localId,
+      email,
+      sms: '',
+      phone: '',
+      agentSourcedIds: '',
+      grades: grade,
+      password: '',
+    };
     users.push(row);
     return { p, row };
   };
   let enrCounter = 0;
   const enroll = (p: Person, cls: ClassInfo, begin: string, end: string): void => {
     p.enrollments.push({ classIdx: cls.idx, begin, end });
-    enrollments.push({ sourcedId: `enr-${pad(++enrCounter, 7)}`, status: 'active', dateLastModified: modified,
-      classSourcedId: cls.sourcedId, schoolSourcedId: `sch-${cls.school}`, userSourcedId: p.sourcedId,
-      role: p.role, primary: p.role === 'teacher' ? 'true' : 'false', beginDate: begin, endDate: end });
+    enrollments.push({
+      sourcedId: `enr-${pad(++enrCounter, 7)}`,
+      status: 'active',
+      dateLastModified: modified,
+      classSourcedId: cls.sourcedId,
+      schoolSourcedId: `sch-${cls.school}`,
+      userSourcedId: p.sourcedId,
+      role: p.role,
+      primary: p.role === 'teacher' ? 'true' : 'false',
+      beginDate: begin,
+      endDate: end,
+    });
   };
 
   const midWindow = addDays(opts.startDate, Math.floor(opts.days / 2) - 1);
@@ -224,12 +334,24 @@ export function buildModel(opts: ResolvedOptions): Model {
         const birthYear = y - (Number(grade) + 6) + (rng.chance(0.7) ? 1 : 0);
         const race = rng.weightedIndex([1, 5, 14, 1, 52, 4]);
         const flag = (i: number): string => String(race === i);
-        demographics.push({ sourcedId: p.sourcedId, status: 'active', dateLastModified: modified,
+        demographics.push({
+          sourcedId: p.sourcedId,
+          status: 'active',
+          dateLastModified: modified,
           birthDate: `${birthYear}-${pad(rng.int(1, 12), 2)}-${pad(rng.int(1, 28), 2)}`,
-          sex: rng.chance(0.5) ? 'female' : 'male', americanIndianOrAlaskaNative: flag(0), asian: flag(1),
-          blackOrAfricanAmerican: flag(2), nativeHawaiianOrOtherPacificIslander: flag(3), white: flag(4),
-          demographicRaceTwoOrMoreRaces: flag(5), hispanicOrLatinoEthnicity: String(rng.chance(0.27)),
-          countryOfBirthCode: '', stateOfBirthAbbreviation: '', cityOfBirth: '', publicSchoolResidenceStatus: '' });
+          sex: rng.chance(0.5) ? 'female' : 'male',
+          americanIndianOrAlaskaNative: flag(0),
+          asian: flag(1),
+          blackOrAfricanAmerican: flag(2),
+          nativeHawaiianOrOtherPacificIslander: flag(3),
+          white: flag(4),
+          demographicRaceTwoOrMoreRaces: flag(5),
+          hispanicOrLatinoEthnicity: String(rng.chance(0.27)),
+          countryOfBirthCode: '',
+          stateOfBirthAbbreviation: '',
+          cityOfBirth: '',
+          publicSchoolResidenceStatus: '',
+        });
         for (const cls of cohortClasses) {
           // About 1% of enrollments end in the middle of the window (a dropped class).
           const dropped = opts.days >= 2 && rng.chance(0.01);
@@ -249,7 +371,10 @@ export function buildModel(opts: ResolvedOptions): Model {
   if (opts.schools >= 2) {
     const students = people.filter((p) => p.role === 'student');
     const count = Math.max(1, Math.round(students.length * 0.02));
-    for (const p of rng.shuffle(students).slice(0, count).sort((a, b) => a.idx - b.idx)) {
+    for (const p of rng
+      .shuffle(students)
+      .slice(0, count)
+      .sort((a, b) => a.idx - b.idx)) {
       const other = (p.home % opts.schools) + 1;
       const cls = classes[classBase(other) + rng.int(0, opts.classesPerSchool - 1)]!;
       p.schools.push(other);
@@ -267,10 +392,13 @@ export function buildModel(opts: ResolvedOptions): Model {
     const channel = channels[i % channels.length]!;
     const n = i + 1;
     const user: UnknownPerson['user'] =
-      channel === 'squid' ? { username: `guest${pad(n, 3)}` }
-      : channel === 'extension' ? { email: `${rng.pick(GIVEN_NAMES)}.${rng.pick(FAMILY_NAMES)}${n}@gmail.com`.toLowerCase() }
-      : channel === 'agent' ? { sourced_id: `stu-x${pad(n, 5)}` }
-      : { sourced_id: `ext-${pad(n, 5)}` };
+      channel === 'squid'
+        ? { username: `guest${pad(n, 3)}` }
+        : channel === 'extension'
+          ? { email: `${rng.pick(GIVEN_NAMES)}.${rng.pick(FAMILY_NAMES)}${n}@gmail.com`.toLowerCase() }
+          : channel === 'agent'
+            ? { sourced_id: `stu-x${pad(n, 5)}` }
+            : { sourced_id: `ext-${pad(n, 5)}` };
     unknown.push({ idx: i, key: `unknown-${n}`, user, channel, school: rng.int(1, opts.schools), homeIp: homeIp(rng) });
   }
 
@@ -282,37 +410,76 @@ export function buildModel(opts: ResolvedOptions): Model {
   const licenses: LicenseRow[] = [];
   for (const p of APP_PROFILES) {
     if (!p.license) continue;
-    const renewal = p.app_id === 'quizlet' ? addDays(opts.startDate, 45)
-      : p.app_id === 'newsela' ? addDays(opts.startDate, 120) : `${syStart + 1}-06-30`;
+    const renewal =
+      p.app_id === 'quizlet'
+        ? addDays(opts.startDate, 45)
+        : p.app_id === 'newsela'
+          ? addDays(opts.startDate, 120)
+          : `${syStart + 1}-06-30`;
     if (p.app_id === 'typing-club') {
       for (const s of schools.filter((s) => p.schools(s.index, s.band))) {
         const seats = Math.ceil(studentsBySchool[s.index - 1]!.length * p.license.seatsPerStudent);
-        licenses.push({ appId: p.app_id, orgSourcedId: s.sourcedId, seatsPurchased: seats,
-          contractCost: seats * p.license.pricePerSeat, currency: 'USD', contractStartDate: term.startDate,
-          renewalDate: renewal });
+        licenses.push({
+          appId: p.app_id,
+          orgSourcedId: s.sourcedId,
+          seatsPurchased: seats,
+          contractCost: seats * p.license.pricePerSeat,
+          currency: 'USD',
+          contractStartDate: term.startDate,
+          renewalDate: renewal,
+        });
       }
       continue;
     }
-    const eligible = p.weight === 0 ? studentCount
-      : schools.filter((s) => p.schools(s.index, s.band)).reduce((n, s) => n + studentsBySchool[s.index - 1]!.length, 0);
+    const eligible =
+      p.weight === 0
+        ? studentCount
+        : schools
+            .filter((s) => p.schools(s.index, s.band))
+            .reduce((n, s) => n + studentsBySchool[s.index - 1]!.length, 0);
     const seats = Math.max(10, Math.ceil(eligible * p.license.seatsPerStudent));
-    licenses.push({ appId: p.app_id, orgSourcedId: did, seatsPurchased: seats,
-      contractCost: seats * p.license.pricePerSeat, currency: 'USD', contractStartDate: term.startDate,
-      renewalDate: renewal });
+    licenses.push({
+      appId: p.app_id,
+      orgSourcedId: did,
+      seatsPurchased: seats,
+      contractCost: seats * p.license.pricePerSeat,
+      currency: 'USD',
+      contractStartDate: term.startDate,
+      renewalDate: renewal,
+    });
   }
 
   const manifest: ManifestRow[] = [
-    ['manifest.version', '1.0'], ['oneroster.version', '1.1'],
-    ['file.academicSessions', 'bulk'], ['file.categories', 'absent'], ['file.classes', 'bulk'],
-    ['file.classResources', 'absent'], ['file.courses', 'bulk'], ['file.courseResources', 'absent'],
-    ['file.demographics', 'bulk'], ['file.enrollments', 'bulk'], ['file.lineItems', 'absent'],
-    ['file.orgs', 'bulk'], ['file.resources', 'absent'], ['file.results', 'absent'], ['file.users', 'bulk'],
-    ['source.systemName', 'edusage sample generator'], ['source.systemCode', 'edusage-generator'],
+    ['manifest.version', '1.0'],
+    ['oneroster.version', '1.1'],
+    ['file.academicSessions', 'bulk'],
+    ['file.categories', 'absent'],
+    ['file.classes', 'bulk'],
+    ['file.classResources', 'absent'],
+    ['file.courses', 'bulk'],
+    ['file.courseResources', 'absent'],
+    ['file.demographics', 'bulk'],
+    ['file.enrollments', 'bulk'],
+    ['file.lineItems', 'absent'],
+    ['file.orgs', 'bulk'],
+    ['file.resources', 'absent'],
+    ['file.results', 'absent'],
+    ['file.users', 'bulk'],
+    ['source.systemName', 'edusage sample generator'],
+    ['source.systemCode', 'edusage-generator'],
   ].map(([propertyName, value]) => ({ propertyName: propertyName!, value: value! }));
 
   return {
-    opts, schools, classes, people, unknown, term,
+    opts,
+    schools,
+    classes,
+    people,
+    unknown,
+    term,
     roster: { manifest, orgs, academicSessions, courses, classes: classRows, users, enrollments, demographics },
-    courseApps, networks, apps: APP_PROFILES.map(appDefOf), licenses,
+    courseApps,
+    networks,
+    apps: APP_PROFILES.map(appDefOf),
+    licenses,
   };
 }

@@ -150,38 +150,102 @@ export interface AppDef {
 }
 
 export interface OrgRow {
-  sourcedId: string; status: string; dateLastModified: string; name: string; type: string;
-  identifier: string; parentSourcedId: string;
+  sourcedId: string;
+  status: string;
+  dateLastModified: string;
+  name: string;
+  type: string;
+  identifier: string;
+  parentSourcedId: string;
 }
 export interface AcademicSessionRow {
-  sourcedId: string; status: string; dateLastModified: string; title: string; type: string;
-  startDate: string; endDate: string; parentSourcedId: string; schoolYear: string;
+  sourcedId: string;
+  status: string;
+  dateLastModified: string;
+  title: string;
+  type: string;
+  startDate: string;
+  endDate: string;
+  parentSourcedId: string;
+  schoolYear: string;
 }
 export interface CourseRow {
-  sourcedId: string; status: string; dateLastModified: string; schoolYearSourcedId: string; title: string;
-  courseCode: string; grades: string; orgSourcedId: string; subjects: string; subjectCodes: string;
+  sourcedId: string;
+  status: string;
+  dateLastModified: string;
+  schoolYearSourcedId: string;
+  title: string;
+  courseCode: string;
+  grades: string;
+  orgSourcedId: string;
+  subjects: string;
+  subjectCodes: string;
 }
 export interface ClassRow {
-  sourcedId: string; status: string; dateLastModified: string; title: string; grades: string;
-  courseSourcedId: string; classCode: string; classType: string; location: string; schoolSourcedId: string;
-  termSourcedIds: string; subjects: string; subjectCodes: string; periods: string;
+  sourcedId: string;
+  status: string;
+  dateLastModified: string;
+  title: string;
+  grades: string;
+  courseSourcedId: string;
+  classCode: string;
+  classType: string;
+  location: string;
+  schoolSourcedId: string;
+  termSourcedIds: string;
+  subjects: string;
+  subjectCodes: string;
+  periods: string;
 }
 export interface UserRow {
-  sourcedId: string; status: string; dateLastModified: string; enabledUser: string; orgSourcedIds: string;
-  role: string; username: string; userIds: string; givenName: string; familyName: string; middleName: string;
-  identifier: string; email: string; sms: string; phone: string; agentSourcedIds: string; grades: string;
+  sourcedId: string;
+  status: string;
+  dateLastModified: string;
+  enabledUser: string;
+  orgSourcedIds: string;
+  role: string;
+  username: string;
+  userIds: string;
+  givenName: string;
+  familyName: string;
+  middleName: string;
+  identifier: string;
+  email: string;
+  sms: string;
+  phone: string;
+  agentSourcedIds: string;
+  grades: string;
   password: string;
 }
 export interface EnrollmentRow {
-  sourcedId: string; status: string; dateLastModified: string; classSourcedId: string; schoolSourcedId: string;
-  userSourcedId: string; role: string; primary: string; beginDate: string; endDate: string;
+  sourcedId: string;
+  status: string;
+  dateLastModified: string;
+  classSourcedId: string;
+  schoolSourcedId: string;
+  userSourcedId: string;
+  role: string;
+  primary: string;
+  beginDate: string;
+  endDate: string;
 }
 export interface DemographicsRow {
-  sourcedId: string; status: string; dateLastModified: string; birthDate: string; sex: string;
-  americanIndianOrAlaskaNative: string; asian: string; blackOrAfricanAmerican: string;
-  nativeHawaiianOrOtherPacificIslander: string; white: string; demographicRaceTwoOrMoreRaces: string;
-  hispanicOrLatinoEthnicity: string; countryOfBirthCode: string; stateOfBirthAbbreviation: string;
-  cityOfBirth: string; publicSchoolResidenceStatus: string;
+  sourcedId: string;
+  status: string;
+  dateLastModified: string;
+  birthDate: string;
+  sex: string;
+  americanIndianOrAlaskaNative: string;
+  asian: string;
+  blackOrAfricanAmerican: string;
+  nativeHawaiianOrOtherPacificIslander: string;
+  white: string;
+  demographicRaceTwoOrMoreRaces: string;
+  hispanicOrLatinoEthnicity: string;
+  countryOfBirthCode: string;
+  stateOfBirthAbbreviation: string;
+  cityOfBirth: string;
+  publicSchoolResidenceStatus: string;
 }
 export interface ManifestRow {
   propertyName: string;
@@ -258,8 +322,14 @@ export interface WrittenFiles {
   dir: string;
   roster: {
     dir: string;
-    manifest: string; orgs: string; academicSessions: string; courses: string; classes: string;
-    users: string; enrollments: string; demographics: string;
+    manifest: string;
+    orgs: string;
+    academicSessions: string;
+    courses: string;
+    classes: string;
+    users: string;
+    enrollments: string;
+    demographics: string;
   };
   courseApps: string;
   networks: string;

@@ -49,7 +49,11 @@ class LineWriter {
  *   truth.ndjson (unless { truth: false }), summary.json
  * Everything is a pure function of the district's options: same options, same bytes.
  */
-export async function writeDistrict(district: SampleDistrict, outDir: string, options: WriteOptions = {}): Promise<WrittenFiles> {
+export async function writeDistrict(
+  district: SampleDistrict,
+  outDir: string,
+  options: WriteOptions = {},
+): Promise<WrittenFiles> {
   const started = process.hrtime.bigint();
   const rosterDir = join(outDir, 'oneroster');
   await mkdir(rosterDir, { recursive: true });
@@ -58,8 +62,14 @@ export async function writeDistrict(district: SampleDistrict, outDir: string, op
 
   const r = district.roster;
   const rosterFiles = {
-    manifest: r.manifest, orgs: r.orgs, academicSessions: r.academicSessions, courses: r.courses,
-    classes: r.classes, users: r.users, enrollments: r.enrollments, demographics: r.demographics,
+    manifest: r.manifest,
+    orgs: r.orgs,
+    academicSessions: r.academicSessions,
+    courses: r.courses,
+    classes: r.classes,
+    users: r.users,
+    enrollments: r.enrollments,
+    demographics: r.demographics,
   } as const;
   const rosterPaths = {} as Record<keyof typeof rosterFiles, string>;
   for (const [name, rows] of Object.entries(rosterFiles) as Array<[keyof typeof rosterFiles, object[]]>) {
@@ -130,18 +140,26 @@ export async function writeDistrict(district: SampleDistrict, outDir: string, op
   }
   for (const f of ['native', 'caliper', 'squid'] as const) counts[EVENT_FILES[f]] = writers[f].count;
   if (truth) counts['truth.ndjson'] = truth.count;
-  stats.eventsByApp = Object.fromEntries(Object.entries(stats.eventsByApp).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+  stats.eventsByApp = Object.fromEntries(
+    Object.entries(stats.eventsByApp).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
+  );
   stats.seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
   const summary = join(outDir, 'summary.json');
   // The summary carries no timing, so it is reproducible like every other file.
   const { seconds: _seconds, ...reproducible } = stats;
-  await writeFile(summary, `${JSON.stringify({ district: district.district, options: district.options, counts, stats: reproducible }, null, 2)}\n`);
+  await writeFile(
+    summary,
+    `${JSON.stringify({ district: district.district, options: district.options, counts, stats: reproducible }, null, 2)}\n`,
+  );
 
   return {
     dir: outDir,
     roster: { dir: rosterDir, ...rosterPaths },
-    courseApps, networks, apps, licenses,
+    courseApps,
+    networks,
+    apps,
+    licenses,
     native: join(outDir, EVENT_FILES.native),
     caliper: join(outDir, EVENT_FILES.caliper),
     squid: join(outDir, EVENT_FILES.squid),

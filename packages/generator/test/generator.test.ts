@@ -4,11 +4,23 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import {
-  adaptCaliper, adaptSquidLine, makeNativeEventSchema, nativeEventSchema, reasonFromZod, validateNdjson,
+  adaptCaliper,
+  adaptSquidLine,
+  makeNativeEventSchema,
+  nativeEventSchema,
+  reasonFromZod,
+  validateNdjson,
 } from '@edusage/contracts';
 import {
-  ROSTER_HEADERS, defaultStartDate, generateDistrict, schoolOfIp, writeDistrict, type GenerateOptions,
-  type SampleDistrict, type SampleRecord, type TruthEvent,
+  ROSTER_HEADERS,
+  defaultStartDate,
+  generateDistrict,
+  schoolOfIp,
+  writeDistrict,
+  type GenerateOptions,
+  type SampleDistrict,
+  type SampleRecord,
+  type TruthEvent,
 } from '@edusage/generator';
 import { main } from '../src/cli';
 
@@ -73,11 +85,21 @@ describe('determinism', () => {
     const fa = await listFiles(a);
     const fb = await listFiles(b);
     expect(fa.map((f) => relative(a, f))).toEqual(fb.map((f) => relative(b, f)));
-    expect(fa.map((f) => relative(a, f))).toEqual(expect.arrayContaining([
-      'oneroster/manifest.csv', 'oneroster/users.csv', 'course_apps.csv', 'licenses.csv', 'networks.json',
-      'apps.json', 'events/native.ndjson', 'events/caliper.ndjson', 'events/squid-access.log', 'truth.ndjson',
-      'summary.json',
-    ]));
+    expect(fa.map((f) => relative(a, f))).toEqual(
+      expect.arrayContaining([
+        'oneroster/manifest.csv',
+        'oneroster/users.csv',
+        'course_apps.csv',
+        'licenses.csv',
+        'networks.json',
+        'apps.json',
+        'events/native.ndjson',
+        'events/caliper.ndjson',
+        'events/squid-access.log',
+        'truth.ndjson',
+        'summary.json',
+      ]),
+    );
     for (let i = 0; i < fa.length; i++) {
       expect((await readFile(fa[i]!)).equals(await readFile(fb[i]!))).toBe(true);
     }
@@ -114,7 +136,10 @@ describe('OneRoster 1.1 roster', () => {
       const fixture = join(sample, `${name}.csv`);
       if (existsSync(fixture)) {
         // The sample adds vendor metadata.* columns to orgs; the standard columns are the same.
-        const fixtureHeader = readFileSync(fixture, 'utf8').split(/\r?\n/)[0]!.split(',').filter((c) => !c.startsWith('metadata.'));
+        const fixtureHeader = readFileSync(fixture, 'utf8')
+          .split(/\r?\n/)[0]!
+          .split(',')
+          .filter((c) => !c.startsWith('metadata.'));
         expect(ROSTER_HEADERS[name]).toEqual(fixtureHeader);
       }
     }
@@ -232,7 +257,13 @@ describe('native events', () => {
   it('every malformed native event fails on the expected field', () => {
     const bad = native().filter((r) => r.events[0]!.malformed !== null);
     const reasons = new Set(bad.map((r) => r.events[0]!.malformed!.reason));
-    expect([...reasons].sort()).toEqual(['future_timestamp', 'missing_user', 'negative_duration', 'not_json', 'wrong_type']);
+    expect([...reasons].sort()).toEqual([
+      'future_timestamp',
+      'missing_user',
+      'negative_duration',
+      'not_json',
+      'wrong_type',
+    ]);
     for (const r of bad) {
       const m = r.events[0]!.malformed!;
       if (m.reason === 'not_json') {
@@ -246,9 +277,14 @@ describe('native events', () => {
   });
 
   it('the ingest NDJSON adapter accepts exactly the valid lines', () => {
-    const text = native().map((r) => r.text).join('\n');
+    const text = native()
+      .map((r) => r.text)
+      .join('\n');
     const result = validateNdjson(text, { districtId: 'd1', now: NOW });
-    const badLines = native().filter((r) => r.events[0]!.malformed !== null).map((r) => r.line).sort((a, b) => a - b);
+    const badLines = native()
+      .filter((r) => r.events[0]!.malformed !== null)
+      .map((r) => r.line)
+      .sort((a, b) => a - b);
     expect(result.rejects.map((x) => x.reason.line ?? x.index).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(badLines);
     expect(result.events).toHaveLength(native().length - badLines.length);
   });
@@ -282,13 +318,21 @@ describe('Caliper 1.2 envelopes', () => {
         else expect(rej.reason.field).toBe(m.field);
       });
     }
-    expect([...seen].sort()).toEqual(['future_timestamp', 'missing_actor', 'negative_duration', 'not_json', 'wrong_type']);
+    expect([...seen].sort()).toEqual([
+      'future_timestamp',
+      'missing_actor',
+      'negative_duration',
+      'not_json',
+      'wrong_type',
+    ]);
   });
 
   it('uses ToolUseEvent with MinutesOnTask, SessionEvent LoggedIn and NavigationEvent', () => {
     const kinds = new Set<string>();
-    for (const r of records.filter((x) => x.format === 'caliper' && x.events.every((e) => e.malformed === null)).slice(0, 200)) {
-      const env = JSON.parse(r.text) as { sensor: string; dataVersion: string; data: Array<Record<string, any>> };
+    for (const r of records
+      .filter((x) => x.format === 'caliper' && x.events.every((e) => e.malformed === null))
+      .slice(0, 200)) {
+      const env = JSON.parse(r.text) as { sensor: string; dataVersion: string; data: Array<Record<string, unknown>> };
       expect(env.dataVersion).toBe('http://purl.imsglobal.org/ctx/caliper/v1p2');
       for (const e of env.data) {
         kinds.add(`${e.type}/${e.action}`);
@@ -330,7 +374,8 @@ describe('Squid access log', () => {
         const reason = result.rejects[0]?.reason;
         if (!reason) continue;
         if (t.malformed.field === null) c.eq(reason.code, 'unparseable_line', `${at} code`);
-        else if (t.malformed.reason === 'future_timestamp') c.ok(/future/.test(reason.message), `${at} ${reason.message}`);
+        else if (t.malformed.reason === 'future_timestamp')
+          c.ok(/future/.test(reason.message), `${at} ${reason.message}`);
         else c.eq(reason.field, t.malformed.field, `${at} field`);
       }
     }
@@ -393,7 +438,8 @@ describe('truth', () => {
         c.eq(e.campus, 'unknown', `${at} campus`);
       }
       if (e.campus === 'on') c.ok(hour >= 7 && hour < 16, `${at} on campus at ${e.occurred_at}`);
-      if (e.campus === 'off' && e.person_sourced_id !== null) c.ok(hour >= 10 && hour < 23, `${at} off campus at ${e.occurred_at}`);
+      if (e.campus === 'off' && e.person_sourced_id !== null)
+        c.ok(hour >= 10 && hour < 23, `${at} off campus at ${e.occurred_at}`);
       const sent = e.user.sourced_id ?? e.user.email ?? e.user.username;
       if (e.person_sourced_id !== null) {
         const u = users.get(e.person_sourced_id);
@@ -405,8 +451,10 @@ describe('truth', () => {
         c.ok(!known.has(sent!), `${at} unresolved identifier ${sent} is in the roster`);
       }
       if (e.app_id === null) {
-        c.ok(e.domain !== null && !catalogDomains.some((d) => e.domain === d || e.domain!.endsWith(`.${d}`)),
-          `${at} unresolved domain ${e.domain} is in the catalog`);
+        c.ok(
+          e.domain !== null && !catalogDomains.some((d) => e.domain === d || e.domain!.endsWith(`.${d}`)),
+          `${at} unresolved domain ${e.domain} is in the catalog`,
+        );
       }
     }
     expect(c.failures).toEqual([]);
@@ -436,7 +484,9 @@ describe('truth', () => {
     expect(byApp.get('google-docs')! / byApp.get('brainpop')!).toBeGreaterThanOrEqual(10);
     expect(byApp.has('nearpod')).toBe(false); // licensed, never used
     expect(district.licenses.some((l) => l.appId === 'nearpod')).toBe(true);
-    const ixlSchools = new Set(events.filter((e) => e.app_id === 'ixl' && e.network_school_id).map((e) => e.network_school_id));
+    const ixlSchools = new Set(
+      events.filter((e) => e.app_id === 'ixl' && e.network_school_id).map((e) => e.network_school_id),
+    );
     expect([...ixlSchools].sort()).toEqual(['sch-1', 'sch-3']);
   });
 
@@ -459,7 +509,8 @@ describe('truth', () => {
       if (e.malformed || !e.person_sourced_id || !e.app_id) continue;
       const courses = coursesByApp.get(e.app_id) ?? new Set();
       const n = (enrollmentsOf.get(e.person_sourced_id) ?? []).filter(
-        (x) => x.begin <= e.local_date && e.local_date <= x.end && courses.has(classCourse.get(x.cls)!)).length;
+        (x) => x.begin <= e.local_date && e.local_date <= x.end && courses.has(classCourse.get(x.cls)!),
+      ).length;
       if (n === 1) unique++;
       else if (n > 1) ambiguous++;
       else none++;
@@ -472,7 +523,14 @@ describe('truth', () => {
 
 describe('time zones', () => {
   it('uses the zone offset of each instant across a DST change', () => {
-    const d = generateDistrict({ seed: 5, startDate: '2026-10-29', days: 6, schools: 1, classesPerSchool: 4, malformedRate: 0 });
+    const d = generateDistrict({
+      seed: 5,
+      startDate: '2026-10-29',
+      days: 6,
+      schools: 1,
+      classesPerSchool: 4,
+      malformedRate: 0,
+    });
     const offsets = new Map<string, Set<string>>();
     for (const e of d.events()) {
       if (!offsets.has(e.local_date)) offsets.set(e.local_date, new Set());
@@ -484,7 +542,14 @@ describe('time zones', () => {
   });
 
   it('handles other zones (Asia/Kolkata, +05:30)', () => {
-    const d = generateDistrict({ seed: 5, startDate: '2026-11-02', days: 1, schools: 1, classesPerSchool: 4, timezone: 'Asia/Kolkata' });
+    const d = generateDistrict({
+      seed: 5,
+      startDate: '2026-11-02',
+      days: 1,
+      schools: 1,
+      classesPerSchool: 4,
+      timezone: 'Asia/Kolkata',
+    });
     for (const e of d.events()) {
       if (e.malformed) continue;
       expect(e.occurred_at).toMatch(/\+05:30$/);
@@ -510,7 +575,20 @@ describe('CLI', () => {
       return true;
     });
     try {
-      await main(['node', 'cli.js', '--seed', '9', '--out', dir, '--days', '2', '--schools', '2', '--start-date', START]);
+      await main([
+        'node',
+        'cli.js',
+        '--seed',
+        '9',
+        '--out',
+        dir,
+        '--days',
+        '2',
+        '--schools',
+        '2',
+        '--start-date',
+        START,
+      ]);
     } finally {
       spy.mockRestore();
     }
@@ -518,7 +596,9 @@ describe('CLI', () => {
     expect(text).toMatch(/events\/native\.ndjson\s+\d+/);
     expect(text).toMatch(/oneroster\/users\.csv\s+\d+/);
     expect(existsSync(join(dir, 'events/caliper.ndjson'))).toBe(true);
-    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { options: { seed: number; schools: number } };
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as {
+      options: { seed: number; schools: number };
+    };
     expect(summary.options).toMatchObject({ seed: 9, schools: 2 });
   });
 });

@@ -27,6 +27,9 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
       () =>
       ({ level, log }: LogEntry) => {
         const { message, ...extra } = log;
+        // Producer retries are bounded on purpose (a request must fail rather than hang); duplicates
+        // a retry may cause are removed downstream by dedup_key, so this warning is noise here.
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
         kafkaLogger[levelNames[level] ?? 'info'](extra, message);
       },
   });

@@ -13,7 +13,11 @@ export async function ensureTopics(kafka: Kafka, topics: string[], partitions: n
     if (missing.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor: 1,
+      })),
     });
   } catch (err) {
     // Another process may have created the same topic between list and create.

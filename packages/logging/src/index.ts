@@ -12,7 +12,15 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
     level,
     base: { service },
     redact: {
-      paths: ['*.password', '*.PSEUDONYM_KEY', '*.CLICKHOUSE_PASSWORD', '*.apiKey', '*.authorization', 'req.headers.authorization', 'req.headers["x-api-key"]'],
+      paths: [
+        '*.password',
+        '*.PSEUDONYM_KEY',
+        '*.CLICKHOUSE_PASSWORD',
+        '*.apiKey',
+        '*.authorization',
+        'req.headers.authorization',
+        'req.headers["x-api-key"]',
+      ],
       censor: '[redacted]',
     },
   });

@@ -6,7 +6,13 @@ export const aggregateConfigSchema = baseConfigSchema.extend({
   /** How long a source-level duplicate is recognised (days a claim on an event id is kept in Redis). */
   DEDUP_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(35),
   /** Bytes fetched per partition per request: bounds one INSERT's size and the worker's memory. */
-  AGGREGATE_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(65_536).default(4 * 1024 * 1024),
+  AGGREGATE_MAX_BYTES_PER_PARTITION: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .default(4 * 1024 * 1024),
+  /** A worker silent for this long leaves the group; its partitions move to the others. */
+  AGGREGATE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Partitions processed at the same time by one worker. */
   AGGREGATE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
 });

@@ -14,10 +14,16 @@ export interface Claim {
  * (a re-sent batch, a re-imported file, an event re-produced by enrich) is recognised as a duplicate.
  * Within one call, a later claim of a key already claimed earlier in the same call is a duplicate too.
  */
-export async function claimEvents(redis: Redis, prefix: string, claims: readonly Claim[], ttlSeconds: number): Promise<boolean[]> {
+export async function claimEvents(
+  redis: Redis,
+  prefix: string,
+  claims: readonly Claim[],
+  ttlSeconds: number,
+): Promise<boolean[]> {
   if (claims.length === 0) return [];
   const pipeline = redis.pipeline();
-  for (const c of claims) pipeline.call('SET', `${prefix}dedup:${c.key}`, c.owner, 'NX', 'GET', 'EX', String(ttlSeconds));
+  for (const c of claims)
+    pipeline.call('SET', `${prefix}dedup:${c.key}`, c.owner, 'NX', 'GET', 'EX', String(ttlSeconds));
   const replies = (await pipeline.exec()) ?? [];
   return claims.map((c, i) => {
     const reply = replies[i];

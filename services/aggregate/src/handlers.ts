@@ -49,7 +49,10 @@ export function enrichedHandler(redis: Redis, keyPrefix: string, dedupWindowDays
     async prepare(topic, partition, messages) {
       const storedAt = toClickHouseDateTime(new Date());
       const rejects: DeadLetter[] = [];
-      const valid: { offset: string; event: ReturnType<typeof enrichedEventSchema.parse> }[] = [];
+      const valid: {
+        offset: string;
+        event: ReturnType<typeof enrichedEventSchema.parse>;
+      }[] = [];
       for (const m of messages) {
         const text = m.value?.toString('utf8') ?? '';
         const parsed = parseJson(text);
@@ -60,7 +63,12 @@ export function enrichedHandler(redis: Redis, keyPrefix: string, dedupWindowDays
               stage: 'aggregate',
               source: 'usage.enriched',
               districtId: null,
-              reason: result ? reasonFromZod(result.error) : { code: 'malformed_json', message: 'enriched message is not JSON' },
+              reason: result
+                ? reasonFromZod(result.error)
+                : {
+                    code: 'malformed_json',
+                    message: 'enriched message is not JSON',
+                  },
               payload: text,
               origin: `${topic}/${partition}/${m.offset}`,
             }),
@@ -72,7 +80,10 @@ export function enrichedHandler(redis: Redis, keyPrefix: string, dedupWindowDays
       const owned = await claimEvents(
         redis,
         keyPrefix,
-        valid.map((v) => ({ key: v.event.dedup_key, owner: `${topic}/${partition}/${v.offset}` })),
+        valid.map((v) => ({
+          key: v.event.dedup_key,
+          owner: `${topic}/${partition}/${v.offset}`,
+        })),
         dedupWindowDays * 86_400,
       );
       const rows: PreparedRow[] = [];
@@ -107,7 +118,10 @@ export function deadLetterHandler(): TopicHandler {
               stage: 'aggregate',
               source: 'usage.dlq',
               districtId: null,
-              reason: { code: 'invalid_dead_letter', message: 'record on the dead-letter topic is not a valid dead letter' },
+              reason: {
+                code: 'invalid_dead_letter',
+                message: 'record on the dead-letter topic is not a valid dead letter',
+              },
               payload: text,
               now,
             });

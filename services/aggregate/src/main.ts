@@ -24,6 +24,7 @@ void runService<AggregateConfig>({
     const producer = await createProducer(kafka);
     const consumer = await createConsumer(kafka, config.AGGREGATE_GROUP_ID, {
       maxBytesPerPartition: config.AGGREGATE_MAX_BYTES_PER_PARTITION,
+      sessionTimeout: config.AGGREGATE_SESSION_TIMEOUT_MS,
     });
     const worker = new SinkWorker({
       consumer,

@@ -35,7 +35,13 @@ export interface SinkWorkerOptions {
  * nothing is committed that is not stored.
  */
 export class SinkWorker {
-  readonly stats: SinkStats = { batches: 0, inserted: 0, duplicates: 0, alreadyStored: 0, rejected: 0 };
+  readonly stats: SinkStats = {
+    batches: 0,
+    inserted: 0,
+    duplicates: 0,
+    alreadyStored: 0,
+    rejected: 0,
+  };
   /** Per "topic/partition": offsets at or above the last verified point already stored in ClickHouse. */
   private readonly verified = new Map<string, Set<string>>();
   private stopping = false;
@@ -46,7 +52,10 @@ export class SinkWorker {
   }
 
   async start(): Promise<void> {
-    await this.opts.consumer.subscribe({ topics: Object.keys(this.opts.handlers), fromBeginning: true });
+    await this.opts.consumer.subscribe({
+      topics: Object.keys(this.opts.handlers),
+      fromBeginning: true,
+    });
     await this.opts.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -83,7 +92,14 @@ export class SinkWorker {
         maxMs: 15_000,
         shouldAbort: () => this.stopping || !isRunning() || isStale(),
         onRetry: async (err, attempt, delayMs) => {
-          log.warn({ err: (err as Error).message, attempt, delayMs: Math.round(delayMs) }, `${what} failed: retrying`);
+          log.warn(
+            {
+              err: (err as Error).message,
+              attempt,
+              delayMs: Math.round(delayMs),
+            },
+            `${what} failed: retrying`,
+          );
           await heartbeat().catch(() => undefined);
         },
       }).catch((err: unknown) => {
@@ -120,7 +136,11 @@ export class SinkWorker {
         const fresh = rows.filter((r) => !known.has(r.offset));
         this.stats.alreadyStored += rows.length - fresh.length;
         try {
-          await insertRows(this.opts.ch, handler.table, fresh.map((r) => r.row));
+          await insertRows(
+            this.opts.ch,
+            handler.table,
+            fresh.map((r) => r.row),
+          );
         } catch (err) {
           // The INSERT may have reached ClickHouse before the error: find out before trying again.
           this.verified.delete(key);
@@ -136,9 +156,7 @@ export class SinkWorker {
     const lastOffset = batch.lastOffset();
     resolveOffset(lastOffset);
     const next = (BigInt(lastOffset) + 1n).toString();
-    await persist('committing offset', () =>
-      this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]),
-    );
+    await persist('committing offset', () => this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]));
     // Offsets below the commit point will not be seen again by this owner.
     const known = this.verified.get(key);
     if (known) for (const o of known) if (BigInt(o) < BigInt(next)) known.delete(o);

@@ -82,17 +82,42 @@ export interface ReferenceCell {
 export function referenceDistrictRollup(events: readonly EnrichedEvent[]): Map<string, ReferenceCell> {
   const unique = new Map<string, EnrichedEvent>();
   for (const e of events) if (!unique.has(e.dedup_key)) unique.set(e.dedup_key, e);
-  const cells = new Map<string, { events: number; users: Set<string>; seconds: number; minutes: Set<string> }>();
+  const cells = new Map<
+    string,
+    {
+      events: number;
+      users: Set<string>;
+      seconds: number;
+      minutes: Set<string>;
+    }
+  >();
   for (const e of unique.values()) {
     const key = [e.district_id, e.local_date, e.app_id, e.role].join('|');
     let cell = cells.get(key);
-    if (!cell) cells.set(key, (cell = { events: 0, users: new Set(), seconds: 0, minutes: new Set() }));
+    if (!cell)
+      cells.set(
+        key,
+        (cell = {
+          events: 0,
+          users: new Set(),
+          seconds: 0,
+          minutes: new Set(),
+        }),
+      );
     cell.events += 1;
     cell.users.add(e.person_id);
     cell.seconds += e.explicit_seconds;
     if (e.counts_minute) cell.minutes.add(`${e.person_id}|${e.occurred_at.slice(0, 16)}`);
   }
   return new Map(
-    [...cells].map(([k, c]) => [k, { events: c.events, users: c.users.size, explicitSeconds: c.seconds, activeMinutes: c.minutes.size }]),
+    [...cells].map(([k, c]) => [
+      k,
+      {
+        events: c.events,
+        users: c.users.size,
+        explicitSeconds: c.seconds,
+        activeMinutes: c.minutes.size,
+      },
+    ]),
   );
 }

@@ -4,64 +4,62 @@
  * Measures (1) enrichEvent alone on parsed messages, (2) processMessages on Kafka-style Buffers
  * (JSON.parse + RawMessage validation + enrichment + JSON.stringify), which is the worker's CPU cost.
  */
-import { AppCatalog, loadShippedCatalog } from "./catalog/catalog";
-import { enrichEvent, type DistrictView } from "./enrich/enrich";
-import { emptyRoster } from "./roster/model";
-import { RosterIndex } from "./roster/roster-index";
-import { processMessages } from "./worker/process";
-import type { RawMessage } from "@edusage/contracts";
+import { AppCatalog, loadShippedCatalog } from './catalog/catalog';
+import { enrichEvent, type DistrictView } from './enrich/enrich';
+import { emptyRoster } from './roster/model';
+import { RosterIndex } from './roster/roster-index';
+import { processMessages } from './worker/process';
+import type { RawMessage } from '@edusage/contracts';
 
-const KEY = "bench-pseudonym-key-0123456789";
+const KEY = 'bench-pseudonym-key-0123456789';
 
 export function benchRoster(students: number) {
   const r = emptyRoster();
   for (let s = 0; s < 20; s++)
     r.orgs.set(`sch${s}`, {
       sourcedId: `sch${s}`,
-      status: "active",
+      status: 'active',
       name: `School ${s}`,
-      type: "school",
+      type: 'school',
       parentSourcedId: null,
     });
   for (let c = 0; c < 2000; c++) {
     r.classes.set(`cls${c}`, {
       sourcedId: `cls${c}`,
-      status: "active",
+      status: 'active',
       title: `Class ${c}`,
       courseSourcedId: `crs${c % 200}`,
       schoolSourcedId: `sch${c % 20}`,
-      classType: "scheduled",
+      classType: 'scheduled',
       grades: [],
       termSourcedIds: [],
     });
   }
   for (let k = 0; k < 200; k++)
-    r.courseApps.set(`crs${k}`, [
-      ["khan-academy", "ixl", "newsela", "desmos"][k % 4] as string,
-    ]);
+    r.courseApps.set(`crs${k}`, [['khan-academy', 'ixl', 'newsela', 'desmos'][k % 4] as string]);
   for (let u = 0; u < students; u++) {
     r.users.set(`u${u}`, {
       sourcedId: `u${u}`,
-      status: "active",
+      status: 'active',
       enabled: true,
-      role: "student",
+      role: 'student',
       username: `user${u}`,
       email: `user${u}@district.org`,
       orgSourcedIds: [`sch${u % 20}`],
-      grades: ["05"],
+      grades: ['05'],
     });
     for (let e = 0; e < 6; e++) {
       const c = (u * 7 + e * 13) % 2000;
       r.enrollments.set(`e${u}-${e}`, {
         sourcedId: `e${u}-${e}`,
-        status: "active",
+        status: 'active',
         classSourcedId: `cls${c}`,
         schoolSourcedId: `sch${c % 20}`,
         userSourcedId: `u${u}`,
-        role: "student",
+        role: 'student',
         primary: false,
-        beginDate: "2024-08-01",
-        endDate: "2025-06-30",
+        beginDate: '2024-08-01',
+        endDate: '2025-06-30',
       });
     }
   }
@@ -71,32 +69,29 @@ export function benchRoster(students: number) {
 
 export function benchEvents(n: number, students: number): RawMessage[] {
   const apps = [
-    { url: "https://www.khanacademy.org/math/x" },
-    { domain: "docs.google.com" },
-    { app_id: "ixl" },
-    { domain: "newsela.com" },
-    { url: "https://unknown.example.com/a" },
+    { url: 'https://www.khanacademy.org/math/x' },
+    { domain: 'docs.google.com' },
+    { app_id: 'ixl' },
+    { domain: 'newsela.com' },
+    { url: 'https://unknown.example.com/a' },
   ];
   const out: RawMessage[] = [];
-  const t0 = Date.parse("2025-01-15T14:00:00Z");
+  const t0 = Date.parse('2025-01-15T14:00:00Z');
   for (let i = 0; i < n; i++) {
     const u = (i * 7919) % (students * 1.1);
-    const user =
-      i % 3 === 0
-        ? { email: `user${Math.floor(u)}@district.org` }
-        : { sourced_id: `u${Math.floor(u)}` };
+    const user = i % 3 === 0 ? { email: `user${Math.floor(u)}@district.org` } : { sourced_id: `u${Math.floor(u)}` };
     out.push({
       v: 1,
-      received_at: "2025-01-15T18:00:00Z",
-      channel: "http",
+      received_at: '2025-01-15T18:00:00Z',
+      channel: 'http',
       event: {
         event_id: `bench-${i}`,
         occurred_at: new Date(t0 + i * 1000).toISOString(),
-        district_id: "d1",
-        source: "extension",
-        type: i % 4 === 0 ? "use" : "page_view",
+        district_id: 'd1',
+        source: 'extension',
+        type: i % 4 === 0 ? 'use' : 'page_view',
         user,
-        app: apps[i % apps.length] as RawMessage["event"]["app"],
+        app: apps[i % apps.length] as RawMessage['event']['app'],
         ...(i % 4 === 0 ? { active_seconds: 120 } : {}),
         client_ip: `10.${i % 25}.1.${i % 250}`,
       },
@@ -109,11 +104,11 @@ function main(): void {
   const n = Number(process.argv[2] ?? 200_000);
   const students = 20_000;
   let t = Date.now();
-  const roster = new RosterIndex("d1", "v1", benchRoster(students), KEY);
+  const roster = new RosterIndex('d1', 'v1', benchRoster(students), KEY);
   const buildMs = Date.now() - t;
   const view: DistrictView = {
-    districtId: "d1",
-    timeZone: "America/Chicago",
+    districtId: 'd1',
+    timeZone: 'America/Chicago',
     roster,
     catalog: new AppCatalog(loadShippedCatalog()),
   };
@@ -122,35 +117,27 @@ function main(): void {
     value: Buffer.from(JSON.stringify(e)),
     offset: String(i),
   }));
-  const pos = { topic: "usage.raw", partition: 0, offset: "0" };
+  const pos = { topic: 'usage.raw', partition: 0, offset: '0' };
   // Warm-up.
   for (let i = 0; i < Math.min(20_000, n); i++)
-    enrichEvent(
-      events[i] as RawMessage,
-      pos,
-      view,
-      KEY,
-      "2025-01-15T18:00:00.000Z",
-    );
+    enrichEvent(events[i] as RawMessage, pos, view, KEY, '2025-01-15T18:00:00.000Z');
 
   t = performance.now();
-  for (const e of events)
-    enrichEvent(e, pos, view, KEY, "2025-01-15T18:00:00.000Z");
+  for (const e of events) enrichEvent(e, pos, view, KEY, '2025-01-15T18:00:00.000Z');
   const enrichMs = performance.now() - t;
 
   t = performance.now();
   let enriched = 0;
   for (let i = 0; i < buffers.length; i += 1000) {
     enriched += processMessages(buffers.slice(i, i + 1000), {
-      topic: "usage.raw",
+      topic: 'usage.raw',
       partition: 0,
       pseudonymKey: KEY,
       view: () => view,
     }).enriched.length;
   }
   const processMs = performance.now() - t;
-  const fmt = (ms: number) =>
-    Math.round((n / ms) * 1000).toLocaleString("en-US");
+  const fmt = (ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
   console.log(
     JSON.stringify(
       {

@@ -1,34 +1,31 @@
-import { z } from "zod";
-import { baseConfigSchema, loadConfig } from "@edusage/config";
-import { isValidTimeZone } from "./enrich/time";
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig } from '@edusage/config';
+import { isValidTimeZone } from './enrich/time';
 
-const timeZone = z
-  .string()
-  .trim()
-  .refine(isValidTimeZone, {
-    message: "is not an IANA time zone known to this runtime",
-  });
+const timeZone = z.string().trim().refine(isValidTimeZone, {
+  message: 'is not an IANA time zone known to this runtime',
+});
 
 /** "d1=America/Chicago,d2=America/New_York" → { d1: 'America/Chicago', d2: 'America/New_York' }. */
 export const districtTimezonesSchema = z.string().transform((s, ctx) => {
   const out: Record<string, string> = {};
   for (const part of s
-    .split(",")
+    .split(',')
     .map((p) => p.trim())
     .filter((p) => p.length > 0)) {
-    const eq = part.indexOf("=");
-    const district = eq > 0 ? part.slice(0, eq).trim() : "";
-    const zone = eq > 0 ? part.slice(eq + 1).trim() : "";
+    const eq = part.indexOf('=');
+    const district = eq > 0 ? part.slice(0, eq).trim() : '';
+    const zone = eq > 0 ? part.slice(eq + 1).trim() : '';
     if (!district || !zone) {
       ctx.addIssue({
-        code: "custom",
+        code: 'custom',
         message: `"${part}" is not <district>=<IANA zone>`,
       });
       return z.NEVER;
     }
     if (!isValidTimeZone(zone)) {
       ctx.addIssue({
-        code: "custom",
+        code: 'custom',
         message: `"${zone}" (district ${district}) is not an IANA time zone`,
       });
       return z.NEVER;
@@ -41,48 +38,34 @@ export const districtTimezonesSchema = z.string().transform((s, ctx) => {
 const optionalPort = z
   .string()
   .optional()
-  .transform((s) =>
-    s === undefined || s.trim() === "" ? undefined : Number(s),
-  )
+  .transform((s) => (s === undefined || s.trim() === '' ? undefined : Number(s)))
   .pipe(z.number().int().min(0).max(65535).optional());
 
 /** Environment of the enrich worker and its commands (base variables plus these). */
 export const enrichConfigSchema = baseConfigSchema.extend({
   /** HMAC key for person pseudonyms. Required, never logged; changing it changes every person_id. */
-  PSEUDONYM_KEY: z.string().min(16, "must be at least 16 characters"),
+  PSEUDONYM_KEY: z.string().min(16, 'must be at least 16 characters'),
   /** Per-district IANA zones: "d1=America/Chicago,d2=America/New_York". */
   DISTRICT_TIMEZONES: districtTimezonesSchema.default({}),
-  DEFAULT_TIMEZONE: timeZone.default("America/Chicago"),
-  ENRICH_GROUP_ID: z.string().min(1).default("edusage-enrich"),
+  DEFAULT_TIMEZONE: timeZone.default('America/Chicago'),
+  ENRICH_GROUP_ID: z.string().min(1).default('edusage-enrich'),
   /** How often the worker checks Redis for a new roster or catalog version. */
-  ENRICH_RELOAD_INTERVAL_MS: z.coerce
-    .number()
-    .int()
-    .min(100)
-    .max(600_000)
-    .default(5_000),
+  ENRICH_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Most messages enriched and produced in one send (a Kafka batch is cut into chunks of this size). */
   ENRICH_CHUNK_SIZE: z.coerce.number().int().min(1).max(100_000).default(5_000),
   /** Partitions processed concurrently by one worker process. */
-  ENRICH_PARTITIONS_CONCURRENTLY: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(64)
-    .default(2),
+  ENRICH_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(2),
   /** Prometheus /metrics port; unset = no metrics server. */
   ENRICH_METRICS_PORT: optionalPort,
 });
 export type EnrichConfig = z.infer<typeof enrichConfigSchema>;
 
-export function loadEnrichConfig(
-  env: NodeJS.ProcessEnv = process.env,
-): EnrichConfig {
+export function loadEnrichConfig(env: NodeJS.ProcessEnv = process.env): EnrichConfig {
   return loadConfig(enrichConfigSchema, env);
 }
 
 export function timeZoneFor(
-  config: Pick<EnrichConfig, "DISTRICT_TIMEZONES" | "DEFAULT_TIMEZONE">,
+  config: Pick<EnrichConfig, 'DISTRICT_TIMEZONES' | 'DEFAULT_TIMEZONE'>,
   districtId: string,
 ): string {
   return config.DISTRICT_TIMEZONES[districtId] ?? config.DEFAULT_TIMEZONE;

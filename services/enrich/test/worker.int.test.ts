@@ -1,5 +1,5 @@
-import { Redis } from "ioredis";
-import type { Consumer, Kafka, Producer } from "kafkajs";
+import { Redis } from 'ioredis';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
 import {
   enrichedEventSchema,
   deadLetterSchema,
@@ -7,10 +7,10 @@ import {
   type EnrichedEvent,
   type DeadLetter,
   type RawMessage,
-} from "@edusage/contracts";
-import { createConsumer, createKafka, createProducer } from "@edusage/kafka";
-import { createLogger } from "@edusage/logging";
-import { createTestEnv, waitFor, type TestEnv } from "@edusage/testkit";
+} from '@edusage/contracts';
+import { createConsumer, createKafka, createProducer } from '@edusage/kafka';
+import { createLogger } from '@edusage/logging';
+import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
 import {
   loadEnrichConfig,
   saveDistrictCatalog,
@@ -19,10 +19,10 @@ import {
   pseudonymize,
   type EnrichConfig,
   type EnrichWorker,
-} from "../src";
-import { raw, sampleRoster } from "./helpers";
+} from '../src';
+import { raw, sampleRoster } from './helpers';
 
-const KEY = "worker-int-pseudonym-key-0123456";
+const KEY = 'worker-int-pseudonym-key-0123456';
 
 let env: TestEnv;
 let config: EnrichConfig;
@@ -35,33 +35,30 @@ const enriched = new Map<string, EnrichedEvent>();
 const dead: DeadLetter[] = [];
 
 beforeAll(async () => {
-  env = await createTestEnv("enrich_worker");
+  env = await createTestEnv('enrich_worker');
   config = loadEnrichConfig({
     ...env.env,
     PSEUDONYM_KEY: KEY,
-    DISTRICT_TIMEZONES: "d1=America/Chicago,d2=America/New_York",
+    DISTRICT_TIMEZONES: 'd1=America/Chicago,d2=America/New_York',
     ENRICH_GROUP_ID: `enrich-${env.config.CLICKHOUSE_DATABASE}`,
-    ENRICH_RELOAD_INTERVAL_MS: "300",
-    ENRICH_METRICS_PORT: "0",
+    ENRICH_RELOAD_INTERVAL_MS: '300',
+    ENRICH_METRICS_PORT: '0',
   });
   redis = new Redis(config.REDIS_URL);
-  const logger = createLogger("enrich-test", "warn");
+  const logger = createLogger('enrich-test', 'warn');
   kafka = createKafka(config, logger);
-  await saveRosterToRedis(redis, config.REDIS_KEY_PREFIX, "d1", sampleRoster());
-  await saveDistrictCatalog(redis, config.REDIS_KEY_PREFIX, "d1", [
+  await saveRosterToRedis(redis, config.REDIS_KEY_PREFIX, 'd1', sampleRoster());
+  await saveDistrictCatalog(redis, config.REDIS_KEY_PREFIX, 'd1', [
     {
-      app_id: "district-portal",
-      name: "Portal",
-      domains: ["portal.d1.example.us"],
-      category: "portal",
+      app_id: 'district-portal',
+      name: 'Portal',
+      domains: ['portal.d1.example.us'],
+      category: 'portal',
     },
   ]);
   producer = await createProducer(kafka);
   worker = await startEnrichWorker({ config, logger, kafka, redis });
-  reader = await createConsumer(
-    kafka,
-    `reader-${env.config.CLICKHOUSE_DATABASE}`,
-  );
+  reader = await createConsumer(kafka, `reader-${env.config.CLICKHOUSE_DATABASE}`);
   await reader.subscribe({
     topics: [env.topics.enriched, env.topics.dlq],
     fromBeginning: true,
@@ -91,8 +88,8 @@ async function send(messages: (RawMessage | string)[]): Promise<void> {
     topic: env.topics.raw,
     acks: -1,
     messages: messages.map((m) => ({
-      key: typeof m === "string" ? "bad" : userPartitionKey(m.event),
-      value: typeof m === "string" ? m : JSON.stringify(m),
+      key: typeof m === 'string' ? 'bad' : userPartitionKey(m.event),
+      value: typeof m === 'string' ? m : JSON.stringify(m),
     })),
   });
 }
@@ -101,129 +98,125 @@ const waitForEvents = (ids: string[]) =>
   waitFor(
     async () => ids.filter((id) => !enriched.has(id)),
     (missing) => missing.length === 0,
-    { timeoutMs: 60_000, what: "enriched events" },
+    { timeoutMs: 60_000, what: 'enriched events' },
   );
 
-describe("enrich worker round trip (real Kafka + Redis)", () => {
-  it("enriches people, apps, classes, local dates and campus; sends invalid input to the DLQ", async () => {
+describe('enrich worker round trip (real Kafka + Redis)', () => {
+  it('enriches people, apps, classes, local dates and campus; sends invalid input to the DLQ', async () => {
     const events = [
       raw({
-        event_id: "w-inferred",
-        occurred_at: "2025-01-15T18:00:00Z",
-        user: { email: "amy.pond@district.org" },
-        app: { url: "https://www.khanacademy.org/math" },
-        client_ip: "10.1.4.4",
+        event_id: 'w-inferred',
+        occurred_at: '2025-01-15T18:00:00Z',
+        user: { email: 'amy.pond@district.org' },
+        app: { url: 'https://www.khanacademy.org/math' },
+        client_ip: '10.1.4.4',
       }),
       raw({
-        event_id: "w-explicit",
-        occurred_at: "2025-01-15T18:00:00Z",
-        user: { sourced_id: "stu2" },
-        app: { domain: "youtube.com" },
-        class_id: "sci2",
-        client_ip: "73.12.1.1",
+        event_id: 'w-explicit',
+        occurred_at: '2025-01-15T18:00:00Z',
+        user: { sourced_id: 'stu2' },
+        app: { domain: 'youtube.com' },
+        class_id: 'sci2',
+        client_ip: '73.12.1.1',
       }),
       raw({
-        event_id: "w-none",
-        occurred_at: "2025-01-15T18:00:00Z",
-        user: { sourced_id: "stu2" },
-        app: { app_id: "khan-academy" },
+        event_id: 'w-none',
+        occurred_at: '2025-01-15T18:00:00Z',
+        user: { sourced_id: 'stu2' },
+        app: { app_id: 'khan-academy' },
       }),
       raw({
-        event_id: "w-unresolved",
-        occurred_at: "2025-01-16T04:30:00Z",
-        user: { username: "Visitor7" },
-        app: { url: "https://games.example.com/play" },
-        type: "page_view",
+        event_id: 'w-unresolved',
+        occurred_at: '2025-01-16T04:30:00Z',
+        user: { username: 'Visitor7' },
+        app: { url: 'https://games.example.com/play' },
+        type: 'page_view',
       }),
       raw({
-        event_id: "w-district-app",
-        occurred_at: "2025-01-16T06:30:00Z",
-        user: { sourced_id: "tch1" },
-        app: { domain: "portal.d1.example.us" },
-        type: "login",
+        event_id: 'w-district-app',
+        occurred_at: '2025-01-16T06:30:00Z',
+        user: { sourced_id: 'tch1' },
+        app: { domain: 'portal.d1.example.us' },
+        type: 'login',
       }),
       raw({
-        event_id: "w-d2",
-        district_id: "d2",
-        occurred_at: "2025-01-16T04:30:00Z",
-        user: { email: "someone@d2.org" },
-        app: { domain: "ixl.com" },
+        event_id: 'w-d2',
+        district_id: 'd2',
+        occurred_at: '2025-01-16T04:30:00Z',
+        user: { email: 'someone@d2.org' },
+        app: { domain: 'ixl.com' },
         active_seconds: 90.4,
       }),
     ];
-    await send([
-      ...events,
-      '{"v":1,"event":',
-      JSON.stringify({ v: 1, event: { event_id: "x" } }),
-    ]);
+    await send([...events, '{"v":1,"event":', JSON.stringify({ v: 1, event: { event_id: 'x' } })]);
     await waitForEvents(events.map((e) => e.event.event_id));
 
-    expect(enriched.get("w-inferred")).toMatchObject({
-      person_id: pseudonymize(KEY, "d1", "stu1"),
+    expect(enriched.get('w-inferred')).toMatchObject({
+      person_id: pseudonymize(KEY, 'd1', 'stu1'),
       person_resolved: true,
-      role: "student",
-      app_id: "khan-academy",
+      role: 'student',
+      app_id: 'khan-academy',
       app_resolved: true,
-      app_domain: "khanacademy.org",
-      class_id: "math1",
-      class_attribution: "inferred",
-      school_id: "sch1",
-      campus: "on",
-      local_date: "2025-01-15",
+      app_domain: 'khanacademy.org',
+      class_id: 'math1',
+      class_attribution: 'inferred',
+      school_id: 'sch1',
+      campus: 'on',
+      local_date: '2025-01-15',
       counts_minute: true,
     });
-    expect(enriched.get("w-explicit")).toMatchObject({
-      class_id: "sci2",
-      class_attribution: "explicit",
-      school_id: "sch2",
-      campus: "off",
-      app_id: "youtube",
+    expect(enriched.get('w-explicit')).toMatchObject({
+      class_id: 'sci2',
+      class_attribution: 'explicit',
+      school_id: 'sch2',
+      campus: 'off',
+      app_id: 'youtube',
     });
-    expect(enriched.get("w-none")).toMatchObject({
+    expect(enriched.get('w-none')).toMatchObject({
       class_id: null,
-      class_attribution: "none",
+      class_attribution: 'none',
       school_id: null,
     });
     // 04:30 UTC on the 16th is the evening of the 15th in Chicago.
-    expect(enriched.get("w-unresolved")).toMatchObject({
+    expect(enriched.get('w-unresolved')).toMatchObject({
       person_resolved: false,
-      role: "unknown",
-      person_id: pseudonymize(KEY, "d1", "visitor7"),
-      app_id: "domain:games.example.com",
+      role: 'unknown',
+      person_id: pseudonymize(KEY, 'd1', 'visitor7'),
+      app_id: 'domain:games.example.com',
       app_resolved: false,
-      local_date: "2025-01-15",
-      campus: "unknown",
+      local_date: '2025-01-15',
+      campus: 'unknown',
     });
-    expect(enriched.get("w-district-app")).toMatchObject({
-      app_id: "district-portal",
+    expect(enriched.get('w-district-app')).toMatchObject({
+      app_id: 'district-portal',
       app_resolved: true,
-      local_date: "2025-01-16",
+      local_date: '2025-01-16',
       explicit_seconds: 0,
       counts_minute: false,
-      role: "teacher",
+      role: 'teacher',
     });
     // d2 has no roster and lives in New York: 04:30 UTC is 23:30 on the 15th there.
-    expect(enriched.get("w-d2")).toMatchObject({
+    expect(enriched.get('w-d2')).toMatchObject({
       person_resolved: false,
-      app_id: "ixl",
-      local_date: "2025-01-15",
+      app_id: 'ixl',
+      local_date: '2025-01-15',
       explicit_seconds: 90,
       counts_minute: false,
     });
-    expect(enriched.get("w-inferred")?.raw.topic).toBe(env.topics.raw);
+    expect(enriched.get('w-inferred')?.raw.topic).toBe(env.topics.raw);
 
     await waitFor(
       async () => dead.length,
       (n) => n >= 2,
-      { what: "dead letters" },
+      { what: 'dead letters' },
     );
     expect(dead.map((d) => [d.stage, d.reason.code]).sort()).toEqual([
-      ["enrich", "invalid_field"],
-      ["enrich", "malformed_json"],
+      ['enrich', 'invalid_field'],
+      ['enrich', 'malformed_json'],
     ]);
   }, 90_000);
 
-  it("commits raw offsets once the enriched output is acknowledged", async () => {
+  it('commits raw offsets once the enriched output is acknowledged', async () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -235,59 +228,51 @@ describe("enrich worker round trip (real Kafka + Redis)", () => {
             groupId: config.ENRICH_GROUP_ID,
             topics: [env.topics.raw],
           });
-          return (committed?.partitions ?? []).reduce(
-            (s, p) => s + Math.max(0, Number(p.offset)),
-            0,
-          );
+          return (committed?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
         },
         (n) => n === total,
-        { what: "committed offsets", timeoutMs: 30_000 },
+        { what: 'committed offsets', timeoutMs: 30_000 },
       );
     } finally {
       await admin.disconnect();
     }
   }, 60_000);
 
-  it("picks up a re-imported roster without restart", async () => {
+  it('picks up a re-imported roster without restart', async () => {
     const data = sampleRoster();
-    data.users.set("stu9", {
-      sourcedId: "stu9",
-      status: "active",
+    data.users.set('stu9', {
+      sourcedId: 'stu9',
+      status: 'active',
       enabled: true,
-      role: "student",
-      username: "newbie",
+      role: 'student',
+      username: 'newbie',
       email: null,
-      orgSourcedIds: ["sch2"],
-      grades: ["06"],
+      orgSourcedIds: ['sch2'],
+      grades: ['06'],
     });
-    const before = worker.registry.rosterVersion("d1");
-    const { version } = await saveRosterToRedis(
-      redis,
-      config.REDIS_KEY_PREFIX,
-      "d1",
-      data,
-    );
+    const before = worker.registry.rosterVersion('d1');
+    const { version } = await saveRosterToRedis(redis, config.REDIS_KEY_PREFIX, 'd1', data);
     await waitFor(
-      async () => worker.registry.rosterVersion("d1"),
+      async () => worker.registry.rosterVersion('d1'),
       (v) => v === version && v !== before,
-      { what: "roster reload" },
+      { what: 'roster reload' },
     );
     await send([
       raw({
-        event_id: "w-after-reload",
-        user: { username: "NEWBIE" },
-        app: { domain: "ixl.com" },
+        event_id: 'w-after-reload',
+        user: { username: 'NEWBIE' },
+        app: { domain: 'ixl.com' },
       }),
     ]);
-    await waitForEvents(["w-after-reload"]);
-    expect(enriched.get("w-after-reload")).toMatchObject({
+    await waitForEvents(['w-after-reload']);
+    expect(enriched.get('w-after-reload')).toMatchObject({
       person_resolved: true,
-      person_id: pseudonymize(KEY, "d1", "stu9"),
-      school_id: "sch2",
+      person_id: pseudonymize(KEY, 'd1', 'stu9'),
+      school_id: 'sch2',
     });
   }, 60_000);
 
-  it("serves Prometheus metrics", async () => {
+  it('serves Prometheus metrics', async () => {
     const res = await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`);
     const text = await res.text();
     expect(text).toMatch(/enrich_events_total\{outcome="enriched"\} \d+/);

@@ -49,7 +49,12 @@ export class ApiKeyStore implements KeyResolver {
     this.hashKey = `${prefix}apikeys`;
   }
 
-  async create(input: { districtId: string; source: Source; name: string; now?: Date }): Promise<{ key: string; entry: ApiKeyEntry }> {
+  async create(input: {
+    districtId: string;
+    source: Source;
+    name: string;
+    now?: Date;
+  }): Promise<{ key: string; entry: ApiKeyEntry }> {
     const key = generateApiKey();
     const hash = hashApiKey(key);
     const record: ApiKeyRecord = apiKeyRecordSchema.parse({

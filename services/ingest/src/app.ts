@@ -26,7 +26,11 @@ export function createRedis(config: Pick<IngestConfig, 'REDIS_URL'>): Redis {
  * Clients and server of the ingest service: ensures the topics, connects the idempotent producer and
  * Redis, builds the Fastify app and (with `listen`) binds INGEST_HOST:INGEST_PORT.
  */
-export async function startIngest(config: IngestConfig, logger: Logger, opts: { listen?: boolean } = {}): Promise<IngestService> {
+export async function startIngest(
+  config: IngestConfig,
+  logger: Logger,
+  opts: { listen?: boolean } = {},
+): Promise<IngestService> {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const kafka = createKafka(config, logger);
   await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS);

@@ -29,18 +29,20 @@ export function buildCli(): Command {
     .command('create')
     .description('create a key; it is printed once and only its sha256 is stored')
     .requiredOption('--district <id>', 'district the key writes for')
-    .addOption(new Option('--source <source>', 'source of the events sent with the key').choices(SOURCES).makeOptionMandatory())
+    .addOption(
+      new Option('--source <source>', 'source of the events sent with the key').choices(SOURCES).makeOptionMandatory(),
+    )
     .requiredOption('--name <name>', 'what the key is for (shown by keys list)')
     .option('--json', 'print JSON {key, id, district_id, source, name, created_at}')
     .action(async (o: { district: string; source: Source; name: string; json?: boolean }) => {
       await withKeyStore(async (store) => {
         const { key, entry } = await store.create({ districtId: o.district, source: o.source, name: o.name });
         if (o.json) {
-          process.stdout.write(`${JSON.stringify({ key, id: entry.id, district_id: entry.district_id, source: entry.source, name: entry.name, created_at: entry.created_at })}\n`);
-        } else {
           process.stdout.write(
-            `${key}\n`,
+            `${JSON.stringify({ key, id: entry.id, district_id: entry.district_id, source: entry.source, name: entry.name, created_at: entry.created_at })}\n`,
           );
+        } else {
+          process.stdout.write(`${key}\n`);
           process.stderr.write(
             `created key ${entry.id} for district ${entry.district_id}, source ${entry.source} ("${entry.name}").\n` +
               'The key above is shown only this once; store it now (only its hash is kept).\n',
@@ -60,7 +62,8 @@ export function buildCli(): Command {
           return;
         }
         if (entries.length === 0) process.stdout.write('no keys\n');
-        for (const e of entries) process.stdout.write(`${e.id}  ${e.district_id}  ${e.source}  ${e.created_at}  ${e.name}\n`);
+        for (const e of entries)
+          process.stdout.write(`${e.id}  ${e.district_id}  ${e.source}  ${e.created_at}  ${e.name}\n`);
       });
     });
   keys
@@ -86,12 +89,25 @@ export function buildCli(): Command {
     .requiredOption('--district <id>', 'district of every event in the file')
     .addOption(new Option('--source <source>', 'source of the events').choices(SOURCES).makeOptionMandatory())
     .addOption(
-      new Option('--format <format>', `file format; csv header: ${CSV_COLUMNS.join(',')}`).choices(IMPORT_FORMATS).makeOptionMandatory(),
+      new Option('--format <format>', `file format; csv header: ${CSV_COLUMNS.join(',')}`)
+        .choices(IMPORT_FORMATS)
+        .makeOptionMandatory(),
     )
-    .option('--ip-as-device', 'squid: use the client IP as device_id when a line has no user (default: such lines are rejected)')
+    .option(
+      '--ip-as-device',
+      'squid: use the client IP as device_id when a line has no user (default: such lines are rejected)',
+    )
     .option('--batch-size <n>', 'messages per Kafka batch', positiveInt, 2_000)
-    .option('--reference-time <iso>', 'clock for the occurred_at bounds (default now), to import logs older than 5 years', isoDate)
-    .addOption(new Option('--progress <mode>', 'progress display (auto: bar on a terminal, lines otherwise)').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
+    .option(
+      '--reference-time <iso>',
+      'clock for the occurred_at bounds (default now), to import logs older than 5 years',
+      isoDate,
+    )
+    .addOption(
+      new Option('--progress <mode>', 'progress display (auto: bar on a terminal, lines otherwise)')
+        .choices(['auto', 'bar', 'lines', 'none'])
+        .default('auto'),
+    )
     .option('--progress-interval <ms>', 'interval of plain progress lines', positiveInt, 5_000)
     .option('--json', 'print the summary as JSON')
     .action(
@@ -124,7 +140,8 @@ export function buildCli(): Command {
             retryWithBackoff(() => kafkaSink.send(batch), {
               maxAttempts: 4,
               initialMs: 1_000,
-              onRetry: (err, attempt) => logger.warn({ err: (err as Error).message, attempt }, 'kafka send failed; retrying'),
+              onRetry: (err, attempt) =>
+                logger.warn({ err: (err as Error).message, attempt }, 'kafka send failed; retrying'),
             }),
         };
         try {

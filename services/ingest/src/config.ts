@@ -7,7 +7,11 @@ export const ingestConfigSchema = baseConfigSchema.extend({
   INGEST_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   INGEST_HOST: z.string().min(1).default('127.0.0.1'),
   /** Largest request body accepted, in bytes; larger ones get 413 before they are read. */
-  INGEST_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  INGEST_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(5 * 1024 * 1024),
   /** Most events (array items, envelope data items, NDJSON lines) in one request; more gets 413. */
   INGEST_MAX_ITEMS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** How long an API key lookup (hit or miss) is cached in memory; also how long a revocation may take to bite. */

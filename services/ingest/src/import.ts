@@ -151,7 +151,8 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
         // Counted only once Kafka acknowledged them.
         summary.accepted += counts.accepted;
         summary.rejected += counts.rejected;
-        for (const [code, n] of Object.entries(counts.byReason)) summary.rejectedByReason[code] = (summary.rejectedByReason[code] ?? 0) + n;
+        for (const [code, n] of Object.entries(counts.byReason))
+          summary.rejectedByReason[code] = (summary.rejectedByReason[code] ?? 0) + n;
       })
       .catch((err: unknown) => {
         fatal ??= err;
@@ -189,11 +190,17 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
     }
     for (const s of unit.result.skipped) addSkip(summary, s);
     if (raw.length + dlq.length >= batchSize) await flush();
-    progress.update(input.bytesRead, summary.lines, summary.accepted + pendingCounts.accepted, summary.rejected + pendingCounts.rejected);
+    progress.update(
+      input.bytesRead,
+      summary.lines,
+      summary.accepted + pendingCounts.accepted,
+      summary.rejected + pendingCounts.rejected,
+    );
   };
 
   try {
-    const units = opts.format === 'csv' ? csvUnits(input, ctx) : lineUnits(input, opts.format, ctx, opts.ipAsDevice ?? false);
+    const units =
+      opts.format === 'csv' ? csvUnits(input, ctx) : lineUnits(input, opts.format, ctx, opts.ipAsDevice ?? false);
     for await (const unit of units) {
       if (fatal) throw fatal;
       await take(unit);
@@ -235,15 +242,27 @@ interface Pending {
  * Adapts a chunk of one-event items (native events, xAPI statements) in one call and splits the
  * result back per item: rejections by their index, events in item order (one per accepted item).
  */
-function adaptChunk(chunk: Pending[], adapt: (values: unknown[]) => AdaptResult, single: (value: unknown) => AdaptResult): Unit[] {
+function adaptChunk(
+  chunk: Pending[],
+  adapt: (values: unknown[]) => AdaptResult,
+  single: (value: unknown) => AdaptResult,
+): Unit[] {
   const result = adapt(chunk.map((p) => p.value));
   const rejected = new Set<number>();
   for (const r of result.rejects) if (r.index !== undefined) rejected.add(r.index);
-  if (result.rejects.length !== rejected.size || result.events.length !== chunk.length - rejected.size || result.skipped.length > 0) {
+  if (
+    result.rejects.length !== rejected.size ||
+    result.events.length !== chunk.length - rejected.size ||
+    result.skipped.length > 0
+  ) {
     // Not one outcome per item: adapt one by one instead (correct, only slower).
     return chunk.map((p) => ({ line: p.line, text: p.text, result: single(p.value) }));
   }
-  const units: Unit[] = chunk.map((p) => ({ line: p.line, text: p.text, result: { events: [], rejects: [], skipped: [] } }));
+  const units: Unit[] = chunk.map((p) => ({
+    line: p.line,
+    text: p.text,
+    result: { events: [], rejects: [], skipped: [] },
+  }));
   for (const r of result.rejects) units[r.index!]!.result.rejects.push(r);
   let e = 0;
   chunk.forEach((_, i) => {
@@ -265,8 +284,10 @@ async function* lineUnits(
   const caliperCtx = { districtId: ctx.districtId, source: ctx.source, ...now };
   const xapiCtx = { districtId: ctx.districtId, source: ctx.source, ...now };
   const batchable = format === 'ndjson' || format === 'xapi-ndjson';
-  const adaptMany = (values: unknown[]) => (format === 'ndjson' ? adaptNativeItems(values, ctx) : adaptXapi(values, xapiCtx));
-  const adaptSingle = (value: unknown) => (format === 'ndjson' ? adaptNativeItems([value], ctx) : adaptXapi(value, xapiCtx));
+  const adaptMany = (values: unknown[]) =>
+    format === 'ndjson' ? adaptNativeItems(values, ctx) : adaptXapi(values, xapiCtx);
+  const adaptSingle = (value: unknown) =>
+    format === 'ndjson' ? adaptNativeItems([value], ctx) : adaptXapi(value, xapiCtx);
   let chunk: Pending[] = [];
   let lineNo = 0;
   for await (const text of rl) {
@@ -286,7 +307,14 @@ async function* lineUnits(
       // Flush first so units stay in line order.
       if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
       chunk = [];
-      yield { line: lineNo, text, result: reject(lineNo, text, { code: 'malformed_json', message: `line ${lineNo}: not JSON (${(err as Error).message})` }) };
+      yield {
+        line: lineNo,
+        text,
+        result: reject(lineNo, text, {
+          code: 'malformed_json',
+          message: `line ${lineNo}: not JSON (${(err as Error).message})`,
+        }),
+      };
       continue;
     }
     if (batchable && !Array.isArray(value)) {
@@ -324,10 +352,17 @@ async function* csvUnits(input: NodeJS.ReadableStream, ctx: SenderContext): Asyn
     info: true,
     raw: true,
     skip_records_with_error: true,
-    on_skip: (err: Error & { lines?: number } | undefined, rawText?: string) => {
+    on_skip: (err: (Error & { lines?: number }) | undefined, rawText?: string) => {
       const line = err?.lines ?? 0;
       const text = (rawText ?? '').replace(/[\r\n]+$/, '');
-      skippedRecords.push({ line, text, result: reject(line, text, { code: 'unparseable_line', message: `line ${line}: ${err?.message ?? 'bad CSV record'}` }) });
+      skippedRecords.push({
+        line,
+        text,
+        result: reject(line, text, {
+          code: 'unparseable_line',
+          message: `line ${line}: ${err?.message ?? 'bad CSV record'}`,
+        }),
+      });
     },
   });
   input.pipe(parser);
@@ -335,7 +370,11 @@ async function* csvUnits(input: NodeJS.ReadableStream, ctx: SenderContext): Asyn
   const adaptMany = (values: unknown[]) => adaptNativeItems(values, ctx);
   const adaptSingle = (value: unknown) => adaptNativeItems([value], ctx);
   let chunk: Pending[] = [];
-  for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; raw: string; info: { lines: number } }>) {
+  for await (const rec of parser as AsyncIterable<{
+    record: Record<string, string>;
+    raw: string;
+    info: { lines: number };
+  }>) {
     if (skippedRecords.length > 0) {
       // Dead letters of broken records go out with the records read so far (only DLQ order is affected).
       if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
@@ -355,7 +394,11 @@ async function* csvUnits(input: NodeJS.ReadableStream, ctx: SenderContext): Asyn
 }
 
 /** A flattened CSV record → a native event candidate (validated afterwards like any native event). */
-export function csvRecordToEvent(record: Record<string, string>, line: number, rawText: string): Record<string, unknown> {
+export function csvRecordToEvent(
+  record: Record<string, string>,
+  line: number,
+  rawText: string,
+): Record<string, unknown> {
   const v = (k: string) => {
     const x = record[k];
     return x === undefined || x === '' ? undefined : x;

@@ -1,7 +1,21 @@
 export { ingestConfigSchema, loadIngestConfig, type IngestConfig } from './config';
 export { buildServer, type ServerDeps, type IngestResponse, type RejectedItem } from './server';
 export { startIngest, createRedis, type IngestService } from './app';
-export { ApiKeyStore, hashApiKey, generateApiKey, type ApiKeyRecord, type ApiKeyEntry, type KeyResolver } from './apikeys';
+export {
+  ApiKeyStore,
+  hashApiKey,
+  generateApiKey,
+  type ApiKeyRecord,
+  type ApiKeyEntry,
+  type KeyResolver,
+} from './apikeys';
 export { KafkaSink, KafkaUnavailableError, type EventSink } from './sink';
 export { createMetrics, type IngestMetrics } from './metrics';
-export { runImport, IMPORT_FORMATS, CSV_COLUMNS, type ImportOptions, type ImportSummary, type ImportFormat } from './import';
+export {
+  runImport,
+  IMPORT_FORMATS,
+  CSV_COLUMNS,
+  type ImportOptions,
+  type ImportSummary,
+  type ImportFormat,
+} from './import';

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import {
-  makeDeadLetter,
-  userPartitionKey,
-  type RawMessage,
-  type RejectReason,
-} from '@edusage/contracts';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { makeDeadLetter, userPartitionKey, type RawMessage, type RejectReason } from '@edusage/contracts';
 import type { JsonMessage } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import type { ApiKeyRecord, KeyResolver } from './apikeys';
@@ -53,7 +54,11 @@ const NDJSON_TYPES = /^application\/(x-ndjson|ndjson|jsonl|x-jsonlines|jsonlines
 
 /** Too many items, or bad transport framing: refused as a whole, before any event is looked at. */
 class RequestRefused extends Error {
-  constructor(readonly statusCode: number, readonly code: string, message: string) {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -108,7 +113,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('preParsing', async (request, _reply, payload) => {
     const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
     if (encoding === 'identity') return payload;
-    if (encoding !== 'gzip') throw new RequestRefused(415, 'unsupported_encoding', `content-encoding ${encoding} is not supported (use gzip or none)`);
+    if (encoding !== 'gzip')
+      throw new RequestRefused(
+        415,
+        'unsupported_encoding',
+        `content-encoding ${encoding} is not supported (use gzip or none)`,
+      );
     const gunzip = createGunzip();
     let encoded = 0;
     payload.on('data', (chunk: Buffer) => {
@@ -146,15 +156,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
     if (error.code === 'Z_DATA_ERROR' || error.code === 'Z_BUF_ERROR') {
       metrics.requestsRefused.inc({ route, code: 'bad_gzip' });
-      return reply.code(400).send({ error: 'bad_gzip', message: `content-encoding gzip but the body is not valid gzip: ${error.message}` });
+      return reply
+        .code(400)
+        .send({ error: 'bad_gzip', message: `content-encoding gzip but the body is not valid gzip: ${error.message}` });
     }
     if (error instanceof KafkaUnavailableError) {
       metrics.requestsRefused.inc({ route, code: 'kafka_unavailable' });
       request.log.warn({ err: error }, 'kafka unavailable: answering 503');
-      return reply
-        .code(503)
-        .header('retry-after', RETRY_AFTER_SECONDS)
-        .send({ error: 'kafka_unavailable', message: 'the event log is not reachable; nothing was accepted, retry later' });
+      return reply.code(503).header('retry-after', RETRY_AFTER_SECONDS).send({
+        error: 'kafka_unavailable',
+        message: 'the event log is not reachable; nothing was accepted, retry later',
+      });
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: error.code ?? 'bad_request', message: error.message });
@@ -168,10 +180,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const key = presentedKey(request);
     if (key === null) {
       metrics.authFailures.inc({ route, reason: 'missing' });
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ error: 'missing_api_key', message: 'send the source API key as "Authorization: Bearer <key>" or "x-api-key: <key>"' });
+      return reply.code(401).header('www-authenticate', 'Bearer').send({
+        error: 'missing_api_key',
+        message: 'send the source API key as "Authorization: Bearer <key>" or "x-api-key: <key>"',
+      });
     }
     let record: ApiKeyRecord | null;
     try {
@@ -179,10 +191,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     } catch (err) {
       request.log.warn({ err }, 'api key lookup failed');
       metrics.requestsRefused.inc({ route, code: 'auth_unavailable' });
-      return reply
-        .code(503)
-        .header('retry-after', RETRY_AFTER_SECONDS)
-        .send({ error: 'auth_unavailable', message: 'cannot check API keys right now (Redis unreachable); retry later' });
+      return reply.code(503).header('retry-after', RETRY_AFTER_SECONDS).send({
+        error: 'auth_unavailable',
+        message: 'cannot check API keys right now (Redis unreachable); retry later',
+      });
     }
     if (record === null) {
       metrics.authFailures.inc({ route, reason: 'unknown' });
@@ -224,7 +236,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           reason,
           // Parsed items are kept as their JSON text (so a JSON string item stays quoted); text that
           // was not JSON is kept verbatim.
-          payload: r.reason.code === 'malformed_json' && typeof r.payload === 'string' ? r.payload : jsonText(r.payload),
+          payload:
+            r.reason.code === 'malformed_json' && typeof r.payload === 'string' ? r.payload : jsonText(r.payload),
           origin,
         }),
       };
@@ -239,7 +252,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   /** The body was not JSON: one dead letter with the whole text, 400. */
   const malformed = async (request: FastifyRequest, reply: FastifyReply, text: string, message: string) => {
-    const adapted: Adapted = { events: [], rejects: [{ index: 0, payload: text, reason: { code: 'malformed_json', message } }], skipped: [] };
+    const adapted: Adapted = {
+      events: [],
+      rejects: [{ index: 0, payload: text, reason: { code: 'malformed_json', message } }],
+      skipped: [],
+    };
     return finish(request, reply, adapted, (index) => ({ index }), 400);
   };
 
@@ -281,7 +298,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           parseRejects.push({
             index: lineNo - 1,
             payload: line,
-            reason: { code: 'malformed_json', line: lineNo, message: `line ${lineNo}: not JSON (${(err as Error).message})` },
+            reason: {
+              code: 'malformed_json',
+              line: lineNo,
+              message: `line ${lineNo}: not JSON (${(err as Error).message})`,
+            },
           });
         }
       }
@@ -291,13 +312,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         ...parseRejects,
         ...adapted.rejects.map((r) => ({ ...r, index: lines[r.index ?? 0]! - 1 })),
       ].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-      return finish(request, reply, { events: adapted.events, rejects, skipped: adapted.skipped }, (index) => ({ line: index + 1 }));
+      return finish(request, reply, { events: adapted.events, rejects, skipped: adapted.skipped }, (index) => ({
+        line: index + 1,
+      }));
     }
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch (err) {
-      return malformed(request, reply, text, `body is not JSON (${(err as Error).message}); send a JSON array, one JSON object, or NDJSON with content-type application/x-ndjson`);
+      return malformed(
+        request,
+        reply,
+        text,
+        `body is not JSON (${(err as Error).message}); send a JSON array, one JSON object, or NDJSON with content-type application/x-ndjson`,
+      );
     }
     const items = Array.isArray(body) ? body : [body];
     if (items.length > config.INGEST_MAX_ITEMS) throw tooMany(items.length);
@@ -310,9 +338,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     try {
       body = JSON.parse(text);
     } catch (err) {
-      return malformed(request, reply, text, `body is not JSON (${(err as Error).message}); send a Caliper Envelope or one Caliper event`);
+      return malformed(
+        request,
+        reply,
+        text,
+        `body is not JSON (${(err as Error).message}); send a Caliper Envelope or one Caliper event`,
+      );
     }
-    const n = isObject(body) && Array.isArray(body['data']) ? body['data'].length : Array.isArray(body) ? body.length : 1;
+    const n =
+      isObject(body) && Array.isArray(body['data']) ? body['data'].length : Array.isArray(body) ? body.length : 1;
     if (n > config.INGEST_MAX_ITEMS) throw tooMany(n);
     return finish(request, reply, adaptCaliperBody(body, sender(request)), (index) => ({ index }));
   });
@@ -323,7 +357,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     try {
       body = JSON.parse(text);
     } catch (err) {
-      return malformed(request, reply, text, `body is not JSON (${(err as Error).message}); send one xAPI statement or an array of them`);
+      return malformed(
+        request,
+        reply,
+        text,
+        `body is not JSON (${(err as Error).message}); send one xAPI statement or an array of them`,
+      );
     }
     const n = Array.isArray(body) ? body.length : 1;
     if (n > config.INGEST_MAX_ITEMS) throw tooMany(n);

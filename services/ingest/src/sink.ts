@@ -45,7 +45,10 @@ export class KafkaSink implements EventSink {
         await send;
       } else {
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no acknowledgement from Kafka within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`no acknowledgement from Kafka within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
         });
         send.catch(() => undefined); // a late failure after the timeout must not go unhandled
         await Promise.race([send, timeout]);
@@ -53,7 +56,10 @@ export class KafkaSink implements EventSink {
       stopTimer?.();
     } catch (err) {
       this.opts.metrics?.produceFailures.inc({ topic });
-      throw new KafkaUnavailableError(`Kafka did not acknowledge ${messages.length} message(s) on ${topic}: ${(err as Error).message}`, { cause: err });
+      throw new KafkaUnavailableError(
+        `Kafka did not acknowledge ${messages.length} message(s) on ${topic}: ${(err as Error).message}`,
+        { cause: err },
+      );
     } finally {
       if (timer) clearTimeout(timer);
     }

@@ -40,13 +40,25 @@ export class TopicCollector {
         });
       },
     });
-    await waitFor(async () => joined, (j) => j, { what: 'test consumer to join its group' });
+    await waitFor(
+      async () => joined,
+      (j) => j,
+      { what: 'test consumer to join its group' },
+    );
   }
 
   /** Waits until `count` messages of `topic` match, then a little longer to catch any extra ones. */
-  async waitFor<T = Record<string, unknown>>(topic: string, match: (value: T) => boolean, count: number): Promise<Collected<T>[]> {
+  async waitFor<T = Record<string, unknown>>(
+    topic: string,
+    match: (value: T) => boolean,
+    count: number,
+  ): Promise<Collected<T>[]> {
     const pick = () => this.messages.filter((m) => m.topic === topic && match(m.value as T)) as Collected<T>[];
-    await waitFor(async () => pick().length, (n) => n >= count, { what: `${count} message(s) on ${topic}`, timeoutMs: 30_000 });
+    await waitFor(
+      async () => pick().length,
+      (n) => n >= count,
+      { what: `${count} message(s) on ${topic}`, timeoutMs: 30_000 },
+    );
     await new Promise((r) => setTimeout(r, 750));
     return pick();
   }

@@ -45,7 +45,12 @@ afterAll(async () => {
 });
 
 function post(url: string, body: string | Buffer, headers: Record<string, string>) {
-  return service.app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/json', ...headers } });
+  return service.app.inject({
+    method: 'POST',
+    url,
+    payload: body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 }
 
 function nativeEvent(id: string, user: string, extra: Record<string, unknown> = {}) {
@@ -74,7 +79,10 @@ describe('POST /v1/events', () => {
       nativeEvent('e-3', 'u1', { district_id: 'd1', source: 'agent' }),
       nativeEvent('wrong-source', 'u3', { source: 'sso' }),
     ];
-    const res = await post('/v1/events', JSON.stringify(items), { authorization: `Bearer ${agentKey}`, 'x-request-id': 'req-mixed' });
+    const res = await post('/v1/events', JSON.stringify(items), {
+      authorization: `Bearer ${agentKey}`,
+      'x-request-id': 'req-mixed',
+    });
     expect(res.statusCode).toBe(202);
     expect(res.headers['x-request-id']).toBe('req-mixed');
     const body = res.json<IngestResponse>();
@@ -105,14 +113,22 @@ describe('POST /v1/events', () => {
     const byOrigin = new Map(dlq.map((m) => [m.value.origin, m]));
     const bad = byOrigin.get('req-mixed#2')!;
     expect(bad.key).toBe('agent');
-    expect(bad.value).toMatchObject({ stage: 'ingest', source: 'agent', district_id: 'd1', reason: { code: 'invalid_field', field: 'occurred_at' } });
+    expect(bad.value).toMatchObject({
+      stage: 'ingest',
+      source: 'agent',
+      district_id: 'd1',
+      reason: { code: 'invalid_field', field: 'occurred_at' },
+    });
     expect(JSON.parse(bad.value.payload)).toEqual(items[2]);
     expect(JSON.parse(byOrigin.get('req-mixed#5')!.value.payload)).toBe('not an object');
     expect(JSON.parse(byOrigin.get('req-mixed#4')!.value.payload)).toEqual(items[4]);
   });
 
   test('a single JSON object is one event; x-api-key works as well as Bearer', async () => {
-    const res = await post('/v1/events', JSON.stringify(nativeEvent('single-1', 'u9')), { 'x-api-key': agentKey, 'x-request-id': 'req-single' });
+    const res = await post('/v1/events', JSON.stringify(nativeEvent('single-1', 'u9')), {
+      'x-api-key': agentKey,
+      'x-request-id': 'req-single',
+    });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 1, rejected: [], skipped: 0 });
     const raw = await collector.waitFor<RawMessage>(env.topics.raw, rawOf('req-single'), 1);
@@ -161,7 +177,10 @@ describe('POST /v1/events', () => {
   });
 
   test('everything rejected → 422 with the same body shape', async () => {
-    const res = await post('/v1/events', JSON.stringify([{ event_id: 'x' }]), { authorization: `Bearer ${agentKey}`, 'x-request-id': 'req-allbad' });
+    const res = await post('/v1/events', JSON.stringify([{ event_id: 'x' }]), {
+      authorization: `Bearer ${agentKey}`,
+      'x-request-id': 'req-allbad',
+    });
     expect(res.statusCode).toBe(422);
     const body = res.json<IngestResponse>();
     expect(body.accepted).toBe(0);
@@ -176,7 +195,10 @@ describe('POST /v1/events', () => {
       'x-request-id': 'req-unauth',
     });
     expect(res.statusCode).toBe(401);
-    expect(res.json()).toMatchObject({ error: 'unknown_api_key', message: expect.stringMatching(/not known or was revoked/) });
+    expect(res.json()).toMatchObject({
+      error: 'unknown_api_key',
+      message: expect.stringMatching(/not known or was revoked/),
+    });
     const missing = await post('/v1/events', '[]', {});
     expect(missing.statusCode).toBe(401);
     expect(missing.json().message).toMatch(/Authorization: Bearer/);
@@ -209,7 +231,10 @@ describe('POST /v1/events', () => {
     expect(res2.json()).toMatchObject({ error: 'too_many_items', message: expect.stringMatching(/at most 50/) });
 
     const manyLines = Array.from({ length: 51 }, (_, i) => JSON.stringify(nativeEvent(`ml-${i}`, 'u1'))).join('\n');
-    const res3 = await post('/v1/events', manyLines, { authorization: `Bearer ${agentKey}`, 'content-type': 'application/x-ndjson' });
+    const res3 = await post('/v1/events', manyLines, {
+      authorization: `Bearer ${agentKey}`,
+      'content-type': 'application/x-ndjson',
+    });
     expect(res3.statusCode).toBe(413);
   });
 
@@ -238,9 +263,14 @@ describe('POST /v1/events', () => {
 
 describe('POST /v1/caliper and /v1/xapi/statements', () => {
   test('a Caliper 1.2 envelope (IMS fixture, times moved to now): supported events accepted, the other rejected naming its field', async () => {
-    const envelope = JSON.parse(readFileSync(path.join(fixtures, 'caliper-common-fixtures/v1p2/caliperEnvelopeEventBatch.json'), 'utf8'));
+    const envelope = JSON.parse(
+      readFileSync(path.join(fixtures, 'caliper-common-fixtures/v1p2/caliperEnvelopeEventBatch.json'), 'utf8'),
+    );
     envelope.data.forEach((e: Record<string, unknown>, i: number) => (e.eventTime = isoMinutesAgo(30 - i)));
-    const res = await post('/v1/caliper', JSON.stringify(envelope), { authorization: `Bearer ${caliperKey}`, 'x-request-id': 'req-caliper' });
+    const res = await post('/v1/caliper', JSON.stringify(envelope), {
+      authorization: `Bearer ${caliperKey}`,
+      'x-request-id': 'req-caliper',
+    });
     expect(res.statusCode).toBe(202);
     const body = res.json<IngestResponse>();
     expect(body.accepted).toBe(2);
@@ -256,20 +286,30 @@ describe('POST /v1/caliper and /v1/xapi/statements', () => {
 
   test('an xAPI statement (Moodle fixture) and an array with a bad statement', async () => {
     const statements = JSON.parse(
-      readFileSync(path.join(fixtures, 'moodle-logstore_xapi/mod_page/course_module_viewed/existing_module/statements.json'), 'utf8'),
+      readFileSync(
+        path.join(fixtures, 'moodle-logstore_xapi/mod_page/course_module_viewed/existing_module/statements.json'),
+        'utf8',
+      ),
     );
     const statement = { ...statements[0], id: '6f1c9d0e-3c0a-4b8e-9d57-6a2b5b3c1e01', timestamp: isoMinutesAgo(5) };
-    const one = await post('/v1/xapi/statements', JSON.stringify(statement), { authorization: `Bearer ${xapiKey}`, 'x-request-id': 'req-xapi-1' });
+    const one = await post('/v1/xapi/statements', JSON.stringify(statement), {
+      authorization: `Bearer ${xapiKey}`,
+      'x-request-id': 'req-xapi-1',
+    });
     expect(one.statusCode).toBe(202);
     expect(one.json<IngestResponse>().accepted).toBe(1);
     const raw = await collector.waitFor<RawMessage>(env.topics.raw, rawOf('req-xapi-1'), 1);
     expect(raw[0]!.value.event).toMatchObject({ source: 'xapi', type: 'page_view', district_id: 'd1' });
 
     const bad = { ...statement, id: '6f1c9d0e-3c0a-4b8e-9d57-6a2b5b3c1e02', actor: {} };
-    const two = await post('/v1/xapi/statements', JSON.stringify([{ ...statement, id: '6f1c9d0e-3c0a-4b8e-9d57-6a2b5b3c1e03' }, bad]), {
-      authorization: `Bearer ${xapiKey}`,
-      'x-request-id': 'req-xapi-2',
-    });
+    const two = await post(
+      '/v1/xapi/statements',
+      JSON.stringify([{ ...statement, id: '6f1c9d0e-3c0a-4b8e-9d57-6a2b5b3c1e03' }, bad]),
+      {
+        authorization: `Bearer ${xapiKey}`,
+        'x-request-id': 'req-xapi-2',
+      },
+    );
     expect(two.statusCode).toBe(202);
     const body = two.json<IngestResponse>();
     expect(body.accepted).toBe(1);
@@ -290,9 +330,15 @@ describe('health and metrics', () => {
     const metrics = await service.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.headers['content-type']).toMatch(/text\/plain/);
     expect(metrics.body).toMatch(/edusage_ingest_events_accepted_total\{route="\/v1\/events",source="agent"\} \d+/);
-    expect(metrics.body).toMatch(/edusage_ingest_events_rejected_total\{route="\/v1\/events",code="district_mismatch"\} \d+/);
+    expect(metrics.body).toMatch(
+      /edusage_ingest_events_rejected_total\{route="\/v1\/events",code="district_mismatch"\} \d+/,
+    );
     expect(metrics.body).toMatch(/edusage_ingest_kafka_produce_duration_seconds_count\{topic="[^"]+usage\.raw"\} \d+/);
-    expect(metrics.body).toMatch(/edusage_ingest_http_request_duration_seconds_count\{route="\/v1\/events",method="POST",status="202"\} \d+/);
-    expect(metrics.body).toMatch(/edusage_ingest_requests_refused_total\{route="\/v1\/events",code="payload_too_large"\} \d+/);
+    expect(metrics.body).toMatch(
+      /edusage_ingest_http_request_duration_seconds_count\{route="\/v1\/events",method="POST",status="202"\} \d+/,
+    );
+    expect(metrics.body).toMatch(
+      /edusage_ingest_requests_refused_total\{route="\/v1\/events",code="payload_too_large"\} \d+/,
+    );
   });
 });

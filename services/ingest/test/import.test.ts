@@ -55,7 +55,15 @@ const fromFile = (name: string) => (m: { origin?: string }) => (m.origin ?? '').
 test('NDJSON file: summary counts match, events and dead letters (with line numbers) are in Kafka', async () => {
   const file = path.join(dir, 'events.ndjson');
   const ev = (id: string, user: string, extra: Record<string, unknown> = {}) =>
-    JSON.stringify({ event_id: id, occurred_at: isoMinutesAgo(60), type: 'use', user: { email: user }, app: { app_id: 'khan' }, active_seconds: 60, ...extra });
+    JSON.stringify({
+      event_id: id,
+      occurred_at: isoMinutesAgo(60),
+      type: 'use',
+      user: { email: user },
+      app: { app_id: 'khan' },
+      active_seconds: 60,
+      ...extra,
+    });
   const lines = [
     ev('n1', 'A@x.org'),
     '{oops',
@@ -74,14 +82,21 @@ test('NDJSON file: summary counts match, events and dead letters (with line numb
   });
   const raw = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('events.ndjson'), 21);
   expect(raw).toHaveLength(21);
-  expect(raw.find((m) => m.value.event.event_id === 'n1')).toMatchObject({ key: 'd1|a@x.org', value: { channel: 'file', origin: 'events.ndjson:1' } });
+  expect(raw.find((m) => m.value.event.event_id === 'n1')).toMatchObject({
+    key: 'd1|a@x.org',
+    value: { channel: 'file', origin: 'events.ndjson:1' },
+  });
   const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('events.ndjson'), 3);
   expect(dlq.map((m) => [m.value.reason.line, m.value.reason.code]).sort()).toEqual([
     [2, 'malformed_json'],
     [4, 'invalid_field'],
     [5, 'district_mismatch'],
   ]);
-  expect(dlq.find((m) => m.value.reason.line === 2)!.value).toMatchObject({ stage: 'import', payload: '{oops', source: 'agent' });
+  expect(dlq.find((m) => m.value.reason.line === 2)!.value).toMatchObject({
+    stage: 'import',
+    payload: '{oops',
+    source: 'agent',
+  });
   expect(dlq.find((m) => m.value.reason.line === 4)!.value.reason.field).toBe('type');
 });
 
@@ -98,10 +113,20 @@ test('CSV file (documented header): quoted fields, a broken record and a bad num
   ];
   writeFileSync(file, rows.join('\r\n') + '\r\n');
   const summary = await runImport(base(file, 'csv', 'import'), sink);
-  expect(summary).toMatchObject({ lines: 5, accepted: 3, rejected: 2, rejectedByReason: { invalid_field: 1, unparseable_line: 1 } });
+  expect(summary).toMatchObject({
+    lines: 5,
+    accepted: 3,
+    rejected: 2,
+    rejectedByReason: { invalid_field: 1, unparseable_line: 1 },
+  });
   const raw = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('usage.csv'), 3);
   const c1 = raw.find((m) => m.value.event.event_id === 'c1')!.value.event;
-  expect(c1).toMatchObject({ source: 'import', active_seconds: 300, class_id: 'cls1', app: { url: 'https://khanacademy.org/a,b' } });
+  expect(c1).toMatchObject({
+    source: 'import',
+    active_seconds: 300,
+    class_id: 'cls1',
+    app: { url: 'https://khanacademy.org/a,b' },
+  });
   expect(raw.find((m) => m.value.event.event_id === 'c2')!.value.event.user.email).toBe('quote"d@x.org');
   expect(raw.find((m) => m.value.origin === 'usage.csv:6')!.value.event.event_id).toMatch(/^csv:/);
   const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('usage.csv'), 2);
@@ -112,7 +137,7 @@ test('CSV file (documented header): quoted fields, a broken record and a bad num
   expect(dlq.find((m) => m.value.reason.line === 5)!.value.payload).toBe(rows[4]);
 });
 
-test('Squid log: users\' requests become page views keyed by user, denied/internal lines are skipped, re-import gives the same ids', async () => {
+test("Squid log: users' requests become page views keyed by user, denied/internal lines are skipped, re-import gives the same ids", async () => {
   const file = path.join(dir, 'proxy-access.log');
   const t = (minAgo: number) => ((Date.now() - minAgo * 60_000) / 1000).toFixed(3);
   const lines = [
@@ -172,19 +197,33 @@ test('Squid access log fixture (netdata, 2019): counts agree with the adapter an
 });
 
 test('caliper-ndjson and xapi-ndjson files (fixture shapes, times moved to now)', async () => {
-  const envelope = JSON.parse(readFileSync(path.join(fixtures, 'caliper-common-fixtures/v1p2/caliperEnvelopeEventBatch.json'), 'utf8'));
+  const envelope = JSON.parse(
+    readFileSync(path.join(fixtures, 'caliper-common-fixtures/v1p2/caliperEnvelopeEventBatch.json'), 'utf8'),
+  );
   envelope.data.forEach((e: Record<string, unknown>, i: number) => (e.eventTime = isoMinutesAgo(40 - i)));
   const caliperFile = path.join(dir, 'caliper.ndjson');
   writeFileSync(caliperFile, [JSON.stringify(envelope), JSON.stringify(envelope.data[2]), 'nope'].join('\n'));
   const c = await runImport(base(caliperFile, 'caliper-ndjson', 'caliper'), sink);
   // envelope: 2 supported events + 1 unsupported; then one bare event (same id: a duplicate, removed downstream); then junk
-  expect(c).toMatchObject({ lines: 3, accepted: 3, rejected: 2, rejectedByReason: { unsupported_event: 1, malformed_json: 1 } });
+  expect(c).toMatchObject({
+    lines: 3,
+    accepted: 3,
+    rejected: 2,
+    rejectedByReason: { unsupported_event: 1, malformed_json: 1 },
+  });
   await collector.waitFor<RawMessage>(env.topics.raw, fromFile('caliper.ndjson'), 3);
 
   const statements = JSON.parse(
-    readFileSync(path.join(fixtures, 'moodle-logstore_xapi/mod_page/course_module_viewed/existing_module/statements.json'), 'utf8'),
+    readFileSync(
+      path.join(fixtures, 'moodle-logstore_xapi/mod_page/course_module_viewed/existing_module/statements.json'),
+      'utf8',
+    ),
   );
-  const st = (i: number) => ({ ...statements[0], id: `6f1c9d0e-3c0a-4b8e-9d57-${String(i).padStart(12, '0')}`, timestamp: isoMinutesAgo(20) });
+  const st = (i: number) => ({
+    ...statements[0],
+    id: `6f1c9d0e-3c0a-4b8e-9d57-${String(i).padStart(12, '0')}`,
+    timestamp: isoMinutesAgo(20),
+  });
   const xapiFile = path.join(dir, 'statements.ndjson');
   const lines = Array.from({ length: 1200 }, (_, i) => JSON.stringify(i === 700 ? { ...st(i), actor: {} } : st(i)));
   writeFileSync(xapiFile, lines.join('\n'));
@@ -199,7 +238,11 @@ test('caliper-ndjson and xapi-ndjson files (fixture shapes, times moved to now)'
 test('the CLI (dist): keys create/list/revoke, import with a JSON summary, progress lines, exit codes', () => {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (pnpm exec tsc -b services/ingest)`);
   const run = (args: string[]) =>
-    spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, ...env.env }, encoding: 'utf8', timeout: 60_000 });
+    spawnSync(process.execPath, [cli, ...args], {
+      env: { ...process.env, ...env.env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
   const created = run(['keys', 'create', '--district', 'd1', '--source', 'proxy', '--name', 'CLI test']);
   expect(created.status).toBe(0);
@@ -212,22 +255,67 @@ test('the CLI (dist): keys create/list/revoke, import with a JSON summary, progr
   const mine = entries.find((e) => e.name === 'CLI test')!;
   expect(listed.stdout).not.toContain(key);
   expect(run(['keys', 'revoke', mine.id]).status).toBe(0);
-  expect(JSON.parse(run(['keys', 'list', '--json']).stdout).find((e: { id: string }) => e.id === mine.id)).toBeUndefined();
+  expect(
+    JSON.parse(run(['keys', 'list', '--json']).stdout).find((e: { id: string }) => e.id === mine.id),
+  ).toBeUndefined();
 
   const file = path.join(dir, 'cli.ndjson');
   const ev = (i: number) =>
-    JSON.stringify({ event_id: `cli-${i}`, occurred_at: isoMinutesAgo(5), type: 'heartbeat', user: { device_id: `dev${i % 4}` }, app: { domain: 'example.org' } });
+    JSON.stringify({
+      event_id: `cli-${i}`,
+      occurred_at: isoMinutesAgo(5),
+      type: 'heartbeat',
+      user: { device_id: `dev${i % 4}` },
+      app: { domain: 'example.org' },
+    });
   writeFileSync(file, [...Array.from({ length: 50 }, (_, i) => ev(i)), 'garbage'].join('\n'));
-  const imported = run(['import', '--district', 'd1', '--source', 'extension', '--format', 'ndjson', '--progress', 'lines', '--json', file]);
+  const imported = run([
+    'import',
+    '--district',
+    'd1',
+    '--source',
+    'extension',
+    '--format',
+    'ndjson',
+    '--progress',
+    'lines',
+    '--json',
+    file,
+  ]);
   expect(imported.status).toBe(0);
-  expect(JSON.parse(imported.stdout)).toMatchObject({ lines: 51, accepted: 50, rejected: 1, rejectedByReason: { malformed_json: 1 } });
+  expect(JSON.parse(imported.stdout)).toMatchObject({
+    lines: 51,
+    accepted: 50,
+    rejected: 1,
+    rejectedByReason: { malformed_json: 1 },
+  });
   expect(imported.stderr).toMatch(/progress cli\.ndjson: .* 51 lines, 50 accepted, 1 rejected/);
 
-  const human = run(['import', '--district', 'd1', '--source', 'extension', '--format', 'ndjson', '--progress', 'none', file]);
+  const human = run([
+    'import',
+    '--district',
+    'd1',
+    '--source',
+    'extension',
+    '--format',
+    'ndjson',
+    '--progress',
+    'none',
+    file,
+  ]);
   expect(human.status).toBe(0);
   expect(human.stdout).toMatch(/lines read: 51\n\s+accepted:\s+50\n\s+rejected:\s+1\n\s+malformed_json: 1/);
 
-  const missing = run(['import', '--district', 'd1', '--source', 'proxy', '--format', 'squid', path.join(dir, 'nope.log')]);
+  const missing = run([
+    'import',
+    '--district',
+    'd1',
+    '--source',
+    'proxy',
+    '--format',
+    'squid',
+    path.join(dir, 'nope.log'),
+  ]);
   expect(missing.status).not.toBe(0);
   expect(missing.stderr).toMatch(/ENOENT|no such file/);
 });

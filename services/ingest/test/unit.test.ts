@@ -39,7 +39,9 @@ test('Kafka does not acknowledge → 503 with Retry-After, nothing claimed as ac
   expect(res.json().accepted).toBeUndefined();
   const metrics = await app.inject({ method: 'GET', url: '/metrics' });
   expect(metrics.body).not.toMatch(/edusage_ingest_events_accepted_total\{/);
-  expect(metrics.body).toMatch(/edusage_ingest_requests_refused_total\{route="\/v1\/events",code="kafka_unavailable"\} 1/);
+  expect(metrics.body).toMatch(
+    /edusage_ingest_requests_refused_total\{route="\/v1\/events",code="kafka_unavailable"\} 1/,
+  );
   await app.close();
 });
 

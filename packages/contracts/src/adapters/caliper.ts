@@ -1,4 +1,10 @@
-import { MAX_ACTIVE_SECONDS, makeNativeEventSchema, type EventType, type NativeEvent, type Source } from '../native-event';
+import {
+  MAX_ACTIVE_SECONDS,
+  makeNativeEventSchema,
+  type EventType,
+  type NativeEvent,
+  type Source,
+} from '../native-event';
 import {
   appFromIris,
   applyIdMapping,
@@ -91,11 +97,17 @@ export function adaptCaliper(payload: unknown, ctx: CaliperContext): AdaptResult
     if (Array.isArray(value)) {
       items = value;
       inEnvelope = true;
-    } else if (isObject(value) && 'data' in value && ('sensor' in value || 'sendTime' in value || 'dataVersion' in value)) {
+    } else if (
+      isObject(value) &&
+      'data' in value &&
+      ('sensor' in value || 'sendTime' in value || 'dataVersion' in value)
+    ) {
       if (!Array.isArray(value['data'])) {
         return {
           events: [],
-          rejects: [{ reason: { code: 'invalid_field', field: 'data', message: 'data: must be an array' }, payload: value }],
+          rejects: [
+            { reason: { code: 'invalid_field', field: 'data', message: 'data: must be an array' }, payload: value },
+          ],
           skipped: [],
         };
       }
@@ -174,7 +186,8 @@ function adaptOne(
   const rawType = item['type'] ?? item['@type'];
   const type = typeName(item);
   const eventLike = 'action' in item || 'actor' in item || 'eventTime' in item;
-  if (type === undefined) fail('invalid_field', 'type', rawType === undefined || rawType === null ? 'is missing' : 'must be a string');
+  if (type === undefined)
+    fail('invalid_field', 'type', rawType === undefined || rawType === null ? 'is missing' : 'must be a string');
   if (!type.endsWith('Event') && !eventLike) {
     if (inEnvelope) return null;
     fail('unsupported_event', 'type', `${type} is a Caliper entity, not an event`);
@@ -209,7 +222,12 @@ function adaptOne(
   const actorIri = entityIri(actorValue, actorField, PERSON_TYPES, true)!;
   const actorMapping = ctx.actorMapping ?? { kind: 'iri_last_segment' };
   const mapped = applyIdMapping(actorIri, actorMapping);
-  if (!mapped) fail('invalid_field', typeof actorValue === 'string' ? actorField : `${actorField}.id`, 'does not match the configured actor mapping');
+  if (!mapped)
+    fail(
+      'invalid_field',
+      typeof actorValue === 'string' ? actorField : `${actorField}.id`,
+      'does not match the configured actor mapping',
+    );
 
   // When and which.
   const occurredAt = normalizeInstant(item['eventTime'], 'eventTime', ctx.now ?? new Date());
@@ -218,7 +236,9 @@ function adaptOne(
     fail('invalid_field', 'id', 'must be a string');
   }
   const eventId =
-    typeof rawId === 'string' && rawId.trim().length > 0 && rawId.trim().length <= 256 ? rawId.trim() : contentEventId(item);
+    typeof rawId === 'string' && rawId.trim().length > 0 && rawId.trim().length <= 256
+      ? rawId.trim()
+      : contentEventId(item);
 
   // Which app: edApp, else the object (for ToolUse and Session events the object is the application).
   const edAppIri = entityIri(item['edApp'], 'edApp', APP_TYPES, false);
@@ -227,7 +247,11 @@ function adaptOne(
   const objectIri = entityIri(objectValue, 'object', null, false);
   const app = appFromIris([edAppIri, objectIsSession ? undefined : objectIri], ctx.appIds);
   if (!app.app_id && !app.domain && !app.url) {
-    fail('missing_identifier', item['edApp'] === undefined ? 'edApp' : 'edApp.id', 'names no usable application (no IRI host, no catalog match)');
+    fail(
+      'missing_identifier',
+      item['edApp'] === undefined ? 'edApp' : 'edApp.id',
+      'names no usable application (no IRI host, no catalog match)',
+    );
   }
   // Keep the resource IRI when it is an http(s) page (object), else what identified the app.
   if (objectIri && /^https?:\/\//i.test(objectIri) && !objectIsSession && objectIri.length <= 8192) app.url = objectIri;

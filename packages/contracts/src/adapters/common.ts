@@ -303,7 +303,10 @@ function isHttpUrl(iri: string): boolean {
 }
 
 /** app_id for the first candidate IRI (or host) the catalog hints know. */
-export function lookupAppId(candidates: readonly string[], appIds: Record<string, string> | undefined): string | undefined {
+export function lookupAppId(
+  candidates: readonly string[],
+  appIds: Record<string, string> | undefined,
+): string | undefined {
   if (!appIds) return undefined;
   const keys = Object.keys(appIds);
   const prefixKeys = keys.filter((k) => k.includes('://')).sort((a, b) => b.length - a.length);

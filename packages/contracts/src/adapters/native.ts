@@ -69,7 +69,10 @@ export function validateNdjson(text: string, ctx: NativeContext): AdaptResult {
   }
 }
 
-function validateItems(items: Array<{ value: unknown; index: number; line?: number }>, ctx: NativeContext): AdaptResult {
+function validateItems(
+  items: Array<{ value: unknown; index: number; line?: number }>,
+  ctx: NativeContext,
+): AdaptResult {
   const result = emptyResult();
   const schema = makeNativeEventSchema(ctx.now);
   for (const { value, index, line } of items) {

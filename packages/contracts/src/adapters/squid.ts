@@ -66,7 +66,18 @@ const NATIVE_RE =
 const COMMON_RE =
   /^(\S+)\s+(\S+)\s+(\S+)\s+\[(\d{2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})\s+([+-]\d{4})\]\s+"(\S+)\s+(\S+)(?:\s+[^"]*)?"\s+(\d{3})\s+(\d+|-)(?:\s.*?)?(?:\s+([A-Z_]+):(\S+))?\s*$/;
 const MONTHS: Record<string, number> = {
-  jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
 };
 
 function userColumn(v: string | undefined): string | undefined {
@@ -134,14 +145,19 @@ function urlParts(url: string, method: string): { host: string; url?: string } |
     const u = new URL(url);
     const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
     if (!host) return null;
-    const clean = u.protocol === 'http:' || u.protocol === 'https:' ? `${u.protocol}//${u.host}${u.pathname}` : undefined;
+    const clean =
+      u.protocol === 'http:' || u.protocol === 'https:' ? `${u.protocol}//${u.host}${u.pathname}` : undefined;
     return { host, ...(clean !== undefined && clean.length <= 8192 ? { url: clean } : {}) };
   } catch {
     return null;
   }
 }
 
-type LineOutcome = { kind: 'event'; event: NativeEvent } | { kind: 'skip'; skip: Skip } | { kind: 'reject'; rejection: Rejection } | { kind: 'ignore' };
+type LineOutcome =
+  | { kind: 'event'; event: NativeEvent }
+  | { kind: 'skip'; skip: Skip }
+  | { kind: 'reject'; rejection: Rejection }
+  | { kind: 'ignore' };
 
 function adaptLineOutcome(
   line: string,
@@ -170,7 +186,8 @@ function adaptLineOutcome(
     if (!parts) fail('invalid_field', 'url', `line ${lineNo}: cannot read a host from ${p.url.slice(0, 200)}`);
     const domain = normalizeDomain(parts.host);
     const appId = lookupAppId([parts.url ?? parts.host, parts.host], ctx.appIds);
-    if (!domain && !appId && !parts.url) fail('missing_identifier', 'url', `line ${lineNo}: no usable host in ${p.url.slice(0, 200)}`);
+    if (!domain && !appId && !parts.url)
+      fail('missing_identifier', 'url', `line ${lineNo}: no usable host in ${p.url.slice(0, 200)}`);
     const occurredAt = new Date(p.timeMs);
     if (Number.isNaN(occurredAt.getTime())) fail('unparseable_line', 'time', `line ${lineNo}: bad time`);
     return finalize(
@@ -235,9 +252,7 @@ export function adaptSquidLog(text: string, ctx: SquidContext): AdaptResult {
 
 /** One line's outcome in a stream. */
 export type SquidStreamItem =
-  | { line: number; event: NativeEvent }
-  | { line: number; rejection: Rejection }
-  | { line: number; skip: Skip };
+  { line: number; event: NativeEvent } | { line: number; rejection: Rejection } | { line: number; skip: Skip };
 
 /**
  * Streaming form for large files: feed lines (e.g. from `readline.createInterface({ input })`) and
@@ -258,7 +273,11 @@ export async function* adaptSquidStream(
       o = {
         kind: 'reject',
         rejection: {
-          reason: { code: 'internal_error', message: `internal error: ${err instanceof Error ? err.message : String(err)}`, line: lineNo },
+          reason: {
+            code: 'internal_error',
+            message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+            line: lineNo,
+          },
           payload: line,
           index: lineNo,
         },

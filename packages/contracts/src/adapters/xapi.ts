@@ -1,4 +1,10 @@
-import { MAX_ACTIVE_SECONDS, makeNativeEventSchema, type EventType, type NativeEvent, type Source } from '../native-event';
+import {
+  MAX_ACTIVE_SECONDS,
+  makeNativeEventSchema,
+  type EventType,
+  type NativeEvent,
+  type Source,
+} from '../native-event';
 import {
   appFromIris,
   applyIdMapping,
@@ -107,7 +113,10 @@ export function adaptXapi(payload: unknown, ctx: XapiContext): AdaptResult {
 }
 
 /** Native type for a verb IRI, or a rejection reason text. */
-export function xapiVerbType(verbId: string, overrides?: Record<string, EventType | 'reject'>): EventType | { reject: string } {
+export function xapiVerbType(
+  verbId: string,
+  overrides?: Record<string, EventType | 'reject'>,
+): EventType | { reject: string } {
   const o = overrides?.[verbId];
   if (o === 'reject') return { reject: 'this verb is configured to be rejected' };
   if (o) return o;
@@ -167,10 +176,18 @@ function actorUser(actor: unknown, ctx: XapiContext): Record<string, string> {
   fail('missing_identifier', 'actor', 'has no inverse functional identifier (account, mbox, mbox_sha1sum, openid)');
 }
 
-function adaptStatement(item: unknown, ctx: XapiContext, schema: ReturnType<typeof makeNativeEventSchema>): NativeEvent {
+function adaptStatement(
+  item: unknown,
+  ctx: XapiContext,
+  schema: ReturnType<typeof makeNativeEventSchema>,
+): NativeEvent {
   if (!isObject(item)) fail('invalid_field', undefined, 'xAPI statement must be a JSON object');
   if (!('actor' in item) && !('verb' in item) && !('object' in item)) {
-    fail('unsupported_event', 'actor', 'not an xAPI statement (no actor, verb or object; a context or result fragment?)');
+    fail(
+      'unsupported_event',
+      'actor',
+      'not an xAPI statement (no actor, verb or object; a context or result fragment?)',
+    );
   }
   const user = actorUser(item['actor'], ctx);
 
@@ -200,7 +217,8 @@ function adaptStatement(item: unknown, ctx: XapiContext, schema: ReturnType<type
     if (!nonEmptyString(object['id'])) fail('invalid_field', 'object.id', 'a StatementRef needs the id of a statement');
   } else if (objectType !== 'Agent' && objectType !== 'Group') {
     // Non-standard activity-like types (Open edX sends `GroupActivity`): use the id when it is an IRI.
-    if (typeof object['id'] === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(object['id'])) activityIri = object['id'].trim();
+    if (typeof object['id'] === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(object['id']))
+      activityIri = object['id'].trim();
     else fail('invalid_field', 'object.objectType', `unknown objectType ${String(objectType)}`);
   }
 
@@ -209,7 +227,10 @@ function adaptStatement(item: unknown, ctx: XapiContext, schema: ReturnType<type
   const parentIds = activityIds(contextActivities['parent']);
   const groupingIds = activityIds(contextActivities['grouping']);
   const actor = item['actor'] as Record<string, unknown>;
-  const homePage = isObject(actor['account']) && nonEmptyString(actor['account']['homePage']) ? actor['account']['homePage'] : undefined;
+  const homePage =
+    isObject(actor['account']) && nonEmptyString(actor['account']['homePage'])
+      ? actor['account']['homePage']
+      : undefined;
   const app = appFromIris([activityIri, ...parentIds, ...groupingIds, homePage], ctx.appIds, ctx.defaultApp);
   if (!app.app_id && !app.domain && !app.url) {
     fail(
@@ -222,8 +243,10 @@ function adaptStatement(item: unknown, ctx: XapiContext, schema: ReturnType<type
   // When: timestamp, else stored, else the receipt time given by the caller (xAPI §2.4.7).
   const now = ctx.now ?? new Date();
   let occurredAt: string;
-  if (item['timestamp'] !== undefined && item['timestamp'] !== null) occurredAt = normalizeInstant(item['timestamp'], 'timestamp', now);
-  else if (item['stored'] !== undefined && item['stored'] !== null) occurredAt = normalizeInstant(item['stored'], 'stored', now);
+  if (item['timestamp'] !== undefined && item['timestamp'] !== null)
+    occurredAt = normalizeInstant(item['timestamp'], 'timestamp', now);
+  else if (item['stored'] !== undefined && item['stored'] !== null)
+    occurredAt = normalizeInstant(item['stored'], 'stored', now);
   else if (ctx.receivedAt) occurredAt = normalizeInstant(ctx.receivedAt.toISOString(), 'timestamp', now);
   else fail('invalid_field', 'timestamp', 'is missing (and there is no stored time)');
 

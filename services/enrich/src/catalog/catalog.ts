@@ -1,68 +1,50 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { z } from "zod";
-import type { AppRef } from "@edusage/contracts";
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { AppRef } from '@edusage/contracts';
 
 const domainName = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(
-    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/,
-    "must be a domain name",
-  );
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'must be a domain name');
 
 export const appEntrySchema = z.object({
   app_id: z
     .string()
     .trim()
     .toLowerCase()
-    .regex(
-      /^[a-z0-9][a-z0-9._-]{0,127}$/,
-      'must be lower-case letters, digits, ".", "_" or "-"',
-    ),
+    .regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'must be lower-case letters, digits, ".", "_" or "-"'),
   name: z.string().trim().min(1).max(256),
   domains: z.array(domainName).default([]),
-  category: z.string().trim().min(1).max(64).default("other"),
+  category: z.string().trim().min(1).max(64).default('other'),
 });
 export type AppEntry = z.infer<typeof appEntrySchema>;
 
 /** A catalog file: `{ "apps": [...] }` or a bare array of apps. */
-export const catalogFileSchema = z
-  .object({ apps: z.array(appEntrySchema) })
-  .loose();
+export const catalogFileSchema = z.object({ apps: z.array(appEntrySchema) }).loose();
 
 /** The catalog shipped with edusage (services/enrich/data/app-catalog.json). */
-export const SHIPPED_CATALOG_PATH = path.resolve(
-  __dirname,
-  "../../data/app-catalog.json",
-);
+export const SHIPPED_CATALOG_PATH = path.resolve(__dirname, '../../data/app-catalog.json');
 
-export function parseCatalogJson(text: string, name = "catalog"): AppEntry[] {
+export function parseCatalogJson(text: string, name = 'catalog'): AppEntry[] {
   let json: unknown;
   try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ""));
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw new Error(`${name}: not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${name}: not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  const parsed = catalogFileSchema.safeParse(
-    Array.isArray(json) ? { apps: json } : json,
-  );
+  const parsed = catalogFileSchema.safeParse(Array.isArray(json) ? { apps: json } : json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(
-      `${name}: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "invalid"}`,
-    );
+    throw new Error(`${name}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
   }
   return parsed.data.apps;
 }
 
 let shipped: AppEntry[] | null = null;
 export function loadShippedCatalog(): AppEntry[] {
-  shipped ??= parseCatalogJson(
-    readFileSync(SHIPPED_CATALOG_PATH, "utf8"),
-    "app-catalog.json",
-  );
+  shipped ??= parseCatalogJson(readFileSync(SHIPPED_CATALOG_PATH, 'utf8'), 'app-catalog.json');
   return shipped;
 }
 
@@ -82,17 +64,17 @@ export function hostOf(domainOrUrl: string | undefined): string | null {
   if (!domainOrUrl) return null;
   let s = domainOrUrl.trim();
   const m = SCHEME_HOST.exec(s);
-  if (m) s = m[1] ?? "";
-  else s = s.split(/[/?#]/, 1)[0] ?? "";
-  const at = s.lastIndexOf("@");
+  if (m) s = m[1] ?? '';
+  else s = s.split(/[/?#]/, 1)[0] ?? '';
+  const at = s.lastIndexOf('@');
   if (at >= 0) s = s.slice(at + 1);
-  if (s.startsWith("[")) return null; // IPv6 literal: not a domain
-  const colon = s.indexOf(":");
+  if (s.startsWith('[')) return null; // IPv6 literal: not a domain
+  const colon = s.indexOf(':');
   if (colon >= 0) s = s.slice(0, colon);
   s = s.toLowerCase();
-  if (s.endsWith(".")) s = s.slice(0, -1);
-  if (s.startsWith("www.") && s.length > 4) s = s.slice(4);
-  if (s === "" || !HOST_CHARS.test(s) || !s.includes(".")) return null;
+  if (s.endsWith('.')) s = s.slice(0, -1);
+  if (s.startsWith('www.') && s.length > 4) s = s.slice(4);
+  if (s === '' || !HOST_CHARS.test(s) || !s.includes('.')) return null;
   return s;
 }
 
@@ -112,8 +94,7 @@ export class AppCatalog {
       for (const app of list) {
         const previous = this.byId.get(app.app_id);
         if (previous)
-          for (const d of previous.domains)
-            if (this.byDomain.get(d) === app.app_id) this.byDomain.delete(d);
+          for (const d of previous.domains) if (this.byDomain.get(d) === app.app_id) this.byDomain.delete(d);
         this.byId.set(app.app_id, app);
         for (const d of app.domains) this.byDomain.set(d, app.app_id);
       }
@@ -144,24 +125,23 @@ export class AppCatalog {
         found = hit;
         break;
       }
-      const dot = h.indexOf(".");
+      const dot = h.indexOf('.');
       if (dot < 0) break;
       h = h.slice(dot + 1);
-      if (!h.includes(".")) break; // never match a bare TLD
+      if (!h.includes('.')) break; // never match a bare TLD
     }
     if (this.hostCache.size > 50_000) this.hostCache.clear();
     this.hostCache.set(host, found);
     return found;
   }
 
-  resolve(ref: Pick<AppRef, "app_id" | "domain" | "url">): AppResolution {
+  resolve(ref: Pick<AppRef, 'app_id' | 'domain' | 'url'>): AppResolution {
     const host = hostOf(ref.domain) ?? hostOf(ref.url);
     const givenId = ref.app_id?.trim().toLowerCase();
     if (givenId) {
-      if (this.byId.has(givenId))
-        return { app_id: givenId, app_resolved: true, app_domain: host };
+      if (this.byId.has(givenId)) return { app_id: givenId, app_resolved: true, app_domain: host };
       // Some sources put a domain where the id goes.
-      const idHost = givenId.includes(".") ? hostOf(givenId) : null;
+      const idHost = givenId.includes('.') ? hostOf(givenId) : null;
       const viaId = idHost ? this.appForHost(idHost) : null;
       if (viaId)
         return {
@@ -181,7 +161,7 @@ export class AppCatalog {
     }
     // An app id that is not (yet) in the catalog is kept as given, flagged unresolved.
     return {
-      app_id: givenId || "unknown",
+      app_id: givenId || 'unknown',
       app_resolved: false,
       app_domain: null,
     };

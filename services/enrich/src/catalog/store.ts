@@ -1,10 +1,6 @@
-import type { Redis } from "ioredis";
-import {
-  readCurrentVersion,
-  writeVersioned,
-  type WriteResult,
-} from "../store/versioned";
-import type { AppEntry } from "./catalog";
+import type { Redis } from 'ioredis';
+import { readCurrentVersion, writeVersioned, type WriteResult } from '../store/versioned';
+import type { AppEntry } from './catalog';
 
 /**
  * Redis layout of a district's catalog extension (prefix = REDIS_KEY_PREFIX):
@@ -25,7 +21,7 @@ export async function saveDistrictCatalog(
   return writeVersioned(
     redis,
     prefix,
-    "catalog",
+    'catalog',
     districtId,
     { apps: entries },
     { ...meta, apps: String(apps.length) },
@@ -37,16 +33,10 @@ export async function loadDistrictCatalog(
   prefix: string,
   districtId: string,
 ): Promise<{ version: string; apps: AppEntry[] } | null> {
-  const read = await readCurrentVersion<AppEntry>(
-    redis,
-    prefix,
-    "catalog",
-    districtId,
-    ["apps"],
-  );
+  const read = await readCurrentVersion<AppEntry>(redis, prefix, 'catalog', districtId, ['apps']);
   if (!read) return null;
   return {
     version: read.version,
-    apps: [...(read.parts["apps"] ?? new Map<string, AppEntry>()).values()],
+    apps: [...(read.parts['apps'] ?? new Map<string, AppEntry>()).values()],
   };
 }

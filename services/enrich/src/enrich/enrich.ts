@@ -1,16 +1,8 @@
-import type {
-  EnrichedEvent,
-  NativeEvent,
-  RawMessage,
-} from "@edusage/contracts";
-import type { AppCatalog } from "../catalog/catalog";
-import type { IndexedPerson, RosterIndex } from "../roster/roster-index";
-import {
-  canonicalUnresolvedIdentifier,
-  dedupKey,
-  pseudonymize,
-} from "./pseudonym";
-import { localDate } from "./time";
+import type { EnrichedEvent, NativeEvent, RawMessage } from '@edusage/contracts';
+import type { AppCatalog } from '../catalog/catalog';
+import type { IndexedPerson, RosterIndex } from '../roster/roster-index';
+import { canonicalUnresolvedIdentifier, dedupKey, pseudonymize } from './pseudonym';
+import { localDate } from './time';
 
 /** Everything enrichment needs to know about one district, held in memory. */
 export interface DistrictView {
@@ -27,11 +19,7 @@ export interface RawPosition {
   offset: string;
 }
 
-const HIT_TYPES = new Set<NativeEvent["type"]>([
-  "page_view",
-  "heartbeat",
-  "use",
-]);
+const HIT_TYPES = new Set<NativeEvent['type']>(['page_view', 'heartbeat', 'use']);
 
 /**
  * Engaged-time fields (docs/ARCHITECTURE.md "Metric rules"):
@@ -41,20 +29,14 @@ const HIT_TYPES = new Set<NativeEvent["type"]>([
  * A page_view or heartbeat that carries a duration counts that duration only, so one event never
  * adds both a duration and a minute.
  */
-export function engagedTime(
-  event: Pick<NativeEvent, "type" | "active_seconds">,
-): {
+export function engagedTime(event: Pick<NativeEvent, 'type' | 'active_seconds'>): {
   explicit_seconds: number;
   counts_minute: boolean;
 } {
-  if (event.type === "login" || event.type === "logout")
-    return { explicit_seconds: 0, counts_minute: false };
+  if (event.type === 'login' || event.type === 'logout') return { explicit_seconds: 0, counts_minute: false };
   if (event.active_seconds !== undefined) {
     return {
-      explicit_seconds: Math.min(
-        86_400,
-        Math.max(0, Math.round(event.active_seconds)),
-      ),
+      explicit_seconds: Math.min(86_400, Math.max(0, Math.round(event.active_seconds))),
       counts_minute: false,
     };
   }
@@ -62,15 +44,8 @@ export function engagedTime(
 }
 
 /** Enrollment is active on `day` (YYYY-MM-DD): status not inactive and day within begin/end when given. */
-function activeOn(
-  e: IndexedPerson["enrollments"][number],
-  day: string,
-): boolean {
-  return (
-    e.active &&
-    (e.beginDate === null || e.beginDate <= day) &&
-    (e.endDate === null || day <= e.endDate)
-  );
+function activeOn(e: IndexedPerson['enrollments'][number], day: string): boolean {
+  return e.active && (e.beginDate === null || e.beginDate <= day) && (e.endDate === null || day <= e.endDate);
 }
 
 /**
@@ -78,35 +53,32 @@ function activeOn(
  * actively enrolled in (on the event's local day) whose course uses the app; else none.
  */
 export function attributeClass(
-  event: Pick<NativeEvent, "class_id">,
+  event: Pick<NativeEvent, 'class_id'>,
   person: IndexedPerson | null,
   roster: RosterIndex | null,
   appId: string,
   day: string,
 ): {
   class_id: string | null;
-  class_attribution: EnrichedEvent["class_attribution"];
+  class_attribution: EnrichedEvent['class_attribution'];
 } {
   const explicit = event.class_id?.trim();
-  if (explicit && roster?.hasClass(explicit))
-    return { class_id: explicit, class_attribution: "explicit" };
+  if (explicit && roster?.hasClass(explicit)) return { class_id: explicit, class_attribution: 'explicit' };
   if (person) {
     let found: string | null = null;
     for (const e of person.enrollments) {
       if (!activeOn(e, day) || !e.apps.includes(appId)) continue;
       if (found === null) found = e.classId;
-      else if (found !== e.classId)
-        return { class_id: null, class_attribution: "none" };
+      else if (found !== e.classId) return { class_id: null, class_attribution: 'none' };
     }
-    if (found !== null)
-      return { class_id: found, class_attribution: "inferred" };
+    if (found !== null) return { class_id: found, class_attribution: 'inferred' };
   }
-  return { class_id: null, class_attribution: "none" };
+  return { class_id: null, class_attribution: 'none' };
 }
 
 /** School: event school_id if known; else the attributed class's school; else the person's only school. */
 export function attributeSchool(
-  event: Pick<NativeEvent, "school_id">,
+  event: Pick<NativeEvent, 'school_id'>,
   classId: string | null,
   person: IndexedPerson | null,
   roster: RosterIndex | null,
@@ -121,12 +93,9 @@ export function attributeSchool(
   return null;
 }
 
-export function campusOf(
-  clientIp: string | undefined,
-  roster: RosterIndex | null,
-): EnrichedEvent["campus"] {
-  if (!clientIp || !roster || roster.networks.size === 0) return "unknown";
-  return roster.networks.match(clientIp) !== null ? "on" : "off";
+export function campusOf(clientIp: string | undefined, roster: RosterIndex | null): EnrichedEvent['campus'] {
+  if (!clientIp || !roster || roster.networks.size === 0) return 'unknown';
+  return roster.networks.match(clientIp) !== null ? 'on' : 'off';
 }
 
 /**
@@ -146,11 +115,7 @@ export function enrichEvent(
   const person = roster ? roster.findPerson(ev.user) : null;
   const personId = person
     ? person.personId
-    : pseudonymize(
-        pseudonymKey,
-        district,
-        canonicalUnresolvedIdentifier(ev.user),
-      );
+    : pseudonymize(pseudonymKey, district, canonicalUnresolvedIdentifier(ev.user));
   const app = view.catalog.resolve(ev.app);
   const day = localDate(Date.parse(ev.occurred_at), view.timeZone);
   const cls = attributeClass(ev, person, roster, app.app_id, day);
@@ -167,7 +132,7 @@ export function enrichEvent(
     class_attribution: cls.class_attribution,
     person_id: personId,
     person_resolved: person !== null,
-    role: person ? person.role : "unknown",
+    role: person ? person.role : 'unknown',
     app_id: app.app_id,
     app_resolved: app.app_resolved,
     app_domain: app.app_domain,

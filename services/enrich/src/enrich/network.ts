@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv4, isIPv6 } from 'node:net';
 
 /** A parsed CIDR block. IPv4 blocks use 32-bit numbers, IPv6 blocks 128-bit bigints. */
 export type Cidr =
@@ -6,7 +6,7 @@ export type Cidr =
   | { family: 6; network: bigint; mask: bigint; prefix: number; text: string };
 
 export function ipv4ToNumber(ip: string): number {
-  const parts = ip.split(".");
+  const parts = ip.split('.');
   let n = 0;
   for (const p of parts) n = n * 256 + Number(p);
   return n >>> 0;
@@ -18,19 +18,15 @@ export function ipv6ToBigInt(ip: string): bigint {
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4?.[1]) {
     const n = ipv4ToNumber(v4[1]);
-    text =
-      text.slice(0, -v4[1].length) +
-      ((n >>> 16) & 0xffff).toString(16) +
-      ":" +
-      (n & 0xffff).toString(16);
+    text = text.slice(0, -v4[1].length) + ((n >>> 16) & 0xffff).toString(16) + ':' + (n & 0xffff).toString(16);
   }
-  const [head = "", tail] = text.split("::");
-  const headParts = head ? head.split(":") : [];
-  const tailParts = tail !== undefined && tail !== "" ? tail.split(":") : [];
+  const [head = '', tail] = text.split('::');
+  const headParts = head ? head.split(':') : [];
+  const tailParts = tail !== undefined && tail !== '' ? tail.split(':') : [];
   const fill = tail === undefined ? 0 : 8 - headParts.length - tailParts.length;
-  const groups = [...headParts, ...Array<string>(fill).fill("0"), ...tailParts];
+  const groups = [...headParts, ...Array<string>(fill).fill('0'), ...tailParts];
   let n = 0n;
-  for (const g of groups) n = (n << 16n) + BigInt(parseInt(g || "0", 16));
+  for (const g of groups) n = (n << 16n) + BigInt(parseInt(g || '0', 16));
   return n;
 }
 
@@ -39,13 +35,12 @@ const V4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 /** Parses "10.1.0.0/16", "2001:db8::/32" or a bare address (a /32 or /128). Throws with a reason. */
 export function parseCidr(text: string): Cidr {
   const t = text.trim();
-  const slash = t.indexOf("/");
+  const slash = t.indexOf('/');
   const addr = slash >= 0 ? t.slice(0, slash) : t;
   const prefixText = slash >= 0 ? t.slice(slash + 1) : undefined;
   if (isIPv4(addr)) {
     const prefix = prefixText === undefined ? 32 : Number(prefixText);
-    if (!/^\d{1,2}$/.test(prefixText ?? "32") || prefix > 32)
-      throw new Error(`bad IPv4 prefix length in "${t}"`);
+    if (!/^\d{1,2}$/.test(prefixText ?? '32') || prefix > 32) throw new Error(`bad IPv4 prefix length in "${t}"`);
     const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
     return {
       family: 4,
@@ -57,8 +52,7 @@ export function parseCidr(text: string): Cidr {
   }
   if (isIPv6(addr)) {
     const prefix = prefixText === undefined ? 128 : Number(prefixText);
-    if (!/^\d{1,3}$/.test(prefixText ?? "128") || prefix > 128)
-      throw new Error(`bad IPv6 prefix length in "${t}"`);
+    if (!/^\d{1,3}$/.test(prefixText ?? '128') || prefix > 128) throw new Error(`bad IPv6 prefix length in "${t}"`);
     const all = (1n << 128n) - 1n;
     const mask = prefix === 0 ? 0n : (all << BigInt(128 - prefix)) & all;
     return {
@@ -81,8 +75,7 @@ export class NetworkMatcher {
     for (const [school, cidrs] of networks) {
       for (const c of cidrs) {
         const cidr = parseCidr(c);
-        if (cidr.family === 4)
-          this.v4.push({ network: cidr.network, mask: cidr.mask, school });
+        if (cidr.family === 4) this.v4.push({ network: cidr.network, mask: cidr.mask, school });
         else this.v6.push({ network: cidr.network, mask: cidr.mask, school });
       }
     }
@@ -102,8 +95,7 @@ export class NetworkMatcher {
     if (mapped?.[1]) text = mapped[1];
     if (isIPv4(text)) {
       const n = ipv4ToNumber(text);
-      for (const b of this.v4)
-        if ((n & b.mask) >>> 0 === b.network) return b.school;
+      for (const b of this.v4) if ((n & b.mask) >>> 0 === b.network) return b.school;
       return null;
     }
     if (isIPv6(text)) {

@@ -10,11 +10,11 @@ const cache = new Map<string, string>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
+    f = new Intl.DateTimeFormat('en-US', {
       timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
     });
     formatters.set(timeZone, f);
   }
@@ -23,7 +23,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 
 /** Throws RangeError for a zone the runtime does not know. */
 export function assertTimeZone(timeZone: string): void {
-  new Intl.DateTimeFormat("en-US", { timeZone });
+  new Intl.DateTimeFormat('en-US', { timeZone });
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
@@ -40,17 +40,15 @@ export function localDate(epochMs: number, timeZone: string): string {
   const key = `${timeZone}|${minute}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  let y = "";
-  let m = "";
-  let d = "";
-  for (const p of formatter(timeZone).formatToParts(
-    new Date(minute * 60_000),
-  )) {
-    if (p.type === "year") y = p.value;
-    else if (p.type === "month") m = p.value;
-    else if (p.type === "day") d = p.value;
+  let y = '';
+  let m = '';
+  let d = '';
+  for (const p of formatter(timeZone).formatToParts(new Date(minute * 60_000))) {
+    if (p.type === 'year') y = p.value;
+    else if (p.type === 'month') m = p.value;
+    else if (p.type === 'day') d = p.value;
   }
-  const result = `${y.padStart(4, "0")}-${m}-${d}`;
+  const result = `${y.padStart(4, '0')}-${m}-${d}`;
   if (cache.size >= 100_000) cache.clear();
   cache.set(key, result);
   return result;

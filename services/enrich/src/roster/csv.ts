@@ -1,5 +1,5 @@
-import { createReadStream } from "node:fs";
-import { parse } from "csv-parse";
+import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
 
 /** One problem found while reading a roster file: where (file, line, field) and why. */
 export interface RosterIssue {
@@ -7,7 +7,7 @@ export interface RosterIssue {
   /** 1-based line of the record in the file (the line where the record ends for multi-line fields). */
   line?: number;
   field?: string;
-  severity: "error" | "warning";
+  severity: 'error' | 'warning';
   message: string;
 }
 
@@ -19,12 +19,12 @@ export interface CsvRow {
 
 /** Lower-cased, trimmed header name; known spelling variants are mapped to the standard name. */
 const HEADER_ALIASES: Record<string, string> = {
-  datalastmodified: "datelastmodified",
+  datalastmodified: 'datelastmodified',
 };
 
 export function normalizeHeader(name: string): string {
   const n = name
-    .replace(/^\uFEFF/, "")
+    .replace(/^\uFEFF/, '')
     .trim()
     .toLowerCase();
   return HEADER_ALIASES[n] ?? n;
@@ -48,21 +48,18 @@ export async function* readCsvRows(
     skip_empty_lines: true,
     skip_records_with_error: true,
     on_skip: (err) => {
-      const lines =
-        err && typeof err["lines"] === "number"
-          ? (err["lines"] as number)
-          : undefined;
+      const lines = err && typeof err['lines'] === 'number' ? (err['lines'] as number) : undefined;
       onIssue({
         file: displayName,
         ...(lines !== undefined ? { line: lines } : {}),
-        severity: "error",
-        message: `unreadable CSV record: ${err?.message ?? "parse error"}`,
+        severity: 'error',
+        message: `unreadable CSV record: ${err?.message ?? 'parse error'}`,
       });
       return undefined;
     },
   });
   const input = createReadStream(file);
-  input.on("error", (err) => parser.destroy(err));
+  input.on('error', (err) => parser.destroy(err));
   input.pipe(parser);
 
   let header: string[] | null = null;
@@ -74,20 +71,19 @@ export async function* readCsvRows(
     if (header === null) {
       header = record.map(normalizeHeader);
       // Trailing empty header columns ("a,b,,") are ignored.
-      while (header.length > 0 && header[header.length - 1] === "")
-        header.pop();
+      while (header.length > 0 && header[header.length - 1] === '') header.pop();
       continue;
     }
-    if (record.length === 1 && record[0]?.trim() === "") continue;
+    if (record.length === 1 && record[0]?.trim() === '') continue;
     let extra = false;
     for (let i = header.length; i < record.length; i++) {
-      if ((record[i] ?? "").trim() !== "") extra = true;
+      if ((record[i] ?? '').trim() !== '') extra = true;
     }
     if (extra) {
       onIssue({
         file: displayName,
         line: info.lines,
-        severity: "error",
+        severity: 'error',
         message: `row has ${record.length} fields but the header has ${header.length}`,
       });
       continue;
@@ -96,7 +92,7 @@ export async function* readCsvRows(
     for (let i = 0; i < header.length; i++) {
       const name = header[i];
       if (!name) continue;
-      values.set(name, (record[i] ?? "").trim());
+      values.set(name, (record[i] ?? '').trim());
     }
     yield { line: info.lines, values };
   }

@@ -1,20 +1,8 @@
-import {
-  command,
-  insertRows,
-  queryRows,
-  sqlIdentifier,
-  sqlString,
-  type ClickHouseClient,
-} from "@edusage/clickhouse";
-import type { RosterData } from "./model";
-import { RosterIndex, mapRole } from "./roster-index";
+import { command, insertRows, queryRows, sqlIdentifier, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import type { RosterData } from './model';
+import { RosterIndex, mapRole } from './roster-index';
 
-export const DIMENSION_TABLES = [
-  "dim_schools",
-  "dim_classes",
-  "dim_people",
-  "dim_enrollments",
-] as const;
+export const DIMENSION_TABLES = ['dim_schools', 'dim_classes', 'dim_people', 'dim_enrollments'] as const;
 
 export interface DimensionRows {
   dim_schools: object[];
@@ -40,7 +28,7 @@ export function buildDimensionRows(
     school_id: o.sourcedId,
     name: o.name,
     org_type: o.type,
-    parent_id: o.parentSourcedId ?? "",
+    parent_id: o.parentSourcedId ?? '',
     status: o.status,
   }));
   const counts = new Map<string, { students: number; teachers: number }>();
@@ -49,10 +37,10 @@ export function buildDimensionRows(
     const person = index.people.get(e.userSourcedId);
     if (!person) continue; // a dangling reference has no pseudonym to write
     const role = mapRole(e.role);
-    if (e.status !== "inactive") {
+    if (e.status !== 'inactive') {
       const c = counts.get(e.classSourcedId) ?? { students: 0, teachers: 0 };
-      if (role === "student") c.students++;
-      else if (role === "teacher") c.teachers++;
+      if (role === 'student') c.students++;
+      else if (role === 'teacher') c.teachers++;
       counts.set(e.classSourcedId, c);
     }
     dim_enrollments.push({
@@ -61,30 +49,26 @@ export function buildDimensionRows(
       person_id: person.personId,
       role,
       is_primary: e.primary ? 1 : 0,
-      begin_date: e.beginDate ?? "",
-      end_date: e.endDate ?? "",
+      begin_date: e.beginDate ?? '',
+      end_date: e.endDate ?? '',
       status: e.status,
     });
   }
   const dim_classes = [...data.classes.values()].map((c) => {
-    const course = c.courseSourcedId
-      ? data.courses.get(c.courseSourcedId)
-      : undefined;
+    const course = c.courseSourcedId ? data.courses.get(c.courseSourcedId) : undefined;
     const n = counts.get(c.sourcedId);
     return {
       ...base,
       class_id: c.sourcedId,
       title: c.title,
       class_type: c.classType,
-      course_id: c.courseSourcedId ?? "",
-      course_title: course?.title ?? "",
-      course_code: course?.courseCode ?? "",
-      school_id: c.schoolSourcedId ?? "",
+      course_id: c.courseSourcedId ?? '',
+      course_title: course?.title ?? '',
+      course_code: course?.courseCode ?? '',
+      school_id: c.schoolSourcedId ?? '',
       grades: c.grades,
       term_ids: c.termSourcedIds,
-      app_ids: c.courseSourcedId
-        ? (data.courseApps.get(c.courseSourcedId) ?? [])
-        : [],
+      app_ids: c.courseSourcedId ? (data.courseApps.get(c.courseSourcedId) ?? []) : [],
       students: n?.students ?? 0,
       teachers: n?.teachers ?? 0,
       status: c.status,
@@ -95,10 +79,10 @@ export function buildDimensionRows(
     const schools = p?.schools ?? [];
     return {
       ...base,
-      person_id: p?.personId ?? "",
-      role: p?.role ?? "unknown",
-      grade: p?.grade ?? "",
-      school_id: schools.length === 1 ? (schools[0] ?? "") : "",
+      person_id: p?.personId ?? '',
+      role: p?.role ?? 'unknown',
+      grade: p?.grade ?? '',
+      school_id: schools.length === 1 ? (schools[0] ?? '') : '',
       school_ids: schools,
       enabled: u.enabled ? 1 : 0,
       status: u.status,
@@ -123,14 +107,13 @@ export async function writeDimensions(
   summary: DimensionSummary,
   importedAt = new Date(),
 ): Promise<{ droppedVersions: string[] }> {
-  for (const table of DIMENSION_TABLES)
-    await insertRows(client, table, rows[table]);
-  await insertRows(client, "dim_roster_versions", [
+  for (const table of DIMENSION_TABLES) await insertRows(client, table, rows[table]);
+  await insertRows(client, 'dim_roster_versions', [
     {
       district_id: districtId,
       roster_version: version,
       imported_ms: importedAt.getTime(),
-      imported_at: importedAt.toISOString().slice(0, 19).replace("T", " "),
+      imported_at: importedAt.toISOString().slice(0, 19).replace('T', ' '),
       oneroster_version: summary.oneroster_version,
       orgs: rows.dim_schools.length,
       classes: rows.dim_classes.length,

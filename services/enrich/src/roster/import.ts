@@ -1,9 +1,9 @@
-import type { Redis } from "ioredis";
-import type { ClickHouseClient } from "@edusage/clickhouse";
-import { newVersionId, assertSafeDistrictId } from "../store/versioned";
-import { buildDimensionRows, writeDimensions } from "./dimensions";
-import { loadRosterDir, type RosterReport } from "./oneroster";
-import { saveRosterToRedis } from "./store";
+import type { Redis } from 'ioredis';
+import type { ClickHouseClient } from '@edusage/clickhouse';
+import { newVersionId, assertSafeDistrictId } from '../store/versioned';
+import { buildDimensionRows, writeDimensions } from './dimensions';
+import { loadRosterDir, type RosterReport } from './oneroster';
+import { saveRosterToRedis } from './store';
 
 export interface RosterImportOptions {
   dir: string;
@@ -32,9 +32,7 @@ export interface RosterImportResult {
  * version to Redis and switch `roster:<district>:current` to it (workers pick it up within their poll
  * interval), then write the ClickHouse dimensions under the same version.
  */
-export async function importRoster(
-  opts: RosterImportOptions,
-): Promise<RosterImportResult> {
+export async function importRoster(opts: RosterImportOptions): Promise<RosterImportResult> {
   assertSafeDistrictId(opts.districtId);
   const { data, report } = await loadRosterDir(opts.dir, {
     ...(opts.courseAppsFile ? { courseAppsFile: opts.courseAppsFile } : {}),
@@ -42,7 +40,7 @@ export async function importRoster(
   });
   if (report.deltaFiles.length > 0 && !opts.allowDelta) {
     throw new Error(
-      `the manifest marks ${report.deltaFiles.join(", ")} as delta; a roster import replaces the whole roster, so pass --allow-delta to import it anyway`,
+      `the manifest marks ${report.deltaFiles.join(', ')} as delta; a roster import replaces the whole roster, so pass --allow-delta to import it anyway`,
     );
   }
   const now = new Date();
@@ -62,24 +60,19 @@ export async function importRoster(
     opts.redisPrefix,
     opts.districtId,
     data,
-    { oneroster_version: report.onerosterVersion ?? "", source_dir: opts.dir },
+    { oneroster_version: report.onerosterVersion ?? '', source_dir: opts.dir },
     version,
   );
   let dropped: string[] = [];
   if (opts.clickhouse) {
-    const rows = buildDimensionRows(
-      opts.districtId,
-      version,
-      data,
-      opts.pseudonymKey,
-    );
+    const rows = buildDimensionRows(opts.districtId, version, data, opts.pseudonymKey);
     dropped = (
       await writeDimensions(
         opts.clickhouse,
         opts.districtId,
         version,
         rows,
-        { oneroster_version: report.onerosterVersion ?? "" },
+        { oneroster_version: report.onerosterVersion ?? '' },
         now,
       )
     ).droppedVersions;

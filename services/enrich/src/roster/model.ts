@@ -5,7 +5,7 @@
  */
 
 /** OneRoster status: '' when the file leaves it empty (1.0 and bulk files), `tobedeleted` rows are dropped. */
-export type RosterStatus = "active" | "inactive" | "";
+export type RosterStatus = 'active' | 'inactive' | '';
 
 export interface OrgRecord {
   sourcedId: string;
@@ -88,14 +88,14 @@ export interface RosterData {
 
 /** Entity names, as used in Redis keys `roster:<district>:<version>:<entity>`. */
 export const ROSTER_ENTITIES = [
-  "orgs",
-  "users",
-  "classes",
-  "courses",
-  "enrollments",
-  "sessions",
-  "course_apps",
-  "networks",
+  'orgs',
+  'users',
+  'classes',
+  'courses',
+  'enrollments',
+  'sessions',
+  'course_apps',
+  'networks',
 ] as const;
 export type RosterEntity = (typeof ROSTER_ENTITIES)[number];
 
@@ -113,26 +113,23 @@ export function emptyRoster(): RosterData {
 }
 
 /** The roster maps by entity name (for storage). */
-export function rosterEntityMap(
-  data: RosterData,
-  entity: RosterEntity,
-): Map<string, unknown> {
+export function rosterEntityMap(data: RosterData, entity: RosterEntity): Map<string, unknown> {
   switch (entity) {
-    case "orgs":
+    case 'orgs':
       return data.orgs;
-    case "users":
+    case 'users':
       return data.users;
-    case "classes":
+    case 'classes':
       return data.classes;
-    case "courses":
+    case 'courses':
       return data.courses;
-    case "enrollments":
+    case 'enrollments':
       return data.enrollments;
-    case "sessions":
+    case 'sessions':
       return data.sessions;
-    case "course_apps":
+    case 'course_apps':
       return data.courseApps;
-    case "networks":
+    case 'networks':
       return data.networks;
   }
 }

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { readCsvRows, type RosterIssue } from "./csv";
-import { parseRosterDate } from "./dates";
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readCsvRows, type RosterIssue } from './csv';
+import { parseRosterDate } from './dates';
 import {
   emptyRoster,
   type ClassRecord,
@@ -12,10 +12,10 @@ import {
   type RosterStatus,
   type SessionRecord,
   type UserRecord,
-} from "./model";
-import { parseCidr } from "../enrich/network";
+} from './model';
+import { parseCidr } from '../enrich/network';
 
-export type { RosterIssue } from "./csv";
+export type { RosterIssue } from './csv';
 
 /** Row counts per input file. */
 export interface FileSummary {
@@ -65,31 +65,31 @@ type Values = Map<string, string>;
 function opt(v: Values, ...names: string[]): string {
   for (const n of names) {
     const x = v.get(n.toLowerCase());
-    if (x !== undefined && x !== "") return x;
+    if (x !== undefined && x !== '') return x;
   }
-  return "";
+  return '';
 }
 
 function req(v: Values, name: string, ...aliases: string[]): string {
   const x = opt(v, name, ...aliases);
-  if (x === "") throw new FieldError(name, `${name} is required`);
+  if (x === '') throw new FieldError(name, `${name} is required`);
   return x;
 }
 
 function nullable(s: string): string | null {
-  return s === "" ? null : s;
+  return s === '' ? null : s;
 }
 
 function list(s: string): string[] {
   return s
-    .split(",")
+    .split(',')
     .map((x) => x.trim())
     .filter((x) => x.length > 0);
 }
 
 function date(v: Values, field: string): string | null {
   const raw = opt(v, field);
-  if (raw === "") return null;
+  if (raw === '') return null;
   const d = parseRosterDate(raw);
   if (d === null)
     throw new FieldError(
@@ -100,14 +100,11 @@ function date(v: Values, field: string): string | null {
 }
 
 /** Status: '' or active/inactive (any case); `tobedeleted` → 'deleted'; anything else is an error. */
-function status(v: Values): RosterStatus | "deleted" {
-  const s = opt(v, "status").toLowerCase();
-  if (s === "" || s === "active" || s === "inactive") return s;
-  if (s === "tobedeleted") return "deleted";
-  throw new FieldError(
-    "status",
-    `status "${s}" is not active, inactive or tobedeleted`,
-  );
+function status(v: Values): RosterStatus | 'deleted' {
+  const s = opt(v, 'status').toLowerCase();
+  if (s === '' || s === 'active' || s === 'inactive') return s;
+  if (s === 'tobedeleted') return 'deleted';
+  throw new FieldError('status', `status "${s}" is not active, inactive or tobedeleted`);
 }
 
 function bool(s: string): boolean {
@@ -116,123 +113,118 @@ function bool(s: string): boolean {
 
 /** dateLastModified is not used, but a value that is not a date is worth a warning. */
 function checkModified(v: Values): string | null {
-  const raw = opt(v, "datelastmodified");
-  if (raw === "" || parseRosterDate(raw) !== null) return null;
+  const raw = opt(v, 'datelastmodified');
+  if (raw === '' || parseRosterDate(raw) !== null) return null;
   return `dateLastModified "${raw}" is not a date (ignored)`;
 }
 
 interface EntitySpec<T extends { sourcedId: string }> {
   file: string;
   target: (data: RosterData) => Map<string, T>;
-  parse: (v: Values) => T | "deleted";
+  parse: (v: Values) => T | 'deleted';
 }
 
 const orgsSpec: EntitySpec<OrgRecord> = {
-  file: "orgs.csv",
+  file: 'orgs.csv',
   target: (d) => d.orgs,
   parse(v) {
     const st = status(v);
-    const sourcedId = req(v, "sourcedId");
-    if (st === "deleted") return "deleted";
+    const sourcedId = req(v, 'sourcedId');
+    if (st === 'deleted') return 'deleted';
     return {
       sourcedId,
       status: st,
-      name: opt(v, "name"),
-      type: opt(v, "type").toLowerCase(),
-      parentSourcedId: nullable(opt(v, "parentsourcedid")),
+      name: opt(v, 'name'),
+      type: opt(v, 'type').toLowerCase(),
+      parentSourcedId: nullable(opt(v, 'parentsourcedid')),
     };
   },
 };
 
 const usersSpec: EntitySpec<UserRecord> = {
-  file: "users.csv",
+  file: 'users.csv',
   target: (d) => d.users,
   parse(v) {
     const st = status(v);
-    const sourcedId = req(v, "sourcedId");
-    if (st === "deleted") return "deleted";
-    const email = opt(v, "email");
-    if (email !== "" && !email.includes("@"))
-      throw new FieldError("email", `email "${email}" has no @`);
-    const orgs = list(opt(v, "orgsourcedids"));
-    const primaryOrg = opt(v, "primaryorgsourcedid");
-    if (primaryOrg !== "" && !orgs.includes(primaryOrg))
-      orgs.unshift(primaryOrg);
-    const enabled = opt(v, "enableduser");
+    const sourcedId = req(v, 'sourcedId');
+    if (st === 'deleted') return 'deleted';
+    const email = opt(v, 'email');
+    if (email !== '' && !email.includes('@')) throw new FieldError('email', `email "${email}" has no @`);
+    const orgs = list(opt(v, 'orgsourcedids'));
+    const primaryOrg = opt(v, 'primaryorgsourcedid');
+    if (primaryOrg !== '' && !orgs.includes(primaryOrg)) orgs.unshift(primaryOrg);
+    const enabled = opt(v, 'enableduser');
     return {
       sourcedId,
       status: st,
-      enabled: enabled === "" ? true : bool(enabled),
-      role: opt(v, "role"),
-      username: nullable(opt(v, "username")),
+      enabled: enabled === '' ? true : bool(enabled),
+      role: opt(v, 'role'),
+      username: nullable(opt(v, 'username')),
       email: nullable(email),
       orgSourcedIds: orgs,
-      grades: list(opt(v, "grades", "grade")),
+      grades: list(opt(v, 'grades', 'grade')),
     };
   },
 };
 
 const classesSpec: EntitySpec<ClassRecord> = {
-  file: "classes.csv",
+  file: 'classes.csv',
   target: (d) => d.classes,
   parse(v) {
     const st = status(v);
-    const sourcedId = req(v, "sourcedId");
-    if (st === "deleted") return "deleted";
+    const sourcedId = req(v, 'sourcedId');
+    if (st === 'deleted') return 'deleted';
     return {
       sourcedId,
       status: st,
-      title: opt(v, "title"),
-      courseSourcedId: nullable(opt(v, "coursesourcedid")),
-      schoolSourcedId: nullable(opt(v, "schoolsourcedid")),
-      classType: opt(v, "classtype").toLowerCase(),
-      grades: list(opt(v, "grades", "grade")),
-      termSourcedIds: list(opt(v, "termsourcedids", "termsourcedid")),
+      title: opt(v, 'title'),
+      courseSourcedId: nullable(opt(v, 'coursesourcedid')),
+      schoolSourcedId: nullable(opt(v, 'schoolsourcedid')),
+      classType: opt(v, 'classtype').toLowerCase(),
+      grades: list(opt(v, 'grades', 'grade')),
+      termSourcedIds: list(opt(v, 'termsourcedids', 'termsourcedid')),
     };
   },
 };
 
 const coursesSpec: EntitySpec<CourseRecord> = {
-  file: "courses.csv",
+  file: 'courses.csv',
   target: (d) => d.courses,
   parse(v) {
     const st = status(v);
-    const sourcedId = req(v, "sourcedId");
-    if (st === "deleted") return "deleted";
+    const sourcedId = req(v, 'sourcedId');
+    if (st === 'deleted') return 'deleted';
     return {
       sourcedId,
       status: st,
-      title: opt(v, "title"),
-      courseCode: opt(v, "coursecode"),
-      orgSourcedId: nullable(opt(v, "orgsourcedid")),
-      grades: list(opt(v, "grades", "grade")),
+      title: opt(v, 'title'),
+      courseCode: opt(v, 'coursecode'),
+      orgSourcedId: nullable(opt(v, 'orgsourcedid')),
+      grades: list(opt(v, 'grades', 'grade')),
     };
   },
 };
 
 const enrollmentsSpec: EntitySpec<EnrollmentRecord> = {
-  file: "enrollments.csv",
+  file: 'enrollments.csv',
   target: (d) => d.enrollments,
   parse(v) {
     const st = status(v);
-    const sourcedId = req(v, "sourcedId");
-    if (st === "deleted") return "deleted";
-    const beginDate = date(v, "beginDate");
-    const endDate = date(v, "endDate");
+    const sourcedId = req(v, 'sourcedId');
+    if (st === 'deleted') return 'deleted';
+    const beginDate = date(v, 'beginDate');
+    const endDate = date(v, 'endDate');
     if (beginDate && endDate && endDate < beginDate) {
-      throw new FieldError(
-        "endDate",
-        `endDate ${endDate} is before beginDate ${beginDate}`,
-      );
+      throw new FieldError('endDate', `endDate ${endDate} is before beginDate ${beginDate}`);
     }
     return {
       sourcedId,
       status: st,
-      classSourcedId: req(v, "classSourcedId"),
-      schoolSourcedId: nullable(opt(v, "schoolsourcedid")),
-      userSourcedId: req(v, "userSourcedId"),
-      role: opt(v, "role"),
-      primary: bool(opt(v, "primary")),
+      classSourcedId: req(v, 'classSourcedId'),
+      schoolSourcedId: nullable(opt(v, 'schoolsourcedid')),
+      userSourcedId: req(v, 'userSourcedId'),
+      role: opt(v, 'role'),
+      primary: bool(opt(v, 'primary')),
       beginDate,
       endDate,
     };
@@ -240,21 +232,21 @@ const enrollmentsSpec: EntitySpec<EnrollmentRecord> = {
 };
 
 const sessionsSpec: EntitySpec<SessionRecord> = {
-  file: "academicSessions.csv",
+  file: 'academicSessions.csv',
   target: (d) => d.sessions,
   parse(v) {
     const st = status(v);
-    const sourcedId = req(v, "sourcedId");
-    if (st === "deleted") return "deleted";
+    const sourcedId = req(v, 'sourcedId');
+    if (st === 'deleted') return 'deleted';
     return {
       sourcedId,
       status: st,
-      title: opt(v, "title"),
-      type: opt(v, "type"),
-      startDate: date(v, "startDate"),
-      endDate: date(v, "endDate"),
-      parentSourcedId: nullable(opt(v, "parentsourcedid")),
-      schoolYear: nullable(opt(v, "schoolyear")),
+      title: opt(v, 'title'),
+      type: opt(v, 'type'),
+      startDate: date(v, 'startDate'),
+      endDate: date(v, 'endDate'),
+      parentSourcedId: nullable(opt(v, 'parentsourcedid')),
+      schoolYear: nullable(opt(v, 'schoolyear')),
     };
   },
 };
@@ -289,11 +281,11 @@ async function loadEntity<T extends { sourcedId: string }>(
   const target = spec.target(data);
   const onIssue = (issue: RosterIssue) => {
     report.issues.push(issue);
-    if (issue.severity === "error") summary.rejected++;
+    if (issue.severity === 'error') summary.rejected++;
   };
   for await (const row of readCsvRows(file, name, onIssue)) {
     summary.rows++;
-    let rec: T | "deleted";
+    let rec: T | 'deleted';
     try {
       rec = spec.parse(row.values);
     } catch (err) {
@@ -302,12 +294,12 @@ async function loadEntity<T extends { sourcedId: string }>(
         file: name,
         line: row.line,
         field: err.field,
-        severity: "error",
+        severity: 'error',
         message: err.message,
       });
       continue;
     }
-    if (rec === "deleted") {
+    if (rec === 'deleted') {
       summary.excluded++;
       continue;
     }
@@ -315,8 +307,8 @@ async function loadEntity<T extends { sourcedId: string }>(
       onIssue({
         file: name,
         line: row.line,
-        field: "sourcedId",
-        severity: "error",
+        field: 'sourcedId',
+        severity: 'error',
         message: `duplicate sourcedId "${rec.sourcedId}" (first row kept)`,
       });
       continue;
@@ -326,8 +318,8 @@ async function loadEntity<T extends { sourcedId: string }>(
       report.issues.push({
         file: name,
         line: row.line,
-        field: "dateLastModified",
-        severity: "warning",
+        field: 'dateLastModified',
+        severity: 'warning',
         message: warning,
       });
     target.set(rec.sourcedId, rec);
@@ -338,13 +330,8 @@ async function loadEntity<T extends { sourcedId: string }>(
 }
 
 /** OneRoster 1.2 keeps roles in roles.csv: the primary role (and the orgs) are applied to the users. */
-async function applyRoles(
-  dir: string,
-  entries: string[],
-  data: RosterData,
-  report: RosterReport,
-): Promise<void> {
-  const file = findFile(dir, entries, "roles.csv");
+async function applyRoles(dir: string, entries: string[], data: RosterData, report: RosterReport): Promise<void> {
+  const file = findFile(dir, entries, 'roles.csv');
   if (!file) return;
   const name = path.basename(file);
   const summary: FileSummary = {
@@ -357,15 +344,15 @@ async function applyRoles(
   report.files.push(summary);
   const onIssue = (issue: RosterIssue) => {
     report.issues.push(issue);
-    if (issue.severity === "error") summary.rejected++;
+    if (issue.severity === 'error') summary.rejected++;
   };
   const primaryFound = new Set<string>();
   for await (const row of readCsvRows(file, name, onIssue)) {
     try {
       const st = status(row.values);
-      const userId = req(row.values, "userSourcedId");
-      const role = req(row.values, "role");
-      if (st === "deleted") {
+      const userId = req(row.values, 'userSourcedId');
+      const role = req(row.values, 'role');
+      if (st === 'deleted') {
         summary.excluded++;
         continue;
       }
@@ -374,21 +361,20 @@ async function applyRoles(
         onIssue({
           file: name,
           line: row.line,
-          field: "userSourcedId",
-          severity: "warning",
+          field: 'userSourcedId',
+          severity: 'warning',
           message: `user "${userId}" is not in users.csv (role ignored)`,
         });
         summary.kept++;
         continue;
       }
-      const isPrimary = opt(row.values, "roletype").toLowerCase() === "primary";
-      if ((isPrimary && !primaryFound.has(userId)) || user.role === "") {
+      const isPrimary = opt(row.values, 'roletype').toLowerCase() === 'primary';
+      if ((isPrimary && !primaryFound.has(userId)) || user.role === '') {
         user.role = role;
         if (isPrimary) primaryFound.add(userId);
       }
-      const org = opt(row.values, "orgsourcedid");
-      if (org !== "" && !user.orgSourcedIds.includes(org))
-        user.orgSourcedIds.push(org);
+      const org = opt(row.values, 'orgsourcedid');
+      if (org !== '' && !user.orgSourcedIds.includes(org)) user.orgSourcedIds.push(org);
       summary.kept++;
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
@@ -396,7 +382,7 @@ async function applyRoles(
         file: name,
         line: row.line,
         field: err.field,
-        severity: "error",
+        severity: 'error',
         message: err.message,
       });
     }
@@ -405,11 +391,7 @@ async function applyRoles(
 }
 
 /** District extension `course_apps.csv`: courseSourcedId,appId (one row per pair). */
-async function loadCourseApps(
-  file: string | null,
-  data: RosterData,
-  report: RosterReport,
-): Promise<void> {
+async function loadCourseApps(file: string | null, data: RosterData, report: RosterReport): Promise<void> {
   if (!file) return;
   const name = path.basename(file);
   const summary: FileSummary = {
@@ -422,18 +404,18 @@ async function loadCourseApps(
   report.files.push(summary);
   const onIssue = (issue: RosterIssue) => {
     report.issues.push(issue);
-    if (issue.severity === "error") summary.rejected++;
+    if (issue.severity === 'error') summary.rejected++;
   };
   for await (const row of readCsvRows(file, name, onIssue)) {
     try {
-      const course = req(row.values, "courseSourcedId");
-      const app = req(row.values, "appId").toLowerCase();
+      const course = req(row.values, 'courseSourcedId');
+      const app = req(row.values, 'appId').toLowerCase();
       if (!data.courses.has(course)) {
         report.issues.push({
           file: name,
           line: row.line,
-          field: "courseSourcedId",
-          severity: "warning",
+          field: 'courseSourcedId',
+          severity: 'warning',
           message: `course "${course}" is not in courses.csv`,
         });
       }
@@ -447,7 +429,7 @@ async function loadCourseApps(
         file: name,
         line: row.line,
         field: err.field,
-        severity: "error",
+        severity: 'error',
         message: err.message,
       });
     }
@@ -456,11 +438,7 @@ async function loadCourseApps(
 }
 
 /** District extension `networks.json`: { "<school sourcedId>": ["10.1.0.0/16", ...] }. */
-function loadNetworks(
-  file: string | null,
-  data: RosterData,
-  report: RosterReport,
-): void {
+function loadNetworks(file: string | null, data: RosterData, report: RosterReport): void {
   if (!file) return;
   const name = path.basename(file);
   const summary: FileSummary = {
@@ -473,35 +451,33 @@ function loadNetworks(
   report.files.push(summary);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8").replace(/^\uFEFF/, ""));
+    parsed = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (err) {
     report.issues.push({
       file: name,
-      severity: "error",
+      severity: 'error',
       message: `not valid JSON: ${(err as Error).message}`,
     });
     summary.rejected++;
     return;
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     report.issues.push({
       file: name,
-      severity: "error",
+      severity: 'error',
       message: 'must be an object { "<school sourcedId>": ["CIDR", ...] }',
     });
     summary.rejected++;
     return;
   }
-  for (const [school, value] of Object.entries(
-    parsed as Record<string, unknown>,
-  )) {
+  for (const [school, value] of Object.entries(parsed as Record<string, unknown>)) {
     summary.rows++;
-    const cidrs = typeof value === "string" ? [value] : value;
+    const cidrs = typeof value === 'string' ? [value] : value;
     if (!Array.isArray(cidrs)) {
       report.issues.push({
         file: name,
         field: school,
-        severity: "error",
+        severity: 'error',
         message: `networks of "${school}" must be a list of CIDR blocks`,
       });
       summary.rejected++;
@@ -510,14 +486,13 @@ function loadNetworks(
     const good: string[] = [];
     for (const c of cidrs) {
       try {
-        if (typeof c !== "string")
-          throw new Error(`${JSON.stringify(c)} is not a string`);
+        if (typeof c !== 'string') throw new Error(`${JSON.stringify(c)} is not a string`);
         good.push(parseCidr(c).text);
       } catch (err) {
         report.issues.push({
           file: name,
           field: school,
-          severity: "error",
+          severity: 'error',
           message: (err as Error).message,
         });
       }
@@ -526,7 +501,7 @@ function loadNetworks(
       report.issues.push({
         file: name,
         field: school,
-        severity: "warning",
+        severity: 'warning',
         message: `school "${school}" is not in orgs.csv`,
       });
     }
@@ -539,23 +514,15 @@ function loadNetworks(
   }
 }
 
-async function readManifest(
-  dir: string,
-  entries: string[],
-  report: RosterReport,
-): Promise<void> {
-  const file = findFile(dir, entries, "manifest.csv");
+async function readManifest(dir: string, entries: string[], report: RosterReport): Promise<void> {
+  const file = findFile(dir, entries, 'manifest.csv');
   if (!file) return;
   const name = path.basename(file);
-  for await (const row of readCsvRows(file, name, (i) =>
-    report.issues.push({ ...i, severity: "warning" }),
-  )) {
-    const prop = opt(row.values, "propertyname");
-    const value = opt(row.values, "value").toLowerCase();
-    if (prop === "oneroster.version")
-      report.onerosterVersion = opt(row.values, "value");
-    if (prop.startsWith("file.") && value === "delta")
-      report.deltaFiles.push(prop.slice(5));
+  for await (const row of readCsvRows(file, name, (i) => report.issues.push({ ...i, severity: 'warning' }))) {
+    const prop = opt(row.values, 'propertyname');
+    const value = opt(row.values, 'value').toLowerCase();
+    if (prop === 'oneroster.version') report.onerosterVersion = opt(row.values, 'value');
+    if (prop.startsWith('file.') && value === 'delta') report.deltaFiles.push(prop.slice(5));
   }
 }
 
@@ -564,42 +531,37 @@ function checkReferences(data: RosterData, report: RosterReport): void {
   const MAX = 50;
   let n = 0;
   const warn = (file: string, field: string, message: string) => {
-    if (n++ < MAX)
-      report.issues.push({ file, field, severity: "warning", message });
+    if (n++ < MAX) report.issues.push({ file, field, severity: 'warning', message });
   };
   for (const e of data.enrollments.values()) {
     if (data.classes.size > 0 && !data.classes.has(e.classSourcedId)) {
       warn(
-        "enrollments.csv",
-        "classSourcedId",
+        'enrollments.csv',
+        'classSourcedId',
         `enrollment "${e.sourcedId}" names class "${e.classSourcedId}", which is not in classes.csv`,
       );
     }
     if (data.users.size > 0 && !data.users.has(e.userSourcedId)) {
       warn(
-        "enrollments.csv",
-        "userSourcedId",
+        'enrollments.csv',
+        'userSourcedId',
         `enrollment "${e.sourcedId}" names user "${e.userSourcedId}", which is not in users.csv`,
       );
     }
   }
   for (const c of data.classes.values()) {
-    if (
-      c.courseSourcedId &&
-      data.courses.size > 0 &&
-      !data.courses.has(c.courseSourcedId)
-    ) {
+    if (c.courseSourcedId && data.courses.size > 0 && !data.courses.has(c.courseSourcedId)) {
       warn(
-        "classes.csv",
-        "courseSourcedId",
+        'classes.csv',
+        'courseSourcedId',
         `class "${c.sourcedId}" names course "${c.courseSourcedId}", which is not in courses.csv`,
       );
     }
   }
   if (n > MAX)
     report.issues.push({
-      file: "(roster)",
-      severity: "warning",
+      file: '(roster)',
+      severity: 'warning',
       message: `${n - MAX} more unresolved references not listed`,
     });
 }
@@ -610,32 +572,20 @@ function checkReferences(data: RosterData, report: RosterReport): void {
  * but a `oneroster/` sub-folder, the CSVs are read from there and the extensions from the folder. Bad rows are reported
  * (file, line, field, reason) and skipped; good rows beside them are kept.
  */
-export async function loadRosterDir(
-  rootDir: string,
-  opts: RosterDirOptions = {},
-): Promise<RosterLoadResult> {
-  if (!existsSync(rootDir))
-    throw new Error(`roster folder "${rootDir}" does not exist`);
+export async function loadRosterDir(rootDir: string, opts: RosterDirOptions = {}): Promise<RosterLoadResult> {
+  if (!existsSync(rootDir)) throw new Error(`roster folder "${rootDir}" does not exist`);
   let dir = rootDir;
   let entries = readdirSync(dir);
   // Layout of the sample generator (and a common one): CSVs in <dir>/oneroster/, extensions in <dir>.
   const rootEntries = entries;
-  const nested = entries.find((e) => e.toLowerCase() === "oneroster");
-  if (
-    nested &&
-    !findFile(dir, entries, "users.csv") &&
-    !findFile(dir, entries, "orgs.csv")
-  ) {
+  const nested = entries.find((e) => e.toLowerCase() === 'oneroster');
+  if (nested && !findFile(dir, entries, 'users.csv') && !findFile(dir, entries, 'orgs.csv')) {
     dir = path.join(rootDir, nested);
     entries = readdirSync(dir);
   }
-  const extension = (
-    name: string,
-    given: string | undefined,
-  ): string | null => {
+  const extension = (name: string, given: string | undefined): string | null => {
     if (given) {
-      if (!existsSync(given))
-        throw new Error(`${name} file "${given}" does not exist`);
+      if (!existsSync(given)) throw new Error(`${name} file "${given}" does not exist`);
       return given;
     }
     return findFile(dir, entries, name) ?? findFile(rootDir, rootEntries, name);
@@ -656,52 +606,33 @@ export async function loadRosterDir(
   await loadEntity(dir, entries, usersSpec, data, report);
   await applyRoles(dir, entries, data, report);
   await loadEntity(dir, entries, enrollmentsSpec, data, report);
-  await loadCourseApps(
-    extension("course_apps.csv", opts.courseAppsFile),
-    data,
-    report,
-  );
-  loadNetworks(extension("networks.json", opts.networksFile), data, report);
+  await loadCourseApps(extension('course_apps.csv', opts.courseAppsFile), data, report);
+  loadNetworks(extension('networks.json', opts.networksFile), data, report);
   checkReferences(data, report);
   return { data, report };
 }
 
 /** A short human-readable summary of a load (what the import command prints). */
-export function formatRosterReport(
-  report: RosterReport,
-  maxIssues = 100,
-): string {
+export function formatRosterReport(report: RosterReport, maxIssues = 100): string {
   const lines: string[] = [];
-  if (report.onerosterVersion)
-    lines.push(`OneRoster version (manifest): ${report.onerosterVersion}`);
-  lines.push(
-    "file                      rows   kept  excluded(tobedeleted)  rejected",
-  );
+  if (report.onerosterVersion) lines.push(`OneRoster version (manifest): ${report.onerosterVersion}`);
+  lines.push('file                      rows   kept  excluded(tobedeleted)  rejected');
   for (const f of report.files) {
     lines.push(
       `${f.file.padEnd(24)} ${String(f.rows).padStart(6)} ${String(f.kept).padStart(6)} ${String(f.excluded).padStart(10)} ${String(f.rejected).padStart(19)}`,
     );
   }
-  if (report.missingFiles.length > 0)
-    lines.push(`not present (optional): ${report.missingFiles.join(", ")}`);
-  if (report.deltaFiles.length > 0)
-    lines.push(`manifest marks as delta: ${report.deltaFiles.join(", ")}`);
-  const errors = report.issues.filter((i) => i.severity === "error");
-  const warnings = report.issues.filter((i) => i.severity === "warning");
+  if (report.missingFiles.length > 0) lines.push(`not present (optional): ${report.missingFiles.join(', ')}`);
+  if (report.deltaFiles.length > 0) lines.push(`manifest marks as delta: ${report.deltaFiles.join(', ')}`);
+  const errors = report.issues.filter((i) => i.severity === 'error');
+  const warnings = report.issues.filter((i) => i.severity === 'warning');
   lines.push(`${errors.length} rejected row(s), ${warnings.length} warning(s)`);
   for (const i of [...errors, ...warnings].slice(0, maxIssues)) {
-    const where = [
-      i.file,
-      i.line !== undefined ? `line ${i.line}` : null,
-      i.field ? `field ${i.field}` : null,
-    ]
+    const where = [i.file, i.line !== undefined ? `line ${i.line}` : null, i.field ? `field ${i.field}` : null]
       .filter(Boolean)
-      .join(", ");
-    lines.push(
-      `  ${i.severity === "error" ? "REJECTED" : "warning "} ${where}: ${i.message}`,
-    );
+      .join(', ');
+    lines.push(`  ${i.severity === 'error' ? 'REJECTED' : 'warning '} ${where}: ${i.message}`);
   }
-  if (report.issues.length > maxIssues)
-    lines.push(`  ... ${report.issues.length - maxIssues} more`);
-  return lines.join("\n");
+  if (report.issues.length > maxIssues) lines.push(`  ... ${report.issues.length - maxIssues} more`);
+  return lines.join('\n');
 }

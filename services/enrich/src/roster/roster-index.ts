@@ -1,32 +1,32 @@
-import type { Role } from "@edusage/contracts";
-import { NetworkMatcher } from "../enrich/network";
-import { pseudonymize } from "../enrich/pseudonym";
-import type { RosterData } from "./model";
+import type { Role } from '@edusage/contracts';
+import { NetworkMatcher } from '../enrich/network';
+import { pseudonymize } from '../enrich/pseudonym';
+import type { RosterData } from './model';
 
 /** OneRoster role → the role set of the enriched event. */
 export function mapRole(oneRosterRole: string): Role {
   switch (oneRosterRole.trim().toLowerCase()) {
-    case "student":
-      return "student";
-    case "teacher":
-      return "teacher";
-    case "administrator":
-    case "districtadministrator":
-    case "siteadministrator":
-    case "systemadministrator":
-    case "principal":
-      return "administrator";
-    case "aide":
-    case "proctor":
-      return "aide";
-    case "guardian":
-    case "parent":
-    case "relative":
-      return "guardian";
-    case "":
-      return "unknown";
+    case 'student':
+      return 'student';
+    case 'teacher':
+      return 'teacher';
+    case 'administrator':
+    case 'districtadministrator':
+    case 'siteadministrator':
+    case 'systemadministrator':
+    case 'principal':
+      return 'administrator';
+    case 'aide':
+    case 'proctor':
+      return 'aide';
+    case 'guardian':
+    case 'parent':
+    case 'relative':
+      return 'guardian';
+    case '':
+      return 'unknown';
     default:
-      return "other";
+      return 'other';
   }
 }
 
@@ -80,7 +80,7 @@ export class RosterIndex {
       if (!id) return false;
       if (data.orgs.size === 0) return true;
       const org = data.orgs.get(id);
-      return org !== undefined && (org.type === "school" || org.type === "");
+      return org !== undefined && (org.type === 'school' || org.type === '');
     };
     for (const c of data.classes.values()) {
       this.classes.set(c.sourcedId, {
@@ -98,17 +98,15 @@ export class RosterIndex {
         enrollments: [],
       };
       this.people.set(u.sourcedId, person);
-      if (u.email)
-        addUnique(this.byEmail, u.email.trim().toLowerCase(), person);
-      if (u.username)
-        addUnique(this.byUsername, u.username.trim().toLowerCase(), person);
+      if (u.email) addUnique(this.byEmail, u.email.trim().toLowerCase(), person);
+      if (u.username) addUnique(this.byUsername, u.username.trim().toLowerCase(), person);
     }
     for (const e of data.enrollments.values()) {
       const person = this.people.get(e.userSourcedId);
       if (!person) continue;
       const cls = data.classes.get(e.classSourcedId);
       const courseId = cls?.courseSourcedId ?? null;
-      const active = e.status !== "inactive" && cls !== undefined;
+      const active = e.status !== 'inactive' && cls !== undefined;
       person.enrollments.push({
         classId: e.classSourcedId,
         schoolId: e.schoolSourcedId ?? cls?.schoolSourcedId ?? null,
@@ -118,8 +116,7 @@ export class RosterIndex {
         endDate: e.endDate,
       });
       const school = e.schoolSourcedId ?? cls?.schoolSourcedId ?? null;
-      if (active && isSchool(school) && !person.schools.includes(school))
-        person.schools.push(school);
+      if (active && isSchool(school) && !person.schools.includes(school)) person.schools.push(school);
     }
     this.networks = new NetworkMatcher(data.networks);
   }
@@ -154,12 +151,8 @@ export class RosterIndex {
   }
 }
 
-function addUnique(
-  map: Map<string, IndexedPerson | null>,
-  key: string,
-  person: IndexedPerson,
-): void {
-  if (key === "") return;
+function addUnique(map: Map<string, IndexedPerson | null>, key: string, person: IndexedPerson): void {
+  if (key === '') return;
   const prev = map.get(key);
   if (prev === undefined) map.set(key, person);
   else if (prev !== person) map.set(key, null);

@@ -1,15 +1,6 @@
-import type { Redis } from "ioredis";
-import {
-  readCurrentVersion,
-  writeVersioned,
-  type WriteResult,
-} from "../store/versioned";
-import {
-  ROSTER_ENTITIES,
-  emptyRoster,
-  rosterEntityMap,
-  type RosterData,
-} from "./model";
+import type { Redis } from 'ioredis';
+import { readCurrentVersion, writeVersioned, type WriteResult } from '../store/versioned';
+import { ROSTER_ENTITIES, emptyRoster, rosterEntityMap, type RosterData } from './model';
 
 /**
  * Redis layout of a roster (prefix = REDIS_KEY_PREFIX):
@@ -38,7 +29,7 @@ export async function saveRosterToRedis(
   return writeVersioned(
     redis,
     prefix,
-    "roster",
+    'roster',
     districtId,
     parts,
     { ...meta, counts: JSON.stringify(counts) },
@@ -56,19 +47,12 @@ export async function loadRosterFromRedis(
   data: RosterData;
   meta: Record<string, string>;
 } | null> {
-  const read = await readCurrentVersion<never>(
-    redis,
-    prefix,
-    "roster",
-    districtId,
-    ROSTER_ENTITIES,
-  );
+  const read = await readCurrentVersion<never>(redis, prefix, 'roster', districtId, ROSTER_ENTITIES);
   if (!read) return null;
   const data = emptyRoster();
   for (const entity of ROSTER_ENTITIES) {
     const target = rosterEntityMap(data, entity) as Map<string, unknown>;
-    for (const [k, v] of read.parts[entity] ?? new Map<string, unknown>())
-      target.set(k, v);
+    for (const [k, v] of read.parts[entity] ?? new Map<string, unknown>()) target.set(k, v);
   }
   return { version: read.version, data, meta: read.meta };
 }

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 
 /**
  * Versioned datasets in Redis (roster and district catalog share the layout):
@@ -12,7 +12,7 @@ import type { Redis } from "ioredis";
  * A write fills a new version completely, then switches `current` atomically (with the district
  * set) and only then deletes older versions, so readers always see a whole version.
  */
-export type DatasetKind = "roster" | "catalog";
+export type DatasetKind = 'roster' | 'catalog';
 
 const HSET_CHUNK = 1_000;
 const PIPELINE_CHUNK = 50;
@@ -20,17 +20,11 @@ const SAFE_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
 export function assertSafeDistrictId(districtId: string): void {
   if (!SAFE_ID.test(districtId)) {
-    throw new Error(
-      `district id "${districtId}" must be 1-128 letters, digits, ".", "_" or "-"`,
-    );
+    throw new Error(`district id "${districtId}" must be 1-128 letters, digits, ".", "_" or "-"`);
   }
 }
 
-export function datasetKeys(
-  prefix: string,
-  kind: DatasetKind,
-  districtId: string,
-) {
+export function datasetKeys(prefix: string, kind: DatasetKind, districtId: string) {
   const base = `${prefix}${kind}:${districtId}`;
   return {
     districts: `${prefix}${kind}:districts`,
@@ -43,7 +37,7 @@ export function datasetKeys(
 
 /** Version ids sort by time: "<epoch ms, 13 digits>-<random>". */
 export function newVersionId(now = Date.now()): string {
-  return `${String(now).padStart(13, "0")}-${randomBytes(3).toString("hex")}`;
+  return `${String(now).padStart(13, '0')}-${randomBytes(3).toString('hex')}`;
 }
 
 const SWITCH_SCRIPT = `
@@ -97,28 +91,15 @@ export async function writeVersioned(
   }
   pipeline.hset(keys.meta(version), {
     ...meta,
-    parts: Object.keys(parts).join(","),
+    parts: Object.keys(parts).join(','),
     written_at: new Date().toISOString(),
   });
   queued++;
   await flush();
 
-  const previous = (await redis.eval(
-    SWITCH_SCRIPT,
-    2,
-    keys.current,
-    keys.districts,
-    version,
-    districtId,
-  )) as string | null;
-  const deletedVersions = await deleteOldVersions(
-    redis,
-    prefix,
-    kind,
-    districtId,
-    version,
-    Object.keys(parts),
-  );
+  const previous = (await redis.eval(SWITCH_SCRIPT, 2, keys.current, keys.districts, version, districtId)) as
+    string | null;
+  const deletedVersions = await deleteOldVersions(redis, prefix, kind, districtId, version, Object.keys(parts));
   return { version, previous, deletedVersions };
 }
 
@@ -137,25 +118,17 @@ export async function deleteOldVersions(
   const keys = datasetKeys(prefix, kind, districtId);
   const base = `${prefix}${kind}:${districtId}:`;
   const versions = new Set<string>();
-  let cursor = "0";
+  let cursor = '0';
   do {
-    const [next, found] = await redis.scan(
-      cursor,
-      "MATCH",
-      keys.versionPattern,
-      "COUNT",
-      1000,
-    );
+    const [next, found] = await redis.scan(cursor, 'MATCH', keys.versionPattern, 'COUNT', 1000);
     cursor = next;
     for (const k of found) {
-      const v = k.slice(base.length, -":meta".length);
-      if (v && v !== keep && v < keep && !v.includes(":")) versions.add(v);
+      const v = k.slice(base.length, -':meta'.length);
+      if (v && v !== keep && v < keep && !v.includes(':')) versions.add(v);
     }
-  } while (cursor !== "0");
+  } while (cursor !== '0');
   for (const v of versions) {
-    const parts = ((await redis.hget(keys.meta(v), "parts")) ?? "")
-      .split(",")
-      .filter(Boolean);
+    const parts = ((await redis.hget(keys.meta(v), 'parts')) ?? '').split(',').filter(Boolean);
     const all = new Set([...parts, ...knownParts]);
     await redis.unlink(keys.meta(v), ...[...all].map((p) => keys.part(v, p)));
   }
@@ -163,18 +136,14 @@ export async function deleteOldVersions(
 }
 
 /** Reads a hash with HSCAN (no long blocking call on big hashes), JSON-parsing values. */
-export async function readHash<T>(
-  redis: Redis,
-  key: string,
-): Promise<Map<string, T>> {
+export async function readHash<T>(redis: Redis, key: string): Promise<Map<string, T>> {
   const out = new Map<string, T>();
-  let cursor = "0";
+  let cursor = '0';
   do {
-    const [next, flat] = await redis.hscan(key, cursor, "COUNT", 5000);
+    const [next, flat] = await redis.hscan(key, cursor, 'COUNT', 5000);
     cursor = next;
-    for (let i = 0; i + 1 < flat.length; i += 2)
-      out.set(flat[i] as string, JSON.parse(flat[i + 1] as string) as T);
-  } while (cursor !== "0");
+    for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i] as string, JSON.parse(flat[i + 1] as string) as T);
+  } while (cursor !== '0');
   return out;
 }
 
@@ -202,17 +171,10 @@ export async function readCurrentVersion<T>(
     const meta = await redis.hgetall(keys.meta(version));
     if (Object.keys(meta).length === 0) continue; // deleted under us
     const result: VersionedRead<T> = { version, meta, parts: {} };
-    for (const p of parts)
-      result.parts[p] = await readHash<T>(redis, keys.part(version, p));
-    if (
-      (await redis.get(keys.current)) === version &&
-      (await redis.exists(keys.meta(version))) === 1
-    )
-      return result;
+    for (const p of parts) result.parts[p] = await readHash<T>(redis, keys.part(version, p));
+    if ((await redis.get(keys.current)) === version && (await redis.exists(keys.meta(version))) === 1) return result;
   }
-  throw new Error(
-    `${kind} of district ${districtId} kept changing while being read`,
-  );
+  throw new Error(`${kind} of district ${districtId} kept changing while being read`);
 }
 
 /** Current version ids of many districts in one round trip (for change polling). */
@@ -224,17 +186,11 @@ export async function currentVersions(
 ): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
   if (districtIds.length === 0) return out;
-  const values = await redis.mget(
-    ...districtIds.map((d) => datasetKeys(prefix, kind, d).current),
-  );
+  const values = await redis.mget(...districtIds.map((d) => datasetKeys(prefix, kind, d).current));
   districtIds.forEach((d, i) => out.set(d, values[i] ?? null));
   return out;
 }
 
-export async function districtsWith(
-  redis: Redis,
-  prefix: string,
-  kind: DatasetKind,
-): Promise<string[]> {
+export async function districtsWith(redis: Redis, prefix: string, kind: DatasetKind): Promise<string[]> {
   return redis.smembers(`${prefix}${kind}:districts`);
 }

@@ -1,15 +1,10 @@
-import { createServer, type Server } from "node:http";
-import {
-  Counter,
-  Histogram,
-  Registry,
-  collectDefaultMetrics,
-} from "prom-client";
+import { createServer, type Server } from 'node:http';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface EnrichMetrics {
   registry: Registry;
-  events: Counter<"outcome">;
-  unresolved: Counter<"kind">;
+  events: Counter<'outcome'>;
+  unresolved: Counter<'kind'>;
   chunkSeconds: Histogram;
   sendRetries: Counter;
 }
@@ -20,39 +15,35 @@ export function createMetrics(): EnrichMetrics {
   return {
     registry,
     events: new Counter({
-      name: "enrich_events_total",
-      help: "Raw messages handled, by outcome (enriched, dlq)",
-      labelNames: ["outcome"],
+      name: 'enrich_events_total',
+      help: 'Raw messages handled, by outcome (enriched, dlq)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     unresolved: new Counter({
-      name: "enrich_unresolved_total",
-      help: "Enriched events with an unresolved person or app",
-      labelNames: ["kind"],
+      name: 'enrich_unresolved_total',
+      help: 'Enriched events with an unresolved person or app',
+      labelNames: ['kind'],
       registers: [registry],
     }),
     chunkSeconds: new Histogram({
-      name: "enrich_chunk_seconds",
-      help: "Time to enrich and produce one chunk (incl. Kafka ack)",
+      name: 'enrich_chunk_seconds',
+      help: 'Time to enrich and produce one chunk (incl. Kafka ack)',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     sendRetries: new Counter({
-      name: "enrich_send_retries_total",
-      help: "Retried produce calls (Kafka unavailable or slow)",
+      name: 'enrich_send_retries_total',
+      help: 'Retried produce calls (Kafka unavailable or slow)',
       registers: [registry],
     }),
   };
 }
 
 /** Serves GET /metrics on 127.0.0.1:<port>. */
-export async function serveMetrics(
-  metrics: EnrichMetrics,
-  port: number,
-  host = "0.0.0.0",
-): Promise<Server> {
+export async function serveMetrics(metrics: EnrichMetrics, port: number, host = '0.0.0.0'): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.url !== "/metrics") {
+    if (req.url !== '/metrics') {
       res.statusCode = 404;
       res.end();
       return;
@@ -60,7 +51,7 @@ export async function serveMetrics(
     metrics.registry
       .metrics()
       .then((text) => {
-        res.setHeader("content-type", metrics.registry.contentType);
+        res.setHeader('content-type', metrics.registry.contentType);
         res.end(text);
       })
       .catch(() => {
@@ -69,7 +60,7 @@ export async function serveMetrics(
       });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   return server;

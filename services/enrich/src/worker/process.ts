@@ -5,8 +5,8 @@ import {
   reasonFromZod,
   type DeadLetter,
   type EnrichedEvent,
-} from "@edusage/contracts";
-import { enrichEvent, type DistrictView } from "../enrich/enrich";
+} from '@edusage/contracts';
+import { enrichEvent, type DistrictView } from '../enrich/enrich';
 
 export interface InMessage {
   key?: Buffer | string | null;
@@ -43,10 +43,7 @@ export interface ProcessContext {
  * bad message: anything that is not a valid RawMessage (or fails to enrich) becomes a DeadLetter
  * naming the reason, with the original payload.
  */
-export function processMessages(
-  messages: readonly InMessage[],
-  ctx: ProcessContext,
-): ProcessedChunk {
+export function processMessages(messages: readonly InMessage[], ctx: ProcessContext): ProcessedChunk {
   const out: ProcessedChunk = {
     enriched: [],
     dlq: [],
@@ -62,20 +59,15 @@ export function processMessages(
     out.dlq.push({ key: letter.source, value });
   };
   for (const m of messages) {
-    const text =
-      m.value === null
-        ? null
-        : typeof m.value === "string"
-          ? m.value
-          : m.value.toString("utf8");
+    const text = m.value === null ? null : typeof m.value === 'string' ? m.value : m.value.toString('utf8');
     if (text === null || text.length === 0) {
       dead(
         makeDeadLetter({
-          stage: "enrich",
-          source: "unknown",
+          stage: 'enrich',
+          source: 'unknown',
           districtId: null,
-          reason: { code: "malformed_json", message: "empty message value" },
-          payload: "",
+          reason: { code: 'malformed_json', message: 'empty message value' },
+          payload: '',
           origin: origin(m.offset),
         }),
       );
@@ -87,11 +79,11 @@ export function processMessages(
     } catch (err) {
       dead(
         makeDeadLetter({
-          stage: "enrich",
-          source: "unknown",
+          stage: 'enrich',
+          source: 'unknown',
           districtId: null,
           reason: {
-            code: "malformed_json",
+            code: 'malformed_json',
             message: `not JSON: ${(err as Error).message}`,
           },
           payload: text,
@@ -102,15 +94,12 @@ export function processMessages(
     }
     const parsed = rawMessageSchema.safeParse(json);
     if (!parsed.success) {
-      const ev = (
-        json as { event?: { source?: unknown; district_id?: unknown } } | null
-      )?.event;
+      const ev = (json as { event?: { source?: unknown; district_id?: unknown } } | null)?.event;
       dead(
         makeDeadLetter({
-          stage: "enrich",
-          source: typeof ev?.source === "string" ? ev.source : "unknown",
-          districtId:
-            typeof ev?.district_id === "string" ? ev.district_id : null,
+          stage: 'enrich',
+          source: typeof ev?.source === 'string' ? ev.source : 'unknown',
+          districtId: typeof ev?.district_id === 'string' ? ev.district_id : null,
           reason: reasonFromZod(parsed.error),
           payload: text,
           origin: origin(m.offset),
@@ -132,11 +121,11 @@ export function processMessages(
     } catch (err) {
       dead(
         makeDeadLetter({
-          stage: "enrich",
+          stage: 'enrich',
           source: raw.event.source,
           districtId: raw.event.district_id,
           reason: {
-            code: "internal_error",
+            code: 'internal_error',
             message: `enrichment failed: ${(err as Error).message}`,
           },
           payload: text,

@@ -1,15 +1,11 @@
-import type { Redis } from "ioredis";
-import type { Logger } from "@edusage/logging";
-import {
-  AppCatalog,
-  loadShippedCatalog,
-  type AppEntry,
-} from "../catalog/catalog";
-import { loadDistrictCatalog } from "../catalog/store";
-import type { DistrictView } from "../enrich/enrich";
-import { RosterIndex } from "../roster/roster-index";
-import { loadRosterFromRedis } from "../roster/store";
-import { currentVersions, districtsWith } from "../store/versioned";
+import type { Redis } from 'ioredis';
+import type { Logger } from '@edusage/logging';
+import { AppCatalog, loadShippedCatalog, type AppEntry } from '../catalog/catalog';
+import { loadDistrictCatalog } from '../catalog/store';
+import type { DistrictView } from '../enrich/enrich';
+import { RosterIndex } from '../roster/roster-index';
+import { loadRosterFromRedis } from '../roster/store';
+import { currentVersions, districtsWith } from '../store/versioned';
 
 export interface RegistryOptions {
   redis: Redis;
@@ -27,10 +23,7 @@ export interface RegistryOptions {
 export class DistrictRegistry {
   private readonly views = new Map<string, DistrictView>();
   private readonly rosters = new Map<string, RosterIndex>();
-  private readonly catalogs = new Map<
-    string,
-    { version: string; catalog: AppCatalog }
-  >();
+  private readonly catalogs = new Map<string, { version: string; catalog: AppCatalog }>();
   private readonly shipped: AppEntry[] = loadShippedCatalog();
   private readonly shippedCatalog = new AppCatalog(this.shipped);
   private refreshing: Promise<void> | null = null;
@@ -66,18 +59,8 @@ export class DistrictRegistry {
 
   private async doRefresh(): Promise<void> {
     const { redis, prefix, pseudonymKey, logger } = this.opts;
-    const rosterDistricts = [
-      ...new Set([
-        ...(await districtsWith(redis, prefix, "roster")),
-        ...this.rosters.keys(),
-      ]),
-    ];
-    for (const [district, version] of await currentVersions(
-      redis,
-      prefix,
-      "roster",
-      rosterDistricts,
-    )) {
+    const rosterDistricts = [...new Set([...(await districtsWith(redis, prefix, 'roster')), ...this.rosters.keys()])];
+    for (const [district, version] of await currentVersions(redis, prefix, 'roster', rosterDistricts)) {
       const have = this.rosters.get(district);
       if (version === (have?.version ?? null)) continue;
       const started = Date.now();
@@ -85,10 +68,7 @@ export class DistrictRegistry {
       if (!loaded) {
         this.rosters.delete(district);
       } else {
-        this.rosters.set(
-          district,
-          new RosterIndex(district, loaded.version, loaded.data, pseudonymKey),
-        );
+        this.rosters.set(district, new RosterIndex(district, loaded.version, loaded.data, pseudonymKey));
         logger.info(
           {
             district,
@@ -96,23 +76,15 @@ export class DistrictRegistry {
             users: loaded.data.users.size,
             ms: Date.now() - started,
           },
-          "roster loaded",
+          'roster loaded',
         );
       }
       this.views.delete(district);
     }
     const catalogDistricts = [
-      ...new Set([
-        ...(await districtsWith(redis, prefix, "catalog")),
-        ...this.catalogs.keys(),
-      ]),
+      ...new Set([...(await districtsWith(redis, prefix, 'catalog')), ...this.catalogs.keys()]),
     ];
-    for (const [district, version] of await currentVersions(
-      redis,
-      prefix,
-      "catalog",
-      catalogDistricts,
-    )) {
+    for (const [district, version] of await currentVersions(redis, prefix, 'catalog', catalogDistricts)) {
       const have = this.catalogs.get(district);
       if (version === (have?.version ?? null)) continue;
       const loaded = await loadDistrictCatalog(redis, prefix, district);
@@ -122,10 +94,7 @@ export class DistrictRegistry {
           version: loaded.version,
           catalog: new AppCatalog(this.shipped, loaded.apps),
         });
-        logger.info(
-          { district, version: loaded.version, apps: loaded.apps.length },
-          "district catalog loaded",
-        );
+        logger.info({ district, version: loaded.version, apps: loaded.apps.length }, 'district catalog loaded');
       }
       this.views.delete(district);
     }

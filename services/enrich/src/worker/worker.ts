@@ -1,20 +1,14 @@
-import type { Server } from "node:http";
-import type { Redis } from "ioredis";
-import {
-  CompressionTypes,
-  type Consumer,
-  type EachBatchPayload,
-  type Kafka,
-  type Producer,
-} from "kafkajs";
-import { topicNames } from "@edusage/config";
-import { createConsumer, createProducer, ensureTopics } from "@edusage/kafka";
-import type { Logger } from "@edusage/logging";
-import { retryWithBackoff } from "@edusage/runtime";
-import { timeZoneFor, type EnrichConfig } from "../config";
-import { createMetrics, serveMetrics, type EnrichMetrics } from "./metrics";
-import { processMessages, type InMessage } from "./process";
-import { DistrictRegistry } from "./registry";
+import type { Server } from 'node:http';
+import type { Redis } from 'ioredis';
+import { CompressionTypes, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import { topicNames } from '@edusage/config';
+import { createConsumer, createProducer, ensureTopics } from '@edusage/kafka';
+import type { Logger } from '@edusage/logging';
+import { retryWithBackoff } from '@edusage/runtime';
+import { timeZoneFor, type EnrichConfig } from '../config';
+import { createMetrics, serveMetrics, type EnrichMetrics } from './metrics';
+import { processMessages, type InMessage } from './process';
+import { DistrictRegistry } from './registry';
 
 /** Upper bound of produced bytes per send, well under the broker's default 1 MB message.max.bytes per partition batch. */
 const MAX_SEND_BYTES = 768 * 1024;
@@ -40,9 +34,7 @@ export interface EnrichWorker {
  * (acks=all, idempotent producer) and only after Kafka acknowledged it is the raw offset committed.
  * A failed send is retried with backoff (heartbeating meanwhile) and nothing past it is committed.
  */
-export async function startEnrichWorker(
-  opts: EnrichWorkerOptions,
-): Promise<EnrichWorker> {
+export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<EnrichWorker> {
   const { config, logger, kafka, redis } = opts;
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetrics();
@@ -56,46 +48,25 @@ export async function startEnrichWorker(
   let stopping = false;
   await retryWithBackoff(() => registry.refresh(), {
     maxAttempts: 20,
-    onRetry: (err, attempt) =>
-      logger.warn(
-        { err, attempt },
-        "loading rosters from Redis failed; retrying",
-      ),
+    onRetry: (err, attempt) => logger.warn({ err, attempt }, 'loading rosters from Redis failed; retrying'),
   });
-  await ensureTopics(
-    kafka,
-    [topics.raw, topics.enriched, topics.dlq],
-    config.KAFKA_PARTITIONS,
-  );
+  await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
 
   const producer: Producer = await createProducer(kafka);
-  const consumer: Consumer = await createConsumer(
-    kafka,
-    config.ENRICH_GROUP_ID,
-  );
+  const consumer: Consumer = await createConsumer(kafka, config.ENRICH_GROUP_ID);
   await consumer.subscribe({ topics: [topics.raw], fromBeginning: true });
 
   const poll = setInterval(() => {
     registry
       .refresh()
-      .catch((err: unknown) =>
-        logger.warn(
-          { err },
-          "roster/catalog reload failed; keeping the loaded ones",
-        ),
-      );
+      .catch((err: unknown) => logger.warn({ err }, 'roster/catalog reload failed; keeping the loaded ones'));
   }, config.ENRICH_RELOAD_INTERVAL_MS);
   poll.unref();
 
-  const send = async (
-    enriched: { key: string; value: string }[],
-    dlq: { key: string; value: string }[],
-  ) => {
+  const send = async (enriched: { key: string; value: string }[], dlq: { key: string; value: string }[]) => {
     const topicMessages = [];
-    if (enriched.length > 0)
-      topicMessages.push({ topic: topics.enriched, messages: enriched });
-    if (dlq.length > 0)
-      topicMessages.push({ topic: topics.dlq, messages: dlq });
+    if (enriched.length > 0) topicMessages.push({ topic: topics.enriched, messages: enriched });
+    if (dlq.length > 0) topicMessages.push({ topic: topics.dlq, messages: dlq });
     if (topicMessages.length === 0) return;
     await producer.sendBatch({
       acks: -1,
@@ -104,13 +75,7 @@ export async function startEnrichWorker(
     });
   };
 
-  const eachBatch = async ({
-    batch,
-    resolveOffset,
-    heartbeat,
-    isRunning,
-    isStale,
-  }: EachBatchPayload) => {
+  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
     const messages = batch.messages as InMessage[];
     let i = 0;
     while (i < messages.length) {
@@ -120,7 +85,7 @@ export async function startEnrichWorker(
       const enriched: { key: string; value: string }[] = [];
       const dlq: { key: string; value: string }[] = [];
       let bytes = 0;
-      let lastOffset = "";
+      let lastOffset = '';
       const end = Math.min(messages.length, i + config.ENRICH_CHUNK_SIZE);
       while (i < end && bytes < MAX_SEND_BYTES) {
         const step = messages.slice(i, Math.min(end, i + 200));
@@ -133,8 +98,8 @@ export async function startEnrichWorker(
         enriched.push(...out.enriched);
         dlq.push(...out.dlq);
         bytes += out.bytes;
-        metrics.unresolved.inc({ kind: "person" }, out.unresolvedPeople);
-        metrics.unresolved.inc({ kind: "app" }, out.unresolvedApps);
+        metrics.unresolved.inc({ kind: 'person' }, out.unresolvedPeople);
+        metrics.unresolved.inc({ kind: 'app' }, out.unresolvedApps);
         i += step.length;
         lastOffset = step[step.length - 1]?.offset ?? lastOffset;
       }
@@ -148,7 +113,7 @@ export async function startEnrichWorker(
             metrics.sendRetries.inc();
             logger.warn(
               { err, attempt, delayMs, partition: batch.partition },
-              "producing enriched events failed; retrying",
+              'producing enriched events failed; retrying',
             );
             await heartbeat().catch(() => undefined);
           },
@@ -167,11 +132,9 @@ export async function startEnrichWorker(
           offset: (BigInt(lastOffset) + 1n).toString(),
         },
       ]);
-      metrics.events.inc({ outcome: "enriched" }, enriched.length);
-      metrics.events.inc({ outcome: "dlq" }, dlq.length);
-      metrics.chunkSeconds.observe(
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
+      metrics.events.inc({ outcome: 'enriched' }, enriched.length);
+      metrics.events.inc({ outcome: 'dlq' }, dlq.length);
+      metrics.chunkSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
       await heartbeat();
     }
   };
@@ -192,30 +155,21 @@ export async function startEnrichWorker(
     {
       group: config.ENRICH_GROUP_ID,
       topic: topics.raw,
-      metricsPort: typeof address === "object" && address ? address.port : null,
+      metricsPort: typeof address === 'object' && address ? address.port : null,
     },
-    "enrich worker running",
+    'enrich worker running',
   );
 
   return {
     registry,
     metrics,
-    metricsPort: typeof address === "object" && address ? address.port : null,
+    metricsPort: typeof address === 'object' && address ? address.port : null,
     async stop() {
       stopping = true;
       clearInterval(poll);
-      await consumer
-        .disconnect()
-        .catch((err: unknown) =>
-          logger.warn({ err }, "consumer disconnect failed"),
-        );
-      await producer
-        .disconnect()
-        .catch((err: unknown) =>
-          logger.warn({ err }, "producer disconnect failed"),
-        );
-      if (server)
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+      await consumer.disconnect().catch((err: unknown) => logger.warn({ err }, 'consumer disconnect failed'));
+      await producer.disconnect().catch((err: unknown) => logger.warn({ err }, 'producer disconnect failed'));
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

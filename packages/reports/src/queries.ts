@@ -1,0 +1,127 @@
+import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+
+/** An inclusive range of district-local days. */
+export interface Period {
+  districtId: string;
+  from: string;
+  to: string;
+}
+
+export interface UsageRow {
+  app_id: string;
+  active_users: number;
+  events: number;
+  engaged_seconds: number;
+  active_days: number;
+}
+export interface SchoolUsageRow extends UsageRow {
+  school_id: string;
+}
+export interface ClassUsageRow extends UsageRow {
+  school_id: string;
+  class_id: string;
+}
+
+// Engaged seconds = explicit durations + 60 s per distinct (person, app, minute) of hit-style events.
+// Active users over the period are distinct people across all its days (merged states, not a sum).
+const MEASURES = `
+  uniqExactMerge(active_users) AS active_users,
+  sumMerge(events) AS events,
+  sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS engaged_seconds,
+  uniqExact(local_date) AS active_days`;
+
+function where(p: Period): string {
+  return `district_id = ${sqlString(p.districtId)} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}`;
+}
+
+type Raw<T> = { [K in keyof T]: T[K] extends number ? string | number : T[K] };
+function numbers<T extends UsageRow>(row: Raw<T>): T {
+  return {
+    ...row,
+    active_users: Number(row.active_users),
+    events: Number(row.events),
+    engaged_seconds: Number(row.engaged_seconds),
+    active_days: Number(row.active_days),
+  } as T;
+}
+
+export async function districtAppUsage(ch: ClickHouseClient, p: Period): Promise<UsageRow[]> {
+  const rows = await queryRows<Raw<UsageRow>>(
+    ch,
+    `SELECT app_id, ${MEASURES} FROM rollup_district_app_daily WHERE ${where(p)}
+     GROUP BY app_id ORDER BY active_users DESC, events DESC, app_id`,
+  );
+  return rows.map(numbers);
+}
+
+export async function schoolAppUsage(ch: ClickHouseClient, p: Period): Promise<SchoolUsageRow[]> {
+  const rows = await queryRows<Raw<SchoolUsageRow>>(
+    ch,
+    `SELECT school_id, app_id, ${MEASURES} FROM rollup_school_app_daily WHERE ${where(p)}
+     GROUP BY school_id, app_id ORDER BY school_id, active_users DESC, events DESC, app_id`,
+  );
+  return rows.map(numbers);
+}
+
+export async function classAppUsage(ch: ClickHouseClient, p: Period): Promise<ClassUsageRow[]> {
+  const rows = await queryRows<Raw<ClassUsageRow>>(
+    ch,
+    `SELECT school_id, class_id, app_id, ${MEASURES} FROM rollup_class_app_daily WHERE ${where(p)}
+     GROUP BY school_id, class_id, app_id ORDER BY school_id, class_id, active_users DESC, events DESC, app_id`,
+  );
+  return rows.map(numbers);
+}
+
+export interface UnresolvedSummary {
+  total_events: number;
+  unresolved_person_events: number;
+  unresolved_app_events: number;
+  unattributed_school_events: number;
+  top_unresolved_domains: { app_id: string; events: number; active_users: number }[];
+}
+
+export async function unresolvedSummary(ch: ClickHouseClient, p: Period): Promise<UnresolvedSummary> {
+  const [totals] = await queryRows<Record<string, string>>(
+    ch,
+    `SELECT sumMerge(events) AS total_events,
+            sumMerge(unresolved_person_events) AS unresolved_person_events
+     FROM rollup_district_app_daily WHERE ${where(p)}`,
+  );
+  const [schools] = await queryRows<Record<string, string>>(
+    ch,
+    `SELECT sumMerge(events) AS unattributed FROM rollup_school_app_daily WHERE ${where(p)} AND school_id = ''`,
+  );
+  const domains = await queryRows<{ app_id: string; events: string; active_users: string }>(
+    ch,
+    `SELECT app_id, sumMerge(events) AS events, uniqExactMerge(active_users) AS active_users
+     FROM rollup_district_app_daily WHERE ${where(p)} AND (startsWith(app_id, 'domain:') OR app_id = 'unknown')
+     GROUP BY app_id ORDER BY events DESC, app_id`,
+  );
+  return {
+    total_events: Number(totals?.total_events ?? 0),
+    unresolved_person_events: Number(totals?.unresolved_person_events ?? 0),
+    unresolved_app_events: domains.reduce((sum, d) => sum + Number(d.events), 0),
+    unattributed_school_events: Number(schools?.unattributed ?? 0),
+    top_unresolved_domains: domains
+      .slice(0, 10)
+      .map((d) => ({ app_id: d.app_id, events: Number(d.events), active_users: Number(d.active_users) })),
+  };
+}
+
+export interface DeadLetterCount {
+  stage: string;
+  source: string;
+  reason_code: string;
+  count: number;
+}
+
+/** Dead letters by stage, source and reason, for a district (or with no district: unauthenticated input). */
+export async function deadLetterSummary(ch: ClickHouseClient, districtId?: string): Promise<DeadLetterCount[]> {
+  const filter = districtId === undefined ? '' : `WHERE district_id IN (${sqlString(districtId)}, '')`;
+  const rows = await queryRows<Omit<DeadLetterCount, 'count'> & { count: string }>(
+    ch,
+    `SELECT stage, source, reason_code, count() AS count FROM dead_letters ${filter}
+     GROUP BY stage, source, reason_code ORDER BY count DESC, stage, source, reason_code`,
+  );
+  return rows.map((r) => ({ ...r, count: Number(r.count) }));
+}
