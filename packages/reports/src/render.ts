@@ -16,9 +16,11 @@ export interface UtilizationReportInput {
 
 const hours = (seconds: number) => (seconds / 3600).toFixed(1);
 const plain = { head: [] as string[], border: [] as string[] };
+// Lines around the table and under the header only: long reports stay readable in a terminal.
+const chars = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 function usageTable(head: string[], rows: (string | number)[][]): string {
-  const table = new Table({ head, style: plain });
+  const table = new Table({ head, style: plain, chars });
   table.push(...rows);
   return table.toString();
 }

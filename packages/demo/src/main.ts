@@ -1,0 +1,175 @@
+import path from 'node:path';
+import { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
+import { clickhouseHealth, createClickHouse, dropDatabase } from '@edusage/clickhouse';
+import { generateDistrict, writeDistrict } from '@edusage/generator';
+import { createKafka, deleteTopics, kafkaHealth, type Kafka } from '@edusage/kafka';
+import { createLogger } from '@edusage/logging';
+import {
+  classAppUsage,
+  deadLetterSummary,
+  districtAppUsage,
+  renderUtilizationReport,
+  schoolAppUsage,
+  unresolvedSummary,
+} from '@edusage/reports';
+import {
+  LocalPipeline,
+  createApiKeys,
+  loadDistrictReferenceData,
+  sendSampleEvents,
+  waitForPipeline,
+} from './pipeline';
+import { REPO_ROOT } from './services';
+
+/** Only for the generated sample: real deployments set their own secret PSEUDONYM_KEY. */
+const SAMPLE_PSEUDONYM_KEY = 'edusage-sample-district-key-not-for-real-data';
+
+const say = (line: string) => process.stdout.write(line + '\n');
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('edusage-demo')
+    .description('Runs the whole pipeline on a generated sample district and prints its utilization reports')
+    .option('--seed <n>', 'generator seed', '42')
+    .option('--district <id>', 'district id', 'd1')
+    .option('--days <n>', 'days of events', '5')
+    .option('--schools <n>', 'schools', '3')
+    .option('--out <dir>', 'where the sample files and service logs go', path.join(REPO_ROOT, '.local', 'demo'))
+    .parse();
+  const opts = program.opts<{ seed: string; district: string; days: string; schools: string; out: string }>();
+
+  // The demo keeps to a database, topics and Redis keys of its own, reset at every run, so its
+  // figures never mix with real data or with an earlier run.
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    CLICKHOUSE_DATABASE: process.env.DEMO_CLICKHOUSE_DATABASE ?? 'edusage_demo',
+    KAFKA_TOPIC_PREFIX: 'demo.',
+    REDIS_KEY_PREFIX: 'edusage-demo:',
+    PSEUDONYM_KEY: process.env.PSEUDONYM_KEY ?? SAMPLE_PSEUDONYM_KEY,
+    DISTRICT_TIMEZONES: process.env.DISTRICT_TIMEZONES ?? `${opts.district}=America/Chicago`,
+    INGEST_PORT: process.env.INGEST_PORT ?? '8080',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  };
+
+  const config = loadConfig(baseConfigSchema, env);
+  const logger = createLogger('demo', 'warn');
+  const kafka = createKafka(config, logger);
+  const ch = createClickHouse({ ...config, CLICKHOUSE_DATABASE: 'default' });
+  const down = [
+    !(await kafkaHealth(kafka)) && `Kafka (${config.KAFKA_BROKERS.join(',')})`,
+    !(await clickhouseHealth(ch)) && `ClickHouse (${config.CLICKHOUSE_URL})`,
+  ].filter(Boolean);
+  await ch.close();
+  if (down.length > 0) {
+    throw new Error(`not reachable: ${down.join(', ')}. Start the stack with: infra/local/stack up`);
+  }
+
+  await resetDemoData(kafka, config);
+
+  let t = Date.now();
+  const district = generateDistrict({
+    seed: Number(opts.seed),
+    districtId: opts.district,
+    days: Number(opts.days),
+    schools: Number(opts.schools),
+  });
+  const dataDir = path.join(opts.out, `seed-${opts.seed}`);
+  const files = await writeDistrict(district, dataDir);
+  say(`1/5 generated sample district ${district.district.name} (${opts.district}) in ${seconds(t)} → ${dataDir}`);
+  for (const [file, lines] of Object.entries(files.counts)) say(`      ${file}: ${lines} lines`);
+
+  t = Date.now();
+  // Reference data first: enrich resolves people and apps against what it has loaded when an event arrives.
+  const loaded = await loadDistrictReferenceData(env, opts.district, files);
+  const keys = await createApiKeys(env, opts.district, ['agent', 'extension', 'caliper']);
+  say(`2/5 imported roster and app catalog, created API keys in ${seconds(t)}`);
+  for (const line of loaded.roster.trim().split('\n')) say(`      ${line}`);
+
+  t = Date.now();
+  const pipeline = new LocalPipeline(env, path.join(opts.out, 'logs'));
+  try {
+    await pipeline.startAll();
+    say(`3/5 started ingest, enrich, aggregate in ${seconds(t)} (logs: ${pipeline.logDir})`);
+
+    t = Date.now();
+    let lastPrint = 0;
+    const sent = await sendSampleEvents(pipeline, opts.district, files, keys, (what, n) => {
+      if (Date.now() - lastPrint > 2000) {
+        lastPrint = Date.now();
+        say(`      sending… ${what}: ${n}`);
+      }
+    });
+    say(`4/5 sent events through HTTP (native, Caliper) and file import (Squid) in ${seconds(t)}`);
+    for (const [what, s] of Object.entries(sent)) {
+      const reasons = Object.entries(s.rejectedByCode)
+        .map(([code, n]) => `${code} ${n}`)
+        .join(', ');
+      say(`      ${what}: accepted ${s.accepted}, rejected ${s.rejected}${reasons ? ` (${reasons})` : ''}`);
+    }
+
+    t = Date.now();
+    await waitForPipeline(kafka, config, (lags) => {
+      const pending = Object.values(lags).reduce((a, b) => a + b, 0);
+      if (pending > 0 && Date.now() - lastPrint > 2000) {
+        lastPrint = Date.now();
+        say(`      waiting for the pipeline… ${pending} messages not yet consumed`);
+      }
+    });
+    say(`5/5 every accepted event stored in ClickHouse after ${seconds(t)}`);
+  } finally {
+    await pipeline.stopAll();
+  }
+
+  const period = {
+    districtId: opts.district,
+    from: district.days[0]!.date,
+    to: district.days[district.days.length - 1]!.date,
+  };
+  const names = new Map<string, string>();
+  for (const o of district.roster.orgs) names.set(o.sourcedId, o.name);
+  for (const c of district.roster.classes) names.set(c.sourcedId, c.title);
+  for (const a of district.apps) names.set(a.app_id, a.name);
+  const db = createClickHouse(config);
+  try {
+    const [districtRows, schools, classes, unresolved, deadLetters] = await Promise.all([
+      districtAppUsage(db, period),
+      schoolAppUsage(db, period),
+      classAppUsage(db, period),
+      unresolvedSummary(db, period),
+      deadLetterSummary(db, opts.district),
+    ]);
+    say('');
+    say(renderUtilizationReport({ period, district: districtRows, schools, classes, unresolved, deadLetters, names }));
+    say('');
+    say(`All tables are in ClickHouse database ${config.CLICKHOUSE_DATABASE} (${config.CLICKHOUSE_URL}), e.g.`);
+    say(`  clickhouse-client --database ${config.CLICKHOUSE_DATABASE} --query 'SELECT count() FROM usage_events'`);
+  } finally {
+    await db.close();
+  }
+}
+
+async function resetDemoData(kafka: Kafka, config: BaseConfig): Promise<void> {
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  await deleteTopics(kafka, [topics.raw, topics.enriched, topics.dlq]);
+  await dropDatabase(config);
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${config.REDIS_KEY_PREFIX}*`, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await redis.del(...found);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

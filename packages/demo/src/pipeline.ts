@@ -1,0 +1,174 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { topicNames, type BaseConfig } from '@edusage/config';
+import type { WrittenFiles } from '@edusage/generator';
+import type { Kafka } from '@edusage/kafka';
+import { runServiceCli } from './cli-run';
+import { waitUntilDrained } from './drain';
+import { sendCaliperFile, sendNativeFile, type SendSummary } from './send';
+import { startService, type RunningChild, type ServiceName } from './services';
+
+export const SERVICE_NAMES: readonly ServiceName[] = ['enrich', 'aggregate', 'ingest'];
+
+/**
+ * The three services as child processes of this one, sharing one environment (topics, database,
+ * Redis prefix), each logging to `<logDir>/<name>.log`. Tests kill and restart them through this.
+ */
+export class LocalPipeline {
+  private readonly children = new Map<ServiceName, RunningChild>();
+  private readonly logs = new Map<ServiceName, WriteStream>();
+
+  constructor(
+    readonly env: Record<string, string>,
+    readonly logDir: string,
+  ) {
+    mkdirSync(logDir, { recursive: true });
+  }
+
+  get ingestUrl(): string {
+    return `http://127.0.0.1:${this.env.INGEST_PORT ?? '8080'}`;
+  }
+
+  async startAll(): Promise<void> {
+    for (const name of SERVICE_NAMES) this.start(name);
+    await this.waitReady();
+  }
+
+  start(name: ServiceName): RunningChild {
+    if (this.children.has(name)) throw new Error(`${name} is already running`);
+    let log = this.logs.get(name);
+    if (!log) {
+      log = createWriteStream(path.join(this.logDir, `${name}.log`), { flags: 'a' });
+      this.logs.set(name, log);
+    }
+    const out = log;
+    const child = startService(name, this.env, { onLine: (line) => out.write(line + '\n') });
+    child.child.once('exit', () => {
+      if (this.children.get(name) === child) this.children.delete(name);
+    });
+    this.children.set(name, child);
+    return child;
+  }
+
+  /** SIGKILL: no chance to finish or commit anything. */
+  async kill(name: ServiceName): Promise<void> {
+    const child = this.children.get(name);
+    this.children.delete(name);
+    await child?.kill();
+  }
+
+  async stop(name: ServiceName): Promise<number | null> {
+    const child = this.children.get(name);
+    this.children.delete(name);
+    return (await child?.stop()) ?? null;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.children.keys()].map((name) => this.stop(name)));
+    await Promise.all([...this.logs.values()].map((l) => new Promise((r) => l.end(r))));
+    this.logs.clear();
+  }
+
+  /** Waits until ingest answers /readyz (Kafka and Redis reachable) and enrich/aggregate are still alive. */
+  async waitReady(timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const name of SERVICE_NAMES) {
+        if (!this.children.has(name)) {
+          throw new Error(`${name} exited during start-up; see ${path.join(this.logDir, `${name}.log`)}`);
+        }
+      }
+      const ready = await fetch(`${this.ingestUrl}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`ingest not ready in time; see ${this.logDir}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+/** Loads the sample district's roster (with course→app map and networks) and its app list into enrich's stores. */
+export async function loadDistrictReferenceData(
+  env: Record<string, string>,
+  districtId: string,
+  files: WrittenFiles,
+): Promise<{ roster: string; catalog: string }> {
+  const catalog = await runServiceCli('enrich', ['catalog', 'import', '--district', districtId, files.apps], env);
+  const roster = await runServiceCli('enrich', ['roster', 'import', '--district', districtId, files.dir], env);
+  return { roster, catalog };
+}
+
+/** Creates one API key per source for the district and returns them by source. */
+export async function createApiKeys(
+  env: Record<string, string>,
+  districtId: string,
+  sources: string[],
+): Promise<Record<string, string>> {
+  const keys: Record<string, string> = {};
+  for (const source of sources) {
+    const out = await runServiceCli(
+      'ingest',
+      ['keys', 'create', '--district', districtId, '--source', source, '--name', `sample ${source}`, '--json'],
+      env,
+    );
+    const parsed = JSON.parse(out) as { key?: string };
+    if (!parsed.key) throw new Error(`keys create printed no key: ${out}`);
+    keys[source] = parsed.key;
+  }
+  return keys;
+}
+
+export interface SampleSendSummary {
+  native: SendSummary;
+  caliper: SendSummary;
+  squid: { read: number; accepted: number; rejected: number; rejectedByCode: Record<string, number> };
+}
+
+/** Sends the sample's events through the real entry points: HTTP for native and Caliper, file import for Squid. */
+export async function sendSampleEvents(
+  pipeline: LocalPipeline,
+  districtId: string,
+  files: WrittenFiles,
+  keys: Record<string, string>,
+  onProgress?: (what: string, sent: number) => void,
+): Promise<SampleSendSummary> {
+  const [native, caliper] = await Promise.all([
+    sendNativeFile(files.native, pipeline.ingestUrl, keys, 'agent', {
+      onProgress: (n) => onProgress?.('native', n),
+    }),
+    sendCaliperFile(files.caliper, pipeline.ingestUrl, keys.caliper ?? '', {
+      onProgress: (n) => onProgress?.('caliper', n),
+    }),
+  ]);
+  const out = await runServiceCli(
+    'ingest',
+    ['import', '--district', districtId, '--source', 'proxy', '--format', 'squid', '--progress', 'none', '--json', files.squid],
+    pipeline.env,
+  );
+  const squid = parseImportSummary(out);
+  return { native, caliper, squid };
+}
+
+function parseImportSummary(out: string): SampleSendSummary['squid'] {
+  const s = JSON.parse(out) as { lines: number; accepted: number; rejected: number; rejectedByReason: Record<string, number> };
+  return { read: s.lines, accepted: s.accepted, rejected: s.rejected, rejectedByCode: s.rejectedByReason };
+}
+
+/** Waits until enrich and aggregate have consumed everything on their topics. */
+export async function waitForPipeline(
+  kafka: Kafka,
+  config: BaseConfig & { ENRICH_GROUP_ID?: string; AGGREGATE_GROUP_ID?: string },
+  onProgress?: (lags: Record<string, number>) => void,
+  timeoutMs = 600_000,
+): Promise<void> {
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  await waitUntilDrained(
+    kafka,
+    [
+      { groupId: config.ENRICH_GROUP_ID ?? 'edusage-enrich', topics: [topics.raw] },
+      { groupId: config.AGGREGATE_GROUP_ID ?? 'edusage-aggregate', topics: [topics.enriched, topics.dlq] },
+    ],
+    { timeoutMs, ...(onProgress ? { onProgress } : {}) },
+  );
+}

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import type { Logger } from '@edusage/logging';
+
+export type ServiceName = 'ingest' | 'enrich' | 'aggregate';
+
+/** The repository root (this file is at packages/demo/{src,dist}/). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export interface RunningChild {
+  name: ServiceName;
+  child: ChildProcess;
+  /** Sends SIGTERM and waits for a graceful exit (SIGKILL after the timeout). */
+  stop(timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL: the crash a test wants. */
+  kill(): Promise<void>;
+}
+
+export function serviceEntry(name: ServiceName): string {
+  return path.join(REPO_ROOT, 'services', name, 'dist', 'main.js');
+}
+
+/**
+ * Starts a service's compiled entry point as a child process, its JSON log lines going to `logFile`
+ * (or discarded) so the demo's own output stays readable.
+ */
+export function startService(
+  name: ServiceName,
+  env: Record<string, string | undefined>,
+  opts: { logger?: Logger; onLine?: (line: string) => void; stdio?: 'inherit' | 'pipe' } = {},
+): RunningChild {
+  const child = spawn(process.execPath, [serviceEntry(name)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', opts.stdio ?? 'pipe', opts.stdio ?? 'pipe'],
+  });
+  if (opts.stdio !== 'inherit') {
+    let buffer = '';
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        opts.onLine?.(line);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  }
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return {
+    name,
+    child,
+    async stop(timeoutMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
