@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { sqlIdentifier } from './escape';
 
 export type { ClickHouseClient };
@@ -24,6 +24,9 @@ export function createClickHouse(
     max_open_connections: 8,
     // ClickHouse 18.16 does not know newer HTTP settings; send none the server must understand.
     compression: { request: false, response: false },
+    // Errors reach the caller as exceptions and are logged there (pino); the client's own console
+    // logger would print each one a second time.
+    log: { level: ClickHouseLogLevel.OFF },
   });
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DeadLetter, EnrichedEvent } from '@edusage/contracts';
 
 /** Where a message sat in Kafka. Offsets are decimal strings (they can exceed 2^53). */
@@ -78,7 +79,8 @@ export interface DeadLetterRow {
   reason_field: string;
   reason_line: number;
   reason_message: string;
-  payload: string;
+  payload_sha256: string;
+  payload_bytes: number;
   payload_truncated: number;
   origin: string;
   kafka_topic: string;
@@ -87,6 +89,7 @@ export interface DeadLetterRow {
   stored_at: string;
 }
 
+/** A dead letter as stored: reason and origin, but only a digest of the raw payload (privacy). */
 export function deadLetterRow(letter: DeadLetter, at: KafkaCoordinates, storedAt: string): DeadLetterRow {
   return {
     failed_at: toClickHouseDateTime(letter.failed_at),
@@ -97,7 +100,8 @@ export function deadLetterRow(letter: DeadLetter, at: KafkaCoordinates, storedAt
     reason_field: letter.reason.field ?? '',
     reason_line: letter.reason.line ?? 0,
     reason_message: letter.reason.message,
-    payload: letter.payload,
+    payload_sha256: createHash('sha256').update(letter.payload).digest('hex'),
+    payload_bytes: Buffer.byteLength(letter.payload),
     payload_truncated: letter.payload_truncated ? 1 : 0,
     origin: letter.origin ?? '',
     kafka_topic: at.topic,

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
@@ -185,8 +186,10 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
       expect(await storedCount(crashCh)).toBe(uniqueCount);
       expect(sortedEntries(await readDistrictRollup(crashCh))).toEqual(sortedEntries(expected));
     } finally {
+      // Graceful stop: SIGTERM ends the process cleanly (exit 0) within the shutdown timeout.
       finalRun.kill('SIGTERM');
-      await new Promise((r) => finalRun.once('exit', r));
+      const [code] = (await once(finalRun, 'exit')) as [number | null];
+      expect(code).toBe(0);
       await crashCh.close();
       await crashEnv.cleanup();
     }

@@ -1,0 +1,75 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { baseConfigSchema, loadConfig } from '@edusage/config';
+import {
+  MigrationChangedError,
+  clickhouseHealth,
+  createClickHouse,
+  dropDatabase,
+  ensureDatabase,
+  queryRows,
+  runMigrations,
+  sqlString,
+} from '../src';
+
+// Real ClickHouse (the local stack): the runner's guarantees are about what the server ends up with.
+describe('migration runner against real ClickHouse', () => {
+  const config = loadConfig(baseConfigSchema, {
+    ...process.env,
+    CLICKHOUSE_DATABASE: `t_migrations_${process.pid}_${Date.now()}`,
+  });
+  let dir: string;
+  const ch = createClickHouse(config);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'migrations-'));
+    await ensureDatabase(config);
+  });
+  afterAll(async () => {
+    await ch.close();
+    await dropDatabase(config);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('applies files in name order once, records them, and skips them the next time', async () => {
+    await writeFile(path.join(dir, '0002_second.sql'), 'INSERT INTO notes (n) VALUES (2);\n');
+    await writeFile(
+      path.join(dir, '0001_first.sql'),
+      '-- a comment line; with a semicolon\nCREATE TABLE IF NOT EXISTS notes (n UInt8) ENGINE = MergeTree ORDER BY n;\nINSERT INTO notes (n) VALUES (1);\n',
+    );
+    await writeFile(path.join(dir, 'README.txt'), 'not a migration');
+    const first = await runMigrations(ch, dir);
+    expect(first).toEqual({ applied: ['0001_first.sql', '0002_second.sql'], skipped: [] });
+    const again = await runMigrations(ch, dir);
+    expect(again).toEqual({ applied: [], skipped: ['0001_first.sql', '0002_second.sql'] });
+    const notes = await queryRows<{ n: number }>(ch, 'SELECT n FROM notes ORDER BY n');
+    expect(notes.map((r) => r.n)).toEqual([1, 2]); // nothing ran twice
+    const recorded = await queryRows<{ name: string }>(ch, 'SELECT name FROM schema_migrations ORDER BY name');
+    expect(recorded.map((r) => r.name)).toEqual(['0001_first.sql', '0002_second.sql']);
+  });
+
+  it('refuses to continue when an applied file was changed', async () => {
+    await writeFile(path.join(dir, '0002_second.sql'), 'INSERT INTO notes (n) VALUES (3);\n');
+    await writeFile(path.join(dir, '0003_third.sql'), 'INSERT INTO notes (n) VALUES (4);\n');
+    await expect(runMigrations(ch, dir)).rejects.toThrow(MigrationChangedError);
+    await expect(runMigrations(ch, dir)).rejects.toThrow(/0002_second\.sql was changed/);
+    const notes = await queryRows<{ n: number }>(ch, 'SELECT n FROM notes ORDER BY n');
+    expect(notes.map((r) => r.n)).toEqual([1, 2]); // the later file did not run either
+  });
+
+  it('round-trips hostile strings through the escaping helper', async () => {
+    const hostile = ["O'Brien", 'back\\slash', "x'); DROP TABLE notes; --", 'tab\tnew\nline', 'ünïcødé 漢字'];
+    for (const value of hostile) {
+      const rows = await queryRows<{ v: string }>(ch, `SELECT ${sqlString(value)} AS v`);
+      expect(rows[0]?.v).toBe(value);
+    }
+    expect(await clickhouseHealth(ch)).toBe(true);
+  });
+
+  it('reports an unreachable server as unhealthy instead of throwing', async () => {
+    const nowhere = createClickHouse({ ...config, CLICKHOUSE_URL: 'http://127.0.0.1:1' });
+    expect(await clickhouseHealth(nowhere)).toBe(false);
+    await nowhere.close();
+  });
+});
