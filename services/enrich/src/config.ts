@@ -55,6 +55,8 @@ export const enrichConfigSchema = baseConfigSchema.extend({
   ENRICH_CHUNK_SIZE: z.coerce.number().int().min(1).max(100_000).default(5_000),
   /** Partitions processed concurrently by one worker process. */
   ENRICH_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(2),
+  /** A worker silent for this long leaves the group; its partitions move to the others. */
+  ENRICH_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Prometheus /metrics port; unset = no metrics server. */
   ENRICH_METRICS_PORT: optionalPort,
 });

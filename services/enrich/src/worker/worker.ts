@@ -53,7 +53,9 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
   await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
 
   const producer: Producer = await createProducer(kafka);
-  const consumer: Consumer = await createConsumer(kafka, config.ENRICH_GROUP_ID);
+  const consumer: Consumer = await createConsumer(kafka, config.ENRICH_GROUP_ID, {
+    sessionTimeout: config.ENRICH_SESSION_TIMEOUT_MS,
+  });
   await consumer.subscribe({ topics: [topics.raw], fromBeginning: true });
 
   const poll = setInterval(() => {
