@@ -1,3 +1,4 @@
 export { createTestEnv, type TestEnv } from './test-env';
 export { repoRoot, migrationsDir, fixturesDir } from './paths';
 export { waitFor } from './wait-for';
+export { startPrivateClickHouse, freePort, type PrivateClickHouse } from './private-clickhouse';

@@ -20,7 +20,14 @@ export interface TestEnv {
  * Gives a test suite topics, a migrated ClickHouse database and a Redis key prefix of its own, on the
  * real services, so suites can run side by side without seeing each other's data.
  */
-export async function createTestEnv(name: string, opts: { partitions?: number } = {}): Promise<TestEnv> {
+export async function createTestEnv(
+  name: string,
+  opts: {
+    partitions?: number;
+    /** ClickHouse to use instead of CLICKHOUSE_URL (e.g. a `startPrivateClickHouse()` server). */
+    clickhouseUrl?: string;
+  } = {},
+): Promise<TestEnv> {
   const id = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   const env: Record<string, string> = {
     KAFKA_TOPIC_PREFIX: `t.${id}.`,
@@ -34,6 +41,7 @@ export async function createTestEnv(name: string, opts: { partitions?: number } 
     const value = process.env[key];
     if (value !== undefined) env[key] = value;
   }
+  if (opts.clickhouseUrl !== undefined) env.CLICKHOUSE_URL = opts.clickhouseUrl;
   const config = loadConfig(baseConfigSchema, env);
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const logger = createLogger('testkit', env.LOG_LEVEL);

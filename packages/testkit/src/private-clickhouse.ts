@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from './paths';
+
+/** A ClickHouse server of a test's own (its own ports and data directory), which the test may stop and restart. */
+export interface PrivateClickHouse {
+  /** `http://127.0.0.1:<httpPort>`, for CLICKHOUSE_URL. */
+  readonly url: string;
+  readonly httpPort: number;
+  readonly tcpPort: number;
+  /** The directory holding config, data and logs (removed by `cleanup` unless KEEP_TEST_DATA=1). */
+  readonly dir: string;
+  /** The server's process id while it runs, else null. */
+  readonly pid: number | null;
+  /** Starts the server (again) on the same data directory and waits until it answers queries. */
+  start(): Promise<void>;
+  /** SIGTERM (graceful) or SIGKILL (crash), then waits until the process is gone. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Stops the server (SIGKILL if still running) and removes its directory. */
+  cleanup(): Promise<void>;
+}
+
+/** A TCP port that was free a moment ago (the kernel picks it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  if (address === null || typeof address === 'string') throw new Error('could not get a free port');
+  return address.port;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/?query=SELECT%201`, { signal: AbortSignal.timeout(2000) });
+    return res.ok && (await res.text()).trim() === '1';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts `clickhouse-server` with a config rendered from infra/local's templates into a temporary
+ * directory, on free loopback ports, so a test can stop and restart "the database" without touching
+ * the shared server at 8123 that other suites use. Needs `clickhouse-server` on the PATH (as the local
+ * stack does).
+ */
+export async function startPrivateClickHouse(
+  opts: { startTimeoutMs?: number; binary?: string } = {},
+): Promise<PrivateClickHouse> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-ch-'));
+  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) mkdirSync(path.join(dir, sub));
+  const httpPort = await freePort();
+  let tcpPort = await freePort();
+  while (tcpPort === httpPort) tcpPort = await freePort();
+  const render = (template: string, out: string) => {
+    const text = readFileSync(path.join(repoRoot(), 'infra', 'local', template), 'utf8')
+      .replaceAll('@CH_DIR@', dir)
+      .replaceAll('@CH_HTTP_PORT@', String(httpPort))
+      .replaceAll('@CH_TCP_PORT@', String(tcpPort));
+    writeFileSync(path.join(dir, out), text);
+  };
+  render('clickhouse-config.xml.template', 'config.xml');
+  render('clickhouse-users.xml.template', 'users.xml');
+
+  const url = `http://127.0.0.1:${httpPort}`;
+  const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+  let child: ChildProcess | null = null;
+  let exited: Promise<unknown> | null = null;
+  let out: WriteStream | null = null;
+  // If the test process dies without cleaning up, do not leave a server behind.
+  const onExit = () => child?.kill('SIGKILL');
+  process.once('exit', onExit);
+
+  const start = async () => {
+    if (child) throw new Error('private ClickHouse is already running');
+    out ??= createWriteStream(path.join(dir, 'log', 'stdout.log'), { flags: 'a' });
+    const proc = spawn(opts.binary ?? 'clickhouse-server', [`--config-file=${path.join(dir, 'config.xml')}`], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proc.stdout?.pipe(out, { end: false });
+    proc.stderr?.pipe(out, { end: false });
+    child = proc;
+    exited = once(proc, 'exit').catch(() => undefined);
+    void exited.then(() => {
+      if (child === proc) child = null;
+    });
+    const deadline = Date.now() + startTimeoutMs;
+    while (!(await answers(url))) {
+      if (child !== proc) {
+        throw new Error(`private ClickHouse exited during start-up; see ${path.join(dir, 'log')}`);
+      }
+      if (Date.now() > deadline)
+        throw new Error(`private ClickHouse not ready in ${startTimeoutMs} ms; see ${dir}/log`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
+    const proc = child;
+    if (!proc) return;
+    const done = exited;
+    proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+    try {
+      await done;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  await start();
+  return {
+    url,
+    httpPort,
+    tcpPort,
+    dir,
+    get pid() {
+      return (child as ChildProcess | null)?.pid ?? null;
+    },
+    start,
+    stop,
+    async cleanup() {
+      await stop('SIGKILL');
+      process.removeListener('exit', onExit);
+      await new Promise((r) => (out ? out.end(r) : r(undefined)));
+      if (process.env.KEEP_TEST_DATA !== '1') rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
