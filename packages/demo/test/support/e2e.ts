@@ -1,0 +1,214 @@
+/**
+ * Shared set-up of the end-to-end suites: a suite's own topics/database/Redis prefix (testkit), a small
+ * generated district written to a temporary folder, the three services as child processes
+ * (LocalPipeline), and readers of what ended up in ClickHouse.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { generateDistrict, writeDistrict, type SampleDistrict, type WrittenFiles } from '@edusage/generator';
+import { createKafka, type Kafka } from '@edusage/kafka';
+import { createLogger } from '@edusage/logging';
+import { createTestEnv, freePort, type TestEnv } from '@edusage/testkit';
+import { LocalPipeline, createApiKeys, loadDistrictReferenceData, waitForPipeline } from '../../src/pipeline';
+import type { Cell } from './reference';
+
+export const DISTRICT = 'd1';
+export const TIMEZONE = 'America/Chicago';
+export const PSEUDONYM_KEY = 'e2e-test-pseudonym-key-0123456789';
+
+/**
+ * First day of the sample: the latest Monday at least 4 days before today (UTC), so the three days
+ * Monday–Wednesday are all in the past (ingest refuses events > 24 h ahead) and always school days
+ * (the volume does not depend on the weekday the tests run on).
+ */
+export function sampleStartDate(now = new Date()): string {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 4));
+  while (d.getUTCDay() !== 1) d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** About 3.5k events: 2 schools, 3 school days, with every malformation and some client retries. */
+export function sampleDistrict(): SampleDistrict {
+  return generateDistrict({
+    seed: 8,
+    districtId: DISTRICT,
+    timezone: TIMEZONE,
+    schools: 2,
+    classesPerSchool: 6,
+    studentsPerClass: 20,
+    classesPerStudent: 3,
+    days: 3,
+    startDate: sampleStartDate(),
+    malformedRate: 0.05,
+    duplicateRate: 0.01,
+  });
+}
+
+export interface E2E {
+  env: TestEnv;
+  /** Environment of the service child processes. */
+  serviceEnv: Record<string, string>;
+  sample: SampleDistrict;
+  files: WrittenFiles;
+  keys: Record<string, string>;
+  pipeline: LocalPipeline;
+  kafka: Kafka;
+  ch: ClickHouseClient;
+  groups: { ENRICH_GROUP_ID: string; AGGREGATE_GROUP_ID: string };
+  /** Waits until enrich and aggregate have consumed everything. */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Lines of a service's log (JSON lines as text). */
+  logOf(name: 'ingest' | 'enrich' | 'aggregate'): string[];
+  /** Stops every child process, deletes topics, database, keys and temporary files. Safe to call twice. */
+  teardown(): Promise<void>;
+}
+
+/**
+ * Everything up to "services running, roster and catalog loaded, API keys created". `extraEnv` goes to
+ * the services (e.g. shorter session timeouts); `clickhouseUrl` points everything at another server.
+ */
+export async function setupE2E(
+  name: string,
+  opts: { extraEnv?: Record<string, string>; clickhouseUrl?: string; startServices?: boolean } = {},
+): Promise<E2E> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), `edusage-${name}-`));
+  let env: TestEnv | null = null;
+  let pipeline: LocalPipeline | null = null;
+  let ch: ClickHouseClient | null = null;
+  let tornDown = false;
+  const teardown = async () => {
+    if (tornDown) return;
+    tornDown = true;
+    await pipeline?.stopAll().catch(() => undefined);
+    await ch?.close().catch(() => undefined);
+    await env?.cleanup().catch(() => undefined);
+    if (process.env.KEEP_TEST_DATA !== '1') rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    env = await createTestEnv(name, {
+      partitions: 3,
+      ...(opts.clickhouseUrl ? { clickhouseUrl: opts.clickhouseUrl } : {}),
+    });
+    const id = env.config.KAFKA_TOPIC_PREFIX.replace(/^t\./, '').replace(/\.$/, '');
+    // Group ids of this suite only: suites run in parallel on one broker.
+    const groups = { ENRICH_GROUP_ID: `enrich-${id}`, AGGREGATE_GROUP_ID: `aggregate-${id}` };
+    const serviceEnv: Record<string, string> = {
+      ...env.env,
+      ...groups,
+      PSEUDONYM_KEY,
+      DISTRICT_TIMEZONES: `${DISTRICT}=${TIMEZONE}`,
+      INGEST_PORT: String(await freePort()),
+      ENRICH_RELOAD_INTERVAL_MS: '1000',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+      ...opts.extraEnv,
+    };
+    const sample = sampleDistrict();
+    const files = await writeDistrict(sample, path.join(tmp, 'sample'));
+    await loadDistrictReferenceData(serviceEnv, DISTRICT, files);
+    const keys = await createApiKeys(serviceEnv, DISTRICT, ['agent', 'extension', 'caliper']);
+    pipeline = new LocalPipeline(serviceEnv, path.join(tmp, 'logs'));
+    if (opts.startServices !== false) await pipeline.startAll();
+    const kafka = createKafka(env.config, createLogger('e2e', 'error'));
+    ch = createClickHouse(env.config);
+    const p = pipeline;
+    return {
+      env,
+      serviceEnv,
+      sample,
+      files,
+      keys,
+      pipeline: p,
+      kafka,
+      ch,
+      groups,
+      drain: (timeoutMs = 120_000) => waitForPipeline(kafka, { ...env!.config, ...groups }, undefined, timeoutMs),
+      logOf: (svc) => {
+        try {
+          return readFileSync(path.join(p.logDir, `${svc}.log`), 'utf8')
+            .split('\n')
+            .filter((l) => l.length > 0);
+        } catch {
+          return [];
+        }
+      },
+      teardown,
+    };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+}
+
+/** The three rollup levels as read back from ClickHouse, keyed like `Reference`. */
+export async function readRollups(
+  ch: ClickHouseClient,
+  districtId: string,
+  days?: { from: string; to: string },
+): Promise<{ district: Map<string, Cell>; school: Map<string, Cell>; class: Map<string, Cell> }> {
+  const measures = `sumMerge(events) AS events, uniqExactMerge(active_users) AS users,
+    sumMerge(explicit_seconds) AS seconds, uniqExactIfMerge(active_minutes) AS minutes,
+    sumMerge(unresolved_person_events) AS unresolved`;
+  // Values below are test constants (district id, ISO dates), never user input.
+  const where = `district_id = '${districtId}'${days ? ` AND local_date BETWEEN '${days.from}' AND '${days.to}'` : ''}`;
+  type Row = { k: string; events: string; users: string; seconds: string; minutes: string; unresolved: string };
+  const toMap = (rows: Row[]) =>
+    new Map<string, Cell>(
+      rows.map((r) => [
+        r.k,
+        {
+          events: Number(r.events),
+          activeUsers: Number(r.users),
+          explicitSeconds: Number(r.seconds),
+          activeMinutes: Number(r.minutes),
+          engagedSeconds: Number(r.seconds) + 60 * Number(r.minutes),
+          unresolvedPersonEvents: Number(r.unresolved),
+        },
+      ]),
+    );
+  const [district, school, klass] = await Promise.all([
+    queryRows<Row>(
+      ch,
+      `SELECT concat(toString(local_date), '|', app_id, '|', role) AS k, ${measures}
+       FROM rollup_district_app_daily WHERE ${where} GROUP BY local_date, app_id, role`,
+    ),
+    queryRows<Row>(
+      ch,
+      `SELECT concat(school_id, '|', toString(local_date), '|', app_id, '|', role) AS k, ${measures}
+       FROM rollup_school_app_daily WHERE ${where} GROUP BY school_id, local_date, app_id, role`,
+    ),
+    queryRows<Row>(
+      ch,
+      `SELECT concat(school_id, '|', class_id, '|', toString(local_date), '|', app_id, '|', role) AS k, ${measures}
+       FROM rollup_class_app_daily WHERE ${where} GROUP BY school_id, class_id, local_date, app_id, role`,
+    ),
+  ]);
+  return { district: toMap(district), school: toMap(school), class: toMap(klass) };
+}
+
+export async function countRows(ch: ClickHouseClient, table: string, where = '1'): Promise<number> {
+  const rows = await queryRows<{ n: string }>(ch, `SELECT count() AS n FROM ${table} WHERE ${where}`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Dead letters as `<stage>:<reason_code>:<reason_field>` → count. */
+export async function deadLetterCounts(ch: ClickHouseClient, where = '1'): Promise<Map<string, number>> {
+  const rows = await queryRows<{ k: string; n: string }>(
+    ch,
+    `SELECT concat(stage, ':', reason_code, ':', reason_field) AS k, count() AS n FROM dead_letters WHERE ${where} GROUP BY k`,
+  );
+  return new Map(rows.map((r) => [r.k, Number(r.n)]));
+}
+
+/** Sum of the end offsets of a topic's partitions (how many messages were ever written to it). */
+export async function topicEnd(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((s, o) => s + Number(o.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The expected rollups of a generated district, computed independently of enrich and aggregate: from
+ * the generator's truth (what each event means) and the roster rows, with the rules of
+ * docs/ARCHITECTURE.md "Metric rules" and services/enrich/README.md "Enrichment rules" written out
+ * again in plain code. No service code is called here.
+ */
+import { createHmac } from 'node:crypto';
+import type { AppDef, SampleDistrict, TruthEvent } from '@edusage/generator';
+
+/** One rollup cell (district × app × day × role, or the same per school or per class). */
+export interface Cell {
+  events: number;
+  activeUsers: number;
+  explicitSeconds: number;
+  activeMinutes: number;
+  /** explicitSeconds + 60 × activeMinutes. */
+  engagedSeconds: number;
+  unresolvedPersonEvents: number;
+}
+
+export interface Reference {
+  /** `day|app|role` */
+  district: Map<string, Cell>;
+  /** `school|day|app|role` ('' = no school) */
+  school: Map<string, Cell>;
+  /** `school|class|day|app|role` */
+  class: Map<string, Cell>;
+  /** Stored events (valid, first copies). */
+  storedEvents: number;
+  /** Unresolved person_id (pseudonym) → events. */
+  unresolvedPeople: Map<string, number>;
+  /** Unresolved app key (`domain:<host>`) → events. */
+  unresolvedApps: Map<string, number>;
+  /** Events whose class attribution is explicit / inferred / none. */
+  attribution: Record<'explicit' | 'inferred' | 'none', number>;
+  /** Malformed generated events as `<format>|<generator reason>|<field or ''>` → count (each copy is rejected). */
+  malformed: Map<string, number>;
+  /** Truth checks that failed (the test expects none): where the generator's intent and the roster disagree. */
+  truthMismatches: string[];
+}
+
+interface Accumulator {
+  events: number;
+  users: Set<string>;
+  explicitSeconds: number;
+  minutes: Set<string>;
+  unresolvedPersonEvents: number;
+}
+
+function add(
+  map: Map<string, Accumulator>,
+  key: string,
+  person: string,
+  seconds: number,
+  minute: string | null,
+  resolved: boolean,
+) {
+  let acc = map.get(key);
+  if (!acc) {
+    acc = { events: 0, users: new Set(), explicitSeconds: 0, minutes: new Set(), unresolvedPersonEvents: 0 };
+    map.set(key, acc);
+  }
+  acc.events += 1;
+  acc.users.add(person);
+  acc.explicitSeconds += seconds;
+  if (minute !== null) acc.minutes.add(`${person}|${minute}`);
+  if (!resolved) acc.unresolvedPersonEvents += 1;
+}
+
+function finish(map: Map<string, Accumulator>): Map<string, Cell> {
+  const out = new Map<string, Cell>();
+  for (const [key, a] of map) {
+    out.set(key, {
+      events: a.events,
+      activeUsers: a.users.size,
+      explicitSeconds: a.explicitSeconds,
+      activeMinutes: a.minutes.size,
+      engagedSeconds: a.explicitSeconds + 60 * a.minutes.size,
+      unresolvedPersonEvents: a.unresolvedPersonEvents,
+    });
+  }
+  return out;
+}
+
+/** The documented pseudonym: first 32 hex of HMAC-SHA256(key, "<district>|<canonical>"). */
+export function pseudonym(key: string, districtId: string, canonical: string): string {
+  return createHmac('sha256', key).update(`${districtId}|${canonical}`).digest('hex').slice(0, 32);
+}
+
+/** The catalog app of a host: longest registered domain that equals the host or is a suffix after a dot. */
+function appOfHost(apps: AppDef[], host: string): string | null {
+  let best: { id: string; len: number } | null = null;
+  for (const app of apps) {
+    for (const d of app.domains) {
+      const domain = d.toLowerCase().replace(/^www\./, '');
+      if ((host === domain || host.endsWith(`.${domain}`)) && (!best || domain.length > best.len)) {
+        best = { id: app.app_id, len: domain.length };
+      }
+    }
+  }
+  return best?.id ?? null;
+}
+
+export function buildReference(sample: SampleDistrict, pseudonymKey: string): Reference {
+  const districtId = sample.district.id;
+  const roster = sample.roster;
+  const mismatches: string[] = [];
+
+  // --- the roster, as plain maps -----------------------------------------------------------------
+  const schoolOrgs = new Set(roster.orgs.filter((o) => o.type === 'school').map((o) => o.sourcedId));
+  const classes = new Map(roster.classes.map((c) => [c.sourcedId, c]));
+  const appsOfCourse = new Map<string, Set<string>>();
+  for (const ca of sample.courseApps) {
+    const set = appsOfCourse.get(ca.courseSourcedId) ?? new Set<string>();
+    set.add(ca.appId);
+    appsOfCourse.set(ca.courseSourcedId, set);
+  }
+  const users = new Map(roster.users.map((u) => [u.sourcedId, u]));
+  // An email or username shared by two users resolves to nobody (null).
+  const byEmail = new Map<string, string | null>();
+  const byUsername = new Map<string, string | null>();
+  for (const u of roster.users) {
+    for (const [map, value] of [
+      [byEmail, u.email],
+      [byUsername, u.username],
+    ] as const) {
+      const k = value.trim().toLowerCase();
+      if (k === '') continue;
+      map.set(k, map.has(k) && map.get(k) !== u.sourcedId ? null : u.sourcedId);
+    }
+  }
+  const enrollmentsOf = new Map<string, typeof roster.enrollments>();
+  for (const e of roster.enrollments) {
+    const list = enrollmentsOf.get(e.userSourcedId) ?? [];
+    list.push(e);
+    enrollmentsOf.set(e.userSourcedId, list);
+  }
+  /** The person's schools: school orgs of the user row + schools of enrollments that are not inactive. */
+  const schoolsOf = (personId: string): Set<string> => {
+    const out = new Set<string>();
+    for (const org of (users.get(personId)?.orgSourcedIds ?? '').split(',')) {
+      if (schoolOrgs.has(org.trim())) out.add(org.trim());
+    }
+    for (const e of enrollmentsOf.get(personId) ?? []) {
+      const cls = classes.get(e.classSourcedId);
+      if (e.status === 'inactive' || !cls) continue;
+      const school = e.schoolSourcedId || cls.schoolSourcedId;
+      if (schoolOrgs.has(school)) out.add(school);
+    }
+    return out;
+  };
+
+  const resolvePerson = (user: TruthEvent['user']): string | null => {
+    if (user.sourced_id && users.has(user.sourced_id.trim())) return user.sourced_id.trim();
+    if (user.email) {
+      const p = byEmail.get(user.email.trim().toLowerCase());
+      if (p) return p;
+    }
+    if (user.username) {
+      const p = byUsername.get(user.username.trim().toLowerCase());
+      if (p) return p;
+    }
+    return null;
+  };
+  const canonicalUnresolved = (user: TruthEvent['user']): string =>
+    user.sourced_id?.trim() || user.email?.trim().toLowerCase() || user.username?.trim().toLowerCase() || '';
+
+  const district = new Map<string, Accumulator>();
+  const school = new Map<string, Accumulator>();
+  const klass = new Map<string, Accumulator>();
+  const unresolvedPeople = new Map<string, number>();
+  const unresolvedApps = new Map<string, number>();
+  const malformed = new Map<string, number>();
+  const attribution = { explicit: 0, inferred: 0, none: 0 };
+  let storedEvents = 0;
+
+  for (const ev of sample.events()) {
+    if (ev.malformed) {
+      const k = `${ev.format}|${ev.malformed.reason}|${ev.malformed.field ?? ''}`;
+      malformed.set(k, (malformed.get(k) ?? 0) + 1);
+      continue;
+    }
+    if (ev.duplicate_of !== null) continue;
+    storedEvents += 1;
+    const day = ev.local_date;
+
+    // Who.
+    const personSourcedId = resolvePerson(ev.user);
+    if (personSourcedId !== ev.person_sourced_id) {
+      mismatches.push(`seq ${ev.seq}: person resolves to ${personSourcedId}, truth says ${ev.person_sourced_id}`);
+    }
+    const resolved = personSourcedId !== null;
+    const person = resolved
+      ? pseudonym(pseudonymKey, districtId, personSourcedId)
+      : pseudonym(pseudonymKey, districtId, canonicalUnresolved(ev.user));
+    const rosterRole = resolved ? users.get(personSourcedId)!.role.trim().toLowerCase() : 'unknown';
+    const role =
+      rosterRole === 'student' || rosterRole === 'teacher' || rosterRole === 'unknown' ? rosterRole : 'other';
+
+    // Which app.
+    let app: string;
+    if (ev.domain !== null) {
+      const host = ev.domain
+        .toLowerCase()
+        .replace(/:\d+$/, '')
+        .replace(/^www\./, '');
+      app = appOfHost(sample.apps, host) ?? `domain:${host}`;
+    } else {
+      app = ev.app_id ?? 'unknown';
+    }
+    const appResolved = !app.startsWith('domain:');
+    if ((appResolved ? app : null) !== ev.app_id) {
+      mismatches.push(`seq ${ev.seq}: app resolves to ${app}, truth says ${ev.app_id}`);
+    }
+
+    // Which class: explicit if the class exists; else the one active enrollment whose course uses the app.
+    let classId: string | null = null;
+    if (ev.class_id !== null && classes.has(ev.class_id)) {
+      classId = ev.class_id;
+      attribution.explicit += 1;
+    } else if (resolved) {
+      const candidates = new Set<string>();
+      for (const e of enrollmentsOf.get(personSourcedId) ?? []) {
+        const cls = classes.get(e.classSourcedId);
+        if (e.status === 'inactive' || !cls) continue;
+        if (e.beginDate && day < e.beginDate.slice(0, 10)) continue;
+        if (e.endDate && day > e.endDate.slice(0, 10)) continue;
+        if (!appsOfCourse.get(cls.courseSourcedId)?.has(app)) continue;
+        candidates.add(cls.sourcedId);
+      }
+      if (candidates.size === 1) {
+        classId = [...candidates][0]!;
+        attribution.inferred += 1;
+      } else attribution.none += 1;
+    } else attribution.none += 1;
+
+    // Which school: (events carry no school_id) the class's school, else the person's only school.
+    let schoolId = '';
+    if (classId !== null) schoolId = classes.get(classId)!.schoolSourcedId;
+    else if (resolved) {
+      const schools = schoolsOf(personSourcedId);
+      if (schools.size === 1) schoolId = [...schools][0]!;
+    }
+
+    // Time: login/logout none; a duration counts as itself; other hits count their minute.
+    let seconds = 0;
+    let minute: string | null = null;
+    if (ev.type === 'login' || ev.type === 'logout') {
+      // active, no time
+    } else if (ev.active_seconds !== null) {
+      seconds = Math.min(86_400, Math.max(0, Math.round(ev.active_seconds)));
+    } else if (ev.type === 'page_view' || ev.type === 'heartbeat' || ev.type === 'use') {
+      minute = String(Math.floor(ev.epoch_ms / 60_000));
+    }
+
+    add(district, `${day}|${app}|${role}`, person, seconds, minute, resolved);
+    add(school, `${schoolId}|${day}|${app}|${role}`, person, seconds, minute, resolved);
+    if (classId !== null) add(klass, `${schoolId}|${classId}|${day}|${app}|${role}`, person, seconds, minute, resolved);
+    if (!resolved) unresolvedPeople.set(person, (unresolvedPeople.get(person) ?? 0) + 1);
+    if (!appResolved) unresolvedApps.set(app, (unresolvedApps.get(app) ?? 0) + 1);
+  }
+
+  return {
+    district: finish(district),
+    school: finish(school),
+    class: finish(klass),
+    storedEvents,
+    unresolvedPeople,
+    unresolvedApps,
+    attribution,
+    malformed,
+    truthMismatches: mismatches,
+  };
+}
+
+/** Sorted entries, for readable `toEqual` diffs. */
+export function sorted<V>(m: Map<string, V>): [string, V][] {
+  return [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
