@@ -50,6 +50,11 @@ export class LocalPipeline {
     return child;
   }
 
+  /** The process id of a running service (the benchmark samples its CPU time and memory). */
+  pid(name: ServiceName): number | undefined {
+    return this.children.get(name)?.child.pid;
+  }
+
   /** SIGKILL: no chance to finish or commit anything. */
   async kill(name: ServiceName): Promise<void> {
     const child = this.children.get(name);
