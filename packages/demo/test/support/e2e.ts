@@ -11,6 +11,7 @@ import { generateDistrict, writeDistrict, type SampleDistrict, type WrittenFiles
 import { createKafka, type Kafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { createTestEnv, freePort, type TestEnv } from '@edusage/testkit';
+import { runServiceCli } from '../../src/cli-run';
 import { LocalPipeline, createApiKeys, loadDistrictReferenceData, waitForPipeline } from '../../src/pipeline';
 import type { Cell } from './reference';
 
@@ -211,4 +212,113 @@ export async function topicEnd(kafka: Kafka, topic: string): Promise<number> {
   } finally {
     await admin.disconnect();
   }
+}
+
+async function postBody(url: string, apiKey: string, body: string, contentType: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': contentType },
+      body,
+    });
+    await res.arrayBuffer();
+    if (res.status === 503 && attempt < 10) {
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+      continue;
+    }
+    if (res.status !== 202 && res.status !== 422 && res.status !== 400)
+      throw new Error(`${url} answered ${res.status}`);
+    return res.status;
+  }
+}
+
+/**
+ * Sends the sample slowly, so that a test can break things while events flow: native lines in small
+ * NDJSON batches (each with the key of its source) and Caliper envelopes interleaved, with `pauseMs()`
+ * between requests; the Squid file is imported once `importSquidAfter` of the HTTP requests are sent.
+ * `holdBack(fraction)`: the last `fraction` of the requests wait until `release` resolves, so the
+ * stream is surely not over before the test has done its damage.
+ */
+export async function sendSamplePaced(
+  e2e: E2E,
+  opts: {
+    batchSize?: number;
+    pauseMs: () => number;
+    importSquidAfter?: number;
+    holdBack?: number;
+    release?: Promise<unknown>;
+  },
+): Promise<{ requests: number }> {
+  const batchSize = opts.batchSize ?? 50;
+  const requests: { route: string; key: string; body: string; type: string }[] = [];
+  const pending = new Map<string, string[]>();
+  const flush = (source: string) => {
+    const lines = pending.get(source) ?? [];
+    if (lines.length === 0) return;
+    requests.push({
+      route: '/v1/events',
+      key: e2e.keys[source]!,
+      body: lines.join('\n') + '\n',
+      type: 'application/x-ndjson',
+    });
+    pending.set(source, []);
+  };
+  for (const line of readFileSync(e2e.files.native, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    let source = 'agent';
+    try {
+      const s = (JSON.parse(line) as { source?: unknown }).source;
+      if (typeof s === 'string' && e2e.keys[s]) source = s;
+    } catch {
+      // not JSON: sent as it is, ingest rejects it
+    }
+    const lines = pending.get(source) ?? [];
+    lines.push(line);
+    pending.set(source, lines);
+    if (lines.length >= batchSize) flush(source);
+  }
+  for (const source of [...pending.keys()]) flush(source);
+  // Caliper envelopes spread evenly between the native batches.
+  const caliper = readFileSync(e2e.files.caliper, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  const every = Math.max(1, Math.floor(requests.length / Math.max(1, caliper.length)));
+  caliper.forEach((body, i) =>
+    requests.splice(Math.min(requests.length, i * (every + 1)), 0, {
+      route: '/v1/caliper',
+      key: e2e.keys.caliper!,
+      body,
+      type: 'application/json',
+    }),
+  );
+  const squidAt = Math.floor(requests.length * (opts.importSquidAfter ?? 0.3));
+  const holdFrom = Math.floor(requests.length * (1 - (opts.holdBack ?? 0)));
+  let squid: Promise<string> | null = null;
+  for (let i = 0; i < requests.length; i++) {
+    if (i === squidAt) {
+      squid = runServiceCli(
+        'ingest',
+        [
+          'import',
+          '--district',
+          DISTRICT,
+          '--source',
+          'proxy',
+          '--format',
+          'squid',
+          '--progress',
+          'none',
+          '--json',
+          e2e.files.squid,
+        ],
+        e2e.serviceEnv,
+      );
+    }
+    if (i === holdFrom && opts.release) await opts.release;
+    const r = requests[i]!;
+    await postBody(`${e2e.pipeline.ingestUrl}${r.route}`, r.key, r.body, r.type);
+    await new Promise((res) => setTimeout(res, opts.pauseMs()));
+  }
+  await squid;
+  return { requests: requests.length };
 }

@@ -1,0 +1,137 @@
+/**
+ * Crash recovery end to end: while the sample flows in, the enrich worker and the aggregate worker
+ * are each SIGKILLed several times at random moments once they are visibly processing, and restarted.
+ * The final numbers must still equal the independent reference exactly: nothing lost (offsets are
+ * committed only after the output is safe), nothing counted twice (re-produced enriched events are
+ * removed by their dedup claim; re-delivered enriched messages by the stored-offset check).
+ */
+import type { Kafka } from '@edusage/kafka';
+import type { ServiceName } from '../src/services';
+import {
+  countRows,
+  deadLetterCounts,
+  DISTRICT,
+  PSEUDONYM_KEY,
+  readRollups,
+  sendSamplePaced,
+  setupE2E,
+  type E2E,
+} from './support/e2e';
+import { buildReference, sorted, type Reference } from './support/reference';
+
+jest.setTimeout(240_000);
+
+type Admin = ReturnType<Kafka['admin']>;
+
+const KILLS_PER_WORKER = 3;
+
+/** A small seeded PRNG (mulberry32), so the kill moments are random but repeatable. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('end to end: SIGKILL of enrich and aggregate mid-stream', () => {
+  let e2e: E2E;
+  let ref: Reference;
+  let admin: Admin | null = null;
+
+  beforeAll(async () => {
+    e2e = await setupE2E('e2e_crash', {
+      extraEnv: {
+        // Quick rejoin after a crash: a dead member leaves the group after 6 s instead of 30 s.
+        ENRICH_SESSION_TIMEOUT_MS: '6000',
+        AGGREGATE_SESSION_TIMEOUT_MS: '6000',
+        // Small chunks and fetches: many produce/commit and insert/commit steps to be killed between.
+        ENRICH_CHUNK_SIZE: '40',
+        AGGREGATE_MAX_BYTES_PER_PARTITION: '65536',
+      },
+    });
+    ref = buildReference(e2e.sample, PSEUDONYM_KEY);
+    admin = e2e.kafka.admin();
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await admin?.disconnect().catch(() => undefined);
+    await e2e?.teardown();
+  });
+
+  it('gives exactly the reference numbers after repeated crashes of both workers', async () => {
+    const rand = prng(4242);
+    const enrichedEnd = async () =>
+      (await admin!.fetchTopicOffsets(e2e.env.topics.enriched)).reduce((s, o) => s + Number(o.high), 0);
+    const storedEvents = () => countRows(e2e.ch, 'usage_events');
+    const lagOf = async (groupId: string, topic: string) => {
+      const [ends, done] = await Promise.all([
+        admin!.fetchTopicOffsets(topic),
+        admin!.fetchOffsets({ groupId, topics: [topic] }),
+      ]);
+      const committed = done[0]?.partitions ?? [];
+      return ends.reduce((s, e) => {
+        const c = committed.find((p) => p.partition === e.partition)?.offset ?? '-1';
+        return s + Number(e.high) - (c === '-1' ? Number(e.low) : Number(c));
+      }, 0);
+    };
+
+    const kills: { worker: ServiceName; at: number; lag: number }[] = [];
+    let sendingDone = false;
+    /** Kill `worker` KILLS_PER_WORKER times, each time once `progress` has moved since its (re)start. */
+    const chaos = async (worker: ServiceName, progress: () => Promise<number>, lag: () => Promise<number>) => {
+      for (let k = 0; k < KILLS_PER_WORKER; k++) {
+        const base = await progress();
+        const deadline = Date.now() + 60_000;
+        while ((await progress()) <= base) {
+          if (Date.now() > deadline) throw new Error(`${worker} made no progress within 60 s after (re)start ${k}`);
+          await sleep(20);
+        }
+        await sleep(rand() * 200);
+        await e2e.pipeline.kill(worker);
+        // Committed offsets no longer move: what is uncommitted now was uncommitted at the kill.
+        kills.push({ worker, at: await progress(), lag: await lag() });
+        expect(sendingDone).toBe(false); // mid-stream: more input was still to come
+        e2e.pipeline.start(worker);
+      }
+    };
+    let releaseTail!: () => void;
+    const tail = new Promise<void>((r) => (releaseTail = r));
+    const sending = sendSamplePaced(e2e, {
+      batchSize: 40,
+      pauseMs: () => 150 + rand() * 200,
+      importSquidAfter: 0.4,
+      holdBack: 0.15,
+      release: tail,
+    }).finally(() => (sendingDone = true));
+    const mayhem = Promise.all([
+      chaos('enrich', enrichedEnd, () => lagOf(e2e.groups.ENRICH_GROUP_ID, e2e.env.topics.raw)),
+      chaos('aggregate', storedEvents, () => lagOf(e2e.groups.AGGREGATE_GROUP_ID, e2e.env.topics.enriched)),
+    ]).finally(releaseTail);
+    await Promise.all([sending, mayhem]);
+    // Context for a reader of a failure: where each kill hit and how much was pending then.
+    process.stdout.write(`kills (at = progress when killed, lag = uncommitted input then): ${JSON.stringify(kills)}\n`);
+    expect(kills.filter((k) => k.worker === 'enrich')).toHaveLength(KILLS_PER_WORKER);
+    expect(kills.filter((k) => k.worker === 'aggregate')).toHaveLength(KILLS_PER_WORKER);
+
+    await e2e.drain(180_000);
+
+    const rawEnd = (await admin!.fetchTopicOffsets(e2e.env.topics.raw)).reduce((a, o) => a + Number(o.high), 0);
+    // More enriched messages than raw ones = a crashed enrich had produced output it never committed.
+    process.stdout.write(`raw messages ${rawEnd}, enriched messages ${await enrichedEnd()}\n`);
+    expect(await enrichedEnd()).toBeGreaterThanOrEqual(rawEnd);
+    expect(await countRows(e2e.ch, 'usage_events')).toBe(ref.storedEvents);
+    const got = await readRollups(e2e.ch, DISTRICT);
+    expect(sorted(got.district)).toEqual(sorted(ref.district));
+    expect(sorted(got.school)).toEqual(sorted(ref.school));
+    expect(sorted(got.class)).toEqual(sorted(ref.class));
+    const letters = [...(await deadLetterCounts(e2e.ch)).values()].reduce((a, b) => a + b, 0);
+    expect(letters).toBe([...ref.malformed.values()].reduce((a, b) => a + b, 0));
+  });
+});
