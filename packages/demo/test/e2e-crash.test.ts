@@ -107,8 +107,8 @@ describe('end to end: SIGKILL of enrich and aggregate mid-stream', () => {
       batchSize: 40,
       pauseMs: () => 150 + rand() * 200,
       importSquidAfter: 0.4,
-      holdBack: 0.15,
-      release: tail,
+      // The last 15 % wait until every kill is done: every kill happens mid-stream.
+      holds: [{ at: 0.85, until: tail }],
     }).finally(() => (sendingDone = true));
     const mayhem = Promise.all([
       chaos('enrich', enrichedEnd, () => lagOf(e2e.groups.ENRICH_GROUP_ID, e2e.env.topics.raw)),

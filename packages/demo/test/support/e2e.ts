@@ -236,8 +236,8 @@ async function postBody(url: string, apiKey: string, body: string, contentType: 
  * Sends the sample slowly, so that a test can break things while events flow: native lines in small
  * NDJSON batches (each with the key of its source) and Caliper envelopes interleaved, with `pauseMs()`
  * between requests; the Squid file is imported once `importSquidAfter` of the HTTP requests are sent.
- * `holdBack(fraction)`: the last `fraction` of the requests wait until `release` resolves, so the
- * stream is surely not over before the test has done its damage.
+ * `holds`: at each `at` (fraction of the requests) the sender calls `reached()` and waits for `until`,
+ * e.g. so the stream is surely not over before the test has done its damage.
  */
 export async function sendSamplePaced(
   e2e: E2E,
@@ -245,8 +245,7 @@ export async function sendSamplePaced(
     batchSize?: number;
     pauseMs: () => number;
     importSquidAfter?: number;
-    holdBack?: number;
-    release?: Promise<unknown>;
+    holds?: { at: number; until: Promise<unknown>; reached?: () => void }[];
   },
 ): Promise<{ requests: number }> {
   const batchSize = opts.batchSize ?? 50;
@@ -292,7 +291,7 @@ export async function sendSamplePaced(
     }),
   );
   const squidAt = Math.floor(requests.length * (opts.importSquidAfter ?? 0.3));
-  const holdFrom = Math.floor(requests.length * (1 - (opts.holdBack ?? 0)));
+  const holds = (opts.holds ?? []).map((h) => ({ ...h, index: Math.floor(requests.length * h.at) }));
   let squid: Promise<string> | null = null;
   for (let i = 0; i < requests.length; i++) {
     if (i === squidAt) {
@@ -314,7 +313,11 @@ export async function sendSamplePaced(
         e2e.serviceEnv,
       );
     }
-    if (i === holdFrom && opts.release) await opts.release;
+    for (const h of holds) {
+      if (h.index !== i) continue;
+      h.reached?.();
+      await h.until;
+    }
     const r = requests[i]!;
     await postBody(`${e2e.pipeline.ingestUrl}${r.route}`, r.key, r.body, r.type);
     await new Promise((res) => setTimeout(res, opts.pauseMs()));

@@ -1,0 +1,207 @@
+/**
+ * ClickHouse goes away mid-stream: the pipeline writes to a private ClickHouse server (never the
+ * shared one other suites use), which is SIGKILLed, kept down ~10 s while events keep flowing, and
+ * restarted on the same data directory. The aggregate worker must ride it out (retry with backoff,
+ * heartbeating: same process, same group membership) and the final numbers must equal the
+ * independent reference exactly.
+ *
+ * The kill is timed when no INSERT is in flight (the sender holds, the pipeline drains, then the
+ * server dies and sending resumes into the outage). A kill that lands *inside* an INSERT is a known
+ * problem, shown by the opt-in test at the end (E2E_KNOWN_BUGS=1): ClickHouse writes a table and
+ * each of its materialized views as separate parts, so a server that dies in between leaves
+ * usage_events, sink_offsets and the rollups disagreeing, and the sink's offset check (which reads
+ * sink_offsets) then stores some rows twice or never counts them in a rollup.
+ */
+import { createClickHouse, ensureDatabase, insertRows, queryRows, runMigrations } from '@edusage/clickhouse';
+import type { Kafka } from '@edusage/kafka';
+import { migrationsDir, startPrivateClickHouse, type PrivateClickHouse } from '@edusage/testkit';
+import {
+  countRows,
+  deadLetterCounts,
+  DISTRICT,
+  PSEUDONYM_KEY,
+  readRollups,
+  sendSamplePaced,
+  setupE2E,
+  type E2E,
+} from './support/e2e';
+import { buildReference, sorted } from './support/reference';
+
+jest.setTimeout(240_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** State and member ids of a consumer group: a member thrown out and rejoining gets a new id. */
+async function groupMembers(kafka: Kafka, groupId: string): Promise<{ state: string; members: string[] }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    const g = groups[0]!;
+    return { state: g.state, members: g.members.map((m) => m.memberId).sort() };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('end to end: ClickHouse stopped and restarted mid-stream', () => {
+  let clickhouse: PrivateClickHouse | null = null;
+  let e2e: E2E | null = null;
+
+  beforeAll(async () => {
+    clickhouse = await startPrivateClickHouse();
+    // Default session timeout (30 s): the production setting that the outage must not break.
+    e2e = await setupE2E('e2e_ch_restart', { clickhouseUrl: clickhouse.url });
+  });
+
+  afterAll(async () => {
+    await e2e?.teardown(); // stops the services, then drops the database (the server is up again)
+    await clickhouse?.cleanup();
+  });
+
+  it('resumes without crash-looping or losing its group, and ends with the reference numbers', async () => {
+    const t = e2e!;
+    const ch = clickhouse!;
+    expect(t.serviceEnv.CLICKHOUSE_URL).toBe(ch.url);
+    const ref = buildReference(t.sample, PSEUDONYM_KEY);
+    const aggregatePid = t.pipeline.pid('aggregate');
+    expect(aggregatePid).toBeDefined();
+
+    let reachedHold!: () => void;
+    const atHold = new Promise<void>((r) => (reachedHold = r));
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    let downAt = 0;
+    let upAt = 0;
+    let before: { state: string; members: string[] } | null = null;
+    let storedBefore = 0;
+    const outage = (async () => {
+      try {
+        await atHold;
+        // A third of the sample is in; let it be stored, so no INSERT is in flight at the kill.
+        await t.drain();
+        storedBefore = await countRows(t.ch, 'usage_events');
+        before = await groupMembers(t.kafka, t.groups.AGGREGATE_GROUP_ID);
+        await ch.stop('SIGKILL');
+        downAt = Date.now();
+      } finally {
+        resume(); // events flow into the outage
+      }
+      await sleep(10_000);
+      await ch.start();
+      upAt = Date.now();
+    })();
+    const sending = sendSamplePaced(t, {
+      batchSize: 40,
+      pauseMs: () => 100,
+      importSquidAfter: 0.5,
+      holds: [{ at: 0.35, until: resumed, reached: reachedHold }],
+    });
+    await Promise.all([outage, sending]);
+    expect(storedBefore).toBeGreaterThan(500);
+    expect(storedBefore).toBeLessThan(ref.storedEvents / 2);
+    expect(upAt - downAt).toBeGreaterThanOrEqual(10_000);
+
+    await t.drain(180_000);
+
+    // Same process all along, same member in the group: it retried, it was not restarted or rebalanced.
+    expect(t.pipeline.pid('aggregate')).toBe(aggregatePid);
+    expect(before!.state).toBe('Stable');
+    expect(await groupMembers(t.kafka, t.groups.AGGREGATE_GROUP_ID)).toEqual(before);
+    const retries = t
+      .logOf('aggregate')
+      .map((l) => JSON.parse(l) as { msg: string; time: number })
+      .filter((l) => / failed: retrying$/.test(l.msg));
+    expect(retries.length).toBeGreaterThan(0);
+    // ...during the outage, and no longer once ClickHouse was back (backoff is at most ~19 s).
+    expect(Math.min(...retries.map((r) => r.time))).toBeGreaterThanOrEqual(downAt);
+    expect(Math.max(...retries.map((r) => r.time))).toBeLessThan(upAt + 20_000);
+
+    expect(await countRows(t.ch, 'usage_events')).toBe(ref.storedEvents);
+    const got = await readRollups(t.ch, DISTRICT);
+    expect(sorted(got.district)).toEqual(sorted(ref.district));
+    expect(sorted(got.school)).toEqual(sorted(ref.school));
+    expect(sorted(got.class)).toEqual(sorted(ref.class));
+    const letters = [...(await deadLetterCounts(t.ch)).values()].reduce((a, b) => a + b, 0);
+    expect(letters).toBe([...ref.malformed.values()].reduce((a, b) => a + b, 0));
+  });
+});
+
+/**
+ * Known problem (reported, not fixed): run with E2E_KNOWN_BUGS=1. The sink's INSERT into usage_events
+ * fans out to five materialized views, each its own part; a ClickHouse that dies during that INSERT
+ * leaves some tables with the rows and others without. This test inserts rows the way the sink does
+ * (one INSERT per batch) while the server is killed a few times, and checks that every table agrees.
+ */
+(process.env.E2E_KNOWN_BUGS === '1' ? describe : describe.skip)(
+  'known problem: ClickHouse killed during an INSERT',
+  () => {
+    it('keeps usage_events, sink_offsets and every rollup in agreement', async () => {
+      const server = await startPrivateClickHouse();
+      const config = {
+        CLICKHOUSE_URL: server.url,
+        CLICKHOUSE_USER: 'default',
+        CLICKHOUSE_PASSWORD: '',
+        CLICKHOUSE_DATABASE: 'mv_atomicity',
+      };
+      const ch = createClickHouse(config);
+      try {
+        await ensureDatabase(config);
+        await runMigrations(ch, migrationsDir());
+        let offset = 0;
+        let stop = false;
+        const row = (o: number) => ({
+          district_id: 'd1',
+          local_date: '2026-11-16',
+          occurred_at: '2026-11-16 15:00:00',
+          school_id: 'sch-1',
+          class_id: `cls-${o % 7}`,
+          class_attribution: 'inferred',
+          person_id: `p${o % 50}`,
+          person_resolved: 1,
+          role: 'student',
+          app_id: `app-${o % 5}`,
+          app_resolved: 1,
+          app_domain: '',
+          source: 'agent',
+          event_type: 'use',
+          campus: 'on',
+          explicit_seconds: 10,
+          counts_minute: 0,
+          event_id: `e${o}`,
+          dedup_key: `k${o}`,
+          kafka_topic: 'usage.enriched',
+          kafka_partition: 0,
+          kafka_offset: String(o),
+          stored_at: '2026-11-23 00:00:00',
+        });
+        const writer = (async () => {
+          while (!stop) {
+            const rows = Array.from({ length: 2000 }, (_, i) => row(offset + i));
+            offset += rows.length;
+            await insertRows(ch, 'usage_events', rows).catch(() => sleep(100));
+          }
+        })();
+        for (let k = 0; k < 5; k++) {
+          await sleep(300 + Math.random() * 500);
+          await server.stop('SIGKILL');
+          await server.start();
+        }
+        stop = true;
+        await writer;
+        const [counts] = await queryRows<Record<string, string>>(
+          ch,
+          `SELECT (SELECT count() FROM usage_events) AS usage_events, (SELECT count() FROM sink_offsets) AS sink_offsets,
+                (SELECT sumMerge(events) FROM rollup_district_app_daily) AS district,
+                (SELECT sumMerge(events) FROM rollup_school_app_daily) AS school,
+                (SELECT sumMerge(events) FROM rollup_class_app_daily) AS class`,
+        );
+        const n = counts!.usage_events;
+        expect(counts).toEqual({ usage_events: n, sink_offsets: n, district: n, school: n, class: n });
+      } finally {
+        await ch.close();
+        await server.cleanup();
+      }
+    });
+  },
+);
