@@ -86,26 +86,35 @@ export class SinkWorker {
     const key = `${topic}/${partition}`;
     const log = this.opts.logger.child({ topic, partition });
 
-    const persist = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
-      retryWithBackoff(fn, {
-        initialMs: 250,
-        maxMs: 15_000,
-        shouldAbort: () => this.stopping || !isRunning() || isStale(),
-        onRetry: async (err, attempt, delayMs) => {
-          log.warn(
-            {
-              err: (err as Error).message,
-              attempt,
-              delayMs: Math.round(delayMs),
-            },
-            `${what} failed: retrying`,
-          );
-          await heartbeat().catch(() => undefined);
-        },
-      }).catch((err: unknown) => {
+    const persist = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+      // Heartbeat all along, during attempts and back-off waits alike: a failing or hanging ClickHouse
+      // must never cost the group membership, whatever the session timeout (the back-off wait alone can
+      // reach ~19 s, an attempt the client's request timeout). kafkajs sends at most one per heartbeatInterval.
+      const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+      try {
+        return await retryWithBackoff(fn, {
+          initialMs: 250,
+          maxMs: 15_000,
+          shouldAbort: () => this.stopping || !isRunning() || isStale(),
+          onRetry: async (err, attempt, delayMs) => {
+            log.warn(
+              {
+                err: (err as Error).message,
+                attempt,
+                delayMs: Math.round(delayMs),
+              },
+              `${what} failed: retrying`,
+            );
+            await heartbeat().catch(() => undefined);
+          },
+        });
+      } catch (err) {
         if (this.stopping || !isRunning() || isStale()) throw new BatchAbandoned();
         throw err;
-      });
+      } finally {
+        clearInterval(beat);
+      }
+    };
 
     const firstOffset = batch.firstOffset() ?? batch.messages[0]!.offset;
     const stored = async (): Promise<Set<string>> => {
