@@ -2,8 +2,8 @@
  * ClickHouse goes away mid-stream: the pipeline writes to a private ClickHouse server (never the
  * shared one other suites use), which is SIGKILLed, kept down ~10 s while events keep flowing, and
  * restarted on the same data directory. The aggregate worker must ride it out (retry with backoff,
- * heartbeating: same process, same group membership) and the final numbers must equal the
- * independent reference exactly.
+ * heartbeating: same process, same group membership, even with a session timeout shorter than the
+ * outage) and the final numbers must equal the independent reference exactly.
  *
  * The kill is timed when no INSERT is in flight (the sender holds, the pipeline drains, then the
  * server dies and sending resumes into the outage). A kill that lands *inside* an INSERT is a known
@@ -50,8 +50,12 @@ describe('end to end: ClickHouse stopped and restarted mid-stream', () => {
 
   beforeAll(async () => {
     clickhouse = await startPrivateClickHouse();
-    // Default session timeout (30 s): the production setting that the outage must not break.
-    e2e = await setupE2E('e2e_ch_restart', { clickhouseUrl: clickhouse.url });
+    // A session timeout (6 s) shorter than the outage and the back-off waits: only heartbeating while
+    // retrying keeps the worker in its group.
+    e2e = await setupE2E('e2e_ch_restart', {
+      clickhouseUrl: clickhouse.url,
+      extraEnv: { AGGREGATE_SESSION_TIMEOUT_MS: '6000' },
+    });
   });
 
   afterAll(async () => {
