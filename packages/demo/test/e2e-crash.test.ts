@@ -140,8 +140,11 @@ describe('end to end: SIGKILL of enrich and aggregate mid-stream', () => {
           await sleep(rand() * 15);
           process.kill(pid, 'SIGSTOP');
           probes += 1;
-          inBetween = await between();
-          if (!inBetween) process.kill(pid, 'SIGCONT');
+          try {
+            inBetween = await between();
+          } finally {
+            if (!inBetween) process.kill(pid, 'SIGCONT');
+          }
         }
         await e2e.pipeline.kill(worker);
         if (worker === 'enrich') enrichExcess = await enrichState();
