@@ -4,6 +4,9 @@ export interface ConsumerOptions {
   /** Upper bound on bytes fetched per partition per request; bounds batch size and memory. */
   maxBytesPerPartition?: number;
   sessionTimeout?: number;
+  /** A fetch waits for this many bytes (or maxWaitTimeInMs): fewer, larger batches downstream. */
+  minBytes?: number;
+  maxWaitTimeInMs?: number;
 }
 
 /**
@@ -18,6 +21,8 @@ export async function createConsumer(kafka: Kafka, groupId: string, opts: Consum
     rebalanceTimeout: 60_000,
     heartbeatInterval: 3_000,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576,
+    minBytes: opts.minBytes ?? 1,
+    maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 5_000,
     allowAutoTopicCreation: false,
     retry: { initialRetryTime: 300, retries: 10 },
   });

@@ -10,7 +10,15 @@ export const aggregateConfigSchema = baseConfigSchema.extend({
     .number()
     .int()
     .min(65_536)
-    .default(4 * 1024 * 1024),
+    .default(2 * 1024 * 1024),
+  /**
+   * A fetch may wait until this many bytes are there (or AGGREGATE_FETCH_MAX_WAIT_MS passed): each
+   * INSERT writes five parts (table + views) whatever its size, so a district with a slow trickle of
+   * events can trade latency for fewer INSERTs. Default: answer as soon as anything is there.
+   */
+  AGGREGATE_FETCH_MIN_BYTES: z.coerce.number().int().min(1).default(1),
+  /** Upper bound on the wait above. */
+  AGGREGATE_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(5_000),
   /** A worker silent for this long leaves the group; its partitions move to the others. */
   AGGREGATE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Partitions processed at the same time by one worker. */

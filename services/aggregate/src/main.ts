@@ -25,6 +25,8 @@ void runService<AggregateConfig>({
     const consumer = await createConsumer(kafka, config.AGGREGATE_GROUP_ID, {
       maxBytesPerPartition: config.AGGREGATE_MAX_BYTES_PER_PARTITION,
       sessionTimeout: config.AGGREGATE_SESSION_TIMEOUT_MS,
+      minBytes: config.AGGREGATE_FETCH_MIN_BYTES,
+      maxWaitTimeInMs: config.AGGREGATE_FETCH_MAX_WAIT_MS,
     });
     const worker = new SinkWorker({
       consumer,
