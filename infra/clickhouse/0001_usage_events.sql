@@ -30,7 +30,8 @@ PARTITION BY toYYYYMM(local_date)
 ORDER BY (district_id, local_date, app_id, school_id, class_id);
 
 -- Which Kafka offsets are stored, ordered for a fast look-up by partition after a reassignment.
--- Fed by the same INSERT as usage_events (materialized view), so it never disagrees with it.
+-- Fed by the same INSERT as usage_events (materialized view). It can disagree with usage_events only if
+-- the server dies between writing the two parts (docs/ARCHITECTURE.md, "Known gap").
 CREATE TABLE IF NOT EXISTS sink_offsets (
   kafka_topic String,
   kafka_partition UInt32,
