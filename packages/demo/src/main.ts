@@ -14,13 +14,7 @@ import {
   schoolAppUsage,
   unresolvedSummary,
 } from '@edusage/reports';
-import {
-  LocalPipeline,
-  createApiKeys,
-  loadDistrictReferenceData,
-  sendSampleEvents,
-  waitForPipeline,
-} from './pipeline';
+import { LocalPipeline, createApiKeys, loadDistrictReferenceData, sendSampleEvents, waitForPipeline } from './pipeline';
 import { REPO_ROOT } from './services';
 
 /** Only for the generated sample: real deployments set their own secret PSEUDONYM_KEY. */

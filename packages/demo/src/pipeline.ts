@@ -148,7 +148,19 @@ export async function sendSampleEvents(
   ]);
   const out = await runServiceCli(
     'ingest',
-    ['import', '--district', districtId, '--source', 'proxy', '--format', 'squid', '--progress', 'none', '--json', files.squid],
+    [
+      'import',
+      '--district',
+      districtId,
+      '--source',
+      'proxy',
+      '--format',
+      'squid',
+      '--progress',
+      'none',
+      '--json',
+      files.squid,
+    ],
     pipeline.env,
   );
   const squid = parseImportSummary(out);
@@ -156,7 +168,12 @@ export async function sendSampleEvents(
 }
 
 function parseImportSummary(out: string): SampleSendSummary['squid'] {
-  const s = JSON.parse(out) as { lines: number; accepted: number; rejected: number; rejectedByReason: Record<string, number> };
+  const s = JSON.parse(out) as {
+    lines: number;
+    accepted: number;
+    rejected: number;
+    rejectedByReason: Record<string, number>;
+  };
   return { read: s.lines, accepted: s.accepted, rejected: s.rejected, rejectedByCode: s.rejectedByReason };
 }
 

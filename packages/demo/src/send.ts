@@ -18,7 +18,14 @@ function newSummary(): SendSummary {
 }
 
 /** POSTs one body; 202 and 422 are answers with per-item results, anything else is an error. */
-async function post(baseUrl: string, route: string, apiKey: string, body: string, contentType: string, into: SendSummary) {
+async function post(
+  baseUrl: string,
+  route: string,
+  apiKey: string,
+  body: string,
+  contentType: string,
+  into: SendSummary,
+) {
   for (let attempt = 1; ; attempt++) {
     const res = await fetch(`${baseUrl}${route}`, {
       method: 'POST',
