@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '@edusage/redis';
 import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
 import { clickhouseHealth, createClickHouse, dropDatabase } from '@edusage/clickhouse';
 import { generateDistrict, writeDistrict } from '@edusage/generator';
@@ -152,12 +153,7 @@ async function resetDemoData(kafka: Kafka, config: BaseConfig): Promise<void> {
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   try {
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${config.REDIS_KEY_PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await redis.del(...found);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);
   } finally {
     redis.disconnect();
   }

@@ -146,28 +146,18 @@ export async function sendSampleEvents(
       onProgress: (n) => onProgress?.('caliper', n),
     }),
   ]);
-  const out = await runServiceCli(
-    'ingest',
-    [
-      'import',
-      '--district',
-      districtId,
-      '--source',
-      'proxy',
-      '--format',
-      'squid',
-      '--progress',
-      'none',
-      '--json',
-      files.squid,
-    ],
-    pipeline.env,
-  );
-  const squid = parseImportSummary(out);
+  const squid = await importSquidFile(pipeline.env, districtId, files.squid);
   return { native, caliper, squid };
 }
 
-function parseImportSummary(out: string): SampleSendSummary['squid'] {
+/** Imports a Squid access log with the ingest import command (source `proxy`) and returns its summary. */
+export async function importSquidFile(
+  env: Record<string, string>,
+  districtId: string,
+  file: string,
+): Promise<SampleSendSummary['squid']> {
+  const args = ['import', '--district', districtId, '--source', 'proxy', '--format', 'squid'];
+  const out = await runServiceCli('ingest', [...args, '--progress', 'none', '--json', file], env);
   const s = JSON.parse(out) as {
     lines: number;
     accepted: number;

@@ -9,8 +9,7 @@
 import { gzipSync } from 'node:zlib';
 import { queryRows } from '@edusage/clickhouse';
 import { sendCaliperFile, sendNativeFile } from '../src/send';
-import { runServiceCli } from '../src/cli-run';
-import { sendSampleEvents } from '../src/pipeline';
+import { importSquidFile, sendSampleEvents } from '../src/pipeline';
 import {
   countRows,
   deadLetterCounts,
@@ -153,25 +152,7 @@ describe('end to end: exact numbers, duplicates, poison input', () => {
       sendNativeFile(e2e.files.native, e2e.pipeline.ingestUrl, e2e.keys, 'agent'),
       sendCaliperFile(e2e.files.caliper, e2e.pipeline.ingestUrl, e2e.keys.caliper!),
     ]);
-    const squid = JSON.parse(
-      await runServiceCli(
-        'ingest',
-        [
-          'import',
-          '--district',
-          DISTRICT,
-          '--source',
-          'proxy',
-          '--format',
-          'squid',
-          '--progress',
-          'none',
-          '--json',
-          e2e.files.squid,
-        ],
-        e2e.serviceEnv,
-      ),
-    ) as { accepted: number };
+    const squid = await importSquidFile(e2e.serviceEnv, DISTRICT, e2e.files.squid);
     const resent = native.accepted + caliper.accepted + squid.accepted;
     // Every valid event went through ingest again (first copies and the generator's own retries).
     expect(resent).toBe(

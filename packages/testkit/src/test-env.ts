@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '@edusage/redis';
 import { baseConfigSchema, loadConfig, topicNames, type BaseConfig, type TopicNames } from '@edusage/config';
 import { createKafka, deleteTopics, ensureTopics } from '@edusage/kafka';
 import { createClickHouse, dropDatabase, ensureDatabase, runMigrations } from '@edusage/clickhouse';
@@ -67,12 +68,7 @@ export async function createTestEnv(
       const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
       try {
         await redis.connect();
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.REDIS_KEY_PREFIX}*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length > 0) await redis.del(...keys);
-        } while (cursor !== '0');
+        await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);
       } catch {
         // Best effort: a leftover key under a random prefix harms nobody.
       } finally {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '@edusage/redis';
 import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
 import {
   clickhouseHealth,
@@ -759,12 +760,7 @@ async function resetBenchData(kafka: Kafka, config: BaseConfig, groupIds: string
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   try {
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${config.REDIS_KEY_PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await redis.unlink(...found);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);
   } finally {
     redis.disconnect();
   }

@@ -11,8 +11,13 @@ import { generateDistrict, writeDistrict, type SampleDistrict, type WrittenFiles
 import { createKafka, type Kafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { createTestEnv, freePort, type TestEnv } from '@edusage/testkit';
-import { runServiceCli } from '../../src/cli-run';
-import { LocalPipeline, createApiKeys, loadDistrictReferenceData, waitForPipeline } from '../../src/pipeline';
+import {
+  LocalPipeline,
+  createApiKeys,
+  importSquidFile,
+  loadDistrictReferenceData,
+  waitForPipeline,
+} from '../../src/pipeline';
 import type { Cell } from './reference';
 
 export const DISTRICT = 'd1';
@@ -292,26 +297,10 @@ export async function sendSamplePaced(
   );
   const squidAt = Math.floor(requests.length * (opts.importSquidAfter ?? 0.3));
   const holds = (opts.holds ?? []).map((h) => ({ ...h, index: Math.floor(requests.length * h.at) }));
-  let squid: Promise<string> | null = null;
+  let squid: Promise<unknown> | null = null;
   for (let i = 0; i < requests.length; i++) {
     if (i === squidAt) {
-      squid = runServiceCli(
-        'ingest',
-        [
-          'import',
-          '--district',
-          DISTRICT,
-          '--source',
-          'proxy',
-          '--format',
-          'squid',
-          '--progress',
-          'none',
-          '--json',
-          e2e.files.squid,
-        ],
-        e2e.serviceEnv,
-      );
+      squid = importSquidFile(e2e.serviceEnv, DISTRICT, e2e.files.squid);
     }
     for (const h of holds) {
       if (h.index !== i) continue;
