@@ -1,5 +1,7 @@
 -- Enriched usage events as stored by the aggregate sink: one row per event, duplicates already removed.
 -- Every row keeps its Kafka coordinates, so the sink can tell what is already stored (exactly-once effect).
+-- The only table a sink INSERT writes (one part: atomic); ordered by those coordinates, so "what is
+-- stored of this partition from offset X" and the rollup derivation are primary-key range reads.
 -- Times are UTC; local_date is the district's local calendar day, computed in enrich.
 CREATE TABLE IF NOT EXISTS usage_events (
   district_id String,
@@ -27,19 +29,15 @@ CREATE TABLE IF NOT EXISTS usage_events (
   stored_at DateTime('UTC')
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(local_date)
-ORDER BY (district_id, local_date, app_id, school_id, class_id);
-
--- Which Kafka offsets are stored, ordered for a fast look-up by partition after a reassignment.
--- Fed by the same INSERT as usage_events (materialized view). It can disagree with usage_events only if
--- the server dies between writing the two parts (docs/ARCHITECTURE.md, "Known gap").
-CREATE TABLE IF NOT EXISTS sink_offsets (
-  kafka_topic String,
-  kafka_partition UInt32,
-  kafka_offset UInt64,
-  stored_at DateTime('UTC')
-) ENGINE = MergeTree
-PARTITION BY toYYYYMM(stored_at)
 ORDER BY (kafka_topic, kafka_partition, kafka_offset);
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS mv_sink_offsets TO sink_offsets AS
-SELECT kafka_topic, kafka_partition, kafka_offset, stored_at FROM usage_events;
+-- How far each Kafka partition's events have been folded into the rollups (0002): rows of usage_events
+-- with kafka_offset < derived_to are in them. Written after the rollup rows, so it is the commit point
+-- of a derivation (docs/ARCHITECTURE.md "Rollups").
+CREATE TABLE IF NOT EXISTS rollup_watermarks (
+  kafka_topic String,
+  kafka_partition UInt32,
+  derived_to UInt64,
+  derived_at DateTime('UTC')
+) ENGINE = MergeTree
+ORDER BY (kafka_topic, kafka_partition, derived_to);

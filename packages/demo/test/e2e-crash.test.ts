@@ -109,7 +109,7 @@ describe('end to end: SIGKILL of enrich and aggregate mid-stream', () => {
         (
           await queryRows<{ p: number; m: string }>(
             e2e.ch,
-            `SELECT kafka_partition AS p, toString(max(kafka_offset)) AS m FROM sink_offsets GROUP BY p`,
+            `SELECT kafka_partition AS p, toString(max(kafka_offset)) AS m FROM usage_events GROUP BY p`,
           )
         ).map((r) => [Number(r.p), Number(r.m)]),
       );

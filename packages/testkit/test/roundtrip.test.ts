@@ -66,8 +66,9 @@ describe('real Kafka, ClickHouse and Redis round trips', () => {
       for (const t of [
         'schema_migrations',
         'usage_events',
-        'sink_offsets',
+        'rollup_watermarks',
         'rollup_district_app_daily',
+        'rollup_district_app_daily_parts',
         'dead_letters',
       ]) {
         expect(names).toContain(t);

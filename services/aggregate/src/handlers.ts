@@ -7,7 +7,9 @@ import {
   reasonFromZod,
   type DeadLetter,
 } from '@edusage/contracts';
+import type { ClickHouseClient } from '@edusage/clickhouse';
 import { claimEvents } from './dedup';
+import { deriveRollups } from './rollup-deriver';
 import { deadLetterRow, monthOf, toClickHouseDateTime, usageEventRow } from './rows';
 
 export interface PreparedRow {
@@ -31,6 +33,8 @@ export interface TopicHandler {
   /** The table whose Kafka coordinates say what is already stored. */
   offsetsTable: string;
   prepare(topic: string, partition: number, messages: KafkaMessage[]): Promise<PreparedBatch>;
+  /** Runs after a batch is stored and before its offset is committed (e.g. folding it into rollups). */
+  afterStore?(topic: string, partition: number): Promise<void>;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -41,11 +45,19 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-/** usage.enriched → usage_events, with source-level duplicates removed by Redis claims. */
-export function enrichedHandler(redis: Redis, keyPrefix: string, dedupWindowDays: number): TopicHandler {
+/**
+ * usage.enriched → usage_events, with source-level duplicates removed by Redis claims; after each stored
+ * batch the partition's new events are folded into the rollups.
+ */
+export function enrichedHandler(
+  redis: Redis,
+  keyPrefix: string,
+  dedupWindowDays: number,
+  ch: ClickHouseClient,
+): TopicHandler {
   return {
     table: 'usage_events',
-    offsetsTable: 'sink_offsets',
+    offsetsTable: 'usage_events',
     async prepare(topic, partition, messages) {
       const storedAt = toClickHouseDateTime(new Date());
       const rejects: DeadLetter[] = [];
@@ -96,6 +108,9 @@ export function enrichedHandler(redis: Redis, keyPrefix: string, dedupWindowDays
         });
       });
       return { rows, rejects, duplicates: valid.length - rows.length };
+    },
+    async afterStore(topic, partition) {
+      await deriveRollups(ch, topic, partition);
     },
   };
 }

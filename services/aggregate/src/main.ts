@@ -36,7 +36,7 @@ void runService<AggregateConfig>({
       dlqTopic: topics.dlq,
       concurrency: config.AGGREGATE_CONCURRENCY,
       handlers: {
-        [topics.enriched]: enrichedHandler(redis, config.REDIS_KEY_PREFIX, config.DEDUP_WINDOW_DAYS),
+        [topics.enriched]: enrichedHandler(redis, config.REDIS_KEY_PREFIX, config.DEDUP_WINDOW_DAYS, ch),
         [topics.dlq]: deadLetterHandler(),
       },
     });

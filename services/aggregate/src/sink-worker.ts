@@ -162,6 +162,11 @@ export class SinkWorker {
       await heartbeat();
     }
 
+    if (handler.afterStore) {
+      const after = handler.afterStore.bind(handler);
+      await persist('deriving rollups', () => after(topic, partition));
+    }
+
     const lastOffset = batch.lastOffset();
     resolveOffset(lastOffset);
     const next = (BigInt(lastOffset) + 1n).toString();

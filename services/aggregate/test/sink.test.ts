@@ -95,7 +95,7 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
       dlqTopic: env.topics.dlq,
       concurrency: 2,
       handlers: {
-        [env.topics.enriched]: enrichedHandler(redis, env.config.REDIS_KEY_PREFIX, 35),
+        [env.topics.enriched]: enrichedHandler(redis, env.config.REDIS_KEY_PREFIX, 35, ch),
         [env.topics.dlq]: deadLetterHandler(),
       },
     });
