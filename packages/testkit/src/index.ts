@@ -2,3 +2,4 @@ export { createTestEnv, type TestEnv } from './test-env';
 export { repoRoot, migrationsDir, fixturesDir } from './paths';
 export { waitFor } from './wait-for';
 export { startPrivateClickHouse, freePort, type PrivateClickHouse } from './private-clickhouse';
+export { startCurrentClickHouse, chdbPython, type CurrentClickHouse } from './current-clickhouse';
