@@ -10,7 +10,7 @@ export const aggregateConfigSchema = baseConfigSchema.extend({
     .number()
     .int()
     .min(65_536)
-    .default(2 * 1024 * 1024),
+    .default(1024 * 1024),
   /**
    * A fetch may wait until this many bytes are there (or AGGREGATE_FETCH_MAX_WAIT_MS passed): each
    * INSERT writes five parts (table + views) whatever its size, so a district with a slow trickle of
