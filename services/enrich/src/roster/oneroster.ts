@@ -121,16 +121,22 @@ function checkModified(v: Values): string | null {
 interface EntitySpec<T extends { sourcedId: string }> {
   file: string;
   target: (data: RosterData) => Map<string, T>;
-  parse: (v: Values) => T | 'deleted';
+  /** Builds the record from a row whose common columns (sourcedId, status) are already read. */
+  parse: (v: Values, common: { sourcedId: string; status: RosterStatus }) => T;
+}
+
+/** The columns every entity has: status (`tobedeleted` rows are excluded) and sourcedId, then the rest. */
+function parseEntityRow<T extends { sourcedId: string }>(spec: EntitySpec<T>, v: Values): T | 'deleted' {
+  const st = status(v);
+  const sourcedId = req(v, 'sourcedId');
+  if (st === 'deleted') return 'deleted';
+  return spec.parse(v, { sourcedId, status: st });
 }
 
 const orgsSpec: EntitySpec<OrgRecord> = {
   file: 'orgs.csv',
   target: (d) => d.orgs,
-  parse(v) {
-    const st = status(v);
-    const sourcedId = req(v, 'sourcedId');
-    if (st === 'deleted') return 'deleted';
+  parse(v, { sourcedId, status: st }) {
     return {
       sourcedId,
       status: st,
@@ -144,10 +150,7 @@ const orgsSpec: EntitySpec<OrgRecord> = {
 const usersSpec: EntitySpec<UserRecord> = {
   file: 'users.csv',
   target: (d) => d.users,
-  parse(v) {
-    const st = status(v);
-    const sourcedId = req(v, 'sourcedId');
-    if (st === 'deleted') return 'deleted';
+  parse(v, { sourcedId, status: st }) {
     const email = opt(v, 'email');
     if (email !== '' && !email.includes('@')) throw new FieldError('email', `email "${email}" has no @`);
     const orgs = list(opt(v, 'orgsourcedids'));
@@ -170,10 +173,7 @@ const usersSpec: EntitySpec<UserRecord> = {
 const classesSpec: EntitySpec<ClassRecord> = {
   file: 'classes.csv',
   target: (d) => d.classes,
-  parse(v) {
-    const st = status(v);
-    const sourcedId = req(v, 'sourcedId');
-    if (st === 'deleted') return 'deleted';
+  parse(v, { sourcedId, status: st }) {
     return {
       sourcedId,
       status: st,
@@ -190,10 +190,7 @@ const classesSpec: EntitySpec<ClassRecord> = {
 const coursesSpec: EntitySpec<CourseRecord> = {
   file: 'courses.csv',
   target: (d) => d.courses,
-  parse(v) {
-    const st = status(v);
-    const sourcedId = req(v, 'sourcedId');
-    if (st === 'deleted') return 'deleted';
+  parse(v, { sourcedId, status: st }) {
     return {
       sourcedId,
       status: st,
@@ -208,10 +205,7 @@ const coursesSpec: EntitySpec<CourseRecord> = {
 const enrollmentsSpec: EntitySpec<EnrollmentRecord> = {
   file: 'enrollments.csv',
   target: (d) => d.enrollments,
-  parse(v) {
-    const st = status(v);
-    const sourcedId = req(v, 'sourcedId');
-    if (st === 'deleted') return 'deleted';
+  parse(v, { sourcedId, status: st }) {
     const beginDate = date(v, 'beginDate');
     const endDate = date(v, 'endDate');
     if (beginDate && endDate && endDate < beginDate) {
@@ -234,10 +228,7 @@ const enrollmentsSpec: EntitySpec<EnrollmentRecord> = {
 const sessionsSpec: EntitySpec<SessionRecord> = {
   file: 'academicSessions.csv',
   target: (d) => d.sessions,
-  parse(v) {
-    const st = status(v);
-    const sourcedId = req(v, 'sourcedId');
-    if (st === 'deleted') return 'deleted';
+  parse(v, { sourcedId, status: st }) {
     return {
       sourcedId,
       status: st,
@@ -287,7 +278,7 @@ async function loadEntity<T extends { sourcedId: string }>(
     summary.rows++;
     let rec: T | 'deleted';
     try {
-      rec = spec.parse(row.values);
+      rec = parseEntityRow(spec, row.values);
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
       onIssue({
