@@ -316,17 +316,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         line: index + 1,
       }));
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
+    const parsed = parseJsonBody(text);
+    if (!parsed.ok)
       return malformed(
         request,
         reply,
         text,
-        `body is not JSON (${(err as Error).message}); send a JSON array, one JSON object, or NDJSON with content-type application/x-ndjson`,
+        `body is not JSON (${parsed.detail}); send a JSON array, one JSON object, or NDJSON with content-type application/x-ndjson`,
       );
-    }
+    const body = parsed.body;
     const items = Array.isArray(body) ? body : [body];
     if (items.length > config.INGEST_MAX_ITEMS) throw tooMany(items.length);
     return finish(request, reply, adaptNativeItems(items, sender(request)), (index) => ({ index }));
@@ -334,17 +332,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.post('/v1/caliper', { onRequest: authenticate }, async (request, reply) => {
     const text = bodyText(request);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
+    const parsed = parseJsonBody(text);
+    if (!parsed.ok)
       return malformed(
         request,
         reply,
         text,
-        `body is not JSON (${(err as Error).message}); send a Caliper Envelope or one Caliper event`,
+        `body is not JSON (${parsed.detail}); send a Caliper Envelope or one Caliper event`,
       );
-    }
+    const body = parsed.body;
     const n =
       isObject(body) && Array.isArray(body['data']) ? body['data'].length : Array.isArray(body) ? body.length : 1;
     if (n > config.INGEST_MAX_ITEMS) throw tooMany(n);
@@ -353,17 +349,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.post('/v1/xapi/statements', { onRequest: authenticate }, async (request, reply) => {
     const text = bodyText(request);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
+    const parsed = parseJsonBody(text);
+    if (!parsed.ok)
       return malformed(
         request,
         reply,
         text,
-        `body is not JSON (${(err as Error).message}); send one xAPI statement or an array of them`,
+        `body is not JSON (${parsed.detail}); send one xAPI statement or an array of them`,
       );
-    }
+    const body = parsed.body;
     const n = Array.isArray(body) ? body.length : 1;
     if (n > config.INGEST_MAX_ITEMS) throw tooMany(n);
     return finish(request, reply, adaptXapiBody(body, sender(request), new Date()), (index) => ({ index }));
@@ -437,4 +431,13 @@ function cached(probe: () => Promise<boolean>, ttlMs: number): () => Promise<boo
       });
     return inflight;
   };
+}
+
+/** JSON.parse that reports failure as a value, so each route answers a bad body in one line. */
+function parseJsonBody(text: string): { ok: true; body: unknown } | { ok: false; detail: string } {
+  try {
+    return { ok: true, body: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
+  }
 }
