@@ -37,6 +37,71 @@ export interface Reference {
   malformed: Map<string, number>;
   /** Truth checks that failed (the test expects none): where the generator's intent and the roster disagree. */
   truthMismatches: string[];
+  /** What the reports print over the whole sample period (every role together), independently computed. */
+  period: PeriodReference;
+}
+
+/** A report row over a period: distinct people and days across the period, not sums of daily figures. */
+export interface PeriodUsage {
+  events: number;
+  activeUsers: number;
+  engagedSeconds: number;
+  activeDays: number;
+}
+
+export interface PeriodReference {
+  /** app → usage */
+  district: Map<string, PeriodUsage>;
+  /** `school|app` ('' = no school) */
+  school: Map<string, PeriodUsage>;
+  /** `school|class|app` */
+  class: Map<string, PeriodUsage>;
+  /** Stored events with no school attributed. */
+  unattributedSchoolEvents: number;
+  /** Unresolved app key → distinct people. */
+  unresolvedAppUsers: Map<string, number>;
+}
+
+interface PeriodAccumulator {
+  events: number;
+  users: Set<string>;
+  explicitSeconds: number;
+  /** `person|UTC minute` of hit-style events: a minute counts once per person and app. */
+  minutes: Set<string>;
+  days: Set<string>;
+}
+
+function addPeriod(
+  map: Map<string, PeriodAccumulator>,
+  key: string,
+  person: string,
+  day: string,
+  seconds: number,
+  minute: string | null,
+) {
+  let acc = map.get(key);
+  if (!acc) {
+    acc = { events: 0, users: new Set(), explicitSeconds: 0, minutes: new Set(), days: new Set() };
+    map.set(key, acc);
+  }
+  acc.events += 1;
+  acc.users.add(person);
+  acc.explicitSeconds += seconds;
+  if (minute !== null) acc.minutes.add(`${person}|${minute}`);
+  acc.days.add(day);
+}
+
+function finishPeriod(map: Map<string, PeriodAccumulator>): Map<string, PeriodUsage> {
+  const out = new Map<string, PeriodUsage>();
+  for (const [key, a] of map) {
+    out.set(key, {
+      events: a.events,
+      activeUsers: a.users.size,
+      engagedSeconds: a.explicitSeconds + 60 * a.minutes.size,
+      activeDays: a.days.size,
+    });
+  }
+  return out;
 }
 
 interface Accumulator {
@@ -173,6 +238,11 @@ export function buildReference(sample: SampleDistrict, pseudonymKey: string): Re
   const malformed = new Map<string, number>();
   const attribution = { explicit: 0, inferred: 0, none: 0 };
   let storedEvents = 0;
+  const periodDistrict = new Map<string, PeriodAccumulator>();
+  const periodSchool = new Map<string, PeriodAccumulator>();
+  const periodClass = new Map<string, PeriodAccumulator>();
+  const unresolvedAppPeople = new Map<string, Set<string>>();
+  let unattributedSchoolEvents = 0;
 
   for (const ev of sample.events()) {
     if (ev.malformed) {
@@ -258,6 +328,12 @@ export function buildReference(sample: SampleDistrict, pseudonymKey: string): Re
     if (classId !== null) add(klass, `${schoolId}|${classId}|${day}|${app}|${role}`, person, seconds, minute, resolved);
     if (!resolved) unresolvedPeople.set(person, (unresolvedPeople.get(person) ?? 0) + 1);
     if (!appResolved) unresolvedApps.set(app, (unresolvedApps.get(app) ?? 0) + 1);
+
+    addPeriod(periodDistrict, app, person, day, seconds, minute);
+    addPeriod(periodSchool, `${schoolId}|${app}`, person, day, seconds, minute);
+    if (classId !== null) addPeriod(periodClass, `${schoolId}|${classId}|${app}`, person, day, seconds, minute);
+    if (schoolId === '') unattributedSchoolEvents += 1;
+    if (!appResolved) unresolvedAppPeople.set(app, (unresolvedAppPeople.get(app) ?? new Set()).add(person));
   }
 
   return {
@@ -270,6 +346,13 @@ export function buildReference(sample: SampleDistrict, pseudonymKey: string): Re
     attribution,
     malformed,
     truthMismatches: mismatches,
+    period: {
+      district: finishPeriod(periodDistrict),
+      school: finishPeriod(periodSchool),
+      class: finishPeriod(periodClass),
+      unattributedSchoolEvents,
+      unresolvedAppUsers: new Map([...unresolvedAppPeople].map(([app, people]) => [app, people.size])),
+    },
   };
 }
 
