@@ -24,7 +24,9 @@ const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
 /**
  * Applies `dir/NNNN_name.sql` files in name order, each once, recording name and checksum in
  * `schema_migrations`. Statements are separated by a `;` at the end of a line and must be idempotent
- * (IF NOT EXISTS), so a run interrupted inside a file can simply be repeated.
+ * (IF NOT EXISTS), so a run interrupted inside a file can simply be repeated. `ALTER TABLE t ADD COLUMN c …`
+ * is the one exception, because 18.16 has no `ADD COLUMN IF NOT EXISTS`: the runner skips it when `t`
+ * already has `c`.
  */
 export async function runMigrations(client: ClickHouseClient, dir: string, logger?: Logger): Promise<MigrationResult> {
   await client.command({
@@ -49,6 +51,7 @@ export async function runMigrations(client: ClickHouseClient, dir: string, logge
       continue;
     }
     for (const statement of splitStatements(sql)) {
+      if (await columnAlreadyAdded(client, statement)) continue;
       await client.command({ query: statement });
     }
     await client.command({
@@ -70,4 +73,22 @@ export function splitStatements(sql: string): string[] {
     .split(/;\s*(?:\n|$)/)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+const ADD_COLUMN = /^ALTER\s+TABLE\s+`?(\w+)`?\s+ADD\s+COLUMN\s+`?(\w+)`?\s/i;
+
+/** True for an `ALTER TABLE t ADD COLUMN c …` (one column) whose column already exists. */
+async function columnAlreadyAdded(client: ClickHouseClient, statement: string): Promise<boolean> {
+  const match = ADD_COLUMN.exec(statement);
+  if (!match) return false;
+  if (/,\s*ADD\s+COLUMN/i.test(statement)) {
+    throw new Error(`one column per ALTER TABLE … ADD COLUMN statement, so a repeated run can skip it: ${statement}`);
+  }
+  const [, table, column] = match as unknown as [string, string, string];
+  const rows = await queryRows<{ n: string }>(
+    client,
+    `SELECT count() AS n FROM system.columns
+     WHERE database = currentDatabase() AND table = ${sqlString(table)} AND name = ${sqlString(column)}`,
+  );
+  return Number(rows[0]?.n ?? 0) > 0;
 }

@@ -58,6 +58,28 @@ describe('migration runner against real ClickHouse', () => {
     expect(notes.map((r) => r.n)).toEqual([1, 2]); // the later file did not run either
   });
 
+  it('repeats an interrupted file that adds a column (18.16 has no ADD COLUMN IF NOT EXISTS)', async () => {
+    const sub = await mkdtemp(path.join(tmpdir(), 'migrations-alter-'));
+    await writeFile(
+      path.join(sub, '0001_table.sql'),
+      'CREATE TABLE IF NOT EXISTS wide (n UInt8) ENGINE = MergeTree ORDER BY n;\n',
+    );
+    await runMigrations(ch, sub);
+    // A previous run added the column and died before the file was recorded: the column is there already.
+    await ch.command({ query: 'ALTER TABLE wide ADD COLUMN extra UInt8' });
+    await writeFile(
+      path.join(sub, '0002_alter.sql'),
+      "ALTER TABLE wide ADD COLUMN extra UInt8;\nALTER TABLE wide ADD COLUMN more String DEFAULT 'x';\n",
+    );
+    expect(await runMigrations(ch, sub)).toEqual({ applied: ['0002_alter.sql'], skipped: ['0001_table.sql'] });
+    const columns = await queryRows<{ name: string }>(
+      ch,
+      "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'wide' ORDER BY name",
+    );
+    expect(columns.map((c) => c.name)).toEqual(['extra', 'more', 'n']);
+    await rm(sub, { recursive: true, force: true });
+  });
+
   it('round-trips hostile strings through the escaping helper', async () => {
     const hostile = ["O'Brien", 'back\\slash', "x'); DROP TABLE notes; --", 'tab\tnew\nline', 'ünïcødé 漢字'];
     for (const value of hostile) {

@@ -40,6 +40,9 @@ describe('the same SQL on current ClickHouse', () => {
     expect(await runMigrations(ch, migrationsDir())).toEqual({ applied: [], skipped: applied.applied });
 
     const events = makeEnrichedEvents(2000, 5, 0);
+    // One app the catalog did not know, so the unresolved-app measure has something to count.
+    const unknownApp = events[0]!.app_id;
+    for (const e of events) if (e.app_id === unknownApp) e.app_resolved = false;
     const storedAt = toClickHouseDateTime(new Date());
     const byPartition = [0, 1, 2].map((p) => events.filter((_, i) => i % 3 === p));
     for (const [partition, list] of byPartition.entries()) {
@@ -71,6 +74,16 @@ describe('the same SQL on current ClickHouse', () => {
     const unresolved = await unresolvedSummary(ch, period);
     expect(unresolved.total_events).toBe(totalEvents);
     expect(unresolved.unresolved_person_events).toBe(events.filter((e) => !e.person_resolved).length);
+    const unresolvedApp = events.filter((e) => !e.app_resolved);
+    expect(unresolvedApp.length).toBeGreaterThan(0);
+    expect(unresolved.unresolved_app_events).toBe(unresolvedApp.length);
+    expect(unresolved.top_unresolved_apps).toEqual([
+      {
+        app_id: unknownApp,
+        events: unresolvedApp.length,
+        active_users: new Set(unresolvedApp.map((e) => e.person_id)).size,
+      },
+    ]);
     expect(await deadLetterSummary(ch, 'd1')).toEqual([]);
   });
 

@@ -176,7 +176,7 @@ describe('end to end: exact numbers, duplicates, poison input', () => {
     expect(unresolved.unresolved_person_events).toBe(sum(ref.unresolvedPeople));
     expect(unresolved.unresolved_app_events).toBe(sum(ref.unresolvedApps));
     expect(unresolved.unattributed_school_events).toBe(ref.period.unattributedSchoolEvents);
-    expect(new Map(unresolved.top_unresolved_domains.map((d) => [d.app_id, [d.events, d.active_users]]))).toEqual(
+    expect(new Map(unresolved.top_unresolved_apps.map((d) => [d.app_id, [d.events, d.active_users]]))).toEqual(
       new Map([...ref.unresolvedApps].map(([app, n]) => [app, [n, ref.period.unresolvedAppUsers.get(app)]])),
     );
   });
@@ -490,6 +490,13 @@ describe('end to end: exact numbers, duplicates, poison input', () => {
         ]),
       ),
     );
+    // The report counts both kinds of unresolved app: a host no catalog knows and an unknown explicit app_id.
+    const todayReport = await unresolvedSummary(e2e.ch, { districtId: DISTRICT, from: today, to: today });
+    expect(todayReport.unresolved_app_events).toBe(2);
+    expect(todayReport.top_unresolved_apps).toEqual([
+      { app_id: 'domain:unknown-game.example', events: 1, active_users: 1 },
+      { app_id: 'vendor-app-x', events: 1, active_users: 1 },
+    ]);
 
     // The sample's own numbers are untouched by all of this.
     expect(await countRows(e2e.ch, 'usage_events')).toBe(ref.storedEvents + 4);

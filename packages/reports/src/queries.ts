@@ -77,34 +77,39 @@ export interface UnresolvedSummary {
   unresolved_person_events: number;
   unresolved_app_events: number;
   unattributed_school_events: number;
-  top_unresolved_domains: { app_id: string; events: number; active_users: number }[];
+  /** The ten unresolved apps with the most events: `domain:<host>` or an app_id the catalog lacks. */
+  top_unresolved_apps: { app_id: string; events: number; active_users: number }[];
 }
 
 export async function unresolvedSummary(ch: ClickHouseClient, p: Period): Promise<UnresolvedSummary> {
   const [totals] = await queryRows<Record<string, string>>(
     ch,
     `SELECT sumMerge(events) AS total_events,
-            sumMerge(unresolved_person_events) AS unresolved_person_events
+            sumMerge(unresolved_person_events) AS unresolved_person_events,
+            sumMerge(unresolved_app_events) AS unresolved_app_events
      FROM rollup_district_app_daily WHERE ${where(p)}`,
   );
   const [schools] = await queryRows<Record<string, string>>(
     ch,
     `SELECT sumMerge(events) AS unattributed FROM rollup_school_app_daily WHERE ${where(p)} AND school_id = ''`,
   );
-  const domains = await queryRows<{ app_id: string; events: string; active_users: string }>(
+  // Unresolved apps: `domain:<host>` for hosts no catalog knows, or an explicit app_id the catalog lacks.
+  const apps = await queryRows<{ app_id: string; unresolved_events: string; people: string }>(
     ch,
-    `SELECT app_id, sumMerge(events) AS events, uniqExactMerge(active_users) AS active_users
-     FROM rollup_district_app_daily WHERE ${where(p)} AND (startsWith(app_id, 'domain:') OR app_id = 'unknown')
-     GROUP BY app_id ORDER BY events DESC, app_id`,
+    `SELECT app_id, sumMerge(unresolved_app_events) AS unresolved_events, uniqExactMerge(active_users) AS people
+     FROM rollup_district_app_daily WHERE ${where(p)}
+     GROUP BY app_id HAVING unresolved_events > 0 ORDER BY unresolved_events DESC, app_id LIMIT 10`,
   );
   return {
     total_events: Number(totals?.total_events ?? 0),
     unresolved_person_events: Number(totals?.unresolved_person_events ?? 0),
-    unresolved_app_events: domains.reduce((sum, d) => sum + Number(d.events), 0),
+    unresolved_app_events: Number(totals?.unresolved_app_events ?? 0),
     unattributed_school_events: Number(schools?.unattributed ?? 0),
-    top_unresolved_domains: domains
-      .slice(0, 10)
-      .map((d) => ({ app_id: d.app_id, events: Number(d.events), active_users: Number(d.active_users) })),
+    top_unresolved_apps: apps.map((d) => ({
+      app_id: d.app_id,
+      events: Number(d.unresolved_events),
+      active_users: Number(d.people),
+    })),
   };
 }
 

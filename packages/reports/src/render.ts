@@ -80,11 +80,11 @@ export function renderUtilizationReport(input: UtilizationReportInput): string {
       ],
     ),
   );
-  if (u.top_unresolved_domains.length > 0) {
+  if (u.top_unresolved_apps.length > 0) {
     out.push(
       usageTable(
-        ['unresolved domain', 'events', 'active users'],
-        u.top_unresolved_domains.map((d) => [d.app_id, d.events, d.active_users]),
+        ['unresolved app', 'events', 'active users'],
+        u.top_unresolved_apps.map((d) => [d.app_id, d.events, d.active_users]),
       ),
     );
   }

@@ -26,7 +26,8 @@ const STATES = `sumState(toUInt64(1)) AS events,
   uniqExactState(person_id) AS active_users,
   sumState(toUInt64(explicit_seconds)) AS explicit_seconds,
   uniqExactIfState(person_id, toStartOfMinute(occurred_at), counts_minute) AS active_minutes,
-  sumState(toUInt64(1 - person_resolved)) AS unresolved_person_events`;
+  sumState(toUInt64(1 - person_resolved)) AS unresolved_person_events,
+  sumState(toUInt64(1 - app_resolved)) AS unresolved_app_events`;
 
 export interface Derivation {
   from: string;
