@@ -20,6 +20,11 @@ export const deadLetterSchema = z.object({
   payload: z.string(),
   payload_truncated: z.boolean(),
   origin: z.string().optional(),
+  /**
+   * How to read `payload` again (the adapter that refused it: `native`, `caliper`, `xapi`, `squid`,
+   * `csv`, …), so `dlq replay` can re-run it after the cause was fixed. Absent in older letters.
+   */
+  input_format: z.string().optional(),
 });
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
@@ -30,6 +35,7 @@ export function makeDeadLetter(input: {
   reason: DeadLetter['reason'];
   payload: unknown;
   origin?: string;
+  inputFormat?: string;
   now?: Date;
 }): DeadLetter {
   const text = typeof input.payload === 'string' ? input.payload : safeStringify(input.payload);
@@ -44,6 +50,7 @@ export function makeDeadLetter(input: {
     payload: truncated ? text.slice(0, MAX_DEAD_LETTER_PAYLOAD_CHARS) : text,
     payload_truncated: truncated,
     ...(input.origin !== undefined ? { origin: input.origin } : {}),
+    ...(input.inputFormat !== undefined ? { input_format: input.inputFormat } : {}),
   };
 }
 

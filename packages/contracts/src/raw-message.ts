@@ -6,8 +6,8 @@ export const rawMessageSchema = z.object({
   v: z.literal(1),
   event: nativeEventSchema,
   received_at: z.string(),
-  /** How it came in: 'http' (POST), or 'file' (import command). */
-  channel: z.enum(['http', 'file']),
+  /** How it came in: 'http' (POST), 'file' (import command), or 'replay' (re-sent from usage.dlq). */
+  channel: z.enum(['http', 'file', 'replay']),
   /** File name and line, or HTTP request id: for tracing a number back to its input. */
   origin: z.string().max(1024).optional(),
 });

@@ -11,6 +11,7 @@ import { createRedis } from './app';
 import { loadIngestConfig } from './config';
 import { IMPORT_FORMATS, CSV_COLUMNS, runImport, type ImportFormat, type ImportSummary } from './import';
 import { KafkaSink, type EventSink } from './sink';
+import { registerDlqCommands } from './dlq/commands';
 import type { ProgressMode } from './progress';
 
 /**
@@ -19,6 +20,8 @@ import type { ProgressMode } from './progress';
  *   keys list [--json]                                            ids, districts, sources, names
  *   keys revoke <id|key>                                          id = prefix shown by list
  *   import --district d1 --source proxy --format squid <file>     streams a file into usage.raw
+ *   dlq summary [filters]                                         dead letters by stage, source, reason
+ *   dlq replay [filters] [--dry-run]                              re-sends dead letters that now pass
  */
 export function buildCli(): Command {
   const program = new Command('edusage-ingest').description('edusage ingest: API keys and file import');
@@ -165,6 +168,10 @@ export function buildCli(): Command {
         }
       },
     );
+  registerDlqCommands(program, {
+    parseDate: isoDate,
+    logger: () => stderrLogger(process.env.LOG_LEVEL ?? 'error'),
+  });
   return program;
 }
 

@@ -19,3 +19,6 @@ export {
   type ImportSummary,
   type ImportFormat,
 } from './import';
+export { replayDeadLetters, summarizeDeadLetters, type ReplaySummary, type DlqTopics } from './dlq/replay';
+export { replayLetter, letterFormat, REPLAY_FORMATS, type ReplayFormat, type LetterOutcome } from './dlq/replay-letter';
+export { matchesFilter, type DeadLetterFilter } from './dlq/filter';

@@ -1,0 +1,157 @@
+import {
+  adaptSquidLine,
+  enrichedEventSchema,
+  parseJsonPayload,
+  rawMessageSchema,
+  reasonFromZod,
+  SOURCES,
+  userPartitionKey,
+  type AdaptResult,
+  type DeadLetter,
+  type RawMessage,
+  type RejectReason,
+  type Source,
+} from '@edusage/contracts';
+import type { JsonMessage } from '@edusage/kafka';
+import { adaptCaliperBody, adaptNativeItems, adaptXapiBody, type SenderContext } from '../adapt';
+
+/** Formats whose dead-lettered payload can be read again on its own (one item, one line). */
+export const REPLAY_FORMATS = ['native', 'caliper', 'xapi', 'squid', 'raw', 'enriched'] as const;
+export type ReplayFormat = (typeof REPLAY_FORMATS)[number];
+
+export interface ReplayOptions {
+  /** Read every selected letter as this format (for letters written before `input_format` existed). */
+  format?: ReplayFormat;
+  /** Squid: a line without a user becomes an event of its client IP, as the import's `--ip-as-device`. */
+  ipAsDevice?: boolean;
+}
+
+/** Where one dead letter stands after it was read again. */
+export type LetterOutcome =
+  | {
+      kind: 'replayed';
+      raw: JsonMessage[];
+      enriched: JsonMessage[];
+      skipped: number;
+      /** Items of a multi-item payload (a whole body) that still fail beside the ones that pass. */
+      rejects: RejectReason[];
+    }
+  | { kind: 'still_rejected'; reason: RejectReason }
+  | { kind: 'not_replayable'; why: string };
+
+/**
+ * The format of a letter's payload: the one it records, else what its stage and source imply
+ * (enrich refused a raw message, aggregate an enriched event; Caliper and xAPI keys send their own
+ * formats; anything else sent over HTTP is native JSON).
+ */
+export function letterFormat(letter: DeadLetter, opts: ReplayOptions): string | null {
+  if (opts.format !== undefined) return opts.format;
+  if (letter.input_format !== undefined) return letter.input_format;
+  if (letter.stage === 'enrich') return 'raw';
+  if (letter.stage === 'aggregate') return letter.source === 'usage.enriched' ? 'enriched' : null;
+  if (letter.source === 'caliper' || letter.source === 'xapi') return letter.source;
+  if (letter.stage === 'ingest') return 'native';
+  return null;
+}
+
+/**
+ * Reads one dead letter's payload again with today's code: events that now pass become messages
+ * for `usage.raw` (or `usage.enriched`, for a letter aggregate refused) with the same ids as the
+ * first time, so replaying twice is removed downstream as a duplicate; what still fails says why.
+ * `at` names the letter's place on the dead-letter topic and becomes the events' origin.
+ */
+export function replayLetter(letter: DeadLetter, at: string, opts: ReplayOptions = {}): LetterOutcome {
+  if (letter.payload_truncated) return { kind: 'not_replayable', why: 'payload was cut to the dead-letter limit' };
+  const format = letterFormat(letter, opts);
+  if (format === null || !(REPLAY_FORMATS as readonly string[]).includes(format)) {
+    return {
+      kind: 'not_replayable',
+      why: `no replay for input format ${format ?? 'unknown'}: import the file again (imports are idempotent)`,
+    };
+  }
+  const origin = `dlq:${at}`;
+  if (format === 'raw') return replayRaw(letter.payload, origin);
+  if (format === 'enriched') return replayEnriched(letter.payload);
+
+  if (letter.district_id === null) return { kind: 'not_replayable', why: 'letter names no district' };
+  if (!(SOURCES as readonly string[]).includes(letter.source)) {
+    return { kind: 'not_replayable', why: `letter's source ${letter.source} is not an event source` };
+  }
+  // The time bounds are judged at the time the input first arrived, not today.
+  const failedAt = new Date(letter.failed_at);
+  const ctx: SenderContext = {
+    districtId: letter.district_id,
+    source: letter.source as Source,
+    ...(Number.isNaN(failedAt.getTime()) ? {} : { now: failedAt }),
+  };
+  const adapted = adaptPayload(format as 'native' | 'caliper' | 'xapi' | 'squid', letter, ctx, opts);
+  if ('reason' in adapted) return { kind: 'still_rejected', reason: adapted.reason };
+  if (adapted.events.length === 0 && adapted.rejects.length > 0) {
+    return { kind: 'still_rejected', reason: adapted.rejects[0]!.reason };
+  }
+  const receivedAt = Number.isNaN(failedAt.getTime()) ? new Date().toISOString() : failedAt.toISOString();
+  const raw = adapted.events.map((event) => {
+    const value: RawMessage = { v: 1, event, received_at: receivedAt, channel: 'replay', origin };
+    return { key: userPartitionKey(event), value };
+  });
+  return {
+    kind: 'replayed',
+    raw,
+    enriched: [],
+    skipped: adapted.skipped.length,
+    rejects: adapted.rejects.map((r) => r.reason),
+  };
+}
+
+function adaptPayload(
+  format: 'native' | 'caliper' | 'xapi' | 'squid',
+  letter: DeadLetter,
+  ctx: SenderContext,
+  opts: ReplayOptions,
+): AdaptResult | { reason: RejectReason } {
+  if (format === 'squid') {
+    // The line number is part of a Squid event's id: the same line replayed gets the same id.
+    return adaptSquidLine(letter.payload, letter.reason.line ?? 0, {
+      districtId: ctx.districtId,
+      source: ctx.source,
+      ipAsDevice: opts.ipAsDevice ?? false,
+      ...(ctx.now ? { now: ctx.now } : {}),
+    });
+  }
+  const parsed = parseJsonPayload(letter.payload);
+  if (!parsed.ok) return { reason: parsed.reason };
+  const body = parsed.value;
+  if (format === 'caliper') return adaptCaliperBody(body, ctx);
+  if (format === 'xapi') return adaptXapiBody(body, ctx, ctx.now);
+  return adaptNativeItems(Array.isArray(body) ? body : [body], ctx);
+}
+
+function replayRaw(payload: string, origin: string): LetterOutcome {
+  const parsed = parseJsonPayload(payload);
+  if (!parsed.ok) return { kind: 'still_rejected', reason: parsed.reason };
+  const result = rawMessageSchema.safeParse(parsed.value);
+  if (!result.success) return { kind: 'still_rejected', reason: reasonFromZod(result.error) };
+  const value: RawMessage = { ...result.data, origin: result.data.origin ?? origin };
+  return {
+    kind: 'replayed',
+    raw: [{ key: userPartitionKey(value.event), value }],
+    enriched: [],
+    skipped: 0,
+    rejects: [],
+  };
+}
+
+function replayEnriched(payload: string): LetterOutcome {
+  const parsed = parseJsonPayload(payload);
+  if (!parsed.ok) return { kind: 'still_rejected', reason: parsed.reason };
+  const result = enrichedEventSchema.safeParse(parsed.value);
+  if (!result.success) return { kind: 'still_rejected', reason: reasonFromZod(result.error) };
+  const e = result.data;
+  return {
+    kind: 'replayed',
+    raw: [],
+    enriched: [{ key: `${e.district_id}|${e.person_id}`, value: e }],
+    skipped: 0,
+    rejects: [],
+  };
+}
