@@ -19,6 +19,8 @@ import type { ProgressMode } from './progress';
  *   keys list [--json]                                            ids, districts, sources, names
  *   keys revoke <id|key>                                          id = prefix shown by list
  *   import --district d1 --source proxy --format squid <file>     streams a file into usage.raw
+ *   import --district d1 --source import --format schoology-activities <file>   (vendor exports:
+ *     schoology-activities, edfi-system-activities, edfi-section-activities, google-classroom-usage)
  */
 export function buildCli(): Command {
   const program = new Command('edusage-ingest').description('edusage ingest: API keys and file import');
@@ -97,6 +99,11 @@ export function buildCli(): Command {
       '--ip-as-device',
       'squid: use the client IP as device_id when a line has no user (default: such lines are rejected)',
     )
+    .option(
+      '--edfi-users <file>',
+      'edfi-*-activities: an Ed-Fi unified users CSV mapping LMS user ids to roster ids (repeatable, oldest first)',
+      (file: string, previous: string[] = []) => [...previous, file],
+    )
     .option('--batch-size <n>', 'messages per Kafka batch', positiveInt, 2_000)
     .option(
       '--reference-time <iso>',
@@ -119,6 +126,7 @@ export function buildCli(): Command {
           format: ImportFormat;
           batchSize: number;
           ipAsDevice?: boolean;
+          edfiUsers?: string[];
           referenceTime?: Date;
           progress: ProgressMode;
           progressInterval: number;
@@ -153,6 +161,7 @@ export function buildCli(): Command {
               source: o.source,
               batchSize: o.batchSize,
               ipAsDevice: o.ipAsDevice ?? false,
+              ...(o.edfiUsers ? { edfiUsers: o.edfiUsers } : {}),
               progress: o.progress,
               progressIntervalMs: o.progressInterval,
               ...(o.referenceTime ? { referenceTime: o.referenceTime } : {}),

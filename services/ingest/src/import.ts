@@ -19,8 +19,16 @@ import type { JsonMessage } from '@edusage/kafka';
 import { adaptNativeItems, type SenderContext } from './adapt';
 import type { EventSink } from './sink';
 import { createProgressReporter, type ProgressMode } from './progress';
+import { VENDOR_FORMAT_NAMES, isVendorFormat, loadEdfiUsers, vendorUnits } from './vendor-import';
 
-export const IMPORT_FORMATS = ['ndjson', 'csv', 'squid', 'caliper-ndjson', 'xapi-ndjson'] as const;
+export const IMPORT_FORMATS = [
+  'ndjson',
+  'csv',
+  'squid',
+  'caliper-ndjson',
+  'xapi-ndjson',
+  ...VENDOR_FORMAT_NAMES,
+] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /**
@@ -56,6 +64,8 @@ export interface ImportOptions {
   referenceTime?: Date;
   /** Squid logs: a line without a user becomes an event of the client IP as `device_id` (default: rejected). */
   ipAsDevice?: boolean;
+  /** Ed-Fi activity formats: unified `users` files mapping LMS user ids to roster ids (oldest first). */
+  edfiUsers?: readonly string[];
   /** Messages (events + dead letters) per Kafka batch (default 2,000). */
   batchSize?: number;
   /** Batches awaiting acknowledgement at once (default 2): bounds memory. */
@@ -101,6 +111,7 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
   const stat = await fsp.stat(opts.file); // unreadable or missing file: fatal, before anything is sent
   if (!stat.isFile()) throw new Error(`${opts.file} is not a file`);
   const name = path.basename(opts.file);
+  const edfiUsers = opts.edfiUsers?.length ? await loadEdfiUsers(opts.edfiUsers) : undefined;
   const ctx: SenderContext = {
     districtId: opts.districtId,
     source: opts.source,
@@ -199,8 +210,11 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
   };
 
   try {
-    const units =
-      opts.format === 'csv' ? csvUnits(input, ctx) : lineUnits(input, opts.format, ctx, opts.ipAsDevice ?? false);
+    const units = isVendorFormat(opts.format)
+      ? vendorUnits(input, opts.format, { ...ctx, ...(edfiUsers ? { users: edfiUsers } : {}) })
+      : opts.format === 'csv'
+        ? csvUnits(input, ctx)
+        : lineUnits(input, opts.format, ctx, opts.ipAsDevice ?? false);
     for await (const unit of units) {
       if (fatal) throw fatal;
       await take(unit);
