@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { parse as parseCsv } from 'csv-parse';
+import { readCsvRecords } from './csv-records';
 import {
   EDFI_ACTIVITY_COLUMNS,
   EDFI_USERS_COLUMNS,
@@ -75,72 +75,46 @@ export async function* vendorUnits(
 ): AsyncGenerator<VendorUnit> {
   const entry = VENDOR_FORMATS[format];
   const schema = makeNativeEventSchema(ctx.now);
-  const broken: VendorUnit[] = [];
-  const parser = parseCsv({
-    columns: (header: string[]) => {
-      const missing = missingColumns(header, entry.columns);
-      if (missing.length > 0)
-        throw new Error(`${format}: the header lacks column(s) ${missing.map((c) => `"${c}"`).join(', ')}`);
-      return header.map((h) => h.replace(/^\uFEFF/, '').trim());
-    },
-    bom: true,
-    skip_empty_lines: true,
-    info: true,
-    raw: true,
-    skip_records_with_error: true,
-    on_skip: (err: (Error & { lines?: number }) | undefined, rawText?: string) => {
-      const line = err?.lines ?? 0;
-      const text = (rawText ?? '').replace(/[\r\n]+$/, '');
-      const message = `line ${line}: ${err?.message ?? 'bad CSV record'}`;
-      broken.push({
-        line,
-        text,
-        result: {
-          events: [],
-          rejects: [{ reason: { code: 'unparseable_line', message, line }, payload: text, index: line }],
-          skipped: [],
-        },
-      });
-    },
-  });
-  input.pipe(parser);
-  input.on('error', (err) => parser.destroy(err));
-  for await (const rec of parser as AsyncIterable<{
-    record: Record<string, string>;
-    raw: string;
-    info: { lines: number };
-  }>) {
-    while (broken.length > 0) yield broken.shift()!;
-    const line = rec.info.lines;
-    const text = rec.raw.replace(/[\r\n]+$/, '');
-    yield { line, text, result: entry.adapt({ line, record: rec.record }, ctx, schema) };
+  const columns = (header: string[]) => {
+    const missing = missingColumns(header, entry.columns);
+    if (missing.length > 0)
+      throw new Error(`${format}: the header lacks column(s) ${missing.map((c) => `"${c}"`).join(', ')}`);
+    return header.map((h) => h.replace(/^\uFEFF/, '').trim());
+  };
+  for await (const item of readCsvRecords(input, columns)) {
+    const { line, text } = item;
+    if ('error' in item) {
+      const reason = { code: 'unparseable_line', message: item.error, line } as const;
+      yield { line, text, result: { events: [], rejects: [{ reason, payload: text, index: line }], skipped: [] } };
+      continue;
+    }
+    yield { line, text, result: entry.adapt({ line, record: item.record }, ctx, schema) };
   }
-  while (broken.length > 0) yield broken.shift()!;
 }
 
 /**
  * Reads Ed-Fi unified `users` files into the map the Ed-Fi adapters resolve LMS user ids with.
  * Later files win for the same user (give the snapshots oldest first). A file without the id
- * columns is a fatal error.
+ * columns, or with a record csv-parse cannot read, is a fatal error.
  */
 export async function loadEdfiUsers(files: readonly string[]): Promise<Map<string, UserRef>> {
   const users = new Map<string, UserRef>();
+  const columns = (file: string) => (header: string[]) => {
+    const missing = missingColumns(header, EDFI_USERS_COLUMNS);
+    if (missing.length > 0) throw new Error(`${file}: not an Ed-Fi users file (no ${missing.join(', ')})`);
+    return header.map((h) => h.trim());
+  };
   for (const file of files) {
     const input = createReadStream(file);
-    const parser = parseCsv({
-      columns: (header: string[]) => {
-        const missing = missingColumns(header, EDFI_USERS_COLUMNS);
-        if (missing.length > 0) throw new Error(`${file}: not an Ed-Fi users file (no ${missing.join(', ')})`);
-        return header.map((h) => h.replace(/^\uFEFF/, '').trim());
-      },
-      bom: true,
-      skip_empty_lines: true,
-    });
-    input.on('error', (err) => parser.destroy(err)); // a missing file fails the import, not hangs it
-    input.pipe(parser);
-    for await (const record of parser as AsyncIterable<Record<string, string>>) {
-      const entry = edfiUserEntry(record);
-      if (entry) users.set(entry[0], entry[1]);
+    try {
+      for await (const item of readCsvRecords(input, columns(file))) {
+        // A person missing from the map would silently stay unresolved: a broken users file is fatal.
+        if ('error' in item) throw new Error(`${file}: ${item.error}`);
+        const entry = edfiUserEntry(item.record);
+        if (entry) users.set(entry[0], entry[1]);
+      }
+    } finally {
+      input.destroy();
     }
   }
   return users;

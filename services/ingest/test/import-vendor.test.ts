@@ -130,6 +130,11 @@ test('bad rows go to usage.dlq with line and field; the good rows beside them ar
   ]);
   expect(dlq.find((m) => m.value.reason.line === 3)!.value.payload).toBe(badTime);
 
+  // A users file that is not one, or is missing, fails the Ed-Fi import before anything is sent.
+  const edfi = opts(SYSTEM, 'edfi-system-activities');
+  await expect(runImport({ ...edfi, edfiUsers: [SCHOOLOGY] }, sink)).rejects.toThrow(/not an Ed-Fi users file/);
+  await expect(runImport({ ...edfi, edfiUsers: [path.join(dir, 'nope.csv')] }, sink)).rejects.toThrow(/ENOENT/);
+
   // A file of the wrong kind fails before anything is sent, naming the missing columns.
   await expect(runImport(opts(file, 'google-classroom-usage'), sink)).rejects.toThrow(
     /lacks column\(s\) "asOfDate", "lastInteractionTime"/,
