@@ -3,7 +3,7 @@ import { fail, type AdaptResult } from './common';
 import {
   activeSecondsFor,
   adaptVendorRow,
-  cell,
+  vendorCell,
   durationCell,
   vendorEventId,
   vendorInstant,
@@ -114,12 +114,12 @@ export function edfiUserKey(sourceSystem: string, lmsUserId: string): string {
  */
 export function edfiUserEntry(record: Readonly<Record<string, string | undefined>>): [string, UserRef] | null {
   const row: VendorRow = { line: 0, record };
-  const system = cell(row, 'SourceSystem');
-  const lmsId = cell(row, 'SourceSystemIdentifier');
+  const system = vendorCell(row, 'SourceSystem');
+  const lmsId = vendorCell(row, 'SourceSystemIdentifier');
   if (system === undefined || lmsId === undefined) return null;
-  const sourcedId = cell(row, 'SISUserIdentifier');
-  const email = cell(row, 'EmailAddress');
-  const username = cell(row, 'LocalUserIdentifier');
+  const sourcedId = vendorCell(row, 'SISUserIdentifier');
+  const email = vendorCell(row, 'EmailAddress');
+  const username = vendorCell(row, 'LocalUserIdentifier');
   if (sourcedId === undefined && email === undefined && username === undefined) return null;
   return [
     edfiUserKey(system, lmsId),
@@ -132,8 +132,8 @@ export function edfiUserEntry(record: Readonly<Record<string, string | undefined
 }
 
 export function classifyEdfiRow(row: VendorRow): EdfiRowKind {
-  if (cell(row, 'ActivityTimeInMinutes') !== undefined) return 'timed';
-  const type = cell(row, 'ActivityType')?.toLowerCase();
+  if (vendorCell(row, 'ActivityTimeInMinutes') !== undefined) return 'timed';
+  const type = vendorCell(row, 'ActivityType')?.toLowerCase();
   if (type === undefined) fail('invalid_field', 'ActivityType', 'is missing');
   if (type === 'sign-in') return 'sign_in';
   if (type === 'sign-out') return 'sign_out';
@@ -150,15 +150,15 @@ const FIELD_MAP = {
 function decider(file: EdfiActivityFile, users: EdfiContext['users']) {
   return (row: VendorRow, now: Date): RowDecision => {
     const meaning: RowMeaning = EDFI_ROW_TABLE[classifyEdfiRow(row)];
-    const system = cell(row, 'SourceSystem');
+    const system = vendorCell(row, 'SourceSystem');
     if (system === undefined) fail('invalid_field', 'SourceSystem', 'is missing');
-    const activityId = cell(row, 'SourceSystemIdentifier');
+    const activityId = vendorCell(row, 'SourceSystemIdentifier');
     if (activityId === undefined) fail('invalid_field', 'SourceSystemIdentifier', 'is missing');
-    const lmsUser = cell(row, 'LMSUserSourceSystemIdentifier');
+    const lmsUser = vendorCell(row, 'LMSUserSourceSystemIdentifier');
     if (lmsUser === undefined) fail('missing_identifier', 'LMSUserSourceSystemIdentifier', 'is missing');
-    if (file === 'section-activities' && cell(row, 'LMSSectionSourceSystemIdentifier') === undefined)
+    if (file === 'section-activities' && vendorCell(row, 'LMSSectionSourceSystemIdentifier') === undefined)
       fail('invalid_field', 'LMSSectionSourceSystemIdentifier', 'is missing');
-    const occurredAt = vendorInstant(cell(row, 'ActivityDateTime'), 'ActivityDateTime', now);
+    const occurredAt = vendorInstant(vendorCell(row, 'ActivityDateTime'), 'ActivityDateTime', now);
     const minutes = durationCell(row, 'ActivityTimeInMinutes', 'minutes');
     const active = activeSecondsFor(meaning, minutes === undefined ? {} : { minutes });
     return {

@@ -4,7 +4,7 @@ import {
   activeSecondsFor,
   adaptVendorRow,
   canonicalInstant,
-  cell,
+  vendorCell,
   checkVendorDate,
   vendorEventId,
   vendorInstant,
@@ -51,7 +51,7 @@ export const GOOGLE_CLASSROOM_ROW_TABLE = {
 export type GoogleClassroomRowKind = keyof typeof GOOGLE_CLASSROOM_ROW_TABLE;
 
 export function classifyGoogleClassroomRow(row: VendorRow): GoogleClassroomRowKind {
-  return cell(row, 'lastInteractionTime') !== undefined ? 'interaction' : 'never';
+  return vendorCell(row, 'lastInteractionTime') !== undefined ? 'interaction' : 'never';
 }
 
 const FIELD_MAP = { occurred_at: 'lastInteractionTime', user: 'email' };
@@ -59,14 +59,14 @@ const FIELD_MAP = { occurred_at: 'lastInteractionTime', user: 'email' };
 function decide(row: VendorRow, now: Date): RowDecision {
   const kind = classifyGoogleClassroomRow(row);
   const meaning: RowMeaning = GOOGLE_CLASSROOM_ROW_TABLE[kind];
-  const email = cell(row, 'email');
+  const email = vendorCell(row, 'email');
   if (email === undefined) fail('missing_identifier', 'email', 'is missing');
   if (!/^[^\s@]+@[^\s@]+$/.test(email)) fail('invalid_field', 'email', 'is not an email address');
   // The report date must be readable even though only the interaction time is used: a row without
   // it is not a usage-report row.
-  checkVendorDate(cell(row, 'asOfDate'), 'asOfDate');
+  checkVendorDate(vendorCell(row, 'asOfDate'), 'asOfDate');
   if (kind === 'never') return { outcome: 'skip', meaning, message: 'no Classroom interaction reported' };
-  const occurredAt = vendorInstant(cell(row, 'lastInteractionTime'), 'lastInteractionTime', now);
+  const occurredAt = vendorInstant(vendorCell(row, 'lastInteractionTime'), 'lastInteractionTime', now);
   const active = activeSecondsFor(meaning, {});
   return {
     outcome: 'event',

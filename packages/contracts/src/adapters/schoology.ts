@@ -5,7 +5,7 @@ import {
   activeSecondsFor,
   adaptVendorRow,
   canonicalInstant,
-  cell,
+  vendorCell,
   durationCell,
   vendorEventId,
   vendorInstant,
@@ -90,11 +90,11 @@ const FIELD_MAP = {
 
 /** Which table line a row falls under; rejects unknown actions and SESSION rows of other actions. */
 export function classifySchoologyRow(row: VendorRow): SchoologyRowKind {
-  const action = cell(row, 'action_type')?.toUpperCase();
+  const action = vendorCell(row, 'action_type')?.toUpperCase();
   if (action === undefined) fail('invalid_field', 'action_type', 'is missing');
   if (!(SCHOOLOGY_ACTIONS as readonly string[]).includes(action))
     fail('unsupported_event', 'action_type', `"${action.slice(0, 40)}" is not a Schoology action`);
-  const itemType = cell(row, 'item_type')?.toUpperCase();
+  const itemType = vendorCell(row, 'item_type')?.toUpperCase();
   if (itemType === undefined) fail('invalid_field', 'item_type', 'is missing');
   if (itemType === 'SESSION') {
     if (action === 'CREATE') return 'session_create';
@@ -102,18 +102,18 @@ export function classifySchoologyRow(row: VendorRow): SchoologyRowKind {
     if (action === 'DELETE') return 'session_delete';
     fail('unsupported_event', 'action_type', `${action} of a SESSION has no known meaning`);
   }
-  return cell(row, 'time spent (seconds)') !== undefined ? 'item_timed' : 'item_hit';
+  return vendorCell(row, 'time spent (seconds)') !== undefined ? 'item_timed' : 'item_hit';
 }
 
 function decide(row: VendorRow, now: Date): RowDecision {
   const meaning: RowMeaning = SCHOOLOGY_ROW_TABLE[classifySchoologyRow(row)];
-  const schoologyUserId = cell(row, 'schoology_user_id');
+  const schoologyUserId = vendorCell(row, 'schoology_user_id');
   if (schoologyUserId === undefined) fail('invalid_field', 'schoology_user_id', 'is missing');
-  const occurredAt = vendorInstant(cell(row, 'last_event_timestamp'), 'last_event_timestamp', now);
+  const occurredAt = vendorInstant(vendorCell(row, 'last_event_timestamp'), 'last_event_timestamp', now);
   // The roster knows a person by the district's id (Schoology's unique_user_id), email and username.
-  const sourcedId = cell(row, 'unique_user_id');
-  const email = cell(row, 'email');
-  const username = cell(row, 'username');
+  const sourcedId = vendorCell(row, 'unique_user_id');
+  const email = vendorCell(row, 'email');
+  const username = vendorCell(row, 'username');
   if (sourcedId === undefined && email === undefined && username === undefined)
     fail('missing_identifier', 'unique_user_id', 'no unique_user_id, email or username');
   const seconds = durationCell(row, 'time spent (seconds)', 'seconds');
@@ -125,9 +125,9 @@ function decide(row: VendorRow, now: Date): RowDecision {
       // One action: who (Schoology's own id), what, on which item, and when to the millisecond.
       event_id: vendorEventId('schoology', [
         schoologyUserId,
-        cell(row, 'action_type')!.toUpperCase(),
-        cell(row, 'item_type')!.toUpperCase(),
-        cell(row, 'item_id') ?? '',
+        vendorCell(row, 'action_type')!.toUpperCase(),
+        vendorCell(row, 'item_type')!.toUpperCase(),
+        vendorCell(row, 'item_id') ?? '',
         canonicalInstant(occurredAt),
       ]),
       occurred_at: occurredAt,

@@ -55,7 +55,7 @@ export interface VendorContext extends AdapterContext {
 }
 
 /** A cell's trimmed text; empty cells and missing columns are undefined. */
-export function cell(row: VendorRow, column: string): string | undefined {
+export function vendorCell(row: VendorRow, column: string): string | undefined {
   const v = row.record[column];
   if (v === undefined) return undefined;
   const t = v.trim();
@@ -121,11 +121,11 @@ export function activeSecondsFor(
 }
 
 /**
- * A non-negative whole number of `unit`s from a cell (`undefined` when empty); anything else, or
+ * A non-negative number of `unit`s from a cell (`undefined` when empty); anything else, or
  * more than a day, is rejected naming the column.
  */
 export function durationCell(row: VendorRow, column: string, unit: 'seconds' | 'minutes'): number | undefined {
-  const v = cell(row, column);
+  const v = vendorCell(row, column);
   if (v === undefined) return undefined;
   if (!/^\d+(\.\d+)?$/.test(v)) fail('invalid_field', column, `must be a number of ${unit}, got "${v.slice(0, 40)}"`);
   const n = Number(v);
