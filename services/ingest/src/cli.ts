@@ -20,6 +20,8 @@ import type { ProgressMode } from './progress';
  *   keys list [--json]                                            ids, districts, sources, names
  *   keys revoke <id|key>                                          id = prefix shown by list
  *   import --district d1 --source proxy --format squid <file>     streams a file into usage.raw
+ *   import --district d1 --source import --format schoology-activities <file>   (vendor exports:
+ *     schoology-activities, edfi-system-activities, edfi-section-activities, google-classroom-usage)
  *   dlq summary [filters]                                         dead letters by stage, source, reason
  *   dlq replay [filters] [--dry-run]                              re-sends dead letters that now pass
  */
@@ -100,6 +102,11 @@ export function buildCli(): Command {
       '--ip-as-device',
       'squid: use the client IP as device_id when a line has no user (default: such lines are rejected)',
     )
+    .option(
+      '--edfi-users <file>',
+      'edfi-*-activities: an Ed-Fi unified users CSV mapping LMS user ids to roster ids (repeatable, oldest first)',
+      (file: string, previous: string[] = []) => [...previous, file],
+    )
     .option('--batch-size <n>', 'messages per Kafka batch', positiveInt, 2_000)
     .option(
       '--reference-time <iso>',
@@ -122,6 +129,7 @@ export function buildCli(): Command {
           format: ImportFormat;
           batchSize: number;
           ipAsDevice?: boolean;
+          edfiUsers?: string[];
           referenceTime?: Date;
           progress: ProgressMode;
           progressInterval: number;
@@ -156,6 +164,7 @@ export function buildCli(): Command {
               source: o.source,
               batchSize: o.batchSize,
               ipAsDevice: o.ipAsDevice ?? false,
+              ...(o.edfiUsers ? { edfiUsers: o.edfiUsers } : {}),
               progress: o.progress,
               progressIntervalMs: o.progressInterval,
               ...(o.referenceTime ? { referenceTime: o.referenceTime } : {}),

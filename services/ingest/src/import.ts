@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parse as parseCsv } from 'csv-parse';
 import {
   adaptCaliper,
   adaptSquidLine,
@@ -19,8 +18,17 @@ import type { JsonMessage } from '@edusage/kafka';
 import { adaptNativeItems, type SenderContext } from './adapt';
 import type { EventSink } from './sink';
 import { createProgressReporter, type ProgressMode } from './progress';
+import { readCsvRecords } from './csv-records';
+import { VENDOR_FORMAT_NAMES, isVendorFormat, loadEdfiUsers, vendorUnits } from './vendor-import';
 
-export const IMPORT_FORMATS = ['ndjson', 'csv', 'squid', 'caliper-ndjson', 'xapi-ndjson'] as const;
+export const IMPORT_FORMATS = [
+  'ndjson',
+  'csv',
+  'squid',
+  'caliper-ndjson',
+  'xapi-ndjson',
+  ...VENDOR_FORMAT_NAMES,
+] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /**
@@ -56,6 +64,8 @@ export interface ImportOptions {
   referenceTime?: Date;
   /** Squid logs: a line without a user becomes an event of the client IP as `device_id` (default: rejected). */
   ipAsDevice?: boolean;
+  /** Ed-Fi activity formats: unified `users` files mapping LMS user ids to roster ids (oldest first). */
+  edfiUsers?: readonly string[];
   /** Messages (events + dead letters) per Kafka batch (default 2,000). */
   batchSize?: number;
   /** Batches awaiting acknowledgement at once (default 2): bounds memory. */
@@ -101,6 +111,7 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
   const stat = await fsp.stat(opts.file); // unreadable or missing file: fatal, before anything is sent
   if (!stat.isFile()) throw new Error(`${opts.file} is not a file`);
   const name = path.basename(opts.file);
+  const edfiUsers = opts.edfiUsers?.length ? await loadEdfiUsers(opts.edfiUsers) : undefined;
   const ctx: SenderContext = {
     districtId: opts.districtId,
     source: opts.source,
@@ -199,8 +210,11 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
   };
 
   try {
-    const units =
-      opts.format === 'csv' ? csvUnits(input, ctx) : lineUnits(input, opts.format, ctx, opts.ipAsDevice ?? false);
+    const units = isVendorFormat(opts.format)
+      ? vendorUnits(input, opts.format, { ...ctx, ...(edfiUsers ? { users: edfiUsers } : {}) })
+      : opts.format === 'csv'
+        ? csvUnits(input, ctx)
+        : lineUnits(input, opts.format, ctx, opts.ipAsDevice ?? false);
     for await (const unit of units) {
       if (fatal) throw fatal;
       await take(unit);
@@ -335,62 +349,34 @@ async function* lineUnits(
 
 /** CSV: one unit per record, through csv-parse (quoted fields, embedded new lines, BOM). */
 async function* csvUnits(input: NodeJS.ReadableStream, ctx: SenderContext): AsyncGenerator<Unit> {
-  const skippedRecords: Unit[] = [];
-  const parser = parseCsv({
-    columns: (header: string[]) => {
-      const cols = header.map((h) => h.trim().toLowerCase());
-      const known = new Set<string>([...CSV_COLUMNS, ...CSV_OPTIONAL_COLUMNS]);
-      const unknown = cols.filter((c) => !known.has(c));
-      if (unknown.length > 0) {
-        throw new Error(`CSV header has unknown column(s) ${unknown.join(', ')}; expected: ${CSV_COLUMNS.join(',')}`);
-      }
-      return cols;
-    },
-    bom: true,
-    trim: true,
-    skip_empty_lines: true,
-    info: true,
-    raw: true,
-    skip_records_with_error: true,
-    on_skip: (err: (Error & { lines?: number }) | undefined, rawText?: string) => {
-      const line = err?.lines ?? 0;
-      const text = (rawText ?? '').replace(/[\r\n]+$/, '');
-      skippedRecords.push({
-        line,
-        text,
-        result: reject(line, text, {
-          code: 'unparseable_line',
-          message: `line ${line}: ${err?.message ?? 'bad CSV record'}`,
-        }),
-      });
-    },
-  });
-  input.pipe(parser);
-  input.on('error', (err) => parser.destroy(err));
+  const columns = (header: string[]) => {
+    const cols = header.map((h) => h.trim().toLowerCase());
+    const known = new Set<string>([...CSV_COLUMNS, ...CSV_OPTIONAL_COLUMNS]);
+    const unknown = cols.filter((c) => !known.has(c));
+    if (unknown.length > 0) {
+      throw new Error(`CSV header has unknown column(s) ${unknown.join(', ')}; expected: ${CSV_COLUMNS.join(',')}`);
+    }
+    return cols;
+  };
   const adaptMany = (values: unknown[]) => adaptNativeItems(values, ctx);
   const adaptSingle = (value: unknown) => adaptNativeItems([value], ctx);
   let chunk: Pending[] = [];
-  for await (const rec of parser as AsyncIterable<{
-    record: Record<string, string>;
-    raw: string;
-    info: { lines: number };
-  }>) {
-    if (skippedRecords.length > 0) {
+  for await (const item of readCsvRecords(input, columns, { trim: true })) {
+    if ('error' in item) {
       // Dead letters of broken records go out with the records read so far (only DLQ order is affected).
       if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
       chunk = [];
-      while (skippedRecords.length > 0) yield skippedRecords.shift()!;
+      const reason = { code: 'unparseable_line', message: item.error } as const;
+      yield { line: item.line, text: item.text, result: reject(item.line, item.text, reason) };
+      continue;
     }
-    const line = rec.info.lines;
-    const text = rec.raw.replace(/[\r\n]+$/, '');
-    chunk.push({ line, text, value: csvRecordToEvent(rec.record, line, text) });
+    chunk.push({ line: item.line, text: item.text, value: csvRecordToEvent(item.record, item.line, item.text) });
     if (chunk.length >= VALIDATE_CHUNK) {
       yield* adaptChunk(chunk, adaptMany, adaptSingle);
       chunk = [];
     }
   }
   if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
-  while (skippedRecords.length > 0) yield skippedRecords.shift()!;
 }
 
 /** A flattened CSV record → a native event candidate (validated afterwards like any native event). */

@@ -3,3 +3,7 @@ export * from './native';
 export * from './caliper';
 export * from './xapi';
 export * from './squid';
+export * from './vendor-rows';
+export * from './schoology';
+export * from './edfi-lms';
+export * from './google-classroom';
