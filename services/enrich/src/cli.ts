@@ -124,7 +124,7 @@ withReadOptions(
             `roster of district ${o.district} imported as version ${result.version}` +
               (result.previousVersion ? ` (replaces ${result.previousVersion})` : ''),
           );
-          console.log(formatRosterReport(result.report, Number(o.maxIssues)));
+          console.log(formatRosterReport(result.report, Number(o.maxIssues), o.acceptWarnings));
           console.log(
             `loaded: ${Object.entries(result.counts)
               .map(([k, v]) => `${k}=${v}`)
@@ -140,7 +140,7 @@ withReadOptions(
         }
       } catch (err) {
         if (err instanceof RosterRefusedError) {
-          console.error(formatRosterReport(err.report, Number(o.maxIssues)));
+          console.error(formatRosterReport(err.report, Number(o.maxIssues), o.acceptWarnings));
           console.error(`error: ${err.message}`);
           process.exit(3);
         }
@@ -160,7 +160,7 @@ withReadOptions(
   .action(async (dir: string, o: ReadOptions) => {
     try {
       const { report } = await loadRosterDir(path.resolve(dir), readSettings(o));
-      console.log(formatRosterReport(report, Number(o.maxIssues)));
+      console.log(formatRosterReport(report, Number(o.maxIssues), o.acceptWarnings));
       if (importBlockers(report, o.acceptWarnings).length > 0) {
         console.log('the import would refuse this roster (see the FILE lines above)');
         process.exitCode = 3;

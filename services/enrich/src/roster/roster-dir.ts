@@ -208,8 +208,20 @@ export function formatIssue(i: RosterIssue): string {
   return `  ${label} ${where(i)}: ${i.message}`;
 }
 
+/** What a file-level problem means for the import, in one line. */
+function fileLevelSummary(fileLevel: RosterIssue[], acceptWarnings: boolean): string {
+  const errors = fileLevel.filter((i) => i.severity === 'error').length;
+  const warnings = fileLevel.length - errors;
+  const counts = `${errors} file-level error(s), ${warnings} file-level warning(s)`;
+  if (errors === 0 && acceptWarnings) return `${counts}: accepted (--accept-warnings)`;
+  return (
+    `${counts}: the import refuses this roster until the errors are fixed (or the columns renamed with --rename)` +
+    (warnings > 0 ? ' and the warnings fixed or accepted (--accept-warnings)' : '')
+  );
+}
+
 /** A short human-readable summary of a load (what the import and check commands print). */
-export function formatRosterReport(report: RosterReport, maxIssues = 100): string {
+export function formatRosterReport(report: RosterReport, maxIssues = 100, acceptWarnings = false): string {
   const lines: string[] = [];
   lines.push(`format: ${FORMAT_NAMES[report.format]} ${report.formatVersion ?? ''}`.trimEnd());
   if (report.onerosterVersion) lines.push(`OneRoster version (manifest): ${report.onerosterVersion}`);
@@ -223,19 +235,11 @@ export function formatRosterReport(report: RosterReport, maxIssues = 100): strin
   if (report.deltaFiles.length > 0) lines.push(`manifest marks as delta: ${report.deltaFiles.join(', ')}`);
   const fileLevel = report.issues.filter((i) => i.scope === 'file');
   const rowLevel = report.issues.filter((i) => i.scope !== 'file');
-  const count = (list: RosterIssue[], s: RosterIssue['severity']) => list.filter((i) => i.severity === s).length;
-  if (fileLevel.length > 0) {
-    lines.push(
-      `${count(fileLevel, 'error')} file-level error(s), ${count(fileLevel, 'warning')} file-level warning(s): ` +
-        'the import refuses this roster until the errors are fixed (or columns renamed with --rename) and the warnings fixed or accepted (--accept-warnings)',
-    );
-  }
-  lines.push(`${count(rowLevel, 'error')} rejected row(s), ${count(rowLevel, 'warning')} warning(s)`);
-  const ordered = [
-    ...fileLevel,
-    ...rowLevel.filter((i) => i.severity === 'error'),
-    ...rowLevel.filter((i) => i.severity === 'warning'),
-  ];
+  const rowErrors = rowLevel.filter((i) => i.severity === 'error');
+  const rowWarnings = rowLevel.filter((i) => i.severity === 'warning');
+  if (fileLevel.length > 0) lines.push(fileLevelSummary(fileLevel, acceptWarnings));
+  lines.push(`${rowErrors.length} rejected row(s), ${rowWarnings.length} warning(s)`);
+  const ordered = [...fileLevel, ...rowErrors, ...rowWarnings];
   for (const i of ordered.slice(0, maxIssues)) lines.push(formatIssue(i));
   if (ordered.length > maxIssues) lines.push(`  ... ${ordered.length - maxIssues} more`);
   return lines.join('\n');
