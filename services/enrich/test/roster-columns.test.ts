@@ -151,6 +151,28 @@ describe('column checks per file and version', () => {
     });
   });
 
+  it('a look-alike of a column edusage reads but does not need is a file-level warning; of one it does not read, a plain one', async () => {
+    const dir = tempRoster({
+      'manifest.csv': 'propertyName,value\noneroster.version,1.1\n',
+      'users.csv':
+        'sourcedId,enabledUsr,orgSourcedIds,role,username,givenName,familyName,e-mail,prefferedGivenName\n' +
+        'u1,false,s1,student,a,A,A,a@x.org,B\n',
+    });
+    const { data, report } = await loadRosterDir(dir);
+    const byField = Object.fromEntries(report.issues.map((i) => [i.field, i]));
+    expect(byField['enabledUsr']).toMatchObject({
+      scope: 'file',
+      message: expect.stringMatching(/looks like enabledUser/),
+    });
+    expect(byField['e-mail']).toMatchObject({ scope: 'file', message: expect.stringMatching(/read as email/) });
+    expect(byField['prefferedGivenName']).toMatchObject({
+      severity: 'warning',
+      message: expect.stringMatching(/nothing changes/),
+    });
+    expect(byField['prefferedGivenName']?.scope).toBeUndefined();
+    expect(data.users.get('u1')).toMatchObject({ enabled: true, email: 'a@x.org' });
+  });
+
   it('a --rename that names no column is a file-level error; a malformed one is refused', async () => {
     const dir = tempRoster({ 'orgs.csv': 'sourcedId,name,type\ns1,S,school\n' });
     const { report } = await loadRosterDir(dir, { renames: parseColumnRenames(['orgs.csv:kind=type']) });

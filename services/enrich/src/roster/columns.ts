@@ -114,9 +114,11 @@ export function checkColumns(
   for (const column of requiredOrNeeded) {
     if (present.has(column)) continue;
     const alike = lookAlikes.get(column);
+    const lost = rules.needed[column];
+    // A look-alike of a column that is not needed is reported below, by whether edusage reads it.
+    if (alike && lost === undefined) continue;
     lookAlikes.delete(column);
     const hint = alike ? ` Column "${alike.raw}" looks like it: if it is, pass ${renameHint(alike.raw, column)}.` : '';
-    const lost = rules.needed[column];
     issues.push(
       lost !== undefined
         ? {
@@ -130,7 +132,7 @@ export function checkColumns(
             file,
             field: column,
             severity: 'warning',
-            message: `column ${column} is missing (required by ${rules.source}; edusage does not need it).${hint}`,
+            message: `column ${column} is missing (required by ${rules.source}; edusage does not need it)`,
           },
     );
   }
