@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { detectFormat, importBlockers, loadRosterDir, RosterIndex } from '../src';
 
@@ -128,5 +129,32 @@ describe('Microsoft SDS v1 (School, Section, Student, Teacher, StudentEnrollment
     });
     expect(data.courses.get('11001')).toMatchObject({ title: 'Math 101', courseCode: '101' });
     expect(data.sessions.get('12000')).toMatchObject({ startDate: '2017-07-01', endDate: '2018-06-30' });
+  });
+});
+
+describe('SDS bad rows', () => {
+  it('a bad or repeated membership row is rejected with file, line and field; the rows beside it are kept', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'enrich-sds-'));
+    const files: Record<string, string> = {
+      'orgs.csv': 'sourcedId,name,type\ns1,School,school\n',
+      'users.csv': 'sourcedId,username\nu1,a@x.org\nu2,b@x.org\n',
+      'roles.csv': 'userSourcedId,orgSourcedId,role\nu1,s1,student\nu2,s1,teacher\nu9,s1,student\n',
+      'classes.csv': 'sourcedId,orgSourcedId,title\nc1,s1,Math\n',
+      'enrollments.csv':
+        'classSourcedId,userSourcedId,role\nc1,u1,student\nc1,,student\nc1,u1,student\nc1,u2,teacher\n',
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+    const { data, report } = await loadRosterDir(dir);
+    expect(report.issues.map((i) => `${i.severity} ${i.file}:${i.line}:${i.field}`)).toEqual([
+      'warning roles.csv:4:userSourcedId',
+      'error enrollments.csv:3:userSourcedId',
+      'error enrollments.csv:4:userSourcedId',
+    ]);
+    expect(
+      [...data.enrollments.values()].map((e) => [e.classSourcedId, e.userSourcedId, e.role, e.schoolSourcedId]),
+    ).toEqual([
+      ['c1', 'u1', 'student', 's1'],
+      ['c1', 'u2', 'teacher', 's1'],
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { parse } from 'csv-parse';
 
 /** One problem found while reading a roster file: where (file, line, field) and why. */
@@ -50,6 +50,23 @@ const HEADER_ALIASES: Record<string, string> = {
 export function normalizeHeader(name: string): string {
   const n = rawHeader(name).toLowerCase();
   return HEADER_ALIASES[n] ?? n;
+}
+
+/**
+ * The column names of a CSV file's first line, normalized, read from its first 64 KiB only (enough
+ * for any header): to tell formats and versions apart before reading the file. [] for no file.
+ */
+export function peekHeader(file: string | null): string[] {
+  if (!file) return [];
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const firstLine = buf.subarray(0, n).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
+    return firstLine.split(',').map((c) => normalizeHeader(c.replace(/"/g, '')));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function rawHeader(name: string): string {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { ColumnRules } from './columns';
 import { parseRosterDate } from './dates';
 import { FieldError, bool, checkEmail, date, list, nullable, opt, req, status, type Values } from './fields';
@@ -12,18 +11,17 @@ import type {
   SessionRecord,
   UserRecord,
 } from './model';
-import { readCsvRows } from './csv';
+import { peekHeader, readCsvRows } from './csv';
 
 export type OneRosterVersion = '1.0' | '1.1' | '1.2';
 
-/** Column names of older versions (and a common typo) read as the 1.1/1.2 name. */
+/** Column names of older versions read as the 1.1/1.2 name (the dataLastModified typo: csv.ts). */
 const ALIASES: Record<string, string> = {
   grade: 'grades',
   termsourcedid: 'termSourcedIds',
   userid: 'userIds',
   agents: 'agentSourcedIds',
   schoolyearid: 'schoolYearSourcedId',
-  datalastmodified: 'dateLastModified',
 };
 
 const COMMON = ['sourcedId', 'status', 'dateLastModified'];
@@ -382,16 +380,6 @@ async function readManifest(ctx: LoadContext): Promise<void> {
   }
 }
 
-/** The first line of a CSV file, lower-cased column names (to tell versions and formats apart). */
-export function headerOf(file: string | null): string[] {
-  if (!file) return [];
-  const firstLine =
-    readFileSync(file, 'utf8')
-      .replace(/^\uFEFF/, '')
-      .split(/\r?\n/, 1)[0] ?? '';
-  return firstLine.split(',').map((c) => c.replace(/"/g, '').trim().toLowerCase());
-}
-
 /**
  * The version to check columns against: the manifest's `oneroster.version`; without one, 1.2 when
  * there is a roles.csv, 1.1 when users.csv has enabledUser (new in 1.1), else 1.0.
@@ -400,7 +388,7 @@ function detectVersion(ctx: LoadContext): OneRosterVersion {
   const declared = ctx.report.onerosterVersion?.trim();
   for (const v of ['1.0', '1.1', '1.2'] as const) if (declared?.startsWith(v)) return v;
   if (findFile(ctx.dir, ctx.entries, 'roles.csv')) return '1.2';
-  return headerOf(findFile(ctx.dir, ctx.entries, 'users.csv')).includes('enableduser') ? '1.1' : '1.0';
+  return peekHeader(findFile(ctx.dir, ctx.entries, 'users.csv')).includes('enableduser') ? '1.1' : '1.0';
 }
 
 /** Reads a folder of OneRoster 1.0/1.1/1.2 bulk CSV files into `ctx.data`. Every file is optional. */

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { normalizeHeader, type RosterIssue } from './csv';
+import { normalizeHeader, peekHeader, type RosterIssue } from './csv';
 import { loadCourseApps, loadNetworks } from './extensions';
 import { findFile, type ColumnRenames, type LoadContext, type RosterFormat, type RosterReport } from './load-file';
 import { emptyRoster, type RosterData } from './model';
-import { headerOf, loadOneRoster } from './oneroster';
+import { loadOneRoster } from './oneroster';
 import { loadSds } from './sds';
 import { loadSdsV1 } from './sds-v1';
 
@@ -48,13 +48,13 @@ export function detectFormat(dir: string, entries: readonly string[]): { format:
   const v1 = SDS_V1_FILES.filter((f) => has(f));
   if (v1.length > 0) return { format: 'sds-v1', reason: `the folder has ${v1.join(', ')}` };
   if (has('manifest.csv')) return { format: 'oneroster', reason: 'the folder has a manifest.csv' };
-  const enrollments = headerOf(has('enrollments.csv'));
+  const enrollments = peekHeader(has('enrollments.csv'));
   if (enrollments.length > 0 && !enrollments.includes('sourcedid') && enrollments.includes('classsourcedid'))
     return { format: 'sds', reason: 'enrollments.csv has no sourcedId column' };
-  const roles = headerOf(has('roles.csv'));
+  const roles = peekHeader(has('roles.csv'));
   if (roles.length > 0 && !roles.includes('sourcedid'))
     return { format: 'sds', reason: 'roles.csv has no sourcedId column' };
-  if (headerOf(has('users.csv')).includes('activedirectorymatchid'))
+  if (peekHeader(has('users.csv')).includes('activedirectorymatchid'))
     return { format: 'sds', reason: 'users.csv has activeDirectoryMatchId' };
   return { format: 'oneroster', reason: 'OneRoster file names and columns' };
 }

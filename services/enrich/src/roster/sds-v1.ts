@@ -112,6 +112,7 @@ const ROSTER: ColumnRules = {
 };
 
 const sisId = (v: Values) => req(v, 'SIS ID');
+const duplicateSisId = (id: string) => new FieldError('SIS ID', `duplicate SIS ID "${id}" (first row kept)`);
 
 function schoolReader(ctx: LoadContext): FileReader {
   return intoMap<OrgRecord>({
@@ -120,7 +121,7 @@ function schoolReader(ctx: LoadContext): FileReader {
     target: ctx.data.orgs,
     parse: (v) => ({ sourcedId: sisId(v), status: '', name: opt(v, 'Name'), type: 'school', parentSourcedId: null }),
     key: (rec) => rec.sourcedId,
-    duplicate: (id) => new FieldError('SIS ID', `duplicate SIS ID "${id}" (first row kept)`),
+    duplicate: duplicateSisId,
   });
 }
 
@@ -132,6 +133,9 @@ function sectionReader(ctx: LoadContext): FileReader {
     columns: SECTION,
     target: data.classes,
     parse(v) {
+      // A repeated section must not add its course or term either.
+      const id = sisId(v);
+      if (data.classes.has(id)) throw duplicateSisId(id);
       const school = req(v, 'School SIS ID');
       const course = opt(v, 'Course SIS ID');
       const term = opt(v, 'Term SIS ID');
@@ -160,7 +164,7 @@ function sectionReader(ctx: LoadContext): FileReader {
         });
       }
       return {
-        sourcedId: sisId(v),
+        sourcedId: id,
         status: '',
         title: opt(v, 'Section Name'),
         courseSourcedId: nullable(course),
@@ -171,7 +175,7 @@ function sectionReader(ctx: LoadContext): FileReader {
       };
     },
     key: (rec) => rec.sourcedId,
-    duplicate: (id) => new FieldError('SIS ID', `duplicate SIS ID "${id}" (first row kept)`),
+    duplicate: duplicateSisId,
   });
 }
 
