@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { baseConfigSchema, loadConfig, ConfigError } from '@edusage/config';
 import { createClickHouse, ensureDatabase, runMigrations } from '@edusage/clickhouse';
@@ -9,8 +9,15 @@ import { createLogger } from '@edusage/logging';
 import { loadEnrichConfig } from './config';
 import { parseCatalogJson } from './catalog/catalog';
 import { saveDistrictCatalog } from './catalog/store';
-import { importRoster } from './roster/import';
-import { formatRosterReport, loadRosterDir } from './roster/oneroster';
+import { importRoster, RosterRefusedError } from './roster/import';
+import {
+  ROSTER_FORMATS,
+  formatRosterReport,
+  importBlockers,
+  loadRosterDir,
+  parseColumnRenames,
+  type RosterFormat,
+} from './roster/roster-dir';
 import { assertSafeDistrictId } from './store/versioned';
 
 /** infra/clickhouse, from dist/cli.js or src/cli.ts. */
@@ -22,15 +29,49 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
+/** Options `roster import` and `roster check` share: how to read the folder. */
+interface ReadOptions {
+  format?: RosterFormat;
+  rename: string[];
+  acceptWarnings: boolean;
+  maxIssues: string;
+}
+
+function withReadOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--format <format>', 'roster format (default: detected from the files)').choices([...ROSTER_FORMATS]),
+    )
+    .option(
+      '--rename <file:column=name>',
+      'read a column under its standard name, e.g. users.csv:orgs=orgSourcedIds (repeatable)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .option('--accept-warnings', 'import despite file-level warnings (file-level errors always refuse)', false)
+    .option('--max-issues <n>', 'rejected rows/warnings to print', '100');
+}
+
+function readSettings(o: ReadOptions) {
+  return {
+    ...(o.format ? { format: o.format } : {}),
+    renames: parseColumnRenames(o.rename),
+  };
+}
+
 const program = new Command()
   .name('enrich')
   .description('edusage enrich: roster and app catalog imports (the worker itself is dist/main.js)');
 
-const roster = program.command('roster').description('OneRoster roster of a district');
+const roster = program.command('roster').description('roster of a district (OneRoster or Microsoft SDS CSV)');
 
-roster
-  .command('import')
-  .description('import a OneRoster CSV folder (+ course_apps.csv, networks.json) into Redis and ClickHouse')
+withReadOptions(
+  roster
+    .command('import')
+    .description(
+      'import a OneRoster or Microsoft SDS CSV folder (+ course_apps.csv, networks.json) into Redis and ClickHouse',
+    ),
+)
   .requiredOption('--district <id>', 'district id, as in events')
   .option('--no-clickhouse', 'do not write the ClickHouse dimension tables')
   .option('--allow-delta', 'import even if the manifest marks files as delta', false)
@@ -39,19 +80,17 @@ roster
     'course → app map CSV (courseSourcedId,appId); default: course_apps.csv in the folder',
   )
   .option('--networks <file>', 'school → CIDR list JSON; default: networks.json in the folder')
-  .option('--max-issues <n>', 'rejected rows/warnings to print', '100')
   .argument(
     '<dir>',
-    'folder with orgs.csv, users.csv, classes.csv, courses.csv, enrollments.csv, academicSessions.csv ...',
+    'folder with orgs.csv, users.csv, classes.csv, enrollments.csv ... (OneRoster, SDS v2/v2.1) or School.csv, Section.csv ... (SDS v1)',
   )
   .action(
     async (
       dir: string,
-      o: {
+      o: ReadOptions & {
         district: string;
         clickhouse: boolean;
         allowDelta: boolean;
-        maxIssues: string;
         courseApps?: string;
         networks?: string;
       },
@@ -76,6 +115,8 @@ roster
             pseudonymKey: config.PSEUDONYM_KEY,
             ...(ch ? { clickhouse: ch } : {}),
             allowDelta: o.allowDelta,
+            ...readSettings(o),
+            acceptWarnings: o.acceptWarnings,
             ...(o.courseApps ? { courseAppsFile: path.resolve(o.courseApps) } : {}),
             ...(o.networks ? { networksFile: path.resolve(o.networks) } : {}),
           });
@@ -83,7 +124,7 @@ roster
             `roster of district ${o.district} imported as version ${result.version}` +
               (result.previousVersion ? ` (replaces ${result.previousVersion})` : ''),
           );
-          console.log(formatRosterReport(result.report, Number(o.maxIssues)));
+          console.log(formatRosterReport(result.report, Number(o.maxIssues), o.acceptWarnings));
           console.log(
             `loaded: ${Object.entries(result.counts)
               .map(([k, v]) => `${k}=${v}`)
@@ -98,21 +139,32 @@ roster
           await ch?.close();
         }
       } catch (err) {
+        if (err instanceof RosterRefusedError) {
+          console.error(formatRosterReport(err.report, Number(o.maxIssues), o.acceptWarnings));
+          console.error(`error: ${err.message}`);
+          process.exit(3);
+        }
         fail(err);
       }
     },
   );
 
-roster
-  .command('check')
-  .description('parse a OneRoster folder and print the report, writing nothing')
-  .option('--max-issues <n>', 'rejected rows/warnings to print', '100')
+withReadOptions(
+  roster
+    .command('check')
+    .description(
+      'read a roster folder and print the report, writing nothing (exit 2: rejected rows, 3: the import would refuse it)',
+    ),
+)
   .argument('<dir>')
-  .action(async (dir: string, o: { maxIssues: string }) => {
+  .action(async (dir: string, o: ReadOptions) => {
     try {
-      const { report } = await loadRosterDir(path.resolve(dir));
-      console.log(formatRosterReport(report, Number(o.maxIssues)));
-      if (report.issues.some((i) => i.severity === 'error')) process.exitCode = 2;
+      const { report } = await loadRosterDir(path.resolve(dir), readSettings(o));
+      console.log(formatRosterReport(report, Number(o.maxIssues), o.acceptWarnings));
+      if (importBlockers(report, o.acceptWarnings).length > 0) {
+        console.log('the import would refuse this roster (see the FILE lines above)');
+        process.exitCode = 3;
+      } else if (report.issues.some((i) => i.severity === 'error')) process.exitCode = 2;
     } catch (err) {
       fail(err);
     }

@@ -3,8 +3,9 @@
  *   2017-04-05, "2017-05-06 08:01:05", 2023-05-01T18:25:43.511Z (1.1/1.2 ISO),
  *   15/06/2023 and 1/05/2023 (day first, seen in 1.2 exports). A slash date whose second part is
  *   above 12 can only be month first (US style), so it is read that way.
+ * `slashOrder: 'mdy'` reads every slash date month first (Microsoft SDS files are US style: 7/1/2017).
  */
-export function parseRosterDate(value: string): string | null {
+export function parseRosterDate(value: string, slashOrder: 'dmy' | 'mdy' = 'dmy'): string | null {
   const v = value.trim();
   let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(v);
   if (m) return validDate(Number(m[1]), Number(m[2]), Number(m[3]));
@@ -13,7 +14,7 @@ export function parseRosterDate(value: string): string | null {
     const a = Number(m[1]);
     const b = Number(m[2]);
     const year = Number(m[3]);
-    if (b > 12 && a <= 12) return validDate(year, a, b);
+    if (slashOrder === 'mdy' || (b > 12 && a <= 12)) return validDate(year, a, b);
     return validDate(year, b, a);
   }
   return null;

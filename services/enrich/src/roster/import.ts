@@ -2,7 +2,14 @@ import type { Redis } from 'ioredis';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { newVersionId, assertSafeDistrictId } from '../store/versioned';
 import { buildDimensionRows, writeDimensions } from './dimensions';
-import { loadRosterDir, type RosterReport } from './oneroster';
+import {
+  formatIssue,
+  importBlockers,
+  loadRosterDir,
+  type ColumnRenames,
+  type RosterFormat,
+  type RosterReport,
+} from './roster-dir';
 import { saveRosterToRedis } from './store';
 
 export interface RosterImportOptions {
@@ -17,6 +24,12 @@ export interface RosterImportOptions {
   allowDelta?: boolean;
   courseAppsFile?: string;
   networksFile?: string;
+  /** Format of the folder; default: detected. */
+  format?: RosterFormat;
+  /** Columns to read under another name, per file. */
+  renames?: ColumnRenames;
+  /** Import despite file-level warnings (file-level errors always refuse the import). */
+  acceptWarnings?: boolean;
 }
 
 export interface RosterImportResult {
@@ -27,8 +40,19 @@ export interface RosterImportResult {
   droppedClickHouseVersions: string[];
 }
 
+/** Thrown when the roster's files have problems that would make it load wrong; nothing was written. */
+export class RosterRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly report: RosterReport,
+  ) {
+    super(message);
+  }
+}
+
 /**
- * Imports a OneRoster folder for one district: parse (bad rows reported and skipped), write a new
+ * Imports a roster folder (OneRoster or Microsoft SDS) for one district: parse (bad rows reported and
+ * skipped; file-level problems refuse the import before anything is written), write a new
  * version to Redis and switch `roster:<district>:current` to it (workers pick it up within their poll
  * interval), then write the ClickHouse dimensions under the same version.
  */
@@ -37,7 +61,17 @@ export async function importRoster(opts: RosterImportOptions): Promise<RosterImp
   const { data, report } = await loadRosterDir(opts.dir, {
     ...(opts.courseAppsFile ? { courseAppsFile: opts.courseAppsFile } : {}),
     ...(opts.networksFile ? { networksFile: opts.networksFile } : {}),
+    ...(opts.format ? { format: opts.format } : {}),
+    ...(opts.renames ? { renames: opts.renames } : {}),
   });
+  const blockers = importBlockers(report, opts.acceptWarnings ?? false);
+  if (blockers.length > 0) {
+    throw new RosterRefusedError(
+      `the roster was not imported: ${blockers.length} file-level problem(s) would make it load wrong\n` +
+        blockers.map(formatIssue).join('\n'),
+      report,
+    );
+  }
   if (report.deltaFiles.length > 0 && !opts.allowDelta) {
     throw new Error(
       `the manifest marks ${report.deltaFiles.join(', ')} as delta; a roster import replaces the whole roster, so pass --allow-delta to import it anyway`,
@@ -60,7 +94,11 @@ export async function importRoster(opts: RosterImportOptions): Promise<RosterImp
     opts.redisPrefix,
     opts.districtId,
     data,
-    { oneroster_version: report.onerosterVersion ?? '', source_dir: opts.dir },
+    {
+      oneroster_version: report.onerosterVersion ?? '',
+      roster_format: `${report.format} ${report.formatVersion ?? ''}`.trim(),
+      source_dir: opts.dir,
+    },
     version,
   );
   let dropped: string[] = [];

@@ -3,21 +3,34 @@ import { NetworkMatcher } from '../enrich/network';
 import { pseudonymize } from '../enrich/pseudonym';
 import type { RosterData } from './model';
 
-/** OneRoster role → the role set of the enriched event. */
+/**
+ * OneRoster role (or Microsoft SDS role: professor, lecturer, teacherAssistant, itAdmin, ...) → the
+ * role set of the enriched event.
+ */
 export function mapRole(oneRosterRole: string): Role {
   switch (oneRosterRole.trim().toLowerCase()) {
     case 'student':
       return 'student';
-    case 'teacher':
+    case 'teacher': // and the SDS staff roles who teach a class:
+    case 'professor':
+    case 'lecturer':
+    case 'instructor':
+    case 'faculty':
+    case 'adjunct':
+    case 'substitute':
       return 'teacher';
     case 'administrator':
     case 'districtadministrator':
     case 'siteadministrator':
     case 'systemadministrator':
     case 'principal':
+    case 'itadmin':
       return 'administrator';
     case 'aide':
     case 'proctor':
+    case 'teacherassistant':
+    case 'assistant':
+    case 'paraprofessional':
       return 'aide';
     case 'guardian':
     case 'parent':
