@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import XAPI, { type Statement } from '@xapi/xapi';
 import { Redis } from 'ioredis';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
+import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
 import { createKafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import type { DeadLetter, RawMessage } from '@edusage/contracts';
@@ -88,6 +88,16 @@ function uuidFromDigest(hex: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+function filesUnder(dir: string, suffix: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? filesUnder(path.join(dir, e.name), suffix)
+      : e.name.endsWith(suffix)
+        ? [path.join(dir, e.name)]
+        : [],
+  );
+}
+
 const rawWithIds = (ids: string[]) => (m: RawMessage) => ids.includes(m.event.event_id);
 
 /** The client library with PUT /statements?statementId=…, which it does not offer itself (it always POSTs). */
@@ -163,6 +173,79 @@ describe('an LMS emitter (the @xapi/xapi client, HTTP Basic auth)', () => {
     const eventIds = [batch[0]!.id!, `sha256:${contentDigest(batch[1])}`];
     const raw = await collector.waitFor<RawMessage>(env.topics.raw, rawWithIds(eventIds), 4);
     expect(raw.map((m) => m.value.event.event_id).sort()).toEqual([...eventIds, ...eventIds].sort());
+  });
+
+  test('every Moodle logstore_xapi statement (no ids, as Moodle sends them) in one batch: 200 with one id each; each is in usage.raw or usage.dlq', async () => {
+    const statements = filesUnder(path.join(fixtures, 'moodle-logstore_xapi'), 'statements.json')
+      .flatMap((file) => JSON.parse(readFileSync(file, 'utf8')) as Statement[])
+      .map((s, i) => ({ ...s, timestamp: isoMinutesAgo(60 + i) }));
+    expect(statements.length).toBeGreaterThan(20);
+    const lrs = new XAPI({ endpoint, auth: XAPI.toBasicAuth('moodle', xapiKey), version: '1.0.0' });
+    const res = await lrs.sendStatements({ statements });
+    expect(res.status).toBe(200);
+    expect(res.data).toHaveLength(statements.length);
+    expect(res.data).toEqual(statements.map((s) => uuidFromDigest(contentDigest(s))));
+    const requestId = res.headers['x-request-id'] as string;
+    const deadLettered = Number(res.headers['x-edusage-dead-lettered']);
+    // Not usage in what Moodle sends: the enrolment statements (roster data, not use of an app).
+    const enrolments = statements.filter((s) => /\/(un)?(enrolled|registered)$/i.test(s.verb.id)).length;
+    expect(enrolments).toBeGreaterThan(0);
+    expect(deadLettered).toBe(enrolments);
+    const accepted = statements.length - deadLettered;
+    const raw = await collector.waitFor<RawMessage>(env.topics.raw, (m) => m.origin === requestId, accepted);
+    const dlq = await collector.waitFor<DeadLetter>(
+      env.topics.dlq,
+      (m) => (m.origin ?? '').startsWith(`${requestId}#`),
+      deadLettered,
+    );
+    expect(raw).toHaveLength(accepted);
+    expect(dlq).toHaveLength(deadLettered);
+    // Every statement is in exactly one of the two topics: its event_id in usage.raw, or its index in usage.dlq.
+    const inRaw = new Set(raw.map((m) => m.value.event.event_id));
+    const inDlq = new Set(dlq.map((m) => Number(m.value.origin!.split('#')[1])));
+    statements.forEach((s, i) => expect(inRaw.has(`sha256:${contentDigest(s)}`) !== inDlq.has(i)).toBe(true));
+    for (const m of dlq) expect(m.value.reason).toMatchObject({ code: 'unsupported_event', field: 'verb.id' });
+  });
+
+  test('every Open edX event-routing statement, PUT one by one under its id (as TinCanPython does): 204 and in usage.raw or usage.dlq; the Activity without id: 400', async () => {
+    const dir = path.join(fixtures, 'openedx-event-routing-backends/xapi-expected');
+    const lrs = new PuttingXapi({ endpoint, auth: XAPI.toBasicAuth('openedx', xapiKey) });
+    const stored: Array<{ id: string; requestId: string }> = [];
+    const refused: string[] = [];
+    for (const name of readdirSync(dir)) {
+      const value = JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as Statement | Statement[];
+      for (const [i, s] of (Array.isArray(value) ? value : [value]).entries()) {
+        const statement = { ...s, timestamp: isoMinutesAgo(120 + stored.length) };
+        const res = await lrs.putStatement(statement.id!, statement).catch((e: { response?: { status: number } }) => e);
+        if ('status' in res && res.status === 204)
+          stored.push({ id: statement.id!, requestId: res.headers['x-request-id'] });
+        else refused.push(`${name}#${i}:${(res as { response?: { status: number } }).response?.status}`);
+      }
+    }
+    expect(refused).toEqual(['problem_check(browser).required.only.data.json#0:400']);
+    expect(stored.length).toBeGreaterThan(40);
+    // Each stored statement lands in exactly one topic: by its id in usage.raw, or by its request in usage.dlq.
+    const requestIds = new Set(stored.map((x) => x.requestId));
+    const landedFrom = () =>
+      collector.messages.flatMap((m) => {
+        if (m.topic === env.topics.raw && requestIds.has((m.value as RawMessage).origin))
+          return [(m.value as RawMessage).origin];
+        const origin = m.topic === env.topics.dlq ? ((m.value as DeadLetter).origin ?? '') : '';
+        return requestIds.has(origin.split('#')[0]!) ? [origin.split('#')[0]!] : [];
+      });
+    await waitFor(
+      async () => landedFrom().length,
+      (n) => n >= stored.length,
+      { what: 'every stored Open edX statement in usage.raw or usage.dlq', timeoutMs: 30_000 },
+    );
+    await new Promise((r) => setTimeout(r, 750));
+    const landed = landedFrom();
+    for (const { id, requestId } of stored)
+      expect({ id, times: landed.filter((r) => r === requestId).length }).toEqual({ id, times: 1 });
+    const rawIds = collector.messages
+      .filter((m) => m.topic === env.topics.raw && requestIds.has((m.value as RawMessage).origin))
+      .map((m) => (m.value as RawMessage).event.event_id);
+    expect(rawIds.every((id) => stored.some((x) => x.id === id))).toBe(true);
   });
 
   test('a wrong password is refused 401 with a Basic challenge', async () => {
