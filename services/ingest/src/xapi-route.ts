@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { findDuplicateKey, type Rejection } from '@edusage/contracts';
+import { findDuplicateKey, isObject, type Rejection } from '@edusage/contracts';
 import { adaptXapiBody, type Adapted } from './adapt';
 import type { IngestResponse } from './server';
 import {
@@ -91,13 +91,15 @@ export function xapiRoutes(deps: XapiRouteDeps): FastifyPluginAsync {
         return reply
           .code(400)
           .send({ error: 'not_a_statement', message: 'PUT statements takes one statement object; POST arrays' });
-      const body = parsed.statements[0] as Record<string, unknown>;
-      if (body['id'] !== undefined && String(body['id']).toLowerCase() !== statementId.toLowerCase())
+      const body = parsed.statements[0];
+      const givenId = isObject(body) ? body['id'] : undefined;
+      if (givenId !== undefined && String(givenId).toLowerCase() !== statementId.toLowerCase())
         return reply.code(400).send({
           error: 'id_mismatch',
-          message: `the statement id ${String(body['id'])} differs from the statementId parameter ${statementId}`,
+          message: `the statement id ${String(givenId)} differs from the statementId parameter ${statementId}`,
         });
-      const statement = { ...body, id: body['id'] ?? statementId };
+      // The statement is stored under statementId (a non-object is refused below as it is).
+      const statement = isObject(body) ? { ...body, id: givenId ?? statementId } : body;
       const refused = await refuseInvalid(request, deps, [statement]);
       if (refused) return reply.code(400).send(refused);
       const result = await deps.produce(request, adaptXapiBody([statement], senderOf(request), new Date()), byIndex);

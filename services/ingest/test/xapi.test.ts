@@ -389,7 +389,7 @@ describe('error paths and what real emitters send (plain requests)', () => {
     expect(((await badId.json()) as ErrorBody).rejected![0]!.reason.field).toBe('id');
   });
 
-  test('PUT: statementId missing, not a UUID, or different from the id: 400; an array: 400', async () => {
+  test('PUT: statementId missing, not a UUID, or different from the id: 400; an array or a non-object: 400', async () => {
     const statement = moodleStatement();
     expect((await send('PUT', 'statements', statement)).status).toBe(400);
     expect((await send('PUT', 'statements?statementId=abc', statement)).status).toBe(400);
@@ -397,6 +397,9 @@ describe('error paths and what real emitters send (plain requests)', () => {
     expect(other.status).toBe(400);
     expect(((await other.json()) as ErrorBody).message).toMatch(/statementId/);
     expect((await send('PUT', `statements?statementId=${statement.id}`, [statement])).status).toBe(400);
+    const notObject = await send('PUT', `statements?statementId=${statement.id}`, '"a string"');
+    expect(notObject.status).toBe(400);
+    expect(((await notObject.json()) as ErrorBody).message).toMatch(/JSON object/);
   });
 
   test('what a write-only LRS does not serve: GET statements 405, documents 501, attachments 415, CORS preflight 405, unknown parameters 400', async () => {
