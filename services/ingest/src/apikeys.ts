@@ -125,3 +125,39 @@ function parseRecord(json: string): ApiKeyRecord | null {
     return null;
   }
 }
+
+/** The API key candidates a request presents, and how (the 401 challenge answers in the same scheme). */
+export interface PresentedCredentials {
+  scheme: 'bearer' | 'basic' | 'header';
+  /** Tried in order; the first known key authenticates the request. */
+  candidates: string[];
+}
+
+/**
+ * Reads the API key from `Authorization: Bearer <key>`, `Authorization: Basic …` or `x-api-key`.
+ * Basic auth is how LMS and LRS emitters (Moodle logstore_xapi, Open edX event routing, xAPI client
+ * libraries) are configured: a username and a password. The key may be either; both are tried
+ * (password first), so "username = any label, password = key" and "username = key, empty password"
+ * both work. Returns null when no credentials are presented (or Basic credentials are not base64).
+ */
+export function presentedCredentials(
+  headers: Record<string, string | string[] | undefined>,
+): PresentedCredentials | null {
+  const auth = headers['authorization'];
+  if (typeof auth === 'string') {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (bearer) return { scheme: 'bearer', candidates: [bearer[1]!] };
+    const basic = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(auth);
+    if (basic) {
+      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const username = (colon >= 0 ? decoded.slice(0, colon) : decoded).trim();
+      const password = (colon >= 0 ? decoded.slice(colon + 1) : '').trim();
+      const candidates = [...new Set([password, username].filter((c) => c.length > 0))];
+      if (candidates.length > 0) return { scheme: 'basic', candidates };
+    }
+  }
+  const header = headers['x-api-key'];
+  if (typeof header === 'string' && header.trim().length > 0) return { scheme: 'header', candidates: [header.trim()] };
+  return null;
+}

@@ -11,10 +11,11 @@ import Fastify, {
 import { makeDeadLetter, userPartitionKey, type RawMessage, type RejectReason } from '@edusage/contracts';
 import type { JsonMessage } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
-import type { ApiKeyRecord, KeyResolver } from './apikeys';
-import { adaptCaliperBody, adaptNativeItems, adaptXapiBody, type Adapted, type SenderContext } from './adapt';
+import { presentedCredentials, type ApiKeyRecord, type KeyResolver } from './apikeys';
+import { adaptCaliperBody, adaptNativeItems, type Adapted, type SenderContext } from './adapt';
 import { createMetrics, type IngestMetrics } from './metrics';
 import { KafkaUnavailableError, type EventSink } from './sink';
+import { xapiRoutes } from './xapi-route';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -50,6 +51,7 @@ export interface IngestResponse {
 }
 
 const RETRY_AFTER_SECONDS = '5';
+const BASIC_CHALLENGE = 'Basic realm="edusage", charset="UTF-8"';
 const NDJSON_TYPES = /^application\/(x-ndjson|ndjson|jsonl|x-jsonlines|jsonlines)\b/i;
 
 /** Too many items, or bad transport framing: refused as a whole, before any event is looked at. */
@@ -66,14 +68,15 @@ class RequestRefused extends Error {
 /**
  * Builds the ingest HTTP app (not listening yet: call `listen`, or use `inject` in tests).
  *
- * Routes (all /v1 routes need `Authorization: Bearer <key>` or `x-api-key: <key>`):
+ * Routes (all /v1 routes need `Authorization: Bearer <key>`, `x-api-key: <key>` or HTTP Basic auth
+ * with the key as username or password):
  *  - POST /v1/events             native events: JSON array, one JSON object, or NDJSON
  *                                (`content-type: application/x-ndjson`; positions are 1-based lines)
  *  - POST /v1/caliper            Caliper Envelope (`{sensor, sendTime, dataVersion, data: [...]}`) or one event
- *  - POST /v1/xapi/statements    one xAPI statement or an array of them
+ *  - /v1/xapi/                   a write-only xAPI LRS (about, statements): see xapi-route.ts
  *  - GET  /healthz, /readyz, /metrics
  *
- * Answers of the POST routes:
+ * Answers of the POST routes (the xAPI route answers as an LRS instead, see xapi-route.ts):
  *  - 202 `{accepted, rejected: [{index|line, reason: {code, field?, message}}]}` once Kafka has
  *    acknowledged every accepted event (usage.raw) and every rejected item (usage.dlq). Good items
  *    beside bad ones are accepted. An empty array is 202 with accepted 0.
@@ -177,17 +180,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const key = presentedKey(request);
-    if (key === null) {
+    const credentials = presentedCredentials(request.headers);
+    if (credentials === null) {
       metrics.authFailures.inc({ route, reason: 'missing' });
-      return reply.code(401).header('www-authenticate', 'Bearer').send({
+      return reply.code(401).header('www-authenticate', [BASIC_CHALLENGE, 'Bearer']).send({
         error: 'missing_api_key',
-        message: 'send the source API key as "Authorization: Bearer <key>" or "x-api-key: <key>"',
+        message:
+          'send the source API key as "Authorization: Bearer <key>", "x-api-key: <key>", or HTTP Basic auth with the key as username or as password',
       });
     }
-    let record: ApiKeyRecord | null;
+    let record: ApiKeyRecord | null = null;
     try {
-      record = await keys.resolve(key);
+      for (const candidate of credentials.candidates) {
+        record = await keys.resolve(candidate);
+        if (record !== null) break;
+      }
     } catch (err) {
       request.log.warn({ err }, 'api key lookup failed');
       metrics.requestsRefused.inc({ route, code: 'auth_unavailable' });
@@ -200,20 +207,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       metrics.authFailures.inc({ route, reason: 'unknown' });
       return reply
         .code(401)
-        .header('www-authenticate', 'Bearer error="invalid_token"')
+        .header('www-authenticate', credentials.scheme === 'basic' ? BASIC_CHALLENGE : 'Bearer error="invalid_token"')
         .send({ error: 'unknown_api_key', message: 'the API key is not known or was revoked' });
     }
     request.sender = record;
   };
 
-  /** Produces accepted events and dead letters, then answers 202 / 422 (or throws for 503). */
-  const finish = async (
+  /**
+   * Produces accepted events (usage.raw) and dead letters (usage.dlq); resolves once Kafka acknowledged
+   * all of them (throws KafkaUnavailableError → 503 otherwise). Returns what the answer reports.
+   */
+  const produce = async (
     request: FastifyRequest,
-    reply: FastifyReply,
     adapted: Adapted,
     position: (index: number) => { index: number } | { line: number },
-    status?: number,
-  ) => {
+  ): Promise<IngestResponse> => {
     const route = request.routeOptions.url ?? 'unmatched';
     const sender = request.sender!;
     const receivedAt = new Date().toISOString();
@@ -245,8 +253,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await sink.send({ raw, dlq }); // throws KafkaUnavailableError → 503 in the error handler
     for (const event of adapted.events) metrics.eventsAccepted.inc({ route, source: event.source });
     for (const r of adapted.rejects) metrics.eventsRejected.inc({ route, code: r.reason.code });
-    const body: IngestResponse = { accepted: raw.length, rejected, skipped: adapted.skipped.length };
-    const code = status ?? (raw.length === 0 && rejected.length > 0 ? 422 : 202);
+    return { accepted: raw.length, rejected, skipped: adapted.skipped.length };
+  };
+
+  /** Produces accepted events and dead letters, then answers 202 / 422 (or throws for 503). */
+  const finish = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    adapted: Adapted,
+    position: (index: number) => { index: number } | { line: number },
+    status?: number,
+  ) => {
+    const body = await produce(request, adapted, position);
+    const code = status ?? (body.accepted === 0 && body.rejected.length > 0 ? 422 : 202);
     return reply.code(code).send(body);
   };
 
@@ -347,21 +366,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return finish(request, reply, adaptCaliperBody(body, sender(request)), (index) => ({ index }));
   });
 
-  app.post('/v1/xapi/statements', { onRequest: authenticate }, async (request, reply) => {
-    const text = bodyText(request);
-    const parsed = parseJsonBody(text);
-    if (!parsed.ok)
-      return malformed(
-        request,
-        reply,
-        text,
-        `body is not JSON (${parsed.detail}); send one xAPI statement or an array of them`,
-      );
-    const body = parsed.body;
-    const n = Array.isArray(body) ? body.length : 1;
-    if (n > config.INGEST_MAX_ITEMS) throw tooMany(n);
-    return finish(request, reply, adaptXapiBody(body, sender(request), new Date()), (index) => ({ index }));
-  });
+  await app.register(
+    xapiRoutes({
+      authenticate,
+      maxItems: config.INGEST_MAX_ITEMS,
+      produce,
+      refuse: (statusCode, code, message) => new RequestRefused(statusCode, code, message),
+    }),
+    { prefix: '/v1/xapi' },
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -381,17 +394,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   return app;
-}
-
-function presentedKey(request: FastifyRequest): string | null {
-  const auth = request.headers.authorization;
-  if (typeof auth === 'string') {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (m) return m[1]!;
-  }
-  const header = request.headers['x-api-key'];
-  if (typeof header === 'string' && header.trim().length > 0) return header.trim();
-  return null;
 }
 
 function publicReason(reason: RejectReason): RejectedItem['reason'] {
