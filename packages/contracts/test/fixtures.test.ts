@@ -210,6 +210,7 @@ adlnet-lrs-conformance-test-suite/v2_0/templates/statements/object_substatement_
 adlnet-lrs-conformance-test-suite/v2_0/templates/statements/verb.json events=0 invalid_field@verb.id
 adlnet-lrs-conformance-test-suite/v2_0/templates/statements/voiding.json events=0 skipped=1
 moodle-logstore_xapi/common/statement.json events=0 unsupported_event@actor
+moodle-logstore_xapi/core/course_completed/completing_existing_course/statements.json events=0 skipped=1
 moodle-logstore_xapi/core/user_enrolment_created/existing_user_enrolled/statements.json events=0 skipped=1
 moodle-logstore_xapi/mod_assign/assignment_graded/existing_assignment_graded_comment/statements.json events=0 skipped=1
 moodle-logstore_xapi/mod_assign/assignment_graded/existing_assignment_graded_nocomment/statements.json events=0 skipped=1
@@ -222,6 +223,9 @@ openedx-event-routing-backends/xapi-expected/edx.course.enrollment.activated.jso
 openedx-event-routing-backends/xapi-expected/edx.course.enrollment.activated.required.only.data.json events=0 skipped=1
 openedx-event-routing-backends/xapi-expected/edx.course.enrollment.deactivated.json events=0 skipped=1
 openedx-event-routing-backends/xapi-expected/edx.course.enrollment.mode_changed.json events=0 skipped=1
+openedx-event-routing-backends/xapi-expected/edx.course.grade.now_failed.json events=0 skipped=1
+openedx-event-routing-backends/xapi-expected/edx.course.grade.now_passed.json events=0 skipped=1
+openedx-event-routing-backends/xapi-expected/edx.course.grade.passed.first_time.json events=0 skipped=1
 openedx-event-routing-backends/xapi-expected/edx.grades.course.grade_calculated_letter_grade.json events=0 skipped=1
 openedx-event-routing-backends/xapi-expected/edx.grades.subsection.grade_calculated.json events=0 skipped=1
 openedx-event-routing-backends/xapi-expected/problem_check(browser).required.only.data.json events=0 skipped=1

@@ -160,6 +160,36 @@ describe('xAPI shapes from the wild', () => {
     ]);
   });
 
+  it.each([
+    ['passed', 'http://adlnet.gov/expapi/activities/course'], // Open edX edx.course.grade.passed.first_time
+    ['failed', 'http://adlnet.gov/expapi/activities/course'], // Open edX edx.course.grade.now_failed
+    ['completed', 'https://w3id.org/xapi/cmi5/activitytype/course'], // Moodle course_completed (cron)
+  ])('%s of a whole course (%s) is a status the LMS computes: skipped', (verb, type) => {
+    const r = adaptXapi(
+      {
+        actor: learner,
+        verb: { id: `http://adlnet.gov/expapi/verbs/${verb}` },
+        object: { id: 'https://lms.example.org/course/view.php?id=7', definition: { type } },
+        timestamp: '2026-02-10T09:30:00Z',
+      },
+      X,
+    );
+    expect(oneSkip(r)).toBe('system_record');
+  });
+
+  it("passed of an AU or a quiz (not a course) is the learner's act: use", () => {
+    const r = adaptXapi(
+      {
+        actor: learner,
+        verb: { id: 'http://adlnet.gov/expapi/verbs/passed' },
+        object: { ...au, definition: { type: 'http://adlnet.gov/expapi/activities/assessment' } },
+        timestamp: '2026-02-10T09:30:00Z',
+      },
+      X,
+    );
+    expect(oneEvent(r).type).toBe('use');
+  });
+
   it('completed with a duration outside a cmi5 session keeps its duration', () => {
     const e = oneEvent(
       adaptXapi(

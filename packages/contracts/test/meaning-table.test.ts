@@ -120,6 +120,15 @@ describe('every xAPI shape row through the adapter', () => {
       },
       timestamp: '2026-02-10T09:30:00Z',
     },
+    course_status: {
+      actor: { mbox: 'mailto:learner@example.org' },
+      verb: { id: 'http://adlnet.gov/expapi/verbs/passed' },
+      object: {
+        id: 'https://lms.example.org/courses/7',
+        definition: { type: 'http://adlnet.gov/expapi/activities/course' },
+      },
+      timestamp: '2026-02-10T09:30:00Z',
+    },
     group_actor: {
       actor: { objectType: 'Group', member: [{ mbox: 'mailto:a@example.org' }] },
       verb: { id: 'http://adlnet.gov/expapi/verbs/attended' },

@@ -26,6 +26,9 @@ import {
 } from './common';
 import {
   CMI5_SESSION_EXTENSION,
+  COURSE_STATUS_WORDS,
+  isCourseActivityType,
+  verbWord,
   XAPI_OTHER_VERB,
   xapiShape,
   xapiVerbMeaning,
@@ -230,6 +233,11 @@ function adaptStatement(
   const meaning = inCmi5Session(context) ? row.inCmi5Session : row;
   if (meaning.outcome.kind === 'skip') return { skip: meaning.outcome.code, message: `${verbId}: ${row.why}` };
   if (meaning.outcome.kind === 'reject') fail(meaning.outcome.code, meaning.outcome.field, `${verbId}: ${row.why}`);
+  const definition = isObject(object['definition']) ? object['definition'] : {};
+  if (COURSE_STATUS_WORDS.includes(verbWord(verbId)) && isCourseActivityType(definition['type'])) {
+    const shape = xapiShape('course_status');
+    if (shape.outcome.kind === 'skip') return { skip: shape.outcome.code, message: `${verbId}: ${shape.why}` };
+  }
   if (objectType === 'SubStatement') {
     const shape = xapiShape('substatement');
     if (shape.outcome.kind === 'skip') return { skip: shape.outcome.code, message: `object: ${shape.why}` };

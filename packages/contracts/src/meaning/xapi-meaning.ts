@@ -22,8 +22,16 @@ export interface XapiVerbRow extends Meaning {
 
 /** A rule on the statement's shape that applies before its verb. */
 export interface XapiShapeRow extends Meaning {
-  id: 'substatement' | 'group_actor';
+  id: 'substatement' | 'course_status' | 'group_actor';
   shape: string;
+}
+
+/** Verbs that, about a whole course, are a status the LMS computes (see the `course_status` shape). */
+export const COURSE_STATUS_WORDS: readonly string[] = ['completed', 'passed', 'failed'];
+
+/** `object.definition.type` of a whole course: ADL `…/activities/course`, cmi5 `…/activitytype/course`. */
+export function isCourseActivityType(type: unknown): boolean {
+  return typeof type === 'string' && /\/(activities|activitytype)\/course\/?$/i.test(type.trim());
 }
 
 /** cmi5 puts this context extension on every statement of an AU session (cmi5 §9.6.3.1). */
@@ -225,6 +233,15 @@ export const XAPI_SHAPE_TABLE: readonly XapiShapeRow[] = [
     whose: 'nobody',
     time: 'none',
     why: 'a SubStatement describes another, usually future or hypothetical, statement ("planned to visit"); nothing was used',
+  },
+  {
+    id: 'course_status',
+    shape:
+      'verb completed, passed or failed and `object.definition.type` a course (`…/activities/course`, cmi5 `…/activitytype/course`)',
+    outcome: skipOutcome('system_record'),
+    whose: 'nobody',
+    time: 'none',
+    why: "the LMS computes a course grade or completion (Open edX course grade passed/failed, Moodle course completion by its scheduled task), often long after or without any act of the learner; the learner's own work arrives as statements about the course's parts",
   },
   {
     id: 'group_actor',
