@@ -26,9 +26,7 @@ import {
 } from './common';
 import {
   CMI5_SESSION_EXTENSION,
-  COURSE_STATUS_WORDS,
-  isCourseActivityType,
-  verbWord,
+  statementShape,
   XAPI_OTHER_VERB,
   xapiShape,
   xapiVerbMeaning,
@@ -129,6 +127,24 @@ function verbRow(verbId: string, overrides: XapiContext['verbTypes']): XapiVerbR
   };
 }
 
+/**
+ * What the statement means (docs/MEANING.md): its verb's row (inside a cmi5 session, the row's
+ * session meaning), unless the verb is not usage or a shape rule (course status, SubStatement) applies.
+ */
+function statementMeaning(
+  verbId: string,
+  row: XapiVerbRow,
+  object: Record<string, unknown>,
+  context: Record<string, unknown>,
+): SkipOutcome | { type: EventType; time: TimeRule } {
+  const meaning = inCmi5Session(context) ? row.inCmi5Session : row;
+  if (meaning.outcome.kind === 'skip') return { skip: meaning.outcome.code, message: `${verbId}: ${row.why}` };
+  if (meaning.outcome.kind === 'reject') fail(meaning.outcome.code, meaning.outcome.field, `${verbId}: ${row.why}`);
+  const shape = statementShape(verbId, object);
+  if (shape?.outcome.kind === 'skip') return { skip: shape.outcome.code, message: `${verbId}: ${shape.why}` };
+  return { type: meaning.outcome.type, time: meaning.time };
+}
+
 /** A statement of a cmi5 AU session: it carries the cmi5 session id context extension. */
 function inCmi5Session(context: Record<string, unknown>): boolean {
   const ext = context['extensions'];
@@ -227,22 +243,10 @@ function adaptStatement(
   if (object === undefined || object === null) fail('invalid_field', 'object', 'is missing');
   if (!isObject(object)) fail('invalid_field', 'object', 'must be an object');
   const objectType = object['objectType'] ?? 'Activity';
-
-  // What the statement means (docs/MEANING.md): a verb that is not usage, or a SubStatement (a plan).
   const context = isObject(item['context']) ? item['context'] : {};
-  const meaning = inCmi5Session(context) ? row.inCmi5Session : row;
-  if (meaning.outcome.kind === 'skip') return { skip: meaning.outcome.code, message: `${verbId}: ${row.why}` };
-  if (meaning.outcome.kind === 'reject') fail(meaning.outcome.code, meaning.outcome.field, `${verbId}: ${row.why}`);
-  const definition = isObject(object['definition']) ? object['definition'] : {};
-  if (COURSE_STATUS_WORDS.includes(verbWord(verbId)) && isCourseActivityType(definition['type'])) {
-    const shape = xapiShape('course_status');
-    if (shape.outcome.kind === 'skip') return { skip: shape.outcome.code, message: `${verbId}: ${shape.why}` };
-  }
-  if (objectType === 'SubStatement') {
-    const shape = xapiShape('substatement');
-    if (shape.outcome.kind === 'skip') return { skip: shape.outcome.code, message: `object: ${shape.why}` };
-  }
-  const type = meaning.outcome.type;
+  const meaning = statementMeaning(verbId, row, object, context);
+  if ('skip' in meaning) return meaning;
+  const { type, time } = meaning;
 
   // The activity: the object; Agents and StatementRefs name no activity.
   let activityIri: string | undefined;
@@ -298,7 +302,7 @@ function adaptStatement(
     if (seconds > MAX_ACTIVE_SECONDS) fail('invalid_field', 'result.duration', `${d} is more than 24 hours`);
     duration = Math.round(seconds);
   }
-  const activeSeconds = activeSecondsFor(type, meaning.time, duration);
+  const activeSeconds = activeSecondsFor(type, time, duration);
 
   let classId: string | undefined;
   if (ctx.classPattern) {

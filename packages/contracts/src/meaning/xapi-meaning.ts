@@ -271,3 +271,16 @@ export function xapiVerbMeaning(verbId: string): XapiVerbRow {
 export function xapiShape(id: XapiShapeRow['id']): XapiShapeRow {
   return XAPI_SHAPE_TABLE.find((r) => r.id === id)!;
 }
+
+/**
+ * The shape rule (other than the Group actor, checked with the actor) that decides a statement's
+ * meaning before its verb's usage: a course-level status, or a SubStatement.
+ */
+export function statementShape(verbId: string, object: Record<string, unknown>): XapiShapeRow | undefined {
+  const definition = object['definition'];
+  const type =
+    typeof definition === 'object' && definition !== null ? (definition as Record<string, unknown>)['type'] : undefined;
+  if (COURSE_STATUS_WORDS.includes(verbWord(verbId)) && isCourseActivityType(type)) return xapiShape('course_status');
+  if (object['objectType'] === 'SubStatement') return xapiShape('substatement');
+  return undefined;
+}
