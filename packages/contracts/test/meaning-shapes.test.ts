@@ -239,6 +239,7 @@ describe('Caliper shapes from the wild', () => {
     ['AssessmentEvent', 'Submitted'],
     ['AssessmentItemEvent', 'Started'],
     ['AssessmentItemEvent', 'Completed'],
+    ['AssessmentItemEvent', 'Submitted'],
   ])('%s %s is the learner working in the app', (type, action) => {
     const assessment = { id: 'https://example.edu/terms/201801/courses/7/sections/1/assess/1', type: 'Assessment' };
     expect(oneEvent(adaptCaliper(event(type, action, assessment), C)).type).toBe('use');

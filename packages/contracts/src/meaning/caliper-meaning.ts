@@ -83,9 +83,9 @@ export const CALIPER_TABLE: readonly CaliperRow[] = [
   ),
   usage(
     'AssessmentItemEvent',
-    ['Started', 'Skipped', 'Completed', 'Reviewed'],
+    ['Started', 'Skipped', 'Completed', 'Reviewed', 'Submitted'],
     ALL,
-    'the learner worked on a question',
+    'the learner worked on a question (Submitted is not in the specification for items, but sensors send it for a submitted answer)',
   ),
   usage(
     'AssignableEvent',
