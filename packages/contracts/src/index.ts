@@ -4,3 +4,4 @@ export * from './enriched-event';
 export * from './dead-letter';
 export * from './reject';
 export * from './adapters';
+export * from './meaning';

@@ -12,7 +12,6 @@ import {
   findDuplicateKey,
   nativeEventSchema,
   parseIsoDuration,
-  xapiVerbType,
   type AdaptResult,
 } from '../src';
 
@@ -72,20 +71,34 @@ describe('Caliper', () => {
     });
   });
 
-  it('Envelope with several events: supported ones adapted, others rejected by index, entities skipped', () => {
+  it('Envelope with several events: each by its meaning, entities and grading skipped by index', () => {
+    // NavigationEvent NavigatedTo, AnnotationEvent Bookmarked (a learner annotating: use), ViewEvent Viewed.
     const r = adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEnvelopeEventBatch.json'), CAL);
-    expect(r.events.map((e) => e.type)).toEqual(['page_view', 'page_view']);
-    expect(r.rejects).toHaveLength(1);
-    expect(r.rejects[0]).toMatchObject({ index: 1, reason: { code: 'unsupported_event', field: 'type' } });
-    expect((r.rejects[0]!.payload as { type: string }).type).toBe('AnnotationEvent');
+    expect(r.events.map((e) => e.type)).toEqual(['page_view', 'use', 'page_view']);
+    expect(r.rejects).toEqual([]);
+    // Four entities, AssessmentEvent Started and Submitted, GradeEvent Graded by the auto-grader.
     const mixed = adaptCaliper(read('caliper-common-fixtures/v1p1/caliperEnvelopeMixedBatch.json'), CAL);
     expect(mixed.skipped.map((s) => [s.index, s.reason])).toEqual([
       [0, 'caliper_entity'],
       [1, 'caliper_entity'],
       [2, 'caliper_entity'],
       [3, 'caliper_entity'],
+      [6, 'grading'],
     ]);
-    expect(mixed.rejects.map((x) => x.index)).toEqual([4, 5, 6]);
+    expect(mixed.events.map((e) => e.type)).toEqual(['use', 'use']);
+    expect(mixed.rejects).toEqual([]);
+  });
+
+  it('an action the type does not define is rejected naming action; an unknown type naming type', () => {
+    const ev = read('caliper-common-fixtures/v1p2/caliperEventMediaPausedVideo.json') as Record<string, unknown>;
+    expect(adaptCaliper({ ...ev, action: 'Graded' }, CAL).rejects[0]!.reason).toMatchObject({
+      code: 'unsupported_event',
+      field: 'action',
+    });
+    expect(adaptCaliper({ ...ev, type: 'HologramEvent' }, CAL).rejects[0]!.reason).toMatchObject({
+      code: 'unsupported_event',
+      field: 'type',
+    });
   });
 
   it('session events: LoggedIn → login, TimedOut → logout for the session user (actor is the app)', () => {
@@ -242,23 +255,32 @@ describe('xAPI', () => {
     expect(bad({ name: 'Only A Name' })).toMatchObject({ code: 'missing_identifier', field: 'actor' });
   });
 
-  it('verb mapping: login/logout, unknown verbs are use, voided and enrolment rejected, overrides win', () => {
-    expect(xapiVerbType('https://xapi.edlm/profiles/edlm-lms/concepts/verbs/login')).toBe('login');
-    expect(xapiVerbType('https://w3id.org/xapi/adl/verbs/logged-in')).toBe('login');
-    expect(xapiVerbType('https://w3id.org/xapi/adl/verbs/logged-out')).toBe('logout');
-    expect(xapiVerbType('http://adlnet.gov/expapi/verbs/exited')).toBe('logout');
-    expect(xapiVerbType('http://adlnet.gov/expapi/verbs/terminated')).toBe('logout');
-    expect(xapiVerbType('http://adlnet.gov/expapi/verbs/viewed')).toBe('page_view');
-    expect(xapiVerbType('http://adlnet.gov/expapi/verbs/launched')).toBe('use');
-    expect(xapiVerbType('https://example.com/verbs/doodled')).toBe('use');
-    expect(xapiVerbType('http://adlnet.gov/expapi/verbs/voided')).toHaveProperty('reject');
-    expect(xapiVerbType('http://adlnet.gov/expapi/verbs/registered')).toHaveProperty('reject');
-    expect(
-      xapiVerbType('http://adlnet.gov/expapi/verbs/registered', { 'http://adlnet.gov/expapi/verbs/registered': 'use' }),
-    ).toBe('use');
-    expect(
-      xapiVerbType('https://example.com/verbs/doodled', { 'https://example.com/verbs/doodled': 'reject' }),
-    ).toHaveProperty('reject');
+  it('verb mapping: by the last IRI segment; not-usage verbs skipped; overrides win', () => {
+    const outcome = (verb: string, verbTypes?: Record<string, 'use' | 'reject'>): string => {
+      const r = adaptXapi(
+        { ...base, verb: { id: verb } },
+        { districtId: 'd1', now: NOW, ...(verbTypes ? { verbTypes } : {}) },
+      );
+      return r.events[0]?.type ?? r.skipped[0]?.reason ?? `${r.rejects[0]!.reason.code}@${r.rejects[0]!.reason.field}`;
+    };
+    expect(outcome('https://xapi.edlm/profiles/edlm-lms/concepts/verbs/login')).toBe('login');
+    expect(outcome('https://w3id.org/xapi/adl/verbs/logged-in')).toBe('login');
+    expect(outcome('https://w3id.org/xapi/adl/verbs/logged-out')).toBe('logout');
+    expect(outcome('https://w3id.org/xapi/adl/verbs/abandoned')).toBe('logout');
+    expect(outcome('http://adlnet.gov/expapi/verbs/exited')).toBe('use');
+    expect(outcome('http://adlnet.gov/expapi/verbs/terminated')).toBe('use');
+    expect(outcome('http://adlnet.gov/expapi/verbs/Terminated/')).toBe('use');
+    expect(outcome('http://adlnet.gov/expapi/verbs/viewed')).toBe('page_view');
+    expect(outcome('http://adlnet.gov/expapi/verbs/launched')).toBe('use');
+    expect(outcome('https://example.com/verbs/doodled')).toBe('use');
+    expect(outcome('http://adlnet.gov/expapi/verbs/voided')).toBe('voided');
+    expect(outcome('http://adlnet.gov/expapi/verbs/registered')).toBe('enrolment');
+    expect(outcome('https://w3id.org/xapi/acrossx/verbs/evaluated')).toBe('grading');
+    expect(outcome('https://w3id.org/xapi/adl/verbs/waived')).toBe('system_record');
+    const registered = 'http://adlnet.gov/expapi/verbs/registered';
+    expect(outcome(registered, { [registered]: 'use' })).toBe('use');
+    const doodled = 'https://example.com/verbs/doodled';
+    expect(outcome(doodled, { [doodled]: 'reject' })).toBe('unsupported_event@verb.id');
   });
 
   it('result.duration over 24 h or malformed is rejected naming result.duration', () => {

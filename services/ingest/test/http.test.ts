@@ -266,6 +266,8 @@ describe('POST /v1/caliper', () => {
       readFileSync(path.join(fixtures, 'caliper-common-fixtures/v1p2/caliperEnvelopeEventBatch.json'), 'utf8'),
     );
     envelope.data.forEach((e: Record<string, unknown>, i: number) => (e.eventTime = isoMinutesAgo(30 - i)));
+    // The middle event is an AnnotationEvent Bookmarked (use); give it an action Caliper does not define.
+    envelope.data[1].action = 'Graded';
     const res = await post('/v1/caliper', JSON.stringify(envelope), {
       authorization: `Bearer ${caliperKey}`,
       'x-request-id': 'req-caliper',
@@ -274,13 +276,30 @@ describe('POST /v1/caliper', () => {
     const body = res.json<IngestResponse>();
     expect(body.accepted).toBe(2);
     expect(body.rejected).toHaveLength(1);
-    expect(body.rejected[0]).toMatchObject({ index: 1, reason: { code: 'unsupported_event' } });
-    expect(body.rejected[0]!.reason.field).toBeDefined();
+    expect(body.rejected[0]).toMatchObject({ index: 1, reason: { code: 'unsupported_event', field: 'action' } });
     const raw = await collector.waitFor<RawMessage>(env.topics.raw, rawOf('req-caliper'), 2);
     expect(raw.map((m) => m.value.event.type)).toEqual(['page_view', 'page_view']);
     expect(raw.every((m) => m.value.event.source === 'caliper' && m.key === 'd1|554433')).toBe(true);
     const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, dlqOf('req-caliper'), 1);
     expect(JSON.parse(dlq[0]!.value.payload)).toEqual(envelope.data[1]);
+  });
+
+  test('entities and a GradeEvent in an envelope are counted as skipped, not dead-lettered (IMS mixed batch)', async () => {
+    const envelope = JSON.parse(
+      readFileSync(path.join(fixtures, 'caliper-common-fixtures/v1p1/caliperEnvelopeMixedBatch.json'), 'utf8'),
+    );
+    envelope.data.forEach((e: Record<string, unknown>) => {
+      if ('eventTime' in e) e.eventTime = isoMinutesAgo(20);
+    });
+    const res = await post('/v1/caliper', JSON.stringify(envelope), {
+      authorization: `Bearer ${caliperKey}`,
+      'x-request-id': 'req-caliper-mixed',
+    });
+    expect(res.statusCode).toBe(202);
+    // Four entity descriptions and the auto-grader's GradeEvent are skipped; AssessmentEvent Started and Submitted are use.
+    expect(res.json<IngestResponse>()).toMatchObject({ accepted: 2, rejected: [], skipped: 5 });
+    const raw = await collector.waitFor<RawMessage>(env.topics.raw, rawOf('req-caliper-mixed'), 2);
+    expect(raw.map((m) => m.value.event.type)).toEqual(['use', 'use']);
   });
 });
 

@@ -201,6 +201,8 @@ test('caliper-ndjson and xapi-ndjson files (fixture shapes, times moved to now)'
     readFileSync(path.join(fixtures, 'caliper-common-fixtures/v1p2/caliperEnvelopeEventBatch.json'), 'utf8'),
   );
   envelope.data.forEach((e: Record<string, unknown>, i: number) => (e.eventTime = isoMinutesAgo(40 - i)));
+  // The middle event is an AnnotationEvent Bookmarked (use); give it an action Caliper does not define.
+  envelope.data[1].action = 'Graded';
   const caliperFile = path.join(dir, 'caliper.ndjson');
   writeFileSync(caliperFile, [JSON.stringify(envelope), JSON.stringify(envelope.data[2]), 'nope'].join('\n'));
   const c = await runImport(base(caliperFile, 'caliper-ndjson', 'caliper'), sink);

@@ -22,18 +22,17 @@ import {
   type AdaptResult,
   type AdapterContext,
   type IdMapping,
+  type SkipOutcome,
 } from './common';
+import { caliperMeaning } from '../meaning/caliper-meaning';
+import type { TimeRule, Whose } from '../meaning/types';
 
 /**
- * IMS Caliper 1.0 / 1.1 / 1.2 → native events.
- *
- * Supported (type, action) pairs, everything else is an `unsupported_event` rejection naming `type`
- * (unknown type) or `action` (known type, other action):
- *   ToolUseEvent Used → `use` (with `active_seconds` = MinutesOnTask × 60 when `generated` has it);
- *   SessionEvent LoggedIn → `login`; LoggedOut, TimedOut → `logout`;
- *   NavigationEvent NavigatedTo, ViewEvent Viewed, and the generic `Event` with Viewed or NavigatedTo
- *   (Caliper 1.0 "minimal" events) → `page_view`.
- * With `otherEvents: 'use'` every other event type by a Person counts as `use` instead.
+ * IMS Caliper 1.0 / 1.1 / 1.2 → native events, following the meaning table in
+ * `../meaning/caliper-meaning.ts` (rendered in docs/MEANING.md): each (type, action) pair says the
+ * native type, whose usage it is, and how it adds time; grading is a documented skip. An action the
+ * table does not know for a known type is `unsupported_event` at `action`, an unknown type
+ * `unsupported_event` at `type` (with `otherEvents: 'use'`: `use` when the actor is a Person).
  *
  * Entities (an item without `action`, `actor` or `eventTime` whose type does not end in "Event") are
  * valid Caliper but not usage: inside an Envelope they are skipped (`caliper_entity`, counted in
@@ -53,14 +52,6 @@ export interface CaliperContext extends AdapterContext {
   /** What to do with event types other than the supported ones (default `reject`). */
   otherEvents?: 'reject' | 'use';
 }
-
-const SUPPORTED: Record<string, Record<string, EventType>> = {
-  ToolUseEvent: { Used: 'use' },
-  SessionEvent: { LoggedIn: 'login', LoggedOut: 'logout', TimedOut: 'logout' },
-  NavigationEvent: { NavigatedTo: 'page_view' },
-  ViewEvent: { Viewed: 'page_view' },
-  Event: { Viewed: 'page_view', NavigatedTo: 'page_view' },
-};
 
 const PERSON_TYPES = new Set(['Person']);
 const APP_TYPES = new Set(['SoftwareApplication']);
@@ -120,11 +111,10 @@ export function adaptCaliper(payload: unknown, ctx: CaliperContext): AdaptResult
       const index = inEnvelope ? i : undefined;
       const out = guard(item, index, undefined, () => adaptOne(item, ctx, schema, inEnvelope));
       if (!out.ok) result.rejects.push(out.rejection);
-      else if (out.value === null) {
-        const type = isObject(item) ? String(typeName(item) ?? '') : '';
+      else if ('skip' in out.value) {
         result.skipped.push({
-          reason: 'caliper_entity',
-          message: `Caliper entity ${type} describes data and is not an event`,
+          reason: out.value.skip,
+          message: out.value.message,
           ...(index !== undefined ? { index } : {}),
         });
       } else result.events.push(out.value);
@@ -178,7 +168,7 @@ function adaptOne(
   ctx: CaliperContext,
   schema: ReturnType<typeof makeNativeEventSchema>,
   inEnvelope: boolean,
-): NativeEvent | null {
+): NativeEvent | SkipOutcome {
   if (!isObject(item)) fail('invalid_field', undefined, 'Caliper event must be a JSON object');
   if ('@context' in item && item['@context'] !== undefined && !isCaliperContext(item['@context'])) {
     fail('invalid_field', '@context', 'is not an IMS Caliper context');
@@ -189,7 +179,8 @@ function adaptOne(
   if (type === undefined)
     fail('invalid_field', 'type', rawType === undefined || rawType === null ? 'is missing' : 'must be a string');
   if (!type.endsWith('Event') && !eventLike) {
-    if (inEnvelope) return null;
+    if (inEnvelope)
+      return { skip: 'caliper_entity', message: `Caliper entity ${type} describes data and is not an event` };
     fail('unsupported_event', 'type', `${type} is a Caliper entity, not an event`);
   }
 
@@ -197,12 +188,21 @@ function adaptOne(
   const rawAction = item['action'];
   if (!(typeof rawAction === 'string' && rawAction.trim())) fail('invalid_field', 'action', 'is missing');
   const action = lastIriSegment(rawAction.trim());
-  const known = SUPPORTED[type];
-  const mappedType = known?.[action];
+  const row = caliperMeaning(type, action);
   let nativeType: EventType;
-  if (mappedType) nativeType = mappedType;
-  else if (ctx.otherEvents === 'use' && type.endsWith('Event')) nativeType = 'use';
-  else if (known) fail('unsupported_event', 'action', `${type} ${action} is not supported`);
+  let whose: Whose = 'actor';
+  let time: TimeRule = 'minute';
+  if (typeof row !== 'string') {
+    if (row.outcome.kind === 'skip') return { skip: row.outcome.code, message: `${type} ${action}: ${row.why}` };
+    if (row.outcome.kind === 'reject') fail(row.outcome.code, row.outcome.field, `${type} ${action}: ${row.why}`);
+    for (const f of row.requires ?? []) {
+      if (item[f] === undefined || item[f] === null) fail('invalid_field', f, `is required for a ${type}`);
+    }
+    nativeType = row.outcome.type;
+    whose = row.whose;
+    time = row.time;
+  } else if (ctx.otherEvents === 'use' && type.endsWith('Event')) nativeType = 'use';
+  else if (row === 'unknown_action') fail('unsupported_event', 'action', `${type} ${action} is not supported`);
   else fail('unsupported_event', 'type', `${type} is not a supported Caliper event type`);
 
   // Who. A session time-out is reported by the application; the person is the session's user.
@@ -212,7 +212,7 @@ function adaptOne(
   if (isObject(actorValue) && typeName(actorValue) !== undefined && !PERSON_TYPES.has(typeName(actorValue)!)) {
     const obj = item['object'];
     const sessionUser = isObject(obj) ? (obj['user'] ?? obj['actor']) : undefined;
-    if (type === 'SessionEvent' && action === 'TimedOut' && sessionUser !== undefined && sessionUser !== null) {
+    if (whose === 'session_user' && sessionUser !== undefined && sessionUser !== null) {
       actorValue = sessionUser;
       actorField = isObject(obj) && obj['user'] !== undefined ? 'object.user' : 'object.actor';
     } else {
@@ -262,7 +262,8 @@ function adaptOne(
   entityIri(item['session'], 'session', SESSION_TYPES, false);
   entityIri(item['federatedSession'], 'federatedSession', SESSION_TYPES, false);
 
-  const activeSeconds = nativeType === 'use' && type === 'ToolUseEvent' ? minutesOnTask(item['generated']) : undefined;
+  // Only rows whose time is a duration read one (ToolUseEvent MinutesOnTask).
+  const activeSeconds = time === 'duration_or_minute' ? minutesOnTask(item['generated']) : undefined;
 
   return finalize(
     {

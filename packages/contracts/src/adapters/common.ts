@@ -26,6 +26,12 @@ export interface Skip {
   line?: number;
 }
 
+/** An item an adapter recognised as valid but not usage; becomes a {@link Skip} at its position. */
+export interface SkipOutcome {
+  skip: string;
+  message: string;
+}
+
 /** What every adapter returns. Adapters never throw: every item ends up in exactly one list. */
 export interface AdaptResult {
   events: NativeEvent[];

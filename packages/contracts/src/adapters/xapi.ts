@@ -15,7 +15,6 @@ import {
   guard,
   internalErrorResult,
   isObject,
-  lastIriSegment,
   nonEmptyString,
   normalizeInstant,
   parseIsoDuration,
@@ -23,19 +22,24 @@ import {
   type AdaptResult,
   type AdapterContext,
   type IdMapping,
+  type SkipOutcome,
 } from './common';
+import {
+  CMI5_SESSION_EXTENSION,
+  statementShape,
+  XAPI_OTHER_VERB,
+  xapiShape,
+  xapiVerbMeaning,
+  type XapiVerbRow,
+} from '../meaning/xapi-meaning';
+import type { TimeRule } from '../meaning/types';
 
 /**
- * xAPI 1.0.3 / 2.0 statements → native events.
- *
- * Verb → type (by the last segment of `verb.id`, case-insensitive; `ctx.verbTypes` overrides by full IRI):
- *   viewed, experienced, navigated(-to) → `page_view`;
- *   logged-in, loggedin, login, log-in → `login`;   logged-out, loggedout, logout, log-out, exited, terminated → `logout`;
- *   voided (cancels an earlier statement) and the enrolment verbs registered, unregistered, enrolled,
- *   unenrolled (roster data, not usage; often sent by an admin for the learner) → `unsupported_event` at `verb.id`;
- *   every other verb (launched, attempted, initialized, progressed, completed, answered, interacted, ...
- *   and any profile's custom verbs) → `use`: a statement that a person did something with an activity is
- *   evidence of use, and rejecting unknown verbs would silently lose usage from every custom profile.
+ * xAPI 1.0.3 / 2.0 statements → native events, following the meaning table in
+ * `../meaning/xapi-meaning.ts` (rendered in docs/MEANING.md): the verb (last segment of `verb.id`,
+ * case-insensitive; `ctx.verbTypes` overrides by full IRI) decides the native type, whether the
+ * statement is usage at all (grading, plans, voiding, enrolment and LMS records are documented skips)
+ * and how it adds time; inside a cmi5 session only the closing statement's duration counts.
  */
 export interface XapiContext extends AdapterContext {
   /** Source written into the events (default `xapi`). */
@@ -58,17 +62,6 @@ export interface XapiContext extends AdapterContext {
   /** App for statements whose IRIs name no usable host (e.g. one LRS feed = one app). */
   defaultApp?: { app_id?: string; domain?: string };
 }
-
-const PAGE_VIEW = new Set(['viewed', 'experienced', 'navigated', 'navigated-to', 'navigatedto']);
-const LOGIN = new Set(['logged-in', 'loggedin', 'login', 'log-in', 'logged_in']);
-const LOGOUT = new Set(['logged-out', 'loggedout', 'logout', 'log-out', 'logged_out', 'exited', 'terminated']);
-const NOT_USAGE: Record<string, string> = {
-  voided: 'a voiding statement cancels an earlier statement; it is not usage',
-  registered: 'enrolment is roster data, not usage',
-  unregistered: 'enrolment is roster data, not usage',
-  enrolled: 'enrolment is roster data, not usage',
-  unenrolled: 'enrolment is roster data, not usage',
-};
 
 const FIELD_MAP: Record<string, string> = {
   event_id: 'id',
@@ -102,9 +95,16 @@ export function adaptXapi(payload: unknown, ctx: XapiContext): AdaptResult {
     const isArray = Array.isArray(value);
     const items = isArray ? (value as unknown[]) : [value];
     items.forEach((item, i) => {
-      const out = guard(item, isArray ? i : undefined, undefined, () => adaptStatement(item, ctx, schema));
-      if (out.ok) result.events.push(out.value);
-      else result.rejects.push(out.rejection);
+      const index = isArray ? i : undefined;
+      const out = guard(item, index, undefined, () => adaptStatement(item, ctx, schema));
+      if (!out.ok) result.rejects.push(out.rejection);
+      else if ('skip' in out.value) {
+        result.skipped.push({
+          reason: out.value.skip,
+          message: out.value.message,
+          ...(index !== undefined ? { index } : {}),
+        });
+      } else result.events.push(out.value);
     });
     return result;
   } catch (err) {
@@ -112,20 +112,58 @@ export function adaptXapi(payload: unknown, ctx: XapiContext): AdaptResult {
   }
 }
 
-/** Native type for a verb IRI, or a rejection reason text. */
-export function xapiVerbType(
-  verbId: string,
-  overrides?: Record<string, EventType | 'reject'>,
-): EventType | { reject: string } {
+/** The meaning row for a verb: a `ctx.verbTypes` override, else the table. */
+function verbRow(verbId: string, overrides: XapiContext['verbTypes']): XapiVerbRow | 'reject' {
   const o = overrides?.[verbId];
-  if (o === 'reject') return { reject: 'this verb is configured to be rejected' };
-  if (o) return o;
-  const v = lastIriSegment(verbId.replace(/\/+$/, '')).toLowerCase();
-  if (NOT_USAGE[v]) return { reject: NOT_USAGE[v]! };
-  if (PAGE_VIEW.has(v)) return 'page_view';
-  if (LOGIN.has(v)) return 'login';
-  if (LOGOUT.has(v)) return 'logout';
-  return 'use';
+  if (o === 'reject') return 'reject';
+  if (!o) return xapiVerbMeaning(verbId);
+  const time = o === 'login' || o === 'logout' ? 'none' : 'duration_or_minute';
+  return {
+    ...XAPI_OTHER_VERB,
+    outcome: { kind: 'event', type: o },
+    time,
+    inCmi5Session: { outcome: { kind: 'event', type: o }, time: 'none' },
+    why: 'configured by verbTypes',
+  };
+}
+
+/**
+ * What the statement means (docs/MEANING.md): its verb's row (inside a cmi5 session, the row's
+ * session meaning), unless the verb is not usage or a shape rule (course status, SubStatement) applies.
+ */
+function statementMeaning(
+  verbId: string,
+  row: XapiVerbRow,
+  object: Record<string, unknown>,
+  context: Record<string, unknown>,
+): SkipOutcome | { type: EventType; time: TimeRule } {
+  const meaning = inCmi5Session(context) ? row.inCmi5Session : row;
+  if (meaning.outcome.kind === 'skip') return { skip: meaning.outcome.code, message: `${verbId}: ${row.why}` };
+  if (meaning.outcome.kind === 'reject') fail(meaning.outcome.code, meaning.outcome.field, `${verbId}: ${row.why}`);
+  const shape = statementShape(verbId, object);
+  if (shape?.outcome.kind === 'skip') return { skip: shape.outcome.code, message: `${verbId}: ${shape.why}` };
+  return { type: meaning.outcome.type, time: meaning.time };
+}
+
+/** A statement of a cmi5 AU session: it carries the cmi5 session id context extension. */
+function inCmi5Session(context: Record<string, unknown>): boolean {
+  const ext = context['extensions'];
+  return isObject(ext) && nonEmptyString(ext[CMI5_SESSION_EXTENSION]);
+}
+
+/** `active_seconds` for a native type under a time rule (0 = active, but no time of its own). */
+function activeSecondsFor(type: EventType, time: TimeRule, duration: number | undefined): number | undefined {
+  if (type === 'login' || type === 'logout') return undefined;
+  switch (time) {
+    case 'duration_or_minute':
+      return duration;
+    case 'duration_only':
+      return duration ?? 0;
+    case 'none':
+      return 0;
+    case 'minute':
+      return undefined;
+  }
 }
 
 function asList(v: unknown): unknown[] {
@@ -143,7 +181,9 @@ function actorUser(actor: unknown, ctx: XapiContext): Record<string, string> {
   if (actor === undefined || actor === null) fail('missing_identifier', 'actor', 'is missing');
   if (!isObject(actor)) fail('invalid_field', 'actor', 'must be an Agent object');
   const objectType = actor['objectType'];
-  if (objectType === 'Group') fail('unsupported_event', 'actor.objectType', 'a Group actor is not one person');
+  const group = xapiShape('group_actor');
+  if (objectType === 'Group' && group.outcome.kind === 'reject')
+    fail(group.outcome.code, group.outcome.field, group.why);
   if (objectType !== undefined && objectType !== 'Agent') fail('invalid_field', 'actor.objectType', 'must be Agent');
   const account = actor['account'];
   if (account !== undefined) {
@@ -180,7 +220,7 @@ function adaptStatement(
   item: unknown,
   ctx: XapiContext,
   schema: ReturnType<typeof makeNativeEventSchema>,
-): NativeEvent {
+): NativeEvent | SkipOutcome {
   if (!isObject(item)) fail('invalid_field', undefined, 'xAPI statement must be a JSON object');
   if (!('actor' in item) && !('verb' in item) && !('object' in item)) {
     fail(
@@ -196,23 +236,23 @@ function adaptStatement(
   if (!isObject(verb)) fail('invalid_field', 'verb', 'must be an object');
   if (!nonEmptyString(verb['id'])) fail('invalid_field', 'verb.id', 'is missing');
   const verbId = verb['id'].trim();
-  const type = xapiVerbType(verbId, ctx.verbTypes);
-  if (typeof type !== 'string') fail('unsupported_event', 'verb.id', `${verbId}: ${type.reject}`);
+  const row = verbRow(verbId, ctx.verbTypes);
+  if (row === 'reject') fail('unsupported_event', 'verb.id', `${verbId}: this verb is configured to be rejected`);
 
-  // The activity: the object, or a SubStatement's object; Agents and StatementRefs name no activity.
   const object = item['object'];
   if (object === undefined || object === null) fail('invalid_field', 'object', 'is missing');
   if (!isObject(object)) fail('invalid_field', 'object', 'must be an object');
   const objectType = object['objectType'] ?? 'Activity';
+  const context = isObject(item['context']) ? item['context'] : {};
+  const meaning = statementMeaning(verbId, row, object, context);
+  if ('skip' in meaning) return meaning;
+  const { type, time } = meaning;
+
+  // The activity: the object; Agents and StatementRefs name no activity.
   let activityIri: string | undefined;
   if (objectType === 'Activity') {
     if (!nonEmptyString(object['id'])) fail('missing_identifier', 'object.id', 'is missing');
     activityIri = object['id'].trim();
-  } else if (objectType === 'SubStatement') {
-    const inner = object['object'];
-    if (isObject(inner) && (inner['objectType'] ?? 'Activity') === 'Activity' && nonEmptyString(inner['id'])) {
-      activityIri = inner['id'].trim();
-    }
   } else if (objectType === 'StatementRef') {
     if (!nonEmptyString(object['id'])) fail('invalid_field', 'object.id', 'a StatementRef needs the id of a statement');
   } else if (objectType !== 'Agent' && objectType !== 'Group') {
@@ -222,7 +262,6 @@ function adaptStatement(
     else fail('invalid_field', 'object.objectType', `unknown objectType ${String(objectType)}`);
   }
 
-  const context = isObject(item['context']) ? item['context'] : {};
   const contextActivities = isObject(context['contextActivities']) ? context['contextActivities'] : {};
   const parentIds = activityIds(contextActivities['parent']);
   const groupingIds = activityIds(contextActivities['grouping']);
@@ -254,15 +293,16 @@ function adaptStatement(
   if (rawId !== undefined && rawId !== null && !nonEmptyString(rawId)) fail('invalid_field', 'id', 'must be a string');
   const eventId = nonEmptyString(rawId) && rawId.trim().length <= 256 ? rawId.trim() : contentEventId(item);
 
-  let activeSeconds: number | undefined;
+  let duration: number | undefined;
   const result = item['result'];
   if (isObject(result) && result['duration'] !== undefined && result['duration'] !== null) {
     const d = result['duration'];
     const seconds = typeof d === 'string' ? parseIsoDuration(d) : null;
     if (seconds === null) fail('invalid_field', 'result.duration', 'must be an ISO 8601 duration');
     if (seconds > MAX_ACTIVE_SECONDS) fail('invalid_field', 'result.duration', `${d} is more than 24 hours`);
-    activeSeconds = Math.round(seconds);
+    duration = Math.round(seconds);
   }
+  const activeSeconds = activeSecondsFor(type, time, duration);
 
   let classId: string | undefined;
   if (ctx.classPattern) {
