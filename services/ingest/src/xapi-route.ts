@@ -38,9 +38,10 @@ const NOT_SERVED = ['activities/state', 'activities/profile', 'agents/profile', 
  * OPTIONS (CORS preflight) → 405: server-to-server only.
  * Every response carries X-Experience-API-Version; statements requests must send it (400 otherwise).
  * A batch with a statement that is not valid xAPI is refused whole (400, nothing stored; the invalid
- * statements are dead-lettered). Valid statements that carry no usage (voided, enrolment verbs,
- * activities without a web address, ...) are stored as an LRS must (200) and dead-lettered with the
- * adapter's reason; the response header `x-edusage-dead-lettered` counts them.
+ * statements are dead-lettered). Valid statements are answered as an LRS must (200/204) whatever
+ * they mean: those the meaning table skips (voided, enrolment, grading, …; docs/MEANING.md) are
+ * counted in the response header `x-edusage-skipped`, those the adapter refuses are dead-lettered
+ * with its reason and counted in `x-edusage-dead-lettered`.
  */
 export function xapiRoutes(deps: XapiRouteDeps): FastifyPluginAsync {
   return async (scope) => {
@@ -70,10 +71,12 @@ export function xapiRoutes(deps: XapiRouteDeps): FastifyPluginAsync {
         );
       const refused = await refuseInvalid(request, deps, statements);
       if (refused) return reply.code(400).send(refused);
-      const result = await deps.produce(request, adaptXapiBody(statements, senderOf(request), new Date()), byIndex);
+      const adapted = adaptXapiBody(statements, senderOf(request), new Date());
+      const result = await deps.produce(request, adapted, byIndex);
       return reply
         .code(200)
         .header('x-edusage-dead-lettered', String(result.rejected.length))
+        .header('x-edusage-skipped', String(adapted.skipped.length))
         .send(statements.map((s) => statementIdOf(s as Record<string, unknown>)));
     });
 
@@ -102,8 +105,13 @@ export function xapiRoutes(deps: XapiRouteDeps): FastifyPluginAsync {
       const statement = isObject(body) ? { ...body, id: givenId ?? statementId } : body;
       const refused = await refuseInvalid(request, deps, [statement]);
       if (refused) return reply.code(400).send(refused);
-      const result = await deps.produce(request, adaptXapiBody([statement], senderOf(request), new Date()), byIndex);
-      return reply.code(204).header('x-edusage-dead-lettered', String(result.rejected.length)).send();
+      const adapted = adaptXapiBody([statement], senderOf(request), new Date());
+      const result = await deps.produce(request, adapted, byIndex);
+      return reply
+        .code(204)
+        .header('x-edusage-dead-lettered', String(result.rejected.length))
+        .header('x-edusage-skipped', String(adapted.skipped.length))
+        .send();
     });
 
     scope.get('/statements', async (_request, reply) =>

@@ -25,7 +25,7 @@ export interface VendorRow {
 }
 
 /** How a row adds engaged time (docs/ARCHITECTURE.md "Metric rules"). */
-export type TimeRule =
+export type VendorTimeRule =
   /** `active_seconds` = the row's seconds column. */
   | 'explicit_seconds'
   /** `active_seconds` = the row's minutes column × 60. */
@@ -44,7 +44,7 @@ export interface RowMeaning {
   /** `event`: becomes one native event; `skip`: valid, no usage (counted by `skip` code). */
   outcome: 'event' | 'skip';
   type?: EventType;
-  time?: TimeRule;
+  time?: VendorTimeRule;
   /** Skip reason code for `outcome: 'skip'`. */
   skip?: string;
 }
