@@ -42,6 +42,9 @@ export function dayInfos(model: Model): DayInfo[] {
   return out;
 }
 
+/** What a generated proxy line means (docs/MEANING-proxy.md): a page visit, or activity that folds. */
+type ProxyKind = 'page' | 'activity';
+
 interface Draft {
   emitMs: number;
   order: number;
@@ -49,6 +52,8 @@ interface Draft {
   text: string;
   events: TruthEvent[];
   dupOf: Draft | null;
+  /** Squid lines only. */
+  proxy?: ProxyKind;
 }
 
 interface GenState {
@@ -292,8 +297,17 @@ class DayGenerator {
     events: TruthEvent[],
     rng: Rng,
     canDuplicate: boolean,
+    proxy?: ProxyKind,
   ): void {
-    const draft: Draft = { emitMs, order: this.drafts.length, format, text, events, dupOf: null };
+    const draft: Draft = {
+      emitMs,
+      order: this.drafts.length,
+      format,
+      text,
+      events,
+      dupOf: null,
+      ...(proxy ? { proxy } : {}),
+    };
     this.drafts.push(draft);
     if (canDuplicate && events.every((e) => e.malformed === null) && rng.chance(this.model.opts.duplicateRate)) {
       this.drafts.push({
@@ -566,10 +580,12 @@ class DayGenerator {
         reason === 'garbage_line'
           ? rng.pick(GARBAGE_LINES)
           : `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')} ${String(rng.int(5, 4000)).padStart(6)} ${where.ip} ${rest} ${user} HIER_DIRECT/${server} ${type}`;
+      // A tunnel is activity (a heartbeat that folds per person × host × minute); the GETs are pages.
+      const proxy: ProxyKind = rest.includes('CONNECT') ? 'activity' : 'page';
       const ev = this.truth(
         'squid',
         'proxy',
-        'page_view',
+        proxy === 'page' ? 'page_view' : 'heartbeat',
         epochMs,
         actor,
         { username },
@@ -581,7 +597,7 @@ class DayGenerator {
         null,
         malformed,
       );
-      this.push('squid', epochMs, text, [ev], rng, false);
+      this.push('squid', epochMs, text, [ev], rng, false, proxy);
     }
     return hits;
   }
@@ -785,16 +801,44 @@ function serverIp(host: string): string {
   return `${[104, 142, 151, 172, 13, 34, 52][h % 7]}.${(h >>> 8) & 255}.${(h >>> 16) & 255}.${((h >>> 24) % 253) + 1}`;
 }
 
+/**
+ * The proxy folding rule of docs/MEANING-proxy.md, applied to the truth in file order: a page line
+ * counts and claims its person × host × UTC minute; an activity line counts only when its minute is
+ * not yet claimed, else it carries no event (skip `proxy_folded`). Malformed lines claim nothing
+ * (they are rejected). The generated log is in time order, so no claim ever ages out of the
+ * adapter's window.
+ */
+class ProxyTruthFolder {
+  private readonly claimed = new Set<string>();
+
+  /** The skip reason when the draft's line folds (its event is then dropped from the truth). */
+  apply(draft: Draft): 'proxy_folded' | null {
+    const ev = draft.events[0];
+    if (!draft.proxy || !ev || ev.malformed) return null;
+    const host = (ev.domain ?? '').replace(/^www\./, '');
+    const key = `username:${ev.user.username}|${host}|${Math.floor(ev.epoch_ms / 60_000)}`;
+    if (draft.proxy === 'activity' && this.claimed.has(key)) return 'proxy_folded';
+    this.claimed.add(key);
+    return null;
+  }
+}
+
 /** Every line of the district's event files, in write order (lazily, a day at a time). */
 export function* generateRecords(model: Model, days: DayInfo[]): IterableIterator<SampleRecord> {
   const state: GenState = { roundRobin: { native: 0, caliper: 0, squid: 0 } };
   const lines: Record<EventFormat, number> = { native: 0, caliper: 0, squid: 0 };
+  const folder = new ProxyTruthFolder();
   let seq = 0;
   for (let d = 0; d < days.length; d++) {
     const gen = new DayGenerator(model, d, days[d]!, state);
     gen.run();
     for (const draft of gen.drafts) {
       const line = ++lines[draft.format];
+      const skip = folder.apply(draft);
+      if (skip) {
+        yield { format: draft.format, file: EVENT_FILES[draft.format], line, text: draft.text, events: [], skip };
+        continue;
+      }
       for (let i = 0; i < draft.events.length; i++) {
         const ev = draft.events[i]!;
         ev.seq = seq++;
