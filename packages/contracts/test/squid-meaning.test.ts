@@ -62,6 +62,7 @@ const EXAMPLES: Record<string, Array<[line: string, expected: string]>> = {
       'proxy_failed',
     ],
     [common('GET http://www.ixl.com/missing', '404 209'), 'proxy_failed'],
+    [common('CONNECT www.google-analytics.com:443', '503 0', ' TCP_MISS:HIER_NONE'), 'proxy_failed'],
   ],
   empty: [
     [native('TCP_TUNNEL/200 0 CONNECT www.khanacademy.org:443 USER HIER_DIRECT/104.16.1.1 -'), 'proxy_empty'],
@@ -78,6 +79,7 @@ const EXAMPLES: Record<string, Array<[line: string, expected: string]>> = {
   tunnel: [
     [native('TCP_TUNNEL/200 5120 CONNECT www.khanacademy.org:443 USER HIER_DIRECT/104.16.1.1 -'), 'heartbeat'],
     [native('NONE/200 41234 CONNECT docs.google.com:443 USER HIER_DIRECT/142.250.72.14 -'), 'heartbeat'],
+    [common('CONNECT www.khanacademy.org:443', '200 5120', ' TCP_TUNNEL:HIER_DIRECT'), 'heartbeat'],
   ],
   informational: [
     [native('TCP_MISS/101 530 GET http://chat.example.org/socket USER HIER_DIRECT/1.2.3.4 -'), 'heartbeat'],
@@ -184,6 +186,7 @@ describe('IP-literal hosts are kept as unresolved apps, never as a domain', () =
       'ip:2001:db8::1',
     ],
     [common('GET http://66.181.163.170/pics/12.jpg', '200 18000'), 'ip:66.181.163.170'],
+    [common('CONNECT [2001:db8::1]:443', '200 5120', ' TCP_TUNNEL:HIER_DIRECT'), 'ip:2001:db8::1'],
     // An odd spelling of the same address is still an address (WHATWG URL canonicalises it).
     [
       native('TCP_MISS/200 900 GET http://0x42.0xb5.0xa3.0xaa/ USER HIER_DIRECT/66.181.163.170 text/html'),
