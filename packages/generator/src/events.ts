@@ -10,6 +10,7 @@ import {
   type Malformation,
   type MalformedReason,
   type SampleRecord,
+  type SkipReason,
   type TruthEvent,
 } from './types';
 
@@ -54,6 +55,8 @@ interface Draft {
   dupOf: Draft | null;
   /** Squid lines only. */
   proxy?: ProxyKind;
+  /** A valid line that carries no event (squid: proxy_failed). */
+  skip?: SkipReason;
 }
 
 interface GenState {
@@ -319,6 +322,11 @@ class DayGenerator {
         dupOf: draft,
       });
     }
+  }
+
+  /** A valid line that carries no event, for the reason given. */
+  private pushSkipped(format: EventFormat, emitMs: number, text: string, skip: SkipReason): void {
+    this.drafts.push({ emitMs, order: this.drafts.length, format, text, events: [], dupOf: null, skip });
   }
 
   private truth(
@@ -598,8 +606,71 @@ class DayGenerator {
         malformed,
       );
       this.push('squid', epochMs, text, [ev], rng, false, proxy);
+      if (proxy === 'page' && malformed === null) this.emitPageExtras(ev, actor, app, where, username, server);
     }
     return hits;
+  }
+
+  /**
+   * What a browser fetches around a page, as a proxy logs it: a few sub-resources of the page's host
+   * in the same minute (they fold into the page: no events), sometimes a failed favicon or a failed
+   * tunnel (skipped as proxy_failed). A separate rng per page keeps the rest of the sample unchanged.
+   */
+  private emitPageExtras(
+    page: TruthEvent,
+    actor: Actor,
+    app: AppChoice,
+    where: Where,
+    username: string,
+    server: string,
+  ): void {
+    const rng = rngFor(this.model.opts.seed, 'squid-extras', page.epoch_ms, username);
+    const host = page.domain!;
+    const room = 59_999 - (page.epoch_ms % 60_000); // stay in the page's minute
+    const line = (ms: number, rest: string, type: string) =>
+      `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')} ${String(rng.int(1, 400)).padStart(6)} ${where.ip} ${rest} ${username} HIER_DIRECT/${server} ${type}`;
+    const assets: Array<[string, string]> = [
+      ['/static/app.css', 'text/css'],
+      ['/static/app.js', 'application/javascript'],
+      ['/img/logo.png', 'image/png'],
+      ['/api/progress', 'application/json'],
+    ];
+    const n = room < 1000 ? 0 : rng.int(0, 3);
+    for (let i = 0; i < n; i++) {
+      const ms = page.epoch_ms + rng.int(1, room);
+      const [path, type] = rng.pick(assets);
+      const ev = this.truth(
+        'squid',
+        'proxy',
+        'heartbeat',
+        ms,
+        actor,
+        { username },
+        app,
+        host,
+        where,
+        null,
+        null,
+        null,
+        null,
+      );
+      this.push(
+        'squid',
+        ms,
+        line(ms, `TCP_MISS/200 ${rng.int(300, 60_000)} GET https://${host}${path}`, type),
+        [ev],
+        rng,
+        false,
+        'activity',
+      );
+    }
+    if (room >= 1000 && rng.chance(0.15)) {
+      const ms = page.epoch_ms + rng.int(1, room);
+      const rest = rng.chance(0.5)
+        ? `TCP_MISS/404 512 GET https://${host}/favicon.ico`
+        : `TCP_MISS/503 0 CONNECT ${host}:443`;
+      this.pushSkipped('squid', ms, line(ms, rest, rest.includes('CONNECT') ? '-' : 'text/html'), 'proxy_failed');
+    }
   }
 
   private emitCaliper(
@@ -834,7 +905,7 @@ export function* generateRecords(model: Model, days: DayInfo[]): IterableIterato
     gen.run();
     for (const draft of gen.drafts) {
       const line = ++lines[draft.format];
-      const skip = folder.apply(draft);
+      const skip = draft.skip ?? folder.apply(draft);
       if (skip) {
         yield { format: draft.format, file: EVENT_FILES[draft.format], line, text: draft.text, events: [], skip };
         continue;

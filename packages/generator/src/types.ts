@@ -138,9 +138,12 @@ export interface SampleRecord {
   text: string;
   /** 1 for native and squid; 1..n for a Caliper envelope; 0 for a squid line that carries no event. */
   events: TruthEvent[];
-  /** Why a line carries no event though it is valid (squid: `proxy_folded`, docs/MEANING-proxy.md). */
-  skip?: 'proxy_folded';
+  /** Why a line carries no event though it is valid (the adapter's skip reason, docs/MEANING-proxy.md). */
+  skip?: SkipReason;
 }
+
+/** Skip reasons of valid generated lines that carry no event. */
+export type SkipReason = 'proxy_folded' | 'proxy_failed';
 
 export interface AppDef {
   app_id: string;

@@ -357,17 +357,17 @@ describe('Squid access log', () => {
     const c = new Checks();
     // One folder for the whole file, as the import command reads it.
     const folder = new ProxyMinuteFolder();
-    let folded = 0;
+    const skips: Record<string, number> = {};
     for (const r of lines) {
       const at = `squid line ${r.line}`;
       const result = adaptSquidLine(r.text, r.line, { districtId: 'd1', now: NOW, folder });
       const t = r.events[0];
       if (!t) {
-        // The truth says the line folds into an earlier event of its person × host × minute.
-        folded++;
-        c.eq(r.skip, 'proxy_folded', `${at} truth skip`);
+        // The truth says the line carries no event: it folds into an earlier event of its person ×
+        // host × minute, or the request failed.
+        skips[r.skip ?? 'none'] = (skips[r.skip ?? 'none'] ?? 0) + 1;
         c.eq([result.events.length, result.rejects.length], [0, 0], `${at} no event`);
-        c.eq(result.skipped[0]?.reason, 'proxy_folded', `${at} skip reason`);
+        c.eq(result.skipped[0]?.reason, r.skip, `${at} skip reason`);
         continue;
       }
       if (t.malformed === null) {
@@ -394,8 +394,11 @@ describe('Squid access log', () => {
     }
     expect(c.failures).toEqual([]);
     expect([...seen].sort()).toEqual(['future_timestamp', 'garbage_line', 'missing_user']);
-    // Tunnels of one person, host and minute do repeat in the sample, so the rule is exercised.
-    expect(folded).toBeGreaterThan(20);
+    // Tunnels and page assets of one person, host and minute do repeat, and some requests fail, so
+    // the rules are exercised.
+    expect(Object.keys(skips).sort()).toEqual(['proxy_failed', 'proxy_folded']);
+    expect(skips.proxy_folded).toBeGreaterThan(100);
+    expect(skips.proxy_failed).toBeGreaterThan(10);
     const types = new Set(lines.flatMap((r) => r.events.map((e) => e.type)));
     expect([...types].sort()).toEqual(['heartbeat', 'page_view']);
   });
