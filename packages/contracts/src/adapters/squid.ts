@@ -15,7 +15,7 @@ import {
   type Skip,
 } from './common';
 import { ProxyMinuteFolder } from './squid-fold';
-import { normalizeContentType, proxyLineRule, type ProxyLineRule } from './squid-meaning';
+import { normalizeContentType, proxyLineRule, type ProxyLineRule, type ProxyMeaning } from './squid-meaning';
 import { parseSquidLine, requestPath, requestTarget, type RequestTarget, type SquidLine } from './squid-parse';
 
 export { parseSquidLine, requestTarget, type RequestTarget, type SquidLine } from './squid-parse';
@@ -72,7 +72,7 @@ type LineOutcome =
   | { kind: 'reject'; rejection: Rejection }
   | { kind: 'ignore' };
 
-const SKIP_MESSAGES: Record<string, string> = {
+const SKIP_MESSAGES: Record<Exclude<ProxyMeaning, 'page' | 'activity'>, string> = {
   proxy_denied: 'the proxy denied the request',
   proxy_no_reply: 'the request got no reply (status 000)',
   proxy_internal: 'a request of the proxy itself (cache manager, internal or error pseudo-URL, cache peers)',
