@@ -350,7 +350,7 @@ describe('Squid', () => {
   const line =
     '1717000000.123    250 10.1.2.3 TCP_TUNNEL/200 5120 CONNECT www.khanacademy.org:443 jdoe HIER_DIRECT/104.16.1.1 -';
 
-  it('native line fields → page_view event', () => {
+  it('native CONNECT line fields → heartbeat event keyed by person × host × minute', () => {
     const r = adaptSquidLine(line, 7, SQ);
     const e = only(r);
     expect(e).toEqual({
@@ -358,14 +358,29 @@ describe('Squid', () => {
       occurred_at: '2024-05-29T16:26:40.123Z',
       district_id: 'd1',
       source: 'proxy',
-      type: 'page_view',
+      type: 'heartbeat',
       user: { username: 'jdoe' },
       app: { domain: 'www.khanacademy.org' },
       client_ip: '10.1.2.3',
     });
+    // A tunnel is activity, not a page: its id is the minute key, whatever the line number or second.
+    expect(adaptSquidLine(line, 8, SQ).events[0]!.event_id).toBe(e.event_id);
+    expect(adaptSquidLine(line.replace('1717000000.123', '1717000019.999'), 9, SQ).events[0]!.event_id).toBe(
+      e.event_id,
+    );
+    expect(adaptSquidLine(line.replace('1717000000.123', '1717000020.000'), 9, SQ).events[0]!.event_id).not.toBe(
+      e.event_id,
+    );
+  });
+
+  it('page lines: one page_view per line, id from the line and its number', () => {
+    const page =
+      '1717000000.123    250 10.1.2.3 TCP_MISS/200 48213 GET http://www.khanacademy.org/math jdoe HIER_DIRECT/104.16.1.1 text/html';
+    const e = only(adaptSquidLine(page, 7, SQ));
+    expect(e.type).toBe('page_view');
     // Same line, same number → same id (re-import); other number → other id.
-    expect(adaptSquidLine(line, 7, SQ).events[0]!.event_id).toBe(e.event_id);
-    expect(adaptSquidLine(line, 8, SQ).events[0]!.event_id).not.toBe(e.event_id);
+    expect(adaptSquidLine(page, 7, SQ).events[0]!.event_id).toBe(e.event_id);
+    expect(adaptSquidLine(page, 8, SQ).events[0]!.event_id).not.toBe(e.event_id);
   });
 
   it('GET lines: url without query; user column URL-decoded; appIds; email target', () => {

@@ -7,7 +7,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
-import { adaptCaliper, adaptSquidLog, adaptXapi, nativeEventSchema, parseSquidLine, type AdaptResult } from '../src';
+import {
+  adaptCaliper,
+  adaptSquidLine,
+  adaptSquidLog,
+  adaptXapi,
+  nativeEventSchema,
+  parseSquidLine,
+  type AdaptResult,
+} from '../src';
 
 const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures');
 
@@ -328,27 +336,51 @@ describe('Squid fixture (netdata go.d.plugin access.log)', () => {
 
   it('turns the fixture lines into events once the URL is a real site', () => {
     // Same lines with the cache-manager URL replaced: the field mapping of every real line is exercised.
-    const real = lines
-      .map((l) => l.replace('cache_object://localhost/counters', 'https://www.khanacademy.org/math?x=1'))
-      .join('\n');
-    const r = adaptSquidLog(real, { districtId: 'd1', now: new Date('2020-01-01T00:00:00Z'), ipAsDevice: true });
-    // Only 203.0.113.x are real IPs; the fuzzed "2001:db8:2ce:1" is not a valid IPv6 address.
-    const usable = lines.filter((l) => {
+    const real = lines.map((l) =>
+      l.replace('cache_object://localhost/counters', 'https://www.khanacademy.org/math?x=1'),
+    );
+    const ctx = { districtId: 'd1', now: new Date('2020-01-01T00:00:00Z'), ipAsDevice: true };
+    // Expected per line, by hand from docs/MEANING-proxy.md (the fixture is fuzzed: every content type
+    // is "<something>/plain", never a page type, so every line that counts is activity).
+    const expectedAlone = (l: string): string => {
       const p = parseSquidLine(l);
-      return p !== null && isIP(p.remoteHost) !== 0 && p.status !== 0;
-    }).length;
-    expect(r.events.length).toBe(usable);
-    expect(r.events.length).toBe(192);
+      if (p === null) return 'unparseable_line';
+      if (p.status === 0) return 'proxy_no_reply';
+      if (p.resultCode.startsWith('UDP_') || p.method === 'PURGE') return 'proxy_internal';
+      if (p.status >= 400) return 'proxy_failed'; // includes the fuzzed 603
+      if (isIP(p.remoteHost) === 0) return 'missing_identifier'; // "localhost", the fuzzed "2001:db8:2ce:1"
+      return 'heartbeat';
+    };
+    const tally = (outcomes: string[]) => {
+      const out: Record<string, number> = {};
+      for (const o of outcomes) out[o] = (out[o] ?? 0) + 1;
+      return out;
+    };
+    const alone = real.map((l, i) => {
+      const r = adaptSquidLine(l, i + 1, ctx);
+      return r.events[0]?.type ?? r.skipped[0]?.reason ?? r.rejects[0]!.reason.code;
+    });
+    expect(alone).toEqual(real.map(expectedAlone));
+    // Cross-checked with awk over the raw file: 52 lines from 203.0.113.1 (23) and .2 (29) count.
+    expect(tally(alone).heartbeat).toBe(52);
+
+    // The whole file: all lines share one timestamp and one host, so each device's activity folds
+    // into one heartbeat (its first line); the other 50 are proxy_folded.
+    const r = adaptSquidLog(real.join('\n'), ctx);
+    expect(r.events.map((e) => [e.type, e.user.device_id])).toEqual([
+      ['heartbeat', '203.0.113.1'],
+      ['heartbeat', '203.0.113.2'],
+    ]);
+    const byReason = tally(r.skipped.map((s) => s.reason));
+    expect(byReason.proxy_folded).toBe(50);
     for (const e of r.events) {
       expect(nativeEventSchema.safeParse(e).success).toBe(true);
       expect(e.app).toEqual({ domain: 'www.khanacademy.org', url: 'https://www.khanacademy.org/math' });
-      expect(e.type).toBe('page_view');
       expect(e.source).toBe('proxy');
       expect(e.occurred_at).toBe('2019-12-12T19:00:21.686Z');
     }
-    // "localhost" and the fuzzed IPv6 as remotehost are no IP: those lines have no device and no user → missing_identifier @ rfc931.
     const missing = r.rejects.filter((x) => x.reason.code === 'missing_identifier');
-    expect(missing.length).toBeGreaterThan(0);
+    expect(missing.length).toBe(alone.filter((o) => o === 'missing_identifier').length);
     for (const x of missing) {
       expect(x.reason.field).toBe('rfc931');
       expect(x.payload).toMatch(/ (localhost|2001:db8:2ce:\d) /);

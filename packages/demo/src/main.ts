@@ -102,7 +102,11 @@ async function main(): Promise<void> {
       const reasons = Object.entries(s.rejectedByCode)
         .map(([code, n]) => `${code} ${n}`)
         .join(', ');
-      say(`      ${what}: accepted ${s.accepted}, rejected ${s.rejected}${reasons ? ` (${reasons})` : ''}`);
+      const skipped: Array<[string, number]> = 'skippedByCode' in s ? Object.entries(s.skippedByCode) : [];
+      const skips = skipped.length
+        ? `, skipped ${skipped.reduce((a, [, n]) => a + n, 0)} (${skipped.map(([code, n]) => `${code} ${n}`).join(', ')})`
+        : '';
+      say(`      ${what}: accepted ${s.accepted}, rejected ${s.rejected}${reasons ? ` (${reasons})` : ''}${skips}`);
     }
 
     t = Date.now();

@@ -127,7 +127,14 @@ export async function createApiKeys(
 export interface SampleSendSummary {
   native: SendSummary;
   caliper: SendSummary;
-  squid: { read: number; accepted: number; rejected: number; rejectedByCode: Record<string, number> };
+  squid: {
+    read: number;
+    accepted: number;
+    rejected: number;
+    rejectedByCode: Record<string, number>;
+    /** Valid lines that are no event (folded assets/tunnels, failed requests: docs/MEANING-proxy.md). */
+    skippedByCode: Record<string, number>;
+  };
 }
 
 /** Sends the sample's events through the real entry points: HTTP for native and Caliper, file import for Squid. */
@@ -163,8 +170,15 @@ export async function importSquidFile(
     accepted: number;
     rejected: number;
     rejectedByReason: Record<string, number>;
+    skippedByReason: Record<string, number>;
   };
-  return { read: s.lines, accepted: s.accepted, rejected: s.rejected, rejectedByCode: s.rejectedByReason };
+  return {
+    read: s.lines,
+    accepted: s.accepted,
+    rejected: s.rejected,
+    rejectedByCode: s.rejectedByReason,
+    skippedByCode: s.skippedByReason,
+  };
 }
 
 /** Waits until enrich and aggregate have consumed everything on their topics. */

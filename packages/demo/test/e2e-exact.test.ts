@@ -82,6 +82,11 @@ describe('end to end: exact numbers, duplicates, poison input', () => {
     expect(sent.native.rejected).toBe(malformedByFormat('native'));
     expect(sent.caliper.rejected).toBe(malformedByFormat('caliper'));
     expect(sent.squid.rejected).toBe(malformedByFormat('squid'));
+    // Valid proxy lines that are no event (folded assets and tunnels, failed requests), by reason.
+    const truthSkips: Record<string, number> = {};
+    for (const r of e2e.sample.records()) if (r.skip) truthSkips[r.skip] = (truthSkips[r.skip] ?? 0) + 1;
+    expect(Object.keys(truthSkips).sort()).toEqual(['proxy_failed', 'proxy_folded']);
+    expect(sent.squid.skippedByCode).toEqual(truthSkips);
     await e2e.drain();
 
     expect(await countRows(e2e.ch, 'usage_events')).toBe(ref.storedEvents);

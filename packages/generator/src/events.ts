@@ -10,6 +10,7 @@ import {
   type Malformation,
   type MalformedReason,
   type SampleRecord,
+  type SkipReason,
   type TruthEvent,
 } from './types';
 
@@ -42,6 +43,9 @@ export function dayInfos(model: Model): DayInfo[] {
   return out;
 }
 
+/** What a generated proxy line means (docs/MEANING-proxy.md): a page visit, or activity that folds. */
+type ProxyKind = 'page' | 'activity';
+
 interface Draft {
   emitMs: number;
   order: number;
@@ -49,6 +53,10 @@ interface Draft {
   text: string;
   events: TruthEvent[];
   dupOf: Draft | null;
+  /** Squid lines only. */
+  proxy?: ProxyKind;
+  /** A valid line that carries no event (squid: proxy_failed). */
+  skip?: SkipReason;
 }
 
 interface GenState {
@@ -292,8 +300,17 @@ class DayGenerator {
     events: TruthEvent[],
     rng: Rng,
     canDuplicate: boolean,
+    proxy?: ProxyKind,
   ): void {
-    const draft: Draft = { emitMs, order: this.drafts.length, format, text, events, dupOf: null };
+    const draft: Draft = {
+      emitMs,
+      order: this.drafts.length,
+      format,
+      text,
+      events,
+      dupOf: null,
+      ...(proxy ? { proxy } : {}),
+    };
     this.drafts.push(draft);
     if (canDuplicate && events.every((e) => e.malformed === null) && rng.chance(this.model.opts.duplicateRate)) {
       this.drafts.push({
@@ -305,6 +322,11 @@ class DayGenerator {
         dupOf: draft,
       });
     }
+  }
+
+  /** A valid line that carries no event, for the reason given. */
+  private pushSkipped(format: EventFormat, emitMs: number, text: string, skip: SkipReason): void {
+    this.drafts.push({ emitMs, order: this.drafts.length, format, text, events: [], dupOf: null, skip });
   }
 
   private truth(
@@ -566,10 +588,12 @@ class DayGenerator {
         reason === 'garbage_line'
           ? rng.pick(GARBAGE_LINES)
           : `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')} ${String(rng.int(5, 4000)).padStart(6)} ${where.ip} ${rest} ${user} HIER_DIRECT/${server} ${type}`;
+      // A tunnel is activity (a heartbeat that folds per person × host × minute); the GETs are pages.
+      const proxy: ProxyKind = rest.includes('CONNECT') ? 'activity' : 'page';
       const ev = this.truth(
         'squid',
         'proxy',
-        'page_view',
+        proxy === 'page' ? 'page_view' : 'heartbeat',
         epochMs,
         actor,
         { username },
@@ -581,9 +605,72 @@ class DayGenerator {
         null,
         malformed,
       );
-      this.push('squid', epochMs, text, [ev], rng, false);
+      this.push('squid', epochMs, text, [ev], rng, false, proxy);
+      if (proxy === 'page' && malformed === null) this.emitPageExtras(ev, actor, app, where, username, server);
     }
     return hits;
+  }
+
+  /**
+   * What a browser fetches around a page, as a proxy logs it: a few sub-resources of the page's host
+   * in the same minute (they fold into the page: no events), sometimes a failed favicon or a failed
+   * tunnel (skipped as proxy_failed). A separate rng per page keeps the rest of the sample unchanged.
+   */
+  private emitPageExtras(
+    page: TruthEvent,
+    actor: Actor,
+    app: AppChoice,
+    where: Where,
+    username: string,
+    server: string,
+  ): void {
+    const rng = rngFor(this.model.opts.seed, 'squid-extras', page.epoch_ms, username);
+    const host = page.domain!;
+    const room = 59_999 - (page.epoch_ms % 60_000); // stay in the page's minute
+    const line = (ms: number, rest: string, type: string) =>
+      `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')} ${String(rng.int(1, 400)).padStart(6)} ${where.ip} ${rest} ${username} HIER_DIRECT/${server} ${type}`;
+    const assets: Array<[string, string]> = [
+      ['/static/app.css', 'text/css'],
+      ['/static/app.js', 'application/javascript'],
+      ['/img/logo.png', 'image/png'],
+      ['/api/progress', 'application/json'],
+    ];
+    const n = room < 1000 ? 0 : rng.int(0, 3);
+    for (let i = 0; i < n; i++) {
+      const ms = page.epoch_ms + rng.int(1, room);
+      const [path, type] = rng.pick(assets);
+      const ev = this.truth(
+        'squid',
+        'proxy',
+        'heartbeat',
+        ms,
+        actor,
+        { username },
+        app,
+        host,
+        where,
+        null,
+        null,
+        null,
+        null,
+      );
+      this.push(
+        'squid',
+        ms,
+        line(ms, `TCP_MISS/200 ${rng.int(300, 60_000)} GET https://${host}${path}`, type),
+        [ev],
+        rng,
+        false,
+        'activity',
+      );
+    }
+    if (room >= 1000 && rng.chance(0.15)) {
+      const ms = page.epoch_ms + rng.int(1, room);
+      const rest = rng.chance(0.5)
+        ? `TCP_MISS/404 512 GET https://${host}/favicon.ico`
+        : `TCP_MISS/503 0 CONNECT ${host}:443`;
+      this.pushSkipped('squid', ms, line(ms, rest, rest.includes('CONNECT') ? '-' : 'text/html'), 'proxy_failed');
+    }
   }
 
   private emitCaliper(
@@ -785,16 +872,44 @@ function serverIp(host: string): string {
   return `${[104, 142, 151, 172, 13, 34, 52][h % 7]}.${(h >>> 8) & 255}.${(h >>> 16) & 255}.${((h >>> 24) % 253) + 1}`;
 }
 
+/**
+ * The proxy folding rule of docs/MEANING-proxy.md, applied to the truth in file order: a page line
+ * counts and claims its person × host × UTC minute; an activity line counts only when its minute is
+ * not yet claimed, else it carries no event (skip `proxy_folded`). Malformed lines claim nothing
+ * (they are rejected). The generated log is in time order, so no claim ever ages out of the
+ * adapter's window.
+ */
+class ProxyTruthFolder {
+  private readonly claimed = new Set<string>();
+
+  /** The skip reason when the draft's line folds (its event is then dropped from the truth). */
+  apply(draft: Draft): 'proxy_folded' | null {
+    const ev = draft.events[0];
+    if (!draft.proxy || !ev || ev.malformed) return null;
+    const host = (ev.domain ?? '').replace(/^www\./, '');
+    const key = `username:${ev.user.username}|${host}|${Math.floor(ev.epoch_ms / 60_000)}`;
+    if (draft.proxy === 'activity' && this.claimed.has(key)) return 'proxy_folded';
+    this.claimed.add(key);
+    return null;
+  }
+}
+
 /** Every line of the district's event files, in write order (lazily, a day at a time). */
 export function* generateRecords(model: Model, days: DayInfo[]): IterableIterator<SampleRecord> {
   const state: GenState = { roundRobin: { native: 0, caliper: 0, squid: 0 } };
   const lines: Record<EventFormat, number> = { native: 0, caliper: 0, squid: 0 };
+  const folder = new ProxyTruthFolder();
   let seq = 0;
   for (let d = 0; d < days.length; d++) {
     const gen = new DayGenerator(model, d, days[d]!, state);
     gen.run();
     for (const draft of gen.drafts) {
       const line = ++lines[draft.format];
+      const skip = draft.skip ?? folder.apply(draft);
+      if (skip) {
+        yield { format: draft.format, file: EVENT_FILES[draft.format], line, text: draft.text, events: [], skip };
+        continue;
+      }
       for (let i = 0; i < draft.events.length; i++) {
         const ev = draft.events[i]!;
         ev.seq = seq++;

@@ -102,7 +102,10 @@ export interface TruthEvent {
   epoch_ms: number;
   /** District-local calendar day. */
   local_date: string;
-  /** Native type it stands for: Caliper ToolUse → use, LoggedIn → login, NavigatedTo → page_view; squid → page_view. */
+  /**
+   * Native type it stands for: Caliper ToolUse → use, LoggedIn → login, NavigatedTo → page_view;
+   * squid GET of a page → page_view, CONNECT tunnel → heartbeat (docs/MEANING-proxy.md).
+   */
   type: EventType;
   /** Native source: agent | extension (native), caliper, proxy (squid). */
   source: Source;
@@ -133,9 +136,14 @@ export interface SampleRecord {
   line: number;
   /** The exact line, without the newline. */
   text: string;
-  /** 1 for native and squid; 1..n for a Caliper envelope. */
+  /** 1 for native and squid; 1..n for a Caliper envelope; 0 for a squid line that carries no event. */
   events: TruthEvent[];
+  /** Why a line carries no event though it is valid (the adapter's skip reason, docs/MEANING-proxy.md). */
+  skip?: SkipReason;
 }
+
+/** Skip reasons of valid generated lines that carry no event. */
+export type SkipReason = 'proxy_folded' | 'proxy_failed';
 
 export interface AppDef {
   app_id: string;

@@ -7,6 +7,7 @@ import {
   adaptSquidLine,
   adaptXapi,
   makeDeadLetter,
+  ProxyMinuteFolder,
   userPartitionKey,
   type AdaptResult,
   type RawMessage,
@@ -294,7 +295,15 @@ async function* lineUnits(
 ): AsyncGenerator<Unit> {
   const rl = createInterface({ input, crlfDelay: Infinity });
   const now = ctx.now ? { now: ctx.now } : {};
-  const squidCtx = { districtId: ctx.districtId, source: ctx.source, ipAsDevice, ...now };
+  // One folder per file: an asset/tunnel line folds into its person × host × minute's earlier event
+  // (docs/MEANING-proxy.md); a re-import folds the same lines again, so the ids are the same.
+  const squidCtx = {
+    districtId: ctx.districtId,
+    source: ctx.source,
+    ipAsDevice,
+    folder: new ProxyMinuteFolder(),
+    ...now,
+  };
   const caliperCtx = { districtId: ctx.districtId, source: ctx.source, ...now };
   const xapiCtx = { districtId: ctx.districtId, source: ctx.source, ...now };
   const batchable = format === 'ndjson' || format === 'xapi-ndjson';

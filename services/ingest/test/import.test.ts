@@ -137,44 +137,53 @@ test('CSV file (documented header): quoted fields, a broken record and a bad num
   expect(dlq.find((m) => m.value.reason.line === 5)!.value.payload).toBe(rows[4]);
 });
 
-test("Squid log: users' requests become page views keyed by user, denied/internal lines are skipped, re-import gives the same ids", async () => {
+test('Squid log: pages and first activity of a minute become events keyed by user; failed/denied lines and same-minute assets are skipped; re-import gives the same ids', async () => {
   const file = path.join(dir, 'proxy-access.log');
   const t = (minAgo: number) => ((Date.now() - minAgo * 60_000) / 1000).toFixed(3);
   const lines = [
     `${t(30)}    120 10.1.2.3 TCP_MISS/200 5120 GET https://www.khanacademy.org/math?x=1 jdoe HIER_DIRECT/1.2.3.4 text/html`,
+    `${t(30)}     12 10.1.2.3 TCP_HIT/200 2048 GET https://www.khanacademy.org/css/site.css jdoe HIER_NONE/- text/css`,
     `${t(29)}     80 10.1.2.3 TCP_TUNNEL/200 900 CONNECT docs.google.com:443 jdoe HIER_DIRECT/1.2.3.5 -`,
+    `${t(29)}      3 10.1.2.3 TCP_MISS/503 0 CONNECT www.google-analytics.com:443 jdoe HIER_NONE/- -`,
     `${t(28)}     10 10.1.2.4 TCP_DENIED/403 0 GET http://blocked.example.com/ asmith HIER_NONE/- text/html`,
     '# a comment line',
     `${t(27)}     99 10.1.2.4 TCP_MISS/200 777 GET https://quizlet.com/set/1 asmith HIER_DIRECT/1.2.3.6 text/html`,
     'this is not a log line',
     `${t(26)}     99 10.1.2.9 TCP_MISS/200 777 GET https://quizlet.com/set/2 - HIER_DIRECT/1.2.3.6 text/html`,
+    `${t(25)}     40 10.1.2.4 TCP_MISS/200 18000 GET http://66.181.163.170/pics/12.jpg asmith HIER_DIRECT/66.181.163.170 image/jpeg`,
   ];
   writeFileSync(file, lines.join('\n') + '\n');
   const summary = await runImport(base(file, 'squid', 'proxy'), sink);
   expect(summary).toMatchObject({
-    lines: 6,
-    accepted: 3,
+    lines: 9,
+    accepted: 4,
     rejected: 2,
-    skipped: 1,
+    skipped: 3,
     rejectedByReason: { unparseable_line: 1, missing_identifier: 1 },
+    skippedByReason: { proxy_folded: 1, proxy_failed: 1, proxy_denied: 1 },
   });
-  const raw = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('proxy-access.log'), 3);
-  expect(raw.map((m) => [m.key, m.value.event.app.domain]).sort()).toEqual([
-    ['d1|asmith', 'quizlet.com'],
-    ['d1|jdoe', 'docs.google.com'],
-    ['d1|jdoe', 'www.khanacademy.org'],
+  const raw = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('proxy-access.log'), 4);
+  const shape = (m: { key: string | null; value: RawMessage }) => {
+    const { type, app } = m.value.event;
+    return [m.key, type, app.app_id ?? app.domain];
+  };
+  expect(raw.map(shape).sort()).toEqual([
+    ['d1|asmith', 'heartbeat', 'ip:66.181.163.170'],
+    ['d1|asmith', 'page_view', 'quizlet.com'],
+    ['d1|jdoe', 'heartbeat', 'docs.google.com'],
+    ['d1|jdoe', 'page_view', 'www.khanacademy.org'],
   ]);
   const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('proxy-access.log'), 2);
   expect(dlq.map((m) => [m.value.reason.line, m.value.reason.code]).sort()).toEqual([
-    [6, 'unparseable_line'],
-    [7, 'missing_identifier'],
+    [8, 'unparseable_line'],
+    [9, 'missing_identifier'],
   ]);
-  expect(dlq.find((m) => m.value.reason.line === 6)!.value.payload).toBe('this is not a log line');
+  expect(dlq.find((m) => m.value.reason.line === 8)!.value.payload).toBe('this is not a log line');
 
   const again = await runImport(base(file, 'squid', 'proxy'), sink);
-  expect(again.accepted).toBe(3);
-  const both = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('proxy-access.log'), 6);
-  expect(new Set(both.map((m) => m.value.event.event_id)).size).toBe(3);
+  expect(again).toMatchObject({ accepted: 4, skippedByReason: summary.skippedByReason });
+  const both = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('proxy-access.log'), 8);
+  expect(new Set(both.map((m) => m.value.event.event_id)).size).toBe(4);
 });
 
 test('Squid access log fixture (netdata, 2019): counts agree with the adapter and every rejected line is in the DLQ', async () => {
