@@ -340,7 +340,7 @@ describe('Squid fixture (netdata go.d.plugin access.log)', () => {
       l.replace('cache_object://localhost/counters', 'https://www.khanacademy.org/math?x=1'),
     );
     const ctx = { districtId: 'd1', now: new Date('2020-01-01T00:00:00Z'), ipAsDevice: true };
-    // Expected per line, by hand from docs/MEANING-proxy.md (the fixture is fuzzed: every content type
+    // Expected per line, by hand from docs/MEANING.md "Proxy logs" (the fixture is fuzzed: every content type
     // is "<something>/plain", never a page type, so every line that counts is activity).
     const expectedAlone = (l: string): string => {
       const p = parseSquidLine(l);

@@ -1,5 +1,5 @@
 /**
- * The proxy meaning table (docs/MEANING-proxy.md), walked row by row with lines shaped as they appear
+ * The proxy meaning table (docs/MEANING.md "Proxy logs"), walked row by row with lines shaped as they appear
  * in real Squid logs (native and common/combined format), then the shapes issue 12 found in the wild:
  * failed requests, IP-literal hosts, asset lines that inflated event counts.
  */

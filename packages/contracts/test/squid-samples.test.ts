@@ -1,6 +1,6 @@
 /**
  * Real Squid access-log lines from public log parsers' test data (test/samples/squid/SOURCES.md):
- * every line's outcome is pinned, written by hand from docs/MEANING-proxy.md.
+ * every line's outcome is pinned, written by hand from docs/MEANING.md "Proxy logs".
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -132,7 +132,7 @@ export interface SampleSendSummary {
     accepted: number;
     rejected: number;
     rejectedByCode: Record<string, number>;
-    /** Valid lines that are no event (folded assets/tunnels, failed requests: docs/MEANING-proxy.md). */
+    /** Valid lines that are no event (folded assets/tunnels, failed requests: docs/MEANING.md "Proxy logs"). */
     skippedByCode: Record<string, number>;
   };
 }

@@ -43,7 +43,7 @@ export function dayInfos(model: Model): DayInfo[] {
   return out;
 }
 
-/** What a generated proxy line means (docs/MEANING-proxy.md): a page visit, or activity that folds. */
+/** What a generated proxy line means (docs/MEANING.md "Proxy logs"): a page visit, or activity that folds. */
 type ProxyKind = 'page' | 'activity';
 
 interface Draft {
@@ -873,7 +873,7 @@ function serverIp(host: string): string {
 }
 
 /**
- * The proxy folding rule of docs/MEANING-proxy.md, applied to the truth in file order: a page line
+ * The proxy folding rule of docs/MEANING.md "Proxy logs", applied to the truth in file order: a page line
  * counts and claims its person × host × UTC minute; an activity line counts only when its minute is
  * not yet claimed, else it carries no event (skip `proxy_folded`). Malformed lines claim nothing
  * (they are rejected). The generated log is in time order, so no claim ever ages out of the

@@ -104,7 +104,7 @@ export interface TruthEvent {
   local_date: string;
   /**
    * Native type it stands for: Caliper ToolUse → use, LoggedIn → login, NavigatedTo → page_view;
-   * squid GET of a page → page_view, CONNECT tunnel → heartbeat (docs/MEANING-proxy.md).
+   * squid GET of a page → page_view, CONNECT tunnel → heartbeat (docs/MEANING.md "Proxy logs").
    */
   type: EventType;
   /** Native source: agent | extension (native), caliper, proxy (squid). */
@@ -138,7 +138,7 @@ export interface SampleRecord {
   text: string;
   /** 1 for native and squid; 1..n for a Caliper envelope; 0 for a squid line that carries no event. */
   events: TruthEvent[];
-  /** Why a line carries no event though it is valid (the adapter's skip reason, docs/MEANING-proxy.md). */
+  /** Why a line carries no event though it is valid (the adapter's skip reason, docs/MEANING.md "Proxy logs"). */
   skip?: SkipReason;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Squid lines through the adapter and enrich (pure functions, no services): an IP-literal host ends
  * up as an unresolved app under its `ip:` key, and a person seen only through HTTPS tunnels is
- * counted (docs/MEANING-proxy.md).
+ * counted (docs/MEANING.md "Proxy logs").
  */
 import { adaptSquidLog, enrichedEventSchema, type NativeEvent, type RawMessage } from '@edusage/contracts';
 import { enrichEvent } from '../src';

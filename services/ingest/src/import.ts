@@ -296,7 +296,7 @@ async function* lineUnits(
   const rl = createInterface({ input, crlfDelay: Infinity });
   const now = ctx.now ? { now: ctx.now } : {};
   // One folder per file: an asset/tunnel line folds into its person × host × minute's earlier event
-  // (docs/MEANING-proxy.md); a re-import folds the same lines again, so the ids are the same.
+  // (docs/MEANING.md "Proxy logs"); a re-import folds the same lines again, so the ids are the same.
   const squidCtx = {
     districtId: ctx.districtId,
     source: ctx.source,

@@ -3,7 +3,7 @@
  * such a line counts only when it is the first line with an event of its person × host × UTC minute
  * in the file; later ones are skipped as `proxy_folded`. A page line always counts and claims its
  * minute. The folded line's minute is the one its claimer already earned, so engaged minutes are
- * exactly those of the unfolded log; only the event count changes (docs/MEANING-proxy.md).
+ * exactly those of the unfolded log; only the event count changes (docs/MEANING.md "Proxy logs").
  *
  * Memory stays bounded: claims are kept for the last `windowMinutes` minutes of log time (logs are
  * written in completion order, so lines are nearly sorted). A line older than the window is never

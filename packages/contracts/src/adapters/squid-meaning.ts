@@ -1,5 +1,5 @@
 /**
- * What a proxy access-log line means for usage: the meaning table of docs/MEANING-proxy.md, as data.
+ * What a proxy access-log line means for usage: the meaning table of docs/MEANING.md "Proxy logs", as data.
  * The adapter takes the first row that matches a line; the test walks every row with a line of that
  * shape. Change a row here and in the doc together.
  */

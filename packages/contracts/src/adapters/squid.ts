@@ -31,7 +31,7 @@ export { ProxyMinuteFolder } from './squid-fold';
 
 /**
  * Squid access log → native events (source `proxy`). What a line counts as is the meaning table of
- * squid-meaning.ts (docs/MEANING-proxy.md):
+ * squid-meaning.ts (docs/MEANING.md "Proxy logs"):
  *
  * Formats: Squid native (`time elapsed remotehost code/status bytes method URL rfc931 peerstatus/peerhost type`,
  * time = unix seconds with milliseconds; extra trailing fields are ignored) and Apache common/combined
