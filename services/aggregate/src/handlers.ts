@@ -33,8 +33,11 @@ export interface TopicHandler {
   /** The table whose Kafka coordinates say what is already stored. */
   offsetsTable: string;
   prepare(topic: string, partition: number, messages: KafkaMessage[]): Promise<PreparedBatch>;
-  /** Runs after a batch is stored and before its offset is committed (e.g. folding it into rollups). */
-  afterStore?(topic: string, partition: number): Promise<void>;
+  /**
+   * Runs after a batch is stored and before its offset is committed (e.g. folding it into rollups);
+   * `batchEnd` is one past the batch's last offset.
+   */
+  afterStore?(topic: string, partition: number, batchEnd: bigint): Promise<void>;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -109,8 +112,8 @@ export function enrichedHandler(
       });
       return { rows, rejects, duplicates: valid.length - rows.length };
     },
-    async afterStore(topic, partition) {
-      await deriveRollups(ch, topic, partition);
+    async afterStore(topic, partition, batchEnd) {
+      await deriveRollups(ch, topic, partition, batchEnd);
     },
   };
 }

@@ -162,12 +162,12 @@ export class SinkWorker {
       await heartbeat();
     }
 
+    const lastOffset = batch.lastOffset();
     if (handler.afterStore) {
       const after = handler.afterStore.bind(handler);
-      await persist('deriving rollups', () => after(topic, partition));
+      await persist('deriving rollups', () => after(topic, partition, BigInt(lastOffset) + 1n));
     }
 
-    const lastOffset = batch.lastOffset();
     resolveOffset(lastOffset);
     const next = (BigInt(lastOffset) + 1n).toString();
     await persist('committing offset', () => this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]));
