@@ -1,6 +1,5 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import { insertRows } from '@edusage/clickhouse';
 import { makeDeadLetter, type DeadLetter } from '@edusage/contracts';
 import { produceJson } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
@@ -8,8 +7,9 @@ import { retryWithBackoff } from '@edusage/runtime';
 import { isClickHouseDataError, isMembershipLost, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
 import type { PreparedRow, TopicHandler } from './handlers';
+import { insertUnstored } from './insert-unstored';
 import { PartitionWrites } from './partition-writes';
-import { sinkSchemaProblems } from './schema-check';
+import { SINK_COLUMNS, sinkSchemaProblems } from './schema-check';
 import { storedOffsetsFrom } from './stored-offsets';
 
 /** Thrown to leave a batch uncommitted when the worker stops or the partition was taken away. */
@@ -238,9 +238,6 @@ export class SinkWorker {
     const key = `${ctx.topic}/${ctx.partition}`;
     let known = this.verified.get(key);
     if (!known) {
-      // An INSERT whose response was lost, or one of the partition's former owner, may still be running:
-      // what is stored is only known once none is.
-      await this.writes.waitUntilIdle(ctx.topic, ctx.partition, ctx.fenced);
       known = await storedOffsetsFrom(
         this.opts.ch,
         ctx.handler.offsetsTable,
@@ -264,14 +261,8 @@ export class SinkWorker {
       this.checkSameMessages(ctx, rows, known);
       this.stats.alreadyStored += rows.length - fresh.length;
       if (fresh.length === 0) return [];
-      const queryId = await this.writes.queryId(topic, partition, `${fresh[0]!.offset}-${month}`);
       try {
-        await insertRows(
-          this.opts.ch,
-          handler.table,
-          fresh.map((r) => r.row),
-          { queryId },
-        );
+        await this.insert(ctx, fresh);
       } catch (err) {
         // The INSERT may have reached ClickHouse before the error: find out before trying again.
         this.verified.delete(key);
@@ -283,6 +274,19 @@ export class SinkWorker {
       ctx.log.debug({ month, rows: fresh.length }, 'inserted');
       return [];
     });
+  }
+
+  /** Stores those of `rows` whose offsets are not stored yet (decided by ClickHouse, see insertUnstored). */
+  private async insert(ctx: BatchContext, rows: PreparedRow[]): Promise<void> {
+    const columns = SINK_COLUMNS[ctx.handler.table];
+    if (!columns) throw new Error(`no known columns for table ${ctx.handler.table}`);
+    await insertUnstored(
+      this.opts.ch,
+      ctx.handler.table,
+      columns,
+      { topic: ctx.topic, partition: ctx.partition, rows: rows.map((r) => r.row as { kafka_offset: string }) },
+      await this.writes.queryId(ctx.topic, ctx.partition, 'insert'),
+    );
   }
 
   /**
@@ -317,9 +321,8 @@ export class SinkWorker {
     const letters: DeadLetter[] = [];
     for (const r of rows) {
       if (known.has(r.offset)) continue;
-      const queryId = await this.writes.queryId(ctx.topic, ctx.partition, `${r.offset}-single`);
       try {
-        await insertRows(this.opts.ch, ctx.handler.table, [r.row], { queryId });
+        await this.insert(ctx, [r]);
       } catch (err) {
         this.verified.delete(`${ctx.topic}/${ctx.partition}`);
         if (!isClickHouseDataError(err)) throw err;

@@ -48,9 +48,9 @@ describe('aggregate sink while its ClickHouse is killed mid-write', () => {
     let insertKills = 0;
     let deriveKills = 0;
     const wrapped = interceptClickHouse(ch, {
-      insert: async (params, real) => {
-        const result = await real(params);
-        if (params.table === '`usage_events`' && insertKills < 2) {
+      write: async (table, send) => {
+        const result = await send();
+        if (table === 'usage_events' && insertKills < 2) {
           insertKills += 1;
           await killAndRestart(); // the rows are in; the worker never hears so
           throw new Error('socket hang up');

@@ -2,10 +2,20 @@ import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/cli
 import { makeDeadLetter } from '@edusage/contracts';
 import { createKafka, deleteTopics, ensureTopics, produceJson } from '@edusage/kafka';
 import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
-import { makeEnrichedEvents } from './enriched-fixtures';
-import { produceEnriched, startWorker, storedCounts, testLogger } from './sink-harness';
+import { makeEnrichedEvents, referenceDistrictRollup } from './enriched-fixtures';
+import {
+  interceptClickHouse,
+  produceEnriched,
+  readDistrictRollup,
+  sortedReference,
+  startWorker,
+  storedCounts,
+  testLogger,
+} from './sink-harness';
 
 jest.setTimeout(240_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('aggregate sink: holes of issue 11, against real Kafka, ClickHouse and Redis', () => {
   const envs: TestEnv[] = [];
@@ -65,6 +75,38 @@ describe('aggregate sink: holes of issue 11, against real Kafka, ClickHouse and 
         ]),
       );
       expect((await storedCounts(ch)).rows).toBe(20);
+    } finally {
+      await sink.stop();
+    }
+  });
+
+  it('does not store a batch twice when an INSERT response is lost and the INSERT lands after the retry', async () => {
+    const { env, ch } = await freshEnv('sink_lost_response');
+    const events = makeEnrichedEvents(300, 32, 0);
+    let held = 0;
+    const wrapped = interceptClickHouse(ch, {
+      write: async (table, send) => {
+        if (table !== 'usage_events' || held > 0) return send();
+        held += 1;
+        // The first INSERT's body reaches the server 3 s late (a stalled connection) while the worker
+        // has already given up on it: the server runs it after the worker re-read and inserted again.
+        void send(3000).catch(() => undefined);
+        await sleep(300);
+        throw new Error('Timeout error.');
+      },
+    });
+    const sink = await startWorker(env, wrapped, 'lost-response');
+    try {
+      await produceEnriched(sink.producer, env.topics.enriched, events);
+      await waitFor(
+        () => storedCounts(ch),
+        (c) => c.offsets >= events.length,
+        { what: 'all events stored', timeoutMs: 60_000 },
+      );
+      await sleep(5000); // the held-back first INSERT has certainly run by now
+      expect(held).toBe(1);
+      expect(await storedCounts(ch)).toEqual({ rows: events.length, offsets: events.length });
+      expect(await readDistrictRollup(ch)).toEqual(sortedReference(referenceDistrictRollup(events)));
     } finally {
       await sink.stop();
     }

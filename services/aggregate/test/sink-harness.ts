@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
@@ -88,26 +89,76 @@ export function sortedReference(m: Map<string, ReferenceCell>): [string, Referen
   return [...m].sort(([a], [b]) => a.localeCompare(b));
 }
 
+type InsertParams = Parameters<ClickHouseClient['insert']>[0];
+type ExecParams = Parameters<ClickHouseClient['exec']>[0];
+
+/** The real write, most of its body held back for `delayMs` (0: as it is). */
+export type SendWrite = (delayMs?: number) => Promise<unknown>;
+
+const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
- * A ClickHouse client whose `insert`/`command` calls pass through `intercept` first: a test uses it to
- * do something to the real server (kill it, slow a write down) at an exact step of the real worker.
+ * A ClickHouse client whose writes pass through `intercept` first: a test uses it to do something to the
+ * real server (kill it, hold a body back) at an exact step of the real worker. `write` sees every write
+ * of rows into a table, whether sent by `insert` or as an `INSERT INTO t … ` through `exec`; `command`
+ * sees statements (the rollup derivation).
  */
 export function interceptClickHouse(
   ch: ClickHouseClient,
   intercept: {
-    insert?: (params: Parameters<ClickHouseClient['insert']>[0], real: ClickHouseClient['insert']) => Promise<unknown>;
+    write?: (table: string, send: SendWrite) => Promise<unknown>;
     command?: (
       params: Parameters<ClickHouseClient['command']>[0],
       real: ClickHouseClient['command'],
     ) => Promise<unknown>;
   },
 ): ClickHouseClient {
+  const insert = (params: InsertParams) => {
+    const send: SendWrite = async (delayMs = 0) => {
+      if (delayMs === 0) return ch.insert(params);
+      const rows = params.values as object[];
+      const held = Readable.from(
+        (async function* () {
+          yield rows[0]!; // the request starts (an idle connection would be closed by the server)…
+          await sleepMs(delayMs);
+          yield* rows.slice(1); // …and the rest of its body comes late
+        })(),
+        { objectMode: true },
+      );
+      return ch.insert({ ...params, values: held });
+    };
+    return intercept.write!(params.table.replaceAll('`', ''), send);
+  };
+  const exec = (params: ExecParams) => {
+    const table = /^\s*INSERT INTO `?(\w+)`?/i.exec(params.query)?.[1];
+    if (table === undefined || !('values' in params)) return ch.exec(params);
+    const send: SendWrite = async (delayMs = 0) => {
+      if (delayMs === 0) return ch.exec(params);
+      const original = params.values as Readable;
+      const held = Readable.from(
+        (async function* () {
+          let first = true;
+          for await (const chunk of original) {
+            const bytes = chunk as Buffer;
+            if (!first) {
+              yield bytes;
+              continue;
+            }
+            first = false;
+            yield bytes.subarray(0, 64); // the request starts…
+            await sleepMs(delayMs);
+            yield bytes.subarray(64); // …and the rest of its body comes late
+          }
+        })(),
+      );
+      return ch.exec({ ...params, values: held });
+    };
+    return intercept.write!(table, send);
+  };
   return new Proxy(ch, {
     get(target, prop, receiver) {
-      if (prop === 'insert' && intercept.insert) {
-        const real = target.insert.bind(target);
-        return (params: Parameters<ClickHouseClient['insert']>[0]) => intercept.insert!(params, real);
-      }
+      if (prop === 'insert' && intercept.write) return insert;
+      if (prop === 'exec' && intercept.write) return exec;
       if (prop === 'command' && intercept.command) {
         const real = target.command.bind(target);
         return (params: Parameters<ClickHouseClient['command']>[0]) => intercept.command!(params, real);

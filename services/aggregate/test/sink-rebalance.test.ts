@@ -38,12 +38,12 @@ describe('aggregate sink across a rebalance while ClickHouse is failing for one 
     let unreachable = true;
     let refusedInserts = 0;
     const failingForA = interceptClickHouse(ch, {
-      insert: async (params, real) => {
+      write: async (_table, send) => {
         if (unreachable) {
           refusedInserts += 1;
           throw new Error('connect ECONNREFUSED (test: ClickHouse unreachable from worker A)');
         }
-        return real(params);
+        return send();
       },
     });
     const wave1 = makeEnrichedEvents(3000, 51);
