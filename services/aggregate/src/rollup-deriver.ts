@@ -69,9 +69,9 @@ export async function deriveRollups(
 }
 
 /**
- * Writes the rollup rows of offsets [from, to) of one partition, without moving the watermark. Each
- * offset is read once (LIMIT 1 BY kafka_offset), so a row stored twice (by a writer that lost its
- * partition, see docs/ARCHITECTURE.md "Delivery guarantees") is still counted once.
+ * Writes the rollup rows of offsets [from, to) of one partition, without moving the watermark, if the
+ * watermark is still `from` when each statement runs. Each offset is read once (LIMIT 1 BY
+ * kafka_offset), so a row stored twice would still be counted once.
  */
 export async function foldRange(
   ch: ClickHouseClient,
@@ -83,6 +83,9 @@ export async function foldRange(
   const at = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
   const range = `${at} AND kafka_offset >= ${sqlNumber(from)} AND kafka_offset < ${sqlNumber(to)}`;
   const onePerOffset = `(SELECT * FROM usage_events WHERE ${range} LIMIT 1 BY kafka_offset)`;
+  // Checked by the server when the statement runs: a fold sent long ago (by a worker that has lost the
+  // partition since) adds nothing once the watermark has moved past its start.
+  const stillFrom = `(SELECT max(derived_to) FROM rollup_watermarks WHERE ${at}) = ${sqlNumber(from)}`;
   for (const level of LEVELS) {
     await command(
       ch,
@@ -90,7 +93,7 @@ export async function foldRange(
        SELECT ${level.keys}, kafka_topic, kafka_partition,
               toUInt64(${sqlNumber(from)}) AS range_start, toUInt64(${sqlNumber(to)}) AS range_end,
               ${STATES}
-       FROM ${onePerOffset} WHERE ${level.where}
+       FROM ${onePerOffset} WHERE ${level.where} AND ${stillFrom}
        GROUP BY ${level.keys}, kafka_topic, kafka_partition`,
     );
   }

@@ -103,6 +103,27 @@ describe('rollup derivation against real ClickHouse', () => {
     expect(await rollupOf()).toEqual([{ n: '30' }]);
   });
 
+  it('ignores a derivation from an older watermark that lands late (sent by a worker that lost the partition)', async () => {
+    const part = 3;
+    const events = makeEnrichedEvents(20, 25, 0);
+    const storedAt = toClickHouseDateTime(new Date());
+    await insertRows(
+      ch,
+      'usage_events',
+      events.map((e, i) => usageEventRow(e, { topic: 'late', partition: part, offset: String(i) }, storedAt)),
+    );
+    await deriveRollups(ch, 'late', part, 10n);
+    await deriveRollups(ch, 'late', part, 20n);
+    // The old owner's fold of [0, 20), read the watermark 0 and sent before it lost the partition, arrives now.
+    await foldRange(ch, 'late', part, 0n, 20n);
+    const [got] = await queryRows<{ n: string }>(
+      ch,
+      `SELECT toString(sumMerge(events)) AS n FROM rollup_district_app_daily_parts FINAL
+       WHERE kafka_topic = 'late' AND kafka_partition = ${part}`,
+    );
+    expect(got).toEqual({ n: '20' });
+  });
+
   it('counts an offset once even when usage_events holds it twice (a zombie writer stored it again)', async () => {
     const part = 2;
     const events = makeEnrichedEvents(20, 24, 0);
