@@ -56,9 +56,9 @@ interface BatchContext {
 
 /**
  * Consumes topics into ClickHouse with an exactly-once effect (docs/ARCHITECTURE.md "Delivery
- * guarantees"): per partition batch, wait until no earlier write of the partition still runs, skip what
- * is already stored (checking it is the same message), insert the rest (one INSERT per month
- * partition), fold the rollups, and only then commit the offset. Transient failures are retried with
+ * guarantees"): per partition batch, skip what is already stored (checking it is the same message),
+ * insert the rest (one INSERT per month partition, which the server itself limits to offsets not
+ * stored yet), fold the rollups, and only then commit the offset. Transient failures are retried with
  * backoff while heartbeating; records ClickHouse can never take go to the dead-letter topic; a batch
  * whose partition was revoked is abandoned; a partition that cannot go on safely is paused, loudly.
  */
