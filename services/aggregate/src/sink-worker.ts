@@ -35,6 +35,12 @@ export interface SinkWorkerOptions {
   consumer: Consumer;
   producer: Producer;
   ch: ClickHouseClient;
+  /**
+   * The client for the sink's INSERTs: one without keep-alive (`createClickHouse(config, db,
+   * { keepAlive: false })`), because ClickHouse 18.16 leaves a connection that carried HTTP external
+   * data unusable for the next request on it.
+   */
+  rowWriter: ClickHouseClient;
   logger: Logger;
   handlers: Record<string, TopicHandler>;
   dlqTopic: string;
@@ -281,7 +287,7 @@ export class SinkWorker {
     const columns = SINK_COLUMNS[ctx.handler.table];
     if (!columns) throw new Error(`no known columns for table ${ctx.handler.table}`);
     await insertUnstored(
-      this.opts.ch,
+      this.opts.rowWriter,
       ctx.handler.table,
       columns,
       { topic: ctx.topic, partition: ctx.partition, rows: rows.map((r) => r.row as { kafka_offset: string }) },

@@ -41,34 +41,43 @@ describe('aggregate sink while its ClickHouse is killed mid-write', () => {
     const killAndRestart = async () => {
       await server.stop('SIGKILL');
       restarts = (async () => {
-        await sleep(1500);
-        await server.start();
+        // A server started right after a SIGKILL occasionally exits during start-up under load: try again.
+        for (let attempt = 1; ; attempt++) {
+          await sleep(1500);
+          try {
+            await server.start();
+            return;
+          } catch (err) {
+            if (attempt >= 5) throw err;
+          }
+        }
       })();
     };
     let insertKills = 0;
     let deriveKills = 0;
-    const wrapped = interceptClickHouse(ch, {
-      write: async (table, send) => {
-        const result = await send();
-        if (table === 'usage_events' && insertKills < 2) {
-          insertKills += 1;
-          await killAndRestart(); // the rows are in; the worker never hears so
-          throw new Error('socket hang up');
-        }
-        return result;
-      },
-      command: async (params, real) => {
-        if (params.query.includes('INSERT INTO rollup_school_app_daily_parts') && deriveKills < 1) {
-          deriveKills += 1;
-          await real(params);
-          await killAndRestart(); // district and school levels written, class level and watermark not
-          throw new Error('socket hang up');
-        }
-        return real(params);
-      },
-    });
+    const wrapped = (client: ClickHouseClient) =>
+      interceptClickHouse(client, {
+        write: async (table, send) => {
+          const result = await send();
+          if (table === 'usage_events' && insertKills < 2) {
+            insertKills += 1;
+            await killAndRestart(); // the rows are in; the worker never hears so
+            throw new Error('socket hang up');
+          }
+          return result;
+        },
+        command: async (params, real) => {
+          if (params.query.includes('INSERT INTO rollup_school_app_daily_parts') && deriveKills < 1) {
+            deriveKills += 1;
+            await real(params);
+            await killAndRestart(); // district and school levels written, class level and watermark not
+            throw new Error('socket hang up');
+          }
+          return real(params);
+        },
+      });
     const events = makeEnrichedEvents(2000, 41);
-    const sink = await startWorker(env, wrapped, 'ch-kill');
+    const sink = await startWorker(env, ch, 'ch-kill', wrapped);
     try {
       await produceEnriched(sink.producer, env.topics.enriched, events);
       const expected = referenceDistrictRollup(events);

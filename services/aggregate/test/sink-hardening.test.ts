@@ -4,6 +4,7 @@ import { createKafka, deleteTopics, ensureTopics, produceJson } from '@edusage/k
 import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
 import { makeEnrichedEvents, referenceDistrictRollup } from './enriched-fixtures';
 import {
+  groupOf,
   interceptClickHouse,
   produceEnriched,
   readDistrictRollup,
@@ -84,18 +85,19 @@ describe('aggregate sink: holes of issue 11, against real Kafka, ClickHouse and 
     const { env, ch } = await freshEnv('sink_lost_response');
     const events = makeEnrichedEvents(300, 32, 0);
     let held = 0;
-    const wrapped = interceptClickHouse(ch, {
-      write: async (table, send) => {
-        if (table !== 'usage_events' || held > 0) return send();
-        held += 1;
-        // The first INSERT's body reaches the server 3 s late (a stalled connection) while the worker
-        // has already given up on it: the server runs it after the worker re-read and inserted again.
-        void send(3000).catch(() => undefined);
-        await sleep(300);
-        throw new Error('Timeout error.');
-      },
-    });
-    const sink = await startWorker(env, wrapped, 'lost-response');
+    const wrapped = (client: ClickHouseClient) =>
+      interceptClickHouse(client, {
+        write: async (table, send) => {
+          if (table !== 'usage_events' || held > 0) return send();
+          held += 1;
+          // The first INSERT's body reaches the server 3 s late (a stalled connection) while the worker
+          // has already given up on it: the server runs it after the worker re-read and inserted again.
+          void send(3000).catch(() => undefined);
+          await sleep(300);
+          throw new Error('Timeout error.');
+        },
+      });
+    const sink = await startWorker(env, ch, 'lost-response', wrapped);
     try {
       await produceEnriched(sink.producer, env.topics.enriched, events);
       await waitFor(
@@ -150,7 +152,10 @@ describe('aggregate sink: holes of issue 11, against real Kafka, ClickHouse and 
       const admin = kafka.admin();
       await admin.connect();
       try {
-        const [offsets] = await admin.fetchOffsets({ groupId: 'recreated', topics: [env.topics.enriched] });
+        const [offsets] = await admin.fetchOffsets({
+          groupId: groupOf(env, 'recreated'),
+          topics: [env.topics.enriched],
+        });
         expect(offsets?.partitions[0]?.offset).toBe('-1');
       } finally {
         await admin.disconnect();

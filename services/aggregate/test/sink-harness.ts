@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
 import { createConsumer, createKafka, createProducer, produceJson, type Producer } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
@@ -21,20 +21,33 @@ export async function produceEnriched(producer: Producer, topic: string, events:
   }
 }
 
-/** An in-process SinkWorker over the suite's topics, with the given ClickHouse client (maybe a wrapped one). */
+/** A consumer group of the suite's own: other runs of the same test on the shared Kafka use other groups. */
+export function groupOf(env: TestEnv, name: string): string {
+  return `${env.config.KAFKA_TOPIC_PREFIX}${name}`;
+}
+
+/**
+ * An in-process SinkWorker over the suite's topics in group `groupOf(env, groupId)`; `wrap` may
+ * intercept its ClickHouse clients (the one for reads and derivations, and the row writer).
+ */
 export async function startWorker(
   env: TestEnv,
-  ch: ClickHouseClient,
+  unwrapped: ClickHouseClient,
   groupId: string,
+  wrap: (client: ClickHouseClient) => ClickHouseClient = (client) => client,
 ): Promise<{ worker: SinkWorker; producer: Producer; stop(): Promise<void> }> {
+  const ch = wrap(unwrapped);
+  const writer = createClickHouse(env.config, env.config.CLICKHOUSE_DATABASE, { keepAlive: false });
+  const rowWriter = wrap(writer);
   const kafka = createKafka(env.config, testLogger);
   const producer = await createProducer(kafka);
   const redis = new Redis(env.config.REDIS_URL);
-  const consumer = await createConsumer(kafka, groupId, { sessionTimeout: 10_000 });
+  const consumer = await createConsumer(kafka, groupOf(env, groupId), { sessionTimeout: 10_000 });
   const worker = new SinkWorker({
     consumer,
     producer,
     ch,
+    rowWriter,
     logger: testLogger,
     dlqTopic: env.topics.dlq,
     concurrency: 2,
@@ -51,6 +64,7 @@ export async function startWorker(
       await worker.stop();
       await producer.disconnect();
       redis.disconnect();
+      await writer.close();
     },
   };
 }

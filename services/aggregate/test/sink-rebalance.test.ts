@@ -37,18 +37,19 @@ describe('aggregate sink across a rebalance while ClickHouse is failing for one 
   it('abandons revoked batches, rejoins, and ends with every offset once and exact rollups', async () => {
     let unreachable = true;
     let refusedInserts = 0;
-    const failingForA = interceptClickHouse(ch, {
-      write: async (_table, send) => {
-        if (unreachable) {
-          refusedInserts += 1;
-          throw new Error('connect ECONNREFUSED (test: ClickHouse unreachable from worker A)');
-        }
-        return send();
-      },
-    });
+    const failingForA = (client: ClickHouseClient) =>
+      interceptClickHouse(client, {
+        write: async (_table, send) => {
+          if (unreachable) {
+            refusedInserts += 1;
+            throw new Error('connect ECONNREFUSED (test: ClickHouse unreachable from worker A)');
+          }
+          return send();
+        },
+      });
     const wave1 = makeEnrichedEvents(3000, 51);
     const wave2 = makeEnrichedEvents(1500, 52);
-    const a = await startWorker(env, failingForA, 'rebalance');
+    const a = await startWorker(env, ch, 'rebalance', failingForA);
     let b: Awaited<ReturnType<typeof startWorker>> | null = null;
     try {
       await produceEnriched(a.producer, env.topics.enriched, wave1);
