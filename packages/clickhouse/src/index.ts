@@ -1,5 +1,5 @@
 export { createClickHouse, ensureDatabase, dropDatabase, type ClickHouseConfig, type ClickHouseClient } from './client';
 export { sqlString, sqlIdentifier, sqlNumber, sqlDate, sqlDateTime, sqlList } from './escape';
 export { runMigrations, MigrationChangedError, type MigrationResult } from './migrations';
-export { insertRows, queryRows, command, type StatementOptions } from './query';
+export { insertRows, queryRows, command } from './query';
 export { clickhouseHealth } from './health';

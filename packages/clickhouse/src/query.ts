@@ -1,25 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { sqlIdentifier } from './escape';
 
-/** Per-statement options: a query_id of the caller's choosing (so it can find the statement in system.processes). */
-export interface StatementOptions {
-  queryId?: string;
-}
-
 /** Inserts rows as JSONEachRow in one INSERT statement (one part per table partition). */
-export async function insertRows(
-  client: ClickHouseClient,
-  table: string,
-  rows: readonly object[],
-  opts: StatementOptions = {},
-): Promise<void> {
+export async function insertRows(client: ClickHouseClient, table: string, rows: readonly object[]): Promise<void> {
   if (rows.length === 0) return;
-  await client.insert({
-    table: sqlIdentifier(table),
-    values: rows as object[],
-    format: 'JSONEachRow',
-    ...(opts.queryId !== undefined ? { query_id: opts.queryId } : {}),
-  });
+  await client.insert({ table: sqlIdentifier(table), values: rows as object[], format: 'JSONEachRow' });
 }
 
 /** Runs a SELECT and returns its rows. Build every literal in `query` with the escape helpers. */
