@@ -56,7 +56,7 @@ describe('the same SQL on current ClickHouse', () => {
           usageEventRow(e, { topic: 'usage.enriched', partition, offset: String(first + i) }, storedAt),
         );
         await insertRows(ch, 'usage_events', rows);
-        await deriveRollups(ch, 'usage.enriched', partition);
+        await deriveRollups(ch, 'usage.enriched', partition, BigInt(first + chunk.length));
       }
     }
 

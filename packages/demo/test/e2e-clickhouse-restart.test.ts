@@ -195,7 +195,7 @@ describe('ClickHouse killed during INSERTs and rollup derivations', () => {
             .filter((r) => r.local_date.startsWith(month) && !known.has(Number(r.kafka_offset)));
           await insertRows(ch, 'usage_events', rows);
         }
-        await deriveRollups(ch, topic, 0);
+        await deriveRollups(ch, topic, 0, BigInt(first + batch));
       };
       let killing = true;
       const killer = (async () => {
@@ -221,7 +221,7 @@ describe('ClickHouse killed during INSERTs and rollup derivations', () => {
       await killer;
       for (;;) {
         try {
-          await deriveRollups(ch, topic, 0); // a derivation cut off by the last kill completes here
+          await deriveRollups(ch, topic, 0, BigInt(total)); // a derivation cut off by the last kill completes here
           break;
         } catch {
           await sleep(200);

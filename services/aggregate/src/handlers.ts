@@ -9,6 +9,7 @@ import {
 } from '@edusage/contracts';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { claimEvents } from './dedup';
+import { PermanentError } from './errors';
 import { deriveRollups } from './rollup-deriver';
 import { deadLetterRow, monthOf, toClickHouseDateTime, usageEventRow } from './rows';
 
@@ -32,9 +33,17 @@ export interface TopicHandler {
   table: string;
   /** The table whose Kafka coordinates say what is already stored. */
   offsetsTable: string;
+  /**
+   * A column of `offsetsTable` that is a function of the message alone: a stored row whose value differs
+   * from the message now at its offset means the topic was recreated (docs/ARCHITECTURE.md).
+   */
+  identityColumn: string;
   prepare(topic: string, partition: number, messages: KafkaMessage[]): Promise<PreparedBatch>;
-  /** Runs after a batch is stored and before its offset is committed (e.g. folding it into rollups). */
-  afterStore?(topic: string, partition: number): Promise<void>;
+  /**
+   * Runs after a batch is stored and before its offset is committed (e.g. folding it into rollups);
+   * `batchEnd` is one past the batch's last offset.
+   */
+  afterStore?(topic: string, partition: number, batchEnd: bigint): Promise<void>;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -58,12 +67,14 @@ export function enrichedHandler(
   return {
     table: 'usage_events',
     offsetsTable: 'usage_events',
+    identityColumn: 'dedup_key',
     async prepare(topic, partition, messages) {
       const storedAt = toClickHouseDateTime(new Date());
       const rejects: DeadLetter[] = [];
       const valid: {
         offset: string;
         event: ReturnType<typeof enrichedEventSchema.parse>;
+        row: ReturnType<typeof usageEventRow>;
       }[] = [];
       for (const m of messages) {
         const text = m.value?.toString('utf8') ?? '';
@@ -87,7 +98,25 @@ export function enrichedHandler(
           );
           continue;
         }
-        valid.push({ offset: m.offset, event: result.data });
+        // A value the schema lets through but ClickHouse cannot hold is this message's fault, for ever.
+        let row;
+        try {
+          row = usageEventRow(result.data, { topic, partition, offset: m.offset }, storedAt);
+        } catch (err) {
+          if (!(err instanceof PermanentError)) throw err;
+          rejects.push(
+            makeDeadLetter({
+              stage: 'aggregate',
+              source: 'usage.enriched',
+              districtId: result.data.district_id,
+              reason: { code: 'unstorable_value', message: err.message, ...(err.field ? { field: err.field } : {}) },
+              payload: text,
+              origin: `${topic}/${partition}/${m.offset}`,
+            }),
+          );
+          continue;
+        }
+        valid.push({ offset: m.offset, event: result.data, row });
       }
       const owned = await claimEvents(
         redis,
@@ -104,13 +133,13 @@ export function enrichedHandler(
         rows.push({
           offset: v.offset,
           month: monthOf(v.event.local_date),
-          row: usageEventRow(v.event, { topic, partition, offset: v.offset }, storedAt),
+          row: v.row,
         });
       });
       return { rows, rejects, duplicates: valid.length - rows.length };
     },
-    async afterStore(topic, partition) {
-      await deriveRollups(ch, topic, partition);
+    async afterStore(topic, partition, batchEnd) {
+      await deriveRollups(ch, topic, partition, batchEnd);
     },
   };
 }
@@ -120,6 +149,7 @@ export function deadLetterHandler(): TopicHandler {
   return {
     table: 'dead_letters',
     offsetsTable: 'dead_letters',
+    identityColumn: 'payload_sha256',
     async prepare(topic, partition, messages) {
       const now = new Date();
       const storedAt = toClickHouseDateTime(now);
@@ -140,10 +170,38 @@ export function deadLetterHandler(): TopicHandler {
               payload: text,
               now,
             });
-        const row = deadLetterRow(letter, { topic, partition, offset: m.offset }, storedAt);
+        const at = { topic, partition, offset: m.offset };
+        const row = storableDeadLetterRow(letter, text, at, storedAt, now);
         return { offset: m.offset, month: monthOf(row.failed_at), row };
       });
       return { rows, rejects: [], duplicates: 0 };
     },
   };
+}
+
+/**
+ * The row of a dead letter; one that passes the schema but cannot be stored (a failed_at that is not a
+ * time) is stored as an invalid dead letter naming the field, never dropped and never retried forever.
+ */
+function storableDeadLetterRow(
+  letter: DeadLetter,
+  text: string,
+  at: { topic: string; partition: number; offset: string },
+  storedAt: string,
+  now: Date,
+): ReturnType<typeof deadLetterRow> {
+  try {
+    return deadLetterRow(letter, at, storedAt);
+  } catch (err) {
+    if (!(err instanceof PermanentError)) throw err;
+    const replacement = makeDeadLetter({
+      stage: 'aggregate',
+      source: 'usage.dlq',
+      districtId: null,
+      reason: { code: 'invalid_dead_letter', message: err.message, ...(err.field ? { field: err.field } : {}) },
+      payload: text,
+      now,
+    });
+    return deadLetterRow(replacement, at, storedAt);
+  }
 }

@@ -1,6 +1,8 @@
-export { SinkWorker, type SinkStats } from './sink-worker';
+export { SinkWorker, type SinkStats, type StalledPartition } from './sink-worker';
 export { enrichedHandler, deadLetterHandler } from './handlers';
 export { claimEvents } from './dedup';
 export { usageEventRow, deadLetterRow, toClickHouseDateTime } from './rows';
 export { aggregateConfigSchema, loadAggregateConfig, type AggregateConfig } from './config';
 export { deriveRollups } from './rollup-deriver';
+export { checkSinkSchema, sinkSchemaProblems } from './schema-check';
+export { PermanentError, PartitionRefused } from './errors';

@@ -6,6 +6,7 @@ import { runService } from '@edusage/runtime';
 import path from 'node:path';
 import { loadAggregateConfig, type AggregateConfig } from './config';
 import { deadLetterHandler, enrichedHandler } from './handlers';
+import { checkSinkSchema } from './schema-check';
 import { SinkWorker } from './sink-worker';
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', '..', 'infra', 'clickhouse');
@@ -20,6 +21,9 @@ void runService<AggregateConfig>({
     await ensureDatabase(config);
     const ch = createClickHouse(config);
     await runMigrations(ch, MIGRATIONS_DIR, logger);
+    // Migrations never alter a table that exists: refuse to start on tables that are not what we write.
+    await checkSinkSchema(ch);
+    const rowWriter = createClickHouse(config, config.CLICKHOUSE_DATABASE, { keepAlive: false });
     const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
     const producer = await createProducer(kafka);
     const consumer = await createConsumer(kafka, config.AGGREGATE_GROUP_ID, {
@@ -32,6 +36,7 @@ void runService<AggregateConfig>({
       consumer,
       producer,
       ch,
+      rowWriter,
       logger,
       dlqTopic: topics.dlq,
       concurrency: config.AGGREGATE_CONCURRENCY,
@@ -50,6 +55,7 @@ void runService<AggregateConfig>({
         await producer.disconnect();
         redis.disconnect();
         await ch.close();
+        await rowWriter.close();
         logger.info({ stats: worker.stats }, 'sink stopped');
       },
     };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DeadLetter, EnrichedEvent } from '@edusage/contracts';
+import { PermanentError } from './errors';
 
 /** Where a message sat in Kafka. Offsets are decimal strings (they can exceed 2^53). */
 export interface KafkaCoordinates {
@@ -8,11 +9,32 @@ export interface KafkaCoordinates {
   offset: string;
 }
 
-/** ClickHouse 18.16 parses DateTime from 'YYYY-MM-DD hh:mm:ss' only (no ISO 'T'/'Z'). */
-export function toClickHouseDateTime(iso: string | Date): string {
+/**
+ * ClickHouse 18.16 parses DateTime from 'YYYY-MM-DD hh:mm:ss' only (no ISO 'T'/'Z'). A value that is
+ * not a time (or outside DateTime's 1970–2105 range) is a PermanentError naming `field`.
+ */
+export function toClickHouseDateTime(iso: string | Date, field = 'date-time'): string {
   const d = typeof iso === 'string' ? new Date(iso) : iso;
-  if (Number.isNaN(d.getTime())) throw new Error(`invalid date-time: ${String(iso)}`);
+  const year = d.getUTCFullYear();
+  if (Number.isNaN(d.getTime()) || year < 1970 || year > 2105) {
+    throw new PermanentError(`${field} is not a storable date-time: ${JSON.stringify(String(iso))}`, field);
+  }
   return d.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** A calendar day 'YYYY-MM-DD' that ClickHouse's Date holds (1970–2105), else a PermanentError naming `field`. */
+function toClickHouseDate(day: string, field: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(day) ||
+    Number.isNaN(d.getTime()) ||
+    d.toISOString().slice(0, 10) !== day ||
+    d.getUTCFullYear() < 1970 ||
+    d.getUTCFullYear() > 2105
+  ) {
+    throw new PermanentError(`${field} is not a storable calendar day: ${JSON.stringify(day)}`, field);
+  }
+  return day;
 }
 
 export interface UsageEventRow {
@@ -45,8 +67,8 @@ export interface UsageEventRow {
 export function usageEventRow(event: EnrichedEvent, at: KafkaCoordinates, storedAt: string): UsageEventRow {
   return {
     district_id: event.district_id,
-    local_date: event.local_date,
-    occurred_at: toClickHouseDateTime(event.occurred_at),
+    local_date: toClickHouseDate(event.local_date, 'local_date'),
+    occurred_at: toClickHouseDateTime(event.occurred_at, 'occurred_at'),
     school_id: event.school_id ?? '',
     class_id: event.class_id ?? '',
     class_attribution: event.class_attribution,
@@ -92,7 +114,7 @@ export interface DeadLetterRow {
 /** A dead letter as stored: reason and origin, but only a digest of the raw payload (privacy). */
 export function deadLetterRow(letter: DeadLetter, at: KafkaCoordinates, storedAt: string): DeadLetterRow {
   return {
-    failed_at: toClickHouseDateTime(letter.failed_at),
+    failed_at: toClickHouseDateTime(letter.failed_at, 'failed_at'),
     stage: letter.stage,
     source: letter.source,
     district_id: letter.district_id ?? '',

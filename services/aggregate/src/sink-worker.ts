@@ -1,10 +1,15 @@
-import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import { insertRows } from '@edusage/clickhouse';
+import { makeDeadLetter, type DeadLetter } from '@edusage/contracts';
 import { produceJson } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
+import { isClickHouseDataError, isMembershipLost, PartitionRefused } from './errors';
+import { MembershipFence } from './fence';
 import type { PreparedRow, TopicHandler } from './handlers';
+import { insertUnstored } from './insert-unstored';
+import { PartitionWrites } from './partition-writes';
+import { SINK_COLUMNS, sinkSchemaProblems } from './schema-check';
 import { storedOffsetsFrom } from './stored-offsets';
 
 /** Thrown to leave a batch uncommitted when the worker stops or the partition was taken away. */
@@ -16,23 +21,52 @@ export interface SinkStats {
   duplicates: number;
   alreadyStored: number;
   rejected: number;
+  abandoned: number;
+}
+
+/** A partition the worker stopped (paused) because going on would drop or corrupt data. */
+export interface StalledPartition {
+  topic: string;
+  partition: number;
+  reason: string;
 }
 
 export interface SinkWorkerOptions {
   consumer: Consumer;
   producer: Producer;
   ch: ClickHouseClient;
+  /**
+   * The client for the sink's INSERTs: one without keep-alive (`createClickHouse(config, db,
+   * { keepAlive: false })`), because ClickHouse 18.16 leaves a connection that carried HTTP external
+   * data unusable for the next request on it.
+   */
+  rowWriter: ClickHouseClient;
   logger: Logger;
   handlers: Record<string, TopicHandler>;
   dlqTopic: string;
   concurrency: number;
 }
 
+/** Everything one batch's steps share. */
+interface BatchContext {
+  topic: string;
+  partition: number;
+  handler: TopicHandler;
+  /** The batch's first offset: what is stored is read from here on, once for all its months. */
+  firstOffset: string;
+  log: Logger;
+  messages: Map<string, KafkaMessage>;
+  persist: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+  fenced: () => boolean;
+}
+
 /**
- * Consumes topics into ClickHouse with an exactly-once effect (docs/ARCHITECTURE.md):
- * per partition batch, skip what is already stored, insert the rest (one INSERT per month partition),
- * and only then commit the offset. Failures are retried with backoff while heartbeating, forever:
- * nothing is committed that is not stored.
+ * Consumes topics into ClickHouse with an exactly-once effect (docs/ARCHITECTURE.md "Delivery
+ * guarantees"): per partition batch, skip what is already stored (checking it is the same message),
+ * insert the rest (one INSERT per month partition, which the server itself limits to offsets not
+ * stored yet), fold the rollups, and only then commit the offset. Transient failures are retried with
+ * backoff while heartbeating; records ClickHouse can never take go to the dead-letter topic; a batch
+ * whose partition was revoked is abandoned; a partition that cannot go on safely is paused, loudly.
  */
 export class SinkWorker {
   readonly stats: SinkStats = {
@@ -41,12 +75,18 @@ export class SinkWorker {
     duplicates: 0,
     alreadyStored: 0,
     rejected: 0,
+    abandoned: 0,
   };
-  /** Per "topic/partition": offsets at or above the last verified point already stored in ClickHouse. */
-  private readonly verified = new Map<string, Set<string>>();
+  readonly stalled: StalledPartition[] = [];
+  /** Per "topic/partition": offset → identity of what is stored at or above the last verified point. */
+  private readonly verified = new Map<string, Map<string, string>>();
+  private readonly fence: MembershipFence;
+  private readonly writes: PartitionWrites;
   private stopping = false;
 
   constructor(private readonly opts: SinkWorkerOptions) {
+    this.fence = new MembershipFence(opts.consumer);
+    this.writes = new PartitionWrites(opts.ch);
     // After any rebalance nothing is known about who stored what: verify again before inserting.
     opts.consumer.on(opts.consumer.events.GROUP_JOIN, () => this.verified.clear());
   }
@@ -73,112 +113,247 @@ export class SinkWorker {
     try {
       await this.processBatch(payload);
     } catch (err) {
-      if (err instanceof BatchAbandoned) return;
+      if (err instanceof BatchAbandoned) {
+        this.stats.abandoned += 1;
+        return;
+      }
+      if (err instanceof PartitionRefused) return this.refuse(payload.batch.topic, payload.batch.partition, err);
       throw err;
     }
   }
 
-  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private refuse(topic: string, partition: number, err: PartitionRefused): void {
+    this.opts.logger.error(
+      { topic, partition, reason: err.message },
+      'partition stopped: nothing is skipped or committed',
+    );
+    this.stalled.push({ topic, partition, reason: err.message });
+    this.opts.consumer.pause([{ topic, partitions: [partition] }]);
+  }
+
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset } = payload;
     if (batch.isEmpty()) return;
     const handler = this.opts.handlers[batch.topic];
     if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
+    const ctx = this.batchContext(payload, handler);
     const { topic, partition } = batch;
-    const key = `${topic}/${partition}`;
-    const log = this.opts.logger.child({ topic, partition });
 
-    const persist = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-      // Heartbeat all along, during attempts and back-off waits alike: a failing or hanging ClickHouse
-      // must never cost the group membership, whatever the session timeout (the back-off wait alone can
-      // reach ~19 s, an attempt the client's request timeout). kafkajs sends at most one per heartbeatInterval.
-      const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
-      try {
-        return await retryWithBackoff(fn, {
-          initialMs: 250,
-          maxMs: 15_000,
-          shouldAbort: () => this.stopping || !isRunning() || isStale(),
-          onRetry: async (err, attempt, delayMs) => {
-            log.warn(
-              {
-                err: (err as Error).message,
-                attempt,
-                delayMs: Math.round(delayMs),
-              },
-              `${what} failed: retrying`,
-            );
-            await heartbeat().catch(() => undefined);
-          },
-        });
-      } catch (err) {
-        if (this.stopping || !isRunning() || isStale()) throw new BatchAbandoned();
-        throw err;
-      } finally {
-        clearInterval(beat);
-      }
-    };
-
-    const firstOffset = batch.firstOffset() ?? batch.messages[0]!.offset;
-    const stored = async (): Promise<Set<string>> => {
-      let known = this.verified.get(key);
-      if (!known) {
-        known = await persist('reading stored offsets', () =>
-          storedOffsetsFrom(this.opts.ch, handler.offsetsTable, topic, partition, firstOffset),
-        );
-        this.verified.set(key, known);
-      }
-      return known;
-    };
-
-    const prepared = await persist('preparing batch', () => handler.prepare(topic, partition, batch.messages));
-    if (prepared.rejects.length > 0) {
-      await persist('sending dead letters', () =>
+    const prepared = await ctx.persist('preparing batch', () => handler.prepare(topic, partition, batch.messages));
+    const rejects = [...prepared.rejects];
+    for (const [month, rows] of groupByMonth(prepared.rows)) {
+      rejects.push(...(await this.storeMonth(ctx, month, rows)));
+      await payload.heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
+    }
+    if (rejects.length > 0) {
+      await ctx.persist('sending dead letters', () =>
         produceJson(
           this.opts.producer,
           this.opts.dlqTopic,
-          prepared.rejects.map((r) => ({ key: r.source, value: r })),
+          rejects.map((r) => ({ key: r.source, value: r })),
         ),
       );
     }
 
-    for (const [month, rows] of groupByMonth(prepared.rows)) {
-      await persist(`inserting into ${handler.table}`, async () => {
-        const known = await stored();
-        const fresh = rows.filter((r) => !known.has(r.offset));
-        this.stats.alreadyStored += rows.length - fresh.length;
-        try {
-          await insertRows(
-            this.opts.ch,
-            handler.table,
-            fresh.map((r) => r.row),
-          );
-        } catch (err) {
-          // The INSERT may have reached ClickHouse before the error: find out before trying again.
-          this.verified.delete(key);
-          throw err;
-        }
-        for (const r of fresh) known.add(r.offset);
-        this.stats.inserted += fresh.length;
-        log.debug({ month, rows: fresh.length }, 'inserted');
-      });
-      await heartbeat();
-    }
-
+    const lastOffset = batch.lastOffset();
     if (handler.afterStore) {
       const after = handler.afterStore.bind(handler);
-      await persist('deriving rollups', () => after(topic, partition));
+      await ctx.persist('deriving rollups', () => after(topic, partition, BigInt(lastOffset) + 1n));
     }
 
-    const lastOffset = batch.lastOffset();
     resolveOffset(lastOffset);
     const next = (BigInt(lastOffset) + 1n).toString();
-    await persist('committing offset', () => this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]));
+    await ctx.persist('committing offset', () =>
+      this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]),
+    );
     // Offsets below the commit point will not be seen again by this owner.
-    const known = this.verified.get(key);
-    if (known) for (const o of known) if (BigInt(o) < BigInt(next)) known.delete(o);
+    const known = this.verified.get(`${topic}/${partition}`);
+    if (known) for (const o of known.keys()) if (BigInt(o) < BigInt(next)) known.delete(o);
 
     this.stats.batches += 1;
     this.stats.duplicates += prepared.duplicates;
-    this.stats.rejected += prepared.rejects.length;
+    this.stats.rejected += rejects.length;
   }
+
+  private noteHeartbeatError(err: unknown): void {
+    if (isMembershipLost(err)) this.fence.revoke();
+  }
+
+  private batchContext(payload: EachBatchPayload, handler: TopicHandler): BatchContext {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const log = this.opts.logger.child({ topic, partition });
+    const epoch = this.fence.current();
+    const fenced = () => this.stopping || !isRunning() || isStale() || this.fence.isFenced(epoch);
+    const beat = () => void heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
+
+    const persist = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+      // Heartbeat all along, during attempts and back-off waits alike: a failing or hanging ClickHouse
+      // must never cost the group membership, and the heartbeat is how a revocation is learnt.
+      const timer = setInterval(beat, 1_000);
+      let refused: PartitionRefused | null = null;
+      try {
+        return await retryWithBackoff(
+          async () => {
+            // No write, read or commit once the partition may belong to someone else.
+            if (fenced()) throw new BatchAbandoned();
+            try {
+              return await fn();
+            } catch (err) {
+              if (err instanceof PartitionRefused) refused = err;
+              if (isMembershipLost(err)) this.fence.revoke();
+              throw err;
+            }
+          },
+          {
+            initialMs: 250,
+            maxMs: 15_000,
+            shouldAbort: () => refused !== null || fenced(),
+            onRetry: async (err, attempt, delayMs) => {
+              log.warn(
+                { err: (err as Error).message, attempt, delayMs: Math.round(delayMs) },
+                `${what} failed: retrying`,
+              );
+              beat();
+            },
+          },
+        );
+      } catch (err) {
+        if (refused) throw refused;
+        if (fenced()) throw new BatchAbandoned();
+        throw err;
+      } finally {
+        clearInterval(timer);
+      }
+    };
+
+    return {
+      topic,
+      partition,
+      handler,
+      firstOffset: batch.firstOffset() ?? batch.messages[0]!.offset,
+      log,
+      messages: new Map(batch.messages.map((m) => [m.offset, m])),
+      persist,
+      fenced,
+    };
+  }
+
+  /** What is stored of this partition from the batch start on; read again after anything uncertain. */
+  private async stored(ctx: BatchContext): Promise<Map<string, string>> {
+    const key = `${ctx.topic}/${ctx.partition}`;
+    let known = this.verified.get(key);
+    if (!known) {
+      known = await storedOffsetsFrom(
+        this.opts.ch,
+        ctx.handler.offsetsTable,
+        ctx.handler.identityColumn,
+        ctx.topic,
+        ctx.partition,
+        ctx.firstOffset,
+      );
+      this.verified.set(key, known);
+    }
+    return known;
+  }
+
+  /** Stores one month's rows of a batch; returns dead letters for rows ClickHouse can never take. */
+  private async storeMonth(ctx: BatchContext, month: string, rows: PreparedRow[]): Promise<DeadLetter[]> {
+    const { topic, partition, handler } = ctx;
+    const key = `${topic}/${partition}`;
+    return ctx.persist(`inserting into ${handler.table}`, async () => {
+      const known = await this.stored(ctx);
+      const fresh = rows.filter((r) => !known.has(r.offset));
+      this.checkSameMessages(ctx, rows, known);
+      this.stats.alreadyStored += rows.length - fresh.length;
+      if (fresh.length === 0) return [];
+      try {
+        await this.insert(ctx, fresh);
+      } catch (err) {
+        // The INSERT may have reached ClickHouse before the error: find out before trying again.
+        this.verified.delete(key);
+        if (isClickHouseDataError(err)) return this.isolateUnstorable(ctx, fresh, err);
+        throw err;
+      }
+      for (const r of fresh) known.set(r.offset, identityOf(handler, r));
+      this.stats.inserted += fresh.length;
+      ctx.log.debug({ month, rows: fresh.length }, 'inserted');
+      return [];
+    });
+  }
+
+  /** Stores those of `rows` whose offsets are not stored yet (decided by ClickHouse, see insertUnstored). */
+  private async insert(ctx: BatchContext, rows: PreparedRow[]): Promise<void> {
+    const columns = SINK_COLUMNS[ctx.handler.table];
+    if (!columns) throw new Error(`no known columns for table ${ctx.handler.table}`);
+    await insertUnstored(
+      this.opts.rowWriter,
+      ctx.handler.table,
+      columns,
+      { topic: ctx.topic, partition: ctx.partition, rows: rows.map((r) => r.row as { kafka_offset: string }) },
+      await this.writes.queryId(ctx.topic, ctx.partition, 'insert'),
+    );
+  }
+
+  /**
+   * A stored row whose identity differs from the message now at its offset: the offsets started over
+   * (topic deleted and created again, or reset). Skipping would drop the new message, storing it would
+   * count the offset twice: refuse.
+   */
+  private checkSameMessages(ctx: BatchContext, rows: PreparedRow[], known: Map<string, string>): void {
+    for (const r of rows) {
+      const stored = known.get(r.offset);
+      if (stored !== undefined && stored !== identityOf(ctx.handler, r)) {
+        throw new PartitionRefused(
+          `offset ${r.offset} of ${ctx.topic}/${ctx.partition} is already stored with a different event ` +
+            `(${ctx.handler.identityColumn} ${stored}, now ${identityOf(ctx.handler, r)}): the topic was deleted ` +
+            'and created again, or its offsets were reset. Move the old rows of this topic away ' +
+            '(docs/ARCHITECTURE.md "Delivery guarantees") and restart; nothing was skipped or committed.',
+        );
+      }
+    }
+  }
+
+  /**
+   * ClickHouse refused the data of an INSERT. If its tables are not what the sink expects, that is no
+   * record's fault: stop the partition. Otherwise insert the rows one by one; those refused again go to
+   * the dead-letter topic with ClickHouse's message, the others are stored.
+   */
+  private async isolateUnstorable(ctx: BatchContext, rows: PreparedRow[], cause: unknown): Promise<DeadLetter[]> {
+    const problems = await sinkSchemaProblems(this.opts.ch);
+    if (problems.length > 0) throw new PartitionRefused(`ClickHouse schema drifted: ${problems.join('; ')}`);
+    ctx.log.warn({ err: (cause as Error).message }, 'ClickHouse refused rows: storing them one by one');
+    const known = await this.stored(ctx);
+    const letters: DeadLetter[] = [];
+    for (const r of rows) {
+      if (known.has(r.offset)) continue;
+      try {
+        await this.insert(ctx, [r]);
+      } catch (err) {
+        this.verified.delete(`${ctx.topic}/${ctx.partition}`);
+        if (!isClickHouseDataError(err)) throw err;
+        const text = ctx.messages.get(r.offset)?.value?.toString('utf8') ?? '';
+        letters.push(
+          makeDeadLetter({
+            stage: 'aggregate',
+            source: ctx.topic,
+            districtId: null,
+            reason: { code: 'rejected_by_clickhouse', message: (err as Error).message.slice(0, 500) },
+            payload: text,
+            origin: `${ctx.topic}/${ctx.partition}/${r.offset}`,
+          }),
+        );
+        continue;
+      }
+      known.set(r.offset, identityOf(ctx.handler, r));
+      this.stats.inserted += 1;
+    }
+    return letters;
+  }
+}
+
+function identityOf(handler: TopicHandler, row: PreparedRow): string {
+  return String((row.row as Record<string, unknown>)[handler.identityColumn] ?? '');
 }
 
 function groupByMonth(rows: PreparedRow[]): Map<string, PreparedRow[]> {

@@ -2,20 +2,23 @@ import { queryRows, sqlIdentifier, sqlNumber, sqlString, type ClickHouseClient }
 
 /**
  * The offsets of one Kafka partition, at or above `fromOffset`, that are already stored in `table`
- * (a table with kafka_topic/kafka_partition/kafka_offset ordered first, so this is a primary-key range read).
+ * (a table with kafka_topic/kafka_partition/kafka_offset ordered first, so this is a primary-key range
+ * read), each with the value of `identityColumn` stored there.
  */
 export async function storedOffsetsFrom(
   ch: ClickHouseClient,
   table: string,
+  identityColumn: string,
   topic: string,
   partition: number,
   fromOffset: string,
-): Promise<Set<string>> {
-  const rows = await queryRows<{ o: string }>(
+): Promise<Map<string, string>> {
+  const rows = await queryRows<{ o: string; id: string }>(
     ch,
-    `SELECT toString(kafka_offset) AS o FROM ${sqlIdentifier(table)}
+    `SELECT toString(kafka_offset) AS o, any(${sqlIdentifier(identityColumn)}) AS id FROM ${sqlIdentifier(table)}
      WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}
-       AND kafka_offset >= ${sqlNumber(BigInt(fromOffset))}`,
+       AND kafka_offset >= ${sqlNumber(BigInt(fromOffset))}
+     GROUP BY kafka_offset`,
   );
-  return new Set(rows.map((r) => r.o));
+  return new Map(rows.map((r) => [r.o, r.id]));
 }

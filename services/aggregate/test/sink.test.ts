@@ -86,11 +86,14 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
       messages: [{ key: 'x', value: '{"v":1,"not":"enriched"}' }],
     });
 
-    const consumer = await createConsumer(kafka, 'aggregate-inproc');
+    // Group ids carry the suite's own prefix: other runs of this suite on the shared Kafka use other groups.
+    const consumer = await createConsumer(kafka, `${env.config.KAFKA_TOPIC_PREFIX}aggregate-inproc`);
+    const rowWriter = createClickHouse(env.config, env.config.CLICKHOUSE_DATABASE, { keepAlive: false });
     const worker = new SinkWorker({
       consumer,
       producer,
       ch,
+      rowWriter,
       logger,
       dlqTopic: env.topics.dlq,
       concurrency: 2,
@@ -122,6 +125,7 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
       await worker.stop();
       await producer.disconnect();
       redis.disconnect();
+      await rowWriter.close();
     }
   });
 
@@ -141,7 +145,7 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
     const childEnv = {
       ...process.env,
       ...crashEnv.env,
-      AGGREGATE_GROUP_ID: 'aggregate-crash',
+      AGGREGATE_GROUP_ID: `${crashEnv.config.KAFKA_TOPIC_PREFIX}aggregate-crash`,
       LOG_LEVEL: 'warn',
       AGGREGATE_MAX_BYTES_PER_PARTITION: '262144',
       AGGREGATE_SESSION_TIMEOUT_MS: '6000',

@@ -145,10 +145,16 @@ export async function bareClickHouse(
     await command(ch, `CREATE TABLE bare_usage_events AS ${sqlIdentifier(scratchDatabase)}.usage_events`);
     const plain = await timedInserts(ch, 'bare_usage_events', rows, opts);
     const withRollups = await timedInserts(ch, 'usage_events', rows, opts, async (chunk) => {
-      const partitions = new Set(chunk.map((r) => `${String(r['kafka_topic'])}\u0000${String(r['kafka_partition'])}`));
-      for (const key of partitions) {
+      // Each partition is folded up to one past the highest offset this chunk stored for it.
+      const ends = new Map<string, bigint>();
+      for (const r of chunk) {
+        const key = `${String(r['kafka_topic'])}\u0000${String(r['kafka_partition'])}`;
+        const end = BigInt(String(r['kafka_offset'])) + 1n;
+        if (end > (ends.get(key) ?? 0n)) ends.set(key, end);
+      }
+      for (const [key, end] of ends) {
         const [topic, partition] = key.split('\u0000') as [string, string];
-        await deriveRollups(ch, topic, Number(partition));
+        await deriveRollups(ch, topic, Number(partition), end);
       }
     });
     return { plain, withRollups };
