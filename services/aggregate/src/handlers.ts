@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { KafkaMessage } from 'kafkajs';
 import {
   deadLetterSchema,
@@ -46,15 +45,10 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 }
 
 /**
- * usage.enriched → usage_events, with source-level duplicates removed by Redis claims; after each stored
- * batch the partition's new events are folded into the rollups.
+ * usage.enriched → usage_events, with source-level duplicates removed by the partition's claims in
+ * ClickHouse (`claimEvents`); after each stored batch the partition's new events are folded into the rollups.
  */
-export function enrichedHandler(
-  redis: Redis,
-  keyPrefix: string,
-  dedupWindowDays: number,
-  ch: ClickHouseClient,
-): TopicHandler {
+export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
   return {
     table: 'usage_events',
     offsetsTable: 'usage_events',
@@ -90,13 +84,10 @@ export function enrichedHandler(
         valid.push({ offset: m.offset, event: result.data });
       }
       const owned = await claimEvents(
-        redis,
-        keyPrefix,
-        valid.map((v) => ({
-          key: v.event.dedup_key,
-          owner: `${topic}/${partition}/${v.offset}`,
-        })),
-        dedupWindowDays * 86_400,
+        ch,
+        topic,
+        partition,
+        valid.map((v) => ({ key: v.event.dedup_key, localDate: v.event.local_date, offset: v.offset })),
       );
       const rows: PreparedRow[] = [];
       valid.forEach((v, i) => {
