@@ -128,6 +128,31 @@ describe('duplicate claims in ClickHouse', () => {
     }
   });
 
+  it('decides the same after a claims INSERT whose response was lost (it reached ClickHouse)', async () => {
+    const events = makeEnrichedEvents(200, 44, 0.25);
+    const batch = events.map(
+      (e, i) => ({ offset: String(500_000 + i), value: Buffer.from(JSON.stringify(e)) }) as unknown as KafkaMessage,
+    );
+    const firstOfKey = new Map<string, string>();
+    batch.forEach((m, i) => {
+      if (!firstOfKey.has(events[i]!.dedup_key)) firstOfKey.set(events[i]!.dedup_key, m.offset);
+    });
+    const expected = [...firstOfKey.values()];
+    // A client whose INSERT into event_claims is carried out, but whose answer never arrives.
+    const lossy = Object.assign(Object.create(ch) as ClickHouseClient, {
+      insert: async (params: Parameters<ClickHouseClient['insert']>[0]) => {
+        const result = await ch.insert(params);
+        if (params.table.includes('event_claims')) throw new Error('socket hang up (simulated lost response)');
+        return result;
+      },
+    });
+    await expect(enrichedHandler(lossy).prepare(env.topics.enriched, 5, batch)).rejects.toThrow('socket hang up');
+    // The sink retries the batch: its messages find their own claims and keep every first copy.
+    const retried = await enrichedHandler(ch).prepare(env.topics.enriched, 5, batch);
+    expect(retried.rows.map((r) => r.offset)).toEqual(expected);
+    expect(retried.duplicates).toBe(events.length - expected.length);
+  });
+
   it('treats one dedup_key on two different local days as two events (the identity includes the day)', async () => {
     const [base] = makeEnrichedEvents(1, 33, 0);
     const onDay = (day: string): EnrichedEvent => ({ ...base!, local_date: day, occurred_at: `${day}T15:00:00.000Z` });
