@@ -50,7 +50,7 @@ async function storedOwners(
       `SELECT toString(local_date) AS d, toString(key_hi) AS hi, toString(key_lo) AS lo,
               toString(min(owner_offset)) AS o
        FROM event_claims
-       PREWHERE key_hi IN ${sqlList(his.slice(i, i + LOOKUP_CHUNK), (h) => h)}
+       PREWHERE key_hi IN ${sqlList(his.slice(i, i + LOOKUP_CHUNK), (h) => sqlNumber(BigInt(h)))}
        WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}
          AND local_date IN ${sqlList(days, sqlDate)}
        GROUP BY local_date, key_hi, key_lo`,
