@@ -102,7 +102,7 @@ describe('duplicate claims in ClickHouse', () => {
     expect(await count(ch)).toBe(uniqueCount);
 
     // The next owner gets every message again (nothing was committed).
-    const worker = await startWorker(env, kafka, ch, 'dedup-redelivery');
+    const worker = await startWorker(env, kafka, ch, `dedup-redelivery-${env.config.CLICKHOUSE_DATABASE}`);
     try {
       await waitFor(
         () => districtEvents(ch),

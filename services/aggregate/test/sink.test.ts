@@ -84,7 +84,8 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
       messages: [{ key: 'x', value: '{"v":1,"not":"enriched"}' }],
     });
 
-    const consumer = await createConsumer(kafka, 'aggregate-inproc');
+    // Group ids of this run only: other checkouts run this suite on the same broker at the same time.
+    const consumer = await createConsumer(kafka, `aggregate-inproc-${env.config.CLICKHOUSE_DATABASE}`);
     const worker = new SinkWorker({
       consumer,
       producer,
@@ -138,7 +139,7 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
     const childEnv = {
       ...process.env,
       ...crashEnv.env,
-      AGGREGATE_GROUP_ID: 'aggregate-crash',
+      AGGREGATE_GROUP_ID: `aggregate-crash-${crashEnv.config.CLICKHOUSE_DATABASE}`,
       LOG_LEVEL: 'warn',
       AGGREGATE_MAX_BYTES_PER_PARTITION: '262144',
       AGGREGATE_SESSION_TIMEOUT_MS: '6000',
