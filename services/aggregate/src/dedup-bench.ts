@@ -51,6 +51,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    // `pnpm … bench:dedup -- --claims N` passes the "--" along.
+    args: process.argv.slice(2).filter((a) => a !== '--'),
     options: {
       claims: { type: 'string', default: '1000000' },
       batch: { type: 'string', default: '2500' },
