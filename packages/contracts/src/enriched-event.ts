@@ -10,7 +10,7 @@ export type Role = (typeof ROLES)[number];
  */
 export const enrichedEventSchema = z.object({
   v: z.literal(1),
-  /** Hex digest of district|source|event_id: source-level duplicates share it. */
+  /** Keyed digest of district, source, sender identifier and event_id: copies of an event share it. */
   dedup_key: z.string().regex(/^[0-9a-f]{32}$/),
   event_id: z.string(),
   occurred_at: z.string(),

@@ -4,7 +4,7 @@
  * migrations, the sink's insert and rollup derivation, the report queries and the escaping helper on a
  * current ClickHouse engine (chdb, installed by scripts/bootstrap), through the project's own code.
  */
-import { deriveRollups, toClickHouseDateTime, usageEventRow } from '@edusage/aggregate';
+import { claimEvents, deriveRollups, toClickHouseDateTime, usageEventRow } from '@edusage/aggregate';
 import { insertRows, queryRows, runMigrations, sqlString } from '@edusage/clickhouse';
 import {
   classAppUsage,
@@ -85,6 +85,24 @@ describe('the same SQL on current ClickHouse', () => {
       },
     ]);
     expect(await deadLetterSummary(ch, 'd1')).toEqual([]);
+  });
+
+  it('claims duplicates (event_claims lookup and insert) as on 18.16', async () => {
+    const ch = current.client;
+    await runMigrations(ch, migrationsDir());
+    const events = makeEnrichedEvents(300, 17, 0.2); // the copies come after the originals
+    const claims = events.map((e, i) => ({ key: e.dedup_key, localDate: e.local_date, offset: String(i) }));
+    const firstOfKey = new Map<string, number>();
+    claims.forEach((c, i) => firstOfKey.set(c.key, firstOfKey.get(c.key) ?? i));
+    const expected = claims.map((c, i) => firstOfKey.get(c.key) === i);
+    // Two batches in offset order, then the first one redelivered: same answers each time.
+    const half = 200;
+    const owned = [
+      ...(await claimEvents(ch, 'usage.enriched', 7, claims.slice(0, half))),
+      ...(await claimEvents(ch, 'usage.enriched', 7, claims.slice(half))),
+    ];
+    expect(owned).toEqual(expected);
+    expect(await claimEvents(ch, 'usage.enriched', 7, claims.slice(0, half))).toEqual(expected.slice(0, half));
   });
 
   it('round-trips hostile strings through the escaping helper', async () => {

@@ -120,12 +120,19 @@ export interface DeadLetterCount {
   count: number;
 }
 
-/** Dead letters by stage, source and reason, for a district (or with no district: unauthenticated input). */
+/**
+ * Rejected inputs by stage, source and reason, for a district (or with no district: unauthenticated
+ * input). A bad input that a client re-sends (or that a stage re-rejects after a restart) is one input:
+ * `count` is the number of distinct (district, reason field and line, payload SHA-256), while the
+ * table keeps every dead letter as it came, with its origin, for the audit trail.
+ */
 export async function deadLetterSummary(ch: ClickHouseClient, districtId?: string): Promise<DeadLetterCount[]> {
   const filter = districtId === undefined ? '' : `WHERE district_id IN (${sqlString(districtId)}, '')`;
   const rows = await queryRows<Omit<DeadLetterCount, 'count'> & { count: string }>(
     ch,
-    `SELECT stage, source, reason_code, count() AS count FROM dead_letters ${filter}
+    `SELECT stage, source, reason_code,
+            uniqExact(district_id, reason_field, reason_line, payload_sha256) AS count
+     FROM dead_letters ${filter}
      GROUP BY stage, source, reason_code ORDER BY count DESC, stage, source, reason_code`,
   );
   return rows.map((r) => ({ ...r, count: Number(r.count) }));

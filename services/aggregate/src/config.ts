@@ -3,8 +3,6 @@ import { baseConfigSchema, loadConfig } from '@edusage/config';
 
 export const aggregateConfigSchema = baseConfigSchema.extend({
   AGGREGATE_GROUP_ID: z.string().min(1).default('edusage-aggregate'),
-  /** How long a source-level duplicate is recognised (days a claim on an event id is kept in Redis). */
-  DEDUP_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(35),
   /** Bytes fetched per partition per request: bounds one INSERT's size and the worker's memory. */
   AGGREGATE_MAX_BYTES_PER_PARTITION: z.coerce
     .number()

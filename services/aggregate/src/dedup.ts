@@ -1,35 +1,101 @@
-import type { Redis } from 'ioredis';
+import {
+  insertRows,
+  queryRows,
+  sqlDate,
+  sqlList,
+  sqlNumber,
+  sqlString,
+  type ClickHouseClient,
+} from '@edusage/clickhouse';
 
+/** One event of a batch asking to be stored. */
 export interface Claim {
-  /** The event's source-level identity (EnrichedEvent.dedup_key). */
+  /** The event's identity (EnrichedEvent.dedup_key, 32 hex). */
   key: string;
-  /** The message that claims it: "<topic>/<partition>/<offset>" of the enriched message. */
-  owner: string;
+  /** Its local day: copies of an event share it, and the claims table is ordered by it. */
+  localDate: string;
+  /** Offset of the enriched message carrying it, in the batch's partition. */
+  offset: string;
+}
+
+/** Keys looked up per query: keeps the SQL text well under ClickHouse's max_query_size (256 KiB). */
+const LOOKUP_CHUNK = 4000;
+
+/** The 128-bit key as the two UInt64 columns of `event_claims` (decimal strings, as JSONEachRow takes them). */
+function splitKey(key: string): { hi: string; lo: string } {
+  if (!/^[0-9a-f]{32}$/.test(key)) throw new Error(`dedup_key is not 32 hex characters: ${JSON.stringify(key)}`);
+  return { hi: BigInt(`0x${key.slice(0, 16)}`).toString(), lo: BigInt(`0x${key.slice(16)}`).toString() };
+}
+
+/** An event identity within a partition: the key on its local day. */
+function identity(localDate: string, hi: string, lo: string): string {
+  return `${localDate}/${hi}/${lo}`;
+}
+
+/** Which offset of this partition already owns each of `claims`' identities (see `identity`). */
+async function storedOwners(
+  ch: ClickHouseClient,
+  topic: string,
+  partition: number,
+  claims: readonly Claim[],
+): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  const days = [...new Set(claims.map((c) => c.localDate))];
+  const his = [...new Set(claims.map((c) => splitKey(c.key).hi))];
+  for (let i = 0; i < his.length; i += LOOKUP_CHUNK) {
+    // The primary key narrows the read to the partition's days; within them random keys hit nearly every
+    // granule, so PREWHERE reads key_hi alone (8 bytes a claim) and the other columns only where it matches.
+    const rows = await queryRows<{ d: string; hi: string; lo: string; o: string }>(
+      ch,
+      `SELECT toString(local_date) AS d, toString(key_hi) AS hi, toString(key_lo) AS lo,
+              toString(min(owner_offset)) AS o
+       FROM event_claims
+       PREWHERE key_hi IN ${sqlList(his.slice(i, i + LOOKUP_CHUNK), (h) => sqlNumber(BigInt(h)))}
+       WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}
+         AND local_date IN ${sqlList(days, sqlDate)}
+       GROUP BY local_date, key_hi, key_lo`,
+    );
+    for (const r of rows) owners.set(identity(r.d, r.hi, r.lo), r.o);
+  }
+  return owners;
 }
 
 /**
- * Claims each event identity for the message carrying it (Redis `SET key owner NX GET EX ttl`).
- * Returns, per claim, whether that message owns the event: the first claim wins, and the same message
- * delivered again finds its own name and still owns it, so a redelivery is processed while any other copy
- * (a re-sent batch, a re-imported file, an event re-produced by enrich) is recognised as a duplicate.
- * Within one call, a later claim of a key already claimed earlier in the same call is a duplicate too.
+ * Decides, per claim of one partition batch (in offset order), whether its message owns the event:
+ * the first message of the partition that carried the key owns it. Owners already stored are read from
+ * `event_claims`; within the batch the first copy wins. New claims are written before the caller stores
+ * the events, so a crash anywhere after leaves them for the redelivery, which finds its own offset and
+ * still owns its events, while every other copy (a re-sent batch, a re-imported file, an event
+ * re-produced by enrich, in any later batch) finds another owner and is a duplicate.
+ *
+ * Exact because a partition has one owner processing its batches in order, and copies of an event share
+ * the partition and the local day (docs/ARCHITECTURE.md "Duplicate events").
  */
 export async function claimEvents(
-  redis: Redis,
-  prefix: string,
+  ch: ClickHouseClient,
+  topic: string,
+  partition: number,
   claims: readonly Claim[],
-  ttlSeconds: number,
 ): Promise<boolean[]> {
   if (claims.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const c of claims)
-    pipeline.call('SET', `${prefix}dedup:${c.key}`, c.owner, 'NX', 'GET', 'EX', String(ttlSeconds));
-  const replies = (await pipeline.exec()) ?? [];
-  return claims.map((c, i) => {
-    const reply = replies[i];
-    if (!reply) throw new Error('Redis pipeline returned fewer replies than commands');
-    const [err, previous] = reply;
-    if (err) throw err;
-    return previous === null || previous === c.owner;
+  const owners = await storedOwners(ch, topic, partition, claims);
+  const fresh: object[] = [];
+  const owned = claims.map((c) => {
+    const { hi, lo } = splitKey(c.key);
+    const id = identity(c.localDate, hi, lo);
+    const owner = owners.get(id);
+    if (owner !== undefined) return owner === c.offset;
+    owners.set(id, c.offset);
+    fresh.push({
+      kafka_topic: topic,
+      kafka_partition: partition,
+      local_date: c.localDate,
+      key_hi: hi,
+      key_lo: lo,
+      owner_offset: c.offset,
+    });
+    return true;
   });
+  await insertRows(ch, 'event_claims', fresh);
+  return owned;
 }

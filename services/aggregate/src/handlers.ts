@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { KafkaMessage } from 'kafkajs';
 import {
   deadLetterSchema,
   enrichedEventSchema,
   makeDeadLetter,
+  parseJsonPayload,
   reasonFromZod,
   type DeadLetter,
 } from '@edusage/contracts';
@@ -46,24 +46,11 @@ export interface TopicHandler {
   afterStore?(topic: string, partition: number, batchEnd: bigint): Promise<void>;
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false };
-  }
-}
-
 /**
- * usage.enriched → usage_events, with source-level duplicates removed by Redis claims; after each stored
- * batch the partition's new events are folded into the rollups.
+ * usage.enriched → usage_events, with source-level duplicates removed by the partition's claims in
+ * ClickHouse (`claimEvents`); after each stored batch the partition's new events are folded into the rollups.
  */
-export function enrichedHandler(
-  redis: Redis,
-  keyPrefix: string,
-  dedupWindowDays: number,
-  ch: ClickHouseClient,
-): TopicHandler {
+export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
   return {
     table: 'usage_events',
     offsetsTable: 'usage_events',
@@ -78,7 +65,7 @@ export function enrichedHandler(
       }[] = [];
       for (const m of messages) {
         const text = m.value?.toString('utf8') ?? '';
-        const parsed = parseJson(text);
+        const parsed = parseJsonPayload(text);
         const result = parsed.ok ? enrichedEventSchema.safeParse(parsed.value) : undefined;
         if (!result?.success) {
           rejects.push(
@@ -119,13 +106,10 @@ export function enrichedHandler(
         valid.push({ offset: m.offset, event: result.data, row });
       }
       const owned = await claimEvents(
-        redis,
-        keyPrefix,
-        valid.map((v) => ({
-          key: v.event.dedup_key,
-          owner: `${topic}/${partition}/${v.offset}`,
-        })),
-        dedupWindowDays * 86_400,
+        ch,
+        topic,
+        partition,
+        valid.map((v) => ({ key: v.event.dedup_key, localDate: v.event.local_date, offset: v.offset })),
       );
       const rows: PreparedRow[] = [];
       valid.forEach((v, i) => {
@@ -155,7 +139,7 @@ export function deadLetterHandler(): TopicHandler {
       const storedAt = toClickHouseDateTime(now);
       const rows = messages.map((m) => {
         const text = m.value?.toString('utf8') ?? '';
-        const parsed = parseJson(text);
+        const parsed = parseJsonPayload(text);
         const result = parsed.ok ? deadLetterSchema.safeParse(parsed.value) : undefined;
         const letter: DeadLetter = result?.success
           ? result.data

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { topicNames } from '@edusage/config';
 import { createClickHouse, ensureDatabase, runMigrations } from '@edusage/clickhouse';
 import { createConsumer, createKafka, createProducer, ensureTopics } from '@edusage/kafka';
@@ -24,7 +23,6 @@ void runService<AggregateConfig>({
     // Migrations never alter a table that exists: refuse to start on tables that are not what we write.
     await checkSinkSchema(ch);
     const rowWriter = createClickHouse(config, config.CLICKHOUSE_DATABASE, { keepAlive: false });
-    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
     const producer = await createProducer(kafka);
     const consumer = await createConsumer(kafka, config.AGGREGATE_GROUP_ID, {
       maxBytesPerPartition: config.AGGREGATE_MAX_BYTES_PER_PARTITION,
@@ -41,7 +39,7 @@ void runService<AggregateConfig>({
       dlqTopic: topics.dlq,
       concurrency: config.AGGREGATE_CONCURRENCY,
       handlers: {
-        [topics.enriched]: enrichedHandler(redis, config.REDIS_KEY_PREFIX, config.DEDUP_WINDOW_DAYS, ch),
+        [topics.enriched]: enrichedHandler(ch),
         [topics.dlq]: deadLetterHandler(),
       },
     });
@@ -53,7 +51,6 @@ void runService<AggregateConfig>({
         clearInterval(statsTimer);
         await worker.stop();
         await producer.disconnect();
-        redis.disconnect();
         await ch.close();
         await rowWriter.close();
         logger.info({ stats: worker.stats }, 'sink stopped');

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
 import { createConsumer, createKafka, createProducer, produceJson, type Producer } from '@edusage/kafka';
@@ -77,7 +76,6 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
   it('stores every event once, removes source-level duplicates, and rolls up per day exactly', async () => {
     const kafka = createKafka(env.config, logger);
     const producer = await createProducer(kafka);
-    const redis = new Redis(env.config.REDIS_URL);
     const events = makeEnrichedEvents(3000, 7);
     await produceEnriched(producer, env.topics.enriched, events);
     // A message that is not an enriched event must end in the dead-letter table, not be lost.
@@ -98,7 +96,7 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
       dlqTopic: env.topics.dlq,
       concurrency: 2,
       handlers: {
-        [env.topics.enriched]: enrichedHandler(redis, env.config.REDIS_KEY_PREFIX, 35, ch),
+        [env.topics.enriched]: enrichedHandler(ch),
         [env.topics.dlq]: deadLetterHandler(),
       },
     });
@@ -124,7 +122,6 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
     } finally {
       await worker.stop();
       await producer.disconnect();
-      redis.disconnect();
       await rowWriter.close();
     }
   });

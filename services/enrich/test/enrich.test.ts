@@ -81,7 +81,7 @@ describe('pseudonyms and dedup keys', () => {
     expect(index.findPerson({ email: 'rory@district.org' })?.sourcedId).toBe('stu2');
   });
 
-  it('dedup_key is a 32-hex digest of district|source|event_id', () => {
+  it('dedup_key is a 32-hex keyed digest of district, source, sender and event_id', () => {
     const e = enrich(
       raw({
         event_id: 'abc',
@@ -89,9 +89,11 @@ describe('pseudonyms and dedup keys', () => {
         app: { app_id: 'ixl' },
       }),
     );
-    expect(e.dedup_key).toBe(dedupKey('d1', 'agent', 'abc'));
+    expect(e.dedup_key).toBe(dedupKey(KEY, 'd1', 'agent', { sourced_id: 'stu1' }, 'abc'));
     expect(e.dedup_key).toMatch(/^[0-9a-f]{32}$/);
-    expect(dedupKey('d1', 'proxy', 'abc')).not.toBe(e.dedup_key);
+    expect(dedupKey(KEY, 'd1', 'proxy', { sourced_id: 'stu1' }, 'abc')).not.toBe(e.dedup_key);
+    expect(dedupKey(KEY, 'd1', 'agent', { sourced_id: 'stu2' }, 'abc')).not.toBe(e.dedup_key);
+    expect(dedupKey(KEY + 'x', 'd1', 'agent', { sourced_id: 'stu1' }, 'abc')).not.toBe(e.dedup_key);
   });
 });
 

@@ -1,5 +1,5 @@
 import { deadLetterSchema, enrichedEventSchema } from '@edusage/contracts';
-import { processMessages } from '../src';
+import { processMessages, pseudonymize } from '../src';
 import { KEY, raw, sampleView } from './helpers';
 
 const view = sampleView();
@@ -12,7 +12,7 @@ const ctx = {
 };
 
 describe('processMessages', () => {
-  it('enriches valid messages keyed district|person_id and dead-letters the rest with the reason', () => {
+  it('enriches valid messages keyed by district and sender pseudonym and dead-letters the rest with the reason', () => {
     const good = raw({
       user: { sourced_id: 'stu1' },
       app: { domain: 'khanacademy.org' },
@@ -38,7 +38,8 @@ describe('processMessages', () => {
     );
     expect(out.enriched).toHaveLength(1);
     const e = enrichedEventSchema.parse(JSON.parse(out.enriched[0]!.value));
-    expect(out.enriched[0]!.key).toBe(`d1|${e.person_id}`);
+    // Keyed by the pseudonym of the identifier it was sent with (here the same as the person's).
+    expect(out.enriched[0]!.key).toBe(`d1|${pseudonymize(KEY, 'd1', 'stu1')}`);
     expect(e.raw).toEqual({ topic: 't.usage.raw', partition: 3, offset: '10' });
     const letters = out.dlq.map((m) => deadLetterSchema.parse(JSON.parse(m.value)));
     expect(letters.map((l) => [l.stage, l.reason.code, l.reason.field ?? null, l.origin])).toEqual([
@@ -50,6 +51,34 @@ describe('processMessages', () => {
     expect(letters[0]!.payload).toBe('{not json');
     expect(letters[2]).toMatchObject({ source: 'agent', district_id: 'd1' });
     expect(out.dlq[2]!.key).toBe('agent');
+  });
+
+  it('keys copies of an event to one partition with one dedup_key, even when the roster resolved only one', () => {
+    // The first copy arrives before the district's roster is loaded, the re-sent one after: the person
+    // id changes (unresolved pseudonym → roster person), the partition key and the identity must not,
+    // or the copies would be checked against different partitions' claims (docs/ARCHITECTURE.md).
+    const copy = raw({ event_id: 'resent-7', user: { email: 'Rory@district.org' }, app: { app_id: 'ixl' } });
+    const message = [{ value: Buffer.from(JSON.stringify(copy)), offset: '20' }];
+    const before = processMessages(message, { ...ctx, view: () => ({ ...view, roster: null }) });
+    const after = processMessages(message, ctx);
+    const [b, a] = [before, after].map((o) => enrichedEventSchema.parse(JSON.parse(o.enriched[0]!.value)));
+    expect(b!.person_resolved).toBe(false);
+    expect(a!.person_resolved).toBe(true);
+    expect(a!.person_id).not.toBe(b!.person_id);
+    expect(after.enriched[0]!.key).toBe(before.enriched[0]!.key);
+    expect(a!.dedup_key).toBe(b!.dedup_key);
+    // The key is a pseudonym too: no raw identifier in it.
+    expect(after.enriched[0]!.key).not.toMatch(/rory/i);
+  });
+
+  it('gives the same event_id of two different users two identities', () => {
+    const of = (user: Record<string, string>) => {
+      const m = raw({ event_id: 'same-id', user, app: { app_id: 'ixl' } });
+      const out = processMessages([{ value: Buffer.from(JSON.stringify(m)), offset: '1' }], ctx);
+      return enrichedEventSchema.parse(JSON.parse(out.enriched[0]!.value)).dedup_key;
+    };
+    expect(of({ sourced_id: 'stu1' })).not.toBe(of({ sourced_id: 'stu2' }));
+    expect(of({ sourced_id: 'stu1' })).toBe(of({ sourced_id: 'stu1' }));
   });
 
   it('counts unresolved people and apps (kept, not dropped)', () => {

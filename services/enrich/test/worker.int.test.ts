@@ -17,6 +17,7 @@ import {
   saveRosterToRedis,
   startEnrichWorker,
   pseudonymize,
+  senderPartitionKey,
   type EnrichConfig,
   type EnrichWorker,
 } from '../src';
@@ -33,6 +34,8 @@ let reader: Consumer;
 let worker: EnrichWorker;
 const enriched = new Map<string, EnrichedEvent>();
 const dead: DeadLetter[] = [];
+/** "<district>|<event_id>" → the user it was sent with: what the enriched message key must be made of. */
+const sentUsers = new Map<string, RawMessage['event']['user']>();
 
 beforeAll(async () => {
   env = await createTestEnv('enrich_worker');
@@ -68,7 +71,9 @@ beforeAll(async () => {
       const value = JSON.parse(message.value!.toString());
       if (topic === env.topics.enriched) {
         const e = enrichedEventSchema.parse(value);
-        expect(message.key?.toString()).toBe(`${e.district_id}|${e.person_id}`);
+        const user = sentUsers.get(`${e.district_id}|${e.event_id}`);
+        expect(user).toBeDefined();
+        expect(message.key?.toString()).toBe(senderPartitionKey(KEY, e.district_id, user!));
         enriched.set(e.event_id, e);
       } else dead.push(deadLetterSchema.parse(value));
     },
@@ -84,6 +89,8 @@ afterAll(async () => {
 });
 
 async function send(messages: (RawMessage | string)[]): Promise<void> {
+  for (const m of messages)
+    if (typeof m !== 'string') sentUsers.set(`${m.event.district_id}|${m.event.event_id}`, m.event.user);
   await producer.send({
     topic: env.topics.raw,
     acks: -1,

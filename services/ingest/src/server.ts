@@ -90,7 +90,7 @@ class RequestRefused extends Error {
  *    not dead-lettered: the client still has the batch and must split it.
  *  - 503 + Retry-After when Kafka did not acknowledge (or Redis could not check the key). Nothing is
  *    claimed as accepted; some events may have reached Kafka anyway, so the client's retry may send
- *    copies, which enrich/aggregate drop by dedup_key (district|source|event_id).
+ *    copies, which aggregate drops by dedup_key (docs/ARCHITECTURE.md "Duplicate events").
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config, keys, sink } = deps;

@@ -122,7 +122,7 @@ export function enrichEvent(
   const time = engagedTime(ev);
   return {
     v: 1,
-    dedup_key: dedupKey(district, ev.source, ev.event_id),
+    dedup_key: dedupKey(pseudonymKey, district, ev.source, ev.user, ev.event_id),
     event_id: ev.event_id,
     occurred_at: ev.occurred_at,
     local_date: day,

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { UserRef } from '@edusage/contracts';
 
 /**
@@ -12,9 +12,25 @@ export function pseudonymize(key: string, districtId: string, canonical: string)
   return createHmac('sha256', key).update(`${districtId}|${canonical}`).digest('hex').slice(0, 32);
 }
 
-/** 32-hex digest of "<district>|<source>|<event_id>": source-level duplicates share it. */
-export function dedupKey(districtId: string, source: string, eventId: string): string {
-  return createHash('sha256').update(`${districtId}|${source}|${eventId}`).digest('hex').slice(0, 32);
+/**
+ * An event's identity for duplicate removal (docs/ARCHITECTURE.md "Duplicate events"): HMAC-SHA256
+ * (PSEUDONYM_KEY) of district, source, the sender's identifier (`canonicalUnresolvedIdentifier`) and
+ * event_id, first 32 hex characters. Copies of an event carry the same user, so they share it; the same
+ * event_id sent for two people is two events. Keyed, because it contains a raw identifier.
+ */
+export function dedupKey(key: string, districtId: string, source: string, user: UserRef, eventId: string): string {
+  const identity = JSON.stringify([districtId, source, canonicalUnresolvedIdentifier(user), eventId]);
+  return createHmac('sha256', key).update(identity).digest('hex').slice(0, 32);
+}
+
+/**
+ * The usage.enriched message key: district and the pseudonym of the identifier the event was sent with
+ * (not the roster person_id, which changes when a roster load resolves the sender). Copies of an event
+ * thus always share a partition, which the aggregate's per-partition duplicate check relies on, and one
+ * sender's events keep their order, as on usage.raw.
+ */
+export function senderPartitionKey(key: string, districtId: string, user: UserRef): string {
+  return `${districtId}|${pseudonymize(key, districtId, canonicalUnresolvedIdentifier(user))}`;
 }
 
 /**

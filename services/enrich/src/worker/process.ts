@@ -7,6 +7,7 @@ import {
   type EnrichedEvent,
 } from '@edusage/contracts';
 import { enrichEvent, type DistrictView } from '../enrich/enrich';
+import { senderPartitionKey } from '../enrich/pseudonym';
 
 export interface InMessage {
   key?: Buffer | string | null;
@@ -139,7 +140,7 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
     const value = JSON.stringify(enriched);
     out.bytes += value.length;
     out.enriched.push({
-      key: `${enriched.district_id}|${enriched.person_id}`,
+      key: senderPartitionKey(ctx.pseudonymKey, raw.event.district_id, raw.event.user),
       value,
     });
   }
