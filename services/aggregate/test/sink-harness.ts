@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
 import { createConsumer, createKafka, createProducer, produceJson, type Producer } from '@edusage/kafka';
@@ -41,7 +40,6 @@ export async function startWorker(
   const rowWriter = wrap(writer);
   const kafka = createKafka(env.config, testLogger);
   const producer = await createProducer(kafka);
-  const redis = new Redis(env.config.REDIS_URL);
   const consumer = await createConsumer(kafka, groupOf(env, groupId), { sessionTimeout: 10_000 });
   const worker = new SinkWorker({
     consumer,
@@ -52,7 +50,7 @@ export async function startWorker(
     dlqTopic: env.topics.dlq,
     concurrency: 2,
     handlers: {
-      [env.topics.enriched]: enrichedHandler(redis, env.config.REDIS_KEY_PREFIX, 35, ch),
+      [env.topics.enriched]: enrichedHandler(ch),
       [env.topics.dlq]: deadLetterHandler(),
     },
   });
@@ -63,7 +61,6 @@ export async function startWorker(
     async stop() {
       await worker.stop();
       await producer.disconnect();
-      redis.disconnect();
       await writer.close();
     },
   };
