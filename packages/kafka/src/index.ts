@@ -1,6 +1,16 @@
 export { createKafka, type KafkaConfig } from './client';
 export { ensureTopics, deleteTopics } from './topics';
-export { createProducer, produceJson, type JsonMessage } from './producer';
+export { createProducer, produceJson, type JsonMessage, type ProduceOptions } from './producer';
+export {
+  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  RecordTooLargeError,
+  chunkByBytes,
+  isTooLargeError,
+  produceBudget,
+  readMaxMessageBytes,
+  recordBytes,
+  type SizedRecord,
+} from './limits';
 export { createConsumer, type ConsumerOptions } from './consumer';
 export { kafkaHealth } from './health';
 export type { Kafka, Producer, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';

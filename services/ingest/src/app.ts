@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { topicNames } from '@edusage/config';
-import { createKafka, createProducer, ensureTopics, kafkaHealth } from '@edusage/kafka';
+import { createKafka, createProducer, ensureTopics, kafkaHealth, readMaxMessageBytes } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { ApiKeyStore } from './apikeys';
 import type { IngestConfig } from './config';
@@ -34,6 +34,9 @@ export async function startIngest(
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const kafka = createKafka(config, logger);
   await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS);
+  // Produce calls are cut below the smallest topic limit, so a large batch of one person never exceeds it.
+  const maxMessageBytes = await readMaxMessageBytes(kafka, [topics.raw, topics.dlq]);
+  logger.info({ maxMessageBytes }, 'broker message limit');
   const producer = await createProducer(kafka);
   const redis = createRedis(config);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
@@ -42,7 +45,7 @@ export async function startIngest(
     config,
     logger,
     keys: new ApiKeyStore(redis, config.REDIS_KEY_PREFIX, config.INGEST_KEY_CACHE_MS),
-    sink: new KafkaSink(producer, topics, { metrics, timeoutMs: config.INGEST_PRODUCE_TIMEOUT_MS }),
+    sink: new KafkaSink(producer, topics, { metrics, timeoutMs: config.INGEST_PRODUCE_TIMEOUT_MS, maxMessageBytes }),
     metrics,
     readiness: {
       kafka: () => kafkaHealth(kafka),

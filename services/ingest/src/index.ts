@@ -9,7 +9,7 @@ export {
   type ApiKeyEntry,
   type KeyResolver,
 } from './apikeys';
-export { KafkaSink, KafkaUnavailableError, type EventSink } from './sink';
+export { KafkaSink, KafkaUnavailableError, MessageTooLargeError, type EventSink } from './sink';
 export { createMetrics, type IngestMetrics } from './metrics';
 export {
   runImport,

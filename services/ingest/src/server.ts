@@ -14,7 +14,7 @@ import type { Logger } from '@edusage/logging';
 import type { ApiKeyRecord, KeyResolver } from './apikeys';
 import { adaptCaliperBody, adaptNativeItems, adaptXapiBody, type Adapted, type SenderContext } from './adapt';
 import { createMetrics, type IngestMetrics } from './metrics';
-import { KafkaUnavailableError, type EventSink } from './sink';
+import { KafkaUnavailableError, MessageTooLargeError, type EventSink } from './sink';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -85,6 +85,8 @@ class RequestRefused extends Error {
  *    anyone could otherwise fill the DLQ. Attempts are counted in edusage_ingest_auth_failures_total.
  *  - 413 body larger than INGEST_MAX_BODY_BYTES, or more than INGEST_MAX_ITEMS items. Refused whole,
  *    not dead-lettered: the client still has the batch and must split it.
+ *  - 413 message_too_large when one event is larger than the broker's max.message.bytes (permanent,
+ *    so never 503). Large batches are fine: they are produced in calls under that limit.
  *  - 503 + Retry-After when Kafka did not acknowledge (or Redis could not check the key). Nothing is
  *    claimed as accepted; some events may have reached Kafka anyway, so the client's retry may send
  *    copies, which enrich/aggregate drop by dedup_key (district|source|event_id).
@@ -159,6 +161,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return reply
         .code(400)
         .send({ error: 'bad_gzip', message: `content-encoding gzip but the body is not valid gzip: ${error.message}` });
+    }
+    if (error instanceof MessageTooLargeError) {
+      // Permanent: the same request would be refused on every retry, so never 503.
+      metrics.requestsRefused.inc({ route, code: 'message_too_large' });
+      request.log.warn({ err: error }, 'a message is over the broker limit: answering 413');
+      const eventId = ((error as MessageTooLargeError).tooLarge?.message.value as Partial<RawMessage> | undefined)
+        ?.event?.event_id;
+      return reply.code(413).send({
+        error: 'message_too_large',
+        message:
+          (eventId !== undefined ? `event ${JSON.stringify(eventId)}: ` : '') +
+          `${error.message}; nothing was accepted: remove or shorten that item and send the batch again`,
+      });
     }
     if (error instanceof KafkaUnavailableError) {
       metrics.requestsRefused.inc({ route, code: 'kafka_unavailable' });
@@ -242,7 +257,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         }),
       };
     });
-    await sink.send({ raw, dlq }); // throws KafkaUnavailableError → 503 in the error handler
+    await sink.send({ raw, dlq }); // throws KafkaUnavailableError → 503, MessageTooLargeError → 413
     for (const event of adapted.events) metrics.eventsAccepted.inc({ route, source: event.source });
     for (const r of adapted.rejects) metrics.eventsRejected.inc({ route, code: r.reason.code });
     const body: IngestResponse = { accepted: raw.length, rejected, skipped: adapted.skipped.length };
