@@ -13,6 +13,9 @@ import type { JsonMessage } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import type { ApiKeyRecord, KeyResolver } from './apikeys';
 import { adaptCaliperBody, adaptNativeItems, adaptXapiBody, type Adapted, type SenderContext } from './adapt';
+import { SERVER_LIMIT_DEFAULTS, type IngestConfig } from './config';
+import { limitRequestsInFlight } from './in-flight';
+import { describeTooDeep, findTooDeep } from './json-depth';
 import { createMetrics, type IngestMetrics } from './metrics';
 import { KafkaUnavailableError, MessageTooLargeError, type EventSink } from './sink';
 
@@ -23,8 +26,21 @@ declare module 'fastify' {
   }
 }
 
+/** Request limits of the HTTP server; the ones not given take their documented defaults. */
+type ServerLimits = Pick<
+  IngestConfig,
+  | 'INGEST_REQUEST_TIMEOUT_MS'
+  | 'INGEST_HEADERS_TIMEOUT_MS'
+  | 'INGEST_IDLE_TIMEOUT_MS'
+  | 'INGEST_KEEP_ALIVE_TIMEOUT_MS'
+  | 'INGEST_MAX_CONCURRENT_REQUESTS'
+  | 'INGEST_MAX_JSON_DEPTH'
+>;
+
+const DEFAULT_LIMITS: ServerLimits = SERVER_LIMIT_DEFAULTS;
+
 export interface ServerDeps {
-  config: { INGEST_MAX_BODY_BYTES: number; INGEST_MAX_ITEMS: number };
+  config: { INGEST_MAX_BODY_BYTES: number; INGEST_MAX_ITEMS: number } & Partial<ServerLimits>;
   logger: Logger;
   keys: KeyResolver;
   sink: EventSink;
@@ -93,8 +109,20 @@ class RequestRefused extends Error {
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config, keys, sink } = deps;
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...config };
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
   const app = Fastify({
+    // A client gets INGEST_REQUEST_TIMEOUT_MS to send its whole request (a body trickled byte by byte
+    // would otherwise hold the socket forever), then Node answers 408 and closes the socket. Kafka
+    // time is not counted: the request is complete by then (INGEST_PRODUCE_TIMEOUT_MS bounds it).
+    requestTimeout: limits.INGEST_REQUEST_TIMEOUT_MS,
+    connectionTimeout: limits.INGEST_IDLE_TIMEOUT_MS,
+    keepAliveTimeout: limits.INGEST_KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout: limits.INGEST_HEADERS_TIMEOUT_MS,
+      // Node checks the two timeouts above on this interval (default 30 s, far coarser than them).
+      connectionsCheckingInterval: Math.min(1_000, limits.INGEST_HEADERS_TIMEOUT_MS),
+    },
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One log line per request is too much at ingest rates; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
@@ -104,6 +132,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
+  });
+
+  limitRequestsInFlight(app, {
+    max: limits.INGEST_MAX_CONCURRENT_REQUESTS,
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
+    metrics,
   });
 
   // Every body is read as text: JSON parse errors then become our own 400 + dead letter instead of
@@ -306,6 +340,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         const trimmed = line.trim();
         if (trimmed.length === 0) continue;
         if (items.length + parseRejects.length >= config.INGEST_MAX_ITEMS) throw tooMany(countNonBlankLines(text));
+        const tooDeep = findTooDeep(line, limits.INGEST_MAX_JSON_DEPTH);
+        if (tooDeep) {
+          parseRejects.push({
+            index: lineNo - 1,
+            payload: line,
+            reason: {
+              code: 'malformed_json',
+              line: lineNo,
+              message: `line ${lineNo}: ${describeTooDeep(tooDeep, lineNo)}`,
+            },
+          });
+          continue;
+        }
         try {
           items.push(JSON.parse(trimmed));
           lines.push(lineNo);
@@ -331,7 +378,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         line: index + 1,
       }));
     }
-    const parsed = parseJsonBody(text);
+    const parsed = parseJsonBody(text, limits.INGEST_MAX_JSON_DEPTH);
     if (!parsed.ok)
       return malformed(
         request,
@@ -347,7 +394,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.post('/v1/caliper', { onRequest: authenticate }, async (request, reply) => {
     const text = bodyText(request);
-    const parsed = parseJsonBody(text);
+    const parsed = parseJsonBody(text, limits.INGEST_MAX_JSON_DEPTH);
     if (!parsed.ok)
       return malformed(
         request,
@@ -364,7 +411,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.post('/v1/xapi/statements', { onRequest: authenticate }, async (request, reply) => {
     const text = bodyText(request);
-    const parsed = parseJsonBody(text);
+    const parsed = parseJsonBody(text, limits.INGEST_MAX_JSON_DEPTH);
     if (!parsed.ok)
       return malformed(
         request,
@@ -448,8 +495,16 @@ function cached(probe: () => Promise<boolean>, ttlMs: number): () => Promise<boo
   };
 }
 
-/** JSON.parse that reports failure as a value, so each route answers a bad body in one line. */
-function parseJsonBody(text: string): { ok: true; body: unknown } | { ok: false; detail: string } {
+/**
+ * JSON.parse that reports failure as a value, so each route answers a bad body in one line. Nesting
+ * deeper than `maxDepth` is a failure too (later code that walks the value would overflow the stack).
+ */
+function parseJsonBody(
+  text: string,
+  maxDepth = DEFAULT_LIMITS.INGEST_MAX_JSON_DEPTH,
+): { ok: true; body: unknown } | { ok: false; detail: string } {
+  const tooDeep = findTooDeep(text, maxDepth);
+  if (tooDeep) return { ok: false, detail: describeTooDeep(tooDeep) };
   try {
     return { ok: true, body: JSON.parse(text) as unknown };
   } catch (err) {
