@@ -7,6 +7,7 @@ export interface EnrichMetrics {
   unresolved: Counter<'kind'>;
   chunkSeconds: Histogram;
   sendRetries: Counter;
+  oversized: Counter;
 }
 
 export function createMetrics(): EnrichMetrics {
@@ -35,6 +36,11 @@ export function createMetrics(): EnrichMetrics {
     sendRetries: new Counter({
       name: 'enrich_send_retries_total',
       help: 'Retried produce calls (Kafka unavailable or slow)',
+      registers: [registry],
+    }),
+    oversized: new Counter({
+      name: 'enrich_oversized_total',
+      help: "Raw messages dead-lettered because their enriched output exceeds the broker's max.message.bytes",
       registers: [registry],
     }),
   };

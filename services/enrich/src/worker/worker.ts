@@ -2,16 +2,21 @@ import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { CompressionTypes, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { topicNames } from '@edusage/config';
-import { createConsumer, createProducer, ensureTopics } from '@edusage/kafka';
+import {
+  createConsumer,
+  createProducer,
+  ensureTopics,
+  isTooLargeError,
+  produceBudget,
+  readMaxMessageBytes,
+} from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
 import { timeZoneFor, type EnrichConfig } from '../config';
 import { createMetrics, serveMetrics, type EnrichMetrics } from './metrics';
-import { processMessages, type InMessage } from './process';
+import { OutputChunk } from './output-chunk';
+import { processMessages, type InMessage, type OutMessage } from './process';
 import { DistrictRegistry } from './registry';
-
-/** Upper bound of produced bytes per send, well under the broker's default 1 MB message.max.bytes per partition batch. */
-const MAX_SEND_BYTES = 768 * 1024;
 
 export interface EnrichWorkerOptions {
   config: EnrichConfig;
@@ -32,6 +37,9 @@ export interface EnrichWorker {
  * The enrich worker: consumer group ENRICH_GROUP_ID on usage.raw → usage.enriched / usage.dlq.
  * Per Kafka batch, messages are enriched in chunks; each chunk's output is produced in one send
  * (acks=all, idempotent producer) and only after Kafka acknowledged it is the raw offset committed.
+ * A chunk ends at ENRICH_CHUNK_SIZE messages or when the next message's output would take it over
+ * the broker's max.message.bytes (counted in bytes, keys included, checked for every message);
+ * a single message whose output alone is over it is dead-lettered (payload_too_large).
  * A failed send is retried with backoff (heartbeating meanwhile) and nothing past it is committed.
  */
 export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<EnrichWorker> {
@@ -51,6 +59,9 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     onRetry: (err, attempt) => logger.warn({ err, attempt }, 'loading rosters from Redis failed; retrying'),
   });
   await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
+  // Each produce call stays under the smallest limit of the two output topics (read once, at start).
+  const maxMessageBytes = await readMaxMessageBytes(kafka, [topics.enriched, topics.dlq]);
+  const budget = produceBudget(maxMessageBytes);
 
   const producer: Producer = await createProducer(kafka);
   const consumer: Consumer = await createConsumer(kafka, config.ENRICH_GROUP_ID, {
@@ -65,7 +76,7 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
   }, config.ENRICH_RELOAD_INTERVAL_MS);
   poll.unref();
 
-  const send = async (enriched: { key: string; value: string }[], dlq: { key: string; value: string }[]) => {
+  const send = async (enriched: OutMessage[], dlq: OutMessage[]) => {
     const topicMessages = [];
     if (enriched.length > 0) topicMessages.push({ topic: topics.enriched, messages: enriched });
     if (dlq.length > 0) topicMessages.push({ topic: topics.dlq, messages: dlq });
@@ -83,34 +94,42 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     while (i < messages.length) {
       if (!isRunning() || isStale()) return;
       const started = process.hrtime.bigint();
-      // Enrich up to ENRICH_CHUNK_SIZE messages, stopping early when the output grows past MAX_SEND_BYTES.
-      const enriched: { key: string; value: string }[] = [];
-      const dlq: { key: string; value: string }[] = [];
-      let bytes = 0;
-      let lastOffset = '';
+      // Enrich up to ENRICH_CHUNK_SIZE messages, one at a time, until the output would exceed the budget.
+      const chunk = new OutputChunk(budget);
+      const ctx = {
+        topic: batch.topic,
+        partition: batch.partition,
+        pseudonymKey: config.PSEUDONYM_KEY,
+        view: (d: string) => registry.view(d),
+      };
       const end = Math.min(messages.length, i + config.ENRICH_CHUNK_SIZE);
-      while (i < end && bytes < MAX_SEND_BYTES) {
-        const step = messages.slice(i, Math.min(end, i + 200));
-        const out = processMessages(step, {
-          topic: batch.topic,
-          partition: batch.partition,
-          pseudonymKey: config.PSEUDONYM_KEY,
-          view: (d) => registry.view(d),
-        });
-        enriched.push(...out.enriched);
-        dlq.push(...out.dlq);
-        bytes += out.bytes;
-        metrics.unresolved.inc({ kind: 'person' }, out.unresolvedPeople);
-        metrics.unresolved.inc({ kind: 'app' }, out.unresolvedApps);
-        i += step.length;
-        lastOffset = step[step.length - 1]?.offset ?? lastOffset;
+      while (i < end) {
+        const m = messages[i]!;
+        const out = processMessages([m], ctx);
+        const added = chunk.add(m, out, ctx);
+        if (added === 'full') break; // this message starts the next chunk
+        if (added === 'oversized') {
+          metrics.oversized.inc();
+          logger.warn(
+            { partition: batch.partition, offset: m.offset },
+            'enriched output over the broker limit: dead-lettered',
+          );
+        } else {
+          metrics.unresolved.inc({ kind: 'person' }, out.unresolvedPeople);
+          metrics.unresolved.inc({ kind: 'app' }, out.unresolvedApps);
+        }
+        i++;
       }
+      const { enriched, dlq, lastOffset } = chunk;
       const abandon = () => stopping || !isRunning() || isStale();
       try {
         await retryWithBackoff(() => send(enriched, dlq), {
           initialMs: 200,
           maxMs: 10_000,
           shouldAbort: abandon,
+          // Cannot happen with the budget above unless the topic limit was lowered while running:
+          // fail the batch (and, via the consumer's crash, the process) rather than retry forever.
+          isRetryable: (err) => !isTooLargeError(err),
           onRetry: async (err, attempt, delayMs) => {
             metrics.sendRetries.inc();
             logger.warn(
