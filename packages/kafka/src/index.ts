@@ -14,3 +14,4 @@ export {
 export { createConsumer, type ConsumerOptions } from './consumer';
 export { kafkaHealth } from './health';
 export type { Kafka, Producer, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+export { monitorConsumer, type ConsumerMonitor, type ConsumerMonitorOptions } from './monitor';

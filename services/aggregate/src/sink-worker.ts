@@ -16,6 +16,8 @@ export interface SinkStats {
   duplicates: number;
   alreadyStored: number;
   rejected: number;
+  /** Failed attempts (ClickHouse, Redis or Kafka) that were retried. */
+  retries: number;
 }
 
 export interface SinkWorkerOptions {
@@ -41,6 +43,7 @@ export class SinkWorker {
     duplicates: 0,
     alreadyStored: 0,
     rejected: 0,
+    retries: 0,
   };
   /** Per "topic/partition": offsets at or above the last verified point already stored in ClickHouse. */
   private readonly verified = new Map<string, Set<string>>();
@@ -97,6 +100,7 @@ export class SinkWorker {
           maxMs: 15_000,
           shouldAbort: () => this.stopping || !isRunning() || isStale(),
           onRetry: async (err, attempt, delayMs) => {
+            this.stats.retries += 1;
             log.warn(
               {
                 err: (err as Error).message,

@@ -1,19 +1,21 @@
-import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { CompressionTypes, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { topicNames } from '@edusage/config';
 import {
+  type ConsumerMonitor,
   createConsumer,
   createProducer,
   ensureTopics,
   isTooLargeError,
+  monitorConsumer,
   produceBudget,
   readMaxMessageBytes,
 } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
 import { timeZoneFor, type EnrichConfig } from '../config';
-import { createMetrics, serveMetrics, type EnrichMetrics } from './metrics';
+import type { Registry } from 'prom-client';
+import { createMetrics, type EnrichMetrics } from './metrics';
 import { OutputChunk } from './output-chunk';
 import { processMessages, type InMessage, type OutMessage } from './process';
 import { DistrictRegistry } from './registry';
@@ -23,13 +25,17 @@ export interface EnrichWorkerOptions {
   logger: Logger;
   kafka: Kafka;
   redis: Redis;
+  /** Where the metrics go (the service's registry); default: a registry of its own. */
+  registry?: Registry;
+  /** Called when the consumer crashed and kafkajs will not restart it (the service should exit). */
+  onFatal?: (err: Error) => void;
 }
 
 export interface EnrichWorker {
   registry: DistrictRegistry;
   metrics: EnrichMetrics;
-  /** Port of the metrics server, when one runs. */
-  metricsPort: number | null;
+  /** The consumer's readiness (in its group, making progress), for /readyz. */
+  health: ConsumerMonitor;
   stop(): Promise<void>;
 }
 
@@ -45,7 +51,7 @@ export interface EnrichWorker {
 export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<EnrichWorker> {
   const { config, logger, kafka, redis } = opts;
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const metrics = createMetrics();
+  const metrics = createMetrics(opts.registry);
   const registry = new DistrictRegistry({
     redis,
     prefix: config.REDIS_KEY_PREFIX,
@@ -66,6 +72,13 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
   const producer: Producer = await createProducer(kafka);
   const consumer: Consumer = await createConsumer(kafka, config.ENRICH_GROUP_ID, {
     sessionTimeout: config.ENRICH_SESSION_TIMEOUT_MS,
+  });
+  const health = monitorConsumer(consumer, {
+    group: config.ENRICH_GROUP_ID,
+    registry: metrics.registry,
+    sessionTimeoutMs: config.ENRICH_SESSION_TIMEOUT_MS,
+    stallTimeoutMs: config.ENRICH_STALL_TIMEOUT_MS,
+    onFatal: (err) => (opts.onFatal ?? ((e: Error) => logger.fatal({ err: e }, 'consumer crashed for good')))(err),
   });
   await consumer.subscribe({ topics: [topics.raw], fromBeginning: true });
 
@@ -167,30 +180,17 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     eachBatch,
   });
 
-  let server: Server | null = null;
-  if (config.ENRICH_METRICS_PORT !== undefined) {
-    server = await serveMetrics(metrics, config.ENRICH_METRICS_PORT);
-  }
-  const address = server?.address();
-  logger.info(
-    {
-      group: config.ENRICH_GROUP_ID,
-      topic: topics.raw,
-      metricsPort: typeof address === 'object' && address ? address.port : null,
-    },
-    'enrich worker running',
-  );
+  logger.info({ group: config.ENRICH_GROUP_ID, topic: topics.raw, maxMessageBytes }, 'enrich worker running');
 
   return {
     registry,
     metrics,
-    metricsPort: typeof address === 'object' && address ? address.port : null,
+    health,
     async stop() {
       stopping = true;
       clearInterval(poll);
       await consumer.disconnect().catch((err: unknown) => logger.warn({ err }, 'consumer disconnect failed'));
       await producer.disconnect().catch((err: unknown) => logger.warn({ err }, 'producer disconnect failed'));
-      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
