@@ -31,6 +31,7 @@ function startEnrich(): ChildProcess {
       LOG_LEVEL: 'warn',
       PSEUDONYM_KEY: 'output-bytes-test-key-0123456789',
       ENRICH_GROUP_ID: `enrich-${env.config.CLICKHOUSE_DATABASE}`,
+      ENRICH_HTTP_PORT: '0', // probes on any free port: suites run side by side
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

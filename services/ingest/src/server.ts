@@ -37,8 +37,6 @@ type ServerLimits = Pick<
   | 'INGEST_MAX_JSON_DEPTH'
 >;
 
-const DEFAULT_LIMITS: ServerLimits = SERVER_LIMIT_DEFAULTS;
-
 export interface ServerDeps {
   config: { INGEST_MAX_BODY_BYTES: number; INGEST_MAX_ITEMS: number } & Partial<ServerLimits>;
   logger: Logger;
@@ -109,7 +107,7 @@ class RequestRefused extends Error {
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config, keys, sink } = deps;
-  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...config };
+  const limits: ServerLimits = { ...SERVER_LIMIT_DEFAULTS, ...config };
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
   const app = Fastify({
     // A client gets INGEST_REQUEST_TIMEOUT_MS to send its whole request (a body trickled byte by byte
@@ -200,8 +198,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       // Permanent: the same request would be refused on every retry, so never 503.
       metrics.requestsRefused.inc({ route, code: 'message_too_large' });
       request.log.warn({ err: error }, 'a message is over the broker limit: answering 413');
-      const eventId = ((error as MessageTooLargeError).tooLarge?.message.value as Partial<RawMessage> | undefined)
-        ?.event?.event_id;
+      const eventId = eventIdOf(error as MessageTooLargeError);
       return reply.code(413).send({
         error: 'message_too_large',
         message:
@@ -445,6 +442,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   return app;
 }
 
+/** The event_id of the raw message that did not fit, when the sink knows which one it was. */
+function eventIdOf(error: MessageTooLargeError): string | undefined {
+  return (error.tooLarge?.message.value as Partial<RawMessage> | undefined)?.event?.event_id;
+}
+
 function presentedKey(request: FastifyRequest): string | null {
   const auth = request.headers.authorization;
   if (typeof auth === 'string') {
@@ -501,7 +503,7 @@ function cached(probe: () => Promise<boolean>, ttlMs: number): () => Promise<boo
  */
 function parseJsonBody(
   text: string,
-  maxDepth = DEFAULT_LIMITS.INGEST_MAX_JSON_DEPTH,
+  maxDepth: number = SERVER_LIMIT_DEFAULTS.INGEST_MAX_JSON_DEPTH,
 ): { ok: true; body: unknown } | { ok: false; detail: string } {
   const tooDeep = findTooDeep(text, maxDepth);
   if (tooDeep) return { ok: false, detail: describeTooDeep(tooDeep) };
