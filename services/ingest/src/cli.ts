@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SOURCES, type Source } from '@edusage/contracts';
 import { topicNames } from '@edusage/config';
-import { createKafka, createProducer, ensureTopics, readMaxMessageBytes } from '@edusage/kafka';
+import { createKafka, createProducer, ensureTopics } from '@edusage/kafka';
 import pino from 'pino';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
@@ -10,7 +10,7 @@ import { ApiKeyStore } from './apikeys';
 import { createRedis } from './app';
 import { loadIngestConfig } from './config';
 import { IMPORT_FORMATS, CSV_COLUMNS, runImport, type ImportFormat, type ImportSummary } from './import';
-import { KafkaSink, MessageTooLargeError, type EventSink } from './sink';
+import { KafkaSink, MessageTooLargeError, readSinkLimits, type EventSink } from './sink';
 import type { ProgressMode } from './progress';
 
 /**
@@ -131,9 +131,9 @@ export function buildCli(): Command {
         const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
         const kafka = createKafka(config, logger);
         await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS);
-        const maxMessageBytes = await readMaxMessageBytes(kafka, [topics.raw, topics.dlq]);
+        const limits = await readSinkLimits(kafka, topics);
         const producer = await createProducer(kafka);
-        const kafkaSink = new KafkaSink(producer, topics, { maxMessageBytes });
+        const kafkaSink = new KafkaSink(producer, topics, { limits });
         // kafkajs already retries each send; a batch that still fails is retried a few more times
         // before the import gives up (exit 1). Re-sent batches are harmless: ids are deterministic.
         const sink: EventSink = {

@@ -1,6 +1,8 @@
 import type { Producer } from 'kafkajs';
 import {
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  readMaxMessageBytes,
+  type Kafka,
   RecordTooLargeError,
   isTooLargeError,
   produceBudget,
@@ -34,9 +36,21 @@ export class MessageTooLargeError extends Error {
   }
 }
 
+/** The broker's max.message.bytes of usage.raw and usage.dlq (read once, at start). */
+export interface SinkLimits {
+  raw: number;
+  dlq: number;
+}
+
+export async function readSinkLimits(kafka: Kafka, topics: Pick<TopicNames, 'raw' | 'dlq'>): Promise<SinkLimits> {
+  return { raw: await readMaxMessageBytes(kafka, [topics.raw]), dlq: await readMaxMessageBytes(kafka, [topics.dlq]) };
+}
+
 /** Where accepted events and dead letters go. Resolves only once Kafka acknowledged every message. */
 export interface EventSink {
   send(batch: { raw: JsonMessage[]; dlq: JsonMessage[] }): Promise<void>;
+  /** Largest record (recordBytes) one usage.raw message may be; larger ones fail with MessageTooLargeError. */
+  readonly maxRecordBytes?: number;
 }
 
 /**
@@ -47,19 +61,24 @@ export interface EventSink {
  * and the copies are removed downstream by dedup_key (delivery is at-least-once by design).
  *
  * One person's events share a partition, and kafkajs writes one record batch per partition per
- * request, so each topic's list is produced in consecutive calls of at most `maxMessageBytes`
- * (the broker's max.message.bytes, read at start) minus batch overhead. A single message over it
+ * request, so each topic's list is produced in consecutive calls of at most that topic's
+ * max.message.bytes (`limits`, read at start with readSinkLimits) minus batch overhead. A single message over it
  * is a permanent error (MessageTooLargeError), never a retry-later.
  */
 export class KafkaSink implements EventSink {
   constructor(
     private readonly producer: Producer,
     private readonly topics: Pick<TopicNames, 'raw' | 'dlq'>,
-    private readonly opts: { metrics?: IngestMetrics; timeoutMs?: number; maxMessageBytes?: number } = {},
+    private readonly opts: { metrics?: IngestMetrics; timeoutMs?: number; limits?: SinkLimits } = {},
   ) {}
 
-  private get budget(): number {
-    return produceBudget(this.opts.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
+  get maxRecordBytes(): number {
+    return produceBudget(this.opts.limits?.raw ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
+  }
+
+  private budgetFor(topic: string): number {
+    const limit = topic === this.topics.dlq ? this.opts.limits?.dlq : this.opts.limits?.raw;
+    return produceBudget(limit ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
   }
 
   async send(batch: { raw: JsonMessage[]; dlq: JsonMessage[] }): Promise<void> {
@@ -72,7 +91,7 @@ export class KafkaSink implements EventSink {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeoutMs = this.opts.timeoutMs;
-      const send = produceJson(this.producer, topic, messages, { maxBatchBytes: this.budget });
+      const send = produceJson(this.producer, topic, messages, { maxBatchBytes: this.budgetFor(topic) });
       if (timeoutMs === undefined) {
         await send;
       } else {

@@ -11,7 +11,7 @@ import { ApiKeyStore } from '../src/apikeys';
 import { startIngest, type IngestService } from '../src/app';
 import { loadIngestConfig, type IngestConfig } from '../src/config';
 import { runImport } from '../src/import';
-import { KafkaSink } from '../src/sink';
+import { KafkaSink, readSinkLimits } from '../src/sink';
 import type { IngestResponse } from '../src/server';
 import { TopicCollector, isoMinutesAgo } from './helpers';
 
@@ -103,10 +103,7 @@ test('file import: 4,000 lines of one person in one import batch reach usage.raw
   const ids = Array.from({ length: 4_000 }, (_, i) => `file-${i}`);
   writeFileSync(file, ids.map(line).join('\n') + '\n');
   const sink = new KafkaSink(producer, env.topics, {
-    maxMessageBytes: await readMaxMessageBytes(createKafka(config, createLogger('t', 'silent')), [
-      env.topics.raw,
-      env.topics.dlq,
-    ]),
+    limits: await readSinkLimits(createKafka(config, createLogger('t', 'silent')), env.topics),
   });
   const summary = await runImport(
     { file, format: 'ndjson', districtId: 'd1', source: 'import', progress: 'none', batchSize: 4_000 },
@@ -163,4 +160,34 @@ test('one event over the topic limit: 413 naming the event and what to do, never
   } finally {
     await small.stop();
   }
+});
+
+test('file import: a line whose event is over the topic limit is rejected by line; the lines beside it go through', async () => {
+  // usage.raw is at 3000 bytes since the previous test; usage.dlq keeps the broker default.
+  const file = path.join(dir, 'one-huge-line.ndjson');
+  const huge = JSON.stringify({
+    event_id: 'huge-line',
+    occurred_at: isoMinutesAgo(5),
+    type: 'page_view',
+    user: { sourced_id: 'busy-student' },
+    app: { domain: 'khanacademy.org', url: `https://www.khanacademy.org/${'z'.repeat(4_000)}` },
+  });
+  writeFileSync(file, [line('small-1'), huge, line('small-3')].join('\n') + '\n');
+  const sink = new KafkaSink(producer, env.topics, {
+    limits: await readSinkLimits(createKafka(config, createLogger('t', 'silent')), env.topics),
+  });
+  const summary = await runImport(
+    { file, format: 'ndjson', districtId: 'd1', source: 'import', progress: 'none' },
+    sink,
+  );
+  expect({ accepted: summary.accepted, rejected: summary.rejectedByReason }).toEqual({
+    accepted: 2,
+    rejected: { payload_too_large: 1 },
+  });
+  const raw = await collector.waitFor<RawMessage>(
+    env.topics.raw,
+    (m) => (m.origin ?? '').startsWith('one-huge-line.ndjson:'),
+    2,
+  );
+  expect(raw.map((m) => m.value.event.event_id)).toEqual(['small-1', 'small-3']);
 });
