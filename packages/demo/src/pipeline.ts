@@ -42,7 +42,9 @@ export class LocalPipeline {
       this.logs.set(name, log);
     }
     const out = log;
-    const child = startService(name, this.env, { onLine: (line) => out.write(line + '\n') });
+    // Probe ports default to any free port, so parallel pipelines (tests, the demo) never collide.
+    const env = { ENRICH_HTTP_PORT: '0', AGGREGATE_HTTP_PORT: '0', ...this.env };
+    const child = startService(name, env, { onLine: (line) => out.write(line + '\n') });
     child.child.once('exit', () => {
       if (this.children.get(name) === child) this.children.delete(name);
     });

@@ -1,4 +1,5 @@
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, chunkByBytes, produceBudget, recordBytes } from './limits';
 
 export interface JsonMessage {
   key: string;
@@ -22,17 +23,33 @@ export async function createProducer(kafka: Kafka): Promise<Producer> {
   return producer;
 }
 
-/** Sends JSON values to one topic and resolves only when Kafka acknowledged all of them. */
-export async function produceJson(producer: Producer, topic: string, messages: JsonMessage[]): Promise<void> {
+export interface ProduceOptions {
+  /**
+   * Bytes of records one produce call may carry (`produceBudget(maxMessageBytes)`); larger lists
+   * are sent as consecutive calls, in order. Default: the budget for Kafka's default 1 MB limit.
+   */
+  maxBatchBytes?: number;
+}
+
+/**
+ * Sends JSON values to one topic and resolves only when Kafka acknowledged all of them. The list is
+ * cut into produce calls of at most `maxBatchBytes` (sent one after another, so per-key order
+ * holds); a single record larger than that throws RecordTooLargeError before anything is sent.
+ */
+export async function produceJson(
+  producer: Producer,
+  topic: string,
+  messages: JsonMessage[],
+  opts: ProduceOptions = {},
+): Promise<void> {
   if (messages.length === 0) return;
-  await producer.send({
-    topic,
-    acks: -1,
-    compression: CompressionTypes.None,
-    messages: messages.map((m) => ({
-      key: m.key,
-      value: JSON.stringify(m.value),
-      ...(m.headers ? { headers: m.headers } : {}),
-    })),
-  });
+  const records = messages.map((m) => ({
+    key: m.key,
+    value: JSON.stringify(m.value),
+    ...(m.headers ? { headers: m.headers } : {}),
+  }));
+  const budget = opts.maxBatchBytes ?? produceBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
+  for (const chunk of chunkByBytes(records, budget, recordBytes)) {
+    await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: chunk });
+  }
 }

@@ -7,6 +7,8 @@ export interface BackoffOptions {
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void | Promise<void>;
   /** Stop retrying when this returns true (e.g. during shutdown); the last error is rethrown. */
   shouldAbort?: () => boolean;
+  /** Errors for which this returns false are rethrown at once (permanent errors: retrying cannot help). */
+  isRetryable?: (err: unknown) => boolean;
 }
 
 /** Runs `fn` until it succeeds, waiting exponentially longer (with jitter) between attempts. */
@@ -17,7 +19,12 @@ export async function retryWithBackoff<T>(fn: () => Promise<T>, opts: BackoffOpt
     try {
       return await fn();
     } catch (err) {
-      if ((opts.maxAttempts !== undefined && attempt >= opts.maxAttempts) || opts.shouldAbort?.()) throw err;
+      if (
+        (opts.maxAttempts !== undefined && attempt >= opts.maxAttempts) ||
+        opts.shouldAbort?.() ||
+        opts.isRetryable?.(err) === false
+      )
+        throw err;
       const delay = Math.min(max, initial * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
       await opts.onRetry?.(err, attempt, delay);
       await new Promise((resolve) => setTimeout(resolve, delay));

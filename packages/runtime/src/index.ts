@@ -1,2 +1,3 @@
-export { runService, type ServiceDefinition, type RunningService } from './run-service';
+export { runService, type ServiceDefinition, type RunningService, type ServiceContext } from './run-service';
+export { startHealthServer, type HealthCheck, type HealthStatus, type HealthServer } from './health';
 export { retryWithBackoff, type BackoffOptions } from './backoff';

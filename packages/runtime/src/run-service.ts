@@ -1,8 +1,24 @@
+import { Registry } from 'prom-client';
 import { createLogger, type Logger } from '@edusage/logging';
+import { startHealthServer, type HealthCheck, type HealthServer } from './health';
 
 export interface RunningService {
   /** Stops taking work, finishes or abandons in-flight work safely, closes clients. */
   stop(): Promise<void>;
+}
+
+/** What `start` gets besides the config: where to register health checks and metrics, and how to fail. */
+export interface ServiceContext {
+  logger: Logger;
+  /** Served on /metrics (with the process defaults); create the service's metrics in it. */
+  registry: Registry;
+  /** Adds a component to /readyz (e.g. the Kafka consumer). */
+  registerHealthCheck(check: HealthCheck): void;
+  /**
+   * A fatal error while running (e.g. a consumer crash kafkajs will not restart from): stops
+   * gracefully and exits 1, so a supervisor restarts the process instead of it idling silently.
+   */
+  fail(err: unknown, message: string): void;
 }
 
 export interface ServiceDefinition<C> {
@@ -10,14 +26,17 @@ export interface ServiceDefinition<C> {
   /** Step 1: parse configuration (throws ConfigError naming the variable). */
   loadConfig(): C;
   /** Steps 2 and 3: create clients and start running. */
-  start(config: C, logger: Logger): Promise<RunningService>;
+  start(config: C, logger: Logger, ctx: ServiceContext): Promise<RunningService>;
+  /** Port of /healthz, /readyz and /metrics (0 = any free port); undefined = the service serves its own. */
+  httpPort?(config: C): number | undefined;
   /** How long a graceful stop may take before the process exits anyway. */
   shutdownTimeoutMs?: number;
 }
 
 /**
  * Every service starts the same way: config → clients → run → graceful shutdown on SIGTERM/SIGINT.
- * A second signal, or a stop that outlives its timeout, exits at once (exit code 1).
+ * A second signal, or a stop that outlives its timeout, exits at once (exit code 1). With `httpPort`,
+ * it serves /healthz, /readyz (false while stopping or when a registered check fails) and /metrics.
  */
 export async function runService<C>(def: ServiceDefinition<C>): Promise<void> {
   const logger = createLogger(def.name);
@@ -29,39 +48,66 @@ export async function runService<C>(def: ServiceDefinition<C>): Promise<void> {
     process.exitCode = 78; // EX_CONFIG
     return;
   }
-  let running: RunningService;
-  try {
-    running = await def.start(config, logger);
-  } catch (err) {
-    logger.fatal({ err }, 'failed to start');
-    process.exit(1);
-  }
-  logger.info('started');
 
+  const checks: HealthCheck[] = [];
+  const registry = new Registry();
   let stopping = false;
-  const shutdown = (signal: string) => {
+  let running: RunningService | null = null;
+  let http: HealthServer | null = null;
+
+  const shutdown = (reason: string, exitCode: 0 | 1) => {
     if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
+      logger.warn({ reason }, 'second stop request: exiting now');
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    logger.info({ reason }, 'stopping');
     const timer = setTimeout(() => {
       logger.error('graceful stop timed out: exiting');
       process.exit(1);
     }, def.shutdownTimeoutMs ?? 30_000);
     timer.unref();
-    running
-      .stop()
-      .then(() => {
+    (running ? running.stop() : Promise.resolve())
+      .then(async () => {
+        await http?.close();
         logger.info('stopped');
-        process.exit(0);
+        process.exit(exitCode);
       })
       .catch((err: unknown) => {
         logger.error({ err }, 'error while stopping');
         process.exit(1);
       });
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  const ctx: ServiceContext = {
+    logger,
+    registry,
+    registerHealthCheck: (check) => checks.push(check),
+    fail: (err, message) => {
+      logger.fatal({ err }, message);
+      if (stopping) return; // already on the way out
+      shutdown(`fatal: ${message}`, 1);
+    },
+  };
+
+  try {
+    const port = def.httpPort?.(config);
+    if (port !== undefined) {
+      http = await startHealthServer({
+        port,
+        checks: () => checks,
+        registry,
+        phase: () => (stopping ? 'stopping' : running ? 'running' : 'starting'),
+      });
+      logger.info({ port: http.port }, 'health and metrics server listening');
+    }
+    running = await def.start(config, logger, ctx);
+  } catch (err) {
+    logger.fatal({ err }, 'failed to start');
+    process.exit(1);
+  }
+  logger.info('started');
+
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => shutdown('SIGINT', 0));
 }

@@ -21,6 +21,10 @@ export const aggregateConfigSchema = baseConfigSchema.extend({
   AGGREGATE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Partitions processed at the same time by one worker. */
   AGGREGATE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  /** Port of /healthz, /readyz and /metrics (0 = any free port). */
+  AGGREGATE_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8082),
+  /** Not ready when, with lag > 0, no batch finished for this long (or one batch runs this long, e.g. ClickHouse down). */
+  AGGREGATE_STALL_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
 });
 
 export type AggregateConfig = z.infer<typeof aggregateConfigSchema>;

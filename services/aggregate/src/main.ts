@@ -1,19 +1,24 @@
 import { topicNames } from '@edusage/config';
 import { createClickHouse, ensureDatabase, runMigrations } from '@edusage/clickhouse';
-import { createConsumer, createKafka, createProducer, ensureTopics } from '@edusage/kafka';
+import { createConsumer, createKafka, createProducer, ensureTopics, monitorConsumer } from '@edusage/kafka';
 import { runService } from '@edusage/runtime';
 import path from 'node:path';
 import { loadAggregateConfig, type AggregateConfig } from './config';
 import { deadLetterHandler, enrichedHandler } from './handlers';
+import { registerSinkMetrics } from './metrics';
 import { checkSinkSchema } from './schema-check';
 import { SinkWorker } from './sink-worker';
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', '..', 'infra', 'clickhouse');
 
+/** The aggregate service: usage.enriched + usage.dlq → ClickHouse. Stops gracefully on SIGTERM. */
 void runService<AggregateConfig>({
   name: 'aggregate',
+  // 1. config
   loadConfig: () => loadAggregateConfig(),
-  async start(config, logger) {
+  httpPort: (config) => config.AGGREGATE_HTTP_PORT,
+  async start(config, logger, ctx) {
+    // 2. clients
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
     const kafka = createKafka(config, logger);
     await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
@@ -30,6 +35,16 @@ void runService<AggregateConfig>({
       minBytes: config.AGGREGATE_FETCH_MIN_BYTES,
       maxWaitTimeInMs: config.AGGREGATE_FETCH_MAX_WAIT_MS,
     });
+    // 3. run
+    ctx.registerHealthCheck(
+      monitorConsumer(consumer, {
+        group: config.AGGREGATE_GROUP_ID,
+        registry: ctx.registry,
+        sessionTimeoutMs: config.AGGREGATE_SESSION_TIMEOUT_MS,
+        stallTimeoutMs: config.AGGREGATE_STALL_TIMEOUT_MS,
+        onFatal: (err) => ctx.fail(err, 'the consumer crashed and will not restart'),
+      }),
+    );
     const worker = new SinkWorker({
       consumer,
       producer,
@@ -43,9 +58,16 @@ void runService<AggregateConfig>({
         [topics.dlq]: deadLetterHandler(),
       },
     });
+    registerSinkMetrics(ctx.registry, worker.stats);
+    // A refused partition (schema drift, recreated topic) waits for an operator: not ready until then.
+    ctx.registerHealthCheck({
+      id: 'partitions',
+      check: () => ({ ok: worker.stalled.length === 0, detail: { stalled: worker.stalled } }),
+    });
     await worker.start();
     const statsTimer = setInterval(() => logger.info({ stats: worker.stats }, 'sink progress'), 10_000);
     statsTimer.unref();
+    // 4. graceful shutdown (SIGTERM)
     return {
       async stop() {
         clearInterval(statsTimer);

@@ -22,6 +22,8 @@ export interface SinkStats {
   alreadyStored: number;
   rejected: number;
   abandoned: number;
+  /** Failed attempts (ClickHouse or Kafka) that were retried. */
+  retries: number;
 }
 
 /** A partition the worker stopped (paused) because going on would drop or corrupt data. */
@@ -76,6 +78,7 @@ export class SinkWorker {
     alreadyStored: 0,
     rejected: 0,
     abandoned: 0,
+    retries: 0,
   };
   readonly stalled: StalledPartition[] = [];
   /** Per "topic/partition": offset → identity of what is stored at or above the last verified point. */
@@ -210,6 +213,7 @@ export class SinkWorker {
             maxMs: 15_000,
             shouldAbort: () => refused !== null || fenced(),
             onRetry: async (err, attempt, delayMs) => {
+              this.stats.retries += 1;
               log.warn(
                 { err: (err as Error).message, attempt, delayMs: Math.round(delayMs) },
                 `${what} failed: retrying`,

@@ -146,6 +146,7 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
       LOG_LEVEL: 'warn',
       AGGREGATE_MAX_BYTES_PER_PARTITION: '262144',
       AGGREGATE_SESSION_TIMEOUT_MS: '6000',
+      AGGREGATE_HTTP_PORT: '0', // probes on any free port: suites run side by side
     };
     const start = (): ChildProcess =>
       spawn(process.execPath, [main], {

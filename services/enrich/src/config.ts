@@ -35,12 +35,6 @@ export const districtTimezonesSchema = z.string().transform((s, ctx) => {
   return out;
 });
 
-const optionalPort = z
-  .string()
-  .optional()
-  .transform((s) => (s === undefined || s.trim() === '' ? undefined : Number(s)))
-  .pipe(z.number().int().min(0).max(65535).optional());
-
 /** Environment of the enrich worker and its commands (base variables plus these). */
 export const enrichConfigSchema = baseConfigSchema.extend({
   /** HMAC key for person pseudonyms. Required, never logged; changing it changes every person_id. */
@@ -57,8 +51,10 @@ export const enrichConfigSchema = baseConfigSchema.extend({
   ENRICH_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(2),
   /** A worker silent for this long leaves the group; its partitions move to the others. */
   ENRICH_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
-  /** Prometheus /metrics port; unset = no metrics server. */
-  ENRICH_METRICS_PORT: optionalPort,
+  /** Port of /healthz, /readyz and /metrics (0 = any free port). */
+  ENRICH_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
+  /** Not ready when, with lag > 0, no batch finished for this long (or one batch runs this long). */
+  ENRICH_STALL_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
 });
 export type EnrichConfig = z.infer<typeof enrichConfigSchema>;
 

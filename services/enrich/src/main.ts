@@ -7,15 +7,25 @@ import { startEnrichWorker } from './worker/worker';
 /** The enrich service: usage.raw → usage.enriched (+ usage.dlq). Stops gracefully on SIGTERM. */
 void runService<EnrichConfig>({
   name: 'enrich',
+  // 1. config
   loadConfig: () => loadEnrichConfig(),
-  async start(config, logger) {
-    const redis = new Redis(config.REDIS_URL, {
-      maxRetriesPerRequest: 3,
-      enableOfflineQueue: true,
-    });
+  httpPort: (config) => config.ENRICH_HTTP_PORT,
+  async start(config, logger, ctx) {
+    // 2. clients
+    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
     redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
     const kafka = createKafka(config, logger);
-    const worker = await startEnrichWorker({ config, logger, kafka, redis });
+    // 3. run
+    const worker = await startEnrichWorker({
+      config,
+      logger,
+      kafka,
+      redis,
+      registry: ctx.registry,
+      onFatal: (err) => ctx.fail(err, 'the consumer crashed and will not restart'),
+    });
+    ctx.registerHealthCheck(worker.health);
+    // 4. graceful shutdown (SIGTERM)
     return {
       async stop() {
         await worker.stop();

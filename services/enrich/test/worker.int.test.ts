@@ -45,7 +45,6 @@ beforeAll(async () => {
     DISTRICT_TIMEZONES: 'd1=America/Chicago,d2=America/New_York',
     ENRICH_GROUP_ID: `enrich-${env.config.CLICKHOUSE_DATABASE}`,
     ENRICH_RELOAD_INTERVAL_MS: '300',
-    ENRICH_METRICS_PORT: '0',
   });
   redis = new Redis(config.REDIS_URL);
   const logger = createLogger('enrich-test', 'warn');
@@ -279,10 +278,11 @@ describe('enrich worker round trip (real Kafka + Redis)', () => {
     });
   }, 60_000);
 
-  it('serves Prometheus metrics', async () => {
-    const res = await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`);
-    const text = await res.text();
+  it('counts events and consumer progress in its metrics registry', async () => {
+    const text = await worker.metrics.registry.metrics();
     expect(text).toMatch(/enrich_events_total\{outcome="enriched"\} \d+/);
     expect(text).toMatch(/enrich_unresolved_total\{kind="person"\}/);
+    expect(text).toMatch(/edusage_consumer_batches_total\{group="[^"]+",topic="[^"]+usage\.raw"\} [1-9]/);
+    expect(worker.health.check()).toMatchObject({ ok: true, detail: { lag: 0 } });
   });
 });

@@ -7,7 +7,7 @@ import { ApiKeyStore } from './apikeys';
 import type { IngestConfig } from './config';
 import { createMetrics, type IngestMetrics } from './metrics';
 import { buildServer } from './server';
-import { KafkaSink } from './sink';
+import { KafkaSink, readSinkLimits } from './sink';
 
 export interface IngestService {
   app: FastifyInstance;
@@ -34,6 +34,9 @@ export async function startIngest(
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const kafka = createKafka(config, logger);
   await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS);
+  // Produce calls are cut below the smallest topic limit, so a large batch of one person never exceeds it.
+  const limits = await readSinkLimits(kafka, topics);
+  logger.info({ maxMessageBytes: limits }, 'broker message limits');
   const producer = await createProducer(kafka);
   const redis = createRedis(config);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
@@ -42,7 +45,7 @@ export async function startIngest(
     config,
     logger,
     keys: new ApiKeyStore(redis, config.REDIS_KEY_PREFIX, config.INGEST_KEY_CACHE_MS),
-    sink: new KafkaSink(producer, topics, { metrics, timeoutMs: config.INGEST_PRODUCE_TIMEOUT_MS }),
+    sink: new KafkaSink(producer, topics, { metrics, timeoutMs: config.INGEST_PRODUCE_TIMEOUT_MS, limits }),
     metrics,
     readiness: {
       kafka: () => kafkaHealth(kafka),

@@ -10,7 +10,7 @@ import { ApiKeyStore } from './apikeys';
 import { createRedis } from './app';
 import { loadIngestConfig } from './config';
 import { IMPORT_FORMATS, CSV_COLUMNS, runImport, type ImportFormat, type ImportSummary } from './import';
-import { KafkaSink, type EventSink } from './sink';
+import { KafkaSink, MessageTooLargeError, readSinkLimits, type EventSink } from './sink';
 import { registerDlqCommands } from './dlq/commands';
 import type { ProgressMode } from './progress';
 
@@ -142,8 +142,9 @@ export function buildCli(): Command {
         const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
         const kafka = createKafka(config, logger);
         await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS);
+        const limits = await readSinkLimits(kafka, topics);
         const producer = await createProducer(kafka);
-        const kafkaSink = new KafkaSink(producer, topics);
+        const kafkaSink = new KafkaSink(producer, topics, { limits });
         // kafkajs already retries each send; a batch that still fails is retried a few more times
         // before the import gives up (exit 1). Re-sent batches are harmless: ids are deterministic.
         const sink: EventSink = {
@@ -151,6 +152,8 @@ export function buildCli(): Command {
             retryWithBackoff(() => kafkaSink.send(batch), {
               maxAttempts: 4,
               initialMs: 1_000,
+              // A message over the broker's limit fails the same way every time.
+              isRetryable: (err) => !(err instanceof MessageTooLargeError),
               onRetry: (err, attempt) =>
                 logger.warn({ err: (err as Error).message, attempt }, 'kafka send failed; retrying'),
             }),

@@ -15,7 +15,7 @@ import {
   type Skip,
   type Source,
 } from '@edusage/contracts';
-import type { JsonMessage } from '@edusage/kafka';
+import { recordBytes, type JsonMessage } from '@edusage/kafka';
 import { adaptNativeItems, type SenderContext } from './adapt';
 import type { EventSink } from './sink';
 import { createProgressReporter, type ProgressMode } from './progress';
@@ -179,12 +179,18 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
     summary.lines++;
     const receivedAt = new Date().toISOString();
     const origin = `${name}:${unit.line}`;
+    const rejects = [...unit.result.rejects];
     for (const event of unit.result.events) {
       const value: RawMessage = { v: 1, event, received_at: receivedAt, channel: 'file', origin };
-      raw.push({ key: userPartitionKey(event), value });
-      pendingCounts.accepted++;
+      const message = { key: userPartitionKey(event), value };
+      const tooLarge = oversized(message, unit.text, sink.maxRecordBytes);
+      if (tooLarge) rejects.push(tooLarge);
+      else {
+        raw.push(message);
+        pendingCounts.accepted++;
+      }
     }
-    for (const r of unit.result.rejects) {
+    for (const r of rejects) {
       const reason = { ...r.reason, line: unit.line };
       dlq.push({
         key: opts.source,
@@ -229,6 +235,25 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
   }
   summary.durationMs = Date.now() - started;
   return summary;
+}
+
+/**
+ * A line whose event is larger than Kafka accepts would fail the whole import on every retry: it
+ * is rejected on its own instead (payload_too_large, dead-lettered with its line). Serializing
+ * every event twice would cost the hot path, so only lines long enough to possibly not fit
+ * (6 bytes per character once JSON-escaped, plus the envelope) are measured.
+ */
+function oversized(message: JsonMessage, lineText: string, budget: number | undefined): Rejection | null {
+  if (budget === undefined || lineText.length * 6 + 4_096 < budget) return null;
+  const bytes = recordBytes({ key: message.key, value: JSON.stringify(message.value) });
+  if (bytes <= budget) return null;
+  return {
+    reason: {
+      code: 'payload_too_large',
+      message: `the event is ${bytes} bytes in Kafka; at most ${budget} fit (the broker's max.message.bytes)`,
+    },
+    payload: lineText,
+  };
 }
 
 function newCounts() {

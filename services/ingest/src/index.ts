@@ -9,7 +9,14 @@ export {
   type ApiKeyEntry,
   type KeyResolver,
 } from './apikeys';
-export { KafkaSink, KafkaUnavailableError, type EventSink } from './sink';
+export {
+  KafkaSink,
+  KafkaUnavailableError,
+  MessageTooLargeError,
+  readSinkLimits,
+  type EventSink,
+  type SinkLimits,
+} from './sink';
 export { createMetrics, type IngestMetrics } from './metrics';
 export {
   runImport,

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one ingest server (own registry, so several servers can live in one test process). */
 export interface IngestMetrics {
@@ -10,6 +10,7 @@ export interface IngestMetrics {
   requestDuration: Histogram<'route' | 'method' | 'status'>;
   produceDuration: Histogram<'topic'>;
   produceFailures: Counter<'topic'>;
+  requestsInFlight: Gauge;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): IngestMetrics {
@@ -60,6 +61,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): IngestMe
       name: 'edusage_ingest_kafka_produce_failures_total',
       help: 'Batches Kafka did not acknowledge (error or timeout), by topic',
       labelNames: ['topic'],
+      registers,
+    }),
+    requestsInFlight: new Gauge({
+      name: 'edusage_ingest_requests_in_flight',
+      help: 'The /v1 requests being handled now (bounded by INGEST_MAX_CONCURRENT_REQUESTS)',
       registers,
     }),
   };

@@ -13,8 +13,11 @@ import type { JsonMessage } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { presentedCredentials, type ApiKeyRecord, type KeyResolver } from './apikeys';
 import { adaptCaliperBody, adaptNativeItems, type Adapted, type SenderContext } from './adapt';
+import { SERVER_LIMIT_DEFAULTS, type IngestConfig } from './config';
+import { limitRequestsInFlight } from './in-flight';
+import { describeTooDeep, findTooDeep, parseJsonBody } from './json-depth';
 import { createMetrics, type IngestMetrics } from './metrics';
-import { KafkaUnavailableError, type EventSink } from './sink';
+import { KafkaUnavailableError, MessageTooLargeError, type EventSink } from './sink';
 import { xapiRoutes } from './xapi-route';
 
 declare module 'fastify' {
@@ -24,8 +27,19 @@ declare module 'fastify' {
   }
 }
 
+/** Request limits of the HTTP server; the ones not given take their documented defaults. */
+type ServerLimits = Pick<
+  IngestConfig,
+  | 'INGEST_REQUEST_TIMEOUT_MS'
+  | 'INGEST_HEADERS_TIMEOUT_MS'
+  | 'INGEST_IDLE_TIMEOUT_MS'
+  | 'INGEST_KEEP_ALIVE_TIMEOUT_MS'
+  | 'INGEST_MAX_CONCURRENT_REQUESTS'
+  | 'INGEST_MAX_JSON_DEPTH'
+>;
+
 export interface ServerDeps {
-  config: { INGEST_MAX_BODY_BYTES: number; INGEST_MAX_ITEMS: number };
+  config: { INGEST_MAX_BODY_BYTES: number; INGEST_MAX_ITEMS: number } & Partial<ServerLimits>;
   logger: Logger;
   keys: KeyResolver;
   sink: EventSink;
@@ -88,14 +102,28 @@ class RequestRefused extends Error {
  *    anyone could otherwise fill the DLQ. Attempts are counted in edusage_ingest_auth_failures_total.
  *  - 413 body larger than INGEST_MAX_BODY_BYTES, or more than INGEST_MAX_ITEMS items. Refused whole,
  *    not dead-lettered: the client still has the batch and must split it.
+ *  - 413 message_too_large when one event is larger than the broker's max.message.bytes (permanent,
+ *    so never 503). Large batches are fine: they are produced in calls under that limit.
  *  - 503 + Retry-After when Kafka did not acknowledge (or Redis could not check the key). Nothing is
  *    claimed as accepted; some events may have reached Kafka anyway, so the client's retry may send
  *    copies, which aggregate drops by dedup_key (docs/ARCHITECTURE.md "Duplicate events").
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config, keys, sink } = deps;
+  const limits: ServerLimits = { ...SERVER_LIMIT_DEFAULTS, ...config };
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
   const app = Fastify({
+    // A client gets INGEST_REQUEST_TIMEOUT_MS to send its whole request (a body trickled byte by byte
+    // would otherwise hold the socket forever), then Node answers 408 and closes the socket. Kafka
+    // time is not counted: the request is complete by then (INGEST_PRODUCE_TIMEOUT_MS bounds it).
+    requestTimeout: limits.INGEST_REQUEST_TIMEOUT_MS,
+    connectionTimeout: limits.INGEST_IDLE_TIMEOUT_MS,
+    keepAliveTimeout: limits.INGEST_KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout: limits.INGEST_HEADERS_TIMEOUT_MS,
+      // Node checks the two timeouts above on this interval (default 30 s, far coarser than them).
+      connectionsCheckingInterval: Math.min(1_000, limits.INGEST_HEADERS_TIMEOUT_MS),
+    },
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One log line per request is too much at ingest rates; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
@@ -105,6 +133,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
+  });
+
+  limitRequestsInFlight(app, {
+    max: limits.INGEST_MAX_CONCURRENT_REQUESTS,
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
+    metrics,
   });
 
   // Every body is read as text: JSON parse errors then become our own 400 + dead letter instead of
@@ -162,6 +196,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return reply
         .code(400)
         .send({ error: 'bad_gzip', message: `content-encoding gzip but the body is not valid gzip: ${error.message}` });
+    }
+    if (error instanceof MessageTooLargeError) {
+      // Permanent: the same request would be refused on every retry, so never 503.
+      metrics.requestsRefused.inc({ route, code: 'message_too_large' });
+      request.log.warn({ err: error }, 'a message is over the broker limit: answering 413');
+      const eventId = eventIdOf(error as MessageTooLargeError);
+      return reply.code(413).send({
+        error: 'message_too_large',
+        message:
+          (eventId !== undefined ? `event ${JSON.stringify(eventId)}: ` : '') +
+          `${error.message}; nothing was accepted: remove or shorten that item and send the batch again`,
+      });
     }
     if (error instanceof KafkaUnavailableError) {
       metrics.requestsRefused.inc({ route, code: 'kafka_unavailable' });
@@ -250,7 +296,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         }),
       };
     });
-    await sink.send({ raw, dlq }); // throws KafkaUnavailableError → 503 in the error handler
+    await sink.send({ raw, dlq }); // throws KafkaUnavailableError → 503, MessageTooLargeError → 413
     for (const event of adapted.events) metrics.eventsAccepted.inc({ route, source: event.source });
     for (const r of adapted.rejects) metrics.eventsRejected.inc({ route, code: r.reason.code });
     return { accepted: raw.length, rejected, skipped: adapted.skipped.length };
@@ -310,6 +356,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         const trimmed = line.trim();
         if (trimmed.length === 0) continue;
         if (items.length + parseRejects.length >= config.INGEST_MAX_ITEMS) throw tooMany(countNonBlankLines(text));
+        const tooDeep = findTooDeep(line, limits.INGEST_MAX_JSON_DEPTH);
+        if (tooDeep) {
+          parseRejects.push({
+            index: lineNo - 1,
+            payload: line,
+            reason: {
+              code: 'malformed_json',
+              line: lineNo,
+              message: `line ${lineNo}: ${describeTooDeep(tooDeep, lineNo)}`,
+            },
+          });
+          continue;
+        }
         try {
           items.push(JSON.parse(trimmed));
           lines.push(lineNo);
@@ -335,7 +394,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         line: index + 1,
       }));
     }
-    const parsed = parseJsonBody(text);
+    const parsed = parseJsonBody(text, limits.INGEST_MAX_JSON_DEPTH);
     if (!parsed.ok)
       return malformed(
         request,
@@ -351,7 +410,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.post('/v1/caliper', { onRequest: authenticate }, async (request, reply) => {
     const text = bodyText(request);
-    const parsed = parseJsonBody(text);
+    const parsed = parseJsonBody(text, limits.INGEST_MAX_JSON_DEPTH);
     if (!parsed.ok)
       return malformed(
         request,
@@ -370,6 +429,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     xapiRoutes({
       authenticate,
       maxItems: config.INGEST_MAX_ITEMS,
+      maxJsonDepth: limits.INGEST_MAX_JSON_DEPTH,
       produce,
       refuse: (statusCode, code, message) => new RequestRefused(statusCode, code, message),
     }),
@@ -394,6 +454,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/** The event_id of the raw message that did not fit, when the sink knows which one it was. */
+function eventIdOf(error: MessageTooLargeError): string | undefined {
+  return (error.tooLarge?.message.value as Partial<RawMessage> | undefined)?.event?.event_id;
 }
 
 function publicReason(reason: RejectReason): RejectedItem['reason'] {
@@ -433,13 +498,4 @@ function cached(probe: () => Promise<boolean>, ttlMs: number): () => Promise<boo
       });
     return inflight;
   };
-}
-
-/** JSON.parse that reports failure as a value, so each route answers a bad body in one line. */
-function parseJsonBody(text: string): { ok: true; body: unknown } | { ok: false; detail: string } {
-  try {
-    return { ok: true, body: JSON.parse(text) as unknown };
-  } catch (err) {
-    return { ok: false, detail: (err as Error).message };
-  }
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { findDuplicateKey, isObject, type Rejection } from '@edusage/contracts';
 import { adaptXapiBody, type Adapted } from './adapt';
+import { parseJsonBody } from './json-depth';
 import type { IngestResponse } from './server';
 import {
   XAPI_VERSIONS,
@@ -16,6 +17,8 @@ export interface XapiRouteDeps {
   /** The API key check of every /v1 route (Bearer, Basic, x-api-key); sets `request.sender`. */
   authenticate(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
   maxItems: number;
+  /** Deeper JSON nesting is refused before parsing (INGEST_MAX_JSON_DEPTH). */
+  maxJsonDepth: number;
   /** Writes events to usage.raw and rejects to usage.dlq; resolves after Kafka acknowledged both. */
   produce(
     request: FastifyRequest,
@@ -188,14 +191,13 @@ type Parsed =
 async function parseStatements(request: FastifyRequest, deps: XapiRouteDeps): Promise<Parsed> {
   const text = typeof request.body === 'string' ? request.body : '';
   if (text.trim().length === 0) throw deps.refuse(400, 'empty_body', 'the request body is empty');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    const message = `body is not JSON (${(err as Error).message}); send one xAPI statement or an array of them`;
+  const parsed = parseJsonBody(text, deps.maxJsonDepth);
+  if (!parsed.ok) {
+    const message = `body is not JSON (${parsed.detail}); send one xAPI statement or an array of them`;
     await deadLetterWhole(request, deps, text, { code: 'malformed_json', message });
     return { ok: false, body: { error: 'malformed_json', message } };
   }
+  const value = parsed.body;
   const duplicate = findDuplicateKey(text);
   if (duplicate !== null) {
     const reason = {

@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface EnrichMetrics {
@@ -7,11 +6,15 @@ export interface EnrichMetrics {
   unresolved: Counter<'kind'>;
   chunkSeconds: Histogram;
   sendRetries: Counter;
+  oversized: Counter;
 }
 
-export function createMetrics(): EnrichMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+/** The worker's metrics, in `registry` (the service's, served by @edusage/runtime) or a new one with the process defaults. */
+export function createMetrics(registry?: Registry): EnrichMetrics {
+  if (!registry) {
+    registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+  }
   return {
     registry,
     events: new Counter({
@@ -37,31 +40,10 @@ export function createMetrics(): EnrichMetrics {
       help: 'Retried produce calls (Kafka unavailable or slow)',
       registers: [registry],
     }),
+    oversized: new Counter({
+      name: 'enrich_oversized_total',
+      help: "Raw messages dead-lettered because their enriched output exceeds the broker's max.message.bytes",
+      registers: [registry],
+    }),
   };
-}
-
-/** Serves GET /metrics on 127.0.0.1:<port>. */
-export async function serveMetrics(metrics: EnrichMetrics, port: number, host = '0.0.0.0'): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.statusCode = 404;
-      res.end();
-      return;
-    }
-    metrics.registry
-      .metrics()
-      .then((text) => {
-        res.setHeader('content-type', metrics.registry.contentType);
-        res.end(text);
-      })
-      .catch(() => {
-        res.statusCode = 500;
-        res.end();
-      });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return server;
 }

@@ -23,8 +23,6 @@ export interface OutMessage {
 export interface ProcessedChunk {
   enriched: OutMessage[];
   dlq: OutMessage[];
-  /** Bytes of all produced values (for chunk sizing). */
-  bytes: number;
   unresolvedPeople: number;
   unresolvedApps: number;
 }
@@ -48,16 +46,13 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
   const out: ProcessedChunk = {
     enriched: [],
     dlq: [],
-    bytes: 0,
     unresolvedPeople: 0,
     unresolvedApps: 0,
   };
   const enrichedAt = (ctx.now?.() ?? new Date()).toISOString();
   const origin = (offset: string) => `${ctx.topic}/${ctx.partition}@${offset}`;
   const dead = (letter: DeadLetter) => {
-    const value = JSON.stringify(letter);
-    out.bytes += value.length;
-    out.dlq.push({ key: letter.source, value });
+    out.dlq.push({ key: letter.source, value: JSON.stringify(letter) });
   };
   for (const m of messages) {
     const text = m.value === null ? null : typeof m.value === 'string' ? m.value : m.value.toString('utf8');
@@ -137,12 +132,49 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
     }
     if (!enriched.person_resolved) out.unresolvedPeople++;
     if (!enriched.app_resolved) out.unresolvedApps++;
-    const value = JSON.stringify(enriched);
-    out.bytes += value.length;
     out.enriched.push({
       key: senderPartitionKey(ctx.pseudonymKey, raw.event.district_id, raw.event.user),
-      value,
+      value: JSON.stringify(enriched),
     });
   }
   return out;
+}
+
+/**
+ * The dead letter for a raw message whose output is larger than one produce call may carry (the
+ * broker's max.message.bytes): producing it would fail on every retry and stall the partition.
+ * The payload is cut so that the dead letter itself fits.
+ */
+export function oversizedDeadLetter(
+  m: InMessage,
+  ctx: Pick<ProcessContext, 'topic' | 'partition'>,
+  outputBytes: number,
+  budget: number,
+): OutMessage {
+  const text = m.value === null ? '' : typeof m.value === 'string' ? m.value : m.value.toString('utf8');
+  let ev: { source?: unknown; district_id?: unknown } | undefined;
+  try {
+    ev = (JSON.parse(text) as { event?: typeof ev } | null)?.event;
+  } catch {
+    ev = undefined;
+  }
+  const source = typeof ev?.source === 'string' ? ev.source : 'unknown';
+  const letterWith = (payload: string) =>
+    makeDeadLetter({
+      stage: 'enrich',
+      source,
+      districtId: typeof ev?.district_id === 'string' ? ev.district_id : null,
+      reason: {
+        code: 'payload_too_large',
+        message: `the enriched output of this message is ${outputBytes} bytes; one produce call may carry at most ${budget} (the broker's max.message.bytes less batch overhead)`,
+      },
+      payload,
+      origin: `${ctx.topic}/${ctx.partition}@${m.offset}`,
+    });
+  // Room left for the payload: a UTF-16 unit takes at most 6 bytes once JSON-escaped (\uXXXX).
+  const fixedBytes = Buffer.byteLength(JSON.stringify(letterWith(''))) + Buffer.byteLength(source) + 64;
+  const room = Math.max(0, Math.floor((budget - fixedBytes) / 6));
+  const letter = letterWith(text.slice(0, room));
+  if (text.length > room) letter.payload_truncated = true;
+  return { key: source, value: JSON.stringify(letter) };
 }

@@ -1,30 +1,41 @@
-import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { CompressionTypes, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { topicNames } from '@edusage/config';
-import { createConsumer, createProducer, ensureTopics } from '@edusage/kafka';
+import {
+  type ConsumerMonitor,
+  createConsumer,
+  createProducer,
+  ensureTopics,
+  isTooLargeError,
+  monitorConsumer,
+  produceBudget,
+  readMaxMessageBytes,
+} from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
 import { timeZoneFor, type EnrichConfig } from '../config';
-import { createMetrics, serveMetrics, type EnrichMetrics } from './metrics';
-import { processMessages, type InMessage } from './process';
+import type { Registry } from 'prom-client';
+import { createMetrics, type EnrichMetrics } from './metrics';
+import { OutputChunk } from './output-chunk';
+import { processMessages, type InMessage, type OutMessage } from './process';
 import { DistrictRegistry } from './registry';
-
-/** Upper bound of produced bytes per send, well under the broker's default 1 MB message.max.bytes per partition batch. */
-const MAX_SEND_BYTES = 768 * 1024;
 
 export interface EnrichWorkerOptions {
   config: EnrichConfig;
   logger: Logger;
   kafka: Kafka;
   redis: Redis;
+  /** Where the metrics go (the service's registry); default: a registry of its own. */
+  registry?: Registry;
+  /** Called when the consumer crashed and kafkajs will not restart it (the service should exit). */
+  onFatal?: (err: Error) => void;
 }
 
 export interface EnrichWorker {
   registry: DistrictRegistry;
   metrics: EnrichMetrics;
-  /** Port of the metrics server, when one runs. */
-  metricsPort: number | null;
+  /** The consumer's readiness (in its group, making progress), for /readyz. */
+  health: ConsumerMonitor;
   stop(): Promise<void>;
 }
 
@@ -32,12 +43,15 @@ export interface EnrichWorker {
  * The enrich worker: consumer group ENRICH_GROUP_ID on usage.raw → usage.enriched / usage.dlq.
  * Per Kafka batch, messages are enriched in chunks; each chunk's output is produced in one send
  * (acks=all, idempotent producer) and only after Kafka acknowledged it is the raw offset committed.
+ * A chunk ends at ENRICH_CHUNK_SIZE messages or when the next message's output would take it over
+ * the broker's max.message.bytes (counted in bytes, keys included, checked for every message);
+ * a single message whose output alone is over it is dead-lettered (payload_too_large).
  * A failed send is retried with backoff (heartbeating meanwhile) and nothing past it is committed.
  */
 export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<EnrichWorker> {
   const { config, logger, kafka, redis } = opts;
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const metrics = createMetrics();
+  const metrics = createMetrics(opts.registry);
   const registry = new DistrictRegistry({
     redis,
     prefix: config.REDIS_KEY_PREFIX,
@@ -51,10 +65,20 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     onRetry: (err, attempt) => logger.warn({ err, attempt }, 'loading rosters from Redis failed; retrying'),
   });
   await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
+  // Each produce call stays under the smallest limit of the two output topics (read once, at start).
+  const maxMessageBytes = await readMaxMessageBytes(kafka, [topics.enriched, topics.dlq]);
+  const budget = produceBudget(maxMessageBytes);
 
   const producer: Producer = await createProducer(kafka);
   const consumer: Consumer = await createConsumer(kafka, config.ENRICH_GROUP_ID, {
     sessionTimeout: config.ENRICH_SESSION_TIMEOUT_MS,
+  });
+  const health = monitorConsumer(consumer, {
+    group: config.ENRICH_GROUP_ID,
+    registry: metrics.registry,
+    sessionTimeoutMs: config.ENRICH_SESSION_TIMEOUT_MS,
+    stallTimeoutMs: config.ENRICH_STALL_TIMEOUT_MS,
+    onFatal: (err) => (opts.onFatal ?? ((e: Error) => logger.fatal({ err: e }, 'consumer crashed for good')))(err),
   });
   await consumer.subscribe({ topics: [topics.raw], fromBeginning: true });
 
@@ -65,7 +89,7 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
   }, config.ENRICH_RELOAD_INTERVAL_MS);
   poll.unref();
 
-  const send = async (enriched: { key: string; value: string }[], dlq: { key: string; value: string }[]) => {
+  const send = async (enriched: OutMessage[], dlq: OutMessage[]) => {
     const topicMessages = [];
     if (enriched.length > 0) topicMessages.push({ topic: topics.enriched, messages: enriched });
     if (dlq.length > 0) topicMessages.push({ topic: topics.dlq, messages: dlq });
@@ -83,34 +107,42 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     while (i < messages.length) {
       if (!isRunning() || isStale()) return;
       const started = process.hrtime.bigint();
-      // Enrich up to ENRICH_CHUNK_SIZE messages, stopping early when the output grows past MAX_SEND_BYTES.
-      const enriched: { key: string; value: string }[] = [];
-      const dlq: { key: string; value: string }[] = [];
-      let bytes = 0;
-      let lastOffset = '';
+      // Enrich up to ENRICH_CHUNK_SIZE messages, one at a time, until the output would exceed the budget.
+      const chunk = new OutputChunk(budget);
+      const ctx = {
+        topic: batch.topic,
+        partition: batch.partition,
+        pseudonymKey: config.PSEUDONYM_KEY,
+        view: (d: string) => registry.view(d),
+      };
       const end = Math.min(messages.length, i + config.ENRICH_CHUNK_SIZE);
-      while (i < end && bytes < MAX_SEND_BYTES) {
-        const step = messages.slice(i, Math.min(end, i + 200));
-        const out = processMessages(step, {
-          topic: batch.topic,
-          partition: batch.partition,
-          pseudonymKey: config.PSEUDONYM_KEY,
-          view: (d) => registry.view(d),
-        });
-        enriched.push(...out.enriched);
-        dlq.push(...out.dlq);
-        bytes += out.bytes;
-        metrics.unresolved.inc({ kind: 'person' }, out.unresolvedPeople);
-        metrics.unresolved.inc({ kind: 'app' }, out.unresolvedApps);
-        i += step.length;
-        lastOffset = step[step.length - 1]?.offset ?? lastOffset;
+      while (i < end) {
+        const m = messages[i]!;
+        const out = processMessages([m], ctx);
+        const added = chunk.add(m, out, ctx);
+        if (added === 'full') break; // this message starts the next chunk
+        if (added === 'oversized') {
+          metrics.oversized.inc();
+          logger.warn(
+            { partition: batch.partition, offset: m.offset },
+            'enriched output over the broker limit: dead-lettered',
+          );
+        } else {
+          metrics.unresolved.inc({ kind: 'person' }, out.unresolvedPeople);
+          metrics.unresolved.inc({ kind: 'app' }, out.unresolvedApps);
+        }
+        i++;
       }
+      const { enriched, dlq, lastOffset } = chunk;
       const abandon = () => stopping || !isRunning() || isStale();
       try {
         await retryWithBackoff(() => send(enriched, dlq), {
           initialMs: 200,
           maxMs: 10_000,
           shouldAbort: abandon,
+          // Cannot happen with the budget above unless the topic limit was lowered while running:
+          // fail the batch (and, via the consumer's crash, the process) rather than retry forever.
+          isRetryable: (err) => !isTooLargeError(err),
           onRetry: async (err, attempt, delayMs) => {
             metrics.sendRetries.inc();
             logger.warn(
@@ -148,30 +180,17 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     eachBatch,
   });
 
-  let server: Server | null = null;
-  if (config.ENRICH_METRICS_PORT !== undefined) {
-    server = await serveMetrics(metrics, config.ENRICH_METRICS_PORT);
-  }
-  const address = server?.address();
-  logger.info(
-    {
-      group: config.ENRICH_GROUP_ID,
-      topic: topics.raw,
-      metricsPort: typeof address === 'object' && address ? address.port : null,
-    },
-    'enrich worker running',
-  );
+  logger.info({ group: config.ENRICH_GROUP_ID, topic: topics.raw, maxMessageBytes }, 'enrich worker running');
 
   return {
     registry,
     metrics,
-    metricsPort: typeof address === 'object' && address ? address.port : null,
+    health,
     async stop() {
       stopping = true;
       clearInterval(poll);
       await consumer.disconnect().catch((err: unknown) => logger.warn({ err }, 'consumer disconnect failed'));
       await producer.disconnect().catch((err: unknown) => logger.warn({ err }, 'producer disconnect failed'));
-      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -1,0 +1,37 @@
+import { Counter, type Registry } from 'prom-client';
+import type { SinkStats } from './sink-worker';
+
+const HELP: Record<keyof SinkStats, string> = {
+  batches: 'Partition batches stored and committed',
+  inserted: 'Rows inserted into ClickHouse',
+  duplicates: 'Events skipped as source-level duplicates (dedup_key claimed by another message)',
+  alreadyStored: 'Rows skipped because their offset was already stored (redelivery)',
+  rejected: 'Messages sent to the dead letters by the sink',
+  retries: 'Failed attempts that were retried (ClickHouse or Kafka unavailable)',
+  abandoned: 'Batches abandoned uncommitted because the partition was revoked (the next owner redoes them)',
+};
+
+const NAMES: Record<keyof SinkStats, string> = {
+  batches: 'edusage_aggregate_batches_total',
+  inserted: 'edusage_aggregate_rows_inserted_total',
+  duplicates: 'edusage_aggregate_duplicates_total',
+  alreadyStored: 'edusage_aggregate_already_stored_total',
+  rejected: 'edusage_aggregate_dead_letters_total',
+  retries: 'edusage_aggregate_retries_total',
+  abandoned: 'edusage_aggregate_batches_abandoned_total',
+};
+
+/** Exposes the sink's running totals as Prometheus counters (read at scrape time). */
+export function registerSinkMetrics(registry: Registry, stats: SinkStats): void {
+  for (const key of Object.keys(NAMES) as (keyof SinkStats)[]) {
+    new Counter({
+      name: NAMES[key],
+      help: HELP[key],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(stats[key]);
+      },
+    });
+  }
+}

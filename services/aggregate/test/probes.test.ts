@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { command, createClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
+import { createKafka, createProducer, produceJson, type Kafka } from '@edusage/kafka';
+import { createLogger } from '@edusage/logging';
+import { createTestEnv, freePort, waitFor, type TestEnv } from '@edusage/testkit';
+import { makeEnrichedEvents } from './enriched-fixtures';
+
+// Issue 11 finding 11: aggregate had no /healthz, /readyz or /metrics; progress was only in log lines.
+// Runs the built service (dist/) on the real Kafka, ClickHouse and Redis.
+
+const ENTRY = path.resolve(__dirname, '..', 'dist', 'main.js');
+
+let env: TestEnv;
+let kafka: Kafka;
+let ch: ClickHouseClient;
+let child: ChildProcess;
+let log = '';
+let base: string;
+
+const get = async (p: string) => {
+  const res = await fetch(`${base}${p}`);
+  return { status: res.status, text: await res.text() };
+};
+const probe = (p: string) => get(p).catch(() => ({ status: 0, text: '' }));
+const counter = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+
+async function produce(seed: number, count: number): Promise<void> {
+  const producer = await createProducer(kafka);
+  try {
+    const events = makeEnrichedEvents(count, seed, 0);
+    await produceJson(
+      producer,
+      env.topics.enriched,
+      events.map((e) => ({ key: `${e.district_id}|${e.person_id}`, value: e })),
+    );
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  env = await createTestEnv('aggregate_probes', { partitions: 1 });
+  kafka = createKafka(env.config, createLogger('aggregate-probes-test', 'warn'));
+  ch = createClickHouse(env.config);
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  child = spawn(process.execPath, [ENTRY], {
+    env: {
+      ...process.env,
+      ...env.env,
+      AGGREGATE_GROUP_ID: `aggregate-${env.config.CLICKHOUSE_DATABASE}`,
+      AGGREGATE_HTTP_PORT: String(port),
+      AGGREGATE_STALL_TIMEOUT_MS: '3000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (d: Buffer) => (log = (log + d.toString()).slice(-50_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+}, 60_000);
+
+afterAll(async () => {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+  await ch?.close();
+  await env?.cleanup();
+});
+
+test('ready with rows counted in /metrics; not ready while ClickHouse refuses inserts; ready again after', async () => {
+  await waitFor(
+    () => probe('/readyz'),
+    (r) => r.status === 200,
+    { timeoutMs: 60_000, what: 'aggregate ready' },
+  );
+  expect((await get('/healthz')).status).toBe(200);
+
+  await produce(1, 20);
+  await waitFor(
+    async () => counter((await get('/metrics')).text, 'edusage_aggregate_rows_inserted_total'),
+    (n) => n === 20,
+    { timeoutMs: 60_000, what: '20 rows inserted in /metrics' },
+  );
+
+  // The table disappears: every insert fails and is retried, the batch never finishes.
+  await command(ch, 'RENAME TABLE usage_events TO usage_events_away');
+  let renamedBack = false;
+  try {
+    await produce(2, 20);
+    const notReady = await waitFor(
+      () => probe('/readyz'),
+      (r) => r.status === 503,
+      { timeoutMs: 60_000, what: 'aggregate /readyz 503 while stalled' },
+    );
+    expect(notReady.text).toMatch(/batch has been running|no batch finished/);
+    expect(counter((await get('/metrics')).text, 'edusage_aggregate_retries_total')).toBeGreaterThan(0);
+    expect((await get('/metrics')).text).toMatch(/edusage_consumer_ready\{[^}]*\} 0\b/);
+    expect((await get('/healthz')).status).toBe(200); // alive, just not ready
+
+    await command(ch, 'RENAME TABLE usage_events_away TO usage_events');
+    renamedBack = true;
+  } finally {
+    if (!renamedBack) await command(ch, 'RENAME TABLE usage_events_away TO usage_events').catch(() => undefined);
+  }
+  await waitFor(
+    () => probe('/readyz'),
+    (r) => r.status === 200,
+    { timeoutMs: 90_000, what: 'ready again' },
+  );
+  await waitFor(
+    async () => counter((await get('/metrics')).text, 'edusage_aggregate_rows_inserted_total'),
+    (n) => n === 40,
+    { timeoutMs: 60_000, what: '40 rows inserted in /metrics' },
+  );
+}, 240_000);
+
+test('SIGTERM: a graceful stop exits 0', async () => {
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  child.kill('SIGTERM');
+  const [code] = await exited;
+  expect(code).toBe(0);
+}, 60_000);
