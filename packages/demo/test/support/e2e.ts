@@ -73,11 +73,16 @@ export interface E2E {
 
 /**
  * Everything up to "services running, roster and catalog loaded, API keys created". `extraEnv` goes to
- * the services (e.g. shorter session timeouts); `clickhouseUrl` points everything at another server.
+ * the services (e.g. shorter session timeouts); `clickhouseUrl` / `redisUrl` point everything at another server.
  */
 export async function setupE2E(
   name: string,
-  opts: { extraEnv?: Record<string, string>; clickhouseUrl?: string; startServices?: boolean } = {},
+  opts: {
+    extraEnv?: Record<string, string>;
+    clickhouseUrl?: string;
+    redisUrl?: string;
+    startServices?: boolean;
+  } = {},
 ): Promise<E2E> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), `edusage-${name}-`));
   let env: TestEnv | null = null;
@@ -96,6 +101,7 @@ export async function setupE2E(
     env = await createTestEnv(name, {
       partitions: 3,
       ...(opts.clickhouseUrl ? { clickhouseUrl: opts.clickhouseUrl } : {}),
+      ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
     });
     const id = env.config.KAFKA_TOPIC_PREFIX.replace(/^t\./, '').replace(/\.$/, '');
     // Group ids of this suite only: suites run in parallel on one broker.
