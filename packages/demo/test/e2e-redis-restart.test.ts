@@ -2,7 +2,8 @@
  * Redis restarted mid-stream: ingest, enrich and aggregate all use a private Redis (API keys, roster
  * and catalog, duplicate claims, whatever a service keeps there), which is restarted twice while the
  * sample flows in: once gracefully (SIGTERM: Redis writes its append-only file) and once killed
- * (SIGKILL: what the last second's fsync policy keeps). The services must ride it out (reconnect, retry)
+ * (SIGKILL: what the last second's fsync policy keeps); aggregate has a backlog to work through while
+ * Redis is down. The services must ride it out (reconnect, retry)
  * and the final numbers must equal the independent reference exactly.
  */
 import { startPrivateRedis, type PrivateRedis } from '@edusage/testkit';
@@ -58,9 +59,16 @@ describe('end to end: Redis restarted while events flow', () => {
     const restarting = (async () => {
       for (const [k, r] of RESTARTS.entries()) {
         await due[k]!.p;
+        // Aggregate would idle through the outage (enrich stalls on its Redis reads, so nothing new
+        // arrives): freeze it first so enriched events pile up, and let it work through them while
+        // Redis is down.
+        const aggregate = e2e.pipeline.pid('aggregate')!;
+        process.kill(aggregate, 'SIGSTOP');
+        await sleep(3_000);
         const t0 = Date.now();
         await redis.stop(r.signal);
-        await sleep(2_000); // down for a while: requests, lookups and claims meet a dead Redis
+        process.kill(aggregate, 'SIGCONT');
+        await sleep(2_500); // down for a while: requests, lookups and claims meet a dead Redis
         await redis.start();
         restarts.push({ signal: r.signal, sent: sent / total, downMs: Date.now() - t0 });
       }
