@@ -1,6 +1,7 @@
 /**
  * Crash recovery end to end: while the sample flows in, the enrich worker and the aggregate worker
  * are each SIGKILLed several times at random moments once they are visibly processing, and restarted.
+ * The kills are spread over the stream (due at 20 %, 50 % and 80 % of the requests sent).
  * The final numbers must still equal the independent reference exactly: nothing lost (offsets are
  * committed only after the output is safe), nothing counted twice (re-produced enriched events are
  * removed by their dedup claim; re-delivered enriched messages by the stored-offset check).
@@ -24,7 +25,9 @@ jest.setTimeout(240_000);
 
 type Admin = ReturnType<Kafka['admin']>;
 
-const KILLS_PER_WORKER = 3;
+/** When (fraction of the sample's requests sent) each worker's kills are due: spread over the stream. */
+const KILL_AT = [0.2, 0.5, 0.8];
+const KILLS_PER_WORKER = KILL_AT.length;
 /** How long to look for an in-between moment before killing anyway. */
 const PROBE_MS = 8_000;
 
@@ -118,15 +121,23 @@ describe('end to end: SIGKILL of enrich and aggregate mid-stream', () => {
       return [...(await storedMax())].some(([p, m]) => m >= (committed.get(p) ?? 0) && m > (staleMax.get(p) ?? -1));
     };
 
-    const kills: { worker: ServiceName; at: number; inBetween: boolean; probes: number }[] = [];
+    const kills: { worker: ServiceName; at: number; sent: number; inBetween: boolean; probes: number }[] = [];
     let sendingDone = false;
+    let sent = 0;
+    let total = 1;
+    const due = KILL_AT.map(() => {
+      let reached!: () => void;
+      const p = new Promise<void>((r) => (reached = r));
+      return { p, reached };
+    });
     /**
-     * Kills `worker` KILLS_PER_WORKER times. Each time, once it visibly makes progress after its
-     * (re)start, it is frozen at random moments until it is caught in between writing its output
+     * Kills `worker` KILLS_PER_WORKER times. Each time, once its due point of the stream is reached
+     * and it visibly makes progress after that, it is frozen at random moments until it is caught in between writing its output
      * and committing its input (at most PROBE_MS; else it is killed where it stands), then SIGKILLed.
      */
     const chaos = async (worker: ServiceName, progress: () => Promise<number>, between: () => Promise<boolean>) => {
       for (let k = 0; k < KILLS_PER_WORKER; k++) {
+        await due[k]!.p;
         const base = await progress();
         const deadline = Date.now() + 60_000;
         while ((await progress()) <= base) {
@@ -149,7 +160,7 @@ describe('end to end: SIGKILL of enrich and aggregate mid-stream', () => {
         await e2e.pipeline.kill(worker);
         if (worker === 'enrich') enrichExcess = await enrichState();
         else staleMax = await storedMax();
-        kills.push({ worker, at: await progress(), inBetween, probes });
+        kills.push({ worker, at: await progress(), sent: sent / total, inBetween, probes });
         expect(sendingDone).toBe(false); // mid-stream: more input was still to come
         e2e.pipeline.start(worker);
       }
@@ -160,8 +171,15 @@ describe('end to end: SIGKILL of enrich and aggregate mid-stream', () => {
       batchSize: 40,
       pauseMs: () => 150 + rand() * 200,
       importSquidAfter: 0.4,
-      // The last 15 % wait until every kill is done: every kill happens mid-stream.
-      holds: [{ at: 0.85, until: tail }],
+      holds: [
+        ...KILL_AT.map((at, k) => ({ at, until: Promise.resolve(), reached: due[k]!.reached })),
+        // The last 10 % wait until every kill is done: every kill happens mid-stream.
+        { at: 0.9, until: tail },
+      ],
+      onAnswered: (i, n) => {
+        sent = i + 1;
+        total = n;
+      },
     }).finally(() => (sendingDone = true));
     const mayhem = Promise.all([
       chaos('enrich', enrichedEnd, enrichBetween),
@@ -172,9 +190,19 @@ describe('end to end: SIGKILL of enrich and aggregate mid-stream', () => {
     process.stdout.write(`kills (at = progress when killed): ${JSON.stringify(kills)}\n`);
     expect(kills.filter((k) => k.worker === 'enrich')).toHaveLength(KILLS_PER_WORKER);
     expect(kills.filter((k) => k.worker === 'aggregate')).toHaveLength(KILLS_PER_WORKER);
-    // The dangerous moment was hit (in practice nearly every kill is; one per worker is required).
-    expect(kills.filter((k) => k.worker === 'enrich' && k.inBetween).length).toBeGreaterThanOrEqual(1);
-    expect(kills.filter((k) => k.worker === 'aggregate' && k.inBetween).length).toBeGreaterThanOrEqual(1);
+    // Spread over the stream: each worker's k-th kill came after its due point and before the next one's.
+    for (const worker of ['enrich', 'aggregate'] as const) {
+      kills
+        .filter((k) => k.worker === worker)
+        .forEach((k, i) => {
+          // (`sent` counts answered requests; the hold before request floor(total × due) released the kill.)
+          expect(k.sent).toBeGreaterThanOrEqual(Math.floor(total * KILL_AT[i]!) / total);
+          expect(k.sent).toBeLessThan(KILL_AT[i + 1] ?? 0.9);
+        });
+    }
+    // The dangerous moment was hit (in practice nearly every kill is; two of three per worker are required).
+    expect(kills.filter((k) => k.worker === 'enrich' && k.inBetween).length).toBeGreaterThanOrEqual(2);
+    expect(kills.filter((k) => k.worker === 'aggregate' && k.inBetween).length).toBeGreaterThanOrEqual(2);
 
     await e2e.drain(180_000);
 

@@ -3,3 +3,5 @@ export { repoRoot, migrationsDir, fixturesDir } from './paths';
 export { waitFor } from './wait-for';
 export { startPrivateClickHouse, freePort, type PrivateClickHouse } from './private-clickhouse';
 export { startCurrentClickHouse, chdbPython, type CurrentClickHouse } from './current-clickhouse';
+export { startPrivateRedis, type PrivateRedis } from './private-redis';
+export { startPrivateKafka, kafkaLibDir, type PrivateKafka } from './private-kafka';

@@ -27,6 +27,10 @@ export async function createTestEnv(
     partitions?: number;
     /** ClickHouse to use instead of CLICKHOUSE_URL (e.g. a `startPrivateClickHouse()` server). */
     clickhouseUrl?: string;
+    /** Kafka to use instead of KAFKA_BROKERS (e.g. a `startPrivateKafka()` broker). */
+    kafkaBrokers?: string;
+    /** Redis to use instead of REDIS_URL (e.g. a `startPrivateRedis()` server). */
+    redisUrl?: string;
   } = {},
 ): Promise<TestEnv> {
   const id = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
@@ -43,6 +47,8 @@ export async function createTestEnv(
     if (value !== undefined) env[key] = value;
   }
   if (opts.clickhouseUrl !== undefined) env.CLICKHOUSE_URL = opts.clickhouseUrl;
+  if (opts.kafkaBrokers !== undefined) env.KAFKA_BROKERS = opts.kafkaBrokers;
+  if (opts.redisUrl !== undefined) env.REDIS_URL = opts.redisUrl;
   const config = loadConfig(baseConfigSchema, env);
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const logger = createLogger('testkit', env.LOG_LEVEL);

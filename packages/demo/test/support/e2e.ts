@@ -73,11 +73,16 @@ export interface E2E {
 
 /**
  * Everything up to "services running, roster and catalog loaded, API keys created". `extraEnv` goes to
- * the services (e.g. shorter session timeouts); `clickhouseUrl` points everything at another server.
+ * the services (e.g. shorter session timeouts); `clickhouseUrl` / `redisUrl` point everything at another server.
  */
 export async function setupE2E(
   name: string,
-  opts: { extraEnv?: Record<string, string>; clickhouseUrl?: string; startServices?: boolean } = {},
+  opts: {
+    extraEnv?: Record<string, string>;
+    clickhouseUrl?: string;
+    redisUrl?: string;
+    startServices?: boolean;
+  } = {},
 ): Promise<E2E> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), `edusage-${name}-`));
   let env: TestEnv | null = null;
@@ -96,6 +101,7 @@ export async function setupE2E(
     env = await createTestEnv(name, {
       partitions: 3,
       ...(opts.clickhouseUrl ? { clickhouseUrl: opts.clickhouseUrl } : {}),
+      ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
     });
     const id = env.config.KAFKA_TOPIC_PREFIX.replace(/^t\./, '').replace(/\.$/, '');
     // Group ids of this suite only: suites run in parallel on one broker.
@@ -219,21 +225,44 @@ export async function topicEnd(kafka: Kafka, topic: string): Promise<number> {
   }
 }
 
-async function postBody(url: string, apiKey: string, body: string, contentType: string): Promise<number> {
-  for (let attempt = 1; ; attempt++) {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': contentType },
-      body,
-    });
-    await res.arrayBuffer();
-    if (res.status === 503 && attempt < 10) {
-      await new Promise((r) => setTimeout(r, 500 * attempt));
+/**
+ * POSTs until ingest gives a final answer: retries on 503 and on connection errors (ingest restarting)
+ * for up to 3 minutes, like a client that must not lose its batch. Returns the status and the count
+ * of events the answer accepted.
+ */
+async function postBody(
+  url: string,
+  apiKey: string,
+  body: string,
+  contentType: string,
+): Promise<{ status: number; accepted: number }> {
+  for (const deadline = Date.now() + 180_000; ;) {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': contentType },
+        body,
+      });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 300));
+      continue;
+    }
+    const text = await res.text();
+    if (res.status === 503 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
       continue;
     }
     if (res.status !== 202 && res.status !== 422 && res.status !== 400)
       throw new Error(`${url} answered ${res.status}`);
-    return res.status;
+    let accepted = 0;
+    try {
+      accepted = Number((JSON.parse(text) as { accepted?: unknown }).accepted ?? 0);
+    } catch {
+      // a 400 may have no JSON body
+    }
+    return { status: res.status, accepted };
   }
 }
 
@@ -251,6 +280,10 @@ export async function sendSamplePaced(
     pauseMs: () => number;
     importSquidAfter?: number;
     holds?: { at: number; until: Promise<unknown>; reached?: () => void }[];
+    /** Called before request `index` (0-based) of `total` is sent. */
+    onSending?: (index: number, total: number) => void;
+    /** Called when request `index` got its final answer, with the count of events it accepted. */
+    onAnswered?: (index: number, total: number, accepted: number) => void;
   },
 ): Promise<{ requests: number }> {
   const batchSize = opts.batchSize ?? 50;
@@ -308,7 +341,9 @@ export async function sendSamplePaced(
       await h.until;
     }
     const r = requests[i]!;
-    await postBody(`${e2e.pipeline.ingestUrl}${r.route}`, r.key, r.body, r.type);
+    opts.onSending?.(i, requests.length);
+    const answer = await postBody(`${e2e.pipeline.ingestUrl}${r.route}`, r.key, r.body, r.type);
+    opts.onAnswered?.(i, requests.length, answer.accepted);
     await new Promise((res) => setTimeout(res, opts.pauseMs()));
   }
   await squid;
