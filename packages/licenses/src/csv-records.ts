@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import path from 'node:path';
 import { parse } from 'csv-parse';
 
 /** One problem with an input file: where (file, line, field) and why. */
@@ -54,6 +55,7 @@ export async function* readCsvRecords(
   onHeader: (present: Set<string>, repeated: string[]) => void,
   issues: RowIssue[],
 ): AsyncGenerator<CsvRecord> {
+  const name = path.basename(file);
   const parser = createReadStream(file).pipe(
     parse({
       bom: true,
@@ -64,7 +66,7 @@ export async function* readCsvRecords(
     }),
   );
   parser.on('skip', (err: Error & { lines?: number }) => {
-    issues.push({ file, line: err.lines ?? 0, message: `not readable as CSV: ${err.message}` });
+    issues.push({ file: name, line: err.lines ?? 0, message: `not readable as CSV: ${err.message}` });
   });
   let fields: (string | undefined)[] | null = null;
   for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -75,7 +77,11 @@ export async function* readCsvRecords(
       continue;
     }
     if (record.length > fields.length) {
-      issues.push({ file, line: info.lines, message: `${record.length} cells but the header has ${fields.length}` });
+      issues.push({
+        file: name,
+        line: info.lines,
+        message: `${record.length} cells but the header has ${fields.length}`,
+      });
       continue;
     }
     const values = new Map<string, string>();
