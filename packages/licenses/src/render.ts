@@ -68,7 +68,7 @@ export function renderLicenseTable(r: LicenseReport, names: Map<string, string> 
     );
   }
   const list = (title: string, lines: string[]) => {
-    out.push(`${title}: ${lines.length === 0 ? 'none' : ''}`);
+    out.push(`${title}:${lines.length === 0 ? ' none' : ''}`);
     for (const l of lines) out.push(`  ${l}`);
   };
   const schools = (ids: string[]) => (ids.length === 0 ? 'no school' : ids.map(name).join(', '));
