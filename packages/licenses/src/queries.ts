@@ -57,7 +57,7 @@ export async function currentLicenses(ch: ClickHouseClient, districtId: string):
 const licenseSide = (districtId: string) => `(
   SELECT district_id, app_id, license_id, school_id AS l_school, audience_roles AS l_roles,
          grades AS l_grades, term_start AS l_start, term_end AS l_end
-  FROM licenses_current WHERE district_id = ${sqlString(districtId)})`;
+  FROM licenses_current WHERE district_id = ${sqlString(districtId)}) AS l`;
 
 /**
  * School rollup rows of the window joined to the licenses of their app, kept when the row's role is
@@ -76,7 +76,7 @@ function licensedActivity(
       SELECT district_id, school_id, local_date, app_id, role, active_users, explicit_seconds, active_minutes
       FROM rollup_school_app_daily
       WHERE district_id = ${sqlString(w.districtId)} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}
-    ) ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
+    ) AS r ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
     WHERE has(l_roles, role) AND (l_school = '' OR school_id = l_school)
       AND ${days} AND ${extraWhere}
     GROUP BY ${groupBy}`;
@@ -88,7 +88,7 @@ function eligiblePeople(districtId: string, select: string, groupBy: string, sch
       FROM dim_people_current WHERE district_id = ${sqlString(districtId)} AND person_id != '' AND enabled = 1`;
   const scope = schoolsJoined ? `(l_school = '' OR sch = l_school)` : `(l_school = '' OR has(school_ids, l_school))`;
   return `SELECT ${select}
-    FROM (${people}) ALL INNER JOIN ${licenseSide(districtId)} USING (district_id)
+    FROM (${people}) AS p ALL INNER JOIN ${licenseSide(districtId)} USING (district_id)
     WHERE ${scope} AND (empty(l_grades) OR has(l_grades, grade))
     GROUP BY ${groupBy}`;
 }
