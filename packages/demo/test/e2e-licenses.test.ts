@@ -88,6 +88,7 @@ describe('license metrics equal an independent reference', () => {
     const weeks = new Map(r.trend.filter((t) => t.license_id === e.license_id).map((t) => [t.week, t.active]));
     expect([...weeks].sort()).toEqual([...e.weeks].sort());
     expect(r.never_used.includes(e.license_id)).toBe(e.never_used);
+    expect([...m!.flags].sort()).toEqual(e.flags);
     const after = r.expired_but_used.find((x) => x.license_id === e.license_id);
     expect(after?.active ?? 0).toBe(e.active_after_term);
   }
@@ -109,6 +110,9 @@ describe('license metrics equal an independent reference', () => {
       expect(ref.unlicensed.get('google-docs')).toBeGreaterThan(0);
       expect(ref.unapproved.get('ixl')).toBe('dpa_expired');
       expect(ref.unapproved.get('kahoot')).toBe('pending');
+      const flagged = new Set([...ref.licenses.values()].flatMap((x) => x.flags));
+      expect(flagged.has('too_many_licenses')).toBe(true);
+      expect(flagged.has('expensive_underused')).toBe(true);
 
       const r = await report(w.from, w.to);
       expect(r.licenses.map((m) => m.license.license_id).sort()).toEqual([...ref.licenses.keys()].sort());
@@ -134,5 +138,11 @@ describe('license metrics equal an independent reference', () => {
     const csv = (await cli('licenses', [...args, '--format', 'csv'])).trim().split('\n');
     expect(csv[0]).toMatch(/^license_id,app_id,scope,seats,eligible,active,utilization,reach/);
     expect(csv).toHaveLength(1 + e2e.sample.licenses.length);
+    // Thresholds are configurable: with highCost 0 and lowUse 1, every license used below its seats is flagged.
+    const json = JSON.parse(
+      await cli('licenses', [...args, '--format', 'json', '--threshold', 'highCost=0', '--threshold', 'lowUse=1']),
+    ) as LicenseReport;
+    for (const m of json.licenses) expect(m.flags.includes('high_cost_low_use')).toBe(m.used_share < 1);
+    expect(json.licenses.some((m) => m.flags.includes('high_cost_low_use'))).toBe(true);
   });
 });

@@ -29,6 +29,22 @@ export interface LicenseExpectation {
   never_used: boolean;
   /** Distinct people active after the term end, in the window (audience and scope as for active). */
   active_after_term: number;
+  /** The flags under the documented default thresholds, sorted. */
+  flags: string[];
+}
+
+/** docs/ARCHITECTURE.md "Licenses", flag rules with their default thresholds. */
+function expectedFlags(e: Omit<LicenseExpectation, 'flags'>, usedShare: number): string[] {
+  const flags: string[] = [];
+  if (e.total_cost >= 1000 && usedShare < 0.25) flags.push('high_cost_low_use');
+  const perUser = e.active > 0 ? e.total_cost / e.active : e.total_cost > 0 ? Infinity : 0;
+  if (perUser >= 50 && usedShare < 0.5) flags.push('expensive_underused');
+  if (e.seats !== null && e.unused_seats! >= 10 && e.unused_seats! / e.seats >= 0.3) flags.push('too_many_licenses');
+  const reaches = [...e.schools.values()].filter((s) => s.eligible >= 5).map((s) => s.active / s.eligible);
+  if (reaches.length >= 2 && Math.max(...reaches) - Math.min(...reaches) >= 0.4) flags.push('uneven_across_schools');
+  const popular = reaches.filter((r) => r >= 0.3).length;
+  if (reaches.length >= 3 && popular >= 1 && popular <= reaches.length / 3) flags.push('popular_at_few_schools');
+  return flags.sort();
 }
 
 export interface LicenseReferenceResult {
@@ -152,7 +168,7 @@ export function buildLicenseReference(
     sumCost += cost;
     sumUsed += cost * usedShare;
     sumIdle += cost * (1 - usedShare);
-    licenses.set(l.licenseId, {
+    const expectation = {
       license_id: l.licenseId,
       eligible: eligiblePeople.length,
       students,
@@ -172,7 +188,8 @@ export function buildLicenseReference(
       never_used: toDate.length === 0,
       active_after_term: new Set(inWindow.filter((a) => licensed(a) && a.day > l.contractEndDate).map((a) => a.person))
         .size,
-    });
+    };
+    licenses.set(l.licenseId, { ...expectation, flags: expectedFlags(expectation, usedShare) });
   }
 
   const usedApps = new Map<string, Set<string>>();
