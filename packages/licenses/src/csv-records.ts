@@ -60,6 +60,7 @@ export async function* readCsvRecords(
     parse({
       bom: true,
       relax_column_count: true,
+      relax_quotes: true,
       skip_empty_lines: true,
       info: true,
       skip_records_with_error: true,

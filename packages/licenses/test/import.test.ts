@@ -51,6 +51,8 @@ describe('license and approval imports', () => {
       'L8,https://www.Typing.com/lessons,Typing,sch-2,30,3,per_seat,USD,2026-07-01,2027-06-30,,students,K-5,', // 10 good
       'L9,ixl,IXL,d1,10,12,flat,USD,2026-07-01,2027-06-30,,everyone,13-05,', // 11 audience + grades
       'L10,ixl,IXL,d1,10,12,flat,USD,2026-07-01,2027-06-30,,students,,,one cell too many', // 12
+      'L11,ixl,IXL,d1,"10"x,12,flat,USD,2026-07-01,2027-06-30,,students,,', // 13 stray quote: a bad cell, not a lost file
+      'L12,ixl,IXL,sch-3,10,12,flat,USD,2026-07-01,2027-06-30,,students,,', // 14 good
     ]);
     const r = await importLicenses(ch, 'd1', f);
     const issues = r.issues.map((i) => `${i.line}:${i.field}`).sort();
@@ -65,15 +67,16 @@ describe('license and approval imports', () => {
         '9:license_id',
         '11:grades',
         '12:undefined',
+        '13:seats',
       ].sort(),
     );
     expect(r.issues.every((i) => i.file === 'licenses.csv' && i.message.length > 0)).toBe(true);
-    expect(r).toMatchObject({ accepted: 3, rejected: 8, refused: null });
+    expect(r).toMatchObject({ accepted: 4, rejected: 9, refused: null });
     expect(r.version).not.toBeNull();
 
     const stored = await currentLicenses(ch, 'd1');
-    expect(stored.map((l) => l.license_id)).toEqual(['L1', 'L3', 'L8']);
-    const [l1, l3, l8] = stored;
+    expect(stored.map((l) => l.license_id)).toEqual(['L1', 'L12', 'L3', 'L8']);
+    const [l1, , l3, l8] = stored;
     expect(l1).toMatchObject({
       app_id: 'ixl',
       school_id: '',
