@@ -62,6 +62,20 @@ export function renderLicenseTable(r: LicenseReport, names: Map<string, string> 
       ]),
     ),
   );
+  // School level, for licenses that span several schools: where the reach differs.
+  const spanning = r.schools.filter((s) => r.schools.filter((o) => o.license_id === s.license_id).length > 1);
+  if (spanning.length > 0) {
+    out.push(
+      table(
+        ['license', 'school', 'eligible', 'active', 'reach'],
+        spanning.map((s) => [name(s.app_id), name(s.school_id), s.eligible, s.active, pct(s.reach)]),
+      ),
+    );
+  }
+  const weeks = new Map<string, string[]>();
+  for (const t of r.trend) weeks.set(t.license_id, [...(weeks.get(t.license_id) ?? []), `${t.week} ${t.active}`]);
+  if (weeks.size > 0) out.push('Weekly active users (week starting):');
+  for (const [id, list] of weeks) out.push(`  ${id}: ${list.join(', ')}`);
   for (const d of r.district) {
     out.push(
       `All ${d.licenses} licenses (${d.currency}): cost ${money(d.total_cost, d.currency)}, idle ${money(d.idle_cost, d.currency)}, EPI ${num(d.epi)}`,
