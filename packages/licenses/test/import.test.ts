@@ -9,7 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { currentApprovals, currentLicenses, importApprovals, importLicenses, newVersion, VersionWriter } from '../src';
+import {
+  ABANDONED_AFTER_MS,
+  currentApprovals,
+  currentLicenses,
+  importApprovals,
+  importLicenses,
+  newVersion,
+  VersionWriter,
+} from '../src';
 
 jest.setTimeout(120_000);
 
@@ -131,7 +139,13 @@ describe('license and approval imports', () => {
 
   it('an import that dies before recording its version changes nothing; the next import removes its rows', async () => {
     const before = await currentLicenses(ch, 'd1');
-    const dying = new VersionWriter(ch, 'licenses', 'd1', newVersion());
+    // Created over an hour ago and never recorded: an import that died (a younger one may still be running).
+    const dying = new VersionWriter(
+      ch,
+      'licenses',
+      'd1',
+      newVersion(new Date(Date.now() - ABANDONED_AFTER_MS - 60_000)),
+    );
     await dying.add({ license_id: 'GHOST', app_id: 'x', term_start: '2026-07-01', term_end: '2027-06-30' });
     await dying.flush(); // rows written, version never recorded (the process "dies" here)
     expect(await currentLicenses(ch, 'd1')).toEqual(before);
@@ -143,6 +157,21 @@ describe('license and approval imports', () => {
     expect((await currentLicenses(ch, 'd1')).map((l) => l.license_id)).toEqual(['D']);
     const ghosts = await queryRows<{ n: string }>(ch, `SELECT count() AS n FROM licenses WHERE license_id = 'GHOST'`);
     expect(Number(ghosts[0]!.n)).toBe(0);
+  });
+
+  it("two imports at once never drop each other's rows; the one recorded last is current", async () => {
+    const slow = new VersionWriter(ch, 'licenses', 'd3', newVersion());
+    await slow.add({ license_id: 'SLOW1', app_id: 'ixl', term_start: '2026-07-01', term_end: '2027-06-30' });
+    await slow.add({ license_id: 'SLOW2', app_id: 'quizlet', term_start: '2026-07-01', term_end: '2027-06-30' });
+    await slow.flush(); // still running: rows written, version not yet recorded
+    await importLicenses(
+      ch,
+      'd3',
+      file('fast.csv', [HEADER, 'FAST,ixl,,d3,10,1,flat,USD,2026-07-01,2027-06-30,,students,,']),
+    );
+    expect((await currentLicenses(ch, 'd3')).map((l) => l.license_id)).toEqual(['FAST']);
+    await slow.commit({ sourceFile: 'slow.csv', rejectedRows: 0 });
+    expect((await currentLicenses(ch, 'd3')).map((l) => l.license_id)).toEqual(['SLOW1', 'SLOW2']);
   });
 
   it('refuses a file without a required column or without any valid row, keeping the current inventory', async () => {
