@@ -195,6 +195,22 @@ describe('license and approval imports', () => {
     expect(Number(rows[0]!.n)).toBe(0);
   });
 
+  it("reads the generator's earlier licenses.csv columns: cost for the term, term ending at renewal", async () => {
+    const f = file('old.csv', [
+      'appId,orgSourcedId,seatsPurchased,contractCost,currency,contractStartDate,renewalDate',
+      'ixl,d4,90,1080,USD,2026-07-01,2027-06-30',
+      'typing-club,sch-1,60,180,USD,2026-07-01,2027-01-14',
+    ]);
+    expect(await importLicenses(ch, 'd4', f)).toMatchObject({ accepted: 2, rejected: 0 });
+    const stored = await currentLicenses(ch, 'd4');
+    expect(
+      stored.map((l) => [l.license_id, l.school_id, l.seats, l.cost, l.cost_basis, l.term_end, l.audience]),
+    ).toEqual([
+      ['ixl@d4', '', 90, 1080, 'flat', '2027-06-30', 'students'],
+      ['typing-club@sch-1', 'sch-1', 60, 180, 'flat', '2027-01-14', 'students'],
+    ]);
+  });
+
   it('imports approvals the same way', async () => {
     const f = file('approvals.csv', [
       'appId,status,dpaSignedOn,dpaExpiresOn,note',
