@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ClickHouseClient } from '@edusage/clickhouse';
+import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { parseApproval, APPROVAL_COLUMNS, REQUIRED_APPROVAL_COLUMNS, type ApprovalRecord } from './approval-rows';
 import { readCsvRecords, type ColumnSpec, type CsvRecord, type RowIssue } from './csv-records';
 import { LICENSE_COLUMNS, parseLicense, REQUIRED_LICENSE_COLUMNS, type LicenseRecord } from './license-rows';
@@ -14,6 +14,8 @@ export interface ImportResult {
   accepted: number;
   rejected: number;
   issues: RowIssue[];
+  /** Accepted rows that will likely not count as meant, e.g. a scope that is no school of the current roster. */
+  warnings: RowIssue[];
   /** Why nothing was written (missing columns, no valid row); null when accepted. */
   refused: string | null;
 }
@@ -29,6 +31,8 @@ interface Format<T> {
   columns: ColumnSpec;
   required: readonly string[];
   parse: (districtId: string) => Parse<T>;
+  /** The school a row is scoped to ('' = none), checked against the current roster. */
+  schoolOf?: (row: T) => string;
 }
 
 const LICENSES: Format<LicenseRecord> = {
@@ -39,6 +43,7 @@ const LICENSES: Format<LicenseRecord> = {
     const r = parseLicense(values, districtId);
     return r.ok ? { ok: true, value: r.license, key: r.license.license_id } : r;
   },
+  schoolOf: (l) => l.school_id,
 };
 
 const APPROVALS: Format<ApprovalRecord> = {
@@ -76,6 +81,7 @@ async function importFile<T extends object>(
   const writer = ch ? new VersionWriter<T>(ch, format.kind, districtId, newVersion()) : null;
   const parse = format.parse(districtId);
   const seen = new Map<string, number>();
+  const schools = new Map<string, number[]>();
   let accepted = 0;
   let rejected = 0;
   try {
@@ -100,6 +106,8 @@ async function importFile<T extends object>(
         continue;
       }
       seen.set(r.key, rec.line);
+      const school = format.schoolOf?.(r.value) ?? '';
+      if (school !== '') schools.set(school, [...(schools.get(school) ?? []), rec.line]);
       accepted++;
       await writer?.add(r.value);
     }
@@ -108,15 +116,62 @@ async function importFile<T extends object>(
     if (!refused && accepted === 0) refused = 'no valid row: the current inventory stays as it is';
     if (refused) {
       await writer?.abandon();
-      return { kind: format.kind, districtId, file, version: null, accepted: 0, rejected, issues, refused };
+      return {
+        kind: format.kind,
+        districtId,
+        file,
+        version: null,
+        accepted: 0,
+        rejected,
+        issues,
+        warnings: [],
+        refused,
+      };
     }
-    if (!writer) return { kind: format.kind, districtId, file, version: null, accepted, rejected, issues, refused };
+    const warnings = ch ? await unknownSchools(ch, districtId, name, schools) : [];
+    if (!writer)
+      return { kind: format.kind, districtId, file, version: null, accepted, rejected, issues, warnings, refused };
     await writer.commit({ sourceFile: name, rejectedRows: rejected });
-    return { kind: format.kind, districtId, file, version: writer.version, accepted, rejected, issues, refused };
+    return {
+      kind: format.kind,
+      districtId,
+      file,
+      version: writer.version,
+      accepted,
+      rejected,
+      issues,
+      warnings,
+      refused,
+    };
   } catch (err) {
     await writer?.abandon().catch(() => undefined);
     throw err;
   }
+}
+
+/** A warning per row scoped to a school the district's current roster does not have (nobody would be eligible). */
+async function unknownSchools(
+  ch: ClickHouseClient,
+  districtId: string,
+  file: string,
+  schools: Map<string, number[]>,
+): Promise<RowIssue[]> {
+  if (schools.size === 0) return [];
+  const known = await queryRows<{ school_id: string }>(
+    ch,
+    `SELECT school_id FROM dim_schools_current WHERE district_id = ${sqlString(districtId)}`,
+  );
+  const have = new Set(known.map((k) => k.school_id));
+  return [...schools]
+    .filter(([school]) => !have.has(school) && school !== districtId)
+    .flatMap(([school, lines]) =>
+      lines.map((line) => ({
+        file,
+        line,
+        field: 'scope',
+        message: `${school} is neither the district nor a school of its current roster: no one is eligible`,
+      })),
+    );
 }
 
 /** Imports (ch given) or only checks (ch null) a license inventory CSV. */
@@ -130,6 +185,7 @@ export const importApprovals = (ch: ClickHouseClient | null, districtId: string,
 /** The import's summary and every issue, one per line, for a terminal. */
 export function formatImportResult(r: ImportResult): string {
   const lines = r.issues.map((i) => `${i.file}:${i.line}${i.field ? ` ${i.field}` : ''}: ${i.message}`);
+  for (const w of r.warnings) lines.push(`${w.file}:${w.line} ${w.field}: warning: ${w.message}`);
   if (r.refused) lines.push(`refused: ${r.refused} (nothing written)`);
   else
     lines.push(

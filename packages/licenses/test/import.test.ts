@@ -81,6 +81,8 @@ describe('license and approval imports', () => {
     expect(r.issues.every((i) => i.file === 'licenses.csv' && i.message.length > 0)).toBe(true);
     expect(r).toMatchObject({ accepted: 4, rejected: 9, refused: null });
     expect(r.version).not.toBeNull();
+    // No roster is loaded in this database: the school-scoped rows are kept, with a warning each.
+    expect(r.warnings.map((w) => `${w.line}:${w.field}`)).toEqual(['10:scope', '14:scope']);
 
     const stored = await currentLicenses(ch, 'd1');
     expect(stored.map((l) => l.license_id)).toEqual(['L1', 'L12', 'L3', 'L8']);
