@@ -5,6 +5,7 @@ import { deleteKeysWithPrefix } from '@edusage/redis';
 import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
 import { clickhouseHealth, createClickHouse, dropDatabase } from '@edusage/clickhouse';
 import { generateDistrict, writeDistrict } from '@edusage/generator';
+import { buildLicenseReport, importApprovals, importLicenses, renderLicenseTable } from '@edusage/licenses';
 import { createKafka, deleteTopics, kafkaHealth, type Kafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import {
@@ -142,6 +143,11 @@ async function main(): Promise<void> {
     ]);
     say('');
     say(renderUtilizationReport({ period, district: districtRows, schools, classes, unresolved, deadLetters, names }));
+    // The sample's license inventory and app approvals, then the license table over the same days.
+    await importLicenses(db, opts.district, files.licenses);
+    await importApprovals(db, opts.district, files.approvals);
+    say('');
+    say(renderLicenseTable(await buildLicenseReport(db, period), names));
     say('');
     say(`All tables are in ClickHouse database ${config.CLICKHOUSE_DATABASE} (${config.CLICKHOUSE_URL}), e.g.`);
     say(`  clickhouse-client --database ${config.CLICKHOUSE_DATABASE} --query 'SELECT count() FROM usage_events'`);

@@ -97,14 +97,22 @@ export const ROSTER_HEADERS = {
 
 export const COURSE_APPS_HEADER = ['courseSourcedId', 'appId'] as const;
 export const LICENSES_HEADER = [
+  'licenseId',
   'appId',
+  'vendor',
   'orgSourcedId',
   'seatsPurchased',
   'contractCost',
+  'costBasis',
   'currency',
   'contractStartDate',
+  'contractEndDate',
   'renewalDate',
+  'audience',
+  'grades',
+  'notes',
 ] as const;
+export const APPROVALS_HEADER = ['appId', 'status', 'dpaSignedOn', 'dpaExpiresOn', 'note'] as const;
 
 /** CSV text with a header row; columns fixed by `columns`, '\n' line ends, quoting only where needed. */
 export function toCsv(columns: readonly string[], rows: ReadonlyArray<object>): string {

@@ -28,6 +28,7 @@ export function generateDistrict(opts: GenerateOptions): SampleDistrict {
     unresolvedDomains: UNRESOLVED_SITES.map((s) => s.host),
     unknownPeople: model.unknown.map((u) => ({ key: u.key, user: { ...u.user } })),
     licenses: model.licenses,
+    approvals: model.approvals,
     days,
     records: () => generateRecords(model, days),
     events: function* (): IterableIterator<TruthEvent> {

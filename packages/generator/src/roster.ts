@@ -14,6 +14,7 @@ import {
 } from './catalog';
 import { rngFor, type Rng } from './rng';
 import { addDays, parseDate } from './time';
+import { buildLicenses } from './licenses';
 import type {
   AcademicSessionRow,
   AppDef,
@@ -23,6 +24,7 @@ import type {
   DemographicsRow,
   EnrollmentRow,
   LicenseRow,
+  ApprovalRow,
   ManifestRow,
   OrgRow,
   ResolvedOptions,
@@ -92,6 +94,7 @@ export interface Model {
   networks: Record<string, string[]>;
   apps: AppDef[];
   licenses: LicenseRow[];
+  approvals: ApprovalRow[];
 }
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
@@ -406,48 +409,14 @@ export function buildModel(opts: ResolvedOptions): Model {
   const networks: Record<string, string[]> = {};
   for (const s of schools) networks[s.sourcedId] = [`10.${s.index}.0.0/16`, `192.168.${s.index}.0/24`];
 
-  // --- licences
-  const licenses: LicenseRow[] = [];
-  for (const p of APP_PROFILES) {
-    if (!p.license) continue;
-    const renewal =
-      p.app_id === 'quizlet'
-        ? addDays(opts.startDate, 45)
-        : p.app_id === 'newsela'
-          ? addDays(opts.startDate, 120)
-          : `${syStart + 1}-06-30`;
-    if (p.app_id === 'typing-club') {
-      for (const s of schools.filter((s) => p.schools(s.index, s.band))) {
-        const seats = Math.ceil(studentsBySchool[s.index - 1]!.length * p.license.seatsPerStudent);
-        licenses.push({
-          appId: p.app_id,
-          orgSourcedId: s.sourcedId,
-          seatsPurchased: seats,
-          contractCost: seats * p.license.pricePerSeat,
-          currency: 'USD',
-          contractStartDate: term.startDate,
-          renewalDate: renewal,
-        });
-      }
-      continue;
-    }
-    const eligible =
-      p.weight === 0
-        ? studentCount
-        : schools
-            .filter((s) => p.schools(s.index, s.band))
-            .reduce((n, s) => n + studentsBySchool[s.index - 1]!.length, 0);
-    const seats = Math.max(10, Math.ceil(eligible * p.license.seatsPerStudent));
-    licenses.push({
-      appId: p.app_id,
-      orgSourcedId: did,
-      seatsPurchased: seats,
-      contractCost: seats * p.license.pricePerSeat,
-      currency: 'USD',
-      contractStartDate: term.startDate,
-      renewalDate: renewal,
-    });
-  }
+  // --- licences and app approvals (licenses.ts)
+  const { licenses, approvals } = buildLicenses({
+    opts,
+    districtOrg: did,
+    schools,
+    studentsPerSchool: studentsBySchool.map((list) => list.length),
+    term,
+  });
 
   const manifest: ManifestRow[] = [
     ['manifest.version', '1.0'],
@@ -481,5 +450,6 @@ export function buildModel(opts: ResolvedOptions): Model {
     networks,
     apps: APP_PROFILES.map(appDefOf),
     licenses,
+    approvals,
   };
 }

@@ -277,16 +277,34 @@ export interface CourseAppRow {
   appId: string;
 }
 
+/** One line of licenses.ts (packages/licenses/README.md describes the columns). */
 export interface LicenseRow {
+  licenseId: string;
   appId: string;
+  vendor: string;
   /** District org sourcedId (district-wide licence) or a school's. */
   orgSourcedId: string;
-  seatsPurchased: number;
-  /** Whole US dollars for the contract term. */
+  seatsPurchased: number | 'unlimited';
+  /** US dollars: for the term (flat), per seat, or per student in scope, as `costBasis` says. */
   contractCost: number;
+  costBasis: 'flat' | 'per_seat' | 'per_student';
   currency: string;
   contractStartDate: string;
+  contractEndDate: string;
   renewalDate: string;
+  audience: 'students' | 'teachers' | 'all';
+  /** Grade band like `06-12`, '' = every grade. */
+  grades: string;
+  notes: string;
+}
+
+/** One line of approvals.csv: the district's review of an app (absent apps are not reviewed). */
+export interface ApprovalRow {
+  appId: string;
+  status: 'approved' | 'pending' | 'denied' | 'not_reviewed';
+  dpaSignedOn: string;
+  dpaExpiresOn: string;
+  note: string;
 }
 
 /** Identities that send events but are not in the roster (unresolved people). */
@@ -316,6 +334,7 @@ export interface SampleDistrict {
   unresolvedDomains: string[];
   unknownPeople: UnknownPerson[];
   licenses: LicenseRow[];
+  approvals: ApprovalRow[];
   days: DayInfo[];
   /**
    * Every line of every event file, in write order, generated lazily (each call starts over and
@@ -343,6 +362,7 @@ export interface WrittenFiles {
   networks: string;
   apps: string;
   licenses: string;
+  approvals: string;
   native: string;
   caliper: string;
   squid: string;

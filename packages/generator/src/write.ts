@@ -1,6 +1,6 @@
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COURSE_APPS_HEADER, LICENSES_HEADER, ROSTER_HEADERS, toCsv } from './csv';
+import { APPROVALS_HEADER, COURSE_APPS_HEADER, LICENSES_HEADER, ROSTER_HEADERS, toCsv } from './csv';
 import { EVENT_FILES, type EventFormat, type GenerationStats, type SampleDistrict, type WrittenFiles } from './types';
 
 export interface WriteOptions {
@@ -44,7 +44,7 @@ class LineWriter {
 /**
  * Writes the district under `outDir` (created if missing):
  *   oneroster/{manifest,orgs,academicSessions,courses,classes,users,enrollments,demographics}.csv
- *   course_apps.csv, licenses.csv, networks.json, apps.json,
+ *   course_apps.csv, licenses.csv, approvals.csv, networks.json, apps.json,
  *   events/native.ndjson, events/caliper.ndjson, events/squid-access.log,
  *   truth.ndjson (unless { truth: false }), summary.json
  * Everything is a pure function of the district's options: same options, same bytes.
@@ -84,6 +84,9 @@ export async function writeDistrict(
   const licenses = join(outDir, 'licenses.csv');
   await writeFile(licenses, toCsv(LICENSES_HEADER, district.licenses));
   counts['licenses.csv'] = district.licenses.length;
+  const approvals = join(outDir, 'approvals.csv');
+  await writeFile(approvals, toCsv(APPROVALS_HEADER, district.approvals));
+  counts['approvals.csv'] = district.approvals.length;
   const networks = join(outDir, 'networks.json');
   await writeFile(networks, `${JSON.stringify(district.networks, null, 2)}\n`);
   counts['networks.json'] = Object.keys(district.networks).length;
@@ -160,6 +163,7 @@ export async function writeDistrict(
     networks,
     apps,
     licenses,
+    approvals,
     native: join(outDir, EVENT_FILES.native),
     caliper: join(outDir, EVENT_FILES.caliper),
     squid: join(outDir, EVENT_FILES.squid),

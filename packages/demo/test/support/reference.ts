@@ -166,10 +166,33 @@ function appOfHost(apps: AppDef[], host: string): string | null {
   return best?.id ?? null;
 }
 
-export function buildReference(sample: SampleDistrict, pseudonymKey: string): Reference {
+/** One stored event (valid, first copy) as the pipeline must attribute it: the rules of docs/ARCHITECTURE.md. */
+export interface AttributedEvent {
+  ev: TruthEvent;
+  /** Pseudonym (resolved people: of the roster sourcedId; others: of the identifier as sent). */
+  person: string;
+  personSourcedId: string | null;
+  role: string;
+  app: string;
+  appResolved: boolean;
+  classId: string | null;
+  attribution: 'explicit' | 'inferred' | 'none';
+  /** '' = no school. */
+  schoolId: string;
+  day: string;
+  seconds: number;
+  /** UTC minute of a hit-style event without duration, else null. */
+  minute: string | null;
+}
+
+/** The stored events of the sample with their attribution; truth/roster disagreements go to `mismatches`. */
+export function* attributedEvents(
+  sample: SampleDistrict,
+  pseudonymKey: string,
+  mismatches: string[] = [],
+): Generator<AttributedEvent> {
   const districtId = sample.district.id;
   const roster = sample.roster;
-  const mismatches: string[] = [];
 
   // --- the roster, as plain maps -----------------------------------------------------------------
   const schoolOrgs = new Set(roster.orgs.filter((o) => o.type === 'school').map((o) => o.sourcedId));
@@ -230,28 +253,8 @@ export function buildReference(sample: SampleDistrict, pseudonymKey: string): Re
   const canonicalUnresolved = (user: TruthEvent['user']): string =>
     user.sourced_id?.trim() || user.email?.trim().toLowerCase() || user.username?.trim().toLowerCase() || '';
 
-  const district = new Map<string, Accumulator>();
-  const school = new Map<string, Accumulator>();
-  const klass = new Map<string, Accumulator>();
-  const unresolvedPeople = new Map<string, number>();
-  const unresolvedApps = new Map<string, number>();
-  const malformed = new Map<string, number>();
-  const attribution = { explicit: 0, inferred: 0, none: 0 };
-  let storedEvents = 0;
-  const periodDistrict = new Map<string, PeriodAccumulator>();
-  const periodSchool = new Map<string, PeriodAccumulator>();
-  const periodClass = new Map<string, PeriodAccumulator>();
-  const unresolvedAppPeople = new Map<string, Set<string>>();
-  let unattributedSchoolEvents = 0;
-
   for (const ev of sample.events()) {
-    if (ev.malformed) {
-      const k = `${ev.format}|${ev.malformed.reason}|${ev.malformed.field ?? ''}`;
-      malformed.set(k, (malformed.get(k) ?? 0) + 1);
-      continue;
-    }
-    if (ev.duplicate_of !== null) continue;
-    storedEvents += 1;
+    if (ev.malformed || ev.duplicate_of !== null) continue;
     const day = ev.local_date;
 
     // Who.
@@ -285,9 +288,10 @@ export function buildReference(sample: SampleDistrict, pseudonymKey: string): Re
 
     // Which class: explicit if the class exists; else the one active enrollment whose course uses the app.
     let classId: string | null = null;
+    let attribution: AttributedEvent['attribution'] = 'none';
     if (ev.class_id !== null && classes.has(ev.class_id)) {
       classId = ev.class_id;
-      attribution.explicit += 1;
+      attribution = 'explicit';
     } else if (resolved) {
       const candidates = new Set<string>();
       for (const e of enrollmentsOf.get(personSourcedId) ?? []) {
@@ -300,9 +304,9 @@ export function buildReference(sample: SampleDistrict, pseudonymKey: string): Re
       }
       if (candidates.size === 1) {
         classId = [...candidates][0]!;
-        attribution.inferred += 1;
-      } else attribution.none += 1;
-    } else attribution.none += 1;
+        attribution = 'inferred';
+      }
+    }
 
     // Which school: (events carry no school_id) the class's school, else the person's only school.
     let schoolId = '';
@@ -323,6 +327,49 @@ export function buildReference(sample: SampleDistrict, pseudonymKey: string): Re
       minute = String(Math.floor(ev.epoch_ms / 60_000));
     }
 
+    yield {
+      ev,
+      person,
+      personSourcedId,
+      role,
+      app,
+      appResolved,
+      classId,
+      attribution,
+      schoolId,
+      day,
+      seconds,
+      minute,
+    };
+  }
+}
+
+export function buildReference(sample: SampleDistrict, pseudonymKey: string): Reference {
+  const mismatches: string[] = [];
+  const district = new Map<string, Accumulator>();
+  const school = new Map<string, Accumulator>();
+  const klass = new Map<string, Accumulator>();
+  const unresolvedPeople = new Map<string, number>();
+  const unresolvedApps = new Map<string, number>();
+  const malformed = new Map<string, number>();
+  const attribution = { explicit: 0, inferred: 0, none: 0 };
+  let storedEvents = 0;
+  const periodDistrict = new Map<string, PeriodAccumulator>();
+  const periodSchool = new Map<string, PeriodAccumulator>();
+  const periodClass = new Map<string, PeriodAccumulator>();
+  const unresolvedAppPeople = new Map<string, Set<string>>();
+  let unattributedSchoolEvents = 0;
+
+  for (const ev of sample.events()) {
+    if (!ev.malformed) continue;
+    const k = `${ev.format}|${ev.malformed.reason}|${ev.malformed.field ?? ''}`;
+    malformed.set(k, (malformed.get(k) ?? 0) + 1);
+  }
+  for (const a of attributedEvents(sample, pseudonymKey, mismatches)) {
+    const { person, personSourcedId, role, app, appResolved, classId, schoolId, day, seconds, minute } = a;
+    const resolved = personSourcedId !== null;
+    storedEvents += 1;
+    attribution[a.attribution] += 1;
     add(district, `${day}|${app}|${role}`, person, seconds, minute, resolved);
     add(school, `${schoolId}|${day}|${app}|${role}`, person, seconds, minute, resolved);
     if (classId !== null) add(klass, `${schoolId}|${classId}|${day}|${app}|${role}`, person, seconds, minute, resolved);

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { checkDistrictId, fail, reportImport, withClickHouse } from './cli-common';
+import { importLicenses } from './import';
+import { DEFAULT_THRESHOLDS, type FlagThresholds } from './metrics';
+import { currentLicenses } from './queries';
+import { renderLicenseCsv, renderLicenseJson, renderLicenseTable } from './render';
+import { buildLicenseReport } from './report';
+import { parseWindow } from './window';
+
+/** `--threshold highCost=2000`: one flag threshold (metrics.ts FlagThresholds). */
+function threshold(spec: string, acc: Partial<FlagThresholds>): Partial<FlagThresholds> {
+  const [name, value] = spec.split('=');
+  if (!name || !(name in DEFAULT_THRESHOLDS) || value === undefined || !Number.isFinite(Number(value))) {
+    throw new Error(
+      `--threshold: expected <name>=<number> with name one of ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`,
+    );
+  }
+  return { ...acc, [name]: Number(value) };
+}
+
+const program = new Command().name('licenses').description('edusage license inventory: import, check, report');
+
+program
+  .command('import')
+  .description('replace the district license inventory with a CSV (bad rows are reported and skipped)')
+  .requiredOption('--district <id>', 'district id')
+  .argument('<file>', 'licenses CSV (packages/licenses/README.md)')
+  .action(async (file: string, o: { district: string }) => {
+    try {
+      const district = checkDistrictId(o.district);
+      reportImport(await withClickHouse((ch) => importLicenses(ch, district, path.resolve(file))));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('check')
+  .description('read a licenses CSV and report bad rows, writing nothing')
+  .requiredOption('--district <id>', 'district id (a scope equal to it is district-wide)')
+  .argument('<file>', 'licenses CSV')
+  .action(async (file: string, o: { district: string }) => {
+    try {
+      reportImport(await importLicenses(null, checkDistrictId(o.district), path.resolve(file)));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('report')
+  .description('seats, active users, utilization, reach, idle cost, cost per active user, EPI, flags and lists')
+  .requiredOption('--district <id>', 'district id')
+  .option('--window <window>', '7d | 30d | 90d | <n>d | term | YYYY-MM-DD..YYYY-MM-DD', '30d')
+  .option(
+    '--as-of <date>',
+    'last day of the window (district-local, YYYY-MM-DD)',
+    new Date().toISOString().slice(0, 10),
+  )
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+  .option('--threshold <name=value>', 'a flag threshold (repeatable)', threshold, {})
+  .action(
+    async (o: {
+      district: string;
+      window: string;
+      asOf: string;
+      format: string;
+      threshold: Partial<FlagThresholds>;
+    }) => {
+      try {
+        const district = checkDistrictId(o.district);
+        const text = await withClickHouse(async (ch) => {
+          const licenses = await currentLicenses(ch, district);
+          const inTerm = licenses.filter((l) => l.term_start <= o.asOf && l.term_end >= o.asOf);
+          const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
+          const w = { districtId: district, ...parseWindow(o.window, o.asOf, termStart) };
+          const report = await buildLicenseReport(ch, w, { ...DEFAULT_THRESHOLDS, ...o.threshold });
+          if (o.format === 'csv') return renderLicenseCsv(report);
+          if (o.format === 'json') return renderLicenseJson(report);
+          return renderLicenseTable(report);
+        });
+        process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+      } catch (err) {
+        fail(err);
+      }
+    },
+  );
+
+void program.parseAsync();

@@ -1,0 +1,94 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse';
+
+/** One problem with an input file: where (file, line, field) and why. */
+export interface RowIssue {
+  file: string;
+  /** 1-based line of the record (0 = the file as a whole, e.g. its header). */
+  line: number;
+  field?: string;
+  message: string;
+}
+
+/** One data record: canonical field name → trimmed cell text, and the line it starts on. */
+export interface CsvRecord {
+  line: number;
+  values: Map<string, string>;
+}
+
+/**
+ * The columns of one import format: canonical field name → accepted header names (compared
+ * case-insensitively, ignoring spaces, '_' and '-'). The first name is the documented one.
+ */
+export type ColumnSpec = Record<string, readonly string[]>;
+
+const normalize = (header: string) =>
+  header
+    .replace(/^\uFEFF/, '')
+    .replace(/[\s_-]/g, '')
+    .toLowerCase();
+
+/** Header cells → canonical field per column (undefined = a column this format ignores). */
+export function mapHeader(header: string[], spec: ColumnSpec): { fields: (string | undefined)[]; repeated: string[] } {
+  const byName = new Map<string, string>();
+  for (const [field, names] of Object.entries(spec)) for (const n of names) byName.set(normalize(n), field);
+  const seen = new Set<string>();
+  const repeated: string[] = [];
+  const fields = header.map((h) => {
+    const field = byName.get(normalize(h));
+    if (field !== undefined && seen.has(field)) repeated.push(h.trim());
+    if (field !== undefined) seen.add(field);
+    return field;
+  });
+  return { fields, repeated };
+}
+
+/**
+ * Streams a CSV file's records (header first line). Calls `onHeader` once with the header's fields;
+ * a row with more cells than the header, or a CSV syntax error, is reported as an issue and skipped
+ * while the rest of the file is read.
+ */
+export async function* readCsvRecords(
+  file: string,
+  spec: ColumnSpec,
+  onHeader: (present: Set<string>, repeated: string[]) => void,
+  issues: RowIssue[],
+): AsyncGenerator<CsvRecord> {
+  const name = path.basename(file);
+  const parser = createReadStream(file).pipe(
+    parse({
+      bom: true,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      info: true,
+      skip_records_with_error: true,
+    }),
+  );
+  parser.on('skip', (err: Error & { lines?: number }) => {
+    issues.push({ file: name, line: err.lines ?? 0, message: `not readable as CSV: ${err.message}` });
+  });
+  let fields: (string | undefined)[] | null = null;
+  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    if (fields === null) {
+      const mapped = mapHeader(record, spec);
+      fields = mapped.fields;
+      onHeader(new Set(fields.filter((f): f is string => f !== undefined)), mapped.repeated);
+      continue;
+    }
+    if (record.length > fields.length) {
+      issues.push({
+        file: name,
+        line: info.lines,
+        message: `${record.length} cells but the header has ${fields.length}`,
+      });
+      continue;
+    }
+    const values = new Map<string, string>();
+    fields.forEach((f, i) => {
+      if (f !== undefined) values.set(f, (record[i] ?? '').trim());
+    });
+    yield { line: info.lines, values };
+  }
+}

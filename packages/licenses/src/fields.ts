@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+/** A real calendar day written YYYY-MM-DD. */
+export const isoDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
+  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d, 'not a calendar day');
+
+/** '' → undefined, so optional cells may be left empty. */
+export const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' || v === undefined ? undefined : v), schema.optional());
+
+/** Roster grades in order; a band `06-08` covers every grade between its ends. */
+export const GRADE_ORDER = [
+  'PK',
+  'TK',
+  'KG',
+  '01',
+  '02',
+  '03',
+  '04',
+  '05',
+  '06',
+  '07',
+  '08',
+  '09',
+  '10',
+  '11',
+  '12',
+  '13',
+];
+
+function gradeCode(g: string): string | null {
+  const t = g.trim().toUpperCase();
+  if (t === 'K') return 'KG';
+  if (/^\d{1,2}$/.test(t)) return t.padStart(2, '0');
+  return GRADE_ORDER.includes(t) ? t : null;
+}
+
+/** `06-08` (a band) or `06,07,08` (a list) → the grade codes; '' → [] (every grade). */
+export const gradeBand = z.string().transform((text, ctx) => {
+  if (text.trim() === '') return [] as string[];
+  const range = /^\s*([A-Za-z0-9]+)\s*-\s*([A-Za-z0-9]+)\s*$/.exec(text);
+  if (range) {
+    const [from, to] = [gradeCode(range[1]!), gradeCode(range[2]!)];
+    const [i, j] = [from ? GRADE_ORDER.indexOf(from) : -1, to ? GRADE_ORDER.indexOf(to) : -1];
+    if (i < 0 || j < 0 || j < i) {
+      ctx.addIssue({ code: 'custom', message: `not a grade band (e.g. KG-05, 06-08): ${text}` });
+      return z.NEVER;
+    }
+    return GRADE_ORDER.slice(i, j + 1);
+  }
+  const grades = text.split(/[,;]/).map((g) => gradeCode(g));
+  if (grades.some((g) => g === null)) {
+    ctx.addIssue({ code: 'custom', message: `not a grade list (e.g. 06,07,08): ${text}` });
+    return z.NEVER;
+  }
+  return grades as string[];
+});
+
+/** An app as the rollups key it: a catalog app_id as given, a domain as `domain:<host>` (no scheme, path, www.). */
+export const appKey = z
+  .string()
+  .min(1, 'required')
+  .transform((text, ctx) => {
+    const t = text.trim();
+    if (t.startsWith('domain:') || !t.includes('.')) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(t)) {
+        ctx.addIssue({ code: 'custom', message: `not an app id or domain: ${t}` });
+        return z.NEVER;
+      }
+      return t;
+    }
+    const host = t
+      .toLowerCase()
+      .replace(/^[a-z]+:\/\//, '')
+      .replace(/[/:?#].*$/, '')
+      .replace(/^www\./, '');
+    if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(host)) {
+      ctx.addIssue({ code: 'custom', message: `not a domain: ${t}` });
+      return z.NEVER;
+    }
+    return `domain:${host}`;
+  });
+
+/** A zod issue list → (field, message) pairs; the field is the first path element. */
+export function fieldIssues(error: z.ZodError): { field: string; message: string }[] {
+  return error.issues.map((i) => ({ field: String(i.path[0] ?? ''), message: i.message }));
+}

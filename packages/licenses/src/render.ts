@@ -1,0 +1,119 @@
+import Table from 'cli-table3';
+import { stringify } from 'csv-stringify/sync';
+import type { LicenseMetrics } from './metrics';
+import type { LicenseReport } from './report';
+
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
+const money = (v: number | null, currency: string) =>
+  v === null ? 'n/a' : `${currency === 'USD' ? '$' : `${currency} `}${v.toFixed(2)}`;
+const num = (v: number | null, digits = 2) => (v === null ? 'n/a' : v.toFixed(digits));
+const plain = { head: [] as string[], border: [] as string[] };
+const chars = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const t = new Table({ head, style: plain, chars });
+  t.push(...rows);
+  return t.toString();
+}
+
+/** One flat record per license: the CSV columns and what the table shows. */
+export function licenseRecord(m: LicenseMetrics): Record<string, string | number> {
+  const c = m.license.currency;
+  return {
+    license_id: m.license.license_id,
+    app_id: m.license.app_id,
+    scope: m.license.school_id || 'district',
+    seats: m.seats === null ? 'unlimited' : m.seats,
+    eligible: m.eligible,
+    active: m.active,
+    utilization: m.utilization === null ? '' : m.utilization.toFixed(4),
+    reach: m.reach === null ? '' : m.reach.toFixed(4),
+    unused_seats: m.unused_seats ?? '',
+    total_cost: m.total_cost.toFixed(2),
+    idle_cost: m.idle_cost.toFixed(2),
+    cost_per_active_user: m.cost_per_active_user === null ? '' : m.cost_per_active_user.toFixed(2),
+    cost_per_engaged_hour: m.cost_per_engaged_hour === null ? '' : m.cost_per_engaged_hour.toFixed(2),
+    epi: m.epi === null ? '' : m.epi.toFixed(2),
+    currency: c,
+    term_end: m.license.term_end,
+    flags: m.flags.join(' '),
+  };
+}
+
+/** Plain-text report: the license table, district totals, and the lists. `names` maps ids to display names. */
+export function renderLicenseTable(r: LicenseReport, names: Map<string, string> = new Map()): string {
+  const name = (id: string) => names.get(id) ?? id;
+  const out: string[] = [];
+  out.push(`District ${r.window.districtId} — licenses ${r.window.from} to ${r.window.to} (district-local days)`);
+  out.push(
+    table(
+      ['license', 'scope', 'seats', 'active', 'utilization', 'reach', 'idle', 'per active user', 'EPI', 'flags'],
+      r.licenses.map((m) => [
+        name(m.license.app_id),
+        m.license.school_id ? name(m.license.school_id) : 'district',
+        m.seats ?? 'unlimited',
+        m.active,
+        pct(m.utilization),
+        pct(m.reach),
+        money(m.idle_cost, m.license.currency),
+        money(m.cost_per_active_user, m.license.currency),
+        num(m.epi),
+        m.flags.join(', '),
+      ]),
+    ),
+  );
+  // School level, for licenses that span several schools: where the reach differs.
+  const spanning = r.schools.filter((s) => r.schools.filter((o) => o.license_id === s.license_id).length > 1);
+  if (spanning.length > 0) {
+    out.push(
+      table(
+        ['license', 'school', 'eligible', 'active', 'reach'],
+        spanning.map((s) => [name(s.app_id), name(s.school_id), s.eligible, s.active, pct(s.reach)]),
+      ),
+    );
+  }
+  const weeks = new Map<string, string[]>();
+  for (const t of r.trend) weeks.set(t.license_id, [...(weeks.get(t.license_id) ?? []), `${t.week} ${t.active}`]);
+  if (weeks.size > 0) out.push('Weekly active users (week starting):');
+  for (const [id, list] of weeks) out.push(`  ${id}: ${list.join(', ')}`);
+  for (const d of r.district) {
+    out.push(
+      `All ${d.licenses} licenses (${d.currency}): cost ${money(d.total_cost, d.currency)}, idle ${money(d.idle_cost, d.currency)}, EPI ${num(d.epi)}`,
+    );
+  }
+  const list = (title: string, lines: string[]) => {
+    out.push(`${title}:${lines.length === 0 ? ' none' : ''}`);
+    for (const l of lines) out.push(`  ${l}`);
+  };
+  const schools = (ids: string[]) => (ids.length === 0 ? 'no school' : ids.map(name).join(', '));
+  list(
+    'Apps in use without a license',
+    r.unlicensed.map((u) => `${name(u.app_id)}: ${u.active} active (${schools(u.schools)})`),
+  );
+  list(
+    'Licenses never used this term',
+    r.never_used.map((id) => id),
+  );
+  list(
+    'Licenses expired but still used',
+    r.expired_but_used.map(
+      (e) => `${e.license_id} (ended ${e.term_end}): ${e.active} active after (${schools(e.schools)})`,
+    ),
+  );
+  list(
+    'Apps in use not approved or with an expired DPA',
+    r.unapproved.map(
+      (u) =>
+        `${name(u.app_id)}: ${u.reason === 'dpa_expired' ? `DPA expired ${u.dpa_expires_on}` : u.status.replace('_', ' ')}, ${u.active} active (${schools(u.schools)})`,
+    ),
+  );
+  return out.join('\n');
+}
+
+export function renderLicenseCsv(r: LicenseReport): string {
+  return stringify(r.licenses.map(licenseRecord), { header: true });
+}
+
+export function renderLicenseJson(r: LicenseReport): string {
+  return JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+}

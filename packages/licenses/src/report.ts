@@ -1,0 +1,110 @@
+import type { ClickHouseClient } from '@edusage/clickhouse';
+import {
+  districtTotals,
+  licenseMetrics,
+  DEFAULT_THRESHOLDS,
+  type DistrictTotals,
+  type FlagThresholds,
+  type LicenseMetrics,
+} from './metrics';
+import {
+  activeAfterTerm,
+  appUse,
+  currentApprovals,
+  currentLicenses,
+  licenseCounts,
+  licenseSchoolCounts,
+  weeklyActive,
+  type Window,
+} from './queries';
+
+export interface SchoolRow {
+  license_id: string;
+  app_id: string;
+  school_id: string;
+  eligible: number;
+  active: number;
+  reach: number | null;
+}
+
+export interface AppInUse {
+  app_id: string;
+  active: number;
+  schools: string[];
+}
+
+export interface LicenseReport {
+  window: Window;
+  licenses: LicenseMetrics[];
+  schools: SchoolRow[];
+  district: DistrictTotals[];
+  /** Distinct active people per license and week (Monday), from the license's term start to the window end. */
+  trend: { license_id: string; week: string; active: number }[];
+  /** Apps used in the window with no license whose term overlaps it. */
+  unlicensed: AppInUse[];
+  /** Licenses with no active user from their term start to the window end. */
+  never_used: string[];
+  /** Licenses whose term ended before the window end, with use in the window after the end. */
+  expired_but_used: (AppInUse & { license_id: string; term_end: string })[];
+  /** Apps used in the window whose review status is not `approved`, or whose DPA expired by the window end. */
+  unapproved: (AppInUse & { status: string; dpa_expires_on: string; reason: 'not_approved' | 'dpa_expired' })[];
+}
+
+export async function buildLicenseReport(
+  ch: ClickHouseClient,
+  w: Window,
+  thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
+): Promise<LicenseReport> {
+  const licenses = await currentLicenses(ch, w.districtId);
+  const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
+  const termToDate = { ...w, from: termStart };
+  const [counts, schoolCounts, toDate, trend, uses, afterTerm, approvals] = await Promise.all([
+    licenseCounts(ch, w),
+    licenseSchoolCounts(ch, w),
+    licenseCounts(ch, termToDate),
+    weeklyActive(ch, w, termStart),
+    appUse(ch, w),
+    activeAfterTerm(ch, w),
+    currentApprovals(ch, w.districtId),
+  ]);
+  const metrics = licenses.map((l) =>
+    licenseMetrics(
+      l,
+      counts.get(l.license_id),
+      schoolCounts.filter((s) => s.license_id === l.license_id),
+      thresholds,
+    ),
+  );
+  const appOf = new Map(licenses.map((l) => [l.license_id, l.app_id]));
+  const covered = new Set(licenses.filter((l) => l.term_start <= w.to && l.term_end >= w.from).map((l) => l.app_id));
+  const inUse = [...uses.values()].filter((u) => u.active > 0);
+  return {
+    window: w,
+    licenses: metrics,
+    schools: schoolCounts.map((s) => ({
+      ...s,
+      app_id: appOf.get(s.license_id) ?? '',
+      reach: s.eligible > 0 ? s.active / s.eligible : null,
+    })),
+    district: districtTotals(metrics),
+    trend,
+    unlicensed: inUse.filter((u) => !covered.has(u.app_id)),
+    never_used: licenses.filter((l) => (toDate.get(l.license_id)?.active ?? 0) === 0).map((l) => l.license_id),
+    expired_but_used: licenses
+      .filter((l) => l.term_end < w.to && (afterTerm.get(l.license_id)?.active ?? 0) > 0)
+      .map((l) => ({
+        ...afterTerm.get(l.license_id)!,
+        app_id: l.app_id,
+        license_id: l.license_id,
+        term_end: l.term_end,
+      })),
+    unapproved: inUse.flatMap((u): LicenseReport['unapproved'] => {
+      const a = approvals.get(u.app_id);
+      const status = a?.status ?? 'not_reviewed';
+      const dpa = a?.dpa_expires_on ?? '';
+      if (status !== 'approved') return [{ ...u, status, dpa_expires_on: dpa, reason: 'not_approved' as const }];
+      if (dpa !== '' && dpa < w.to) return [{ ...u, status, dpa_expires_on: dpa, reason: 'dpa_expired' as const }];
+      return [];
+    }),
+  };
+}
