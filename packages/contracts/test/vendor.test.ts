@@ -66,7 +66,7 @@ function byLine(file: string, adapt: (row: VendorRow) => AdaptResult): Map<numbe
 }
 
 /** How an event adds time, read back from the event: the {@link RowMeaning} time rule it follows. */
-function timeRule(e: NativeEvent): RowMeaning['time'] {
+function timeRule(e: NativeEvent): RowMeaning['time'] | 'explicit' {
   if (e.type === 'login' || e.type === 'logout') return e.active_seconds === undefined ? 'none' : undefined;
   if (e.active_seconds === undefined) return 'one_minute';
   return e.active_seconds === 0 ? 'none' : 'explicit';

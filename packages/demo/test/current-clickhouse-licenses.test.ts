@@ -38,7 +38,7 @@ describe('license SQL on current ClickHouse', () => {
       'usage_events',
       events.map((e, i) => usageEventRow(e, { topic: 'usage.enriched', partition: 0, offset: String(i) }, storedAt)),
     );
-    await deriveRollups(ch, 'usage.enriched', 0);
+    await deriveRollups(ch, 'usage.enriched', 0, BigInt(events.length));
     const personOf = new Map(events.map((e) => [e.person_id, e]));
     const people = [...personOf.values()].map((e) => ({
       district_id: 'd1',

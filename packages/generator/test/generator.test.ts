@@ -334,7 +334,17 @@ describe('Caliper 1.2 envelopes', () => {
     for (const r of records
       .filter((x) => x.format === 'caliper' && x.events.every((e) => e.malformed === null))
       .slice(0, 200)) {
-      const env = JSON.parse(r.text) as { sensor: string; dataVersion: string; data: Array<Record<string, unknown>> };
+      const env = JSON.parse(r.text) as {
+        sensor: string;
+        dataVersion: string;
+        data: Array<{
+          type: string;
+          action: string;
+          actor: { id: string };
+          edApp: string;
+          generated: { type: string; items: Array<{ metric: string }> };
+        }>;
+      };
       expect(env.dataVersion).toBe('http://purl.imsglobal.org/ctx/caliper/v1p2');
       for (const e of env.data) {
         kinds.add(`${e.type}/${e.action}`);
@@ -342,7 +352,7 @@ describe('Caliper 1.2 envelopes', () => {
         expect(e.edApp).toMatch(/^https:\/\/[a-z.]+\/$/);
         if (e.type === 'ToolUseEvent') {
           expect(e.generated.type).toBe('AggregateMeasureCollection');
-          expect(e.generated.items[0].metric).toBe('MinutesOnTask');
+          expect(e.generated.items[0]!.metric).toBe('MinutesOnTask');
         }
       }
     }

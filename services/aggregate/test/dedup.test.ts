@@ -46,6 +46,7 @@ async function startWorker(env: TestEnv, kafka: Kafka, ch: ClickHouseClient, gro
     consumer: await createConsumer(kafka, group),
     producer,
     ch,
+    rowWriter: ch,
     logger,
     dlqTopic: env.topics.dlq,
     concurrency: 1,

@@ -3,8 +3,6 @@ import {
   enrichEvent,
   engagedTime,
   localDate,
-  pseudonymize,
-  dedupKey,
   canonicalUnresolvedIdentifier,
   NetworkMatcher,
   parseCidr,
@@ -12,6 +10,7 @@ import {
   type DistrictView,
 } from '../src';
 import { KEY, POS, raw, sampleRoster, sampleView } from './helpers';
+import { documentedDedupKey, documentedPseudonym } from './documented-ids';
 
 const view = sampleView();
 const enrich = (r: ReturnType<typeof raw>, v: DistrictView = view) => {
@@ -22,7 +21,7 @@ const enrich = (r: ReturnType<typeof raw>, v: DistrictView = view) => {
 
 describe('pseudonyms and dedup keys', () => {
   it('person_id is HMAC-SHA256(key, district|sourcedId) in 32 hex, the same for every identifier of a person', () => {
-    const expected = pseudonymize(KEY, 'd1', 'stu1');
+    const expected = documentedPseudonym(KEY, 'd1', 'stu1');
     expect(expected).toMatch(/^[0-9a-f]{32}$/);
     const a = enrich(raw({ user: { sourced_id: 'stu1' }, app: { domain: 'khanacademy.org' } }));
     const b = enrich(
@@ -66,11 +65,11 @@ describe('pseudonyms and dedup keys', () => {
     expect(a.person_resolved).toBe(false);
     expect(a.role).toBe('unknown');
     expect(a.person_id).toBe(b.person_id);
-    expect(a.person_id).toBe(pseudonymize(KEY, 'd1', 'new.kid@district.org'));
+    expect(a.person_id).toBe(documentedPseudonym(KEY, 'd1', 'new.kid@district.org'));
     expect(canonicalUnresolvedIdentifier({ device_id: ' dev-9 ' })).toBe('dev-9');
     // Districts are separate namespaces, and a different key gives different ids.
-    expect(pseudonymize(KEY, 'd2', 'new.kid@district.org')).not.toBe(a.person_id);
-    expect(pseudonymize(KEY + 'x', 'd1', 'new.kid@district.org')).not.toBe(a.person_id);
+    expect(documentedPseudonym(KEY, 'd2', 'new.kid@district.org')).not.toBe(a.person_id);
+    expect(documentedPseudonym(KEY + 'x', 'd1', 'new.kid@district.org')).not.toBe(a.person_id);
   });
 
   it('ambiguous identifiers (two roster users) are never guessed', () => {
@@ -89,11 +88,11 @@ describe('pseudonyms and dedup keys', () => {
         app: { app_id: 'ixl' },
       }),
     );
-    expect(e.dedup_key).toBe(dedupKey(KEY, 'd1', 'agent', { sourced_id: 'stu1' }, 'abc'));
+    expect(e.dedup_key).toBe(documentedDedupKey(KEY, 'd1', 'agent', 'stu1', 'abc'));
     expect(e.dedup_key).toMatch(/^[0-9a-f]{32}$/);
-    expect(dedupKey(KEY, 'd1', 'proxy', { sourced_id: 'stu1' }, 'abc')).not.toBe(e.dedup_key);
-    expect(dedupKey(KEY, 'd1', 'agent', { sourced_id: 'stu2' }, 'abc')).not.toBe(e.dedup_key);
-    expect(dedupKey(KEY + 'x', 'd1', 'agent', { sourced_id: 'stu1' }, 'abc')).not.toBe(e.dedup_key);
+    expect(documentedDedupKey(KEY, 'd1', 'proxy', 'stu1', 'abc')).not.toBe(e.dedup_key);
+    expect(documentedDedupKey(KEY, 'd1', 'agent', 'stu2', 'abc')).not.toBe(e.dedup_key);
+    expect(documentedDedupKey(KEY + 'x', 'd1', 'agent', 'stu1', 'abc')).not.toBe(e.dedup_key);
   });
 });
 

@@ -1,6 +1,7 @@
 import { deadLetterSchema, enrichedEventSchema } from '@edusage/contracts';
-import { processMessages, pseudonymize } from '../src';
+import { processMessages } from '../src';
 import { KEY, raw, sampleView } from './helpers';
+import { documentedPseudonym } from './documented-ids';
 
 const view = sampleView();
 const ctx = {
@@ -39,7 +40,7 @@ describe('processMessages', () => {
     expect(out.enriched).toHaveLength(1);
     const e = enrichedEventSchema.parse(JSON.parse(out.enriched[0]!.value));
     // Keyed by the pseudonym of the identifier it was sent with (here the same as the person's).
-    expect(out.enriched[0]!.key).toBe(`d1|${pseudonymize(KEY, 'd1', 'stu1')}`);
+    expect(out.enriched[0]!.key).toBe(`d1|${documentedPseudonym(KEY, 'd1', 'stu1')}`);
     expect(e.raw).toEqual({ topic: 't.usage.raw', partition: 3, offset: '10' });
     const letters = out.dlq.map((m) => deadLetterSchema.parse(JSON.parse(m.value)));
     expect(letters.map((l) => [l.stage, l.reason.code, l.reason.field ?? null, l.origin])).toEqual([

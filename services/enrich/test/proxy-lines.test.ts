@@ -17,7 +17,7 @@ function enrichLog(lines: string[]) {
   const r = adaptSquidLog(lines.join('\n'), { districtId: 'd1', now: NOW });
   expect(r.rejects).toEqual([]);
   return r.events.map((event: NativeEvent) => {
-    const raw: RawMessage = { v: 1, received_at: '2025-01-15T18:05:00Z', channel: 'import', event };
+    const raw: RawMessage = { v: 1, received_at: '2025-01-15T18:05:00Z', channel: 'file', event };
     return enrichedEventSchema.parse(enrichEvent(raw, POS, view, KEY, '2025-01-15T18:05:01Z'));
   });
 }

@@ -4,14 +4,8 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import {
-  importRoster,
-  loadEnrichConfig,
-  parseColumnRenames,
-  pseudonymize,
-  RosterRefusedError,
-  type EnrichConfig,
-} from '../src';
+import { importRoster, loadEnrichConfig, parseColumnRenames, RosterRefusedError, type EnrichConfig } from '../src';
+import { documentedPseudonym } from './documented-ids';
 
 const samples = path.join(__dirname, 'samples');
 const CLASSLINK = path.join(samples, 'classlink-users-orgs-role-twice');
@@ -63,7 +57,7 @@ describe('roster formats on the real Redis and ClickHouse', () => {
     const result = await importRoster({ dir: CLASSLINK, districtId: 'cl', ...base(), renames, acceptWarnings: true });
     expect(await current('cl')).toBe(result.version);
     // Expected from users.csv by hand: four students, two teachers; tch-2 teaches at both schools.
-    const pid = (id: string) => pseudonymize(KEY, 'cl', id);
+    const pid = (id: string) => documentedPseudonym(KEY, 'cl', id);
     const expected = [
       { id: 'stu-1', role: 'student', school_id: 'sch-a', school_ids: ['sch-a'] },
       { id: 'stu-2', role: 'student', school_id: 'sch-a', school_ids: ['sch-a'] },

@@ -4,14 +4,8 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import {
-  importRoster,
-  loadRosterFromRedis,
-  loadDistrictCatalog,
-  loadEnrichConfig,
-  pseudonymize,
-  type EnrichConfig,
-} from '../src';
+import { importRoster, loadRosterFromRedis, loadDistrictCatalog, loadEnrichConfig, type EnrichConfig } from '../src';
+import { documentedPseudonym } from './documented-ids';
 
 const fixtures = path.resolve(__dirname, '../../../../shared/fixtures');
 const LEPO = path.join(fixtures, 'lepo-roster-hub/sample_csv/en');
@@ -75,7 +69,7 @@ describe('roster import into Redis and ClickHouse', () => {
       school_id: string;
     }>(ch, "SELECT person_id, role, school_id FROM dim_people_current WHERE district_id = 'd1' ORDER BY person_id");
     expect(people).toHaveLength(20);
-    expect(people.map((p) => p.person_id)).toContain(pseudonymize(KEY, 'd1', 'us0001'));
+    expect(people.map((p) => p.person_id)).toContain(documentedPseudonym(KEY, 'd1', 'us0001'));
     expect(people.every((p) => p.school_id === 'or0001')).toBe(true);
     const classes = await queryRows<{
       class_id: string;

@@ -49,7 +49,7 @@ function enrich(events: NativeEvent[]) {
   return events.map((event, offset) =>
     enrichEvent(
       { v: 1, event, received_at: '2021-01-01T00:00:00Z', channel: 'file', origin: `f:${offset}` },
-      { topic: 'usage.raw', partition: 0, offset },
+      { topic: 'usage.raw', partition: 0, offset: String(offset) },
       view,
       'test-key',
       '2021-01-01T00:00:00Z',

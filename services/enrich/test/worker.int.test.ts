@@ -16,12 +16,12 @@ import {
   saveDistrictCatalog,
   saveRosterToRedis,
   startEnrichWorker,
-  pseudonymize,
   senderPartitionKey,
   type EnrichConfig,
   type EnrichWorker,
 } from '../src';
 import { raw, sampleRoster } from './helpers';
+import { documentedPseudonym } from './documented-ids';
 
 const KEY = 'worker-int-pseudonym-key-0123456';
 
@@ -158,7 +158,7 @@ describe('enrich worker round trip (real Kafka + Redis)', () => {
     await waitForEvents(events.map((e) => e.event.event_id));
 
     expect(enriched.get('w-inferred')).toMatchObject({
-      person_id: pseudonymize(KEY, 'd1', 'stu1'),
+      person_id: documentedPseudonym(KEY, 'd1', 'stu1'),
       person_resolved: true,
       role: 'student',
       app_id: 'khan-academy',
@@ -187,7 +187,7 @@ describe('enrich worker round trip (real Kafka + Redis)', () => {
     expect(enriched.get('w-unresolved')).toMatchObject({
       person_resolved: false,
       role: 'unknown',
-      person_id: pseudonymize(KEY, 'd1', 'visitor7'),
+      person_id: documentedPseudonym(KEY, 'd1', 'visitor7'),
       app_id: 'domain:games.example.com',
       app_resolved: false,
       local_date: '2025-01-15',
@@ -273,7 +273,7 @@ describe('enrich worker round trip (real Kafka + Redis)', () => {
     await waitForEvents(['w-after-reload']);
     expect(enriched.get('w-after-reload')).toMatchObject({
       person_resolved: true,
-      person_id: pseudonymize(KEY, 'd1', 'stu9'),
+      person_id: documentedPseudonym(KEY, 'd1', 'stu9'),
       school_id: 'sch2',
     });
   }, 60_000);

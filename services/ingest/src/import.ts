@@ -30,6 +30,13 @@ export const IMPORT_FORMATS = [
   'xapi-ndjson',
   ...VENDOR_FORMAT_NAMES,
 ] as const;
+/** What a rejected line's dead letter records as its input format (`dlq replay` re-reads it with that adapter). */
+const DEAD_LETTER_FORMAT: Partial<Record<string, string>> = {
+  ndjson: 'native',
+  'caliper-ndjson': 'caliper',
+  'xapi-ndjson': 'xapi',
+};
+
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /**
@@ -201,6 +208,7 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
           reason,
           payload: unit.text,
           origin,
+          inputFormat: DEAD_LETTER_FORMAT[opts.format] ?? opts.format,
         }),
       });
       pendingCounts.rejected++;

@@ -293,6 +293,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           payload:
             r.reason.code === 'malformed_json' && typeof r.payload === 'string' ? r.payload : jsonText(r.payload),
           origin,
+          inputFormat: inputFormatOf(route),
         }),
       };
     });
@@ -459,6 +460,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 /** The event_id of the raw message that did not fit, when the sink knows which one it was. */
 function eventIdOf(error: MessageTooLargeError): string | undefined {
   return (error.tooLarge?.message.value as Partial<RawMessage> | undefined)?.event?.event_id;
+}
+
+/** The adapter a route's body goes through: recorded in its dead letters so `dlq replay` can re-run it. */
+function inputFormatOf(route: string): string {
+  if (route.startsWith('/v1/caliper')) return 'caliper';
+  if (route.startsWith('/v1/xapi')) return 'xapi';
+  return 'native';
 }
 
 function publicReason(reason: RejectReason): RejectedItem['reason'] {

@@ -107,6 +107,8 @@ describe('POST /v1/events', () => {
     expect(u1.map((m) => m.value.event.event_id)).toEqual(['e-1', 'e-3']); // in order
 
     const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, dlqOf('req-mixed'), 5);
+    // Each letter names the adapter that refused it, so `dlq replay` can re-run it.
+    expect(new Set(dlq.map((m) => m.value.input_format))).toEqual(new Set(['native']));
     expect(dlq).toHaveLength(5);
     const byOrigin = new Map(dlq.map((m) => [m.value.origin, m]));
     const bad = byOrigin.get('req-mixed#2')!;
@@ -281,6 +283,7 @@ describe('POST /v1/caliper', () => {
     expect(raw.map((m) => m.value.event.type)).toEqual(['page_view', 'page_view']);
     expect(raw.every((m) => m.value.event.source === 'caliper' && m.key === 'd1|554433')).toBe(true);
     const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, dlqOf('req-caliper'), 1);
+    expect(dlq[0]!.value.input_format).toBe('caliper');
     expect(JSON.parse(dlq[0]!.value.payload)).toEqual(envelope.data[1]);
   });
 

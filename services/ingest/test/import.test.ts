@@ -87,6 +87,7 @@ test('NDJSON file: summary counts match, events and dead letters (with line numb
     value: { channel: 'file', origin: 'events.ndjson:1' },
   });
   const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('events.ndjson'), 3);
+  expect(new Set(dlq.map((m) => m.value.input_format))).toEqual(new Set(['native']));
   expect(dlq.map((m) => [m.value.reason.line, m.value.reason.code]).sort()).toEqual([
     [2, 'malformed_json'],
     [4, 'invalid_field'],
@@ -174,6 +175,7 @@ test('Squid log: pages and first activity of a minute become events keyed by use
     ['d1|jdoe', 'page_view', 'www.khanacademy.org'],
   ]);
   const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('proxy-access.log'), 2);
+  expect(new Set(dlq.map((m) => m.value.input_format))).toEqual(new Set(['squid']));
   expect(dlq.map((m) => [m.value.reason.line, m.value.reason.code]).sort()).toEqual([
     [8, 'unparseable_line'],
     [9, 'missing_identifier'],

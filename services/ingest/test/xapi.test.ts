@@ -240,8 +240,8 @@ describe('an LMS emitter (the @xapi/xapi client, HTTP Basic auth)', () => {
     const requestIds = new Set(stored.map((x) => x.requestId));
     const landedFrom = () =>
       collector.messages.flatMap((m) => {
-        if (m.topic === env.topics.raw && requestIds.has((m.value as RawMessage).origin))
-          return [(m.value as RawMessage).origin];
+        const rawOrigin = (m.value as RawMessage).origin ?? '';
+        if (m.topic === env.topics.raw && requestIds.has(rawOrigin)) return [rawOrigin];
         const origin = m.topic === env.topics.dlq ? ((m.value as DeadLetter).origin ?? '') : '';
         return requestIds.has(origin.split('#')[0]!) ? [origin.split('#')[0]!] : [];
       });
@@ -255,7 +255,7 @@ describe('an LMS emitter (the @xapi/xapi client, HTTP Basic auth)', () => {
     for (const { id, requestId } of stored)
       expect({ id, times: landed.filter((r) => r === requestId).length }).toEqual({ id, times: 1 });
     const rawIds = collector.messages
-      .filter((m) => m.topic === env.topics.raw && requestIds.has((m.value as RawMessage).origin))
+      .filter((m) => m.topic === env.topics.raw && requestIds.has((m.value as RawMessage).origin ?? ''))
       .map((m) => (m.value as RawMessage).event.event_id);
     expect(rawIds.every((id) => stored.some((x) => x.id === id))).toBe(true);
   });

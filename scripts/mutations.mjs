@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// Mutation check: breaks each guard of the event path on purpose, one at a time, runs the tests that
+// are meant to catch it, and reports whether they did. "Every guard is tested" is a claim anyone can
+// re-run: `node scripts/mutations.mjs` (all) or `node scripts/mutations.mjs claims-off final-removed`.
+// Needs the local stack up (infra/local/stack up). Source files are restored after each mutation,
+// also when the run is interrupted. Exit 1 if any mutation survives (its tests still pass).
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Each mutation: the edits that disable one guard (an exact text that must occur once, and its
+ * replacement) and the test files that must then fail. Where two guards cover the same failure on
+ * purpose (the sink's own stored-offset check and ClickHouse's NOT IN), the mutation removes both.
+ */
+const MUTATIONS = [
+  {
+    name: 'final-removed',
+    guard: 'rollup views read the contribution tables with FINAL (a re-derived range replaces its rows)',
+    edits: [
+      {
+        file: 'infra/clickhouse/0004_unresolved_app_rollups.sql',
+        find: 'FROM rollup_district_app_daily_parts FINAL;',
+        replace: 'FROM rollup_district_app_daily_parts;',
+      },
+    ],
+    tests: ['services/aggregate/test/rollups.test.ts'],
+  },
+  {
+    name: 'stored-offset-check-off',
+    guard: 'offsets already in usage_events are never inserted again (worker check + server-side NOT IN)',
+    edits: [
+      {
+        file: 'services/aggregate/src/sink-worker.ts',
+        find: 'const fresh = rows.filter((r) => !known.has(r.offset));',
+        replace: 'const fresh = rows;',
+      },
+      {
+        file: 'services/aggregate/src/insert-unstored.ts',
+        find: 'WHERE ${at} AND kafka_offset NOT IN (',
+        replace: 'WHERE ${at} AND 1 = 1 OR kafka_offset IN (',
+      },
+    ],
+    tests: ['services/aggregate/test/sink-clickhouse-kill.test.ts', 'services/aggregate/test/sink-hardening.test.ts'],
+  },
+  {
+    name: 'recheck-after-failed-insert-off',
+    guard: 'after a failed INSERT the stored offsets are read again (with the server-side NOT IN also off)',
+    edits: [
+      {
+        file: 'services/aggregate/src/sink-worker.ts',
+        find: '        this.verified.delete(key);\n        if (isClickHouseDataError(err))',
+        replace: '        if (isClickHouseDataError(err))',
+      },
+      {
+        file: 'services/aggregate/src/insert-unstored.ts',
+        find: 'WHERE ${at} AND kafka_offset NOT IN (',
+        replace: 'WHERE ${at} AND 1 = 1 OR kafka_offset IN (',
+      },
+    ],
+    tests: ['services/aggregate/test/sink-clickhouse-kill.test.ts'],
+  },
+  {
+    name: 'claims-off',
+    guard: 'source-level duplicates are removed by the partition claims (event_claims)',
+    edits: [
+      {
+        file: 'services/aggregate/src/handlers.ts',
+        find: '        if (!owned[i]) return;\n',
+        replace: '',
+      },
+    ],
+    tests: ['services/aggregate/test/dedup.test.ts', 'packages/demo/test/e2e-dedup.test.ts'],
+  },
+  {
+    name: 'enrich-commit-before-produce',
+    guard: 'enrich commits a raw offset only after Kafka acknowledged its enriched output',
+    edits: [
+      {
+        file: 'services/enrich/src/worker/worker.ts',
+        find: '        await retryWithBackoff(() => send(enriched, dlq), {',
+        replace:
+          '        resolveOffset(lastOffset);\n' +
+          '        await consumer.commitOffsets([\n' +
+          '          { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },\n' +
+          '        ]);\n' +
+          '        await new Promise((r) => setTimeout(r, 200));\n' +
+          '        await retryWithBackoff(() => send(enriched, dlq), {',
+      },
+    ],
+    tests: ['packages/demo/test/e2e-crash.test.ts'],
+  },
+];
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+}
+
+function apply(mutation) {
+  const originals = new Map();
+  for (const edit of mutation.edits) {
+    const file = path.join(ROOT, edit.file);
+    const text = originals.get(file) ?? readFileSync(file, 'utf8');
+    if (!originals.has(file)) originals.set(file, text);
+    const current = readFileSync(file, 'utf8');
+    const count = current.split(edit.find).length - 1;
+    if (count !== 1) {
+      restore(originals);
+      throw new Error(
+        `${mutation.name}: expected the text once in ${edit.file}, found it ${count} times (the code moved: update scripts/mutations.mjs)`,
+      );
+    }
+    writeFileSync(file, current.replace(edit.find, edit.replace));
+  }
+  return originals;
+}
+
+function restore(originals) {
+  for (const [file, text] of originals) writeFileSync(file, text);
+}
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !MUTATIONS.some((m) => m.name === w));
+if (unknown.length > 0) {
+  console.error(`unknown mutation(s): ${unknown.join(', ')}; known: ${MUTATIONS.map((m) => m.name).join(', ')}`);
+  process.exit(2);
+}
+const selected = wanted.length > 0 ? MUTATIONS.filter((m) => wanted.includes(m.name)) : MUTATIONS;
+let active = null;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (active) restore(active);
+    process.exit(130);
+  });
+}
+
+const results = [];
+for (const mutation of selected) {
+  console.log(`\n=== ${mutation.name}: ${mutation.guard}`);
+  active = apply(mutation);
+  let outcome;
+  try {
+    const build = run('pnpm', ['build']);
+    if (build.code !== 0) outcome = { killed: true, how: 'the build fails' };
+    else {
+      const t0 = Date.now();
+      const test = run('npx', ['jest', '--runInBand', ...mutation.tests]);
+      const summary =
+        test.out
+          .split('\n')
+          .filter((l) => /^Tests:/.test(l.replace(/\x1b\[[0-9;]*m/g, '')))
+          .pop() ?? '';
+      const failing = [
+        ...new Set(
+          test.out
+            .split('\n')
+            .filter((l) => /^\s+● /.test(l))
+            .map((l) => l.trim()),
+        ),
+      ];
+      outcome = {
+        killed: test.code !== 0,
+        how: `${summary.trim() || `jest exit ${test.code}`} in ${Math.round((Date.now() - t0) / 1000)} s`,
+        failing: failing.slice(0, 5),
+      };
+    }
+  } finally {
+    restore(active);
+    active = null;
+  }
+  console.log(`${outcome.killed ? 'KILLED' : 'SURVIVED'}: ${outcome.how}`);
+  for (const f of outcome.failing ?? []) console.log(`  ${f}`);
+  results.push({ name: mutation.name, ...outcome });
+}
+run('pnpm', ['build']); // dist/ back to the unmutated sources
+
+console.log('\nmutation        result');
+for (const r of results) console.log(`${r.name.padEnd(32)} ${r.killed ? 'killed' : 'SURVIVED'}`);
+process.exit(results.every((r) => r.killed) ? 0 : 1);
