@@ -161,8 +161,8 @@ export async function refoldRange(
        SELECT ${level.keys}, kafka_topic, kafka_partition, ${start},
               events, active_users, explicit_seconds, active_minutes, unresolved_person_events, unresolved_app_events
        FROM (SELECT DISTINCT ${level.keys}, kafka_topic, kafka_partition FROM ${level.table}
-             WHERE ${at} AND range_start = ${sqlNumber(from)})
-       CROSS JOIN ${EMPTY_STATES}
+             WHERE ${at} AND range_start = ${sqlNumber(from)}) AS earlier_cells
+       CROSS JOIN ${EMPTY_STATES} AS empty_states
        WHERE (${level.keys}) NOT IN (SELECT ${level.keys} FROM ${events} WHERE ${level.where})`,
     );
   }
