@@ -11,12 +11,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { queryRows } from '@edusage/clickhouse';
+import { classAppUsage, districtAppUsage, schoolAppUsage, unresolvedSummary, type UsageRow } from '@edusage/reports';
 import { EVENT_COLUMNS } from '@edusage/aggregate';
 import { reresolveDistrict } from '@edusage/enrich';
 import { runServiceCli } from '../src/cli-run';
 import { sendSampleEvents } from '../src/pipeline';
 import { DISTRICT, PSEUDONYM_KEY, readRollups, setupE2E, TIMEZONE, type E2E } from './support/e2e';
-import { attributedEvents, buildReference, sorted, type Cell, type Reference } from './support/reference';
+import {
+  attributedEvents,
+  buildReference,
+  sorted,
+  type Cell,
+  type PeriodUsage,
+  type Reference,
+} from './support/reference';
 
 jest.setTimeout(300_000);
 
@@ -108,6 +116,30 @@ async function expectAsReference(e2e: E2E, ref: Reference): Promise<void> {
   expect(sorted(nonEmpty(got.district))).toEqual(sorted(ref.district));
   expect(sorted(nonEmpty(got.school))).toEqual(sorted(ref.school));
   expect(sorted(nonEmpty(got.class))).toEqual(sorted(ref.class));
+
+  // The reports over the whole period (what the demo prints): empty re-folded cells add no row and no day.
+  const days = e2e.sample.days.map((d) => d.date);
+  const period = { districtId: DISTRICT, from: days[0]!, to: days[days.length - 1]! };
+  const usage = (r: UsageRow): PeriodUsage => ({
+    events: r.events,
+    activeUsers: r.active_users,
+    engagedSeconds: r.engaged_seconds,
+    activeDays: r.active_days,
+  });
+  const district = await districtAppUsage(e2e.ch, period);
+  expect(sorted(new Map(district.map((r) => [r.app_id, usage(r)])))).toEqual(sorted(ref.period.district));
+  const school = await schoolAppUsage(e2e.ch, period);
+  expect(sorted(new Map(school.map((r) => [`${r.school_id}|${r.app_id}`, usage(r)])))).toEqual(
+    sorted(ref.period.school),
+  );
+  const klass = await classAppUsage(e2e.ch, period);
+  expect(sorted(new Map(klass.map((r) => [`${r.school_id}|${r.class_id}|${r.app_id}`, usage(r)])))).toEqual(
+    sorted(ref.period.class),
+  );
+  const unresolved = await unresolvedSummary(e2e.ch, period);
+  expect(unresolved.total_events).toBe(ref.storedEvents);
+  expect(unresolved.unresolved_person_events).toBe([...ref.unresolvedPeople.values()].reduce((a, b) => a + b, 0));
+  expect(unresolved.unattributed_school_events).toBe(ref.period.unattributedSchoolEvents);
 }
 
 describe('late roster: events stored before their people were in the roster', () => {
