@@ -201,7 +201,9 @@ roster
         console.log(
           `district ${o.district}, roster ${r.rosterVersion}: ${r.revised} of ${r.unresolved} unresolved event(s) re-attributed; ` +
             `${r.refoldedRanges} rollup range(s) folded again` +
-            (r.notYetFolded > 0 ? `; ${r.notYetFolded} revised event(s) not folded yet (the sink folds them)` : ''),
+            (r.notYetFolded > 0
+              ? `; ${r.notYetFolded} revised event(s) not folded by the sink yet: run this again later`
+              : ''),
         );
       } finally {
         redis.disconnect();

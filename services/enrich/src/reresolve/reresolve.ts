@@ -31,7 +31,7 @@ export interface ReresolveResult {
   revised: number;
   /** Offset ranges folded again. */
   refoldedRanges: number;
-  /** Revised events the sink has not folded yet (it will, with their revision). */
+  /** Revised events above their partition's watermark: the run is not finished, run it again later. */
   notYetFolded: number;
 }
 
@@ -72,15 +72,19 @@ export async function reresolveDistrict(o: ReresolveOptions): Promise<ReresolveR
   await o.onStep?.('revisions');
 
   const { refoldedRanges, notYetFolded } = await refoldPendingRevisions(o);
-  await insertRows(o.ch, 'reresolution_runs', [
-    {
-      district_id: o.districtId,
-      revision,
-      roster_version: loaded.version,
-      revised_events: revisions.length,
-      finished_at: revisedAt,
-    },
-  ]);
+  // A revision above a watermark read here may be in a fold the sink ran before the revision was
+  // stored: the run is finished only when every revision was in a derived range, so the next run
+  // folds those ranges again (once the sink has derived them).
+  if (notYetFolded === 0)
+    await insertRows(o.ch, 'reresolution_runs', [
+      {
+        district_id: o.districtId,
+        revision,
+        roster_version: loaded.version,
+        revised_events: revisions.length,
+        finished_at: revisedAt,
+      },
+    ]);
   return {
     rosterVersion: loaded.version,
     unresolved: rows.length,
