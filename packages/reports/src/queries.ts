@@ -28,10 +28,19 @@ const MEASURES = `
   uniqExactMerge(active_users) AS active_users,
   sumMerge(events) AS events,
   sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS engaged_seconds,
-  uniqExact(local_date) AS active_days`;
+  uniqExactIf(local_date, cell_events > 0) AS active_days`;
 
 function where(p: Period): string {
   return `district_id = ${sqlString(p.districtId)} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}`;
+}
+
+/**
+ * A rollup view's rows of the period, each with its event count. A re-folded cell that lost all its
+ * events (docs/ARCHITECTURE.md "Late roster") keeps a row of empty states: such a row makes no day
+ * active, and a group of only such rows is no usage (HAVING events > 0).
+ */
+function periodRows(view: string, p: Period): string {
+  return `(SELECT *, finalizeAggregation(events) AS cell_events FROM ${view} WHERE ${where(p)})`;
 }
 
 type Raw<T> = { [K in keyof T]: T[K] extends number ? string | number : T[K] };
@@ -48,8 +57,8 @@ function numbers<T extends UsageRow>(row: Raw<T>): T {
 export async function districtAppUsage(ch: ClickHouseClient, p: Period): Promise<UsageRow[]> {
   const rows = await queryRows<Raw<UsageRow>>(
     ch,
-    `SELECT app_id, ${MEASURES} FROM rollup_district_app_daily WHERE ${where(p)}
-     GROUP BY app_id ORDER BY active_users DESC, events DESC, app_id`,
+    `SELECT app_id, ${MEASURES} FROM ${periodRows('rollup_district_app_daily', p)}
+     GROUP BY app_id HAVING events > 0 ORDER BY active_users DESC, events DESC, app_id`,
   );
   return rows.map(numbers);
 }
@@ -57,8 +66,8 @@ export async function districtAppUsage(ch: ClickHouseClient, p: Period): Promise
 export async function schoolAppUsage(ch: ClickHouseClient, p: Period): Promise<SchoolUsageRow[]> {
   const rows = await queryRows<Raw<SchoolUsageRow>>(
     ch,
-    `SELECT school_id, app_id, ${MEASURES} FROM rollup_school_app_daily WHERE ${where(p)}
-     GROUP BY school_id, app_id ORDER BY school_id, active_users DESC, events DESC, app_id`,
+    `SELECT school_id, app_id, ${MEASURES} FROM ${periodRows('rollup_school_app_daily', p)}
+     GROUP BY school_id, app_id HAVING events > 0 ORDER BY school_id, active_users DESC, events DESC, app_id`,
   );
   return rows.map(numbers);
 }
@@ -66,8 +75,8 @@ export async function schoolAppUsage(ch: ClickHouseClient, p: Period): Promise<S
 export async function classAppUsage(ch: ClickHouseClient, p: Period): Promise<ClassUsageRow[]> {
   const rows = await queryRows<Raw<ClassUsageRow>>(
     ch,
-    `SELECT school_id, class_id, app_id, ${MEASURES} FROM rollup_class_app_daily WHERE ${where(p)}
-     GROUP BY school_id, class_id, app_id ORDER BY school_id, class_id, active_users DESC, events DESC, app_id`,
+    `SELECT school_id, class_id, app_id, ${MEASURES} FROM ${periodRows('rollup_class_app_daily', p)}
+     GROUP BY school_id, class_id, app_id HAVING events > 0 ORDER BY school_id, class_id, active_users DESC, events DESC, app_id`,
   );
   return rows.map(numbers);
 }

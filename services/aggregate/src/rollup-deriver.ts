@@ -1,4 +1,5 @@
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { currentEventsIn } from './current-events';
 
 /** A rollup level: its table of contributions and the cell it groups by. */
 interface RollupLevel {
@@ -28,6 +29,16 @@ const STATES = `sumState(toUInt64(1)) AS events,
   uniqExactIfState(person_id, toStartOfMinute(occurred_at), counts_minute) AS active_minutes,
   sumState(toUInt64(1 - person_resolved)) AS unresolved_person_events,
   sumState(toUInt64(1 - app_resolved)) AS unresolved_app_events`;
+
+// The same states over no row (an aggregation without GROUP BY over nothing gives one row of empty
+// states): the contribution of a cell whose events all moved to other cells in a re-fold.
+const EMPTY_STATES = `(SELECT sumState(toUInt64(0)) AS events,
+  uniqExactState(toString('')) AS active_users,
+  sumState(toUInt64(0)) AS explicit_seconds,
+  uniqExactIfState(toString(''), toDateTime(0, 'UTC'), toUInt8(0)) AS active_minutes,
+  sumState(toUInt64(0)) AS unresolved_person_events,
+  sumState(toUInt64(0)) AS unresolved_app_events
+  FROM system.one WHERE 0)`;
 
 export interface Derivation {
   from: string;
@@ -71,8 +82,8 @@ export async function deriveRollups(
 
 /**
  * Writes the rollup rows of offsets [from, to) of one partition, without moving the watermark, if the
- * watermark is still `from` when each statement runs. Each offset is read once (LIMIT 1 BY
- * kafka_offset), so a row stored twice would still be counted once.
+ * watermark is still `from` when each statement runs. Each offset is read once, in its current version
+ * (`currentEventsIn`), so a row stored twice would still be counted once.
  */
 export async function foldRange(
   ch: ClickHouseClient,
@@ -82,8 +93,7 @@ export async function foldRange(
   to: bigint,
 ): Promise<void> {
   const at = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
-  const range = `${at} AND kafka_offset >= ${sqlNumber(from)} AND kafka_offset < ${sqlNumber(to)}`;
-  const onePerOffset = `(SELECT * FROM usage_events WHERE ${range} LIMIT 1 BY kafka_offset)`;
+  const onePerOffset = currentEventsIn(topic, partition, from, to);
   // Checked by the server when the statement runs: a fold sent long ago (by a worker that has lost the
   // partition since) adds nothing once the watermark has moved past its start.
   const stillFrom = `(SELECT max(derived_to) FROM rollup_watermarks WHERE ${at}) = ${sqlNumber(from)}`;
@@ -96,6 +106,64 @@ export async function foldRange(
               ${STATES}
        FROM ${onePerOffset} WHERE ${level.where} AND ${stillFrom}
        GROUP BY ${level.keys}, kafka_topic, kafka_partition`,
+    );
+  }
+}
+
+/** The folded ranges [from, to) of one partition, in order, as its watermarks recorded them. */
+export async function derivedRanges(
+  ch: ClickHouseClient,
+  topic: string,
+  partition: number,
+): Promise<{ from: bigint; to: bigint }[]> {
+  const marks = await queryRows<{ to: string }>(
+    ch,
+    `SELECT DISTINCT toString(derived_to) AS to FROM rollup_watermarks
+     WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)} ORDER BY derived_to`,
+  );
+  const ranges: { from: bigint; to: bigint }[] = [];
+  let from = 0n;
+  for (const m of marks) {
+    const to = BigInt(m.to);
+    if (to > from) ranges.push({ from, to });
+    from = to;
+  }
+  return ranges;
+}
+
+/**
+ * Folds again a range [from, to) that was already derived (its end is a recorded watermark), after some
+ * of its events got a new version (docs/ARCHITECTURE.md "Late roster"). Each level gets one INSERT with
+ * a row for every cell of the range's current events and, for every cell the range had before and has
+ * no longer, a row of empty states; all with the range's key (range_start = from) and version
+ * range_end = to. ReplacingMergeTree keeps the last inserted of equal versions, so these rows replace
+ * the earlier contribution of the range cell by cell. The watermark does not move: the sink never
+ * writes this range again (it only folds from the watermark up). Repeating it writes the same rows.
+ */
+export async function refoldRange(
+  ch: ClickHouseClient,
+  topic: string,
+  partition: number,
+  from: bigint,
+  to: bigint,
+): Promise<void> {
+  const at = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
+  const events = currentEventsIn(topic, partition, from, to);
+  const start = `toUInt64(${sqlNumber(from)}) AS range_start, toUInt64(${sqlNumber(to)}) AS range_end`;
+  for (const level of LEVELS) {
+    await command(
+      ch,
+      `INSERT INTO ${level.table}
+       SELECT ${level.keys}, kafka_topic, kafka_partition, ${start}, ${STATES}
+       FROM ${events} WHERE ${level.where}
+       GROUP BY ${level.keys}, kafka_topic, kafka_partition
+       UNION ALL
+       SELECT ${level.keys}, kafka_topic, kafka_partition, ${start},
+              events, active_users, explicit_seconds, active_minutes, unresolved_person_events, unresolved_app_events
+       FROM (SELECT DISTINCT ${level.keys}, kafka_topic, kafka_partition FROM ${level.table}
+             WHERE ${at} AND range_start = ${sqlNumber(from)}) AS earlier_cells
+       CROSS JOIN ${EMPTY_STATES} AS empty_states
+       WHERE (${level.keys}) NOT IN (SELECT ${level.keys} FROM ${events} WHERE ${level.where})`,
     );
   }
 }

@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
-import { baseConfigSchema, loadConfig, ConfigError } from '@edusage/config';
+import { baseConfigSchema, loadConfig, ConfigError, topicNames } from '@edusage/config';
 import { createClickHouse, ensureDatabase, runMigrations } from '@edusage/clickhouse';
+import { createKafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
-import { loadEnrichConfig } from './config';
+import { loadEnrichConfig, timeZoneFor } from './config';
 import { parseCatalogJson } from './catalog/catalog';
 import { saveDistrictCatalog } from './catalog/store';
 import { importRoster, RosterRefusedError } from './roster/import';
@@ -19,6 +20,7 @@ import {
   type RosterFormat,
 } from './roster/roster-dir';
 import { assertSafeDistrictId } from './store/versioned';
+import { reresolveDistrict } from './reresolve/reresolve';
 
 /** infra/clickhouse, from dist/cli.js or src/cli.ts. */
 const MIGRATIONS_DIR = path.resolve(__dirname, '../../../infra/clickhouse');
@@ -165,6 +167,48 @@ withReadOptions(
         console.log('the import would refuse this roster (see the FILE lines above)');
         process.exitCode = 3;
       } else if (report.issues.some((i) => i.severity === 'error')) process.exitCode = 2;
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+roster
+  .command('reresolve')
+  .description(
+    'after a roster import: re-attribute stored events whose person was not in the roster when they arrived, and fold their rollup ranges again',
+  )
+  .requiredOption('--district <id>', 'district id')
+  .action(async (o: { district: string }) => {
+    try {
+      assertSafeDistrictId(o.district);
+      const config = loadEnrichConfig();
+      const logger = createLogger('enrich-cli', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+      const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+      await ensureDatabase(config);
+      const ch = createClickHouse(config);
+      try {
+        await runMigrations(ch, MIGRATIONS_DIR, logger);
+        const r = await reresolveDistrict({
+          ch,
+          kafka: createKafka(config, logger),
+          redis,
+          redisPrefix: config.REDIS_KEY_PREFIX,
+          pseudonymKey: config.PSEUDONYM_KEY,
+          rawTopic: topicNames(config.KAFKA_TOPIC_PREFIX).raw,
+          districtId: o.district,
+          timeZone: timeZoneFor(config, o.district),
+        });
+        console.log(
+          `district ${o.district}, roster ${r.rosterVersion}: ${r.revised} of ${r.unresolved} unresolved event(s) re-attributed; ` +
+            `${r.refoldedRanges} rollup range(s) folded again` +
+            (r.notYetFolded > 0
+              ? `; ${r.notYetFolded} revised event(s) not folded by the sink yet: run this again later`
+              : ''),
+        );
+      } finally {
+        redis.disconnect();
+        await ch.close();
+      }
     } catch (err) {
       fail(err);
     }

@@ -20,3 +20,5 @@ export * from './worker/process';
 export * from './worker/registry';
 export * from './worker/worker';
 export * from './worker/metrics';
+export * from './reresolve/reresolve';
+export * from './reresolve/revise';

@@ -1,0 +1,153 @@
+/**
+ * Late roster, the ClickHouse side (docs/ARCHITECTURE.md "Late roster"), on ClickHouse 18.16 and on a
+ * current engine: events stored with an unresolved person get revisions (the person resolved); the
+ * derived ranges holding them are folded again and the sink folds the rest, and every district and
+ * school cell equals a reference computed from the corrected events, including cells that lost all
+ * their events (empty states). A second re-fold changes nothing.
+ */
+import { createClickHouse, insertRows, queryRows, runMigrations, type ClickHouseClient } from '@edusage/clickhouse';
+import type { EnrichedEvent } from '@edusage/contracts';
+import { createTestEnv, migrationsDir, startCurrentClickHouse } from '@edusage/testkit';
+import { deriveRollups, derivedRanges, refoldRange } from '../src/rollup-deriver';
+import { toClickHouseDateTime, usageEventRow } from '../src/rows';
+import { makeEnrichedEvents, referenceDistrictRollup, type ReferenceCell } from './enriched-fixtures';
+
+jest.setTimeout(120_000);
+
+const topic = 'usage.enriched';
+
+/** As enrich stores a sender missing from the roster: pseudonym of the identifier, nothing attributed. */
+function unresolvedVersion(e: EnrichedEvent): EnrichedEvent {
+  return {
+    ...e,
+    person_id: `raw-${e.person_id}`,
+    person_resolved: false,
+    role: 'unknown',
+    class_id: null,
+    class_attribution: 'none',
+    school_id: null,
+  };
+}
+
+async function cells(ch: ClickHouseClient, level: 'district' | 'school'): Promise<Map<string, ReferenceCell>> {
+  const school = level === 'school' ? `school_id, '|', ` : '';
+  const rows = await queryRows<{ k: string; events: string; users: string; seconds: string; minutes: string }>(
+    ch,
+    `SELECT concat(district_id, '|', ${school}toString(local_date), '|', app_id, '|', role) AS k,
+            sumMerge(events) AS events, uniqExactMerge(active_users) AS users,
+            sumMerge(explicit_seconds) AS seconds, uniqExactIfMerge(active_minutes) AS minutes
+     FROM rollup_${level}_app_daily GROUP BY k`,
+  );
+  const out = new Map<string, ReferenceCell>();
+  for (const r of rows) {
+    const cell = {
+      events: Number(r.events),
+      users: Number(r.users),
+      explicitSeconds: Number(r.seconds),
+      activeMinutes: Number(r.minutes),
+    };
+    // A cell whose every event moved elsewhere keeps empty states: zero in every measure.
+    if (cell.events === 0) expect(cell).toEqual({ events: 0, users: 0, explicitSeconds: 0, activeMinutes: 0 });
+    else out.set(r.k, cell);
+  }
+  return out;
+}
+
+/** The school level of the reference: the district reference's rule with the school in the key. */
+function referenceSchool(events: EnrichedEvent[]): Map<string, ReferenceCell> {
+  const out = new Map<string, ReferenceCell>();
+  const bySchool = new Map<string, EnrichedEvent[]>();
+  for (const e of events) bySchool.set(e.school_id ?? '', [...(bySchool.get(e.school_id ?? '') ?? []), e]);
+  for (const [school, list] of bySchool) {
+    for (const [k, c] of referenceDistrictRollup(list)) {
+      const [district, ...rest] = k.split('|');
+      out.set([district, school, ...rest].join('|'), c);
+    }
+  }
+  return out;
+}
+
+const sortedEntries = (m: Map<string, ReferenceCell>) => [...m].sort(([a], [b]) => a.localeCompare(b));
+
+async function scenario(ch: ClickHouseClient): Promise<void> {
+  const truth = makeEnrichedEvents(900, 5, 0);
+  const late = new Set(
+    truth.filter((e) => Number.parseInt(e.person_id.slice(0, 2), 16) % 4 === 0).map((e) => e.dedup_key),
+  );
+  expect(late.size).toBeGreaterThan(100);
+  const stored = truth.map((e) => (late.has(e.dedup_key) ? unresolvedVersion(e) : e));
+  const storedAt = toClickHouseDateTime(new Date());
+  const rowOf = (e: EnrichedEvent, partition: number, offset: number) =>
+    usageEventRow(e, { topic, partition, offset: String(offset) }, storedAt);
+
+  // Two partitions, three batches each; the last batch is stored but not folded yet when revised.
+  const parts = [0, 1].map((p) => stored.map((e, i) => ({ e, i })).filter(({ i }) => i % 2 === p));
+  for (const [partition, list] of parts.entries()) {
+    const third = Math.ceil(list.length / 3);
+    for (let b = 0; b < 3; b++) {
+      const chunk = list.slice(b * third, (b + 1) * third);
+      await insertRows(
+        ch,
+        'usage_events',
+        chunk.map(({ e }, j) => rowOf(e, partition, b * third + j)),
+      );
+      if (b < 2) await deriveRollups(ch, topic, partition, BigInt(b * third + chunk.length));
+    }
+  }
+  // Before: the late events count under role unknown, with another person and no school.
+  const unknownBefore = [...(await cells(ch, 'district')).entries()].filter(([k]) => k.endsWith('|unknown'));
+  expect(unknownBefore.length).toBeGreaterThan(0);
+
+  // The revisions: the true (resolved) version of every late event, at its stored coordinates.
+  const revisions = parts.flatMap((list, partition) =>
+    list
+      .map(({ i }, offset) => ({ i, offset }))
+      .filter(({ i }) => late.has(truth[i]!.dedup_key))
+      .map(({ i, offset }) => ({
+        ...rowOf(truth[i]!, partition, offset),
+        revision: 1_700_000_000_000,
+        roster_version: '1700000000000-abc',
+        revised_at: storedAt,
+      })),
+  );
+  await insertRows(ch, 'usage_event_revisions', revisions);
+
+  const refoldAll = async () => {
+    for (const partition of [0, 1]) {
+      for (const r of await derivedRanges(ch, topic, partition)) await refoldRange(ch, topic, partition, r.from, r.to);
+    }
+  };
+  await refoldAll();
+  for (const [partition, list] of parts.entries()) await deriveRollups(ch, topic, partition, BigInt(list.length));
+
+  const expectedDistrict = sortedEntries(referenceDistrictRollup(truth));
+  const expectedSchool = sortedEntries(referenceSchool(truth));
+  expect(sortedEntries(await cells(ch, 'district'))).toEqual(expectedDistrict);
+  expect(sortedEntries(await cells(ch, 'school'))).toEqual(expectedSchool);
+  await refoldAll(); // again: nothing changes
+  expect(sortedEntries(await cells(ch, 'district'))).toEqual(expectedDistrict);
+  expect(sortedEntries(await cells(ch, 'school'))).toEqual(expectedSchool);
+}
+
+describe('re-folding revised events', () => {
+  it('gives the corrected rollups on ClickHouse 18.16', async () => {
+    const env = await createTestEnv('refold');
+    const ch = createClickHouse(env.config);
+    try {
+      await scenario(ch);
+    } finally {
+      await ch.close();
+      await env.cleanup();
+    }
+  });
+
+  it('gives the corrected rollups on current ClickHouse', async () => {
+    const current = await startCurrentClickHouse('edusage_refold');
+    try {
+      await runMigrations(current.client, migrationsDir());
+      await scenario(current.client);
+    } finally {
+      await current.close();
+    }
+  });
+});
