@@ -52,7 +52,7 @@ export async function startJobs(env: Record<string, string>): Promise<ServicePro
     );
   } catch (err) {
     await proc.stop('SIGKILL');
-    throw new Error(`${String(err)}\n--- service log ---\n${log}`);
+    throw new Error(`${String(err)}\n--- service log ---\n${log}`, { cause: err });
   }
   return proc;
 }
@@ -94,11 +94,12 @@ export async function seedActivity(
   const people = a.people.map((p) => `'${p}'`).join(',');
   await command(
     ch,
-    `INSERT INTO rollup_school_app_daily_parts
+    `INSERT INTO rollup_school_app_daily_parts (district_id, school_id, local_date, app_id, role, kafka_topic, kafka_partition,
+       range_start, range_end, events, active_users, explicit_seconds, active_minutes, unresolved_person_events, unresolved_app_events)
      SELECT '${a.districtId}', '${a.schoolId}', toDate('${a.day}'), '${a.appId}', '${a.role ?? 'student'}', 'test', 0,
             ${rangeStart}, ${rangeStart + 1},
             sumState(toUInt64(1)), uniqExactState(p), sumState(toUInt64(${a.seconds ?? 0})),
-            uniqExactIfState(p, toDateTime(0, 'UTC'), toUInt8(0)), sumState(toUInt64(0))
+            uniqExactIfState(p, toDateTime(0, 'UTC'), toUInt8(0)), sumState(toUInt64(0)), sumState(toUInt64(0))
      FROM (SELECT arrayJoin([${people}]) AS p)`,
   );
 }
