@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createLogger } from '@edusage/logging';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
+import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
 import { bullPrefix, desiredSchedulers, loadJobsConfig, reconcileSchedulers } from '../src';
 import { startJobs } from './harness';
 
@@ -86,6 +86,26 @@ test('the service reconciles at boot; a process not owning the schedulers leaves
       (r) => r.json() as Promise<{ checks: Record<string, { ok: boolean }> }>,
     );
     expect(ready.checks).toMatchObject({ redis: { ok: true }, worker: { ok: true } });
+
+    // Run the pending snapshot now: it snapshots the Paris day before the one it was due on.
+    const pending = (await queue.getDelayed()).find((j) => j.name === 'license-snapshot')!;
+    const dueMs = pending.timestamp + pending.delay;
+    await pending.promote();
+    const done = await waitFor(
+      async () => (await queue.getJob(pending.id!))?.returnvalue as { day: string } | undefined,
+      (r) => r !== undefined && r !== null,
+      { timeoutMs: 30_000, what: 'promoted snapshot completed' },
+    );
+    const parisDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date(dueMs));
+    const before = new Date(`${parisDay}T00:00:00Z`);
+    before.setUTCDate(before.getUTCDate() - 1);
+    expect(done.day).toBe(before.toISOString().slice(0, 10));
+    // The scheduler goes on: its next run is queued.
+    await waitFor(
+      async () => (await queue.getDelayed()).filter((j) => j.name === 'license-snapshot').length,
+      (n) => n === 1,
+      { timeoutMs: 10_000, what: 'next snapshot queued' },
+    );
   } finally {
     await owner.stop();
   }
