@@ -11,8 +11,9 @@ import { startService, type RunningChild, type ServiceName } from './services';
 export const SERVICE_NAMES: readonly ServiceName[] = ['enrich', 'aggregate', 'ingest'];
 
 /**
- * The three services (and, started on demand with `start('jobs')`, the jobs service) as child processes of this one, sharing one environment (topics, database,
- * Redis prefix), each logging to `<logDir>/<name>.log`. Tests kill and restart them through this.
+ * The three services as child processes of this one (and the jobs service, started on demand with
+ * `start('jobs')`), sharing one environment (topics, database, Redis prefix), each logging to
+ * `<logDir>/<name>.log`. Tests kill and restart them through this.
  */
 export class LocalPipeline {
   private readonly children = new Map<ServiceName, RunningChild>();
