@@ -13,7 +13,7 @@ let env: TestEnv;
 let dir: string;
 
 beforeAll(async () => {
-  env = await createTestEnv('demo_pipeline_jobs');
+  env = await createTestEnv('demo_pipeline_jobs', { kafka: false });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-pipeline-jobs-'));
 });
 afterAll(async () => {

@@ -118,7 +118,7 @@ const deliveriesSettled = () =>
 const delivered = (ids: string[]) => receiver.deliveries.filter((d) => d.status === 204 && ids.includes(d.alertId));
 
 beforeAll(async () => {
-  env = await createTestEnv('jobs_alerts');
+  env = await createTestEnv('jobs_alerts', { kafka: false });
   ch = createClickHouse(env.config);
   redis = new Redis(env.config.REDIS_URL, { maxRetriesPerRequest: null });
   queue = new Queue('edusage-jobs', { connection: redis, prefix: bullPrefix(env.config) });

@@ -39,7 +39,7 @@ async function setUp(
   opts: { redisUrl?: string; clickhouseUrl?: string },
   failFirst: number,
 ): Promise<Setup> {
-  const env = await createTestEnv(name, opts);
+  const env = await createTestEnv(name, { ...opts, kafka: false });
   const ch = createClickHouse(env.config);
   await seedLicenses(ch, 'd1', [
     'L-a,ixl,IXL,d1,10,1000,flat,USD,2026-07-01,2026-12-10',

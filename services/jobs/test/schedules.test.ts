@@ -19,7 +19,7 @@ const logger = createLogger('jobs-schedules-test', 'warn');
 const jobOpts = { attempts: 3, backoffMs: 1000 };
 
 beforeAll(async () => {
-  env = await createTestEnv('jobs_schedules');
+  env = await createTestEnv('jobs_schedules', { kafka: false });
   redis = new Redis(env.config.REDIS_URL, { maxRetriesPerRequest: null });
   queue = new Queue('edusage-jobs', { connection: redis, prefix: bullPrefix(env.config) });
 });

@@ -52,7 +52,7 @@ async function snapshot(id: string, day: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  env = await createTestEnv('jobs_snapshot');
+  env = await createTestEnv('jobs_snapshot', { kafka: false });
   ch = createClickHouse(env.config);
   redis = new Redis(env.config.REDIS_URL, { maxRetriesPerRequest: null });
   queue = new Queue('edusage-jobs', { connection: redis, prefix: bullPrefix(env.config) });
