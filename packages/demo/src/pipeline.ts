@@ -11,8 +11,9 @@ import { startService, type RunningChild, type ServiceName } from './services';
 export const SERVICE_NAMES: readonly ServiceName[] = ['enrich', 'aggregate', 'ingest'];
 
 /**
- * The three services as child processes of this one, sharing one environment (topics, database,
- * Redis prefix), each logging to `<logDir>/<name>.log`. Tests kill and restart them through this.
+ * The three services as child processes of this one (and the jobs service, started on demand with
+ * `start('jobs')`), sharing one environment (topics, database, Redis prefix), each logging to
+ * `<logDir>/<name>.log`. Tests kill and restart them through this.
  */
 export class LocalPipeline {
   private readonly children = new Map<ServiceName, RunningChild>();
@@ -43,7 +44,7 @@ export class LocalPipeline {
     }
     const out = log;
     // Probe ports default to any free port, so parallel pipelines (tests, the demo) never collide.
-    const env = { ENRICH_HTTP_PORT: '0', AGGREGATE_HTTP_PORT: '0', ...this.env };
+    const env = { ENRICH_HTTP_PORT: '0', AGGREGATE_HTTP_PORT: '0', JOBS_HTTP_PORT: '0', ...this.env };
     const child = startService(name, env, { onLine: (line) => out.write(line + '\n') });
     child.child.once('exit', () => {
       if (this.children.get(name) === child) this.children.delete(name);

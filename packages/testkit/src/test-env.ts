@@ -31,6 +31,8 @@ export async function createTestEnv(
     kafkaBrokers?: string;
     /** Redis to use instead of REDIS_URL (e.g. a `startPrivateRedis()` server). */
     redisUrl?: string;
+    /** false: create no topics (a suite of a service that does not use Kafka need not wait for it). */
+    kafka?: boolean;
   } = {},
 ): Promise<TestEnv> {
   const id = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
@@ -54,7 +56,8 @@ export async function createTestEnv(
   const logger = createLogger('testkit', env.LOG_LEVEL);
   const kafka = createKafka(config, logger);
 
-  await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
+  const usesKafka = opts.kafka !== false;
+  if (usesKafka) await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
   await ensureDatabase(config);
   const ch = createClickHouse(config);
   try {
@@ -69,7 +72,7 @@ export async function createTestEnv(
     topics,
     async cleanup() {
       if (process.env.KEEP_TEST_DATA === '1') return;
-      await deleteTopics(kafka, [topics.raw, topics.enriched, topics.dlq]).catch(() => undefined);
+      if (usesKafka) await deleteTopics(kafka, [topics.raw, topics.enriched, topics.dlq]).catch(() => undefined);
       await dropDatabase(config).catch(() => undefined);
       const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
       try {

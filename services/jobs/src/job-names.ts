@@ -1,0 +1,19 @@
+/** The jobs this service runs; the name is the BullMQ job name and the metrics' `name` label. */
+export const JOB = {
+  snapshot: 'license-snapshot',
+  renewalAlerts: 'renewal-alerts',
+  webhook: 'renewal-webhook',
+} as const;
+export type JobName = (typeof JOB)[keyof typeof JOB];
+
+/** Data of a scheduled job: the zone whose districts it runs for; `day` overrides the day (manual runs). */
+export interface ZoneJobData {
+  zone: string;
+  day?: string;
+}
+
+/** Data of a webhook delivery: the exact body (signed and sent unchanged on every attempt). */
+export interface WebhookJobData {
+  alertId: string;
+  body: string;
+}

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { createClickHouse, ensureDatabase, runMigrations } from '@edusage/clickhouse';
+import { runService } from '@edusage/runtime';
+import { loadJobsConfig, type JobsConfig } from './config';
+import { registerJobMetrics } from './metrics';
+import { jobProcessor } from './processor';
+import { bullConnection, createQueue, createWorker, redisReachable } from './queue';
+import { desiredSchedulers, reconcileSchedulers } from './schedules';
+
+const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', '..', 'infra', 'clickhouse');
+
+/** The jobs service: BullMQ schedulers and worker (license snapshots, renewal alerts, webhooks). */
+void runService<JobsConfig>({
+  name: 'jobs',
+  // 1. config
+  loadConfig: () => loadJobsConfig(),
+  httpPort: (config) => config.JOBS_HTTP_PORT,
+  async start(config, logger, ctx) {
+    // 2. clients
+    await ensureDatabase(config);
+    const ch = createClickHouse(config);
+    await runMigrations(ch, MIGRATIONS_DIR, logger);
+    const redis = bullConnection(config);
+    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+    const queue = createQueue(config, redis);
+    queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
+    if (config.JOBS_OWN_SCHEDULERS) {
+      await reconcileSchedulers(
+        queue,
+        desiredSchedulers(config),
+        { attempts: config.JOBS_ATTEMPTS, backoffMs: config.JOBS_RETRY_DELAY_MS },
+        logger,
+      );
+    }
+    // 3. run
+    const worker = createWorker(config, redis, jobProcessor({ config, ch, queue, logger }));
+    worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
+    worker.on('failed', (job, err) =>
+      logger.warn({ job: job?.name, id: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job attempt failed'),
+    );
+    registerJobMetrics(ctx.registry, worker);
+    ctx.registerHealthCheck({ id: 'redis', check: async () => ({ ok: await redisReachable(redis) }) });
+    ctx.registerHealthCheck({ id: 'worker', check: () => ({ ok: worker.isRunning() && !worker.closing }) });
+    const running = worker.run().catch((err: unknown) => ctx.fail(err, 'the job worker stopped'));
+    await worker.waitUntilReady();
+    // 4. graceful shutdown (SIGTERM): finish the jobs in hand, take no new ones.
+    return {
+      async stop() {
+        await worker.close();
+        await running;
+        await queue.close();
+        redis.disconnect();
+        await ch.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,22 @@
+import { Counter, type Registry } from 'prom-client';
+import type { Worker } from 'bullmq';
+
+/**
+ * Counters by job name from the worker's events: completed; failed (an attempt failed, retried or not);
+ * retried (the failed attempt will be tried again); exhausted (the last attempt failed).
+ */
+export function registerJobMetrics(registry: Registry, worker: Worker): void {
+  const counter = (name: string, help: string) =>
+    new Counter({ name, help, labelNames: ['name'] as const, registers: [registry] });
+  const completed = counter('edusage_jobs_completed_total', 'Jobs completed, by job name');
+  const failed = counter('edusage_jobs_failed_total', 'Job attempts that failed, by job name');
+  const retried = counter('edusage_jobs_retried_total', 'Failed attempts that will be retried, by job name');
+  const exhausted = counter('edusage_jobs_exhausted_total', 'Jobs whose last attempt failed, by job name');
+  worker.on('completed', (job) => completed.inc({ name: job.name }));
+  worker.on('failed', (job) => {
+    const name = job?.name ?? 'unknown';
+    failed.inc({ name });
+    if (job && job.attemptsMade < (job.opts.attempts ?? 1)) retried.inc({ name });
+    else exhausted.inc({ name });
+  });
+}

@@ -1,0 +1,128 @@
+/** What each job does; the worker calls `process` with every job it takes. */
+import type { Job, Queue } from 'bullmq';
+import type { ClickHouseClient } from '@edusage/clickhouse';
+import type { Logger } from '@edusage/logging';
+import { addDays } from '@edusage/licenses';
+import type { JobsConfig } from './config';
+import { districtsInZone, dueLocalDate } from './districts';
+import { JOB, type WebhookJobData, type ZoneJobData } from './job-names';
+import { checkRenewals, type RenewalAlert } from './renewal-alerts';
+import { snapshotDistrict } from './snapshot';
+import { alertBody, postWebhook } from './webhook';
+
+/** Completed deliveries are kept this long: their job id is what stops an alert being sent twice. */
+export const DELIVERY_RETENTION_S = 400 * 86_400;
+
+export interface JobDeps {
+  config: JobsConfig;
+  ch: ClickHouseClient;
+  queue: Queue;
+  logger: Logger;
+}
+
+export const webhookJobId = (alertId: string) => `webhook-${alertId}`;
+
+/**
+ * Queues the webhook delivery of each alert. The job id is the alert's, and BullMQ adds nothing for an
+ * id it holds (waiting, delayed, active, completed or failed), so a re-run or a second process queues
+ * nothing new: each alert is delivered once.
+ */
+async function queueDeliveries(deps: JobDeps, alerts: RenewalAlert[]): Promise<void> {
+  const { config, queue } = deps;
+  if (config.JOBS_WEBHOOK_URL === undefined || alerts.length === 0) return;
+  await queue.addBulk(
+    alerts.map((a) => ({
+      name: JOB.webhook,
+      data: { alertId: a.alert_id, body: alertBody(a) } satisfies WebhookJobData,
+      opts: {
+        jobId: webhookJobId(a.alert_id),
+        attempts: config.JOBS_WEBHOOK_ATTEMPTS,
+        backoff: { type: 'exponential', delay: config.JOBS_WEBHOOK_BACKOFF_MS },
+        removeOnComplete: { age: DELIVERY_RETENTION_S },
+        removeOnFail: false,
+      },
+    })),
+  );
+}
+
+async function runSnapshot(
+  deps: JobDeps,
+  job: Job<ZoneJobData>,
+): Promise<{ day: string; districts: number; rows: number }> {
+  const { config, ch, logger } = deps;
+  const zone = job.data.zone;
+  // The night's snapshot is of the local day that just ended.
+  const day = job.data.day ?? addDays(dueLocalDate(job, zone), -1);
+  let rows = 0;
+  const districts = await districtsInZone(ch, config, zone);
+  for (const district of districts) {
+    rows += await snapshotDistrict(ch, district, day, config.JOBS_SNAPSHOT_WINDOW_DAYS);
+  }
+  logger.info({ zone, day, districts: districts.length, rows }, 'license utilization snapshot written');
+  return { day, districts: districts.length, rows };
+}
+
+async function runRenewalAlerts(
+  deps: JobDeps,
+  job: Job<ZoneJobData>,
+): Promise<{ day: string; due: number; created: number }> {
+  const { config, ch, logger } = deps;
+  const zone = job.data.zone;
+  const day = job.data.day ?? dueLocalDate(job, zone);
+  const rule = { thresholds: config.JOBS_RENEWAL_ALERT_DAYS, usedShareBelow: config.JOBS_RENEWAL_UTILIZATION_BELOW };
+  let due = 0;
+  let created = 0;
+  for (const district of await districtsInZone(ch, config, zone)) {
+    const r = await checkRenewals(ch, district, day, config.JOBS_RENEWAL_WINDOW_DAYS, rule);
+    for (const a of r.created) {
+      logger.warn(
+        {
+          alertId: a.alert_id,
+          district: a.district_id,
+          license: a.license_id,
+          app: a.app_id,
+          renewal: a.renewal_date,
+          thresholdDays: a.threshold_days,
+          usedShare: a.used_share,
+        },
+        'license renews soon and is underused',
+      );
+    }
+    // Every due alert, not only the new ones: a run that died after storing its alerts queues them now.
+    await queueDeliveries(deps, r.due);
+    due += r.due.length;
+    created += r.created.length;
+  }
+  return { day, due, created };
+}
+
+async function deliverWebhook(deps: JobDeps, job: Job<WebhookJobData>): Promise<{ status: number }> {
+  const { config, logger } = deps;
+  if (config.JOBS_WEBHOOK_URL === undefined || config.JOBS_WEBHOOK_SECRET === undefined) {
+    throw new Error('JOBS_WEBHOOK_URL is not set in this process: cannot deliver');
+  }
+  const status = await postWebhook(
+    config.JOBS_WEBHOOK_URL,
+    config.JOBS_WEBHOOK_SECRET,
+    job.data.alertId,
+    job.data.body,
+    config.JOBS_WEBHOOK_TIMEOUT_MS,
+  );
+  logger.info({ alertId: job.data.alertId, attempt: job.attemptsMade + 1 }, 'alert webhook delivered');
+  return { status };
+}
+
+export function jobProcessor(deps: JobDeps) {
+  return async (job: Job): Promise<unknown> => {
+    switch (job.name) {
+      case JOB.snapshot:
+        return runSnapshot(deps, job as Job<ZoneJobData>);
+      case JOB.renewalAlerts:
+        return runRenewalAlerts(deps, job as Job<ZoneJobData>);
+      case JOB.webhook:
+        return deliverWebhook(deps, job as Job<WebhookJobData>);
+      default:
+        throw new Error(`unknown job name ${JSON.stringify(job.name)}`);
+    }
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The nightly license-utilization snapshot: the licenses report's per-license metrics (the one source of
+ * truth, packages/licenses) for a district and day, stored in license_utilization_snapshots.
+ */
+import { insertRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { addDays, buildLicenseReport, type LicenseMetrics } from '@edusage/licenses';
+
+export interface SnapshotRow {
+  district_id: string;
+  day: string;
+  window_days: number;
+  license_id: string;
+  app_id: string;
+  vendor: string;
+  school_id: string;
+  currency: string;
+  seats: number;
+  unlimited_seats: number;
+  eligible: number;
+  active: number;
+  engaged_hours: number;
+  utilization: number | null;
+  reach: number | null;
+  used_share: number;
+  unused_seats: number | null;
+  total_cost: number;
+  idle_cost: number;
+  cost_per_active_user: number | null;
+  epi: number | null;
+  flags: string[];
+  computed_ms: number;
+}
+
+export function snapshotRow(
+  m: LicenseMetrics,
+  districtId: string,
+  day: string,
+  windowDays: number,
+  computedMs: number,
+): SnapshotRow {
+  const l = m.license;
+  return {
+    district_id: districtId,
+    day,
+    window_days: windowDays,
+    license_id: l.license_id,
+    app_id: l.app_id,
+    vendor: l.vendor,
+    school_id: l.school_id,
+    currency: l.currency,
+    seats: l.seats,
+    unlimited_seats: l.unlimited_seats,
+    eligible: m.eligible,
+    active: m.active,
+    engaged_hours: m.engaged_hours,
+    utilization: m.utilization,
+    reach: m.reach,
+    used_share: m.used_share,
+    unused_seats: m.unused_seats,
+    total_cost: m.total_cost,
+    idle_cost: m.idle_cost,
+    cost_per_active_user: m.cost_per_active_user,
+    epi: m.epi,
+    flags: m.flags,
+    computed_ms: computedMs,
+  };
+}
+
+/**
+ * Snapshots one district for `day` (the window of `windowDays` days ending on it). All rows of a run
+ * share one computed_ms, so a re-run replaces the day in license_utilization_snapshots_latest.
+ */
+export async function snapshotDistrict(
+  ch: ClickHouseClient,
+  districtId: string,
+  day: string,
+  windowDays: number,
+  now = Date.now(),
+): Promise<number> {
+  const report = await buildLicenseReport(ch, { districtId, from: addDays(day, 1 - windowDays), to: day });
+  const rows = report.licenses.map((m) => snapshotRow(m, districtId, day, windowDays, now));
+  if (rows.length > 0) await insertRows(ch, 'license_utilization_snapshots', rows);
+  return rows.length;
+}

@@ -1,0 +1,146 @@
+/** Shared by the jobs suites: the built service as a child process, seeding, a webhook receiver. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { command, type ClickHouseClient } from '@edusage/clickhouse';
+import { importLicenses } from '@edusage/licenses';
+import { freePort, waitFor } from '@edusage/testkit';
+
+const ENTRY = path.resolve(__dirname, '..', 'dist', 'main.js');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  base: string;
+  log(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts dist/main.js with `env` and waits until /readyz answers 200. */
+export async function startJobs(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [ENTRY], {
+    env: { ...process.env, ...env, JOBS_HTTP_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const keep = (d: Buffer) => (log = (log + d.toString()).slice(-100_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = once(child, 'exit');
+  const proc: ServiceProcess = {
+    child,
+    base,
+    log: () => log,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  try {
+    await waitFor(
+      () => fetch(`${base}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      { timeoutMs: 45_000, what: 'jobs ready' },
+    );
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw new Error(`${String(err)}\n--- service log ---\n${log}`, { cause: err });
+  }
+  return proc;
+}
+
+const HEADER =
+  'licenseId,appId,vendor,orgSourcedId,seatsPurchased,contractCost,costBasis,currency,contractStartDate,renewalDate';
+
+/** Imports license rows (CSV lines after the header above) for a district through the licenses package. */
+export async function seedLicenses(ch: ClickHouseClient, districtId: string, lines: string[]): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-jobs-'));
+  try {
+    const file = path.join(dir, 'licenses.csv');
+    writeFileSync(file, [HEADER, ...lines].join('\n') + '\n');
+    const r = await importLicenses(ch, districtId, file);
+    if (r.rejected > 0) throw new Error(`seed licenses rejected: ${JSON.stringify(r)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let rangeStart = 0;
+/**
+ * Activity of `people` (distinct person ids) with an app at a school on a day, as the aggregate sink
+ * would derive it into the school rollup (each call its own contribution range).
+ */
+export async function seedActivity(
+  ch: ClickHouseClient,
+  a: {
+    districtId: string;
+    schoolId: string;
+    day: string;
+    appId: string;
+    role?: string;
+    people: string[];
+    seconds?: number;
+  },
+): Promise<void> {
+  rangeStart += 1;
+  const people = a.people.map((p) => `'${p}'`).join(',');
+  await command(
+    ch,
+    `INSERT INTO rollup_school_app_daily_parts (district_id, school_id, local_date, app_id, role, kafka_topic, kafka_partition,
+       range_start, range_end, events, active_users, explicit_seconds, active_minutes, unresolved_person_events, unresolved_app_events)
+     SELECT '${a.districtId}', '${a.schoolId}', toDate('${a.day}'), '${a.appId}', '${a.role ?? 'student'}', 'test', 0,
+            ${rangeStart}, ${rangeStart + 1},
+            sumState(toUInt64(1)), uniqExactState(p), sumState(toUInt64(${a.seconds ?? 0})),
+            uniqExactIfState(p, toDateTime(0, 'UTC'), toUInt8(0)), sumState(toUInt64(0)), sumState(toUInt64(0))
+     FROM (SELECT arrayJoin([${people}]) AS p)`,
+  );
+}
+
+export interface Delivery {
+  alertId: string;
+  body: string;
+  signature: string;
+  status: number;
+}
+
+/** A webhook receiver on 127.0.0.1 that answers 500 to the first `failFirst` attempts of each alert. */
+export async function startReceiver(
+  failFirst: number,
+): Promise<{ url: string; deliveries: Delivery[]; close(): Promise<void> }> {
+  const deliveries: Delivery[] = [];
+  const attempts = new Map<string, number>();
+  const read = async (req: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  const server: Server = createServer((req, res) => {
+    void read(req).then((body) => {
+      const alertId = String(req.headers['x-edusage-alert-id'] ?? '');
+      const n = (attempts.get(alertId) ?? 0) + 1;
+      attempts.set(alertId, n);
+      const status = n <= failFirst ? 500 : 204;
+      deliveries.push({ alertId, body, signature: String(req.headers['x-edusage-signature'] ?? ''), status });
+      res.statusCode = status;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    deliveries,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
