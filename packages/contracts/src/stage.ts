@@ -13,7 +13,7 @@ export type StageResult<T> =
 
 export type StageDeadLetter = Extract<StageResult<unknown>, { kind: 'dead_letter' }>;
 
-export const stageOk = <T>(value: T): StageResult<T> => ({ kind: 'ok', value });
+export const stageOk = <T>(value: T): Extract<StageResult<T>, { kind: 'ok' }> => ({ kind: 'ok', value });
 export const stageDeadLetter = (reason: DeadLetter['reason'], payload: unknown): StageDeadLetter => ({
   kind: 'dead_letter',
   reason,
