@@ -5,3 +5,4 @@ export * from './dead-letter';
 export * from './reject';
 export * from './adapters';
 export * from './meaning';
+export * from './stage';

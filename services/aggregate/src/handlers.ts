@@ -1,11 +1,16 @@
 import type { KafkaMessage } from 'kafkajs';
 import {
+  deadLetterBuilder,
   deadLetterSchema,
   enrichedEventSchema,
-  makeDeadLetter,
+  kafkaPosition,
   parseJsonPayload,
   reasonFromZod,
+  stageDeadLetter,
+  stageOk,
   type DeadLetter,
+  type EnrichedEvent,
+  type StageResult,
 } from '@edusage/contracts';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { claimEvents } from './dedup';
@@ -57,53 +62,24 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
     identityColumn: 'dedup_key',
     async prepare(topic, partition, messages) {
       const storedAt = toClickHouseDateTime(new Date());
+      const deadLetter = deadLetterBuilder({ stage: 'aggregate', source: 'usage.enriched', districtId: null });
       const rejects: DeadLetter[] = [];
-      const valid: {
-        offset: string;
-        event: ReturnType<typeof enrichedEventSchema.parse>;
-        row: ReturnType<typeof usageEventRow>;
-      }[] = [];
+      const valid: ValidEnriched[] = [];
       for (const m of messages) {
         const text = m.value?.toString('utf8') ?? '';
-        const parsed = parseJsonPayload(text);
-        const result = parsed.ok ? enrichedEventSchema.safeParse(parsed.value) : undefined;
-        if (!result?.success) {
+        const { result, districtId } = judgeEnriched(text, { topic, partition, offset: m.offset }, storedAt);
+        // The one place a message is routed (enriched events carry no skips).
+        if (result.kind === 'ok') valid.push(result.value);
+        else if (result.kind === 'dead_letter') {
           rejects.push(
-            makeDeadLetter({
-              stage: 'aggregate',
-              source: 'usage.enriched',
-              districtId: null,
-              reason: result
-                ? reasonFromZod(result.error)
-                : {
-                    code: 'malformed_json',
-                    message: 'enriched message is not JSON',
-                  },
-              payload: text,
-              origin: `${topic}/${partition}/${m.offset}`,
+            deadLetter({
+              reason: result.reason,
+              payload: result.payload,
+              origin: kafkaPosition(topic, partition, m.offset),
+              districtId,
             }),
           );
-          continue;
         }
-        // A value the schema lets through but ClickHouse cannot hold is this message's fault, for ever.
-        let row;
-        try {
-          row = usageEventRow(result.data, { topic, partition, offset: m.offset }, storedAt);
-        } catch (err) {
-          if (!(err instanceof PermanentError)) throw err;
-          rejects.push(
-            makeDeadLetter({
-              stage: 'aggregate',
-              source: 'usage.enriched',
-              districtId: result.data.district_id,
-              reason: { code: 'unstorable_value', message: err.message, ...(err.field ? { field: err.field } : {}) },
-              payload: text,
-              origin: `${topic}/${partition}/${m.offset}`,
-            }),
-          );
-          continue;
-        }
-        valid.push({ offset: m.offset, event: result.data, row });
       }
       const owned = await claimEvents(
         ch,
@@ -128,6 +104,42 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
   };
 }
 
+interface ValidEnriched {
+  offset: string;
+  event: EnrichedEvent;
+  row: ReturnType<typeof usageEventRow>;
+}
+
+/**
+ * One usage.enriched message → its row, or why it can never be stored (a value the schema lets
+ * through but ClickHouse cannot hold is this message's fault, for ever). `districtId` is the
+ * message's district once it is a valid event, for its dead letter.
+ */
+function judgeEnriched(
+  text: string,
+  at: { topic: string; partition: number; offset: string },
+  storedAt: string,
+): { result: StageResult<ValidEnriched>; districtId: string | null } {
+  const parsed = parseJsonPayload(text);
+  if (!parsed.ok) {
+    const reason = { code: 'malformed_json', message: 'enriched message is not JSON' };
+    return { result: stageDeadLetter(reason, text), districtId: null };
+  }
+  const result = enrichedEventSchema.safeParse(parsed.value);
+  if (!result.success) return { result: stageDeadLetter(reasonFromZod(result.error), text), districtId: null };
+  const districtId = result.data.district_id;
+  try {
+    return {
+      result: stageOk({ offset: at.offset, event: result.data, row: usageEventRow(result.data, at, storedAt) }),
+      districtId,
+    };
+  } catch (err) {
+    if (!(err instanceof PermanentError)) throw err;
+    const reason = { code: 'unstorable_value', message: err.message, ...(err.field ? { field: err.field } : {}) };
+    return { result: stageDeadLetter(reason, text), districtId };
+  }
+}
+
 /** usage.dlq → dead_letters. A record that is not a valid dead letter is still stored, never dropped. */
 export function deadLetterHandler(): TopicHandler {
   return {
@@ -137,30 +149,34 @@ export function deadLetterHandler(): TopicHandler {
     async prepare(topic, partition, messages) {
       const now = new Date();
       const storedAt = toClickHouseDateTime(now);
+      // A record that is not a valid dead letter is stored as one that says so, with the record as payload.
+      const invalidLetter = deadLetterBuilder({
+        stage: 'aggregate',
+        source: 'usage.dlq',
+        districtId: null,
+        now: () => now,
+      });
       const rows = messages.map((m) => {
         const text = m.value?.toString('utf8') ?? '';
-        const parsed = parseJsonPayload(text);
-        const result = parsed.ok ? deadLetterSchema.safeParse(parsed.value) : undefined;
-        const letter: DeadLetter = result?.success
-          ? result.data
-          : makeDeadLetter({
-              stage: 'aggregate',
-              source: 'usage.dlq',
-              districtId: null,
-              reason: {
-                code: 'invalid_dead_letter',
-                message: 'record on the dead-letter topic is not a valid dead letter',
-              },
-              payload: text,
-              now,
-            });
+        const result = judgeDeadLetter(text);
+        const letter: DeadLetter =
+          result.kind === 'ok' ? result.value : invalidLetter({ reason: result.reason, payload: text });
         const at = { topic, partition, offset: m.offset };
-        const row = storableDeadLetterRow(letter, text, at, storedAt, now);
+        const row = storableDeadLetterRow(letter, text, at, storedAt, invalidLetter);
         return { offset: m.offset, month: monthOf(row.failed_at), row };
       });
       return { rows, rejects: [], duplicates: 0 };
     },
   };
+}
+
+/** A usage.dlq record as a dead letter, or why it is not one (never a skip: every record is stored). */
+function judgeDeadLetter(text: string): Exclude<StageResult<DeadLetter>, { kind: 'skip' }> {
+  const parsed = parseJsonPayload(text);
+  const result = parsed.ok ? deadLetterSchema.safeParse(parsed.value) : undefined;
+  if (result?.success) return stageOk(result.data);
+  const reason = { code: 'invalid_dead_letter', message: 'record on the dead-letter topic is not a valid dead letter' };
+  return stageDeadLetter(reason, text);
 }
 
 /**
@@ -172,19 +188,15 @@ function storableDeadLetterRow(
   text: string,
   at: { topic: string; partition: number; offset: string },
   storedAt: string,
-  now: Date,
+  invalidLetter: ReturnType<typeof deadLetterBuilder>,
 ): ReturnType<typeof deadLetterRow> {
   try {
     return deadLetterRow(letter, at, storedAt);
   } catch (err) {
     if (!(err instanceof PermanentError)) throw err;
-    const replacement = makeDeadLetter({
-      stage: 'aggregate',
-      source: 'usage.dlq',
-      districtId: null,
+    const replacement = invalidLetter({
       reason: { code: 'invalid_dead_letter', message: err.message, ...(err.field ? { field: err.field } : {}) },
       payload: text,
-      now,
     });
     return deadLetterRow(replacement, at, storedAt);
   }

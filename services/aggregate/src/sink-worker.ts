@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import { makeDeadLetter, type DeadLetter } from '@edusage/contracts';
+import { deadLetterBuilder, kafkaPosition, type DeadLetter } from '@edusage/contracts';
 import { produceJson } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
@@ -329,6 +329,7 @@ export class SinkWorker {
     ctx.log.warn({ err: (cause as Error).message }, 'ClickHouse refused rows: storing them one by one');
     const known = await this.stored(ctx);
     const letters: DeadLetter[] = [];
+    const deadLetter = deadLetterBuilder({ stage: 'aggregate', source: ctx.topic, districtId: null });
     for (const r of rows) {
       if (known.has(r.offset)) continue;
       try {
@@ -338,13 +339,10 @@ export class SinkWorker {
         if (!isClickHouseDataError(err)) throw err;
         const text = ctx.messages.get(r.offset)?.value?.toString('utf8') ?? '';
         letters.push(
-          makeDeadLetter({
-            stage: 'aggregate',
-            source: ctx.topic,
-            districtId: null,
+          deadLetter({
             reason: { code: 'rejected_by_clickhouse', message: (err as Error).message.slice(0, 500) },
             payload: text,
-            origin: `${ctx.topic}/${ctx.partition}/${r.offset}`,
+            origin: kafkaPosition(ctx.topic, ctx.partition, r.offset),
           }),
         );
         continue;

@@ -161,5 +161,5 @@ test('one event whose output is over the limit is dead-lettered with the reason;
   // The payload is the raw message, cut so that the dead letter fits the (here tiny) limit.
   expect(dead[0]!.payload).toMatch(/^\{"v":1,.*"event_id":"huge-/);
   expect(dead[0]!.payload_truncated).toBe(true);
-  expect(dead[0]!.origin).toMatch(/usage\.raw\/0@\d+$/);
+  expect(dead[0]!.origin).toMatch(/usage\.raw\/0\/\d+$/);
 }, 180_000);

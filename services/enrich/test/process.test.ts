@@ -44,10 +44,10 @@ describe('processMessages', () => {
     expect(e.raw).toEqual({ topic: 't.usage.raw', partition: 3, offset: '10' });
     const letters = out.dlq.map((m) => deadLetterSchema.parse(JSON.parse(m.value)));
     expect(letters.map((l) => [l.stage, l.reason.code, l.reason.field ?? null, l.origin])).toEqual([
-      ['enrich', 'malformed_json', null, 't.usage.raw/3@11'],
-      ['enrich', 'malformed_json', null, 't.usage.raw/3@12'],
-      ['enrich', 'missing_identifier', 'event.user', 't.usage.raw/3@13'],
-      ['enrich', 'invalid_field', 'event.type', 't.usage.raw/3@14'],
+      ['enrich', 'malformed_json', null, 't.usage.raw/3/11'],
+      ['enrich', 'malformed_json', null, 't.usage.raw/3/12'],
+      ['enrich', 'missing_identifier', 'event.user', 't.usage.raw/3/13'],
+      ['enrich', 'invalid_field', 'event.type', 't.usage.raw/3/14'],
     ]);
     expect(letters[0]!.payload).toBe('{not json');
     expect(letters[2]).toMatchObject({ source: 'agent', district_id: 'd1' });

@@ -6,13 +6,19 @@ import {
   adaptCaliper,
   adaptSquidLine,
   adaptXapi,
-  makeDeadLetter,
+  deadLetterBuilder,
+  fileLineOrigin,
+  parseJsonPayload,
+  stageDeadLetter,
+  stageOk,
+  stageResultsOf,
   ProxyMinuteFolder,
   userPartitionKey,
   type AdaptResult,
+  type NativeEvent,
   type RawMessage,
   type Rejection,
-  type Skip,
+  type StageResult,
   type Source,
 } from '@edusage/contracts';
 import { recordBytes, type JsonMessage } from '@edusage/kafka';
@@ -182,39 +188,46 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
     inFlight.add(p);
   };
 
+  const deadLetter = deadLetterBuilder({
+    stage: 'import',
+    source: opts.source,
+    districtId: opts.districtId,
+    inputFormat: DEAD_LETTER_FORMAT[opts.format] ?? opts.format,
+  });
+
+  /** An accepted event becomes its usage.raw message, or a dead letter when Kafka could not carry it. */
+  const toRawMessage = (unit: Unit, event: NativeEvent, receivedAt: string): StageResult<JsonMessage> => {
+    const value: RawMessage = {
+      v: 1,
+      event,
+      received_at: receivedAt,
+      channel: 'file',
+      origin: fileLineOrigin(name, unit.line),
+    };
+    const message = { key: userPartitionKey(event), value };
+    const tooLarge = oversized(message, unit.text, sink.maxRecordBytes);
+    return tooLarge ? stageDeadLetter(tooLarge.reason, unit.text) : stageOk(message);
+  };
+
   const take = async (unit: Unit) => {
     summary.lines++;
     const receivedAt = new Date().toISOString();
-    const origin = `${name}:${unit.line}`;
-    const rejects = [...unit.result.rejects];
-    for (const event of unit.result.events) {
-      const value: RawMessage = { v: 1, event, received_at: receivedAt, channel: 'file', origin };
-      const message = { key: userPartitionKey(event), value };
-      const tooLarge = oversized(message, unit.text, sink.maxRecordBytes);
-      if (tooLarge) rejects.push(tooLarge);
-      else {
-        raw.push(message);
+    for (const item of stageResultsOf(unit.result)) {
+      const result = item.kind === 'ok' ? toRawMessage(unit, item.value, receivedAt) : item;
+      if (result.kind === 'ok') {
+        raw.push(result.value);
         pendingCounts.accepted++;
-      }
+      } else if (result.kind === 'dead_letter') {
+        // Every dead letter of a line keeps the whole original line and names it.
+        const reason = { ...result.reason, line: unit.line };
+        dlq.push({
+          key: opts.source,
+          value: deadLetter({ reason, payload: unit.text, origin: fileLineOrigin(name, unit.line) }),
+        });
+        pendingCounts.rejected++;
+        pendingCounts.byReason[reason.code] = (pendingCounts.byReason[reason.code] ?? 0) + 1;
+      } else addSkip(summary, result.reason);
     }
-    for (const r of rejects) {
-      const reason = { ...r.reason, line: unit.line };
-      dlq.push({
-        key: opts.source,
-        value: makeDeadLetter({
-          stage: 'import',
-          source: opts.source,
-          districtId: opts.districtId,
-          reason,
-          payload: unit.text,
-          origin,
-          inputFormat: DEAD_LETTER_FORMAT[opts.format] ?? opts.format,
-        }),
-      });
-      pendingCounts.rejected++;
-      pendingCounts.byReason[r.reason.code] = (pendingCounts.byReason[r.reason.code] ?? 0) + 1;
-    }
-    for (const s of unit.result.skipped) addSkip(summary, s);
     if (raw.length + dlq.length >= batchSize) await flush();
     progress.update(
       input.bytesRead,
@@ -268,9 +281,9 @@ function newCounts() {
   return { accepted: 0, rejected: 0, byReason: {} as Record<string, number> };
 }
 
-function addSkip(summary: ImportSummary, s: Skip) {
+function addSkip(summary: ImportSummary, reason: string) {
   summary.skipped++;
-  summary.skippedByReason[s.reason] = (summary.skippedByReason[s.reason] ?? 0) + 1;
+  summary.skippedByReason[reason] = (summary.skippedByReason[reason] ?? 0) + 1;
 }
 
 function reject(line: number, text: string, reason: Rejection['reason']): AdaptResult {
@@ -356,23 +369,15 @@ async function* lineUnits(
       yield { line: lineNo, text, result };
       continue;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
+    const parsed = parseJsonPayload(text, { line: lineNo });
+    if (!parsed.ok) {
       // Flush first so units stay in line order.
       if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
       chunk = [];
-      yield {
-        line: lineNo,
-        text,
-        result: reject(lineNo, text, {
-          code: 'malformed_json',
-          message: `line ${lineNo}: not JSON (${(err as Error).message})`,
-        }),
-      };
+      yield { line: lineNo, text, result: reject(lineNo, text, parsed.reason) };
       continue;
     }
+    const value = parsed.value;
     if (batchable && !Array.isArray(value)) {
       chunk.push({ line: lineNo, text, value });
       if (chunk.length >= VALIDATE_CHUNK) {

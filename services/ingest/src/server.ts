@@ -8,14 +8,20 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { makeDeadLetter, userPartitionKey, type RawMessage, type RejectReason } from '@edusage/contracts';
+import {
+  deadLetterBuilder,
+  parseJsonPayload,
+  requestItemOrigin,
+  userPartitionKey,
+  type RawMessage,
+  type RejectReason,
+} from '@edusage/contracts';
 import type { JsonMessage } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { presentedCredentials, type ApiKeyRecord, type KeyResolver } from './apikeys';
 import { adaptCaliperBody, adaptNativeItems, type Adapted, type SenderContext } from './adapt';
 import { SERVER_LIMIT_DEFAULTS, type IngestConfig } from './config';
 import { limitRequestsInFlight } from './in-flight';
-import { describeTooDeep, findTooDeep, parseJsonBody } from './json-depth';
 import { createMetrics, type IngestMetrics } from './metrics';
 import { KafkaUnavailableError, MessageTooLargeError, type EventSink } from './sink';
 import { xapiRoutes } from './xapi-route';
@@ -276,25 +282,23 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return { key: userPartitionKey(event), value };
     });
     const rejected: RejectedItem[] = [];
+    const deadLetter = deadLetterBuilder({
+      stage: 'ingest',
+      source: sender.source,
+      districtId: sender.district_id,
+      inputFormat: inputFormatOf(route),
+    });
     const dlq: JsonMessage[] = adapted.rejects.map((r, i) => {
       const pos = position(r.index ?? i);
       const reason: RejectReason = { ...r.reason, ...('line' in pos ? { line: pos.line } : {}) };
       rejected.push({ ...pos, reason: publicReason(r.reason) });
-      const origin = 'line' in pos ? `${request.id}:${pos.line}` : `${request.id}#${pos.index}`;
+      // Parsed items are kept as their JSON text (so a JSON string item stays quoted); text that
+      // was not JSON is kept verbatim.
+      const payload =
+        r.reason.code === 'malformed_json' && typeof r.payload === 'string' ? r.payload : jsonText(r.payload);
       return {
         key: sender.source,
-        value: makeDeadLetter({
-          stage: 'ingest',
-          source: sender.source,
-          districtId: sender.district_id,
-          reason,
-          // Parsed items are kept as their JSON text (so a JSON string item stays quoted); text that
-          // was not JSON is kept verbatim.
-          payload:
-            r.reason.code === 'malformed_json' && typeof r.payload === 'string' ? r.payload : jsonText(r.payload),
-          origin,
-          inputFormat: inputFormatOf(route),
-        }),
+        value: deadLetter({ reason, payload, origin: requestItemOrigin(request.id, pos) }),
       };
     });
     await sink.send({ raw, dlq }); // throws KafkaUnavailableError → 503, MessageTooLargeError → 413
@@ -325,6 +329,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     };
     return finish(request, reply, adapted, (index) => ({ index }), 400);
   };
+
+  const parseBody = (text: string) =>
+    parseJsonPayload(text, { maxDepth: limits.INGEST_MAX_JSON_DEPTH, depthSetting: 'INGEST_MAX_JSON_DEPTH' });
 
   const bodyText = (request: FastifyRequest): string => {
     const body = request.body;
@@ -357,33 +364,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         const trimmed = line.trim();
         if (trimmed.length === 0) continue;
         if (items.length + parseRejects.length >= config.INGEST_MAX_ITEMS) throw tooMany(countNonBlankLines(text));
-        const tooDeep = findTooDeep(line, limits.INGEST_MAX_JSON_DEPTH);
-        if (tooDeep) {
-          parseRejects.push({
-            index: lineNo - 1,
-            payload: line,
-            reason: {
-              code: 'malformed_json',
-              line: lineNo,
-              message: `line ${lineNo}: ${describeTooDeep(tooDeep, lineNo)}`,
-            },
-          });
-          continue;
-        }
-        try {
-          items.push(JSON.parse(trimmed));
+        // The untrimmed line is scanned and kept, as before; JSON.parse ignores the surrounding blanks.
+        const parsed = parseJsonPayload(line, {
+          line: lineNo,
+          maxDepth: limits.INGEST_MAX_JSON_DEPTH,
+          depthSetting: 'INGEST_MAX_JSON_DEPTH',
+        });
+        if (parsed.ok) {
+          items.push(parsed.value);
           lines.push(lineNo);
-        } catch (err) {
-          parseRejects.push({
-            index: lineNo - 1,
-            payload: line,
-            reason: {
-              code: 'malformed_json',
-              line: lineNo,
-              message: `line ${lineNo}: not JSON (${(err as Error).message})`,
-            },
-          });
-        }
+        } else parseRejects.push({ index: lineNo - 1, payload: line, reason: parsed.reason });
       }
       const adapted = adaptNativeItems(items, sender(request));
       // Positions: every reject's index becomes its 0-based line index, sorted back into line order.
@@ -395,7 +385,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         line: index + 1,
       }));
     }
-    const parsed = parseJsonBody(text, limits.INGEST_MAX_JSON_DEPTH);
+    const parsed = parseBody(text);
     if (!parsed.ok)
       return malformed(
         request,
@@ -403,7 +393,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         text,
         `body is not JSON (${parsed.detail}); send a JSON array, one JSON object, or NDJSON with content-type application/x-ndjson`,
       );
-    const body = parsed.body;
+    const body = parsed.value;
     const items = Array.isArray(body) ? body : [body];
     if (items.length > config.INGEST_MAX_ITEMS) throw tooMany(items.length);
     return finish(request, reply, adaptNativeItems(items, sender(request)), (index) => ({ index }));
@@ -411,7 +401,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.post('/v1/caliper', { onRequest: authenticate }, async (request, reply) => {
     const text = bodyText(request);
-    const parsed = parseJsonBody(text, limits.INGEST_MAX_JSON_DEPTH);
+    const parsed = parseBody(text);
     if (!parsed.ok)
       return malformed(
         request,
@@ -419,7 +409,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         text,
         `body is not JSON (${parsed.detail}); send a Caliper Envelope or one Caliper event`,
       );
-    const body = parsed.body;
+    const body = parsed.value;
     const n =
       isObject(body) && Array.isArray(body['data']) ? body['data'].length : Array.isArray(body) ? body.length : 1;
     if (n > config.INGEST_MAX_ITEMS) throw tooMany(n);

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { findDuplicateKey, isObject, type Rejection } from '@edusage/contracts';
+import { findDuplicateKey, isObject, parseJsonPayload, type Rejection } from '@edusage/contracts';
 import { adaptXapiBody, type Adapted } from './adapt';
-import { parseJsonBody } from './json-depth';
 import type { IngestResponse } from './server';
 import {
   XAPI_VERSIONS,
@@ -191,13 +190,13 @@ type Parsed =
 async function parseStatements(request: FastifyRequest, deps: XapiRouteDeps): Promise<Parsed> {
   const text = typeof request.body === 'string' ? request.body : '';
   if (text.trim().length === 0) throw deps.refuse(400, 'empty_body', 'the request body is empty');
-  const parsed = parseJsonBody(text, deps.maxJsonDepth);
+  const parsed = parseJsonPayload(text, { maxDepth: deps.maxJsonDepth, depthSetting: 'INGEST_MAX_JSON_DEPTH' });
   if (!parsed.ok) {
     const message = `body is not JSON (${parsed.detail}); send one xAPI statement or an array of them`;
     await deadLetterWhole(request, deps, text, { code: 'malformed_json', message });
     return { ok: false, body: { error: 'malformed_json', message } };
   }
-  const value = parsed.body;
+  const value = parsed.value;
   const duplicate = findDuplicateKey(text);
   if (duplicate !== null) {
     const reason = {

@@ -10,6 +10,7 @@ import {
   type NativeEvent,
 } from '../native-event';
 import { reasonFromZod, type RejectReason, type Rejection } from '../reject';
+import { describeTooDeep, findTooDeep } from './json-depth';
 
 /**
  * An input item that is valid but carries no usage, so it is neither an event nor a dead letter
@@ -233,26 +234,53 @@ export function findDuplicateKey(text: string): string | null {
   }
 }
 
+/** Options of {@link parseJsonPayload}. */
+export interface ParseJsonOptions {
+  /** 1-based line of this text in its input (an NDJSON line); named in the reason. */
+  line?: number;
+  /** Nesting deeper than this many arrays/objects is refused before parsing (see {@link findTooDeep}). */
+  maxDepth?: number;
+  /** The setting behind `maxDepth`, named in the message (e.g. `INGEST_MAX_JSON_DEPTH`). */
+  depthSetting?: string;
+  /** A duplicated key is an `invalid_field` reason naming its path (xAPI). */
+  rejectDuplicateKeys?: boolean;
+}
+
+/** Outcome of {@link parseJsonPayload}; `detail` is the bare cause, for callers that word their own message. */
+export type ParsedJson = { ok: true; value: unknown } | { ok: false; reason: RejectReason; detail: string };
+
 /**
- * Parses text as JSON; failure is a `malformed_json` reason (with the line when known). With
- * `rejectDuplicateKeys`, a duplicated key is an `invalid_field` reason naming its path.
+ * The one JSON parse of the pipeline: failure is a value, never a throw. Not JSON (or nested deeper
+ * than `maxDepth`) is a `malformed_json` reason with the line when known; with `rejectDuplicateKeys`,
+ * a duplicated key is an `invalid_field` reason naming its path.
  */
-export function parseJsonPayload(
-  text: string,
-  line?: number,
-  options: { rejectDuplicateKeys?: boolean } = {},
-): { ok: true; value: unknown } | { ok: false; reason: RejectReason } {
+export function parseJsonPayload(text: string, options: ParseJsonOptions = {}): ParsedJson {
+  const { line } = options;
+  if (options.maxDepth !== undefined) {
+    const tooDeep = findTooDeep(text, options.maxDepth);
+    if (tooDeep) {
+      const detail = describeTooDeep(tooDeep, line, options.depthSetting);
+      const where = line ?? tooDeep.line;
+      return {
+        ok: false,
+        detail,
+        reason: { code: 'malformed_json', message: `line ${where}: ${detail}`, line: where },
+      };
+    }
+  }
   try {
     const value = JSON.parse(text) as unknown;
     if (options.rejectDuplicateKeys) {
       const dup = findDuplicateKey(text);
       if (dup !== null) {
+        const detail = `${dup}: the key appears more than once`;
         return {
           ok: false,
+          detail,
           reason: {
             code: 'invalid_field',
             field: dup,
-            message: `${line !== undefined ? `line ${line}: ` : ''}${dup}: the key appears more than once`,
+            message: `${line !== undefined ? `line ${line}: ` : ''}${detail}`,
             ...(line !== undefined ? { line } : {}),
           },
         };
@@ -270,6 +298,7 @@ export function parseJsonPayload(
     }
     return {
       ok: false,
+      detail,
       reason: { code: 'malformed_json', message: `line ${where}: not valid JSON (${detail})`, line: where },
     };
   }

@@ -1,4 +1,5 @@
 export * from './common';
+export * from './json-depth';
 export * from './native';
 export * from './caliper';
 export * from './xapi';

@@ -29,7 +29,7 @@ export function parseNdjson(text: string): { items: NdjsonItem[]; rejects: Rejec
     const raw = lines[i]!;
     if (raw.trim() === '') continue;
     const line = i + 1;
-    const parsed = parseJsonPayload(raw, line);
+    const parsed = parseJsonPayload(raw, { line });
     if (parsed.ok) items.push({ line, value: parsed.value });
     else rejects.push({ reason: parsed.reason, payload: raw, index: line });
   }

@@ -86,7 +86,7 @@ export function adaptXapi(payload: unknown, ctx: XapiContext): AdaptResult {
   try {
     let value = payload;
     if (typeof payload === 'string') {
-      const parsed = parseJsonPayload(payload, undefined, { rejectDuplicateKeys: true });
+      const parsed = parseJsonPayload(payload, { rejectDuplicateKeys: true });
       if (!parsed.ok) return { events: [], rejects: [{ reason: parsed.reason, payload }], skipped: [] };
       value = parsed.value;
     }

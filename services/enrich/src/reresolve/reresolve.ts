@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { insertRows, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { rawMessageSchema, type NativeEvent } from '@edusage/contracts';
+import { parseJsonPayload, rawMessageSchema, type NativeEvent } from '@edusage/contracts';
 import { readTopicToEnd, type Kafka } from '@edusage/kafka';
 import { derivedRanges, EVENT_COLUMNS, refoldRange } from '@edusage/aggregate';
 import { canonicalUnresolvedIdentifier, dedupKey, pseudonymize } from '../enrich/pseudonym';
@@ -122,12 +122,9 @@ async function rawEventsOfSenders(
   await readTopicToEnd(o.kafka, o.rawTopic, async (records) => {
     for (const rec of records) {
       if (rec.value === null) continue;
-      let parsed;
-      try {
-        parsed = rawMessageSchema.safeParse(JSON.parse(rec.value));
-      } catch {
-        continue; // not JSON: enrich dead-lettered it, it was never stored
-      }
+      const json = parseJsonPayload(rec.value);
+      if (!json.ok) continue; // not JSON: enrich dead-lettered it, it was never stored
+      const parsed = rawMessageSchema.safeParse(json.value);
       if (!parsed.success || parsed.data.event.district_id !== o.districtId) continue;
       const ev = parsed.data.event;
       const sender = pseudonymize(o.pseudonymKey, o.districtId, canonicalUnresolvedIdentifier(ev.user));

@@ -1,10 +1,14 @@
 import {
+  deadLetterBuilder,
   enrichedEventSchema,
-  makeDeadLetter,
+  kafkaPosition,
+  parseJsonPayload,
   rawMessageSchema,
   reasonFromZod,
-  type DeadLetter,
+  stageDeadLetter,
+  stageOk,
   type EnrichedEvent,
+  type StageResult,
 } from '@edusage/contracts';
 import { enrichEvent, type DistrictView } from '../enrich/enrich';
 import { senderPartitionKey } from '../enrich/pseudonym';
@@ -37,6 +41,17 @@ export interface ProcessContext {
   now?: () => Date;
 }
 
+/** Who sent a message, as far as it says (a dead letter names them when known). */
+interface Sender {
+  source: string;
+  districtId: string | null;
+}
+
+const UNKNOWN_SENDER: Sender = { source: 'unknown', districtId: null };
+
+/** One message's outcome; `sender` is what the message itself names (for its dead letter). */
+type MessageResult = { result: StageResult<{ enriched: EnrichedEvent; key: string }>; sender: Sender };
+
 /**
  * Enriches a run of raw Kafka messages into enriched and dead-letter messages. Never throws for a
  * bad message: anything that is not a valid RawMessage (or fails to enrich) becomes a DeadLetter
@@ -50,94 +65,82 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
     unresolvedApps: 0,
   };
   const enrichedAt = (ctx.now?.() ?? new Date()).toISOString();
-  const origin = (offset: string) => `${ctx.topic}/${ctx.partition}@${offset}`;
-  const dead = (letter: DeadLetter) => {
-    out.dlq.push({ key: letter.source, value: JSON.stringify(letter) });
-  };
+  const deadLetter = deadLetterBuilder({ stage: 'enrich', ...UNKNOWN_SENDER });
   for (const m of messages) {
-    const text = m.value === null ? null : typeof m.value === 'string' ? m.value : m.value.toString('utf8');
-    if (text === null || text.length === 0) {
-      dead(
-        makeDeadLetter({
-          stage: 'enrich',
-          source: 'unknown',
-          districtId: null,
-          reason: { code: 'malformed_json', message: 'empty message value' },
-          payload: '',
-          origin: origin(m.offset),
-        }),
-      );
-      continue;
+    const { result, sender } = enrichMessage(m, ctx, enrichedAt);
+    // The one place a message is routed.
+    if (result.kind === 'ok') {
+      const { enriched, key } = result.value;
+      if (!enriched.person_resolved) out.unresolvedPeople++;
+      if (!enriched.app_resolved) out.unresolvedApps++;
+      out.enriched.push({
+        key,
+        value: JSON.stringify(enriched),
+      });
+    } else if (result.kind === 'dead_letter') {
+      const letter = deadLetter({
+        ...sender,
+        reason: result.reason,
+        payload: result.payload,
+        origin: kafkaPosition(ctx.topic, ctx.partition, m.offset),
+      });
+      out.dlq.push({ key: letter.source, value: JSON.stringify(letter) });
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      dead(
-        makeDeadLetter({
-          stage: 'enrich',
-          source: 'unknown',
-          districtId: null,
-          reason: {
-            code: 'malformed_json',
-            message: `not JSON: ${(err as Error).message}`,
-          },
-          payload: text,
-          origin: origin(m.offset),
-        }),
-      );
-      continue;
-    }
-    const parsed = rawMessageSchema.safeParse(json);
-    if (!parsed.success) {
-      const ev = (json as { event?: { source?: unknown; district_id?: unknown } } | null)?.event;
-      dead(
-        makeDeadLetter({
-          stage: 'enrich',
-          source: typeof ev?.source === 'string' ? ev.source : 'unknown',
-          districtId: typeof ev?.district_id === 'string' ? ev.district_id : null,
-          reason: reasonFromZod(parsed.error),
-          payload: text,
-          origin: origin(m.offset),
-        }),
-      );
-      continue;
-    }
-    const raw = parsed.data;
-    let enriched: EnrichedEvent;
-    try {
-      enriched = enrichEvent(
-        raw,
-        { topic: ctx.topic, partition: ctx.partition, offset: m.offset },
-        ctx.view(raw.event.district_id),
-        ctx.pseudonymKey,
-        enrichedAt,
-      );
-      if (ctx.validateOutput) enrichedEventSchema.parse(enriched);
-    } catch (err) {
-      dead(
-        makeDeadLetter({
-          stage: 'enrich',
-          source: raw.event.source,
-          districtId: raw.event.district_id,
-          reason: {
-            code: 'internal_error',
-            message: `enrichment failed: ${(err as Error).message}`,
-          },
-          payload: text,
-          origin: origin(m.offset),
-        }),
-      );
-      continue;
-    }
-    if (!enriched.person_resolved) out.unresolvedPeople++;
-    if (!enriched.app_resolved) out.unresolvedApps++;
-    out.enriched.push({
-      key: senderPartitionKey(ctx.pseudonymKey, raw.event.district_id, raw.event.user),
-      value: JSON.stringify(enriched),
-    });
   }
   return out;
+}
+
+function messageText(m: InMessage): string | null {
+  return m.value === null ? null : typeof m.value === 'string' ? m.value : m.value.toString('utf8');
+}
+
+/** One raw message → its enriched event, or why not (the original text is the dead letter's payload). */
+function enrichMessage(m: InMessage, ctx: ProcessContext, enrichedAt: string): MessageResult {
+  const text = messageText(m);
+  if (text === null || text.length === 0) {
+    return {
+      result: stageDeadLetter({ code: 'malformed_json', message: 'empty message value' }, ''),
+      sender: UNKNOWN_SENDER,
+    };
+  }
+  const json = parseJsonPayload(text);
+  if (!json.ok) {
+    return {
+      result: stageDeadLetter({ code: 'malformed_json', message: `not JSON: ${json.detail}` }, text),
+      sender: UNKNOWN_SENDER,
+    };
+  }
+  const parsed = rawMessageSchema.safeParse(json.value);
+  if (!parsed.success) {
+    return { result: stageDeadLetter(reasonFromZod(parsed.error), text), sender: namedSender(json.value) };
+  }
+  const raw = parsed.data;
+  const sender = { source: raw.event.source, districtId: raw.event.district_id };
+  let enriched: EnrichedEvent;
+  try {
+    enriched = enrichEvent(
+      raw,
+      { topic: ctx.topic, partition: ctx.partition, offset: m.offset },
+      ctx.view(raw.event.district_id),
+      ctx.pseudonymKey,
+      enrichedAt,
+    );
+    if (ctx.validateOutput) enrichedEventSchema.parse(enriched);
+  } catch (err) {
+    const reason = { code: 'internal_error', message: `enrichment failed: ${(err as Error).message}` };
+    return { result: stageDeadLetter(reason, text), sender };
+  }
+  const key = senderPartitionKey(ctx.pseudonymKey, raw.event.district_id, raw.event.user);
+  return { result: stageOk({ enriched, key }), sender };
+}
+
+/** The source and district a message that is not a valid RawMessage names, if any. */
+function namedSender(json: unknown): Sender {
+  const ev = (json as { event?: { source?: unknown; district_id?: unknown } } | null)?.event;
+  return {
+    source: typeof ev?.source === 'string' ? ev.source : 'unknown',
+    districtId: typeof ev?.district_id === 'string' ? ev.district_id : null,
+  };
 }
 
 /**
@@ -151,25 +154,19 @@ export function oversizedDeadLetter(
   outputBytes: number,
   budget: number,
 ): OutMessage {
-  const text = m.value === null ? '' : typeof m.value === 'string' ? m.value : m.value.toString('utf8');
-  let ev: { source?: unknown; district_id?: unknown } | undefined;
-  try {
-    ev = (JSON.parse(text) as { event?: typeof ev } | null)?.event;
-  } catch {
-    ev = undefined;
-  }
-  const source = typeof ev?.source === 'string' ? ev.source : 'unknown';
+  const text = messageText(m) ?? '';
+  const json = parseJsonPayload(text);
+  const sender = json.ok ? namedSender(json.value) : UNKNOWN_SENDER;
+  const source = sender.source;
+  const deadLetter = deadLetterBuilder({ stage: 'enrich', ...sender });
   const letterWith = (payload: string) =>
-    makeDeadLetter({
-      stage: 'enrich',
-      source,
-      districtId: typeof ev?.district_id === 'string' ? ev.district_id : null,
+    deadLetter({
       reason: {
         code: 'payload_too_large',
         message: `the enriched output of this message is ${outputBytes} bytes; one produce call may carry at most ${budget} (the broker's max.message.bytes less batch overhead)`,
       },
       payload,
-      origin: `${ctx.topic}/${ctx.partition}@${m.offset}`,
+      origin: kafkaPosition(ctx.topic, ctx.partition, m.offset),
     });
   // Room left for the payload: a UTF-16 unit takes at most 6 bytes once JSON-escaped (\uXXXX).
   const fixedBytes = Buffer.byteLength(JSON.stringify(letterWith(''))) + Buffer.byteLength(source) + 64;

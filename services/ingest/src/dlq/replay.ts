@@ -1,4 +1,4 @@
-import { deadLetterSchema, parseJsonPayload, type DeadLetter } from '@edusage/contracts';
+import { deadLetterSchema, kafkaPosition, parseJsonPayload, type DeadLetter } from '@edusage/contracts';
 import { produceJson, readTopicToEnd, type JsonMessage, type Kafka, type Producer } from '@edusage/kafka';
 import { matchesFilter, type DeadLetterFilter } from './filter';
 import { replayLetter, type ReplayOptions } from './replay-letter';
@@ -74,7 +74,7 @@ export async function replayDeadLetters(run: ReplayRun): Promise<ReplaySummary> 
       }
       if (!matchesFilter(letter, run.filter)) continue;
       summary.selected++;
-      const outcome = replayLetter(letter, `${run.topics.dlq}/${record.partition}/${record.offset}`, run.options);
+      const outcome = replayLetter(letter, kafkaPosition(run.topics.dlq, record.partition, record.offset), run.options);
       if (outcome.kind === 'still_rejected') bump(summary.stillRejected, outcome.reason.code);
       else if (outcome.kind === 'not_replayable') bump(summary.notReplayable, outcome.why);
       else {

@@ -1,4 +1,4 @@
-import { describeTooDeep, findTooDeep } from '../src/json-depth';
+import { describeTooDeep, findTooDeep } from '../src/adapters/json-depth';
 
 test('counts nesting of arrays and objects, names the bracket that goes over', () => {
   expect(findTooDeep('[[1]]', 2)).toBeNull();
@@ -12,8 +12,10 @@ test('brackets inside strings (with escaped quotes) do not count', () => {
 
 test('the message names the limit variable and the place', () => {
   const t = findTooDeep('[[[]]]', 2)!;
-  expect(describeTooDeep(t)).toBe(
+  expect(describeTooDeep(t, undefined, 'INGEST_MAX_JSON_DEPTH')).toBe(
     'JSON nested deeper than 2 levels (INGEST_MAX_JSON_DEPTH) at line 1, column 3 (character 2)',
   );
-  expect(describeTooDeep(t, 7)).toBe('JSON nested deeper than 2 levels (INGEST_MAX_JSON_DEPTH) at column 3');
+  expect(describeTooDeep(t, 7, 'INGEST_MAX_JSON_DEPTH')).toBe(
+    'JSON nested deeper than 2 levels (INGEST_MAX_JSON_DEPTH) at column 3',
+  );
 });

@@ -39,26 +39,12 @@ export function findTooDeep(text: string, maxDepth: number): TooDeep | null {
   return null;
 }
 
-/** The reason text; `lineNo` replaces the line within the scanned text (an NDJSON line's own number). */
-export function describeTooDeep(t: TooDeep, lineNo?: number): string {
+/**
+ * The reason text; `lineNo` replaces the line within the scanned text (an NDJSON line's own number),
+ * `setting` names the configuration variable that sets the limit (e.g. `INGEST_MAX_JSON_DEPTH`).
+ */
+export function describeTooDeep(t: TooDeep, lineNo?: number, setting?: string): string {
   const where =
     lineNo === undefined ? `line ${t.line}, column ${t.column} (character ${t.index})` : `column ${t.column}`;
-  return `JSON nested deeper than ${t.maxDepth} levels (INGEST_MAX_JSON_DEPTH) at ${where}`;
-}
-
-/**
- * JSON.parse that reports failure as a value, so each route answers a bad body in one line. Nesting
- * deeper than `maxDepth` is a failure too (later code that walks the value would overflow the stack).
- */
-export function parseJsonBody(
-  text: string,
-  maxDepth: number,
-): { ok: true; body: unknown } | { ok: false; detail: string } {
-  const tooDeep = findTooDeep(text, maxDepth);
-  if (tooDeep) return { ok: false, detail: describeTooDeep(tooDeep) };
-  try {
-    return { ok: true, body: JSON.parse(text) as unknown };
-  } catch (err) {
-    return { ok: false, detail: (err as Error).message };
-  }
+  return `JSON nested deeper than ${t.maxDepth} levels${setting ? ` (${setting})` : ''} at ${where}`;
 }
