@@ -8,16 +8,23 @@ import type { NativeEvent } from './native-event';
  */
 export type StageResult<T> =
   | { kind: 'ok'; value: T }
-  | { kind: 'dead_letter'; reason: DeadLetter['reason']; payload: unknown }
+  | {
+      kind: 'dead_letter';
+      reason: DeadLetter['reason'];
+      payload: unknown;
+      /** The item's position in its batch, where the adapter knows it (HTTP answers name it). */
+      index?: number;
+    }
   | { kind: 'skip'; reason: string; message: string };
 
 export type StageDeadLetter = Extract<StageResult<unknown>, { kind: 'dead_letter' }>;
 
 export const stageOk = <T>(value: T): Extract<StageResult<T>, { kind: 'ok' }> => ({ kind: 'ok', value });
-export const stageDeadLetter = (reason: DeadLetter['reason'], payload: unknown): StageDeadLetter => ({
+export const stageDeadLetter = (reason: DeadLetter['reason'], payload: unknown, index?: number): StageDeadLetter => ({
   kind: 'dead_letter',
   reason,
   payload,
+  ...(index !== undefined ? { index } : {}),
 });
 
 /**
@@ -27,7 +34,7 @@ export const stageDeadLetter = (reason: DeadLetter['reason'], payload: unknown):
 export function stageResultsOf(adapted: AdaptResult): StageResult<NativeEvent>[] {
   return [
     ...adapted.events.map((event) => stageOk(event)),
-    ...adapted.rejects.map((r) => stageDeadLetter(r.reason, r.payload)),
+    ...adapted.rejects.map((r) => stageDeadLetter(r.reason, r.payload, r.index)),
     ...adapted.skipped.map((s): StageResult<NativeEvent> => ({ kind: 'skip', reason: s.reason, message: s.message })),
   ];
 }

@@ -10,11 +10,12 @@ import Fastify, {
 } from 'fastify';
 import {
   deadLetterBuilder,
+  stageResultsOf,
   parseJsonPayload,
   requestItemOrigin,
   userPartitionKey,
+  type DeadLetter,
   type RawMessage,
-  type RejectReason,
 } from '@edusage/contracts';
 import type { JsonMessage } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
@@ -60,7 +61,8 @@ export interface ServerDeps {
 export interface RejectedItem {
   index?: number;
   line?: number;
-  reason: { code: RejectReason['code']; message: string; field?: string };
+  /** `code` is one of the reason codes of packages/contracts (RejectReason). */
+  reason: { code: string; message: string; field?: string };
 }
 
 export interface IngestResponse {
@@ -277,34 +279,49 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const route = request.routeOptions.url ?? 'unmatched';
     const sender = request.sender!;
     const receivedAt = new Date().toISOString();
-    const raw: JsonMessage[] = adapted.events.map((event) => {
-      const value: RawMessage = { v: 1, event, received_at: receivedAt, channel: 'http', origin: request.id };
-      return { key: userPartitionKey(event), value };
-    });
-    const rejected: RejectedItem[] = [];
     const deadLetter = deadLetterBuilder({
       stage: 'ingest',
       source: sender.source,
       districtId: sender.district_id,
       inputFormat: inputFormatOf(route),
     });
-    const dlq: JsonMessage[] = adapted.rejects.map((r, i) => {
-      const pos = position(r.index ?? i);
-      const reason: RejectReason = { ...r.reason, ...('line' in pos ? { line: pos.line } : {}) };
-      rejected.push({ ...pos, reason: publicReason(r.reason) });
-      // Parsed items are kept as their JSON text (so a JSON string item stays quoted); text that
-      // was not JSON is kept verbatim.
-      const payload =
-        r.reason.code === 'malformed_json' && typeof r.payload === 'string' ? r.payload : jsonText(r.payload);
-      return {
-        key: sender.source,
-        value: deadLetter({ reason, payload, origin: requestItemOrigin(request.id, pos) }),
-      };
-    });
+    const raw: JsonMessage[] = [];
+    const dlq: JsonMessage[] = [];
+    const rejected: RejectedItem[] = [];
+    let skipped = 0;
+    // Each item of the body, routed in one place: an event to usage.raw, a refusal to usage.dlq (and
+    // the answer), a skip counted.
+    for (const item of stageResultsOf(adapted)) {
+      if (item.kind === 'ok') {
+        const value: RawMessage = {
+          v: 1,
+          event: item.value,
+          received_at: receivedAt,
+          channel: 'http',
+          origin: request.id,
+        };
+        raw.push({ key: userPartitionKey(item.value), value });
+      } else if (item.kind === 'dead_letter') {
+        const pos = position(item.index ?? rejected.length);
+        const reason: DeadLetter['reason'] = { ...item.reason, ...('line' in pos ? { line: pos.line } : {}) };
+        rejected.push({ ...pos, reason: publicReason(item.reason) });
+        // Parsed items are kept as their JSON text (so a JSON string item stays quoted); text that
+        // was not JSON is kept verbatim.
+        const payload =
+          item.reason.code === 'malformed_json' && typeof item.payload === 'string'
+            ? item.payload
+            : jsonText(item.payload);
+        dlq.push({
+          key: sender.source,
+          value: deadLetter({ reason, payload, origin: requestItemOrigin(request.id, pos) }),
+        });
+      } else skipped++;
+    }
     await sink.send({ raw, dlq }); // throws KafkaUnavailableError → 503, MessageTooLargeError → 413
-    for (const event of adapted.events) metrics.eventsAccepted.inc({ route, source: event.source });
-    for (const r of adapted.rejects) metrics.eventsRejected.inc({ route, code: r.reason.code });
-    return { accepted: raw.length, rejected, skipped: adapted.skipped.length };
+    // Counted only once Kafka has them.
+    for (const m of raw) metrics.eventsAccepted.inc({ route, source: (m.value as RawMessage).event.source });
+    for (const r of rejected) metrics.eventsRejected.inc({ route, code: r.reason.code });
+    return { accepted: raw.length, rejected, skipped };
   };
 
   /** Produces accepted events and dead letters, then answers 202 / 422 (or throws for 503). */
@@ -459,7 +476,7 @@ function inputFormatOf(route: string): string {
   return 'native';
 }
 
-function publicReason(reason: RejectReason): RejectedItem['reason'] {
+function publicReason(reason: DeadLetter['reason']): RejectedItem['reason'] {
   return { code: reason.code, message: reason.message, ...(reason.field !== undefined ? { field: reason.field } : {}) };
 }
 
