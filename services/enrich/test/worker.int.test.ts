@@ -228,7 +228,8 @@ describe('enrich worker round trip (real Kafka + Redis)', () => {
     try {
       const ends = await admin.fetchTopicOffsets(env.topics.raw);
       const total = ends.reduce((s, p) => s + Number(p.high), 0);
-      await waitFor(
+      expect(total).toBeGreaterThan(0);
+      const committed = await waitFor(
         async () => {
           const [committed] = await admin.fetchOffsets({
             groupId: config.ENRICH_GROUP_ID,
@@ -239,6 +240,8 @@ describe('enrich worker round trip (real Kafka + Redis)', () => {
         (n) => n === total,
         { what: 'committed offsets', timeoutMs: 30_000 },
       );
+      // Every raw message was committed, and not one past what exists.
+      expect(committed).toBe(total);
     } finally {
       await admin.disconnect();
     }
