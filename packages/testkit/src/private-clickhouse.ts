@@ -1,18 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import {
-  createWriteStream,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  type WriteStream,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from './paths';
+import { superviseServer } from './supervised-server';
 
 /** A ClickHouse server of a test's own (its own ports and data directory), which the test may stop and restart. */
 export interface PrivateClickHouse {
@@ -80,67 +71,29 @@ export async function startPrivateClickHouse(
 
   const url = `http://127.0.0.1:${httpPort}`;
   const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
-  let child: ChildProcess | null = null;
-  let exited: Promise<unknown> | null = null;
-  let out: WriteStream | null = null;
-  // If the test process dies without cleaning up, do not leave a server behind.
-  const onExit = () => child?.kill('SIGKILL');
-  process.once('exit', onExit);
+  const server = superviseServer({
+    name: 'private ClickHouse',
+    dir,
+    logFile: path.join(dir, 'log', 'stdout.log'),
+    command: opts.binary ?? 'clickhouse-server',
+    args: [`--config-file=${path.join(dir, 'config.xml')}`],
+    ready: () => answers(url),
+    startTimeoutMs,
+    pollMs: 200,
+    killAfterMs: 30_000,
+  });
 
-  const start = async () => {
-    if (child) throw new Error('private ClickHouse is already running');
-    out ??= createWriteStream(path.join(dir, 'log', 'stdout.log'), { flags: 'a' });
-    const proc = spawn(opts.binary ?? 'clickhouse-server', [`--config-file=${path.join(dir, 'config.xml')}`], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proc.stdout?.pipe(out, { end: false });
-    proc.stderr?.pipe(out, { end: false });
-    child = proc;
-    exited = once(proc, 'exit').catch(() => undefined);
-    void exited.then(() => {
-      if (child === proc) child = null;
-    });
-    const deadline = Date.now() + startTimeoutMs;
-    while (!(await answers(url))) {
-      if (child !== proc) {
-        throw new Error(`private ClickHouse exited during start-up; see ${path.join(dir, 'log')}`);
-      }
-      if (Date.now() > deadline)
-        throw new Error(`private ClickHouse not ready in ${startTimeoutMs} ms; see ${dir}/log`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-
-  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
-    const proc = child;
-    if (!proc) return;
-    const done = exited;
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-    try {
-      await done;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
-  await start();
+  await server.start();
   return {
     url,
     httpPort,
     tcpPort,
     dir,
     get pid() {
-      return (child as ChildProcess | null)?.pid ?? null;
+      return server.pid;
     },
-    start,
-    stop,
-    async cleanup() {
-      await stop('SIGKILL');
-      process.removeListener('exit', onExit);
-      await new Promise((r) => (out ? out.end(r) : r(undefined)));
-      if (process.env.KEEP_TEST_DATA !== '1') rmSync(dir, { recursive: true, force: true });
-    },
+    start: server.start,
+    stop: server.stop,
+    cleanup: server.cleanup,
   };
 }

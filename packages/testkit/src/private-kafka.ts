@@ -1,16 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  type WriteStream,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +8,7 @@ import { createKafka, kafkaHealth } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { freePort } from './private-clickhouse';
 import { repoRoot } from './paths';
+import { superviseServer } from './supervised-server';
 
 /** A single-node Kafka broker of a test's own (own ports and log directory), which the test may stop and restart. */
 export interface PrivateKafka {
@@ -98,77 +89,40 @@ export async function startPrivateKafka(opts: { startTimeoutMs?: number; heap?: 
     { KAFKA_BROKERS: [`127.0.0.1:${port}`], KAFKA_CLIENT_ID: 'testkit-private-kafka' },
     createLogger('testkit', 'error'),
   );
-  let child: ChildProcess | null = null;
-  let exited: Promise<unknown> | null = null;
-  let out: WriteStream | null = null;
-  const onExit = () => child?.kill('SIGKILL');
-  process.once('exit', onExit);
+  const server = superviseServer({
+    name: 'private Kafka',
+    dir,
+    logFile: path.join(dir, 'kafka.log'),
+    command: 'java',
+    args: [
+      '-Xms128m',
+      `-Xmx${opts.heap ?? '384m'}`,
+      '-XX:+UseG1GC',
+      '-XX:MaxGCPauseMillis=20',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${path.join(kafkaHome, 'log4j2.properties')}`,
+      `-Dkafka.logs.dir=${dir}`,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      props,
+    ],
+    ready: () => kafkaHealth(kafka),
+    startTimeoutMs,
+    pollMs: 500,
+    killAfterMs: 60_000,
+  });
 
-  const start = async () => {
-    if (child) throw new Error('private Kafka is already running');
-    out ??= createWriteStream(path.join(dir, 'kafka.log'), { flags: 'a' });
-    const heap = opts.heap ?? '384m';
-    const proc = spawn(
-      'java',
-      [
-        '-Xms128m',
-        `-Xmx${heap}`,
-        '-XX:+UseG1GC',
-        '-XX:MaxGCPauseMillis=20',
-        '-Djava.awt.headless=true',
-        `-Dlog4j2.configurationFile=${path.join(kafkaHome, 'log4j2.properties')}`,
-        `-Dkafka.logs.dir=${dir}`,
-        '-cp',
-        classpath,
-        'kafka.Kafka',
-        props,
-      ],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    proc.stdout?.pipe(out, { end: false });
-    proc.stderr?.pipe(out, { end: false });
-    child = proc;
-    exited = once(proc, 'exit').catch(() => undefined);
-    void exited.then(() => {
-      if (child === proc) child = null;
-    });
-    const deadline = Date.now() + startTimeoutMs;
-    while (!(await kafkaHealth(kafka))) {
-      if (child !== proc) throw new Error(`private Kafka exited during start-up; see ${dir}/kafka.log`);
-      if (Date.now() > deadline)
-        throw new Error(`private Kafka not ready in ${startTimeoutMs} ms; see ${dir}/kafka.log`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  };
-
-  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
-    const proc = child;
-    if (!proc) return;
-    const done = exited;
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-    try {
-      await done;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
-  await start();
+  await server.start();
   return {
     brokers: `127.0.0.1:${port}`,
     port,
     dir,
     get pid() {
-      return (child as ChildProcess | null)?.pid ?? null;
+      return server.pid;
     },
-    start,
-    stop,
-    async cleanup() {
-      await stop('SIGKILL');
-      process.removeListener('exit', onExit);
-      await new Promise((r) => (out ? out.end(r) : r(undefined)));
-      if (process.env.KEEP_TEST_DATA !== '1') rmSync(dir, { recursive: true, force: true });
-    },
+    start: server.start,
+    stop: server.stop,
+    cleanup: server.cleanup,
   };
 }

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './private-clickhouse';
+import { superviseServer } from './supervised-server';
 
 /** A Redis server of a test's own (own port and data directory), which the test may stop and restart. */
 export interface PrivateRedis {
@@ -63,59 +62,28 @@ export async function startPrivateRedis(opts: { startTimeoutMs?: number } = {}):
     '--maxmemory-policy',
     'noeviction',
   ];
-  let child: ChildProcess | null = null;
-  let exited: Promise<unknown> | null = null;
-  let out: WriteStream | null = null;
-  const onExit = () => child?.kill('SIGKILL');
-  process.once('exit', onExit);
+  const server = superviseServer({
+    name: 'private Redis',
+    dir,
+    logFile: path.join(dir, 'redis.log'),
+    command: 'redis-server',
+    args,
+    ready: () => pong(port),
+    startTimeoutMs,
+    pollMs: 100,
+    killAfterMs: 30_000,
+  });
 
-  const start = async () => {
-    if (child) throw new Error('private Redis is already running');
-    out ??= createWriteStream(path.join(dir, 'redis.log'), { flags: 'a' });
-    const proc = spawn('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout?.pipe(out, { end: false });
-    proc.stderr?.pipe(out, { end: false });
-    child = proc;
-    exited = once(proc, 'exit').catch(() => undefined);
-    void exited.then(() => {
-      if (child === proc) child = null;
-    });
-    const deadline = Date.now() + startTimeoutMs;
-    while (!(await pong(port))) {
-      if (child !== proc) throw new Error(`private Redis exited during start-up; see ${dir}/redis.log`);
-      if (Date.now() > deadline) throw new Error(`private Redis not ready in ${startTimeoutMs} ms; see ${dir}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-
-  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
-    const proc = child;
-    if (!proc) return;
-    const done = exited;
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-    try {
-      await done;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
-  await start();
+  await server.start();
   return {
     url: `redis://127.0.0.1:${port}/0`,
     port,
     dir,
     get pid() {
-      return (child as ChildProcess | null)?.pid ?? null;
+      return server.pid;
     },
-    start,
-    stop,
-    async cleanup() {
-      await stop('SIGKILL');
-      process.removeListener('exit', onExit);
-      await new Promise((r) => (out ? out.end(r) : r(undefined)));
-      if (process.env.KEEP_TEST_DATA !== '1') rmSync(dir, { recursive: true, force: true });
-    },
+    start: server.start,
+    stop: server.stop,
+    cleanup: server.cleanup,
   };
 }
