@@ -17,6 +17,7 @@ import {
   weeklyActive,
   type Window,
 } from './queries';
+import { parseWindow } from './window';
 
 export interface SchoolRow {
   license_id: string;
@@ -107,4 +108,21 @@ export async function buildLicenseReport(
       return [];
     }),
   };
+}
+
+/**
+ * The report window for a window spec (`30d`, `term`, `YYYY-MM-DD..YYYY-MM-DD`: parseWindow) ending on
+ * `asOf`; `term` starts at the earliest term start of the licenses whose term contains `asOf`. Used by
+ * the CLI and the API, so both report the same days.
+ */
+export async function resolveReportWindow(
+  ch: ClickHouseClient,
+  districtId: string,
+  spec: string,
+  asOf: string,
+): Promise<Window> {
+  const licenses = await currentLicenses(ch, districtId);
+  const inTerm = licenses.filter((l) => l.term_start <= asOf && l.term_end >= asOf);
+  const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
+  return { districtId, ...parseWindow(spec, asOf, termStart) };
 }
