@@ -157,6 +157,28 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
   ]);
   await seedLicenses(ch, 'dB', ['L-B1,appB1,VendorB,dB,3,300,flat,USD,2026-07-01,2027-06-30']);
 
+  const alert = (district: string, license: string, app: string) => ({
+    alert_id: hex(`${district}${license}`),
+    district_id: district,
+    license_id: license,
+    app_id: app,
+    renewal_date: '2026-10-01',
+    threshold_days: 30,
+    days_to_renewal: 15,
+    detected_on: '2026-09-16',
+    window_from: '2026-08-17',
+    window_to: '2026-09-15',
+    used_share: 0.2,
+    utilization: 0.2,
+    seats: 5,
+    unlimited_seats: 0,
+    active: 1,
+    total_cost: 100,
+    currency: 'USD',
+    created_ms: 1,
+  });
+  await insertRows(ch, 'license_renewal_alerts', [alert('dA', 'L-A2', 'appA2'), alert('dB', 'L-B1', 'appB1')]);
+
   const letter = (district: string | undefined, code: string, payload: string, offset: number) =>
     deadLetterRow(
       {
