@@ -16,6 +16,7 @@ const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', '..', 'infra', 'click
 
 export interface ApiService {
   app: FastifyInstance;
+  deps: ApiDeps;
   metrics: ApiMetrics;
   audit: AuditLog;
   tokens: TokenStore;
@@ -96,6 +97,7 @@ export async function startApi(
   }
   return {
     app,
+    deps,
     metrics,
     audit,
     tokens,
