@@ -133,10 +133,12 @@ export async function storedRenewalAlerts(
             days_to_renewal, toString(detected_on) AS detected_on, toString(window_from) AS window_from,
             toString(window_to) AS window_to, used_share, utilization, seats, unlimited_seats, active, total_cost,
             currency, created_ms
-     FROM license_renewal_alerts FINAL
-     WHERE district_id = ${sqlString(districtId)}${
-       opts.renewingFrom === undefined ? '' : ` AND renewal_date >= ${sqlDate(opts.renewingFrom)}`
-     }
+     FROM (
+       SELECT * FROM license_renewal_alerts FINAL
+       WHERE district_id = ${sqlString(districtId)}${
+         opts.renewingFrom === undefined ? '' : ` AND renewal_date >= ${sqlDate(opts.renewingFrom)}`
+       }
+     ) -- filtered inside: current ClickHouse resolves the outer names to the toString aliases
      ORDER BY renewal_date, license_id, threshold_days`,
   );
   return rows.map((r) => ({
