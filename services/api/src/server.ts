@@ -54,6 +54,21 @@ function issuesOf(error: z.ZodError, where: string) {
   }));
 }
 
+/**
+ * Redis or ClickHouse not reachable (refused, reset, timed out, ioredis giving up): the request may be
+ * fine, so 503 + Retry-After rather than 500.
+ */
+export function isUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (e.name === 'MaxRetriesPerRequestError') return true;
+    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code))
+      return true;
+    if (/Connection is closed|Stream isn't writeable|socket hang up|Timeout error/i.test(e.message)) return true;
+  }
+  return false;
+}
+
 function wantsCsv(request: FastifyRequest, format: unknown): boolean {
   if (format === 'csv') return true;
   if (format === 'json') return false;
@@ -157,6 +172,11 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       // Fastify's own refusals: bad JSON body, body too large, unsupported media type.
       return reply.code(error.statusCode).send({ error: error.code ?? 'bad_request', message: error.message });
+    }
+    if (isUnavailable(error)) {
+      request.log.warn({ err: error.message }, 'a backing service is unavailable');
+      reply.header('retry-after', '5');
+      return reply.code(503).send({ error: 'unavailable', message: 'a backing service is unavailable; retry later' });
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'the request failed; see the server log' });
