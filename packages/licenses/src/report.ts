@@ -15,6 +15,7 @@ import {
   licenseCounts,
   licenseSchoolCounts,
   weeklyActive,
+  type StoredLicense,
   type Window,
 } from './queries';
 import { parseWindow } from './window';
@@ -55,8 +56,10 @@ export async function buildLicenseReport(
   ch: ClickHouseClient,
   w: Window,
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
+  /** The district's current licenses when the caller has read them already (saves a round trip). */
+  loaded?: StoredLicense[],
 ): Promise<LicenseReport> {
-  const licenses = await currentLicenses(ch, w.districtId);
+  const licenses = loaded ?? (await currentLicenses(ch, w.districtId));
   const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
   const termToDate = { ...w, from: termStart };
   const [counts, schoolCounts, toDate, trend, uses, afterTerm, approvals] = await Promise.all([
@@ -111,18 +114,20 @@ export async function buildLicenseReport(
 }
 
 /**
- * The report window for a window spec (`30d`, `term`, `YYYY-MM-DD..YYYY-MM-DD`: parseWindow) ending on
- * `asOf`; `term` starts at the earliest term start of the licenses whose term contains `asOf`. Used by
- * the CLI and the API, so both report the same days.
+ * The report for a window spec (`30d`, `term`, `YYYY-MM-DD..YYYY-MM-DD`: parseWindow) ending on
+ * `asOf`; `term` starts at the earliest term start of the licenses whose term contains `asOf`. What
+ * the CLI and the API both call, so they report the same days and figures.
  */
-export async function resolveReportWindow(
+export async function licenseReportFor(
   ch: ClickHouseClient,
   districtId: string,
   spec: string,
   asOf: string,
-): Promise<Window> {
+  thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
+): Promise<LicenseReport> {
   const licenses = await currentLicenses(ch, districtId);
   const inTerm = licenses.filter((l) => l.term_start <= asOf && l.term_end >= asOf);
   const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
-  return { districtId, ...parseWindow(spec, asOf, termStart) };
+  const w = { districtId, ...parseWindow(spec, asOf, termStart) };
+  return buildLicenseReport(ch, w, thresholds, licenses);
 }

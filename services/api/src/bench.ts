@@ -53,6 +53,8 @@ async function main(): Promise<void> {
       `/v1/licenses?window=${range.from}..${range.to}`,
       `/v1/unresolved?${p}`,
       `/v1/dead-letters`,
+      // No ClickHouse: what token check, rate limit (Redis) and audit cost per request.
+      `/v1/research`,
     ];
     console.log(
       `district ${o.district} in ${o.database}: ${range.from}..${range.to} (${range.days} days); ${o.requests} requests each`,
