@@ -39,8 +39,8 @@ export const daysBetween = (from: string, to: string) =>
 
 /** `from`..`to`, inclusive district-local days, at most MAX_PERIOD_DAYS. */
 export const periodQuery = {
-  from: day.describe('first district-local day (inclusive)'),
-  to: day.describe('last district-local day (inclusive)'),
+  from: day.describe(`first district-local day (inclusive), ${FIRST_DAY} to ${LAST_DAY}`),
+  to: day.describe(`last district-local day (inclusive), at most ${MAX_PERIOD_DAYS} days from \`from\``),
 };
 
 export function checkPeriod(q: { from: string; to: string }, ctx: z.RefinementCtx): void {

@@ -38,9 +38,20 @@ const NASTY = [
 ];
 
 let h: Harness;
+/** SELECTs the endpoints sent to ClickHouse (the audit log writes with insert, not counted). */
+let queries: string[] = [];
 beforeAll(async () => {
   h = await startHarness('api_abuse', { API_AUTH_FAILURE_LIMIT: '5', API_RATE_LIMIT: '100000' });
+  const ch = h.api.deps.ch;
+  const query = ch.query.bind(ch);
+  ch.query = ((params: { query: string }) => {
+    queries.push(params.query);
+    return query(params as never);
+  }) as typeof ch.query;
 }, 180_000);
+beforeEach(() => {
+  queries = [];
+});
 afterAll(async () => h?.close());
 
 const getEndpoints = ENDPOINTS.filter((e) => e.method === 'GET');
@@ -67,6 +78,7 @@ test('the valid base request of every GET endpoint is answered (so the 400s belo
     const res = await h.get(`${e.path}?${qs}`, h.tokens.admin);
     expect({ path: e.path, status: res.status }).toEqual({ path: e.path, status: 200 });
   }
+  expect(queries.length).toBeGreaterThan(5); // the spy sees the report queries
 });
 
 test('every parameter refuses quotes, backslashes, unicode, NUL, SQL and huge values', async () => {
@@ -82,6 +94,8 @@ test('every parameter refuses quotes, backslashes, unicode, NUL, SQL and huge va
     }
   }
   expect(checked).toBeGreaterThan(200);
+  // Refused before anything ran: not one query reached ClickHouse.
+  expect(queries).toEqual([]);
 });
 
 test('arrays where scalars belong, unknown and prototype-named parameters are refused', async () => {
@@ -97,6 +111,7 @@ test('arrays where scalars belong, unknown and prototype-named parameters are re
     await expectClean400(`${e.path}?${base}${sep}constructor=x`, /unknown parameter.*constructor/);
     await expectClean400(`${e.path}?${base}${sep}from%5B%5D=2026-09-14`, /unknown parameter|query/);
   }
+  expect(queries).toEqual([]);
 });
 
 test('dates and periods are bounded', async () => {
