@@ -1,0 +1,173 @@
+import { Matrix, QrDecomposition } from 'ml-matrix';
+import { DEFAULT_LEVEL, StatResult, fail, ok } from './result';
+import { tCritical, tTwoSided } from './distributions';
+import { mean } from './descriptive';
+import { checkFinite, checkLevel, checkSameLength, firstProblem } from './validate';
+import { collinearityProblem } from './collinearity';
+
+export interface Predictor {
+  name: string;
+  values: readonly number[];
+}
+
+/** Standard error, t, p and interval of one coefficient under one covariance estimate. */
+export interface Inference {
+  se: number;
+  t: number;
+  /** Two-sided, t distribution with the residual degrees of freedom. */
+  p: number;
+  log10p: number;
+  ciLow: number;
+  ciHigh: number;
+}
+
+export interface Coefficient extends Inference {
+  /** "intercept", then the predictors' names in the order given. */
+  name: string;
+  estimate: number;
+  /** Heteroskedasticity-robust (HC1) inference for the same estimate. */
+  robust: Inference;
+}
+
+export interface OlsFit {
+  n: number;
+  /** Residual degrees of freedom, n − number of coefficients (intercept included). */
+  df: number;
+  r2: number;
+  adjR2: number;
+  coefficients: Coefficient[];
+}
+
+export interface OlsOptions {
+  level?: number;
+  /** Name of the outcome used in reasons, default "outcome" (say "post-test score"). */
+  outcomeName?: string;
+}
+
+export const INTERCEPT = 'intercept';
+
+/** Residual sum of squares at or below this share of the total means the fit is exact. */
+const EXACT_FIT_SHARE = 1e-20;
+
+/**
+ * Ordinary least squares of y on an intercept and the predictors, solved by Householder QR
+ * (ml-matrix). Classical and HC1-robust standard errors; see README for the statsmodels calls each
+ * figure equals.
+ */
+export function ols(
+  y: readonly number[],
+  predictors: readonly Predictor[],
+  options: OlsOptions = {},
+): StatResult<OlsFit> {
+  const level = options.level ?? DEFAULT_LEVEL;
+  const outcomeName = options.outcomeName ?? 'outcome';
+  const names = [INTERCEPT, ...predictors.map((p) => p.name)];
+  const n = y.length;
+  const k = names.length;
+  const problem = firstProblem(
+    checkLevel(level),
+    duplicateNameProblem(names),
+    checkSameLength([{ name: outcomeName, values: y }, ...predictors]),
+    checkFinite(y, outcomeName),
+    ...predictors.map((p) => checkFinite(p.values, `predictor ${p.name}`)),
+    n <= k
+      ? `a regression with ${k} coefficients needs at least ${k + 1} students (one more than coefficients), got ${n}`
+      : null,
+    y.every((v) => v === y[0])
+      ? `${outcomeName} has the same value (${y[0]}) for every student; there is nothing to explain`
+      : null,
+  );
+  if (problem) return fail(problem);
+
+  const X = new Matrix(n, k);
+  for (let i = 0; i < n; i++) {
+    X.set(i, 0, 1);
+    predictors.forEach((p, j) => X.set(i, j + 1, p.values[i] as number));
+  }
+  const qr = new QrDecomposition(X);
+  const R = qr.upperTriangularMatrix;
+  const collinear = collinearityProblem(X, R, names);
+  if (collinear) return fail(collinear);
+
+  const beta = qr.solve(Matrix.columnVector([...y])).getColumn(0);
+  const fitted = X.mmul(Matrix.columnVector(beta)).getColumn(0);
+  const residuals = y.map((v, i) => v - (fitted[i] as number));
+  const ssr = residuals.reduce((s, e) => s + e * e, 0);
+  const my = mean(y);
+  const tss = y.reduce((s, v) => s + (v - my) * (v - my), 0);
+  if (ssr <= tss * EXACT_FIT_SHARE) {
+    return fail(
+      `the predictors reproduce ${outcomeName} exactly (no residual variation); standard errors are not defined`,
+    );
+  }
+  const df = n - k;
+  const rInv = upperTriangularInverse(R);
+  const classical = rInv.mmul(rInv.transpose()).mul(ssr / df);
+  const robust = hc1Covariance(qr.orthogonalMatrix, rInv, residuals, n / df);
+
+  const tCrit = tCritical(level, df);
+  const coefficients: Coefficient[] = [];
+  for (let j = 0; j < k; j++) {
+    const estimate = beta[j] as number;
+    const seClassical = Math.sqrt(classical.get(j, j));
+    const seRobust = Math.sqrt(robust.get(j, j));
+    if (!(seClassical > 0) || !(seRobust > 0)) {
+      return fail(`the standard error of ${names[j]} is zero; the data leave no variation to estimate it from`);
+    }
+    coefficients.push({
+      name: names[j] as string,
+      estimate,
+      ...inference(estimate, seClassical, df, tCrit),
+      robust: inference(estimate, seRobust, df, tCrit),
+    });
+  }
+  const r2 = 1 - ssr / tss;
+  return ok({ n, df, r2, adjR2: 1 - ((n - 1) / df) * (1 - r2), coefficients });
+}
+
+function inference(estimate: number, se: number, df: number, tCrit: number): Inference {
+  const t = estimate / se;
+  return { se, t, ...tTwoSided(t, df), ciLow: estimate - tCrit * se, ciHigh: estimate + tCrit * se };
+}
+
+/**
+ * HC1 (MacKinnon & White 1985): (XᵀX)⁻¹ Xᵀ diag(eᵢ²) X (XᵀX)⁻¹ · n/(n − k). With X = QR,
+ * (XᵀX)⁻¹Xᵀ = R⁻¹Qᵀ, so the sandwich is R⁻¹ (Σ eᵢ² qᵢqᵢᵀ) R⁻ᵀ.
+ */
+function hc1Covariance(Q: Matrix, rInv: Matrix, residuals: readonly number[], scale: number): Matrix {
+  const k = Q.columns;
+  const meat = new Matrix(k, k);
+  residuals.forEach((e, i) => {
+    const e2 = e * e;
+    for (let a = 0; a < k; a++) {
+      const qa = Q.get(i, a) * e2;
+      for (let b = a; b < k; b++) meat.set(a, b, meat.get(a, b) + qa * Q.get(i, b));
+    }
+  });
+  for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) meat.set(a, b, meat.get(b, a));
+  return rInv.mmul(meat).mmul(rInv.transpose()).mul(scale);
+}
+
+/** Inverse of an upper-triangular matrix by back substitution (R is small: one row per coefficient). */
+function upperTriangularInverse(R: Matrix): Matrix {
+  const k = R.columns;
+  const inv = new Matrix(k, k);
+  for (let col = 0; col < k; col++) {
+    for (let row = col; row >= 0; row--) {
+      let s = row === col ? 1 : 0;
+      for (let m = row + 1; m <= col; m++) s -= R.get(row, m) * inv.get(m, col);
+      inv.set(row, col, s / R.get(row, row));
+    }
+  }
+  return inv;
+}
+
+function duplicateNameProblem(names: readonly string[]): string | null {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name))
+      return `two coefficients are named "${name}"; give every predictor its own name (and none "${INTERCEPT}")`;
+    seen.add(name);
+  }
+  return null;
+}
