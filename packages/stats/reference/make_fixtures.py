@@ -75,9 +75,9 @@ def statsmodels_name(name):
     return name
 
 
-def ols(frame, formula, level):
+def ols(frame, formula, level, robust_type="HC1"):
     classical = smf.ols(formula, frame).fit()
-    robust = smf.ols(formula, frame).fit(cov_type="HC1", use_t=True)
+    robust = smf.ols(formula, frame).fit(cov_type=robust_type, use_t=True)
     alpha = 1 - level
     ci_c = classical.conf_int(alpha)
     ci_r = robust.conf_int(alpha)
@@ -97,7 +97,7 @@ def ols(frame, formula, level):
             },
         })
     return {"n": int(classical.nobs), "df": float(df), "r2": float(classical.rsquared),
-            "adjR2": float(classical.rsquared_adj), "coefficients": coefs}
+            "adjR2": float(classical.rsquared_adj), "robustType": robust_type, "coefficients": coefs}
 
 
 def hedges(treated, control, level):
@@ -150,6 +150,7 @@ def reference(name, data, goal_minutes, level=0.95, fixed_effects=False, descrip
             "meanPre": mean_ci(frame["pre"], level),
             "correlation": correlations(frame["usage"].to_numpy(), frame["growth"].to_numpy(), level),
             "ols": ols(frame, formula, level),
+            "olsHc3": ols(frame, formula, level, "HC3"),
             "hedgesGrowth": hedges(frame.loc[at_goal, "growth"].to_numpy(), frame.loc[~at_goal, "growth"].to_numpy(), level),
             "hedgesPre": hedges(frame.loc[at_goal, "pre"].to_numpy(), frame.loc[~at_goal, "pre"].to_numpy(), level),
             "tertiles": [float(q) for q in np.quantile(frame["usage"].to_numpy(), [1 / 3, 2 / 3])],

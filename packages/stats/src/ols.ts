@@ -25,7 +25,7 @@ export interface Coefficient extends Inference {
   /** "intercept", then the predictors' names in the order given. */
   name: string;
   estimate: number;
-  /** Heteroskedasticity-robust (HC1) inference for the same estimate. */
+  /** Heteroskedasticity-robust inference (HC1 by default, see OlsOptions.robust) for the same estimate. */
   robust: Inference;
 }
 
@@ -35,13 +35,23 @@ export interface OlsFit {
   df: number;
   r2: number;
   adjR2: number;
+  /** Which robust covariance the coefficients' `robust` figures use. */
+  robustType: RobustType;
   coefficients: Coefficient[];
 }
+
+/**
+ * HC1: the issue's choice and Stata's `vce(robust)`. HC3: better coverage when a few students have
+ * very high usage (high leverage) and the error spread grows with usage (Long & Ervin 2000).
+ */
+export type RobustType = 'HC1' | 'HC3';
 
 export interface OlsOptions {
   level?: number;
   /** Name of the outcome used in reasons, default "outcome" (say "post-test score"). */
   outcomeName?: string;
+  /** Robust covariance for `robust`, default 'HC1'. */
+  robust?: RobustType;
 }
 
 export const INTERCEPT = 'intercept';
@@ -61,6 +71,7 @@ export function ols(
 ): StatResult<OlsFit> {
   const level = options.level ?? DEFAULT_LEVEL;
   const outcomeName = options.outcomeName ?? 'outcome';
+  const robustType = options.robust ?? 'HC1';
   const names = [INTERCEPT, ...predictors.map((p) => p.name)];
   const n = y.length;
   const k = names.length;
@@ -103,7 +114,9 @@ export function ols(
   const df = n - k;
   const rInv = upperTriangularInverse(R);
   const classical = rInv.mmul(rInv.transpose()).mul(ssr / df);
-  const robust = hc1Covariance(qr.orthogonalMatrix, rInv, residuals, n / df);
+  const weights = robustWeights(qr.orthogonalMatrix, residuals, robustType, n / df);
+  if (typeof weights === 'string') return fail(weights);
+  const robust = sandwich(qr.orthogonalMatrix, rInv, weights);
 
   const tCrit = tCritical(level, df);
   const coefficients: Coefficient[] = [];
@@ -122,7 +135,7 @@ export function ols(
     });
   }
   const r2 = 1 - ssr / tss;
-  return ok({ n, df, r2, adjR2: 1 - ((n - 1) / df) * (1 - r2), coefficients });
+  return ok({ n, df, r2, adjR2: 1 - ((n - 1) / df) * (1 - r2), robustType, coefficients });
 }
 
 function inference(estimate: number, se: number, df: number, tCrit: number): Inference {
@@ -130,22 +143,41 @@ function inference(estimate: number, se: number, df: number, tCrit: number): Inf
   return { se, t, ...tTwoSided(t, df), ciLow: estimate - tCrit * se, ciHigh: estimate + tCrit * se };
 }
 
+/** A student whose leverage is this close to 1 determines a coefficient alone (HC3 divides by 1 − h). */
+const MAX_LEVERAGE = 1 - 1e-10;
+
 /**
- * HC1 (MacKinnon & White 1985): (XᵀX)⁻¹ Xᵀ diag(eᵢ²) X (XᵀX)⁻¹ · n/(n − k). With X = QR,
- * (XᵀX)⁻¹Xᵀ = R⁻¹Qᵀ, so the sandwich is R⁻¹ (Σ eᵢ² qᵢqᵢᵀ) R⁻ᵀ.
+ * The weight of each squared residual in the sandwich: HC1 eᵢ²·n/(n − k) (MacKinnon & White 1985),
+ * HC3 eᵢ²/(1 − hᵢ)² with the leverage hᵢ = ‖qᵢ‖² (row i of Q). A reason string when HC3 is undefined.
  */
-function hc1Covariance(Q: Matrix, rInv: Matrix, residuals: readonly number[], scale: number): Matrix {
+function robustWeights(Q: Matrix, residuals: readonly number[], type: RobustType, hc1Scale: number): number[] | string {
+  if (type === 'HC1') return residuals.map((e) => e * e * hc1Scale);
+  const weights: number[] = [];
+  for (let i = 0; i < residuals.length; i++) {
+    const h = Q.getRow(i).reduce((s, q) => s + q * q, 0);
+    if (h >= MAX_LEVERAGE) {
+      return `the student at position ${i} alone determines a coefficient (leverage 1, e.g. the only student of a school or grade); HC3 is not defined: merge that group or use HC1`;
+    }
+    const e = residuals[i] as number;
+    weights.push((e * e) / ((1 - h) * (1 - h)));
+  }
+  return weights;
+}
+
+/**
+ * (XᵀX)⁻¹ Xᵀ diag(w) X (XᵀX)⁻¹. With X = QR, (XᵀX)⁻¹Xᵀ = R⁻¹Qᵀ, so this is R⁻¹ (Σ wᵢ qᵢqᵢᵀ) R⁻ᵀ.
+ */
+function sandwich(Q: Matrix, rInv: Matrix, weights: readonly number[]): Matrix {
   const k = Q.columns;
   const meat = new Matrix(k, k);
-  residuals.forEach((e, i) => {
-    const e2 = e * e;
+  weights.forEach((w, i) => {
     for (let a = 0; a < k; a++) {
-      const qa = Q.get(i, a) * e2;
+      const qa = Q.get(i, a) * w;
       for (let b = a; b < k; b++) meat.set(a, b, meat.get(a, b) + qa * Q.get(i, b));
     }
   });
   for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) meat.set(a, b, meat.get(b, a));
-  return rInv.mmul(meat).mmul(rInv.transpose()).mul(scale);
+  return rInv.mmul(meat).mmul(rInv.transpose());
 }
 
 /** Inverse of an upper-triangular matrix by back substitution (R is small: one row per coefficient). */

@@ -121,6 +121,16 @@ describe('collinearity', () => {
       /^predictor school\[B\] is perfectly collinear: it is a linear combination of intercept, usage, grade\[4\]/,
     );
   });
+  it('HC3 with a school of one student says why it is undefined; HC1 still works', () => {
+    const school = ['A', 'A', 'A', 'A', 'B', 'B', 'B', 'B', 'B', 'C'];
+    const predictors = [{ name: 'usage', values: usage }, ...fixedEffects(school, 'school')];
+    expect(reason(ols(post, predictors, { robust: 'HC3' }))).toMatch(
+      /^the student at position 9 alone determines a coefficient \(leverage 1/,
+    );
+    const hc1 = ols(post, predictors);
+    expect(hc1.ok).toBe(true);
+    if (hc1.ok) expectAllFinite(hc1.value);
+  });
   it('a predictor fitting the outcome exactly', () => {
     expect(
       reason(

@@ -25,11 +25,21 @@ interface Dataset {
     meanGrowth: object;
     meanPre: object;
     correlation: { pearson: object; spearman: object };
-    ols: { n: number; df: number; r2: number; adjR2: number; coefficients: { name: string }[] };
+    ols: OlsReference;
+    olsHc3: OlsReference;
     hedgesGrowth: object;
     hedgesPre: { g: number };
     tertiles: [number, number];
   };
+}
+
+interface OlsReference {
+  n: number;
+  df: number;
+  r2: number;
+  adjR2: number;
+  robustType: 'HC1' | 'HC3';
+  coefficients: { name: string }[];
 }
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'reference.json'), 'utf8')) as {
@@ -68,7 +78,8 @@ describe.each(fixture.datasets.map((d) => [d.name, d] as const))('data set %s', 
     expectFieldsClose(actual, set.expected.correlation[method], method);
   });
 
-  it('OLS post ~ usage + pre (+ grade and school) equals statsmodels, classical and HC1', () => {
+  it.each(['ols', 'olsHc3'] as const)('%s post ~ usage + pre (+ grade and school) equals statsmodels', (key) => {
+    const reference = set.expected[key];
     const predictors = [
       { name: 'usage', values: usage },
       { name: 'pre', values: pre },
@@ -76,9 +87,10 @@ describe.each(fixture.datasets.map((d) => [d.name, d] as const))('data set %s', 
         ? [...fixedEffects(set.data.grade ?? [], 'grade'), ...fixedEffects(set.data.school ?? [], 'school')]
         : []),
     ];
-    const fit = value(ols(post, predictors, { level }));
-    const { coefficients, ...overall } = set.expected.ols;
-    expectFieldsClose(fit, overall, 'ols');
+    const fit = value(ols(post, predictors, { level, robust: reference.robustType }));
+    const { coefficients, ...overall } = reference;
+    expect(fit.robustType).toBe(reference.robustType);
+    expectFieldsClose(fit, overall, key);
     expect(fit.coefficients.map((c) => c.name).sort()).toEqual(coefficients.map((c) => c.name).sort());
     for (const expected of coefficients) {
       const actual = fit.coefficients.find((c) => c.name === expected.name);
