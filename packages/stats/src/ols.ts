@@ -61,8 +61,8 @@ const EXACT_FIT_SHARE = 1e-20;
 
 /**
  * Ordinary least squares of y on an intercept and the predictors, solved by Householder QR
- * (ml-matrix). Classical and HC1-robust standard errors; see README for the statsmodels calls each
- * figure equals.
+ * (ml-matrix). Classical and robust (HC1, or HC3 on request) standard errors; see README for the
+ * statsmodels calls each figure equals.
  */
 export function ols(
   y: readonly number[],
@@ -73,28 +73,12 @@ export function ols(
   const outcomeName = options.outcomeName ?? 'outcome';
   const robustType = options.robust ?? 'HC1';
   const names = [INTERCEPT, ...predictors.map((p) => p.name)];
-  const n = y.length;
-  const k = names.length;
-  const problem = firstProblem(
-    checkLevel(level),
-    duplicateNameProblem(names),
-    checkSameLength([{ name: outcomeName, values: y }, ...predictors]),
-    checkFinite(y, outcomeName),
-    ...predictors.map((p) => checkFinite(p.values, `predictor ${p.name}`)),
-    n <= k
-      ? `a regression with ${k} coefficients needs at least ${k + 1} students (one more than coefficients), got ${n}`
-      : null,
-    y.every((v) => v === y[0])
-      ? `${outcomeName} has the same value (${y[0]}) for every student; there is nothing to explain`
-      : null,
-  );
+  const problem = inputProblem(y, predictors, names, level, outcomeName);
   if (problem) return fail(problem);
 
-  const X = new Matrix(n, k);
-  for (let i = 0; i < n; i++) {
-    X.set(i, 0, 1);
-    predictors.forEach((p, j) => X.set(i, j + 1, p.values[i] as number));
-  }
+  const n = y.length;
+  const k = names.length;
+  const X = designMatrix(n, predictors);
   const qr = new QrDecomposition(X);
   const R = qr.upperTriangularMatrix;
   const collinear = collinearityProblem(X, R, names);
@@ -118,14 +102,62 @@ export function ols(
   if (typeof weights === 'string') return fail(weights);
   const robust = sandwich(qr.orthogonalMatrix, rInv, weights);
 
-  const tCrit = tCritical(level, df);
+  const coefficients = coefficientTable(names, beta, classical, robust, df, tCritical(level, df));
+  if (typeof coefficients === 'string') return fail(coefficients);
+  const r2 = 1 - ssr / tss;
+  return ok({ n, df, r2, adjR2: 1 - ((n - 1) / df) * (1 - r2), robustType, coefficients });
+}
+
+function inputProblem(
+  y: readonly number[],
+  predictors: readonly Predictor[],
+  names: readonly string[],
+  level: number,
+  outcomeName: string,
+): string | null {
+  const n = y.length;
+  const k = names.length;
+  return firstProblem(
+    checkLevel(level),
+    duplicateNameProblem(names),
+    checkSameLength([{ name: outcomeName, values: y }, ...predictors]),
+    checkFinite(y, outcomeName),
+    ...predictors.map((p) => checkFinite(p.values, `predictor ${p.name}`)),
+    n <= k
+      ? `a regression with ${k} coefficients needs at least ${k + 1} students (one more than coefficients), got ${n}`
+      : null,
+    y.every((v) => v === y[0])
+      ? `${outcomeName} has the same value (${y[0]}) for every student; there is nothing to explain`
+      : null,
+  );
+}
+
+/** n × k: a column of ones, then one column per predictor. */
+function designMatrix(n: number, predictors: readonly Predictor[]): Matrix {
+  const X = new Matrix(n, predictors.length + 1);
+  for (let i = 0; i < n; i++) {
+    X.set(i, 0, 1);
+    predictors.forEach((p, j) => X.set(i, j + 1, p.values[i] as number));
+  }
+  return X;
+}
+
+/** One row per coefficient, or a reason when a standard error is zero (t would be infinite). */
+function coefficientTable(
+  names: readonly string[],
+  beta: readonly number[],
+  classical: Matrix,
+  robust: Matrix,
+  df: number,
+  tCrit: number,
+): Coefficient[] | string {
   const coefficients: Coefficient[] = [];
-  for (let j = 0; j < k; j++) {
+  for (let j = 0; j < names.length; j++) {
     const estimate = beta[j] as number;
     const seClassical = Math.sqrt(classical.get(j, j));
     const seRobust = Math.sqrt(robust.get(j, j));
     if (!(seClassical > 0) || !(seRobust > 0)) {
-      return fail(`the standard error of ${names[j]} is zero; the data leave no variation to estimate it from`);
+      return `the standard error of ${names[j]} is zero; the data leave no variation to estimate it from`;
     }
     coefficients.push({
       name: names[j] as string,
@@ -134,8 +166,7 @@ export function ols(
       robust: inference(estimate, seRobust, df, tCrit),
     });
   }
-  const r2 = 1 - ssr / tss;
-  return ok({ n, df, r2, adjR2: 1 - ((n - 1) / df) * (1 - r2), robustType, coefficients });
+  return coefficients;
 }
 
 function inference(estimate: number, se: number, df: number, tCrit: number): Inference {
