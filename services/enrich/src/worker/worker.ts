@@ -1,3 +1,4 @@
+import { recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import type { Redis } from 'ioredis';
 import { CompressionTypes, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { topicNames } from '@edusage/config';
@@ -51,6 +52,8 @@ export interface EnrichWorker {
 export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<EnrichWorker> {
   const { config, logger, kafka, redis } = opts;
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  // Before anything is pseudonymized: a changed key would split every person in two.
+  await recordOrCheckPseudonymKey({ redis, prefix: config.REDIS_KEY_PREFIX, key: config.PSEUDONYM_KEY });
   const metrics = createMetrics(opts.registry);
   const registry = new DistrictRegistry({
     redis,
