@@ -8,7 +8,8 @@ import type { DeadLetter } from './dead-letter';
  *
  * - message: every run of at least {@link MIN_QUOTE} characters that also occurs in the payload
  *   (case-insensitive; also in its JSON string values and URL-decoded form) becomes `…`, except whole
- *   words that are plain field names (the payload's identifier-like keys, the reason's field path);
+ *   words that are plain field names (the payload's identifier-like keys, the reason's field path)
+ *   occurring in no value;
  *   cut to {@link MAX_MESSAGE_CHARS}. So no substring of {@link MIN_QUOTE}+ characters of a value in the
  *   payload can survive.
  * - field path: a segment is kept when it is a plain name (`[A-Za-z_$][\w$-]*`, or an array index)
@@ -20,7 +21,12 @@ import type { DeadLetter } from './dead-letter';
 export function storableReason(reason: DeadLetter['reason'], payloadText: string): DeadLetter['reason'] {
   const input = inputTexts(payloadText);
   const field = reason.field !== undefined ? storableFieldPath(reason.field, input) : undefined;
-  const allowedWords = new Set([...input.plainKeys, ...(field ?? '').split('.').filter((s) => s !== '*')]);
+  // Field names stay readable, unless the word is also part of a value (`person` in `x.person@…`).
+  const allowedWords = new Set(
+    [...input.plainKeys, ...(field ?? '').split('.').filter((s) => s !== '*')]
+      .map((w) => w.toLowerCase())
+      .filter((w) => !input.values.includes(w)),
+  );
   return {
     code: reason.code,
     message: redactQuotes(reason.message.slice(0, MAX_MESSAGE_CHARS), input.haystack, allowedWords),

@@ -56,6 +56,17 @@ describe('dead letters quote no input outside their payload', () => {
     expect(letter.reason.field).toBe('type');
   });
 
+  test('a field name kept readable is not left standing inside a quoted value', () => {
+    const email = 'qx.person.smithers@school.example.org';
+    const payload = { user: { email }, person: { school: 1 } };
+    const letter = build({
+      reason: { code: 'invalid_field', field: 'user.email', message: `user.email: ${email} is shared by two people` },
+      payload,
+    });
+    expect(leakedPieces(storedText(letter), email)).toEqual([]);
+    expect(letter.reason.message).toMatch(/^user\.email: … is shared by two people$/);
+  });
+
   test('a field path made of input keys keeps only plain names', () => {
     const text = `{"context":{"extensions":{"${email}":1,"${email}":2}}}`;
     const parsed = parseJsonPayload(text, { rejectDuplicateKeys: true });
