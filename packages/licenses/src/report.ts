@@ -15,6 +15,7 @@ import {
   licenseCounts,
   licenseSchoolCounts,
   weeklyActive,
+  type LicenseSchoolCounts,
   type StoredLicense,
   type Window,
 } from './queries';
@@ -52,6 +53,28 @@ export interface LicenseReport {
   unapproved: (AppInUse & { status: string; dpa_expires_on: string; reason: 'not_approved' | 'dpa_expired' })[];
 }
 
+/**
+ * Per license, the metrics of the window (the report's `licenses`), with the school counts they use.
+ * buildLicenseReport is built on it; the API's license table calls it alone (fewer queries).
+ */
+export async function licenseMetricsFor(
+  ch: ClickHouseClient,
+  w: Window,
+  licenses: StoredLicense[],
+  thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
+): Promise<{ metrics: LicenseMetrics[]; schoolCounts: LicenseSchoolCounts[] }> {
+  const [counts, schoolCounts] = await Promise.all([licenseCounts(ch, w), licenseSchoolCounts(ch, w)]);
+  const metrics = licenses.map((l) =>
+    licenseMetrics(
+      l,
+      counts.get(l.license_id),
+      schoolCounts.filter((s) => s.license_id === l.license_id),
+      thresholds,
+    ),
+  );
+  return { metrics, schoolCounts };
+}
+
 export async function buildLicenseReport(
   ch: ClickHouseClient,
   w: Window,
@@ -62,23 +85,14 @@ export async function buildLicenseReport(
   const licenses = loaded ?? (await currentLicenses(ch, w.districtId));
   const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
   const termToDate = { ...w, from: termStart };
-  const [counts, schoolCounts, toDate, trend, uses, afterTerm, approvals] = await Promise.all([
-    licenseCounts(ch, w),
-    licenseSchoolCounts(ch, w),
+  const [{ metrics, schoolCounts }, toDate, trend, uses, afterTerm, approvals] = await Promise.all([
+    licenseMetricsFor(ch, w, licenses, thresholds),
     licenseCounts(ch, termToDate),
     weeklyActive(ch, w, termStart),
     appUse(ch, w),
     activeAfterTerm(ch, w),
     currentApprovals(ch, w.districtId),
   ]);
-  const metrics = licenses.map((l) =>
-    licenseMetrics(
-      l,
-      counts.get(l.license_id),
-      schoolCounts.filter((s) => s.license_id === l.license_id),
-      thresholds,
-    ),
-  );
   const appOf = new Map(licenses.map((l) => [l.license_id, l.app_id]));
   const covered = new Set(licenses.filter((l) => l.term_start <= w.to && l.term_end >= w.from).map((l) => l.app_id));
   const inUse = [...uses.values()].filter((u) => u.active > 0);
@@ -114,10 +128,16 @@ export async function buildLicenseReport(
 }
 
 /**
- * The report for a window spec (`30d`, `term`, `YYYY-MM-DD..YYYY-MM-DD`: parseWindow) ending on
- * `asOf`; `term` starts at the earliest term start of the licenses whose term contains `asOf`. What
- * the CLI and the API both call, so they report the same days and figures.
+ * The window of a spec (`30d`, `term`, `YYYY-MM-DD..YYYY-MM-DD`: parseWindow) ending on `asOf`; `term`
+ * starts at the earliest term start of the licenses whose term contains `asOf`.
  */
+export function reportWindow(licenses: StoredLicense[], districtId: string, spec: string, asOf: string): Window {
+  const inTerm = licenses.filter((l) => l.term_start <= asOf && l.term_end >= asOf);
+  const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
+  return { districtId, ...parseWindow(spec, asOf, termStart) };
+}
+
+/** The report for a window spec ending on `asOf` (the `licenses report` CLI). */
 export async function licenseReportFor(
   ch: ClickHouseClient,
   districtId: string,
@@ -126,8 +146,19 @@ export async function licenseReportFor(
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
 ): Promise<LicenseReport> {
   const licenses = await currentLicenses(ch, districtId);
-  const inTerm = licenses.filter((l) => l.term_start <= asOf && l.term_end >= asOf);
-  const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
-  const w = { districtId, ...parseWindow(spec, asOf, termStart) };
-  return buildLicenseReport(ch, w, thresholds, licenses);
+  return buildLicenseReport(ch, reportWindow(licenses, districtId, spec, asOf), thresholds, licenses);
+}
+
+/** Only the per-license metrics of the same window as licenseReportFor (the API's license table). */
+export async function licenseTableFor(
+  ch: ClickHouseClient,
+  districtId: string,
+  spec: string,
+  asOf: string,
+  thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
+): Promise<{ window: Window; licenses: LicenseMetrics[] }> {
+  const licenses = await currentLicenses(ch, districtId);
+  const window = reportWindow(licenses, districtId, spec, asOf);
+  const { metrics } = await licenseMetricsFor(ch, window, licenses, thresholds);
+  return { window, licenses: metrics };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { storedRenewalAlerts } from '@edusage/jobs';
-import { licenseRecord, licenseReportFor, type LicenseMetrics } from '@edusage/licenses';
+import { licenseRecord, licenseTableFor, type LicenseMetrics } from '@edusage/licenses';
 import { defineEndpoint } from '../endpoint';
 import { FIRST_DAY, LAST_DAY, day, format, licenseWindow } from '../params';
 import { defined } from './scope';
@@ -84,7 +84,7 @@ export const licenseEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
-      const report = await licenseReportFor(deps.ch, principal.district_id, query.window, asOf);
+      const report = await licenseTableFor(deps.ch, principal.district_id, query.window, asOf);
       const w = report.window;
       return {
         kind: 'list',
