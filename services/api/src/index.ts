@@ -7,4 +7,5 @@ export * from './openapi';
 export * from './audit';
 export * from './metrics';
 export * from './server';
+export * from './errors';
 export * from './app';

@@ -1,39 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
-import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { z } from 'zod';
 import type { Logger } from '@edusage/logging';
-import { clickhouseTime, type AuditLog } from './audit';
-import type { ApiConfig } from './config';
-import { csvStream } from './csv';
+import { registerAccess, type AccessConfig } from './access';
+import type { AuditLog } from './audit';
 import { docsPage } from './docs-page';
-import { Forbidden, NotFound, type ApiDeps, type Endpoint } from './endpoint';
+import type { ApiDeps, Endpoint } from './endpoint';
 import { ENDPOINTS } from './endpoints';
+import { isUnavailable } from './errors';
+import { handle } from './handler';
 import type { ApiMetrics } from './metrics';
 import { openApiDocument } from './openapi';
-import { bearerToken, type Principal, type Role } from './tokens';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The caller, when a valid token was presented (set before anything else runs). */
-    principal?: Principal | null;
-  }
-  interface FastifyContextConfig {
-    /** Roles that may call the route; absent = a public route (probes, documentation). */
-    roles?: readonly Role[];
-  }
-}
+import { logRequests } from './request-log';
 
 export interface ServerDeps {
-  config: Pick<ApiConfig, 'API_RATE_LIMIT' | 'API_AUTH_FAILURE_LIMIT' | 'API_RATE_WINDOW_MS' | 'REDIS_KEY_PREFIX'>;
+  config: AccessConfig;
   logger: Logger;
   deps: ApiDeps;
   /** Rate-limit counters live here, so limits hold across restarts and replicas. */
@@ -44,47 +26,12 @@ export interface ServerDeps {
   endpoints?: readonly Endpoint[];
 }
 
-/** Longest parameter text kept in the audit log. */
-const AUDIT_PARAMS_MAX = 2_000;
-
-function issuesOf(error: z.ZodError, where: string) {
-  return error.issues.map((i) => ({
-    field: [where, ...i.path.map(String)].join('.'),
-    message: i.code === 'unrecognized_keys' ? `unknown parameter(s): ${i.keys.join(', ')}` : i.message,
-  }));
-}
-
 /**
- * Redis or ClickHouse not reachable (refused, reset, timed out, ioredis giving up): the request may be
- * fine, so 503 + Retry-After rather than 500.
- */
-export function isUnavailable(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (e.name === 'MaxRetriesPerRequestError') return true;
-    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code))
-      return true;
-    if (/Connection is closed|Stream isn't writeable|socket hang up|Timeout error/i.test(e.message)) return true;
-  }
-  return false;
-}
-
-function wantsCsv(request: FastifyRequest, format: unknown): boolean {
-  if (format === 'csv') return true;
-  if (format === 'json') return false;
-  const accept = request.headers.accept ?? '';
-  return /(^|,)\s*text\/csv\b/i.test(accept) && !/(^|,)\s*application\/json\b/i.test(accept);
-}
-
-/**
- * The API's Fastify app (not listening: call `listen`, or `inject` in tests). Order per request:
- * token lookup (onRequest) → rate limit by token, or by IP without a valid token (so guessing is
- * throttled) → 401 / 403 by role before the body is read → parameter validation (400, unknown
- * parameters included) → the endpoint. Every answer is audit-logged after it was sent.
+ * The API's Fastify app (not listening: call `listen`, or `inject` in tests): access checks
+ * (access.ts), the endpoints (handler.ts), the audit log (request-log.ts), OpenAPI and docs, probes.
  */
 export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
   const endpoints = s.endpoints ?? ENDPOINTS;
-  const { metrics } = s;
   const app = Fastify({
     loggerInstance: s.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -95,77 +42,8 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
   });
-
-  app.addHook('onRequest', async (request, reply) => {
-    const token = bearerToken(request.headers.authorization);
-    try {
-      request.principal = token === null ? null : await s.deps.tokens.resolve(token);
-    } catch (err) {
-      request.log.warn({ err: String(err) }, 'token lookup failed');
-      reply.header('retry-after', '5');
-      return reply.code(503).send({ error: 'unavailable', message: 'cannot check the token now; retry later' });
-    }
-  });
-
-  await app.register(rateLimit, {
-    global: true,
-    redis: s.redis,
-    nameSpace: `${s.config.REDIS_KEY_PREFIX}api:ratelimit:`,
-    timeWindow: s.config.API_RATE_WINDOW_MS,
-    keyGenerator: (request) => (request.principal ? `token:${request.principal.token_id}` : `ip:${request.ip}`),
-    max: async (request) => (request.principal ? s.config.API_RATE_LIMIT : s.config.API_AUTH_FAILURE_LIMIT),
-    onExceeded: (request) => metrics.rateLimited.inc({ kind: request.principal ? 'token' : 'anonymous' }),
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      error: 'rate_limited',
-      message: `too many requests; retry in ${context.after}`,
-    }),
-  });
-
-  // 401 and 403 before the body is parsed: an unauthenticated or unauthorized caller gets nothing read.
-  app.addHook('preParsing', async (request, reply) => {
-    const roles = request.routeOptions.config.roles;
-    if (roles === undefined) return;
-    const principal = request.principal;
-    if (!principal) {
-      metrics.authFailures.inc({ reason: request.headers.authorization ? 'unknown' : 'missing' });
-      reply.header('www-authenticate', 'Bearer realm="edusage"');
-      return reply
-        .code(401)
-        .send({ error: 'unauthorized', message: 'a valid token is required (Authorization: Bearer <token>)' });
-    }
-    if (!roles.includes(principal.role)) {
-      metrics.denied.inc({ route: request.routeOptions.url ?? '', role: principal.role });
-      return reply.code(403).send({ error: 'forbidden', message: `role ${principal.role} may not call this endpoint` });
-    }
-  });
-
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? `unmatched:${request.url.split('?')[0]!.slice(0, 200)}`;
-    metrics.requestDuration.observe(
-      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
-    if (request.routeOptions.config.roles === undefined && request.routeOptions.url !== undefined) return; // probes, docs
-    const now = new Date();
-    s.audit.record({
-      at: clickhouseTime(now),
-      at_ms: now.getTime(),
-      request_id: String(request.id),
-      token_id: request.principal?.token_id ?? '',
-      role: request.principal?.role ?? '',
-      district_id: request.principal?.district_id ?? '',
-      method: request.method,
-      route,
-      params: JSON.stringify({ query: request.query, params: request.params, body: request.body }).slice(
-        0,
-        AUDIT_PARAMS_MAX,
-      ),
-      status: reply.statusCode,
-      duration_ms: Math.round(reply.elapsedTime),
-      ip: request.ip,
-    });
-  });
+  await registerAccess(app, { config: s.config, tokens: s.deps.tokens, redis: s.redis, metrics: s.metrics });
+  logRequests(app, s.audit, s.metrics);
 
   app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error.statusCode === 429) return reply.code(429).send(error);
@@ -181,7 +59,6 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'the request failed; see the server log' });
   });
-
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not_found' }));
 
   for (const e of endpoints) {
@@ -203,45 +80,7 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
     return reply.code(r.ok ? 200 : 503).send({ status: r.ok ? 'ready' : 'not_ready', checks: r.checks });
   });
   app.get('/metrics', { config: { rateLimit: false } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    reply.type(s.metrics.registry.contentType).send(await s.metrics.registry.metrics()),
   );
   return app;
-}
-
-async function handle(e: Endpoint, request: FastifyRequest, reply: FastifyReply, deps: ApiDeps) {
-  const principal = request.principal!;
-  const query = e.query.safeParse(request.query ?? {});
-  const params = e.params ? e.params.safeParse(request.params ?? {}) : null;
-  const body = e.body ? e.body.safeParse(request.body ?? {}) : null;
-  const issues = [
-    ...(query.success ? [] : issuesOf(query.error, 'query')),
-    ...(params && !params.success ? issuesOf(params.error, 'path') : []),
-    ...(body && !body.success ? issuesOf(body.error, 'body') : []),
-  ];
-  if (!e.body && request.body !== undefined && request.body !== null && request.body !== '')
-    issues.push({ field: 'body', message: 'this endpoint takes no body' });
-  if (issues.length > 0) return reply.code(400).send({ error: 'invalid_request', issues });
-  try {
-    const result = await e.handle({
-      principal,
-      query: query.data,
-      params: params?.data,
-      body: body?.data,
-      deps,
-    });
-    if (result.kind === 'object') return reply.code(result.status ?? 200).send(result.body);
-    const format = (query.data as { format?: unknown }).format;
-    if (e.list && wantsCsv(request, format)) {
-      const rows = (result.csv ?? result.rows) as Record<string, unknown>[];
-      const columns = result.csv
-        ? Object.keys(result.csv[0] ?? {})
-        : Object.keys((e.response as unknown as z.ZodObject).shape);
-      return reply.type('text/csv; charset=utf-8').send(csvStream(rows, columns));
-    }
-    return reply.send({ ...result.meta, rows: result.rows });
-  } catch (err) {
-    if (err instanceof Forbidden) return reply.code(403).send({ error: 'forbidden', message: err.message });
-    if (err instanceof NotFound) return reply.code(404).send({ error: 'not_found', message: err.message });
-    throw err;
-  }
 }
