@@ -155,3 +155,19 @@ test('every request is in the audit log with token id, role, route, parameters a
   const all = JSON.stringify(entries);
   for (const t of Object.values(h.tokens)) expect(all).not.toContain(t);
 });
+
+test('tokens are stored only as their SHA-256: no token text in Redis', async () => {
+  const { Redis } = await import('ioredis');
+  const { createHash } = await import('node:crypto');
+  const redis = new Redis(h.env.config.REDIS_URL);
+  try {
+    const stored = await redis.hgetall(`${h.env.config.REDIS_KEY_PREFIX}api:tokens`);
+    const text = JSON.stringify(stored);
+    for (const t of Object.values(h.tokens)) {
+      expect(text).not.toContain(t.slice(4));
+      expect(Object.keys(stored)).toContain(createHash('sha256').update(t).digest('hex'));
+    }
+  } finally {
+    redis.disconnect();
+  }
+});
