@@ -6,6 +6,11 @@ export const apiConfigSchema = baseConfigSchema.extend({
   /** TCP port of the API (0 = any free port, used by tests). */
   API_PORT: z.coerce.number().int().min(0).max(65_535).default(8084),
   API_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Behind a reverse proxy: take the client address from X-Forwarded-For (Fastify trustProxy), so the
+   * per-IP limit of requests without a valid token applies per client, not to the proxy.
+   */
+  API_TRUST_PROXY: z.stringbool().default(false),
   /** Requests one token may make per API_RATE_WINDOW_MS. */
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** Requests without a valid token (missing, unknown, revoked) one IP may make per window: throttles guessing. */

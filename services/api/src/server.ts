@@ -15,7 +15,7 @@ import { openApiDocument } from './openapi';
 import { logRequests } from './request-log';
 
 export interface ServerDeps {
-  config: AccessConfig;
+  config: AccessConfig & { API_TRUST_PROXY?: boolean };
   logger: Logger;
   deps: ApiDeps;
   /** Rate-limit counters live here, so limits hold across restarts and replicas. */
@@ -36,6 +36,7 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
     loggerInstance: s.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
+    trustProxy: s.config.API_TRUST_PROXY ?? false,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];

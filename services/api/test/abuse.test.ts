@@ -210,6 +210,20 @@ test('token guessing is throttled per IP (429), while a valid token from the sam
   }
 });
 
+test('without API_TRUST_PROXY a forged X-Forwarded-For does not escape the per-IP limit', async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const res = await h.api.app.inject({
+      method: 'GET',
+      url: '/v1/research',
+      headers: { 'x-forwarded-for': `192.0.2.${i}` },
+      remoteAddress: '10.7.7.7',
+    });
+    statuses.push(res.statusCode);
+  }
+  expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+});
+
 test('numbers are whole and bounded', async () => {
   for (const v of ['1e309', '0', '1.5', '0x10', '+5', '9'.repeat(400)])
     await expectClean400(`/v1/imports?limit=${encodeURIComponent(v)}`, /query\.limit/);
