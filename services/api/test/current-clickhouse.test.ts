@@ -33,6 +33,7 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/usage/schools': { ...PERIOD, school: 'sA1' },
   '/v1/usage/classes': { ...PERIOD, class: 'cA1' },
   '/v1/licenses': { window: 'term', as_of: '2026-09-16' },
+  '/v1/licenses/findings': { window: '3d', as_of: '2026-09-16' },
   '/v1/licenses/alerts': { renewing_from: '2026-09-01' },
   '/v1/unresolved': { ...PERIOD },
   '/v1/unresolved/apps': { ...PERIOD, limit: '5' },
@@ -84,6 +85,14 @@ test('every report endpoint runs on current ClickHouse', async () => {
   expect((answers['/v1/imports'] as { kind: string; current: boolean }[]).map((r) => [r.kind, r.current])).toEqual([
     ['roster', true],
     ['licenses', true],
+  ]);
+  expect(
+    (answers['/v1/licenses/findings'] as { finding: string; app_id: string }[]).map((f) => f.finding + ' ' + f.app_id),
+  ).toEqual([
+    'unlicensed domain:unknown.example',
+    'unapproved appA1',
+    'unapproved appA2',
+    'unapproved domain:unknown.example',
   ]);
   expect((answers['/v1/licenses/alerts'] as { license_id: string }[]).map((a) => a.license_id)).toEqual(['L-A2']);
   expect(answers['/v1/unresolved']).toMatchObject({ unresolved_person_events: 3, unresolved_app_events: 3 });

@@ -122,6 +122,28 @@ test('licenses equal buildLicenseReport, and the CSV equals `licenses report --f
   }
 });
 
+test('license findings are the report lists of the same window', async () => {
+  const report = await buildLicenseReport(h.ch, { districtId: 'dA', from: '2026-09-14', to: '2026-09-16' });
+  const rows = (await rowsOf('/v1/licenses/findings?window=3d&as_of=2026-09-16')) as {
+    finding: string;
+    app_id: string;
+    active: number | null;
+    schools: string[];
+    detail: string;
+  }[];
+  const of = (kind: string) =>
+    rows.filter((r) => r.finding === kind).map(({ app_id, active, schools }) => ({ app_id, active, schools }));
+  expect(of('unlicensed')).toEqual(report.unlicensed);
+  // No approvals were imported: every app in use is not reviewed, hence unapproved.
+  expect(of('unapproved')).toEqual(
+    report.unapproved.map(({ app_id, active, schools }) => ({ app_id, active, schools })),
+  );
+  expect(of('unapproved').map((r) => r.app_id)).toEqual(['appA1', 'appA2', 'domain:unknown.example']);
+  expect(rows.filter((r) => r.finding === 'unapproved').every((r) => r.detail === 'not_reviewed')).toBe(true);
+  expect(of('unlicensed')).toEqual([{ app_id: 'domain:unknown.example', active: 1, schools: [] }]);
+  expect(rows.filter((r) => r.finding === 'never_used')).toEqual([]);
+});
+
 test('Accept: text/csv gives the same rows as CSV', async () => {
   const csv = await h.get(`/v1/usage/district?${P}`, h.tokens.director, { accept: 'text/csv' });
   const rows = await districtAppUsage(h.ch, period);

@@ -34,6 +34,12 @@ const MATRIX: Row[] = [
   { method: 'GET', route: '/v1/usage/schools', url: `/v1/usage/schools?${P}`, expect: schoolToo },
   { method: 'GET', route: '/v1/usage/classes', url: `/v1/usage/classes?${P}`, expect: schoolToo },
   { method: 'GET', route: '/v1/licenses', url: '/v1/licenses?window=3d&as_of=2026-09-16', expect: reports },
+  {
+    method: 'GET',
+    route: '/v1/licenses/findings',
+    url: '/v1/licenses/findings?window=3d&as_of=2026-09-16',
+    expect: reports,
+  },
   { method: 'GET', route: '/v1/licenses/alerts', url: '/v1/licenses/alerts', expect: reports },
   { method: 'GET', route: '/v1/unresolved', url: `/v1/unresolved?${P}`, expect: reports },
   { method: 'GET', route: '/v1/unresolved/apps', url: `/v1/unresolved/apps?${P}`, expect: reports },

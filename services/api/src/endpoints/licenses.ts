@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { storedRenewalAlerts } from '@edusage/jobs';
-import { licenseRecord, licenseTableFor, type LicenseMetrics } from '@edusage/licenses';
+import {
+  licenseRecord,
+  licenseReportFor,
+  licenseTableFor,
+  type LicenseMetrics,
+  type LicenseReport,
+} from '@edusage/licenses';
 import { defineEndpoint } from '../endpoint';
 import { FIRST_DAY, LAST_DAY, day, format, licenseWindow } from '../params';
 import { defined } from './scope';
@@ -62,6 +68,56 @@ function toRow(m: LicenseMetrics): LicenseRow {
 /** A custom window's days must be inside the API's date bounds too. */
 const windowInBounds = (w: string) => !w.includes('..') || w.split('..').every((d) => d >= FIRST_DAY && d <= LAST_DAY);
 
+const windowQuery = {
+  window: licenseWindow
+    .refine(windowInBounds, `days must be between ${FIRST_DAY} and ${LAST_DAY}`)
+    .default('30d')
+    .describe('7d | 30d | 90d | <n>d | term | YYYY-MM-DD..YYYY-MM-DD (as the CLI)'),
+  as_of: day.optional().describe('last day of the window (default: today, UTC)'),
+};
+
+const findingRow = z.object({
+  finding: z.enum(['unlicensed', 'never_used', 'expired_but_used', 'unapproved', 'dpa_expired']),
+  app_id: z.string(),
+  license_id: z.string().describe("'' for app findings"),
+  active: z.number().int().nullable().describe('distinct active people in the window (never_used: null)'),
+  schools: z.array(z.string()).describe('schools of the use'),
+  detail: z.string().describe('review status, DPA expiry or term end'),
+});
+type FindingRow = z.infer<typeof findingRow>;
+
+/** The report's lists, one row per finding (the lists under the CLI's table). */
+function findings(r: LicenseReport): FindingRow[] {
+  const appOf = new Map(r.licenses.map((m) => [m.license.license_id, m.license.app_id]));
+  return [
+    ...r.unlicensed.map((u) => ({ finding: 'unlicensed' as const, ...u, license_id: '', detail: '' })),
+    ...r.never_used.map((id) => ({
+      finding: 'never_used' as const,
+      app_id: appOf.get(id) ?? '',
+      license_id: id,
+      active: null,
+      schools: [],
+      detail: '',
+    })),
+    ...r.expired_but_used.map((e) => ({
+      finding: 'expired_but_used' as const,
+      app_id: e.app_id,
+      license_id: e.license_id,
+      active: e.active,
+      schools: e.schools,
+      detail: `term ended ${e.term_end}`,
+    })),
+    ...r.unapproved.map((u) => ({
+      finding: u.reason === 'dpa_expired' ? ('dpa_expired' as const) : ('unapproved' as const),
+      app_id: u.app_id,
+      license_id: '',
+      active: u.active,
+      schools: u.schools,
+      detail: u.reason === 'dpa_expired' ? `DPA expired ${u.dpa_expires_on}` : u.status,
+    })),
+  ];
+}
+
 export const licenseEndpoints = [
   defineEndpoint({
     method: 'GET',
@@ -72,14 +128,7 @@ export const licenseEndpoints = [
     description:
       "The figures of `licenses report` (packages/licenses) for the same window; CSV has the CLI's `--format csv` columns.",
     roles: ['admin', 'director'],
-    query: z.strictObject({
-      window: licenseWindow
-        .refine(windowInBounds, `days must be between ${FIRST_DAY} and ${LAST_DAY}`)
-        .default('30d')
-        .describe('7d | 30d | 90d | <n>d | term | YYYY-MM-DD..YYYY-MM-DD (as the CLI)'),
-      as_of: day.optional().describe('last day of the window (default: today, UTC)'),
-      format,
-    }),
+    query: z.strictObject({ ...windowQuery, format }),
     response: licenseRow,
     list: true,
     async handle({ principal, query, deps }) {
@@ -92,6 +141,23 @@ export const licenseEndpoints = [
         rows: report.licenses.map(toRow),
         csv: report.licenses.map(licenseRecord),
       };
+    },
+  }),
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/licenses/findings',
+    tag: 'licenses',
+    summary: 'Apps used without a license or approval (or with an expired DPA), licenses never used, expired but used',
+    description: 'The lists of `licenses report` for the same window.',
+    roles: ['admin', 'director'],
+    query: z.strictObject({ ...windowQuery, format }),
+    response: findingRow,
+    list: true,
+    async handle({ principal, query, deps }) {
+      const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
+      const report = await licenseReportFor(deps.ch, principal.district_id, query.window, asOf);
+      const w = report.window;
+      return { kind: 'list', meta: { district_id: w.districtId, from: w.from, to: w.to }, rows: findings(report) };
     },
   }),
   defineEndpoint({
