@@ -5,9 +5,12 @@ import type { ApiMetrics } from './metrics';
 /** Longest parameter text kept in the audit log. */
 const AUDIT_PARAMS_MAX = 2_000;
 
+/** Asked every few seconds by orchestrators and scrapers: not audited. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
- * After each response: its duration in the metrics, and (for every `/v1` request and unknown path,
- * whatever the status) an audit entry. The probes and the documentation are not audited.
+ * After each response: its duration in the metrics, and an audit entry for every request whatever its
+ * status (unknown paths and the documentation included), except the probes.
  */
 export function logRequests(app: FastifyInstance, audit: AuditLog, metrics: ApiMetrics): void {
   app.addHook('onResponse', async (request, reply) => {
@@ -16,7 +19,7 @@ export function logRequests(app: FastifyInstance, audit: AuditLog, metrics: ApiM
       { route: matched ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    if (request.routeOptions.config.roles === undefined && matched !== undefined) return;
+    if (matched !== undefined && PROBES.has(matched)) return;
     const now = new Date();
     audit.record({
       at: clickhouseTime(now),

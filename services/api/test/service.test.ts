@@ -136,9 +136,11 @@ test('boots, serves, limits per token across a restart, keeps the audit log thro
   expect((await get('/v1/research', c.token)).status).toBe(401);
 
   expect(await stop(svc.child)).toBe(0);
-  // Requests to /v1: a 3, b 1 (first run); a 2, b 1, c 3 + 1 (second run) = 11, all in the log.
+  // Requests to /v1: a 3, b 1 (first run); a 2, b 1, c 3 + 1 (second run) = 11, plus /openapi.json and
+  // /docs: all in the log (the probes and /metrics are not audited).
   const rows = await queryRows<{ route: string; status: number }>(ch, 'SELECT route, status FROM api_audit_log');
-  expect(rows).toHaveLength(11);
+  expect(rows).toHaveLength(13);
+  expect(rows.filter((r) => r.route === '/openapi.json' || r.route === '/docs')).toHaveLength(2);
   expect(rows.filter((r) => r.status === 429)).toHaveLength(1);
   expect(rows.filter((r) => r.status === 401)).toHaveLength(1);
 }, 240_000);
