@@ -3,12 +3,18 @@ import { stringify } from 'csv-stringify';
 
 type Cell = string | number | boolean | null | undefined | readonly unknown[];
 
+/**
+ * A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first: names and ids
+ * come from imports and token creators) gets a leading `'`, so it is shown, not executed.
+ */
+const defuse = (s: string) => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
+
 /** A CSV cell: arrays space-separated (flags), null and missing empty, booleans true/false. */
 function cell(v: Cell): string | number {
   if (v === null || v === undefined) return '';
-  if (Array.isArray(v)) return v.join(' ');
+  if (Array.isArray(v)) return defuse(v.join(' '));
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  return v as string | number;
+  return typeof v === 'string' ? defuse(v) : (v as number);
 }
 
 /**

@@ -224,6 +224,19 @@ test('without API_TRUST_PROXY a forged X-Forwarded-For does not escape the per-I
   expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
 });
 
+test('CSV cells that a spreadsheet would run as a formula are defused', async () => {
+  await h.api.tokens.create({ districtId: 'dA', role: 'director', name: '=HYPERLINK("http://x.example","y")' });
+  await h.api.tokens.create({ districtId: 'dA', role: 'director', name: '@SUM(1+1)' });
+  const csv = await h.get('/v1/tokens?format=csv', h.tokens.admin);
+  expect(csv.status).toBe(200);
+  expect(csv.body).toContain(`"'=HYPERLINK(""http://x.example"",""y"")"`);
+  expect(csv.body).toContain(`'@SUM(1+1)`);
+  expect(csv.body).not.toMatch(/(^|,)[=@]/m);
+  // JSON keeps the name as given.
+  const json = (await h.get('/v1/tokens', h.tokens.admin)).json as { rows: { name: string }[] };
+  expect(json.rows.map((r) => r.name)).toContain('@SUM(1+1)');
+});
+
 test('numbers are whole and bounded', async () => {
   for (const v of ['1e309', '0', '1.5', '0x10', '+5', '9'.repeat(400)])
     await expectClean400(`/v1/imports?limit=${encodeURIComponent(v)}`, /query\.limit/);
