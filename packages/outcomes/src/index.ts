@@ -1,0 +1,6 @@
+export * from './result';
+export * from './values';
+export * from './presets';
+export * from './roster-match';
+export * from './store';
+export * from './import';
