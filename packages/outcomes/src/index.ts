@@ -4,3 +4,5 @@ export * from './presets';
 export * from './roster-match';
 export * from './store';
 export * from './import';
+export * from './usage';
+export * from './bands';
