@@ -125,11 +125,15 @@ function normal(rng: Rng): number {
 
 const clamp = (x: number, s: { min: number; max: number }) => Math.min(s.max, Math.max(s.min, x));
 
-/** Every enabled student's pre and post tests for each spec (deterministic in the district's seed). */
+/**
+ * Every enabled student's pre and post tests for each spec, deterministic in the district's seed (or in
+ * `noiseSeed`: the coverage test draws many noise samples over one district's usage).
+ */
 export function generateAssessments(
   sample: SampleDistrict,
   specs: readonly AssessmentSpec[] = ASSESSMENT_SPECS,
   usage: Map<string, number> = engagedSecondsByStudentApp(sample.events()),
+  noiseSeed: number = sample.options.seed,
 ): AssessmentTruth[] {
   const firstDay = sample.days[0]!.date;
   const lastDay = sample.days[sample.days.length - 1]!.date;
@@ -138,7 +142,7 @@ export function generateAssessments(
   const weeks = (sample.days.length + 1) / 7;
   const out: AssessmentTruth[] = [];
   for (const spec of specs) {
-    const rng = rngFor(sample.options.seed, 'assessments', spec.assessment, spec.subject);
+    const rng = rngFor(noiseSeed, 'assessments', spec.assessment, spec.subject);
     for (const u of sample.roster.users) {
       if (u.role !== 'student' || u.enabledUser !== 'true') continue;
       const grade = Number(u.grades.split(',')[0]);

@@ -2,6 +2,8 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { checkDistrictId, fail, loadConfig, loadMatcher, withClickHouse } from './cli-common';
+import { analyze, renderAnalysisCsv, renderAnalysisJson, renderAnalysisTable } from './analysis';
+import { parseGoals } from './bands';
 import { formatSummary, importAssessments } from './import';
 import { parseAssignments, PRESET_NAMES, type GenericMapping, type PresetName } from './presets';
 
@@ -70,6 +72,47 @@ function genericMapping(o: ImportCliOptions): GenericMapping {
     ...(scale ? { scale: { min: Number(scale[1]), max: Number(scale[2]) } } : {}),
     ...(o.delimiter ? { delimiter: o.delimiter === 'tab' ? '\t' : o.delimiter } : {}),
   };
+}
+
+program
+  .command('analyze')
+  .description('usage of one app against growth on one assessment, per dosage band, school, class, grade')
+  .requiredOption('--district <id>', 'district id')
+  .requiredOption('--app <id>', 'app id')
+  .requiredOption('--assessment <name>', 'assessment, e.g. map_growth, iready_diagnostic')
+  .requiredOption('--subject <subject>', 'subject, e.g. math, reading')
+  .requiredOption('--from <YYYY-MM-DD>', 'first day of the testing window')
+  .requiredOption('--to <YYYY-MM-DD>', 'last day of the testing window')
+  .option('--goal <app=min,…>', 'weekly goal in engaged minutes per app (default 30)')
+  .option('--k <n>', 'smallest published cell', '10')
+  .addOption(new Option('--format <format>', 'output').choices(['table', 'csv', 'json']).default('table'))
+  .action(async (o: AnalyzeCliOptions) => {
+    try {
+      const districtId = checkDistrictId(o.district);
+      const k = Number(o.k);
+      if (!Number.isInteger(k) || k < 1)
+        throw new Error(`--k: expected a whole number ≥ 1, got ${JSON.stringify(o.k)}`);
+      const goal = o.goal ? parseGoals(o.goal).get(o.app) : undefined;
+      const config = loadConfig();
+      const query = { districtId, app: o.app, assessment: o.assessment, subject: o.subject, from: o.from, to: o.to };
+      const a = await withClickHouse(config, (ch) => analyze(ch, { ...query, k, ...(goal ? { goal } : {}) }));
+      const render = { table: renderAnalysisTable, csv: renderAnalysisCsv, json: renderAnalysisJson }[o.format];
+      process.stdout.write(render(a) + '\n');
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+interface AnalyzeCliOptions {
+  district: string;
+  app: string;
+  assessment: string;
+  subject: string;
+  from: string;
+  to: string;
+  goal?: string;
+  k: string;
+  format: 'table' | 'csv' | 'json';
 }
 
 void program.parseAsync();

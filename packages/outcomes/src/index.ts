@@ -6,3 +6,4 @@ export * from './store';
 export * from './import';
 export * from './usage';
 export * from './bands';
+export * from './analysis';
