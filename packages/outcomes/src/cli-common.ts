@@ -19,7 +19,10 @@ export function loadConfig(): EnrichConfig {
 }
 
 /** The district's current roster (from Redis, as enrich loads it) as a matcher; refuses when there is none. */
-export async function loadMatcher(config: EnrichConfig, districtId: string): Promise<RosterMatcher> {
+export async function loadMatcher(
+  config: Pick<EnrichConfig, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'PSEUDONYM_KEY'>,
+  districtId: string,
+): Promise<RosterMatcher> {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
   try {
     const roster = await loadRosterFromRedis(redis, config.REDIS_KEY_PREFIX, districtId);

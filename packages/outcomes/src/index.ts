@@ -7,3 +7,4 @@ export * from './import';
 export * from './usage';
 export * from './bands';
 export * from './analysis';
+export { loadMatcher } from './cli-common';
