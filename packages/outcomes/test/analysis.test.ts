@@ -109,6 +109,23 @@ describe('analysis edge cases', () => {
       /at least 3 students at goal and 3 below goal or without use \(has 12 and 0\)/,
     );
   });
+
+  it('grades nested in schools: the fixed-effects model falls back to grade only, saying so', () => {
+    const students = Array.from({ length: 24 }, (_, i) =>
+      student({
+        schoolId: i < 12 ? 'sch-1' : 'sch-2',
+        grade: i < 12 ? '03' : '06',
+        minutesPerWeek: (i * 7) % 40,
+        pre: 200 + ((i * 5) % 17),
+        post: 205 + ((i * 5) % 17) + ((i * 7) % 40) / 10 + (i % 3),
+      }),
+    );
+    const fits = district(run(students)).regressions;
+    expect(fits.map((f) => (f.ok ? f.value.model : f.reason))).toEqual([
+      'post ~ usage + pre',
+      'post ~ usage + pre + grade',
+    ]);
+  });
 });
 
 describe('privacy', () => {

@@ -61,7 +61,8 @@ function usageEffect(model: string, fit: OlsFit): UsageEffect {
 
 /**
  * post ~ usage + pre (the control for prior achievement an ESSA Tier III claim needs), and the same with
- * grade and school fixed effects where the group has more than one grade or school.
+ * grade and school fixed effects where the group has more than one grade or school (the first of
+ * grade + school, grade, school that is not collinear; else the reason of the first).
  */
 export function usageRegressions(students: readonly StudentWindow[]): Outcome<UsageEffect>[] {
   const post = students.map((s) => s.post);
@@ -74,13 +75,27 @@ export function usageRegressions(students: readonly StudentWindow[]): Outcome<Us
   out.push(fit.ok ? { ok: true, value: usageEffect('post ~ usage + pre', fit.value) } : fit);
   const grades = students.map((s) => s.grade || '(none)');
   const schools = students.map((s) => s.schoolId || '(none)');
-  const effects = [
-    ...(new Set(grades).size > 1 ? fixedEffects(grades, 'grade') : []),
-    ...(new Set(schools).size > 1 ? fixedEffects(schools, 'school') : []),
-  ];
-  if (effects.length > 0) {
-    const fe = ols(post, [...base, ...effects], { outcomeName: 'post-test score' });
-    out.push(fe.ok ? { ok: true, value: usageEffect('post ~ usage + pre + grade + school', fe.value) } : fe);
+  const gradeEffects = new Set(grades).size > 1 ? fixedEffects(grades, 'grade') : [];
+  const schoolEffects = new Set(schools).size > 1 ? fixedEffects(schools, 'school') : [];
+  // Grades are often nested in schools (grade 3 only at an elementary school), which makes the two sets
+  // of dummies collinear: then the first model of grade, school that can be fitted is reported.
+  const withGrade = { model: 'post ~ usage + pre + grade', effects: gradeEffects };
+  const withSchool = { model: 'post ~ usage + pre + school', effects: schoolEffects };
+  const both = { model: 'post ~ usage + pre + grade + school', effects: [...gradeEffects, ...schoolEffects] };
+  const candidates =
+    gradeEffects.length > 0 && schoolEffects.length > 0
+      ? [both, withGrade, withSchool]
+      : [withGrade, withSchool].filter((c) => c.effects.length > 0);
+  let firstFailure: { ok: false; reason: string } | null = null;
+  for (const c of candidates) {
+    const fe = ols(post, [...base, ...c.effects], { outcomeName: 'post-test score' });
+    if (fe.ok) {
+      out.push({ ok: true, value: usageEffect(c.model, fe.value) });
+      firstFailure = null;
+      break;
+    }
+    firstFailure ??= fe;
   }
+  if (firstFailure) out.push(firstFailure);
   return out;
 }

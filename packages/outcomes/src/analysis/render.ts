@@ -11,7 +11,8 @@ const chars = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 const groupName = (g: GroupReport) => (g.dimension === 'district' ? 'district' : `${g.dimension} ${g.id}`);
 
 function bandCells(b: BandRow): string[] {
-  if (b.suppressed) return [b.band, `< k (${b.suppressed.replace('suppressed ', '')})`, '', '', '', ''];
+  if (b.suppressed) return [b.band, `hidden ${b.suppressed.replace('suppressed ', '')}`, '', '', '', ''];
+  if (b.n === 0) return [b.band, '0', '—', '—', '—', '—'];
   return [
     b.band,
     String(b.n),
@@ -23,7 +24,11 @@ function bandCells(b: BandRow): string[] {
 }
 
 /** The evidence table: per group, the goal bands, then correlation, regression, effect size and verdict. */
-export function renderAnalysisTable(a: Analysis, names: Map<string, string> = new Map()): string {
+export function renderAnalysisTable(
+  a: Analysis,
+  names: Map<string, string> = new Map(),
+  opts: { dimensions?: GroupReport['dimension'][] } = {},
+): string {
   const q = a.query;
   const out = [
     `Evidence: ${names.get(q.app) ?? q.app} and ${q.assessment} ${q.subject}, district ${q.districtId}, tests ${q.from} to ${q.to}`,
@@ -31,10 +36,11 @@ export function renderAnalysisTable(a: Analysis, names: Map<string, string> = ne
       (a.withoutPair > 0 ? `; ${a.withoutPair} students without a pre/post pair left out` : '') +
       (a.duplicateRecords > 0 ? `; ${a.duplicateRecords} duplicate same-day records (highest score counted)` : ''),
   ];
-  const hidden = Object.entries(a.hidden).map(([d, n]) => `${n} ${d}${n > 1 ? 's' : ''}`);
+  const hidden = Object.entries(a.hidden).map(([d, n]) => `${d} groups: ${n}`);
   if (hidden.length > 0) out.push(`Not shown (fewer than ${a.k} students, or to protect one): ${hidden.join(', ')}`);
   for (const g of a.groups) {
-    out.push('', `${groupName(g)} (n = ${g.n})`);
+    if (opts.dimensions && !opts.dimensions.includes(g.dimension)) continue;
+    out.push('', `${names.get(g.id) ?? groupName(g)} (n = ${g.n})`);
     const t = new Table({
       head: ['band', 'n', 'mean pre', 'mean post', 'growth [95% CI]', 'met projected'],
       style: plain,
