@@ -37,7 +37,7 @@ describe('coverage of the true effect', () => {
   });
 
   // 200 runs: the share's standard error is √(0.95·0.05/200) ≈ 1.5 %, so 91 %–99 % is ±2.7 SE.
-  it.each(['math', 'reading'])('%s: the 95 %% interval covers beta in 91-99 %% of 200 runs', (subject) => {
+  it.each(['math', 'reading'] as const)('%s: the 95 %% interval covers beta in 91-99 %% of 200 runs', (subject) => {
     const h = hits.get(subject)!;
     expect(h.runs).toBe(200);
     expect(h.classical / h.runs).toBeGreaterThanOrEqual(0.91);
