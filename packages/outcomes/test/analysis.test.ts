@@ -106,7 +106,7 @@ describe('analysis edge cases', () => {
     ]);
     expect(d.effect.ok).toBe(false);
     expect(!d.effect.ok && d.effect.reason).toMatch(
-      /at least 3 students at goal and 3 below goal or without use \(has 12 and 0\)/,
+      /^needs at least 3 students at goal and 3 below goal or without use$/,
     );
   });
 
@@ -150,6 +150,8 @@ describe('privacy', () => {
   add('sch-2', '06', 12, 4);
   add('sch-2', '07', 50, 2);
   add('sch-3', '07', 50, 4); // a school under k
+  add('sch-4', '08', 0, 12); // a school shown, with 3 students at goal (a band under k)
+  add('sch-4', '08', 60, 3);
   const k = 5;
   const a = run(students, k);
   const json = renderAnalysisJson(a);
@@ -171,9 +173,15 @@ describe('privacy', () => {
     const published = JSON.parse(json) as Analysis;
     const trueCount = (dimension: string, groupId: string, band: string) =>
       students.filter((s) => {
-        const inGroup =
-          dimension === 'district' ||
-          (dimension === 'school' ? s.schoolId : dimension === 'grade' ? s.grade : '') === groupId;
+        const key =
+          dimension === 'school'
+            ? s.schoolId
+            : dimension === 'grade'
+              ? s.grade
+              : dimension === 'campus' && s.minutesPerWeek > 0
+                ? 'mostly_off' // every test student uses the app off campus
+                : '';
+        const inGroup = dimension === 'district' || key === groupId;
         const b = s.minutesPerWeek <= 0 ? 'none' : s.minutesPerWeek >= a.goal ? 'at_goal' : 'below_goal';
         return inGroup && b === band;
       }).length;
@@ -181,9 +189,20 @@ describe('privacy', () => {
       expect(g.n).toBeGreaterThanOrEqual(k);
       for (const b of g.goalBands) if (b.n !== null && b.n > 0) expect(b.n).toBeGreaterThanOrEqual(k);
       // Row: the group's n minus its shown bands must not pin down one hidden band, nor hidden bands under
-      // k (empty bands describe nobody and are shown as 0).
+      // k (empty bands describe nobody and are shown as 0 unless needed as a complement).
       const hidden = g.goalBands.filter((b) => b.n === null);
       for (const b of g.goalBands) if (b.n === 0) expect(trueCount(g.dimension, g.id, b.band)).toBe(0);
+      // No message or figure of the group states a hidden band's size (e.g. "has 4 and 20").
+      for (const b of g.goalBands.filter((x) => x.n === null)) {
+        const size = trueCount(g.dimension, g.id, b.band);
+        const text = JSON.stringify([g.effect, g.cost]);
+        expect([g.dimension, g.id, b.band, new RegExp(`\\b${size}\\b`).test(text)]).toEqual([
+          g.dimension,
+          g.id,
+          b.band,
+          false,
+        ]);
+      }
       if (hidden.length > 0) {
         expect(hidden.length).toBeGreaterThan(1);
         expect(hidden.reduce((s, b) => s + trueCount(g.dimension, g.id, b.band), 0)).toBeGreaterThanOrEqual(k);

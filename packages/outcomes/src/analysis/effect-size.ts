@@ -23,11 +23,9 @@ export function atGoalEffect(students: readonly StudentWindow[], goal: number, k
   const bands = new Map(goalBands(students, goal));
   const atGoal = bands.get('at_goal')!;
   const below = [...bands.get('none')!, ...bands.get('below_goal')!];
+  // The reason names no count: a band under k is hidden, and its size must not show up here either.
   if (atGoal.length < k || below.length < k)
-    return {
-      ok: false,
-      reason: `needs at least ${k} students at goal and ${k} below goal or without use (has ${atGoal.length} and ${below.length})`,
-    };
+    return { ok: false, reason: `needs at least ${k} students at goal and ${k} below goal or without use` };
   const g = hedgesG(atGoal.map(growthOf), below.map(growthOf), {
     treatedName: 'at goal',
     controlName: 'below goal or no use',

@@ -54,12 +54,16 @@ export function renderAnalysisTable(
           ? `  ${c.value.method} r = ${c.value.r.toFixed(3)} ${ci(c.value.ciLow, c.value.ciHigh, 3)}, p = ${c.value.p.toPrecision(2)}`
           : `  correlation: ${c.reason}`,
       );
-    for (const r of g.regressions)
+    const reasons = new Set<string>();
+    for (const r of g.regressions) {
+      if (!r.ok && reasons.has(r.reason)) continue; // the model with fixed effects fails for the same reason
+      if (!r.ok) reasons.add(r.reason);
       out.push(
         r.ok
           ? `  ${r.value.model}: usage ${r.value.estimate.toFixed(3)} per min/week, 95% CI ${ci(r.value.classical.ciLow, r.value.classical.ciHigh, 3)} (classical), ${ci(r.value.hc1.ciLow, r.value.hc1.ciHigh, 3)} (HC1); R² ${r.value.r2.toFixed(2)}`
           : `  regression: ${r.reason}`,
       );
+    }
     out.push(
       g.effect.ok
         ? `  Hedges g (at goal vs below/none): ${g.effect.value.g.toFixed(2)} ${ci(g.effect.value.ciLow, g.effect.value.ciHigh)}; baseline difference ${num(g.effect.value.baselineSd, 2)} SD`

@@ -7,7 +7,8 @@ import { suppress } from '@edusage/stats';
  * column total − shown cells. So, with the same rule as `suppress` (a line needs more hiding while
  * exactly one of its occupied cells is hidden, or its hidden cells count fewer than k students; then the
  * smallest shown occupied cell is hidden too), every row and column is checked again until nothing
- * changes. Empty cells (n = 0) describe nobody and take no part. Returns hidden[row][column].
+ * changes. Empty cells (n = 0) are shown unless a line's only remaining complement is one (then the
+ * line's total minus its shown zeros would give the hidden cell away). Returns hidden[row][column].
  */
 export function suppressTable(
   counts: readonly (readonly number[])[],
@@ -16,13 +17,17 @@ export function suppressTable(
 ): boolean[][] {
   const hidden = alreadyHidden.map((row) => [...row]);
   const line = (cells: { r: number; c: number }[]): boolean => {
-    const occupied = cells.filter(({ r, c }) => counts[r]![c]! > 0);
-    const hiddenCells = occupied.filter(({ r, c }) => hidden[r]![c]!);
-    const hiddenN = hiddenCells.reduce((s, { r, c }) => s + counts[r]![c]!, 0);
-    if (!(hiddenCells.length === 1 || (hiddenCells.length > 0 && hiddenN < k))) return false;
-    const shown = occupied.filter(({ r, c }) => !hidden[r]![c]!);
+    const n = ({ r, c }: { r: number; c: number }) => counts[r]![c]!;
+    const hiddenCells = cells.filter(({ r, c }) => hidden[r]![c]!);
+    const hiddenN = hiddenCells.reduce((s, cell) => s + n(cell), 0);
+    const exposed = hiddenN > 0 && (hiddenCells.length === 1 || hiddenN < k);
+    if (!exposed) return false;
+    // The smallest shown occupied cell; when only empty cells are shown, an empty one (else the
+    // line's total minus its zeros would still give the hidden cell away).
+    const shown = cells.filter(({ r, c }) => !hidden[r]![c]!);
     if (shown.length === 0) return false;
-    const next = shown.reduce((a, b) => (counts[b.r]![b.c]! < counts[a.r]![a.c]! ? b : a));
+    const occupied = shown.filter((cell) => n(cell) > 0);
+    const next = (occupied.length > 0 ? occupied : shown).reduce((a, b) => (n(b) < n(a) ? b : a));
     hidden[next.r]![next.c] = true;
     return true;
   };
