@@ -149,11 +149,13 @@ function usageQuery(q: WindowQuery): string {
     ORDER BY kafka_topic, kafka_partition, kafka_offset, revision DESC
     LIMIT 1 BY kafka_topic, kafka_partition, kafka_offset`;
   const minute = 'toStartOfMinute(occurred_at)';
+  // ALL, not ANY: current ClickHouse's ANY INNER JOIN keeps one row per key of the left side too
+  // (one event per student); the windows side has one row per student, so ALL joins each event once.
   const usagePerStudent = `SELECT person_id,
       sum(explicit_seconds) + 60 * uniqExactIf(${minute}, counts_minute = 1) AS engaged_seconds,
       sumIf(explicit_seconds, campus = 'on') + 60 * uniqExactIf(${minute}, counts_minute = 1 AND campus = 'on') AS on_campus_seconds,
       uniqExact(local_date) AS days_used
-    FROM (${currentEvents}) ANY INNER JOIN (${windowsQuery(q)}) USING person_id
+    FROM (${currentEvents}) AS events ALL INNER JOIN (${windowsQuery(q)}) AS windows USING person_id
     WHERE local_date >= pre_date AND local_date < post_date
     GROUP BY person_id`;
   const people = `SELECT person_id, grade, school_id FROM dim_people_current WHERE district_id = ${district}`;
@@ -166,8 +168,8 @@ function usageQuery(q: WindowQuery): string {
       toString(engaged_seconds) AS engaged, toString(on_campus_seconds) AS on_campus, toString(days_used) AS days
     FROM (
       SELECT * FROM (
-        SELECT * FROM (${windowsQuery(q)}) ANY LEFT JOIN (${usagePerStudent}) USING person_id
-      ) ANY LEFT JOIN (${people}) USING person_id
-    ) ANY LEFT JOIN (${classes}) USING person_id
+        SELECT * FROM (${windowsQuery(q)}) AS windows ANY LEFT JOIN (${usagePerStudent}) AS usage USING person_id
+      ) AS with_usage ANY LEFT JOIN (${people}) AS people USING person_id
+    ) AS with_people ANY LEFT JOIN (${classes}) AS classes USING person_id
     ORDER BY person_id`;
 }
