@@ -48,6 +48,17 @@ export function renderAnalysisTable(
     });
     t.push(...g.goalBands.map(bandCells));
     out.push(t.toString());
+    out.push(
+      'cuts' in g.tertiles
+        ? `  tertiles of min/week (cuts ${num(g.tertiles.cuts.low)} / ${num(g.tertiles.cuts.high)}): ` +
+            g.tertiles.bands
+              .map(
+                (b) =>
+                  `${b.band} ${b.suppressed ? 'hidden' : `n ${b.n}, growth ${b.growth ? num(b.growth.mean, 2) : '—'}`}`,
+              )
+              .join('; ')
+        : `  tertiles: ${'reason' in g.tertiles ? g.tertiles.reason : ''}`,
+    );
     for (const c of g.correlations)
       out.push(
         c.ok
@@ -80,14 +91,17 @@ export function renderAnalysisTable(
   return out.join('\n');
 }
 
-/** One CSV row per group × goal band (hidden cells empty, with the reason). */
+/** One CSV row per group × band, goal bands then tertiles (hidden cells empty, with the reason). */
 export function renderAnalysisCsv(a: Analysis): string {
   const rows = a.groups.flatMap((g) => {
     const fit = g.regressions[0];
-    return g.goalBands.map((b) => ({
+    const tertiles = 'bands' in g.tertiles ? g.tertiles.bands : [];
+    const bands = [...g.goalBands.map((b) => ['goal', b] as const), ...tertiles.map((b) => ['tertile', b] as const)];
+    return bands.map(([view, b]) => ({
       dimension: g.dimension,
       group: g.id,
       group_n: g.n,
+      view,
       band: b.band,
       n: b.n ?? '',
       mean_pre: b.meanPre ?? '',
