@@ -128,6 +128,45 @@ describe('analysis edge cases', () => {
   });
 });
 
+describe('verdict', () => {
+  // 60 students, usage 0..59 min/week; growth = 5 + slope × usage + a fixed ±3 pattern.
+  const sample = (slope: number, preShift = (_i: number) => 0) =>
+    Array.from({ length: 60 }, (_, i) => {
+      const minutes = i;
+      const pre = 200 + ((i * 7) % 11) + preShift(i);
+      return student({ minutesPerWeek: minutes, pre, post: pre + 5 + slope * minutes + (((i * 5) % 7) - 3) });
+    });
+
+  it('a positive, significant usage coefficient with the pre-test control meets Tier III, with the caveats', () => {
+    const v = district(run(sample(0.2), 10)).verdict;
+    expect(v.meetsTierIII).toBe(true);
+    expect(v.text).toMatch(
+      /needs a positive, statistically significant effect .* controls for prior achievement\. This analysis meets it/,
+    );
+    expect(v.caveats[0]).toMatch(/^Correlational, not causal/);
+  });
+
+  it('no effect: does not meet it, saying the association is not significant', () => {
+    const v = district(run(sample(0), 10)).verdict;
+    expect(v.meetsTierIII).toBe(false);
+    expect(v.text).toMatch(/does not meet it: the association is not statistically significant/);
+  });
+
+  it('a negative effect does not meet it; a baseline gap over 0.25 SD and a small n are caveats', () => {
+    const v = district(
+      run(
+        sample(-0.2, (i) => (i >= 30 ? 15 : 0)),
+        10,
+      ),
+    ).verdict;
+    expect(v.meetsTierIII).toBe(false);
+    expect(v.text).toMatch(/more ixl use goes with less growth/);
+    expect(v.caveats.some((c) => /baseline differs by .* SD \(> 0\.25\)/.test(c))).toBe(true);
+    const small = district(run(sample(0.2).slice(0, 30), 3)).verdict;
+    expect(small.caveats.some((c) => /^Small sample: 30 students/.test(c))).toBe(true);
+  });
+});
+
 describe('privacy', () => {
   // Two schools: sch-1 with 30 students spread over the bands, sch-2 with 12 students of which 2 at goal.
   const students: StudentWindow[] = [];

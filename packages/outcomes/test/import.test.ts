@@ -10,7 +10,8 @@ import path from 'node:path';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { emptyRoster, pseudonymize, type RosterData, type UserRecord } from '@edusage/enrich';
 import { createTestEnv, fixturesDir, type TestEnv } from '@edusage/testkit';
-import { importAssessments, RosterMatcher } from '../src';
+import { importLicenses } from '@edusage/licenses';
+import { appCost, costPerStudent, importAssessments, RosterMatcher } from '../src';
 
 jest.setTimeout(120_000);
 
@@ -169,5 +170,34 @@ describe('assessment import', () => {
       { person_id: a, score: 250, subject: 'math' },
       { person_id: a, score: 270, subject: 'math' },
     ]);
+  });
+
+  it('costs the app from the license inventory: licenses overlapping the window, one currency', async () => {
+    const file = path.join(dir, 'licenses.csv');
+    writeFileSync(
+      file,
+      [
+        'licenseId,appId,vendor,orgSourcedId,seatsPurchased,contractCost,costBasis,currency,contractStartDate,contractEndDate,renewalDate,audience,grades,notes',
+        'a,ixl,IXL,d3,90,12,per_seat,USD,2026-07-01,2027-06-30,,students,,', // 90 × 12 = 1080
+        'b,ixl,IXL,d3,10,100,flat,USD,2026-07-01,2027-06-30,,students,,', // 100
+        'c,ixl,IXL,d3,10,999,flat,USD,2025-07-01,2026-06-30,,students,,', // ended before the window
+        'd,newsela,Newsela,d3,unlimited,5,flat,EUR,2026-07-01,2027-06-30,,students,,',
+        'e,newsela,Newsela,d3,unlimited,5,flat,USD,2026-07-01,2027-06-30,,students,,',
+      ].join('\n'),
+    );
+    const imported = await importLicenses(ch, 'd3', file);
+    expect(imported.rejected).toBe(0);
+    const cost = await appCost(ch, 'd3', 'ixl', '2026-09-01', '2026-12-01');
+    expect(cost).toEqual({ currency: 'USD', totalCost: 1180, licenses: 2 });
+    expect(costPerStudent(cost as Exclude<typeof cost, string | null>, 59, 10)).toEqual({
+      currency: 'USD',
+      totalCost: 1180,
+      perActiveStudent: 20,
+      perStudentAtGoal: 118,
+    });
+    expect(await appCost(ch, 'd3', 'newsela', '2026-09-01', '2026-12-01')).toBe(
+      'the licenses of newsela are in several currencies (EUR, USD)',
+    );
+    expect(await appCost(ch, 'd3', 'kahoot', '2026-09-01', '2026-12-01')).toBeNull();
   });
 });
