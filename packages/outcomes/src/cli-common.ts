@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createClickHouse, ensureDatabase, runMigrations, type ClickHouseClient } from '@edusage/clickhouse';
-import { loadEnrichConfig, loadRosterFromRedis, type EnrichConfig } from '@edusage/enrich';
+import { loadEnrichConfig, loadRosterFromRedis, recordOrCheckPseudonymKey, type EnrichConfig } from '@edusage/enrich';
 import { Redis } from 'ioredis';
 import { RosterMatcher } from './roster-match';
 
@@ -18,13 +18,18 @@ export function loadConfig(): EnrichConfig {
   return loadEnrichConfig();
 }
 
-/** The district's current roster (from Redis, as enrich loads it) as a matcher; refuses when there is none. */
+/**
+ * The district's current roster (from Redis, as enrich loads it) as a matcher; refuses when there is
+ * none, and when PSEUDONYM_KEY is not the deployment's key (results stored under another key's
+ * pseudonyms would never meet their students' events), like the roster import does.
+ */
 export async function loadMatcher(
   config: Pick<EnrichConfig, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'PSEUDONYM_KEY'>,
   districtId: string,
 ): Promise<RosterMatcher> {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
   try {
+    await recordOrCheckPseudonymKey({ redis, prefix: config.REDIS_KEY_PREFIX, key: config.PSEUDONYM_KEY });
     const roster = await loadRosterFromRedis(redis, config.REDIS_KEY_PREFIX, districtId);
     if (!roster) throw new Error(`district ${districtId} has no roster: run \`enrich roster import\` first`);
     return new RosterMatcher(districtId, roster.data, config.PSEUDONYM_KEY);

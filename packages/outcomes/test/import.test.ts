@@ -8,10 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { emptyRoster, pseudonymize, type RosterData, type UserRecord } from '@edusage/enrich';
+import { emptyRoster, pseudonymize, saveRosterToRedis, type RosterData, type UserRecord } from '@edusage/enrich';
+import { Redis } from 'ioredis';
 import { createTestEnv, fixturesDir, type TestEnv } from '@edusage/testkit';
 import { importLicenses } from '@edusage/licenses';
-import { appCost, costPerStudent, importAssessments, RosterMatcher } from '../src';
+import { appCost, costPerStudent, importAssessments, loadMatcher, RosterMatcher } from '../src';
 
 jest.setTimeout(120_000);
 
@@ -199,5 +200,32 @@ describe('assessment import', () => {
       'the licenses of newsela are in several currencies (EUR, USD)',
     );
     expect(await appCost(ch, 'd3', 'kahoot', '2026-09-01', '2026-12-01')).toBeNull();
+  });
+
+  it("loads the district's roster from Redis, and refuses a PSEUDONYM_KEY other than the deployment's", async () => {
+    const redis = new Redis(env.config.REDIS_URL);
+    try {
+      const keys = {
+        REDIS_URL: env.config.REDIS_URL,
+        REDIS_KEY_PREFIX: env.config.REDIS_KEY_PREFIX,
+        PSEUDONYM_KEY: KEY,
+      };
+      await expect(loadMatcher(keys, 'd9')).rejects.toThrow(
+        'district d9 has no roster: run `enrich roster import` first',
+      );
+      await saveRosterToRedis(
+        redis,
+        env.config.REDIS_KEY_PREFIX,
+        'd9',
+        roster([student('s1', { identifiers: ['L-1'] })]),
+      );
+      const matcher = await loadMatcher(keys, 'd9');
+      expect(matcher.match({ ids: ['L-1'] })).toEqual({ ok: true, personId: pseudonymize(KEY, 'd9', 's1') });
+      await expect(loadMatcher({ ...keys, PSEUDONYM_KEY: 'another-key-0123456789abcdef' }, 'd9')).rejects.toThrow(
+        /PSEUDONYM_KEY is not the key recorded at first start/,
+      );
+    } finally {
+      redis.disconnect();
+    }
   });
 });
