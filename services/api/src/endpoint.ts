@@ -16,8 +16,11 @@ export interface ListResult<Row> {
   kind: 'list';
   meta: Record<string, unknown>;
   rows: Row[];
-  /** CSV records when they differ from the JSON rows (e.g. the license CLI's CSV columns). */
-  csv?: Record<string, string | number>[];
+  /**
+   * CSV records when they differ from the JSON rows: a CLI's own CSV records (licenses, outcomes), so the
+   * API's CSV is the CLI's (booleans then cast as csv-stringify does for the CLI: true → 1, false → '').
+   */
+  csv?: Record<string, string | number | boolean>[];
 }
 /** A single object (not a list: no CSV). */
 export interface ObjectResult {

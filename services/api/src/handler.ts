@@ -51,7 +51,9 @@ export async function handle(e: Endpoint, request: FastifyRequest, reply: Fastif
       const columns = result.csv
         ? Object.keys(result.csv[0] ?? {})
         : Object.keys((e.response as unknown as z.ZodObject).shape);
-      return reply.type('text/csv; charset=utf-8').send(csvStream(rows, columns));
+      return reply
+        .type('text/csv; charset=utf-8')
+        .send(csvStream(rows, columns, { cliBooleans: result.csv !== undefined }));
     }
     return reply.send({ ...result.meta, rows: result.rows });
   } catch (err) {

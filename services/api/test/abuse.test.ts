@@ -18,6 +18,10 @@ const VALID: Record<string, string> = {
   school: 'sA1',
   class: 'cA1',
   app: 'appA1',
+  assessment: 'map_growth',
+  subject: 'math',
+  goal: '30',
+  k: '10',
 };
 
 const NASTY = [
@@ -56,10 +60,13 @@ afterAll(async () => h?.close());
 
 const getEndpoints = ENDPOINTS.filter((e) => e.method === 'GET');
 const queryOf = (e: (typeof ENDPOINTS)[number]) => Object.keys(e.query.shape);
+/** The endpoint's required parameters, with valid values. */
 const baseQuery = (e: (typeof ENDPOINTS)[number]) =>
   Object.fromEntries(
     queryOf(e)
-      .filter((k) => ['from', 'to'].includes(k))
+      .filter(
+        (k) => !(e.query.shape[k] as { safeParse(v: unknown): { success: boolean } }).safeParse(undefined).success,
+      )
       .map((k) => [k, VALID[k]!]),
   );
 
@@ -240,4 +247,7 @@ test('CSV cells that a spreadsheet would run as a formula are defused', async ()
 test('numbers are whole and bounded', async () => {
   for (const v of ['1e309', '0', '1.5', '0x10', '+5', '9'.repeat(400)])
     await expectClean400(`/v1/imports?limit=${encodeURIComponent(v)}`, /query\.limit/);
+  // Outcome cells: the API never publishes cells under 10 students, whatever k is asked for.
+  const outcomes = '/v1/outcomes/evidence?app=appA1&assessment=map_growth&subject=math&from=2026-09-14&to=2026-09-16';
+  for (const k of ['1', '5', '9']) await expectClean400(`${outcomes}&k=${k}`, /query\.k/);
 });

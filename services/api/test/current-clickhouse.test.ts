@@ -35,6 +35,7 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/licenses': { window: 'term', as_of: '2026-09-16' },
   '/v1/licenses/findings': { window: '3d', as_of: '2026-09-16' },
   '/v1/licenses/alerts': { renewing_from: '2026-09-01' },
+  '/v1/outcomes/evidence': { app: 'appA1', assessment: 'map_growth', subject: 'math', ...PERIOD },
   '/v1/unresolved': { ...PERIOD },
   '/v1/unresolved/apps': { ...PERIOD, limit: '5' },
   '/v1/dead-letters': {},

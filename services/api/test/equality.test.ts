@@ -15,7 +15,9 @@ import {
   unresolvedSummary,
 } from '@edusage/reports';
 import { repoRoot } from '@edusage/testkit';
-import { PERIOD, seedEvents, startHarness, type Harness } from './harness';
+import { insertRows } from '@edusage/clickhouse';
+import { usageEventRow } from '@edusage/aggregate';
+import { DAYS, PERIOD, enriched, hex, seedEvents, startHarness, type Harness } from './harness';
 
 const run = promisify(execFile);
 const P = `from=${PERIOD.from}&to=${PERIOD.to}`;
@@ -142,6 +144,87 @@ test('license findings are the report lists of the same window', async () => {
   expect(rows.filter((r) => r.finding === 'unapproved').every((r) => r.detail === 'not_reviewed')).toBe(true);
   expect(of('unlicensed')).toEqual([{ app_id: 'domain:unknown.example', active: 1, schools: [] }]);
   expect(rows.filter((r) => r.finding === 'never_used')).toEqual([]);
+});
+
+/**
+ * Twelve more students of dA (not in the roster) tested on the first and last day, with varied use of
+ * appOut in between, so the evidence table has cells of at least k = 10 students to show.
+ */
+async function seedOutcomeStudents(): Promise<void> {
+  const students = Array.from({ length: 12 }, (_, i) => `pO${i + 1}`);
+  await insertRows(
+    h.ch,
+    'assessment_results',
+    students.flatMap((p, i) =>
+      [DAYS[0]!, DAYS[2]!].map((day, t) => ({
+        district_id: 'dA',
+        assessment: 'map_growth',
+        subject: 'math',
+        person_id: hex(p),
+        test_date: day,
+        score: 190 + i + t * (2 + (i % 5)),
+        window: t === 0 ? 'Fall' : 'Winter',
+        standard_error: 3,
+        percentile: 50,
+        projected_growth: 4,
+        grade: '05',
+      })),
+    ),
+  );
+  const events = students.slice(2).map((p, i) =>
+    enriched(
+      {
+        district: 'dA',
+        day: DAYS[i % 2]!,
+        minute: 40 + i,
+        person: p,
+        role: 'student',
+        school: null,
+        class: null,
+        app: 'appOut',
+        appResolved: true,
+        personResolved: false,
+        seconds: 600 * (i + 1),
+      },
+      1000 + i,
+    ),
+  );
+  await insertRows(
+    h.ch,
+    'usage_events',
+    events.map((e, i) =>
+      usageEventRow(e, { topic: 'seed.outcomes', partition: 0, offset: String(i) }, '2026-09-17 00:00:00'),
+    ),
+  );
+}
+
+test('outcome evidence equals `outcomes analyze --format csv` byte for byte; no band under k is shown', async () => {
+  await seedOutcomeStudents();
+  const q = `app=appOut&assessment=map_growth&subject=math&${P}`;
+  const api = await h.get(`/v1/outcomes/evidence?${q}&format=csv`, h.tokens.director);
+  expect(api.status).toBe(200);
+  const cli = await run(
+    process.execPath,
+    [
+      path.join(repoRoot(), 'packages/outcomes/dist/cli.js'),
+      'analyze',
+      ...['--district', 'dA', '--app', 'appOut', '--assessment', 'map_growth', '--subject', 'math'],
+      ...['--from', PERIOD.from, '--to', PERIOD.to, '--format', 'csv'],
+    ],
+    { env: { ...process.env, ...h.env.env, PSEUDONYM_KEY: 'api-equality-test-key-0123456789' } },
+  );
+  expect(api.body).toBe(cli.stdout.replace(/\n$/, ''));
+  const json = (await h.get(`/v1/outcomes/evidence?${q}`, h.tokens.director)).json as {
+    students: number;
+    rows: { dimension: string; view: string; band: string; n: number | null }[];
+  };
+  // 4 students of appA1's seed and the 12 above have a pre and a post test.
+  expect(json.students).toBe(16);
+  const district = json.rows.filter((r) => r.dimension === 'district' && r.view === 'goal');
+  expect(district.map((r) => r.band)).toEqual(['none', 'below_goal', 'at_goal']);
+  expect(district.some((r) => r.n !== null)).toBe(true);
+  // Never a band under k = 10 shown.
+  for (const r of json.rows) if (r.n !== null && r.n > 0) expect(r.n).toBeGreaterThanOrEqual(10);
 });
 
 test('Accept: text/csv gives the same rows as CSV', async () => {

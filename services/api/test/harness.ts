@@ -29,7 +29,7 @@ export interface SeedEvent {
   seconds: number;
 }
 
-const hex = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+export const hex = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
 
 /**
  * District A (dA): schools sA1, sA2, classes cA1 (sA1), cA2 (sA2), apps appA1, appA2 and an unresolved
@@ -86,7 +86,7 @@ export function seedEvents(): SeedEvent[] {
   return out;
 }
 
-function enriched(e: SeedEvent, i: number): EnrichedEvent {
+export function enriched(e: SeedEvent, i: number): EnrichedEvent {
   const occurred = `${e.day}T14:${String(e.minute).padStart(2, '0')}:00.000Z`;
   return {
     v: 1,
@@ -156,6 +156,29 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
     'L-A2,appA2,VendorA,sA2,5,20,per_seat,USD,2026-07-01,2026-10-01',
   ]);
   await seedLicenses(ch, 'dB', ['L-B1,appB1,VendorB,dB,3,300,flat,USD,2026-07-01,2027-06-30']);
+
+  // Assessments: pre on the first day, post on the last, for the four students of dA (and one of dB).
+  const result = (district: string, person: string, day: string, score: number) => ({
+    district_id: district,
+    assessment: 'map_growth',
+    subject: 'math',
+    person_id: hex(person),
+    test_date: day,
+    score,
+    window: day === DAYS[0] ? 'Fall' : 'Winter',
+    standard_error: 3,
+    percentile: 50,
+    projected_growth: 5,
+    grade: '05',
+  });
+  await insertRows(ch, 'assessment_results', [
+    ...['pA1', 'pA2', 'pA3', 'pA4'].flatMap((p, i) => [
+      result('dA', p, DAYS[0]!, 200 + i),
+      result('dA', p, DAYS[2]!, 204 + 2 * i),
+    ]),
+    result('dB', 'pB1', DAYS[0]!, 210),
+    result('dB', 'pB1', DAYS[2]!, 215),
+  ]);
 
   const alert = (district: string, license: string, app: string) => ({
     alert_id: hex(`${district}${license}`),

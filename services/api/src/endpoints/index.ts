@@ -1,5 +1,6 @@
 import type { Endpoint } from '../endpoint';
 import { licenseEndpoints } from './licenses';
+import { outcomeEndpoints } from './outcomes';
 import { qualityEndpoints } from './quality';
 import { researchEndpoints } from './research';
 import { tokenEndpoints } from './tokens';
@@ -9,6 +10,7 @@ import { usageEndpoints } from './usage';
 export const ENDPOINTS: readonly Endpoint[] = [
   ...usageEndpoints,
   ...licenseEndpoints,
+  ...outcomeEndpoints,
   ...qualityEndpoints,
   ...researchEndpoints,
   ...tokenEndpoints,
