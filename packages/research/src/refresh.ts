@@ -1,0 +1,78 @@
+/**
+ * Rebuilds whole weeks of the research tables. Each table's week is built in a staging table of the
+ * main database (invisible to the researcher user) and swapped in with one
+ * `ALTER TABLE … REPLACE PARTITION <week> FROM <staging>`, which ClickHouse applies atomically: readers
+ * see the old week or the new one, a re-run replaces the week instead of adding to it, and a week that
+ * lost all its rows becomes empty.
+ */
+import { randomBytes } from 'node:crypto';
+import { command, insertRows, queryRows, sqlIdentifier, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { weeklyLicenseUtilization, type LicenseUtilizationRow } from './license-utilization';
+import type { ResearchTable } from './schema';
+import { checkK } from './suppression';
+import { suppressWeeklyUsage, weeklyUsageCounts } from './weekly-usage';
+import { weekDays } from './weeks';
+
+export interface RefreshResult {
+  week_start: string;
+  rows: Record<ResearchTable, number>;
+}
+
+/** Districts with a license inventory (the license table is per district). */
+async function licensedDistricts(ch: ClickHouseClient): Promise<string[]> {
+  const rows = await queryRows<{ district_id: string }>(
+    ch,
+    `SELECT DISTINCT district_id FROM license_import_versions WHERE kind = 'licenses' ORDER BY district_id`,
+  );
+  return rows.map((r) => r.district_id);
+}
+
+/** Writes `rows` as the whole `weekStart` partition of researchDb.table, through a staging table. */
+async function replaceWeek(
+  ch: ClickHouseClient,
+  researchDb: string,
+  table: ResearchTable,
+  weekStart: string,
+  rows: readonly object[],
+): Promise<void> {
+  const target = `${sqlIdentifier(researchDb)}.${sqlIdentifier(table)}`;
+  const staging = `research_staging_${table}_${randomBytes(4).toString('hex')}`;
+  await command(ch, `CREATE TABLE ${sqlIdentifier(staging)} AS ${target}`);
+  try {
+    await insertRows(ch, staging, rows);
+    await command(ch, `ALTER TABLE ${target} REPLACE PARTITION ${sqlString(weekStart)} FROM ${sqlIdentifier(staging)}`);
+  } finally {
+    await command(ch, `DROP TABLE IF EXISTS ${sqlIdentifier(staging)}`);
+  }
+}
+
+/**
+ * Rebuilds one week of every research table from the main database `ch` is bound to, with
+ * suppression threshold k.
+ */
+export async function refreshWeek(
+  ch: ClickHouseClient,
+  researchDb: string,
+  weekStart: string,
+  k: number,
+): Promise<RefreshResult> {
+  checkK(k);
+  weekDays(weekStart); // refuses a day that is not a Monday
+  const usage = suppressWeeklyUsage(await weeklyUsageCounts(ch, weekStart), weekStart, k);
+  const licenses: LicenseUtilizationRow[] = [];
+  for (const district of await licensedDistricts(ch)) {
+    licenses.push(...(await weeklyLicenseUtilization(ch, district, weekStart, k)));
+  }
+  const tables: Record<ResearchTable, readonly object[]> = {
+    weekly_app_usage_district: usage.district,
+    weekly_app_usage_school: usage.school,
+    weekly_app_usage_grade: usage.grade,
+    weekly_license_utilization: licenses,
+  };
+  const rows = {} as Record<ResearchTable, number>;
+  for (const [table, list] of Object.entries(tables) as [ResearchTable, readonly object[]][]) {
+    await replaceWeek(ch, researchDb, table, weekStart, list);
+    rows[table] = list.length;
+  }
+  return { week_start: weekStart, rows };
+}
