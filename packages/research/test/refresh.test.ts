@@ -6,7 +6,7 @@
  * re-run replaces the week instead of adding to it. Expected figures are written by hand from the
  * district described in fixtures.ts.
  */
-import { createClickHouse, dropDatabase, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
 import { ensureResearchSchema, refreshWeek } from '../src';
 import { storeDistrict, WEEK } from './fixtures';
@@ -25,6 +25,7 @@ describe('research refresh', () => {
 
   beforeAll(async () => {
     env = await createTestEnv('research_refresh', { kafka: false });
+    // The name testkit's cleanup drops with the suite's database.
     researchDb = `${env.config.CLICKHOUSE_DATABASE}_research`;
     await ensureResearchSchema(env.config, researchDb);
     ch = createClickHouse(env.config);
@@ -32,8 +33,6 @@ describe('research refresh', () => {
   });
   afterAll(async () => {
     await ch?.close();
-    if (env && process.env.KEEP_TEST_DATA !== '1')
-      await dropDatabase({ ...env.config, CLICKHOUSE_DATABASE: researchDb });
     await env?.cleanup();
   });
 
