@@ -4,3 +4,7 @@ export * from './weekly-usage';
 export * from './license-utilization';
 export * from './schema';
 export * from './refresh';
+export * from './research-database';
+export * from './export/columns';
+export * from './export/sinks';
+export * from './export/export';

@@ -38,6 +38,3 @@ export const maintenanceEnv = {
   /** DEFAULT_TIMEZONE time of the nightly retention run. */
   RETENTION_AT: localTime.default({ hour: 3, minute: 30 }),
 };
-
-export const researchDatabaseOf = (c: { RESEARCH_DATABASE: string; CLICKHOUSE_DATABASE: string }): string =>
-  c.RESEARCH_DATABASE === '' ? `${c.CLICKHOUSE_DATABASE}_research` : c.RESEARCH_DATABASE;

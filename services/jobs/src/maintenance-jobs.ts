@@ -4,12 +4,18 @@
  * and finds the expired months already gone.
  */
 import type { Job } from 'bullmq';
-import { completedWeeks, ensureResearchSchema, mondayOf, refreshWeek, type RefreshResult } from '@edusage/research';
+import {
+  completedWeeks,
+  ensureResearchSchema,
+  mondayOf,
+  refreshWeek,
+  researchDatabaseOf,
+  type RefreshResult,
+} from '@edusage/research';
 import type { JobDeps } from './processor';
 import type { JobsConfig } from './config';
 import { dueLocalDate } from './districts';
 import { JOB, type ZoneJobData } from './job-names';
-import { researchDatabaseOf } from './maintenance-config';
 import { enforceRetention, type RetentionResult } from './retention';
 import type { DesiredScheduler } from './schedules';
 
