@@ -75,8 +75,8 @@ function currentEventsOfDays(from: string, to: string): string {
 function gradeQuery(from: string, to: string): string {
   return `SELECT district_id, grade, app_id, uniqExact(person_id) AS active, count() AS events,
       sum(toUInt64(explicit_seconds)) + 60 * uniqExactIf(person_id, toStartOfMinute(occurred_at), counts_minute) AS engaged_seconds
-    FROM (SELECT * FROM ${currentEventsOfDays(from, to)} WHERE role = 'student')
-    ANY LEFT JOIN (SELECT district_id, person_id, grade FROM dim_people_current) USING (district_id, person_id)
+    FROM (SELECT * FROM ${currentEventsOfDays(from, to)} WHERE role = 'student') AS e
+    ANY LEFT JOIN (SELECT district_id, person_id, grade FROM dim_people_current) AS p USING (district_id, person_id)
     GROUP BY district_id, grade, app_id`;
 }
 

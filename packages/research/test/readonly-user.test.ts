@@ -105,6 +105,7 @@ describe('read-only researcher user', () => {
       ],
       [`SELECT * FROM url('${server.url}/?query=SELECT+1', TSV, 'x String')`, /Table functions are forbidden/],
       [`SELECT * FROM merge('${env.config.CLICKHOUSE_DATABASE}', '.*')`, /Table functions are forbidden/],
+      ["SELECT * FROM file('x.csv', CSV, 'x String')", /Table functions are forbidden/],
     ];
     for (const [q, why] of refused) {
       const r = await asResearcher(q);

@@ -3,12 +3,19 @@
  * whole expired months of usage_events (with their revisions) and dead_letters are dropped, newer
  * months and the rollups are kept, a month holding events not yet folded into the rollups is deferred,
  * and event_claims keeps the dropped months so a re-imported copy of an old event is still a
- * duplicate. The policy parser refuses what would break the pipeline. Expected months are written by
+ * duplicate; on ClickHouse 18.16 and on a current engine (chdb). The policy parser refuses what would
+ * break the pipeline. Expected months are written by
  * hand from the policy (today 2026-12-03: 13 months keep from 2025-11-03, 90 days from 2026-09-04).
  */
-import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { createClickHouse, insertRows, queryRows, runMigrations, type ClickHouseClient } from '@edusage/clickhouse';
 import { claimEvents, deriveRollups } from '@edusage/aggregate';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
+import {
+  createTestEnv,
+  migrationsDir,
+  startCurrentClickHouse,
+  type CurrentClickHouse,
+  type TestEnv,
+} from '@edusage/testkit';
 import { cutoff, enforceRetention, parseRetentionPolicy } from '../src/retention';
 
 jest.setTimeout(120_000);
@@ -64,10 +71,8 @@ const deadLetter = (failedAt: string, offset: number) => ({
   stored_at: failedAt,
 });
 
-describe('retention', () => {
-  let env: TestEnv;
-  let ch: ClickHouseClient;
-
+/** Old and new months on one engine; `database` is the one `ch` is bound to. */
+async function scenario(ch: ClickHouseClient, database: string): Promise<void> {
   const months = async (table: string) =>
     (
       await queryRows<{ m: string }>(
@@ -78,67 +83,79 @@ describe('retention', () => {
     ).map((r) => r.m);
   const rollupTotal = async () =>
     (
-      await queryRows<{ events: string; users: string }>(
+      await queryRows<{ events: string | number; users: string | number }>(
         ch,
         `SELECT sumMerge(events) AS events, uniqExactMerge(active_users) AS users FROM rollup_district_app_daily`,
       )
-    )[0];
+    ).map((r) => ({ events: Number(r.events), users: Number(r.users) }))[0];
 
-  beforeAll(async () => {
-    env = await createTestEnv('jobs_retention', { kafka: false });
-    ch = createClickHouse(env.config);
+  // Partition 0: events of four months, all folded into the rollups and claimed.
+  const days = ['2025-01-15', '2025-10-31', '2025-11-01', '2026-11-30'];
+  const folded = days.flatMap((d, i) => [event(d, 0, 2 * i), event(d, 0, 2 * i + 1)]);
+  const claims = folded.map((e) => ({ key: e.dedup_key, localDate: e.local_date, offset: String(e.kafka_offset) }));
+  expect(await claimEvents(ch, TOPIC, 0, claims)).toEqual(claims.map(() => true));
+  await insertRows(ch, 'usage_events', folded);
+  await insertRows(ch, 'usage_event_revisions', [
+    { ...folded[0], person_id: 'p-revised', revision: 5, roster_version: 'v', revised_at: '2025-02-01 00:00:00' },
+    { ...folded[4], person_id: 'p-revised', revision: 5, roster_version: 'v', revised_at: '2025-12-01 00:00:00' },
+  ]);
+  await deriveRollups(ch, TOPIC, 0, BigInt(folded.length));
+  // Partition 1: an old event (February 2025) stored but not folded yet.
+  await insertRows(ch, 'usage_events', [event('2025-02-10', 1, 0)]);
+  await insertRows(ch, 'dead_letters', [deadLetter('2026-08-31 23:59:59', 0), deadLetter('2026-09-01 00:00:00', 1)]);
+  const rollupsBefore = await rollupTotal();
+  expect(rollupsBefore).toEqual({ events: 8, users: 7 });
+
+  const policy = parseRetentionPolicy('usage_events=13m,dead_letters=90d,api_audit_log=36m');
+  const r = await enforceRetention(ch, database, policy, TODAY);
+
+  expect(r.dropped).toEqual({
+    usage_events: ['202501', '202510'],
+    usage_event_revisions: ['202501'],
+    dead_letters: ['202608'],
   });
-  afterAll(async () => {
-    await ch?.close();
-    await env?.cleanup();
+  expect(r.deferred).toEqual(['202502']);
+  expect(r.missing).toEqual(['api_audit_log']);
+  expect(await months('usage_events')).toEqual(['202502', '202511', '202611']);
+  expect(await months('usage_event_revisions')).toEqual(['202511']);
+  expect(await months('dead_letters')).toEqual(['202609']);
+  // Rollups and claims are kept whole.
+  expect(await rollupTotal()).toEqual(rollupsBefore);
+  expect(await months('event_claims')).toEqual(['202501', '202510', '202511', '202611']);
+
+  // A re-import of a dropped month's event arrives at a new offset: still a duplicate.
+  const copy = { key: folded[0]!.dedup_key, localDate: folded[0]!.local_date, offset: '100' };
+  expect(await claimEvents(ch, TOPIC, 0, [copy])).toEqual([false]);
+
+  // Once February is folded, the next run drops it; a run with nothing expired drops nothing.
+  await deriveRollups(ch, TOPIC, 1, 1n);
+  const again = await enforceRetention(ch, database, policy, TODAY);
+  expect(again.dropped).toEqual({ usage_events: ['202502'] });
+  expect(again.deferred).toEqual([]);
+  const third = await enforceRetention(ch, database, policy, TODAY);
+  expect(third.dropped).toEqual({});
+}
+
+describe('retention', () => {
+  it('drops whole expired months, keeps the rollups and the claims, defers unfolded months (18.16)', async () => {
+    const env: TestEnv = await createTestEnv('jobs_retention', { kafka: false });
+    const ch = createClickHouse(env.config);
+    try {
+      await scenario(ch, env.config.CLICKHOUSE_DATABASE);
+    } finally {
+      await ch.close();
+      await env.cleanup();
+    }
   });
 
-  it('drops whole expired months, keeps the rollups and the claims, defers unfolded months', async () => {
-    // Partition 0: events of four months, all folded into the rollups and claimed.
-    const days = ['2025-01-15', '2025-10-31', '2025-11-01', '2026-11-30'];
-    const folded = days.flatMap((d, i) => [event(d, 0, 2 * i), event(d, 0, 2 * i + 1)]);
-    const claims = folded.map((e) => ({ key: e.dedup_key, localDate: e.local_date, offset: String(e.kafka_offset) }));
-    expect(await claimEvents(ch, TOPIC, 0, claims)).toEqual(claims.map(() => true));
-    await insertRows(ch, 'usage_events', folded);
-    await insertRows(ch, 'usage_event_revisions', [
-      { ...folded[0], person_id: 'p-revised', revision: 5, roster_version: 'v', revised_at: '2025-02-01 00:00:00' },
-      { ...folded[4], person_id: 'p-revised', revision: 5, roster_version: 'v', revised_at: '2025-12-01 00:00:00' },
-    ]);
-    await deriveRollups(ch, TOPIC, 0, BigInt(folded.length));
-    // Partition 1: an old event (February 2025) stored but not folded yet.
-    await insertRows(ch, 'usage_events', [event('2025-02-10', 1, 0)]);
-    await insertRows(ch, 'dead_letters', [deadLetter('2026-08-31 23:59:59', 0), deadLetter('2026-09-01 00:00:00', 1)]);
-    const rollupsBefore = await rollupTotal();
-    expect(rollupsBefore).toEqual({ events: '8', users: '7' });
-
-    const policy = parseRetentionPolicy('usage_events=13m,dead_letters=90d,api_audit_log=36m');
-    const r = await enforceRetention(ch, env.config.CLICKHOUSE_DATABASE, policy, TODAY);
-
-    expect(r.dropped).toEqual({
-      usage_events: ['202501', '202510'],
-      usage_event_revisions: ['202501'],
-      dead_letters: ['202608'],
-    });
-    expect(r.deferred).toEqual(['202502']);
-    expect(r.missing).toEqual(['api_audit_log']);
-    expect(await months('usage_events')).toEqual(['202502', '202511', '202611']);
-    expect(await months('usage_event_revisions')).toEqual(['202511']);
-    expect(await months('dead_letters')).toEqual(['202609']);
-    // Rollups and claims are kept whole.
-    expect(await rollupTotal()).toEqual(rollupsBefore);
-    expect(await months('event_claims')).toEqual(['202501', '202510', '202511', '202611']);
-
-    // A re-import of a dropped month's event arrives at a new offset: still a duplicate.
-    const copy = { key: folded[0]!.dedup_key, localDate: folded[0]!.local_date, offset: '100' };
-    expect(await claimEvents(ch, TOPIC, 0, [copy])).toEqual([false]);
-
-    // Once February is folded, the next run drops it; a run with nothing expired drops nothing.
-    await deriveRollups(ch, TOPIC, 1, 1n);
-    const again = await enforceRetention(ch, env.config.CLICKHOUSE_DATABASE, policy, TODAY);
-    expect(again.dropped).toEqual({ usage_events: ['202502'] });
-    expect(again.deferred).toEqual([]);
-    const third = await enforceRetention(ch, env.config.CLICKHOUSE_DATABASE, policy, TODAY);
-    expect(third.dropped).toEqual({});
+  it('does the same on a current ClickHouse engine (chdb)', async () => {
+    const current: CurrentClickHouse = await startCurrentClickHouse('edusage_retention_current');
+    try {
+      await runMigrations(current.client, migrationsDir());
+      await scenario(current.client, 'edusage_retention_current');
+    } finally {
+      await current.close();
+    }
   });
 
   it('computes cut-offs by calendar months and days', () => {
