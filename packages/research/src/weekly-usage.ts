@@ -72,12 +72,16 @@ function currentEventsOfDays(from: string, to: string): string {
     LIMIT 1 BY kafka_topic, kafka_partition, kafka_offset)`;
 }
 
+/** A week of a large district does not fit in memory: the sort picking current versions spills to disk. */
+const EXTERNAL_SORT_BYTES = 500_000_000;
+
 function gradeQuery(from: string, to: string): string {
   return `SELECT district_id, grade, app_id, uniqExact(person_id) AS active, count() AS events,
       sum(toUInt64(explicit_seconds)) + 60 * uniqExactIf(person_id, toStartOfMinute(occurred_at), counts_minute) AS engaged_seconds
     FROM (SELECT * FROM ${currentEventsOfDays(from, to)} WHERE role = 'student') AS e
     ANY LEFT JOIN (SELECT district_id, person_id, grade FROM dim_people_current) AS p USING (district_id, person_id)
-    GROUP BY district_id, grade, app_id`;
+    GROUP BY district_id, grade, app_id
+    SETTINGS max_bytes_before_external_sort = ${EXTERNAL_SORT_BYTES}`;
 }
 
 export interface WeeklyUsageCounts {

@@ -5,7 +5,8 @@
  * URL) and table functions. What `system` still shows it is checked here as documented in
  * docs/DATA_DICTIONARY.md "Access".
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
@@ -16,7 +17,7 @@ import {
   type PrivateClickHouse,
   type TestEnv,
 } from '@edusage/testkit';
-import { ensureResearchSchema, refreshWeek } from '../src';
+import { ensureResearchSchema, exportResearch, refreshWeek } from '../src';
 import { storeDistrict, WEEK } from './fixtures';
 
 jest.setTimeout(240_000);
@@ -65,11 +66,18 @@ describe('read-only researcher user', () => {
       CLICKHOUSE_PASSWORD: server.researchPassword,
       CLICKHOUSE_DATABASE: RESEARCH_DB,
     });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-researcher-'));
     try {
       const rows = await queryRows<{ n: string }>(ch, 'SELECT count() AS n FROM weekly_license_utilization');
       expect(Number(rows[0]!.n)).toBe(3);
+      // So does the export (it sends no setting a read-only user may not change).
+      const file = path.join(dir, 'licenses.csv');
+      const r = await exportResearch(ch, { table: 'weekly_license_utilization' }, 'csv', file);
+      expect(r.rows).toBe(3);
+      expect(readFileSync(file, 'utf8').split('\n')[0]).toMatch(/^week_start,district_id,license_id,/);
     } finally {
       await ch.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -119,6 +119,22 @@ describe('research refresh', () => {
     ]);
   });
 
+  it('publishes no person id anywhere', async () => {
+    const people = (await queryRows<{ person_id: string }>(ch, 'SELECT DISTINCT person_id FROM usage_events')).map(
+      (r) => r.person_id,
+    );
+    expect(people.length).toBeGreaterThan(30);
+    const columns = await queryRows<{ table: string; name: string }>(
+      ch,
+      `SELECT table, name FROM system.columns WHERE database = '${researchDb}' AND type LIKE '%String%'`,
+    );
+    for (const { table, name } of columns) {
+      const values = await queryRows<{ v: string }>(ch, `SELECT DISTINCT ${name} AS v FROM ${researchDb}.${table}`);
+      for (const { v } of values)
+        expect({ table, name, v, person: people.includes(v) }).toMatchObject({ person: false });
+    }
+  });
+
   it('replaces the week on a re-run and applies a larger k', async () => {
     await refreshWeek(ch, researchDb, WEEK, 20);
     const district = await read<{ app_id: string; active_students: number | null; k: number }>(
