@@ -1,14 +1,16 @@
 /**
- * Small-cell suppression for the research tables, in one module so it can be swapped for a shared
- * helper. Rules (docs/DATA_DICTIONARY.md "Suppression"):
+ * Small-cell suppression for the research tables, in one module (docs/DATA_DICTIONARY.md
+ * "Suppression"); the complementary rule is the project's one helper, `suppress` of @edusage/stats.
  *
- * 1. Primary: a cell counting 1 ≤ n < k distinct people is suppressed (a 0 reveals nobody and stays).
+ * 1. Primary: a cell counting 1 ≤ n < k distinct people is suppressed. (Usage cells always count at
+ *    least one person; a license's 0 active users reveals nobody and is published.)
  * 2. Complementary: cells that partition a published total (the schools, or the grades, of one
  *    district × week × app) must not let a reader recover a suppressed cell as "total minus the
  *    visible cells". While the suppressed cells of a group are only one, or together count fewer than
  *    k people, the smallest visible cell of the group is suppressed as well. Groups whose total is
  *    itself suppressed publish no total and need nothing more.
  */
+import { suppress } from '@edusage/stats';
 
 /** k of the deployment: default 10, never below 5 (state practice ranges 5 to 15). */
 export const DEFAULT_K = 10;
@@ -25,31 +27,21 @@ export function belowK(n: number, k: number): boolean {
 }
 
 /**
- * Complementary suppression within one group of cells that partition a published total. `n` gives a
- * cell's count; returns the set of indexes to suppress (primary and complementary). Ties are broken
- * by position, so the result is deterministic for a given order.
+ * Primary and complementary suppression within one group of cells that partition a published total,
+ * by the project's one rule (`suppress` of @edusage/stats: while the hidden cells are only one, or
+ * count fewer than k together, the smallest shown cell is hidden too). Returns the indexes to hide.
  */
 export function suppressGroup<T>(cells: readonly T[], n: (cell: T) => number, k: number): Set<number> {
-  const suppressed = new Set<number>();
-  cells.forEach((c, i) => {
-    if (belowK(n(c), k)) suppressed.add(i);
-  });
-  const residual = () => [...suppressed].reduce((sum, i) => sum + n(cells[i]!), 0);
-  while (suppressed.size > 0 && (suppressed.size === 1 || residual() < k)) {
-    let smallest = -1;
-    cells.forEach((c, i) => {
-      if (suppressed.has(i) || n(c) === 0) return;
-      if (smallest < 0 || n(c) < n(cells[smallest]!)) smallest = i;
-    });
-    if (smallest < 0) break; // nothing visible left that could be subtracted
-    suppressed.add(smallest);
-  }
-  return suppressed;
+  const table = suppress(
+    cells.map((c, i) => ({ label: String(i), n: n(c), value: i })),
+    { k, totalPublished: true },
+  );
+  return new Set(table.cells.flatMap((c, i) => (c.suppressed !== null ? [i] : [])));
 }
 
 /**
  * Applies primary suppression to every cell and complementary suppression within each group whose
- * published total (`totalOf`) is itself not suppressed. `groupOf` names a cell's group.
+ * published total (`totalPublished`) is itself not suppressed. `groupOf` names a cell's group.
  */
 export function suppressCells<T>(
   cells: readonly T[],

@@ -1,11 +1,15 @@
 /** The suppression rules on small hand-made groups (docs/DATA_DICTIONARY.md "Suppression"). */
-import { checkK, suppressCells, suppressGroup } from '../src/suppression';
+import { belowK, checkK, suppressCells, suppressGroup } from '../src/suppression';
 
 const hidden = (counts: number[], k = 10) => [...suppressGroup(counts, (n) => n, k)].sort((a, b) => a - b);
 
 describe('suppression', () => {
-  it('hides 1 ≤ n < k and keeps 0 and n ≥ k', () => {
-    expect(hidden([0, 9, 10, 50, 30, 4])).toEqual([1, 5]);
+  it('hides 1 ≤ n < k and keeps 0 and n ≥ k (a single count, as for licenses)', () => {
+    expect([0, 1, 9, 10, 50].map((n) => belowK(n, 10))).toEqual([false, true, true, false, false]);
+  });
+
+  it('hides every cell below k in a group, then the complements', () => {
+    expect(hidden([9, 10, 50, 30, 4])).toEqual([0, 4]);
   });
 
   it('hides the smallest visible cell when one cell alone is suppressed', () => {
