@@ -10,12 +10,30 @@ import { command, insertRows, queryRows, sqlIdentifier, sqlString, type ClickHou
 import { weeklyLicenseUtilization, type LicenseUtilizationRow } from './license-utilization';
 import type { ResearchTable } from './schema';
 import { checkK } from './suppression';
-import { suppressWeeklyUsage, weeklyUsageCounts } from './weekly-usage';
+import { suppressWeeklyUsage, weeklyUsageCounts, type WeeklyUsageCounts } from './weekly-usage';
 import { weekDays } from './weeks';
 
 export interface RefreshResult {
   week_start: string;
-  rows: Record<ResearchTable, number>;
+  /** Rows written per table; a table missing here kept its previous version of the week (`kept`). */
+  rows: Partial<Record<ResearchTable, number>>;
+  kept: { table: ResearchTable; reason: string }[];
+}
+
+const sumEvents = (cells: readonly { events: number }[]) => cells.reduce((s, c) => s + c.events, 0);
+
+/**
+ * The grade cells are computed from stored events, the district cells from the rollups; both count
+ * each student event once, so their totals agree unless events are missing on one side: months dropped
+ * by retention (the rollups are kept), or events not folded into the rollups yet. Then the grade week
+ * is left as it was rather than rebuilt from partial data.
+ */
+function gradeMismatch(counts: WeeklyUsageCounts): string | null {
+  const fromRollups = sumEvents(counts.district);
+  const fromEvents = sumEvents(counts.grade);
+  return fromRollups === fromEvents
+    ? null
+    : `the week's student events differ between the rollups (${fromRollups}) and the stored events (${fromEvents})`;
 }
 
 /** Districts with a license inventory (the license table is per district). */
@@ -58,7 +76,8 @@ export async function refreshWeek(
 ): Promise<RefreshResult> {
   checkK(k);
   weekDays(weekStart); // refuses a day that is not a Monday
-  const usage = suppressWeeklyUsage(await weeklyUsageCounts(ch, weekStart), weekStart, k);
+  const counts = await weeklyUsageCounts(ch, weekStart);
+  const usage = suppressWeeklyUsage(counts, weekStart, k);
   const licenses: LicenseUtilizationRow[] = [];
   for (const district of await licensedDistricts(ch)) {
     licenses.push(...(await weeklyLicenseUtilization(ch, district, weekStart, k)));
@@ -69,10 +88,14 @@ export async function refreshWeek(
     weekly_app_usage_grade: usage.grade,
     weekly_license_utilization: licenses,
   };
-  const rows = {} as Record<ResearchTable, number>;
+  const kept: RefreshResult['kept'] = [];
+  const mismatch = gradeMismatch(counts);
+  if (mismatch !== null) kept.push({ table: 'weekly_app_usage_grade', reason: mismatch });
+  const rows: RefreshResult['rows'] = {};
   for (const [table, list] of Object.entries(tables) as [ResearchTable, readonly object[]][]) {
+    if (kept.some((t) => t.table === table)) continue;
     await replaceWeek(ch, researchDb, table, weekStart, list);
     rows[table] = list.length;
   }
-  return { week_start: weekStart, rows };
+  return { week_start: weekStart, rows, kept };
 }

@@ -150,6 +150,23 @@ describe('research refresh', () => {
     expect(school.map((r) => r.active_students)).toEqual([null, null, null, null]);
   });
 
+  it('keeps the grade week when its events are gone (retention) while the rollups are kept', async () => {
+    const before = await read<{ grade: string; active_students: number | null }>(
+      'weekly_app_usage_grade',
+      'app_id, grade',
+    );
+    await ch.command({ query: "ALTER TABLE usage_events DROP PARTITION ID '202609'" });
+    await ch.command({ query: "ALTER TABLE usage_event_revisions DROP PARTITION ID '202609'" });
+    const r = await refreshWeek(ch, researchDb, WEEK, 10);
+    // 47 student events in the rollups: app-a 43, app-b 4.
+    expect(r.kept).toEqual([
+      { table: 'weekly_app_usage_grade', reason: expect.stringMatching(/rollups \(47\) and the stored events \(0\)/) },
+    ]);
+    expect(r.rows.weekly_app_usage_district).toBe(2);
+    expect(await read('weekly_app_usage_grade', 'app_id, grade')).toEqual(before);
+    expect(before).toHaveLength(4);
+  });
+
   it('refuses k below 5 and a week_start that is not a Monday', async () => {
     await expect(refreshWeek(ch, researchDb, WEEK, 4)).rejects.toThrow(/k must be a whole number ≥ 5/);
     await expect(refreshWeek(ch, researchDb, '2026-09-08', 10)).rejects.toThrow(/not a Monday/);

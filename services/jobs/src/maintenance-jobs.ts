@@ -47,6 +47,8 @@ export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): 
   for (const week of weeks) {
     const r = await refreshWeek(ch, researchDb, week, config.RESEARCH_K);
     logger.info({ week, researchDb, rows: r.rows }, 'research week rebuilt');
+    for (const t of r.kept)
+      logger.warn({ week, table: t.table, reason: t.reason }, 'research table kept its previous week');
     results.push(r);
   }
   return results;
