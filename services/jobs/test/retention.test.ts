@@ -16,6 +16,7 @@ import {
   type CurrentClickHouse,
   type TestEnv,
 } from '@edusage/testkit';
+import { loadJobsConfig } from '../src/config';
 import { cutoff, enforceRetention, parseRetentionPolicy } from '../src/retention';
 
 jest.setTimeout(120_000);
@@ -156,6 +157,18 @@ describe('retention', () => {
     } finally {
       await current.close();
     }
+  });
+
+  it('reads the policy and the research settings from the environment, errors naming the variable', () => {
+    const base = { CLICKHOUSE_DATABASE: 'edusage' };
+    const config = loadJobsConfig(base);
+    expect([...config.RETENTION_POLICY.keys()]).toEqual(['usage_events', 'dead_letters', 'api_audit_log']);
+    expect(config.RESEARCH_K).toBe(10);
+    expect(() => loadJobsConfig({ ...base, RETENTION_POLICY: 'rollup_school_app_daily_parts=1m' })).toThrow(
+      /RETENTION_POLICY.*never dropped/s,
+    );
+    expect(() => loadJobsConfig({ ...base, RESEARCH_K: '4' })).toThrow(/RESEARCH_K/);
+    expect(() => loadJobsConfig({ ...base, RESEARCH_DATABASE: 'a-b' })).toThrow(/RESEARCH_DATABASE/);
   });
 
   it('computes cut-offs by calendar months and days', () => {
