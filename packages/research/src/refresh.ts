@@ -45,6 +45,22 @@ async function licensedDistricts(ch: ClickHouseClient): Promise<string[]> {
   return rows.map((r) => r.district_id);
 }
 
+const STAGING_PREFIX = 'research_staging_';
+
+/**
+ * Drops staging tables a crashed refresh left behind (older than a day, so a refresh running now keeps
+ * its own).
+ */
+export async function dropStaleStaging(ch: ClickHouseClient): Promise<string[]> {
+  const rows = await queryRows<{ name: string }>(
+    ch,
+    `SELECT name FROM system.tables WHERE database = currentDatabase()
+       AND startsWith(name, ${sqlString(STAGING_PREFIX)}) AND metadata_modification_time < now() - 86400`,
+  );
+  for (const { name } of rows) await command(ch, `DROP TABLE IF EXISTS ${sqlIdentifier(name)}`);
+  return rows.map((r) => r.name);
+}
+
 /** Writes `rows` as the whole `weekStart` partition of researchDb.table, through a staging table. */
 async function replaceWeek(
   ch: ClickHouseClient,
@@ -54,7 +70,7 @@ async function replaceWeek(
   rows: readonly object[],
 ): Promise<void> {
   const target = `${sqlIdentifier(researchDb)}.${sqlIdentifier(table)}`;
-  const staging = `research_staging_${table}_${randomBytes(4).toString('hex')}`;
+  const staging = `${STAGING_PREFIX}${table}_${randomBytes(4).toString('hex')}`;
   await command(ch, `CREATE TABLE ${sqlIdentifier(staging)} AS ${target}`);
   try {
     await insertRows(ch, staging, rows);

@@ -8,7 +8,7 @@
  */
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { ensureResearchSchema, refreshWeek } from '../src';
+import { dropStaleStaging, ensureResearchSchema, refreshWeek } from '../src';
 import { storeDistrict, WEEK } from './fixtures';
 
 jest.setTimeout(180_000);
@@ -165,6 +165,20 @@ describe('research refresh', () => {
     expect(r.rows.weekly_app_usage_district).toBe(2);
     expect(await read('weekly_app_usage_grade', 'app_id, grade')).toEqual(before);
     expect(before).toHaveLength(4);
+  });
+
+  it('leaves no staging table behind, and drops those of an interrupted run once a day old', async () => {
+    const staging = () =>
+      queryRows<{ name: string }>(
+        ch,
+        "SELECT name FROM system.tables WHERE database = currentDatabase() AND startsWith(name, 'research_staging_')",
+      );
+    expect(await staging()).toEqual([]);
+    await ch.command({ query: 'CREATE TABLE research_staging_left_behind (x UInt8) ENGINE = Memory' });
+    // Not a day old yet: kept (a refresh running right now may own it).
+    expect(await dropStaleStaging(ch)).toEqual([]);
+    expect(await staging()).toEqual([{ name: 'research_staging_left_behind' }]);
+    await ch.command({ query: 'DROP TABLE research_staging_left_behind' });
   });
 
   it('refuses k below 5 and a week_start that is not a Monday', async () => {

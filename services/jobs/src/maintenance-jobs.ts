@@ -6,6 +6,7 @@
 import type { Job } from 'bullmq';
 import {
   completedWeeks,
+  dropStaleStaging,
   ensureResearchSchema,
   mondayOf,
   refreshWeek,
@@ -40,6 +41,8 @@ export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): 
   const { config, ch, logger } = deps;
   const researchDb = researchDatabaseOf(config);
   await ensureResearchSchema(config, researchDb);
+  const stale = await dropStaleStaging(ch);
+  if (stale.length > 0) logger.warn({ tables: stale }, 'dropped staging tables left by an interrupted refresh');
   const today = dueLocalDate(job, job.data.zone);
   const weeks =
     job.data.day !== undefined ? [mondayOf(job.data.day)] : completedWeeks(today, config.RESEARCH_REFRESH_WEEKS);

@@ -2,7 +2,7 @@
  * The columns of what is exported (a research table or a SELECT over the research database), with
  * their ClickHouse types, and how each value of JSONEachRow is turned into CSV text or a Parquet value.
  */
-import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 
 export interface ExportColumn {
   name: string;
@@ -48,7 +48,7 @@ export async function describeQuery(ch: ClickHouseClient, query: string): Promis
 export async function describeTable(ch: ClickHouseClient, table: string): Promise<ExportColumn[]> {
   return queryRows<ExportColumn>(
     ch,
-    `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '${table}'`,
+    `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ${sqlString(table)}`,
   );
 }
 
