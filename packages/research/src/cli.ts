@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `research export`: a research table or a SELECT over the research database as CSV or Parquet.
- * `research refresh`: rebuilds the week holding a day (what the jobs service does nightly).
+ * `research refresh`: rebuilds the week holding a day and its school year's outcome bands (what the
+ * jobs service does daily).
  * Connection: CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD (use the researcher's for exports),
  * RESEARCH_DATABASE (default <CLICKHOUSE_DATABASE>_research).
  */
@@ -10,7 +11,8 @@ import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { createClickHouse } from '@edusage/clickhouse';
 import { exportResearch, type ExportSource } from './export/export';
-import { refreshWeek } from './refresh';
+import { parseGoals, schoolYearOf } from './outcome-bands';
+import { refreshOutcomeBands, refreshWeek } from './refresh';
 import { researchDatabaseOf } from './research-database';
 import { ensureResearchSchema } from './schema';
 import { DEFAULT_K, checkK } from './suppression';
@@ -60,10 +62,11 @@ program
 
 program
   .command('refresh')
-  .description('rebuild the research tables for the week holding a day')
+  .description('rebuild the weekly research tables for the week holding a day, and its school year of outcome bands')
   .requiredOption('--day <YYYY-MM-DD>', 'any day of the week')
   .option('--k <k>', `suppression threshold (≥ 5, default ${DEFAULT_K})`, positive('--k'), DEFAULT_K)
-  .action(async (o: { day: string; k: number }) => {
+  .option('--goal <app=min,…>', 'weekly goals of the outcome bands in engaged minutes per app (default 30)', '')
+  .action(async (o: { day: string; k: number; goal: string }) => {
     try {
       const config = loadConfig(configSchema);
       const researchDb = researchDatabaseOf(config);
@@ -72,6 +75,10 @@ program
       try {
         const r = await refreshWeek(ch, researchDb, mondayOf(o.day), checkK(o.k));
         console.log(`week ${r.week_start}: ${JSON.stringify(r.rows)}`);
+        for (const t of r.kept) console.log(`kept the previous ${t.table} of the week: ${t.reason}`);
+        const year = schoolYearOf(o.day);
+        const bands = await refreshOutcomeBands(ch, researchDb, year, o.k, parseGoals(o.goal));
+        console.log(`outcome bands ${year}: ${bands} rows`);
       } finally {
         await ch.close();
       }

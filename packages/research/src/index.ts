@@ -2,6 +2,7 @@ export * from './suppression';
 export * from './weeks';
 export * from './weekly-usage';
 export * from './license-utilization';
+export * from './outcome-bands';
 export * from './schema';
 export * from './refresh';
 export * from './research-database';

@@ -1,14 +1,15 @@
 /**
- * Rebuilds whole weeks of the research tables. Each table's week is built in a staging table of the
- * main database (invisible to the researcher user) and swapped in with one
- * `ALTER TABLE … REPLACE PARTITION <week> FROM <staging>`, which ClickHouse applies atomically: readers
- * see the old week or the new one, a re-run replaces the week instead of adding to it, and a week that
- * lost all its rows becomes empty.
+ * Rebuilds whole weeks of the weekly research tables, and whole school years of outcome_bands. Each
+ * table's partition is built in a staging table of the main database (invisible to the researcher
+ * user) and swapped in with one `ALTER TABLE … REPLACE PARTITION <week or year> FROM <staging>`, which
+ * ClickHouse applies atomically: readers see the old partition or the new one, a re-run replaces it
+ * instead of adding to it, and a partition that lost all its rows becomes empty.
  */
 import { randomBytes } from 'node:crypto';
 import { command, insertRows, queryRows, sqlIdentifier, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { weeklyLicenseUtilization, type LicenseUtilizationRow } from './license-utilization';
-import type { ResearchTable } from './schema';
+import { outcomeBands, schoolYearDays } from './outcome-bands';
+import type { ResearchTable, WeeklyTable } from './schema';
 import { checkK } from './suppression';
 import { suppressWeeklyUsage, weeklyUsageCounts, type WeeklyUsageCounts } from './weekly-usage';
 import { weekDays } from './weeks';
@@ -16,8 +17,8 @@ import { weekDays } from './weeks';
 export interface RefreshResult {
   week_start: string;
   /** Rows written per table; a table missing here kept its previous version of the week (`kept`). */
-  rows: Partial<Record<ResearchTable, number>>;
-  kept: { table: ResearchTable; reason: string }[];
+  rows: Partial<Record<WeeklyTable, number>>;
+  kept: { table: WeeklyTable; reason: string }[];
 }
 
 const sumEvents = (cells: readonly { events: number }[]) => cells.reduce((s, c) => s + c.events, 0);
@@ -61,12 +62,12 @@ export async function dropStaleStaging(ch: ClickHouseClient): Promise<string[]> 
   return rows.map((r) => r.name);
 }
 
-/** Writes `rows` as the whole `weekStart` partition of researchDb.table, through a staging table. */
-async function replaceWeek(
+/** Writes `rows` as the whole `partition` (a week_start or a school_year) of researchDb.table, through a staging table. */
+async function replacePartition(
   ch: ClickHouseClient,
   researchDb: string,
   table: ResearchTable,
-  weekStart: string,
+  partition: string,
   rows: readonly object[],
 ): Promise<void> {
   const target = `${sqlIdentifier(researchDb)}.${sqlIdentifier(table)}`;
@@ -74,7 +75,7 @@ async function replaceWeek(
   await command(ch, `CREATE TABLE ${sqlIdentifier(staging)} AS ${target}`);
   try {
     await insertRows(ch, staging, rows);
-    await command(ch, `ALTER TABLE ${target} REPLACE PARTITION ${sqlString(weekStart)} FROM ${sqlIdentifier(staging)}`);
+    await command(ch, `ALTER TABLE ${target} REPLACE PARTITION ${sqlString(partition)} FROM ${sqlIdentifier(staging)}`);
   } finally {
     await command(ch, `DROP TABLE IF EXISTS ${sqlIdentifier(staging)}`);
   }
@@ -98,7 +99,7 @@ export async function refreshWeek(
   for (const district of await licensedDistricts(ch)) {
     licenses.push(...(await weeklyLicenseUtilization(ch, district, weekStart, k)));
   }
-  const tables: Record<ResearchTable, readonly object[]> = {
+  const tables: Record<WeeklyTable, readonly object[]> = {
     weekly_app_usage_district: usage.district,
     weekly_app_usage_school: usage.school,
     weekly_app_usage_grade: usage.grade,
@@ -108,10 +109,28 @@ export async function refreshWeek(
   const mismatch = gradeMismatch(counts);
   if (mismatch !== null) kept.push({ table: 'weekly_app_usage_grade', reason: mismatch });
   const rows: RefreshResult['rows'] = {};
-  for (const [table, list] of Object.entries(tables) as [ResearchTable, readonly object[]][]) {
+  for (const [table, list] of Object.entries(tables) as [WeeklyTable, readonly object[]][]) {
     if (kept.some((t) => t.table === table)) continue;
-    await replaceWeek(ch, researchDb, table, weekStart, list);
+    await replacePartition(ch, researchDb, table, weekStart, list);
     rows[table] = list.length;
   }
   return { week_start: weekStart, rows, kept };
+}
+
+/**
+ * Rebuilds one school year ('2026-27') of outcome_bands with suppression threshold k and the weekly
+ * goals per app (minutes; default 30). Returns the rows written.
+ */
+export async function refreshOutcomeBands(
+  ch: ClickHouseClient,
+  researchDb: string,
+  schoolYear: string,
+  k: number,
+  goals: ReadonlyMap<string, number> = new Map(),
+): Promise<number> {
+  checkK(k);
+  schoolYearDays(schoolYear); // refuses anything but '2026-27'
+  const rows = await outcomeBands(ch, schoolYear, k, goals);
+  await replacePartition(ch, researchDb, 'outcome_bands', schoolYear, rows);
+  return rows.length;
 }

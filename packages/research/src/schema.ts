@@ -7,13 +7,17 @@ import { createClickHouse, ensureDatabase, runMigrations, type ClickHouseConfig 
 
 export const RESEARCH_MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', '..', 'infra', 'clickhouse', 'research');
 
-/** The research tables, in the order of docs/DATA_DICTIONARY.md. */
-export const RESEARCH_TABLES = [
+/** The tables rebuilt a week at a time (partitioned by week_start). */
+export const WEEKLY_TABLES = [
   'weekly_app_usage_district',
   'weekly_app_usage_school',
   'weekly_app_usage_grade',
   'weekly_license_utilization',
 ] as const;
+export type WeeklyTable = (typeof WEEKLY_TABLES)[number];
+
+/** The research tables, in the order of docs/DATA_DICTIONARY.md. */
+export const RESEARCH_TABLES = [...WEEKLY_TABLES, 'outcome_bands'] as const;
 export type ResearchTable = (typeof RESEARCH_TABLES)[number];
 
 /** Creates the research database and its tables if missing. */

@@ -5,9 +5,9 @@
  * suite (refresh.test.ts).
  */
 import { readFileSync } from 'node:fs';
-import { queryRows, runMigrations } from '@edusage/clickhouse';
+import { insertRows, queryRows, runMigrations } from '@edusage/clickhouse';
 import { migrationsDir, startCurrentClickHouse, type CurrentClickHouse } from '@edusage/testkit';
-import { refreshWeek, RESEARCH_MIGRATIONS_DIR } from '../src';
+import { refreshOutcomeBands, refreshWeek, RESEARCH_MIGRATIONS_DIR } from '../src';
 import { storeDistrict, WEEK } from './fixtures';
 
 jest.setTimeout(180_000);
@@ -21,7 +21,8 @@ beforeAll(async () => {
   // The bridge holds one session bound to the main database: the research DDL runs with its tables
   // qualified by the research database.
   await current.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${RESEARCH_DB}` });
-  const ddl = readFileSync(`${RESEARCH_MIGRATIONS_DIR}/0001_research_tables.sql`, 'utf8');
+  const files = ['0001_research_tables.sql', '0002_outcome_bands.sql'];
+  const ddl = files.map((f) => readFileSync(`${RESEARCH_MIGRATIONS_DIR}/${f}`, 'utf8')).join('\n');
   for (const statement of ddl.split(/;\s*$/m).filter((s) => /CREATE TABLE/.test(s))) {
     await current.client.command({
       query: statement.replace('CREATE TABLE IF NOT EXISTS ', `CREATE TABLE IF NOT EXISTS ${RESEARCH_DB}.`),
@@ -31,6 +32,39 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await current?.close();
+});
+
+test('outcome bands run on the current engine', async () => {
+  const ch = current.client;
+  const test = (n: number, day: string, score: number) => ({
+    district_id: 'd1',
+    assessment: 'MAP',
+    subject: 'math',
+    person_id: `p${String(n).padStart(2, '0')}`,
+    test_date: day,
+    score,
+    window: '',
+    standard_error: null,
+    percentile: null,
+    projected_growth: null,
+    grade: '',
+  });
+  const students = Array.from({ length: 31 }, (_, i) => i + 1);
+  await insertRows(ch, 'assessment_results', [
+    ...students.map((n) => test(n, '2026-09-01', 200)),
+    ...students.map((n) => test(n, '2026-09-29', 200 + (n <= 12 ? 12 : 6))),
+  ]);
+  expect(await refreshOutcomeBands(ch, RESEARCH_DB, '2026-27', 10, new Map([['app-a', 4]]))).toBe(9);
+  const rows = await queryRows<{ band: string; students: number | null; mean_growth: number | null }>(
+    ch,
+    `SELECT band, students, mean_growth FROM ${RESEARCH_DB}.outcome_bands WHERE app_id = 'app-a' ORDER BY band`,
+  );
+  // p01–p12 at 5 min/week ≥ 4 (growth 12), p13–p31 at 2.5 (growth 6); everyone used app-a.
+  expect(rows).toEqual([
+    { band: 'at_goal', students: 12, mean_growth: 12 },
+    { band: 'below_goal', students: 19, mean_growth: 6 },
+    { band: 'none', students: 0, mean_growth: null },
+  ]);
 });
 
 test('refresh builds the same suppressed week as on 18.16, and a re-run replaces it', async () => {

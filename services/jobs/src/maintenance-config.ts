@@ -3,7 +3,7 @@
  * docs in services/jobs/README.md).
  */
 import { z } from 'zod';
-import { DEFAULT_K, MIN_K } from '@edusage/research';
+import { DEFAULT_K, MIN_K, parseGoals } from '@edusage/research';
 import { DEFAULT_RETENTION_POLICY, parseRetentionPolicy } from './retention';
 
 const localTime = z
@@ -21,6 +21,15 @@ const retentionPolicy = z.string().transform((text, ctx) => {
   }
 });
 
+const goals = z.string().transform((text, ctx) => {
+  try {
+    return parseGoals(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^--goal: /, '') });
+    return z.NEVER;
+  }
+});
+
 export const maintenanceEnv = {
   /** The research database; '' = <CLICKHOUSE_DATABASE>_research (edusage_research by default). */
   RESEARCH_DATABASE: z
@@ -31,6 +40,8 @@ export const maintenanceEnv = {
   RESEARCH_K: z.coerce.number().int().min(MIN_K, `must be at least ${MIN_K}`).default(DEFAULT_K),
   /** How many of the latest complete weeks each refresh rebuilds (late data, late rosters). */
   RESEARCH_REFRESH_WEEKS: z.coerce.number().int().min(1).max(520).default(2),
+  /** Weekly goals of the outcome bands, engaged minutes per app: "ixl=45,newsela=20" (others: 30). */
+  RESEARCH_GOALS: goals.default(new Map()),
   /** DEFAULT_TIMEZONE time of the daily research refresh. */
   RESEARCH_REFRESH_AT: localTime.default({ hour: 4, minute: 0 }),
   /** <table>=<n>m|<n>d, comma-separated: months or days kept per table (docs/ARCHITECTURE.md "Retention"). */

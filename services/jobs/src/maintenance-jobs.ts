@@ -9,7 +9,9 @@ import {
   dropStaleStaging,
   ensureResearchSchema,
   mondayOf,
+  refreshOutcomeBands,
   refreshWeek,
+  schoolYearOf,
   researchDatabaseOf,
   type RefreshResult,
 } from '@edusage/research';
@@ -36,8 +38,14 @@ export function maintenanceSchedulers(config: JobsConfig): DesiredScheduler[] {
   ];
 }
 
-/** Rebuilds the latest RESEARCH_REFRESH_WEEKS complete weeks (or the week holding `day`, for a manual run). */
-export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): Promise<RefreshResult[]> {
+/**
+ * Rebuilds the latest RESEARCH_REFRESH_WEEKS complete weeks (or the week holding `day`, for a manual run)
+ * and the outcome bands of their school years.
+ */
+export async function runResearchRefresh(
+  deps: JobDeps,
+  job: Job<ZoneJobData>,
+): Promise<{ weeks: RefreshResult[]; outcomeBands: Record<string, number> }> {
   const { config, ch, logger } = deps;
   const researchDb = researchDatabaseOf(config);
   await ensureResearchSchema(config, researchDb);
@@ -54,7 +62,13 @@ export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): 
       logger.warn({ week, table: t.table, reason: t.reason }, 'research table kept its previous week');
     results.push(r);
   }
-  return results;
+  // The school years of those weeks: outcome bands by dosage between each student's pre and post test.
+  const outcomeBands: Record<string, number> = {};
+  for (const year of [...new Set(weeks.map(schoolYearOf))]) {
+    outcomeBands[year] = await refreshOutcomeBands(ch, researchDb, year, config.RESEARCH_K, config.RESEARCH_GOALS);
+    logger.info({ schoolYear: year, researchDb, rows: outcomeBands[year] }, 'research outcome bands rebuilt');
+  }
+  return { weeks: results, outcomeBands };
 }
 
 export async function runRetention(deps: JobDeps, job: Job<ZoneJobData>): Promise<RetentionResult> {

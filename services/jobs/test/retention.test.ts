@@ -169,6 +169,11 @@ describe('retention', () => {
     );
     expect(() => loadJobsConfig({ ...base, RESEARCH_K: '4' })).toThrow(/RESEARCH_K/);
     expect(() => loadJobsConfig({ ...base, RESEARCH_DATABASE: 'a-b' })).toThrow(/RESEARCH_DATABASE/);
+    expect(() => loadJobsConfig({ ...base, RESEARCH_GOALS: 'ixl=-1' })).toThrow(/RESEARCH_GOALS.*"ixl=-1"/s);
+    expect([...loadJobsConfig({ ...base, RESEARCH_GOALS: 'ixl=45, newsela=20' }).RESEARCH_GOALS]).toEqual([
+      ['ixl', 45],
+      ['newsela', 20],
+    ]);
   });
 
   it('computes cut-offs by calendar months and days', () => {
