@@ -10,7 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClickHouse, queryRows, sqlString } from '@edusage/clickhouse';
-import { ensureResearchSchema, exportResearch, refreshWeek, RESEARCH_TABLES } from '@edusage/research';
+import {
+  ensureResearchSchema,
+  exportResearch,
+  refreshOutcomeBands,
+  refreshWeek,
+  RESEARCH_TABLES,
+  schoolYearOf,
+} from '@edusage/research';
 import { readTopicToEnd } from '@edusage/kafka';
 import { runServiceCli } from '../src/cli-run';
 import { createApiKeys, importSquidFile, sendSampleEvents } from '../src/pipeline';
@@ -36,7 +43,8 @@ const SECRETS = {
 
 /**
  * The research database built from the stored sample (`ensureResearchSchema` + a refresh of every week
- * of the sample into `${db}_research`, k = 5 so that cells are published) and each research table
+ * of the sample and of its school years' outcome bands into `${db}_research`, k = 5 so that cells are
+ * published) and each research table
  * exported as CSV into `exportsDir`; returns the database's name (it also starts with the suite's
  * database name, so it is scanned like the others).
  */
@@ -48,6 +56,9 @@ async function researchDatabases(e2e: E2E, exportsDir: string): Promise<string[]
     'SELECT DISTINCT toString(toMonday(local_date)) AS week FROM usage_events ORDER BY week',
   );
   for (const { week } of weeks) await refreshWeek(e2e.ch, researchDb, week, 5);
+  for (const year of new Set(weeks.map((w) => schoolYearOf(w.week)))) {
+    await refreshOutcomeBands(e2e.ch, researchDb, year, 5);
+  }
   const researcher = createClickHouse(e2e.env.config, researchDb);
   try {
     for (const table of RESEARCH_TABLES) {
