@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { districtTimezonesSchema, isValidTimeZone } from '@edusage/enrich';
+import { maintenanceEnv } from './maintenance-config';
 
 const timeZone = z.string().trim().refine(isValidTimeZone, {
   message: 'is not an IANA time zone known to this runtime',
@@ -62,6 +63,7 @@ export const jobsConfigSchema = baseConfigSchema
     JOBS_WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
     JOBS_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
     JOBS_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    ...maintenanceEnv,
   })
   .superRefine((c, ctx) => {
     if (c.JOBS_WEBHOOK_URL !== undefined && c.JOBS_WEBHOOK_SECRET === undefined) {
