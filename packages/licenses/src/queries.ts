@@ -59,6 +59,22 @@ const licenseSide = (districtId: string) => `(
          grades AS l_grades, term_start AS l_start, term_end AS l_end
   FROM licenses_current WHERE district_id = ${sqlString(districtId)}) AS l`;
 
+/** The aggregate-state columns of the school rollup a query reads (each costs reading and copying). */
+type StateColumn = 'active_users' | 'explicit_seconds' | 'active_minutes';
+
+/**
+ * The school rollup's rows of the window, read from the parts table with FINAL and the window filter
+ * inside the same SELECT: ClickHouse 18.16 does not push an outer WHERE into the view's FINAL, so
+ * `FROM rollup_school_app_daily WHERE …` collapses the whole table first (4× slower on a year of a
+ * 50,000-student district, docs/BENCHMARKS.md). Filtering first is the same result: district and day
+ * are part of the replacing key, so every version of a row shares them.
+ */
+export function schoolRollupRows(w: Window, states: readonly StateColumn[]): string {
+  return `SELECT district_id, school_id, local_date, app_id, role${states.map((c) => `, ${c}`).join('')}
+      FROM rollup_school_app_daily_parts FINAL
+      WHERE district_id = ${sqlString(w.districtId)} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}`;
+}
+
 /**
  * School rollup rows of the window joined to the licenses of their app, kept when the row's role is
  * in the audience, its school in scope and its day in the term. The school rollup holds every event
@@ -66,17 +82,15 @@ const licenseSide = (districtId: string) => `(
  */
 function licensedActivity(
   w: Window,
+  states: readonly StateColumn[],
   select: string,
   groupBy: string,
   extraWhere = '1',
   days = 'local_date >= l_start AND local_date <= l_end',
 ): string {
   return `SELECT ${select}
-    FROM (
-      SELECT district_id, school_id, local_date, app_id, role, active_users, explicit_seconds, active_minutes
-      FROM rollup_school_app_daily
-      WHERE district_id = ${sqlString(w.districtId)} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}
-    ) AS r ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
+    FROM (${schoolRollupRows(w, states)}) AS r
+    ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
     WHERE has(l_roles, role) AND (l_school = '' OR school_id = l_school)
       AND ${days} AND ${extraWhere}
     GROUP BY ${groupBy}`;
@@ -109,6 +123,7 @@ export async function licenseCounts(ch: ClickHouseClient, w: Window): Promise<Ma
       ch,
       licensedActivity(
         w,
+        ['active_users', 'explicit_seconds', 'active_minutes'],
         `license_id, uniqExactMerge(active_users) AS active,
          sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS engaged_seconds`,
         'license_id',
@@ -131,6 +146,15 @@ export async function licenseCounts(ch: ClickHouseClient, w: Window): Promise<Ma
   return out;
 }
 
+/**
+ * The licenses with any use in the window (∩ term, audience, scope). A rollup row exists only for
+ * a cell with at least one event, so its active state is never empty: no state is read or merged.
+ */
+export async function licensesWithUse(ch: ClickHouseClient, w: Window): Promise<Set<string>> {
+  const rows = await queryRows<{ license_id: string }>(ch, licensedActivity(w, [], 'license_id', 'license_id'));
+  return new Set(rows.map((r) => r.license_id));
+}
+
 /** Per license and school (schools of the roster only; activity with no school is left out). */
 export async function licenseSchoolCounts(ch: ClickHouseClient, w: Window): Promise<LicenseSchoolCounts[]> {
   const [eligible, active] = await Promise.all([
@@ -147,6 +171,7 @@ export async function licenseSchoolCounts(ch: ClickHouseClient, w: Window): Prom
       ch,
       licensedActivity(
         w,
+        ['active_users'],
         `license_id, school_id, uniqExactMerge(active_users) AS active`,
         'license_id, school_id',
         `school_id != ''`,
@@ -183,6 +208,7 @@ export async function weeklyActive(
     ch,
     licensedActivity(
       { ...w, from: termStart < w.to ? termStart : w.to },
+      ['active_users'],
       `license_id, toString(toMonday(local_date)) AS week, uniqExactMerge(active_users) AS active`,
       'license_id, week',
     ) + ' ORDER BY license_id, week',
@@ -203,8 +229,7 @@ export async function appUse(ch: ClickHouseClient, w: Window): Promise<Map<strin
   const rows = await queryRows<{ app_id: string; active: Num; schools: string[] }>(
     ch,
     `SELECT app_id, uniqExactMerge(active_users) AS active, arraySort(groupUniqArrayIf(school_id, school_id != '')) AS schools
-     FROM rollup_school_app_daily
-     WHERE district_id = ${sqlString(w.districtId)} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}
+     FROM (${schoolRollupRows(w, ['active_users'])})
      GROUP BY app_id ORDER BY app_id`,
   );
   return new Map(rows.map((r) => [r.app_id, { app_id: r.app_id, active: Number(r.active), schools: r.schools }]));
@@ -233,6 +258,7 @@ export async function activeAfterTerm(ch: ClickHouseClient, w: Window): Promise<
     ch,
     licensedActivity(
       w,
+      ['active_users'],
       `license_id, uniqExactMerge(active_users) AS active, arraySort(groupUniqArrayIf(school_id, school_id != '')) AS schools`,
       'license_id',
       '1',

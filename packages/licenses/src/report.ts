@@ -14,9 +14,11 @@ import {
   currentLicenses,
   licenseCounts,
   licenseSchoolCounts,
+  licensesWithUse,
   weeklyActive,
   type Window,
 } from './queries';
+import { parseWindow } from './window';
 
 export interface SchoolRow {
   license_id: string;
@@ -61,7 +63,7 @@ export async function buildLicenseReport(
   const [counts, schoolCounts, toDate, trend, uses, afterTerm, approvals] = await Promise.all([
     licenseCounts(ch, w),
     licenseSchoolCounts(ch, w),
-    licenseCounts(ch, termToDate),
+    licensesWithUse(ch, termToDate),
     weeklyActive(ch, w, termStart),
     appUse(ch, w),
     activeAfterTerm(ch, w),
@@ -89,7 +91,7 @@ export async function buildLicenseReport(
     district: districtTotals(metrics),
     trend,
     unlicensed: inUse.filter((u) => !covered.has(u.app_id)),
-    never_used: licenses.filter((l) => (toDate.get(l.license_id)?.active ?? 0) === 0).map((l) => l.license_id),
+    never_used: licenses.filter((l) => !toDate.has(l.license_id)).map((l) => l.license_id),
     expired_but_used: licenses
       .filter((l) => l.term_end < w.to && (afterTerm.get(l.license_id)?.active ?? 0) > 0)
       .map((l) => ({
@@ -107,4 +109,19 @@ export async function buildLicenseReport(
       return [];
     }),
   };
+}
+
+/**
+ * The window of a report spec (`30d`, `term`, `YYYY-MM-DD..YYYY-MM-DD`, see parseWindow) ending on
+ * `asOf`; `term` starts at the earliest start of the licenses whose term holds `asOf`.
+ */
+export async function reportWindow(
+  ch: ClickHouseClient,
+  districtId: string,
+  spec: string,
+  asOf: string,
+): Promise<Window> {
+  const inTerm = (await currentLicenses(ch, districtId)).filter((l) => l.term_start <= asOf && l.term_end >= asOf);
+  const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
+  return { districtId, ...parseWindow(spec, asOf, termStart) };
 }

@@ -1,0 +1,35 @@
+/**
+ * Each query of the license report timed on its own (one after the other), to see where the time of
+ * a report goes. The report itself runs them concurrently (report.ts).
+ */
+import type { ClickHouseClient } from '@edusage/clickhouse';
+import {
+  activeAfterTerm,
+  appUse,
+  currentApprovals,
+  currentLicenses,
+  licenseCounts,
+  licenseSchoolCounts,
+  licensesWithUse,
+  weeklyActive,
+  type Window,
+} from '../queries';
+import { timed } from './timing';
+
+export async function timeReportQueries(ch: ClickHouseClient, w: Window): Promise<[string, number][]> {
+  const licenses = await currentLicenses(ch, w.districtId);
+  const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
+  const steps: [string, () => Promise<unknown>][] = [
+    ['currentLicenses', () => currentLicenses(ch, w.districtId)],
+    ['licenseCounts (window)', () => licenseCounts(ch, w)],
+    ['licenseSchoolCounts', () => licenseSchoolCounts(ch, w)],
+    ['licensesWithUse (term to date)', () => licensesWithUse(ch, { ...w, from: termStart })],
+    ['weeklyActive', () => weeklyActive(ch, w, termStart)],
+    ['appUse', () => appUse(ch, w)],
+    ['activeAfterTerm', () => activeAfterTerm(ch, w)],
+    ['currentApprovals', () => currentApprovals(ch, w.districtId)],
+  ];
+  const out: [string, number][] = [];
+  for (const [name, run] of steps) out.push([name, (await timed(run)).ms]);
+  return out;
+}
