@@ -16,9 +16,10 @@ import {
   licenseSchoolCounts,
   licensesWithUse,
   weeklyActive,
+  type AppUse,
   type Window,
 } from './queries';
-import { parseWindow } from './window';
+import { addDays, parseWindow } from './window';
 
 export interface SchoolRow {
   license_id: string;
@@ -52,6 +53,17 @@ export interface LicenseReport {
   unapproved: (AppInUse & { status: string; dpa_expires_on: string; reason: 'not_approved' | 'dpa_expired' })[];
 }
 
+/**
+ * activeAfterTerm over the part of the window after the earliest term end; nothing to read when no
+ * license ended before the window end (then no license can be "expired but still used").
+ */
+async function usedAfterTerm(ch: ClickHouseClient, w: Window, licenses: { term_end: string }[]) {
+  const ended = licenses.map((l) => l.term_end).filter((end) => end < w.to);
+  if (ended.length === 0) return new Map<string, AppUse>();
+  const afterFirstEnd = addDays(ended.sort()[0]!, 1);
+  return activeAfterTerm(ch, { ...w, from: afterFirstEnd > w.from ? afterFirstEnd : w.from });
+}
+
 export async function buildLicenseReport(
   ch: ClickHouseClient,
   w: Window,
@@ -66,7 +78,7 @@ export async function buildLicenseReport(
     licensesWithUse(ch, termToDate),
     weeklyActive(ch, w, termStart),
     appUse(ch, w),
-    activeAfterTerm(ch, w),
+    usedAfterTerm(ch, w, licenses),
     currentApprovals(ch, w.districtId),
   ]);
   const metrics = licenses.map((l) =>

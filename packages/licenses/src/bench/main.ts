@@ -15,6 +15,7 @@ import {
   runMigrations,
   type ClickHouseClient,
 } from '@edusage/clickhouse';
+import type { Window } from '../queries';
 import { renderLicenseTable } from '../render';
 import { buildLicenseReport, reportWindow } from '../report';
 import { importInventory } from './inventory';
@@ -22,7 +23,7 @@ import { timeReportQueries } from './queries-timed';
 import { generateRollups } from './rollups';
 import { generateRoster } from './roster';
 import { schoolDays, SHAPE } from './shape';
-import { ms, percentile, timed } from './timing';
+import { firstLine, ms, percentile, timed } from './timing';
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '../../../../infra/clickhouse');
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -51,6 +52,11 @@ async function counts(ch: ClickHouseClient): Promise<string> {
   return Object.entries(r!)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+}
+
+async function printQueryTimes(ch: ClickHouseClient, w: Window): Promise<void> {
+  const parts = await timeReportQueries(ch, w);
+  say(`       queries one by one: ${parts.map(([n, t]) => `${n} ${typeof t === 'number' ? ms(t) : t}`).join(', ')}`);
 }
 
 async function main(): Promise<void> {
@@ -82,7 +88,14 @@ async function main(): Promise<void> {
         const report = await buildLicenseReport(ch, w);
         return { w, report, text: renderLicenseTable(report) };
       };
-      const warm = await run();
+      let warm: Awaited<ReturnType<typeof run>>;
+      try {
+        warm = await run();
+      } catch (err) {
+        say(`  ${spec.padEnd(4)} failed: ${firstLine(err)}`);
+        await printQueryTimes(ch, await reportWindow(ch, SHAPE.districtId, spec, asOf));
+        continue;
+      }
       const samples: number[] = [];
       for (let i = 0; i < Number(o.runs); i++) samples.push((await timed(run)).ms);
       const { w, report } = warm;
@@ -91,8 +104,7 @@ async function main(): Promise<void> {
           `max ${ms(Math.max(...samples))} — ${report.licenses.length} licenses, ${report.schools.length} school rows, ` +
           `${report.trend.length} trend rows, ${report.licenses.reduce((a, l) => a + l.active, 0)} active (Σ per license)`,
       );
-      const parts = await timeReportQueries(ch, w);
-      say(`       queries one by one: ${parts.map(([n, t]) => `${n} ${ms(t)}`).join(', ')}`);
+      await printQueryTimes(ch, w);
     }
   } finally {
     await ch.close();

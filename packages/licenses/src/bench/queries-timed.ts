@@ -14,9 +14,10 @@ import {
   weeklyActive,
   type Window,
 } from '../queries';
-import { timed } from './timing';
+import { firstLine, timed } from './timing';
 
-export async function timeReportQueries(ch: ClickHouseClient, w: Window): Promise<[string, number][]> {
+/** Each query's time in ms, or why it failed (e.g. the server's memory limit). */
+export async function timeReportQueries(ch: ClickHouseClient, w: Window): Promise<[string, number | string][]> {
   const licenses = await currentLicenses(ch, w.districtId);
   const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
   const steps: [string, () => Promise<unknown>][] = [
@@ -29,7 +30,15 @@ export async function timeReportQueries(ch: ClickHouseClient, w: Window): Promis
     ['activeAfterTerm', () => activeAfterTerm(ch, w)],
     ['currentApprovals', () => currentApprovals(ch, w.districtId)],
   ];
-  const out: [string, number][] = [];
-  for (const [name, run] of steps) out.push([name, (await timed(run)).ms]);
+  const out: [string, number | string][] = [];
+  for (const [name, run] of steps) {
+    out.push([
+      name,
+      await timed(run).then(
+        (t) => t.ms,
+        (err: unknown) => `failed (${firstLine(err)})`,
+      ),
+    ]);
+  }
   return out;
 }

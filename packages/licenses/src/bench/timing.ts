@@ -14,3 +14,7 @@ export function percentile(samples: number[], p: number): number {
 }
 
 export const ms = (n: number) => `${Math.round(n)} ms`;
+
+/** The first line of an error's message, cut to 100 characters. */
+export const firstLine = (err: unknown) =>
+  (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 100);
