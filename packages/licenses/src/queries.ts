@@ -6,6 +6,7 @@
  */
 import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import type { LicenseRecord } from './license-rows';
+import { addDays } from './window';
 
 /** An inclusive range of district-local days. */
 export interface Window {
@@ -119,17 +120,17 @@ export async function licenseCounts(ch: ClickHouseClient, w: Window): Promise<Ma
         false,
       ),
     ),
-    queryRows<{ license_id: string; active: Num; engaged_seconds: Num }>(
+    queryRows<{ license_id: string; active: Num; explicit_seconds: Num }>(
       ch,
       licensedActivity(
         w,
-        ['active_users', 'explicit_seconds', 'active_minutes'],
-        `license_id, uniqExactMerge(active_users) AS active,
-         sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS engaged_seconds`,
+        ['active_users', 'explicit_seconds'],
+        `license_id, uniqExactMerge(active_users) AS active, sumMerge(explicit_seconds) AS explicit_seconds`,
         'license_id',
       ),
     ),
   ]);
+  const minutes = await activeMinutes(ch, w);
   const out = new Map<string, LicenseCounts>();
   const get = (id: string) => {
     let c = out.get(id);
@@ -141,8 +142,39 @@ export async function licenseCounts(ch: ClickHouseClient, w: Window): Promise<Ma
   };
   for (const r of eligible)
     Object.assign(get(r.license_id), { eligible: Number(r.eligible), students: Number(r.students) });
-  for (const r of active)
-    Object.assign(get(r.license_id), { active: Number(r.active), engaged_seconds: Number(r.engaged_seconds) });
+  for (const r of active) {
+    const engaged = Number(r.explicit_seconds) + 60 * (minutes.get(r.license_id) ?? 0);
+    Object.assign(get(r.license_id), { active: Number(r.active), engaged_seconds: engaged });
+  }
+  return out;
+}
+
+/** Days per query of activeMinutes. */
+const MINUTES_CHUNK_DAYS = 31;
+
+/**
+ * Distinct person-minutes per license over the window, summed over chunks of at most 31 days queried
+ * one after the other. Exact: a UTC minute lies in one district-local day, so no person-minute is in
+ * two chunks. Bounded: only one chunk's sets are held at once; a school year of a 50,000-student
+ * district in one query needed more than the local stack's per-query limit (max_memory_usage 2 GB,
+ * infra/local/clickhouse-users.xml.template; docs/BENCHMARKS.md "License report").
+ */
+async function activeMinutes(ch: ClickHouseClient, w: Window): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let from = w.from; from <= w.to; from = addDays(from, MINUTES_CHUNK_DAYS)) {
+    const last = addDays(from, MINUTES_CHUNK_DAYS - 1);
+    const chunk = { ...w, from, to: last < w.to ? last : w.to };
+    const rows = await queryRows<{ license_id: string; minutes: Num }>(
+      ch,
+      licensedActivity(
+        chunk,
+        ['active_minutes'],
+        'license_id, uniqExactIfMerge(active_minutes) AS minutes',
+        'license_id',
+      ),
+    );
+    for (const r of rows) out.set(r.license_id, (out.get(r.license_id) ?? 0) + Number(r.minutes));
+  }
   return out;
 }
 
