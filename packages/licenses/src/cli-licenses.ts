@@ -4,10 +4,8 @@ import { Command, Option } from 'commander';
 import { checkDistrictId, fail, reportImport, withClickHouse } from './cli-common';
 import { importLicenses } from './import';
 import { DEFAULT_THRESHOLDS, type FlagThresholds } from './metrics';
-import { currentLicenses } from './queries';
 import { renderLicenseCsv, renderLicenseJson, renderLicenseTable } from './render';
-import { buildLicenseReport } from './report';
-import { parseWindow } from './window';
+import { buildLicenseReport, reportWindow } from './report';
 
 /** `--threshold highCost=2000`: one flag threshold (metrics.ts FlagThresholds). */
 function threshold(spec: string, acc: Partial<FlagThresholds>): Partial<FlagThresholds> {
@@ -72,10 +70,7 @@ program
       try {
         const district = checkDistrictId(o.district);
         const text = await withClickHouse(async (ch) => {
-          const licenses = await currentLicenses(ch, district);
-          const inTerm = licenses.filter((l) => l.term_start <= o.asOf && l.term_end >= o.asOf);
-          const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
-          const w = { districtId: district, ...parseWindow(o.window, o.asOf, termStart) };
+          const w = await reportWindow(ch, district, o.window, o.asOf);
           const report = await buildLicenseReport(ch, w, { ...DEFAULT_THRESHOLDS, ...o.threshold });
           if (o.format === 'csv') return renderLicenseCsv(report);
           if (o.format === 'json') return renderLicenseJson(report);
