@@ -14,12 +14,14 @@ import {
   currentLicenses,
   licenseCounts,
   licenseSchoolCounts,
+  licensesWithUse,
   weeklyActive,
+  type AppUse,
   type LicenseSchoolCounts,
   type StoredLicense,
   type Window,
 } from './queries';
-import { parseWindow } from './window';
+import { addDays, parseWindow } from './window';
 
 export interface SchoolRow {
   license_id: string;
@@ -54,6 +56,17 @@ export interface LicenseReport {
 }
 
 /**
+ * activeAfterTerm over the part of the window after the earliest term end; nothing to read when no
+ * license ended before the window end (then no license can be "expired but still used").
+ */
+async function usedAfterTerm(ch: ClickHouseClient, w: Window, licenses: { term_end: string }[]) {
+  const ended = licenses.map((l) => l.term_end).filter((end) => end < w.to);
+  if (ended.length === 0) return new Map<string, AppUse>();
+  const afterFirstEnd = addDays(ended.sort()[0]!, 1);
+  return activeAfterTerm(ch, { ...w, from: afterFirstEnd > w.from ? afterFirstEnd : w.from });
+}
+
+/**
  * Per license, the metrics of the window (the report's `licenses`), with the school counts they use.
  * buildLicenseReport is built on it; the API's license table calls it alone (fewer queries).
  */
@@ -79,18 +92,16 @@ export async function buildLicenseReport(
   ch: ClickHouseClient,
   w: Window,
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
-  /** The district's current licenses when the caller has read them already (saves a round trip). */
-  loaded?: StoredLicense[],
 ): Promise<LicenseReport> {
-  const licenses = loaded ?? (await currentLicenses(ch, w.districtId));
+  const licenses = await currentLicenses(ch, w.districtId);
   const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
   const termToDate = { ...w, from: termStart };
   const [{ metrics, schoolCounts }, toDate, trend, uses, afterTerm, approvals] = await Promise.all([
     licenseMetricsFor(ch, w, licenses, thresholds),
-    licenseCounts(ch, termToDate),
+    licensesWithUse(ch, termToDate),
     weeklyActive(ch, w, termStart),
     appUse(ch, w),
-    activeAfterTerm(ch, w),
+    usedAfterTerm(ch, w, licenses),
     currentApprovals(ch, w.districtId),
   ]);
   const appOf = new Map(licenses.map((l) => [l.license_id, l.app_id]));
@@ -107,7 +118,7 @@ export async function buildLicenseReport(
     district: districtTotals(metrics),
     trend,
     unlicensed: inUse.filter((u) => !covered.has(u.app_id)),
-    never_used: licenses.filter((l) => (toDate.get(l.license_id)?.active ?? 0) === 0).map((l) => l.license_id),
+    never_used: licenses.filter((l) => !toDate.has(l.license_id)).map((l) => l.license_id),
     expired_but_used: licenses
       .filter((l) => l.term_end < w.to && (afterTerm.get(l.license_id)?.active ?? 0) > 0)
       .map((l) => ({
@@ -128,28 +139,24 @@ export async function buildLicenseReport(
 }
 
 /**
- * The window of a spec (`30d`, `term`, `YYYY-MM-DD..YYYY-MM-DD`: parseWindow) ending on `asOf`; `term`
- * starts at the earliest term start of the licenses whose term contains `asOf`.
+ * The window of a report spec (`30d`, `term`, `YYYY-MM-DD..YYYY-MM-DD`, see parseWindow) ending on
+ * `asOf`; `term` starts at the earliest start of the licenses whose term holds `asOf`.
  */
-export function reportWindow(licenses: StoredLicense[], districtId: string, spec: string, asOf: string): Window {
-  const inTerm = licenses.filter((l) => l.term_start <= asOf && l.term_end >= asOf);
-  const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
-  return { districtId, ...parseWindow(spec, asOf, termStart) };
-}
-
-/** The report for a window spec ending on `asOf` (the `licenses report` CLI). */
-export async function licenseReportFor(
+export async function reportWindow(
   ch: ClickHouseClient,
   districtId: string,
   spec: string,
   asOf: string,
-  thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
-): Promise<LicenseReport> {
-  const licenses = await currentLicenses(ch, districtId);
-  return buildLicenseReport(ch, reportWindow(licenses, districtId, spec, asOf), thresholds, licenses);
+): Promise<Window> {
+  const inTerm = (await currentLicenses(ch, districtId)).filter((l) => l.term_start <= asOf && l.term_end >= asOf);
+  const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
+  return { districtId, ...parseWindow(spec, asOf, termStart) };
 }
 
-/** Only the per-license metrics of the same window as licenseReportFor (the API's license table). */
+/**
+ * Only the per-license metrics of the report the CLI prints for a window spec ending on `asOf` (the
+ * same reportWindow): the API's license table.
+ */
 export async function licenseTableFor(
   ch: ClickHouseClient,
   districtId: string,
@@ -157,8 +164,10 @@ export async function licenseTableFor(
   asOf: string,
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
 ): Promise<{ window: Window; licenses: LicenseMetrics[] }> {
-  const licenses = await currentLicenses(ch, districtId);
-  const window = reportWindow(licenses, districtId, spec, asOf);
+  const [window, licenses] = await Promise.all([
+    reportWindow(ch, districtId, spec, asOf),
+    currentLicenses(ch, districtId),
+  ]);
   const { metrics } = await licenseMetricsFor(ch, window, licenses, thresholds);
   return { window, licenses: metrics };
 }

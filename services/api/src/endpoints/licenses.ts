@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { storedRenewalAlerts } from '@edusage/jobs';
 import {
+  buildLicenseReport,
   licenseRecord,
-  licenseReportFor,
   licenseTableFor,
+  reportWindow,
   type LicenseMetrics,
   type LicenseReport,
 } from '@edusage/licenses';
@@ -155,7 +156,11 @@ export const licenseEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
-      const report = await licenseReportFor(deps.ch, principal.district_id, query.window, asOf);
+      // As the CLI: the window of the spec, then the report.
+      const report = await buildLicenseReport(
+        deps.ch,
+        await reportWindow(deps.ch, principal.district_id, query.window, asOf),
+      );
       const w = report.window;
       return { kind: 'list', meta: { district_id: w.districtId, from: w.from, to: w.to }, rows: findings(report) };
     },
