@@ -5,6 +5,7 @@ import { clickhouseHealth, createClickHouse, ensureDatabase, runMigrations } fro
 import { topicNames } from '@edusage/config';
 import { consumerLag, createKafka } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
+import { ensureResearchSchema, researchDatabaseOf } from '@edusage/research';
 import { AuditLog } from './audit';
 import type { ApiConfig } from './config';
 import type { ApiDeps } from './endpoint';
@@ -42,6 +43,16 @@ export async function startApi(
   await ensureDatabase(config);
   const ch = createClickHouse(config);
   await runMigrations(ch, MIGRATIONS_DIR, logger);
+  const researchConfig = {
+    ...config,
+    CLICKHOUSE_DATABASE: researchDatabaseOf(config),
+    ...(config.API_RESEARCH_USER !== undefined
+      ? { CLICKHOUSE_USER: config.API_RESEARCH_USER, CLICKHOUSE_PASSWORD: config.API_RESEARCH_PASSWORD ?? '' }
+      : {}),
+  };
+  // The research schema is the research package's (created here too when the API starts first).
+  await ensureResearchSchema(config, researchConfig.CLICKHOUSE_DATABASE);
+  const research = createClickHouse(researchConfig);
   const redis = createRedis(config);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   const kafka = createKafka(config, logger);
@@ -59,6 +70,7 @@ export async function startApi(
   const tokens = new TokenStore(redis, config.REDIS_KEY_PREFIX, config.API_TOKEN_CACHE_MS);
   const deps: ApiDeps = {
     ch,
+    research,
     tokens,
     pipelineLag: () =>
       Promise.all(groups.map(async (g) => ({ ...g, lag: await consumerLag(kafka, g.group, g.topics) }))),
@@ -108,6 +120,7 @@ export async function startApi(
       await app.close();
       await audit.stop();
       await redis.quit().catch(() => redis.disconnect());
+      await research.close();
       await ch.close();
     },
   };

@@ -23,6 +23,14 @@ export const apiConfigSchema = baseConfigSchema.extend({
   API_AUDIT_BATCH: z.coerce.number().int().min(1).max(100_000).default(1_000),
   /** Entries kept while ClickHouse refuses them; beyond this the oldest are dropped and counted. */
   API_AUDIT_MAX_BUFFER: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  /** The research database the researcher endpoints read (default <CLICKHOUSE_DATABASE>_research). */
+  RESEARCH_DATABASE: z.string().default(''),
+  /**
+   * ClickHouse user the research endpoints read with, e.g. the read-only `researcher` (docs/DATA_DICTIONARY.md);
+   * unset = CLICKHOUSE_USER / CLICKHOUSE_PASSWORD.
+   */
+  API_RESEARCH_USER: z.string().min(1).optional(),
+  API_RESEARCH_PASSWORD: z.string().optional(),
   /** Kafka consumer groups whose lag /v1/pipeline/lag reports. */
   ENRICH_GROUP_ID: z.string().min(1).default('edusage-enrich'),
   AGGREGATE_GROUP_ID: z.string().min(1).default('edusage-aggregate'),

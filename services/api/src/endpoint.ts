@@ -5,6 +5,8 @@ import type { Principal, Role, TokenStore } from './tokens';
 /** What handlers use: clients and the clock. */
 export interface ApiDeps {
   ch: ClickHouseClient;
+  /** Bound to the research database (the only client the research endpoints use). */
+  research: ClickHouseClient;
   tokens: TokenStore;
   /** Consumer-group lag of the pipeline's Kafka groups (deployment-wide). */
   pipelineLag(): Promise<{ group: string; topics: string[]; lag: number }[]>;

@@ -58,8 +58,13 @@ beforeEach(() => {
 });
 afterAll(async () => h?.close());
 
-const getEndpoints = ENDPOINTS.filter((e) => e.method === 'GET');
+const getEndpoints = ENDPOINTS.filter((e) => e.method === 'GET').map((e) => ({
+  ...e,
+  // A path parameter filled with a valid value (the parameters under test are the query's).
+  path: e.path.replace(':table', 'weekly_app_usage_school'),
+}));
 const queryOf = (e: (typeof ENDPOINTS)[number]) => Object.keys(e.query.shape);
+
 /** The endpoint's required parameters, with valid values. */
 const baseQuery = (e: (typeof ENDPOINTS)[number]) =>
   Object.fromEntries(

@@ -7,7 +7,8 @@ import { queryRows, runMigrations } from '@edusage/clickhouse';
 import { createLogger } from '@edusage/logging';
 import { migrationsDir, startCurrentClickHouse, type CurrentClickHouse } from '@edusage/testkit';
 import { AuditLog, ENDPOINTS, createApiMetrics, type ApiDeps, type Principal, type TokenStore } from '@edusage/api';
-import { PERIOD, seed } from './harness';
+import { RESEARCH_MIGRATIONS_DIR } from '@edusage/research';
+import { PERIOD, seed, seedResearch } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -15,7 +16,9 @@ let current: CurrentClickHouse;
 beforeAll(async () => {
   current = await startCurrentClickHouse('edusage_api_current');
   await runMigrations(current.client, migrationsDir());
+  await runMigrations(current.client, RESEARCH_MIGRATIONS_DIR);
   await seed(current.client);
+  await seedResearch(current.client);
 });
 afterAll(async () => current?.close());
 
@@ -42,11 +45,14 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/imports': { limit: '3' },
   '/v1/pipeline/lag': {},
   '/v1/research': {},
+  '/v1/research/weekly/:table': { from: '2026-09-14', to: '2026-09-20' },
+  '/v1/research/outcome-bands': { school_year: '2026-27' },
 };
 
 test('every report endpoint runs on current ClickHouse', async () => {
   const deps: ApiDeps = {
     ch: current.client,
+    research: current.client, // the research tables live in the same chdb database here
     tokens: null as unknown as TokenStore, // no token endpoint is called here
     pipelineLag: async () => [],
     now: () => new Date('2026-09-17T12:00:00Z'),
@@ -54,7 +60,8 @@ test('every report endpoint runs on current ClickHouse', async () => {
   const answers: Record<string, unknown> = {};
   for (const e of ENDPOINTS.filter((x) => x.method === 'GET' && x.path !== '/v1/tokens')) {
     const query = e.query.parse(QUERIES[e.path] ?? {});
-    const r = await e.handle({ principal: admin, query, params: {}, body: undefined, deps });
+    const params = e.params ? e.params.parse({ table: 'weekly_app_usage_school' }) : {};
+    const r = await e.handle({ principal: admin, query, params, body: undefined, deps });
     answers[e.path] = r.kind === 'list' ? r.rows : r.body;
   }
   expect(Object.keys(answers).sort()).toEqual(Object.keys(QUERIES).sort());
@@ -79,6 +86,11 @@ test('every report endpoint runs on current ClickHouse', async () => {
       active_days: 3,
     },
   ]);
+  expect((answers['/v1/research/weekly/:table'] as { school_id: string }[]).map((r) => r.school_id)).toEqual([
+    'sA1',
+    'sA2',
+  ]);
+  expect((answers['/v1/research/outcome-bands'] as { students: number }[]).map((r) => r.students)).toEqual([11]);
   expect(answers['/v1/dead-letters']).toEqual([
     { stage: 'ingest', source: 'agent', reason_code: 'invalid_field', count: 2 },
     { stage: 'ingest', source: 'agent', reason_code: 'malformed_json', count: 1 },

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { createClickHouse, insertRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { createClickHouse, dropDatabase, insertRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { researchDatabaseOf } from '@edusage/research';
 import { deadLetterRow, deriveRollups, usageEventRow } from '@edusage/aggregate';
 import type { EnrichedEvent } from '@edusage/contracts';
 import { importLicenses } from '@edusage/licenses';
@@ -228,6 +229,44 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
   ]);
 }
 
+/** Research rows as the refresh would store them (one suppressed), for dA and dB. */
+export async function seedResearch(research: ClickHouseClient): Promise<void> {
+  const school = (district: string, schoolId: string, app: string, students: number | null) => ({
+    week_start: '2026-09-14',
+    district_id: district,
+    school_id: schoolId,
+    app_id: app,
+    active_students: students,
+    events: students === null ? null : students * 3,
+    engaged_hours: students === null ? null : students / 2,
+    suppressed: students === null ? 1 : 0,
+    k: 10,
+  });
+  await insertRows(research, 'weekly_app_usage_school', [
+    school('dA', 'sA1', 'appA1', 12),
+    school('dA', 'sA2', 'appA1', null),
+    school('dB', 'sB1', 'appB1', 15),
+  ]);
+  const band = (district: string, app: string, students: number | null) => ({
+    school_year: '2026-27',
+    district_id: district,
+    app_id: app,
+    assessment: 'map_growth',
+    subject: 'math',
+    goal_minutes_per_week: 30,
+    band: 'at_goal',
+    students,
+    mean_pre: students === null ? null : 200,
+    mean_post: students === null ? null : 206,
+    mean_growth: students === null ? null : 6,
+    growth_ci_low: students === null ? null : 4,
+    growth_ci_high: students === null ? null : 8,
+    suppressed: students === null ? 1 : 0,
+    k: 10,
+  });
+  await insertRows(research, 'outcome_bands', [band('dA', 'appA1', 11), band('dB', 'appB1', 14)]);
+}
+
 async function seedLicenses(ch: ClickHouseClient, districtId: string, lines: string[]): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-api-'));
   try {
@@ -264,6 +303,10 @@ export async function startHarness(name: string, extraEnv: Record<string, string
   });
   const ch = createClickHouse(env.config);
   await seed(ch);
+  const researchConfig = { ...env.config, CLICKHOUSE_DATABASE: researchDatabaseOf(env.config) };
+  const research = createClickHouse(researchConfig);
+  await seedResearch(research);
+  await research.close();
   const make = async (role: Role, district = 'dA', school?: string) =>
     (
       await api.tokens.create({
@@ -302,6 +345,7 @@ export async function startHarness(name: string, extraEnv: Record<string, string
     async close() {
       await api.stop();
       await ch.close();
+      await dropDatabase(researchConfig).catch(() => undefined);
       await env.cleanup();
     },
   };

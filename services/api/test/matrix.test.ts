@@ -27,6 +27,8 @@ const ok = 200;
 // none = no token (401); roles of dA; foreign = admin of dB.
 const reports = { none: 401, admin: ok, director: ok, school: 403, researcher: 403, foreign: ok };
 const schoolToo = { ...reports, school: ok };
+// The research tables: admin, director and researcher of the district; not a school token.
+const research = { none: 401, admin: ok, director: ok, school: 403, researcher: ok, foreign: ok };
 const adminOnly = { none: 401, admin: ok, director: 403, school: 403, researcher: 403, foreign: ok };
 
 const MATRIX: Row[] = [
@@ -58,6 +60,13 @@ const MATRIX: Row[] = [
     url: '/v1/research',
     expect: { none: 401, admin: ok, director: ok, school: ok, researcher: ok, foreign: ok },
   },
+  {
+    method: 'GET',
+    route: '/v1/research/weekly/:table',
+    url: '/v1/research/weekly/weekly_app_usage_school?from=2026-09-14&to=2026-09-20',
+    expect: research,
+  },
+  { method: 'GET', route: '/v1/research/outcome-bands', url: '/v1/research/outcome-bands', expect: research },
   { method: 'GET', route: '/v1/tokens', url: '/v1/tokens', expect: adminOnly },
   {
     method: 'POST',
@@ -136,6 +145,24 @@ describe.each(MATRIX)('$method $route', (row) => {
       expect(after.status).toBe(want === 200 ? 401 : 200);
     }
   });
+});
+
+test('the researcher reads its district research rows, suppressed cells null, never a person or class', async () => {
+  const r = await h.get(
+    '/v1/research/weekly/weekly_app_usage_school?from=2026-09-14&to=2026-09-20',
+    h.tokens.researcher,
+  );
+  const rows = (r.json as { rows: Record<string, unknown>[] }).rows;
+  expect(rows.map((x) => [x.school_id, x.active_students, x.suppressed])).toEqual([
+    ['sA1', 12, 0],
+    ['sA2', null, 1],
+  ]);
+  for (const row of rows) expect(Object.keys(row).filter((k) => /person|class|student_id/.test(k))).toEqual([]);
+  const csv = await h.get('/v1/research/outcome-bands?school_year=2026-27&format=csv', h.tokens.researcher);
+  expect(csv.body.split('\n')[0]).toContain('school_year,district_id,app_id');
+  expect(csv.body).toContain('appA1');
+  expect(csv.body).not.toContain('appB1');
+  requests += 2;
 });
 
 test('a school token sees only its school, and naming another school is refused', async () => {

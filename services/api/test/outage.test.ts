@@ -3,7 +3,9 @@
  * (the token may be valid) nor 500, and nothing is served, whether the token was cached or not; once Redis is back the same token works.
  * HEAD requests go through the same checks as GET.
  */
+import { dropDatabase } from '@edusage/clickhouse';
 import { createLogger } from '@edusage/logging';
+import { researchDatabaseOf } from '@edusage/research';
 import { createTestEnv, startPrivateRedis, waitFor, type PrivateRedis, type TestEnv } from '@edusage/testkit';
 import { loadApiConfig, startApi, type ApiService } from '@edusage/api';
 
@@ -25,6 +27,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await api?.stop();
+  if (env)
+    await dropDatabase({ ...env.config, CLICKHOUSE_DATABASE: researchDatabaseOf(env.config) }).catch(() => undefined);
   await env?.cleanup();
   await redis?.stop();
 });

@@ -7,7 +7,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { command, createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { command, createClickHouse, dropDatabase, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { researchDatabaseOf } from '@edusage/research';
 import { createTestEnv, freePort, waitFor, type TestEnv } from '@edusage/testkit';
 
 const run = promisify(execFile);
@@ -73,6 +74,9 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await ch?.close();
+  // The API creates the research database beside the suite's own (startApi: ensureResearchSchema).
+  if (env)
+    await dropDatabase({ ...env.config, CLICKHOUSE_DATABASE: researchDatabaseOf(env.config) }).catch(() => undefined);
   await env?.cleanup();
 });
 
