@@ -2,8 +2,15 @@ import { DEFAULT_LEVEL, StatResult, fail, ok } from './result';
 import { tCritical, tTwoSided } from './distributions';
 import { mean } from './descriptive';
 import { checkFinite, checkLevel, checkSameLength, firstProblem } from './validate';
-import { collinearityProblem } from './collinearity';
-import { type DesignColumns, householderLeastSquares, multiply, transpose, upperTriangularInverse } from './qr';
+import { RANK_TOLERANCE, collinearityProblem } from './collinearity';
+import {
+  type DesignColumns,
+  type LeastSquaresSolution,
+  householderLeastSquares,
+  inverseGram,
+  multiply,
+  sparseGivensLeastSquares,
+} from './qr';
 
 export interface Predictor {
   name: string;
@@ -60,8 +67,9 @@ export const INTERCEPT = 'intercept';
 const EXACT_FIT_SHARE = 1e-20;
 
 /**
- * Ordinary least squares of y on an intercept and the predictors, solved by Householder QR on
- * typed arrays without forming Q (./qr). Classical and robust (HC1, or HC3 on request) standard errors; see README for the
+ * Ordinary least squares of y on an intercept and the predictors, by QR on typed arrays without
+ * forming Q (./qr: Givens rotations row by row, sparse columns first; Householder in the given
+ * column order when the rank is in doubt, to name the collinear predictor). Classical and robust (HC1, or HC3 on request) standard errors; see README for the
  * statsmodels calls each figure equals.
  */
 export function ols(
@@ -79,9 +87,9 @@ export function ols(
   const n = y.length;
   const k = names.length;
   const X = designColumns(n, predictors);
-  const { R, beta } = householderLeastSquares(X, y);
-  const collinear = collinearityProblem(X, R, names);
-  if (collinear) return fail(collinear);
+  const solution = sparseGivensLeastSquares(X, y, RANK_TOLERANCE) ?? householderSolution(X, y, names);
+  if (typeof solution === 'string') return fail(solution);
+  const { beta, xtxInverse } = solution;
 
   const residuals = residualsOf(X, y, beta);
   let ssr = 0;
@@ -94,8 +102,6 @@ export function ols(
     );
   }
   const df = n - k;
-  const rInv = upperTriangularInverse(R, k);
-  const xtxInverse = multiply(rInv, transpose(rInv, k), k); // (XᵀX)⁻¹ = R⁻¹R⁻ᵀ
   const classical = xtxInverse.map((v) => (v * ssr) / df);
   const meat = robustMeat(X, xtxInverse, residuals, robustType, n / df);
   if (typeof meat === 'string') return fail(meat);
@@ -105,6 +111,20 @@ export function ols(
   if (typeof coefficients === 'string') return fail(coefficients);
   const r2 = 1 - ssr / tss;
   return ok({ n, df, r2, adjR2: 1 - ((n - 1) / df) * (1 - r2), robustType, coefficients });
+}
+
+/**
+ * The original column order's Householder QR, used when the fast path doubts the rank: its diagonal
+ * names the first collinear column (a reason), or it solves the problem when the doubt was only the
+ * other column order's rounding.
+ */
+function householderSolution(
+  X: DesignColumns,
+  y: readonly number[],
+  names: readonly string[],
+): LeastSquaresSolution | string {
+  const { R, beta } = householderLeastSquares(X, y);
+  return collinearityProblem(X, R, names) ?? { beta, xtxInverse: inverseGram(R, X.k) };
 }
 
 function inputProblem(

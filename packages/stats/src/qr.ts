@@ -110,3 +110,86 @@ export function transpose(A: Float64Array, k: number): Float64Array {
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) T[j * k + i] = A[i * k + j]!;
   return T;
 }
+
+/** Least squares in the design's own column order: β and (XᵀX)⁻¹ (row-major k × k). */
+export interface LeastSquaresSolution {
+  beta: Float64Array;
+  xtxInverse: Float64Array;
+}
+
+/** (XᵀX)⁻¹ = R⁻¹R⁻ᵀ from the k × k factor. */
+export function inverseGram(R: Float64Array, k: number): Float64Array {
+  const rInv = upperTriangularInverse(R, k);
+  return multiply(rInv, transpose(rInv, k), k);
+}
+
+/**
+ * QR by Givens rotations, one student (row) at a time, with the columns reordered sparsest first
+ * (fixed-effect dummies before the intercept and the dense predictors). A row of a school dummy, a
+ * grade dummy and three dense values then costs a few dozen rotations' updates instead of the
+ * 2k² flops per row of dense Householder: the district fit with 57 coefficients drops from seconds
+ * to tens of milliseconds. Returns null when a diagonal of R is (near) zero in this order, i.e. the
+ * rank is in doubt: the caller then uses `householderLeastSquares` in the original order, whose
+ * diagonal names the first collinear column.
+ */
+export function sparseGivensLeastSquares(
+  X: DesignColumns,
+  y: readonly number[],
+  rankTolerance: number,
+): LeastSquaresSolution | null {
+  const { n, k, data } = X;
+  const order = sparsestFirst(X);
+  const R = new Float64Array(k * k);
+  const qty = new Float64Array(k);
+  const row = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < k; p++) row[p] = data[order[p]! * n + i]!;
+    let yi = y[i]!;
+    for (let p = 0; p < k; p++) {
+      const b = row[p]!;
+      if (b === 0) continue;
+      // Rotate (R row p, this row) so that the row's entry p becomes 0.
+      const a = R[p * k + p]!;
+      const r = Math.sqrt(a * a + b * b);
+      const c = a / r;
+      const s = b / r;
+      R[p * k + p] = r;
+      for (let m = p + 1; m < k; m++) {
+        const rm = R[p * k + m]!;
+        const xm = row[m]!;
+        if (rm === 0 && xm === 0) continue;
+        R[p * k + m] = c * rm + s * xm;
+        row[m] = c * xm - s * rm;
+      }
+      const qp = qty[p]!;
+      qty[p] = c * qp + s * yi;
+      yi = c * yi - s * qp;
+    }
+  }
+  for (let p = 0; p < k; p++) {
+    const column = data.subarray(order[p]! * n, (order[p]! + 1) * n);
+    let length2 = 0;
+    for (const v of column) length2 += v * v;
+    if (!(Math.abs(R[p * k + p]!) > rankTolerance * Math.sqrt(length2))) return null;
+  }
+  const betaPermuted = backSubstitute(R, k, qty);
+  const inversePermuted = inverseGram(R, k);
+  const beta = new Float64Array(k);
+  const xtxInverse = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) {
+    beta[order[a]!] = betaPermuted[a]!;
+    for (let b = 0; b < k; b++) xtxInverse[order[a]! * k + order[b]!] = inversePermuted[a * k + b]!;
+  }
+  return { beta, xtxInverse };
+}
+
+/** Column indices by their count of non-zero entries, fewest first (stable: ties keep their order). */
+function sparsestFirst(X: DesignColumns): number[] {
+  const { n, k, data } = X;
+  const nonZero = Array.from({ length: k }, (_, j) => {
+    let count = 0;
+    for (let i = j * n; i < (j + 1) * n; i++) if (data[i] !== 0) count++;
+    return count;
+  });
+  return [...nonZero.keys()].sort((a, b) => nonZero[a]! - nonZero[b]! || a - b);
+}
