@@ -4,7 +4,7 @@ import type { DesignColumns } from './qr';
  * A column whose QR diagonal |R_jj| is below this share of the column's own length lies (up to
  * rounding) in the span of the columns before it.
  */
-export const RANK_TOLERANCE = 1e-10;
+const RANK_TOLERANCE = 1e-10;
 
 /**
  * The first design column that is a linear combination of the ones before it, as a sentence naming

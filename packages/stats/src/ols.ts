@@ -2,15 +2,8 @@ import { DEFAULT_LEVEL, StatResult, fail, ok } from './result';
 import { tCritical, tTwoSided } from './distributions';
 import { mean } from './descriptive';
 import { checkFinite, checkLevel, checkSameLength, firstProblem } from './validate';
-import { RANK_TOLERANCE, collinearityProblem } from './collinearity';
-import {
-  type DesignColumns,
-  type LeastSquaresSolution,
-  householderLeastSquares,
-  inverseGram,
-  multiply,
-  sparseGivensLeastSquares,
-} from './qr';
+import { collinearityProblem } from './collinearity';
+import { type DesignColumns, inverseGram, multiply, sparseLeastSquares } from './qr';
 
 export interface Predictor {
   name: string;
@@ -68,8 +61,8 @@ const EXACT_FIT_SHARE = 1e-20;
 
 /**
  * Ordinary least squares of y on an intercept and the predictors, by QR on typed arrays without
- * forming Q (./qr: Givens rotations row by row, sparse columns first; Householder in the given
- * column order when the rank is in doubt, to name the collinear predictor). Classical and robust (HC1, or HC3 on request) standard errors; see README for the
+ * forming Q (./qr: Givens rotations row by row with sparse columns first, then the small R brought
+ * back to the given column order, whose diagonal names a collinear predictor). Classical and robust (HC1, or HC3 on request) standard errors; see README for the
  * statsmodels calls each figure equals.
  */
 export function ols(
@@ -87,9 +80,9 @@ export function ols(
   const n = y.length;
   const k = names.length;
   const X = designColumns(n, predictors);
-  const solution = sparseGivensLeastSquares(X, y, RANK_TOLERANCE) ?? householderSolution(X, y, names);
-  if (typeof solution === 'string') return fail(solution);
-  const { beta, xtxInverse } = solution;
+  const { R, beta } = sparseLeastSquares(X, y);
+  const collinear = collinearityProblem(X, R, names);
+  if (collinear) return fail(collinear);
 
   const residuals = residualsOf(X, y, beta);
   let ssr = 0;
@@ -102,6 +95,7 @@ export function ols(
     );
   }
   const df = n - k;
+  const xtxInverse = inverseGram(R, k);
   const classical = xtxInverse.map((v) => (v * ssr) / df);
   const meat = robustMeat(X, xtxInverse, residuals, robustType, n / df);
   if (typeof meat === 'string') return fail(meat);
@@ -111,20 +105,6 @@ export function ols(
   if (typeof coefficients === 'string') return fail(coefficients);
   const r2 = 1 - ssr / tss;
   return ok({ n, df, r2, adjR2: 1 - ((n - 1) / df) * (1 - r2), robustType, coefficients });
-}
-
-/**
- * The original column order's Householder QR, used when the fast path doubts the rank: its diagonal
- * names the first collinear column (a reason), or it solves the problem when the doubt was only the
- * other column order's rounding.
- */
-function householderSolution(
-  X: DesignColumns,
-  y: readonly number[],
-  names: readonly string[],
-): LeastSquaresSolution | string {
-  const { R, beta } = householderLeastSquares(X, y);
-  return collinearityProblem(X, R, names) ?? { beta, xtxInverse: inverseGram(R, X.k) };
 }
 
 function inputProblem(

@@ -25,7 +25,7 @@ export interface LeastSquaresQr {
  * then β from R β = (Qᵀy)[0..k). Diagonal entries of R may be (near) zero for collinear columns; the
  * caller checks them before trusting β.
  */
-export function householderLeastSquares(X: DesignColumns, y: readonly number[]): LeastSquaresQr {
+export function householderLeastSquares(X: DesignColumns, y: ArrayLike<number>): LeastSquaresQr {
   const { n, k } = X;
   const A = Float64Array.from(X.data);
   const qty = Float64Array.from(y);
@@ -111,12 +111,6 @@ export function transpose(A: Float64Array, k: number): Float64Array {
   return T;
 }
 
-/** Least squares in the design's own column order: β and (XᵀX)⁻¹ (row-major k × k). */
-export interface LeastSquaresSolution {
-  beta: Float64Array;
-  xtxInverse: Float64Array;
-}
-
 /** (XᵀX)⁻¹ = R⁻¹R⁻ᵀ from the k × k factor. */
 export function inverseGram(R: Float64Array, k: number): Float64Array {
   const rInv = upperTriangularInverse(R, k);
@@ -124,22 +118,18 @@ export function inverseGram(R: Float64Array, k: number): Float64Array {
 }
 
 /**
- * QR by Givens rotations, one student (row) at a time, with the columns reordered sparsest first
- * (fixed-effect dummies before the intercept and the dense predictors). A row of a school dummy, a
- * grade dummy and three dense values then costs a few dozen rotations' updates instead of the
- * 2k² flops per row of dense Householder: the district fit with 57 coefficients drops from seconds
- * to tens of milliseconds. Returns null when a diagonal of R is (near) zero in this order, i.e. the
- * rank is in doubt: the caller then uses `householderLeastSquares` in the original order, whose
- * diagonal names the first collinear column.
+ * The same R and β as `householderLeastSquares(X, y)` (the R of X in its own column order), fast for
+ * designs with sparse columns. First Givens rotations, one student (row) at a time, with the columns
+ * ordered sparsest first (fixed-effect dummies before the intercept and the dense predictors): a row
+ * of a school dummy, a grade dummy and three dense values costs a few dozen updates instead of the 2k²
+ * flops per row of dense Householder. That gives X P = Q₁R₁ (P the reordering) and Q₁ᵀy. Then
+ * X = Q₁(R₁Pᵀ), and the Householder QR of the small k × k matrix R₁Pᵀ = Q₂R gives X = (Q₁Q₂)R: the
+ * R of the original order, whose diagonal names the first collinear column, and Q₂ᵀQ₁ᵀy for β.
  */
-export function sparseGivensLeastSquares(
-  X: DesignColumns,
-  y: readonly number[],
-  rankTolerance: number,
-): LeastSquaresSolution | null {
+export function sparseLeastSquares(X: DesignColumns, y: readonly number[]): LeastSquaresQr {
   const { n, k, data } = X;
   const order = sparsestFirst(X);
-  const R = new Float64Array(k * k);
+  const R1 = new Float64Array(k * k);
   const qty = new Float64Array(k);
   const row = new Float64Array(k);
   for (let i = 0; i < n; i++) {
@@ -148,17 +138,17 @@ export function sparseGivensLeastSquares(
     for (let p = 0; p < k; p++) {
       const b = row[p]!;
       if (b === 0) continue;
-      // Rotate (R row p, this row) so that the row's entry p becomes 0.
-      const a = R[p * k + p]!;
+      // Rotate (R₁ row p, this row) so that the row's entry p becomes 0; r > 0 since b ≠ 0.
+      const a = R1[p * k + p]!;
       const r = Math.sqrt(a * a + b * b);
       const c = a / r;
       const s = b / r;
-      R[p * k + p] = r;
+      R1[p * k + p] = r;
       for (let m = p + 1; m < k; m++) {
-        const rm = R[p * k + m]!;
+        const rm = R1[p * k + m]!;
         const xm = row[m]!;
         if (rm === 0 && xm === 0) continue;
-        R[p * k + m] = c * rm + s * xm;
+        R1[p * k + m] = c * rm + s * xm;
         row[m] = c * xm - s * rm;
       }
       const qp = qty[p]!;
@@ -166,21 +156,10 @@ export function sparseGivensLeastSquares(
       yi = c * yi - s * qp;
     }
   }
-  for (let p = 0; p < k; p++) {
-    const column = data.subarray(order[p]! * n, (order[p]! + 1) * n);
-    let length2 = 0;
-    for (const v of column) length2 += v * v;
-    if (!(Math.abs(R[p * k + p]!) > rankTolerance * Math.sqrt(length2))) return null;
-  }
-  const betaPermuted = backSubstitute(R, k, qty);
-  const inversePermuted = inverseGram(R, k);
-  const beta = new Float64Array(k);
-  const xtxInverse = new Float64Array(k * k);
-  for (let a = 0; a < k; a++) {
-    beta[order[a]!] = betaPermuted[a]!;
-    for (let b = 0; b < k; b++) xtxInverse[order[a]! * k + order[b]!] = inversePermuted[a * k + b]!;
-  }
-  return { beta, xtxInverse };
+  // R₁Pᵀ, column-major: column order[p] is column p of R₁.
+  const unpermuted = new Float64Array(k * k);
+  for (let p = 0; p < k; p++) for (let r = 0; r <= p; r++) unpermuted[order[p]! * k + r] = R1[r * k + p]!;
+  return householderLeastSquares({ n: k, k, data: unpermuted }, qty);
 }
 
 /** Column indices by their count of non-zero entries, fewest first (stable: ties keep their order). */
