@@ -15,7 +15,9 @@ export function collinearityProblem(X: DesignColumns, R: Float64Array, names: re
   const { n, k } = X;
   for (let j = 0; j < k; j++) {
     const column = X.data.subarray(j * n, (j + 1) * n);
-    const length = Math.sqrt(column.reduce((s, v) => s + v * v, 0));
+    let length2 = 0;
+    for (let i = 0; i < n; i++) length2 += column[i]! * column[i]!; // a plain loop: runs per fit on every column
+    const length = Math.sqrt(length2);
     if (length === 0) return `predictor ${names[j]} is 0 for every student; it cannot have an effect`;
     if (Math.abs(R[j * k + j]!) > RANK_TOLERANCE * length) continue;
     if (column.every((v) => v === column[0])) {

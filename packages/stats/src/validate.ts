@@ -12,9 +12,10 @@ export function listPositions(positions: readonly number[]): string {
 /** Missing (NaN, ±Infinity, null smuggled in as a number) values in a column, by position. */
 export function checkFinite(values: readonly number[], name: string): string | null {
   const bad: number[] = [];
-  values.forEach((v, i) => {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) bad.push(i);
-  });
+  }
   if (bad.length === 0) return null;
   return (
     `${name} is missing or not a number for ${bad.length} of ${values.length} students ` +
