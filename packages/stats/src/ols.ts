@@ -7,7 +7,8 @@ import { type DesignColumns, inverseGram, multiply, sparseLeastSquares } from '.
 
 export interface Predictor {
   name: string;
-  values: readonly number[];
+  /** One value per student (a plain array, or a typed array such as fixedEffects' 0/1 bytes). */
+  values: ArrayLike<number>;
 }
 
 /** Standard error, t, p and interval of one coefficient under one covariance estimate. */

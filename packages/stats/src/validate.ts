@@ -10,7 +10,7 @@ export function listPositions(positions: readonly number[]): string {
 }
 
 /** Missing (NaN, ±Infinity, null smuggled in as a number) values in a column, by position. */
-export function checkFinite(values: readonly number[], name: string): string | null {
+export function checkFinite(values: ArrayLike<number>, name: string): string | null {
   const bad: number[] = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -23,7 +23,7 @@ export function checkFinite(values: readonly number[], name: string): string | n
   );
 }
 
-export function checkSameLength(columns: readonly { name: string; values: readonly number[] }[]): string | null {
+export function checkSameLength(columns: readonly { name: string; values: ArrayLike<number> }[]): string | null {
   const first = columns[0];
   if (!first) return null;
   for (const c of columns.slice(1)) {
