@@ -11,6 +11,7 @@ export function listPositions(positions: readonly number[]): string {
 
 /** Missing (NaN, ±Infinity, null smuggled in as a number) values in a column, by position. */
 export function checkFinite(values: ArrayLike<number>, name: string): string | null {
+  if (holdsOnlyFinite(values)) return null;
   const bad: number[] = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -21,6 +22,11 @@ export function checkFinite(values: ArrayLike<number>, name: string): string | n
     `${name} is missing or not a number for ${bad.length} of ${values.length} students ` +
     `(positions ${listPositions(bad)}); drop incomplete rows first (completeCases)`
   );
+}
+
+/** Integer typed arrays (fixedEffects' 0/1 bytes) cannot hold NaN or ±Infinity: no need to look. */
+function holdsOnlyFinite(values: ArrayLike<number>): boolean {
+  return ArrayBuffer.isView(values) && !(values instanceof Float64Array || values instanceof Float32Array);
 }
 
 export function checkSameLength(columns: readonly { name: string; values: ArrayLike<number> }[]): string | null {
