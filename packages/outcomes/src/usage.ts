@@ -134,20 +134,34 @@ function scoreQuery(q: WindowQuery): string {
     FROM assessment_results FINAL WHERE ${resultFilter(q)}`;
 }
 
+/** What the usage sums need of each event's current version. */
+const CURRENT_EVENT_COLUMNS = [
+  'person_id',
+  'local_date',
+  'occurred_at',
+  'explicit_seconds',
+  'counts_minute',
+  'campus',
+] as const;
+
 function usageQuery(q: WindowQuery): string {
   const district = sqlString(q.districtId);
   const app = sqlString(q.app);
   const eventFilter = `district_id = ${district} AND app_id = ${app}
     AND local_date >= ${sqlDate(q.from)} AND local_date <= ${sqlDate(q.to)}`;
-  const cols =
-    'person_id, local_date, occurred_at, explicit_seconds, counts_minute, campus, kafka_topic, kafka_partition, kafka_offset';
-  // The current version of each event (a late-roster revision may have changed its person).
-  const currentEvents = `SELECT person_id, local_date, occurred_at, explicit_seconds, counts_minute, campus FROM (
-      SELECT ${cols}, toUInt64(0) AS revision FROM usage_events WHERE ${eventFilter}
-      UNION ALL
-      SELECT ${cols}, revision FROM usage_event_revisions WHERE ${eventFilter})
-    ORDER BY kafka_topic, kafka_partition, kafka_offset, revision DESC
-    LIMIT 1 BY kafka_topic, kafka_partition, kafka_offset`;
+  const cols = [...CURRENT_EVENT_COLUMNS, 'kafka_topic', 'kafka_partition', 'kafka_offset'].join(', ');
+  // The current version of each event (a late-roster revision may have changed its person): per Kafka
+  // offset the values of the highest revision (the stored event is revision 0). GROUP BY with argMax
+  // instead of ORDER BY … LIMIT 1 BY, which sorted every event of the window. The aggregates get names
+  // of their own (an alias equal to the column inside argMax confuses ClickHouse 18.16's analyzer).
+  const latest = CURRENT_EVENT_COLUMNS.map((c) => `argMax(${c}, revision) AS latest_${c}`).join(', ');
+  const renamed = CURRENT_EVENT_COLUMNS.map((c) => `latest_${c} AS ${c}`).join(', ');
+  const currentEvents = `SELECT ${renamed} FROM (
+      SELECT ${latest} FROM (
+        SELECT ${cols}, toUInt64(0) AS revision FROM usage_events WHERE ${eventFilter}
+        UNION ALL
+        SELECT ${cols}, revision FROM usage_event_revisions WHERE ${eventFilter})
+      GROUP BY kafka_topic, kafka_partition, kafka_offset)`;
   const minute = 'toStartOfMinute(occurred_at)';
   // ALL, not ANY: current ClickHouse's ANY INNER JOIN keeps one row per key of the left side too
   // (one event per student); the windows side has one row per student, so ALL joins each event once.

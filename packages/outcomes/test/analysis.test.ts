@@ -126,6 +126,31 @@ describe('analysis edge cases', () => {
       'post ~ usage + pre + grade',
     ]);
   });
+
+  it('every group where schools or grades vary gets the fixed-effects model: a grade across schools, users mostly off campus', () => {
+    // 30 students of grade 05 in three schools, 10 each; schools differ in level, not in usage.
+    const students = Array.from({ length: 30 }, (_, i) =>
+      student({
+        schoolId: `sch-${i % 3}`,
+        grade: i < 15 ? '05' : '06',
+        minutesPerWeek: 5 + ((i * 7) % 40),
+        pre: 200 + ((i * 5) % 17),
+        post: 205 + ((i * 5) % 17) + ((i * 7) % 40) / 10 + (i % 3) * 4 + (i % 2),
+      }),
+    );
+    const models = (g: Analysis['groups'][number] | undefined) =>
+      g?.regressions.map((f) => (f.ok ? f.value.model : f.reason));
+    const a = run(students);
+    expect(models(a.groups.find((g) => g.dimension === 'grade' && g.id === '05'))).toEqual([
+      'post ~ usage + pre',
+      'post ~ usage + pre + school',
+    ]);
+    // Everybody used the app off campus: one campus group with both grades and all schools.
+    expect(models(a.groups.find((g) => g.dimension === 'campus' && g.id === 'mostly_off'))).toEqual([
+      'post ~ usage + pre',
+      'post ~ usage + pre + grade + school',
+    ]);
+  });
 });
 
 describe('verdict', () => {

@@ -1,4 +1,4 @@
-import { Matrix } from 'ml-matrix';
+import type { DesignColumns } from './qr';
 
 /**
  * A column whose QR diagonal |R_jj| is below this share of the column's own length lies (up to
@@ -11,12 +11,15 @@ const RANK_TOLERANCE = 1e-10;
  * it, or null when X has full column rank. Householder QR without pivoting keeps the column order, so
  * the column named is the first one that adds nothing new.
  */
-export function collinearityProblem(X: Matrix, R: Matrix, names: readonly string[]): string | null {
-  for (let j = 0; j < X.columns; j++) {
-    const column = X.getColumn(j);
-    const length = Math.sqrt(column.reduce((s, v) => s + v * v, 0));
+export function collinearityProblem(X: DesignColumns, R: Float64Array, names: readonly string[]): string | null {
+  const { n, k } = X;
+  for (let j = 0; j < k; j++) {
+    const column = X.data.subarray(j * n, (j + 1) * n);
+    let length2 = 0;
+    for (let i = 0; i < n; i++) length2 += column[i]! * column[i]!; // a plain loop: runs per fit on every column
+    const length = Math.sqrt(length2);
     if (length === 0) return `predictor ${names[j]} is 0 for every student; it cannot have an effect`;
-    if (Math.abs(R.get(j, j)) > RANK_TOLERANCE * length) continue;
+    if (Math.abs(R[j * k + j]!) > RANK_TOLERANCE * length) continue;
     if (column.every((v) => v === column[0])) {
       return `predictor ${names[j]} has the same value (${column[0]}) for every student; its effect cannot be told apart from the intercept`;
     }

@@ -1,13 +1,14 @@
-import { Matrix, QrDecomposition } from 'ml-matrix';
 import { DEFAULT_LEVEL, StatResult, fail, ok } from './result';
 import { tCritical, tTwoSided } from './distributions';
 import { mean } from './descriptive';
 import { checkFinite, checkLevel, checkSameLength, firstProblem } from './validate';
 import { collinearityProblem } from './collinearity';
+import { type DesignColumns, inverseGram, multiply, sparseLeastSquares } from './qr';
 
 export interface Predictor {
   name: string;
-  values: readonly number[];
+  /** One value per student (a plain array, or a typed array such as fixedEffects' 0/1 bytes). */
+  values: ArrayLike<number>;
 }
 
 /** Standard error, t, p and interval of one coefficient under one covariance estimate. */
@@ -60,8 +61,9 @@ export const INTERCEPT = 'intercept';
 const EXACT_FIT_SHARE = 1e-20;
 
 /**
- * Ordinary least squares of y on an intercept and the predictors, solved by Householder QR
- * (ml-matrix). Classical and robust (HC1, or HC3 on request) standard errors; see README for the
+ * Ordinary least squares of y on an intercept and the predictors, by QR on typed arrays without
+ * forming Q (./qr: Givens rotations row by row with sparse columns first, then the small R brought
+ * back to the given column order, whose diagonal names a collinear predictor). Classical and robust (HC1, or HC3 on request) standard errors; see README for the
  * statsmodels calls each figure equals.
  */
 export function ols(
@@ -78,16 +80,14 @@ export function ols(
 
   const n = y.length;
   const k = names.length;
-  const X = designMatrix(n, predictors);
-  const qr = new QrDecomposition(X);
-  const R = qr.upperTriangularMatrix;
+  const X = designColumns(n, predictors);
+  const { R, beta } = sparseLeastSquares(X, y);
   const collinear = collinearityProblem(X, R, names);
   if (collinear) return fail(collinear);
 
-  const beta = qr.solve(Matrix.columnVector([...y])).getColumn(0);
-  const fitted = X.mmul(Matrix.columnVector(beta)).getColumn(0);
-  const residuals = y.map((v, i) => v - (fitted[i] as number));
-  const ssr = residuals.reduce((s, e) => s + e * e, 0);
+  const residuals = residualsOf(X, y, beta);
+  let ssr = 0;
+  for (const e of residuals) ssr += e * e;
   const my = mean(y);
   const tss = y.reduce((s, v) => s + (v - my) * (v - my), 0);
   if (ssr <= tss * EXACT_FIT_SHARE) {
@@ -96,11 +96,11 @@ export function ols(
     );
   }
   const df = n - k;
-  const rInv = upperTriangularInverse(R);
-  const classical = rInv.mmul(rInv.transpose()).mul(ssr / df);
-  const weights = robustWeights(qr.orthogonalMatrix, residuals, robustType, n / df);
-  if (typeof weights === 'string') return fail(weights);
-  const robust = sandwich(qr.orthogonalMatrix, rInv, weights);
+  const xtxInverse = inverseGram(R, k);
+  const classical = xtxInverse.map((v) => (v * ssr) / df);
+  const meat = robustMeat(X, xtxInverse, residuals, robustType, n / df);
+  if (typeof meat === 'string') return fail(meat);
+  const robust = multiply(multiply(xtxInverse, meat, k), xtxInverse, k);
 
   const coefficients = coefficientTable(names, beta, classical, robust, df, tCritical(level, df));
   if (typeof coefficients === 'string') return fail(coefficients);
@@ -132,30 +132,42 @@ function inputProblem(
   );
 }
 
-/** n × k: a column of ones, then one column per predictor. */
-function designMatrix(n: number, predictors: readonly Predictor[]): Matrix {
-  const X = new Matrix(n, predictors.length + 1);
-  for (let i = 0; i < n; i++) {
-    X.set(i, 0, 1);
-    predictors.forEach((p, j) => X.set(i, j + 1, p.values[i] as number));
+/** n × k, column-major: a column of ones, then one column per predictor. */
+function designColumns(n: number, predictors: readonly Predictor[]): DesignColumns {
+  const k = predictors.length + 1;
+  const data = new Float64Array(n * k);
+  data.fill(1, 0, n);
+  predictors.forEach((p, j) => data.set(p.values, (j + 1) * n));
+  return { n, k, data };
+}
+
+/** y − Xβ, accumulated column by column (contiguous reads). */
+function residualsOf(X: DesignColumns, y: readonly number[], beta: Float64Array): Float64Array {
+  const { n, k, data } = X;
+  const residuals = Float64Array.from(y);
+  for (let j = 0; j < k; j++) {
+    const b = beta[j]!;
+    const col = j * n;
+    for (let i = 0; i < n; i++) residuals[i] = residuals[i]! - b * data[col + i]!;
   }
-  return X;
+  return residuals;
 }
 
 /** One row per coefficient, or a reason when a standard error is zero (t would be infinite). */
 function coefficientTable(
   names: readonly string[],
-  beta: readonly number[],
-  classical: Matrix,
-  robust: Matrix,
+  beta: Float64Array,
+  classical: Float64Array,
+  robust: Float64Array,
   df: number,
   tCrit: number,
 ): Coefficient[] | string {
   const coefficients: Coefficient[] = [];
   for (let j = 0; j < names.length; j++) {
-    const estimate = beta[j] as number;
-    const seClassical = Math.sqrt(classical.get(j, j));
-    const seRobust = Math.sqrt(robust.get(j, j));
+    const k = names.length;
+    const estimate = beta[j]!;
+    const seClassical = Math.sqrt(classical[j * k + j]!);
+    const seRobust = Math.sqrt(robust[j * k + j]!);
     if (!(seClassical > 0) || !(seRobust > 0)) {
       return `the standard error of ${names[j]} is zero; the data leave no variation to estimate it from`;
     }
@@ -178,51 +190,61 @@ function inference(estimate: number, se: number, df: number, tCrit: number): Inf
 const MAX_LEVERAGE = 1 - 1e-10;
 
 /**
- * The weight of each squared residual in the sandwich: HC1 eᵢ²·n/(n − k) (MacKinnon & White 1985),
- * HC3 eᵢ²/(1 − hᵢ)² with the leverage hᵢ = ‖qᵢ‖² (row i of Q). A reason string when HC3 is undefined.
+ * The sandwich's meat Xᵀdiag(w)X = Σ wᵢ xᵢxᵢᵀ, so that the robust covariance is
+ * (XᵀX)⁻¹ (meat) (XᵀX)⁻¹. Weights: HC1 eᵢ²·n/(n − k) (MacKinnon & White 1985), HC3 eᵢ²/(1 − hᵢ)² with
+ * the leverage hᵢ = xᵢ(XᵀX)⁻¹xᵢᵀ (= ‖row i of Q‖², without forming Q). One pass over the students,
+ * visiting only each row's non-zero entries: with fixed-effect dummies a row has a handful of them,
+ * so this is O(n·nnz²) instead of O(n·k²). A reason string when HC3 is undefined.
  */
-function robustWeights(Q: Matrix, residuals: readonly number[], type: RobustType, hc1Scale: number): number[] | string {
-  if (type === 'HC1') return residuals.map((e) => e * e * hc1Scale);
-  const weights: number[] = [];
-  for (let i = 0; i < residuals.length; i++) {
-    const h = Q.getRow(i).reduce((s, q) => s + q * q, 0);
-    if (h >= MAX_LEVERAGE) {
-      return `the student at position ${i} alone determines a coefficient (leverage 1, e.g. the only student of a school or grade); HC3 is not defined: merge that group or use HC1`;
+function robustMeat(
+  X: DesignColumns,
+  xtxInverse: Float64Array,
+  residuals: Float64Array,
+  type: RobustType,
+  hc1Scale: number,
+): Float64Array | string {
+  const { n, k, data } = X;
+  const meat = new Float64Array(k * k);
+  const at = new Int32Array(k);
+  const value = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    let nnz = 0;
+    for (let j = 0; j < k; j++) {
+      const x = data[j * n + i]!;
+      if (x !== 0) {
+        at[nnz] = j;
+        value[nnz++] = x;
+      }
     }
-    const e = residuals[i] as number;
-    weights.push((e * e) / ((1 - h) * (1 - h)));
-  }
-  return weights;
-}
-
-/**
- * (XᵀX)⁻¹ Xᵀ diag(w) X (XᵀX)⁻¹. With X = QR, (XᵀX)⁻¹Xᵀ = R⁻¹Qᵀ, so this is R⁻¹ (Σ wᵢ qᵢqᵢᵀ) R⁻ᵀ.
- */
-function sandwich(Q: Matrix, rInv: Matrix, weights: readonly number[]): Matrix {
-  const k = Q.columns;
-  const meat = new Matrix(k, k);
-  weights.forEach((w, i) => {
-    for (let a = 0; a < k; a++) {
-      const qa = Q.get(i, a) * w;
-      for (let b = a; b < k; b++) meat.set(a, b, meat.get(a, b) + qa * Q.get(i, b));
+    const e = residuals[i]!;
+    let w = e * e * hc1Scale;
+    if (type === 'HC3') {
+      const h = quadraticForm(xtxInverse, k, at, value, nnz);
+      if (h >= MAX_LEVERAGE) {
+        return `the student at position ${i} alone determines a coefficient (leverage 1, e.g. the only student of a school or grade); HC3 is not defined: merge that group or use HC1`;
+      }
+      w = (e * e) / ((1 - h) * (1 - h));
     }
-  });
-  for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) meat.set(a, b, meat.get(b, a));
-  return rInv.mmul(meat).mmul(rInv.transpose());
-}
-
-/** Inverse of an upper-triangular matrix by back substitution (R is small: one row per coefficient). */
-function upperTriangularInverse(R: Matrix): Matrix {
-  const k = R.columns;
-  const inv = new Matrix(k, k);
-  for (let col = 0; col < k; col++) {
-    for (let row = col; row >= 0; row--) {
-      let s = row === col ? 1 : 0;
-      for (let m = row + 1; m <= col; m++) s -= R.get(row, m) * inv.get(m, col);
-      inv.set(row, col, s / R.get(row, row));
+    for (let a = 0; a < nnz; a++) {
+      const row = at[a]! * k;
+      const xa = value[a]! * w;
+      for (let b = a; b < nnz; b++) meat[row + at[b]!] = meat[row + at[b]!]! + xa * value[b]!;
     }
   }
-  return inv;
+  for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) meat[a * k + b] = meat[b * k + a]!;
+  return meat;
+}
+
+/** x A xᵀ for a symmetric row-major k × k A and a sparse x (positions `at`, values `value`). */
+function quadraticForm(A: Float64Array, k: number, at: Int32Array, value: Float64Array, nnz: number): number {
+  let s = 0;
+  for (let a = 0; a < nnz; a++) {
+    const row = at[a]! * k;
+    let t = 0;
+    for (let b = 0; b < nnz; b++) t += A[row + at[b]!]! * value[b]!;
+    s += value[a]! * t;
+  }
+  return s;
 }
 
 function duplicateNameProblem(names: readonly string[]): string | null {

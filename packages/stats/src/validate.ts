@@ -10,11 +10,13 @@ export function listPositions(positions: readonly number[]): string {
 }
 
 /** Missing (NaN, ±Infinity, null smuggled in as a number) values in a column, by position. */
-export function checkFinite(values: readonly number[], name: string): string | null {
+export function checkFinite(values: ArrayLike<number>, name: string): string | null {
+  if (holdsOnlyFinite(values)) return null;
   const bad: number[] = [];
-  values.forEach((v, i) => {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) bad.push(i);
-  });
+  }
   if (bad.length === 0) return null;
   return (
     `${name} is missing or not a number for ${bad.length} of ${values.length} students ` +
@@ -22,7 +24,12 @@ export function checkFinite(values: readonly number[], name: string): string | n
   );
 }
 
-export function checkSameLength(columns: readonly { name: string; values: readonly number[] }[]): string | null {
+/** Integer typed arrays (fixedEffects' 0/1 bytes) cannot hold NaN or ±Infinity: no need to look. */
+function holdsOnlyFinite(values: ArrayLike<number>): boolean {
+  return ArrayBuffer.isView(values) && !(values instanceof Float64Array || values instanceof Float32Array);
+}
+
+export function checkSameLength(columns: readonly { name: string; values: ArrayLike<number> }[]): string | null {
   const first = columns[0];
   if (!first) return null;
   for (const c of columns.slice(1)) {

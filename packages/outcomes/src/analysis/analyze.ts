@@ -106,11 +106,9 @@ function groupReport(
   cost: Parameters<typeof costPerStudent>[0] | null,
 ): GroupReport {
   const tertiles = tertileBands(g.students);
-  // Fixed effects where grades and schools vary within the group and the design stays small enough:
-  // district and schools (a grade or campus group with 50 school dummies costs seconds per fit).
-  const regressions = usageRegressions(g.students, {
-    fixedEffects: g.dimension === 'district' || g.dimension === 'school',
-  });
+  // Fixed effects in every group where grades or schools vary (README); @edusage/stats fits the
+  // dummies' sparse design in well under a second even for the district.
+  const regressions = usageRegressions(g.students);
   const effect = atGoalEffect(g.students, goal, k);
   const active = g.students.filter((s) => s.minutesPerWeek > 0).length;
   const atGoal = g.students.filter((s) => s.minutesPerWeek >= goal).length;

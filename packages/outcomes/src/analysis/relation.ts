@@ -64,10 +64,7 @@ function usageEffect(model: string, fit: OlsFit): UsageEffect {
  * grade and school fixed effects where the group has more than one grade or school (the first of
  * grade + school, grade, school that is not collinear; else the reason of the first).
  */
-export function usageRegressions(
-  students: readonly StudentWindow[],
-  opts: { fixedEffects?: boolean } = {},
-): Outcome<UsageEffect>[] {
+export function usageRegressions(students: readonly StudentWindow[]): Outcome<UsageEffect>[] {
   const post = students.map((s) => s.post);
   const base = [
     { name: 'usage', values: students.map((s) => s.minutesPerWeek) },
@@ -76,7 +73,6 @@ export function usageRegressions(
   const out: Outcome<UsageEffect>[] = [];
   const fit = ols(post, base, { outcomeName: 'post-test score' });
   out.push(fit.ok ? { ok: true, value: usageEffect('post ~ usage + pre', fit.value) } : fit);
-  if (opts.fixedEffects === false) return out;
   const grades = students.map((s) => s.grade || '(none)');
   const schools = students.map((s) => s.schoolId || '(none)');
   const gradeEffects = new Set(grades).size > 1 ? fixedEffects(grades, 'grade') : [];
