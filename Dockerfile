@@ -1,5 +1,5 @@
 # One image for the edusage services; docker-compose.yml picks the service with its command:
-#   node services/<ingest|enrich|aggregate|jobs>/dist/main.js
+#   node services/<ingest|enrich|aggregate|jobs|api>/dist/main.js
 FROM node:20-bookworm-slim AS build
 RUN npm install -g pnpm@10.34.9
 WORKDIR /app

@@ -1,26 +1,7 @@
-import type { Kafka } from '@edusage/kafka';
+import { consumerLag, type Kafka } from '@edusage/kafka';
 
-/** How many messages a consumer group has not yet committed, over all partitions of `topics`. */
-export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    let lag = 0;
-    const committed = await admin.fetchOffsets({ groupId, topics });
-    for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
-      for (const end of ends) {
-        const c = done.find((p) => p.partition === end.partition);
-        const at = c && c.offset !== '-1' ? BigInt(c.offset) : BigInt(end.low);
-        lag += Number(BigInt(end.high) - at);
-      }
-    }
-    return lag;
-  } finally {
-    await admin.disconnect();
-  }
-}
+// Moved to @edusage/kafka (the API reports it too); re-exported for the bench.
+export { consumerLag };
 
 /**
  * Waits until every group has consumed everything (lag 0 on two checks in a row, since a group can

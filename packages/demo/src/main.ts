@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { deleteKeysWithPrefix } from '@edusage/redis';
+import { TokenStore } from '@edusage/api';
 import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
 import { clickhouseHealth, createClickHouse, dropDatabase } from '@edusage/clickhouse';
 import {
@@ -181,8 +182,33 @@ async function main(): Promise<void> {
     say('');
     say(`All tables are in ClickHouse database ${config.CLICKHOUSE_DATABASE} (${config.CLICKHOUSE_URL}), e.g.`);
     say(`  clickhouse-client --database ${config.CLICKHOUSE_DATABASE} --query 'SELECT count() FROM usage_events'`);
+    const apiToken = await createDemoApiToken(config, opts.district);
+    say('');
+    say('The same reports over HTTP (services/api): start the API on the demo data with');
+    say(
+      `  CLICKHOUSE_DATABASE=${config.CLICKHOUSE_DATABASE} REDIS_KEY_PREFIX=${config.REDIS_KEY_PREFIX} node services/api/dist/main.js`,
+    );
+    say(`and ask it with the admin token of ${opts.district} (docs: http://127.0.0.1:8084/docs):`);
+    say(
+      `  curl -H 'Authorization: Bearer ${apiToken}' 'http://127.0.0.1:8084/v1/usage/district?from=${period.from}&to=${period.to}'`,
+    );
   } finally {
     await db.close();
+  }
+}
+
+/** An admin API token of the sample district, in the demo's Redis keyspace (reset with it at the next run). */
+async function createDemoApiToken(config: BaseConfig, districtId: string): Promise<string> {
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  try {
+    const { token } = await new TokenStore(redis, config.REDIS_KEY_PREFIX).create({
+      districtId,
+      role: 'admin',
+      name: 'demo',
+    });
+    return token;
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -17,6 +17,8 @@ import {
   licensesWithUse,
   weeklyActive,
   type AppUse,
+  type LicenseSchoolCounts,
+  type StoredLicense,
   type Window,
 } from './queries';
 import { addDays, parseWindow } from './window';
@@ -64,23 +66,17 @@ async function usedAfterTerm(ch: ClickHouseClient, w: Window, licenses: { term_e
   return activeAfterTerm(ch, { ...w, from: afterFirstEnd > w.from ? afterFirstEnd : w.from });
 }
 
-export async function buildLicenseReport(
+/**
+ * Per license, the metrics of the window (the report's `licenses`), with the school counts they use.
+ * buildLicenseReport is built on it; the API's license table calls it alone (fewer queries).
+ */
+export async function licenseMetricsFor(
   ch: ClickHouseClient,
   w: Window,
+  licenses: StoredLicense[],
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
-): Promise<LicenseReport> {
-  const licenses = await currentLicenses(ch, w.districtId);
-  const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
-  const termToDate = { ...w, from: termStart };
-  const [counts, schoolCounts, toDate, trend, uses, afterTerm, approvals] = await Promise.all([
-    licenseCounts(ch, w),
-    licenseSchoolCounts(ch, w),
-    licensesWithUse(ch, termToDate),
-    weeklyActive(ch, w, termStart),
-    appUse(ch, w),
-    usedAfterTerm(ch, w, licenses),
-    currentApprovals(ch, w.districtId),
-  ]);
+): Promise<{ metrics: LicenseMetrics[]; schoolCounts: LicenseSchoolCounts[] }> {
+  const [counts, schoolCounts] = await Promise.all([licenseCounts(ch, w), licenseSchoolCounts(ch, w)]);
   const metrics = licenses.map((l) =>
     licenseMetrics(
       l,
@@ -89,6 +85,25 @@ export async function buildLicenseReport(
       thresholds,
     ),
   );
+  return { metrics, schoolCounts };
+}
+
+export async function buildLicenseReport(
+  ch: ClickHouseClient,
+  w: Window,
+  thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
+): Promise<LicenseReport> {
+  const licenses = await currentLicenses(ch, w.districtId);
+  const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
+  const termToDate = { ...w, from: termStart };
+  const [{ metrics, schoolCounts }, toDate, trend, uses, afterTerm, approvals] = await Promise.all([
+    licenseMetricsFor(ch, w, licenses, thresholds),
+    licensesWithUse(ch, termToDate),
+    weeklyActive(ch, w, termStart),
+    appUse(ch, w),
+    usedAfterTerm(ch, w, licenses),
+    currentApprovals(ch, w.districtId),
+  ]);
   const appOf = new Map(licenses.map((l) => [l.license_id, l.app_id]));
   const covered = new Set(licenses.filter((l) => l.term_start <= w.to && l.term_end >= w.from).map((l) => l.app_id));
   const inUse = [...uses.values()].filter((u) => u.active > 0);
@@ -136,4 +151,23 @@ export async function reportWindow(
   const inTerm = (await currentLicenses(ch, districtId)).filter((l) => l.term_start <= asOf && l.term_end >= asOf);
   const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
   return { districtId, ...parseWindow(spec, asOf, termStart) };
+}
+
+/**
+ * Only the per-license metrics of the report the CLI prints for a window spec ending on `asOf` (the
+ * same reportWindow): the API's license table.
+ */
+export async function licenseTableFor(
+  ch: ClickHouseClient,
+  districtId: string,
+  spec: string,
+  asOf: string,
+  thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
+): Promise<{ window: Window; licenses: LicenseMetrics[] }> {
+  const [window, licenses] = await Promise.all([
+    reportWindow(ch, districtId, spec, asOf),
+    currentLicenses(ch, districtId),
+  ]);
+  const { metrics } = await licenseMetricsFor(ch, window, licenses, thresholds);
+  return { window, licenses: metrics };
 }

@@ -103,3 +103,38 @@ export class VersionWriter<T extends object> {
     );
   }
 }
+
+export interface InventoryImport {
+  kind: ImportKind;
+  version: string;
+  /** UTC, ISO 8601. */
+  imported_at: string;
+  source_file: string;
+  accepted_rows: number;
+  rejected_rows: number;
+  /** The version the *_current views read. */
+  current: boolean;
+}
+
+/** The district's recorded license and approval imports, newest first (`limit` per kind). */
+export async function inventoryImports(
+  ch: ClickHouseClient,
+  districtId: string,
+  limit = 20,
+): Promise<InventoryImport[]> {
+  const rows = await queryRows<
+    Omit<InventoryImport, 'current'> & { accepted_rows: number | string; rejected_rows: number | string }
+  >(
+    ch,
+    `SELECT kind, version, toString(imported_at) AS imported_at, source_file, accepted_rows, rejected_rows
+     FROM license_import_versions WHERE district_id = ${sqlString(districtId)}
+     ORDER BY kind, imported_ms DESC LIMIT ${Math.max(1, Math.floor(limit))} BY kind`,
+  );
+  return rows.map((r, i) => ({
+    ...r,
+    imported_at: `${r.imported_at.replace(' ', 'T')}Z`,
+    accepted_rows: Number(r.accepted_rows),
+    rejected_rows: Number(r.rejected_rows),
+    current: i === 0 || rows[i - 1]!.kind !== r.kind,
+  }));
+}

@@ -4,11 +4,14 @@ export {
   classAppUsage,
   unresolvedSummary,
   deadLetterSummary,
+  districtFreshness,
   type UsageRow,
   type SchoolUsageRow,
   type ClassUsageRow,
   type UnresolvedSummary,
   type DeadLetterCount,
   type Period,
+  type UsageFilter,
+  type DistrictFreshness,
 } from './queries';
 export { renderUtilizationReport } from './render';

@@ -1,4 +1,4 @@
-import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryRows, sqlDate, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 
 /** An inclusive range of district-local days. */
 export interface Period {
@@ -30,8 +30,20 @@ const MEASURES = `
   sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS engaged_seconds,
   uniqExactIf(local_date, cell_events > 0) AS active_days`;
 
-function where(p: Period): string {
-  return `district_id = ${sqlString(p.districtId)} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}`;
+/** Narrows a usage query to one school, class or app (the API's filters); absent = all. */
+export interface UsageFilter {
+  schoolId?: string;
+  classId?: string;
+  appId?: string;
+}
+
+function where(p: Period, f: UsageFilter = {}): string {
+  return [
+    `district_id = ${sqlString(p.districtId)} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}`,
+    ...(f.schoolId === undefined ? [] : [`school_id = ${sqlString(f.schoolId)}`]),
+    ...(f.classId === undefined ? [] : [`class_id = ${sqlString(f.classId)}`]),
+    ...(f.appId === undefined ? [] : [`app_id = ${sqlString(f.appId)}`]),
+  ].join(' AND ');
 }
 
 /**
@@ -39,8 +51,8 @@ function where(p: Period): string {
  * events (docs/ARCHITECTURE.md "Late roster") keeps a row of empty states: such a row makes no day
  * active, and a group of only such rows is no usage (HAVING events > 0).
  */
-function periodRows(view: string, p: Period): string {
-  return `(SELECT *, finalizeAggregation(events) AS cell_events FROM ${view} WHERE ${where(p)})`;
+function periodRows(view: string, p: Period, f: UsageFilter = {}): string {
+  return `(SELECT *, finalizeAggregation(events) AS cell_events FROM ${view} WHERE ${where(p, f)})`;
 }
 
 type Raw<T> = { [K in keyof T]: T[K] extends number ? string | number : T[K] };
@@ -54,28 +66,36 @@ function numbers<T extends UsageRow>(row: Raw<T>): T {
   } as T;
 }
 
-export async function districtAppUsage(ch: ClickHouseClient, p: Period): Promise<UsageRow[]> {
+export async function districtAppUsage(
+  ch: ClickHouseClient,
+  p: Period,
+  f: Pick<UsageFilter, 'appId'> = {},
+): Promise<UsageRow[]> {
   const rows = await queryRows<Raw<UsageRow>>(
     ch,
-    `SELECT app_id, ${MEASURES} FROM ${periodRows('rollup_district_app_daily', p)}
+    `SELECT app_id, ${MEASURES} FROM ${periodRows('rollup_district_app_daily', p, f)}
      GROUP BY app_id HAVING events > 0 ORDER BY active_users DESC, events DESC, app_id`,
   );
   return rows.map(numbers);
 }
 
-export async function schoolAppUsage(ch: ClickHouseClient, p: Period): Promise<SchoolUsageRow[]> {
+export async function schoolAppUsage(
+  ch: ClickHouseClient,
+  p: Period,
+  f: Pick<UsageFilter, 'schoolId' | 'appId'> = {},
+): Promise<SchoolUsageRow[]> {
   const rows = await queryRows<Raw<SchoolUsageRow>>(
     ch,
-    `SELECT school_id, app_id, ${MEASURES} FROM ${periodRows('rollup_school_app_daily', p)}
+    `SELECT school_id, app_id, ${MEASURES} FROM ${periodRows('rollup_school_app_daily', p, f)}
      GROUP BY school_id, app_id HAVING events > 0 ORDER BY school_id, active_users DESC, events DESC, app_id`,
   );
   return rows.map(numbers);
 }
 
-export async function classAppUsage(ch: ClickHouseClient, p: Period): Promise<ClassUsageRow[]> {
+export async function classAppUsage(ch: ClickHouseClient, p: Period, f: UsageFilter = {}): Promise<ClassUsageRow[]> {
   const rows = await queryRows<Raw<ClassUsageRow>>(
     ch,
-    `SELECT school_id, class_id, app_id, ${MEASURES} FROM ${periodRows('rollup_class_app_daily', p)}
+    `SELECT school_id, class_id, app_id, ${MEASURES} FROM ${periodRows('rollup_class_app_daily', p, f)}
      GROUP BY school_id, class_id, app_id HAVING events > 0 ORDER BY school_id, class_id, active_users DESC, events DESC, app_id`,
   );
   return rows.map(numbers);
@@ -86,11 +106,15 @@ export interface UnresolvedSummary {
   unresolved_person_events: number;
   unresolved_app_events: number;
   unattributed_school_events: number;
-  /** The ten unresolved apps with the most events: `domain:<host>` or an app_id the catalog lacks. */
+  /** The unresolved apps with the most events (ten unless asked otherwise): `domain:<host>` or an app_id the catalog lacks. */
   top_unresolved_apps: { app_id: string; events: number; active_users: number }[];
 }
 
-export async function unresolvedSummary(ch: ClickHouseClient, p: Period): Promise<UnresolvedSummary> {
+export async function unresolvedSummary(
+  ch: ClickHouseClient,
+  p: Period,
+  opts: { topApps?: number } = {},
+): Promise<UnresolvedSummary> {
   const [totals] = await queryRows<Record<string, string>>(
     ch,
     `SELECT sumMerge(events) AS total_events,
@@ -107,7 +131,7 @@ export async function unresolvedSummary(ch: ClickHouseClient, p: Period): Promis
     ch,
     `SELECT app_id, sumMerge(unresolved_app_events) AS unresolved_events, uniqExactMerge(active_users) AS people
      FROM rollup_district_app_daily WHERE ${where(p)}
-     GROUP BY app_id HAVING unresolved_events > 0 ORDER BY unresolved_events DESC, app_id LIMIT 10`,
+     GROUP BY app_id HAVING unresolved_events > 0 ORDER BY unresolved_events DESC, app_id LIMIT ${sqlNumber(opts.topApps ?? 10)}`,
   );
   return {
     total_events: Number(totals?.total_events ?? 0),
@@ -135,8 +159,20 @@ export interface DeadLetterCount {
  * `count` is the number of distinct (district, reason field and line, payload SHA-256), while the
  * table keeps every dead letter as it came, with its origin, for the audit trail.
  */
-export async function deadLetterSummary(ch: ClickHouseClient, districtId?: string): Promise<DeadLetterCount[]> {
-  const filter = districtId === undefined ? '' : `WHERE district_id IN (${sqlString(districtId)}, '')`;
+export async function deadLetterSummary(
+  ch: ClickHouseClient,
+  districtId?: string,
+  opts: { includeUnattributed?: boolean } = {},
+): Promise<DeadLetterCount[]> {
+  // With a district, letters of no district (their district could not be read) are included unless
+  // includeUnattributed is false: the API leaves them out, since they may be another district's input.
+  const districts =
+    districtId === undefined
+      ? null
+      : opts.includeUnattributed === false
+        ? sqlString(districtId)
+        : `${sqlString(districtId)}, ''`;
+  const filter = districts === null ? '' : `WHERE district_id IN (${districts})`;
   const rows = await queryRows<Omit<DeadLetterCount, 'count'> & { count: string }>(
     ch,
     `SELECT stage, source, reason_code,
@@ -145,4 +181,25 @@ export async function deadLetterSummary(ch: ClickHouseClient, districtId?: strin
      GROUP BY stage, source, reason_code ORDER BY count DESC, stage, source, reason_code`,
   );
   return rows.map((r) => ({ ...r, count: Number(r.count) }));
+}
+
+export interface DistrictFreshness {
+  /** Stored events of the district (all time). */
+  events: number;
+  /** When the newest of them was stored (UTC, ISO 8601), '' if none. */
+  last_stored_at: string;
+  /** The latest time an event of the district says it happened (UTC, ISO 8601), '' if none. */
+  last_occurred_at: string;
+}
+
+/** How fresh a district's stored usage is (the API's pipeline status). */
+export async function districtFreshness(ch: ClickHouseClient, districtId: string): Promise<DistrictFreshness> {
+  const [row] = await queryRows<{ events: string; stored: string; occurred: string }>(
+    ch,
+    `SELECT count() AS events, toString(max(stored_at)) AS stored, toString(max(occurred_at)) AS occurred
+     FROM usage_events WHERE district_id = ${sqlString(districtId)}`,
+  );
+  const events = Number(row?.events ?? 0);
+  const iso = (t: string | undefined) => (events === 0 || !t ? '' : `${t.replace(' ', 'T')}Z`);
+  return { events, last_stored_at: iso(row?.stored), last_occurred_at: iso(row?.occurred) };
 }

@@ -9,3 +9,4 @@ export * from './research-database';
 export * from './export/columns';
 export * from './export/sinks';
 export * from './export/export';
+export * from './read';

@@ -92,8 +92,9 @@ export function renderAnalysisTable(
 }
 
 /** One CSV row per group × band, goal bands then tertiles (hidden cells empty, with the reason). */
-export function renderAnalysisCsv(a: Analysis): string {
-  const rows = a.groups.flatMap((g) => {
+/** The CSV records of an analysis: one per group × band view ('' = not available or suppressed). */
+export function analysisCsvRecords(a: Analysis): Record<string, string | number | boolean>[] {
+  return a.groups.flatMap((g) => {
     const fit = g.regressions[0];
     const tertiles = 'bands' in g.tertiles ? g.tertiles.bands : [];
     const bands = [...g.goalBands.map((b) => ['goal', b] as const), ...tertiles.map((b) => ['tertile', b] as const)];
@@ -118,7 +119,10 @@ export function renderAnalysisCsv(a: Analysis): string {
       meets_tier_iii: g.verdict.meetsTierIII,
     }));
   });
-  return stringify(rows, { header: true });
+}
+
+export function renderAnalysisCsv(a: Analysis): string {
+  return stringify(analysisCsvRecords(a), { header: true });
 }
 
 export function renderAnalysisJson(a: Analysis): string {

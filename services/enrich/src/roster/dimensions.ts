@@ -137,3 +137,36 @@ export async function writeDimensions(
   }
   return { droppedVersions: [...dropped] };
 }
+
+export interface RosterImport {
+  roster_version: string;
+  /** UTC, ISO 8601. */
+  imported_at: string;
+  oneroster_version: string;
+  orgs: number;
+  classes: number;
+  people: number;
+  enrollments: number;
+  /** The version the dim_*_current views read. */
+  current: boolean;
+}
+
+/** The district's completed roster imports (dim_roster_versions), newest first. */
+export async function rosterImports(client: ClickHouseClient, districtId: string, limit = 20): Promise<RosterImport[]> {
+  const rows = await queryRows<Record<string, string | number>>(
+    client,
+    `SELECT roster_version, toString(imported_at) AS imported_at, oneroster_version, orgs, classes, people, enrollments
+     FROM dim_roster_versions WHERE district_id = ${sqlString(districtId)}
+     ORDER BY imported_ms DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+  );
+  return rows.map((r, i) => ({
+    roster_version: String(r.roster_version),
+    imported_at: `${String(r.imported_at).replace(' ', 'T')}Z`,
+    oneroster_version: String(r.oneroster_version),
+    orgs: Number(r.orgs),
+    classes: Number(r.classes),
+    people: Number(r.people),
+    enrollments: Number(r.enrollments),
+    current: i === 0,
+  }));
+}

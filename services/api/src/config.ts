@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig } from '@edusage/config';
+
+/** Environment of the API service and its CLI (base variables plus these; docs in services/api/README.md). */
+export const apiConfigSchema = baseConfigSchema.extend({
+  /** TCP port of the API (0 = any free port, used by tests). */
+  API_PORT: z.coerce.number().int().min(0).max(65_535).default(8084),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Behind a reverse proxy: take the client address from X-Forwarded-For (Fastify trustProxy), so the
+   * per-IP limit of requests without a valid token applies per client, not to the proxy.
+   */
+  API_TRUST_PROXY: z.stringbool().default(false),
+  /** Requests one token may make per API_RATE_WINDOW_MS. */
+  API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** Requests without a valid token (missing, unknown, revoked) one IP may make per window: throttles guessing. */
+  API_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  API_RATE_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
+  /** How long a token lookup (hit or miss) is cached in memory; also how long a revocation may take to bite. */
+  API_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5_000),
+  /** The audit log is written in batches this often (and when API_AUDIT_BATCH entries wait). */
+  API_AUDIT_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  API_AUDIT_BATCH: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /** Entries kept while ClickHouse refuses them; beyond this the oldest are dropped and counted. */
+  API_AUDIT_MAX_BUFFER: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  /** The research database the researcher endpoints read (default <CLICKHOUSE_DATABASE>_research). */
+  RESEARCH_DATABASE: z.string().default(''),
+  /**
+   * ClickHouse user the research endpoints read with, e.g. the read-only `researcher` (docs/DATA_DICTIONARY.md);
+   * unset = CLICKHOUSE_USER / CLICKHOUSE_PASSWORD.
+   */
+  API_RESEARCH_USER: z.string().min(1).optional(),
+  API_RESEARCH_PASSWORD: z.string().optional(),
+  /** Kafka consumer groups whose lag /v1/pipeline/lag reports. */
+  ENRICH_GROUP_ID: z.string().min(1).default('edusage-enrich'),
+  AGGREGATE_GROUP_ID: z.string().min(1).default('edusage-aggregate'),
+});
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return loadConfig(apiConfigSchema, env);
+}

@@ -1,0 +1,36 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+
+type Cell = string | number | boolean | null | undefined | readonly unknown[];
+
+/**
+ * A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first: names and ids
+ * come from imports and token creators) gets a leading `'`, so it is shown, not executed.
+ */
+const defuse = (s: string) => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
+
+/**
+ * A CSV cell: arrays space-separated (flags), null and missing empty, booleans true/false (or left to
+ * csv-stringify, as a CLI's CSV has them).
+ */
+function cell(v: Cell, cliBooleans: boolean): string | number | boolean {
+  if (v === null || v === undefined) return '';
+  if (Array.isArray(v)) return defuse(v.join(' '));
+  if (typeof v === 'boolean') return cliBooleans ? v : v ? 'true' : 'false';
+  return typeof v === 'string' ? defuse(v) : (v as number);
+}
+
+/**
+ * Rows as a CSV stream (csv-stringify: RFC 4180 quoting), header first. The columns are given, so an
+ * empty list still has its header line.
+ */
+export function csvStream(
+  rows: readonly Record<string, unknown>[],
+  columns: readonly string[],
+  opts: { cliBooleans?: boolean } = {},
+): Readable {
+  const records = rows.map((r) =>
+    Object.fromEntries(columns.map((c) => [c, cell(r[c] as Cell, opts.cliBooleans ?? false)])),
+  );
+  return Readable.from(records).pipe(stringify({ header: true, columns: [...columns] }));
+}

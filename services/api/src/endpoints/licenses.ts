@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import { storedRenewalAlerts } from '@edusage/jobs';
+import {
+  buildLicenseReport,
+  licenseRecord,
+  licenseTableFor,
+  reportWindow,
+  type LicenseMetrics,
+  type LicenseReport,
+} from '@edusage/licenses';
+import { defineEndpoint } from '../endpoint';
+import { FIRST_DAY, LAST_DAY, day, format, licenseWindow } from '../params';
+import { defined } from './scope';
+
+const nullableNumber = z.number().nullable();
+
+const licenseRow = z.object({
+  license_id: z.string(),
+  app_id: z.string(),
+  vendor: z.string(),
+  school_id: z.string().describe("'' = district-wide"),
+  currency: z.string(),
+  term_start: z.string(),
+  term_end: z.string(),
+  seats: z.number().int().nullable().describe('null = unlimited'),
+  eligible: z.number().int(),
+  active: z.number().int(),
+  engaged_hours: z.number(),
+  utilization: nullableNumber,
+  reach: nullableNumber,
+  used_share: z.number(),
+  unused_seats: z.number().int().nullable(),
+  total_cost: z.number(),
+  idle_cost: z.number(),
+  cost_per_active_user: nullableNumber,
+  cost_per_engaged_hour: nullableNumber,
+  epi: nullableNumber.describe('EdTech Price Index'),
+  flags: z.array(z.string()),
+});
+type LicenseRow = z.infer<typeof licenseRow>;
+
+function toRow(m: LicenseMetrics): LicenseRow {
+  const l = m.license;
+  return {
+    license_id: l.license_id,
+    app_id: l.app_id,
+    vendor: l.vendor,
+    school_id: l.school_id,
+    currency: l.currency,
+    term_start: l.term_start,
+    term_end: l.term_end,
+    seats: m.seats,
+    eligible: m.eligible,
+    active: m.active,
+    engaged_hours: m.engaged_hours,
+    utilization: m.utilization,
+    reach: m.reach,
+    used_share: m.used_share,
+    unused_seats: m.unused_seats,
+    total_cost: m.total_cost,
+    idle_cost: m.idle_cost,
+    cost_per_active_user: m.cost_per_active_user,
+    cost_per_engaged_hour: m.cost_per_engaged_hour,
+    epi: m.epi,
+    flags: m.flags,
+  };
+}
+
+/** A custom window's days must be inside the API's date bounds too. */
+const windowInBounds = (w: string) => !w.includes('..') || w.split('..').every((d) => d >= FIRST_DAY && d <= LAST_DAY);
+
+const windowQuery = {
+  window: licenseWindow
+    .refine(windowInBounds, `days must be between ${FIRST_DAY} and ${LAST_DAY}`)
+    .default('30d')
+    .describe('7d | 30d | 90d | <n>d | term | YYYY-MM-DD..YYYY-MM-DD (as the CLI)'),
+  as_of: day.optional().describe('last day of the window (default: today, UTC)'),
+};
+
+const findingRow = z.object({
+  finding: z.enum(['unlicensed', 'never_used', 'expired_but_used', 'unapproved', 'dpa_expired']),
+  app_id: z.string(),
+  license_id: z.string().describe("'' for app findings"),
+  active: z.number().int().nullable().describe('distinct active people in the window (never_used: null)'),
+  schools: z.array(z.string()).describe('schools of the use'),
+  detail: z.string().describe('review status, DPA expiry or term end'),
+});
+type FindingRow = z.infer<typeof findingRow>;
+
+/** The report's lists, one row per finding (the lists under the CLI's table). */
+function findings(r: LicenseReport): FindingRow[] {
+  const appOf = new Map(r.licenses.map((m) => [m.license.license_id, m.license.app_id]));
+  return [
+    ...r.unlicensed.map((u) => ({ finding: 'unlicensed' as const, ...u, license_id: '', detail: '' })),
+    ...r.never_used.map((id) => ({
+      finding: 'never_used' as const,
+      app_id: appOf.get(id) ?? '',
+      license_id: id,
+      active: null,
+      schools: [],
+      detail: '',
+    })),
+    ...r.expired_but_used.map((e) => ({
+      finding: 'expired_but_used' as const,
+      app_id: e.app_id,
+      license_id: e.license_id,
+      active: e.active,
+      schools: e.schools,
+      detail: `term ended ${e.term_end}`,
+    })),
+    ...r.unapproved.map((u) => ({
+      finding: u.reason === 'dpa_expired' ? ('dpa_expired' as const) : ('unapproved' as const),
+      app_id: u.app_id,
+      license_id: '',
+      active: u.active,
+      schools: u.schools,
+      detail: u.reason === 'dpa_expired' ? `DPA expired ${u.dpa_expires_on}` : u.status,
+    })),
+  ];
+}
+
+export const licenseEndpoints = [
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/licenses',
+    tag: 'licenses',
+    summary:
+      'License utilization: seats, active users, utilization, reach, idle cost, cost per active user, EPI, flags',
+    description:
+      "The figures of `licenses report` (packages/licenses) for the same window; CSV has the CLI's `--format csv` columns.",
+    roles: ['admin', 'director'],
+    query: z.strictObject({ ...windowQuery, format }),
+    response: licenseRow,
+    list: true,
+    async handle({ principal, query, deps }) {
+      const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
+      const report = await licenseTableFor(deps.ch, principal.district_id, query.window, asOf);
+      const w = report.window;
+      return {
+        kind: 'list',
+        meta: { district_id: w.districtId, from: w.from, to: w.to },
+        rows: report.licenses.map(toRow),
+        csv: report.licenses.map(licenseRecord),
+      };
+    },
+  }),
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/licenses/findings',
+    tag: 'licenses',
+    summary: 'Apps used without a license or approval (or with an expired DPA), licenses never used, expired but used',
+    description: 'The lists of `licenses report` for the same window.',
+    roles: ['admin', 'director'],
+    query: z.strictObject({ ...windowQuery, format }),
+    response: findingRow,
+    list: true,
+    async handle({ principal, query, deps }) {
+      const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
+      // As the CLI: the window of the spec, then the report.
+      const report = await buildLicenseReport(
+        deps.ch,
+        await reportWindow(deps.ch, principal.district_id, query.window, asOf),
+      );
+      const w = report.window;
+      return { kind: 'list', meta: { district_id: w.districtId, from: w.from, to: w.to }, rows: findings(report) };
+    },
+  }),
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/licenses/alerts',
+    tag: 'licenses',
+    summary: 'Renewal alerts stored by the jobs service (one per license × threshold × renewal date)',
+    roles: ['admin', 'director'],
+    query: z.strictObject({
+      renewing_from: day.optional().describe('only alerts of renewals on or after this day'),
+      format,
+    }),
+    response: z.object({
+      alert_id: z.string(),
+      license_id: z.string(),
+      app_id: z.string(),
+      renewal_date: z.string(),
+      threshold_days: z.number().int(),
+      days_to_renewal: z.number().int(),
+      detected_on: z.string(),
+      window_from: z.string(),
+      window_to: z.string(),
+      used_share: z.number(),
+      utilization: nullableNumber,
+      seats: z.number().int(),
+      unlimited_seats: z.number().int(),
+      active: z.number().int(),
+      total_cost: z.number(),
+      currency: z.string(),
+    }),
+    list: true,
+    async handle({ principal, query, deps }) {
+      const alerts = await storedRenewalAlerts(
+        deps.ch,
+        principal.district_id,
+        defined({ renewingFrom: query.renewing_from }),
+      );
+      const rows = alerts.map(({ district_id: _d, created_ms: _c, ...rest }) => rest);
+      return { kind: 'list', meta: { district_id: principal.district_id }, rows };
+    },
+  }),
+];

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { rosterImports } from '@edusage/enrich';
+import { inventoryImports } from '@edusage/licenses';
+import { deadLetterSummary, districtFreshness, unresolvedSummary } from '@edusage/reports';
+import { defineEndpoint } from '../endpoint';
+import { checkPeriod, format, periodQuery } from '../params';
+
+const limit = (max: number, dflt: number) =>
+  z
+    .string()
+    .regex(/^\d{1,7}$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= max, `must be 1 to ${max}`)
+    .default(dflt)
+    .describe(`most rows (1-${max}, default ${dflt})`);
+
+export const qualityEndpoints = [
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/unresolved',
+    tag: 'data quality',
+    summary: 'Events of people not in the roster, of apps not in the catalog, and with no school (counts, no people)',
+    roles: ['admin', 'director'],
+    query: z.strictObject({ ...periodQuery }).superRefine(checkPeriod),
+    response: z.object({
+      district_id: z.string(),
+      from: z.string(),
+      to: z.string(),
+      total_events: z.number().int(),
+      unresolved_person_events: z.number().int(),
+      unresolved_app_events: z.number().int(),
+      unattributed_school_events: z.number().int(),
+    }),
+    list: false,
+    async handle({ principal, query, deps }) {
+      const period = { districtId: principal.district_id, from: query.from, to: query.to };
+      const { top_unresolved_apps: _apps, ...totals } = await unresolvedSummary(deps.ch, period);
+      return { kind: 'object', body: { district_id: period.districtId, from: period.from, to: period.to, ...totals } };
+    },
+  }),
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/unresolved/apps',
+    tag: 'data quality',
+    summary: 'Unresolved apps (`domain:<host>` or an app_id the catalog lacks) by events, most first',
+    roles: ['admin', 'director'],
+    query: z.strictObject({ ...periodQuery, limit: limit(1000, 100), format }).superRefine(checkPeriod),
+    response: z.object({ app_id: z.string(), events: z.number().int(), active_users: z.number().int() }),
+    list: true,
+    async handle({ principal, query, deps }) {
+      const period = { districtId: principal.district_id, from: query.from, to: query.to };
+      const summary = await unresolvedSummary(deps.ch, period, { topApps: query.limit });
+      return {
+        kind: 'list',
+        meta: { district_id: period.districtId, from: period.from, to: period.to },
+        rows: summary.top_unresolved_apps,
+      };
+    },
+  }),
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/dead-letters',
+    tag: 'data quality',
+    summary: 'Rejected inputs of the district by stage, source and reason (a re-sent bad input counts once)',
+    description: "Letters whose district could not be read are not shown: they may be another district's input.",
+    roles: ['admin', 'director'],
+    query: z.strictObject({ format }),
+    response: z.object({ stage: z.string(), source: z.string(), reason_code: z.string(), count: z.number().int() }),
+    list: true,
+    async handle({ principal, deps }) {
+      const rows = await deadLetterSummary(deps.ch, principal.district_id, { includeUnattributed: false });
+      return { kind: 'list', meta: { district_id: principal.district_id }, rows };
+    },
+  }),
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/imports',
+    tag: 'data quality',
+    summary: 'Roster, license and approval imports of the district, newest first (current = in use)',
+    roles: ['admin', 'director'],
+    query: z.strictObject({ limit: limit(100, 10), format }),
+    response: z.object({
+      kind: z.enum(['roster', 'licenses', 'approvals']),
+      version: z.string(),
+      imported_at: z.string(),
+      current: z.boolean(),
+      accepted_rows: z.number().int().describe('roster: people; inventory: accepted rows'),
+      rejected_rows: z.number().int().nullable().describe('inventory only'),
+      detail: z.string().describe('roster: format and counts; inventory: source file'),
+    }),
+    list: true,
+    async handle({ principal, query, deps }) {
+      const [roster, inventory] = await Promise.all([
+        rosterImports(deps.ch, principal.district_id, query.limit),
+        inventoryImports(deps.ch, principal.district_id, query.limit),
+      ]);
+      const rows = [
+        ...roster.map((r) => ({
+          kind: 'roster' as const,
+          version: r.roster_version,
+          imported_at: r.imported_at,
+          current: r.current,
+          accepted_rows: r.people,
+          rejected_rows: null,
+          detail: `${r.oneroster_version}: ${r.orgs} orgs, ${r.classes} classes, ${r.people} people, ${r.enrollments} enrollments`,
+        })),
+        ...inventory.map((r) => ({
+          kind: r.kind,
+          version: r.version,
+          imported_at: r.imported_at,
+          current: r.current,
+          accepted_rows: r.accepted_rows,
+          rejected_rows: r.rejected_rows,
+          detail: r.source_file,
+        })),
+      ];
+      return { kind: 'list', meta: { district_id: principal.district_id }, rows };
+    },
+  }),
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/pipeline/lag',
+    tag: 'data quality',
+    summary: "Pipeline lag: messages not yet consumed per Kafka group, and the district's newest stored event",
+    description:
+      'Kafka lag is deployment-wide (message counts of all districts, no content); shown to admin tokens only.',
+    roles: ['admin'],
+    query: z.strictObject({}),
+    response: z.object({
+      district_id: z.string(),
+      groups: z.array(z.object({ group: z.string(), topics: z.array(z.string()), lag: z.number().int() })),
+      events: z.number().int(),
+      last_stored_at: z.string(),
+      last_occurred_at: z.string(),
+      seconds_since_last_stored: z.number().nullable(),
+    }),
+    list: false,
+    async handle({ principal, deps }) {
+      const [groups, fresh] = await Promise.all([
+        deps.pipelineLag(),
+        districtFreshness(deps.ch, principal.district_id),
+      ]);
+      const since =
+        fresh.last_stored_at === ''
+          ? null
+          : Math.max(0, (deps.now().getTime() - Date.parse(fresh.last_stored_at)) / 1000);
+      return {
+        kind: 'object',
+        body: { district_id: principal.district_id, groups, ...fresh, seconds_since_last_stored: since },
+      };
+    },
+  }),
+];

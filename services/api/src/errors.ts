@@ -1,0 +1,14 @@
+/**
+ * Redis or ClickHouse not reachable (refused, reset, timed out, ioredis giving up): the request may be
+ * fine, so 503 + Retry-After rather than 500.
+ */
+export function isUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (e.name === 'MaxRetriesPerRequestError') return true;
+    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code))
+      return true;
+    if (/Connection is closed|Stream isn't writeable|socket hang up|Timeout error/i.test(e.message)) return true;
+  }
+  return false;
+}

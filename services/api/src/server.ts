@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from '@edusage/logging';
+import { registerAccess, type AccessConfig } from './access';
+import type { AuditLog } from './audit';
+import { docsPage } from './docs-page';
+import type { ApiDeps, Endpoint } from './endpoint';
+import { ENDPOINTS } from './endpoints';
+import { isUnavailable } from './errors';
+import { handle } from './handler';
+import type { ApiMetrics } from './metrics';
+import { openApiDocument } from './openapi';
+import { logRequests } from './request-log';
+
+export interface ServerDeps {
+  config: AccessConfig & { API_TRUST_PROXY?: boolean };
+  logger: Logger;
+  deps: ApiDeps;
+  /** Rate-limit counters live here, so limits hold across restarts and replicas. */
+  redis: Redis;
+  audit: AuditLog;
+  metrics: ApiMetrics;
+  ready(): Promise<{ ok: boolean; checks: Record<string, boolean> }>;
+  endpoints?: readonly Endpoint[];
+}
+
+/**
+ * The API's Fastify app (not listening: call `listen`, or `inject` in tests): access checks
+ * (access.ts), the endpoints (handler.ts), the audit log (request-log.ts), OpenAPI and docs, probes.
+ */
+export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
+  const endpoints = s.endpoints ?? ENDPOINTS;
+  const app = Fastify({
+    loggerInstance: s.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 16 * 1024,
+    trustProxy: s.config.API_TRUST_PROXY ?? false,
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+  });
+  await registerAccess(app, { config: s.config, tokens: s.deps.tokens, redis: s.redis, metrics: s.metrics });
+  logRequests(app, s.audit, s.metrics);
+
+  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error.statusCode === 429) return reply.code(429).send(error);
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      // Fastify's own refusals: bad JSON body, body too large, unsupported media type.
+      return reply.code(error.statusCode).send({ error: error.code ?? 'bad_request', message: error.message });
+    }
+    if (isUnavailable(error)) {
+      request.log.warn({ err: error.message }, 'a backing service is unavailable');
+      reply.header('retry-after', '5');
+      return reply.code(503).send({ error: 'unavailable', message: 'a backing service is unavailable; retry later' });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'the request failed; see the server log' });
+  });
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not_found' }));
+
+  for (const e of endpoints) {
+    app.route({
+      method: e.method,
+      url: e.path,
+      config: { roles: e.roles },
+      handler: (request, reply) => handle(e, request, reply, s.deps),
+    });
+  }
+
+  const doc = openApiDocument(endpoints);
+  const html = docsPage(doc);
+  app.get('/openapi.json', async () => doc);
+  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
+  app.get('/healthz', { config: { rateLimit: false } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { rateLimit: false } }, async (_request, reply) => {
+    const r = await s.ready();
+    return reply.code(r.ok ? 200 : 503).send({ status: r.ok ? 'ready' : 'not_ready', checks: r.checks });
+  });
+  app.get('/metrics', { config: { rateLimit: false } }, async (_request, reply) =>
+    reply.type(s.metrics.registry.contentType).send(await s.metrics.registry.metrics()),
+  );
+  return app;
+}

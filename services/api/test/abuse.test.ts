@@ -1,0 +1,258 @@
+/**
+ * Injection and abuse through every parameter of every endpoint: quotes, backslashes, unicode, NUL,
+ * SQL, huge values, arrays where scalars belong, unknown and prototype-named parameters. Each must be a
+ * clean 400 naming the field (never a 500, never data). Token guessing is throttled per IP.
+ */
+import { Redis } from 'ioredis';
+import { ENDPOINTS } from '@edusage/api';
+import { startHarness, type Harness } from './harness';
+
+const VALID: Record<string, string> = {
+  from: '2026-09-14',
+  to: '2026-09-16',
+  window: '3d',
+  as_of: '2026-09-16',
+  renewing_from: '2026-09-01',
+  limit: '5',
+  format: 'json',
+  school: 'sA1',
+  class: 'cA1',
+  app: 'appA1',
+  assessment: 'map_growth',
+  subject: 'math',
+  goal: '30',
+  k: '10',
+};
+
+const NASTY = [
+  "sA1' OR 1=1 --",
+  "x\\' UNION SELECT * FROM system.tables --",
+  'a\\',
+  '"quoted"',
+  'é',
+  '😀',
+  'sA1\u0000',
+  '\u202e',
+  'a'.repeat(10_000),
+  '9'.repeat(400),
+  '-1',
+  '',
+  ' ',
+  '2026-09-14; DROP TABLE usage_events',
+];
+
+let h: Harness;
+/** SELECTs the endpoints sent to ClickHouse (the audit log writes with insert, not counted). */
+let queries: string[] = [];
+beforeAll(async () => {
+  h = await startHarness('api_abuse', { API_AUTH_FAILURE_LIMIT: '5', API_RATE_LIMIT: '100000' });
+  const ch = h.api.deps.ch;
+  const query = ch.query.bind(ch);
+  ch.query = ((params: { query: string }) => {
+    queries.push(params.query);
+    return query(params as never);
+  }) as typeof ch.query;
+}, 180_000);
+beforeEach(() => {
+  queries = [];
+});
+afterAll(async () => h?.close());
+
+const getEndpoints = ENDPOINTS.filter((e) => e.method === 'GET').map((e) => ({
+  ...e,
+  // A path parameter filled with a valid value (the parameters under test are the query's).
+  path: e.path.replace(':table', 'weekly_app_usage_school'),
+}));
+const queryOf = (e: (typeof ENDPOINTS)[number]) => Object.keys(e.query.shape);
+
+/** The endpoint's required parameters, with valid values. */
+const baseQuery = (e: (typeof ENDPOINTS)[number]) =>
+  Object.fromEntries(
+    queryOf(e)
+      .filter(
+        (k) => !(e.query.shape[k] as { safeParse(v: unknown): { success: boolean } }).safeParse(undefined).success,
+      )
+      .map((k) => [k, VALID[k]!]),
+  );
+
+async function expectClean400(url: string, field: RegExp) {
+  const res = await h.api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${h.tokens.admin}` } });
+  expect({ url: url.slice(0, 200), status: res.statusCode }).toEqual({ url: url.slice(0, 200), status: 400 });
+  const body = JSON.parse(res.body) as { error: string; issues: { field: string; message: string }[]; rows?: unknown };
+  expect(body.error).toBe('invalid_request');
+  expect(body.rows).toBeUndefined();
+  expect(body.issues.some((i) => field.test(i.field) || field.test(i.message))).toBe(true);
+}
+
+test('the valid base request of every GET endpoint is answered (so the 400s below are about the value)', async () => {
+  for (const e of getEndpoints) {
+    const qs = new URLSearchParams(baseQuery(e)).toString();
+    const res = await h.get(`${e.path}?${qs}`, h.tokens.admin);
+    expect({ path: e.path, status: res.status }).toEqual({ path: e.path, status: 200 });
+  }
+  expect(queries.length).toBeGreaterThan(5); // the spy sees the report queries
+});
+
+test('every parameter refuses quotes, backslashes, unicode, NUL, SQL and huge values', async () => {
+  let checked = 0;
+  for (const e of getEndpoints) {
+    for (const name of queryOf(e)) {
+      for (const value of NASTY) {
+        // '' is a valid "absent" for nothing here except where the schema has no string at all.
+        const q = new URLSearchParams({ ...baseQuery(e), [name]: value });
+        await expectClean400(`${e.path}?${q.toString()}`, new RegExp(`query\\.${name}`));
+        checked++;
+      }
+    }
+  }
+  expect(checked).toBeGreaterThan(200);
+  // Refused before anything ran: not one query reached ClickHouse.
+  expect(queries).toEqual([]);
+});
+
+test('arrays where scalars belong, unknown and prototype-named parameters are refused', async () => {
+  for (const e of getEndpoints) {
+    const base = new URLSearchParams(baseQuery(e)).toString();
+    const sep = base ? '&' : '';
+    for (const name of queryOf(e)) {
+      const v = VALID[name]!;
+      await expectClean400(`${e.path}?${base}${sep}${name}=${v}&${name}=${v}`, new RegExp(`query\\.${name}`));
+    }
+    await expectClean400(`${e.path}?${base}${sep}district=dB`, /unknown parameter.*district/);
+    await expectClean400(`${e.path}?${base}${sep}__proto__=x`, /unknown parameter|query/);
+    await expectClean400(`${e.path}?${base}${sep}constructor=x`, /unknown parameter.*constructor/);
+    await expectClean400(`${e.path}?${base}${sep}from%5B%5D=2026-09-14`, /unknown parameter|query/);
+  }
+  expect(queries).toEqual([]);
+});
+
+test('dates and periods are bounded', async () => {
+  const u = '/v1/usage/district';
+  await expectClean400(`${u}?from=2026-02-30&to=2026-03-01`, /query\.from/);
+  await expectClean400(`${u}?from=1999-12-31&to=2000-01-05`, /query\.from/);
+  await expectClean400(`${u}?from=2026-09-16&to=2026-09-14`, /query\.to/);
+  await expectClean400(`${u}?from=2025-01-01&to=2026-09-14`, /query\.to/);
+  await expectClean400(`${u}?from=2026-09-14`, /query\.to/);
+  await expectClean400(`/v1/licenses?window=1999-01-01..1999-02-01`, /query\.window/);
+  await expectClean400(`/v1/licenses?window=99999d`, /query\.window/);
+  await expectClean400(`/v1/unresolved/apps?from=2026-09-14&to=2026-09-16&limit=1001`, /query\.limit/);
+});
+
+test('token bodies and ids are validated; nothing is created from a bad one', async () => {
+  const post = (payload: unknown, type = 'application/json') =>
+    h.api.app.inject({
+      method: 'POST',
+      url: '/v1/tokens',
+      headers: { authorization: `Bearer ${h.tokens.admin}`, 'content-type': type },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
+  const before = (await h.api.tokens.list('dA')).length;
+  for (const bad of [
+    { role: 'root', name: 'x' },
+    { role: ['admin'], name: 'x' },
+    { role: 'admin', name: 'x\u0000y' },
+    { role: 'admin', name: 'x'.repeat(201) },
+    { role: 'admin', name: 'x', district_id: 'dB' },
+    { role: 'school', name: 'x' },
+    { role: 'admin', name: 'x', school_id: 'sA1' },
+    { role: 'school', name: 'x', school_id: "sA1'--" },
+  ]) {
+    const res = await post(bad);
+    expect({ bad, status: res.statusCode }).toEqual({ bad, status: 400 });
+    expect(JSON.parse(res.body).error).toBe('invalid_request');
+  }
+  expect((await post('{"role":')).statusCode).toBe(400);
+  expect((await post('role=admin', 'application/x-www-form-urlencoded')).statusCode).toBe(415);
+  expect((await post({ role: 'admin', name: 'x'.repeat(20_000) })).statusCode).toBe(413);
+  expect((await h.api.tokens.list('dA')).length).toBe(before);
+  for (const id of ["abc'--", '0123456789ab0', '%00', 'ABCDEF012345']) {
+    const res = await h.api.app.inject({
+      method: 'DELETE',
+      url: `/v1/tokens/${id}`,
+      headers: { authorization: `Bearer ${h.tokens.admin}` },
+    });
+    expect({ id, status: res.statusCode }).toEqual({ id, status: 400 });
+  }
+  expect((await h.api.tokens.list('dA')).length).toBe(before);
+});
+
+test('malformed Authorization headers are a plain 401', async () => {
+  for (const auth of [
+    'Bearer',
+    'Bearer ' + 'x'.repeat(5000),
+    "Bearer ' OR 1=1",
+    'Basic YWRtaW46YWRtaW4=',
+    'Bearer eds_\u0000',
+  ]) {
+    const res = await h.api.app.inject({
+      method: 'GET',
+      url: '/v1/research',
+      headers: { authorization: auth, 'x-forwarded-for': '10.9.9.9' },
+      remoteAddress: `10.0.0.${Math.floor(Math.random() * 200) + 20}`,
+    });
+    expect([401, 429]).toContain(res.statusCode);
+  }
+});
+
+test('token guessing is throttled per IP (429), while a valid token from the same IP still works', async () => {
+  const guess = () =>
+    h.api.app.inject({
+      method: 'GET',
+      url: '/v1/usage/district?from=2026-09-14&to=2026-09-16',
+      headers: { authorization: `Bearer eds_${'A'.repeat(43)}` },
+      remoteAddress: '10.1.2.3',
+    });
+  const statuses: number[] = [];
+  for (let i = 0; i < 8; i++) statuses.push((await guess()).statusCode);
+  expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+  const valid = await h.api.app.inject({
+    method: 'GET',
+    url: '/v1/research',
+    headers: { authorization: `Bearer ${h.tokens.director}` },
+    remoteAddress: '10.1.2.3',
+  });
+  expect(valid.statusCode).toBe(200);
+  // The counters live in Redis (they hold across restarts and replicas).
+  const redis = new Redis(h.env.config.REDIS_URL);
+  try {
+    const keys = await redis.keys(`${h.env.config.REDIS_KEY_PREFIX}api:ratelimit:*`);
+    expect(keys.some((k) => k.endsWith('ip:10.1.2.3'))).toBe(true);
+  } finally {
+    redis.disconnect();
+  }
+});
+
+test('without API_TRUST_PROXY a forged X-Forwarded-For does not escape the per-IP limit', async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const res = await h.api.app.inject({
+      method: 'GET',
+      url: '/v1/research',
+      headers: { 'x-forwarded-for': `192.0.2.${i}` },
+      remoteAddress: '10.7.7.7',
+    });
+    statuses.push(res.statusCode);
+  }
+  expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+});
+
+test('CSV cells that a spreadsheet would run as a formula are defused', async () => {
+  await h.api.tokens.create({ districtId: 'dA', role: 'director', name: '=HYPERLINK("http://x.example","y")' });
+  await h.api.tokens.create({ districtId: 'dA', role: 'director', name: '@SUM(1+1)' });
+  const csv = await h.get('/v1/tokens?format=csv', h.tokens.admin);
+  expect(csv.status).toBe(200);
+  expect(csv.body).toContain(`"'=HYPERLINK(""http://x.example"",""y"")"`);
+  expect(csv.body).toContain(`'@SUM(1+1)`);
+  expect(csv.body).not.toMatch(/(^|,)[=@]/m);
+  // JSON keeps the name as given.
+  const json = (await h.get('/v1/tokens', h.tokens.admin)).json as { rows: { name: string }[] };
+  expect(json.rows.map((r) => r.name)).toContain('@SUM(1+1)');
+});
+
+test('numbers are whole and bounded', async () => {
+  for (const v of ['1e309', '0', '1.5', '0x10', '+5', '9'.repeat(400)])
+    await expectClean400(`/v1/imports?limit=${encodeURIComponent(v)}`, /query\.limit/);
+  // Outcome cells: the API never publishes cells under 10 students, whatever k is asked for.
+  const outcomes = '/v1/outcomes/evidence?app=appA1&assessment=map_growth&subject=math&from=2026-09-14&to=2026-09-16';
+  for (const k of ['1', '5', '9']) await expectClean400(`${outcomes}&k=${k}`, /query\.k/);
+});

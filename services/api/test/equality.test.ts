@@ -1,0 +1,238 @@
+/**
+ * One source of truth: the API's numbers equal the report functions' (packages/reports, the demo's
+ * report) and the `licenses report` CLI's output byte for byte; and the district figures equal the
+ * ones computed here by hand from the seeded events' meaning.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { buildLicenseReport } from '@edusage/licenses';
+import {
+  classAppUsage,
+  deadLetterSummary,
+  districtAppUsage,
+  schoolAppUsage,
+  unresolvedSummary,
+} from '@edusage/reports';
+import { repoRoot } from '@edusage/testkit';
+import { insertRows } from '@edusage/clickhouse';
+import { usageEventRow } from '@edusage/aggregate';
+import { DAYS, PERIOD, enriched, hex, seedEvents, startHarness, type Harness } from './harness';
+
+const run = promisify(execFile);
+const P = `from=${PERIOD.from}&to=${PERIOD.to}`;
+const period = { districtId: 'dA', ...PERIOD };
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('api_equality', { API_RATE_LIMIT: '100000' });
+}, 180_000);
+afterAll(async () => h?.close());
+
+const rowsOf = async (url: string) => {
+  const r = await h.get(url, h.tokens.director);
+  expect(r.status).toBe(200);
+  return (r.json as { rows: unknown[] }).rows;
+};
+
+test('district usage equals the seeded events counted by hand', async () => {
+  const rows = (await rowsOf(`/v1/usage/district?${P}`)) as { app_id: string }[];
+  const events = seedEvents().filter((e) => e.district === 'dA');
+  const apps = [...new Set(events.map((e) => e.app))];
+  const expected = apps.map((app) => {
+    const of = events.filter((e) => e.app === app);
+    const minutes = new Set(of.filter((e) => e.seconds === 0).map((e) => `${e.person}|${e.day}|${e.minute}`));
+    return {
+      app_id: app,
+      active_users: new Set(of.map((e) => e.person)).size,
+      events: of.length,
+      engaged_seconds: of.reduce((a, e) => a + e.seconds, 0) + 60 * minutes.size,
+      active_days: new Set(of.map((e) => e.day)).size,
+    };
+  });
+  const byApp = (a: { app_id: string }, b: { app_id: string }) => a.app_id.localeCompare(b.app_id);
+  expect([...rows].sort(byApp)).toEqual(expected.sort(byApp));
+});
+
+test('usage, unresolved and dead letters equal the report functions', async () => {
+  expect(await rowsOf(`/v1/usage/district?${P}`)).toEqual(await districtAppUsage(h.ch, period));
+  expect(await rowsOf(`/v1/usage/schools?${P}`)).toEqual(await schoolAppUsage(h.ch, period));
+  expect(await rowsOf(`/v1/usage/classes?${P}`)).toEqual(await classAppUsage(h.ch, period));
+  expect(await rowsOf(`/v1/usage/schools?${P}&school=sA2&app=appA1`)).toEqual(
+    (await schoolAppUsage(h.ch, period)).filter((r) => r.school_id === 'sA2' && r.app_id === 'appA1'),
+  );
+  const summary = await unresolvedSummary(h.ch, period);
+  const { top_unresolved_apps, ...totals } = summary;
+  expect(totals.unresolved_person_events).toBeGreaterThan(0);
+  expect((await h.get(`/v1/unresolved?${P}`, h.tokens.director)).json).toEqual({
+    district_id: 'dA',
+    ...PERIOD,
+    ...totals,
+  });
+  expect(await rowsOf(`/v1/unresolved/apps?${P}`)).toEqual(top_unresolved_apps);
+  // The API leaves out letters of no district (they may be another district's); the rest are the report's.
+  const letters = await deadLetterSummary(h.ch, 'dA', { includeUnattributed: false });
+  expect(letters.find((l) => l.reason_code === 'invalid_field')?.count).toBe(2); // re-sent input counted once
+  expect(await rowsOf('/v1/dead-letters')).toEqual(letters);
+});
+
+test('the school token gets exactly the report rows of its school', async () => {
+  const r = await h.get(`/v1/usage/schools?${P}`, h.tokens.school);
+  expect((r.json as { rows: unknown[] }).rows).toEqual(
+    (await schoolAppUsage(h.ch, period)).filter((x) => x.school_id === 'sA1'),
+  );
+});
+
+test('licenses equal buildLicenseReport, and the CSV equals `licenses report --format csv` byte for byte', async () => {
+  const report = await buildLicenseReport(h.ch, { districtId: 'dA', from: '2026-09-14', to: '2026-09-16' });
+  const json = (await h.get('/v1/licenses?window=3d&as_of=2026-09-16', h.tokens.director)).json as {
+    from: string;
+    to: string;
+    rows: { license_id: string; active: number; utilization: number | null; idle_cost: number; flags: string[] }[];
+  };
+  expect([json.from, json.to]).toEqual(['2026-09-14', '2026-09-16']);
+  expect(json.rows.map((r) => [r.license_id, r.active, r.utilization, r.idle_cost, r.flags])).toEqual(
+    report.licenses.map((m) => [m.license.license_id, m.active, m.utilization, m.idle_cost, m.flags]),
+  );
+  expect(json.rows.find((r) => r.license_id === 'L-A1')?.active).toBe(4); // pA1..pA4 are the students of appA1
+
+  for (const [window, asOf] of [
+    ['3d', '2026-09-16'],
+    ['term', '2026-09-16'],
+    ['2026-09-15..2026-09-16', '2026-09-16'],
+  ] as const) {
+    const api = await h.get(`/v1/licenses?window=${window}&as_of=${asOf}&format=csv`, h.tokens.director);
+    expect(api.headers['content-type']).toMatch(/^text\/csv/);
+    const cli = await run(
+      process.execPath,
+      [
+        path.join(repoRoot(), 'packages/licenses/dist/cli-licenses.js'),
+        'report',
+        '--district',
+        'dA',
+        '--window',
+        window,
+        '--as-of',
+        asOf,
+        '--format',
+        'csv',
+      ],
+      { env: { ...process.env, ...h.env.env } },
+    );
+    expect(cli.stdout.split('\n').length).toBeGreaterThan(2);
+    expect(api.body).toBe(cli.stdout);
+  }
+});
+
+test('license findings are the report lists of the same window', async () => {
+  const report = await buildLicenseReport(h.ch, { districtId: 'dA', from: '2026-09-14', to: '2026-09-16' });
+  const rows = (await rowsOf('/v1/licenses/findings?window=3d&as_of=2026-09-16')) as {
+    finding: string;
+    app_id: string;
+    active: number | null;
+    schools: string[];
+    detail: string;
+  }[];
+  const of = (kind: string) =>
+    rows.filter((r) => r.finding === kind).map(({ app_id, active, schools }) => ({ app_id, active, schools }));
+  expect(of('unlicensed')).toEqual(report.unlicensed);
+  // No approvals were imported: every app in use is not reviewed, hence unapproved.
+  expect(of('unapproved')).toEqual(
+    report.unapproved.map(({ app_id, active, schools }) => ({ app_id, active, schools })),
+  );
+  expect(of('unapproved').map((r) => r.app_id)).toEqual(['appA1', 'appA2', 'domain:unknown.example']);
+  expect(rows.filter((r) => r.finding === 'unapproved').every((r) => r.detail === 'not_reviewed')).toBe(true);
+  expect(of('unlicensed')).toEqual([{ app_id: 'domain:unknown.example', active: 1, schools: [] }]);
+  expect(rows.filter((r) => r.finding === 'never_used')).toEqual([]);
+});
+
+/**
+ * Twelve more students of dA (not in the roster) tested on the first and last day, with varied use of
+ * appOut in between, so the evidence table has cells of at least k = 10 students to show.
+ */
+async function seedOutcomeStudents(): Promise<void> {
+  const students = Array.from({ length: 12 }, (_, i) => `pO${i + 1}`);
+  await insertRows(
+    h.ch,
+    'assessment_results',
+    students.flatMap((p, i) =>
+      [DAYS[0]!, DAYS[2]!].map((day, t) => ({
+        district_id: 'dA',
+        assessment: 'map_growth',
+        subject: 'math',
+        person_id: hex(p),
+        test_date: day,
+        score: 190 + i + t * (2 + (i % 5)),
+        window: t === 0 ? 'Fall' : 'Winter',
+        standard_error: 3,
+        percentile: 50,
+        projected_growth: 4,
+        grade: '05',
+      })),
+    ),
+  );
+  const events = students.slice(2).map((p, i) =>
+    enriched(
+      {
+        district: 'dA',
+        day: DAYS[i % 2]!,
+        minute: 40 + i,
+        person: p,
+        role: 'student',
+        school: null,
+        class: null,
+        app: 'appOut',
+        appResolved: true,
+        personResolved: false,
+        seconds: 600 * (i + 1),
+      },
+      1000 + i,
+    ),
+  );
+  await insertRows(
+    h.ch,
+    'usage_events',
+    events.map((e, i) =>
+      usageEventRow(e, { topic: 'seed.outcomes', partition: 0, offset: String(i) }, '2026-09-17 00:00:00'),
+    ),
+  );
+}
+
+test('outcome evidence equals `outcomes analyze --format csv` byte for byte; no band under k is shown', async () => {
+  await seedOutcomeStudents();
+  const q = `app=appOut&assessment=map_growth&subject=math&${P}`;
+  const api = await h.get(`/v1/outcomes/evidence?${q}&format=csv`, h.tokens.director);
+  expect(api.status).toBe(200);
+  const cli = await run(
+    process.execPath,
+    [
+      path.join(repoRoot(), 'packages/outcomes/dist/cli.js'),
+      'analyze',
+      ...['--district', 'dA', '--app', 'appOut', '--assessment', 'map_growth', '--subject', 'math'],
+      ...['--from', PERIOD.from, '--to', PERIOD.to, '--format', 'csv'],
+    ],
+    { env: { ...process.env, ...h.env.env, PSEUDONYM_KEY: 'api-equality-test-key-0123456789' } },
+  );
+  expect(api.body).toBe(cli.stdout.replace(/\n$/, ''));
+  const json = (await h.get(`/v1/outcomes/evidence?${q}`, h.tokens.director)).json as {
+    students: number;
+    rows: { dimension: string; view: string; band: string; n: number | null }[];
+  };
+  // 4 students of appA1's seed and the 12 above have a pre and a post test.
+  expect(json.students).toBe(16);
+  const district = json.rows.filter((r) => r.dimension === 'district' && r.view === 'goal');
+  expect(district.map((r) => r.band)).toEqual(['none', 'below_goal', 'at_goal']);
+  expect(district.some((r) => r.n !== null)).toBe(true);
+  // Never a band under k = 10 shown.
+  for (const r of json.rows) if (r.n !== null && r.n > 0) expect(r.n).toBeGreaterThanOrEqual(10);
+});
+
+test('Accept: text/csv gives the same rows as CSV', async () => {
+  const csv = await h.get(`/v1/usage/district?${P}`, h.tokens.director, { accept: 'text/csv' });
+  const rows = await districtAppUsage(h.ch, period);
+  const lines = csv.body.trim().split('\n');
+  expect(lines[0]).toBe('app_id,active_users,events,engaged_seconds,active_days');
+  expect(lines.slice(1)).toEqual(
+    rows.map((r) => [r.app_id, r.active_users, r.events, r.engaged_seconds, r.active_days].join(',')),
+  );
+});
