@@ -9,6 +9,7 @@ import { baseConfigSchema, topicNames } from '@edusage/config';
 import { ingestConfigSchema } from '../../services/ingest/src/config';
 import { enrichConfigSchema } from '../../services/enrich/src/config';
 import { aggregateConfigSchema } from '../../services/aggregate/src/config';
+import { COMPOSE_PLACEHOLDER_PSEUDONYM_KEY } from '../../services/enrich/src/enrich/key-fingerprint';
 
 const repo = join(__dirname, '..', '..');
 const read = (rel: string): string => readFileSync(join(repo, rel), 'utf8');
@@ -67,6 +68,30 @@ function published(service: string): Array<{ ip: string; host: number; container
 
 const portOf = (url: string): number => Number(new URL(url).port);
 
+/** What an operator's .env holds (docker compose substitutes `${VAR}`, `${VAR:-default}`, `${VAR:?error}`). */
+const DOT_ENV = {
+  CLICKHOUSE_PASSWORD: 'chPassw0rd',
+  REDIS_PASSWORD: 'r3disPassw0rd',
+  PSEUDONYM_KEY: 'a-real-secret-key-0123456789',
+};
+
+/** Compose's variable substitution (the subset docker-compose.yml uses); a missing `:?` variable throws its error. */
+function substitute(value: unknown, vars: Record<string, string>): string {
+  return String(value).replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_m, name: string, op?: string, arg?: string) => {
+    const v = vars[name];
+    if (v !== undefined && v !== '') return v;
+    if (op === '-') return arg ?? '';
+    if (op === '?') throw new Error(`${name}: ${arg}`);
+    return '';
+  });
+}
+
+/** A service's environment as its process sees it, with the given .env. */
+const envOf = (service: string, vars: Record<string, string> = DOT_ENV): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(compose.services[service]?.environment ?? {}).map(([k, v]) => [k, substitute(v, vars)]),
+  );
+
 describe('docker-compose.yml agrees with the local stack and packages/config', () => {
   const ports = {
     kafka: stackPort('KAFKA_PORT'),
@@ -118,7 +143,7 @@ describe('docker-compose.yml agrees with the local stack and packages/config', (
 
   describe.each(PIPELINE)('service %s', (name) => {
     const svc = compose.services[name]!;
-    const env = svc.environment ?? {};
+    const env = envOf(name);
 
     it('is built from the shared Dockerfile and runs its own dist/main.js', () => {
       expect(svc.build).toBeDefined();
@@ -149,8 +174,16 @@ describe('docker-compose.yml agrees with the local stack and packages/config', (
     });
 
     it('accepts the compose environment through its config schema', () => {
-      const parsed = schemas[name].parse(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])));
+      const parsed = schemas[name].parse(env);
       expect(parsed.CLICKHOUSE_DATABASE).toBe(defaults.CLICKHOUSE_DATABASE);
+    });
+
+    it('logs in to ClickHouse and Redis with the passwords of .env, which are required', () => {
+      const parsed = schemas[name].parse(env);
+      expect(parsed.CLICKHOUSE_PASSWORD).toBe(DOT_ENV.CLICKHOUSE_PASSWORD);
+      expect(new URL(parsed.REDIS_URL).password).toBe(DOT_ENV.REDIS_PASSWORD);
+      expect(() => envOf(name, { ...DOT_ENV, CLICKHOUSE_PASSWORD: '' })).toThrow(/CLICKHOUSE_PASSWORD.*\.env/);
+      expect(() => envOf(name, { ...DOT_ENV, REDIS_PASSWORD: '' })).toThrow(/REDIS_PASSWORD.*\.env/);
     });
   });
 
@@ -161,8 +194,28 @@ describe('docker-compose.yml agrees with the local stack and packages/config', (
     expect(published('ingest')).toEqual([{ ip: '127.0.0.1', host: 8080, container: 8080 }]);
   });
 
-  it('enrich has a PSEUDONYM_KEY placeholder its schema accepts', () => {
-    expect(String(compose.services.enrich!.environment!.PSEUDONYM_KEY).length).toBeGreaterThanOrEqual(16);
+  it('enrich takes PSEUDONYM_KEY from .env and refuses to start with the placeholder used without it', () => {
+    expect(envOf('enrich').PSEUDONYM_KEY).toBe(DOT_ENV.PSEUDONYM_KEY);
+    const placeholder = envOf('enrich', { ...DOT_ENV, PSEUDONYM_KEY: '' }).PSEUDONYM_KEY!;
+    expect(placeholder).toBe(COMPOSE_PLACEHOLDER_PSEUDONYM_KEY);
+    const refused = enrichConfigSchema.safeParse({ ...envOf('enrich'), PSEUDONYM_KEY: placeholder });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]?.path).toEqual(['PSEUDONYM_KEY']);
+  });
+
+  it('ClickHouse and Redis require the passwords of .env', () => {
+    expect(envOf('clickhouse').CLICKHOUSE_PASSWORD).toBe(DOT_ENV.CLICKHOUSE_PASSWORD);
+    expect(envOf('clickhouse').CLICKHOUSE_SKIP_USER_SETUP).toBeUndefined();
+    const cmd = (compose.services.redis!.command as string[]).map((c) => substitute(c, DOT_ENV));
+    expect(cmd[cmd.indexOf('--requirepass') + 1]).toBe(DOT_ENV.REDIS_PASSWORD);
+    // The health check's redis-cli authenticates through REDISCLI_AUTH.
+    expect(envOf('redis').REDISCLI_AUTH).toBe(DOT_ENV.REDIS_PASSWORD);
+    for (const service of ['clickhouse', 'redis']) {
+      expect(() => envOf(service, {})).toThrow(/PASSWORD.*\.env/);
+    }
+    expect(read('.env.example')).toMatch(/^CLICKHOUSE_PASSWORD=$/m);
+    expect(read('.env.example')).toMatch(/^REDIS_PASSWORD=$/m);
+    expect(read('.gitignore')).toMatch(/^\/\.env$/m);
   });
 
   it('runs the Kafka release of infra/kafka/pom.xml with the broker settings of the local stack', () => {

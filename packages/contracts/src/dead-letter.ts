@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { storableReason } from './dead-letter-reason';
 
 /** Largest original payload kept verbatim in a dead letter; longer ones are cut and flagged. */
 export const MAX_DEAD_LETTER_PAYLOAD_CHARS = 64 * 1024;
 
-/** What goes to `usage.dlq`: the original input, why it was refused, where and when. */
+/**
+ * What goes to `usage.dlq`: the original input, why it was refused, where and when. Only `payload` may
+ * hold input text; the reason is made storable ({@link storableReason}) because it goes to ClickHouse.
+ */
 export const deadLetterSchema = z.object({
   v: z.literal(1),
   failed_at: z.string(),
@@ -46,7 +50,8 @@ export function makeDeadLetter(input: {
     stage: input.stage,
     source: input.source,
     district_id: input.districtId,
-    reason: input.reason,
+    // The whole text, not the cut payload: a quote from past the cut must go too.
+    reason: storableReason(input.reason, text),
     payload: truncated ? text.slice(0, MAX_DEAD_LETTER_PAYLOAD_CHARS) : text,
     payload_truncated: truncated,
     ...(input.origin !== undefined ? { origin: input.origin } : {}),

@@ -2,6 +2,7 @@ export * from './native-event';
 export * from './raw-message';
 export * from './enriched-event';
 export * from './dead-letter';
+export * from './dead-letter-reason';
 export * from './reject';
 export * from './adapters';
 export * from './meaning';

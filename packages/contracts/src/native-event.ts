@@ -66,11 +66,24 @@ export const userRefSchema = z
     params: { code: 'missing_identifier' },
   });
 
+/**
+ * A URL as the pipeline keeps it: scheme, host and path. The query string and fragment (session
+ * tokens, search terms, emails) and any `user:password@` are removed here, in the schema every
+ * adapter's event passes before it is produced to `usage.raw`; the catalog needs the host, the
+ * meaning rules (proxy asset paths) read the path before this.
+ */
+export function withoutQueryOrFragment(url: string): string {
+  const cut = url.search(/[?#]/);
+  const base = cut >= 0 ? url.slice(0, cut) : url;
+  return base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/]*@/i, '$1');
+}
+
 export const appRefSchema = z
   .object({
-    app_id: id.optional(),
+    /** An id that is a URL (some sources send one) is cut like `url`. */
+    app_id: id.transform((v) => (v.includes('://') ? withoutQueryOrFragment(v) : v)).optional(),
     domain: z.string().trim().toLowerCase().regex(DOMAIN_RE, 'must be a domain name').max(253).optional(),
-    url: z.string().trim().max(8192).optional(),
+    url: z.string().trim().max(8192).transform(withoutQueryOrFragment).optional(),
   })
   .refine((a) => a.app_id ?? a.domain ?? a.url, {
     message: 'needs at least one of app_id, domain, url',

@@ -16,6 +16,8 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
         '*.password',
         '*.PSEUDONYM_KEY',
         '*.CLICKHOUSE_PASSWORD',
+        // May carry the Redis password (redis://:<password>@host).
+        '*.REDIS_URL',
         '*.apiKey',
         '*.authorization',
         'req.headers.authorization',

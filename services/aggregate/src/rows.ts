@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DeadLetter, EnrichedEvent } from '@edusage/contracts';
+import { storableReason, type DeadLetter, type EnrichedEvent } from '@edusage/contracts';
 import { PermanentError } from './errors';
 
 /** Where a message sat in Kafka. Offsets are decimal strings (they can exceed 2^53). */
@@ -113,15 +113,17 @@ export interface DeadLetterRow {
 
 /** A dead letter as stored: reason and origin, but only a digest of the raw payload (privacy). */
 export function deadLetterRow(letter: DeadLetter, at: KafkaCoordinates, storedAt: string): DeadLetterRow {
+  // Letters of this version already carry a storable reason; older ones (or other producers) may quote input.
+  const reason = storableReason(letter.reason, letter.payload);
   return {
     failed_at: toClickHouseDateTime(letter.failed_at, 'failed_at'),
     stage: letter.stage,
     source: letter.source,
     district_id: letter.district_id ?? '',
-    reason_code: letter.reason.code,
-    reason_field: letter.reason.field ?? '',
-    reason_line: letter.reason.line ?? 0,
-    reason_message: letter.reason.message,
+    reason_code: reason.code,
+    reason_field: reason.field ?? '',
+    reason_line: reason.line ?? 0,
+    reason_message: reason.message,
     payload_sha256: createHash('sha256').update(letter.payload).digest('hex'),
     payload_bytes: Buffer.byteLength(letter.payload),
     payload_truncated: letter.payload_truncated ? 1 : 0,

@@ -21,6 +21,7 @@ import {
 } from './roster/roster-dir';
 import { assertSafeDistrictId } from './store/versioned';
 import { reresolveDistrict } from './reresolve/reresolve';
+import { replacePseudonymKeyRecord } from './enrich/key-fingerprint';
 
 /** infra/clickhouse, from dist/cli.js or src/cli.ts. */
 const MIGRATIONS_DIR = path.resolve(__dirname, '../../../infra/clickhouse');
@@ -232,6 +233,31 @@ catalog
           source_file: path.basename(file),
         });
         console.log(`catalog extension of district ${o.district}: ${apps.length} app(s), version ${r.version}`);
+      } finally {
+        redis.disconnect();
+      }
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('pseudonym-key')
+  .description('the PSEUDONYM_KEY fingerprint recorded at first start')
+  .command('rekey')
+  .description(
+    'record the current PSEUDONYM_KEY in place of the one recorded at first start. Every person gets a new ' +
+      'person_id: stored events, rollups and roster dimensions keep the old ones (services/enrich/README.md "Pseudonym key")',
+  )
+  .option('--confirm-split', 'confirm that history under the old key will not join the new person_ids', false)
+  .action(async (o: { confirmSplit: boolean }) => {
+    try {
+      if (!o.confirmSplit) throw new Error('nothing changed: pass --confirm-split to record the new key');
+      const config = loadEnrichConfig();
+      const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+      try {
+        await replacePseudonymKeyRecord({ redis, prefix: config.REDIS_KEY_PREFIX, key: config.PSEUDONYM_KEY });
+        console.log('the current PSEUDONYM_KEY is now the recorded one; enrich and the roster commands accept it');
       } finally {
         redis.disconnect();
       }

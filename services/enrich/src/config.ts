@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { isValidTimeZone } from './enrich/time';
+import { COMPOSE_PLACEHOLDER_PSEUDONYM_KEY } from './enrich/key-fingerprint';
 
 const timeZone = z.string().trim().refine(isValidTimeZone, {
   message: 'is not an IANA time zone known to this runtime',
@@ -38,7 +39,13 @@ export const districtTimezonesSchema = z.string().transform((s, ctx) => {
 /** Environment of the enrich worker and its commands (base variables plus these). */
 export const enrichConfigSchema = baseConfigSchema.extend({
   /** HMAC key for person pseudonyms. Required, never logged; changing it changes every person_id. */
-  PSEUDONYM_KEY: z.string().min(16, 'must be at least 16 characters'),
+  PSEUDONYM_KEY: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .refine((k) => k !== COMPOSE_PLACEHOLDER_PSEUDONYM_KEY, {
+      message:
+        'is the public placeholder of docker-compose.yml; set a secret of your own in .env (e.g. `openssl rand -base64 32`) before the first start, and keep it',
+    }),
   /** Per-district IANA zones: "d1=America/Chicago,d2=America/New_York". */
   DISTRICT_TIMEZONES: districtTimezonesSchema.default({}),
   DEFAULT_TIMEZONE: timeZone.default('America/Chicago'),

@@ -4,6 +4,7 @@ export * from './catalog/store';
 export * from './enrich/enrich';
 export * from './enrich/network';
 export * from './enrich/pseudonym';
+export * from './enrich/key-fingerprint';
 export * from './enrich/time';
 export * from './roster/model';
 export * from './roster/roster-dir';

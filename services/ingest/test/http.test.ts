@@ -327,3 +327,37 @@ describe('health and metrics', () => {
     );
   });
 });
+
+describe('URLs reach usage.raw without query string, fragment or credentials', () => {
+  const secret = 'S3ss10nT0kenXq9';
+  test('native app.url and a Caliper object IRI', async () => {
+    const res = await post(
+      '/v1/events',
+      JSON.stringify(
+        nativeEvent('url-1', 'stu-url', {
+          app: { url: `https://user:${secret}@www.khanacademy.org/math/algebra?session=${secret}#frag-${secret}` },
+        }),
+      ),
+      { authorization: `Bearer ${agentKey}`, 'x-request-id': 'req-url-native' },
+    );
+    expect(res.statusCode).toBe(202);
+    const envelope = JSON.parse(
+      readFileSync(path.join(fixtures, 'caliper-common-fixtures/v1p2/caliperEnvelopeEventBatch.json'), 'utf8'),
+    );
+    const event = envelope.data[0];
+    event.eventTime = isoMinutesAgo(3);
+    event.object.id = `https://example.edu/terms/201801/courses/7/sections/1/pages/2?token=${secret}#p-${secret}`;
+    const cal = await post('/v1/caliper', JSON.stringify({ ...envelope, data: [event] }), {
+      authorization: `Bearer ${caliperKey}`,
+      'x-request-id': 'req-url-caliper',
+    });
+    expect(cal.statusCode).toBe(202);
+    const [native] = await collector.waitFor<RawMessage>(env.topics.raw, rawOf('req-url-native'), 1);
+    const [caliper] = await collector.waitFor<RawMessage>(env.topics.raw, rawOf('req-url-caliper'), 1);
+    expect(native!.value.event.app.url).toBe('https://www.khanacademy.org/math/algebra');
+    expect(JSON.stringify(native!.value)).not.toContain(secret.slice(0, 6));
+    expect(JSON.stringify(caliper!.value)).not.toContain(secret.slice(0, 6));
+    // Host and path stay: the catalog resolves the host, the meaning rules read the path.
+    expect(caliper!.value.event.app.url ?? '').not.toMatch(/[?#]/);
+  });
+});

@@ -5,6 +5,7 @@ import { readTopicToEnd, type Kafka } from '@edusage/kafka';
 import { derivedRanges, EVENT_COLUMNS, refoldRange } from '@edusage/aggregate';
 import { canonicalUnresolvedIdentifier, dedupKey, pseudonymize } from '../enrich/pseudonym';
 import { localDate } from '../enrich/time';
+import { recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import { RosterIndex } from '../roster/roster-index';
 import { loadRosterFromRedis } from '../roster/store';
 import { reviseRow, type StoredEventRow } from './revise';
@@ -50,6 +51,7 @@ export function revisionOf(rosterVersion: string): number {
  * than the last finished run are repeated until a run finishes.
  */
 export async function reresolveDistrict(o: ReresolveOptions): Promise<ReresolveResult> {
+  await recordOrCheckPseudonymKey({ redis: o.redis, prefix: o.redisPrefix, key: o.pseudonymKey });
   const loaded = await loadRosterFromRedis(o.redis, o.redisPrefix, o.districtId);
   if (!loaded) throw new Error(`district ${o.districtId} has no roster loaded`);
   const roster = new RosterIndex(o.districtId, loaded.version, loaded.data, o.pseudonymKey);

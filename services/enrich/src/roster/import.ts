@@ -11,6 +11,7 @@ import {
   type RosterReport,
 } from './roster-dir';
 import { saveRosterToRedis } from './store';
+import { recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 
 export interface RosterImportOptions {
   dir: string;
@@ -77,6 +78,7 @@ export async function importRoster(opts: RosterImportOptions): Promise<RosterImp
       `the manifest marks ${report.deltaFiles.join(', ')} as delta; a roster import replaces the whole roster, so pass --allow-delta to import it anyway`,
     );
   }
+  await recordOrCheckPseudonymKey({ redis: opts.redis, prefix: opts.redisPrefix, key: opts.pseudonymKey });
   const now = new Date();
   const version = newVersionId(now.getTime());
   const counts = {

@@ -1,3 +1,4 @@
+import { PseudonymKeyChangedError, recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import type { Redis } from 'ioredis';
 import { CompressionTypes, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { topicNames } from '@edusage/config';
@@ -51,6 +52,16 @@ export interface EnrichWorker {
 export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<EnrichWorker> {
   const { config, logger, kafka, redis } = opts;
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  // Before anything is pseudonymized: a changed key would split every person in two. Redis may still
+  // be starting (retried like the roster load below); a different key is final.
+  await retryWithBackoff(
+    () => recordOrCheckPseudonymKey({ redis, prefix: config.REDIS_KEY_PREFIX, key: config.PSEUDONYM_KEY }),
+    {
+      maxAttempts: 20,
+      isRetryable: (err) => !(err instanceof PseudonymKeyChangedError),
+      onRetry: (err, attempt) => logger.warn({ err, attempt }, 'checking the pseudonym key in Redis failed; retrying'),
+    },
+  );
   const metrics = createMetrics(opts.registry);
   const registry = new DistrictRegistry({
     redis,
