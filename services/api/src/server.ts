@@ -14,6 +14,7 @@ import type { Logger } from '@edusage/logging';
 import { clickhouseTime, type AuditLog } from './audit';
 import type { ApiConfig } from './config';
 import { csvStream } from './csv';
+import { registerDashboard } from './dashboard';
 import { docsPage } from './docs-page';
 import { Forbidden, NotFound, type ApiDeps, type Endpoint } from './endpoint';
 import { ENDPOINTS } from './endpoints';
@@ -172,6 +173,8 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
       handler: (request, reply) => handle(e, request, reply, s.deps),
     });
   }
+
+  await registerDashboard(app, { deps: s.deps, redis: s.redis, keyPrefix: s.config.REDIS_KEY_PREFIX });
 
   const doc = openApiDocument(endpoints);
   const html = docsPage(doc);

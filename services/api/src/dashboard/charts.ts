@@ -1,0 +1,76 @@
+import * as echarts from 'echarts';
+import { html, Html } from './html';
+
+/** Colours with at least 3:1 contrast on white (WCAG non-text contrast). */
+const PALETTE = ['#1d4ed8', '#b45309', '#047857', '#b91c1c', '#6d28d9', '#0e7490', '#a21caf', '#4d7c0f'];
+const TEXT = '#1f2933';
+
+export interface Series {
+  name: string;
+  values: (number | null)[];
+}
+
+interface ChartSpec {
+  /** What the chart shows, read by screen readers (the numbers are in the table beside it). */
+  title: string;
+  categories: string[];
+  series: Series[];
+  kind: 'bar' | 'line' | 'hbar';
+  valueName: string;
+  /** 0..1 values: axis shown in %. */
+  percent?: boolean;
+}
+
+/** Longest category label drawn on an axis; the table beside the chart has the full name. */
+const LABEL_MAX = 24;
+const short = (s: string) => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1)}…` : s);
+
+function option(spec: ChartSpec): echarts.EChartsCoreOption {
+  const horizontal = spec.kind === 'hbar';
+  const category = {
+    type: 'category',
+    data: spec.categories.map(short),
+    axisLabel: { color: TEXT },
+    inverse: horizontal,
+  };
+  const value = {
+    type: 'value',
+    name: spec.valueName,
+    nameTextStyle: { color: TEXT },
+    axisLabel: { color: TEXT, ...(spec.percent ? { formatter: (v: number) => `${Math.round(v * 100)}%` } : {}) },
+    ...(spec.percent ? { max: 1 } : {}),
+  };
+  return {
+    animation: false,
+    color: PALETTE,
+    textStyle: { fontFamily: 'system-ui, sans-serif', color: TEXT },
+    grid: { left: horizontal ? 170 : 56, right: 24, top: spec.series.length > 1 ? 48 : 32, bottom: 40 },
+    legend: spec.series.length > 1 ? { top: 0, textStyle: { color: TEXT } } : undefined,
+    xAxis: horizontal ? value : category,
+    yAxis: horizontal ? category : value,
+    series: spec.series.map((s) => ({
+      name: s.name,
+      type: spec.kind === 'line' ? 'line' : 'bar',
+      data: s.values,
+      ...(spec.kind === 'line' ? { symbolSize: 6 } : { barMaxWidth: 36 }),
+    })),
+  };
+}
+
+/** A chart as an SVG rendered on the server (ECharts SSR: no DOM, no client script). */
+export function chart(spec: ChartSpec): Html {
+  if (spec.categories.length === 0) return html``;
+  const height = spec.kind === 'hbar' ? Math.max(160, 60 + spec.categories.length * 26) : 300;
+  const c = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 640, height });
+  try {
+    c.setOption(option(spec));
+    const svg = c.renderToSVGString();
+    // The SVG's text is drawn glyph by glyph; a screen reader gets the title and the table instead.
+    return html`<figure class="chart" role="img" aria-label="${spec.title}">
+      ${new Html(svg)}
+      <figcaption>${spec.title}</figcaption>
+    </figure>`;
+  } finally {
+    c.dispose();
+  }
+}
