@@ -7,7 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { PERIOD, startHarness, type Harness } from './harness';
+import { insertRows } from '@edusage/clickhouse';
+import { deriveRollups, usageEventRow } from '@edusage/aggregate';
+import { enriched, PERIOD, startHarness, type Harness, type SeedEvent } from './harness';
 import { launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
 
 jest.setTimeout(240_000);
@@ -311,10 +313,10 @@ describe('roles, sessions and bad input in the browser', () => {
     const { page, context } = await signIn(browser, base, h.tokens.director);
     const [cookie] = await context.cookies();
     expect(cookie).toMatchObject({ name: 'eds_session', httpOnly: true, sameSite: 'Strict', path: '/dashboard' });
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('document.cookie')).toBe('');
     // Keyboard: the first Tab reaches the skip link, and every page link is reachable.
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
     // Sign-out without the form's CSRF token, or from another origin, is refused.
     const forged = await h.api.app.inject({
       method: 'POST',
@@ -360,6 +362,81 @@ describe('roles, sessions and bad input in the browser', () => {
     await h.api.tokens.revoke(entry.token_id, 'dA');
     await page.goto(`${base}/dashboard/overview`);
     expect(page.url()).toContain('/dashboard/sign-in');
+    await context.close();
+  });
+});
+
+/**
+ * District dC, for how pages look and count at size: 50 schools, apps with 60-character ids, four weeks
+ * of use; and dE, a district with nothing at all (empty states). Numbers still checked against the API.
+ */
+describe('layouts at size and empty', () => {
+  const LONG = 'an-application-with-a-very-long-catalog-identifier-number';
+  const apps = [1, 2, 3, 4, 5, 6, 7].map((n) => (n <= 2 ? `${LONG}-${n}` : `app-c${n}`));
+  const days = ['2026-08-24', '2026-08-31', '2026-09-07', '2026-09-14', '2026-09-15'];
+
+  beforeAll(async () => {
+    const events: SeedEvent[] = [];
+    for (let s = 1; s <= 50; s++)
+      for (let p = 1; p <= (s % 7) + 1; p++)
+        days.forEach((day, d) => {
+          const app = apps[(s + p + d) % apps.length]!;
+          events.push({
+            district: 'dC',
+            day,
+            minute: p,
+            person: `pC${s}-${p}`,
+            role: 'student',
+            school: `school-${String(s).padStart(2, '0')}`,
+            class: `class-${s}-${p % 3}`,
+            app,
+            appResolved: true,
+            personResolved: true,
+            seconds: 60 * ((s + p) % 20),
+          });
+        });
+    const topic = 'seed-dc.enriched';
+    const rows = events.map((e, i) =>
+      usageEventRow(enriched(e, 100_000 + i), { topic, partition: 0, offset: String(i) }, '2026-09-17 00:00:00'),
+    );
+    await insertRows(h.ch, 'usage_events', rows);
+    await deriveRollups(h.ch, topic, 0, BigInt(rows.length));
+  });
+
+  test('50 schools and long app names', async () => {
+    const { token } = await h.api.tokens.create({ districtId: 'dC', role: 'admin', name: 'layout' });
+    const { page, context } = await signIn(browser, base, token);
+    const token50 = token;
+    await open(page, 'overview');
+    const p = await periodOf(page);
+    const usage = await api<UsageRow>(`/v1/usage/district?from=${p.from}&to=${p.to}`, token50);
+    expect(usage.rows).toHaveLength(7);
+    expectUsage(await tableCells(page, 'top-apps'), usage.rows);
+    await shot(page, 'overview-50-schools');
+    await open(page, 'apps');
+    expectUsage(await tableCells(page, 'apps'), usage.rows);
+    await shot(page, 'apps-50-schools');
+    await open(page, 'schools');
+    const schools = await tableCells(page, 'schools');
+    expect(schools).toHaveLength(50);
+    const rows = (await api<UsageRow>(`/v1/usage/schools?from=${p.from}&to=${p.to}`, token50)).rows;
+    for (const c of schools)
+      expect(Number(c.events)).toBe(sumOf(rows.filter((r) => r.school_id === c.id).map((r) => r.events)));
+    await shot(page, 'schools-50');
+    // No horizontal scrolling of the page itself: wide tables scroll in their own region.
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await context.close();
+  });
+
+  test('a district with no data yet: every page says so instead of showing zeros as data', async () => {
+    const { token } = await h.api.tokens.create({ districtId: 'dE', role: 'admin', name: 'empty' });
+    const { page, context } = await signIn(browser, base, token);
+    for (const slug of ['overview', 'apps', 'licenses', 'schools', 'health']) {
+      await open(page, slug);
+      expect(await page.locator('p.empty').count()).toBeGreaterThan(0);
+      await shot(page, `empty-${slug}`);
+    }
+    expect(await page.textContent('main')).toContain('No dead letters');
     await context.close();
   });
 });

@@ -86,7 +86,7 @@ export function seedEvents(): SeedEvent[] {
   return out;
 }
 
-function enriched(e: SeedEvent, i: number): EnrichedEvent {
+export function enriched(e: SeedEvent, i: number): EnrichedEvent {
   const occurred = `${e.day}T14:${String(e.minute).padStart(2, '0')}:00.000Z`;
   return {
     v: 1,

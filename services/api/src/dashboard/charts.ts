@@ -37,6 +37,8 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
     type: 'value',
     name: spec.valueName,
     nameTextStyle: { color: TEXT },
+    // Under the bars of a horizontal chart (at its end the name would be cut off).
+    ...(horizontal ? { nameLocation: 'middle', nameGap: 28 } : {}),
     axisLabel: { color: TEXT, ...(spec.percent ? { formatter: (v: number) => `${Math.round(v * 100)}%` } : {}) },
     ...(spec.percent ? { max: 1 } : {}),
   };
@@ -44,7 +46,13 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
     animation: false,
     color: PALETTE,
     textStyle: { fontFamily: 'system-ui, sans-serif', color: TEXT },
-    grid: { left: horizontal ? 170 : 56, right: 24, top: spec.series.length > 1 ? 48 : 32, bottom: 40 },
+    grid: {
+      // Room for the longest (shortened) category label, about 7 px a character.
+      left: horizontal ? 16 + 7 * Math.max(4, ...spec.categories.map((c) => short(c).length)) : 56,
+      right: 32,
+      top: spec.series.length > 1 ? 48 : 32,
+      bottom: horizontal ? 52 : 40,
+    },
     legend: spec.series.length > 1 ? { top: 0, textStyle: { color: TEXT } } : undefined,
     xAxis: horizontal ? value : category,
     yAxis: horizontal ? category : value,
@@ -60,8 +68,8 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
 /** A chart as an SVG rendered on the server (ECharts SSR: no DOM, no client script). */
 export function chart(spec: ChartSpec): Html {
   if (spec.categories.length === 0) return html``;
-  const height = spec.kind === 'hbar' ? Math.max(160, 60 + spec.categories.length * 26) : 300;
-  const c = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 640, height });
+  const height = spec.kind === 'hbar' ? Math.max(170, 84 + spec.categories.length * 26) : 300;
+  const c = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 760, height });
   try {
     c.setOption(option(spec));
     const svg = c.renderToSVGString();

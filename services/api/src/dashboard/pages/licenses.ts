@@ -109,7 +109,12 @@ export const licensesPage: PageDefinition = {
               show: (l) => (l.epi === null ? '—' : (money(l.epi) ?? 0).toFixed(2)),
             },
             { key: 'term_end', label: 'Term ends', value: (l) => l.term_end },
-            { key: 'flags', label: 'Flags', value: (l) => l.flags.join(' ') },
+            {
+              key: 'flags',
+              label: 'Flags',
+              value: (l) => l.flags.join(' '),
+              show: (l) => l.flags.map((f) => f.replace(/_/g, ' ')).join(', '),
+            },
           ],
         }),
         html`<p class="note">

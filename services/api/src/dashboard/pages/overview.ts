@@ -55,6 +55,81 @@ export const overviewPage: PageDefinition = {
       ['Dead letters (all time)', fmtInt(dead)],
       ...(l ? [['Pipeline lag (messages)', fmtInt(sum(l.groups.map((g) => g.lag)))]] : []),
     ];
+    const usageBlocks = () => [
+      html`<h2>Weekly use</h2>`,
+      chart({
+        title: 'Engaged hours per week (all apps)',
+        kind: 'bar',
+        valueName: 'hours',
+        categories: weekRows.map((w) => w.to),
+        series: [
+          { name: 'engaged hours', values: weekRows.map((w) => hours(sum(w.rows.map((r) => r.engaged_seconds)))) },
+        ],
+      }),
+      table({
+        id: 'weekly-hours',
+        caption: 'Engaged hours and events per week',
+        empty: 'No weeks in this period.',
+        rows: weekRows,
+        columns: [
+          { key: 'week_from', label: 'Week from', value: (w) => w.from },
+          { key: 'week_to', label: 'Week to', value: (w) => w.to },
+          { key: 'apps', label: 'Apps used', numeric: true, value: (w) => w.rows.length },
+          {
+            key: 'engaged_hours',
+            label: 'Engaged hours',
+            numeric: true,
+            decimals: 1,
+            value: (w) => hours(sum(w.rows.map((r) => r.engaged_seconds))),
+          },
+          { key: 'events', label: 'Events', numeric: true, value: (w) => sum(w.rows.map((r) => r.events)) },
+        ],
+      }),
+      chart({
+        title: `Weekly active users of the ${trendApps.length} most used apps`,
+        kind: 'line',
+        valueName: 'active users',
+        categories: weekRows.map((w) => w.to),
+        series: trendApps.map((app) => ({
+          name: app,
+          values: weekRows.map((w) => w.rows.find((r) => r.app_id === app)?.active_users ?? 0),
+        })),
+      }),
+      table({
+        id: 'weekly-active',
+        caption: 'Weekly active users of the most used apps',
+        empty: 'No app was used in this period.',
+        rows: trendApps.length === 0 ? [] : weekRows,
+        columns: [
+          { key: 'week_to', label: 'Week to', value: (w) => w.to },
+          ...trendApps.map((app) => ({
+            key: app,
+            label: app,
+            numeric: true,
+            value: (w: (typeof weekRows)[number]) => w.rows.find((r) => r.app_id === app)?.active_users ?? 0,
+          })),
+        ],
+      }),
+      html`<p class="note">
+        Weekly active users are distinct people per app and week (what <code>/v1/usage/district</code> answers for that
+        week); the API has no district-wide distinct count across apps, so none is shown.
+      </p>`,
+      html`<h2>Top apps</h2>`,
+      chart({
+        title: `Active users of the top ${top.length} apps, ${period.from} to ${period.to}`,
+        kind: 'hbar',
+        valueName: 'active users',
+        categories: top.map((a) => a.app_id),
+        series: [{ name: 'active users', values: top.map((a) => a.active_users) }],
+      }),
+      table({
+        id: 'top-apps',
+        caption: `Top ${TOP_APPS} apps by active users`,
+        empty: 'No usage in this period.',
+        rows: top,
+        columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
+      }),
+    ];
     return {
       title: 'Overview',
       period,
@@ -62,79 +137,17 @@ export const overviewPage: PageDefinition = {
         html`<ul class="kpis">
           ${kpis.map(([k, v]) => html`<li><span class="k">${k}</span><span class="v">${v}</span></li>`)}
         </ul>`,
-        html`<h2>Weekly use</h2>`,
-        chart({
-          title: 'Engaged hours per week (all apps)',
-          kind: 'bar',
-          valueName: 'hours',
-          categories: weekRows.map((w) => w.to),
-          series: [
-            { name: 'engaged hours', values: weekRows.map((w) => hours(sum(w.rows.map((r) => r.engaged_seconds)))) },
-          ],
-        }),
-        table({
-          id: 'weekly-hours',
-          caption: 'Engaged hours and events per week',
-          empty: 'No weeks in this period.',
-          rows: weekRows,
-          columns: [
-            { key: 'week_from', label: 'Week from', value: (w) => w.from },
-            { key: 'week_to', label: 'Week to', value: (w) => w.to },
-            { key: 'apps', label: 'Apps used', numeric: true, value: (w) => w.rows.length },
-            {
-              key: 'engaged_hours',
-              label: 'Engaged hours',
-              numeric: true,
-              decimals: 1,
-              value: (w) => hours(sum(w.rows.map((r) => r.engaged_seconds))),
-            },
-            { key: 'events', label: 'Events', numeric: true, value: (w) => sum(w.rows.map((r) => r.events)) },
-          ],
-        }),
-        chart({
-          title: `Weekly active users of the ${trendApps.length} most used apps`,
-          kind: 'line',
-          valueName: 'active users',
-          categories: weekRows.map((w) => w.to),
-          series: trendApps.map((app) => ({
-            name: app,
-            values: weekRows.map((w) => w.rows.find((r) => r.app_id === app)?.active_users ?? 0),
-          })),
-        }),
-        table({
-          id: 'weekly-active',
-          caption: 'Weekly active users of the most used apps',
-          empty: 'No app was used in this period.',
-          rows: trendApps.length === 0 ? [] : weekRows,
-          columns: [
-            { key: 'week_to', label: 'Week to', value: (w) => w.to },
-            ...trendApps.map((app) => ({
-              key: app,
-              label: app,
-              numeric: true,
-              value: (w: (typeof weekRows)[number]) => w.rows.find((r) => r.app_id === app)?.active_users ?? 0,
-            })),
-          ],
-        }),
-        html`<p class="note">
-          Weekly active users are distinct people per app and week (what <code>/v1/usage/district</code> answers for
-          that week); the API has no district-wide distinct count across apps, so none is shown.
-        </p>`,
-        html`<h2>Top apps</h2>`,
-        chart({
-          title: `Active users of the top ${top.length} apps, ${period.from} to ${period.to}`,
-          kind: 'hbar',
-          valueName: 'active users',
-          categories: top.map((a) => a.app_id),
-          series: [{ name: 'active users', values: top.map((a) => a.active_users) }],
-        }),
-        table({
-          id: 'top-apps',
-          caption: `Top ${TOP_APPS} apps by active users`,
-          empty: 'No usage in this period.',
-          rows: top,
-          columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
-        }),
+        ...(apps.length === 0
+          ? [
+              html`<div class="empty-state">
+                <h2>No usage in this period</h2>
+                <p class="empty">
+                  No event of district ${principal.district_id} is stored for ${period.from} to ${period.to}. If events
+                  are being sent, see Data health for rejected input; otherwise pick a period with data.
+                </p>
+              </div>`,
+            ]
+          : usageBlocks()),
         html`<h2>Data quality</h2>`,
         table({
           id: 'unresolved',
