@@ -27,6 +27,7 @@ const short = (s: string) => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1
 
 function option(spec: ChartSpec): echarts.EChartsCoreOption {
   const horizontal = spec.kind === 'hbar';
+  const multi = spec.series.length > 1;
   const category = {
     type: 'category',
     data: spec.categories.map(short),
@@ -49,11 +50,15 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
     grid: {
       // Room for the longest (shortened) category label, about 7 px a character.
       left: horizontal ? 16 + 7 * Math.max(4, ...spec.categories.map((c) => short(c).length)) : 56,
-      right: 32,
-      top: spec.series.length > 1 ? 48 : 32,
+      right: multi ? 48 + 7 * Math.max(...spec.series.map((x) => short(x.name).length)) : 32,
+      top: 32,
       bottom: horizontal ? 52 : 40,
     },
-    legend: spec.series.length > 1 ? { top: 0, textStyle: { color: TEXT } } : undefined,
+    // A vertical legend on the right: server-side text widths are estimates, and a row of long
+    // names would overlap.
+    legend: multi
+      ? { orient: 'vertical', right: 8, top: 'middle', textStyle: { color: TEXT }, formatter: (n: string) => short(n) }
+      : undefined,
     xAxis: horizontal ? value : category,
     yAxis: horizontal ? category : value,
     series: spec.series.map((s) => ({

@@ -28,7 +28,7 @@ async function appList({ deps, principal, query, today }: PageContext): Promise<
       ...period,
       limit: '1000',
     }),
-    approvalStatus(deps, principal),
+    approvalStatus(deps, principal, period.to),
   ]);
   const schoolsOf = (app: string) => schools.rows.filter((r) => r.app_id === app && r.school_id !== '').length;
   const licensesOf = (app: string) => licenses.rows.filter((l) => l.app_id === app).map((l) => l.license_id);
@@ -47,7 +47,7 @@ async function appList({ deps, principal, query, today }: PageContext): Promise<
           ...usageMeasureColumns,
           { key: 'schools', label: 'Schools using it', numeric: true, value: (r) => schoolsOf(r.app_id) },
           { key: 'licenses', label: 'Licenses', value: (r) => licensesOf(r.app_id).join(' ') || 'none' },
-          { key: 'approval', label: 'Approval', value: (r) => status(r.app_id).replace('_', ' ') },
+          { key: 'approval', label: 'Approval', value: (r) => status(r.app_id).label },
         ],
       }),
       html`<h2>Unresolved domains and app ids</h2>

@@ -35,11 +35,11 @@ export const licensesPage: PageDefinition = {
       // All stored alerts, upcoming ones kept here: `renewing_from` fails on ClickHouse 18.16 (reported).
       rowsOf<AlertRow>(deps, principal, '/v1/licenses/alerts', {}),
       rowsOf<UsageRow>(deps, principal, '/v1/usage/district', period),
-      approvalStatus(deps, principal),
+      approvalStatus(deps, principal, period.to),
     ]);
     const rows = licenses.rows;
     const currencies = [...new Set(rows.map((l) => l.currency))];
-    const unapproved = usage.rows.filter((a) => status(a.app_id) !== 'approved');
+    const unapproved = usage.rows.filter((a) => !status(a.app_id).approved);
     return {
       title: 'Licenses',
       period,
@@ -155,7 +155,7 @@ export const licensesPage: PageDefinition = {
           rows: unapproved,
           columns: [
             { key: 'app_id', label: 'App', value: (a) => a.app_id },
-            { key: 'status', label: 'Review status', value: (a) => status(a.app_id).replace('_', ' ') },
+            { key: 'status', label: 'Review status', value: (a) => status(a.app_id).label },
             { key: 'active_users', label: 'Active users', numeric: true, value: (a) => a.active_users },
           ],
         }),
