@@ -23,6 +23,8 @@ interface ChartSpec {
 
 /** Longest category label drawn on an axis; the table beside the chart has the full name. */
 const LABEL_MAX = 24;
+/** A generous width of one 12 px label character (server-side text widths are estimates). */
+const CHAR_PX = 8;
 const short = (s: string) => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1)}…` : s);
 
 function option(spec: ChartSpec): echarts.EChartsCoreOption {
@@ -48,9 +50,9 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
     color: PALETTE,
     textStyle: { fontFamily: 'system-ui, sans-serif', color: TEXT },
     grid: {
-      // Room for the longest (shortened) category label, about 7 px a character.
-      left: horizontal ? 16 + 7 * Math.max(4, ...spec.categories.map((c) => short(c).length)) : 56,
-      right: multi ? 48 + 7 * Math.max(...spec.series.map((x) => short(x.name).length)) : 32,
+      // Room for the longest (shortened) category label.
+      left: horizontal ? 24 + CHAR_PX * Math.max(4, ...spec.categories.map((c) => short(c).length)) : 56,
+      right: multi ? 56 + CHAR_PX * Math.max(...spec.series.map((x) => short(x.name).length)) : 32,
       top: 32,
       bottom: horizontal ? 52 : 40,
     },

@@ -19,10 +19,16 @@ const periodSchema = z.object({ from: day, to: day }).superRefine(checkPeriod);
  * at `from`). Bad input is a PageError whose messages name the field.
  */
 export function pagePeriod(query: Record<string, string | undefined>, today: string): Period {
-  const span = DEFAULT_WEEKS * 7 - 1;
   const given = { from: query.from || undefined, to: query.to || undefined };
-  const to = given.to ?? (given.from && day.safeParse(given.from).success ? addDays(given.from, span) : today);
-  const from = given.from ?? (day.safeParse(to).success ? addDays(to, -span) : to);
+  // Each given day on its own first: one message per bad field, and no order check against a guess.
+  const bad = Object.entries(given).flatMap(([field, value]) => {
+    const r = value === undefined ? null : day.safeParse(value);
+    return r && !r.success ? [`${field}: ${r.error.issues[0]!.message}`] : [];
+  });
+  if (bad.length > 0) throw new PageError(400, bad);
+  const span = DEFAULT_WEEKS * 7 - 1;
+  const to = given.to ?? (given.from ? addDays(given.from, span) : today);
+  const from = given.from ?? addDays(to, -span);
   const parsed = periodSchema.safeParse({ from, to });
   if (!parsed.success)
     throw new PageError(
