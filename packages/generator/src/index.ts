@@ -6,3 +6,5 @@ export { Rng, rngFor, hash32, mix32, deterministicUuid } from './rng';
 export { localToEpochMs, offsetMinutesAt, localDateOf, isoWithOffset, addDays } from './time';
 export { ipInCidr, schoolOfIp } from './net';
 export * from './types';
+export * from './assessments';
+export * from './assessment-files';

@@ -45,7 +45,7 @@ export function mapHeader(header: string[], spec: ColumnSpec): { fields: (string
 }
 
 /**
- * Streams a CSV file's records (header first line). Calls `onHeader` once with the header's fields;
+ * Streams a CSV file's records (header first line; cells split on `options.delimiter`, default ','). Calls `onHeader` once with the header's fields;
  * a row with more cells than the header, or a CSV syntax error, is reported as an issue and skipped
  * while the rest of the file is read.
  */
@@ -54,11 +54,13 @@ export async function* readCsvRecords(
   spec: ColumnSpec,
   onHeader: (present: Set<string>, repeated: string[]) => void,
   issues: RowIssue[],
+  options: { delimiter?: string } = {},
 ): AsyncGenerator<CsvRecord> {
   const name = path.basename(file);
   const parser = createReadStream(file).pipe(
     parse({
       bom: true,
+      delimiter: options.delimiter ?? ',',
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: true,

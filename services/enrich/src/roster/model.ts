@@ -24,6 +24,12 @@ export interface UserRecord {
   role: string;
   username: string | null;
   email: string | null;
+  /**
+   * State or local student ids (OneRoster `identifier`, SDS `State ID` / `Student Number`): kept in
+   * Redis only, so assessment imports that name students by these ids can find them. Absent in
+   * rosters stored before this field existed.
+   */
+  identifiers?: string[];
   orgSourcedIds: string[];
   grades: string[];
 }

@@ -89,6 +89,7 @@ const FILES: Record<string, FileColumns> = {
       'role',
       'username',
       'email',
+      'identifier',
       'grades',
     ],
   },
@@ -289,6 +290,7 @@ const buildUser = (v: Values, c: { sourcedId: string; status: RosterStatus }): U
     role: opt(v, 'role'),
     username: nullable(opt(v, 'username')),
     email,
+    identifiers: list(opt(v, 'identifier')),
     orgSourcedIds: orgs,
     grades: list(opt(v, 'grades', 'grade')),
   };

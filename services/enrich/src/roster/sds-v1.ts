@@ -83,7 +83,7 @@ function personColumns(extra: string[]): ColumnRules {
       'School SIS ID': 'nobody would have a school',
       Username: 'no event naming a username would find its user',
     },
-    read: ['SIS ID', 'School SIS ID', 'Username', 'Grade'],
+    read: ['SIS ID', 'School SIS ID', 'Username', 'Grade', 'State ID', ...extra.filter((c) => c.endsWith(' Number'))],
     known: [
       'SIS ID',
       'School SIS ID',
@@ -192,6 +192,7 @@ function personReader(ctx: LoadContext, file: string, columns: ColumnRules, role
       role,
       username: nullable(opt(v, 'Username')),
       email: null,
+      identifiers: [opt(v, 'State ID'), opt(v, 'Student Number'), opt(v, 'Teacher Number')].filter((id) => id !== ''),
       orgSourcedIds: [req(v, 'School SIS ID')],
       grades: list(opt(v, 'Grade')),
     }),

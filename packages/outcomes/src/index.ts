@@ -1,0 +1,10 @@
+export * from './result';
+export * from './values';
+export * from './presets';
+export * from './roster-match';
+export * from './store';
+export * from './import';
+export * from './usage';
+export * from './bands';
+export * from './analysis';
+export { loadMatcher } from './cli-common';

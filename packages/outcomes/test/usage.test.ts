@@ -1,0 +1,196 @@
+/**
+ * Usage per student between their pre and post test, on the real ClickHouse: hand-made events and
+ * results with figures worked out by hand from the metric rules.
+ */
+import { createClickHouse, insertRows, runMigrations, type ClickHouseClient } from '@edusage/clickhouse';
+import {
+  createTestEnv,
+  migrationsDir,
+  startCurrentClickHouse,
+  type CurrentClickHouse,
+  type TestEnv,
+} from '@edusage/testkit';
+import { loadStudentWindows } from '../src';
+
+jest.setTimeout(120_000);
+
+const D = 'd1';
+let offset = 0;
+function event(
+  person: string,
+  day: string,
+  time: string,
+  o: { seconds?: number; hit?: boolean; campus?: 'on' | 'off'; app?: string } = {},
+) {
+  return {
+    district_id: D,
+    local_date: day,
+    occurred_at: `${day} ${time}`,
+    school_id: '',
+    class_id: '',
+    class_attribution: 'none',
+    person_id: person,
+    person_resolved: 1,
+    role: 'student',
+    app_id: o.app ?? 'ixl',
+    app_resolved: 1,
+    app_domain: '',
+    source: 'agent',
+    event_type: o.hit ? 'page_view' : 'use',
+    campus: o.campus ?? 'off',
+    explicit_seconds: o.seconds ?? 0,
+    counts_minute: o.hit ? 1 : 0,
+    event_id: `e${offset}`,
+    dedup_key: `k${offset}`,
+    kafka_topic: 'usage.enriched',
+    kafka_partition: 0,
+    kafka_offset: offset++,
+    stored_at: '2026-01-01 00:00:00',
+  };
+}
+const result = (person: string, day: string, score: number, projected: number | null = null) => ({
+  district_id: D,
+  assessment: 'map_growth',
+  subject: 'math',
+  person_id: person,
+  test_date: day,
+  score,
+  window: '',
+  standard_error: null,
+  percentile: null,
+  projected_growth: projected,
+  grade: '',
+});
+
+/** Writes the hand-made events, revisions, results and roster rows. */
+async function seed(ch: ClickHouseClient): Promise<void> {
+  const events = [
+    // p1: tests 2026-09-07 and 2026-09-21 (14 days = 2 weeks).
+    event('p1', '2026-09-06', '15:00:00', { seconds: 999 }), // before the pre test: not counted
+    event('p1', '2026-09-07', '15:00:00', { seconds: 600, campus: 'on' }), // pre day counts: 600 s on campus
+    event('p1', '2026-09-08', '15:00:10', { hit: true }), // minute 15:00 → 60 s
+    event('p1', '2026-09-08', '15:00:50', { hit: true }), // same minute: nothing more
+    event('p1', '2026-09-08', '15:01:00', { hit: true, campus: 'on' }), // another minute → 60 s on campus
+    event('p1', '2026-09-10', '18:00:00', { seconds: 300, app: 'quizlet' }), // another app
+    event('p1', '2026-09-21', '15:00:00', { seconds: 999 }), // the post day: not counted
+    // p2's event was stored under an unresolved pseudonym and revised to p2 (late roster).
+    event('unresolved-x', '2026-09-09', '16:00:00', { seconds: 120 }),
+    // p3 has tests but never used the app.
+  ];
+  await insertRows(ch, 'usage_events', events);
+  const revised = {
+    ...events[7]!,
+    person_id: 'p2',
+    revision: 5,
+    roster_version: 'v2',
+    revised_at: '2026-01-02 00:00:00',
+  };
+  await insertRows(ch, 'usage_event_revisions', [revised]);
+  await insertRows(ch, 'assessment_results', [
+    result('p1', '2026-09-07', 200, 5),
+    result('p1', '2026-09-21', 210),
+    result('p1', '2026-09-21', 207), // a second record the same day: the higher score (210) counts
+    result('p2', '2026-09-07', 190, 4),
+    result('p2', '2026-09-21', 195),
+    result('p3', '2026-09-08', 180),
+    result('p3', '2026-09-14', 181),
+    result('p4', '2026-09-07', 220), // one test only: no pair
+    result('p5', '2026-06-01', 170), // outside the window
+    result('p5', '2026-09-21', 175),
+  ]);
+  await insertRows(ch, 'dim_people', [
+    {
+      district_id: D,
+      roster_version: 'r1',
+      person_id: 'p1',
+      role: 'student',
+      grade: '05',
+      school_id: 'sch-1',
+      school_ids: ['sch-1'],
+      enabled: 1,
+      status: 'active',
+    },
+  ]);
+  await insertRows(ch, 'dim_roster_versions', [
+    {
+      district_id: D,
+      roster_version: 'r1',
+      imported_ms: 1,
+      imported_at: '2026-01-01 00:00:00',
+      oneroster_version: '1.1',
+      orgs: 1,
+      classes: 0,
+      people: 1,
+      enrollments: 0,
+    },
+  ]);
+}
+
+/** The figures worked out by hand from the metric rules. */
+async function expectHandComputedFigures(ch: ClickHouseClient): Promise<void> {
+  const data = await loadStudentWindows(ch, {
+    districtId: D,
+    app: 'ixl',
+    assessment: 'map_growth',
+    subject: 'math',
+    from: '2026-08-01',
+    to: '2026-12-31',
+  });
+  const view = data.students.map((s) => [
+    s.personId,
+    s.preDate,
+    s.postDate,
+    s.pre,
+    s.post,
+    s.projectedGrowth,
+    s.engagedSeconds,
+    s.onCampusSeconds,
+    s.daysUsed,
+    s.minutesPerWeek,
+    s.grade,
+    s.schoolId,
+  ]);
+  expect(view).toEqual([
+    // 600 + 60 + 60 s over 2 weeks = 12 min / 2 = 6 min/week; 2 days used (09-07, 09-08).
+    ['p1', '2026-09-07', '2026-09-21', 200, 210, 5, 720, 660, 2, 6, '05', 'sch-1'],
+    ['p2', '2026-09-07', '2026-09-21', 190, 195, 4, 120, 0, 1, 1, '', ''],
+    ['p3', '2026-09-08', '2026-09-14', 180, 181, null, 0, 0, 0, 0, '', ''],
+  ]);
+  // p4 has one test; p5's first test is outside the window, leaving one.
+  expect(data.withoutPair).toBe(2);
+  expect(data.duplicateRecords).toBe(1);
+}
+
+describe('usage per student in an assessment window (ClickHouse 18.16)', () => {
+  let env: TestEnv;
+  let ch: ClickHouseClient;
+  beforeAll(async () => {
+    env = await createTestEnv('outcomes_usage', { kafka: false });
+    ch = createClickHouse(env.config);
+    await seed(ch);
+  });
+  afterAll(async () => {
+    await ch?.close();
+    await env?.cleanup();
+  });
+
+  it('sums engaged time and days between pre and post, per the metric rules', async () => {
+    await expectHandComputedFigures(ch);
+  });
+});
+
+describe('usage per student in an assessment window (current ClickHouse, chdb)', () => {
+  let current: CurrentClickHouse;
+  beforeAll(async () => {
+    current = await startCurrentClickHouse('edusage_outcomes_current');
+    await runMigrations(current.client, migrationsDir());
+    await seed(current.client);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+
+  it('gives the same figures', async () => {
+    await expectHandComputedFigures(current.client);
+  });
+});
