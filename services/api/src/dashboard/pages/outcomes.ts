@@ -2,8 +2,9 @@ import { html } from '../html';
 import type { PageDefinition } from '../page';
 
 /**
- * The outcomes analysis (dosage bands, growth with 95 % CIs, regression, verdict) needs the outcome
- * data and its endpoints, which this version of the API does not have: an honest empty state.
+ * The outcomes analysis (packages/outcomes: dosage bands, growth with 95 % CIs, regression, verdict)
+ * has no API endpoint yet; the dashboard shows only what the API serves, so this page says so until
+ * that endpoint exists, and never estimates a figure itself.
  */
 export const outcomesPage: PageDefinition = {
   slug: 'outcomes',
