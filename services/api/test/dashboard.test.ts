@@ -119,8 +119,9 @@ describe('dashboard pages equal the API', () => {
   });
 
   test('apps: every app, unresolved domains with the catalog command, one app by school', async () => {
-    await open(admin, `apps?from=${PERIOD.from}&to=${PERIOD.to}`);
-    const usage = await api<UsageRow>(`/v1/usage/district?from=${PERIOD.from}&to=${PERIOD.to}`);
+    const P = { from: '2026-09-01', to: '2026-09-16' }; // weeks to 09-16: 09-10.., 09-03.., 09-01..
+    await open(admin, `apps?from=${P.from}&to=${P.to}`);
+    const usage = await api<UsageRow>(`/v1/usage/district?from=${P.from}&to=${P.to}`);
     const cells = await tableCells(admin, 'apps');
     expectUsage(cells, usage.rows);
     const byApp = Object.fromEntries(cells.map((c) => [c.app_id, c]));
@@ -128,9 +129,17 @@ describe('dashboard pages equal the API', () => {
     expect(byApp.appA1!.schools).toBe('2');
     expect(byApp.appA2!.licenses).toBe('L-A2');
     expect(byApp.appA1!.approval).toBe('not reviewed'); // no approvals imported
+    // Trend: the period's last week and the one before it, as the API counts them.
+    const week = (from: string, to: string) => api<UsageRow>(`/v1/usage/district?from=${from}&to=${to}`);
+    const [last, before] = await Promise.all([week('2026-09-10', '2026-09-16'), week('2026-09-03', '2026-09-09')]);
+    for (const c of cells) {
+      expect(Number(c.users_last_week)).toBe(last.rows.find((r) => r.app_id === c.app_id)?.active_users ?? 0);
+      expect(Number(c.users_week_before)).toBe(before.rows.find((r) => r.app_id === c.app_id)?.active_users ?? 0);
+    }
+    expect(byApp.appA1!.users_last_week).toBe('5'); // by hand: the seed's three days are in that week
 
     const unresolved = await api<{ app_id: string; events: number; active_users: number }>(
-      `/v1/unresolved/apps?from=${PERIOD.from}&to=${PERIOD.to}&limit=1000`,
+      `/v1/unresolved/apps?from=${P.from}&to=${P.to}&limit=1000`,
     );
     expect(await tableCells(admin, 'unresolved-apps')).toEqual(
       unresolved.rows.map((r) => ({
@@ -146,7 +155,7 @@ describe('dashboard pages equal the API', () => {
 
     await admin.getByRole('link', { name: 'appA1', exact: true }).first().click();
     await admin.waitForURL(/app=appA1/);
-    const schools = await api<UsageRow>(`/v1/usage/schools?from=${PERIOD.from}&to=${PERIOD.to}&app=appA1`);
+    const schools = await api<UsageRow>(`/v1/usage/schools?from=${P.from}&to=${P.to}&app=appA1`);
     expectUsage(await tableCells(admin, 'app-schools'), schools.rows, 'school_id');
     await shot(admin, 'app-detail');
   });

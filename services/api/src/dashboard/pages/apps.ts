@@ -20,7 +20,11 @@ function catalogEntry(appId: string): string | null {
 
 async function appList({ deps, principal, query, today }: PageContext): Promise<PageContent> {
   const period = pagePeriod(query, today);
-  const [usage, schools, licenses, unresolved, status] = await Promise.all([
+  // Trend: the period's last two weeks (7-day weeks ending on `to`, as the overview's).
+  const [lastWeek, weekBefore] = weeksOf(period).reverse();
+  const weekly = (w: Period | undefined) =>
+    w ? rowsOf<UsageRow>(deps, principal, '/v1/usage/district', w) : Promise.resolve({ rows: [] as UsageRow[] });
+  const [usage, schools, licenses, unresolved, status, last, before] = await Promise.all([
     rowsOf<UsageRow>(deps, principal, '/v1/usage/district', period),
     rowsOf<UsageRow>(deps, principal, '/v1/usage/schools', period),
     licensesOver(deps, principal, period),
@@ -29,7 +33,14 @@ async function appList({ deps, principal, query, today }: PageContext): Promise<
       limit: '1000',
     }),
     approvalStatus(deps, principal, period.to),
+    weekly(lastWeek),
+    weekly(weekBefore),
   ]);
+  const usersIn = (rows: UsageRow[], app: string) => rows.find((r) => r.app_id === app)?.active_users ?? 0;
+  const trend = (app: string) => {
+    const change = usersIn(last.rows, app) - usersIn(before.rows, app);
+    return change > 0 ? `▲ +${change}` : change < 0 ? `▼ ${change}` : '= 0';
+  };
   const schoolsOf = (app: string) => schools.rows.filter((r) => r.app_id === app && r.school_id !== '').length;
   const licensesOf = (app: string) => licenses.rows.filter((l) => l.app_id === app).map((l) => l.license_id);
   const entries = unresolved.rows.map((r) => catalogEntry(r.app_id)).filter((e): e is string => e !== null);
@@ -45,6 +56,26 @@ async function appList({ deps, principal, query, today }: PageContext): Promise<
         columns: [
           { key: 'app_id', label: 'App', value: (r) => r.app_id, show: (r) => link(r.app_id, period) },
           ...usageMeasureColumns,
+          ...(lastWeek
+            ? [
+                {
+                  key: 'users_last_week',
+                  label: `Users, week to ${lastWeek.to}`,
+                  numeric: true as const,
+                  value: (r: UsageRow) => usersIn(last.rows, r.app_id),
+                  show: (r: UsageRow) =>
+                    weekBefore
+                      ? `${usersIn(last.rows, r.app_id)} ${trend(r.app_id)}`
+                      : `${usersIn(last.rows, r.app_id)}`,
+                },
+                {
+                  key: 'users_week_before',
+                  label: 'Week before',
+                  numeric: true as const,
+                  value: (r: UsageRow) => (weekBefore ? usersIn(before.rows, r.app_id) : null),
+                },
+              ]
+            : []),
           { key: 'schools', label: 'Schools using it', numeric: true, value: (r) => schoolsOf(r.app_id) },
           { key: 'licenses', label: 'Licenses', value: (r) => licensesOf(r.app_id).join(' ') || 'none' },
           { key: 'approval', label: 'Approval', value: (r) => status(r.app_id).label },
