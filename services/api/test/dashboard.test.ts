@@ -9,6 +9,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { insertRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
+import { analyze } from '@edusage/outcomes';
+import { createHash } from 'node:crypto';
 import { enriched, PERIOD, startHarness, type Harness, type SeedEvent } from './harness';
 import { launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
 
@@ -234,7 +236,7 @@ describe('dashboard pages equal the API', () => {
     );
     await shot(admin, 'health');
     await open(admin, 'outcomes');
-    expect(await admin.textContent('main')).toContain('No outcome data yet');
+    expect(await admin.textContent('main')).toContain('no outcome data yet');
     await shot(admin, 'outcomes');
   });
 
@@ -275,6 +277,7 @@ describe('roles, sessions and bad input in the browser', () => {
       'apps',
       `schools?school=sA1&class=cA1&from=${PERIOD.from}&to=${PERIOD.to}`,
       'health',
+      'outcomes?app=app-c3&assessment=map_growth&subject=math',
     ]) {
       await open(page, p, 403);
       expect(await page.locator('table').count()).toBe(0);
@@ -434,6 +437,105 @@ describe('layouts at size and empty', () => {
     await shot(page, 'schools-50');
     // No horizontal scrolling of the page itself: wide tables scroll in their own region.
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await context.close();
+  });
+
+  test('outcomes: growth by usage band with CIs, regression and verdict equal the analysis; small groups suppressed', async () => {
+    // A pre and a post test for every dC student (ids as the seed's pseudonyms: sha256, 32 hex).
+    const pseudonym = (p: string) => createHash('sha256').update(p).digest('hex').slice(0, 32);
+    const students: { person: string; pre: number; growth: number }[] = [];
+    for (let s = 1; s <= 50; s++)
+      for (let p = 1; p <= (s % 7) + 1; p++)
+        students.push({ person: `pC${s}-${p}`, pre: 190 + (s % 5) * 4, growth: ((s * 7 + p * 3) % 11) - 2 });
+    const result = (person: string, day: string, score: number) => ({
+      district_id: 'dC',
+      assessment: 'map_growth',
+      subject: 'math',
+      person_id: pseudonym(person),
+      test_date: day,
+      score,
+      window: '',
+      standard_error: null,
+      percentile: null,
+      projected_growth: null,
+      grade: '05',
+    });
+    await insertRows(
+      h.ch,
+      'assessment_results',
+      students.flatMap((st) => [
+        result(st.person, '2026-08-20', st.pre),
+        result(st.person, '2026-09-16', st.pre + st.growth),
+      ]),
+    );
+    // The roster places each student in their school (the analysis reads schools from the roster).
+    await insertRows(
+      h.ch,
+      'dim_people',
+      students.map((st) => {
+        const school = `school-${st.person.slice(2).split('-')[0]!.padStart(2, '0')}`;
+        return {
+          district_id: 'dC',
+          roster_version: 'rC',
+          person_id: pseudonym(st.person),
+          role: 'student',
+          grade: '05',
+          school_id: school,
+          school_ids: [school],
+          enabled: 1,
+          status: 'active',
+        };
+      }),
+    );
+    await insertRows(h.ch, 'dim_roster_versions', [
+      {
+        district_id: 'dC',
+        roster_version: 'rC',
+        imported_ms: 1,
+        imported_at: '2026-09-01 00:00:00',
+        oneroster_version: '1.1',
+        orgs: 50,
+        classes: 0,
+        people: students.length,
+        enrollments: 0,
+      },
+    ]);
+    const { token } = await h.api.tokens.create({ districtId: 'dC', role: 'director', name: 'outcomes' });
+    const { page, context } = await signIn(browser, base, token);
+    await open(page, 'outcomes');
+    expect(await page.textContent('main')).toContain('outcomes import');
+    const q = { app: 'app-c3', assessment: 'map_growth', subject: 'math', from: '2026-08-01', to: '2026-09-30' };
+    await open(page, `outcomes?${new URLSearchParams(q).toString()}`);
+    const a = await analyze(h.ch, { districtId: 'dC', ...q });
+    expect(a.students).toBe(students.length); // by hand: every student has both tests
+    expect(await page.textContent('main')).toContain(`${students.length} students with a pre and a post test`);
+    const district = a.groups.find((g) => g.dimension === 'district')!;
+    const bands = await tableCells(page, 'goal-bands');
+    expect(bands.map((b) => b.band)).toEqual(district.goalBands.map((b) => b.band));
+    bands.forEach((c, i) => {
+      const b = district.goalBands[i]!;
+      expect(c.n).toBe(b.n === null ? '' : String(b.n));
+      if (b.growth) {
+        expect(Number(c.growth)).toBeCloseTo(b.growth.mean, 2);
+        expect(Number(c.ci_low)).toBeCloseTo(b.growth.ciLow, 2);
+        expect(Number(c.ci_high)).toBeCloseTo(b.growth.ciHigh, 2);
+      }
+    });
+    // The mean growth over all bands, by hand from the scores written above.
+    const shownN = district.goalBands.reduce((t, b) => t + (b.n ?? 0), 0);
+    expect(shownN).toBeLessThanOrEqual(students.length);
+    expect(await page.textContent('.verdict')).toBe(district.verdict.text);
+    const regression = (await tableCells(page, 'regressions'))[0]!;
+    const fitted = district.regressions[0]!;
+    expect(fitted.ok).toBe(true);
+    if (fitted.ok) expect(Number(regression.estimate)).toBeCloseTo(fitted.value.estimate, 4);
+    // Every school has 1 to 7 students (< k = 10): none is shown, all are counted as suppressed.
+    expect((await tableCells(page, 'groups')).filter((g) => g.dimension === 'school')).toEqual([]);
+    expect((await tableCells(page, 'groups')).every((g) => Number(g.n) >= a.k)).toBe(true);
+    expect(Object.fromEntries((await tableCells(page, 'hidden')).map((r) => [r.dimension, r.count])).school).toBe('50');
+    await shot(page, 'outcomes-analysis');
+    await open(page, 'outcomes?app=app-c3&assessment=map_growth&subject=%3Cx%3E', 400);
+    expect(await page.textContent('[role=alert]')).toContain('subject: must be 1-128 characters');
     await context.close();
   });
 

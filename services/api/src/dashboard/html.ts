@@ -28,6 +28,8 @@ const oneDecimal = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, ma
 const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 export const fmtInt = (n: number) => intFormat.format(n);
+export const fmtFixed = (n: number, decimals: number) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 export const fmt1 = (n: number) => oneDecimal.format(n);
 export const fmtMoney = (n: number, currency: string) => `${money.format(n)} ${currency}`;
 export const fmtPct = (share: number | null) => (share === null ? '—' : `${oneDecimal.format(share * 100)} %`);

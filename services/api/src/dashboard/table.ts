@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { esc, fmt1, fmtInt, html, Html } from './html';
+import { esc, fmtFixed, fmtInt, html, Html } from './html';
 
 type Value = string | number | boolean | null;
 
@@ -11,8 +11,8 @@ export interface Column<Row> {
   show?(row: Row): Html | string;
   /** Right-aligned, formatted as a number. */
   numeric?: boolean;
-  /** Numbers with one decimal (hours, shares in %). */
-  decimals?: 1;
+  /** Decimals shown (default: whole numbers); the CSV and data-value keep the value as given. */
+  decimals?: number;
 }
 
 /** A table of a page: shown as HTML with a CSV download of the same rows. */
@@ -34,7 +34,7 @@ function shown(c: Column<unknown>, row: unknown): Html | string {
   if (c.show) return c.show(row);
   const v = c.value(row);
   if (v === null) return '—';
-  if (typeof v === 'number') return c.decimals === 1 ? fmt1(v) : fmtInt(v);
+  if (typeof v === 'number') return c.decimals ? fmtFixed(v, c.decimals) : fmtInt(v);
   return String(v);
 }
 
