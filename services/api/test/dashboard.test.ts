@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { insertRows } from '@edusage/clickhouse';
+import { insertRows, queryRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { analyze } from '@edusage/outcomes';
 import { createHash } from 'node:crypto';
@@ -238,6 +238,22 @@ describe('dashboard pages equal the API', () => {
     await open(admin, 'outcomes');
     expect(await admin.textContent('main')).toContain('no outcome data yet');
     await shot(admin, 'outcomes');
+  });
+
+  test('page views are in the audit log with the token id, never the token', async () => {
+    await open(admin, `schools?from=${PERIOD.from}&to=${PERIOD.to}`);
+    await h.api.audit.flush();
+    const tokenId = createHash('sha256').update(h.tokens.admin).digest('hex').slice(0, 12);
+    const rows = await queryRows<{ token_id: string; role: string; route: string; params: string; status: number }>(
+      h.ch,
+      `SELECT token_id, role, route, params, status FROM api_audit_log WHERE route = '/dashboard/schools'`,
+    );
+    expect(rows).toContainEqual(
+      expect.objectContaining({ token_id: tokenId, role: 'admin', route: '/dashboard/schools', status: 200 }),
+    );
+    expect(rows.find((r) => r.token_id === tokenId)!.params).toContain(PERIOD.from);
+    const all = await queryRows<{ params: string }>(h.ch, 'SELECT params FROM api_audit_log');
+    expect(all.some((r) => r.params.includes(h.tokens.admin))).toBe(false);
   });
 
   test('every table downloads as CSV with the numbers shown', async () => {

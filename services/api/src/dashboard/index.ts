@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ApiDeps } from '../endpoint';
-import { hashToken, type Principal } from '../tokens';
+import { hashToken, ROLES, type Principal } from '../tokens';
 import { PageError } from './data';
 import { Html } from './html';
 import { BASE, renderMessage, renderPage, renderSignIn } from './layout';
@@ -124,12 +124,24 @@ export async function registerDashboard(app: FastifyInstance, d: DashboardDeps):
       return toSignIn(reply);
     });
 
+    // Pages: the session's principal is set before the server's own hooks run, and `roles` (every
+    // role: the page checks its own, with a message) makes the server audit-log each view like a /v1
+    // request (token id, role, route, parameters, status).
+    const sessionOf = new WeakMap<FastifyRequest, Session>();
     for (const page of PAGES) {
-      scope.get(`${BASE}/${page.slug}`, { config: { rateLimit: false } }, async (request, reply) => {
-        const s = await signedIn(request);
-        if (!s) return toSignIn(reply);
-        return servePage(request, reply, page, s.principal, s.session, d.deps);
-      });
+      scope.get(
+        `${BASE}/${page.slug}`,
+        {
+          config: { rateLimit: false, roles: ROLES },
+          onRequest: async (request, reply) => {
+            const s = await signedIn(request);
+            if (!s) return toSignIn(reply);
+            request.principal = s.principal;
+            sessionOf.set(request, s.session);
+          },
+        },
+        async (request, reply) => servePage(request, reply, page, request.principal!, sessionOf.get(request)!, d.deps),
+      );
     }
   });
 }
