@@ -71,6 +71,7 @@ const portOf = (url: string): number => Number(new URL(url).port);
 /** What an operator's .env holds (docker compose substitutes `${VAR}`, `${VAR:-default}`, `${VAR:?error}`). */
 const DOT_ENV = {
   CLICKHOUSE_PASSWORD: 'chPassw0rd',
+  CLICKHOUSE_RESEARCH_PASSWORD: 'r3searchPassw0rd',
   REDIS_PASSWORD: 'r3disPassw0rd',
   PSEUDONYM_KEY: 'a-real-secret-key-0123456789',
 };

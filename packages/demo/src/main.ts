@@ -12,7 +12,17 @@ import {
   writeAssessmentFiles,
   writeDistrict,
 } from '@edusage/generator';
-import { buildLicenseReport, importApprovals, importLicenses, renderLicenseTable } from '@edusage/licenses';
+import {
+  addDays,
+  buildLicenseReport,
+  DEFAULT_RENEWAL_RULE,
+  importApprovals,
+  importLicenses,
+  renderLicenseTable,
+  renderUpcomingRenewals,
+  renewalCheck,
+  upcomingRenewals,
+} from '@edusage/licenses';
 import { createKafka, deleteTopics, kafkaHealth, type Kafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { analyze, formatSummary, importAssessments, loadMatcher, renderAnalysisTable } from '@edusage/outcomes';
@@ -174,6 +184,17 @@ async function main(): Promise<void> {
     await importApprovals(db, opts.district, files.approvals);
     say('');
     say(renderLicenseTable(await buildLicenseReport(db, period), names));
+    // The renewal check of the jobs service (same rule and defaults) as run the morning after the sample's last day.
+    const today = addDays(period.to, 1);
+    const check = await renewalCheck(db, opts.district, today, DEFAULT_RENEWAL_RULE.windowDays, DEFAULT_RENEWAL_RULE);
+    say('');
+    say(
+      renderUpcomingRenewals(
+        upcomingRenewals(check.report.licenses, today, DEFAULT_RENEWAL_RULE),
+        { today, window: check.window, rule: DEFAULT_RENEWAL_RULE },
+        names,
+      ),
+    );
     say('');
     say(await evidenceTable(db, district, dataDir, { ...config, PSEUDONYM_KEY: env.PSEUDONYM_KEY! }, names));
     say('');

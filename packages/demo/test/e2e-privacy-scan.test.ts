@@ -3,18 +3,26 @@
  * with bad inputs that carry planted secrets (an email inside malformed JSON, tokens in URL query
  * strings of Squid, native, CSV and Caliper inputs, a roster person's name in a bad CSV line), no
  * 6-character piece of any roster name, email, username, sourcedId or planted secret is in any String
- * column of any ClickHouse table of the suite's databases, nor of the research database (see
- * {@link researchDatabases}). The raw bad inputs stay on usage.dlq, where `dlq replay` needs them.
+ * column of any ClickHouse table of the suite's databases, nor of the research database and its CSV
+ * exports (see {@link researchDatabases}). The raw bad inputs stay on usage.dlq, where `dlq replay` needs them.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { queryRows, sqlString } from '@edusage/clickhouse';
+import { createClickHouse, queryRows, sqlString } from '@edusage/clickhouse';
+import {
+  ensureResearchSchema,
+  exportResearch,
+  refreshOutcomeBands,
+  refreshWeek,
+  RESEARCH_TABLES,
+  schoolYearOf,
+} from '@edusage/research';
 import { readTopicToEnd } from '@edusage/kafka';
 import { runServiceCli } from '../src/cli-run';
 import { createApiKeys, importSquidFile, sendSampleEvents } from '../src/pipeline';
 import { DISTRICT, setupE2E, type E2E } from './support/e2e';
-import { hitsIn, piecesOf, scanDatabases } from './support/privacy-scan';
+import { hitsIn, piecesOf, scanDatabases, type Hit } from './support/privacy-scan';
 
 jest.setTimeout(300_000);
 
@@ -34,13 +42,41 @@ const SECRETS = {
 };
 
 /**
- * HOOK(research): the research database (`@edusage/research`, built on wt/research, not on main when
- * this was written) must be scanned too. Once it is on main: build it here from the stored sample
- * (`ensureResearchSchema` + a refresh of the sample's weeks into `${db}_research`) and return its name;
- * every database whose name starts with the suite's database name is scanned already.
+ * The research database built from the stored sample (`ensureResearchSchema` + a refresh of every week
+ * of the sample and of its school years' outcome bands into `${db}_research`, k = 5 so that cells are
+ * published) and each research table
+ * exported as CSV into `exportsDir`; returns the database's name (it also starts with the suite's
+ * database name, so it is scanned like the others).
  */
-async function researchDatabases(_e2e: E2E): Promise<string[]> {
-  return [];
+async function researchDatabases(e2e: E2E, exportsDir: string): Promise<string[]> {
+  const researchDb = `${e2e.env.config.CLICKHOUSE_DATABASE}_research`;
+  await ensureResearchSchema(e2e.env.config, researchDb);
+  const weeks = await queryRows<{ week: string }>(
+    e2e.ch,
+    'SELECT DISTINCT toString(toMonday(local_date)) AS week FROM usage_events ORDER BY week',
+  );
+  for (const { week } of weeks) await refreshWeek(e2e.ch, researchDb, week, 5);
+  for (const year of new Set(weeks.map((w) => schoolYearOf(w.week)))) {
+    await refreshOutcomeBands(e2e.ch, researchDb, year, 5);
+  }
+  const researcher = createClickHouse(e2e.env.config, researchDb);
+  try {
+    for (const table of RESEARCH_TABLES) {
+      await exportResearch(researcher, { table }, 'csv', path.join(exportsDir, `${table}.csv`));
+    }
+  } finally {
+    await researcher.close();
+  }
+  return [researchDb];
+}
+
+/** The hits of `pieces` in every line of the research exports. */
+function exportHits(exportsDir: string, pieces: Map<string, string>): Hit[] {
+  return RESEARCH_TABLES.flatMap((table) =>
+    readFileSync(path.join(exportsDir, `${table}.csv`), 'utf8')
+      .split('\n')
+      .flatMap((line) => hitsIn(line, pieces, `export ${table}.csv`)),
+  );
 }
 
 describe('privacy scan: nothing personal in ClickHouse', () => {
@@ -219,10 +255,28 @@ describe('privacy scan: nothing personal in ClickHouse', () => {
       e2e.ch,
       `SELECT name FROM system.databases WHERE startsWith(name, ${sqlString(db)})`,
     );
-    const databases = [...new Set([...ownDatabases.map((d) => d.name), ...(await researchDatabases(e2e))])];
+    const exportsDir = path.join(e2e.files.dir, 'research-exports');
+    mkdirSync(exportsDir, { recursive: true });
+    const research = await researchDatabases(e2e, exportsDir);
+    const databases = [...new Set([...ownDatabases.map((d) => d.name), ...research])];
     const scan = await scanDatabases(e2e.ch, databases, pieces);
     expect(scan.tables).toEqual(
-      expect.arrayContaining([`${db}.usage_events`, `${db}.dead_letters`, `${db}.dim_people`]),
+      expect.arrayContaining([
+        `${db}.usage_events`,
+        `${db}.dead_letters`,
+        `${db}.dim_people`,
+        `${db}_research.weekly_app_usage_school`,
+        `${db}_research.weekly_app_usage_grade`,
+      ]),
+    );
+    // The research tables hold published cells of the sample, and their exports are scanned too.
+    const published = await queryRows<{ n: string }>(
+      e2e.ch,
+      `SELECT count() AS n FROM ${db}_research.weekly_app_usage_school WHERE suppressed = 0`,
+    );
+    expect(Number(published[0]!.n)).toBeGreaterThan(0);
+    expect(exportHits(exportsDir, pieces).map((h) => `${h.column}: "${h.piece}" of ${h.from} in ${h.value}`)).toEqual(
+      [],
     );
     expect(scan.values).toBeGreaterThan(1_000);
     expect(scan.hits.map((h) => `${h.column}: "${h.piece}" of ${h.from} in ${h.value}`)).toEqual([]);

@@ -29,10 +29,15 @@ test("start('jobs') runs the jobs service with the pipeline's environment", asyn
     pipeline.start('jobs');
     const ids = await waitFor(
       async () => (await queue.getJobSchedulers(0, -1)).map((s) => s.id ?? s.key).sort(),
-      (list) => list.length === 2,
+      (list) => list.length === 4,
       { timeoutMs: 60_000, what: 'jobs schedulers' },
     );
-    expect(ids).toEqual(['license-snapshot@America/Denver', 'renewal-alerts@America/Denver']);
+    expect(ids).toEqual([
+      'license-snapshot@America/Denver',
+      'renewal-alerts@America/Denver',
+      'research-refresh',
+      'retention',
+    ]);
     expect(await pipeline.stop('jobs')).toBe(0);
   } finally {
     await pipeline.stopAll();

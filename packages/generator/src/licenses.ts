@@ -83,6 +83,9 @@ export function buildLicenses(input: LicenseInput): { licenses: LicenseRow[]; ap
     contractCost: allStudents * profile('brainpop').license!.pricePerSeat,
     costBasis: 'flat',
     audience: 'all',
+    // Decided on before the term ends: within the 90-day alert threshold of a short sample, and barely used.
+    renewalDate: addDays(opts.startDate, 75),
+    notes: 'renewal decision due before the term ends',
   });
   licenses.push({
     ...base('nearpod'),

@@ -107,7 +107,11 @@ async function importFile<T extends object>(
       }
       seen.set(r.key, rec.line);
       const school = format.schoolOf?.(r.value) ?? '';
-      if (school !== '') schools.set(school, [...(schools.get(school) ?? []), rec.line]);
+      if (school !== '') {
+        const lines = schools.get(school);
+        if (lines) lines.push(rec.line);
+        else schools.set(school, [rec.line]);
+      }
       accepted++;
       await writer?.add(r.value);
     }

@@ -8,3 +8,5 @@ export * from './metrics';
 export * from './report';
 export * from './render';
 export * from './window';
+export * from './renewals';
+export * from './render-renewals';

@@ -6,6 +6,7 @@
  */
 import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import type { LicenseRecord } from './license-rows';
+import { addDays } from './window';
 
 /** An inclusive range of district-local days. */
 export interface Window {
@@ -59,6 +60,22 @@ const licenseSide = (districtId: string) => `(
          grades AS l_grades, term_start AS l_start, term_end AS l_end
   FROM licenses_current WHERE district_id = ${sqlString(districtId)}) AS l`;
 
+/** The aggregate-state columns of the school rollup a query reads (each costs reading and copying). */
+type StateColumn = 'active_users' | 'explicit_seconds' | 'active_minutes';
+
+/**
+ * The school rollup's rows of the window, read from the parts table with FINAL and the window filter
+ * inside the same SELECT: ClickHouse 18.16 does not push an outer WHERE into the view's FINAL, so
+ * `FROM rollup_school_app_daily WHERE …` collapses the whole table first (4× slower on a year of a
+ * 50,000-student district, docs/BENCHMARKS.md). Filtering first is the same result: district and day
+ * are part of the replacing key, so every version of a row shares them.
+ */
+export function schoolRollupRows(w: Window, states: readonly StateColumn[]): string {
+  return `SELECT district_id, school_id, local_date, app_id, role${states.map((c) => `, ${c}`).join('')}
+      FROM rollup_school_app_daily_parts FINAL
+      WHERE district_id = ${sqlString(w.districtId)} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}`;
+}
+
 /**
  * School rollup rows of the window joined to the licenses of their app, kept when the row's role is
  * in the audience, its school in scope and its day in the term. The school rollup holds every event
@@ -66,17 +83,15 @@ const licenseSide = (districtId: string) => `(
  */
 function licensedActivity(
   w: Window,
+  states: readonly StateColumn[],
   select: string,
   groupBy: string,
   extraWhere = '1',
   days = 'local_date >= l_start AND local_date <= l_end',
 ): string {
   return `SELECT ${select}
-    FROM (
-      SELECT district_id, school_id, local_date, app_id, role, active_users, explicit_seconds, active_minutes
-      FROM rollup_school_app_daily
-      WHERE district_id = ${sqlString(w.districtId)} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}
-    ) AS r ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
+    FROM (${schoolRollupRows(w, states)}) AS r
+    ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
     WHERE has(l_roles, role) AND (l_school = '' OR school_id = l_school)
       AND ${days} AND ${extraWhere}
     GROUP BY ${groupBy}`;
@@ -105,16 +120,17 @@ export async function licenseCounts(ch: ClickHouseClient, w: Window): Promise<Ma
         false,
       ),
     ),
-    queryRows<{ license_id: string; active: Num; engaged_seconds: Num }>(
+    queryRows<{ license_id: string; active: Num; explicit_seconds: Num }>(
       ch,
       licensedActivity(
         w,
-        `license_id, uniqExactMerge(active_users) AS active,
-         sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS engaged_seconds`,
+        ['active_users', 'explicit_seconds'],
+        `license_id, uniqExactMerge(active_users) AS active, sumMerge(explicit_seconds) AS explicit_seconds`,
         'license_id',
       ),
     ),
   ]);
+  const minutes = await activeMinutes(ch, w);
   const out = new Map<string, LicenseCounts>();
   const get = (id: string) => {
     let c = out.get(id);
@@ -126,9 +142,49 @@ export async function licenseCounts(ch: ClickHouseClient, w: Window): Promise<Ma
   };
   for (const r of eligible)
     Object.assign(get(r.license_id), { eligible: Number(r.eligible), students: Number(r.students) });
-  for (const r of active)
-    Object.assign(get(r.license_id), { active: Number(r.active), engaged_seconds: Number(r.engaged_seconds) });
+  for (const r of active) {
+    const engaged = Number(r.explicit_seconds) + 60 * (minutes.get(r.license_id) ?? 0);
+    Object.assign(get(r.license_id), { active: Number(r.active), engaged_seconds: engaged });
+  }
   return out;
+}
+
+/** Days per query of activeMinutes. */
+const MINUTES_CHUNK_DAYS = 31;
+
+/**
+ * Distinct person-minutes per license over the window, summed over chunks of at most 31 days queried
+ * one after the other. Exact: a UTC minute lies in one district-local day, so no person-minute is in
+ * two chunks. Bounded: only one chunk's sets are held at once; a school year of a 50,000-student
+ * district in one query needed more than the local stack's per-query limit (max_memory_usage 2 GB,
+ * infra/local/clickhouse-users.xml.template; docs/BENCHMARKS.md "License report").
+ */
+async function activeMinutes(ch: ClickHouseClient, w: Window): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let from = w.from; from <= w.to; from = addDays(from, MINUTES_CHUNK_DAYS)) {
+    const last = addDays(from, MINUTES_CHUNK_DAYS - 1);
+    const chunk = { ...w, from, to: last < w.to ? last : w.to };
+    const rows = await queryRows<{ license_id: string; minutes: Num }>(
+      ch,
+      licensedActivity(
+        chunk,
+        ['active_minutes'],
+        'license_id, uniqExactIfMerge(active_minutes) AS minutes',
+        'license_id',
+      ),
+    );
+    for (const r of rows) out.set(r.license_id, (out.get(r.license_id) ?? 0) + Number(r.minutes));
+  }
+  return out;
+}
+
+/**
+ * The licenses with any use in the window (∩ term, audience, scope). A rollup row exists only for
+ * a cell with at least one event, so its active state is never empty: no state is read or merged.
+ */
+export async function licensesWithUse(ch: ClickHouseClient, w: Window): Promise<Set<string>> {
+  const rows = await queryRows<{ license_id: string }>(ch, licensedActivity(w, [], 'license_id', 'license_id'));
+  return new Set(rows.map((r) => r.license_id));
 }
 
 /** Per license and school (schools of the roster only; activity with no school is left out). */
@@ -147,6 +203,7 @@ export async function licenseSchoolCounts(ch: ClickHouseClient, w: Window): Prom
       ch,
       licensedActivity(
         w,
+        ['active_users'],
         `license_id, school_id, uniqExactMerge(active_users) AS active`,
         'license_id, school_id',
         `school_id != ''`,
@@ -183,6 +240,7 @@ export async function weeklyActive(
     ch,
     licensedActivity(
       { ...w, from: termStart < w.to ? termStart : w.to },
+      ['active_users'],
       `license_id, toString(toMonday(local_date)) AS week, uniqExactMerge(active_users) AS active`,
       'license_id, week',
     ) + ' ORDER BY license_id, week',
@@ -203,8 +261,7 @@ export async function appUse(ch: ClickHouseClient, w: Window): Promise<Map<strin
   const rows = await queryRows<{ app_id: string; active: Num; schools: string[] }>(
     ch,
     `SELECT app_id, uniqExactMerge(active_users) AS active, arraySort(groupUniqArrayIf(school_id, school_id != '')) AS schools
-     FROM rollup_school_app_daily
-     WHERE district_id = ${sqlString(w.districtId)} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}
+     FROM (${schoolRollupRows(w, ['active_users'])})
      GROUP BY app_id ORDER BY app_id`,
   );
   return new Map(rows.map((r) => [r.app_id, { app_id: r.app_id, active: Number(r.active), schools: r.schools }]));
@@ -233,6 +290,7 @@ export async function activeAfterTerm(ch: ClickHouseClient, w: Window): Promise<
     ch,
     licensedActivity(
       w,
+      ['active_users'],
       `license_id, uniqExactMerge(active_users) AS active, arraySort(groupUniqArrayIf(school_id, school_id != '')) AS schools`,
       'license_id',
       '1',

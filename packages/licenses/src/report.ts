@@ -14,10 +14,12 @@ import {
   currentLicenses,
   licenseCounts,
   licenseSchoolCounts,
+  licensesWithUse,
   weeklyActive,
+  type AppUse,
   type Window,
 } from './queries';
-import { parseWindow } from './window';
+import { addDays, parseWindow } from './window';
 
 export interface SchoolRow {
   license_id: string;
@@ -51,6 +53,17 @@ export interface LicenseReport {
   unapproved: (AppInUse & { status: string; dpa_expires_on: string; reason: 'not_approved' | 'dpa_expired' })[];
 }
 
+/**
+ * activeAfterTerm over the part of the window after the earliest term end; nothing to read when no
+ * license ended before the window end (then no license can be "expired but still used").
+ */
+async function usedAfterTerm(ch: ClickHouseClient, w: Window, licenses: { term_end: string }[]) {
+  const ended = licenses.map((l) => l.term_end).filter((end) => end < w.to);
+  if (ended.length === 0) return new Map<string, AppUse>();
+  const afterFirstEnd = addDays(ended.sort()[0]!, 1);
+  return activeAfterTerm(ch, { ...w, from: afterFirstEnd > w.from ? afterFirstEnd : w.from });
+}
+
 export async function buildLicenseReport(
   ch: ClickHouseClient,
   w: Window,
@@ -62,10 +75,10 @@ export async function buildLicenseReport(
   const [counts, schoolCounts, toDate, trend, uses, afterTerm, approvals] = await Promise.all([
     licenseCounts(ch, w),
     licenseSchoolCounts(ch, w),
-    licenseCounts(ch, termToDate),
+    licensesWithUse(ch, termToDate),
     weeklyActive(ch, w, termStart),
     appUse(ch, w),
-    activeAfterTerm(ch, w),
+    usedAfterTerm(ch, w, licenses),
     currentApprovals(ch, w.districtId),
   ]);
   const metrics = licenses.map((l) =>
@@ -90,7 +103,7 @@ export async function buildLicenseReport(
     district: districtTotals(metrics),
     trend,
     unlicensed: inUse.filter((u) => !covered.has(u.app_id)),
-    never_used: licenses.filter((l) => (toDate.get(l.license_id)?.active ?? 0) === 0).map((l) => l.license_id),
+    never_used: licenses.filter((l) => !toDate.has(l.license_id)).map((l) => l.license_id),
     expired_but_used: licenses
       .filter((l) => l.term_end < w.to && (afterTerm.get(l.license_id)?.active ?? 0) > 0)
       .map((l) => ({
@@ -111,18 +124,19 @@ export async function buildLicenseReport(
 }
 
 /**
- * The report window for a window spec (`30d`, `term`, `YYYY-MM-DD..YYYY-MM-DD`: parseWindow) ending on
- * `asOf`; `term` starts at the earliest term start of the licenses whose term contains `asOf`. Used by
- * the CLI and the API, so both report the same days.
+ * The window of a report spec (`30d`, `term`, `YYYY-MM-DD..YYYY-MM-DD`, see parseWindow) ending on
+ * `asOf`; `term` starts at the earliest start of the licenses whose term holds `asOf`.
  */
-export async function resolveReportWindow(
+export async function reportWindow(
   ch: ClickHouseClient,
   districtId: string,
   spec: string,
   asOf: string,
 ): Promise<Window> {
-  const licenses = await currentLicenses(ch, districtId);
-  const inTerm = licenses.filter((l) => l.term_start <= asOf && l.term_end >= asOf);
+  const inTerm = (await currentLicenses(ch, districtId)).filter((l) => l.term_start <= asOf && l.term_end >= asOf);
   const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
   return { districtId, ...parseWindow(spec, asOf, termStart) };
 }
+
+/** The same window under the name services/api uses (both branches added this function). */
+export const resolveReportWindow = reportWindow;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,8 @@ export interface PrivateClickHouse {
   readonly tcpPort: number;
   /** The directory holding config, data and logs (removed by `cleanup` unless KEEP_TEST_DATA=1). */
   readonly dir: string;
+  /** The read-only researcher user's password (infra/local/clickhouse-users.d/research.xml). */
+  readonly researchPassword: string;
   /** The server's process id while it runs, else null. */
   readonly pid: number | null;
   /** Starts the server (again) on the same data directory and waits until it answers queries. */
@@ -52,10 +54,10 @@ async function answers(url: string): Promise<boolean> {
  * stack does).
  */
 export async function startPrivateClickHouse(
-  opts: { startTimeoutMs?: number; binary?: string } = {},
+  opts: { startTimeoutMs?: number; binary?: string; researchPassword?: string } = {},
 ): Promise<PrivateClickHouse> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-ch-'));
-  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) mkdirSync(path.join(dir, sub));
+  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log', 'users.d']) mkdirSync(path.join(dir, sub));
   const httpPort = await freePort();
   let tcpPort = await freePort();
   while (tcpPort === httpPort) tcpPort = await freePort();
@@ -68,6 +70,12 @@ export async function startPrivateClickHouse(
   };
   render('clickhouse-config.xml.template', 'config.xml');
   render('clickhouse-users.xml.template', 'users.xml');
+  // The same users.d files as the local stack (the researcher user), copied as they are.
+  const usersD = path.join(repoRoot(), 'infra', 'local', 'clickhouse-users.d');
+  for (const f of readdirSync(usersD).filter((n) => n.endsWith('.xml'))) {
+    copyFileSync(path.join(usersD, f), path.join(dir, 'users.d', f));
+  }
+  const researchPassword = opts.researchPassword ?? 'research-test';
 
   const url = `http://127.0.0.1:${httpPort}`;
   const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
@@ -77,6 +85,7 @@ export async function startPrivateClickHouse(
     logFile: path.join(dir, 'log', 'stdout.log'),
     command: opts.binary ?? 'clickhouse-server',
     args: [`--config-file=${path.join(dir, 'config.xml')}`],
+    env: { CLICKHOUSE_RESEARCH_PASSWORD: researchPassword },
     ready: () => answers(url),
     startTimeoutMs,
     pollMs: 200,
@@ -89,6 +98,7 @@ export async function startPrivateClickHouse(
     httpPort,
     tcpPort,
     dir,
+    researchPassword,
     get pid() {
       return server.pid;
     },

@@ -11,6 +11,8 @@ export interface SupervisedServerOptions {
   logFile: string;
   command: string;
   args: readonly string[];
+  /** Variables added to the server's environment. */
+  env?: Readonly<Record<string, string>>;
   /** True once the server answers. */
   ready(): Promise<boolean>;
   startTimeoutMs: number;
@@ -40,7 +42,11 @@ export function superviseServer(opts: SupervisedServerOptions): SupervisedServer
   const start = async () => {
     if (child) throw new Error(`${opts.name} is already running`);
     out ??= createWriteStream(opts.logFile, { flags: 'a' });
-    const proc = spawn(opts.command, [...opts.args], { cwd: opts.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(opts.command, [...opts.args], {
+      cwd: opts.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    });
     proc.stdout?.pipe(out, { end: false });
     proc.stderr?.pipe(out, { end: false });
     child = proc;

@@ -74,6 +74,10 @@ export async function createTestEnv(
       if (process.env.KEEP_TEST_DATA === '1') return;
       if (usesKafka) await deleteTopics(kafka, [topics.raw, topics.enriched, topics.dlq]).catch(() => undefined);
       await dropDatabase(config).catch(() => undefined);
+      // The research database the jobs service derives from it (RESEARCH_DATABASE unset), if a suite made one.
+      await dropDatabase({ ...config, CLICKHOUSE_DATABASE: `${config.CLICKHOUSE_DATABASE}_research` }).catch(
+        () => undefined,
+      );
       const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
       try {
         await redis.connect();

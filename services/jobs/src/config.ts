@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { districtTimezonesSchema, isValidTimeZone } from '@edusage/enrich';
+import { maintenanceEnv } from './maintenance-config';
+import { DEFAULT_RENEWAL_RULE } from '@edusage/licenses';
 
 const timeZone = z.string().trim().refine(isValidTimeZone, {
   message: 'is not an IANA time zone known to this runtime',
@@ -50,11 +52,11 @@ export const jobsConfigSchema = baseConfigSchema
     JOBS_SNAPSHOT_WINDOW_DAYS: z.coerce.number().int().min(1).max(3660).default(30),
     /** District-local time of the daily renewal alert check. */
     JOBS_RENEWAL_ALERTS_AT: localTime.default({ hour: 6, minute: 0 }),
-    JOBS_RENEWAL_ALERT_DAYS: dayList.default([30, 60, 90]),
+    JOBS_RENEWAL_ALERT_DAYS: dayList.default([...DEFAULT_RENEWAL_RULE.thresholds]),
     /** A license renewing soon is alerted on when its used share is below this. */
-    JOBS_RENEWAL_UTILIZATION_BELOW: z.coerce.number().min(0).max(1).default(0.5),
+    JOBS_RENEWAL_UTILIZATION_BELOW: z.coerce.number().min(0).max(1).default(DEFAULT_RENEWAL_RULE.usedShareBelow),
     /** Days of usage the alert's utilization covers (ending the day before the check). */
-    JOBS_RENEWAL_WINDOW_DAYS: z.coerce.number().int().min(1).max(3660).default(30),
+    JOBS_RENEWAL_WINDOW_DAYS: z.coerce.number().int().min(1).max(3660).default(DEFAULT_RENEWAL_RULE.windowDays),
     /** Where alerts are POSTed (unset = no webhook, alerts are still stored and logged). */
     JOBS_WEBHOOK_URL: z.url().optional(),
     /** HMAC-SHA256 key of the X-Edusage-Signature header. Required with JOBS_WEBHOOK_URL; never logged. */
@@ -62,6 +64,7 @@ export const jobsConfigSchema = baseConfigSchema
     JOBS_WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
     JOBS_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
     JOBS_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    ...maintenanceEnv,
   })
   .superRefine((c, ctx) => {
     if (c.JOBS_WEBHOOK_URL !== undefined && c.JOBS_WEBHOOK_SECRET === undefined) {

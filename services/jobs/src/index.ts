@@ -8,3 +8,6 @@ export * from './webhook';
 export * from './processor';
 export * from './queue';
 export * from './metrics';
+export * from './retention';
+export * from './maintenance-config';
+export * from './maintenance-jobs';

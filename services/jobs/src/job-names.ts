@@ -3,6 +3,8 @@ export const JOB = {
   snapshot: 'license-snapshot',
   renewalAlerts: 'renewal-alerts',
   webhook: 'renewal-webhook',
+  researchRefresh: 'research-refresh',
+  retention: 'retention',
 } as const;
 export type JobName = (typeof JOB)[keyof typeof JOB];
 

@@ -7,6 +7,7 @@ import type { JobsConfig } from './config';
 import { districtsInZone, dueLocalDate } from './districts';
 import { JOB, type WebhookJobData, type ZoneJobData } from './job-names';
 import { checkRenewals, type RenewalAlert } from './renewal-alerts';
+import { runResearchRefresh, runRetention } from './maintenance-jobs';
 import { snapshotDistrict } from './snapshot';
 import { alertBody, postWebhook } from './webhook';
 
@@ -121,6 +122,10 @@ export function jobProcessor(deps: JobDeps) {
         return runRenewalAlerts(deps, job as Job<ZoneJobData>);
       case JOB.webhook:
         return deliverWebhook(deps, job as Job<WebhookJobData>);
+      case JOB.researchRefresh:
+        return runResearchRefresh(deps, job as Job<ZoneJobData>);
+      case JOB.retention:
+        return runRetention(deps, job as Job<ZoneJobData>);
       default:
         throw new Error(`unknown job name ${JSON.stringify(job.name)}`);
     }

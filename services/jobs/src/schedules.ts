@@ -7,6 +7,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from '@edusage/logging';
 import type { JobsConfig } from './config';
 import { JOB, type ZoneJobData } from './job-names';
+import { maintenanceSchedulers } from './maintenance-jobs';
 
 export interface DesiredScheduler {
   id: string;
@@ -23,6 +24,10 @@ export function zonesOf(config: Pick<JobsConfig, 'DISTRICT_TIMEZONES' | 'DEFAULT
 const daily = (at: { hour: number; minute: number }) => `${at.minute} ${at.hour} * * *`;
 
 export function desiredSchedulers(config: JobsConfig): DesiredScheduler[] {
+  return [...zoneSchedulers(config), ...maintenanceSchedulers(config)];
+}
+
+function zoneSchedulers(config: JobsConfig): DesiredScheduler[] {
   return zonesOf(config).flatMap((tz) => [
     {
       id: `${JOB.snapshot}@${tz}`,

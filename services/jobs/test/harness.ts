@@ -111,12 +111,20 @@ export interface Delivery {
   status: number;
 }
 
-/** A webhook receiver on 127.0.0.1 that answers 500 to the first `failFirst` attempts of each alert. */
+/**
+ * A webhook receiver on 127.0.0.1 that answers 500 to the first `failFirst` attempts of each alert.
+ * With `holdFirst`, the very first request is read but never answered (status 0 in `deliveries`);
+ * `held` resolves with its alert id, so a test can kill the sender while the delivery is open.
+ */
 export async function startReceiver(
   failFirst: number,
-): Promise<{ url: string; deliveries: Delivery[]; close(): Promise<void> }> {
+  opts: { holdFirst?: boolean } = {},
+): Promise<{ url: string; deliveries: Delivery[]; held: Promise<string>; close(): Promise<void> }> {
   const deliveries: Delivery[] = [];
   const attempts = new Map<string, number>();
+  let resolveHeld!: (alertId: string) => void;
+  const held = new Promise<string>((resolve) => (resolveHeld = resolve));
+  let holding = opts.holdFirst === true;
   const read = async (req: IncomingMessage) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -125,10 +133,17 @@ export async function startReceiver(
   const server: Server = createServer((req, res) => {
     void read(req).then((body) => {
       const alertId = String(req.headers['x-edusage-alert-id'] ?? '');
+      const signature = String(req.headers['x-edusage-signature'] ?? '');
+      if (holding) {
+        holding = false;
+        deliveries.push({ alertId, body, signature, status: 0 });
+        resolveHeld(alertId);
+        return;
+      }
       const n = (attempts.get(alertId) ?? 0) + 1;
       attempts.set(alertId, n);
       const status = n <= failFirst ? 500 : 204;
-      deliveries.push({ alertId, body, signature: String(req.headers['x-edusage-signature'] ?? ''), status });
+      deliveries.push({ alertId, body, signature, status });
       res.statusCode = status;
       res.end();
     });
@@ -137,6 +152,7 @@ export async function startReceiver(
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     deliveries,
+    held,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -45,6 +45,8 @@ test('added, changed and removed', async () => {
     { id: 'license-snapshot@America/New_York', name: 'license-snapshot', pattern: '0 2 * * *', tz: 'America/New_York' },
     { id: 'renewal-alerts@America/Chicago', name: 'renewal-alerts', pattern: '0 6 * * *', tz: 'America/Chicago' },
     { id: 'renewal-alerts@America/New_York', name: 'renewal-alerts', pattern: '0 6 * * *', tz: 'America/New_York' },
+    { id: 'research-refresh', name: 'research-refresh', pattern: '0 4 * * *', tz: 'America/Chicago' },
+    { id: 'retention', name: 'retention', pattern: '30 3 * * *', tz: 'America/Chicago' },
   ]);
 
   // New York's district leaves and the snapshot moves to 03:30.
@@ -54,11 +56,18 @@ test('added, changed and removed', async () => {
   expect(await stored()).toEqual([
     { id: 'license-snapshot@America/Chicago', name: 'license-snapshot', pattern: '30 3 * * *', tz: 'America/Chicago' },
     { id: 'renewal-alerts@America/Chicago', name: 'renewal-alerts', pattern: '0 6 * * *', tz: 'America/Chicago' },
+    { id: 'research-refresh', name: 'research-refresh', pattern: '0 4 * * *', tz: 'America/Chicago' },
+    { id: 'retention', name: 'retention', pattern: '30 3 * * *', tz: 'America/Chicago' },
   ]);
   // One pending job per scheduler (the changed one replaced, not added beside the old one), due at
   // 03:30 Chicago time for the snapshot.
   const delayed = await queue.getDelayed();
-  expect(delayed.map((j) => j.name).sort()).toEqual(['license-snapshot', 'renewal-alerts']);
+  expect(delayed.map((j) => j.name).sort()).toEqual([
+    'license-snapshot',
+    'renewal-alerts',
+    'research-refresh',
+    'retention',
+  ]);
   const snapshotJob = delayed.find((j) => j.name === 'license-snapshot')!;
   const due = new Date(snapshotJob.timestamp + snapshotJob.delay);
   const hm = new Intl.DateTimeFormat('en-GB', {
@@ -81,6 +90,8 @@ test('the service reconciles at boot; a process not owning the schedulers leaves
     expect(await stored()).toEqual([
       { id: 'license-snapshot@Europe/Paris', name: 'license-snapshot', pattern: '0 2 * * *', tz: 'Europe/Paris' },
       { id: 'renewal-alerts@Europe/Paris', name: 'renewal-alerts', pattern: '15 7 * * *', tz: 'Europe/Paris' },
+      { id: 'research-refresh', name: 'research-refresh', pattern: '0 4 * * *', tz: 'Europe/Paris' },
+      { id: 'retention', name: 'retention', pattern: '30 3 * * *', tz: 'Europe/Paris' },
     ]);
     const ready = await fetch(`${owner.base}/readyz`).then(
       (r) => r.json() as Promise<{ checks: Record<string, { ok: boolean }> }>,

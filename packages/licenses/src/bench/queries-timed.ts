@@ -1,0 +1,47 @@
+/**
+ * Each query of the license report timed on its own (one after the other), to see where the time of
+ * a report goes. The report itself runs them concurrently (report.ts).
+ */
+import type { ClickHouseClient } from '@edusage/clickhouse';
+import {
+  activeAfterTerm,
+  appUse,
+  currentApprovals,
+  currentLicenses,
+  licenseCounts,
+  licenseSchoolCounts,
+  licensesWithUse,
+  weeklyActive,
+  type Window,
+} from '../queries';
+import { firstLine, timed } from './timing';
+
+/** Each query's time in ms, or why it failed (e.g. the server's memory limit). */
+export async function timeReportQueries(ch: ClickHouseClient, w: Window): Promise<[string, number | string][]> {
+  const licenses = await currentLicenses(ch, w.districtId);
+  const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
+  const SKIPPED = Symbol('skipped');
+  const skipped = () => Promise.resolve(SKIPPED);
+  const steps: [string, () => Promise<unknown>][] = [
+    ['currentLicenses', () => currentLicenses(ch, w.districtId)],
+    ['licenseCounts (window)', () => licenseCounts(ch, w)],
+    ['licenseSchoolCounts', () => licenseSchoolCounts(ch, w)],
+    ['licensesWithUse (term to date)', () => licensesWithUse(ch, { ...w, from: termStart })],
+    ['weeklyActive', () => weeklyActive(ch, w, termStart)],
+    ['appUse', () => appUse(ch, w)],
+    // The report skips it when no license ended before the window end (report.ts usedAfterTerm).
+    ['activeAfterTerm', () => (licenses.some((l) => l.term_end < w.to) ? activeAfterTerm(ch, w) : skipped())],
+    ['currentApprovals', () => currentApprovals(ch, w.districtId)],
+  ];
+  const out: [string, number | string][] = [];
+  for (const [name, run] of steps) {
+    out.push([
+      name,
+      await timed(run).then(
+        (t) => (t.value === SKIPPED ? 'skipped (no license ended)' : t.ms),
+        (err: unknown) => `failed (${firstLine(err)})`,
+      ),
+    ]);
+  }
+  return out;
+}

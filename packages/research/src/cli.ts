@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/**
+ * `research export`: a research table or a SELECT over the research database as CSV or Parquet.
+ * `research refresh`: rebuilds the week holding a day and its school year's outcome bands (what the
+ * jobs service does daily).
+ * Connection: CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD (use the researcher's for exports),
+ * RESEARCH_DATABASE (default <CLICKHOUSE_DATABASE>_research).
+ */
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig } from '@edusage/config';
+import { createClickHouse } from '@edusage/clickhouse';
+import { exportResearch, type ExportSource } from './export/export';
+import { parseGoals, schoolYearOf } from './outcome-bands';
+import { refreshOutcomeBands, refreshWeek } from './refresh';
+import { researchDatabaseOf } from './research-database';
+import { ensureResearchSchema } from './schema';
+import { DEFAULT_K, checkK } from './suppression';
+import { mondayOf } from './weeks';
+
+const configSchema = baseConfigSchema.extend({ RESEARCH_DATABASE: z.string().default('') });
+
+function fail(err: unknown): void {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+}
+
+const positive = (flag: string) => (v: string) => {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`${flag}: not a whole number ≥ 1: ${v}`);
+  return Number(v);
+};
+
+const program = new Command().name('research').description('edusage research database: exports and refresh');
+
+program
+  .command('export')
+  .description('write a research table, or a SELECT over the research database, as CSV or Parquet')
+  .option('--table <name>', 'a research table')
+  .option('--query <sql>', 'a SELECT over the research database (a report)')
+  .addOption(new Option('--format <format>', 'output format').choices(['csv', 'parquet']).makeOptionMandatory())
+  .requiredOption('--out <file>', 'output file')
+  .option('--row-group-rows <n>', 'rows per Parquet row group (memory bound)', positive('--row-group-rows'))
+  .action(
+    async (o: { table?: string; query?: string; format: 'csv' | 'parquet'; out: string; rowGroupRows?: number }) => {
+      try {
+        if ((o.table === undefined) === (o.query === undefined))
+          throw new Error('give exactly one of --table or --query');
+        const source: ExportSource = o.table !== undefined ? { table: o.table } : { query: o.query! };
+        const config = loadConfig(configSchema);
+        const ch = createClickHouse(config, researchDatabaseOf(config));
+        try {
+          const r = await exportResearch(ch, source, o.format, o.out, { rowGroupRows: o.rowGroupRows });
+          console.log(`${r.rows} rows, ${r.columns.length} columns → ${o.out}`);
+        } finally {
+          await ch.close();
+        }
+      } catch (err) {
+        fail(err);
+      }
+    },
+  );
+
+program
+  .command('refresh')
+  .description('rebuild the weekly research tables for the week holding a day, and its school year of outcome bands')
+  .requiredOption('--day <YYYY-MM-DD>', 'any day of the week')
+  .option('--k <k>', `suppression threshold (≥ 5, default ${DEFAULT_K})`, positive('--k'), DEFAULT_K)
+  .option('--goal <app=min,…>', 'weekly goals of the outcome bands in engaged minutes per app (default 30)', '')
+  .action(async (o: { day: string; k: number; goal: string }) => {
+    try {
+      const config = loadConfig(configSchema);
+      const researchDb = researchDatabaseOf(config);
+      await ensureResearchSchema(config, researchDb);
+      const ch = createClickHouse(config);
+      try {
+        const r = await refreshWeek(ch, researchDb, mondayOf(o.day), checkK(o.k));
+        console.log(`week ${r.week_start}: ${JSON.stringify(r.rows)}`);
+        for (const t of r.kept) console.log(`kept the previous ${t.table} of the week: ${t.reason}`);
+        const year = schoolYearOf(o.day);
+        const bands = await refreshOutcomeBands(ch, researchDb, year, o.k, parseGoals(o.goal));
+        console.log(`outcome bands ${year}: ${bands} rows`);
+      } finally {
+        await ch.close();
+      }
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+void program.parseAsync();

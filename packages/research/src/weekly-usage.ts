@@ -1,0 +1,154 @@
+/**
+ * Weekly app usage of students per district, school and grade, suppressed for the research database.
+ * Active students are distinct people over the whole week (merged uniqExact states, never a sum of
+ * daily counts). District and school figures come from the rollups the reports read; grades are not in
+ * the rollups, so the grade figures are computed from the current version of the week's events
+ * (usage_events or its latest revision, docs/ARCHITECTURE.md "Late roster") joined to the current
+ * roster's grade of each person. Each student has one grade (the first roster grade, '' when not in the
+ * roster), so the grade cells partition the district cell exactly; a student active at two schools
+ * counts at both, so school cells may add up to more than the district cell.
+ */
+import { queryRows, sqlDate, type ClickHouseClient } from '@edusage/clickhouse';
+import { suppressCells } from './suppression';
+import { weekDays } from './weeks';
+
+export interface UsageCounts {
+  district_id: string;
+  app_id: string;
+  active: number;
+  events: number;
+  engaged_seconds: number;
+}
+
+export interface UsageRow {
+  week_start: string;
+  district_id: string;
+  app_id: string;
+  active_students: number | null;
+  events: number | null;
+  engaged_hours: number | null;
+  suppressed: number;
+  k: number;
+}
+
+export type SchoolUsageRow = UsageRow & { school_id: string };
+export type GradeUsageRow = UsageRow & { grade: string };
+
+type Num = string | number;
+type Raw = { district_id: string; app_id: string; active: Num; events: Num; engaged_seconds: Num };
+
+const toCounts = <T extends Raw>(r: T): T & UsageCounts => ({
+  ...r,
+  active: Number(r.active),
+  events: Number(r.events),
+  engaged_seconds: Number(r.engaged_seconds),
+});
+
+const ROLLUP_MEASURES = `uniqExactMerge(active_users) AS active, sumMerge(events) AS events,
+  sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS engaged_seconds`;
+
+/** Rollup rows of the week's students; empty re-fold cells (0 events) are not cells. */
+function rollupQuery(view: string, keys: string, from: string, to: string): string {
+  return `SELECT ${keys}, ${ROLLUP_MEASURES}
+    FROM ${view}
+    WHERE local_date >= ${sqlDate(from)} AND local_date <= ${sqlDate(to)} AND role = 'student'
+    GROUP BY ${keys} HAVING events > 0`;
+}
+
+/**
+ * The current version of each stored event with a local day in [from, to]: usage_events (revision 0)
+ * UNION ALL its revisions, latest per Kafka coordinate (the rule of services/aggregate currentEventsIn,
+ * over days instead of one partition's offsets).
+ */
+function currentEventsOfDays(from: string, to: string): string {
+  const cols = `district_id, person_id, role, app_id, occurred_at, explicit_seconds, counts_minute,
+    kafka_topic, kafka_partition, kafka_offset`;
+  const days = `local_date >= ${sqlDate(from)} AND local_date <= ${sqlDate(to)}`;
+  return `(SELECT * FROM (
+      SELECT ${cols}, toUInt64(0) AS revision FROM usage_events WHERE ${days}
+      UNION ALL
+      SELECT ${cols}, revision FROM usage_event_revisions WHERE ${days})
+    ORDER BY kafka_topic, kafka_partition, kafka_offset, revision DESC
+    LIMIT 1 BY kafka_topic, kafka_partition, kafka_offset)`;
+}
+
+/** A week of a large district does not fit in memory: the sort picking current versions spills to disk. */
+const EXTERNAL_SORT_BYTES = 500_000_000;
+
+function gradeQuery(from: string, to: string): string {
+  return `SELECT district_id, grade, app_id, uniqExact(person_id) AS active, count() AS events,
+      sum(toUInt64(explicit_seconds)) + 60 * uniqExactIf(person_id, toStartOfMinute(occurred_at), counts_minute) AS engaged_seconds
+    FROM (SELECT * FROM ${currentEventsOfDays(from, to)} WHERE role = 'student') AS e
+    ANY LEFT JOIN (SELECT district_id, person_id, grade FROM dim_people_current) AS p USING (district_id, person_id)
+    GROUP BY district_id, grade, app_id
+    SETTINGS max_bytes_before_external_sort = ${EXTERNAL_SORT_BYTES}`;
+}
+
+export interface WeeklyUsageCounts {
+  district: UsageCounts[];
+  school: (UsageCounts & { school_id: string })[];
+  grade: (UsageCounts & { grade: string })[];
+}
+
+/** The unsuppressed counts of one week (never published as they are). */
+export async function weeklyUsageCounts(ch: ClickHouseClient, weekStart: string): Promise<WeeklyUsageCounts> {
+  const { from, to } = weekDays(weekStart);
+  const [district, school, grade] = await Promise.all([
+    queryRows<Raw>(ch, rollupQuery('rollup_district_app_daily', 'district_id, app_id', from, to)),
+    queryRows<Raw & { school_id: string }>(
+      ch,
+      rollupQuery('rollup_school_app_daily', 'district_id, school_id, app_id', from, to),
+    ),
+    queryRows<Raw & { grade: string }>(ch, gradeQuery(from, to)),
+  ]);
+  return { district: district.map(toCounts), school: school.map(toCounts), grade: grade.map(toCounts) };
+}
+
+const cellKey = (c: { district_id: string; app_id: string }) => JSON.stringify([c.district_id, c.app_id]);
+
+function publish<T extends UsageCounts>(
+  cell: T,
+  hidden: boolean,
+  weekStart: string,
+  k: number,
+): Omit<T, 'active' | 'engaged_seconds' | 'events'> & UsageRow {
+  const { active, events, engaged_seconds, ...keys } = cell;
+  return {
+    ...keys,
+    week_start: weekStart,
+    active_students: hidden ? null : active,
+    events: hidden ? null : events,
+    engaged_hours: hidden ? null : engaged_seconds / 3600,
+    suppressed: hidden ? 1 : 0,
+    k,
+  };
+}
+
+export interface WeeklyUsageRows {
+  district: UsageRow[];
+  school: SchoolUsageRow[];
+  grade: GradeUsageRow[];
+}
+
+/**
+ * Suppresses one week's counts: every cell with 1 ≤ active < k, and, within each district × app whose
+ * district cell is published, the school cells and the grade cells as the complementary rule asks.
+ */
+export function suppressWeeklyUsage(counts: WeeklyUsageCounts, weekStart: string, k: number): WeeklyUsageRows {
+  const districtHidden = suppressCells(counts.district, {
+    n: (c) => c.active,
+    groupOf: cellKey,
+    totalPublished: () => false,
+    k,
+  });
+  const published = new Set(counts.district.filter((_, i) => !districtHidden[i]).map(cellKey));
+  const children = <T extends UsageCounts>(cells: T[]) =>
+    suppressCells(cells, { n: (c) => c.active, groupOf: cellKey, totalPublished: (g) => published.has(g), k });
+  const schoolHidden = children(counts.school);
+  const gradeHidden = children(counts.grade);
+  return {
+    district: counts.district.map((c, i) => publish(c, districtHidden[i]!, weekStart, k)),
+    school: counts.school.map((c, i) => publish(c, schoolHidden[i]!, weekStart, k)),
+    grade: counts.grade.map((c, i) => publish(c, gradeHidden[i]!, weekStart, k)),
+  };
+}

@@ -1,0 +1,39 @@
+/** Monday-based weeks of district-local days (YYYY-MM-DD), the only time grain of the research tables. */
+
+const DAY_MS = 86_400_000;
+
+function parseDay(day: string): Date {
+  const d = new Date(`${day}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== day) {
+    throw new Error(`not a YYYY-MM-DD day: ${JSON.stringify(day)}`);
+  }
+  return d;
+}
+
+const iso = (d: Date) => d.toISOString().slice(0, 10);
+
+/** The Monday of the week holding `day`. */
+export function mondayOf(day: string): string {
+  const d = parseDay(day);
+  const sinceMonday = (d.getUTCDay() + 6) % 7;
+  return iso(new Date(d.getTime() - sinceMonday * DAY_MS));
+}
+
+/** A week's Monday to Sunday, inclusive. */
+export function weekDays(weekStart: string): { from: string; to: string } {
+  if (mondayOf(weekStart) !== weekStart) throw new Error(`week_start ${weekStart} is not a Monday`);
+  return { from: weekStart, to: iso(new Date(parseDay(weekStart).getTime() + 6 * DAY_MS)) };
+}
+
+/**
+ * The `count` latest weeks whose Sunday is at least two days before `today` (a district-local Sunday
+ * may still run hours after the UTC one: a week is built once it is over everywhere), oldest first.
+ */
+export function completedWeeks(today: string, count: number): string[] {
+  const lastSunday = new Date(parseDay(mondayOf(today)).getTime() - DAY_MS);
+  const safe = iso(lastSunday) <= iso(new Date(parseDay(today).getTime() - 2 * DAY_MS)) ? lastSunday : null;
+  const newest = safe ?? new Date(lastSunday.getTime() - 7 * DAY_MS);
+  const weeks: string[] = [];
+  for (let i = count - 1; i >= 0; i--) weeks.push(mondayOf(iso(new Date(newest.getTime() - i * 7 * DAY_MS))));
+  return weeks;
+}

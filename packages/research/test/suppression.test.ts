@@ -1,0 +1,48 @@
+/** The suppression rules on small hand-made groups (docs/DATA_DICTIONARY.md "Suppression"). */
+import { belowK, checkK, suppressCells, suppressGroup } from '../src/suppression';
+
+const hidden = (counts: number[], k = 10) => [...suppressGroup(counts, (n) => n, k)].sort((a, b) => a - b);
+
+describe('suppression', () => {
+  it('hides 1 ≤ n < k and keeps 0 and n ≥ k (a single count, as for licenses)', () => {
+    expect([0, 1, 9, 10, 50].map((n) => belowK(n, 10))).toEqual([false, true, true, false, false]);
+  });
+
+  it('hides every cell below k in a group, then the complements', () => {
+    expect(hidden([9, 10, 50, 30, 4])).toEqual([0, 4]);
+  });
+
+  it('hides the smallest visible cell when one cell alone is suppressed', () => {
+    // total − visible = the hidden cell: 3 must not be recoverable.
+    expect(hidden([12, 3, 15])).toEqual([0, 1]);
+  });
+
+  it('keeps hiding while the hidden cells together count fewer than k', () => {
+    // 2 + 3 = 5 < 10: adding 11 makes 16.
+    expect(hidden([2, 3, 11, 40])).toEqual([0, 1, 2]);
+    // 6 + 7 = 13 ≥ 10 and two cells: enough.
+    expect(hidden([6, 7, 11, 40])).toEqual([0, 1]);
+  });
+
+  it('hides nothing more in a group with nothing suppressed', () => {
+    expect(hidden([10, 11, 12])).toEqual([]);
+  });
+
+  it('applies complementary suppression only where the total is published', () => {
+    const cells = [
+      { g: 'a', n: 3 },
+      { g: 'a', n: 20 },
+      { g: 'a', n: 30 },
+      { g: 'b', n: 3 },
+      { g: 'b', n: 20 },
+    ];
+    const out = suppressCells(cells, { n: (c) => c.n, groupOf: (c) => c.g, totalPublished: (g) => g === 'a', k: 10 });
+    expect(out).toEqual([true, true, false, true, false]);
+  });
+
+  it('refuses k below 5', () => {
+    expect(() => checkK(4)).toThrow(/≥ 5/);
+    expect(checkK(5)).toBe(5);
+    expect(() => checkK(7.5)).toThrow();
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Environment of the research refresh and the retention job (added to the jobs service's config;
+ * docs in services/jobs/README.md).
+ */
+import { z } from 'zod';
+import { DEFAULT_K, MIN_K, parseGoals } from '@edusage/research';
+import { DEFAULT_RETENTION_POLICY, parseRetentionPolicy } from './retention';
+
+const localTime = z
+  .string()
+  .trim()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)')
+  .transform((s) => ({ hour: Number(s.slice(0, 2)), minute: Number(s.slice(3, 5)) }));
+
+const retentionPolicy = z.string().transform((text, ctx) => {
+  try {
+    return parseRetentionPolicy(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const goals = z.string().transform((text, ctx) => {
+  try {
+    return parseGoals(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^--goal: /, '') });
+    return z.NEVER;
+  }
+});
+
+export const maintenanceEnv = {
+  /** The research database; '' = <CLICKHOUSE_DATABASE>_research (edusage_research by default). */
+  RESEARCH_DATABASE: z
+    .string()
+    .regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, 'letters, digits and _ only')
+    .default(''),
+  /** Cells of fewer than k distinct people are suppressed; never below 5. */
+  RESEARCH_K: z.coerce.number().int().min(MIN_K, `must be at least ${MIN_K}`).default(DEFAULT_K),
+  /** How many of the latest complete weeks each refresh rebuilds (late data, late rosters). */
+  RESEARCH_REFRESH_WEEKS: z.coerce.number().int().min(1).max(520).default(2),
+  /** Weekly goals of the outcome bands, engaged minutes per app: "ixl=45,newsela=20" (others: 30). */
+  RESEARCH_GOALS: goals.default(new Map()),
+  /** DEFAULT_TIMEZONE time of the daily research refresh. */
+  RESEARCH_REFRESH_AT: localTime.default({ hour: 4, minute: 0 }),
+  /** <table>=<n>m|<n>d, comma-separated: months or days kept per table (docs/ARCHITECTURE.md "Retention"). */
+  RETENTION_POLICY: retentionPolicy.default(parseRetentionPolicy(DEFAULT_RETENTION_POLICY)),
+  /** DEFAULT_TIMEZONE time of the nightly retention run. */
+  RETENTION_AT: localTime.default({ hour: 3, minute: 30 }),
+};

@@ -1,0 +1,98 @@
+/**
+ * The research refresh and retention jobs through the built service (real ClickHouse and Redis): a
+ * research-refresh job for a day rebuilds that day's week in the research database the service
+ * derives from CLICKHOUSE_DATABASE, with RESEARCH_K; a retention job drops the expired months of the
+ * policy. The figures are those of the district of packages/research/test/fixtures.ts (hand-written
+ * there), here with k = 12.
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
+import { storeDistrict, WEEK } from '../../../packages/research/test/fixtures';
+import { bullPrefix } from '../src';
+import { startJobs, type ServiceProcess } from './harness';
+
+jest.setTimeout(120_000);
+
+let env: TestEnv;
+let ch: ClickHouseClient;
+let redis: Redis;
+let queue: Queue;
+let service: ServiceProcess;
+
+async function run(name: string, id: string, day: string): Promise<unknown> {
+  await queue.add(name, { zone: 'America/Chicago', day }, { jobId: id });
+  const state = await waitFor(
+    async () => (await queue.getJob(id))?.getState(),
+    (s) => s === 'completed' || s === 'failed',
+    { timeoutMs: 60_000, what: `job ${id}` },
+  );
+  const job = await queue.getJob(id);
+  expect({ state, reason: job?.failedReason }).toEqual({ state: 'completed', reason: undefined });
+  return job?.returnvalue;
+}
+
+beforeAll(async () => {
+  env = await createTestEnv('jobs_maintenance', { kafka: false });
+  ch = createClickHouse(env.config);
+  redis = new Redis(env.config.REDIS_URL, { maxRetriesPerRequest: null });
+  queue = new Queue('edusage-jobs', { connection: redis, prefix: bullPrefix(env.config) });
+  await storeDistrict(ch);
+  service = await startJobs({
+    ...env.env,
+    JOBS_OWN_SCHEDULERS: 'false',
+    RESEARCH_K: '12',
+    RETENTION_POLICY: 'dead_letters=90d',
+  });
+});
+afterAll(async () => {
+  await service?.stop();
+  await queue?.close();
+  redis?.disconnect();
+  await ch?.close();
+  await env?.cleanup();
+});
+
+test('research-refresh rebuilds the week of the given day with RESEARCH_K', async () => {
+  await run('research-refresh', 'refresh-1', '2026-09-10');
+  const db = `${env.config.CLICKHOUSE_DATABASE}_research`;
+  const rows = await queryRows<{ app_id: string; school_id: string; active_students: number | null; k: number }>(
+    ch,
+    `SELECT app_id, school_id, active_students, k FROM ${db}.weekly_app_usage_school
+     WHERE week_start = '${WEEK}' ORDER BY app_id, school_id`,
+  );
+  // k = 12: sch-1 (12) is published; sch-2 (3) is below k and alone, so the next smallest (sch-1) goes too.
+  expect(rows).toEqual([
+    { app_id: 'app-a', school_id: 'sch-1', active_students: null, k: 12 },
+    { app_id: 'app-a', school_id: 'sch-2', active_students: null, k: 12 },
+    { app_id: 'app-a', school_id: 'sch-3', active_students: 16, k: 12 },
+    { app_id: 'app-b', school_id: 'sch-1', active_students: null, k: 12 },
+  ]);
+});
+
+test('retention drops the expired months of the policy', async () => {
+  const letter = (failedAt: string, offset: number) => ({
+    failed_at: failedAt,
+    stage: 'ingest',
+    source: 'agent',
+    district_id: 'd1',
+    reason_code: 'invalid',
+    reason_field: 'x',
+    reason_line: 0,
+    reason_message: 'bad',
+    payload_sha256: 'ab',
+    payload_bytes: 2,
+    payload_truncated: 0,
+    origin: 'r#0',
+    kafka_topic: 'usage.dlq',
+    kafka_partition: 0,
+    kafka_offset: offset,
+    stored_at: failedAt,
+  });
+  await insertRows(ch, 'dead_letters', [letter('2026-01-05 00:00:00', 0), letter('2026-11-20 00:00:00', 1)]);
+  const result = (await run('retention', 'retention-1', '2026-12-03')) as { dropped: Record<string, string[]> };
+  expect(result.dropped).toEqual({ dead_letters: ['202601'] });
+  const left = await queryRows<{ n: string }>(ch, 'SELECT count() AS n FROM dead_letters');
+  expect(left[0]!.n).toBe('1');
+});
