@@ -21,7 +21,7 @@ export const researchPage: PageDefinition = {
       blocks: [
         html`<p>
           Research views show only k-suppressed tables (cells with fewer than k people are suppressed).
-          ${datasets.some((d) => d.available) ? '' : 'None is served by this version yet: there is nothing to show a researcher until they are.'}
+          ${datasets.some((d) => d.available) ? '' : 'This server does not serve them yet (the API lists them as not available); the k-suppressed tables are in the research database, read with its read-only user (docs/DATA_DICTIONARY.md).'}
         </p>`,
         table({
           id: 'datasets',
