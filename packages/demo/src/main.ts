@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { deleteKeysWithPrefix } from '@edusage/redis';
-import { TokenStore } from '@edusage/api';
+import { TokenStore, loadApiConfig, startApi } from '@edusage/api';
 import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
 import { clickhouseHealth, createClickHouse, dropDatabase } from '@edusage/clickhouse';
 import {
@@ -52,8 +52,25 @@ async function main(): Promise<void> {
     .option('--days <n>', 'days of events', '5')
     .option('--schools <n>', 'schools', '3')
     .option('--out <dir>', 'where the sample files and service logs go', path.join(REPO_ROOT, '.local', 'demo'))
+    .option(
+      '--serve',
+      'keep serving the API and dashboard on the demo data until Ctrl-C (default on a terminal outside CI)',
+    )
+    .option(
+      '--no-serve',
+      'print the dashboard address and token, then exit (default in CI and when output is not a terminal)',
+    )
     .parse();
-  const opts = program.opts<{ seed: string; district: string; days: string; schools: string; out: string }>();
+  const opts = program.opts<{
+    seed: string;
+    district: string;
+    days: string;
+    schools: string;
+    out: string;
+    serve?: boolean;
+  }>();
+  // Serving blocks until Ctrl-C: only where someone is watching, never in CI or a test's pipe.
+  const serve = opts.serve ?? (process.stdout.isTTY === true && !process.env.CI);
 
   // The demo keeps to a database, topics and Redis keys of its own, reset at every run, so its
   // figures never mix with real data or with an earlier run.
@@ -151,6 +168,7 @@ async function main(): Promise<void> {
   for (const c of district.roster.classes) names.set(c.sourcedId, c.title);
   for (const a of district.apps) names.set(a.app_id, a.name);
   const db = createClickHouse(config);
+  let apiToken: string;
   try {
     const [districtRows, schools, classes, unresolved, deadLetters] = await Promise.all([
       districtAppUsage(db, period),
@@ -182,7 +200,7 @@ async function main(): Promise<void> {
     say('');
     say(`All tables are in ClickHouse database ${config.CLICKHOUSE_DATABASE} (${config.CLICKHOUSE_URL}), e.g.`);
     say(`  clickhouse-client --database ${config.CLICKHOUSE_DATABASE} --query 'SELECT count() FROM usage_events'`);
-    const apiToken = await createDemoApiToken(config, opts.district);
+    apiToken = await createDemoApiToken(config, opts.district);
     say('');
     say('The same reports over HTTP (services/api): start the API on the demo data with');
     say(
@@ -195,6 +213,43 @@ async function main(): Promise<void> {
   } finally {
     await db.close();
   }
+  await dashboard(env, apiToken, period, serve);
+}
+
+/**
+ * Ends the demo with the dashboard's address and a token to sign in with. With `serve`, the API (and
+ * its dashboard) runs here on the demo data until Ctrl-C; otherwise the command that starts it is shown.
+ */
+async function dashboard(
+  env: Record<string, string>,
+  token: string,
+  period: { from: string; to: string },
+  serve: boolean,
+): Promise<void> {
+  const apiConfig = loadApiConfig({ ...env, LOG_LEVEL: 'warn' });
+  const url = `http://${apiConfig.API_HOST}:${apiConfig.API_PORT}/dashboard`;
+  const show = () => {
+    say('');
+    say(`Dashboard: ${url}/overview?from=${period.from}&to=${period.to}`);
+    say(`  sign in with the token: ${token}`);
+  };
+  if (!serve) {
+    show();
+    say('  (after starting the API with the command above; `scripts/demo --serve` keeps it running for you)');
+    return;
+  }
+  const api = await startApi(apiConfig, createLogger('api', 'warn'), { listen: true }).catch((err: Error) => {
+    say(`\nThe API could not start here (${err.message}); start it with the command above.`);
+    return null;
+  });
+  if (!api) return show();
+  show();
+  say('  serving until Ctrl-C');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await api.stop();
 }
 
 /** An admin API token of the sample district, in the demo's Redis keyspace (reset with it at the next run). */

@@ -171,3 +171,6 @@ export async function licenseTableFor(
   const { metrics } = await licenseMetricsFor(ch, window, licenses, thresholds);
   return { window, licenses: metrics };
 }
+
+/** The same window under the name services/api uses (both branches added this function). */
+export const resolveReportWindow = reportWindow;

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '@edusage/logging';
 import { registerAccess, type AccessConfig } from './access';
 import type { AuditLog } from './audit';
+import { registerDashboard } from './dashboard';
 import { docsPage } from './docs-page';
 import type { ApiDeps, Endpoint } from './endpoint';
 import { ENDPOINTS } from './endpoints';
@@ -70,6 +71,8 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
       handler: (request, reply) => handle(e, request, reply, s.deps),
     });
   }
+
+  await registerDashboard(app, { deps: s.deps, redis: s.redis, keyPrefix: s.config.REDIS_KEY_PREFIX });
 
   const doc = openApiDocument(endpoints);
   const html = docsPage(doc);

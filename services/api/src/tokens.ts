@@ -103,7 +103,11 @@ export class TokenStore {
   /** The principal of a presented token, or null. A Redis error propagates (the caller answers 503, not 401). */
   async resolve(token: string): Promise<Principal | null> {
     if (!TOKEN_SHAPE.test(token)) return null;
-    const hash = hashToken(token);
+    return this.resolveHash(hashToken(token));
+  }
+
+  /** The principal of a token given by its SHA-256 (hex), as a dashboard session keeps it; or null. */
+  async resolveHash(hash: string): Promise<Principal | null> {
     const now = Date.now();
     const cached = this.cache.get(hash);
     if (cached && cached.expires > now) return cached.principal;

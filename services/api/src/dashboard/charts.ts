@@ -1,0 +1,91 @@
+import * as echarts from 'echarts';
+import { html, Html } from './html';
+
+/** Colours with at least 3:1 contrast on white (WCAG non-text contrast). */
+const PALETTE = ['#1d4ed8', '#b45309', '#047857', '#b91c1c', '#6d28d9', '#0e7490', '#a21caf', '#4d7c0f'];
+const TEXT = '#1f2933';
+
+export interface Series {
+  name: string;
+  values: (number | null)[];
+}
+
+interface ChartSpec {
+  /** What the chart shows, read by screen readers (the numbers are in the table beside it). */
+  title: string;
+  categories: string[];
+  series: Series[];
+  kind: 'bar' | 'line' | 'hbar';
+  valueName: string;
+  /** 0..1 values: axis shown in %. */
+  percent?: boolean;
+}
+
+/** Longest category label drawn on an axis; the table beside the chart has the full name. */
+const LABEL_MAX = 24;
+/** A generous width of one 12 px label character (server-side text widths are estimates). */
+const CHAR_PX = 8;
+const short = (s: string) => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1)}…` : s);
+
+function option(spec: ChartSpec): echarts.EChartsCoreOption {
+  const horizontal = spec.kind === 'hbar';
+  const multi = spec.series.length > 1;
+  const category = {
+    type: 'category',
+    data: spec.categories.map(short),
+    axisLabel: { color: TEXT },
+    inverse: horizontal,
+  };
+  const value = {
+    type: 'value',
+    name: spec.valueName,
+    nameTextStyle: { color: TEXT },
+    // Under the bars of a horizontal chart (at its end the name would be cut off).
+    ...(horizontal ? { nameLocation: 'middle', nameGap: 28 } : {}),
+    axisLabel: { color: TEXT, ...(spec.percent ? { formatter: (v: number) => `${Math.round(v * 100)}%` } : {}) },
+    ...(spec.percent ? { max: 1 } : {}),
+  };
+  return {
+    animation: false,
+    color: PALETTE,
+    textStyle: { fontFamily: 'system-ui, sans-serif', color: TEXT },
+    grid: {
+      // Room for the longest (shortened) category label.
+      left: horizontal ? 24 + CHAR_PX * Math.max(4, ...spec.categories.map((c) => short(c).length)) : 56,
+      right: multi ? 56 + CHAR_PX * Math.max(...spec.series.map((x) => short(x.name).length)) : 32,
+      top: 32,
+      bottom: horizontal ? 52 : 40,
+    },
+    // A vertical legend on the right: server-side text widths are estimates, and a row of long
+    // names would overlap.
+    legend: multi
+      ? { orient: 'vertical', right: 8, top: 'middle', textStyle: { color: TEXT }, formatter: (n: string) => short(n) }
+      : undefined,
+    xAxis: horizontal ? value : category,
+    yAxis: horizontal ? category : value,
+    series: spec.series.map((s) => ({
+      name: s.name,
+      type: spec.kind === 'line' ? 'line' : 'bar',
+      data: s.values,
+      ...(spec.kind === 'line' ? { symbolSize: 6 } : { barMaxWidth: 36 }),
+    })),
+  };
+}
+
+/** A chart as an SVG rendered on the server (ECharts SSR: no DOM, no client script). */
+export function chart(spec: ChartSpec): Html {
+  if (spec.categories.length === 0) return html``;
+  const height = spec.kind === 'hbar' ? Math.max(170, 84 + spec.categories.length * 26) : 300;
+  const c = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 760, height });
+  try {
+    c.setOption(option(spec));
+    const svg = c.renderToSVGString();
+    // The SVG's text is drawn glyph by glyph; a screen reader gets the title and the table instead.
+    return html`<figure class="chart" role="img" aria-label="${spec.title}">
+      ${new Html(svg)}
+      <figcaption>${spec.title}</figcaption>
+    </figure>`;
+  } finally {
+    c.dispose();
+  }
+}

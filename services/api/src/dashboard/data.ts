@@ -1,0 +1,69 @@
+import type { ApiDeps, Endpoint } from '../endpoint';
+import { Forbidden, NotFound } from '../endpoint';
+import { ENDPOINTS } from '../endpoints';
+import type { Principal } from '../tokens';
+
+/**
+ * The dashboard's numbers come from the API's own endpoints: the same zod validation, role check and
+ * handler as `GET <path>` with the same token, so a page shows what the API answers for that query.
+ */
+export type Answer =
+  | { ok: true; rows: Record<string, unknown>[]; meta: Record<string, unknown>; body: Record<string, unknown> }
+  | { ok: false; status: 400 | 403 | 404; messages: string[] };
+
+const byPath = new Map(ENDPOINTS.filter((e) => e.method === 'GET').map((e) => [e.path, e]));
+
+export function mayCall(principal: Principal, path: string): boolean {
+  return byPath.get(path)?.roles.includes(principal.role) ?? false;
+}
+
+export async function callEndpoint(
+  deps: ApiDeps,
+  principal: Principal,
+  path: string,
+  query: Record<string, string | undefined>,
+): Promise<Answer> {
+  const e: Endpoint | undefined = byPath.get(path);
+  if (!e) throw new Error(`no endpoint ${path}`);
+  if (!e.roles.includes(principal.role))
+    return { ok: false, status: 403, messages: [`your role (${principal.role}) may not see this`] };
+  const given = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
+  const parsed = e.query.safeParse(given);
+  if (!parsed.success)
+    return {
+      ok: false,
+      status: 400,
+      messages: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'query'}: ${i.message}`),
+    };
+  try {
+    const r = await e.handle({ principal, query: parsed.data, params: {}, body: {}, deps });
+    if (r.kind === 'object') return { ok: true, rows: [], meta: {}, body: r.body };
+    return { ok: true, rows: r.rows as Record<string, unknown>[], meta: r.meta, body: {} };
+  } catch (err) {
+    if (err instanceof Forbidden) return { ok: false, status: 403, messages: [err.message] };
+    if (err instanceof NotFound) return { ok: false, status: 404, messages: [err.message] };
+    throw err;
+  }
+}
+
+/** A failed answer as an error the page shows (its messages name the parameter). */
+export class PageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly messages: string[],
+  ) {
+    super(messages.join('; '));
+  }
+}
+
+/** The rows (or the whole answer) of a call, or a PageError. */
+export async function rowsOf<Row>(
+  deps: ApiDeps,
+  principal: Principal,
+  path: string,
+  query: Record<string, string | undefined>,
+): Promise<{ rows: Row[]; meta: Record<string, unknown>; body: Record<string, unknown> }> {
+  const a = await callEndpoint(deps, principal, path, query);
+  if (!a.ok) throw new PageError(a.status, a.messages);
+  return { rows: a.rows as Row[], meta: a.meta, body: a.body };
+}

@@ -1,0 +1,100 @@
+import { html, Html, qs } from './html';
+import type { PageContent, PageDefinition } from './page';
+import { renderTable } from './table';
+import type { Principal } from '../tokens';
+
+export const BASE = '/dashboard';
+
+function shell(title: string, body: Html, header: Html = html``): string {
+  return `<!doctype html>${
+    html`<html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · edusage</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href="${BASE}/assets/style.css" />
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>${header}
+        <main id="main">${body}</main>
+      </body>
+    </html>`.value
+  }`;
+}
+
+interface Frame {
+  principal: Principal;
+  pages: readonly PageDefinition[];
+  current: string;
+  csrf: string;
+  /** The page's URL query (kept in CSV links and the period form). */
+  query: Record<string, string | undefined>;
+}
+
+function header(f: Frame): Html {
+  const nav = f.pages
+    .filter((p) => p.roles.includes(f.principal.role))
+    .map(
+      (p) =>
+        html`<li>
+          <a href="${BASE}/${p.slug}" ${new Html(p.slug === f.current ? ' aria-current="page"' : '')}>${p.nav}</a>
+        </li>`,
+    );
+  const who = f.principal.role === 'school' ? `${f.principal.role} ${f.principal.school_id}` : f.principal.role;
+  return html`<header>
+    <div class="brand">edusage <span>district ${f.principal.district_id} · ${who}</span></div>
+    <nav aria-label="Pages">
+      <ul>
+        ${nav}
+      </ul>
+    </nav>
+    <form method="post" action="${BASE}/sign-out">
+      <input type="hidden" name="csrf" value="${f.csrf}" /><button type="submit">Sign out</button>
+    </form>
+  </header>`;
+}
+
+function periodForm(p: { from: string; to: string }, query: Record<string, string | undefined>): Html {
+  const keep = Object.entries(query).filter(([k, v]) => v !== undefined && !['from', 'to', 'download'].includes(k));
+  return html`<form class="period" method="get">
+    <label>From <input type="date" name="from" value="${p.from}" required /></label
+    ><label>To <input type="date" name="to" value="${p.to}" required /></label
+    >${keep.map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`)}<button type="submit">Show</button>
+  </form>`;
+}
+
+export function renderPage(f: Frame, content: PageContent): string {
+  const csvHref = (id: string) => `${BASE}/${f.current}${qs({ ...f.query, download: id })}`;
+  const blocks = content.blocks.map((b) => (b instanceof Html ? b : renderTable(b, csvHref(b.id))));
+  const body = html`<h1>${content.title}</h1>
+    ${content.period ? periodForm(content.period, f.query) : ''}${blocks}`;
+  return shell(content.title, body, header(f));
+}
+
+/** A message page inside the frame: bad input, no access, unknown thing. Never a stack trace. */
+export function renderMessage(f: Frame, title: string, messages: string[]): string {
+  const body = html`<h1>${title}</h1>
+    <div class="message" role="alert">
+      <ul>
+        ${messages.map((m) => html`<li>${m}</li>`)}
+      </ul>
+    </div>
+    <p><a href="${BASE}/${f.current}">Back to the page without these parameters</a></p>`;
+  return shell(title, body, header(f));
+}
+
+export function renderSignIn(error?: string): string {
+  const body = html`<h1>Sign in to the edusage dashboard</h1>
+    ${error ? html`<div class="message" role="alert"><p>${error}</p></div>` : ''}
+    <form class="sign-in" method="post" action="${BASE}/sign-in">
+      <label for="token">API token</label
+      ><input id="token" name="token" type="password" autocomplete="off" required spellcheck="false" />
+      <p class="hint">
+        A token made by <code>edusage-api tokens create</code> (or printed by the demo). It decides your district and
+        what you may see.
+      </p>
+      <button type="submit">Sign in</button>
+    </form>`;
+  return shell('Sign in', body);
+}

@@ -1,0 +1,28 @@
+import type { ApiDeps } from '../endpoint';
+import type { Principal, Role } from '../tokens';
+import type { Html } from './html';
+import type { Table } from './table';
+
+export interface PageContext {
+  deps: ApiDeps;
+  principal: Principal;
+  /** The URL's query parameters (first value of each). */
+  query: Record<string, string | undefined>;
+  /** District-local today (UTC day of the API's clock, as the API's defaults). */
+  today: string;
+}
+
+/** A page's content: HTML fragments and tables (each table shown with its CSV download), in order. */
+export interface PageContent {
+  title: string;
+  /** The period form is shown (pages over a period). */
+  period?: { from: string; to: string };
+  blocks: (Html | Table)[];
+}
+
+export interface PageDefinition {
+  slug: string;
+  nav: string;
+  roles: readonly Role[];
+  build(ctx: PageContext): Promise<PageContent>;
+}

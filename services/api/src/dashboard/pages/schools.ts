@@ -1,0 +1,183 @@
+import { chart } from '../charts';
+import { PageError, rowsOf } from '../data';
+import { hours, html, qs } from '../html';
+import { BASE } from '../layout';
+import type { PageContext, PageContent, PageDefinition } from '../page';
+import { pagePeriod, type Period } from '../period';
+import { table, type Column } from '../table';
+import { sum, usageMeasureColumns, type UsageRow } from '../usage';
+
+/** Per school or class: what adds up across apps (people do not: one person uses several apps). */
+interface Group {
+  id: string;
+  apps: number;
+  engaged_seconds: number;
+  events: number;
+  top_app: string;
+  top_app_users: number;
+}
+
+function groupBy(rows: UsageRow[], key: (r: UsageRow) => string): Group[] {
+  const ids = [...new Set(rows.map(key))];
+  return ids.map((id) => {
+    const mine = rows.filter((r) => key(r) === id);
+    const top = [...mine].sort((a, b) => b.active_users - a.active_users || a.app_id.localeCompare(b.app_id))[0]!;
+    return {
+      id,
+      apps: mine.length,
+      engaged_seconds: sum(mine.map((r) => r.engaged_seconds)),
+      events: sum(mine.map((r) => r.events)),
+      top_app: top.app_id,
+      top_app_users: top.active_users,
+    };
+  });
+}
+
+const groupColumns = (label: string, href: (g: Group) => string | null): Column<Group>[] => [
+  {
+    key: 'id',
+    label,
+    value: (g) => g.id,
+    show: (g) => {
+      const h = href(g);
+      return h === null ? g.id || '(none)' : html`<a href="${h}">${g.id}</a>`;
+    },
+  },
+  { key: 'apps', label: 'Apps used', numeric: true, value: (g) => g.apps },
+  { key: 'engaged_hours', label: 'Engaged hours', numeric: true, decimals: 1, value: (g) => hours(g.engaged_seconds) },
+  { key: 'events', label: 'Events', numeric: true, value: (g) => g.events },
+  { key: 'top_app', label: 'Most used app', value: (g) => g.top_app },
+  { key: 'top_app_users', label: 'Its active users', numeric: true, value: (g) => g.top_app_users },
+];
+
+const appTable = (id: string, caption: string, rows: UsageRow[]) =>
+  table({
+    id,
+    caption,
+    empty: 'No use in this period.',
+    rows,
+    columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
+  });
+
+const appChart = (title: string, rows: UsageRow[]) =>
+  chart({
+    title,
+    kind: 'hbar',
+    valueName: 'active users',
+    categories: rows.slice(0, 15).map((r) => r.app_id),
+    series: [{ name: 'active users', values: rows.slice(0, 15).map((r) => r.active_users) }],
+  });
+
+function crumbs(p: Period, school?: string, klass?: string, showDistrict = true) {
+  const parts = [
+    showDistrict ? html`<a href="${BASE}/schools${qs({ ...p })}">District</a>` : null,
+    school && klass
+      ? html`<a href="${BASE}/schools${qs({ school, ...p })}">School ${school}</a>`
+      : school
+        ? html`School ${school}`
+        : null,
+    klass ? html`Class ${klass}` : null,
+  ].filter((x) => x !== null);
+  return html`<nav aria-label="Breadcrumb" class="crumbs">
+    <ol>
+      ${parts.map((x) => html`<li>${x}</li>`)}
+    </ol>
+  </nav>`;
+}
+
+async function district(ctx: PageContext, period: Period): Promise<PageContent> {
+  const { rows } = await rowsOf<UsageRow>(ctx.deps, ctx.principal, '/v1/usage/schools', period);
+  const schools = groupBy(rows, (r) => r.school_id ?? '').sort((a, b) => b.engaged_seconds - a.engaged_seconds);
+  return {
+    title: 'Schools and classes',
+    period,
+    blocks: [
+      chart({
+        title: 'Engaged hours by school',
+        kind: 'hbar',
+        valueName: 'hours',
+        categories: schools.map((s) => s.id || '(no school)'),
+        series: [{ name: 'engaged hours', values: schools.map((s) => hours(s.engaged_seconds)) }],
+      }),
+      table({
+        id: 'schools',
+        caption: `Schools, ${period.from} to ${period.to}`,
+        empty: 'No school used any app in this period.',
+        rows: schools,
+        columns: groupColumns('School', (g) =>
+          g.id === '' ? null : `${BASE}/schools${qs({ school: g.id, ...period })}`,
+        ),
+      }),
+      html`<p class="note">
+        People are counted per app (one person uses several apps), so a school's row shows its most used app's active
+        users, not a sum.
+      </p>`,
+    ],
+  };
+}
+
+async function school(ctx: PageContext, period: Period, schoolId: string): Promise<PageContent> {
+  const q = { ...period, school: schoolId };
+  const [apps, classes] = await Promise.all([
+    rowsOf<UsageRow>(ctx.deps, ctx.principal, '/v1/usage/schools', q),
+    rowsOf<UsageRow>(ctx.deps, ctx.principal, '/v1/usage/classes', q),
+  ]);
+  if (apps.rows.length === 0)
+    throw new PageError(404, [
+      `school: no use at school "${schoolId}" in district ${ctx.principal.district_id} from ${period.from} to ${period.to} (unknown school, or no use then)`,
+    ]);
+  const groups = groupBy(classes.rows, (r) => r.class_id ?? '').sort((a, b) => a.id.localeCompare(b.id));
+  return {
+    title: `School ${schoolId}`,
+    period,
+    blocks: [
+      crumbs(period, schoolId, undefined, ctx.principal.role !== 'school'),
+      appChart(`Active users by app at school ${schoolId}`, apps.rows),
+      appTable('school-apps', `Apps at school ${schoolId}`, apps.rows),
+      table({
+        id: 'classes',
+        caption: `Classes of school ${schoolId}`,
+        empty: 'No use was attributed to a class of this school.',
+        rows: groups,
+        columns: groupColumns('Class', (g) => `${BASE}/schools${qs({ school: schoolId, class: g.id, ...period })}`),
+      }),
+    ],
+  };
+}
+
+async function klass(ctx: PageContext, period: Period, schoolId: string, classId: string): Promise<PageContent> {
+  const { rows } = await rowsOf<UsageRow>(ctx.deps, ctx.principal, '/v1/usage/classes', {
+    ...period,
+    school: schoolId,
+    class: classId,
+  });
+  if (rows.length === 0)
+    throw new PageError(404, [
+      `class: no use in class "${classId}" of school "${schoolId}" from ${period.from} to ${period.to} (unknown class, or no use then)`,
+    ]);
+  return {
+    title: `Class ${classId}`,
+    period,
+    blocks: [
+      crumbs(period, schoolId, classId, ctx.principal.role !== 'school'),
+      appChart(`Active users by app in class ${classId}`, rows),
+      appTable('class-apps', `Apps in class ${classId}`, rows),
+    ],
+  };
+}
+
+export const schoolsPage: PageDefinition = {
+  slug: 'schools',
+  nav: 'Schools and classes',
+  roles: ['admin', 'director', 'school'],
+  async build(ctx) {
+    const period = pagePeriod(ctx.query, ctx.today);
+    // A school token starts at (and is confined to) its own school: the API refuses another school.
+    const schoolId = ctx.query.school ?? (ctx.principal.role === 'school' ? ctx.principal.school_id : undefined);
+    if (ctx.query.class !== undefined && schoolId === undefined)
+      throw new PageError(400, ['class: give the school too (school=<id>&class=<id>)']);
+    if (schoolId === undefined) return district(ctx, period);
+    if (ctx.query.class === undefined) return school(ctx, period, schoolId);
+    return klass(ctx, period, schoolId, ctx.query.class);
+  },
+};

@@ -1,0 +1,49 @@
+/** Helpers of the dashboard's browser test: Debian's chromium driven by playwright-core (no browser download). */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Git-ignored: the README's images are copied from here to docs/screenshots/ by hand after a look. */
+export const SCREENSHOT_DIR = path.resolve(__dirname, '..', '..', '..', 'var', 'screenshots');
+
+export async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no chromium at ${CHROMIUM}: scripts/bootstrap installs Debian's package (or set CHROMIUM_PATH)`);
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+}
+
+/** A fresh browser context signed in with `token` through the sign-in form. */
+export async function signIn(
+  browser: Browser,
+  base: string,
+  token: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/dashboard/sign-in`);
+  await page.getByLabel('API token').fill(token);
+  await Promise.all([
+    page.waitForURL(/\/dashboard\/(?!sign-in)/),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
+  return { context, page };
+}
+
+export type Cells = Record<string, string>[];
+
+/** A table's rows as {column key: data-value} (the raw numbers behind the shown text). */
+export function tableCells(page: Page, id: string): Promise<Cells> {
+  return page.$$eval(`table[data-table="${id}"] tbody tr`, (trs) =>
+    trs.map((tr) =>
+      Object.fromEntries(
+        [...tr.children].map((c) => [c.getAttribute('data-col') ?? '', c.getAttribute('data-value') ?? '']),
+      ),
+    ),
+  );
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}

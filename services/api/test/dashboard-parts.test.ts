@@ -1,0 +1,74 @@
+/** The dashboard's pure parts: the period from the address, its weeks, escaping, and a table's CSV. */
+import { PageError } from '../src/dashboard/data';
+import { html } from '../src/dashboard/html';
+import { pagePeriod, weeksOf } from '../src/dashboard/period';
+import { renderTable, table, tableCsv } from '../src/dashboard/table';
+
+const messagesOf = (f: () => unknown): string[] => {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof PageError) return err.messages;
+    throw err;
+  }
+  throw new Error('no PageError');
+};
+
+describe('pagePeriod', () => {
+  test('defaults to the 12 weeks (84 days) ending today, or starting at from', () => {
+    expect(pagePeriod({}, '2026-09-17')).toEqual({ from: '2026-06-26', to: '2026-09-17' });
+    expect(pagePeriod({ from: '2026-01-01' }, '2026-09-17')).toEqual({ from: '2026-01-01', to: '2026-03-25' });
+    expect(pagePeriod({ to: '2026-03-01' }, '2026-09-17')).toEqual({ from: '2025-12-08', to: '2026-03-01' });
+  });
+  test('bad dates name the field', () => {
+    expect(messagesOf(() => pagePeriod({ from: '2026-09-30', to: '2026-09-01' }, '2026-09-17'))).toEqual([
+      'to: must not be before from',
+    ]);
+    expect(messagesOf(() => pagePeriod({ from: '2006-01-01', to: '2026-01-01' }, '2026-09-17'))).toEqual([
+      'to: the period may span at most 366 days',
+    ]);
+    expect(messagesOf(() => pagePeriod({ from: 'yesterday' }, '2026-09-17'))).toEqual([
+      'from: must be a date YYYY-MM-DD',
+    ]);
+    expect(messagesOf(() => pagePeriod({ to: '2026-02-29' }, '2026-09-17'))[0]).toBe('to: is not a calendar day');
+  });
+});
+
+describe('weeksOf', () => {
+  test('7-day weeks ending on to, the first cut at from', () => {
+    expect(weeksOf({ from: '2026-09-01', to: '2026-09-17' })).toEqual([
+      { from: '2026-09-01', to: '2026-09-03' },
+      { from: '2026-09-04', to: '2026-09-10' },
+      { from: '2026-09-11', to: '2026-09-17' },
+    ]);
+    expect(weeksOf({ from: '2026-09-17', to: '2026-09-17' })).toEqual([{ from: '2026-09-17', to: '2026-09-17' }]);
+  });
+});
+
+describe('tables', () => {
+  const t = table({
+    id: 'x',
+    caption: 'Apps <b>',
+    empty: 'none',
+    rows: [
+      { app: 'a,b "quoted"', n: 1234.5, none: null },
+      { app: '<script>alert(1)</script>', n: 0, none: null },
+    ],
+    columns: [
+      { key: 'app', label: 'App', value: (r) => r.app },
+      { key: 'n', label: 'N', numeric: true, decimals: 1, value: (r) => r.n },
+      { key: 'none', label: 'None', value: (r) => r.none },
+    ],
+  });
+  test('CSV quotes commas and quotes (RFC 4180) and leaves null cells empty', () => {
+    expect(tableCsv(t)).toBe('app,n,none\n"a,b ""quoted""",1234.5,\n<script>alert(1)</script>,0,\n');
+  });
+  test('HTML escapes every value and keeps the raw number in data-value', () => {
+    const out = renderTable(t, '/dashboard/apps?download=x').value;
+    expect(out).not.toContain('<script>');
+    expect(out).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(out).toMatch(/<caption>\s*Apps &lt;b&gt;\s*<\/caption>/);
+    expect(out).toMatch(/data-value="1234.5" class="num">\s*1,234.5\s*</);
+    expect(html`<p>${'"x" & y'}</p>`.value).toBe('<p>&quot;x&quot; &amp; y</p>');
+  });
+});

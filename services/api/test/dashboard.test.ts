@@ -1,0 +1,569 @@
+/**
+ * The dashboard in Debian's chromium (playwright-core, no browser download) against the API on the
+ * real ClickHouse and Redis: sign-in, every page's numbers equal the API's answer to the same query
+ * (and, for the main ones, figures counted by hand from the seed), CSV downloads equal the tables,
+ * role limits, bad URL input, sessions and CSRF. Screenshots of every page go to var/screenshots.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { insertRows, queryRows } from '@edusage/clickhouse';
+import { deriveRollups, usageEventRow } from '@edusage/aggregate';
+import { analyze } from '@edusage/outcomes';
+import { createHash } from 'node:crypto';
+import { enriched, PERIOD, startHarness, type Harness, type SeedEvent } from './harness';
+import { launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
+
+jest.setTimeout(240_000);
+
+let h: Harness;
+let base: string;
+let browser: Browser;
+let admin: Page;
+const serverTimes: Record<string, number> = {};
+
+const hoursOf = (seconds: number) => Math.round((seconds / 3600) * 10) / 10;
+const sumOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+interface UsageRow {
+  app_id: string;
+  school_id?: string;
+  class_id?: string;
+  active_users: number;
+  events: number;
+  engaged_seconds: number;
+  active_days: number;
+}
+
+async function api<T = Record<string, unknown>>(
+  url: string,
+  token = h.tokens.admin,
+): Promise<{ rows: T[] } & Record<string, unknown>> {
+  const r = await h.get(url, token);
+  expect(r.status).toBe(200);
+  return r.json as { rows: T[] } & Record<string, unknown>;
+}
+
+/** Opens a dashboard page, records its server time (Server-Timing), checks it is not an error page. */
+async function open(page: Page, pathAndQuery: string, status = 200): Promise<void> {
+  const res = await page.goto(`${base}/dashboard/${pathAndQuery}`);
+  expect(res?.status()).toBe(status);
+  const timing = (await res?.headerValue('server-timing')) ?? '';
+  const ms = /dur=([\d.]+)/.exec(timing)?.[1];
+  if (ms) serverTimes[pathAndQuery] = Math.max(serverTimes[pathAndQuery] ?? 0, Number(ms));
+  expect(await page.content()).not.toMatch(/\n\s+at \S+ \(|TypeError|ReferenceError/);
+}
+
+const periodOf = async (page: Page) => ({
+  from: await page.inputValue('input[name=from]'),
+  to: await page.inputValue('input[name=to]'),
+});
+
+function expectUsage(cells: Cells, rows: UsageRow[], key: 'app_id' | 'school_id' = 'app_id') {
+  expect(cells.map((c) => c[key])).toEqual(rows.map((r) => r[key]));
+  cells.forEach((c, i) => {
+    const r = rows[i]!;
+    expect(Number(c.active_users)).toBe(r.active_users);
+    expect(Number(c.events)).toBe(r.events);
+    expect(Number(c.active_days)).toBe(r.active_days);
+    expect(Number(c.engaged_hours)).toBeCloseTo(hoursOf(r.engaged_seconds), 1);
+  });
+}
+
+beforeAll(async () => {
+  h = await startHarness('dashboard');
+  base = await h.api.app.listen({ port: 0, host: '127.0.0.1' });
+  browser = await launch();
+  admin = (await signIn(browser, base, h.tokens.admin)).page;
+});
+
+afterAll(async () => {
+  writeFileSync(path.join(SCREENSHOT_DIR, 'server-times.json'), JSON.stringify(serverTimes, null, 2));
+  await browser?.close();
+  await h?.close();
+});
+
+describe('dashboard pages equal the API', () => {
+  test('overview: top apps, weekly figures, unresolved share, pipeline', async () => {
+    await open(admin, 'overview');
+    const p = await periodOf(admin);
+    expect(p.to).toBe('2026-09-17'); // the API clock's today
+    const usage = await api<UsageRow>(`/v1/usage/district?from=${p.from}&to=${p.to}`);
+    expectUsage(await tableCells(admin, 'top-apps'), usage.rows.slice(0, 10));
+    // By hand from the seed: appA1 was used by pA1..pA5, on all three days.
+    const appA1 = (await tableCells(admin, 'top-apps')).find((c) => c.app_id === 'appA1')!;
+    expect(appA1.active_users).toBe('5');
+    expect(appA1.active_days).toBe('3');
+
+    const weeks = await tableCells(admin, 'weekly-hours');
+    expect(weeks).toHaveLength(12);
+    for (const w of weeks.slice(-2)) {
+      const rows = (await api<UsageRow>(`/v1/usage/district?from=${w.week_from}&to=${w.week_to}`)).rows;
+      expect(Number(w.events)).toBe(sumOf(rows.map((r) => r.events)));
+      expect(Number(w.engaged_hours)).toBeCloseTo(hoursOf(sumOf(rows.map((r) => r.engaged_seconds))), 1);
+    }
+    // The seed's days 2026-09-14..16 fall in the last week (09-11..09-17): its events are all of them.
+    expect(weeks.at(-1)!.week_from).toBe('2026-09-11');
+    expect(Number(weeks.at(-1)!.events)).toBe(sumOf(usage.rows.map((r) => r.events)));
+
+    const un = (await h.get(`/v1/unresolved?from=${p.from}&to=${p.to}`, h.tokens.admin)).json as Record<string, number>;
+    const share = Object.fromEntries((await tableCells(admin, 'unresolved')).map((c) => [c.what, Number(c.events)]));
+    expect(share['app not in the catalog']).toBe(un.unresolved_app_events);
+    expect(share['person not in the roster']).toBe(un.unresolved_person_events);
+    expect(share['no school']).toBe(un.unattributed_school_events);
+    expect(share['app not in the catalog']).toBe(3); // pA6's three domain:unknown.example events
+
+    const dead = (await api<{ stage: string; count: number }>('/v1/dead-letters')).rows;
+    expect(await tableCells(admin, 'dead-letters')).toEqual([
+      { stage: 'ingest', count: String(sumOf(dead.map((d) => d.count))) },
+    ]);
+    await shot(admin, 'overview');
+  });
+
+  test('apps: every app, unresolved domains with the catalog command, one app by school', async () => {
+    const P = { from: '2026-09-01', to: '2026-09-16' }; // weeks to 09-16: 09-10.., 09-03.., 09-01..
+    await open(admin, `apps?from=${P.from}&to=${P.to}`);
+    const usage = await api<UsageRow>(`/v1/usage/district?from=${P.from}&to=${P.to}`);
+    const cells = await tableCells(admin, 'apps');
+    expectUsage(cells, usage.rows);
+    const byApp = Object.fromEntries(cells.map((c) => [c.app_id, c]));
+    expect(byApp.appA1!.licenses).toBe('L-A1');
+    expect(byApp.appA1!.schools).toBe('2');
+    expect(byApp.appA2!.licenses).toBe('L-A2');
+    expect(byApp.appA1!.approval).toBe('not reviewed'); // no approvals imported
+    // Trend: the period's last week and the one before it, as the API counts them.
+    const week = (from: string, to: string) => api<UsageRow>(`/v1/usage/district?from=${from}&to=${to}`);
+    const [last, before] = await Promise.all([week('2026-09-10', '2026-09-16'), week('2026-09-03', '2026-09-09')]);
+    for (const c of cells) {
+      expect(Number(c.users_last_week)).toBe(last.rows.find((r) => r.app_id === c.app_id)?.active_users ?? 0);
+      expect(Number(c.users_week_before)).toBe(before.rows.find((r) => r.app_id === c.app_id)?.active_users ?? 0);
+    }
+    expect(byApp.appA1!.users_last_week).toBe('5'); // by hand: the seed's three days are in that week
+
+    const unresolved = await api<{ app_id: string; events: number; active_users: number }>(
+      `/v1/unresolved/apps?from=${P.from}&to=${P.to}&limit=1000`,
+    );
+    expect(await tableCells(admin, 'unresolved-apps')).toEqual(
+      unresolved.rows.map((r) => ({
+        app_id: r.app_id,
+        active_users: String(r.active_users),
+        events: String(r.events),
+      })),
+    );
+    const text = await admin.textContent('main');
+    expect(text).toContain('catalog import --district dA');
+    expect(text).toContain('"domains":["unknown.example"]');
+    await shot(admin, 'apps');
+
+    await admin.getByRole('link', { name: 'appA1', exact: true }).first().click();
+    await admin.waitForURL(/app=appA1/);
+    const schools = await api<UsageRow>(`/v1/usage/schools?from=${P.from}&to=${P.to}&app=appA1`);
+    expectUsage(await tableCells(admin, 'app-schools'), schools.rows, 'school_id');
+    await shot(admin, 'app-detail');
+  });
+
+  test('licenses: utilization, unused seats, idle cost, EPI, alerts, unapproved apps', async () => {
+    await open(admin, `licenses?from=2026-08-19&to=${PERIOD.to}`);
+    const lic = await api<Record<string, number | null | string>>(
+      `/v1/licenses?window=2026-08-19..${PERIOD.to}&as_of=${PERIOD.to}`,
+    );
+    const cells = await tableCells(admin, 'licenses');
+    expect(cells.map((c) => c.license_id)).toEqual(lic.rows.map((r) => r.license_id));
+    cells.forEach((c, i) => {
+      const r = lic.rows[i]!;
+      expect(Number(c.active)).toBe(r.active);
+      expect(c.seats).toBe(String(r.seats ?? ''));
+      expect(c.unused_seats).toBe(String(r.unused_seats ?? ''));
+      expect(Number(c.idle_cost)).toBeCloseTo(r.idle_cost as number, 2);
+      if (r.utilization === null) expect(c.utilization_pct).toBe('');
+      else expect(Number(c.utilization_pct)).toBeCloseTo((r.utilization as number) * 100, 1);
+    });
+    // By hand: L-A1 is district-wide, 10 seats, audience students (default): pA1..pA4 used appA1
+    // in the window (pA5 is a teacher).
+    const a1 = cells.find((c) => c.license_id === 'L-A1')!;
+    expect([a1.seats, a1.active, a1.unused_seats, a1.utilization_pct]).toEqual(['10', '4', '6', '40']);
+    // The stored alert of dA renews 2026-10-01, after the API clock's today (2026-09-17): upcoming.
+    const alerts = await tableCells(admin, 'alerts');
+    expect(alerts.map((a) => [a.license_id, a.renewal_date, a.threshold_days])).toEqual([['L-A2', '2026-10-01', '30']]);
+    // No approvals imported: every app in use is unapproved (not reviewed).
+    const usage = await api<UsageRow>(`/v1/usage/district?from=2026-08-19&to=${PERIOD.to}`);
+    expect((await tableCells(admin, 'unapproved')).map((a) => a.app_id)).toEqual(usage.rows.map((r) => r.app_id));
+    await shot(admin, 'licenses');
+  });
+
+  test('schools and classes: district → school → class drill-down', async () => {
+    await open(admin, `schools?from=${PERIOD.from}&to=${PERIOD.to}`);
+    const rows = (await api<UsageRow>(`/v1/usage/schools?from=${PERIOD.from}&to=${PERIOD.to}`)).rows;
+    const cells = await tableCells(admin, 'schools');
+    for (const c of cells) {
+      const mine = rows.filter((r) => r.school_id === c.id);
+      expect(Number(c.events)).toBe(sumOf(mine.map((r) => r.events)));
+      expect(Number(c.engaged_hours)).toBeCloseTo(hoursOf(sumOf(mine.map((r) => r.engaged_seconds))), 1);
+      expect(Number(c.apps)).toBe(mine.length);
+    }
+    expect(cells.map((c) => c.id).sort()).toEqual(['', 'sA1', 'sA2']);
+    await shot(admin, 'schools');
+    await admin.getByRole('link', { name: 'sA1', exact: true }).click();
+    await admin.waitForURL(/school=sA1/);
+    expectUsage(
+      await tableCells(admin, 'school-apps'),
+      (await api<UsageRow>(`/v1/usage/schools?from=${PERIOD.from}&to=${PERIOD.to}&school=sA1`)).rows,
+    );
+    await admin.getByRole('link', { name: 'cA1', exact: true }).click();
+    await admin.waitForURL(/class=cA1/);
+    const klass = (await api<UsageRow>(`/v1/usage/classes?from=${PERIOD.from}&to=${PERIOD.to}&school=sA1&class=cA1`))
+      .rows;
+    expectUsage(await tableCells(admin, 'class-apps'), klass);
+    expect(klass[0]!.active_users).toBe(3); // by hand: pA1, pA2 and the teacher pA5
+    await shot(admin, 'class');
+  });
+
+  test('data health: dead letters and imports', async () => {
+    await open(admin, 'health');
+    const dead = (await api<{ stage: string; source: string; reason_code: string; count: number }>('/v1/dead-letters'))
+      .rows;
+    expect(await tableCells(admin, 'dead-letters')).toEqual(
+      dead.map((d) => ({ stage: d.stage, source: d.source, reason_code: d.reason_code, count: String(d.count) })),
+    );
+    // By hand: dA's letters are 2 distinct invalid_field inputs (one re-sent) and 1 malformed_json.
+    expect(Object.fromEntries(dead.map((d) => [d.reason_code, d.count]))).toEqual({
+      invalid_field: 2,
+      malformed_json: 1,
+    });
+    const imports = (await api<{ kind: string; version: string }>('/v1/imports?limit=100')).rows;
+    expect((await tableCells(admin, 'imports')).map((c) => `${c.kind}:${c.version}`)).toEqual(
+      imports.map((r) => `${r.kind}:${r.version}`),
+    );
+    await shot(admin, 'health');
+    await open(admin, 'outcomes');
+    expect(await admin.textContent('main')).toContain('no outcome data yet');
+    await shot(admin, 'outcomes');
+  });
+
+  test('page views are in the audit log with the token id, never the token', async () => {
+    await open(admin, `schools?from=${PERIOD.from}&to=${PERIOD.to}`);
+    await h.api.audit.flush();
+    const tokenId = createHash('sha256').update(h.tokens.admin).digest('hex').slice(0, 12);
+    const rows = await queryRows<{ token_id: string; role: string; route: string; params: string; status: number }>(
+      h.ch,
+      `SELECT token_id, role, route, params, status FROM api_audit_log WHERE route = '/dashboard/schools'`,
+    );
+    expect(rows).toContainEqual(
+      expect.objectContaining({ token_id: tokenId, role: 'admin', route: '/dashboard/schools', status: 200 }),
+    );
+    expect(rows.find((r) => r.token_id === tokenId)!.params).toContain(PERIOD.from);
+    const all = await queryRows<{ params: string }>(h.ch, 'SELECT params FROM api_audit_log');
+    expect(all.some((r) => r.params.includes(h.tokens.admin))).toBe(false);
+  });
+
+  test('every table downloads as CSV with the numbers shown', async () => {
+    await open(admin, `apps?from=${PERIOD.from}&to=${PERIOD.to}`);
+    for (const id of ['apps', 'unresolved-apps']) {
+      const [download] = await Promise.all([admin.waitForEvent('download'), admin.locator(`#t-${id} a.csv`).click()]);
+      const csv = readFileSync((await download.path())!, 'utf8')
+        .trim()
+        .split('\n');
+      const cells = await tableCells(admin, id);
+      expect(csv[0]!.split(',')).toEqual(Object.keys(cells[0]!));
+      expect(csv.slice(1).map((l) => l.split(','))).toEqual(cells.map((c) => Object.values(c)));
+    }
+  });
+});
+
+describe('roles, sessions and bad input in the browser', () => {
+  test('a school token sees only its own school', async () => {
+    const { page, context } = await signIn(browser, base, h.tokens.school);
+    expect(page.url()).toContain('/dashboard/schools');
+    expect(await page.textContent('h1')).toBe('School sA1');
+    expect(await page.getByRole('link', { name: 'Overview' }).count()).toBe(0);
+    await open(page, 'overview', 403);
+    await open(page, `schools?school=sA2&from=${PERIOD.from}&to=${PERIOD.to}`, 403);
+    expect(await page.textContent('[role=alert]')).toContain('only its own school');
+    expect(await page.locator('table').count()).toBe(0);
+    await context.close();
+  });
+
+  test('a researcher reaches no class cells (only the k-suppressed research views)', async () => {
+    const { page, context } = await signIn(browser, base, h.tokens.researcher);
+    expect(page.url()).toContain('/dashboard/research');
+    expect(await page.textContent('main')).toContain('not yet');
+    await shot(page, 'research');
+    for (const p of [
+      'overview',
+      'apps',
+      `schools?school=sA1&class=cA1&from=${PERIOD.from}&to=${PERIOD.to}`,
+      'health',
+      'outcomes?app=app-c3&assessment=map_growth&subject=math',
+    ]) {
+      await open(page, p, 403);
+      expect(await page.locator('table').count()).toBe(0);
+      expect(await page.content()).not.toContain('appA1');
+    }
+    await context.close();
+  });
+
+  test("another district's token sees nothing of this district", async () => {
+    const { page, context } = await signIn(browser, base, h.tokens.foreign);
+    const seen: string[] = [];
+    for (const p of ['overview', 'apps', 'licenses', 'schools', 'health']) {
+      await open(page, `${p}?from=${PERIOD.from}&to=${PERIOD.to}`);
+      seen.push(await page.content());
+    }
+    const all = seen.join('\n');
+    expect(all).toContain('appB1');
+    for (const id of ['appA1', 'appA2', 'sA1', 'sA2', 'cA1', 'L-A1', 'unknown.example']) expect(all).not.toContain(id);
+    await open(page, `schools?school=sA1&from=${PERIOD.from}&to=${PERIOD.to}`, 404);
+    expect(await page.textContent('[role=alert]')).toContain('unknown school');
+    await context.close();
+  });
+
+  test('bad input in the URL: a clear message naming the field, never a stack trace', async () => {
+    const cases: [string, number, RegExp][] = [
+      ['apps?app=no-such-app', 404, /app: no use of "no-such-app"/],
+      ['apps?app=%3Cscript%3E', 400, /app: must be 1-128 characters/],
+      ['schools?school=sB1', 404, /school: no use at school "sB1"/],
+      ['overview?from=2026-09-30&to=2026-09-01', 400, /to: must not be before from/],
+      ['overview?from=2006-01-01&to=2026-01-01', 400, /to: the period may span at most 366 days/],
+      ['overview?from=2026-02-30', 400, /from: is not a calendar day/],
+      ['overview?to=tomorrow', 400, /to: must be a date YYYY-MM-DD/],
+      ['overview?color=red', 400, /color: unknown parameter/],
+      ['overview?from=2026-09-01&from=2026-09-02', 400, /from: given more than once/],
+      ['overview?download=nope', 404, /download: this page has no table "nope"/],
+    ];
+    for (const [url, status, message] of cases) {
+      await open(admin, url, status);
+      expect(await admin.textContent('[role=alert]')).toMatch(message);
+    }
+    await shot(admin, 'bad-input');
+  });
+
+  test('session cookie is HttpOnly and SameSite=Strict; sign-out needs the form; a bad token is refused', async () => {
+    const { page, context } = await signIn(browser, base, h.tokens.director);
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: 'eds_session', httpOnly: true, sameSite: 'Strict', path: '/dashboard' });
+    expect(await page.evaluate('document.cookie')).toBe('');
+    // Keyboard: the first Tab reaches the skip link, and every page link is reachable.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
+    // Sign-out without the form's CSRF token, or from another origin, is refused.
+    const forged = await h.api.app.inject({
+      method: 'POST',
+      url: '/dashboard/sign-out',
+      headers: {
+        cookie: `eds_session=${cookie!.value}`,
+        origin: base,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: 'csrf=wrong',
+    });
+    expect(forged.statusCode).toBe(403);
+    const crossSite = await h.api.app.inject({
+      method: 'POST',
+      url: '/dashboard/sign-in',
+      headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${h.tokens.admin}`,
+    });
+    expect(crossSite.statusCode).toBe(403);
+    expect(crossSite.headers['set-cookie']).toBeUndefined();
+    await Promise.all([page.waitForURL(/sign-in/), page.getByRole('button', { name: 'Sign out' }).click()]);
+    await page.goto(`${base}/dashboard/overview`);
+    expect(page.url()).toContain('/dashboard/sign-in');
+    // The old session id no longer works either.
+    const replay = await h.api.app.inject({
+      method: 'GET',
+      url: '/dashboard/overview',
+      headers: { cookie: `eds_session=${cookie!.value}` },
+    });
+    expect(replay.statusCode).toBe(303);
+
+    await page.getByLabel('API token').fill('eds_not-a-real-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    expect(await page.textContent('[role=alert]')).toContain('unknown, revoked or mistyped');
+    await shot(page, 'sign-in');
+    await context.close();
+  });
+
+  test('a revoked token ends its sessions at the next page', async () => {
+    const { token } = await h.api.tokens.create({ districtId: 'dA', role: 'director', name: 'to revoke' });
+    const { page, context } = await signIn(browser, base, token);
+    const entry = (await h.api.tokens.list('dA')).find((t) => t.name === 'to revoke')!;
+    await h.api.tokens.revoke(entry.token_id, 'dA');
+    await page.goto(`${base}/dashboard/overview`);
+    expect(page.url()).toContain('/dashboard/sign-in');
+    await context.close();
+  });
+});
+
+/**
+ * District dC, for how pages look and count at size: 50 schools, apps with 60-character ids, four weeks
+ * of use; and dE, a district with nothing at all (empty states). Numbers still checked against the API.
+ */
+describe('layouts at size and empty', () => {
+  const LONG = 'an-application-with-a-very-long-catalog-identifier-number';
+  const apps = [1, 2, 3, 4, 5, 6, 7].map((n) => (n <= 2 ? `${LONG}-${n}` : `app-c${n}`));
+  const days = ['2026-08-24', '2026-08-31', '2026-09-07', '2026-09-14', '2026-09-15'];
+
+  beforeAll(async () => {
+    const events: SeedEvent[] = [];
+    for (let s = 1; s <= 50; s++)
+      for (let p = 1; p <= (s % 7) + 1; p++)
+        days.forEach((day, d) => {
+          const app = apps[(s + p + d) % apps.length]!;
+          events.push({
+            district: 'dC',
+            day,
+            minute: p,
+            person: `pC${s}-${p}`,
+            role: 'student',
+            school: `school-${String(s).padStart(2, '0')}`,
+            class: `class-${s}-${p % 3}`,
+            app,
+            appResolved: true,
+            personResolved: true,
+            seconds: 60 * ((s + p) % 20),
+          });
+        });
+    const topic = 'seed-dc.enriched';
+    const rows = events.map((e, i) =>
+      usageEventRow(enriched(e, 100_000 + i), { topic, partition: 0, offset: String(i) }, '2026-09-17 00:00:00'),
+    );
+    await insertRows(h.ch, 'usage_events', rows);
+    await deriveRollups(h.ch, topic, 0, BigInt(rows.length));
+  });
+
+  test('50 schools and long app names', async () => {
+    const { token } = await h.api.tokens.create({ districtId: 'dC', role: 'admin', name: 'layout' });
+    const { page, context } = await signIn(browser, base, token);
+    const token50 = token;
+    await open(page, 'overview');
+    const p = await periodOf(page);
+    const usage = await api<UsageRow>(`/v1/usage/district?from=${p.from}&to=${p.to}`, token50);
+    expect(usage.rows).toHaveLength(7);
+    expectUsage(await tableCells(page, 'top-apps'), usage.rows);
+    await shot(page, 'overview-50-schools');
+    await open(page, 'apps');
+    expectUsage(await tableCells(page, 'apps'), usage.rows);
+    await shot(page, 'apps-50-schools');
+    await open(page, 'schools');
+    const schools = await tableCells(page, 'schools');
+    expect(schools).toHaveLength(50);
+    const rows = (await api<UsageRow>(`/v1/usage/schools?from=${p.from}&to=${p.to}`, token50)).rows;
+    for (const c of schools)
+      expect(Number(c.events)).toBe(sumOf(rows.filter((r) => r.school_id === c.id).map((r) => r.events)));
+    await shot(page, 'schools-50');
+    // No horizontal scrolling of the page itself: wide tables scroll in their own region.
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await context.close();
+  });
+
+  test('outcomes: growth by usage band with CIs, regression and verdict equal the analysis; small groups suppressed', async () => {
+    // A pre and a post test for every dC student (ids as the seed's pseudonyms: sha256, 32 hex).
+    const pseudonym = (p: string) => createHash('sha256').update(p).digest('hex').slice(0, 32);
+    const students: { person: string; pre: number; growth: number }[] = [];
+    for (let s = 1; s <= 50; s++)
+      for (let p = 1; p <= (s % 7) + 1; p++)
+        students.push({ person: `pC${s}-${p}`, pre: 190 + (s % 5) * 4, growth: ((s * 7 + p * 3) % 11) - 2 });
+    const result = (person: string, day: string, score: number) => ({
+      district_id: 'dC',
+      assessment: 'map_growth',
+      subject: 'math',
+      person_id: pseudonym(person),
+      test_date: day,
+      score,
+      window: '',
+      standard_error: null,
+      percentile: null,
+      projected_growth: null,
+      grade: '05',
+    });
+    await insertRows(
+      h.ch,
+      'assessment_results',
+      students.flatMap((st) => [
+        result(st.person, '2026-08-20', st.pre),
+        result(st.person, '2026-09-16', st.pre + st.growth),
+      ]),
+    );
+    // The roster places each student in their school (the analysis reads schools from the roster).
+    await insertRows(
+      h.ch,
+      'dim_people',
+      students.map((st) => {
+        const school = `school-${st.person.slice(2).split('-')[0]!.padStart(2, '0')}`;
+        return {
+          district_id: 'dC',
+          roster_version: 'rC',
+          person_id: pseudonym(st.person),
+          role: 'student',
+          grade: '05',
+          school_id: school,
+          school_ids: [school],
+          enabled: 1,
+          status: 'active',
+        };
+      }),
+    );
+    await insertRows(h.ch, 'dim_roster_versions', [
+      {
+        district_id: 'dC',
+        roster_version: 'rC',
+        imported_ms: 1,
+        imported_at: '2026-09-01 00:00:00',
+        oneroster_version: '1.1',
+        orgs: 50,
+        classes: 0,
+        people: students.length,
+        enrollments: 0,
+      },
+    ]);
+    const { token } = await h.api.tokens.create({ districtId: 'dC', role: 'director', name: 'outcomes' });
+    const { page, context } = await signIn(browser, base, token);
+    await open(page, 'outcomes');
+    expect(await page.textContent('main')).toContain('outcomes import');
+    const q = { app: 'app-c3', assessment: 'map_growth', subject: 'math', from: '2026-08-01', to: '2026-09-30' };
+    await open(page, `outcomes?${new URLSearchParams(q).toString()}`);
+    const a = await analyze(h.ch, { districtId: 'dC', ...q });
+    expect(a.students).toBe(students.length); // by hand: every student has both tests
+    expect(await page.textContent('main')).toContain(`${students.length} students with a pre and a post test`);
+    const district = a.groups.find((g) => g.dimension === 'district')!;
+    const bands = await tableCells(page, 'goal-bands');
+    expect(bands.map((b) => b.band)).toEqual(district.goalBands.map((b) => b.band));
+    bands.forEach((c, i) => {
+      const b = district.goalBands[i]!;
+      expect(c.n).toBe(b.n === null ? '' : String(b.n));
+      if (b.growth) {
+        expect(Number(c.growth)).toBeCloseTo(b.growth.mean, 2);
+        expect(Number(c.ci_low)).toBeCloseTo(b.growth.ciLow, 2);
+        expect(Number(c.ci_high)).toBeCloseTo(b.growth.ciHigh, 2);
+      }
+    });
+    // The mean growth over all bands, by hand from the scores written above.
+    const shownN = district.goalBands.reduce((t, b) => t + (b.n ?? 0), 0);
+    expect(shownN).toBeLessThanOrEqual(students.length);
+    expect(await page.textContent('.verdict')).toBe(district.verdict.text);
+    const regression = (await tableCells(page, 'regressions'))[0]!;
+    const fitted = district.regressions[0]!;
+    expect(fitted.ok).toBe(true);
+    if (fitted.ok) expect(Number(regression.estimate)).toBeCloseTo(fitted.value.estimate, 4);
+    // Every school has 1 to 7 students (< k = 10): none is shown, all are counted as suppressed.
+    expect((await tableCells(page, 'groups')).filter((g) => g.dimension === 'school')).toEqual([]);
+    expect((await tableCells(page, 'groups')).every((g) => Number(g.n) >= a.k)).toBe(true);
+    expect(Object.fromEntries((await tableCells(page, 'hidden')).map((r) => [r.dimension, r.count])).school).toBe('50');
+    await shot(page, 'outcomes-analysis');
+    await open(page, 'outcomes?app=app-c3&assessment=map_growth&subject=%3Cx%3E', 400);
+    expect(await page.textContent('[role=alert]')).toContain('subject: must be 1-128 characters');
+    await context.close();
+  });
+
+  test('a district with no data yet: every page says so instead of showing zeros as data', async () => {
+    const { token } = await h.api.tokens.create({ districtId: 'dE', role: 'admin', name: 'empty' });
+    const { page, context } = await signIn(browser, base, token);
+    for (const slug of ['overview', 'apps', 'licenses', 'schools', 'health']) {
+      await open(page, slug);
+      expect(await page.locator('p.empty').count()).toBeGreaterThan(0);
+      await shot(page, `empty-${slug}`);
+    }
+    expect(await page.textContent('main')).toContain('No dead letters');
+    await context.close();
+  });
+});
