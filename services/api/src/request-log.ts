@@ -5,6 +5,17 @@ import type { ApiMetrics } from './metrics';
 /** Longest parameter text kept in the audit log. */
 const AUDIT_PARAMS_MAX = 2_000;
 
+/** Fields whose values are secrets (the dashboard's sign-in token, its CSRF token): never audited. */
+const SECRET_FIELD = /token|csrf|password|secret/i;
+
+/** The request's query or body with the values of secret-named fields replaced. */
+function withoutSecrets(fields: unknown): unknown {
+  if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) return fields;
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, value]) => [name, SECRET_FIELD.test(name) ? '[redacted]' : value]),
+  );
+}
+
 /** Asked every few seconds by orchestrators and scrapers: not audited. */
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -30,10 +41,11 @@ export function logRequests(app: FastifyInstance, audit: AuditLog, metrics: ApiM
       district_id: request.principal?.district_id ?? '',
       method: request.method,
       route: matched ?? `unmatched:${request.url.split('?')[0]!.slice(0, 200)}`,
-      params: JSON.stringify({ query: request.query, params: request.params, body: request.body }).slice(
-        0,
-        AUDIT_PARAMS_MAX,
-      ),
+      params: JSON.stringify({
+        query: withoutSecrets(request.query),
+        params: request.params,
+        body: withoutSecrets(request.body),
+      }).slice(0, AUDIT_PARAMS_MAX),
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime),
       ip: request.ip,

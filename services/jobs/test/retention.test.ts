@@ -7,7 +7,14 @@
  * break the pipeline. Expected months are written by
  * hand from the policy (today 2026-12-03: 13 months keep from 2025-11-03, 90 days from 2026-09-04).
  */
-import { createClickHouse, insertRows, queryRows, runMigrations, type ClickHouseClient } from '@edusage/clickhouse';
+import {
+  command,
+  createClickHouse,
+  insertRows,
+  queryRows,
+  runMigrations,
+  type ClickHouseClient,
+} from '@edusage/clickhouse';
 import { claimEvents, deriveRollups } from '@edusage/aggregate';
 import {
   createTestEnv,
@@ -52,6 +59,21 @@ function event(day: string, partition: number, offset: number) {
     stored_at: `${day} 12:00:01`,
   };
 }
+
+const auditEntry = (at: string) => ({
+  at,
+  at_ms: Date.parse(`${at.replace(' ', 'T')}Z`),
+  request_id: `r-${at}`,
+  token_id: 'abcdef012345',
+  role: 'director',
+  district_id: 'd1',
+  method: 'GET',
+  route: '/v1/licenses',
+  params: '{}',
+  status: 200,
+  duration_ms: 5,
+  ip: '127.0.0.1',
+});
 
 const deadLetter = (failedAt: string, offset: number) => ({
   failed_at: failedAt,
@@ -107,16 +129,23 @@ async function scenario(ch: ClickHouseClient, database: string): Promise<void> {
   const rollupsBefore = await rollupTotal();
   expect(rollupsBefore).toEqual({ events: 8, users: 7 });
 
-  const policy = parseRetentionPolicy('usage_events=13m,dead_letters=90d,api_audit_log=36m');
+  // The API's audit log: 36 months keeps December 2023 and drops November 2023.
+  await insertRows(ch, 'api_audit_log', [auditEntry('2023-11-30 23:59:59'), auditEntry('2023-12-01 00:00:00')]);
+  // A table named in the policy that this deployment does not have (reported, not an error).
+  await command(ch, 'DROP TABLE IF EXISTS usage_events_archive');
+
+  const policy = parseRetentionPolicy('usage_events=13m,dead_letters=90d,api_audit_log=36m,usage_events_archive=13m');
   const r = await enforceRetention(ch, database, policy, TODAY);
 
   expect(r.dropped).toEqual({
     usage_events: ['202501', '202510'],
     usage_event_revisions: ['202501'],
     dead_letters: ['202608'],
+    api_audit_log: ['202311'],
   });
   expect(r.deferred).toEqual(['202502']);
-  expect(r.missing).toEqual(['api_audit_log']);
+  expect(r.missing).toEqual(['usage_events_archive']);
+  expect(await months('api_audit_log')).toEqual(['202312']);
   expect(await months('usage_events')).toEqual(['202502', '202511', '202611']);
   expect(await months('usage_event_revisions')).toEqual(['202511']);
   expect(await months('dead_letters')).toEqual(['202609']);
