@@ -39,6 +39,9 @@ describe('aggregate sink while its ClickHouse is killed mid-write', () => {
   it('stores every event once and folds it once when ClickHouse dies after an INSERT and during a derivation', async () => {
     let restarts: Promise<void> = Promise.resolve();
     const killAndRestart = async () => {
+      // The previous restart may still be polling for readiness although the server already answered
+      // the worker; two restart loops at once would race each other's start ("already running").
+      await restarts;
       await server.stop('SIGKILL');
       restarts = (async () => {
         // A server started right after a SIGKILL occasionally exits during start-up under load: try again.
