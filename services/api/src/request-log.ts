@@ -30,13 +30,24 @@ export function logRequests(app: FastifyInstance, audit: AuditLog, metrics: ApiM
       district_id: request.principal?.district_id ?? '',
       method: request.method,
       route: matched ?? `unmatched:${request.url.split('?')[0]!.slice(0, 200)}`,
-      params: JSON.stringify({ query: request.query, params: request.params, body: request.body }).slice(
-        0,
-        AUDIT_PARAMS_MAX,
-      ),
+      params: JSON.stringify({
+        query: request.query,
+        params: request.params,
+        body: withoutSecrets(request.body),
+      }).slice(0, AUDIT_PARAMS_MAX),
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime),
       ip: request.ip,
     });
   });
+}
+
+/** Form fields that carry a secret (the dashboard's sign-in token, its CSRF token): never audited. */
+const SECRET_FIELD = /token|csrf|secret|password/i;
+
+function withoutSecrets(body: unknown): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  return Object.fromEntries(
+    Object.entries(body as Record<string, unknown>).map(([k, v]) => [k, SECRET_FIELD.test(k) ? '[redacted]' : v]),
+  );
 }
