@@ -2,7 +2,7 @@ import path from 'node:path';
 import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { parseApproval, APPROVAL_COLUMNS, REQUIRED_APPROVAL_COLUMNS, type ApprovalRecord } from './approval-rows';
 import { readCsvRecords, type ColumnSpec, type CsvRecord, type RowIssue } from './csv-records';
-import { unknownApps } from './known-apps';
+import { unknownApps, type AppRows } from './known-apps';
 import { LICENSE_COLUMNS, parseLicense, REQUIRED_LICENSE_COLUMNS, type LicenseRecord } from './license-rows';
 import { newVersion, VersionWriter, type ImportKind } from './store';
 
@@ -86,7 +86,8 @@ async function importFile<T extends object>(
   const parse = format.parse(districtId);
   const seen = new Map<string, number>();
   const schools = new Map<string, number[]>();
-  const apps = new Map<string, number[]>();
+  // Per app only its first line and row count: a big inventory keeps one entry per distinct app.
+  const apps = new Map<string, AppRows>();
   let accepted = 0;
   let rejected = 0;
   try {
@@ -114,7 +115,11 @@ async function importFile<T extends object>(
       const school = format.schoolOf?.(r.value) ?? '';
       if (school !== '') addLine(schools, school, rec.line);
       const app = format.appOf?.(r.value);
-      if (app !== undefined) addLine(apps, app, rec.line);
+      if (app !== undefined) {
+        const rows = apps.get(app);
+        if (rows) rows.count++;
+        else apps.set(app, { first: rec.line, count: 1 });
+      }
       accepted++;
       await writer?.add(r.value);
     }

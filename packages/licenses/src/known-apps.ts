@@ -9,32 +9,42 @@ function shippedCatalog(): AppCatalog {
   return catalog;
 }
 
-const warning = (file: string, field: string, message: string) => (line: number) => ({ file, line, field, message });
+/** Where an app appears in the file: its first line and how many rows name it. */
+export interface AppRows {
+  first: number;
+  count: number;
+}
+
+const warning = (file: string, rows: AppRows, message: string): RowIssue => ({
+  file,
+  line: rows.first,
+  field: 'app',
+  message: rows.count > 1 ? `${message} (this line and ${rows.count - 1} more rows)` : message,
+});
 
 /**
- * Warnings about license apps, one per row: a domain the catalog knows (enrich counts its use under the
- * catalog's app_id, so the license would match no use), and an app that is neither in the catalog nor
- * seen in the district's usage (its daily rollups, which key apps as licenses do): likely a typo. The
- * rows are kept, since a district may license an app before anyone uses it.
+ * Warnings about license apps, one per app at its first line (with the number of rows naming it): a
+ * domain the catalog knows (enrich counts its use under the catalog's app_id, so the license would
+ * match no use), and an app that is neither in the catalog nor seen in the district's usage (its daily
+ * rollups, which key apps as licenses do): likely a typo. The rows are kept, since a district may
+ * license an app before anyone uses it.
  */
 export async function unknownApps(
   ch: ClickHouseClient,
   districtId: string,
   file: string,
-  apps: Map<string, number[]>,
+  apps: Map<string, AppRows>,
 ): Promise<RowIssue[]> {
   const catalog = shippedCatalog();
   const issues: RowIssue[] = [];
   const candidates: string[] = [];
-  for (const [app, lines] of apps) {
+  for (const [app, rows] of apps) {
     if (app.startsWith('domain:')) {
       const host = app.slice('domain:'.length);
       const owner = catalog.appForHost(host);
       if (owner !== null)
         issues.push(
-          ...lines.map(
-            warning(file, 'app', `${host} is the catalog's app ${owner}: give its app_id, its use is counted under it`),
-          ),
+          warning(file, rows, `${host} is the catalog's app ${owner}: give its app_id, its use is counted under it`),
         );
       else candidates.push(app);
     } else if (catalog.get(app.toLowerCase()) === undefined) candidates.push(app);
@@ -48,12 +58,10 @@ export async function unknownApps(
   const used = new Set(seen.map((s) => s.app_id));
   for (const app of candidates.filter((a) => !used.has(a)))
     issues.push(
-      ...(apps.get(app) ?? []).map(
-        warning(
-          file,
-          'app',
-          `${app} is neither in the app catalog nor seen in the district's usage: check the id or domain (row kept)`,
-        ),
+      warning(
+        file,
+        apps.get(app)!,
+        `${app} is neither in the app catalog nor seen in the district's usage: check the id or domain (row kept)`,
       ),
     );
   return issues;
