@@ -2,6 +2,7 @@ import path from 'node:path';
 import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { parseApproval, APPROVAL_COLUMNS, REQUIRED_APPROVAL_COLUMNS, type ApprovalRecord } from './approval-rows';
 import { readCsvRecords, type ColumnSpec, type CsvRecord, type RowIssue } from './csv-records';
+import { unknownApps, type AppRows } from './known-apps';
 import { LICENSE_COLUMNS, parseLicense, REQUIRED_LICENSE_COLUMNS, type LicenseRecord } from './license-rows';
 import { newVersion, VersionWriter, type ImportKind } from './store';
 
@@ -33,6 +34,8 @@ interface Format<T> {
   parse: (districtId: string) => Parse<T>;
   /** The school a row is scoped to ('' = none), checked against the current roster. */
   schoolOf?: (row: T) => string;
+  /** The app a row is for, checked against the app catalog and the district's usage. */
+  appOf?: (row: T) => string;
 }
 
 const LICENSES: Format<LicenseRecord> = {
@@ -44,6 +47,7 @@ const LICENSES: Format<LicenseRecord> = {
     return r.ok ? { ok: true, value: r.license, key: r.license.license_id } : r;
   },
   schoolOf: (l) => l.school_id,
+  appOf: (l) => l.app_id,
 };
 
 const APPROVALS: Format<ApprovalRecord> = {
@@ -82,6 +86,8 @@ async function importFile<T extends object>(
   const parse = format.parse(districtId);
   const seen = new Map<string, number>();
   const schools = new Map<string, number[]>();
+  // Per app only its first line and row count: a big inventory keeps one entry per distinct app.
+  const apps = new Map<string, AppRows>();
   let accepted = 0;
   let rejected = 0;
   try {
@@ -107,10 +113,12 @@ async function importFile<T extends object>(
       }
       seen.set(r.key, rec.line);
       const school = format.schoolOf?.(r.value) ?? '';
-      if (school !== '') {
-        const lines = schools.get(school);
-        if (lines) lines.push(rec.line);
-        else schools.set(school, [rec.line]);
+      if (school !== '') addLine(schools, school, rec.line);
+      const app = format.appOf?.(r.value);
+      if (app !== undefined) {
+        const rows = apps.get(app);
+        if (rows) rows.count++;
+        else apps.set(app, { first: rec.line, count: 1 });
       }
       accepted++;
       await writer?.add(r.value);
@@ -132,7 +140,9 @@ async function importFile<T extends object>(
         refused,
       };
     }
-    const warnings = ch ? await unknownSchools(ch, districtId, name, schools) : [];
+    const warnings = ch
+      ? [...(await unknownSchools(ch, districtId, name, schools)), ...(await unknownApps(ch, districtId, name, apps))]
+      : [];
     if (!writer)
       return { kind: format.kind, districtId, file, version: null, accepted, rejected, issues, warnings, refused };
     await writer.commit({ sourceFile: name, rejectedRows: rejected });
@@ -151,6 +161,12 @@ async function importFile<T extends object>(
     await writer?.abandon().catch(() => undefined);
     throw err;
   }
+}
+
+function addLine(byKey: Map<string, number[]>, key: string, line: number): void {
+  const lines = byKey.get(key);
+  if (lines) lines.push(line);
+  else byKey.set(key, [line]);
 }
 
 /** A warning per row scoped to a school the district's current roster does not have (nobody would be eligible). */

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
 import {
   ABANDONED_AFTER_MS,
@@ -61,6 +61,15 @@ describe('license and approval imports', () => {
       'L10,ixl,IXL,d1,10,12,flat,USD,2026-07-01,2027-06-30,,students,,,one cell too many', // 12
       'L11,ixl,IXL,d1,"10"x,12,flat,USD,2026-07-01,2027-06-30,,students,,', // 13 stray quote: a bad cell, not a lost file
       'L12,ixl,IXL,sch-3,10,12,flat,USD,2026-07-01,2027-06-30,,students,,', // 14 good
+      'L13,ixl,IXL,d1,-5,12,flat,USD,2026-07-01,2027-06-30,,students,,', // 15 negative seats
+      'L14,nosuch-app,Nobody,d1,10,1,flat,USD,2026-07-01,2027-06-30,,students,,', // 16 good, app unknown: warning
+      'L15,seen-app,Seen,d1,10,1,flat,USD,2026-07-01,2027-06-30,,students,,', // 17 good, not in catalog but used
+      'L16,https://es.typingclub.com/x,TypingClub,d1,10,1,flat,USD,2026-07-01,2027-06-30,,students,,', // 18 good, but a catalog domain: warning
+    ]);
+    // seen-app appears in d1's usage (a daily rollup row), nosuch-app nowhere; both are absent from the catalog.
+    await insertRows(ch, 'rollup_district_app_daily_parts', [
+      { district_id: 'd1', local_date: '2026-09-14', app_id: 'seen-app', role: 'student' },
+      { district_id: 'd2', local_date: '2026-09-14', app_id: 'nosuch-app', role: 'student' },
     ]);
     const r = await importLicenses(ch, 'd1', f);
     const issues = r.issues.map((i) => `${i.line}:${i.field}`).sort();
@@ -76,17 +85,27 @@ describe('license and approval imports', () => {
         '11:grades',
         '12:undefined',
         '13:seats',
+        '15:seats',
       ].sort(),
     );
+    expect(r.issues.find((i) => i.line === 15)?.message).toContain('-5');
     expect(r.issues.every((i) => i.file === 'licenses.csv' && i.message.length > 0)).toBe(true);
-    expect(r).toMatchObject({ accepted: 4, rejected: 9, refused: null });
+    expect(r).toMatchObject({ accepted: 7, rejected: 10, refused: null });
     expect(r.version).not.toBeNull();
-    // No roster is loaded in this database: the school-scoped rows are kept, with a warning each.
-    expect(r.warnings.map((w) => `${w.line}:${w.field}`)).toEqual(['10:scope', '14:scope']);
+    // No roster is loaded in this database: the school-scoped rows are kept, with a warning each. Rows
+    // whose app is neither in the catalog nor in d1's usage (typing.com; nosuch-app, used only in d2)
+    // are kept with a warning too.
+    expect(r.warnings.map((w) => `${w.line}:${w.field}`).sort()).toEqual(
+      ['10:scope', '14:scope', '10:app', '16:app', '18:app'].sort(),
+    );
+    expect(r.warnings.find((w) => w.line === 16)?.message).toContain('nosuch-app');
+    expect(r.warnings.find((w) => w.line === 18)?.message).toContain('typing-club');
 
     const stored = await currentLicenses(ch, 'd1');
-    expect(stored.map((l) => l.license_id)).toEqual(['L1', 'L12', 'L3', 'L8']);
-    const [l1, , l3, l8] = stored;
+    expect(stored.map((l) => l.license_id).sort()).toEqual(['L1', 'L12', 'L14', 'L15', 'L16', 'L3', 'L8'].sort());
+    const byId = (id: string) => stored.find((l) => l.license_id === id);
+    const [l1, l3, l8] = [byId('L1'), byId('L3'), byId('L8')];
+    expect(byId('L16')?.app_id).toBe('domain:es.typingclub.com');
     expect(l1).toMatchObject({
       app_id: 'ixl',
       school_id: '',

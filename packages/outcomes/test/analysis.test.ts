@@ -153,6 +153,40 @@ describe('analysis edge cases', () => {
   });
 });
 
+describe('projected growth', () => {
+  it('each band reports the share of its students with a projection whose growth reached it', () => {
+    // growth = post − pre; "met" = growth ≥ projected growth; students without a projection do not count.
+    const band = (minutes: number, rows: [growth: number, projected: number | null][]) =>
+      rows.map(([growth, projectedGrowth], i) =>
+        student({ minutesPerWeek: minutes + i, pre: 200 + i, post: 200 + i + growth, projectedGrowth }),
+      );
+    const atGoal = band(40, [
+      [8, 5], // met
+      [6, 5], // met
+      [4, 5],
+      [10, null],
+      [3, 5],
+      [7, null],
+    ]); // 2 of 4 with a projection
+    const belowGoal = band(10, [
+      [2, 5],
+      [5, 5], // met (equal)
+      [1, 3],
+      [6, null],
+      [0, null],
+      [4, null],
+    ]); // 1 of 3
+    const a = run([...atGoal, ...belowGoal], 3);
+    expect(a.goal).toBeGreaterThan(15);
+    expect(a.goal).toBeLessThanOrEqual(40);
+    expect(district(a).goalBands.map((b) => [b.band, b.n, b.shareMetProjected])).toEqual([
+      ['none', 0, null],
+      ['below_goal', 6, 1 / 3],
+      ['at_goal', 6, 2 / 4],
+    ]);
+  });
+});
+
 describe('verdict', () => {
   // 60 students, usage 0..59 min/week; growth = 5 + slope × usage + a fixed ±3 pattern.
   const sample = (slope: number, preShift = (_i: number) => 0) =>
@@ -235,7 +269,7 @@ describe('privacy', () => {
 
   it('no cell under k is shown, and no hidden cell can be recovered from a row or column total', () => {
     const published = JSON.parse(json) as Analysis;
-    const trueCount = (dimension: string, groupId: string, band: string) =>
+    const members = (dimension: string, groupId: string) =>
       students.filter((s) => {
         const key =
           dimension === 'school'
@@ -245,9 +279,12 @@ describe('privacy', () => {
               : dimension === 'campus' && s.minutesPerWeek > 0
                 ? 'mostly_off' // every test student uses the app off campus
                 : '';
-        const inGroup = dimension === 'district' || key === groupId;
+        return dimension === 'district' || key === groupId;
+      });
+    const trueCount = (dimension: string, groupId: string, band: string) =>
+      members(dimension, groupId).filter((s) => {
         const b = s.minutesPerWeek <= 0 ? 'none' : s.minutesPerWeek >= a.goal ? 'at_goal' : 'below_goal';
-        return inGroup && b === band;
+        return b === band;
       }).length;
     for (const g of published.groups) {
       expect(g.n).toBeGreaterThanOrEqual(k);
@@ -272,6 +309,32 @@ describe('privacy', () => {
         expect(hidden.reduce((s, b) => s + trueCount(g.dimension, g.id, b.band), 0)).toBeGreaterThanOrEqual(k);
       }
     }
+    // Tertile bands, row by row: the published cuts split the group (≤ low, ≤ high, above); a shown band
+    // has k or more, or is empty; hidden bands are never alone and hold k or more together.
+    let groupsWithTertiles = 0;
+    let tertileGroupsWithHidden = 0;
+    for (const g of published.groups) {
+      if (!('cuts' in g.tertiles)) continue;
+      groupsWithTertiles++;
+      const { low, high } = g.tertiles.cuts;
+      const tertileCount = (band: string) =>
+        members(g.dimension, g.id).filter(
+          (s) => (s.minutesPerWeek <= low ? 'low' : s.minutesPerWeek <= high ? 'middle' : 'high') === band,
+        ).length;
+      for (const b of g.tertiles.bands) {
+        if (b.n !== null)
+          expect([g.dimension, g.id, b.band, b.n]).toEqual([g.dimension, g.id, b.band, tertileCount(b.band)]);
+        if (b.n !== null && b.n > 0) expect(b.n).toBeGreaterThanOrEqual(k);
+      }
+      const hidden = g.tertiles.bands.filter((b) => b.n === null);
+      if (hidden.length > 0) {
+        tertileGroupsWithHidden++;
+        expect([g.dimension, g.id, hidden.length > 1]).toEqual([g.dimension, g.id, true]);
+        expect(hidden.reduce((sum, b) => sum + tertileCount(b.band), 0)).toBeGreaterThanOrEqual(k);
+      }
+    }
+    expect(groupsWithTertiles).toBeGreaterThan(0);
+    expect(tertileGroupsWithHidden).toBeGreaterThan(0); // the sample exercises tertile suppression
     // Columns: for each dimension and band, the district's band n minus the shown groups' cells.
     const districtRow = published.groups.find((g) => g.dimension === 'district')!;
     for (const dimension of ['school', 'grade']) {

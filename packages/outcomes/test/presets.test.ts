@@ -258,4 +258,46 @@ describe('presets read the real district exports', () => {
       ]);
     },
   );
+
+  it('generic mapping reads the STAAR Summative sample (Texas; a column per subject, the year as MMYY)', async () => {
+    // STAAR has no preset: one row per student with a scale score column per subject and the
+    // administration as "0523" (May 2023), so the test day is a constant. Student ids: the district's
+    // local id and the anonymized Texas unique id; names and the PEIMS id are never read.
+    const mapping: GenericMapping = {
+      columns: {
+        studentId: 'local_student_id',
+        stateId: 'tx_unique_student_id',
+        score: 'mathematics_scale_score',
+        grade: 'grade_level_tested',
+      },
+      constants: { assessment: 'staar', subject: 'mathematics', testDate: '2023-05-01' },
+    };
+    const file = path.join(bundles, 'STAAR_Summative/data/sample_anonymized_file.csv');
+    const { items, s } = await read(file, 'generic', {}, mapping);
+    expect(s.refused).toBeNull();
+    expect(s.issues).toEqual([]);
+    // From the file: local_student_id, tx_unique_student_id and mathematics_scale_score of lines 2-11.
+    const pin = (line: number, local: string, tx: string, score: number): Pin => [
+      line,
+      [local, tx],
+      'staar',
+      'math',
+      '2023-05-01',
+      score,
+      null,
+    ];
+    expect(accepted(items)).toEqual([
+      pin(2, '111111111', '320', 1423),
+      pin(3, '222222222', '321', 1360),
+      pin(4, '333333333', '322', 1309),
+      pin(5, '444444444', '323', 1272),
+      pin(6, '555555555', '324', 1327),
+      pin(7, '111111111', '330', 1423),
+      pin(8, '222222222', '331', 1360),
+      pin(9, '333333333', '332', 1309),
+      pin(10, '444444444', '335', 1272),
+      pin(11, '555555555', '336', 1327),
+    ]);
+    expect(items.every((i) => !i.outcome.ok || i.outcome.result.grade === '03')).toBe(true);
+  });
 });

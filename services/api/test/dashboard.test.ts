@@ -286,7 +286,32 @@ describe('roles, sessions and bad input in the browser', () => {
   test('a researcher reaches no class cells (only the k-suppressed research views)', async () => {
     const { page, context } = await signIn(browser, base, h.tokens.researcher);
     expect(page.url()).toContain('/dashboard/research');
-    expect(await page.textContent('main')).toContain('not yet');
+    // The listing is the API's: every dataset with its path.
+    const listing = await api<never>('/v1/research', h.tokens.researcher);
+    const datasets = listing.datasets as { name: string; description: string; path: string }[];
+    expect(datasets.length).toBeGreaterThan(0);
+    expect(await tableCells(page, 'datasets')).toEqual(
+      datasets.map((d) => ({ name: d.name, description: d.description, path: d.path })),
+    );
+    // The weekly rows of the seeded week equal the API's answer, cell by cell (null = suppressed = '').
+    const week = { from: '2026-09-14', to: '2026-09-20' };
+    await open(page, `research?from=${week.from}&to=${week.to}`);
+    const weekly = await api<Record<string, string | number | null>>(
+      `/v1/research/weekly/weekly_app_usage_school?from=${week.from}&to=${week.to}`,
+      h.tokens.researcher,
+    );
+    // The seed (harness seedResearch): dA's sA1 with 12 students, sA2 suppressed.
+    expect(weekly.rows.map((r) => [r.school_id, r.active_students])).toEqual([
+      ['sA1', 12],
+      ['sA2', null],
+    ]);
+    const cells = await tableCells(page, 'weekly_app_usage_school');
+    expect(cells).toEqual(
+      weekly.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '' : String(v)]))),
+    );
+    const suppressedRow = page.locator('table[data-table="weekly_app_usage_school"] tbody tr').nth(1);
+    expect(await suppressedRow.locator('td[data-col="active_students"]').textContent()).toBe('suppressed');
+    expect(await page.textContent('main')).not.toContain('not yet');
     await shot(page, 'research');
     for (const p of [
       'overview',

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { command, createClickHouse, dropDatabase, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { researchDatabaseOf } from '@edusage/research';
+import { ENDPOINTS } from '@edusage/api';
 import { createTestEnv, freePort, waitFor, type TestEnv } from '@edusage/testkit';
 
 const run = promisify(execFile);
@@ -105,7 +106,7 @@ test('boots, serves, limits per token across a restart, keeps the audit log thro
   // OpenAPI 3.1 from the zod schemas, and the docs page, served locally.
   const doc = (await (await get('/openapi.json')).json()) as {
     openapi: string;
-    paths: Record<string, Record<string, { parameters: { name: string; required: boolean }[] }>>;
+    paths: Record<string, Record<string, { parameters: { name: string; in: string; required: boolean }[] }>>;
   };
   expect(doc.openapi).toBe('3.1.0');
   const district = doc.paths['/v1/usage/district']!.get!;
@@ -116,6 +117,21 @@ test('boots, serves, limits per token across a restart, keeps the audit log thro
       .sort(),
   ).toEqual(['from', 'to']);
   expect(doc.paths['/v1/tokens/{id}']!.delete).toBeDefined();
+  // Every endpoint the server routes is in the document, with each of its query (and path) parameters
+  // as its zod schema names them: `:table` in the route is `{table}` in OpenAPI.
+  for (const e of ENDPOINTS) {
+    const openApiPath = e.path.replace(/:([A-Za-z_]+)/g, '{$1}');
+    const op = doc.paths[openApiPath]?.[e.method.toLowerCase()];
+    expect([e.method, e.path, op !== undefined]).toEqual([e.method, e.path, true]);
+    const named = (where: string) =>
+      (op?.parameters ?? [])
+        .filter((p) => p.in === where)
+        .map((p) => p.name)
+        .sort();
+    expect([e.path, named('query')]).toEqual([e.path, Object.keys(e.query.shape).sort()]);
+    expect([e.path, named('path')]).toEqual([e.path, Object.keys(e.params?.shape ?? {}).sort()]);
+  }
+  expect(ENDPOINTS.length).toBeGreaterThan(10);
   const html = await (await get('/docs')).text();
   expect(html).toContain('/v1/usage/district');
   expect(html).not.toMatch(/<script|https?:\/\/(?!127)/);

@@ -122,7 +122,7 @@ beforeAll(async () => {
   ch = createClickHouse(env.config);
   redis = new Redis(env.config.REDIS_URL, { maxRetriesPerRequest: null });
   queue = new Queue('edusage-jobs', { connection: redis, prefix: bullPrefix(env.config) });
-  receiver = await startReceiver(2);
+  receiver = await startReceiver(3);
   serviceEnv = {
     ...env.env,
     JOBS_OWN_SCHEDULERS: 'false',
@@ -143,7 +143,7 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
-test('the due alerts, stored once and delivered once, signed, after two refused attempts; a re-run adds nothing', async () => {
+test('the due alerts, stored once and delivered once, signed, after three refused attempts (500 three times); a re-run adds nothing', async () => {
   await runJob('check-1');
   expect(strip(await alerts('d1', true))).toEqual(expected('d1'));
   const ids = (await alerts('d1', true)).map((a) => a.alert_id);
@@ -160,7 +160,7 @@ test('the due alerts, stored once and delivered once, signed, after two refused 
   expect(await alerts('d1', false)).toHaveLength(3);
   for (const id of ids) {
     const attempts = receiver.deliveries.filter((d) => d.alertId === id);
-    expect(attempts.map((d) => d.status)).toEqual([500, 500, 204]);
+    expect(attempts.map((d) => d.status)).toEqual([500, 500, 500, 204]);
     // Every attempt carries the same body, signed with the secret.
     for (const d of attempts) {
       expect(d.signature).toBe(`sha256=${createHmac('sha256', SECRET).update(d.body).digest('hex')}`);
@@ -171,7 +171,7 @@ test('the due alerts, stored once and delivered once, signed, after two refused 
   }
   const metrics = await fetch(`${procs[0]!.base}/metrics`).then((r) => r.text());
   expect(metrics).toMatch(/edusage_jobs_completed_total\{name="renewal-webhook"\} 3/);
-  expect(metrics).toMatch(/edusage_jobs_retried_total\{name="renewal-webhook"\} 6/);
+  expect(metrics).toMatch(/edusage_jobs_retried_total\{name="renewal-webhook"\} 9/);
   expect(metrics).toMatch(/edusage_jobs_completed_total\{name="renewal-alerts"\} 2/);
 });
 

@@ -22,6 +22,7 @@ export async function callEndpoint(
   principal: Principal,
   path: string,
   query: Record<string, string | undefined>,
+  params: Record<string, string> = {},
 ): Promise<Answer> {
   const e: Endpoint | undefined = byPath.get(path);
   if (!e) throw new Error(`no endpoint ${path}`);
@@ -29,14 +30,20 @@ export async function callEndpoint(
     return { ok: false, status: 403, messages: [`your role (${principal.role}) may not see this`] };
   const given = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
   const parsed = e.query.safeParse(given);
-  if (!parsed.success)
+  // Path parameters (`:table`) are checked by the endpoint's own schema, as the router does.
+  const parsedParams = e.params ? e.params.safeParse(params) : null;
+  const issues = [
+    ...(parsed.success ? [] : parsed.error.issues),
+    ...(parsedParams && !parsedParams.success ? parsedParams.error.issues : []),
+  ];
+  if (!parsed.success || issues.length > 0)
     return {
       ok: false,
       status: 400,
-      messages: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'query'}: ${i.message}`),
+      messages: issues.map((i) => `${i.path.map(String).join('.') || 'query'}: ${i.message}`),
     };
   try {
-    const r = await e.handle({ principal, query: parsed.data, params: {}, body: {}, deps });
+    const r = await e.handle({ principal, query: parsed.data, params: parsedParams?.data ?? {}, body: {}, deps });
     if (r.kind === 'object') return { ok: true, rows: [], meta: {}, body: r.body };
     return { ok: true, rows: r.rows as Record<string, unknown>[], meta: r.meta, body: {} };
   } catch (err) {
@@ -62,8 +69,9 @@ export async function rowsOf<Row>(
   principal: Principal,
   path: string,
   query: Record<string, string | undefined>,
+  params: Record<string, string> = {},
 ): Promise<{ rows: Row[]; meta: Record<string, unknown>; body: Record<string, unknown> }> {
-  const a = await callEndpoint(deps, principal, path, query);
+  const a = await callEndpoint(deps, principal, path, query, params);
   if (!a.ok) throw new PageError(a.status, a.messages);
   return { rows: a.rows as Row[], meta: a.meta, body: a.body };
 }

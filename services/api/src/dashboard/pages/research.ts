@@ -1,40 +1,68 @@
-import { rowsOf } from '../data';
+import { WEEKLY_TABLES } from '@edusage/research';
+import { mayCall, rowsOf } from '../data';
 import { html } from '../html';
-import type { PageDefinition } from '../page';
-import { table } from '../table';
+import type { PageContext, PageDefinition } from '../page';
+import { pagePeriod, type Period } from '../period';
+import { table, type Table } from '../table';
 
 interface Dataset {
   name: string;
   description: string;
-  available: boolean;
+  path: string;
+}
+
+type ResearchRow = Record<string, string | number | null>;
+
+const WEEKLY_PATH = '/v1/research/weekly/:table';
+
+/**
+ * One weekly research table of the period, through the endpoint's handler. Its columns are the stored
+ * ones (docs/DATA_DICTIONARY.md); a null cell is one the refresh suppressed (under k), shown as such.
+ */
+async function weeklyTable(ctx: PageContext, name: string, period: Period): Promise<Table> {
+  const { rows } = await rowsOf<ResearchRow>(ctx.deps, ctx.principal, WEEKLY_PATH, period, { table: name });
+  const keys = rows.length > 0 ? Object.keys(rows[0]!) : [];
+  return table({
+    id: name,
+    caption: `${name}, weeks starting ${period.from} to ${period.to}`,
+    empty: 'No row in this period.',
+    rows,
+    columns: keys.map((key) => ({
+      key,
+      label: key,
+      value: (r: ResearchRow) => r[key] ?? null,
+      show: (r: ResearchRow) => (r[key] === null ? 'suppressed' : String(r[key])),
+    })),
+  });
 }
 
 export const researchPage: PageDefinition = {
   slug: 'research',
   nav: 'Research',
   roles: ['admin', 'director', 'school', 'researcher'],
-  async build({ deps, principal }) {
-    const { body } = await rowsOf(deps, principal, '/v1/research', {});
+  async build(ctx) {
+    const { body } = await rowsOf(ctx.deps, ctx.principal, '/v1/research', {});
     const datasets = (body.datasets ?? []) as Dataset[];
-    return {
-      title: 'Research views',
-      blocks: [
-        html`<p>
-          Research views show only k-suppressed tables (cells with fewer than k people are suppressed).
-          ${datasets.some((d) => d.available) ? '' : 'This server does not serve them yet (the API lists them as not available); the k-suppressed tables are in the research database, read with its read-only user (docs/DATA_DICTIONARY.md).'}
-        </p>`,
-        table({
-          id: 'datasets',
-          caption: 'Research datasets',
-          empty: 'No research dataset is defined.',
-          rows: datasets,
-          columns: [
-            { key: 'name', label: 'Dataset', value: (d) => d.name },
-            { key: 'description', label: 'What', value: (d) => d.description },
-            { key: 'available', label: 'Served', value: (d) => (d.available ? 'yes' : 'not yet') },
-          ],
-        }),
+    const listing = table({
+      id: 'datasets',
+      caption: 'Research datasets',
+      empty: 'No research dataset is defined.',
+      rows: datasets,
+      columns: [
+        { key: 'name', label: 'Dataset', value: (d) => d.name },
+        { key: 'description', label: 'What', value: (d) => d.description },
+        { key: 'path', label: 'API path', value: (d) => d.path },
       ],
-    };
+    });
+    const intro = html`<p>
+      Research views show only k-suppressed tables: a cell with fewer than k people is suppressed (shown as
+      "suppressed", empty in the CSV).
+    </p>`;
+    // A school token may see the listing but not the tables (the endpoint's roles decide).
+    if (!mayCall(ctx.principal, WEEKLY_PATH))
+      return { title: 'Research views', blocks: [intro, listing, html`<p>Your role may not read these tables.</p>`] };
+    const period = pagePeriod(ctx.query, ctx.today);
+    const weekly = await Promise.all(WEEKLY_TABLES.map((name) => weeklyTable(ctx, name, period)));
+    return { title: 'Research views', period, blocks: [intro, listing, ...weekly] };
   },
 };
