@@ -3,3 +3,4 @@ export { sqlString, sqlIdentifier, sqlNumber, sqlDate, sqlDateTime, sqlList } fr
 export { runMigrations, MigrationChangedError, type MigrationResult } from './migrations';
 export { insertRows, queryRows, command } from './query';
 export { clickhouseHealth } from './health';
+export { SCHEMA_MIGRATIONS_DIR, withMigratedClickHouse } from './migrated';

@@ -1,9 +1,6 @@
-import path from 'node:path';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
-import { createClickHouse, ensureDatabase, runMigrations, type ClickHouseClient } from '@edusage/clickhouse';
+import { withMigratedClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
 import { formatImportResult, type ImportResult } from './import';
-
-const MIGRATIONS_DIR = path.resolve(__dirname, '../../../infra/clickhouse');
 
 /** District ids end up in SQL literals (escaped) and partition keys: keep them plain. */
 export function checkDistrictId(id: string): string {
@@ -13,16 +10,8 @@ export function checkDistrictId(id: string): string {
 }
 
 /** Runs `fn` with a ClickHouse client of the configured database (migrated first). */
-export async function withClickHouse<T>(fn: (ch: ClickHouseClient) => Promise<T>): Promise<T> {
-  const config = loadConfig(baseConfigSchema);
-  await ensureDatabase(config);
-  const ch = createClickHouse(config);
-  try {
-    await runMigrations(ch, MIGRATIONS_DIR);
-    return await fn(ch);
-  } finally {
-    await ch.close();
-  }
+export function withClickHouse<T>(fn: (ch: ClickHouseClient) => Promise<T>): Promise<T> {
+  return withMigratedClickHouse(loadConfig(baseConfigSchema), fn);
 }
 
 /** Prints the import result; exit code 0 = every row accepted, 2 = some rows rejected, 3 = refused (nothing written). */

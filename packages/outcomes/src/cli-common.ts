@@ -1,10 +1,7 @@
-import path from 'node:path';
-import { createClickHouse, ensureDatabase, runMigrations, type ClickHouseClient } from '@edusage/clickhouse';
+import { withMigratedClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
 import { loadEnrichConfig, loadRosterFromRedis, recordOrCheckPseudonymKey, type EnrichConfig } from '@edusage/enrich';
 import { Redis } from 'ioredis';
 import { RosterMatcher } from './roster-match';
-
-const MIGRATIONS_DIR = path.resolve(__dirname, '../../../infra/clickhouse');
 
 /** District ids end up in SQL literals (escaped) and Redis keys: keep them plain. */
 export function checkDistrictId(id: string): string {
@@ -39,15 +36,8 @@ export async function loadMatcher(
 }
 
 /** Runs `fn` with a ClickHouse client of the configured database (migrated first). */
-export async function withClickHouse<T>(config: EnrichConfig, fn: (ch: ClickHouseClient) => Promise<T>): Promise<T> {
-  await ensureDatabase(config);
-  const ch = createClickHouse(config);
-  try {
-    await runMigrations(ch, MIGRATIONS_DIR);
-    return await fn(ch);
-  } finally {
-    await ch.close();
-  }
+export function withClickHouse<T>(config: EnrichConfig, fn: (ch: ClickHouseClient) => Promise<T>): Promise<T> {
+  return withMigratedClickHouse(config, fn);
 }
 
 export function fail(err: unknown): void {

@@ -1,15 +1,12 @@
 import { topicNames } from '@edusage/config';
-import { createClickHouse, ensureDatabase, runMigrations } from '@edusage/clickhouse';
+import { createClickHouse, ensureDatabase, runMigrations, SCHEMA_MIGRATIONS_DIR } from '@edusage/clickhouse';
 import { createConsumer, createKafka, createProducer, ensureTopics, monitorConsumer } from '@edusage/kafka';
 import { runService } from '@edusage/runtime';
-import path from 'node:path';
 import { loadAggregateConfig, type AggregateConfig } from './config';
 import { deadLetterHandler, enrichedHandler } from './handlers';
 import { registerSinkMetrics } from './metrics';
 import { checkSinkSchema } from './schema-check';
 import { SinkWorker } from './sink-worker';
-
-const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', '..', 'infra', 'clickhouse');
 
 /** The aggregate service: usage.enriched + usage.dlq → ClickHouse. Stops gracefully on SIGTERM. */
 void runService<AggregateConfig>({
@@ -24,7 +21,7 @@ void runService<AggregateConfig>({
     await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
     await ensureDatabase(config);
     const ch = createClickHouse(config);
-    await runMigrations(ch, MIGRATIONS_DIR, logger);
+    await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
     // Migrations never alter a table that exists: refuse to start on tables that are not what we write.
     await checkSinkSchema(ch);
     const rowWriter = createClickHouse(config, config.CLICKHOUSE_DATABASE, { keepAlive: false });

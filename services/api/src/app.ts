@@ -1,7 +1,12 @@
-import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
-import { clickhouseHealth, createClickHouse, ensureDatabase, runMigrations } from '@edusage/clickhouse';
+import {
+  clickhouseHealth,
+  createClickHouse,
+  ensureDatabase,
+  runMigrations,
+  SCHEMA_MIGRATIONS_DIR,
+} from '@edusage/clickhouse';
 import { topicNames } from '@edusage/config';
 import { consumerLag, createKafka } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
@@ -12,8 +17,6 @@ import type { ApiDeps } from './endpoint';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { buildServer } from './server';
 import { TokenStore } from './tokens';
-
-const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', '..', 'infra', 'clickhouse');
 
 export interface ApiService {
   app: FastifyInstance;
@@ -42,7 +45,7 @@ export async function startApi(
 ): Promise<ApiService> {
   await ensureDatabase(config);
   const ch = createClickHouse(config);
-  await runMigrations(ch, MIGRATIONS_DIR, logger);
+  await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
   const researchConfig = {
     ...config,
     CLICKHOUSE_DATABASE: researchDatabaseOf(config),

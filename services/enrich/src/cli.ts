@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { baseConfigSchema, loadConfig, ConfigError, topicNames } from '@edusage/config';
-import { createClickHouse, ensureDatabase, runMigrations } from '@edusage/clickhouse';
+import { createClickHouse, ensureDatabase, runMigrations, SCHEMA_MIGRATIONS_DIR } from '@edusage/clickhouse';
 import { createKafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { loadEnrichConfig, timeZoneFor } from './config';
@@ -24,7 +24,6 @@ import { reresolveDistrict } from './reresolve/reresolve';
 import { replacePseudonymKeyRecord } from './enrich/key-fingerprint';
 
 /** infra/clickhouse, from dist/cli.js or src/cli.ts. */
-const MIGRATIONS_DIR = path.resolve(__dirname, '../../../infra/clickhouse');
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) console.error(err.message);
@@ -108,7 +107,7 @@ withReadOptions(
           if (o.clickhouse) {
             await ensureDatabase(config);
             ch = createClickHouse(config);
-            await runMigrations(ch, MIGRATIONS_DIR, logger);
+            await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
           }
           const result = await importRoster({
             dir: path.resolve(dir),
@@ -188,7 +187,7 @@ roster
       await ensureDatabase(config);
       const ch = createClickHouse(config);
       try {
-        await runMigrations(ch, MIGRATIONS_DIR, logger);
+        await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
         const r = await reresolveDistrict({
           ch,
           kafka: createKafka(config, logger),

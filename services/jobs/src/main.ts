@@ -1,13 +1,10 @@
-import path from 'node:path';
-import { createClickHouse, ensureDatabase, runMigrations } from '@edusage/clickhouse';
+import { createClickHouse, ensureDatabase, runMigrations, SCHEMA_MIGRATIONS_DIR } from '@edusage/clickhouse';
 import { runService } from '@edusage/runtime';
 import { loadJobsConfig, type JobsConfig } from './config';
 import { registerJobMetrics } from './metrics';
 import { jobProcessor } from './processor';
 import { bullConnection, createQueue, createWorker, redisReachable } from './queue';
 import { desiredSchedulers, reconcileSchedulers } from './schedules';
-
-const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', '..', 'infra', 'clickhouse');
 
 /** The jobs service: BullMQ schedulers and worker (license snapshots, renewal alerts, webhooks). */
 void runService<JobsConfig>({
@@ -19,7 +16,7 @@ void runService<JobsConfig>({
     // 2. clients
     await ensureDatabase(config);
     const ch = createClickHouse(config);
-    await runMigrations(ch, MIGRATIONS_DIR, logger);
+    await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
     const redis = bullConnection(config);
     redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
     const queue = createQueue(config, redis);

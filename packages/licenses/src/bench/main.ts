@@ -4,7 +4,6 @@
  * ClickHouse database of its own (SHAPE in shape.ts), then times the license report (what
  * `licenses report` does once connected: window, report, table) for the 30d, 90d and term windows.
  */
-import path from 'node:path';
 import { Command } from 'commander';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import {
@@ -14,6 +13,7 @@ import {
   queryRows,
   runMigrations,
   type ClickHouseClient,
+  SCHEMA_MIGRATIONS_DIR,
 } from '@edusage/clickhouse';
 import type { Window } from '../queries';
 import { renderLicenseTable } from '../render';
@@ -25,7 +25,6 @@ import { generateRoster } from './roster';
 import { schoolDays, SHAPE } from './shape';
 import { firstLine, ms, percentile, timed } from './timing';
 
-const MIGRATIONS_DIR = path.resolve(__dirname, '../../../../infra/clickhouse');
 const say = (line: string) => process.stdout.write(line + '\n');
 
 async function generate(ch: ClickHouseClient): Promise<void> {
@@ -76,7 +75,7 @@ async function main(): Promise<void> {
   await ensureDatabase(config);
   const ch = createClickHouse(config);
   try {
-    await runMigrations(ch, MIGRATIONS_DIR);
+    await runMigrations(ch, SCHEMA_MIGRATIONS_DIR);
     if (!o.reuse) await generate(ch);
     say(`data: ${await counts(ch)}`);
     const days = schoolDays();
