@@ -4,27 +4,34 @@
  * strings of Squid, native, CSV and Caliper inputs, a roster person's name in a bad CSV line), no
  * 6-character piece of any roster name, email, username, sourcedId or planted secret is in any String
  * column of any ClickHouse table of the suite's databases, nor of the research database and its CSV
- * exports (see {@link researchDatabases}). The raw bad inputs stay on usage.dlq, where `dlq replay` needs them.
+ * exports as CSV and Parquet (see {@link researchDatabases}; the Parquet files are read back with pyarrow,
+ * independently of the writer). The raw bad inputs stay on usage.dlq, where `dlq replay` needs them.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createClickHouse, queryRows, sqlString } from '@edusage/clickhouse';
+import { queryRows, sqlString } from '@edusage/clickhouse';
 import {
   ensureResearchSchema,
-  exportResearch,
   refreshOutcomeBands,
   refreshWeek,
   RESEARCH_TABLES,
   schoolYearOf,
 } from '@edusage/research';
 import { readTopicToEnd } from '@edusage/kafka';
+import { chdbPython } from '@edusage/testkit';
 import { runServiceCli } from '../src/cli-run';
 import { createApiKeys, importSquidFile, sendSampleEvents } from '../src/pipeline';
 import { DISTRICT, setupE2E, type E2E } from './support/e2e';
 import { hitsIn, piecesOf, scanDatabases, type Hit } from './support/privacy-scan';
 
 jest.setTimeout(300_000);
+
+/** pyarrow reads the Parquet exports back (the research package's reader script, from the bootstrap venv). */
+const PARQUET_READER = path.resolve(__dirname, '..', '..', 'research', 'test', 'read-parquet.py');
+const python = chdbPython();
+const RESEARCH_CLI = path.resolve(__dirname, '..', '..', 'research', 'dist', 'cli.js');
 
 /** A random secret no generated value can contain by chance. */
 const secret = (label: string) => `${label}${randomBytes(6).toString('hex')}`;
@@ -59,24 +66,49 @@ async function researchDatabases(e2e: E2E, exportsDir: string): Promise<string[]
   for (const year of new Set(weeks.map((w) => schoolYearOf(w.week)))) {
     await refreshOutcomeBands(e2e.ch, researchDb, year, 5);
   }
-  const researcher = createClickHouse(e2e.env.config, researchDb);
-  try {
-    for (const table of RESEARCH_TABLES) {
-      await exportResearch(researcher, { table }, 'csv', path.join(exportsDir, `${table}.csv`));
+  // Exported through the built `research` command, as a user runs it (hyparquet-writer is an ES module,
+  // which jest cannot import in-process).
+  for (const table of RESEARCH_TABLES) {
+    for (const format of ['csv', 'parquet']) {
+      const out = path.join(exportsDir, `${table}.${format}`);
+      const r = spawnSync(
+        process.execPath,
+        [RESEARCH_CLI, 'export', '--table', table, '--format', format, '--out', out],
+        {
+          env: { ...process.env, ...e2e.env.env, RESEARCH_DATABASE: researchDb },
+          encoding: 'utf8',
+        },
+      );
+      if (r.status !== 0) throw new Error(`research export ${table} ${format} failed (${r.status}): ${r.stderr}`);
     }
-  } finally {
-    await researcher.close();
   }
   return [researchDb];
 }
 
-/** The hits of `pieces` in every line of the research exports. */
-function exportHits(exportsDir: string, pieces: Map<string, string>): Hit[] {
-  return RESEARCH_TABLES.flatMap((table) =>
-    readFileSync(path.join(exportsDir, `${table}.csv`), 'utf8')
-      .split('\n')
-      .flatMap((line) => hitsIn(line, pieces, `export ${table}.csv`)),
-  );
+/** The rows of a Parquet export as pyarrow reads them. */
+function parquetRows(file: string): Record<string, unknown>[] {
+  const r = spawnSync(python, [PARQUET_READER, file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`pyarrow could not read ${file}: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { rows: Record<string, unknown>[] }).rows;
+}
+
+/** The hits of `pieces` in every line of the CSV exports and every value of the Parquet exports. */
+function exportHits(exportsDir: string, pieces: Map<string, string>): { hits: Hit[]; parquetRows: number } {
+  const hits: Hit[] = [];
+  let rowsRead = 0;
+  for (const table of RESEARCH_TABLES) {
+    for (const line of readFileSync(path.join(exportsDir, `${table}.csv`), 'utf8').split('\n')) {
+      hits.push(...hitsIn(line, pieces, `export ${table}.csv`));
+    }
+    const rows = parquetRows(path.join(exportsDir, `${table}.parquet`));
+    rowsRead += rows.length;
+    for (const row of rows) {
+      for (const [column, value] of Object.entries(row)) {
+        hits.push(...hitsIn(String(value), pieces, `export ${table}.parquet ${column}`));
+      }
+    }
+  }
+  return { hits, parquetRows: rowsRead };
 }
 
 describe('privacy scan: nothing personal in ClickHouse', () => {
@@ -88,6 +120,11 @@ describe('privacy scan: nothing personal in ClickHouse', () => {
 
   afterAll(async () => {
     await e2e?.teardown();
+  });
+
+  it('pyarrow is there to read the Parquet exports (scripts/bootstrap installs it)', () => {
+    expect(existsSync(python)).toBe(true);
+    expect(spawnSync(python, ['-c', 'import pyarrow']).status).toBe(0);
   });
 
   it('the scan finds a planted piece (the detector can fail)', () => {
@@ -275,9 +312,9 @@ describe('privacy scan: nothing personal in ClickHouse', () => {
       `SELECT count() AS n FROM ${db}_research.weekly_app_usage_school WHERE suppressed = 0`,
     );
     expect(Number(published[0]!.n)).toBeGreaterThan(0);
-    expect(exportHits(exportsDir, pieces).map((h) => `${h.column}: "${h.piece}" of ${h.from} in ${h.value}`)).toEqual(
-      [],
-    );
+    const exported = exportHits(exportsDir, pieces);
+    expect(exported.parquetRows).toBeGreaterThan(0);
+    expect(exported.hits.map((h) => `${h.column}: "${h.piece}" of ${h.from} in ${h.value}`)).toEqual([]);
     expect(scan.values).toBeGreaterThan(1_000);
     expect(scan.hits.map((h) => `${h.column}: "${h.piece}" of ${h.from} in ${h.value}`)).toEqual([]);
   });
