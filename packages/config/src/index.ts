@@ -1,3 +1,3 @@
 export { loadConfig, ConfigError } from './load';
-export { baseConfigSchema, type BaseConfig } from './base';
+export { baseConfigSchema, topicReplication, type BaseConfig, type TopicReplication } from './base';
 export { topicNames, type TopicNames } from './topics';

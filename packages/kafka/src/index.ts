@@ -1,6 +1,7 @@
 export { createKafka, type KafkaConfig } from './client';
-export { ensureTopics, deleteTopics } from './topics';
+export { ensureTopics, deleteTopics, SINGLE_REPLICA } from './topics';
 export { createProducer, produceJson, type JsonMessage, type ProduceOptions } from './producer';
+export { sendAcknowledged, type TopicMessages } from './acknowledged-send';
 export {
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
   RecordTooLargeError,

@@ -1,4 +1,5 @@
-import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { rememberClient, sendAcknowledged } from './acknowledged-send';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, chunkByBytes, produceBudget, recordBytes } from './limits';
 
 export interface JsonMessage {
@@ -9,7 +10,8 @@ export interface JsonMessage {
 
 /**
  * An idempotent producer (acks from all in-sync replicas), so a retried send after a network error
- * does not write the message twice into the log.
+ * does not write the message twice into the log. Send with `produceJson` or `sendAcknowledged`, never
+ * its own `send`/`sendBatch`: those can lose messages when a broker of a cluster fails (acknowledged-send.ts).
  */
 export async function createProducer(kafka: Kafka): Promise<Producer> {
   const producer = kafka.producer({
@@ -20,6 +22,7 @@ export async function createProducer(kafka: Kafka): Promise<Producer> {
     allowAutoTopicCreation: false,
   });
   await producer.connect();
+  rememberClient(producer, kafka);
   return producer;
 }
 
@@ -50,6 +53,6 @@ export async function produceJson(
   }));
   const budget = opts.maxBatchBytes ?? produceBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
   for (const chunk of chunkByBytes(records, budget, recordBytes)) {
-    await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: chunk });
+    await sendAcknowledged(producer, [{ topic, messages: chunk }]);
   }
 }

@@ -1,29 +1,71 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import type { TopicReplication } from '@edusage/config';
+
+/** One replica: the single local broker (the default of KAFKA_REPLICATION_FACTOR). */
+export const SINGLE_REPLICA: TopicReplication = { replicationFactor: 1, minInsyncReplicas: 1 };
 
 /**
  * Creates the topics that do not exist yet (the broker runs with auto-creation off, so a typo in a
- * topic name fails loudly instead of silently creating an empty topic). Existing topics are left as they are.
+ * topic name fails loudly instead of silently creating an empty topic), with `replication` replicas and
+ * its `min.insync.replicas` (the producers write with acks=all, so an acknowledged event is on that many
+ * brokers). Existing topics are left as they are.
  */
-export async function ensureTopics(kafka: Kafka, topics: string[], partitions: number): Promise<void> {
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  partitions: number,
+  replication: TopicReplication = SINGLE_REPLICA,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: partitions,
-        replicationFactor: 1,
-      })),
-    });
-  } catch (err) {
-    // Another process may have created the same topic between list and create.
-    if (!(err instanceof Error && /already exists/i.test(err.message))) throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await createMissing(admin, topics, partitions, replication);
+        return;
+      } catch (err) {
+        // A cluster that just started may not have propagated the new topics' metadata to every broker
+        // yet (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE while waiting for leaders): try again.
+        const retriable = (err as { retriable?: unknown }).retriable === true;
+        if (!retriable || attempt >= 10) throw err;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function createMissing(
+  admin: Admin,
+  topics: string[],
+  partitions: number,
+  replication: TopicReplication,
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t));
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor: replication.replicationFactor,
+          configEntries: [{ name: 'min.insync.replicas', value: String(replication.minInsyncReplicas) }],
+        })),
+      });
+    } catch (err) {
+      // Another process may have created the same topic between list and create.
+      if (!(err instanceof Error && /already exists/i.test(err.message))) throw err;
+    }
+  }
+  // Every partition of every topic has a leader (a producer or consumer started now finds them).
+  const md = await admin.fetchTopicMetadata({ topics });
+  const leaderless = md.topics.flatMap((t) =>
+    t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`),
+  );
+  if (leaderless.length > 0) {
+    throw Object.assign(new Error(`partitions without a leader yet: ${leaderless.join(', ')}`), { retriable: true });
   }
 }
 

@@ -4,4 +4,10 @@ export { waitFor } from './wait-for';
 export { startPrivateClickHouse, freePort, type PrivateClickHouse } from './private-clickhouse';
 export { startCurrentClickHouse, chdbPython, type CurrentClickHouse } from './current-clickhouse';
 export { startPrivateRedis, type PrivateRedis } from './private-redis';
-export { startPrivateKafka, kafkaLibDir, type PrivateKafka } from './private-kafka';
+export {
+  startPrivateKafka,
+  startPrivateKafkaCluster,
+  kafkaLibDir,
+  type PrivateKafka,
+  type PrivateKafkaCluster,
+} from './private-kafka';

@@ -37,73 +37,79 @@ function clusterId(): string {
   }
 }
 
-/**
- * Starts Kafka in KRaft combined mode (broker + controller in one JVM) the way infra/local/stack does:
- * its server.properties template rendered on free loopback ports, storage formatted as a standalone
- * controller, then `kafka.Kafka`. Lets a test stop "the event log" without touching the shared broker.
- * Needs `java` and the jars of `infra/local/stack install`.
- */
-export async function startPrivateKafka(opts: { startTimeoutMs?: number; heap?: string } = {}): Promise<PrivateKafka> {
-  const lib = kafkaLibDir();
-  if (!existsSync(lib))
-    throw new Error(`Kafka jars not found in ${lib}; run infra/local/stack install (or set KAFKA_LIB_DIR)`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-kafka-'));
-  mkdirSync(path.join(dir, 'data'));
-  const port = await freePort();
-  let controllerPort = await freePort();
-  while (controllerPort === port) controllerPort = await freePort();
-  const kafkaHome = path.join(repoRoot(), 'infra', 'kafka');
-  const props = path.join(dir, 'server.properties');
-  writeFileSync(
-    props,
-    readFileSync(path.join(kafkaHome, 'server.properties.template'), 'utf8')
-      .replaceAll('@KAFKA_PORT@', String(port))
-      .replaceAll('@KAFKA_CONTROLLER_PORT@', String(controllerPort))
-      .replaceAll('@KAFKA_DATA_DIR@', path.join(dir, 'data')) +
-      // A test's broker: few threads, quick group joins.
-      '\nnum.network.threads=1\nnum.io.threads=2\n',
+/** One node's ports: the broker listener (clients) and the controller listener (the quorum). */
+interface NodePorts {
+  port: number;
+  controllerPort: number;
+}
+
+async function nodePorts(taken: Set<number>): Promise<NodePorts> {
+  const next = async () => {
+    let p = await freePort();
+    while (taken.has(p)) p = await freePort();
+    taken.add(p);
+    return p;
+  };
+  return { port: await next(), controllerPort: await next() };
+}
+
+const kafkaHome = () => path.join(repoRoot(), 'infra', 'kafka');
+
+/** The single-node server.properties rendered on a node's ports and data directory. */
+function nodeProperties(ports: NodePorts, dataDir: string): string {
+  return (
+    readFileSync(path.join(kafkaHome(), 'server.properties.template'), 'utf8')
+      .replaceAll('@KAFKA_PORT@', String(ports.port))
+      .replaceAll('@KAFKA_CONTROLLER_PORT@', String(ports.controllerPort))
+      .replaceAll('@KAFKA_DATA_DIR@', dataDir) +
+    // A test's broker: few threads, quick group joins.
+    '\nnum.network.threads=1\nnum.io.threads=2\n'
   );
-  const classpath = path.join(lib, '*');
-  const cliLog = `-Dlog4j2.configurationFile=${path.join(kafkaHome, 'log4j2-cli.properties')}`;
+}
+
+/** Formats a node's log directory for the cluster `id` (`--standalone`: the single node is its own quorum). */
+async function formatStorage(props: string, id: string, standalone: boolean): Promise<void> {
   await promisify(execFile)(
     'java',
     [
       '-Xmx128m',
       '-XX:TieredStopAtLevel=1',
-      cliLog,
+      `-Dlog4j2.configurationFile=${path.join(kafkaHome(), 'log4j2-cli.properties')}`,
       '-cp',
-      classpath,
+      path.join(kafkaLibDir(), '*'),
       'kafka.tools.StorageTool',
       'format',
       '-t',
-      clusterId(),
+      id,
       '-c',
       props,
-      '--standalone',
+      ...(standalone ? ['--standalone'] : []),
     ],
     { timeout: 120_000 },
   );
+}
 
-  const startTimeoutMs = opts.startTimeoutMs ?? 120_000;
+/** A supervised `kafka.Kafka` JVM on `props`, ready once `brokers` answer metadata requests. */
+function kafkaNode(name: string, dir: string, props: string, brokers: string[], heap: string, startTimeoutMs: number) {
   const kafka = createKafka(
-    { KAFKA_BROKERS: [`127.0.0.1:${port}`], KAFKA_CLIENT_ID: 'testkit-private-kafka' },
+    { KAFKA_BROKERS: brokers, KAFKA_CLIENT_ID: 'testkit-private-kafka' },
     createLogger('testkit', 'error'),
   );
-  const server = superviseServer({
-    name: 'private Kafka',
+  return superviseServer({
+    name,
     dir,
     logFile: path.join(dir, 'kafka.log'),
     command: 'java',
     args: [
       '-Xms128m',
-      `-Xmx${opts.heap ?? '384m'}`,
+      `-Xmx${heap}`,
       '-XX:+UseG1GC',
       '-XX:MaxGCPauseMillis=20',
       '-Djava.awt.headless=true',
-      `-Dlog4j2.configurationFile=${path.join(kafkaHome, 'log4j2.properties')}`,
+      `-Dlog4j2.configurationFile=${path.join(kafkaHome(), 'log4j2.properties')}`,
       `-Dkafka.logs.dir=${dir}`,
       '-cp',
-      classpath,
+      path.join(kafkaLibDir(), '*'),
       'kafka.Kafka',
       props,
     ],
@@ -112,11 +118,34 @@ export async function startPrivateKafka(opts: { startTimeoutMs?: number; heap?: 
     pollMs: 500,
     killAfterMs: 60_000,
   });
+}
 
+function requireJars(): void {
+  const lib = kafkaLibDir();
+  if (!existsSync(lib))
+    throw new Error(`Kafka jars not found in ${lib}; run infra/local/stack install (or set KAFKA_LIB_DIR)`);
+}
+
+/**
+ * Starts Kafka in KRaft combined mode (broker + controller in one JVM) the way infra/local/stack does:
+ * its server.properties template rendered on free loopback ports, storage formatted as a standalone
+ * controller, then `kafka.Kafka`. Lets a test stop "the event log" without touching the shared broker.
+ * Needs `java` and the jars of `infra/local/stack install`.
+ */
+export async function startPrivateKafka(opts: { startTimeoutMs?: number; heap?: string } = {}): Promise<PrivateKafka> {
+  requireJars();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-kafka-'));
+  mkdirSync(path.join(dir, 'data'));
+  const ports = await nodePorts(new Set());
+  const props = path.join(dir, 'server.properties');
+  writeFileSync(props, nodeProperties(ports, path.join(dir, 'data')));
+  await formatStorage(props, clusterId(), true);
+  const brokers = `127.0.0.1:${ports.port}`;
+  const server = kafkaNode('private Kafka', dir, props, [brokers], opts.heap ?? '384m', opts.startTimeoutMs ?? 120_000);
   await server.start();
   return {
-    brokers: `127.0.0.1:${port}`,
-    port,
+    brokers,
+    port: ports.port,
     dir,
     get pid() {
       return server.pid;
@@ -124,5 +153,90 @@ export async function startPrivateKafka(opts: { startTimeoutMs?: number; heap?: 
     start: server.start,
     stop: server.stop,
     cleanup: server.cleanup,
+  };
+}
+
+/** A multi-node KRaft cluster of a test's own: every node broker + controller, on loopback. */
+export interface PrivateKafkaCluster {
+  /** `127.0.0.1:<port>,…` of every node, for KAFKA_BROKERS. */
+  readonly brokers: string;
+  /** The nodes, node.id = index + 1; each can be stopped (SIGKILL = crash) and started again. */
+  readonly nodes: readonly PrivateKafka[];
+  /** The replication the cluster's own topics use (pass it to the services' KAFKA_* variables). */
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Starts `nodes` Kafka nodes (default 3) as one KRaft cluster with a static quorum, replication factor
+ * `nodes` and min.insync.replicas `nodes - 1` for its internal topics (infra/kafka/cluster-node.properties.template,
+ * the same overrides `STACK_KAFKA_NODES` uses in infra/local/stack). The nodes start together (a quorum
+ * needs a majority) and the call returns when every node answers.
+ */
+export async function startPrivateKafkaCluster(
+  opts: { nodes?: number; startTimeoutMs?: number; heap?: string } = {},
+): Promise<PrivateKafkaCluster> {
+  requireJars();
+  const count = opts.nodes ?? 3;
+  const replicationFactor = count;
+  const minInsyncReplicas = Math.max(1, count - 1);
+  const taken = new Set<number>();
+  const ports: NodePorts[] = [];
+  for (let i = 0; i < count; i++) ports.push(await nodePorts(taken));
+  const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(',');
+  const id = clusterId();
+  const overrides = readFileSync(path.join(kafkaHome(), 'cluster-node.properties.template'), 'utf8')
+    .replaceAll('@KAFKA_VOTERS@', voters)
+    .replaceAll('@REPLICATION_FACTOR@', String(replicationFactor))
+    .replaceAll('@MIN_INSYNC_REPLICAS@', String(minInsyncReplicas));
+  const nodes: PrivateKafka[] = [];
+  const servers = await Promise.all(
+    ports.map(async (p, i) => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), `edusage-kafka-node${i + 1}-`));
+      mkdirSync(path.join(dir, 'data'));
+      const props = path.join(dir, 'server.properties');
+      // The static quorum replaces the single node's bootstrap server.
+      const single = nodeProperties(p, path.join(dir, 'data')).replace(
+        /^controller\.quorum\.bootstrap\.servers=.*$/m,
+        '',
+      );
+      writeFileSync(props, `${single}\n${overrides.replaceAll('@NODE_ID@', String(i + 1))}`);
+      await formatStorage(props, id, false);
+      return { dir, props, port: p.port };
+    }),
+  );
+  for (const [i, s] of servers.entries()) {
+    const server = kafkaNode(
+      `private Kafka node ${i + 1}`,
+      s.dir,
+      s.props,
+      [`127.0.0.1:${s.port}`],
+      opts.heap ?? '320m',
+      opts.startTimeoutMs ?? 180_000,
+    );
+    nodes.push({
+      brokers: `127.0.0.1:${s.port}`,
+      port: s.port,
+      dir: s.dir,
+      get pid() {
+        return server.pid;
+      },
+      start: server.start,
+      stop: server.stop,
+      cleanup: server.cleanup,
+    });
+  }
+  // Together: a node's start waits until it answers, which needs the quorum's majority up.
+  await Promise.all(nodes.map((n) => n.start()));
+  return {
+    brokers: nodes.map((n) => n.brokers).join(','),
+    nodes,
+    replicationFactor,
+    minInsyncReplicas,
+    async cleanup() {
+      await Promise.all(nodes.map((n) => n.stop('SIGKILL').catch(() => undefined)));
+      await Promise.all(nodes.map((n) => n.cleanup()));
+    },
   };
 }

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { deleteKeysWithPrefix } from '@edusage/redis';
-import { baseConfigSchema, loadConfig, topicNames, type BaseConfig, type TopicNames } from '@edusage/config';
+import {
+  baseConfigSchema,
+  loadConfig,
+  topicNames,
+  topicReplication,
+  type BaseConfig,
+  type TopicNames,
+} from '@edusage/config';
 import { createKafka, deleteTopics, ensureTopics } from '@edusage/kafka';
 import { createClickHouse, dropDatabase, ensureDatabase, runMigrations } from '@edusage/clickhouse';
 import { createLogger } from '@edusage/logging';
@@ -29,6 +36,8 @@ export async function createTestEnv(
     clickhouseUrl?: string;
     /** Kafka to use instead of KAFKA_BROKERS (e.g. a `startPrivateKafka()` broker). */
     kafkaBrokers?: string;
+    /** Replicas of the suite's topics (KAFKA_REPLICATION_FACTOR; e.g. 3 on a `startPrivateKafkaCluster()`). */
+    replicationFactor?: number;
     /** Redis to use instead of REDIS_URL (e.g. a `startPrivateRedis()` server). */
     redisUrl?: string;
     /** false: create no topics (a suite of a service that does not use Kafka need not wait for it). */
@@ -50,6 +59,7 @@ export async function createTestEnv(
   }
   if (opts.clickhouseUrl !== undefined) env.CLICKHOUSE_URL = opts.clickhouseUrl;
   if (opts.kafkaBrokers !== undefined) env.KAFKA_BROKERS = opts.kafkaBrokers;
+  if (opts.replicationFactor !== undefined) env.KAFKA_REPLICATION_FACTOR = String(opts.replicationFactor);
   if (opts.redisUrl !== undefined) env.REDIS_URL = opts.redisUrl;
   const config = loadConfig(baseConfigSchema, env);
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
@@ -57,7 +67,13 @@ export async function createTestEnv(
   const kafka = createKafka(config, logger);
 
   const usesKafka = opts.kafka !== false;
-  if (usesKafka) await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
+  if (usesKafka)
+    await ensureTopics(
+      kafka,
+      [topics.raw, topics.enriched, topics.dlq],
+      config.KAFKA_PARTITIONS,
+      topicReplication(config),
+    );
   await ensureDatabase(config);
   const ch = createClickHouse(config);
   try {

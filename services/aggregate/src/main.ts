@@ -1,4 +1,4 @@
-import { topicNames } from '@edusage/config';
+import { topicNames, topicReplication } from '@edusage/config';
 import { createClickHouse, ensureDatabase, runMigrations, SCHEMA_MIGRATIONS_DIR } from '@edusage/clickhouse';
 import { createConsumer, createKafka, createProducer, ensureTopics, monitorConsumer } from '@edusage/kafka';
 import { runService } from '@edusage/runtime';
@@ -18,7 +18,12 @@ void runService<AggregateConfig>({
     // 2. clients
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
     const kafka = createKafka(config, logger);
-    await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
+    await ensureTopics(
+      kafka,
+      [topics.raw, topics.enriched, topics.dlq],
+      config.KAFKA_PARTITIONS,
+      topicReplication(config),
+    );
     await ensureDatabase(config);
     const ch = createClickHouse(config);
     await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
-import { topicNames } from '@edusage/config';
+import { topicNames, topicReplication } from '@edusage/config';
 import { createKafka, createProducer, ensureTopics, kafkaHealth } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { ApiKeyStore } from './apikeys';
@@ -33,7 +33,7 @@ export async function startIngest(
 ): Promise<IngestService> {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const kafka = createKafka(config, logger);
-  await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS);
+  await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS, topicReplication(config));
   // Produce calls are cut below the smallest topic limit, so a large batch of one person never exceeds it.
   const limits = await readSinkLimits(kafka, topics);
   logger.info({ maxMessageBytes: limits }, 'broker message limits');

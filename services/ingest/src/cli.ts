@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SOURCES, type Source } from '@edusage/contracts';
-import { topicNames } from '@edusage/config';
+import { topicNames, topicReplication } from '@edusage/config';
 import { createKafka, createProducer, ensureTopics } from '@edusage/kafka';
 import pino from 'pino';
 import type { Logger } from '@edusage/logging';
@@ -141,7 +141,7 @@ export function buildCli(): Command {
         const logger = stderrLogger(process.env.LOG_LEVEL ?? 'error');
         const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
         const kafka = createKafka(config, logger);
-        await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS);
+        await ensureTopics(kafka, [topics.raw, topics.dlq], config.KAFKA_PARTITIONS, topicReplication(config));
         const limits = await readSinkLimits(kafka, topics);
         const producer = await createProducer(kafka);
         const kafkaSink = new KafkaSink(producer, topics, { limits });

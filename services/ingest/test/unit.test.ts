@@ -46,7 +46,7 @@ test('Kafka does not acknowledge → 503 with Retry-After, nothing claimed as ac
 });
 
 test('a producer that never acknowledges is cut off by the timeout → 503', async () => {
-  const producer = { send: () => new Promise(() => undefined) } as unknown as Producer;
+  const producer = { sendBatch: () => new Promise(() => undefined) } as unknown as Producer;
   const sink = new KafkaSink(producer, { raw: 'usage.raw', dlq: 'usage.dlq' }, { timeoutMs: 200 });
   await expect(sink.send({ raw: [{ key: 'k', value: {} }], dlq: [] })).rejects.toBeInstanceOf(KafkaUnavailableError);
   const app = await buildServer({ config, logger, keys, sink });

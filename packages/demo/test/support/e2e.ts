@@ -81,6 +81,8 @@ export async function setupE2E(
     extraEnv?: Record<string, string>;
     clickhouseUrl?: string;
     redisUrl?: string;
+    /** A Kafka of the suite's own (e.g. `startPrivateKafkaCluster()`) and its topics' replication factor. */
+    kafka?: { brokers: string; replicationFactor: number };
     startServices?: boolean;
   } = {},
 ): Promise<E2E> {
@@ -102,6 +104,7 @@ export async function setupE2E(
       partitions: 3,
       ...(opts.clickhouseUrl ? { clickhouseUrl: opts.clickhouseUrl } : {}),
       ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
+      ...(opts.kafka ? { kafkaBrokers: opts.kafka.brokers, replicationFactor: opts.kafka.replicationFactor } : {}),
     });
     const id = env.config.KAFKA_TOPIC_PREFIX.replace(/^t\./, '').replace(/\.$/, '');
     // Group ids of this suite only: suites run in parallel on one broker.

@@ -1,11 +1,12 @@
 import { PseudonymKeyChangedError, recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import type { Redis } from 'ioredis';
-import { CompressionTypes, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
-import { topicNames } from '@edusage/config';
+import { type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import { topicNames, topicReplication } from '@edusage/config';
 import {
   type ConsumerMonitor,
   createConsumer,
   createProducer,
+  sendAcknowledged,
   ensureTopics,
   isTooLargeError,
   monitorConsumer,
@@ -75,7 +76,12 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     maxAttempts: 20,
     onRetry: (err, attempt) => logger.warn({ err, attempt }, 'loading rosters from Redis failed; retrying'),
   });
-  await ensureTopics(kafka, [topics.raw, topics.enriched, topics.dlq], config.KAFKA_PARTITIONS);
+  await ensureTopics(
+    kafka,
+    [topics.raw, topics.enriched, topics.dlq],
+    config.KAFKA_PARTITIONS,
+    topicReplication(config),
+  );
   // Each produce call stays under the smallest limit of the two output topics (read once, at start).
   const maxMessageBytes = await readMaxMessageBytes(kafka, [topics.enriched, topics.dlq]);
   const budget = produceBudget(maxMessageBytes);
@@ -105,11 +111,7 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     if (enriched.length > 0) topicMessages.push({ topic: topics.enriched, messages: enriched });
     if (dlq.length > 0) topicMessages.push({ topic: topics.dlq, messages: dlq });
     if (topicMessages.length === 0) return;
-    await producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages,
-    });
+    await sendAcknowledged(producer, topicMessages);
   };
 
   const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {

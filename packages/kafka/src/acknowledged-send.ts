@@ -1,0 +1,123 @@
+import {
+  CompressionTypes,
+  Partitioners,
+  type Kafka,
+  type Message,
+  type PartitionMetadata,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs';
+
+/**
+ * Why this exists: kafkajs 2.2.4 (`producer/sendMessages.js`, upstream issue tulios/kafkajs#1303)
+ * loses messages on a multi-broker cluster. When one request of a send fails (its broker died), the
+ * retry regroups the partitions by their new leaders but only sends to brokers that have not answered
+ * yet; the partitions that moved to a broker which already answered are skipped, and `send` resolves
+ * as if everything was written. Found by e2e-kafka-cluster.test.ts (19 events of one ingest request
+ * missing after a broker was SIGKILLed). So every send here names each message's partition itself
+ * (the same murmur2 partitioner as the producer) and resends whatever partitions the acknowledgement
+ * does not list, until all are acknowledged.
+ */
+
+/** Messages of one send, by topic. */
+export interface TopicMessages {
+  topic: string;
+  messages: Message[];
+}
+
+/** How many times the skipped partitions are sent again before the send fails (each a full kafkajs retry cycle). */
+const MAX_ROUNDS = 5;
+
+/** The Kafka client each producer of `createProducer` was made from: the partition counts come from its metadata. */
+const clients = new WeakMap<Producer, Kafka>();
+/**
+ * Partition counts by client and topic, read once per process: partitions are never removed, and a
+ * topic given more partitions while a service runs keeps the old key → partition mapping (a valid
+ * partition) until the service restarts.
+ */
+const counts = new WeakMap<Kafka, Map<string, number>>();
+
+export function rememberClient(producer: Producer, kafka: Kafka): void {
+  clients.set(producer, kafka);
+}
+
+async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  let byTopic = counts.get(kafka);
+  if (!byTopic) counts.set(kafka, (byTopic = new Map()));
+  const known = byTopic.get(topic);
+  if (known !== undefined) return known;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const md = await admin.fetchTopicMetadata({ topics: [topic] });
+    const n = md.topics[0]?.partitions.length ?? 0;
+    if (n === 0) throw new Error(`topic ${topic} has no partitions in the cluster's metadata`);
+    byTopic.set(topic, n);
+    return n;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A partitioner's view of a topic with `n` partitions that all have a leader (only the count matters for keyed messages). */
+function metadataOf(n: number): PartitionMetadata[] {
+  return Array.from({ length: n }, (_, partitionId) => ({
+    partitionErrorCode: 0,
+    partitionId,
+    leader: 0,
+    replicas: [],
+    isr: [],
+  }));
+}
+
+const partitioner = Partitioners.DefaultPartitioner();
+
+/** The messages grouped as `topic/partition` → messages, each with its partition set. */
+async function byPartition(kafka: Kafka, batches: TopicMessages[]): Promise<Map<string, TopicMessages>> {
+  const groups = new Map<string, TopicMessages>();
+  for (const { topic, messages } of batches) {
+    const partitionMetadata = metadataOf(await partitionCount(kafka, topic));
+    for (const message of messages) {
+      const partition = partitioner({ topic, partitionMetadata, message });
+      const key = `${topic}/${partition}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { topic, messages: [] }));
+      g.messages.push({ ...message, partition });
+    }
+  }
+  return groups;
+}
+
+/**
+ * Sends the messages with acks from all in-sync replicas and resolves only when every partition they
+ * go to is acknowledged. Per-key order holds (one partition's messages stay in one request, in order).
+ * Rejects when a send fails (kafkajs' own retries exhausted) or partitions stay unacknowledged.
+ */
+export async function sendAcknowledged(producer: Producer, batches: TopicMessages[]): Promise<RecordMetadata[]> {
+  const kafka = clients.get(producer);
+  // A producer not made by createProducer (a unit test's double) has no metadata to partition with.
+  if (!kafka) return producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: batches });
+  let pending = await byPartition(kafka, batches);
+  const acknowledged: RecordMetadata[] = [];
+  for (let round = 1; pending.size > 0; round++) {
+    if (round > MAX_ROUNDS) {
+      throw new Error(
+        `Kafka did not acknowledge partitions ${[...pending.keys()].join(', ')} after ${MAX_ROUNDS} sends`,
+      );
+    }
+    const topicMessages = new Map<string, Message[]>();
+    for (const g of pending.values())
+      topicMessages.set(g.topic, [...(topicMessages.get(g.topic) ?? []), ...g.messages]);
+    const result = await producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.None,
+      topicMessages: [...topicMessages].map(([topic, messages]) => ({ topic, messages })),
+    });
+    const next = new Map(pending);
+    for (const r of result) {
+      if (next.delete(`${r.topicName}/${r.partition}`)) acknowledged.push(r);
+    }
+    pending = next;
+  }
+  return acknowledged;
+}
