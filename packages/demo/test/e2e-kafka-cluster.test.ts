@@ -1,0 +1,133 @@
+/**
+ * The pipeline on a 3-node Kafka cluster (KRaft, loopback, replication factor 3, min.insync.replicas 2;
+ * `startPrivateKafkaCluster`, the same node settings as `STACK_KAFKA_NODES=3 infra/local/stack up`):
+ * one broker is SIGKILLed while events flow, stays down while sending goes on, and comes back. Ingest
+ * keeps accepting (two in-sync replicas remain for acks=all), the consumers move to the new partition
+ * leaders and group coordinator, and the stored events and every rollup cell equal the independent
+ * reference: nothing acknowledged is lost, nothing is counted twice.
+ */
+import { startPrivateKafkaCluster, type PrivateKafkaCluster } from '@edusage/testkit';
+import {
+  countRows,
+  deadLetterCounts,
+  DISTRICT,
+  PSEUDONYM_KEY,
+  readRollups,
+  sendSamplePaced,
+  setupE2E,
+  type E2E,
+} from './support/e2e';
+import { buildReference, sorted } from './support/reference';
+
+jest.setTimeout(420_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Partition → leader node id of each of the suite's topics. */
+async function leaders(e2e: E2E): Promise<Map<string, number>> {
+  const admin = e2e.kafka.admin();
+  await admin.connect();
+  try {
+    const topics = [e2e.env.topics.raw, e2e.env.topics.enriched];
+    const md = await admin.fetchTopicMetadata({ topics });
+    return new Map(md.topics.flatMap((t) => t.partitions.map((p) => [`${t.name}/${p.partitionId}`, p.leader])));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('end to end: a 3-broker Kafka loses a broker mid-stream', () => {
+  let cluster: PrivateKafkaCluster | null = null;
+  let e2e: E2E | null = null;
+
+  beforeAll(async () => {
+    cluster = await startPrivateKafkaCluster({ nodes: 3 });
+    e2e = await setupE2E('e2e_kafka_cluster', {
+      kafka: { brokers: cluster.brokers, replicationFactor: cluster.replicationFactor },
+    });
+  });
+
+  afterAll(async () => {
+    await e2e?.teardown();
+    await cluster?.cleanup();
+  });
+
+  it('creates the topics with 3 replicas and min.insync.replicas 2', async () => {
+    const t = e2e!;
+    const admin = t.kafka.admin();
+    await admin.connect();
+    try {
+      const md = await admin.fetchTopicMetadata({
+        topics: [t.env.topics.raw, t.env.topics.enriched, t.env.topics.dlq],
+      });
+      for (const topic of md.topics) {
+        for (const p of topic.partitions) expect([topic.name, p.replicas.length]).toEqual([topic.name, 3]);
+      }
+      const configs = await admin.describeConfigs({
+        resources: [t.env.topics.raw, t.env.topics.enriched].map((name) => ({
+          type: 2, // TOPIC
+          name,
+          configNames: ['min.insync.replicas'],
+        })),
+        includeSynonyms: false,
+      });
+      for (const r of configs.resources) expect(r.configEntries[0]?.configValue).toBe('2');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('keeps accepting while a broker is down and ends with the reference numbers', async () => {
+    const t = e2e!;
+    const c = cluster!;
+    const ref = buildReference(t.sample, PSEUDONYM_KEY);
+    // Kill the node that leads the most of our partitions: the producers and both consumer groups must
+    // move to new leaders.
+    const before = await leaders(t);
+    const counts = new Map<number, number>();
+    for (const node of before.values()) counts.set(node, (counts.get(node) ?? 0) + 1);
+    const victim = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+    const node = c.nodes[victim - 1]!;
+
+    let reachedKill!: () => void;
+    const atKill = new Promise<void>((r) => (reachedKill = r));
+    let reachedRestart!: () => void;
+    const atRestart = new Promise<void>((r) => (reachedRestart = r));
+    let acceptedWhileDown = 0;
+    let down = false;
+    const outage = (async () => {
+      await atKill;
+      await node.stop('SIGKILL'); // in the middle of the stream: the sender does not wait for this
+      down = true;
+      await atRestart;
+      await sleep(5_000);
+      down = false;
+      await node.start();
+    })();
+    await sendSamplePaced(t, {
+      batchSize: 40,
+      pauseMs: () => 60,
+      importSquidAfter: 0.5,
+      onSending: (index, total) => {
+        if (index === Math.floor(total * 0.3)) reachedKill();
+        if (index === Math.floor(total * 0.8)) reachedRestart();
+      },
+      onAnswered: (_index, _total, accepted) => {
+        if (down) acceptedWhileDown += accepted;
+      },
+    });
+    await outage;
+    expect(acceptedWhileDown).toBeGreaterThan(500);
+    const after = await leaders(t);
+    expect([...after.values()].every((n) => n > 0)).toBe(true);
+
+    await t.drain(240_000);
+    expect(await countRows(t.ch, 'usage_events')).toBe(ref.storedEvents);
+    const got = await readRollups(t.ch, DISTRICT);
+    expect(sorted(got.district)).toEqual(sorted(ref.district));
+    expect(sorted(got.school)).toEqual(sorted(ref.school));
+    expect(sorted(got.class)).toEqual(sorted(ref.class));
+    const letters = [...(await deadLetterCounts(t.ch)).values()].reduce((a, b) => a + b, 0);
+    expect(letters).toBe([...ref.malformed.values()].reduce((a, b) => a + b, 0));
+  });
+});
