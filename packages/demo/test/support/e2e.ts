@@ -83,6 +83,8 @@ export async function setupE2E(
     redisUrl?: string;
     /** A Kafka of the suite's own (e.g. `startPrivateKafkaCluster()`) and its topics' replication factor. */
     kafka?: { brokers: string; replicationFactor: number };
+    /** Partitions of the suite's topics (default 3). */
+    partitions?: number;
     startServices?: boolean;
   } = {},
 ): Promise<E2E> {
@@ -101,7 +103,7 @@ export async function setupE2E(
   };
   try {
     env = await createTestEnv(name, {
-      partitions: 3,
+      partitions: opts.partitions ?? 3,
       ...(opts.clickhouseUrl ? { clickhouseUrl: opts.clickhouseUrl } : {}),
       ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
       ...(opts.kafka ? { kafkaBrokers: opts.kafka.brokers, replicationFactor: opts.kafka.replicationFactor } : {}),
