@@ -1,4 +1,4 @@
-import { ConfigError, baseConfigSchema, loadConfig, topicNames } from '../src';
+import { ConfigError, baseConfigSchema, loadConfig, topicNames, topicReplication } from '../src';
 
 describe('loadConfig', () => {
   it('gives defaults that match the local stack', () => {
@@ -30,5 +30,30 @@ describe('loadConfig', () => {
 
   it('prefixes topic names', () => {
     expect(topicNames('t.x.')).toEqual({ raw: 't.x.usage.raw', enriched: 't.x.usage.enriched', dlq: 't.x.usage.dlq' });
+  });
+});
+
+describe('topicReplication', () => {
+  const replication = (env: Record<string, string>) => topicReplication(loadConfig(baseConfigSchema, env));
+
+  it('is one replica on the single local broker by default', () => {
+    expect(replication({})).toEqual({ replicationFactor: 1, minInsyncReplicas: 1 });
+  });
+
+  it('asks two in-sync replicas of three, so one broker may fail', () => {
+    expect(replication({ KAFKA_REPLICATION_FACTOR: '3' })).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(replication({ KAFKA_REPLICATION_FACTOR: '2' })).toEqual({ replicationFactor: 2, minInsyncReplicas: 1 });
+    expect(replication({ KAFKA_REPLICATION_FACTOR: '5', KAFKA_MIN_INSYNC_REPLICAS: '3' })).toEqual({
+      replicationFactor: 5,
+      minInsyncReplicas: 3,
+    });
+  });
+
+  it('refuses a minimum no write could meet, naming the variable', () => {
+    expect(() => replication({ KAFKA_MIN_INSYNC_REPLICAS: '2' })).toThrow(ConfigError);
+    expect(() => replication({ KAFKA_MIN_INSYNC_REPLICAS: '2' })).toThrow(
+      /KAFKA_MIN_INSYNC_REPLICAS: 2 is above KAFKA_REPLICATION_FACTOR \(1\)/,
+    );
+    expect(() => loadConfig(baseConfigSchema, { KAFKA_REPLICATION_FACTOR: '0' })).toThrow(/KAFKA_REPLICATION_FACTOR/);
   });
 });
