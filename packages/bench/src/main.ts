@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,11 +16,9 @@ import {
   type ClickHouseClient,
 } from '@edusage/clickhouse';
 import { generateDistrict, writeDistrict } from '@edusage/generator';
-import { createKafka, deleteTopics, ensureTopics, kafkaHealth, type Kafka } from '@edusage/kafka';
+import { consumerLag, createKafka, deleteTopics, ensureTopics, kafkaHealth, type Kafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
-import { consumerLag } from '../drain';
-import { LocalPipeline, createApiKeys, loadDistrictReferenceData } from '../pipeline';
-import { REPO_ROOT } from '../services';
+import { LocalPipeline, REPO_ROOT, createApiKeys, loadDistrictReferenceData } from '@edusage/demo';
 import { bareClickHouse, bareKafka, rawMessagesOf, type BareResult } from './bare';
 import { readBodies, sendBodies, withFreshIds, type Body, type SendStats } from './load';
 import { profilesByService, summarizeProfile, type ProfileSummary } from './profile';
