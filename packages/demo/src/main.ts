@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { deleteKeysWithPrefix } from '@edusage/redis';
 import { TokenStore, loadApiConfig, startApi } from '@edusage/api';
-import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
-import { clickhouseHealth, createClickHouse, dropDatabase } from '@edusage/clickhouse';
+import { baseConfigSchema, loadConfig, type BaseConfig } from '@edusage/config';
+import { createClickHouse } from '@edusage/clickhouse';
 import {
   ASSESSMENT_SPECS,
   generateAssessments,
@@ -23,7 +22,7 @@ import {
   renewalCheck,
   upcomingRenewals,
 } from '@edusage/licenses';
-import { createKafka, deleteTopics, kafkaHealth, type Kafka } from '@edusage/kafka';
+import { createKafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { analyze, formatSummary, importAssessments, loadMatcher, renderAnalysisTable } from '@edusage/outcomes';
 import {
@@ -34,11 +33,16 @@ import {
   schoolAppUsage,
   unresolvedSummary,
 } from '@edusage/reports';
-import { LocalPipeline, createApiKeys, loadDistrictReferenceData, sendSampleEvents, waitForPipeline } from './pipeline';
+import {
+  LocalPipeline,
+  SAMPLE_PSEUDONYM_KEY,
+  createApiKeys,
+  loadDistrictReferenceData,
+  sendSampleEvents,
+  waitForPipeline,
+} from './pipeline';
 import { REPO_ROOT } from './services';
-
-/** Only for the generated sample: real deployments set their own secret PSEUDONYM_KEY. */
-const SAMPLE_PSEUDONYM_KEY = 'edusage-sample-district-key-not-for-real-data';
+import { assertStackReachable, resetSampleData } from './stack';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -88,17 +92,9 @@ async function main(): Promise<void> {
   const config = loadConfig(baseConfigSchema, env);
   const logger = createLogger('demo', 'warn');
   const kafka = createKafka(config, logger);
-  const ch = createClickHouse({ ...config, CLICKHOUSE_DATABASE: 'default' });
-  const down = [
-    !(await kafkaHealth(kafka)) && `Kafka (${config.KAFKA_BROKERS.join(',')})`,
-    !(await clickhouseHealth(ch)) && `ClickHouse (${config.CLICKHOUSE_URL})`,
-  ].filter(Boolean);
-  await ch.close();
-  if (down.length > 0) {
-    throw new Error(`not reachable: ${down.join(', ')}. Start the stack with: infra/local/stack up`);
-  }
+  await assertStackReachable(kafka, config);
 
-  await resetDemoData(kafka, config);
+  await resetSampleData(kafka, config);
 
   let t = Date.now();
   const district = generateDistrict({
@@ -307,19 +303,6 @@ async function evidenceTable(
     `The sample carries a true effect of ${spec.beta} RIT per engaged minute/week of ${spec.app} on math growth`,
     `(packages/generator README "Assessments"); the interval above should cover it in about 95 % of seeds.`,
   ].join('\n');
-}
-
-async function resetDemoData(kafka: Kafka, config: BaseConfig): Promise<void> {
-  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  await deleteTopics(kafka, [topics.raw, topics.enriched, topics.dlq]);
-  await dropDatabase(config);
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  await redis.connect();
-  try {
-    await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);
-  } finally {
-    redis.disconnect();
-  }
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,5 @@
 export { createKafka, type KafkaConfig } from './client';
-export { ensureTopics, deleteTopics } from './topics';
+export { ensureTopics, deleteTopics, waitTopicsGone } from './topics';
 export { createProducer, produceJson, type JsonMessage, type ProduceOptions } from './producer';
 export {
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
