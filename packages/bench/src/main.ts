@@ -7,6 +7,7 @@ import { openBench } from './context';
 import { parseOptions } from './options';
 import { runBareLimits } from './phases/bare';
 import { runPaced } from './phases/paced';
+import { runQueries } from './phases/queries';
 import { resetAndGenerate } from './phases/reset';
 import { startServices } from './phases/start';
 import { stopServices } from './phases/stop';
@@ -23,10 +24,12 @@ async function main(): Promise<void> {
     const throughput = await runThroughput(ctx, data, rig);
     const paced = await runPaced(ctx, data, rig, throughput.result.sustainedEventsPerSecond, throughput.stats.accepted);
     const stopped = await stopServices(ctx, rig);
+    // Before the bare limits, whose INSERTs would keep ClickHouse busy merging.
+    const queries = await runQueries(ctx, data, rig.db);
     const bare = await runBareLimits(ctx, data, rig, throughput.stats.accepted, stopped.sink.avgRowsPerPartitionBatch);
     // Peer (ClickHouse's own Kafka engine reading the same events, raced against the pipeline) would
     // run here; it is not built yet (README "Phases").
-    writeSummary(ctx, data, { throughput: throughput.result, paced, stopped, bare });
+    writeSummary(ctx, data, { throughput: throughput.result, paced, stopped, queries, bare });
   } finally {
     await closeRig(rig);
   }

@@ -12,7 +12,7 @@ export interface BareLimitsResult {
 }
 
 /**
- * Phase 7 (services stopped; skipped with --no-bare): what Kafka alone and ClickHouse alone take on
+ * Phase 8 (services stopped; skipped with --no-bare): what Kafka alone and ClickHouse alone take on
  * this machine with the same events, the sink's average batch size and its concurrency.
  */
 export async function runBareLimits(
@@ -24,7 +24,7 @@ export async function runBareLimits(
 ): Promise<BareLimitsResult | undefined> {
   const { opts, config } = ctx;
   if (!opts.bare) return undefined;
-  say(`[7/7] bare limits with the same ${fmtInt(events)} events (services stopped)`);
+  say(`[8/8] bare limits with the same ${fmtInt(events)} events (services stopped)`);
   const messages = rawMessagesOf(data.bodies, events);
   const kafkaRun = await timedPhase(rig.sampler, () =>
     bareKafka(ctx.kafka, `${config.KAFKA_TOPIC_PREFIX}bare`, config.KAFKA_PARTITIONS, messages, {

@@ -1,5 +1,6 @@
 import { SERVICES, STACK } from '../context';
 import { MiB, TARGETS, cpuRows, fmt1, fmt2, fmtInt, fmtMs, latencyRow, say, table, verdict } from '../report';
+import { queriesTable } from './queries';
 import type { BenchSummary } from './summary';
 
 /** The summary tables: targets and verdicts, latency per phase, CPU per process and phase, peak memory. */
@@ -25,6 +26,12 @@ export function printSummary(s: BenchSummary): void {
       `\nCPU during the paced phase (${fmt1(s.paced.cpu.wallSeconds)} s at ${fmtInt(s.paced.achievedSendEventsPerSecond)}/s; machine busy ${fmt2(s.paced.cpu.machineBusyCores)}, other ${fmt2(s.paced.cpu.otherBusyCores)})`,
     );
     say(table([['process', 'CPU s', 'cores', 'CPU s / 10k events'], ...cpuRows(names, s.paced.cpu, s.paced.events)]));
+  }
+  if (s.queries) {
+    say(
+      `\nreport queries over ${s.queries.period.from}…${s.queries.period.to} (${s.queries.runs} runs each, services stopped)`,
+    );
+    say(queriesTable(s.queries));
   }
   say('\npeak memory (VmHWM / peak sampled VmRSS, MiB)');
   say(

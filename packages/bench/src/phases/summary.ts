@@ -6,6 +6,7 @@ import { loadAverage } from '../proc';
 import { TARGETS, say } from '../report';
 import type { BareLimitsResult } from './bare';
 import type { PacedResult } from './paced';
+import type { QueriesResult } from './queries';
 import type { BenchData } from './reset';
 import type { StopResult } from './stop';
 import { printSummary } from './summary-tables';
@@ -20,6 +21,8 @@ const METHOD = {
   memory:
     'VmHWM (kernel peak RSS) from /proc/<pid>/status of each service process, plus the peak VmRSS sampled each second.',
   cpu: 'utime+stime from /proc/<pid>/stat at the start and end of each phase, for each service, the Kafka/ClickHouse/Redis processes and the benchmark process; other = machine busy time (/proc/stat) not used by them.',
+  queries:
+    'With the services stopped: each report function behind the usage pages (packages/reports) over the district’s whole generated period, one warm-up run then --query-runs timed runs one at a time; ms = wall time in the benchmark process, JSON parsing included.',
   bare: 'Kafka: one idempotent kafkajs producer (acks=all), same message count and size as usage.raw, one consumer group consuming concurrently. ClickHouse: the stored rows read back and INSERTed as JSONEachRow with the sink’s average batch size and concurrency, into a plain usage_events-shaped table, and into usage_events with each INSERT followed by the sink’s rollup derivation.',
 };
 
@@ -28,6 +31,7 @@ export interface PhaseResults {
   throughput: ThroughputResult;
   paced: PacedResult | undefined;
   stopped: StopResult;
+  queries: QueriesResult | undefined;
   bare: BareLimitsResult | undefined;
 }
 
@@ -46,6 +50,7 @@ export interface BenchSummary {
   profiles?: StopResult['profiles'];
   memory: StopResult['memory'];
   sink: StopResult['sink'];
+  queries?: QueriesResult;
   bare?: BareLimitsResult;
 }
 
@@ -73,6 +78,7 @@ export function writeSummary(ctx: BenchContext, data: BenchData, results: PhaseR
     throughput: results.throughput,
     ...(results.paced ? { paced: results.paced } : {}),
     ...results.stopped,
+    ...(results.queries ? { queries: results.queries } : {}),
     ...(results.bare ? { bare: results.bare } : {}),
   };
   mkdirSync(ctx.opts.out, { recursive: true });
