@@ -7,7 +7,7 @@ const run = promisify(execFile);
 
 /** Runs one of the services' command-line tools (compiled) and returns its stdout; throws with stderr on failure. */
 export async function runServiceCli(
-  service: 'ingest' | 'enrich',
+  service: 'ingest' | 'enrich' | 'api',
   args: string[],
   env: Record<string, string | undefined>,
 ): Promise<string> {

@@ -1,8 +1,5 @@
 import { consumerLag, type Kafka } from '@edusage/kafka';
 
-// Moved to @edusage/kafka (the API reports it too); re-exported for the bench.
-export { consumerLag };
-
 /**
  * Waits until every group has consumed everything (lag 0 on two checks in a row, since a group can
  * commit its input before its output has been consumed downstream), reporting progress.

@@ -1,10 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { Redis } from 'ioredis';
-import { deleteKeysWithPrefix } from '@edusage/redis';
-import { TokenStore, loadApiConfig, startApi } from '@edusage/api';
-import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
-import { clickhouseHealth, createClickHouse, dropDatabase } from '@edusage/clickhouse';
+import { baseConfigSchema, loadConfig } from '@edusage/config';
+import { createClickHouse } from '@edusage/clickhouse';
 import {
   ASSESSMENT_SPECS,
   generateAssessments,
@@ -23,7 +20,7 @@ import {
   renewalCheck,
   upcomingRenewals,
 } from '@edusage/licenses';
-import { createKafka, deleteTopics, kafkaHealth, type Kafka } from '@edusage/kafka';
+import { createKafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { analyze, formatSummary, importAssessments, loadMatcher, renderAnalysisTable } from '@edusage/outcomes';
 import {
@@ -34,11 +31,17 @@ import {
   schoolAppUsage,
   unresolvedSummary,
 } from '@edusage/reports';
-import { LocalPipeline, createApiKeys, loadDistrictReferenceData, sendSampleEvents, waitForPipeline } from './pipeline';
+import {
+  LocalPipeline,
+  SAMPLE_PSEUDONYM_KEY,
+  createApiKeys,
+  loadDistrictReferenceData,
+  sendSampleEvents,
+  waitForPipeline,
+} from './pipeline';
+import { apiBaseUrl, createDemoApiToken, dashboard } from './dashboard';
 import { REPO_ROOT } from './services';
-
-/** Only for the generated sample: real deployments set their own secret PSEUDONYM_KEY. */
-const SAMPLE_PSEUDONYM_KEY = 'edusage-sample-district-key-not-for-real-data';
+import { assertStackReachable, resetSampleData } from './stack';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -88,17 +91,9 @@ async function main(): Promise<void> {
   const config = loadConfig(baseConfigSchema, env);
   const logger = createLogger('demo', 'warn');
   const kafka = createKafka(config, logger);
-  const ch = createClickHouse({ ...config, CLICKHOUSE_DATABASE: 'default' });
-  const down = [
-    !(await kafkaHealth(kafka)) && `Kafka (${config.KAFKA_BROKERS.join(',')})`,
-    !(await clickhouseHealth(ch)) && `ClickHouse (${config.CLICKHOUSE_URL})`,
-  ].filter(Boolean);
-  await ch.close();
-  if (down.length > 0) {
-    throw new Error(`not reachable: ${down.join(', ')}. Start the stack with: infra/local/stack up`);
-  }
+  await assertStackReachable(kafka, config);
 
-  await resetDemoData(kafka, config);
+  await resetSampleData(kafka, config);
 
   let t = Date.now();
   const district = generateDistrict({
@@ -200,71 +195,20 @@ async function main(): Promise<void> {
     say('');
     say(`All tables are in ClickHouse database ${config.CLICKHOUSE_DATABASE} (${config.CLICKHOUSE_URL}), e.g.`);
     say(`  clickhouse-client --database ${config.CLICKHOUSE_DATABASE} --query 'SELECT count() FROM usage_events'`);
-    apiToken = await createDemoApiToken(config, opts.district);
+    apiToken = await createDemoApiToken(env, opts.district);
     say('');
     say('The same reports over HTTP (services/api): start the API on the demo data with');
     say(
-      `  CLICKHOUSE_DATABASE=${config.CLICKHOUSE_DATABASE} REDIS_KEY_PREFIX=${config.REDIS_KEY_PREFIX} node services/api/dist/main.js`,
+      `  CLICKHOUSE_DATABASE=${config.CLICKHOUSE_DATABASE} REDIS_KEY_PREFIX=${config.REDIS_KEY_PREFIX}${env.API_PORT ? ` API_PORT=${env.API_PORT}` : ''} node services/api/dist/main.js`,
     );
-    say(`and ask it with the admin token of ${opts.district} (docs: http://127.0.0.1:8084/docs):`);
+    say(`and ask it with the admin token of ${opts.district} (docs: ${apiBaseUrl(env)}/docs):`);
     say(
-      `  curl -H 'Authorization: Bearer ${apiToken}' 'http://127.0.0.1:8084/v1/usage/district?from=${period.from}&to=${period.to}'`,
+      `  curl -H 'Authorization: Bearer ${apiToken}' '${apiBaseUrl(env)}/v1/usage/district?from=${period.from}&to=${period.to}'`,
     );
   } finally {
     await db.close();
   }
-  await dashboard(env, apiToken, period, serve);
-}
-
-/**
- * Ends the demo with the dashboard's address and a token to sign in with. With `serve`, the API (and
- * its dashboard) runs here on the demo data until Ctrl-C; otherwise the command that starts it is shown.
- */
-async function dashboard(
-  env: Record<string, string>,
-  token: string,
-  period: { from: string; to: string },
-  serve: boolean,
-): Promise<void> {
-  const apiConfig = loadApiConfig({ ...env, LOG_LEVEL: 'warn' });
-  const url = `http://${apiConfig.API_HOST}:${apiConfig.API_PORT}/dashboard`;
-  const show = () => {
-    say('');
-    say(`Dashboard: ${url}/overview?from=${period.from}&to=${period.to}`);
-    say(`  sign in with the token: ${token}`);
-  };
-  if (!serve) {
-    show();
-    say('  (after starting the API with the command above; `scripts/demo --serve` keeps it running for you)');
-    return;
-  }
-  const api = await startApi(apiConfig, createLogger('api', 'warn'), { listen: true }).catch((err: Error) => {
-    say(`\nThe API could not start here (${err.message}); start it with the command above.`);
-    return null;
-  });
-  if (!api) return show();
-  show();
-  say('  serving until Ctrl-C');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await api.stop();
-}
-
-/** An admin API token of the sample district, in the demo's Redis keyspace (reset with it at the next run). */
-async function createDemoApiToken(config: BaseConfig, districtId: string): Promise<string> {
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
-  try {
-    const { token } = await new TokenStore(redis, config.REDIS_KEY_PREFIX).create({
-      districtId,
-      role: 'admin',
-      name: 'demo',
-    });
-    return token;
-  } finally {
-    redis.disconnect();
-  }
+  await dashboard(env, pipeline.logDir, apiToken, period, serve);
 }
 
 /**
@@ -307,19 +251,6 @@ async function evidenceTable(
     `The sample carries a true effect of ${spec.beta} RIT per engaged minute/week of ${spec.app} on math growth`,
     `(packages/generator README "Assessments"); the interval above should cover it in about 95 % of seeds.`,
   ].join('\n');
-}
-
-async function resetDemoData(kafka: Kafka, config: BaseConfig): Promise<void> {
-  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  await deleteTopics(kafka, [topics.raw, topics.enriched, topics.dlq]);
-  await dropDatabase(config);
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  await redis.connect();
-  try {
-    await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);
-  } finally {
-    redis.disconnect();
-  }
 }
 
 main().catch((err: unknown) => {

@@ -8,6 +8,9 @@ import { waitUntilDrained } from './drain';
 import { sendCaliperFile, sendNativeFile, type SendSummary } from './send';
 import { startService, type RunningChild, type ServiceName } from './services';
 
+/** Only for the generated sample (demo, benchmark): real deployments set their own secret PSEUDONYM_KEY. */
+export const SAMPLE_PSEUDONYM_KEY = 'edusage-sample-district-key-not-for-real-data';
+
 export const SERVICE_NAMES: readonly ServiceName[] = ['enrich', 'aggregate', 'ingest'];
 
 /**

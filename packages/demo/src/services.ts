@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import type { Logger } from '@edusage/logging';
 
-export type ServiceName = 'ingest' | 'enrich' | 'aggregate' | 'jobs';
+export type ServiceName = 'ingest' | 'enrich' | 'aggregate' | 'jobs' | 'api';
 
 /** The repository root (this file is at packages/demo/{src,dist}/). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');

@@ -80,3 +80,19 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
     await admin.disconnect();
   }
 }
+
+/** Topic deletion completes in the background: waits (up to `timeoutMs`) until none of `topics` is listed any more. */
+export async function waitTopicsGone(kafka: Kafka, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const existing = new Set(await admin.listTopics());
+      if (!topics.some((t) => existing.has(t)) || Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

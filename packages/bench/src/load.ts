@@ -79,6 +79,10 @@ export interface SendStats {
   lastAckAt: number;
 }
 
+export function newSendStats(): SendStats {
+  return { requests: 0, sent: 0, accepted: 0, rejected: 0, firstSendAt: 0, lastAckAt: 0 };
+}
+
 /**
  * Sends bodies over up to `concurrency` connections at once. Without `ratePerSecond`, as fast as
  * ingest answers; with it, paced so that events sent by time t are ≈ rate × t (it falls behind,
@@ -90,14 +94,7 @@ export async function sendBodies(
   bodies: Iterable<Body>,
   opts: { concurrency: number; ratePerSecond?: number; stats?: SendStats },
 ): Promise<SendStats> {
-  const stats: SendStats = opts.stats ?? {
-    requests: 0,
-    sent: 0,
-    accepted: 0,
-    rejected: 0,
-    firstSendAt: 0,
-    lastAckAt: 0,
-  };
+  const stats = opts.stats ?? newSendStats();
   const iterator = bodies[Symbol.iterator]();
   let scheduled = 0;
   const start = Date.now();
@@ -132,4 +129,16 @@ export async function sendBodies(
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
   if (failure) throw failure;
   return stats;
+}
+
+/** `count` events from the bodies, cycling with fresh event ids (new events, not duplicates). */
+export function* freshBodies(bodies: Body[], count: number): Generator<Body> {
+  let n = 0;
+  for (let round = 0; ; round++) {
+    for (const b of bodies) {
+      if (n >= count) return;
+      n += b.events;
+      yield withFreshIds(b, `r${round}-`);
+    }
+  }
 }

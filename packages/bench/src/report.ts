@@ -42,3 +42,7 @@ export function cpuRows(names: string[], w: CpuWindow, events: number): string[]
 }
 
 export const verdict = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
+
+export const say = (line: string) => process.stdout.write(line + '\n');
+/** Seconds since `since` (a Date.now()), for the phases' timing lines. */
+export const secs = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;

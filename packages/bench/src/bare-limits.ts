@@ -9,7 +9,7 @@ import {
   sqlIdentifier,
   type ClickHouseConfig,
 } from '@edusage/clickhouse';
-import { createConsumer, createProducer, deleteTopics, ensureTopics, type Kafka } from '@edusage/kafka';
+import { createConsumer, createProducer, deleteTopics, ensureTopics, waitTopicsGone, type Kafka } from '@edusage/kafka';
 import { deriveRollups } from '@edusage/aggregate';
 import type { Body } from './load';
 
@@ -55,7 +55,7 @@ export async function bareKafka(
   opts: { batchSize: number; concurrency: number; onProgress?: (produced: number, consumed: number) => void },
 ): Promise<BareResult> {
   await deleteTopics(kafka, [topic]);
-  await waitTopicGone(kafka, topic);
+  await waitTopicsGone(kafka, [topic]);
   await ensureTopics(kafka, [topic], partitions);
   const producer = await createProducer(kafka);
   const consumer = await createConsumer(kafka, `bench-bare-${randomUUID().slice(0, 8)}`);
@@ -83,6 +83,7 @@ export async function bareKafka(
       while (next < messages.length) {
         const chunk = messages.slice(next, next + opts.batchSize);
         next += chunk.length;
+        // Bare kafkajs on purpose (the baseline); the services send through sendAcknowledged.
         await producer.send({ topic, acks: -1, messages: chunk });
         produced += chunk.length;
       }
@@ -106,19 +107,6 @@ export async function bareKafka(
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await deleteTopics(kafka, [topic]).catch(() => undefined);
-  }
-}
-
-async function waitTopicGone(kafka: Kafka, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (let i = 0; i < 60; i++) {
-      if (!(await admin.listTopics()).includes(topic)) return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  } finally {
-    await admin.disconnect();
   }
 }
 

@@ -139,3 +139,18 @@ export function cpuWindow(from: CpuSnapshot, to: CpuSnapshot): CpuWindow {
     otherBusyCores: wallSeconds > 0 ? Math.max(0, machineBusy - ours) / wallSeconds : 0,
   };
 }
+
+/** Runs one phase between two CPU snapshots: its value and what each process used meanwhile. */
+export async function timedPhase<T>(
+  sampler: ProcessSampler,
+  fn: () => Promise<T>,
+): Promise<{ value: T; cpu: CpuWindow }> {
+  const from = sampler.snapshot();
+  const value = await fn();
+  return { value, cpu: cpuWindow(from, sampler.snapshot()) };
+}
+
+/** CPU seconds per process per 10 000 events. */
+export function perTenK(w: CpuWindow, events: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(w.cpuSeconds).map(([k, v]) => [k, (v / events) * 10_000]));
+}

@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
+import { REPO_ROOT, SAMPLE_PSEUDONYM_KEY, assertStackReachable } from '@edusage/demo';
+import { createKafka, type Kafka } from '@edusage/kafka';
+import { createLogger } from '@edusage/logging';
+import type { Options } from './options';
+import { loadAverage } from './proc';
+import { MiB, TARGETS, fmt2, fmtInt, fmtMs, say } from './report';
+
+/** The load's district, and the probes' own district (found by primary-key prefix, never in the load's counts). */
+export const DISTRICT = 'd1';
+export const PROBE_DISTRICT = 'bench-probe';
+export const SERVICES = ['ingest', 'enrich', 'aggregate'] as const;
+export const STACK = ['kafka', 'clickhouse', 'redis'] as const;
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memTotalMiB: number;
+  node: string;
+  loadAverageAtStart: number[];
+}
+
+/** What every phase shares: the options, the services' environment and the Kafka client. */
+export interface BenchContext {
+  opts: Options;
+  startedAt: Date;
+  /** Names this run's result file and its probes' event ids. */
+  runId: string;
+  commit: string;
+  machine: Machine;
+  /** `.local/bench`: generated data and service logs. */
+  workDir: string;
+  env: Record<string, string>;
+  config: BaseConfig;
+  topics: ReturnType<typeof topicNames>;
+  kafka: Kafka;
+  enrichGroupId: string;
+  aggregateGroupId: string;
+}
+
+/** The services' environment: a database, topics, Redis prefix and consumer groups of the benchmark's own. */
+function benchEnv(opts: Options): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    CLICKHOUSE_DATABASE: process.env.BENCH_CLICKHOUSE_DATABASE ?? 'edusage_bench',
+    KAFKA_TOPIC_PREFIX: 'bench.',
+    REDIS_KEY_PREFIX: 'edusage-bench:',
+    ENRICH_GROUP_ID: 'bench-enrich',
+    AGGREGATE_GROUP_ID: 'bench-aggregate',
+    PSEUDONYM_KEY: process.env.PSEUDONYM_KEY ?? SAMPLE_PSEUDONYM_KEY,
+    DISTRICT_TIMEZONES: `${DISTRICT}=America/Chicago,${PROBE_DISTRICT}=UTC`,
+    INGEST_PORT: String(opts.port),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  };
+}
+
+/** Checks that Kafka and ClickHouse answer, then prints the run's header (commit, machine, targets). */
+export async function openBench(opts: Options): Promise<BenchContext> {
+  const startedAt = new Date();
+  const env = benchEnv(opts);
+  const config = loadConfig(baseConfigSchema, env);
+  const kafka = createKafka(config, createLogger('bench', 'warn'));
+  await assertStackReachable(kafka, config);
+
+  const machine: Machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memTotalMiB: Math.round(os.totalmem() / MiB),
+    node: process.version,
+    loadAverageAtStart: loadAverage(),
+  };
+  const commit = gitCommit();
+  say(`edusage benchmark ${startedAt.toISOString()} · commit ${commit} · ${machine.cpus} cores (${machine.cpuModel})`);
+  say(
+    `load average at start: ${machine.loadAverageAtStart.map(fmt2).join(' ')} (other work on this machine shares the cores)`,
+  );
+  say(
+    `targets: ≥ ${fmtInt(TARGETS.sustainedEventsPerSecond)} events/s sustained, p99 ingest→queryable ≤ ${fmtMs(TARGETS.p99IngestToQueryableMs)}, ≤ ${TARGETS.rssPerWorkerBytes / MiB} MiB RSS per worker`,
+  );
+  return {
+    opts,
+    startedAt,
+    runId: startedAt.toISOString().replace(/[-:.]/g, '').slice(0, 15),
+    commit,
+    machine,
+    workDir: path.join(REPO_ROOT, '.local', 'bench'),
+    env,
+    config,
+    topics: topicNames(config.KAFKA_TOPIC_PREFIX),
+    kafka,
+    enrichGroupId: env.ENRICH_GROUP_ID!,
+    aggregateGroupId: env.AGGREGATE_GROUP_ID!,
+  };
+}
+
+function gitCommit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    }).trim();
+    return dirty ? `${sha}+dirty` : sha;
+  } catch {
+    return 'unknown';
+  }
+}

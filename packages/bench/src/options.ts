@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { Command } from 'commander';
+import { REPO_ROOT } from '@edusage/demo';
+
+/** The benchmark's options; written as they are into the JSON result. */
+export interface Options {
+  events: number;
+  out: string;
+  concurrency: number;
+  batchSize: number;
+  probeRate: number;
+  latencyRate?: number;
+  latencySeconds: number;
+  seed: number;
+  bare: boolean;
+  queryRuns: number;
+  port: number;
+  profile: boolean;
+}
+
+export function parseOptions(argv: string[] = process.argv): Options {
+  const o = new Command()
+    .name('edusage-bench')
+    .description(
+      'End-to-end benchmark: native NDJSON over HTTP → ingest → enrich → aggregate → ClickHouse, ' +
+        'with latency probes, per-service CPU and memory, and the bare Kafka and ClickHouse limits of this machine',
+    )
+    .option('--events <n>', 'events sent in the throughput phase', '300000')
+    .option('--out <dir>', 'where the JSON result goes', path.join(REPO_ROOT, 'bench-results'))
+    .option('--concurrency <n>', 'HTTP requests in flight at once (connections)', '8')
+    .option('--batch-size <n>', 'events per NDJSON request', '1000')
+    .option('--probe-rate <n>', 'latency probes per second', '10')
+    .option(
+      '--latency-rate <n>',
+      'events/s of the paced latency phase (default: 20000, or 70% of the measured sustained rate if lower)',
+    )
+    .option('--latency-seconds <n>', 'length of the paced latency phase (0 = skip it)', '30')
+    .option('--seed <n>', 'generator seed', '42')
+    .option('--no-bare', 'skip the bare Kafka and ClickHouse measurements')
+    .option('--query-runs <n>', 'timed runs of each report query after the load (0 = skip them)', '5')
+    .option('--port <n>', 'ingest HTTP port', process.env.BENCH_INGEST_PORT ?? '18090')
+    .option(
+      '--profile',
+      'run the services with node --cpu-prof and summarize where their CPU time goes (adds some overhead)',
+    )
+    .parse(argv)
+    .opts<Record<string, string | boolean | undefined>>();
+  const num = (name: string, v: unknown, min: number) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}`);
+    return n;
+  };
+  return {
+    events: num('events', o.events, 1000),
+    out: String(o.out),
+    concurrency: num('concurrency', o.concurrency, 1),
+    batchSize: num('batch-size', o.batchSize, 1),
+    probeRate: num('probe-rate', o.probeRate, 0),
+    ...(o.latencyRate !== undefined ? { latencyRate: num('latency-rate', o.latencyRate, 1) } : {}),
+    latencySeconds: num('latency-seconds', o.latencySeconds, 0),
+    seed: num('seed', o.seed, 0),
+    bare: o.bare !== false,
+    queryRuns: num('query-runs', o.queryRuns, 0),
+    port: num('port', o.port, 1),
+    profile: o.profile === true,
+  };
+}

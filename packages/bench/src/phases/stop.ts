@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SERVICES, type BenchContext } from '../context';
+import { profilesByService, summarizeProfile, type ProfileSummary } from '../profile';
+import { fmt1, fmtInt, say } from '../report';
+import type { BenchRig } from '../rig';
+
+interface SinkStats {
+  batches: number;
+  inserted: number;
+  duplicates: number;
+}
+
+export interface StopResult {
+  profiles?: Record<string, ProfileSummary>;
+  memory: { peakRssBytes: Record<string, number>; vmHwmBytes: Record<string, number> };
+  sink: Partial<SinkStats> & { avgRowsPerPartitionBatch: number };
+}
+
+/**
+ * Phase 6: stops the instruments and the services (graceful, so the profiles and the sink's last
+ * stats are written), then reads peak memory, the CPU profiles (--profile) and the sink's batch size.
+ */
+export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<StopResult> {
+  rig.sampler.stop();
+  await rig.probes.stopPolling();
+  rig.counter.stop();
+  const servicePids = Object.fromEntries(SERVICES.map((n) => [n, rig.pipeline.pid(n)]));
+  await rig.pipeline.stopAll();
+  let profiles: Record<string, ProfileSummary> | undefined;
+  if (ctx.opts.profile) {
+    profiles = {};
+    for (const [name, file] of Object.entries(profilesByService(rig.profileDir, servicePids))) {
+      profiles[name] = summarizeProfile(file);
+    }
+    printProfiles(profiles);
+  }
+  const sinkStats = lastSinkStats(path.join(rig.logDir, 'aggregate.log'));
+  const rowsPerInsert = sinkStats && sinkStats.batches > 0 ? sinkStats.inserted / sinkStats.batches : NaN;
+  say(
+    `\n[6/8] services stopped; aggregate wrote ${sinkStats ? fmtInt(rowsPerInsert) : 'n/a'} rows per partition batch on average`,
+  );
+  return {
+    ...(profiles ? { profiles } : {}),
+    memory: { peakRssBytes: rig.sampler.peakRss, vmHwmBytes: rig.sampler.hwm },
+    sink: { ...sinkStats, avgRowsPerPartitionBatch: rowsPerInsert },
+  };
+}
+
+/** The sink's last logged stats ({batches, inserted, ...}), from its "sink stopped" / "sink progress" lines. */
+function lastSinkStats(logFile: string): SinkStats | null {
+  try {
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').reverse();
+    for (const line of lines) {
+      if (!line.includes('"stats"')) continue;
+      const parsed = JSON.parse(line) as { stats?: SinkStats };
+      if (parsed.stats) return parsed.stats;
+    }
+  } catch {
+    // no log: no figure
+  }
+  return null;
+}
+
+function printProfiles(profiles: Record<string, ProfileSummary>): void {
+  for (const [name, p] of Object.entries(profiles)) {
+    say(`\nprofile ${name}: ${fmt1(p.busySeconds)} busy CPU s (whole process life) — ${p.file}`);
+    say(
+      '  by owner:   ' +
+        p.byModule
+          .slice(0, 7)
+          .map((m) => `${m.module} ${(m.share * 100).toFixed(0)}%`)
+          .join(', '),
+    );
+    say(
+      '  functions:  ' +
+        p.topFunctions
+          .slice(0, 8)
+          .map((f) => `${f.fn} (${f.where}) ${(f.share * 100).toFixed(1)}%`)
+          .join('\n              '),
+    );
+  }
+}

@@ -1,0 +1,100 @@
+import { SERVICES, STACK } from '../context';
+import { MiB, TARGETS, cpuRows, fmt1, fmt2, fmtInt, fmtMs, latencyRow, say, table, verdict } from '../report';
+import { queriesTable } from './queries';
+import type { BenchSummary } from './summary';
+
+/** The summary tables: targets and verdicts, latency per phase, CPU per process and phase, peak memory. */
+export function printSummary(s: BenchSummary): void {
+  say('\n================================ summary ================================');
+  say(table(targetRows(s)));
+
+  const load = s.throughput.latencyUnderSaturation;
+  say('\nlatency probes (from the 202 to the first ClickHouse poll that sees the event; poll every 250 ms)');
+  const lrows = [['phase', 'seen', 'p50', 'p90', 'p99', 'max', 'p99 from send', 'lost/failed']];
+  lrows.push(latencyRow('throughput (saturated)', load));
+  if (s.paced) lrows.push(latencyRow(`paced ${fmtInt(s.paced.targetEventsPerSecond)}/s`, s.paced.latency));
+  say(table(lrows));
+
+  const tp = s.throughput;
+  const names = [...SERVICES, ...STACK, 'bench'];
+  say(
+    `\nCPU during the throughput phase (${fmt1(tp.cpu.wallSeconds)} s; machine busy ${fmt2(tp.cpu.machineBusyCores)} of 2 cores, other processes ${fmt2(tp.cpu.otherBusyCores)})`,
+  );
+  say(table([['process', 'CPU s', 'cores', 'CPU s / 10k events'], ...cpuRows(names, tp.cpu, tp.events)]));
+  if (s.paced) {
+    say(
+      `\nCPU during the paced phase (${fmt1(s.paced.cpu.wallSeconds)} s at ${fmtInt(s.paced.achievedSendEventsPerSecond)}/s; machine busy ${fmt2(s.paced.cpu.machineBusyCores)}, other ${fmt2(s.paced.cpu.otherBusyCores)})`,
+    );
+    say(table([['process', 'CPU s', 'cores', 'CPU s / 10k events'], ...cpuRows(names, s.paced.cpu, s.paced.events)]));
+  }
+  if (s.queries) {
+    say(
+      `\nreport queries over ${s.queries.period.from}…${s.queries.period.to} (${s.queries.runs} runs each, services stopped)`,
+    );
+    say(queriesTable(s.queries));
+  }
+  say('\npeak memory (VmHWM / peak sampled VmRSS, MiB)');
+  say(
+    table([
+      ['process', 'VmHWM', 'peak RSS'],
+      ...names.map((n) => [
+        n,
+        fmt1((s.memory.vmHwmBytes[n] ?? NaN) / MiB),
+        fmt1((s.memory.peakRssBytes[n] ?? NaN) / MiB),
+      ]),
+    ]),
+  );
+  say(
+    `\nload average: start ${s.machine.loadAverageAtStart.map(fmt2).join(' ')}, end ${s.machine.loadAverageAtEnd.map(fmt2).join(' ')}`,
+  );
+}
+
+/** measure / value / target / verdict rows: the figures the targets are about, and the bare limits beside them. */
+function targetRows(s: BenchSummary): string[][] {
+  const tp = s.throughput;
+  const rows: string[][] = [['measure', 'value', 'target', 'verdict']];
+  rows.push([
+    'sustained end to end (events/s)',
+    fmtInt(tp.sustainedEventsPerSecond),
+    `≥ ${fmtInt(TARGETS.sustainedEventsPerSecond)}`,
+    verdict(tp.sustainedEventsPerSecond >= TARGETS.sustainedEventsPerSecond),
+  ]);
+  rows.push(['  steady state, stored 10%→90% (events/s)', fmtInt(tp.steadyStateStoredEventsPerSecond10to90), '', '']);
+  rows.push(['  ingest accept rate (events/s)', fmtInt(tp.ingestAcceptEventsPerSecond), '', '']);
+  if (s.paced) {
+    const rate = s.paced.targetEventsPerSecond;
+    const p99 = s.paced.latency.fromAckMs?.p99 ?? Infinity;
+    rows.push([
+      `p99 ingest→queryable at ${fmtInt(rate)}/s`,
+      fmtMs(s.paced.latency.fromAckMs?.p99),
+      `≤ ${fmtMs(TARGETS.p99IngestToQueryableMs)}`,
+      verdict(p99 <= TARGETS.p99IngestToQueryableMs) +
+        (rate < TARGETS.sustainedEventsPerSecond ? ' (below target load)' : ''),
+    ]);
+  }
+  rows.push([
+    'p99 ingest→queryable under saturation',
+    fmtMs(tp.latencyUnderSaturation.fromAckMs?.p99),
+    '',
+    '(backlog included)',
+  ]);
+  for (const name of SERVICES) {
+    const hwm = s.memory.vmHwmBytes[name] ?? NaN;
+    rows.push([
+      `peak RSS ${name} (MiB)`,
+      fmt1(hwm / MiB),
+      `≤ ${TARGETS.rssPerWorkerBytes / MiB}`,
+      verdict(hwm <= TARGETS.rssPerWorkerBytes),
+    ]);
+  }
+  if (s.bare) {
+    const pipelineVs = (bare: number) => `pipeline = ${fmt2(tp.sustainedEventsPerSecond / bare)} ×`;
+    const k = s.bare.kafka.eventsPerSecond;
+    const c = s.bare.clickhouse.plain.eventsPerSecond;
+    const cv = s.bare.clickhouse.withRollups.eventsPerSecond;
+    rows.push(['bare kafkajs produce→consume (events/s)', fmtInt(k), '', pipelineVs(k)]);
+    rows.push(['bare ClickHouse INSERT, plain (events/s)', fmtInt(c), '', pipelineVs(c)]);
+    rows.push(['bare ClickHouse INSERT + rollup derivation (events/s)', fmtInt(cv), '', pipelineVs(cv)]);
+  }
+  return rows;
+}

@@ -1,0 +1,90 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DISTRICT, type BenchContext, type Machine } from '../context';
+import type { Options } from '../options';
+import { loadAverage } from '../proc';
+import { TARGETS, say } from '../report';
+import type { BareLimitsResult } from './bare';
+import type { PacedResult } from './paced';
+import type { QueriesResult } from './queries';
+import type { BenchData } from './reset';
+import type { StopResult } from './stop';
+import { printSummary } from './summary-tables';
+import type { ThroughputResult } from './throughput';
+
+/** How each figure is measured; written into every result so a JSON file explains itself. */
+const METHOD = {
+  throughput:
+    'Native NDJSON bodies (generated sample district, no malformed records, no duplicates) are POSTed to ingest over several connections as fast as it answers; sustained = accepted events / (first send → SELECT count() FROM usage_events for the district reaches the accepted count, polled every 500 ms).',
+  latency:
+    'Single-event probe requests at a steady rate in a district of their own; latency = first ClickHouse poll (every 250 ms, SELECT event_id ... WHERE event_id IN (...)) that sees the event minus the time ingest answered 202. Reported under saturation (during the throughput phase, backlog included) and at a paced rate below capacity.',
+  memory:
+    'VmHWM (kernel peak RSS) from /proc/<pid>/status of each service process, plus the peak VmRSS sampled each second.',
+  cpu: 'utime+stime from /proc/<pid>/stat at the start and end of each phase, for each service, the Kafka/ClickHouse/Redis processes and the benchmark process; other = machine busy time (/proc/stat) not used by them.',
+  queries:
+    'With the services stopped: each report function behind the usage pages (packages/reports) over the district’s whole generated period, one warm-up run then --query-runs timed runs one at a time; ms = wall time in the benchmark process, JSON parsing included.',
+  bare: 'Kafka: one idempotent kafkajs producer (acks=all), same message count and size as usage.raw, one consumer group consuming concurrently. ClickHouse: the stored rows read back and INSERTed as JSONEachRow with the sink’s average batch size and concurrency, into a plain usage_events-shaped table, and into usage_events with each INSERT followed by the sink’s rollup derivation.',
+};
+
+/** What the phases measured. */
+export interface PhaseResults {
+  throughput: ThroughputResult;
+  paced: PacedResult | undefined;
+  stopped: StopResult;
+  queries: QueriesResult | undefined;
+  bare: BareLimitsResult | undefined;
+}
+
+/** The JSON result (bench-results/<runId>.json). */
+export interface BenchSummary {
+  startedAt: string;
+  finishedAt: string;
+  commit: string;
+  machine: Machine & { loadAverageAtEnd: number[] };
+  options: Options;
+  setup: Record<string, unknown>;
+  targets: typeof TARGETS;
+  method: typeof METHOD;
+  throughput: ThroughputResult;
+  paced?: PacedResult;
+  profiles?: StopResult['profiles'];
+  memory: StopResult['memory'];
+  sink: StopResult['sink'];
+  queries?: QueriesResult;
+  bare?: BareLimitsResult;
+}
+
+/** Last phase: writes the JSON result and prints the summary tables. */
+export function writeSummary(ctx: BenchContext, data: BenchData, results: PhaseResults): BenchSummary {
+  const { config } = ctx;
+  const summary: BenchSummary = {
+    startedAt: ctx.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    commit: ctx.commit,
+    machine: { ...ctx.machine, loadAverageAtEnd: loadAverage() },
+    options: ctx.opts,
+    setup: {
+      database: config.CLICKHOUSE_DATABASE,
+      topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      partitions: config.KAFKA_PARTITIONS,
+      redisPrefix: config.REDIS_KEY_PREFIX,
+      district: { id: DISTRICT, users: data.district.roster.users.length, days: data.days, schools: 10 },
+      serviceEnv: Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => /^(ENRICH|AGGREGATE|INGEST)_/.test(k)),
+      ),
+    },
+    targets: TARGETS,
+    method: METHOD,
+    throughput: results.throughput,
+    ...(results.paced ? { paced: results.paced } : {}),
+    ...results.stopped,
+    ...(results.queries ? { queries: results.queries } : {}),
+    ...(results.bare ? { bare: results.bare } : {}),
+  };
+  mkdirSync(ctx.opts.out, { recursive: true });
+  const outFile = path.join(ctx.opts.out, `${ctx.runId}.json`);
+  writeFileSync(outFile, JSON.stringify(summary, null, 2) + '\n');
+  printSummary(summary);
+  say(`\nresult written to ${path.relative(process.cwd(), outFile) || outFile}`);
+  return summary;
+}

@@ -1,0 +1,76 @@
+import type { BenchContext } from '../context';
+import { newSendStats, sendBodies, type SendStats } from '../load';
+import { summarizeProbes, type LatencySummary } from '../probes';
+import { perTenK, timedPhase, type CpuWindow } from '../proc';
+import { fmt1, fmtInt, say } from '../report';
+import type { BenchRig } from '../rig';
+import type { BenchData } from './reset';
+
+/** The throughput phase's part of the JSON result. */
+export interface ThroughputResult {
+  events: number;
+  requests: number;
+  rejected: number;
+  firstSendToAllStoredSeconds: number;
+  sustainedEventsPerSecond: number;
+  ingestAcceptEventsPerSecond: number;
+  steadyStateStoredEventsPerSecond10to90: number;
+  latencyUnderSaturation: LatencySummary;
+  cpu: CpuWindow;
+  cpuSecondsPer10kEvents: Record<string, number>;
+}
+
+/**
+ * Phase 4: every body sent as fast as ingest takes them, with probes at --probe-rate; sustained =
+ * accepted events ÷ (first send → the district's stored count reaches them).
+ */
+export async function runThroughput(
+  ctx: BenchContext,
+  data: BenchData,
+  rig: BenchRig,
+): Promise<{ result: ThroughputResult; stats: SendStats }> {
+  const { opts } = ctx;
+  const { pipeline, probes, counter, progress } = rig;
+  say(
+    `\n[4/8] throughput: sending ${fmtInt(data.totalEvents)} events as fast as ingest takes them (${opts.concurrency} connections), ${opts.probeRate} probes/s`,
+  );
+  probes.phase = 'load';
+  const load = await timedPhase(rig.sampler, async () => {
+    const stats = newSendStats();
+    progress.start('load', stats, data.totalEvents);
+    probes.startSending(opts.probeRate);
+    await sendBodies(pipeline.ingestUrl, data.keys, data.bodies, { concurrency: opts.concurrency, stats });
+    const storedAt = await counter.waitFor(stats.accepted, 600_000);
+    probes.stopSending();
+    progress.stop();
+    return { stats, storedAt };
+  });
+  const { stats, storedAt } = load.value;
+  if (stats.accepted !== data.totalEvents)
+    say(`      note: ${data.totalEvents - stats.accepted} events were not accepted`);
+  const e2eSeconds = (storedAt - stats.firstSendAt) / 1000;
+  const sustained = stats.accepted / e2eSeconds;
+  const ingestRate = stats.accepted / ((stats.lastAckAt - stats.firstSendAt) / 1000);
+  const steady = counter.steadyRate(stats.accepted, 0.1, 0.9, 0);
+  await probes.waitAllVisible(120_000);
+  const latency = summarizeProbes(probes.probes.filter((p) => p.phase === 'load'));
+  say(
+    `[4/8] stored ${fmtInt(stats.accepted)} events ${fmt1(e2eSeconds)} s after the first send: ${fmtInt(sustained)} events/s end to end ` +
+      `(ingest accepted them at ${fmtInt(ingestRate)}/s; stored 10%→90% at ${fmtInt(steady)}/s)`,
+  );
+  return {
+    stats,
+    result: {
+      events: stats.accepted,
+      requests: stats.requests,
+      rejected: stats.rejected,
+      firstSendToAllStoredSeconds: e2eSeconds,
+      sustainedEventsPerSecond: sustained,
+      ingestAcceptEventsPerSecond: ingestRate,
+      steadyStateStoredEventsPerSecond10to90: steady,
+      latencyUnderSaturation: latency,
+      cpu: load.cpu,
+      cpuSecondsPer10kEvents: perTenK(load.cpu, stats.accepted),
+    },
+  };
+}

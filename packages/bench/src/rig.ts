@@ -1,0 +1,62 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { createClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
+import { LocalPipeline, REPO_ROOT } from '@edusage/demo';
+import { DISTRICT, PROBE_DISTRICT, type BenchContext } from './context';
+import type { BenchData } from './phases/reset';
+import { ProbeRunner } from './probes';
+import { ProcessSampler, stackPids } from './proc';
+import { Progress } from './progress';
+import { StoredCounter } from './stored-counter';
+
+/** The services under test and the instruments around them, shared by the load phases. */
+export interface BenchRig {
+  pipeline: LocalPipeline;
+  db: ClickHouseClient;
+  sampler: ProcessSampler;
+  counter: StoredCounter;
+  probes: ProbeRunner;
+  progress: Progress;
+  logDir: string;
+  /** Where the services write their CPU profiles (with --profile). */
+  profileDir: string;
+}
+
+/** Builds the pipeline (not started yet) and its instruments; with --profile each service gets the CPU-profile preload. */
+export function createRig(ctx: BenchContext, data: BenchData): BenchRig {
+  const logDir = path.join(ctx.workDir, 'logs');
+  rmSync(logDir, { recursive: true, force: true });
+  const profileDir = path.join(ctx.opts.out, 'profiles', ctx.runId);
+  if (ctx.opts.profile) mkdirSync(profileDir, { recursive: true });
+  const pipelineEnv = ctx.opts.profile
+    ? {
+        ...ctx.env,
+        BENCH_CPU_PROFILE_DIR: profileDir,
+        NODE_OPTIONS:
+          `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(__dirname, 'cpu-profile-preload.js')}`.trim(),
+      }
+    : ctx.env;
+  const pipeline = new LocalPipeline(pipelineEnv, logDir);
+  const db = createClickHouse(ctx.config);
+  const stackPidMap = stackPids(REPO_ROOT);
+  const sampler = new ProcessSampler(() => ({
+    ingest: pipeline.pid('ingest'),
+    enrich: pipeline.pid('enrich'),
+    aggregate: pipeline.pid('aggregate'),
+    ...stackPidMap,
+    bench: process.pid,
+  }));
+  const counter = new StoredCounter(db, DISTRICT);
+  const probes = new ProbeRunner(pipeline.ingestUrl, data.probeKey, db, PROBE_DISTRICT, ctx.runId);
+  const progress = new Progress(ctx, counter, probes, sampler);
+  return { pipeline, db, sampler, counter, probes, progress, logDir, profileDir };
+}
+
+/** Stops whatever still runs (after a failure too). Stopping the pipeline twice is harmless. */
+export async function closeRig(rig: BenchRig): Promise<void> {
+  rig.sampler.stop();
+  await rig.probes.stopPolling();
+  rig.counter.stop();
+  await rig.pipeline.stopAll();
+  await rig.db.close();
+}

@@ -1,0 +1,11 @@
+// What other packages reuse from the demo: the local pipeline (services as child processes) and the
+// sample district's set-up. The benchmark (@edusage/bench) runs on these.
+export {
+  LocalPipeline,
+  SAMPLE_PSEUDONYM_KEY,
+  SERVICE_NAMES,
+  createApiKeys,
+  loadDistrictReferenceData,
+} from './pipeline';
+export { REPO_ROOT, type ServiceName } from './services';
+export { assertStackReachable, resetSampleData } from './stack';
