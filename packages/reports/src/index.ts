@@ -15,3 +15,5 @@ export {
   type DistrictFreshness,
 } from './queries';
 export { renderUtilizationReport } from './render';
+export { currentEventsOfDays, type EventDays } from './current-events';
+export { campusUsage, CAMPUS_VALUES, type Campus, type CampusUsageRow } from './campus';

@@ -35,6 +35,7 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/usage/district': { ...PERIOD, app: 'appA1' },
   '/v1/usage/schools': { ...PERIOD, school: 'sA1' },
   '/v1/usage/classes': { ...PERIOD, class: 'cA1' },
+  '/v1/usage/campus': { ...PERIOD },
   '/v1/licenses': { window: 'term', as_of: '2026-09-16' },
   '/v1/licenses/findings': { window: '3d', as_of: '2026-09-16' },
   '/v1/licenses/alerts': { renewing_from: '2026-09-01' },
@@ -85,6 +86,14 @@ test('every report endpoint runs on current ClickHouse', async () => {
       engaged_seconds: 3 * (300 + 600 + 60),
       active_days: 3,
     },
+  ]);
+  // By hand (harness seed): on = pA1, pA2, the teacher; off = pA3, pA4 and appA2's page views; unknown = pA6.
+  expect(
+    (answers['/v1/usage/campus'] as { campus: string; events: number }[]).map((r) => [r.campus, r.events]),
+  ).toEqual([
+    ['on', 9],
+    ['off', 12],
+    ['unknown', 3],
   ]);
   expect((answers['/v1/research/weekly/:table'] as { school_id: string }[]).map((r) => r.school_id)).toEqual([
     'sA1',

@@ -113,6 +113,24 @@ describe('dashboard pages equal the API', () => {
     expect(share['no school']).toBe(un.unattributed_school_events);
     expect(share['app not in the catalog']).toBe(3); // pA6's three domain:unknown.example events
 
+    const campus = await api<{ campus: string; events: number; engaged_seconds: number; engaged_share: number }>(
+      `/v1/usage/campus?from=${p.from}&to=${p.to}`,
+    );
+    const campusCells = await tableCells(admin, 'campus');
+    expect(campusCells.map((c) => c.campus)).toEqual(campus.rows.map((r) => r.campus));
+    campusCells.forEach((c, i) => {
+      const r = campus.rows[i]!;
+      expect(Number(c.events)).toBe(r.events);
+      expect(Number(c.engaged_hours)).toBeCloseTo(hoursOf(r.engaged_seconds), 1);
+      expect(Number(c.engaged_share_pct)).toBeCloseTo(r.engaged_share * 100, 1);
+    });
+    // By hand (harness seed): 9 events on campus, 12 off, 3 unknown; together the rollups' events.
+    expect(campusCells.map((c) => Number(c.events))).toEqual([9, 12, 3]);
+    expect(sumOf(campusCells.map((c) => Number(c.events)))).toBe(sumOf(usage.rows.map((r) => r.events)));
+    expect(await admin.textContent('.kpis')).toContain(
+      `Engaged time on campus${(Math.round(campus.rows[0]!.engaged_share * 1000) / 10).toFixed(1)} %`,
+    );
+
     const dead = (await api<{ stage: string; count: number }>('/v1/dead-letters')).rows;
     expect(await tableCells(admin, 'dead-letters')).toEqual([
       { stage: 'ingest', count: String(sumOf(dead.map((d) => d.count))) },

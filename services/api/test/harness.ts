@@ -28,6 +28,8 @@ export interface SeedEvent {
   appResolved: boolean;
   personResolved: boolean;
   seconds: number;
+  /** The network the event came from (default unknown). */
+  campus?: 'on' | 'off' | 'unknown';
 }
 
 export const hex = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
@@ -54,9 +56,20 @@ export function seedEvents(): SeedEvent[] {
         class: cls,
         app: 'appA1',
         seconds: 300 * p,
+        campus: p <= 2 ? 'on' : 'off',
       });
       if ((p + d) % 2 === 0)
-        add({ district: 'dA', day, minute: 20 + p, person: `pA${p}`, school, class: null, app: 'appA2', seconds: 0 });
+        add({
+          district: 'dA',
+          day,
+          minute: 20 + p,
+          person: `pA${p}`,
+          school,
+          class: null,
+          app: 'appA2',
+          seconds: 0,
+          campus: 'off',
+        });
     }
     add({
       district: 'dA',
@@ -68,6 +81,7 @@ export function seedEvents(): SeedEvent[] {
       class: 'cA1',
       app: 'appA1',
       seconds: 60,
+      campus: 'on',
     });
     add({
       district: 'dA',
@@ -107,7 +121,7 @@ export function enriched(e: SeedEvent, i: number): EnrichedEvent {
     app_domain: e.appResolved ? null : e.app.slice('domain:'.length),
     source: 'agent',
     type: e.seconds > 0 ? 'use' : 'page_view',
-    campus: 'unknown',
+    campus: e.campus ?? 'unknown',
     explicit_seconds: e.seconds,
     counts_minute: e.seconds === 0,
     raw: { topic: 'raw', partition: 0, offset: String(i) },

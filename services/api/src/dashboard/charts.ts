@@ -27,9 +27,14 @@ const LABEL_MAX = 24;
 const CHAR_PX = 8;
 const short = (s: string) => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1)}…` : s);
 
+/** Width of every chart's SVG (it scales down on narrow screens). */
+const WIDTH = 760;
+
 function option(spec: ChartSpec): echarts.EChartsCoreOption {
   const horizontal = spec.kind === 'hbar';
   const multi = spec.series.length > 1;
+  // The legend's room: symbol, gap and the longest (shortened) name at a generous character width.
+  const legendWidth = multi ? 48 + CHAR_PX * Math.max(...spec.series.map((x) => short(x.name).length)) : 0;
   const category = {
     type: 'category',
     data: spec.categories.map(short),
@@ -52,14 +57,21 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
     grid: {
       // Room for the longest (shortened) category label.
       left: horizontal ? 24 + CHAR_PX * Math.max(4, ...spec.categories.map((c) => short(c).length)) : 56,
-      right: multi ? 56 + CHAR_PX * Math.max(...spec.series.map((x) => short(x.name).length)) : 32,
+      right: multi ? legendWidth + 16 : 32,
       top: 32,
       bottom: horizontal ? 52 : 40,
     },
-    // A vertical legend on the right: server-side text widths are estimates, and a row of long
-    // names would overlap.
+    // A vertical legend on the right, placed by its left edge: server-side text widths are estimates
+    // (narrower than the browser's font), so a legend placed by its right edge ran off the picture,
+    // and a row of long names would overlap.
     legend: multi
-      ? { orient: 'vertical', right: 8, top: 'middle', textStyle: { color: TEXT }, formatter: (n: string) => short(n) }
+      ? {
+          orient: 'vertical',
+          left: WIDTH - legendWidth,
+          top: 'middle',
+          textStyle: { color: TEXT },
+          formatter: (n: string) => short(n),
+        }
       : undefined,
     xAxis: horizontal ? value : category,
     yAxis: horizontal ? category : value,
@@ -76,7 +88,7 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
 export function chart(spec: ChartSpec): Html {
   if (spec.categories.length === 0) return html``;
   const height = spec.kind === 'hbar' ? Math.max(170, 84 + spec.categories.length * 26) : 300;
-  const c = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 760, height });
+  const c = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
   try {
     c.setOption(option(spec));
     const svg = c.renderToSVGString();

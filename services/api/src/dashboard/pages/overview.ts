@@ -1,3 +1,4 @@
+import { campusBlocks, onCampusShare, type CampusRow } from '../campus';
 import { chart } from '../charts';
 import { mayCall, rowsOf } from '../data';
 import { fmt1, fmtInt, fmtPct, hours, html } from '../html';
@@ -48,12 +49,13 @@ export const overviewPage: PageDefinition = {
     const period = pagePeriod(query, today);
     const weeks = weeksOf(period);
     const get = <R>(path: string, q: Record<string, string | undefined> = {}) => rowsOf<R>(deps, principal, path, q);
-    const [usage, weekly, unresolved, deadLetters, lag] = await Promise.all([
+    const [usage, weekly, unresolved, deadLetters, lag, campus] = await Promise.all([
       get<UsageRow>('/v1/usage/district', period),
       Promise.all(weeks.map((w) => get<UsageRow>('/v1/usage/district', w))),
       get('/v1/unresolved', period),
       get<{ stage: string; count: number }>('/v1/dead-letters'),
       mayCall(principal, '/v1/pipeline/lag') ? recentLag(principal.district_id, () => get('/v1/pipeline/lag')) : null,
+      get<CampusRow>('/v1/usage/campus', period),
     ]);
     const apps = usage.rows;
     const u = unresolved.body as unknown as Unresolved;
@@ -71,6 +73,7 @@ export const overviewPage: PageDefinition = {
       ['Engaged hours', fmt1(hours(sum(apps.map((a) => a.engaged_seconds))))],
       ['Events', fmtInt(u.total_events)],
       ['Unresolved app share', fmtPct(share(u.unresolved_app_events))],
+      ['Engaged time on campus', onCampusShare(campus.rows)],
       ['Dead letters (all time)', fmtInt(dead)],
       ...(l ? [['Pipeline lag (messages)', fmtInt(sum(l.groups.map((g) => g.lag)))]] : []),
     ];
@@ -192,9 +195,7 @@ export const overviewPage: PageDefinition = {
             },
           ],
         }),
-        html`<p class="note">
-          On/off-campus share: not shown yet — the rollups the API reads do not keep the network of an event.
-        </p>`,
+        ...campusBlocks(campus.rows, period),
         html`<h2>Pipeline health</h2>`,
         l
           ? table({
