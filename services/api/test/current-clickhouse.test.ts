@@ -43,6 +43,7 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/unresolved': { ...PERIOD },
   '/v1/unresolved/apps': { ...PERIOD, limit: '5' },
   '/v1/dead-letters': {},
+  '/v1/dead-letters/daily': { from: '2026-09-15', to: '2026-09-17' },
   '/v1/imports': { limit: '3' },
   '/v1/pipeline/lag': {},
   '/v1/research': {},
@@ -102,7 +103,18 @@ test('every report endpoint runs on current ClickHouse', async () => {
   expect((answers['/v1/research/outcome-bands'] as { students: number }[]).map((r) => r.students)).toEqual([11]);
   expect(answers['/v1/dead-letters']).toEqual([
     { stage: 'ingest', source: 'agent', reason_code: 'invalid_field', count: 2 },
-    { stage: 'ingest', source: 'agent', reason_code: 'malformed_json', count: 1 },
+    { stage: 'ingest', source: 'agent', reason_code: 'malformed_json', count: 2 },
+  ]);
+  expect(
+    (answers['/v1/dead-letters/daily'] as { day: string; reason_code: string; count: number }[]).map((r) => [
+      r.day,
+      r.reason_code,
+      r.count,
+    ]),
+  ).toEqual([
+    ['2026-09-15', 'invalid_field', 2],
+    ['2026-09-15', 'malformed_json', 1],
+    ['2026-09-17', 'malformed_json', 1],
   ]);
   expect((answers['/v1/imports'] as { kind: string; current: boolean }[]).map((r) => [r.kind, r.current])).toEqual([
     ['roster', true],

@@ -25,6 +25,14 @@ const serverTimes: Record<string, number> = {};
 const hoursOf = (seconds: number) => Math.round((seconds / 3600) * 10) / 10;
 const sumOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
+interface DeadLetterDay {
+  day: string;
+  stage: string;
+  source: string;
+  reason_code: string;
+  count: number;
+}
+
 interface UsageRow {
   app_id: string;
   school_id?: string;
@@ -135,6 +143,13 @@ describe('dashboard pages equal the API', () => {
     expect(await tableCells(admin, 'dead-letters')).toEqual([
       { stage: 'ingest', count: String(sumOf(dead.map((d) => d.count))) },
     ]);
+    // Today = the API clock's day (2026-09-17): by hand, one new malformed_json input of dA.
+    const today = await api<DeadLetterDay>('/v1/dead-letters/daily?from=2026-09-17&to=2026-09-17');
+    expect(await tableCells(admin, 'dead-letters-today')).toEqual(
+      today.rows.map((d) => ({ stage: d.stage, source: d.source, reason_code: d.reason_code, count: String(d.count) })),
+    );
+    expect(today.rows.map((d) => [d.reason_code, d.count])).toEqual([['malformed_json', 1]]);
+    expect(await admin.textContent('.kpis')).toContain('Dead letters today1');
     await shot(admin, 'overview');
   });
 
@@ -243,11 +258,30 @@ describe('dashboard pages equal the API', () => {
     expect(await tableCells(admin, 'dead-letters')).toEqual(
       dead.map((d) => ({ stage: d.stage, source: d.source, reason_code: d.reason_code, count: String(d.count) })),
     );
-    // By hand: dA's letters are 2 distinct invalid_field inputs (one re-sent) and 1 malformed_json.
+    // By hand: dA's letters are 2 distinct invalid_field inputs (one re-sent twice) and 2 malformed_json.
     expect(Object.fromEntries(dead.map((d) => [d.reason_code, d.count]))).toEqual({
       invalid_field: 2,
-      malformed_json: 1,
+      malformed_json: 2,
     });
+    // The history of the page's period (the default 12 weeks to today), as the API answers it.
+    const p = await periodOf(admin);
+    const daily = await api<DeadLetterDay>(`/v1/dead-letters/daily?from=${p.from}&to=${p.to}`);
+    expect(await tableCells(admin, 'dead-letters-daily')).toEqual(
+      daily.rows.map((d) => ({
+        day: d.day,
+        stage: d.stage,
+        source: d.source,
+        reason_code: d.reason_code,
+        count: String(d.count),
+      })),
+    );
+    // By hand: two invalid_field and one malformed_json first rejected on 09-15, one malformed_json on 09-17.
+    expect(daily.rows.map((d) => [d.day, d.reason_code, d.count])).toEqual([
+      ['2026-09-15', 'invalid_field', 2],
+      ['2026-09-15', 'malformed_json', 1],
+      ['2026-09-17', 'malformed_json', 1],
+    ]);
+    expect(await admin.locator('figure[aria-label^="New rejected inputs per day"]').count()).toBe(1);
     const imports = (await api<{ kind: string; version: string }>('/v1/imports?limit=100')).rows;
     expect((await tableCells(admin, 'imports')).map((c) => `${c.kind}:${c.version}`)).toEqual(
       imports.map((r) => `${r.kind}:${r.version}`),

@@ -76,6 +76,28 @@ test('usage, unresolved and dead letters equal the report functions', async () =
   expect(await rowsOf('/v1/dead-letters')).toEqual(letters);
 });
 
+test('dead letters per day: each input on the day it was first rejected; the days add up to the totals', async () => {
+  const daily = (await rowsOf('/v1/dead-letters/daily?from=2026-09-01&to=2026-09-17')) as {
+    day: string;
+    reason_code: string;
+    count: number;
+  }[];
+  // By hand (harness seed): on 09-15 two invalid_field inputs (one sent twice) and one malformed_json;
+  // one of the invalid_field inputs re-sent on 09-16 (nothing new); a new malformed_json on 09-17.
+  expect(daily.map((r) => [r.day, r.reason_code, r.count])).toEqual([
+    ['2026-09-15', 'invalid_field', 2],
+    ['2026-09-15', 'malformed_json', 1],
+    ['2026-09-17', 'malformed_json', 1],
+  ]);
+  const totals = await rowsOf('/v1/dead-letters');
+  for (const t of totals as { reason_code: string; count: number }[])
+    expect(daily.filter((d) => d.reason_code === t.reason_code).reduce((a, d) => a + d.count, 0)).toBe(t.count);
+  // A period after the first rejection: the re-sent input is not new on 09-16.
+  expect(await rowsOf('/v1/dead-letters/daily?from=2026-09-16&to=2026-09-16')).toEqual([]);
+  // A period ending before 09-17 does not see that day's input.
+  expect((await rowsOf('/v1/dead-letters/daily?from=2026-09-01&to=2026-09-16')).length).toBe(2);
+});
+
 test('the school token gets exactly the report rows of its school', async () => {
   const r = await h.get(`/v1/usage/schools?${P}`, h.tokens.school);
   expect((r.json as { rows: unknown[] }).rows).toEqual(

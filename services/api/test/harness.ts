@@ -217,11 +217,17 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
   });
   await insertRows(ch, 'license_renewal_alerts', [alert('dA', 'L-A2', 'appA2'), alert('dB', 'L-B1', 'appB1')]);
 
-  const letter = (district: string | undefined, code: string, payload: string, offset: number) =>
+  const letter = (
+    district: string | undefined,
+    code: string,
+    payload: string,
+    offset: number,
+    failedAt = '2026-09-15T10:00:00.000Z',
+  ) =>
     deadLetterRow(
       {
         v: 1,
-        failed_at: '2026-09-15T10:00:00.000Z',
+        failed_at: failedAt,
         stage: 'ingest',
         source: 'agent',
         ...(district !== undefined ? { district_id: district } : {}),
@@ -231,7 +237,7 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
         origin: `req#${offset}`,
       } as Parameters<typeof deadLetterRow>[0],
       { topic: 'seed.dlq', partition: 0, offset: String(offset) },
-      '2026-09-15 10:00:01',
+      failedAt.slice(0, 19).replace('T', ' '),
     );
   await insertRows(ch, 'dead_letters', [
     letter('dA', 'invalid_field', '{"a":1}', 0),
@@ -240,6 +246,8 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
     letter('dA', 'malformed_json', '{', 3),
     letter('dB', 'malformed_json', '[', 4),
     letter(undefined, 'malformed_json', '{{', 5),
+    letter('dA', 'invalid_field', '{"a":2}', 6, '2026-09-16T09:00:00.000Z'), // re-sent a day later: still once, on 09-15
+    letter('dA', 'malformed_json', '{"b"', 7, '2026-09-17T08:00:00.000Z'), // the API clock's today
   ]);
 }
 

@@ -53,6 +53,12 @@ const MATRIX: Row[] = [
   { method: 'GET', route: '/v1/unresolved', url: `/v1/unresolved?${P}`, expect: reports },
   { method: 'GET', route: '/v1/unresolved/apps', url: `/v1/unresolved/apps?${P}`, expect: reports },
   { method: 'GET', route: '/v1/dead-letters', url: '/v1/dead-letters', expect: reports },
+  {
+    method: 'GET',
+    route: '/v1/dead-letters/daily',
+    url: '/v1/dead-letters/daily?from=2026-09-01&to=2026-09-17',
+    expect: reports,
+  },
   { method: 'GET', route: '/v1/imports', url: '/v1/imports', expect: reports },
   { method: 'GET', route: '/v1/pipeline/lag', url: '/v1/pipeline/lag', expect: adminOnly },
   {

@@ -19,6 +19,8 @@ interface ChartSpec {
   valueName: string;
   /** 0..1 values: axis shown in %. */
   percent?: boolean;
+  /** Bars of the series stacked on each other (parts of one total). */
+  stacked?: boolean;
 }
 
 /** Longest category label drawn on an axis; the table beside the chart has the full name. */
@@ -30,6 +32,13 @@ const short = (s: string) => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1
 /** Width of every chart's SVG (it scales down on narrow screens). */
 const WIDTH = 760;
 
+/** Categories skipped between two drawn labels so that the labels fit in `plotWidth` pixels. */
+function labelInterval(categories: string[], plotWidth: number): number {
+  const labelWidth = 16 + CHAR_PX * Math.max(1, ...categories.map((c) => short(c).length));
+  const fit = Math.max(1, Math.floor(plotWidth / labelWidth));
+  return Math.max(0, Math.ceil(categories.length / fit) - 1);
+}
+
 function option(spec: ChartSpec): echarts.EChartsCoreOption {
   const horizontal = spec.kind === 'hbar';
   const multi = spec.series.length > 1;
@@ -38,7 +47,12 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
   const category = {
     type: 'category',
     data: spec.categories.map(short),
-    axisLabel: { color: TEXT },
+    axisLabel: {
+      color: TEXT,
+      // Under a vertical chart, only as many labels as fit at a generous width (ECharts' own overlap
+      // check uses its narrower estimate); the table beside the chart has every category.
+      ...(horizontal ? {} : { interval: labelInterval(spec.categories, WIDTH - 56 - 32 - legendWidth) }),
+    },
     inverse: horizontal,
   };
   const value = {
@@ -80,6 +94,7 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
       type: spec.kind === 'line' ? 'line' : 'bar',
       data: s.values,
       ...(spec.kind === 'line' ? { symbolSize: 6 } : { barMaxWidth: 36 }),
+      ...(spec.stacked ? { stack: 'total' } : {}),
     })),
   };
 }

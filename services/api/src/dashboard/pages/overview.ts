@@ -1,5 +1,6 @@
 import { campusBlocks, onCampusShare, type CampusRow } from '../campus';
 import { chart } from '../charts';
+import { deadLettersToday, type DeadLetterDayRow } from '../dead-letters';
 import { mayCall, rowsOf } from '../data';
 import { fmt1, fmtInt, fmtPct, hours, html } from '../html';
 import type { PageDefinition } from '../page';
@@ -49,13 +50,14 @@ export const overviewPage: PageDefinition = {
     const period = pagePeriod(query, today);
     const weeks = weeksOf(period);
     const get = <R>(path: string, q: Record<string, string | undefined> = {}) => rowsOf<R>(deps, principal, path, q);
-    const [usage, weekly, unresolved, deadLetters, lag, campus] = await Promise.all([
+    const [usage, weekly, unresolved, deadLetters, lag, campus, deadToday] = await Promise.all([
       get<UsageRow>('/v1/usage/district', period),
       Promise.all(weeks.map((w) => get<UsageRow>('/v1/usage/district', w))),
       get('/v1/unresolved', period),
       get<{ stage: string; count: number }>('/v1/dead-letters'),
       mayCall(principal, '/v1/pipeline/lag') ? recentLag(principal.district_id, () => get('/v1/pipeline/lag')) : null,
       get<CampusRow>('/v1/usage/campus', period),
+      get<DeadLetterDayRow>('/v1/dead-letters/daily', { from: today, to: today }),
     ]);
     const apps = usage.rows;
     const u = unresolved.body as unknown as Unresolved;
@@ -74,6 +76,7 @@ export const overviewPage: PageDefinition = {
       ['Events', fmtInt(u.total_events)],
       ['Unresolved app share', fmtPct(share(u.unresolved_app_events))],
       ['Engaged time on campus', onCampusShare(campus.rows)],
+      ['Dead letters today', fmtInt(sum(deadToday.rows.map((r) => r.count)))],
       ['Dead letters (all time)', fmtInt(dead)],
       ...(l ? [['Pipeline lag (messages)', fmtInt(sum(l.groups.map((g) => g.lag)))]] : []),
     ];
@@ -214,6 +217,7 @@ export const overviewPage: PageDefinition = {
                 Pipeline lag is shown to admin tokens only (it counts every district's messages).
               </p>`,
         l ? html`<p>Newest stored event: ${l.last_stored_at || 'none yet'}.</p>` : html``,
+        deadLettersToday(deadToday.rows, today),
         table({
           id: 'dead-letters',
           caption: 'Dead letters by stage (all time)',
