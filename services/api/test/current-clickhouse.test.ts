@@ -36,6 +36,7 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/usage/schools': { ...PERIOD, school: 'sA1' },
   '/v1/usage/classes': { ...PERIOD, class: 'cA1' },
   '/v1/usage/campus': { ...PERIOD },
+  '/v1/usage/weekly': { from: '2026-09-08', to: '2026-09-21' },
   '/v1/licenses': { window: 'term', as_of: '2026-09-16' },
   '/v1/licenses/findings': { window: '3d', as_of: '2026-09-16' },
   '/v1/licenses/alerts': { renewing_from: '2026-09-01' },
@@ -87,6 +88,17 @@ test('every report endpoint runs on current ClickHouse', async () => {
       engaged_seconds: 3 * (300 + 600 + 60),
       active_days: 3,
     },
+  ]);
+  // Two weeks: 09-14 in the first, 09-15 and 09-16 in the second; pA1..pA6 used something each day.
+  expect(
+    (answers['/v1/usage/weekly'] as { week_from: string; active_users: number; events: number }[]).map((w) => [
+      w.week_from,
+      w.active_users,
+      w.events,
+    ]),
+  ).toEqual([
+    ['2026-09-08', 6, 8],
+    ['2026-09-15', 6, 16],
   ]);
   // By hand (harness seed): on = pA1, pA2, the teacher; off = pA3, pA4 and appA2's page views; unknown = pA6.
   expect(

@@ -113,6 +113,16 @@ describe('dashboard pages equal the API', () => {
     // The seed's days 2026-09-14..16 fall in the last week (09-11..09-17): its events are all of them.
     expect(weeks.at(-1)!.week_from).toBe('2026-09-11');
     expect(Number(weeks.at(-1)!.events)).toBe(sumOf(usage.rows.map((r) => r.events)));
+    // District-wide weekly active users: the API's distinct count for each week, never a sum.
+    const weekly = await api<{ week_to: string; active_users: number; events: number }>(
+      `/v1/usage/weekly?from=${p.from}&to=${p.to}`,
+    );
+    expect(weeks.map((w) => [w.week_to, Number(w.active_users), Number(w.events)])).toEqual(
+      weekly.rows.map((w) => [w.week_to, w.active_users, w.events]),
+    );
+    // By hand: pA1..pA6 were active in the last week (per app 5 + 4 + 1 = 10 would be a sum).
+    expect(weeks.at(-1)!.active_users).toBe('6');
+    expect(await admin.textContent('.kpis')).toContain('Active users, last week6');
 
     const un = (await h.get(`/v1/unresolved?from=${p.from}&to=${p.to}`, h.tokens.admin)).json as Record<string, number>;
     const share = Object.fromEntries((await tableCells(admin, 'unresolved')).map((c) => [c.what, Number(c.events)]));

@@ -98,6 +98,38 @@ test('dead letters per day: each input on the day it was first rejected; the day
   expect((await rowsOf('/v1/dead-letters/daily?from=2026-09-01&to=2026-09-16')).length).toBe(2);
 });
 
+test('weekly usage: distinct people per week across days and apps, as counted by hand', async () => {
+  const weeks = (await rowsOf('/v1/usage/weekly?from=2026-09-01&to=2026-09-17')) as Record<string, unknown>[];
+  // Weeks of 7 days ending on 09-17, the first cut at 09-01; the seed's three days are in the last.
+  expect(weeks.map((w) => [w.week_from, w.week_to])).toEqual([
+    ['2026-09-01', '2026-09-03'],
+    ['2026-09-04', '2026-09-10'],
+    ['2026-09-11', '2026-09-17'],
+  ]);
+  const dA = seedEvents().filter((e) => e.district === 'dA');
+  const minutes = new Set(dA.filter((e) => e.seconds === 0).map((e) => `${e.person}|${e.app}|${e.day}|${e.minute}`));
+  expect(weeks.at(-1)).toEqual({
+    week_from: '2026-09-11',
+    week_to: '2026-09-17',
+    active_users: 6, // pA1..pA6, each on three days, up to two apps: one person each
+    events: dA.length,
+    engaged_seconds: dA.reduce((t, e) => t + e.seconds, 0) + 60 * minutes.size,
+  });
+  expect(weeks.slice(0, 2).map((w) => [w.active_users, w.events, w.engaged_seconds])).toEqual([
+    [0, 0, 0],
+    [0, 0, 0],
+  ]);
+  // Not a sum: the per-app counts of that week add up to 10 (appA1 5, appA2 4, the domain 1).
+  const perApp = (await rowsOf('/v1/usage/district?from=2026-09-11&to=2026-09-17')) as { active_users: number }[];
+  expect(perApp.reduce((t, r) => t + r.active_users, 0)).toBe(10);
+  // A week of one day: that day's people (pA1..pA6 all used something on 09-14).
+  expect(
+    ((await rowsOf('/v1/usage/weekly?from=2026-09-14&to=2026-09-14')) as { active_users: number }[]).map(
+      (w) => w.active_users,
+    ),
+  ).toEqual([6]);
+});
+
 test('the school token gets exactly the report rows of its school', async () => {
   const r = await h.get(`/v1/usage/schools?${P}`, h.tokens.school);
   expect((r.json as { rows: unknown[] }).rows).toEqual(

@@ -35,6 +35,7 @@ const MATRIX: Row[] = [
   { method: 'GET', route: '/v1/usage/district', url: `/v1/usage/district?${P}`, expect: reports },
   { method: 'GET', route: '/v1/usage/schools', url: `/v1/usage/schools?${P}`, expect: schoolToo },
   { method: 'GET', route: '/v1/usage/classes', url: `/v1/usage/classes?${P}`, expect: schoolToo },
+  { method: 'GET', route: '/v1/usage/weekly', url: `/v1/usage/weekly?${P}`, expect: reports },
   { method: 'GET', route: '/v1/usage/campus', url: `/v1/usage/campus?${P}`, expect: reports },
   { method: 'GET', route: '/v1/licenses', url: '/v1/licenses?window=3d&as_of=2026-09-16', expect: reports },
   {

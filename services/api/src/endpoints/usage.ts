@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { CAMPUS_VALUES, campusUsage, classAppUsage, districtAppUsage, schoolAppUsage } from '@edusage/reports';
+import {
+  CAMPUS_VALUES,
+  campusUsage,
+  classAppUsage,
+  districtAppUsage,
+  schoolAppUsage,
+  weeklyDistrictUsage,
+} from '@edusage/reports';
 import { defineEndpoint } from '../endpoint';
 import { checkPeriod, format, periodQuery, plainId } from '../params';
 import { defined, schoolScope } from './scope';
@@ -71,6 +78,31 @@ export const usageEndpoints = [
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const schoolId = schoolScope(principal, query.school);
       const rows = await classAppUsage(deps.ch, period, defined({ schoolId, classId: query.class, appId: query.app }));
+      return { kind: 'list', meta: { district_id: period.districtId, from: period.from, to: period.to }, rows };
+    },
+  }),
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/usage/weekly',
+    tag: 'usage',
+    summary: 'District-wide usage per week: distinct people across all apps, events, engaged seconds',
+    description:
+      'Weeks of 7 days ending on `to` (the first one cut at `from`), every week of the period, oldest first. ' +
+      'Active users are distinct people over the whole week and all apps (merged uniqExact states, never a sum ' +
+      'of daily or per-app counts); engaged seconds are summed over apps.',
+    roles: ['admin', 'director'],
+    query: z.strictObject({ ...periodQuery, format }).superRefine(checkPeriod),
+    response: z.object({
+      week_from: z.string(),
+      week_to: z.string(),
+      active_users: z.number().int().describe('distinct people with an event in the week, any app'),
+      events: z.number().int(),
+      engaged_seconds: z.number().int(),
+    }),
+    list: true,
+    async handle({ principal, query, deps }) {
+      const period = { districtId: principal.district_id, from: query.from, to: query.to };
+      const rows = await weeklyDistrictUsage(deps.ch, period);
       return { kind: 'list', meta: { district_id: period.districtId, from: period.from, to: period.to }, rows };
     },
   }),
