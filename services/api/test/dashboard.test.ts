@@ -11,7 +11,7 @@ import { insertRows, queryRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { analyze } from '@edusage/outcomes';
 import { createHash } from 'node:crypto';
-import { enriched, PERIOD, startHarness, type Harness, type SeedEvent } from './harness';
+import { enriched, PERIOD, seedLicenses, startHarness, type Harness, type SeedEvent } from './harness';
 import { launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
 
 jest.setTimeout(240_000);
@@ -540,6 +540,33 @@ describe('layouts at size and empty', () => {
     await shot(page, 'schools-50');
     // No horizontal scrolling of the page itself: wide tables scroll in their own region.
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await context.close();
+  });
+
+  test('licenses at size: every column of the license table visible at 1280 px', async () => {
+    // Long app ids and licenses with three flags each (expensive, little used, many unused seats).
+    await seedLicenses(h.ch, 'dC', [
+      `lic-${LONG}-1,${LONG}-1,A Vendor With A Long Name,dC,900,25000,flat,USD,2026-07-01,2027-06-30`,
+      `lic-${LONG}-2,${LONG}-2,A Vendor With A Long Name,dC,800,18000,flat,USD,2026-07-01,2027-06-30`,
+      'lic-c3,app-c3,Vendor C,school-03,40,30,per_seat,USD,2026-07-01,2027-06-30',
+    ]);
+    const { token } = await h.api.tokens.create({ districtId: 'dC', role: 'director', name: 'licenses at size' });
+    const { page, context } = await signIn(browser, base, token);
+    await open(page, 'licenses?from=2026-08-24&to=2026-09-15');
+    const lic = await api<{ license_id: string; flags: string[] }>(
+      '/v1/licenses?window=2026-08-24..2026-09-15&as_of=2026-09-15',
+      token,
+    );
+    expect(lic.rows.find((l) => l.license_id === `lic-${LONG}-1`)!.flags.length).toBeGreaterThanOrEqual(3);
+    expect((await tableCells(page, 'licenses')).map((c) => c.flags)).toEqual(lic.rows.map((l) => l.flags.join(' ')));
+    await shot(page, 'licenses-at-size');
+    // The table fits its region: nothing (the Flags column last) is cut off or needs scrolling.
+    const fits = await page.$eval('#t-licenses .scroll', (el) => el.scrollWidth <= el.clientWidth);
+    expect(fits).toBe(true);
+    const flagsRight = await page.$eval('table[data-table="licenses"] thead th:last-child', (th) =>
+      Math.round(th.getBoundingClientRect().right),
+    );
+    expect(flagsRight).toBeLessThanOrEqual(1280);
     await context.close();
   });
 

@@ -289,7 +289,7 @@ export async function seedResearch(research: ClickHouseClient): Promise<void> {
   await insertRows(research, 'outcome_bands', [band('dA', 'appA1', 11), band('dB', 'appB1', 14)]);
 }
 
-async function seedLicenses(ch: ClickHouseClient, districtId: string, lines: string[]): Promise<void> {
+export async function seedLicenses(ch: ClickHouseClient, districtId: string, lines: string[]): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-api-'));
   try {
     const file = path.join(dir, 'licenses.csv');

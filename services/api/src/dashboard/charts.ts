@@ -27,7 +27,12 @@ interface ChartSpec {
 const LABEL_MAX = 24;
 /** A generous width of one 12 px label character (server-side text widths are estimates). */
 const CHAR_PX = 8;
-const short = (s: string) => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1)}…` : s);
+/** Long names keep their start and their end (ids often differ only at the end: `…-number-1`, `…-number-2`). */
+const short = (s: string) => {
+  if (s.length <= LABEL_MAX) return s;
+  const head = Math.ceil((LABEL_MAX - 1) / 2);
+  return `${s.slice(0, head)}…${s.slice(s.length - (LABEL_MAX - 1 - head))}`;
+};
 
 /** Width of every chart's SVG (it scales down on narrow screens). */
 const WIDTH = 760;

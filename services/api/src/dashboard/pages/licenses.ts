@@ -113,7 +113,13 @@ export const licensesPage: PageDefinition = {
               key: 'flags',
               label: 'Flags',
               value: (l) => l.flags.join(' '),
-              show: (l) => l.flags.map((f) => f.replace(/_/g, ' ')).join(', '),
+              // One flag a line: the column is as wide as the longest flag, not as all of them.
+              show: (l) =>
+                l.flags.length === 0
+                  ? ''
+                  : html`<ul class="flags">
+                      ${l.flags.map((f) => html`<li>${f.replace(/_/g, ' ')}</li>`)}
+                    </ul>`,
             },
           ],
         }),
