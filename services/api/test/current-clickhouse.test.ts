@@ -39,6 +39,7 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/usage/weekly': { from: '2026-09-08', to: '2026-09-21' },
   '/v1/licenses': { window: 'term', as_of: '2026-09-16' },
   '/v1/licenses/findings': { window: '3d', as_of: '2026-09-16' },
+  '/v1/licenses/schools': { window: '3d', as_of: '2026-09-16' },
   '/v1/licenses/alerts': { renewing_from: '2026-09-01' },
   '/v1/outcomes/evidence': { app: 'appA1', assessment: 'map_growth', subject: 'math', ...PERIOD },
   '/v1/unresolved': { ...PERIOD },
@@ -139,6 +140,17 @@ test('every report endpoint runs on current ClickHouse', async () => {
     'unapproved appA1',
     'unapproved appA2',
     'unapproved domain:unknown.example',
+  ]);
+  // L-A1 (appA1, district-wide): students pA1, pA2 at sA1 and pA3, pA4 at sA2, all active;
+  // L-A2 (appA2 at sA2): pA3 and pA4, both used appA2 in the three days.
+  expect(
+    (
+      answers['/v1/licenses/schools'] as { license_id: string; school_id: string; eligible: number; active: number }[]
+    ).map((r) => [r.license_id, r.school_id, r.eligible, r.active]),
+  ).toEqual([
+    ['L-A1', 'sA1', 2, 2],
+    ['L-A1', 'sA2', 2, 2],
+    ['L-A2', 'sA2', 2, 2],
   ]);
   expect((answers['/v1/licenses/alerts'] as { license_id: string }[]).map((a) => a.license_id)).toEqual(['L-A2']);
   expect(answers['/v1/unresolved']).toMatchObject({ unresolved_person_events: 3, unresolved_app_events: 3 });

@@ -225,6 +225,34 @@ describe('dashboard pages equal the API', () => {
     // in the window (pA5 is a teacher).
     const a1 = cells.find((c) => c.license_id === 'L-A1')!;
     expect([a1.seats, a1.active, a1.unused_seats, a1.utilization_pct]).toEqual(['10', '4', '6', '40']);
+    // Per school of the first license (L-A1, district-wide): active vs eligible as the API answers.
+    const perSchool = await api<{ license_id: string; school_id: string; eligible: number; active: number }>(
+      `/v1/licenses/schools?window=2026-08-19..${PERIOD.to}&as_of=${PERIOD.to}`,
+    );
+    const schoolCells = (id: string) =>
+      perSchool.rows
+        .filter((r) => r.license_id === id)
+        .map((r) => ({ school_id: r.school_id, eligible: String(r.eligible), active: String(r.active) }));
+    const shownSchools = async () =>
+      (await tableCells(admin, 'license-schools')).map(({ school_id, eligible, active }) => ({
+        school_id,
+        eligible,
+        active,
+      }));
+    expect(await shownSchools()).toEqual(schoolCells('L-A1'));
+    // By hand: students pA1, pA2 at sA1 and pA3, pA4 at sA2, each of them used appA1.
+    expect(await shownSchools()).toEqual([
+      { school_id: 'sA1', eligible: '2', active: '2' },
+      { school_id: 'sA2', eligible: '2', active: '2' },
+    ]);
+    expect(await admin.locator('figure[aria-label^="L-A1 (appA1, district-wide): active vs eligible"]').count()).toBe(
+      1,
+    );
+    await shot(admin, 'licenses');
+    await admin.getByRole('link', { name: 'L-A2', exact: true }).first().click();
+    await admin.waitForURL(/license=L-A2/);
+    expect(await shownSchools()).toEqual(schoolCells('L-A2'));
+    expect(schoolCells('L-A2')).toEqual([{ school_id: 'sA2', eligible: '2', active: '2' }]);
     // The stored alert of dA renews 2026-10-01, after the API clock's today (2026-09-17): upcoming.
     const alerts = await tableCells(admin, 'alerts');
     expect(alerts.map((a) => [a.license_id, a.renewal_date, a.threshold_days])).toEqual([['L-A2', '2026-10-01', '30']]);
@@ -416,6 +444,8 @@ describe('roles, sessions and bad input in the browser', () => {
       ['overview?color=red', 400, /color: unknown parameter/],
       ['overview?from=2026-09-01&from=2026-09-02', 400, /from: given more than once/],
       ['overview?download=nope', 404, /download: this page has no table "nope"/],
+      ['licenses?license=nope', 404, /license: no license "nope" in district dA/],
+      ['licenses?license=%3Cx%3E', 400, /license: must be 1-128 characters/],
     ];
     for (const [url, status, message] of cases) {
       await open(admin, url, status);

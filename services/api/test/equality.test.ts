@@ -178,6 +178,36 @@ test('licenses equal buildLicenseReport, and the CSV equals `licenses report --f
   }
 });
 
+test("licenses per school are the report's school rows of the same window", async () => {
+  const report = await buildLicenseReport(h.ch, { districtId: 'dA', from: '2026-09-14', to: '2026-09-16' });
+  const rows = (await rowsOf('/v1/licenses/schools?window=3d&as_of=2026-09-16')) as Record<string, unknown>[];
+  expect(
+    rows.map(({ license_id, school_id, app_id, eligible, active, reach }) => ({
+      license_id,
+      school_id,
+      app_id,
+      eligible,
+      active,
+      reach,
+    })),
+  ).toEqual(
+    report.schools.map(({ license_id, school_id, app_id, eligible, active, reach }) => ({
+      license_id,
+      school_id,
+      app_id,
+      eligible,
+      active,
+      reach,
+    })),
+  );
+  expect(rows.map((r) => [r.license_id, r.license_school_id, r.school_id])).toEqual([
+    ['L-A1', '', 'sA1'],
+    ['L-A1', '', 'sA2'],
+    ['L-A2', 'sA2', 'sA2'],
+  ]);
+  expect(await rowsOf('/v1/licenses/schools?window=3d&as_of=2026-09-16&license=L-A2')).toEqual(rows.slice(2));
+});
+
 test('license findings are the report lists of the same window', async () => {
   const report = await buildLicenseReport(h.ch, { districtId: 'dA', from: '2026-09-14', to: '2026-09-16' });
   const rows = (await rowsOf('/v1/licenses/findings?window=3d&as_of=2026-09-16')) as {

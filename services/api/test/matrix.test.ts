@@ -40,6 +40,12 @@ const MATRIX: Row[] = [
   { method: 'GET', route: '/v1/licenses', url: '/v1/licenses?window=3d&as_of=2026-09-16', expect: reports },
   {
     method: 'GET',
+    route: '/v1/licenses/schools',
+    url: '/v1/licenses/schools?window=3d&as_of=2026-09-16',
+    expect: reports,
+  },
+  {
+    method: 'GET',
     route: '/v1/licenses/findings',
     url: '/v1/licenses/findings?window=3d&as_of=2026-09-16',
     expect: reports,

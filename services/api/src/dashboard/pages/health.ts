@@ -77,7 +77,7 @@ export const healthPage: PageDefinition = {
           rows: imports.rows,
           columns: [
             { key: 'kind', label: 'Kind', value: (r) => r.kind },
-            { key: 'imported_at', label: 'Imported at (UTC)', value: (r) => r.imported_at },
+            { key: 'imported_at', label: 'Imported at (UTC)', nowrap: true, value: (r) => r.imported_at },
             { key: 'version', label: 'Version', value: (r) => r.version },
             { key: 'current', label: 'In use', value: (r) => (r.current ? 'yes' : 'no') },
             { key: 'accepted_rows', label: 'Accepted rows', numeric: true, value: (r) => r.accepted_rows },
