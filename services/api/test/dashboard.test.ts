@@ -689,6 +689,38 @@ describe('layouts at size and empty', () => {
     const fitted = district.regressions[0]!;
     expect(fitted.ok).toBe(true);
     if (fitted.ok) expect(Number(regression.estimate)).toBeCloseTo(fitted.value.estimate, 4);
+    // The binned scatter: the analysis's bins, and the same bins computed here from the seed's meaning.
+    // Minutes a week of app-c3 between the tests (2026-08-20 .. 2026-09-16: 27 days): on each seeded day
+    // whose app is app-c3, the event's seconds (a one-minute page view when 0).
+    const weeksBetween = 27 / 7;
+    const usage = students.map((st) => {
+      const [sch, p] = st.person.slice(2).split('-').map(Number) as [number, number];
+      const seconds =
+        days.filter((_, d) => apps[(sch + p + d) % apps.length] === 'app-c3').length * (60 * ((sch + p) % 20) || 60);
+      return { id: pseudonym(st.person), minutes: seconds / 60 / weeksBetween, growth: st.growth };
+    });
+    usage.sort((x, y) => x.minutes - y.minutes || x.id.localeCompare(y.id));
+    const binCount = Math.min(20, Math.floor(usage.length / a.k));
+    const byHand = Array.from({ length: binCount }, (_, i) =>
+      usage.slice(Math.floor((i * usage.length) / binCount), Math.floor(((i + 1) * usage.length) / binCount)),
+    );
+    const binCells = await tableCells(page, 'usage-bins');
+    expect(district.binned.ok).toBe(true);
+    if (district.binned.ok)
+      expect(binCells.map((b) => Number(b.n))).toEqual(district.binned.value.bins.map((b) => b.n));
+    expect(binCells.map((b) => Number(b.n))).toEqual(byHand.map((b) => b.length));
+    expect(binCells.every((b) => Number(b.n) >= a.k)).toBe(true);
+    const evidence = await api(`/v1/outcomes/evidence?${new URLSearchParams(q).toString()}`, token);
+    const apiBins = (evidence.usage_bins as { bins: { n: number; meanGrowth: number }[] }).bins;
+    expect(binCells.map((b) => [Number(b.n), Number(b.mean_growth)])).toEqual(
+      apiBins.map((b) => [b.n, Math.round(b.meanGrowth * 10_000) / 10_000]),
+    );
+    binCells.forEach((c, i) => {
+      expect(Number(c.mean_minutes)).toBeCloseTo(sumOf(byHand[i]!.map((x) => x.minutes)) / byHand[i]!.length, 2);
+      expect(Number(c.mean_growth)).toBeCloseTo(sumOf(byHand[i]!.map((x) => x.growth)) / byHand[i]!.length, 4);
+    });
+    expect(await page.locator('figure[aria-label^="Mean growth against mean minutes a week"]').count()).toBe(1);
+    expect(await page.textContent('main')).toContain('Not a point per student');
     // Every school has 1 to 7 students (< k = 10): none is shown, all are counted as suppressed.
     expect((await tableCells(page, 'groups')).filter((g) => g.dimension === 'school')).toEqual([]);
     expect((await tableCells(page, 'groups')).every((g) => Number(g.n) >= a.k)).toBe(true);

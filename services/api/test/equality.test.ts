@@ -309,6 +309,10 @@ test('outcome evidence equals `outcomes analyze --format csv` byte for byte; no 
   expect(district.some((r) => r.n !== null)).toBe(true);
   // Never a band under k = 10 shown.
   for (const r of json.rows) if (r.n !== null && r.n > 0) expect(r.n).toBeGreaterThanOrEqual(10);
+  // 16 students are fewer than two bins of k = 10: no binned scatter, and the reason says so.
+  const meta = json as unknown as { usage_bins: unknown; usage_bins_note: string };
+  expect(meta.usage_bins).toBeNull();
+  expect(meta.usage_bins_note).toContain('fewer than 20 students');
 });
 
 test('Accept: text/csv gives the same rows as CSV', async () => {
