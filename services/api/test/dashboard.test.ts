@@ -401,6 +401,12 @@ describe('roles, sessions and bad input in the browser', () => {
     );
     const suppressedRow = page.locator('table[data-table="weekly_app_usage_school"] tbody tr').nth(1);
     expect(await suppressedRow.locator('td[data-col="active_students"]').textContent()).toBe('suppressed');
+    // Outcome bands (every school year) equal the API's rows; by hand (seedResearch): dA's one band of 11.
+    const bands = await api<Record<string, string | number | null>>('/v1/research/outcome-bands', h.tokens.researcher);
+    expect(await tableCells(page, 'outcome_bands')).toEqual(
+      bands.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '' : String(v)]))),
+    );
+    expect(bands.rows.map((r) => [r.app_id, r.band, r.students])).toEqual([['appA1', 'at_goal', 11]]);
     expect(await page.textContent('main')).not.toContain('not yet');
     await shot(page, 'research');
     for (const p of [
