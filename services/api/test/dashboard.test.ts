@@ -12,7 +12,7 @@ import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { analyze } from '@edusage/outcomes';
 import { createHash } from 'node:crypto';
 import { enriched, PERIOD, seedLicenses, startHarness, type Harness, type SeedEvent } from './harness';
-import { launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
+import { a11yViolations, launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
 
 jest.setTimeout(240_000);
 
@@ -60,6 +60,11 @@ async function open(page: Page, pathAndQuery: string, status = 200): Promise<voi
   const ms = /dur=([\d.]+)/.exec(timing)?.[1];
   if (ms) serverTimes[pathAndQuery] = Math.max(serverTimes[pathAndQuery] ?? 0, Number(ms));
   expect(await page.content()).not.toMatch(/\n\s+at \S+ \(|TypeError|ReferenceError/);
+  // Every page opened is checked by axe-core: no serious or critical violation (labels, contrast, …).
+  expect({ page: pathAndQuery, violations: await a11yViolations(page) }).toEqual({
+    page: pathAndQuery,
+    violations: [],
+  });
 }
 
 const periodOf = async (page: Page) => ({
@@ -245,9 +250,9 @@ describe('dashboard pages equal the API', () => {
       { school_id: 'sA1', eligible: '2', active: '2' },
       { school_id: 'sA2', eligible: '2', active: '2' },
     ]);
-    expect(await admin.locator('figure[aria-label^="L-A1 (appA1, district-wide): active vs eligible"]').count()).toBe(
-      1,
-    );
+    expect(
+      await admin.locator('[role=img][aria-label^="L-A1 (appA1, district-wide): active vs eligible"]').count(),
+    ).toBe(1);
     await shot(admin, 'licenses');
     await admin.getByRole('link', { name: 'L-A2', exact: true }).first().click();
     await admin.waitForURL(/license=L-A2/);
@@ -319,7 +324,7 @@ describe('dashboard pages equal the API', () => {
       ['2026-09-15', 'malformed_json', 1],
       ['2026-09-17', 'malformed_json', 1],
     ]);
-    expect(await admin.locator('figure[aria-label^="New rejected inputs per day"]').count()).toBe(1);
+    expect(await admin.locator('[role=img][aria-label^="New rejected inputs per day"]').count()).toBe(1);
     const imports = (await api<{ kind: string; version: string }>('/v1/imports?limit=100')).rows;
     expect((await tableCells(admin, 'imports')).map((c) => `${c.kind}:${c.version}`)).toEqual(
       imports.map((r) => `${r.kind}:${r.version}`),
@@ -503,6 +508,7 @@ describe('roles, sessions and bad input in the browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     expect(await page.textContent('[role=alert]')).toContain('unknown, revoked or mistyped');
     await shot(page, 'sign-in');
+    expect(await a11yViolations(page)).toEqual([]); // the sign-in page, with its error, is checked too
     await context.close();
   });
 
@@ -725,7 +731,7 @@ describe('layouts at size and empty', () => {
       expect(Number(c.mean_minutes)).toBeCloseTo(sumOf(byHand[i]!.map((x) => x.minutes)) / byHand[i]!.length, 2);
       expect(Number(c.mean_growth)).toBeCloseTo(sumOf(byHand[i]!.map((x) => x.growth)) / byHand[i]!.length, 4);
     });
-    expect(await page.locator('figure[aria-label^="Mean growth against mean minutes a week"]').count()).toBe(1);
+    expect(await page.locator('[role=img][aria-label^="Mean growth against mean minutes a week"]').count()).toBe(1);
     expect(await page.textContent('main')).toContain('Not a point per student');
     // Every school has 1 to 7 students (< k = 10): none is shown, all are counted as suppressed.
     expect((await tableCells(page, 'groups')).filter((g) => g.dimension === 'school')).toEqual([]);

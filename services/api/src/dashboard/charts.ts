@@ -104,6 +104,17 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
   };
 }
 
+/**
+ * A rendered SVG in its figure: the picture is an image named by the title (the SVG's text is drawn
+ * glyph by glyph; a screen reader gets the title and the table beside it), the caption repeats it.
+ */
+export function chartFigure(title: string, svg: string): Html {
+  return html`<figure class="chart">
+    <div role="img" aria-label="${title}">${new Html(svg)}</div>
+    <figcaption>${title}</figcaption>
+  </figure>`;
+}
+
 /** A chart as an SVG rendered on the server (ECharts SSR: no DOM, no client script). */
 export function chart(spec: ChartSpec): Html {
   if (spec.categories.length === 0) return html``;
@@ -112,11 +123,7 @@ export function chart(spec: ChartSpec): Html {
   try {
     c.setOption(option(spec));
     const svg = c.renderToSVGString();
-    // The SVG's text is drawn glyph by glyph; a screen reader gets the title and the table instead.
-    return html`<figure class="chart" role="img" aria-label="${spec.title}">
-      ${new Html(svg)}
-      <figcaption>${spec.title}</figcaption>
-    </figure>`;
+    return chartFigure(spec.title, svg);
   } finally {
     c.dispose();
   }

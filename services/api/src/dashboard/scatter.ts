@@ -1,5 +1,6 @@
 import * as echarts from 'echarts';
-import { html, Html } from './html';
+import { chartFigure } from './charts';
+import { html, type Html } from './html';
 
 interface BinnedScatterSpec {
   title: string;
@@ -48,10 +49,7 @@ export function binnedScatterChart(spec: BinnedScatterSpec): Html {
           : []),
       ],
     });
-    return html`<figure class="chart" role="img" aria-label="${spec.title}">
-      ${new Html(c.renderToSVGString())}
-      <figcaption>${spec.title}</figcaption>
-    </figure>`;
+    return chartFigure(spec.title, c.renderToSVGString());
   } finally {
     c.dispose();
   }

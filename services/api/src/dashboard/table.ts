@@ -52,7 +52,7 @@ export function renderTable(t: Table, downloadHref: string): Html {
   >`;
   if (t.rows.length === 0)
     return html`<div class="table-block" id="t-${t.id}">
-      <h3>${t.caption}</h3>
+      <p class="caption">${t.caption}</p>
       <p class="empty">${t.empty}</p>
       ${download}
     </div>`;
