@@ -1,7 +1,7 @@
-/** Helpers of the dashboard's browser test: Debian's chromium driven by playwright-core (no browser download). */
+/** Helpers of the dashboard's browser test: Debian's chromium driven by @playwright/test's API (no browser download). */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Git-ignored: the README's images are copied from here to docs/screenshots/ by hand after a look. */

@@ -8,7 +8,7 @@
  * Writes docs/screenshots/dashboard-*.png, and prints each page's server time (Server-Timing).
  */
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page } from '@playwright/test';
 import { launch, signIn } from './dashboard-browser';
 
 const URL = process.env.DASHBOARD_URL;

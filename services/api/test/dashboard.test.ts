@@ -1,12 +1,12 @@
 /**
- * The dashboard in Debian's chromium (playwright-core, no browser download) against the API on the
+ * The dashboard in Debian's chromium (@playwright/test's API under jest, no browser download) against the API on the
  * real ClickHouse and Redis: sign-in, every page's numbers equal the API's answer to the same query
  * (and, for the main ones, figures counted by hand from the seed), CSV downloads equal the tables,
  * role limits, bad URL input, sessions and CSRF. Screenshots of every page go to var/screenshots.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page } from '@playwright/test';
 import { insertRows, queryRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { analyze } from '@edusage/outcomes';
