@@ -569,6 +569,8 @@ describe('layouts at size and empty', () => {
     const usage = await api<UsageRow>(`/v1/usage/district?from=${p.from}&to=${p.to}`, token50);
     expect(usage.rows).toHaveLength(7);
     expectUsage(await tableCells(page, 'top-apps'), usage.rows);
+    // dC's events never say their network: the key figure says so rather than "0 % on campus".
+    expect(await page.textContent('.kpis')).toContain('Engaged time on campusnot known');
     await shot(page, 'overview-50-schools');
     await open(page, 'apps');
     expectUsage(await tableCells(page, 'apps'), usage.rows);

@@ -14,8 +14,14 @@ export interface CampusRow {
 const LABELS: Record<CampusRow['campus'], string> = { on: 'on campus', off: 'off campus', unknown: 'unknown' };
 const pct = (share: number | null) => (share === null ? null : Math.round(share * 1000) / 10);
 
-/** The on-campus share of engaged time, as the overview's key figure shows it. */
-export const onCampusShare = (rows: CampusRow[]) => fmtPct(rows.find((r) => r.campus === 'on')?.engaged_share ?? null);
+/**
+ * The on-campus share of engaged time, as the overview's key figure shows it; "not known" when no
+ * event said its network (0 % on campus would read as "all off campus").
+ */
+export function onCampusShare(rows: CampusRow[]): string {
+  const known = rows.filter((r) => r.campus !== 'unknown').some((r) => r.engaged_seconds > 0);
+  return known ? fmtPct(rows.find((r) => r.campus === 'on')?.engaged_share ?? null) : 'not known';
+}
 
 /** The overview's campus figure: shares of engaged time and of events, a chart and its table. */
 export function campusBlocks(rows: CampusRow[], period: { from: string; to: string }): (Html | Table)[] {
@@ -66,10 +72,12 @@ export function campusBlocks(rows: CampusRow[], period: { from: string; to: stri
         },
       ],
     }),
-    html`<p class="note">
-      Read from the stored events themselves (the rollups have no network dimension): each event counted once in its
-      current version, so the events add up to the period's. "Unknown": the event did not say, or its address matched
-      none of the district's campus networks. A minute with hits both on and off campus counts in both rows.
-    </p>`,
+    none
+      ? html``
+      : html`<p class="note">
+          Read from the stored events themselves (the rollups have no network dimension): each event counted once in its
+          current version, so the events add up to the period's. "Unknown": the event did not say, or its address
+          matched none of the district's campus networks. A minute with hits both on and off campus counts in both rows.
+        </p>`,
   ];
 }
