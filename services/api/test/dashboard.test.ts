@@ -324,7 +324,8 @@ describe('dashboard pages equal the API', () => {
       ['2026-09-15', 'malformed_json', 1],
       ['2026-09-17', 'malformed_json', 1],
     ]);
-    expect(await admin.locator('[role=img][aria-label^="New rejected inputs per day"]').count()).toBe(1);
+    expect(await admin.locator('[role=img][aria-label^="New rejected inputs per day by reason"]').count()).toBe(1);
+    expect(await admin.locator('[role=img][aria-label^="New rejected inputs per day by source"]').count()).toBe(1);
     const imports = (await api<{ kind: string; version: string }>('/v1/imports?limit=100')).rows;
     expect((await tableCells(admin, 'imports')).map((c) => `${c.kind}:${c.version}`)).toEqual(
       imports.map((r) => `${r.kind}:${r.version}`),

@@ -22,27 +22,39 @@ function daysOf(p: Period): string[] {
   return days;
 }
 
-const seriesName = (r: DeadLetterDayRow) => `${r.reason_code} (${r.source})`;
+/** A stacked per-day chart of the rows split by one field (reason or source). */
+function perDayChart(
+  rows: DeadLetterDayRow[],
+  days: string[],
+  by: 'reason_code' | 'source',
+  what: string,
+  period: Period,
+) {
+  const names = [...new Set(rows.map((r) => r[by]))].sort();
+  return chart({
+    title: `New rejected inputs per day by ${what}, ${period.from} to ${period.to}`,
+    kind: 'bar',
+    stacked: true,
+    valueName: 'inputs',
+    categories: days,
+    series: names.map((name) => ({
+      name,
+      values: days.map((d) => sum(rows.filter((r) => r.day === d && r[by] === name).map((r) => r.count))),
+    })),
+  });
+}
 
-/** The Data health page's history: new rejected inputs per day by reason and source, chart and table. */
+/** The Data health page's history: new rejected inputs per day by reason and by source, charts and table. */
 export function deadLetterHistory(rows: DeadLetterDayRow[], period: Period): (Html | Table)[] {
   const days = daysOf(period);
-  const names = [...new Set(rows.map(seriesName))].sort();
   return [
     html`<h3>Per day</h3>`,
-    rows.length === 0
-      ? html``
-      : chart({
-          title: `New rejected inputs per day by reason and source, ${period.from} to ${period.to}`,
-          kind: 'bar',
-          stacked: true,
-          valueName: 'inputs',
-          categories: days,
-          series: names.map((name) => ({
-            name,
-            values: days.map((d) => sum(rows.filter((r) => r.day === d && seriesName(r) === name).map((r) => r.count))),
-          })),
-        }),
+    ...(rows.length === 0
+      ? []
+      : [
+          perDayChart(rows, days, 'reason_code', 'reason', period),
+          perDayChart(rows, days, 'source', 'source', period),
+        ]),
     table({
       id: 'dead-letters-daily',
       caption: 'New rejected inputs per day, stage, source and reason',

@@ -22,6 +22,12 @@ export interface LicenseSchoolRow {
 
 const pct = (share: number | null) => (share === null ? null : Math.round(share * 1000) / 10);
 
+/** A malformed `license` parameter is refused before anything is read (the API's id rule). */
+export function checkLicenseParam(asked: string | undefined): void {
+  const valid = asked === undefined ? null : plainId.safeParse(asked);
+  if (valid && !valid.success) throw new PageError(400, [`license: ${valid.error.issues[0]!.message}`]);
+}
+
 /** /v1/licenses/schools over exactly the page's period (every license: the page picks one). */
 export const licenseSchoolsOver = (deps: ApiDeps, principal: Principal, p: Period) =>
   rowsOf<LicenseSchoolRow>(deps, principal, '/v1/licenses/schools', { window: `${p.from}..${p.to}`, as_of: p.to });
@@ -38,8 +44,6 @@ export function licenseBySchool(
   schoolRows: LicenseSchoolRow[],
   asked: string | undefined,
 ): (Html | Table)[] {
-  const valid = asked === undefined ? null : plainId.safeParse(asked);
-  if (valid && !valid.success) throw new PageError(400, [`license: ${valid.error.issues[0]!.message}`]);
   const chosen = asked ?? licenses[0]?.license_id;
   if (chosen === undefined) return [];
   const license = licenses.find((l) => l.license_id === chosen);

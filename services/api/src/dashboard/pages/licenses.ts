@@ -2,7 +2,7 @@ import { chart } from '../charts';
 import { rowsOf } from '../data';
 import { fmtMoney, html, qs } from '../html';
 import { BASE } from '../layout';
-import { licenseBySchool, licenseSchoolsOver } from '../license-schools';
+import { checkLicenseParam, licenseBySchool, licenseSchoolsOver } from '../license-schools';
 import { approvalStatus, licensesOver, type LicenseRow } from '../licenses-data';
 import type { PageDefinition } from '../page';
 import { pagePeriod } from '../period';
@@ -32,6 +32,7 @@ export const licensesPage: PageDefinition = {
   roles: ['admin', 'director'],
   async build({ deps, principal, query, today }) {
     const period = pagePeriod(query, today);
+    checkLicenseParam(query.license);
     const [licenses, schools, alerts, usage, status] = await Promise.all([
       licensesOver(deps, principal, period),
       licenseSchoolsOver(deps, principal, period),
