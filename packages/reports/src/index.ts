@@ -4,14 +4,19 @@ export {
   classAppUsage,
   unresolvedSummary,
   deadLetterSummary,
+  deadLetterDaily,
   districtFreshness,
   type UsageRow,
   type SchoolUsageRow,
   type ClassUsageRow,
   type UnresolvedSummary,
   type DeadLetterCount,
+  type DeadLetterDay,
   type Period,
   type UsageFilter,
   type DistrictFreshness,
 } from './queries';
 export { renderUtilizationReport } from './render';
+export { currentEventsOfDays, type EventDays } from './current-events';
+export { campusUsage, CAMPUS_VALUES, type Campus, type CampusUsageRow } from './campus';
+export { weeklyDistrictUsage, weeksEndingOn, type WeeklyUsageRow } from './weekly';

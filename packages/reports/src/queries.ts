@@ -1,4 +1,4 @@
-import { queryRows, sqlDate, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryRows, sqlDate, sqlDateTime, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 
 /** An inclusive range of district-local days. */
 export interface Period {
@@ -179,6 +179,38 @@ export async function deadLetterSummary(
             uniqExact(district_id, reason_field, reason_line, payload_sha256) AS count
      FROM dead_letters ${filter}
      GROUP BY stage, source, reason_code ORDER BY count DESC, stage, source, reason_code`,
+  );
+  return rows.map((r) => ({ ...r, count: Number(r.count) }));
+}
+
+export interface DeadLetterDay extends DeadLetterCount {
+  /** The UTC day this input was first rejected (YYYY-MM-DD). */
+  day: string;
+}
+
+/**
+ * A district's rejected inputs per day, stage, source and reason over [from, to] (UTC days: a dead
+ * letter has no district-local day). Each distinct input (as `deadLetterSummary` counts them) is
+ * counted once, on the day it was first rejected: a re-sent bad input adds nothing on later days, so
+ * the days of all time add up to `deadLetterSummary`'s counts.
+ */
+export async function deadLetterDaily(
+  ch: ClickHouseClient,
+  districtId: string,
+  days: { from: string; to: string },
+): Promise<DeadLetterDay[]> {
+  const end = new Date(Date.parse(`${days.to}T00:00:00Z`) + 86_400_000);
+  const rows = await queryRows<Omit<DeadLetterDay, 'count'> & { count: string }>(
+    ch,
+    `SELECT toString(first_day) AS day, stage, source, reason_code, count() AS count
+     FROM (
+       SELECT stage, source, reason_code, toDate(min(failed_at)) AS first_day
+       FROM dead_letters
+       WHERE district_id = ${sqlString(districtId)} AND failed_at < ${sqlDateTime(end)}
+       GROUP BY stage, source, reason_code, district_id, reason_field, reason_line, payload_sha256)
+     WHERE first_day >= ${sqlDate(days.from)}
+     GROUP BY first_day, stage, source, reason_code
+     ORDER BY first_day, count DESC, stage, source, reason_code`,
   );
   return rows.map((r) => ({ ...r, count: Number(r.count) }));
 }

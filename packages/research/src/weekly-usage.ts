@@ -9,6 +9,7 @@
  * counts at both, so school cells may add up to more than the district cell.
  */
 import { queryRows, sqlDate, type ClickHouseClient } from '@edusage/clickhouse';
+import { currentEventsOfDays } from '@edusage/reports';
 import { suppressCells } from './suppression';
 import { weekDays } from './weeks';
 
@@ -55,22 +56,16 @@ function rollupQuery(view: string, keys: string, from: string, to: string): stri
     GROUP BY ${keys} HAVING events > 0`;
 }
 
-/**
- * The current version of each stored event with a local day in [from, to]: usage_events (revision 0)
- * UNION ALL its revisions, latest per Kafka coordinate (the rule of services/aggregate currentEventsIn,
- * over days instead of one partition's offsets).
- */
-function currentEventsOfDays(from: string, to: string): string {
-  const cols = `district_id, person_id, role, app_id, occurred_at, explicit_seconds, counts_minute,
-    kafka_topic, kafka_partition, kafka_offset`;
-  const days = `local_date >= ${sqlDate(from)} AND local_date <= ${sqlDate(to)}`;
-  return `(SELECT * FROM (
-      SELECT ${cols}, toUInt64(0) AS revision FROM usage_events WHERE ${days}
-      UNION ALL
-      SELECT ${cols}, revision FROM usage_event_revisions WHERE ${days})
-    ORDER BY kafka_topic, kafka_partition, kafka_offset, revision DESC
-    LIMIT 1 BY kafka_topic, kafka_partition, kafka_offset)`;
-}
+/** The columns the grade figures read of each event's current version. */
+const GRADE_EVENT_COLUMNS = [
+  'district_id',
+  'person_id',
+  'role',
+  'app_id',
+  'occurred_at',
+  'explicit_seconds',
+  'counts_minute',
+];
 
 /** A week of a large district does not fit in memory: the sort picking current versions spills to disk. */
 const EXTERNAL_SORT_BYTES = 500_000_000;
@@ -78,7 +73,7 @@ const EXTERNAL_SORT_BYTES = 500_000_000;
 function gradeQuery(from: string, to: string): string {
   return `SELECT district_id, grade, app_id, uniqExact(person_id) AS active, count() AS events,
       sum(toUInt64(explicit_seconds)) + 60 * uniqExactIf(person_id, toStartOfMinute(occurred_at), counts_minute) AS engaged_seconds
-    FROM (SELECT * FROM ${currentEventsOfDays(from, to)} WHERE role = 'student') AS e
+    FROM (SELECT * FROM ${currentEventsOfDays({ from, to }, GRADE_EVENT_COLUMNS)} WHERE role = 'student') AS e
     ANY LEFT JOIN (SELECT district_id, person_id, grade FROM dim_people_current) AS p USING (district_id, person_id)
     GROUP BY district_id, grade, app_id
     SETTINGS max_bytes_before_external_sort = ${EXTERNAL_SORT_BYTES}`;

@@ -50,9 +50,13 @@ async function main(): Promise<void> {
       `/v1/usage/schools?${p}`,
       `/v1/usage/classes?${p}`,
       `/v1/usage/classes?${p}&format=csv`,
+      `/v1/usage/weekly?${p}`,
+      `/v1/usage/campus?${p}`,
       `/v1/licenses?window=${range.from}..${range.to}`,
+      `/v1/licenses/schools?window=${range.from}..${range.to}`,
       `/v1/unresolved?${p}`,
       `/v1/dead-letters`,
+      `/v1/dead-letters/daily?${p}`,
       // No ClickHouse: what token check, rate limit (Redis) and audit cost per request.
       `/v1/research`,
     ];

@@ -35,13 +35,17 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/usage/district': { ...PERIOD, app: 'appA1' },
   '/v1/usage/schools': { ...PERIOD, school: 'sA1' },
   '/v1/usage/classes': { ...PERIOD, class: 'cA1' },
+  '/v1/usage/campus': { ...PERIOD },
+  '/v1/usage/weekly': { from: '2026-09-08', to: '2026-09-21' },
   '/v1/licenses': { window: 'term', as_of: '2026-09-16' },
   '/v1/licenses/findings': { window: '3d', as_of: '2026-09-16' },
+  '/v1/licenses/schools': { window: '3d', as_of: '2026-09-16' },
   '/v1/licenses/alerts': { renewing_from: '2026-09-01' },
   '/v1/outcomes/evidence': { app: 'appA1', assessment: 'map_growth', subject: 'math', ...PERIOD },
   '/v1/unresolved': { ...PERIOD },
   '/v1/unresolved/apps': { ...PERIOD, limit: '5' },
   '/v1/dead-letters': {},
+  '/v1/dead-letters/daily': { from: '2026-09-15', to: '2026-09-17' },
   '/v1/imports': { limit: '3' },
   '/v1/pipeline/lag': {},
   '/v1/research': {},
@@ -86,6 +90,25 @@ test('every report endpoint runs on current ClickHouse', async () => {
       active_days: 3,
     },
   ]);
+  // Two weeks: 09-14 in the first, 09-15 and 09-16 in the second; pA1..pA6 used something each day.
+  expect(
+    (answers['/v1/usage/weekly'] as { week_from: string; active_users: number; events: number }[]).map((w) => [
+      w.week_from,
+      w.active_users,
+      w.events,
+    ]),
+  ).toEqual([
+    ['2026-09-08', 6, 8],
+    ['2026-09-15', 6, 16],
+  ]);
+  // By hand (harness seed): on = pA1, pA2, the teacher; off = pA3, pA4 and appA2's page views; unknown = pA6.
+  expect(
+    (answers['/v1/usage/campus'] as { campus: string; events: number }[]).map((r) => [r.campus, r.events]),
+  ).toEqual([
+    ['on', 9],
+    ['off', 12],
+    ['unknown', 3],
+  ]);
   expect((answers['/v1/research/weekly/:table'] as { school_id: string }[]).map((r) => r.school_id)).toEqual([
     'sA1',
     'sA2',
@@ -93,7 +116,18 @@ test('every report endpoint runs on current ClickHouse', async () => {
   expect((answers['/v1/research/outcome-bands'] as { students: number }[]).map((r) => r.students)).toEqual([11]);
   expect(answers['/v1/dead-letters']).toEqual([
     { stage: 'ingest', source: 'agent', reason_code: 'invalid_field', count: 2 },
-    { stage: 'ingest', source: 'agent', reason_code: 'malformed_json', count: 1 },
+    { stage: 'ingest', source: 'agent', reason_code: 'malformed_json', count: 2 },
+  ]);
+  expect(
+    (answers['/v1/dead-letters/daily'] as { day: string; reason_code: string; count: number }[]).map((r) => [
+      r.day,
+      r.reason_code,
+      r.count,
+    ]),
+  ).toEqual([
+    ['2026-09-15', 'invalid_field', 2],
+    ['2026-09-15', 'malformed_json', 1],
+    ['2026-09-17', 'malformed_json', 1],
   ]);
   expect((answers['/v1/imports'] as { kind: string; current: boolean }[]).map((r) => [r.kind, r.current])).toEqual([
     ['roster', true],
@@ -106,6 +140,17 @@ test('every report endpoint runs on current ClickHouse', async () => {
     'unapproved appA1',
     'unapproved appA2',
     'unapproved domain:unknown.example',
+  ]);
+  // L-A1 (appA1, district-wide): students pA1, pA2 at sA1 and pA3, pA4 at sA2, all active;
+  // L-A2 (appA2 at sA2): pA3 and pA4, both used appA2 in the three days.
+  expect(
+    (
+      answers['/v1/licenses/schools'] as { license_id: string; school_id: string; eligible: number; active: number }[]
+    ).map((r) => [r.license_id, r.school_id, r.eligible, r.active]),
+  ).toEqual([
+    ['L-A1', 'sA1', 2, 2],
+    ['L-A1', 'sA2', 2, 2],
+    ['L-A2', 'sA2', 2, 2],
   ]);
   expect((answers['/v1/licenses/alerts'] as { license_id: string }[]).map((a) => a.license_id)).toEqual(['L-A2']);
   expect(answers['/v1/unresolved']).toMatchObject({ unresolved_person_events: 3, unresolved_app_events: 3 });

@@ -1,7 +1,7 @@
-/** Helpers of the dashboard's browser test: Debian's chromium driven by playwright-core (no browser download). */
-import { existsSync, mkdirSync } from 'node:fs';
+/** Helpers of the dashboard's browser test: Debian's chromium driven by @playwright/test's API (no browser download). */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Git-ignored: the README's images are copied from here to docs/screenshots/ by hand after a look. */
@@ -46,4 +46,37 @@ export function tableCells(page: Page, id: string): Promise<Cells> {
 
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** axe-core's browser bundle, evaluated in the page through the driver (the pages' CSP allows no script). */
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface A11yViolation {
+  id: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * The serious and critical accessibility violations axe-core finds on the page as it is (WCAG 2.x A/AA
+ * rules and best practices), each with the elements it names: a test fails on any.
+ */
+export async function a11yViolations(page: Page): Promise<A11yViolation[]> {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResults> } }).axe;
+    interface AxeResults {
+      violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
+    }
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({
+        id: v.id,
+        impact: v.impact ?? '',
+        help: v.help,
+        targets: v.nodes.slice(0, 5).map((n) => n.target.map(String).join(' ')),
+      }));
+  });
 }

@@ -1,18 +1,18 @@
 /**
- * The dashboard in Debian's chromium (playwright-core, no browser download) against the API on the
+ * The dashboard in Debian's chromium (@playwright/test's API under jest, no browser download) against the API on the
  * real ClickHouse and Redis: sign-in, every page's numbers equal the API's answer to the same query
  * (and, for the main ones, figures counted by hand from the seed), CSV downloads equal the tables,
  * role limits, bad URL input, sessions and CSRF. Screenshots of every page go to var/screenshots.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page } from '@playwright/test';
 import { insertRows, queryRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { analyze } from '@edusage/outcomes';
 import { createHash } from 'node:crypto';
-import { enriched, PERIOD, startHarness, type Harness, type SeedEvent } from './harness';
-import { launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
+import { enriched, PERIOD, seedLicenses, startHarness, type Harness, type SeedEvent } from './harness';
+import { a11yViolations, launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
 
 jest.setTimeout(240_000);
 
@@ -24,6 +24,14 @@ const serverTimes: Record<string, number> = {};
 
 const hoursOf = (seconds: number) => Math.round((seconds / 3600) * 10) / 10;
 const sumOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+interface DeadLetterDay {
+  day: string;
+  stage: string;
+  source: string;
+  reason_code: string;
+  count: number;
+}
 
 interface UsageRow {
   app_id: string;
@@ -52,6 +60,11 @@ async function open(page: Page, pathAndQuery: string, status = 200): Promise<voi
   const ms = /dur=([\d.]+)/.exec(timing)?.[1];
   if (ms) serverTimes[pathAndQuery] = Math.max(serverTimes[pathAndQuery] ?? 0, Number(ms));
   expect(await page.content()).not.toMatch(/\n\s+at \S+ \(|TypeError|ReferenceError/);
+  // Every page opened is checked by axe-core: no serious or critical violation (labels, contrast, …).
+  expect({ page: pathAndQuery, violations: await a11yViolations(page) }).toEqual({
+    page: pathAndQuery,
+    violations: [],
+  });
 }
 
 const periodOf = async (page: Page) => ({
@@ -105,6 +118,16 @@ describe('dashboard pages equal the API', () => {
     // The seed's days 2026-09-14..16 fall in the last week (09-11..09-17): its events are all of them.
     expect(weeks.at(-1)!.week_from).toBe('2026-09-11');
     expect(Number(weeks.at(-1)!.events)).toBe(sumOf(usage.rows.map((r) => r.events)));
+    // District-wide weekly active users: the API's distinct count for each week, never a sum.
+    const weekly = await api<{ week_to: string; active_users: number; events: number }>(
+      `/v1/usage/weekly?from=${p.from}&to=${p.to}`,
+    );
+    expect(weeks.map((w) => [w.week_to, Number(w.active_users), Number(w.events)])).toEqual(
+      weekly.rows.map((w) => [w.week_to, w.active_users, w.events]),
+    );
+    // By hand: pA1..pA6 were active in the last week (per app 5 + 4 + 1 = 10 would be a sum).
+    expect(weeks.at(-1)!.active_users).toBe('6');
+    expect(await admin.textContent('.kpis')).toContain('Active users, last week6');
 
     const un = (await h.get(`/v1/unresolved?from=${p.from}&to=${p.to}`, h.tokens.admin)).json as Record<string, number>;
     const share = Object.fromEntries((await tableCells(admin, 'unresolved')).map((c) => [c.what, Number(c.events)]));
@@ -113,10 +136,35 @@ describe('dashboard pages equal the API', () => {
     expect(share['no school']).toBe(un.unattributed_school_events);
     expect(share['app not in the catalog']).toBe(3); // pA6's three domain:unknown.example events
 
+    const campus = await api<{ campus: string; events: number; engaged_seconds: number; engaged_share: number }>(
+      `/v1/usage/campus?from=${p.from}&to=${p.to}`,
+    );
+    const campusCells = await tableCells(admin, 'campus');
+    expect(campusCells.map((c) => c.campus)).toEqual(campus.rows.map((r) => r.campus));
+    campusCells.forEach((c, i) => {
+      const r = campus.rows[i]!;
+      expect(Number(c.events)).toBe(r.events);
+      expect(Number(c.engaged_hours)).toBeCloseTo(hoursOf(r.engaged_seconds), 1);
+      expect(Number(c.engaged_share_pct)).toBeCloseTo(r.engaged_share * 100, 1);
+    });
+    // By hand (harness seed): 9 events on campus, 12 off, 3 unknown; together the rollups' events.
+    expect(campusCells.map((c) => Number(c.events))).toEqual([9, 12, 3]);
+    expect(sumOf(campusCells.map((c) => Number(c.events)))).toBe(sumOf(usage.rows.map((r) => r.events)));
+    expect(await admin.textContent('.kpis')).toContain(
+      `Engaged time on campus${(Math.round(campus.rows[0]!.engaged_share * 1000) / 10).toFixed(1)} %`,
+    );
+
     const dead = (await api<{ stage: string; count: number }>('/v1/dead-letters')).rows;
     expect(await tableCells(admin, 'dead-letters')).toEqual([
       { stage: 'ingest', count: String(sumOf(dead.map((d) => d.count))) },
     ]);
+    // Today = the API clock's day (2026-09-17): by hand, one new malformed_json input of dA.
+    const today = await api<DeadLetterDay>('/v1/dead-letters/daily?from=2026-09-17&to=2026-09-17');
+    expect(await tableCells(admin, 'dead-letters-today')).toEqual(
+      today.rows.map((d) => ({ stage: d.stage, source: d.source, reason_code: d.reason_code, count: String(d.count) })),
+    );
+    expect(today.rows.map((d) => [d.reason_code, d.count])).toEqual([['malformed_json', 1]]);
+    expect(await admin.textContent('.kpis')).toContain('Dead letters today1');
     await shot(admin, 'overview');
   });
 
@@ -182,6 +230,34 @@ describe('dashboard pages equal the API', () => {
     // in the window (pA5 is a teacher).
     const a1 = cells.find((c) => c.license_id === 'L-A1')!;
     expect([a1.seats, a1.active, a1.unused_seats, a1.utilization_pct]).toEqual(['10', '4', '6', '40']);
+    // Per school of the first license (L-A1, district-wide): active vs eligible as the API answers.
+    const perSchool = await api<{ license_id: string; school_id: string; eligible: number; active: number }>(
+      `/v1/licenses/schools?window=2026-08-19..${PERIOD.to}&as_of=${PERIOD.to}`,
+    );
+    const schoolCells = (id: string) =>
+      perSchool.rows
+        .filter((r) => r.license_id === id)
+        .map((r) => ({ school_id: r.school_id, eligible: String(r.eligible), active: String(r.active) }));
+    const shownSchools = async () =>
+      (await tableCells(admin, 'license-schools')).map(({ school_id, eligible, active }) => ({
+        school_id,
+        eligible,
+        active,
+      }));
+    expect(await shownSchools()).toEqual(schoolCells('L-A1'));
+    // By hand: students pA1, pA2 at sA1 and pA3, pA4 at sA2, each of them used appA1.
+    expect(await shownSchools()).toEqual([
+      { school_id: 'sA1', eligible: '2', active: '2' },
+      { school_id: 'sA2', eligible: '2', active: '2' },
+    ]);
+    expect(
+      await admin.locator('[role=img][aria-label^="L-A1 (appA1, district-wide): active vs eligible"]').count(),
+    ).toBe(1);
+    await shot(admin, 'licenses');
+    await admin.getByRole('link', { name: 'L-A2', exact: true }).first().click();
+    await admin.waitForURL(/license=L-A2/);
+    expect(await shownSchools()).toEqual(schoolCells('L-A2'));
+    expect(schoolCells('L-A2')).toEqual([{ school_id: 'sA2', eligible: '2', active: '2' }]);
     // The stored alert of dA renews 2026-10-01, after the API clock's today (2026-09-17): upcoming.
     const alerts = await tableCells(admin, 'alerts');
     expect(alerts.map((a) => [a.license_id, a.renewal_date, a.threshold_days])).toEqual([['L-A2', '2026-10-01', '30']]);
@@ -225,11 +301,31 @@ describe('dashboard pages equal the API', () => {
     expect(await tableCells(admin, 'dead-letters')).toEqual(
       dead.map((d) => ({ stage: d.stage, source: d.source, reason_code: d.reason_code, count: String(d.count) })),
     );
-    // By hand: dA's letters are 2 distinct invalid_field inputs (one re-sent) and 1 malformed_json.
+    // By hand: dA's letters are 2 distinct invalid_field inputs (one re-sent twice) and 2 malformed_json.
     expect(Object.fromEntries(dead.map((d) => [d.reason_code, d.count]))).toEqual({
       invalid_field: 2,
-      malformed_json: 1,
+      malformed_json: 2,
     });
+    // The history of the page's period (the default 12 weeks to today), as the API answers it.
+    const p = await periodOf(admin);
+    const daily = await api<DeadLetterDay>(`/v1/dead-letters/daily?from=${p.from}&to=${p.to}`);
+    expect(await tableCells(admin, 'dead-letters-daily')).toEqual(
+      daily.rows.map((d) => ({
+        day: d.day,
+        stage: d.stage,
+        source: d.source,
+        reason_code: d.reason_code,
+        count: String(d.count),
+      })),
+    );
+    // By hand: two invalid_field and one malformed_json first rejected on 09-15, one malformed_json on 09-17.
+    expect(daily.rows.map((d) => [d.day, d.reason_code, d.count])).toEqual([
+      ['2026-09-15', 'invalid_field', 2],
+      ['2026-09-15', 'malformed_json', 1],
+      ['2026-09-17', 'malformed_json', 1],
+    ]);
+    expect(await admin.locator('[role=img][aria-label^="New rejected inputs per day by reason"]').count()).toBe(1);
+    expect(await admin.locator('[role=img][aria-label^="New rejected inputs per day by source"]').count()).toBe(1);
     const imports = (await api<{ kind: string; version: string }>('/v1/imports?limit=100')).rows;
     expect((await tableCells(admin, 'imports')).map((c) => `${c.kind}:${c.version}`)).toEqual(
       imports.map((r) => `${r.kind}:${r.version}`),
@@ -311,6 +407,12 @@ describe('roles, sessions and bad input in the browser', () => {
     );
     const suppressedRow = page.locator('table[data-table="weekly_app_usage_school"] tbody tr').nth(1);
     expect(await suppressedRow.locator('td[data-col="active_students"]').textContent()).toBe('suppressed');
+    // Outcome bands (every school year) equal the API's rows; by hand (seedResearch): dA's one band of 11.
+    const bands = await api<Record<string, string | number | null>>('/v1/research/outcome-bands', h.tokens.researcher);
+    expect(await tableCells(page, 'outcome_bands')).toEqual(
+      bands.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '' : String(v)]))),
+    );
+    expect(bands.rows.map((r) => [r.app_id, r.band, r.students])).toEqual([['appA1', 'at_goal', 11]]);
     expect(await page.textContent('main')).not.toContain('not yet');
     await shot(page, 'research');
     for (const p of [
@@ -354,6 +456,8 @@ describe('roles, sessions and bad input in the browser', () => {
       ['overview?color=red', 400, /color: unknown parameter/],
       ['overview?from=2026-09-01&from=2026-09-02', 400, /from: given more than once/],
       ['overview?download=nope', 404, /download: this page has no table "nope"/],
+      ['licenses?license=nope', 404, /license: no license "nope" in district dA/],
+      ['licenses?license=%3Cx%3E', 400, /license: must be 1-128 characters/],
     ];
     for (const [url, status, message] of cases) {
       await open(admin, url, status);
@@ -405,6 +509,7 @@ describe('roles, sessions and bad input in the browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     expect(await page.textContent('[role=alert]')).toContain('unknown, revoked or mistyped');
     await shot(page, 'sign-in');
+    expect(await a11yViolations(page)).toEqual([]); // the sign-in page, with its error, is checked too
     await context.close();
   });
 
@@ -465,6 +570,8 @@ describe('layouts at size and empty', () => {
     const usage = await api<UsageRow>(`/v1/usage/district?from=${p.from}&to=${p.to}`, token50);
     expect(usage.rows).toHaveLength(7);
     expectUsage(await tableCells(page, 'top-apps'), usage.rows);
+    // dC's events never say their network: the key figure says so rather than "0 % on campus".
+    expect(await page.textContent('.kpis')).toContain('Engaged time on campusnot known');
     await shot(page, 'overview-50-schools');
     await open(page, 'apps');
     expectUsage(await tableCells(page, 'apps'), usage.rows);
@@ -478,6 +585,33 @@ describe('layouts at size and empty', () => {
     await shot(page, 'schools-50');
     // No horizontal scrolling of the page itself: wide tables scroll in their own region.
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await context.close();
+  });
+
+  test('licenses at size: every column of the license table visible at 1280 px', async () => {
+    // Long app ids and licenses with three flags each (expensive, little used, many unused seats).
+    await seedLicenses(h.ch, 'dC', [
+      `lic-${LONG}-1,${LONG}-1,A Vendor With A Long Name,dC,900,25000,flat,USD,2026-07-01,2027-06-30`,
+      `lic-${LONG}-2,${LONG}-2,A Vendor With A Long Name,dC,800,18000,flat,USD,2026-07-01,2027-06-30`,
+      'lic-c3,app-c3,Vendor C,school-03,40,30,per_seat,USD,2026-07-01,2027-06-30',
+    ]);
+    const { token } = await h.api.tokens.create({ districtId: 'dC', role: 'director', name: 'licenses at size' });
+    const { page, context } = await signIn(browser, base, token);
+    await open(page, 'licenses?from=2026-08-24&to=2026-09-15');
+    const lic = await api<{ license_id: string; flags: string[] }>(
+      '/v1/licenses?window=2026-08-24..2026-09-15&as_of=2026-09-15',
+      token,
+    );
+    expect(lic.rows.find((l) => l.license_id === `lic-${LONG}-1`)!.flags.length).toBeGreaterThanOrEqual(3);
+    expect((await tableCells(page, 'licenses')).map((c) => c.flags)).toEqual(lic.rows.map((l) => l.flags.join(' ')));
+    await shot(page, 'licenses-at-size');
+    // The table fits its region: nothing (the Flags column last) is cut off or needs scrolling.
+    const fits = await page.$eval('#t-licenses .scroll', (el) => el.scrollWidth <= el.clientWidth);
+    expect(fits).toBe(true);
+    const flagsRight = await page.$eval('table[data-table="licenses"] thead th:last-child', (th) =>
+      Math.round(th.getBoundingClientRect().right),
+    );
+    expect(flagsRight).toBeLessThanOrEqual(1280);
     await context.close();
   });
 
@@ -570,6 +704,38 @@ describe('layouts at size and empty', () => {
     const fitted = district.regressions[0]!;
     expect(fitted.ok).toBe(true);
     if (fitted.ok) expect(Number(regression.estimate)).toBeCloseTo(fitted.value.estimate, 4);
+    // The binned scatter: the analysis's bins, and the same bins computed here from the seed's meaning.
+    // Minutes a week of app-c3 between the tests (2026-08-20 .. 2026-09-16: 27 days): on each seeded day
+    // whose app is app-c3, the event's seconds (a one-minute page view when 0).
+    const weeksBetween = 27 / 7;
+    const usage = students.map((st) => {
+      const [sch, p] = st.person.slice(2).split('-').map(Number) as [number, number];
+      const seconds =
+        days.filter((_, d) => apps[(sch + p + d) % apps.length] === 'app-c3').length * (60 * ((sch + p) % 20) || 60);
+      return { id: pseudonym(st.person), minutes: seconds / 60 / weeksBetween, growth: st.growth };
+    });
+    usage.sort((x, y) => x.minutes - y.minutes || x.id.localeCompare(y.id));
+    const binCount = Math.min(20, Math.floor(usage.length / a.k));
+    const byHand = Array.from({ length: binCount }, (_, i) =>
+      usage.slice(Math.floor((i * usage.length) / binCount), Math.floor(((i + 1) * usage.length) / binCount)),
+    );
+    const binCells = await tableCells(page, 'usage-bins');
+    expect(district.binned.ok).toBe(true);
+    if (district.binned.ok)
+      expect(binCells.map((b) => Number(b.n))).toEqual(district.binned.value.bins.map((b) => b.n));
+    expect(binCells.map((b) => Number(b.n))).toEqual(byHand.map((b) => b.length));
+    expect(binCells.every((b) => Number(b.n) >= a.k)).toBe(true);
+    const evidence = await api(`/v1/outcomes/evidence?${new URLSearchParams(q).toString()}`, token);
+    const apiBins = (evidence.usage_bins as { bins: { n: number; meanGrowth: number }[] }).bins;
+    expect(binCells.map((b) => [Number(b.n), Number(b.mean_growth)])).toEqual(
+      apiBins.map((b) => [b.n, Math.round(b.meanGrowth * 10_000) / 10_000]),
+    );
+    binCells.forEach((c, i) => {
+      expect(Number(c.mean_minutes)).toBeCloseTo(sumOf(byHand[i]!.map((x) => x.minutes)) / byHand[i]!.length, 2);
+      expect(Number(c.mean_growth)).toBeCloseTo(sumOf(byHand[i]!.map((x) => x.growth)) / byHand[i]!.length, 4);
+    });
+    expect(await page.locator('[role=img][aria-label^="Mean growth against mean minutes a week"]').count()).toBe(1);
+    expect(await page.textContent('main')).toContain('Not a point per student');
     // Every school has 1 to 7 students (< k = 10): none is shown, all are counted as suppressed.
     expect((await tableCells(page, 'groups')).filter((g) => g.dimension === 'school')).toEqual([]);
     expect((await tableCells(page, 'groups')).every((g) => Number(g.n) >= a.k)).toBe(true);

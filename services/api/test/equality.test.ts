@@ -76,6 +76,60 @@ test('usage, unresolved and dead letters equal the report functions', async () =
   expect(await rowsOf('/v1/dead-letters')).toEqual(letters);
 });
 
+test('dead letters per day: each input on the day it was first rejected; the days add up to the totals', async () => {
+  const daily = (await rowsOf('/v1/dead-letters/daily?from=2026-09-01&to=2026-09-17')) as {
+    day: string;
+    reason_code: string;
+    count: number;
+  }[];
+  // By hand (harness seed): on 09-15 two invalid_field inputs (one sent twice) and one malformed_json;
+  // one of the invalid_field inputs re-sent on 09-16 (nothing new); a new malformed_json on 09-17.
+  expect(daily.map((r) => [r.day, r.reason_code, r.count])).toEqual([
+    ['2026-09-15', 'invalid_field', 2],
+    ['2026-09-15', 'malformed_json', 1],
+    ['2026-09-17', 'malformed_json', 1],
+  ]);
+  const totals = await rowsOf('/v1/dead-letters');
+  for (const t of totals as { reason_code: string; count: number }[])
+    expect(daily.filter((d) => d.reason_code === t.reason_code).reduce((a, d) => a + d.count, 0)).toBe(t.count);
+  // A period after the first rejection: the re-sent input is not new on 09-16.
+  expect(await rowsOf('/v1/dead-letters/daily?from=2026-09-16&to=2026-09-16')).toEqual([]);
+  // A period ending before 09-17 does not see that day's input.
+  expect((await rowsOf('/v1/dead-letters/daily?from=2026-09-01&to=2026-09-16')).length).toBe(2);
+});
+
+test('weekly usage: distinct people per week across days and apps, as counted by hand', async () => {
+  const weeks = (await rowsOf('/v1/usage/weekly?from=2026-09-01&to=2026-09-17')) as Record<string, unknown>[];
+  // Weeks of 7 days ending on 09-17, the first cut at 09-01; the seed's three days are in the last.
+  expect(weeks.map((w) => [w.week_from, w.week_to])).toEqual([
+    ['2026-09-01', '2026-09-03'],
+    ['2026-09-04', '2026-09-10'],
+    ['2026-09-11', '2026-09-17'],
+  ]);
+  const dA = seedEvents().filter((e) => e.district === 'dA');
+  const minutes = new Set(dA.filter((e) => e.seconds === 0).map((e) => `${e.person}|${e.app}|${e.day}|${e.minute}`));
+  expect(weeks.at(-1)).toEqual({
+    week_from: '2026-09-11',
+    week_to: '2026-09-17',
+    active_users: 6, // pA1..pA6, each on three days, up to two apps: one person each
+    events: dA.length,
+    engaged_seconds: dA.reduce((t, e) => t + e.seconds, 0) + 60 * minutes.size,
+  });
+  expect(weeks.slice(0, 2).map((w) => [w.active_users, w.events, w.engaged_seconds])).toEqual([
+    [0, 0, 0],
+    [0, 0, 0],
+  ]);
+  // Not a sum: the per-app counts of that week add up to 10 (appA1 5, appA2 4, the domain 1).
+  const perApp = (await rowsOf('/v1/usage/district?from=2026-09-11&to=2026-09-17')) as { active_users: number }[];
+  expect(perApp.reduce((t, r) => t + r.active_users, 0)).toBe(10);
+  // A week of one day: that day's people (pA1..pA6 all used something on 09-14).
+  expect(
+    ((await rowsOf('/v1/usage/weekly?from=2026-09-14&to=2026-09-14')) as { active_users: number }[]).map(
+      (w) => w.active_users,
+    ),
+  ).toEqual([6]);
+});
+
 test('the school token gets exactly the report rows of its school', async () => {
   const r = await h.get(`/v1/usage/schools?${P}`, h.tokens.school);
   expect((r.json as { rows: unknown[] }).rows).toEqual(
@@ -122,6 +176,36 @@ test('licenses equal buildLicenseReport, and the CSV equals `licenses report --f
     expect(cli.stdout.split('\n').length).toBeGreaterThan(2);
     expect(api.body).toBe(cli.stdout);
   }
+});
+
+test("licenses per school are the report's school rows of the same window", async () => {
+  const report = await buildLicenseReport(h.ch, { districtId: 'dA', from: '2026-09-14', to: '2026-09-16' });
+  const rows = (await rowsOf('/v1/licenses/schools?window=3d&as_of=2026-09-16')) as Record<string, unknown>[];
+  expect(
+    rows.map(({ license_id, school_id, app_id, eligible, active, reach }) => ({
+      license_id,
+      school_id,
+      app_id,
+      eligible,
+      active,
+      reach,
+    })),
+  ).toEqual(
+    report.schools.map(({ license_id, school_id, app_id, eligible, active, reach }) => ({
+      license_id,
+      school_id,
+      app_id,
+      eligible,
+      active,
+      reach,
+    })),
+  );
+  expect(rows.map((r) => [r.license_id, r.license_school_id, r.school_id])).toEqual([
+    ['L-A1', '', 'sA1'],
+    ['L-A1', '', 'sA2'],
+    ['L-A2', 'sA2', 'sA2'],
+  ]);
+  expect(await rowsOf('/v1/licenses/schools?window=3d&as_of=2026-09-16&license=L-A2')).toEqual(rows.slice(2));
 });
 
 test('license findings are the report lists of the same window', async () => {
@@ -225,6 +309,10 @@ test('outcome evidence equals `outcomes analyze --format csv` byte for byte; no 
   expect(district.some((r) => r.n !== null)).toBe(true);
   // Never a band under k = 10 shown.
   for (const r of json.rows) if (r.n !== null && r.n > 0) expect(r.n).toBeGreaterThanOrEqual(10);
+  // 16 students are fewer than two bins of k = 10: no binned scatter, and the reason says so.
+  const meta = json as unknown as { usage_bins: unknown; usage_bins_note: string };
+  expect(meta.usage_bins).toBeNull();
+  expect(meta.usage_bins_note).toContain('fewer than 20 students');
 });
 
 test('Accept: text/csv gives the same rows as CSV', async () => {

@@ -28,6 +28,8 @@ export interface SeedEvent {
   appResolved: boolean;
   personResolved: boolean;
   seconds: number;
+  /** The network the event came from (default unknown). */
+  campus?: 'on' | 'off' | 'unknown';
 }
 
 export const hex = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
@@ -54,9 +56,20 @@ export function seedEvents(): SeedEvent[] {
         class: cls,
         app: 'appA1',
         seconds: 300 * p,
+        campus: p <= 2 ? 'on' : 'off',
       });
       if ((p + d) % 2 === 0)
-        add({ district: 'dA', day, minute: 20 + p, person: `pA${p}`, school, class: null, app: 'appA2', seconds: 0 });
+        add({
+          district: 'dA',
+          day,
+          minute: 20 + p,
+          person: `pA${p}`,
+          school,
+          class: null,
+          app: 'appA2',
+          seconds: 0,
+          campus: 'off',
+        });
     }
     add({
       district: 'dA',
@@ -68,6 +81,7 @@ export function seedEvents(): SeedEvent[] {
       class: 'cA1',
       app: 'appA1',
       seconds: 60,
+      campus: 'on',
     });
     add({
       district: 'dA',
@@ -107,7 +121,7 @@ export function enriched(e: SeedEvent, i: number): EnrichedEvent {
     app_domain: e.appResolved ? null : e.app.slice('domain:'.length),
     source: 'agent',
     type: e.seconds > 0 ? 'use' : 'page_view',
-    campus: 'unknown',
+    campus: e.campus ?? 'unknown',
     explicit_seconds: e.seconds,
     counts_minute: e.seconds === 0,
     raw: { topic: 'raw', partition: 0, offset: String(i) },
@@ -203,11 +217,17 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
   });
   await insertRows(ch, 'license_renewal_alerts', [alert('dA', 'L-A2', 'appA2'), alert('dB', 'L-B1', 'appB1')]);
 
-  const letter = (district: string | undefined, code: string, payload: string, offset: number) =>
+  const letter = (
+    district: string | undefined,
+    code: string,
+    payload: string,
+    offset: number,
+    failedAt = '2026-09-15T10:00:00.000Z',
+  ) =>
     deadLetterRow(
       {
         v: 1,
-        failed_at: '2026-09-15T10:00:00.000Z',
+        failed_at: failedAt,
         stage: 'ingest',
         source: 'agent',
         ...(district !== undefined ? { district_id: district } : {}),
@@ -217,7 +237,7 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
         origin: `req#${offset}`,
       } as Parameters<typeof deadLetterRow>[0],
       { topic: 'seed.dlq', partition: 0, offset: String(offset) },
-      '2026-09-15 10:00:01',
+      failedAt.slice(0, 19).replace('T', ' '),
     );
   await insertRows(ch, 'dead_letters', [
     letter('dA', 'invalid_field', '{"a":1}', 0),
@@ -226,6 +246,8 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
     letter('dA', 'malformed_json', '{', 3),
     letter('dB', 'malformed_json', '[', 4),
     letter(undefined, 'malformed_json', '{{', 5),
+    letter('dA', 'invalid_field', '{"a":2}', 6, '2026-09-16T09:00:00.000Z'), // re-sent a day later: still once, on 09-15
+    letter('dA', 'malformed_json', '{"b"', 7, '2026-09-17T08:00:00.000Z'), // the API clock's today
   ]);
 }
 
@@ -267,7 +289,7 @@ export async function seedResearch(research: ClickHouseClient): Promise<void> {
   await insertRows(research, 'outcome_bands', [band('dA', 'appA1', 11), band('dB', 'appB1', 14)]);
 }
 
-async function seedLicenses(ch: ClickHouseClient, districtId: string, lines: string[]): Promise<void> {
+export async function seedLicenses(ch: ClickHouseClient, districtId: string, lines: string[]): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-api-'));
   try {
     const file = path.join(dir, 'licenses.csv');

@@ -35,7 +35,15 @@ const MATRIX: Row[] = [
   { method: 'GET', route: '/v1/usage/district', url: `/v1/usage/district?${P}`, expect: reports },
   { method: 'GET', route: '/v1/usage/schools', url: `/v1/usage/schools?${P}`, expect: schoolToo },
   { method: 'GET', route: '/v1/usage/classes', url: `/v1/usage/classes?${P}`, expect: schoolToo },
+  { method: 'GET', route: '/v1/usage/weekly', url: `/v1/usage/weekly?${P}`, expect: reports },
+  { method: 'GET', route: '/v1/usage/campus', url: `/v1/usage/campus?${P}`, expect: reports },
   { method: 'GET', route: '/v1/licenses', url: '/v1/licenses?window=3d&as_of=2026-09-16', expect: reports },
+  {
+    method: 'GET',
+    route: '/v1/licenses/schools',
+    url: '/v1/licenses/schools?window=3d&as_of=2026-09-16',
+    expect: reports,
+  },
   {
     method: 'GET',
     route: '/v1/licenses/findings',
@@ -52,6 +60,12 @@ const MATRIX: Row[] = [
   { method: 'GET', route: '/v1/unresolved', url: `/v1/unresolved?${P}`, expect: reports },
   { method: 'GET', route: '/v1/unresolved/apps', url: `/v1/unresolved/apps?${P}`, expect: reports },
   { method: 'GET', route: '/v1/dead-letters', url: '/v1/dead-letters', expect: reports },
+  {
+    method: 'GET',
+    route: '/v1/dead-letters/daily',
+    url: '/v1/dead-letters/daily?from=2026-09-01&to=2026-09-17',
+    expect: reports,
+  },
   { method: 'GET', route: '/v1/imports', url: '/v1/imports', expect: reports },
   { method: 'GET', route: '/v1/pipeline/lag', url: '/v1/pipeline/lag', expect: adminOnly },
   {

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@edusage/clickhouse';
 import { DEFAULT_GOAL_MINUTES_PER_WEEK } from '../bands';
 import { loadStudentWindows, type StudentWindow, type WindowQuery } from '../usage';
 import { bandTable, goalBands, hiddenBand, tertileBands, type BandRow } from './bands';
+import { binnedScatter, type BinnedScatter } from './binned';
 import { appCost, costPerStudent, type CostPerStudent } from './cost';
 import { atGoalEffect, type EffectSize } from './effect-size';
 import { groupsOf, type Group } from './groups';
@@ -32,6 +33,8 @@ export interface GroupReport {
   tertiles: { cuts: { low: number; high: number }; bands: BandRow[] } | { reason: string };
   correlations: Outcome<CorrelationRow>[];
   regressions: Outcome<UsageEffect>[];
+  /** Usage against growth in equal-count bins of at least k students (no point per student). */
+  binned: Outcome<BinnedScatter>;
   effect: Outcome<EffectSize>;
   verdict: Verdict;
   cost: CostPerStudent | null;
@@ -120,6 +123,7 @@ function groupReport(
     tertiles: tertiles.ok ? { cuts: tertiles.cuts, bands: bandTable(tertiles.bands, k) } : { reason: tertiles.reason },
     correlations: usageGrowthCorrelations(g.students),
     regressions,
+    binned: binnedScatter(g.students, k),
     effect,
     verdict: verdict(app, regressions[0], effect, g.students.length),
     // Cost only for the district: licenses are not split by school here.

@@ -1,5 +1,6 @@
 export * from './analyze';
 export * from './bands';
+export * from './binned';
 export * from './cost';
 export * from './effect-size';
 export * from './groups';

@@ -19,21 +19,45 @@ interface ChartSpec {
   valueName: string;
   /** 0..1 values: axis shown in %. */
   percent?: boolean;
+  /** Bars of the series stacked on each other (parts of one total). */
+  stacked?: boolean;
 }
 
 /** Longest category label drawn on an axis; the table beside the chart has the full name. */
 const LABEL_MAX = 24;
 /** A generous width of one 12 px label character (server-side text widths are estimates). */
 const CHAR_PX = 8;
-const short = (s: string) => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1)}…` : s);
+/** Long names keep their start and their end (ids often differ only at the end: `…-number-1`, `…-number-2`). */
+const short = (s: string) => {
+  if (s.length <= LABEL_MAX) return s;
+  const head = Math.ceil((LABEL_MAX - 1) / 2);
+  return `${s.slice(0, head)}…${s.slice(s.length - (LABEL_MAX - 1 - head))}`;
+};
+
+/** Width of every chart's SVG (it scales down on narrow screens). */
+const WIDTH = 760;
+
+/** Categories skipped between two drawn labels so that the labels fit in `plotWidth` pixels. */
+function labelInterval(categories: string[], plotWidth: number): number {
+  const labelWidth = 16 + CHAR_PX * Math.max(1, ...categories.map((c) => short(c).length));
+  const fit = Math.max(1, Math.floor(plotWidth / labelWidth));
+  return Math.max(0, Math.ceil(categories.length / fit) - 1);
+}
 
 function option(spec: ChartSpec): echarts.EChartsCoreOption {
   const horizontal = spec.kind === 'hbar';
   const multi = spec.series.length > 1;
+  // The legend's room: symbol, gap and the longest (shortened) name at a generous character width.
+  const legendWidth = multi ? 48 + CHAR_PX * Math.max(...spec.series.map((x) => short(x.name).length)) : 0;
   const category = {
     type: 'category',
     data: spec.categories.map(short),
-    axisLabel: { color: TEXT },
+    axisLabel: {
+      color: TEXT,
+      // Under a vertical chart, only as many labels as fit at a generous width (ECharts' own overlap
+      // check uses its narrower estimate); the table beside the chart has every category.
+      ...(horizontal ? {} : { interval: labelInterval(spec.categories, WIDTH - 56 - 32 - legendWidth) }),
+    },
     inverse: horizontal,
   };
   const value = {
@@ -52,14 +76,21 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
     grid: {
       // Room for the longest (shortened) category label.
       left: horizontal ? 24 + CHAR_PX * Math.max(4, ...spec.categories.map((c) => short(c).length)) : 56,
-      right: multi ? 56 + CHAR_PX * Math.max(...spec.series.map((x) => short(x.name).length)) : 32,
+      right: multi ? legendWidth + 16 : 32,
       top: 32,
       bottom: horizontal ? 52 : 40,
     },
-    // A vertical legend on the right: server-side text widths are estimates, and a row of long
-    // names would overlap.
+    // A vertical legend on the right, placed by its left edge: server-side text widths are estimates
+    // (narrower than the browser's font), so a legend placed by its right edge ran off the picture,
+    // and a row of long names would overlap.
     legend: multi
-      ? { orient: 'vertical', right: 8, top: 'middle', textStyle: { color: TEXT }, formatter: (n: string) => short(n) }
+      ? {
+          orient: 'vertical',
+          left: WIDTH - legendWidth,
+          top: 'middle',
+          textStyle: { color: TEXT },
+          formatter: (n: string) => short(n),
+        }
       : undefined,
     xAxis: horizontal ? value : category,
     yAxis: horizontal ? category : value,
@@ -68,23 +99,31 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
       type: spec.kind === 'line' ? 'line' : 'bar',
       data: s.values,
       ...(spec.kind === 'line' ? { symbolSize: 6 } : { barMaxWidth: 36 }),
+      ...(spec.stacked ? { stack: 'total' } : {}),
     })),
   };
+}
+
+/**
+ * A rendered SVG in its figure: the picture is an image named by the title (the SVG's text is drawn
+ * glyph by glyph; a screen reader gets the title and the table beside it), the caption repeats it.
+ */
+export function chartFigure(title: string, svg: string): Html {
+  return html`<figure class="chart">
+    <div role="img" aria-label="${title}">${new Html(svg)}</div>
+    <figcaption>${title}</figcaption>
+  </figure>`;
 }
 
 /** A chart as an SVG rendered on the server (ECharts SSR: no DOM, no client script). */
 export function chart(spec: ChartSpec): Html {
   if (spec.categories.length === 0) return html``;
   const height = spec.kind === 'hbar' ? Math.max(170, 84 + spec.categories.length * 26) : 300;
-  const c = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 760, height });
+  const c = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
   try {
     c.setOption(option(spec));
     const svg = c.renderToSVGString();
-    // The SVG's text is drawn glyph by glyph; a screen reader gets the title and the table instead.
-    return html`<figure class="chart" role="img" aria-label="${spec.title}">
-      ${new Html(svg)}
-      <figcaption>${spec.title}</figcaption>
-    </figure>`;
+    return chartFigure(spec.title, svg);
   } finally {
     c.dispose();
   }

@@ -1,5 +1,6 @@
 import * as echarts from 'echarts';
-import { html, Html } from './html';
+import { chartFigure } from './charts';
+import { html, type Html } from './html';
 
 interface ErrorBarSpec {
   title: string;
@@ -43,10 +44,7 @@ export function errorBarChart(spec: ErrorBarSpec): Html {
         },
       ],
     });
-    return html`<figure class="chart" role="img" aria-label="${spec.title}">
-      ${new Html(c.renderToSVGString())}
-      <figcaption>${spec.title}</figcaption>
-    </figure>`;
+    return chartFigure(spec.title, c.renderToSVGString());
   } finally {
     c.dispose();
   }

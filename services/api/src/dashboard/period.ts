@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { weeksEndingOn } from '@edusage/reports';
 import { checkPeriod, day } from '../params';
 import { PageError } from './data';
 
@@ -38,12 +39,5 @@ export function pagePeriod(query: Record<string, string | undefined>, today: str
   return parsed.data;
 }
 
-/** Consecutive 7-day weeks ending on `to`, oldest first, the first one cut at `from`. */
-export function weeksOf(p: Period): Period[] {
-  const weeks: Period[] = [];
-  for (let end = p.to; end >= p.from; end = addDays(end, -7)) {
-    const start = addDays(end, -6);
-    weeks.unshift({ from: start < p.from ? p.from : start, to: end });
-  }
-  return weeks;
-}
+/** Consecutive 7-day weeks ending on `to`, oldest first, the first one cut at `from` (the API's weeks). */
+export const weeksOf = (p: Period): Period[] => weeksEndingOn(p.from, p.to);

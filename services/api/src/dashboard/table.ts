@@ -13,6 +13,8 @@ export interface Column<Row> {
   numeric?: boolean;
   /** Decimals shown (default: whole numbers); the CSV and data-value keep the value as given. */
   decimals?: number;
+  /** Kept on one line (dates: a browser would break them at the hyphens). */
+  nowrap?: boolean;
 }
 
 /** A table of a page: shown as HTML with a CSV download of the same rows. */
@@ -38,6 +40,11 @@ function shown(c: Column<unknown>, row: unknown): Html | string {
   return String(v);
 }
 
+function cellClass(c: Column<unknown>): string {
+  const classes = [...(c.numeric ? ['num'] : []), ...(c.nowrap ? ['nowrap'] : [])];
+  return classes.length === 0 ? '' : ` class="${classes.join(' ')}"`;
+}
+
 /** The table as HTML: a caption, column headers with scope, raw numbers in data-value (tests compare them). */
 export function renderTable(t: Table, downloadHref: string): Html {
   const download = html`<a class="csv" href="${downloadHref}" download
@@ -45,7 +52,7 @@ export function renderTable(t: Table, downloadHref: string): Html {
   >`;
   if (t.rows.length === 0)
     return html`<div class="table-block" id="t-${t.id}">
-      <h3>${t.caption}</h3>
+      <p class="caption">${t.caption}</p>
       <p class="empty">${t.empty}</p>
       ${download}
     </div>`;
@@ -58,7 +65,7 @@ export function renderTable(t: Table, downloadHref: string): Html {
           const tag = i === 0 ? 'th scope="row"' : 'td';
           const end = i === 0 ? 'th' : 'td';
           return new Html(
-            `<${tag} data-col="${esc(c.key)}" data-value="${esc(v ?? '')}"${c.numeric ? ' class="num"' : ''}>${html`${shown(c as Column<unknown>, r)}`.value}</${end}>`,
+            `<${tag} data-col="${esc(c.key)}" data-value="${esc(v ?? '')}"${cellClass(c)}>${html`${shown(c as Column<unknown>, r)}`.value}</${end}>`,
           );
         })}
       </tr>`,

@@ -2,14 +2,16 @@ import { z } from 'zod';
 import { storedRenewalAlerts } from '@edusage/jobs';
 import {
   buildLicenseReport,
+  currentLicenses,
   licenseRecord,
+  licenseSchoolCounts,
   licenseTableFor,
   reportWindow,
   type LicenseMetrics,
   type LicenseReport,
 } from '@edusage/licenses';
 import { defineEndpoint } from '../endpoint';
-import { FIRST_DAY, LAST_DAY, day, format, licenseWindow } from '../params';
+import { FIRST_DAY, LAST_DAY, day, format, licenseWindow, plainId } from '../params';
 import { defined } from './scope';
 
 const nullableNumber = z.number().nullable();
@@ -142,6 +144,47 @@ export const licenseEndpoints = [
         rows: report.licenses.map(toRow),
         csv: report.licenses.map(licenseRecord),
       };
+    },
+  }),
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/licenses/schools',
+    tag: 'licenses',
+    summary: 'Per license and school: eligible people, active people, reach (active ÷ eligible)',
+    description:
+      "The per-school rows of `licenses report` for the same window: a district-wide license has a row per school of the roster, a school's license one row. Active people are distinct over the window (merged states); use with no school is left out.",
+    roles: ['admin', 'director'],
+    query: z.strictObject({ ...windowQuery, license: plainId.optional().describe('only this license'), format }),
+    response: z.object({
+      license_id: z.string(),
+      app_id: z.string(),
+      license_school_id: z.string().describe("the license's school ('' = district-wide)"),
+      school_id: z.string(),
+      eligible: z.number().int().describe("rostered people of the license's audience at the school"),
+      active: z.number().int().describe('distinct people of the audience active with the app at the school'),
+      reach: nullableNumber.describe('active ÷ eligible (no eligible people: null)'),
+    }),
+    list: true,
+    async handle({ principal, query, deps }) {
+      const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
+      const [w, licenses] = await Promise.all([
+        reportWindow(deps.ch, principal.district_id, query.window, asOf),
+        currentLicenses(deps.ch, principal.district_id),
+      ]);
+      const byId = new Map(licenses.map((l) => [l.license_id, l]));
+      const counts = await licenseSchoolCounts(deps.ch, w);
+      const rows = counts
+        .filter((c) => byId.has(c.license_id) && (query.license === undefined || c.license_id === query.license))
+        .map((c) => ({
+          license_id: c.license_id,
+          app_id: byId.get(c.license_id)!.app_id,
+          license_school_id: byId.get(c.license_id)!.school_id,
+          school_id: c.school_id,
+          eligible: c.eligible,
+          active: c.active,
+          reach: c.eligible > 0 ? c.active / c.eligible : null,
+        }));
+      return { kind: 'list', meta: { district_id: w.districtId, from: w.from, to: w.to }, rows };
     },
   }),
   defineEndpoint({

@@ -72,6 +72,8 @@ export const outcomeEndpoints = [
         ...(query.goal !== undefined ? { goal: query.goal } : {}),
       });
       const csv = analysisCsvRecords(a);
+      // The district's binned scatter (means of bins of at least k students: never a student's point).
+      const binned = a.groups.find((g) => g.dimension === 'district')?.binned;
       // JSON says null where the CSV leaves a cell empty.
       const rows = csv.map((r) => Object.fromEntries(Object.entries(r).map(([key, v]) => [key, v === '' ? null : v])));
       return {
@@ -87,6 +89,8 @@ export const outcomeEndpoints = [
           duplicate_records: a.duplicateRecords,
           hidden_groups: a.hidden,
           cost_note: a.costNote,
+          usage_bins: binned?.ok ? binned.value : null,
+          usage_bins_note: binned ? (binned.ok ? null : binned.reason) : 'the district group is suppressed',
         },
         rows: rows as z.infer<typeof evidenceRow>[],
         csv,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { rosterImports } from '@edusage/enrich';
 import { inventoryImports } from '@edusage/licenses';
-import { deadLetterSummary, districtFreshness, unresolvedSummary } from '@edusage/reports';
+import { deadLetterDaily, deadLetterSummary, districtFreshness, unresolvedSummary } from '@edusage/reports';
 import { defineEndpoint } from '../endpoint';
 import { checkPeriod, format, periodQuery } from '../params';
 
@@ -70,6 +70,29 @@ export const qualityEndpoints = [
     async handle({ principal, deps }) {
       const rows = await deadLetterSummary(deps.ch, principal.district_id, { includeUnattributed: false });
       return { kind: 'list', meta: { district_id: principal.district_id }, rows };
+    },
+  }),
+  defineEndpoint({
+    method: 'GET',
+    path: '/v1/dead-letters/daily',
+    tag: 'data quality',
+    summary:
+      'Rejected inputs of the district per UTC day, stage, source and reason (each input on the day it was first rejected)',
+    description:
+      'Days are UTC days of the rejection (a dead letter has no district-local day). A re-sent bad input counts once, on its first day, so all days add up to /v1/dead-letters. Letters whose district could not be read are not shown.',
+    roles: ['admin', 'director'],
+    query: z.strictObject({ ...periodQuery, format }).superRefine(checkPeriod),
+    response: z.object({
+      day: z.string(),
+      stage: z.string(),
+      source: z.string(),
+      reason_code: z.string(),
+      count: z.number().int(),
+    }),
+    list: true,
+    async handle({ principal, query, deps }) {
+      const rows = await deadLetterDaily(deps.ch, principal.district_id, { from: query.from, to: query.to });
+      return { kind: 'list', meta: { district_id: principal.district_id, from: query.from, to: query.to }, rows };
     },
   }),
   defineEndpoint({

@@ -1,7 +1,9 @@
 import { chart } from '../charts';
 import { rowsOf } from '../data';
+import { deadLetterHistory, type DeadLetterDayRow } from '../dead-letters';
 import { html } from '../html';
 import type { PageDefinition } from '../page';
+import { pagePeriod } from '../period';
 import { table } from '../table';
 import { sum } from '../usage';
 
@@ -25,9 +27,11 @@ export const healthPage: PageDefinition = {
   slug: 'health',
   nav: 'Data health',
   roles: ['admin', 'director'],
-  async build({ deps, principal }) {
-    const [dead, imports] = await Promise.all([
+  async build({ deps, principal, query, today }) {
+    const period = pagePeriod(query, today);
+    const [dead, daily, imports] = await Promise.all([
       rowsOf<DeadLetterRow>(deps, principal, '/v1/dead-letters', {}),
+      rowsOf<DeadLetterDayRow>(deps, principal, '/v1/dead-letters/daily', period),
       rowsOf<ImportRow>(deps, principal, '/v1/imports', { limit: '100' }),
     ]);
     const reasons = [...new Set(dead.rows.map((r) => r.reason_code))];
@@ -36,15 +40,17 @@ export const healthPage: PageDefinition = {
       .sort((a, b) => b.count - a.count);
     return {
       title: 'Data health',
+      period,
       blocks: [
         html`<h2>Dead letters</h2>
           <p class="note">
-            Rejected inputs of this district, all time; a re-sent bad input counts once. Letters whose district could
-            not be read are not shown (they may be another district's). A per-day history needs a dated dead-letter
-            endpoint, which the API does not have yet.
-          </p>`,
+            Rejected inputs of this district; a re-sent bad input counts once, on the (UTC) day it was first rejected.
+            Letters whose district could not be read are not shown (they may be another district's). The totals are all
+            time; the history below covers the period.
+          </p>
+          <h3>All time</h3>`,
         chart({
-          title: 'Dead letters by reason',
+          title: 'Dead letters by reason, all time',
           kind: 'hbar',
           valueName: 'inputs',
           categories: byReason.map((r) => r.reason),
@@ -62,6 +68,7 @@ export const healthPage: PageDefinition = {
             { key: 'count', label: 'Inputs', numeric: true, value: (r) => r.count },
           ],
         }),
+        ...deadLetterHistory(daily.rows, period),
         html`<h2>Imports</h2>`,
         table({
           id: 'imports',
@@ -70,7 +77,7 @@ export const healthPage: PageDefinition = {
           rows: imports.rows,
           columns: [
             { key: 'kind', label: 'Kind', value: (r) => r.kind },
-            { key: 'imported_at', label: 'Imported at (UTC)', value: (r) => r.imported_at },
+            { key: 'imported_at', label: 'Imported at (UTC)', nowrap: true, value: (r) => r.imported_at },
             { key: 'version', label: 'Version', value: (r) => r.version },
             { key: 'current', label: 'In use', value: (r) => (r.current ? 'yes' : 'no') },
             { key: 'accepted_rows', label: 'Accepted rows', numeric: true, value: (r) => r.accepted_rows },

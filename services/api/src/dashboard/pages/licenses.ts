@@ -1,6 +1,8 @@
 import { chart } from '../charts';
 import { rowsOf } from '../data';
-import { fmtMoney, html } from '../html';
+import { fmtMoney, html, qs } from '../html';
+import { BASE } from '../layout';
+import { checkLicenseParam, licenseBySchool, licenseSchoolsOver } from '../license-schools';
 import { approvalStatus, licensesOver, type LicenseRow } from '../licenses-data';
 import type { PageDefinition } from '../page';
 import { pagePeriod } from '../period';
@@ -30,14 +32,17 @@ export const licensesPage: PageDefinition = {
   roles: ['admin', 'director'],
   async build({ deps, principal, query, today }) {
     const period = pagePeriod(query, today);
-    const [licenses, alerts, usage, status] = await Promise.all([
+    checkLicenseParam(query.license);
+    const [licenses, schools, alerts, usage, status] = await Promise.all([
       licensesOver(deps, principal, period),
+      licenseSchoolsOver(deps, principal, period),
       // All stored alerts, upcoming ones kept here: `renewing_from` fails on ClickHouse 18.16 (reported).
       rowsOf<AlertRow>(deps, principal, '/v1/licenses/alerts', {}),
       rowsOf<UsageRow>(deps, principal, '/v1/usage/district', period),
       approvalStatus(deps, principal, period.to),
     ]);
     const rows = licenses.rows;
+    const bySchool = licenseBySchool(principal.district_id, period, rows, schools.rows, query.license);
     const currencies = [...new Set(rows.map((l) => l.currency))];
     const unapproved = usage.rows.filter((a) => !status(a.app_id).approved);
     return {
@@ -75,7 +80,15 @@ export const licensesPage: PageDefinition = {
           empty: 'No license is stored for this district (import one with `licenses import`).',
           rows,
           columns: [
-            { key: 'license_id', label: 'License', value: (l) => l.license_id },
+            {
+              key: 'license_id',
+              label: 'License',
+              value: (l) => l.license_id,
+              show: (l) =>
+                html`<a href="${BASE}/licenses${qs({ ...period, license: l.license_id })}#by-school"
+                  >${l.license_id}</a
+                >`,
+            },
             { key: 'app_id', label: 'App', value: (l) => l.app_id },
             { key: 'school_id', label: 'School', value: (l) => l.school_id, show: (l) => l.school_id || 'district' },
             {
@@ -108,12 +121,18 @@ export const licensesPage: PageDefinition = {
               value: (l) => money(l.epi),
               show: (l) => (l.epi === null ? '—' : (money(l.epi) ?? 0).toFixed(2)),
             },
-            { key: 'term_end', label: 'Term ends', value: (l) => l.term_end },
+            { key: 'term_end', label: 'Term ends', nowrap: true, value: (l) => l.term_end },
             {
               key: 'flags',
               label: 'Flags',
               value: (l) => l.flags.join(' '),
-              show: (l) => l.flags.map((f) => f.replace(/_/g, ' ')).join(', '),
+              // One flag a line: the column is as wide as the longest flag, not as all of them.
+              show: (l) =>
+                l.flags.length === 0
+                  ? ''
+                  : html`<ul class="flags">
+                      ${l.flags.map((f) => html`<li>${f.replace(/_/g, ' ')}</li>`)}
+                    </ul>`,
             },
           ],
         }),
@@ -121,13 +140,14 @@ export const licensesPage: PageDefinition = {
           EdTech Price Index: what each dollar actually used cost (total cost ÷ cost of the used share; 1.00 = every
           seat used, — = nothing used).
         </p>`,
+        ...bySchool,
         table({
           id: 'alerts',
           caption: `Upcoming renewals with alerts (renewing on or after ${today})`,
           empty: 'No renewal alert is stored (the jobs service writes them as renewals approach).',
           rows: alerts.rows.filter((a) => a.renewal_date >= today),
           columns: [
-            { key: 'renewal_date', label: 'Renews', value: (a) => a.renewal_date },
+            { key: 'renewal_date', label: 'Renews', nowrap: true, value: (a) => a.renewal_date },
             { key: 'license_id', label: 'License', value: (a) => a.license_id },
             { key: 'app_id', label: 'App', value: (a) => a.app_id },
             { key: 'threshold_days', label: 'Alert (days before)', numeric: true, value: (a) => a.threshold_days },

@@ -7,6 +7,7 @@ import type { PageContext, PageContent, PageDefinition } from '../page';
 import { pagePeriod } from '../period';
 import { table } from '../table';
 import { errorBarChart } from '../error-bars';
+import { binnedScatterChart } from '../scatter';
 
 const analysisQuery = z.object({
   app: plainId,
@@ -82,10 +83,7 @@ function districtBlocks(g: GroupReport, a: Analysis) {
       highs: shown.map((b) => b.growth!.ciHigh),
     }),
     bandTable('goal-bands', 'Growth by usage band (district)', g.goalBands),
-    html`<p class="note">
-      Usage against growth is not drawn student by student: one point per student would publish student-level data. The
-      bands above and the fitted slope below are the aggregates.
-    </p>`,
+    ...binnedBlocks(g),
     table({
       id: 'regressions',
       caption: 'Regression of growth on minutes per week',
@@ -132,6 +130,57 @@ function districtBlocks(g: GroupReport, a: Analysis) {
         },
       ],
     }),
+  ];
+}
+
+/**
+ * Usage against growth as a binned scatter with the fitted line of the first regression (post ~ usage
+ * + pre) at the group's mean pre-test: growth = mean growth + slope × (minutes − mean minutes), the
+ * OLS prediction there (an OLS fit passes through the means). Never a point per student.
+ */
+function binnedBlocks(g: GroupReport) {
+  const fit = g.regressions[0];
+  const heading = html`<h2>Usage against growth</h2>`;
+  if (!g.binned.ok) return [heading, html`<p class="note">No binned scatter: ${g.binned.reason}.</p>`];
+  const b = g.binned.value;
+  const slope = fit?.ok ? fit.value.estimate : null;
+  const line = slope === null ? null : { slope, intercept: b.meanGrowth - slope * b.meanMinutesPerWeek };
+  const shown = b.bins.filter((x) => x.n !== null);
+  return [
+    heading,
+    binnedScatterChart({
+      title: `Mean growth against mean minutes a week in ${b.bins.length} usage bins of at least k students${line ? ', with the fitted line' : ''}`,
+      points: shown.map((x) => ({ x: x.meanMinutesPerWeek!, y: x.meanGrowth! })),
+      line,
+    }),
+    table({
+      id: 'usage-bins',
+      caption: 'Usage bins (district): students ordered by minutes a week, cut into equal groups',
+      empty: 'No bin.',
+      rows: b.bins,
+      columns: [
+        { key: 'bin', label: 'Bin (1 = least use)', value: (x) => x.bin },
+        { key: 'n', label: 'Students', numeric: true, value: (x) => x.n, show: (x) => x.suppressed ?? String(x.n) },
+        {
+          key: 'mean_minutes',
+          label: 'Mean minutes a week',
+          numeric: true,
+          decimals: 1,
+          value: (x) => round(x.meanMinutesPerWeek, 2),
+        },
+        { key: 'mean_growth', label: 'Mean growth', numeric: true, decimals: 2, value: (x) => round(x.meanGrowth, 4) },
+      ],
+    }),
+    html`<p class="note">
+      Not a point per student (that would publish student-level data): each point is the mean of a bin of at least k
+      students, as many equal bins as keep k in each (at most 20); no bin edge is shown. The line is the fitted
+      regression (post ~ usage + pre, first row below) at the district's mean
+      pre-test${
+        line
+          ? html`: growth = ${line.intercept.toFixed(2)} + ${line.slope.toFixed(4)} × minutes a week`
+          : ' (not fitted, so not drawn)'
+      }.
+    </p>`,
   ];
 }
 

@@ -1,4 +1,6 @@
+import { campusBlocks, onCampusShare, type CampusRow } from '../campus';
 import { chart } from '../charts';
+import { deadLettersToday, type DeadLetterDayRow } from '../dead-letters';
 import { mayCall, rowsOf } from '../data';
 import { fmt1, fmtInt, fmtPct, hours, html } from '../html';
 import type { PageDefinition } from '../page';
@@ -6,6 +8,13 @@ import { pagePeriod, weeksOf } from '../period';
 import { table } from '../table';
 import { sum, usageMeasureColumns, type UsageRow } from '../usage';
 
+interface WeekTotal {
+  week_from: string;
+  week_to: string;
+  active_users: number;
+  events: number;
+  engaged_seconds: number;
+}
 interface Unresolved {
   total_events: number;
   unresolved_person_events: number;
@@ -48,18 +57,22 @@ export const overviewPage: PageDefinition = {
     const period = pagePeriod(query, today);
     const weeks = weeksOf(period);
     const get = <R>(path: string, q: Record<string, string | undefined> = {}) => rowsOf<R>(deps, principal, path, q);
-    const [usage, weekly, unresolved, deadLetters, lag] = await Promise.all([
+    const [usage, weekly, totals, unresolved, deadLetters, lag, campus, deadToday] = await Promise.all([
       get<UsageRow>('/v1/usage/district', period),
       Promise.all(weeks.map((w) => get<UsageRow>('/v1/usage/district', w))),
+      get<WeekTotal>('/v1/usage/weekly', period),
       get('/v1/unresolved', period),
       get<{ stage: string; count: number }>('/v1/dead-letters'),
       mayCall(principal, '/v1/pipeline/lag') ? recentLag(principal.district_id, () => get('/v1/pipeline/lag')) : null,
+      get<CampusRow>('/v1/usage/campus', period),
+      get<DeadLetterDayRow>('/v1/dead-letters/daily', { from: today, to: today }),
     ]);
     const apps = usage.rows;
     const u = unresolved.body as unknown as Unresolved;
     const top = apps.slice(0, TOP_APPS);
     const trendApps = apps.slice(0, TREND_APPS).map((a) => a.app_id);
-    const weekRows = weeks.map((w, i) => ({ ...w, rows: weekly[i]!.rows }));
+    // The weekly totals answer the same weeks, oldest first (weeksOf is the API's week rule).
+    const weekRows = weeks.map((w, i) => ({ ...w, rows: weekly[i]!.rows, total: totals.rows[i]! }));
     const share = (n: number) => (u.total_events > 0 ? n / u.total_events : null);
     const dead = sum(deadLetters.rows.map((r) => r.count));
     // Kafka may not answer (or not host the topics yet): the rest of the page still shows.
@@ -69,8 +82,11 @@ export const overviewPage: PageDefinition = {
     const kpis = [
       ['Apps in use', fmtInt(apps.length)],
       ['Engaged hours', fmt1(hours(sum(apps.map((a) => a.engaged_seconds))))],
+      ['Active users, last week', fmtInt(weekRows.at(-1)?.total.active_users ?? 0)],
       ['Events', fmtInt(u.total_events)],
       ['Unresolved app share', fmtPct(share(u.unresolved_app_events))],
+      ['Engaged time on campus', onCampusShare(campus.rows)],
+      ['Dead letters today', fmtInt(sum(deadToday.rows.map((r) => r.count)))],
       ['Dead letters (all time)', fmtInt(dead)],
       ...(l ? [['Pipeline lag (messages)', fmtInt(sum(l.groups.map((g) => g.lag)))]] : []),
     ];
@@ -81,13 +97,18 @@ export const overviewPage: PageDefinition = {
         kind: 'bar',
         valueName: 'hours',
         categories: weekRows.map((w) => w.to),
-        series: [
-          { name: 'engaged hours', values: weekRows.map((w) => hours(sum(w.rows.map((r) => r.engaged_seconds)))) },
-        ],
+        series: [{ name: 'engaged hours', values: weekRows.map((w) => hours(w.total.engaged_seconds)) }],
+      }),
+      chart({
+        title: 'Weekly active users, district-wide (distinct people, any app)',
+        kind: 'line',
+        valueName: 'people',
+        categories: weekRows.map((w) => w.to),
+        series: [{ name: 'active users', values: weekRows.map((w) => w.total.active_users) }],
       }),
       table({
         id: 'weekly-hours',
-        caption: 'Engaged hours and events per week',
+        caption: 'Active users, engaged hours and events per week',
         empty: 'No weeks in this period.',
         rows: weekRows,
         columns: [
@@ -95,13 +116,19 @@ export const overviewPage: PageDefinition = {
           { key: 'week_to', label: 'Week to', value: (w) => w.to },
           { key: 'apps', label: 'Apps used', numeric: true, value: (w) => w.rows.length },
           {
+            key: 'active_users',
+            label: 'Active users (distinct, any app)',
+            numeric: true,
+            value: (w) => w.total.active_users,
+          },
+          {
             key: 'engaged_hours',
             label: 'Engaged hours',
             numeric: true,
             decimals: 1,
-            value: (w) => hours(sum(w.rows.map((r) => r.engaged_seconds))),
+            value: (w) => hours(w.total.engaged_seconds),
           },
-          { key: 'events', label: 'Events', numeric: true, value: (w) => sum(w.rows.map((r) => r.events)) },
+          { key: 'events', label: 'Events', numeric: true, value: (w) => w.total.events },
         ],
       }),
       chart({
@@ -130,8 +157,9 @@ export const overviewPage: PageDefinition = {
         ],
       }),
       html`<p class="note">
-        Weekly active users are distinct people per app and week (what <code>/v1/usage/district</code> answers for that
-        week); the API has no district-wide distinct count across apps, so none is shown.
+        Weekly active users are distinct people over the whole week: district-wide across all apps
+        (<code>/v1/usage/weekly</code>), and per app (<code>/v1/usage/district</code> for that week). A person using
+        three apps on five days is one person, so the per-app figures add up to more than the district's.
       </p>`,
       html`<h2>Top apps</h2>`,
       chart({
@@ -192,9 +220,7 @@ export const overviewPage: PageDefinition = {
             },
           ],
         }),
-        html`<p class="note">
-          On/off-campus share: not shown yet — the rollups the API reads do not keep the network of an event.
-        </p>`,
+        ...campusBlocks(campus.rows, period),
         html`<h2>Pipeline health</h2>`,
         l
           ? table({
@@ -213,6 +239,7 @@ export const overviewPage: PageDefinition = {
                 Pipeline lag is shown to admin tokens only (it counts every district's messages).
               </p>`,
         l ? html`<p>Newest stored event: ${l.last_stored_at || 'none yet'}.</p>` : html``,
+        deadLettersToday(deadToday.rows, today),
         table({
           id: 'dead-letters',
           caption: 'Dead letters by stage (all time)',

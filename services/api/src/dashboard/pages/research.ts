@@ -16,15 +16,14 @@ type ResearchRow = Record<string, string | number | null>;
 const WEEKLY_PATH = '/v1/research/weekly/:table';
 
 /**
- * One weekly research table of the period, through the endpoint's handler. Its columns are the stored
- * ones (docs/DATA_DICTIONARY.md); a null cell is one the refresh suppressed (under k), shown as such.
+ * A research table as stored: its columns are the stored ones (docs/DATA_DICTIONARY.md); a null cell
+ * is one the refresh suppressed (under k), shown as such.
  */
-async function weeklyTable(ctx: PageContext, name: string, period: Period): Promise<Table> {
-  const { rows } = await rowsOf<ResearchRow>(ctx.deps, ctx.principal, WEEKLY_PATH, period, { table: name });
+function researchTable(id: string, caption: string, rows: ResearchRow[]): Table {
   const keys = rows.length > 0 ? Object.keys(rows[0]!) : [];
   return table({
-    id: name,
-    caption: `${name}, weeks starting ${period.from} to ${period.to}`,
+    id,
+    caption,
     empty: 'No row in this period.',
     rows,
     columns: keys.map((key) => ({
@@ -34,6 +33,19 @@ async function weeklyTable(ctx: PageContext, name: string, period: Period): Prom
       show: (r: ResearchRow) => (r[key] === null ? 'suppressed' : String(r[key])),
     })),
   });
+}
+
+/** One weekly research table of the period, through the endpoint's handler. */
+async function weeklyTable(ctx: PageContext, name: string, period: Period): Promise<Table> {
+  const { rows } = await rowsOf<ResearchRow>(ctx.deps, ctx.principal, WEEKLY_PATH, period, { table: name });
+  return researchTable(name, `${name}, weeks starting ${period.from} to ${period.to}`, rows);
+}
+
+/** The outcome bands of every school year (they are per school year, not per week). */
+async function outcomeBands(ctx: PageContext): Promise<Table> {
+  const { rows } = await rowsOf<ResearchRow>(ctx.deps, ctx.principal, '/v1/research/outcome-bands', {});
+  const t = researchTable('outcome_bands', 'outcome_bands, every school year', rows);
+  return { ...t, empty: 'No outcome band is stored yet (the research refresh writes them from assessment results).' };
 }
 
 export const researchPage: PageDefinition = {
@@ -62,7 +74,24 @@ export const researchPage: PageDefinition = {
     if (!mayCall(ctx.principal, WEEKLY_PATH))
       return { title: 'Research views', blocks: [intro, listing, html`<p>Your role may not read these tables.</p>`] };
     const period = pagePeriod(ctx.query, ctx.today);
-    const weekly = await Promise.all(WEEKLY_TABLES.map((name) => weeklyTable(ctx, name, period)));
-    return { title: 'Research views', period, blocks: [intro, listing, ...weekly] };
+    const [weekly, bands] = await Promise.all([
+      Promise.all(WEEKLY_TABLES.map((name) => weeklyTable(ctx, name, period))),
+      outcomeBands(ctx),
+    ]);
+    return {
+      title: 'Research views',
+      period,
+      blocks: [
+        intro,
+        listing,
+        html`<h2>Weekly tables</h2>`,
+        ...weekly,
+        html`<h2>Outcome bands</h2>
+          <p class="note">
+            Growth per usage band of each school year, app, assessment and subject; the period above does not apply.
+          </p>`,
+        bands,
+      ],
+    };
   },
 };

@@ -1,0 +1,59 @@
+import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import type { Period } from './queries';
+
+export interface WeeklyUsageRow {
+  week_from: string;
+  week_to: string;
+  /** Distinct people with an event in the week, any app (merged states: never a sum of days or apps). */
+  active_users: number;
+  events: number;
+  /** Summed over apps, each by the metric rule (as `districtAppUsage` counts an app). */
+  engaged_seconds: number;
+}
+
+const addDays = (d: string, n: number) =>
+  new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+/** Consecutive 7-day weeks ending on `to`, oldest first, the first one cut at `from`. */
+export function weeksEndingOn(from: string, to: string): { from: string; to: string }[] {
+  const weeks: { from: string; to: string }[] = [];
+  for (let end = to; end >= from; end = addDays(end, -7)) {
+    const start = addDays(end, -6);
+    weeks.unshift({ from: start < from ? from : start, to: end });
+  }
+  return weeks;
+}
+
+/**
+ * District-wide usage per week of a period (weeks of `weeksEndingOn`, every week, zeros included), in
+ * one query over the district rollup: the week's cells merged, people across all its days and apps
+ * (uniqExact states merged, so a person using three apps on five days is one), engaged seconds per app
+ * by the metric rule and then summed over apps (as the per-app figures add up).
+ */
+export async function weeklyDistrictUsage(ch: ClickHouseClient, p: Period): Promise<WeeklyUsageRow[]> {
+  const weekBack = `intDiv(${sqlDate(p.to)} - local_date, 7)`;
+  const rows = await queryRows<{ week_back: number | string; active_users: string; events: string; engaged: string }>(
+    ch,
+    `SELECT week_back, uniqExactMerge(people) AS active_users, sum(app_events) AS events, sum(app_engaged) AS engaged
+     FROM (
+       SELECT ${weekBack} AS week_back, app_id, uniqExactMergeState(active_users) AS people,
+         sumMerge(events) AS app_events,
+         sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS app_engaged
+       FROM rollup_district_app_daily
+       WHERE district_id = ${sqlString(p.districtId)} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}
+       GROUP BY week_back, app_id)
+     GROUP BY week_back`,
+  );
+  const byBack = new Map(rows.map((r) => [Number(r.week_back), r]));
+  const weeks = weeksEndingOn(p.from, p.to);
+  return weeks.map((w, i) => {
+    const r = byBack.get(weeks.length - 1 - i);
+    return {
+      week_from: w.from,
+      week_to: w.to,
+      active_users: Number(r?.active_users ?? 0),
+      events: Number(r?.events ?? 0),
+      engaged_seconds: Number(r?.engaged ?? 0),
+    };
+  });
+}
