@@ -96,12 +96,19 @@ export interface AssessmentTruth {
   beta: number;
 }
 
-/** Engaged seconds per `sourcedId|app` over the sample's events (the metric rule, from truth). */
-export function engagedSecondsByStudentApp(events: Iterable<TruthEvent>): Map<string, number> {
+/**
+ * Engaged seconds per `sourcedId|app` over the sample's events (the metric rule, from truth); with
+ * `where`, over the events it keeps only (e.g. those on campus).
+ */
+export function engagedSecondsByStudentApp(
+  events: Iterable<TruthEvent>,
+  where: (ev: TruthEvent) => boolean = () => true,
+): Map<string, number> {
   const seconds = new Map<string, number>();
   const minutes = new Set<string>();
   for (const ev of events) {
     if (ev.malformed || ev.duplicate_of !== null || ev.person_sourced_id === null || ev.app_id === null) continue;
+    if (!where(ev)) continue;
     if (ev.type === 'login' || ev.type === 'logout') continue;
     const key = `${ev.person_sourced_id}|${ev.app_id}`;
     if (ev.active_seconds !== null) {

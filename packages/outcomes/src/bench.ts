@@ -164,8 +164,16 @@ async function main(): Promise<void> {
       all.flatMap((s) => [result(s, FROM, s.pre), result(s, TO, s.post)]),
     );
     let offset = 0;
+    // Where the students used the app, so the four campus groups are filled: on, on and off, off, and
+    // off with half of the events without a known place.
+    const places = [
+      ['on', 'on'],
+      ['on', 'off'],
+      ['off', 'off'],
+      ['unknown', 'off'],
+    ] as const;
     const events = function* () {
-      for (const s of all) {
+      for (const [i, s] of all.entries()) {
         if (s.minutes === 0) continue;
         // 12 events over the 13 weeks: explicit seconds adding up to the student's minutes per week.
         for (let e = 0; e < 12; e++) {
@@ -185,7 +193,7 @@ async function main(): Promise<void> {
             app_domain: '',
             source: 'agent',
             event_type: 'use',
-            campus: e % 2 ? 'on' : 'off',
+            campus: places[i % 4]![e % 2]!,
             explicit_seconds: Math.round((s.minutes * 60 * 13) / 12),
             counts_minute: 0,
             event_id: `e${offset}`,

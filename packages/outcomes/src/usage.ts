@@ -25,6 +25,9 @@ export interface StudentWindow {
   /** The pre test's projected growth (MAP, i-Ready), null if the source has none. */
   projectedGrowth: number | null;
   engagedSeconds: number;
+  /** Engaged seconds of the events whose place is known (campus 'on' or 'off'), counted by the same rule. */
+  knownCampusSeconds: number;
+  /** Engaged seconds of the events on a school network (campus 'on'); ≤ knownCampusSeconds. */
   onCampusSeconds: number;
   daysUsed: number;
   /** Engaged minutes ÷ weeks between the tests (days / 7). */
@@ -44,7 +47,8 @@ export interface WindowData {
  * the app use between them, per student: engaged seconds = Σ explicit seconds + 60 × distinct minutes
  * of hit-style events (docs/ARCHITECTURE.md "Metric rules"), days used = distinct local days, over the
  * current version of each stored event (usage_events and its revisions, latest per Kafka offset) with
- * pre_date ≤ local_date < post_date. Exact, from the stored events: rollups have no person.
+ * pre_date ≤ local_date < post_date; the parts with a known place (campus on or off) and on campus by the
+ * same rule over those events only. Exact, from the stored events: rollups have no person.
  */
 export async function loadStudentWindows(ch: ClickHouseClient, q: WindowQuery): Promise<WindowData> {
   const [usage, scores] = await Promise.all([
@@ -78,6 +82,7 @@ export async function loadStudentWindows(ch: ClickHouseClient, q: WindowQuery): 
       post: post.row.score,
       projectedGrowth: pre.row.projected_growth,
       engagedSeconds: engaged,
+      knownCampusSeconds: Number(u.known_campus),
       onCampusSeconds: Number(u.on_campus),
       daysUsed: Number(u.days),
       minutesPerWeek: engaged / 60 / (between / 7),
@@ -106,6 +111,7 @@ interface UsageRow {
   pre_day: string;
   post_day: string;
   engaged: string;
+  known_campus: string;
   on_campus: string;
   days: string;
 }
@@ -167,6 +173,8 @@ function usageQuery(q: WindowQuery): string {
   // (one event per student); the windows side has one row per student, so ALL joins each event once.
   const usagePerStudent = `SELECT person_id,
       sum(explicit_seconds) + 60 * uniqExactIf(${minute}, counts_minute = 1) AS engaged_seconds,
+      sumIf(explicit_seconds, campus != 'unknown')
+        + 60 * uniqExactIf(${minute}, counts_minute = 1 AND campus != 'unknown') AS known_campus_seconds,
       sumIf(explicit_seconds, campus = 'on') + 60 * uniqExactIf(${minute}, counts_minute = 1 AND campus = 'on') AS on_campus_seconds,
       uniqExact(local_date) AS days_used
     FROM (${currentEvents}) AS events ALL INNER JOIN (${windowsQuery(q)}) AS windows USING person_id
@@ -179,7 +187,8 @@ function usageQuery(q: WindowQuery): string {
       AND class_id IN (SELECT class_id FROM dim_classes_current WHERE district_id = ${district} AND has(app_ids, ${app}))
     GROUP BY person_id HAVING count() = 1`;
   return `SELECT person_id, grade, school_id, only_class, toString(pre_date) AS pre_day, toString(post_date) AS post_day,
-      toString(engaged_seconds) AS engaged, toString(on_campus_seconds) AS on_campus, toString(days_used) AS days
+      toString(engaged_seconds) AS engaged,
+      toString(known_campus_seconds) AS known_campus, toString(on_campus_seconds) AS on_campus, toString(days_used) AS days
     FROM (
       SELECT * FROM (
         SELECT * FROM (${windowsQuery(q)}) AS windows ANY LEFT JOIN (${usagePerStudent}) AS usage USING person_id
