@@ -109,10 +109,13 @@ function resultFilter(q: WindowQuery): string {
     AND subject = ${sqlString(q.subject)} AND test_date >= ${sqlDate(q.from)} AND test_date <= ${sqlDate(q.to)}`;
 }
 
-/** Students' first and last test day in the window (only those with two different days). */
+/**
+ * Students' first and last test day in the window (only those with two different days). Without FINAL:
+ * rows not yet merged are copies of a result's whole key (test day included), so min and max are the same.
+ */
 function windowsQuery(q: WindowQuery): string {
   return `SELECT person_id, min(test_date) AS pre_date, max(test_date) AS post_date
-    FROM assessment_results FINAL WHERE ${resultFilter(q)}
+    FROM assessment_results WHERE ${resultFilter(q)}
     GROUP BY person_id HAVING post_date > pre_date`;
 }
 
@@ -153,19 +156,22 @@ function studentsQuery(q: WindowQuery): string {
   const app = sqlString(q.app);
   const eventFilter = `district_id = ${district} AND app_id = ${app}
     AND local_date >= ${sqlDate(q.from)} AND local_date <= ${sqlDate(q.to)}`;
-  const cols = [...CURRENT_EVENT_COLUMNS, 'kafka_topic', 'kafka_partition', 'kafka_offset'].join(', ');
-  // The current version of each event (a late-roster revision may have changed its person): per Kafka
-  // offset the values of the highest revision (the stored event is revision 0). GROUP BY with argMax
-  // instead of ORDER BY … LIMIT 1 BY, which sorted every event of the window. The aggregates get names
-  // of their own (an alias equal to the column inside argMax confuses ClickHouse 18.16's analyzer).
+  const cols = CURRENT_EVENT_COLUMNS.join(', ');
+  const offset = 'kafka_topic, kafka_partition, kafka_offset';
+  // The current version of each event (a late-roster revision may have changed its person): a stored
+  // event (revision 0) counts unless a revision of its Kafka offset exists; of the revised offsets the
+  // values of the highest revision count. Only the few revised offsets are grouped (argMax per offset);
+  // grouping every event of the window by offset, as before, took most of the query's time. The
+  // aggregates get names of their own (an alias equal to the column inside argMax confuses ClickHouse
+  // 18.16's analyzer).
   const latest = CURRENT_EVENT_COLUMNS.map((c) => `argMax(${c}, revision) AS latest_${c}`).join(', ');
   const renamed = CURRENT_EVENT_COLUMNS.map((c) => `latest_${c} AS ${c}`).join(', ');
-  const currentEvents = `SELECT ${renamed} FROM (
-      SELECT ${latest} FROM (
-        SELECT ${cols}, toUInt64(0) AS revision FROM usage_events WHERE ${eventFilter}
-        UNION ALL
-        SELECT ${cols}, revision FROM usage_event_revisions WHERE ${eventFilter})
-      GROUP BY kafka_topic, kafka_partition, kafka_offset)`;
+  const currentEvents = `
+      SELECT ${cols} FROM usage_events WHERE ${eventFilter}
+        AND (${offset}) NOT IN (SELECT ${offset} FROM usage_event_revisions WHERE ${eventFilter})
+      UNION ALL
+      SELECT ${renamed} FROM (
+        SELECT ${latest} FROM usage_event_revisions WHERE ${eventFilter} GROUP BY ${offset})`;
   const minute = 'toStartOfMinute(occurred_at)';
   // ALL, not ANY: current ClickHouse's ANY INNER JOIN keeps one row per key of the left side too
   // (one event per student); the windows side has one row per student, so ALL joins each event once.

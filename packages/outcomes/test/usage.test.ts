@@ -75,7 +75,8 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     event('p1', '2026-09-21', '15:00:00', { seconds: 999 }), // the post day: not counted
     // p2's event was stored under an unresolved pseudonym and revised to p2 (late roster).
     event('unresolved-x', '2026-09-09', '16:00:00', { seconds: 120 }),
-    // p3 has tests but never used the app.
+    // p3 has tests but never used the app: this event was stored under p3 and revised to somebody else.
+    event('p3', '2026-09-10', '11:00:00', { seconds: 500 }),
     // p6: tests 2026-09-07 and 2026-09-21; part of the use without a known place (no IP, e.g. Caliper).
     event('p6', '2026-09-10', '10:00:00', { seconds: 300, campus: 'unknown' }), // 300 s, place unknown
     event('p6', '2026-09-10', '10:05:20', { hit: true, campus: 'unknown' }), // minute 10:05 → 60 s
@@ -90,7 +91,14 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     roster_version: 'v2',
     revised_at: '2026-01-02 00:00:00',
   };
-  await insertRows(ch, 'usage_event_revisions', [revised]);
+  const movedAway = {
+    ...events[8]!,
+    person_id: 'other-student',
+    revision: 3,
+    roster_version: 'v2',
+    revised_at: '2026-01-02 00:00:00',
+  };
+  await insertRows(ch, 'usage_event_revisions', [revised, movedAway]);
   await insertRows(ch, 'assessment_results', [
     result('p1', '2026-09-07', 200, 5),
     result('p1', '2026-09-21', 210),
