@@ -57,8 +57,8 @@ export async function loadStudentWindows(ch: ClickHouseClient, q: WindowQuery): 
   let duplicateRecords = 0;
   const students: StudentWindow[] = [];
   for (const r of rows) {
-    const [personId, grade, schoolId, classId, preDate, postDate, pre, post, projected, duplicates] = r;
-    const [, , , , , , , , , , engaged, knownCampus, onCampus, days] = r;
+    const [personId, grade, schoolId, classId, preDate, postDate, pre, post, projected, duplicates, ...usage] = r;
+    const [engaged, knownCampus, onCampus, days] = usage;
     if (postDate === preDate) {
       withoutPair++; // one test day in the window: no growth to measure
       continue;
