@@ -13,6 +13,15 @@ export async function queryRows<T>(client: ClickHouseClient, query: string): Pro
   return result.json<T>();
 }
 
+/**
+ * Runs a SELECT and returns its rows as arrays of values in the query's column order (JSONCompact, one
+ * document): for results of many rows, cheaper to parse than objects with a key per value.
+ */
+export async function queryArrays<T extends unknown[]>(client: ClickHouseClient, query: string): Promise<T[]> {
+  const result = await client.query({ query, format: 'JSONCompact' });
+  return (await result.json<T>()).data;
+}
+
 /** Runs a statement that returns no rows (DDL, ALTER, ...). */
 export async function command(client: ClickHouseClient, query: string): Promise<void> {
   await client.command({ query });

@@ -1,15 +1,22 @@
 /**
- * Outcomes end to end: a generated district goes through the real pipeline, its generated MAP Growth and
- * i-Ready files through `outcomes import`, and
+ * Outcomes end to end: a generated district goes through the real pipeline, its generated MAP Growth,
+ * i-Ready, Star and Ed-Fi files through `outcomes import`, and
  *  - every student's engaged minutes per week between the tests, as the usage query reads them from
- *    ClickHouse, equal the generator's truth (computed from what each event means);
+ *    ClickHouse, equal the generator's truth (computed from what each event means), and so do the parts
+ *    with a known place (campus on/off) and on campus (from each generated event's campus);
  *  - `outcomes analyze --format json` gives the same usage coefficient as the analysis of the truth, and
  *    its interval covers the documented true effect.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ASSESSMENT_SPECS, generateAssessments, writeAssessmentFiles, type AssessmentTruth } from '@edusage/generator';
+import {
+  ASSESSMENT_SPECS,
+  engagedSecondsByStudentApp,
+  generateAssessments,
+  writeAssessmentFiles,
+  type AssessmentTruth,
+} from '@edusage/generator';
 import { analyzeStudents, loadStudentWindows, type Analysis } from '@edusage/outcomes';
 import { sendSampleEvents } from '../src/pipeline';
 import { REPO_ROOT } from '../src/services';
@@ -22,6 +29,9 @@ const run = promisify(execFile);
 describe('outcomes on the real pipeline', () => {
   let e2e: E2E;
   let truths: AssessmentTruth[];
+  /** The generator's engaged seconds per `sourcedId|app` of the events with a known place, and on campus. */
+  let knownPlace: Map<string, number>;
+  let onCampus: Map<string, number>;
   const cli = async (args: string[]) => {
     const file = path.join(REPO_ROOT, 'packages', 'outcomes', 'dist', 'cli.js');
     return run(process.execPath, [file, ...args], { env: { ...process.env, ...e2e.serviceEnv } });
@@ -33,13 +43,17 @@ describe('outcomes on the real pipeline', () => {
     await e2e.drain();
     await e2e.pipeline.stopAll();
     truths = generateAssessments(e2e.sample);
+    knownPlace = engagedSecondsByStudentApp(e2e.sample.events(), (ev) => ev.campus !== 'unknown');
+    onCampus = engagedSecondsByStudentApp(e2e.sample.events(), (ev) => ev.campus === 'on');
     const dir = path.dirname(e2e.files.licenses);
-    await writeAssessmentFiles(truths, dir);
-    const students = truths.filter((t) => t.assessment === 'map_growth' && t.subject === 'math').length;
+    const written = await writeAssessmentFiles(truths, dir);
     for (const [file, preset] of [
       ['map_growth.csv', 'map-growth'],
       ['iready_math.csv', 'iready'],
       ['iready_ela.csv', 'iready'],
+      ['star_math.csv', 'star'],
+      ['star_reading.csv', 'star'],
+      ['edfi_student_assessments.json', 'edfi'],
     ] as const) {
       const { stdout } = await cli([
         'import',
@@ -49,8 +63,9 @@ describe('outcomes on the real pipeline', () => {
         preset,
         path.join(dir, 'assessments', file),
       ]);
-      // Every row of the generated files names a rostered student by local id.
-      const rows = file === 'map_growth.csv' ? 4 * students : 2 * students;
+      // Every row of the generated files names a rostered student (by local id, Star also by sourcedId).
+      const rows = written[`assessments/${file}`]!;
+      expect(rows).toBeGreaterThan(0);
       expect(stdout).toContain(
         `${rows} rows read, ${rows} stored, 0 rejected, 0 students not in the roster, 0 ambiguous`,
       );
@@ -81,9 +96,24 @@ describe('outcomes on the real pipeline', () => {
         const s = got.get(pseudonym(PSEUDONYM_KEY, DISTRICT, t.sourcedId))!;
         expect([t.sourcedId, s.pre, s.post]).toEqual([t.sourcedId, t.pre, t.post]);
         expect(s.minutesPerWeek).toBeCloseTo(t.minutesPerWeek, 9);
+        const key = `${t.sourcedId}|${t.app}`;
+        expect([t.sourcedId, s.knownCampusSeconds, s.onCampusSeconds]).toEqual([
+          t.sourcedId,
+          knownPlace.get(key) ?? 0,
+          onCampus.get(key) ?? 0,
+        ]);
       }
     },
   );
+
+  it('the sample exercises the campus split of ixl: use on and off campus, and without a known place', () => {
+    const ixl = truths.filter((t) => t.assessment === 'map_growth' && t.subject === 'math');
+    const part = (m: Map<string, number>, t: AssessmentTruth) => m.get(`${t.sourcedId}|${t.app}`) ?? 0;
+    expect(ixl.some((t) => part(onCampus, t) > 0)).toBe(true);
+    expect(ixl.some((t) => part(onCampus, t) < part(knownPlace, t))).toBe(true);
+    const engaged = engagedSecondsByStudentApp(e2e.sample.events());
+    expect(ixl.some((t) => part(knownPlace, t) < part(engaged, t))).toBe(true);
+  });
 
   it('analyze recovers the documented effect of ixl on MAP math growth', async () => {
     const t = truths.find((x) => x.assessment === 'map_growth' && x.subject === 'math')!;
@@ -122,6 +152,7 @@ describe('outcomes on the real pipeline', () => {
         post: x.post,
         projectedGrowth: null,
         engagedSeconds: 0,
+        knownCampusSeconds: 0,
         onCampusSeconds: 0,
         daysUsed: 0,
         minutesPerWeek: x.minutesPerWeek,
@@ -133,5 +164,49 @@ describe('outcomes on the real pipeline', () => {
     // …and its 95 % interval covers the true beta.
     expect(fit.value.hc1.ciLow).toBeLessThanOrEqual(t.beta);
     expect(fit.value.hc1.ciHigh).toBeGreaterThanOrEqual(t.beta);
+  });
+
+  it('analyze --k 1: the campus groups hold the students the README rule puts there', async () => {
+    // The rule written from the README, over the generator's events: on-campus share of the time with a
+    // known place ≥ 2/3 mostly on, ≤ 1/3 mostly off, else mixed; users without a known place
+    // 'unknown'; non-users in none. k = 1: the sample's groups are all under 10 students.
+    const expectedGroup = (x: AssessmentTruth): string | null => {
+      const key = `${x.sourcedId}|${x.app}`;
+      const known = knownPlace.get(key) ?? 0;
+      const on = onCampus.get(key) ?? 0;
+      if (x.minutesPerWeek === 0) return null;
+      if (known === 0) return 'unknown';
+      return on / known >= 2 / 3 ? 'mostly_on' : on / known <= 1 / 3 ? 'mostly_off' : 'mixed';
+    };
+    const mapMath = truths.filter((x) => x.assessment === 'map_growth' && x.subject === 'math');
+    const q = query(mapMath[0]!);
+    const { stdout } = await cli([
+      'analyze',
+      '--district',
+      DISTRICT,
+      '--app',
+      q.app,
+      '--assessment',
+      q.assessment,
+      '--subject',
+      q.subject,
+      '--from',
+      q.from,
+      '--to',
+      q.to,
+      '--k',
+      '1',
+      '--format',
+      'json',
+    ]);
+    const a = JSON.parse(stdout) as Analysis;
+    const expected = new Map<string, number>();
+    for (const x of mapMath) {
+      const g = expectedGroup(x);
+      if (g) expected.set(g, (expected.get(g) ?? 0) + 1);
+    }
+    expect(expected.size).toBeGreaterThanOrEqual(3); // the sample has several campus groups
+    const got = a.groups.filter((g) => g.dimension === 'campus').map((g) => [g.id, g.n]);
+    expect(got).toEqual([...expected].sort(([x], [y]) => (x < y ? -1 : 1)));
   });
 });

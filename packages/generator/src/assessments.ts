@@ -17,8 +17,11 @@ import type { SampleDistrict, TruthEvent } from './types';
  * without bias.
  */
 export interface AssessmentSpec {
-  assessment: 'map_growth' | 'iready_diagnostic';
+  /** The assessment as `outcomes import` stores it (for Ed-Fi: the assessmentIdentifier). */
+  assessment: 'map_growth' | 'iready_diagnostic' | 'star' | 'Interim-Mathematics' | 'Interim-Reading';
   subject: 'math' | 'reading';
+  /** The layout `writeAssessmentFiles` writes it in, named as the `outcomes import` preset that reads it. */
+  layout: 'map-growth' | 'iready' | 'star' | 'edfi';
   /** The app whose usage drives growth (its minutes are recorded even when beta is 0). */
   app: string;
   /** Scale points of growth per engaged minute per week of `app`. */
@@ -34,6 +37,7 @@ export interface AssessmentSpec {
 export const ASSESSMENT_SPECS: readonly AssessmentSpec[] = [
   {
     assessment: 'map_growth',
+    layout: 'map-growth',
     subject: 'math',
     app: 'ixl',
     beta: 0.1,
@@ -45,6 +49,7 @@ export const ASSESSMENT_SPECS: readonly AssessmentSpec[] = [
   },
   {
     assessment: 'map_growth',
+    layout: 'map-growth',
     subject: 'reading',
     app: 'newsela',
     beta: 0,
@@ -56,6 +61,7 @@ export const ASSESSMENT_SPECS: readonly AssessmentSpec[] = [
   },
   {
     assessment: 'iready_diagnostic',
+    layout: 'iready',
     subject: 'math',
     app: 'ixl',
     beta: 0.25,
@@ -67,6 +73,7 @@ export const ASSESSMENT_SPECS: readonly AssessmentSpec[] = [
   },
   {
     assessment: 'iready_diagnostic',
+    layout: 'iready',
     subject: 'reading',
     app: 'newsela',
     beta: 0,
@@ -75,6 +82,56 @@ export const ASSESSMENT_SPECS: readonly AssessmentSpec[] = [
     noiseSd: 10,
     gradeMean: (g) => 400 + 22 * g,
     scale: { min: 100, max: 800 },
+  },
+  // Renaissance Star Math / Reading, Unified scale.
+  {
+    assessment: 'star',
+    layout: 'star',
+    subject: 'math',
+    app: 'ixl',
+    beta: 0.45,
+    baseGrowth: 20,
+    preSd: 60,
+    noiseSd: 18,
+    gradeMean: (g) => 780 + 30 * g,
+    scale: { min: 0, max: 1400 },
+  },
+  {
+    assessment: 'star',
+    layout: 'star',
+    subject: 'reading',
+    app: 'newsela',
+    beta: 0,
+    baseGrowth: 18,
+    preSd: 65,
+    noiseSd: 20,
+    gradeMean: (g) => 760 + 32 * g,
+    scale: { min: 0, max: 1400 },
+  },
+  // A district interim assessment delivered as Ed-Fi StudentAssessment resources (its scale score).
+  {
+    assessment: 'Interim-Mathematics',
+    layout: 'edfi',
+    subject: 'math',
+    app: 'ixl',
+    beta: 0.6,
+    baseGrowth: 40,
+    preSd: 80,
+    noiseSd: 25,
+    gradeMean: (g) => 2200 + 70 * g,
+    scale: { min: 1000, max: 4000 },
+  },
+  {
+    assessment: 'Interim-Reading',
+    layout: 'edfi',
+    subject: 'reading',
+    app: 'newsela',
+    beta: 0,
+    baseGrowth: 38,
+    preSd: 85,
+    noiseSd: 26,
+    gradeMean: (g) => 2180 + 72 * g,
+    scale: { min: 1000, max: 4000 },
   },
 ];
 
@@ -96,12 +153,19 @@ export interface AssessmentTruth {
   beta: number;
 }
 
-/** Engaged seconds per `sourcedId|app` over the sample's events (the metric rule, from truth). */
-export function engagedSecondsByStudentApp(events: Iterable<TruthEvent>): Map<string, number> {
+/**
+ * Engaged seconds per `sourcedId|app` over the sample's events (the metric rule, from truth); with
+ * `where`, over the events it keeps only (e.g. those on campus).
+ */
+export function engagedSecondsByStudentApp(
+  events: Iterable<TruthEvent>,
+  where: (ev: TruthEvent) => boolean = () => true,
+): Map<string, number> {
   const seconds = new Map<string, number>();
   const minutes = new Set<string>();
   for (const ev of events) {
     if (ev.malformed || ev.duplicate_of !== null || ev.person_sourced_id === null || ev.app_id === null) continue;
+    if (!where(ev)) continue;
     if (ev.type === 'login' || ev.type === 'logout') continue;
     const key = `${ev.person_sourced_id}|${ev.app_id}`;
     if (ev.active_seconds !== null) {

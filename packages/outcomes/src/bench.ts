@@ -1,6 +1,8 @@
 /**
- * `pnpm --filter @edusage/outcomes bench [students]`: how long `analyze` takes for a district of 50k
- * students (default). Writes a synthetic district into a database of its own (dropped at the end):
+ * `pnpm --filter @edusage/outcomes bench [students] [--database <name> --keep]`: how long `analyze`
+ * takes for a district of 50k students (default). Writes a synthetic district into a database of its
+ * own (dropped at the end, unless `--keep`; a kept `--database` that holds the district is reused, so
+ * two versions of the code can be timed on the same data within minutes):
  * roster dimensions (50 schools, classes of 25 whose course uses the app), a pre and a post test per
  * student, and ~12 app events per student between them (usage_events); then times `analyze` (ClickHouse
  * query + statistics for every group) three times and prints the figures. A benchmark, not a test.
@@ -13,6 +15,7 @@ import {
   dropDatabase,
   ensureDatabase,
   insertRows,
+  queryRows,
   runMigrations,
   type ClickHouseClient,
 } from '@edusage/clickhouse';
@@ -72,172 +75,196 @@ function* students(
 }
 
 async function main(): Promise<void> {
-  const count = Number(process.argv[2] ?? 50_000);
+  const args = process.argv.slice(2);
+  const option = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const keep = args.includes('--keep');
+  const database = option('--database');
+  const count = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--database') ?? 50_000);
   const config = {
     ...loadConfig(baseConfigSchema),
-    CLICKHOUSE_DATABASE: `outcomes_bench_${randomBytes(3).toString('hex')}`,
+    CLICKHOUSE_DATABASE: database ?? `outcomes_bench_${randomBytes(3).toString('hex')}`,
   };
   await ensureDatabase(config);
   const ch = createClickHouse(config);
   try {
     await runMigrations(ch, path.resolve(__dirname, '../../../infra/clickhouse'));
-    let t = Date.now();
-    const all = [...students(count)];
-    const version = { district_id: D, roster_version: 'r1' };
-    await insertRows(ch, 'dim_roster_versions', [
-      {
-        ...version,
-        imported_ms: 1,
-        imported_at: '2026-01-01 00:00:00',
-        oneroster_version: '1.1',
-        orgs: 50,
-        classes: 0,
-        people: count,
-        enrollments: count,
-      },
-    ]);
-    await insertBatched(
+    const [stored] = await queryRows<{ n: string }>(
       ch,
-      'dim_people',
-      all.map((s) => ({
-        ...version,
-        person_id: s.id,
-        role: 'student',
-        grade: s.grade,
-        school_id: s.school,
-        school_ids: [s.school],
-        enabled: 1,
-        status: 'active',
-      })),
+      `SELECT toString(count()) AS n FROM assessment_results WHERE district_id = '${D}'`,
     );
-    const classes = [...new Set(all.map((s) => s.cls))];
-    await insertBatched(
-      ch,
-      'dim_classes',
-      classes.map((c) => ({
-        ...version,
-        class_id: c,
-        title: c,
-        class_type: 'scheduled',
-        course_id: 'math',
-        course_title: 'Math',
-        course_code: 'M',
-        school_id: '',
-        grades: [],
-        term_ids: [],
-        app_ids: ['ixl'],
-        students: 25,
-        teachers: 1,
-        status: 'active',
-      })),
-    );
-    await insertBatched(
-      ch,
-      'dim_enrollments',
-      all.map((s) => ({
-        ...version,
-        class_id: s.cls,
-        person_id: s.id,
-        role: 'student',
-        is_primary: 1,
-        begin_date: '',
-        end_date: '',
-        status: 'active',
-      })),
-    );
-    const result = (s: (typeof all)[number], day: string, score: number) => ({
-      district_id: D,
-      assessment: 'map_growth',
-      subject: 'math',
-      person_id: s.id,
-      test_date: day,
-      score,
-      window: '',
-      standard_error: null,
-      percentile: null,
-      projected_growth: 3,
-      grade: s.grade,
-    });
-    await insertBatched(
-      ch,
-      'assessment_results',
-      all.flatMap((s) => [result(s, FROM, s.pre), result(s, TO, s.post)]),
-    );
-    let offset = 0;
-    const events = function* () {
-      for (const s of all) {
-        if (s.minutes === 0) continue;
-        // 12 events over the 13 weeks: explicit seconds adding up to the student's minutes per week.
-        for (let e = 0; e < 12; e++) {
-          const day = new Date(Date.parse(`${FROM}T00:00:00Z`) + (e * 7 + 1) * 86_400_000).toISOString().slice(0, 10);
-          yield {
-            district_id: D,
-            local_date: day,
-            occurred_at: `${day} 15:00:00`,
-            school_id: s.school,
-            class_id: s.cls,
-            class_attribution: 'inferred',
-            person_id: s.id,
-            person_resolved: 1,
-            role: 'student',
-            app_id: 'ixl',
-            app_resolved: 1,
-            app_domain: '',
-            source: 'agent',
-            event_type: 'use',
-            campus: e % 2 ? 'on' : 'off',
-            explicit_seconds: Math.round((s.minutes * 60 * 13) / 12),
-            counts_minute: 0,
-            event_id: `e${offset}`,
-            dedup_key: `k${offset}`,
-            kafka_topic: 'bench',
-            kafka_partition: 0,
-            kafka_offset: offset++,
-            stored_at: '2026-12-02 00:00:00',
-          };
-        }
-      }
-    };
-    const stored = await insertBatched(ch, 'usage_events', events());
-    console.log(
-      `wrote ${count} students, ${classes.length} classes, ${2 * count} test results, ${stored} events in ${((Date.now() - t) / 1000).toFixed(1)} s`,
-    );
-    const q = { districtId: D, app: 'ixl', assessment: 'map_growth', subject: 'math', from: FROM, to: TO };
-    t = Date.now();
-    const data = await loadStudentWindows(ch, q);
-    const queryMs = Date.now() - t;
-    t = Date.now();
-    analyzeStudents(q, data.students);
-    console.log(
-      `parts: ClickHouse query ${(queryMs / 1000).toFixed(2)} s, statistics ${((Date.now() - t) / 1000).toFixed(2)} s`,
-    );
-    const times: number[] = [];
-    // CPU time of this process too: on a shared, loaded machine the wall time mostly measures the queue.
-    const cpuSeconds: number[] = [];
-    for (let run = 0; run < 3; run++) {
-      t = Date.now();
-      const cpu = process.cpuUsage();
-      const a = await analyze(ch, {
-        districtId: D,
-        app: 'ixl',
-        assessment: 'map_growth',
-        subject: 'math',
-        from: FROM,
-        to: TO,
-      });
-      times.push(Date.now() - t);
-      const used = process.cpuUsage(cpu);
-      cpuSeconds.push((used.user + used.system) / 1e6);
-      if (run === 0) console.log(`analysis: ${a.students} students, ${a.groups.length} groups shown`);
-    }
-    console.log(
-      `analyze: ${times.map((ms) => `${(ms / 1000).toFixed(2)} s`).join(', ')} (median ${([...times].sort((x, y) => x - y)[1]! / 1000).toFixed(2)} s); ` +
-        `CPU of this process (statistics, JSON parsing; not ClickHouse's): ${cpuSeconds.map((c) => `${c.toFixed(2)} s`).join(', ')}`,
-    );
+    if (Number(stored?.n) === 2 * count) console.log(`reusing the ${count} students in ${config.CLICKHOUSE_DATABASE}`);
+    else await writeBenchDistrict(ch, count);
+    await timeAnalyze(ch);
   } finally {
     await ch.close();
-    await dropDatabase(config);
+    if (!keep) await dropDatabase(config);
+    else console.log(`kept database ${config.CLICKHOUSE_DATABASE}`);
   }
+}
+
+/** The synthetic district: roster dimensions, two tests and ~12 events per using student. */
+async function writeBenchDistrict(ch: ClickHouseClient, count: number): Promise<void> {
+  const t = Date.now();
+  const all = [...students(count)];
+  const version = { district_id: D, roster_version: 'r1' };
+  await insertRows(ch, 'dim_roster_versions', [
+    {
+      ...version,
+      imported_ms: 1,
+      imported_at: '2026-01-01 00:00:00',
+      oneroster_version: '1.1',
+      orgs: 50,
+      classes: 0,
+      people: count,
+      enrollments: count,
+    },
+  ]);
+  await insertBatched(
+    ch,
+    'dim_people',
+    all.map((s) => ({
+      ...version,
+      person_id: s.id,
+      role: 'student',
+      grade: s.grade,
+      school_id: s.school,
+      school_ids: [s.school],
+      enabled: 1,
+      status: 'active',
+    })),
+  );
+  const classes = [...new Set(all.map((s) => s.cls))];
+  await insertBatched(
+    ch,
+    'dim_classes',
+    classes.map((c) => ({
+      ...version,
+      class_id: c,
+      title: c,
+      class_type: 'scheduled',
+      course_id: 'math',
+      course_title: 'Math',
+      course_code: 'M',
+      school_id: '',
+      grades: [],
+      term_ids: [],
+      app_ids: ['ixl'],
+      students: 25,
+      teachers: 1,
+      status: 'active',
+    })),
+  );
+  await insertBatched(
+    ch,
+    'dim_enrollments',
+    all.map((s) => ({
+      ...version,
+      class_id: s.cls,
+      person_id: s.id,
+      role: 'student',
+      is_primary: 1,
+      begin_date: '',
+      end_date: '',
+      status: 'active',
+    })),
+  );
+  const result = (s: (typeof all)[number], day: string, score: number) => ({
+    district_id: D,
+    assessment: 'map_growth',
+    subject: 'math',
+    person_id: s.id,
+    test_date: day,
+    score,
+    window: '',
+    standard_error: null,
+    percentile: null,
+    projected_growth: 3,
+    grade: s.grade,
+  });
+  await insertBatched(
+    ch,
+    'assessment_results',
+    all.flatMap((s) => [result(s, FROM, s.pre), result(s, TO, s.post)]),
+  );
+  let offset = 0;
+  // Where the students used the app, so the four campus groups are filled: on, on and off, off, and
+  // off with half of the events without a known place.
+  const places = [
+    ['on', 'on'],
+    ['on', 'off'],
+    ['off', 'off'],
+    ['unknown', 'off'],
+  ] as const;
+  const events = function* () {
+    for (const [i, s] of all.entries()) {
+      if (s.minutes === 0) continue;
+      // 12 events over the 13 weeks: explicit seconds adding up to the student's minutes per week.
+      for (let e = 0; e < 12; e++) {
+        const day = new Date(Date.parse(`${FROM}T00:00:00Z`) + (e * 7 + 1) * 86_400_000).toISOString().slice(0, 10);
+        yield {
+          district_id: D,
+          local_date: day,
+          occurred_at: `${day} 15:00:00`,
+          school_id: s.school,
+          class_id: s.cls,
+          class_attribution: 'inferred',
+          person_id: s.id,
+          person_resolved: 1,
+          role: 'student',
+          app_id: 'ixl',
+          app_resolved: 1,
+          app_domain: '',
+          source: 'agent',
+          event_type: 'use',
+          campus: places[i % 4]![e % 2]!,
+          explicit_seconds: Math.round((s.minutes * 60 * 13) / 12),
+          counts_minute: 0,
+          event_id: `e${offset}`,
+          dedup_key: `k${offset}`,
+          kafka_topic: 'bench',
+          kafka_partition: 0,
+          kafka_offset: offset++,
+          stored_at: '2026-12-02 00:00:00',
+        };
+      }
+    }
+  };
+  const stored = await insertBatched(ch, 'usage_events', events());
+  console.log(
+    `wrote ${count} students, ${classes.length} classes, ${2 * count} test results, ${stored} events in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+  );
+}
+
+/** The usage query and the statistics once on their own, then `analyze` three times. */
+async function timeAnalyze(ch: ClickHouseClient): Promise<void> {
+  const q = { districtId: D, app: 'ixl', assessment: 'map_growth', subject: 'math', from: FROM, to: TO };
+  let t = Date.now();
+  const data = await loadStudentWindows(ch, q);
+  const queryMs = Date.now() - t;
+  t = Date.now();
+  analyzeStudents(q, data.students);
+  console.log(
+    `parts: ClickHouse query ${(queryMs / 1000).toFixed(2)} s, statistics ${((Date.now() - t) / 1000).toFixed(2)} s`,
+  );
+  const times: number[] = [];
+  // CPU time of this process too: on a shared, loaded machine the wall time mostly measures the queue.
+  const cpuSeconds: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    t = Date.now();
+    const cpu = process.cpuUsage();
+    const a = await analyze(ch, q);
+    times.push(Date.now() - t);
+    const used = process.cpuUsage(cpu);
+    cpuSeconds.push((used.user + used.system) / 1e6);
+    if (run === 0) console.log(`analysis: ${a.students} students, ${a.groups.length} groups shown`);
+  }
+  console.log(
+    `analyze: ${times.map((ms) => `${(ms / 1000).toFixed(2)} s`).join(', ')} (median ${([...times].sort((x, y) => x - y)[1]! / 1000).toFixed(2)} s); ` +
+      `CPU of this process (statistics, JSON parsing; not ClickHouse's): ${cpuSeconds.map((c) => `${c.toFixed(2)} s`).join(', ')}`,
+  );
 }
 
 main().catch((err: unknown) => {

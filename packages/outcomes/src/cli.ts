@@ -76,7 +76,9 @@ function genericMapping(o: ImportCliOptions): GenericMapping {
 
 program
   .command('analyze')
-  .description('usage of one app against growth on one assessment, per dosage band, school, class, grade')
+  .description(
+    'usage of one app against growth on one assessment, per dosage band, school, class, grade, on/off campus',
+  )
   .requiredOption('--district <id>', 'district id')
   .requiredOption('--app <id>', 'app id')
   .requiredOption('--assessment <name>', 'assessment, e.g. map_growth, iready_diagnostic')

@@ -1,4 +1,4 @@
-import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryArrays, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 
 /** Which tests and which usage: one app, one assessment × subject, tests taken between `from` and `to` (inclusive). */
 export interface WindowQuery {
@@ -25,6 +25,9 @@ export interface StudentWindow {
   /** The pre test's projected growth (MAP, i-Ready), null if the source has none. */
   projectedGrowth: number | null;
   engagedSeconds: number;
+  /** Engaged seconds of the events whose place is known (campus 'on' or 'off'), counted by the same rule. */
+  knownCampusSeconds: number;
+  /** Engaged seconds of the events on a school network (campus 'on'); ≤ knownCampusSeconds. */
   onCampusSeconds: number;
   daysUsed: number;
   /** Engaged minutes ÷ weeks between the tests (days / 7). */
@@ -44,94 +47,97 @@ export interface WindowData {
  * the app use between them, per student: engaged seconds = Σ explicit seconds + 60 × distinct minutes
  * of hit-style events (docs/ARCHITECTURE.md "Metric rules"), days used = distinct local days, over the
  * current version of each stored event (usage_events and its revisions, latest per Kafka offset) with
- * pre_date ≤ local_date < post_date. Exact, from the stored events: rollups have no person.
+ * pre_date ≤ local_date < post_date; the parts with a known place (campus on or off) and on campus by the
+ * same rule over those events only. Exact, from the stored events: rollups have no person. One query,
+ * one row per tested student (the duplicate rule applied in ClickHouse, see `testsQuery`).
  */
 export async function loadStudentWindows(ch: ClickHouseClient, q: WindowQuery): Promise<WindowData> {
-  const [usage, scores] = await Promise.all([
-    queryRows<UsageRow>(ch, usageQuery(q)),
-    queryRows<ScoreRow>(ch, scoreQuery(q)),
-  ]);
-  const byPerson = new Map<string, ScoreRow[]>();
-  for (const s of scores) {
-    const list = byPerson.get(s.person_id) ?? [];
-    list.push(s);
-    byPerson.set(s.person_id, list);
-  }
+  const rows = await queryArrays<StudentRow>(ch, studentsQuery(q));
+  let withoutPair = 0;
   let duplicateRecords = 0;
   const students: StudentWindow[] = [];
-  for (const u of usage) {
-    const tests = byPerson.get(u.person_id) ?? [];
-    const pre = countingRecord(tests.filter((t) => t.test_day === u.pre_day));
-    const post = countingRecord(tests.filter((t) => t.test_day === u.post_day));
-    if (!pre || !post) continue;
-    duplicateRecords += pre.others + post.others;
-    const between = (Date.parse(u.post_day) - Date.parse(u.pre_day)) / 86_400_000;
-    const engaged = Number(u.engaged);
+  for (const r of rows) {
+    const [personId, grade, schoolId, classId, preDate, postDate, pre, post, projected, duplicates, ...usage] = r;
+    const [engaged, knownCampus, onCampus, days] = usage;
+    if (postDate === preDate) {
+      withoutPair++; // one test day in the window: no growth to measure
+      continue;
+    }
+    duplicateRecords += duplicates;
+    const between = (Date.parse(postDate) - Date.parse(preDate)) / 86_400_000;
     students.push({
-      personId: u.person_id,
-      grade: u.grade,
-      schoolId: u.school_id,
-      classId: u.only_class,
-      preDate: u.pre_day,
-      postDate: u.post_day,
-      pre: pre.row.score,
-      post: post.row.score,
-      projectedGrowth: pre.row.projected_growth,
+      personId,
+      grade,
+      schoolId,
+      classId,
+      preDate,
+      postDate,
+      pre,
+      post,
+      // NaN stands for "none" in ClickHouse (see testsQuery); JSON writes it as null.
+      projectedGrowth: typeof projected === 'number' && Number.isFinite(projected) ? projected : null,
       engagedSeconds: engaged,
-      onCampusSeconds: Number(u.on_campus),
-      daysUsed: Number(u.days),
+      knownCampusSeconds: knownCampus,
+      onCampusSeconds: onCampus,
+      daysUsed: days,
       minutesPerWeek: engaged / 60 / (between / 7),
     });
   }
-  const paired = new Set(usage.map((u) => u.person_id));
-  const withoutPair = [...byPerson.keys()].filter((p) => !paired.has(p)).length;
   return { students, withoutPair, duplicateRecords };
 }
 
-/**
- * The duplicate rule: of several records of one student, assessment, subject and day, the highest score
- * counts (a re-test the same day replaces a first attempt the student abandoned or rushed).
- */
-function countingRecord(sameDay: ScoreRow[]): { row: ScoreRow; others: number } | null {
-  if (sameDay.length === 0) return null;
-  const row = sameDay.reduce((best, r) => (r.score > best.score ? r : best));
-  return { row, others: sameDay.length - 1 };
-}
-
-interface UsageRow {
-  person_id: string;
-  grade: string;
-  school_id: string;
-  only_class: string;
-  pre_day: string;
-  post_day: string;
-  engaged: string;
-  on_campus: string;
-  days: string;
-}
-
-interface ScoreRow {
-  person_id: string;
-  test_day: string;
-  score: number;
-  projected_growth: number | null;
-}
+/** One tested student, in the column order of `studentsQuery`. */
+type StudentRow = [
+  personId: string,
+  grade: string,
+  schoolId: string,
+  classId: string,
+  preDate: string,
+  postDate: string,
+  pre: number,
+  post: number,
+  projectedGrowth: number | null,
+  duplicateRecords: number,
+  engagedSeconds: number,
+  knownCampusSeconds: number,
+  onCampusSeconds: number,
+  daysUsed: number,
+];
 
 function resultFilter(q: WindowQuery): string {
   return `district_id = ${sqlString(q.districtId)} AND assessment = ${sqlString(q.assessment)}
     AND subject = ${sqlString(q.subject)} AND test_date >= ${sqlDate(q.from)} AND test_date <= ${sqlDate(q.to)}`;
 }
 
-/** Students' first and last test day in the window (only those with two different days). */
+/**
+ * Students' first and last test day in the window (only those with two different days). Without FINAL:
+ * rows not yet merged are copies of a result's whole key (test day included), so min and max are the same.
+ */
 function windowsQuery(q: WindowQuery): string {
   return `SELECT person_id, min(test_date) AS pre_date, max(test_date) AS post_date
-    FROM assessment_results FINAL WHERE ${resultFilter(q)}
+    FROM assessment_results WHERE ${resultFilter(q)}
     GROUP BY person_id HAVING post_date > pre_date`;
 }
 
-function scoreQuery(q: WindowQuery): string {
-  return `SELECT person_id, toString(test_date) AS test_day, score, projected_growth
-    FROM assessment_results FINAL WHERE ${resultFilter(q)}`;
+/**
+ * Every tested student of the window (one row each): first and last test day, and the record that counts
+ * on each. **Duplicate rule**: of several records of one student, assessment, subject and day, the
+ * highest score counts (a re-test the same day replaces a first attempt the student abandoned or
+ * rushed); the others are counted. The pre test's projected growth is that record's, NaN standing for
+ * none (argMax skips NULL arguments, which would take another record's). Students with one test day
+ * have pre_date = post_date (no pair).
+ */
+function testsQuery(q: WindowQuery): string {
+  return `SELECT person_id, min(test_date) AS pre_date, max(test_date) AS post_date,
+      argMin(day_best, test_date) AS pre_score, argMax(day_best, test_date) AS post_score,
+      argMin(day_projected, test_date) AS pre_projected,
+      argMin(day_records, test_date) + argMax(day_records, test_date) - 2 AS duplicate_records
+    FROM (
+      SELECT person_id, test_date, max(score) AS day_best,
+        argMax(ifNull(projected_growth, nan), score) AS day_projected, count() AS day_records
+      FROM assessment_results FINAL WHERE ${resultFilter(q)}
+      GROUP BY person_id, test_date)
+    GROUP BY person_id`;
 }
 
 /** What the usage sums need of each event's current version. */
@@ -144,29 +150,35 @@ const CURRENT_EVENT_COLUMNS = [
   'campus',
 ] as const;
 
-function usageQuery(q: WindowQuery): string {
+/** `testsQuery` with each student's usage between the tests, school, grade and class (`StudentRow`). */
+function studentsQuery(q: WindowQuery): string {
   const district = sqlString(q.districtId);
   const app = sqlString(q.app);
   const eventFilter = `district_id = ${district} AND app_id = ${app}
     AND local_date >= ${sqlDate(q.from)} AND local_date <= ${sqlDate(q.to)}`;
-  const cols = [...CURRENT_EVENT_COLUMNS, 'kafka_topic', 'kafka_partition', 'kafka_offset'].join(', ');
-  // The current version of each event (a late-roster revision may have changed its person): per Kafka
-  // offset the values of the highest revision (the stored event is revision 0). GROUP BY with argMax
-  // instead of ORDER BY … LIMIT 1 BY, which sorted every event of the window. The aggregates get names
-  // of their own (an alias equal to the column inside argMax confuses ClickHouse 18.16's analyzer).
+  const cols = CURRENT_EVENT_COLUMNS.join(', ');
+  const offset = 'kafka_topic, kafka_partition, kafka_offset';
+  // The current version of each event (a late-roster revision may have changed its person): a stored
+  // event (revision 0) counts unless a revision of its Kafka offset exists; of the revised offsets the
+  // values of the highest revision count. Only the few revised offsets are grouped (argMax per offset);
+  // grouping every event of the window by offset, as before, took most of the query's time. The
+  // aggregates get names of their own (an alias equal to the column inside argMax confuses ClickHouse
+  // 18.16's analyzer).
   const latest = CURRENT_EVENT_COLUMNS.map((c) => `argMax(${c}, revision) AS latest_${c}`).join(', ');
   const renamed = CURRENT_EVENT_COLUMNS.map((c) => `latest_${c} AS ${c}`).join(', ');
-  const currentEvents = `SELECT ${renamed} FROM (
-      SELECT ${latest} FROM (
-        SELECT ${cols}, toUInt64(0) AS revision FROM usage_events WHERE ${eventFilter}
-        UNION ALL
-        SELECT ${cols}, revision FROM usage_event_revisions WHERE ${eventFilter})
-      GROUP BY kafka_topic, kafka_partition, kafka_offset)`;
+  const currentEvents = `
+      SELECT ${cols} FROM usage_events WHERE ${eventFilter}
+        AND (${offset}) NOT IN (SELECT ${offset} FROM usage_event_revisions WHERE ${eventFilter})
+      UNION ALL
+      SELECT ${renamed} FROM (
+        SELECT ${latest} FROM usage_event_revisions WHERE ${eventFilter} GROUP BY ${offset})`;
   const minute = 'toStartOfMinute(occurred_at)';
   // ALL, not ANY: current ClickHouse's ANY INNER JOIN keeps one row per key of the left side too
   // (one event per student); the windows side has one row per student, so ALL joins each event once.
   const usagePerStudent = `SELECT person_id,
       sum(explicit_seconds) + 60 * uniqExactIf(${minute}, counts_minute = 1) AS engaged_seconds,
+      sumIf(explicit_seconds, campus != 'unknown')
+        + 60 * uniqExactIf(${minute}, counts_minute = 1 AND campus != 'unknown') AS known_campus_seconds,
       sumIf(explicit_seconds, campus = 'on') + 60 * uniqExactIf(${minute}, counts_minute = 1 AND campus = 'on') AS on_campus_seconds,
       uniqExact(local_date) AS days_used
     FROM (${currentEvents}) AS events ALL INNER JOIN (${windowsQuery(q)}) AS windows USING person_id
@@ -178,11 +190,14 @@ function usageQuery(q: WindowQuery): string {
     WHERE district_id = ${district} AND role = 'student' AND status != 'inactive'
       AND class_id IN (SELECT class_id FROM dim_classes_current WHERE district_id = ${district} AND has(app_ids, ${app}))
     GROUP BY person_id HAVING count() = 1`;
-  return `SELECT person_id, grade, school_id, only_class, toString(pre_date) AS pre_day, toString(post_date) AS post_day,
-      toString(engaged_seconds) AS engaged, toString(on_campus_seconds) AS on_campus, toString(days_used) AS days
+  // Numbers as Float64 (exact below 2^53): JSON numbers in every ClickHouse version, where 64-bit
+  // integers are quoted or not depending on the version's default.
+  return `SELECT person_id, grade, school_id, only_class, toString(pre_date), toString(post_date),
+      pre_score, post_score, pre_projected, toFloat64(duplicate_records), toFloat64(engaged_seconds),
+      toFloat64(known_campus_seconds), toFloat64(on_campus_seconds), toFloat64(days_used)
     FROM (
       SELECT * FROM (
-        SELECT * FROM (${windowsQuery(q)}) AS windows ANY LEFT JOIN (${usagePerStudent}) AS usage USING person_id
+        SELECT * FROM (${testsQuery(q)}) AS tests ANY LEFT JOIN (${usagePerStudent}) AS usage USING person_id
       ) AS with_usage ANY LEFT JOIN (${people}) AS people USING person_id
     ) AS with_people ANY LEFT JOIN (${classes}) AS classes USING person_id
     ORDER BY person_id`;

@@ -4,6 +4,7 @@
  */
 import {
   analyzeStudents,
+  campusGroup,
   renderAnalysisCsv,
   renderAnalysisJson,
   renderAnalysisTable,
@@ -21,7 +22,9 @@ const Q = {
 };
 
 let id = 0;
+/** A hand-made student; by default every engaged second was off campus. */
 function student(o: Partial<StudentWindow> & { minutesPerWeek: number; pre: number; post: number }): StudentWindow {
+  const engagedSeconds = o.engagedSeconds ?? o.minutesPerWeek * 60 * 13;
   return {
     personId: `person-${id++}`,
     grade: '05',
@@ -30,7 +33,8 @@ function student(o: Partial<StudentWindow> & { minutesPerWeek: number; pre: numb
     preDate: '2026-09-01',
     postDate: '2026-12-01',
     projectedGrowth: null,
-    engagedSeconds: o.minutesPerWeek * 60 * 13,
+    engagedSeconds,
+    knownCampusSeconds: engagedSeconds,
     onCampusSeconds: 0,
     daysUsed: o.minutesPerWeek > 0 ? 5 : 0,
     ...o,
@@ -153,6 +157,77 @@ describe('analysis edge cases', () => {
   });
 });
 
+describe('campus groups (share of engaged time with a known place that was on campus)', () => {
+  const used = (engaged: number, known: number, on: number) =>
+    student({
+      minutesPerWeek: 1,
+      pre: 200,
+      post: 201,
+      engagedSeconds: engaged,
+      knownCampusSeconds: known,
+      onCampusSeconds: on,
+    });
+
+  it('buckets at 1/3 and 2/3, both bounds included in the outer groups; unknown place left out of the share', () => {
+    const cases: [engaged: number, known: number, on: number, group: string | null][] = [
+      [3000, 3000, 3000, 'mostly_on'],
+      [3000, 3000, 2000, 'mostly_on'], // exactly 2/3
+      [3000, 3000, 1999, 'mixed'],
+      [3000, 3000, 1500, 'mixed'],
+      [3000, 3000, 1001, 'mixed'],
+      [3000, 3000, 1000, 'mostly_off'], // exactly 1/3
+      [3000, 3000, 0, 'mostly_off'],
+      // 700 s without a place (e.g. Caliper): 200 of the 300 known seconds on campus = 2/3.
+      [1000, 300, 200, 'mostly_on'],
+      [1000, 0, 0, 'unknown'], // used the app, never with a known place
+    ];
+    expect(cases.map(([e, k, on]) => campusGroup(used(e, k, on)))).toEqual(cases.map((c) => c[3]));
+    // No engaged time: no place of use, in no campus group (the district's `none` band).
+    expect(campusGroup(student({ minutesPerWeek: 0, pre: 200, post: 201 }))).toBeNull();
+  });
+
+  it('each campus group is analysed like a school or grade, and a group under k is hidden with a complement', () => {
+    const group = (on: number, known: number, count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        student({
+          minutesPerWeek: 5 + ((i * 7) % 40),
+          engagedSeconds: known + 100,
+          knownCampusSeconds: known,
+          onCampusSeconds: on,
+          pre: 200 + ((i * 5) % 17),
+          post: 205 + ((i * 5) % 17) + ((i * 7) % 40) / 10 + (i % 2),
+        }),
+      );
+    const students = [
+      ...group(900, 900, 12), // mostly on
+      ...group(450, 900, 11), // mixed
+      ...group(100, 900, 15), // mostly off
+      ...group(0, 0, 4), // place unknown: under k = 10
+      ...Array.from({ length: 6 }, () => student({ minutesPerWeek: 0, pre: 200, post: 203 })), // no use
+    ];
+    const a = run(students, 10);
+    const campus = a.groups.filter((g) => g.dimension === 'campus');
+    // 4 < k is hidden; since the users' total is published (district n − none), the next smallest
+    // (mixed, 11) is hidden too.
+    expect(campus.map((g) => [g.id, g.n])).toEqual([
+      ['mostly_off', 15],
+      ['mostly_on', 12],
+    ]);
+    expect(a.hidden.campus).toBe(2);
+    for (const g of campus) {
+      expect(g.goalBands.find((b) => b.band === 'none')!.n).toBe(0);
+      expect(g.regressions[0]!.ok).toBe(true);
+    }
+    const csv = renderAnalysisCsv(a);
+    expect(csv).toContain('campus,mostly_on,12,goal,');
+    expect(csv).not.toContain('campus,mixed');
+    expect(csv).not.toContain('campus,unknown');
+    expect(renderAnalysisTable(a)).toContain(
+      'campus mostly_on: users mostly on campus (≥ 2/3 of their time with a known place) (n = 12)',
+    );
+  });
+});
+
 describe('projected growth', () => {
   it('each band reports the share of its students with a projection whose growth reached it', () => {
     // growth = post − pre; "met" = growth ≥ projected growth; students without a projection do not count.
@@ -229,30 +304,53 @@ describe('verdict', () => {
 describe('privacy', () => {
   // Two schools: sch-1 with 30 students spread over the bands, sch-2 with 12 students of which 2 at goal.
   const students: StudentWindow[] = [];
-  const add = (school: string, grade: string, minutes: number, count: number) => {
-    for (let i = 0; i < count; i++)
-      students.push(
-        student({
-          schoolId: school,
-          grade,
-          minutesPerWeek: minutes + i * 0.1,
-          pre: 200 + ((i * 7) % 13),
-          post: 206 + ((i * 5) % 11) + minutes / 10,
-        }),
-      );
+  // Where each user used the app, written by hand: the campus group they belong to.
+  const campusOf = new Map<string, string>();
+  const onShare = { mostly_on: 1, mixed: 0.5, mostly_off: 0, unknown: 0 };
+  const add = (school: string, grade: string, minutes: number, count: number, place: keyof typeof onShare) => {
+    for (let i = 0; i < count; i++) {
+      const minutesPerWeek = minutes + i * 0.1;
+      const engagedSeconds = Math.round(minutesPerWeek * 60 * 13);
+      const knownCampusSeconds = place === 'unknown' ? 0 : engagedSeconds;
+      const s = student({
+        schoolId: school,
+        grade,
+        minutesPerWeek,
+        engagedSeconds,
+        knownCampusSeconds,
+        onCampusSeconds: Math.round(knownCampusSeconds * onShare[place]),
+        pre: 200 + ((i * 7) % 13),
+        post: 206 + ((i * 5) % 11) + minutes / 10,
+      });
+      if (minutesPerWeek > 0) campusOf.set(s.personId, place);
+      students.push(s);
+    }
   };
-  add('sch-1', '05', 0, 10);
-  add('sch-1', '05', 10, 10);
-  add('sch-1', '06', 45, 10);
-  add('sch-2', '06', 0, 6);
-  add('sch-2', '06', 12, 4);
-  add('sch-2', '07', 50, 2);
-  add('sch-3', '07', 50, 4); // a school under k
-  add('sch-4', '08', 0, 12); // a school shown, with 3 students at goal (a band under k)
-  add('sch-4', '08', 60, 3);
+  add('sch-1', '05', 0, 10, 'mostly_off');
+  add('sch-1', '05', 10, 10, 'mostly_on');
+  add('sch-1', '06', 45, 10, 'mixed');
+  add('sch-2', '06', 0, 6, 'mostly_off');
+  add('sch-2', '06', 12, 4, 'unknown'); // a campus group under k
+  add('sch-2', '07', 50, 2, 'mixed');
+  add('sch-3', '07', 50, 4, 'mostly_off'); // a school under k
+  add('sch-4', '08', 0, 12, 'mostly_off'); // a school shown, with 3 students at goal (a band under k)
+  add('sch-4', '08', 60, 3, 'mostly_off');
   const k = 5;
   const a = run(students, k);
   const json = renderAnalysisJson(a);
+
+  const members = (dimension: string, groupId: string) =>
+    students.filter((s) => {
+      const key =
+        dimension === 'school'
+          ? s.schoolId
+          : dimension === 'grade'
+            ? s.grade
+            : dimension === 'campus'
+              ? (campusOf.get(s.personId) ?? '')
+              : '';
+      return dimension === 'district' || key === groupId;
+    });
 
   it('no student id and no per-student row leaves through any format', () => {
     for (const out of [json, renderAnalysisCsv(a), renderAnalysisTable(a)])
@@ -269,18 +367,6 @@ describe('privacy', () => {
 
   it('no cell under k is shown, and no hidden cell can be recovered from a row or column total', () => {
     const published = JSON.parse(json) as Analysis;
-    const members = (dimension: string, groupId: string) =>
-      students.filter((s) => {
-        const key =
-          dimension === 'school'
-            ? s.schoolId
-            : dimension === 'grade'
-              ? s.grade
-              : dimension === 'campus' && s.minutesPerWeek > 0
-                ? 'mostly_off' // every test student uses the app off campus
-                : '';
-        return dimension === 'district' || key === groupId;
-      });
     const trueCount = (dimension: string, groupId: string, band: string) =>
       members(dimension, groupId).filter((s) => {
         const b = s.minutesPerWeek <= 0 ? 'none' : s.minutesPerWeek >= a.goal ? 'at_goal' : 'below_goal';
@@ -337,8 +423,12 @@ describe('privacy', () => {
     expect(tertileGroupsWithHidden).toBeGreaterThan(0); // the sample exercises tertile suppression
     // Columns: for each dimension and band, the district's band n minus the shown groups' cells.
     const districtRow = published.groups.find((g) => g.dimension === 'district')!;
-    for (const dimension of ['school', 'grade']) {
-      const ids = [...new Set(students.map((s) => (dimension === 'school' ? s.schoolId : s.grade)))];
+    const groupIds = {
+      school: [...new Set(students.map((s) => s.schoolId))],
+      grade: [...new Set(students.map((s) => s.grade))],
+      campus: [...new Set(campusOf.values())],
+    };
+    for (const [dimension, ids] of Object.entries(groupIds)) {
       for (const band of ['none', 'below_goal', 'at_goal']) {
         if (districtRow.goalBands.find((b) => b.band === band)!.n === null) continue;
         const cell = (gid: string) =>
@@ -355,6 +445,26 @@ describe('privacy', () => {
         expect(hiddenIds.reduce((s, gid) => s + trueCount(dimension, gid, band), 0)).toBeGreaterThanOrEqual(k);
       }
     }
+  });
+
+  it('a group under k is not shown at all, nor one whose size total − shown groups would give away', () => {
+    for (const [dimension, ids] of Object.entries({
+      school: [...new Set(students.map((s) => s.schoolId))],
+      grade: [...new Set(students.map((s) => s.grade))],
+      campus: [...new Set(campusOf.values())],
+    })) {
+      const hiddenIds = ids.filter((gid) => !a.groups.some((g) => g.dimension === dimension && g.id === gid));
+      expect([dimension, hiddenIds.length]).toEqual([dimension, a.hidden[dimension] ?? 0]);
+      for (const gid of ids)
+        if (members(dimension, gid).length < k)
+          expect([dimension, gid, hiddenIds.includes(gid)]).toEqual([dimension, gid, true]);
+      if (hiddenIds.length > 0) {
+        expect([dimension, hiddenIds.length > 1]).toEqual([dimension, true]);
+        expect(hiddenIds.reduce((sum, gid) => sum + members(dimension, gid).length, 0)).toBeGreaterThanOrEqual(k);
+      }
+    }
+    // The sample has a campus group under k (4 users whose place is unknown).
+    expect(a.groups.some((g) => g.dimension === 'campus' && g.id === 'unknown')).toBe(false);
   });
 
   it('a school under k is not shown at all', () => {

@@ -10,7 +10,7 @@ import {
   type CurrentClickHouse,
   type TestEnv,
 } from '@edusage/testkit';
-import { loadStudentWindows } from '../src';
+import { campusGroup, loadStudentWindows } from '../src';
 
 jest.setTimeout(120_000);
 
@@ -20,7 +20,7 @@ function event(
   person: string,
   day: string,
   time: string,
-  o: { seconds?: number; hit?: boolean; campus?: 'on' | 'off'; app?: string } = {},
+  o: { seconds?: number; hit?: boolean; campus?: 'on' | 'off' | 'unknown'; app?: string } = {},
 ) {
   return {
     district_id: D,
@@ -75,7 +75,13 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     event('p1', '2026-09-21', '15:00:00', { seconds: 999 }), // the post day: not counted
     // p2's event was stored under an unresolved pseudonym and revised to p2 (late roster).
     event('unresolved-x', '2026-09-09', '16:00:00', { seconds: 120 }),
-    // p3 has tests but never used the app.
+    // p3 has tests but never used the app: this event was stored under p3 and revised to somebody else.
+    event('p3', '2026-09-10', '11:00:00', { seconds: 500 }),
+    // p6: tests 2026-09-07 and 2026-09-21; part of the use without a known place (no IP, e.g. Caliper).
+    event('p6', '2026-09-10', '10:00:00', { seconds: 300, campus: 'unknown' }), // 300 s, place unknown
+    event('p6', '2026-09-10', '10:05:20', { hit: true, campus: 'unknown' }), // minute 10:05 → 60 s
+    event('p6', '2026-09-10', '10:05:40', { hit: true, campus: 'on' }), // same minute: 60 s known, on campus
+    event('p6', '2026-09-11', '11:00:00', { seconds: 120, campus: 'off' }), // 120 s known, off campus
   ];
   await insertRows(ch, 'usage_events', events);
   const revised = {
@@ -85,7 +91,14 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     roster_version: 'v2',
     revised_at: '2026-01-02 00:00:00',
   };
-  await insertRows(ch, 'usage_event_revisions', [revised]);
+  const movedAway = {
+    ...events[8]!,
+    person_id: 'other-student',
+    revision: 3,
+    roster_version: 'v2',
+    revised_at: '2026-01-02 00:00:00',
+  };
+  await insertRows(ch, 'usage_event_revisions', [revised, movedAway]);
   await insertRows(ch, 'assessment_results', [
     result('p1', '2026-09-07', 200, 5),
     result('p1', '2026-09-21', 210),
@@ -94,6 +107,8 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     result('p2', '2026-09-21', 195),
     result('p3', '2026-09-08', 180),
     result('p3', '2026-09-14', 181),
+    result('p6', '2026-09-07', 200),
+    result('p6', '2026-09-21', 204),
     result('p4', '2026-09-07', 220), // one test only: no pair
     result('p5', '2026-06-01', 170), // outside the window
     result('p5', '2026-09-21', 175),
@@ -144,6 +159,7 @@ async function expectHandComputedFigures(ch: ClickHouseClient): Promise<void> {
     s.post,
     s.projectedGrowth,
     s.engagedSeconds,
+    s.knownCampusSeconds,
     s.onCampusSeconds,
     s.daysUsed,
     s.minutesPerWeek,
@@ -151,11 +167,16 @@ async function expectHandComputedFigures(ch: ClickHouseClient): Promise<void> {
     s.schoolId,
   ]);
   expect(view).toEqual([
-    // 600 + 60 + 60 s over 2 weeks = 12 min / 2 = 6 min/week; 2 days used (09-07, 09-08).
-    ['p1', '2026-09-07', '2026-09-21', 200, 210, 5, 720, 660, 2, 6, '05', 'sch-1'],
-    ['p2', '2026-09-07', '2026-09-21', 190, 195, 4, 120, 0, 1, 1, '', ''],
-    ['p3', '2026-09-08', '2026-09-14', 180, 181, null, 0, 0, 0, 0, '', ''],
+    // 600 + 60 + 60 s over 2 weeks = 12 min / 2 = 6 min/week; 2 days used (09-07, 09-08); all of it
+    // with a known place, 600 + 60 on campus.
+    ['p1', '2026-09-07', '2026-09-21', 200, 210, 5, 720, 720, 660, 2, 6, '05', 'sch-1'],
+    ['p2', '2026-09-07', '2026-09-21', 190, 195, 4, 120, 120, 0, 1, 1, '', ''],
+    ['p3', '2026-09-08', '2026-09-14', 180, 181, null, 0, 0, 0, 0, 0, '', ''],
+    // 300 + 60 (minute 10:05) + 120 = 480 s = 8 min / 2 weeks; known place: 60 + 120 = 180, on campus 60.
+    ['p6', '2026-09-07', '2026-09-21', 200, 204, null, 480, 180, 60, 2, 4, '', ''],
   ]);
+  // On-campus shares of the time with a known place: p1 660/720, p2 0, p6 60/180 = exactly 1/3.
+  expect(data.students.map(campusGroup)).toEqual(['mostly_on', 'mostly_off', null, 'mostly_off']);
   // p4 has one test; p5's first test is outside the window, leaving one.
   expect(data.withoutPair).toBe(2);
   expect(data.duplicateRecords).toBe(1);

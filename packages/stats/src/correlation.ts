@@ -81,21 +81,25 @@ function constantProblem(values: readonly number[], name: string): string | null
   return null;
 }
 
-/** Pearson r from centred columns, each scaled to unit length before the dot product (as scipy does). */
+/**
+ * Pearson r from centred columns, each scaled to unit length before the dot product (as scipy does).
+ * The centred values are computed again in the second pass instead of kept in arrays (the same doubles,
+ * no garbage for the thousands of groups of an analysis).
+ */
 function pearsonR(x: readonly number[], y: readonly number[]): number {
   const mx = mean(x);
   const my = mean(y);
-  const dx = x.map((v) => v - mx);
-  const dy = y.map((v) => v - my);
-  const nx = norm(dx);
-  const ny = norm(dy);
+  let ssx = 0;
+  let ssy = 0;
+  for (let i = 0; i < x.length; i++) {
+    const dx = (x[i] as number) - mx;
+    const dy = (y[i] as number) - my;
+    ssx += dx * dx;
+    ssy += dy * dy;
+  }
+  const nx = Math.sqrt(ssx);
+  const ny = Math.sqrt(ssy);
   let r = 0;
-  for (let i = 0; i < dx.length; i++) r += ((dx[i] as number) / nx) * ((dy[i] as number) / ny);
+  for (let i = 0; i < x.length; i++) r += (((x[i] as number) - mx) / nx) * (((y[i] as number) - my) / ny);
   return Math.max(-1, Math.min(1, r));
-}
-
-function norm(xs: readonly number[]): number {
-  let ss = 0;
-  for (const v of xs) ss += v * v;
-  return Math.sqrt(ss);
 }

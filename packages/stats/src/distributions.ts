@@ -47,12 +47,30 @@ function lnLowerBetaTail(lnX: number, x: number, a: number, b: number): number {
   return a * lnX + b * Math.log1p(-x) - Math.log(a) - betaln(a, b) + Math.log(sum);
 }
 
+/**
+ * Critical values already computed, by level and df. An analysis asks for the same few (95 %, the df of
+ * classes of ~25 students) thousands of times, and each quantile costs tens of microseconds; the
+ * cached value is the same double. Bounded so a long-running process does not grow it without end.
+ */
+const criticalCache = new Map<string, number>();
+const CRITICAL_CACHE_SIZE = 10_000;
+
+function cached(key: string, compute: () => number): number {
+  let v = criticalCache.get(key);
+  if (v === undefined) {
+    v = compute();
+    if (criticalCache.size >= CRITICAL_CACHE_SIZE) criticalCache.clear();
+    criticalCache.set(key, v);
+  }
+  return v;
+}
+
 /** Two-sided critical value of the t distribution: t such that P(|T| ≤ t) = level (scipy t.ppf). */
 export function tCritical(level: number, df: number): number {
-  return tQuantile(1 - (1 - level) / 2, df);
+  return cached(`t ${level} ${df}`, () => tQuantile(1 - (1 - level) / 2, df));
 }
 
 /** Two-sided critical value of the standard normal distribution (scipy norm.ppf). */
 export function normalCritical(level: number): number {
-  return normalQuantile(1 - (1 - level) / 2, 0, 1);
+  return cached(`z ${level}`, () => normalQuantile(1 - (1 - level) / 2, 0, 1));
 }

@@ -53,6 +53,12 @@ export interface OlsOptions {
   outcomeName?: string;
   /** Robust covariance for `robust`, default 'HC1'. */
   robust?: RobustType;
+  /**
+   * Report these coefficients only (by name; default all). Their figures are the same as in the full
+   * table; the others' t, p and interval are not computed (each p costs an incomplete beta function,
+   * and a fixed-effects fit has dozens of coefficients nobody reads).
+   */
+  only?: readonly string[];
 }
 
 export const INTERCEPT = 'intercept';
@@ -102,7 +108,7 @@ export function ols(
   if (typeof meat === 'string') return fail(meat);
   const robust = multiply(multiply(xtxInverse, meat, k), xtxInverse, k);
 
-  const coefficients = coefficientTable(names, beta, classical, robust, df, tCritical(level, df));
+  const coefficients = coefficientTable(names, beta, classical, robust, df, tCritical(level, df), options.only);
   if (typeof coefficients === 'string') return fail(coefficients);
   const r2 = 1 - ssr / tss;
   return ok({ n, df, r2, adjR2: 1 - ((n - 1) / df) * (1 - r2), robustType, coefficients });
@@ -161,6 +167,7 @@ function coefficientTable(
   robust: Float64Array,
   df: number,
   tCrit: number,
+  only: readonly string[] | undefined,
 ): Coefficient[] | string {
   const coefficients: Coefficient[] = [];
   for (let j = 0; j < names.length; j++) {
@@ -171,6 +178,7 @@ function coefficientTable(
     if (!(seClassical > 0) || !(seRobust > 0)) {
       return `the standard error of ${names[j]} is zero; the data leave no variation to estimate it from`;
     }
+    if (only && !only.includes(names[j]!)) continue; // checked above like every coefficient, not reported
     coefficients.push({
       name: names[j] as string,
       estimate,

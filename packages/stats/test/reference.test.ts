@@ -96,6 +96,15 @@ describe.each(fixture.datasets.map((d) => [d.name, d] as const))('data set %s', 
       const actual = fit.coefficients.find((c) => c.name === expected.name);
       expectFieldsClose(actual, expected, expected.name);
     }
+    // `only`: the usage coefficient alone, the same double for double as in the full table.
+    const usageOnly = value(ols(post, predictors, { level, robust: reference.robustType, only: ['usage'] }));
+    expect(usageOnly.coefficients).toEqual([fit.coefficients.find((c) => c.name === 'usage')]);
+    expectFieldsClose(
+      usageOnly.coefficients[0],
+      coefficients.find((c) => c.name === 'usage'),
+      'usage only',
+    );
+    expect({ ...usageOnly, coefficients: [] }).toEqual({ ...fit, coefficients: [] });
   });
 
   it('Hedges g (at goal vs below) equals pingouin, and the baseline difference uses the same g', () => {

@@ -54,12 +54,17 @@ export async function startCurrentClickHouse(database: string): Promise<CurrentC
   const client = {
     async query({ query, format }: { query: string; format?: string }) {
       const out = await run(format ? `${query}\nFORMAT ${format}` : query);
+      // As @clickhouse/client: the single-document JSON formats (JSON, JSONCompact, …) parse whole,
+      // the *EachRow formats line by line.
+      const wholeDocument = format !== undefined && format.startsWith('JSON') && !format.endsWith('EachRow');
       return {
         json: async <T>() =>
-          out
-            .split('\n')
-            .filter((l) => l.trim().length > 0)
-            .map((l) => JSON.parse(l) as T),
+          wholeDocument
+            ? (JSON.parse(out) as T)
+            : out
+                .split('\n')
+                .filter((l) => l.trim().length > 0)
+                .map((l) => JSON.parse(l) as T),
         text: async () => out,
       };
     },

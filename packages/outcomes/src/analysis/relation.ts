@@ -71,7 +71,9 @@ export function usageRegressions(students: readonly StudentWindow[]): Outcome<Us
     { name: 'pre', values: students.map((s) => s.pre) },
   ];
   const out: Outcome<UsageEffect>[] = [];
-  const fit = ols(post, base, { outcomeName: 'post-test score' });
+  // Only the usage coefficient is reported: its p-values are the only ones worth computing.
+  const options = { outcomeName: 'post-test score', only: ['usage'] };
+  const fit = ols(post, base, options);
   out.push(fit.ok ? { ok: true, value: usageEffect('post ~ usage + pre', fit.value) } : fit);
   const grades = students.map((s) => s.grade || '(none)');
   const schools = students.map((s) => s.schoolId || '(none)');
@@ -88,7 +90,7 @@ export function usageRegressions(students: readonly StudentWindow[]): Outcome<Us
       : [withGrade, withSchool].filter((c) => c.effects.length > 0);
   let firstFailure: { ok: false; reason: string } | null = null;
   for (const c of candidates) {
-    const fe = ols(post, [...base, ...c.effects], { outcomeName: 'post-test score' });
+    const fe = ols(post, [...base, ...c.effects], options);
     if (fe.ok) {
       out.push({ ok: true, value: usageEffect(c.model, fe.value) });
       firstFailure = null;

@@ -8,7 +8,18 @@ const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(0)}
 const ci = (lo: number, hi: number, d = 2) => `[${lo.toFixed(d)}, ${hi.toFixed(d)}]`;
 const plain = { head: [] as string[], border: [] as string[] };
 const chars = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
-const groupName = (g: GroupReport) => (g.dimension === 'district' ? 'district' : `${g.dimension} ${g.id}`);
+const CAMPUS_LABELS: Record<string, string> = {
+  mostly_on: 'users mostly on campus (≥ 2/3 of their time with a known place)',
+  mixed: 'users on and off campus (between 1/3 and 2/3 on campus)',
+  mostly_off: 'users mostly off campus (≤ 1/3 on campus)',
+  unknown: 'users whose place of use is unknown',
+};
+const groupName = (g: GroupReport) =>
+  g.dimension === 'district'
+    ? 'district'
+    : g.dimension === 'campus'
+      ? `campus ${g.id}: ${CAMPUS_LABELS[g.id] ?? g.id}`
+      : `${g.dimension} ${g.id}`;
 
 function bandCells(b: BandRow): string[] {
   if (b.suppressed) return [b.band, `hidden ${b.suppressed.replace('suppressed ', '')}`, '', '', '', ''];

@@ -22,6 +22,7 @@ export function windowsFromTruth(
       post: t.post,
       projectedGrowth: null,
       engagedSeconds: t.minutesPerWeek * 60,
+      knownCampusSeconds: 0,
       onCampusSeconds: 0,
       daysUsed: t.minutesPerWeek > 0 ? 1 : 0,
       minutesPerWeek: t.minutesPerWeek,
