@@ -7,6 +7,7 @@ import { openBench } from './context';
 import { parseOptions } from './options';
 import { runBareLimits } from './phases/bare';
 import { runPaced } from './phases/paced';
+import { runPeerRace } from './phases/peer';
 import { runQueries } from './phases/queries';
 import { resetAndGenerate } from './phases/reset';
 import { startServices } from './phases/start';
@@ -26,10 +27,9 @@ async function main(): Promise<void> {
     const stopped = await stopServices(ctx, rig);
     // Before the bare limits, whose INSERTs would keep ClickHouse busy merging.
     const queries = await runQueries(ctx, data, rig.db);
+    const peer = ctx.opts.peer ? await runPeerRace(ctx, '[8/9]') : undefined;
     const bare = await runBareLimits(ctx, data, rig, throughput.stats.accepted, stopped.sink.avgRowsPerPartitionBatch);
-    // Peer (ClickHouse's own Kafka engine reading the same events, raced against the pipeline) would
-    // run here; it is not built yet (README "Phases").
-    writeSummary(ctx, data, { throughput: throughput.result, paced, stopped, queries, bare });
+    writeSummary(ctx, data, { throughput: throughput.result, paced, stopped, queries, peer, bare });
   } finally {
     await closeRig(rig);
   }

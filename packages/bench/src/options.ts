@@ -13,6 +13,7 @@ export interface Options {
   latencySeconds: number;
   seed: number;
   bare: boolean;
+  peer: boolean;
   queryRuns: number;
   port: number;
   profile: boolean;
@@ -37,6 +38,7 @@ export function parseOptions(argv: string[] = process.argv): Options {
     .option('--latency-seconds <n>', 'length of the paced latency phase (0 = skip it)', '30')
     .option('--seed <n>', 'generator seed', '42')
     .option('--no-bare', 'skip the bare Kafka and ClickHouse measurements')
+    .option('--no-peer', "skip the peer race (our aggregate vs ClickHouse's Kafka engine on the same events)")
     .option('--query-runs <n>', 'timed runs of each report query after the load (0 = skip them)', '5')
     .option('--port <n>', 'ingest HTTP port', process.env.BENCH_INGEST_PORT ?? '18090')
     .option(
@@ -60,6 +62,7 @@ export function parseOptions(argv: string[] = process.argv): Options {
     latencySeconds: num('latency-seconds', o.latencySeconds, 0),
     seed: num('seed', o.seed, 0),
     bare: o.bare !== false,
+    peer: o.peer !== false,
     queryRuns: num('query-runs', o.queryRuns, 0),
     port: num('port', o.port, 1),
     profile: o.profile === true,

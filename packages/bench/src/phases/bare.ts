@@ -24,7 +24,7 @@ export async function runBareLimits(
 ): Promise<BareLimitsResult | undefined> {
   const { opts, config } = ctx;
   if (!opts.bare) return undefined;
-  say(`[8/8] bare limits with the same ${fmtInt(events)} events (services stopped)`);
+  say(`[9/9] bare limits with the same ${fmtInt(events)} events (services stopped)`);
   const messages = rawMessagesOf(data.bodies, events);
   const kafkaRun = await timedPhase(rig.sampler, () =>
     bareKafka(ctx.kafka, `${config.KAFKA_TOPIC_PREFIX}bare`, config.KAFKA_PARTITIONS, messages, {

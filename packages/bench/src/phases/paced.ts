@@ -44,7 +44,7 @@ export async function runPaced(
   const rate = pacedRateFor(sustained, opts.latencyRate);
   const events = Math.round(rate * opts.latencySeconds);
   say(
-    `\n[5/8] latency: ${fmtInt(rate)} events/s for ${opts.latencySeconds} s (${fmtInt(events)} events), ${opts.probeRate} probes/s`,
+    `\n[5/9] latency: ${fmtInt(rate)} events/s for ${opts.latencySeconds} s (${fmtInt(events)} events), ${opts.probeRate} probes/s`,
   );
   probes.phase = 'paced';
   const paced = await timedPhase(rig.sampler, async () => {
@@ -66,7 +66,7 @@ export async function runPaced(
   const { stats, doneAt } = paced.value;
   const achieved = stats.accepted / ((stats.lastAckAt - stats.firstSendAt) / 1000);
   say(
-    `[5/8] sent at ${fmtInt(achieved)} events/s; all stored ${fmt1((doneAt - stats.lastAckAt) / 1000)} s after the last send; ` +
+    `[5/9] sent at ${fmtInt(achieved)} events/s; all stored ${fmt1((doneAt - stats.lastAckAt) / 1000)} s after the last send; ` +
       `probe p50 ${fmtMs(latency.fromAckMs?.p50)}, p99 ${fmtMs(latency.fromAckMs?.p99)}`,
   );
   return {

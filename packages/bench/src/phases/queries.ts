@@ -42,7 +42,7 @@ export async function runQueries(
   if (runs <= 0) return undefined;
   const days = data.district.days;
   const period: Period = { districtId: DISTRICT, from: days[0]!.date, to: days[days.length - 1]!.date };
-  say(`[7/8] report queries over ${period.from}…${period.to}, ${runs} runs each after a warm-up (services stopped)`);
+  say(`[7/9] report queries over ${period.from}…${period.to}, ${runs} runs each after a warm-up (services stopped)`);
   const byQuery: Record<string, QueryTiming> = {};
   for (const [name, query] of Object.entries(REPORT_QUERIES)) {
     const result = await query(db, period);

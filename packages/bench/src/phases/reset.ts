@@ -28,7 +28,7 @@ export async function resetAndGenerate(ctx: BenchContext): Promise<BenchData> {
   const { opts, config, env } = ctx;
   let t = Date.now();
   say(
-    `\n[1/8] resetting database ${config.CLICKHOUSE_DATABASE}, topics ${config.KAFKA_TOPIC_PREFIX}usage.*, Redis ${config.REDIS_KEY_PREFIX}*`,
+    `\n[1/9] resetting database ${config.CLICKHOUSE_DATABASE}, topics ${config.KAFKA_TOPIC_PREFIX}usage.*, Redis ${config.REDIS_KEY_PREFIX}*`,
   );
   await resetSampleData(ctx.kafka, config, {
     extraTopics: [`${config.KAFKA_TOPIC_PREFIX}bare`],
@@ -58,7 +58,7 @@ export async function resetAndGenerate(ctx: BenchContext): Promise<BenchData> {
   const bodies = await readBodies(files.native, opts.events, opts.batchSize);
   const totalEvents = bodies.reduce((a, b) => a + b.events, 0);
   say(
-    `[1/8] generated district ${DISTRICT}: ${district.roster.users.length} users, ${days} days; ${fmtInt(totalEvents)} native events in ${bodies.length} NDJSON requests of ≤ ${opts.batchSize} (${(bodies.reduce((a, b) => a + b.text.length, 0) / totalEvents).toFixed(0)} bytes/event) in ${secs(t)}`,
+    `[1/9] generated district ${DISTRICT}: ${district.roster.users.length} users, ${days} days; ${fmtInt(totalEvents)} native events in ${bodies.length} NDJSON requests of ≤ ${opts.batchSize} (${(bodies.reduce((a, b) => a + b.text.length, 0) / totalEvents).toFixed(0)} bytes/event) in ${secs(t)}`,
   );
   if (totalEvents < opts.events) say(`      note: the generated file had only ${totalEvents} native events`);
 
@@ -66,6 +66,6 @@ export async function resetAndGenerate(ctx: BenchContext): Promise<BenchData> {
   await loadDistrictReferenceData(env, DISTRICT, files);
   const keys = await createApiKeys(env, DISTRICT, ['agent', 'extension']);
   const probeKey = (await createApiKeys(env, PROBE_DISTRICT, ['agent'])).agent!;
-  say(`[2/8] imported roster and app catalog, created API keys in ${secs(t)}`);
+  say(`[2/9] imported roster and app catalog, created API keys in ${secs(t)}`);
   return { district, days, bodies, totalEvents, keys, probeKey };
 }

@@ -10,7 +10,7 @@ export async function startServices(ctx: BenchContext, rig: BenchRig): Promise<v
   await rig.pipeline.startAll();
   await waitGroupsStable(ctx.kafka, [ctx.enrichGroupId, ctx.aggregateGroupId], 90_000);
   rig.sampler.start(1000);
-  say(`[3/8] started ingest, enrich, aggregate (consumer groups stable) in ${secs(t)}; logs in ${rig.logDir}`);
+  say(`[3/9] started ingest, enrich, aggregate (consumer groups stable) in ${secs(t)}; logs in ${rig.logDir}`);
 
   // Warm-up: a few probes through the whole path (connections, JIT), not counted.
   t = Date.now();
@@ -21,6 +21,6 @@ export async function startServices(ctx: BenchContext, rig: BenchRig): Promise<v
   }
   if (!(await rig.probes.waitAllVisible(60_000)))
     throw new Error('warm-up probes did not reach ClickHouse within 60 s');
-  say(`[3/8] warm-up: 10 probe events went through the whole path in ${secs(t)}`);
+  say(`[3/9] warm-up: 10 probe events went through the whole path in ${secs(t)}`);
   rig.counter.start();
 }

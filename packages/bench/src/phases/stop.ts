@@ -38,7 +38,7 @@ export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<St
   const sinkStats = lastSinkStats(path.join(rig.logDir, 'aggregate.log'));
   const rowsPerInsert = sinkStats && sinkStats.batches > 0 ? sinkStats.inserted / sinkStats.batches : NaN;
   say(
-    `\n[6/8] services stopped; aggregate wrote ${sinkStats ? fmtInt(rowsPerInsert) : 'n/a'} rows per partition batch on average`,
+    `\n[6/9] services stopped; aggregate wrote ${sinkStats ? fmtInt(rowsPerInsert) : 'n/a'} rows per partition batch on average`,
   );
   return {
     ...(profiles ? { profiles } : {}),

@@ -27,6 +27,26 @@ export function printSummary(s: BenchSummary): void {
     );
     say(table([['process', 'CPU s', 'cores', 'CPU s / 10k events'], ...cpuRows(names, s.paced.cpu, s.paced.events)]));
   }
+  if (s.peer) {
+    const { aggregate, peer } = s.peer;
+    say(`\npeer race: the same ${fmtInt(s.peer.messages)} enriched messages stored from offset 0 (services stopped)`);
+    const row = (name: string, r: typeof aggregate) => [
+      name,
+      fmtInt(r.rows),
+      fmtInt(r.eventsPerSecond),
+      fmt1(r.secondsTo90),
+      fmt2(r.cpuPer10k.clickhouse ?? NaN),
+      fmt2((r.cpuPer10k.aggregate ?? 0) + (r.cpuPer10k.clickhouse ?? 0)),
+    ];
+    say(
+      table([
+        ['contender', 'rows', 'events/s', 's to 90 %', 'ClickHouse CPU-s / 10k', 'all CPU-s / 10k'],
+        row('our aggregate (exactly-once, rollups)', aggregate),
+        row('ClickHouse Kafka engine (at-least-once, events only)', peer),
+      ]),
+    );
+    say(`  ours / peer: ${fmt2(aggregate.eventsPerSecond / peer.eventsPerSecond)} × (the issue asks ≥ 1)`);
+  }
   if (s.queries) {
     say(
       `\nreport queries over ${s.queries.period.from}…${s.queries.period.to} (${s.queries.runs} runs each, services stopped)`,

@@ -6,6 +6,7 @@ import { loadAverage } from '../proc';
 import { TARGETS, say } from '../report';
 import type { BareLimitsResult } from './bare';
 import type { PacedResult } from './paced';
+import type { PeerResult } from './peer';
 import type { QueriesResult } from './queries';
 import type { BenchData } from './reset';
 import type { StopResult } from './stop';
@@ -23,6 +24,7 @@ const METHOD = {
   cpu: 'utime+stime from /proc/<pid>/stat at the start and end of each phase, for each service, the Kafka/ClickHouse/Redis processes and the benchmark process; other = machine busy time (/proc/stat) not used by them.',
   queries:
     'With the services stopped: each report function behind the usage pages (packages/reports) over the district’s whole generated period, one warm-up run then --query-runs timed runs one at a time; ms = wall time in the benchmark process, JSON parsing included.',
+  peer: "With the services stopped, usage.enriched (the run's enriched events) is stored again from offset 0 into a fresh database twice, one after the other: by the aggregate service alone (new consumer group; exactly-once: duplicate claims, stored-offset check, three rollup levels), then by ClickHouse's own Kafka table engine (kafka_format TSV, one JSON line per row parsed with visitParamExtract*, a materialized view into a usage_events-shaped table; at-least-once, no rollups). Rate = rows / (start → count() reaches the target, polled every 250 ms); the engine writes its last block after its flush interval (stream_flush_interval_ms, 7.5 s), so the time to 90 % is given too.",
   bare: 'Kafka: one idempotent kafkajs producer (acks=all), same message count and size as usage.raw, one consumer group consuming concurrently. ClickHouse: the stored rows read back and INSERTed as JSONEachRow with the sink’s average batch size and concurrency, into a plain usage_events-shaped table, and into usage_events with each INSERT followed by the sink’s rollup derivation.',
 };
 
@@ -32,6 +34,7 @@ export interface PhaseResults {
   paced: PacedResult | undefined;
   stopped: StopResult;
   queries: QueriesResult | undefined;
+  peer: PeerResult | undefined;
   bare: BareLimitsResult | undefined;
 }
 
@@ -51,6 +54,7 @@ export interface BenchSummary {
   memory: StopResult['memory'];
   sink: StopResult['sink'];
   queries?: QueriesResult;
+  peer?: PeerResult;
   bare?: BareLimitsResult;
 }
 
@@ -79,6 +83,7 @@ export function writeSummary(ctx: BenchContext, data: BenchData, results: PhaseR
     ...(results.paced ? { paced: results.paced } : {}),
     ...results.stopped,
     ...(results.queries ? { queries: results.queries } : {}),
+    ...(results.peer ? { peer: results.peer } : {}),
     ...(results.bare ? { bare: results.bare } : {}),
   };
   mkdirSync(ctx.opts.out, { recursive: true });

@@ -32,7 +32,7 @@ export async function runThroughput(
   const { opts } = ctx;
   const { pipeline, probes, counter, progress } = rig;
   say(
-    `\n[4/8] throughput: sending ${fmtInt(data.totalEvents)} events as fast as ingest takes them (${opts.concurrency} connections), ${opts.probeRate} probes/s`,
+    `\n[4/9] throughput: sending ${fmtInt(data.totalEvents)} events as fast as ingest takes them (${opts.concurrency} connections), ${opts.probeRate} probes/s`,
   );
   probes.phase = 'load';
   const load = await timedPhase(rig.sampler, async () => {
@@ -55,7 +55,7 @@ export async function runThroughput(
   await probes.waitAllVisible(120_000);
   const latency = summarizeProbes(probes.probes.filter((p) => p.phase === 'load'));
   say(
-    `[4/8] stored ${fmtInt(stats.accepted)} events ${fmt1(e2eSeconds)} s after the first send: ${fmtInt(sustained)} events/s end to end ` +
+    `[4/9] stored ${fmtInt(stats.accepted)} events ${fmt1(e2eSeconds)} s after the first send: ${fmtInt(sustained)} events/s end to end ` +
       `(ingest accepted them at ${fmtInt(ingestRate)}/s; stored 10%→90% at ${fmtInt(steady)}/s)`,
   );
   return {
