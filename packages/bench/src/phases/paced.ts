@@ -18,12 +18,10 @@ export interface PacedResult {
   cpuSecondsPer10kEvents: Record<string, number>;
 }
 
-/** The paced rate: --latency-rate, else the target rate, or 70 % of the measured sustained rate when that is lower. */
+/** The paced rate: --latency-rate, else 70 % of the measured sustained rate (rounded down to 500/s). */
 export function pacedRateFor(sustained: number, latencyRate: number | undefined): number {
   if (latencyRate !== undefined) return latencyRate;
-  return sustained >= TARGETS.sustainedEventsPerSecond
-    ? TARGETS.sustainedEventsPerSecond
-    : Math.max(500, Math.floor((0.7 * sustained) / 500) * 500);
+  return Math.max(500, Math.floor((TARGETS.pacedShareOfSustained * sustained) / 500) * 500);
 }
 
 /**
