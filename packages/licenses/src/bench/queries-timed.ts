@@ -3,17 +3,8 @@
  * a report goes. The report itself runs them concurrently (report.ts).
  */
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import {
-  activeAfterTerm,
-  appUse,
-  currentApprovals,
-  currentLicenses,
-  licenseCounts,
-  licenseSchoolCounts,
-  licensesWithUse,
-  weeklyActive,
-  type Window,
-} from '../queries';
+import { activeMinutes, licenseActivity } from '../activity';
+import { activeAfterTerm, appUse, currentApprovals, currentLicenses, licenseFigures, type Window } from '../queries';
 import { firstLine, timed } from './timing';
 
 /** Each query's time in ms, or why it failed (e.g. the server's memory limit). */
@@ -24,10 +15,10 @@ export async function timeReportQueries(ch: ClickHouseClient, w: Window): Promis
   const skipped = () => Promise.resolve(SKIPPED);
   const steps: [string, () => Promise<unknown>][] = [
     ['currentLicenses', () => currentLicenses(ch, w.districtId)],
-    ['licenseCounts (window)', () => licenseCounts(ch, w)],
-    ['licenseSchoolCounts', () => licenseSchoolCounts(ch, w)],
-    ['licensesWithUse (term to date)', () => licensesWithUse(ch, { ...w, from: termStart })],
-    ['weeklyActive', () => weeklyActive(ch, w, termStart)],
+    // Its parts, one by one: the people (window, schools, weeks from the term start) and the minutes.
+    ['licenseFigures (all concurrently)', () => licenseFigures(ch, w, termStart)],
+    ['licenseActivity (term to date)', () => licenseActivity(ch, w, termStart)],
+    ['activeMinutes (window)', () => activeMinutes(ch, w)],
     ['appUse', () => appUse(ch, w)],
     // The report skips it when no license ended before the window end (report.ts usedAfterTerm).
     ['activeAfterTerm', () => (licenses.some((l) => l.term_end < w.to) ? activeAfterTerm(ch, w) : skipped())],
