@@ -56,44 +56,85 @@ export interface LicenseActivity {
   schools: { license_id: string; school_id: string; active: number }[];
   /** Per license and Monday-starting week from `trendFrom` to the window end (∩ term); none without trendFrom. */
   weeks: { license_id: string; week: string; active: number }[];
+  /** With `apps`: every app used in the window, licensed or not, with its active people (all roles) and schools. */
+  apps: Map<string, AppUse>;
+}
+
+export interface AppUse {
+  app_id: string;
+  /** Distinct rostered and unrostered people with any use in the window. */
+  active: number;
+  /** Schools (roster sourcedIds) with use in the window. */
+  schools: string[];
+}
+
+export interface ActivityOptions {
+  /** Also the weekly trend, from this day (usually the earliest term start) to the window end. */
+  trendFrom?: string;
+  /** Also the use of every app in the window (AppUse). */
+  apps?: boolean;
 }
 
 /**
- * The license totals, the license × school counts and (with `trendFrom`) the weekly trend from ONE
- * read of the rollup: each licensed row is fanned out (arrayJoin) to the figures it belongs to,
- * `window`, `school <id>` and `week <monday>`, and the states are merged per license and figure.
- * One FINAL read instead of one per figure, which is most of a query's time.
+ * The figures a row of the licensed read counts for, as (kind, owner, grain) tuples: `window`,
+ * `school` and `week` per license, `app` per app. `licensed` = the row is in the license's audience,
+ * scope and term (false for an app without license: the LEFT JOIN's defaults).
  */
-export async function licenseActivity(ch: ClickHouseClient, w: Window, trendFrom?: string): Promise<LicenseActivity> {
-  const readFrom = trendFrom !== undefined && trendFrom < w.from ? trendFrom : w.from;
+function figuresOf(w: Window, o: ActivityOptions): string {
   const inWindow = `local_date >= ${sqlDate(w.from)}`;
   const figures = [
-    `if(${inWindow}, 'window', '')`,
-    `if(${inWindow} AND school_id != '', concat('school ', school_id), '')`,
-    ...(trendFrom === undefined ? [] : [`concat('week ', toString(toMonday(local_date)))`]),
+    `(if(licensed AND ${inWindow}, 'window', ''), license_id, '')`,
+    `(if(licensed AND ${inWindow} AND school_id != '', 'school', ''), license_id, school_id)`,
+    ...(o.trendFrom === undefined ? [] : [`(if(licensed, 'week', ''), license_id, toString(toMonday(local_date)))`]),
+    // An app with several licenses has a row per license here: merging a state again changes nothing.
+    ...(o.apps ? [`(if(${inWindow}, 'app', ''), app_id, '')`] : []),
   ];
-  const licensed = licensedRows(
-    { ...w, from: readFrom },
-    ['active_users', 'explicit_seconds'],
-    'license_id, local_date, school_id, active_users, explicit_seconds',
-  );
-  const rows = await queryRows<{ license_id: string; figure: string; active: Num; explicit_seconds: Num }>(
+  return `arrayJoin(arrayFilter(f -> f.1 != '', [${figures.join(', ')}]))`;
+}
+
+/**
+ * The license totals, the license × school counts and optionally the weekly trend and every app's use,
+ * from ONE read of the rollup: each row is joined to the licenses of its app (LEFT: apps without a
+ * license count for `apps`), fanned out (arrayJoin) to the figures it counts for, and the states
+ * are merged per figure. One FINAL read instead of one per figure, which is most of a query's time.
+ */
+export async function licenseActivity(
+  ch: ClickHouseClient,
+  w: Window,
+  o: ActivityOptions = {},
+): Promise<LicenseActivity> {
+  const readFrom = o.trendFrom !== undefined && o.trendFrom < w.from ? o.trendFrom : w.from;
+  const read = { ...w, from: readFrom };
+  const inLicense = `has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND local_date >= l_start AND local_date <= l_end`;
+  const rows = await queryRows<{
+    kind: string;
+    owner: string;
+    grain: string;
+    active: Num;
+    seconds: Num;
+    schools: string[];
+  }>(
     ch,
-    `SELECT license_id, arrayJoin(arrayFilter(f -> f != '', [${figures.join(', ')}])) AS figure,
-            uniqExactMerge(active_users) AS active, sumMerge(explicit_seconds) AS explicit_seconds
-     FROM (${licensed}) AS licensed
-     GROUP BY license_id, figure`,
+    `SELECT ${figuresOf(w, o)} AS figure, figure.1 AS kind, figure.2 AS owner, figure.3 AS grain,
+            uniqExactMerge(active_users) AS active, sumMerge(explicit_seconds) AS seconds,
+            arraySort(groupUniqArrayIf(school_id, kind = 'app' AND school_id != '')) AS schools
+     FROM (
+       SELECT app_id, license_id, local_date, school_id, active_users, explicit_seconds, ${inLicense} AS licensed
+       FROM (${schoolRollupRows(read, ['active_users', 'explicit_seconds'])}) AS r
+       ALL LEFT JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
+       WHERE licensed${o.apps ? ` OR local_date >= ${sqlDate(w.from)}` : ''}
+     ) AS joined
+     GROUP BY figure`,
   );
-  const out: LicenseActivity = { totals: new Map(), schools: [], weeks: [] };
+  const out: LicenseActivity = { totals: new Map(), schools: [], weeks: [], apps: new Map() };
+  // Apps in id order (as ClickHouse's ORDER BY app_id), for the report's lists.
+  rows.sort((a, b) => byText(a.owner, b.owner));
   for (const r of rows) {
     const active = Number(r.active);
-    if (r.figure === 'window') {
-      out.totals.set(r.license_id, { active, explicit_seconds: Number(r.explicit_seconds) });
-    } else if (r.figure.startsWith('school ')) {
-      out.schools.push({ license_id: r.license_id, school_id: r.figure.slice('school '.length), active });
-    } else {
-      out.weeks.push({ license_id: r.license_id, week: r.figure.slice('week '.length), active });
-    }
+    if (r.kind === 'window') out.totals.set(r.owner, { active, explicit_seconds: Number(r.seconds) });
+    else if (r.kind === 'school') out.schools.push({ license_id: r.owner, school_id: r.grain, active });
+    else if (r.kind === 'week') out.weeks.push({ license_id: r.owner, week: r.grain, active });
+    else out.apps.set(r.owner, { app_id: r.owner, active, schools: r.schools });
   }
   out.weeks.sort((a, b) => byText(a.license_id, b.license_id) || byText(a.week, b.week));
   return out;

@@ -5,11 +5,19 @@
  * sum of daily counts. The ratios built on these counts are in metrics.ts.
  */
 import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { activeMinutes, licenseActivity, licensedActivity, licenseSide, type LicenseActivity } from './activity';
+import {
+  activeMinutes,
+  licenseActivity,
+  licensedActivity,
+  licenseSide,
+  type ActivityOptions,
+  type AppUse,
+  type LicenseActivity,
+} from './activity';
 import type { LicenseRecord } from './license-rows';
-import { schoolRollupRows, type Window } from './rollup-read';
+import type { Window } from './rollup-read';
 
-export type { Window };
+export type { AppUse, Window };
 
 export interface StoredLicense extends LicenseRecord {
   seats: number;
@@ -143,43 +151,31 @@ export interface LicenseFigures {
   schoolCounts: LicenseSchoolCounts[];
   /** Distinct active people per license and Monday-starting week, from `trendFrom` to the window end (∩ term). */
   trend: { license_id: string; week: string; active: number }[];
+  /** With `apps`: every app used in the window, licensed or not (AppUse). */
+  apps: Map<string, AppUse>;
 }
 
 /**
- * licenseCounts, the per-school counts and (with `trendFrom`) the weekly trend, from one read of the
- * rollup's people (licenseActivity) and one of its minutes (activeMinutes), concurrently.
+ * licenseCounts, the per-school counts and optionally the weekly trend and every app's use, from one
+ * read of the rollup's people (licenseActivity) and one of its minutes (activeMinutes), concurrently.
  */
-export async function licenseFigures(ch: ClickHouseClient, w: Window, trendFrom?: string): Promise<LicenseFigures> {
+export async function licenseFigures(
+  ch: ClickHouseClient,
+  w: Window,
+  options: ActivityOptions = {},
+): Promise<LicenseFigures> {
   const [eligible, eligibleSchools, activity, minutes] = await Promise.all([
     queryRows<{ license_id: string; eligible: Num; students: Num }>(ch, eligibleByLicense(w.districtId)),
     queryRows<{ license_id: string; school_id: string; eligible: Num }>(ch, eligibleBySchool(w.districtId)),
-    licenseActivity(ch, w, trendFrom),
+    licenseActivity(ch, w, options),
     activeMinutes(ch, w),
   ]);
   return {
     counts: countsOf(eligible, activity, minutes),
     schoolCounts: schoolCountsOf(eligibleSchools, activity),
     trend: activity.weeks,
+    apps: activity.apps,
   };
-}
-
-export interface AppUse {
-  app_id: string;
-  /** Distinct rostered and unrostered people with any use in the window. */
-  active: number;
-  /** Schools (roster sourcedIds) with use in the window. */
-  schools: string[];
-}
-
-/** Every app with use in the window, with its active people (all roles) and the schools it was used at. */
-export async function appUse(ch: ClickHouseClient, w: Window): Promise<Map<string, AppUse>> {
-  const rows = await queryRows<{ app_id: string; active: Num; schools: string[] }>(
-    ch,
-    `SELECT app_id, uniqExactMerge(active_users) AS active, arraySort(groupUniqArrayIf(school_id, school_id != '')) AS schools
-     FROM (${schoolRollupRows(w, ['active_users'])})
-     GROUP BY app_id ORDER BY app_id`,
-  );
-  return new Map(rows.map((r) => [r.app_id, { app_id: r.app_id, active: Number(r.active), schools: r.schools }]));
 }
 
 export interface StoredApproval {

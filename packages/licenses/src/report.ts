@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@edusage/clickhouse';
+import type { ActivityOptions } from './activity';
 import {
   districtTotals,
   licenseMetrics,
@@ -9,7 +10,6 @@ import {
 } from './metrics';
 import {
   activeAfterTerm,
-  appUse,
   currentApprovals,
   currentLicenses,
   licenseFigures,
@@ -65,7 +65,7 @@ async function usedAfterTerm(ch: ClickHouseClient, w: Window, licenses: { term_e
 
 /**
  * Per license, the metrics of the window (the report's `licenses`), with the school counts they use
- * and, with `trendFrom`, the weekly trend (licenseFigures). buildLicenseReport is built on it; the
+ * and optionally the weekly trend and every app's use (licenseFigures). buildLicenseReport is built on it; the
  * API's license table calls it without a trend (a shorter read).
  */
 export async function licenseMetricsFor(
@@ -73,9 +73,14 @@ export async function licenseMetricsFor(
   w: Window,
   licenses: StoredLicense[],
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
-  trendFrom?: string,
-): Promise<{ metrics: LicenseMetrics[]; schoolCounts: LicenseSchoolCounts[]; trend: LicenseReport['trend'] }> {
-  const { counts, schoolCounts, trend } = await licenseFigures(ch, w, trendFrom);
+  options: ActivityOptions = {},
+): Promise<{
+  metrics: LicenseMetrics[];
+  schoolCounts: LicenseSchoolCounts[];
+  trend: LicenseReport['trend'];
+  apps: Map<string, AppUse>;
+}> {
+  const { counts, schoolCounts, trend, apps } = await licenseFigures(ch, w, options);
   const metrics = licenses.map((l) =>
     licenseMetrics(
       l,
@@ -84,7 +89,7 @@ export async function licenseMetricsFor(
       thresholds,
     ),
   );
-  return { metrics, schoolCounts, trend };
+  return { metrics, schoolCounts, trend, apps };
 }
 
 export async function buildLicenseReport(
@@ -94,9 +99,8 @@ export async function buildLicenseReport(
 ): Promise<LicenseReport> {
   const licenses = await currentLicenses(ch, w.districtId);
   const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
-  const [{ metrics, schoolCounts, trend }, uses, afterTerm, approvals] = await Promise.all([
-    licenseMetricsFor(ch, w, licenses, thresholds, termStart),
-    appUse(ch, w),
+  const [{ metrics, schoolCounts, trend, apps: uses }, afterTerm, approvals] = await Promise.all([
+    licenseMetricsFor(ch, w, licenses, thresholds, { trendFrom: termStart, apps: true }),
     usedAfterTerm(ch, w, licenses),
     currentApprovals(ch, w.districtId),
   ]);

@@ -3,7 +3,7 @@
  * truth, packages/licenses) for a district and day, stored in license_utilization_snapshots.
  */
 import { insertRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { addDays, buildLicenseReport, type LicenseMetrics } from '@edusage/licenses';
+import { addDays, currentLicenses, licenseMetricsFor, type LicenseMetrics } from '@edusage/licenses';
 
 export interface SnapshotRow {
   district_id: string;
@@ -77,8 +77,10 @@ export async function snapshotDistrict(
   windowDays: number,
   now = Date.now(),
 ): Promise<number> {
-  const report = await buildLicenseReport(ch, { districtId, from: addDays(day, 1 - windowDays), to: day });
-  const rows = report.licenses.map((m) => snapshotRow(m, districtId, day, windowDays, now));
+  // The report's per-license metrics only (licenseMetricsFor: no weekly trend, no lists to read).
+  const window = { districtId, from: addDays(day, 1 - windowDays), to: day };
+  const { metrics } = await licenseMetricsFor(ch, window, await currentLicenses(ch, districtId));
+  const rows = metrics.map((m) => snapshotRow(m, districtId, day, windowDays, now));
   if (rows.length > 0) await insertRows(ch, 'license_utilization_snapshots', rows);
   return rows.length;
 }

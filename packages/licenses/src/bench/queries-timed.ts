@@ -4,7 +4,7 @@
  */
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { activeMinutes, licenseActivity } from '../activity';
-import { activeAfterTerm, appUse, currentApprovals, currentLicenses, licenseFigures, type Window } from '../queries';
+import { activeAfterTerm, currentApprovals, currentLicenses, licenseFigures, type Window } from '../queries';
 import { firstLine, timed } from './timing';
 
 /** Each query's time in ms, or why it failed (e.g. the server's memory limit). */
@@ -16,10 +16,9 @@ export async function timeReportQueries(ch: ClickHouseClient, w: Window): Promis
   const steps: [string, () => Promise<unknown>][] = [
     ['currentLicenses', () => currentLicenses(ch, w.districtId)],
     // Its parts, one by one: the people (window, schools, weeks from the term start) and the minutes.
-    ['licenseFigures (all concurrently)', () => licenseFigures(ch, w, termStart)],
-    ['licenseActivity (term to date)', () => licenseActivity(ch, w, termStart)],
+    ['licenseFigures (all concurrently)', () => licenseFigures(ch, w, { trendFrom: termStart, apps: true })],
+    ['licenseActivity (term to date, apps)', () => licenseActivity(ch, w, { trendFrom: termStart, apps: true })],
     ['activeMinutes (window)', () => activeMinutes(ch, w)],
-    ['appUse', () => appUse(ch, w)],
     // The report skips it when no license ended before the window end (report.ts usedAfterTerm).
     ['activeAfterTerm', () => (licenses.some((l) => l.term_end < w.to) ? activeAfterTerm(ch, w) : skipped())],
     ['currentApprovals', () => currentApprovals(ch, w.districtId)],
