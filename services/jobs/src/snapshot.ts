@@ -3,7 +3,13 @@
  * truth, packages/licenses) for a district and day, stored in license_utilization_snapshots.
  */
 import { insertRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { addDays, currentLicenses, licenseMetricsFor, type LicenseMetrics } from '@edusage/licenses';
+import {
+  addDays,
+  currentLicenses,
+  licenseMetricFields,
+  licenseMetricsFor,
+  type LicenseMetrics,
+} from '@edusage/licenses';
 
 export interface SnapshotRow {
   district_id: string;
@@ -38,30 +44,13 @@ export function snapshotRow(
   windowDays: number,
   computedMs: number,
 ): SnapshotRow {
-  const l = m.license;
   return {
     district_id: districtId,
     day,
     window_days: windowDays,
-    license_id: l.license_id,
-    app_id: l.app_id,
-    vendor: l.vendor,
-    school_id: l.school_id,
-    currency: l.currency,
-    seats: l.seats,
-    unlimited_seats: l.unlimited_seats,
-    eligible: m.eligible,
-    active: m.active,
-    engaged_hours: m.engaged_hours,
-    utilization: m.utilization,
-    reach: m.reach,
-    used_share: m.used_share,
-    unused_seats: m.unused_seats,
-    total_cost: m.total_cost,
-    idle_cost: m.idle_cost,
-    cost_per_active_user: m.cost_per_active_user,
-    epi: m.epi,
-    flags: m.flags,
+    ...licenseMetricFields(m),
+    seats: m.license.seats,
+    unlimited_seats: m.license.unlimited_seats,
     computed_ms: computedMs,
   };
 }
