@@ -9,11 +9,11 @@ import {
   activeMinutes,
   licenseActivity,
   licensedActivity,
-  licenseSide,
   type ActivityOptions,
   type AppUse,
   type LicenseActivity,
 } from './activity';
+import { eligibleCounts, type EligibleCounts } from './eligible';
 import type { LicenseRecord } from './license-rows';
 import type { Window } from './rollup-read';
 
@@ -59,36 +59,9 @@ export async function currentLicenses(ch: ClickHouseClient, districtId: string):
   }));
 }
 
-/** People of the current roster joined to every license of the district (the eligibility rule in WHERE). */
-function eligiblePeople(districtId: string, select: string, groupBy: string, schoolsJoined: boolean): string {
-  const people = `SELECT district_id, person_id, role, grade, school_ids${schoolsJoined ? ', arrayJoin(school_ids) AS sch' : ''}
-      FROM dim_people_current WHERE district_id = ${sqlString(districtId)} AND person_id != '' AND enabled = 1`;
-  const scope = schoolsJoined ? `(l_school = '' OR sch = l_school)` : `(l_school = '' OR has(school_ids, l_school))`;
-  return `SELECT ${select}
-    FROM (${people}) AS p ALL INNER JOIN ${licenseSide(districtId)} USING (district_id)
-    WHERE ${scope} AND (empty(l_grades) OR has(l_grades, grade))
-    GROUP BY ${groupBy}`;
-}
-
-const eligibleByLicense = (districtId: string) =>
-  eligiblePeople(
-    districtId,
-    `license_id, uniqExactIf(person_id, has(l_roles, role)) AS eligible, uniqExactIf(person_id, role = 'student') AS students`,
-    'license_id',
-    false,
-  );
-
-const eligibleBySchool = (districtId: string) =>
-  eligiblePeople(
-    districtId,
-    `license_id, sch AS school_id, uniqExactIf(person_id, has(l_roles, role)) AS eligible`,
-    'license_id, sch',
-    true,
-  );
-
 /** Per license: eligible, students, active and engaged seconds (explicit + 60 per person-minute). */
 function countsOf(
-  eligible: { license_id: string; eligible: Num; students: Num }[],
+  eligible: EligibleCounts['byLicense'],
   activity: LicenseActivity,
   minutes: Map<string, number>,
 ): Map<string, LicenseCounts> {
@@ -101,8 +74,7 @@ function countsOf(
     }
     return c;
   };
-  for (const r of eligible)
-    Object.assign(get(r.license_id), { eligible: Number(r.eligible), students: Number(r.students) });
+  for (const [id, e] of eligible) Object.assign(get(id), e);
   for (const [id, t] of activity.totals) {
     const engaged = t.explicit_seconds + 60 * (minutes.get(id) ?? 0);
     Object.assign(get(id), { active: t.active, engaged_seconds: engaged });
@@ -111,16 +83,13 @@ function countsOf(
 }
 
 /** Per license and roster school: eligible people and active people (a school with either). */
-function schoolCountsOf(
-  eligible: { license_id: string; school_id: string; eligible: Num }[],
-  activity: LicenseActivity,
-): LicenseSchoolCounts[] {
+function schoolCountsOf(eligible: EligibleCounts['bySchool'], activity: LicenseActivity): LicenseSchoolCounts[] {
   const out = new Map<string, LicenseSchoolCounts>();
   for (const r of eligible) {
     out.set(`${r.license_id}|${r.school_id}`, {
       license_id: r.license_id,
       school_id: r.school_id,
-      eligible: Number(r.eligible),
+      eligible: r.eligible,
       active: 0,
     });
   }
@@ -138,11 +107,11 @@ function schoolCountsOf(
 /** Per license: eligible, students, active and engaged seconds over the window (∩ each license's term). */
 export async function licenseCounts(ch: ClickHouseClient, w: Window): Promise<Map<string, LicenseCounts>> {
   const [eligible, activity, minutes] = await Promise.all([
-    queryRows<{ license_id: string; eligible: Num; students: Num }>(ch, eligibleByLicense(w.districtId)),
+    eligibleCounts(ch, w.districtId),
     licenseActivity(ch, w),
     activeMinutes(ch, w),
   ]);
-  return countsOf(eligible, activity, minutes);
+  return countsOf(eligible.byLicense, activity, minutes);
 }
 
 export interface LicenseFigures {
@@ -164,15 +133,14 @@ export async function licenseFigures(
   w: Window,
   options: ActivityOptions = {},
 ): Promise<LicenseFigures> {
-  const [eligible, eligibleSchools, activity, minutes] = await Promise.all([
-    queryRows<{ license_id: string; eligible: Num; students: Num }>(ch, eligibleByLicense(w.districtId)),
-    queryRows<{ license_id: string; school_id: string; eligible: Num }>(ch, eligibleBySchool(w.districtId)),
+  const [eligible, activity, minutes] = await Promise.all([
+    eligibleCounts(ch, w.districtId),
     licenseActivity(ch, w, options),
     activeMinutes(ch, w),
   ]);
   return {
-    counts: countsOf(eligible, activity, minutes),
-    schoolCounts: schoolCountsOf(eligibleSchools, activity),
+    counts: countsOf(eligible.byLicense, activity, minutes),
+    schoolCounts: schoolCountsOf(eligible.bySchool, activity),
     trend: activity.weeks,
     apps: activity.apps,
   };

@@ -3,7 +3,8 @@
  * licensed row out to the window, school and week figures; the rollup is read in date slices, each
  * with FINAL). Cases the restructuring could get wrong: licenses of one app with different terms (a
  * term starting mid-week and at a slice boundary), a school-scoped and district-wide licenses of one
- * app, a person active at two schools, activity with no school, a row replaced by a newer version.
+ * app, a person active at two schools, activity with no school, a row replaced by a newer version;
+ * and the eligible people (eligibleCounts: the roster merged per role, grade and school first).
  * Every expectation is written by hand from the rows below.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,6 +53,35 @@ async function insert(r: Row): Promise<void> {
   );
 }
 
+/**
+ * The roster: student p1 (grade 07) at s1 and s2, p2 (03) at s2, p5 (10) at no school, teachers t1 at
+ * s1 and t2 at s3, and a disabled student p9 at s1 (never eligible).
+ */
+async function roster(): Promise<void> {
+  const people: [string, string, string, string[], number][] = [
+    ['p1', 'student', '07', ['s1', 's2'], 1],
+    ['p2', 'student', '03', ['s2'], 1],
+    ['p5', 'student', '10', [], 1],
+    ['t1', 'teacher', '', ['s1'], 1],
+    ['t2', 'teacher', '', ['s3'], 1],
+    ['p9', 'student', '07', ['s1'], 0],
+  ];
+  await command(
+    ch,
+    `INSERT INTO dim_people (district_id, roster_version, person_id, role, grade, school_id, school_ids, enabled, status) VALUES ${people
+      .map(
+        ([id, role, grade, schools, enabled]) =>
+          `('d1', 'r1', '${id}', '${role}', '${grade}', '${schools[0] ?? ''}', [${schools.map((x) => `'${x}'`).join(',')}], ${enabled}, 'active')`,
+      )
+      .join(', ')}`,
+  );
+  await command(
+    ch,
+    `INSERT INTO dim_roster_versions (district_id, roster_version, imported_ms, imported_at, oneroster_version, orgs, classes, people, enrollments)
+     VALUES ('d1', 'r1', 1, '2026-08-01 00:00:00', '1.1', 3, 0, 6, 0)`,
+  );
+}
+
 beforeAll(async () => {
   env = await createTestEnv('licenses_activity', { kafka: false });
   ch = createClickHouse(env.config);
@@ -59,14 +89,16 @@ beforeAll(async () => {
   const file = path.join(dir, 'licenses.csv');
   writeFileSync(
     file,
-    'licenseId,appId,orgSourcedId,seatsPurchased,contractCost,currency,contractStartDate,contractEndDate,audience\n' +
+    'licenseId,appId,orgSourcedId,seatsPurchased,contractCost,currency,contractStartDate,contractEndDate,audience,grades\n' +
       'A,ixl,d1,10,100,USD,2026-09-01,2026-09-30,students\n' + // district, September only
       'B,ixl,d1,10,100,USD,2026-09-16,2027-06-30,all\n' + // district, from a Wednesday (and a slice start)
       'C,ixl,s1,10,100,USD,2026-09-01,2027-06-30,students\n' + // school s1 only
-      'D,ixl,d1,10,100,USD,2026-10-05,2027-06-30,students\n', // starts after the window: never used
+      'D,ixl,d1,10,100,USD,2026-10-05,2027-06-30,students\n' + // starts after the window: never used
+      'E,kahoot,d1,10,100,USD,2026-09-01,2027-06-30,students,06-08\n', // grades 6 to 8, no use
   );
   await importLicenses(ch, 'd1', file);
   rmSync(dir, { recursive: true, force: true });
+  await roster();
   // Tuesday 2026-09-15: student p1 at s1 and at s2, the minute 14:00 at both (one person-minute).
   await insert({
     school: 's1',
@@ -117,11 +149,30 @@ test('active people and engaged time per license: each term, scope and audience;
   // C (s1, students): p1 and p4; p1's minute 14:00 at s1 only.
   expect(license('C')).toMatchObject({ active: 2, engaged_hours: (10 + 7 + 60) / 3600 });
   expect(license('D')).toMatchObject({ active: 0, engaged_hours: 0 });
+  expect(license('E')).toMatchObject({ active: 0, engaged_hours: 0 });
 });
 
-test('per school: p1 counts at both schools; no row for activity with no school', () => {
-  const rows = report.schools.map((s) => `${s.license_id} ${s.school_id} ${s.active}`).sort();
-  expect(rows).toEqual(['A s1 1', 'A s2 2', 'B s1 2', 'B s2 1', 'C s1 2']);
+test('eligible people: audience, scope, grade band; p1 of two schools once, p5 of none, p9 disabled', () => {
+  const eligible = report.licenses.map((m) => `${m.license.license_id} ${m.eligible}`);
+  expect(eligible).toEqual(['A 3', 'B 5', 'C 1', 'D 3', 'E 1']);
+});
+
+test('per school: p1 counts at both schools; a row for every school with people in scope', () => {
+  const rows = report.schools.map((s) => `${s.license_id} ${s.school_id} ${s.eligible} ${s.active}`);
+  expect(rows).toEqual([
+    'A s1 1 1',
+    'A s2 2 2',
+    'A s3 0 0', // t2 is in A's scope (the district) but not its audience
+    'B s1 2 2',
+    'B s2 2 1',
+    'B s3 1 0',
+    'C s1 1 2', // p4 is active at s1 but not rostered
+    'D s1 1 0',
+    'D s2 2 0',
+    'D s3 0 0',
+    'E s1 1 0',
+    'E s2 1 0',
+  ]);
 });
 
 test('weekly trend counts only the days of each term; never used and used after the term', () => {
@@ -133,7 +184,7 @@ test('weekly trend counts only the days of each term; never used and used after 
     'C 2026-09-14 1',
     'C 2026-09-28 1',
   ]);
-  expect(report.never_used).toEqual(['D']);
+  expect(report.never_used).toEqual(['D', 'E']);
   expect(report.expired_but_used.map((e) => [e.license_id, e.active, e.schools])).toEqual([['A', 1, ['s1']]]);
 });
 
