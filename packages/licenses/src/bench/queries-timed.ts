@@ -4,6 +4,7 @@
  */
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { activeMinutes, licenseActivity } from '../activity';
+import { eligibleCounts } from '../eligible';
 import { activeAfterTerm, currentApprovals, currentLicenses, licenseFigures, type Window } from '../queries';
 import { firstLine, timed } from './timing';
 
@@ -19,6 +20,9 @@ export async function timeReportQueries(ch: ClickHouseClient, w: Window): Promis
     ['licenseFigures (all concurrently)', () => licenseFigures(ch, w, { trendFrom: termStart, apps: true })],
     ['licenseActivity (term to date, apps)', () => licenseActivity(ch, w, { trendFrom: termStart, apps: true })],
     ['activeMinutes (window)', () => activeMinutes(ch, w)],
+    ['eligibleCounts', () => eligibleCounts(ch, w.districtId)],
+    // What the API's license table and the jobs' snapshot read: the window only, no trend or apps.
+    ['licenseFigures (window only)', () => licenseFigures(ch, w)],
     // The report skips it when no license ended before the window end (report.ts usedAfterTerm).
     ['activeAfterTerm', () => (licenses.some((l) => l.term_end < w.to) ? activeAfterTerm(ch, w) : skipped())],
     ['currentApprovals', () => currentApprovals(ch, w.districtId)],
