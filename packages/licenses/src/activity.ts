@@ -23,7 +23,7 @@ export const licenseSide = (districtId: string) => `(
  * in the audience, its school in scope and its day in `days` (by default the term). The school rollup
  * holds every event once (school_id '' = none), so merging its states over all schools gives the
  * district figure. The join copies no state (ClickHouse passes states on by reference), so states are
- * merged once, at the grain asked for; merging them per app first was slower (docs/BENCHMARKS.md).
+ * merged once, at the grain asked for; merging them per app first gained nothing (docs/BENCHMARKS.md).
  */
 function licensedRows(
   w: Window,
