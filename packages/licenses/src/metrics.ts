@@ -170,3 +170,30 @@ export function districtTotals(metrics: LicenseMetrics[]): DistrictTotals[] {
       epi: c.used > 0 ? c.cost / c.used : null,
     }));
 }
+
+/**
+ * The per-license figures every flat copy of the metrics shares (the API's license table, the jobs'
+ * nightly snapshot rows); each adds its own seats form and context columns.
+ */
+export function licenseMetricFields(m: LicenseMetrics) {
+  const l = m.license;
+  return {
+    license_id: l.license_id,
+    app_id: l.app_id,
+    vendor: l.vendor,
+    school_id: l.school_id,
+    currency: l.currency,
+    eligible: m.eligible,
+    active: m.active,
+    engaged_hours: m.engaged_hours,
+    utilization: m.utilization,
+    reach: m.reach,
+    used_share: m.used_share,
+    unused_seats: m.unused_seats,
+    total_cost: m.total_cost,
+    idle_cost: m.idle_cost,
+    cost_per_active_user: m.cost_per_active_user,
+    epi: m.epi,
+    flags: m.flags,
+  };
+}

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@edusage/clickhouse';
+import type { ActivityOptions } from './activity';
 import {
   districtTotals,
   licenseMetrics,
@@ -9,13 +10,9 @@ import {
 } from './metrics';
 import {
   activeAfterTerm,
-  appUse,
   currentApprovals,
   currentLicenses,
-  licenseCounts,
-  licenseSchoolCounts,
-  licensesWithUse,
-  weeklyActive,
+  licenseFigures,
   type AppUse,
   type LicenseSchoolCounts,
   type StoredLicense,
@@ -67,16 +64,23 @@ async function usedAfterTerm(ch: ClickHouseClient, w: Window, licenses: { term_e
 }
 
 /**
- * Per license, the metrics of the window (the report's `licenses`), with the school counts they use.
- * buildLicenseReport is built on it; the API's license table calls it alone (fewer queries).
+ * Per license, the metrics of the window (the report's `licenses`), with the school counts they use
+ * and optionally the weekly trend and every app's use (licenseFigures). buildLicenseReport is built on it; the
+ * API's license table calls it without a trend (a shorter read).
  */
 export async function licenseMetricsFor(
   ch: ClickHouseClient,
   w: Window,
   licenses: StoredLicense[],
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
-): Promise<{ metrics: LicenseMetrics[]; schoolCounts: LicenseSchoolCounts[] }> {
-  const [counts, schoolCounts] = await Promise.all([licenseCounts(ch, w), licenseSchoolCounts(ch, w)]);
+  options: ActivityOptions = {},
+): Promise<{
+  metrics: LicenseMetrics[];
+  schoolCounts: LicenseSchoolCounts[];
+  trend: LicenseReport['trend'];
+  apps: Map<string, AppUse>;
+}> {
+  const { counts, schoolCounts, trend, apps } = await licenseFigures(ch, w, options);
   const metrics = licenses.map((l) =>
     licenseMetrics(
       l,
@@ -85,7 +89,7 @@ export async function licenseMetricsFor(
       thresholds,
     ),
   );
-  return { metrics, schoolCounts };
+  return { metrics, schoolCounts, trend, apps };
 }
 
 export async function buildLicenseReport(
@@ -95,15 +99,14 @@ export async function buildLicenseReport(
 ): Promise<LicenseReport> {
   const licenses = await currentLicenses(ch, w.districtId);
   const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
-  const termToDate = { ...w, from: termStart };
-  const [{ metrics, schoolCounts }, toDate, trend, uses, afterTerm, approvals] = await Promise.all([
-    licenseMetricsFor(ch, w, licenses, thresholds),
-    licensesWithUse(ch, termToDate),
-    weeklyActive(ch, w, termStart),
-    appUse(ch, w),
+  const [{ metrics, schoolCounts, trend, apps: uses }, afterTerm, approvals] = await Promise.all([
+    licenseMetricsFor(ch, w, licenses, thresholds, { trendFrom: termStart, apps: true }),
     usedAfterTerm(ch, w, licenses),
     currentApprovals(ch, w.districtId),
   ]);
+  // The trend spans each license's term from its start to the window end: no week with an active
+  // person there = never used.
+  const used = new Set(trend.filter((t) => t.active > 0).map((t) => t.license_id));
   const appOf = new Map(licenses.map((l) => [l.license_id, l.app_id]));
   const covered = new Set(licenses.filter((l) => l.term_start <= w.to && l.term_end >= w.from).map((l) => l.app_id));
   const inUse = [...uses.values()].filter((u) => u.active > 0);
@@ -118,7 +121,7 @@ export async function buildLicenseReport(
     district: districtTotals(metrics),
     trend,
     unlicensed: inUse.filter((u) => !covered.has(u.app_id)),
-    never_used: licenses.filter((l) => !toDate.has(l.license_id)).map((l) => l.license_id),
+    never_used: licenses.filter((l) => !used.has(l.license_id)).map((l) => l.license_id),
     expired_but_used: licenses
       .filter((l) => l.term_end < w.to && (afterTerm.get(l.license_id)?.active ?? 0) > 0)
       .map((l) => ({

@@ -3,7 +3,13 @@
  * truth, packages/licenses) for a district and day, stored in license_utilization_snapshots.
  */
 import { insertRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { addDays, buildLicenseReport, type LicenseMetrics } from '@edusage/licenses';
+import {
+  addDays,
+  currentLicenses,
+  licenseMetricFields,
+  licenseMetricsFor,
+  type LicenseMetrics,
+} from '@edusage/licenses';
 
 export interface SnapshotRow {
   district_id: string;
@@ -38,30 +44,13 @@ export function snapshotRow(
   windowDays: number,
   computedMs: number,
 ): SnapshotRow {
-  const l = m.license;
   return {
     district_id: districtId,
     day,
     window_days: windowDays,
-    license_id: l.license_id,
-    app_id: l.app_id,
-    vendor: l.vendor,
-    school_id: l.school_id,
-    currency: l.currency,
-    seats: l.seats,
-    unlimited_seats: l.unlimited_seats,
-    eligible: m.eligible,
-    active: m.active,
-    engaged_hours: m.engaged_hours,
-    utilization: m.utilization,
-    reach: m.reach,
-    used_share: m.used_share,
-    unused_seats: m.unused_seats,
-    total_cost: m.total_cost,
-    idle_cost: m.idle_cost,
-    cost_per_active_user: m.cost_per_active_user,
-    epi: m.epi,
-    flags: m.flags,
+    ...licenseMetricFields(m),
+    seats: m.license.seats,
+    unlimited_seats: m.license.unlimited_seats,
     computed_ms: computedMs,
   };
 }
@@ -77,8 +66,10 @@ export async function snapshotDistrict(
   windowDays: number,
   now = Date.now(),
 ): Promise<number> {
-  const report = await buildLicenseReport(ch, { districtId, from: addDays(day, 1 - windowDays), to: day });
-  const rows = report.licenses.map((m) => snapshotRow(m, districtId, day, windowDays, now));
+  // The report's per-license metrics only (licenseMetricsFor: no weekly trend, no lists to read).
+  const window = { districtId, from: addDays(day, 1 - windowDays), to: day };
+  const { metrics } = await licenseMetricsFor(ch, window, await currentLicenses(ch, districtId));
+  const rows = metrics.map((m) => snapshotRow(m, districtId, day, windowDays, now));
   if (rows.length > 0) await insertRows(ch, 'license_utilization_snapshots', rows);
   return rows.length;
 }

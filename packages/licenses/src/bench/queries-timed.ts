@@ -3,17 +3,9 @@
  * a report goes. The report itself runs them concurrently (report.ts).
  */
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import {
-  activeAfterTerm,
-  appUse,
-  currentApprovals,
-  currentLicenses,
-  licenseCounts,
-  licenseSchoolCounts,
-  licensesWithUse,
-  weeklyActive,
-  type Window,
-} from '../queries';
+import { activeMinutes, licenseActivity } from '../activity';
+import { eligibleCounts } from '../eligible';
+import { activeAfterTerm, currentApprovals, currentLicenses, licenseFigures, type Window } from '../queries';
 import { firstLine, timed } from './timing';
 
 /** Each query's time in ms, or why it failed (e.g. the server's memory limit). */
@@ -24,11 +16,13 @@ export async function timeReportQueries(ch: ClickHouseClient, w: Window): Promis
   const skipped = () => Promise.resolve(SKIPPED);
   const steps: [string, () => Promise<unknown>][] = [
     ['currentLicenses', () => currentLicenses(ch, w.districtId)],
-    ['licenseCounts (window)', () => licenseCounts(ch, w)],
-    ['licenseSchoolCounts', () => licenseSchoolCounts(ch, w)],
-    ['licensesWithUse (term to date)', () => licensesWithUse(ch, { ...w, from: termStart })],
-    ['weeklyActive', () => weeklyActive(ch, w, termStart)],
-    ['appUse', () => appUse(ch, w)],
+    // Its parts, one by one: the people (window, schools, weeks from the term start) and the minutes.
+    ['licenseFigures (all concurrently)', () => licenseFigures(ch, w, { trendFrom: termStart, apps: true })],
+    ['licenseActivity (term to date, apps)', () => licenseActivity(ch, w, { trendFrom: termStart, apps: true })],
+    ['activeMinutes (window)', () => activeMinutes(ch, w)],
+    ['eligibleCounts', () => eligibleCounts(ch, w.districtId)],
+    // What the API's license table and the jobs' snapshot read: the window only, no trend or apps.
+    ['licenseFigures (window only)', () => licenseFigures(ch, w)],
     // The report skips it when no license ended before the window end (report.ts usedAfterTerm).
     ['activeAfterTerm', () => (licenses.some((l) => l.term_end < w.to) ? activeAfterTerm(ch, w) : skipped())],
     ['currentApprovals', () => currentApprovals(ch, w.districtId)],

@@ -3,6 +3,7 @@ import { storedRenewalAlerts } from '@edusage/jobs';
 import {
   buildLicenseReport,
   currentLicenses,
+  licenseMetricFields,
   licenseRecord,
   licenseSchoolCounts,
   licenseTableFor,
@@ -42,29 +43,12 @@ const licenseRow = z.object({
 type LicenseRow = z.infer<typeof licenseRow>;
 
 function toRow(m: LicenseMetrics): LicenseRow {
-  const l = m.license;
   return {
-    license_id: l.license_id,
-    app_id: l.app_id,
-    vendor: l.vendor,
-    school_id: l.school_id,
-    currency: l.currency,
-    term_start: l.term_start,
-    term_end: l.term_end,
+    ...licenseMetricFields(m),
+    term_start: m.license.term_start,
+    term_end: m.license.term_end,
     seats: m.seats,
-    eligible: m.eligible,
-    active: m.active,
-    engaged_hours: m.engaged_hours,
-    utilization: m.utilization,
-    reach: m.reach,
-    used_share: m.used_share,
-    unused_seats: m.unused_seats,
-    total_cost: m.total_cost,
-    idle_cost: m.idle_cost,
-    cost_per_active_user: m.cost_per_active_user,
     cost_per_engaged_hour: m.cost_per_engaged_hour,
-    epi: m.epi,
-    flags: m.flags,
   };
 }
 

@@ -1,0 +1,172 @@
+/**
+ * Licensed activity: the school rollup's rows joined to the licenses of their app and merged per
+ * license. Every active-user figure is a merged uniqExact state (distinct people, never a sum of
+ * daily counts); engaged minutes are distinct person-minutes, summed over days (a UTC minute lies in
+ * one district-local day).
+ */
+import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { schoolRollupRows, type StateColumn, type Window } from './rollup-read';
+import { addDays } from './window';
+
+type Num = string | number;
+
+/** Code-point order, as ClickHouse's ORDER BY of strings. */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export const licenseSide = (districtId: string) => `(
+  SELECT district_id, app_id, license_id, school_id AS l_school, audience_roles AS l_roles,
+         grades AS l_grades, term_start AS l_start, term_end AS l_end
+  FROM licenses_current WHERE district_id = ${sqlString(districtId)}) AS l`;
+
+/**
+ * School rollup rows of the window joined to the licenses of their app, kept when the row's role is
+ * in the audience, its school in scope and its day in `days` (by default the term). The school rollup
+ * holds every event once (school_id '' = none), so merging its states over all schools gives the
+ * district figure. The join copies no state (ClickHouse passes states on by reference), so states are
+ * merged once, at the grain asked for; merging them per app first gained nothing (docs/BENCHMARKS.md).
+ */
+function licensedRows(
+  w: Window,
+  states: readonly StateColumn[],
+  select: string,
+  days = 'local_date >= l_start AND local_date <= l_end',
+): string {
+  return `SELECT ${select}
+    FROM (${schoolRollupRows(w, states)}) AS r
+    ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
+    WHERE has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND ${days}`;
+}
+
+/** licensedRows merged: `select` holds the -Merge functions, `groupBy` the grain. */
+export function licensedActivity(
+  w: Window,
+  states: readonly StateColumn[],
+  select: string,
+  groupBy: string,
+  days?: string,
+): string {
+  return `${licensedRows(w, states, select, days)}
+    GROUP BY ${groupBy}`;
+}
+
+export interface LicenseActivity {
+  /** Per license over the window (∩ term): distinct active people and explicit seconds. */
+  totals: Map<string, { active: number; explicit_seconds: number }>;
+  /** Per license and roster school (activity with no school left out) over the window (∩ term). */
+  schools: { license_id: string; school_id: string; active: number }[];
+  /** Per license and Monday-starting week from `trendFrom` to the window end (∩ term); none without trendFrom. */
+  weeks: { license_id: string; week: string; active: number }[];
+  /** With `apps`: every app used in the window, licensed or not, with its active people (all roles) and schools. */
+  apps: Map<string, AppUse>;
+}
+
+export interface AppUse {
+  app_id: string;
+  /** Distinct rostered and unrostered people with any use in the window. */
+  active: number;
+  /** Schools (roster sourcedIds) with use in the window. */
+  schools: string[];
+}
+
+export interface ActivityOptions {
+  /** Also the weekly trend, from this day (usually the earliest term start) to the window end. */
+  trendFrom?: string;
+  /** Also the use of every app in the window (AppUse). */
+  apps?: boolean;
+}
+
+/**
+ * The figures a row of the licensed read counts for, as (kind, owner, grain) tuples: `window`,
+ * `school` and `week` per license, `app` per app. `licensed` = the row is in the license's audience,
+ * scope and term (false for an app without license: the LEFT JOIN's defaults).
+ */
+function figuresOf(w: Window, o: ActivityOptions): string {
+  const inWindow = `local_date >= ${sqlDate(w.from)}`;
+  const figures = [
+    `(if(licensed AND ${inWindow}, 'window', ''), license_id, '')`,
+    `(if(licensed AND ${inWindow} AND school_id != '', 'school', ''), license_id, school_id)`,
+    ...(o.trendFrom === undefined ? [] : [`(if(licensed, 'week', ''), license_id, toString(toMonday(local_date)))`]),
+    // An app with several licenses has a row per license here: merging a state again changes nothing.
+    ...(o.apps ? [`(if(${inWindow}, 'app', ''), app_id, '')`] : []),
+  ];
+  return `arrayJoin(arrayFilter(f -> f.1 != '', [${figures.join(', ')}]))`;
+}
+
+/**
+ * The license totals, the license × school counts and optionally the weekly trend and every app's use,
+ * from ONE read of the rollup: each row is joined to the licenses of its app (LEFT: apps without a
+ * license count for `apps`), fanned out (arrayJoin) to the figures it counts for, and the states
+ * are merged per figure. One FINAL read instead of one per figure, which is most of a query's time.
+ */
+export async function licenseActivity(
+  ch: ClickHouseClient,
+  w: Window,
+  o: ActivityOptions = {},
+): Promise<LicenseActivity> {
+  const readFrom = o.trendFrom !== undefined && o.trendFrom < w.from ? o.trendFrom : w.from;
+  const read = { ...w, from: readFrom };
+  const inLicense = `has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND local_date >= l_start AND local_date <= l_end`;
+  const rows = await queryRows<{
+    kind: string;
+    owner: string;
+    grain: string;
+    active: Num;
+    seconds: Num;
+    schools: string[];
+  }>(
+    ch,
+    `SELECT ${figuresOf(w, o)} AS figure, figure.1 AS kind, figure.2 AS owner, figure.3 AS grain,
+            uniqExactMerge(active_users) AS active, sumMerge(explicit_seconds) AS seconds,
+            arraySort(groupUniqArrayIf(school_id, kind = 'app' AND school_id != '')) AS schools
+     FROM (
+       SELECT app_id, license_id, local_date, school_id, active_users, explicit_seconds, ${inLicense} AS licensed
+       FROM (${schoolRollupRows(read, ['active_users', 'explicit_seconds'])}) AS r
+       ALL LEFT JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
+       WHERE licensed${o.apps ? ` OR local_date >= ${sqlDate(w.from)}` : ''}
+     ) AS joined
+     GROUP BY figure`,
+  );
+  const out: LicenseActivity = { totals: new Map(), schools: [], weeks: [], apps: new Map() };
+  // Apps in id order (as ClickHouse's ORDER BY app_id), for the report's lists.
+  rows.sort((a, b) => byText(a.owner, b.owner));
+  for (const r of rows) {
+    const active = Number(r.active);
+    if (r.kind === 'window') out.totals.set(r.owner, { active, explicit_seconds: Number(r.seconds) });
+    else if (r.kind === 'school') out.schools.push({ license_id: r.owner, school_id: r.grain, active });
+    else if (r.kind === 'week') out.weeks.push({ license_id: r.owner, week: r.grain, active });
+    else out.apps.set(r.owner, { app_id: r.owner, active, schools: r.schools });
+  }
+  out.weeks.sort((a, b) => byText(a.license_id, b.license_id) || byText(a.week, b.week));
+  return out;
+}
+
+/** Days per query of activeMinutes. */
+const MINUTES_CHUNK_DAYS = 31;
+
+/**
+ * Distinct person-minutes per license over the window (∩ term), counted per license and day and
+ * summed, over chunks of at most 31 days queried one after the other. Exact: a UTC minute lies in one
+ * district-local day, so no person-minute is in two days (nor two chunks). Per day, the sets merged
+ * are small (fast); per chunk, the memory is bounded: a school year of a 50,000-student district in
+ * one query needed more than the local stack's per-query limit (max_memory_usage 2 GB,
+ * infra/local/clickhouse-users.xml.template; docs/BENCHMARKS.md "License report").
+ */
+export async function activeMinutes(ch: ClickHouseClient, w: Window): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let from = w.from; from <= w.to; from = addDays(from, MINUTES_CHUNK_DAYS)) {
+    const last = addDays(from, MINUTES_CHUNK_DAYS - 1);
+    const chunk = { ...w, from, to: last < w.to ? last : w.to };
+    const perDay = licensedActivity(
+      chunk,
+      ['active_minutes'],
+      'license_id, local_date, uniqExactIfMerge(active_minutes) AS day_minutes',
+      'license_id, local_date',
+    );
+    const rows = await queryRows<{ license_id: string; minutes: Num }>(
+      ch,
+      `SELECT license_id, sum(day_minutes) AS minutes FROM (${perDay}) AS per_day GROUP BY license_id`,
+    );
+    for (const r of rows) out.set(r.license_id, (out.get(r.license_id) ?? 0) + Number(r.minutes));
+  }
+  return out;
+}
