@@ -4,7 +4,10 @@
  * one broker is SIGKILLed while events flow, stays down while sending goes on, and comes back. Ingest
  * keeps accepting (two in-sync replicas remain for acks=all), the consumers move to the new partition
  * leaders and group coordinator, and the stored events and every rollup cell equal the independent
- * reference: nothing acknowledged is lost, nothing is counted twice.
+ * reference: nothing acknowledged is lost, nothing is counted twice. Like docker-compose
+ * (`restart: unless-stopped`), the test restarts a service that exits: a consumer crash kafkajs will not
+ * restart from ends the process with exit code 1 by design (docs/ARCHITECTURE.md, "Observability"), and
+ * a broker dying can cause one; whatever exits and is restarted is printed.
  */
 import { startPrivateKafkaCluster, type PrivateKafkaCluster } from '@edusage/testkit';
 import {
@@ -22,6 +25,48 @@ import { buildReference, sorted } from './support/reference';
 jest.setTimeout(420_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a failed drain needs to be understood: each service alive or not, its last warnings, the groups' state. */
+async function diagnose(e2e: E2E): Promise<string> {
+  const lines: string[] = [];
+  for (const name of ['ingest', 'enrich', 'aggregate'] as const) {
+    const worst = e2e.logOf(name).filter((l) => /"level":(40|50|60)/.test(l));
+    lines.push(`${name}: ${e2e.pipeline.pid(name) === undefined ? 'EXITED' : 'running'}`);
+    for (const l of worst.slice(-5)) lines.push(`  ${l.slice(0, 400)}`);
+  }
+  const admin = e2e.kafka.admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([e2e.groups.ENRICH_GROUP_ID, e2e.groups.AGGREGATE_GROUP_ID]);
+    for (const g of groups) lines.push(`group ${g.groupId}: ${g.state}, ${g.members.length} member(s)`);
+  } finally {
+    await admin.disconnect();
+  }
+  return lines.join('\n');
+}
+
+/** Restarts any of the pipeline's services that exits, as a supervisor would; `stop()` ends it and returns the restarts. */
+function supervise(e2e: E2E): { stop(): string[] } {
+  const restarts: string[] = [];
+  const timer = setInterval(() => {
+    for (const name of ['ingest', 'enrich', 'aggregate'] as const) {
+      if (e2e.pipeline.pid(name) !== undefined) continue;
+      const fatal =
+        e2e
+          .logOf(name)
+          .filter((l) => /"level":60/.test(l))
+          .slice(-1)[0] ?? '(no fatal line)';
+      restarts.push(`${name}: ${fatal.slice(0, 300)}`);
+      e2e.pipeline.start(name);
+    }
+  }, 500);
+  return {
+    stop() {
+      clearInterval(timer);
+      return restarts;
+    },
+  };
+}
 
 /** Partition → leader node id of each of the suite's topics. */
 async function leaders(e2e: E2E): Promise<Map<string, number>> {
@@ -95,6 +140,7 @@ describe('end to end: a 3-broker Kafka loses a broker mid-stream', () => {
     const atRestart = new Promise<void>((r) => (reachedRestart = r));
     let acceptedWhileDown = 0;
     let down = false;
+    const supervisor = supervise(t);
     const outage = (async () => {
       await atKill;
       await node.stop('SIGKILL'); // in the middle of the stream: the sender does not wait for this
@@ -121,7 +167,15 @@ describe('end to end: a 3-broker Kafka loses a broker mid-stream', () => {
     const after = await leaders(t);
     expect([...after.values()].every((n) => n > 0)).toBe(true);
 
-    await t.drain(240_000);
+    try {
+      await t.drain(240_000);
+    } catch (err) {
+      console.log(await diagnose(t));
+      throw err;
+    } finally {
+      const restarts = supervisor.stop();
+      if (restarts.length > 0) console.log(`services restarted after exiting:\n${restarts.join('\n')}`);
+    }
     expect(await countRows(t.ch, 'usage_events')).toBe(ref.storedEvents);
     const got = await readRollups(t.ch, DISTRICT);
     expect(sorted(got.district)).toEqual(sorted(ref.district));
