@@ -14,6 +14,7 @@ function student(i: number, minutesPerWeek: number, growth: number): StudentWind
     projectedGrowth: null,
     engagedSeconds: minutesPerWeek * 60 * 13,
     onCampusSeconds: 0,
+    knownCampusSeconds: 0,
     daysUsed: 1,
     minutesPerWeek,
   };

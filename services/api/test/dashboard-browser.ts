@@ -65,11 +65,15 @@ export interface A11yViolation {
 export async function a11yViolations(page: Page): Promise<A11yViolation[]> {
   await page.evaluate(AXE_SOURCE);
   return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResults> } }).axe;
+    // Runs in the page: the DOM's document, typed loosely (the tests compile without the DOM lib).
+    const win = globalThis as unknown as {
+      axe: { run(ctx: unknown, opts: object): Promise<AxeResults> };
+      document: unknown;
+    };
     interface AxeResults {
       violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
     }
-    const r = await axe.run(document, { resultTypes: ['violations'] });
+    const r = await win.axe.run(win.document, { resultTypes: ['violations'] });
     return r.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map((v) => ({
