@@ -60,11 +60,28 @@ const MEMBERSHIP_LOST = new Set([
   'FENCED_INSTANCE_ID',
 ]);
 
-/** True when a kafkajs error (or its cause) says the group moved on without this member's assignment. */
-export function isMembershipLost(err: unknown): boolean {
+/**
+ * The group's coordinator moved (its broker died, or handed the group to another): this member's
+ * heartbeats and commits go to the wrong broker until it rejoins, and meanwhile the group may move on
+ * without it. kafkajs rejoins (and finds the new coordinator) when this error leaves the batch handler;
+ * retrying the commit inside the handler never reaches the new coordinator (a 3-broker test stalled for
+ * good that way: e2e-kafka-cluster.test.ts).
+ */
+const COORDINATOR_MOVED = new Set(['NOT_COORDINATOR_FOR_GROUP', 'NOT_COORDINATOR']);
+
+function hasType(err: unknown, types: ReadonlySet<string>): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
     const type = (e as { type?: unknown }).type;
-    if (typeof type === 'string' && MEMBERSHIP_LOST.has(type)) return true;
+    if (typeof type === 'string' && types.has(type)) return true;
   }
   return false;
+}
+
+/**
+ * True when the batches in flight must be abandoned so that kafkajs rejoins the group: the membership
+ * is lost, or the coordinator moved. Abandoning is always safe: nothing is committed past what is
+ * stored, and the partition's next owner (maybe this member again) re-reads what is stored.
+ */
+export function mustRejoin(err: unknown): boolean {
+  return hasType(err, MEMBERSHIP_LOST) || hasType(err, COORDINATOR_MOVED);
 }

@@ -4,7 +4,7 @@ import { deadLetterBuilder, kafkaPosition, type DeadLetter } from '@edusage/cont
 import { produceJson } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
-import { isClickHouseDataError, isMembershipLost, PartitionRefused } from './errors';
+import { isClickHouseDataError, mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
 import type { PreparedRow, TopicHandler } from './handlers';
 import { insertUnstored } from './insert-unstored';
@@ -179,7 +179,7 @@ export class SinkWorker {
   }
 
   private noteHeartbeatError(err: unknown): void {
-    if (isMembershipLost(err)) this.fence.revoke();
+    if (mustRejoin(err)) this.fence.revoke();
   }
 
   private batchContext(payload: EachBatchPayload, handler: TopicHandler): BatchContext {
@@ -204,7 +204,7 @@ export class SinkWorker {
               return await fn();
             } catch (err) {
               if (err instanceof PartitionRefused) refused = err;
-              if (isMembershipLost(err)) this.fence.revoke();
+              if (mustRejoin(err)) this.fence.revoke();
               throw err;
             }
           },
