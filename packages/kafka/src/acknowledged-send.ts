@@ -106,8 +106,11 @@ export async function sendAcknowledged(producer: Producer, batches: TopicMessage
       );
     }
     const topicMessages = new Map<string, Message[]>();
-    for (const g of pending.values())
-      topicMessages.set(g.topic, [...(topicMessages.get(g.topic) ?? []), ...g.messages]);
+    for (const g of pending.values()) {
+      const list = topicMessages.get(g.topic);
+      if (list) list.push(...g.messages);
+      else topicMessages.set(g.topic, [...g.messages]);
+    }
     const result = await producer.sendBatch({
       acks: -1,
       compression: CompressionTypes.None,
