@@ -18,7 +18,7 @@ import {
   loadDistrictReferenceData,
   waitForPipeline,
 } from '../../src/pipeline';
-import type { Cell } from './reference';
+import { sorted, type Cell, type Reference } from './reference';
 
 export const DISTRICT = 'd1';
 export const TIMEZONE = 'America/Chicago';
@@ -353,4 +353,16 @@ export async function sendSamplePaced(
   }
   await squid;
   return { requests: requests.length };
+}
+
+/**
+ * The e2e tests' exactness check: the district's stored events and every rollup cell (district, school,
+ * class level) equal the independent reference.
+ */
+export async function expectStoredAsReference(ch: ClickHouseClient, ref: Reference): Promise<void> {
+  expect(await countRows(ch, 'usage_events')).toBe(ref.storedEvents);
+  const got = await readRollups(ch, DISTRICT);
+  expect(sorted(got.district)).toEqual(sorted(ref.district));
+  expect(sorted(got.school)).toEqual(sorted(ref.school));
+  expect(sorted(got.class)).toEqual(sorted(ref.class));
 }
