@@ -9,9 +9,9 @@ import { markOf } from './marks';
 import { dateSlices, monthPieces } from './months';
 import type { CompactionState } from './state';
 
-/** An inclusive range of district-local days of one district. */
+/** An inclusive range of district-local days, of one district (or of all: the research tables). */
 export interface RollupWindow {
-  districtId: string;
+  districtId?: string;
   from: string;
   to: string;
 }
@@ -42,8 +42,9 @@ export function rollupRows(
 ): string {
   const spec = ROLLUP_LEVELS[level];
   const columns = `${spec.keys}, ${(o.columns ?? STATE_COLUMNS).join(', ')}`;
+  const district = w.districtId === undefined ? '' : `district_id = ${sqlString(w.districtId)} AND `;
   const where = (from: string, to: string) =>
-    `district_id = ${sqlString(w.districtId)} AND local_date BETWEEN ${sqlDate(from)} AND ${sqlDate(to)}` +
+    `${district}local_date BETWEEN ${sqlDate(from)} AND ${sqlDate(to)}` +
     (o.where === undefined ? '' : ` AND (${o.where})`);
   const fromParts = (from: string, to: string, extra = '') =>
     `SELECT ${columns} FROM ${spec.parts} FINAL WHERE ${where(from, to)}${extra}`;
