@@ -51,27 +51,40 @@ async function currentMarks(ch: ClickHouseClient): Promise<CompactionMark[]> {
   return rows.map((r) => ({ topic: r.topic, partition: Number(r.partition), offset: r.offset }));
 }
 
-/** Months (YYYYMM) that hold contributions, from the district level's partitions (every event is there). */
+/** Months (YYYYMM) that hold contributions at any level, from the parts tables' partitions. */
 async function monthsWithRollups(ch: ClickHouseClient): Promise<number[]> {
+  const tables = ALL_LEVELS.map((l) => sqlString(ROLLUP_LEVELS[l].parts)).join(', ');
   const rows = await queryRows<{ month: string }>(
     ch,
     `SELECT DISTINCT partition AS month FROM system.parts
-     WHERE database = currentDatabase() AND table = ${sqlString(ROLLUP_LEVELS.district.parts)} AND active
+     WHERE database = currentDatabase() AND table IN (${tables}) AND active
      ORDER BY month`,
   );
   return rows.map((r) => Number(r.month.replace(/'/g, '')));
 }
 
-/** SQL condition: a contribution row of the month between the previous marks and the new ones. */
-function newFinalRanges(month: number, previous: MonthCompaction | undefined, marks: CompactionMark[]): string {
-  return `local_date BETWEEN toDate('${firstDayOf(month)}') AND toDate('${lastDayOf(month)}')
-    AND range_start >= ${markOf(previous?.marks ?? [])} AND range_start < ${markOf(marks)}`;
+/**
+ * SQL conditions: a contribution row of the month between the previous marks and the new ones. The
+ * range part goes in PREWHERE (so only those rows' states are read, also under FINAL: range_start is
+ * part of the replacing key).
+ */
+function newFinalRanges(
+  month: number,
+  previous: MonthCompaction | undefined,
+  marks: CompactionMark[],
+): { prewhere: string; where: string } {
+  return {
+    prewhere: `range_start >= ${markOf(previous?.marks ?? [])} AND range_start < ${markOf(marks)}`,
+    where: `local_date BETWEEN toDate('${firstDayOf(month)}') AND toDate('${lastDayOf(month)}')`,
+  };
 }
 
-async function countContributions(ch: ClickHouseClient, level: RollupLevel, condition: string): Promise<number> {
+type Ranges = ReturnType<typeof newFinalRanges>;
+
+async function countContributions(ch: ClickHouseClient, level: RollupLevel, ranges: Ranges): Promise<number> {
   const [row] = await queryRows<{ n: string }>(
     ch,
-    `SELECT toString(count()) AS n FROM ${ROLLUP_LEVELS[level].parts} WHERE ${condition}`,
+    `SELECT toString(count()) AS n FROM ${ROLLUP_LEVELS[level].parts} PREWHERE ${ranges.prewhere} WHERE ${ranges.where}`,
   );
   return Number(row?.n ?? 0);
 }
@@ -83,7 +96,7 @@ async function writeGeneration(
   month: number,
   generation: bigint,
   previous: MonthCompaction | undefined,
-  condition: string,
+  ranges: Ranges,
 ): Promise<void> {
   const spec = ROLLUP_LEVELS[level];
   const states = STATE_COLUMNS.join(', ');
@@ -95,7 +108,7 @@ async function writeGeneration(
           `SELECT ${spec.keys}, ${states} FROM ${spec.compact}
            WHERE generation = ${sqlNumber(BigInt(previous.generation))} AND toYYYYMM(local_date) = ${sqlNumber(month)}`,
         ]),
-    `SELECT ${spec.keys}, ${states} FROM ${spec.parts} FINAL WHERE ${condition}`,
+    `SELECT ${spec.keys}, ${states} FROM ${spec.parts} FINAL PREWHERE ${ranges.prewhere} WHERE ${ranges.where}`,
   ];
   await command(
     ch,
@@ -173,14 +186,14 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
   const invalidations = await invalidationCount(ch);
   const marks = await currentMarks(ch);
   const previous = (await readCompactionState(ch)).months.get(month);
-  const condition = newFinalRanges(month, previous, marks);
+  const ranges = newFinalRanges(month, previous, marks);
   const contributions = perLevel();
-  for (const level of ALL_LEVELS) contributions[level] = await countContributions(ch, level, condition);
+  for (const level of ALL_LEVELS) contributions[level] = await countContributions(ch, level, ranges);
   const result = { month, contributions, cells: perLevel(), incremental: previous !== undefined };
   if (ALL_LEVELS.every((l) => contributions[l] === 0)) return { ...result, generation: null, ms: Date.now() - started };
   const generation = nextGeneration();
   for (const level of ALL_LEVELS) {
-    await writeGeneration(ch, level, month, generation, previous, condition);
+    await writeGeneration(ch, level, month, generation, previous, ranges);
     result.cells[level] = await cellCount(ch, level, month, generation);
   }
   await record(ch, month, generation, invalidations, marks);

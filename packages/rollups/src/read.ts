@@ -46,8 +46,11 @@ export function rollupRows(
   const where = (from: string, to: string) =>
     `${district}local_date BETWEEN ${sqlDate(from)} AND ${sqlDate(to)}` +
     (o.where === undefined ? '' : ` AND (${o.where})`);
-  const fromParts = (from: string, to: string, extra = '') =>
-    `SELECT ${columns} FROM ${spec.parts} FINAL WHERE ${where(from, to)}${extra}`;
+  // PREWHERE: only the rows of newer ranges have their states read (a plain WHERE after FINAL reads
+  // the whole month's states first: 0.5 s instead of 0.01 s for a month with no newer range). Safe
+  // with FINAL: range_start is part of the replacing key, so all versions of a row pass or none.
+  const fromParts = (from: string, to: string, prewhere = '') =>
+    `SELECT ${columns} FROM ${spec.parts} FINAL ${prewhere}WHERE ${where(from, to)}`;
   if (w.from > w.to) return fromParts(w.from, w.to);
   return monthPieces(w.from, w.to)
     .flatMap((piece) => {
@@ -55,7 +58,7 @@ export function rollupRows(
       if (c === undefined) return dateSlices(piece.from, piece.to).map((s) => fromParts(s.from, s.to));
       return [
         `SELECT ${columns} FROM ${spec.compact} WHERE generation = ${sqlNumber(BigInt(c.generation))} AND ${where(piece.from, piece.to)}`,
-        fromParts(piece.from, piece.to, ` AND range_start >= ${markOf(c.marks)}`),
+        fromParts(piece.from, piece.to, `PREWHERE range_start >= ${markOf(c.marks)} `),
       ];
     })
     .join('\n  UNION ALL ');
