@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { createClickHouse } from '@edusage/clickhouse';
+import { compactRollups, type MonthCompactionResult } from '@edusage/rollups';
 import {
   ASSESSMENT_SPECS,
   generateAssessments,
@@ -165,6 +166,13 @@ async function main(): Promise<void> {
   const db = createClickHouse(config);
   let apiToken: string;
   try {
+    // What the jobs service's rollup-compaction does every hour; the reports below read through it.
+    const compacted = (await compactRollups(db)).filter((m) => m.generation !== null);
+    const total = (f: (m: MonthCompactionResult) => number) => compacted.reduce((a, m) => a + f(m), 0);
+    say(
+      `      rollups compacted: ${compacted.length} month(s), class level ${total((m) => m.contributions.class)} ` +
+        `contributions → ${total((m) => m.cells.class)} cells`,
+    );
     const [districtRows, schools, classes, unresolved, deadLetters] = await Promise.all([
       districtAppUsage(db, period),
       schoolAppUsage(db, period),

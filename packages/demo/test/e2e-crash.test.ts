@@ -5,6 +5,8 @@
  * The final numbers must still equal the independent reference exactly: nothing lost (offsets are
  * committed only after the output is safe), nothing counted twice (re-produced enriched events are
  * removed by their dedup claim; re-delivered enriched messages by the stored-offset check).
+ * Meanwhile the rollups are compacted every 2 s, and the final numbers are read through the last
+ * compaction (as the reports read them).
  */
 import { queryRows } from '@edusage/clickhouse';
 import type { Kafka } from '@edusage/kafka';
@@ -17,6 +19,7 @@ import {
   setupE2E,
   type E2E,
   expectStoredAsReference,
+  compactRepeatedly,
 } from './support/e2e';
 import { buildReference, type Reference } from './support/reference';
 
@@ -184,6 +187,9 @@ describe('end to end: SIGKILL of enrich and aggregate mid-stream', () => {
       chaos('enrich', enrichedEnd, enrichBetween),
       chaos('aggregate', storedEvents, aggregateBetween),
     ]).finally(releaseTail);
+    // Rollup compactions all along, between the sink's folds and across its crashes.
+    let compactionsDone = false;
+    const compacting = compactRepeatedly(e2e.ch, () => compactionsDone);
     await Promise.all([sending, mayhem]);
     // Context for a reader of a failure: where each kill hit and how much was pending then.
     process.stdout.write(`kills (at = progress when killed): ${JSON.stringify(kills)}\n`);
@@ -204,6 +210,10 @@ describe('end to end: SIGKILL of enrich and aggregate mid-stream', () => {
     expect(kills.filter((k) => k.worker === 'aggregate' && k.inBetween).length).toBeGreaterThanOrEqual(2);
 
     await e2e.drain(180_000);
+    compactionsDone = true;
+    const generations = await compacting;
+    process.stdout.write(`rollup month generations written during the stream: ${generations}\n`);
+    expect(generations).toBeGreaterThan(2);
 
     const rawEnd = (await admin!.fetchTopicOffsets(e2e.env.topics.raw)).reduce((a, o) => a + Number(o.high), 0);
     // More enriched messages than raw ones = a crashed enrich had produced output it never committed.

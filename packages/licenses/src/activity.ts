@@ -5,7 +5,8 @@
  * one district-local day).
  */
 import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { schoolRollupRows, type StateColumn, type Window } from './rollup-read';
+import { readCompactionState, rollupRows, type CompactionState } from '@edusage/rollups';
+import type { StateColumn, Window } from './rollup-read';
 import { addDays } from './window';
 
 type Num = string | number;
@@ -26,26 +27,28 @@ export const licenseSide = (districtId: string) => `(
  * merged once, at the grain asked for; merging them per app first gained nothing (docs/BENCHMARKS.md).
  */
 function licensedRows(
+  rollups: CompactionState,
   w: Window,
   states: readonly StateColumn[],
   select: string,
   days = 'local_date >= l_start AND local_date <= l_end',
 ): string {
   return `SELECT ${select}
-    FROM (${schoolRollupRows(w, states)}) AS r
+    FROM (${rollupRows(rollups, 'school', w, { columns: states })}) AS r
     ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
     WHERE has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND ${days}`;
 }
 
 /** licensedRows merged: `select` holds the -Merge functions, `groupBy` the grain. */
 export function licensedActivity(
+  rollups: CompactionState,
   w: Window,
   states: readonly StateColumn[],
   select: string,
   groupBy: string,
   days?: string,
 ): string {
-  return `${licensedRows(w, states, select, days)}
+  return `${licensedRows(rollups, w, states, select, days)}
     GROUP BY ${groupBy}`;
 }
 
@@ -105,6 +108,7 @@ export async function licenseActivity(
 ): Promise<LicenseActivity> {
   const readFrom = o.trendFrom !== undefined && o.trendFrom < w.from ? o.trendFrom : w.from;
   const read = { ...w, from: readFrom };
+  const rollups = await readCompactionState(ch);
   const inLicense = `has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND local_date >= l_start AND local_date <= l_end`;
   const rows = await queryRows<{
     kind: string;
@@ -120,7 +124,7 @@ export async function licenseActivity(
             arraySort(groupUniqArrayIf(school_id, kind = 'app' AND school_id != '')) AS schools
      FROM (
        SELECT app_id, license_id, local_date, school_id, active_users, explicit_seconds, ${inLicense} AS licensed
-       FROM (${schoolRollupRows(read, ['active_users', 'explicit_seconds'])}) AS r
+       FROM (${rollupRows(rollups, 'school', read, { columns: ['active_users', 'explicit_seconds'] })}) AS r
        ALL LEFT JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
        WHERE licensed${o.apps ? ` OR local_date >= ${sqlDate(w.from)}` : ''}
      ) AS joined
@@ -153,10 +157,12 @@ const MINUTES_CHUNK_DAYS = 31;
  */
 export async function activeMinutes(ch: ClickHouseClient, w: Window): Promise<Map<string, number>> {
   const out = new Map<string, number>();
+  const rollups = await readCompactionState(ch);
   for (let from = w.from; from <= w.to; from = addDays(from, MINUTES_CHUNK_DAYS)) {
     const last = addDays(from, MINUTES_CHUNK_DAYS - 1);
     const chunk = { ...w, from, to: last < w.to ? last : w.to };
     const perDay = licensedActivity(
+      rollups,
       chunk,
       ['active_minutes'],
       'license_id, local_date, uniqExactIfMerge(active_minutes) AS day_minutes',

@@ -10,4 +10,3 @@ export * from './render';
 export * from './window';
 export * from './renewals';
 export * from './render-renewals';
-export { dateSlices } from './rollup-read';

@@ -1,10 +1,11 @@
 /**
- * The license counts, computed in ClickHouse from the rollups (read through the rollup_*_app_daily
- * views with -Merge), the roster dimensions (dim_*_current) and the current license inventory. Every
+ * The license counts, computed in ClickHouse from the rollups (read through @edusage/rollups'
+ * rollupRows with -Merge), the roster dimensions (dim_*_current) and the current license inventory. Every
  * active-user figure is a merged uniqExact state over the whole window: distinct people, never a
  * sum of daily counts. The ratios built on these counts are in metrics.ts.
  */
 import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { readCompactionState } from '@edusage/rollups';
 import {
   activeMinutes,
   licenseActivity,
@@ -177,6 +178,7 @@ export async function activeAfterTerm(ch: ClickHouseClient, w: Window): Promise<
   const rows = await queryRows<{ license_id: string; active: Num; schools: string[] }>(
     ch,
     licensedActivity(
+      await readCompactionState(ch),
       w,
       ['active_users'],
       `license_id, uniqExactMerge(active_users) AS active, arraySort(groupUniqArrayIf(school_id, school_id != '')) AS schools`,

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { command, createClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { buildLicenseReport, dateSlices, importLicenses, type LicenseReport } from '../src';
+import { buildLicenseReport, importLicenses, type LicenseReport } from '../src';
 
 jest.setTimeout(120_000);
 
@@ -186,18 +186,4 @@ test('weekly trend counts only the days of each term; never used and used after 
   ]);
   expect(report.never_used).toEqual(['D', 'E']);
   expect(report.expired_but_used.map((e) => [e.license_id, e.active, e.schools])).toEqual([['A', 1, ['s1']]]);
-});
-
-test('date slices: within a month and a half of it, in order, covering the window once', () => {
-  expect(dateSlices('2026-09-10', '2026-10-20')).toEqual([
-    { from: '2026-09-10', to: '2026-09-15' },
-    { from: '2026-09-16', to: '2026-09-30' },
-    { from: '2026-10-01', to: '2026-10-15' },
-    { from: '2026-10-16', to: '2026-10-20' },
-  ]);
-  expect(dateSlices('2028-02-16', '2028-03-01')).toEqual([
-    { from: '2028-02-16', to: '2028-02-29' },
-    { from: '2028-03-01', to: '2028-03-01' },
-  ]);
-  expect(dateSlices('2026-09-15', '2026-09-15')).toEqual([{ from: '2026-09-15', to: '2026-09-15' }]);
 });

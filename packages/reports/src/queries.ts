@@ -1,4 +1,5 @@
 import { queryRows, sqlDate, sqlDateTime, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { readCompactionState, rollupRows, type CompactionState, type RollupLevel } from '@edusage/rollups';
 
 /** An inclusive range of district-local days. */
 export interface Period {
@@ -37,13 +38,14 @@ export interface UsageFilter {
   appId?: string;
 }
 
-function where(p: Period, f: UsageFilter = {}): string {
-  return [
-    `district_id = ${sqlString(p.districtId)} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}`,
+/** The filter's conditions on the cell (undefined: none). */
+function filters(f: UsageFilter): string | undefined {
+  const conditions = [
     ...(f.schoolId === undefined ? [] : [`school_id = ${sqlString(f.schoolId)}`]),
     ...(f.classId === undefined ? [] : [`class_id = ${sqlString(f.classId)}`]),
     ...(f.appId === undefined ? [] : [`app_id = ${sqlString(f.appId)}`]),
-  ].join(' AND ');
+  ];
+  return conditions.length === 0 ? undefined : conditions.join(' AND ');
 }
 
 /**
@@ -51,8 +53,8 @@ function where(p: Period, f: UsageFilter = {}): string {
  * events (docs/ARCHITECTURE.md "Late roster") keeps a row of empty states: such a row makes no day
  * active, and a group of only such rows is no usage (HAVING events > 0).
  */
-function periodRows(view: string, p: Period, f: UsageFilter = {}): string {
-  return `(SELECT *, finalizeAggregation(events) AS cell_events FROM ${view} WHERE ${where(p, f)})`;
+function periodRows(rollups: CompactionState, level: RollupLevel, p: Period, f: UsageFilter = {}): string {
+  return `(SELECT *, finalizeAggregation(events) AS cell_events FROM (${rollupRows(rollups, level, p, { where: filters(f) })}) AS r)`;
 }
 
 type Raw<T> = { [K in keyof T]: T[K] extends number ? string | number : T[K] };
@@ -73,7 +75,7 @@ export async function districtAppUsage(
 ): Promise<UsageRow[]> {
   const rows = await queryRows<Raw<UsageRow>>(
     ch,
-    `SELECT app_id, ${MEASURES} FROM ${periodRows('rollup_district_app_daily', p, f)}
+    `SELECT app_id, ${MEASURES} FROM ${periodRows(await readCompactionState(ch), 'district', p, f)}
      GROUP BY app_id HAVING events > 0 ORDER BY active_users DESC, events DESC, app_id`,
   );
   return rows.map(numbers);
@@ -86,7 +88,7 @@ export async function schoolAppUsage(
 ): Promise<SchoolUsageRow[]> {
   const rows = await queryRows<Raw<SchoolUsageRow>>(
     ch,
-    `SELECT school_id, app_id, ${MEASURES} FROM ${periodRows('rollup_school_app_daily', p, f)}
+    `SELECT school_id, app_id, ${MEASURES} FROM ${periodRows(await readCompactionState(ch), 'school', p, f)}
      GROUP BY school_id, app_id HAVING events > 0 ORDER BY school_id, active_users DESC, events DESC, app_id`,
   );
   return rows.map(numbers);
@@ -95,7 +97,7 @@ export async function schoolAppUsage(
 export async function classAppUsage(ch: ClickHouseClient, p: Period, f: UsageFilter = {}): Promise<ClassUsageRow[]> {
   const rows = await queryRows<Raw<ClassUsageRow>>(
     ch,
-    `SELECT school_id, class_id, app_id, ${MEASURES} FROM ${periodRows('rollup_class_app_daily', p, f)}
+    `SELECT school_id, class_id, app_id, ${MEASURES} FROM ${periodRows(await readCompactionState(ch), 'class', p, f)}
      GROUP BY school_id, class_id, app_id HAVING events > 0 ORDER BY school_id, class_id, active_users DESC, events DESC, app_id`,
   );
   return rows.map(numbers);
@@ -115,22 +117,24 @@ export async function unresolvedSummary(
   p: Period,
   opts: { topApps?: number } = {},
 ): Promise<UnresolvedSummary> {
+  const rollups = await readCompactionState(ch);
   const [totals] = await queryRows<Record<string, string>>(
     ch,
     `SELECT sumMerge(events) AS total_events,
             sumMerge(unresolved_person_events) AS unresolved_person_events,
             sumMerge(unresolved_app_events) AS unresolved_app_events
-     FROM rollup_district_app_daily WHERE ${where(p)}`,
+     FROM (${rollupRows(rollups, 'district', p, { columns: ['events', 'unresolved_person_events', 'unresolved_app_events'] })}) AS r`,
   );
   const [schools] = await queryRows<Record<string, string>>(
     ch,
-    `SELECT sumMerge(events) AS unattributed FROM rollup_school_app_daily WHERE ${where(p)} AND school_id = ''`,
+    `SELECT sumMerge(events) AS unattributed
+     FROM (${rollupRows(rollups, 'school', p, { columns: ['events'], where: "school_id = ''" })}) AS r`,
   );
   // Unresolved apps: `domain:<host>` for hosts no catalog knows, or an explicit app_id the catalog lacks.
   const apps = await queryRows<{ app_id: string; unresolved_events: string; people: string }>(
     ch,
     `SELECT app_id, sumMerge(unresolved_app_events) AS unresolved_events, uniqExactMerge(active_users) AS people
-     FROM rollup_district_app_daily WHERE ${where(p)}
+     FROM (${rollupRows(rollups, 'district', p, { columns: ['unresolved_app_events', 'active_users'] })}) AS r
      GROUP BY app_id HAVING unresolved_events > 0 ORDER BY unresolved_events DESC, app_id LIMIT ${sqlNumber(opts.topApps ?? 10)}`,
   );
   return {

@@ -1,4 +1,5 @@
-import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryRows, sqlDate, type ClickHouseClient } from '@edusage/clickhouse';
+import { readCompactionState, rollupRows } from '@edusage/rollups';
 import type { Period } from './queries';
 
 export interface WeeklyUsageRow {
@@ -39,8 +40,7 @@ export async function weeklyDistrictUsage(ch: ClickHouseClient, p: Period): Prom
        SELECT ${weekBack} AS week_back, app_id, uniqExactMergeState(active_users) AS people,
          sumMerge(events) AS app_events,
          sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS app_engaged
-       FROM rollup_district_app_daily
-       WHERE district_id = ${sqlString(p.districtId)} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}
+       FROM (${rollupRows(await readCompactionState(ch), 'district', p, { columns: ['active_users', 'events', 'explicit_seconds', 'active_minutes'] })}) AS r
        GROUP BY week_back, app_id)
      GROUP BY week_back`,
   );

@@ -8,8 +8,9 @@
  * roster), so the grade cells partition the district cell exactly; a student active at two schools
  * counts at both, so school cells may add up to more than the district cell.
  */
-import { queryRows, sqlDate, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { currentEventsOfDays } from '@edusage/reports';
+import { readCompactionState, rollupRows, type CompactionState, type RollupLevel } from '@edusage/rollups';
 import { suppressCells } from './suppression';
 import { weekDays } from './weeks';
 
@@ -48,11 +49,10 @@ const toCounts = <T extends Raw>(r: T): T & UsageCounts => ({
 const ROLLUP_MEASURES = `uniqExactMerge(active_users) AS active, sumMerge(events) AS events,
   sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS engaged_seconds`;
 
-/** Rollup rows of the week's students; empty re-fold cells (0 events) are not cells. */
-function rollupQuery(view: string, keys: string, from: string, to: string): string {
+/** Rollup rows of the week's students, every district; empty re-fold cells (0 events) are not cells. */
+function rollupQuery(rollups: CompactionState, level: RollupLevel, keys: string, from: string, to: string): string {
   return `SELECT ${keys}, ${ROLLUP_MEASURES}
-    FROM ${view}
-    WHERE local_date >= ${sqlDate(from)} AND local_date <= ${sqlDate(to)} AND role = 'student'
+    FROM (${rollupRows(rollups, level, { from, to }, { columns: ['active_users', 'events', 'explicit_seconds', 'active_minutes'], where: "role = 'student'" })}) AS r
     GROUP BY ${keys} HAVING events > 0`;
 }
 
@@ -88,11 +88,12 @@ export interface WeeklyUsageCounts {
 /** The unsuppressed counts of one week (never published as they are). */
 export async function weeklyUsageCounts(ch: ClickHouseClient, weekStart: string): Promise<WeeklyUsageCounts> {
   const { from, to } = weekDays(weekStart);
+  const rollups = await readCompactionState(ch);
   const [district, school, grade] = await Promise.all([
-    queryRows<Raw>(ch, rollupQuery('rollup_district_app_daily', 'district_id, app_id', from, to)),
+    queryRows<Raw>(ch, rollupQuery(rollups, 'district', 'district_id, app_id', from, to)),
     queryRows<Raw & { school_id: string }>(
       ch,
-      rollupQuery('rollup_school_app_daily', 'district_id, school_id, app_id', from, to),
+      rollupQuery(rollups, 'school', 'district_id, school_id, app_id', from, to),
     ),
     queryRows<Raw & { grade: string }>(ch, gradeQuery(from, to)),
   ]);

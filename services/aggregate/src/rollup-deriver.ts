@@ -1,26 +1,10 @@
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { ALL_LEVELS, invalidateCompactions, ROLLUP_LEVELS } from '@edusage/rollups';
 import { currentEventsIn } from './current-events';
 
-/** A rollup level: its table of contributions and the cell it groups by. */
-interface RollupLevel {
-  table: string;
-  keys: string;
-  where: string;
-}
-
-const LEVELS: readonly RollupLevel[] = [
-  { table: 'rollup_district_app_daily_parts', keys: 'district_id, local_date, app_id, role', where: '1' },
-  {
-    table: 'rollup_school_app_daily_parts',
-    keys: 'district_id, school_id, local_date, app_id, role',
-    where: '1',
-  },
-  {
-    table: 'rollup_class_app_daily_parts',
-    keys: 'district_id, school_id, class_id, local_date, app_id, role',
-    where: "class_id != ''",
-  },
-];
+// The levels (tables, cells, which events each counts) are @edusage/rollups' list, shared with the
+// compaction and the readers.
+const LEVELS = ALL_LEVELS.map((l) => ROLLUP_LEVELS[l]);
 
 // The measures of docs/ARCHITECTURE.md "Metric rules", as aggregate states.
 const STATES = `sumState(toUInt64(1)) AS events,
@@ -100,11 +84,11 @@ export async function foldRange(
   for (const level of LEVELS) {
     await command(
       ch,
-      `INSERT INTO ${level.table}
+      `INSERT INTO ${level.parts}
        SELECT ${level.keys}, kafka_topic, kafka_partition,
               toUInt64(${sqlNumber(from)}) AS range_start, toUInt64(${sqlNumber(to)}) AS range_end,
               ${STATES}
-       FROM ${onePerOffset} WHERE ${level.where} AND ${stillFrom}
+       FROM ${onePerOffset} WHERE ${level.eventFilter} AND ${stillFrom}
        GROUP BY ${level.keys}, kafka_topic, kafka_partition`,
     );
   }
@@ -153,17 +137,19 @@ export async function refoldRange(
   for (const level of LEVELS) {
     await command(
       ch,
-      `INSERT INTO ${level.table}
+      `INSERT INTO ${level.parts}
        SELECT ${level.keys}, kafka_topic, kafka_partition, ${start}, ${STATES}
-       FROM ${events} WHERE ${level.where}
+       FROM ${events} WHERE ${level.eventFilter}
        GROUP BY ${level.keys}, kafka_topic, kafka_partition
        UNION ALL
        SELECT ${level.keys}, kafka_topic, kafka_partition, ${start},
               events, active_users, explicit_seconds, active_minutes, unresolved_person_events, unresolved_app_events
-       FROM (SELECT DISTINCT ${level.keys}, kafka_topic, kafka_partition FROM ${level.table}
+       FROM (SELECT DISTINCT ${level.keys}, kafka_topic, kafka_partition FROM ${level.parts}
              WHERE ${at} AND range_start = ${sqlNumber(from)}) AS earlier_cells
        CROSS JOIN ${EMPTY_STATES} AS empty_states
-       WHERE (${level.keys}) NOT IN (SELECT ${level.keys} FROM ${events} WHERE ${level.where})`,
+       WHERE (${level.keys}) NOT IN (SELECT ${level.keys} FROM ${events} WHERE ${level.eventFilter})`,
     );
   }
+  // After the rows, so a compaction that read the range before they were written is never used.
+  await invalidateCompactions(ch, `refold ${topic}:${partition} [${from}, ${to})`);
 }

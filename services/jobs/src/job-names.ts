@@ -5,6 +5,7 @@ export const JOB = {
   webhook: 'renewal-webhook',
   researchRefresh: 'research-refresh',
   retention: 'retention',
+  rollupCompaction: 'rollup-compaction',
 } as const;
 export type JobName = (typeof JOB)[keyof typeof JOB];
 

@@ -48,4 +48,10 @@ export const maintenanceEnv = {
   RETENTION_POLICY: retentionPolicy.default(parseRetentionPolicy(DEFAULT_RETENTION_POLICY)),
   /** DEFAULT_TIMEZONE time of the nightly retention run. */
   RETENTION_AT: localTime.default({ hour: 3, minute: 30 }),
+  /** Minutes between rollup compactions (a divisor of 60: the scheduler is a cron pattern). */
+  ROLLUP_COMPACTION_MINUTES: z.coerce
+    .number()
+    .int()
+    .refine((n) => n >= 1 && 60 % n === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)')
+    .default(60),
 };

@@ -1,7 +1,7 @@
 /**
- * The research refresh and the retention run: one scheduler each, at a DEFAULT_TIMEZONE time (they
- * work on all districts at once). Both are idempotent: a retry or a second run rebuilds the same weeks
- * and finds the expired months already gone.
+ * The research refresh, the retention run and the rollup compaction: one scheduler each (they work on
+ * all districts at once). All are idempotent: a retry or a second run rebuilds the same weeks, finds the
+ * expired months already gone, or writes a compaction readers may use as well as the previous one.
  */
 import type { Job } from 'bullmq';
 import {
@@ -15,6 +15,7 @@ import {
   researchDatabaseOf,
   type RefreshResult,
 } from '@edusage/research';
+import { compactRollups, type MonthCompactionResult } from '@edusage/rollups';
 import type { JobDeps } from './processor';
 import type { JobsConfig } from './config';
 import { dueLocalDate } from './districts';
@@ -35,7 +36,43 @@ export function maintenanceSchedulers(config: JobsConfig): DesiredScheduler[] {
       data: { zone: tz },
     },
     { id: JOB.retention, name: JOB.retention, pattern: daily(config.RETENTION_AT), tz, data: { zone: tz } },
+    {
+      id: JOB.rollupCompaction,
+      name: JOB.rollupCompaction,
+      pattern: everyMinutes(config.ROLLUP_COMPACTION_MINUTES),
+      tz,
+      data: { zone: tz },
+    },
   ];
+}
+
+const everyMinutes = (n: number) => (n === 60 ? '0 * * * *' : `*/${n} * * * *`);
+
+/**
+ * Compacts the rollups (@edusage/rollups: the final contributions of each month merged into one row
+ * per cell), logging each month it rewrote.
+ */
+export async function runRollupCompaction(deps: JobDeps, job: Job<ZoneJobData>): Promise<MonthCompactionResult[]> {
+  const { ch, logger } = deps;
+  let done = 0;
+  return compactRollups(ch, {
+    onMonth: (r) => {
+      done += 1;
+      void job.updateProgress(done);
+      if (r.generation !== null)
+        logger.info(
+          {
+            month: r.month,
+            generation: r.generation,
+            incremental: r.incremental,
+            cells: r.cells,
+            contributions: r.contributions,
+            ms: r.ms,
+          },
+          'rollup month compacted',
+        );
+    },
+  });
 }
 
 /**

@@ -7,7 +7,7 @@ import type { JobsConfig } from './config';
 import { districtsInZone, dueLocalDate } from './districts';
 import { JOB, type WebhookJobData, type ZoneJobData } from './job-names';
 import { checkRenewals, type RenewalAlert } from './renewal-alerts';
-import { runResearchRefresh, runRetention } from './maintenance-jobs';
+import { runResearchRefresh, runRetention, runRollupCompaction } from './maintenance-jobs';
 import { snapshotDistrict } from './snapshot';
 import { alertBody, postWebhook } from './webhook';
 
@@ -126,6 +126,8 @@ export function jobProcessor(deps: JobDeps) {
         return runResearchRefresh(deps, job as Job<ZoneJobData>);
       case JOB.retention:
         return runRetention(deps, job as Job<ZoneJobData>);
+      case JOB.rollupCompaction:
+        return runRollupCompaction(deps, job as Job<ZoneJobData>);
       default:
         throw new Error(`unknown job name ${JSON.stringify(job.name)}`);
     }

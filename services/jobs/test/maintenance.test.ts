@@ -8,6 +8,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { readCompactionState, type MonthCompactionResult } from '@edusage/rollups';
 import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
 import { storeDistrict, WEEK } from '../../../packages/research/test/fixtures';
 import { bullPrefix } from '../src';
@@ -54,21 +55,32 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
-test('research-refresh rebuilds the week of the given day with RESEARCH_K', async () => {
-  await run('research-refresh', 'refresh-1', '2026-09-10');
-  const db = `${env.config.CLICKHOUSE_DATABASE}_research`;
-  const rows = await queryRows<{ app_id: string; school_id: string; active_students: number | null; k: number }>(
+const schoolWeek = () =>
+  queryRows<{ app_id: string; school_id: string; active_students: number | null; k: number }>(
     ch,
-    `SELECT app_id, school_id, active_students, k FROM ${db}.weekly_app_usage_school
+    `SELECT app_id, school_id, active_students, k FROM ${env.config.CLICKHOUSE_DATABASE}_research.weekly_app_usage_school
      WHERE week_start = '${WEEK}' ORDER BY app_id, school_id`,
   );
-  // k = 12: sch-1 (12) is published; sch-2 (3) is below k and alone, so the next smallest (sch-1) goes too.
-  expect(rows).toEqual([
-    { app_id: 'app-a', school_id: 'sch-1', active_students: null, k: 12 },
-    { app_id: 'app-a', school_id: 'sch-2', active_students: null, k: 12 },
-    { app_id: 'app-a', school_id: 'sch-3', active_students: 16, k: 12 },
-    { app_id: 'app-b', school_id: 'sch-1', active_students: null, k: 12 },
-  ]);
+// k = 12: sch-1 (12) is published; sch-2 (3) is below k and alone, so the next smallest (sch-1) goes too.
+const SCHOOL_WEEK_K12 = [
+  { app_id: 'app-a', school_id: 'sch-1', active_students: null, k: 12 },
+  { app_id: 'app-a', school_id: 'sch-2', active_students: null, k: 12 },
+  { app_id: 'app-a', school_id: 'sch-3', active_students: 16, k: 12 },
+  { app_id: 'app-b', school_id: 'sch-1', active_students: null, k: 12 },
+];
+
+test('research-refresh rebuilds the week of the given day with RESEARCH_K', async () => {
+  await run('research-refresh', 'refresh-1', '2026-09-10');
+  expect(await schoolWeek()).toEqual(SCHOOL_WEEK_K12);
+});
+
+test('rollup-compaction compacts the month, and the research week read through it is the same', async () => {
+  const results = (await run('rollup-compaction', 'compaction-1', '2026-09-10')) as MonthCompactionResult[];
+  expect(results.map((r) => [r.month, r.generation !== null, r.incremental])).toEqual([[202609, true, false]]);
+  expect([...(await readCompactionState(ch)).months.keys()]).toEqual([202609]);
+  await ch.command({ query: `TRUNCATE TABLE ${env.config.CLICKHOUSE_DATABASE}_research.weekly_app_usage_school` });
+  await run('research-refresh', 'refresh-2', '2026-09-10');
+  expect(await schoolWeek()).toEqual(SCHOOL_WEEK_K12);
 });
 
 test('retention drops the expired months of the policy', async () => {

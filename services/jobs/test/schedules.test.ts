@@ -47,10 +47,16 @@ test('added, changed and removed', async () => {
     { id: 'renewal-alerts@America/New_York', name: 'renewal-alerts', pattern: '0 6 * * *', tz: 'America/New_York' },
     { id: 'research-refresh', name: 'research-refresh', pattern: '0 4 * * *', tz: 'America/Chicago' },
     { id: 'retention', name: 'retention', pattern: '30 3 * * *', tz: 'America/Chicago' },
+    { id: 'rollup-compaction', name: 'rollup-compaction', pattern: '0 * * * *', tz: 'America/Chicago' },
   ]);
 
-  // New York's district leaves and the snapshot moves to 03:30.
-  const one = loadJobsConfig({ ...env.env, DISTRICT_TIMEZONES: 'd2=America/Chicago', JOBS_SNAPSHOT_AT: '03:30' });
+  // New York's district leaves, the snapshot moves to 03:30 and compaction runs every 15 minutes.
+  const one = loadJobsConfig({
+    ...env.env,
+    DISTRICT_TIMEZONES: 'd2=America/Chicago',
+    JOBS_SNAPSHOT_AT: '03:30',
+    ROLLUP_COMPACTION_MINUTES: '15',
+  });
   const second = await reconcileSchedulers(queue, desiredSchedulers(one), jobOpts, logger);
   expect(second.removed.sort()).toEqual(['license-snapshot@America/New_York', 'renewal-alerts@America/New_York']);
   expect(await stored()).toEqual([
@@ -58,6 +64,7 @@ test('added, changed and removed', async () => {
     { id: 'renewal-alerts@America/Chicago', name: 'renewal-alerts', pattern: '0 6 * * *', tz: 'America/Chicago' },
     { id: 'research-refresh', name: 'research-refresh', pattern: '0 4 * * *', tz: 'America/Chicago' },
     { id: 'retention', name: 'retention', pattern: '30 3 * * *', tz: 'America/Chicago' },
+    { id: 'rollup-compaction', name: 'rollup-compaction', pattern: '*/15 * * * *', tz: 'America/Chicago' },
   ]);
   // One pending job per scheduler (the changed one replaced, not added beside the old one), due at
   // 03:30 Chicago time for the snapshot.
@@ -67,6 +74,7 @@ test('added, changed and removed', async () => {
     'renewal-alerts',
     'research-refresh',
     'retention',
+    'rollup-compaction',
   ]);
   const snapshotJob = delayed.find((j) => j.name === 'license-snapshot')!;
   const due = new Date(snapshotJob.timestamp + snapshotJob.delay);
@@ -92,6 +100,7 @@ test('the service reconciles at boot; a process not owning the schedulers leaves
       { id: 'renewal-alerts@Europe/Paris', name: 'renewal-alerts', pattern: '15 7 * * *', tz: 'Europe/Paris' },
       { id: 'research-refresh', name: 'research-refresh', pattern: '0 4 * * *', tz: 'Europe/Paris' },
       { id: 'retention', name: 'retention', pattern: '30 3 * * *', tz: 'Europe/Paris' },
+      { id: 'rollup-compaction', name: 'rollup-compaction', pattern: '0 * * * *', tz: 'Europe/Paris' },
     ]);
     const ready = await fetch(`${owner.base}/readyz`).then(
       (r) => r.json() as Promise<{ checks: Record<string, { ok: boolean }> }>,
@@ -120,4 +129,10 @@ test('the service reconciles at boot; a process not owning the schedulers leaves
   } finally {
     await owner.stop();
   }
+});
+
+test('a compaction interval that does not divide the hour is refused, naming the variable', () => {
+  expect(() => loadJobsConfig({ ...env.env, ROLLUP_COMPACTION_MINUTES: '7' })).toThrow(
+    /ROLLUP_COMPACTION_MINUTES.*divide 60/s,
+  );
 });

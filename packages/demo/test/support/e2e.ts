@@ -10,6 +10,7 @@ import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/cli
 import { generateDistrict, writeDistrict, type SampleDistrict, type WrittenFiles } from '@edusage/generator';
 import { createKafka, type Kafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
+import { compactRollups, readCompactionState, rollupRows, type RollupLevel } from '@edusage/rollups';
 import { createTestEnv, freePort, type TestEnv } from '@edusage/testkit';
 import {
   LocalPipeline,
@@ -167,8 +168,6 @@ export async function readRollups(
   const measures = `sumMerge(events) AS events, uniqExactMerge(active_users) AS users,
     sumMerge(explicit_seconds) AS seconds, uniqExactIfMerge(active_minutes) AS minutes,
     sumMerge(unresolved_person_events) AS unresolved`;
-  // Values below are test constants (district id, ISO dates), never user input.
-  const where = `district_id = '${districtId}'${days ? ` AND local_date BETWEEN '${days.from}' AND '${days.to}'` : ''}`;
   type Row = { k: string; events: string; users: string; seconds: string; minutes: string; unresolved: string };
   const toMap = (rows: Row[]) =>
     new Map<string, Cell>(
@@ -184,24 +183,46 @@ export async function readRollups(
         },
       ]),
     );
+  // As the reports read them: through the compaction where a month has one.
+  const window = { districtId, ...(days ?? (await rollupSpan(ch, districtId))) };
+  const state = await readCompactionState(ch);
+  const read = (level: RollupLevel, cell: string[]) =>
+    queryRows<Row>(
+      ch,
+      `SELECT concat(${cell.map((c) => `toString(${c})`).join(", '|', ")}) AS k, ${measures}
+       FROM (${rollupRows(state, level, window)}) AS r GROUP BY ${cell.join(', ')}`,
+    );
+  const day = ['local_date', 'app_id', 'role'];
   const [district, school, klass] = await Promise.all([
-    queryRows<Row>(
-      ch,
-      `SELECT concat(toString(local_date), '|', app_id, '|', role) AS k, ${measures}
-       FROM rollup_district_app_daily WHERE ${where} GROUP BY local_date, app_id, role`,
-    ),
-    queryRows<Row>(
-      ch,
-      `SELECT concat(school_id, '|', toString(local_date), '|', app_id, '|', role) AS k, ${measures}
-       FROM rollup_school_app_daily WHERE ${where} GROUP BY school_id, local_date, app_id, role`,
-    ),
-    queryRows<Row>(
-      ch,
-      `SELECT concat(school_id, '|', class_id, '|', toString(local_date), '|', app_id, '|', role) AS k, ${measures}
-       FROM rollup_class_app_daily WHERE ${where} GROUP BY school_id, class_id, local_date, app_id, role`,
-    ),
+    read('district', day),
+    read('school', ['school_id', ...day]),
+    read('class', ['school_id', 'class_id', ...day]),
   ]);
   return { district: toMap(district), school: toMap(school), class: toMap(klass) };
+}
+
+/** The first and last day of the district's rollups (one day when it has none). */
+async function rollupSpan(ch: ClickHouseClient, districtId: string): Promise<{ from: string; to: string }> {
+  const [span] = await queryRows<{ from: string; to: string }>(
+    ch,
+    `SELECT toString(min(local_date)) AS from, toString(max(local_date)) AS to
+     FROM rollup_district_app_daily_parts WHERE district_id = '${districtId}'`,
+  );
+  return span!;
+}
+
+/**
+ * Compacts the rollups every `everyMs` until `stop()` returns true, as the jobs service's scheduler
+ * does (here often, so compactions interleave with the sink's folds); resolves to the number of
+ * month generations written.
+ */
+export async function compactRepeatedly(ch: ClickHouseClient, stop: () => boolean, everyMs = 2_000): Promise<number> {
+  let written = 0;
+  while (!stop()) {
+    written += (await compactRollups(ch)).filter((r) => r.generation !== null).length;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return written;
 }
 
 export async function countRows(ch: ClickHouseClient, table: string, where = '1'): Promise<number> {

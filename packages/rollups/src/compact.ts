@@ -1,0 +1,222 @@
+/**
+ * Rollup compaction (docs/ARCHITECTURE.md "Rollup compaction"): per month, every contribution of a
+ * final range (start below its topic-partition's watermark) merged into one row per cell, as a new
+ * generation beside the previous one, then recorded; readers switch to it with that one row.
+ *
+ * Incremental: the new generation = the previous usable one's cells + the contributions between its
+ * marks and the current watermarks. After an invalidation (a re-fold) there is no usable previous one
+ * and the month is merged from all its contributions again.
+ *
+ * Crash-safe without locks: a generation's rows are invisible until its row in rollup_compactions is
+ * written (one INSERT), a run that dies leaves an unrecorded generation that a later run drops, and
+ * two runs at once each record a complete generation (readers take the newest). Only generations
+ * older than the two newest recorded ones are dropped, so a reader that picked the previous one a
+ * moment ago still finds its rows.
+ */
+import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { ALL_LEVELS, MERGE_STATE, ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel } from './levels';
+import { markOf } from './marks';
+import { firstDayOf, lastDayOf } from './months';
+import { invalidationCount, readCompactionState, type CompactionMark, type MonthCompaction } from './state';
+
+export interface MonthCompactionResult {
+  month: number;
+  /** The generation written, or null when nothing new was final since the last one. */
+  generation: string | null;
+  /** Contribution rows merged from the parts tables, per level. */
+  contributions: Record<RollupLevel, number>;
+  /** Cells in the new generation, per level. */
+  cells: Record<RollupLevel, number>;
+  /** Whether it started from the previous generation (false: from all contributions). */
+  incremental: boolean;
+  ms: number;
+}
+
+export interface CompactOptions {
+  /** Only these months (YYYYMM); by default every month the rollups hold. */
+  months?: readonly number[];
+  /** Called after each month (progress). */
+  onMonth?: (r: MonthCompactionResult) => void;
+}
+
+const perLevel = (n = 0): Record<RollupLevel, number> => ({ district: n, school: n, class: n });
+
+/** The current watermark of every topic-partition: contributions below it are final. */
+async function currentMarks(ch: ClickHouseClient): Promise<CompactionMark[]> {
+  const rows = await queryRows<{ topic: string; partition: number | string; offset: string }>(
+    ch,
+    `SELECT kafka_topic AS topic, kafka_partition AS partition, toString(max(derived_to)) AS offset
+     FROM rollup_watermarks GROUP BY kafka_topic, kafka_partition ORDER BY topic, partition`,
+  );
+  return rows.map((r) => ({ topic: r.topic, partition: Number(r.partition), offset: r.offset }));
+}
+
+/** Months (YYYYMM) that hold contributions at any level, from the parts tables' partitions. */
+async function monthsWithRollups(ch: ClickHouseClient): Promise<number[]> {
+  const tables = ALL_LEVELS.map((l) => sqlString(ROLLUP_LEVELS[l].parts)).join(', ');
+  const rows = await queryRows<{ month: string }>(
+    ch,
+    `SELECT DISTINCT partition AS month FROM system.parts
+     WHERE database = currentDatabase() AND table IN (${tables}) AND active
+     ORDER BY month`,
+  );
+  return rows.map((r) => Number(r.month.replace(/'/g, '')));
+}
+
+/**
+ * SQL conditions: a contribution row of the month between the previous marks and the new ones. The
+ * range part goes in PREWHERE (so only those rows' states are read, also under FINAL: range_start is
+ * part of the replacing key).
+ */
+function newFinalRanges(
+  month: number,
+  previous: MonthCompaction | undefined,
+  marks: CompactionMark[],
+): { prewhere: string; where: string } {
+  return {
+    prewhere: `range_start >= ${markOf(previous?.marks ?? [])} AND range_start < ${markOf(marks)}`,
+    where: `local_date BETWEEN toDate('${firstDayOf(month)}') AND toDate('${lastDayOf(month)}')`,
+  };
+}
+
+type Ranges = ReturnType<typeof newFinalRanges>;
+
+async function countContributions(ch: ClickHouseClient, level: RollupLevel, ranges: Ranges): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(
+    ch,
+    `SELECT toString(count()) AS n FROM ${ROLLUP_LEVELS[level].parts} PREWHERE ${ranges.prewhere} WHERE ${ranges.where}`,
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Writes one level's cells of the month as `generation`: the previous generation's cells + the new ranges. */
+async function writeGeneration(
+  ch: ClickHouseClient,
+  level: RollupLevel,
+  month: number,
+  generation: bigint,
+  previous: MonthCompaction | undefined,
+  ranges: Ranges,
+): Promise<void> {
+  const spec = ROLLUP_LEVELS[level];
+  const states = STATE_COLUMNS.join(', ');
+  const merged = STATE_COLUMNS.map((c) => `${MERGE_STATE[c]}(${c}) AS ${c}`).join(', ');
+  const sources = [
+    ...(previous === undefined
+      ? []
+      : [
+          `SELECT ${spec.keys}, ${states} FROM ${spec.compact}
+           WHERE generation = ${sqlNumber(BigInt(previous.generation))} AND toYYYYMM(local_date) = ${sqlNumber(month)}`,
+        ]),
+    `SELECT ${spec.keys}, ${states} FROM ${spec.parts} FINAL PREWHERE ${ranges.prewhere} WHERE ${ranges.where}`,
+  ];
+  await command(
+    ch,
+    `INSERT INTO ${spec.compact} (${spec.keys}, generation, ${states})
+     SELECT ${spec.keys}, toUInt64(${sqlNumber(generation)}), ${merged}
+     FROM (${sources.join('\n UNION ALL ')}) AS contributions
+     GROUP BY ${spec.keys}`,
+  );
+}
+
+async function cellCount(ch: ClickHouseClient, level: RollupLevel, month: number, generation: bigint): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(
+    ch,
+    `SELECT toString(count()) AS n FROM ${ROLLUP_LEVELS[level].compact}
+     WHERE generation = ${sqlNumber(generation)} AND toYYYYMM(local_date) = ${sqlNumber(month)}`,
+  );
+  return Number(row?.n ?? 0);
+}
+
+async function record(
+  ch: ClickHouseClient,
+  month: number,
+  generation: bigint,
+  invalidations: string,
+  marks: CompactionMark[],
+): Promise<void> {
+  await command(
+    ch,
+    `INSERT INTO rollup_compactions (month, generation, invalidations, mark_topics, mark_partitions, mark_offsets, compacted_at)
+     VALUES (${sqlNumber(month)}, ${sqlNumber(generation)}, ${sqlNumber(BigInt(invalidations))},
+       [${marks.map((m) => sqlString(m.topic)).join(', ')}],
+       [${marks.map((m) => `toUInt32(${sqlNumber(m.partition)})`).join(', ')}],
+       [${marks.map((m) => `toUInt64(${sqlNumber(BigInt(m.offset))})`).join(', ')}], now())`,
+  );
+}
+
+/**
+ * Drops the month's generations older than its two newest recorded ones (and older unrecorded ones:
+ * runs that died). A newer unrecorded generation may be a run in progress and is kept.
+ */
+async function dropOldGenerations(ch: ClickHouseClient, month: number): Promise<void> {
+  const recorded = await queryRows<{ g: string }>(
+    ch,
+    `SELECT DISTINCT toString(generation) AS g FROM rollup_compactions WHERE month = ${sqlNumber(month)}
+     ORDER BY generation DESC LIMIT 2`,
+  );
+  if (recorded.length < 2) return;
+  const keepFrom = BigInt(recorded[recorded.length - 1]!.g);
+  for (const level of ALL_LEVELS) {
+    const table = ROLLUP_LEVELS[level].compact;
+    const old = await queryRows<{ g: string }>(
+      ch,
+      `SELECT DISTINCT toString(generation) AS g FROM ${table}
+       WHERE toYYYYMM(local_date) = ${sqlNumber(month)} AND generation < ${sqlNumber(keepFrom)}`,
+    );
+    for (const { g } of old) {
+      await command(ch, `ALTER TABLE ${table} DROP PARTITION (${sqlNumber(month)}, ${sqlNumber(BigInt(g))})`);
+    }
+  }
+}
+
+let lastGeneration = 0n;
+/** A new generation number: microseconds since 1970, strictly increasing within this process. */
+function nextGeneration(): bigint {
+  const now = BigInt(Date.now()) * 1000n;
+  lastGeneration = now > lastGeneration ? now : lastGeneration + 1n;
+  return lastGeneration;
+}
+
+/** Compacts one month (see the file comment); null generation when there was nothing new. */
+export async function compactMonth(ch: ClickHouseClient, month: number): Promise<MonthCompactionResult> {
+  const started = Date.now();
+  // Order matters: the invalidation count before anything is read, so a re-fold that runs during
+  // this compaction makes it unusable.
+  const invalidations = await invalidationCount(ch);
+  const marks = await currentMarks(ch);
+  const previous = (await readCompactionState(ch)).months.get(month);
+  const ranges = newFinalRanges(month, previous, marks);
+  const contributions = perLevel();
+  for (const level of ALL_LEVELS) contributions[level] = await countContributions(ch, level, ranges);
+  const result = { month, contributions, cells: perLevel(), incremental: previous !== undefined };
+  if (ALL_LEVELS.every((l) => contributions[l] === 0)) return { ...result, generation: null, ms: Date.now() - started };
+  const generation = nextGeneration();
+  for (const level of ALL_LEVELS) {
+    await writeGeneration(ch, level, month, generation, previous, ranges);
+    result.cells[level] = await cellCount(ch, level, month, generation);
+  }
+  await record(ch, month, generation, invalidations, marks);
+  await dropOldGenerations(ch, month);
+  return { ...result, generation: generation.toString(), ms: Date.now() - started };
+}
+
+/** Compacts every month holding rollups (or the months asked for), one after the other. */
+export async function compactRollups(ch: ClickHouseClient, o: CompactOptions = {}): Promise<MonthCompactionResult[]> {
+  const months = o.months ?? (await monthsWithRollups(ch));
+  const results: MonthCompactionResult[] = [];
+  for (const month of months) {
+    const r = await compactMonth(ch, month);
+    o.onMonth?.(r);
+    results.push(r);
+  }
+  return results;
+}
+
+/** Records that ranges below the marks were folded again: every compaction so far is unusable. */
+export async function invalidateCompactions(ch: ClickHouseClient, reason: string): Promise<void> {
+  await command(
+    ch,
+    `INSERT INTO rollup_compaction_invalidations (invalidated_at, reason) VALUES (now(), ${sqlString(reason)})`,
+  );
+}

@@ -1,0 +1,24 @@
+export {
+  ROLLUP_LEVELS,
+  ALL_LEVELS,
+  STATE_COLUMNS,
+  type RollupLevel,
+  type RollupLevelSpec,
+  type StateColumn,
+} from './levels';
+export { addDays, dateSlices, monthOf, monthPieces } from './months';
+export {
+  readCompactionState,
+  NO_COMPACTION,
+  type CompactionState,
+  type CompactionMark,
+  type MonthCompaction,
+} from './state';
+export { rollupRows, type RollupWindow, type RollupReadOptions } from './read';
+export {
+  compactRollups,
+  compactMonth,
+  invalidateCompactions,
+  type CompactOptions,
+  type MonthCompactionResult,
+} from './compact';

@@ -1,0 +1,60 @@
+/**
+ * The three rollup levels: the sink's contribution table, its compacted twin and the cell each groups
+ * by. One list for the writer (services/aggregate folds into `parts`), the compaction and the readers.
+ */
+export type RollupLevel = 'district' | 'school' | 'class';
+
+export interface RollupLevelSpec {
+  /** One row per cell per folded offset range (ReplacingMergeTree(range_end), read with FINAL). */
+  parts: string;
+  /** One row per cell per (month, generation) of a compaction. */
+  compact: string;
+  /** The cell, as a column list. */
+  keys: string;
+  /** Which stored events the level counts (the class level only those with a class). */
+  eventFilter: string;
+}
+
+export const ROLLUP_LEVELS: Readonly<Record<RollupLevel, RollupLevelSpec>> = {
+  district: {
+    parts: 'rollup_district_app_daily_parts',
+    compact: 'rollup_district_app_daily_compact',
+    keys: 'district_id, local_date, app_id, role',
+    eventFilter: '1',
+  },
+  school: {
+    parts: 'rollup_school_app_daily_parts',
+    compact: 'rollup_school_app_daily_compact',
+    keys: 'district_id, school_id, local_date, app_id, role',
+    eventFilter: '1',
+  },
+  class: {
+    parts: 'rollup_class_app_daily_parts',
+    compact: 'rollup_class_app_daily_compact',
+    keys: 'district_id, school_id, class_id, local_date, app_id, role',
+    eventFilter: "class_id != ''",
+  },
+};
+
+export const ALL_LEVELS: readonly RollupLevel[] = ['district', 'school', 'class'];
+
+/** The measures every level stores, as aggregate states (docs/ARCHITECTURE.md "Metric rules"). */
+export const STATE_COLUMNS = [
+  'events',
+  'active_users',
+  'explicit_seconds',
+  'active_minutes',
+  'unresolved_person_events',
+  'unresolved_app_events',
+] as const;
+export type StateColumn = (typeof STATE_COLUMNS)[number];
+
+/** The -MergeState function that merges each state column into one state of the same type. */
+export const MERGE_STATE: Readonly<Record<StateColumn, string>> = {
+  events: 'sumMergeState',
+  active_users: 'uniqExactMergeState',
+  explicit_seconds: 'sumMergeState',
+  active_minutes: 'uniqExactIfMergeState',
+  unresolved_person_events: 'sumMergeState',
+  unresolved_app_events: 'sumMergeState',
+};

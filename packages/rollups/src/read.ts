@@ -1,0 +1,65 @@
+/**
+ * How every report reads a rollup level: its current rows of a window of days, from the compaction
+ * where a month has one and from the contributions otherwise. The rows are not one per cell (a cell
+ * has its compacted row plus any newer contributions): readers merge states with -Merge functions.
+ */
+import { sqlDate, sqlNumber, sqlString } from '@edusage/clickhouse';
+import { ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel, type StateColumn } from './levels';
+import { markOf } from './marks';
+import { dateSlices, monthPieces } from './months';
+import type { CompactionState } from './state';
+
+/** An inclusive range of district-local days, of one district (or of all: the research tables). */
+export interface RollupWindow {
+  districtId?: string;
+  from: string;
+  to: string;
+}
+
+export interface RollupReadOptions {
+  /** The state columns to read (each costs reading and copying); all by default. */
+  columns?: readonly StateColumn[];
+  /** More conditions on the cell's columns (school_id, class_id, app_id, role), built with the escaping helpers. */
+  where?: string;
+}
+
+/**
+ * SQL (a UNION ALL to put in parentheses) of the level's rows of the window: the cell's key columns
+ * and the state columns asked for. Per month:
+ * - with a usable compaction: its generation's merged cells, plus the contributions at or above its
+ *   marks (newer ranges, read with FINAL: a range being folded again replaces its own rows);
+ * - without: every contribution, with FINAL, in slices of at most 16 days (ClickHouse 18.16 reads a
+ *   FINAL in one thread; separate slices are read in parallel).
+ * Exact: a compaction holds exactly the ranges below its marks, and a range below a watermark is never
+ * folded again except by a re-fold, which invalidates every compaction (state.ts).
+ * The filters sit inside each FINAL read: 18.16 does not push an outer WHERE into a FINAL subquery.
+ */
+export function rollupRows(
+  state: CompactionState,
+  level: RollupLevel,
+  w: RollupWindow,
+  o: RollupReadOptions = {},
+): string {
+  const spec = ROLLUP_LEVELS[level];
+  const columns = `${spec.keys}, ${(o.columns ?? STATE_COLUMNS).join(', ')}`;
+  const district = w.districtId === undefined ? '' : `district_id = ${sqlString(w.districtId)} AND `;
+  const where = (from: string, to: string) =>
+    `${district}local_date BETWEEN ${sqlDate(from)} AND ${sqlDate(to)}` +
+    (o.where === undefined ? '' : ` AND (${o.where})`);
+  // PREWHERE: only the rows of newer ranges have their states read (a plain WHERE after FINAL reads
+  // the whole month's states first: 0.5 s instead of 0.01 s for a month with no newer range). Safe
+  // with FINAL: range_start is part of the replacing key, so all versions of a row pass or none.
+  const fromParts = (from: string, to: string, prewhere = '') =>
+    `SELECT ${columns} FROM ${spec.parts} FINAL ${prewhere}WHERE ${where(from, to)}`;
+  if (w.from > w.to) return fromParts(w.from, w.to);
+  return monthPieces(w.from, w.to)
+    .flatMap((piece) => {
+      const c = state.months.get(piece.month);
+      if (c === undefined) return dateSlices(piece.from, piece.to).map((s) => fromParts(s.from, s.to));
+      return [
+        `SELECT ${columns} FROM ${spec.compact} WHERE generation = ${sqlNumber(BigInt(c.generation))} AND ${where(piece.from, piece.to)}`,
+        fromParts(piece.from, piece.to, `PREWHERE range_start >= ${markOf(c.marks)} `),
+      ];
+    })
+    .join('\n  UNION ALL ');
+}

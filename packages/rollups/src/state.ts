@@ -1,0 +1,65 @@
+/**
+ * Which compaction a reader may use per month: the newest one recorded that started after the last
+ * invalidation (a re-fold rewrites ranges below the marks, so every earlier compaction is stale).
+ */
+import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+
+/** Up to where (exclusive) one Kafka topic-partition's contributions are merged into a compaction. */
+export interface CompactionMark {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface MonthCompaction {
+  month: number;
+  generation: string;
+  marks: readonly CompactionMark[];
+}
+
+export interface CompactionState {
+  /** Per month (YYYYMM), its usable compaction; a month without one is read from contributions alone. */
+  months: ReadonlyMap<number, MonthCompaction>;
+}
+
+export const NO_COMPACTION: CompactionState = { months: new Map() };
+
+const INVALIDATIONS = '(SELECT count() FROM rollup_compaction_invalidations)';
+
+export async function invalidationCount(ch: ClickHouseClient): Promise<string> {
+  const [row] = await queryRows<{ n: string }>(ch, `SELECT toString(${INVALIDATIONS}) AS n`);
+  return row?.n ?? '0';
+}
+
+/** Each month's newest compaction that saw every invalidation recorded so far. */
+export async function readCompactionState(ch: ClickHouseClient): Promise<CompactionState> {
+  const rows = await queryRows<{
+    month: number | string;
+    generation: string;
+    topics: string[];
+    partitions: (number | string)[];
+    offsets: string[];
+  }>(
+    ch,
+    `SELECT month, toString(generation) AS generation, mark_topics AS topics, mark_partitions AS partitions,
+            arrayMap(o -> toString(o), mark_offsets) AS offsets
+     FROM rollup_compactions WHERE invalidations = ${INVALIDATIONS}
+     ORDER BY month, generation DESC LIMIT 1 BY month`,
+  );
+  return {
+    months: new Map(
+      rows.map((r) => [
+        Number(r.month),
+        {
+          month: Number(r.month),
+          generation: r.generation,
+          marks: r.topics.map((topic, i) => ({
+            topic,
+            partition: Number(r.partitions[i]),
+            offset: r.offsets[i]!,
+          })),
+        },
+      ]),
+    ),
+  };
+}
