@@ -4,13 +4,15 @@
  * and ClickHouse, at three moments:
  * 1. during start-up (the schedulers are being written: the moment `pipeline-jobs.test.ts` hit in CI);
  * 2. while a webhook delivery is in flight (the receiver holds the POST open);
- * 3. while the nightly snapshot waits for ClickHouse (a proxy withholds the answer to its INSERT).
+ * 3. while the nightly snapshot waits for ClickHouse (a proxy withholds the answer to its INSERT);
+ * 4. while a delivery is in flight and Redis is down (a private Redis): the job cannot be handed back,
+ *    the process exits anyway, and after Redis is back the stalled-job check hands the job on.
  * A stop that hangs is SIGKILLed by the harness after 20 s, so it shows as exit code null.
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
+import { createTestEnv, startPrivateRedis, waitFor, type TestEnv } from '@edusage/testkit';
 import { bullPrefix, JOB, webhookJobId } from '../src';
 import { startClickHouseGate, type ClickHouseGate } from './clickhouse-gate';
 import { seedActivity, seedLicenses, spawnJobs, startJobs, startReceiver, type ServiceProcess } from './harness';
@@ -137,5 +139,54 @@ test('SIGTERM while the snapshot waits for ClickHouse: exit code 0; the next pro
   expect(rows.map((r) => [r.license_id, Number(r.active)])).toEqual([
     ['L-ixl', 2],
     ['L-kami', 0],
+  ]);
+});
+
+test('SIGTERM during a delivery while Redis is down: exit code 0; once Redis is back the delivery is sent', async () => {
+  const redisServer = await startPrivateRedis();
+  const own = await createTestEnv('jobs_stop_redis', { kafka: false, redisUrl: redisServer.url });
+  const ownRedis = new Redis(own.config.REDIS_URL, { maxRetriesPerRequest: null });
+  ownRedis.on('error', () => undefined); // lives through the Redis restart
+  const ownQueue = new Queue('edusage-jobs', { connection: ownRedis, prefix: bullPrefix(own.config) });
+  ownQueue.on('error', () => undefined);
+  const receiver = await startReceiver(0, { holdFirst: true });
+  closers.push(async () => {
+    await receiver.close();
+    await ownQueue.close();
+    ownRedis.disconnect();
+    await own.cleanup();
+    await redisServer.cleanup();
+  });
+  const hookEnv = {
+    ...own.env,
+    ...STOP_ENV,
+    JOBS_OWN_SCHEDULERS: 'false',
+    JOBS_WEBHOOK_URL: receiver.url,
+    JOBS_WEBHOOK_SECRET: SECRET,
+  };
+  const first = await startJobs(hookEnv);
+  procs.push(first);
+  const id = webhookJobId('alert-2');
+  const body = JSON.stringify({ type: 'test', alert: { alert_id: 'alert-2' } });
+  await ownQueue.add(JOB.webhook, { alertId: 'alert-2', body }, { jobId: id, attempts: 3 });
+  expect(await receiver.held).toBe('alert-2');
+  await redisServer.stop('SIGTERM');
+
+  expect(await terminate(first)).toBe(0);
+
+  await redisServer.start();
+  const second = await startJobs(hookEnv);
+  procs.push(second);
+  // Still active with the dead process's lock: handed on once the lock expired (BullMQ: 30 s) and a
+  // stalled-job check ran (every 30 s).
+  const state = await waitFor(
+    async () => (await ownQueue.getJob(id))?.getState(),
+    (st) => st === 'completed' || st === 'failed',
+    { timeoutMs: 150_000, what: 'the delivery finished' },
+  );
+  expect(state).toBe('completed');
+  expect(receiver.deliveries.map((d) => [d.alertId, d.body, d.status])).toEqual([
+    ['alert-2', body, 0],
+    ['alert-2', body, 204],
   ]);
 });
