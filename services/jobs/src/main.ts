@@ -47,10 +47,12 @@ void runService<JobsConfig>({
     return {
       async stop() {
         await stopWorker(worker, config.JOBS_STOP_GRACE_MS, logger);
+        // A job handed back may still be running here (abandoned): closing ClickHouse first ends its
+        // writes before another worker, which may already have taken the job, gets far.
+        await ch.close();
         await settlesWithin(running, 1_000);
         await settlesWithin(queue.close(), 2_000);
         redis.disconnect();
-        await ch.close();
       },
     };
   },
