@@ -89,13 +89,25 @@ export class LocalPipeline {
           throw new Error(`${name} exited during start-up; see ${path.join(this.logDir, `${name}.log`)}`);
         }
       }
-      const ready = await fetch(`${this.ingestUrl}/readyz`)
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ready) return;
+      if (await answersReady(`${this.ingestUrl}/readyz`)) return;
       if (Date.now() > deadline) throw new Error(`ingest not ready in time; see ${this.logDir}`);
       await new Promise((r) => setTimeout(r, 300));
     }
+  }
+}
+
+/**
+ * One readiness poll: true on a 2xx answer; false on any other answer, an error, or no answer within
+ * `timeoutMs` (a process that accepts the connection but never answers would otherwise hold the poll
+ * loop, and its deadline, forever).
+ */
+export async function answersReady(url: string, timeoutMs = 5_000): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer(); // read the body, so the connection is released
+    return res.ok;
+  } catch {
+    return false;
   }
 }
 

@@ -35,8 +35,11 @@ export interface ServiceDefinition<C> {
 
 /**
  * Every service starts the same way: config → clients → run → graceful shutdown on SIGTERM/SIGINT.
- * A second signal, or a stop that outlives its timeout, exits at once (exit code 1). With `httpPort`,
- * it serves /healthz, /readyz (false while stopping or when a registered check fails) and /metrics.
+ * The signal handlers are installed before `start`: a signal during start-up lets `start` finish,
+ * then stops what it started (exit code 0), instead of Node's default of dying by the signal.
+ * A second signal, or a stop that outlives its timeout (counted from the first signal), exits at once
+ * (exit code 1). With `httpPort`, it serves /healthz, /readyz (false while starting or stopping, or
+ * when a registered check fails) and /metrics.
  */
 export async function runService<C>(def: ServiceDefinition<C>): Promise<void> {
   const logger = createLogger(def.name);
@@ -54,6 +57,8 @@ export async function runService<C>(def: ServiceDefinition<C>): Promise<void> {
   let stopping = false;
   let running: RunningService | null = null;
   let http: HealthServer | null = null;
+  let markStarted!: (service: RunningService) => void;
+  const started = new Promise<RunningService>((resolve) => (markStarted = resolve));
 
   const shutdown = (reason: string, exitCode: 0 | 1) => {
     if (stopping) {
@@ -67,7 +72,9 @@ export async function runService<C>(def: ServiceDefinition<C>): Promise<void> {
       process.exit(1);
     }, def.shutdownTimeoutMs ?? 30_000);
     timer.unref();
-    (running ? running.stop() : Promise.resolve())
+    // Still starting: wait for `start` (bounded by the timer above), then stop what it started.
+    started
+      .then((service) => service.stop())
       .then(async () => {
         await http?.close();
         logger.info('stopped');
@@ -90,6 +97,9 @@ export async function runService<C>(def: ServiceDefinition<C>): Promise<void> {
     },
   };
 
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => shutdown('SIGINT', 0));
+
   try {
     const port = def.httpPort?.(config);
     if (port !== undefined) {
@@ -106,8 +116,6 @@ export async function runService<C>(def: ServiceDefinition<C>): Promise<void> {
     logger.fatal({ err }, 'failed to start');
     process.exit(1);
   }
-  logger.info('started');
-
-  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
-  process.on('SIGINT', () => shutdown('SIGINT', 0));
+  logger.info(stopping ? 'started, stopping as asked during start-up' : 'started');
+  markStarted(running);
 }

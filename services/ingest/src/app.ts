@@ -41,6 +41,7 @@ export async function startIngest(
   const redis = createRedis(config);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   const metrics = createMetrics();
+  let stopping = false;
   const app = await buildServer({
     config,
     logger,
@@ -57,6 +58,7 @@ export async function startIngest(
         return pong === 'PONG';
       },
     },
+    stopping: () => stopping,
   });
   let url: string | undefined;
   if (opts.listen ?? true) {
@@ -70,6 +72,7 @@ export async function startIngest(
     metrics,
     ...(url !== undefined ? { url } : {}),
     async stop() {
+      stopping = true; // not ready from now on, before the in-flight requests have finished
       // Stop taking requests and let in-flight ones finish (they wait for their Kafka acks) ...
       await app.close();
       // ... then close the clients.

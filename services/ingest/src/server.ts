@@ -55,6 +55,8 @@ export interface ServerDeps {
   readiness?: { kafka(): Promise<boolean>; redis(): Promise<boolean> };
   /** How long a Kafka readiness answer is reused (default 5 s). */
   readinessCacheMs?: number;
+  /** True once the service's stop has begun: /readyz answers 503 `stopping` whatever the probes say. */
+  stopping?: () => boolean;
 }
 
 /** One item of the `rejected` list in a response: where (array index or NDJSON line) and why. */
@@ -448,6 +450,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const kafkaReady = cached(deps.readiness?.kafka ?? (async () => true), deps.readinessCacheMs ?? 5_000);
   app.get('/readyz', async (_request, reply) => {
+    if (deps.stopping?.()) return reply.code(503).send({ status: 'stopping' });
     const [kafka, redis] = await Promise.all([
       kafkaReady().catch(() => false),
       (deps.readiness?.redis ?? (async () => true))().catch(() => false),

@@ -43,6 +43,11 @@ export const jobsConfigSchema = baseConfigSchema
     /** This process reconciles the job schedulers at boot; exactly one process of a deployment should. */
     JOBS_OWN_SCHEDULERS: z.stringbool().default(true),
     JOBS_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+    /**
+     * On SIGTERM, how long the jobs in hand may run on; then they are handed back to the queue (run again
+     * from the start by the next worker, no attempt spent). At most 20 s: the whole stop must fit in 30 s.
+     */
+    JOBS_STOP_GRACE_MS: z.coerce.number().int().min(0).max(20_000).default(15_000),
     /** Attempts of a scheduled job (ClickHouse down, …), with exponential backoff from JOBS_RETRY_DELAY_MS. */
     JOBS_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
     JOBS_RETRY_DELAY_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),

@@ -11,3 +11,5 @@ export * from './metrics';
 export * from './retention';
 export * from './maintenance-config';
 export * from './maintenance-jobs';
+export * from './hand-back';
+export * from './stop-worker';

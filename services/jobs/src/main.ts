@@ -5,6 +5,7 @@ import { registerJobMetrics } from './metrics';
 import { jobProcessor } from './processor';
 import { bullConnection, createQueue, createWorker, redisReachable } from './queue';
 import { desiredSchedulers, reconcileSchedulers } from './schedules';
+import { settlesWithin, stopWorker } from './stop-worker';
 
 /** The jobs service: BullMQ schedulers and worker (license snapshots, renewal alerts, webhooks). */
 void runService<JobsConfig>({
@@ -40,14 +41,18 @@ void runService<JobsConfig>({
     ctx.registerHealthCheck({ id: 'worker', check: () => ({ ok: worker.isRunning() && !worker.closing }) });
     const running = worker.run().catch((err: unknown) => ctx.fail(err, 'the job worker stopped'));
     await worker.waitUntilReady();
-    // 4. graceful shutdown (SIGTERM): finish the jobs in hand, take no new ones.
+    // 4. graceful shutdown (SIGTERM): take no new jobs; the jobs in hand get JOBS_STOP_GRACE_MS to
+    // finish, then go back to the queue. Every wait is bounded: a Redis command on this connection
+    // would otherwise wait for Redis forever (maxRetriesPerRequest: null).
     return {
       async stop() {
-        await worker.close();
-        await running;
-        await queue.close();
-        redis.disconnect();
+        await stopWorker(worker, config.JOBS_STOP_GRACE_MS, logger);
+        // A job handed back may still be running here (abandoned): closing ClickHouse first ends its
+        // writes before another worker, which may already have taken the job, gets far.
         await ch.close();
+        await settlesWithin(running, 1_000);
+        await settlesWithin(queue.close(), 2_000);
+        redis.disconnect();
       },
     };
   },

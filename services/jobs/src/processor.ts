@@ -10,6 +10,7 @@ import { checkRenewals, type RenewalAlert } from './renewal-alerts';
 import { runResearchRefresh, runRetention, runRollupCompaction } from './maintenance-jobs';
 import { snapshotDistrict } from './snapshot';
 import { alertBody, postWebhook } from './webhook';
+import { handBackOnAbort } from './hand-back';
 
 /** Completed deliveries are kept this long: their job id is what stops an alert being sent twice. */
 export const DELIVERY_RETENTION_S = 400 * 86_400;
@@ -97,7 +98,11 @@ async function runRenewalAlerts(
   return { day, due, created };
 }
 
-async function deliverWebhook(deps: JobDeps, job: Job<WebhookJobData>): Promise<{ status: number }> {
+async function deliverWebhook(
+  deps: JobDeps,
+  job: Job<WebhookJobData>,
+  signal?: AbortSignal,
+): Promise<{ status: number }> {
   const { config, logger } = deps;
   if (config.JOBS_WEBHOOK_URL === undefined || config.JOBS_WEBHOOK_SECRET === undefined) {
     throw new Error('JOBS_WEBHOOK_URL is not set in this process: cannot deliver');
@@ -108,28 +113,38 @@ async function deliverWebhook(deps: JobDeps, job: Job<WebhookJobData>): Promise<
     job.data.alertId,
     job.data.body,
     config.JOBS_WEBHOOK_TIMEOUT_MS,
+    signal,
   );
   logger.info({ alertId: job.data.alertId, attempt: job.attemptsMade + 1 }, 'alert webhook delivered');
   return { status };
 }
 
+async function runJob(deps: JobDeps, job: Job, signal?: AbortSignal): Promise<unknown> {
+  switch (job.name) {
+    case JOB.snapshot:
+      return runSnapshot(deps, job as Job<ZoneJobData>);
+    case JOB.renewalAlerts:
+      return runRenewalAlerts(deps, job as Job<ZoneJobData>);
+    case JOB.webhook:
+      return deliverWebhook(deps, job as Job<WebhookJobData>, signal);
+    case JOB.researchRefresh:
+      return runResearchRefresh(deps, job as Job<ZoneJobData>);
+    case JOB.retention:
+      return runRetention(deps, job as Job<ZoneJobData>);
+    case JOB.rollupCompaction:
+      return runRollupCompaction(deps, job as Job<ZoneJobData>);
+    default:
+      throw new Error(`unknown job name ${JSON.stringify(job.name)}`);
+  }
+}
+
+/**
+ * The worker's processor. It takes three parameters, so BullMQ passes it the abort signal that
+ * `worker.cancelAllJobs` fires at shutdown: a job still running then is handed back to the queue.
+ */
 export function jobProcessor(deps: JobDeps) {
-  return async (job: Job): Promise<unknown> => {
-    switch (job.name) {
-      case JOB.snapshot:
-        return runSnapshot(deps, job as Job<ZoneJobData>);
-      case JOB.renewalAlerts:
-        return runRenewalAlerts(deps, job as Job<ZoneJobData>);
-      case JOB.webhook:
-        return deliverWebhook(deps, job as Job<WebhookJobData>);
-      case JOB.researchRefresh:
-        return runResearchRefresh(deps, job as Job<ZoneJobData>);
-      case JOB.retention:
-        return runRetention(deps, job as Job<ZoneJobData>);
-      case JOB.rollupCompaction:
-        return runRollupCompaction(deps, job as Job<ZoneJobData>);
-      default:
-        throw new Error(`unknown job name ${JSON.stringify(job.name)}`);
-    }
+  return async (job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> => {
+    const run = runJob(deps, job, signal);
+    return token !== undefined && signal !== undefined ? handBackOnAbort(job, token, signal, run) : run;
   };
 }

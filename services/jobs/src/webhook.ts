@@ -24,6 +24,8 @@ export async function postWebhook(
   alertId: string,
   body: string,
   timeoutMs: number,
+  /** Aborts the POST (shutdown: the delivery is handed back and sent again later). */
+  signal?: AbortSignal,
 ): Promise<number> {
   const res = await fetch(url, {
     method: 'POST',
@@ -33,7 +35,7 @@ export async function postWebhook(
       [ALERT_ID_HEADER]: alertId,
     },
     body,
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs),
   });
   await res.arrayBuffer().catch(() => undefined);
   if (res.status < 200 || res.status > 299) throw new Error(`webhook answered HTTP ${res.status}`);

@@ -16,11 +16,29 @@ export interface ServiceProcess {
   child: ChildProcess;
   base: string;
   log(): string;
+  /** The exit code (null: ended by a signal, e.g. SIGKILL after a stop that did not finish in 20 s). */
+  exitCode: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Starts dist/main.js with `env` and waits until /readyz answers 200. */
 export async function startJobs(env: Record<string, string>): Promise<ServiceProcess> {
+  const proc = await spawnJobs(env);
+  try {
+    await waitFor(
+      () => fetch(`${proc.base}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      { timeoutMs: 45_000, what: 'jobs ready' },
+    );
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw new Error(`${String(err)}\n--- service log ---\n${proc.log()}`, { cause: err });
+  }
+  return proc;
+}
+
+/** Starts dist/main.js with `env` without waiting for it to be ready. */
+export async function spawnJobs(env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [ENTRY], {
@@ -36,6 +54,7 @@ export async function startJobs(env: Record<string, string>): Promise<ServicePro
     child,
     base,
     log: () => log,
+    exitCode: exited.then(([code]) => code as number | null),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
@@ -44,16 +63,6 @@ export async function startJobs(env: Record<string, string>): Promise<ServicePro
       clearTimeout(timer);
     },
   };
-  try {
-    await waitFor(
-      () => fetch(`${base}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      { timeoutMs: 45_000, what: 'jobs ready' },
-    );
-  } catch (err) {
-    await proc.stop('SIGKILL');
-    throw new Error(`${String(err)}\n--- service log ---\n${log}`, { cause: err });
-  }
   return proc;
 }
 
