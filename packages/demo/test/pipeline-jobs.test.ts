@@ -29,7 +29,7 @@ test("start('jobs') runs the jobs service with the pipeline's environment", asyn
     pipeline.start('jobs');
     const ids = await waitFor(
       async () => (await queue.getJobSchedulers(0, -1)).map((s) => s.id ?? s.key).sort(),
-      (list) => list.length === 4,
+      (list) => list.length === 5,
       { timeoutMs: 60_000, what: 'jobs schedulers' },
     );
     expect(ids).toEqual([
@@ -37,6 +37,7 @@ test("start('jobs') runs the jobs service with the pipeline's environment", asyn
       'renewal-alerts@America/Denver',
       'research-refresh',
       'retention',
+      'rollup-compaction',
     ]);
     expect(await pipeline.stop('jobs')).toBe(0);
   } finally {
