@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench:year`: the main report reads (usage per app for the term, school × app, class × app for
+ * a month, the license table) over a school year of a 50,000-student district, against issues 8 and
+ * 10's target p95 ≤ 200 ms. Phases: database (dropped and recreated unless --reuse), generation,
+ * description of what was generated, [reads made cheaper before timing: none yet], timing.
+ */
+import os from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import {
+  createClickHouse,
+  dropDatabase,
+  ensureDatabase,
+  queryRows,
+  runMigrations,
+  SCHEMA_MIGRATIONS_DIR,
+  sqlString,
+  type ClickHouseClient,
+} from '@edusage/clickhouse';
+import { ms, SHAPE, type DistrictShape } from '@edusage/licenses/dist/bench/district';
+import { researchDatabaseOf } from '@edusage/research';
+import { loadApiConfig } from '../config';
+import { startApiChild } from './api-child';
+import { describeData } from './describe';
+import { generateYear } from './generate';
+import { getRows, readSpecs, timeRead, type Timing, type YearDays } from './requests';
+
+const say = (line: string) => process.stdout.write(line + '\n');
+const TARGET_MS = 200;
+
+const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1`);
+  return n;
+};
+
+interface Options {
+  database: string;
+  runs: number;
+  batches: number;
+  days: number;
+  reuse?: boolean;
+  direct?: boolean;
+}
+
+function options(): Options {
+  return new Command()
+    .name('bench-year')
+    .option('--database <name>', 'ClickHouse database of the benchmark (dropped and recreated)', 'edusage_bench_year')
+    .option('--runs <n>', 'timed runs per read (after one warm-up)', positiveInt('--runs'), 9)
+    .option('--batches <n>', 'sink batches (folds) per Kafka partition per school day', positiveInt('--batches'), 8)
+    .option(
+      '--days <n>',
+      'school days generated (fewer for a quick try; --reuse reads the days generated)',
+      positiveInt('--days'),
+      SHAPE.schoolDays,
+    )
+    .option('--reuse', 'keep the data of an earlier run (--batches and --days are then those it generated)')
+    .option('--direct', 'call the functions the endpoints call, in this process, instead of HTTP requests to the API')
+    .parse()
+    .opts<Options>();
+}
+
+/**
+ * The periods read, from the generated days (so --reuse reads what an earlier run generated): the
+ * term (all its school days), October (or the first month of a short year), one school, the as-of day.
+ */
+async function yearDays(ch: ClickHouseClient, districtId: string): Promise<YearDays> {
+  const days = (
+    await queryRows<{ d: string }>(
+      ch,
+      `SELECT DISTINCT toString(local_date) AS d FROM rollup_district_app_daily_parts
+       WHERE district_id = ${sqlString(districtId)} ORDER BY d`,
+    )
+  ).map((r) => r.d);
+  if (days.length === 0) throw new Error(`district ${districtId} has no usage: run without --reuse first`);
+  const first = days[0]!;
+  const last = days[days.length - 1]!;
+  const month = days.some((d) => d.startsWith('2025-10')) ? '2025-10' : first.slice(0, 7);
+  const inMonth = days.filter((d) => d.startsWith(month));
+  return {
+    districtId,
+    term: { from: first, to: last },
+    month: { from: inMonth[0]!, to: inMonth[inMonth.length - 1]! },
+    schoolId: 'sch-0',
+    asOf: last,
+    schoolDays: days.length,
+  };
+}
+
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+function printTimings(timings: Timing[], how: string, runs: number): void {
+  say(`\n${how}; ${runs} runs each after one warm-up; target p95 ≤ ${TARGET_MS} ms`);
+  say(
+    `${'read'.padEnd(34)} ${'rows'.padStart(6)} ${'p50'.padStart(9)} ${'p95'.padStart(9)} ${'max'.padStart(9)}  target`,
+  );
+  for (const t of timings) {
+    say(
+      `${t.name.padEnd(34)} ${String(t.rows).padStart(6)} ${ms(t.p50).padStart(9)} ${ms(t.p95).padStart(9)} ${ms(t.max).padStart(9)}  ` +
+        (t.p95 <= TARGET_MS ? 'met' : `NOT met (${(t.p95 / TARGET_MS).toFixed(1)} × the target)`),
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const shape: DistrictShape = { ...SHAPE, schoolDays: o.days };
+  const config = loadApiConfig({ ...process.env, CLICKHOUSE_DATABASE: o.database, LOG_LEVEL: 'warn' });
+  say(`bench:year on ${o.database}, ${os.cpus().length} cores, load average ${load()}`);
+  if (!o.reuse) {
+    await dropDatabase(config);
+    // The API creates <database>_research when it starts: it goes with the benchmark's database.
+    await dropDatabase({ ...config, CLICKHOUSE_DATABASE: researchDatabaseOf(config) });
+  }
+  await ensureDatabase(config);
+  const ch = createClickHouse(config);
+  try {
+    await runMigrations(ch, SCHEMA_MIGRATIONS_DIR);
+    if (!o.reuse) await generateYear(ch, shape, o.batches);
+    await describeData(ch);
+    // Reads made cheaper before timing (e.g. a future --compact: compactRollups(ch)) go here.
+    const y = await yearDays(ch, shape.districtId);
+    say(
+      `reads: term ${y.term.from}..${y.term.to} (${y.schoolDays} school days), month ${y.month.from}..${y.month.to}, school ${y.schoolId}, as of ${y.asOf}`,
+    );
+    const specs = readSpecs(y);
+    const timings: Timing[] = [];
+    const loadBefore = load();
+    if (o.direct) {
+      for (const s of specs) timings.push(await timeRead(s.name, o.runs, () => s.direct(ch)));
+      printTimings(timings, 'in process: the functions the API endpoints call', o.runs);
+    } else {
+      const api = await startApiChild(config, shape.districtId);
+      try {
+        for (const s of specs) timings.push(await timeRead(s.name, o.runs, () => getRows(api.url, api.token, s.path)));
+      } finally {
+        await api.stop();
+      }
+      printTimings(timings, `over HTTP: the built API (dist/main.js, pid ${api.pid}) as a child process`, o.runs);
+      for (const s of specs) say(`  ${s.name}: GET ${s.path}`);
+    }
+    say(`load average before timing ${loadBefore}, after ${load()}`);
+  } finally {
+    await ch.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : String(err));
+  process.exitCode = 1;
+});
