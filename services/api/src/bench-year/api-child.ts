@@ -17,6 +17,8 @@ export interface ApiChild {
   url: string;
   token: string;
   pid: number;
+  /** The message of the last error the API logged ('' if none). */
+  lastLoggedError(): string;
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,22 @@ export async function startApiChild(config: ApiConfig, districtId: string): Prom
   const redis = new Redis(config.REDIS_URL);
   const { token } = await new TokenStore(redis, prefix, 0).create({ districtId, role: 'admin', name: 'bench-year' });
   let lastLines = '';
+  let lastError = '';
+  let partial = '';
+  // The API logs JSON lines (pino): keep the last error's message, to say why a request failed.
+  const readLines = (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('"err"')) continue;
+      try {
+        const parsed = JSON.parse(line) as { err?: { message?: string } };
+        if (parsed.err?.message) lastError = parsed.err.message;
+      } catch {
+        // not a log line
+      }
+    }
+  };
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'main.js')], {
     env: {
       ...process.env,
@@ -63,7 +81,10 @@ export async function startApiChild(config: ApiConfig, districtId: string): Prom
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const keep = (chunk: Buffer) => (lastLines = (lastLines + chunk.toString('utf8')).slice(-2000));
+  const keep = (chunk: Buffer) => {
+    lastLines = (lastLines + chunk.toString('utf8')).slice(-2000);
+    readLines(chunk.toString('utf8'));
+  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = once(child, 'exit');
@@ -81,5 +102,5 @@ export async function startApiChild(config: ApiConfig, districtId: string): Prom
     await stop();
     throw new Error(`${(err as Error).message}; its last output: ${lastLines}`, { cause: err });
   }
-  return { url, token, pid: child.pid ?? -1, stop };
+  return { url, token, pid: child.pid ?? -1, lastLoggedError: () => lastError, stop };
 }

@@ -65,19 +65,33 @@ export function readSpecs(y: YearDays): ReadSpec[] {
   ];
 }
 
-export interface Timing {
-  name: string;
-  rows: number;
-  p50: number;
-  p95: number;
-  max: number;
-}
+export type Timing =
+  | { name: string; rows: number; p50: number; p95: number; max: number }
+  | { name: string; failed: string; afterMs: number };
 
-/** One warm-up, then `runs` timed runs of `run` (which returns the rows it got). */
-export async function timeRead(name: string, runs: number, run: () => Promise<number>): Promise<Timing> {
-  const rows = await run();
+/**
+ * One warm-up, then `runs` timed runs of `run` (which returns the rows it got). A read that fails
+ * (e.g. the server's memory limit) is reported with `why` of the failure and not run again.
+ */
+export async function timeRead(
+  name: string,
+  runs: number,
+  run: () => Promise<number>,
+  why: (err: unknown) => string | Promise<string>,
+): Promise<Timing> {
   const samples: number[] = [];
-  for (let i = 0; i < runs; i++) samples.push((await timed(run)).ms);
+  let rows = 0;
+  for (let i = 0; i <= runs; i++) {
+    const started = process.hrtime.bigint();
+    try {
+      const t = await timed(run);
+      rows = t.value;
+      if (i > 0) samples.push(t.ms);
+    } catch (err) {
+      const afterMs = Number(process.hrtime.bigint() - started) / 1e6;
+      return { name, failed: await why(err), afterMs };
+    }
+  }
   return { name, rows, p50: percentile(samples, 0.5), p95: percentile(samples, 0.95), max: Math.max(...samples) };
 }
 
@@ -85,6 +99,6 @@ export async function timeRead(name: string, runs: number, run: () => Promise<nu
 export async function getRows(baseUrl: string, token: string, path: string): Promise<number> {
   const res = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
   const body = await res.text();
-  if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${body.slice(0, 300)}`);
+  if (res.status !== 200) throw new Error(`HTTP ${res.status} ${body.slice(0, 300)}`);
   return (JSON.parse(body) as { rows: unknown[] }).rows.length;
 }
