@@ -18,16 +18,16 @@ import {
   sqlString,
   type ClickHouseClient,
 } from '@edusage/clickhouse';
-import { firstLine, ms, SHAPE, type DistrictShape } from '@edusage/licenses/dist/bench/district';
+import { firstLine, SHAPE, type DistrictShape } from '@edusage/licenses/dist/bench/district';
 import { researchDatabaseOf } from '@edusage/research';
-import { loadApiConfig } from '../config';
+import { loadApiConfig, type ApiConfig } from '../config';
 import { startApiChild } from './api-child';
 import { describeData } from './describe';
 import { generateYear } from './generate';
-import { getRows, readSpecs, timeRead, type Timing, type YearDays } from './requests';
+import { loadAverage, printHeader, printSummary, printTiming } from './report';
+import { getRows, readSpecs, timeRead, type ReadSpec, type Timing, type YearDays } from './requests';
 
 const say = (line: string) => process.stdout.write(line + '\n');
-const TARGET_MS = 200;
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -89,36 +89,41 @@ async function yearDays(ch: ClickHouseClient, districtId: string): Promise<YearD
   };
 }
 
-const load = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-
-function printTimings(timings: Timing[], how: string, runs: number): void {
-  say(`\n${how}; ${runs} runs each after one warm-up; target p95 ≤ ${TARGET_MS} ms`);
-  say(
-    `${'read'.padEnd(34)} ${'rows'.padStart(6)} ${'p50'.padStart(9)} ${'p95'.padStart(9)} ${'max'.padStart(9)}  target`,
-  );
-  for (const t of timings) {
-    if ('failed' in t) {
-      say(`${t.name.padEnd(34)} FAILED after ${ms(t.afterMs)}: ${t.failed}  target NOT met`);
-      continue;
+/** Times each read, printing its line as it is measured: over HTTP against the API child, or --direct. */
+async function timeReads(specs: ReadSpec[], o: Options, ch: ClickHouseClient, config: ApiConfig): Promise<Timing[]> {
+  const timings: Timing[] = [];
+  const timeEach = async (run: (s: ReadSpec) => Promise<number>, why: (err: unknown) => Promise<string> | string) => {
+    for (const s of specs) {
+      const t = await timeRead(s.name, o.runs, () => run(s), why);
+      printTiming(t);
+      timings.push(t);
     }
-    say(
-      `${t.name.padEnd(34)} ${String(t.rows).padStart(6)} ${ms(t.p50).padStart(9)} ${ms(t.p95).padStart(9)} ${ms(t.max).padStart(9)}  ` +
-        (t.p95 <= TARGET_MS ? 'met' : `NOT met (${(t.p95 / TARGET_MS).toFixed(1)} × the target)`),
-    );
+  };
+  if (o.direct) {
+    printHeader('in process: the functions the API endpoints call', o.runs);
+    await timeEach((s) => s.direct(ch), firstLine);
+    return timings;
   }
-  const met = timings.filter((t) => !('failed' in t) && t.p95 <= TARGET_MS).length;
-  say(`target p95 ≤ ${TARGET_MS} ms met by ${met} of ${timings.length} reads`);
+  const api = await startApiChild(config, SHAPE.districtId);
+  try {
+    printHeader(`over HTTP: the built API (dist/main.js, pid ${api.pid}) as a child process`, o.runs);
+    // The API logs the failure as it answers: give its log line a moment to arrive.
+    const why = async (err: unknown) => {
+      await sleep(500);
+      return `${firstLine(err).slice(0, 8)}; the API logged: ${firstLine(api.lastLoggedError())}`;
+    };
+    await timeEach((s) => getRows(api.url, api.token, s.path), why);
+  } finally {
+    await api.stop();
+  }
+  return timings;
 }
 
 async function main(): Promise<void> {
   const o = options();
   const shape: DistrictShape = { ...SHAPE, schoolDays: o.days };
   const config = loadApiConfig({ ...process.env, CLICKHOUSE_DATABASE: o.database, LOG_LEVEL: 'warn' });
-  say(`bench:year on ${o.database}, ${os.cpus().length} cores, load average ${load()}`);
+  say(`bench:year on ${o.database}, ${os.cpus().length} cores, load average ${loadAverage()}`);
   if (!o.reuse) {
     await dropDatabase(config);
     // The API creates <database>_research when it starts: it goes with the benchmark's database.
@@ -136,28 +141,11 @@ async function main(): Promise<void> {
       `reads: term ${y.term.from}..${y.term.to} (${y.schoolDays} school days), month ${y.month.from}..${y.month.to}, school ${y.schoolId}, as of ${y.asOf}`,
     );
     const specs = readSpecs(y);
-    const timings: Timing[] = [];
-    const loadBefore = load();
-    if (o.direct) {
-      for (const s of specs) timings.push(await timeRead(s.name, o.runs, () => s.direct(ch), firstLine));
-      printTimings(timings, 'in process: the functions the API endpoints call', o.runs);
-    } else {
-      const api = await startApiChild(config, shape.districtId);
-      try {
-        // The API logs the failure as it answers: give its log line a moment to arrive.
-        const why = async (err: unknown) => {
-          await sleep(500);
-          return `${firstLine(err).slice(0, 8)}; the API logged: ${firstLine(api.lastLoggedError())}`;
-        };
-        for (const s of specs)
-          timings.push(await timeRead(s.name, o.runs, () => getRows(api.url, api.token, s.path), why));
-      } finally {
-        await api.stop();
-      }
-      printTimings(timings, `over HTTP: the built API (dist/main.js, pid ${api.pid}) as a child process`, o.runs);
-      for (const s of specs) say(`  ${s.name}: GET ${s.path}`);
-    }
-    say(`load average before timing ${loadBefore}, after ${load()}`);
+    for (const s of specs) say(`  ${s.name}: GET ${s.path}`);
+    const loadBefore = loadAverage();
+    const timings = await timeReads(specs, o, ch, config);
+    printSummary(timings);
+    say(`load average before timing ${loadBefore}, after ${loadAverage()}`);
   } finally {
     await ch.close();
   }
