@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { importApprovals, importLicenses } from '../import';
-import { SHAPE } from './shape';
+import { SHAPE, type DistrictShape } from './shape';
 
 const LICENSE_HEADER =
   'licenseId,appId,vendor,orgSourcedId,seatsPurchased,contractCost,costBasis,currency,contractStartDate,contractEndDate,renewalDate,audience,grades';
@@ -16,7 +16,7 @@ const LICENSE_HEADER =
 /** Seats as a share of the students in scope: from a tenth (over-used) to all of them (mostly idle). */
 const SEAT_SHARES = [1, 0.6, 0.3, 0.1, 0.8, 0.45];
 
-function licenseLines(shape = SHAPE): string[] {
+function licenseLines(shape: DistrictShape = SHAPE): string[] {
   const perSchool = shape.students / shape.schools;
   const lines: string[] = [];
   for (let a = 0; a < shape.apps; a++) {
@@ -51,7 +51,7 @@ function licenseLines(shape = SHAPE): string[] {
   return lines;
 }
 
-function approvalLines(shape = SHAPE): string[] {
+function approvalLines(shape: DistrictShape = SHAPE): string[] {
   const lines = ['appId,status,dpaSignedOn,dpaExpiresOn'];
   for (let a = 0; a < shape.apps; a++) {
     const status = a % 8 === 7 ? 'pending' : 'approved';
@@ -60,7 +60,7 @@ function approvalLines(shape = SHAPE): string[] {
   return lines;
 }
 
-export async function importInventory(ch: ClickHouseClient, shape = SHAPE): Promise<void> {
+export async function importInventory(ch: ClickHouseClient, shape: DistrictShape = SHAPE): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-bench-licenses-'));
   try {
     const licenses = path.join(dir, 'licenses.csv');

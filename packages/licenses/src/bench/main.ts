@@ -21,7 +21,7 @@ import { compactRollups, type MonthCompactionResult } from '@edusage/rollups';
 import { buildLicenseReport, reportWindow } from '../report';
 import { importInventory } from './inventory';
 import { timeReportQueries } from './queries-timed';
-import { generateRollups } from './rollups';
+import { generateRollups, LICENSE_BENCH_GENERATION } from './rollups';
 import { generateRoster } from './roster';
 import { schoolDays, SHAPE } from './shape';
 import { firstLine, ms, percentile, timed } from './timing';
@@ -34,7 +34,11 @@ async function generate(ch: ClickHouseClient): Promise<void> {
     `roster: ${SHAPE.schools} schools, ${SHAPE.classes} classes, ${SHAPE.students} students, ${SHAPE.teachers} teachers (${ms(rosterMs)})`,
   );
   const { ms: rollupMs } = await timed(() =>
-    generateRollups(ch, (done) => process.stdout.write(`\rrollups: ${done}/${SHAPE.schoolDays} school days`)),
+    generateRollups(
+      ch,
+      (done) => process.stdout.write(`\rrollups: ${done}/${SHAPE.schoolDays} school days`),
+      LICENSE_BENCH_GENERATION,
+    ),
   );
   say(` (${(rollupMs / 1000).toFixed(0)} s)`);
   await importInventory(ch);

@@ -1,78 +1,155 @@
 /**
- * A school year of the school rollup (`rollup_school_app_daily_parts`, the table the license report
- * reads), generated on the server in the shape the aggregate sink derives: one row per school × day ×
- * app × role × Kafka partition contribution, with uniqExact states of 32-hex-character pseudonyms.
+ * A school year of the rollups, generated on the server in the shape the aggregate sink derives
+ * (services/aggregate/src/rollup-deriver.ts): each Kafka partition is folded batch by batch, and a
+ * fold writes one contribution row per cell (level keys × day × app × role) with the uniqExact states
+ * of the people of that cell in that batch, keyed by (topic, partition, range_start), version range_end.
  *
  * Activity model: each person holds `slots` apps, app = ⌊apps · u²⌋ for a hash-uniform u (popular
  * apps first: the most used app reaches ~19 % of students a day, the least ~2 %), and uses each on
  * `dailyUsePercent` % of school days. Hit-style apps (app % 4 = 3) count distinct minutes
- * (`minutesPerHitDay` a day), the others explicit seconds (5 to 45 minutes).
+ * (`minutesPerHitDay` a day), the others explicit seconds (5 to 45 minutes). A day's use happens in
+ * one slice of the 6-hour school day (08:00–14:00 Chicago = 14:00–20:00 UTC): the class's slice
+ * when the class uses the app (its period), else the person's own; the partition's batch of that
+ * slice folds it. Every level is grouped from the same deterministic uses, so the levels agree:
+ * Σ school = district, Σ class = the class-attributed part of each school.
  */
-import type { ClickHouseClient } from '@edusage/clickhouse';
-import { appIdSql, personIdSql, schoolDays, schoolIdSql, SHAPE } from './shape';
+import { command, type ClickHouseClient } from '@edusage/clickhouse';
+import {
+  appIdSql,
+  classNoSql,
+  classUsesAppSql,
+  personIdSql,
+  schoolDays,
+  schoolIdSql,
+  SHAPE,
+  type DistrictShape,
+} from './shape';
 
 /** Server settings of the generating INSERTs: one thread, so the machine stays usable for others. */
 const GENERATE_SETTINGS = { max_threads: 1 };
 
-function chunkInsert(
+export const BENCH_TOPIC = 'bench.usage.enriched';
+const SCHOOL_DAY_MINUTES = 360;
+
+export type RollupLevel = 'district' | 'school' | 'class';
+export const ROLLUP_LEVELS: readonly RollupLevel[] = ['district', 'school', 'class'];
+
+/** Each level's table, its keys beyond (district, day, app, role), and which uses it counts. */
+const LEVEL_SQL: Record<RollupLevel, { table: string; keys: string[]; where: string }> = {
+  district: { table: 'rollup_district_app_daily_parts', keys: [], where: '1' },
+  school: { table: 'rollup_school_app_daily_parts', keys: ['school_id'], where: '1' },
+  class: { table: 'rollup_class_app_daily_parts', keys: ['school_id', 'class_id'], where: "class_id != ''" },
+};
+
+export const rollupTable = (level: RollupLevel) => LEVEL_SQL[level].table;
+
+export interface RollupGeneration {
+  levels: readonly RollupLevel[];
+  /** Sink batches (folds) per Kafka partition per school day: each slices the school day evenly. */
+  batchesPerPartitionDay: number;
+}
+
+/** What `pnpm bench:licenses` has always generated: the school level, one fold per partition a day. */
+export const LICENSE_BENCH_GENERATION: RollupGeneration = { levels: ['school'], batchesPerPartitionDay: 1 };
+
+/**
+ * SQL: one row per event of the uses of `days` (day numbers from `firstIndex`) by one role: the cell
+ * keys, the partition and its fold's range_start, the person, seconds, and the minute of hit events.
+ */
+function usesSql(
   days: string[],
   firstIndex: number,
   role: 's' | 't',
-  people: number,
-  slots: number,
-  shape = SHAPE,
-) {
+  g: RollupGeneration,
+  shape: DistrictShape = SHAPE,
+): string {
+  const [people, slots] = role === 's' ? [shape.students, shape.studentSlots] : [shape.teachers, shape.teacherSlots];
   const perDay = people * slots;
+  const batches = g.batchesPerPartitionDay;
+  const sliceMinutes = Math.floor(SCHOOL_DAY_MINUTES / batches);
   const daysArray = `[${days.map((d) => `toDate('${d}')`).join(',')}]`;
-  const person = 'intDiv(number % ' + perDay + `, ${slots})`;
-  const slot = `number % ${slots}`;
-  return `INSERT INTO rollup_school_app_daily_parts (district_id, school_id, local_date, app_id, role, kafka_topic,
-      kafka_partition, range_start, range_end, events, active_users, explicit_seconds, active_minutes,
-      unresolved_person_events, unresolved_app_events)
-    SELECT '${shape.districtId}', school_id, local_date, ${appIdSql('app_no')}, '${role === 's' ? 'student' : 'teacher'}',
-           'bench.usage.enriched', part, range_start, range_start + 1,
-           sumState(toUInt64(1)), uniqExactState(person_id), sumState(toUInt64(secs)),
-           uniqExactIfState(person_id, minute, is_hit), sumState(toUInt64(0)), sumState(toUInt64(0))
+  const person = `intDiv(number % ${perDay}, ${slots})`;
+  return `
+    SELECT school_id, class_id, local_date, app_no, part, range_start, person_id, secs, is_hit,
+           toDateTime(toUInt32(toDateTime(local_date, 'UTC')) + 50400
+             + 60 * (batch * ${sliceMinutes} + cityHash64(person_no, app_no, day_index, arrayJoin(range(if(is_hit, ${shape.minutesPerHitDay}, 1)))) % ${sliceMinutes}),
+             'UTC') AS minute
     FROM (
-      SELECT school_id, local_date, app_no, part, range_start, person_id, secs, is_hit,
-             toDateTime(toUInt32(toDateTime(local_date, 'UTC')) + 50400 + 60 * (cityHash64(person_no, day_index, arrayJoin(range(if(is_hit, ${shape.minutesPerHitDay}, 1)))) % 360), 'UTC') AS minute
+      SELECT person_no, day_index, local_date, app_no, ${personIdSql(role, 'person_no')} AS person_id,
+             ${schoolIdSql(`person_no % ${shape.schools}`)} AS school_id,
+             ${classNoSql('person_no', shape)} AS class_no,
+             ${classUsesAppSql('class_no', 'app_no', shape)} AS in_class,
+             if(in_class, concat('cls-', toString(class_no)), '') AS class_id,
+             toUInt32(cityHash64(person_id) % ${shape.partitions}) AS part,
+             toUInt64(if(in_class, cityHash64('period', class_no, app_no, day_index), cityHash64('own', person_no, app_no, day_index)) % ${batches}) AS batch,
+             (toUInt64(day_index) * ${batches} + batch) AS range_start,
+             toUInt8(app_no % 4 = 3) AS is_hit,
+             if(is_hit, 0, 300 + cityHash64(person_no, app_no, day_index) % 2400) AS secs
       FROM (
-        SELECT person_no, day_index, local_date, app_no, ${personIdSql(role, 'person_no')} AS person_id,
-               ${schoolIdSql(`person_no % ${shape.schools}`)} AS school_id,
-               toUInt32(cityHash64(person_id) % ${shape.partitions}) AS part,
-               toUInt64(day_index) * ${shape.partitions} + part AS range_start,
-               toUInt8(app_no % 4 = 3) AS is_hit,
-               if(is_hit, 0, 300 + cityHash64(person_no, app_no, day_index) % 2400) AS secs
-        FROM (
-          SELECT ${person} AS person_no, ${firstIndex} + intDiv(number, ${perDay}) AS day_index,
-                 arrayElement(${daysArray}, intDiv(number, ${perDay}) + 1) AS local_date,
-                 toUInt32(floor(${shape.apps} * pow((cityHash64('${role}', ${person}, ${slot}) % 1000000) / 1000000, 2))) AS app_no
-          FROM system.numbers LIMIT ${days.length * perDay}
-        )
-        WHERE cityHash64('${role}', person_no, app_no, day_index) % 100 < ${shape.dailyUsePercent}
+        SELECT ${person} AS person_no, ${firstIndex} + intDiv(number, ${perDay}) AS day_index,
+               arrayElement(${daysArray}, intDiv(number, ${perDay}) + 1) AS local_date,
+               toUInt32(floor(${shape.apps} * pow((cityHash64('${role}', ${person}, number % ${slots}) % 1000000) / 1000000, 2))) AS app_no
+        FROM system.numbers LIMIT ${days.length * perDay}
       )
-    )
-    GROUP BY school_id, local_date, app_no, part, range_start`;
+      WHERE cityHash64('${role}', person_no, app_no, day_index) % 100 < ${shape.dailyUsePercent}
+    )`;
 }
 
-/** Inserts the year, `daysPerInsert` days at a time; calls `progress` after each chunk. */
+/** INSERT … SELECT of one level's contributions from the uses. */
+function levelInsert(level: RollupLevel, uses: string, role: 's' | 't', shape: DistrictShape = SHAPE): string {
+  const { table, keys, where } = LEVEL_SQL[level];
+  const cell = [...keys, 'local_date', 'app_no', 'part', 'range_start'].join(', ');
+  const columns = [
+    'district_id',
+    ...keys,
+    'local_date, app_id, role, kafka_topic, kafka_partition, range_start, range_end',
+    'events, active_users, explicit_seconds, active_minutes, unresolved_person_events, unresolved_app_events',
+  ].join(', ');
+  return `INSERT INTO ${table} (${columns})
+    SELECT '${shape.districtId}', ${keys.map((k) => `${k}, `).join('')}local_date, ${appIdSql('app_no')},
+           '${role === 's' ? 'student' : 'teacher'}', '${BENCH_TOPIC}', part, range_start, range_start + 1,
+           sumState(toUInt64(1)), uniqExactState(person_id), sumState(toUInt64(secs)),
+           uniqExactIfState(person_id, minute, is_hit), sumState(toUInt64(0)), sumState(toUInt64(0))
+    FROM (${uses}) WHERE ${where}
+    GROUP BY ${cell}`;
+}
+
+/**
+ * The sink's watermarks: every fold's end per partition (1 … days × batches), as `deriveRollups`
+ * records them, so `derivedRanges` lists the folded ranges of the generated contributions.
+ */
+async function writeWatermarks(ch: ClickHouseClient, g: RollupGeneration, shape: DistrictShape = SHAPE): Promise<void> {
+  await command(
+    ch,
+    `INSERT INTO rollup_watermarks (kafka_topic, kafka_partition, derived_to, derived_at)
+     SELECT '${BENCH_TOPIC}', toUInt32(intDiv(number, ${shape.schoolDays * g.batchesPerPartitionDay})),
+            number % ${shape.schoolDays * g.batchesPerPartitionDay} + 1, now()
+     FROM system.numbers LIMIT ${shape.partitions * shape.schoolDays * g.batchesPerPartitionDay}`,
+  );
+}
+
+/**
+ * Inserts the year, `daysPerInsert` days at a time (each level and role one INSERT); calls `progress`
+ * after each chunk with the school days done.
+ */
 export async function generateRollups(
   ch: ClickHouseClient,
   progress: (daysDone: number) => void,
-  shape = SHAPE,
+  g: RollupGeneration = LICENSE_BENCH_GENERATION,
+  shape: DistrictShape = SHAPE,
 ): Promise<void> {
+  if (!Number.isInteger(g.batchesPerPartitionDay) || g.batchesPerPartitionDay < 1)
+    throw new Error(`batches per partition a day must be a whole number ≥ 1, not ${g.batchesPerPartitionDay}`);
   const days = schoolDays(shape);
   for (let i = 0; i < days.length; i += shape.daysPerInsert) {
     const chunk = days.slice(i, i + shape.daysPerInsert);
-    for (const [role, people, slots] of [
-      ['s', shape.students, shape.studentSlots],
-      ['t', shape.teachers, shape.teacherSlots],
-    ] as const) {
-      await ch.command({
-        query: chunkInsert(chunk, i, role, people, slots, shape),
-        clickhouse_settings: GENERATE_SETTINGS,
-      });
+    for (const role of ['s', 't'] as const) {
+      const uses = usesSql(chunk, i, role, g, shape);
+      for (const level of g.levels) {
+        await ch.command({ query: levelInsert(level, uses, role, shape), clickhouse_settings: GENERATE_SETTINGS });
+      }
     }
     progress(i + chunk.length);
   }
+  await writeWatermarks(ch, g, shape);
 }

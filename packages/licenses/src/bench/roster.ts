@@ -1,10 +1,10 @@
 /** The benchmark district's roster dimensions, generated on the server (INSERT … SELECT from numbers()). */
 import { command, insertRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { gradesArray, personIdSql, schoolIdSql, SHAPE } from './shape';
+import { appIdSql, classUsesAppSql, gradesArray, personIdSql, schoolIdSql, SHAPE, type DistrictShape } from './shape';
 
 const VERSION = 'bench-roster-1';
 
-export async function generateRoster(ch: ClickHouseClient, shape = SHAPE): Promise<void> {
+export async function generateRoster(ch: ClickHouseClient, shape: DistrictShape = SHAPE): Promise<void> {
   const d = `'${shape.districtId}'`;
   const v = `'${VERSION}'`;
   await command(
@@ -20,10 +20,11 @@ export async function generateRoster(ch: ClickHouseClient, shape = SHAPE): Promi
      SELECT ${d}, ${v}, concat('cls-', toString(number)), concat('Class ', toString(number)), 'scheduled',
             concat('crs-', toString(number % 200)), concat('Course ', toString(number % 200)), '',
             ${schoolIdSql(`number % ${shape.schools}`)}, [arrayElement(${gradesArray}, number % 13 + 1)], ['term-1'],
-            [concat('app-', toString(number % ${shape.apps}))], ${Math.round(shape.students / shape.classes)}, 1, 'active'
+            arrayMap(a -> ${appIdSql('a')}, arrayFilter(a -> ${classUsesAppSql('number', 'a', shape)}, range(${shape.apps}))), ${Math.round(shape.students / shape.classes)}, 1, 'active'
      FROM system.numbers LIMIT ${shape.classes}`,
   );
-  // Students: school = n mod schools, grade by n; teachers: school = n mod schools, no grade.
+  // Students: school = n mod schools, grade by n; teachers: school = n mod schools, no grade; the class
+  // of either is classNoSql(n) (shape.ts).
   await command(
     ch,
     `INSERT INTO dim_people (district_id, roster_version, person_id, role, grade, school_id, school_ids, enabled, status)

@@ -1,0 +1,17 @@
+/**
+ * The benchmark district's generation, shared by `pnpm bench:licenses` (this folder's main.ts) and
+ * `pnpm bench:year` (services/api/src/bench-year/), so both measure the same district.
+ */
+export { classesPerSchool, schoolDays, SHAPE, type DistrictShape } from './shape';
+export { generateRoster } from './roster';
+export {
+  BENCH_TOPIC,
+  generateRollups,
+  LICENSE_BENCH_GENERATION,
+  ROLLUP_LEVELS,
+  rollupTable,
+  type RollupGeneration,
+  type RollupLevel,
+} from './rollups';
+export { importInventory } from './inventory';
+export { firstLine, ms, percentile, timed } from './timing';
