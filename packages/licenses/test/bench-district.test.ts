@@ -7,7 +7,8 @@
  */
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { generateRollups, generateRoster, ROLLUP_LEVELS, rollupTable, SHAPE } from '../src/bench/district';
+import { ALL_LEVELS, ROLLUP_LEVELS } from '@edusage/rollups';
+import { generateRollups, generateRoster, SHAPE } from '../src/bench/district';
 
 jest.setTimeout(180_000);
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
   env = await createTestEnv('bench_district', { kafka: false });
   ch = createClickHouse(env.config);
   await generateRoster(ch, shape);
-  await generateRollups(ch, () => undefined, { levels: ROLLUP_LEVELS, batchesPerPartitionDay: BATCHES }, shape);
+  await generateRollups(ch, () => undefined, { levels: ALL_LEVELS, batchesPerPartitionDay: BATCHES }, shape);
 });
 
 afterAll(async () => {
@@ -31,8 +32,8 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
-test.each(ROLLUP_LEVELS)('%s: every contribution has its own key, within the partitions and folds', async (level) => {
-  const t = rollupTable(level);
+test.each(ALL_LEVELS)('%s: every contribution has its own key, within the partitions and folds', async (level) => {
+  const t = ROLLUP_LEVELS[level].parts;
   const r = await one(
     `SELECT count() AS rows, (SELECT count() FROM ${t} FINAL) AS final_rows,
             max(kafka_partition) AS max_part, min(range_start) AS min_start, max(range_start) AS max_start,

@@ -17,11 +17,11 @@ import {
 } from '@edusage/clickhouse';
 import type { Window } from '../queries';
 import { renderLicenseTable } from '../render';
-import { compactRollups, type MonthCompactionResult } from '@edusage/rollups';
 import { buildLicenseReport, reportWindow } from '../report';
 import { importInventory } from './inventory';
 import { timeReportQueries } from './queries-timed';
 import { generateRollups, LICENSE_BENCH_GENERATION } from './rollups';
+import { compactBenchRollups } from './compaction';
 import { generateRoster } from './roster';
 import { schoolDays, SHAPE } from './shape';
 import { firstLine, ms, percentile, timed } from './timing';
@@ -42,24 +42,6 @@ async function generate(ch: ClickHouseClient): Promise<void> {
   );
   say(` (${(rollupMs / 1000).toFixed(0)} s)`);
   await importInventory(ch);
-}
-
-async function compact(ch: ClickHouseClient): Promise<void> {
-  // As the sink records after folding: every generated range is final (data of older runs had none).
-  await ch.command({
-    query: `INSERT INTO rollup_watermarks (kafka_topic, kafka_partition, derived_to, derived_at)
-      SELECT kafka_topic, kafka_partition, max(range_end), now() FROM rollup_school_app_daily_parts
-      WHERE (SELECT count() FROM rollup_watermarks) = 0 GROUP BY kafka_topic, kafka_partition`,
-  });
-  const { ms: compactMs, value: months } = await timed(() =>
-    compactRollups(ch, { onMonth: (r) => process.stdout.write(`\rcompaction: ${r.month} `) }),
-  );
-  const written = months.filter((m) => m.generation !== null);
-  const sum = (f: (m: MonthCompactionResult) => number) => written.reduce((a, m) => a + f(m), 0);
-  say(
-    `\rcompaction: ${written.length} of ${months.length} months rewritten in ${(compactMs / 1000).toFixed(1)} s, ` +
-      `school level ${sum((m) => m.contributions.school)} contributions → ${sum((m) => m.cells.school)} cells`,
-  );
 }
 
 async function counts(ch: ClickHouseClient): Promise<string> {
@@ -102,7 +84,7 @@ async function main(): Promise<void> {
     await runMigrations(ch, SCHEMA_MIGRATIONS_DIR);
     if (!o.reuse) await generate(ch);
     say(`data: ${await counts(ch)}`);
-    if (o.compact) await compact(ch);
+    if (o.compact) await compactBenchRollups(ch, say);
     const days = schoolDays();
     const asOf = days[days.length - 1]!;
     say(`report of district ${SHAPE.districtId} as of ${asOf}, ${o.runs} runs per window after a warm-up:`);

@@ -14,6 +14,7 @@
  * Σ school = district, Σ class = the class-attributed part of each school.
  */
 import { command, type ClickHouseClient } from '@edusage/clickhouse';
+import { ALL_LEVELS, ROLLUP_LEVELS, type RollupLevel } from '@edusage/rollups';
 import {
   appIdSql,
   classNoSql,
@@ -31,17 +32,16 @@ const GENERATE_SETTINGS = { max_threads: 1 };
 export const BENCH_TOPIC = 'bench.usage.enriched';
 const SCHOOL_DAY_MINUTES = 360;
 
-export type RollupLevel = 'district' | 'school' | 'class';
-export const ROLLUP_LEVELS: readonly RollupLevel[] = ['district', 'school', 'class'];
+const COMMON_KEYS = new Set(['district_id', 'local_date', 'app_id', 'role']);
 
-/** Each level's table, its keys beyond (district, day, app, role), and which uses it counts. */
-const LEVEL_SQL: Record<RollupLevel, { table: string; keys: string[]; where: string }> = {
-  district: { table: 'rollup_district_app_daily_parts', keys: [], where: '1' },
-  school: { table: 'rollup_school_app_daily_parts', keys: ['school_id'], where: '1' },
-  class: { table: 'rollup_class_app_daily_parts', keys: ['school_id', 'class_id'], where: "class_id != ''" },
-};
-
-export const rollupTable = (level: RollupLevel) => LEVEL_SQL[level].table;
+/** Each level's table, its keys beyond (district, day, app, role), and which uses it counts (@edusage/rollups). */
+const LEVEL_SQL = Object.fromEntries(
+  ALL_LEVELS.map((level) => {
+    const spec = ROLLUP_LEVELS[level];
+    const keys = spec.keys.split(', ').filter((k) => !COMMON_KEYS.has(k));
+    return [level, { table: spec.parts, keys, where: spec.eventFilter }];
+  }),
+) as Record<RollupLevel, { table: string; keys: string[]; where: string }>;
 
 export interface RollupGeneration {
   levels: readonly RollupLevel[];

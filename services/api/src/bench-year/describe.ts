@@ -4,7 +4,7 @@
  * events are the schools' events, and a class never has more than its school).
  */
 import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { ROLLUP_LEVELS, rollupTable, type RollupLevel } from '@edusage/licenses/dist/bench/district';
+import { ALL_LEVELS, ROLLUP_LEVELS, type RollupLevel } from '@edusage/rollups';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
@@ -29,7 +29,7 @@ async function levelFigures(ch: ClickHouseClient, level: RollupLevel): Promise<L
   const [r] = await queryRows<Record<string, string>>(
     ch,
     `SELECT sum(n) AS rows, sum(ev) AS events, count() AS cells, max(n) AS max_per_cell
-     FROM (SELECT count() AS n, sumMerge(events) AS ev FROM ${rollupTable(level)} GROUP BY ${CELL_KEYS[level]})`,
+     FROM (SELECT count() AS n, sumMerge(events) AS ev FROM ${ROLLUP_LEVELS[level].parts} GROUP BY ${CELL_KEYS[level]})`,
   );
   return {
     level,
@@ -58,7 +58,7 @@ async function classesAboveSchool(ch: ClickHouseClient): Promise<number> {
 
 export async function describeData(ch: ClickHouseClient): Promise<LevelFigures[]> {
   const figures: LevelFigures[] = [];
-  for (const level of ROLLUP_LEVELS) figures.push(await levelFigures(ch, level));
+  for (const level of ALL_LEVELS) figures.push(await levelFigures(ch, level));
   say('level     contribution rows       events   distinct cells   contributions per cell (mean, max)');
   for (const f of figures) {
     say(

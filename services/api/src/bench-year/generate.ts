@@ -4,12 +4,12 @@
  * `batchesPerPartitionDay` times per partition a day as the sink would.
  */
 import type { ClickHouseClient } from '@edusage/clickhouse';
+import { ALL_LEVELS } from '@edusage/rollups';
 import {
   generateRollups,
   generateRoster,
   importInventory,
   ms,
-  ROLLUP_LEVELS,
   timed,
   type DistrictShape,
 } from '@edusage/licenses/dist/bench/district';
@@ -23,7 +23,7 @@ export async function generateYear(ch: ClickHouseClient, shape: DistrictShape, b
   );
   say(
     `rollups: ${shape.schoolDays} school days from ${shape.firstDay}, ${shape.partitions} partitions × ${batches} sink batches a day, ` +
-      `levels ${ROLLUP_LEVELS.join(', ')} (INSERT … SELECT, max_threads 1, ${shape.daysPerInsert} days per INSERT)`,
+      `levels ${ALL_LEVELS.join(', ')} (INSERT … SELECT, max_threads 1, ${shape.daysPerInsert} days per INSERT)`,
   );
   const started = Date.now();
   const { ms: rollupMs } = await timed(() =>
@@ -33,7 +33,7 @@ export async function generateYear(ch: ClickHouseClient, shape: DistrictShape, b
         const s = Math.round((Date.now() - started) / 1000);
         process.stdout.write(`\r  ${done}/${shape.schoolDays} school days (${s} s)`);
       },
-      { levels: ROLLUP_LEVELS, batchesPerPartitionDay: batches },
+      { levels: ALL_LEVELS, batchesPerPartitionDay: batches },
       shape,
     ),
   );
