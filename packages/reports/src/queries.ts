@@ -1,5 +1,12 @@
 import { queryRows, sqlDate, sqlDateTime, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { readCompactionState, rollupRows, type CompactionState, type RollupLevel } from '@edusage/rollups';
+import {
+  distinctPersonMinutes,
+  groupKey,
+  readCompactionState,
+  rollupRows,
+  type CompactionState,
+  type RollupLevel,
+} from '@edusage/rollups';
 
 /** An inclusive range of district-local days. */
 export interface Period {
@@ -23,12 +30,14 @@ export interface ClassUsageRow extends UsageRow {
   class_id: string;
 }
 
-// Engaged seconds = explicit durations + 60 s per distinct (person, app, minute) of hit-style events.
-// Active users over the period are distinct people across all its days (merged states, not a sum).
+// Engaged seconds = explicit durations + 60 s per distinct (person, app, minute) of hit-style events;
+// the person-minutes are counted a month at a time (distinctPersonMinutes: a year at once needs more
+// memory than a query gets). Active users over the period are distinct people across all its days
+// (merged states, not a sum).
 const MEASURES = `
   uniqExactMerge(active_users) AS active_users,
   sumMerge(events) AS events,
-  sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS engaged_seconds,
+  sumMerge(explicit_seconds) AS explicit_seconds,
   uniqExactIf(local_date, cell_events > 0) AS active_days`;
 
 /** Narrows a usage query to one school, class or app (the API's filters); absent = all. */
@@ -57,15 +66,41 @@ function periodRows(rollups: CompactionState, level: RollupLevel, p: Period, f: 
   return `(SELECT *, finalizeAggregation(events) AS cell_events FROM (${rollupRows(rollups, level, p, { where: filters(f) })}) AS r)`;
 }
 
-type Raw<T> = { [K in keyof T]: T[K] extends number ? string | number : T[K] };
-function numbers<T extends UsageRow>(row: Raw<T>): T {
-  return {
-    ...row,
-    active_users: Number(row.active_users),
-    events: Number(row.events),
-    engaged_seconds: Number(row.engaged_seconds),
-    active_days: Number(row.active_days),
-  } as T;
+type Num = string | number;
+type MeasureRow = { active_users: Num; events: Num; explicit_seconds: Num; active_days: Num };
+
+/**
+ * Usage per group (`keys`, the cell columns kept) of a level over the period: the measures from one
+ * read, the person-minutes from distinctPersonMinutes, joined by the group's key values.
+ */
+async function usageBy<K extends string>(
+  ch: ClickHouseClient,
+  level: RollupLevel,
+  keys: readonly K[],
+  p: Period,
+  f: UsageFilter,
+  orderBy: string,
+): Promise<(Record<K, string> & UsageRow)[]> {
+  const rollups = await readCompactionState(ch);
+  const [rows, minutes] = await Promise.all([
+    queryRows<Record<K, string> & MeasureRow>(
+      ch,
+      `SELECT ${keys.join(', ')}, ${MEASURES} FROM ${periodRows(rollups, level, p, f)}
+       GROUP BY ${keys.join(', ')} HAVING events > 0 ORDER BY ${orderBy}`,
+    ),
+    distinctPersonMinutes(ch, rollups, level, p, keys, { where: filters(f) }),
+  ]);
+  return rows.map((r) => {
+    const group = Object.fromEntries(keys.map((k) => [k, r[k]])) as unknown as Record<K, string>;
+    const personMinutes = minutes.get(groupKey(keys.map((k) => r[k]))) ?? 0;
+    return {
+      ...group,
+      active_users: Number(r.active_users),
+      events: Number(r.events),
+      engaged_seconds: Number(r.explicit_seconds) + 60 * personMinutes,
+      active_days: Number(r.active_days),
+    } as Record<K, string> & UsageRow;
+  });
 }
 
 export async function districtAppUsage(
@@ -73,12 +108,7 @@ export async function districtAppUsage(
   p: Period,
   f: Pick<UsageFilter, 'appId'> = {},
 ): Promise<UsageRow[]> {
-  const rows = await queryRows<Raw<UsageRow>>(
-    ch,
-    `SELECT app_id, ${MEASURES} FROM ${periodRows(await readCompactionState(ch), 'district', p, f)}
-     GROUP BY app_id HAVING events > 0 ORDER BY active_users DESC, events DESC, app_id`,
-  );
-  return rows.map(numbers);
+  return usageBy(ch, 'district', ['app_id'], p, f, 'active_users DESC, events DESC, app_id');
 }
 
 export async function schoolAppUsage(
@@ -86,21 +116,18 @@ export async function schoolAppUsage(
   p: Period,
   f: Pick<UsageFilter, 'schoolId' | 'appId'> = {},
 ): Promise<SchoolUsageRow[]> {
-  const rows = await queryRows<Raw<SchoolUsageRow>>(
-    ch,
-    `SELECT school_id, app_id, ${MEASURES} FROM ${periodRows(await readCompactionState(ch), 'school', p, f)}
-     GROUP BY school_id, app_id HAVING events > 0 ORDER BY school_id, active_users DESC, events DESC, app_id`,
-  );
-  return rows.map(numbers);
+  return usageBy(ch, 'school', ['school_id', 'app_id'], p, f, 'school_id, active_users DESC, events DESC, app_id');
 }
 
 export async function classAppUsage(ch: ClickHouseClient, p: Period, f: UsageFilter = {}): Promise<ClassUsageRow[]> {
-  const rows = await queryRows<Raw<ClassUsageRow>>(
+  return usageBy(
     ch,
-    `SELECT school_id, class_id, app_id, ${MEASURES} FROM ${periodRows(await readCompactionState(ch), 'class', p, f)}
-     GROUP BY school_id, class_id, app_id HAVING events > 0 ORDER BY school_id, class_id, active_users DESC, events DESC, app_id`,
+    'class',
+    ['school_id', 'class_id', 'app_id'],
+    p,
+    f,
+    'school_id, class_id, active_users DESC, events DESC, app_id',
   );
-  return rows.map(numbers);
 }
 
 export interface UnresolvedSummary {

@@ -1,5 +1,5 @@
 import { queryRows, sqlDate, type ClickHouseClient } from '@edusage/clickhouse';
-import { readCompactionState, rollupRows } from '@edusage/rollups';
+import { distinctPersonMinutes, readCompactionState, rollupRows } from '@edusage/rollups';
 import type { Period } from './queries';
 
 export interface WeeklyUsageRow {
@@ -26,34 +26,44 @@ export function weeksEndingOn(from: string, to: string): { from: string; to: str
 }
 
 /**
- * District-wide usage per week of a period (weeks of `weeksEndingOn`, every week, zeros included), in
- * one query over the district rollup: the week's cells merged, people across all its days and apps
- * (uniqExact states merged, so a person using three apps on five days is one), engaged seconds per app
- * by the metric rule and then summed over apps (as the per-app figures add up).
+ * District-wide usage per week of a period (weeks of `weeksEndingOn`, every week, zeros included) from
+ * the district rollup: the week's cells merged, people across all its days and apps (uniqExact states
+ * merged, so a person using three apps on five days is one), engaged seconds per app by the metric rule
+ * and then summed over apps (as the per-app figures add up); person-minutes per app and day.
  */
 export async function weeklyDistrictUsage(ch: ClickHouseClient, p: Period): Promise<WeeklyUsageRow[]> {
   const weekBack = `intDiv(${sqlDate(p.to)} - local_date, 7)`;
-  const rows = await queryRows<{ week_back: number | string; active_users: string; events: string; engaged: string }>(
-    ch,
-    `SELECT week_back, uniqExactMerge(people) AS active_users, sum(app_events) AS events, sum(app_engaged) AS engaged
-     FROM (
-       SELECT ${weekBack} AS week_back, app_id, uniqExactMergeState(active_users) AS people,
-         sumMerge(events) AS app_events,
-         sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS app_engaged
-       FROM (${rollupRows(await readCompactionState(ch), 'district', p, { columns: ['active_users', 'events', 'explicit_seconds', 'active_minutes'] })}) AS r
-       GROUP BY week_back, app_id)
-     GROUP BY week_back`,
-  );
+  const rollups = await readCompactionState(ch);
+  const [rows, minutes] = await Promise.all([
+    queryRows<{ week_back: number | string; active_users: string; events: string; explicit: string }>(
+      ch,
+      `SELECT ${weekBack} AS week_back, uniqExactMerge(active_users) AS active_users, sumMerge(events) AS events,
+              sumMerge(explicit_seconds) AS explicit
+       FROM (${rollupRows(rollups, 'district', p, { columns: ['active_users', 'events', 'explicit_seconds'] })}) AS r
+       GROUP BY week_back`,
+    ),
+    // Per app and day (the metric rule counts a person-minute once per app), summed into weeks below.
+    distinctPersonMinutes(ch, rollups, 'district', p, ['app_id', 'local_date']),
+  ]);
+  const weekBackOf = (day: string) =>
+    Math.floor((Date.parse(`${p.to}T00:00:00Z`) - Date.parse(`${day}T00:00:00Z`)) / (7 * 86_400_000));
+  const minutesByBack = new Map<number, number>();
+  for (const [key, n] of minutes) {
+    const [, day] = JSON.parse(key) as [string, string];
+    const back = weekBackOf(day);
+    minutesByBack.set(back, (minutesByBack.get(back) ?? 0) + n);
+  }
   const byBack = new Map(rows.map((r) => [Number(r.week_back), r]));
   const weeks = weeksEndingOn(p.from, p.to);
   return weeks.map((w, i) => {
-    const r = byBack.get(weeks.length - 1 - i);
+    const back = weeks.length - 1 - i;
+    const r = byBack.get(back);
     return {
       week_from: w.from,
       week_to: w.to,
       active_users: Number(r?.active_users ?? 0),
       events: Number(r?.events ?? 0),
-      engaged_seconds: Number(r?.engaged ?? 0),
+      engaged_seconds: Number(r?.explicit ?? 0) + 60 * (minutesByBack.get(back) ?? 0),
     };
   });
 }

@@ -22,3 +22,4 @@ export {
   type CompactOptions,
   type MonthCompactionResult,
 } from './compact';
+export { distinctPersonMinutes, groupKey } from './minutes';

@@ -11,6 +11,7 @@ import type { EnrichedEvent } from '@edusage/contracts';
 import {
   ALL_LEVELS,
   compactRollups,
+  distinctPersonMinutes,
   NO_COMPACTION,
   readCompactionState,
   ROLLUP_LEVELS,
@@ -173,6 +174,18 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
     list.map((e, offset) => (revisedKeys.has(`${partition}:${offset}`) ? { ...e, role: 'teacher' as const } : e)),
   );
   expect(district).toEqual(referenceLines(finalEvents));
+  // Person-minutes per app over both months, counted a month at a time, equal the distinct
+  // (person, minute) pairs of the events.
+  const expectedMinutes = new Map<string, Set<string>>();
+  for (const e of finalEvents.filter((x) => x.counts_minute)) {
+    const set = expectedMinutes.get(e.app_id) ?? new Set<string>();
+    set.add(`${e.person_id}|${e.occurred_at.slice(0, 16)}`);
+    expectedMinutes.set(e.app_id, set);
+  }
+  const minutes = await distinctPersonMinutes(ch, await readCompactionState(ch), 'district', WINDOW, ['app_id']);
+  expect(new Map([...minutes].map(([k, n]) => [(JSON.parse(k) as string[])[0], n]))).toEqual(
+    new Map([...expectedMinutes].map(([app, set]) => [app, set.size])),
+  );
   // Nothing new since: a run changes nothing.
   for (const r of await compactRollups(ch)) expect(r.generation).toBeNull();
 }
