@@ -11,3 +11,4 @@ export {
   type PrivateKafka,
   type PrivateKafkaCluster,
 } from './private-kafka';
+export { onTestClickHouse, onCurrentClickHouse } from './each-clickhouse';

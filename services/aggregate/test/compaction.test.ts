@@ -6,7 +6,7 @@
  * the compaction equals the same cell read from the contributions alone, and at the end the district
  * level equals a reference computed from the events themselves.
  */
-import { createClickHouse, insertRows, queryRows, runMigrations, type ClickHouseClient } from '@edusage/clickhouse';
+import { insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
 import {
   ALL_LEVELS,
@@ -20,7 +20,7 @@ import {
   type CompactionState,
   type RollupLevel,
 } from '@edusage/rollups';
-import { createTestEnv, migrationsDir, startCurrentClickHouse } from '@edusage/testkit';
+import { onCurrentClickHouse, onTestClickHouse } from '@edusage/testkit';
 import { deriveRollups, derivedRanges, foldRange, refoldRange } from '../src/rollup-deriver';
 import { toClickHouseDateTime, usageEventRow } from '../src/rows';
 import { makeEnrichedEvents, referenceDistrictRollup } from './enriched-fixtures';
@@ -192,23 +192,10 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
 
 describe('rollup compaction', () => {
   it('reads the same cells as the contributions alone, through crashes and a re-fold, on ClickHouse 18.16', async () => {
-    const env = await createTestEnv('compaction');
-    const ch = createClickHouse(env.config);
-    try {
-      await scenario(ch);
-    } finally {
-      await ch.close();
-      await env.cleanup();
-    }
+    await onTestClickHouse('compaction', scenario);
   });
 
   it('does the same on current ClickHouse', async () => {
-    const current = await startCurrentClickHouse('edusage_compaction');
-    try {
-      await runMigrations(current.client, migrationsDir());
-      await scenario(current.client);
-    } finally {
-      await current.close();
-    }
+    await onCurrentClickHouse('edusage_compaction', scenario);
   });
 });

@@ -5,9 +5,9 @@
  * school cell equals a reference computed from the corrected events, including cells that lost all
  * their events (empty states). A second re-fold changes nothing.
  */
-import { createClickHouse, insertRows, queryRows, runMigrations, type ClickHouseClient } from '@edusage/clickhouse';
+import { insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
-import { createTestEnv, migrationsDir, startCurrentClickHouse } from '@edusage/testkit';
+import { onCurrentClickHouse, onTestClickHouse } from '@edusage/testkit';
 import { deriveRollups, derivedRanges, refoldRange } from '../src/rollup-deriver';
 import { toClickHouseDateTime, usageEventRow } from '../src/rows';
 import { makeEnrichedEvents, referenceDistrictRollup, type ReferenceCell } from './enriched-fixtures';
@@ -131,23 +131,10 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
 
 describe('re-folding revised events', () => {
   it('gives the corrected rollups on ClickHouse 18.16', async () => {
-    const env = await createTestEnv('refold');
-    const ch = createClickHouse(env.config);
-    try {
-      await scenario(ch);
-    } finally {
-      await ch.close();
-      await env.cleanup();
-    }
+    await onTestClickHouse('refold', scenario);
   });
 
   it('gives the corrected rollups on current ClickHouse', async () => {
-    const current = await startCurrentClickHouse('edusage_refold');
-    try {
-      await runMigrations(current.client, migrationsDir());
-      await scenario(current.client);
-    } finally {
-      await current.close();
-    }
+    await onCurrentClickHouse('edusage_refold', scenario);
   });
 });
