@@ -1,31 +1,11 @@
 import { currentApprovals } from '@edusage/licenses';
 import type { ApiDeps } from '../endpoint';
+import type { LicenseRow } from '../endpoints/licenses';
 import type { Principal } from '../tokens';
 import { rowsOf } from './data';
 import type { Period } from './period';
 
-/** A row of /v1/licenses (the fields the dashboard shows). */
-export interface LicenseRow {
-  license_id: string;
-  app_id: string;
-  vendor: string;
-  school_id: string;
-  currency: string;
-  term_start: string;
-  term_end: string;
-  seats: number | null;
-  eligible: number;
-  active: number;
-  engaged_hours: number;
-  utilization: number | null;
-  reach: number | null;
-  unused_seats: number | null;
-  total_cost: number;
-  idle_cost: number;
-  cost_per_active_user: number | null;
-  epi: number | null;
-  flags: string[];
-}
+export type { LicenseRow };
 
 /** /v1/licenses over exactly the page's period (window `from..to`, as_of `to`). */
 export const licensesOver = (deps: ApiDeps, principal: Principal, p: Period) =>

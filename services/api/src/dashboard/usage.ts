@@ -1,16 +1,9 @@
+import type { ClassUsageRow, UsageRow as ReportUsageRow } from '@edusage/reports';
 import { hours } from './html';
 import type { Column } from './table';
 
-/** A row of /v1/usage/district (and, with school/class ids, of /v1/usage/schools and /classes). */
-export interface UsageRow {
-  app_id: string;
-  active_users: number;
-  events: number;
-  engaged_seconds: number;
-  active_days: number;
-  school_id?: string;
-  class_id?: string;
-}
+/** A usage row of any level as the usage endpoints answer it (@edusage/reports' rows; school and class only below the district). */
+export type UsageRow = ReportUsageRow & Partial<Pick<ClassUsageRow, 'school_id' | 'class_id'>>;
 
 export const usageMeasureColumns: Column<UsageRow>[] = [
   { key: 'active_users', label: 'Active users', numeric: true, value: (r) => r.active_users },

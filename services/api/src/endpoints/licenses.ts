@@ -40,7 +40,8 @@ const licenseRow = z.object({
   epi: nullableNumber.describe('EdTech Price Index'),
   flags: z.array(z.string()),
 });
-type LicenseRow = z.infer<typeof licenseRow>;
+/** A row of /v1/licenses (the dashboard's license pages read these too). */
+export type LicenseRow = z.infer<typeof licenseRow>;
 
 function toRow(m: LicenseMetrics): LicenseRow {
   return {
