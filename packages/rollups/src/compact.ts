@@ -170,12 +170,17 @@ async function dropOldGenerations(ch: ClickHouseClient, month: number): Promise<
   }
 }
 
-let lastGeneration = 0n;
-/** A new generation number: microseconds since 1970, strictly increasing within this process. */
-function nextGeneration(): bigint {
-  const now = BigInt(Date.now()) * 1000n;
-  lastGeneration = now > lastGeneration ? now : lastGeneration + 1n;
-  return lastGeneration;
+/**
+ * A new generation number from the ClickHouse server's clock (microseconds; the last six digits random):
+ * jobs processes on machines with skewed clocks still number their runs in the order the server saw
+ * them start, which the drop rule (older than the two newest recorded) relies on.
+ */
+async function nextGeneration(ch: ClickHouseClient): Promise<bigint> {
+  const [row] = await queryRows<{ g: string }>(
+    ch,
+    'SELECT toString(toUInt64(toUnixTimestamp(now())) * 1000000 + rand() % 1000000) AS g',
+  );
+  return BigInt(row!.g);
 }
 
 /** Compacts one month (see the file comment); null generation when there was nothing new. */
@@ -191,7 +196,7 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
   for (const level of ALL_LEVELS) contributions[level] = await countContributions(ch, level, ranges);
   const result = { month, contributions, cells: perLevel(), incremental: previous !== undefined };
   if (ALL_LEVELS.every((l) => contributions[l] === 0)) return { ...result, generation: null, ms: Date.now() - started };
-  const generation = nextGeneration();
+  const generation = await nextGeneration(ch);
   for (const level of ALL_LEVELS) {
     await writeGeneration(ch, level, month, generation, previous, ranges);
     result.cells[level] = await cellCount(ch, level, month, generation);
