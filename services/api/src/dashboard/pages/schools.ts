@@ -1,5 +1,6 @@
 import { chart } from '../charts';
 import { PageError, rowsOf } from '../data';
+import { figureSection } from '../figure';
 import { hours, html, qs } from '../html';
 import { BASE } from '../layout';
 import type { PageContext, PageContent, PageDefinition } from '../page';
@@ -92,21 +93,25 @@ async function district(ctx: PageContext, period: Period): Promise<PageContent> 
     title: 'Schools and classes',
     period,
     blocks: [
-      chart({
-        title: 'Engaged hours by school',
-        kind: 'hbar',
-        valueName: 'hours',
-        categories: schools.map((s) => s.id || '(no school)'),
-        series: [{ name: 'engaged hours', values: schools.map((s) => hours(s.engaged_seconds)) }],
-      }),
-      table({
-        id: 'schools',
-        caption: `Schools, ${period.from} to ${period.to}`,
-        empty: 'No school used any app in this period.',
-        rows: schools,
-        columns: groupColumns('School', (g) =>
-          g.id === '' ? null : `${BASE}/schools${qs({ school: g.id, ...period })}`,
-        ),
+      ...figureSection({
+        charts: [
+          chart({
+            title: 'Engaged hours by school',
+            kind: 'hbar',
+            valueName: 'hours',
+            categories: schools.map((s) => s.id || '(no school)'),
+            series: [{ name: 'engaged hours', values: schools.map((s) => hours(s.engaged_seconds)) }],
+          }),
+        ],
+        table: table({
+          id: 'schools',
+          caption: `Schools, ${period.from} to ${period.to}`,
+          empty: 'No school used any app in this period.',
+          rows: schools,
+          columns: groupColumns('School', (g) =>
+            g.id === '' ? null : `${BASE}/schools${qs({ school: g.id, ...period })}`,
+          ),
+        }),
       }),
       html`<p class="note">
         People are counted per app (one person uses several apps), so a school's row shows its most used app's active
@@ -132,8 +137,10 @@ async function school(ctx: PageContext, period: Period, schoolId: string): Promi
     period,
     blocks: [
       crumbs(period, schoolId, undefined, ctx.principal.role !== 'school'),
-      appChart(`Active users by app at school ${schoolId}`, apps.rows),
-      appTable('school-apps', `Apps at school ${schoolId}`, apps.rows),
+      ...figureSection({
+        charts: [appChart(`Active users by app at school ${schoolId}`, apps.rows)],
+        table: appTable('school-apps', `Apps at school ${schoolId}`, apps.rows),
+      }),
       table({
         id: 'classes',
         caption: `Classes of school ${schoolId}`,
@@ -160,8 +167,10 @@ async function klass(ctx: PageContext, period: Period, schoolId: string, classId
     period,
     blocks: [
       crumbs(period, schoolId, classId, ctx.principal.role !== 'school'),
-      appChart(`Active users by app in class ${classId}`, rows),
-      appTable('class-apps', `Apps in class ${classId}`, rows),
+      ...figureSection({
+        charts: [appChart(`Active users by app in class ${classId}`, rows)],
+        table: appTable('class-apps', `Apps in class ${classId}`, rows),
+      }),
     ],
   };
 }
