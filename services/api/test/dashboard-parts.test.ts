@@ -1,6 +1,7 @@
 /** The dashboard's pure parts: the period from the address, its weeks, escaping, and a table's CSV. */
 import { PageError } from '../src/dashboard/data';
-import { html } from '../src/dashboard/html';
+import { figureSection } from '../src/dashboard/figure';
+import { html, Html } from '../src/dashboard/html';
 import { pagePeriod, weeksOf } from '../src/dashboard/period';
 import { renderTable, table, tableCsv } from '../src/dashboard/table';
 
@@ -70,5 +71,24 @@ describe('tables', () => {
     expect(out).toMatch(/<caption>\s*Apps &lt;b&gt;\s*<\/caption>/);
     expect(out).toMatch(/data-value="1234.5" class="num">\s*1,234.5\s*</);
     expect(html`<p>${'"x" & y'}</p>`.value).toBe('<p>&quot;x&quot; &amp; y</p>');
+  });
+});
+
+describe('figureSection', () => {
+  const t = table({ id: 'f', caption: 'F', empty: 'none', rows: [], columns: [] });
+  const pictures = [html`<figure>1</figure>`, html`<figure>2</figure>`];
+  test('heading, then the charts in order, then the table of the same data', () => {
+    const blocks = figureSection({ heading: 'Apps & <users>', charts: pictures, table: t });
+    expect(blocks.map((b) => (b instanceof Html ? b.value : `table ${b.id}`))).toEqual([
+      '<h2>Apps &amp; &lt;users&gt;</h2>',
+      '<figure>1</figure>',
+      '<figure>2</figure>',
+      'table f',
+    ]);
+  });
+  test('a heading already built is kept as given; no heading and no chart leave the table alone', () => {
+    const heading = html`<h3 id="x">Per day</h3>`;
+    expect(figureSection({ heading, charts: [], table: t })).toEqual([heading, t]);
+    expect(figureSection({ table: t })).toEqual([t]);
   });
 });

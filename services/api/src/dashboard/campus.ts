@@ -1,4 +1,5 @@
 import { chart } from './charts';
+import { figureSection } from './figure';
 import { fmtPct, hours, html, type Html } from './html';
 import { table, type Table } from './table';
 
@@ -27,50 +28,54 @@ export function onCampusShare(rows: CampusRow[]): string {
 export function campusBlocks(rows: CampusRow[], period: { from: string; to: string }): (Html | Table)[] {
   const none = rows.every((r) => r.events === 0);
   return [
-    html`<h2>On and off campus</h2>`,
-    none
-      ? html``
-      : chart({
-          title: `Share of engaged time and of events on and off campus, ${period.from} to ${period.to}`,
-          kind: 'bar',
-          valueName: 'share',
-          percent: true,
-          categories: rows.map((r) => LABELS[r.campus]),
-          series: [
-            { name: 'engaged time', values: rows.map((r) => r.engaged_share) },
-            { name: 'events', values: rows.map((r) => r.events_share) },
+    ...figureSection({
+      heading: 'On and off campus',
+      charts: none
+        ? []
+        : [
+            chart({
+              title: `Share of engaged time and of events on and off campus, ${period.from} to ${period.to}`,
+              kind: 'bar',
+              valueName: 'share',
+              percent: true,
+              categories: rows.map((r) => LABELS[r.campus]),
+              series: [
+                { name: 'engaged time', values: rows.map((r) => r.engaged_share) },
+                { name: 'events', values: rows.map((r) => r.events_share) },
+              ],
+            }),
           ],
-        }),
-    table({
-      id: 'campus',
-      caption: 'Engaged time and events by network',
-      empty: 'No events in this period.',
-      rows: none ? [] : rows,
-      columns: [
-        { key: 'campus', label: 'Network', value: (r) => r.campus, show: (r) => LABELS[r.campus] },
-        {
-          key: 'engaged_hours',
-          label: 'Engaged hours',
-          numeric: true,
-          decimals: 1,
-          value: (r) => hours(r.engaged_seconds),
-        },
-        {
-          key: 'engaged_share_pct',
-          label: 'Share of engaged time (%)',
-          numeric: true,
-          decimals: 1,
-          value: (r) => pct(r.engaged_share),
-        },
-        { key: 'events', label: 'Events', numeric: true, value: (r) => r.events },
-        {
-          key: 'events_share_pct',
-          label: 'Share of events (%)',
-          numeric: true,
-          decimals: 1,
-          value: (r) => pct(r.events_share),
-        },
-      ],
+      table: table({
+        id: 'campus',
+        caption: 'Engaged time and events by network',
+        empty: 'No events in this period.',
+        rows: none ? [] : rows,
+        columns: [
+          { key: 'campus', label: 'Network', value: (r) => r.campus, show: (r) => LABELS[r.campus] },
+          {
+            key: 'engaged_hours',
+            label: 'Engaged hours',
+            numeric: true,
+            decimals: 1,
+            value: (r) => hours(r.engaged_seconds),
+          },
+          {
+            key: 'engaged_share_pct',
+            label: 'Share of engaged time (%)',
+            numeric: true,
+            decimals: 1,
+            value: (r) => pct(r.engaged_share),
+          },
+          { key: 'events', label: 'Events', numeric: true, value: (r) => r.events },
+          {
+            key: 'events_share_pct',
+            label: 'Share of events (%)',
+            numeric: true,
+            decimals: 1,
+            value: (r) => pct(r.events_share),
+          },
+        ],
+      }),
     }),
     none
       ? html``

@@ -1,4 +1,5 @@
 import { chart } from './charts';
+import { figureSection } from './figure';
 import { html, type Html } from './html';
 import type { Period } from './period';
 import { table, type Table } from './table';
@@ -47,15 +48,16 @@ function perDayChart(
 /** The Data health page's history: new rejected inputs per day by reason and by source, charts and table. */
 export function deadLetterHistory(rows: DeadLetterDayRow[], period: Period): (Html | Table)[] {
   const days = daysOf(period);
-  return [
-    html`<h3>Per day</h3>`,
-    ...(rows.length === 0
-      ? []
-      : [
-          perDayChart(rows, days, 'reason_code', 'reason', period),
-          perDayChart(rows, days, 'source', 'source', period),
-        ]),
-    table({
+  return figureSection({
+    heading: html`<h3>Per day</h3>`,
+    charts:
+      rows.length === 0
+        ? []
+        : [
+            perDayChart(rows, days, 'reason_code', 'reason', period),
+            perDayChart(rows, days, 'source', 'source', period),
+          ],
+    table: table({
       id: 'dead-letters-daily',
       caption: 'New rejected inputs per day, stage, source and reason',
       empty: `No input of this district was rejected from ${period.from} to ${period.to}.`,
@@ -68,7 +70,7 @@ export function deadLetterHistory(rows: DeadLetterDayRow[], period: Period): (Ht
         { key: 'count', label: 'Inputs', numeric: true, value: (r) => r.count },
       ],
     }),
-  ];
+  });
 }
 
 /** The overview's pipeline-health table of today's new rejected inputs. */

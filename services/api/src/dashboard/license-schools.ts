@@ -1,4 +1,5 @@
 import { chart } from './charts';
+import { figureSection } from './figure';
 import { PageError, rowsOf } from './data';
 import type { ApiDeps } from '../endpoint';
 import { plainId } from '../params';
@@ -56,24 +57,26 @@ export function licenseBySchool(
           <a href="${BASE}/licenses${qs({ ...period, license: id })}#by-school" aria-current="true">${id}</a>
         </li>`
       : html`<li><a href="${BASE}/licenses${qs({ ...period, license: id })}#by-school">${id}</a></li>`;
-  return [
-    html`<h2 id="by-school">By school: ${chosen}</h2>
+  const figure = figureSection({
+    heading: html`<h2 id="by-school">By school: ${chosen}</h2>
       <nav aria-label="License shown by school" class="choices">
         <ul>
           ${licenses.map((l) => link(l.license_id))}
         </ul>
       </nav>`,
-    chart({
-      title: `${chosen} (${license.app_id}, ${scope}): active vs eligible people per school, ${period.from} to ${period.to}`,
-      kind: 'hbar',
-      valueName: 'people',
-      categories: rows.map((r) => r.school_id),
-      series: [
-        { name: 'active', values: rows.map((r) => r.active) },
-        { name: 'eligible', values: rows.map((r) => r.eligible) },
-      ],
-    }),
-    table({
+    charts: [
+      chart({
+        title: `${chosen} (${license.app_id}, ${scope}): active vs eligible people per school, ${period.from} to ${period.to}`,
+        kind: 'hbar',
+        valueName: 'people',
+        categories: rows.map((r) => r.school_id),
+        series: [
+          { name: 'active', values: rows.map((r) => r.active) },
+          { name: 'eligible', values: rows.map((r) => r.eligible) },
+        ],
+      }),
+    ],
+    table: table({
       id: 'license-schools',
       caption: `${chosen} per school: eligible and active people, reach`,
       empty: `No school of the roster is in the scope of ${chosen}, or it has no eligible or active people (import a roster with the license's audience).`,
@@ -85,6 +88,9 @@ export function licenseBySchool(
         { key: 'reach_pct', label: 'Reach (%)', numeric: true, decimals: 1, value: (r) => pct(r.reach) },
       ],
     }),
+  });
+  return [
+    ...figure,
     html`<p class="note">
       Eligible: rostered people of the license's audience at the school; active: those of them who used
       ${license.app_id} there in the period (distinct people); reach = active ÷ eligible. Seats are bought for the

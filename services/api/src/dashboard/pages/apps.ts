@@ -1,5 +1,6 @@
 import { chart } from '../charts';
 import { PageError, rowsOf } from '../data';
+import { figureSection } from '../figure';
 import { html, qs } from '../html';
 import { BASE } from '../layout';
 import { approvalStatus, licensesOver } from '../licenses-data';
@@ -139,45 +140,53 @@ async function appDetail(ctx: PageContext, app: string): Promise<PageContent> {
         rows: usage.rows,
         columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
       }),
-      chart({
-        title: `Weekly active users of ${app}`,
-        kind: 'line',
-        valueName: 'active users',
-        categories: weekRows.map((w) => w.to),
-        series: [{ name: 'active users', values: weekRows.map((w) => w.active) }],
-      }),
-      table({
-        id: 'app-weekly',
-        caption: `Weekly active users of ${app}`,
-        empty: 'No weeks.',
-        rows: weekRows,
-        columns: [
-          { key: 'week_from', label: 'Week from', value: (w) => w.from },
-          { key: 'week_to', label: 'Week to', value: (w) => w.to },
-          { key: 'active_users', label: 'Active users', numeric: true, value: (w) => w.active },
+      ...figureSection({
+        charts: [
+          chart({
+            title: `Weekly active users of ${app}`,
+            kind: 'line',
+            valueName: 'active users',
+            categories: weekRows.map((w) => w.to),
+            series: [{ name: 'active users', values: weekRows.map((w) => w.active) }],
+          }),
         ],
+        table: table({
+          id: 'app-weekly',
+          caption: `Weekly active users of ${app}`,
+          empty: 'No weeks.',
+          rows: weekRows,
+          columns: [
+            { key: 'week_from', label: 'Week from', value: (w) => w.from },
+            { key: 'week_to', label: 'Week to', value: (w) => w.to },
+            { key: 'active_users', label: 'Active users', numeric: true, value: (w) => w.active },
+          ],
+        }),
       }),
-      chart({
-        title: `Active users of ${app} by school`,
-        kind: 'hbar',
-        valueName: 'active users',
-        categories: bySchool.map((r) => r.school_id || '(no school)'),
-        series: [{ name: 'active users', values: bySchool.map((r) => r.active_users) }],
-      }),
-      table({
-        id: 'app-schools',
-        caption: `${app} by school`,
-        empty: 'No school used it.',
-        rows: bySchool,
-        columns: [
-          {
-            key: 'school_id',
-            label: 'School',
-            value: (r) => r.school_id ?? '',
-            show: (r) => r.school_id || '(no school)',
-          },
-          ...usageMeasureColumns,
+      ...figureSection({
+        charts: [
+          chart({
+            title: `Active users of ${app} by school`,
+            kind: 'hbar',
+            valueName: 'active users',
+            categories: bySchool.map((r) => r.school_id || '(no school)'),
+            series: [{ name: 'active users', values: bySchool.map((r) => r.active_users) }],
+          }),
         ],
+        table: table({
+          id: 'app-schools',
+          caption: `${app} by school`,
+          empty: 'No school used it.',
+          rows: bySchool,
+          columns: [
+            {
+              key: 'school_id',
+              label: 'School',
+              value: (r) => r.school_id ?? '',
+              show: (r) => r.school_id || '(no school)',
+            },
+            ...usageMeasureColumns,
+          ],
+        }),
       }),
       table({
         id: 'app-licenses',

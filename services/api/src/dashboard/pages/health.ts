@@ -1,6 +1,7 @@
 import { chart } from '../charts';
 import { rowsOf } from '../data';
 import { deadLetterHistory, type DeadLetterDayRow } from '../dead-letters';
+import { figureSection } from '../figure';
 import { html } from '../html';
 import type { PageDefinition } from '../page';
 import { pagePeriod } from '../period';
@@ -49,24 +50,28 @@ export const healthPage: PageDefinition = {
             time; the history below covers the period.
           </p>
           <h3>All time</h3>`,
-        chart({
-          title: 'Dead letters by reason, all time',
-          kind: 'hbar',
-          valueName: 'inputs',
-          categories: byReason.map((r) => r.reason),
-          series: [{ name: 'inputs', values: byReason.map((r) => r.count) }],
-        }),
-        table({
-          id: 'dead-letters',
-          caption: 'Dead letters by stage, source and reason',
-          empty: 'No dead letters: every input of this district was accepted.',
-          rows: dead.rows,
-          columns: [
-            { key: 'stage', label: 'Stage', value: (r) => r.stage },
-            { key: 'source', label: 'Source', value: (r) => r.source },
-            { key: 'reason_code', label: 'Reason', value: (r) => r.reason_code },
-            { key: 'count', label: 'Inputs', numeric: true, value: (r) => r.count },
+        ...figureSection({
+          charts: [
+            chart({
+              title: 'Dead letters by reason, all time',
+              kind: 'hbar',
+              valueName: 'inputs',
+              categories: byReason.map((r) => r.reason),
+              series: [{ name: 'inputs', values: byReason.map((r) => r.count) }],
+            }),
           ],
+          table: table({
+            id: 'dead-letters',
+            caption: 'Dead letters by stage, source and reason',
+            empty: 'No dead letters: every input of this district was accepted.',
+            rows: dead.rows,
+            columns: [
+              { key: 'stage', label: 'Stage', value: (r) => r.stage },
+              { key: 'source', label: 'Source', value: (r) => r.source },
+              { key: 'reason_code', label: 'Reason', value: (r) => r.reason_code },
+              { key: 'count', label: 'Inputs', numeric: true, value: (r) => r.count },
+            ],
+          }),
         }),
         ...deadLetterHistory(daily.rows, period),
         html`<h2>Imports</h2>`,

@@ -1,5 +1,6 @@
 import { chart } from '../charts';
 import { rowsOf } from '../data';
+import { figureSection } from '../figure';
 import { fmtMoney, html, qs } from '../html';
 import { BASE } from '../layout';
 import { checkLicenseParam, licenseBySchool, licenseSchoolsOver } from '../license-schools';
@@ -64,77 +65,81 @@ export const licensesPage: PageDefinition = {
           </li>
           <li><span class="k">Licenses</span><span class="v">${rows.length}</span></li>
         </ul>`,
-        chart({
-          title: 'Seat utilization per license and school (active users ÷ seats)',
-          kind: 'hbar',
-          valueName: 'utilization',
-          percent: true,
-          categories: rows.filter((l) => l.utilization !== null).map(label),
-          series: [
-            { name: 'utilization', values: rows.filter((l) => l.utilization !== null).map((l) => l.utilization) },
+        ...figureSection({
+          charts: [
+            chart({
+              title: 'Seat utilization per license and school (active users ÷ seats)',
+              kind: 'hbar',
+              valueName: 'utilization',
+              percent: true,
+              categories: rows.filter((l) => l.utilization !== null).map(label),
+              series: [
+                { name: 'utilization', values: rows.filter((l) => l.utilization !== null).map((l) => l.utilization) },
+              ],
+            }),
           ],
-        }),
-        table({
-          id: 'licenses',
-          caption: `Licenses, ${period.from} to ${period.to}`,
-          empty: 'No license is stored for this district (import one with `licenses import`).',
-          rows,
-          columns: [
-            {
-              key: 'license_id',
-              label: 'License',
-              value: (l) => l.license_id,
-              show: (l) =>
-                html`<a href="${BASE}/licenses${qs({ ...period, license: l.license_id })}#by-school"
-                  >${l.license_id}</a
-                >`,
-            },
-            { key: 'app_id', label: 'App', value: (l) => l.app_id },
-            { key: 'school_id', label: 'School', value: (l) => l.school_id, show: (l) => l.school_id || 'district' },
-            {
-              key: 'seats',
-              label: 'Seats',
-              numeric: true,
-              value: (l) => l.seats,
-              show: (l) => (l.seats === null ? 'unlimited' : String(l.seats)),
-            },
-            { key: 'active', label: 'Active', numeric: true, value: (l) => l.active },
-            {
-              key: 'utilization_pct',
-              label: 'Utilization (%)',
-              numeric: true,
-              decimals: 1,
-              value: (l) => pct(l.utilization),
-            },
-            { key: 'unused_seats', label: 'Unused seats', numeric: true, value: (l) => l.unused_seats },
-            {
-              key: 'idle_cost',
-              label: 'Idle cost',
-              numeric: true,
-              value: (l) => money(l.idle_cost),
-              show: (l) => fmtMoney(l.idle_cost, l.currency),
-            },
-            {
-              key: 'epi',
-              label: 'EdTech Price Index',
-              numeric: true,
-              value: (l) => money(l.epi),
-              show: (l) => (l.epi === null ? '—' : (money(l.epi) ?? 0).toFixed(2)),
-            },
-            { key: 'term_end', label: 'Term ends', nowrap: true, value: (l) => l.term_end },
-            {
-              key: 'flags',
-              label: 'Flags',
-              value: (l) => l.flags.join(' '),
-              // One flag a line: the column is as wide as the longest flag, not as all of them.
-              show: (l) =>
-                l.flags.length === 0
-                  ? ''
-                  : html`<ul class="flags">
-                      ${l.flags.map((f) => html`<li>${f.replace(/_/g, ' ')}</li>`)}
-                    </ul>`,
-            },
-          ],
+          table: table({
+            id: 'licenses',
+            caption: `Licenses, ${period.from} to ${period.to}`,
+            empty: 'No license is stored for this district (import one with `licenses import`).',
+            rows,
+            columns: [
+              {
+                key: 'license_id',
+                label: 'License',
+                value: (l) => l.license_id,
+                show: (l) =>
+                  html`<a href="${BASE}/licenses${qs({ ...period, license: l.license_id })}#by-school"
+                    >${l.license_id}</a
+                  >`,
+              },
+              { key: 'app_id', label: 'App', value: (l) => l.app_id },
+              { key: 'school_id', label: 'School', value: (l) => l.school_id, show: (l) => l.school_id || 'district' },
+              {
+                key: 'seats',
+                label: 'Seats',
+                numeric: true,
+                value: (l) => l.seats,
+                show: (l) => (l.seats === null ? 'unlimited' : String(l.seats)),
+              },
+              { key: 'active', label: 'Active', numeric: true, value: (l) => l.active },
+              {
+                key: 'utilization_pct',
+                label: 'Utilization (%)',
+                numeric: true,
+                decimals: 1,
+                value: (l) => pct(l.utilization),
+              },
+              { key: 'unused_seats', label: 'Unused seats', numeric: true, value: (l) => l.unused_seats },
+              {
+                key: 'idle_cost',
+                label: 'Idle cost',
+                numeric: true,
+                value: (l) => money(l.idle_cost),
+                show: (l) => fmtMoney(l.idle_cost, l.currency),
+              },
+              {
+                key: 'epi',
+                label: 'EdTech Price Index',
+                numeric: true,
+                value: (l) => money(l.epi),
+                show: (l) => (l.epi === null ? '—' : (money(l.epi) ?? 0).toFixed(2)),
+              },
+              { key: 'term_end', label: 'Term ends', nowrap: true, value: (l) => l.term_end },
+              {
+                key: 'flags',
+                label: 'Flags',
+                value: (l) => l.flags.join(' '),
+                // One flag a line: the column is as wide as the longest flag, not as all of them.
+                show: (l) =>
+                  l.flags.length === 0
+                    ? ''
+                    : html`<ul class="flags">
+                        ${l.flags.map((f) => html`<li>${f.replace(/_/g, ' ')}</li>`)}
+                      </ul>`,
+              },
+            ],
+          }),
         }),
         html`<p class="note">
           EdTech Price Index: what each dollar actually used cost (total cost ÷ cost of the used share; 1.00 = every

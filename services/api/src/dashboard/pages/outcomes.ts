@@ -7,6 +7,7 @@ import type { PageContext, PageContent, PageDefinition } from '../page';
 import { pagePeriod } from '../period';
 import { table } from '../table';
 import { errorBarChart } from '../error-bars';
+import { figureSection } from '../figure';
 import { binnedScatterChart } from '../scatter';
 
 const analysisQuery = z.object({
@@ -74,15 +75,19 @@ function districtBlocks(g: GroupReport, a: Analysis) {
             </ul>`
           : ''
       }`,
-    html`<h2>Growth by usage band (goal ${a.goal} engaged minutes a week)</h2>`,
-    errorBarChart({
-      title: `Mean growth with 95 % confidence intervals by usage band (${g.n} students)`,
-      categories: shown.map((b) => b.band),
-      means: shown.map((b) => b.growth!.mean),
-      lows: shown.map((b) => b.growth!.ciLow),
-      highs: shown.map((b) => b.growth!.ciHigh),
+    ...figureSection({
+      heading: `Growth by usage band (goal ${a.goal} engaged minutes a week)`,
+      charts: [
+        errorBarChart({
+          title: `Mean growth with 95 % confidence intervals by usage band (${g.n} students)`,
+          categories: shown.map((b) => b.band),
+          means: shown.map((b) => b.growth!.mean),
+          lows: shown.map((b) => b.growth!.ciLow),
+          highs: shown.map((b) => b.growth!.ciHigh),
+        }),
+      ],
+      table: bandTable('goal-bands', 'Growth by usage band (district)', g.goalBands),
     }),
-    bandTable('goal-bands', 'Growth by usage band (district)', g.goalBands),
     ...binnedBlocks(g),
     table({
       id: 'regressions',
@@ -147,29 +152,39 @@ function binnedBlocks(g: GroupReport) {
   const line = slope === null ? null : { slope, intercept: b.meanGrowth - slope * b.meanMinutesPerWeek };
   const shown = b.bins.filter((x) => x.n !== null);
   return [
-    heading,
-    binnedScatterChart({
-      title: `Mean growth against mean minutes a week in ${b.bins.length} usage bins of at least k students${line ? ', with the fitted line' : ''}`,
-      points: shown.map((x) => ({ x: x.meanMinutesPerWeek!, y: x.meanGrowth! })),
-      line,
-    }),
-    table({
-      id: 'usage-bins',
-      caption: 'Usage bins (district): students ordered by minutes a week, cut into equal groups',
-      empty: 'No bin.',
-      rows: b.bins,
-      columns: [
-        { key: 'bin', label: 'Bin (1 = least use)', value: (x) => x.bin },
-        { key: 'n', label: 'Students', numeric: true, value: (x) => x.n, show: (x) => x.suppressed ?? String(x.n) },
-        {
-          key: 'mean_minutes',
-          label: 'Mean minutes a week',
-          numeric: true,
-          decimals: 1,
-          value: (x) => round(x.meanMinutesPerWeek, 2),
-        },
-        { key: 'mean_growth', label: 'Mean growth', numeric: true, decimals: 2, value: (x) => round(x.meanGrowth, 4) },
+    ...figureSection({
+      heading,
+      charts: [
+        binnedScatterChart({
+          title: `Mean growth against mean minutes a week in ${b.bins.length} usage bins of at least k students${line ? ', with the fitted line' : ''}`,
+          points: shown.map((x) => ({ x: x.meanMinutesPerWeek!, y: x.meanGrowth! })),
+          line,
+        }),
       ],
+      table: table({
+        id: 'usage-bins',
+        caption: 'Usage bins (district): students ordered by minutes a week, cut into equal groups',
+        empty: 'No bin.',
+        rows: b.bins,
+        columns: [
+          { key: 'bin', label: 'Bin (1 = least use)', value: (x) => x.bin },
+          { key: 'n', label: 'Students', numeric: true, value: (x) => x.n, show: (x) => x.suppressed ?? String(x.n) },
+          {
+            key: 'mean_minutes',
+            label: 'Mean minutes a week',
+            numeric: true,
+            decimals: 1,
+            value: (x) => round(x.meanMinutesPerWeek, 2),
+          },
+          {
+            key: 'mean_growth',
+            label: 'Mean growth',
+            numeric: true,
+            decimals: 2,
+            value: (x) => round(x.meanGrowth, 4),
+          },
+        ],
+      }),
     }),
     html`<p class="note">
       Not a point per student (that would publish student-level data): each point is the mean of a bin of at least k

@@ -2,6 +2,7 @@ import { campusBlocks, onCampusShare, type CampusRow } from '../campus';
 import { chart } from '../charts';
 import { deadLettersToday, type DeadLetterDayRow } from '../dead-letters';
 import { mayCall, rowsOf } from '../data';
+import { figureSection } from '../figure';
 import { fmt1, fmtInt, fmtPct, hours, html } from '../html';
 import type { PageDefinition } from '../page';
 import { pagePeriod, weeksOf } from '../period';
@@ -91,90 +92,102 @@ export const overviewPage: PageDefinition = {
       ...(l ? [['Pipeline lag (messages)', fmtInt(sum(l.groups.map((g) => g.lag)))]] : []),
     ];
     const usageBlocks = () => [
-      html`<h2>Weekly use</h2>`,
-      chart({
-        title: 'Engaged hours per week (all apps)',
-        kind: 'bar',
-        valueName: 'hours',
-        categories: weekRows.map((w) => w.to),
-        series: [{ name: 'engaged hours', values: weekRows.map((w) => hours(w.total.engaged_seconds)) }],
-      }),
-      chart({
-        title: 'Weekly active users, district-wide (distinct people, any app)',
-        kind: 'line',
-        valueName: 'people',
-        categories: weekRows.map((w) => w.to),
-        series: [{ name: 'active users', values: weekRows.map((w) => w.total.active_users) }],
-      }),
-      table({
-        id: 'weekly-hours',
-        caption: 'Active users, engaged hours and events per week',
-        empty: 'No weeks in this period.',
-        rows: weekRows,
-        columns: [
-          { key: 'week_from', label: 'Week from', value: (w) => w.from },
-          { key: 'week_to', label: 'Week to', value: (w) => w.to },
-          { key: 'apps', label: 'Apps used', numeric: true, value: (w) => w.rows.length },
-          {
-            key: 'active_users',
-            label: 'Active users (distinct, any app)',
-            numeric: true,
-            value: (w) => w.total.active_users,
-          },
-          {
-            key: 'engaged_hours',
-            label: 'Engaged hours',
-            numeric: true,
-            decimals: 1,
-            value: (w) => hours(w.total.engaged_seconds),
-          },
-          { key: 'events', label: 'Events', numeric: true, value: (w) => w.total.events },
+      ...figureSection({
+        heading: 'Weekly use',
+        charts: [
+          chart({
+            title: 'Engaged hours per week (all apps)',
+            kind: 'bar',
+            valueName: 'hours',
+            categories: weekRows.map((w) => w.to),
+            series: [{ name: 'engaged hours', values: weekRows.map((w) => hours(w.total.engaged_seconds)) }],
+          }),
+          chart({
+            title: 'Weekly active users, district-wide (distinct people, any app)',
+            kind: 'line',
+            valueName: 'people',
+            categories: weekRows.map((w) => w.to),
+            series: [{ name: 'active users', values: weekRows.map((w) => w.total.active_users) }],
+          }),
         ],
+        table: table({
+          id: 'weekly-hours',
+          caption: 'Active users, engaged hours and events per week',
+          empty: 'No weeks in this period.',
+          rows: weekRows,
+          columns: [
+            { key: 'week_from', label: 'Week from', value: (w) => w.from },
+            { key: 'week_to', label: 'Week to', value: (w) => w.to },
+            { key: 'apps', label: 'Apps used', numeric: true, value: (w) => w.rows.length },
+            {
+              key: 'active_users',
+              label: 'Active users (distinct, any app)',
+              numeric: true,
+              value: (w) => w.total.active_users,
+            },
+            {
+              key: 'engaged_hours',
+              label: 'Engaged hours',
+              numeric: true,
+              decimals: 1,
+              value: (w) => hours(w.total.engaged_seconds),
+            },
+            { key: 'events', label: 'Events', numeric: true, value: (w) => w.total.events },
+          ],
+        }),
       }),
-      chart({
-        title: `Weekly active users of the ${trendApps.length} most used apps`,
-        kind: 'line',
-        valueName: 'active users',
-        categories: weekRows.map((w) => w.to),
-        series: trendApps.map((app) => ({
-          name: app,
-          values: weekRows.map((w) => w.rows.find((r) => r.app_id === app)?.active_users ?? 0),
-        })),
-      }),
-      table({
-        id: 'weekly-active',
-        caption: 'Weekly active users of the most used apps',
-        empty: 'No app was used in this period.',
-        rows: trendApps.length === 0 ? [] : weekRows,
-        columns: [
-          { key: 'week_to', label: 'Week to', value: (w) => w.to },
-          ...trendApps.map((app) => ({
-            key: app,
-            label: app,
-            numeric: true,
-            value: (w: (typeof weekRows)[number]) => w.rows.find((r) => r.app_id === app)?.active_users ?? 0,
-          })),
+      ...figureSection({
+        charts: [
+          chart({
+            title: `Weekly active users of the ${trendApps.length} most used apps`,
+            kind: 'line',
+            valueName: 'active users',
+            categories: weekRows.map((w) => w.to),
+            series: trendApps.map((app) => ({
+              name: app,
+              values: weekRows.map((w) => w.rows.find((r) => r.app_id === app)?.active_users ?? 0),
+            })),
+          }),
         ],
+        table: table({
+          id: 'weekly-active',
+          caption: 'Weekly active users of the most used apps',
+          empty: 'No app was used in this period.',
+          rows: trendApps.length === 0 ? [] : weekRows,
+          columns: [
+            { key: 'week_to', label: 'Week to', value: (w) => w.to },
+            ...trendApps.map((app) => ({
+              key: app,
+              label: app,
+              numeric: true,
+              value: (w: (typeof weekRows)[number]) => w.rows.find((r) => r.app_id === app)?.active_users ?? 0,
+            })),
+          ],
+        }),
       }),
       html`<p class="note">
         Weekly active users are distinct people over the whole week: district-wide across all apps
         (<code>/v1/usage/weekly</code>), and per app (<code>/v1/usage/district</code> for that week). A person using
         three apps on five days is one person, so the per-app figures add up to more than the district's.
       </p>`,
-      html`<h2>Top apps</h2>`,
-      chart({
-        title: `Active users of the top ${top.length} apps, ${period.from} to ${period.to}`,
-        kind: 'hbar',
-        valueName: 'active users',
-        categories: top.map((a) => a.app_id),
-        series: [{ name: 'active users', values: top.map((a) => a.active_users) }],
-      }),
-      table({
-        id: 'top-apps',
-        caption: `Top ${TOP_APPS} apps by active users`,
-        empty: 'No usage in this period.',
-        rows: top,
-        columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
+      ...figureSection({
+        heading: 'Top apps',
+        charts: [
+          chart({
+            title: `Active users of the top ${top.length} apps, ${period.from} to ${period.to}`,
+            kind: 'hbar',
+            valueName: 'active users',
+            categories: top.map((a) => a.app_id),
+            series: [{ name: 'active users', values: top.map((a) => a.active_users) }],
+          }),
+        ],
+        table: table({
+          id: 'top-apps',
+          caption: `Top ${TOP_APPS} apps by active users`,
+          empty: 'No usage in this period.',
+          rows: top,
+          columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
+        }),
       }),
     ];
     return {

@@ -1,5 +1,6 @@
 import { chart } from '../charts';
 import { PageError, rowsOf } from '../data';
+import { figureSection } from '../figure';
 import { hours, html, qs } from '../html';
 import { BASE } from '../layout';
 import type { PageContext, PageContent, PageDefinition } from '../page';
@@ -50,22 +51,25 @@ const groupColumns = (label: string, href: (g: Group) => string | null): Column<
   { key: 'top_app_users', label: 'Its active users', numeric: true, value: (g) => g.top_app_users },
 ];
 
-const appTable = (id: string, caption: string, rows: UsageRow[]) =>
-  table({
-    id,
-    caption,
-    empty: 'No use in this period.',
-    rows,
-    columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
-  });
-
-const appChart = (title: string, rows: UsageRow[]) =>
-  chart({
-    title,
-    kind: 'hbar',
-    valueName: 'active users',
-    categories: rows.slice(0, 15).map((r) => r.app_id),
-    series: [{ name: 'active users', values: rows.slice(0, 15).map((r) => r.active_users) }],
+/** Apps used `where` ("at school …", "in class …"): the top 15 in a chart, every one in the table. */
+const appFigure = (id: string, where: string, rows: UsageRow[]) =>
+  figureSection({
+    charts: [
+      chart({
+        title: `Active users by app ${where}`,
+        kind: 'hbar',
+        valueName: 'active users',
+        categories: rows.slice(0, 15).map((r) => r.app_id),
+        series: [{ name: 'active users', values: rows.slice(0, 15).map((r) => r.active_users) }],
+      }),
+    ],
+    table: table({
+      id,
+      caption: `Apps ${where}`,
+      empty: 'No use in this period.',
+      rows,
+      columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
+    }),
   });
 
 function crumbs(p: Period, school?: string, klass?: string, showDistrict = true) {
@@ -92,21 +96,25 @@ async function district(ctx: PageContext, period: Period): Promise<PageContent> 
     title: 'Schools and classes',
     period,
     blocks: [
-      chart({
-        title: 'Engaged hours by school',
-        kind: 'hbar',
-        valueName: 'hours',
-        categories: schools.map((s) => s.id || '(no school)'),
-        series: [{ name: 'engaged hours', values: schools.map((s) => hours(s.engaged_seconds)) }],
-      }),
-      table({
-        id: 'schools',
-        caption: `Schools, ${period.from} to ${period.to}`,
-        empty: 'No school used any app in this period.',
-        rows: schools,
-        columns: groupColumns('School', (g) =>
-          g.id === '' ? null : `${BASE}/schools${qs({ school: g.id, ...period })}`,
-        ),
+      ...figureSection({
+        charts: [
+          chart({
+            title: 'Engaged hours by school',
+            kind: 'hbar',
+            valueName: 'hours',
+            categories: schools.map((s) => s.id || '(no school)'),
+            series: [{ name: 'engaged hours', values: schools.map((s) => hours(s.engaged_seconds)) }],
+          }),
+        ],
+        table: table({
+          id: 'schools',
+          caption: `Schools, ${period.from} to ${period.to}`,
+          empty: 'No school used any app in this period.',
+          rows: schools,
+          columns: groupColumns('School', (g) =>
+            g.id === '' ? null : `${BASE}/schools${qs({ school: g.id, ...period })}`,
+          ),
+        }),
       }),
       html`<p class="note">
         People are counted per app (one person uses several apps), so a school's row shows its most used app's active
@@ -132,8 +140,7 @@ async function school(ctx: PageContext, period: Period, schoolId: string): Promi
     period,
     blocks: [
       crumbs(period, schoolId, undefined, ctx.principal.role !== 'school'),
-      appChart(`Active users by app at school ${schoolId}`, apps.rows),
-      appTable('school-apps', `Apps at school ${schoolId}`, apps.rows),
+      ...appFigure('school-apps', `at school ${schoolId}`, apps.rows),
       table({
         id: 'classes',
         caption: `Classes of school ${schoolId}`,
@@ -160,8 +167,7 @@ async function klass(ctx: PageContext, period: Period, schoolId: string, classId
     period,
     blocks: [
       crumbs(period, schoolId, classId, ctx.principal.role !== 'school'),
-      appChart(`Active users by app in class ${classId}`, rows),
-      appTable('class-apps', `Apps in class ${classId}`, rows),
+      ...appFigure('class-apps', `in class ${classId}`, rows),
     ],
   };
 }
