@@ -11,21 +11,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { queryRows } from '@edusage/clickhouse';
-import { classAppUsage, districtAppUsage, schoolAppUsage, unresolvedSummary, type UsageRow } from '@edusage/reports';
+import { unresolvedSummary } from '@edusage/reports';
 import { EVENT_COLUMNS } from '@edusage/aggregate';
 import { reresolveDistrict } from '@edusage/enrich';
 import { compactRollups, readCompactionState } from '@edusage/rollups';
 import { runServiceCli } from '../src/cli-run';
 import { sendSampleEvents } from '../src/pipeline';
-import { DISTRICT, PSEUDONYM_KEY, readRollups, setupE2E, TIMEZONE, type E2E } from './support/e2e';
 import {
-  attributedEvents,
-  buildReference,
-  sorted,
-  type Cell,
-  type PeriodUsage,
-  type Reference,
-} from './support/reference';
+  DISTRICT,
+  expectUsageReportsAsReference,
+  PSEUDONYM_KEY,
+  readRollups,
+  setupE2E,
+  TIMEZONE,
+  type E2E,
+} from './support/e2e';
+import { attributedEvents, buildReference, sorted, type Cell, type Reference } from './support/reference';
 
 jest.setTimeout(300_000);
 
@@ -121,22 +122,7 @@ async function expectAsReference(e2e: E2E, ref: Reference): Promise<void> {
   // The reports over the whole period (what the demo prints): empty re-folded cells add no row and no day.
   const days = e2e.sample.days.map((d) => d.date);
   const period = { districtId: DISTRICT, from: days[0]!, to: days[days.length - 1]! };
-  const usage = (r: UsageRow): PeriodUsage => ({
-    events: r.events,
-    activeUsers: r.active_users,
-    engagedSeconds: r.engaged_seconds,
-    activeDays: r.active_days,
-  });
-  const district = await districtAppUsage(e2e.ch, period);
-  expect(sorted(new Map(district.map((r) => [r.app_id, usage(r)])))).toEqual(sorted(ref.period.district));
-  const school = await schoolAppUsage(e2e.ch, period);
-  expect(sorted(new Map(school.map((r) => [`${r.school_id}|${r.app_id}`, usage(r)])))).toEqual(
-    sorted(ref.period.school),
-  );
-  const klass = await classAppUsage(e2e.ch, period);
-  expect(sorted(new Map(klass.map((r) => [`${r.school_id}|${r.class_id}|${r.app_id}`, usage(r)])))).toEqual(
-    sorted(ref.period.class),
-  );
+  await expectUsageReportsAsReference(e2e.ch, period, ref);
   const unresolved = await unresolvedSummary(e2e.ch, period);
   expect(unresolved.total_events).toBe(ref.storedEvents);
   expect(unresolved.unresolved_person_events).toBe([...ref.unresolvedPeople.values()].reduce((a, b) => a + b, 0));

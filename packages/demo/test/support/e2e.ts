@@ -10,6 +10,7 @@ import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/cli
 import { generateDistrict, writeDistrict, type SampleDistrict, type WrittenFiles } from '@edusage/generator';
 import { createKafka, type Kafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
+import { classAppUsage, districtAppUsage, schoolAppUsage, type Period, type UsageRow } from '@edusage/reports';
 import { compactRollups, readCompactionState, rollupRows, type RollupLevel } from '@edusage/rollups';
 import { createTestEnv, freePort, type TestEnv } from '@edusage/testkit';
 import {
@@ -19,7 +20,7 @@ import {
   loadDistrictReferenceData,
   waitForPipeline,
 } from '../../src/pipeline';
-import { sorted, type Cell, type Reference } from './reference';
+import { sorted, type Cell, type PeriodUsage, type Reference } from './reference';
 
 export const DISTRICT = 'd1';
 export const TIMEZONE = 'America/Chicago';
@@ -223,6 +224,34 @@ export async function compactRepeatedly(ch: ClickHouseClient, stop: () => boolea
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return written;
+}
+
+/**
+ * The usage reports (what the demo prints and the API answers) over a period equal the reference's
+ * period figures at the district, school and class level: active users and days distinct across
+ * days, engaged time = durations + one minute per person, app and minute.
+ */
+export async function expectUsageReportsAsReference(
+  ch: ClickHouseClient,
+  period: Period,
+  ref: Pick<Reference, 'period'>,
+): Promise<void> {
+  const usage = (r: UsageRow): PeriodUsage => ({
+    events: r.events,
+    activeUsers: r.active_users,
+    engagedSeconds: r.engaged_seconds,
+    activeDays: r.active_days,
+  });
+  const district = await districtAppUsage(ch, period);
+  expect(sorted(new Map(district.map((r) => [r.app_id, usage(r)])))).toEqual(sorted(ref.period.district));
+  const school = await schoolAppUsage(ch, period);
+  expect(sorted(new Map(school.map((r) => [`${r.school_id}|${r.app_id}`, usage(r)])))).toEqual(
+    sorted(ref.period.school),
+  );
+  const klass = await classAppUsage(ch, period);
+  expect(sorted(new Map(klass.map((r) => [`${r.school_id}|${r.class_id}|${r.app_id}`, usage(r)])))).toEqual(
+    sorted(ref.period.class),
+  );
 }
 
 export async function countRows(ch: ClickHouseClient, table: string, where = '1'): Promise<number> {
