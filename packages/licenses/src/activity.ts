@@ -6,6 +6,7 @@
  */
 import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { readCompactionState, rollupRows, type CompactionState } from '@edusage/rollups';
+import { dayRanges, daysOf, keysOf, type CountedFigures } from './counted';
 import type { StateColumn, Window } from './rollup-read';
 import { addDays } from './window';
 
@@ -76,6 +77,8 @@ export interface ActivityOptions {
   trendFrom?: string;
   /** Also the use of every app in the window (AppUse). */
   apps?: boolean;
+  /** The trend weeks stored counts answered (counted.ts): only the weeks left are merged from states. */
+  counted?: CountedFigures;
 }
 
 /**
@@ -85,10 +88,20 @@ export interface ActivityOptions {
  */
 function figuresOf(w: Window, o: ActivityOptions): string {
   const inWindow = `local_date >= ${sqlDate(w.from)}`;
+  const weeksLeft = o.counted === undefined ? undefined : keysOf(o.counted.weeksLeft);
+  const weekFigure =
+    weeksLeft === undefined
+      ? [`(if(licensed, 'week', ''), license_id, toString(toMonday(local_date)))`]
+      : weeksLeft.length === 0
+        ? []
+        : [
+            `(if(licensed AND concat(license_id, '|', toString(toMonday(local_date))) IN (${weeksLeft.map(sqlString).join(', ')}), 'week', ''),
+              license_id, toString(toMonday(local_date)))`,
+          ];
   const figures = [
     `(if(licensed AND ${inWindow}, 'window', ''), license_id, '')`,
     `(if(licensed AND ${inWindow} AND school_id != '', 'school', ''), license_id, school_id)`,
-    ...(o.trendFrom === undefined ? [] : [`(if(licensed, 'week', ''), license_id, toString(toMonday(local_date)))`]),
+    ...(o.trendFrom === undefined ? [] : weekFigure),
     // An app with several licenses has a row per license here: merging a state again changes nothing.
     ...(o.apps ? [`(if(${inWindow}, 'app', ''), app_id, '')`] : []),
   ];
@@ -107,8 +120,24 @@ export async function licenseActivity(
   o: ActivityOptions = {},
 ): Promise<LicenseActivity> {
   const readFrom = o.trendFrom !== undefined && o.trendFrom < w.from ? o.trendFrom : w.from;
-  const read = { ...w, from: readFrom };
-  const rollups = await readCompactionState(ch);
+  const rollups = o.counted?.rollups ?? (await readCompactionState(ch));
+  // The days read: the window, and the trend's days before it (with counts: only the weeks left).
+  const ranges =
+    o.trendFrom === undefined
+      ? [{ from: w.from, to: w.to }]
+      : o.counted === undefined
+        ? [{ from: readFrom, to: w.to }]
+        : dayRanges([
+            ...daysOf(w.from, w.to),
+            ...[...o.counted.weeksLeft.values()].flatMap((mondays) =>
+              [...mondays].flatMap((m) =>
+                daysOf(m > readFrom ? m : readFrom, addDays(m, 6) < w.to ? addDays(m, 6) : w.to),
+              ),
+            ),
+          ]);
+  const schoolRows = ranges
+    .map((r) => rollupRows(rollups, 'school', { ...w, ...r }, { columns: ['active_users', 'explicit_seconds'] }))
+    .join('\n  UNION ALL ');
   const inLicense = `has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND local_date >= l_start AND local_date <= l_end`;
   const rows = await queryRows<{
     kind: string;
@@ -124,7 +153,7 @@ export async function licenseActivity(
             arraySort(groupUniqArrayIf(school_id, kind = 'app' AND school_id != '')) AS schools
      FROM (
        SELECT app_id, license_id, local_date, school_id, active_users, explicit_seconds, ${inLicense} AS licensed
-       FROM (${rollupRows(rollups, 'school', read, { columns: ['active_users', 'explicit_seconds'] })}) AS r
+       FROM (${schoolRows}) AS r
        ALL LEFT JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
        WHERE licensed${o.apps ? ` OR local_date >= ${sqlDate(w.from)}` : ''}
      ) AS joined
@@ -140,6 +169,7 @@ export async function licenseActivity(
     else if (r.kind === 'week') out.weeks.push({ license_id: r.owner, week: r.grain, active });
     else out.apps.set(r.owner, { app_id: r.owner, active, schools: r.schools });
   }
+  out.weeks.push(...(o.trendFrom === undefined ? [] : (o.counted?.weeks ?? [])));
   out.weeks.sort((a, b) => byText(a.license_id, b.license_id) || byText(a.week, b.week));
   return out;
 }
@@ -155,18 +185,33 @@ const MINUTES_CHUNK_DAYS = 31;
  * one query needed more than the local stack's per-query limit (max_memory_usage 2 GB,
  * infra/local/clickhouse-users.xml.template; docs/BENCHMARKS.md "License report").
  */
-export async function activeMinutes(ch: ClickHouseClient, w: Window): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const rollups = await readCompactionState(ch);
-  for (let from = w.from; from <= w.to; from = addDays(from, MINUTES_CHUNK_DAYS)) {
+export async function activeMinutes(
+  ch: ClickHouseClient,
+  w: Window,
+  counted?: CountedFigures,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>(counted?.minutes ?? []);
+  const rollups = counted?.rollups ?? (await readCompactionState(ch));
+  // With counts, only the license-days left are merged, over the days from the first to the last of them.
+  const left = counted === undefined ? undefined : keysOf(counted.daysLeft);
+  if (left !== undefined && left.length === 0) return out;
+  const span = counted === undefined ? [w] : dayRanges([...counted.daysLeft.values()].flatMap((d) => [...d]));
+  const readFrom = span[0]?.from ?? w.to;
+  const readTo = span[span.length - 1]?.to ?? w.from;
+  const days =
+    left === undefined
+      ? undefined
+      : `concat(license_id, '|', toString(local_date)) IN (${left.map(sqlString).join(', ')})`;
+  for (let from = readFrom; from <= readTo; from = addDays(from, MINUTES_CHUNK_DAYS)) {
     const last = addDays(from, MINUTES_CHUNK_DAYS - 1);
-    const chunk = { ...w, from, to: last < w.to ? last : w.to };
+    const chunk = { ...w, from, to: last < readTo ? last : readTo };
     const perDay = licensedActivity(
       rollups,
       chunk,
       ['active_minutes'],
       'license_id, local_date, uniqExactIfMerge(active_minutes) AS day_minutes',
       'license_id, local_date',
+      days,
     );
     const rows = await queryRows<{ license_id: string; minutes: Num }>(
       ch,

@@ -14,6 +14,7 @@ import {
   type AppUse,
   type LicenseActivity,
 } from './activity';
+import { countedFigures } from './counted';
 import { eligibleCounts, type EligibleCounts } from './eligible';
 import type { LicenseRecord } from './license-rows';
 import type { Window } from './rollup-read';
@@ -107,12 +108,7 @@ function schoolCountsOf(eligible: EligibleCounts['bySchool'], activity: LicenseA
 
 /** Per license: eligible, students, active and engaged seconds over the window (∩ each license's term). */
 export async function licenseCounts(ch: ClickHouseClient, w: Window): Promise<Map<string, LicenseCounts>> {
-  const [eligible, activity, minutes] = await Promise.all([
-    eligibleCounts(ch, w.districtId),
-    licenseActivity(ch, w),
-    activeMinutes(ch, w),
-  ]);
-  return countsOf(eligible.byLicense, activity, minutes);
+  return (await licenseFigures(ch, w)).counts;
 }
 
 /**
@@ -141,16 +137,22 @@ export interface LicenseFigures {
 export async function licenseFigures(
   ch: ClickHouseClient,
   w: Window,
-  options: ActivityOptions = {},
+  options: Omit<ActivityOptions, 'counted'> = {},
+  licenses?: readonly StoredLicense[],
 ): Promise<LicenseFigures> {
-  const [eligible, activity, minutes] = await Promise.all([
+  // The stored counts first (they decide what is left to merge), beside the roster's eligible people.
+  const merged = async () => {
+    const all = licenses ?? (await currentLicenses(ch, w.districtId));
+    const counted = await countedFigures(ch, w, all, options.trendFrom);
+    return Promise.all([licenseActivity(ch, w, { ...options, counted }), activeMinutes(ch, w, counted)]);
+  };
+  const [{ byLicense, bySchool }, [activity, minutes]] = await Promise.all([
     eligibleCounts(ch, w.districtId),
-    licenseActivity(ch, w, options),
-    activeMinutes(ch, w),
+    merged(),
   ]);
   return {
-    counts: countsOf(eligible.byLicense, activity, minutes),
-    schoolCounts: schoolCountsOf(eligible.bySchool, activity),
+    counts: countsOf(byLicense, activity, minutes),
+    schoolCounts: schoolCountsOf(bySchool, activity),
     trend: activity.weeks,
     apps: activity.apps,
   };

@@ -80,7 +80,7 @@ export async function licenseMetricsFor(
   trend: LicenseReport['trend'];
   apps: Map<string, AppUse>;
 }> {
-  const { counts, schoolCounts, trend, apps } = await licenseFigures(ch, w, options);
+  const { counts, schoolCounts, trend, apps } = await licenseFigures(ch, w, options, licenses);
   const metrics = licenses.map((l) =>
     licenseMetrics(
       l,

@@ -15,6 +15,7 @@
  */
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { ALL_LEVELS, MERGE_STATE, ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel } from './levels';
+import { COUNTS_TABLE, hasCounts, writeCounts } from './counts';
 import { markOf } from './marks';
 import { firstDayOf, lastDayOf } from './months';
 import { invalidationCount, readCompactionState, type CompactionMark, type MonthCompaction } from './state';
@@ -146,8 +147,8 @@ async function record(
 }
 
 /**
- * Drops the month's generations older than its two newest recorded ones (and older unrecorded ones:
- * runs that died). A newer unrecorded generation may be a run in progress and is kept.
+ * Drops the month's generations (cells and counts) older than its two newest recorded ones (and older
+ * unrecorded ones: runs that died). A newer unrecorded generation may be a run in progress and is kept.
  */
 async function dropOldGenerations(ch: ClickHouseClient, month: number): Promise<void> {
   const recorded = await queryRows<{ g: string }>(
@@ -157,12 +158,15 @@ async function dropOldGenerations(ch: ClickHouseClient, month: number): Promise<
   );
   if (recorded.length < 2) return;
   const keepFrom = BigInt(recorded[recorded.length - 1]!.g);
-  for (const level of ALL_LEVELS) {
-    const table = ROLLUP_LEVELS[level].compact;
+  const tables = [
+    ...ALL_LEVELS.map((level) => ({ table: ROLLUP_LEVELS[level].compact, month: 'toYYYYMM(local_date)' })),
+    { table: COUNTS_TABLE, month: 'month' },
+  ];
+  for (const { table, month: monthColumn } of tables) {
     const old = await queryRows<{ g: string }>(
       ch,
       `SELECT DISTINCT toString(generation) AS g FROM ${table}
-       WHERE toYYYYMM(local_date) = ${sqlNumber(month)} AND generation < ${sqlNumber(keepFrom)}`,
+       WHERE ${monthColumn} = ${sqlNumber(month)} AND generation < ${sqlNumber(keepFrom)}`,
     );
     for (const { g } of old) {
       await command(ch, `ALTER TABLE ${table} DROP PARTITION (${sqlNumber(month)}, ${sqlNumber(BigInt(g))})`);
@@ -190,17 +194,26 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
   // this compaction makes it unusable.
   const invalidations = await invalidationCount(ch);
   const marks = await currentMarks(ch);
-  const previous = (await readCompactionState(ch)).months.get(month);
+  const state = await readCompactionState(ch);
+  const previous = state.months.get(month);
   const ranges = newFinalRanges(month, previous, marks);
   const contributions = perLevel();
   for (const level of ALL_LEVELS) contributions[level] = await countContributions(ch, level, ranges);
   const result = { month, contributions, cells: perLevel(), incremental: previous !== undefined };
-  if (ALL_LEVELS.every((l) => contributions[l] === 0)) return { ...result, generation: null, ms: Date.now() - started };
+  if (ALL_LEVELS.every((l) => contributions[l] === 0)) {
+    // Nothing new; a generation made before the counts existed gets them now (idempotent: the same
+    // rows from the same immutable cells, and readers skip it until its marker is written).
+    if (previous !== undefined && !(await hasCounts(ch, month, previous.generation))) {
+      await writeCounts(ch, month, BigInt(previous.generation), state);
+    }
+    return { ...result, generation: null, ms: Date.now() - started };
+  }
   const generation = await nextGeneration(ch);
   for (const level of ALL_LEVELS) {
     await writeGeneration(ch, level, month, generation, previous, ranges);
     result.cells[level] = await cellCount(ch, level, month, generation);
   }
+  await writeCounts(ch, month, generation, state);
   await record(ch, month, generation, invalidations, marks);
   await dropOldGenerations(ch, month);
   return { ...result, generation: generation.toString(), ms: Date.now() - started };

@@ -23,3 +23,13 @@ export {
   type MonthCompactionResult,
 } from './compact';
 export { distinctPersonMinutes, groupKey } from './minutes';
+export {
+  countsFor,
+  mondayOf,
+  writeCounts,
+  COUNTS_TABLE,
+  type StoredCount,
+  type RollupCounts,
+  type CountCell,
+  type CountsWanted,
+} from './counts';

@@ -11,6 +11,7 @@ import type { EnrichedEvent } from '@edusage/contracts';
 import {
   ALL_LEVELS,
   compactRollups,
+  countsFor,
   distinctPersonMinutes,
   NO_COMPACTION,
   readCompactionState,
@@ -20,6 +21,7 @@ import {
   type CompactionState,
   type RollupLevel,
 } from '@edusage/rollups';
+import { addDays, mondayOf } from '@edusage/rollups';
 import { onCurrentClickHouse, onTestClickHouse } from '@edusage/testkit';
 import { deriveRollups, derivedRanges, foldRange, refoldRange } from '../src/rollup-deriver';
 import { toClickHouseDateTime, usageEventRow } from '../src/rows';
@@ -46,8 +48,61 @@ async function cells(ch: ClickHouseClient, state: CompactionState, level: Rollup
   return rows.map((r) => `${r.k} ${r.m}`);
 }
 
+/**
+ * Every stored count a reader may use (countsFor: days and weeks, the district and each school) equals
+ * the states merged from the contributions alone, and a usable day or week with no row had no use.
+ * Returns how many day and week counts were usable.
+ */
+async function expectCountsAsStates(ch: ClickHouseClient): Promise<{ days: number; weeks: number }> {
+  const scoped = (level: 'district' | 'school', span: string) => `
+    SELECT ${level === 'district' ? "''" : 'school_id'} AS scope, app_id, role, toString(${span}) AS day,
+           toString(uniqExactMerge(active_users)) AS users, toString(uniqExactIfMerge(active_minutes)) AS minutes
+    FROM (${rollupRows(NO_COMPACTION, level, WINDOW)}) AS r
+    WHERE ${level === 'district' ? '1' : "school_id != ''"} GROUP BY scope, app_id, role, day`;
+  const merged = async (span: string) =>
+    queryRows<{ scope: string; app_id: string; role: string; day: string; users: string; minutes: string }>(
+      ch,
+      `${scoped('district', span)} UNION ALL ${scoped('school', span)}`,
+    );
+  const [days, weeks] = [await merged('local_date'), await merged('toMonday(local_date)')];
+  const cellKey = (r: { scope: string; app_id: string; role: string }) => `${r.scope}|${r.app_id}|${r.role}`;
+  const cellList = [
+    ...new Map(days.map((r) => [cellKey(r), { scope: r.scope, app: r.app_id, role: r.role }])).values(),
+  ];
+  const counts = await countsFor(ch, await readCompactionState(ch), 'd1', {
+    cells: cellList,
+    days: WINDOW,
+    weeks: WINDOW,
+  });
+  const used = { days: 0, weeks: 0 };
+  const byKey = (rows: typeof days) => new Map(rows.map((r) => [`${cellKey(r)}|${r.day}`, r]));
+  const dayRows = byKey(days);
+  const weekRows = byKey(weeks);
+  for (const cell of cellList) {
+    const k = `${cell.scope}|${cell.app}|${cell.role}`;
+    for (let d = WINDOW.from; d <= WINDOW.to; d = addDays(d, 1)) {
+      if (!counts.usableDay(cell, d)) continue;
+      used.days += 1;
+      const r = dayRows.get(`${k}|${d}`);
+      expect([k, d, counts.day(cell, d)]).toEqual([
+        k,
+        d,
+        r === undefined ? undefined : { active_users: Number(r.users), active_minutes: Number(r.minutes) },
+      ]);
+    }
+    for (let m = mondayOf(WINDOW.from); m <= WINDOW.to; m = addDays(m, 7)) {
+      if (!counts.usableWeek(cell, m)) continue;
+      used.weeks += 1;
+      const r = weekRows.get(`${k}|${m}`);
+      expect([k, m, counts.week(cell, m)?.active_users]).toEqual([k, m, r === undefined ? undefined : Number(r.users)]);
+    }
+  }
+  return used;
+}
+
 /** Through the compaction = from the contributions alone, at every level; returns the district level. */
 async function expectSameAsUncompacted(ch: ClickHouseClient): Promise<string[]> {
+  await expectCountsAsStates(ch);
   const state = await readCompactionState(ch);
   let district: string[] = [];
   for (const level of ALL_LEVELS) {
@@ -110,6 +165,17 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   }
   expect((await readCompactionState(ch)).months.size).toBe(2);
   await expectSameAsUncompacted(ch);
+  // The counts are used (else the check above compares nothing), the week from September into
+  // October included (2026-09-28: made from both months' generations).
+  const usedFirst = await expectCountsAsStates(ch);
+  expect(usedFirst.days).toBeGreaterThan(0);
+  expect(usedFirst.weeks).toBeGreaterThan(0);
+  const crossing = await countsFor(ch, await readCompactionState(ch), 'd1', {
+    cells: [{ scope: '', app: truth[0]!.app_id, role: truth[0]!.role }],
+    days: WINDOW,
+    weeks: WINDOW,
+  });
+  expect(crossing.usableWeek({ scope: '', app: truth[0]!.app_id, role: truth[0]!.role }, '2026-09-28')).toBe(true);
 
   // More folds, and one fold whose watermark was never written (a crash): its rows are above the
   // mark, so the compaction leaves them to the contributions.
@@ -124,6 +190,10 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   await store(1, 450, 500);
   await deriveRollups(ch, topic, 1, 500n);
   await expectSameAsUncompacted(ch);
+  // Those folds came after the compaction: the days they touch are not counted until the next one.
+  const usedBefore = await expectCountsAsStates(ch);
+  await compactRollups(ch);
+  expect((await expectCountsAsStates(ch)).days).toBeGreaterThan(usedBefore.days);
 
   // A compaction that died after writing its rows (an old generation, never recorded): not read, and
   // dropped once two newer generations are recorded.

@@ -1,0 +1,119 @@
+/**
+ * The license figures that the compaction's stored counts answer (@edusage/rollups countsFor), and
+ * the rest, which licenseActivity and activeMinutes merge from states as before. A license's figure
+ * is a count of ONE cell: its scope (the district, or its school), its app and its one audience role.
+ * A license of several roles is never counted: a count per role cannot be added up (a person-minute,
+ * or a person in a week, could be in two roles after a roster change), so its figures are all merged.
+ */
+import {
+  addDays,
+  countsFor,
+  mondayOf,
+  readCompactionState,
+  type CompactionState,
+  type CountCell,
+} from '@edusage/rollups';
+import type { ClickHouseClient } from '@edusage/clickhouse';
+import type { StoredLicense, Window } from './queries';
+
+/** The licenses' terms and cells: what countedFigures needs of a StoredLicense. */
+export type CountedLicense = Pick<
+  StoredLicense,
+  'license_id' | 'app_id' | 'school_id' | 'audience_roles' | 'term_start' | 'term_end'
+>;
+
+export interface CountedFigures {
+  /** The compactions the counts belong to: the states of the rest must be read under the same ones. */
+  rollups: CompactionState;
+  /** Counted (license, Monday) trend points: the weeks whose cell has a row (as a merged read gives). */
+  weeks: { license_id: string; week: string; active: number }[];
+  /** Per license, the Mondays of the trend weeks still to merge from states. */
+  weeksLeft: Map<string, Set<string>>;
+  /** Per license, its counted person-minutes of the window (∩ term). */
+  minutes: Map<string, number>;
+  /** Per license, the window days (∩ term) whose person-minutes are still to merge from states. */
+  daysLeft: Map<string, Set<string>>;
+}
+
+/** Days from..to, inclusive (none when from > to). */
+export function daysOf(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+const later = (a: string, b: string) => (a > b ? a : b);
+const earlier = (a: string, b: string) => (a < b ? a : b);
+
+function add(map: Map<string, Set<string>>, id: string, value: string): void {
+  let set = map.get(id);
+  if (set === undefined) map.set(id, (set = new Set()));
+  set.add(value);
+}
+
+/**
+ * Splits the figures of `licenses` over the window (and the trend from `trendFrom`) into counted ones
+ * and the days and weeks left to merge. Reads the counts once, under the current compactions.
+ */
+export async function countedFigures(
+  ch: ClickHouseClient,
+  w: Window,
+  licenses: readonly CountedLicense[],
+  trendFrom?: string,
+): Promise<CountedFigures> {
+  const rollups = await readCompactionState(ch);
+  const from = trendFrom !== undefined && trendFrom < w.from ? trendFrom : w.from;
+  const cellOf = (l: CountedLicense): CountCell | undefined =>
+    l.audience_roles.length === 1 ? { scope: l.school_id, app: l.app_id, role: l.audience_roles[0]! } : undefined;
+  const counts = await countsFor(ch, rollups, w.districtId, {
+    cells: licenses.flatMap((l) => cellOf(l) ?? []),
+    days: w,
+    weeks: trendFrom === undefined ? undefined : { from, to: w.to },
+  });
+  const out: CountedFigures = { rollups, weeks: [], weeksLeft: new Map(), minutes: new Map(), daysLeft: new Map() };
+  for (const l of licenses) {
+    const cell = cellOf(l);
+    for (const day of daysOf(later(l.term_start, w.from), earlier(l.term_end, w.to))) {
+      if (cell !== undefined && counts.usableDay(cell, day)) {
+        const minutes = counts.day(cell, day)?.active_minutes ?? 0;
+        out.minutes.set(l.license_id, (out.minutes.get(l.license_id) ?? 0) + minutes);
+      } else {
+        add(out.daysLeft, l.license_id, day);
+      }
+    }
+    if (trendFrom === undefined) continue;
+    // The trend's days of this license: from the trend start (∩ term) to the window end.
+    const first = later(l.term_start, from);
+    const last = earlier(l.term_end, w.to);
+    for (let monday = mondayOf(first); monday <= last; monday = addDays(monday, 7)) {
+      const whole = monday >= first && addDays(monday, 6) <= last;
+      if (cell !== undefined && whole && counts.usableWeek(cell, monday)) {
+        const row = counts.week(cell, monday);
+        if (row !== undefined) out.weeks.push({ license_id: l.license_id, week: monday, active: row.active_users });
+      } else {
+        add(out.weeksLeft, l.license_id, monday);
+      }
+    }
+  }
+  return out;
+}
+
+/** Sorted, merged ranges of consecutive days. */
+export function dayRanges(days: Iterable<string>): { from: string; to: string }[] {
+  const sorted = [...new Set(days)].sort();
+  const out: { from: string; to: string }[] = [];
+  for (const d of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && addDays(last.to, 1) === d) last.to = d;
+    else out.push({ from: d, to: d });
+  }
+  return out;
+}
+
+/** SQL: a key per (license, day) or (license, Monday), to test `IN` the keys of a CountedFigures map. */
+export const licenseDayKey = (license: string, day: string) => `${license}|${day}`;
+
+/** The keys of a license → days map. */
+export function keysOf(map: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  return [...map].flatMap(([license, days]) => [...days].map((d) => licenseDayKey(license, d)));
+}

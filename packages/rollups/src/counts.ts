@@ -1,0 +1,271 @@
+/**
+ * Stored distinct counts (migration 0008, docs/ARCHITECTURE.md "Rollup counts"): each compaction
+ * writes, from the district and school cells of its generation, the distinct people and person-minutes
+ * per scope (district or school) × app × role × day and the distinct people per Monday-starting week,
+ * so a reader that needs a count per day or week reads a number instead of merging states.
+ *
+ * A count is only valid for the generations it was made from and the ranges below their marks: a
+ * reader checks both (countsFor) and merges states where it cannot use one.
+ */
+import { command, queryRows, sqlDate, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { ROLLUP_LEVELS } from './levels';
+import { markOf } from './marks';
+import { addDays, firstDayOf, lastDayOf, monthOf } from './months';
+import type { CompactionState } from './state';
+
+export const COUNTS_TABLE = 'rollup_app_counts';
+
+/**
+ * The levels counted, each with the column that names a count's scope: '' = the whole district, else
+ * one school (activity with no school has no school count: no license is scoped to "no school").
+ */
+const SCOPES = [
+  { level: ROLLUP_LEVELS.district, scope: "''", filter: '1' },
+  { level: ROLLUP_LEVELS.school, scope: 'school_id', filter: "school_id != ''" },
+] as const;
+
+/** The Monday of a day's week (ClickHouse's toMonday). */
+export function mondayOf(day: string): string {
+  const weekday = (new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
+  return addDays(day, -weekday);
+}
+
+const previousMonth = (month: number): number => monthOf(addDays(firstDayOf(month), -1));
+
+/**
+ * Writes the counts of the month's district cells of `generation` (already written), then its marker.
+ * The week that starts in the previous month is counted from this generation's cells and those of the
+ * previous month's compaction usable in `state` (none: that week is not counted). Called before the generation is recorded, so a
+ * reader never sees a generation without its counts.
+ */
+export async function writeCounts(
+  ch: ClickHouseClient,
+  month: number,
+  generation: bigint,
+  state: CompactionState,
+): Promise<void> {
+  const previous = state.months.get(previousMonth(month));
+  const first = firstDayOf(month);
+  // The week crossing from the previous month is counted when that month has a usable compaction.
+  const crossing = mondayOf(first) !== first && previous !== undefined;
+  const prev = crossing ? sqlNumber(BigInt(previous.generation)) : '0';
+  for (const { level, scope, filter } of SCOPES) {
+    await writeScopeCounts(ch, month, sqlNumber(generation), crossing ? prev : null, level.compact, scope, filter);
+  }
+  await command(
+    ch,
+    `INSERT INTO ${COUNTS_TABLE} (month, district_id, scope, span_from, span_days, app_id, role, generation, prev_generation, active_users, active_minutes)
+     VALUES (${sqlNumber(month)}, '', '', ${sqlDate(first)}, 0, '', '', ${sqlNumber(generation)}, ${prev}, 0, 0)`,
+  );
+}
+
+async function writeScopeCounts(
+  ch: ClickHouseClient,
+  month: number,
+  g: string,
+  prev: string | null,
+  compact: string,
+  scope: string,
+  filter: string,
+): Promise<void> {
+  const first = firstDayOf(month);
+  const last = lastDayOf(month);
+  const cells = (gen: string, from: string, to: string) =>
+    `SELECT district_id, ${scope} AS scope, local_date, app_id, role, active_users, active_minutes FROM ${compact}
+     WHERE generation = ${gen} AND local_date BETWEEN ${sqlDate(from)} AND ${sqlDate(to)} AND ${filter}`;
+  const insert = `INSERT INTO ${COUNTS_TABLE}
+    (month, district_id, scope, span_from, span_days, app_id, role, generation, prev_generation, active_users, active_minutes)`;
+  // Days, then the weeks wholly inside the month (people only: minutes are counted per day).
+  await command(
+    ch,
+    `${insert}
+     SELECT ${sqlNumber(month)}, district_id, scope, local_date, 1, app_id, role, ${g}, 0,
+            uniqExactMerge(active_users), uniqExactIfMerge(active_minutes)
+     FROM (${cells(g, first, last)}) GROUP BY district_id, scope, local_date, app_id, role`,
+  );
+  const firstWholeWeek = mondayOf(first) === first ? first : addDays(mondayOf(first), 7);
+  const lastWholeWeekDay = addDays(mondayOf(addDays(last, 1)), -1);
+  if (firstWholeWeek <= lastWholeWeekDay) {
+    await command(
+      ch,
+      `${insert}
+       SELECT ${sqlNumber(month)}, district_id, scope, toMonday(local_date) AS week, 7, app_id, role, ${g}, 0,
+              uniqExactMerge(active_users), toUInt64(0)
+       FROM (${cells(g, firstWholeWeek, lastWholeWeekDay)}) GROUP BY district_id, scope, week, app_id, role`,
+    );
+  }
+  if (prev !== null) {
+    const monday = mondayOf(first);
+    await command(
+      ch,
+      `${insert}
+       SELECT ${sqlNumber(month)}, district_id, scope, toMonday(local_date) AS week, 7, app_id, role, ${g}, ${prev},
+              uniqExactMerge(active_users), toUInt64(0)
+       FROM (${cells(prev, monday, addDays(first, -1))} UNION ALL ${cells(g, first, addDays(monday, 6))})
+       GROUP BY district_id, scope, week, app_id, role`,
+    );
+  }
+}
+
+/** One stored count: an app × role over a day (span 1) or a week from its Monday (span 7) in a scope. */
+export interface StoredCount {
+  active_users: number;
+  active_minutes: number;
+}
+
+/** A cell of the counts: scope ('' = the whole district, else a school's sourcedId), app and role. */
+export interface CountCell {
+  scope: string;
+  app: string;
+  role: string;
+}
+
+/** What countsFor found for a window of days, and which of it a reader may use. */
+export interface RollupCounts {
+  /** The day's counts are usable: its month's compaction wrote counts, the cell has no newer contribution. */
+  usableDay: (cell: CountCell, day: string) => boolean;
+  /** The week's counts are usable: every day of it, and the week made from the generations read now. */
+  usableWeek: (cell: CountCell, monday: string) => boolean;
+  /** A usable day's or week's count; undefined = no row = no use. */
+  day: (cell: CountCell, day: string) => StoredCount | undefined;
+  week: (cell: CountCell, monday: string) => StoredCount | undefined;
+}
+
+const key = (c: CountCell, span: string) => `${c.scope}\u0000${c.app}\u0000${c.role}\u0000${span}`;
+
+/** What a reader asks countsFor: the cells, the days of the day counts and the weeks of the week counts. */
+export interface CountsWanted {
+  cells: readonly CountCell[];
+  days: { from: string; to: string };
+  /** The weeks (Mondays) whose week counts are wanted; none when undefined. */
+  weeks?: { from: string; to: string };
+}
+
+/**
+ * The stored counts of one district's cells, with which of them a reader may use under `state` (the
+ * compactions whose states it would otherwise merge). Only the cells asked for are read: a school
+ * year of day counts of every school × app × role is ~700k rows.
+ */
+export async function countsFor(
+  ch: ClickHouseClient,
+  state: CompactionState,
+  districtId: string,
+  want: CountsWanted,
+): Promise<RollupCounts> {
+  const from = want.weeks !== undefined && want.weeks.from < want.days.from ? want.weeks.from : want.days.from;
+  const to = want.weeks !== undefined && want.weeks.to > want.days.to ? want.weeks.to : want.days.to;
+  const start = mondayOf(from);
+  const end = addDays(mondayOf(to), 6);
+  const cells = want.cells.map((c) => sqlString(`${c.scope}|${c.app}|${c.role}`));
+  const apps = [...new Set(want.cells.map((c) => sqlString(c.app)))].join(', ');
+  // The levels of the cells asked for; the school level only for their schools (its sort key starts
+  // with the school: the newer-contribution check reads only their parts).
+  const schools = [...new Set(want.cells.filter((c) => c.scope !== '').map((c) => sqlString(c.scope)))];
+  const scopes = [
+    ...(want.cells.some((c) => c.scope === '') ? [{ level: ROLLUP_LEVELS.district, scope: "''", filter: '1' }] : []),
+    ...(schools.length > 0
+      ? [{ level: ROLLUP_LEVELS.school, scope: 'school_id', filter: `school_id IN (${schools.join(', ')})` }]
+      : []),
+  ];
+  const months = new Set<number>();
+  for (let d = start; d <= end; d = addDays(d, 1)) months.add(monthOf(d));
+  const compacted = [...months].flatMap((m) => {
+    const c = state.months.get(m);
+    return c === undefined ? [] : [c];
+  });
+  const markers = new Map<number, string>(); // month → the previous month's generation its crossing week used
+  const dirty = new Set<string>();
+  const counts = new Map<string, StoredCount>();
+  if (compacted.length > 0 && cells.length > 0) {
+    const generations = compacted.map((c) => sqlNumber(BigInt(c.generation))).join(', ');
+    const d = sqlString(districtId);
+    const current = (month: number | string, generation: string) =>
+      state.months.get(Number(month))?.generation === generation;
+    const [markerRows, newer, rows] = await Promise.all([
+      // (aliases differ from the columns: ClickHouse applies a SELECT alias in WHERE too)
+      queryRows<{ month: number | string; gen: string; prev: string }>(
+        ch,
+        `SELECT month, toString(generation) AS gen, toString(prev_generation) AS prev FROM ${COUNTS_TABLE}
+         WHERE span_days = 0 AND district_id = '' AND generation IN (${generations})`,
+      ),
+      // Cells with contributions newer than their month's compaction: their counts miss those (one
+      // query: each part is a cheap PREWHERE read, many small requests cost more than the reads).
+      queryRows<{ scope: string; app_id: string; role: string; day: string }>(
+        ch,
+        compacted
+          .flatMap((c) =>
+            scopes.map(
+              ({ level, scope, filter }) =>
+                `SELECT DISTINCT ${scope} AS scope, app_id, role, toString(local_date) AS day FROM ${level.parts}
+                 PREWHERE range_start >= ${markOf(c.marks)}
+                 WHERE district_id = ${d} AND ${filter} AND app_id IN (${apps})
+                   AND local_date BETWEEN ${sqlDate(firstDayOf(c.month))} AND ${sqlDate(lastDayOf(c.month))}`,
+            ),
+          )
+          .join('\n UNION ALL '),
+      ),
+      queryRows<{
+        month: number | string;
+        gen: string;
+        scope: string;
+        app_id: string;
+        role: string;
+        day: string;
+        span_days: number | string;
+        active_users: number | string;
+        active_minutes: number | string;
+      }>(
+        ch,
+        `SELECT month, toString(generation) AS gen, scope, app_id, role, toString(span_from) AS day,
+                span_days, active_users, active_minutes
+         FROM ${COUNTS_TABLE}
+         WHERE district_id = ${d} AND generation IN (${generations})
+           AND concat(scope, '|', app_id, '|', role) IN (${cells.join(', ')})
+           AND (span_days = 1 AND span_from BETWEEN ${sqlDate(want.days.from)} AND ${sqlDate(want.days.to)}${
+             want.weeks === undefined
+               ? ''
+               : ` OR span_days = 7 AND span_from BETWEEN ${sqlDate(mondayOf(want.weeks.from))} AND ${sqlDate(want.weeks.to)}`
+           })`,
+      ),
+    ]);
+    for (const m of markerRows) if (current(m.month, m.gen)) markers.set(Number(m.month), m.prev);
+    for (const r of newer) dirty.add(key({ scope: r.scope, app: r.app_id, role: r.role }, r.day));
+    for (const r of rows) {
+      // Only the generation read for that month (the previous one is kept for a while).
+      if (!current(r.month, r.gen)) continue;
+      counts.set(key({ scope: r.scope, app: r.app_id, role: r.role }, `${r.span_days}:${r.day}`), {
+        active_users: Number(r.active_users),
+        active_minutes: Number(r.active_minutes),
+      });
+    }
+  }
+  const usableDay = (cell: CountCell, day: string) => markers.has(monthOf(day)) && !dirty.has(key(cell, day));
+  const usableWeek = (cell: CountCell, monday: string) => {
+    const sunday = addDays(monday, 6);
+    const month = monthOf(sunday);
+    if (!markers.has(month)) return false;
+    if (monthOf(monday) !== month) {
+      // The crossing week: made from the previous month's generation that is read now.
+      const prev = state.months.get(monthOf(monday));
+      if (prev === undefined || markers.get(month) !== prev.generation) return false;
+    }
+    for (let d = monday; d <= sunday; d = addDays(d, 1)) if (dirty.has(key(cell, d))) return false;
+    return true;
+  };
+  return {
+    usableDay,
+    usableWeek,
+    day: (cell, day) => counts.get(key(cell, `1:${day}`)),
+    week: (cell, monday) => counts.get(key(cell, `7:${monday}`)),
+  };
+}
+
+/** Whether the month's generation has its counts (their marker): not one made before migration 0008. */
+export async function hasCounts(ch: ClickHouseClient, month: number, generation: string): Promise<boolean> {
+  const rows = await queryRows<{ n: string }>(
+    ch,
+    `SELECT toString(count()) AS n FROM ${COUNTS_TABLE}
+     WHERE span_days = 0 AND district_id = '' AND month = ${sqlNumber(month)} AND generation = ${sqlNumber(BigInt(generation))}`,
+  );
+  return Number(rows[0]?.n ?? 0) > 0;
+}
