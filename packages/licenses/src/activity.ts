@@ -15,6 +15,9 @@ type Num = string | number;
 /** Code-point order, as ClickHouse's ORDER BY of strings. */
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** SQL: a joined row is in its license's audience, scope and term. */
+const IN_LICENSE = `has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND local_date >= l_start AND local_date <= l_end`;
+
 export const licenseSide = (districtId: string) => `(
   SELECT district_id, app_id, license_id, school_id AS l_school, audience_roles AS l_roles,
          grades AS l_grades, term_start AS l_start, term_end AS l_end
@@ -77,8 +80,6 @@ export interface ActivityOptions {
   trendFrom?: string;
   /** Also the use of every app in the window (AppUse). */
   apps?: boolean;
-  /** The trend weeks stored counts answered (counted.ts): only the weeks left are merged from states. */
-  counted?: CountedFigures;
 }
 
 /**
@@ -88,20 +89,10 @@ export interface ActivityOptions {
  */
 function figuresOf(w: Window, o: ActivityOptions): string {
   const inWindow = `local_date >= ${sqlDate(w.from)}`;
-  const weeksLeft = o.counted === undefined ? undefined : keysOf(o.counted.weeksLeft);
-  const weekFigure =
-    weeksLeft === undefined
-      ? [`(if(licensed, 'week', ''), license_id, toString(toMonday(local_date)))`]
-      : weeksLeft.length === 0
-        ? []
-        : [
-            `(if(licensed AND concat(license_id, '|', toString(toMonday(local_date))) IN (${weeksLeft.map(sqlString).join(', ')}), 'week', ''),
-              license_id, toString(toMonday(local_date)))`,
-          ];
   const figures = [
     `(if(licensed AND ${inWindow}, 'window', ''), license_id, '')`,
     `(if(licensed AND ${inWindow} AND school_id != '', 'school', ''), license_id, school_id)`,
-    ...(o.trendFrom === undefined ? [] : weekFigure),
+    ...(o.trendFrom === undefined ? [] : [`(if(licensed, 'week', ''), license_id, toString(toMonday(local_date)))`]),
     // An app with several licenses has a row per license here: merging a state again changes nothing.
     ...(o.apps ? [`(if(${inWindow}, 'app', ''), app_id, '')`] : []),
   ];
@@ -120,25 +111,8 @@ export async function licenseActivity(
   o: ActivityOptions = {},
 ): Promise<LicenseActivity> {
   const readFrom = o.trendFrom !== undefined && o.trendFrom < w.from ? o.trendFrom : w.from;
-  const rollups = o.counted?.rollups ?? (await readCompactionState(ch));
-  // The days read: the window, and the trend's days before it (with counts: only the weeks left).
-  const ranges =
-    o.trendFrom === undefined
-      ? [{ from: w.from, to: w.to }]
-      : o.counted === undefined
-        ? [{ from: readFrom, to: w.to }]
-        : dayRanges([
-            ...daysOf(w.from, w.to),
-            ...[...o.counted.weeksLeft.values()].flatMap((mondays) =>
-              [...mondays].flatMap((m) =>
-                daysOf(m > readFrom ? m : readFrom, addDays(m, 6) < w.to ? addDays(m, 6) : w.to),
-              ),
-            ),
-          ]);
-  const schoolRows = ranges
-    .map((r) => rollupRows(rollups, 'school', { ...w, ...r }, { columns: ['active_users', 'explicit_seconds'] }))
-    .join('\n  UNION ALL ');
-  const inLicense = `has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND local_date >= l_start AND local_date <= l_end`;
+  const rollups = await readCompactionState(ch);
+  const read = { ...w, from: readFrom };
   const rows = await queryRows<{
     kind: string;
     owner: string;
@@ -152,8 +126,8 @@ export async function licenseActivity(
             uniqExactMerge(active_users) AS active, sumMerge(explicit_seconds) AS seconds,
             arraySort(groupUniqArrayIf(school_id, kind = 'app' AND school_id != '')) AS schools
      FROM (
-       SELECT app_id, license_id, local_date, school_id, active_users, explicit_seconds, ${inLicense} AS licensed
-       FROM (${schoolRows}) AS r
+       SELECT app_id, license_id, local_date, school_id, active_users, explicit_seconds, ${IN_LICENSE} AS licensed
+       FROM (${rollupRows(rollups, 'school', read, { columns: ['active_users', 'explicit_seconds'] })}) AS r
        ALL LEFT JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
        WHERE licensed${o.apps ? ` OR local_date >= ${sqlDate(w.from)}` : ''}
      ) AS joined
@@ -169,9 +143,42 @@ export async function licenseActivity(
     else if (r.kind === 'week') out.weeks.push({ license_id: r.owner, week: r.grain, active });
     else out.apps.set(r.owner, { app_id: r.owner, active, schools: r.schools });
   }
-  out.weeks.push(...(o.trendFrom === undefined ? [] : (o.counted?.weeks ?? [])));
   out.weeks.sort((a, b) => byText(a.license_id, b.license_id) || byText(a.week, b.week));
   return out;
+}
+
+/**
+ * The weekly trend from `trendFrom` to the window end (∩ term), as licenseActivity's `weeks`, with
+ * stored counts: the counted weeks, plus the weeks left merged from the school rollup's states of
+ * those weeks' days only (usually the weeks cut by a term or the window end, and months not compacted).
+ */
+export async function trendWeeks(
+  ch: ClickHouseClient,
+  w: Window,
+  trendFrom: string,
+  counted: CountedFigures,
+): Promise<LicenseActivity['weeks']> {
+  const weeks = [...counted.weeks];
+  const left = keysOf(counted.weeksLeft);
+  if (left.length > 0) {
+    const from = trendFrom < w.from ? trendFrom : w.from;
+    const days = [...counted.weeksLeft.values()].flatMap((mondays) =>
+      [...mondays].flatMap((m) => daysOf(m > from ? m : from, addDays(m, 6) < w.to ? addDays(m, 6) : w.to)),
+    );
+    const rows = dayRanges(days)
+      .map((r) => rollupRows(counted.rollups, 'school', { ...w, ...r }, { columns: ['active_users'] }))
+      .join('\n  UNION ALL ');
+    const merged = await queryRows<{ license_id: string; week: string; active: Num }>(
+      ch,
+      `SELECT license_id, toString(toMonday(local_date)) AS week, uniqExactMerge(active_users) AS active
+       FROM (${rows}) AS r
+       ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
+       WHERE ${IN_LICENSE} AND concat(license_id, '|', week) IN (${left.map(sqlString).join(', ')})
+       GROUP BY license_id, week`,
+    );
+    weeks.push(...merged.map((r) => ({ license_id: r.license_id, week: r.week, active: Number(r.active) })));
+  }
+  return weeks.sort((a, b) => byText(a.license_id, b.license_id) || byText(a.week, b.week));
 }
 
 /** Days per query of activeMinutes. */

@@ -10,6 +10,7 @@ import {
   activeMinutes,
   licenseActivity,
   licensedActivity,
+  trendWeeks,
   type ActivityOptions,
   type AppUse,
   type LicenseActivity,
@@ -137,23 +138,28 @@ export interface LicenseFigures {
 export async function licenseFigures(
   ch: ClickHouseClient,
   w: Window,
-  options: Omit<ActivityOptions, 'counted'> = {},
+  options: ActivityOptions = {},
   licenses?: readonly StoredLicense[],
 ): Promise<LicenseFigures> {
-  // The stored counts first (they decide what is left to merge), beside the roster's eligible people.
-  const merged = async () => {
+  // The window's people (one read of the school rollup), the roster's eligible people, and what the
+  // stored counts answer (trend weeks, minutes) with the rest merged, all at once.
+  const counted = async () => {
     const all = licenses ?? (await currentLicenses(ch, w.districtId));
-    const counted = await countedFigures(ch, w, all, options.trendFrom);
-    return Promise.all([licenseActivity(ch, w, { ...options, counted }), activeMinutes(ch, w, counted)]);
+    const figures = await countedFigures(ch, w, all, options.trendFrom);
+    return Promise.all([
+      options.trendFrom === undefined ? [] : trendWeeks(ch, w, options.trendFrom, figures),
+      activeMinutes(ch, w, figures),
+    ]);
   };
-  const [{ byLicense, bySchool }, [activity, minutes]] = await Promise.all([
+  const [{ byLicense, bySchool }, activity, [trend, minutes]] = await Promise.all([
     eligibleCounts(ch, w.districtId),
-    merged(),
+    licenseActivity(ch, w, { apps: options.apps }),
+    counted(),
   ]);
   return {
     counts: countsOf(byLicense, activity, minutes),
     schoolCounts: schoolCountsOf(bySchool, activity),
-    trend: activity.weeks,
+    trend,
     apps: activity.apps,
   };
 }
