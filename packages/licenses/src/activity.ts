@@ -6,7 +6,7 @@
  */
 import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { readCompactionState, rollupRows, type CompactionState } from '@edusage/rollups';
-import { dayRanges, daysOf, keysOf, type CountedFigures } from './counted';
+import { dayRanges, daysOf, keysOf, trendStart, type CountedFigures } from './counted';
 import type { StateColumn, Window } from './rollup-read';
 import { addDays } from './window';
 
@@ -40,7 +40,7 @@ function licensedRows(
   return `SELECT ${select}
     FROM (${rollupRows(rollups, 'school', w, { columns: states })}) AS r
     ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
-    WHERE has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND ${days}`;
+    WHERE has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND (${days})`;
 }
 
 /** licensedRows merged: `select` holds the -Merge functions, `groupBy` the grain. */
@@ -110,7 +110,7 @@ export async function licenseActivity(
   w: Window,
   o: ActivityOptions = {},
 ): Promise<LicenseActivity> {
-  const readFrom = o.trendFrom !== undefined && o.trendFrom < w.from ? o.trendFrom : w.from;
+  const readFrom = trendStart(w, o.trendFrom);
   const rollups = await readCompactionState(ch);
   const read = { ...w, from: readFrom };
   const rows = await queryRows<{
@@ -148,24 +148,45 @@ export async function licenseActivity(
 }
 
 /**
- * The weekly trend from `trendFrom` to the window end (∩ term), as licenseActivity's `weeks`, with
+ * SQL: a joined row is among the license-days (or license-weeks, with `day` = the Monday) left by the
+ * counts: every term day of an uncounted license, or one of the keys of the others.
+ */
+function leftCondition(uncounted: ReadonlySet<string>, keys: readonly string[], day: string): string {
+  const parts = [
+    ...(uncounted.size === 0
+      ? []
+      : [
+          `(license_id IN (${[...uncounted].map(sqlString).join(', ')}) AND local_date >= l_start AND local_date <= l_end)`,
+        ]),
+    ...(keys.length === 0 ? [] : [`concat(license_id, '|', ${day}) IN (${keys.map(sqlString).join(', ')})`]),
+  ];
+  return parts.length === 0 ? '0' : `(${parts.join(' OR ')})`;
+}
+
+/** Every day of the given weeks (Mondays) within [from, to]. */
+const daysOfWeeks = (mondays: Iterable<string>, from: string, to: string) =>
+  [...mondays].flatMap((m) => daysOf(m > from ? m : from, addDays(m, 6) < to ? addDays(m, 6) : to));
+
+/**
+ * The weekly trend from the trend start to the window end (∩ term), as licenseActivity's `weeks`, with
  * stored counts: the counted weeks, plus the weeks left merged from the school rollup's states of
- * those weeks' days only (usually the weeks cut by a term or the window end, and months not compacted).
+ * those weeks' days only (usually the weeks cut by a term or the window end, and months not
+ * compacted); an uncounted license's weeks from all its days.
  */
 export async function trendWeeks(
   ch: ClickHouseClient,
   w: Window,
-  trendFrom: string,
   counted: CountedFigures,
 ): Promise<LicenseActivity['weeks']> {
   const weeks = [...counted.weeks];
   const left = keysOf(counted.weeksLeft);
-  if (left.length > 0) {
-    const from = trendFrom < w.from ? trendFrom : w.from;
-    const days = [...counted.weeksLeft.values()].flatMap((mondays) =>
-      [...mondays].flatMap((m) => daysOf(m > from ? m : from, addDays(m, 6) < w.to ? addDays(m, 6) : w.to)),
-    );
-    const rows = dayRanges(days)
+  if (left.length > 0 || counted.uncounted.size > 0) {
+    const from = counted.trendStart;
+    const ranges =
+      counted.uncounted.size > 0
+        ? [{ from, to: w.to }]
+        : dayRanges([...counted.weeksLeft.values()].flatMap((mondays) => daysOfWeeks(mondays, from, w.to)));
+    const rows = ranges
       .map((r) => rollupRows(counted.rollups, 'school', { ...w, ...r }, { columns: ['active_users'] }))
       .join('\n  UNION ALL ');
     const merged = await queryRows<{ license_id: string; week: string; active: Num }>(
@@ -173,7 +194,7 @@ export async function trendWeeks(
       `SELECT license_id, toString(toMonday(local_date)) AS week, uniqExactMerge(active_users) AS active
        FROM (${rows}) AS r
        ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
-       WHERE ${IN_LICENSE} AND concat(license_id, '|', week) IN (${left.map(sqlString).join(', ')})
+       WHERE ${IN_LICENSE} AND ${leftCondition(counted.uncounted, left, 'week')}
        GROUP BY license_id, week`,
     );
     weeks.push(...merged.map((r) => ({ license_id: r.license_id, week: r.week, active: Number(r.active) })));
@@ -199,19 +220,23 @@ export async function activeMinutes(
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>(counted?.minutes ?? []);
   const rollups = counted?.rollups ?? (await readCompactionState(ch));
-  // With counts, only the license-days left are merged, over the days from the first to the last of them.
-  const left = counted === undefined ? undefined : keysOf(counted.daysLeft);
-  if (left !== undefined && left.length === 0) return out;
-  const span = counted === undefined ? [w] : dayRanges([...counted.daysLeft.values()].flatMap((d) => [...d]));
+  // With counts, only the license-days left are merged, over the days from the first to the last of
+  // them (all the window when a license is uncounted).
+  const span =
+    counted === undefined || counted.uncounted.size > 0
+      ? [w]
+      : dayRanges([...counted.daysLeft.values()].flatMap((d) => [...d]));
   const readFrom = span[0]?.from ?? w.to;
   const readTo = span[span.length - 1]?.to ?? w.from;
-  const days =
-    left === undefined
-      ? undefined
-      : `concat(license_id, '|', toString(local_date)) IN (${left.map(sqlString).join(', ')})`;
+  if (span.length === 0) return out;
   for (let from = readFrom; from <= readTo; from = addDays(from, MINUTES_CHUNK_DAYS)) {
     const last = addDays(from, MINUTES_CHUNK_DAYS - 1);
     const chunk = { ...w, from, to: last < readTo ? last : readTo };
+    const days =
+      counted === undefined
+        ? undefined
+        : leftCondition(counted.uncounted, keysOf(counted.daysLeft, chunk.from, chunk.to), 'toString(local_date)');
+    if (days === '0') continue; // no day of this chunk is left
     const perDay = licensedActivity(
       rollups,
       chunk,

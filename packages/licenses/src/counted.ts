@@ -25,13 +25,21 @@ export type CountedLicense = Pick<
 export interface CountedFigures {
   /** The compactions the counts belong to: the states of the rest must be read under the same ones. */
   rollups: CompactionState;
+  /** The first day of the trend (the earlier of its start and the window start); the window start without one. */
+  trendStart: string;
+  /**
+   * Licenses nothing was counted for (several roles, or no usable count): all their window days and
+   * trend weeks are merged, selected by license rather than by day (a year of license-days as SQL
+   * keys would pass ClickHouse's 256 KiB query limit). Not in weeksLeft and daysLeft.
+   */
+  uncounted: Set<string>;
   /** Counted (license, Monday) trend points: the weeks whose cell has a row (as a merged read gives). */
   weeks: { license_id: string; week: string; active: number }[];
-  /** Per license, the Mondays of the trend weeks still to merge from states. */
+  /** Per counted license, the Mondays of the trend weeks still to merge from states. */
   weeksLeft: Map<string, Set<string>>;
   /** Per license, its counted person-minutes of the window (∩ term). */
   minutes: Map<string, number>;
-  /** Per license, the window days (∩ term) whose person-minutes are still to merge from states. */
+  /** Per counted license, the window days (∩ term) whose person-minutes are still to merge from states. */
   daysLeft: Map<string, Set<string>>;
 }
 
@@ -62,7 +70,7 @@ export async function countedFigures(
   trendFrom?: string,
 ): Promise<CountedFigures> {
   const rollups = await readCompactionState(ch);
-  const from = trendFrom !== undefined && trendFrom < w.from ? trendFrom : w.from;
+  const from = trendStart(w, trendFrom);
   const cellOf = (l: CountedLicense): CountCell | undefined =>
     l.audience_roles.length === 1 ? { scope: l.school_id, app: l.app_id, role: l.audience_roles[0]! } : undefined;
   const counts = await countsFor(ch, rollups, w.districtId, {
@@ -70,33 +78,60 @@ export async function countedFigures(
     days: w,
     weeks: trendFrom === undefined ? undefined : { from, to: w.to },
   });
-  const out: CountedFigures = { rollups, weeks: [], weeksLeft: new Map(), minutes: new Map(), daysLeft: new Map() };
+  const out: CountedFigures = {
+    rollups,
+    trendStart: from,
+    uncounted: new Set(),
+    weeks: [],
+    weeksLeft: new Map(),
+    minutes: new Map(),
+    daysLeft: new Map(),
+  };
   for (const l of licenses) {
     const cell = cellOf(l);
+    if (cell === undefined) {
+      out.uncounted.add(l.license_id);
+      continue;
+    }
+    let counted = 0;
     for (const day of daysOf(later(l.term_start, w.from), earlier(l.term_end, w.to))) {
-      if (cell !== undefined && counts.usableDay(cell, day)) {
+      if (counts.usableDay(cell, day)) {
+        counted += 1;
         const minutes = counts.day(cell, day)?.active_minutes ?? 0;
         out.minutes.set(l.license_id, (out.minutes.get(l.license_id) ?? 0) + minutes);
       } else {
         add(out.daysLeft, l.license_id, day);
       }
     }
-    if (trendFrom === undefined) continue;
     // The trend's days of this license: from the trend start (∩ term) to the window end.
     const first = later(l.term_start, from);
     const last = earlier(l.term_end, w.to);
-    for (let monday = mondayOf(first); monday <= last; monday = addDays(monday, 7)) {
+    for (
+      let monday = mondayOf(first);
+      trendFrom !== undefined && first <= last && monday <= last;
+      monday = addDays(monday, 7)
+    ) {
       const whole = monday >= first && addDays(monday, 6) <= last;
-      if (cell !== undefined && whole && counts.usableWeek(cell, monday)) {
+      if (whole && counts.usableWeek(cell, monday)) {
+        counted += 1;
         const row = counts.week(cell, monday);
         if (row !== undefined) out.weeks.push({ license_id: l.license_id, week: monday, active: row.active_users });
       } else {
         add(out.weeksLeft, l.license_id, monday);
       }
     }
+    if (counted === 0) {
+      out.uncounted.add(l.license_id);
+      out.daysLeft.delete(l.license_id);
+      out.weeksLeft.delete(l.license_id);
+    }
   }
   return out;
 }
+
+/** The first day a report with a trend from `trendFrom` reads: the earlier of it and the window start. */
+export const trendStart = (w: Window, trendFrom: string | undefined): string =>
+  trendFrom !== undefined && trendFrom < w.from ? trendFrom : w.from;
 
 /** Sorted, merged ranges of consecutive days. */
 export function dayRanges(days: Iterable<string>): { from: string; to: string }[] {
@@ -110,10 +145,12 @@ export function dayRanges(days: Iterable<string>): { from: string; to: string }[
   return out;
 }
 
-/** SQL: a key per (license, day) or (license, Monday), to test `IN` the keys of a CountedFigures map. */
+/** A key per (license, day) or (license, Monday): the SQL side builds the same with concat() to test `IN`. */
 export const licenseDayKey = (license: string, day: string) => `${license}|${day}`;
 
-/** The keys of a license → days map. */
-export function keysOf(map: ReadonlyMap<string, ReadonlySet<string>>): string[] {
-  return [...map].flatMap(([license, days]) => [...days].map((d) => licenseDayKey(license, d)));
+/** The keys of a license → days map, only of the days in [from, to] when given. */
+export function keysOf(map: ReadonlyMap<string, ReadonlySet<string>>, from = '', to = '\uffff'): string[] {
+  return [...map].flatMap(([license, days]) =>
+    [...days].filter((d) => d >= from && d <= to).map((d) => licenseDayKey(license, d)),
+  );
 }

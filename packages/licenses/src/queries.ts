@@ -117,7 +117,8 @@ export async function licenseCounts(ch: ClickHouseClient, w: Window): Promise<Ma
  * report's per-school rows without its other figures (the API's /v1/licenses/schools).
  */
 export async function licenseSchoolCounts(ch: ClickHouseClient, w: Window): Promise<LicenseSchoolCounts[]> {
-  const [eligible, activity] = await Promise.all([eligibleCounts(ch, w.districtId), licenseActivity(ch, w)]);
+  const licenses = await currentLicenses(ch, w.districtId);
+  const [eligible, activity] = await Promise.all([eligibleCounts(ch, w.districtId, licenses), licenseActivity(ch, w)]);
   return schoolCountsOf(eligible.bySchool, activity);
 }
 
@@ -139,20 +140,21 @@ export async function licenseFigures(
   ch: ClickHouseClient,
   w: Window,
   options: ActivityOptions = {},
+  /** The district's current licenses, ALL of them (read when not given); a license left out gets no figures. */
   licenses?: readonly StoredLicense[],
 ): Promise<LicenseFigures> {
   // The window's people (one read of the school rollup), the roster's eligible people, and what the
   // stored counts answer (trend weeks, minutes) with the rest merged, all at once.
+  const all = licenses ?? (await currentLicenses(ch, w.districtId));
   const counted = async () => {
-    const all = licenses ?? (await currentLicenses(ch, w.districtId));
     const figures = await countedFigures(ch, w, all, options.trendFrom);
     return Promise.all([
-      options.trendFrom === undefined ? [] : trendWeeks(ch, w, options.trendFrom, figures),
+      options.trendFrom === undefined ? [] : trendWeeks(ch, w, figures),
       activeMinutes(ch, w, figures),
     ]);
   };
   const [{ byLicense, bySchool }, activity, [trend, minutes]] = await Promise.all([
-    eligibleCounts(ch, w.districtId),
+    eligibleCounts(ch, w.districtId, all),
     licenseActivity(ch, w, { apps: options.apps }),
     counted(),
   ]);

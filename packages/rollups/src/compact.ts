@@ -8,14 +8,14 @@
  * and the month is merged from all its contributions again.
  *
  * Crash-safe without locks: a generation's rows are invisible until its row in rollup_compactions is
- * written (one INSERT), a run that dies leaves an unrecorded generation that a later run drops, and
- * two runs at once each record a complete generation (readers take the newest). Only generations
+ * written (one INSERT; its counts until their marker row, counts.ts), a run that dies leaves an
+ * unrecorded generation that a later run drops, and two runs at once each record a complete generation (readers take the newest). Only generations
  * older than the two newest recorded ones are dropped, so a reader that picked the previous one a
  * moment ago still finds its rows.
  */
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { ALL_LEVELS, MERGE_STATE, ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel } from './levels';
-import { COUNTS_TABLE, hasCounts, writeCounts } from './counts';
+import { backfillCounts, COUNTS_TABLE, hasCounts, writeCounts } from './counts';
 import { markOf } from './marks';
 import { firstDayOf, lastDayOf } from './months';
 import { invalidationCount, readCompactionState, type CompactionMark, type MonthCompaction } from './state';
@@ -201,10 +201,11 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
   for (const level of ALL_LEVELS) contributions[level] = await countContributions(ch, level, ranges);
   const result = { month, contributions, cells: perLevel(), incremental: previous !== undefined };
   if (ALL_LEVELS.every((l) => contributions[l] === 0)) {
-    // Nothing new; a generation made before the counts existed gets them now (idempotent: the same
-    // rows from the same immutable cells, and readers skip it until its marker is written).
+    // Nothing new; a generation made before the counts existed gets them now (readers use them
+    // only once its marker is written). Its crossing week is not rewritten when only the previous
+    // month changed: readers merge that week's states until this month has something new.
     if (previous !== undefined && !(await hasCounts(ch, month, previous.generation))) {
-      await writeCounts(ch, month, BigInt(previous.generation), state);
+      await backfillCounts(ch, month, previous.generation, state);
     }
     return { ...result, generation: null, ms: Date.now() - started };
   }

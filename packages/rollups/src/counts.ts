@@ -33,7 +33,8 @@ export function mondayOf(day: string): string {
 const previousMonth = (month: number): number => monthOf(addDays(firstDayOf(month), -1));
 
 /**
- * Writes the counts of the month's district cells of `generation` (already written), then its marker.
+ * Writes the counts of the month's district and school cells of `generation` (already written), then
+ * its marker.
  * The week that starts in the previous month is counted from this generation's cells and those of the
  * previous month's compaction usable in `state` (none: that week is not counted). Called before the generation is recorded, so a
  * reader never sees a generation without its counts.
@@ -122,9 +123,12 @@ export interface CountCell {
 
 /** What countsFor found for a window of days, and which of it a reader may use. */
 export interface RollupCounts {
-  /** The day's counts are usable: its month's compaction wrote counts, the cell has no newer contribution. */
+  /**
+   * The day's counts are usable: a day asked for (CountsWanted.days), its month's compaction wrote
+   * counts, and the cell has no newer contribution that day.
+   */
   usableDay: (cell: CountCell, day: string) => boolean;
-  /** The week's counts are usable: every day of it, and the week made from the generations read now. */
+  /** The week's counts are usable: a week asked for, every day of it, and made from the generations read now. */
   usableWeek: (cell: CountCell, monday: string) => boolean;
   /** A usable day's or week's count; undefined = no row = no use. */
   day: (cell: CountCell, day: string) => StoredCount | undefined;
@@ -152,61 +156,58 @@ export async function countsFor(
   districtId: string,
   want: CountsWanted,
 ): Promise<RollupCounts> {
-  const from = want.weeks !== undefined && want.weeks.from < want.days.from ? want.weeks.from : want.days.from;
+  const weekFrom = want.weeks === undefined ? undefined : mondayOf(want.weeks.from);
+  const from = weekFrom !== undefined && weekFrom < want.days.from ? weekFrom : want.days.from;
   const to = want.weeks !== undefined && want.weeks.to > want.days.to ? want.weeks.to : want.days.to;
-  const start = mondayOf(from);
-  const end = addDays(mondayOf(to), 6);
-  const cells = want.cells.map((c) => sqlString(`${c.scope}|${c.app}|${c.role}`));
-  const apps = [...new Set(want.cells.map((c) => sqlString(c.app)))].join(', ');
-  // The levels of the cells asked for; the school level only for their schools (its sort key starts
-  // with the school: the newer-contribution check reads only their parts).
-  const schools = [...new Set(want.cells.filter((c) => c.scope !== '').map((c) => sqlString(c.scope)))];
-  const scopes = [
-    ...(want.cells.some((c) => c.scope === '') ? [{ level: ROLLUP_LEVELS.district, scope: "''", filter: '1' }] : []),
-    ...(schools.length > 0
-      ? [{ level: ROLLUP_LEVELS.school, scope: 'school_id', filter: `school_id IN (${schools.join(', ')})` }]
-      : []),
-  ];
   const months = new Set<number>();
-  for (let d = start; d <= end; d = addDays(d, 1)) months.add(monthOf(d));
+  for (let d = mondayOf(from); d <= addDays(mondayOf(to), 6); d = addDays(d, 1)) months.add(monthOf(d));
   const compacted = [...months].flatMap((m) => {
     const c = state.months.get(m);
     return c === undefined ? [] : [c];
   });
-  const markers = new Map<number, string>(); // month → the previous month's generation its crossing week used
+  // Per month whose generation read now has its marker: the previous month's generations its
+  // crossing week was made from (a backfill run twice may have made it from two).
+  const markers = new Map<number, Set<string>>();
   const dirty = new Set<string>();
   const counts = new Map<string, StoredCount>();
-  if (compacted.length > 0 && cells.length > 0) {
+  if (compacted.length > 0 && want.cells.length > 0) {
     const generations = compacted.map((c) => sqlNumber(BigInt(c.generation))).join(', ');
     const d = sqlString(districtId);
     const current = (month: number | string, generation: string) =>
       state.months.get(Number(month))?.generation === generation;
-    const [markerRows, newer, rows] = await Promise.all([
-      // (aliases differ from the columns: ClickHouse applies a SELECT alias in WHERE too)
-      queryRows<{ month: number | string; gen: string; prev: string }>(
-        ch,
-        `SELECT month, toString(generation) AS gen, toString(prev_generation) AS prev FROM ${COUNTS_TABLE}
-         WHERE span_days = 0 AND district_id = '' AND generation IN (${generations})`,
-      ),
+    const cells = want.cells.map((c) => sqlString(`${c.scope}|${c.app}|${c.role}`)).join(', ');
+    const apps = [...new Set(want.cells.map((c) => sqlString(c.app)))].join(', ');
+    // The newer-contribution check reads the levels of the cells asked for, the school level only
+    // for their schools (its sort key starts with the school).
+    const schools = [...new Set(want.cells.filter((c) => c.scope !== '').map((c) => sqlString(c.scope)))];
+    const levels = SCOPES.filter((x) =>
+      x.scope === "''" ? want.cells.some((c) => c.scope === '') : schools.length > 0,
+    );
+    const inSchools = (scope: string) => (scope === "''" ? '1' : `school_id IN (${schools.join(', ')})`);
+    const [newer, rows] = await Promise.all([
       // Cells with contributions newer than their month's compaction: their counts miss those (one
       // query: each part is a cheap PREWHERE read, many small requests cost more than the reads).
       queryRows<{ scope: string; app_id: string; role: string; day: string }>(
         ch,
         compacted
           .flatMap((c) =>
-            scopes.map(
+            levels.map(
               ({ level, scope, filter }) =>
                 `SELECT DISTINCT ${scope} AS scope, app_id, role, toString(local_date) AS day FROM ${level.parts}
                  PREWHERE range_start >= ${markOf(c.marks)}
-                 WHERE district_id = ${d} AND ${filter} AND app_id IN (${apps})
+                 WHERE district_id = ${d} AND ${filter} AND ${inSchools(scope)} AND app_id IN (${apps})
                    AND local_date BETWEEN ${sqlDate(firstDayOf(c.month))} AND ${sqlDate(lastDayOf(c.month))}`,
             ),
           )
           .join('\n UNION ALL '),
       ),
+      // The counts and the markers in ONE select (one snapshot of the table): a marker seen with rows
+      // read before it was written would make the missing rows read as "no use". Aliases differ from
+      // the columns: ClickHouse applies a SELECT alias in WHERE too.
       queryRows<{
         month: number | string;
         gen: string;
+        prev: string;
         scope: string;
         app_id: string;
         role: string;
@@ -216,39 +217,47 @@ export async function countsFor(
         active_minutes: number | string;
       }>(
         ch,
-        `SELECT month, toString(generation) AS gen, scope, app_id, role, toString(span_from) AS day,
-                span_days, active_users, active_minutes
+        `SELECT month, toString(generation) AS gen, toString(prev_generation) AS prev, scope, app_id, role,
+                toString(span_from) AS day, span_days, active_users, active_minutes
          FROM ${COUNTS_TABLE}
-         WHERE district_id = ${d} AND generation IN (${generations})
-           AND concat(scope, '|', app_id, '|', role) IN (${cells.join(', ')})
-           AND (span_days = 1 AND span_from BETWEEN ${sqlDate(want.days.from)} AND ${sqlDate(want.days.to)}${
-             want.weeks === undefined
-               ? ''
-               : ` OR span_days = 7 AND span_from BETWEEN ${sqlDate(mondayOf(want.weeks.from))} AND ${sqlDate(want.weeks.to)}`
-           })`,
+         WHERE generation IN (${generations}) AND (
+           span_days = 0 AND district_id = ''
+           OR district_id = ${d} AND concat(scope, '|', app_id, '|', role) IN (${cells})
+              AND (span_days = 1 AND span_from BETWEEN ${sqlDate(want.days.from)} AND ${sqlDate(want.days.to)}${
+                weekFrom === undefined || want.weeks === undefined
+                  ? ''
+                  : ` OR span_days = 7 AND span_from BETWEEN ${sqlDate(weekFrom)} AND ${sqlDate(want.weeks.to)}`
+              }))`,
       ),
     ]);
-    for (const m of markerRows) if (current(m.month, m.gen)) markers.set(Number(m.month), m.prev);
     for (const r of newer) dirty.add(key({ scope: r.scope, app: r.app_id, role: r.role }, r.day));
     for (const r of rows) {
       // Only the generation read for that month (the previous one is kept for a while).
       if (!current(r.month, r.gen)) continue;
-      counts.set(key({ scope: r.scope, app: r.app_id, role: r.role }, `${r.span_days}:${r.day}`), {
+      const month = Number(r.month);
+      if (Number(r.span_days) === 0) {
+        markers.set(month, (markers.get(month) ?? new Set()).add(r.prev));
+        continue;
+      }
+      // A crossing week is keyed by the previous month's generation it was made from.
+      const crossing = Number(r.span_days) === 7 && monthOf(r.day) !== month ? `:${r.prev}` : '';
+      counts.set(key({ scope: r.scope, app: r.app_id, role: r.role }, `${r.span_days}:${r.day}${crossing}`), {
         active_users: Number(r.active_users),
         active_minutes: Number(r.active_minutes),
       });
     }
   }
-  const usableDay = (cell: CountCell, day: string) => markers.has(monthOf(day)) && !dirty.has(key(cell, day));
+  /** The generation of the month before `monday`'s crossing week that is read now ('' when none). */
+  const previousRead = (monday: string) => state.months.get(monthOf(monday))?.generation ?? '';
+  const usableDay = (cell: CountCell, day: string) =>
+    day >= want.days.from && day <= want.days.to && markers.has(monthOf(day)) && !dirty.has(key(cell, day));
   const usableWeek = (cell: CountCell, monday: string) => {
+    if (weekFrom === undefined || want.weeks === undefined || monday < weekFrom || monday > want.weeks.to) return false;
     const sunday = addDays(monday, 6);
-    const month = monthOf(sunday);
-    if (!markers.has(month)) return false;
-    if (monthOf(monday) !== month) {
-      // The crossing week: made from the previous month's generation that is read now.
-      const prev = state.months.get(monthOf(monday));
-      if (prev === undefined || markers.get(month) !== prev.generation) return false;
-    }
+    const made = markers.get(monthOf(sunday));
+    if (made === undefined) return false;
+    // The crossing week: made from the previous month's generation that is read now.
+    if (monthOf(monday) !== monthOf(sunday) && !made.has(previousRead(monday))) return false;
     for (let d = monday; d <= sunday; d = addDays(d, 1)) if (dirty.has(key(cell, d))) return false;
     return true;
   };
@@ -256,8 +265,30 @@ export async function countsFor(
     usableDay,
     usableWeek,
     day: (cell, day) => counts.get(key(cell, `1:${day}`)),
-    week: (cell, monday) => counts.get(key(cell, `7:${monday}`)),
+    week: (cell, monday) => {
+      const crossing = monthOf(monday) !== monthOf(addDays(monday, 6)) ? `:${previousRead(monday)}` : '';
+      return counts.get(key(cell, `7:${monday}${crossing}`));
+    },
   };
+}
+
+/**
+ * Gives a recorded generation made before migration 0008 its counts: what a dead earlier try left
+ * (rows without a marker, which no reader uses) is dropped first. Two at once may both write: their
+ * day and week rows are equal (made from the same immutable cells) and a crossing week carries the
+ * previous month's generation it was made from, so a reader still uses only a matching one.
+ */
+export async function backfillCounts(
+  ch: ClickHouseClient,
+  month: number,
+  generation: string,
+  state: CompactionState,
+): Promise<void> {
+  await command(
+    ch,
+    `ALTER TABLE ${COUNTS_TABLE} DROP PARTITION (${sqlNumber(month)}, ${sqlNumber(BigInt(generation))})`,
+  );
+  await writeCounts(ch, month, BigInt(generation), state);
 }
 
 /** Whether the month's generation has its counts (their marker): not one made before migration 0008. */

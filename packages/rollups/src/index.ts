@@ -27,6 +27,7 @@ export {
   countsFor,
   mondayOf,
   writeCounts,
+  backfillCounts,
   COUNTS_TABLE,
   type StoredCount,
   type RollupCounts,

@@ -16,11 +16,15 @@ export async function timeReportQueries(ch: ClickHouseClient, w: Window): Promis
   const skipped = () => Promise.resolve(SKIPPED);
   const steps: [string, () => Promise<unknown>][] = [
     ['currentLicenses', () => currentLicenses(ch, w.districtId)],
-    // Its parts, one by one: the people (window, schools, weeks from the term start) and the minutes.
+    // For comparison, the same figures merged from states alone (no stored counts), one by one: the
+    // people (window, schools, weeks from the term start) and the minutes.
     ['licenseFigures (all concurrently)', () => licenseFigures(ch, w, { trendFrom: termStart, apps: true })],
-    ['licenseActivity (term to date, apps)', () => licenseActivity(ch, w, { trendFrom: termStart, apps: true })],
-    ['activeMinutes (window)', () => activeMinutes(ch, w)],
-    ['eligibleCounts', () => eligibleCounts(ch, w.districtId)],
+    [
+      'licenseActivity (term to date, apps; states only)',
+      () => licenseActivity(ch, w, { trendFrom: termStart, apps: true }),
+    ],
+    ['activeMinutes (window; states only)', () => activeMinutes(ch, w)],
+    ['eligibleCounts', () => eligibleCounts(ch, w.districtId, licenses)],
     // What the API's license table and the jobs' snapshot read: the window only, no trend or apps.
     ['licenseFigures (window only)', () => licenseFigures(ch, w)],
     // The report skips it when no license ended before the window end (report.ts usedAfterTerm).
