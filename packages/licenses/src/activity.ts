@@ -6,7 +6,7 @@
  */
 import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { readCompactionState, rollupRows, type CompactionState } from '@edusage/rollups';
-import { dayRanges, daysOf, keysOf, trendStart, type CountedFigures } from './counted';
+import { dayRanges, daysOf, trendStart, type CountedFigures } from './counted';
 import type { StateColumn, Window } from './rollup-read';
 import { addDays } from './window';
 
@@ -148,17 +148,25 @@ export async function licenseActivity(
 }
 
 /**
- * SQL: a joined row is among the license-days (or license-weeks, with `day` = the Monday) left by the
- * counts: every term day of an uncounted license, or one of the keys of the others.
+ * SQL: a joined row is among the license-days left by the counts: any term day of an uncounted
+ * license, or a day of another license's ranges left. Ranges per license, not a key per day: a long
+ * window of many licenses' days as keys could pass ClickHouse's 256 KiB query limit.
  */
-function leftCondition(uncounted: ReadonlySet<string>, keys: readonly string[], day: string): string {
+function leftCondition(uncounted: ReadonlySet<string>, left: ReadonlyMap<string, readonly string[]>): string {
   const parts = [
     ...(uncounted.size === 0
       ? []
       : [
           `(license_id IN (${[...uncounted].map(sqlString).join(', ')}) AND local_date >= l_start AND local_date <= l_end)`,
         ]),
-    ...(keys.length === 0 ? [] : [`concat(license_id, '|', ${day}) IN (${keys.map(sqlString).join(', ')})`]),
+    ...[...left]
+      .filter(([, days]) => days.length > 0)
+      .map(
+        ([license, days]) =>
+          `(license_id = ${sqlString(license)} AND (${dayRanges(days)
+            .map((r) => `local_date BETWEEN ${sqlDate(r.from)} AND ${sqlDate(r.to)}`)
+            .join(' OR ')}))`,
+      ),
   ];
   return parts.length === 0 ? '0' : `(${parts.join(' OR ')})`;
 }
@@ -179,13 +187,12 @@ export async function trendWeeks(
   counted: CountedFigures,
 ): Promise<LicenseActivity['weeks']> {
   const weeks = [...counted.weeks];
-  const left = keysOf(counted.weeksLeft);
-  if (left.length > 0 || counted.uncounted.size > 0) {
-    const from = counted.trendStart;
+  const from = counted.trendStart;
+  // Per license, the days of its weeks left (clipped to the trend's days; the term clips the rest).
+  const left = new Map([...counted.weeksLeft].map(([license, mondays]) => [license, daysOfWeeks(mondays, from, w.to)]));
+  if (left.size > 0 || counted.uncounted.size > 0) {
     const ranges =
-      counted.uncounted.size > 0
-        ? [{ from, to: w.to }]
-        : dayRanges([...counted.weeksLeft.values()].flatMap((mondays) => daysOfWeeks(mondays, from, w.to)));
+      counted.uncounted.size > 0 ? [{ from, to: w.to }] : dayRanges([...left.values()].flatMap((days) => days));
     const rows = ranges
       .map((r) => rollupRows(counted.rollups, 'school', { ...w, ...r }, { columns: ['active_users'] }))
       .join('\n  UNION ALL ');
@@ -194,7 +201,7 @@ export async function trendWeeks(
       `SELECT license_id, toString(toMonday(local_date)) AS week, uniqExactMerge(active_users) AS active
        FROM (${rows}) AS r
        ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
-       WHERE ${IN_LICENSE} AND ${leftCondition(counted.uncounted, left, 'week')}
+       WHERE ${IN_LICENSE} AND ${leftCondition(counted.uncounted, left)}
        GROUP BY license_id, week`,
     );
     weeks.push(...merged.map((r) => ({ license_id: r.license_id, week: r.week, active: Number(r.active) })));
@@ -235,7 +242,15 @@ export async function activeMinutes(
     const days =
       counted === undefined
         ? undefined
-        : leftCondition(counted.uncounted, keysOf(counted.daysLeft, chunk.from, chunk.to), 'toString(local_date)');
+        : leftCondition(
+            counted.uncounted,
+            new Map(
+              [...counted.daysLeft].map(([license, d]) => [
+                license,
+                [...d].filter((x) => x >= chunk.from && x <= chunk.to),
+              ]),
+            ),
+          );
     if (days === '0') continue; // no day of this chunk is left
     const perDay = licensedActivity(
       rollups,

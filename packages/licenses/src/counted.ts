@@ -89,12 +89,20 @@ export async function countedFigures(
   };
   for (const l of licenses) {
     const cell = cellOf(l);
+    // Its days in the window and its trend weeks (from the trend start ∩ term to the window end).
+    const days = daysOf(later(l.term_start, w.from), earlier(l.term_end, w.to));
+    const first = later(l.term_start, from);
+    const last = earlier(l.term_end, w.to);
+    const mondays: string[] = [];
+    for (let m = mondayOf(first); trendFrom !== undefined && first <= last && m <= last; m = addDays(m, 7))
+      mondays.push(m);
+    if (days.length === 0 && mondays.length === 0) continue; // nothing of it in the report's days
     if (cell === undefined) {
       out.uncounted.add(l.license_id);
       continue;
     }
     let counted = 0;
-    for (const day of daysOf(later(l.term_start, w.from), earlier(l.term_end, w.to))) {
+    for (const day of days) {
       if (counts.usableDay(cell, day)) {
         counted += 1;
         const minutes = counts.day(cell, day)?.active_minutes ?? 0;
@@ -103,14 +111,7 @@ export async function countedFigures(
         add(out.daysLeft, l.license_id, day);
       }
     }
-    // The trend's days of this license: from the trend start (∩ term) to the window end.
-    const first = later(l.term_start, from);
-    const last = earlier(l.term_end, w.to);
-    for (
-      let monday = mondayOf(first);
-      trendFrom !== undefined && first <= last && monday <= last;
-      monday = addDays(monday, 7)
-    ) {
+    for (const monday of mondays) {
       const whole = monday >= first && addDays(monday, 6) <= last;
       if (whole && counts.usableWeek(cell, monday)) {
         counted += 1;
@@ -143,14 +144,4 @@ export function dayRanges(days: Iterable<string>): { from: string; to: string }[
     else out.push({ from: d, to: d });
   }
   return out;
-}
-
-/** A key per (license, day) or (license, Monday): the SQL side builds the same with concat() to test `IN`. */
-export const licenseDayKey = (license: string, day: string) => `${license}|${day}`;
-
-/** The keys of a license → days map, only of the days in [from, to] when given. */
-export function keysOf(map: ReadonlyMap<string, ReadonlySet<string>>, from = '', to = '\uffff'): string[] {
-  return [...map].flatMap(([license, days]) =>
-    [...days].filter((d) => d >= from && d <= to).map((d) => licenseDayKey(license, d)),
-  );
 }

@@ -273,10 +273,10 @@ export async function countsFor(
 }
 
 /**
- * Gives a recorded generation made before migration 0008 its counts: what a dead earlier try left
- * (rows without a marker, which no reader uses) is dropped first. Two at once may both write: their
- * day and week rows are equal (made from the same immutable cells) and a crossing week carries the
- * previous month's generation it was made from, so a reader still uses only a matching one.
+ * Gives a recorded generation made before migration 0008 its counts. Nothing is dropped first: a
+ * marker is only ever written after all its rows, and rows a dead or concurrent backfill wrote are
+ * equal to these (made from the same immutable cells; a crossing week is keyed by the previous
+ * month's generation it was made from), so a duplicate changes no count a reader takes.
  */
 export async function backfillCounts(
   ch: ClickHouseClient,
@@ -284,10 +284,6 @@ export async function backfillCounts(
   generation: string,
   state: CompactionState,
 ): Promise<void> {
-  await command(
-    ch,
-    `ALTER TABLE ${COUNTS_TABLE} DROP PARTITION (${sqlNumber(month)}, ${sqlNumber(BigInt(generation))})`,
-  );
   await writeCounts(ch, month, BigInt(generation), state);
 }
 
