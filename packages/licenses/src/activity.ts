@@ -5,8 +5,8 @@
  * one district-local day).
  */
 import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { readCompactionState, rollupRows, type CompactionState } from '@edusage/rollups';
-import { dayRanges, daysOf, trendStart, type CountedFigures } from './counted';
+import { daysOf, readCompactionState, rollupRows, type CompactionState } from '@edusage/rollups';
+import { dayRanges, trendStart, type CountedFigures } from './counted';
 import type { StateColumn, Window } from './rollup-read';
 import { addDays } from './window';
 
@@ -15,8 +15,9 @@ type Num = string | number;
 /** Code-point order, as ClickHouse's ORDER BY of strings. */
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** SQL: a joined row is in its license's audience, scope and term. */
-const IN_LICENSE = `has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND local_date >= l_start AND local_date <= l_end`;
+/** SQL: a joined row is in its license's audience and scope; IN_LICENSE: and term. */
+const IN_SCOPE = `has(l_roles, role) AND (l_school = '' OR school_id = l_school)`;
+const IN_LICENSE = `${IN_SCOPE} AND local_date >= l_start AND local_date <= l_end`;
 
 export const licenseSide = (districtId: string) => `(
   SELECT district_id, app_id, license_id, school_id AS l_school, audience_roles AS l_roles,
@@ -40,7 +41,7 @@ function licensedRows(
   return `SELECT ${select}
     FROM (${rollupRows(rollups, 'school', w, { columns: states })}) AS r
     ALL INNER JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
-    WHERE has(l_roles, role) AND (l_school = '' OR school_id = l_school) AND (${days})`;
+    WHERE ${IN_SCOPE} AND (${days})`;
 }
 
 /** licensedRows merged: `select` holds the -Merge functions, `groupBy` the grain. */
@@ -233,9 +234,9 @@ export async function activeMinutes(
     counted === undefined || counted.uncounted.size > 0
       ? [w]
       : dayRanges([...counted.daysLeft.values()].flatMap((d) => [...d]));
-  const readFrom = span[0]?.from ?? w.to;
-  const readTo = span[span.length - 1]?.to ?? w.from;
   if (span.length === 0) return out;
+  const readFrom = span[0]!.from;
+  const readTo = span[span.length - 1]!.to;
   for (let from = readFrom; from <= readTo; from = addDays(from, MINUTES_CHUNK_DAYS)) {
     const last = addDays(from, MINUTES_CHUNK_DAYS - 1);
     const chunk = { ...w, from, to: last < readTo ? last : readTo };

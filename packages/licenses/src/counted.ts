@@ -8,6 +8,7 @@
 import {
   addDays,
   countsFor,
+  daysOf,
   mondayOf,
   readCompactionState,
   type CompactionState,
@@ -41,13 +42,6 @@ export interface CountedFigures {
   minutes: Map<string, number>;
   /** Per counted license, the window days (∩ term) whose person-minutes are still to merge from states. */
   daysLeft: Map<string, Set<string>>;
-}
-
-/** Days from..to, inclusive (none when from > to). */
-export function daysOf(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
-  return out;
 }
 
 const later = (a: string, b: string) => (a > b ? a : b);

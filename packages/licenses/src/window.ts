@@ -1,3 +1,4 @@
+import { addDays } from '@edusage/rollups';
 import { isoDay } from './fields';
 
 /** `7d` / `30d` / `90d` / `<n>d` (the last n days up to and including `asOf`), `term` (term to date), or `YYYY-MM-DD..YYYY-MM-DD`. */
@@ -25,8 +26,5 @@ export function parseWindow(spec: string, asOf: string, termStart: string | null
   throw new Error(`--window: expected 7d, 30d, 90d, <n>d, term or YYYY-MM-DD..YYYY-MM-DD, got ${JSON.stringify(spec)}`);
 }
 
-export function addDays(day: string, n: number): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
+/** Calendar arithmetic on district-local days: the one of @edusage/rollups (re-exported for this package's users). */
+export { addDays };

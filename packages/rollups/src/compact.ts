@@ -9,13 +9,13 @@
  *
  * Crash-safe without locks: a generation's rows are invisible until its row in rollup_compactions is
  * written (one INSERT; its counts until their marker row, counts.ts), a run that dies leaves an
- * unrecorded generation that a later run drops, and two runs at once each record a complete generation (readers take the newest). Only generations
- * older than the two newest recorded ones are dropped, so a reader that picked the previous one a
- * moment ago still finds its rows.
+ * unrecorded generation that a later run drops, and two runs at once each record a complete
+ * generation (readers take the newest). Only generations older than the two newest recorded ones are
+ * dropped, so a reader that picked the previous one a moment ago still finds its rows.
  */
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { ALL_LEVELS, MERGE_STATE, ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel } from './levels';
-import { backfillCounts, COUNTS_TABLE, hasCounts, writeCounts } from './counts';
+import { COUNTS_TABLE, hasCounts, writeCounts } from './counts';
 import { markOf } from './marks';
 import { firstDayOf, lastDayOf } from './months';
 import { invalidationCount, readCompactionState, type CompactionMark, type MonthCompaction } from './state';
@@ -202,10 +202,12 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
   const result = { month, contributions, cells: perLevel(), incremental: previous !== undefined };
   if (ALL_LEVELS.every((l) => contributions[l] === 0)) {
     // Nothing new; a generation made before the counts existed gets them now (readers use them
-    // only once its marker is written). Its crossing week is not rewritten when only the previous
-    // month changed: readers merge that week's states until this month has something new.
+    // only once its marker is written). Nothing is dropped first: rows a dead or concurrent run wrote
+    // equal these (the same immutable cells; a crossing week is keyed by the previous month's
+    // generation it was made from). Its crossing week is not rewritten when only the previous month
+    // changed: readers merge that week's states until this month has something new.
     if (previous !== undefined && !(await hasCounts(ch, month, previous.generation))) {
-      await backfillCounts(ch, month, previous.generation, state);
+      await writeCounts(ch, month, BigInt(previous.generation), state);
     }
     return { ...result, generation: null, ms: Date.now() - started };
   }

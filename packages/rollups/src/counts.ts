@@ -10,7 +10,7 @@
 import { command, queryRows, sqlDate, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { ROLLUP_LEVELS } from './levels';
 import { markOf } from './marks';
-import { addDays, firstDayOf, lastDayOf, monthOf } from './months';
+import { addDays, daysOf, firstDayOf, lastDayOf, monthOf } from './months';
 import type { CompactionState } from './state';
 
 export const COUNTS_TABLE = 'rollup_app_counts';
@@ -159,8 +159,7 @@ export async function countsFor(
   const weekFrom = want.weeks === undefined ? undefined : mondayOf(want.weeks.from);
   const from = weekFrom !== undefined && weekFrom < want.days.from ? weekFrom : want.days.from;
   const to = want.weeks !== undefined && want.weeks.to > want.days.to ? want.weeks.to : want.days.to;
-  const months = new Set<number>();
-  for (let d = mondayOf(from); d <= addDays(mondayOf(to), 6); d = addDays(d, 1)) months.add(monthOf(d));
+  const months = new Set(daysOf(mondayOf(from), addDays(mondayOf(to), 6)).map(monthOf));
   const compacted = [...months].flatMap((m) => {
     const c = state.months.get(m);
     return c === undefined ? [] : [c];
@@ -258,8 +257,7 @@ export async function countsFor(
     if (made === undefined) return false;
     // The crossing week: made from the previous month's generation that is read now.
     if (monthOf(monday) !== monthOf(sunday) && !made.has(previousRead(monday))) return false;
-    for (let d = monday; d <= sunday; d = addDays(d, 1)) if (dirty.has(key(cell, d))) return false;
-    return true;
+    return daysOf(monday, sunday).every((d) => !dirty.has(key(cell, d)));
   };
   return {
     usableDay,
@@ -270,21 +268,6 @@ export async function countsFor(
       return counts.get(key(cell, `7:${monday}${crossing}`));
     },
   };
-}
-
-/**
- * Gives a recorded generation made before migration 0008 its counts. Nothing is dropped first: a
- * marker is only ever written after all its rows, and rows a dead or concurrent backfill wrote are
- * equal to these (made from the same immutable cells; a crossing week is keyed by the previous
- * month's generation it was made from), so a duplicate changes no count a reader takes.
- */
-export async function backfillCounts(
-  ch: ClickHouseClient,
-  month: number,
-  generation: string,
-  state: CompactionState,
-): Promise<void> {
-  await writeCounts(ch, month, BigInt(generation), state);
 }
 
 /** Whether the month's generation has its counts (their marker): not one made before migration 0008. */

@@ -6,7 +6,7 @@ export {
   type RollupLevelSpec,
   type StateColumn,
 } from './levels';
-export { addDays, dateSlices, monthOf, monthPieces } from './months';
+export { addDays, dateSlices, daysOf, monthOf, monthPieces } from './months';
 export {
   readCompactionState,
   NO_COMPACTION,
@@ -27,7 +27,6 @@ export {
   countsFor,
   mondayOf,
   writeCounts,
-  backfillCounts,
   COUNTS_TABLE,
   type StoredCount,
   type RollupCounts,

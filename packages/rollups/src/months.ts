@@ -3,6 +3,13 @@
 export const addDays = (day: string, n: number): string =>
   new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
+/** Every day from..to, inclusive (none when from > to). */
+export function daysOf(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
 /** 2025-09-14 → 202509 (ClickHouse's toYYYYMM). */
 export const monthOf = (day: string): number => Number(day.slice(0, 4) + day.slice(5, 7));
 
