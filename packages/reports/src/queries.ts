@@ -1,12 +1,5 @@
 import { queryRows, sqlDate, sqlDateTime, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import {
-  distinctPersonMinutes,
-  groupKey,
-  readCompactionState,
-  rollupRows,
-  type CompactionState,
-  type RollupLevel,
-} from '@edusage/rollups';
+import { readCompactionState, rollupRows, usageByCell, type RollupLevel } from '@edusage/rollups';
 
 /** An inclusive range of district-local days. */
 export interface Period {
@@ -30,16 +23,6 @@ export interface ClassUsageRow extends UsageRow {
   class_id: string;
 }
 
-// Engaged seconds = explicit durations + 60 s per distinct (person, app, minute) of hit-style events;
-// the person-minutes are counted a month at a time (distinctPersonMinutes: a year at once needs more
-// memory than a query gets). Active users over the period are distinct people across all its days
-// (merged states, not a sum).
-const MEASURES = `
-  uniqExactMerge(active_users) AS active_users,
-  sumMerge(events) AS events,
-  sumMerge(explicit_seconds) AS explicit_seconds,
-  uniqExactIf(local_date, cell_events > 0) AS active_days`;
-
 /** Narrows a usage query to one school, class or app (the API's filters); absent = all. */
 export interface UsageFilter {
   schoolId?: string;
@@ -57,21 +40,25 @@ function filters(f: UsageFilter): string | undefined {
   return conditions.length === 0 ? undefined : conditions.join(' AND ');
 }
 
-/**
- * A rollup view's rows of the period, each with its event count. A re-folded cell that lost all its
- * events (docs/ARCHITECTURE.md "Late roster") keeps a row of empty states: such a row makes no day
- * active, and a group of only such rows is no usage (HAVING events > 0).
- */
-function periodRows(rollups: CompactionState, level: RollupLevel, p: Period, f: UsageFilter = {}): string {
-  return `(SELECT *, finalizeAggregation(events) AS cell_events FROM (${rollupRows(rollups, level, p, { where: filters(f) })}) AS r)`;
+/** Byte order of ids as ClickHouse sorts them (same as UTF-16 order outside surrogate pairs). */
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The reports' order: by the leading keys (school, class), then most users, most events, app id. */
+function reportOrder<R extends UsageRow>(leading: readonly (keyof R & string)[]) {
+  return (a: R, b: R): number => {
+    for (const k of leading) {
+      const c = byId(String(a[k]), String(b[k]));
+      if (c !== 0) return c;
+    }
+    return b.active_users - a.active_users || b.events - a.events || byId(a.app_id, b.app_id);
+  };
 }
 
-type Num = string | number;
-type MeasureRow = { active_users: Num; events: Num; explicit_seconds: Num; active_days: Num };
-
 /**
- * Usage per group (`keys`, the cell columns kept) of a level over the period: the measures from one
- * read, the person-minutes from distinctPersonMinutes, joined by the group's key values.
+ * Usage per cell of a level (app, school × app or class × app) over the period (usageByCell: the
+ * month grain where it may be used, the day cells elsewhere). Engaged seconds = explicit durations +
+ * 60 s per distinct (person, app, minute) of hit-style events; active users are distinct people
+ * across all the period's days (merged states or a stored count of the same, not a sum).
  */
 async function usageBy<K extends string>(
   ch: ClickHouseClient,
@@ -79,28 +66,19 @@ async function usageBy<K extends string>(
   keys: readonly K[],
   p: Period,
   f: UsageFilter,
-  orderBy: string,
 ): Promise<(Record<K, string> & UsageRow)[]> {
-  const rollups = await readCompactionState(ch);
-  const [rows, minutes] = await Promise.all([
-    queryRows<Record<K, string> & MeasureRow>(
-      ch,
-      `SELECT ${keys.join(', ')}, ${MEASURES} FROM ${periodRows(rollups, level, p, f)}
-       GROUP BY ${keys.join(', ')} HAVING events > 0 ORDER BY ${orderBy}`,
-    ),
-    distinctPersonMinutes(ch, rollups, level, p, keys, { where: filters(f) }),
-  ]);
-  return rows.map((r) => {
-    const group = Object.fromEntries(keys.map((k) => [k, r[k]])) as unknown as Record<K, string>;
-    const personMinutes = minutes.get(groupKey(keys.map((k) => r[k]))) ?? 0;
+  const cells = await usageByCell(ch, await readCompactionState(ch), level, p, { where: filters(f) });
+  const rows = cells.map((c) => {
+    const group = Object.fromEntries(keys.map((k, i) => [k, c.cell[i]])) as Record<K, string>;
     return {
       ...group,
-      active_users: Number(r.active_users),
-      events: Number(r.events),
-      engaged_seconds: Number(r.explicit_seconds) + 60 * personMinutes,
-      active_days: Number(r.active_days),
+      active_users: c.active_users,
+      events: c.events,
+      engaged_seconds: c.explicit_seconds + 60 * c.active_minutes,
+      active_days: c.active_days,
     } as Record<K, string> & UsageRow;
   });
+  return rows.sort(reportOrder<Record<K, string> & UsageRow>(keys.filter((k) => k !== 'app_id')));
 }
 
 export async function districtAppUsage(
@@ -108,7 +86,7 @@ export async function districtAppUsage(
   p: Period,
   f: Pick<UsageFilter, 'appId'> = {},
 ): Promise<UsageRow[]> {
-  return usageBy(ch, 'district', ['app_id'], p, f, 'active_users DESC, events DESC, app_id');
+  return usageBy(ch, 'district', ['app_id'], p, f);
 }
 
 export async function schoolAppUsage(
@@ -116,18 +94,11 @@ export async function schoolAppUsage(
   p: Period,
   f: Pick<UsageFilter, 'schoolId' | 'appId'> = {},
 ): Promise<SchoolUsageRow[]> {
-  return usageBy(ch, 'school', ['school_id', 'app_id'], p, f, 'school_id, active_users DESC, events DESC, app_id');
+  return usageBy(ch, 'school', ['school_id', 'app_id'], p, f);
 }
 
 export async function classAppUsage(ch: ClickHouseClient, p: Period, f: UsageFilter = {}): Promise<ClassUsageRow[]> {
-  return usageBy(
-    ch,
-    'class',
-    ['school_id', 'class_id', 'app_id'],
-    p,
-    f,
-    'school_id, class_id, active_users DESC, events DESC, app_id',
-  );
+  return usageBy(ch, 'class', ['school_id', 'class_id', 'app_id'], p, f);
 }
 
 export interface UnresolvedSummary {

@@ -8,15 +8,17 @@
  * and the month is merged from all its contributions again.
  *
  * Crash-safe without locks: a generation's rows are invisible until its row in rollup_compactions is
- * written (one INSERT; its counts until their marker row, counts.ts), a run that dies leaves an
- * unrecorded generation that a later run drops, and two runs at once each record a complete
+ * written (one INSERT; its counts and month grain until their marker rows: counts.ts, month-grain.ts),
+ * a run that dies leaves an unrecorded generation that a later run drops, and two runs at once each record a complete
  * generation (readers take the newest). Only generations older than the two newest recorded ones are
  * dropped, so a reader that picked the previous one a moment ago still finds its rows.
  */
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { ALL_LEVELS, MERGE_STATE, ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel } from './levels';
+import { ALL_LEVELS, MERGE_STATE, MONTHS_TABLE, ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel } from './levels';
 import { COUNTS_TABLE, hasCounts, writeCounts } from './counts';
 import { markOf } from './marks';
+import { hasMonthGrain, writeMonthGrain } from './month-grain';
+import { RUNS_TABLE } from './month-runs';
 import { firstDayOf, lastDayOf } from './months';
 import { invalidationCount, readCompactionState, type CompactionMark, type MonthCompaction } from './state';
 
@@ -161,6 +163,8 @@ async function dropOldGenerations(ch: ClickHouseClient, month: number): Promise<
   const tables = [
     ...ALL_LEVELS.map((level) => ({ table: ROLLUP_LEVELS[level].compact, month: 'toYYYYMM(local_date)' })),
     { table: COUNTS_TABLE, month: 'month' },
+    { table: MONTHS_TABLE, month: 'month' },
+    { table: RUNS_TABLE, month: 'month' },
   ];
   for (const { table, month: monthColumn } of tables) {
     const old = await queryRows<{ g: string }>(
@@ -201,13 +205,16 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
   for (const level of ALL_LEVELS) contributions[level] = await countContributions(ch, level, ranges);
   const result = { month, contributions, cells: perLevel(), incremental: previous !== undefined };
   if (ALL_LEVELS.every((l) => contributions[l] === 0)) {
-    // Nothing new; a generation made before the counts existed gets them now (readers use them
-    // only once its marker is written). Nothing is dropped first: rows a dead or concurrent run wrote
+    // Nothing new; a generation made before the counts or the month grain existed gets them now
+    // (readers use either only once its marker is written). Nothing is dropped first: rows a dead or concurrent run wrote
     // equal these (the same immutable cells; a crossing week is keyed by the previous month's
     // generation it was made from). Its crossing week is not rewritten when only the previous month
     // changed: readers merge that week's states until this month has something new.
     if (previous !== undefined && !(await hasCounts(ch, month, previous.generation))) {
       await writeCounts(ch, month, BigInt(previous.generation), state);
+    }
+    if (previous !== undefined && !(await hasMonthGrain(ch, month, previous.generation))) {
+      await writeMonthGrain(ch, month, BigInt(previous.generation), state);
     }
     return { ...result, generation: null, ms: Date.now() - started };
   }
@@ -217,6 +224,7 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
     result.cells[level] = await cellCount(ch, level, month, generation);
   }
   await writeCounts(ch, month, generation, state);
+  await writeMonthGrain(ch, month, generation, state);
   await record(ch, month, generation, invalidations, marks);
   await dropOldGenerations(ch, month);
   return { ...result, generation: generation.toString(), ms: Date.now() - started };

@@ -33,3 +33,7 @@ export {
   type CountCell,
   type CountsWanted,
 } from './counts';
+export { MONTH_CELL, MONTHS_TABLE } from './levels';
+export { hasMonthGrain, writeMonthGrain } from './month-grain';
+export { RUNS_TABLE, runsHolding } from './month-runs';
+export { usageByCell, type UsageMeasures, type UsageWindow } from './usage';

@@ -58,3 +58,13 @@ export const MERGE_STATE: Readonly<Record<StateColumn, string>> = {
   unresolved_person_events: 'sumMergeState',
   unresolved_app_events: 'sumMergeState',
 };
+
+/** The month grain (month-grain.ts): one row per cell without day and role per month. */
+export const MONTHS_TABLE = 'rollup_app_months';
+
+/** A level's cell without its day and role: what a usage report groups by. */
+export const MONTH_CELL: Readonly<Record<RollupLevel, readonly string[]>> = {
+  district: ['app_id'],
+  school: ['school_id', 'app_id'],
+  class: ['school_id', 'class_id', 'app_id'],
+};

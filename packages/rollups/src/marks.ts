@@ -3,12 +3,18 @@ import type { CompactionMark } from './state';
 
 /**
  * SQL: a contribution row's mark, the offset below which its topic-partition was merged (0 for a
- * topic-partition the marks do not name: none of its contributions was merged). Kafka topic names
- * have no ':', so topic:partition names a pair.
+ * topic-partition the marks do not name: none of its contributions was merged). Per topic a
+ * transform of the partition number: a string built per row (topic:partition) cost ~3× as much on a
+ * month of the benchmark's school rollup (docs/BENCHMARKS.md).
  */
 export function markOf(marks: readonly CompactionMark[]): string {
   if (marks.length === 0) return 'toUInt64(0)';
-  const names = marks.map((m) => sqlString(`${m.topic}:${m.partition}`)).join(', ');
-  const offsets = marks.map((m) => `toUInt64(${sqlNumber(BigInt(m.offset))})`).join(', ');
-  return `transform(concat(kafka_topic, ':', toString(kafka_partition)), [${names}], [${offsets}], toUInt64(0))`;
+  const topics = [...new Set(marks.map((m) => m.topic))];
+  const branches = topics.map((topic) => {
+    const own = marks.filter((m) => m.topic === topic);
+    const partitions = own.map((m) => `toUInt32(${sqlNumber(m.partition)})`).join(', ');
+    const offsets = own.map((m) => `toUInt64(${sqlNumber(BigInt(m.offset))})`).join(', ');
+    return `kafka_topic = ${sqlString(topic)}, transform(kafka_partition, [${partitions}], [${offsets}], toUInt64(0))`;
+  });
+  return `multiIf(${branches.join(', ')}, toUInt64(0))`;
 }

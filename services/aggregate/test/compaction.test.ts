@@ -14,11 +14,14 @@ import {
   COUNTS_TABLE,
   countsFor,
   distinctPersonMinutes,
+  MONTH_CELL,
+  MONTHS_TABLE,
   NO_COMPACTION,
   readCompactionState,
   ROLLUP_LEVELS,
   rollupRows,
   STATE_COLUMNS,
+  usageByCell,
   type CompactionState,
   type RollupLevel,
 } from '@edusage/rollups';
@@ -101,9 +104,60 @@ async function expectCountsAsStates(ch: ClickHouseClient): Promise<{ days: numbe
   return used;
 }
 
+/** Windows of the usage reads: both months whole, and pieces of months (month rows only where covered). */
+const USAGE_WINDOWS = [
+  WINDOW,
+  { ...WINDOW, from: '2026-09-10', to: '2026-10-20' },
+  { ...WINDOW, from: '2026-10-07', to: '2026-10-07' },
+];
+
+/**
+ * Every level's usage per cell (usageByCell: month rows where usable, day cells elsewhere) equals the
+ * same measures merged from the contributions alone, in each of USAGE_WINDOWS. Returns how many month
+ * rows the reads used, and how many cells' people came from a run count.
+ */
+async function usageAsContributions(ch: ClickHouseClient): Promise<{ monthRows: number; runCounts: number }> {
+  const state = await readCompactionState(ch);
+  let monthRows = 0;
+  let runCounts = 0;
+  for (const level of ALL_LEVELS) {
+    const cell = MONTH_CELL[level].join(', ');
+    for (const w of USAGE_WINDOWS) {
+      const reference = await queryRows<Record<string, string>>(
+        ch,
+        `SELECT ${cell}, toString(uniqExactMerge(active_users)) AS users, toString(sumMerge(events)) AS e,
+                toString(sumMerge(explicit_seconds)) AS seconds, toString(uniqExactIf(local_date, row_events > 0)) AS days
+         FROM (SELECT *, finalizeAggregation(events) AS row_events FROM (${rollupRows(NO_COMPACTION, level, w)}) AS r) AS x
+         GROUP BY ${cell} HAVING sumMerge(events) > 0`,
+      );
+      const minutes = await distinctPersonMinutes(ch, NO_COMPACTION, level, w, MONTH_CELL[level]);
+      const expected = reference
+        .map((r) => {
+          const values = MONTH_CELL[level].map((c) => r[c]!);
+          const m = minutes.get(JSON.stringify(values)) ?? 0;
+          return `${values.join('|')} ${r.users} ${r.e} ${r.seconds} ${m} ${r.days}`;
+        })
+        .sort();
+      const read = await usageByCell(ch, state, level, w);
+      monthRows += read.reduce((n, c) => n + c.month_rows, 0);
+      runCounts += read.filter((c) => c.run_count).length;
+      const actual = read
+        .map(
+          (c) =>
+            `${c.cell.join('|')} ${c.active_users} ${c.events} ${c.explicit_seconds} ${c.active_minutes} ${c.active_days}`,
+        )
+        .sort();
+      expect([level, w.from, w.to, actual]).toEqual([level, w.from, w.to, expected]);
+    }
+  }
+  return { monthRows, runCounts };
+}
+const expectUsageAsContributions = async (ch: ClickHouseClient) => (await usageAsContributions(ch)).monthRows;
+
 /** Through the compaction = from the contributions alone, at every level; returns the district level. */
 async function expectSameAsUncompacted(ch: ClickHouseClient): Promise<string[]> {
   await expectCountsAsStates(ch);
+  await expectUsageAsContributions(ch);
   const state = await readCompactionState(ch);
   let district: string[] = [];
   for (const level of ALL_LEVELS) {
@@ -177,6 +231,11 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
     weeks: WINDOW,
   });
   expect(crossing.usableWeek({ scope: '', app: truth[0]!.app_id, role: truth[0]!.role }, '2026-09-28')).toBe(true);
+  // The month rows and the run counts are used too (else the usage check compares the day cells with
+  // themselves).
+  const usage = await usageAsContributions(ch);
+  expect(usage.monthRows).toBeGreaterThan(0);
+  expect(usage.runCounts).toBeGreaterThan(0);
 
   // More folds, and one fold whose watermark was never written (a crash): its rows are above the
   // mark, so the compaction leaves them to the contributions.
@@ -191,10 +250,13 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   await store(1, 450, 500);
   await deriveRollups(ch, topic, 1, 500n);
   await expectSameAsUncompacted(ch);
-  // Those folds came after the compaction: the days they touch are not counted until the next one.
+  // Those folds came after the compaction: the days they touch are not counted until the next one,
+  // and their cells are read from their days.
   const usedBefore = await expectCountsAsStates(ch);
+  const monthRowsBefore = await expectUsageAsContributions(ch);
   await compactRollups(ch);
   expect((await expectCountsAsStates(ch)).days).toBeGreaterThan(usedBefore.days);
+  expect(await expectUsageAsContributions(ch)).toBeGreaterThan(monthRowsBefore);
 
   // A compaction that died after writing its rows (an old generation, never recorded): not read, and
   // dropped once two newer generations are recorded.
@@ -260,16 +322,19 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   // Nothing new since: a run changes nothing.
   for (const r of await compactRollups(ch)) expect(r.generation).toBeNull();
 
-  // A generation without counts (made before migration 0008): readers merge its states; the next runs
-  // give it its counts (two at once here, as two jobs processes could: duplicate rows are equal), and
-  // they equal the states again.
+  // A generation without counts and month grain (made before migrations 0008 and 0009): readers merge
+  // its states; the next runs give it both (two at once here, as two jobs processes could: duplicate
+  // rows are equal), and they equal the states again.
   const current = (await readCompactionState(ch)).months.get(202610)!;
   await ch.command({ query: `ALTER TABLE ${COUNTS_TABLE} DROP PARTITION (202610, ${current.generation})` });
+  await ch.command({ query: `ALTER TABLE ${MONTHS_TABLE} DROP PARTITION (202610, ${current.generation})` });
   const without = await expectCountsAsStates(ch);
+  const monthRowsWithout = await expectUsageAsContributions(ch);
   await Promise.all([compactRollups(ch), compactRollups(ch)]);
   const backfilled = await expectCountsAsStates(ch);
   expect(backfilled.days).toBeGreaterThan(without.days);
   expect(backfilled.weeks).toBeGreaterThan(without.weeks);
+  expect(await expectUsageAsContributions(ch)).toBeGreaterThan(monthRowsWithout);
 }
 
 describe('rollup compaction', () => {
