@@ -11,6 +11,7 @@
 --   active_minutes       Σ over the days of the distinct person-minutes of the cell on that day (all roles
 --                        together): a UTC minute lies in one district-local day, so days add up
 --   active_users         the distinct people of the month (all roles), a state: months are merged
+--   people               the same, counted (a one-month read reads no state)
 -- Only cells with events get a row. The marker (level '', district_id '') is written last: a reader
 -- uses a generation's rows only once it sees the marker.
 -- Partitioned like the compact tables, by (compacted month, generation): dropped with their generation.
@@ -28,7 +29,8 @@ CREATE TABLE IF NOT EXISTS rollup_app_months (
   events UInt64,
   explicit_seconds UInt64,
   active_minutes UInt64,
-  active_users AggregateFunction(uniqExact, String)
+  active_users AggregateFunction(uniqExact, String),
+  people UInt64
 ) ENGINE = MergeTree
 PARTITION BY (month, generation)
 ORDER BY (district_id, level, school_id, class_id, app_id);

@@ -43,22 +43,13 @@ function filters(f: UsageFilter): string | undefined {
 /** Byte order of ids as ClickHouse sorts them (same as UTF-16 order outside surrogate pairs). */
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The reports' order: by the leading keys (school, class), then most users, most events, app id. */
-function reportOrder<R extends UsageRow>(leading: readonly (keyof R & string)[]) {
-  return (a: R, b: R): number => {
-    for (const k of leading) {
-      const c = byId(String(a[k]), String(b[k]));
-      if (c !== 0) return c;
-    }
-    return b.active_users - a.active_users || b.events - a.events || byId(a.app_id, b.app_id);
-  };
-}
-
 /**
  * Usage per cell of a level (app, school × app or class × app) over the period (usageByCell: the
  * month grain where it may be used, the day cells elsewhere). Engaged seconds = explicit durations +
  * 60 s per distinct (person, app, minute) of hit-style events; active users are distinct people
- * across all the period's days (merged states or a stored count of the same, not a sum).
+ * across all the period's days (merged states or a stored count of the same, not a sum). Ordered by
+ * the leading keys (school, class), then most users, most events, app id. A month of class × app is
+ * 45,000 rows: sorted on the cells, each row built once.
  */
 async function usageBy<K extends string>(
   ch: ClickHouseClient,
@@ -68,17 +59,23 @@ async function usageBy<K extends string>(
   f: UsageFilter,
 ): Promise<(Record<K, string> & UsageRow)[]> {
   const cells = await usageByCell(ch, await readCompactionState(ch), level, p, { where: filters(f) });
-  const rows = cells.map((c) => {
-    const group = Object.fromEntries(keys.map((k, i) => [k, c.cell[i]])) as Record<K, string>;
-    return {
-      ...group,
-      active_users: c.active_users,
-      events: c.events,
-      engaged_seconds: c.explicit_seconds + 60 * c.active_minutes,
-      active_days: c.active_days,
-    } as Record<K, string> & UsageRow;
+  const app = keys.length - 1; // app_id is the last key of every level
+  cells.sort((a, b) => {
+    for (let i = 0; i < app; i++) {
+      const c = byId(a.cell[i]!, b.cell[i]!);
+      if (c !== 0) return c;
+    }
+    return b.active_users - a.active_users || b.events - a.events || byId(a.cell[app]!, b.cell[app]!);
   });
-  return rows.sort(reportOrder<Record<K, string> & UsageRow>(keys.filter((k) => k !== 'app_id')));
+  return cells.map((c) => {
+    const row: Record<string, string | number> = {};
+    for (let i = 0; i < keys.length; i++) row[keys[i]!] = c.cell[i]!;
+    row.active_users = c.active_users;
+    row.events = c.events;
+    row.engaged_seconds = c.explicit_seconds + 60 * c.active_minutes;
+    row.active_days = c.active_days;
+    return row as Record<K, string> & UsageRow;
+  });
 }
 
 export async function districtAppUsage(

@@ -36,10 +36,10 @@ export async function writeMonthGrain(
     await command(
       ch,
       `INSERT INTO ${MONTHS_TABLE} (month, generation, level, district_id, school_id, class_id, app_id,
-         first_day, last_day, active_days, events, explicit_seconds, active_minutes, active_users)
+         first_day, last_day, active_days, events, explicit_seconds, active_minutes, active_users, people)
        SELECT ${sqlNumber(month)}, ${g}, ${sqlString(level)}, district_id, school_id, class_id, app_id,
               min(local_date), max(local_date), toUInt8(count()), sum(day_events), sum(day_seconds),
-              sum(day_minutes), uniqExactMergeState(day_users)
+              sum(day_minutes), uniqExactMergeState(day_users), uniqExactMerge(day_users)
        FROM (
          SELECT district_id, ${cell}${absent}, local_date,
                 sumMerge(events) AS day_events, sumMerge(explicit_seconds) AS day_seconds,

@@ -1,15 +1,15 @@
 /**
  * How a usage read (usage.ts) reads each month piece of its window: which cells from their month rows
- * (the month grain), which from their day cells, and whether the day cells need reading at all. One
- * query asks, per compacted piece, for its month grain's marker, the cells with contributions newer than
- * its compaction, and whether any month row lies partly outside the piece; the answers are written
- * into the read as values, so its parts agree even while a fold or a compaction lands.
+ * (the month grain), which from their day cells, and whether the day cells need reading at all. It
+ * asks (pieceFacts), per compacted piece, for its month grain's marker, the cells with contributions
+ * newer than its compaction, and whether any month row lies partly outside the piece; the answers are
+ * written into the read as values, so its parts agree even while a fold or a compaction lands.
  */
 import { queryRows, sqlDate, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { MONTH_CELL, MONTHS_TABLE, ROLLUP_LEVELS, type RollupLevel } from './levels';
 import { markOf } from './marks';
 import { monthPieces } from './months';
-import type { CompactionState, MonthCompaction } from './state';
+import type { CompactionMark, CompactionState, MonthCompaction } from './state';
 
 export interface UsageWindow {
   districtId: string;
@@ -54,11 +54,35 @@ interface PieceFacts {
   newer: Map<number, string[][]>;
 }
 
+type Compacted = { month: number; from: string; to: string; compaction: MonthCompaction };
+
+/**
+ * The marks no compacted month has merged beyond: per topic-partition named by all of them, the
+ * lowest offset (a contribution below it is in every month's compaction).
+ */
+function lowestMarks(pieces: readonly Compacted[]): CompactionMark[] {
+  const all = pieces.map((p) => new Map(p.compaction.marks.map((m) => [`${m.topic}:${m.partition}`, m])));
+  return [...all[0]!.values()].flatMap((m) => {
+    const offsets = all.map((marks) => marks.get(`${m.topic}:${m.partition}`)?.offset);
+    if (offsets.some((o) => o === undefined)) return [];
+    const lowest = offsets.map((o) => BigInt(o!)).reduce((x, y) => (y < x ? y : x));
+    return [{ ...m, offset: lowest.toString() }];
+  });
+}
+
+/**
+ * Facts of the compacted pieces, in at most two queries. First, one query: each month grain's marker,
+ * whether a month row lies partly outside the window, and the district rollup's contributions newer
+ * than their month's compaction (one scan of the window, their rows found by the lowest marks first).
+ * Then, for a school or class read, the newer cells of that level in the months where the district
+ * level has newer contributions: every fold writes the district level first, from the same events,
+ * and that rollup is ~1/20 of the school one.
+ */
 async function pieceFacts(
   ch: ClickHouseClient,
   level: RollupLevel,
   w: UsageWindow,
-  pieces: { month: number; from: string; to: string; compaction: MonthCompaction }[],
+  pieces: readonly Compacted[],
   where: string | undefined,
 ): Promise<PieceFacts> {
   const facts: PieceFacts = { complete: new Set(), partial: new Set(), newer: new Map() };
@@ -67,33 +91,50 @@ async function pieceFacts(
   const cellColumns = cell.map((c, i) => `toString(${c}) AS c${i}`).join(', ');
   const blanks = cell.map((_, i) => `'' AS c${i}`).join(', ');
   const extra = where === undefined ? '' : ` AND (${where})`;
+  const district = sqlString(w.districtId);
+  const months = pieces.map((p) => sqlNumber(p.month)).join(', ');
+  const monthMark = `multiIf(${pieces.map((p) => `toYYYYMM(local_date) = ${sqlNumber(p.month)}, ${markOf(p.compaction.marks)}`).join(', ')}, toUInt64(0))`;
   // Aliases differ from the columns: ClickHouse applies a SELECT alias in WHERE too.
   const rows = await queryRows<Record<string, string> & { piece_month: string; kind: string }>(
     ch,
-    pieces
-      .flatMap((p) => {
-        const month = sqlNumber(p.month);
-        const generation = sqlNumber(BigInt(p.compaction.generation));
-        const head = (kind: string) => `SELECT toString(${month}) AS piece_month, '${kind}' AS kind`;
-        return [
-          `${head('marker')}, ${blanks} FROM ${MONTHS_TABLE}
-           WHERE level = '' AND month = ${month} AND generation = ${generation} LIMIT 1`,
-          `${head('partial')}, ${blanks} FROM ${MONTHS_TABLE}
-           WHERE month = ${month} AND generation = ${generation} AND level = ${sqlString(level)}
-             AND district_id = ${sqlString(w.districtId)}${extra}
-             AND (first_day < ${sqlDate(p.from)} OR last_day > ${sqlDate(p.to)}) LIMIT 1`,
-          `SELECT DISTINCT toString(${month}) AS piece_month, 'newer' AS kind, ${cellColumns}
-           FROM ${ROLLUP_LEVELS[level].parts} PREWHERE range_start >= ${markOf(p.compaction.marks)}
-           WHERE district_id = ${sqlString(w.districtId)} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}${extra}`,
-        ];
-      })
-      .join('\n UNION ALL '),
+    `SELECT toString(month) AS piece_month, if(level = '', 'marker', 'partial') AS kind, ${blanks}
+     FROM ${MONTHS_TABLE}
+     WHERE (month, generation) IN (${pieces.map((p) => `(${sqlNumber(p.month)}, ${sqlNumber(BigInt(p.compaction.generation))})`).join(', ')})
+       AND (level = '' AND district_id = ''
+            OR district_id = ${district} AND level = ${sqlString(level)}${extra}
+               AND (first_day < ${sqlDate(w.from)} OR last_day > ${sqlDate(w.to)}))
+     LIMIT 1 BY piece_month, kind
+     UNION ALL
+     SELECT DISTINCT toString(toYYYYMM(local_date)) AS piece_month, 'newer' AS kind,
+            ${level === 'district' ? cellColumns : blanks}
+     FROM ${ROLLUP_LEVELS.district.parts} PREWHERE range_start >= ${markOf(lowestMarks(pieces))}
+     WHERE district_id = ${district} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}
+       AND toYYYYMM(local_date) IN (${months}) AND range_start >= ${monthMark}${level === 'district' ? extra : ''}`,
   );
+  const newerMonths = new Set<number>();
   for (const r of rows) {
     const month = Number(r.piece_month);
     if (r.kind === 'marker') facts.complete.add(month);
     else if (r.kind === 'partial') facts.partial.add(month);
+    else if (level !== 'district') newerMonths.add(month);
     else facts.newer.set(month, [...(facts.newer.get(month) ?? []), cell.map((_, i) => r[`c${i}`] ?? '')]);
+  }
+  const look = pieces.filter((p) => newerMonths.has(p.month));
+  if (look.length === 0) return facts;
+  const cells = await queryRows<Record<string, string> & { piece_month: string }>(
+    ch,
+    look
+      .map(
+        (p) =>
+          `SELECT DISTINCT toString(${sqlNumber(p.month)}) AS piece_month, ${cellColumns}
+           FROM ${ROLLUP_LEVELS[level].parts} PREWHERE range_start >= ${markOf(p.compaction.marks)}
+           WHERE district_id = ${district} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}${extra}`,
+      )
+      .join('\n UNION ALL '),
+  );
+  for (const r of cells) {
+    const month = Number(r.piece_month);
+    facts.newer.set(month, [...(facts.newer.get(month) ?? []), cell.map((_, i) => r[`c${i}`] ?? '')]);
   }
   return facts;
 }

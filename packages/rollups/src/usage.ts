@@ -6,10 +6,10 @@
  * Each cell-month is read one way, never both: the month rows chosen and the day cells left out are the
  * same condition.
  */
-import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryArrays, queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { MONTH_CELL, MONTHS_TABLE, type RollupLevel } from './levels';
 import { groupKey } from './minutes';
-import { RUN_LEVELS, RUNS_TABLE, runCounts, usableRuns, type RunLevel } from './month-runs';
+import { RUN_LEVELS, runCounts, usableRuns, type RunLevel } from './month-runs';
 import { rollupRows } from './read';
 import type { CompactionState } from './state';
 import { cellTuple, cellValues, planUsage, type PiecePlan, type UsageWindow } from './usage-plan';
@@ -34,45 +34,55 @@ export interface UsageMeasures {
 /** More cells with newer contributions than this in a window: no run counts (the query names them). */
 const MAX_NEWER_FOR_RUNS = 100;
 
+/** Cells without a run count are named in the people query up to this size; beyond, all are merged. */
+const MAX_NAMED_CELLS_SQL = 128 * 1024;
+
+/** What a read takes of each row: the summed measures, the people states, or both. */
+type Measures = 'sums' | 'people' | 'both';
+
 /**
- * SQL: one piece's rows of a read, month rows and day cells in one shape: `sums` (events, seconds,
- * days, minutes of the month rows) or `people` (the active_users states of the cells not `skip`ped).
- * `skip` (a PREWHERE condition) leaves cells out before their states are read.
+ * SQL: one piece's rows of a read, month rows and day cells in one shape. `cells` (a PREWHERE
+ * condition) narrows the read to some cells before their states are read.
  */
 function pieceRows(
   state: CompactionState,
   level: RollupLevel,
   w: UsageWindow,
   p: PiecePlan,
-  read: { kind: 'sums' | 'people'; where?: string; skip?: string },
+  read: { measures: Measures; where?: string; cells?: string },
 ): string[] {
   const cell = MONTH_CELL[level].join(', ');
-  const prewhere = [p.notMonthRows, read.skip].filter((c): c is string => c !== undefined).join(' AND ');
+  const sums = read.measures !== 'people';
+  const people = read.measures !== 'sums' ? ', active_users' : '';
+  const prewhere = [p.notMonthRows, read.cells].filter((c): c is string => c !== undefined).join(' AND ');
   const dayRows = rollupRows(
     state,
     level,
     { ...w, from: p.from, to: p.to },
     {
-      columns: read.kind === 'sums' ? ['events', 'explicit_seconds'] : ['active_users'],
+      columns: [
+        ...(sums ? (['events', 'explicit_seconds'] as const) : []),
+        ...(people === '' ? [] : (['active_users'] as const)),
+      ],
       where: read.where,
       prewhere: prewhere === '' ? undefined : prewhere,
     },
   );
-  const days =
-    read.kind === 'sums'
-      ? `SELECT ${cell}, finalizeAggregation(events) AS cell_events, finalizeAggregation(explicit_seconds) AS cell_seconds,
-           local_date, toUInt8(0) AS month_days, toUInt64(0) AS month_minutes, toUInt8(0) AS month_row
-         FROM (${dayRows}) AS r`
-      : `SELECT ${cell}, active_users FROM (${dayRows}) AS r`;
+  const days = `SELECT ${cell}${people}${
+    sums
+      ? `, finalizeAggregation(events) AS cell_events, finalizeAggregation(explicit_seconds) AS cell_seconds,
+         local_date, toUInt8(0) AS month_days, toUInt64(0) AS month_minutes, toUInt8(0) AS month_row`
+      : ''
+  } FROM (${dayRows}) AS r`;
   if (p.monthRows === null) return [days];
   // One row per cell: two backfills of one generation at once write its rows twice (equal rows).
-  const months =
-    read.kind === 'sums'
-      ? `SELECT ${cell}, events AS cell_events, explicit_seconds AS cell_seconds, toDate('1970-01-01') AS local_date,
-           active_days AS month_days, active_minutes AS month_minutes, toUInt8(1) AS month_row
-         FROM ${MONTHS_TABLE} WHERE ${p.monthRows} LIMIT 1 BY ${cell}`
-      : `SELECT ${cell}, active_users FROM ${MONTHS_TABLE}
-         ${read.skip === undefined ? '' : `PREWHERE level = ${sqlString(level)} AND ${read.skip} `}WHERE ${p.monthRows} LIMIT 1 BY ${cell}`;
+  const months = `SELECT ${cell}${people}${
+    sums
+      ? `, events AS cell_events, explicit_seconds AS cell_seconds, toDate('1970-01-01') AS local_date,
+         active_days AS month_days, active_minutes AS month_minutes, toUInt8(1) AS month_row`
+      : ''
+  } FROM ${MONTHS_TABLE} ${read.cells === undefined ? '' : `PREWHERE level = ${sqlString(level)} AND ${read.cells} `}WHERE ${p.monthRows}
+  LIMIT 1 BY ${cell}`;
   return [months, ...(p.readDays ? [days] : [])];
 }
 
@@ -130,15 +140,14 @@ async function dayCellMinutes(
  * The window's run of months where its stored distinct people may be used: every piece read from
  * month rows, the run counted from the generations read now, and the cell with no newer contribution
  * in any piece (those are merged). Null for one month (its month rows are the count), the class level,
- * or more than MAX_NEWER_FOR_RUNS newer cells. `usable` is the condition on the runs table, `skip`
- * the one leaving those cells' states unread.
+ * or more than MAX_NEWER_FOR_RUNS newer cells. `usable` is the condition on the runs table.
  */
 function runPlan(
   level: RollupLevel,
   w: UsageWindow,
   plans: PiecePlan[],
   where: string | undefined,
-): { level: RunLevel; usable: string; skip: string } | null {
+): { level: RunLevel; usable: string } | null {
   const newer = [...new Map(plans.flatMap((p) => p.newer).map((v) => [groupKey(v), v])).values()];
   if (
     !(RUN_LEVELS as readonly string[]).includes(level) ||
@@ -153,11 +162,7 @@ function runPlan(
   const usable =
     usableRuns(level as RunLevel, w, generations, where) +
     (newer.length === 0 ? '' : ` AND ${cellTuple(cell)} NOT IN (${cellValues(newer)})`);
-  return {
-    level: level as RunLevel,
-    usable,
-    skip: `${cellTuple(cell)} NOT IN (SELECT ${cell.join(', ')} FROM ${RUNS_TABLE} WHERE ${usable})`,
-  };
+  return { level: level as RunLevel, usable };
 }
 
 /**
@@ -174,42 +179,79 @@ export async function usageByCell(
   const plans = await planUsage(ch, state, level, w, o.where);
   if (plans.length === 0) return [];
   const cell = MONTH_CELL[level];
-  // The people of the cells without a run count are merged; the others' states are never read.
-  const run = runPlan(level, w, plans, o.where);
-  const skip = run?.skip;
-  const union = (kind: 'sums' | 'people') =>
-    plans.flatMap((p) => pieceRows(state, level, w, p, { kind, where: o.where, skip })).join('\n UNION ALL ');
   const groupBy = cell.join(', ');
-  const [runs, rows, people, minutes] = await Promise.all([
+  const read = (measures: Measures, cells?: string) => {
+    const union = plans.flatMap((p) => pieceRows(state, level, w, p, { measures, where: o.where, cells }));
+    const sums =
+      measures === 'people'
+        ? []
+        : [
+            'sum(cell_events)',
+            'sum(cell_seconds)',
+            'sum(month_days) + uniqExactIf(local_date, month_row = 0 AND cell_events > 0)',
+            'sum(month_minutes)',
+            'sum(month_row)',
+          ];
+    const people = measures === 'sums' ? [] : ['uniqExactMerge(active_users)'];
+    // Arrays, not objects: a month of class × app is 45,000 rows.
+    return queryArrays<string[]>(
+      ch,
+      `SELECT ${groupBy}, ${[...sums, ...people].join(', ')} FROM (${union.join('\n UNION ALL ')}) AS u
+       GROUP BY ${groupBy}${measures === 'people' ? '' : ' HAVING sum(cell_events) > 0'}`,
+    );
+  };
+  const width = cell.length;
+  const only = plans.length === 1 && plans[0]!.monthRows !== null && !plans[0]!.readDays ? plans[0]! : undefined;
+  if (only !== undefined) {
+    // One month read from month rows alone: their stored figures, people counted (no state read).
+    const rows = await queryArrays<string[]>(
+      ch,
+      `SELECT ${groupBy}, events, explicit_seconds, active_days, active_minutes, people FROM ${MONTHS_TABLE}
+       WHERE ${only.monthRows} LIMIT 1 BY ${groupBy}`,
+    );
+    return rows.map((r) => ({
+      cell: r.slice(0, width),
+      active_users: Number(r[width + 4]),
+      events: Number(r[width]),
+      explicit_seconds: Number(r[width + 1]),
+      active_minutes: Number(r[width + 3]),
+      active_days: Number(r[width + 2]),
+      month_rows: 1,
+      run_count: false,
+    }));
+  }
+  const run = runPlan(level, w, plans, o.where);
+  // Without run counts, one read of everything. With them, the sums first; then the people of the
+  // cells without a count (none, usually), so the counted cells' states are never read.
+  const [runs, rows, minutes] = await Promise.all([
     run === null ? new Map<string, number>() : runCounts(ch, run.level, run.usable),
-    queryRows<Record<string, string>>(
-      ch,
-      `SELECT ${groupBy}, toString(sum(cell_events)) AS events, toString(sum(cell_seconds)) AS explicit_seconds,
-              toString(sum(month_days) + uniqExactIf(local_date, month_row = 0 AND cell_events > 0)) AS active_days,
-              toString(sum(month_minutes)) AS minutes_of_months, toString(sum(month_row)) AS month_rows
-       FROM (${union('sums')}) AS u
-       GROUP BY ${groupBy} HAVING sum(cell_events) > 0`,
-    ),
-    queryRows<Record<string, string>>(
-      ch,
-      `SELECT ${groupBy}, toString(uniqExactMerge(active_users)) AS active_users FROM (${union('people')}) AS u
-       GROUP BY ${groupBy}`,
-    ),
+    read(run === null ? 'both' : 'sums'),
     dayCellMinutes(ch, state, level, w, plans, o.where),
   ]);
-  const merged = new Map(people.map((r) => [groupKey(cell.map((c) => r[c])), Number(r.active_users)]));
+  // People merged in a second read (cells without a run count), by cell key.
+  const merged = new Map<string, number>();
+  if (run !== null) {
+    const missing = rows.map((r) => r.slice(0, width)).filter((values) => !runs.has(groupKey(values)));
+    const named = cellValues(missing);
+    if (missing.length > 0) {
+      const cells = named.length <= MAX_NAMED_CELLS_SQL ? `${cellTuple(cell)} IN (${named})` : undefined;
+      for (const r of await read('people', cells)) merged.set(groupKey(r.slice(0, width)), Number(r[width]));
+    }
+  }
+  // Keys only where a map is looked up: a month of class × app is 45,000 rows.
+  const keyed = runs.size > 0 || merged.size > 0 || minutes.size > 0;
   return rows.map((r) => {
-    const values = cell.map((c) => String(r[c]));
-    const key = groupKey(values);
-    const counted = runs.get(key);
+    const values = r.slice(0, width);
+    const key = keyed ? groupKey(values) : '';
+    const counted = keyed ? runs.get(key) : undefined;
     return {
       cell: values,
-      active_users: counted ?? merged.get(key) ?? 0,
-      events: Number(r.events),
-      explicit_seconds: Number(r.explicit_seconds),
-      active_minutes: Number(r.minutes_of_months) + (minutes.get(key) ?? 0),
-      active_days: Number(r.active_days),
-      month_rows: Number(r.month_rows),
+      active_users: counted ?? (run === null ? Number(r[width + 5]) : (merged.get(key) ?? 0)),
+      events: Number(r[width]),
+      explicit_seconds: Number(r[width + 1]),
+      active_minutes: Number(r[width + 3]) + (keyed ? (minutes.get(key) ?? 0) : 0),
+      active_days: Number(r[width + 2]),
+      month_rows: Number(r[width + 4]),
       run_count: counted !== undefined,
     };
   });

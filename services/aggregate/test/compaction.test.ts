@@ -104,9 +104,13 @@ async function expectCountsAsStates(ch: ClickHouseClient): Promise<{ days: numbe
   return used;
 }
 
-/** Windows of the usage reads: both months whole, and pieces of months (month rows only where covered). */
+/**
+ * Windows of the usage reads: both months whole (run counts), one month (its month rows alone), and
+ * pieces of months (month rows only where covered).
+ */
 const USAGE_WINDOWS = [
   WINDOW,
+  { ...WINDOW, from: '2026-10-01', to: '2026-10-31' },
   { ...WINDOW, from: '2026-09-10', to: '2026-10-20' },
   { ...WINDOW, from: '2026-10-07', to: '2026-10-07' },
 ];
