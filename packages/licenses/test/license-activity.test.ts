@@ -187,3 +187,42 @@ test('weekly trend counts only the days of each term; never used and used after 
   expect(report.never_used).toEqual(['D', 'E']);
   expect(report.expired_but_used.map((e) => [e.license_id, e.active, e.schools])).toEqual([['A', 1, ['s1']]]);
 });
+
+test('eligible people follow a new roster import (the counts kept per roster version are not served stale)', async () => {
+  // Asked again on the same client: the same counts (now kept).
+  const again = await buildLicenseReport(ch, { districtId: 'd1', from: '2026-09-01', to: '2026-10-02' });
+  expect(again.licenses.map((m) => `${m.license.license_id} ${m.eligible}`)).toEqual([
+    'A 3',
+    'B 5',
+    'C 1',
+    'D 3',
+    'E 1',
+  ]);
+  // Roster r2: p2 left, student p6 (grade 07) at s1 arrived.
+  await command(
+    ch,
+    `INSERT INTO dim_people (district_id, roster_version, person_id, role, grade, school_id, school_ids, enabled, status)
+     SELECT district_id, 'r2', person_id, role, grade, school_id, school_ids, enabled, status
+     FROM dim_people WHERE roster_version = 'r1' AND person_id != 'p2'`,
+  );
+  await command(
+    ch,
+    `INSERT INTO dim_people (district_id, roster_version, person_id, role, grade, school_id, school_ids, enabled, status)
+     VALUES ('d1', 'r2', 'p6', 'student', '07', 's1', ['s1'], 1, 'active')`,
+  );
+  await command(
+    ch,
+    `INSERT INTO dim_roster_versions (district_id, roster_version, imported_ms, imported_at, oneroster_version, orgs, classes, people, enrollments)
+     VALUES ('d1', 'r2', 2, '2026-10-03 00:00:00', '1.1', 3, 0, 6, 0)`,
+  );
+  const after = await buildLicenseReport(ch, { districtId: 'd1', from: '2026-09-01', to: '2026-10-02' });
+  // A (district students): p1, p5, p6. B (everyone): p1, p5, t1, t2, p6. C (s1 students): p1, p6.
+  // D as A; E (grades 06-08): p1, p6.
+  expect(after.licenses.map((m) => `${m.license.license_id} ${m.eligible}`)).toEqual([
+    'A 3',
+    'B 5',
+    'C 2',
+    'D 3',
+    'E 2',
+  ]);
+});
