@@ -23,8 +23,10 @@ export interface RollupReadOptions {
   where?: string;
   /**
    * Conditions on the cell's key columns that leave most rows out (e.g. a NOT IN of cells read
-   * elsewhere): in PREWHERE, so the left-out rows' states are never read. Safe under FINAL: every key
-   * column is part of the replacing key, so all versions of a row pass or none.
+   * elsewhere): in PREWHERE of the compaction's rows, so the left-out rows' states are never read; in
+   * WHERE of the newer contributions (their PREWHERE on range_start already leaves few rows, and a set
+   * lookup on every row of a month's contributions costs more than it saves: a month of the benchmark's
+   * school rollup read in 90-110 ms with it in PREWHERE, 35 ms in WHERE).
    */
   prewhere?: string;
 }
@@ -49,25 +51,24 @@ export function rollupRows(
   const spec = ROLLUP_LEVELS[level];
   const columns = `${spec.keys}, ${(o.columns ?? STATE_COLUMNS).join(', ')}`;
   const district = w.districtId === undefined ? '' : `district_id = ${sqlString(w.districtId)} AND `;
-  const where = (from: string, to: string) =>
+  const where = (from: string, to: string, ...more: (string | undefined)[]) =>
     `${district}local_date BETWEEN ${sqlDate(from)} AND ${sqlDate(to)}` +
-    (o.where === undefined ? '' : ` AND (${o.where})`);
+    [o.where, ...more]
+      .filter((c): c is string => c !== undefined)
+      .map((c) => ` AND (${c})`)
+      .join('');
   // PREWHERE: only the rows of newer ranges have their states read (a plain WHERE after FINAL reads
   // the whole month's states first: 0.5 s instead of 0.01 s for a month with no newer range). Safe
   // with FINAL: range_start is part of the replacing key, so all versions of a row pass or none.
-  const prewhere = (...conditions: string[]) => {
-    const all = [...conditions, ...(o.prewhere === undefined ? [] : [`(${o.prewhere})`])];
-    return all.length === 0 ? '' : `PREWHERE ${all.join(' AND ')} `;
-  };
-  const fromParts = (from: string, to: string, ...conditions: string[]) =>
-    `SELECT ${columns} FROM ${spec.parts} FINAL ${prewhere(...conditions)}WHERE ${where(from, to)}`;
+  const fromParts = (from: string, to: string, newer?: string) =>
+    `SELECT ${columns} FROM ${spec.parts} FINAL ${newer === undefined ? '' : `PREWHERE ${newer} `}WHERE ${where(from, to, o.prewhere)}`;
   if (w.from > w.to) return fromParts(w.from, w.to);
   return monthPieces(w.from, w.to)
     .flatMap((piece) => {
       const c = state.months.get(piece.month);
       if (c === undefined) return dateSlices(piece.from, piece.to).map((s) => fromParts(s.from, s.to));
       return [
-        `SELECT ${columns} FROM ${spec.compact} ${prewhere()}WHERE generation = ${sqlNumber(BigInt(c.generation))} AND ${where(piece.from, piece.to)}`,
+        `SELECT ${columns} FROM ${spec.compact} ${o.prewhere === undefined ? '' : `PREWHERE ${o.prewhere} `}WHERE generation = ${sqlNumber(BigInt(c.generation))} AND ${where(piece.from, piece.to)}`,
         fromParts(piece.from, piece.to, `range_start >= ${markOf(c.marks)}`),
       ];
     })
