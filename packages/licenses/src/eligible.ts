@@ -1,5 +1,5 @@
 /**
- * Eligible people per license and per license × school, from the current roster (dim_people_current)
+ * Eligible people per license and per license × school, from the current roster (its version's dim_people)
  * and the licenses: rostered, enabled people of the audience's roles, in the license's scope and
  * grade band (docs/ARCHITECTURE.md "Licenses").
  */
@@ -112,7 +112,10 @@ async function scopeCounts(
     }
     version = now;
   }
-  return [];
+  if (version === null) return [];
+  throw new Error(
+    `district ${districtId}: its roster changed three times while its eligible people were counted; try again`,
+  );
 }
 
 /**

@@ -190,7 +190,9 @@ describe('a 50 MB license inventory', () => {
 
   it('imports every valid row, reports every bad one by line and field, streaming', async () => {
     const r = await run50MB();
-    expect(r.code).toBe(2); // some rows rejected, the others imported
+    // Some rows rejected, the others imported; anything else (an out-of-memory abort is 134) with
+    // the end of what the import wrote to stderr.
+    expect({ code: r.code, stderr: r.code === 2 ? '' : r.stderr.slice(-3000) }).toEqual({ code: 2, stderr: '' });
     const reported = r.stdout
       .split('\n')
       .map((l) => /^licenses-large\.csv:(\d+)(?: (\w+))?: (?!warning:)/.exec(l)) // warnings are no rejected rows

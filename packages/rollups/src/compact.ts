@@ -149,7 +149,7 @@ async function record(
 }
 
 /**
- * Drops the month's generations (cells and counts) older than its two newest recorded ones (and older
+ * Drops the month's generations (cells, counts, month rows and runs) older than its two newest recorded ones (and older
  * unrecorded ones: runs that died). A newer unrecorded generation may be a run in progress and is kept.
  */
 async function dropOldGenerations(ch: ClickHouseClient, month: number): Promise<void> {

@@ -36,6 +36,10 @@ export const ROLLUP_LEVELS: Readonly<Record<RollupLevel, RollupLevelSpec>> = {
   },
 };
 
+/**
+ * In this order the sink folds and re-folds (rollup-deriver.ts): the district level first, so a reader
+ * that finds no newer district contribution knows there is none at the other levels (usage-plan.ts).
+ */
 export const ALL_LEVELS: readonly RollupLevel[] = ['district', 'school', 'class'];
 
 /** The measures every level stores, as aggregate states (docs/ARCHITECTURE.md "Metric rules"). */

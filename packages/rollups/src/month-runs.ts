@@ -3,7 +3,7 @@
  * docs/ARCHITECTURE.md "Rollup month grain"): merging a term's month states of a large district still
  * costs ~0.45 s, so each compaction of a month counts, at the district and school levels, every run of
  * consecutive compacted months that holds it. A row names the generations it was counted from; a
- * reader uses it only while they are the ones it reads (usableRunCounts).
+ * reader uses it only while they are the ones it reads (usableRuns, runCounts).
  */
 import { command, queryRows, sqlDate, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { MONTHS_TABLE } from './levels';
@@ -18,7 +18,7 @@ export const RUN_LEVELS = ['district', 'school'] as const;
 export type RunLevel = (typeof RUN_LEVELS)[number];
 
 /** The longest run counted, in months (a school year). */
-const MAX_RUN = 12;
+export const MAX_RUN = 12;
 
 const nextMonth = (m: number) => monthOf(addDays(lastDayOf(m), 1));
 const previousMonth = (m: number) => monthOf(addDays(firstDayOf(m), -1));
@@ -93,10 +93,9 @@ export async function writeMonthRuns(
 /**
  * SQL condition on rollup_app_month_runs: the rows of the level's cells over the window's months
  * first..last that were counted from the generations read now (`generations`, one per month in order)
- * and whose cell's days with events in the run lie inside the window. Once a reader has seen the
- * month grain marker of every one of those generations, no such row is added (a run row is written
- * before its generation is recorded or, in a backfill, before the month's marker), so the set it
- * names is the same at every read.
+ * and whose cell's days with events in the run lie inside the window. A reader takes the counts of
+ * the rows it finds and merges the other cells' states, so rows that appear later (another backfill's)
+ * change nothing it relies on.
  */
 export function usableRuns(
   level: RunLevel,

@@ -17,8 +17,12 @@ export interface UsageWindow {
   to: string;
 }
 
-/** More newer cells than this in a piece: the piece is read from its day cells (bounded query size). */
-const MAX_NEWER_CELLS = 500;
+/**
+ * The newer cells are named in the read, up to three times per piece: past this many characters of
+ * names over the whole window, the pieces with the most are read from their day cells instead
+ * (ClickHouse parses at most 256 KiB of query).
+ */
+const NEWER_NAMES_BUDGET = 24 * 1024;
 
 export interface PiecePlan {
   month: number;
@@ -111,13 +115,18 @@ async function pieceFacts(
      WHERE district_id = ${district} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}
        AND toYYYYMM(local_date) IN (${months}) AND range_start >= ${monthMark}${level === 'district' ? extra : ''}`,
   );
+  const addNewer = (r: Record<string, string> & { piece_month: string }) => {
+    const month = Number(r.piece_month);
+    let list = facts.newer.get(month);
+    if (list === undefined) facts.newer.set(month, (list = []));
+    list.push(cell.map((_, i) => r[`c${i}`] ?? ''));
+  };
   const newerMonths = new Set<number>();
   for (const r of rows) {
-    const month = Number(r.piece_month);
-    if (r.kind === 'marker') facts.complete.add(month);
-    else if (r.kind === 'partial') facts.partial.add(month);
-    else if (level !== 'district') newerMonths.add(month);
-    else facts.newer.set(month, [...(facts.newer.get(month) ?? []), cell.map((_, i) => r[`c${i}`] ?? '')]);
+    if (r.kind === 'marker') facts.complete.add(Number(r.piece_month));
+    else if (r.kind === 'partial') facts.partial.add(Number(r.piece_month));
+    else if (level !== 'district') newerMonths.add(Number(r.piece_month));
+    else addNewer(r);
   }
   const look = pieces.filter((p) => newerMonths.has(p.month));
   if (look.length === 0) return facts;
@@ -132,10 +141,7 @@ async function pieceFacts(
       )
       .join('\n UNION ALL '),
   );
-  for (const r of cells) {
-    const month = Number(r.piece_month);
-    facts.newer.set(month, [...(facts.newer.get(month) ?? []), cell.map((_, i) => r[`c${i}`] ?? '')]);
-  }
+  for (const r of cells) addNewer(r);
   return facts;
 }
 
@@ -152,10 +158,17 @@ export async function planUsage(
   const compacted = pieces.flatMap((p) => (p.compaction === undefined ? [] : [{ ...p, compaction: p.compaction }]));
   const facts = await pieceFacts(ch, level, w, compacted, where);
   const cell = MONTH_CELL[level];
+  // The pieces whose newer cells are named, fewest first, within the budget.
+  const named = new Set<number>();
+  let budget = NEWER_NAMES_BUDGET;
+  for (const [month, cells] of [...facts.newer].sort((a, b) => a[1].length - b[1].length)) {
+    budget -= cellValues(cells).length;
+    if (budget >= 0) named.add(month);
+  }
   return pieces.map((p) => {
     const newer = facts.newer.get(p.month) ?? [];
     const base = { month: p.month, from: p.from, to: p.to, compaction: p.compaction, newer };
-    if (p.compaction === undefined || !facts.complete.has(p.month) || newer.length > MAX_NEWER_CELLS) {
+    if (p.compaction === undefined || !facts.complete.has(p.month) || (newer.length > 0 && !named.has(p.month))) {
       return { ...base, monthRows: null, readDays: true, notMonthRows: undefined };
     }
     const monthRows =

@@ -9,7 +9,7 @@
 import { queryArrays, queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { MONTH_CELL, MONTHS_TABLE, type RollupLevel } from './levels';
 import { groupKey } from './minutes';
-import { RUN_LEVELS, runCounts, usableRuns, type RunLevel } from './month-runs';
+import { MAX_RUN, RUN_LEVELS, runCounts, usableRuns, type RunLevel } from './month-runs';
 import { rollupRows } from './read';
 import type { CompactionState } from './state';
 import { cellTuple, cellValues, planUsage, type PiecePlan, type UsageWindow } from './usage-plan';
@@ -34,8 +34,20 @@ export interface UsageMeasures {
 /** More cells with newer contributions than this in a window: no run counts (the query names them). */
 const MAX_NEWER_FOR_RUNS = 100;
 
-/** Cells without a run count are named in the people query up to this size; beyond, all are merged. */
-const MAX_NAMED_CELLS_SQL = 128 * 1024;
+/**
+ * The people query names the cells without a run count (in each piece's reads) while the query stays
+ * within this size; beyond it, all cells are merged (ClickHouse parses at most 256 KiB of query).
+ */
+const QUERY_SIZE_BUDGET = 192 * 1024;
+
+/**
+ * The figures after the cell's columns in a read's row, in this order: events, explicit seconds,
+ * active days, minutes of the month rows, month rows, people (a `both` read, or a one-month read).
+ */
+function figuresAt(r: readonly string[], width: number) {
+  const n = (i: number) => Number(r[width + i]);
+  return { events: n(0), seconds: n(1), days: n(2), minutes: n(3), monthRows: n(4), people: n(5) };
+}
 
 /** What a read takes of each row: the summed measures, the people states, or both. */
 type Measures = 'sums' | 'people' | 'both';
@@ -54,7 +66,7 @@ function pieceRows(
   const cell = MONTH_CELL[level].join(', ');
   const sums = read.measures !== 'people';
   const people = read.measures !== 'sums' ? ', active_users' : '';
-  const prewhere = [p.notMonthRows, read.cells].filter((c): c is string => c !== undefined).join(' AND ');
+  const filter = [p.notMonthRows, read.cells].filter((c): c is string => c !== undefined).join(' AND ');
   const dayRows = rollupRows(
     state,
     level,
@@ -65,7 +77,7 @@ function pieceRows(
         ...(people === '' ? [] : (['active_users'] as const)),
       ],
       where: read.where,
-      prewhere: prewhere === '' ? undefined : prewhere,
+      cellFilter: filter === '' ? undefined : filter,
     },
   );
   const days = `SELECT ${cell}${people}${
@@ -98,7 +110,7 @@ function dayMinutes(
   const rows = pieces
     .map(
       (p) =>
-        `SELECT ${cell}, local_date, active_minutes FROM (${rollupRows(state, level, { ...w, from: p.from, to: p.to }, { columns: ['active_minutes'], where, prewhere: p.notMonthRows })}) AS r`,
+        `SELECT ${cell}, local_date, active_minutes FROM (${rollupRows(state, level, { ...w, from: p.from, to: p.to }, { columns: ['active_minutes'], where, cellFilter: p.notMonthRows })}) AS r`,
     )
     .join('\n UNION ALL ');
   return `SELECT ${cell}, toString(sum(day_minutes)) AS minutes FROM (
@@ -139,8 +151,8 @@ async function dayCellMinutes(
 /**
  * The window's run of months where its stored distinct people may be used: every piece read from
  * month rows, the run counted from the generations read now, and the cell with no newer contribution
- * in any piece (those are merged). Null for one month (its month rows are the count), the class level,
- * or more than MAX_NEWER_FOR_RUNS newer cells. `usable` is the condition on the runs table.
+ * in any piece (those are merged). Null for one month (its month rows are the count), more than
+ * MAX_RUN months (none counted), the class level, or more than MAX_NEWER_FOR_RUNS newer cells. `usable` is the condition on the runs table.
  */
 function runPlan(
   level: RollupLevel,
@@ -152,6 +164,7 @@ function runPlan(
   if (
     !(RUN_LEVELS as readonly string[]).includes(level) ||
     plans.length < 2 ||
+    plans.length > MAX_RUN ||
     plans.some((p) => p.monthRows === null) ||
     newer.length > MAX_NEWER_FOR_RUNS
   ) {
@@ -180,7 +193,7 @@ export async function usageByCell(
   if (plans.length === 0) return [];
   const cell = MONTH_CELL[level];
   const groupBy = cell.join(', ');
-  const read = (measures: Measures, cells?: string) => {
+  const readSql = (measures: Measures, cells?: string) => {
     const union = plans.flatMap((p) => pieceRows(state, level, w, p, { measures, where: o.where, cells }));
     const sums =
       measures === 'people'
@@ -193,49 +206,50 @@ export async function usageByCell(
             'sum(month_row)',
           ];
     const people = measures === 'sums' ? [] : ['uniqExactMerge(active_users)'];
-    // Arrays, not objects: a month of class × app is 45,000 rows.
-    return queryArrays<string[]>(
-      ch,
-      `SELECT ${groupBy}, ${[...sums, ...people].join(', ')} FROM (${union.join('\n UNION ALL ')}) AS u
-       GROUP BY ${groupBy}${measures === 'people' ? '' : ' HAVING sum(cell_events) > 0'}`,
-    );
+    return `SELECT ${groupBy}, ${[...sums, ...people].join(', ')} FROM (${union.join('\n UNION ALL ')}) AS u
+       GROUP BY ${groupBy}${measures === 'people' ? '' : ' HAVING sum(cell_events) > 0'}`;
   };
+  // Arrays, not objects: a month of class × app is 45,000 rows.
+  const read = (sql: string) => queryArrays<string[]>(ch, sql);
   const width = cell.length;
   const only = plans.length === 1 && plans[0]!.monthRows !== null && !plans[0]!.readDays ? plans[0]! : undefined;
   if (only !== undefined) {
     // One month read from month rows alone: their stored figures, people counted (no state read).
     const rows = await queryArrays<string[]>(
       ch,
-      `SELECT ${groupBy}, events, explicit_seconds, active_days, active_minutes, people FROM ${MONTHS_TABLE}
+      `SELECT ${groupBy}, events, explicit_seconds, active_days, active_minutes, 1, people FROM ${MONTHS_TABLE}
        WHERE ${only.monthRows} LIMIT 1 BY ${groupBy}`,
     );
-    return rows.map((r) => ({
-      cell: r.slice(0, width),
-      active_users: Number(r[width + 4]),
-      events: Number(r[width]),
-      explicit_seconds: Number(r[width + 1]),
-      active_minutes: Number(r[width + 3]),
-      active_days: Number(r[width + 2]),
-      month_rows: 1,
-      run_count: false,
-    }));
+    return rows.map((r) => {
+      const f = figuresAt(r, width);
+      return {
+        cell: r.slice(0, width),
+        active_users: f.people,
+        events: f.events,
+        explicit_seconds: f.seconds,
+        active_minutes: f.minutes,
+        active_days: f.days,
+        month_rows: f.monthRows,
+        run_count: false,
+      };
+    });
   }
   const run = runPlan(level, w, plans, o.where);
   // Without run counts, one read of everything. With them, the sums first; then the people of the
   // cells without a count (none, usually), so the counted cells' states are never read.
   const [runs, rows, minutes] = await Promise.all([
     run === null ? new Map<string, number>() : runCounts(ch, run.level, run.usable),
-    read(run === null ? 'both' : 'sums'),
+    read(readSql(run === null ? 'both' : 'sums')),
     dayCellMinutes(ch, state, level, w, plans, o.where),
   ]);
   // People merged in a second read (cells without a run count), by cell key.
   const merged = new Map<string, number>();
   if (run !== null) {
     const missing = rows.map((r) => r.slice(0, width)).filter((values) => !runs.has(groupKey(values)));
-    const named = cellValues(missing);
     if (missing.length > 0) {
-      const cells = named.length <= MAX_NAMED_CELLS_SQL ? `${cellTuple(cell)} IN (${named})` : undefined;
-      for (const r of await read('people', cells)) merged.set(groupKey(r.slice(0, width)), Number(r[width]));
+      const named = readSql('people', `${cellTuple(cell)} IN (${cellValues(missing)})`);
+      const sql = named.length <= QUERY_SIZE_BUDGET ? named : readSql('people');
+      for (const r of await read(sql)) merged.set(groupKey(r.slice(0, width)), Number(r[width]));
     }
   }
   // Keys only where a map is looked up: a month of class × app is 45,000 rows.
@@ -244,14 +258,15 @@ export async function usageByCell(
     const values = r.slice(0, width);
     const key = keyed ? groupKey(values) : '';
     const counted = keyed ? runs.get(key) : undefined;
+    const f = figuresAt(r, width);
     return {
       cell: values,
-      active_users: counted ?? (run === null ? Number(r[width + 5]) : (merged.get(key) ?? 0)),
-      events: Number(r[width]),
-      explicit_seconds: Number(r[width + 1]),
-      active_minutes: Number(r[width + 3]) + (keyed ? (minutes.get(key) ?? 0) : 0),
-      active_days: Number(r[width + 2]),
-      month_rows: Number(r[width + 4]),
+      active_users: counted ?? (run === null ? f.people : (merged.get(key) ?? 0)),
+      events: f.events,
+      explicit_seconds: f.seconds,
+      active_minutes: f.minutes + (keyed ? (minutes.get(key) ?? 0) : 0),
+      active_days: f.days,
+      month_rows: f.monthRows,
       run_count: counted !== undefined,
     };
   });

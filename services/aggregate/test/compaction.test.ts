@@ -124,36 +124,51 @@ async function usageAsContributions(ch: ClickHouseClient): Promise<{ monthRows: 
   const state = await readCompactionState(ch);
   let monthRows = 0;
   let runCounts = 0;
+  // Each read also narrowed as the API narrows it: one app (district), one school (school, class).
+  const [first] = await queryRows<{ app_id: string; school_id: string }>(
+    ch,
+    `SELECT app_id, school_id FROM ${ROLLUP_LEVELS.class.parts} ORDER BY school_id, app_id LIMIT 1`,
+  );
+  const narrowed: Record<RollupLevel, string> = {
+    district: `app_id = '${first!.app_id}'`,
+    school: `school_id = '${first!.school_id}'`,
+    class: `school_id = '${first!.school_id}'`,
+  };
+  let narrowedCells = 0;
   for (const level of ALL_LEVELS) {
     const cell = MONTH_CELL[level].join(', ');
     for (const w of USAGE_WINDOWS) {
-      const reference = await queryRows<Record<string, string>>(
-        ch,
-        `SELECT ${cell}, toString(uniqExactMerge(active_users)) AS users, toString(sumMerge(events)) AS e,
-                toString(sumMerge(explicit_seconds)) AS seconds, toString(uniqExactIf(local_date, row_events > 0)) AS days
-         FROM (SELECT *, finalizeAggregation(events) AS row_events FROM (${rollupRows(NO_COMPACTION, level, w)}) AS r) AS x
-         GROUP BY ${cell} HAVING sumMerge(events) > 0`,
-      );
-      const minutes = await distinctPersonMinutes(ch, NO_COMPACTION, level, w, MONTH_CELL[level]);
-      const expected = reference
-        .map((r) => {
-          const values = MONTH_CELL[level].map((c) => r[c]!);
-          const m = minutes.get(JSON.stringify(values)) ?? 0;
-          return `${values.join('|')} ${r.users} ${r.e} ${r.seconds} ${m} ${r.days}`;
-        })
-        .sort();
-      const read = await usageByCell(ch, state, level, w);
-      monthRows += read.reduce((n, c) => n + c.month_rows, 0);
-      runCounts += read.filter((c) => c.run_count).length;
-      const actual = read
-        .map(
-          (c) =>
-            `${c.cell.join('|')} ${c.active_users} ${c.events} ${c.explicit_seconds} ${c.active_minutes} ${c.active_days}`,
-        )
-        .sort();
-      expect([level, w.from, w.to, actual]).toEqual([level, w.from, w.to, expected]);
+      for (const where of [undefined, narrowed[level]]) {
+        const reference = await queryRows<Record<string, string>>(
+          ch,
+          `SELECT ${cell}, toString(uniqExactMerge(active_users)) AS users, toString(sumMerge(events)) AS e,
+                  toString(sumMerge(explicit_seconds)) AS seconds, toString(uniqExactIf(local_date, row_events > 0)) AS days
+           FROM (SELECT *, finalizeAggregation(events) AS row_events FROM (${rollupRows(NO_COMPACTION, level, w, { where })}) AS r) AS x
+           GROUP BY ${cell} HAVING sumMerge(events) > 0`,
+        );
+        const minutes = await distinctPersonMinutes(ch, NO_COMPACTION, level, w, MONTH_CELL[level], { where });
+        const expected = reference
+          .map((r) => {
+            const values = MONTH_CELL[level].map((c) => r[c]!);
+            const m = minutes.get(JSON.stringify(values)) ?? 0;
+            return `${values.join('|')} ${r.users} ${r.e} ${r.seconds} ${m} ${r.days}`;
+          })
+          .sort();
+        if (where !== undefined) narrowedCells += expected.length;
+        const read = await usageByCell(ch, state, level, w, { where });
+        monthRows += read.reduce((n, c) => n + c.month_rows, 0);
+        runCounts += read.filter((c) => c.run_count).length;
+        const actual = read
+          .map(
+            (c) =>
+              `${c.cell.join('|')} ${c.active_users} ${c.events} ${c.explicit_seconds} ${c.active_minutes} ${c.active_days}`,
+          )
+          .sort();
+        expect([level, w.from, w.to, where, actual]).toEqual([level, w.from, w.to, where, expected]);
+      }
     }
   }
+  expect(narrowedCells).toBeGreaterThan(0);
   return { monthRows, runCounts };
 }
 const expectUsageAsContributions = async (ch: ClickHouseClient) => (await usageAsContributions(ch)).monthRows;
