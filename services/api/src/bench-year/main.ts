@@ -3,7 +3,8 @@
  * `pnpm bench:year`: the main report reads (usage per app for the term, school × app, class × app for
  * a month, the license table) over a school year of a 50,000-student district, against issues 8 and
  * 10's target p95 ≤ 200 ms. Phases: database (dropped and recreated unless --reuse), generation,
- * description of what was generated, compaction (with --compact), timing.
+ * description of what was generated, compaction (with --compact), timing, and with --newer-day the
+ * timing again while the last school day's folds wait above the compaction's marks.
  */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +20,7 @@ import {
   type ClickHouseClient,
 } from '@edusage/clickhouse';
 import { compactBenchRollups, firstLine, SHAPE, type DistrictShape } from '@edusage/licenses/dist/bench/district';
+import { addNewerDay, removeNewerDay } from './newer';
 import { researchDatabaseOf } from '@edusage/research';
 import { loadApiConfig, type ApiConfig } from '../config';
 import { startApiChild } from './api-child';
@@ -43,6 +45,7 @@ interface Options {
   reuse?: boolean;
   direct?: boolean;
   compact?: boolean;
+  newerDay?: boolean;
 }
 
 function options(): Options {
@@ -60,6 +63,10 @@ function options(): Options {
     .option('--reuse', 'keep the data of an earlier run (--batches and --days are then those it generated)')
     .option('--direct', 'call the functions the endpoints call, in this process, instead of HTTP requests to the API')
     .option('--compact', 'compact the rollups (@edusage/rollups) before timing, as the jobs service does hourly')
+    .option(
+      '--newer-day',
+      'then time the reads again with the last school day also folded after the compaction (the current month being written)',
+    )
     .parse()
     .opts<Options>();
 }
@@ -148,6 +155,17 @@ async function main(): Promise<void> {
     const timings = await timeReads(specs, o, ch, config);
     printSummary(timings);
     say(`load average before timing ${loadBefore}, after ${loadAverage()}`);
+    if (o.newerDay) {
+      const rows = await addNewerDay(ch, y.asOf);
+      try {
+        say(
+          `\nwith ${y.asOf} folded again after the compaction (${rows} contribution rows above its marks, all levels), as while the current month is written:`,
+        );
+        printSummary(await timeReads(specs, o, ch, config));
+      } finally {
+        await removeNewerDay(ch);
+      }
+    }
   } finally {
     await ch.close();
   }
