@@ -75,10 +75,15 @@ async function roster(): Promise<void> {
       )
       .join(', ')}`,
   );
+  await recordVersion('r1', 1, '2026-08-01 00:00:00');
+}
+
+/** Makes `version` the current roster (the latest imported_ms), as an import's last step does. */
+async function recordVersion(version: string, importedMs: number, at: string): Promise<void> {
   await command(
     ch,
     `INSERT INTO dim_roster_versions (district_id, roster_version, imported_ms, imported_at, oneroster_version, orgs, classes, people, enrollments)
-     VALUES ('d1', 'r1', 1, '2026-08-01 00:00:00', '1.1', 3, 0, 6, 0)`,
+     VALUES ('d1', '${version}', ${importedMs}, '${at}', '1.1', 3, 0, 6, 0)`,
   );
 }
 
@@ -210,11 +215,7 @@ test('eligible people follow a new roster import (the counts kept per roster ver
     `INSERT INTO dim_people (district_id, roster_version, person_id, role, grade, school_id, school_ids, enabled, status)
      VALUES ('d1', 'r2', 'p6', 'student', '07', 's1', ['s1'], 1, 'active')`,
   );
-  await command(
-    ch,
-    `INSERT INTO dim_roster_versions (district_id, roster_version, imported_ms, imported_at, oneroster_version, orgs, classes, people, enrollments)
-     VALUES ('d1', 'r2', 2, '2026-10-03 00:00:00', '1.1', 3, 0, 6, 0)`,
-  );
+  await recordVersion('r2', 2, '2026-10-03 00:00:00');
   const after = await buildLicenseReport(ch, { districtId: 'd1', from: '2026-09-01', to: '2026-10-02' });
   // A (district students): p1, p5, p6. B (everyone): p1, p5, t1, t2, p6. C (s1 students): p1, p6.
   // D as A; E (grades 06-08): p1, p6.

@@ -15,6 +15,31 @@ import type { CompactionState } from './state';
 /** A group's key in the result: its column values in `groupBy` order, JSON-encoded. */
 export const groupKey = (values: readonly unknown[]): string => JSON.stringify(values.map(String));
 
+/**
+ * Adds to `out`, per group, the distinct person-minutes of `rows` (SQL with the `groupBy` columns,
+ * local_date and active_minutes) counted per day and summed over the days.
+ */
+export async function addPersonMinutes(
+  ch: ClickHouseClient,
+  out: Map<string, number>,
+  rows: string,
+  groupBy: readonly string[],
+): Promise<void> {
+  const perDay = [...new Set([...groupBy, 'local_date'])].join(', ');
+  const groups = groupBy.join(', ');
+  const sums = await queryRows<Record<string, unknown> & { minutes: string }>(
+    ch,
+    `SELECT ${groups}, toString(sum(day_minutes)) AS minutes FROM (
+       SELECT ${perDay}, uniqExactIfMerge(active_minutes) AS day_minutes FROM (${rows}) AS r
+       GROUP BY ${perDay}) AS per_day
+     GROUP BY ${groups}`,
+  );
+  for (const r of sums) {
+    const k = groupKey(groupBy.map((c) => r[c]));
+    out.set(k, (out.get(k) ?? 0) + Number(r.minutes));
+  }
+}
+
 export async function distinctPersonMinutes(
   ch: ClickHouseClient,
   state: CompactionState,
@@ -24,22 +49,15 @@ export async function distinctPersonMinutes(
   o: { where?: string } = {},
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const perDay = [...new Set([...groupBy, 'local_date'])].join(', ');
-  const groups = groupBy.join(', ');
   const pieces = w.from <= w.to ? monthPieces(w.from, w.to) : [];
   for (const piece of pieces) {
-    const rows = await queryRows<Record<string, unknown> & { minutes: string }>(
-      ch,
-      `SELECT ${groups}, toString(sum(day_minutes)) AS minutes FROM (
-         SELECT ${perDay}, uniqExactIfMerge(active_minutes) AS day_minutes
-         FROM (${rollupRows(state, level, { ...w, from: piece.from, to: piece.to }, { columns: ['active_minutes'], where: o.where })}) AS r
-         GROUP BY ${perDay}) AS per_day
-       GROUP BY ${groups}`,
+    const rows = rollupRows(
+      state,
+      level,
+      { ...w, from: piece.from, to: piece.to },
+      { columns: ['active_minutes'], where: o.where },
     );
-    for (const r of rows) {
-      const k = groupKey(groupBy.map((c) => r[c]));
-      out.set(k, (out.get(k) ?? 0) + Number(r.minutes));
-    }
+    await addPersonMinutes(ch, out, rows, groupBy);
   }
   return out;
 }

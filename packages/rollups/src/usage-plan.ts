@@ -35,7 +35,7 @@ export interface PiecePlan {
    * contributions or a month row lies partly outside the piece.
    */
   readDays: boolean;
-  /** With month rows: the day cells read leave out the month rows' cells (a PREWHERE condition). */
+  /** With month rows: the day cells read leave out the month rows' cells (rollupRows' cellFilter). */
   notMonthRows: string | undefined;
   /** The usable compaction and the cells with newer contributions in the piece (their values). */
   compaction: MonthCompaction | undefined;

@@ -6,9 +6,9 @@
  * Each cell-month is read one way, never both: the month rows chosen and the day cells left out are the
  * same condition.
  */
-import { queryArrays, queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryArrays, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { MONTH_CELL, MONTHS_TABLE, type RollupLevel } from './levels';
-import { groupKey } from './minutes';
+import { addPersonMinutes, groupKey } from './minutes';
 import { MAX_RUN, RUN_LEVELS, runCounts, usableRuns, type RunLevel } from './month-runs';
 import { rollupRows } from './read';
 import type { CompactionState } from './state';
@@ -53,8 +53,8 @@ function figuresAt(r: readonly string[], width: number) {
 type Measures = 'sums' | 'people' | 'both';
 
 /**
- * SQL: one piece's rows of a read, month rows and day cells in one shape. `cells` (a PREWHERE
- * condition) narrows the read to some cells before their states are read.
+ * SQL: one piece's rows of a read, month rows and day cells in one shape. `cells` (a condition on the
+ * cell) narrows the read to some cells before their states are read.
  */
 function pieceRows(
   state: CompactionState,
@@ -98,27 +98,6 @@ function pieceRows(
   return [months, ...(p.readDays ? [days] : [])];
 }
 
-/** SQL: per cell, Σ over days of the distinct person-minutes of the pieces' day cells. */
-function dayMinutes(
-  state: CompactionState,
-  level: RollupLevel,
-  w: UsageWindow,
-  pieces: PiecePlan[],
-  where: string | undefined,
-): string {
-  const cell = MONTH_CELL[level].join(', ');
-  const rows = pieces
-    .map(
-      (p) =>
-        `SELECT ${cell}, local_date, active_minutes FROM (${rollupRows(state, level, { ...w, from: p.from, to: p.to }, { columns: ['active_minutes'], where, cellFilter: p.notMonthRows })}) AS r`,
-    )
-    .join('\n UNION ALL ');
-  return `SELECT ${cell}, toString(sum(day_minutes)) AS minutes FROM (
-      SELECT ${cell}, local_date, uniqExactIfMerge(active_minutes) AS day_minutes FROM (${rows}) AS d
-      GROUP BY ${cell}, local_date) AS per_day
-    GROUP BY ${cell}`;
-}
-
 /**
  * Person-minutes of the day cells read: the pieces with month rows (few day cells: the newer and
  * partial ones) in one query, each other piece alone (a year of person-minutes at once needs more
@@ -140,10 +119,17 @@ async function dayCellMinutes(
   ];
   const out = new Map<string, number>();
   for (const group of groups) {
-    for (const r of await queryRows<Record<string, string>>(ch, dayMinutes(state, level, w, group, where))) {
-      const k = groupKey(cell.map((c) => r[c]));
-      out.set(k, (out.get(k) ?? 0) + Number(r.minutes));
-    }
+    const rows = group
+      .map((p) =>
+        rollupRows(
+          state,
+          level,
+          { ...w, from: p.from, to: p.to },
+          { columns: ['active_minutes'], where, cellFilter: p.notMonthRows },
+        ),
+      )
+      .join('\n UNION ALL ');
+    await addPersonMinutes(ch, out, rows, cell);
   }
   return out;
 }
@@ -152,7 +138,8 @@ async function dayCellMinutes(
  * The window's run of months where its stored distinct people may be used: every piece read from
  * month rows, the run counted from the generations read now, and the cell with no newer contribution
  * in any piece (those are merged). Null for one month (its month rows are the count), more than
- * MAX_RUN months (none counted), the class level, or more than MAX_NEWER_FOR_RUNS newer cells. `usable` is the condition on the runs table.
+ * MAX_RUN months (none counted), the class level, or more than MAX_NEWER_FOR_RUNS newer cells.
+ * `usable` is the condition on the runs table.
  */
 function runPlan(
   level: RollupLevel,
