@@ -5,36 +5,17 @@ export const EVENT_COLUMNS = `district_id, local_date, occurred_at, school_id, c
   person_id, person_resolved, role, app_id, app_resolved, app_domain, source, event_type, campus,
   explicit_seconds, counts_minute, event_id, dedup_key, kafka_topic, kafka_partition, kafka_offset, stored_at`;
 
-/** Offsets [from, to) of one Kafka partition. */
-export interface OffsetRange {
-  partition: number;
-  from: bigint;
-  to: bigint;
-}
-
 /**
- * A subquery giving the current version of every stored event of one topic with an offset in one of
- * `ranges` (at most one range per partition): the usage_events row (revision 0) or its latest revision
- * (docs/ARCHITECTURE.md "Late roster"), one row per offset. Both tables are read by primary-key ranges.
+ * A subquery giving the current version of every stored event of one partition with an offset in
+ * [from, to): the usage_events row (revision 0) or its latest revision (docs/ARCHITECTURE.md "Late
+ * roster"), one row per offset. Both tables are read by a primary-key range.
  */
-export function currentEventsOf(topic: string, ranges: readonly OffsetRange[]): string {
-  if (ranges.length === 0) throw new Error('currentEventsOf needs at least one offset range');
-  const within = ranges
-    .map(
-      (r) =>
-        `(kafka_partition = ${sqlNumber(r.partition)} AND kafka_offset >= ${sqlNumber(r.from)} ` +
-        `AND kafka_offset < ${sqlNumber(r.to)})`,
-    )
-    .join(' OR ');
-  const range = `kafka_topic = ${sqlString(topic)} AND (${within})`;
+export function currentEventsIn(topic: string, partition: number, from: bigint, to: bigint): string {
+  const range = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}
+    AND kafka_offset >= ${sqlNumber(from)} AND kafka_offset < ${sqlNumber(to)}`;
   return `(SELECT * FROM (
       SELECT ${EVENT_COLUMNS}, toUInt64(0) AS revision FROM usage_events WHERE ${range}
       UNION ALL
       SELECT ${EVENT_COLUMNS}, revision FROM usage_event_revisions WHERE ${range})
-    ORDER BY kafka_partition, kafka_offset, revision DESC LIMIT 1 BY kafka_partition, kafka_offset)`;
-}
-
-/** `currentEventsOf` for offsets [from, to) of one partition. */
-export function currentEventsIn(topic: string, partition: number, from: bigint, to: bigint): string {
-  return currentEventsOf(topic, [{ partition, from, to }]);
+    ORDER BY kafka_offset, revision DESC LIMIT 1 BY kafka_offset)`;
 }

@@ -15,8 +15,7 @@ import {
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { claimEvents } from './dedup';
 import { PermanentError } from './errors';
-import { FoldCoalescer } from './fold-coalescer';
-import { deriveRollupsOf } from './rollup-deriver';
+import { deriveRollups } from './rollup-deriver';
 import { deadLetterRow, monthOf, toClickHouseDateTime, usageEventRow } from './rows';
 
 export interface PreparedRow {
@@ -52,17 +51,11 @@ export interface TopicHandler {
   afterStore?(topic: string, partition: number, batchEnd: bigint): Promise<void>;
 }
 
-/** Folds through `deriveRollupsOf`, gathering the batches of partitions processed at the same time. */
-export function rollupFolds(ch: ClickHouseClient): FoldCoalescer {
-  return new FoldCoalescer((topic, ends) => deriveRollupsOf(ch, topic, ends));
-}
-
 /**
  * usage.enriched → usage_events, with source-level duplicates removed by the partition's claims in
- * ClickHouse (`claimEvents`); after each stored batch the partition's new events are folded into the
- * rollups (by `folds`, together with other partitions' batches stored at the same time).
+ * ClickHouse (`claimEvents`); after each stored batch the partition's new events are folded into the rollups.
  */
-export function enrichedHandler(ch: ClickHouseClient, folds: FoldCoalescer = rollupFolds(ch)): TopicHandler {
+export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
   return {
     table: 'usage_events',
     offsetsTable: 'usage_events',
@@ -106,7 +99,7 @@ export function enrichedHandler(ch: ClickHouseClient, folds: FoldCoalescer = rol
       return { rows, rejects, duplicates: valid.length - rows.length };
     },
     async afterStore(topic, partition, batchEnd) {
-      await folds.fold(topic, partition, batchEnd);
+      await deriveRollups(ch, topic, partition, batchEnd);
     },
   };
 }

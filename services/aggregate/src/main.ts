@@ -3,8 +3,8 @@ import { createClickHouse, ensureDatabase, runMigrations, SCHEMA_MIGRATIONS_DIR 
 import { createConsumer, createKafka, createProducer, ensureTopics, monitorConsumer } from '@edusage/kafka';
 import { runService } from '@edusage/runtime';
 import { loadAggregateConfig, type AggregateConfig } from './config';
-import { deadLetterHandler, enrichedHandler, rollupFolds } from './handlers';
-import { registerFoldMetrics, registerSinkMetrics } from './metrics';
+import { deadLetterHandler, enrichedHandler } from './handlers';
+import { registerSinkMetrics } from './metrics';
 import { checkSinkSchema } from './schema-check';
 import { SinkWorker } from './sink-worker';
 
@@ -47,7 +47,6 @@ void runService<AggregateConfig>({
         onFatal: (err) => ctx.fail(err, 'the consumer crashed and will not restart'),
       }),
     );
-    const folds = rollupFolds(ch);
     const worker = new SinkWorker({
       consumer,
       producer,
@@ -57,22 +56,18 @@ void runService<AggregateConfig>({
       dlqTopic: topics.dlq,
       concurrency: config.AGGREGATE_CONCURRENCY,
       handlers: {
-        [topics.enriched]: enrichedHandler(ch, folds),
+        [topics.enriched]: enrichedHandler(ch),
         [topics.dlq]: deadLetterHandler(),
       },
     });
     registerSinkMetrics(ctx.registry, worker.stats);
-    registerFoldMetrics(ctx.registry, folds.stats);
     // A refused partition (schema drift, recreated topic) waits for an operator: not ready until then.
     ctx.registerHealthCheck({
       id: 'partitions',
       check: () => ({ ok: worker.stalled.length === 0, detail: { stalled: worker.stalled } }),
     });
     await worker.start();
-    const statsTimer = setInterval(
-      () => logger.info({ stats: worker.stats, folds: folds.stats }, 'sink progress'),
-      10_000,
-    );
+    const statsTimer = setInterval(() => logger.info({ stats: worker.stats }, 'sink progress'), 10_000);
     statsTimer.unref();
     // 4. graceful shutdown (SIGTERM)
     return {
@@ -82,7 +77,7 @@ void runService<AggregateConfig>({
         await producer.disconnect();
         await ch.close();
         await rowWriter.close();
-        logger.info({ stats: worker.stats, folds: folds.stats }, 'sink stopped');
+        logger.info({ stats: worker.stats }, 'sink stopped');
       },
     };
   },

@@ -1,6 +1,6 @@
-import { command, queryRows, sqlList, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { ALL_LEVELS, invalidateCompactions, ROLLUP_LEVELS } from '@edusage/rollups';
-import { currentEventsIn, currentEventsOf, type OffsetRange } from './current-events';
+import { currentEventsIn } from './current-events';
 
 // The levels (tables, cells, which events each counts) are @edusage/rollups' list, shared with the
 // compaction and the readers.
@@ -25,15 +25,8 @@ const EMPTY_STATES = `(SELECT sumState(toUInt64(0)) AS events,
   FROM system.one WHERE 0)`;
 
 export interface Derivation {
-  partition: number;
   from: string;
   to: string;
-}
-
-/** One partition's stored batch end: every offset below `upTo` that will ever be stored is stored. */
-export interface PartitionEnd {
-  partition: number;
-  upTo: bigint;
 }
 
 /**
@@ -55,53 +48,21 @@ export async function deriveRollups(
   partition: number,
   upTo: bigint,
 ): Promise<Derivation | null> {
-  const [derivation] = await deriveRollupsOf(ch, topic, [{ partition, upTo }]);
-  return derivation ?? null;
-}
-
-/**
- * `deriveRollups` for several partitions of one topic at once, in the same statements: one watermark
- * read, one INSERT ... SELECT per level for all their ranges, one watermark INSERT (docs/ARCHITECTURE.md
- * "Rollups": the sink folds the batches that finished storing together). Each partition's rows are
- * still keyed by its own W and written only while its own watermark is W, so the rows and the guarantee
- * are those of one `deriveRollups` per partition. Returns the partitions that had something new.
- */
-export async function deriveRollupsOf(
-  ch: ClickHouseClient,
-  topic: string,
-  ends: readonly PartitionEnd[],
-): Promise<Derivation[]> {
-  if (ends.length === 0) return [];
-  const marks = await queryRows<{ p: number; w: string }>(
+  const at = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
+  const [mark] = await queryRows<{ w: string }>(
     ch,
-    `SELECT kafka_partition AS p, toString(max(derived_to)) AS w FROM rollup_watermarks
-     WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition IN ${sqlList(ends, (e) => sqlNumber(e.partition))}
-     GROUP BY kafka_partition`,
+    `SELECT toString(max(derived_to)) AS w FROM rollup_watermarks WHERE ${at}`,
   );
-  const watermark = new Map(marks.map((m) => [Number(m.p), BigInt(m.w)]));
-  const ranges: OffsetRange[] = [];
-  for (const e of latestEnds(ends)) {
-    const from = watermark.get(e.partition) ?? 0n;
-    if (e.upTo > from) ranges.push({ partition: e.partition, from, to: e.upTo });
-  }
-  if (ranges.length === 0) return [];
-  await foldRanges(ch, topic, ranges);
-  const values = ranges.map((r) => `(${sqlString(topic)}, ${sqlNumber(r.partition)}, ${sqlNumber(r.to)}, now())`);
+  const from = BigInt(mark?.w ?? '0');
+  if (upTo <= from) return null;
+  await foldRange(ch, topic, partition, from, upTo);
   await command(
     ch,
-    `INSERT INTO rollup_watermarks (kafka_topic, kafka_partition, derived_to, derived_at) VALUES ${values.join(', ')}`,
+    `INSERT INTO rollup_watermarks (kafka_topic, kafka_partition, derived_to, derived_at)
+     VALUES (${sqlString(topic)}, ${sqlNumber(partition)}, ${sqlNumber(upTo)}, now())`,
   );
-  return ranges.map((r) => ({ partition: r.partition, from: r.from.toString(), to: r.to.toString() }));
+  return { from: from.toString(), to: upTo.toString() };
 }
-
-/** One end per partition: the furthest (each end says everything below it is stored). */
-function latestEnds(ends: readonly PartitionEnd[]): PartitionEnd[] {
-  const furthest = new Map<number, bigint>();
-  for (const e of ends) furthest.set(e.partition, maxOf(furthest.get(e.partition) ?? 0n, e.upTo));
-  return [...furthest].map(([partition, upTo]) => ({ partition, upTo }));
-}
-
-const maxOf = (a: bigint, b: bigint) => (a > b ? a : b);
 
 /**
  * Writes the rollup rows of offsets [from, to) of one partition, without moving the watermark, if the
@@ -115,36 +76,19 @@ export async function foldRange(
   from: bigint,
   to: bigint,
 ): Promise<void> {
-  await foldRanges(ch, topic, [{ partition, from, to }]);
-}
-
-/**
- * `foldRange` for one range of each of several partitions of a topic: one INSERT ... SELECT per level.
- * A row's range_start and range_end are its own partition's (`transform` of the partition), and a
- * partition's rows are written only if its watermark is still its range's start when the statement runs.
- */
-export async function foldRanges(ch: ClickHouseClient, topic: string, ranges: readonly OffsetRange[]): Promise<void> {
-  if (ranges.length === 0) return;
-  const partitions = `[${ranges.map((r) => sqlNumber(r.partition)).join(', ')}]`;
-  const perPartition = (pick: (r: OffsetRange) => bigint) =>
-    `transform(kafka_partition, ${partitions}, [${ranges.map((r) => `toUInt64(${sqlNumber(pick(r))})`).join(', ')}], toUInt64(0))`;
-  const rangeStart = perPartition((r) => r.from);
-  const rangeEnd = perPartition((r) => r.to);
-  const onePerOffset = currentEventsOf(topic, ranges);
+  const at = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
+  const onePerOffset = currentEventsIn(topic, partition, from, to);
   // Checked by the server when the statement runs: a fold sent long ago (by a worker that has lost the
-  // partition since) adds nothing once that partition's watermark has moved past its start. A partition
-  // without a watermark has folded nothing (its start is 0).
-  const moved = `(SELECT kafka_partition FROM rollup_watermarks
-      WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition IN ${sqlList(ranges, (r) => sqlNumber(r.partition))}
-      GROUP BY kafka_partition HAVING max(derived_to) != ${rangeStart})`;
+  // partition since) adds nothing once the watermark has moved past its start.
+  const stillFrom = `(SELECT max(derived_to) FROM rollup_watermarks WHERE ${at}) = ${sqlNumber(from)}`;
   for (const level of LEVELS) {
     await command(
       ch,
       `INSERT INTO ${level.parts}
        SELECT ${level.keys}, kafka_topic, kafka_partition,
-              ${rangeStart} AS range_start, ${rangeEnd} AS range_end,
+              toUInt64(${sqlNumber(from)}) AS range_start, toUInt64(${sqlNumber(to)}) AS range_end,
               ${STATES}
-       FROM ${onePerOffset} WHERE ${level.eventFilter} AND kafka_partition NOT IN ${moved}
+       FROM ${onePerOffset} WHERE ${level.eventFilter} AND ${stillFrom}
        GROUP BY ${level.keys}, kafka_topic, kafka_partition`,
     );
   }

@@ -1,6 +1,6 @@
 import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { deriveRollups, deriveRollupsOf, foldRange, foldRanges } from '../src/rollup-deriver';
+import { deriveRollups, foldRange } from '../src/rollup-deriver';
 import { toClickHouseDateTime, usageEventRow } from '../src/rows';
 import { makeEnrichedEvents, referenceDistrictRollup, type ReferenceCell } from './enriched-fixtures';
 
@@ -58,7 +58,7 @@ describe('rollup derivation against real ClickHouse', () => {
     await foldRange(ch, topic, 0, 0n, 250n);
     // …more events arrive, and the next derivation starts from the same watermark.
     await store(events.slice(250), 250);
-    expect(await deriveRollups(ch, topic, 0, 400n)).toEqual({ partition: 0, from: '0', to: '400' });
+    expect(await deriveRollups(ch, topic, 0, 400n)).toEqual({ from: '0', to: '400' });
     const expected = [...referenceDistrictRollup(events)].sort(([a], [b]) => a.localeCompare(b));
     expect(await districtRollup()).toEqual(expected);
 
@@ -66,7 +66,7 @@ describe('rollup derivation against real ClickHouse', () => {
     expect(await deriveRollups(ch, topic, 0, 400n)).toBeNull();
     const more = makeEnrichedEvents(100, 22, 0);
     await store(more, 400);
-    expect(await deriveRollups(ch, topic, 0, 500n)).toEqual({ partition: 0, from: '400', to: '500' });
+    expect(await deriveRollups(ch, topic, 0, 500n)).toEqual({ from: '400', to: '500' });
     const all = [...referenceDistrictRollup([...events, ...more])].sort(([a], [b]) => a.localeCompare(b));
     expect(await districtRollup()).toEqual(all);
 
@@ -140,88 +140,5 @@ describe('rollup derivation against real ClickHouse', () => {
        FROM rollup_district_app_daily_parts FINAL WHERE kafka_topic = 'zombie' AND kafka_partition = ${part}`,
     );
     expect(got).toEqual({ n: '20', users: String(new Set(events.map((e) => e.person_id)).size) });
-  });
-  it('folds several partitions in one set of statements exactly as one partition at a time', async () => {
-    const topic = 'many';
-    const sizes = new Map([
-      [10, 30],
-      [11, 25],
-      [12, 20],
-    ]);
-    const events = new Map([...sizes].map(([p, n]) => [p, makeEnrichedEvents(n, 30 + p, 0)]));
-    const storedAt = toClickHouseDateTime(new Date());
-    for (const [partition, list] of events)
-      await insertRows(
-        ch,
-        'usage_events',
-        list.map((e, i) => usageEventRow(e, { topic, partition, offset: String(i) }, storedAt)),
-      );
-    // Partition 11 folded its first batch alone; then three batch ends arrive together, 10's twice.
-    await deriveRollups(ch, topic, 11, 10n);
-    const done = await deriveRollupsOf(ch, topic, [
-      { partition: 10, upTo: 20n },
-      { partition: 11, upTo: 25n },
-      { partition: 12, upTo: 15n },
-      { partition: 10, upTo: 30n },
-    ]);
-    expect(done).toEqual([
-      { partition: 10, from: '0', to: '30' },
-      { partition: 11, from: '10', to: '25' },
-      { partition: 12, from: '0', to: '15' },
-    ]);
-    // A fold of partitions 11 and 12 sent from old watermarks: 11's has moved (nothing added: its rows
-    // would count 10..24 twice), 12's has not (its rows are written, the watermark stays); the next
-    // derivation of 12 replaces them.
-    await foldRanges(ch, topic, [
-      { partition: 11, from: 0n, to: 25n },
-      { partition: 12, from: 15n, to: 18n },
-    ]);
-    expect(await deriveRollupsOf(ch, topic, [{ partition: 12, upTo: 20n }])).toEqual([
-      { partition: 12, from: '15', to: '20' },
-    ]);
-
-    const cells = await queryRows<{
-      p: number;
-      k: string;
-      events: string;
-      users: string;
-      seconds: string;
-      minutes: string;
-    }>(
-      ch,
-      `SELECT kafka_partition AS p, concat(district_id, '|', toString(local_date), '|', app_id, '|', role) AS k,
-              toString(sumMerge(events)) AS events, toString(uniqExactMerge(active_users)) AS users,
-              toString(sumMerge(explicit_seconds)) AS seconds, toString(uniqExactIfMerge(active_minutes)) AS minutes
-       FROM rollup_district_app_daily_parts FINAL WHERE kafka_topic = 'many'
-       GROUP BY kafka_partition, district_id, local_date, app_id, role`,
-    );
-    for (const [partition, list] of events) {
-      const got = cells
-        .filter((c) => Number(c.p) === partition)
-        .map((c): [string, ReferenceCell] => [
-          c.k,
-          {
-            events: Number(c.events),
-            users: Number(c.users),
-            explicitSeconds: Number(c.seconds),
-            activeMinutes: Number(c.minutes),
-          },
-        ])
-        .sort(([a], [b]) => a.localeCompare(b));
-      expect(got).toEqual([...referenceDistrictRollup(list)].sort(([a], [b]) => a.localeCompare(b)));
-    }
-    // Each partition's rows carry its own range: partition 11's second range starts at its own watermark.
-    const ranges = await queryRows<{ p: number; s: string; e: string }>(
-      ch,
-      `SELECT DISTINCT kafka_partition AS p, toString(range_start) AS s, toString(range_end) AS e
-       FROM rollup_school_app_daily_parts FINAL WHERE kafka_topic = 'many' ORDER BY p, s`,
-    );
-    expect(ranges.map((r) => `${r.p}:${r.s}-${r.e}`)).toEqual([
-      '10:0-30',
-      '11:0-10',
-      '11:10-25',
-      '12:0-15',
-      '12:15-20',
-    ]);
   });
 });
