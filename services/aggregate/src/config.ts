@@ -19,6 +19,12 @@ export const aggregateConfigSchema = baseConfigSchema.extend({
   AGGREGATE_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(5_000),
   /** A worker silent for this long leaves the group; its partitions move to the others. */
   AGGREGATE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  /**
+   * Longest a partition with a backlog goes without a rollup fold (docs/ARCHITECTURE.md "Rollups"):
+   * a fold costs about the same for one batch or many, so batches are gathered meanwhile. A partition
+   * that is caught up is folded at every batch. 0: fold every batch.
+   */
+  AGGREGATE_FOLD_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /** Partitions processed at the same time by one worker. */
   AGGREGATE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
   /** Port of /healthz, /readyz and /metrics (0 = any free port). */

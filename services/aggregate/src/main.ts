@@ -1,6 +1,13 @@
 import { topicNames, topicReplication } from '@edusage/config';
 import { createClickHouse, ensureDatabase, runMigrations, SCHEMA_MIGRATIONS_DIR } from '@edusage/clickhouse';
-import { createConsumer, createKafka, createProducer, ensureTopics, monitorConsumer } from '@edusage/kafka';
+import {
+  committedOffsets,
+  createConsumer,
+  createKafka,
+  createProducer,
+  ensureTopics,
+  monitorConsumer,
+} from '@edusage/kafka';
 import { runService } from '@edusage/runtime';
 import { loadAggregateConfig, type AggregateConfig } from './config';
 import { deadLetterHandler, enrichedHandler } from './handlers';
@@ -55,6 +62,8 @@ void runService<AggregateConfig>({
       logger,
       dlqTopic: topics.dlq,
       concurrency: config.AGGREGATE_CONCURRENCY,
+      foldIntervalMs: config.AGGREGATE_FOLD_INTERVAL_MS,
+      committedOffsets: (topic) => committedOffsets(kafka, config.AGGREGATE_GROUP_ID, topic),
       handlers: {
         [topics.enriched]: enrichedHandler(ch),
         [topics.dlq]: deadLetterHandler(),

@@ -30,11 +30,11 @@ export interface Derivation {
 }
 
 /**
- * Folds the events of one Kafka partition stored below `upTo` (the end of the batch just stored) and
- * not folded yet into the three rollups.
+ * Folds the events of one Kafka partition stored below `upTo` (the end of a batch just stored, or of
+ * committed batches whose fold was put off) and not folded yet into the three rollups.
  *
  * Range [W, upTo): W = the partition's watermark. The caller has stored every event of its batch, and
- * earlier batches were folded before their offsets were committed, so every offset below `upTo` that
+ * every earlier batch was stored before its offset was committed, so every offset below `upTo` that
  * will ever be stored is stored now: the range is final. (Folding to the highest *stored* offset instead
  * would skip offsets that a previous owner left unstored above a shorter batch.) Each level gets one
  * INSERT ... SELECT whose rows are keyed by their cell and W; the watermark is written last. A crash

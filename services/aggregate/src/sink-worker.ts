@@ -6,6 +6,7 @@ import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
 import { isClickHouseDataError, mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
+import { FoldSchedule } from './fold-schedule';
 import type { PreparedRow, TopicHandler } from './handlers';
 import { insertUnstored } from './insert-unstored';
 import { PartitionWrites } from './partition-writes';
@@ -47,6 +48,16 @@ export interface SinkWorkerOptions {
   handlers: Record<string, TopicHandler>;
   dlqTopic: string;
   concurrency: number;
+  /**
+   * How long a partition under a backlog may go without a rollup fold (`FoldSchedule`); 0 folds every
+   * batch before its commit. Default 0.
+   */
+  foldIntervalMs?: number;
+  /**
+   * The offsets the worker's group committed on a topic, by partition. After each rebalance the folds
+   * an earlier owner put off and never ran are run from them. Needed when `foldIntervalMs` > 0.
+   */
+  committedOffsets?: (topic: string) => Promise<Map<number, bigint>>;
 }
 
 /** Everything one batch's steps share. */
@@ -85,16 +96,30 @@ export class SinkWorker {
   private readonly verified = new Map<string, Map<string, string>>();
   private readonly fence: MembershipFence;
   private readonly writes: PartitionWrites;
+  private readonly folds: FoldSchedule;
+  private foldTimer: NodeJS.Timeout | null = null;
+  /** The run of put-off folds under way (one at a time). */
+  private putOffRun: Promise<void> | null = null;
   private stopping = false;
 
   constructor(private readonly opts: SinkWorkerOptions) {
     this.fence = new MembershipFence(opts.consumer);
     this.writes = new PartitionWrites(opts.ch);
-    // After any rebalance nothing is known about who stored what: verify again before inserting.
-    opts.consumer.on(opts.consumer.events.GROUP_JOIN, () => this.verified.clear());
+    this.folds = new FoldSchedule(opts.foldIntervalMs ?? 0);
+    opts.consumer.on(opts.consumer.events.GROUP_JOIN, (event) => {
+      // After any rebalance nothing is known about who stored what: verify again before inserting.
+      this.verified.clear();
+      this.folds.rejoined();
+      void this.takeOverPutOffFolds(event.payload.memberAssignment);
+    });
   }
 
   async start(): Promise<void> {
+    const interval = this.opts.foldIntervalMs ?? 0;
+    if (interval > 0) {
+      this.foldTimer = setInterval(() => void this.runPutOffFolds(false), Math.max(100, interval / 2));
+      this.foldTimer.unref();
+    }
     await this.opts.consumer.subscribe({
       topics: Object.keys(this.opts.handlers),
       fromBeginning: true,
@@ -109,7 +134,11 @@ export class SinkWorker {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.foldTimer) clearInterval(this.foldTimer);
     await this.opts.consumer.disconnect();
+    // What was committed without a fold is folded now rather than left to the partition's next owner.
+    await this.putOffRun;
+    await this.runPutOffFolds(true);
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
@@ -159,16 +188,20 @@ export class SinkWorker {
     }
 
     const lastOffset = batch.lastOffset();
-    if (handler.afterStore) {
-      const after = handler.afterStore.bind(handler);
-      await ctx.persist('deriving rollups', () => after(topic, partition, BigInt(lastOffset) + 1n));
+    const end = BigInt(lastOffset) + 1n;
+    const after = handler.afterStore?.bind(handler);
+    const foldNow = this.folds.foldNow(topic, partition, batch.offsetLag() === '0', Date.now());
+    if (after && foldNow) {
+      await ctx.persist('deriving rollups', () => after(topic, partition, end));
+      this.folds.folded(topic, partition, end, Date.now());
     }
 
     resolveOffset(lastOffset);
-    const next = (BigInt(lastOffset) + 1n).toString();
+    const next = end.toString();
     await ctx.persist('committing offset', () =>
       this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]),
     );
+    if (after && !foldNow) this.folds.putOff(topic, partition, end);
     // Offsets below the commit point will not be seen again by this owner.
     const known = this.verified.get(`${topic}/${partition}`);
     if (known) for (const o of known.keys()) if (BigInt(o) < BigInt(next)) known.delete(o);
@@ -176,6 +209,65 @@ export class SinkWorker {
     this.stats.batches += 1;
     this.stats.duplicates += prepared.duplicates;
     this.stats.rejected += rejects.length;
+  }
+
+  /**
+   * Runs the put-off folds that are due (all of them with `all`), one after the other. Outside any
+   * batch, so without the fence: a put-off end is committed, every offset below it is stored for good,
+   * and a fold from an older watermark adds nothing, so the fold is right whoever owns the partition now.
+   * A failed fold stays put off and is tried again at the next tick.
+   */
+  private runPutOffFolds(all: boolean): Promise<void> {
+    if (this.putOffRun) return this.putOffRun;
+    const run = async () => {
+      for (const fold of this.folds.due(Date.now(), all)) {
+        const after = this.opts.handlers[fold.topic]?.afterStore;
+        if (!after) continue;
+        try {
+          await after.call(this.opts.handlers[fold.topic], fold.topic, fold.partition, fold.end);
+          this.folds.folded(fold.topic, fold.partition, fold.end, Date.now());
+        } catch (err) {
+          this.opts.logger.warn(
+            { topic: fold.topic, partition: fold.partition, end: fold.end.toString(), err: (err as Error).message },
+            'put-off rollup fold failed: trying again later',
+          );
+        }
+      }
+    };
+    this.putOffRun = run().finally(() => (this.putOffRun = null));
+    return this.putOffRun;
+  }
+
+  /**
+   * After a rebalance, the committed offsets of the partitions this worker got: an earlier owner may
+   * have committed batches whose fold it put off and never ran (it crashed). They are folded now, even
+   * if no new message ever comes (nothing new to fold is one watermark read).
+   */
+  private async takeOverPutOffFolds(assignment: Record<string, number[]>): Promise<void> {
+    const committedOffsets = this.opts.committedOffsets;
+    if (!committedOffsets) return;
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      if (!this.opts.handlers[topic]?.afterStore || partitions.length === 0) continue;
+      try {
+        const committed = await retryWithBackoff(() => committedOffsets(topic), {
+          initialMs: 500,
+          maxMs: 10_000,
+          maxAttempts: 6,
+          shouldAbort: () => this.stopping,
+        });
+        for (const partition of partitions) {
+          const end = committed.get(partition);
+          if (end !== undefined && end > 0n) this.folds.putOff(topic, partition, end);
+        }
+        // At once rather than at the next tick: a drained group should mean folded rollups soon after.
+        void this.runPutOffFolds(false);
+      } catch (err) {
+        this.opts.logger.error(
+          { topic, err: (err as Error).message },
+          "could not read the group's committed offsets: folds an earlier owner put off wait for new messages",
+        );
+      }
+    }
   }
 
   private noteHeartbeatError(err: unknown): void {

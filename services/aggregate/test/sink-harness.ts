@@ -1,7 +1,14 @@
 import { Readable } from 'node:stream';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
-import { createConsumer, createKafka, createProducer, produceJson, type Producer } from '@edusage/kafka';
+import {
+  committedOffsets,
+  createConsumer,
+  createKafka,
+  createProducer,
+  produceJson,
+  type Producer,
+} from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import type { TestEnv } from '@edusage/testkit';
 import { deadLetterHandler, enrichedHandler } from '../src/handlers';
@@ -25,6 +32,15 @@ export function groupOf(env: TestEnv, name: string): string {
   return `${env.config.KAFKA_TOPIC_PREFIX}${name}`;
 }
 
+/** How a test's worker differs from the default one. */
+export interface WorkerVariant {
+  /** `SinkWorker`'s fold interval (default 0: every batch folded before its commit). */
+  foldIntervalMs?: number;
+  /** A worker that stores and commits but never folds: one that crashed with its folds put off. */
+  neverFolds?: boolean;
+  maxBytesPerPartition?: number;
+}
+
 /**
  * An in-process SinkWorker over the suite's topics in group `groupOf(env, groupId)`; `wrap` may
  * intercept its ClickHouse clients (the one for reads and derivations, and the row writer).
@@ -34,13 +50,19 @@ export async function startWorker(
   unwrapped: ClickHouseClient,
   groupId: string,
   wrap: (client: ClickHouseClient) => ClickHouseClient = (client) => client,
+  variant: WorkerVariant = {},
 ): Promise<{ worker: SinkWorker; producer: Producer; stop(): Promise<void> }> {
   const ch = wrap(unwrapped);
   const writer = createClickHouse(env.config, env.config.CLICKHOUSE_DATABASE, { keepAlive: false });
   const rowWriter = wrap(writer);
   const kafka = createKafka(env.config, testLogger);
   const producer = await createProducer(kafka);
-  const consumer = await createConsumer(kafka, groupOf(env, groupId), { sessionTimeout: 10_000 });
+  const group = groupOf(env, groupId);
+  const consumer = await createConsumer(kafka, group, {
+    sessionTimeout: 10_000,
+    ...(variant.maxBytesPerPartition ? { maxBytesPerPartition: variant.maxBytesPerPartition } : {}),
+  });
+  const enriched = enrichedHandler(ch);
   const worker = new SinkWorker({
     consumer,
     producer,
@@ -49,8 +71,10 @@ export async function startWorker(
     logger: testLogger,
     dlqTopic: env.topics.dlq,
     concurrency: 2,
+    foldIntervalMs: variant.foldIntervalMs ?? 0,
+    committedOffsets: (topic) => committedOffsets(kafka, group, topic),
     handlers: {
-      [env.topics.enriched]: enrichedHandler(ch),
+      [env.topics.enriched]: variant.neverFolds ? { ...enriched, afterStore: undefined } : enriched,
       [env.topics.dlq]: deadLetterHandler(),
     },
   });

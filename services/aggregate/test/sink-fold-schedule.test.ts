@@ -1,0 +1,97 @@
+import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
+import { makeEnrichedEvents, referenceDistrictRollup } from './enriched-fixtures';
+import { createKafka, createProducer } from '@edusage/kafka';
+import {
+  produceEnriched,
+  readDistrictRollup,
+  sortedReference,
+  startWorker,
+  storedCounts,
+  testLogger,
+} from './sink-harness';
+
+jest.setTimeout(240_000);
+
+// When the sink folds (FoldSchedule): fewer folds under a backlog, and nothing left unfolded for good.
+describe('aggregate sink: rollup folds put off under a backlog, against real Kafka and ClickHouse', () => {
+  const envs: TestEnv[] = [];
+  const clients: ClickHouseClient[] = [];
+  async function freshEnv(name: string): Promise<{ env: TestEnv; ch: ClickHouseClient }> {
+    const env = await createTestEnv(name, { partitions: 3 });
+    const ch = createClickHouse(env.config);
+    envs.push(env);
+    clients.push(ch);
+    return { env, ch };
+  }
+  afterAll(async () => {
+    for (const ch of clients) await ch.close();
+    for (const env of envs) await env.cleanup();
+  });
+
+  const foldsRecorded = async (ch: ClickHouseClient) =>
+    Number((await queryRows<{ n: string }>(ch, 'SELECT toString(count()) AS n FROM rollup_watermarks'))[0]?.n ?? 0);
+
+  it('folds a backlog in a few folds, not one per batch, and ends with exact rollups', async () => {
+    const { env, ch } = await freshEnv('sink_fold_backlog');
+    const events = makeEnrichedEvents(12_000, 41, 0);
+    const expected = sortedReference(referenceDistrictRollup(events));
+    const unique = expected.reduce((s, [, c]) => s + c.events, 0);
+    // The whole backlog is there before the worker starts, fetched 64 KiB per partition at a time.
+    const producer = await createProducer(createKafka(env.config, testLogger));
+    await produceEnriched(producer, env.topics.enriched, events);
+    await producer.disconnect();
+
+    const sink = await startWorker(env, ch, 'fold-backlog', undefined, {
+      foldIntervalMs: 60_000,
+      maxBytesPerPartition: 65_536,
+    });
+    try {
+      const got = await waitFor(
+        () => readDistrictRollup(ch),
+        (r) => JSON.stringify(r) === JSON.stringify(expected),
+        { what: 'rollups equal to the reference', timeoutMs: 120_000 },
+      );
+      expect(got).toEqual(expected);
+      expect((await storedCounts(ch)).offsets).toBe(unique);
+      // Per partition: the first batch (nothing known of its last fold) and the caught-up last one.
+      const batches = sink.worker.stats.batches;
+      const folds = await foldsRecorded(ch);
+      expect(batches).toBeGreaterThanOrEqual(15);
+      expect(folds).toBeLessThanOrEqual(2 * 3);
+    } finally {
+      await sink.stop();
+    }
+  });
+
+  it('folds what a crashed owner committed without folding, though no message comes after it', async () => {
+    const { env, ch } = await freshEnv('sink_fold_takeover');
+    const events = makeEnrichedEvents(3_000, 42, 0);
+    const expected = sortedReference(referenceDistrictRollup(events));
+    const unique = expected.reduce((s, [, c]) => s + c.events, 0);
+    // The first owner stores and commits every batch and dies before any of its put-off folds ran.
+    const first = await startWorker(env, ch, 'fold-takeover', undefined, { neverFolds: true });
+    await produceEnriched(first.producer, env.topics.enriched, events);
+    await waitFor(
+      () => storedCounts(ch),
+      (c) => c.offsets >= unique,
+      { what: 'the first owner stored the events', timeoutMs: 120_000 },
+    );
+    await first.stop();
+    expect(await readDistrictRollup(ch)).toEqual([]);
+
+    // The next owner gets no message at all: it folds from the group's committed offsets.
+    const next = await startWorker(env, ch, 'fold-takeover', undefined, { foldIntervalMs: 1_000 });
+    try {
+      const got = await waitFor(
+        () => readDistrictRollup(ch),
+        (r) => JSON.stringify(r) === JSON.stringify(expected),
+        { what: 'rollups equal to the reference', timeoutMs: 60_000 },
+      );
+      expect(got).toEqual(expected);
+      expect(next.worker.stats.batches).toBe(0);
+    } finally {
+      await next.stop();
+    }
+  });
+});
