@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { queryRows } from '@edusage/clickhouse';
 import path from 'node:path';
 import { SERVICES, type BenchContext } from '../context';
 import { profilesByService, summarizeProfile, type ProfileSummary } from '../profile';
@@ -14,7 +15,7 @@ interface SinkStats {
 export interface StopResult {
   profiles?: Record<string, ProfileSummary>;
   memory: { peakRssBytes: Record<string, number>; vmHwmBytes: Record<string, number> };
-  sink: Partial<SinkStats> & { avgRowsPerPartitionBatch: number };
+  sink: Partial<SinkStats> & { avgRowsPerPartitionBatch: number; rollupFolds: number | null };
 }
 
 /**
@@ -37,13 +38,18 @@ export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<St
   }
   const sinkStats = lastSinkStats(path.join(rig.logDir, 'aggregate.log'));
   const rowsPerInsert = sinkStats && sinkStats.batches > 0 ? sinkStats.inserted / sinkStats.batches : NaN;
+  // Every fold that moved a watermark wrote one row (AGGREGATE_FOLD_INTERVAL_MS puts folds off under a backlog).
+  const rollupFolds = await queryRows<{ n: string }>(rig.db, 'SELECT toString(count()) AS n FROM rollup_watermarks')
+    .then((r) => Number(r[0]?.n ?? 0))
+    .catch(() => null);
   say(
-    `\n[6/9] services stopped; aggregate wrote ${sinkStats ? fmtInt(rowsPerInsert) : 'n/a'} rows per partition batch on average`,
+    `\n[6/9] services stopped; aggregate wrote ${sinkStats ? fmtInt(rowsPerInsert) : 'n/a'} rows per partition batch on average` +
+      `, ${sinkStats ? fmtInt(sinkStats.batches) : 'n/a'} batches folded in ${rollupFolds ?? 'n/a'} rollup folds`,
   );
   return {
     ...(profiles ? { profiles } : {}),
     memory: { peakRssBytes: rig.sampler.peakRss, vmHwmBytes: rig.sampler.hwm },
-    sink: { ...sinkStats, avgRowsPerPartitionBatch: rowsPerInsert },
+    sink: { ...sinkStats, avgRowsPerPartitionBatch: rowsPerInsert, rollupFolds },
   };
 }
 
