@@ -1,5 +1,5 @@
-import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
+import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { waitFor } from '@edusage/testkit';
 import { makeEnrichedEvents, referenceDistrictRollup } from './enriched-fixtures';
 import { createKafka, createProducer } from '@edusage/kafka';
 import {
@@ -7,6 +7,7 @@ import {
   readDistrictRollup,
   sortedReference,
   startWorker,
+  suiteEnvs,
   storedCounts,
   testLogger,
 } from './sink-harness';
@@ -15,19 +16,9 @@ jest.setTimeout(240_000);
 
 // When the sink folds (FoldSchedule): fewer folds under a backlog, and nothing left unfolded for good.
 describe('aggregate sink: rollup folds put off under a backlog, against real Kafka and ClickHouse', () => {
-  const envs: TestEnv[] = [];
-  const clients: ClickHouseClient[] = [];
-  async function freshEnv(name: string): Promise<{ env: TestEnv; ch: ClickHouseClient }> {
-    const env = await createTestEnv(name, { partitions: 3 });
-    const ch = createClickHouse(env.config);
-    envs.push(env);
-    clients.push(ch);
-    return { env, ch };
-  }
-  afterAll(async () => {
-    for (const ch of clients) await ch.close();
-    for (const env of envs) await env.cleanup();
-  });
+  const envs = suiteEnvs(3);
+  const freshEnv = (name: string) => envs.fresh(name);
+  afterAll(() => envs.cleanup());
 
   const foldsRecorded = async (ch: ClickHouseClient) =>
     Number((await queryRows<{ n: string }>(ch, 'SELECT toString(count()) AS n FROM rollup_watermarks'))[0]?.n ?? 0);

@@ -1,7 +1,7 @@
-import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { makeDeadLetter } from '@edusage/contracts';
 import { createKafka, deleteTopics, ensureTopics, produceJson } from '@edusage/kafka';
-import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
+import { waitFor } from '@edusage/testkit';
 import { makeEnrichedEvents, referenceDistrictRollup } from './enriched-fixtures';
 import {
   groupOf,
@@ -10,6 +10,7 @@ import {
   readDistrictRollup,
   sortedReference,
   startWorker,
+  suiteEnvs,
   storedCounts,
   testLogger,
 } from './sink-harness';
@@ -19,19 +20,9 @@ jest.setTimeout(240_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('aggregate sink: holes of issue 11, against real Kafka, ClickHouse and Redis', () => {
-  const envs: TestEnv[] = [];
-  const clients: ClickHouseClient[] = [];
-  async function freshEnv(name: string): Promise<{ env: TestEnv; ch: ClickHouseClient }> {
-    const env = await createTestEnv(name, { partitions: 1 });
-    const ch = createClickHouse(env.config);
-    envs.push(env);
-    clients.push(ch);
-    return { env, ch };
-  }
-  afterAll(async () => {
-    for (const ch of clients) await ch.close();
-    for (const env of envs) await env.cleanup();
-  });
+  const envs = suiteEnvs(1);
+  const freshEnv = (name: string) => envs.fresh(name);
+  afterAll(() => envs.cleanup());
 
   it('stores a poison record as a dead letter instead of stalling the partition, and the good records beside it', async () => {
     const { env, ch } = await freshEnv('sink_poison');

@@ -10,7 +10,7 @@ import {
   type Producer,
 } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
-import type { TestEnv } from '@edusage/testkit';
+import { createTestEnv, type TestEnv } from '@edusage/testkit';
 import { deadLetterHandler, enrichedHandler } from '../src/handlers';
 import { SinkWorker } from '../src/sink-worker';
 import type { ReferenceCell } from './enriched-fixtures';
@@ -25,6 +25,26 @@ export async function produceEnriched(producer: Producer, topic: string, events:
       events.slice(i, i + 1000).map((e) => ({ key: `${e.district_id}|${e.person_id}`, value: e })),
     );
   }
+}
+
+/** Environments (own topics, database and Redis keys) a suite makes one per test, cleaned up together. */
+export function suiteEnvs(partitions: number): {
+  fresh(name: string): Promise<{ env: TestEnv; ch: ClickHouseClient }>;
+  cleanup(): Promise<void>;
+} {
+  const made: { env: TestEnv; ch: ClickHouseClient }[] = [];
+  return {
+    async fresh(name) {
+      const env = await createTestEnv(name, { partitions });
+      const made1 = { env, ch: createClickHouse(env.config) };
+      made.push(made1);
+      return made1;
+    },
+    async cleanup() {
+      for (const m of made) await m.ch.close();
+      for (const m of made) await m.env.cleanup();
+    },
+  };
 }
 
 /** A consumer group of the suite's own: other runs of the same test on the shared Kafka use other groups. */
