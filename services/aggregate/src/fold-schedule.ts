@@ -59,9 +59,15 @@ export class FoldSchedule {
     return list;
   }
 
-  /** After a rebalance: the next batch of each partition is folded before its commit; put-off ends stay. */
-  rejoined(): void {
-    for (const state of this.partitions.values()) delete state.lastFoldAt;
+  /**
+   * After a rebalance: the next batch of each partition `kept` (still this worker's) is folded before
+   * its commit, and its put-off end stays; the others are forgotten (their next owner folds them).
+   */
+  rejoined(kept: (topic: string, partition: number) => boolean): void {
+    for (const [k, state] of this.partitions) {
+      if (kept(...split(k))) delete state.lastFoldAt;
+      else this.partitions.delete(k);
+    }
   }
 
   private state(topic: string, partition: number): PartitionFolds {

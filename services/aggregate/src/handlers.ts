@@ -45,8 +45,9 @@ export interface TopicHandler {
   identityColumn: string;
   prepare(topic: string, partition: number, messages: KafkaMessage[]): Promise<PreparedBatch>;
   /**
-   * Runs after a batch is stored and before its offset is committed (e.g. folding it into rollups);
-   * `batchEnd` is one past the batch's last offset.
+   * Folds what is stored below `batchEnd` (one past a batch's last offset) into the rollups: after a
+   * batch is stored and before its offset is committed, or later for committed batches whose fold was
+   * put off (`FoldRunner`). Never two at once for one partition.
    */
   afterStore?(topic: string, partition: number, batchEnd: bigint): Promise<void>;
 }

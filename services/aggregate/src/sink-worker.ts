@@ -6,7 +6,7 @@ import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
 import { isClickHouseDataError, mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
-import { FoldSchedule } from './fold-schedule';
+import { FoldRunner } from './fold-runner';
 import type { PreparedRow, TopicHandler } from './handlers';
 import { insertUnstored } from './insert-unstored';
 import { PartitionWrites } from './partition-writes';
@@ -77,7 +77,7 @@ interface BatchContext {
  * Consumes topics into ClickHouse with an exactly-once effect (docs/ARCHITECTURE.md "Delivery
  * guarantees"): per partition batch, skip what is already stored (checking it is the same message),
  * insert the rest (one INSERT per month partition, which the server itself limits to offsets not
- * stored yet), fold the rollups, and only then commit the offset. Transient failures are retried with
+ * stored yet), fold the rollups (or put the fold off, `FoldRunner`), and only then commit the offset. Transient failures are retried with
  * backoff while heartbeating; records ClickHouse can never take go to the dead-letter topic; a batch
  * whose partition was revoked is abandoned; a partition that cannot go on safely is paused, loudly.
  */
@@ -96,30 +96,29 @@ export class SinkWorker {
   private readonly verified = new Map<string, Map<string, string>>();
   private readonly fence: MembershipFence;
   private readonly writes: PartitionWrites;
-  private readonly folds: FoldSchedule;
-  private foldTimer: NodeJS.Timeout | null = null;
-  /** The run of put-off folds under way (one at a time). */
-  private putOffRun: Promise<void> | null = null;
+  private readonly folds: FoldRunner;
   private stopping = false;
 
   constructor(private readonly opts: SinkWorkerOptions) {
     this.fence = new MembershipFence(opts.consumer);
     this.writes = new PartitionWrites(opts.ch);
-    this.folds = new FoldSchedule(opts.foldIntervalMs ?? 0);
+    this.folds = new FoldRunner({
+      handlers: opts.handlers,
+      intervalMs: opts.foldIntervalMs ?? 0,
+      fence: this.fence,
+      logger: opts.logger,
+      ...(opts.committedOffsets ? { committedOffsets: opts.committedOffsets } : {}),
+    });
+    // Registered after the fence's own listener, so the runner sees the new epoch.
     opts.consumer.on(opts.consumer.events.GROUP_JOIN, (event) => {
       // After any rebalance nothing is known about who stored what: verify again before inserting.
       this.verified.clear();
-      this.folds.rejoined();
-      void this.takeOverPutOffFolds(event.payload.memberAssignment);
+      this.folds.rejoined(event.payload.memberAssignment);
     });
   }
 
   async start(): Promise<void> {
-    const interval = this.opts.foldIntervalMs ?? 0;
-    if (interval > 0) {
-      this.foldTimer = setInterval(() => void this.runPutOffFolds(false), Math.max(100, interval / 2));
-      this.foldTimer.unref();
-    }
+    this.folds.start();
     await this.opts.consumer.subscribe({
       topics: Object.keys(this.opts.handlers),
       fromBeginning: true,
@@ -134,11 +133,10 @@ export class SinkWorker {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.foldTimer) clearInterval(this.foldTimer);
+    // While still in the group (batches in flight are abandoned from here on): what was committed
+    // without a fold is folded now rather than left to the partitions' next owners.
+    await this.folds.stop();
     await this.opts.consumer.disconnect();
-    // What was committed without a fold is folded now rather than left to the partition's next owner.
-    await this.putOffRun;
-    await this.runPutOffFolds(true);
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
@@ -189,19 +187,16 @@ export class SinkWorker {
 
     const lastOffset = batch.lastOffset();
     const end = BigInt(lastOffset) + 1n;
-    const after = handler.afterStore?.bind(handler);
-    const foldNow = this.folds.foldNow(topic, partition, batch.offsetLag() === '0', Date.now());
-    if (after && foldNow) {
-      await ctx.persist('deriving rollups', () => after(topic, partition, end));
-      this.folds.folded(topic, partition, end, Date.now());
-    }
+    const folds = handler.afterStore !== undefined;
+    const foldNow = this.folds.foldNow(topic, partition, batch.offsetLag() === '0');
+    if (folds && foldNow) await ctx.persist('deriving rollups', () => this.folds.fold(topic, partition, end));
 
     resolveOffset(lastOffset);
     const next = end.toString();
     await ctx.persist('committing offset', () =>
       this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]),
     );
-    if (after && !foldNow) this.folds.putOff(topic, partition, end);
+    if (folds && !foldNow) this.folds.putOff(topic, partition, end);
     // Offsets below the commit point will not be seen again by this owner.
     const known = this.verified.get(`${topic}/${partition}`);
     if (known) for (const o of known.keys()) if (BigInt(o) < BigInt(next)) known.delete(o);
@@ -209,65 +204,6 @@ export class SinkWorker {
     this.stats.batches += 1;
     this.stats.duplicates += prepared.duplicates;
     this.stats.rejected += rejects.length;
-  }
-
-  /**
-   * Runs the put-off folds that are due (all of them with `all`), one after the other. Outside any
-   * batch, so without the fence: a put-off end is committed, every offset below it is stored for good,
-   * and a fold from an older watermark adds nothing, so the fold is right whoever owns the partition now.
-   * A failed fold stays put off and is tried again at the next tick.
-   */
-  private runPutOffFolds(all: boolean): Promise<void> {
-    if (this.putOffRun) return this.putOffRun;
-    const run = async () => {
-      for (const fold of this.folds.due(Date.now(), all)) {
-        const after = this.opts.handlers[fold.topic]?.afterStore;
-        if (!after) continue;
-        try {
-          await after.call(this.opts.handlers[fold.topic], fold.topic, fold.partition, fold.end);
-          this.folds.folded(fold.topic, fold.partition, fold.end, Date.now());
-        } catch (err) {
-          this.opts.logger.warn(
-            { topic: fold.topic, partition: fold.partition, end: fold.end.toString(), err: (err as Error).message },
-            'put-off rollup fold failed: trying again later',
-          );
-        }
-      }
-    };
-    this.putOffRun = run().finally(() => (this.putOffRun = null));
-    return this.putOffRun;
-  }
-
-  /**
-   * After a rebalance, the committed offsets of the partitions this worker got: an earlier owner may
-   * have committed batches whose fold it put off and never ran (it crashed). They are folded now, even
-   * if no new message ever comes (nothing new to fold is one watermark read).
-   */
-  private async takeOverPutOffFolds(assignment: Record<string, number[]>): Promise<void> {
-    const committedOffsets = this.opts.committedOffsets;
-    if (!committedOffsets) return;
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      if (!this.opts.handlers[topic]?.afterStore || partitions.length === 0) continue;
-      try {
-        const committed = await retryWithBackoff(() => committedOffsets(topic), {
-          initialMs: 500,
-          maxMs: 10_000,
-          maxAttempts: 6,
-          shouldAbort: () => this.stopping,
-        });
-        for (const partition of partitions) {
-          const end = committed.get(partition);
-          if (end !== undefined && end > 0n) this.folds.putOff(topic, partition, end);
-        }
-        // At once rather than at the next tick: a drained group should mean folded rollups soon after.
-        void this.runPutOffFolds(false);
-      } catch (err) {
-        this.opts.logger.error(
-          { topic, err: (err as Error).message },
-          "could not read the group's committed offsets: folds an earlier owner put off wait for new messages",
-        );
-      }
-    }
   }
 
   private noteHeartbeatError(err: unknown): void {

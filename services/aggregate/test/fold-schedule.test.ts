@@ -33,13 +33,16 @@ describe('FoldSchedule', () => {
     expect(s.due(99_999, true)).toEqual([]);
   });
 
-  it('after a rebalance folds the next batch at once and makes every put-off fold due', () => {
+  it('after a rebalance folds the next batch at once, makes put-off folds due and forgets lost partitions', () => {
     const s = new FoldSchedule(60_000);
     s.folded('a.b/c', 3, 10n, 0);
     s.putOff('a.b/c', 3, 20n);
+    s.folded('a.b/c', 4, 10n, 0);
+    s.putOff('a.b/c', 4, 30n);
     expect(s.foldNow('a.b/c', 3, false, 1)).toBe(false);
-    s.rejoined();
+    s.rejoined((topic, partition) => topic === 'a.b/c' && partition === 3);
     expect(s.foldNow('a.b/c', 3, false, 1)).toBe(true);
     expect(s.due(1)).toEqual([{ topic: 'a.b/c', partition: 3, end: 20n }]);
+    expect(s.due(1, true)).toEqual([{ topic: 'a.b/c', partition: 3, end: 20n }]);
   });
 });

@@ -14,7 +14,8 @@ import {
 
 jest.setTimeout(240_000);
 
-// When the sink folds (FoldSchedule): fewer folds under a backlog, and nothing left unfolded for good.
+// When the sink folds (FoldSchedule, FoldRunner): fewer folds under a backlog, nothing left unfolded
+// for good, never two folds of a partition at once.
 describe('aggregate sink: rollup folds put off under a backlog, against real Kafka and ClickHouse', () => {
   const envs = suiteEnvs(3);
   const freshEnv = (name: string) => envs.fresh(name);
@@ -22,6 +23,67 @@ describe('aggregate sink: rollup folds put off under a backlog, against real Kaf
 
   const foldsRecorded = async (ch: ClickHouseClient) =>
     Number((await queryRows<{ n: string }>(ch, 'SELECT toString(count()) AS n FROM rollup_watermarks'))[0]?.n ?? 0);
+
+  /** The folded ranges of the district rollup as `partition:start-end`, and the ones the watermarks say. */
+  async function rangesAndMarks(ch: ClickHouseClient): Promise<{ ranges: string[]; marks: string[] }> {
+    const rows = await queryRows<{ p: number; s: string; e: string }>(
+      ch,
+      `SELECT DISTINCT kafka_partition AS p, toString(range_start) AS s, toString(range_end) AS e
+       FROM rollup_district_app_daily_parts FINAL ORDER BY p, range_start`,
+    );
+    const ends = await queryRows<{ p: number; m: string }>(
+      ch,
+      'SELECT DISTINCT kafka_partition AS p, toString(derived_to) AS m FROM rollup_watermarks ORDER BY p, derived_to',
+    );
+    const marks: string[] = [];
+    let at = { p: -1, from: '0' };
+    for (const e of ends) {
+      if (Number(e.p) !== at.p) at = { p: Number(e.p), from: '0' };
+      marks.push(`${e.p}:${at.from}-${e.m}`);
+      at.from = e.m;
+    }
+    return { ranges: rows.map((r) => `${r.p}:${r.s}-${r.e}`), marks };
+  }
+
+  it("stays exact while the timer's put-off folds and the batches' folds of a partition interleave", async () => {
+    const { env, ch } = await freshEnv('sink_fold_timer');
+    const events = makeEnrichedEvents(12_000, 43, 0);
+    const expected = sortedReference(referenceDistrictRollup(events));
+    const unique = expected.reduce((s, [, c]) => s + c.events, 0);
+    const producer = await createProducer(createKafka(env.config, testLogger));
+    await produceEnriched(producer, env.topics.enriched, events);
+    await producer.disconnect();
+    // A timer every 100 ms against batches of 64 KiB: put-off folds come due while batches fold.
+    const sink = await startWorker(env, ch, 'fold-timer', undefined, {
+      foldIntervalMs: 200,
+      maxBytesPerPartition: 65_536,
+    });
+    try {
+      await waitFor(
+        () => storedCounts(ch),
+        (c) => c.offsets >= unique,
+        { what: 'every event stored', timeoutMs: 120_000 },
+      );
+      const got = await waitFor(
+        () => readDistrictRollup(ch),
+        (r) => JSON.stringify(r) === JSON.stringify(expected),
+        { what: 'rollups equal to the reference', timeoutMs: 30_000 },
+      );
+      expect(got).toEqual(expected);
+      // Every watermark is the end of the folded range that starts at the one before it (what
+      // `derivedRanges` and the late-roster re-folds go by).
+      // (A fold writes its watermark after its rows: wait for the last one.)
+      const { ranges, marks } = await waitFor(
+        () => rangesAndMarks(ch),
+        (r) => JSON.stringify(r.ranges) === JSON.stringify(r.marks),
+        { what: 'every folded range ending at a watermark', timeoutMs: 10_000 },
+      );
+      expect(ranges).toEqual(marks);
+      expect(sink.worker.stats.batches).toBeGreaterThan(marks.length);
+    } finally {
+      await sink.stop();
+    }
+  });
 
   it('folds a backlog in a few folds, not one per batch, and ends with exact rollups', async () => {
     const { env, ch } = await freshEnv('sink_fold_backlog');
@@ -50,6 +112,13 @@ describe('aggregate sink: rollup folds put off under a backlog, against real Kaf
       const folds = await foldsRecorded(ch);
       expect(batches).toBeGreaterThanOrEqual(15);
       expect(folds).toBeLessThanOrEqual(2 * 3);
+      // (A fold writes its watermark after its rows: wait for the last one.)
+      const { ranges, marks } = await waitFor(
+        () => rangesAndMarks(ch),
+        (r) => JSON.stringify(r.ranges) === JSON.stringify(r.marks),
+        { what: 'every folded range ending at a watermark', timeoutMs: 10_000 },
+      );
+      expect(ranges).toEqual(marks);
     } finally {
       await sink.stop();
     }

@@ -38,7 +38,7 @@ export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<St
   }
   const sinkStats = lastSinkStats(path.join(rig.logDir, 'aggregate.log'));
   const rowsPerInsert = sinkStats && sinkStats.batches > 0 ? sinkStats.inserted / sinkStats.batches : NaN;
-  // Every fold that moved a watermark wrote one row (AGGREGATE_FOLD_INTERVAL_MS puts folds off under a backlog).
+  // Every fold with something new writes one watermark row (AGGREGATE_FOLD_INTERVAL_MS puts folds off under a backlog).
   const rollupFolds = await queryRows<{ n: string }>(rig.db, 'SELECT toString(count()) AS n FROM rollup_watermarks')
     .then((r) => Number(r[0]?.n ?? 0))
     .catch(() => null);
