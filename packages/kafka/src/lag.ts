@@ -21,17 +21,3 @@ export async function consumerLag(kafka: Kafka, groupId: string, topics: string[
     await admin.disconnect();
   }
 }
-
-/** The offsets `groupId` committed on `topic`, by partition (a partition without a commit is left out). */
-export async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const offsets = new Map<number, bigint>();
-    for (const p of committed?.partitions ?? []) if (p.offset !== '-1') offsets.set(p.partition, BigInt(p.offset));
-    return offsets;
-  } finally {
-    await admin.disconnect();
-  }
-}

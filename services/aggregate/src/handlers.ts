@@ -45,9 +45,8 @@ export interface TopicHandler {
   identityColumn: string;
   prepare(topic: string, partition: number, messages: KafkaMessage[]): Promise<PreparedBatch>;
   /**
-   * Folds what is stored below `batchEnd` (one past a batch's last offset) into the rollups: after a
-   * batch is stored and before its offset is committed, or later for committed batches whose fold was
-   * put off (`FoldRunner`). Never two at once for one partition.
+   * Folds what is stored below `batchEnd` (one past a batch's last offset) into the rollups, after the
+   * batch is stored and before its offset is committed; `FoldSchedule` may leave a batch to a later one.
    */
   afterStore?(topic: string, partition: number, batchEnd: bigint): Promise<void>;
 }

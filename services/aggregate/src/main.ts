@@ -1,13 +1,6 @@
 import { topicNames, topicReplication } from '@edusage/config';
 import { createClickHouse, ensureDatabase, runMigrations, SCHEMA_MIGRATIONS_DIR } from '@edusage/clickhouse';
-import {
-  committedOffsets,
-  createConsumer,
-  createKafka,
-  createProducer,
-  ensureTopics,
-  monitorConsumer,
-} from '@edusage/kafka';
+import { createConsumer, createKafka, createProducer, ensureTopics, monitorConsumer } from '@edusage/kafka';
 import { runService } from '@edusage/runtime';
 import { loadAggregateConfig, type AggregateConfig } from './config';
 import { deadLetterHandler, enrichedHandler } from './handlers';
@@ -63,7 +56,6 @@ void runService<AggregateConfig>({
       dlqTopic: topics.dlq,
       concurrency: config.AGGREGATE_CONCURRENCY,
       foldIntervalMs: config.AGGREGATE_FOLD_INTERVAL_MS,
-      committedOffsets: (topic) => committedOffsets(kafka, config.AGGREGATE_GROUP_ID, topic),
       handlers: {
         [topics.enriched]: enrichedHandler(ch),
         [topics.dlq]: deadLetterHandler(),

@@ -6,7 +6,7 @@ import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
 import { isClickHouseDataError, mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
-import { FoldRunner } from './fold-runner';
+import { FoldSchedule } from './fold-schedule';
 import type { PreparedRow, TopicHandler } from './handlers';
 import { insertUnstored } from './insert-unstored';
 import { PartitionWrites } from './partition-writes';
@@ -53,11 +53,6 @@ export interface SinkWorkerOptions {
    * batch before its commit. Default 0.
    */
   foldIntervalMs?: number;
-  /**
-   * The offsets the worker's group committed on a topic, by partition. After each rebalance the folds
-   * an earlier owner put off and never ran are run from them. Needed when `foldIntervalMs` > 0.
-   */
-  committedOffsets?: (topic: string) => Promise<Map<number, bigint>>;
 }
 
 /** Everything one batch's steps share. */
@@ -77,7 +72,7 @@ interface BatchContext {
  * Consumes topics into ClickHouse with an exactly-once effect (docs/ARCHITECTURE.md "Delivery
  * guarantees"): per partition batch, skip what is already stored (checking it is the same message),
  * insert the rest (one INSERT per month partition, which the server itself limits to offsets not
- * stored yet), fold the rollups (or put the fold off, `FoldRunner`), and only then commit the offset. Transient failures are retried with
+ * stored yet), fold the rollups (or leave them to a later batch, `FoldSchedule`), and only then commit the offset. Transient failures are retried with
  * backoff while heartbeating; records ClickHouse can never take go to the dead-letter topic; a batch
  * whose partition was revoked is abandoned; a partition that cannot go on safely is paused, loudly.
  */
@@ -96,29 +91,21 @@ export class SinkWorker {
   private readonly verified = new Map<string, Map<string, string>>();
   private readonly fence: MembershipFence;
   private readonly writes: PartitionWrites;
-  private readonly folds: FoldRunner;
+  private readonly folds: FoldSchedule;
   private stopping = false;
 
   constructor(private readonly opts: SinkWorkerOptions) {
     this.fence = new MembershipFence(opts.consumer);
     this.writes = new PartitionWrites(opts.ch);
-    this.folds = new FoldRunner({
-      handlers: opts.handlers,
-      intervalMs: opts.foldIntervalMs ?? 0,
-      fence: this.fence,
-      logger: opts.logger,
-      ...(opts.committedOffsets ? { committedOffsets: opts.committedOffsets } : {}),
-    });
-    // Registered after the fence's own listener, so the runner sees the new epoch.
-    opts.consumer.on(opts.consumer.events.GROUP_JOIN, (event) => {
+    this.folds = new FoldSchedule(opts.foldIntervalMs ?? 0);
+    opts.consumer.on(opts.consumer.events.GROUP_JOIN, () => {
       // After any rebalance nothing is known about who stored what: verify again before inserting.
       this.verified.clear();
-      this.folds.rejoined(event.payload.memberAssignment);
+      this.folds.rejoined();
     });
   }
 
   async start(): Promise<void> {
-    this.folds.start();
     await this.opts.consumer.subscribe({
       topics: Object.keys(this.opts.handlers),
       fromBeginning: true,
@@ -133,9 +120,6 @@ export class SinkWorker {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    // While still in the group (batches in flight are abandoned from here on): what was committed
-    // without a fold is folded now rather than left to the partitions' next owners.
-    await this.folds.stop();
     await this.opts.consumer.disconnect();
   }
 
@@ -187,16 +171,18 @@ export class SinkWorker {
 
     const lastOffset = batch.lastOffset();
     const end = BigInt(lastOffset) + 1n;
-    const folds = handler.afterStore !== undefined;
-    const foldNow = this.folds.foldNow(topic, partition, batch.offsetLag() === '0');
-    if (folds && foldNow) await ctx.persist('deriving rollups', () => this.folds.fold(topic, partition, end));
+    // Folded now, or by the batch that carries the later messages this fetch saw (`FoldSchedule`).
+    const after = handler.afterStore?.bind(handler);
+    if (after && this.folds.foldNow(topic, partition, batch.offsetLag() === '0', Date.now())) {
+      await ctx.persist('deriving rollups', () => after(topic, partition, end));
+      this.folds.folded(topic, partition, Date.now());
+    }
 
     resolveOffset(lastOffset);
     const next = end.toString();
     await ctx.persist('committing offset', () =>
       this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]),
     );
-    if (folds && !foldNow) this.folds.putOff(topic, partition, end);
     // Offsets below the commit point will not be seen again by this owner.
     const known = this.verified.get(`${topic}/${partition}`);
     if (known) for (const o of known.keys()) if (BigInt(o) < BigInt(next)) known.delete(o);

@@ -6,6 +6,7 @@ import {
   produceEnriched,
   readDistrictRollup,
   sortedReference,
+  groupOf,
   startWorker,
   suiteEnvs,
   storedCounts,
@@ -14,8 +15,8 @@ import {
 
 jest.setTimeout(240_000);
 
-// When the sink folds (FoldSchedule, FoldRunner): fewer folds under a backlog, nothing left unfolded
-// for good, never two folds of a partition at once.
+// When the sink folds (FoldSchedule): fewer folds under a backlog, and nothing left unfolded when a
+// worker stops with batches committed unfolded.
 describe('aggregate sink: rollup folds put off under a backlog, against real Kafka and ClickHouse', () => {
   const envs = suiteEnvs(3);
   const freshEnv = (name: string) => envs.fresh(name);
@@ -44,46 +45,6 @@ describe('aggregate sink: rollup folds put off under a backlog, against real Kaf
     }
     return { ranges: rows.map((r) => `${r.p}:${r.s}-${r.e}`), marks };
   }
-
-  it("stays exact while the timer's put-off folds and the batches' folds of a partition interleave", async () => {
-    const { env, ch } = await freshEnv('sink_fold_timer');
-    const events = makeEnrichedEvents(12_000, 43, 0);
-    const expected = sortedReference(referenceDistrictRollup(events));
-    const unique = expected.reduce((s, [, c]) => s + c.events, 0);
-    const producer = await createProducer(createKafka(env.config, testLogger));
-    await produceEnriched(producer, env.topics.enriched, events);
-    await producer.disconnect();
-    // A timer every 100 ms against batches of 64 KiB: put-off folds come due while batches fold.
-    const sink = await startWorker(env, ch, 'fold-timer', undefined, {
-      foldIntervalMs: 200,
-      maxBytesPerPartition: 65_536,
-    });
-    try {
-      await waitFor(
-        () => storedCounts(ch),
-        (c) => c.offsets >= unique,
-        { what: 'every event stored', timeoutMs: 120_000 },
-      );
-      const got = await waitFor(
-        () => readDistrictRollup(ch),
-        (r) => JSON.stringify(r) === JSON.stringify(expected),
-        { what: 'rollups equal to the reference', timeoutMs: 30_000 },
-      );
-      expect(got).toEqual(expected);
-      // Every watermark is the end of the folded range that starts at the one before it (what
-      // `derivedRanges` and the late-roster re-folds go by).
-      // (A fold writes its watermark after its rows: wait for the last one.)
-      const { ranges, marks } = await waitFor(
-        () => rangesAndMarks(ch),
-        (r) => JSON.stringify(r.ranges) === JSON.stringify(r.marks),
-        { what: 'every folded range ending at a watermark', timeoutMs: 10_000 },
-      );
-      expect(ranges).toEqual(marks);
-      expect(sink.worker.stats.batches).toBeGreaterThan(marks.length);
-    } finally {
-      await sink.stop();
-    }
-  });
 
   it('folds a backlog in a few folds, not one per batch, and ends with exact rollups', async () => {
     const { env, ch } = await freshEnv('sink_fold_backlog');
@@ -124,32 +85,57 @@ describe('aggregate sink: rollup folds put off under a backlog, against real Kaf
     }
   });
 
-  it('folds what a crashed owner committed without folding, though no message comes after it', async () => {
-    const { env, ch } = await freshEnv('sink_fold_takeover');
-    const events = makeEnrichedEvents(3_000, 42, 0);
+  it('a worker stopped with batches committed unfolded: the next owner folds them with its first batch', async () => {
+    const { env, ch } = await freshEnv('sink_fold_handover');
+    const events = makeEnrichedEvents(12_000, 42, 0);
     const expected = sortedReference(referenceDistrictRollup(events));
     const unique = expected.reduce((s, [, c]) => s + c.events, 0);
-    // The first owner stores and commits every batch and dies before any of its put-off folds ran.
-    const first = await startWorker(env, ch, 'fold-takeover', undefined, { neverFolds: true });
-    await produceEnriched(first.producer, env.topics.enriched, events);
+    const kafka = createKafka(env.config, testLogger);
+    const producer = await createProducer(kafka);
+    await produceEnriched(producer, env.topics.enriched, events);
+    await producer.disconnect();
+    const variant = { foldIntervalMs: 60_000, maxBytesPerPartition: 65_536 };
+
+    // The first owner stops a third of the way through the backlog, its last batches committed unfolded.
+    const first = await startWorker(env, ch, 'fold-handover', undefined, variant);
     await waitFor(
       () => storedCounts(ch),
-      (c) => c.offsets >= unique,
-      { what: 'the first owner stored the events', timeoutMs: 120_000 },
+      (c) => c.offsets >= unique / 3,
+      { what: 'a third of the backlog stored', timeoutMs: 120_000 },
     );
     await first.stop();
-    expect(await readDistrictRollup(ch)).toEqual([]);
+    const admin = kafka.admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({
+      groupId: groupOf(env, 'fold-handover'),
+      topics: [env.topics.enriched],
+    });
+    await admin.disconnect();
+    const marks = await queryRows<{ p: number; w: string }>(
+      ch,
+      'SELECT kafka_partition AS p, toString(max(derived_to)) AS w FROM rollup_watermarks GROUP BY kafka_partition',
+    );
+    const folded = new Map(marks.map((m) => [Number(m.p), BigInt(m.w)]));
+    const unfolded = (committed?.partitions ?? []).filter(
+      (c) => c.offset !== '-1' && BigInt(c.offset) > (folded.get(c.partition) ?? 0n),
+    );
+    expect(unfolded.length).toBeGreaterThan(0); // the case under test: committed, not folded
 
-    // The next owner gets no message at all: it folds from the group's committed offsets.
-    const next = await startWorker(env, ch, 'fold-takeover', undefined, { foldIntervalMs: 1_000 });
+    const next = await startWorker(env, ch, 'fold-handover', undefined, variant);
     try {
       const got = await waitFor(
         () => readDistrictRollup(ch),
         (r) => JSON.stringify(r) === JSON.stringify(expected),
-        { what: 'rollups equal to the reference', timeoutMs: 60_000 },
+        { what: 'rollups equal to the reference', timeoutMs: 120_000 },
       );
       expect(got).toEqual(expected);
-      expect(next.worker.stats.batches).toBe(0);
+      expect((await storedCounts(ch)).offsets).toBe(unique);
+      const { ranges, marks: ends } = await waitFor(
+        () => rangesAndMarks(ch),
+        (r) => JSON.stringify(r.ranges) === JSON.stringify(r.marks),
+        { what: 'every folded range ending at a watermark', timeoutMs: 10_000 },
+      );
+      expect(ranges).toEqual(ends);
     } finally {
       await next.stop();
     }

@@ -1,14 +1,7 @@
 import { Readable } from 'node:stream';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
-import {
-  committedOffsets,
-  createConsumer,
-  createKafka,
-  createProducer,
-  produceJson,
-  type Producer,
-} from '@edusage/kafka';
+import { createConsumer, createKafka, createProducer, produceJson, type Producer } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
 import { deadLetterHandler, enrichedHandler } from '../src/handlers';
@@ -56,8 +49,6 @@ export function groupOf(env: TestEnv, name: string): string {
 export interface WorkerVariant {
   /** `SinkWorker`'s fold interval (default 0: every batch folded before its commit). */
   foldIntervalMs?: number;
-  /** A worker that stores and commits but never folds: one that crashed with its folds put off. */
-  neverFolds?: boolean;
   maxBytesPerPartition?: number;
 }
 
@@ -82,7 +73,6 @@ export async function startWorker(
     sessionTimeout: 10_000,
     ...(variant.maxBytesPerPartition ? { maxBytesPerPartition: variant.maxBytesPerPartition } : {}),
   });
-  const enriched = enrichedHandler(ch);
   const worker = new SinkWorker({
     consumer,
     producer,
@@ -92,9 +82,8 @@ export async function startWorker(
     dlqTopic: env.topics.dlq,
     concurrency: 2,
     foldIntervalMs: variant.foldIntervalMs ?? 0,
-    committedOffsets: (topic) => committedOffsets(kafka, group, topic),
     handlers: {
-      [env.topics.enriched]: variant.neverFolds ? { ...enriched, afterStore: undefined } : enriched,
+      [env.topics.enriched]: enrichedHandler(ch),
       [env.topics.dlq]: deadLetterHandler(),
     },
   });
