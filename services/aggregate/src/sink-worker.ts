@@ -72,9 +72,10 @@ interface BatchContext {
  * Consumes topics into ClickHouse with an exactly-once effect (docs/ARCHITECTURE.md "Delivery
  * guarantees"): per partition batch, skip what is already stored (checking it is the same message),
  * insert the rest (one INSERT per month partition, which the server itself limits to offsets not
- * stored yet), fold the rollups (or leave them to a later batch, `FoldSchedule`), and only then commit the offset. Transient failures are retried with
- * backoff while heartbeating; records ClickHouse can never take go to the dead-letter topic; a batch
- * whose partition was revoked is abandoned; a partition that cannot go on safely is paused, loudly.
+ * stored yet), fold the rollups (or leave that to a later batch, `FoldSchedule`), and only then commit
+ * the offset. Transient failures are retried with backoff while heartbeating; records ClickHouse can
+ * never take go to the dead-letter topic; a batch whose partition was revoked is abandoned; a partition
+ * that cannot go on safely is paused, loudly.
  */
 export class SinkWorker {
   readonly stats: SinkStats = {
