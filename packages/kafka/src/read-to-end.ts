@@ -45,7 +45,11 @@ export async function readTopicToEnd(
       await consumer.connect();
       try {
         await new Promise<void>((resolve, reject) => {
-          consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+          // kafkajs restarts itself after a retriable error (e.g. the group coordinator still loading
+          // after a broker restart): only a crash it will not recover from ends the read.
+          consumer.on(consumer.events.CRASH, (e) => {
+            if (!e.payload.restart) reject(e.payload.error);
+          });
           consumer
             .subscribe({ topics: [topic], fromBeginning: true })
             .then(() =>
