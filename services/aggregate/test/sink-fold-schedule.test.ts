@@ -46,6 +46,30 @@ describe('aggregate sink: rollup folds put off under a backlog, against real Kaf
     return { ranges: rows.map((r) => `${r.p}:${r.s}-${r.e}`), marks };
   }
 
+  /**
+   * Waits for the district rollup to equal the reference, then checks every offset is stored once and
+   * every folded range ends at a watermark (a fold writes its watermark after its rows: wait for it).
+   */
+  async function expectExactRollups(
+    ch: ClickHouseClient,
+    expected: ReturnType<typeof sortedReference>,
+    unique: number,
+  ): Promise<void> {
+    const got = await waitFor(
+      () => readDistrictRollup(ch),
+      (r) => JSON.stringify(r) === JSON.stringify(expected),
+      { what: 'rollups equal to the reference', timeoutMs: 120_000 },
+    );
+    expect(got).toEqual(expected);
+    expect((await storedCounts(ch)).offsets).toBe(unique);
+    const { ranges, marks } = await waitFor(
+      () => rangesAndMarks(ch),
+      (r) => JSON.stringify(r.ranges) === JSON.stringify(r.marks),
+      { what: 'every folded range ending at a watermark', timeoutMs: 10_000 },
+    );
+    expect(ranges).toEqual(marks);
+  }
+
   it('folds a backlog in a few folds, not one per batch, and ends with exact rollups', async () => {
     const { env, ch } = await freshEnv('sink_fold_backlog');
     const events = makeEnrichedEvents(12_000, 41, 0);
@@ -61,25 +85,12 @@ describe('aggregate sink: rollup folds put off under a backlog, against real Kaf
       maxBytesPerPartition: 65_536,
     });
     try {
-      const got = await waitFor(
-        () => readDistrictRollup(ch),
-        (r) => JSON.stringify(r) === JSON.stringify(expected),
-        { what: 'rollups equal to the reference', timeoutMs: 120_000 },
-      );
-      expect(got).toEqual(expected);
-      expect((await storedCounts(ch)).offsets).toBe(unique);
+      await expectExactRollups(ch, expected, unique);
       // Per partition: the first batch (nothing known of its last fold) and the caught-up last one.
       const batches = sink.worker.stats.batches;
       const folds = await foldsRecorded(ch);
       expect(batches).toBeGreaterThanOrEqual(15);
       expect(folds).toBeLessThanOrEqual(2 * 3);
-      // (A fold writes its watermark after its rows: wait for the last one.)
-      const { ranges, marks } = await waitFor(
-        () => rangesAndMarks(ch),
-        (r) => JSON.stringify(r.ranges) === JSON.stringify(r.marks),
-        { what: 'every folded range ending at a watermark', timeoutMs: 10_000 },
-      );
-      expect(ranges).toEqual(marks);
     } finally {
       await sink.stop();
     }
@@ -123,19 +134,7 @@ describe('aggregate sink: rollup folds put off under a backlog, against real Kaf
 
     const next = await startWorker(env, ch, 'fold-handover', undefined, variant);
     try {
-      const got = await waitFor(
-        () => readDistrictRollup(ch),
-        (r) => JSON.stringify(r) === JSON.stringify(expected),
-        { what: 'rollups equal to the reference', timeoutMs: 120_000 },
-      );
-      expect(got).toEqual(expected);
-      expect((await storedCounts(ch)).offsets).toBe(unique);
-      const { ranges, marks: ends } = await waitFor(
-        () => rangesAndMarks(ch),
-        (r) => JSON.stringify(r.ranges) === JSON.stringify(r.marks),
-        { what: 'every folded range ending at a watermark', timeoutMs: 10_000 },
-      );
-      expect(ranges).toEqual(ends);
+      await expectExactRollups(ch, expected, unique);
     } finally {
       await next.stop();
     }
