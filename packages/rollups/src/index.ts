@@ -14,7 +14,7 @@ export {
   type CompactionMark,
   type MonthCompaction,
 } from './state';
-export { rollupRows, type RollupWindow, type RollupReadOptions } from './read';
+export { rollupRows, compactedAndNewerRows, type RollupWindow, type RollupReadOptions } from './read';
 export {
   compactRollups,
   compactMonth,
@@ -36,4 +36,4 @@ export {
 export { MONTH_CELL, MONTHS_TABLE } from './levels';
 export { hasMonthGrain, writeMonthGrain } from './month-grain';
 export { RUNS_TABLE, runsHolding } from './month-runs';
-export { usageByCell, type UsageMeasures, type UsageWindow } from './usage';
+export { usageByCell, type UsageMeasures, type UsageReadOptions, type UsageWindow } from './usage';

@@ -6,7 +6,7 @@
 import { sqlDate, sqlNumber, sqlString } from '@edusage/clickhouse';
 import { ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel, type StateColumn } from './levels';
 import { markOf } from './marks';
-import { dateSlices, monthPieces } from './months';
+import { dateSlices, monthOf, monthPieces } from './months';
 import type { CompactionState } from './state';
 
 /** An inclusive range of district-local days, of one district (or of all: the research tables). */
@@ -48,6 +48,42 @@ export function rollupRows(
   w: RollupWindow,
   o: RollupReadOptions = {},
 ): string {
+  const read = levelRead(level, w, o);
+  if (w.from > w.to) return read.fromParts(w.from, w.to);
+  return monthPieces(w.from, w.to)
+    .flatMap((piece) => {
+      if (!state.months.has(piece.month)) {
+        return dateSlices(piece.from, piece.to).map((s) => read.fromParts(s.from, s.to));
+      }
+      const halves = compactedAndNewerRows(state, level, { ...w, from: piece.from, to: piece.to }, o);
+      return [halves.compacted, halves.newer];
+    })
+    .join('\n  UNION ALL ');
+}
+
+/**
+ * SQL: the two halves of rollupRows for a window inside one compacted month: the compaction's cells
+ * (`cellFilter` in PREWHERE) and the contributions newer than it (`cellFilter` in WHERE).
+ */
+export function compactedAndNewerRows(
+  state: CompactionState,
+  level: RollupLevel,
+  w: RollupWindow,
+  o: RollupReadOptions = {},
+): { compacted: string; newer: string } {
+  const c = state.months.get(monthOf(w.from));
+  if (c === undefined || monthOf(w.to) !== monthOf(w.from)) {
+    throw new Error(`compactedAndNewerRows: ${w.from}..${w.to} is not within one compacted month`);
+  }
+  const read = levelRead(level, w, o);
+  return {
+    compacted: `SELECT ${read.columns} FROM ${ROLLUP_LEVELS[level].compact} ${o.cellFilter === undefined ? '' : `PREWHERE ${o.cellFilter} `}WHERE generation = ${sqlNumber(BigInt(c.generation))} AND ${read.where(w.from, w.to)}`,
+    newer: read.fromParts(w.from, w.to, `range_start >= ${markOf(c.marks)}`),
+  };
+}
+
+/** The pieces of a level's read: its columns, its WHERE for a range of days, its contributions' SELECT. */
+function levelRead(level: RollupLevel, w: RollupWindow, o: RollupReadOptions) {
   const spec = ROLLUP_LEVELS[level];
   const columns = `${spec.keys}, ${(o.columns ?? STATE_COLUMNS).join(', ')}`;
   const district = w.districtId === undefined ? '' : `district_id = ${sqlString(w.districtId)} AND `;
@@ -62,15 +98,5 @@ export function rollupRows(
   // with FINAL: range_start is part of the replacing key, so all versions of a row pass or none.
   const fromParts = (from: string, to: string, newer?: string) =>
     `SELECT ${columns} FROM ${spec.parts} FINAL ${newer === undefined ? '' : `PREWHERE ${newer} `}WHERE ${where(from, to, o.cellFilter)}`;
-  if (w.from > w.to) return fromParts(w.from, w.to);
-  return monthPieces(w.from, w.to)
-    .flatMap((piece) => {
-      const c = state.months.get(piece.month);
-      if (c === undefined) return dateSlices(piece.from, piece.to).map((s) => fromParts(s.from, s.to));
-      return [
-        `SELECT ${columns} FROM ${spec.compact} ${o.cellFilter === undefined ? '' : `PREWHERE ${o.cellFilter} `}WHERE generation = ${sqlNumber(BigInt(c.generation))} AND ${where(piece.from, piece.to)}`,
-        fromParts(piece.from, piece.to, `range_start >= ${markOf(c.marks)}`),
-      ];
-    })
-    .join('\n  UNION ALL ');
+  return { columns, where, fromParts };
 }

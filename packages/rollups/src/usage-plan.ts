@@ -1,13 +1,14 @@
 /**
  * How a usage read (usage.ts) reads each month piece of its window: which cells from their month rows
  * (the month grain), which from their day cells, and whether the day cells need reading at all. It
- * asks (pieceFacts), per compacted piece, for its month grain's marker, the cells with contributions
- * newer than its compaction, and whether any month row lies partly outside the piece; the answers are
- * written into the read as values, so its parts agree even while a fold or a compaction lands.
+ * asks (pieceFacts), per compacted piece, for its month grain's marker, the cells and days with
+ * contributions newer than its compaction, and whether any month row lies partly outside the piece; the
+ * answers are written into the read as values, so its parts agree even while a fold or a compaction lands.
  */
 import { queryRows, sqlDate, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { MONTH_CELL, MONTHS_TABLE, ROLLUP_LEVELS, type RollupLevel } from './levels';
 import { markOf } from './marks';
+import { groupKey } from './minutes';
 import { monthPieces } from './months';
 import type { CompactionMark, CompactionState, MonthCompaction } from './state';
 
@@ -17,13 +18,6 @@ export interface UsageWindow {
   to: string;
 }
 
-/**
- * The newer cells are named in the read, up to three times per piece: past this many characters of
- * names over the whole window, the pieces with the most are read from their day cells instead
- * (ClickHouse parses at most 256 KiB of query).
- */
-const NEWER_NAMES_BUDGET = 24 * 1024;
-
 export interface PiecePlan {
   month: number;
   from: string;
@@ -32,14 +26,21 @@ export interface PiecePlan {
   monthRows: string | null;
   /**
    * Whether day cells are read: always without month rows; with them, only when a cell has newer
-   * contributions or a month row lies partly outside the piece.
+   * contributions (it may have no month row) or a month row lies partly outside the piece.
    */
   readDays: boolean;
   /** With month rows: the day cells read leave out the month rows' cells (rollupRows' cellFilter). */
   notMonthRows: string | undefined;
-  /** The usable compaction and the cells with newer contributions in the piece (their values). */
+  /**
+   * With month rows and newer contributions: the condition on a cell of having a month row read. Those
+   * cells' newer contributions on `newerDays` are read beside their month rows (usage.ts).
+   */
+  ofMonthRows: string | undefined;
+  /** The usable compaction, and the cells with newer contributions in the piece (their values). */
   compaction: MonthCompaction | undefined;
   newer: string[][];
+  /** The days of the piece with newer contributions (at any cell of the district, when planned). */
+  newerDays: string[];
 }
 
 /** A cell's columns as an SQL tuple (one column: the column alone). */
@@ -56,6 +57,7 @@ interface PieceFacts {
   complete: Set<number>;
   partial: Set<number>;
   newer: Map<number, string[][]>;
+  newerDays: Map<number, Set<string>>;
 }
 
 type Compacted = { month: number; from: string; to: string; compaction: MonthCompaction };
@@ -77,7 +79,8 @@ function lowestMarks(pieces: readonly Compacted[]): CompactionMark[] {
 /**
  * Facts of the compacted pieces, in at most two queries. First, one query: each month grain's marker,
  * whether a month row lies partly outside the window, and the district rollup's contributions newer
- * than their month's compaction (one scan of the window, their rows found by the lowest marks first).
+ * than their month's compaction, their cells and days (one scan of the window, their rows found by the
+ * lowest marks first; a fold's school and class contributions are on days its district ones are).
  * Then, for a school or class read, the newer cells of that level in the months where the district
  * level has newer contributions: every fold writes the district level first, from the same events,
  * and that rollup is ~1/20 of the school one.
@@ -89,7 +92,7 @@ async function pieceFacts(
   pieces: readonly Compacted[],
   where: string | undefined,
 ): Promise<PieceFacts> {
-  const facts: PieceFacts = { complete: new Set(), partial: new Set(), newer: new Map() };
+  const facts: PieceFacts = { complete: new Set(), partial: new Set(), newer: new Map(), newerDays: new Map() };
   if (pieces.length === 0) return facts;
   const cell = MONTH_CELL[level];
   const cellColumns = cell.map((c, i) => `toString(${c}) AS c${i}`).join(', ');
@@ -99,9 +102,9 @@ async function pieceFacts(
   const months = pieces.map((p) => sqlNumber(p.month)).join(', ');
   const monthMark = `multiIf(${pieces.map((p) => `toYYYYMM(local_date) = ${sqlNumber(p.month)}, ${markOf(p.compaction.marks)}`).join(', ')}, toUInt64(0))`;
   // Aliases differ from the columns: ClickHouse applies a SELECT alias in WHERE too.
-  const rows = await queryRows<Record<string, string> & { piece_month: string; kind: string }>(
+  const rows = await queryRows<Record<string, string> & { piece_month: string; kind: string; day: string }>(
     ch,
-    `SELECT toString(month) AS piece_month, if(level = '', 'marker', 'partial') AS kind, ${blanks}
+    `SELECT toString(month) AS piece_month, if(level = '', 'marker', 'partial') AS kind, '' AS day, ${blanks}
      FROM ${MONTHS_TABLE}
      WHERE (month, generation) IN (${pieces.map((p) => `(${sqlNumber(p.month)}, ${sqlNumber(BigInt(p.compaction.generation))})`).join(', ')})
        AND (level = '' AND district_id = ''
@@ -109,24 +112,36 @@ async function pieceFacts(
                AND (first_day < ${sqlDate(w.from)} OR last_day > ${sqlDate(w.to)}))
      LIMIT 1 BY piece_month, kind
      UNION ALL
-     SELECT DISTINCT toString(toYYYYMM(local_date)) AS piece_month, 'newer' AS kind,
+     SELECT DISTINCT toString(toYYYYMM(local_date)) AS piece_month, 'newer' AS kind, toString(local_date) AS day,
             ${level === 'district' ? cellColumns : blanks}
      FROM ${ROLLUP_LEVELS.district.parts} PREWHERE range_start >= ${markOf(lowestMarks(pieces))}
      WHERE district_id = ${district} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}
        AND toYYYYMM(local_date) IN (${months}) AND range_start >= ${monthMark}${level === 'district' ? extra : ''}`,
   );
+  // A cell once per piece (the district query has a row per cell and day).
+  const seen = new Set<string>();
   const addNewer = (r: Record<string, string> & { piece_month: string }) => {
     const month = Number(r.piece_month);
+    const values = cell.map((_, i) => r[`c${i}`] ?? '');
+    const key = `${month}|${groupKey(values)}`;
+    if (seen.has(key)) return;
+    seen.add(key);
     let list = facts.newer.get(month);
     if (list === undefined) facts.newer.set(month, (list = []));
-    list.push(cell.map((_, i) => r[`c${i}`] ?? ''));
+    list.push(values);
   };
   const newerMonths = new Set<number>();
   for (const r of rows) {
-    if (r.kind === 'marker') facts.complete.add(Number(r.piece_month));
-    else if (r.kind === 'partial') facts.partial.add(Number(r.piece_month));
-    else if (level !== 'district') newerMonths.add(Number(r.piece_month));
-    else addNewer(r);
+    const month = Number(r.piece_month);
+    if (r.kind === 'marker') facts.complete.add(month);
+    else if (r.kind === 'partial') facts.partial.add(month);
+    else {
+      let days = facts.newerDays.get(month);
+      if (days === undefined) facts.newerDays.set(month, (days = new Set()));
+      days.add(r.day);
+      if (level !== 'district') newerMonths.add(month);
+      else addNewer(r);
+    }
   }
   const look = pieces.filter((p) => newerMonths.has(p.month));
   if (look.length === 0) return facts;
@@ -158,30 +173,26 @@ export async function planUsage(
   const compacted = pieces.flatMap((p) => (p.compaction === undefined ? [] : [{ ...p, compaction: p.compaction }]));
   const facts = await pieceFacts(ch, level, w, compacted, where);
   const cell = MONTH_CELL[level];
-  // The pieces whose newer cells are named, fewest first, within the budget.
-  const named = new Set<number>();
-  let budget = NEWER_NAMES_BUDGET;
-  for (const [month, cells] of [...facts.newer].sort((a, b) => a[1].length - b[1].length)) {
-    budget -= cellValues(cells).length;
-    if (budget >= 0) named.add(month);
-  }
   return pieces.map((p) => {
     const newer = facts.newer.get(p.month) ?? [];
-    const base = { month: p.month, from: p.from, to: p.to, compaction: p.compaction, newer };
-    if (p.compaction === undefined || !facts.complete.has(p.month) || (newer.length > 0 && !named.has(p.month))) {
-      return { ...base, monthRows: null, readDays: true, notMonthRows: undefined };
+    const newerDays = [...(facts.newerDays.get(p.month) ?? [])].sort();
+    const base = { month: p.month, from: p.from, to: p.to, compaction: p.compaction, newer, newerDays };
+    if (p.compaction === undefined || !facts.complete.has(p.month)) {
+      return { ...base, monthRows: null, readDays: true, notMonthRows: undefined, ofMonthRows: undefined };
     }
+    // A cell's month row is read whether or not it has newer contributions: those are read beside it.
     const monthRows =
       `month = ${sqlNumber(p.month)} AND generation = ${sqlNumber(BigInt(p.compaction.generation))}` +
       ` AND level = ${sqlString(level)} AND district_id = ${sqlString(w.districtId)}` +
       ` AND first_day >= ${sqlDate(p.from)} AND last_day <= ${sqlDate(p.to)}` +
-      (newer.length === 0 ? '' : ` AND ${cellTuple(cell)} NOT IN (${cellValues(newer)})`) +
       (where === undefined ? '' : ` AND (${where})`);
+    const monthRowCells = `(SELECT ${cell.join(', ')} FROM ${MONTHS_TABLE} WHERE ${monthRows})`;
     return {
       ...base,
       monthRows,
       readDays: newer.length > 0 || facts.partial.has(p.month),
-      notMonthRows: `${cellTuple(cell)} NOT IN (SELECT ${cell.join(', ')} FROM ${MONTHS_TABLE} WHERE ${monthRows})`,
+      notMonthRows: `${cellTuple(cell)} NOT IN ${monthRowCells}`,
+      ofMonthRows: newer.length === 0 || newerDays.length === 0 ? undefined : `${cellTuple(cell)} IN ${monthRowCells}`,
     };
   });
 }

@@ -6,11 +6,11 @@
  * Each cell-month is read one way, never both: the month rows chosen and the day cells left out are the
  * same condition.
  */
-import { queryArrays, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { MONTH_CELL, MONTHS_TABLE, type RollupLevel } from './levels';
+import { queryArrays, queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { MONTH_CELL, MONTHS_TABLE, type RollupLevel, type StateColumn } from './levels';
 import { addPersonMinutes, groupKey } from './minutes';
-import { MAX_RUN, RUN_LEVELS, runCounts, usableRuns, type RunLevel } from './month-runs';
-import { rollupRows } from './read';
+import { MAX_RUN, RUN_LEVELS, runCounts, runStatePeople, usableRuns, type RunLevel } from './month-runs';
+import { compactedAndNewerRows, rollupRows } from './read';
 import type { CompactionState } from './state';
 import { cellTuple, cellValues, planUsage, type PiecePlan, type UsageWindow } from './usage-plan';
 
@@ -26,13 +26,19 @@ export interface UsageMeasures {
   /** Distinct (person, minute) pairs of hit-style events: engaged seconds = explicit + 60 × these. */
   active_minutes: number;
   active_days: number;
-  /** Month rows read for the cell (0: all from day cells), and whether its people came from a run count. */
+  /** Month rows read for the cell (0: all from day cells). */
   month_rows: number;
+  /** Newer contributions read beside the cell's month rows (usage-plan.ts `ofMonthRows`). */
+  newer_beside_month_rows: number;
+  /** Whether its people came from its run row: the stored count, or the run state with newer contributions. */
   run_count: boolean;
 }
 
-/** More cells with newer contributions than this in a window: no run counts (the query names them). */
-const MAX_NEWER_FOR_RUNS = 100;
+/**
+ * Up to this many cells with newer contributions, the others' people are the run rows' counts and only
+ * these cells' run states are read (the query names them); beyond, every cell's run state is read.
+ */
+const NAMED_NEWER = 100;
 
 /**
  * The people query names the cells without a run count (in each piece's reads) while the query stays
@@ -42,19 +48,40 @@ const QUERY_SIZE_BUDGET = 192 * 1024;
 
 /**
  * The figures after the cell's columns in a read's row, in this order: events, explicit seconds,
- * active days, minutes of the month rows, month rows, people (a `both` read, or a one-month read).
+ * active days, minutes of the month rows, month rows, newer contributions beside them, people (a
+ * `both` read, or a one-month read).
  */
 function figuresAt(r: readonly string[], width: number) {
   const n = (i: number) => Number(r[width + i]);
-  return { events: n(0), seconds: n(1), days: n(2), minutes: n(3), monthRows: n(4), people: n(5) };
+  return { events: n(0), seconds: n(1), days: n(2), minutes: n(3), monthRows: n(4), beside: n(5), people: n(6) };
 }
 
 /** What a read takes of each row: the summed measures, the people states, or both. */
 type Measures = 'sums' | 'people' | 'both';
 
+/** SQL: a piece's newer contributions of its month-row cells, on its planned newer days (`cells`: more). */
+function newerOfMonthRows(
+  state: CompactionState,
+  level: RollupLevel,
+  w: UsageWindow,
+  p: PiecePlan,
+  o: { columns: readonly StateColumn[]; where?: string; cells?: string },
+): string {
+  const days = `local_date IN (${p.newerDays.map(sqlDate).join(', ')})`;
+  const cellFilter = [p.ofMonthRows!, days, ...(o.cells === undefined ? [] : [o.cells])].join(' AND ');
+  return compactedAndNewerRows(
+    state,
+    level,
+    { ...w, from: p.from, to: p.to },
+    { columns: o.columns, where: o.where, cellFilter },
+  ).newer;
+}
+
 /**
- * SQL: one piece's rows of a read, month rows and day cells in one shape. `cells` (a condition on the
- * cell) narrows the read to some cells before their states are read.
+ * SQL: one piece's rows of a read, month rows and day cells in one shape (month_row 1: a month row; 0:
+ * a day cell of a cell without month row; 2: a newer contribution of a month-row cell, whose days and
+ * minutes come from newerDayCorrections). `cells` (a condition on the cell) narrows the read to some
+ * cells before their states are read.
  */
 function pieceRows(
   state: CompactionState,
@@ -80,12 +107,14 @@ function pieceRows(
       cellFilter: filter === '' ? undefined : filter,
     },
   );
-  const days = `SELECT ${cell}${people}${
-    sums
-      ? `, finalizeAggregation(events) AS cell_events, finalizeAggregation(explicit_seconds) AS cell_seconds,
-         local_date, toUInt8(0) AS month_days, toUInt64(0) AS month_minutes, toUInt8(0) AS month_row`
-      : ''
-  } FROM (${dayRows}) AS r`;
+  const dayShaped = (rows: string, monthRow: 0 | 2) =>
+    `SELECT ${cell}${people}${
+      sums
+        ? `, finalizeAggregation(events) AS cell_events, finalizeAggregation(explicit_seconds) AS cell_seconds,
+         local_date, toUInt8(0) AS month_days, toUInt64(0) AS month_minutes, toUInt8(${monthRow}) AS month_row`
+        : ''
+    } FROM (${rows}) AS r`;
+  const days = dayShaped(dayRows, 0);
   if (p.monthRows === null) return [days];
   // One row per cell: two backfills of one generation at once write its rows twice (equal rows).
   const months = `SELECT ${cell}${people}${
@@ -95,7 +124,65 @@ function pieceRows(
       : ''
   } FROM ${MONTHS_TABLE} ${read.cells === undefined ? '' : `PREWHERE level = ${sqlString(level)} AND ${read.cells} `}WHERE ${p.monthRows}
   LIMIT 1 BY ${cell}`;
-  return [months, ...(p.readDays ? [days] : [])];
+  const columns: StateColumn[] = [
+    ...(sums ? (['events', 'explicit_seconds'] as const) : []),
+    ...(people === '' ? [] : (['active_users'] as const)),
+  ];
+  const newer =
+    p.ofMonthRows === undefined
+      ? []
+      : [dayShaped(newerOfMonthRows(state, level, w, p, { columns, where: read.where, cells: read.cells }), 2)];
+  return [months, ...(p.readDays ? [days] : []), ...newer];
+}
+
+/**
+ * Per month-row cell with newer contributions (usage-plan.ts `ofMonthRows`): what they add to its month
+ * row's engaged minutes and active days. Per cell and newer day, the day's distinct person-minutes of
+ * the compaction's rows and newer contributions together less those of the compaction's rows alone
+ * (the month row holds the latter, summed over its days), and one more active day where the compaction
+ * had no event that day. Only the newer days' rows are read.
+ */
+async function newerDayCorrections(
+  ch: ClickHouseClient,
+  state: CompactionState,
+  level: RollupLevel,
+  w: UsageWindow,
+  plans: PiecePlan[],
+  where: string | undefined,
+): Promise<Map<string, { minutes: number; days: number }>> {
+  const out = new Map<string, { minutes: number; days: number }>();
+  const pieces = plans.filter((p) => p.ofMonthRows !== undefined);
+  if (pieces.length === 0) return out;
+  const cell = MONTH_CELL[level];
+  const groups = cell.join(', ');
+  const rows = pieces.flatMap((p) => {
+    const days = `local_date IN (${p.newerDays.map(sqlDate).join(', ')})`;
+    const halves = compactedAndNewerRows(
+      state,
+      level,
+      { ...w, from: p.from, to: p.to },
+      { columns: ['events', 'active_minutes'], where, cellFilter: `${p.ofMonthRows!} AND ${days}` },
+    );
+    return [
+      `SELECT ${groups}, local_date, events, active_minutes, toUInt8(0) AS newer FROM (${halves.compacted}) AS c`,
+      `SELECT ${groups}, local_date, events, active_minutes, toUInt8(1) AS newer FROM (${halves.newer}) AS n`,
+    ];
+  });
+  const sums = await queryRows<Record<string, string> & { minutes: string; days: string }>(
+    ch,
+    `SELECT ${groups}, toString(sum(toInt64(after) - toInt64(before))) AS minutes,
+            toString(countIf(before_events = 0 AND after_events > 0)) AS days
+     FROM (
+       SELECT ${groups}, local_date, uniqExactIfMerge(active_minutes) AS after,
+              uniqExactIfMergeIf(active_minutes, newer = 0) AS before,
+              sumMerge(events) AS after_events, sumMergeIf(events, newer = 0) AS before_events
+       FROM (${rows.join('\n UNION ALL ')}) AS r
+       GROUP BY ${groups}, local_date
+       HAVING countIf(newer = 1) > 0) AS per_day
+     GROUP BY ${groups}`,
+  );
+  for (const r of sums) out.set(groupKey(cell.map((c) => r[c])), { minutes: Number(r.minutes), days: Number(r.days) });
+  return out;
 }
 
 /**
@@ -134,12 +221,18 @@ async function dayCellMinutes(
   return out;
 }
 
+export interface UsageReadOptions {
+  /** More conditions on the cell's columns. */
+  where?: string;
+  /** How many newer cells are named to read only their run states (default 100; tests use 0 to read all). */
+  namedNewer?: number;
+}
+
 /**
  * The window's run of months where its stored distinct people may be used: every piece read from
- * month rows, the run counted from the generations read now, and the cell with no newer contribution
- * in any piece (those are merged). Null for one month (its month rows are the count), more than
- * MAX_RUN months (none counted), the class level, or more than MAX_NEWER_FOR_RUNS newer cells.
- * `usable` is the condition on the runs table.
+ * month rows (compacted, with its month grain), so the run rows counted from the generations read now
+ * hold all of the compactions. Null for one month (its month rows are the count), more than MAX_RUN
+ * months (none counted) or the class level. `usable` is the condition on the runs table.
  */
 function runPlan(
   level: RollupLevel,
@@ -147,22 +240,57 @@ function runPlan(
   plans: PiecePlan[],
   where: string | undefined,
 ): { level: RunLevel; usable: string } | null {
-  const newer = [...new Map(plans.flatMap((p) => p.newer).map((v) => [groupKey(v), v])).values()];
   if (
     !(RUN_LEVELS as readonly string[]).includes(level) ||
     plans.length < 2 ||
     plans.length > MAX_RUN ||
-    plans.some((p) => p.monthRows === null) ||
-    newer.length > MAX_NEWER_FOR_RUNS
+    plans.some((p) => p.monthRows === null)
   ) {
     return null;
   }
-  const cell = MONTH_CELL[level];
   const generations = plans.map((p) => p.compaction!.generation);
-  const usable =
-    usableRuns(level as RunLevel, w, generations, where) +
-    (newer.length === 0 ? '' : ` AND ${cellTuple(cell)} NOT IN (${cellValues(newer)})`);
-  return { level: level as RunLevel, usable };
+  return { level: level as RunLevel, usable: usableRuns(level as RunLevel, w, generations, where) };
+}
+
+/**
+ * People per cell from the run rows (`run`: runPlan): the stored counts while no cell has a newer
+ * contribution; otherwise the newer cells' run states united with their newer contributions (all
+ * cells' states past NAMED_NEWER newer cells) and the others' counts. A cell it leaves out (no
+ * usable run row, or none with a state) is merged from its month rows and day cells by the caller.
+ */
+async function runPeople(
+  ch: ClickHouseClient,
+  state: CompactionState,
+  level: RollupLevel,
+  w: UsageWindow,
+  plans: PiecePlan[],
+  run: { level: RunLevel; usable: string },
+  o: UsageReadOptions,
+): Promise<Map<string, number>> {
+  const where = o.where;
+  const newer = [...new Map(plans.flatMap((p) => p.newer).map((v) => [groupKey(v), v])).values()];
+  if (newer.length === 0) return runCounts(ch, run.level, run.usable);
+  const cell = MONTH_CELL[level];
+  const named =
+    newer.length <= (o.namedNewer ?? NAMED_NEWER) ? `${cellTuple(cell)} IN (${cellValues(newer)})` : undefined;
+  const school = level === 'school' ? 'school_id' : "'' AS school_id";
+  const newerSql = plans.map(
+    (p) =>
+      `SELECT ${school}, app_id, active_users FROM (${
+        compactedAndNewerRows(
+          state,
+          level,
+          { ...w, from: p.from, to: p.to },
+          { columns: ['active_users'], where, cellFilter: named },
+        ).newer
+      }) AS c`,
+  );
+  const [counts, united] = await Promise.all([
+    named === undefined ? new Map<string, number>() : runCounts(ch, run.level, `${run.usable} AND NOT (${named})`),
+    runStatePeople(ch, run.level, run.usable, newerSql, named),
+  ]);
+  for (const [key, people] of united) counts.set(key, people);
+  return counts;
 }
 
 /**
@@ -174,7 +302,7 @@ export async function usageByCell(
   state: CompactionState,
   level: RollupLevel,
   w: UsageWindow,
-  o: { where?: string } = {},
+  o: UsageReadOptions = {},
 ): Promise<UsageMeasures[]> {
   const plans = await planUsage(ch, state, level, w, o.where);
   if (plans.length === 0) return [];
@@ -190,7 +318,8 @@ export async function usageByCell(
             'sum(cell_seconds)',
             'sum(month_days) + uniqExactIf(local_date, month_row = 0 AND cell_events > 0)',
             'sum(month_minutes)',
-            'sum(month_row)',
+            'countIf(month_row = 1)',
+            'countIf(month_row = 2)',
           ];
     const people = measures === 'sums' ? [] : ['uniqExactMerge(active_users)'];
     return `SELECT ${groupBy}, ${[...sums, ...people].join(', ')} FROM (${union.join('\n UNION ALL ')}) AS u
@@ -204,7 +333,7 @@ export async function usageByCell(
     // One month read from month rows alone: their stored figures, people counted (no state read).
     const rows = await queryArrays<string[]>(
       ch,
-      `SELECT ${groupBy}, events, explicit_seconds, active_days, active_minutes, 1, people FROM ${MONTHS_TABLE}
+      `SELECT ${groupBy}, events, explicit_seconds, active_days, active_minutes, 1, 0, people FROM ${MONTHS_TABLE}
        WHERE ${only.monthRows} LIMIT 1 BY ${groupBy}`,
     );
     return rows.map((r) => {
@@ -217,17 +346,19 @@ export async function usageByCell(
         active_minutes: f.minutes,
         active_days: f.days,
         month_rows: f.monthRows,
+        newer_beside_month_rows: 0,
         run_count: false,
       };
     });
   }
   const run = runPlan(level, w, plans, o.where);
-  // Without run counts, one read of everything. With them, the sums first; then the people of the
-  // cells without a count (none, usually), so the counted cells' states are never read.
-  const [runs, rows, minutes] = await Promise.all([
-    run === null ? new Map<string, number>() : runCounts(ch, run.level, run.usable),
+  // Without run rows, one read of everything. With them, the sums first; then the people of the cells
+  // they leave out (none, usually), so the month states of the cells with run rows are never read.
+  const [runs, rows, minutes, corrections] = await Promise.all([
+    run === null ? new Map<string, number>() : runPeople(ch, state, level, w, plans, run, o),
     read(readSql(run === null ? 'both' : 'sums')),
     dayCellMinutes(ch, state, level, w, plans, o.where),
+    newerDayCorrections(ch, state, level, w, plans, o.where),
   ]);
   // People merged in a second read (cells without a run count), by cell key.
   const merged = new Map<string, number>();
@@ -240,20 +371,22 @@ export async function usageByCell(
     }
   }
   // Keys only where a map is looked up: a month of class × app is 45,000 rows.
-  const keyed = runs.size > 0 || merged.size > 0 || minutes.size > 0;
+  const keyed = runs.size > 0 || merged.size > 0 || minutes.size > 0 || corrections.size > 0;
   return rows.map((r) => {
     const values = r.slice(0, width);
     const key = keyed ? groupKey(values) : '';
     const counted = keyed ? runs.get(key) : undefined;
     const f = figuresAt(r, width);
+    const correction = keyed ? corrections.get(key) : undefined;
     return {
       cell: values,
       active_users: counted ?? (run === null ? f.people : (merged.get(key) ?? 0)),
       events: f.events,
       explicit_seconds: f.seconds,
-      active_minutes: f.minutes + (keyed ? (minutes.get(key) ?? 0) : 0),
-      active_days: f.days,
+      active_minutes: f.minutes + (keyed ? (minutes.get(key) ?? 0) : 0) + (correction?.minutes ?? 0),
+      active_days: f.days + (correction?.days ?? 0),
       month_rows: f.monthRows,
+      newer_beside_month_rows: f.beside,
       run_count: counted !== undefined,
     };
   });
