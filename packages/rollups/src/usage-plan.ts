@@ -25,8 +25,8 @@ export interface PiecePlan {
   /** The condition on rollup_app_months of the month rows read (null: none; all from day cells). */
   monthRows: string | null;
   /**
-   * Whether day cells are read: always without month rows; with them, only when a cell has newer
-   * contributions (it may have no month row) or a month row lies partly outside the piece.
+   * Whether day cells are read: always without month rows; with them, only when a newer cell has no
+   * month row (a cell new in the month) or a month row lies partly outside the piece.
    */
   readDays: boolean;
   /** With month rows: the day cells read leave out the month rows' cells (rollupRows' cellFilter). */
@@ -58,6 +58,8 @@ interface PieceFacts {
   partial: Set<number>;
   newer: Map<number, string[][]>;
   newerDays: Map<number, Set<string>>;
+  /** The months where a newer cell has no month row in the compaction (it is read from its day cells). */
+  newerWithoutRow: Set<number>;
 }
 
 type Compacted = { month: number; from: string; to: string; compaction: MonthCompaction };
@@ -92,7 +94,13 @@ async function pieceFacts(
   pieces: readonly Compacted[],
   where: string | undefined,
 ): Promise<PieceFacts> {
-  const facts: PieceFacts = { complete: new Set(), partial: new Set(), newer: new Map(), newerDays: new Map() };
+  const facts: PieceFacts = {
+    complete: new Set(),
+    partial: new Set(),
+    newer: new Map(),
+    newerDays: new Map(),
+    newerWithoutRow: new Set(),
+  };
   if (pieces.length === 0) return facts;
   const cell = MONTH_CELL[level];
   const cellColumns = cell.map((c, i) => `toString(${c}) AS c${i}`).join(', ');
@@ -100,28 +108,38 @@ async function pieceFacts(
   const extra = where === undefined ? '' : ` AND (${where})`;
   const district = sqlString(w.districtId);
   const months = pieces.map((p) => sqlNumber(p.month)).join(', ');
+  const generations = pieces.map((p) => `(${sqlNumber(p.month)}, ${sqlNumber(BigInt(p.compaction.generation))})`);
+  // Whether a newer cell has a month row in its month's compaction (1) or not (0). materialize: 18.16
+  // folds an IN of an empty set to a constant, which a UNION ALL with a non-constant column refuses.
+  const monthRowOf = (month: string, gens: readonly string[]) =>
+    `materialize((${month}, ${cell.join(', ')}) IN (SELECT month, ${cell.join(', ')} FROM ${MONTHS_TABLE}
+       WHERE (month, generation) IN (${gens.join(', ')}) AND level = ${sqlString(level)} AND district_id = ${district}))`;
   const monthMark = `multiIf(${pieces.map((p) => `toYYYYMM(local_date) = ${sqlNumber(p.month)}, ${markOf(p.compaction.marks)}`).join(', ')}, toUInt64(0))`;
   // Aliases differ from the columns: ClickHouse applies a SELECT alias in WHERE too.
-  const rows = await queryRows<Record<string, string> & { piece_month: string; kind: string; day: string }>(
+  const rows = await queryRows<
+    Record<string, string> & { piece_month: string; kind: string; day: string; has_row: number }
+  >(
     ch,
-    `SELECT toString(month) AS piece_month, if(level = '', 'marker', 'partial') AS kind, '' AS day, ${blanks}
+    `SELECT toString(month) AS piece_month, if(level = '', 'marker', 'partial') AS kind, '' AS day, ${blanks},
+            materialize(toUInt8(0)) AS has_row
      FROM ${MONTHS_TABLE}
-     WHERE (month, generation) IN (${pieces.map((p) => `(${sqlNumber(p.month)}, ${sqlNumber(BigInt(p.compaction.generation))})`).join(', ')})
+     WHERE (month, generation) IN (${generations.join(', ')})
        AND (level = '' AND district_id = ''
             OR district_id = ${district} AND level = ${sqlString(level)}${extra}
                AND (first_day < ${sqlDate(w.from)} OR last_day > ${sqlDate(w.to)}))
      LIMIT 1 BY piece_month, kind
      UNION ALL
      SELECT DISTINCT toString(toYYYYMM(local_date)) AS piece_month, 'newer' AS kind, toString(local_date) AS day,
-            ${level === 'district' ? cellColumns : blanks}
+            ${level === 'district' ? `${cellColumns}, ${monthRowOf('toYYYYMM(local_date)', generations)}` : `${blanks}, materialize(toUInt8(0))`} AS has_row
      FROM ${ROLLUP_LEVELS.district.parts} PREWHERE range_start >= ${markOf(lowestMarks(pieces))}
      WHERE district_id = ${district} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}
        AND toYYYYMM(local_date) IN (${months}) AND range_start >= ${monthMark}${level === 'district' ? extra : ''}`,
   );
   // A cell once per piece (the district query has a row per cell and day).
   const seen = new Set<string>();
-  const addNewer = (r: Record<string, string> & { piece_month: string }) => {
+  const addNewer = (r: Record<string, string> & { piece_month: string; has_row: number }) => {
     const month = Number(r.piece_month);
+    if (Number(r.has_row) !== 1) facts.newerWithoutRow.add(month);
     const values = cell.map((_, i) => r[`c${i}`] ?? '');
     const key = `${month}|${groupKey(values)}`;
     if (seen.has(key)) return;
@@ -145,12 +163,13 @@ async function pieceFacts(
   }
   const look = pieces.filter((p) => newerMonths.has(p.month));
   if (look.length === 0) return facts;
-  const cells = await queryRows<Record<string, string> & { piece_month: string }>(
+  const cells = await queryRows<Record<string, string> & { piece_month: string; has_row: number }>(
     ch,
     look
       .map(
         (p) =>
-          `SELECT DISTINCT toString(${sqlNumber(p.month)}) AS piece_month, ${cellColumns}
+          `SELECT DISTINCT toString(${sqlNumber(p.month)}) AS piece_month, ${cellColumns},
+                  ${monthRowOf(`toUInt32(${sqlNumber(p.month)})`, [`(${sqlNumber(p.month)}, ${sqlNumber(BigInt(p.compaction.generation))})`])} AS has_row
            FROM ${ROLLUP_LEVELS[level].parts} PREWHERE range_start >= ${markOf(p.compaction.marks)}
            WHERE district_id = ${district} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}${extra}`,
       )
@@ -190,7 +209,7 @@ export async function planUsage(
     return {
       ...base,
       monthRows,
-      readDays: newer.length > 0 || facts.partial.has(p.month),
+      readDays: facts.partial.has(p.month) || facts.newerWithoutRow.has(p.month),
       notMonthRows: `${cellTuple(cell)} NOT IN ${monthRowCells}`,
       ofMonthRows: newer.length === 0 || newerDays.length === 0 ? undefined : `${cellTuple(cell)} IN ${monthRowCells}`,
     };

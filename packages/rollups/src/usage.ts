@@ -328,7 +328,11 @@ export async function usageByCell(
   // Arrays, not objects: a month of class × app is 45,000 rows.
   const read = (sql: string) => queryArrays<string[]>(ch, sql);
   const width = cell.length;
-  const only = plans.length === 1 && plans[0]!.monthRows !== null && !plans[0]!.readDays ? plans[0]! : undefined;
+  const [first] = plans;
+  const only =
+    plans.length === 1 && first!.monthRows !== null && !first!.readDays && first!.ofMonthRows === undefined
+      ? first
+      : undefined;
   if (only !== undefined) {
     // One month read from month rows alone: their stored figures, people counted (no state read).
     const rows = await queryArrays<string[]>(
