@@ -35,5 +35,5 @@ export {
 } from './counts';
 export { MONTH_CELL, MONTHS_TABLE } from './levels';
 export { hasMonthGrain, writeMonthGrain } from './month-grain';
-export { RUNS_TABLE, runsHolding } from './month-runs';
+export { RUNS_TABLE, runCounts, runsHolding, runStatePeople } from './month-runs';
 export { usageByCell, type UsageMeasures, type UsageReadOptions, type UsageWindow } from './usage';

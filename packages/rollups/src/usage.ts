@@ -2,9 +2,10 @@
  * Usage per cell without day and role (an app, a school × app, a class × app) over a window: the
  * measures every usage report shows (docs/ARCHITECTURE.md "Metric rules"), read from the month grain
  * where it may be used and from the day cells elsewhere (the plan: usage-plan.ts), with the distinct
- * people of a run of months read as a stored count where one is usable (month-runs.ts).
- * Each cell-month is read one way, never both: the month rows chosen and the day cells left out are the
- * same condition.
+ * people of a run of months read as a stored count or state where one is usable (month-runs.ts).
+ * Each cell-month is read one way: from its month row (plus its newer contributions on the planned
+ * newer days) or from its day cells, never both: the month rows chosen and the day cells left out are
+ * the same condition.
  */
 import { queryArrays, queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { MONTH_CELL, MONTHS_TABLE, type RollupLevel, type StateColumn } from './levels';
@@ -35,10 +36,12 @@ export interface UsageMeasures {
 }
 
 /**
- * Up to this many cells with newer contributions, the others' people are the run rows' counts and only
- * these cells' run states are read (the query names them); beyond, every cell's run state is read.
+ * Up to this many cells with newer contributions (and NAMED_NEWER_CHARS of their names), the others'
+ * people are the run rows' counts and only these cells' run states and newer contributions are read
+ * (the queries name them, up to 5 times a month); beyond, every cell's.
  */
 const NAMED_NEWER = 100;
+const NAMED_NEWER_CHARS = 3 * 1024;
 
 /**
  * The people query names the cells without a run count (in each piece's reads) while the query stays
@@ -58,6 +61,12 @@ function figuresAt(r: readonly string[], width: number) {
 
 /** What a read takes of each row: the summed measures, the people states, or both. */
 type Measures = 'sums' | 'people' | 'both';
+
+/** Two optional cell conditions as one (undefined: none). */
+function both(read: { cells?: string; newerCells?: string }): string | undefined {
+  const all = [read.cells, read.newerCells].filter((c): c is string => c !== undefined);
+  return all.length === 0 ? undefined : all.join(' AND ');
+}
 
 /** SQL: a piece's newer contributions of its month-row cells, on its planned newer days (`cells`: more). */
 function newerOfMonthRows(
@@ -88,7 +97,7 @@ function pieceRows(
   level: RollupLevel,
   w: UsageWindow,
   p: PiecePlan,
-  read: { measures: Measures; where?: string; cells?: string },
+  read: { measures: Measures; where?: string; cells?: string; newerCells?: string },
 ): string[] {
   const cell = MONTH_CELL[level].join(', ');
   const sums = read.measures !== 'people';
@@ -131,7 +140,7 @@ function pieceRows(
   const newer =
     p.ofMonthRows === undefined
       ? []
-      : [dayShaped(newerOfMonthRows(state, level, w, p, { columns, where: read.where, cells: read.cells }), 2)];
+      : [dayShaped(newerOfMonthRows(state, level, w, p, { columns, where: read.where, cells: both(read) }), 2)];
   return [months, ...(p.readDays ? [days] : []), ...newer];
 }
 
@@ -149,6 +158,7 @@ async function newerDayCorrections(
   w: UsageWindow,
   plans: PiecePlan[],
   where: string | undefined,
+  newerCells: string | undefined,
 ): Promise<Map<string, { minutes: number; days: number }>> {
   const out = new Map<string, { minutes: number; days: number }>();
   const pieces = plans.filter((p) => p.ofMonthRows !== undefined);
@@ -161,7 +171,11 @@ async function newerDayCorrections(
       state,
       level,
       { ...w, from: p.from, to: p.to },
-      { columns: ['events', 'active_minutes'], where, cellFilter: `${p.ofMonthRows!} AND ${days}` },
+      {
+        columns: ['events', 'active_minutes'],
+        where,
+        cellFilter: [p.ofMonthRows!, days, ...(newerCells === undefined ? [] : [newerCells])].join(' AND '),
+      },
     );
     return [
       `SELECT ${groups}, local_date, events, active_minutes, toUInt8(0) AS newer FROM (${halves.compacted}) AS c`,
@@ -253,10 +267,22 @@ function runPlan(
 }
 
 /**
+ * The condition naming the window's newer cells when a run plan reads only their run states (few and
+ * short enough: NAMED_NEWER), else undefined (every cell's state is read).
+ */
+function namedNewerCells(level: RollupLevel, plans: PiecePlan[], limit: number): string | undefined {
+  const newer = [...new Map(plans.flatMap((p) => p.newer).map((v) => [groupKey(v), v])).values()];
+  if (newer.length === 0 || newer.length > limit) return undefined;
+  const values = cellValues(newer);
+  return values.length > NAMED_NEWER_CHARS ? undefined : `${cellTuple(MONTH_CELL[level])} IN (${values})`;
+}
+
+/**
  * People per cell from the run rows (`run`: runPlan): the stored counts while no cell has a newer
- * contribution; otherwise the newer cells' run states united with their newer contributions (all
- * cells' states past NAMED_NEWER newer cells) and the others' counts. A cell it leaves out (no
- * usable run row, or none with a state) is merged from its month rows and day cells by the caller.
+ * contribution; otherwise the newer cells' run states (`named`, or every cell's) united with the newer
+ * contributions the sums read too (a month-row cell's on the planned newer days, a day-cell cell's on
+ * any day), and the others' counts. A cell it leaves out (no usable run row, or none with a state) is
+ * merged from its month rows and day cells by the caller.
  */
 async function runPeople(
   ch: ClickHouseClient,
@@ -265,31 +291,34 @@ async function runPeople(
   w: UsageWindow,
   plans: PiecePlan[],
   run: { level: RunLevel; usable: string },
-  o: UsageReadOptions,
+  o: { where?: string; named: string | undefined },
 ): Promise<Map<string, number>> {
-  const where = o.where;
-  const newer = [...new Map(plans.flatMap((p) => p.newer).map((v) => [groupKey(v), v])).values()];
-  if (newer.length === 0) return runCounts(ch, run.level, run.usable);
-  const cell = MONTH_CELL[level];
-  const named =
-    newer.length <= (o.namedNewer ?? NAMED_NEWER) ? `${cellTuple(cell)} IN (${cellValues(newer)})` : undefined;
+  if (!plans.some((p) => p.newer.length > 0)) return runCounts(ch, run.level, run.usable);
+  const { where, named } = o;
   const school = level === 'school' ? 'school_id' : "'' AS school_id";
-  const newerSql = plans.map(
-    (p) =>
-      `SELECT ${school}, app_id, active_users FROM (${
-        compactedAndNewerRows(
-          state,
-          level,
-          { ...w, from: p.from, to: p.to },
-          { columns: ['active_users'], where, cellFilter: named },
-        ).newer
-      }) AS c`,
-  );
+  const people = (rows: string) => `SELECT ${school}, app_id, active_users FROM (${rows}) AS c`;
+  const newerSql = plans.flatMap((p) => [
+    ...(p.ofMonthRows === undefined
+      ? []
+      : [people(newerOfMonthRows(state, level, w, p, { columns: ['active_users'], where, cells: named }))]),
+    ...(p.readDays
+      ? [
+          people(
+            compactedAndNewerRows(
+              state,
+              level,
+              { ...w, from: p.from, to: p.to },
+              { columns: ['active_users'], where, cellFilter: [p.notMonthRows!, named].filter(Boolean).join(' AND ') },
+            ).newer,
+          ),
+        ]
+      : []),
+  ]);
   const [counts, united] = await Promise.all([
     named === undefined ? new Map<string, number>() : runCounts(ch, run.level, `${run.usable} AND NOT (${named})`),
     runStatePeople(ch, run.level, run.usable, newerSql, named),
   ]);
-  for (const [key, people] of united) counts.set(key, people);
+  for (const [key, n] of united) counts.set(key, n);
   return counts;
 }
 
@@ -308,8 +337,14 @@ export async function usageByCell(
   if (plans.length === 0) return [];
   const cell = MONTH_CELL[level];
   const groupBy = cell.join(', ');
+  const run = runPlan(level, w, plans, o.where);
+  // With a run plan and few newer cells, only those cells' newer contributions are read beside their
+  // month rows (a cell that gets some after the plan keeps its count and its month row's figures).
+  const named = run === null ? undefined : namedNewerCells(level, plans, o.namedNewer ?? NAMED_NEWER);
   const readSql = (measures: Measures, cells?: string) => {
-    const union = plans.flatMap((p) => pieceRows(state, level, w, p, { measures, where: o.where, cells }));
+    const union = plans.flatMap((p) =>
+      pieceRows(state, level, w, p, { measures, where: o.where, cells, newerCells: named }),
+    );
     const sums =
       measures === 'people'
         ? []
@@ -355,14 +390,13 @@ export async function usageByCell(
       };
     });
   }
-  const run = runPlan(level, w, plans, o.where);
   // Without run rows, one read of everything. With them, the sums first; then the people of the cells
   // they leave out (none, usually), so the month states of the cells with run rows are never read.
   const [runs, rows, minutes, corrections] = await Promise.all([
-    run === null ? new Map<string, number>() : runPeople(ch, state, level, w, plans, run, o),
+    run === null ? new Map<string, number>() : runPeople(ch, state, level, w, plans, run, { where: o.where, named }),
     read(readSql(run === null ? 'both' : 'sums')),
     dayCellMinutes(ch, state, level, w, plans, o.where),
-    newerDayCorrections(ch, state, level, w, plans, o.where),
+    newerDayCorrections(ch, state, level, w, plans, o.where, named),
   ]);
   // People merged in a second read (cells without a run count), by cell key.
   const merged = new Map<string, number>();
