@@ -308,7 +308,7 @@ async function runPeople(
               state,
               level,
               { ...w, from: p.from, to: p.to },
-              { columns: ['active_users'], where, cellFilter: [p.notMonthRows!, named].filter(Boolean).join(' AND ') },
+              { columns: ['active_users'], where, cellFilter: both({ cells: p.notMonthRows, newerCells: named }) },
             ).newer,
           ),
         ]
@@ -339,7 +339,8 @@ export async function usageByCell(
   const groupBy = cell.join(', ');
   const run = runPlan(level, w, plans, o.where);
   // With a run plan and few newer cells, only those cells' newer contributions are read beside their
-  // month rows (a cell that gets some after the plan keeps its count and its month row's figures).
+  // month rows (a month-row cell that gets its first ones after the plan keeps its count and its month
+  // row's figures; docs/ARCHITECTURE.md "While folds land during a read").
   const named = run === null ? undefined : namedNewerCells(level, plans, o.namedNewer ?? NAMED_NEWER);
   const readSql = (measures: Measures, cells?: string) => {
     const union = plans.flatMap((p) =>
@@ -403,8 +404,8 @@ export async function usageByCell(
   if (run !== null) {
     const missing = rows.map((r) => r.slice(0, width)).filter((values) => !runs.has(groupKey(values)));
     if (missing.length > 0) {
-      const named = readSql('people', `${cellTuple(cell)} IN (${cellValues(missing)})`);
-      const sql = named.length <= QUERY_SIZE_BUDGET ? named : readSql('people');
+      const missingSql = readSql('people', `${cellTuple(cell)} IN (${cellValues(missing)})`);
+      const sql = missingSql.length <= QUERY_SIZE_BUDGET ? missingSql : readSql('people');
       for (const r of await read(sql)) merged.set(groupKey(r.slice(0, width)), Number(r[width]));
     }
   }

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { queryRows, SCHEMA_MIGRATIONS_DIR } from '@edusage/clickhouse';
+import { queryRows, SCHEMA_MIGRATIONS_DIR, type ClickHouseClient } from '@edusage/clickhouse';
 import { RUNS_TABLE, runCounts, runStatePeople } from '@edusage/rollups';
-import { onTestClickHouse } from '@edusage/testkit';
+import { onCurrentClickHouse, onTestClickHouse } from '@edusage/testkit';
 
 /** The statements of a migration file, comments dropped. */
 function statements(file: string): string[] {
@@ -20,27 +20,34 @@ function statements(file: string): string[] {
     .filter((s) => s !== '');
 }
 
-test('run rows from before migration 0010 read as stateless, on ClickHouse 18.16', async () => {
-  await onTestClickHouse('run-states-upgrade', async (ch) => {
-    // The runs table as migration 0009 made it, with a row written then.
-    const create = statements('0009_rollup_months.sql').find((s) => s.includes(`TABLE IF NOT EXISTS ${RUNS_TABLE}`));
-    expect(create).toBeDefined();
-    await ch.command({ query: `DROP TABLE ${RUNS_TABLE}` });
-    await ch.command({ query: create! });
-    await ch.command({
-      query: `INSERT INTO ${RUNS_TABLE} (month, generation, level, district_id, school_id, app_id, first_month,
-                last_month, generations, first_day, last_day, active_users)
-              VALUES (202610, 7, 'district', 'd1', '', 'app-1', 202609, 202610, [6, 7], '2026-09-01', '2026-10-31', 42)`,
-    });
-    for (const alter of statements('0010_rollup_run_states.sql')) await ch.command({ query: alter });
-
-    const usable = `district_id = 'd1' AND level = 'district' AND first_month = 202609 AND last_month = 202610`;
-    const [row] = await queryRows<{ has_state: number; people: string }>(
-      ch,
-      `SELECT has_state, toString(finalizeAggregation(users_state)) AS people FROM ${RUNS_TABLE} WHERE ${usable}`,
-    );
-    expect(row).toEqual({ has_state: 0, people: '0' });
-    expect(await runStatePeople(ch, 'district', usable, [], undefined)).toEqual(new Map());
-    expect(await runCounts(ch, 'district', usable)).toEqual(new Map([[JSON.stringify(['app-1']), 42]]));
+/** A run row written by the 0009 table, then the 0010 ALTERs: stateless for runStatePeople, counted for runCounts. */
+async function upgradedRunRow(ch: ClickHouseClient): Promise<void> {
+  // The runs table as migration 0009 made it, with a row written then.
+  const create = statements('0009_rollup_months.sql').find((s) => s.includes(`TABLE IF NOT EXISTS ${RUNS_TABLE}`));
+  expect(create).toBeDefined();
+  await ch.command({ query: `DROP TABLE ${RUNS_TABLE}` });
+  await ch.command({ query: create! });
+  await ch.command({
+    query: `INSERT INTO ${RUNS_TABLE} (month, generation, level, district_id, school_id, app_id, first_month,
+              last_month, generations, first_day, last_day, active_users)
+            VALUES (202610, 7, 'district', 'd1', '', 'app-1', 202609, 202610, [6, 7], '2026-09-01', '2026-10-31', 42)`,
   });
+  for (const alter of statements('0010_rollup_run_states.sql')) await ch.command({ query: alter });
+
+  const usable = `district_id = 'd1' AND level = 'district' AND first_month = 202609 AND last_month = 202610`;
+  const [row] = await queryRows<{ has_state: number; people: string }>(
+    ch,
+    `SELECT has_state, toString(finalizeAggregation(users_state)) AS people FROM ${RUNS_TABLE} WHERE ${usable}`,
+  );
+  expect(row).toEqual({ has_state: 0, people: '0' });
+  expect(await runStatePeople(ch, 'district', usable, [], undefined)).toEqual(new Map());
+  expect(await runCounts(ch, 'district', usable)).toEqual(new Map([[JSON.stringify(['app-1']), 42]]));
+}
+
+test('run rows from before migration 0010 read as stateless, on ClickHouse 18.16', async () => {
+  await onTestClickHouse('run-states-upgrade', upgradedRunRow);
+});
+
+test('the same on current ClickHouse', async () => {
+  await onCurrentClickHouse('edusage_run_states_upgrade', upgradedRunRow);
 });
