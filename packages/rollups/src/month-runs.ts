@@ -117,6 +117,14 @@ export async function runCounts(ch: ClickHouseClient, level: RunLevel, usable: s
     `SELECT school_id, app_id, toString(any(active_users)) AS users FROM ${RUNS_TABLE} WHERE ${usable}
      GROUP BY school_id, app_id`,
   );
+  return runCellCounts(level, rows);
+}
+
+/** Per cell (groupKey of the level's cell columns), the `users` of runs-table rows. */
+function runCellCounts(
+  level: RunLevel,
+  rows: readonly { school_id: string; app_id: string; users: string }[],
+): Map<string, number> {
   return new Map(
     rows.map((r) => [groupKey(level === 'school' ? [r.school_id, r.app_id] : [r.app_id]), Number(r.users)]),
   );
@@ -149,7 +157,5 @@ export async function runStatePeople(
      GROUP BY school_id, app_id
      HAVING max(run) = 1`,
   );
-  return new Map(
-    rows.map((r) => [groupKey(level === 'school' ? [r.school_id, r.app_id] : [r.app_id]), Number(r.users)]),
-  );
+  return runCellCounts(level, rows);
 }

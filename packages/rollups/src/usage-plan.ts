@@ -32,15 +32,13 @@ export interface PiecePlan {
   /** With month rows: the day cells read leave out the month rows' cells (rollupRows' cellFilter). */
   notMonthRows: string | undefined;
   /**
-   * With month rows and newer contributions: the condition on a cell of having a month row read. Those
-   * cells' newer contributions on `newerDays` are read beside their month rows (usage.ts).
+   * With month rows and newer contributions: the condition on the newer contributions read beside the
+   * month rows (usage.ts): a month-row cell's, on the days the plan found newer contributions.
    */
-  ofMonthRows: string | undefined;
+  besideMonthRows: string | undefined;
   /** The usable compaction, and the cells with newer contributions in the piece (their values). */
   compaction: MonthCompaction | undefined;
   newer: string[][];
-  /** The days of the piece with newer contributions (at any cell of the district, when planned). */
-  newerDays: string[];
 }
 
 /** A cell's columns as an SQL tuple (one column: the column alone). */
@@ -63,6 +61,9 @@ interface PieceFacts {
 }
 
 type Compacted = { month: number; from: string; to: string; compaction: MonthCompaction };
+
+/** SQL: a compacted piece's (month, generation), for an IN over the month grain. */
+const generationPair = (p: Compacted) => `(${sqlNumber(p.month)}, ${sqlNumber(BigInt(p.compaction.generation))})`;
 
 /**
  * The marks no compacted month has merged beyond: per topic-partition named by all of them, the
@@ -108,7 +109,7 @@ async function pieceFacts(
   const extra = where === undefined ? '' : ` AND (${where})`;
   const district = sqlString(w.districtId);
   const months = pieces.map((p) => sqlNumber(p.month)).join(', ');
-  const generations = pieces.map((p) => `(${sqlNumber(p.month)}, ${sqlNumber(BigInt(p.compaction.generation))})`);
+  const generations = pieces.map(generationPair);
   // Whether a newer cell has a month row in its month's compaction (1) or not (0). materialize: 18.16
   // folds an IN of an empty set to a constant, which a UNION ALL with a non-constant column refuses.
   const monthRowOf = (month: string, gens: readonly string[]) =>
@@ -169,7 +170,7 @@ async function pieceFacts(
       .map(
         (p) =>
           `SELECT DISTINCT toString(${sqlNumber(p.month)}) AS piece_month, ${cellColumns},
-                  ${monthRowOf(`toUInt32(${sqlNumber(p.month)})`, [`(${sqlNumber(p.month)}, ${sqlNumber(BigInt(p.compaction.generation))})`])} AS has_row
+                  ${monthRowOf(`toUInt32(${sqlNumber(p.month)})`, [generationPair(p)])} AS has_row
            FROM ${ROLLUP_LEVELS[level].parts} PREWHERE range_start >= ${markOf(p.compaction.marks)}
            WHERE district_id = ${district} AND local_date BETWEEN ${sqlDate(p.from)} AND ${sqlDate(p.to)}${extra}`,
       )
@@ -195,9 +196,9 @@ export async function planUsage(
   return pieces.map((p) => {
     const newer = facts.newer.get(p.month) ?? [];
     const newerDays = [...(facts.newerDays.get(p.month) ?? [])].sort();
-    const base = { month: p.month, from: p.from, to: p.to, compaction: p.compaction, newer, newerDays };
+    const base = { month: p.month, from: p.from, to: p.to, compaction: p.compaction, newer };
     if (p.compaction === undefined || !facts.complete.has(p.month)) {
-      return { ...base, monthRows: null, readDays: true, notMonthRows: undefined, ofMonthRows: undefined };
+      return { ...base, monthRows: null, readDays: true, notMonthRows: undefined, besideMonthRows: undefined };
     }
     // A cell's month row is read whether or not it has newer contributions: those are read beside it.
     const monthRows =
@@ -211,7 +212,10 @@ export async function planUsage(
       monthRows,
       readDays: facts.partial.has(p.month) || facts.newerWithoutRow.has(p.month),
       notMonthRows: `${cellTuple(cell)} NOT IN ${monthRowCells}`,
-      ofMonthRows: newer.length === 0 || newerDays.length === 0 ? undefined : `${cellTuple(cell)} IN ${monthRowCells}`,
+      besideMonthRows:
+        newer.length === 0 || newerDays.length === 0
+          ? undefined
+          : `${cellTuple(cell)} IN ${monthRowCells} AND local_date IN (${newerDays.map(sqlDate).join(', ')})`,
     };
   });
 }

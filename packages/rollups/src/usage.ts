@@ -7,7 +7,7 @@
  * newer days) or from its day cells, never both: the month rows chosen and the day cells left out are
  * the same condition.
  */
-import { queryArrays, queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryArrays, queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { MONTH_CELL, MONTHS_TABLE, type RollupLevel, type StateColumn } from './levels';
 import { addPersonMinutes, groupKey } from './minutes';
 import { MAX_RUN, RUN_LEVELS, runCounts, runStatePeople, usableRuns, type RunLevel } from './month-runs';
@@ -29,7 +29,7 @@ export interface UsageMeasures {
   active_days: number;
   /** Month rows read for the cell (0: all from day cells). */
   month_rows: number;
-  /** Newer contributions read beside the cell's month rows (usage-plan.ts `ofMonthRows`). */
+  /** Newer contributions read beside the cell's month rows (usage-plan.ts `besideMonthRows`). */
   newer_beside_month_rows: number;
   /** Whether its people came from its run row: the stored count, or the run state with newer contributions. */
   run_count: boolean;
@@ -68,7 +68,7 @@ function both(read: { cells?: string; newerCells?: string }): string | undefined
   return all.length === 0 ? undefined : all.join(' AND ');
 }
 
-/** SQL: a piece's newer contributions of its month-row cells, on its planned newer days (`cells`: more). */
+/** SQL: a piece's newer contributions read beside its month rows (`besideMonthRows`; `cells`: more). */
 function newerOfMonthRows(
   state: CompactionState,
   level: RollupLevel,
@@ -76,8 +76,7 @@ function newerOfMonthRows(
   p: PiecePlan,
   o: { columns: readonly StateColumn[]; where?: string; cells?: string },
 ): string {
-  const days = `local_date IN (${p.newerDays.map(sqlDate).join(', ')})`;
-  const cellFilter = [p.ofMonthRows!, days, ...(o.cells === undefined ? [] : [o.cells])].join(' AND ');
+  const cellFilter = both({ cells: p.besideMonthRows, newerCells: o.cells });
   return compactedAndNewerRows(
     state,
     level,
@@ -138,14 +137,14 @@ function pieceRows(
     ...(people === '' ? [] : (['active_users'] as const)),
   ];
   const newer =
-    p.ofMonthRows === undefined
+    p.besideMonthRows === undefined
       ? []
       : [dayShaped(newerOfMonthRows(state, level, w, p, { columns, where: read.where, cells: both(read) }), 2)];
   return [months, ...(p.readDays ? [days] : []), ...newer];
 }
 
 /**
- * Per month-row cell with newer contributions (usage-plan.ts `ofMonthRows`): what they add to its month
+ * Per month-row cell with newer contributions (usage-plan.ts `besideMonthRows`): what they add to its month
  * row's engaged minutes and active days. Per cell and newer day, the day's distinct person-minutes of
  * the compaction's rows and newer contributions together less those of the compaction's rows alone
  * (the month row holds the latter, summed over its days), and one more active day where the compaction
@@ -161,12 +160,11 @@ async function newerDayCorrections(
   newerCells: string | undefined,
 ): Promise<Map<string, { minutes: number; days: number }>> {
   const out = new Map<string, { minutes: number; days: number }>();
-  const pieces = plans.filter((p) => p.ofMonthRows !== undefined);
+  const pieces = plans.filter((p) => p.besideMonthRows !== undefined);
   if (pieces.length === 0) return out;
   const cell = MONTH_CELL[level];
   const groups = cell.join(', ');
   const rows = pieces.flatMap((p) => {
-    const days = `local_date IN (${p.newerDays.map(sqlDate).join(', ')})`;
     const halves = compactedAndNewerRows(
       state,
       level,
@@ -174,7 +172,7 @@ async function newerDayCorrections(
       {
         columns: ['events', 'active_minutes'],
         where,
-        cellFilter: [p.ofMonthRows!, days, ...(newerCells === undefined ? [] : [newerCells])].join(' AND '),
+        cellFilter: both({ cells: p.besideMonthRows, newerCells }),
       },
     );
     return [
@@ -298,7 +296,7 @@ async function runPeople(
   const school = level === 'school' ? 'school_id' : "'' AS school_id";
   const people = (rows: string) => `SELECT ${school}, app_id, active_users FROM (${rows}) AS c`;
   const newerSql = plans.flatMap((p) => [
-    ...(p.ofMonthRows === undefined
+    ...(p.besideMonthRows === undefined
       ? []
       : [people(newerOfMonthRows(state, level, w, p, { columns: ['active_users'], where, cells: named }))]),
     ...(p.readDays
@@ -366,7 +364,7 @@ export async function usageByCell(
   const width = cell.length;
   const [first] = plans;
   const only =
-    plans.length === 1 && first!.monthRows !== null && !first!.readDays && first!.ofMonthRows === undefined
+    plans.length === 1 && first!.monthRows !== null && !first!.readDays && first!.besideMonthRows === undefined
       ? first
       : undefined;
   if (only !== undefined) {
