@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench:kafka-clients`: kafkajs (through packages/kafka, as the services use it) against
+ * @platformatic/kafka on the same messages, the same broker and the same settings (issue 10, "The
+ * Kafka client"). Each measurement runs in a process of its own; clients alternate run after run.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { baseConfigSchema, loadConfig } from '@edusage/config';
+import { REPO_ROOT } from '@edusage/demo';
+import { generateDistrict, writeDistrict } from '@edusage/generator';
+import {
+  createKafka,
+  createProducer,
+  deleteTopics,
+  ensureTopics,
+  sendAcknowledged,
+  waitTopicsGone,
+  type Kafka,
+} from '@edusage/kafka';
+import { createLogger } from '@edusage/logging';
+import { rawMessagesOf } from '../bare-limits';
+import { readBodies } from '../load';
+import { fmt2, fmtInt, say, table } from '../report';
+import { CLIENTS, type ClientName, type KeyedMessage, type Measurement, type Mode, type Workload } from './workload';
+
+/** Native events per calendar day of the generated district (as in the main benchmark). */
+const NATIVE_PER_DAY = 16_000;
+/** Messages for the concurrent-sends check: enough for several sends in flight at once. */
+const CONCURRENT_CHECK_EVENTS = 20_000;
+const MEASUREMENT_TIMEOUT_MS = 10 * 60_000;
+
+interface Options {
+  events: number;
+  runs: number;
+  batchSize: number;
+  seed: number;
+  out: string;
+}
+
+function parseOptions(): Options {
+  const o = new Command()
+    .name('edusage-bench-kafka-clients')
+    .description(
+      'kafkajs vs @platformatic/kafka: bare produce→consume, a relay shaped like enrich, concurrent idempotent sends',
+    )
+    .option('--events <n>', 'messages per measurement', '200000')
+    .option('--runs <n>', 'measurements of each client and mode', '3')
+    .option('--batch-size <n>', 'messages per send', '500')
+    .option('--seed <n>', 'generator seed', '42')
+    .option('--out <dir>', 'where the JSON result goes', path.join(REPO_ROOT, 'bench-results'))
+    .parse()
+    .opts<Record<string, string>>();
+  const positive = (name: string, v: string | undefined) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${String(v)}`);
+    return n;
+  };
+  return {
+    events: positive('events', o['events']),
+    runs: positive('runs', o['runs']),
+    batchSize: positive('batch-size', o['batchSize']),
+    seed: positive('seed', o['seed']),
+    out: String(o['out']),
+  };
+}
+
+/** The RawMessages ingest would write for the generated district's first `events` native events. */
+async function writeMessages(opts: Options, workDir: string): Promise<{ file: string; messages: KeyedMessage[] }> {
+  const days = Math.min(120, Math.ceil(opts.events / NATIVE_PER_DAY) + 2);
+  const district = generateDistrict({
+    seed: opts.seed,
+    districtId: 'd-clients',
+    days,
+    schools: 10,
+    classesPerSchool: 40,
+    studentsPerClass: 30,
+    malformedRate: 0,
+    duplicateRate: 0,
+  });
+  const files = await writeDistrict(district, path.join(workDir, 'district'), { truth: false });
+  const messages = rawMessagesOf(await readBodies(files.native, opts.events, 1000), opts.events);
+  if (messages.length < opts.events)
+    throw new Error(`the generated district has only ${messages.length} events (--events ${opts.events})`);
+  const file = path.join(workDir, 'messages.ndjson');
+  writeFileSync(file, messages.map((m) => JSON.stringify(m)).join('\n') + '\n');
+  return { file, messages };
+}
+
+async function recreateTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
+  await deleteTopics(kafka, [topic]);
+  await waitTopicsGone(kafka, [topic]);
+  await ensureTopics(kafka, [topic], partitions);
+}
+
+/** Runs one measurement in a child process and returns what it printed. */
+function measure(w: Workload): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'measure.js'), JSON.stringify(w)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), MEASUREMENT_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as Measurement);
+      else reject(new Error(`${w.client} ${w.mode} exited with ${String(code)}: ${err.trim().slice(-2000)}`));
+    });
+  });
+}
+
+async function landedMessages(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const opts = parseOptions();
+  const config = loadConfig(baseConfigSchema, process.env);
+  const kafka = createKafka(config, createLogger('bench', 'warn'));
+  const prefix = `${config.KAFKA_TOPIC_PREFIX}bench.clients.`;
+  const topics = {
+    bare: `${prefix}bare`,
+    input: `${prefix}in`,
+    output: `${prefix}out`,
+    concurrent: `${prefix}concurrent`,
+  };
+  const workDir = path.join(REPO_ROOT, '.local', 'bench-kafka-clients');
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  const runId = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+
+  say(`generating ${fmtInt(opts.events)} RawMessages of the sample district…`);
+  const { file, messages } = await writeMessages(opts, workDir);
+  say(`prefilling ${topics.input} for the relay (${config.KAFKA_PARTITIONS} partitions, untimed)…`);
+  await recreateTopic(kafka, topics.input, config.KAFKA_PARTITIONS);
+  const producer = await createProducer(kafka);
+  for (let i = 0; i < messages.length; i += 1000) {
+    await sendAcknowledged(producer, [{ topic: topics.input, messages: messages.slice(i, i + 1000) }]);
+  }
+  await producer.disconnect();
+
+  const workload = (client: ClientName, mode: Mode, run: number): Workload => ({
+    client,
+    mode,
+    brokers: config.KAFKA_BROKERS,
+    messagesFile: file,
+    events: mode === 'concurrent-idempotent' ? Math.min(CONCURRENT_CHECK_EVENTS, opts.events) : opts.events,
+    batchSize: opts.batchSize,
+    topic: mode === 'bare' ? topics.bare : mode === 'relay' ? topics.input : topics.concurrent,
+    outputTopic: topics.output,
+    groupId: `bench-clients-${runId}-${client}-${mode}-${run}`,
+  });
+
+  const results: Measurement[] = [];
+  for (let run = 1; run <= opts.runs; run++) {
+    // Alternate which client goes first, so drift of the machine does not favour one.
+    const order = run % 2 === 1 ? [...CLIENTS] : [...CLIENTS].reverse();
+    for (const mode of ['bare', 'relay'] as const) {
+      for (const client of order) {
+        await recreateTopic(kafka, mode === 'bare' ? topics.bare : topics.output, config.KAFKA_PARTITIONS);
+        const m = await measure(workload(client, mode, run));
+        results.push(m);
+        say(
+          `run ${run}/${opts.runs} ${mode.padEnd(5)} ${client.padEnd(12)} ${fmtInt(m.eventsPerSecond).padStart(8)} events/s  ${fmt2(m.cpuSecondsPer10k)} CPU-s/10k  peak RSS ${fmtInt(m.peakRssMiB)} MiB`,
+        );
+      }
+    }
+  }
+
+  const concurrent: (Measurement & { landed: number })[] = [];
+  for (const client of CLIENTS) {
+    await recreateTopic(kafka, topics.concurrent, config.KAFKA_PARTITIONS);
+    const m = await measure(workload(client, 'concurrent-idempotent', 0));
+    concurrent.push({ ...m, landed: await landedMessages(kafka, topics.concurrent) });
+  }
+  await deleteTopics(kafka, Object.values(topics)).catch(() => undefined);
+
+  printSummary(opts, results, concurrent);
+  mkdirSync(opts.out, { recursive: true });
+  const outFile = path.join(opts.out, `kafka-clients-${runId}.json`);
+  writeFileSync(
+    outFile,
+    JSON.stringify({ options: opts, partitions: config.KAFKA_PARTITIONS, results, concurrent }, null, 2) + '\n',
+  );
+  say(`\nresult written to ${path.relative(process.cwd(), outFile) || outFile}`);
+}
+
+function printSummary(opts: Options, results: Measurement[], concurrent: (Measurement & { landed: number })[]): void {
+  const rows: string[][] = [
+    ['mode', 'client', 'events/s (median, each run)', 'CPU-s per 10k (median)', 'peak RSS MiB (max)'],
+  ];
+  for (const mode of ['bare', 'relay'] as const) {
+    const base = median(results.filter((r) => r.mode === mode && r.client === 'kafkajs').map((r) => r.eventsPerSecond));
+    for (const client of CLIENTS) {
+      const rs = results.filter((r) => r.mode === mode && r.client === client);
+      const rate = median(rs.map((r) => r.eventsPerSecond));
+      rows.push([
+        mode,
+        client,
+        `${fmtInt(rate)} (${rs.map((r) => fmtInt(r.eventsPerSecond)).join(' / ')})${client === 'kafkajs' ? '' : ` = ${fmt2(rate / base)} × kafkajs`}`,
+        fmt2(median(rs.map((r) => r.cpuSecondsPer10k))),
+        fmtInt(Math.max(...rs.map((r) => r.peakRssMiB))),
+      ]);
+    }
+  }
+  say(`\n${fmtInt(opts.events)} messages a measurement, sends of ${opts.batchSize}, ${opts.runs} runs\n`);
+  say(table(rows));
+  say('\nTwo sends in flight on one idempotent producer:');
+  for (const c of concurrent) {
+    say(
+      `  ${c.client.padEnd(12)} ${c.error === undefined ? 'accepted' : `refused: ${c.error}`}; ${fmtInt(c.landed)} of ${fmtInt(c.events)} messages in the topic`,
+    );
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `bench:kafka-clients failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+/**
+ * What one measurement of `pnpm bench:kafka-clients` runs and what it reports. The parent writes a
+ * Workload as JSON into a child process's argv; the child prints one Measurement as JSON on stdout.
+ */
+
+export const CLIENTS = ['kafkajs', 'platformatic'] as const;
+export type ClientName = (typeof CLIENTS)[number];
+
+/**
+ * bare: produce the messages (serialized sends of `batchSize`) while one group consumer reads them.
+ * relay: enrich's shape: a group consumer reads a prefilled topic, parses and re-serializes each
+ * value, sends each chunk to an output topic, and commits the chunk's offsets after the send.
+ * concurrent-idempotent: two sends in flight on one idempotent producer (does the client allow it?).
+ */
+export const MODES = ['bare', 'relay', 'concurrent-idempotent'] as const;
+export type Mode = (typeof MODES)[number];
+
+export interface Workload {
+  client: ClientName;
+  mode: Mode;
+  brokers: string[];
+  /** NDJSON file of {key, value} lines: the RawMessages ingest would write. */
+  messagesFile: string;
+  events: number;
+  batchSize: number;
+  /** bare: the topic written and read; relay: the prefilled input topic. */
+  topic: string;
+  /** relay only: where the re-serialized messages go. */
+  outputTopic: string;
+  groupId: string;
+}
+
+export interface Measurement {
+  client: ClientName;
+  mode: Mode;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  /** user + system CPU of the measuring process (client and the same JSON work for both clients). */
+  cpuSecondsPer10k: number;
+  peakRssMiB: number;
+  /** concurrent-idempotent: the error the client gave, if any. */
+  error?: string;
+}
+
+/** The messages of a workload, with every value's JSON parsed again for the relay. */
+export interface KeyedMessage {
+  key: string;
+  value: string;
+}
+
+/** The relay's per-message work, identical for both clients: what enrich does in the small. */
+export function relayValue(value: string): string {
+  const parsed = JSON.parse(value) as Record<string, unknown>;
+  return JSON.stringify({ ...parsed, relayed: true });
+}
