@@ -9,7 +9,7 @@ import {
   sqlIdentifier,
   type ClickHouseConfig,
 } from '@edusage/clickhouse';
-import { createConsumer, createProducer, deleteTopics, ensureTopics, waitTopicsGone, type Kafka } from '@edusage/kafka';
+import { createConsumer, createProducer, deleteTopics, recreateTopics, type Kafka } from '@edusage/kafka';
 import { deriveRollups } from '@edusage/aggregate';
 import type { Body } from './load';
 
@@ -54,9 +54,7 @@ export async function bareKafka(
   messages: { key: string; value: string }[],
   opts: { batchSize: number; concurrency: number; onProgress?: (produced: number, consumed: number) => void },
 ): Promise<BareResult> {
-  await deleteTopics(kafka, [topic]);
-  await waitTopicsGone(kafka, [topic]);
-  await ensureTopics(kafka, [topic], partitions);
+  await recreateTopics(kafka, [topic], partitions);
   const producer = await createProducer(kafka);
   const consumer = await createConsumer(kafka, `bench-bare-${randomUUID().slice(0, 8)}`);
   let consumed = 0;

@@ -1,5 +1,12 @@
 export { createKafka, type KafkaConfig } from './client';
-export { ensureTopics, deleteTopics, waitTopicsGone, SINGLE_REPLICA } from './topics';
+export {
+  ensureTopics,
+  deleteTopics,
+  waitTopicsGone,
+  recreateTopics,
+  topicMessageCount,
+  SINGLE_REPLICA,
+} from './topics';
 export { createProducer, produceJson, type JsonMessage, type ProduceOptions } from './producer';
 export { sendAcknowledged, type TopicMessages } from './acknowledged-send';
 export {

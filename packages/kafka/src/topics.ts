@@ -96,3 +96,33 @@ export async function waitTopicsGone(kafka: Kafka, topics: string[], timeoutMs =
     await admin.disconnect();
   }
 }
+
+/** Deletes the topics if present and creates them again, empty, with `partitions` each. */
+export async function recreateTopics(
+  kafka: Kafka,
+  topics: string[],
+  partitions: number,
+  replication: TopicReplication = SINGLE_REPLICA,
+): Promise<void> {
+  await deleteTopics(kafka, topics);
+  await waitTopicsGone(kafka, topics);
+  await ensureTopics(kafka, topics, partitions, replication);
+}
+
+/** Messages a topic holds now (end minus start offset, summed over its partitions) and its partition count. */
+export async function topicMessageCount(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ messages: number; partitions: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return {
+      messages: offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0),
+      partitions: offsets.length,
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,6 +1,6 @@
-import { createConsumer, createKafka, createProducer, sendAcknowledged } from '@edusage/kafka';
+import { createConsumer, createKafka, createProducer, sendAcknowledged, type Consumer } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
-import { relayValue, type KeyedMessage, type Workload } from './workload';
+import { relayValue, type KeyedMessage, type Timing, type Workload } from './workload';
 
 /**
  * The services' own path: packages/kafka's producer (idempotent, acks all, one request in flight,
@@ -10,52 +10,68 @@ function kafkaOf(w: Workload) {
   return createKafka({ KAFKA_BROKERS: w.brokers, KAFKA_CLIENT_ID: 'bench-kafkajs' }, createLogger('bench', 'warn'));
 }
 
-/** Serialized sends of `batchSize` while one consumer reads; resolves when all are consumed. */
-export async function kafkajsBare(w: Workload, messages: KeyedMessage[], joined: () => void): Promise<void> {
+/** Both connect before the timed window, as @platformatic/kafka's do (platformatic-side.ts). */
+async function clientsOf(w: Workload) {
   const kafka = kafkaOf(w);
-  const producer = await createProducer(kafka);
-  const consumer = await createConsumer(kafka, w.groupId);
-  let consumed = 0;
-  const hasJoined = new Promise<void>((resolve) =>
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      joined();
+  return { producer: await createProducer(kafka), consumer: await createConsumer(kafka, w.groupId) };
+}
+
+/** Resolves at the consumer's first join (later rejoins do not restart the clock). */
+function firstJoin(consumer: Consumer, timing: Timing): Promise<void> {
+  return new Promise((resolve) => {
+    const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+      remove();
+      timing.joined();
       resolve();
-    }),
-  );
+    });
+  });
+}
+
+/** Serialized sends of `batchSize` while one consumer reads; the clock stops at the last message read. */
+export async function kafkajsBare(w: Workload, messages: KeyedMessage[], timing: Timing): Promise<void> {
+  const { producer, consumer } = await clientsOf(w);
+  let consumed = 0;
   let allConsumed!: () => void;
   const done = new Promise<void>((resolve) => (allConsumed = resolve));
   try {
     await consumer.subscribe({ topics: [w.topic], fromBeginning: true });
+    const joined = firstJoin(consumer, timing);
     await consumer.run({
       eachBatch: async ({ batch }) => {
         consumed += batch.messages.length;
         if (consumed >= messages.length) allConsumed();
       },
     });
-    await hasJoined;
+    await joined;
     for (let i = 0; i < messages.length; i += w.batchSize) {
       await sendAcknowledged(producer, [{ topic: w.topic, messages: messages.slice(i, i + w.batchSize) }]);
     }
     await done;
+    timing.finished();
   } finally {
     await consumer.disconnect();
     await producer.disconnect();
   }
 }
 
-/** Reads the prefilled topic, relays each batch in chunks of `batchSize`, commits after each send. */
-export async function kafkajsRelay(w: Workload, _messages: KeyedMessage[], joined: () => void): Promise<void> {
-  const kafka = kafkaOf(w);
-  const producer = await createProducer(kafka);
-  const consumer = await createConsumer(kafka, w.groupId);
+/**
+ * Enrich's consumer settings (services/enrich worker): no auto commit or auto resolve; each chunk
+ * of up to `batchSize` is sent, then its offset committed. One partition at a time, because the
+ * other client cannot have two idempotent sends in flight (enrich runs 2 by default).
+ */
+export async function kafkajsRelay(w: Workload, _messages: KeyedMessage[], timing: Timing): Promise<void> {
+  const { producer, consumer } = await clientsOf(w);
   let relayed = 0;
   let allRelayed!: () => void;
   const done = new Promise<void>((resolve) => (allRelayed = resolve));
   try {
     await consumer.subscribe({ topics: [w.topic], fromBeginning: true });
-    consumer.on(consumer.events.GROUP_JOIN, joined);
+    void firstJoin(consumer, timing);
     await consumer.run({
-      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         for (let i = 0; i < batch.messages.length; i += w.batchSize) {
           const chunk = batch.messages.slice(i, i + w.batchSize);
           const out = chunk.map((m) => ({
@@ -63,14 +79,19 @@ export async function kafkajsRelay(w: Workload, _messages: KeyedMessage[], joine
             value: relayValue(m.value?.toString() ?? '{}'),
           }));
           await sendAcknowledged(producer, [{ topic: w.outputTopic, messages: out }]);
-          resolveOffset(chunk[chunk.length - 1]!.offset);
-          await commitOffsetsIfNecessary();
+          const last = chunk[chunk.length - 1]!.offset;
+          resolveOffset(last);
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          ]);
           relayed += chunk.length;
+          await heartbeat();
         }
         if (relayed >= w.events) allRelayed();
       },
     });
     await done;
+    timing.finished();
   } finally {
     await consumer.disconnect();
     await producer.disconnect();
@@ -78,10 +99,14 @@ export async function kafkajsRelay(w: Workload, _messages: KeyedMessage[], joine
 }
 
 /** kafkajs queues concurrent sends of one idempotent producer itself: two in flight must both land. */
-export async function kafkajsConcurrentIdempotent(w: Workload, messages: KeyedMessage[]): Promise<void> {
-  const kafka = kafkaOf(w);
-  const producer = await createProducer(kafka);
+export async function kafkajsConcurrentIdempotent(
+  w: Workload,
+  messages: KeyedMessage[],
+  timing: Timing,
+): Promise<void> {
+  const producer = await createProducer(kafkaOf(w));
   try {
+    timing.joined();
     const half = Math.ceil(messages.length / 2);
     const send = async (part: KeyedMessage[]) => {
       for (let i = 0; i < part.length; i += w.batchSize) {
@@ -89,6 +114,7 @@ export async function kafkajsConcurrentIdempotent(w: Workload, messages: KeyedMe
       }
     };
     await Promise.all([send(messages.slice(0, half)), send(messages.slice(half))]);
+    timing.finished();
   } finally {
     await producer.disconnect();
   }

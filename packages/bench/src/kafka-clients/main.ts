@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `pnpm bench:kafka-clients`: kafkajs (through packages/kafka, as the services use it) against
- * @platformatic/kafka on the same messages, the same broker and the same settings (issue 10, "The
- * Kafka client"). Each measurement runs in a process of its own; clients alternate run after run.
+ * @platformatic/kafka on the same messages and the same broker, each set up like the services
+ * (issue 10, "The Kafka client"; the one difference, the fetch wait, is in platformatic-side.ts).
+ * Each measurement runs in a process of its own; clients alternate run after run.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,16 +16,23 @@ import {
   createKafka,
   createProducer,
   deleteTopics,
-  ensureTopics,
+  recreateTopics,
   sendAcknowledged,
-  waitTopicsGone,
-  type Kafka,
+  topicMessageCount,
 } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { rawMessagesOf } from '../bare-limits';
 import { readBodies } from '../load';
 import { fmt2, fmtInt, say, table } from '../report';
-import { CLIENTS, type ClientName, type KeyedMessage, type Measurement, type Mode, type Workload } from './workload';
+import {
+  CLIENTS,
+  relayValue,
+  type ClientName,
+  type KeyedMessage,
+  type Measurement,
+  type Mode,
+  type Workload,
+} from './workload';
 
 /** Native events per calendar day of the generated district (as in the main benchmark). */
 const NATIVE_PER_DAY = 16_000;
@@ -53,16 +61,17 @@ function parseOptions(): Options {
     .option('--out <dir>', 'where the JSON result goes', path.join(REPO_ROOT, 'bench-results'))
     .parse()
     .opts<Record<string, string>>();
-  const positive = (name: string, v: string | undefined) => {
+  const integer = (name: string, v: string | undefined, min: number) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${String(v)}`);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${String(v)}`);
     return n;
   };
+  const positive = (name: string, v: string | undefined) => integer(name, v, 1);
   return {
     events: positive('events', o['events']),
     runs: positive('runs', o['runs']),
     batchSize: positive('batch-size', o['batchSize']),
-    seed: positive('seed', o['seed']),
+    seed: integer('seed', o['seed'], 0),
     out: String(o['out']),
   };
 }
@@ -89,12 +98,6 @@ async function writeMessages(opts: Options, workDir: string): Promise<{ file: st
   return { file, messages };
 }
 
-async function recreateTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
-  await deleteTopics(kafka, [topic]);
-  await waitTopicsGone(kafka, [topic]);
-  await ensureTopics(kafka, [topic], partitions);
-}
-
 /** Runs one measurement in a child process and returns what it printed. */
 function measure(w: Workload): Promise<Measurement> {
   return new Promise((resolve, reject) => {
@@ -113,17 +116,6 @@ function measure(w: Workload): Promise<Measurement> {
       else reject(new Error(`${w.client} ${w.mode} exited with ${String(code)}: ${err.trim().slice(-2000)}`));
     });
   });
-}
-
-async function landedMessages(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 const median = (xs: number[]) => {
@@ -151,7 +143,7 @@ async function main(): Promise<void> {
   say(`generating ${fmtInt(opts.events)} RawMessages of the sample district…`);
   const { file, messages } = await writeMessages(opts, workDir);
   say(`prefilling ${topics.input} for the relay (${config.KAFKA_PARTITIONS} partitions, untimed)…`);
-  await recreateTopic(kafka, topics.input, config.KAFKA_PARTITIONS);
+  await recreateTopics(kafka, [topics.input], config.KAFKA_PARTITIONS);
   const producer = await createProducer(kafka);
   for (let i = 0; i < messages.length; i += 1000) {
     await sendAcknowledged(producer, [{ topic: topics.input, messages: messages.slice(i, i + 1000) }]);
@@ -176,8 +168,13 @@ async function main(): Promise<void> {
     const order = run % 2 === 1 ? [...CLIENTS] : [...CLIENTS].reverse();
     for (const mode of ['bare', 'relay'] as const) {
       for (const client of order) {
-        await recreateTopic(kafka, mode === 'bare' ? topics.bare : topics.output, config.KAFKA_PARTITIONS);
+        await recreateTopics(kafka, [mode === 'bare' ? topics.bare : topics.output], config.KAFKA_PARTITIONS);
         const m = await measure(workload(client, mode, run));
+        // A rate only counts if the work was done: every message is in the topic written.
+        const written = (await topicMessageCount(kafka, mode === 'bare' ? topics.bare : topics.output)).messages;
+        if (written !== opts.events) {
+          throw new Error(`${client} ${mode} run ${run}: ${written} messages written, ${opts.events} expected`);
+        }
         results.push(m);
         say(
           `run ${run}/${opts.runs} ${mode.padEnd(5)} ${client.padEnd(12)} ${fmtInt(m.eventsPerSecond).padStart(8)} events/s  ${fmt2(m.cpuSecondsPer10k)} CPU-s/10k  peak RSS ${fmtInt(m.peakRssMiB)} MiB`,
@@ -188,23 +185,45 @@ async function main(): Promise<void> {
 
   const concurrent: (Measurement & { landed: number })[] = [];
   for (const client of CLIENTS) {
-    await recreateTopic(kafka, topics.concurrent, config.KAFKA_PARTITIONS);
+    await recreateTopics(kafka, [topics.concurrent], config.KAFKA_PARTITIONS);
     const m = await measure(workload(client, 'concurrent-idempotent', 0));
-    concurrent.push({ ...m, landed: await landedMessages(kafka, topics.concurrent) });
+    concurrent.push({ ...m, landed: (await topicMessageCount(kafka, topics.concurrent)).messages });
   }
   await deleteTopics(kafka, Object.values(topics)).catch(() => undefined);
 
-  printSummary(opts, results, concurrent);
+  const relayWork = relayWorkCpu(messages);
+  printSummary(opts, results, concurrent, relayWork);
   mkdirSync(opts.out, { recursive: true });
   const outFile = path.join(opts.out, `kafka-clients-${runId}.json`);
   writeFileSync(
     outFile,
-    JSON.stringify({ options: opts, partitions: config.KAFKA_PARTITIONS, results, concurrent }, null, 2) + '\n',
+    JSON.stringify({ options: opts, partitions: config.KAFKA_PARTITIONS, results, concurrent, relayWork }, null, 2) +
+      '\n',
   );
   say(`\nresult written to ${path.relative(process.cwd(), outFile) || outFile}`);
 }
 
-function printSummary(opts: Options, results: Measurement[], concurrent: (Measurement & { landed: number })[]): void {
+/**
+ * CPU-s per 10k messages of the relay's own work (relayValue and the key), without any client: the
+ * part of both relay figures that is not the client's. Best of three passes.
+ */
+function relayWorkCpu(messages: KeyedMessage[]): number {
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const before = process.cpuUsage();
+    for (const m of messages) relayValue(m.value);
+    const used = process.cpuUsage(before);
+    best = Math.min(best, (used.user + used.system) / 1e6 / (messages.length / 10_000));
+  }
+  return best;
+}
+
+function printSummary(
+  opts: Options,
+  results: Measurement[],
+  concurrent: (Measurement & { landed: number })[],
+  relayWork: number,
+): void {
   const rows: string[][] = [
     ['mode', 'client', 'events/s (median, each run)', 'CPU-s per 10k (median)', 'peak RSS MiB (max)'],
   ];
@@ -224,6 +243,7 @@ function printSummary(opts: Options, results: Measurement[], concurrent: (Measur
   }
   say(`\n${fmtInt(opts.events)} messages a measurement, sends of ${opts.batchSize}, ${opts.runs} runs\n`);
   say(table(rows));
+  say(`\nthe relay's own work (parse and re-serialize, no client): ${fmt2(relayWork)} CPU-s per 10k`);
   say('\nTwo sends in flight on one idempotent producer:');
   for (const c of concurrent) {
     say(

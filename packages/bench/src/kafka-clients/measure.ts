@@ -28,30 +28,32 @@ async function main(): Promise<void> {
   const w = JSON.parse(process.argv[2] ?? '') as Workload;
   // The relay reads its input from Kafka; the others send these.
   const messages = w.mode === 'relay' ? [] : readMessages(w.messagesFile, w.events);
-  // Timed from the moment the consumer has joined its group (the runner calls `joined`), so the
-  // clients' different join protocols and the process start are not part of the rate.
-  let cpuBefore = process.cpuUsage();
-  let start = performance.now();
-  const joined = () => {
-    cpuBefore = process.cpuUsage();
-    start = performance.now();
+  // The runner marks the window (workload.ts Timing); both marks are required.
+  let from: { at: number; cpu: NodeJS.CpuUsage } | undefined;
+  let to: { at: number; cpu: NodeJS.CpuUsage } | undefined;
+  const timing = {
+    joined: () => (from ??= { at: performance.now(), cpu: process.cpuUsage() }),
+    finished: () => (to ??= { at: performance.now(), cpu: process.cpuUsage() }),
   };
   let error: string | undefined;
   try {
-    await RUNNERS[w.client][w.mode](w, messages, joined);
+    await RUNNERS[w.client][w.mode](w, messages, timing);
   } catch (err) {
     if (w.mode !== 'concurrent-idempotent') throw err;
     error = describe(err);
   }
-  const seconds = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
+  // A refused concurrent send ends the window where it failed.
+  if (error !== undefined) timing.finished();
+  if (from === undefined || to === undefined) throw new Error(`${w.client} ${w.mode} did not mark its timed window`);
+  const seconds = (to.at - from.at) / 1000;
+  const cpuMicros = to.cpu.user + to.cpu.system - (from.cpu.user + from.cpu.system);
   const result: Measurement = {
     client: w.client,
     mode: w.mode,
     events: w.events,
     seconds,
     eventsPerSecond: w.events / seconds,
-    cpuSecondsPer10k: (cpu.user + cpu.system) / 1e6 / (w.events / 10_000),
+    cpuSecondsPer10k: cpuMicros / 1e6 / (w.events / 10_000),
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     ...(error === undefined ? {} : { error }),
   };

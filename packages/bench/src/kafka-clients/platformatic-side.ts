@@ -1,10 +1,12 @@
-import type { KeyedMessage, Workload } from './workload';
+import type { KeyedMessage, Timing, Workload } from './workload';
 import { relayValue } from './workload';
 
 /**
  * The same work with @platformatic/kafka, set up like packages/kafka: idempotent producer, acks
- * from all replicas, key-hashed partitions (murmur2), sends one after another; a group consumer
- * reading from the earliest offset. It is an ES module, so it is loaded with import().
+ * from all replicas, partitions by murmur2 of the key (its default partitioner, which maps the hash
+ * to a partition slightly differently from kafkajs and Java: the spread is the same, not the
+ * placement), sends one after another; a group consumer reading from the earliest offset. It is an
+ * ES module, so it is loaded with import().
  */
 type Platformatic = typeof import('@platformatic/kafka', { with: { 'resolution-mode': 'import' } });
 type Received = import('@platformatic/kafka', { with: { 'resolution-mode': 'import' } }).Message<
@@ -42,14 +44,21 @@ function consumerOf(k: Platformatic, w: Workload) {
   });
 }
 
-export async function platformaticBare(w: Workload, messages: KeyedMessage[], joined: () => void): Promise<void> {
-  const k = await load();
+/** The producer connected, and the topic's metadata read, before the timed window (as kafkajs'). */
+async function connectedProducer(k: Platformatic, w: Workload, topic: string) {
   const producer = producerOf(k, w);
+  await producer.metadata({ topics: [topic] });
+  return producer;
+}
+
+export async function platformaticBare(w: Workload, messages: KeyedMessage[], timing: Timing): Promise<void> {
+  const k = await load();
+  const producer = await connectedProducer(k, w, w.topic);
   const consumer = consumerOf(k, w);
   try {
     // consume() resolves once the consumer has joined the group and been assigned its partitions.
     const stream = await consumer.consume({ topics: [w.topic], mode: 'earliest', autocommit: true });
-    joined();
+    timing.joined();
     let consumed = 0;
     const done = new Promise<void>((resolve, reject) => {
       stream.on('data', () => {
@@ -62,6 +71,7 @@ export async function platformaticBare(w: Workload, messages: KeyedMessage[], jo
       await producer.send({ messages: chunk });
     }
     await done;
+    timing.finished();
     await stream.close();
   } finally {
     await consumer.close(true);
@@ -71,41 +81,60 @@ export async function platformaticBare(w: Workload, messages: KeyedMessage[], jo
 
 /**
  * The consumer delivers single messages into a stream: they are gathered into chunks of up to
- * `batchSize` (what has arrived while the previous send was in flight), and after each send the
- * chunk's last message of every partition is committed.
+ * `batchSize` (what has arrived while the previous send was in flight; the stream is paused past
+ * two chunks, so it does not read the whole topic ahead), and after each send one commit request
+ * carries each partition's last offset of the chunk (as kafkajs' relay commits each chunk once).
  */
-export async function platformaticRelay(w: Workload, _messages: KeyedMessage[], joined: () => void): Promise<void> {
+export async function platformaticRelay(w: Workload, _messages: KeyedMessage[], timing: Timing): Promise<void> {
   const k = await load();
-  const producer = producerOf(k, w);
+  const producer = await connectedProducer(k, w, w.outputTopic);
   const consumer = consumerOf(k, w);
   try {
     const stream = await consumer.consume({ topics: [w.topic], mode: 'earliest', autocommit: false });
-    joined();
+    timing.joined();
     const pending: Received[] = [];
     let wake: (() => void) | undefined;
     let failed: unknown;
+    const wakeUp = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
     stream.on('data', (m: Received) => {
       pending.push(m);
-      wake?.();
+      if (pending.length >= 2 * w.batchSize) stream.pause();
+      wakeUp();
     });
     stream.on('error', (err: unknown) => {
       failed = err;
-      wake?.();
+      wakeUp();
+    });
+    stream.on('close', () => {
+      failed ??= new Error('the message stream closed before every message was relayed');
+      wakeUp();
     });
     let relayed = 0;
     while (relayed < w.events) {
-      if (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-      if (failed !== undefined) throw failed;
+      if (pending.length === 0 && failed === undefined) await new Promise<void>((resolve) => (wake = resolve));
+      if (pending.length === 0) throw failed;
       const chunk = pending.splice(0, w.batchSize);
+      if (stream.isPaused() && pending.length < w.batchSize) stream.resume();
       await producer.send({
         messages: chunk.map((m) => ({ topic: w.outputTopic, key: m.key, value: relayValue(m.value) })),
       });
       const lastOfPartition = new Map<number, Received>();
       for (const m of chunk) lastOfPartition.set(m.partition, m);
-      await Promise.all([...lastOfPartition.values()].map((m) => m.commit()));
+      await consumer.commit({
+        offsets: [...lastOfPartition.values()].map((m) => ({
+          topic: m.topic,
+          partition: m.partition,
+          offset: m.offset,
+          leaderEpoch: -1,
+        })),
+      });
       relayed += chunk.length;
     }
+    timing.finished();
     await stream.close();
   } finally {
     await consumer.close(true);
@@ -114,10 +143,15 @@ export async function platformaticRelay(w: Workload, _messages: KeyedMessage[], 
 }
 
 /** Two sends in flight on one idempotent producer; rejects with the client's error if it refuses. */
-export async function platformaticConcurrentIdempotent(w: Workload, messages: KeyedMessage[]): Promise<void> {
+export async function platformaticConcurrentIdempotent(
+  w: Workload,
+  messages: KeyedMessage[],
+  timing: Timing,
+): Promise<void> {
   const k = await load();
-  const producer = producerOf(k, w);
+  const producer = await connectedProducer(k, w, w.topic);
   try {
+    timing.joined();
     const half = Math.ceil(messages.length / 2);
     const send = async (part: KeyedMessage[]) => {
       for (let i = 0; i < part.length; i += w.batchSize) {
@@ -126,6 +160,7 @@ export async function platformaticConcurrentIdempotent(w: Workload, messages: Ke
       }
     };
     await Promise.all([send(messages.slice(0, half)), send(messages.slice(half))]);
+    timing.finished();
   } finally {
     await producer.close();
   }

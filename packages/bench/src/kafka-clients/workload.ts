@@ -43,10 +43,20 @@ export interface Measurement {
   error?: string;
 }
 
-/** The messages of a workload, with every value's JSON parsed again for the relay. */
+/** One message of a workload: a RawMessage's JSON and its key. */
 export interface KeyedMessage {
   key: string;
   value: string;
+}
+
+/**
+ * The timed window of a measurement: from the consumer's first join (or, without a consumer, the
+ * connected producer) to the last message read or sent, so neither the clients' different join and
+ * connect protocols nor their teardown is part of the rate.
+ */
+export interface Timing {
+  joined(): void;
+  finished(): void;
 }
 
 /** The relay's per-message work, identical for both clients: what enrich does in the small. */
