@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
-import { REPO_ROOT, SAMPLE_PSEUDONYM_KEY, assertStackReachable } from '@edusage/demo';
+import {
+  REPO_ROOT,
+  SAMPLE_PSEUDONYM_KEY,
+  assertStackReachable,
+  type ProcessName,
+  type ReplicatedService,
+} from '@edusage/demo';
 import { createKafka, type Kafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import type { Options } from './options';
@@ -13,6 +19,21 @@ import { MiB, TARGETS, fmt2, fmtMs, say } from './report';
 export const DISTRICT = 'd1';
 export const PROBE_DISTRICT = 'bench-probe';
 export const SERVICES = ['ingest', 'enrich', 'aggregate'] as const;
+
+/** Services that run as several members of one consumer group with `--replicas`. */
+export const REPLICATED: readonly ReplicatedService[] = ['enrich', 'aggregate'];
+
+/** The further replicas a run starts besides the three services: enrich#2, aggregate#2, … */
+export function replicaProcesses(replicas: number): ProcessName[] {
+  const out: ProcessName[] = [];
+  for (let n = 2; n <= replicas; n++) for (const name of REPLICATED) out.push(`${name}#${n}`);
+  return out;
+}
+
+/** Every service process of a run. */
+export function serviceProcesses(replicas: number): ProcessName[] {
+  return [...SERVICES, ...replicaProcesses(replicas)];
+}
 export const STACK = ['kafka', 'clickhouse', 'redis'] as const;
 
 export interface Machine {
@@ -62,6 +83,11 @@ export async function openBench(opts: Options): Promise<BenchContext> {
   const startedAt = new Date();
   const env = benchEnv(opts);
   const config = loadConfig(baseConfigSchema, env);
+  if (opts.replicas > config.KAFKA_PARTITIONS) {
+    throw new Error(
+      `--replicas ${opts.replicas} is more than the ${config.KAFKA_PARTITIONS} partitions a topic has (KAFKA_PARTITIONS): the extra members would get none`,
+    );
+  }
   const kafka = createKafka(config, createLogger('bench', 'warn'));
   await assertStackReachable(kafka, config);
 

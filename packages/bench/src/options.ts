@@ -17,6 +17,8 @@ export interface Options {
   queryRuns: number;
   port: number;
   profile: boolean;
+  /** Processes each of enrich and aggregate runs as, in one consumer group each. */
+  replicas: number;
 }
 
 export function parseOptions(argv: string[] = process.argv): Options {
@@ -41,6 +43,7 @@ export function parseOptions(argv: string[] = process.argv): Options {
     .option('--no-peer', "skip the peer race (our aggregate vs ClickHouse's Kafka engine on the same events)")
     .option('--query-runs <n>', 'timed runs of each report query after the load (0 = skip them)', '5')
     .option('--port <n>', 'ingest HTTP port', process.env.BENCH_INGEST_PORT ?? '18090')
+    .option('--replicas <n>', 'processes of enrich and of aggregate each (same consumer groups)', '1')
     .option(
       '--profile',
       'run the services with node --cpu-prof and summarize where their CPU time goes (adds some overhead)',
@@ -66,5 +69,14 @@ export function parseOptions(argv: string[] = process.argv): Options {
     queryRuns: num('query-runs', o.queryRuns, 0),
     port: num('port', o.port, 1),
     profile: o.profile === true,
+    replicas: replicaCount(o.replicas),
   };
+}
+
+/** At most as many replicas as a 6-partition topic can keep busy. */
+function replicaCount(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 6)
+    throw new Error(`--replicas must be an integer from 1 to 6, got ${String(v)}`);
+  return n;
 }

@@ -1,3 +1,4 @@
+import { serviceOf, type ProcessName } from '@edusage/demo';
 import { consumerLag } from '@edusage/kafka';
 import type { BenchContext } from './context';
 import type { SendStats } from './load';
@@ -36,7 +37,7 @@ export class Progress {
           const w = cpuWindow(last, now);
           last = now;
           const cores = (['ingest', 'enrich', 'aggregate', 'kafka', 'clickhouse'] as const)
-            .map((n) => `${n} ${fmt2(w.cores[n] ?? NaN)}`)
+            .map((n) => `${n} ${fmt2(replicasCores(w.cores, n))}`)
             .join(' ');
           say(
             `      [${phase} ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] sent ${fmtInt(stats.sent)}/${fmtInt(total)} · stored ${fmtInt(this.counter.latest - base)} · lag enrich ${fmtInt(enrichLag)} aggregate ${fmtInt(aggLag)} · probes pending ${this.probes.pending().length} · cores: ${cores} (machine ${fmt2(w.machineBusyCores)})`,
@@ -54,4 +55,12 @@ export class Progress {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** A service's cores over all its replicas (`enrich`, `enrich#2`, …); the stack's processes by name. */
+function replicasCores(cores: Record<string, number>, name: string): number {
+  const members = Object.keys(cores).filter(
+    (p) => p === name || (p.includes('#') && serviceOf(p as ProcessName) === name),
+  );
+  return members.length === 0 ? NaN : members.reduce((sum, p) => sum + cores[p]!, 0);
 }

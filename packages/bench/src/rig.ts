@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
 import { LocalPipeline, REPO_ROOT } from '@edusage/demo';
-import { DISTRICT, PROBE_DISTRICT, type BenchContext } from './context';
+import { DISTRICT, PROBE_DISTRICT, serviceProcesses, type BenchContext } from './context';
 import type { BenchData } from './phases/reset';
 import { ProbeRunner } from './probes';
 import { ProcessSampler, stackPids } from './proc';
@@ -39,10 +39,9 @@ export function createRig(ctx: BenchContext, data: BenchData): BenchRig {
   const pipeline = new LocalPipeline(pipelineEnv, logDir);
   const db = createClickHouse(ctx.config);
   const stackPidMap = stackPids(REPO_ROOT);
+  const processes = serviceProcesses(ctx.opts.replicas);
   const sampler = new ProcessSampler(() => ({
-    ingest: pipeline.pid('ingest'),
-    enrich: pipeline.pid('enrich'),
-    aggregate: pipeline.pid('aggregate'),
+    ...Object.fromEntries(processes.map((name) => [name, pipeline.pid(name)])),
     ...stackPidMap,
     bench: process.pid,
   }));

@@ -3,6 +3,9 @@
 export {
   LocalPipeline,
   SAMPLE_PSEUDONYM_KEY,
+  serviceOf,
+  type ProcessName,
+  type ReplicatedService,
   SERVICE_NAMES,
   createApiKeys,
   loadDistrictReferenceData,

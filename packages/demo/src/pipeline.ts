@@ -14,13 +14,25 @@ export const SAMPLE_PSEUDONYM_KEY = 'edusage-sample-district-key-not-for-real-da
 export const SERVICE_NAMES: readonly ServiceName[] = ['enrich', 'aggregate', 'ingest'];
 
 /**
+ * One process of the pipeline: a service by its name, or a further replica of it as `<name>#<n>`
+ * (n ≥ 2), which joins the same consumer group (the benchmark's `--replicas`).
+ */
+export type ProcessName = ServiceName | `${ReplicatedService}#${number}`;
+
+/** The consumer-group services; ingest, api and jobs are one process each here (they listen on fixed ports). */
+export type ReplicatedService = 'enrich' | 'aggregate';
+
+/** The service a process runs. */
+export const serviceOf = (name: ProcessName): ServiceName => name.split('#')[0] as ServiceName;
+
+/**
  * The three services as child processes of this one (and the jobs service, started on demand with
  * `start('jobs')`), sharing one environment (topics, database, Redis prefix), each logging to
  * `<logDir>/<name>.log`. Tests kill and restart them through this.
  */
 export class LocalPipeline {
-  private readonly children = new Map<ServiceName, RunningChild>();
-  private readonly logs = new Map<ServiceName, WriteStream>();
+  private readonly children = new Map<ProcessName, RunningChild>();
+  private readonly logs = new Map<ProcessName, WriteStream>();
 
   constructor(
     readonly env: Record<string, string>,
@@ -38,7 +50,7 @@ export class LocalPipeline {
     await this.waitReady();
   }
 
-  start(name: ServiceName): RunningChild {
+  start(name: ProcessName): RunningChild {
     if (this.children.has(name)) throw new Error(`${name} is already running`);
     let log = this.logs.get(name);
     if (!log) {
@@ -46,9 +58,11 @@ export class LocalPipeline {
       this.logs.set(name, log);
     }
     const out = log;
-    // Probe ports default to any free port, so parallel pipelines (tests, the demo) never collide.
-    const env = { ENRICH_HTTP_PORT: '0', AGGREGATE_HTTP_PORT: '0', JOBS_HTTP_PORT: '0', ...this.env };
-    const child = startService(name, env, { onLine: (line) => out.write(line + '\n') });
+    // Probe ports default to any free port, so parallel pipelines (tests, the demo) never collide;
+    // a further replica always takes a free one, whatever port the environment names.
+    const freePorts = { ENRICH_HTTP_PORT: '0', AGGREGATE_HTTP_PORT: '0', JOBS_HTTP_PORT: '0' };
+    const env = name.includes('#') ? { ...this.env, ...freePorts } : { ...freePorts, ...this.env };
+    const child = startService(serviceOf(name), env, { onLine: (line) => out.write(line + '\n') });
     child.child.once('exit', () => {
       if (this.children.get(name) === child) this.children.delete(name);
     });
@@ -57,18 +71,18 @@ export class LocalPipeline {
   }
 
   /** The process id of a running service (the benchmark samples its CPU time and memory). */
-  pid(name: ServiceName): number | undefined {
+  pid(name: ProcessName): number | undefined {
     return this.children.get(name)?.child.pid;
   }
 
   /** SIGKILL: no chance to finish or commit anything. */
-  async kill(name: ServiceName): Promise<void> {
+  async kill(name: ProcessName): Promise<void> {
     const child = this.children.get(name);
     this.children.delete(name);
     await child?.kill();
   }
 
-  async stop(name: ServiceName): Promise<number | null> {
+  async stop(name: ProcessName): Promise<number | null> {
     const child = this.children.get(name);
     this.children.delete(name);
     return (await child?.stop()) ?? null;

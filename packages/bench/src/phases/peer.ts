@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { command, createClickHouse, queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { LocalPipeline, REPO_ROOT } from '@edusage/demo';
-import type { Kafka } from '@edusage/kafka';
+import { topicMessageCount, type Kafka } from '@edusage/kafka';
 import type { BenchContext } from '../context';
 import { ProcessSampler, cpuWindow, perTenK, stackPids, type CpuWindow } from '../proc';
 import { fmt2, fmtInt, say } from '../report';
@@ -96,18 +96,6 @@ async function untilMigrated(ch: ClickHouseClient, database: string, alive: () =
   }
 }
 
-/** Messages in `topic` (the sum of its partitions' end offsets). */
-async function topicMessages(kafka: Kafka, topic: string): Promise<{ total: number; partitions: number }> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return { total: offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0), partitions: offsets.length };
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** Commits offset 0 of every partition for a new group, so a consumer of that group reads the topic from the start. */
 async function groupFromStart(kafka: Kafka, groupId: string, topic: string, partitions: number): Promise<void> {
   const admin = kafka.admin();
@@ -135,7 +123,7 @@ async function groupFromStart(kafka: Kafka, groupId: string, topic: string, part
 export async function runPeerRace(ctx: BenchContext, step: string): Promise<PeerResult> {
   const { config } = ctx;
   const topic = ctx.topics.enriched;
-  const { total: messages, partitions } = await topicMessages(ctx.kafka, topic);
+  const { messages, partitions } = await topicMessageCount(ctx.kafka, topic);
   say(
     `${step} peer race: ${fmtInt(messages)} messages of ${topic}, stored by our aggregate, then by ClickHouse's Kafka engine`,
   );

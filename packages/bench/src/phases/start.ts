@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BenchContext } from '../context';
+import { replicaProcesses, type BenchContext } from '../context';
 import { waitGroupsStable } from '../consumer-groups';
 import { say, secs } from '../report';
 import type { BenchRig } from '../rig';
@@ -8,9 +8,16 @@ import type { BenchRig } from '../rig';
 export async function startServices(ctx: BenchContext, rig: BenchRig): Promise<void> {
   let t = Date.now();
   await rig.pipeline.startAll();
-  await waitGroupsStable(ctx.kafka, [ctx.enrichGroupId, ctx.aggregateGroupId], 90_000);
+  const extraReplicas = replicaProcesses(ctx.opts.replicas);
+  for (const name of extraReplicas) rig.pipeline.start(name);
+  await waitGroupsStable(ctx.kafka, [ctx.enrichGroupId, ctx.aggregateGroupId], 90_000, ctx.opts.replicas, () => {
+    const gone = extraReplicas.filter((name) => rig.pipeline.pid(name) === undefined);
+    if (gone.length > 0) throw new Error(`${gone.join(', ')} exited during start-up; see ${rig.logDir}`);
+  });
   rig.sampler.start(1000);
-  say(`[3/9] started ingest, enrich, aggregate (consumer groups stable) in ${secs(t)}; logs in ${rig.logDir}`);
+  say(
+    `[3/9] started ingest, enrich, aggregate${extraReplicas.length > 0 ? ` and ${extraReplicas.join(', ')}` : ''} (consumer groups stable) in ${secs(t)}; logs in ${rig.logDir}`,
+  );
 
   // Warm-up: a few probes through the whole path (connections, JIT), not counted.
   t = Date.now();

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { queryRows } from '@edusage/clickhouse';
 import path from 'node:path';
-import { SERVICES, type BenchContext } from '../context';
+import { serviceOf } from '@edusage/demo';
+import { serviceProcesses, type BenchContext } from '../context';
 import { profilesByService, summarizeProfile, type ProfileSummary } from '../profile';
 import { fmt1, fmtInt, say } from '../report';
 import type { BenchRig } from '../rig';
@@ -26,7 +27,8 @@ export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<St
   rig.sampler.stop();
   await rig.probes.stopPolling();
   rig.counter.stop();
-  const servicePids = Object.fromEntries(SERVICES.map((n) => [n, rig.pipeline.pid(n)]));
+  const processes = serviceProcesses(ctx.opts.replicas);
+  const servicePids = Object.fromEntries(processes.map((n) => [n, rig.pipeline.pid(n)]));
   await rig.pipeline.stopAll();
   let profiles: Record<string, ProfileSummary> | undefined;
   if (ctx.opts.profile) {
@@ -36,7 +38,8 @@ export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<St
     }
     printProfiles(profiles);
   }
-  const sinkStats = lastSinkStats(path.join(rig.logDir, 'aggregate.log'));
+  const aggregates = processes.filter((n) => serviceOf(n) === 'aggregate');
+  const sinkStats = sumSinkStats(aggregates.map((n) => lastSinkStats(path.join(rig.logDir, `${n}.log`))));
   const rowsPerInsert = sinkStats && sinkStats.batches > 0 ? sinkStats.inserted / sinkStats.batches : NaN;
   // Every fold with something new writes one watermark row (AGGREGATE_FOLD_INTERVAL_MS puts folds off under a backlog).
   const rollupFolds = await queryRows<{ n: string }>(rig.db, 'SELECT toString(count()) AS n FROM rollup_watermarks')
@@ -51,6 +54,16 @@ export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<St
     memory: { peakRssBytes: rig.sampler.peakRss, vmHwmBytes: rig.sampler.hwm },
     sink: { ...sinkStats, avgRowsPerPartitionBatch: rowsPerInsert, rollupFolds },
   };
+}
+
+/** The replicas' stats added up; null when one of them logged none (a partial sum would mislead). */
+function sumSinkStats(all: (SinkStats | null)[]): SinkStats | null {
+  if (all.some((x) => x === null)) return null;
+  return (all as SinkStats[]).reduce((a, b) => ({
+    batches: a.batches + b.batches,
+    inserted: a.inserted + b.inserted,
+    duplicates: a.duplicates + b.duplicates,
+  }));
 }
 
 /** The sink's last logged stats ({batches, inserted, ...}), from its "sink stopped" / "sink progress" lines. */

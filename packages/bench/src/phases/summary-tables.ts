@@ -1,4 +1,6 @@
-import { SERVICES, STACK } from '../context';
+import { serviceOf } from '@edusage/demo';
+import { REPLICATED, STACK, serviceProcesses } from '../context';
+import type { CpuWindow } from '../proc';
 import { MiB, TARGETS, cpuRows, fmt1, fmt2, fmtInt, fmtMs, latencyRow, say, table, verdict } from '../report';
 import { queriesTable } from './queries';
 import type { BenchSummary } from './summary';
@@ -16,16 +18,22 @@ export function printSummary(s: BenchSummary): void {
   say(table(lrows));
 
   const tp = s.throughput;
-  const names = [...SERVICES, ...STACK, 'bench'];
+  const names = [...serviceProcesses(s.options.replicas), ...STACK, 'bench'];
+  const cpuTable = (w: CpuWindow, events: number) =>
+    table([
+      ['process', 'CPU s', 'cores', 'CPU s / 10k events'],
+      ...cpuRows(names, w, events),
+      ...replicaTotals(s, w, events),
+    ]);
   say(
     `\nCPU during the throughput phase (${fmt1(tp.cpu.wallSeconds)} s; machine busy ${fmt2(tp.cpu.machineBusyCores)} of 2 cores, other processes ${fmt2(tp.cpu.otherBusyCores)})`,
   );
-  say(table([['process', 'CPU s', 'cores', 'CPU s / 10k events'], ...cpuRows(names, tp.cpu, tp.events)]));
+  say(cpuTable(tp.cpu, tp.events));
   if (s.paced) {
     say(
       `\nCPU during the paced phase (${fmt1(s.paced.cpu.wallSeconds)} s at ${fmtInt(s.paced.achievedSendEventsPerSecond)}/s; machine busy ${fmt2(s.paced.cpu.machineBusyCores)}, other ${fmt2(s.paced.cpu.otherBusyCores)})`,
     );
-    say(table([['process', 'CPU s', 'cores', 'CPU s / 10k events'], ...cpuRows(names, s.paced.cpu, s.paced.events)]));
+    say(cpuTable(s.paced.cpu, s.paced.events));
   }
   if (s.peer) {
     const { aggregate, peer } = s.peer;
@@ -41,7 +49,7 @@ export function printSummary(s: BenchSummary): void {
     say(
       table([
         ['contender', 'rows', 'events/s', 's to 90 %', 'ClickHouse CPU-s / 10k', 'all CPU-s / 10k'],
-        row('our aggregate (exactly-once, rollups)', aggregate),
+        row('our aggregate (exactly-once, rollups; one process)', aggregate),
         row('ClickHouse Kafka engine (at-least-once, events only)', peer),
       ]),
     );
@@ -66,6 +74,17 @@ export function printSummary(s: BenchSummary): void {
   say(
     `\nload average: start ${s.machine.loadAverageAtStart.map(fmt2).join(' ')}, end ${s.machine.loadAverageAtEnd.map(fmt2).join(' ')}`,
   );
+}
+
+/** With --replicas, each replicated service's processes added up (comparable with one-process runs). */
+function replicaTotals(s: BenchSummary, w: CpuWindow, events: number): string[][] {
+  if (s.options.replicas === 1) return [];
+  const processes = serviceProcesses(s.options.replicas);
+  return REPLICATED.map((service) => {
+    const members = processes.filter((p) => serviceOf(p) === service);
+    const cpu = members.reduce((sum, p) => sum + (w.cpuSeconds[p] ?? 0), 0);
+    return [`${service}, all ${members.length}`, fmt1(cpu), fmt2(cpu / w.wallSeconds), fmt2((cpu / events) * 10_000)];
+  });
 }
 
 /** measure / value / target / verdict rows: issue 10's targets, each a ratio or a cost within this run. */
@@ -109,7 +128,7 @@ function targetRows(s: BenchSummary): string[][] {
     '',
     '(backlog included)',
   ]);
-  for (const name of SERVICES) {
+  for (const name of serviceProcesses(s.options.replicas)) {
     const hwm = s.memory.vmHwmBytes[name] ?? NaN;
     rows.push([
       `peak RSS ${name} (MiB)`,
@@ -130,7 +149,7 @@ function targetRows(s: BenchSummary): string[][] {
   if (s.peer) {
     const ratio = s.peer.aggregate.eventsPerSecond / s.peer.peer.eventsPerSecond;
     rows.push([
-      "aggregate ÷ ClickHouse's Kafka engine (peer race)",
+      "aggregate ÷ ClickHouse's Kafka engine (peer race, one aggregate process)",
       `${fmt2(ratio)} ×`,
       `≥ ${TARGETS.aggregateVsPeer}`,
       verdict(ratio >= TARGETS.aggregateVsPeer),
