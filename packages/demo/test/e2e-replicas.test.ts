@@ -5,7 +5,6 @@
  * independent reference: nothing lost, nothing counted twice.
  */
 import type { Kafka } from '@edusage/kafka';
-import { startService, type RunningChild } from '../src/services';
 import { PSEUDONYM_KEY, sendSamplePaced, setupE2E, type E2E, expectStoredAsReference } from './support/e2e';
 import { buildReference } from './support/reference';
 
@@ -43,7 +42,6 @@ async function membersWithPartitions(kafka: Kafka, groupId: string): Promise<num
 
 describe('end to end: two replicas of enrich and aggregate', () => {
   let e2e: E2E | null = null;
-  const extra: RunningChild[] = [];
 
   beforeAll(async () => {
     // 6 partitions so that two replicas both get some.
@@ -51,15 +49,15 @@ describe('end to end: two replicas of enrich and aggregate', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(extra.map((c) => c.stop().catch(() => undefined)));
     await e2e?.teardown();
   });
 
   it('shares the partitions, survives losing a replica of each, and ends with the reference numbers', async () => {
     const t = e2e!;
     const ref = buildReference(t.sample, PSEUDONYM_KEY);
-    const env = { ...t.serviceEnv, ENRICH_HTTP_PORT: '0', AGGREGATE_HTTP_PORT: '0', LOG_LEVEL: 'warn' };
-    extra.push(startService('enrich', env), startService('aggregate', env));
+    // The further replicas as the benchmark's --replicas starts them (LocalPipeline process names).
+    t.pipeline.start('enrich#2');
+    t.pipeline.start('aggregate#2');
 
     // Both groups settle with two members that each hold partitions.
     for (const group of [t.groups.ENRICH_GROUP_ID, t.groups.AGGREGATE_GROUP_ID]) {
