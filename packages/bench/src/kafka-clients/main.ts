@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { REPO_ROOT } from '@edusage/demo';
-import { generateDistrict, writeDistrict } from '@edusage/generator';
+import { writeDistrict } from '@edusage/generator';
 import {
   createKafka,
   createProducer,
@@ -22,6 +22,7 @@ import {
 } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { rawMessagesOf } from '../bare-limits';
+import { benchDistrict } from '../district';
 import { readBodies } from '../load';
 import { fmt2, fmtInt, say, table } from '../report';
 import {
@@ -34,8 +35,6 @@ import {
   type Workload,
 } from './workload';
 
-/** Native events per calendar day of the generated district (as in the main benchmark). */
-const NATIVE_PER_DAY = 16_000;
 /** Messages for the concurrent-sends check: enough for several sends in flight at once. */
 const CONCURRENT_CHECK_EVENTS = 20_000;
 const MEASUREMENT_TIMEOUT_MS = 10 * 60_000;
@@ -78,17 +77,7 @@ function parseOptions(): Options {
 
 /** The RawMessages ingest would write for the generated district's first `events` native events. */
 async function writeMessages(opts: Options, workDir: string): Promise<{ file: string; messages: KeyedMessage[] }> {
-  const days = Math.min(120, Math.ceil(opts.events / NATIVE_PER_DAY) + 2);
-  const district = generateDistrict({
-    seed: opts.seed,
-    districtId: 'd-clients',
-    days,
-    schools: 10,
-    classesPerSchool: 40,
-    studentsPerClass: 30,
-    malformedRate: 0,
-    duplicateRate: 0,
-  });
+  const { district } = benchDistrict(opts.seed, 'd-clients', opts.events);
   const files = await writeDistrict(district, path.join(workDir, 'district'), { truth: false });
   const messages = rawMessagesOf(await readBodies(files.native, opts.events, 1000), opts.events);
   if (messages.length < opts.events)

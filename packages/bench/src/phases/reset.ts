@@ -1,15 +1,13 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { createApiKeys, loadDistrictReferenceData, resetSampleData } from '@edusage/demo';
-import { generateDistrict, writeDistrict, type SampleDistrict } from '@edusage/generator';
+import { writeDistrict, type SampleDistrict } from '@edusage/generator';
 import { topicReplication } from '@edusage/config';
 import { ensureTopics } from '@edusage/kafka';
 import { DISTRICT, PROBE_DISTRICT, type BenchContext } from '../context';
+import { benchDistrict } from '../district';
 import { readBodies, type Body } from '../load';
 import { fmtInt, say, secs } from '../report';
-
-/** Native events per calendar day of the generated district below (measured: ~16.5k). */
-const NATIVE_PER_DAY = 16_000;
 
 /** The load: the generated district, its events cut into request bodies, and the API keys to send them with. */
 export interface BenchData {
@@ -41,17 +39,7 @@ export async function resetAndGenerate(ctx: BenchContext): Promise<BenchData> {
     topicReplication(config),
   );
 
-  const days = Math.min(120, Math.ceil(opts.events / NATIVE_PER_DAY) + 2);
-  const district = generateDistrict({
-    seed: opts.seed,
-    districtId: DISTRICT,
-    days,
-    schools: 10,
-    classesPerSchool: 40,
-    studentsPerClass: 30,
-    malformedRate: 0,
-    duplicateRate: 0,
-  });
+  const { district, days } = benchDistrict(opts.seed, DISTRICT, opts.events);
   const dataDir = path.join(ctx.workDir, `data-seed-${opts.seed}-days-${days}`);
   rmSync(dataDir, { recursive: true, force: true });
   const files = await writeDistrict(district, dataDir, { truth: false });
