@@ -19,7 +19,10 @@ export const SERVICE_NAMES: readonly ServiceName[] = ['enrich', 'aggregate', 'in
  */
 export type ProcessName = ServiceName | `${ReplicatedService}#${number}`;
 
-/** The consumer-group services; ingest, api and jobs are one process each here (they listen on fixed ports). */
+/**
+ * The consumer-group services. Ingest and api listen on fixed ports, and jobs owns the schedulers,
+ * so here they run as one process each.
+ */
 export type ReplicatedService = 'enrich' | 'aggregate';
 
 /** The service a process runs. */

@@ -193,8 +193,8 @@ async function main(): Promise<void> {
 }
 
 /**
- * CPU-s per 10k messages of the relay's own work (relayValue and the key), without any client: the
- * part of both relay figures that is not the client's. Best of three passes.
+ * CPU-s per 10k messages of the relay's own work (relayValue), without any client: the part of both
+ * relay figures that is not the client's. Best of three warm passes, so a lower bound.
  */
 function relayWorkCpu(messages: KeyedMessage[]): number {
   let best = Infinity;

@@ -41,12 +41,18 @@ function consumerOf(k: Platformatic, w: Workload) {
     // Its fetch waited out the whole maxWaitTime on partitions that had no data yet (5 s: 17k
     // messages/s in the bare case; 0.5 s: 72k), where kafkajs returns as data arrives.
     maxWaitTime: 500,
+    // Per partition, like packages/kafka's maxBytesPerPartition (its default is 10 MB).
+    maxBytes: 1_048_576,
   });
 }
 
-/** The producer connected, and the topic's metadata read, before the timed window (as kafkajs'). */
+/**
+ * The producer connected, its idempotent producer id obtained and the topic's metadata read before
+ * the timed window, as kafkajs' connect() does (it would otherwise do this at the first send).
+ */
 async function connectedProducer(k: Platformatic, w: Workload, topic: string) {
   const producer = producerOf(k, w);
+  await producer.initIdempotentProducer({});
   await producer.metadata({ topics: [topic] });
   return producer;
 }
@@ -80,31 +86,31 @@ export async function platformaticBare(w: Workload, messages: KeyedMessage[], ti
 }
 
 /**
- * The consumer delivers single messages into a stream: they are gathered into chunks of up to
- * `batchSize` (what has arrived while the previous send was in flight; the stream is paused past
- * two chunks, so it does not read the whole topic ahead), and after each send one commit request
- * carries each partition's last offset of the chunk (as kafkajs' relay commits each chunk once).
+ * The consumer delivers single messages into a stream, read here in paused mode: each chunk is
+ * what the stream holds, up to `batchSize`, so its own back-pressure (a high-water mark of two
+ * chunks) stops the fetching while a send is in flight. After each send one commit request carries
+ * each partition's last offset of the chunk (as kafkajs' relay commits each chunk once).
  */
 export async function platformaticRelay(w: Workload, _messages: KeyedMessage[], timing: Timing): Promise<void> {
   const k = await load();
   const producer = await connectedProducer(k, w, w.outputTopic);
   const consumer = consumerOf(k, w);
   try {
-    const stream = await consumer.consume({ topics: [w.topic], mode: 'earliest', autocommit: false });
-    timing.joined();
-    const pending: Received[] = [];
-    let wake: (() => void) | undefined;
-    let failed: unknown;
-    const wakeUp = () => {
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
-    stream.on('data', (m: Received) => {
-      pending.push(m);
-      if (pending.length >= 2 * w.batchSize) stream.pause();
-      wakeUp();
+    const stream = await consumer.consume({
+      topics: [w.topic],
+      mode: 'earliest',
+      autocommit: false,
+      highWaterMark: 2 * w.batchSize,
     });
+    timing.joined();
+    let failed: unknown;
+    let wake: (() => void) | undefined;
+    const wakeUp = () => {
+      const resolve = wake;
+      wake = undefined;
+      resolve?.();
+    };
+    stream.on('readable', wakeUp);
     stream.on('error', (err: unknown) => {
       failed = err;
       wakeUp();
@@ -113,18 +119,28 @@ export async function platformaticRelay(w: Workload, _messages: KeyedMessage[], 
       failed ??= new Error('the message stream closed before every message was relayed');
       wakeUp();
     });
+    const readChunk = (): Received[] => {
+      const chunk: Received[] = [];
+      for (let m: Received | null; chunk.length < w.batchSize && (m = stream.read() as Received | null) !== null;) {
+        chunk.push(m);
+      }
+      return chunk;
+    };
     let relayed = 0;
     while (relayed < w.events) {
-      if (pending.length === 0 && failed === undefined) await new Promise<void>((resolve) => (wake = resolve));
-      if (pending.length === 0) throw failed;
-      const chunk = pending.splice(0, w.batchSize);
-      if (stream.isPaused() && pending.length < w.batchSize) stream.resume();
+      let chunk = readChunk();
+      while (chunk.length === 0) {
+        if (failed !== undefined) throw failed;
+        await new Promise<void>((resolve) => (wake = resolve));
+        chunk = readChunk();
+      }
       await producer.send({
         messages: chunk.map((m) => ({ topic: w.outputTopic, key: m.key, value: relayValue(m.value) })),
       });
       const lastOfPartition = new Map<number, Received>();
       for (const m of chunk) lastOfPartition.set(m.partition, m);
       await consumer.commit({
+        // The message's own offset and no leader epoch, as the library's message.commit() sends.
         offsets: [...lastOfPartition.values()].map((m) => ({
           topic: m.topic,
           partition: m.partition,
