@@ -17,6 +17,9 @@ export interface Options {
   queryRuns: number;
   port: number;
   profile: boolean;
+  /** Log each service's memory every second (and with memoryLive, its live heap after forced GCs). */
+  memory: boolean;
+  memoryLive: boolean;
   /** Processes each of enrich and aggregate runs as, in one consumer group each. */
   replicas: number;
 }
@@ -43,6 +46,11 @@ export function parseOptions(argv: string[] = process.argv): Options {
     .option('--no-peer', "skip the peer race (our aggregate vs ClickHouse's Kafka engine on the same events)")
     .option('--query-runs <n>', 'timed runs of each report query after the load (0 = skip them)', '5')
     .option('--port <n>', 'ingest HTTP port', process.env.BENCH_INGEST_PORT ?? '18090')
+    .option('--memory', "log each service's memory every second (RSS, V8 heap, Buffers) and print the peaks")
+    .option(
+      '--memory-live',
+      'as --memory, and force a full GC every 3 s to record the live heap (slows the services: rates not comparable)',
+    )
     .option('--replicas <n>', 'processes of enrich and of aggregate each (same consumer groups)', '1')
     .option(
       '--profile',
@@ -69,6 +77,8 @@ export function parseOptions(argv: string[] = process.argv): Options {
     queryRuns: num('query-runs', o.queryRuns, 0),
     port: num('port', o.port, 1),
     profile: o.profile === true,
+    memory: o.memory === true || o.memoryLive === true,
+    memoryLive: o.memoryLive === true,
     replicas: replicaCount(o.replicas),
   };
 }

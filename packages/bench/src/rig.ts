@@ -20,23 +20,20 @@ export interface BenchRig {
   logDir: string;
   /** Where the services write their CPU profiles (with --profile). */
   profileDir: string;
+  /** Where the services write their memory samples (with --memory). */
+  memoryDir: string;
 }
 
-/** Builds the pipeline (not started yet) and its instruments; with --profile each service gets the CPU-profile preload. */
+/**
+ * Builds the pipeline (not started yet) and its instruments; with --profile each service gets the
+ * CPU-profile preload, with --memory the memory preload.
+ */
 export function createRig(ctx: BenchContext, data: BenchData): BenchRig {
   const logDir = path.join(ctx.workDir, 'logs');
   rmSync(logDir, { recursive: true, force: true });
   const profileDir = path.join(ctx.opts.out, 'profiles', ctx.runId);
-  if (ctx.opts.profile) mkdirSync(profileDir, { recursive: true });
-  const pipelineEnv = ctx.opts.profile
-    ? {
-        ...ctx.env,
-        BENCH_CPU_PROFILE_DIR: profileDir,
-        NODE_OPTIONS:
-          `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(__dirname, 'cpu-profile-preload.js')}`.trim(),
-      }
-    : ctx.env;
-  const pipeline = new LocalPipeline(pipelineEnv, logDir);
+  const memoryDir = path.join(ctx.workDir, 'memory', ctx.runId);
+  const pipeline = new LocalPipeline(instrumentedEnv(ctx, profileDir, memoryDir), logDir);
   const db = createClickHouse(ctx.config);
   const stackPidMap = stackPids(REPO_ROOT);
   const processes = serviceProcesses(ctx.opts.replicas);
@@ -48,7 +45,27 @@ export function createRig(ctx: BenchContext, data: BenchData): BenchRig {
   const counter = new StoredCounter(db, DISTRICT);
   const probes = new ProbeRunner(pipeline.ingestUrl, data.probeKey, db, PROBE_DISTRICT, ctx.runId);
   const progress = new Progress(ctx, counter, probes, sampler);
-  return { pipeline, db, sampler, counter, probes, progress, logDir, profileDir };
+  return { pipeline, db, sampler, counter, probes, progress, logDir, profileDir, memoryDir };
+}
+
+/** The services' environment with the preloads the options ask for (NODE_OPTIONS, their directories). */
+function instrumentedEnv(ctx: BenchContext, profileDir: string, memoryDir: string): Record<string, string> {
+  const env: Record<string, string> = { ...ctx.env };
+  const nodeOptions = [process.env.NODE_OPTIONS ?? ''];
+  if (ctx.opts.profile) {
+    mkdirSync(profileDir, { recursive: true });
+    env.BENCH_CPU_PROFILE_DIR = profileDir;
+    nodeOptions.push(`--require ${path.join(__dirname, 'cpu-profile-preload.js')}`);
+  }
+  if (ctx.opts.memory) {
+    mkdirSync(memoryDir, { recursive: true });
+    env.BENCH_MEMORY_DIR = memoryDir;
+    nodeOptions.push(`--require ${path.join(__dirname, 'memory-preload.js')}`);
+    if (ctx.opts.memoryLive) nodeOptions.push('--expose-gc');
+  }
+  const joined = nodeOptions.join(' ').trim();
+  if (joined.length > 0) env.NODE_OPTIONS = joined;
+  return env;
 }
 
 /** Stops whatever still runs (after a failure too). Stopping the pipeline twice is harmless. */

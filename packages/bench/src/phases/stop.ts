@@ -3,6 +3,7 @@ import { queryRows } from '@edusage/clickhouse';
 import path from 'node:path';
 import { serviceOf } from '@edusage/demo';
 import { serviceProcesses, type BenchContext } from '../context';
+import { memoryPeaksByProcess, type MemoryPeaks } from '../memory';
 import { profilesByService, summarizeProfile, type ProfileSummary } from '../profile';
 import { fmt1, fmtInt, say } from '../report';
 import type { BenchRig } from '../rig';
@@ -15,7 +16,12 @@ interface SinkStats {
 
 export interface StopResult {
   profiles?: Record<string, ProfileSummary>;
-  memory: { peakRssBytes: Record<string, number>; vmHwmBytes: Record<string, number> };
+  memory: {
+    peakRssBytes: Record<string, number>;
+    vmHwmBytes: Record<string, number>;
+    /** With --memory: each service's peaks from its own samples. */
+    byProcess?: Record<string, MemoryPeaks>;
+  };
   sink: Partial<SinkStats> & { avgRowsPerPartitionBatch: number; rollupFolds: number | null };
 }
 
@@ -38,6 +44,7 @@ export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<St
     }
     printProfiles(profiles);
   }
+  const byProcess = ctx.opts.memory ? memoryPeaksByProcess(rig.memoryDir, servicePids) : undefined;
   const aggregates = processes.filter((n) => serviceOf(n) === 'aggregate');
   const sinkStats = sumSinkStats(aggregates.map((n) => lastSinkStats(path.join(rig.logDir, `${n}.log`))));
   const rowsPerInsert = sinkStats && sinkStats.batches > 0 ? sinkStats.inserted / sinkStats.batches : NaN;
@@ -51,7 +58,7 @@ export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<St
   );
   return {
     ...(profiles ? { profiles } : {}),
-    memory: { peakRssBytes: rig.sampler.peakRss, vmHwmBytes: rig.sampler.hwm },
+    memory: { peakRssBytes: rig.sampler.peakRss, vmHwmBytes: rig.sampler.hwm, ...(byProcess ? { byProcess } : {}) },
     sink: { ...sinkStats, avgRowsPerPartitionBatch: rowsPerInsert, rollupFolds },
   };
 }

@@ -71,6 +71,27 @@ export function printSummary(s: BenchSummary): void {
       ]),
     ]),
   );
+  const byProcess = s.memory.byProcess;
+  if (byProcess) {
+    const mib = (b: number | undefined) => (b === undefined ? 'n/a' : fmt1(b / MiB));
+    say(
+      `\nservices' own memory samples, peaks in MiB (--memory${s.options.memoryLive ? '-live: a full GC forced every 3 s, rates not comparable' : ''})`,
+    );
+    say(
+      table([
+        ['process', 'RSS', 'V8 heap', 'heap in use', 'Buffers', 'live heap after GC', 'samples'],
+        ...Object.entries(byProcess).map(([name, p]) => [
+          name,
+          mib(p.rss),
+          mib(p.heapTotal),
+          mib(p.heapUsed),
+          mib(p.arrayBuffers),
+          mib(p.live),
+          String(p.samples),
+        ]),
+      ]),
+    );
+  }
   say(
     `\nload average: start ${s.machine.loadAverageAtStart.map(fmt2).join(' ')}, end ${s.machine.loadAverageAtEnd.map(fmt2).join(' ')}`,
   );
