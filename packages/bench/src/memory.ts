@@ -12,13 +12,8 @@ export interface MemoryPeaks {
   live?: number;
 }
 
-interface Sample {
-  rss: number;
-  heapTotal: number;
-  heapUsed: number;
-  arrayBuffers: number;
-  live?: number;
-}
+/** One line of memory-preload.ts: the same figures, at one moment. */
+type Sample = Omit<MemoryPeaks, 'samples'>;
 
 /** The peaks of each process's samples (by its pid's file in `dir`); a process without samples is left out. */
 export function memoryPeaksByProcess(
