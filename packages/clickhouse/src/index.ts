@@ -3,4 +3,4 @@ export { sqlString, sqlIdentifier, sqlNumber, sqlDate, sqlDateTime, sqlList } fr
 export { runMigrations, MigrationChangedError, type MigrationResult } from './migrations';
 export { insertRows, queryRows, queryArrays, command } from './query';
 export { clickhouseHealth } from './health';
-export { SCHEMA_MIGRATIONS_DIR, withMigratedClickHouse } from './migrated';
+export { migrationStatements, SCHEMA_MIGRATIONS_DIR, withMigratedClickHouse } from './migrated';

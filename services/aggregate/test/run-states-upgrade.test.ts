@@ -2,28 +2,22 @@
  * Run rows written before migration 0010 (no users_state, no has_state on disk) are never read as a set
  * of people: after the migration they read as has_state 0 with an empty state, and runStatePeople
  * leaves their cells out (the reader then merges their month rows), while runCounts still has them.
+ * Since 0011 the reader's runs table is a new one made with both columns; the guard stays, and this
+ * replays 0009 and 0010 on that table's name.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { queryRows, SCHEMA_MIGRATIONS_DIR, type ClickHouseClient } from '@edusage/clickhouse';
+import { migrationStatements, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { RUNS_TABLE, runCounts, runStatePeople } from '@edusage/rollups';
 import { onCurrentClickHouse, onTestClickHouse } from '@edusage/testkit';
 
-/** The statements of a migration file, comments dropped. */
-function statements(file: string): string[] {
-  return readFileSync(path.join(SCHEMA_MIGRATIONS_DIR, file), 'utf8')
-    .split('\n')
-    .filter((line) => !line.trim().startsWith('--'))
-    .join('\n')
-    .split(';')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
+/** The runs table of migrations 0009 and 0010 (the first set, before 0011). */
+const FIRST_RUNS_TABLE = 'rollup_app_month_runs';
 
 /** A run row written by the 0009 table, then the 0010 ALTERs: stateless for runStatePeople, counted for runCounts. */
 async function upgradedRunRow(ch: ClickHouseClient): Promise<void> {
   // The runs table as migration 0009 made it, with a row written then.
-  const create = statements('0009_rollup_months.sql').find((s) => s.includes(`TABLE IF NOT EXISTS ${RUNS_TABLE}`));
+  const create = migrationStatements('0009_rollup_months.sql')
+    .find((s) => s.includes(`TABLE IF NOT EXISTS ${FIRST_RUNS_TABLE} `))
+    ?.replace(FIRST_RUNS_TABLE, RUNS_TABLE);
   expect(create).toBeDefined();
   await ch.command({ query: `DROP TABLE ${RUNS_TABLE}` });
   await ch.command({ query: create! });
@@ -32,7 +26,9 @@ async function upgradedRunRow(ch: ClickHouseClient): Promise<void> {
               last_month, generations, first_day, last_day, active_users)
             VALUES (202610, 7, 'district', 'd1', '', 'app-1', 202609, 202610, [6, 7], '2026-09-01', '2026-10-31', 42)`,
   });
-  for (const alter of statements('0010_rollup_run_states.sql')) await ch.command({ query: alter });
+  for (const alter of migrationStatements('0010_rollup_run_states.sql')) {
+    await ch.command({ query: alter.replace(`TABLE ${FIRST_RUNS_TABLE} `, `TABLE ${RUNS_TABLE} `) });
+  }
 
   const usable = `district_id = 'd1' AND level = 'district' AND first_month = 202609 AND last_month = 202610`;
   const [row] = await queryRows<{ has_state: number; people: string }>(
