@@ -7,7 +7,7 @@
  * marks and the current watermarks. After an invalidation (a re-fold) there is no usable previous one
  * and the month is merged from all its contributions again.
  *
- * Crash-safe without locks: a generation's rows are invisible until its row in rollup_compactions is
+ * Crash-safe without locks: a generation's rows are invisible until its row in COMPACTIONS_TABLE is
  * written (one INSERT; its counts and month grain until their marker rows: counts.ts, month-grain.ts),
  * a run that dies leaves an unrecorded generation that a later run drops, and two runs at once each record a complete
  * generation (readers take the newest). Only generations older than the two newest recorded ones are
@@ -20,7 +20,13 @@ import { markOf } from './marks';
 import { hasMonthGrain, writeMonthGrain } from './month-grain';
 import { RUNS_TABLE } from './month-runs';
 import { firstDayOf, lastDayOf } from './months';
-import { invalidationCount, readCompactionState, type CompactionMark, type MonthCompaction } from './state';
+import {
+  COMPACTIONS_TABLE,
+  invalidationCount,
+  readCompactionState,
+  type CompactionMark,
+  type MonthCompaction,
+} from './state';
 
 export interface MonthCompactionResult {
   month: number;
@@ -64,6 +70,15 @@ async function monthsWithRollups(ch: ClickHouseClient): Promise<number[]> {
      ORDER BY month`,
   );
   return rows.map((r) => Number(r.month.replace(/'/g, '')));
+}
+
+/**
+ * Months holding rollups that no reader can read through a compaction yet: never compacted, or every
+ * compaction invalidated since (a re-fold, migration 0011). Their reads merge every contribution.
+ */
+export async function monthsAwaitingCompaction(ch: ClickHouseClient): Promise<number[]> {
+  const [months, state] = await Promise.all([monthsWithRollups(ch), readCompactionState(ch)]);
+  return months.filter((m) => !state.months.has(m));
 }
 
 /**
@@ -140,7 +155,7 @@ async function record(
 ): Promise<void> {
   await command(
     ch,
-    `INSERT INTO rollup_compactions (month, generation, invalidations, mark_topics, mark_partitions, mark_offsets, compacted_at)
+    `INSERT INTO ${COMPACTIONS_TABLE} (month, generation, invalidations, mark_topics, mark_partitions, mark_offsets, compacted_at)
      VALUES (${sqlNumber(month)}, ${sqlNumber(generation)}, ${sqlNumber(BigInt(invalidations))},
        [${marks.map((m) => sqlString(m.topic)).join(', ')}],
        [${marks.map((m) => `toUInt32(${sqlNumber(m.partition)})`).join(', ')}],
@@ -155,7 +170,7 @@ async function record(
 async function dropOldGenerations(ch: ClickHouseClient, month: number): Promise<void> {
   const recorded = await queryRows<{ g: string }>(
     ch,
-    `SELECT DISTINCT toString(generation) AS g FROM rollup_compactions WHERE month = ${sqlNumber(month)}
+    `SELECT DISTINCT toString(generation) AS g FROM ${COMPACTIONS_TABLE} WHERE month = ${sqlNumber(month)}
      ORDER BY generation DESC LIMIT 2`,
   );
   if (recorded.length < 2) return;

@@ -13,7 +13,7 @@ import { markOf } from './marks';
 import { addDays, daysOf, firstDayOf, lastDayOf, monthOf } from './months';
 import type { CompactionState } from './state';
 
-export const COUNTS_TABLE = 'rollup_app_counts';
+export const COUNTS_TABLE = 'rollup_app_counts_v2';
 
 /**
  * The levels counted, each with the column that names a count's scope: '' = the whole district, else

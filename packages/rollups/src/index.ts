@@ -9,6 +9,7 @@ export {
 export { addDays, dateSlices, daysOf, monthOf, monthPieces } from './months';
 export {
   readCompactionState,
+  COMPACTIONS_TABLE,
   NO_COMPACTION,
   type CompactionState,
   type CompactionMark,
@@ -18,6 +19,7 @@ export { rollupRows, compactedAndNewerRows, type RollupWindow, type RollupReadOp
 export {
   compactRollups,
   compactMonth,
+  monthsAwaitingCompaction,
   invalidateCompactions,
   type CompactOptions,
   type MonthCompactionResult,

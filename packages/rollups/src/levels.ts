@@ -7,7 +7,7 @@ export type RollupLevel = 'district' | 'school' | 'class';
 export interface RollupLevelSpec {
   /** One row per cell per folded offset range (ReplacingMergeTree(range_end), read with FINAL). */
   parts: string;
-  /** One row per cell per (month, generation) of a compaction. */
+  /** One row per cell per (month, generation) of a compaction (the `_v2` set of migration 0011). */
   compact: string;
   /** The cell, as a column list. */
   keys: string;
@@ -18,19 +18,19 @@ export interface RollupLevelSpec {
 export const ROLLUP_LEVELS: Readonly<Record<RollupLevel, RollupLevelSpec>> = {
   district: {
     parts: 'rollup_district_app_daily_parts',
-    compact: 'rollup_district_app_daily_compact',
+    compact: 'rollup_district_app_daily_compact_v2',
     keys: 'district_id, local_date, app_id, role',
     eventFilter: '1',
   },
   school: {
     parts: 'rollup_school_app_daily_parts',
-    compact: 'rollup_school_app_daily_compact',
+    compact: 'rollup_school_app_daily_compact_v2',
     keys: 'district_id, school_id, local_date, app_id, role',
     eventFilter: '1',
   },
   class: {
     parts: 'rollup_class_app_daily_parts',
-    compact: 'rollup_class_app_daily_compact',
+    compact: 'rollup_class_app_daily_compact_v2',
     keys: 'district_id, school_id, class_id, local_date, app_id, role',
     eventFilter: "class_id != ''",
   },
@@ -64,7 +64,7 @@ export const MERGE_STATE: Readonly<Record<StateColumn, string>> = {
 };
 
 /** The month grain (month-grain.ts): one row per cell without day and role per month. */
-export const MONTHS_TABLE = 'rollup_app_months';
+export const MONTHS_TABLE = 'rollup_app_months_v2';
 
 /** A level's cell without its day and role: what a usage report groups by. */
 export const MONTH_CELL: Readonly<Record<RollupLevel, readonly string[]>> = {

@@ -1,5 +1,5 @@
 /**
- * Distinct people over runs of whole months (migration 0009, table rollup_app_month_runs,
+ * Distinct people over runs of whole months (migration 0009, table RUNS_TABLE,
  * docs/ARCHITECTURE.md "Rollup month grain"): merging a term's month states of a large district still
  * costs ~0.45 s, so each compaction of a month counts, at the district and school levels, every run of
  * consecutive compacted months that holds it. A row names the generations it was counted from; a
@@ -12,7 +12,7 @@ import { groupKey } from './minutes';
 import { addDays, firstDayOf, lastDayOf, monthOf } from './months';
 import type { CompactionState } from './state';
 
-export const RUNS_TABLE = 'rollup_app_month_runs';
+export const RUNS_TABLE = 'rollup_app_month_runs_v2';
 
 /** The levels counted over runs (a class × app term is small enough to merge). */
 export const RUN_LEVELS = ['district', 'school'] as const;
@@ -92,7 +92,7 @@ export async function writeMonthRuns(
 }
 
 /**
- * SQL condition on rollup_app_month_runs: the rows of the level's cells over the window's months
+ * SQL condition on RUNS_TABLE: the rows of the level's cells over the window's months
  * first..last that were counted from the generations read now (`generations`, one per month in order)
  * and whose cell's days with events in the run lie inside the window. A reader takes the counts of
  * the rows it finds and merges the other cells' states, so rows that appear later (another backfill's)

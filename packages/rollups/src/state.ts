@@ -24,6 +24,12 @@ export interface CompactionState {
 
 export const NO_COMPACTION: CompactionState = { months: new Map() };
 
+/**
+ * The record of finished compactions: one row per (month, generation) with its marks. The `_v2` set
+ * (migration 0011) is separate from the first, which processes of older versions may still write.
+ */
+export const COMPACTIONS_TABLE = 'rollup_compactions_v2';
+
 const INVALIDATIONS = '(SELECT count() FROM rollup_compaction_invalidations)';
 
 export async function invalidationCount(ch: ClickHouseClient): Promise<string> {
@@ -43,7 +49,7 @@ export async function readCompactionState(ch: ClickHouseClient): Promise<Compact
     ch,
     `SELECT month, toString(generation) AS generation, mark_topics AS topics, mark_partitions AS partitions,
             arrayMap(o -> toString(o), mark_offsets) AS offsets
-     FROM rollup_compactions WHERE invalidations = ${INVALIDATIONS}
+     FROM ${COMPACTIONS_TABLE} WHERE invalidations = ${INVALIDATIONS}
      ORDER BY month, generation DESC LIMIT 1 BY month`,
   );
   return {

@@ -22,7 +22,7 @@ export interface PiecePlan {
   month: number;
   from: string;
   to: string;
-  /** The condition on rollup_app_months of the month rows read (null: none; all from day cells). */
+  /** The condition on MONTHS_TABLE of the month rows read (null: none; all from day cells). */
   monthRows: string | null;
   /**
    * Whether day cells are read: always without month rows; with them, only when a newer cell has no
