@@ -6,6 +6,8 @@ export const JOB = {
   researchRefresh: 'research-refresh',
   retention: 'retention',
   rollupCompaction: 'rollup-compaction',
+  /** The same work, added at boot (compactAtStartIfNeeded): its own name, so a worker of an older version cannot take it. */
+  rollupCompactionAtStart: 'rollup-compaction-at-start',
 } as const;
 export type JobName = (typeof JOB)[keyof typeof JOB];
 

@@ -2,6 +2,7 @@ import { createClickHouse, ensureDatabase, runMigrations, SCHEMA_MIGRATIONS_DIR 
 import { runService } from '@edusage/runtime';
 import { loadJobsConfig, type JobsConfig } from './config';
 import { registerJobMetrics } from './metrics';
+import { compactAtStartIfNeeded } from './maintenance-jobs';
 import { jobProcessor } from './processor';
 import { bullConnection, createQueue, createWorker, redisReachable } from './queue';
 import { desiredSchedulers, reconcileSchedulers } from './schedules';
@@ -29,6 +30,7 @@ void runService<JobsConfig>({
         { attempts: config.JOBS_ATTEMPTS, backoffMs: config.JOBS_RETRY_DELAY_MS },
         logger,
       );
+      await compactAtStartIfNeeded(ch, queue, config, logger);
     }
     // 3. run
     const worker = createWorker(config, redis, jobProcessor({ config, ch, queue, logger }));

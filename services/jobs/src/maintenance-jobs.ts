@@ -3,7 +3,7 @@
  * all districts at once). All are idempotent: a retry or a second run rebuilds the same weeks, finds the
  * expired months already gone, or writes a compaction readers may use as well as the previous one.
  */
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import {
   completedWeeks,
   dropStaleStaging,
@@ -15,7 +15,9 @@ import {
   researchDatabaseOf,
   type RefreshResult,
 } from '@edusage/research';
-import { compactRollups, type MonthCompactionResult } from '@edusage/rollups';
+import type { ClickHouseClient } from '@edusage/clickhouse';
+import type { Logger } from '@edusage/logging';
+import { compactRollups, monthsAwaitingCompaction, type MonthCompactionResult } from '@edusage/rollups';
 import type { JobDeps } from './processor';
 import type { JobsConfig } from './config';
 import { dueLocalDate } from './districts';
@@ -47,6 +49,40 @@ export function maintenanceSchedulers(config: JobsConfig): DesiredScheduler[] {
 }
 
 const everyMinutes = (n: number) => (n === 60 ? '0 * * * *' : `*/${n} * * * *`);
+
+/**
+ * At start, by the process that owns the schedulers: when a month holding rollups has no usable
+ * compaction (a re-fold, the new empty tables of migration 0011, or data never compacted),
+ * one `rollup-compaction-at-start` job now rather than at the next scheduled run. Until a month is compacted
+ * every read of it merges all its contributions: slow, and a large district's term reads can exceed
+ * ClickHouse's memory limit. Returns the job id, or null when every month is compacted.
+ */
+export async function compactAtStartIfNeeded(
+  ch: ClickHouseClient,
+  queue: Queue,
+  config: JobsConfig,
+  logger: Logger,
+): Promise<string | null> {
+  try {
+    const months = await monthsAwaitingCompaction(ch);
+    if (months.length === 0) return null;
+    const id = `${JOB.rollupCompactionAtStart}@${Date.now()}`;
+    const data: ZoneJobData = { zone: config.DEFAULT_TIMEZONE };
+    await queue.add(JOB.rollupCompactionAtStart, data, {
+      jobId: id,
+      attempts: config.JOBS_ATTEMPTS,
+      backoff: { type: 'exponential', delay: config.JOBS_RETRY_DELAY_MS },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+    });
+    logger.info({ months, job: id }, 'months without a usable rollup compaction: compacting now');
+    return id;
+  } catch (err) {
+    // Only a head start: the schedule compacts anyway, so a failed check must not stop the service.
+    logger.warn({ err: (err as Error).message }, 'could not start a compaction for months without one');
+    return null;
+  }
+}
 
 /**
  * Compacts the rollups (@edusage/rollups: the final contributions of each month merged into one row

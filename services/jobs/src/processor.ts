@@ -132,6 +132,7 @@ async function runJob(deps: JobDeps, job: Job, signal?: AbortSignal): Promise<un
     case JOB.retention:
       return runRetention(deps, job as Job<ZoneJobData>);
     case JOB.rollupCompaction:
+    case JOB.rollupCompactionAtStart:
       return runRollupCompaction(deps, job as Job<ZoneJobData>);
     default:
       throw new Error(`unknown job name ${JSON.stringify(job.name)}`);
