@@ -2,6 +2,7 @@ import path from 'node:path';
 import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { parseApproval, APPROVAL_COLUMNS, REQUIRED_APPROVAL_COLUMNS, type ApprovalRecord } from './approval-rows';
 import { readCsvRecords, type ColumnSpec, type CsvRecord, type RowIssue } from './csv-records';
+import { FirstLines } from './first-lines';
 import { unknownApps, type AppRows } from './known-apps';
 import { LICENSE_COLUMNS, parseLicense, REQUIRED_LICENSE_COLUMNS, type LicenseRecord } from './license-rows';
 import { newVersion, VersionWriter, type ImportKind } from './store';
@@ -84,7 +85,7 @@ async function importFile<T extends object>(
   };
   const writer = ch ? new VersionWriter<T>(ch, format.kind, districtId, newVersion()) : null;
   const parse = format.parse(districtId);
-  const seen = new Map<string, number>();
+  const seen = new FirstLines();
   const schools = new Map<string, number[]>();
   // Per app only its first line and row count: a big inventory keeps one entry per distinct app.
   const apps = new Map<string, AppRows>();
