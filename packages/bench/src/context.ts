@@ -34,6 +34,11 @@ export function replicaProcesses(replicas: number): ProcessName[] {
 export function serviceProcesses(replicas: number): ProcessName[] {
   return [...SERVICES, ...replicaProcesses(replicas)];
 }
+
+/** The names among `names` that are processes of `service`: itself and its replicas (`enrich#2`, …). */
+export function membersOf<T extends string>(names: readonly T[], service: string): T[] {
+  return names.filter((p) => p === service || p.startsWith(`${service}#`));
+}
 export const STACK = ['kafka', 'clickhouse', 'redis'] as const;
 
 export interface Machine {

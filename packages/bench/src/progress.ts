@@ -1,6 +1,5 @@
-import { serviceOf, type ProcessName } from '@edusage/demo';
 import { consumerLag } from '@edusage/kafka';
-import type { BenchContext } from './context';
+import { membersOf, type BenchContext } from './context';
 import type { SendStats } from './load';
 import type { ProbeRunner } from './probes';
 import { cpuWindow, type ProcessSampler } from './proc';
@@ -59,8 +58,6 @@ export class Progress {
 
 /** A service's cores over all its replicas (`enrich`, `enrich#2`, …); the stack's processes by name. */
 function replicasCores(cores: Record<string, number>, name: string): number {
-  const members = Object.keys(cores).filter(
-    (p) => p === name || (p.includes('#') && serviceOf(p as ProcessName) === name),
-  );
+  const members = membersOf(Object.keys(cores), name);
   return members.length === 0 ? NaN : members.reduce((sum, p) => sum + cores[p]!, 0);
 }

@@ -1,5 +1,4 @@
-import { serviceOf } from '@edusage/demo';
-import { REPLICATED, STACK, serviceProcesses } from '../context';
+import { membersOf, REPLICATED, STACK, serviceProcesses } from '../context';
 import type { CpuWindow } from '../proc';
 import { MiB, TARGETS, cpuRows, fmt1, fmt2, fmtInt, fmtMs, latencyRow, say, table, verdict } from '../report';
 import { queriesTable } from './queries';
@@ -102,7 +101,7 @@ function replicaTotals(s: BenchSummary, w: CpuWindow, events: number): string[][
   if (s.options.replicas === 1) return [];
   const processes = serviceProcesses(s.options.replicas);
   return REPLICATED.map((service) => {
-    const members = processes.filter((p) => serviceOf(p) === service);
+    const members = membersOf(processes, service);
     const cpu = members.reduce((sum, p) => sum + (w.cpuSeconds[p] ?? 0), 0);
     return [`${service}, all ${members.length}`, fmt1(cpu), fmt2(cpu / w.wallSeconds), fmt2((cpu / events) * 10_000)];
   });
