@@ -2,7 +2,8 @@
  * The jobs service (built, real ClickHouse and Redis) compacts at start when a month holding rollups
  * has no usable compaction, rather than leaving that month's reads on its contributions until the next
  * scheduled run: on first start with uncompacted rollups, and after every compaction was invalidated
- * (a re-fold). With every month compacted a start adds no job.
+ * (a re-fold). With every month compacted a start adds no job, nor does a process that does not own
+ * the schedulers.
  */
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -29,10 +30,10 @@ async function startJobsQueued(): Promise<Job[]> {
   return all.filter((j) => j.id?.startsWith(START_JOB));
 }
 
-/** Starts the service as the schedulers' owner; returns once it is ready (its start-up check is done). */
-async function start(): Promise<void> {
+/** Starts the service (by default as the schedulers' owner); returns once it is ready (its start-up check is done). */
+async function start(owner = true): Promise<void> {
   await service?.stop();
-  service = await startJobs({ ...env.env, JOBS_OWN_SCHEDULERS: 'true' });
+  service = await startJobs({ ...env.env, JOBS_OWN_SCHEDULERS: String(owner) });
 }
 
 /** Waits until the start-up job `n` (1-based) has completed. */
@@ -86,4 +87,14 @@ test('a start compacts the months no reader can read through a compaction, and o
   await start();
   await startJobCompleted(2);
   expect(await monthsAwaitingCompaction(ch)).toEqual([]);
+});
+
+test('a process that does not own the schedulers adds no start-up job', async () => {
+  await service?.stop();
+  service = undefined;
+  await invalidateCompactions(ch, 'compaction-at-start test, not owner');
+  const before = (await startJobsQueued()).length;
+  await start(false);
+  expect(await startJobsQueued()).toHaveLength(before);
+  expect((await monthsAwaitingCompaction(ch)).length).toBeGreaterThan(0);
 });
