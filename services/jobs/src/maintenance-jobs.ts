@@ -21,6 +21,7 @@ import { compactRollups, monthsAwaitingCompaction, type MonthCompactionResult } 
 import type { JobDeps } from './processor';
 import type { JobsConfig } from './config';
 import { dueLocalDate } from './districts';
+import { retriedJobOptions } from './queue';
 import { JOB, type ZoneJobData } from './job-names';
 import { enforceRetention, type RetentionResult } from './retention';
 import type { DesiredScheduler } from './schedules';
@@ -52,10 +53,10 @@ const everyMinutes = (n: number) => (n === 60 ? '0 * * * *' : `*/${n} * * * *`);
 
 /**
  * At start, by the process that owns the schedulers: when a month holding rollups has no usable
- * compaction (a re-fold, the new empty tables of migration 0011, or data never compacted),
- * one `rollup-compaction-at-start` job now rather than at the next scheduled run. Until a month is compacted
- * every read of it merges all its contributions: slow, and a large district's term reads can exceed
- * ClickHouse's memory limit. Returns the job id, or null when every month is compacted.
+ * compaction (a re-fold, the new empty tables of migration 0011, or data never compacted), one
+ * `rollup-compaction-at-start` job now rather than at the next scheduled run. Until a month is
+ * compacted every read of it merges all its contributions: slow, and a large district's term reads
+ * can exceed ClickHouse's memory limit. Returns the job id, or null when every month is compacted.
  */
 export async function compactAtStartIfNeeded(
   ch: ClickHouseClient,
@@ -70,10 +71,7 @@ export async function compactAtStartIfNeeded(
     const data: ZoneJobData = { zone: config.DEFAULT_TIMEZONE };
     await queue.add(JOB.rollupCompactionAtStart, data, {
       jobId: id,
-      attempts: config.JOBS_ATTEMPTS,
-      backoff: { type: 'exponential', delay: config.JOBS_RETRY_DELAY_MS },
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 5000 },
+      ...retriedJobOptions({ attempts: config.JOBS_ATTEMPTS, backoffMs: config.JOBS_RETRY_DELAY_MS }),
     });
     logger.info({ months, job: id }, 'months without a usable rollup compaction: compacting now');
     return id;

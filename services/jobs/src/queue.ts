@@ -9,6 +9,19 @@ export const bullPrefix = (config: Pick<JobsConfig, 'REDIS_KEY_PREFIX'>) => `${c
 export const bullConnection = (config: Pick<JobsConfig, 'REDIS_URL'>) =>
   new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 
+/**
+ * How a run of a scheduled job is retried and kept: the schedulers' runs and a one-off run of the same
+ * work (the start-up compaction) alike.
+ */
+export function retriedJobOptions(o: { attempts: number; backoffMs: number }) {
+  return {
+    attempts: o.attempts,
+    backoff: { type: 'exponential' as const, delay: o.backoffMs },
+    removeOnComplete: { count: 1000 },
+    removeOnFail: { count: 5000 },
+  };
+}
+
 export function createQueue(config: JobsConfig, connection: Redis): Queue {
   return new Queue(config.JOBS_QUEUE, { connection, prefix: bullPrefix(config) });
 }

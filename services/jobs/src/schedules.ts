@@ -8,6 +8,7 @@ import type { Logger } from '@edusage/logging';
 import type { JobsConfig } from './config';
 import { JOB, type ZoneJobData } from './job-names';
 import { maintenanceSchedulers } from './maintenance-jobs';
+import { retriedJobOptions } from './queue';
 
 export interface DesiredScheduler {
   id: string;
@@ -72,12 +73,7 @@ export async function reconcileSchedulers(
       {
         name: d.name,
         data: d.data,
-        opts: {
-          attempts: jobOpts.attempts,
-          backoff: { type: 'exponential', delay: jobOpts.backoffMs },
-          removeOnComplete: { count: 1000 },
-          removeOnFail: { count: 5000 },
-        },
+        opts: retriedJobOptions(jobOpts),
       },
     );
   }
