@@ -180,6 +180,21 @@ async function pieceFacts(
   return facts;
 }
 
+/** The condition on MONTHS_TABLE of a compacted piece's month rows of the level (`where`: more on the cell). */
+export function monthRowsOf(
+  level: RollupLevel,
+  districtId: string,
+  p: { month: number; from: string; to: string; compaction: MonthCompaction },
+  where: string | undefined,
+): string {
+  return (
+    `month = ${sqlNumber(p.month)} AND generation = ${sqlNumber(BigInt(p.compaction.generation))}` +
+    ` AND level = ${sqlString(level)} AND district_id = ${sqlString(districtId)}` +
+    ` AND first_day >= ${sqlDate(p.from)} AND last_day <= ${sqlDate(p.to)}` +
+    (where === undefined ? '' : ` AND (${where})`)
+  );
+}
+
 /** The plan of every month piece of the window (none when from > to). */
 export async function planUsage(
   ch: ClickHouseClient,
@@ -201,11 +216,7 @@ export async function planUsage(
       return { ...base, monthRows: null, readDays: true, notMonthRows: undefined, besideMonthRows: undefined };
     }
     // A cell's month row is read whether or not it has newer contributions: those are read beside it.
-    const monthRows =
-      `month = ${sqlNumber(p.month)} AND generation = ${sqlNumber(BigInt(p.compaction.generation))}` +
-      ` AND level = ${sqlString(level)} AND district_id = ${sqlString(w.districtId)}` +
-      ` AND first_day >= ${sqlDate(p.from)} AND last_day <= ${sqlDate(p.to)}` +
-      (where === undefined ? '' : ` AND (${where})`);
+    const monthRows = monthRowsOf(level, w.districtId, { ...p, compaction: p.compaction }, where);
     const monthRowCells = `(SELECT ${cell.join(', ')} FROM ${MONTHS_TABLE} WHERE ${monthRows})`;
     return {
       ...base,

@@ -109,12 +109,14 @@ async function expectCountsAsStates(ch: ClickHouseClient): Promise<{ days: numbe
 }
 
 /**
- * Windows of the usage reads: both months whole (run counts), one month (its month rows alone), and
- * pieces of months (month rows only where covered).
+ * Windows of the usage reads: both months whole (run counts), one month (its month rows alone; for
+ * September, older than the newest compacted month, read beside the plan and dropped when the plan
+ * finds newer contributions), and pieces of months (month rows only where covered).
  */
 const USAGE_WINDOWS = [
   WINDOW,
   { ...WINDOW, from: '2026-10-01', to: '2026-10-31' },
+  { ...WINDOW, from: '2026-09-01', to: '2026-09-30' },
   { ...WINDOW, from: '2026-09-10', to: '2026-10-20' },
   { ...WINDOW, from: '2026-10-07', to: '2026-10-07' },
 ];
