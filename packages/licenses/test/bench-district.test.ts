@@ -3,12 +3,13 @@
  * rollups as the sink would: no two contributions share a replacing key (FINAL drops nothing), at most
  * one contribution per cell × partition × fold, the folds' watermarks recorded, the levels agreeing
  * with each other, and class rows only for a class of that school that uses the app (roster app_ids).
- * A small district of 2 schools over 2 days, 8 folds a partition a day.
+ * A small district of 2 schools over 2 days, 8 folds a partition a day. Last, a day generated again in
+ * more folds above the watermarks (bench:year --newer-day) is the same use in more contributions.
  */
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
 import { ALL_LEVELS, ROLLUP_LEVELS } from '@edusage/rollups';
-import { generateRollups, generateRoster, SHAPE } from '../src/bench/district';
+import { generateRollups, generateRoster, insertDays, schoolDays, SHAPE } from '../src/bench/district';
 
 jest.setTimeout(180_000);
 
@@ -106,4 +107,41 @@ test('a class uses an app in one slice of the day: its contributions are at most
        GROUP BY class_id, local_date, app_id, role, kafka_partition)`,
   );
   expect(r.most).toBe('1');
+});
+
+test.each(ALL_LEVELS)(
+  '%s: a day generated again in 360 folds above the watermarks is the same use in more contributions',
+  async (level) => {
+    const base = 1000; // above every watermark (2 days × 8 folds)
+    const day = schoolDays(shape)[1]!;
+    if (level === ALL_LEVELS[0])
+      await insertDays(
+        ch,
+        1,
+        2,
+        { levels: ALL_LEVELS, batchesPerPartitionDay: BATCHES, foldsPerPartitionDay: 360, rangeBase: base },
+        shape,
+      );
+    const spec = ROLLUP_LEVELS[level];
+    const figures = async (ranges: string) =>
+      queryRows<Record<string, string>>(
+        ch,
+        `SELECT ${spec.keys}, count() AS contributions, sumMerge(events) AS events, uniqExactMerge(active_users) AS people,
+                sumMerge(explicit_seconds) AS seconds, uniqExactIfMerge(active_minutes) AS minutes
+         FROM ${spec.parts} WHERE local_date = toDate('${day}') AND ${ranges}
+         GROUP BY ${spec.keys} ORDER BY ${spec.keys}`,
+      );
+    const [before, again] = await Promise.all([figures(`range_start < ${base}`), figures(`range_start >= ${base}`)]);
+    const withoutCount = (rows: Record<string, string>[]) => rows.map(({ contributions: _, ...r }) => r);
+    expect(before.length).toBeGreaterThan(0);
+    expect(withoutCount(again)).toEqual(withoutCount(before));
+    const total = (rows: Record<string, string>[]) => rows.reduce((n, r) => n + Number(r.contributions), 0);
+    expect(total(again)).toBeGreaterThan(total(before));
+  },
+);
+
+test('more folds a day than minutes in the school day are refused', async () => {
+  await expect(
+    insertDays(ch, 0, 1, { levels: ['district'], batchesPerPartitionDay: BATCHES, foldsPerPartitionDay: 361 }, shape),
+  ).rejects.toThrow(/folds per partition a day must be a whole number from 1 to 360, not 361/);
 });

@@ -47,6 +47,13 @@ export interface RollupGeneration {
   levels: readonly RollupLevel[];
   /** Sink batches (folds) per Kafka partition per school day: each slices the school day evenly. */
   batchesPerPartitionDay: number;
+  /**
+   * Folds per partition per school day, when they cut the day finer than its batches (default: one a
+   * batch): the same use, each event in the fold of its minute, as a sink folding more often would.
+   */
+  foldsPerPartitionDay?: number;
+  /** Added to every fold's range_start (default 0): above the watermarks, folds newer than every compaction. */
+  rangeBase?: number;
 }
 
 /** What `pnpm bench:licenses` has always generated: the school level, one fold per partition a day. */
@@ -66,14 +73,17 @@ function usesSql(
   const [people, slots] = role === 's' ? [shape.students, shape.studentSlots] : [shape.teachers, shape.teacherSlots];
   const perDay = people * slots;
   const batches = g.batchesPerPartitionDay;
+  const folds = g.foldsPerPartitionDay ?? batches;
+  const rangeBase = g.rangeBase ?? 0;
   const sliceMinutes = Math.floor(SCHOOL_DAY_MINUTES / batches);
+  const foldMinutes = Math.floor(SCHOOL_DAY_MINUTES / folds);
   const daysArray = `[${days.map((d) => `toDate('${d}')`).join(',')}]`;
   const person = `intDiv(number % ${perDay}, ${slots})`;
   return `
-    SELECT school_id, class_id, local_date, app_no, part, range_start, person_id, secs, is_hit,
-           toDateTime(toUInt32(toDateTime(local_date, 'UTC')) + 50400
-             + 60 * (batch * ${sliceMinutes} + cityHash64(person_no, app_no, day_index, arrayJoin(range(if(is_hit, ${shape.minutesPerHitDay}, 1)))) % ${sliceMinutes}),
-             'UTC') AS minute
+    SELECT school_id, class_id, local_date, app_no, part, person_id, secs, is_hit,
+           batch * ${sliceMinutes} + cityHash64(person_no, app_no, day_index, arrayJoin(range(if(is_hit, ${shape.minutesPerHitDay}, 1)))) % ${sliceMinutes} AS day_minute,
+           toDateTime(toUInt32(toDateTime(local_date, 'UTC')) + 50400 + 60 * day_minute, 'UTC') AS minute,
+           (${rangeBase} + toUInt64(day_index) * ${folds} + least(intDiv(day_minute, ${foldMinutes}), ${folds - 1})) AS range_start
     FROM (
       SELECT person_no, day_index, local_date, app_no, ${personIdSql(role, 'person_no')} AS person_id,
              ${schoolIdSql(`person_no % ${shape.schools}`)} AS school_id,
@@ -82,7 +92,6 @@ function usesSql(
              if(in_class, concat('cls-', toString(class_no)), '') AS class_id,
              toUInt32(cityHash64(person_id) % ${shape.partitions}) AS part,
              toUInt64(if(in_class, cityHash64('period', class_no, app_no, day_index), cityHash64('own', person_no, app_no, day_index)) % ${batches}) AS batch,
-             (toUInt64(day_index) * ${batches} + batch) AS range_start,
              toUInt8(app_no % 4 = 3) AS is_hit,
              if(is_hit, 0, 300 + cityHash64(person_no, app_no, day_index) % 2400) AS secs
       FROM (
@@ -128,6 +137,17 @@ async function writeWatermarks(ch: ClickHouseClient, g: RollupGeneration, shape:
   );
 }
 
+/** Batches and folds slice the school day into whole minutes: 1 … SCHOOL_DAY_MINUTES a day. */
+function checkBatches(g: RollupGeneration): void {
+  for (const [what, n] of [
+    ['batches', g.batchesPerPartitionDay],
+    ['folds', g.foldsPerPartitionDay ?? g.batchesPerPartitionDay],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 1 || n > SCHOOL_DAY_MINUTES)
+      throw new Error(`${what} per partition a day must be a whole number from 1 to ${SCHOOL_DAY_MINUTES}, not ${n}`);
+  }
+}
+
 /**
  * Inserts the year, `daysPerInsert` days at a time (each level and role one INSERT); calls `progress`
  * after each chunk with the school days done.
@@ -138,18 +158,34 @@ export async function generateRollups(
   g: RollupGeneration = LICENSE_BENCH_GENERATION,
   shape: DistrictShape = SHAPE,
 ): Promise<void> {
-  if (!Number.isInteger(g.batchesPerPartitionDay) || g.batchesPerPartitionDay < 1)
-    throw new Error(`batches per partition a day must be a whole number ≥ 1, not ${g.batchesPerPartitionDay}`);
+  checkBatches(g);
   const days = schoolDays(shape);
   for (let i = 0; i < days.length; i += shape.daysPerInsert) {
-    const chunk = days.slice(i, i + shape.daysPerInsert);
-    for (const role of ['s', 't'] as const) {
-      const uses = usesSql(chunk, i, role, g, shape);
-      for (const level of g.levels) {
-        await ch.command({ query: levelInsert(level, uses, role, shape), clickhouse_settings: GENERATE_SETTINGS });
-      }
-    }
-    progress(i + chunk.length);
+    await insertDays(ch, i, Math.min(i + shape.daysPerInsert, days.length), g, shape);
+    progress(Math.min(i + shape.daysPerInsert, days.length));
   }
   await writeWatermarks(ch, g, shape);
+}
+
+/**
+ * Inserts the contributions of the school days with index `from` … `to` - 1 (no watermark). With the
+ * same batches, the same uses whatever the folds: a day generated again with more folds and a
+ * `rangeBase` above the watermarks is that day's use folded more often, after the last fold the
+ * watermarks record.
+ */
+export async function insertDays(
+  ch: ClickHouseClient,
+  from: number,
+  to: number,
+  g: RollupGeneration,
+  shape: DistrictShape = SHAPE,
+): Promise<void> {
+  checkBatches(g);
+  const chunk = schoolDays(shape).slice(from, to);
+  for (const role of ['s', 't'] as const) {
+    const uses = usesSql(chunk, from, role, g, shape);
+    for (const level of g.levels) {
+      await ch.command({ query: levelInsert(level, uses, role, shape), clickhouse_settings: GENERATE_SETTINGS });
+    }
+  }
 }

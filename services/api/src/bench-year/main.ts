@@ -46,6 +46,7 @@ interface Options {
   direct?: boolean;
   compact?: boolean;
   newerDay?: boolean;
+  newerFolds?: number;
 }
 
 function options(): Options {
@@ -54,6 +55,11 @@ function options(): Options {
     .option('--database <name>', 'ClickHouse database of the benchmark (dropped and recreated)', 'edusage_bench_year')
     .option('--runs <n>', 'timed runs per read (after one warm-up)', positiveInt('--runs'), 9)
     .option('--batches <n>', 'sink batches (folds) per Kafka partition per school day', positiveInt('--batches'), 8)
+    .option(
+      '--newer-folds <n>',
+      "with --newer-day: the newer day's folds per partition, its use unchanged (default: --batches; up to 360, one a minute)",
+      positiveInt('--newer-folds'),
+    )
     .option(
       '--days <n>',
       'school days generated (fewer for a quick try; --reuse reads the days generated)',
@@ -156,10 +162,11 @@ async function main(): Promise<void> {
     printSummary(timings);
     say(`load average before timing ${loadBefore}, after ${loadAverage()}`);
     if (o.newerDay) {
-      const rows = await addNewerDay(ch, y.asOf);
+      const folds = o.newerFolds ?? o.batches;
+      const added = await addNewerDay(ch, y.asOf, { batches: o.batches, folds }, shape);
       try {
         say(
-          `\nwith ${y.asOf} folded again after the compaction (${rows} contribution rows above its marks, all levels), as while the current month is written:`,
+          `\nwith ${y.asOf} folded again after the compaction, ${folds} folds a partition (${added.rows} contribution rows above its marks, all levels; ${Math.round(added.perDistrictCell)} a district cell), as while the current month is written:`,
         );
         printSummary(await timeReads(specs, o, ch, config));
       } finally {

@@ -1,12 +1,13 @@
 /**
- * `bench:year --newer-day`: the reads while the current month is being written. The hourly compaction
- * leaves the current month's newest folds above its marks most of the time; this phase adds, at every
- * rollup level, a copy of the last school day's folds as new ranges above every watermark (as if that
- * day's use had arrived since the compaction), so the timing that follows reads them as the readers
- * would, then removes them. Copies left by an interrupted run are removed first.
+ * `bench:year --newer-day`: the reads while the current month is being written. The compaction leaves
+ * the current month's newest folds above its marks most of the time; this phase adds, at every rollup
+ * level, the last school day's use folded again as new ranges above every watermark (as if that day's
+ * use had arrived since the compaction), so the timing that follows reads them as the readers would,
+ * then removes them. Rows left by an interrupted run are removed first.
  */
 import { command, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { ALL_LEVELS, ROLLUP_LEVELS, STATE_COLUMNS } from '@edusage/rollups';
+import { ALL_LEVELS, ROLLUP_LEVELS } from '@edusage/rollups';
+import { insertDays, schoolDays, type DistrictShape } from '@edusage/licenses/dist/bench/district';
 
 /** The first offset above every fold the benchmark generated (its watermarks). */
 async function aboveWatermarks(ch: ClickHouseClient): Promise<string> {
@@ -30,26 +31,39 @@ export async function removeNewerDay(ch: ClickHouseClient): Promise<void> {
   }
 }
 
-/** Adds the copies of `day`'s folds (each range moved above every watermark); returns the rows added. */
-export async function addNewerDay(ch: ClickHouseClient, day: string): Promise<number> {
+/**
+ * Adds `day`'s use again (the year's `batches`), folded `folds` times per partition, every range above
+ * every watermark (as if that day's use had arrived since the compaction); returns the rows added and
+ * how many a district cell got. With folds = batches they are the day's own folds; more folds, the
+ * same use in the rows a live district's sink writes between compactions (docs/BENCHMARKS.md).
+ */
+export async function addNewerDay(
+  ch: ClickHouseClient,
+  day: string,
+  g: { batches: number; folds: number },
+  shape: DistrictShape,
+): Promise<{ rows: number; perDistrictCell: number }> {
   await removeNewerDay(ch);
+  const index = schoolDays(shape).indexOf(day);
+  if (index < 0) throw new Error(`${day} is not a school day of the generated shape: --days differs from the data's`);
   const above = await aboveWatermarks(ch);
+  await insertDays(
+    ch,
+    index,
+    index + 1,
+    { levels: ALL_LEVELS, batchesPerPartitionDay: g.batches, foldsPerPartitionDay: g.folds, rangeBase: Number(above) },
+    shape,
+  );
   let rows = 0;
+  let perDistrictCell = 0;
   for (const level of ALL_LEVELS) {
-    const spec = ROLLUP_LEVELS[level];
-    const states = STATE_COLUMNS.join(', ');
-    const where = `local_date = toDate('${day}') AND range_start < ${above}`;
-    await command(
+    const [n] = await queryRows<{ n: string; cells: string }>(
       ch,
-      `INSERT INTO ${spec.parts} (${spec.keys}, kafka_topic, kafka_partition, range_start, range_end, ${states})
-       SELECT ${spec.keys}, kafka_topic, kafka_partition, range_start + ${above}, range_end + ${above}, ${states}
-       FROM ${spec.parts} FINAL WHERE ${where}`,
-    );
-    const [n] = await queryRows<{ n: string }>(
-      ch,
-      `SELECT toString(count()) AS n FROM ${spec.parts} WHERE local_date = toDate('${day}') AND range_start >= ${above}`,
+      `SELECT toString(count()) AS n, toString(uniqExact(${ROLLUP_LEVELS[level].keys})) AS cells
+       FROM ${ROLLUP_LEVELS[level].parts} WHERE local_date = toDate('${day}') AND range_start >= ${above}`,
     );
     rows += Number(n?.n ?? 0);
+    if (level === 'district') perDistrictCell = Number(n?.n ?? 0) / Math.max(1, Number(n?.cells ?? 0));
   }
-  return rows;
+  return { rows, perDistrictCell };
 }
