@@ -15,16 +15,20 @@ export const aggregateConfigSchema = baseConfigSchema.extend({
    * events can trade latency for fewer INSERTs. Default: answer as soon as anything is there.
    */
   AGGREGATE_FETCH_MIN_BYTES: z.coerce.number().int().min(1).default(1),
-  /** Upper bound on the wait above. */
-  AGGREGATE_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(5_000),
+  /**
+   * Upper bound on the wait above; also how long an idle worker's fetch waits at the broker, and so
+   * how late a seek back for an owed fold (AGGREGATE_FOLD_INTERVAL_MS) may take effect.
+   */
+  AGGREGATE_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(1_000),
   /** A worker silent for this long leaves the group; its partitions move to the others. */
   AGGREGATE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /**
-   * Longest a partition with a backlog goes without a rollup fold (docs/ARCHITECTURE.md "Rollups"):
-   * a fold costs about the same for one batch or many, so batches are gathered meanwhile. A partition
-   * that is caught up is folded at every batch. 0: fold every batch.
+   * Shortest time between two rollup folds of a partition (docs/ARCHITECTURE.md "When the sink
+   * folds"): each fold adds a contribution row to every cell it touches, which every report of the
+   * current month reads until the next compaction, so batches are gathered meanwhile, stored but not
+   * committed. Also about how late the rollups (not usage_events) may be. 0: fold every batch.
    */
-  AGGREGATE_FOLD_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  AGGREGATE_FOLD_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Partitions processed at the same time by one worker. */
   AGGREGATE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
   /** Port of /healthz, /readyz and /metrics (0 = any free port). */

@@ -1,34 +1,74 @@
 /**
- * Decides whether a stored batch is folded into the rollups before its commit (docs/ARCHITECTURE.md
- * "When the sink folds"). A fold costs about the same whatever its range, one contribution row per cell
- * it touches, so under a backlog folding every batch writes the same cells again and again. A batch is
- * folded when its partition is caught up (the fetch saw no later message), when it is the first since
- * the worker (re)joined its group, or when `intervalMs` passed since the partition's last fold.
- * Otherwise it is committed unfolded: the fetch saw later messages, and the batch that carries them
- * (this worker's, or a new owner's first) folds from the watermark, so it covers this one too.
- * Interval 0: every batch is folded.
+ * Decides whether a stored batch is folded into the rollups now (docs/ARCHITECTURE.md "When the sink
+ * folds"). A fold writes one contribution row per cell it touches whatever its range, and every row
+ * above the compaction's marks is read by each report of the current month: folding every batch of a
+ * caught-up partition (a live district: several a second) multiplies those rows. So a partition is
+ * folded at most once per `intervalMs`, plus its first batch since the worker (re)joined its group.
+ *
+ * A batch that is not folded is not committed either: its offset is only resolved (the fetch moves
+ * on), so the committed offset never passes the folded end. Its fold is owed: the partition's next due
+ * batch folds from the watermark and covers it. When no batch comes (an idle partition), `due` names
+ * the owed partitions whose interval has passed, and the worker seeks back to the last owed message so
+ * that a batch comes and folds: every fold still runs inside a batch. Interval 0: every batch is folded.
  */
+export interface OwedFold {
+  topic: string;
+  partition: number;
+  /** The end (last offset + 1) of the partition's stored, unfolded, uncommitted batches. */
+  end: bigint;
+  /** When the worker last sought back for it (undefined: not yet since the last batch). */
+  askedAt?: number;
+}
+
+/** A seek back that brought no batch (the partition moved meanwhile, say) is asked for again after this. */
+const ASK_AGAIN_MS = 10_000;
+
 export class FoldSchedule {
   /** When this worker last folded each partition ("partition/topic") since it joined. */
   private readonly lastFoldAt = new Map<string, number>();
+  /** The partitions whose stored batches wait for a fold (and their commit). */
+  private readonly owed = new Map<string, OwedFold>();
 
   constructor(private readonly intervalMs: number) {}
 
-  /** Whether a batch that has just been stored is folded before its commit. */
-  foldNow(topic: string, partition: number, caughtUp: boolean, now: number): boolean {
-    if (this.intervalMs === 0 || caughtUp) return true;
+  /** Whether a batch that has just been stored is folded (and committed) now. */
+  foldNow(topic: string, partition: number, now: number): boolean {
+    if (this.intervalMs === 0) return true;
     const last = this.lastFoldAt.get(key(topic, partition));
     return last === undefined || now - last >= this.intervalMs;
   }
 
-  /** A fold of the partition finished at `now`. */
+  /** A fold of the partition finished at `now`: it covers everything owed. */
   folded(topic: string, partition: number, now: number): void {
     this.lastFoldAt.set(key(topic, partition), now);
+    this.owed.delete(key(topic, partition));
   }
 
-  /** After a rebalance the first batch of every partition is folded. */
+  /** A batch of the partition, stored up to `end`, was left unfolded and uncommitted. */
+  putOff(topic: string, partition: number, end: bigint): void {
+    this.owed.set(key(topic, partition), { topic, partition, end });
+  }
+
+  /** The owed folds whose interval has passed at `now`, not asked for in the last ASK_AGAIN_MS. */
+  due(now: number): OwedFold[] {
+    return [...this.owed.values()].filter(
+      (o) => this.foldNow(o.topic, o.partition, now) && (o.askedAt === undefined || now - o.askedAt >= ASK_AGAIN_MS),
+    );
+  }
+
+  /** The worker sought back to the partition's last owed message at `now`. */
+  asked(topic: string, partition: number, now: number): void {
+    const o = this.owed.get(key(topic, partition));
+    if (o !== undefined) o.askedAt = now;
+  }
+
+  /**
+   * The group is rebalancing or was joined again: partitions may have moved. What was owed is
+   * uncommitted, so whoever owns the partition now reads it again and folds it with its first batch.
+   */
   rejoined(): void {
     this.lastFoldAt.clear();
+    this.owed.clear();
   }
 }
 

@@ -47,8 +47,10 @@ export interface TopicHandler {
   /**
    * Folds what is stored below `batchEnd` (one past a batch's last offset) into the rollups, after the
    * batch is stored and before its offset is committed; `FoldSchedule` may leave a batch to a later one.
+   * False: not folded yet, because more is stored beyond `batchEnd` (`deriveRollups`); the batch waits,
+   * uncommitted, for a later one.
    */
-  afterStore?(topic: string, partition: number, batchEnd: bigint): Promise<void>;
+  afterStore?(topic: string, partition: number, batchEnd: bigint): Promise<boolean>;
 }
 
 /**
@@ -99,7 +101,8 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
       return { rows, rejects, duplicates: valid.length - rows.length };
     },
     async afterStore(topic, partition, batchEnd) {
-      await deriveRollups(ch, topic, partition, batchEnd);
+      const derived = await deriveRollups(ch, topic, partition, batchEnd);
+      return derived === null || !('storedEnd' in derived);
     },
   };
 }

@@ -2,13 +2,15 @@ import { Counter, type Registry } from 'prom-client';
 import type { SinkStats } from './sink-worker';
 
 const HELP: Record<keyof SinkStats, string> = {
-  batches: 'Partition batches stored and committed',
+  batches: 'Partition batches stored (and committed, or left for a later fold and commit)',
   inserted: 'Rows inserted into ClickHouse',
   duplicates: 'Events skipped as source-level duplicates (dedup_key claimed by another message)',
   alreadyStored: 'Rows skipped because their offset was already stored (redelivery)',
   rejected: 'Messages sent to the dead letters by the sink',
   retries: 'Failed attempts that were retried (ClickHouse or Kafka unavailable)',
   abandoned: 'Batches abandoned uncommitted because the partition was revoked (the next owner redoes them)',
+  foldsPutOff: 'Batches stored and left unfolded and uncommitted until the fold interval passed',
+  foldSeeks: 'Seeks back to an idle partition to fold (and commit) what it owed',
 };
 
 const NAMES: Record<keyof SinkStats, string> = {
@@ -19,6 +21,8 @@ const NAMES: Record<keyof SinkStats, string> = {
   rejected: 'edusage_aggregate_dead_letters_total',
   retries: 'edusage_aggregate_retries_total',
   abandoned: 'edusage_aggregate_batches_abandoned_total',
+  foldsPutOff: 'edusage_aggregate_folds_put_off_total',
+  foldSeeks: 'edusage_aggregate_fold_seeks_total',
 };
 
 /** Exposes the sink's running totals as Prometheus counters (read at scrape time). */

@@ -30,6 +30,15 @@ export interface Derivation {
 }
 
 /**
+ * No fold was made: the partition has offsets stored at or beyond `upTo` above its watermark (up to
+ * `storedEnd`), by a worker that died or lost the partition, perhaps after folding them. The caller
+ * folds once its own batches reach `storedEnd`.
+ */
+export interface FoldBehindStored {
+  storedEnd: string;
+}
+
+/**
  * Folds the events of one Kafka partition stored below `upTo` (the end of a batch just stored, or of
  * committed batches whose fold was put off) and not folded yet into the three rollups.
  *
@@ -41,13 +50,19 @@ export interface Derivation {
  * anywhere in between leaves the watermark at W, and the next derivation (same W, an end ≥ upTo, a
  * superset of rows) replaces those rows (ReplacingMergeTree(range_end), read with FINAL): nothing is
  * counted twice or lost, whether our worker or ClickHouse dies. Returns null when nothing is new.
+ *
+ * That replacement needs the next derivation's end to reach the dead one's, whose rows (a higher
+ * version) would otherwise stay and overlap the next range. The dead one stored everything below its
+ * end before folding, so a derivation only runs once `upTo` reaches every offset stored at or above W;
+ * otherwise it returns FoldBehindStored (a new owner whose first batches are shorter than what its
+ * predecessor stored, say, after a crash with batches put off: `FoldSchedule`).
  */
 export async function deriveRollups(
   ch: ClickHouseClient,
   topic: string,
   partition: number,
   upTo: bigint,
-): Promise<Derivation | null> {
+): Promise<Derivation | FoldBehindStored | null> {
   const at = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
   const [mark] = await queryRows<{ w: string }>(
     ch,
@@ -55,6 +70,13 @@ export async function deriveRollups(
   );
   const from = BigInt(mark?.w ?? '0');
   if (upTo <= from) return null;
+  // A primary-key range read of usage_events: only what is stored above the watermark.
+  const [stored] = await queryRows<{ n: string; end: string }>(
+    ch,
+    `SELECT toString(count()) AS n, toString(max(kafka_offset) + 1) AS end FROM usage_events
+     WHERE ${at} AND kafka_offset >= ${sqlNumber(from)}`,
+  );
+  if (Number(stored?.n ?? 0) > 0 && BigInt(stored!.end) > upTo) return { storedEnd: stored!.end };
   await foldRange(ch, topic, partition, from, upTo);
   await command(
     ch,

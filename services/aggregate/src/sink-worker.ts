@@ -25,6 +25,10 @@ export interface SinkStats {
   abandoned: number;
   /** Failed attempts (ClickHouse or Kafka) that were retried. */
   retries: number;
+  /** Batches stored and left unfolded and uncommitted, for a later fold (`FoldSchedule`). */
+  foldsPutOff: number;
+  /** Seeks back to an idle partition's last owed message, so a batch comes and folds it. */
+  foldSeeks: number;
 }
 
 /** A partition the worker stopped (paused) because going on would drop or corrupt data. */
@@ -49,8 +53,8 @@ export interface SinkWorkerOptions {
   dlqTopic: string;
   concurrency: number;
   /**
-   * How long a partition under a backlog may go without a rollup fold (`FoldSchedule`); 0 folds every
-   * batch before its commit. Default 0.
+   * The shortest time between two rollup folds of a partition (`FoldSchedule`), and so the longest an
+   * idle partition's last events wait for theirs; 0 folds every batch before its commit. Default 0.
    */
   foldIntervalMs?: number;
 }
@@ -86,6 +90,8 @@ export class SinkWorker {
     rejected: 0,
     abandoned: 0,
     retries: 0,
+    foldsPutOff: 0,
+    foldSeeks: 0,
   };
   readonly stalled: StalledPartition[] = [];
   /** Per "topic/partition": offset → identity of what is stored at or above the last verified point. */
@@ -93,6 +99,11 @@ export class SinkWorker {
   private readonly fence: MembershipFence;
   private readonly writes: PartitionWrites;
   private readonly folds: FoldSchedule;
+  /** The partitions ("partition/topic") with a batch being processed: no seek back into those. */
+  private readonly inFlight = new Set<string>();
+  /** Per partition sought back: the owed message sent again, whose dead letters (if any) were sent. */
+  private readonly replayed = new Map<string, string>();
+  private owedFoldTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(private readonly opts: SinkWorkerOptions) {
@@ -103,7 +114,10 @@ export class SinkWorker {
       // After any rebalance nothing is known about who stored what: verify again before inserting.
       this.verified.clear();
       this.folds.rejoined();
+      this.replayed.clear();
     });
+    // Owed folds are uncommitted: once partitions may move, their next owner reads them again.
+    opts.consumer.on(opts.consumer.events.REBALANCING, () => this.folds.rejoined());
   }
 
   async start(): Promise<void> {
@@ -117,14 +131,50 @@ export class SinkWorker {
       partitionsConsumedConcurrently: this.opts.concurrency,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    const interval = this.opts.foldIntervalMs ?? 0;
+    if (interval > 0) {
+      this.owedFoldTimer = setInterval(() => this.askForOwedFolds(), Math.min(1_000, Math.max(50, interval / 4)));
+      this.owedFoldTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.owedFoldTimer);
     await this.opts.consumer.disconnect();
   }
 
+  /**
+   * An idle partition gets no batch to fold its owed batches with: seek back to its last owed message
+   * (stored, so only its fold and commit happen again), once its interval has passed. kafkajs applies
+   * the seek at its next fetch and skips any batch of the partition fetched before. Not while a batch of
+   * the partition is being processed: that one folds, or owes again.
+   */
+  private askForOwedFolds(): void {
+    if (this.stopping) return;
+    for (const owed of this.folds.due(Date.now())) {
+      const k = partitionKey(owed.topic, owed.partition);
+      if (this.inFlight.has(k)) continue;
+      const offset = (owed.end - 1n).toString();
+      this.folds.asked(owed.topic, owed.partition, Date.now());
+      try {
+        this.opts.consumer.seek({ topic: owed.topic, partition: owed.partition, offset });
+      } catch (err) {
+        // Not running (stopping, say): the owed batches are uncommitted, the next owner folds them.
+        this.opts.logger.warn(
+          { err: (err as Error).message, ...owed, end: String(owed.end) },
+          'seek for an owed fold failed',
+        );
+        continue;
+      }
+      this.replayed.set(k, offset);
+      this.stats.foldSeeks += 1;
+    }
+  }
+
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const k = partitionKey(payload.batch.topic, payload.batch.partition);
+    this.inFlight.add(k);
     try {
       await this.processBatch(payload);
     } catch (err) {
@@ -134,6 +184,8 @@ export class SinkWorker {
       }
       if (err instanceof PartitionRefused) return this.refuse(payload.batch.topic, payload.batch.partition, err);
       throw err;
+    } finally {
+      this.inFlight.delete(k);
     }
   }
 
@@ -155,7 +207,11 @@ export class SinkWorker {
     const { topic, partition } = batch;
 
     const prepared = await ctx.persist('preparing batch', () => handler.prepare(topic, partition, batch.messages));
-    const rejects = [...prepared.rejects];
+    // The message sought back to (askForOwedFolds) had its dead letters sent when it first came.
+    const replayed = this.replayed.get(partitionKey(topic, partition));
+    this.replayed.delete(partitionKey(topic, partition));
+    const replayedOrigin = replayed === undefined ? undefined : kafkaPosition(topic, partition, replayed);
+    const rejects = prepared.rejects.filter((r) => r.origin !== replayedOrigin);
     for (const [month, rows] of groupByMonth(prepared.rows)) {
       rejects.push(...(await this.storeMonth(ctx, month, rows)));
       await payload.heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
@@ -172,12 +228,26 @@ export class SinkWorker {
 
     const lastOffset = batch.lastOffset();
     const end = BigInt(lastOffset) + 1n;
-    // Folded now, or by the batch that carries the later messages this fetch saw (`FoldSchedule`).
+    const countBatch = () => {
+      this.stats.batches += 1;
+      this.stats.duplicates += prepared.duplicates;
+      this.stats.rejected += rejects.length;
+    };
     const after = handler.afterStore?.bind(handler);
-    if (after && this.folds.foldNow(topic, partition, batch.offsetLag() === '0', Date.now())) {
-      await ctx.persist('deriving rollups', () => after(topic, partition, end));
-      this.folds.folded(topic, partition, Date.now());
+    const folded =
+      after === undefined ||
+      (this.folds.foldNow(topic, partition, Date.now()) &&
+        (await ctx.persist('deriving rollups', () => after(topic, partition, end))));
+    if (!folded) {
+      // Stored; folded and committed with a later batch of the partition, or a seek back to this one
+      // (`FoldSchedule`): the committed offset never passes the folded end.
+      resolveOffset(lastOffset);
+      this.folds.putOff(topic, partition, end);
+      this.stats.foldsPutOff += 1;
+      countBatch();
+      return;
     }
+    if (after) this.folds.folded(topic, partition, Date.now());
 
     resolveOffset(lastOffset);
     const next = end.toString();
@@ -188,9 +258,7 @@ export class SinkWorker {
     const known = this.verified.get(`${topic}/${partition}`);
     if (known) for (const o of known.keys()) if (BigInt(o) < BigInt(next)) known.delete(o);
 
-    this.stats.batches += 1;
-    this.stats.duplicates += prepared.duplicates;
-    this.stats.rejected += rejects.length;
+    countBatch();
   }
 
   private noteHeartbeatError(err: unknown): void {
@@ -368,6 +436,8 @@ export class SinkWorker {
     return letters;
   }
 }
+
+const partitionKey = (topic: string, partition: number) => `${partition}/${topic}`;
 
 function identityOf(handler: TopicHandler, row: PreparedRow): string {
   return String((row.row as Record<string, unknown>)[handler.identityColumn] ?? '');

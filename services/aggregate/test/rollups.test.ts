@@ -96,11 +96,45 @@ describe('rollup derivation against real ClickHouse', () => {
     await storeAt([29]);
     // The new owner fetches a shorter batch [0..9], stores it and derives up to its batch end (10).
     await storeAt([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    await deriveRollups(ch, 'other', part, 10n);
+    // More is stored above the watermark than it reaches: no fold until a batch reaches 30.
+    expect(await deriveRollups(ch, 'other', part, 10n)).toEqual({ storedEnd: '30' });
     // Then [10..29]: 10..28 are stored now, 29 already was.
     await storeAt(Array.from({ length: 19 }, (_, i) => 10 + i));
     await deriveRollups(ch, 'other', part, 30n);
     expect(await rollupOf()).toEqual([{ n: '30' }]);
+  });
+
+  it('a derivation that died after its rows is replaced by the next one from its watermark, never overlapped by a shorter one', async () => {
+    const part = 4;
+    const events = makeEnrichedEvents(350, 26, 0);
+    const storeRange = async (from: number, to: number) => {
+      const storedAt = toClickHouseDateTime(new Date());
+      await insertRows(
+        ch,
+        'usage_events',
+        events
+          .slice(from, to)
+          .map((e, i) => usageEventRow(e, { topic: 'died', partition: part, offset: String(from + i) }, storedAt)),
+      );
+    };
+    const folded = async () =>
+      (
+        await queryRows<{ n: string }>(
+          ch,
+          `SELECT toString(sumMerge(events)) AS n FROM rollup_district_app_daily_parts FINAL
+           WHERE kafka_topic = 'died' AND kafka_partition = ${part}`,
+        )
+      )[0]?.n;
+    // A worker stored [0, 300) in batches it put off, folded them all and died before its watermark.
+    await storeRange(0, 300);
+    await foldRange(ch, 'died', part, 0n, 300n);
+    // The next owner reads them again from the committed offset (0) in shorter batches: a fold of
+    // [0, 100) would be a lower version than the dead rows, which would stay and overlap [100, 300).
+    expect(await deriveRollups(ch, 'died', part, 100n)).toEqual({ storedEnd: '300' });
+    expect(await deriveRollups(ch, 'died', part, 300n)).toEqual({ from: '0', to: '300' });
+    await storeRange(300, 350);
+    expect(await deriveRollups(ch, 'died', part, 350n)).toEqual({ from: '300', to: '350' });
+    expect(await folded()).toBe('350');
   });
 
   it('ignores a derivation from an older watermark that lands late (sent by a worker that lost the partition)', async () => {

@@ -15,15 +15,49 @@ import {
 
 jest.setTimeout(240_000);
 
-// When the sink folds (FoldSchedule): fewer folds under a backlog, and nothing left unfolded when a
-// worker stops with batches committed unfolded.
-describe('aggregate sink: rollup folds put off under a backlog, against real Kafka and ClickHouse', () => {
+// When the sink folds (FoldSchedule): at most once per interval and partition, under a backlog and in a
+// trickle alike; batches left unfolded are left uncommitted, folded by a later batch, a seek back when
+// the partition goes idle, or their next owner.
+describe('aggregate sink: rollup folds put off, against real Kafka and ClickHouse', () => {
   const envs = suiteEnvs(3);
   const freshEnv = (name: string) => envs.fresh(name);
   afterAll(() => envs.cleanup());
 
   const foldsRecorded = async (ch: ClickHouseClient) =>
     Number((await queryRows<{ n: string }>(ch, 'SELECT toString(count()) AS n FROM rollup_watermarks'))[0]?.n ?? 0);
+
+  /** Per partition: the group's committed offset (-1: none) and the folded end (the watermark). */
+  async function committedAndFolded(
+    kafka: ReturnType<typeof createKafka>,
+    env: Awaited<ReturnType<typeof freshEnv>>['env'],
+    ch: ClickHouseClient,
+    group: string,
+  ): Promise<{ partition: number; committed: bigint; folded: bigint }[]> {
+    const admin = kafka.admin();
+    await admin.connect();
+    const [committed] = await admin
+      .fetchOffsets({ groupId: groupOf(env, group), topics: [env.topics.enriched] })
+      .finally(() => admin.disconnect());
+    const marks = await queryRows<{ p: number; w: string }>(
+      ch,
+      'SELECT kafka_partition AS p, toString(max(derived_to)) AS w FROM rollup_watermarks GROUP BY kafka_partition',
+    );
+    const folded = new Map(marks.map((m) => [Number(m.p), BigInt(m.w)]));
+    return (committed?.partitions ?? []).map((c) => ({
+      partition: c.partition,
+      committed: BigInt(c.offset),
+      folded: folded.get(c.partition) ?? 0n,
+    }));
+  }
+
+  /** Per partition: the end of what is stored (highest stored offset + 1). */
+  async function storedEnds(ch: ClickHouseClient): Promise<Map<number, bigint>> {
+    const rows = await queryRows<{ p: number; e: string }>(
+      ch,
+      'SELECT kafka_partition AS p, toString(max(kafka_offset) + 1) AS e FROM usage_events GROUP BY kafka_partition',
+    );
+    return new Map(rows.map((r) => [Number(r.p), BigInt(r.e)]));
+  }
 
   /** The folded ranges of the district rollup as `partition:start-end`, and the ones the watermarks say. */
   async function rangesAndMarks(ch: ClickHouseClient): Promise<{ ranges: string[]; marks: string[] }> {
@@ -81,22 +115,68 @@ describe('aggregate sink: rollup folds put off under a backlog, against real Kaf
     await producer.disconnect();
 
     const sink = await startWorker(env, ch, 'fold-backlog', undefined, {
-      foldIntervalMs: 60_000,
+      foldIntervalMs: 15_000,
       maxBytesPerPartition: 65_536,
+      maxWaitTimeInMs: 1_000,
     });
     try {
       await expectExactRollups(ch, expected, unique);
-      // Per partition: the first batch (nothing known of its last fold) and the caught-up last one.
+      // Per partition: the first batch (nothing known of its last fold), and the seek back once the
+      // interval passed for the batches after it.
       const batches = sink.worker.stats.batches;
       const folds = await foldsRecorded(ch);
       expect(batches).toBeGreaterThanOrEqual(15);
       expect(folds).toBeLessThanOrEqual(2 * 3);
+      expect(sink.worker.stats.foldSeeks).toBeGreaterThan(0);
     } finally {
       await sink.stop();
     }
   });
 
-  it('a worker stopped with batches committed unfolded: the next owner folds them with its first batch', async () => {
+  it('a trickle: each partition folded at most once per interval, committed never past the folded end, its idle tail folded', async () => {
+    const { env, ch } = await freshEnv('sink_fold_trickle');
+    const events = makeEnrichedEvents(3_000, 43, 0);
+    const expected = sortedReference(referenceDistrictRollup(events));
+    const unique = expected.reduce((s, [, c]) => s + c.events, 0);
+    const kafka = createKafka(env.config, testLogger);
+    const producer = await createProducer(kafka);
+    const intervalMs = 2_000;
+    const sink = await startWorker(env, ch, 'fold-trickle', undefined, {
+      foldIntervalMs: intervalMs,
+      maxWaitTimeInMs: 1_000,
+    });
+    const checks: { partition: number; committed: bigint; folded: bigint }[] = [];
+    try {
+      // 100 events every 200 ms for 6 s: the partitions stay caught up, a batch every few hundred ms.
+      const started = Date.now();
+      for (let i = 0; i < events.length; i += 100) {
+        await produceEnriched(producer, env.topics.enriched, events.slice(i, i + 100));
+        if (i % 1_000 === 0) checks.push(...(await committedAndFolded(kafka, env, ch, 'fold-trickle')));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const sendingMs = Date.now() - started;
+      await expectExactRollups(ch, expected, unique);
+      checks.push(...(await committedAndFolded(kafka, env, ch, 'fold-trickle')));
+      // The invariant: a partition's committed offset is never beyond its folded end.
+      for (const c of checks.filter((c) => c.committed >= 0n)) expect(c.committed).toBeLessThanOrEqual(c.folded);
+      // Everything ends committed (the idle tail was folded, then committed).
+      const ends = await storedEnds(ch);
+      const last = await committedAndFolded(kafka, env, ch, 'fold-trickle');
+      expect(last.map((c) => [c.partition, c.committed])).toEqual(
+        [...ends.entries()].sort(([a], [b]) => a - b).map(([p, e]) => [p, e]),
+      );
+      // At most one fold per interval and partition, plus the first; far fewer than the batches.
+      const folds = await foldsRecorded(ch);
+      expect(folds).toBeLessThanOrEqual(3 * (Math.ceil(sendingMs / intervalMs) + 2));
+      expect(sink.worker.stats.batches).toBeGreaterThan(2 * folds);
+      expect(sink.worker.stats.foldSeeks).toBeGreaterThan(0);
+    } finally {
+      await producer.disconnect();
+      await sink.stop();
+    }
+  });
+
+  it('a worker stopped with batches stored but unfolded: uncommitted, so the next owner folds them', async () => {
     const { env, ch } = await freshEnv('sink_fold_handover');
     const events = makeEnrichedEvents(12_000, 42, 0);
     const expected = sortedReference(referenceDistrictRollup(events));
@@ -105,9 +185,9 @@ describe('aggregate sink: rollup folds put off under a backlog, against real Kaf
     const producer = await createProducer(kafka);
     await produceEnriched(producer, env.topics.enriched, events);
     await producer.disconnect();
-    const variant = { foldIntervalMs: 60_000, maxBytesPerPartition: 65_536 };
+    const variant = { foldIntervalMs: 15_000, maxBytesPerPartition: 65_536, maxWaitTimeInMs: 1_000 };
 
-    // The first owner stops a third of the way through the backlog, its last batches committed unfolded.
+    // The first owner stops a third of the way through the backlog, its last batches stored, unfolded.
     const first = await startWorker(env, ch, 'fold-handover', undefined, variant);
     await waitFor(
       () => storedCounts(ch),
@@ -115,22 +195,11 @@ describe('aggregate sink: rollup folds put off under a backlog, against real Kaf
       { what: 'a third of the backlog stored', timeoutMs: 120_000 },
     );
     await first.stop();
-    const admin = kafka.admin();
-    await admin.connect();
-    const [committed] = await admin.fetchOffsets({
-      groupId: groupOf(env, 'fold-handover'),
-      topics: [env.topics.enriched],
-    });
-    await admin.disconnect();
-    const marks = await queryRows<{ p: number; w: string }>(
-      ch,
-      'SELECT kafka_partition AS p, toString(max(derived_to)) AS w FROM rollup_watermarks GROUP BY kafka_partition',
-    );
-    const folded = new Map(marks.map((m) => [Number(m.p), BigInt(m.w)]));
-    const unfolded = (committed?.partitions ?? []).filter(
-      (c) => c.offset !== '-1' && BigInt(c.offset) > (folded.get(c.partition) ?? 0n),
-    );
-    expect(unfolded.length).toBeGreaterThan(0); // the case under test: committed, not folded
+    const after = await committedAndFolded(kafka, env, ch, 'fold-handover');
+    for (const c of after.filter((c) => c.committed >= 0n)) expect(c.committed).toBeLessThanOrEqual(c.folded);
+    const ends = await storedEnds(ch);
+    // The case under test: stored beyond the folded end, so neither folded nor committed.
+    expect(after.some((c) => (ends.get(c.partition) ?? 0n) > c.folded)).toBe(true);
 
     const next = await startWorker(env, ch, 'fold-handover', undefined, variant);
     try {

@@ -50,6 +50,8 @@ export interface WorkerVariant {
   /** `SinkWorker`'s fold interval (default 0: every batch folded before its commit). */
   foldIntervalMs?: number;
   maxBytesPerPartition?: number;
+  /** How long an idle fetch waits at the broker (the service's AGGREGATE_FETCH_MAX_WAIT_MS; default 5 s). */
+  maxWaitTimeInMs?: number;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function startWorker(
   const consumer = await createConsumer(kafka, group, {
     sessionTimeout: 10_000,
     ...(variant.maxBytesPerPartition ? { maxBytesPerPartition: variant.maxBytesPerPartition } : {}),
+    ...(variant.maxWaitTimeInMs ? { maxWaitTimeInMs: variant.maxWaitTimeInMs } : {}),
   });
   const worker = new SinkWorker({
     consumer,
