@@ -16,12 +16,24 @@ export interface OwedFold {
   partition: number;
   /** The end (last offset + 1) of the partition's stored, unfolded, uncommitted batches. */
   end: bigint;
+  /** When its last batch was put off: a seek back waits until the partition has been quiet a while. */
+  at: number;
+  /** The worker's membership epoch (`MembershipFence`) then: no seek once it changed. */
+  epoch: number;
+  /** False: the fold waits for batches reaching what a previous owner stored, which will come by themselves. */
+  seek: boolean;
   /** When the worker last sought back for it (undefined: not yet since the last batch). */
   askedAt?: number;
 }
 
 /** A seek back that brought no batch (the partition moved meanwhile, say) is asked for again after this. */
 const ASK_AGAIN_MS = 10_000;
+
+/**
+ * A partition is idle (worth a seek back) when no batch of it was put off for this long, or the
+ * interval if shorter: under a backlog its next batch is on its way and folds by itself.
+ */
+const QUIET_MS = 1_000;
 
 export class FoldSchedule {
   /** When this worker last folded each partition ("partition/topic") since it joined. */
@@ -44,16 +56,32 @@ export class FoldSchedule {
     this.owed.delete(key(topic, partition));
   }
 
-  /** A batch of the partition, stored up to `end`, was left unfolded and uncommitted. */
-  putOff(topic: string, partition: number, end: bigint): void {
-    this.owed.set(key(topic, partition), { topic, partition, end });
+  /**
+   * A batch of the partition, stored up to `end`, was left unfolded and uncommitted at `now`, under
+   * membership `epoch`; `seek` false when it waits for batches reaching a previous owner's stored end.
+   */
+  putOff(topic: string, partition: number, end: bigint, at: { now: number; epoch: number; seek: boolean }): void {
+    this.owed.set(key(topic, partition), { topic, partition, end, at: at.now, epoch: at.epoch, seek: at.seek });
   }
 
-  /** The owed folds whose interval has passed at `now`, not asked for in the last ASK_AGAIN_MS. */
+  /**
+   * The owed folds worth a seek back at `now`: their interval has passed, the partition has been quiet
+   * (QUIET_MS, or the interval if shorter), and no seek was asked for in the last ASK_AGAIN_MS.
+   */
   due(now: number): OwedFold[] {
+    const quiet = Math.min(QUIET_MS, this.intervalMs);
     return [...this.owed.values()].filter(
-      (o) => this.foldNow(o.topic, o.partition, now) && (o.askedAt === undefined || now - o.askedAt >= ASK_AGAIN_MS),
+      (o) =>
+        o.seek &&
+        now - o.at >= quiet &&
+        this.foldNow(o.topic, o.partition, now) &&
+        (o.askedAt === undefined || now - o.askedAt >= ASK_AGAIN_MS),
     );
+  }
+
+  /** Nothing is owed for the partition any more (it was paused, or lost: its next owner folds it). */
+  forget(topic: string, partition: number): void {
+    this.owed.delete(key(topic, partition));
   }
 
   /** The worker sought back to the partition's last owed message at `now`. */

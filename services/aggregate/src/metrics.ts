@@ -8,7 +8,7 @@ const HELP: Record<keyof SinkStats, string> = {
   alreadyStored: 'Rows skipped because their offset was already stored (redelivery)',
   rejected: 'Messages sent to the dead letters by the sink',
   retries: 'Failed attempts that were retried (ClickHouse or Kafka unavailable)',
-  abandoned: 'Batches abandoned uncommitted because the partition was revoked (the next owner redoes them)',
+  abandoned: 'Batches abandoned uncommitted: the partition was revoked, or sought back for an owed fold (redone)',
   foldsPutOff: 'Batches stored and left unfolded and uncommitted until the fold interval passed',
   foldSeeks: 'Seeks back to an idle partition to fold (and commit) what it owed',
 };

@@ -70,6 +70,8 @@ interface BatchContext {
   messages: Map<string, KafkaMessage>;
   persist: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
   fenced: () => boolean;
+  /** The membership epoch the batch started under (`MembershipFence`). */
+  epoch: number;
 }
 
 /**
@@ -154,6 +156,12 @@ export class SinkWorker {
     if (this.stopping) return;
     for (const owed of this.folds.due(Date.now())) {
       const k = partitionKey(owed.topic, owed.partition);
+      // Membership changed since (a rejoin kafkajs announced no rebalance for, say): the partition may
+      // be someone else's, and a seek kafkajs keeps would apply if it came back. Its next owner folds it.
+      if (this.fence.isFenced(owed.epoch)) {
+        this.folds.forget(owed.topic, owed.partition);
+        continue;
+      }
       if (this.inFlight.has(k)) continue;
       const offset = (owed.end - 1n).toString();
       this.folds.asked(owed.topic, owed.partition, Date.now());
@@ -195,6 +203,7 @@ export class SinkWorker {
       'partition stopped: nothing is skipped or committed',
     );
     this.stalled.push({ topic, partition, reason: err.message });
+    this.folds.forget(topic, partition);
     this.opts.consumer.pause([{ topic, partitions: [partition] }]);
   }
 
@@ -234,15 +243,17 @@ export class SinkWorker {
       this.stats.rejected += rejects.length;
     };
     const after = handler.afterStore?.bind(handler);
+    const due = after === undefined || this.folds.foldNow(topic, partition, Date.now());
     const folded =
-      after === undefined ||
-      (this.folds.foldNow(topic, partition, Date.now()) &&
-        (await ctx.persist('deriving rollups', () => after(topic, partition, end))));
+      after === undefined || (due && (await ctx.persist('deriving rollups', () => after(topic, partition, end))));
     if (!folded) {
       // Stored; folded and committed with a later batch of the partition, or a seek back to this one
-      // (`FoldSchedule`): the committed offset never passes the folded end.
+      // (`FoldSchedule`): the committed offset never passes the folded end. A due batch that was not
+      // folded waits for batches reaching what a previous owner stored: those come without a seek.
+      if (due)
+        ctx.log.info({ end: end.toString() }, 'fold waits for batches reaching what is stored above the watermark');
       resolveOffset(lastOffset);
-      this.folds.putOff(topic, partition, end);
+      this.folds.putOff(topic, partition, end, { now: Date.now(), epoch: ctx.epoch, seek: !due });
       this.stats.foldsPutOff += 1;
       countBatch();
       return;
@@ -323,6 +334,7 @@ export class SinkWorker {
       messages: new Map(batch.messages.map((m) => [m.offset, m])),
       persist,
       fenced,
+      epoch,
     };
   }
 
