@@ -80,6 +80,15 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
     return { ranges: rows.map((r) => `${r.p}:${r.s}-${r.e}`), marks };
   }
 
+  /** A fresh environment and `count` events (seed `seed`) with their reference rollup. */
+  async function scenario(name: string, count: number, seed: number) {
+    const { env, ch } = await freshEnv(name);
+    const events = makeEnrichedEvents(count, seed, 0);
+    const expected = sortedReference(referenceDistrictRollup(events));
+    const unique = expected.reduce((s, [, c]) => s + c.events, 0);
+    return { env, ch, events, expected, unique, kafka: createKafka(env.config, testLogger) };
+  }
+
   /**
    * Waits for the district rollup to equal the reference, then checks every offset is stored once and
    * every folded range ends at a watermark (a fold writes its watermark after its rows: wait for it).
@@ -105,12 +114,9 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
   }
 
   it('folds a backlog in a few folds, not one per batch, and ends with exact rollups', async () => {
-    const { env, ch } = await freshEnv('sink_fold_backlog');
-    const events = makeEnrichedEvents(12_000, 41, 0);
-    const expected = sortedReference(referenceDistrictRollup(events));
-    const unique = expected.reduce((s, [, c]) => s + c.events, 0);
+    const { env, ch, events, expected, unique, kafka } = await scenario('sink_fold_backlog', 12_000, 41);
     // The whole backlog is there before the worker starts, fetched 64 KiB per partition at a time.
-    const producer = await createProducer(createKafka(env.config, testLogger));
+    const producer = await createProducer(kafka);
     await produceEnriched(producer, env.topics.enriched, events);
     await producer.disconnect();
 
@@ -134,11 +140,7 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
   });
 
   it('a trickle: each partition folded at most once per interval, committed never past the folded end, its idle tail folded', async () => {
-    const { env, ch } = await freshEnv('sink_fold_trickle');
-    const events = makeEnrichedEvents(3_000, 43, 0);
-    const expected = sortedReference(referenceDistrictRollup(events));
-    const unique = expected.reduce((s, [, c]) => s + c.events, 0);
-    const kafka = createKafka(env.config, testLogger);
+    const { env, ch, events, expected, unique, kafka } = await scenario('sink_fold_trickle', 3_000, 43);
     const producer = await createProducer(kafka);
     const intervalMs = 2_000;
     const sink = await startWorker(env, ch, 'fold-trickle', undefined, {
@@ -177,11 +179,7 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
   });
 
   it('a worker stopped with batches stored but unfolded: uncommitted, so the next owner folds them', async () => {
-    const { env, ch } = await freshEnv('sink_fold_handover');
-    const events = makeEnrichedEvents(12_000, 42, 0);
-    const expected = sortedReference(referenceDistrictRollup(events));
-    const unique = expected.reduce((s, [, c]) => s + c.events, 0);
-    const kafka = createKafka(env.config, testLogger);
+    const { env, ch, events, expected, unique, kafka } = await scenario('sink_fold_handover', 12_000, 42);
     const producer = await createProducer(kafka);
     await produceEnriched(producer, env.topics.enriched, events);
     await producer.disconnect();
