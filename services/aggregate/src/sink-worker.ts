@@ -237,6 +237,13 @@ export class SinkWorker {
 
     const lastOffset = batch.lastOffset();
     const end = BigInt(lastOffset) + 1n;
+    // Fenced: kafkajs may have joined again (a fetch with stale metadata rejoins while other batches
+    // run) and would take the resolve into its new position, past what is neither committed nor, for
+    // a put-off batch, folded; leave it, and the partition is read again from the committed offset.
+    const resolveNext = () => {
+      if (ctx.fenced()) throw new BatchAbandoned();
+      resolveOffset(lastOffset);
+    };
     const countBatch = () => {
       this.stats.batches += 1;
       this.stats.duplicates += prepared.duplicates;
@@ -252,7 +259,7 @@ export class SinkWorker {
       // folded waits for batches reaching what a previous owner stored: those come without a seek.
       if (due)
         ctx.log.info({ end: end.toString() }, 'fold waits for batches reaching what is stored above the watermark');
-      resolveOffset(lastOffset);
+      resolveNext();
       this.folds.putOff(topic, partition, end, { now: Date.now(), epoch: ctx.epoch, seek: !due });
       this.stats.foldsPutOff += 1;
       countBatch();
@@ -260,7 +267,7 @@ export class SinkWorker {
     }
     if (after) this.folds.folded(topic, partition, Date.now());
 
-    resolveOffset(lastOffset);
+    resolveNext();
     const next = end.toString();
     await ctx.persist('committing offset', () =>
       this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]),
