@@ -342,11 +342,11 @@ function earlyMonthRowsRead(
   where: string | undefined,
 ): { monthRows: string; rows: Promise<string[][]> } | undefined {
   const pieces = w.from > w.to ? [] : monthPieces(w.from, w.to);
-  const [piece] = pieces;
-  const compaction = piece === undefined ? undefined : state.months.get(piece.month);
-  if (pieces.length !== 1 || compaction === undefined) return undefined;
-  if (piece!.month >= Math.max(...state.months.keys())) return undefined;
-  const monthRows = monthRowsOf(level, w.districtId, { ...piece!, compaction }, where);
+  if (pieces.length !== 1) return undefined;
+  const piece = pieces[0]!;
+  const compaction = state.months.get(piece.month);
+  if (compaction === undefined || piece.month >= Math.max(...state.months.keys())) return undefined;
+  const monthRows = monthRowsOf(level, w.districtId, { ...piece, compaction }, where);
   const rows = queryArrays<string[]>(ch, monthRowsRead(level, monthRows));
   rows.catch(() => undefined); // dropped when the plan reads otherwise; else awaited (and thrown) below
   return { monthRows, rows };

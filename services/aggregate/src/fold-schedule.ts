@@ -100,4 +100,6 @@ export class FoldSchedule {
   }
 }
 
-const key = (topic: string, partition: number) => `${partition}/${topic}`;
+/** One key per topic partition, for the sink's maps of partitions ("partition/topic": a topic may hold '/'). */
+export const partitionKey = (topic: string, partition: number): string => `${partition}/${topic}`;
+const key = partitionKey;

@@ -6,7 +6,7 @@ import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
 import { isClickHouseDataError, mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
-import { FoldSchedule } from './fold-schedule';
+import { FoldSchedule, partitionKey } from './fold-schedule';
 import type { PreparedRow, TopicHandler } from './handlers';
 import { insertUnstored } from './insert-unstored';
 import { PartitionWrites } from './partition-writes';
@@ -96,12 +96,12 @@ export class SinkWorker {
     foldSeeks: 0,
   };
   readonly stalled: StalledPartition[] = [];
-  /** Per "topic/partition": offset → identity of what is stored at or above the last verified point. */
+  /** Per partition (`partitionKey`): offset → identity of what is stored at or above the last verified point. */
   private readonly verified = new Map<string, Map<string, string>>();
   private readonly fence: MembershipFence;
   private readonly writes: PartitionWrites;
   private readonly folds: FoldSchedule;
-  /** The partitions ("partition/topic") with a batch being processed: no seek back into those. */
+  /** The partitions (`partitionKey`) with a batch being processed: no seek back into those. */
   private readonly inFlight = new Set<string>();
   /** Per partition sought back: the owed message sent again, whose dead letters (if any) were sent. */
   private readonly replayed = new Map<string, string>();
@@ -149,8 +149,9 @@ export class SinkWorker {
   /**
    * An idle partition gets no batch to fold its owed batches with: seek back to its last owed message
    * (stored, so only its fold and commit happen again), once its interval has passed. kafkajs applies
-   * the seek at its next fetch and skips any batch of the partition fetched before. Not while a batch of
-   * the partition is being processed: that one folds, or owes again.
+   * the seek at its next fetch and drops responses for the partition arriving after the seek; a batch
+   * of it fetched before is dropped by the fence's `isStale()` check. Not while a batch of the partition
+   * is being processed: that one folds, or owes again.
    */
   private askForOwedFolds(): void {
     if (this.stopping) return;
@@ -273,7 +274,7 @@ export class SinkWorker {
       this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]),
     );
     // Offsets below the commit point will not be seen again by this owner.
-    const known = this.verified.get(`${topic}/${partition}`);
+    const known = this.verified.get(partitionKey(topic, partition));
     if (known) for (const o of known.keys()) if (BigInt(o) < BigInt(next)) known.delete(o);
 
     countBatch();
@@ -347,7 +348,7 @@ export class SinkWorker {
 
   /** What is stored of this partition from the batch start on; read again after anything uncertain. */
   private async stored(ctx: BatchContext): Promise<Map<string, string>> {
-    const key = `${ctx.topic}/${ctx.partition}`;
+    const key = partitionKey(ctx.topic, ctx.partition);
     let known = this.verified.get(key);
     if (!known) {
       known = await storedOffsetsFrom(
@@ -366,7 +367,7 @@ export class SinkWorker {
   /** Stores one month's rows of a batch; returns dead letters for rows ClickHouse can never take. */
   private async storeMonth(ctx: BatchContext, month: string, rows: PreparedRow[]): Promise<DeadLetter[]> {
     const { topic, partition, handler } = ctx;
-    const key = `${topic}/${partition}`;
+    const key = partitionKey(topic, partition);
     return ctx.persist(`inserting into ${handler.table}`, async () => {
       const known = await this.stored(ctx);
       const fresh = rows.filter((r) => !known.has(r.offset));
@@ -437,7 +438,7 @@ export class SinkWorker {
       try {
         await this.insert(ctx, [r]);
       } catch (err) {
-        this.verified.delete(`${ctx.topic}/${ctx.partition}`);
+        this.verified.delete(partitionKey(ctx.topic, ctx.partition));
         if (!isClickHouseDataError(err)) throw err;
         const text = ctx.messages.get(r.offset)?.value?.toString('utf8') ?? '';
         letters.push(
@@ -455,8 +456,6 @@ export class SinkWorker {
     return letters;
   }
 }
-
-const partitionKey = (topic: string, partition: number) => `${partition}/${topic}`;
 
 function identityOf(handler: TopicHandler, row: PreparedRow): string {
   return String((row.row as Record<string, unknown>)[handler.identityColumn] ?? '');
