@@ -10,6 +10,7 @@ import { ingestConfigSchema } from '../../services/ingest/src/config';
 import { enrichConfigSchema } from '../../services/enrich/src/config';
 import { aggregateConfigSchema } from '../../services/aggregate/src/config';
 import { COMPOSE_PLACEHOLDER_PSEUDONYM_KEY } from '../../services/enrich/src/enrich/key-fingerprint';
+import { API_NODE_OPTIONS } from '../../services/api/src/node-options';
 
 const repo = join(__dirname, '..', '..');
 const read = (rel: string): string => readFileSync(join(repo, rel), 'utf8');
@@ -193,6 +194,11 @@ describe('docker-compose.yml agrees with the local stack and packages/config', (
     expect(String(env.INGEST_PORT)).toBe('8080');
     expect(env.INGEST_HOST).toBe('0.0.0.0');
     expect(published('ingest')).toEqual([{ ip: '127.0.0.1', host: 8080, container: 8080 }]);
+  });
+
+  it('the API runs with the Node options of services/api (a larger young generation) and the README says so', () => {
+    expect(compose.services.api!.environment!.NODE_OPTIONS).toBe(API_NODE_OPTIONS);
+    expect(read('services/api/README.md')).toContain(`node ${API_NODE_OPTIONS} services/api/dist/main.js`);
   });
 
   it('enrich takes PSEUDONYM_KEY from .env and refuses to start with the placeholder used without it', () => {

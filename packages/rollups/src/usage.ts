@@ -55,10 +55,16 @@ const QUERY_SIZE_BUDGET = 192 * 1024;
  * active days, minutes of the month rows, month rows, newer contributions beside them, people (a
  * `both` read, or a one-month read).
  */
-function figuresAt(r: readonly string[], width: number) {
+function figuresAt(r: readonly (string | number)[], width: number) {
   const n = (i: number) => Number(r[width + i]);
   return { events: n(0), seconds: n(1), days: n(2), minutes: n(3), monthRows: n(4), beside: n(5), people: n(6) };
 }
+
+/** A read's row: the cell's columns (strings), then its figures (numbers). */
+type Row = (string | number)[];
+
+/** The cell's columns of a read's row (String columns: JSON strings). */
+const cellOf = (r: Row, width: number) => r.slice(0, width) as string[];
 
 /** What a read takes of each row: the summed measures, the people states, or both. */
 type Measures = 'sums' | 'people' | 'both';
@@ -340,14 +346,14 @@ function earlyMonthRowsRead(
   level: RollupLevel,
   w: UsageWindow,
   where: string | undefined,
-): { monthRows: string; rows: Promise<string[][]> } | undefined {
+): { monthRows: string; rows: Promise<Row[]> } | undefined {
   const pieces = w.from > w.to ? [] : monthPieces(w.from, w.to);
   if (pieces.length !== 1) return undefined;
   const piece = pieces[0]!;
   const compaction = state.months.get(piece.month);
   if (compaction === undefined || piece.month >= Math.max(...state.months.keys())) return undefined;
   const monthRows = monthRowsOf(level, w.districtId, { ...piece, compaction }, where);
-  const rows = queryArrays<string[]>(ch, monthRowsRead(level, monthRows));
+  const rows = queryArrays<Row>(ch, monthRowsRead(level, monthRows), { numbers: true });
   rows.catch(() => undefined); // dropped when the plan reads otherwise; else awaited (and thrown) below
   return { monthRows, rows };
 }
@@ -393,7 +399,7 @@ export async function usageByCell(
        GROUP BY ${groupBy}${measures === 'people' ? '' : ' HAVING sum(cell_events) > 0'}`;
   };
   // Arrays, not objects: a month of class × app is 45,000 rows.
-  const read = (sql: string) => queryArrays<string[]>(ch, sql);
+  const read = (sql: string) => queryArrays<Row>(ch, sql, { numbers: true });
   const width = cell.length;
   const [first] = plans;
   const only =
@@ -402,13 +408,11 @@ export async function usageByCell(
       : undefined;
   if (only !== undefined) {
     // One month read from month rows alone: their stored figures, people counted (no state read).
-    const rows = await (early?.monthRows === only.monthRows
-      ? early.rows
-      : queryArrays<string[]>(ch, monthRowsRead(level, only.monthRows!)));
+    const rows = await (early?.monthRows === only.monthRows ? early.rows : read(monthRowsRead(level, only.monthRows!)));
     return rows.map((r) => {
       const f = figuresAt(r, width);
       return {
-        cell: r.slice(0, width),
+        cell: cellOf(r, width),
         active_users: f.people,
         events: f.events,
         explicit_seconds: f.seconds,
@@ -431,17 +435,17 @@ export async function usageByCell(
   // People merged in a second read (cells without a run count), by cell key.
   const merged = new Map<string, number>();
   if (run !== null) {
-    const missing = rows.map((r) => r.slice(0, width)).filter((values) => !runs.has(groupKey(values)));
+    const missing = rows.map((r) => cellOf(r, width)).filter((values) => !runs.has(groupKey(values)));
     if (missing.length > 0) {
       const missingSql = readSql('people', `${cellTuple(cell)} IN (${cellValues(missing)})`);
       const sql = missingSql.length <= QUERY_SIZE_BUDGET ? missingSql : readSql('people');
-      for (const r of await read(sql)) merged.set(groupKey(r.slice(0, width)), Number(r[width]));
+      for (const r of await read(sql)) merged.set(groupKey(cellOf(r, width)), Number(r[width]));
     }
   }
   // Keys only where a map is looked up: a month of class × app is 45,000 rows.
   const keyed = runs.size > 0 || merged.size > 0 || minutes.size > 0 || corrections.size > 0;
   return rows.map((r) => {
-    const values = r.slice(0, width);
+    const values = cellOf(r, width);
     const key = keyed ? groupKey(values) : '';
     const counted = keyed ? runs.get(key) : undefined;
     const f = figuresAt(r, width);

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { deleteKeysWithPrefix } from '@edusage/redis';
 import type { ApiConfig } from '../config';
+import { API_NODE_OPTIONS } from '../node-options';
 import { TokenStore } from '../tokens';
 
 export interface ApiChild {
@@ -72,6 +73,7 @@ export async function startApiChild(config: ApiConfig, districtId: string): Prom
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'main.js')], {
     env: {
       ...process.env,
+      NODE_OPTIONS: [process.env.NODE_OPTIONS, API_NODE_OPTIONS].filter(Boolean).join(' '),
       CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
       REDIS_KEY_PREFIX: prefix,
       API_HOST: '127.0.0.1',
