@@ -5,7 +5,7 @@
  * one district-local day).
  */
 import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { daysOf, readCompactionState, rollupRows, type CompactionState } from '@edusage/rollups';
+import { daysOf, monthsWithNewer, readCompactionState, rollupRows, type CompactionState } from '@edusage/rollups';
 import { dayRanges, trendStart, type CountedFigures } from './counted';
 import type { StateColumn, Window } from './rollup-read';
 import { addDays } from './window';
@@ -114,6 +114,8 @@ export async function licenseActivity(
   const readFrom = trendStart(w, o.trendFrom);
   const rollups = await readCompactionState(ch);
   const read = { ...w, from: readFrom };
+  // Months without newer contributions skip their scan (a month of the school rollup's range_start).
+  const newerMonths = await monthsWithNewer(ch, rollups, read);
   const rows = await queryRows<{
     kind: string;
     owner: string;
@@ -128,7 +130,7 @@ export async function licenseActivity(
             arraySort(groupUniqArrayIf(school_id, kind = 'app' AND school_id != '')) AS schools
      FROM (
        SELECT app_id, license_id, local_date, school_id, active_users, explicit_seconds, ${IN_LICENSE} AS licensed
-       FROM (${rollupRows(rollups, 'school', read, { columns: ['active_users', 'explicit_seconds'] })}) AS r
+       FROM (${rollupRows(rollups, 'school', read, { columns: ['active_users', 'explicit_seconds'], newerMonths })}) AS r
        ALL LEFT JOIN ${licenseSide(w.districtId)} USING (district_id, app_id)
        WHERE licensed${o.apps ? ` OR local_date >= ${sqlDate(w.from)}` : ''}
      ) AS joined

@@ -15,7 +15,7 @@ export {
   type CompactionMark,
   type MonthCompaction,
 } from './state';
-export { rollupRows, compactedAndNewerRows, type RollupWindow, type RollupReadOptions } from './read';
+export { rollupRows, compactedAndNewerRows, monthsWithNewer, type RollupWindow, type RollupReadOptions } from './read';
 export {
   compactRollups,
   compactMonth,

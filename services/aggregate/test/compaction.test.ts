@@ -19,6 +19,7 @@ import {
   distinctPersonMinutes,
   MONTH_CELL,
   MONTHS_TABLE,
+  monthsWithNewer,
   NO_COMPACTION,
   readCompactionState,
   ROLLUP_LEVELS,
@@ -28,6 +29,7 @@ import {
   usageByCell,
   type CompactionState,
   type RollupLevel,
+  type RollupReadOptions,
 } from '@edusage/rollups';
 import { addDays, mondayOf } from '@edusage/rollups';
 import { onCurrentClickHouse, onTestClickHouse } from '@edusage/testkit';
@@ -40,8 +42,23 @@ jest.setTimeout(180_000);
 const topic = 'usage.enriched';
 const WINDOW = { districtId: 'd1', from: '2026-09-01', to: '2026-10-31' };
 
-/** Every cell of a level with its finalized measures, read through `state` (zero cells left out). */
+/**
+ * Every cell of a level with its finalized measures, read through `state` (zero cells left out); the
+ * same read with only the months monthsWithNewer names reading newer contributions must agree.
+ */
 async function cells(ch: ClickHouseClient, state: CompactionState, level: RollupLevel): Promise<string[]> {
+  const all = await cellsRead(ch, state, level);
+  const newerMonths = await monthsWithNewer(ch, state, WINDOW);
+  expect(await cellsRead(ch, state, level, { newerMonths })).toEqual(all);
+  return all;
+}
+
+async function cellsRead(
+  ch: ClickHouseClient,
+  state: CompactionState,
+  level: RollupLevel,
+  o: RollupReadOptions = {},
+): Promise<string[]> {
   const rows = await queryRows<{ k: string; m: string }>(
     ch,
     `SELECT concat(${ROLLUP_LEVELS[level].keys
@@ -51,7 +68,7 @@ async function cells(ch: ClickHouseClient, state: CompactionState, level: Rollup
             concat(toString(sumMerge(events)), ' ', toString(uniqExactMerge(active_users)), ' ',
                    toString(sumMerge(explicit_seconds)), ' ', toString(uniqExactIfMerge(active_minutes)), ' ',
                    toString(sumMerge(unresolved_person_events)), ' ', toString(sumMerge(unresolved_app_events))) AS m
-     FROM (${rollupRows(state, level, WINDOW)}) AS r GROUP BY k HAVING sumMerge(events) > 0 ORDER BY k`,
+     FROM (${rollupRows(state, level, WINDOW, o)}) AS r GROUP BY k HAVING sumMerge(events) > 0 ORDER BY k`,
   );
   return rows.map((r) => `${r.k} ${r.m}`);
 }
