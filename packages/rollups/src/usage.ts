@@ -96,7 +96,8 @@ function newerOfMonthRows(
  * SQL: one piece's rows of a read, month rows and day cells in one shape (month_row 1: a month row; 0:
  * a day cell of a cell without month row; 2: a newer contribution of a month-row cell, whose days and
  * minutes come from newerDayCorrections). `cells` (a condition on the cell) narrows the read to some
- * cells before their states are read.
+ * cells before their states are read. A `sums` read leaves the month_row 2 rows out: newerDayCorrections
+ * reads those rows anyway and returns their sums.
  */
 function pieceRows(
   state: CompactionState,
@@ -144,18 +145,29 @@ function pieceRows(
     ...(people === '' ? [] : (['active_users'] as const)),
   ];
   const newer =
-    p.besideMonthRows === undefined
+    p.besideMonthRows === undefined || read.measures === 'sums'
       ? []
       : [dayShaped(newerOfMonthRows(state, level, w, p, { columns, where: read.where, cells: both(read) }), 2)];
   return [months, ...(p.readDays ? [days] : []), ...newer];
 }
 
+/** What a month-row cell's newer contributions add to its month row's figures (newerDayCorrections). */
+interface NewerCorrection {
+  minutes: number;
+  days: number;
+  events: number;
+  seconds: number;
+  /** How many newer contributions were read. */
+  rows: number;
+}
+
 /**
  * Per month-row cell with newer contributions (usage-plan.ts `besideMonthRows`): what they add to its month
- * row's engaged minutes and active days. Per cell and newer day, the day's distinct person-minutes of
- * the compaction's rows and newer contributions together less those of the compaction's rows alone
- * (the month row holds the latter, summed over its days), and one more active day where the compaction
- * had no event that day. Only the newer days' rows are read.
+ * row. Per cell and newer day, the day's distinct person-minutes of the compaction's rows and newer
+ * contributions together less those of the compaction's rows alone (the month row holds the latter,
+ * summed over its days), and one more active day where the compaction had no event that day; and the
+ * newer contributions' events and explicit seconds (the sums read leaves them out: one read of the
+ * newer rows instead of two). Only the newer days' rows are read.
  */
 async function newerDayCorrections(
   ch: ClickHouseClient,
@@ -165,8 +177,8 @@ async function newerDayCorrections(
   plans: PiecePlan[],
   where: string | undefined,
   newerCells: string | undefined,
-): Promise<Map<string, { minutes: number; days: number }>> {
-  const out = new Map<string, { minutes: number; days: number }>();
+): Promise<Map<string, NewerCorrection>> {
+  const out = new Map<string, NewerCorrection>();
   const pieces = plans.filter((p) => p.besideMonthRows !== undefined);
   if (pieces.length === 0) return out;
   const cell = MONTH_CELL[level];
@@ -177,30 +189,43 @@ async function newerDayCorrections(
       level,
       { ...w, from: p.from, to: p.to },
       {
-        columns: ['events', 'active_minutes'],
+        columns: ['events', 'explicit_seconds', 'active_minutes'],
         where,
         cellFilter: both({ cells: p.besideMonthRows, newerCells }),
       },
     );
     return [
-      `SELECT ${groups}, local_date, events, active_minutes, toUInt8(0) AS newer FROM (${halves.compacted}) AS c`,
-      `SELECT ${groups}, local_date, events, active_minutes, toUInt8(1) AS newer FROM (${halves.newer}) AS n`,
+      `SELECT ${groups}, local_date, events, explicit_seconds, active_minutes, toUInt8(0) AS newer FROM (${halves.compacted}) AS c`,
+      `SELECT ${groups}, local_date, events, explicit_seconds, active_minutes, toUInt8(1) AS newer FROM (${halves.newer}) AS n`,
     ];
   });
-  const sums = await queryRows<Record<string, string> & { minutes: string; days: string }>(
+  const sums = await queryRows<Record<string, string>>(
     ch,
     `SELECT ${groups}, toString(sum(toInt64(after) - toInt64(before))) AS minutes,
-            toString(countIf(before_events = 0 AND after_events > 0)) AS days
+            toString(countIf(before_events = 0 AND after_events > 0)) AS days,
+            toString(sum(newer_events)) AS events, toString(sum(newer_seconds)) AS seconds,
+            toString(sum(newer_rows)) AS rows
      FROM (
        SELECT ${groups}, local_date, uniqExactIfMerge(active_minutes) AS after,
               uniqExactIfMergeIf(active_minutes, newer = 0) AS before,
-              sumMerge(events) AS after_events, sumMergeIf(events, newer = 0) AS before_events
+              sumMerge(events) AS after_events, sumMergeIf(events, newer = 0) AS before_events,
+              sumMergeIf(events, newer = 1) AS newer_events, sumMergeIf(explicit_seconds, newer = 1) AS newer_seconds,
+              countIf(newer = 1) AS newer_rows
        FROM (${rows.join('\n UNION ALL ')}) AS r
        GROUP BY ${groups}, local_date
-       HAVING countIf(newer = 1) > 0) AS per_day
+       HAVING newer_rows > 0) AS per_day
      GROUP BY ${groups}`,
   );
-  for (const r of sums) out.set(groupKey(cell.map((c) => r[c])), { minutes: Number(r.minutes), days: Number(r.days) });
+  const n = (r: Record<string, string>, column: string) => Number(r[column]);
+  for (const r of sums) {
+    out.set(groupKey(cell.map((c) => r[c])), {
+      minutes: n(r, 'minutes'),
+      days: n(r, 'days'),
+      events: n(r, 'events'),
+      seconds: n(r, 'seconds'),
+      rows: n(r, 'rows'),
+    });
+  }
   return out;
 }
 
@@ -426,9 +451,11 @@ export async function usageByCell(
   }
   // Without run rows, one read of everything. With them, the sums first; then the people of the cells
   // they leave out (none, usually), so the month states of the cells with run rows are never read.
+  // A sums read leaves the newer contributions beside month rows to the corrections (pieceRows).
+  const measures: Measures = run === null ? 'both' : 'sums';
   const [runs, rows, minutes, corrections] = await Promise.all([
     run === null ? new Map<string, number>() : runPeople(ch, state, level, w, plans, run, { where: o.where, named }),
-    read(readSql(run === null ? 'both' : 'sums')),
+    read(readSql(measures)),
     dayCellMinutes(ch, state, level, w, plans, o.where),
     newerDayCorrections(ch, state, level, w, plans, o.where, named),
   ]);
@@ -450,15 +477,16 @@ export async function usageByCell(
     const counted = keyed ? runs.get(key) : undefined;
     const f = figuresAt(r, width);
     const correction = keyed ? corrections.get(key) : undefined;
+    const newer = measures === 'sums' ? correction : undefined;
     return {
       cell: values,
       active_users: counted ?? (run === null ? f.people : (merged.get(key) ?? 0)),
-      events: f.events,
-      explicit_seconds: f.seconds,
+      events: f.events + (newer?.events ?? 0),
+      explicit_seconds: f.seconds + (newer?.seconds ?? 0),
       active_minutes: f.minutes + (keyed ? (minutes.get(key) ?? 0) : 0) + (correction?.minutes ?? 0),
       active_days: f.days + (correction?.days ?? 0),
       month_rows: f.monthRows,
-      newer_beside_month_rows: f.beside,
+      newer_beside_month_rows: f.beside + (newer?.rows ?? 0),
       run_count: counted !== undefined,
     };
   });
