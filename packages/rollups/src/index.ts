@@ -15,7 +15,14 @@ export {
   type CompactionMark,
   type MonthCompaction,
 } from './state';
-export { rollupRows, compactedAndNewerRows, monthsWithNewer, type RollupWindow, type RollupReadOptions } from './read';
+export {
+  rollupRows,
+  compactedAndNewerRows,
+  monthsWithNewer,
+  type NewerMonths,
+  type RollupWindow,
+  type RollupReadOptions,
+} from './read';
 export {
   compactRollups,
   compactMonth,

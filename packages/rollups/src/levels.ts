@@ -38,7 +38,8 @@ export const ROLLUP_LEVELS: Readonly<Record<RollupLevel, RollupLevelSpec>> = {
 
 /**
  * In this order the sink folds and re-folds (rollup-deriver.ts): the district level first, so a reader
- * that finds no newer district contribution knows there is none at the other levels (usage-plan.ts).
+ * that finds no newer district contribution knows there is none at the other levels (usage-plan.ts's
+ * pieceFacts, read.ts's monthsWithNewer).
  */
 export const ALL_LEVELS: readonly RollupLevel[] = ['district', 'school', 'class'];
 

@@ -30,11 +30,19 @@ export interface RollupReadOptions {
    */
   cellFilter?: string;
   /**
-   * The compacted months whose newer contributions are read (monthsWithNewer); the others' are left
-   * out. Default: every compacted month's. Reading none still costs a scan of the month's range_start
-   * (~20 ms a month of the benchmark's school rollup).
+   * Read the newer contributions only of the months monthsWithNewer found some in (for this state and
+   * a window containing this one); default: every compacted month's. Reading none still costs a scan
+   * of the month's range_start (~20 ms a month of the benchmark's school rollup).
    */
-  newerMonths?: ReadonlySet<number>;
+  newerMonths?: NewerMonths;
+}
+
+/** monthsWithNewer's answer: tied to the state and window it was looked up for. */
+export interface NewerMonths {
+  readonly state: CompactionState;
+  readonly window: RollupWindow;
+  /** The compacted months (YYYYMM) with newer district contributions on the window's days. */
+  readonly months: ReadonlySet<number>;
 }
 
 /**
@@ -56,13 +64,23 @@ export function rollupRows(
 ): string {
   const read = levelRead(level, w, o);
   if (w.from > w.to) return read.fromParts(w.from, w.to);
+  const looked = o.newerMonths;
+  if (
+    looked !== undefined &&
+    (looked.state !== state ||
+      looked.window.districtId !== w.districtId ||
+      w.from < looked.window.from ||
+      w.to > looked.window.to)
+  ) {
+    throw new Error('rollupRows: newerMonths was looked up for another compaction state or window');
+  }
   return monthPieces(w.from, w.to)
     .flatMap((piece) => {
       if (!state.months.has(piece.month)) {
         return dateSlices(piece.from, piece.to).map((s) => read.fromParts(s.from, s.to));
       }
       const halves = compactedAndNewerRows(state, level, { ...w, from: piece.from, to: piece.to }, o);
-      return o.newerMonths === undefined || o.newerMonths.has(piece.month)
+      return looked === undefined || looked.months.has(piece.month)
         ? [halves.compacted, halves.newer]
         : [halves.compacted];
     })
@@ -77,7 +95,7 @@ export function compactedAndNewerRows(
   state: CompactionState,
   level: RollupLevel,
   w: RollupWindow,
-  o: RollupReadOptions = {},
+  o: Omit<RollupReadOptions, 'newerMonths'> = {},
 ): { compacted: string; newer: string } {
   const c = state.months.get(monthOf(w.from));
   if (c === undefined || monthOf(w.to) !== monthOf(w.from)) {
@@ -93,22 +111,23 @@ export function compactedAndNewerRows(
 /**
  * The window's compacted months with district contributions at or above their compaction's marks on
  * the window's days: rollupRows' `newerMonths`. One query over the district rollup (~1/20 of the
- * school one). Every fold writes the district level first, so a month without newer district
- * contributions has none at the other levels either, as of this lookup; a fold that lands after it is
- * in the next read (docs/ARCHITECTURE.md "While folds land during a read").
+ * school one); a month without newer district contributions has none at the other levels either, as
+ * of this lookup (ALL_LEVELS: the fold order). A fold that lands after it is in the next read
+ * (docs/ARCHITECTURE.md "While folds land during a read").
  */
 export async function monthsWithNewer(
   ch: ClickHouseClient,
   state: CompactionState,
   w: RollupWindow & { districtId: string },
-): Promise<Set<number>> {
+): Promise<NewerMonths> {
+  const window = { districtId: w.districtId, from: w.from, to: w.to };
   const pieces = w.from > w.to ? [] : monthPieces(w.from, w.to);
   const compacted = pieces.flatMap((p) => {
     const c = state.months.get(p.month);
     return c === undefined ? [] : [{ ...p, marks: c.marks }];
   });
-  if (compacted.length === 0) return new Set();
-  const rows = await queryRows<{ month: number | string }>(
+  if (compacted.length === 0) return { state, window, months: new Set() };
+  const rows = await queryRows<{ month: number }>(
     ch,
     compacted
       .map(
@@ -120,7 +139,7 @@ export async function monthsWithNewer(
       )
       .join('\n UNION ALL '),
   );
-  return new Set(rows.map((r) => Number(r.month)));
+  return { state, window, months: new Set(rows.map((r) => Number(r.month))) };
 }
 
 /** The pieces of a level's read: its columns, its WHERE for a range of days, its contributions' SELECT. */

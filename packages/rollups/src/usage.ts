@@ -50,21 +50,21 @@ const NAMED_NEWER_CHARS = 3 * 1024;
  */
 const QUERY_SIZE_BUDGET = 192 * 1024;
 
+/** A read's row: the cell's columns, then its figures (numbers: queryArrays' `numbers`). */
+type Row = (string | number)[];
+
+/** The cell's columns of a read's row: school_id, class_id and app_id are String columns, so JSON strings. */
+const cellOf = (r: Row, width: number) => r.slice(0, width) as string[];
+
 /**
  * The figures after the cell's columns in a read's row, in this order: events, explicit seconds,
  * active days, minutes of the month rows, month rows, newer contributions beside them, people (a
  * `both` read, or a one-month read).
  */
-function figuresAt(r: readonly (string | number)[], width: number) {
+function figuresAt(r: Row, width: number) {
   const n = (i: number) => Number(r[width + i]);
   return { events: n(0), seconds: n(1), days: n(2), minutes: n(3), monthRows: n(4), beside: n(5), people: n(6) };
 }
-
-/** A read's row: the cell's columns (strings), then its figures (numbers). */
-type Row = (string | number)[];
-
-/** The cell's columns of a read's row (String columns: JSON strings). */
-const cellOf = (r: Row, width: number) => r.slice(0, width) as string[];
 
 /** What a read takes of each row: the summed measures, the people states, or both. */
 type Measures = 'sums' | 'people' | 'both';
