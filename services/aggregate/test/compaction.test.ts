@@ -182,20 +182,15 @@ async function usageAsContributions(
           .sort();
         if (where !== undefined) narrowedCells += expected.length;
         const read = await usageByCell(ch, state, level, w, { where });
-        // Also with every run state read (no newer cell named): the other way to the same people.
+        // Also with every run state read (no newer cell named): the other way to the same figures.
         const allStates = await usageByCell(ch, state, level, w, { where, namedNewer: 0 });
-        expect(allStates.map((c) => `${c.cell.join('|')} ${c.active_users}`).sort()).toEqual(
-          read.map((c) => `${c.cell.join('|')} ${c.active_users}`).sort(),
-        );
+        const figures = (c: (typeof read)[number]) =>
+          `${c.cell.join('|')} ${c.active_users} ${c.events} ${c.explicit_seconds} ${c.active_minutes} ${c.active_days}`;
+        expect(allStates.map(figures).sort()).toEqual(read.map(figures).sort());
         monthRows += read.reduce((n, c) => n + c.month_rows, 0);
         runCounts += read.filter((c) => c.run_count).length;
         newerBesideMonthRows += read.reduce((n, c) => n + c.newer_beside_month_rows, 0);
-        const actual = read
-          .map(
-            (c) =>
-              `${c.cell.join('|')} ${c.active_users} ${c.events} ${c.explicit_seconds} ${c.active_minutes} ${c.active_days}`,
-          )
-          .sort();
+        const actual = read.map(figures).sort();
         expect([level, w.from, w.to, where, actual]).toEqual([level, w.from, w.to, where, expected]);
       }
     }
@@ -354,8 +349,8 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
             FROM ${ROLLUP_LEVELS.class.compact} WHERE toYYYYMM(local_date) = 202609`,
   });
   await expectSameAsUncompacted(ch);
-  // A fold of October's events only: monthsWithNewer names October alone, so the reads that take its
-  // answer (cells(), the license window) skip September's newer scan and must still be exact.
+  // A fold of October's events only: monthsWithNewer names October alone, so cells()'s second read
+  // (as the license window reads) skips September's newer scan and must still be exact.
   await store(1, 500, 550);
   await deriveRollups(ch, topic, 1, 550n);
   expect([...(await monthsWithNewer(ch, await readCompactionState(ch), WINDOW)).months]).toEqual([202610]);
