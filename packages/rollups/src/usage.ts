@@ -311,8 +311,9 @@ function namedNewerCells(level: RollupLevel, plans: PiecePlan[], limit: number):
  * People per cell from the run rows (`run`: runPlan): the stored counts while no cell has a newer
  * contribution; otherwise the newer cells' run states (`named`, or every cell's) united with the newer
  * contributions the other statements read (a month-row cell's on the planned newer days, as the
- * corrections; a day-cell cell's on any day, as the sums), and the others' counts. A cell it leaves out (no usable run row, or none with a state) is
- * merged from its month rows and day cells by the caller.
+ * corrections; a day-cell cell's on any day, as the sums), and the others' counts. A cell it leaves
+ * out (no usable run row, or none with a state) is merged from its month rows and day cells by the
+ * caller.
  */
 async function runPeople(
   ch: ClickHouseClient,
