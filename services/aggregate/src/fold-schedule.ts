@@ -46,14 +46,14 @@ export class FoldSchedule {
   /** Whether a batch that has just been stored is folded (and committed) now. */
   foldNow(topic: string, partition: number, now: number): boolean {
     if (this.intervalMs === 0) return true;
-    const last = this.lastFoldAt.get(key(topic, partition));
+    const last = this.lastFoldAt.get(partitionKey(topic, partition));
     return last === undefined || now - last >= this.intervalMs;
   }
 
   /** A fold of the partition finished at `now`: it covers everything owed. */
   folded(topic: string, partition: number, now: number): void {
-    this.lastFoldAt.set(key(topic, partition), now);
-    this.owed.delete(key(topic, partition));
+    this.lastFoldAt.set(partitionKey(topic, partition), now);
+    this.owed.delete(partitionKey(topic, partition));
   }
 
   /**
@@ -61,7 +61,14 @@ export class FoldSchedule {
    * membership `epoch`; `seek` false when it waits for batches reaching a previous owner's stored end.
    */
   putOff(topic: string, partition: number, end: bigint, at: { now: number; epoch: number; seek: boolean }): void {
-    this.owed.set(key(topic, partition), { topic, partition, end, at: at.now, epoch: at.epoch, seek: at.seek });
+    this.owed.set(partitionKey(topic, partition), {
+      topic,
+      partition,
+      end,
+      at: at.now,
+      epoch: at.epoch,
+      seek: at.seek,
+    });
   }
 
   /**
@@ -81,12 +88,12 @@ export class FoldSchedule {
 
   /** Nothing is owed for the partition any more (it was paused, or lost: its next owner folds it). */
   forget(topic: string, partition: number): void {
-    this.owed.delete(key(topic, partition));
+    this.owed.delete(partitionKey(topic, partition));
   }
 
   /** The worker sought back to the partition's last owed message at `now`. */
   asked(topic: string, partition: number, now: number): void {
-    const o = this.owed.get(key(topic, partition));
+    const o = this.owed.get(partitionKey(topic, partition));
     if (o !== undefined) o.askedAt = now;
   }
 
@@ -102,4 +109,3 @@ export class FoldSchedule {
 
 /** One key per topic partition, for the sink's maps of partitions ("partition/topic": a topic may hold '/'). */
 export const partitionKey = (topic: string, partition: number): string => `${partition}/${topic}`;
-const key = partitionKey;
