@@ -110,7 +110,7 @@ test('a class uses an app in one slice of the day: its contributions are at most
 });
 
 test.each(ALL_LEVELS)(
-  '%s: a day generated again in 360 folds above the watermarks is the same use in more contributions',
+  '%s: a day generated again in 4320 folds (one every 5 s) above the watermarks is the same use in more contributions',
   async (level) => {
     const base = 1000; // above every watermark (2 days × 8 folds)
     const day = schoolDays(shape)[1]!;
@@ -119,7 +119,7 @@ test.each(ALL_LEVELS)(
         ch,
         1,
         2,
-        { levels: ALL_LEVELS, batchesPerPartitionDay: BATCHES, foldsPerPartitionDay: 360, rangeBase: base },
+        { levels: ALL_LEVELS, batchesPerPartitionDay: BATCHES, foldsPerPartitionDay: 4320, rangeBase: base },
         shape,
       );
     const spec = ROLLUP_LEVELS[level];
@@ -140,8 +140,52 @@ test.each(ALL_LEVELS)(
   },
 );
 
-test('more folds a day than minutes in the school day are refused', async () => {
-  await expect(
-    insertDays(ch, 0, 1, { levels: ['district'], batchesPerPartitionDay: BATCHES, foldsPerPartitionDay: 361 }, shape),
-  ).rejects.toThrow(/folds per partition a day must be a whole number from 1 to 360, not 361/);
+test.each(ALL_LEVELS)(
+  "%s: a day's last 45 minutes generated again are the use of its last fold (of 8, 45 minutes each)",
+  async (level) => {
+    const base = 100_000; // above the rows of the test before
+    const dayIndex = 1;
+    const day = schoolDays(shape)[dayIndex]!;
+    if (level === ALL_LEVELS[0])
+      await insertDays(
+        ch,
+        dayIndex,
+        dayIndex + 1,
+        {
+          levels: ALL_LEVELS,
+          batchesPerPartitionDay: BATCHES,
+          foldsPerPartitionDay: 60,
+          lastMinutes: 45,
+          rangeBase: base,
+        },
+        shape,
+      );
+    const spec = ROLLUP_LEVELS[level];
+    const figures = async (ranges: string) =>
+      queryRows<Record<string, string>>(
+        ch,
+        `SELECT ${spec.keys}, sumMerge(events) AS events, uniqExactMerge(active_users) AS people,
+                sumMerge(explicit_seconds) AS seconds, uniqExactIfMerge(active_minutes) AS minutes
+         FROM ${spec.parts} WHERE local_date = toDate('${day}') AND ${ranges}
+         GROUP BY ${spec.keys} ORDER BY ${spec.keys}`,
+      );
+    const lastFold = dayIndex * BATCHES + BATCHES - 1;
+    const [original, again] = await Promise.all([
+      figures(`range_start = ${lastFold}`),
+      figures(`range_start >= ${base}`),
+    ]);
+    expect(original.length).toBeGreaterThan(0);
+    expect(again).toEqual(original);
+  },
+);
+
+test('more folds a day than 5-second ticks in the school day, or more last minutes than it has, are refused', async () => {
+  const g = { levels: ['district'] as const, batchesPerPartitionDay: BATCHES };
+  await expect(insertDays(ch, 0, 1, { ...g, foldsPerPartitionDay: 4321 }, shape)).rejects.toThrow(
+    /folds per partition a day must be a whole number from 1 to 4320, not 4321/,
+  );
+  for (const lastMinutes of [0, 361, 1.5])
+    await expect(insertDays(ch, 0, 1, { ...g, lastMinutes }, shape)).rejects.toThrow(
+      new RegExp(`the last minutes of the day must be a whole number from 1 to 360, not ${lastMinutes}`),
+    );
 });

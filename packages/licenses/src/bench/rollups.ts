@@ -31,6 +31,8 @@ const GENERATE_SETTINGS = { max_threads: 1 };
 
 export const BENCH_TOPIC = 'bench.usage.enriched';
 const SCHOOL_DAY_MINUTES = 360;
+/** A fold can cut a minute into 5-second ticks (the sink's default fold interval). */
+const TICKS_PER_MINUTE = 12;
 
 const COMMON_KEYS = new Set(['district_id', 'local_date', 'app_id', 'role']);
 
@@ -54,6 +56,8 @@ export interface RollupGeneration {
   foldsPerPartitionDay?: number;
   /** Added to every fold's range_start (default 0): above the watermarks, folds newer than every compaction. */
   rangeBase?: number;
+  /** Only the uses of the school day's last this many minutes (default: the whole day). */
+  lastMinutes?: number;
 }
 
 /** What `pnpm bench:licenses` has always generated: the school level, one fold per partition a day. */
@@ -76,14 +80,16 @@ function usesSql(
   const folds = g.foldsPerPartitionDay ?? batches;
   const rangeBase = g.rangeBase ?? 0;
   const sliceMinutes = Math.floor(SCHOOL_DAY_MINUTES / batches);
-  const foldMinutes = Math.floor(SCHOOL_DAY_MINUTES / folds);
+  const foldTicks = Math.floor((SCHOOL_DAY_MINUTES * TICKS_PER_MINUTE) / folds);
+  const fromMinute = SCHOOL_DAY_MINUTES - (g.lastMinutes ?? SCHOOL_DAY_MINUTES);
   const daysArray = `[${days.map((d) => `toDate('${d}')`).join(',')}]`;
   const person = `intDiv(number % ${perDay}, ${slots})`;
   return `
     SELECT school_id, class_id, local_date, app_no, part, person_id, secs, is_hit,
            batch * ${sliceMinutes} + cityHash64(person_no, app_no, day_index, arrayJoin(range(if(is_hit, ${shape.minutesPerHitDay}, 1)))) % ${sliceMinutes} AS day_minute,
            toDateTime(toUInt32(toDateTime(local_date, 'UTC')) + 50400 + 60 * day_minute, 'UTC') AS minute,
-           (${rangeBase} + toUInt64(day_index) * ${folds} + least(intDiv(day_minute, ${foldMinutes}), ${folds - 1})) AS range_start
+           day_minute * ${TICKS_PER_MINUTE} + cityHash64(person_no, app_no, day_index, day_minute) % ${TICKS_PER_MINUTE} AS tick,
+           (${rangeBase} + toUInt64(day_index) * ${folds} + least(intDiv(tick, ${foldTicks}), ${folds - 1})) AS range_start
     FROM (
       SELECT person_no, day_index, local_date, app_no, ${personIdSql(role, 'person_no')} AS person_id,
              ${schoolIdSql(`person_no % ${shape.schools}`)} AS school_id,
@@ -101,7 +107,12 @@ function usesSql(
         FROM system.numbers LIMIT ${days.length * perDay}
       )
       WHERE cityHash64('${role}', person_no, app_no, day_index) % 100 < ${shape.dailyUsePercent}
-    )`;
+    )${
+      fromMinute > 0
+        ? `
+    WHERE day_minute >= ${fromMinute}`
+        : ''
+    }`;
 }
 
 /** INSERT … SELECT of one level's contributions from the uses. */
@@ -137,14 +148,23 @@ async function writeWatermarks(ch: ClickHouseClient, g: RollupGeneration, shape:
   );
 }
 
-/** Batches and folds slice the school day into whole minutes: 1 … SCHOOL_DAY_MINUTES a day. */
+/**
+ * Batches slice the school day into whole minutes (1 … SCHOOL_DAY_MINUTES a day), folds into 5-second
+ * ticks (1 … SCHOOL_DAY_MINUTES × TICKS_PER_MINUTE), lastMinutes is 1 … SCHOOL_DAY_MINUTES.
+ */
 function checkBatches(g: RollupGeneration): void {
-  for (const [what, n] of [
-    ['batches', g.batchesPerPartitionDay],
-    ['folds', g.foldsPerPartitionDay ?? g.batchesPerPartitionDay],
-  ] as const) {
-    if (!Number.isInteger(n) || n < 1 || n > SCHOOL_DAY_MINUTES)
-      throw new Error(`${what} per partition a day must be a whole number from 1 to ${SCHOOL_DAY_MINUTES}, not ${n}`);
+  const limits = [
+    ['batches per partition a day', g.batchesPerPartitionDay, SCHOOL_DAY_MINUTES],
+    [
+      'folds per partition a day',
+      g.foldsPerPartitionDay ?? g.batchesPerPartitionDay,
+      SCHOOL_DAY_MINUTES * TICKS_PER_MINUTE,
+    ],
+    ['the last minutes of the day', g.lastMinutes ?? SCHOOL_DAY_MINUTES, SCHOOL_DAY_MINUTES],
+  ] as const;
+  for (const [what, n, most] of limits) {
+    if (!Number.isInteger(n) || n < 1 || n > most)
+      throw new Error(`${what} must be a whole number from 1 to ${most}, not ${n}`);
   }
 }
 

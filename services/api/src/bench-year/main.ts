@@ -47,18 +47,24 @@ interface Options {
   compact?: boolean;
   newerDay?: boolean;
   newerFolds?: number;
+  newerMinutes?: number;
 }
 
 function options(): Options {
-  return new Command()
+  const command = new Command()
     .name('bench-year')
     .option('--database <name>', 'ClickHouse database of the benchmark (dropped and recreated)', 'edusage_bench_year')
     .option('--runs <n>', 'timed runs per read (after one warm-up)', positiveInt('--runs'), 9)
     .option('--batches <n>', 'sink batches (folds) per Kafka partition per school day', positiveInt('--batches'), 8)
     .option(
       '--newer-folds <n>',
-      "with --newer-day: the newer day's folds per partition, its use unchanged (default: --batches; up to 360, one a minute)",
+      "with --newer-day: the newer day's folds per partition, its use unchanged (default: --batches; up to 4320, one every 5 s as the sink's default interval)",
       positiveInt('--newer-folds'),
+    )
+    .option(
+      '--newer-minutes <n>',
+      "with --newer-day: only the newer day's last n minutes of use are above the marks (as n minutes after a compaction; default: the whole day, 360)",
+      positiveInt('--newer-minutes'),
     )
     .option(
       '--days <n>',
@@ -73,8 +79,11 @@ function options(): Options {
       '--newer-day',
       'then time the reads again with the last school day also folded after the compaction (the current month being written)',
     )
-    .parse()
-    .opts<Options>();
+    .parse();
+  const o = command.opts<Options>();
+  if (!o.newerDay && (o.newerFolds !== undefined || o.newerMinutes !== undefined))
+    command.error('error: --newer-folds and --newer-minutes go with --newer-day');
+  return o;
 }
 
 /**
@@ -163,10 +172,11 @@ async function main(): Promise<void> {
     say(`load average before timing ${loadBefore}, after ${loadAverage()}`);
     if (o.newerDay) {
       const folds = o.newerFolds ?? o.batches;
-      const added = await addNewerDay(ch, y.asOf, { batches: o.batches, folds }, shape);
+      const added = await addNewerDay(ch, y.asOf, { batches: o.batches, folds, lastMinutes: o.newerMinutes }, shape);
       try {
+        const use = o.newerMinutes === undefined ? '' : ` (its last ${o.newerMinutes} minutes of use)`;
         say(
-          `\nwith ${y.asOf} folded again after the compaction, ${folds} folds a partition (${added.rows} contribution rows above its marks, all levels; ${Math.round(added.perDistrictCell)} a district cell), as while the current month is written:`,
+          `\nwith ${y.asOf}${use} folded again after the compaction, ${folds} folds a partition a day (${added.rows} contribution rows above its marks, all levels; ${Math.round(added.perDistrictCell)} a district cell), as while the current month is written:`,
         );
         printSummary(await timeReads(specs, o, ch, config));
       } finally {

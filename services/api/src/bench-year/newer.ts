@@ -32,7 +32,8 @@ export async function removeNewerDay(ch: ClickHouseClient): Promise<void> {
 }
 
 /**
- * Adds `day`'s use again (the year's `batches`), folded `folds` times per partition, every range above
+ * Adds `day`'s use again (the year's `batches`; with `lastMinutes`, only that end of the day), folded
+ * `folds` times per partition, every range above
  * every watermark (as if that day's use had arrived since the compaction); returns the rows added and
  * how many a district cell got. With folds = batches they are the day's own folds; more folds, the
  * same use in the rows a live district's sink writes between compactions (docs/BENCHMARKS.md).
@@ -40,7 +41,7 @@ export async function removeNewerDay(ch: ClickHouseClient): Promise<void> {
 export async function addNewerDay(
   ch: ClickHouseClient,
   day: string,
-  g: { batches: number; folds: number },
+  g: { batches: number; folds: number; lastMinutes?: number },
   shape: DistrictShape,
 ): Promise<{ rows: number; perDistrictCell: number }> {
   await removeNewerDay(ch);
@@ -51,7 +52,13 @@ export async function addNewerDay(
     ch,
     index,
     index + 1,
-    { levels: ALL_LEVELS, batchesPerPartitionDay: g.batches, foldsPerPartitionDay: g.folds, rangeBase: Number(above) },
+    {
+      levels: ALL_LEVELS,
+      batchesPerPartitionDay: g.batches,
+      foldsPerPartitionDay: g.folds,
+      lastMinutes: g.lastMinutes,
+      rangeBase: Number(above),
+    },
     shape,
   );
   let rows = 0;
