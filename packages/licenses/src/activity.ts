@@ -112,7 +112,7 @@ export async function licenseActivity(
   o: ActivityOptions = {},
 ): Promise<LicenseActivity> {
   const readFrom = trendStart(w, o.trendFrom);
-  const rollups = await readCompactionState(ch);
+  const rollups = w.rollups ?? (await readCompactionState(ch));
   const read = { ...w, from: readFrom };
   // Months without newer contributions skip their scan (a month of the school rollup's range_start).
   const newerMonths = await monthsWithNewer(ch, rollups, read);
@@ -229,7 +229,7 @@ export async function activeMinutes(
   counted?: CountedFigures,
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>(counted?.minutes ?? []);
-  const rollups = counted?.rollups ?? (await readCompactionState(ch));
+  const rollups = counted?.rollups ?? w.rollups ?? (await readCompactionState(ch));
   // With counts, only the license-days left are merged, over the days from the first to the last of
   // them (all the window when a license is uncounted).
   const span =

@@ -63,7 +63,7 @@ export async function countedFigures(
   licenses: readonly CountedLicense[],
   trendFrom?: string,
 ): Promise<CountedFigures> {
-  const rollups = await readCompactionState(ch);
+  const rollups = w.rollups ?? (await readCompactionState(ch));
   const from = trendStart(w, trendFrom);
   const cellOf = (l: CountedLicense): CountCell | undefined =>
     l.audience_roles.length === 1 ? { scope: l.school_id, app: l.app_id, role: l.audience_roles[0]! } : undefined;

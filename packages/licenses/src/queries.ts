@@ -188,7 +188,7 @@ export async function activeAfterTerm(ch: ClickHouseClient, w: Window): Promise<
   const rows = await queryRows<{ license_id: string; active: Num; schools: string[] }>(
     ch,
     licensedActivity(
-      await readCompactionState(ch),
+      w.rollups ?? (await readCompactionState(ch)),
       w,
       ['active_users'],
       `license_id, uniqExactMerge(active_users) AS active, arraySort(groupUniqArrayIf(school_id, school_id != '')) AS schools`,

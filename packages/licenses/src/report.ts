@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@edusage/clickhouse';
+import type { CompactionState } from '@edusage/rollups';
 import type { ActivityOptions } from './activity';
 import {
   districtTotals,
@@ -158,7 +159,7 @@ export async function reportWindow(
 
 /**
  * Only the per-license metrics of the report the CLI prints for a window spec ending on `asOf` (the
- * same reportWindow): the API's license table.
+ * same reportWindow): the API's license table. `rollups`: the compactions to read under (Window).
  */
 export async function licenseTableFor(
   ch: ClickHouseClient,
@@ -166,12 +167,14 @@ export async function licenseTableFor(
   spec: string,
   asOf: string,
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
+  rollups?: CompactionState,
 ): Promise<{ window: Window; licenses: LicenseMetrics[] }> {
   const [window, licenses] = await Promise.all([
     reportWindow(ch, districtId, spec, asOf),
     currentLicenses(ch, districtId),
   ]);
-  const { metrics } = await licenseMetricsFor(ch, window, licenses, thresholds);
+  const read = rollups === undefined ? window : { ...window, rollups };
+  const { metrics } = await licenseMetricsFor(ch, read, licenses, thresholds);
   return { window, licenses: metrics };
 }
 

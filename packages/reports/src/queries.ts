@@ -1,5 +1,5 @@
 import { queryRows, sqlDate, sqlDateTime, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { readCompactionState, rollupRows, usageByCell, type RollupLevel } from '@edusage/rollups';
+import { readCompactionState, rollupRows, usageByCell, type CompactionState, type RollupLevel } from '@edusage/rollups';
 
 /** An inclusive range of district-local days. */
 export interface Period {
@@ -30,6 +30,12 @@ export interface UsageFilter {
   appId?: string;
 }
 
+/** Under which compactions a usage read reads the rollups. */
+export interface UsageReadAs {
+  /** Default: the current ones, with the contributions folded since (asOfCompactions: without). */
+  rollups?: CompactionState;
+}
+
 /** The filter's conditions on the cell (undefined: none). */
 function filters(f: UsageFilter): string | undefined {
   const conditions = [
@@ -57,8 +63,10 @@ async function usageBy<K extends string>(
   keys: readonly K[],
   p: Period,
   f: UsageFilter,
+  as: UsageReadAs,
 ): Promise<(Record<K, string> & UsageRow)[]> {
-  const cells = await usageByCell(ch, await readCompactionState(ch), level, p, { where: filters(f) });
+  const rollups = as.rollups ?? (await readCompactionState(ch));
+  const cells = await usageByCell(ch, rollups, level, p, { where: filters(f) });
   const app = keys.length - 1; // app_id is the last key of every level
   cells.sort((a, b) => {
     for (let i = 0; i < app; i++) {
@@ -82,20 +90,27 @@ export async function districtAppUsage(
   ch: ClickHouseClient,
   p: Period,
   f: Pick<UsageFilter, 'appId'> = {},
+  as: UsageReadAs = {},
 ): Promise<UsageRow[]> {
-  return usageBy(ch, 'district', ['app_id'], p, f);
+  return usageBy(ch, 'district', ['app_id'], p, f, as);
 }
 
 export async function schoolAppUsage(
   ch: ClickHouseClient,
   p: Period,
   f: Pick<UsageFilter, 'schoolId' | 'appId'> = {},
+  as: UsageReadAs = {},
 ): Promise<SchoolUsageRow[]> {
-  return usageBy(ch, 'school', ['school_id', 'app_id'], p, f);
+  return usageBy(ch, 'school', ['school_id', 'app_id'], p, f, as);
 }
 
-export async function classAppUsage(ch: ClickHouseClient, p: Period, f: UsageFilter = {}): Promise<ClassUsageRow[]> {
-  return usageBy(ch, 'class', ['school_id', 'class_id', 'app_id'], p, f);
+export async function classAppUsage(
+  ch: ClickHouseClient,
+  p: Period,
+  f: UsageFilter = {},
+  as: UsageReadAs = {},
+): Promise<ClassUsageRow[]> {
+  return usageBy(ch, 'class', ['school_id', 'class_id', 'app_id'], p, f, as);
 }
 
 export interface UnresolvedSummary {

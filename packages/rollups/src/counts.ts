@@ -11,7 +11,7 @@ import { command, queryRows, sqlDate, sqlNumber, sqlString, type ClickHouseClien
 import { ROLLUP_LEVELS } from './levels';
 import { markOf } from './marks';
 import { addDays, daysOf, firstDayOf, lastDayOf, monthOf } from './months';
-import type { CompactionState } from './state';
+import { leavesOutNewer, type CompactionState } from './state';
 
 export const COUNTS_TABLE = 'rollup_app_counts_v2';
 
@@ -186,20 +186,23 @@ export async function countsFor(
     const [newer, rows] = await Promise.all([
       // Cells with contributions newer than their month's compaction: their counts miss those (one
       // query: each part is a cheap PREWHERE read, many small requests cost more than the reads).
-      queryRows<{ scope: string; app_id: string; role: string; day: string }>(
-        ch,
-        compacted
-          .flatMap((c) =>
-            levels.map(
-              ({ level, scope, filter }) =>
-                `SELECT DISTINCT ${scope} AS scope, app_id, role, toString(local_date) AS day FROM ${level.parts}
+      // None in a read as of the compactions.
+      leavesOutNewer(state)
+        ? []
+        : queryRows<{ scope: string; app_id: string; role: string; day: string }>(
+            ch,
+            compacted
+              .flatMap((c) =>
+                levels.map(
+                  ({ level, scope, filter }) =>
+                    `SELECT DISTINCT ${scope} AS scope, app_id, role, toString(local_date) AS day FROM ${level.parts}
                  PREWHERE range_start >= ${markOf(c.marks)}
                  WHERE district_id = ${d} AND ${filter} AND ${inSchools(scope)} AND app_id IN (${apps})
                    AND local_date BETWEEN ${sqlDate(firstDayOf(c.month))} AND ${sqlDate(lastDayOf(c.month))}`,
-            ),
-          )
-          .join('\n UNION ALL '),
-      ),
+                ),
+              )
+              .join('\n UNION ALL '),
+          ),
       // The counts and the markers in ONE select (one snapshot of the table): a marker seen with rows
       // read before it was written would make the missing rows read as "no use". Aliases differ from
       // the columns: ClickHouse applies a SELECT alias in WHERE too.

@@ -9,6 +9,8 @@ export {
 export { addDays, dateSlices, daysOf, monthOf, monthPieces } from './months';
 export {
   readCompactionState,
+  asOfCompactions,
+  leavesOutNewer,
   COMPACTIONS_TABLE,
   NO_COMPACTION,
   type CompactionState,
@@ -17,7 +19,8 @@ export {
 } from './state';
 export {
   rollupRows,
-  compactedAndNewerRows,
+  compactedRows,
+  newerRows,
   monthsWithNewer,
   type NewerMonths,
   type RollupWindow,

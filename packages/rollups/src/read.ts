@@ -7,7 +7,7 @@ import { queryRows, sqlDate, sqlNumber, sqlString, type ClickHouseClient } from 
 import { ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel, type StateColumn } from './levels';
 import { markOf } from './marks';
 import { dateSlices, monthOf, monthPieces } from './months';
-import type { CompactionState } from './state';
+import { leavesOutNewer, type CompactionState, type MonthCompaction } from './state';
 
 /** An inclusive range of district-local days, of one district (or of all: the research tables). */
 export interface RollupWindow {
@@ -79,33 +79,49 @@ export function rollupRows(
       if (!state.months.has(piece.month)) {
         return dateSlices(piece.from, piece.to).map((s) => read.fromParts(s.from, s.to));
       }
-      const halves = compactedAndNewerRows(state, level, { ...w, from: piece.from, to: piece.to }, o);
-      return looked === undefined || looked.months.has(piece.month)
-        ? [halves.compacted, halves.newer]
-        : [halves.compacted];
+      const pieceWindow = { ...w, from: piece.from, to: piece.to };
+      const compacted = compactedRows(state, level, pieceWindow, o);
+      return leavesOutNewer(state) || (looked !== undefined && !looked.months.has(piece.month))
+        ? [compacted]
+        : [compacted, newerRows(state, level, pieceWindow, o)];
     })
     .join('\n  UNION ALL ');
 }
 
-/**
- * SQL: the two halves of rollupRows for a window inside one compacted month: the compaction's cells
- * (`cellFilter` in PREWHERE) and the contributions newer than it (`cellFilter` in WHERE).
- */
-export function compactedAndNewerRows(
+/** The compaction of the one month `w` lies in (a caller's error otherwise). */
+function compactionOf(state: CompactionState, w: RollupWindow, who: string): MonthCompaction {
+  const c = state.months.get(monthOf(w.from));
+  if (c === undefined || monthOf(w.to) !== monthOf(w.from)) {
+    throw new Error(`${who}: ${w.from}..${w.to} is not within one compacted month`);
+  }
+  return c;
+}
+
+/** SQL: rollupRows' rows of a window inside one compacted month from its compaction (`cellFilter` in PREWHERE). */
+export function compactedRows(
   state: CompactionState,
   level: RollupLevel,
   w: RollupWindow,
   o: Omit<RollupReadOptions, 'newerMonths'> = {},
-): { compacted: string; newer: string } {
-  const c = state.months.get(monthOf(w.from));
-  if (c === undefined || monthOf(w.to) !== monthOf(w.from)) {
-    throw new Error(`compactedAndNewerRows: ${w.from}..${w.to} is not within one compacted month`);
-  }
+): string {
+  const c = compactionOf(state, w, 'compactedRows');
   const read = levelRead(level, w, o);
-  return {
-    compacted: `SELECT ${read.columns} FROM ${ROLLUP_LEVELS[level].compact} ${o.cellFilter === undefined ? '' : `PREWHERE ${o.cellFilter} `}WHERE generation = ${sqlNumber(BigInt(c.generation))} AND ${read.where(w.from, w.to)}`,
-    newer: read.fromParts(w.from, w.to, `range_start >= ${markOf(c.marks)}`),
-  };
+  return `SELECT ${read.columns} FROM ${ROLLUP_LEVELS[level].compact} ${o.cellFilter === undefined ? '' : `PREWHERE ${o.cellFilter} `}WHERE generation = ${sqlNumber(BigInt(c.generation))} AND ${read.where(w.from, w.to)}`;
+}
+
+/**
+ * SQL: the contributions newer than the compaction of the one month `w` lies in (`cellFilter` in
+ * WHERE). Refused under a state that leaves them out: a read as of the compactions must not reach here.
+ */
+export function newerRows(
+  state: CompactionState,
+  level: RollupLevel,
+  w: RollupWindow,
+  o: Omit<RollupReadOptions, 'newerMonths'> = {},
+): string {
+  if (leavesOutNewer(state)) throw new Error('newerRows: this read is as of the compactions (asOfCompactions)');
+  const c = compactionOf(state, w, 'newerRows');
+  return levelRead(level, w, o).fromParts(w.from, w.to, `range_start >= ${markOf(c.marks)}`);
 }
 
 /**
@@ -126,7 +142,7 @@ export async function monthsWithNewer(
     const c = state.months.get(p.month);
     return c === undefined ? [] : [{ ...p, marks: c.marks }];
   });
-  if (compacted.length === 0) return { state, window, months: new Set() };
+  if (compacted.length === 0 || leavesOutNewer(state)) return { state, window, months: new Set() };
   const rows = await queryRows<{ month: number }>(
     ch,
     compacted

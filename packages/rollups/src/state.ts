@@ -15,14 +15,32 @@ export interface MonthCompaction {
   month: number;
   generation: string;
   marks: readonly CompactionMark[];
+  /** When the compaction was recorded (the server's clock, 'YYYY-MM-DD hh:mm:ss' UTC). */
+  compactedAt: string;
 }
 
 export interface CompactionState {
   /** Per month (YYYYMM), its usable compaction; a month without one is read from contributions alone. */
   months: ReadonlyMap<number, MonthCompaction>;
+  /**
+   * 'left-out': a compacted month is read through its compaction alone, as of its marks (the
+   * contributions folded since are not read: asOfCompactions). Default: they are read too.
+   */
+  newer?: 'read' | 'left-out';
 }
 
 export const NO_COMPACTION: CompactionState = { months: new Map() };
+
+/**
+ * The same compactions read "as of the compactions": each compacted month exactly as its compaction
+ * holds it, without the contributions folded since (a month without compaction is still read from all
+ * its contributions). Such reads skip the merges that the newer rows of the current month bring
+ * (docs/ARCHITECTURE.md "Reads as of the compactions").
+ */
+export const asOfCompactions = (state: CompactionState): CompactionState => ({ ...state, newer: 'left-out' });
+
+/** Whether reads under `state` leave out the contributions newer than each month's compaction. */
+export const leavesOutNewer = (state: CompactionState): boolean => state.newer === 'left-out';
 
 /**
  * The record of finished compactions: one row per (month, generation) with its marks. The `_v2` set
@@ -45,10 +63,11 @@ export async function readCompactionState(ch: ClickHouseClient): Promise<Compact
     topics: string[];
     partitions: (number | string)[];
     offsets: string[];
+    compacted_at: string;
   }>(
     ch,
     `SELECT month, toString(generation) AS generation, mark_topics AS topics, mark_partitions AS partitions,
-            arrayMap(o -> toString(o), mark_offsets) AS offsets
+            arrayMap(o -> toString(o), mark_offsets) AS offsets, toString(compacted_at) AS compacted_at
      FROM ${COMPACTIONS_TABLE} WHERE invalidations = ${INVALIDATIONS}
      ORDER BY month, generation DESC LIMIT 1 BY month`,
   );
@@ -64,6 +83,7 @@ export async function readCompactionState(ch: ClickHouseClient): Promise<Compact
             partition: Number(r.partitions[i]),
             offset: r.offsets[i]!,
           })),
+          compactedAt: r.compacted_at,
         },
       ]),
     ),

@@ -10,7 +10,7 @@ import { MONTH_CELL, MONTHS_TABLE, ROLLUP_LEVELS, type RollupLevel } from './lev
 import { markOf } from './marks';
 import { groupKey } from './minutes';
 import { monthPieces } from './months';
-import type { CompactionMark, CompactionState, MonthCompaction } from './state';
+import { leavesOutNewer, type CompactionMark, type CompactionState, type MonthCompaction } from './state';
 
 export interface UsageWindow {
   districtId: string;
@@ -86,7 +86,8 @@ function lowestMarks(pieces: readonly Compacted[]): CompactionMark[] {
  * lowest marks first; a fold's school and class contributions are on days its district ones are).
  * Then, for a school or class read, the newer cells of that level in the months where the district
  * level has newer contributions: every fold writes the district level first, from the same events,
- * and that rollup is ~1/20 of the school one.
+ * and that rollup is ~1/20 of the school one. Without `readNewer` (a read as of the compactions) no
+ * newer contribution is looked for.
  */
 async function pieceFacts(
   ch: ClickHouseClient,
@@ -94,6 +95,7 @@ async function pieceFacts(
   w: UsageWindow,
   pieces: readonly Compacted[],
   where: string | undefined,
+  readNewer: boolean,
 ): Promise<PieceFacts> {
   const facts: PieceFacts = {
     complete: new Set(),
@@ -128,13 +130,17 @@ async function pieceFacts(
        AND (level = '' AND district_id = ''
             OR district_id = ${district} AND level = ${sqlString(level)}${extra}
                AND (first_day < ${sqlDate(w.from)} OR last_day > ${sqlDate(w.to)}))
-     LIMIT 1 BY piece_month, kind
+     LIMIT 1 BY piece_month, kind${
+       readNewer
+         ? `
      UNION ALL
      SELECT DISTINCT toString(toYYYYMM(local_date)) AS piece_month, 'newer' AS kind, toString(local_date) AS day,
             ${level === 'district' ? `${cellColumns}, ${monthRowOf('toYYYYMM(local_date)', generations)}` : `${blanks}, materialize(toUInt8(0))`} AS has_row
      FROM ${ROLLUP_LEVELS.district.parts} PREWHERE range_start >= ${markOf(lowestMarks(pieces))}
      WHERE district_id = ${district} AND local_date BETWEEN ${sqlDate(w.from)} AND ${sqlDate(w.to)}
-       AND toYYYYMM(local_date) IN (${months}) AND range_start >= ${monthMark}${level === 'district' ? extra : ''}`,
+       AND toYYYYMM(local_date) IN (${months}) AND range_start >= ${monthMark}${level === 'district' ? extra : ''}`
+         : ''
+     }`,
   );
   // A cell once per piece (the district query has a row per cell and day).
   const seen = new Set<string>();
@@ -206,7 +212,7 @@ export async function planUsage(
   const pieces =
     w.from > w.to ? [] : monthPieces(w.from, w.to).map((p) => ({ ...p, compaction: state.months.get(p.month) }));
   const compacted = pieces.flatMap((p) => (p.compaction === undefined ? [] : [{ ...p, compaction: p.compaction }]));
-  const facts = await pieceFacts(ch, level, w, compacted, where);
+  const facts = await pieceFacts(ch, level, w, compacted, where, !leavesOutNewer(state));
   const cell = MONTH_CELL[level];
   return pieces.map((p) => {
     const newer = facts.newer.get(p.month) ?? [];

@@ -12,7 +12,7 @@ import { MONTH_CELL, MONTHS_TABLE, type RollupLevel, type StateColumn } from './
 import { addPersonMinutes, groupKey } from './minutes';
 import { MAX_RUN, RUN_LEVELS, runCounts, runStatePeople, usableRuns, type RunLevel } from './month-runs';
 import { monthPieces } from './months';
-import { compactedAndNewerRows, rollupRows } from './read';
+import { compactedRows, newerRows, rollupRows } from './read';
 import type { CompactionState } from './state';
 import { cellTuple, cellValues, monthRowsOf, planUsage, type PiecePlan, type UsageWindow } from './usage-plan';
 
@@ -84,12 +84,7 @@ function newerOfMonthRows(
   o: { columns: readonly StateColumn[]; where?: string; cells?: string },
 ): string {
   const cellFilter = both({ cells: p.besideMonthRows, newerCells: o.cells });
-  return compactedAndNewerRows(
-    state,
-    level,
-    { ...w, from: p.from, to: p.to },
-    { columns: o.columns, where: o.where, cellFilter },
-  ).newer;
+  return newerRows(state, level, { ...w, from: p.from, to: p.to }, { columns: o.columns, where: o.where, cellFilter });
 }
 
 /**
@@ -184,19 +179,15 @@ async function newerDayCorrections(
   const cell = MONTH_CELL[level];
   const groups = cell.join(', ');
   const rows = pieces.flatMap((p) => {
-    const halves = compactedAndNewerRows(
-      state,
-      level,
-      { ...w, from: p.from, to: p.to },
-      {
-        columns: ['events', 'explicit_seconds', 'active_minutes'],
-        where,
-        cellFilter: both({ cells: p.besideMonthRows, newerCells }),
-      },
-    );
+    const pieceWindow = { ...w, from: p.from, to: p.to };
+    const read = {
+      columns: ['events', 'explicit_seconds', 'active_minutes'] as const,
+      where,
+      cellFilter: both({ cells: p.besideMonthRows, newerCells }),
+    };
     return [
-      `SELECT ${groups}, local_date, events, explicit_seconds, active_minutes, toUInt8(0) AS newer FROM (${halves.compacted}) AS c`,
-      `SELECT ${groups}, local_date, events, explicit_seconds, active_minutes, toUInt8(1) AS newer FROM (${halves.newer}) AS n`,
+      `SELECT ${groups}, local_date, events, explicit_seconds, active_minutes, toUInt8(0) AS newer FROM (${compactedRows(state, level, pieceWindow, read)}) AS c`,
+      `SELECT ${groups}, local_date, events, explicit_seconds, active_minutes, toUInt8(1) AS newer FROM (${newerRows(state, level, pieceWindow, read)}) AS n`,
     ];
   });
   const sums = await queryRows<Record<string, string>>(
@@ -335,12 +326,12 @@ async function runPeople(
     ...(p.readDays
       ? [
           people(
-            compactedAndNewerRows(
+            newerRows(
               state,
               level,
               { ...w, from: p.from, to: p.to },
               { columns: ['active_users'], where, cellFilter: both({ cells: p.notMonthRows, newerCells: named }) },
-            ).newer,
+            ),
           ),
         ]
       : []),

@@ -12,6 +12,7 @@ import { insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhous
 import type { EnrichedEvent } from '@edusage/contracts';
 import {
   ALL_LEVELS,
+  asOfCompactions,
   COMPACTIONS_TABLE,
   compactRollups,
   COUNTS_TABLE,
@@ -240,6 +241,44 @@ async function dropRunStates(ch: ClickHouseClient): Promise<void> {
   }
 }
 
+/**
+ * What a reader sees under `state` (every level's cells, every usage window's figures, and every
+ * district and school cell's usable day and week counts): a read as of the compactions must see the
+ * same before and after folds that land after them.
+ */
+async function readerView(ch: ClickHouseClient, state: CompactionState): Promise<unknown[]> {
+  const view: unknown[] = [];
+  for (const level of ALL_LEVELS) {
+    view.push(await cellsRead(ch, state, level));
+    for (const w of USAGE_WINDOWS) {
+      const read = await usageByCell(ch, state, level, w);
+      view.push(
+        read
+          .map(
+            (c) =>
+              `${c.cell.join('|')} ${c.active_users} ${c.events} ${c.explicit_seconds} ${c.active_minutes} ${c.active_days}`,
+          )
+          .sort(),
+      );
+    }
+  }
+  const cellRows = await queryRows<{ scope: string; app: string; role: string }>(
+    ch,
+    `SELECT DISTINCT '' AS scope, app_id AS app, role FROM ${ROLLUP_LEVELS.district.parts}
+     UNION ALL SELECT DISTINCT school_id AS scope, app_id AS app, role FROM ${ROLLUP_LEVELS.school.parts} WHERE school_id != ''`,
+  );
+  const counts = await countsFor(ch, state, 'd1', { cells: cellRows, days: WINDOW, weeks: WINDOW });
+  for (const cell of cellRows.sort((a, b) =>
+    `${a.scope}|${a.app}|${a.role}`.localeCompare(`${b.scope}|${b.app}|${b.role}`),
+  )) {
+    for (let d = WINDOW.from; d <= WINDOW.to; d = addDays(d, 1))
+      view.push([cell, d, counts.usableDay(cell, d) ? (counts.day(cell, d) ?? 'none') : 'merged']);
+    for (let m = mondayOf(WINDOW.from); m <= WINDOW.to; m = addDays(m, 7))
+      view.push([cell, m, counts.usableWeek(cell, m) ? (counts.week(cell, m) ?? 'none') : 'merged']);
+  }
+  return view;
+}
+
 async function compactGenerations(ch: ClickHouseClient, month: number): Promise<number> {
   const [row] = await queryRows<{ n: string }>(
     ch,
@@ -319,11 +358,18 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   const second = await compactRollups(ch);
   for (const r of second) expect(r.incremental).toBe(true);
   await expectSameAsUncompacted(ch);
+  // A read as of the compactions leaves out what was folded above their marks (the unrecorded fold).
+  const atSecond = await readCompactionState(ch);
+  const asOfSecond = await readerView(ch, asOfCompactions(atSecond));
+  expect(asOfSecond).not.toEqual(await readerView(ch, atSecond));
   // The sink's next fold replaces the unrecorded one (same start, larger end).
   await deriveRollups(ch, topic, 0, 500n);
   await store(1, 450, 500);
   await deriveRollups(ch, topic, 1, 500n);
   await expectSameAsUncompacted(ch);
+  // Those folds are newer than the compactions: a read as of them sees exactly what it saw before.
+  expect((await readCompactionState(ch)).months).toEqual(atSecond.months);
+  expect(await readerView(ch, asOfCompactions(await readCompactionState(ch)))).toEqual(asOfSecond);
   // Those folds came after the compaction: the days they touch are not counted until the next one;
   // their cells are read from their month rows plus the newer contributions (and from their days
   // where they have no month row yet).
