@@ -34,6 +34,14 @@ export const format = z
   .optional()
   .describe('json (default) or csv; `Accept: text/csv` also gives csv');
 
+/** Which rollup rows a report reads (freshness.ts; docs/ARCHITECTURE.md "Reads as of the compactions"). */
+export const freshness = z
+  .enum(['live', 'compacted'])
+  .optional()
+  .describe(
+    'live (default): everything folded into the rollups, seconds behind the events; compacted: each month as of its last rollup compaction (at most ROLLUP_COMPACTION_MINUTES old, `compacted_at` in the answer), faster while the current month is being written',
+  );
+
 export const daysBetween = (from: string, to: string) =>
   Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 

@@ -12,7 +12,8 @@ import {
   type LicenseReport,
 } from '@edusage/licenses';
 import { defineEndpoint } from '../endpoint';
-import { FIRST_DAY, LAST_DAY, day, format, licenseWindow, plainId } from '../params';
+import { freshnessMeta, rollupsFor } from '../freshness';
+import { FIRST_DAY, LAST_DAY, day, format, freshness, licenseWindow, plainId } from '../params';
 import { defined } from './scope';
 
 const nullableNumber = z.number().nullable();
@@ -116,16 +117,17 @@ export const licenseEndpoints = [
     description:
       "The figures of `licenses report` (packages/licenses) for the same window; CSV has the CLI's `--format csv` columns.",
     roles: ['admin', 'director'],
-    query: z.strictObject({ ...windowQuery, format }),
+    query: z.strictObject({ ...windowQuery, freshness, format }),
     response: licenseRow,
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
-      const report = await licenseTableFor(deps.ch, principal.district_id, query.window, asOf);
+      const rollups = await rollupsFor(deps.ch, query.freshness);
+      const report = await licenseTableFor(deps.ch, principal.district_id, query.window, asOf, undefined, rollups);
       const w = report.window;
       return {
         kind: 'list',
-        meta: { district_id: w.districtId, from: w.from, to: w.to },
+        meta: { district_id: w.districtId, from: w.from, to: w.to, ...(await freshnessMeta(deps.ch, rollups, w)) },
         rows: report.licenses.map(toRow),
         csv: report.licenses.map(licenseRecord),
       };

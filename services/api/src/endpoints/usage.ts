@@ -6,9 +6,13 @@ import {
   districtAppUsage,
   schoolAppUsage,
   weeklyDistrictUsage,
+  type Period,
 } from '@edusage/reports';
+import type { ClickHouseClient } from '@edusage/clickhouse';
+import type { CompactionState } from '@edusage/rollups';
 import { defineEndpoint } from '../endpoint';
-import { checkPeriod, format, periodQuery, plainId } from '../params';
+import { freshnessMeta, rollupsFor } from '../freshness';
+import { checkPeriod, format, freshness, periodQuery, plainId } from '../params';
 import { defined, schoolScope } from './scope';
 
 const measures = {
@@ -23,6 +27,14 @@ const measures = {
 };
 
 const appFilter = plainId.optional().describe('only this app');
+
+/** What a usage answer covers, and how fresh it is (freshness.ts). */
+const usageMeta = async (ch: ClickHouseClient, period: Period, rollups: CompactionState | undefined) => ({
+  district_id: period.districtId,
+  from: period.from,
+  to: period.to,
+  ...(await freshnessMeta(ch, rollups, period)),
+});
 const schoolFilter = plainId.optional().describe('only this school (a school token: its own school only)');
 
 export const usageEndpoints = [
@@ -32,13 +44,14 @@ export const usageEndpoints = [
     tag: 'usage',
     summary: 'District × app usage over a period',
     roles: ['admin', 'director'],
-    query: z.strictObject({ ...periodQuery, app: appFilter, format }).superRefine(checkPeriod),
+    query: z.strictObject({ ...periodQuery, app: appFilter, freshness, format }).superRefine(checkPeriod),
     response: z.object(measures),
     list: true,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
-      const rows = await districtAppUsage(deps.ch, period, defined({ appId: query.app }));
-      return { kind: 'list', meta: { district_id: period.districtId, from: period.from, to: period.to }, rows };
+      const rollups = await rollupsFor(deps.ch, query.freshness);
+      const rows = await districtAppUsage(deps.ch, period, defined({ appId: query.app }), defined({ rollups }));
+      return { kind: 'list', meta: await usageMeta(deps.ch, period, rollups), rows };
     },
   }),
   defineEndpoint({
@@ -47,14 +60,17 @@ export const usageEndpoints = [
     tag: 'usage',
     summary: "School × app usage over a period ('' = events attributed to no school)",
     roles: ['admin', 'director', 'school'],
-    query: z.strictObject({ ...periodQuery, school: schoolFilter, app: appFilter, format }).superRefine(checkPeriod),
+    query: z
+      .strictObject({ ...periodQuery, school: schoolFilter, app: appFilter, freshness, format })
+      .superRefine(checkPeriod),
     response: z.object({ school_id: z.string(), ...measures }),
     list: true,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const schoolId = schoolScope(principal, query.school);
-      const rows = await schoolAppUsage(deps.ch, period, defined({ schoolId, appId: query.app }));
-      return { kind: 'list', meta: { district_id: period.districtId, from: period.from, to: period.to }, rows };
+      const rollups = await rollupsFor(deps.ch, query.freshness);
+      const rows = await schoolAppUsage(deps.ch, period, defined({ schoolId, appId: query.app }), defined({ rollups }));
+      return { kind: 'list', meta: await usageMeta(deps.ch, period, rollups), rows };
     },
   }),
   defineEndpoint({
@@ -69,6 +85,7 @@ export const usageEndpoints = [
         school: schoolFilter,
         class: plainId.optional().describe('only this class'),
         app: appFilter,
+        freshness,
         format,
       })
       .superRefine(checkPeriod),
@@ -77,8 +94,10 @@ export const usageEndpoints = [
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const schoolId = schoolScope(principal, query.school);
-      const rows = await classAppUsage(deps.ch, period, defined({ schoolId, classId: query.class, appId: query.app }));
-      return { kind: 'list', meta: { district_id: period.districtId, from: period.from, to: period.to }, rows };
+      const rollups = await rollupsFor(deps.ch, query.freshness);
+      const filter = defined({ schoolId, classId: query.class, appId: query.app });
+      const rows = await classAppUsage(deps.ch, period, filter, defined({ rollups }));
+      return { kind: 'list', meta: await usageMeta(deps.ch, period, rollups), rows };
     },
   }),
   defineEndpoint({

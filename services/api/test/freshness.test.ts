@@ -1,0 +1,101 @@
+/**
+ * `freshness=compacted` (services/api/src/freshness.ts): the usage and license endpoints as of the
+ * rollup compactions. After a compaction and a later fold, their answers equal the ones from before
+ * that fold and the report functions' under asOfCompactions; the live answers (the default) have it.
+ */
+import { insertRows } from '@edusage/clickhouse';
+import { deriveRollups, usageEventRow } from '@edusage/aggregate';
+import { licenseTableFor } from '@edusage/licenses';
+import { classAppUsage, districtAppUsage, schoolAppUsage } from '@edusage/reports';
+import { asOfCompactions, compactRollups, readCompactionState } from '@edusage/rollups';
+import { DAYS, PERIOD, enriched, seedEvents, startHarness, type Harness } from './harness';
+
+const P = `from=${PERIOD.from}&to=${PERIOD.to}`;
+const period = { districtId: 'dA', ...PERIOD };
+const LICENSES = '/v1/licenses?window=30d&as_of=2026-09-17';
+const URLS = [`/v1/usage/district?${P}`, `/v1/usage/schools?${P}`, `/v1/usage/classes?${P}`, LICENSES];
+const compacted = (url: string) => `${url}&freshness=compacted`;
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('api_freshness', { API_RATE_LIMIT: '100000' });
+}, 180_000);
+afterAll(async () => h?.close());
+
+const answer = async (url: string) => {
+  const r = await h.get(url, h.tokens.director);
+  expect([url, r.status]).toEqual([url, 200]);
+  return r.json as { rows: unknown[] } & Record<string, unknown>;
+};
+const rowsOf = async (url: string) => (await answer(url)).rows;
+
+/** One more event of dA (a student new to appA1 in sA1 / cA1), stored and folded after the seed's. */
+async function foldOneMore(): Promise<void> {
+  const topic = 'seed.enriched';
+  const offset = seedEvents().length; // the seed folded offsets 0 … length - 1 of this topic-partition
+  const event = enriched(
+    {
+      district: 'dA',
+      day: DAYS[1]!,
+      minute: 45,
+      person: 'pA7',
+      role: 'student',
+      school: 'sA1',
+      class: 'cA1',
+      app: 'appA1',
+      appResolved: true,
+      personResolved: true,
+      seconds: 600,
+    },
+    offset,
+  );
+  await insertRows(h.ch, 'usage_events', [
+    usageEventRow(event, { topic, partition: 0, offset: String(offset) }, '2026-09-17 00:00:00'),
+  ]);
+  await deriveRollups(h.ch, topic, 0, BigInt(offset + 1));
+}
+
+test('compacted answers are as of the last compaction; live ones have what was folded since', async () => {
+  // Nothing compacted yet: a compacted read reads every contribution, and says so.
+  const before = await answer(compacted(URLS[0]!));
+  expect(before).toMatchObject({ freshness: 'compacted', compacted_at: null, months_not_compacted: [202609] });
+  expect(before.rows).toEqual(await rowsOf(URLS[0]!));
+  expect(await answer(URLS[0]!)).toMatchObject({ freshness: 'live' });
+
+  await compactRollups(h.ch);
+  const atCompaction = await Promise.all(URLS.map(rowsOf));
+  await foldOneMore();
+
+  for (const [i, url] of URLS.entries()) {
+    const asCompacted = await answer(compacted(url));
+    expect([url, asCompacted.rows]).toEqual([url, atCompaction[i]]);
+    expect(asCompacted.freshness).toBe('compacted');
+    expect(asCompacted.compacted_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    expect(asCompacted.months_not_compacted).toEqual([]);
+    // The fold since: a new person of appA1 in sA1 / cA1, and a new active user of L-A1.
+    expect([url, await rowsOf(url)]).not.toEqual([url, atCompaction[i]]);
+  }
+
+  // The report functions under the same compactions give the same rows (one source of truth).
+  const rollups = asOfCompactions(await readCompactionState(h.ch));
+  expect(await rowsOf(compacted(URLS[0]!))).toEqual(await districtAppUsage(h.ch, period, {}, { rollups }));
+  expect(await rowsOf(compacted(URLS[1]!))).toEqual(await schoolAppUsage(h.ch, period, {}, { rollups }));
+  expect(await rowsOf(compacted(URLS[2]!))).toEqual(await classAppUsage(h.ch, period, {}, { rollups }));
+  const table = await licenseTableFor(h.ch, 'dA', '30d', '2026-09-17', undefined, rollups);
+  expect((await rowsOf(compacted(LICENSES))).map((r) => (r as { active: number }).active)).toEqual(
+    table.licenses.map((l) => l.active),
+  );
+
+  // As CSV too, and a school token still sees only its school.
+  const csv = await h.get(`${compacted(URLS[1]!)}&format=csv`, h.tokens.director);
+  expect(csv.status).toBe(200);
+  expect(csv.body.split('\n')[0]).toBe('school_id,app_id,active_users,events,engaged_seconds,active_days');
+  const school = await h.get(compacted(URLS[1]!), h.tokens.school);
+  expect((school.json as { rows: { school_id: string }[] }).rows.every((r) => r.school_id === 'sA1')).toBe(true);
+});
+
+test('an unknown freshness is a 400 naming the parameter', async () => {
+  const r = await h.get(`/v1/usage/district?${P}&freshness=stale`, h.tokens.director);
+  expect(r.status).toBe(400);
+  expect(JSON.stringify(r.json)).toContain('freshness');
+});
