@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   createClickHouse,
   dropDatabase,
@@ -23,6 +23,7 @@ import { compactBenchRollups, firstLine, SHAPE, type DistrictShape } from '@edus
 import { addNewerDay, removeNewerDay } from './newer';
 import { researchDatabaseOf } from '@edusage/research';
 import { loadApiConfig, type ApiConfig } from '../config';
+import type { Freshness } from '../freshness';
 import { startApiChild } from './api-child';
 import { describeData } from './describe';
 import { generateYear } from './generate';
@@ -48,6 +49,7 @@ interface Options {
   newerDay?: boolean;
   newerFolds?: number;
   newerMinutes?: number;
+  freshness: Freshness;
 }
 
 function options(): Options {
@@ -71,6 +73,11 @@ function options(): Options {
       'school days generated (fewer for a quick try; --reuse reads the days generated)',
       positiveInt('--days'),
       SHAPE.schoolDays,
+    )
+    .addOption(
+      new Option('--freshness <mode>', 'the reads live or as of the compactions (freshness=compacted)')
+        .choices(['live', 'compacted'])
+        .default('live'),
     )
     .option('--reuse', 'keep the data of an earlier run (--batches and --days are then those it generated)')
     .option('--direct', 'call the functions the endpoints call, in this process, instead of HTTP requests to the API')
@@ -164,7 +171,7 @@ async function main(): Promise<void> {
     say(
       `reads: term ${y.term.from}..${y.term.to} (${y.schoolDays} school days), month ${y.month.from}..${y.month.to}, school ${y.schoolId}, as of ${y.asOf}`,
     );
-    const specs = readSpecs(y);
+    const specs = readSpecs(y, o.freshness);
     for (const s of specs) say(`  ${s.name}: GET ${s.path}`);
     const loadBefore = loadAverage();
     const timings = await timeReads(specs, o, ch, config);

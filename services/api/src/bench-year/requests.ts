@@ -6,6 +6,8 @@ import type { ClickHouseClient } from '@edusage/clickhouse';
 import { percentile, timed } from '@edusage/licenses/dist/bench/district';
 import { licenseTableFor } from '@edusage/licenses';
 import { classAppUsage, districtAppUsage, schoolAppUsage, type Period } from '@edusage/reports';
+import { asOfCompactions, readCompactionState, type CompactionState } from '@edusage/rollups';
+import type { Freshness } from '../freshness';
 
 export interface ReadSpec {
   name: string;
@@ -28,39 +30,60 @@ export interface YearDays {
 
 const q = (p: { from: string; to: string }) => `from=${p.from}&to=${p.to}`;
 
-export function readSpecs(y: YearDays): ReadSpec[] {
+/**
+ * The reads, live or as of the compactions (`freshness=compacted`; in process the state each endpoint
+ * call reads, services/api/src/freshness.ts).
+ */
+export function readSpecs(y: YearDays, freshness: Freshness = 'live'): ReadSpec[] {
   const term: Period = { districtId: y.districtId, ...y.term };
   const month: Period = { districtId: y.districtId, ...y.month };
+  const specs = allSpecs(y, term, month);
+  if (freshness === 'live') return specs.map((s) => ({ ...s, direct: (ch) => s.direct(ch, {}) }));
+  return specs.map((s) => ({
+    name: s.name,
+    path: `${s.path}&freshness=compacted`,
+    direct: async (ch) => s.direct(ch, { rollups: asOfCompactions(await readCompactionState(ch)) }),
+  }));
+}
+
+type As = { rollups?: CompactionState };
+
+function allSpecs(
+  y: YearDays,
+  term: Period,
+  month: Period,
+): (Omit<ReadSpec, 'direct'> & { direct: (ch: ClickHouseClient, as: As) => Promise<number> })[] {
   return [
     {
       name: 'usage per app, term (district)',
       path: `/v1/usage/district?${q(y.term)}`,
-      direct: async (ch) => (await districtAppUsage(ch, term)).length,
+      direct: async (ch, as) => (await districtAppUsage(ch, term, {}, as)).length,
     },
     {
       name: 'school × app, term',
       path: `/v1/usage/schools?${q(y.term)}`,
-      direct: async (ch) => (await schoolAppUsage(ch, term)).length,
+      direct: async (ch, as) => (await schoolAppUsage(ch, term, {}, as)).length,
     },
     {
       name: 'school × app, month',
       path: `/v1/usage/schools?${q(y.month)}`,
-      direct: async (ch) => (await schoolAppUsage(ch, month)).length,
+      direct: async (ch, as) => (await schoolAppUsage(ch, month, {}, as)).length,
     },
     {
       name: 'class × app, month (district)',
       path: `/v1/usage/classes?${q(y.month)}`,
-      direct: async (ch) => (await classAppUsage(ch, month)).length,
+      direct: async (ch, as) => (await classAppUsage(ch, month, {}, as)).length,
     },
     {
       name: `class × app, month (${y.schoolId})`,
       path: `/v1/usage/classes?${q(y.month)}&school=${y.schoolId}`,
-      direct: async (ch) => (await classAppUsage(ch, month, { schoolId: y.schoolId })).length,
+      direct: async (ch, as) => (await classAppUsage(ch, month, { schoolId: y.schoolId }, as)).length,
     },
     {
       name: 'license table, 30d',
       path: `/v1/licenses?window=30d&as_of=${y.asOf}`,
-      direct: async (ch) => (await licenseTableFor(ch, y.districtId, '30d', y.asOf)).licenses.length,
+      direct: async (ch, as) =>
+        (await licenseTableFor(ch, y.districtId, '30d', y.asOf, undefined, as.rollups)).licenses.length,
     },
   ];
 }
