@@ -12,7 +12,7 @@ import {
   type LicenseReport,
 } from '@edusage/licenses';
 import { defineEndpoint } from '../endpoint';
-import { freshnessMeta, rollupsFor } from '../freshness';
+import { readFreshness } from '../freshness';
 import { FIRST_DAY, LAST_DAY, day, format, freshness, licenseWindow, plainId } from '../params';
 import { defined } from './scope';
 
@@ -122,12 +122,19 @@ export const licenseEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
-      const rollups = await rollupsFor(deps.ch, query.freshness);
-      const report = await licenseTableFor(deps.ch, principal.district_id, query.window, asOf, undefined, rollups);
+      const fresh = await readFreshness(deps.ch, query.freshness);
+      const report = await licenseTableFor(
+        deps.ch,
+        principal.district_id,
+        query.window,
+        asOf,
+        undefined,
+        fresh.rollups,
+      );
       const w = report.window;
       return {
         kind: 'list',
-        meta: { district_id: w.districtId, from: w.from, to: w.to, ...(await freshnessMeta(deps.ch, rollups, w)) },
+        meta: { district_id: w.districtId, from: w.from, to: w.to, ...fresh.meta(w) },
         rows: report.licenses.map(toRow),
         csv: report.licenses.map(licenseRecord),
       };

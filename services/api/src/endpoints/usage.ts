@@ -8,10 +8,8 @@ import {
   weeklyDistrictUsage,
   type Period,
 } from '@edusage/reports';
-import type { ClickHouseClient } from '@edusage/clickhouse';
-import type { CompactionState } from '@edusage/rollups';
 import { defineEndpoint } from '../endpoint';
-import { freshnessMeta, rollupsFor } from '../freshness';
+import { readFreshness, type ReportFreshness } from '../freshness';
 import { checkPeriod, format, freshness, periodQuery, plainId } from '../params';
 import { defined, schoolScope } from './scope';
 
@@ -27,15 +25,18 @@ const measures = {
 };
 
 const appFilter = plainId.optional().describe('only this app');
+const schoolFilter = plainId.optional().describe('only this school (a school token: its own school only)');
+
+/** The usage reports' state option for the answer's freshness (none: live). */
+const readAs = (fresh: ReportFreshness) => defined({ rollups: fresh.rollups });
 
 /** What a usage answer covers, and how fresh it is (freshness.ts). */
-const usageMeta = async (ch: ClickHouseClient, period: Period, rollups: CompactionState | undefined) => ({
+const usageMeta = (period: Period, fresh: ReportFreshness) => ({
   district_id: period.districtId,
   from: period.from,
   to: period.to,
-  ...(await freshnessMeta(ch, rollups, period)),
+  ...fresh.meta(period),
 });
-const schoolFilter = plainId.optional().describe('only this school (a school token: its own school only)');
 
 export const usageEndpoints = [
   defineEndpoint({
@@ -49,9 +50,9 @@ export const usageEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
-      const rollups = await rollupsFor(deps.ch, query.freshness);
-      const rows = await districtAppUsage(deps.ch, period, defined({ appId: query.app }), defined({ rollups }));
-      return { kind: 'list', meta: await usageMeta(deps.ch, period, rollups), rows };
+      const fresh = await readFreshness(deps.ch, query.freshness);
+      const rows = await districtAppUsage(deps.ch, period, defined({ appId: query.app }), readAs(fresh));
+      return { kind: 'list', meta: usageMeta(period, fresh), rows };
     },
   }),
   defineEndpoint({
@@ -68,9 +69,9 @@ export const usageEndpoints = [
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const schoolId = schoolScope(principal, query.school);
-      const rollups = await rollupsFor(deps.ch, query.freshness);
-      const rows = await schoolAppUsage(deps.ch, period, defined({ schoolId, appId: query.app }), defined({ rollups }));
-      return { kind: 'list', meta: await usageMeta(deps.ch, period, rollups), rows };
+      const fresh = await readFreshness(deps.ch, query.freshness);
+      const rows = await schoolAppUsage(deps.ch, period, defined({ schoolId, appId: query.app }), readAs(fresh));
+      return { kind: 'list', meta: usageMeta(period, fresh), rows };
     },
   }),
   defineEndpoint({
@@ -94,10 +95,10 @@ export const usageEndpoints = [
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const schoolId = schoolScope(principal, query.school);
-      const rollups = await rollupsFor(deps.ch, query.freshness);
+      const fresh = await readFreshness(deps.ch, query.freshness);
       const filter = defined({ schoolId, classId: query.class, appId: query.app });
-      const rows = await classAppUsage(deps.ch, period, filter, defined({ rollups }));
-      return { kind: 'list', meta: await usageMeta(deps.ch, period, rollups), rows };
+      const rows = await classAppUsage(deps.ch, period, filter, readAs(fresh));
+      return { kind: 'list', meta: usageMeta(period, fresh), rows };
     },
   }),
   defineEndpoint({
