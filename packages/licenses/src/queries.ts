@@ -5,7 +5,6 @@
  * sum of daily counts. The ratios built on these counts are in metrics.ts.
  */
 import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { readCompactionState } from '@edusage/rollups';
 import {
   activeMinutes,
   licenseActivity,
@@ -18,7 +17,7 @@ import {
 import { countedFigures } from './counted';
 import { eligibleCounts, type EligibleCounts } from './eligible';
 import type { LicenseRecord } from './license-rows';
-import type { Window } from './rollup-read';
+import { rollupsOf, type Window } from './rollup-read';
 
 export type { AppUse, Window };
 
@@ -188,7 +187,7 @@ export async function activeAfterTerm(ch: ClickHouseClient, w: Window): Promise<
   const rows = await queryRows<{ license_id: string; active: Num; schools: string[] }>(
     ch,
     licensedActivity(
-      w.rollups ?? (await readCompactionState(ch)),
+      await rollupsOf(ch, w),
       w,
       ['active_users'],
       `license_id, uniqExactMerge(active_users) AS active, arraySort(groupUniqArrayIf(school_id, school_id != '')) AS schools`,

@@ -1,4 +1,5 @@
-import type { CompactionState } from '@edusage/rollups';
+import type { ClickHouseClient } from '@edusage/clickhouse';
+import { readCompactionState, type CompactionState } from '@edusage/rollups';
 export type { StateColumn } from '@edusage/rollups';
 
 /** The window a license query reads: an inclusive range of district-local days of one district. */
@@ -12,3 +13,7 @@ export interface Window {
    */
   rollups?: CompactionState;
 }
+
+/** The compactions a query of `w` reads under: the window's, else the current ones. */
+export const rollupsOf = async (ch: ClickHouseClient, w: Window): Promise<CompactionState> =>
+  w.rollups ?? (await readCompactionState(ch));

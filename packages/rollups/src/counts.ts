@@ -125,7 +125,8 @@ export interface CountCell {
 export interface RollupCounts {
   /**
    * The day's counts are usable: a day asked for (CountsWanted.days), its month's compaction wrote
-   * counts, and the cell has no newer contribution that day.
+   * counts, and the cell has no newer contribution that day (none is looked for under a state that
+   * leaves them out: asOfCompactions).
    */
   usableDay: (cell: CountCell, day: string) => boolean;
   /** The week's counts are usable: a week asked for, every day of it, and made from the generations read now. */

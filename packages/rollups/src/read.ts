@@ -49,7 +49,8 @@ export interface NewerMonths {
  * SQL (a UNION ALL to put in parentheses) of the level's rows of the window: the cell's key columns
  * and the state columns asked for. Per month:
  * - with a usable compaction: its generation's merged cells, plus the contributions at or above its
- *   marks (newer ranges, read with FINAL: a range being folded again replaces its own rows);
+ *   marks (newer ranges, read with FINAL: a range being folded again replaces its own rows), unless
+ *   the state leaves them out (asOfCompactions: the generation's cells alone);
  * - without: every contribution, with FINAL, in slices of at most 16 days (ClickHouse 18.16 reads a
  *   FINAL in one thread; separate slices are read in parallel).
  * Exact: a compaction holds exactly the ranges below its marks, and a range below a watermark is never

@@ -60,7 +60,12 @@ async function cellsRead(
   level: RollupLevel,
   o: RollupReadOptions = {},
 ): Promise<string[]> {
-  const rows = await queryRows<{ k: string; m: string }>(
+  return cellsOf(ch, level, rollupRows(state, level, WINDOW, o));
+}
+
+/** A level's cells with their finalized measures, from `rows` (SQL of key and state columns). */
+async function cellsOf(ch: ClickHouseClient, level: RollupLevel, rows: string): Promise<string[]> {
+  const cells = await queryRows<{ k: string; m: string }>(
     ch,
     `SELECT concat(${ROLLUP_LEVELS[level].keys
       .split(', ')
@@ -69,9 +74,34 @@ async function cellsRead(
             concat(toString(sumMerge(events)), ' ', toString(uniqExactMerge(active_users)), ' ',
                    toString(sumMerge(explicit_seconds)), ' ', toString(uniqExactIfMerge(active_minutes)), ' ',
                    toString(sumMerge(unresolved_person_events)), ' ', toString(sumMerge(unresolved_app_events))) AS m
-     FROM (${rollupRows(state, level, WINDOW, o)}) AS r GROUP BY k HAVING sumMerge(events) > 0 ORDER BY k`,
+     FROM (${rows}) AS r GROUP BY k HAVING sumMerge(events) > 0 ORDER BY k`,
   );
-  return rows.map((r) => `${r.k} ${r.m}`);
+  return cells.map((r) => `${r.k} ${r.m}`);
+}
+
+/**
+ * A level's cells from the contributions below each compacted month's marks, and all of a month
+ * without compaction: what a read as of the compactions must give (written here without the
+ * readers' code).
+ */
+async function cellsBelowMarks(ch: ClickHouseClient, state: CompactionState, level: RollupLevel): Promise<string[]> {
+  const compacted = [...state.months.values()];
+  const belowMarks = compacted.map((c) => {
+    const ranges = c.marks.map(
+      (m) => `(kafka_topic = '${m.topic}' AND kafka_partition = ${m.partition} AND range_start < ${m.offset})`,
+    );
+    return `(toYYYYMM(local_date) = ${c.month} AND (${ranges.join(' OR ') || '0'}))`;
+  });
+  const uncompacted =
+    compacted.length === 0 ? '1' : `toYYYYMM(local_date) NOT IN (${compacted.map((c) => c.month).join(', ')})`;
+  const spec = ROLLUP_LEVELS[level];
+  return cellsOf(
+    ch,
+    level,
+    `SELECT ${spec.keys}, ${STATE_COLUMNS.join(', ')} FROM ${spec.parts} FINAL
+     WHERE district_id = '${WINDOW.districtId}' AND local_date BETWEEN '${WINDOW.from}' AND '${WINDOW.to}'
+       AND (${[...belowMarks, `(${uncompacted})`].join(' OR ')})`,
+  );
 }
 
 /**
@@ -333,6 +363,9 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   }
   expect((await readCompactionState(ch)).months.size).toBe(2);
   await expectSameAsUncompacted(ch);
+  // Nothing newer than the compactions yet: reading as of them is reading them live.
+  const atFirst = await readCompactionState(ch);
+  expect(await readerView(ch, asOfCompactions(atFirst))).toEqual(await readerView(ch, atFirst));
   // The counts are used (else the check above compares nothing), the week from September into
   // October included (2026-09-28: made from both months' generations).
   const usedFirst = await expectCountsAsStates(ch);
@@ -362,6 +395,8 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   const atSecond = await readCompactionState(ch);
   const asOfSecond = await readerView(ch, asOfCompactions(atSecond));
   expect(asOfSecond).not.toEqual(await readerView(ch, atSecond));
+  for (const level of ALL_LEVELS)
+    expect(await cellsRead(ch, asOfCompactions(atSecond), level)).toEqual(await cellsBelowMarks(ch, atSecond, level));
   // The sink's next fold replaces the unrecorded one (same start, larger end).
   await deriveRollups(ch, topic, 0, 500n);
   await store(1, 450, 500);

@@ -1,8 +1,9 @@
 /**
  * `freshness=compacted` (params.ts): a report read as of the rollup compactions, and what the answer
- * says about it. Live reads take no state from here: their reports read the current compactions
- * themselves, with the contributions folded since.
+ * says about it. For `live` the report reads the current compactions itself, with the contributions
+ * folded since; the answer says only that it is live.
  */
+import { z } from 'zod';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import {
   asOfCompactions,
@@ -11,37 +12,56 @@ import {
   readCompactionState,
   type CompactionState,
 } from '@edusage/rollups';
+import type { freshness } from './params';
 
-export type Freshness = 'live' | 'compacted';
+export type Freshness = NonNullable<z.infer<typeof freshness>>;
+
+/** What an answer says about its freshness, beside its rows (and in the OpenAPI document). */
+export const freshnessMeta = z.object({
+  freshness: z.enum(['live', 'compacted']).describe('as asked (default live)'),
+  compactions: z
+    .array(z.object({ month: z.number().int().describe('YYYYMM'), compacted_at: z.string().describe('UTC') }))
+    .optional()
+    .describe(
+      'compacted: each month of the period read through a compaction, with the time that compaction was recorded (a month with nothing new since keeps an earlier one and lacks nothing)',
+    ),
+  months_not_compacted: z
+    .array(z.number().int())
+    .optional()
+    .describe('compacted: months of the period with rollups but no compaction yet, read with everything folded'),
+});
+export type FreshnessMeta = z.infer<typeof freshnessMeta>;
 
 export interface ReportFreshness {
   /** The compactions the report reads under: as of them for `compacted`; undefined for `live`. */
   rollups: CompactionState | undefined;
   /** What the answer says about its freshness, for the period the report covers. */
-  meta(period: { from: string; to: string }): Record<string, unknown>;
+  meta(period: { from: string; to: string }): FreshnessMeta;
 }
 
 const LIVE: ReportFreshness = { rollups: undefined, meta: () => ({ freshness: 'live' }) };
 
 /**
- * For a compacted read, the state and the months with rollups not compacted yet, read at once before
- * the report. Its meta: the oldest compaction of the period's months (every figure is at least that
- * fresh) and those of its months with rollups but no compaction (read with everything folded; the
- * jobs service compacts them at its next run).
+ * For a compacted read: the compactions to read under and, from the same state, the months with
+ * rollups that have none yet (the jobs service compacts them at its next run), both read before the
+ * report. A month's compaction time is that of the last run that found something new in it: a month
+ * with nothing new since keeps an earlier one and lacks nothing.
  */
 export async function readFreshness(ch: ClickHouseClient, freshness: Freshness | undefined): Promise<ReportFreshness> {
   if (freshness !== 'compacted') return LIVE;
-  const [state, awaitingList] = await Promise.all([readCompactionState(ch), monthsAwaitingCompaction(ch)]);
+  const state = await readCompactionState(ch);
+  const awaiting = new Set(await monthsAwaitingCompaction(ch, state));
   const rollups = asOfCompactions(state);
-  const awaiting = new Set(awaitingList);
   return {
     rollups,
     meta(period) {
       const months = period.from > period.to ? [] : monthPieces(period.from, period.to).map((p) => p.month);
-      const compactedAt = months.flatMap((m) => rollups.months.get(m)?.compactedAt ?? []).sort();
       return {
         freshness: 'compacted',
-        compacted_at: compactedAt.length === 0 ? null : `${compactedAt[0]!.replace(' ', 'T')}Z`,
+        compactions: months.flatMap((month) => {
+          const c = rollups.months.get(month);
+          return c === undefined ? [] : [{ month, compacted_at: `${c.compactedAt.replace(' ', 'T')}Z` }];
+        }),
         months_not_compacted: months.filter((m) => awaiting.has(m)),
       };
     },

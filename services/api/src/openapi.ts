@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Endpoint } from './endpoint';
+import { freshnessMeta } from './freshness';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -47,6 +48,9 @@ function parameters(e: Endpoint): JsonSchema[] {
 function okResponse(e: Endpoint): JsonSchema {
   const row = schemaOf(e.response, 'output');
   if (!e.list) return { description: 'OK', content: { 'application/json': { schema: row } } };
+  // An endpoint that takes `freshness` says in its answer which it read (freshness.ts).
+  const takesFreshness = 'freshness' in e.query.shape;
+  const fresh = takesFreshness ? (schemaOf(freshnessMeta, 'output').properties as JsonSchema) : {};
   return {
     description:
       'OK: the rows and what they cover (district, period); `format=csv` or `Accept: text/csv` gives the rows as CSV',
@@ -54,8 +58,8 @@ function okResponse(e: Endpoint): JsonSchema {
       'application/json': {
         schema: {
           type: 'object',
-          properties: { district_id: { type: 'string' }, rows: { type: 'array', items: row } },
-          required: ['district_id', 'rows'],
+          properties: { district_id: { type: 'string' }, ...fresh, rows: { type: 'array', items: row } },
+          required: ['district_id', ...(takesFreshness ? ['freshness'] : []), 'rows'],
           additionalProperties: true,
         },
       },

@@ -39,7 +39,7 @@ export const freshness = z
   .enum(['live', 'compacted'])
   .optional()
   .describe(
-    'live (default): everything folded into the rollups, seconds behind the events; compacted: each month as of its last rollup compaction (at most ROLLUP_COMPACTION_MINUTES old, `compacted_at` in the answer), faster while the current month is being written',
+    'live (default): everything folded into the rollups, seconds behind the events; compacted: each month as of its last rollup compaction (the jobs service runs one every ROLLUP_COMPACTION_MINUTES; the answer lists each month with its `compacted_at`), faster while the current month is being written',
   );
 
 export const daysBetween = (from: string, to: string) =>

@@ -29,50 +29,64 @@ const answer = async (url: string) => {
 };
 const rowsOf = async (url: string) => (await answer(url)).rows;
 
-/** One more event of dA (a student new to appA1 in sA1 / cA1), stored and folded after the seed's. */
-async function foldOneMore(): Promise<void> {
+/**
+ * Two more events of dA, stored and folded after the seed's: students new to appA1 in sA1 / cA1, one
+ * with an explicit duration, one a page view (a person-minute: the license minutes' path).
+ */
+async function foldTwoMore(): Promise<void> {
   const topic = 'seed.enriched';
-  const offset = seedEvents().length; // the seed folded offsets 0 … length - 1 of this topic-partition
-  const event = enriched(
-    {
-      district: 'dA',
-      day: DAYS[1]!,
-      minute: 45,
-      person: 'pA7',
-      role: 'student',
-      school: 'sA1',
-      class: 'cA1',
-      app: 'appA1',
-      appResolved: true,
-      personResolved: true,
-      seconds: 600,
-    },
-    offset,
+  const first = seedEvents().length; // the seed folded offsets 0 … length - 1 of this topic-partition
+  const events = [
+    { person: 'pA7', seconds: 600 },
+    { person: 'pA8', seconds: 0 },
+  ].map((e, i) =>
+    enriched(
+      {
+        district: 'dA',
+        day: DAYS[1]!,
+        minute: 45 + i,
+        person: e.person,
+        role: 'student',
+        school: 'sA1',
+        class: 'cA1',
+        app: 'appA1',
+        appResolved: true,
+        personResolved: true,
+        seconds: e.seconds,
+      },
+      first + i,
+    ),
   );
-  await insertRows(h.ch, 'usage_events', [
-    usageEventRow(event, { topic, partition: 0, offset: String(offset) }, '2026-09-17 00:00:00'),
-  ]);
-  await deriveRollups(h.ch, topic, 0, BigInt(offset + 1));
+  await insertRows(
+    h.ch,
+    'usage_events',
+    events.map((e, i) => usageEventRow(e, { topic, partition: 0, offset: String(first + i) }, '2026-09-17 00:00:00')),
+  );
+  await deriveRollups(h.ch, topic, 0, BigInt(first + events.length));
 }
 
 test('compacted answers are as of the last compaction; live ones have what was folded since', async () => {
   // Nothing compacted yet: a compacted read reads every contribution, and says so.
   const before = await answer(compacted(URLS[0]!));
-  expect(before).toMatchObject({ freshness: 'compacted', compacted_at: null, months_not_compacted: [202609] });
+  expect(before).toMatchObject({ freshness: 'compacted', compactions: [], months_not_compacted: [202609] });
   expect(before.rows).toEqual(await rowsOf(URLS[0]!));
   expect(await answer(URLS[0]!)).toMatchObject({ freshness: 'live' });
 
   await compactRollups(h.ch);
+  const september = (await readCompactionState(h.ch)).months.get(202609)!;
   const atCompaction = await Promise.all(URLS.map(rowsOf));
-  await foldOneMore();
+  await foldTwoMore();
 
   for (const [i, url] of URLS.entries()) {
     const asCompacted = await answer(compacted(url));
     expect([url, asCompacted.rows]).toEqual([url, atCompaction[i]]);
-    expect(asCompacted.freshness).toBe('compacted');
-    expect(asCompacted.compacted_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
-    expect(asCompacted.months_not_compacted).toEqual([]);
-    // The fold since: a new person of appA1 in sA1 / cA1, and a new active user of L-A1.
+    // The license window (30 days to 09-17) also covers August, which has no rollups.
+    expect(asCompacted).toMatchObject({
+      freshness: 'compacted',
+      compactions: [{ month: 202609, compacted_at: `${september.compactedAt.replace(' ', 'T')}Z` }],
+      months_not_compacted: [],
+    });
+    // The folds since: new people of appA1 in sA1 / cA1 and of L-A1, their seconds and a minute.
     expect([url, await rowsOf(url)]).not.toEqual([url, atCompaction[i]]);
   }
 
@@ -82,8 +96,9 @@ test('compacted answers are as of the last compaction; live ones have what was f
   expect(await rowsOf(compacted(URLS[1]!))).toEqual(await schoolAppUsage(h.ch, period, {}, { rollups }));
   expect(await rowsOf(compacted(URLS[2]!))).toEqual(await classAppUsage(h.ch, period, {}, { rollups }));
   const table = await licenseTableFor(h.ch, 'dA', '30d', '2026-09-17', undefined, rollups);
-  expect((await rowsOf(compacted(LICENSES))).map((r) => (r as { active: number }).active)).toEqual(
-    table.licenses.map((l) => l.active),
+  const licenseRows = (await rowsOf(compacted(LICENSES))) as { active: number; engaged_hours: number }[];
+  expect(licenseRows.map((r) => [r.active, r.engaged_hours])).toEqual(
+    table.licenses.map((l) => [l.active, l.engaged_hours]),
   );
 
   // As CSV too, and a school token still sees only its school.
