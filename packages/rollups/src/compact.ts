@@ -25,7 +25,6 @@ import {
   invalidationCount,
   readCompactionState,
   type CompactionMark,
-  type CompactionState,
   type MonthCompaction,
 } from './state';
 
@@ -62,7 +61,7 @@ async function currentMarks(ch: ClickHouseClient): Promise<CompactionMark[]> {
 }
 
 /** Months (YYYYMM) that hold contributions at any level, from the parts tables' partitions. */
-async function monthsWithRollups(ch: ClickHouseClient): Promise<number[]> {
+export async function monthsWithRollups(ch: ClickHouseClient): Promise<number[]> {
   const tables = ALL_LEVELS.map((l) => sqlString(ROLLUP_LEVELS[l].parts)).join(', ');
   const rows = await queryRows<{ month: string }>(
     ch,
@@ -76,11 +75,10 @@ async function monthsWithRollups(ch: ClickHouseClient): Promise<number[]> {
 /**
  * Months holding rollups that no reader can read through a compaction yet: never compacted, or every
  * compaction invalidated since (a re-fold, migration 0011). Their reads merge every contribution.
- * `state`: the compactions a reader already took (default: the current ones).
  */
-export async function monthsAwaitingCompaction(ch: ClickHouseClient, state?: CompactionState): Promise<number[]> {
-  const [months, read] = await Promise.all([monthsWithRollups(ch), state ?? readCompactionState(ch)]);
-  return months.filter((m) => !read.months.has(m));
+export async function monthsAwaitingCompaction(ch: ClickHouseClient): Promise<number[]> {
+  const [months, state] = await Promise.all([monthsWithRollups(ch), readCompactionState(ch)]);
+  return months.filter((m) => !state.months.has(m));
 }
 
 /**

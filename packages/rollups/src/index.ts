@@ -30,6 +30,7 @@ export {
   compactRollups,
   compactMonth,
   monthsAwaitingCompaction,
+  monthsWithRollups,
   invalidateCompactions,
   type CompactOptions,
   type MonthCompactionResult,

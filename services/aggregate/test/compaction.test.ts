@@ -29,6 +29,7 @@ import {
   STATE_COLUMNS,
   usageByCell,
   type CompactionState,
+  type CountCell,
   type RollupLevel,
   type RollupReadOptions,
 } from '@edusage/rollups';
@@ -272,11 +273,11 @@ async function dropRunStates(ch: ClickHouseClient): Promise<void> {
 }
 
 /**
- * What a reader sees under `state` (every level's cells, every usage window's figures, and every
- * district and school cell's usable day and week counts): a read as of the compactions must see the
- * same before and after folds that land after them.
+ * What a reader sees under `state` (every level's cells, every usage window's figures, and the usable
+ * day and week counts of `countCells`): a read as of the compactions must see the same before and
+ * after folds that land after them (asked for the same count cells: later folds may bring new ones).
  */
-async function readerView(ch: ClickHouseClient, state: CompactionState): Promise<unknown[]> {
+async function readerView(ch: ClickHouseClient, state: CompactionState, countCells: CountCell[]): Promise<unknown[]> {
   const view: unknown[] = [];
   for (const level of ALL_LEVELS) {
     view.push(await cellsRead(ch, state, level));
@@ -292,21 +293,25 @@ async function readerView(ch: ClickHouseClient, state: CompactionState): Promise
       );
     }
   }
-  const cellRows = await queryRows<{ scope: string; app: string; role: string }>(
-    ch,
-    `SELECT DISTINCT '' AS scope, app_id AS app, role FROM ${ROLLUP_LEVELS.district.parts}
-     UNION ALL SELECT DISTINCT school_id AS scope, app_id AS app, role FROM ${ROLLUP_LEVELS.school.parts} WHERE school_id != ''`,
-  );
-  const counts = await countsFor(ch, state, 'd1', { cells: cellRows, days: WINDOW, weeks: WINDOW });
-  for (const cell of cellRows.sort((a, b) =>
-    `${a.scope}|${a.app}|${a.role}`.localeCompare(`${b.scope}|${b.app}|${b.role}`),
-  )) {
+  const counts = await countsFor(ch, state, 'd1', { cells: countCells, days: WINDOW, weeks: WINDOW });
+  for (const cell of countCells) {
     for (let d = WINDOW.from; d <= WINDOW.to; d = addDays(d, 1))
       view.push([cell, d, counts.usableDay(cell, d) ? (counts.day(cell, d) ?? 'none') : 'merged']);
     for (let m = mondayOf(WINDOW.from); m <= WINDOW.to; m = addDays(m, 7))
       view.push([cell, m, counts.usableWeek(cell, m) ? (counts.week(cell, m) ?? 'none') : 'merged']);
   }
   return view;
+}
+
+/** The district's and each school's count cells (scope, app, role) in the contributions now, in order. */
+async function countCellsNow(ch: ClickHouseClient): Promise<CountCell[]> {
+  const cells = await queryRows<CountCell>(
+    ch,
+    `SELECT DISTINCT '' AS scope, app_id AS app, role FROM ${ROLLUP_LEVELS.district.parts}
+     UNION ALL SELECT DISTINCT school_id AS scope, app_id AS app, role FROM ${ROLLUP_LEVELS.school.parts} WHERE school_id != ''`,
+  );
+  const key = (c: CountCell) => `${c.scope}|${c.app}|${c.role}`;
+  return cells.sort((a, b) => key(a).localeCompare(key(b)));
 }
 
 async function compactGenerations(ch: ClickHouseClient, month: number): Promise<number> {
@@ -363,9 +368,12 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   }
   expect((await readCompactionState(ch)).months.size).toBe(2);
   await expectSameAsUncompacted(ch);
-  // Nothing newer than the compactions yet: reading as of them is reading them live.
+  // Nothing newer than the compactions yet: reading as of them is reading them live (which equals
+  // the contributions, checked above).
   const atFirst = await readCompactionState(ch);
-  expect(await readerView(ch, asOfCompactions(atFirst))).toEqual(await readerView(ch, atFirst));
+  const cellsAtFirst = await countCellsNow(ch);
+  const viewAtFirst = await readerView(ch, atFirst, cellsAtFirst);
+  expect(await readerView(ch, asOfCompactions(atFirst), cellsAtFirst)).toEqual(viewAtFirst);
   // The counts are used (else the check above compares nothing), the week from September into
   // October included (2026-09-28: made from both months' generations).
   const usedFirst = await expectCountsAsStates(ch);
@@ -391,10 +399,14 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   const second = await compactRollups(ch);
   for (const r of second) expect(r.incremental).toBe(true);
   await expectSameAsUncompacted(ch);
+  // The first compactions are still kept (the two newest are): read as of them, with all those
+  // folds above their marks, every figure is what they held.
+  expect(await readerView(ch, asOfCompactions(atFirst), cellsAtFirst)).toEqual(viewAtFirst);
   // A read as of the compactions leaves out what was folded above their marks (the unrecorded fold).
   const atSecond = await readCompactionState(ch);
-  const asOfSecond = await readerView(ch, asOfCompactions(atSecond));
-  expect(asOfSecond).not.toEqual(await readerView(ch, atSecond));
+  const cellsAtSecond = await countCellsNow(ch);
+  const asOfSecond = await readerView(ch, asOfCompactions(atSecond), cellsAtSecond);
+  expect(asOfSecond).not.toEqual(await readerView(ch, atSecond, cellsAtSecond));
   for (const level of ALL_LEVELS)
     expect(await cellsRead(ch, asOfCompactions(atSecond), level)).toEqual(await cellsBelowMarks(ch, atSecond, level));
   // The sink's next fold replaces the unrecorded one (same start, larger end).
@@ -404,7 +416,7 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   await expectSameAsUncompacted(ch);
   // Those folds are newer than the compactions: a read as of them sees exactly what it saw before.
   expect((await readCompactionState(ch)).months).toEqual(atSecond.months);
-  expect(await readerView(ch, asOfCompactions(await readCompactionState(ch)))).toEqual(asOfSecond);
+  expect(await readerView(ch, asOfCompactions(await readCompactionState(ch)), cellsAtSecond)).toEqual(asOfSecond);
   // Those folds came after the compaction: the days they touch are not counted until the next one;
   // their cells are read from their month rows plus the newer contributions (and from their days
   // where they have no month row yet).

@@ -8,7 +8,7 @@ import type { ClickHouseClient } from '@edusage/clickhouse';
 import {
   asOfCompactions,
   monthPieces,
-  monthsAwaitingCompaction,
+  monthsWithRollups,
   readCompactionState,
   type CompactionState,
 } from '@edusage/rollups';
@@ -49,8 +49,8 @@ const LIVE: ReportFreshness = { rollups: undefined, meta: () => ({ freshness: 'l
  */
 export async function readFreshness(ch: ClickHouseClient, freshness: Freshness | undefined): Promise<ReportFreshness> {
   if (freshness !== 'compacted') return LIVE;
-  const state = await readCompactionState(ch);
-  const awaiting = new Set(await monthsAwaitingCompaction(ch, state));
+  const [state, withRollups] = await Promise.all([readCompactionState(ch), monthsWithRollups(ch)]);
+  const awaiting = new Set(withRollups.filter((m) => !state.months.has(m)));
   const rollups = asOfCompactions(state);
   return {
     rollups,

@@ -4,7 +4,15 @@
  */
 export { classesPerSchool, schoolDays, SHAPE, type DistrictShape } from './shape';
 export { generateRoster } from './roster';
-export { BENCH_TOPIC, generateRollups, insertDays, LICENSE_BENCH_GENERATION, type RollupGeneration } from './rollups';
+export {
+  BENCH_TOPIC,
+  generateRollups,
+  insertDays,
+  LICENSE_BENCH_GENERATION,
+  MOST_FOLDS_PER_DAY,
+  SCHOOL_DAY_MINUTES,
+  type RollupGeneration,
+} from './rollups';
 export { compactBenchRollups } from './compaction';
 export { importInventory } from './inventory';
 export { firstLine, ms, percentile, timed } from './timing';

@@ -30,9 +30,11 @@ import {
 const GENERATE_SETTINGS = { max_threads: 1 };
 
 export const BENCH_TOPIC = 'bench.usage.enriched';
-const SCHOOL_DAY_MINUTES = 360;
+export const SCHOOL_DAY_MINUTES = 360;
 /** A fold can cut a minute into 5-second ticks (the sink's default fold interval). */
 const TICKS_PER_MINUTE = 12;
+/** The most folds a partition a day: one every tick. */
+export const MOST_FOLDS_PER_DAY = SCHOOL_DAY_MINUTES * TICKS_PER_MINUTE;
 
 const COMMON_KEYS = new Set(['district_id', 'local_date', 'app_id', 'role']);
 
@@ -80,7 +82,7 @@ function usesSql(
   const folds = g.foldsPerPartitionDay ?? batches;
   const rangeBase = g.rangeBase ?? 0;
   const sliceMinutes = Math.floor(SCHOOL_DAY_MINUTES / batches);
-  const foldTicks = Math.floor((SCHOOL_DAY_MINUTES * TICKS_PER_MINUTE) / folds);
+  const foldTicks = Math.floor(MOST_FOLDS_PER_DAY / folds);
   const fromMinute = SCHOOL_DAY_MINUTES - (g.lastMinutes ?? SCHOOL_DAY_MINUTES);
   const daysArray = `[${days.map((d) => `toDate('${d}')`).join(',')}]`;
   const person = `intDiv(number % ${perDay}, ${slots})`;
@@ -150,7 +152,7 @@ async function writeWatermarks(ch: ClickHouseClient, g: RollupGeneration, shape:
 
 /**
  * Batches slice the school day into whole minutes (1 … SCHOOL_DAY_MINUTES a day), folds into 5-second
- * ticks (1 … SCHOOL_DAY_MINUTES × TICKS_PER_MINUTE), lastMinutes is 1 … SCHOOL_DAY_MINUTES.
+ * ticks (1 … MOST_FOLDS_PER_DAY), lastMinutes is 1 … SCHOOL_DAY_MINUTES.
  */
 function checkBatches(g: RollupGeneration): void {
   const limits = [

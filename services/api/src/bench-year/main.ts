@@ -19,7 +19,14 @@ import {
   sqlString,
   type ClickHouseClient,
 } from '@edusage/clickhouse';
-import { compactBenchRollups, firstLine, SHAPE, type DistrictShape } from '@edusage/licenses/dist/bench/district';
+import {
+  compactBenchRollups,
+  firstLine,
+  MOST_FOLDS_PER_DAY,
+  SCHOOL_DAY_MINUTES,
+  SHAPE,
+  type DistrictShape,
+} from '@edusage/licenses/dist/bench/district';
 import { addNewerDay, removeNewerDay } from './newer';
 import { researchDatabaseOf } from '@edusage/research';
 import { loadApiConfig, type ApiConfig } from '../config';
@@ -32,11 +39,18 @@ import { getRows, readSpecs, timeRead, type ReadSpec, type Timing, type YearDays
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1`);
-  return n;
-};
+const positiveInt =
+  (name: string, most = Number.MAX_SAFE_INTEGER) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > most)
+      throw new InvalidArgumentError(
+        most === Number.MAX_SAFE_INTEGER
+          ? `${name} must be a whole number ≥ 1`
+          : `${name} must be a whole number from 1 to ${most}`,
+      );
+    return n;
+  };
 
 interface Options {
   database: string;
@@ -60,13 +74,13 @@ function options(): Options {
     .option('--batches <n>', 'sink batches (folds) per Kafka partition per school day', positiveInt('--batches'), 8)
     .option(
       '--newer-folds <n>',
-      "with --newer-day: the newer day's folds per partition, its use unchanged (default: --batches; up to 4320, one every 5 s as the sink's default interval)",
-      positiveInt('--newer-folds'),
+      `with --newer-day: the newer day's folds per partition, its use unchanged (default: --batches; up to ${MOST_FOLDS_PER_DAY}, one every 5 s as the sink's default interval)`,
+      positiveInt('--newer-folds', MOST_FOLDS_PER_DAY),
     )
     .option(
       '--newer-minutes <n>',
-      "with --newer-day: only the newer day's last n minutes of use are above the marks (as n minutes after a compaction; default: the whole day, 360)",
-      positiveInt('--newer-minutes'),
+      `with --newer-day: only the newer day's last n minutes of use are above the marks (as n minutes after a compaction; default: the whole day, ${SCHOOL_DAY_MINUTES})`,
+      positiveInt('--newer-minutes', SCHOOL_DAY_MINUTES),
     )
     .option(
       '--days <n>',
