@@ -1,6 +1,6 @@
 import { queryRows, sqlDate, type ClickHouseClient } from '@edusage/clickhouse';
 import { distinctPersonMinutes, readCompactionState, rollupRows } from '@edusage/rollups';
-import type { Period } from './queries';
+import type { Period, UsageReadAs } from './queries';
 
 export interface WeeklyUsageRow {
   week_from: string;
@@ -31,9 +31,13 @@ export function weeksEndingOn(from: string, to: string): { from: string; to: str
  * merged, so a person using three apps on five days is one), engaged seconds per app by the metric rule
  * and then summed over apps (as the per-app figures add up); person-minutes per app and day.
  */
-export async function weeklyDistrictUsage(ch: ClickHouseClient, p: Period): Promise<WeeklyUsageRow[]> {
+export async function weeklyDistrictUsage(
+  ch: ClickHouseClient,
+  p: Period,
+  as: UsageReadAs = {},
+): Promise<WeeklyUsageRow[]> {
   const weekBack = `intDiv(${sqlDate(p.to)} - local_date, 7)`;
-  const rollups = await readCompactionState(ch);
+  const rollups = as.rollups ?? (await readCompactionState(ch));
   const [rows, minutes] = await Promise.all([
     queryRows<{ week_back: number | string; active_users: string; events: string; explicit: string }>(
       ch,

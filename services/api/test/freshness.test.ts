@@ -6,14 +6,25 @@
 import { insertRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { licenseTableFor } from '@edusage/licenses';
-import { classAppUsage, districtAppUsage, schoolAppUsage } from '@edusage/reports';
+import { classAppUsage, districtAppUsage, schoolAppUsage, weeklyDistrictUsage } from '@edusage/reports';
 import { asOfCompactions, compactRollups, readCompactionState } from '@edusage/rollups';
 import { DAYS, PERIOD, enriched, seedEvents, startHarness, type Harness } from './harness';
 
 const P = `from=${PERIOD.from}&to=${PERIOD.to}`;
 const period = { districtId: 'dA', ...PERIOD };
-const LICENSES = '/v1/licenses?window=30d&as_of=2026-09-17';
-const URLS = [`/v1/usage/district?${P}`, `/v1/usage/schools?${P}`, `/v1/usage/classes?${P}`, LICENSES];
+const WINDOW = 'window=30d&as_of=2026-09-17';
+const LICENSES = `/v1/licenses?${WINDOW}`;
+/** The endpoints that take `freshness`; the fold below changes the answers of all but the last. */
+const URLS = [
+  `/v1/usage/district?${P}`,
+  `/v1/usage/schools?${P}`,
+  `/v1/usage/classes?${P}`,
+  `/v1/usage/weekly?${P}`,
+  LICENSES,
+  `/v1/licenses/schools?${WINDOW}`,
+  `/v1/licenses/findings?${WINDOW}`,
+];
+const FINDINGS = URLS.length - 1;
 const compacted = (url: string) => `${url}&freshness=compacted`;
 
 let h: Harness;
@@ -86,8 +97,8 @@ test('compacted answers are as of the last compaction; live ones have what was f
       compactions: [{ month: 202609, compacted_at: `${september.compactedAt.replace(' ', 'T')}Z` }],
       months_not_compacted: [],
     });
-    // The folds since: new people of appA1 in sA1 / cA1 and of L-A1, their seconds and a minute.
-    expect([url, await rowsOf(url)]).not.toEqual([url, atCompaction[i]]);
+    // The fold since: new people of appA1 in sA1 / cA1 and of L-A1, their seconds and a minute.
+    if (i !== FINDINGS) expect([url, await rowsOf(url)]).not.toEqual([url, atCompaction[i]]);
   }
 
   // The report functions under the same compactions give the same rows (one source of truth).
@@ -95,6 +106,7 @@ test('compacted answers are as of the last compaction; live ones have what was f
   expect(await rowsOf(compacted(URLS[0]!))).toEqual(await districtAppUsage(h.ch, period, {}, { rollups }));
   expect(await rowsOf(compacted(URLS[1]!))).toEqual(await schoolAppUsage(h.ch, period, {}, { rollups }));
   expect(await rowsOf(compacted(URLS[2]!))).toEqual(await classAppUsage(h.ch, period, {}, { rollups }));
+  expect(await rowsOf(compacted(URLS[3]!))).toEqual(await weeklyDistrictUsage(h.ch, period, { rollups }));
   const table = await licenseTableFor(h.ch, 'dA', '30d', '2026-09-17', undefined, rollups);
   const licenseRows = (await rowsOf(compacted(LICENSES))) as { active: number; engaged_hours: number }[];
   expect(licenseRows.map((r) => [r.active, r.engaged_hours])).toEqual(

@@ -10,9 +10,10 @@ import {
   reportWindow,
   type LicenseMetrics,
   type LicenseReport,
+  type Window,
 } from '@edusage/licenses';
 import { defineEndpoint } from '../endpoint';
-import { readFreshness } from '../freshness';
+import { readFreshness, type ReportFreshness } from '../freshness';
 import { FIRST_DAY, LAST_DAY, day, format, freshness, licenseWindow, plainId } from '../params';
 import { defined } from './scope';
 
@@ -53,6 +54,18 @@ function toRow(m: LicenseMetrics): LicenseRow {
     cost_per_engaged_hour: m.cost_per_engaged_hour,
   };
 }
+
+/** The license window read under the answer's freshness (none: live, each query its own). */
+const withRollups = (w: Window, fresh: ReportFreshness): Window =>
+  fresh.rollups === undefined ? w : { ...w, rollups: fresh.rollups };
+
+/** What a license answer covers, and how fresh it is (freshness.ts). */
+const windowMeta = (w: Window, fresh: ReportFreshness) => ({
+  district_id: w.districtId,
+  from: w.from,
+  to: w.to,
+  ...fresh.meta(w),
+});
 
 /** A custom window's days must be inside the API's date bounds too. */
 const windowInBounds = (w: string) => !w.includes('..') || w.split('..').every((d) => d >= FIRST_DAY && d <= LAST_DAY);
@@ -131,10 +144,9 @@ export const licenseEndpoints = [
         undefined,
         fresh.rollups,
       );
-      const w = report.window;
       return {
         kind: 'list',
-        meta: { district_id: w.districtId, from: w.from, to: w.to, ...fresh.meta(w) },
+        meta: windowMeta(report.window, fresh),
         rows: report.licenses.map(toRow),
         csv: report.licenses.map(licenseRecord),
       };
@@ -148,7 +160,12 @@ export const licenseEndpoints = [
     description:
       "The per-school rows of `licenses report` for the same window: a district-wide license has a row per school of the roster, a school's license one row. Active people are distinct over the window (merged states); use with no school is left out.",
     roles: ['admin', 'director'],
-    query: z.strictObject({ ...windowQuery, license: plainId.optional().describe('only this license'), format }),
+    query: z.strictObject({
+      ...windowQuery,
+      license: plainId.optional().describe('only this license'),
+      freshness,
+      format,
+    }),
     response: z.object({
       license_id: z.string(),
       app_id: z.string(),
@@ -161,12 +178,13 @@ export const licenseEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
-      const [w, licenses] = await Promise.all([
+      const [w, licenses, fresh] = await Promise.all([
         reportWindow(deps.ch, principal.district_id, query.window, asOf),
         currentLicenses(deps.ch, principal.district_id),
+        readFreshness(deps.ch, query.freshness),
       ]);
       const byId = new Map(licenses.map((l) => [l.license_id, l]));
-      const counts = await licenseSchoolCounts(deps.ch, w);
+      const counts = await licenseSchoolCounts(deps.ch, withRollups(w, fresh));
       const rows = counts
         .filter((c) => byId.has(c.license_id) && (query.license === undefined || c.license_id === query.license))
         .map((c) => ({
@@ -178,7 +196,7 @@ export const licenseEndpoints = [
           active: c.active,
           reach: c.eligible > 0 ? c.active / c.eligible : null,
         }));
-      return { kind: 'list', meta: { district_id: w.districtId, from: w.from, to: w.to }, rows };
+      return { kind: 'list', meta: windowMeta(w, fresh), rows };
     },
   }),
   defineEndpoint({
@@ -188,18 +206,18 @@ export const licenseEndpoints = [
     summary: 'Apps used without a license or approval (or with an expired DPA), licenses never used, expired but used',
     description: 'The lists of `licenses report` for the same window.',
     roles: ['admin', 'director'],
-    query: z.strictObject({ ...windowQuery, format }),
+    query: z.strictObject({ ...windowQuery, freshness, format }),
     response: findingRow,
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
       // As the CLI: the window of the spec, then the report.
-      const report = await buildLicenseReport(
-        deps.ch,
-        await reportWindow(deps.ch, principal.district_id, query.window, asOf),
-      );
-      const w = report.window;
-      return { kind: 'list', meta: { district_id: w.districtId, from: w.from, to: w.to }, rows: findings(report) };
+      const [w, fresh] = await Promise.all([
+        reportWindow(deps.ch, principal.district_id, query.window, asOf),
+        readFreshness(deps.ch, query.freshness),
+      ]);
+      const report = await buildLicenseReport(deps.ch, withRollups(w, fresh));
+      return { kind: 'list', meta: windowMeta(w, fresh), rows: findings(report) };
     },
   }),
   defineEndpoint({

@@ -111,7 +111,7 @@ export const usageEndpoints = [
       'Active users are distinct people over the whole week and all apps (merged uniqExact states, never a sum ' +
       'of daily or per-app counts); engaged seconds are summed over apps.',
     roles: ['admin', 'director'],
-    query: z.strictObject({ ...periodQuery, format }).superRefine(checkPeriod),
+    query: z.strictObject({ ...periodQuery, freshness, format }).superRefine(checkPeriod),
     response: z.object({
       week_from: z.string(),
       week_to: z.string(),
@@ -122,8 +122,9 @@ export const usageEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
-      const rows = await weeklyDistrictUsage(deps.ch, period);
-      return { kind: 'list', meta: { district_id: period.districtId, from: period.from, to: period.to }, rows };
+      const fresh = await readFreshness(deps.ch, query.freshness);
+      const rows = await weeklyDistrictUsage(deps.ch, period, readAs(fresh));
+      return { kind: 'list', meta: usageMeta(period, fresh), rows };
     },
   }),
   defineEndpoint({
