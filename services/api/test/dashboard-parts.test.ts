@@ -33,6 +33,20 @@ describe('pagePeriod', () => {
     ]);
     expect(messagesOf(() => pagePeriod({ to: '2026-02-29' }, '2026-09-17'))[0]).toBe('to: is not a calendar day');
   });
+  test('freshness: the API values go with the period (absent = live); another value names the field', () => {
+    expect(pagePeriod({ to: '2026-03-01', freshness: 'compacted' }, '2026-09-17')).toStrictEqual({
+      from: '2025-12-08',
+      to: '2026-03-01',
+      freshness: 'compacted',
+    });
+    expect(pagePeriod({ to: '2026-03-01', freshness: '' }, '2026-09-17')).toStrictEqual({
+      from: '2025-12-08',
+      to: '2026-03-01',
+    });
+    const bad = messagesOf(() => pagePeriod({ freshness: 'stale' }, '2026-09-17'));
+    expect(bad).toHaveLength(1);
+    expect(bad[0]).toMatch(/^freshness: .*compacted/);
+  });
 });
 
 describe('weeksOf', () => {
@@ -43,6 +57,12 @@ describe('weeksOf', () => {
       { from: '2026-09-11', to: '2026-09-17' },
     ]);
     expect(weeksOf({ from: '2026-09-17', to: '2026-09-17' })).toEqual([{ from: '2026-09-17', to: '2026-09-17' }]);
+  });
+  test("each week keeps the period's freshness", () => {
+    expect(weeksOf({ from: '2026-09-10', to: '2026-09-17', freshness: 'compacted' })).toStrictEqual([
+      { from: '2026-09-10', to: '2026-09-10', freshness: 'compacted' },
+      { from: '2026-09-11', to: '2026-09-17', freshness: 'compacted' },
+    ]);
   });
 });
 

@@ -10,6 +10,7 @@ import type { Browser, Page } from '@playwright/test';
 import { insertRows, queryRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { analyze } from '@edusage/outcomes';
+import { compactRollups } from '@edusage/rollups';
 import { createHash } from 'node:crypto';
 import { enriched, PERIOD, seedLicenses, startHarness, type Harness, type SeedEvent } from './harness';
 import { a11yViolations, launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
@@ -267,6 +268,29 @@ describe('dashboard pages equal the API', () => {
     await shot(admin, 'licenses');
   });
 
+  test("the period form's freshness: compacted pages show the API's compacted answers and keep the choice", async () => {
+    const period = `from=2026-08-19&to=${PERIOD.to}`;
+    await open(admin, `overview?${period}&freshness=compacted`);
+    expect(await admin.inputValue('select[name=freshness]')).toBe('compacted');
+    const usage = await api<UsageRow>(`/v1/usage/district?${period}&freshness=compacted`);
+    expect(usage.freshness).toBe('compacted');
+    expectUsage(await tableCells(admin, 'top-apps'), usage.rows.slice(0, 10));
+    // The endpoints without the parameter (campus, dead letters, …) still answered: the page is whole.
+    expect(await admin.textContent('.kpis')).toContain('Engaged time on campus');
+    const licenses = await api<{ license_id: string; active: number }>(
+      `/v1/licenses?window=2026-08-19..${PERIOD.to}&as_of=${PERIOD.to}&freshness=compacted`,
+    );
+    await open(admin, `licenses?${period}&freshness=compacted`);
+    expect((await tableCells(admin, 'licenses')).map((c) => [c.license_id, Number(c.active)])).toEqual(
+      licenses.rows.map((r) => [r.license_id, r.active]),
+    );
+    // A page's links keep the choice; live is the default.
+    await open(admin, `apps?${period}&freshness=compacted`);
+    expect(await admin.getAttribute('a[href*="apps?app=appA1"]', 'href')).toContain('freshness=compacted');
+    await open(admin, `overview?${period}`);
+    expect(await admin.inputValue('select[name=freshness]')).toBe('live');
+  });
+
   test('schools and classes: district → school → class drill-down', async () => {
     await open(admin, `schools?from=${PERIOD.from}&to=${PERIOD.to}`);
     const rows = (await api<UsageRow>(`/v1/usage/schools?from=${PERIOD.from}&to=${PERIOD.to}`)).rows;
@@ -453,6 +477,7 @@ describe('roles, sessions and bad input in the browser', () => {
       ['overview?from=2006-01-01&to=2026-01-01', 400, /to: the period may span at most 366 days/],
       ['overview?from=2026-02-30', 400, /from: is not a calendar day/],
       ['overview?to=tomorrow', 400, /to: must be a date YYYY-MM-DD/],
+      ['overview?freshness=stale', 400, /freshness: .*compacted/],
       ['overview?color=red', 400, /color: unknown parameter/],
       ['overview?from=2026-09-01&from=2026-09-02', 400, /from: given more than once/],
       ['overview?download=nope', 404, /download: this page has no table "nope"/],
@@ -756,5 +781,38 @@ describe('layouts at size and empty', () => {
     }
     expect(await page.textContent('main')).toContain('No dead letters');
     await context.close();
+  });
+});
+
+// Last in the file: it compacts the rollups and folds an event of dA after that.
+describe('freshness after a compaction', () => {
+  test('a compacted page leaves out what was folded since; the live page has it', async () => {
+    await compactRollups(h.ch);
+    const topic = 'seed-fresh.enriched';
+    const event: SeedEvent = {
+      district: 'dA',
+      day: PERIOD.from,
+      minute: 50,
+      person: 'pA9',
+      role: 'student',
+      school: 'sA1',
+      class: 'cA1',
+      app: 'appA1',
+      appResolved: true,
+      personResolved: true,
+      seconds: 120,
+    };
+    await insertRows(h.ch, 'usage_events', [
+      usageEventRow(enriched(event, 200_000), { topic, partition: 0, offset: '0' }, '2026-09-17 00:00:00'),
+    ]);
+    await deriveRollups(h.ch, topic, 0, 1n);
+    const period = `from=${PERIOD.from}&to=${PERIOD.to}`;
+    const compacted = await api<UsageRow>(`/v1/usage/district?${period}&freshness=compacted`);
+    const live = await api<UsageRow>(`/v1/usage/district?${period}`);
+    expect(live.rows).not.toEqual(compacted.rows);
+    await open(admin, `overview?${period}&freshness=compacted`);
+    expectUsage(await tableCells(admin, 'top-apps'), compacted.rows.slice(0, 10));
+    await open(admin, `overview?${period}`);
+    expectUsage(await tableCells(admin, 'top-apps'), live.rows.slice(0, 10));
   });
 });

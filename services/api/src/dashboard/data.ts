@@ -28,7 +28,10 @@ export async function callEndpoint(
   if (!e) throw new Error(`no endpoint ${path}`);
   if (!e.roles.includes(principal.role))
     return { ok: false, status: 403, messages: [`your role (${principal.role}) may not see this`] };
-  const given = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
+  // A page's freshness goes to the endpoints that offer it; the others read what they always read.
+  const given = Object.fromEntries(
+    Object.entries(query).filter(([k, v]) => v !== undefined && (k !== 'freshness' || k in e.query.shape)),
+  );
   const parsed = e.query.safeParse(given);
   // Path parameters (`:table`) are checked by the endpoint's own schema, as the router does.
   const parsedParams = e.params ? e.params.safeParse(params) : null;

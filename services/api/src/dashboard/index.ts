@@ -18,7 +18,18 @@ import { tableCsv, type Table } from './table';
 const STYLE = readFileSync(path.join(__dirname, '..', '..', 'src', 'dashboard', 'style.css'), 'utf8');
 
 /** Parameters a page understands; anything else is named back to the user. */
-const PAGE_PARAMS = new Set(['from', 'to', 'app', 'school', 'class', 'license', 'assessment', 'subject', 'download']);
+const PAGE_PARAMS = new Set([
+  'from',
+  'to',
+  'freshness',
+  'app',
+  'school',
+  'class',
+  'license',
+  'assessment',
+  'subject',
+  'download',
+]);
 
 const SECURITY_HEADERS = {
   'content-security-policy':

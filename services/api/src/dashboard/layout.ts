@@ -1,5 +1,6 @@
 import { html, Html, qs } from './html';
 import type { PageContent, PageDefinition } from './page';
+import type { Period } from './period';
 import { renderTable } from './table';
 import type { Principal } from '../tokens';
 
@@ -55,11 +56,29 @@ function header(f: Frame): Html {
   </header>`;
 }
 
-function periodForm(p: { from: string; to: string }, query: Record<string, string | undefined>): Html {
-  const keep = Object.entries(query).filter(([k, v]) => v !== undefined && !['from', 'to', 'download'].includes(k));
+/** The freshness choices of the period form: the API's `freshness` values (params.ts). */
+const FRESHNESS_CHOICES = [
+  ['live', 'Live'],
+  ['compacted', 'As of the last compaction (faster)'],
+] as const;
+
+function periodForm(p: Period, query: Record<string, string | undefined>): Html {
+  const keep = Object.entries(query).filter(
+    ([k, v]) => v !== undefined && !['from', 'to', 'freshness', 'download'].includes(k),
+  );
+  const chosen = p.freshness ?? 'live';
+  const options = FRESHNESS_CHOICES.map(
+    ([value, label]) =>
+      html`<option value="${value}" ${new Html(value === chosen ? 'selected' : '')}>${label}</option>`,
+  );
   return html`<form class="period" method="get">
     <label>From <input type="date" name="from" value="${p.from}" required /></label
     ><label>To <input type="date" name="to" value="${p.to}" required /></label
+    ><label
+      >Data
+      <select name="freshness">
+        ${options}
+      </select></label
     >${keep.map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`)}<button type="submit">Show</button>
   </form>`;
 }

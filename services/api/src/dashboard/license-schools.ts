@@ -31,7 +31,11 @@ export function checkLicenseParam(asked: string | undefined): void {
 
 /** /v1/licenses/schools over exactly the page's period (every license: the page picks one). */
 export const licenseSchoolsOver = (deps: ApiDeps, principal: Principal, p: Period) =>
-  rowsOf<LicenseSchoolRow>(deps, principal, '/v1/licenses/schools', { window: `${p.from}..${p.to}`, as_of: p.to });
+  rowsOf<LicenseSchoolRow>(deps, principal, '/v1/licenses/schools', {
+    window: `${p.from}..${p.to}`,
+    as_of: p.to,
+    freshness: p.freshness,
+  });
 
 /**
  * The Licenses page's per-school view of one license (`?license=`, default the first): active vs

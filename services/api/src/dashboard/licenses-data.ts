@@ -9,7 +9,11 @@ export type { LicenseRow };
 
 /** /v1/licenses over exactly the page's period (window `from..to`, as_of `to`). */
 export const licensesOver = (deps: ApiDeps, principal: Principal, p: Period) =>
-  rowsOf<LicenseRow>(deps, principal, '/v1/licenses', { window: `${p.from}..${p.to}`, as_of: p.to });
+  rowsOf<LicenseRow>(deps, principal, '/v1/licenses', {
+    window: `${p.from}..${p.to}`,
+    as_of: p.to,
+    freshness: p.freshness,
+  });
 
 /**
  * Review status per app as the license report judges it at the period's end: the approvals import's

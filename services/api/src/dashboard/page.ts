@@ -1,6 +1,7 @@
 import type { ApiDeps } from '../endpoint';
 import type { Principal, Role } from '../tokens';
 import type { Html } from './html';
+import type { Period } from './period';
 import type { Table } from './table';
 
 export interface PageContext {
@@ -15,8 +16,8 @@ export interface PageContext {
 /** A page's content: HTML fragments and tables (each table shown with its CSV download), in order. */
 export interface PageContent {
   title: string;
-  /** The period form is shown (pages over a period). */
-  period?: { from: string; to: string };
+  /** The period form is shown (pages over a period), with its freshness. */
+  period?: Period;
   blocks: (Html | Table)[];
 }
 
