@@ -807,12 +807,29 @@ describe('freshness after a compaction', () => {
     ]);
     await deriveRollups(h.ch, topic, 0, 1n);
     const period = `from=${PERIOD.from}&to=${PERIOD.to}`;
-    const compacted = await api<UsageRow>(`/v1/usage/district?${period}&freshness=compacted`);
-    const live = await api<UsageRow>(`/v1/usage/district?${period}`);
-    expect(live.rows).not.toEqual(compacted.rows);
-    await open(admin, `overview?${period}&freshness=compacted`);
-    expectUsage(await tableCells(admin, 'top-apps'), compacted.rows.slice(0, 10));
-    await open(admin, `overview?${period}`);
-    expectUsage(await tableCells(admin, 'top-apps'), live.rows.slice(0, 10));
+    const both = async <T>(url: string) => {
+      const [compacted, live] = [await api<T>(`${url}&freshness=compacted`), await api<T>(url)];
+      expect([url, live.rows]).not.toEqual([url, compacted.rows]);
+      return { compacted: compacted.rows, live: live.rows };
+    };
+    const usage = await both<UsageRow>(`/v1/usage/district?${period}`);
+    const weekly = await both<{ week_to: string; events: number }>(`/v1/usage/weekly?${period}`);
+    const licenses = await both<{ license_id: string; active: number }>(
+      `/v1/licenses?window=${PERIOD.from}..${PERIOD.to}&as_of=${PERIOD.to}`,
+    );
+    const weeklyEvents = async () =>
+      (await tableCells(admin, 'weekly-hours')).map((w) => [w.week_to, Number(w.events)]).slice(-1);
+    const licenseActive = async () =>
+      (await tableCells(admin, 'licenses')).map((c) => [c.license_id, Number(c.active)]);
+    for (const fresh of ['compacted', 'live'] as const) {
+      const choice = fresh === 'compacted' ? '&freshness=compacted' : '';
+      await open(admin, `overview?${period}${choice}`);
+      expectUsage(await tableCells(admin, 'top-apps'), usage[fresh].slice(0, 10));
+      expect(await weeklyEvents()).toEqual(weekly[fresh].map((w) => [w.week_to, w.events]).slice(-1));
+      if (fresh === 'compacted')
+        expect(await admin.getAttribute('a[href*="download=top-apps"]', 'href')).toContain('freshness=compacted');
+      await open(admin, `licenses?${period}${choice}`);
+      expect(await licenseActive()).toEqual(licenses[fresh].map((r) => [r.license_id, r.active]));
+    }
   });
 });

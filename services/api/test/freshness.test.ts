@@ -14,7 +14,7 @@ const P = `from=${PERIOD.from}&to=${PERIOD.to}`;
 const period = { districtId: 'dA', ...PERIOD };
 const WINDOW = 'window=30d&as_of=2026-09-17';
 const LICENSES = `/v1/licenses?${WINDOW}`;
-/** The endpoints that take `freshness`; the fold below changes the answers of all but the last. */
+/** The endpoints that take `freshness` (the fold below changes every answer). */
 const URLS = [
   `/v1/usage/district?${P}`,
   `/v1/usage/schools?${P}`,
@@ -24,7 +24,6 @@ const URLS = [
   `/v1/licenses/schools?${WINDOW}`,
   `/v1/licenses/findings?${WINDOW}`,
 ];
-const FINDINGS = URLS.length - 1;
 const compacted = (url: string) => `${url}&freshness=compacted`;
 
 let h: Harness;
@@ -41,15 +40,17 @@ const answer = async (url: string) => {
 const rowsOf = async (url: string) => (await answer(url)).rows;
 
 /**
- * Two more events of dA, stored and folded after the seed's: students new to appA1 in sA1 / cA1, one
- * with an explicit duration, one a page view (a person-minute: the license minutes' path).
+ * Three more events of dA, stored and folded after the seed's: students new to appA1 in sA1 / cA1, one
+ * with an explicit duration, one a page view (a person-minute: the license minutes' path); and one of
+ * an app no license covers (a new finding).
  */
-async function foldTwoMore(): Promise<void> {
+async function foldMore(): Promise<void> {
   const topic = 'seed.enriched';
   const first = seedEvents().length; // the seed folded offsets 0 … length - 1 of this topic-partition
   const events = [
-    { person: 'pA7', seconds: 600 },
-    { person: 'pA8', seconds: 0 },
+    { person: 'pA7', seconds: 600, app: 'appA1' },
+    { person: 'pA8', seconds: 0, app: 'appA1' },
+    { person: 'pA7', seconds: 300, app: 'appNoLicense' },
   ].map((e, i) =>
     enriched(
       {
@@ -60,7 +61,7 @@ async function foldTwoMore(): Promise<void> {
         role: 'student',
         school: 'sA1',
         class: 'cA1',
-        app: 'appA1',
+        app: e.app,
         appResolved: true,
         personResolved: true,
         seconds: e.seconds,
@@ -86,7 +87,7 @@ test('compacted answers are as of the last compaction; live ones have what was f
   await compactRollups(h.ch);
   const september = (await readCompactionState(h.ch)).months.get(202609)!;
   const atCompaction = await Promise.all(URLS.map(rowsOf));
-  await foldTwoMore();
+  await foldMore();
 
   for (const [i, url] of URLS.entries()) {
     const asCompacted = await answer(compacted(url));
@@ -97,8 +98,9 @@ test('compacted answers are as of the last compaction; live ones have what was f
       compactions: [{ month: 202609, compacted_at: `${september.compactedAt.replace(' ', 'T')}Z` }],
       months_not_compacted: [],
     });
-    // The fold since: new people of appA1 in sA1 / cA1 and of L-A1, their seconds and a minute.
-    if (i !== FINDINGS) expect([url, await rowsOf(url)]).not.toEqual([url, atCompaction[i]]);
+    // The fold since: new people of appA1 in sA1 / cA1 and of L-A1, their seconds and a minute, an
+    // app without license.
+    expect([url, await rowsOf(url)]).not.toEqual([url, atCompaction[i]]);
   }
 
   // The report functions under the same compactions give the same rows (one source of truth).
