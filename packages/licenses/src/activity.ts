@@ -5,9 +5,9 @@
  * one district-local day).
  */
 import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { daysOf, monthsWithNewer, rollupRows, type CompactionState } from '@edusage/rollups';
+import { daysOf, monthsWithNewer, rollupRows, stateToRead, type CompactionState } from '@edusage/rollups';
 import { dayRanges, trendStart, type CountedFigures } from './counted';
-import { rollupsOf, type StateColumn, type Window } from './rollup-read';
+import type { StateColumn, Window } from './rollup-read';
 import { addDays } from './window';
 
 type Num = string | number;
@@ -112,7 +112,7 @@ export async function licenseActivity(
   o: ActivityOptions = {},
 ): Promise<LicenseActivity> {
   const readFrom = trendStart(w, o.trendFrom);
-  const rollups = await rollupsOf(ch, w);
+  const rollups = await stateToRead(ch, w.rollups);
   const read = { ...w, from: readFrom };
   // Months without newer contributions skip their scan (a month of the school rollup's range_start).
   const newerMonths = await monthsWithNewer(ch, rollups, read);
@@ -229,7 +229,7 @@ export async function activeMinutes(
   counted?: CountedFigures,
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>(counted?.minutes ?? []);
-  const rollups = counted?.rollups ?? (await rollupsOf(ch, w));
+  const rollups = counted?.rollups ?? (await stateToRead(ch, w.rollups));
   // With counts, only the license-days left are merged, over the days from the first to the last of
   // them (all the window when a license is uncounted).
   const span =

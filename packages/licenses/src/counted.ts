@@ -5,10 +5,17 @@
  * A license of several roles is never counted: a count per role cannot be added up (a person-minute,
  * or a person in a week, could be in two roles after a roster change), so its figures are all merged.
  */
-import { addDays, countsFor, daysOf, mondayOf, type CompactionState, type CountCell } from '@edusage/rollups';
+import {
+  addDays,
+  countsFor,
+  daysOf,
+  mondayOf,
+  stateToRead,
+  type CompactionState,
+  type CountCell,
+} from '@edusage/rollups';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import type { StoredLicense, Window } from './queries';
-import { rollupsOf } from './rollup-read';
 
 /** The licenses' terms and cells: what countedFigures needs of a StoredLicense. */
 export type CountedLicense = Pick<
@@ -48,7 +55,7 @@ function add(map: Map<string, Set<string>>, id: string, value: string): void {
 
 /**
  * Splits the figures of `licenses` over the window (and the trend from `trendFrom`) into counted ones
- * and the days and weeks left to merge. Reads the counts once, under the window's compactions (rollupsOf).
+ * and the days and weeks left to merge. Reads the counts once, under the window's compactions (stateToRead).
  */
 export async function countedFigures(
   ch: ClickHouseClient,
@@ -56,7 +63,7 @@ export async function countedFigures(
   licenses: readonly CountedLicense[],
   trendFrom?: string,
 ): Promise<CountedFigures> {
-  const rollups = await rollupsOf(ch, w);
+  const rollups = await stateToRead(ch, w.rollups);
   const from = trendStart(w, trendFrom);
   const cellOf = (l: CountedLicense): CountCell | undefined =>
     l.audience_roles.length === 1 ? { scope: l.school_id, app: l.app_id, role: l.audience_roles[0]! } : undefined;

@@ -5,6 +5,7 @@
  * sum of daily counts. The ratios built on these counts are in metrics.ts.
  */
 import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { stateToRead } from '@edusage/rollups';
 import {
   activeMinutes,
   licenseActivity,
@@ -17,7 +18,7 @@ import {
 import { countedFigures } from './counted';
 import { eligibleCounts, type EligibleCounts } from './eligible';
 import type { LicenseRecord } from './license-rows';
-import { rollupsOf, type Window } from './rollup-read';
+import type { Window } from './rollup-read';
 
 export type { AppUse, Window };
 
@@ -187,7 +188,7 @@ export async function activeAfterTerm(ch: ClickHouseClient, w: Window): Promise<
   const rows = await queryRows<{ license_id: string; active: Num; schools: string[] }>(
     ch,
     licensedActivity(
-      await rollupsOf(ch, w),
+      await stateToRead(ch, w.rollups),
       w,
       ['active_users'],
       `license_id, uniqExactMerge(active_users) AS active, arraySort(groupUniqArrayIf(school_id, school_id != '')) AS schools`,

@@ -1,5 +1,4 @@
-import type { ClickHouseClient } from '@edusage/clickhouse';
-import { readCompactionState, type CompactionState } from '@edusage/rollups';
+import type { CompactionState } from '@edusage/rollups';
 export type { StateColumn } from '@edusage/rollups';
 
 /** The window a license query reads: an inclusive range of district-local days of one district. */
@@ -9,11 +8,7 @@ export interface Window {
   to: string;
   /**
    * The compactions to read the rollups under, the same for every query of the report (e.g. as of
-   * the compactions: asOfCompactions); default: the current ones, read by each query.
+   * the compactions: asOfCompactions); default: the current ones, read by each query (stateToRead).
    */
   rollups?: CompactionState;
 }
-
-/** The compactions a query of `w` reads under: the window's, else the current ones. */
-export const rollupsOf = async (ch: ClickHouseClient, w: Window): Promise<CompactionState> =>
-  w.rollups ?? (await readCompactionState(ch));

@@ -14,6 +14,7 @@ export {
   type DeadLetterDay,
   type Period,
   type UsageFilter,
+  type UsageReadAs,
   type DistrictFreshness,
 } from './queries';
 export { renderUtilizationReport } from './render';

@@ -1,5 +1,12 @@
 import { queryRows, sqlDate, sqlDateTime, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { readCompactionState, rollupRows, usageByCell, type CompactionState, type RollupLevel } from '@edusage/rollups';
+import {
+  readCompactionState,
+  rollupRows,
+  stateToRead,
+  usageByCell,
+  type CompactionState,
+  type RollupLevel,
+} from '@edusage/rollups';
 
 /** An inclusive range of district-local days. */
 export interface Period {
@@ -65,7 +72,7 @@ async function usageBy<K extends string>(
   f: UsageFilter,
   as: UsageReadAs,
 ): Promise<(Record<K, string> & UsageRow)[]> {
-  const rollups = as.rollups ?? (await readCompactionState(ch));
+  const rollups = await stateToRead(ch, as.rollups);
   const cells = await usageByCell(ch, rollups, level, p, { where: filters(f) });
   const app = keys.length - 1; // app_id is the last key of every level
   cells.sort((a, b) => {

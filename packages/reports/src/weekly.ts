@@ -1,5 +1,5 @@
 import { queryRows, sqlDate, type ClickHouseClient } from '@edusage/clickhouse';
-import { distinctPersonMinutes, readCompactionState, rollupRows } from '@edusage/rollups';
+import { distinctPersonMinutes, rollupRows, stateToRead } from '@edusage/rollups';
 import type { Period, UsageReadAs } from './queries';
 
 export interface WeeklyUsageRow {
@@ -37,7 +37,7 @@ export async function weeklyDistrictUsage(
   as: UsageReadAs = {},
 ): Promise<WeeklyUsageRow[]> {
   const weekBack = `intDiv(${sqlDate(p.to)} - local_date, 7)`;
-  const rollups = as.rollups ?? (await readCompactionState(ch));
+  const rollups = await stateToRead(ch, as.rollups);
   const [rows, minutes] = await Promise.all([
     queryRows<{ week_back: number | string; active_users: string; events: string; explicit: string }>(
       ch,

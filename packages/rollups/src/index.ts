@@ -11,6 +11,7 @@ export {
   readCompactionState,
   asOfCompactions,
   leavesOutNewer,
+  stateToRead,
   COMPACTIONS_TABLE,
   NO_COMPACTION,
   type CompactionState,

@@ -39,6 +39,14 @@ export const NO_COMPACTION: CompactionState = { months: new Map() };
  */
 export const asOfCompactions = (state: CompactionState): CompactionState => ({ ...state, newer: 'left-out' });
 
+/**
+ * The compactions a report reads under: `given` (one state for all its queries, e.g. asOfCompactions),
+ * else the current ones.
+ */
+export async function stateToRead(ch: ClickHouseClient, given: CompactionState | undefined): Promise<CompactionState> {
+  return given ?? (await readCompactionState(ch));
+}
+
 /** Whether reads under `state` leave out the contributions newer than each month's compaction. */
 export const leavesOutNewer = (state: CompactionState): boolean => state.newer === 'left-out';
 

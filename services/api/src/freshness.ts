@@ -12,13 +12,13 @@ import {
   readCompactionState,
   type CompactionState,
 } from '@edusage/rollups';
-import type { freshness } from './params';
+import { freshness } from './params';
 
 export type Freshness = NonNullable<z.infer<typeof freshness>>;
 
 /** What an answer says about its freshness, beside its rows (and in the OpenAPI document). */
 export const freshnessMeta = z.object({
-  freshness: z.enum(['live', 'compacted']).describe('as asked (default live)'),
+  freshness: freshness.unwrap().describe('as asked (default live)'),
   compactions: z
     .array(z.object({ month: z.number().int().describe('YYYYMM'), compacted_at: z.string().describe('UTC') }))
     .optional()
@@ -47,8 +47,8 @@ const LIVE: ReportFreshness = { rollups: undefined, meta: () => ({ freshness: 'l
  * report. A month's compaction time is that of the last run that found something new in it: a month
  * with nothing new since keeps an earlier one and lacks nothing.
  */
-export async function readFreshness(ch: ClickHouseClient, freshness: Freshness | undefined): Promise<ReportFreshness> {
-  if (freshness !== 'compacted') return LIVE;
+export async function readFreshness(ch: ClickHouseClient, asked: Freshness | undefined): Promise<ReportFreshness> {
+  if (asked !== 'compacted') return LIVE;
   const [state, withRollups] = await Promise.all([readCompactionState(ch), monthsWithRollups(ch)]);
   const awaiting = new Set(withRollups.filter((m) => !state.months.has(m)));
   const rollups = asOfCompactions(state);

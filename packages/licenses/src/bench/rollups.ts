@@ -157,11 +157,7 @@ async function writeWatermarks(ch: ClickHouseClient, g: RollupGeneration, shape:
 function checkBatches(g: RollupGeneration): void {
   const limits = [
     ['batches per partition a day', g.batchesPerPartitionDay, SCHOOL_DAY_MINUTES],
-    [
-      'folds per partition a day',
-      g.foldsPerPartitionDay ?? g.batchesPerPartitionDay,
-      SCHOOL_DAY_MINUTES * TICKS_PER_MINUTE,
-    ],
+    ['folds per partition a day', g.foldsPerPartitionDay ?? g.batchesPerPartitionDay, MOST_FOLDS_PER_DAY],
     ['the last minutes of the day', g.lastMinutes ?? SCHOOL_DAY_MINUTES, SCHOOL_DAY_MINUTES],
   ] as const;
   for (const [what, n, most] of limits) {

@@ -5,8 +5,8 @@
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { percentile, timed } from '@edusage/licenses/dist/bench/district';
 import { licenseTableFor } from '@edusage/licenses';
-import { classAppUsage, districtAppUsage, schoolAppUsage, type Period } from '@edusage/reports';
-import { asOfCompactions, readCompactionState, type CompactionState } from '@edusage/rollups';
+import { classAppUsage, districtAppUsage, schoolAppUsage, type Period, type UsageReadAs } from '@edusage/reports';
+import { asOfCompactions, readCompactionState } from '@edusage/rollups';
 import type { Freshness } from '../freshness';
 
 export interface ReadSpec {
@@ -46,13 +46,11 @@ export function readSpecs(y: YearDays, freshness: Freshness = 'live'): ReadSpec[
   }));
 }
 
-type As = { rollups?: CompactionState };
-
 function allSpecs(
   y: YearDays,
   term: Period,
   month: Period,
-): (Omit<ReadSpec, 'direct'> & { direct: (ch: ClickHouseClient, as: As) => Promise<number> })[] {
+): (Omit<ReadSpec, 'direct'> & { direct: (ch: ClickHouseClient, as: UsageReadAs) => Promise<number> })[] {
   return [
     {
       name: 'usage per app, term (district)',

@@ -1,5 +1,6 @@
 import { html, Html, qs } from './html';
 import type { PageContent, PageDefinition } from './page';
+import type { Freshness } from '../freshness';
 import type { Period } from './period';
 import { renderTable } from './table';
 import type { Principal } from '../tokens';
@@ -57,10 +58,10 @@ function header(f: Frame): Html {
 }
 
 /** The freshness choices of the period form: the API's `freshness` values (params.ts). */
-const FRESHNESS_CHOICES = [
+const FRESHNESS_CHOICES: readonly (readonly [Freshness, string])[] = [
   ['live', 'Live'],
   ['compacted', 'As of the last compaction (faster)'],
-] as const;
+];
 
 function periodForm(p: Period, query: Record<string, string | undefined>): Html {
   const keep = Object.entries(query).filter(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { weeksEndingOn } from '@edusage/reports';
+import type { Freshness } from '../freshness';
 import { checkPeriod, day, freshness } from '../params';
 import { PageError } from './data';
 
@@ -8,7 +9,7 @@ export const DEFAULT_WEEKS = 12;
 
 // A type alias (not an interface), so a Period passes as the endpoints' query record. `freshness`
 // (absent: live) goes with it to every endpoint that takes one (data.ts).
-export type Period = { from: string; to: string; freshness?: 'live' | 'compacted' };
+export type Period = { from: string; to: string; freshness?: Freshness };
 
 const addDays = (d: string, n: number) =>
   new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
