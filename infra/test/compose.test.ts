@@ -11,6 +11,7 @@ import { enrichConfigSchema } from '../../services/enrich/src/config';
 import { aggregateConfigSchema } from '../../services/aggregate/src/config';
 import { COMPOSE_PLACEHOLDER_PSEUDONYM_KEY } from '../../services/enrich/src/enrich/key-fingerprint';
 import { API_NODE_OPTIONS } from '../../services/api/src/node-options';
+import { serviceCommand } from '../../packages/demo/src/services';
 
 const repo = join(__dirname, '..', '..');
 const read = (rel: string): string => readFileSync(join(repo, rel), 'utf8');
@@ -196,9 +197,10 @@ describe('docker-compose.yml agrees with the local stack and packages/config', (
     expect(published('ingest')).toEqual([{ ip: '127.0.0.1', host: 8080, container: 8080 }]);
   });
 
-  it('the API runs with the Node options of services/api (a larger young generation) and the README says so', () => {
+  it('the API runs with the Node options of services/api (a larger young generation), in compose, the README and the demo', () => {
     expect(compose.services.api!.environment!.NODE_OPTIONS).toBe(API_NODE_OPTIONS);
     expect(read('services/api/README.md')).toContain(`node ${API_NODE_OPTIONS} services/api/dist/main.js`);
+    expect(serviceCommand('api')).toBe(`node ${API_NODE_OPTIONS} services/api/dist/main.js`);
   });
 
   it('enrich takes PSEUDONYM_KEY from .env and refuses to start with the placeholder used without it', () => {

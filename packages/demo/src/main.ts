@@ -41,7 +41,7 @@ import {
   waitForPipeline,
 } from './pipeline';
 import { apiBaseUrl, createDemoApiToken, dashboard } from './dashboard';
-import { REPO_ROOT } from './services';
+import { REPO_ROOT, serviceCommand } from './services';
 import { assertStackReachable, resetSampleData } from './stack';
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     say('');
     say('The same reports over HTTP (services/api): start the API on the demo data with');
     say(
-      `  CLICKHOUSE_DATABASE=${config.CLICKHOUSE_DATABASE} REDIS_KEY_PREFIX=${config.REDIS_KEY_PREFIX}${env.API_PORT ? ` API_PORT=${env.API_PORT}` : ''} node services/api/dist/main.js`,
+      `  CLICKHOUSE_DATABASE=${config.CLICKHOUSE_DATABASE} REDIS_KEY_PREFIX=${config.REDIS_KEY_PREFIX}${env.API_PORT ? ` API_PORT=${env.API_PORT}` : ''} ${serviceCommand('api')}`,
     );
     say(`and ask it with the admin token of ${opts.district} (docs: ${apiBaseUrl(env)}/docs):`);
     say(

@@ -17,6 +17,19 @@ export interface RunningChild {
   kill(): Promise<void>;
 }
 
+/**
+ * Node options a service runs with, beside its entry point: the API's larger young generation
+ * (services/api/src/node-options.ts; infra/test/compose.test.ts keeps the two the same).
+ */
+export const SERVICE_NODE_ARGS: Readonly<Partial<Record<ServiceName, readonly string[]>>> = {
+  api: ['--max-semi-space-size=32'],
+};
+
+/** The command line that runs a service, as a person would type it from the repository root. */
+export function serviceCommand(name: ServiceName): string {
+  return ['node', ...(SERVICE_NODE_ARGS[name] ?? []), `services/${name}/dist/main.js`].join(' ');
+}
+
 export function serviceEntry(name: ServiceName): string {
   return path.join(REPO_ROOT, 'services', name, 'dist', 'main.js');
 }
@@ -30,7 +43,7 @@ export function startService(
   env: Record<string, string | undefined>,
   opts: { logger?: Logger; onLine?: (line: string) => void; stdio?: 'inherit' | 'pipe' } = {},
 ): RunningChild {
-  const child = spawn(process.execPath, [serviceEntry(name)], {
+  const child = spawn(process.execPath, [...(SERVICE_NODE_ARGS[name] ?? []), serviceEntry(name)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', opts.stdio ?? 'pipe', opts.stdio ?? 'pipe'],
   });
