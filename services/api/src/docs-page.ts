@@ -32,6 +32,6 @@ ${params.length ? `<table><tr><th>parameter</th><th>in</th><th>required</th><th>
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(info.title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}code{background:#f4f4f4}</style>
 </head><body><h1>${esc(info.title)}</h1><p>${esc(info.description)}</p>
-<p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Lists also as CSV: <code>?format=csv</code> or <code>Accept: text/csv</code>.</p>
+<p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Lists also as CSV: <code>?format=csv</code> or <code>Accept: text/csv</code>; the <code>Edusage-Meta</code> header then carries the JSON answer's other fields.</p>
 ${sections.join('\n')}</body></html>`;
 }

@@ -19,6 +19,17 @@ function wantsCsv(request: FastifyRequest, format: unknown): boolean {
   return /(^|,)\s*text\/csv\b/i.test(accept) && !/(^|,)\s*application\/json\b/i.test(accept);
 }
 
+/** The response header that carries, on a CSV answer, what a JSON answer says beside its rows. */
+export const META_HEADER = 'edusage-meta';
+
+/**
+ * A JSON answer's fields beside `rows` (district, period, freshness and the compactions read…) as one
+ * header line: JSON with everything outside printable ASCII escaped, as a header value must be.
+ */
+export function metaHeaderValue(meta: Record<string, unknown>): string {
+  return JSON.stringify(meta).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * Runs one endpoint for an authorized request: validates query, path and body with its schemas (400
  * naming each field), calls it, and answers JSON, or CSV for a list when asked.
@@ -53,6 +64,7 @@ export async function handle(e: Endpoint, request: FastifyRequest, reply: Fastif
         : Object.keys((e.response as unknown as z.ZodObject).shape);
       return reply
         .type('text/csv; charset=utf-8')
+        .header(META_HEADER, metaHeaderValue(result.meta))
         .send(csvStream(rows, columns, { cliBooleans: result.csv !== undefined }));
     }
     return reply.send({ ...result.meta, rows: result.rows });

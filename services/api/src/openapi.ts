@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Endpoint } from './endpoint';
 import { freshnessMeta } from './freshness';
+import { META_HEADER } from './handler';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -64,6 +65,13 @@ function okResponse(e: Endpoint): JsonSchema {
         },
       },
       'text/csv': { schema: { type: 'string' } },
+    },
+    headers: {
+      [META_HEADER]: {
+        description:
+          "CSV answers: the JSON answer's fields beside `rows` (district, period, freshness…) as JSON, non-ASCII escaped",
+        schema: { type: 'string' },
+      },
     },
   };
 }

@@ -320,6 +320,12 @@ test('Accept: text/csv gives the same rows as CSV', async () => {
   const rows = await districtAppUsage(h.ch, period);
   const lines = csv.body.trim().split('\n');
   expect(lines[0]).toBe('app_id,active_users,events,engaged_seconds,active_days');
+  expect(JSON.parse(String(csv.headers['edusage-meta']))).toEqual({
+    district_id: period.districtId,
+    from: period.from,
+    to: period.to,
+    freshness: 'live',
+  });
   expect(lines.slice(1)).toEqual(
     rows.map((r) => [r.app_id, r.active_users, r.events, r.engaged_seconds, r.active_days].join(',')),
   );

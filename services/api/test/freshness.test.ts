@@ -119,6 +119,12 @@ test('compacted answers are as of the last compaction; live ones have what was f
   const csv = await h.get(`${compacted(URLS[1]!)}&format=csv`, h.tokens.director);
   expect(csv.status).toBe(200);
   expect(csv.body.split('\n')[0]).toBe('school_id,app_id,active_users,events,engaged_seconds,active_days');
+  // What the JSON answer says beside its rows (the compactions read, the period) rides in a header.
+  const { rows: _rows, ...jsonMeta } = (await h.get(compacted(URLS[1]!), h.tokens.director)).json as {
+    rows: unknown;
+  };
+  expect(JSON.parse(String(csv.headers['edusage-meta']))).toEqual(jsonMeta);
+  expect(jsonMeta).toMatchObject({ freshness: 'compacted', compactions: [{ month: 202609 }] });
   const school = await h.get(compacted(URLS[1]!), h.tokens.school);
   expect((school.json as { rows: { school_id: string }[] }).rows.every((r) => r.school_id === 'sA1')).toBe(true);
 });
