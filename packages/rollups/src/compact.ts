@@ -21,6 +21,7 @@ import { hasMonthGrain, writeMonthGrain } from './month-grain';
 import { RUNS_TABLE } from './month-runs';
 import { firstDayOf, lastDayOf } from './months';
 import {
+  CHECKS_TABLE,
   COMPACTIONS_TABLE,
   invalidationCount,
   readCompactionState,
@@ -146,6 +147,21 @@ async function cellCount(ch: ClickHouseClient, level: RollupLevel, month: number
   return Number(row?.n ?? 0);
 }
 
+/** That a run found nothing new in the month: its compaction held everything final at `checkedAt`. */
+async function recordCheck(ch: ClickHouseClient, month: number, generation: string, checkedAt: string): Promise<void> {
+  await command(
+    ch,
+    `INSERT INTO ${CHECKS_TABLE} (month, generation, checked_at)
+     VALUES (${sqlNumber(month)}, ${sqlNumber(BigInt(generation))}, toDateTime(${sqlString(checkedAt)}, 'UTC'))`,
+  );
+}
+
+/** The server's clock, 'YYYY-MM-DD hh:mm:ss' UTC (what compacted_at and checked_at are in). */
+async function serverNow(ch: ClickHouseClient): Promise<string> {
+  const [row] = await queryRows<{ now: string }>(ch, "SELECT toString(now(), 'UTC') AS now");
+  return row!.now;
+}
+
 async function record(
   ch: ClickHouseClient,
   month: number,
@@ -180,6 +196,7 @@ async function dropOldGenerations(ch: ClickHouseClient, month: number): Promise<
     { table: COUNTS_TABLE, month: 'month' },
     { table: MONTHS_TABLE, month: 'month' },
     { table: RUNS_TABLE, month: 'month' },
+    { table: CHECKS_TABLE, month: 'month' },
   ];
   for (const { table, month: monthColumn } of tables) {
     const old = await queryRows<{ g: string }>(
@@ -212,6 +229,8 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
   // Order matters: the invalidation count before anything is read, so a re-fold that runs during
   // this compaction makes it unusable.
   const invalidations = await invalidationCount(ch);
+  // Before the marks: a check says the compaction held everything final at this time.
+  const checkedAt = await serverNow(ch);
   const marks = await currentMarks(ch);
   const state = await readCompactionState(ch);
   const previous = state.months.get(month);
@@ -231,6 +250,8 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
     if (previous !== undefined && !(await hasMonthGrain(ch, month, previous.generation))) {
       await writeMonthGrain(ch, month, BigInt(previous.generation), state);
     }
+    // After the counts and grain: a check is only worth recording for a compaction readers can use.
+    if (previous !== undefined) await recordCheck(ch, month, previous.generation, checkedAt);
     return { ...result, generation: null, ms: Date.now() - started };
   }
   const generation = await nextGeneration(ch);

@@ -12,11 +12,15 @@ export {
   asOfCompactions,
   leavesOutNewer,
   stateToRead,
+  readCompactionChecks,
+  checkedAtOf,
   COMPACTIONS_TABLE,
+  CHECKS_TABLE,
   NO_COMPACTION,
   type CompactionState,
   type CompactionMark,
   type MonthCompaction,
+  type CompactionChecks,
 } from './state';
 export {
   rollupRows,

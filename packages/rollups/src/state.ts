@@ -56,6 +56,34 @@ export const leavesOutNewer = (state: CompactionState): boolean => state.newer =
  */
 export const COMPACTIONS_TABLE = 'rollup_compactions_v2';
 
+/**
+ * Runs that found nothing new in a month (migration 0012): one row each, keyed by the month's
+ * generation they found complete.
+ */
+export const CHECKS_TABLE = 'rollup_compaction_checks_v2';
+
+/** The last check of each (month, generation) that has one ('YYYY-MM-DD hh:mm:ss' UTC). */
+export type CompactionChecks = ReadonlyMap<string, string>;
+
+/** Every generation's last check; read apart from the state (only answers that show it need it). */
+export async function readCompactionChecks(ch: ClickHouseClient): Promise<CompactionChecks> {
+  const rows = await queryRows<{ month: number | string; generation: string; at: string }>(
+    ch,
+    `SELECT month, toString(generation) AS generation, toString(max(checked_at)) AS at
+     FROM ${CHECKS_TABLE} GROUP BY month, generation`,
+  );
+  return new Map(rows.map((r) => [`${Number(r.month)}/${r.generation}`, r.at]));
+}
+
+/**
+ * Until when a compaction is known to hold everything final: the last run that found nothing new for
+ * its generation, or its own recording.
+ */
+export function checkedAtOf(c: MonthCompaction, checks: CompactionChecks): string {
+  const at = checks.get(`${c.month}/${c.generation}`);
+  return at !== undefined && at > c.compactedAt ? at : c.compactedAt;
+}
+
 const INVALIDATIONS = '(SELECT count() FROM rollup_compaction_invalidations)';
 
 export async function invalidationCount(ch: ClickHouseClient): Promise<string> {

@@ -26,6 +26,7 @@ import {
   ROLLUP_LEVELS,
   rollupRows,
   RUNS_TABLE,
+  CHECKS_TABLE,
   STATE_COLUMNS,
   usageByCell,
   type CompactionState,
@@ -539,6 +540,7 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
     COUNTS_TABLE,
     MONTHS_TABLE,
     RUNS_TABLE,
+    CHECKS_TABLE,
   ];
   expect(tables.filter((t) => !t.endsWith('_v2'))).toEqual([]);
   const before = await readCompactionState(ch);

@@ -7,8 +7,10 @@ import { z } from 'zod';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import {
   asOfCompactions,
+  checkedAtOf,
   monthPieces,
   monthsWithRollups,
+  readCompactionChecks,
   readCompactionState,
   type CompactionState,
 } from '@edusage/rollups';
@@ -20,10 +22,20 @@ export type Freshness = NonNullable<z.infer<typeof freshness>>;
 export const freshnessMeta = z.object({
   freshness: freshness.unwrap().describe('as asked (default live)'),
   compactions: z
-    .array(z.object({ month: z.number().int().describe('YYYYMM'), compacted_at: z.string().describe('UTC') }))
+    .array(
+      z.object({
+        month: z.number().int().describe('YYYYMM'),
+        compacted_at: z.string().describe('UTC, when the compaction read was recorded'),
+        checked_at: z
+          .string()
+          .describe(
+            'UTC, the last time a compaction run found that this compaction held everything final (its own recording or a later run that found nothing new)',
+          ),
+      }),
+    )
     .optional()
     .describe(
-      'compacted: each month of the period read through a compaction, with the time that compaction was recorded (a month with nothing new since keeps an earlier one and lacks nothing)',
+      'compacted: each month of the period read through a compaction (a month with nothing new since keeps an earlier compaction and lacks nothing; checked_at says until when)',
     ),
   months_not_compacted: z
     .array(z.number().int())
@@ -39,17 +51,24 @@ export interface ReportFreshness {
   meta(period: { from: string; to: string }): FreshnessMeta;
 }
 
+/** ClickHouse's 'YYYY-MM-DD hh:mm:ss' (UTC) as ISO 8601. */
+const utc = (t: string) => `${t.replace(' ', 'T')}Z`;
+
 const LIVE: ReportFreshness = { rollups: undefined, meta: () => ({ freshness: 'live' }) };
 
 /**
  * For a compacted read: the compactions to read under and, from the same state, the months with
  * rollups that have none yet (the jobs service compacts them at its next run), both read before the
  * report. A month's compaction time is that of the last run that found something new in it: a month
- * with nothing new since keeps an earlier one and lacks nothing.
+ * with nothing new since keeps an earlier one and lacks nothing, which its last check says.
  */
 export async function readFreshness(ch: ClickHouseClient, asked: Freshness | undefined): Promise<ReportFreshness> {
   if (asked !== 'compacted') return LIVE;
-  const [state, withRollups] = await Promise.all([readCompactionState(ch), monthsWithRollups(ch)]);
+  const [state, withRollups, checks] = await Promise.all([
+    readCompactionState(ch),
+    monthsWithRollups(ch),
+    readCompactionChecks(ch),
+  ]);
   const awaiting = new Set(withRollups.filter((m) => !state.months.has(m)));
   const rollups = asOfCompactions(state);
   return {
@@ -60,7 +79,9 @@ export async function readFreshness(ch: ClickHouseClient, asked: Freshness | und
         freshness: 'compacted',
         compactions: months.flatMap((month) => {
           const c = rollups.months.get(month);
-          return c === undefined ? [] : [{ month, compacted_at: `${c.compactedAt.replace(' ', 'T')}Z` }];
+          return c === undefined
+            ? []
+            : [{ month, compacted_at: utc(c.compactedAt), checked_at: utc(checkedAtOf(c, checks)) }];
         }),
         months_not_compacted: months.filter((m) => awaiting.has(m)),
       };

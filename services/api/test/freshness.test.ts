@@ -3,11 +3,12 @@
  * rollup compactions. After a compaction and a later fold, their answers equal the ones from before
  * that fold and the report functions' under asOfCompactions; the live answers (the default) have it.
  */
-import { insertRows } from '@edusage/clickhouse';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { insertRows, queryRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { licenseTableFor } from '@edusage/licenses';
 import { classAppUsage, districtAppUsage, schoolAppUsage, weeklyDistrictUsage } from '@edusage/reports';
-import { asOfCompactions, compactRollups, readCompactionState } from '@edusage/rollups';
+import { asOfCompactions, CHECKS_TABLE, compactRollups, readCompactionState } from '@edusage/rollups';
 import { DAYS, PERIOD, enriched, seedEvents, startHarness, type Harness } from './harness';
 
 const P = `from=${PERIOD.from}&to=${PERIOD.to}`;
@@ -44,9 +45,9 @@ const rowsOf = async (url: string) => (await answer(url)).rows;
  * with an explicit duration, one a page view (a person-minute: the license minutes' path); and one of
  * an app no license covers (a new finding).
  */
-async function foldMore(): Promise<void> {
+async function foldMore(first = seedEvents().length): Promise<void> {
+  // The seed folded offsets 0 … length - 1 of this topic-partition; each call folds the next three.
   const topic = 'seed.enriched';
-  const first = seedEvents().length; // the seed folded offsets 0 … length - 1 of this topic-partition
   const events = [
     { person: 'pA7', seconds: 600, app: 'appA1' },
     { person: 'pA8', seconds: 0, app: 'appA1' },
@@ -127,6 +128,47 @@ test('compacted answers are as of the last compaction; live ones have what was f
   expect(jsonMeta).toMatchObject({ freshness: 'compacted', compactions: [{ month: 202609 }] });
   const school = await h.get(compacted(URLS[1]!), h.tokens.school);
   expect((school.json as { rows: { school_id: string }[] }).rows.every((r) => r.school_id === 'sA1')).toBe(true);
+});
+
+test('a compacted answer says until when each compaction was checked; the checks go with their generation', async () => {
+  const utc = (t: string) => `${t.replace(' ', 'T')}Z`;
+  const serverNow = async () => (await queryRows<{ t: string }>(h.ch, "SELECT toString(now(), 'UTC') AS t"))[0]!.t;
+  const compactions = async () =>
+    (await answer(compacted(URLS[0]!))).compactions as { month: number; compacted_at: string; checked_at: string }[];
+  const compactSeptember = async () => (await compactRollups(h.ch)).find((r) => r.month === 202609)!;
+  const checkedGenerations = async () =>
+    (await queryRows<{ g: string }>(h.ch, `SELECT DISTINCT toString(generation) AS g FROM ${CHECKS_TABLE}`)).map(
+      (r) => r.g,
+    );
+
+  // The first test left a fold above September's compaction: a new one, checked when recorded.
+  expect((await compactSeptember()).generation).not.toBeNull();
+  const first = (await readCompactionState(h.ch)).months.get(202609)!;
+  const recorded = utc(first.compactedAt);
+  expect(await compactions()).toEqual([{ month: 202609, compacted_at: recorded, checked_at: recorded }]);
+
+  // Later, a run that finds nothing new: the same compaction, checked when that run began.
+  await sleep(1_100);
+  const before = utc(await serverNow());
+  expect((await compactSeptember()).generation).toBeNull();
+  const after = utc(await serverNow());
+  const [checked] = await compactions();
+  expect(checked!.compacted_at).toBe(recorded);
+  expect(checked!.checked_at > recorded).toBe(true);
+  expect(before <= checked!.checked_at && checked!.checked_at <= after).toBe(true);
+  expect(await checkedGenerations()).toContain(first.generation);
+
+  // Something new twice: each a compaction checked when recorded, and the first generation (older
+  // than the two newest) is dropped with its checks.
+  for (const at of [3, 6]) {
+    await foldMore(seedEvents().length + at);
+    expect((await compactSeptember()).generation).not.toBeNull();
+  }
+  const newest = (await readCompactionState(h.ch)).months.get(202609)!;
+  expect(await compactions()).toEqual([
+    { month: 202609, compacted_at: utc(newest.compactedAt), checked_at: utc(newest.compactedAt) },
+  ]);
+  expect(await checkedGenerations()).not.toContain(first.generation);
 });
 
 test('an unknown freshness is a 400 naming the parameter', async () => {
