@@ -826,8 +826,16 @@ describe('freshness after a compaction', () => {
       await open(admin, `overview?${period}${choice}`);
       expectUsage(await tableCells(admin, 'top-apps'), usage[fresh].slice(0, 10));
       expect(await weeklyEvents()).toEqual(weekly[fresh].map((w) => [w.week_to, w.events]).slice(-1));
-      if (fresh === 'compacted')
+      if (fresh === 'compacted') {
         expect(await admin.getAttribute('a[href*="download=top-apps"]', 'href')).toContain('freshness=compacted');
+        // The note names the compaction the API's answer went by, and until when it was checked.
+        const meta = await api<UsageRow>(`/v1/usage/district?${period}&freshness=compacted`);
+        const [september] = meta.compactions as { month: number; compacted_at: string; checked_at: string }[];
+        const shown = (t: string) => `${t.slice(0, 10)} ${t.slice(11, 16)} UTC`;
+        expect(await admin.textContent('p.freshness-note')).toContain(
+          `2026-09 as compacted ${shown(september!.compacted_at)} (nothing missing as of ${shown(september!.checked_at)})`,
+        );
+      } else expect(await admin.locator('p.freshness-note').count()).toBe(0);
       await open(admin, `licenses?${period}${choice}`);
       expect(await licenseActive()).toEqual(licenses[fresh].map((r) => [r.license_id, r.active]));
     }

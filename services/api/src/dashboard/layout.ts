@@ -1,6 +1,6 @@
 import { html, Html, qs } from './html';
 import type { PageContent, PageDefinition } from './page';
-import type { Freshness } from '../freshness';
+import type { Freshness, FreshnessMeta } from '../freshness';
 import type { Period } from './period';
 import { renderTable } from './table';
 import type { Principal } from '../tokens';
@@ -84,11 +84,34 @@ function periodForm(p: Period, query: Record<string, string | undefined>): Html 
   </form>`;
 }
 
-export function renderPage(f: Frame, content: PageContent): string {
+/** 'YYYY-MM-DDThh:mm:ssZ' as 'YYYY-MM-DD hh:mm UTC'. */
+const shownTime = (t: string) => `${t.slice(0, 10)} ${t.slice(11, 16)} UTC`;
+const shownMonth = (m: number) => `${Math.floor(m / 100)}-${String(m % 100).padStart(2, '0')}`;
+
+/**
+ * Under the period form of a page read as of the compactions: which compaction each month of the
+ * period was read through and until when it was checked, and the months read in full for want of one.
+ */
+function freshnessNote(meta: FreshnessMeta): Html {
+  const read = (meta.compactions ?? []).map(
+    (c) =>
+      `${shownMonth(c.month)} as compacted ${shownTime(c.compacted_at)} (nothing missing as of ${shownTime(c.checked_at)})`,
+  );
+  const inFull = (meta.months_not_compacted ?? []).map(shownMonth);
+  return html`<p class="freshness-note">
+    Figures as of the rollup compactions:
+    ${read.length > 0 ? read.join('; ') : 'no month of the period has one yet'}.${
+      inFull.length > 0 ? ` Not compacted yet, read with everything folded: ${inFull.join(', ')}.` : ''
+    }
+  </p>`;
+}
+
+/** A page; `freshness` (what a compacted read went by) is noted under the period form. */
+export function renderPage(f: Frame, content: PageContent, freshness?: FreshnessMeta): string {
   const csvHref = (id: string) => `${BASE}/${f.current}${qs({ ...f.query, download: id })}`;
   const blocks = content.blocks.map((b) => (b instanceof Html ? b : renderTable(b, csvHref(b.id))));
   const body = html`<h1>${content.title}</h1>
-    ${content.period ? periodForm(content.period, f.query) : ''}${blocks}`;
+    ${content.period ? periodForm(content.period, f.query) : ''}${freshness ? freshnessNote(freshness) : ''}${blocks}`;
   return shell(content.title, body, header(f));
 }
 
