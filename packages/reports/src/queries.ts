@@ -1,12 +1,5 @@
 import { queryRows, sqlDate, sqlDateTime, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import {
-  readCompactionState,
-  rollupRows,
-  stateToRead,
-  usageByCell,
-  type CompactionState,
-  type RollupLevel,
-} from '@edusage/rollups';
+import { rollupRows, stateToRead, usageByCell, type CompactionState, type RollupLevel } from '@edusage/rollups';
 
 /** An inclusive range of district-local days. */
 export interface Period {
@@ -133,27 +126,30 @@ export async function unresolvedSummary(
   ch: ClickHouseClient,
   p: Period,
   opts: { topApps?: number } = {},
+  as: UsageReadAs = {},
 ): Promise<UnresolvedSummary> {
-  const rollups = await readCompactionState(ch);
-  const [totals] = await queryRows<Record<string, string>>(
-    ch,
-    `SELECT sumMerge(events) AS total_events,
-            sumMerge(unresolved_person_events) AS unresolved_person_events,
-            sumMerge(unresolved_app_events) AS unresolved_app_events
-     FROM (${rollupRows(rollups, 'district', p, { columns: ['events', 'unresolved_person_events', 'unresolved_app_events'] })}) AS r`,
-  );
-  const [schools] = await queryRows<Record<string, string>>(
-    ch,
-    `SELECT sumMerge(events) AS unattributed
-     FROM (${rollupRows(rollups, 'school', p, { columns: ['events'], where: "school_id = ''" })}) AS r`,
-  );
-  // Unresolved apps: `domain:<host>` for hosts no catalog knows, or an explicit app_id the catalog lacks.
-  const apps = await queryRows<{ app_id: string; unresolved_events: string; people: string }>(
-    ch,
-    `SELECT app_id, sumMerge(unresolved_app_events) AS unresolved_events, uniqExactMerge(active_users) AS people
-     FROM (${rollupRows(rollups, 'district', p, { columns: ['unresolved_app_events', 'active_users'] })}) AS r
-     GROUP BY app_id HAVING unresolved_events > 0 ORDER BY unresolved_events DESC, app_id LIMIT ${sqlNumber(opts.topApps ?? 10)}`,
-  );
+  const rollups = await stateToRead(ch, as.rollups);
+  const [[totals], [schools], apps] = await Promise.all([
+    queryRows<Record<string, string>>(
+      ch,
+      `SELECT sumMerge(events) AS total_events,
+              sumMerge(unresolved_person_events) AS unresolved_person_events,
+              sumMerge(unresolved_app_events) AS unresolved_app_events
+       FROM (${rollupRows(rollups, 'district', p, { columns: ['events', 'unresolved_person_events', 'unresolved_app_events'] })}) AS r`,
+    ),
+    queryRows<Record<string, string>>(
+      ch,
+      `SELECT sumMerge(events) AS unattributed
+       FROM (${rollupRows(rollups, 'school', p, { columns: ['events'], where: "school_id = ''" })}) AS r`,
+    ),
+    // Unresolved apps: `domain:<host>` for hosts no catalog knows, or an explicit app_id the catalog lacks.
+    queryRows<{ app_id: string; unresolved_events: string; people: string }>(
+      ch,
+      `SELECT app_id, sumMerge(unresolved_app_events) AS unresolved_events, uniqExactMerge(active_users) AS people
+       FROM (${rollupRows(rollups, 'district', p, { columns: ['unresolved_app_events', 'active_users'] })}) AS r
+       GROUP BY app_id HAVING unresolved_events > 0 ORDER BY unresolved_events DESC, app_id LIMIT ${sqlNumber(opts.topApps ?? 10)}`,
+    ),
+  ]);
   return {
     total_events: Number(totals?.total_events ?? 0),
     unresolved_person_events: Number(totals?.unresolved_person_events ?? 0),

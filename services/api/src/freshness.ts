@@ -51,6 +51,10 @@ export interface ReportFreshness {
   meta(period: { from: string; to: string }): FreshnessMeta;
 }
 
+/** The usage reports' option for a freshness (`UsageReadAs`; nothing for live). */
+export const readAs = (fresh: ReportFreshness): { rollups?: CompactionState } =>
+  fresh.rollups === undefined ? {} : { rollups: fresh.rollups };
+
 /** ClickHouse's 'YYYY-MM-DD hh:mm:ss' (UTC) as ISO 8601. */
 const utc = (t: string) => `${t.replace(' ', 'T')}Z`;
 

@@ -7,7 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { insertRows, queryRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { licenseTableFor } from '@edusage/licenses';
-import { classAppUsage, districtAppUsage, schoolAppUsage, weeklyDistrictUsage } from '@edusage/reports';
+import {
+  classAppUsage,
+  districtAppUsage,
+  schoolAppUsage,
+  unresolvedSummary,
+  weeklyDistrictUsage,
+} from '@edusage/reports';
 import { asOfCompactions, CHECKS_TABLE, compactRollups, readCompactionState } from '@edusage/rollups';
 import { DAYS, PERIOD, enriched, seedEvents, startHarness, type Harness } from './harness';
 
@@ -24,7 +30,10 @@ const URLS = [
   LICENSES,
   `/v1/licenses/schools?${WINDOW}`,
   `/v1/licenses/findings?${WINDOW}`,
+  `/v1/unresolved/apps?${P}`,
 ];
+/** The one such endpoint that answers an object, not a list. */
+const UNRESOLVED = `/v1/unresolved?${P}`;
 const compacted = (url: string) => `${url}&freshness=compacted`;
 
 let h: Harness;
@@ -40,18 +49,22 @@ const answer = async (url: string) => {
 };
 const rowsOf = async (url: string) => (await answer(url)).rows;
 
+/** Events folded by each `foldMore`. */
+const FOLDED = 4;
+
 /**
- * Three more events of dA, stored and folded after the seed's: students new to appA1 in sA1 / cA1, one
- * with an explicit duration, one a page view (a person-minute: the license minutes' path); and one of
- * an app no license covers (a new finding).
+ * Four more events of dA, stored and folded after the seed's: students new to appA1 in sA1 / cA1, one
+ * with an explicit duration, one a page view (a person-minute: the license minutes' path); one of an
+ * app no license covers (a new finding); one of an app the catalog lacks (unresolved).
  */
 async function foldMore(first = seedEvents().length): Promise<void> {
-  // The seed folded offsets 0 … length - 1 of this topic-partition; each call folds the next three.
+  // The seed folded offsets 0 … length - 1 of this topic-partition; each call folds the next FOLDED.
   const topic = 'seed.enriched';
   const events = [
     { person: 'pA7', seconds: 600, app: 'appA1' },
     { person: 'pA8', seconds: 0, app: 'appA1' },
     { person: 'pA7', seconds: 300, app: 'appNoLicense' },
+    { person: 'pA8', seconds: 0, app: 'domain:new-tool.example', appResolved: false },
   ].map((e, i) =>
     enriched(
       {
@@ -63,7 +76,7 @@ async function foldMore(first = seedEvents().length): Promise<void> {
         school: 'sA1',
         class: 'cA1',
         app: e.app,
-        appResolved: true,
+        appResolved: e.appResolved ?? true,
         personResolved: true,
         seconds: e.seconds,
       },
@@ -88,6 +101,7 @@ test('compacted answers are as of the last compaction; live ones have what was f
   await compactRollups(h.ch);
   const september = (await readCompactionState(h.ch)).months.get(202609)!;
   const atCompaction = await Promise.all(URLS.map(rowsOf));
+  const { freshness: _f, ...unresolvedAtCompaction } = await answer(UNRESOLVED);
   await foldMore();
 
   for (const [i, url] of URLS.entries()) {
@@ -104,8 +118,19 @@ test('compacted answers are as of the last compaction; live ones have what was f
     expect([url, await rowsOf(url)]).not.toEqual([url, atCompaction[i]]);
   }
 
+  // The unresolved counts (an object): as at the compaction, and the same figures live before it.
+  const unresolved = await answer(compacted(UNRESOLVED));
+  const { freshness: _c, compactions: _cs, months_not_compacted: _m, ...unresolvedCompacted } = unresolved;
+  expect(unresolved).toMatchObject({ freshness: 'compacted', compactions: [{ month: 202609 }] });
+  expect(unresolvedCompacted).toEqual(unresolvedAtCompaction);
+  const { freshness: _l, ...unresolvedLive } = await answer(UNRESOLVED);
+  expect(unresolvedLive).not.toEqual(unresolvedAtCompaction);
+
   // The report functions under the same compactions give the same rows (one source of truth).
   const rollups = asOfCompactions(await readCompactionState(h.ch));
+  const { top_unresolved_apps: apps, ...totals } = await unresolvedSummary(h.ch, period, { topApps: 100 }, { rollups });
+  expect(unresolvedCompacted).toMatchObject(totals);
+  expect(await rowsOf(compacted(URLS[7]!))).toEqual(apps);
   expect(await rowsOf(compacted(URLS[0]!))).toEqual(await districtAppUsage(h.ch, period, {}, { rollups }));
   expect(await rowsOf(compacted(URLS[1]!))).toEqual(await schoolAppUsage(h.ch, period, {}, { rollups }));
   expect(await rowsOf(compacted(URLS[2]!))).toEqual(await classAppUsage(h.ch, period, {}, { rollups }));
@@ -160,7 +185,7 @@ test('a compacted answer says until when each compaction was checked; the checks
 
   // Something new twice: each a compaction checked when recorded, and the first generation (older
   // than the two newest) is dropped with its checks.
-  for (const at of [3, 6]) {
+  for (const at of [FOLDED, 2 * FOLDED]) {
     await foldMore(seedEvents().length + at);
     expect((await compactSeptember()).generation).not.toBeNull();
   }

@@ -3,7 +3,8 @@ import { rosterImports } from '@edusage/enrich';
 import { inventoryImports } from '@edusage/licenses';
 import { deadLetterDaily, deadLetterSummary, districtFreshness, unresolvedSummary } from '@edusage/reports';
 import { defineEndpoint } from '../endpoint';
-import { checkPeriod, format, periodQuery } from '../params';
+import { freshnessMeta, readAs, readFreshness } from '../freshness';
+import { checkPeriod, format, freshness, periodQuery } from '../params';
 
 const limit = (max: number, dflt: number) =>
   z
@@ -21,11 +22,12 @@ export const qualityEndpoints = [
     tag: 'data quality',
     summary: 'Events of people not in the roster, of apps not in the catalog, and with no school (counts, no people)',
     roles: ['admin', 'director'],
-    query: z.strictObject({ ...periodQuery }).superRefine(checkPeriod),
+    query: z.strictObject({ ...periodQuery, freshness }).superRefine(checkPeriod),
     response: z.object({
       district_id: z.string(),
       from: z.string(),
       to: z.string(),
+      ...freshnessMeta.shape,
       total_events: z.number().int(),
       unresolved_person_events: z.number().int(),
       unresolved_app_events: z.number().int(),
@@ -34,8 +36,12 @@ export const qualityEndpoints = [
     list: false,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
-      const { top_unresolved_apps: _apps, ...totals } = await unresolvedSummary(deps.ch, period);
-      return { kind: 'object', body: { district_id: period.districtId, from: period.from, to: period.to, ...totals } };
+      const fresh = await readFreshness(deps.ch, query.freshness);
+      const { top_unresolved_apps: _apps, ...totals } = await unresolvedSummary(deps.ch, period, {}, readAs(fresh));
+      return {
+        kind: 'object',
+        body: { district_id: period.districtId, from: period.from, to: period.to, ...fresh.meta(period), ...totals },
+      };
     },
   }),
   defineEndpoint({
@@ -44,15 +50,16 @@ export const qualityEndpoints = [
     tag: 'data quality',
     summary: 'Unresolved apps (`domain:<host>` or an app_id the catalog lacks) by events, most first',
     roles: ['admin', 'director'],
-    query: z.strictObject({ ...periodQuery, limit: limit(1000, 100), format }).superRefine(checkPeriod),
+    query: z.strictObject({ ...periodQuery, limit: limit(1000, 100), freshness, format }).superRefine(checkPeriod),
     response: z.object({ app_id: z.string(), events: z.number().int(), active_users: z.number().int() }),
     list: true,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
-      const summary = await unresolvedSummary(deps.ch, period, { topApps: query.limit });
+      const fresh = await readFreshness(deps.ch, query.freshness);
+      const summary = await unresolvedSummary(deps.ch, period, { topApps: query.limit }, readAs(fresh));
       return {
         kind: 'list',
-        meta: { district_id: period.districtId, from: period.from, to: period.to },
+        meta: { district_id: period.districtId, from: period.from, to: period.to, ...fresh.meta(period) },
         rows: summary.top_unresolved_apps,
       };
     },

@@ -9,7 +9,7 @@ import {
   type Period,
 } from '@edusage/reports';
 import { defineEndpoint } from '../endpoint';
-import { readFreshness, type ReportFreshness } from '../freshness';
+import { readAs, readFreshness, type ReportFreshness } from '../freshness';
 import { checkPeriod, format, freshness, periodQuery, plainId } from '../params';
 import { defined, schoolScope } from './scope';
 
@@ -26,9 +26,6 @@ const measures = {
 
 const appFilter = plainId.optional().describe('only this app');
 const schoolFilter = plainId.optional().describe('only this school (a school token: its own school only)');
-
-/** The usage reports' state option for the answer's freshness (none: live). */
-const readAs = (fresh: ReportFreshness) => defined({ rollups: fresh.rollups });
 
 /** What a usage answer covers, and how fresh it is (freshness.ts). */
 const usageMeta = (period: Period, fresh: ReportFreshness) => ({
