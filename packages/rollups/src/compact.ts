@@ -11,7 +11,9 @@
  * written (one INSERT; its counts and month grain until their marker rows: counts.ts, month-grain.ts),
  * a run that dies leaves an unrecorded generation that a later run drops, and two runs at once each record a complete
  * generation (readers take the newest). Only generations older than the two newest recorded ones are
- * dropped, so a reader that picked the previous one a moment ago still finds its rows.
+ * dropped, so a reader that picked the previous one a moment ago still finds its rows. Each run
+ * records a check of the compaction it wrote or found complete (CHECKS_TABLE): until when readers may
+ * say it held everything final.
  */
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { ALL_LEVELS, MERGE_STATE, MONTHS_TABLE, ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel } from './levels';
@@ -147,7 +149,10 @@ async function cellCount(ch: ClickHouseClient, level: RollupLevel, month: number
   return Number(row?.n ?? 0);
 }
 
-/** That a run found nothing new in the month: its compaction held everything final at `checkedAt`. */
+/**
+ * That the month's compaction `generation` held everything final at `checkedAt` (taken before the
+ * run's marks): recorded by the run that wrote it, and by each later run that found nothing new.
+ */
 async function recordCheck(ch: ClickHouseClient, month: number, generation: string, checkedAt: string): Promise<void> {
   await command(
     ch,
@@ -180,7 +185,7 @@ async function record(
 }
 
 /**
- * Drops the month's generations (cells, counts, month rows and runs) older than its two newest recorded ones (and older
+ * Drops the month's generations (cells, counts, month rows, runs and checks) older than its two newest recorded ones (and older
  * unrecorded ones: runs that died). A newer unrecorded generation may be a run in progress and is kept.
  */
 async function dropOldGenerations(ch: ClickHouseClient, month: number): Promise<void> {
@@ -251,6 +256,7 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
       await writeMonthGrain(ch, month, BigInt(previous.generation), state);
     }
     // After the counts and grain: a check is only worth recording for a compaction readers can use.
+    // (A slow run whose generation was dropped meanwhile records a check no reader looks for.)
     if (previous !== undefined) await recordCheck(ch, month, previous.generation, checkedAt);
     return { ...result, generation: null, ms: Date.now() - started };
   }
@@ -262,6 +268,8 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
   await writeCounts(ch, month, generation, state);
   await writeMonthGrain(ch, month, generation, state);
   await record(ch, month, generation, invalidations, marks);
+  // Its own check, at the time taken before its marks: what it holds (compacted_at is the run's end).
+  await recordCheck(ch, month, generation.toString(), checkedAt);
   await dropOldGenerations(ch, month);
   return { ...result, generation: generation.toString(), ms: Date.now() - started };
 }

@@ -57,8 +57,8 @@ export const leavesOutNewer = (state: CompactionState): boolean => state.newer =
 export const COMPACTIONS_TABLE = 'rollup_compactions_v2';
 
 /**
- * Runs that found nothing new in a month (migration 0012): one row each, keyed by the month's
- * generation they found complete.
+ * Checks of a month's compaction (migration 0012): by the run that wrote it and by each later run that
+ * found nothing new, keyed by its generation, at the time the run took its marks.
  */
 export const CHECKS_TABLE = 'rollup_compaction_checks_v2';
 
@@ -67,21 +67,21 @@ export type CompactionChecks = ReadonlyMap<string, string>;
 
 /** Every generation's last check; read apart from the state (only answers that show it need it). */
 export async function readCompactionChecks(ch: ClickHouseClient): Promise<CompactionChecks> {
-  const rows = await queryRows<{ month: number | string; generation: string; at: string }>(
+  const rows = await queryRows<{ month: number | string; g: string; at: string }>(
     ch,
-    `SELECT month, toString(generation) AS generation, toString(max(checked_at)) AS at
+    `SELECT month, toString(generation) AS g, toString(max(checked_at)) AS at
      FROM ${CHECKS_TABLE} GROUP BY month, generation`,
   );
-  return new Map(rows.map((r) => [`${Number(r.month)}/${r.generation}`, r.at]));
+  return new Map(rows.map((r) => [`${Number(r.month)}/${r.g}`, r.at]));
 }
 
 /**
- * Until when a compaction is known to hold everything final: the last run that found nothing new for
- * its generation, or its own recording.
+ * Until when a compaction is known to hold everything final: its last check (the time a run took its
+ * marks). A generation made before the checks existed has none: its recording time, which is later
+ * than its marks by the run's duration.
  */
 export function checkedAtOf(c: MonthCompaction, checks: CompactionChecks): string {
-  const at = checks.get(`${c.month}/${c.generation}`);
-  return at !== undefined && at > c.compactedAt ? at : c.compactedAt;
+  return checks.get(`${c.month}/${c.generation}`) ?? c.compactedAt;
 }
 
 const INVALIDATIONS = '(SELECT count() FROM rollup_compaction_invalidations)';

@@ -8,6 +8,7 @@ import { createLogger } from '@edusage/logging';
 import { migrationsDir, startCurrentClickHouse, type CurrentClickHouse } from '@edusage/testkit';
 import { AuditLog, ENDPOINTS, createApiMetrics, type ApiDeps, type Principal, type TokenStore } from '@edusage/api';
 import { RESEARCH_MIGRATIONS_DIR } from '@edusage/research';
+import { compactRollups } from '@edusage/rollups';
 import { PERIOD, seed, seedResearch } from './harness';
 
 jest.setTimeout(120_000);
@@ -53,14 +54,16 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/research/outcome-bands': { school_year: '2026-27' },
 };
 
+const depsOf = (): ApiDeps => ({
+  ch: current.client,
+  research: current.client, // the research tables live in the same chdb database here
+  tokens: null as unknown as TokenStore, // no token endpoint is called here
+  pipelineLag: async () => [],
+  now: () => new Date('2026-09-17T12:00:00Z'),
+});
+
 test('every report endpoint runs on current ClickHouse', async () => {
-  const deps: ApiDeps = {
-    ch: current.client,
-    research: current.client, // the research tables live in the same chdb database here
-    tokens: null as unknown as TokenStore, // no token endpoint is called here
-    pipelineLag: async () => [],
-    now: () => new Date('2026-09-17T12:00:00Z'),
-  };
+  const deps = depsOf();
   const answers: Record<string, unknown> = {};
   for (const e of ENDPOINTS.filter((x) => x.method === 'GET' && x.path !== '/v1/tokens')) {
     const query = e.query.parse(QUERIES[e.path] ?? {});
@@ -180,4 +183,31 @@ test('every report endpoint runs on current ClickHouse', async () => {
   expect(await queryRows(current.client, 'SELECT route, status FROM api_audit_log')).toEqual([
     { route: '/v1/research', status: 200 },
   ]);
+});
+
+test('the endpoints that take freshness answer as of the compactions on current ClickHouse, each compaction checked', async () => {
+  await compactRollups(current.client);
+  await compactRollups(current.client); // nothing new: a check of the same compaction
+  const deps = depsOf();
+  const withFreshness = ENDPOINTS.filter((e) => e.method === 'GET' && 'freshness' in e.query.shape);
+  expect(withFreshness.length).toBeGreaterThanOrEqual(9);
+  for (const e of withFreshness) {
+    const answer = async (extra: Record<string, string>) => {
+      const query = e.query.parse({ ...QUERIES[e.path], ...extra });
+      const r = await e.handle({ principal: admin, query, params: {}, body: undefined, deps });
+      const { freshness, compactions, months_not_compacted, ...rest } = (r.kind === 'list' ? r.meta : r.body) as {
+        freshness: string;
+        compactions?: { month: number; compacted_at: string; checked_at: string }[];
+        months_not_compacted?: number[];
+      } & Record<string, unknown>;
+      return { figures: r.kind === 'list' ? r.rows : rest, freshness, compactions, months_not_compacted };
+    };
+    const [live, compacted] = [await answer({}), await answer({ freshness: 'compacted' })];
+    // Nothing was folded since the compaction: the same figures either way.
+    expect([e.path, compacted.figures]).toEqual([e.path, live.figures]);
+    expect([e.path, live.freshness, compacted.freshness]).toEqual([e.path, 'live', 'compacted']);
+    const [september] = compacted.compactions ?? [];
+    expect([e.path, september?.month, compacted.months_not_compacted]).toEqual([e.path, 202609, []]);
+    expect(september!.checked_at >= september!.compacted_at).toBe(true);
+  }
 });

@@ -1,6 +1,6 @@
 /**
- * `freshness=compacted` (services/api/src/freshness.ts): the usage and license endpoints as of the
- * rollup compactions. After a compaction and a later fold, their answers equal the ones from before
+ * `freshness=compacted` (services/api/src/freshness.ts): the usage, license and unresolved endpoints as
+ * of the rollup compactions. After a compaction and a later fold, their answers equal the ones from before
  * that fold and the report functions' under asOfCompactions; the live answers (the default) have it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -166,11 +166,21 @@ test('a compacted answer says until when each compaction was checked; the checks
       (r) => r.g,
     );
 
-  // The first test left a fold above September's compaction: a new one, checked when recorded.
-  expect((await compactSeptember()).generation).not.toBeNull();
-  const first = (await readCompactionState(h.ch)).months.get(202609)!;
-  const recorded = utc(first.compactedAt);
-  expect(await compactions()).toEqual([{ month: 202609, compacted_at: recorded, checked_at: recorded }]);
+  /** Compacts September with something new; its answer's times, with the server's clock before the run. */
+  const compactNew = async () => {
+    const started = utc(await serverNow());
+    expect((await compactSeptember()).generation).not.toBeNull();
+    const made = (await readCompactionState(h.ch)).months.get(202609)!;
+    const [answered] = await compactions();
+    // Checked at the time its run took its marks: after the run began, before it was recorded.
+    expect(answered).toMatchObject({ month: 202609, compacted_at: utc(made.compactedAt) });
+    expect(started <= answered!.checked_at && answered!.checked_at <= answered!.compacted_at).toBe(true);
+    expect(await checkedGenerations()).toContain(made.generation);
+    return { made, answered: answered! };
+  };
+
+  // The first test left a fold above September's compaction.
+  const first = await compactNew();
 
   // Later, a run that finds nothing new: the same compaction, checked when that run began.
   await sleep(1_100);
@@ -178,22 +188,20 @@ test('a compacted answer says until when each compaction was checked; the checks
   expect((await compactSeptember()).generation).toBeNull();
   const after = utc(await serverNow());
   const [checked] = await compactions();
-  expect(checked!.compacted_at).toBe(recorded);
-  expect(checked!.checked_at > recorded).toBe(true);
+  expect(checked!.compacted_at).toBe(first.answered.compacted_at);
+  expect(checked!.checked_at > first.answered.compacted_at).toBe(true);
   expect(before <= checked!.checked_at && checked!.checked_at <= after).toBe(true);
-  expect(await checkedGenerations()).toContain(first.generation);
 
-  // Something new twice: each a compaction checked when recorded, and the first generation (older
-  // than the two newest) is dropped with its checks.
+  // Something new twice: each a compaction with its own check, and the first generation (older than
+  // the two newest) is dropped with its checks.
+  expect(await checkedGenerations()).toContain(first.made.generation);
   for (const at of [FOLDED, 2 * FOLDED]) {
+    await sleep(1_100);
     await foldMore(seedEvents().length + at);
-    expect((await compactSeptember()).generation).not.toBeNull();
+    const { answered } = await compactNew();
+    expect(answered.checked_at > checked!.checked_at).toBe(true);
   }
-  const newest = (await readCompactionState(h.ch)).months.get(202609)!;
-  expect(await compactions()).toEqual([
-    { month: 202609, compacted_at: utc(newest.compactedAt), checked_at: utc(newest.compactedAt) },
-  ]);
-  expect(await checkedGenerations()).not.toContain(first.generation);
+  expect(await checkedGenerations()).not.toContain(first.made.generation);
 });
 
 test('an unknown freshness is a 400 naming the parameter', async () => {
