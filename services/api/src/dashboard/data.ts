@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ApiDeps, Endpoint } from '../endpoint';
+import { freshnessMeta, type FreshnessMeta } from '../freshness';
 import { Forbidden, NotFound } from '../endpoint';
 import { ENDPOINTS } from '../endpoints';
 import type { Principal } from '../tokens';
@@ -10,6 +12,19 @@ import type { Principal } from '../tokens';
 export type Answer =
   | { ok: true; rows: Record<string, unknown>[]; meta: Record<string, unknown>; body: Record<string, unknown> }
   | { ok: false; status: 400 | 403 | 404; messages: string[] };
+
+/**
+ * The freshness of each answer read as of the compactions during one page build (`compactedReads`),
+ * so the page can say which compactions its figures went by: read from the answers, never again.
+ */
+const compactedAnswers = new AsyncLocalStorage<FreshnessMeta[]>();
+
+/** Runs a page build, with the freshness of every answer it got as of the compactions. */
+export async function compactedReads<T>(build: () => Promise<T>): Promise<{ result: T; compacted: FreshnessMeta[] }> {
+  const compacted: FreshnessMeta[] = [];
+  const result = await compactedAnswers.run(compacted, build);
+  return { result, compacted };
+}
 
 const byPath = new Map(ENDPOINTS.filter((e) => e.method === 'GET').map((e) => [e.path, e]));
 
@@ -47,6 +62,8 @@ export async function callEndpoint(
     };
   try {
     const r = await e.handle({ principal, query: parsed.data, params: parsedParams?.data ?? {}, body: {}, deps });
+    const fresh = freshnessMeta.safeParse(r.kind === 'object' ? r.body : r.meta);
+    if (fresh.success && fresh.data.freshness === 'compacted') compactedAnswers.getStore()?.push(fresh.data);
     if (r.kind === 'object') return { ok: true, rows: [], meta: {}, body: r.body };
     return { ok: true, rows: r.rows as Record<string, unknown>[], meta: r.meta, body: {} };
   } catch (err) {

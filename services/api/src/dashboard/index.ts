@@ -5,9 +5,8 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ApiDeps } from '../endpoint';
-import { readFreshness } from '../freshness';
 import { hashToken, ROLES, type Principal } from '../tokens';
-import { PageError } from './data';
+import { compactedReads, PageError } from './data';
 import { Html } from './html';
 import { BASE, renderMessage, renderPage, renderSignIn } from './layout';
 import type { PageDefinition } from './page';
@@ -185,11 +184,9 @@ async function servePage(
   if (issues.length > 0)
     return send(400, renderMessage(frame, 'The address has parameters this page does not take', issues));
   try {
-    // The note on a compacted page: the compactions, read from before the page's answers: a run that
-    // lands meanwhile can make a figure newer than the note, never older.
-    const compactions = query.freshness === 'compacted' ? readFreshness(deps.ch, 'compacted') : undefined;
-    compactions?.catch(() => undefined); // awaited below unless the page fails first
-    const content = await page.build({ deps, principal, query, today: deps.now().toISOString().slice(0, 10) });
+    const { result: content, compacted } = await compactedReads(() =>
+      page.build({ deps, principal, query, today: deps.now().toISOString().slice(0, 10) }),
+    );
     if (query.download !== undefined) {
       const t = content.blocks.find((b): b is Table => !(b instanceof Html) && b.id === query.download);
       if (!t)
@@ -202,9 +199,7 @@ async function servePage(
         .header('content-disposition', `attachment; filename="${page.slug}-${t.id}.csv"`)
         .send(tableCsv(t));
     }
-    const compacted = content.period?.freshness === 'compacted' ? content.period : undefined;
-    const note = compacted && (await compactions)?.meta(compacted);
-    return send(200, renderPage(frame, content, note));
+    return send(200, renderPage(frame, content, compacted));
   } catch (err) {
     if (err instanceof PageError)
       return send(err.status, renderMessage(frame, 'This page cannot be shown as asked', err.messages));

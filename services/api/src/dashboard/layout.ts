@@ -89,29 +89,36 @@ const shownTime = (t: string) => `${t.slice(0, 10)} ${t.slice(11, 16)} UTC`;
 const shownMonth = (m: number) => `${Math.floor(m / 100)}-${String(m % 100).padStart(2, '0')}`;
 
 /**
- * Under the period form of a page read as of the compactions: which compaction each month of the
- * period was read through and until when it was checked, and the months read in full for want of one.
+ * Under the period form, when some of the page's answers were read as of the compactions: which
+ * compaction each month was read through and until when it was checked complete, and the months read
+ * with everything folded for want of one (from those answers; the page's other figures are live).
  */
-function freshnessNote(meta: FreshnessMeta): Html {
-  const read = (meta.compactions ?? []).map(
-    (c) =>
-      `${shownMonth(c.month)} as compacted ${shownTime(c.compacted_at)} (nothing missing as of ${shownTime(c.checked_at)})`,
-  );
-  const inFull = (meta.months_not_compacted ?? []).map(shownMonth);
+function freshnessNote(answers: readonly FreshnessMeta[]): Html {
+  const byText = new Map<string, number>();
+  for (const a of answers)
+    for (const c of a.compactions ?? [])
+      byText.set(
+        `${shownMonth(c.month)} as compacted ${shownTime(c.compacted_at)}, checked complete as of ${shownTime(c.checked_at)}`,
+        c.month,
+      );
+  const read = [...byText].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).map(([text]) => text);
+  const inFull = [...new Set(answers.flatMap((a) => a.months_not_compacted ?? []))]
+    .sort((a, b) => a - b)
+    .map(shownMonth);
   return html`<p class="freshness-note">
-    Figures as of the rollup compactions:
-    ${read.length > 0 ? read.join('; ') : 'no month of the period has one yet'}.${
+    Usage, license and unresolved figures as of the rollup compactions:
+    ${read.length > 0 ? read.join('; ') : 'none of the period yet'}.${
       inFull.length > 0 ? ` Not compacted yet, read with everything folded: ${inFull.join(', ')}.` : ''
     }
   </p>`;
 }
 
-/** A page; `freshness` (what a compacted read went by) is noted under the period form. */
-export function renderPage(f: Frame, content: PageContent, freshness?: FreshnessMeta): string {
+/** A page; the freshness of its answers read as of the compactions is noted under the period form. */
+export function renderPage(f: Frame, content: PageContent, compacted: readonly FreshnessMeta[] = []): string {
   const csvHref = (id: string) => `${BASE}/${f.current}${qs({ ...f.query, download: id })}`;
   const blocks = content.blocks.map((b) => (b instanceof Html ? b : renderTable(b, csvHref(b.id))));
   const body = html`<h1>${content.title}</h1>
-    ${content.period ? periodForm(content.period, f.query) : ''}${freshness ? freshnessNote(freshness) : ''}${blocks}`;
+    ${content.period ? periodForm(content.period, f.query) : ''}${compacted.length > 0 ? freshnessNote(compacted) : ''}${blocks}`;
   return shell(content.title, body, header(f));
 }
 
