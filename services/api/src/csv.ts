@@ -34,3 +34,14 @@ export function csvStream(
   );
   return Readable.from(records).pipe(stringify({ header: true, columns: [...columns] }));
 }
+
+/** The response header that carries, on a CSV answer, what a JSON answer says beside its rows. */
+export const META_HEADER = 'edusage-meta';
+
+/**
+ * A JSON answer's fields beside `rows` (district, period, freshness and the compactions read…) as one
+ * header line: JSON with everything outside printable ASCII escaped, as a header value must be.
+ */
+export function metaHeaderValue(meta: Record<string, unknown>): string {
+  return JSON.stringify(meta).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -55,6 +55,14 @@ export interface ReportFreshness {
 export const readAs = (fresh: ReportFreshness): { rollups?: CompactionState } =>
   fresh.rollups === undefined ? {} : { rollups: fresh.rollups };
 
+/** What an answer over a period covers (district, days), and how fresh it is. */
+export const periodMeta = (period: { districtId: string; from: string; to: string }, fresh: ReportFreshness) => ({
+  district_id: period.districtId,
+  from: period.from,
+  to: period.to,
+  ...fresh.meta(period),
+});
+
 /** ClickHouse's 'YYYY-MM-DD hh:mm:ss' (UTC) as ISO 8601. */
 const utc = (t: string) => `${t.replace(' ', 'T')}Z`;
 

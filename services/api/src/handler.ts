@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { csvStream } from './csv';
+import { csvStream, META_HEADER, metaHeaderValue } from './csv';
 import { Forbidden, NotFound, type ApiDeps, type Endpoint } from './endpoint';
 
 /** zod issues as `{field, message}`, the field prefixed with where it was (query, path, body). */
@@ -17,17 +17,6 @@ function wantsCsv(request: FastifyRequest, format: unknown): boolean {
   if (format === 'json') return false;
   const accept = request.headers.accept ?? '';
   return /(^|,)\s*text\/csv\b/i.test(accept) && !/(^|,)\s*application\/json\b/i.test(accept);
-}
-
-/** The response header that carries, on a CSV answer, what a JSON answer says beside its rows. */
-export const META_HEADER = 'edusage-meta';
-
-/**
- * A JSON answer's fields beside `rows` (district, period, freshness and the compactions read…) as one
- * header line: JSON with everything outside printable ASCII escaped, as a header value must be.
- */
-export function metaHeaderValue(meta: Record<string, unknown>): string {
-  return JSON.stringify(meta).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Endpoint } from './endpoint';
 import { freshnessMeta } from './freshness';
-import { META_HEADER } from './handler';
+import { META_HEADER } from './csv';
 
 type JsonSchema = Record<string, unknown>;
 

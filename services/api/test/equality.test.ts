@@ -67,6 +67,7 @@ test('usage, unresolved and dead letters equal the report functions', async () =
   expect((await h.get(`/v1/unresolved?${P}`, h.tokens.director)).json).toEqual({
     district_id: 'dA',
     ...PERIOD,
+    freshness: 'live',
     ...totals,
   });
   expect(await rowsOf(`/v1/unresolved/apps?${P}`)).toEqual(top_unresolved_apps);

@@ -1,4 +1,4 @@
-import { metaHeaderValue } from '../src/handler';
+import { metaHeaderValue } from '../src/csv';
 
 test("a CSV answer's meta header is printable ASCII and parses back to the same fields", () => {
   const meta = {

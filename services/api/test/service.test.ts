@@ -106,7 +106,19 @@ test('boots, serves, limits per token across a restart, keeps the audit log thro
   // OpenAPI 3.1 from the zod schemas, and the docs page, served locally.
   const doc = (await (await get('/openapi.json')).json()) as {
     openapi: string;
-    paths: Record<string, Record<string, { parameters: { name: string; in: string; required: boolean }[] }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          parameters: { name: string; in: string; required: boolean }[];
+          responses: Record<
+            string,
+            { headers?: Record<string, unknown>; content: Record<string, { schema: unknown }> }
+          >;
+        }
+      >
+    >;
   };
   expect(doc.openapi).toBe('3.1.0');
   const district = doc.paths['/v1/usage/district']!.get!;
@@ -132,6 +144,15 @@ test('boots, serves, limits per token across a restart, keeps the audit log thro
     expect([e.path, named('path')]).toEqual([e.path, Object.keys(e.params?.shape ?? {}).sort()]);
   }
   expect(ENDPOINTS.length).toBeGreaterThan(10);
+  // A list's CSV answer carries the JSON answer's other fields in a header; an object answer that takes
+  // freshness declares its fields (the list answers' are tested with the freshness endpoints).
+  expect(Object.keys(district.responses['200']!.headers ?? {})).toEqual(['edusage-meta']);
+  const unresolved = doc.paths['/v1/unresolved']!.get!.responses['200']!.content['application/json']!.schema as {
+    properties: Record<string, unknown>;
+  };
+  expect(Object.keys(unresolved.properties)).toEqual(
+    expect.arrayContaining(['freshness', 'compactions', 'months_not_compacted', 'total_events']),
+  );
   const html = await (await get('/docs')).text();
   expect(html).toContain('/v1/usage/district');
   expect(html).not.toMatch(/<script|https?:\/\/(?!127)/);

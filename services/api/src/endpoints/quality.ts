@@ -3,7 +3,7 @@ import { rosterImports } from '@edusage/enrich';
 import { inventoryImports } from '@edusage/licenses';
 import { deadLetterDaily, deadLetterSummary, districtFreshness, unresolvedSummary } from '@edusage/reports';
 import { defineEndpoint } from '../endpoint';
-import { freshnessMeta, readAs, readFreshness } from '../freshness';
+import { freshnessMeta, periodMeta, readAs, readFreshness } from '../freshness';
 import { checkPeriod, format, freshness, periodQuery } from '../params';
 
 const limit = (max: number, dflt: number) =>
@@ -40,7 +40,7 @@ export const qualityEndpoints = [
       const { top_unresolved_apps: _apps, ...totals } = await unresolvedSummary(deps.ch, period, {}, readAs(fresh));
       return {
         kind: 'object',
-        body: { district_id: period.districtId, from: period.from, to: period.to, ...fresh.meta(period), ...totals },
+        body: { ...periodMeta(period, fresh), ...totals },
       };
     },
   }),
@@ -59,7 +59,7 @@ export const qualityEndpoints = [
       const summary = await unresolvedSummary(deps.ch, period, { topApps: query.limit }, readAs(fresh));
       return {
         kind: 'list',
-        meta: { district_id: period.districtId, from: period.from, to: period.to, ...fresh.meta(period) },
+        meta: periodMeta(period, fresh),
         rows: summary.top_unresolved_apps,
       };
     },

@@ -6,10 +6,9 @@ import {
   districtAppUsage,
   schoolAppUsage,
   weeklyDistrictUsage,
-  type Period,
 } from '@edusage/reports';
 import { defineEndpoint } from '../endpoint';
-import { readAs, readFreshness, type ReportFreshness } from '../freshness';
+import { periodMeta, readAs, readFreshness } from '../freshness';
 import { checkPeriod, format, freshness, periodQuery, plainId } from '../params';
 import { defined, schoolScope } from './scope';
 
@@ -27,14 +26,6 @@ const measures = {
 const appFilter = plainId.optional().describe('only this app');
 const schoolFilter = plainId.optional().describe('only this school (a school token: its own school only)');
 
-/** What a usage answer covers, and how fresh it is (freshness.ts). */
-const usageMeta = (period: Period, fresh: ReportFreshness) => ({
-  district_id: period.districtId,
-  from: period.from,
-  to: period.to,
-  ...fresh.meta(period),
-});
-
 export const usageEndpoints = [
   defineEndpoint({
     method: 'GET',
@@ -49,7 +40,7 @@ export const usageEndpoints = [
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const fresh = await readFreshness(deps.ch, query.freshness);
       const rows = await districtAppUsage(deps.ch, period, defined({ appId: query.app }), readAs(fresh));
-      return { kind: 'list', meta: usageMeta(period, fresh), rows };
+      return { kind: 'list', meta: periodMeta(period, fresh), rows };
     },
   }),
   defineEndpoint({
@@ -68,7 +59,7 @@ export const usageEndpoints = [
       const schoolId = schoolScope(principal, query.school);
       const fresh = await readFreshness(deps.ch, query.freshness);
       const rows = await schoolAppUsage(deps.ch, period, defined({ schoolId, appId: query.app }), readAs(fresh));
-      return { kind: 'list', meta: usageMeta(period, fresh), rows };
+      return { kind: 'list', meta: periodMeta(period, fresh), rows };
     },
   }),
   defineEndpoint({
@@ -95,7 +86,7 @@ export const usageEndpoints = [
       const fresh = await readFreshness(deps.ch, query.freshness);
       const filter = defined({ schoolId, classId: query.class, appId: query.app });
       const rows = await classAppUsage(deps.ch, period, filter, readAs(fresh));
-      return { kind: 'list', meta: usageMeta(period, fresh), rows };
+      return { kind: 'list', meta: periodMeta(period, fresh), rows };
     },
   }),
   defineEndpoint({
@@ -121,7 +112,7 @@ export const usageEndpoints = [
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const fresh = await readFreshness(deps.ch, query.freshness);
       const rows = await weeklyDistrictUsage(deps.ch, period, readAs(fresh));
-      return { kind: 'list', meta: usageMeta(period, fresh), rows };
+      return { kind: 'list', meta: periodMeta(period, fresh), rows };
     },
   }),
   defineEndpoint({
