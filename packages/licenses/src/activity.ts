@@ -94,7 +94,8 @@ function fineFiguresOf(w: Window, o: ActivityOptions): string {
   const figures = [
     `(if(licensed AND ${inWindow}, 'ws', ''), license_id, school_id)`,
     ...(o.trendFrom === undefined ? [] : [`(if(licensed, 'week', ''), license_id, toString(toMonday(local_date)))`]),
-    // An app with several licenses has a row per license here: merging a state again changes nothing.
+    // An app with several licenses has a row per license here: merging a state again changes nothing
+    // (its seconds are counted once per license: only the window's are read).
     ...(o.apps ? [`(if(${inWindow}, 'app', ''), app_id, '')`] : []),
   ];
   return `arrayJoin(arrayFilter(f -> f.1 != '', [${figures.join(', ')}]))`;
@@ -102,7 +103,9 @@ function fineFiguresOf(w: Window, o: ActivityOptions): string {
 
 /**
  * A fine figure as the figures it gives: `ws` as the license's `window` and, with a school, its
- * `school`; the others as they are.
+ * `school`; the others as they are. Every figure but `window` so gets exactly one fine row, whose
+ * state the outer query finalizes (maxIf below): a finer grain under `school`, `week` or `app` would
+ * need merging there too.
  */
 const COARSE_FIGURES = `if(fine.1 = 'ws',
   arrayFilter(f -> f.1 = 'window' OR f.3 != '', [('window', fine.2, ''), ('school', fine.2, fine.3)]),
@@ -134,8 +137,8 @@ export async function licenseActivity(
   }>(
     ch,
     // Two levels: states merged per license and school first, then the license's window from those
-    // (each person once per school, not once per day: ~20 % less merging on a 30-day window of a year
-    // of 50,000 students, docs/BENCHMARKS.md); a school figure is its one fine state, finalized.
+    // (each person once per school, not once per day of use: docs/BENCHMARKS.md "The license window
+    // merged in two levels"); a school, week or app figure is its one fine state, finalized.
     `SELECT coarse AS figure, figure.1 AS kind, figure.2 AS owner, figure.3 AS grain,
             uniqExactMergeIf(s, kind = 'window') + maxIf(finalizeAggregation(s), kind != 'window') AS active,
             sum(secs) AS seconds, arraySort(groupUniqArrayArray(app_schools)) AS schools

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { command, createClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
 import { buildLicenseReport, importLicenses, type LicenseReport } from '../src';
+import { licenseActivity } from '../src/activity';
 
 jest.setTimeout(120_000);
 
@@ -191,6 +192,28 @@ test('weekly trend counts only the days of each term; never used and used after 
   ]);
   expect(report.never_used).toEqual(['D', 'E']);
   expect(report.expired_but_used.map((e) => [e.license_id, e.active, e.schools])).toEqual([['A', 1, ['s1']]]);
+});
+
+test("one read's weekly figures (licenseActivity with trendFrom, the benchmark's path) equal the trend by hand", async () => {
+  const read = await licenseActivity(
+    ch,
+    { districtId: 'd1', from: '2026-09-01', to: '2026-10-02' },
+    {
+      trendFrom: '2026-09-01',
+    },
+  );
+  expect(read.weeks.map((t) => `${t.license_id} ${t.week} ${t.active}`)).toEqual([
+    'A 2026-09-14 3',
+    'B 2026-09-14 3',
+    'B 2026-09-28 1',
+    'C 2026-09-14 1',
+    'C 2026-09-28 1',
+  ]);
+});
+
+test('an app in use: its people and schools once, though its rows are joined to each of its four licenses', () => {
+  // ixl (no approval): p1 (s1, s2), p2 (s2), t1 (s1), p5 (no school), p4 (s1); kahoot has no use.
+  expect(report.unapproved.map((u) => [u.app_id, u.active, u.schools])).toEqual([['ixl', 5, ['s1', 's2']]]);
 });
 
 test('eligible people follow a new roster import (the counts kept per roster version are not served stale)', async () => {
