@@ -40,6 +40,7 @@ export {
   type CompactOptions,
   type MonthCompactionResult,
 } from './compact';
+export { compactionStatus, type CompactionStatus } from './status';
 export { distinctPersonMinutes, groupKey } from './minutes';
 export {
   countsFor,

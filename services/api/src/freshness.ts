@@ -64,7 +64,7 @@ export const periodMeta = (period: { districtId: string; from: string; to: strin
 });
 
 /** ClickHouse's 'YYYY-MM-DD hh:mm:ss' (UTC) as ISO 8601. */
-const utc = (t: string) => `${t.replace(' ', 'T')}Z`;
+export const utc = (t: string) => `${t.replace(' ', 'T')}Z`;
 
 const LIVE: ReportFreshness = { rollups: undefined, meta: () => ({ freshness: 'live' }) };
 

@@ -3,6 +3,7 @@ import { PageError } from '../src/dashboard/data';
 import { figureSection } from '../src/dashboard/figure';
 import { html, Html } from '../src/dashboard/html';
 import { pagePeriod, weeksOf } from '../src/dashboard/period';
+import { compactionLine } from '../src/dashboard/pages/overview';
 import { renderTable, table, tableCsv } from '../src/dashboard/table';
 
 const messagesOf = (f: () => unknown): string[] => {
@@ -110,5 +111,27 @@ describe('figureSection', () => {
     const heading = html`<h3 id="x">Per day</h3>`;
     expect(figureSection({ heading, charts: [], table: t })).toEqual([heading, t]);
     expect(figureSection({ table: t })).toEqual([t]);
+  });
+});
+
+describe('compactionLine (overview, pipeline health)', () => {
+  const text = (h: Html) => h.value.replace(/<[^>]+>/g, '');
+  test('the last run with its age, and the months waiting', () => {
+    expect(
+      text(
+        compactionLine({
+          last_checked_at: '2026-09-17T10:00:00Z',
+          seconds_since_checked: 3_000,
+          months_not_compacted: [202610, 202611],
+        }),
+      ),
+    ).toBe(
+      'Rollup compaction: last run 2026-09-17 10:00 UTC (50 minutes ago); months not compacted yet: 2026-10, 2026-11.',
+    );
+  });
+  test('no run yet', () => {
+    expect(
+      text(compactionLine({ last_checked_at: null, seconds_since_checked: null, months_not_compacted: [202609] })),
+    ).toBe('Rollup compaction: no compaction run yet; months not compacted yet: 2026-09.');
   });
 });

@@ -48,6 +48,12 @@ const answer = async (url: string) => {
   return r.json as { rows: unknown[] } & Record<string, unknown>;
 };
 const rowsOf = async (url: string) => (await answer(url)).rows;
+/** What the pipeline lag (admin) says of the rollup compaction. */
+const compactionLag = async () => {
+  const r = await h.get('/v1/pipeline/lag', h.tokens.admin);
+  expect(r.status).toBe(200);
+  return (r.json as { rollup_compaction: Record<string, unknown> }).rollup_compaction;
+};
 
 /** Events folded by each `foldMore`. */
 const FOLDED = 4;
@@ -97,6 +103,12 @@ test('compacted answers are as of the last compaction; live ones have what was f
   expect(before).toMatchObject({ freshness: 'compacted', compactions: [], months_not_compacted: [202609] });
   expect(before.rows).toEqual(await rowsOf(URLS[0]!));
   expect(await answer(URLS[0]!)).toMatchObject({ freshness: 'live' });
+  // The pipeline lag tells an operator the same: no compaction run yet, September waiting.
+  expect(await compactionLag()).toEqual({
+    last_checked_at: null,
+    seconds_since_checked: null,
+    months_not_compacted: [202609],
+  });
 
   await compactRollups(h.ch);
   const september = (await readCompactionState(h.ch)).months.get(202609)!;
@@ -191,6 +203,8 @@ test('a compacted answer says until when each compaction was checked; the checks
   expect(checked!.compacted_at).toBe(first.answered.compacted_at);
   expect(checked!.checked_at > first.answered.compacted_at).toBe(true);
   expect(before <= checked!.checked_at && checked!.checked_at <= after).toBe(true);
+  // The pipeline lag names that run: every month is checked by it.
+  expect(await compactionLag()).toMatchObject({ last_checked_at: checked!.checked_at, months_not_compacted: [] });
 
   // Something new twice: each a compaction with its own check, and the first generation (older than
   // the two newest) is dropped with its checks.

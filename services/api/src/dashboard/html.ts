@@ -36,6 +36,10 @@ export const fmtPct = (share: number | null) => (share === null ? '—' : `${one
 
 /** Engaged seconds as hours, one decimal: the figure the dashboard shows and compares with the API. */
 export const hours = (seconds: number) => Math.round(seconds / 360) / 10;
+/** A YYYYMM month as YYYY-MM. */
+export const fmtMonth = (m: number) => `${Math.floor(m / 100)}-${String(m % 100).padStart(2, '0')}`;
+/** An ISO 8601 UTC time as 'YYYY-MM-DD hh:mm UTC'. */
+export const fmtUtcMinute = (t: string) => `${t.slice(0, 10)} ${t.slice(11, 16)} UTC`;
 
 /** Query string of a dashboard link (undefined values left out). */
 export function qs(params: Record<string, string | undefined>): string {

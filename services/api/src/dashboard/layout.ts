@@ -1,4 +1,4 @@
-import { html, Html, qs } from './html';
+import { fmtMonth, fmtUtcMinute, html, Html, qs } from './html';
 import type { PageContent, PageDefinition } from './page';
 import type { Freshness, FreshnessMeta } from '../freshness';
 import type { Period } from './period';
@@ -84,10 +84,6 @@ function periodForm(p: Period, query: Record<string, string | undefined>): Html 
   </form>`;
 }
 
-/** 'YYYY-MM-DDThh:mm:ssZ' as 'YYYY-MM-DD hh:mm UTC'. */
-const shownTime = (t: string) => `${t.slice(0, 10)} ${t.slice(11, 16)} UTC`;
-const shownMonth = (m: number) => `${Math.floor(m / 100)}-${String(m % 100).padStart(2, '0')}`;
-
 /**
  * Under the period form, when some of the page's answers were read as of the compactions: which
  * compaction each month was read through and until when it was checked complete, and the months read
@@ -98,13 +94,11 @@ function freshnessNote(answers: readonly FreshnessMeta[]): Html {
   for (const a of answers)
     for (const c of a.compactions ?? [])
       byText.set(
-        `${shownMonth(c.month)} as compacted ${shownTime(c.compacted_at)}, checked complete as of ${shownTime(c.checked_at)}`,
+        `${fmtMonth(c.month)} as compacted ${fmtUtcMinute(c.compacted_at)}, checked complete as of ${fmtUtcMinute(c.checked_at)}`,
         c.month,
       );
   const read = [...byText].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).map(([text]) => text);
-  const inFull = [...new Set(answers.flatMap((a) => a.months_not_compacted ?? []))]
-    .sort((a, b) => a - b)
-    .map(shownMonth);
+  const inFull = [...new Set(answers.flatMap((a) => a.months_not_compacted ?? []))].sort((a, b) => a - b).map(fmtMonth);
   return html`<p class="freshness-note">
     Usage, license and unresolved figures as of the rollup compactions:
     ${read.length > 0 ? read.join('; ') : 'none of the period yet'}.${

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { rosterImports } from '@edusage/enrich';
 import { inventoryImports } from '@edusage/licenses';
 import { deadLetterDaily, deadLetterSummary, districtFreshness, unresolvedSummary } from '@edusage/reports';
+import { compactionStatus } from '@edusage/rollups';
 import { defineEndpoint } from '../endpoint';
-import { freshnessMeta, periodMeta, readAs, readFreshness } from '../freshness';
+import { freshnessMeta, periodMeta, readAs, readFreshness, utc } from '../freshness';
 import { checkPeriod, format, freshness, periodQuery } from '../params';
 
 const limit = (max: number, dflt: number) =>
@@ -163,20 +164,42 @@ export const qualityEndpoints = [
       last_stored_at: z.string(),
       last_occurred_at: z.string(),
       seconds_since_last_stored: z.number().nullable(),
+      rollup_compaction: z
+        .object({
+          last_checked_at: z
+            .string()
+            .nullable()
+            .describe('UTC, when the last compaction run took its marks (null: none yet); deployment-wide'),
+          seconds_since_checked: z
+            .number()
+            .nullable()
+            .describe('much more than ROLLUP_COMPACTION_MINUTES: the jobs service is not compacting'),
+          months_not_compacted: z.array(z.number().int()).describe('YYYYMM with rollups and no compaction yet'),
+        })
+        .describe('whether the rollup compaction (reads as of the compactions, faster reports) keeps up'),
     }),
     list: false,
     async handle({ principal, deps }) {
-      const [groups, fresh] = await Promise.all([
+      const [groups, fresh, compaction] = await Promise.all([
         deps.pipelineLag(),
         districtFreshness(deps.ch, principal.district_id),
+        compactionStatus(deps.ch),
       ]);
-      const since =
-        fresh.last_stored_at === ''
-          ? null
-          : Math.max(0, (deps.now().getTime() - Date.parse(fresh.last_stored_at)) / 1000);
+      const secondsSince = (at: string) => Math.max(0, (deps.now().getTime() - Date.parse(at)) / 1000);
+      const checkedAt = compaction.lastCheckedAt === null ? null : utc(compaction.lastCheckedAt);
       return {
         kind: 'object',
-        body: { district_id: principal.district_id, groups, ...fresh, seconds_since_last_stored: since },
+        body: {
+          district_id: principal.district_id,
+          groups,
+          ...fresh,
+          seconds_since_last_stored: fresh.last_stored_at === '' ? null : secondsSince(fresh.last_stored_at),
+          rollup_compaction: {
+            last_checked_at: checkedAt,
+            seconds_since_checked: checkedAt === null ? null : secondsSince(checkedAt),
+            months_not_compacted: compaction.monthsNotCompacted,
+          },
+        },
       };
     },
   }),

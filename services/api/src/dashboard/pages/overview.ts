@@ -3,7 +3,7 @@ import { chart } from '../charts';
 import { deadLettersToday, type DeadLetterDayRow } from '../dead-letters';
 import { mayCall, rowsOf } from '../data';
 import { figureSection } from '../figure';
-import { fmt1, fmtInt, fmtPct, hours, html } from '../html';
+import { fmt1, fmtInt, fmtMonth, fmtPct, fmtUtcMinute, hours, html, type Html } from '../html';
 import type { PageDefinition } from '../page';
 import { pagePeriod, weeksOf } from '../period';
 import { table } from '../table';
@@ -26,6 +26,24 @@ interface Lag {
   groups: { group: string; lag: number }[];
   last_stored_at: string;
   seconds_since_last_stored: number | null;
+  rollup_compaction: {
+    last_checked_at: string | null;
+    seconds_since_checked: number | null;
+    months_not_compacted: number[];
+  };
+}
+
+/** The rollup compaction's last run, for the pipeline health section. */
+export function compactionLine(c: Lag['rollup_compaction']): Html {
+  const when =
+    c.last_checked_at === null || c.seconds_since_checked === null
+      ? 'no compaction run yet'
+      : `last run ${fmtUtcMinute(c.last_checked_at)} (${Math.round(c.seconds_since_checked / 60)} minutes ago)`;
+  const waiting =
+    c.months_not_compacted.length === 0
+      ? ''
+      : `; months not compacted yet: ${c.months_not_compacted.map(fmtMonth).join(', ')}`;
+  return html`<p>Rollup compaction: ${when}${waiting}.</p>`;
 }
 
 const TOP_APPS = 10;
@@ -252,6 +270,7 @@ export const overviewPage: PageDefinition = {
                 Pipeline lag is shown to admin tokens only (it counts every district's messages).
               </p>`,
         l ? html`<p>Newest stored event: ${l.last_stored_at || 'none yet'}.</p>` : html``,
+        l ? compactionLine(l.rollup_compaction) : html``,
         deadLettersToday(deadToday.rows, today),
         table({
           id: 'dead-letters',
