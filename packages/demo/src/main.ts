@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     say('');
     say('The same reports over HTTP (services/api): start the API on the demo data with');
     say(
-      `  CLICKHOUSE_DATABASE=${config.CLICKHOUSE_DATABASE} REDIS_KEY_PREFIX=${config.REDIS_KEY_PREFIX}${env.API_PORT ? ` API_PORT=${env.API_PORT}` : ''} ${serviceCommand('api')}`,
+      `  CLICKHOUSE_DATABASE=${config.CLICKHOUSE_DATABASE} REDIS_KEY_PREFIX=${config.REDIS_KEY_PREFIX} KAFKA_TOPIC_PREFIX=${config.KAFKA_TOPIC_PREFIX}${env.API_PORT ? ` API_PORT=${env.API_PORT}` : ''} ${serviceCommand('api')}`,
     );
     say(`and ask it with the admin token of ${opts.district} (docs: ${apiBaseUrl(env)}/docs):`);
     say(

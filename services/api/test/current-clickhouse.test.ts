@@ -211,3 +211,20 @@ test('the endpoints that take freshness answer as of the compactions on current 
     expect(september!.checked_at >= september!.compacted_at).toBe(true);
   }
 });
+
+test('the pipeline lag still answers when Kafka does not: the error named, the rest read', async () => {
+  const lag = ENDPOINTS.find((e) => e.path === '/v1/pipeline/lag')!;
+  const deps = {
+    ...depsOf(),
+    pipelineLag: async () => {
+      throw new Error('This server does not host this topic-partition');
+    },
+  };
+  const r = await lag.handle({ principal: admin, query: {}, params: {}, body: undefined, deps });
+  expect(r.kind === 'object' && r.body).toMatchObject({
+    groups: [],
+    kafka_error: 'Kafka lag unavailable: This server does not host this topic-partition',
+    events: 3 * 8,
+    rollup_compaction: { months_not_compacted: [] },
+  });
+});

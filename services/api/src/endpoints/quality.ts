@@ -159,7 +159,13 @@ export const qualityEndpoints = [
     query: z.strictObject({}),
     response: z.object({
       district_id: z.string(),
-      groups: z.array(z.object({ group: z.string(), topics: z.array(z.string()), lag: z.number().int() })),
+      groups: z
+        .array(z.object({ group: z.string(), topics: z.array(z.string()), lag: z.number().int() }))
+        .describe('empty when Kafka could not be asked (kafka_error)'),
+      kafka_error: z
+        .string()
+        .nullable()
+        .describe("why the groups' lag could not be read (broker down, a topic missing); the rest still is"),
       events: z.number().int(),
       last_stored_at: z.string(),
       last_occurred_at: z.string(),
@@ -180,8 +186,13 @@ export const qualityEndpoints = [
     }),
     list: false,
     async handle({ principal, deps }) {
-      const [groups, fresh, compaction] = await Promise.all([
-        deps.pipelineLag(),
+      // Kafka's answer apart: the district's newest event and the compaction are worth having without it.
+      const lag = deps.pipelineLag().then(
+        (groups) => ({ groups, kafka_error: null }),
+        (err: unknown) => ({ groups: [], kafka_error: `Kafka lag unavailable: ${(err as Error).message}` }),
+      );
+      const [kafka, fresh, compaction] = await Promise.all([
+        lag,
         districtFreshness(deps.ch, principal.district_id),
         compactionStatus(deps.ch),
       ]);
@@ -191,7 +202,7 @@ export const qualityEndpoints = [
         kind: 'object',
         body: {
           district_id: principal.district_id,
-          groups,
+          ...kafka,
           ...fresh,
           seconds_since_last_stored: fresh.last_stored_at === '' ? null : secondsSince(fresh.last_stored_at),
           rollup_compaction: {

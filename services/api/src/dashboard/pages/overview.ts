@@ -26,6 +26,7 @@ interface Lag {
   groups: { group: string; lag: number }[];
   last_stored_at: string;
   seconds_since_last_stored: number | null;
+  kafka_error: string | null;
   rollup_compaction: {
     last_checked_at: string | null;
     seconds_since_checked: number | null;
@@ -95,8 +96,9 @@ export const overviewPage: PageDefinition = {
     const share = (n: number) => (u.total_events > 0 ? n / u.total_events : null);
     const dead = sum(deadLetters.rows.map((r) => r.count));
     // Kafka may not answer (or not host the topics yet): the rest of the page still shows.
-    const lagError = lag instanceof Error ? lag.message : null;
     const l = lag && !(lag instanceof Error) ? (lag.body as unknown as Lag) : undefined;
+    const lagError = lag instanceof Error ? lag.message : (l?.kafka_error ?? null);
+    const kafkaLag = l && l.kafka_error === null ? l.groups : undefined;
 
     const kpis = [
       ['Apps in use', fmtInt(apps.length)],
@@ -107,7 +109,7 @@ export const overviewPage: PageDefinition = {
       ['Engaged time on campus', onCampusShare(campus.rows)],
       ['Dead letters today', fmtInt(sum(deadToday.rows.map((r) => r.count)))],
       ['Dead letters (all time)', fmtInt(dead)],
-      ...(l ? [['Pipeline lag (messages)', fmtInt(sum(l.groups.map((g) => g.lag)))]] : []),
+      ...(kafkaLag ? [['Pipeline lag (messages)', fmtInt(sum(kafkaLag.map((g) => g.lag)))]] : []),
     ];
     const usageBlocks = () => [
       ...figureSection({
@@ -253,12 +255,12 @@ export const overviewPage: PageDefinition = {
         }),
         ...campusBlocks(campus.rows, period),
         html`<h2>Pipeline health</h2>`,
-        l
+        kafkaLag
           ? table({
               id: 'lag',
               caption: 'Kafka consumer lag (messages not yet processed)',
               empty: 'No consumer groups.',
-              rows: l.groups,
+              rows: kafkaLag,
               columns: [
                 { key: 'group', label: 'Group', value: (g) => g.group },
                 { key: 'lag', label: 'Lag (messages)', numeric: true, value: (g) => g.lag },
