@@ -76,15 +76,6 @@ export async function monthsWithRollups(ch: ClickHouseClient): Promise<number[]>
 }
 
 /**
- * Months holding rollups that no reader can read through a compaction yet: never compacted, or every
- * compaction invalidated since (a re-fold, migration 0011). Their reads merge every contribution.
- */
-export async function monthsAwaitingCompaction(ch: ClickHouseClient): Promise<number[]> {
-  const [months, state] = await Promise.all([monthsWithRollups(ch), readCompactionState(ch)]);
-  return months.filter((m) => !state.months.has(m));
-}
-
-/**
  * SQL conditions: a contribution row of the month between the previous marks and the new ones. The
  * range part goes in PREWHERE (so only those rows' states are read, also under FINAL: range_start is
  * part of the replacing key).

@@ -34,13 +34,12 @@ export {
 export {
   compactRollups,
   compactMonth,
-  monthsAwaitingCompaction,
   monthsWithRollups,
   invalidateCompactions,
   type CompactOptions,
   type MonthCompactionResult,
 } from './compact';
-export { compactionStatus, type CompactionStatus } from './status';
+export { compactionStatus, monthsAwaitingCompaction, type CompactionStatus } from './status';
 export { distinctPersonMinutes, groupKey } from './minutes';
 export {
   countsFor,

@@ -5,15 +5,7 @@
  */
 import { z } from 'zod';
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import {
-  asOfCompactions,
-  checkedAtOf,
-  monthPieces,
-  monthsWithRollups,
-  readCompactionChecks,
-  readCompactionState,
-  type CompactionState,
-} from '@edusage/rollups';
+import { asOfCompactions, checkedAtOf, compactionStatus, monthPieces, type CompactionState } from '@edusage/rollups';
 import { freshness } from './params';
 
 export type Freshness = NonNullable<z.infer<typeof freshness>>;
@@ -76,12 +68,8 @@ const LIVE: ReportFreshness = { rollups: undefined, meta: () => ({ freshness: 'l
  */
 export async function readFreshness(ch: ClickHouseClient, asked: Freshness | undefined): Promise<ReportFreshness> {
   if (asked !== 'compacted') return LIVE;
-  const [state, withRollups, checks] = await Promise.all([
-    readCompactionState(ch),
-    monthsWithRollups(ch),
-    readCompactionChecks(ch),
-  ]);
-  const awaiting = new Set(withRollups.filter((m) => !state.months.has(m)));
+  const { state, checks, monthsNotCompacted } = await compactionStatus(ch);
+  const awaiting = new Set(monthsNotCompacted);
   const rollups = asOfCompactions(state);
   return {
     rollups,
