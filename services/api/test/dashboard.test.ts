@@ -829,6 +829,16 @@ describe('freshness after a compaction', () => {
       const choice = fresh === 'compacted' ? '&freshness=compacted' : '';
       await open(admin, `overview?${period}${choice}`);
       expectUsage(await tableCells(admin, 'top-apps'), usage[fresh].slice(0, 10));
+      // A table's download says, as the API's CSV does, the period and freshness and what it went by.
+      const download = await admin.request.get(`${base}/dashboard/overview?${period}${choice}&download=top-apps`);
+      expect(download.status()).toBe(200);
+      const downloadMeta = JSON.parse(download.headers()['edusage-meta'] ?? 'null') as Record<string, unknown>;
+      expect(downloadMeta).toMatchObject({ page: 'overview', table: 'top-apps', ...PERIOD, freshness: fresh });
+      const asked = await api<UsageRow>(`/v1/usage/district?${period}${choice}`);
+      expect([downloadMeta.compactions, downloadMeta.months_not_compacted]).toEqual([
+        asked.compactions,
+        asked.months_not_compacted,
+      ]);
       expect(await weeklyEvents()).toEqual(weekly[fresh].map((w) => [w.week_to, w.events]).slice(-1));
       if (fresh === 'compacted') {
         expect(await admin.getAttribute('a[href*="download=top-apps"]', 'href')).toContain('freshness=compacted');

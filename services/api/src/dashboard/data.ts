@@ -26,6 +26,19 @@ export async function compactedReads<T>(build: () => Promise<T>): Promise<{ resu
   return { result, compacted };
 }
 
+/** The compactions one page's answers went by, each once (by month, then time), and the months read in full. */
+export function pageCompactions(answers: readonly FreshnessMeta[]): Required<Omit<FreshnessMeta, 'freshness'>> {
+  const byKey = new Map<string, NonNullable<FreshnessMeta['compactions']>[number]>();
+  for (const a of answers)
+    for (const c of a.compactions ?? []) byKey.set(`${c.month}|${c.compacted_at}|${c.checked_at}`, c);
+  const compactions = [...byKey.values()].sort(
+    (a, b) =>
+      a.month - b.month || a.compacted_at.localeCompare(b.compacted_at) || a.checked_at.localeCompare(b.checked_at),
+  );
+  const months = [...new Set(answers.flatMap((a) => a.months_not_compacted ?? []))].sort((a, b) => a - b);
+  return { compactions, months_not_compacted: months };
+}
+
 const byPath = new Map(ENDPOINTS.filter((e) => e.method === 'GET').map((e) => [e.path, e]));
 
 export function mayCall(principal: Principal, path: string): boolean {

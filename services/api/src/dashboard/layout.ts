@@ -1,3 +1,4 @@
+import { pageCompactions } from './data';
 import { fmtMonth, fmtUtcMinute, html, Html, qs } from './html';
 import type { PageContent, PageDefinition } from './page';
 import type { Freshness, FreshnessMeta } from '../freshness';
@@ -90,15 +91,16 @@ function periodForm(p: Period, query: Record<string, string | undefined>): Html 
  * with everything folded for want of one (from those answers; the page's other figures are live).
  */
 function freshnessNote(answers: readonly FreshnessMeta[]): Html {
-  const byText = new Map<string, number>();
-  for (const a of answers)
-    for (const c of a.compactions ?? [])
-      byText.set(
-        `${fmtMonth(c.month)} as compacted ${fmtUtcMinute(c.compacted_at)}, checked complete as of ${fmtUtcMinute(c.checked_at)}`,
-        c.month,
-      );
-  const read = [...byText].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).map(([text]) => text);
-  const inFull = [...new Set(answers.flatMap((a) => a.months_not_compacted ?? []))].sort((a, b) => a - b).map(fmtMonth);
+  const { compactions, months_not_compacted } = pageCompactions(answers);
+  const read = [
+    ...new Set(
+      compactions.map(
+        (c) =>
+          `${fmtMonth(c.month)} as compacted ${fmtUtcMinute(c.compacted_at)}, checked complete as of ${fmtUtcMinute(c.checked_at)}`,
+      ),
+    ),
+  ];
+  const inFull = months_not_compacted.map(fmtMonth);
   return html`<p class="freshness-note">
     Usage, license and unresolved figures as of the rollup compactions:
     ${read.length > 0 ? read.join('; ') : 'none of the period yet'}.${
