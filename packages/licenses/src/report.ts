@@ -152,7 +152,17 @@ export async function reportWindow(
   spec: string,
   asOf: string,
 ): Promise<Window> {
-  const inTerm = (await currentLicenses(ch, districtId)).filter((l) => l.term_start <= asOf && l.term_end >= asOf);
+  return windowOf(await currentLicenses(ch, districtId), districtId, spec, asOf);
+}
+
+/** reportWindow over licenses already read. */
+function windowOf(
+  licenses: readonly { term_start: string; term_end: string }[],
+  districtId: string,
+  spec: string,
+  asOf: string,
+): Window {
+  const inTerm = licenses.filter((l) => l.term_start <= asOf && l.term_end >= asOf);
   const termStart = inTerm.length === 0 ? null : inTerm.map((l) => l.term_start).sort()[0]!;
   return { districtId, ...parseWindow(spec, asOf, termStart) };
 }
@@ -169,10 +179,8 @@ export async function licenseTableFor(
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
   rollups?: CompactionState,
 ): Promise<{ window: Window; licenses: LicenseMetrics[] }> {
-  const [window, licenses] = await Promise.all([
-    reportWindow(ch, districtId, spec, asOf),
-    currentLicenses(ch, districtId),
-  ]);
+  const licenses = await currentLicenses(ch, districtId);
+  const window = windowOf(licenses, districtId, spec, asOf);
   const read = rollups === undefined ? window : { ...window, rollups };
   const { metrics } = await licenseMetricsFor(ch, read, licenses, thresholds);
   return { window, licenses: metrics };
