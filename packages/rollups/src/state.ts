@@ -52,7 +52,7 @@ export const leavesOutNewer = (state: CompactionState): boolean => state.newer =
 
 /**
  * The record of finished compactions: one row per (month, generation) with its marks. The `_v2` set
- * (migration 0011) is separate from the first, which processes of older versions may still write.
+ * (migration 0011) is separate from the first, which older versions wrote (dropped by migration 0013).
  */
 export const COMPACTIONS_TABLE = 'rollup_compactions_v2';
 
