@@ -853,6 +853,14 @@ describe('freshness after a compaction', () => {
         // A page whose reads never go through compactions says nothing of them.
         await open(admin, `health?${period}${choice}`);
         expect(await admin.locator('p.freshness-note').count()).toBe(0);
+        // …nor does its download: it says live, as read, though compacted was asked.
+        const health = await admin.request.get(`${base}/dashboard/health?${period}${choice}&download=dead-letters`);
+        expect(JSON.parse(health.headers()['edusage-meta'] ?? 'null')).toEqual({
+          page: 'health',
+          table: 'dead-letters',
+          ...PERIOD,
+          freshness: 'live',
+        });
       } else expect(await admin.locator('p.freshness-note').count()).toBe(0);
       await open(admin, `licenses?${period}${choice}`);
       expect(await licenseActive()).toEqual(licenses[fresh].map((r) => [r.license_id, r.active]));

@@ -26,14 +26,20 @@ export async function compactedReads<T>(build: () => Promise<T>): Promise<{ resu
   return { result, compacted };
 }
 
-/** The compactions one page's answers went by, each once (by month, then time), and the months read in full. */
+/**
+ * The compactions one page's answers went by, each once (by month, then time; a check that landed
+ * between two answers leaves the later `checked_at`), and the months read in full.
+ */
 export function pageCompactions(answers: readonly FreshnessMeta[]): Required<Omit<FreshnessMeta, 'freshness'>> {
   const byKey = new Map<string, NonNullable<FreshnessMeta['compactions']>[number]>();
   for (const a of answers)
-    for (const c of a.compactions ?? []) byKey.set(`${c.month}|${c.compacted_at}|${c.checked_at}`, c);
+    for (const c of a.compactions ?? []) {
+      const key = `${c.month}|${c.compacted_at}`;
+      const seen = byKey.get(key);
+      if (seen === undefined || c.checked_at > seen.checked_at) byKey.set(key, c);
+    }
   const compactions = [...byKey.values()].sort(
-    (a, b) =>
-      a.month - b.month || a.compacted_at.localeCompare(b.compacted_at) || a.checked_at.localeCompare(b.checked_at),
+    (a, b) => a.month - b.month || a.compacted_at.localeCompare(b.compacted_at),
   );
   const months = [...new Set(answers.flatMap((a) => a.months_not_compacted ?? []))].sort((a, b) => a - b);
   return { compactions, months_not_compacted: months };

@@ -12,7 +12,6 @@ import { compactedReads, pageCompactions, PageError } from './data';
 import { Html } from './html';
 import { BASE, renderMessage, renderPage, renderSignIn } from './layout';
 import type { PageDefinition } from './page';
-import type { Period } from './period';
 import { PAGES } from './pages';
 import { csrfMatches, SESSION_COOKIE, SESSION_SECONDS, SessionStore, type Session } from './session';
 import { tableCsv, type Table } from './table';
@@ -162,19 +161,22 @@ export async function registerDashboard(app: FastifyInstance, d: DashboardDeps):
 
 /**
  * What a table's CSV download says beside its rows, as the API's CSV answers do (`Edusage-Meta`): the
- * page and table, the period and freshness asked, and for a read as of the compactions the ones the
- * page's answers went by and the months read in full.
+ * page and table, the period, and whether the page's answers were read as of the compactions, with the
+ * ones they went by and the months read in full (the whole page's: a table is built from several).
  */
 function downloadMeta(
   page: string,
   table: string,
-  period: Period | undefined,
+  period: { from: string; to: string } | undefined,
   compacted: readonly FreshnessMeta[],
 ): Record<string, unknown> {
   return {
     page,
     table,
-    ...(period === undefined ? {} : { from: period.from, to: period.to, freshness: period.freshness ?? 'live' }),
+    // As read, not as asked: a page whose endpoints take no freshness (Data health) read live.
+    ...(period === undefined
+      ? {}
+      : { from: period.from, to: period.to, freshness: compacted.length > 0 ? 'compacted' : 'live' }),
     ...(compacted.length === 0 ? {} : pageCompactions(compacted)),
   };
 }
