@@ -155,8 +155,8 @@ export async function reportWindow(
   return windowOf(await currentLicenses(ch, districtId), districtId, spec, asOf);
 }
 
-/** reportWindow over licenses already read. */
-function windowOf(
+/** reportWindow over licenses already read (currentLicenses). */
+export function windowOf(
   licenses: readonly { term_start: string; term_end: string }[],
   districtId: string,
   spec: string,

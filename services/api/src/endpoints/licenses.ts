@@ -8,6 +8,7 @@ import {
   licenseSchoolCounts,
   licenseTableFor,
   reportWindow,
+  windowOf,
   type LicenseMetrics,
   type LicenseReport,
   type Window,
@@ -178,11 +179,11 @@ export const licenseEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
-      const [w, licenses, fresh] = await Promise.all([
-        reportWindow(deps.ch, principal.district_id, query.window, asOf),
+      const [licenses, fresh] = await Promise.all([
         currentLicenses(deps.ch, principal.district_id),
         readFreshness(deps.ch, query.freshness),
       ]);
+      const w = windowOf(licenses, principal.district_id, query.window, asOf);
       const byId = new Map(licenses.map((l) => [l.license_id, l]));
       const counts = await licenseSchoolCounts(deps.ch, withRollups(w, fresh));
       const rows = counts
