@@ -20,6 +20,7 @@ interface ComposeService {
   image?: string;
   command?: string[] | string;
   ports?: string[];
+  volumes?: string[];
   environment?: Record<string, string | number | boolean>;
   depends_on?: Record<string, unknown>;
   build?: unknown;
@@ -225,6 +226,18 @@ describe('docker-compose.yml agrees with the local stack and packages/config', (
     expect(read('.env.example')).toMatch(/^CLICKHOUSE_PASSWORD=$/m);
     expect(read('.env.example')).toMatch(/^REDIS_PASSWORD=$/m);
     expect(read('.gitignore')).toMatch(/^\/\.env$/m);
+  });
+
+  it("ClickHouse has no size stop on drops (retention, migrations), in compose as in the local stack's config", () => {
+    const file = 'infra/local/clickhouse-config.d/drop-limits.xml';
+    expect(compose.services.clickhouse!.volumes).toContain(
+      `./${file}:/etc/clickhouse-server/config.d/drop-limits.xml:ro`,
+    );
+    for (const setting of ['max_table_size_to_drop', 'max_partition_size_to_drop']) {
+      const value = (xml: string) => new RegExp(`<${setting}>([^<]*)</${setting}>`).exec(xml)?.[1];
+      expect([setting, value(read(file))]).toEqual([setting, '0']);
+      expect([setting, value(chConfig)]).toEqual([setting, '0']);
+    }
   });
 
   it('runs the Kafka release of infra/kafka/pom.xml with the broker settings of the local stack', () => {
