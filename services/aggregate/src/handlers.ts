@@ -48,9 +48,9 @@ export interface TopicHandler {
    * Folds what is stored below `batchEnd` (one past a batch's last offset) into the rollups, after the
    * batch is stored and before its offset is committed; `FoldSchedule` may leave a batch to a later one.
    * False: not folded yet, because more is stored beyond `batchEnd` (`deriveRollups`); the batch waits,
-   * uncommitted, for a later one.
+   * uncommitted, for a later one. `foldQueryId`: the partition's fold query_id (deriveRollups).
    */
-  afterStore?(topic: string, partition: number, batchEnd: bigint): Promise<boolean>;
+  afterStore?(topic: string, partition: number, batchEnd: bigint, foldQueryId: string): Promise<boolean>;
 }
 
 /**
@@ -100,8 +100,8 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
       });
       return { rows, rejects, duplicates: valid.length - rows.length };
     },
-    async afterStore(topic, partition, batchEnd) {
-      const derived = await deriveRollups(ch, topic, partition, batchEnd);
+    async afterStore(topic, partition, batchEnd, foldQueryId) {
+      const derived = await deriveRollups(ch, topic, partition, batchEnd, { queryId: foldQueryId });
       return derived === null || !('storedEnd' in derived);
     },
   };

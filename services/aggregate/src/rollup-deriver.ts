@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { ALL_LEVELS, invalidateCompactions, ROLLUP_LEVELS } from '@edusage/rollups';
+import { ALL_LEVELS, invalidateCompactions, ROLLUP_LEVELS, type RollupLevel } from '@edusage/rollups';
 import { currentEventsIn } from './current-events';
 
 // The levels (tables, cells, which events each counts) are @edusage/rollups' list, shared with the
@@ -39,51 +40,134 @@ export interface FoldBehindStored {
 }
 
 /**
+ * Thrown when a derivation's watermark did not move to its end: another attempt on the partition began
+ * after it (a worker that took the partition over), or another writer's late watermark moved it first.
+ * Nothing may be committed past what is folded; the caller retries, and the next derivation starts
+ * from the watermark as it is then (transient, docs/ARCHITECTURE.md "A late watermark").
+ */
+export class FoldSuperseded extends Error {
+  constructor(topic: string, partition: number, from: bigint, to: bigint, watermark: string) {
+    super(
+      `fold of ${topic}:${partition} [${from}, ${to}) superseded: the watermark is ${watermark}, ` +
+        'moved by another attempt (a late write of a previous owner, or a newer fold); folding again from it',
+    );
+    this.name = 'FoldSuperseded';
+  }
+}
+
+/** Statements of one partition's derivation (`queryId`: the partition's fold query_id, see deriveRollups). */
+export interface FoldOptions {
+  queryId?: string;
+}
+
+/** One attempt to fold [from, to) of a partition, as recorded in rollup_fold_intents. */
+export interface FoldAttempt {
+  topic: string;
+  partition: number;
+  from: bigint;
+  to: bigint;
+  attemptId: string;
+}
+
+const partitionIs = (topic: string, partition: number) =>
+  `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
+
+/** The partition's watermark: every offset below it is folded (0: nothing yet). */
+export async function watermarkOf(ch: ClickHouseClient, topic: string, partition: number): Promise<bigint> {
+  const [mark] = await queryRows<{ w: string }>(
+    ch,
+    `SELECT toString(max(derived_to)) AS w FROM rollup_watermarks WHERE ${partitionIs(topic, partition)}`,
+  );
+  return BigInt(mark?.w ?? '0');
+}
+
+/**
  * Folds the events of one Kafka partition stored below `upTo` (the end of a batch just stored, or of
  * committed batches whose fold was put off) and not folded yet into the three rollups.
  *
  * Range [W, upTo): W = the partition's watermark. The caller has stored every event of its batch, and
  * every earlier batch was stored before its offset was committed, so every offset below `upTo` that
  * will ever be stored is stored now: the range is final. (Folding to the highest *stored* offset instead
- * would skip offsets that a previous owner left unstored above a shorter batch.) Each level gets one
- * INSERT ... SELECT whose rows are keyed by their cell and W; the watermark is written last. A crash
- * anywhere in between leaves the watermark at W, and the next derivation (same W, an end ≥ upTo, a
- * superset of rows) replaces those rows (ReplacingMergeTree(range_end), read with FINAL): nothing is
- * counted twice or lost, whether our worker or ClickHouse dies. Returns null when nothing is new.
+ * would skip offsets that a previous owner left unstored above a shorter batch.) The attempt is
+ * recorded first (recordFoldAttempt); each level gets one INSERT ... SELECT whose rows are keyed by
+ * their cell and W; the watermark is written last, only if this attempt is still the partition's last
+ * (moveWatermark). A crash anywhere in between leaves the watermark at W, and the next derivation (same
+ * W, an end ≥ upTo, a superset of rows) replaces those rows (ReplacingMergeTree(range_end), read with
+ * FINAL): nothing is counted twice or lost, whether our worker or ClickHouse dies. Returns null when
+ * nothing is new; throws FoldSuperseded when the watermark did not move to `upTo`.
  *
  * That replacement needs the next derivation's end to reach the dead one's, whose rows (a higher
  * version) would otherwise stay and overlap the next range. The dead one stored everything below its
  * end before folding, so a derivation only runs once `upTo` reaches every offset stored at or above W;
  * otherwise it returns FoldBehindStored (a new owner whose first batches are shorter than what its
  * predecessor stored, say, after a crash with batches put off: `FoldSchedule`).
+ *
+ * `queryId` (the sink passes one per partition): every write of the derivation carries it, so
+ * ClickHouse runs one at a time per partition, also against a late statement of a previous owner
+ * (a second is refused while one runs, and retried). Each statement's guards are then read and acted
+ * on with no other write of the partition in between.
  */
 export async function deriveRollups(
   ch: ClickHouseClient,
   topic: string,
   partition: number,
   upTo: bigint,
+  o: FoldOptions = {},
 ): Promise<Derivation | FoldBehindStored | null> {
-  const at = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
-  const [mark] = await queryRows<{ w: string }>(
-    ch,
-    `SELECT toString(max(derived_to)) AS w FROM rollup_watermarks WHERE ${at}`,
-  );
-  const from = BigInt(mark?.w ?? '0');
+  const from = await watermarkOf(ch, topic, partition);
   if (upTo <= from) return null;
   // A primary-key range read of usage_events: only what is stored above the watermark.
   const [stored] = await queryRows<{ n: string; end: string }>(
     ch,
     `SELECT toString(count()) AS n, toString(max(kafka_offset) + 1) AS end FROM usage_events
-     WHERE ${at} AND kafka_offset >= ${sqlNumber(from)}`,
+     WHERE ${partitionIs(topic, partition)} AND kafka_offset >= ${sqlNumber(from)}`,
   );
   if (Number(stored?.n ?? 0) > 0 && BigInt(stored!.end) > upTo) return { storedEnd: stored!.end };
-  await foldRange(ch, topic, partition, from, upTo);
-  await command(
-    ch,
-    `INSERT INTO rollup_watermarks (kafka_topic, kafka_partition, derived_to, derived_at)
-     VALUES (${sqlString(topic)}, ${sqlNumber(partition)}, ${sqlNumber(upTo)}, now())`,
-  );
+  const attempt = await recordFoldAttempt(ch, topic, partition, from, upTo, o);
+  await foldRange(ch, topic, partition, from, upTo, o);
+  await moveWatermark(ch, attempt, o);
   return { from: from.toString(), to: upTo.toString() };
+}
+
+/** Records an attempt to fold [from, to), numbered after the partition's last one. */
+export async function recordFoldAttempt(
+  ch: ClickHouseClient,
+  topic: string,
+  partition: number,
+  from: bigint,
+  to: bigint,
+  o: FoldOptions = {},
+): Promise<FoldAttempt> {
+  const attemptId = randomUUID();
+  await ch.command({
+    query: `INSERT INTO rollup_fold_intents (kafka_topic, kafka_partition, attempt, attempt_id, range_start, range_end, intended_at)
+     SELECT ${sqlString(topic)}, ${sqlNumber(partition)},
+            (SELECT max(attempt) FROM rollup_fold_intents WHERE ${partitionIs(topic, partition)}) + 1,
+            ${sqlString(attemptId)}, ${sqlNumber(from)}, ${sqlNumber(to)}, now()`,
+    query_id: o.queryId,
+  });
+  return { topic, partition, from, to, attemptId };
+}
+
+/**
+ * Writes the watermark `attempt.to` if the watermark is still `attempt.from` and no attempt on the
+ * partition began after this one, then reads it back: anything but `to` throws FoldSuperseded. (A
+ * watermark moved under a running derivation would make its remaining levels' INSERTs add nothing
+ * while the next derivation starts after them: those levels would lose the range.)
+ */
+export async function moveWatermark(ch: ClickHouseClient, attempt: FoldAttempt, o: FoldOptions = {}): Promise<void> {
+  const { topic, partition, from, to } = attempt;
+  const at = partitionIs(topic, partition);
+  await ch.command({
+    query: `INSERT INTO rollup_watermarks (kafka_topic, kafka_partition, derived_to, derived_at)
+     SELECT ${sqlString(topic)}, ${sqlNumber(partition)}, ${sqlNumber(to)}, now() FROM system.one
+     WHERE (SELECT max(derived_to) FROM rollup_watermarks WHERE ${at}) = ${sqlNumber(from)}
+       AND (SELECT max(attempt) FROM rollup_fold_intents WHERE ${at})
+         = (SELECT max(attempt) FROM rollup_fold_intents WHERE ${at} AND attempt_id = ${sqlString(attempt.attemptId)})`,
+    query_id: o.queryId,
+  });
+  const now = await watermarkOf(ch, topic, partition);
+  if (now !== to) throw new FoldSuperseded(topic, partition, from, to, now.toString());
 }
 
 /**
@@ -97,23 +181,35 @@ export async function foldRange(
   partition: number,
   from: bigint,
   to: bigint,
+  o: FoldOptions = {},
 ): Promise<void> {
-  const at = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
+  for (const level of ALL_LEVELS) await foldLevel(ch, level, topic, partition, from, to, o);
+}
+
+/** foldRange's INSERT of one level. */
+export async function foldLevel(
+  ch: ClickHouseClient,
+  levelName: RollupLevel,
+  topic: string,
+  partition: number,
+  from: bigint,
+  to: bigint,
+  o: FoldOptions = {},
+): Promise<void> {
+  const level = ROLLUP_LEVELS[levelName];
   const onePerOffset = currentEventsIn(topic, partition, from, to);
   // Checked by the server when the statement runs: a fold sent long ago (by a worker that has lost the
   // partition since) adds nothing once the watermark has moved past its start.
-  const stillFrom = `(SELECT max(derived_to) FROM rollup_watermarks WHERE ${at}) = ${sqlNumber(from)}`;
-  for (const level of LEVELS) {
-    await command(
-      ch,
-      `INSERT INTO ${level.parts}
+  const stillFrom = `(SELECT max(derived_to) FROM rollup_watermarks WHERE ${partitionIs(topic, partition)}) = ${sqlNumber(from)}`;
+  await ch.command({
+    query: `INSERT INTO ${level.parts}
        SELECT ${level.keys}, kafka_topic, kafka_partition,
               toUInt64(${sqlNumber(from)}) AS range_start, toUInt64(${sqlNumber(to)}) AS range_end,
               ${STATES}
        FROM ${onePerOffset} WHERE ${level.eventFilter} AND ${stillFrom}
        GROUP BY ${level.keys}, kafka_topic, kafka_partition`,
-    );
-  }
+    query_id: o.queryId,
+  });
 }
 
 /** The folded ranges [from, to) of one partition, in order, as its watermarks recorded them. */

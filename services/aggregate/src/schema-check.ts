@@ -11,7 +11,7 @@ const MEASURES = {
 const COORDINATES = { kafka_topic: 'String', kafka_partition: 'UInt32', kafka_offset: 'UInt64' };
 const RANGE = { kafka_topic: 'String', kafka_partition: 'UInt32', range_start: 'UInt64', range_end: 'UInt64' };
 
-/** Every column the sink writes or reads, with its type, per table (infra/clickhouse 0001–0003). */
+/** Every column the sink writes or reads, with its type, per table (infra/clickhouse 0001–0003, 0014). */
 export const SINK_COLUMNS: Record<string, Record<string, string>> = {
   usage_events: {
     district_id: 'String',
@@ -57,6 +57,15 @@ export const SINK_COLUMNS: Record<string, Record<string, string>> = {
     kafka_partition: 'UInt32',
     derived_to: 'UInt64',
     derived_at: "DateTime('UTC')",
+  },
+  rollup_fold_intents: {
+    kafka_topic: 'String',
+    kafka_partition: 'UInt32',
+    attempt: 'UInt64',
+    attempt_id: 'String',
+    range_start: 'UInt64',
+    range_end: 'UInt64',
+    intended_at: "DateTime('UTC')",
   },
   rollup_district_app_daily_parts: {
     district_id: 'String',

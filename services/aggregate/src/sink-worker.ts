@@ -253,7 +253,11 @@ export class SinkWorker {
     const after = handler.afterStore?.bind(handler);
     const due = after === undefined || this.folds.foldNow(topic, partition, Date.now());
     const folded =
-      after === undefined || (due && (await ctx.persist('deriving rollups', () => after(topic, partition, end))));
+      after === undefined ||
+      (due &&
+        (await ctx.persist('deriving rollups', async () =>
+          after(topic, partition, end, await this.writes.queryId(topic, partition, 'fold')),
+        )));
     if (!folded) {
       // Stored; folded and committed with a later batch of the partition, or a seek back to this one
       // (`FoldSchedule`): the committed offset never passes the folded end. A due batch that was not
