@@ -4,7 +4,9 @@
 -- and the numbers are unique). A derivation moves the watermark only while its attempt is still the
 -- partition's last: a watermark INSERT sent by a worker that has lost the partition (or by an earlier
 -- attempt of the same worker) and landing late, after another attempt began, writes nothing, instead
--- of moving the watermark under that attempt's remaining statements.
+-- of moving the watermark under that attempt's remaining statements. Only the last attempt of a
+-- partition matters, so merges keep one row per partition (the highest attempt) and every read of the
+-- table stays a few rows.
 CREATE TABLE IF NOT EXISTS rollup_fold_intents (
   kafka_topic String,
   kafka_partition UInt32,
@@ -13,5 +15,5 @@ CREATE TABLE IF NOT EXISTS rollup_fold_intents (
   range_start UInt64,
   range_end UInt64,
   intended_at DateTime('UTC')
-) ENGINE = MergeTree
-ORDER BY (kafka_topic, kafka_partition, attempt);
+) ENGINE = ReplacingMergeTree(attempt)
+ORDER BY (kafka_topic, kafka_partition);

@@ -10,7 +10,7 @@ import {
   type ClickHouseConfig,
 } from '@edusage/clickhouse';
 import { createConsumer, createProducer, deleteTopics, recreateTopics, type Kafka } from '@edusage/kafka';
-import { deriveRollups } from '@edusage/aggregate';
+import { deriveRollups, FoldSuperseded } from '@edusage/aggregate';
 import type { Body } from './load';
 
 export interface BareResult {
@@ -130,6 +130,8 @@ export async function bareClickHouse(
     await runMigrations(ch, migrationsDir);
     await command(ch, `CREATE TABLE bare_usage_events AS ${sqlIdentifier(scratchDatabase)}.usage_events`);
     const plain = await timedInserts(ch, 'bare_usage_events', rows, opts);
+    // A partition's folds one at a time, as the sink's (one batch per partition at a time).
+    const folding = new Map<string, Promise<unknown>>();
     const withRollups = await timedInserts(ch, 'usage_events', rows, opts, async (chunk) => {
       // Each partition is folded up to one past the highest offset this chunk stored for it.
       const ends = new Map<string, bigint>();
@@ -140,7 +142,18 @@ export async function bareClickHouse(
       }
       for (const [key, end] of ends) {
         const [topic, partition] = key.split('\u0000') as [string, string];
-        await deriveRollups(ch, topic, Number(partition), end);
+        // Refused when another worker's chunk was stored beyond `end` meanwhile: its fold covers this.
+        const fold = (folding.get(key) ?? Promise.resolve()).then(() =>
+          deriveRollups(ch, topic, Number(partition), end).catch((err: unknown) => {
+            if (!(err instanceof FoldSuperseded)) throw err;
+            return null;
+          }),
+        );
+        folding.set(
+          key,
+          fold.catch(() => undefined),
+        );
+        await fold;
       }
     });
     return { plain, withRollups };

@@ -15,7 +15,7 @@ import {
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { claimEvents } from './dedup';
 import { PermanentError } from './errors';
-import { deriveRollups } from './rollup-deriver';
+import { deriveRollups, type FoldOptions } from './rollup-deriver';
 import { deadLetterRow, monthOf, toClickHouseDateTime, usageEventRow } from './rows';
 
 export interface PreparedRow {
@@ -48,9 +48,9 @@ export interface TopicHandler {
    * Folds what is stored below `batchEnd` (one past a batch's last offset) into the rollups, after the
    * batch is stored and before its offset is committed; `FoldSchedule` may leave a batch to a later one.
    * False: not folded yet, because more is stored beyond `batchEnd` (`deriveRollups`); the batch waits,
-   * uncommitted, for a later one. `foldQueryId`: the partition's fold query_id (deriveRollups).
+   * uncommitted, for a later one. `fold`: the partition's fold query_id and the batch's fence (deriveRollups).
    */
-  afterStore?(topic: string, partition: number, batchEnd: bigint, foldQueryId: string): Promise<boolean>;
+  afterStore?(topic: string, partition: number, batchEnd: bigint, fold: FoldOptions): Promise<boolean>;
 }
 
 /**
@@ -100,8 +100,8 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
       });
       return { rows, rejects, duplicates: valid.length - rows.length };
     },
-    async afterStore(topic, partition, batchEnd, foldQueryId) {
-      const derived = await deriveRollups(ch, topic, partition, batchEnd, { queryId: foldQueryId });
+    async afterStore(topic, partition, batchEnd, fold) {
+      const derived = await deriveRollups(ch, topic, partition, batchEnd, fold);
       return derived === null || !('storedEnd' in derived);
     },
   };

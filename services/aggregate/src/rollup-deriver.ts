@@ -55,9 +55,12 @@ export class FoldSuperseded extends Error {
   }
 }
 
-/** Statements of one partition's derivation (`queryId`: the partition's fold query_id, see deriveRollups). */
+/** How a derivation's statements are sent. */
 export interface FoldOptions {
+  /** The partition's fold query_id (the sink's; see deriveRollups). */
   queryId?: string;
+  /** Called before each write; throws to stop (the sink's fence: a worker that lost the partition). */
+  beforeWrite?: () => void;
 }
 
 /** One attempt to fold [from, to) of a partition, as recorded in rollup_fold_intents. */
@@ -139,6 +142,7 @@ export async function recordFoldAttempt(
   o: FoldOptions = {},
 ): Promise<FoldAttempt> {
   const attemptId = randomUUID();
+  o.beforeWrite?.();
   await ch.command({
     query: `INSERT INTO rollup_fold_intents (kafka_topic, kafka_partition, attempt, attempt_id, range_start, range_end, intended_at)
      SELECT ${sqlString(topic)}, ${sqlNumber(partition)},
@@ -150,20 +154,25 @@ export async function recordFoldAttempt(
 }
 
 /**
- * Writes the watermark `attempt.to` if the watermark is still `attempt.from` and no attempt on the
- * partition began after this one, then reads it back: anything but `to` throws FoldSuperseded. (A
- * watermark moved under a running derivation would make its remaining levels' INSERTs add nothing
- * while the next derivation starts after them: those levels would lose the range.)
+ * Writes the watermark `attempt.to` if the watermark is still `attempt.from`, no attempt on the
+ * partition began after this one, and nothing is stored at or beyond `to`; then reads it back: anything
+ * but `to` throws FoldSuperseded. (A watermark moved under a running derivation would make its
+ * remaining levels' INSERTs add nothing while the next derivation starts after them: those levels would
+ * lose the range. An attempt of a previous owner recorded late is the last one, but its fold is shorter
+ * than what the new owner stored and folded from the same start with a higher version, which would
+ * stay and overlap the next range: the stored offsets beyond its end refuse it.)
  */
 export async function moveWatermark(ch: ClickHouseClient, attempt: FoldAttempt, o: FoldOptions = {}): Promise<void> {
   const { topic, partition, from, to } = attempt;
   const at = partitionIs(topic, partition);
+  o.beforeWrite?.();
   await ch.command({
     query: `INSERT INTO rollup_watermarks (kafka_topic, kafka_partition, derived_to, derived_at)
      SELECT ${sqlString(topic)}, ${sqlNumber(partition)}, ${sqlNumber(to)}, now() FROM system.one
      WHERE (SELECT max(derived_to) FROM rollup_watermarks WHERE ${at}) = ${sqlNumber(from)}
        AND (SELECT max(attempt) FROM rollup_fold_intents WHERE ${at})
-         = (SELECT max(attempt) FROM rollup_fold_intents WHERE ${at} AND attempt_id = ${sqlString(attempt.attemptId)})`,
+         = (SELECT max(attempt) FROM rollup_fold_intents WHERE ${at} AND attempt_id = ${sqlString(attempt.attemptId)})
+       AND (SELECT count() FROM usage_events WHERE ${at} AND kafka_offset >= ${sqlNumber(to)}) = 0`,
     query_id: o.queryId,
   });
   const now = await watermarkOf(ch, topic, partition);
@@ -201,6 +210,7 @@ export async function foldLevel(
   // Checked by the server when the statement runs: a fold sent long ago (by a worker that has lost the
   // partition since) adds nothing once the watermark has moved past its start.
   const stillFrom = `(SELECT max(derived_to) FROM rollup_watermarks WHERE ${partitionIs(topic, partition)}) = ${sqlNumber(from)}`;
+  o.beforeWrite?.();
   await ch.command({
     query: `INSERT INTO ${level.parts}
        SELECT ${level.keys}, kafka_topic, kafka_partition,

@@ -256,7 +256,13 @@ export class SinkWorker {
       after === undefined ||
       (due &&
         (await ctx.persist('deriving rollups', async () =>
-          after(topic, partition, end, await this.writes.queryId(topic, partition, 'fold')),
+          after(topic, partition, end, {
+            queryId: await this.writes.queryId(topic, partition, 'fold'),
+            // Between the derivation's statements too: a revoked owner stops at the next one.
+            beforeWrite: () => {
+              if (ctx.fenced()) throw new BatchAbandoned();
+            },
+          }),
         )));
     if (!folded) {
       // Stored; folded and committed with a later batch of the partition, or a seek back to this one

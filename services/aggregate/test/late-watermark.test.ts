@@ -22,13 +22,14 @@ import { makeEnrichedEvents } from './enriched-fixtures';
 
 const topic = 'usage.enriched';
 
-async function storeEvents(ch: ClickHouseClient, count: number): Promise<void> {
+/** Stores offsets [from, to) of partition 0 (the same events whatever the split). */
+async function storeEvents(ch: ClickHouseClient, to: number, from = 0): Promise<void> {
   const storedAt = toClickHouseDateTime(new Date());
-  const events = makeEnrichedEvents(count, 41, 0);
+  const events = makeEnrichedEvents(to, 41, 0);
   await insertRows(
     ch,
     'usage_events',
-    events.map((e, i) => usageEventRow(e, { topic, partition: 0, offset: String(i) }, storedAt)),
+    events.slice(from).map((e, i) => usageEventRow(e, { topic, partition: 0, offset: String(from + i) }, storedAt)),
   );
 }
 
@@ -93,20 +94,44 @@ test('the same on current ClickHouse', async () => {
   await onCurrentClickHouse('edusage_late_watermark', lateDuringTheFold);
 });
 
-test('a late watermark landing before another fold began supersedes it; folded again from there, nothing is lost or doubled', async () => {
+test('a late watermark landing before another fold of the same range began: that fold adds nothing and the range counts once', async () => {
   await onTestClickHouse('late-watermark-first', async (ch) => {
-    await storeEvents(ch, 300);
+    // The previous owner stored and folded [0, 150); its watermark is on its way. The new owner read
+    // the same batch again (found stored) and the watermark (0); then the late watermark lands.
+    await storeEvents(ch, 150);
     const previous = await recordFoldAttempt(ch, topic, 0, 0n, 150n);
     await foldRange(ch, topic, 0, 0n, 150n);
-    // The new owner read the watermark (0); the late one lands before the new attempt is recorded.
     expect(await watermarkOf(ch, topic, 0)).toBe(0n);
     await moveWatermark(ch, previous);
     expect(await watermarkOf(ch, topic, 0)).toBe(150n);
-    const current = await recordFoldAttempt(ch, topic, 0, 0n, 300n);
-    await foldRange(ch, topic, 0, 0n, 300n); // adds nothing: the watermark is no longer 0
-    await expect(moveWatermark(ch, current)).rejects.toThrow(/superseded: the watermark is 150/);
-    // The sink retries the batch: the next derivation starts at 150.
+    const current = await recordFoldAttempt(ch, topic, 0, 0n, 150n);
+    await foldRange(ch, topic, 0, 0n, 150n); // adds nothing: the watermark is no longer 0
+    // Its watermark is refused (no longer 0), but the one read back is its end: the range is folded.
+    await moveWatermark(ch, current);
+    expect(await watermarkOf(ch, topic, 0)).toBe(150n);
+    // The next batch folds from 150.
+    await storeEvents(ch, 300, 150);
     expect(await deriveRollups(ch, topic, 0, 300n)).toEqual({ from: '150', to: '300' });
+    await expectEveryLevelExact(ch);
+  });
+});
+
+test("a previous owner's attempt recorded late, after a longer fold from the same start: its watermark is refused too", async () => {
+  await onTestClickHouse('late-watermark-attempt', async (ch) => {
+    // The previous owner stored [0, 150) and was to fold it; its attempt is still on its way.
+    await storeEvents(ch, 150);
+    // The new owner stores on to 300 and folds [0, 300); before its watermark, the late attempt lands.
+    await storeEvents(ch, 300, 150);
+    const current = await recordFoldAttempt(ch, topic, 0, 0n, 300n);
+    await foldRange(ch, topic, 0, 0n, 300n);
+    const previous = await recordFoldAttempt(ch, topic, 0, 0n, 150n);
+    await foldRange(ch, topic, 0, 0n, 150n); // a lower version than the new owner's rows: hidden
+    // The previous owner's attempt is now the last, but offsets at and beyond its end are stored.
+    await expect(moveWatermark(ch, previous)).rejects.toThrow(FoldSuperseded);
+    await expect(moveWatermark(ch, current)).rejects.toThrow(FoldSuperseded);
+    expect(await watermarkOf(ch, topic, 0)).toBe(0n);
+    // The new owner's retry folds [0, 300) again, as the last attempt.
+    expect(await deriveRollups(ch, topic, 0, 300n)).toEqual({ from: '0', to: '300' });
     await expectEveryLevelExact(ch);
   });
 });
