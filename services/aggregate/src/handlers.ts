@@ -58,6 +58,9 @@ export interface TopicHandler {
  * ClickHouse (`claimEvents`); after each stored batch the partition's new events are folded into the rollups.
  */
 export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
+  // Per partition, the end of the last fold made here: a watermark seen, which only grows, so it
+  // bounds the next fold's read of the watermark (deriveRollups' knownWatermark).
+  const folded = new Map<string, bigint>();
   return {
     table: 'usage_events',
     offsetsTable: 'usage_events',
@@ -101,7 +104,12 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
       return { rows, rejects, duplicates: valid.length - rows.length };
     },
     async afterStore(topic, partition, batchEnd, fold) {
-      const derived = await deriveRollups(ch, topic, partition, batchEnd, fold);
+      const key = `${topic}:${partition}`;
+      const derived = await deriveRollups(ch, topic, partition, batchEnd, {
+        ...fold,
+        knownWatermark: folded.get(key),
+      });
+      if (derived !== null && 'to' in derived) folded.set(key, BigInt(derived.to));
       return derived === null || !('storedEnd' in derived);
     },
   };

@@ -61,6 +61,8 @@ export interface FoldOptions {
   queryId?: string;
   /** Called before each write; throws to stop (the sink's fence: a worker that lost the partition). */
   beforeWrite?: () => void;
+  /** A watermark of the partition seen before (the last fold's end): bounds the watermark's read. */
+  knownWatermark?: bigint;
 }
 
 /** One attempt to fold [from, to) of a partition, as recorded in rollup_fold_intents. */
@@ -75,14 +77,35 @@ export interface FoldAttempt {
 const partitionIs = (topic: string, partition: number) =>
   `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
 
-/** The partition's watermark: every offset below it is folded (0: nothing yet). */
-export async function watermarkOf(ch: ClickHouseClient, topic: string, partition: number): Promise<bigint> {
+/**
+ * The partition's watermark: every offset below it is folded (0: nothing yet). `atLeast`, a watermark
+ * seen before (watermarks only grow), bounds the read to the rows at or above it: the table has a row
+ * per fold (~1 M a partition in a school year at the 5 s fold interval) ordered by (topic, partition,
+ * derived_to), so that is a primary-key range read of a few rows instead of the partition's history
+ * (measured on 3 M rows: 42-78 ms a read unbounded, docs/BENCHMARKS.md).
+ */
+export async function watermarkOf(
+  ch: ClickHouseClient,
+  topic: string,
+  partition: number,
+  atLeast = 0n,
+): Promise<bigint> {
   const [mark] = await queryRows<{ w: string }>(
     ch,
-    `SELECT toString(max(derived_to)) AS w FROM rollup_watermarks WHERE ${partitionIs(topic, partition)}`,
+    `SELECT toString(${watermarkFrom(topic, partition, atLeast)}) AS w`,
   );
-  return BigInt(mark?.w ?? '0');
+  const w = BigInt(mark?.w ?? '0');
+  // Nothing at or above `atLeast`: only if the table was emptied since it was seen; read it all.
+  return w === 0n && atLeast > 0n ? watermarkOf(ch, topic, partition) : w;
 }
+
+/**
+ * SQL: the partition's watermark, as a scalar subquery read from the rows at or above `atLeast`. For
+ * `= W` checks with atLeast = W it is exact: the maximum of all rows is W exactly when that of the rows
+ * at or above W is.
+ */
+const watermarkFrom = (topic: string, partition: number, atLeast: bigint) =>
+  `(SELECT max(derived_to) FROM rollup_watermarks WHERE ${partitionIs(topic, partition)} AND derived_to >= ${sqlNumber(atLeast)})`;
 
 /**
  * Folds the events of one Kafka partition stored below `upTo` (the end of a batch just stored, or of
@@ -117,7 +140,7 @@ export async function deriveRollups(
   upTo: bigint,
   o: FoldOptions = {},
 ): Promise<Derivation | FoldBehindStored | null> {
-  const from = await watermarkOf(ch, topic, partition);
+  const from = await watermarkOf(ch, topic, partition, o.knownWatermark);
   if (upTo <= from) return null;
   // A primary-key range read of usage_events: only what is stored above the watermark.
   const [stored] = await queryRows<{ n: string; end: string }>(
@@ -169,13 +192,13 @@ export async function moveWatermark(ch: ClickHouseClient, attempt: FoldAttempt, 
   await ch.command({
     query: `INSERT INTO rollup_watermarks (kafka_topic, kafka_partition, derived_to, derived_at)
      SELECT ${sqlString(topic)}, ${sqlNumber(partition)}, ${sqlNumber(to)}, now() FROM system.one
-     WHERE (SELECT max(derived_to) FROM rollup_watermarks WHERE ${at}) = ${sqlNumber(from)}
+     WHERE ${watermarkFrom(topic, partition, from)} = ${sqlNumber(from)}
        AND (SELECT max(attempt) FROM rollup_fold_intents WHERE ${at})
          = (SELECT max(attempt) FROM rollup_fold_intents WHERE ${at} AND attempt_id = ${sqlString(attempt.attemptId)})
        AND (SELECT count() FROM usage_events WHERE ${at} AND kafka_offset >= ${sqlNumber(to)}) = 0`,
     query_id: o.queryId,
   });
-  const now = await watermarkOf(ch, topic, partition);
+  const now = await watermarkOf(ch, topic, partition, from);
   if (now !== to) throw new FoldSuperseded(topic, partition, from, to, now.toString());
 }
 
@@ -209,7 +232,7 @@ export async function foldLevel(
   const onePerOffset = currentEventsIn(topic, partition, from, to);
   // Checked by the server when the statement runs: a fold sent long ago (by a worker that has lost the
   // partition since) adds nothing once the watermark has moved past its start.
-  const stillFrom = `(SELECT max(derived_to) FROM rollup_watermarks WHERE ${partitionIs(topic, partition)}) = ${sqlNumber(from)}`;
+  const stillFrom = `${watermarkFrom(topic, partition, from)} = ${sqlNumber(from)}`;
   o.beforeWrite?.();
   await ch.command({
     query: `INSERT INTO ${level.parts}

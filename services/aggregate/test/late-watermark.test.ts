@@ -135,3 +135,23 @@ test("a previous owner's attempt recorded late, after a longer fold from the sam
     await expectEveryLevelExact(ch);
   });
 });
+
+test('the watermark read from a known one (rows at or above it) equals the whole read; above the table it reads all', async () => {
+  await onTestClickHouse('watermark-bounded', async (ch) => {
+    await storeEvents(ch, 300);
+    for (const end of [100n, 200n, 300n]) await deriveRollups(ch, topic, 0, end);
+    for (const known of [0n, 100n, 200n, 300n])
+      expect([known, await watermarkOf(ch, topic, 0, known)]).toEqual([known, 300n]);
+    // A known watermark the table no longer reaches (emptied since): the whole read.
+    await ch.command({ query: `TRUNCATE TABLE rollup_watermarks` });
+    await ch.command({
+      query: `INSERT INTO rollup_watermarks VALUES ('${topic}', 0, 100, now())`,
+    });
+    expect(await watermarkOf(ch, topic, 0, 300n)).toBe(100n);
+    // A derivation given a known watermark folds from the real one.
+    await expect(deriveRollups(ch, topic, 0, 300n, { knownWatermark: 200n })).resolves.toEqual({
+      from: '100',
+      to: '300',
+    });
+  });
+});
