@@ -1,4 +1,5 @@
-import { sqlNumber, sqlString } from '@edusage/clickhouse';
+import { sqlNumber } from '@edusage/clickhouse';
+import { partitionIs } from './partition-sql';
 
 /** The columns usage_events and usage_event_revisions share (infra/clickhouse 0001, 0006). */
 export const EVENT_COLUMNS = `district_id, local_date, occurred_at, school_id, class_id, class_attribution,
@@ -11,7 +12,7 @@ export const EVENT_COLUMNS = `district_id, local_date, occurred_at, school_id, c
  * roster"), one row per offset. Both tables are read by a primary-key range.
  */
 export function currentEventsIn(topic: string, partition: number, from: bigint, to: bigint): string {
-  const range = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}
+  const range = `${partitionIs(topic, partition)}
     AND kafka_offset >= ${sqlNumber(from)} AND kafka_offset < ${sqlNumber(to)}`;
   return `(SELECT * FROM (
       SELECT ${EVENT_COLUMNS}, toUInt64(0) AS revision FROM usage_events WHERE ${range}

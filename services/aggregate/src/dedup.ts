@@ -1,12 +1,5 @@
-import {
-  insertRows,
-  queryRows,
-  sqlDate,
-  sqlList,
-  sqlNumber,
-  sqlString,
-  type ClickHouseClient,
-} from '@edusage/clickhouse';
+import { insertRows, queryRows, sqlDate, sqlList, sqlNumber, type ClickHouseClient } from '@edusage/clickhouse';
+import { partitionIs } from './partition-sql';
 
 /** One event of a batch asking to be stored. */
 export interface Claim {
@@ -51,7 +44,7 @@ async function storedOwners(
               toString(min(owner_offset)) AS o
        FROM event_claims
        PREWHERE key_hi IN ${sqlList(his.slice(i, i + LOOKUP_CHUNK), (h) => sqlNumber(BigInt(h)))}
-       WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}
+       WHERE ${partitionIs(topic, partition)}
          AND local_date IN ${sqlList(days, sqlDate)}
        GROUP BY local_date, key_hi, key_lo`,
     );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { sqlIdentifier, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { sqlIdentifier, sqlNumber, type ClickHouseClient } from '@edusage/clickhouse';
+import { partitionIs } from './partition-sql';
 
 /** Where the rows of one INSERT come from: one Kafka partition. */
 export interface PartitionRows {
@@ -35,7 +36,7 @@ export async function insertUnstored(
   const low = offsets.reduce((a, b) => (b < a ? b : a));
   const high = offsets.reduce((a, b) => (b > a ? b : a));
   const names = Object.keys(columns).map(sqlIdentifier).join(', ');
-  const at = `kafka_topic = ${sqlString(batch.topic)} AND kafka_partition = ${sqlNumber(batch.partition)}`;
+  const at = partitionIs(batch.topic, batch.partition);
   const query = `INSERT INTO ${sqlIdentifier(table)} (${names})
     SELECT ${names} FROM sink_rows
     WHERE ${at} AND kafka_offset NOT IN (

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { ALL_LEVELS, invalidateCompactions, ROLLUP_LEVELS, type RollupLevel } from '@edusage/rollups';
 import { currentEventsIn } from './current-events';
+import { partitionIs } from './partition-sql';
 
 // The levels (tables, cells, which events each counts) are @edusage/rollups' list, shared with the
 // compaction and the readers.
@@ -73,9 +74,6 @@ export interface FoldAttempt {
   to: bigint;
   attemptId: string;
 }
-
-const partitionIs = (topic: string, partition: number) =>
-  `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
 
 /**
  * The partition's watermark: every offset below it is folded (0: nothing yet). `atLeast`, a watermark
@@ -254,7 +252,7 @@ export async function derivedRanges(
   const marks = await queryRows<{ to: string }>(
     ch,
     `SELECT DISTINCT toString(derived_to) AS to FROM rollup_watermarks
-     WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)} ORDER BY derived_to`,
+     WHERE ${partitionIs(topic, partition)} ORDER BY derived_to`,
   );
   const ranges: { from: bigint; to: bigint }[] = [];
   let from = 0n;
@@ -282,7 +280,7 @@ export async function refoldRange(
   from: bigint,
   to: bigint,
 ): Promise<void> {
-  const at = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}`;
+  const at = partitionIs(topic, partition);
   const events = currentEventsIn(topic, partition, from, to);
   const start = `toUInt64(${sqlNumber(from)}) AS range_start, toUInt64(${sqlNumber(to)}) AS range_end`;
   for (const level of LEVELS) {

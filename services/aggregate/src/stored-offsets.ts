@@ -1,4 +1,5 @@
-import { queryRows, sqlIdentifier, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryRows, sqlIdentifier, sqlNumber, type ClickHouseClient } from '@edusage/clickhouse';
+import { partitionIs } from './partition-sql';
 
 /**
  * The offsets of one Kafka partition, at or above `fromOffset`, that are already stored in `table`
@@ -16,7 +17,7 @@ export async function storedOffsetsFrom(
   const rows = await queryRows<{ o: string; id: string }>(
     ch,
     `SELECT toString(kafka_offset) AS o, any(${sqlIdentifier(identityColumn)}) AS id FROM ${sqlIdentifier(table)}
-     WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${sqlNumber(partition)}
+     WHERE ${partitionIs(topic, partition)}
        AND kafka_offset >= ${sqlNumber(BigInt(fromOffset))}
      GROUP BY kafka_offset`,
   );
