@@ -75,6 +75,7 @@ export async function startApi(
     ch,
     research,
     tokens,
+    defaultFreshness: config.API_DEFAULT_FRESHNESS,
     pipelineLag: () =>
       Promise.all(groups.map(async (g) => ({ ...g, lag: await consumerLag(kafka, g.group, g.topics) }))),
     now: opts.now ?? (() => new Date()),

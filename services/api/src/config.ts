@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
+import { FRESHNESS_VALUES } from './params';
 
 /** Environment of the API service and its CLI (base variables plus these; docs in services/api/README.md). */
 export const apiConfigSchema = baseConfigSchema.extend({
@@ -31,6 +32,11 @@ export const apiConfigSchema = baseConfigSchema.extend({
    */
   API_RESEARCH_USER: z.string().min(1).optional(),
   API_RESEARCH_PASSWORD: z.string().optional(),
+  /**
+   * What a report reads when the request names no `freshness`: `compacted` (each month as of its last
+   * rollup compaction: fast, at most ROLLUP_COMPACTION_MINUTES behind) or `live` (everything folded).
+   */
+  API_DEFAULT_FRESHNESS: z.enum(FRESHNESS_VALUES).default('compacted'),
   /** Kafka consumer groups whose lag /v1/pipeline/lag reports. */
   ENRICH_GROUP_ID: z.string().min(1).default('edusage-enrich'),
   AGGREGATE_GROUP_ID: z.string().min(1).default('edusage-aggregate'),

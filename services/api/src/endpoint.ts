@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ClickHouseClient } from '@edusage/clickhouse';
+import type { Freshness } from './freshness';
 import type { Principal, Role, TokenStore } from './tokens';
 
 /** What handlers use: clients and the clock. */
@@ -8,6 +9,8 @@ export interface ApiDeps {
   /** Bound to the research database (the only client the research endpoints use). */
   research: ClickHouseClient;
   tokens: TokenStore;
+  /** What a report reads when its request names no `freshness` (API_DEFAULT_FRESHNESS). */
+  defaultFreshness: Freshness;
   /** Consumer-group lag of the pipeline's Kafka groups (deployment-wide). */
   pipelineLag(): Promise<{ group: string; topics: string[]; lag: number }[]>;
   now(): Date;

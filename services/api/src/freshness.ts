@@ -12,7 +12,7 @@ export type Freshness = NonNullable<z.infer<typeof freshness>>;
 
 /** What an answer says about its freshness, beside its rows (and in the OpenAPI document). */
 export const freshnessMeta = z.object({
-  freshness: freshness.unwrap().describe('as asked (default live)'),
+  freshness: freshness.unwrap().describe('as read: as asked, else the deployment default (API_DEFAULT_FRESHNESS)'),
   compactions: z
     .array(
       z.object({
@@ -61,14 +61,18 @@ export const utc = (t: string) => `${t.replace(' ', 'T')}Z`;
 const LIVE: ReportFreshness = { rollups: undefined, meta: () => ({ freshness: 'live' }) };
 
 /**
- * For a compacted read: the compactions to read under and, from the same state, the months with
- * rollups that have none yet (the jobs service compacts them at its next run), both read before the
- * report. A month's compaction time is that of the last run that found something new in it: a month
- * with nothing new since keeps an earlier one and lacks nothing, which its last check says.
+ * The freshness a report reads with: as asked, else the deployment's default (`API_DEFAULT_FRESHNESS`,
+ * compacted unless set). For a compacted read: the compactions to read under and, from the same state,
+ * the months with rollups that have none yet (the jobs service compacts them at its next run), both
+ * read before the report. A month's compaction time is that of the last run that found something new
+ * in it: a month with nothing new since keeps an earlier one and lacks nothing, which its last check says.
  */
-export async function readFreshness(ch: ClickHouseClient, asked: Freshness | undefined): Promise<ReportFreshness> {
-  if (asked !== 'compacted') return LIVE;
-  const { state, checks, monthsNotCompacted } = await compactionStatus(ch);
+export async function readFreshness(
+  deps: { ch: ClickHouseClient; defaultFreshness: Freshness },
+  asked: Freshness | undefined,
+): Promise<ReportFreshness> {
+  if ((asked ?? deps.defaultFreshness) !== 'compacted') return LIVE;
+  const { state, checks, monthsNotCompacted } = await compactionStatus(deps.ch);
   const awaiting = new Set(monthsNotCompacted);
   const rollups = asOfCompactions(state);
   return {

@@ -34,12 +34,14 @@ export const format = z
   .optional()
   .describe('json (default) or csv; `Accept: text/csv` also gives csv');
 
+export const FRESHNESS_VALUES = ['live', 'compacted'] as const;
+
 /** Which rollup rows a report reads (freshness.ts; docs/ARCHITECTURE.md "Reads as of the compactions"). */
 export const freshness = z
-  .enum(['live', 'compacted'])
+  .enum(FRESHNESS_VALUES)
   .optional()
   .describe(
-    'live (default): everything folded into the rollups, seconds behind the events; compacted: each month as of its last rollup compaction (the jobs service runs one every ROLLUP_COMPACTION_MINUTES; the answer lists each month with its `compacted_at`), faster while the current month is being written',
+    'compacted (the default unless the deployment sets API_DEFAULT_FRESHNESS=live): each month as of its last rollup compaction (the jobs service runs one every ROLLUP_COMPACTION_MINUTES; the answer lists each month with its `compacted_at` and `checked_at`; a month not compacted yet is read with everything folded), exact at its marks and the same on every read until the next compaction; live: everything folded into the rollups, seconds behind the events, slower while the current month is being written',
   );
 
 export const daysBetween = (from: string, to: string) =>

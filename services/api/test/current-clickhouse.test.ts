@@ -58,6 +58,7 @@ const depsOf = (): ApiDeps => ({
   ch: current.client,
   research: current.client, // the research tables live in the same chdb database here
   tokens: null as unknown as TokenStore, // no token endpoint is called here
+  defaultFreshness: 'compacted',
   pipelineLag: async () => [],
   now: () => new Date('2026-09-17T12:00:00Z'),
 });
@@ -202,7 +203,8 @@ test('the endpoints that take freshness answer as of the compactions on current 
       } & Record<string, unknown>;
       return { figures: r.kind === 'list' ? r.rows : rest, freshness, compactions, months_not_compacted };
     };
-    const [live, compacted] = [await answer({}), await answer({ freshness: 'compacted' })];
+    // Named live; and the default, which is compacted.
+    const [live, compacted] = [await answer({ freshness: 'live' }), await answer({})];
     // Nothing was folded since the compaction: the same figures either way.
     expect([e.path, compacted.figures]).toEqual([e.path, live.figures]);
     expect([e.path, live.freshness, compacted.freshness]).toEqual([e.path, 'live', 'compacted']);

@@ -285,11 +285,12 @@ describe('dashboard pages equal the API', () => {
     expect((await tableCells(admin, 'licenses')).map((c) => [c.license_id, Number(c.active)])).toEqual(
       licenses.rows.map((r) => [r.license_id, r.active]),
     );
-    // A page's links keep the choice; live is the default.
-    await open(admin, `apps?${period}&freshness=compacted`);
-    expect(await admin.getAttribute('a[href*="apps?app=appA1"]', 'href')).toContain('freshness=compacted');
-    await open(admin, `overview?${period}`);
+    // A page's links keep the choice; as of the compactions is the default (the API's).
+    await open(admin, `apps?${period}&freshness=live`);
+    expect(await admin.getAttribute('a[href*="apps?app=appA1"]', 'href')).toContain('freshness=live');
     expect(await admin.inputValue('select[name=freshness]')).toBe('live');
+    await open(admin, `overview?${period}`);
+    expect(await admin.inputValue('select[name=freshness]')).toBe('compacted');
   });
 
   test('schools and classes: district → school → class drill-down', async () => {
@@ -812,8 +813,9 @@ describe('freshness after a compaction', () => {
     await deriveRollups(h.ch, topic, 0, 1n);
     const period = `from=${PERIOD.from}&to=${PERIOD.to}`;
     const both = async <T>(url: string) => {
-      const [compacted, live] = [await api<T>(`${url}&freshness=compacted`), await api<T>(url)];
+      const [compacted, live] = [await api<T>(`${url}&freshness=compacted`), await api<T>(`${url}&freshness=live`)];
       expect([url, live.rows]).not.toEqual([url, compacted.rows]);
+      expect([url, (await api<T>(url)).rows]).toEqual([url, compacted.rows]); // the default
       return { compacted: compacted.rows, live: live.rows };
     };
     const usage = await both<UsageRow>(`/v1/usage/district?${period}`);
@@ -826,7 +828,7 @@ describe('freshness after a compaction', () => {
     const licenseActive = async () =>
       (await tableCells(admin, 'licenses')).map((c) => [c.license_id, Number(c.active)]);
     for (const fresh of ['compacted', 'live'] as const) {
-      const choice = fresh === 'compacted' ? '&freshness=compacted' : '';
+      const choice = `&freshness=${fresh}`;
       await open(admin, `overview?${period}${choice}`);
       expectUsage(await tableCells(admin, 'top-apps'), usage[fresh].slice(0, 10));
       // A table's download says, as the API's CSV does, the period and freshness and what it went by.
@@ -865,5 +867,9 @@ describe('freshness after a compaction', () => {
       await open(admin, `licenses?${period}${choice}`);
       expect(await licenseActive()).toEqual(licenses[fresh].map((r) => [r.license_id, r.active]));
     }
+    // A page whose address names no freshness reads as of the compactions, and notes it.
+    await open(admin, `overview?${period}`);
+    expectUsage(await tableCells(admin, 'top-apps'), usage.compacted.slice(0, 10));
+    expect(await admin.locator('p.freshness-note').count()).toBe(1);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `freshness=compacted` (services/api/src/freshness.ts): the usage, license and unresolved endpoints as
  * of the rollup compactions. After a compaction and a later fold, their answers equal the ones from before
- * that fold and the report functions' under asOfCompactions; the live answers (the default) have it.
+ * that fold and the report functions' under asOfCompactions; the live answers have it; a request naming no freshness reads as of
+ * the compactions (API_DEFAULT_FRESHNESS, compacted unless set).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { insertRows, queryRows } from '@edusage/clickhouse';
@@ -35,6 +36,7 @@ const URLS = [
 /** The one such endpoint that answers an object, not a list. */
 const UNRESOLVED = `/v1/unresolved?${P}`;
 const compacted = (url: string) => `${url}&freshness=compacted`;
+const live = (url: string) => `${url}&freshness=live`;
 
 let h: Harness;
 beforeAll(async () => {
@@ -101,8 +103,10 @@ test('compacted answers are as of the last compaction; live ones have what was f
   // Nothing compacted yet: a compacted read reads every contribution, and says so.
   const before = await answer(compacted(URLS[0]!));
   expect(before).toMatchObject({ freshness: 'compacted', compactions: [], months_not_compacted: [202609] });
-  expect(before.rows).toEqual(await rowsOf(URLS[0]!));
-  expect(await answer(URLS[0]!)).toMatchObject({ freshness: 'live' });
+  expect(before.rows).toEqual(await rowsOf(live(URLS[0]!)));
+  expect(await answer(live(URLS[0]!))).toMatchObject({ freshness: 'live' });
+  // Naming no freshness reads as of the compactions (the default).
+  expect(await answer(URLS[0]!)).toEqual(before);
   // The pipeline lag tells an operator the same: no compaction run yet, September waiting.
   expect(await compactionLag()).toEqual({
     last_checked_at: null,
@@ -112,8 +116,8 @@ test('compacted answers are as of the last compaction; live ones have what was f
 
   await compactRollups(h.ch);
   const september = (await readCompactionState(h.ch)).months.get(202609)!;
-  const atCompaction = await Promise.all(URLS.map(rowsOf));
-  const { freshness: _f, ...unresolvedAtCompaction } = await answer(UNRESOLVED);
+  const atCompaction = await Promise.all(URLS.map((url) => rowsOf(live(url))));
+  const { freshness: _f, ...unresolvedAtCompaction } = await answer(live(UNRESOLVED));
   await foldMore();
 
   for (const [i, url] of URLS.entries()) {
@@ -127,7 +131,9 @@ test('compacted answers are as of the last compaction; live ones have what was f
     });
     // The fold since: new people of appA1 in sA1 / cA1 and of L-A1, their seconds and a minute, an
     // app without license.
-    expect([url, await rowsOf(url)]).not.toEqual([url, atCompaction[i]]);
+    expect([url, await rowsOf(live(url))]).not.toEqual([url, atCompaction[i]]);
+    // The default is the compacted answer.
+    expect([url, await answer(url)]).toEqual([url, asCompacted]);
   }
 
   // The unresolved counts (an object): as at the compaction, and the same figures live before it.
@@ -135,7 +141,7 @@ test('compacted answers are as of the last compaction; live ones have what was f
   const { freshness: _c, compactions: _cs, months_not_compacted: _m, ...unresolvedCompacted } = unresolved;
   expect(unresolved).toMatchObject({ freshness: 'compacted', compactions: [{ month: 202609 }] });
   expect(unresolvedCompacted).toEqual(unresolvedAtCompaction);
-  const { freshness: _l, ...unresolvedLive } = await answer(UNRESOLVED);
+  const { freshness: _l, ...unresolvedLive } = await answer(live(UNRESOLVED));
   expect(unresolvedLive).not.toEqual(unresolvedAtCompaction);
 
   // The report functions under the same compactions give the same rows (one source of truth).

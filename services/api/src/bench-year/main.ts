@@ -89,9 +89,9 @@ function options(): Options {
       SHAPE.schoolDays,
     )
     .addOption(
-      new Option('--freshness <mode>', 'the reads live or as of the compactions (freshness=compacted)')
+      new Option('--freshness <mode>', 'the reads as of the compactions (the API default) or live')
         .choices(['live', 'compacted'])
-        .default('live'),
+        .default('compacted'),
     )
     .option('--reuse', 'keep the data of an earlier run (--batches and --days are then those it generated)')
     .option('--direct', 'call the functions the endpoints call, in this process, instead of HTTP requests to the API')

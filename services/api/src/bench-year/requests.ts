@@ -31,14 +31,16 @@ export interface YearDays {
 const q = (p: { from: string; to: string }) => `from=${p.from}&to=${p.to}`;
 
 /**
- * The reads, live or as of the compactions (`freshness=compacted`; in process the state each endpoint
- * call reads, services/api/src/freshness.ts).
+ * The reads, as of the compactions (`freshness=compacted`, the API's default; in process the state each
+ * endpoint call reads, services/api/src/freshness.ts) or live. The requests name their freshness, so
+ * they read the same whatever the API's default.
  */
-export function readSpecs(y: YearDays, freshness: Freshness = 'live'): ReadSpec[] {
+export function readSpecs(y: YearDays, freshness: Freshness = 'compacted'): ReadSpec[] {
   const term: Period = { districtId: y.districtId, ...y.term };
   const month: Period = { districtId: y.districtId, ...y.month };
   const specs = allSpecs(y, term, month);
-  if (freshness === 'live') return specs.map((s) => ({ ...s, direct: (ch) => s.direct(ch, {}) }));
+  if (freshness === 'live')
+    return specs.map((s) => ({ ...s, path: `${s.path}&freshness=live`, direct: (ch) => s.direct(ch, {}) }));
   return specs.map((s) => ({
     name: s.name,
     path: `${s.path}&freshness=compacted`,

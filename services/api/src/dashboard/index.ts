@@ -191,7 +191,14 @@ async function servePage(
 ) {
   const started = process.hrtime.bigint();
   const { query, issues } = pageQuery(request.query);
-  const frame = { principal, pages: PAGES, current: page.slug, csrf: session.csrf, query };
+  const frame = {
+    principal,
+    pages: PAGES,
+    current: page.slug,
+    csrf: session.csrf,
+    query,
+    defaultFreshness: deps.defaultFreshness,
+  };
   const send = (status: number, body: string) =>
     reply
       .code(status)

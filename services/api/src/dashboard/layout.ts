@@ -33,6 +33,8 @@ interface Frame {
   csrf: string;
   /** The page's URL query (kept in CSV links and the period form). */
   query: Record<string, string | undefined>;
+  /** What the period form shows chosen when the URL names no freshness (the API's default). */
+  defaultFreshness: Freshness;
 }
 
 function header(f: Frame): Html {
@@ -60,15 +62,16 @@ function header(f: Frame): Html {
 
 /** The freshness choices of the period form: the API's `freshness` values (params.ts). */
 const FRESHNESS_CHOICES: readonly (readonly [Freshness, string])[] = [
-  ['live', 'Live'],
   ['compacted', 'As of the last compaction (faster)'],
+  ['live', 'Live (slower)'],
 ];
 
-function periodForm(p: Period, query: Record<string, string | undefined>): Html {
+function periodForm(p: Period, f: Frame): Html {
+  const query = f.query;
   const keep = Object.entries(query).filter(
     ([k, v]) => v !== undefined && !['from', 'to', 'freshness', 'download'].includes(k),
   );
-  const chosen = p.freshness ?? 'live';
+  const chosen = p.freshness ?? f.defaultFreshness;
   const options = FRESHNESS_CHOICES.map(
     ([value, label]) =>
       html`<option value="${value}" ${new Html(value === chosen ? 'selected' : '')}>${label}</option>`,
@@ -114,7 +117,7 @@ export function renderPage(f: Frame, content: PageContent, compacted: readonly F
   const csvHref = (id: string) => `${BASE}/${f.current}${qs({ ...f.query, download: id })}`;
   const blocks = content.blocks.map((b) => (b instanceof Html ? b : renderTable(b, csvHref(b.id))));
   const body = html`<h1>${content.title}</h1>
-    ${content.period ? periodForm(content.period, f.query) : ''}${compacted.length > 0 ? freshnessNote(compacted) : ''}${blocks}`;
+    ${content.period ? periodForm(content.period, f) : ''}${compacted.length > 0 ? freshnessNote(compacted) : ''}${blocks}`;
   return shell(content.title, body, header(f));
 }
 

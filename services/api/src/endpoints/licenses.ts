@@ -136,7 +136,7 @@ export const licenseEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
-      const fresh = await readFreshness(deps.ch, query.freshness);
+      const fresh = await readFreshness(deps, query.freshness);
       const report = await licenseTableFor(
         deps.ch,
         principal.district_id,
@@ -181,7 +181,7 @@ export const licenseEndpoints = [
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
       const [licenses, fresh] = await Promise.all([
         currentLicenses(deps.ch, principal.district_id),
-        readFreshness(deps.ch, query.freshness),
+        readFreshness(deps, query.freshness),
       ]);
       const w = windowOf(licenses, principal.district_id, query.window, asOf);
       const byId = new Map(licenses.map((l) => [l.license_id, l]));
@@ -215,7 +215,7 @@ export const licenseEndpoints = [
       // As the CLI: the window of the spec, then the report.
       const [w, fresh] = await Promise.all([
         reportWindow(deps.ch, principal.district_id, query.window, asOf),
-        readFreshness(deps.ch, query.freshness),
+        readFreshness(deps, query.freshness),
       ]);
       const report = await buildLicenseReport(deps.ch, withRollups(w, fresh));
       return { kind: 'list', meta: windowMeta(w, fresh), rows: findings(report) };

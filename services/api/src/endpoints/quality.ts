@@ -37,7 +37,7 @@ export const qualityEndpoints = [
     list: false,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
-      const fresh = await readFreshness(deps.ch, query.freshness);
+      const fresh = await readFreshness(deps, query.freshness);
       const { top_unresolved_apps: _apps, ...totals } = await unresolvedSummary(deps.ch, period, {}, readAs(fresh));
       return {
         kind: 'object',
@@ -56,7 +56,7 @@ export const qualityEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
-      const fresh = await readFreshness(deps.ch, query.freshness);
+      const fresh = await readFreshness(deps, query.freshness);
       const summary = await unresolvedSummary(deps.ch, period, { topApps: query.limit }, readAs(fresh));
       return {
         kind: 'list',

@@ -38,7 +38,7 @@ export const usageEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
-      const fresh = await readFreshness(deps.ch, query.freshness);
+      const fresh = await readFreshness(deps, query.freshness);
       const rows = await districtAppUsage(deps.ch, period, defined({ appId: query.app }), readAs(fresh));
       return { kind: 'list', meta: periodMeta(period, fresh), rows };
     },
@@ -57,7 +57,7 @@ export const usageEndpoints = [
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const schoolId = schoolScope(principal, query.school);
-      const fresh = await readFreshness(deps.ch, query.freshness);
+      const fresh = await readFreshness(deps, query.freshness);
       const rows = await schoolAppUsage(deps.ch, period, defined({ schoolId, appId: query.app }), readAs(fresh));
       return { kind: 'list', meta: periodMeta(period, fresh), rows };
     },
@@ -83,7 +83,7 @@ export const usageEndpoints = [
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const schoolId = schoolScope(principal, query.school);
-      const fresh = await readFreshness(deps.ch, query.freshness);
+      const fresh = await readFreshness(deps, query.freshness);
       const filter = defined({ schoolId, classId: query.class, appId: query.app });
       const rows = await classAppUsage(deps.ch, period, filter, readAs(fresh));
       return { kind: 'list', meta: periodMeta(period, fresh), rows };
@@ -110,7 +110,7 @@ export const usageEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
-      const fresh = await readFreshness(deps.ch, query.freshness);
+      const fresh = await readFreshness(deps, query.freshness);
       const rows = await weeklyDistrictUsage(deps.ch, period, readAs(fresh));
       return { kind: 'list', meta: periodMeta(period, fresh), rows };
     },
