@@ -61,7 +61,8 @@ async function main(): Promise<void> {
       `/v1/research`,
     ];
     console.log(
-      `district ${o.district} in ${o.database}: ${range.from}..${range.to} (${range.days} days); ${o.requests} requests each`,
+      `district ${o.district} in ${o.database}: ${range.from}..${range.to} (${range.days} days); ${o.requests} requests each; ` +
+        `reports read ${config.API_DEFAULT_FRESHNESS} (API_DEFAULT_FRESHNESS)`,
     );
     console.log('endpoint'.padEnd(64), 'rows'.padStart(6), 'p50 ms'.padStart(8), 'p95 ms'.padStart(8));
     for (const url of urls) {

@@ -3,6 +3,7 @@
  * says about it. For `live` the report reads the current compactions itself, with the contributions
  * folded since; the answer says only that it is live.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { z } from 'zod';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { asOfCompactions, checkedAtOf, compactionStatus, monthPieces, type CompactionState } from '@edusage/rollups';
@@ -72,7 +73,23 @@ export async function readFreshness(
   asked: Freshness | undefined,
 ): Promise<ReportFreshness> {
   if ((asked ?? deps.defaultFreshness) !== 'compacted') return LIVE;
-  const { state, checks, monthsNotCompacted } = await compactionStatus(deps.ch);
+  const shared = sharedCompacted.getStore();
+  if (shared === undefined) return readCompacted(deps.ch);
+  shared.read ??= readCompacted(deps.ch);
+  return shared.read;
+}
+
+/**
+ * Inside `oneCutOfCompactions`, every compacted read shares one read of the compactions: the dashboard
+ * builds a page from many endpoint calls, which then go by the same compactions (one cut, not one
+ * per call: a compaction recorded mid-build cannot split the page) and read the state once.
+ */
+const sharedCompacted = new AsyncLocalStorage<{ read?: Promise<ReportFreshness> }>();
+
+export const oneCutOfCompactions = <T>(build: () => Promise<T>): Promise<T> => sharedCompacted.run({}, build);
+
+async function readCompacted(ch: ClickHouseClient): Promise<ReportFreshness> {
+  const { state, checks, monthsNotCompacted } = await compactionStatus(ch);
   const awaiting = new Set(monthsNotCompacted);
   const rollups = asOfCompactions(state);
   return {

@@ -34,7 +34,7 @@ describe('pagePeriod', () => {
     ]);
     expect(messagesOf(() => pagePeriod({ to: '2026-02-29' }, '2026-09-17'))[0]).toBe('to: is not a calendar day');
   });
-  test('freshness: the API values go with the period (absent = live); another value names the field', () => {
+  test('freshness: the API values go with the period (absent = the API default); another value names the field', () => {
     expect(pagePeriod({ to: '2026-03-01', freshness: 'compacted' }, '2026-09-17')).toStrictEqual({
       from: '2025-12-08',
       to: '2026-03-01',

@@ -291,6 +291,10 @@ describe('dashboard pages equal the API', () => {
     expect(await admin.inputValue('select[name=freshness]')).toBe('live');
     await open(admin, `overview?${period}`);
     expect(await admin.inputValue('select[name=freshness]')).toBe('compacted');
+    // Nothing compacted yet: the note says the figures read are everything folded so far.
+    expect((await admin.textContent('p.freshness-note'))?.replace(/\s+/g, ' ')).toContain(
+      'no month of the period compacted yet, so everything folded so far is read (2026-09)',
+    );
   });
 
   test('schools and classes: district → school → class drill-down', async () => {
@@ -855,6 +859,9 @@ describe('freshness after a compaction', () => {
         // A page whose reads never go through compactions says nothing of them.
         await open(admin, `health?${period}${choice}`);
         expect(await admin.locator('p.freshness-note').count()).toBe(0);
+        // Its form offers no choice, and keeps the one made for the next page.
+        expect(await admin.locator('select[name=freshness]').count()).toBe(0);
+        expect(await admin.inputValue('form.period input[type=hidden][name=freshness]')).toBe('compacted');
         // …nor does its download: it says live, as read, though compacted was asked.
         const health = await admin.request.get(`${base}/dashboard/health?${period}${choice}&download=dead-letters`);
         expect(JSON.parse(health.headers()['edusage-meta'] ?? 'null')).toEqual({

@@ -16,6 +16,9 @@ import {
   weeklyDistrictUsage,
 } from '@edusage/reports';
 import { asOfCompactions, CHECKS_TABLE, compactRollups, readCompactionState } from '@edusage/rollups';
+import { createLogger } from '@edusage/logging';
+import { loadApiConfig, startApi } from '@edusage/api';
+import { oneCutOfCompactions, readFreshness } from '../src/freshness';
 import { DAYS, PERIOD, enriched, seedEvents, startHarness, type Harness } from './harness';
 
 const P = `from=${PERIOD.from}&to=${PERIOD.to}`;
@@ -171,6 +174,51 @@ test('compacted answers are as of the last compaction; live ones have what was f
   expect(jsonMeta).toMatchObject({ freshness: 'compacted', compactions: [{ month: 202609 }] });
   const school = await h.get(compacted(URLS[1]!), h.tokens.school);
   expect((school.json as { rows: { school_id: string }[] }).rows.every((r) => r.school_id === 'sA1')).toBe(true);
+});
+
+test('a deployment may make live the default (API_DEFAULT_FRESHNESS); a bad value is refused by name', async () => {
+  // The first test left a fold above September's compaction: live and compacted answers differ.
+  expect(() => loadApiConfig({ ...h.env.env, API_DEFAULT_FRESHNESS: 'stale' })).toThrow(/API_DEFAULT_FRESHNESS/);
+  const config = loadApiConfig({ ...h.env.env, API_PORT: '0', API_DEFAULT_FRESHNESS: 'live' });
+  const liveFirst = await startApi(config, createLogger('api-test', 'silent'), {
+    listen: false,
+    defaultMetrics: false,
+    now: () => new Date('2026-09-17T12:00:00Z'),
+  });
+  try {
+    const get = async (url: string) => {
+      const r = await liveFirst.app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${h.tokens.director}` },
+      });
+      expect([url, r.statusCode]).toEqual([url, 200]);
+      return JSON.parse(r.body) as Record<string, unknown>;
+    };
+    for (const url of [...URLS, UNRESOLVED]) {
+      const byDefault = await get(url);
+      expect([url, byDefault.freshness]).toEqual([url, 'live']);
+      expect([url, byDefault]).toEqual([url, await answer(live(url))]);
+      expect([url, byDefault]).not.toEqual([url, await answer(url)]);
+      // A request that names compacted still gets it.
+      expect([url, await get(compacted(url))]).toEqual([url, await answer(url)]);
+    }
+  } finally {
+    await liveFirst.stop();
+  }
+});
+
+test('inside one cut (a dashboard page), every compacted read goes by one read of the compactions', async () => {
+  const deps = h.api.deps;
+  const [a, b, c] = await oneCutOfCompactions(() =>
+    Promise.all([readFreshness(deps, undefined), readFreshness(deps, 'compacted'), readFreshness(deps, 'live')]),
+  );
+  expect(a).toBe(b);
+  expect(c.rollups).toBeUndefined();
+  // Outside one, each call reads the compactions itself.
+  const [d, e] = await Promise.all([readFreshness(deps, undefined), readFreshness(deps, undefined)]);
+  expect(d).not.toBe(e);
+  expect(d.rollups).toEqual(a.rollups);
 });
 
 test('a compacted answer says until when each compaction was checked; the checks go with their generation', async () => {

@@ -80,9 +80,10 @@ export function campusBlocks(rows: CampusRow[], period: { from: string; to: stri
     none
       ? html``
       : html`<p class="note">
-          Read from the stored events themselves (the rollups have no network dimension): each event counted once in its
-          current version, so the events add up to the period's. "Unknown": the event did not say, or its address
-          matched none of the district's campus networks. A minute with hits both on and off campus counts in both rows.
+          Read from the stored events themselves (the rollups have no network dimension), always live: each event
+          counted once in its current version, so the events add up to the period's read live (as of the compactions
+          they may include the events since). "Unknown": the event did not say, or its address matched none of the
+          district's campus networks. A minute with hits both on and off campus counts in both rows.
         </p>`,
   ];
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ApiDeps, Endpoint } from '../endpoint';
-import { freshnessMeta, type FreshnessMeta } from '../freshness';
+import { freshnessMeta, oneCutOfCompactions, type FreshnessMeta } from '../freshness';
 import { Forbidden, NotFound } from '../endpoint';
 import { ENDPOINTS } from '../endpoints';
 import type { Principal } from '../tokens';
@@ -19,10 +19,13 @@ export type Answer =
  */
 const compactedAnswers = new AsyncLocalStorage<FreshnessMeta[]>();
 
-/** Runs a page build, with the freshness of every answer it got as of the compactions. */
+/**
+ * Runs a page build, with the freshness of every answer it got as of the compactions; those answers
+ * all go by one read of the compactions (`oneCutOfCompactions`).
+ */
 export async function compactedReads<T>(build: () => Promise<T>): Promise<{ result: T; compacted: FreshnessMeta[] }> {
   const compacted: FreshnessMeta[] = [];
-  const result = await compactedAnswers.run(compacted, build);
+  const result = await oneCutOfCompactions(() => compactedAnswers.run(compacted, build));
   return { result, compacted };
 }
 

@@ -66,25 +66,33 @@ const FRESHNESS_CHOICES: readonly (readonly [Freshness, string])[] = [
   ['live', 'Live (slower)'],
 ];
 
-function periodForm(p: Period, f: Frame): Html {
-  const query = f.query;
-  const keep = Object.entries(query).filter(
-    ([k, v]) => v !== undefined && !['from', 'to', 'freshness', 'download'].includes(k),
+/**
+ * From, to and (on a page whose reads take one) the freshness; the URL's other parameters ride along,
+ * a freshness too on a page without the choice, so the next page keeps it.
+ */
+function periodForm(p: Period, f: Frame, choice: boolean): Html {
+  const keep = Object.entries(f.query).filter(
+    ([k, v]) => v !== undefined && !['from', 'to', 'download', ...(choice ? ['freshness'] : [])].includes(k),
   );
   const chosen = p.freshness ?? f.defaultFreshness;
   const options = FRESHNESS_CHOICES.map(
     ([value, label]) =>
       html`<option value="${value}" ${new Html(value === chosen ? 'selected' : '')}>${label}</option>`,
   );
+  const select = html`<label
+    >Data
+    <select name="freshness">
+      ${options}
+    </select></label
+  >`;
   return html`<form class="period" method="get">
     <label>From <input type="date" name="from" value="${p.from}" required /></label
     ><label>To <input type="date" name="to" value="${p.to}" required /></label
-    ><label
-      >Data
-      <select name="freshness">
-        ${options}
-      </select></label
-    >${keep.map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`)}<button type="submit">Show</button>
+    >${choice ? select : ''}${keep.map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`)}<button
+      type="submit"
+    >
+      Show
+    </button>
   </form>`;
 }
 
@@ -104,9 +112,15 @@ function freshnessNote(answers: readonly FreshnessMeta[]): Html {
     ),
   ];
   const inFull = months_not_compacted.map(fmtMonth);
+  // Nothing of the period compacted yet (a new deployment, a new month): the figures are live ones.
+  if (read.length === 0)
+    return html`<p class="freshness-note">
+      Usage, license and unresolved figures: no month of the period compacted yet, so everything folded so far is
+      read${inFull.length > 0 ? ` (${inFull.join(', ')})` : ''}.
+    </p>`;
   return html`<p class="freshness-note">
     Usage, license and unresolved figures as of the rollup compactions:
-    ${read.length > 0 ? read.join('; ') : 'none of the period yet'}.${
+    ${read.join('; ')}.${
       inFull.length > 0 ? ` Not compacted yet, read with everything folded: ${inFull.join(', ')}.` : ''
     }
   </p>`;
@@ -117,7 +131,7 @@ export function renderPage(f: Frame, content: PageContent, compacted: readonly F
   const csvHref = (id: string) => `${BASE}/${f.current}${qs({ ...f.query, download: id })}`;
   const blocks = content.blocks.map((b) => (b instanceof Html ? b : renderTable(b, csvHref(b.id))));
   const body = html`<h1>${content.title}</h1>
-    ${content.period ? periodForm(content.period, f) : ''}${compacted.length > 0 ? freshnessNote(compacted) : ''}${blocks}`;
+    ${content.period ? periodForm(content.period, f, content.freshnessChoice !== false) : ''}${compacted.length > 0 ? freshnessNote(compacted) : ''}${blocks}`;
   return shell(content.title, body, header(f));
 }
 

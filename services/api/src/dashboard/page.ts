@@ -18,6 +18,8 @@ export interface PageContent {
   title: string;
   /** The period form is shown (pages over a period), with its freshness. */
   period?: Period;
+  /** False: the page reads nothing that takes a freshness (Data health, Research); its form offers none. */
+  freshnessChoice?: false;
   blocks: (Html | Table)[];
 }
 

@@ -8,7 +8,7 @@ import { PageError } from './data';
 export const DEFAULT_WEEKS = 12;
 
 // A type alias (not an interface), so a Period passes as the endpoints' query record. `freshness`
-// (absent: live) goes with it to every endpoint that takes one (data.ts).
+// (absent: the API's default) goes with it to every endpoint that takes one (data.ts).
 export type Period = { from: string; to: string; freshness?: Freshness };
 
 const addDays = (d: string, n: number) =>

@@ -122,7 +122,8 @@ export const usageEndpoints = [
     summary: 'Events and engaged seconds of a period on campus, off campus and unknown, with their shares',
     description:
       'Read from the stored events (the rollups have no campus dimension): the current version of each event, ' +
-      'counted once, so the three rows add up to the events of /v1/usage/district. A minute of hits both on ' +
+      'counted once, so the three rows add up to the events of /v1/usage/district read live (`freshness=live`; as of ' +
+      'the compactions that leaves out what was folded since). A minute of hits both on ' +
       'and off campus counts in both rows of engaged seconds.',
     roles: ['admin', 'director'],
     query: z.strictObject({ ...periodQuery, format }).superRefine(checkPeriod),

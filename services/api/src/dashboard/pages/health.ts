@@ -42,6 +42,7 @@ export const healthPage: PageDefinition = {
     return {
       title: 'Data health',
       period,
+      freshnessChoice: false,
       blocks: [
         html`<h2>Dead letters</h2>
           <p class="note">

@@ -81,6 +81,7 @@ export const researchPage: PageDefinition = {
     return {
       title: 'Research views',
       period,
+      freshnessChoice: false,
       blocks: [
         intro,
         listing,
