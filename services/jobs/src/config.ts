@@ -44,6 +44,13 @@ export const jobsConfigSchema = baseConfigSchema
     JOBS_OWN_SCHEDULERS: z.stringbool().default(true),
     JOBS_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
     /**
+     * A job's lock (BullMQ's lockDuration, renewed every half of it while the job runs) and how often
+     * a worker looks for jobs whose lock expired (stalledInterval): a job of a process that died is run
+     * again by another after about one to two of these. Shorter hands such jobs on sooner; a job's
+     * process must then never block its event loop for half of it (else the job is run twice).
+     */
+    JOBS_LOCK_MS: z.coerce.number().int().min(2_000).max(600_000).default(30_000),
+    /**
      * On SIGTERM, how long the jobs in hand may run on; then they are handed back to the queue (run again
      * from the start by the next worker, no attempt spent). At most 20 s: the whole stop must fit in 30 s.
      */

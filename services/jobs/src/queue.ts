@@ -31,6 +31,8 @@ export function createWorker(config: JobsConfig, connection: Redis, processor: P
     connection,
     prefix: bullPrefix(config),
     concurrency: config.JOBS_CONCURRENCY,
+    lockDuration: config.JOBS_LOCK_MS,
+    stalledInterval: config.JOBS_LOCK_MS,
     autorun: false,
   });
 }

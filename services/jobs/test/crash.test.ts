@@ -16,8 +16,10 @@ import { bullPrefix, webhookJobId } from '../src';
 import { startClickHouseGate, type ClickHouseGate } from './clickhouse-gate';
 import { seedActivity, seedLicenses, startJobs, startReceiver, type ServiceProcess } from './harness';
 
-// A killed job is handed on only once its lock expired and a stalled check saw it (BullMQ defaults: up to ~1 min).
+// A killed job is handed on only once its lock expired and a stalled check saw it: up to ~2 × JOBS_LOCK_MS
+// (BullMQ's defaults, 30 s each, would make that up to a minute a case).
 jest.setTimeout(300_000);
+const LOCK_MS = '5000';
 
 const SECRET = 'a-test-webhook-secret-0123456789';
 const DAY = '2026-11-20'; // utilization over 2026-10-21 … 2026-11-19
@@ -65,6 +67,7 @@ const serviceEnv = (s: Setup, extra: Record<string, string> = {}) => ({
   JOBS_WEBHOOK_URL: s.receiver.url,
   JOBS_WEBHOOK_SECRET: SECRET,
   JOBS_WEBHOOK_BACKOFF_MS: '200',
+  JOBS_LOCK_MS: LOCK_MS,
   ...extra,
 });
 

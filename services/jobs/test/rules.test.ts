@@ -1,7 +1,8 @@
 /** The alert rule's boundaries and the configuration's errors, with expectations written by hand. */
 import { ConfigError } from '@edusage/config';
 import type { LicenseMetrics, StoredLicense } from '@edusage/licenses';
-import { alertId, dueAlerts, loadJobsConfig } from '../src';
+import { Redis } from 'ioredis';
+import { alertId, createWorker, dueAlerts, loadJobsConfig } from '../src';
 
 const metrics = (
   license_id: string,
@@ -71,6 +72,20 @@ test('the alert id depends on district, license, threshold and renewal date only
   }
 });
 
+test("the job lock goes to BullMQ's worker: its lock and its stalled-job check", async () => {
+  const connection = new Redis({ lazyConnect: true, maxRetriesPerRequest: null });
+  const worker = createWorker(loadJobsConfig({ JOBS_LOCK_MS: '5000' }), connection, async () => undefined);
+  try {
+    expect([worker.opts.lockDuration, worker.opts.stalledInterval]).toEqual([5000, 5000]);
+    const byDefault = createWorker(loadJobsConfig({}), connection, async () => undefined);
+    expect([byDefault.opts.lockDuration, byDefault.opts.stalledInterval]).toEqual([30_000, 30_000]);
+    await byDefault.close(true);
+  } finally {
+    await worker.close(true);
+    connection.disconnect();
+  }
+});
+
 test('configuration errors name the variable', () => {
   const problems = (env: Record<string, string>) => {
     try {
@@ -88,5 +103,6 @@ test('configuration errors name the variable', () => {
   expect(problems({ JOBS_SNAPSHOT_AT: '24:00' })).toEqual(['JOBS_SNAPSHOT_AT']);
   expect(problems({ DISTRICT_TIMEZONES: 'd1=Mars/Base' })).toEqual(['DISTRICT_TIMEZONES']);
   expect(problems({ JOBS_RENEWAL_UTILIZATION_BELOW: '1.5' })).toEqual(['JOBS_RENEWAL_UTILIZATION_BELOW']);
+  expect(problems({ JOBS_LOCK_MS: '500' })).toEqual(['JOBS_LOCK_MS']);
   expect(loadJobsConfig({ JOBS_RENEWAL_ALERT_DAYS: '90, 30,60,30' }).JOBS_RENEWAL_ALERT_DAYS).toEqual([30, 60, 90]);
 });

@@ -21,7 +21,8 @@ jest.setTimeout(240_000);
 
 const SECRET = 'a-test-webhook-secret-0123456789';
 // Short, so the interrupted job is handed back soon; the long timeouts keep it running meanwhile.
-const STOP_ENV = { JOBS_STOP_GRACE_MS: '500', JOBS_WEBHOOK_TIMEOUT_MS: '120000' };
+// A 5 s lock: a job of a process that could not hand it back is handed on by the stalled-job check in ~5–10 s.
+const STOP_ENV = { JOBS_STOP_GRACE_MS: '500', JOBS_WEBHOOK_TIMEOUT_MS: '120000', JOBS_LOCK_MS: '5000' };
 
 let env: TestEnv;
 let ch: ClickHouseClient;
@@ -177,8 +178,8 @@ test('SIGTERM during a delivery while Redis is down: exit code 0; once Redis is 
   await redisServer.start();
   const second = await startJobs(hookEnv);
   procs.push(second);
-  // Still active with the dead process's lock: handed on once the lock expired (BullMQ: 30 s) and a
-  // stalled-job check ran (every 30 s).
+  // Still active with the dead process's lock: handed on once the lock expired (JOBS_LOCK_MS) and a
+  // stalled-job check ran (every JOBS_LOCK_MS).
   const state = await waitFor(
     async () => (await ownQueue.getJob(id))?.getState(),
     (st) => st === 'completed' || st === 'failed',
