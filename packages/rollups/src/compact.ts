@@ -10,8 +10,9 @@
  * Crash-safe without locks: a generation's rows are invisible until its row in COMPACTIONS_TABLE is
  * written (one INSERT; its counts and month grain until their marker rows: counts.ts, month-grain.ts),
  * a run that dies leaves an unrecorded generation that a later run drops, and two runs at once each record a complete
- * generation (readers take the newest). Only generations older than the two newest recorded ones are
- * dropped, so a reader that picked the previous one a moment ago still finds its rows. Each run
+ * generation (readers take the newest). Only generations older than the two newest recorded ones, and
+ * superseded longer than a grace ago, are dropped, so a reader that picked one a moment ago (a
+ * dashboard page builds from one read of the state) still finds its rows after two quick runs. Each run
  * records a check of the compaction it wrote or found complete (CHECKS_TABLE): until when readers may
  * say it held everything final.
  */
@@ -49,7 +50,15 @@ export interface CompactOptions {
   months?: readonly number[];
   /** Called after each month (progress). */
   onMonth?: (r: MonthCompactionResult) => void;
+  /**
+   * An old generation is kept this long after a newer one was recorded (readers that read the state
+   * before it may still read it); default SUPERSEDED_GRACE_SECONDS. Tests that count drops pass 0.
+   */
+  supersededGraceSeconds?: number;
 }
+
+/** How long a superseded generation stays readable: far longer than any read. */
+export const SUPERSEDED_GRACE_SECONDS = 600;
 
 const perLevel = (n = 0): Record<RollupLevel, number> => ({ district: n, school: n, class: n });
 
@@ -176,17 +185,28 @@ async function record(
 }
 
 /**
- * Drops the month's generations (cells, counts, month rows, runs and checks) older than its two newest recorded ones (and older
- * unrecorded ones: runs that died). A newer unrecorded generation may be a run in progress and is kept.
+ * Drops the month's generations (cells, counts, month rows, runs and checks) older than its two newest
+ * recorded ones and superseded (a newer one recorded) more than `graceSeconds` ago, and older
+ * unrecorded ones (runs that died). A newer unrecorded generation may be a run in progress and is kept.
  */
-async function dropOldGenerations(ch: ClickHouseClient, month: number): Promise<void> {
-  const recorded = await queryRows<{ g: string }>(
+async function dropOldGenerations(ch: ClickHouseClient, month: number, graceSeconds: number): Promise<void> {
+  // Newest first, with the seconds since each was recorded (the server's clock, as compacted_at).
+  const recorded = await queryRows<{ g: string; age: string }>(
     ch,
-    `SELECT DISTINCT toString(generation) AS g FROM ${COMPACTIONS_TABLE} WHERE month = ${sqlNumber(month)}
-     ORDER BY generation DESC LIMIT 2`,
+    `SELECT toString(generation) AS g, toString(toInt64(now()) - toInt64(max(compacted_at))) AS age
+     FROM ${COMPACTIONS_TABLE} WHERE month = ${sqlNumber(month)}
+     GROUP BY generation ORDER BY generation DESC`,
   );
   if (recorded.length < 2) return;
-  const keepFrom = BigInt(recorded[recorded.length - 1]!.g);
+  // The two newest, then each older one superseded within the grace: the first newer one (the
+  // longest ago recorded of the newer ones) was recorded less than graceSeconds ago.
+  let kept = 2;
+  let supersededAgo = Math.max(Number(recorded[0]!.age), Number(recorded[1]!.age));
+  while (kept < recorded.length && supersededAgo < graceSeconds) {
+    supersededAgo = Math.max(supersededAgo, Number(recorded[kept]!.age));
+    kept += 1;
+  }
+  const keepFrom = BigInt(recorded[kept - 1]!.g);
   const tables = [
     ...ALL_LEVELS.map((level) => ({ table: ROLLUP_LEVELS[level].compact, month: 'toYYYYMM(local_date)' })),
     { table: COUNTS_TABLE, month: 'month' },
@@ -220,7 +240,11 @@ async function nextGeneration(ch: ClickHouseClient): Promise<bigint> {
 }
 
 /** Compacts one month (see the file comment); null generation when there was nothing new. */
-export async function compactMonth(ch: ClickHouseClient, month: number): Promise<MonthCompactionResult> {
+export async function compactMonth(
+  ch: ClickHouseClient,
+  month: number,
+  graceSeconds = SUPERSEDED_GRACE_SECONDS,
+): Promise<MonthCompactionResult> {
   const started = Date.now();
   // Order matters: the invalidation count before anything is read, so a re-fold that runs during
   // this compaction makes it unusable.
@@ -261,7 +285,7 @@ export async function compactMonth(ch: ClickHouseClient, month: number): Promise
   await record(ch, month, generation, invalidations, marks);
   // Its own check, at the time taken before its marks: what it holds (compacted_at is the run's end).
   await recordCheck(ch, month, generation.toString(), checkedAt);
-  await dropOldGenerations(ch, month);
+  await dropOldGenerations(ch, month, graceSeconds);
   return { ...result, generation: generation.toString(), ms: Date.now() - started };
 }
 
@@ -270,7 +294,7 @@ export async function compactRollups(ch: ClickHouseClient, o: CompactOptions = {
   const months = o.months ?? (await monthsWithRollups(ch));
   const results: MonthCompactionResult[] = [];
   for (const month of months) {
-    const r = await compactMonth(ch, month);
+    const r = await compactMonth(ch, month, o.supersededGraceSeconds ?? SUPERSEDED_GRACE_SECONDS);
     o.onMonth?.(r);
     results.push(r);
   }

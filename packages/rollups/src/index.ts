@@ -35,6 +35,7 @@ export {
   compactRollups,
   compactMonth,
   monthsWithRollups,
+  SUPERSEDED_GRACE_SECONDS,
   invalidateCompactions,
   type CompactOptions,
   type MonthCompactionResult,

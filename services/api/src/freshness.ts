@@ -80,9 +80,10 @@ export async function readFreshness(
 }
 
 /**
- * Inside `oneCutOfCompactions`, every compacted read shares one read of the compactions: the dashboard
- * builds a page from many endpoint calls, which then go by the same compactions (one cut, not one
- * per call: a compaction recorded mid-build cannot split the page) and read the state once.
+ * Inside `oneCutOfCompactions`, every compacted read shares one read of the compaction state: the
+ * dashboard builds a page from many endpoint calls, which then go by the same compactions (a
+ * compaction recorded mid-build cannot split the page) and read the state once. The generations read
+ * stay for a grace after they are superseded (SUPERSEDED_GRACE_SECONDS in @edusage/rollups).
  */
 const sharedCompacted = new AsyncLocalStorage<{ read?: Promise<ReportFreshness> }>();
 

@@ -15,7 +15,7 @@ import {
   unresolvedSummary,
   weeklyDistrictUsage,
 } from '@edusage/reports';
-import { asOfCompactions, CHECKS_TABLE, compactRollups, readCompactionState } from '@edusage/rollups';
+import { asOfCompactions, CHECKS_TABLE, compactRollups, MONTHS_TABLE, readCompactionState } from '@edusage/rollups';
 import { createLogger } from '@edusage/logging';
 import { loadApiConfig, startApi } from '@edusage/api';
 import { oneCutOfCompactions, readFreshness } from '../src/freshness';
@@ -226,7 +226,9 @@ test('a compacted answer says until when each compaction was checked; the checks
   const serverNow = async () => (await queryRows<{ t: string }>(h.ch, "SELECT toString(now(), 'UTC') AS t"))[0]!.t;
   const compactions = async () =>
     (await answer(compacted(URLS[0]!))).compactions as { month: number; compacted_at: string; checked_at: string }[];
-  const compactSeptember = async () => (await compactRollups(h.ch)).find((r) => r.month === 202609)!;
+  // No grace: the runs here come seconds apart, and the drop below is of a superseded generation.
+  const compactSeptember = async () =>
+    (await compactRollups(h.ch, { supersededGraceSeconds: 0 })).find((r) => r.month === 202609)!;
   const checkedGenerations = async () =>
     (await queryRows<{ g: string }>(h.ch, `SELECT DISTINCT toString(generation) AS g FROM ${CHECKS_TABLE}`)).map(
       (r) => r.g,
@@ -270,6 +272,33 @@ test('a compacted answer says until when each compaction was checked; the checks
     expect(answered.checked_at > checked!.checked_at).toBe(true);
   }
   expect(await checkedGenerations()).not.toContain(first.made.generation);
+});
+
+test('a generation superseded moments ago stays readable (a page read the state before); past the grace it goes', async () => {
+  const generations = async () =>
+    (
+      await queryRows<{ g: string }>(
+        h.ch,
+        `SELECT DISTINCT toString(generation) AS g FROM ${MONTHS_TABLE} WHERE month = 202609 ORDER BY g`,
+      )
+    ).map((r) => r.g);
+  // What a page read as of the compactions: the state, and an answer under it.
+  const held = asOfCompactions(await readCompactionState(h.ch));
+  const heldGeneration = held.months.get(202609)!.generation;
+  const before = await districtAppUsage(h.ch, period, {}, { rollups: held });
+  // Two quick runs, each with something new: the held generation is now older than the two newest.
+  for (const at of [3 * FOLDED, 4 * FOLDED]) {
+    await foldMore(seedEvents().length + at);
+    expect((await compactRollups(h.ch)).find((r) => r.month === 202609)!.generation).not.toBeNull();
+  }
+  expect(await generations()).toContain(heldGeneration);
+  expect(await districtAppUsage(h.ch, period, {}, { rollups: held })).toEqual(before);
+  // A run after the grace (1 s here) drops it.
+  await sleep(2_100);
+  await foldMore(seedEvents().length + 5 * FOLDED);
+  await compactRollups(h.ch, { supersededGraceSeconds: 1 });
+  expect(await generations()).not.toContain(heldGeneration);
+  expect((await generations()).length).toBe(2);
 });
 
 test('an unknown freshness is a 400 naming the parameter', async () => {

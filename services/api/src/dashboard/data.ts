@@ -30,8 +30,9 @@ export async function compactedReads<T>(build: () => Promise<T>): Promise<{ resu
 }
 
 /**
- * The compactions one page's answers went by, each once (by month, then time; a check that landed
- * between two answers leaves the later `checked_at`), and the months read in full.
+ * The compactions one page's answers went by, each once (by month, then time; answers read under
+ * different states, e.g. outside `oneCutOfCompactions`, keep the later `checked_at`), and the months
+ * read in full.
  */
 export function pageCompactions(answers: readonly FreshnessMeta[]): Required<Omit<FreshnessMeta, 'freshness'>> {
   const byKey = new Map<string, NonNullable<FreshnessMeta['compactions']>[number]>();
