@@ -46,10 +46,11 @@ export const jobsConfigSchema = baseConfigSchema
     /**
      * A job's lock (BullMQ's lockDuration, renewed every half of it while the job runs) and how often
      * a worker looks for jobs whose lock expired (stalledInterval): a job of a process that died is run
-     * again by another after about one to two of these. Shorter hands such jobs on sooner; a job's
-     * process must then never block its event loop for half of it (else the job is run twice).
+     * again by another after about one to two of these. Shorter hands such jobs on sooner, but a job
+     * whose process blocks its event loop for about half of it loses its lock and is run again beside
+     * itself (BullMQ's maxStalledCount 1: a one-off job that lapses twice fails). Below ~15 s: tests.
      */
-    JOBS_LOCK_MS: z.coerce.number().int().min(2_000).max(600_000).default(30_000),
+    JOBS_LOCK_MS: z.coerce.number().int().min(5_000).max(600_000).default(30_000),
     /**
      * On SIGTERM, how long the jobs in hand may run on; then they are handed back to the queue (run again
      * from the start by the next worker, no attempt spent). At most 20 s: the whole stop must fit in 30 s.
