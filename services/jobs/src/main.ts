@@ -35,6 +35,8 @@ void runService<JobsConfig>({
     // 3. run
     const worker = createWorker(config, redis, jobProcessor({ config, ch, queue, logger }));
     worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
+    // A job whose lock expired (its process died, or blocked its loop for half of JOBS_LOCK_MS): run again.
+    worker.on('stalled', (id) => logger.warn({ id }, 'job stalled: put back to run again'));
     worker.on('failed', (job, err) =>
       logger.warn({ job: job?.name, id: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job attempt failed'),
     );

@@ -140,10 +140,13 @@ test('killed after ClickHouse stored the alerts, before the deliveries were queu
   expect(s.receiver.deliveries).toHaveLength(0);
   for (const id of ids) expect(await s.queue.getJob(webhookJobId(id))).toBeUndefined();
 
-  await start(s);
+  const second = await start(s);
   expect(await jobFinished(s, 'check')).toBe('completed');
   await deliveriesSettled(s);
   expect(await expectStoredOnce(s)).toEqual(ids);
+  // The new process found the killed one's job stalled, and says so.
+  const metrics = await fetch(`${second.base}/metrics`).then((r) => r.text());
+  expect(metrics).toMatch(/^edusage_jobs_stalled_total 1$/m);
   expect(s.receiver.deliveries.map((d) => [d.alertId, d.status]).sort()).toEqual(ids.map((id) => [id, 204]).sort());
 });
 
