@@ -97,8 +97,10 @@ export async function buildLicenseReport(
   ch: ClickHouseClient,
   w: Window,
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
+  /** The district's current licenses when already read (e.g. for the window: windowOf); else read here. */
+  read?: StoredLicense[],
 ): Promise<LicenseReport> {
-  const licenses = await currentLicenses(ch, w.districtId);
+  const licenses = read ?? (await currentLicenses(ch, w.districtId));
   const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
   const [{ metrics, schoolCounts, trend, apps: uses }, afterTerm, approvals] = await Promise.all([
     licenseMetricsFor(ch, w, licenses, thresholds, { trendFrom: termStart, apps: true }),

@@ -3,11 +3,11 @@ import { storedRenewalAlerts } from '@edusage/jobs';
 import {
   buildLicenseReport,
   currentLicenses,
+  DEFAULT_THRESHOLDS,
   licenseMetricFields,
   licenseRecord,
   licenseSchoolCounts,
   licenseTableFor,
-  reportWindow,
   windowOf,
   type LicenseMetrics,
   type LicenseReport,
@@ -212,12 +212,13 @@ export const licenseEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
-      // As the CLI: the window of the spec, then the report.
-      const [w, fresh] = await Promise.all([
-        reportWindow(deps.ch, principal.district_id, query.window, asOf),
+      // As the CLI: the window of the spec, then the report, from one read of the licenses.
+      const [licenses, fresh] = await Promise.all([
+        currentLicenses(deps.ch, principal.district_id),
         readFreshness(deps, query.freshness),
       ]);
-      const report = await buildLicenseReport(deps.ch, withRollups(w, fresh));
+      const w = windowOf(licenses, principal.district_id, query.window, asOf);
+      const report = await buildLicenseReport(deps.ch, withRollups(w, fresh), DEFAULT_THRESHOLDS, licenses);
       return { kind: 'list', meta: windowMeta(w, fresh), rows: findings(report) };
     },
   }),
