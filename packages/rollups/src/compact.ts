@@ -184,29 +184,54 @@ async function record(
   );
 }
 
+/** A recorded generation of a month: the re-folds it saw when it started, and seconds since recorded. */
+export interface RecordedGeneration {
+  generation: bigint;
+  invalidations: bigint;
+  recordedSecondsAgo: number;
+}
+
 /**
- * Drops the month's generations (cells, counts, month rows, runs and checks) older than its two newest
- * recorded ones and superseded (a newer one recorded) more than `graceSeconds` ago, and older
- * unrecorded ones (runs that died). A newer unrecorded generation may be a run in progress and is kept.
+ * The oldest generation to keep (undefined: keep all): the two newest recorded, and every other one a
+ * reader may still hold. A reader leaves a generation for a newer one that is at least as valid
+ * (saw at least as many re-folds: one that started before a re-fold may be numbered after one that
+ * started after it, and readers never take it); it is superseded since the first such was recorded,
+ * and kept until `graceSeconds` after that. The drop is of everything older than the oldest kept.
+ */
+export function oldestKeptGeneration(
+  recorded: readonly RecordedGeneration[],
+  graceSeconds: number,
+): bigint | undefined {
+  const newestFirst = [...recorded].sort((a, b) => (a.generation < b.generation ? 1 : -1));
+  if (newestFirst.length < 2) return undefined;
+  let oldest = newestFirst[1]!.generation;
+  newestFirst.forEach((g, i) => {
+    if (i < 2) return;
+    const superseding = newestFirst.slice(0, i).filter((n) => n.invalidations >= g.invalidations);
+    const supersededAgo = Math.max(...superseding.map((n) => n.recordedSecondsAgo));
+    if (superseding.length === 0 || supersededAgo < graceSeconds) oldest = g.generation;
+  });
+  return oldest;
+}
+
+/**
+ * Drops the month's generations (cells, counts, month rows, runs and checks) older than the oldest
+ * one to keep (oldestKeptGeneration), recorded or not (runs that died). A newer unrecorded generation
+ * may be a run in progress and is kept.
  */
 async function dropOldGenerations(ch: ClickHouseClient, month: number, graceSeconds: number): Promise<void> {
-  // Newest first, with the seconds since each was recorded (the server's clock, as compacted_at).
-  const recorded = await queryRows<{ g: string; age: string }>(
+  // With the seconds since each was recorded (the server's clock, as compacted_at).
+  const rows = await queryRows<{ g: string; inv: string; age: string }>(
     ch,
-    `SELECT toString(generation) AS g, toString(toInt64(now()) - toInt64(max(compacted_at))) AS age
-     FROM ${COMPACTIONS_TABLE} WHERE month = ${sqlNumber(month)}
-     GROUP BY generation ORDER BY generation DESC`,
+    `SELECT toString(generation) AS g, toString(max(invalidations)) AS inv,
+            toString(toInt64(now()) - toInt64(max(compacted_at))) AS age
+     FROM ${COMPACTIONS_TABLE} WHERE month = ${sqlNumber(month)} GROUP BY generation`,
   );
-  if (recorded.length < 2) return;
-  // The two newest, then each older one superseded within the grace: the first newer one (the
-  // longest ago recorded of the newer ones) was recorded less than graceSeconds ago.
-  let kept = 2;
-  let supersededAgo = Math.max(Number(recorded[0]!.age), Number(recorded[1]!.age));
-  while (kept < recorded.length && supersededAgo < graceSeconds) {
-    supersededAgo = Math.max(supersededAgo, Number(recorded[kept]!.age));
-    kept += 1;
-  }
-  const keepFrom = BigInt(recorded[kept - 1]!.g);
+  const keepFrom = oldestKeptGeneration(
+    rows.map((r) => ({ generation: BigInt(r.g), invalidations: BigInt(r.inv), recordedSecondsAgo: Number(r.age) })),
+    graceSeconds,
+  );
+  if (keepFrom === undefined) return;
   const tables = [
     ...ALL_LEVELS.map((level) => ({ table: ROLLUP_LEVELS[level].compact, month: 'toYYYYMM(local_date)' })),
     { table: COUNTS_TABLE, month: 'month' },
@@ -273,6 +298,8 @@ export async function compactMonth(
     // After the counts and grain: a check is only worth recording for a compaction readers can use.
     // (A slow run whose generation was dropped meanwhile records a check no reader looks for.)
     if (previous !== undefined) await recordCheck(ch, month, previous.generation, checkedAt);
+    // Generations kept for their grace when the last runs came quickly go once it has passed.
+    await dropOldGenerations(ch, month, graceSeconds);
     return { ...result, generation: null, ms: Date.now() - started };
   }
   const generation = await nextGeneration(ch);

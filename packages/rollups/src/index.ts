@@ -34,6 +34,8 @@ export {
 export {
   compactRollups,
   compactMonth,
+  oldestKeptGeneration,
+  type RecordedGeneration,
   monthsWithRollups,
   SUPERSEDED_GRACE_SECONDS,
   invalidateCompactions,
