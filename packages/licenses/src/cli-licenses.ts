@@ -5,8 +5,7 @@ import { checkDistrictId, fail, reportImport, withClickHouse } from './cli-commo
 import { importLicenses } from './import';
 import { DEFAULT_THRESHOLDS, type FlagThresholds } from './metrics';
 import { renderLicenseCsv, renderLicenseJson, renderLicenseTable } from './render';
-import { currentLicenses } from './queries';
-import { buildLicenseReport, windowOf } from './report';
+import { buildLicenseReport, licensesAndWindow } from './report';
 
 /** `--threshold highCost=2000`: one flag threshold (metrics.ts FlagThresholds). */
 function threshold(spec: string, acc: Partial<FlagThresholds>): Partial<FlagThresholds> {
@@ -71,8 +70,7 @@ program
       try {
         const district = checkDistrictId(o.district);
         const text = await withClickHouse(async (ch) => {
-          const licenses = await currentLicenses(ch, district);
-          const w = windowOf(licenses, district, o.window, o.asOf);
+          const { licenses, window: w } = await licensesAndWindow(ch, district, o.window, o.asOf);
           const report = await buildLicenseReport(ch, w, { ...DEFAULT_THRESHOLDS, ...o.threshold }, licenses);
           if (o.format === 'csv') return renderLicenseCsv(report);
           if (o.format === 'json') return renderLicenseJson(report);

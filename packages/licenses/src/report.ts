@@ -97,7 +97,7 @@ export async function buildLicenseReport(
   ch: ClickHouseClient,
   w: Window,
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
-  /** The district's current licenses when already read (e.g. for the window: windowOf); else read here. */
+  /** The district's current licenses when already read (licensesAndWindow); else read here. */
   read?: StoredLicense[],
 ): Promise<LicenseReport> {
   const licenses = read ?? (await currentLicenses(ch, w.districtId));
@@ -154,7 +154,18 @@ export async function reportWindow(
   spec: string,
   asOf: string,
 ): Promise<Window> {
-  return windowOf(await currentLicenses(ch, districtId), districtId, spec, asOf);
+  return (await licensesAndWindow(ch, districtId, spec, asOf)).window;
+}
+
+/** The district's current licenses and reportWindow over them, from one read (the report needs both). */
+export async function licensesAndWindow(
+  ch: ClickHouseClient,
+  districtId: string,
+  spec: string,
+  asOf: string,
+): Promise<{ licenses: StoredLicense[]; window: Window }> {
+  const licenses = await currentLicenses(ch, districtId);
+  return { licenses, window: windowOf(licenses, districtId, spec, asOf) };
 }
 
 /** reportWindow over licenses already read (currentLicenses). */
@@ -181,12 +192,8 @@ export async function licenseTableFor(
   thresholds: FlagThresholds = DEFAULT_THRESHOLDS,
   rollups?: CompactionState,
 ): Promise<{ window: Window; licenses: LicenseMetrics[] }> {
-  const licenses = await currentLicenses(ch, districtId);
-  const window = windowOf(licenses, districtId, spec, asOf);
+  const { licenses, window } = await licensesAndWindow(ch, districtId, spec, asOf);
   const read = rollups === undefined ? window : { ...window, rollups };
   const { metrics } = await licenseMetricsFor(ch, read, licenses, thresholds);
   return { window, licenses: metrics };
 }
-
-/** The same window under the name services/api uses (both branches added this function). */
-export const resolveReportWindow = reportWindow;

@@ -321,7 +321,7 @@ export async function compactRollups(ch: ClickHouseClient, o: CompactOptions = {
   const months = o.months ?? (await monthsWithRollups(ch));
   const results: MonthCompactionResult[] = [];
   for (const month of months) {
-    const r = await compactMonth(ch, month, o.supersededGraceSeconds ?? SUPERSEDED_GRACE_SECONDS);
+    const r = await compactMonth(ch, month, o.supersededGraceSeconds);
     o.onMonth?.(r);
     results.push(r);
   }

@@ -2,13 +2,12 @@ import { z } from 'zod';
 import { storedRenewalAlerts } from '@edusage/jobs';
 import {
   buildLicenseReport,
-  currentLicenses,
   DEFAULT_THRESHOLDS,
   licenseMetricFields,
   licenseRecord,
   licenseSchoolCounts,
+  licensesAndWindow,
   licenseTableFor,
-  windowOf,
   type LicenseMetrics,
   type LicenseReport,
   type Window,
@@ -179,11 +178,10 @@ export const licenseEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
-      const [licenses, fresh] = await Promise.all([
-        currentLicenses(deps.ch, principal.district_id),
+      const [{ licenses, window: w }, fresh] = await Promise.all([
+        licensesAndWindow(deps.ch, principal.district_id, query.window, asOf),
         readFreshness(deps, query.freshness),
       ]);
-      const w = windowOf(licenses, principal.district_id, query.window, asOf);
       const byId = new Map(licenses.map((l) => [l.license_id, l]));
       const counts = await licenseSchoolCounts(deps.ch, withRollups(w, fresh));
       const rows = counts
@@ -213,11 +211,10 @@ export const licenseEndpoints = [
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
       // As the CLI: the window of the spec, then the report, from one read of the licenses.
-      const [licenses, fresh] = await Promise.all([
-        currentLicenses(deps.ch, principal.district_id),
+      const [{ licenses, window: w }, fresh] = await Promise.all([
+        licensesAndWindow(deps.ch, principal.district_id, query.window, asOf),
         readFreshness(deps, query.freshness),
       ]);
-      const w = windowOf(licenses, principal.district_id, query.window, asOf);
       const report = await buildLicenseReport(deps.ch, withRollups(w, fresh), DEFAULT_THRESHOLDS, licenses);
       return { kind: 'list', meta: windowMeta(w, fresh), rows: findings(report) };
     },
