@@ -29,6 +29,18 @@ export const aggregateConfigSchema = baseConfigSchema.extend({
    * committed. Also about how late the rollups (not usage_events) may be. 0: fold every batch.
    */
   AGGREGATE_FOLD_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /**
+   * Consecutive batches of a partition are gathered until this many messages (docs/ARCHITECTURE.md
+   * "Gathered batches"): each stored batch costs ClickHouse three statements and a part per table
+   * whatever its size, and a fetch brings at most AGGREGATE_MAX_BYTES_PER_PARTITION. Held messages
+   * are copies in memory: about this many times a message's size per partition at most (plus a fetch).
+   */
+  AGGREGATE_GATHER_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  /**
+   * ... or until the first held message has waited this long (an idle partition's are sought back
+   * for then). What gathering may add to ingest→queryable. 0: store every batch as it comes.
+   */
+  AGGREGATE_GATHER_MAX_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   /** Partitions processed at the same time by one worker. */
   AGGREGATE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
   /** Port of /healthz, /readyz and /metrics (0 = any free port). */

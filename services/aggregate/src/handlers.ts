@@ -1,4 +1,3 @@
-import type { KafkaMessage } from 'kafkajs';
 import {
   deadLetterBuilder,
   deadLetterSchema,
@@ -13,6 +12,7 @@ import {
   type StageResult,
 } from '@edusage/contracts';
 import type { ClickHouseClient } from '@edusage/clickhouse';
+import type { SinkMessage } from './batch-gathering';
 import { claimEvents } from './dedup';
 import { PermanentError } from './errors';
 import { deriveRollups, type FoldOptions } from './rollup-deriver';
@@ -43,7 +43,7 @@ export interface TopicHandler {
    * from the message now at its offset means the topic was recreated (docs/ARCHITECTURE.md).
    */
   identityColumn: string;
-  prepare(topic: string, partition: number, messages: KafkaMessage[]): Promise<PreparedBatch>;
+  prepare(topic: string, partition: number, messages: readonly SinkMessage[]): Promise<PreparedBatch>;
   /**
    * Folds what is stored below `batchEnd` (one past a batch's last offset) into the rollups, after the
    * batch is stored and before its offset is committed; `FoldSchedule` may leave a batch to a later one.

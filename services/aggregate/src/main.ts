@@ -56,6 +56,7 @@ void runService<AggregateConfig>({
       dlqTopic: topics.dlq,
       concurrency: config.AGGREGATE_CONCURRENCY,
       foldIntervalMs: config.AGGREGATE_FOLD_INTERVAL_MS,
+      gather: { minMessages: config.AGGREGATE_GATHER_MESSAGES, maxWaitMs: config.AGGREGATE_GATHER_MAX_WAIT_MS },
       handlers: {
         [topics.enriched]: enrichedHandler(ch),
         [topics.dlq]: deadLetterHandler(),

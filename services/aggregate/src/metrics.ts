@@ -11,6 +11,8 @@ const HELP: Record<keyof SinkStats, string> = {
   abandoned: 'Batches abandoned uncommitted: the partition was revoked, or sought back for an owed fold (redone)',
   foldsPutOff: 'Batches stored and left unfolded and uncommitted until the fold interval passed',
   foldSeeks: 'Seeks back to an idle partition to fold (and commit) what it owed',
+  batchesHeld: "Batches held in memory (neither stored nor committed) to be stored with the partition's next ones",
+  gatherSeeks: 'Seeks back to an idle partition to store the batches it held',
 };
 
 const NAMES: Record<keyof SinkStats, string> = {
@@ -23,6 +25,8 @@ const NAMES: Record<keyof SinkStats, string> = {
   abandoned: 'edusage_aggregate_batches_abandoned_total',
   foldsPutOff: 'edusage_aggregate_folds_put_off_total',
   foldSeeks: 'edusage_aggregate_fold_seeks_total',
+  batchesHeld: 'edusage_aggregate_batches_held_total',
+  gatherSeeks: 'edusage_aggregate_gather_seeks_total',
 };
 
 /** Exposes the sink's running totals as Prometheus counters (read at scrape time). */

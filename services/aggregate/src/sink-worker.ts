@@ -1,9 +1,10 @@
-import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { deadLetterBuilder, kafkaPosition, type DeadLetter } from '@edusage/contracts';
 import { produceJson } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
+import { BatchGathering, type GatherOptions, type SinkMessage } from './batch-gathering';
 import { isClickHouseDataError, mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
 import { FoldSchedule, partitionKey } from './fold-schedule';
@@ -29,6 +30,10 @@ export interface SinkStats {
   foldsPutOff: number;
   /** Seeks back to an idle partition's last owed message, so a batch comes and folds it. */
   foldSeeks: number;
+  /** Batches held (resolved, not stored) to be stored with the partition's next ones (`BatchGathering`). */
+  batchesHeld: number;
+  /** Seeks back to the first held message of a partition that got no next batch in time. */
+  gatherSeeks: number;
 }
 
 /** A partition the worker stopped (paused) because going on would drop or corrupt data. */
@@ -57,6 +62,11 @@ export interface SinkWorkerOptions {
    * idle partition's last events wait for theirs; 0 folds every batch before its commit. Default 0.
    */
   foldIntervalMs?: number;
+  /**
+   * Consecutive batches of a partition gathered into one before they are stored (`BatchGathering`).
+   * Default: every batch stored as it comes.
+   */
+  gather?: GatherOptions;
 }
 
 /** Everything one batch's steps share. */
@@ -64,10 +74,7 @@ interface BatchContext {
   topic: string;
   partition: number;
   handler: TopicHandler;
-  /** The batch's first offset: what is stored is read from here on, once for all its months. */
-  firstOffset: string;
   log: Logger;
-  messages: Map<string, KafkaMessage>;
   persist: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
   fenced: () => boolean;
   /** The membership epoch the batch started under (`MembershipFence`). */
@@ -94,6 +101,8 @@ export class SinkWorker {
     retries: 0,
     foldsPutOff: 0,
     foldSeeks: 0,
+    batchesHeld: 0,
+    gatherSeeks: 0,
   };
   readonly stalled: StalledPartition[] = [];
   /** Per partition (`partitionKey`): offset → identity of what is stored at or above the last verified point. */
@@ -101,22 +110,29 @@ export class SinkWorker {
   private readonly fence: MembershipFence;
   private readonly writes: PartitionWrites;
   private readonly folds: FoldSchedule;
+  private readonly gathering: BatchGathering;
+  /** Partitions sought back to their first held message: their next batch is stored at once. */
+  private readonly soughtForGathering = new Set<string>();
   /** The partitions (`partitionKey`) with a batch being processed: no seek back into those. */
   private readonly inFlight = new Set<string>();
   /** Per partition sought back: the owed message sent again, whose dead letters (if any) were sent. */
   private readonly replayed = new Map<string, string>();
-  private owedFoldTimer: NodeJS.Timeout | undefined;
+  private owedTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(private readonly opts: SinkWorkerOptions) {
     this.fence = new MembershipFence(opts.consumer);
     this.writes = new PartitionWrites(opts.ch);
     this.folds = new FoldSchedule(opts.foldIntervalMs ?? 0);
+    this.gathering = new BatchGathering(opts.gather ?? { minMessages: 1, maxWaitMs: 0 });
     opts.consumer.on(opts.consumer.events.GROUP_JOIN, () => {
       // After any rebalance nothing is known about who stored what: verify again before inserting.
       this.verified.clear();
       this.folds.rejoined();
       this.replayed.clear();
+      // kafkajs fetches every partition from its committed offset again: what was held comes again.
+      this.gathering.rejoined();
+      this.soughtForGathering.clear();
     });
     // Owed folds are uncommitted: once partitions may move, their next owner reads them again.
     opts.consumer.on(opts.consumer.events.REBALANCING, () => this.folds.rejoined());
@@ -133,17 +149,58 @@ export class SinkWorker {
       partitionsConsumedConcurrently: this.opts.concurrency,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    const ticks: number[] = [];
     const interval = this.opts.foldIntervalMs ?? 0;
-    if (interval > 0) {
-      this.owedFoldTimer = setInterval(() => this.askForOwedFolds(), Math.min(1_000, Math.max(50, interval / 4)));
-      this.owedFoldTimer.unref();
+    if (interval > 0) ticks.push(interval / 4);
+    if (this.gathering.enabled) ticks.push((this.opts.gather?.maxWaitMs ?? 0) / 2);
+    if (ticks.length > 0) {
+      this.owedTimer = setInterval(() => this.askForOwedBatches(), Math.min(1_000, Math.max(50, Math.min(...ticks))));
+      this.owedTimer.unref();
     }
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    clearInterval(this.owedFoldTimer);
+    clearInterval(this.owedTimer);
     await this.opts.consumer.disconnect();
+  }
+
+  /** Seeks back for what idle partitions owe: held messages to store first, then folds. */
+  private askForOwedBatches(): void {
+    if (this.stopping) return;
+    this.askForHeldBatches();
+    this.askForOwedFolds();
+  }
+
+  /**
+   * An idle partition gets no next batch to store its held messages with: once they have waited
+   * long enough, seek back to the first of them, so they come again as a batch that is stored at once.
+   * The first held offset, not the last: a seek kafkajs keeps across a rejoin then only skips messages
+   * stored already (everything of the partition below it since the commit), never held ones.
+   */
+  private askForHeldBatches(): void {
+    for (const held of this.gathering.due(Date.now())) {
+      const k = partitionKey(held.topic, held.partition);
+      // Membership changed: kafkajs reads the partition again from its commit once joined (which
+      // forgets the held messages), or a batch of the new epoch seeks back (processBatch).
+      if (this.fence.isFenced(held.epoch) || this.inFlight.has(k)) continue;
+      this.gathering.asked(held.topic, held.partition, Date.now());
+      if (!this.seekTo(held.topic, held.partition, held.first, 'held batches')) continue;
+      this.soughtForGathering.add(k);
+      this.stats.gatherSeeks += 1;
+    }
+  }
+
+  /** Asks kafkajs to fetch the partition from `offset` again; false (logged) when it cannot (stopping, say). */
+  private seekTo(topic: string, partition: number, offset: string, why: string): boolean {
+    try {
+      this.opts.consumer.seek({ topic, partition, offset });
+      return true;
+    } catch (err) {
+      // Not running: what was owed is uncommitted, the partition's next owner reads it again.
+      this.opts.logger.warn({ err: (err as Error).message, topic, partition, offset }, `seek back for ${why} failed`);
+      return false;
+    }
   }
 
   /**
@@ -151,10 +208,9 @@ export class SinkWorker {
    * (stored, so only its fold and commit happen again), once its interval has passed. kafkajs applies
    * the seek at its next fetch and drops responses for the partition arriving after the seek; a batch
    * of it fetched before is dropped by the fence's `isStale()` check. Not while a batch of the partition
-   * is being processed: that one folds, or owes again.
+   * is being processed: that one folds, or owes again; nor while it holds messages: their batch folds.
    */
   private askForOwedFolds(): void {
-    if (this.stopping) return;
     for (const owed of this.folds.due(Date.now())) {
       const k = partitionKey(owed.topic, owed.partition);
       // Membership changed since (a rejoin kafkajs announced no rebalance for, say): the partition may
@@ -163,19 +219,10 @@ export class SinkWorker {
         this.folds.forget(owed.topic, owed.partition);
         continue;
       }
-      if (this.inFlight.has(k)) continue;
+      if (this.inFlight.has(k) || this.gathering.epochOf(owed.topic, owed.partition) !== undefined) continue;
       const offset = (owed.end - 1n).toString();
       this.folds.asked(owed.topic, owed.partition, Date.now());
-      try {
-        this.opts.consumer.seek({ topic: owed.topic, partition: owed.partition, offset });
-      } catch (err) {
-        // Not running (stopping, say): the owed batches are uncommitted, the next owner folds them.
-        this.opts.logger.warn(
-          { err: (err as Error).message, ...owed, end: String(owed.end) },
-          'seek for an owed fold failed',
-        );
-        continue;
-      }
+      if (!this.seekTo(owed.topic, owed.partition, offset, 'an owed fold')) continue;
       this.replayed.set(k, offset);
       this.stats.foldSeeks += 1;
     }
@@ -205,6 +252,8 @@ export class SinkWorker {
     );
     this.stalled.push({ topic, partition, reason: err.message });
     this.folds.forget(topic, partition);
+    // Paused: nothing of it is committed, so whoever reads it next (after a restart) reads these again.
+    this.gathering.forget(topic, partition);
     this.opts.consumer.pause([{ topic, partitions: [partition] }]);
   }
 
@@ -215,15 +264,22 @@ export class SinkWorker {
     if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
     const ctx = this.batchContext(payload, handler);
     const { topic, partition } = batch;
+    const k = partitionKey(topic, partition);
+    // A batch fetched before a seek back (isStale) or under an old membership touches nothing.
+    if (ctx.fenced()) throw new BatchAbandoned();
 
-    const prepared = await ctx.persist('preparing batch', () => handler.prepare(topic, partition, batch.messages));
     // The message sought back to (askForOwedFolds) had its dead letters sent when it first came.
-    const replayed = this.replayed.get(partitionKey(topic, partition));
-    this.replayed.delete(partitionKey(topic, partition));
+    const replayed = this.replayed.get(k);
+    this.replayed.delete(k);
+    const sought = this.soughtForGathering.delete(k);
+    const messages = this.gather(ctx, payload, replayed !== undefined || sought);
+    if (messages === null) return;
+
+    const prepared = await ctx.persist('preparing batch', () => handler.prepare(topic, partition, messages));
     const replayedOrigin = replayed === undefined ? undefined : kafkaPosition(topic, partition, replayed);
     const rejects = prepared.rejects.filter((r) => r.origin !== replayedOrigin);
     for (const [month, rows] of groupByMonth(prepared.rows)) {
-      rejects.push(...(await this.storeMonth(ctx, month, rows)));
+      rejects.push(...(await this.storeMonth(ctx, messages, month, rows)));
       await payload.heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
     }
     if (rejects.length > 0) {
@@ -236,7 +292,9 @@ export class SinkWorker {
       );
     }
 
-    const lastOffset = batch.lastOffset();
+    // The batch's end, or that of the messages held before it if a batch sought back stops short of it.
+    const lastHeld = messages[messages.length - 1]!.offset;
+    const lastOffset = BigInt(lastHeld) > BigInt(batch.lastOffset()) ? lastHeld : batch.lastOffset();
     const end = BigInt(lastOffset) + 1n;
     // Fenced: kafkajs may have joined again (a fetch with stale metadata rejoins while other batches
     // run) and would take the resolve into its new position, past what is neither committed nor, for
@@ -288,6 +346,31 @@ export class SinkWorker {
     if (known) for (const o of known.keys()) if (BigInt(o) < BigInt(next)) known.delete(o);
 
     countBatch();
+  }
+
+  /**
+   * The messages to store now: this batch's, with those held before it (`BatchGathering`), or null when
+   * the batch is held (resolved so the fetch moves on; neither stored nor committed). `force`: a batch
+   * sought back to is stored at once.
+   */
+  private gather(ctx: BatchContext, payload: EachBatchPayload, force: boolean): readonly SinkMessage[] | null {
+    const { batch } = payload;
+    const { topic, partition } = ctx;
+    const heldEpoch = this.gathering.epochOf(topic, partition);
+    if (heldEpoch !== undefined && heldEpoch !== ctx.epoch) {
+      // Held under a membership since revoked, yet this batch comes from the position they moved:
+      // read them again from the first (everything below it since the commit is stored), not past them.
+      const first = this.gathering.firstHeld(topic, partition)!;
+      this.gathering.forget(topic, partition);
+      this.seekTo(topic, partition, first, 'messages held under an older membership');
+      throw new BatchAbandoned();
+    }
+    const messages = this.gathering.add(topic, partition, batch.messages, { now: Date.now(), epoch: ctx.epoch, force });
+    if (messages !== null) return messages;
+    if (ctx.fenced()) throw new BatchAbandoned();
+    payload.resolveOffset(batch.lastOffset());
+    this.stats.batchesHeld += 1;
+    return null;
   }
 
   private noteHeartbeatError(err: unknown): void {
@@ -343,21 +426,14 @@ export class SinkWorker {
       }
     };
 
-    return {
-      topic,
-      partition,
-      handler,
-      firstOffset: batch.firstOffset() ?? batch.messages[0]!.offset,
-      log,
-      messages: new Map(batch.messages.map((m) => [m.offset, m])),
-      persist,
-      fenced,
-      epoch,
-    };
+    return { topic, partition, handler, log, persist, fenced, epoch };
   }
 
-  /** What is stored of this partition from the batch start on; read again after anything uncertain. */
-  private async stored(ctx: BatchContext): Promise<Map<string, string>> {
+  /**
+   * What is stored of this partition from `firstOffset` (the batch's first, once for all its months)
+   * on; read again after anything uncertain.
+   */
+  private async stored(ctx: BatchContext, firstOffset: string): Promise<Map<string, string>> {
     const key = partitionKey(ctx.topic, ctx.partition);
     let known = this.verified.get(key);
     if (!known) {
@@ -367,7 +443,7 @@ export class SinkWorker {
         ctx.handler.identityColumn,
         ctx.topic,
         ctx.partition,
-        ctx.firstOffset,
+        firstOffset,
       );
       this.verified.set(key, known);
     }
@@ -375,11 +451,16 @@ export class SinkWorker {
   }
 
   /** Stores one month's rows of a batch; returns dead letters for rows ClickHouse can never take. */
-  private async storeMonth(ctx: BatchContext, month: string, rows: PreparedRow[]): Promise<DeadLetter[]> {
+  private async storeMonth(
+    ctx: BatchContext,
+    messages: readonly SinkMessage[],
+    month: string,
+    rows: PreparedRow[],
+  ): Promise<DeadLetter[]> {
     const { topic, partition, handler } = ctx;
     const key = partitionKey(topic, partition);
     return ctx.persist(`inserting into ${handler.table}`, async () => {
-      const known = await this.stored(ctx);
+      const known = await this.stored(ctx, messages[0]!.offset);
       const fresh = rows.filter((r) => !known.has(r.offset));
       this.checkSameMessages(ctx, rows, known);
       this.stats.alreadyStored += rows.length - fresh.length;
@@ -389,7 +470,7 @@ export class SinkWorker {
       } catch (err) {
         // The INSERT may have reached ClickHouse before the error: find out before trying again.
         this.verified.delete(key);
-        if (isClickHouseDataError(err)) return this.isolateUnstorable(ctx, fresh, err);
+        if (isClickHouseDataError(err)) return this.isolateUnstorable(ctx, messages, fresh, err);
         throw err;
       }
       for (const r of fresh) known.set(r.offset, identityOf(handler, r));
@@ -436,11 +517,17 @@ export class SinkWorker {
    * record's fault: stop the partition. Otherwise insert the rows one by one; those refused again go to
    * the dead-letter topic with ClickHouse's message, the others are stored.
    */
-  private async isolateUnstorable(ctx: BatchContext, rows: PreparedRow[], cause: unknown): Promise<DeadLetter[]> {
+  private async isolateUnstorable(
+    ctx: BatchContext,
+    messages: readonly SinkMessage[],
+    rows: PreparedRow[],
+    cause: unknown,
+  ): Promise<DeadLetter[]> {
     const problems = await sinkSchemaProblems(this.opts.ch);
     if (problems.length > 0) throw new PartitionRefused(`ClickHouse schema drifted: ${problems.join('; ')}`);
     ctx.log.warn({ err: (cause as Error).message }, 'ClickHouse refused rows: storing them one by one');
-    const known = await this.stored(ctx);
+    const known = await this.stored(ctx, messages[0]!.offset);
+    const byOffset = new Map(messages.map((m) => [m.offset, m]));
     const letters: DeadLetter[] = [];
     const deadLetter = deadLetterBuilder({ stage: 'aggregate', source: ctx.topic, districtId: null });
     for (const r of rows) {
@@ -450,7 +537,7 @@ export class SinkWorker {
       } catch (err) {
         this.verified.delete(partitionKey(ctx.topic, ctx.partition));
         if (!isClickHouseDataError(err)) throw err;
-        const text = ctx.messages.get(r.offset)?.value?.toString('utf8') ?? '';
+        const text = byOffset.get(r.offset)?.value?.toString('utf8') ?? '';
         letters.push(
           deadLetter({
             reason: { code: 'rejected_by_clickhouse', message: (err as Error).message.slice(0, 500) },

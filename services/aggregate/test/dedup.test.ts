@@ -3,7 +3,7 @@
  * and the Kafka commit leaves behind is redelivered and still owned by its messages, while copies that
  * come back later, in other batches, are recognised.
  */
-import type { KafkaMessage } from 'kafkajs';
+import type { SinkMessage } from '../src/batch-gathering';
 import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
 import { createConsumer, createKafka, createProducer, produceJson, type Kafka } from '@edusage/kafka';
@@ -91,7 +91,7 @@ describe('duplicate claims in ClickHouse', () => {
     // What a worker that died right after its INSERT leaves: claims and rows stored, no rollups, no commit.
     const handler = enrichedHandler(ch);
     const messages = events.map(
-      (e, i) => ({ offset: String(i), value: Buffer.from(JSON.stringify(e)) }) as unknown as KafkaMessage,
+      (e, i) => ({ offset: String(i), value: Buffer.from(JSON.stringify(e)) }) as SinkMessage,
     );
     const crashed = await handler.prepare(env.topics.enriched, 0, messages);
     expect(crashed.duplicates).toBe(events.length - uniqueCount);
@@ -132,7 +132,7 @@ describe('duplicate claims in ClickHouse', () => {
   it('decides the same after a claims INSERT whose response was lost (it reached ClickHouse)', async () => {
     const events = makeEnrichedEvents(200, 44, 0.25);
     const batch = events.map(
-      (e, i) => ({ offset: String(500_000 + i), value: Buffer.from(JSON.stringify(e)) }) as unknown as KafkaMessage,
+      (e, i) => ({ offset: String(500_000 + i), value: Buffer.from(JSON.stringify(e)) }) as SinkMessage,
     );
     const firstOfKey = new Map<string, string>();
     batch.forEach((m, i) => {
@@ -159,7 +159,7 @@ describe('duplicate claims in ClickHouse', () => {
     const onDay = (day: string): EnrichedEvent => ({ ...base!, local_date: day, occurred_at: `${day}T15:00:00.000Z` });
     const handler = enrichedHandler(ch);
     const batch = [onDay('2026-03-02'), onDay('2026-03-02'), onDay('2026-03-03')].map(
-      (e, i) => ({ offset: String(900_000 + i), value: Buffer.from(JSON.stringify(e)) }) as unknown as KafkaMessage,
+      (e, i) => ({ offset: String(900_000 + i), value: Buffer.from(JSON.stringify(e)) }) as SinkMessage,
     );
     const prepared = await handler.prepare(env.topics.enriched, 0, batch);
     expect(prepared.rows.map((r) => r.offset)).toEqual(['900000', '900002']);

@@ -7,6 +7,7 @@ import {
   readDistrictRollup,
   sortedReference,
   groupOf,
+  interceptClickHouse,
   startWorker,
   suiteEnvs,
   storedCounts,
@@ -175,6 +176,125 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
     } finally {
       await producer.disconnect();
       await sink.stop();
+    }
+  });
+
+  /** A client that counts the sink's INSERTs of events (`insertUnstored`): one per stored batch and month. */
+  function countingEventInserts(counter: { inserts: number }) {
+    return (client: ClickHouseClient): ClickHouseClient =>
+      interceptClickHouse(client, {
+        write: (table, send) => {
+          if (table === 'usage_events') counter.inserts += 1;
+          return send();
+        },
+      });
+  }
+
+  it('gathered batches: a backlog stored in a few INSERTs, not one per fetch, and exact', async () => {
+    const { env, ch, events, expected, unique, kafka } = await scenario('sink_gather_backlog', 12_000, 44);
+    const producer = await createProducer(kafka);
+    await produceEnriched(producer, env.topics.enriched, events);
+    await producer.disconnect();
+    const counter = { inserts: 0 };
+    // 64 KiB fetches bring ~300 events of a partition; gathered to 2,000 before they are stored.
+    const sink = await startWorker(env, ch, 'gather-backlog', countingEventInserts(counter), {
+      foldIntervalMs: 2_000,
+      maxBytesPerPartition: 65_536,
+      maxWaitTimeInMs: 1_000,
+      gather: { minMessages: 2_000, maxWaitMs: 5_000 },
+    });
+    try {
+      await expectExactRollups(ch, expected, unique);
+      const { batches, batchesHeld } = sink.worker.stats;
+      // One month of events (makeEnrichedEvents): one INSERT a stored batch, and a stored batch holds
+      // ≥ 2,000 messages but for each partition's last (and a seek's). Without gathering: one a fetch.
+      expect(batchesHeld).toBeGreaterThan(2 * batches);
+      expect(counter.inserts).toBeLessThanOrEqual(events.length / 2_000 + 2 * 3);
+      expect(counter.inserts).toBeLessThan(batchesHeld);
+      // Everything committed in the end: nothing is left held.
+      const ends = await storedEnds(ch);
+      const last = await waitFor(
+        () => committedAndFolded(kafka, env, ch, 'gather-backlog'),
+        (l) => l.every((c) => c.committed === ends.get(c.partition)),
+        { what: 'every partition committed to its stored end', timeoutMs: 30_000 },
+      );
+      expect(last.map((c) => c.committed)).toEqual(last.map((c) => ends.get(c.partition)));
+    } finally {
+      await sink.stop();
+    }
+  });
+
+  it("gathered batches in a trickle: an idle partition's held batches are sought back for, stored and committed", async () => {
+    const { env, ch, events, expected, unique, kafka } = await scenario('sink_gather_trickle', 2_000, 45);
+    const producer = await createProducer(kafka);
+    const counter = { inserts: 0 };
+    const sink = await startWorker(env, ch, 'gather-trickle', countingEventInserts(counter), {
+      foldIntervalMs: 1_000,
+      maxWaitTimeInMs: 1_000,
+      gather: { minMessages: 100_000, maxWaitMs: 1_500 },
+    });
+    const checks: { partition: number; committed: bigint; folded: bigint }[] = [];
+    try {
+      // 100 events every 200 ms, then nothing: the last held batches get no next batch.
+      for (let i = 0; i < events.length; i += 100) {
+        await produceEnriched(producer, env.topics.enriched, events.slice(i, i + 100));
+        if (i % 500 === 0) checks.push(...(await committedAndFolded(kafka, env, ch, 'gather-trickle')));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await expectExactRollups(ch, expected, unique);
+      for (const c of checks.filter((c) => c.committed >= 0n)) expect(c.committed).toBeLessThanOrEqual(c.folded);
+      const ends = await storedEnds(ch);
+      const last = await waitFor(
+        () => committedAndFolded(kafka, env, ch, 'gather-trickle'),
+        (l) => l.every((c) => c.committed === ends.get(c.partition)),
+        { what: 'every partition committed to its stored end', timeoutMs: 30_000 },
+      );
+      expect(last.map((c) => c.committed)).toEqual(last.map((c) => ends.get(c.partition)));
+      expect(sink.worker.stats.gatherSeeks).toBeGreaterThan(0);
+      expect(sink.worker.stats.batchesHeld).toBeGreaterThan(0);
+      // Fewer INSERTs than batches fetched (each fetch of a partition brings ~30 events here).
+      expect(counter.inserts).toBeLessThan(sink.worker.stats.batchesHeld);
+    } finally {
+      await producer.disconnect();
+      await sink.stop();
+    }
+  });
+
+  it('a worker stopped while holding batches: they are neither stored nor committed, and the next owner stores them once', async () => {
+    const { env, ch, events, expected, unique, kafka } = await scenario('sink_gather_handover', 12_000, 46);
+    const producer = await createProducer(kafka);
+    await produceEnriched(producer, env.topics.enriched, events);
+    await producer.disconnect();
+    const base = { foldIntervalMs: 0, maxBytesPerPartition: 65_536, maxWaitTimeInMs: 1_000 };
+
+    // Holds up to 3,000 events a partition (of ~4,000), for a minute: nothing stored at first.
+    const first = await startWorker(env, ch, 'gather-handover', undefined, {
+      ...base,
+      gather: { minMessages: 3_000, maxWaitMs: 60_000 },
+    });
+    await waitFor(
+      () => Promise.resolve(first.worker.stats),
+      (s) => s.batches >= 1 && s.batchesHeld >= 20,
+      { what: 'a stored batch and held ones', timeoutMs: 60_000 },
+    );
+    await first.stop();
+    const stopped = first.worker.stats;
+    const stored = await storedCounts(ch);
+    const after = await committedAndFolded(kafka, env, ch, 'gather-handover');
+    expect(stored.offsets).toBeLessThan(unique);
+    // Committed only what is stored and folded: never the held batches' offsets.
+    const ends = await storedEnds(ch);
+    for (const c of after.filter((c) => c.committed >= 0n)) {
+      expect(c.committed).toBeLessThanOrEqual(c.folded);
+      expect(c.committed).toBeLessThanOrEqual(ends.get(c.partition) ?? 0n);
+    }
+    expect(stopped.batchesHeld).toBeGreaterThan(0);
+
+    const next = await startWorker(env, ch, 'gather-handover', undefined, base);
+    try {
+      await expectExactRollups(ch, expected, unique);
+    } finally {
+      await next.stop();
     }
   });
 

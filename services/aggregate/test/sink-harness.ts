@@ -4,6 +4,7 @@ import type { EnrichedEvent } from '@edusage/contracts';
 import { createConsumer, createKafka, createProducer, produceJson, type Producer } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
+import type { GatherOptions } from '../src/batch-gathering';
 import { deadLetterHandler, enrichedHandler } from '../src/handlers';
 import { SinkWorker } from '../src/sink-worker';
 import type { ReferenceCell } from './enriched-fixtures';
@@ -52,6 +53,8 @@ export interface WorkerVariant {
   maxBytesPerPartition?: number;
   /** How long an idle fetch waits at the broker (the service's AGGREGATE_FETCH_MAX_WAIT_MS; default 5 s). */
   maxWaitTimeInMs?: number;
+  /** `SinkWorker`'s gathering of batches (default: every batch stored as it comes). */
+  gather?: GatherOptions;
 }
 
 /**
@@ -85,6 +88,7 @@ export async function startWorker(
     dlqTopic: env.topics.dlq,
     concurrency: 2,
     foldIntervalMs: variant.foldIntervalMs ?? 0,
+    ...(variant.gather ? { gather: variant.gather } : {}),
     handlers: {
       [env.topics.enriched]: enrichedHandler(ch),
       [env.topics.dlq]: deadLetterHandler(),

@@ -1,0 +1,114 @@
+import { BatchGathering, type SinkMessage } from '../src/batch-gathering';
+
+const batch = (from: number, count: number): SinkMessage[] =>
+  Array.from({ length: count }, (_, i) => ({ offset: String(from + i), value: Buffer.from(`m${from + i}`) }));
+const offsets = (ms: readonly SinkMessage[] | null) => ms?.map((m) => Number(m.offset)) ?? null;
+const at = (now: number, extra: { epoch?: number; force?: boolean } = {}) => ({
+  now,
+  epoch: extra.epoch ?? 1,
+  force: extra.force ?? false,
+});
+
+describe('BatchGathering (pure)', () => {
+  it('disabled (no wait or a minimum of one): every batch is stored as it comes, as it is', () => {
+    for (const opts of [
+      { minMessages: 5_000, maxWaitMs: 0 },
+      { minMessages: 1, maxWaitMs: 250 },
+    ]) {
+      const g = new BatchGathering(opts);
+      const b = batch(0, 3);
+      expect(g.enabled).toBe(false);
+      expect(g.add('t', 0, b, at(0))).toBe(b);
+      expect(g.epochOf('t', 0)).toBeUndefined();
+    }
+  });
+
+  it('holds batches until the minimum is reached, then returns all of them in offset order', () => {
+    const g = new BatchGathering({ minMessages: 10, maxWaitMs: 1_000 });
+    expect(g.add('t', 0, batch(0, 4), at(0))).toBeNull();
+    expect(g.add('t', 0, batch(4, 4), at(10))).toBeNull();
+    expect(g.epochOf('t', 0)).toBe(1);
+    expect(g.firstHeld('t', 0)).toBe('0');
+    expect(g.heldMessages).toBe(8);
+    expect(offsets(g.add('t', 0, batch(8, 4), at(20)))).toEqual([...Array(12).keys()]);
+    expect(g.epochOf('t', 0)).toBeUndefined();
+    expect(g.heldMessages).toBe(0);
+  });
+
+  it('a batch that alone reaches the minimum is not held (and not copied)', () => {
+    const g = new BatchGathering({ minMessages: 3, maxWaitMs: 1_000 });
+    const b = batch(0, 3);
+    expect(g.add('t', 0, b, at(0))).toBe(b);
+  });
+
+  it('stores what is held with the first batch after the wait, and with a forced one at once', () => {
+    const g = new BatchGathering({ minMessages: 100, maxWaitMs: 250 });
+    expect(g.add('t', 0, batch(0, 2), at(0))).toBeNull();
+    expect(g.add('t', 0, batch(2, 2), at(249))).toBeNull();
+    expect(offsets(g.add('t', 0, batch(4, 1), at(250)))).toEqual([0, 1, 2, 3, 4]);
+    expect(g.add('t', 0, batch(5, 1), at(300))).toBeNull();
+    expect(offsets(g.add('t', 0, batch(6, 1), at(301, { force: true })))).toEqual([5, 6]);
+    // Forced with nothing held: the batch as it is.
+    const b = batch(7, 1);
+    expect(g.add('t', 0, b, at(302, { force: true }))).toBe(b);
+  });
+
+  it('copies the held values: the fetch response they were sliced from may be reused', () => {
+    const g = new BatchGathering({ minMessages: 100, maxWaitMs: 250 });
+    const b = batch(0, 1);
+    g.add('t', 0, b, at(0));
+    b[0]!.value!.fill(0);
+    const stored = g.add('t', 0, batch(1, 1), at(300));
+    expect(stored?.[0]?.value?.toString()).toBe('m0');
+  });
+
+  it('a batch sought back to overlaps what is held: each offset once, in order', () => {
+    const g = new BatchGathering({ minMessages: 100, maxWaitMs: 250 });
+    g.add('t', 0, batch(10, 5), at(0));
+    g.add('t', 0, batch(15, 5), at(10));
+    expect(offsets(g.add('t', 0, batch(10, 12), at(20, { force: true })))).toEqual(
+      Array.from({ length: 12 }, (_, i) => 10 + i),
+    );
+    // Even one reaching below the first held offset.
+    g.add('t', 0, batch(30, 2), at(30));
+    expect(offsets(g.add('t', 0, batch(28, 3), at(40, { force: true })))).toEqual([28, 29, 30, 31]);
+  });
+
+  it('keeps partitions apart', () => {
+    const g = new BatchGathering({ minMessages: 4, maxWaitMs: 250 });
+    g.add('t', 0, batch(0, 2), at(0));
+    g.add('t', 1, batch(0, 3), at(0));
+    g.add('u', 0, batch(7, 1), at(0));
+    expect(offsets(g.add('t', 1, batch(3, 1), at(1)))).toEqual([0, 1, 2, 3]);
+    expect(g.firstHeld('t', 0)).toBe('0');
+    expect(g.firstHeld('u', 0)).toBe('7');
+    expect(g.firstHeld('t', 1)).toBeUndefined();
+  });
+
+  it('due: held partitions whose first message waited the wait, each asked again only after 10 s', () => {
+    const g = new BatchGathering({ minMessages: 100, maxWaitMs: 250 });
+    g.add('t', 0, batch(5, 2), at(0, { epoch: 3 }));
+    g.add('t', 1, batch(9, 2), at(100));
+    expect(g.due(249)).toEqual([]);
+    expect(g.due(250)).toEqual([{ topic: 't', partition: 0, first: '5', epoch: 3 }]);
+    g.asked('t', 0, 250);
+    expect(g.due(350).map((d) => d.partition)).toEqual([1]);
+    expect(g.due(10_249).map((d) => d.partition)).toEqual([1]);
+    expect(g.due(10_250).map((d) => d.partition)).toEqual([0, 1]);
+    // The batch a seek brings (or any after the wait) takes what is held: no longer due.
+    expect(offsets(g.add('t', 1, batch(9, 3), at(10_260)))).toEqual([9, 10, 11]);
+    expect(g.due(10_261).map((d) => d.partition)).toEqual([0]);
+  });
+
+  it('forget and rejoined drop what is held', () => {
+    const g = new BatchGathering({ minMessages: 100, maxWaitMs: 250 });
+    g.add('t', 0, batch(0, 2), at(0));
+    g.add('t', 1, batch(0, 2), at(0));
+    g.forget('t', 0);
+    expect(g.epochOf('t', 0)).toBeUndefined();
+    expect(g.epochOf('t', 1)).toBe(1);
+    g.rejoined();
+    expect(g.epochOf('t', 1)).toBeUndefined();
+    expect(g.due(1_000)).toEqual([]);
+  });
+});
