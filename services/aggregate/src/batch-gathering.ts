@@ -6,10 +6,13 @@
  * under a backlog the statements, not the rows, are most of the cost. A held batch is only resolved
  * (the fetch moves on), never committed: a crash, stop or rebalance leaves it to be read again.
  *
- * Invariant the worker relies on: within one membership epoch, the held messages are every message of
- * the partition resolved since its last stored batch. So held messages are dropped only with a seek back
- * to the first of them (`firstHeld`), or when the group is joined again (kafkajs then fetches from the
- * committed offset).
+ * Invariant the worker relies on: the held messages are every message of the partition resolved since
+ * its last stored batch, and kafkajs will not fetch past them again unless they are read again first. So
+ * a partition's entry leaves only when its messages are handed to a batch to store, when the partition is
+ * paused, or when a batch starting at or below its first offset comes. After a rejoin (kafkajs fetches
+ * from the committed offset, but a batch fetched before the rejoin may still come, resolving past them)
+ * and after a batch that took held messages failed, only the first offset is kept (a *mark*): a later
+ * batch starting above it makes the worker seek back to it.
  */
 
 /** A Kafka message as the sink's handlers read it. */
@@ -37,13 +40,26 @@ export interface DueGathering {
 interface Held {
   topic: string;
   partition: number;
+  /** The membership epoch it was gathered under; MARK_EPOCH for a mark. */
   epoch: number;
-  /** When the first held batch came. */
+  /** The lowest held offset. */
+  first: bigint;
+  /** When the first held batch came (for a mark: when it was made). */
   since: number;
   /** By offset: a batch sought back to overlaps what is held. */
   messages: Map<string, SinkMessage>;
   askedAt?: number;
 }
+
+/** The epoch of a mark left by a failed batch: no batch's epoch, so the next batch checks its start. */
+const MARK_EPOCH = -1;
+
+/**
+ * A mark is kept this long at most: a batch fetched before a rejoin comes within seconds of it, and a
+ * partition that moved to another member and comes back much later must not be read again from an old
+ * mark (only a waste: everything below the mark is stored).
+ */
+const MARK_TTL_MS = 5 * 60_000;
 
 /** A seek back that brought no batch (the partition moved meanwhile, say) is asked for again after this. */
 const ASK_AGAIN_MS = 10_000;
@@ -74,11 +90,19 @@ export class BatchGathering {
     if (!this.enabled || (before === undefined && (at.force || messages.length >= this.opts.minMessages))) {
       return messages;
     }
-    const entry: Held = before ?? { topic, partition, epoch: at.epoch, since: at.now, messages: new Map() };
+    const entry: Held = before ?? {
+      topic,
+      partition,
+      epoch: at.epoch,
+      first: BigInt(messages[0]?.offset ?? 0),
+      since: at.now,
+      messages: new Map(),
+    };
     // Copies: a kafkajs message's value is a slice of its whole fetch response, which holding it would keep.
     for (const m of messages) {
-      if (!entry.messages.has(m.offset))
-        entry.messages.set(m.offset, { offset: m.offset, value: m.value === null ? null : Buffer.from(m.value) });
+      if (entry.messages.has(m.offset)) continue;
+      entry.messages.set(m.offset, { offset: m.offset, value: m.value === null ? null : Buffer.from(m.value) });
+      if (BigInt(m.offset) < entry.first) entry.first = BigInt(m.offset);
     }
     const ready =
       at.force || entry.messages.size >= this.opts.minMessages || at.now - entry.since >= this.opts.maxWaitMs;
@@ -90,28 +114,39 @@ export class BatchGathering {
     return inOffsetOrder([...entry.messages.values()]);
   }
 
-  /** The epoch the partition's held messages were gathered under, if any are held. */
-  epochOf(topic: string, partition: number): number | undefined {
-    return this.held.get(heldKey(topic, partition))?.epoch;
+  /**
+   * The partition's entry, if any: its first offset and the epoch it was gathered under (a mark's
+   * never equals a batch's). The caller stores with it only a batch of the same epoch (`add`).
+   */
+  heldOf(topic: string, partition: number, now: number): { first: string; epoch: number } | undefined {
+    const key = heldKey(topic, partition);
+    const entry = this.held.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.messages.size === 0 && now - entry.since > MARK_TTL_MS) {
+      this.held.delete(key);
+      return undefined;
+    }
+    return { first: entry.first.toString(), epoch: entry.epoch };
   }
 
-  /** The first held offset of the partition, if any. */
-  firstHeld(topic: string, partition: number): string | undefined {
-    const entry = this.held.get(heldKey(topic, partition));
-    if (entry === undefined) return undefined;
-    let first: string | undefined;
-    for (const o of entry.messages.keys()) if (first === undefined || compareOffsets(o, first) < 0) first = o;
-    return first;
+  /**
+   * A batch that took the partition's held messages from `first` on failed before its commit (it was
+   * abandoned, say): kafkajs' position is past them, so keep a mark of where they start.
+   */
+  markUnstored(topic: string, partition: number, first: string, now: number): void {
+    const key = heldKey(topic, partition);
+    const before = this.held.get(key);
+    const at = before === undefined || BigInt(first) < before.first ? BigInt(first) : before.first;
+    this.held.set(key, { topic, partition, epoch: MARK_EPOCH, first: at, since: now, messages: new Map() });
   }
 
   /** The partitions whose held messages have waited `maxWaitMs` at `now` (and were not sought for lately). */
   due(now: number): DueGathering[] {
     const due: DueGathering[] = [];
     for (const e of this.held.values()) {
-      if (now - e.since < this.opts.maxWaitMs) continue;
+      if (e.messages.size === 0 || now - e.since < this.opts.maxWaitMs) continue;
       if (e.askedAt !== undefined && now - e.askedAt < ASK_AGAIN_MS) continue;
-      const first = this.firstHeld(e.topic, e.partition);
-      if (first !== undefined) due.push({ topic: e.topic, partition: e.partition, first, epoch: e.epoch });
+      due.push({ topic: e.topic, partition: e.partition, first: e.first.toString(), epoch: e.epoch });
     }
     return due;
   }
@@ -123,16 +158,23 @@ export class BatchGathering {
   }
 
   /**
-   * Drops what is held of the partition. Only with a seek back to `firstHeld` in the same membership,
-   * when the partition is paused, or once kafkajs reads it again from the committed offset.
+   * Drops the partition's entry: it is paused, a batch starting at or below its first offset came, or
+   * the worker sought back to that offset.
    */
   forget(topic: string, partition: number): void {
     this.held.delete(heldKey(topic, partition));
   }
 
-  /** The group was joined again: kafkajs fetches every partition from its committed offset. */
-  rejoined(): void {
-    this.held.clear();
+  /**
+   * The group was joined again: kafkajs fetches every partition from its committed offset, so the held
+   * messages come again and are let go. Their first offsets stay as marks (under the old epoch): a batch
+   * fetched before the rejoin and processed after it would otherwise resolve past them.
+   */
+  rejoined(now: number): void {
+    for (const e of this.held.values()) {
+      if (e.messages.size > 0) e.since = now;
+      e.messages.clear();
+    }
   }
 
   /** Messages held across partitions (a gauge of what waits in memory). */

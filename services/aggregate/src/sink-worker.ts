@@ -105,6 +105,10 @@ export class SinkWorker {
     gatherSeeks: 0,
   };
   readonly stalled: StalledPartition[] = [];
+  /** Messages held in memory right now, across partitions (`BatchGathering`). */
+  get heldMessages(): number {
+    return this.gathering.heldMessages;
+  }
   /** Per partition (`partitionKey`): offset → identity of what is stored at or above the last verified point. */
   private readonly verified = new Map<string, Map<string, string>>();
   private readonly fence: MembershipFence;
@@ -130,8 +134,9 @@ export class SinkWorker {
       this.verified.clear();
       this.folds.rejoined();
       this.replayed.clear();
-      // kafkajs fetches every partition from its committed offset again: what was held comes again.
-      this.gathering.rejoined();
+      // kafkajs fetches every partition from its committed offset again: what was held comes again
+      // (only its first offset is kept, for a batch fetched before the rejoin: `BatchGathering`).
+      this.gathering.rejoined(Date.now());
       this.soughtForGathering.clear();
     });
     // Owed folds are uncommitted: once partitions may move, their next owner reads them again.
@@ -219,7 +224,7 @@ export class SinkWorker {
         this.folds.forget(owed.topic, owed.partition);
         continue;
       }
-      if (this.inFlight.has(k) || this.gathering.epochOf(owed.topic, owed.partition) !== undefined) continue;
+      if (this.inFlight.has(k) || this.gathering.heldOf(owed.topic, owed.partition, Date.now()) !== undefined) continue;
       const offset = (owed.end - 1n).toString();
       this.folds.asked(owed.topic, owed.partition, Date.now());
       if (!this.seekTo(owed.topic, owed.partition, offset, 'an owed fold')) continue;
@@ -258,14 +263,15 @@ export class SinkWorker {
   }
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset } = payload;
+    const { batch } = payload;
     if (batch.isEmpty()) return;
     const handler = this.opts.handlers[batch.topic];
     if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
     const ctx = this.batchContext(payload, handler);
     const { topic, partition } = batch;
     const k = partitionKey(topic, partition);
-    // A batch fetched before a seek back (isStale) or under an old membership touches nothing.
+    // A batch fetched before a seek back (isStale), or whose membership moved since it started, touches
+    // nothing. (One fetched before a rejoin and started after it is not fenced: see `gather`.)
     if (ctx.fenced()) throw new BatchAbandoned();
 
     // The message sought back to (askForOwedFolds) had its dead letters sent when it first came.
@@ -274,7 +280,30 @@ export class SinkWorker {
     const sought = this.soughtForGathering.delete(k);
     const messages = this.gather(ctx, payload, replayed !== undefined || sought);
     if (messages === null) return;
+    const firstTaken = messages[0]!.offset;
+    if (firstTaken === batch.messages[0]!.offset) return this.storeBatch(ctx, payload, messages, replayed);
+    try {
+      await this.storeBatch(ctx, payload, messages, replayed);
+    } catch (err) {
+      // kafkajs' position is past the held messages this batch took: mark where they start, so the
+      // partition's next batch seeks back to them (unless it starts there) instead of passing over them.
+      if (!(err instanceof PartitionRefused)) this.gathering.markUnstored(topic, partition, firstTaken, Date.now());
+      throw err;
+    }
+  }
 
+  /**
+   * Stores `messages` (one batch, or several gathered), sends their dead letters, then folds and
+   * commits, or leaves both to a later batch (`FoldSchedule`).
+   */
+  private async storeBatch(
+    ctx: BatchContext,
+    payload: EachBatchPayload,
+    messages: readonly SinkMessage[],
+    replayed: string | undefined,
+  ): Promise<void> {
+    const { batch, resolveOffset } = payload;
+    const { topic, partition, handler } = ctx;
     const prepared = await ctx.persist('preparing batch', () => handler.prepare(topic, partition, messages));
     const replayedOrigin = replayed === undefined ? undefined : kafkaPosition(topic, partition, replayed);
     const rejects = prepared.rejects.filter((r) => r.origin !== replayedOrigin);
@@ -356,14 +385,17 @@ export class SinkWorker {
   private gather(ctx: BatchContext, payload: EachBatchPayload, force: boolean): readonly SinkMessage[] | null {
     const { batch } = payload;
     const { topic, partition } = ctx;
-    const heldEpoch = this.gathering.epochOf(topic, partition);
-    if (heldEpoch !== undefined && heldEpoch !== ctx.epoch) {
-      // Held under a membership since revoked, yet this batch comes from the position they moved:
-      // read them again from the first (everything below it since the commit is stored), not past them.
-      const first = this.gathering.firstHeld(topic, partition)!;
+    const held = this.gathering.heldOf(topic, partition, Date.now());
+    if (held !== undefined && held.epoch !== ctx.epoch) {
+      // Held under an older membership, or a mark (rejoined, or a batch that took them failed). A batch
+      // starting at or below their first offset reads them again; one above it (fetched before a rejoin,
+      // or after a failed batch) would pass over them: seek back to the first (everything of the
+      // partition below it since the commit is stored) and leave this batch untouched.
       this.gathering.forget(topic, partition);
-      this.seekTo(topic, partition, first, 'messages held under an older membership');
-      throw new BatchAbandoned();
+      if (BigInt(batch.messages[0]!.offset) > BigInt(held.first)) {
+        this.seekTo(topic, partition, held.first, 'messages held but not stored');
+        throw new BatchAbandoned();
+      }
     }
     const messages = this.gathering.add(topic, partition, batch.messages, { now: Date.now(), epoch: ctx.epoch, force });
     if (messages !== null) return messages;

@@ -22,11 +22,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * second left nobody consumed). At the end every offset is stored once and the rollups equal a
  * reference computed from the input.
  */
-describe('aggregate sink across a rebalance while ClickHouse is failing for one worker', () => {
+// Batches stored as they come, and gathered (held across fetches: the rebalance lets held messages go,
+// and batches that took held messages are abandoned; BatchGathering's marks).
+describe.each([
+  { batches: 'stored as they come', name: 'sink_rebalance', gather: undefined },
+  { batches: 'gathered', name: 'sink_rebalance_gathered', gather: { minMessages: 2_000, maxWaitMs: 1_500 } },
+])('aggregate sink across a rebalance while ClickHouse is failing for one worker, batches $batches', (variant) => {
   let env: TestEnv;
   let ch: ClickHouseClient;
   beforeAll(async () => {
-    env = await createTestEnv('sink_rebalance', { partitions: 2 });
+    env = await createTestEnv(variant.name, { partitions: 2 });
     ch = createClickHouse(env.config);
   });
   afterAll(async () => {
@@ -49,7 +54,8 @@ describe('aggregate sink across a rebalance while ClickHouse is failing for one 
       });
     const wave1 = makeEnrichedEvents(3000, 51);
     const wave2 = makeEnrichedEvents(1500, 52);
-    const a = await startWorker(env, ch, 'rebalance', failingForA);
+    const workerVariant = variant.gather ? { gather: variant.gather } : {};
+    const a = await startWorker(env, ch, 'rebalance', failingForA, workerVariant);
     let b: Awaited<ReturnType<typeof startWorker>> | null = null;
     try {
       await produceEnriched(a.producer, env.topics.enriched, wave1);
@@ -59,7 +65,7 @@ describe('aggregate sink across a rebalance while ClickHouse is failing for one 
         { what: 'worker A retrying its inserts', timeoutMs: 60_000 },
       );
       // B joins while A is stuck: the group rebalances and B must get (at least) a share it can store.
-      b = await startWorker(env, ch, 'rebalance');
+      b = await startWorker(env, ch, 'rebalance', undefined, workerVariant);
       await waitFor(
         () => storedCounts(ch),
         (c) => c.offsets > 0,
