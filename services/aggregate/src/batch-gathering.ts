@@ -9,10 +9,10 @@
  * Invariant the worker relies on: the held messages are every message of the partition resolved since
  * its last stored batch, and kafkajs will not fetch past them again unless they are read again first. So
  * a partition's entry leaves only when its messages are handed to a batch to store, when the partition is
- * paused, or when a batch starting at or below its first offset comes. After a rejoin (kafkajs fetches
- * from the committed offset, but a batch fetched before the rejoin may still come, resolving past them)
- * and after a batch that took held messages failed, only the first offset is kept (a *mark*): a later
- * batch starting above it makes the worker seek back to it.
+ * paused or no longer assigned, or when a batch starting at or below its first offset comes. After a
+ * rejoin (kafkajs fetches from the committed offset, but a batch fetched before the rejoin may still
+ * come, resolving past them) and after a batch that took held messages failed, only the first offset is
+ * kept (a *mark*): a later batch starting above it makes the worker seek back to it.
  */
 
 /** A Kafka message as the sink's handlers read it. */
@@ -44,7 +44,7 @@ interface Held {
   epoch: number;
   /** The lowest held offset. */
   first: bigint;
-  /** When the first held batch came (for a mark: when it was made). */
+  /** When the first held batch came. */
   since: number;
   /** By offset: a batch sought back to overlaps what is held. */
   messages: Map<string, SinkMessage>;
@@ -53,13 +53,6 @@ interface Held {
 
 /** The epoch of a mark left by a failed batch: no batch's epoch, so the next batch checks its start. */
 const MARK_EPOCH = -1;
-
-/**
- * A mark is kept this long at most: a batch fetched before a rejoin comes within seconds of it, and a
- * partition that moved to another member and comes back much later must not be read again from an old
- * mark (only a waste: everything below the mark is stored).
- */
-const MARK_TTL_MS = 5 * 60_000;
 
 /** A seek back that brought no batch (the partition moved meanwhile, say) is asked for again after this. */
 const ASK_AGAIN_MS = 10_000;
@@ -118,26 +111,20 @@ export class BatchGathering {
    * The partition's entry, if any: its first offset and the epoch it was gathered under (a mark's
    * never equals a batch's). The caller stores with it only a batch of the same epoch (`add`).
    */
-  heldOf(topic: string, partition: number, now: number): { first: string; epoch: number } | undefined {
-    const key = heldKey(topic, partition);
-    const entry = this.held.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.messages.size === 0 && now - entry.since > MARK_TTL_MS) {
-      this.held.delete(key);
-      return undefined;
-    }
-    return { first: entry.first.toString(), epoch: entry.epoch };
+  heldOf(topic: string, partition: number): { first: string; epoch: number } | undefined {
+    const entry = this.held.get(heldKey(topic, partition));
+    return entry === undefined ? undefined : { first: entry.first.toString(), epoch: entry.epoch };
   }
 
   /**
    * A batch that took the partition's held messages from `first` on failed before its commit (it was
    * abandoned, say): kafkajs' position is past them, so keep a mark of where they start.
    */
-  markUnstored(topic: string, partition: number, first: string, now: number): void {
+  markUnstored(topic: string, partition: number, first: string): void {
     const key = heldKey(topic, partition);
     const before = this.held.get(key);
     const at = before === undefined || BigInt(first) < before.first ? BigInt(first) : before.first;
-    this.held.set(key, { topic, partition, epoch: MARK_EPOCH, first: at, since: now, messages: new Map() });
+    this.held.set(key, { topic, partition, epoch: MARK_EPOCH, first: at, since: 0, messages: new Map() });
   }
 
   /** The partitions whose held messages have waited `maxWaitMs` at `now` (and were not sought for lately). */
@@ -167,13 +154,15 @@ export class BatchGathering {
 
   /**
    * The group was joined again: kafkajs fetches every partition from its committed offset, so the held
-   * messages come again and are let go. Their first offsets stay as marks (under the old epoch): a batch
-   * fetched before the rejoin and processed after it would otherwise resolve past them.
+   * messages come again and are let go. For the partitions still `assigned`, their first offsets stay
+   * as marks (under the old epoch): a batch fetched before the rejoin and processed after it would
+   * otherwise resolve past them. The next batch of the partition ends the mark (kafkajs reads from the
+   * commit, at or below it). The others' go: the worker leaves batches of unassigned partitions alone.
    */
-  rejoined(now: number): void {
-    for (const e of this.held.values()) {
-      if (e.messages.size > 0) e.since = now;
-      e.messages.clear();
+  rejoined(assigned: (topic: string, partition: number) => boolean): void {
+    for (const [key, e] of this.held) {
+      if (assigned(e.topic, e.partition)) e.messages.clear();
+      else this.held.delete(key);
     }
   }
 

@@ -122,6 +122,8 @@ export class SinkWorker {
   /** Per partition sought back: the owed message sent again, whose dead letters (if any) were sent. */
   private readonly replayed = new Map<string, string>();
   private owedTimer: NodeJS.Timeout | undefined;
+  /** The partitions (`partitionKey`) of the last join's assignment; undefined before any join. */
+  private assigned: Set<string> | undefined;
   private stopping = false;
 
   constructor(private readonly opts: SinkWorkerOptions) {
@@ -129,14 +131,19 @@ export class SinkWorker {
     this.writes = new PartitionWrites(opts.ch);
     this.folds = new FoldSchedule(opts.foldIntervalMs ?? 0);
     this.gathering = new BatchGathering(opts.gather ?? { minMessages: 1, maxWaitMs: 0 });
-    opts.consumer.on(opts.consumer.events.GROUP_JOIN, () => {
+    opts.consumer.on(opts.consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload?.memberAssignment;
+      this.assigned =
+        assignment === undefined
+          ? undefined
+          : new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => partitionKey(t, p))));
       // After any rebalance nothing is known about who stored what: verify again before inserting.
       this.verified.clear();
       this.folds.rejoined();
       this.replayed.clear();
       // kafkajs fetches every partition from its committed offset again: what was held comes again
       // (only its first offset is kept, for a batch fetched before the rejoin: `BatchGathering`).
-      this.gathering.rejoined(Date.now());
+      this.gathering.rejoined((topic, partition) => this.isAssigned(topic, partition));
       this.soughtForGathering.clear();
     });
     // Owed folds are uncommitted: once partitions may move, their next owner reads them again.
@@ -224,7 +231,7 @@ export class SinkWorker {
         this.folds.forget(owed.topic, owed.partition);
         continue;
       }
-      if (this.inFlight.has(k) || this.gathering.heldOf(owed.topic, owed.partition, Date.now()) !== undefined) continue;
+      if (this.inFlight.has(k) || this.gathering.heldOf(owed.topic, owed.partition) !== undefined) continue;
       const offset = (owed.end - 1n).toString();
       this.folds.asked(owed.topic, owed.partition, Date.now());
       if (!this.seekTo(owed.topic, owed.partition, offset, 'an owed fold')) continue;
@@ -271,8 +278,10 @@ export class SinkWorker {
     const { topic, partition } = batch;
     const k = partitionKey(topic, partition);
     // A batch fetched before a seek back (isStale), or whose membership moved since it started, touches
-    // nothing. (One fetched before a rejoin and started after it is not fenced: see `gather`.)
-    if (ctx.fenced()) throw new BatchAbandoned();
+    // nothing; nor one of a partition this member no longer has (fetched before a rejoin that moved it:
+    // kafkajs runs one broker's batches while another's fetch rejoins). One of a partition still
+    // assigned is checked against what was held (`gather`).
+    if (ctx.fenced() || !this.isAssigned(topic, partition)) throw new BatchAbandoned();
 
     // The message sought back to (askForOwedFolds) had its dead letters sent when it first came.
     const replayed = this.replayed.get(k);
@@ -287,7 +296,7 @@ export class SinkWorker {
     } catch (err) {
       // kafkajs' position is past the held messages this batch took: mark where they start, so the
       // partition's next batch seeks back to them (unless it starts there) instead of passing over them.
-      if (!(err instanceof PartitionRefused)) this.gathering.markUnstored(topic, partition, firstTaken, Date.now());
+      if (!(err instanceof PartitionRefused)) this.gathering.markUnstored(topic, partition, firstTaken);
       throw err;
     }
   }
@@ -385,7 +394,7 @@ export class SinkWorker {
   private gather(ctx: BatchContext, payload: EachBatchPayload, force: boolean): readonly SinkMessage[] | null {
     const { batch } = payload;
     const { topic, partition } = ctx;
-    const held = this.gathering.heldOf(topic, partition, Date.now());
+    const held = this.gathering.heldOf(topic, partition);
     if (held !== undefined && held.epoch !== ctx.epoch) {
       // Held under an older membership, or a mark (rejoined, or a batch that took them failed). A batch
       // starting at or below their first offset reads them again; one above it (fetched before a rejoin,
@@ -403,6 +412,10 @@ export class SinkWorker {
     payload.resolveOffset(batch.lastOffset());
     this.stats.batchesHeld += 1;
     return null;
+  }
+
+  private isAssigned(topic: string, partition: number): boolean {
+    return this.assigned === undefined || this.assigned.has(partitionKey(topic, partition));
   }
 
   private noteHeartbeatError(err: unknown): void {

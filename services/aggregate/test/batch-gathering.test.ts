@@ -19,7 +19,7 @@ describe('BatchGathering (pure)', () => {
       const b = batch(0, 3);
       expect(g.enabled).toBe(false);
       expect(g.add('t', 0, b, at(0))).toBe(b);
-      expect(g.heldOf('t', 0, 0)).toBeUndefined();
+      expect(g.heldOf('t', 0)).toBeUndefined();
     }
   });
 
@@ -27,10 +27,10 @@ describe('BatchGathering (pure)', () => {
     const g = new BatchGathering({ minMessages: 10, maxWaitMs: 1_000 });
     expect(g.add('t', 0, batch(0, 4), at(0))).toBeNull();
     expect(g.add('t', 0, batch(4, 4), at(10))).toBeNull();
-    expect(g.heldOf('t', 0, 10)).toEqual({ first: '0', epoch: 1 });
+    expect(g.heldOf('t', 0)).toEqual({ first: '0', epoch: 1 });
     expect(g.heldMessages).toBe(8);
     expect(offsets(g.add('t', 0, batch(8, 4), at(20)))).toEqual([...Array(12).keys()]);
-    expect(g.heldOf('t', 0, 20)).toBeUndefined();
+    expect(g.heldOf('t', 0)).toBeUndefined();
     expect(g.heldMessages).toBe(0);
   });
 
@@ -79,9 +79,9 @@ describe('BatchGathering (pure)', () => {
     g.add('t', 1, batch(0, 3), at(0));
     g.add('u', 0, batch(7, 1), at(0));
     expect(offsets(g.add('t', 1, batch(3, 1), at(1)))).toEqual([0, 1, 2, 3]);
-    expect(g.heldOf('t', 0, 1)?.first).toBe('0');
-    expect(g.heldOf('u', 0, 1)?.first).toBe('7');
-    expect(g.heldOf('t', 1, 1)).toBeUndefined();
+    expect(g.heldOf('t', 0)?.first).toBe('0');
+    expect(g.heldOf('u', 0)?.first).toBe('7');
+    expect(g.heldOf('t', 1)).toBeUndefined();
   });
 
   it('due: held partitions whose first message waited the wait, each asked again only after 10 s', () => {
@@ -99,34 +99,33 @@ describe('BatchGathering (pure)', () => {
     expect(g.due(10_261).map((d) => d.partition)).toEqual([0]);
   });
 
-  it('forget drops what is held; a rejoin keeps only marks of where the held messages started', () => {
+  it('forget drops what is held; a rejoin keeps only marks of where the held messages started, for partitions still assigned', () => {
     const g = new BatchGathering({ minMessages: 100, maxWaitMs: 250 });
     g.add('t', 0, batch(0, 2), at(0));
     g.add('t', 1, batch(40, 2), at(0));
     g.add('t', 2, batch(60, 2), at(0));
     g.forget('t', 0);
-    expect(g.heldOf('t', 0, 1)).toBeUndefined();
-    g.rejoined(1_000);
+    expect(g.heldOf('t', 0)).toBeUndefined();
+    g.rejoined((_topic, partition) => partition !== 2);
     // Marks under the old epoch: what was held is let go (kafkajs reads from the commit again), not
     // sought back for, and the first offset stays for a batch fetched before the rejoin.
     expect(g.heldMessages).toBe(0);
     expect(g.due(5_000)).toEqual([]);
-    expect(g.heldOf('t', 1, 2_000)).toEqual({ first: '40', epoch: 1 });
-    // Kept five minutes at most.
-    expect(g.heldOf('t', 2, 1_000 + 5 * 60_000)).toEqual({ first: '60', epoch: 1 });
-    expect(g.heldOf('t', 2, 1_001 + 5 * 60_000)).toBeUndefined();
+    expect(g.heldOf('t', 1)).toEqual({ first: '40', epoch: 1 });
+    // A partition no longer assigned keeps nothing.
+    expect(g.heldOf('t', 2)).toBeUndefined();
   });
 
   it('a batch that took held messages and failed leaves a mark no batch epoch equals, at the lowest start', () => {
     const g = new BatchGathering({ minMessages: 100, maxWaitMs: 250 });
-    g.markUnstored('t', 0, '30', 10);
-    const mark = g.heldOf('t', 0, 11)!;
+    g.markUnstored('t', 0, '30');
+    const mark = g.heldOf('t', 0)!;
     expect(mark.first).toBe('30');
     for (const epoch of [0, 1, 2, 1_000]) expect(mark.epoch).not.toBe(epoch);
-    g.markUnstored('t', 0, '20', 12);
-    expect(g.heldOf('t', 0, 13)?.first).toBe('20');
-    g.markUnstored('t', 0, '25', 14);
-    expect(g.heldOf('t', 0, 15)?.first).toBe('20');
+    g.markUnstored('t', 0, '20');
+    expect(g.heldOf('t', 0)?.first).toBe('20');
+    g.markUnstored('t', 0, '25');
+    expect(g.heldOf('t', 0)?.first).toBe('20');
     expect(g.due(10_000)).toEqual([]);
   });
 });
