@@ -90,14 +90,14 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
         ch,
         topic,
         partition,
-        valid.map((v) => ({ key: v.event.dedup_key, localDate: v.event.local_date, offset: v.offset })),
+        valid.map((v) => ({ key: v.key, localDate: v.localDate, offset: v.offset })),
       );
       const rows: PreparedRow[] = [];
       valid.forEach((v, i) => {
         if (!owned[i]) return;
         rows.push({
           offset: v.offset,
-          month: monthOf(v.event.local_date),
+          month: monthOf(v.localDate),
           row: v.row,
         });
       });
@@ -115,9 +115,15 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
   };
 }
 
+/**
+ * What a valid message leaves for the rest of its batch: its row and the two fields its claim needs.
+ * Not the parsed event: a gathered batch holds thousands of these until its claims are read, and the
+ * parsed and validated objects kept that long would be promoted to V8's old space (RSS).
+ */
 interface ValidEnriched {
   offset: string;
-  event: EnrichedEvent;
+  key: EnrichedEvent['dedup_key'];
+  localDate: EnrichedEvent['local_date'];
   row: ReturnType<typeof usageEventRow>;
 }
 
@@ -141,7 +147,12 @@ function judgeEnriched(
   const districtId = result.data.district_id;
   try {
     return {
-      result: stageOk({ offset: at.offset, event: result.data, row: usageEventRow(result.data, at, storedAt) }),
+      result: stageOk({
+        offset: at.offset,
+        key: result.data.dedup_key,
+        localDate: result.data.local_date,
+        row: usageEventRow(result.data, at, storedAt),
+      }),
       districtId,
     };
   } catch (err) {

@@ -11,6 +11,9 @@ export interface PartitionRows {
   rows: readonly { kafka_offset: string }[];
 }
 
+/** Rows per slice of an INSERT's streamed body. */
+const BODY_SLICE_ROWS = 500;
+
 // The external-data structure parameter is split on blanks and commas, so a type spelled with them
 // (Enum8('a' = 1, ...)) travels as String; the INSERT ... SELECT converts it to the column's type.
 const structureType = (type: string) => (/[\s,]/.test(type) ? 'String' : type);
@@ -43,20 +46,26 @@ export async function insertUnstored(
       SELECT kafka_offset FROM ${sqlIdentifier(table)}
       WHERE ${at} AND kafka_offset >= ${sqlNumber(low)} AND kafka_offset <= ${sqlNumber(high)})`;
   const boundary = `edusage-sink-${randomUUID()}`;
-  const body = Buffer.concat([
-    Buffer.from(
+  const rows = batch.rows;
+  // Streamed in slices: a gathered batch's body is megabytes, and joined whole then copied into one
+  // buffer it would be held two or three times over (per partition processed at once).
+  const body = (function* () {
+    yield Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="sink_rows"; filename="sink_rows"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n',
-    ),
-    Buffer.from(batch.rows.map((r) => JSON.stringify(r)).join('\n') + '\n'),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
+    );
+    for (let i = 0; i < rows.length; i += BODY_SLICE_ROWS) {
+      const lines = rows.slice(i, i + BODY_SLICE_ROWS).map((r) => JSON.stringify(r) + '\n');
+      yield Buffer.from(lines.join(''));
+    }
+    yield Buffer.from(`\r\n--${boundary}--\r\n`);
+  })();
   const structure = Object.entries(columns)
     .map(([name, type]) => `${name} ${structureType(type)}`)
     .join(', ');
   const result = await ch.exec({
     query,
-    values: Readable.from([body]),
+    values: Readable.from(body),
     query_id: queryId,
     // External-data parameters ride along with the settings in the URL.
     clickhouse_settings: { sink_rows_structure: structure, sink_rows_format: 'JSONEachRow' } as never,
