@@ -90,6 +90,31 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
     return { env, ch, events, expected, unique, kafka: createKafka(env.config, testLogger) };
   }
 
+  /** `scenario` with its events produced before any worker starts (a backlog). */
+  async function backlogScenario(name: string, count: number, seed: number) {
+    const sc = await scenario(name, count, seed);
+    const producer = await createProducer(sc.kafka);
+    await produceEnriched(producer, sc.env.topics.enriched, sc.events);
+    await producer.disconnect();
+    return sc;
+  }
+
+  /** Waits until every partition of `group` is committed to its stored end: nothing left held or owed. */
+  async function expectAllCommitted(
+    kafka: ReturnType<typeof createKafka>,
+    env: Awaited<ReturnType<typeof freshEnv>>['env'],
+    ch: ClickHouseClient,
+    group: string,
+  ): Promise<void> {
+    const ends = await storedEnds(ch);
+    const last = await waitFor(
+      () => committedAndFolded(kafka, env, ch, group),
+      (l) => l.every((c) => c.committed === ends.get(c.partition)),
+      { what: 'every partition committed to its stored end', timeoutMs: 30_000 },
+    );
+    expect(last.map((c) => c.committed)).toEqual(last.map((c) => ends.get(c.partition)));
+  }
+
   /**
    * Waits for the district rollup to equal the reference, then checks every offset is stored once and
    * every folded range ends at a watermark (a fold writes its watermark after its rows: wait for it).
@@ -115,11 +140,8 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
   }
 
   it('folds a backlog in a few folds, not one per batch, and ends with exact rollups', async () => {
-    const { env, ch, events, expected, unique, kafka } = await scenario('sink_fold_backlog', 12_000, 41);
     // The whole backlog is there before the worker starts, fetched 64 KiB per partition at a time.
-    const producer = await createProducer(kafka);
-    await produceEnriched(producer, env.topics.enriched, events);
-    await producer.disconnect();
+    const { env, ch, expected, unique } = await backlogScenario('sink_fold_backlog', 12_000, 41);
 
     const sink = await startWorker(env, ch, 'fold-backlog', undefined, {
       foldIntervalMs: 15_000,
@@ -191,10 +213,7 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
   }
 
   it('gathered batches: a backlog stored in a few INSERTs, not one per fetch, and exact', async () => {
-    const { env, ch, events, expected, unique, kafka } = await scenario('sink_gather_backlog', 12_000, 44);
-    const producer = await createProducer(kafka);
-    await produceEnriched(producer, env.topics.enriched, events);
-    await producer.disconnect();
+    const { env, ch, events, expected, unique, kafka } = await backlogScenario('sink_gather_backlog', 12_000, 44);
     const counter = { inserts: 0 };
     // 64 KiB fetches bring ~300 events of a partition; gathered to 2,000 before they are stored.
     const sink = await startWorker(env, ch, 'gather-backlog', countingEventInserts(counter), {
@@ -212,13 +231,7 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
       expect(counter.inserts).toBeLessThanOrEqual(events.length / 2_000 + 2 * 3);
       expect(counter.inserts).toBeLessThan(batchesHeld);
       // Everything committed in the end: nothing is left held.
-      const ends = await storedEnds(ch);
-      const last = await waitFor(
-        () => committedAndFolded(kafka, env, ch, 'gather-backlog'),
-        (l) => l.every((c) => c.committed === ends.get(c.partition)),
-        { what: 'every partition committed to its stored end', timeoutMs: 30_000 },
-      );
-      expect(last.map((c) => c.committed)).toEqual(last.map((c) => ends.get(c.partition)));
+      await expectAllCommitted(kafka, env, ch, 'gather-backlog');
     } finally {
       await sink.stop();
     }
@@ -243,13 +256,7 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
       }
       await expectExactRollups(ch, expected, unique);
       for (const c of checks.filter((c) => c.committed >= 0n)) expect(c.committed).toBeLessThanOrEqual(c.folded);
-      const ends = await storedEnds(ch);
-      const last = await waitFor(
-        () => committedAndFolded(kafka, env, ch, 'gather-trickle'),
-        (l) => l.every((c) => c.committed === ends.get(c.partition)),
-        { what: 'every partition committed to its stored end', timeoutMs: 30_000 },
-      );
-      expect(last.map((c) => c.committed)).toEqual(last.map((c) => ends.get(c.partition)));
+      await expectAllCommitted(kafka, env, ch, 'gather-trickle');
       expect(sink.worker.stats.gatherSeeks).toBeGreaterThan(0);
       expect(sink.worker.stats.batchesHeld).toBeGreaterThan(0);
       // Fewer INSERTs than batches fetched (each fetch of a partition brings ~30 events here).
@@ -261,10 +268,7 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
   });
 
   it('a worker stopped while holding batches: they are neither stored nor committed, and the next owner stores them once', async () => {
-    const { env, ch, events, expected, unique, kafka } = await scenario('sink_gather_handover', 12_000, 46);
-    const producer = await createProducer(kafka);
-    await produceEnriched(producer, env.topics.enriched, events);
-    await producer.disconnect();
+    const { env, ch, expected, unique, kafka } = await backlogScenario('sink_gather_handover', 12_000, 46);
     const base = { foldIntervalMs: 0, maxBytesPerPartition: 65_536, maxWaitTimeInMs: 1_000 };
 
     // Holds up to 3,000 events a partition (of ~4,000), for a minute: nothing stored at first.
@@ -303,10 +307,7 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
   });
 
   it('a worker stopped with batches stored but unfolded: uncommitted, so the next owner folds them', async () => {
-    const { env, ch, events, expected, unique, kafka } = await scenario('sink_fold_handover', 12_000, 42);
-    const producer = await createProducer(kafka);
-    await produceEnriched(producer, env.topics.enriched, events);
-    await producer.disconnect();
+    const { env, ch, expected, unique, kafka } = await backlogScenario('sink_fold_handover', 12_000, 42);
     const variant = { foldIntervalMs: 15_000, maxBytesPerPartition: 65_536, maxWaitTimeInMs: 1_000 };
 
     // The first owner stops a third of the way through the backlog, its last batches stored, unfolded.
