@@ -37,8 +37,9 @@ export const aggregateConfigSchema = baseConfigSchema.extend({
    */
   AGGREGATE_GATHER_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(5_000),
   /**
-   * ... or until the first held message has waited this long (an idle partition's are sought back
-   * for then). What gathering may add to ingest→queryable. 0: store every batch as it comes.
+   * ... or until the first held message has waited this long: what gathering adds to a busy
+   * partition's ingest→queryable (an idle partition's are sought back for once it has also been quiet
+   * for a second: about 2 s more). 0: store every batch as it comes.
    */
   AGGREGATE_GATHER_MAX_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   /** Partitions processed at the same time by one worker. */

@@ -62,7 +62,7 @@ void runService<AggregateConfig>({
         [topics.dlq]: deadLetterHandler(),
       },
     });
-    registerSinkMetrics(ctx.registry, worker.stats);
+    registerSinkMetrics(ctx.registry, worker.stats, () => worker.heldMessages);
     // A refused partition (schema drift, recreated topic) waits for an operator: not ready until then.
     ctx.registerHealthCheck({
       id: 'partitions',

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SinkStats } from './sink-worker';
 
 const HELP: Record<keyof SinkStats, string> = {
@@ -8,7 +8,8 @@ const HELP: Record<keyof SinkStats, string> = {
   alreadyStored: 'Rows skipped because their offset was already stored (redelivery)',
   rejected: 'Messages sent to the dead letters by the sink',
   retries: 'Failed attempts that were retried (ClickHouse or Kafka unavailable)',
-  abandoned: 'Batches abandoned uncommitted: the partition was revoked, or sought back for an owed fold (redone)',
+  abandoned:
+    'Batches abandoned uncommitted: the partition was revoked or moved, or sought back (for an owed fold or held messages) and fetched again',
   foldsPutOff: 'Batches stored and left unfolded and uncommitted until the fold interval passed',
   foldSeeks: 'Seeks back to an idle partition to fold (and commit) what it owed',
   batchesHeld: "Batches held in memory (neither stored nor committed) to be stored with the partition's next ones",
@@ -29,8 +30,19 @@ const NAMES: Record<keyof SinkStats, string> = {
   gatherSeeks: 'edusage_aggregate_gather_seeks_total',
 };
 
-/** Exposes the sink's running totals as Prometheus counters (read at scrape time). */
-export function registerSinkMetrics(registry: Registry, stats: SinkStats): void {
+/**
+ * Exposes the sink's running totals as Prometheus counters, and the messages it holds now (gathered
+ * batches: fetched, neither stored nor committed) as a gauge; read at scrape time.
+ */
+export function registerSinkMetrics(registry: Registry, stats: SinkStats, heldMessages: () => number): void {
+  new Gauge({
+    name: 'edusage_aggregate_messages_held',
+    help: "Messages fetched and held in memory to be stored with their partition's next batch (not yet stored or committed)",
+    registers: [registry],
+    collect() {
+      this.set(heldMessages());
+    },
+  });
   for (const key of Object.keys(NAMES) as (keyof SinkStats)[]) {
     new Counter({
       name: NAMES[key],

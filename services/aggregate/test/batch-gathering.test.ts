@@ -84,19 +84,29 @@ describe('BatchGathering (pure)', () => {
     expect(g.heldOf('t', 1)).toBeUndefined();
   });
 
-  it('due: held partitions whose first message waited the wait, each asked again only after 10 s', () => {
+  it('due: held partitions whose first message waited the wait and that got no batch for a second, each asked again only after 10 s', () => {
     const g = new BatchGathering({ minMessages: 100, maxWaitMs: 250 });
     g.add('t', 0, batch(5, 2), at(0, { epoch: 3 }));
     g.add('t', 1, batch(9, 2), at(100));
-    expect(g.due(249)).toEqual([]);
-    expect(g.due(250)).toEqual([{ topic: 't', partition: 0, first: '5', epoch: 3 }]);
-    g.asked('t', 0, 250);
-    expect(g.due(350).map((d) => d.partition)).toEqual([1]);
-    expect(g.due(10_249).map((d) => d.partition)).toEqual([1]);
-    expect(g.due(10_250).map((d) => d.partition)).toEqual([0, 1]);
+    // Quiet for less than a second: a busy partition's next batch is on its way.
+    expect(g.due(999)).toEqual([]);
+    expect(g.due(1_000)).toEqual([{ topic: 't', partition: 0, first: '5', epoch: 3 }]);
+    g.asked('t', 0, 1_000);
+    expect(g.due(1_099).map((d) => d.partition)).toEqual([]);
+    expect(g.due(1_100).map((d) => d.partition)).toEqual([1]);
+    expect(g.due(10_999).map((d) => d.partition)).toEqual([1]);
+    expect(g.due(11_000).map((d) => d.partition)).toEqual([0, 1]);
     // The batch a seek brings (or any after the wait) takes what is held: no longer due.
-    expect(offsets(g.add('t', 1, batch(9, 3), at(10_260)))).toEqual([9, 10, 11]);
-    expect(g.due(10_261).map((d) => d.partition)).toEqual([0]);
+    expect(offsets(g.add('t', 1, batch(9, 3), at(11_010)))).toEqual([9, 10, 11]);
+    expect(g.due(11_011).map((d) => d.partition)).toEqual([0]);
+  });
+
+  it('due: a wait longer than a second is also the quiet time', () => {
+    const g = new BatchGathering({ minMessages: 100, maxWaitMs: 3_000 });
+    g.add('t', 0, batch(0, 1), at(0));
+    g.add('t', 0, batch(1, 1), at(2_000));
+    expect(g.due(4_999)).toEqual([]);
+    expect(g.due(5_000).map((d) => d.first)).toEqual(['0']);
   });
 
   it('forget drops what is held; a rejoin keeps only marks of where the held messages started, for partitions still assigned', () => {

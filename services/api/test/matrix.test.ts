@@ -150,8 +150,11 @@ describe.each(MATRIX)('$method $route', (row) => {
       if (endpoint.list && 'district_id' in body) expect(body.district_id).toBe(caller === 'foreign' ? 'dB' : 'dA');
     }
     // An id the request itself names may be echoed back (e.g. "no license of <app>"); no other dA id.
-    if (caller === 'foreign')
-      for (const id of DA_IDS.filter((i) => !row.url.includes(i))) expect(res.body).not.toContain(id);
+    // A token just minted is random text, which may contain any short id ("…6dA_…" failed a CI run).
+    if (caller === 'foreign') {
+      const scanned = res.body.replace(/"token":"eds_[^"]*"/g, '"token":""');
+      for (const id of DA_IDS.filter((i) => !row.url.includes(i))) expect(scanned).not.toContain(id);
+    }
     if (victim !== null) {
       // Revoked only by an allowed caller of its own district.
       const after = await h.get('/v1/research', victim);
