@@ -15,6 +15,8 @@
  * kept (a *mark*): a later batch starting above it makes the worker seek back to it.
  */
 
+import { ASK_AGAIN_MS, partitionKey, QUIET_MS } from './fold-schedule';
+
 /** A Kafka message as the sink's handlers read it. */
 export interface SinkMessage {
   offset: string;
@@ -56,17 +58,11 @@ interface Held {
 /** The epoch of a mark left by a failed batch: no batch's epoch, so the next batch checks its start. */
 const MARK_EPOCH = -1;
 
-/**
- * A partition with held messages is sought back for only after no batch of it came for this long (or
- * the wait, if longer). Under load its next fetch comes late (after the INSERTs of the partitions
- * fetched with it) but comes, and stores what is held; a seek would fetch the held messages again and
- * drop the batch already on its way (measured: 63–80 % of stored batches came from seeks with the wait
- * alone). Also what an idle tail's storing may take beyond the wait.
- */
-const QUIET_MS = 1_000;
-
-/** A seek back that brought no batch (the partition moved meanwhile, say) is asked for again after this. */
-const ASK_AGAIN_MS = 10_000;
+// A partition with held messages is sought back for only after no batch of it came for QUIET_MS (or
+// the wait, if longer), as for owed folds. Under load its next fetch comes late (after the INSERTs of
+// the partitions fetched with it) but comes, and stores what is held; a seek would fetch the held
+// messages again and drop the batch already on its way (measured: 63–80 % of stored batches came from
+// seeks with the wait alone). Also what an idle tail's storing may take beyond the wait.
 
 export class BatchGathering {
   private readonly held = new Map<string, Held>();
@@ -89,7 +85,7 @@ export class BatchGathering {
     messages: readonly SinkMessage[],
     at: { now: number; epoch: number; force: boolean },
   ): readonly SinkMessage[] | null {
-    const key = heldKey(topic, partition);
+    const key = partitionKey(topic, partition);
     const before = this.held.get(key);
     if (!this.enabled || (before === undefined && (at.force || messages.length >= this.opts.minMessages))) {
       return messages;
@@ -104,20 +100,22 @@ export class BatchGathering {
       messages: new Map(),
     };
     entry.lastAt = at.now;
+    const newcomers = messages.filter((m) => !entry.messages.has(m.offset));
+    const ready =
+      at.force ||
+      entry.messages.size + newcomers.length >= this.opts.minMessages ||
+      at.now - entry.since >= this.opts.maxWaitMs;
+    if (ready) {
+      this.held.delete(key);
+      return inOffsetOrder([...entry.messages.values(), ...newcomers]);
+    }
     // Copies: a kafkajs message's value is a slice of its whole fetch response, which holding it would keep.
-    for (const m of messages) {
-      if (entry.messages.has(m.offset)) continue;
+    for (const m of newcomers) {
       entry.messages.set(m.offset, { offset: m.offset, value: m.value === null ? null : Buffer.from(m.value) });
       if (BigInt(m.offset) < entry.first) entry.first = BigInt(m.offset);
     }
-    const ready =
-      at.force || entry.messages.size >= this.opts.minMessages || at.now - entry.since >= this.opts.maxWaitMs;
-    if (!ready) {
-      this.held.set(key, entry);
-      return null;
-    }
-    this.held.delete(key);
-    return inOffsetOrder([...entry.messages.values()]);
+    this.held.set(key, entry);
+    return null;
   }
 
   /**
@@ -125,7 +123,7 @@ export class BatchGathering {
    * never equals a batch's). The caller stores with it only a batch of the same epoch (`add`).
    */
   heldOf(topic: string, partition: number): { first: string; epoch: number } | undefined {
-    const entry = this.held.get(heldKey(topic, partition));
+    const entry = this.held.get(partitionKey(topic, partition));
     return entry === undefined ? undefined : { first: entry.first.toString(), epoch: entry.epoch };
   }
 
@@ -134,7 +132,7 @@ export class BatchGathering {
    * abandoned, say): kafkajs' position is past them, so keep a mark of where they start.
    */
   markUnstored(topic: string, partition: number, first: string): void {
-    const key = heldKey(topic, partition);
+    const key = partitionKey(topic, partition);
     const before = this.held.get(key);
     const at = before === undefined || BigInt(first) < before.first ? BigInt(first) : before.first;
     this.held.set(key, { topic, partition, epoch: MARK_EPOCH, first: at, since: 0, lastAt: 0, messages: new Map() });
@@ -157,7 +155,7 @@ export class BatchGathering {
 
   /** The worker sought back to the partition's first held message at `now`. */
   asked(topic: string, partition: number, now: number): void {
-    const e = this.held.get(heldKey(topic, partition));
+    const e = this.held.get(partitionKey(topic, partition));
     if (e !== undefined) e.askedAt = now;
   }
 
@@ -166,7 +164,7 @@ export class BatchGathering {
    * the worker sought back to that offset.
    */
   forget(topic: string, partition: number): void {
-    this.held.delete(heldKey(topic, partition));
+    this.held.delete(partitionKey(topic, partition));
   }
 
   /**
@@ -190,8 +188,6 @@ export class BatchGathering {
     return n;
   }
 }
-
-const heldKey = (topic: string, partition: number): string => `${partition}/${topic}`;
 
 /** Batches come in offset order, so the held messages almost always are already: sort only if not. */
 function inOffsetOrder(messages: SinkMessage[]): SinkMessage[] {

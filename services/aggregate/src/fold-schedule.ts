@@ -27,13 +27,13 @@ export interface OwedFold {
 }
 
 /** A seek back that brought no batch (the partition moved meanwhile, say) is asked for again after this. */
-const ASK_AGAIN_MS = 10_000;
+export const ASK_AGAIN_MS = 10_000;
 
 /**
  * A partition is idle (worth a seek back) when no batch of it was put off for this long, or the
  * interval if shorter: under a backlog its next batch is on its way and folds by itself.
  */
-const QUIET_MS = 1_000;
+export const QUIET_MS = 1_000;
 
 export class FoldSchedule {
   /** When this worker last folded each partition ("partition/topic") since it joined. */

@@ -290,13 +290,13 @@ export class SinkWorker {
     const messages = this.gather(ctx, payload, replayed !== undefined || sought);
     if (messages === null) return;
     const firstTaken = messages[0]!.offset;
-    if (firstTaken === batch.messages[0]!.offset) return this.storeBatch(ctx, payload, messages, replayed);
     try {
       await this.storeBatch(ctx, payload, messages, replayed);
     } catch (err) {
-      // kafkajs' position is past the held messages this batch took: mark where they start, so the
-      // partition's next batch seeks back to them (unless it starts there) instead of passing over them.
-      if (!(err instanceof PartitionRefused)) this.gathering.markUnstored(topic, partition, firstTaken);
+      // If this batch took held messages, kafkajs' position is past them: mark where they start, so
+      // the partition's next batch seeks back to them (unless it starts there) instead of passing over.
+      const tookHeld = firstTaken !== batch.messages[0]!.offset;
+      if (tookHeld && !(err instanceof PartitionRefused)) this.gathering.markUnstored(topic, partition, firstTaken);
       throw err;
     }
   }
