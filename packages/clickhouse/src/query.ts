@@ -32,6 +32,26 @@ export async function queryArrays<T extends unknown[]>(
   return (await result.json<T>()).data;
 }
 
+/**
+ * Runs a SELECT and returns its rows as the text of one JSON array of objects (ClickHouse's own
+ * JSONEachRow lines, joined), never parsed here: for a list passed on as JSON as it is. 64-bit integers
+ * are JSON numbers (as `queryArrays`' `numbers`); keys in the query's column order. ClickHouse escapes
+ * `/` as `\/` in strings: the same JSON values, not the same bytes as JSON.stringify.
+ */
+export async function queryJsonArray(client: ClickHouseClient, query: string): Promise<{ json: string; rows: number }> {
+  const result = await client.query({
+    query,
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  const text = await result.text();
+  // One object a line, each line ended; a newline inside a string is escaped (\n), never raw.
+  let rows = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) rows++;
+  if (rows === 0) return { json: '[]', rows };
+  return { json: `[${text.slice(0, -1).replaceAll('\n', ',')}]`, rows };
+}
+
 /** Runs a statement that returns no rows (DDL, ALTER, ...). */
 export async function command(client: ClickHouseClient, query: string): Promise<void> {
   await client.command({ query });

@@ -57,4 +57,12 @@ export {
 export { MONTH_CELL, MONTHS_TABLE } from './levels';
 export { hasMonthGrain, writeMonthGrain } from './month-grain';
 export { RUNS_TABLE, runCounts, runsHolding, runStatePeople } from './month-runs';
-export { usageByCell, type UsageMeasures, type UsageReadOptions, type UsageWindow } from './usage';
+export {
+  usageByCell,
+  usageRead,
+  type MonthRowsAlone,
+  type UsageMeasures,
+  type UsageRead,
+  type UsageReadOptions,
+  type UsageWindow,
+} from './usage';

@@ -344,12 +344,51 @@ async function runPeople(
   return counts;
 }
 
-/** SQL: one month read from its month rows alone (`monthRows`): their stored figures and people counts. */
+/**
+ * SQL: one month read from its month rows alone (`monthRows`): their stored figures and people counts,
+ * one row a cell with the columns named in {@link MonthRowsAlone}.
+ */
 const monthRowsRead = (level: RollupLevel, monthRows: string) => {
   const groupBy = MONTH_CELL[level].join(', ');
-  return `SELECT ${groupBy}, events, explicit_seconds, active_days, active_minutes, 1, 0, people FROM ${MONTHS_TABLE}
+  return `SELECT ${groupBy}, events, explicit_seconds, active_days, active_minutes, 1 AS month_rows,
+              0 AS newer_beside_month_rows, people FROM ${MONTHS_TABLE}
        WHERE ${monthRows} LIMIT 1 BY ${groupBy}`;
 };
+
+/**
+ * How a caller reads a window that one month's rows answer alone (the common read of a compacted
+ * month): `sql` selects one row a cell with the cell's columns (MONTH_CELL of the level), then
+ * `events`, `explicit_seconds`, `active_days`, `active_minutes`, `month_rows` (1), and `people` (the
+ * cell's distinct people), in no particular order. A caller may wrap it (name, compute, order) and
+ * read the result as it likes: the API reads a month of class × app as ClickHouse's JSON text instead
+ * of building 45,000 objects twice.
+ */
+export type MonthRowsAlone<T> = (sql: string) => Promise<T>;
+
+/** A usage read: the caller's read of the month rows when they answer the window alone, else the cells. */
+export type UsageRead<T> = { from: 'month-rows'; value: T } | { from: 'cells'; cells: UsageMeasures[] };
+
+/** The default month-rows read: the cells as usageByCell returns them. */
+const monthRowsAsCells =
+  (ch: ClickHouseClient, level: RollupLevel): MonthRowsAlone<UsageMeasures[]> =>
+  async (sql) => {
+    const width = MONTH_CELL[level].length;
+    const rows = await queryArrays<Row>(ch, sql, { numbers: true });
+    return rows.map((r) => {
+      const f = figuresAt(r, width);
+      return {
+        cell: cellOf(r, width),
+        active_users: f.people,
+        events: f.events,
+        explicit_seconds: f.seconds,
+        active_minutes: f.minutes,
+        active_days: f.days,
+        month_rows: f.monthRows,
+        newer_beside_month_rows: 0,
+        run_count: false,
+      };
+    });
+  };
 
 /**
  * A window within one compacted month older than the newest compacted one is nearly always read from
@@ -357,22 +396,22 @@ const monthRowsRead = (level: RollupLevel, monthRows: string) => {
  * plan instead of after it (a month of class × app: ~20 ms). The plan still decides: the caller uses
  * the early rows only when it plans exactly this read, else drops them.
  */
-function earlyMonthRowsRead(
-  ch: ClickHouseClient,
+function earlyMonthRowsRead<T>(
   state: CompactionState,
   level: RollupLevel,
   w: UsageWindow,
   where: string | undefined,
-): { monthRows: string; rows: Promise<Row[]> } | undefined {
+  read: MonthRowsAlone<T>,
+): { monthRows: string; value: Promise<T> } | undefined {
   const pieces = w.from > w.to ? [] : monthPieces(w.from, w.to);
   if (pieces.length !== 1) return undefined;
   const piece = pieces[0]!;
   const compaction = state.months.get(piece.month);
   if (compaction === undefined || piece.month >= Math.max(...state.months.keys())) return undefined;
   const monthRows = monthRowsOf(level, w.districtId, { ...piece, compaction }, where);
-  const rows = queryArrays<Row>(ch, monthRowsRead(level, monthRows), { numbers: true });
-  rows.catch(() => undefined); // dropped when the plan reads otherwise; else awaited (and thrown) below
-  return { monthRows, rows };
+  const value = read(monthRowsRead(level, monthRows));
+  value.catch(() => undefined); // dropped when the plan reads otherwise; else awaited (and thrown) below
+  return { monthRows, value };
 }
 
 /**
@@ -386,9 +425,25 @@ export async function usageByCell(
   w: UsageWindow,
   o: UsageReadOptions = {},
 ): Promise<UsageMeasures[]> {
-  const early = earlyMonthRowsRead(ch, state, level, w, o.where);
+  const read = await usageRead(ch, state, level, w, o, monthRowsAsCells(ch, level));
+  return read.from === 'cells' ? read.cells : read.value;
+}
+
+/**
+ * usageByCell, except that a window one month's rows answer alone is read by `monthRowsAlone` (see
+ * {@link MonthRowsAlone}); its result is then the caller's, else the cells.
+ */
+export async function usageRead<T>(
+  ch: ClickHouseClient,
+  state: CompactionState,
+  level: RollupLevel,
+  w: UsageWindow,
+  o: UsageReadOptions,
+  monthRowsAlone: MonthRowsAlone<T>,
+): Promise<UsageRead<T>> {
+  const early = earlyMonthRowsRead(state, level, w, o.where, monthRowsAlone);
   const plans = await planUsage(ch, state, level, w, o.where);
-  if (plans.length === 0) return [];
+  if (plans.length === 0) return { from: 'cells', cells: [] };
   const cell = MONTH_CELL[level];
   const groupBy = cell.join(', ');
   const run = runPlan(level, w, plans, o.where);
@@ -425,21 +480,10 @@ export async function usageByCell(
       : undefined;
   if (only !== undefined) {
     // One month read from month rows alone: their stored figures, people counted (no state read).
-    const rows = await (early?.monthRows === only.monthRows ? early.rows : read(monthRowsRead(level, only.monthRows!)));
-    return rows.map((r) => {
-      const f = figuresAt(r, width);
-      return {
-        cell: cellOf(r, width),
-        active_users: f.people,
-        events: f.events,
-        explicit_seconds: f.seconds,
-        active_minutes: f.minutes,
-        active_days: f.days,
-        month_rows: f.monthRows,
-        newer_beside_month_rows: 0,
-        run_count: false,
-      };
-    });
+    const value = await (early?.monthRows === only.monthRows
+      ? early.value
+      : monthRowsAlone(monthRowsRead(level, only.monthRows!)));
+    return { from: 'month-rows', value };
   }
   // Without run rows, one read of everything. With them, the sums first; then the people of the cells
   // they leave out (none, usually), so the month states of the cells with run rows are never read.
@@ -463,7 +507,7 @@ export async function usageByCell(
   }
   // Keys only where a map is looked up: a month of class × app is 45,000 rows.
   const keyed = runs.size > 0 || merged.size > 0 || minutes.size > 0 || corrections.size > 0;
-  return rows.map((r) => {
+  const cells = rows.map((r) => {
     const values = cellOf(r, width);
     const key = keyed ? groupKey(values) : '';
     const counted = keyed ? runs.get(key) : undefined;
@@ -482,4 +526,5 @@ export async function usageByCell(
       run_count: counted !== undefined,
     };
   });
+  return { from: 'cells', cells };
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ClickHouseClient } from '@edusage/clickhouse';
+import type { JsonRows } from '@edusage/reports';
 import type { Freshness } from './freshness';
 import type { Principal, Role, TokenStore } from './tokens';
 
@@ -20,13 +21,19 @@ export interface ApiDeps {
 export interface ListResult<Row> {
   kind: 'list';
   meta: Record<string, unknown>;
-  rows: Row[];
+  /** Objects, or their JSON text as ClickHouse wrote it (sent as it is; parsed only for CSV). */
+  rows: Row[] | JsonRows<Row>;
   /**
    * CSV records when they differ from the JSON rows: a CLI's own CSV records (licenses, outcomes), so the
    * API's CSV is the CLI's (booleans then cast as csv-stringify does for the CLI: true → 1, false → '').
    */
   csv?: Record<string, string | number | boolean>[];
 }
+/** A list's rows as objects (a JsonRows text parsed: for CSV and the dashboard). */
+export function rowObjects<Row>(rows: Row[] | JsonRows<Row>): Row[] {
+  return Array.isArray(rows) ? rows : (JSON.parse(rows.json) as Row[]);
+}
+
 /** A single object (not a list: no CSV). */
 export interface ObjectResult {
   kind: 'object';

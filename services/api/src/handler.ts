@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { csvStream, META_HEADER, metaHeaderValue } from './csv';
-import { Forbidden, NotFound, type ApiDeps, type Endpoint } from './endpoint';
+import { Forbidden, NotFound, rowObjects, type ApiDeps, type Endpoint } from './endpoint';
 
 /** zod issues as `{field, message}`, the field prefixed with where it was (query, path, body). */
 function issuesOf(error: z.ZodError, where: string) {
@@ -17,6 +17,12 @@ function wantsCsv(request: FastifyRequest, format: unknown): boolean {
   if (format === 'json') return false;
   const accept = request.headers.accept ?? '';
   return /(^|,)\s*text\/csv\b/i.test(accept) && !/(^|,)\s*application\/json\b/i.test(accept);
+}
+
+/** `{...meta, rows}` as JSON text, the rows already JSON (spliced in, not parsed and written again). */
+function withJsonRows(meta: Record<string, unknown>, rowsJson: string): string {
+  const head = JSON.stringify(meta);
+  return head === '{}' ? `{"rows":${rowsJson}}` : `${head.slice(0, -1)},"rows":${rowsJson}}`;
 }
 
 /**
@@ -47,7 +53,7 @@ export async function handle(e: Endpoint, request: FastifyRequest, reply: Fastif
     if (result.kind === 'object') return reply.code(result.status ?? 200).send(result.body);
     const format = (query.data as { format?: unknown }).format;
     if (e.list && wantsCsv(request, format)) {
-      const rows = (result.csv ?? result.rows) as Record<string, unknown>[];
+      const rows = (result.csv ?? rowObjects(result.rows)) as Record<string, unknown>[];
       const columns = result.csv
         ? Object.keys(result.csv[0] ?? {})
         : Object.keys((e.response as unknown as z.ZodObject).shape);
@@ -56,7 +62,8 @@ export async function handle(e: Endpoint, request: FastifyRequest, reply: Fastif
         .header(META_HEADER, metaHeaderValue(result.meta))
         .send(csvStream(rows, columns, { cliBooleans: result.csv !== undefined }));
     }
-    return reply.send({ ...result.meta, rows: result.rows });
+    if (Array.isArray(result.rows)) return reply.send({ ...result.meta, rows: result.rows });
+    return reply.type('application/json; charset=utf-8').send(withJsonRows(result.meta, result.rows.json));
   } catch (err) {
     if (err instanceof Forbidden) return reply.code(403).send({ error: 'forbidden', message: err.message });
     if (err instanceof NotFound) return reply.code(404).send({ error: 'not_found', message: err.message });

@@ -10,10 +10,15 @@ import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { licenseTableFor } from '@edusage/licenses';
 import {
   classAppUsage,
+  classAppUsageListing,
   districtAppUsage,
+  districtAppUsageListing,
   schoolAppUsage,
+  schoolAppUsageListing,
   unresolvedSummary,
   weeklyDistrictUsage,
+  type JsonRows,
+  type UsageListing,
 } from '@edusage/reports';
 import { asOfCompactions, CHECKS_TABLE, compactRollups, MONTHS_TABLE, readCompactionState } from '@edusage/rollups';
 import { createLogger } from '@edusage/logging';
@@ -156,6 +161,27 @@ test('compacted answers are as of the last compaction; live ones have what was f
   expect(await rowsOf(compacted(URLS[1]!))).toEqual(await schoolAppUsage(h.ch, period, {}, { rollups }));
   expect(await rowsOf(compacted(URLS[2]!))).toEqual(await classAppUsage(h.ch, period, {}, { rollups }));
   expect(await rowsOf(compacted(URLS[3]!))).toEqual(await weeklyDistrictUsage(h.ch, period, { rollups }));
+  // Those usage answers came from September's month rows alone, as ClickHouse's JSON text of the
+  // finished rows (reports' usageListing): the same rows in the same order as the report functions',
+  // at each level and filter. Read live, the fold since needs its contributions: objects.
+  const as = { rollups };
+  const sA1 = { schoolId: 'sA1' };
+  const listed: [UsageListing<unknown>, unknown[]][] = [
+    [await districtAppUsageListing(h.ch, period, {}, as), await districtAppUsage(h.ch, period, {}, as)],
+    [
+      await districtAppUsageListing(h.ch, period, { appId: 'appA1' }, as),
+      await districtAppUsage(h.ch, period, { appId: 'appA1' }, as),
+    ],
+    [await schoolAppUsageListing(h.ch, period, {}, as), await schoolAppUsage(h.ch, period, {}, as)],
+    [await classAppUsageListing(h.ch, period, {}, as), await classAppUsage(h.ch, period, {}, as)],
+    [await classAppUsageListing(h.ch, period, sA1, as), await classAppUsage(h.ch, period, sA1, as)],
+  ];
+  for (const [listing, rows] of listed) {
+    expect(rows.length).toBeGreaterThan(0);
+    expect(Array.isArray(listing)).toBe(false);
+    expect(JSON.parse((listing as JsonRows<unknown>).json)).toEqual(rows);
+  }
+  expect(await classAppUsageListing(h.ch, period)).toEqual(await classAppUsage(h.ch, period));
   const table = await licenseTableFor(h.ch, 'dA', '30d', '2026-09-17', undefined, rollups);
   const licenseRows = (await rowsOf(compacted(LICENSES))) as { active: number; engaged_hours: number }[];
   expect(licenseRows.map((r) => [r.active, r.engaged_hours])).toEqual(

@@ -5,7 +5,14 @@
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { percentile, timed } from '@edusage/licenses/dist/bench/district';
 import { licenseTableFor } from '@edusage/licenses';
-import { classAppUsage, districtAppUsage, schoolAppUsage, type Period, type UsageReadAs } from '@edusage/reports';
+import {
+  classAppUsageListing,
+  districtAppUsageListing,
+  schoolAppUsageListing,
+  type Period,
+  type UsageListing,
+  type UsageReadAs,
+} from '@edusage/reports';
 import { asOfCompactions, readCompactionState } from '@edusage/rollups';
 import type { Freshness } from '../freshness';
 
@@ -29,6 +36,9 @@ export interface YearDays {
 }
 
 const q = (p: { from: string; to: string }) => `from=${p.from}&to=${p.to}`;
+
+/** Rows of a usage listing, objects or JSON text, as the endpoint has them (the text not parsed). */
+const rowCount = (listing: UsageListing<unknown>) => (Array.isArray(listing) ? listing.length : listing.rows);
 
 /**
  * The reads, as of the compactions (`freshness=compacted`, the API's default; in process the state each
@@ -57,27 +67,27 @@ function allSpecs(
     {
       name: 'usage per app, term (district)',
       path: `/v1/usage/district?${q(y.term)}`,
-      direct: async (ch, as) => (await districtAppUsage(ch, term, {}, as)).length,
+      direct: async (ch, as) => rowCount(await districtAppUsageListing(ch, term, {}, as)),
     },
     {
       name: 'school × app, term',
       path: `/v1/usage/schools?${q(y.term)}`,
-      direct: async (ch, as) => (await schoolAppUsage(ch, term, {}, as)).length,
+      direct: async (ch, as) => rowCount(await schoolAppUsageListing(ch, term, {}, as)),
     },
     {
       name: 'school × app, month',
       path: `/v1/usage/schools?${q(y.month)}`,
-      direct: async (ch, as) => (await schoolAppUsage(ch, month, {}, as)).length,
+      direct: async (ch, as) => rowCount(await schoolAppUsageListing(ch, month, {}, as)),
     },
     {
       name: 'class × app, month (district)',
       path: `/v1/usage/classes?${q(y.month)}`,
-      direct: async (ch, as) => (await classAppUsage(ch, month, {}, as)).length,
+      direct: async (ch, as) => rowCount(await classAppUsageListing(ch, month, {}, as)),
     },
     {
       name: `class × app, month (${y.schoolId})`,
       path: `/v1/usage/classes?${q(y.month)}&school=${y.schoolId}`,
-      direct: async (ch, as) => (await classAppUsage(ch, month, { schoolId: y.schoolId }, as)).length,
+      direct: async (ch, as) => rowCount(await classAppUsageListing(ch, month, { schoolId: y.schoolId }, as)),
     },
     {
       name: 'license table, 30d',

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ApiDeps, Endpoint } from '../endpoint';
 import { freshnessMeta, oneCutOfCompactions, type FreshnessMeta } from '../freshness';
-import { Forbidden, NotFound } from '../endpoint';
+import { Forbidden, NotFound, rowObjects } from '../endpoint';
 import { ENDPOINTS } from '../endpoints';
 import type { Principal } from '../tokens';
 
@@ -88,7 +88,7 @@ export async function callEndpoint(
     const fresh = freshnessMeta.safeParse(r.kind === 'object' ? r.body : r.meta);
     if (fresh.success && fresh.data.freshness === 'compacted') compactedAnswers.getStore()?.push(fresh.data);
     if (r.kind === 'object') return { ok: true, rows: [], meta: {}, body: r.body };
-    return { ok: true, rows: r.rows as Record<string, unknown>[], meta: r.meta, body: {} };
+    return { ok: true, rows: rowObjects(r.rows) as Record<string, unknown>[], meta: r.meta, body: {} };
   } catch (err) {
     if (err instanceof Forbidden) return { ok: false, status: 403, messages: [err.message] };
     if (err instanceof NotFound) return { ok: false, status: 404, messages: [err.message] };

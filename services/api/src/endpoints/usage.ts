@@ -2,9 +2,9 @@ import { z } from 'zod';
 import {
   CAMPUS_VALUES,
   campusUsage,
-  classAppUsage,
-  districtAppUsage,
-  schoolAppUsage,
+  classAppUsageListing,
+  districtAppUsageListing,
+  schoolAppUsageListing,
   weeklyDistrictUsage,
 } from '@edusage/reports';
 import { defineEndpoint } from '../endpoint';
@@ -39,7 +39,7 @@ export const usageEndpoints = [
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const fresh = await readFreshness(deps, query.freshness);
-      const rows = await districtAppUsage(deps.ch, period, defined({ appId: query.app }), readAs(fresh));
+      const rows = await districtAppUsageListing(deps.ch, period, defined({ appId: query.app }), readAs(fresh));
       return { kind: 'list', meta: periodMeta(period, fresh), rows };
     },
   }),
@@ -58,7 +58,7 @@ export const usageEndpoints = [
       const period = { districtId: principal.district_id, from: query.from, to: query.to };
       const schoolId = schoolScope(principal, query.school);
       const fresh = await readFreshness(deps, query.freshness);
-      const rows = await schoolAppUsage(deps.ch, period, defined({ schoolId, appId: query.app }), readAs(fresh));
+      const rows = await schoolAppUsageListing(deps.ch, period, defined({ schoolId, appId: query.app }), readAs(fresh));
       return { kind: 'list', meta: periodMeta(period, fresh), rows };
     },
   }),
@@ -85,7 +85,7 @@ export const usageEndpoints = [
       const schoolId = schoolScope(principal, query.school);
       const fresh = await readFreshness(deps, query.freshness);
       const filter = defined({ schoolId, classId: query.class, appId: query.app });
-      const rows = await classAppUsage(deps.ch, period, filter, readAs(fresh));
+      const rows = await classAppUsageListing(deps.ch, period, filter, readAs(fresh));
       return { kind: 'list', meta: periodMeta(period, fresh), rows };
     },
   }),
