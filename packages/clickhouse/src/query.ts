@@ -45,6 +45,15 @@ export async function queryJsonArray(client: ClickHouseClient, query: string): P
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
   });
   const text = await result.text();
+  // An error after the first rows comes as text appended to a 200 answer (18.16; an error marker in
+  // current versions): never send that as rows.
+  if (text.length > 0 && !text.endsWith('}\n'))
+    throw new Error(
+      `ClickHouse's answer ended in an error after some rows: ${text
+        .slice(text.lastIndexOf('}\n') + 2)
+        .slice(0, 500)
+        .trim()}`,
+    );
   // One object a line, each line ended; a newline inside a string is escaped (\n), never raw.
   let rows = 0;
   for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) rows++;
