@@ -1,5 +1,6 @@
 import {
   checkTimeBounds,
+  isRealInstant,
   makeNativeEventSchema,
   nativeEventSchema,
   parseNdjson,
@@ -107,6 +108,34 @@ describe('native event validation', () => {
     expect(makeNativeEventSchema(now).safeParse(good()).success).toBe(true);
     // The structural schema alone does not look at the clock (for replays of stored events).
     expect(nativeEventSchema.safeParse(good({ occurred_at: '2001-01-01T00:00:00Z' })).success).toBe(true);
+  });
+
+  it('a real date-time: the days of each month, leap years by the Gregorian rules, hours, minutes, seconds', () => {
+    // Days in February by the rules (every 4th year, not every 100th, every 400th), written out.
+    const february: [number, number][] = [
+      [2023, 28],
+      [2024, 29],
+      [1900, 28],
+      [2000, 29],
+      [2100, 28],
+    ];
+    for (const [year, days] of february) {
+      expect([year, isRealInstant(`${year}-02-${days}T00:00:00Z`)]).toEqual([year, true]);
+      expect([year, isRealInstant(`${year}-02-${days + 1}T00:00:00Z`)]).toEqual([year, false]);
+    }
+    const thirty = ['04', '06', '09', '11'];
+    for (let month = 1; month <= 12; month++) {
+      const mm = String(month).padStart(2, '0');
+      const last = month === 2 ? 28 : thirty.includes(mm) ? 30 : 31;
+      expect([mm, isRealInstant(`2026-${mm}-${last}T12:00:00+02:00`)]).toEqual([mm, true]);
+      expect([mm, isRealInstant(`2026-${mm}-${last + 1}T12:00:00+02:00`)]).toEqual([mm, false]);
+    }
+    for (const bad of ['2026-00-10T00:00Z', '2026-13-10T00:00Z', '2026-09-00T00:00Z', '2026-09-10T24:00Z'])
+      expect([bad, isRealInstant(bad)]).toEqual([bad, false]);
+    for (const bad of ['2026-09-10T23:60Z', '2026-09-10T23:59:61Z', 'yesterday', '2026-09-10'])
+      expect([bad, isRealInstant(bad)]).toEqual([bad, false]);
+    expect(isRealInstant('2026-09-10T23:59:60Z')).toBe(false); // Date.parse refuses a leap second
+    expect(isRealInstant('2026-09-10T23:59Z')).toBe(true);
   });
 
   it('NDJSON: malformed lines are rejected with their line number, others validated in order', () => {
