@@ -9,11 +9,40 @@ export interface KafkaCoordinates {
   offset: string;
 }
 
+/** Days already found storable (a batch's events share a few days): bounded, forgotten when full. */
+const storableDays = new Set<string>();
+const STORABLE_DAYS_KEPT = 4096;
+
+/** A real calendar day 'YYYY-MM-DD' that ClickHouse's Date holds (1970–2105). */
+function isStorableDay(day: string): boolean {
+  if (storableDays.has(day)) return true;
+  const d = new Date(`${day}T00:00:00Z`);
+  const ok =
+    /^\d{4}-\d{2}-\d{2}$/.test(day) &&
+    !Number.isNaN(d.getTime()) &&
+    d.toISOString().slice(0, 10) === day &&
+    d.getUTCFullYear() >= 1970 &&
+    d.getUTCFullYear() <= 2105;
+  if (ok) {
+    if (storableDays.size >= STORABLE_DAYS_KEPT) storableDays.clear();
+    storableDays.add(day);
+  }
+  return ok;
+}
+
+/** A UTC instant as the enrich stage writes it (toISOString: milliseconds, 'Z'). */
+const CANONICAL_UTC = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.\d{1,3})?Z$/;
+
 /**
  * ClickHouse 18.16 parses DateTime from 'YYYY-MM-DD hh:mm:ss' only (no ISO 'T'/'Z'). A value that is
- * not a time (or outside DateTime's 1970–2105 range) is a PermanentError naming `field`.
+ * not a time (or outside DateTime's 1970–2105 range) is a PermanentError naming `field`. The enrich
+ * stage's canonical form is rewritten without a Date (once an event; the same answer as through one).
  */
 export function toClickHouseDateTime(iso: string | Date, field = 'date-time'): string {
+  if (typeof iso === 'string') {
+    const m = CANONICAL_UTC.exec(iso);
+    if (m !== null && isStorableDay(m[1]!)) return `${m[1]} ${m[2]}:${m[3]}:${m[4]}`;
+  }
   const d = typeof iso === 'string' ? new Date(iso) : iso;
   const year = d.getUTCFullYear();
   if (Number.isNaN(d.getTime()) || year < 1970 || year > 2105) {
@@ -24,14 +53,7 @@ export function toClickHouseDateTime(iso: string | Date, field = 'date-time'): s
 
 /** A calendar day 'YYYY-MM-DD' that ClickHouse's Date holds (1970–2105), else a PermanentError naming `field`. */
 function toClickHouseDate(day: string, field: string): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(day) ||
-    Number.isNaN(d.getTime()) ||
-    d.toISOString().slice(0, 10) !== day ||
-    d.getUTCFullYear() < 1970 ||
-    d.getUTCFullYear() > 2105
-  ) {
+  if (!isStorableDay(day)) {
     throw new PermanentError(`${field} is not a storable calendar day: ${JSON.stringify(day)}`, field);
   }
   return day;
