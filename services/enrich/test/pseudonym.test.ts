@@ -1,0 +1,32 @@
+/**
+ * pseudonymize keeps the pseudonyms it computed (per key, bounded). Whatever it kept, each answer must
+ * be the documented HMAC of that key (documented-ids.ts computes it with node:crypto alone).
+ */
+import { pseudonymize } from '../src/enrich/pseudonym';
+import { documentedPseudonym } from './documented-ids';
+
+test('kept pseudonyms: per key, the documented HMAC, also after the memory was filled and forgotten', () => {
+  const keys = ['k'.repeat(32), 'another-key-of-this-deployment-0123'];
+  const check = (canonical: string) => {
+    for (const key of keys)
+      for (const district of ['d1', 'd2'])
+        expect([key, district, canonical, pseudonymize(key, district, canonical)]).toEqual([
+          key,
+          district,
+          canonical,
+          documentedPseudonym(key, district, canonical),
+        ]);
+  };
+  check('student-1@school.example');
+  check('student-1@school.example'); // the kept one
+  // More people than are kept: the first ones are forgotten and computed again.
+  const wrong: string[] = [];
+  for (let i = 0; i < 25_000; i++) {
+    const canonical = `person-${i}`;
+    if (pseudonymize(keys[0]!, 'd1', canonical) !== documentedPseudonym(keys[0]!, 'd1', canonical))
+      wrong.push(canonical);
+  }
+  expect(wrong).toEqual([]);
+  check('student-1@school.example');
+  check('person-3');
+});
