@@ -30,25 +30,32 @@ function isStorableDay(day: string): boolean {
   return ok;
 }
 
-/** A UTC instant as the enrich stage writes it (toISOString: milliseconds, 'Z'). */
-const CANONICAL_UTC = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.\d{1,3})?Z$/;
+const DAY_MS = 86_400_000;
+/** DateTime holds 1970-01-01 00:00:00 up to the end of 2105 (UTC). */
+const DATETIME_END_MS = Date.UTC(2106, 0, 1);
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+/** 'YYYY-MM-DD' of UTC days already written (a batch's events share a few): bounded. */
+const utcDays = new Map<number, string>();
 
 /**
  * ClickHouse 18.16 parses DateTime from 'YYYY-MM-DD hh:mm:ss' only (no ISO 'T'/'Z'). A value that is
- * not a time (or outside DateTime's 1970–2105 range) is a PermanentError naming `field`. The enrich
- * stage's canonical form is rewritten without a Date (once an event; the same answer as through one).
+ * not a time (or outside DateTime's 1970–2105 range) is a PermanentError naming `field`. Written from
+ * the milliseconds (the day's text kept), not through a Date and toISOString: this runs once an event.
  */
 export function toClickHouseDateTime(iso: string | Date, field = 'date-time'): string {
-  if (typeof iso === 'string') {
-    const m = CANONICAL_UTC.exec(iso);
-    if (m !== null && isStorableDay(m[1]!)) return `${m[1]} ${m[2]}:${m[3]}:${m[4]}`;
-  }
-  const d = typeof iso === 'string' ? new Date(iso) : iso;
-  const year = d.getUTCFullYear();
-  if (Number.isNaN(d.getTime()) || year < 1970 || year > 2105) {
+  const ms = typeof iso === 'string' ? Date.parse(iso) : iso.getTime();
+  if (Number.isNaN(ms) || ms < 0 || ms >= DATETIME_END_MS) {
     throw new PermanentError(`${field} is not a storable date-time: ${JSON.stringify(String(iso))}`, field);
   }
-  return d.toISOString().slice(0, 19).replace('T', ' ');
+  const day = Math.floor(ms / DAY_MS);
+  let date = utcDays.get(day);
+  if (date === undefined) {
+    date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (utcDays.size >= STORABLE_DAYS_KEPT) utcDays.clear();
+    utcDays.set(day, date);
+  }
+  const second = Math.floor((ms - day * DAY_MS) / 1000);
+  return `${date} ${TWO_DIGITS[Math.floor(second / 3600)]}:${TWO_DIGITS[Math.floor(second / 60) % 60]}:${TWO_DIGITS[second % 60]}`;
 }
 
 /** A calendar day 'YYYY-MM-DD' that ClickHouse's Date holds (1970–2105), else a PermanentError naming `field`. */

@@ -1,7 +1,7 @@
 /**
- * The usage_events row's dates as ClickHouse 18.16 parses them. The enrich stage's canonical instants
- * take a path without a Date; every answer must be the one a Date gives, and a day or time that is not
- * storable must still be refused by name.
+ * The usage_events row's dates as ClickHouse 18.16 parses them, written from the milliseconds rather
+ * than through a Date and toISOString: every answer must be the one a Date gives, and a day or time
+ * that is not storable must still be refused by name.
  */
 import { usageEventRow, toClickHouseDateTime } from '../src/rows';
 import { PermanentError } from '../src/errors';
