@@ -152,62 +152,40 @@ async function usageListing<K extends string>(
   return read.from === 'month-rows' ? read.value : rowsOfCells(keys, read.cells);
 }
 
-export async function districtAppUsage(
-  ch: ClickHouseClient,
-  p: Period,
-  f: Pick<UsageFilter, 'appId'> = {},
-  as: UsageReadAs = {},
-): Promise<UsageRow[]> {
-  return usageBy(ch, 'district', ['app_id'], p, f, as);
+/** A usage report's function: the rows of a period, narrowed by `f`, under `as`. */
+type UsageReportFn<F, T> = (ch: ClickHouseClient, p: Period, f?: F, as?: UsageReadAs) => Promise<T>;
+
+/**
+ * A usage report of one level: its rows (`rows`, usageBy) and, for a caller that sends them as JSON,
+ * the same rows or their JSON text (`listing`, usageListing).
+ */
+function usageReport<Row extends UsageRow, F extends UsageFilter>(
+  level: RollupLevel,
+  keys: readonly (keyof Row & string)[],
+): { rows: UsageReportFn<F, Row[]>; listing: UsageReportFn<F, UsageListing<Row>> } {
+  return {
+    rows: async (ch, p, f = {} as F, as = {}) => (await usageBy(ch, level, keys, p, f, as)) as unknown as Row[],
+    listing: async (ch, p, f = {} as F, as = {}) =>
+      (await usageListing(ch, level, keys, p, f, as)) as unknown as UsageListing<Row>,
+  };
 }
 
-export async function schoolAppUsage(
-  ch: ClickHouseClient,
-  p: Period,
-  f: Pick<UsageFilter, 'schoolId' | 'appId'> = {},
-  as: UsageReadAs = {},
-): Promise<SchoolUsageRow[]> {
-  return usageBy(ch, 'school', ['school_id', 'app_id'], p, f, as);
-}
+const districtReport = usageReport<UsageRow, Pick<UsageFilter, 'appId'>>('district', ['app_id']);
+const schoolReport = usageReport<SchoolUsageRow, Pick<UsageFilter, 'schoolId' | 'appId'>>('school', [
+  'school_id',
+  'app_id',
+]);
+const classReport = usageReport<ClassUsageRow, UsageFilter>('class', ['school_id', 'class_id', 'app_id']);
 
-export async function classAppUsage(
-  ch: ClickHouseClient,
-  p: Period,
-  f: UsageFilter = {},
-  as: UsageReadAs = {},
-): Promise<ClassUsageRow[]> {
-  return usageBy(ch, 'class', ['school_id', 'class_id', 'app_id'], p, f, as);
-}
-
-/** districtAppUsage for the API: its rows, or their JSON text (usageListing). */
-export async function districtAppUsageListing(
-  ch: ClickHouseClient,
-  p: Period,
-  f: Pick<UsageFilter, 'appId'> = {},
-  as: UsageReadAs = {},
-): Promise<UsageListing<UsageRow>> {
-  return usageListing(ch, 'district', ['app_id'], p, f, as);
-}
-
-/** schoolAppUsage for the API: its rows, or their JSON text (usageListing). */
-export async function schoolAppUsageListing(
-  ch: ClickHouseClient,
-  p: Period,
-  f: Pick<UsageFilter, 'schoolId' | 'appId'> = {},
-  as: UsageReadAs = {},
-): Promise<UsageListing<SchoolUsageRow>> {
-  return usageListing(ch, 'school', ['school_id', 'app_id'], p, f, as);
-}
-
-/** classAppUsage for the API: its rows, or their JSON text (usageListing). */
-export async function classAppUsageListing(
-  ch: ClickHouseClient,
-  p: Period,
-  f: UsageFilter = {},
-  as: UsageReadAs = {},
-): Promise<UsageListing<ClassUsageRow>> {
-  return usageListing(ch, 'class', ['school_id', 'class_id', 'app_id'], p, f, as);
-}
+/** Usage per app (usageBy); `…Listing`: the same for the API (rows or their JSON text). */
+export const districtAppUsage = districtReport.rows;
+export const districtAppUsageListing = districtReport.listing;
+/** Usage per school × app ('' = events attributed to no school). */
+export const schoolAppUsage = schoolReport.rows;
+export const schoolAppUsageListing = schoolReport.listing;
+/** Usage per class × app (events attributed to a class). */
+export const classAppUsage = classReport.rows;
+export const classAppUsageListing = classReport.listing;
 
 export interface UnresolvedSummary {
   total_events: number;
