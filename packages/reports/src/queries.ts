@@ -156,36 +156,38 @@ async function usageListing<K extends string>(
 type UsageReportFn<F, T> = (ch: ClickHouseClient, p: Period, f?: F, as?: UsageReadAs) => Promise<T>;
 
 /**
- * A usage report of one level: its rows (`rows`, usageBy) and, for a caller that sends them as JSON,
- * the same rows or their JSON text (`listing`, usageListing).
+ * A usage report of one level (`keys`: the level's cell columns in order, app_id last): its rows
+ * (`rows`, usageBy) and, for a caller that sends them as JSON, the same rows or their JSON text
+ * (`listing`, usageListing). The row type follows from the keys, so an export typed with a row the
+ * keys do not make does not compile.
  */
-function usageReport<Row extends UsageRow, F extends UsageFilter>(
-  level: RollupLevel,
-  keys: readonly (keyof Row & string)[],
-): { rows: UsageReportFn<F, Row[]>; listing: UsageReportFn<F, UsageListing<Row>> } {
-  return {
-    rows: async (ch, p, f = {} as F, as = {}) => (await usageBy(ch, level, keys, p, f, as)) as unknown as Row[],
-    listing: async (ch, p, f = {} as F, as = {}) =>
-      (await usageListing(ch, level, keys, p, f, as)) as unknown as UsageListing<Row>,
-  };
+function usageReport<K extends string, F extends UsageFilter>(level: RollupLevel, keys: readonly K[]) {
+  type Row = Record<K, string> & UsageRow;
+  const rows: UsageReportFn<F, Row[]> = (ch, p, f = {} as F, as = {}) => usageBy(ch, level, keys, p, f, as);
+  const listing: UsageReportFn<F, UsageListing<Row>> = (ch, p, f = {} as F, as = {}) =>
+    usageListing(ch, level, keys, p, f, as);
+  return { rows, listing };
 }
 
-const districtReport = usageReport<UsageRow, Pick<UsageFilter, 'appId'>>('district', ['app_id']);
-const schoolReport = usageReport<SchoolUsageRow, Pick<UsageFilter, 'schoolId' | 'appId'>>('school', [
+type DistrictFilter = Pick<UsageFilter, 'appId'>;
+type SchoolFilter = Pick<UsageFilter, 'schoolId' | 'appId'>;
+const districtReport = usageReport<'app_id', DistrictFilter>('district', ['app_id']);
+const schoolReport = usageReport<'school_id' | 'app_id', SchoolFilter>('school', ['school_id', 'app_id']);
+const classReport = usageReport<'school_id' | 'class_id' | 'app_id', UsageFilter>('class', [
   'school_id',
+  'class_id',
   'app_id',
 ]);
-const classReport = usageReport<ClassUsageRow, UsageFilter>('class', ['school_id', 'class_id', 'app_id']);
 
 /** Usage per app (usageBy); `…Listing`: the same for the API (rows or their JSON text). */
-export const districtAppUsage = districtReport.rows;
-export const districtAppUsageListing = districtReport.listing;
+export const districtAppUsage: UsageReportFn<DistrictFilter, UsageRow[]> = districtReport.rows;
+export const districtAppUsageListing: UsageReportFn<DistrictFilter, UsageListing<UsageRow>> = districtReport.listing;
 /** Usage per school × app ('' = events attributed to no school). */
-export const schoolAppUsage = schoolReport.rows;
-export const schoolAppUsageListing = schoolReport.listing;
+export const schoolAppUsage: UsageReportFn<SchoolFilter, SchoolUsageRow[]> = schoolReport.rows;
+export const schoolAppUsageListing: UsageReportFn<SchoolFilter, UsageListing<SchoolUsageRow>> = schoolReport.listing;
 /** Usage per class × app (events attributed to a class). */
-export const classAppUsage = classReport.rows;
-export const classAppUsageListing = classReport.listing;
+export const classAppUsage: UsageReportFn<UsageFilter, ClassUsageRow[]> = classReport.rows;
+export const classAppUsageListing: UsageReportFn<UsageFilter, UsageListing<ClassUsageRow>> = classReport.listing;
 
 export interface UnresolvedSummary {
   total_events: number;

@@ -53,7 +53,7 @@ test('every instant converts as through a Date: real and unreal days, the range,
   expect(toClickHouseDateTime(new Date('2026-09-01T08:00:00.250Z'))).toBe('2026-09-01 08:00:00');
 });
 
-test('a local_date that is no storable day is refused by name, also after that day passed as an instant', () => {
+test('a local_date that is no storable day is refused by name; a storable one is kept as it is', () => {
   const [event] = makeEnrichedEvents(1, 7);
   const at = { topic: 't', partition: 0, offset: '0' };
   const storedAt = '2026-09-17 00:00:00';
