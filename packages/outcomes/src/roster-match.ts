@@ -1,4 +1,4 @@
-import { mapRole, pseudonymize, type RosterData, type UserRecord } from '@edusage/enrich';
+import { mapRole, pseudonymizeOnce, type RosterData, type UserRecord } from '@edusage/enrich';
 import type { StudentKeys } from './result';
 
 export type MatchOutcome = { ok: true; personId: string } | { ok: false; reason: 'not_in_roster' | 'ambiguous' };
@@ -43,7 +43,7 @@ export class RosterMatcher {
       keys.ids.map((id) => found(this.bySourcedId.get(id.trim()))).find((u) => u !== null) ??
       keys.ids.map((id) => found(this.byIdentifier.get(id.trim()))).find((u) => u !== null) ??
       (keys.email ? found(this.byEmail.get(keys.email.trim().toLowerCase())) : null);
-    if (user) return { ok: true, personId: pseudonymize(this.pseudonymKey, this.districtId, user.sourcedId) };
+    if (user) return { ok: true, personId: pseudonymizeOnce(this.pseudonymKey, this.districtId, user.sourcedId) };
     return { ok: false, reason: ambiguous ? 'ambiguous' : 'not_in_roster' };
   }
 }

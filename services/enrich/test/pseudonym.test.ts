@@ -2,7 +2,7 @@
  * pseudonymize keeps the pseudonyms it computed (per key, bounded). Whatever it kept, each answer must
  * be the documented HMAC of that key (documented-ids.ts computes it with node:crypto alone).
  */
-import { pseudonymize } from '../src/enrich/pseudonym';
+import { pseudonymize, pseudonymizeOnce } from '../src/enrich/pseudonym';
 import { documentedPseudonym } from './documented-ids';
 
 test('kept pseudonyms: per key, the documented HMAC, also after the memory was filled and forgotten', () => {
@@ -29,4 +29,6 @@ test('kept pseudonyms: per key, the documented HMAC, also after the memory was f
   expect(wrong).toEqual([]);
   check('student-1@school.example');
   check('person-3');
+  // The roster's and the outcomes import's bulk path keeps nothing and gives the same function.
+  expect(pseudonymizeOnce(keys[1]!, 'd2', 'person-7')).toBe(documentedPseudonym(keys[1]!, 'd2', 'person-7'));
 });

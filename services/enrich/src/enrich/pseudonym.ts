@@ -30,7 +30,15 @@ const PSEUDONYMS_KEPT = 20_000;
  * imports keyed by sourcedId) compute the same function.
  */
 export function pseudonymize(key: string, districtId: string, canonical: string): string {
-  const text = `${districtId}|${canonical}`;
+  return keptPseudonym(key, `${districtId}|${canonical}`);
+}
+
+/** pseudonymize without keeping the answer: for a whole roster at once, which would only push out senders. */
+export function pseudonymizeOnce(key: string, districtId: string, canonical: string): string {
+  return hmac32(key, `${districtId}|${canonical}`);
+}
+
+function keptPseudonym(key: string, text: string): string {
   let known = pseudonyms.get(key);
   if (known === undefined) {
     known = new Map();

@@ -1,6 +1,6 @@
 import type { Role } from '@edusage/contracts';
 import { NetworkMatcher } from '../enrich/network';
-import { pseudonymize } from '../enrich/pseudonym';
+import { pseudonymizeOnce } from '../enrich/pseudonym';
 import type { RosterData } from './model';
 
 /**
@@ -104,7 +104,7 @@ export class RosterIndex {
     for (const u of data.users.values()) {
       const person: IndexedPerson = {
         sourcedId: u.sourcedId,
-        personId: pseudonymize(pseudonymKey, districtId, u.sourcedId),
+        personId: pseudonymizeOnce(pseudonymKey, districtId, u.sourcedId),
         role: mapRole(u.role),
         grade: u.grades[0] ?? null,
         schools: [...new Set(u.orgSourcedIds.filter(isSchool))],
