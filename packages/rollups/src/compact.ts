@@ -252,14 +252,21 @@ async function dropOldGenerations(ch: ClickHouseClient, month: number, graceSeco
 }
 
 /**
- * A new generation number from the ClickHouse server's clock (microseconds; the last six digits random):
- * jobs processes on machines with skewed clocks still number their runs in the order the server saw
- * them start, which the drop rule (older than the two newest recorded) relies on.
+ * A new generation number from the ClickHouse server's clock (seconds × 10^6, plus a random part so
+ * two runs started at once do not share one): jobs processes on machines with skewed clocks still
+ * number their runs in the order the server saw them start, which readers (the newest usable) and the
+ * drop rule (older than the two newest recorded) rely on. Never below a generation already written or
+ * recorded: within one second the random part alone would order two runs at random (a quick second
+ * run could number below the one it supersedes).
  */
 async function nextGeneration(ch: ClickHouseClient): Promise<bigint> {
+  const written = [COMPACTIONS_TABLE, ...ALL_LEVELS.map((level) => ROLLUP_LEVELS[level].compact)]
+    .map((table) => `SELECT max(generation) AS m FROM ${table}`)
+    .join(' UNION ALL ');
   const [row] = await queryRows<{ g: string }>(
     ch,
-    'SELECT toString(toUInt64(toUnixTimestamp(now())) * 1000000 + rand() % 1000000) AS g',
+    `SELECT toString(greatest(toUInt64(toUnixTimestamp(now())) * 1000000, (SELECT max(m) FROM (${written})) + 1)
+                     + rand() % 1000000) AS g`,
   );
   return BigInt(row!.g);
 }

@@ -313,9 +313,14 @@ test('a generation superseded moments ago stays readable (a page read the state 
   const heldGeneration = held.months.get(202609)!.generation;
   const before = await districtAppUsage(h.ch, period, {}, { rollups: held });
   // Two quick runs, each with something new: the held generation is now older than the two newest.
+  // Numbered in the order they ran, also within one second (the clock's second alone would not order them).
+  let last = BigInt(heldGeneration);
   for (const at of [3 * FOLDED, 4 * FOLDED]) {
     await foldMore(seedEvents().length + at);
-    expect((await compactRollups(h.ch)).find((r) => r.month === 202609)!.generation).not.toBeNull();
+    const made = (await compactRollups(h.ch)).find((r) => r.month === 202609)!.generation;
+    expect(made).not.toBeNull();
+    expect(BigInt(made!) > last).toBe(true);
+    last = BigInt(made!);
   }
   expect(await generations()).toContain(heldGeneration);
   expect(await districtAppUsage(h.ch, period, {}, { rollups: held })).toEqual(before);
@@ -325,6 +330,20 @@ test('a generation superseded moments ago stays readable (a page read the state 
   await compactRollups(h.ch, { supersededGraceSeconds: 1 });
   expect(await generations()).not.toContain(heldGeneration);
   expect((await generations()).length).toBe(2);
+});
+
+test('a run is numbered above every generation already recorded, even one ahead of the server clock', async () => {
+  // A compaction recorded an hour ahead (a month no read here touches): the clock alone would number
+  // the next run below it, and readers would keep taking the older one.
+  const ahead = (BigInt(Math.floor(Date.now() / 1000) + 3_600) * 1_000_000n).toString();
+  await h.ch.command({
+    query: `INSERT INTO rollup_compactions_v2 (month, generation, invalidations, mark_topics, mark_partitions, mark_offsets, compacted_at)
+            VALUES (209912, ${ahead}, 0, [], [], [], now())`,
+  });
+  await foldMore(seedEvents().length + 6 * FOLDED);
+  const made = (await compactRollups(h.ch)).find((r) => r.month === 202609)!.generation;
+  expect(made).not.toBeNull();
+  expect(BigInt(made!) > BigInt(ahead)).toBe(true);
 });
 
 test('an unknown freshness is a 400 naming the parameter', async () => {
