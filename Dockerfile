@@ -5,6 +5,7 @@ RUN npm install -g pnpm@10.34.9
 WORKDIR /app
 # Manifests first, so the dependency layer is cached while only sources change.
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc tsconfig.base.json tsconfig.json ./
+COPY patches ./patches
 COPY packages ./packages
 COPY services ./services
 COPY infra/clickhouse ./infra/clickhouse

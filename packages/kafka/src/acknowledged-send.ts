@@ -1,3 +1,4 @@
+import { partitionOfKey } from './partition';
 import {
   CompressionTypes,
   Partitioners,
@@ -15,7 +16,7 @@ import {
  * yet; the partitions that moved to a broker which already answered are skipped, and `send` resolves
  * as if everything was written. Found by e2e-kafka-cluster.test.ts (19 events of one ingest request
  * missing after a broker was SIGKILLed). So every send here names each message's partition itself
- * (the same murmur2 partitioner as the producer) and resends whatever partitions the acknowledgement
+ * (Kafka's murmur2 of the key, partition.ts) and resends whatever partitions the acknowledgement
  * does not list, until all are acknowledged.
  */
 
@@ -76,13 +77,28 @@ const partitioner = Partitioners.DefaultPartitioner();
 async function byPartition(kafka: Kafka, batches: TopicMessages[]): Promise<Map<string, TopicMessages>> {
   const groups = new Map<string, TopicMessages>();
   for (const { topic, messages } of batches) {
-    const partitionMetadata = metadataOf(await partitionCount(kafka, topic));
+    const count = await partitionCount(kafka, topic);
+    const partitionMetadata = metadataOf(count);
+    // Per partition number, its messages (a plain array: this runs for every message sent).
+    const lists: Message[][] = [];
+    const seen: number[] = [];
     for (const message of messages) {
-      const partition = partitioner({ topic, partitionMetadata, message });
+      const partition =
+        message.key === null || message.key === undefined
+          ? partitioner({ topic, partitionMetadata, message })
+          : partitionOfKey(message.key, count);
+      let list = lists[partition];
+      if (!list) {
+        lists[partition] = list = [];
+        seen.push(partition);
+      }
+      list.push({ ...message, partition });
+    }
+    for (const partition of seen) {
       const key = `${topic}/${partition}`;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { topic, messages: [] }));
-      g.messages.push({ ...message, partition });
+      const earlier = groups.get(key); // the same topic twice in one send
+      if (earlier) earlier.messages.push(...lists[partition]!);
+      else groups.set(key, { topic, messages: lists[partition]! });
     }
   }
   return groups;

@@ -7,6 +7,7 @@ export {
   topicMessageCount,
   SINGLE_REPLICA,
 } from './topics';
+export { murmur2, partitionOfKey, keepSetPartition } from './partition';
 export { createProducer, produceJson, type JsonMessage, type ProduceOptions } from './producer';
 export { sendAcknowledged, type TopicMessages } from './acknowledged-send';
 export {

@@ -1,4 +1,5 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import { keepSetPartition } from './partition';
 import { rememberClient, sendAcknowledged } from './acknowledged-send';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, chunkByBytes, produceBudget, recordBytes } from './limits';
 
@@ -16,8 +17,9 @@ export interface JsonMessage {
 export async function createProducer(kafka: Kafka): Promise<Producer> {
   const producer = kafka.producer({
     idempotent: true,
-    // Murmur2 like the Java client, so keys land where other Kafka tools expect them.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    // Murmur2 like the Java client, so keys land where other Kafka tools expect them; sendAcknowledged
+    // sets each message's partition itself, which this partitioner keeps.
+    createPartitioner: keepSetPartition,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   });

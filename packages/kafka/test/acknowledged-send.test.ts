@@ -108,3 +108,27 @@ test('a partition that is never acknowledged fails the send, naming it', async (
     new RegExp(`raw/${expectedPartition('raw', 'k0')} after 5 sends`),
   );
 });
+
+test('one topic named twice in one send: each partition carries the messages of both, in order; keyless ones too', async () => {
+  const log: Sent[] = [];
+  const producer = fakeProducer(log, () => true);
+  rememberClient(producer, fakeKafka());
+  const first = messages(40);
+  const second = messages(40).map((m) => ({ ...m, value: `again ${String(m.value)}` }));
+  const keyless: Message[] = [{ key: null, value: 'no key' }];
+  await sendAcknowledged(producer, [
+    { topic: 'raw', messages: first },
+    { topic: 'raw', messages: [...second, ...keyless] },
+  ]);
+  expect(log).toHaveLength(1);
+  const sent = log[0]!.flatMap((t) => t.messages);
+  expect(sent).toHaveLength(81);
+  for (let p = 0; p < PARTITIONS; p++) {
+    const keyed = (list: Message[]) => list.filter((m) => expectedPartition('raw', String(m.key)) === p);
+    const inPartition = sent.filter((m) => m.partition === p && m.key !== null);
+    expect(inPartition.map((m) => m.value)).toEqual([...keyed(first), ...keyed(second)].map((m) => m.value));
+  }
+  const placed = sent.find((m) => m.key === null)!;
+  expect(placed.partition).toBeGreaterThanOrEqual(0);
+  expect(placed.partition).toBeLessThan(PARTITIONS);
+});
