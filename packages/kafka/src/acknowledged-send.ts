@@ -92,7 +92,11 @@ async function byPartition(kafka: Kafka, batches: TopicMessages[]): Promise<Map<
         lists[partition] = list = [];
         seen.push(partition);
       }
-      list.push({ ...message, partition });
+      // Built field by field: an object spread here cost more than the rest of the loop.
+      const placed: Message = { key: message.key, value: message.value, partition };
+      if (message.headers !== undefined) placed.headers = message.headers;
+      if (message.timestamp !== undefined) placed.timestamp = message.timestamp;
+      list.push(placed);
     }
     for (const partition of seen) {
       const key = `${topic}/${partition}`;

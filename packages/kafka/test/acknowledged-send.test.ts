@@ -115,7 +115,7 @@ test('one topic named twice in one send: each partition carries the messages of 
   rememberClient(producer, fakeKafka());
   const first = messages(40);
   const second = messages(40).map((m) => ({ ...m, value: `again ${String(m.value)}` }));
-  const keyless: Message[] = [{ key: null, value: 'no key' }];
+  const keyless: Message[] = [{ key: null, value: 'no key', headers: { h: 'v' }, timestamp: '1700000000000' }];
   await sendAcknowledged(producer, [
     { topic: 'raw', messages: first },
     { topic: 'raw', messages: [...second, ...keyless] },
@@ -129,6 +129,7 @@ test('one topic named twice in one send: each partition carries the messages of 
     expect(inPartition.map((m) => m.value)).toEqual([...keyed(first), ...keyed(second)].map((m) => m.value));
   }
   const placed = sent.find((m) => m.key === null)!;
+  expect(placed).toMatchObject({ value: 'no key', headers: { h: 'v' }, timestamp: '1700000000000' });
   expect(placed.partition).toBeGreaterThanOrEqual(0);
   expect(placed.partition).toBeLessThan(PARTITIONS);
 });

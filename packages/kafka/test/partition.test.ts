@@ -58,21 +58,3 @@ test('keepSetPartition keeps a set partition and otherwise partitions as kafkajs
     reference({ topic: 't', partitionMetadata, message: keyed }),
   );
 });
-
-test("kafkajs' grouping of a send by partition (patched to one pass) keeps every message in order", () => {
-  // patches/kafkajs@2.2.4.patch replaces this module's quadratic reduce; the answer must not change.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const group = require('kafkajs/src/producer/groupMessagesPerPartition') as (args: {
-    topic: string;
-    partitionMetadata: PartitionMetadata[];
-    messages: { key: string; value: string; partition?: number }[];
-    partitioner: ReturnType<ReturnType<typeof keepSetPartition>>;
-  }) => Record<string, { key: string }[]>;
-  const partitionMetadata = metadata(6);
-  const messages = Array.from({ length: 3_000 }, (_, i) => ({ key: `d1|stu-${i % 250}`, value: String(i) }));
-  const grouped = group({ topic: 't', partitionMetadata, messages, partitioner: keepSetPartition() });
-  const expected: Record<string, { key: string }[]> = {};
-  for (const m of messages) (expected[partitionOfKey(m.key, 6)] ??= []).push(m);
-  expect(grouped).toEqual(expected);
-  expect(group({ topic: 't', partitionMetadata: [], messages, partitioner: keepSetPartition() })).toEqual({});
-});

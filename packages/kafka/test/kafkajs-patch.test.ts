@@ -1,0 +1,119 @@
+/**
+ * patches/kafkajs@2.2.4.patch (pnpm patchedDependencies) changes three hot spots of kafkajs 2.2.4's
+ * producer path without changing a byte it sends: the grouping of a send by partition (one pass, not
+ * a quadratic reduce) and the encoder's varints (written in place; 32-bit values without Long
+ * objects). These tests hold the patched modules to answers computed here, independently.
+ */
+import type { PartitionMetadata } from 'kafkajs';
+import { keepSetPartition, partitionOfKey } from '../src/partition';
+
+const metadata = (n: number): PartitionMetadata[] =>
+  Array.from({ length: n }, (_, partitionId) => ({
+    partitionErrorCode: 0,
+    partitionId,
+    leader: 0,
+    replicas: [],
+    isr: [],
+  }));
+
+test("kafkajs' grouping of a send by partition (patched to one pass) keeps every message in order", () => {
+  // patches/kafkajs@2.2.4.patch replaces this module's quadratic reduce; the answer must not change.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const group = require('kafkajs/src/producer/groupMessagesPerPartition') as (args: {
+    topic: string;
+    partitionMetadata: PartitionMetadata[];
+    messages: { key: string; value: string; partition?: number }[];
+    partitioner: ReturnType<ReturnType<typeof keepSetPartition>>;
+  }) => Record<string, { key: string }[]>;
+  const partitionMetadata = metadata(6);
+  const messages = Array.from({ length: 3_000 }, (_, i) => ({ key: `d1|stu-${i % 250}`, value: String(i) }));
+  const grouped = group({ topic: 't', partitionMetadata, messages, partitioner: keepSetPartition() });
+  const expected: Record<string, { key: string }[]> = {};
+  for (const m of messages) (expected[partitionOfKey(m.key, 6)] ??= []).push(m);
+  expect(grouped).toEqual(expected);
+  expect(group({ topic: 't', partitionMetadata: [], messages, partitioner: keepSetPartition() })).toEqual({});
+});
+
+/** Kafka's zigzag varint of an integer (the protocol's varint and varlong), computed with BigInt. */
+function zigzagVarint(value: number): Buffer {
+  const v = BigInt(value);
+  let z = v >= 0n ? v * 2n : -v * 2n - 1n;
+  const bytes: number[] = [];
+  while (z >= 0x80n) {
+    bytes.push(Number(z & 0x7fn) | 0x80);
+    z >>= 7n;
+  }
+  bytes.push(Number(z));
+  return Buffer.from(bytes);
+}
+
+interface KafkaEncoder {
+  writeVarInt(v: number): KafkaEncoder;
+  writeVarLong(v: number): KafkaEncoder;
+  writeInt8(v: number): KafkaEncoder;
+  readonly buffer: Buffer;
+}
+
+test("kafkajs' encoder (patched varints) writes Kafka's zigzag varints and sizes them right", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Encoder = require('kafkajs/src/protocol/encoder') as {
+    new (): KafkaEncoder;
+    sizeOfVarInt(v: number): number;
+    sizeOfVarLong(v: number): number;
+  };
+  const values = [
+    0,
+    1,
+    -1,
+    63,
+    64,
+    -64,
+    -65,
+    8191,
+    8192,
+    2 ** 30 - 1,
+    2 ** 30,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    -(2 ** 30) - 1,
+  ];
+  const longs = [
+    2 ** 31,
+    -(2 ** 31) - 1,
+    2 ** 32,
+    2 ** 40,
+    -(2 ** 40),
+    Number.MAX_SAFE_INTEGER,
+    Number.MIN_SAFE_INTEGER,
+  ];
+  let seed = 7;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) | 0) >>> 0) / 2 ** 32;
+  for (let i = 0; i < 20_000; i++) values.push(Math.trunc((random() - 0.5) * 2 ** (1 + random() * 31)) | 0);
+  for (let i = 0; i < 2_000; i++) longs.push(Math.trunc((random() - 0.5) * 2 ** (32 + random() * 20)));
+  const wrong: unknown[] = [];
+  for (const v of values) {
+    const expected = zigzagVarint(v);
+    if (!new Encoder().writeVarInt(v).buffer.equals(expected)) wrong.push({ writeVarInt: v });
+    if (!new Encoder().writeVarLong(v).buffer.equals(expected)) wrong.push({ writeVarLong: v });
+    if (Encoder.sizeOfVarInt(v) !== expected.length) wrong.push({ sizeOfVarInt: v });
+    if (Encoder.sizeOfVarLong(v) !== expected.length) wrong.push({ sizeOfVarLong: v });
+  }
+  for (const v of longs) {
+    const expected = zigzagVarint(v);
+    if (!new Encoder().writeVarLong(v).buffer.equals(expected)) wrong.push({ writeVarLong: v });
+    if (Encoder.sizeOfVarLong(v) !== expected.length) wrong.push({ sizeOfVarLong: v });
+  }
+  expect(wrong.slice(0, 10)).toEqual([]);
+  // Written one after another into a growing buffer, nothing overlaps or is lost.
+  const stream = new Encoder();
+  const parts: Buffer[] = [];
+  for (let i = 0; i < 5_000; i++) {
+    const a = i * 7919 - 5_000_000;
+    stream
+      .writeVarInt(a)
+      .writeVarLong(i * 13)
+      .writeInt8(1);
+    parts.push(zigzagVarint(a), zigzagVarint(i * 13), Buffer.from([1]));
+  }
+  expect(stream.buffer.equals(Buffer.concat(parts))).toBe(true);
+});
