@@ -23,7 +23,7 @@ test("kafkajs' grouping of a send by partition (patched to one pass) keeps every
     topic: string;
     partitionMetadata: PartitionMetadata[];
     messages: { key: string; value: string; partition?: number }[];
-    partitioner: ReturnType<ReturnType<typeof keepSetPartition>>;
+    partitioner: ReturnType<typeof keepSetPartition>;
   }) => Record<string, { key: string }[]>;
   const partitionMetadata = metadata(6);
   const messages = Array.from({ length: 3_000 }, (_, i) => ({ key: `d1|stu-${i % 250}`, value: String(i) }));
