@@ -14,6 +14,20 @@ export async function queryRows<T>(client: ClickHouseClient, query: string): Pro
 }
 
 /**
+ * Runs a SELECT and returns its column names (in the query's order) with its rows as objects (ClickHouse's
+ * JSON format, which names the columns even when no row comes): for `SELECT *` answers whose columns the
+ * caller does not know, so an empty answer can still have its CSV header.
+ */
+export async function queryTable<T>(
+  client: ClickHouseClient,
+  query: string,
+): Promise<{ columns: string[]; rows: T[] }> {
+  const result = await client.query({ query, format: 'JSON' });
+  const body = await result.json<T>();
+  return { columns: body.meta?.map((m) => m.name) ?? [], rows: body.data };
+}
+
+/**
  * Runs a SELECT and returns its rows as arrays of values in the query's column order (JSONCompact, one
  * document): for results of many rows, cheaper to parse than objects with a key per value.
  * `numbers`: 64-bit integers come as JSON numbers, not strings (exact below 2^53: counts and sums of

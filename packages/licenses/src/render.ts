@@ -17,7 +17,30 @@ function table(head: string[], rows: (string | number)[][]): string {
 }
 
 /** One flat record per license: the CSV columns and what the table shows. */
-export function licenseRecord(m: LicenseMetrics): Record<string, string | number> {
+/** The columns of the license CSV (`licenses report --format csv`, the API's CSV): a header even with no licenses. */
+export const LICENSE_CSV_COLUMNS = [
+  'license_id',
+  'app_id',
+  'scope',
+  'seats',
+  'eligible',
+  'active',
+  'utilization',
+  'reach',
+  'unused_seats',
+  'total_cost',
+  'idle_cost',
+  'cost_per_active_user',
+  'cost_per_engaged_hour',
+  'epi',
+  'currency',
+  'term_end',
+  'flags',
+] as const;
+
+export type LicenseCsvRecord = Record<(typeof LICENSE_CSV_COLUMNS)[number], string | number>;
+
+export function licenseRecord(m: LicenseMetrics): LicenseCsvRecord {
   const c = m.license.currency;
   return {
     license_id: m.license.license_id,
@@ -154,7 +177,7 @@ export function renderLicenseTable(r: LicenseReport, names: Map<string, string> 
 }
 
 export function renderLicenseCsv(r: LicenseReport): string {
-  return stringify(r.licenses.map(licenseRecord), { header: true });
+  return stringify(r.licenses.map(licenseRecord), { header: true, columns: [...LICENSE_CSV_COLUMNS] });
 }
 
 export function renderLicenseJson(r: LicenseReport): string {

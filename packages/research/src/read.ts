@@ -3,8 +3,14 @@
  * API serves to researcher tokens. Weekly tables by week_start in [from, to]; outcome bands by school
  * year. Run on a client bound to the research database.
  */
-import { queryRows, sqlDate, sqlIdentifier, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryTable, sqlDate, sqlIdentifier, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import type { WeeklyTable } from './schema';
+
+/** A research table's rows as stored, with its columns in table order (named even when no row matches). */
+export interface ResearchRows {
+  columns: string[];
+  rows: Record<string, unknown>[];
+}
 
 /** The order of each table's rows (its sorting key after the week). */
 const ORDER: Record<WeeklyTable | 'outcome_bands', string> = {
@@ -21,8 +27,8 @@ export async function readWeeklyTable(
   districtId: string,
   from: string,
   to: string,
-): Promise<Record<string, unknown>[]> {
-  return queryRows<Record<string, unknown>>(
+): Promise<ResearchRows> {
+  return queryTable<Record<string, unknown>>(
     ch,
     `SELECT * FROM ${sqlIdentifier(table)}
      WHERE district_id = ${sqlString(districtId)} AND week_start BETWEEN ${sqlDate(from)} AND ${sqlDate(to)}
@@ -34,8 +40,8 @@ export async function readOutcomeBands(
   ch: ClickHouseClient,
   districtId: string,
   schoolYear?: string,
-): Promise<Record<string, unknown>[]> {
-  return queryRows<Record<string, unknown>>(
+): Promise<ResearchRows> {
+  return queryTable<Record<string, unknown>>(
     ch,
     `SELECT * FROM outcome_bands WHERE district_id = ${sqlString(districtId)}${
       schoolYear === undefined ? '' : ` AND school_year = ${sqlString(schoolYear)}`

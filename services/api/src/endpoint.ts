@@ -27,7 +27,13 @@ export interface ListResult<Row> {
    * CSV records when they differ from the JSON rows: a CLI's own CSV records (licenses, outcomes), so the
    * API's CSV is the CLI's (booleans then cast as csv-stringify does for the CLI: true → 1, false → '').
    */
-  csv?: Record<string, string | number | boolean>[];
+  csv?: CsvRecords;
+}
+
+/** CSV records and their columns (given, so that an answer without records still has its header). */
+export interface CsvRecords {
+  columns: readonly string[];
+  records: Record<string, string | number | boolean>[];
 }
 /** A list's rows as objects (a JsonRows text parsed: for CSV and the dashboard). */
 export function rowObjects<Row>(rows: Row[] | JsonRows<Row>): Row[] {

@@ -53,10 +53,8 @@ export async function handle(e: Endpoint, request: FastifyRequest, reply: Fastif
     if (result.kind === 'object') return reply.code(result.status ?? 200).send(result.body);
     const format = (query.data as { format?: unknown }).format;
     if (e.list && wantsCsv(request, format)) {
-      const rows = (result.csv ?? rowObjects(result.rows)) as Record<string, unknown>[];
-      const columns = result.csv
-        ? Object.keys(result.csv[0] ?? {})
-        : Object.keys((e.response as unknown as z.ZodObject).shape);
+      const rows = (result.csv?.records ?? rowObjects(result.rows)) as Record<string, unknown>[];
+      const columns = result.csv?.columns ?? Object.keys((e.response as unknown as z.ZodObject).shape);
       return reply
         .type('text/csv; charset=utf-8')
         .header(META_HEADER, metaHeaderValue(result.meta))

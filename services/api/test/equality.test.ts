@@ -302,6 +302,13 @@ test('outcome evidence equals `outcomes analyze --format csv` byte for byte; no 
     { env: { ...process.env, ...h.env.env, PSEUDONYM_KEY: 'api-equality-test-key-0123456789' } },
   );
   expect(api.body).toBe(cli.stdout.replace(/\n$/, ''));
+  // An assessment nobody took: no record, and still the same header line (not one taken from a record).
+  const none = await h.get(
+    `/v1/outcomes/evidence?${q.replace('map_growth', 'no_such_test')}&format=csv`,
+    h.tokens.director,
+  );
+  expect(none.status).toBe(200);
+  expect(none.body.split('\n').filter((l) => l.length > 0)).toEqual([api.body.split('\n')[0]]);
   const json = (await h.get(`/v1/outcomes/evidence?${q}`, h.tokens.director)).json as {
     students: number;
     rows: { dimension: string; view: string; band: string; n: number | null }[];

@@ -195,6 +195,47 @@ test('a school token sees only its school, and naming another school is refused'
   requests += 3;
 });
 
+/** The CSV of `url` for `token`: its header line and how many records follow. */
+async function csvOf(url: string, token: string) {
+  const r = await h.get(`${url}${url.includes('?') ? '&' : '?'}format=csv`, token);
+  requests++;
+  expect({ url, status: r.status }).toEqual({ url, status: 200 });
+  const lines = r.body.split('\n').filter((l) => l.length > 0);
+  return { header: lines[0] ?? '', records: lines.length - 1 };
+}
+
+test('every list answers CSV with its header, the same for every district, even when no record comes', async () => {
+  const lists = MATRIX.filter(
+    (r) => r.method === 'GET' && ENDPOINTS.find((e) => e.method === 'GET' && e.path === r.route)!.list,
+  );
+  expect(lists.length).toBeGreaterThanOrEqual(17);
+  for (const row of lists) {
+    const mine = await csvOf(row.url, h.tokens.admin);
+    const foreign = await csvOf(row.url, h.tokens.foreign);
+    expect({ route: row.route, header: foreign.header }).toEqual({ route: row.route, header: mine.header });
+    expect(mine.header.split(',').length).toBeGreaterThan(1);
+  }
+  // The lists whose CSV records are their own (a CLI's columns, a research table's columns): the same
+  // request by district dA, which has records, and by a district with nothing at all. The header must
+  // not come from the first record. (Outcome evidence: equality.test.ts, where there are scores.)
+  const empty = (await h.api.tokens.create({ districtId: 'dEmpty', role: 'admin', name: 'no data' })).token;
+  const urls = [
+    '/v1/licenses?window=3d&as_of=2026-09-16',
+    '/v1/research/weekly/weekly_app_usage_school?from=2026-09-14&to=2026-09-20',
+    '/v1/research/outcome-bands?school_year=2026-27',
+  ];
+  for (const full of urls) {
+    const withRecords = await csvOf(full, h.tokens.admin);
+    const without = await csvOf(full, empty);
+    expect({ full, records: withRecords.records > 0 }).toEqual({ full, records: true });
+    expect({ full, records: without.records, header: without.header }).toEqual({
+      full,
+      records: 0,
+      header: withRecords.header,
+    });
+  }
+});
+
 test('every request is in the audit log with token id, role, route, parameters and status', async () => {
   await h.api.audit.flush();
   type Entry = { token_id: string; role: string; route: string; params: string; status: number; district_id: string };

@@ -102,9 +102,35 @@ export function renderAnalysisTable(
   return out.join('\n');
 }
 
-/** One CSV row per group × band, goal bands then tertiles (hidden cells empty, with the reason). */
-/** The CSV records of an analysis: one per group × band view ('' = not available or suppressed). */
-export function analysisCsvRecords(a: Analysis): Record<string, string | number | boolean>[] {
+/** The columns of the analysis CSV (`outcomes analyze --format csv`, the API's CSV): a header even with no group. */
+export const ANALYSIS_CSV_COLUMNS = [
+  'dimension',
+  'group',
+  'group_n',
+  'view',
+  'band',
+  'n',
+  'mean_pre',
+  'mean_post',
+  'growth_mean',
+  'growth_ci_low',
+  'growth_ci_high',
+  'share_met_projected',
+  'suppressed',
+  'usage_coefficient',
+  'usage_hc1_ci_low',
+  'usage_hc1_ci_high',
+  'usage_hc1_p',
+  'meets_tier_iii',
+] as const;
+
+export type AnalysisCsvRecord = Record<(typeof ANALYSIS_CSV_COLUMNS)[number], string | number | boolean>;
+
+/**
+ * The CSV records of an analysis: one per group × band view, goal bands then tertiles ('' = not
+ * available or suppressed, with the reason).
+ */
+export function analysisCsvRecords(a: Analysis): AnalysisCsvRecord[] {
   return a.groups.flatMap((g) => {
     const fit = g.regressions[0];
     const tertiles = 'bands' in g.tertiles ? g.tertiles.bands : [];
@@ -133,7 +159,7 @@ export function analysisCsvRecords(a: Analysis): Record<string, string | number 
 }
 
 export function renderAnalysisCsv(a: Analysis): string {
-  return stringify(analysisCsvRecords(a), { header: true });
+  return stringify(analysisCsvRecords(a), { header: true, columns: [...ANALYSIS_CSV_COLUMNS] });
 }
 
 export function renderAnalysisJson(a: Analysis): string {

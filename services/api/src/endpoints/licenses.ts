@@ -5,6 +5,7 @@ import {
   DEFAULT_THRESHOLDS,
   licenseMetricFields,
   licenseRecord,
+  LICENSE_CSV_COLUMNS,
   licenseSchoolCounts,
   licensesAndWindow,
   licenseTableFor,
@@ -148,7 +149,7 @@ export const licenseEndpoints = [
         kind: 'list',
         meta: windowMeta(report.window, fresh),
         rows: report.licenses.map(toRow),
-        csv: report.licenses.map(licenseRecord),
+        csv: { columns: LICENSE_CSV_COLUMNS, records: report.licenses.map(licenseRecord) },
       };
     },
   }),

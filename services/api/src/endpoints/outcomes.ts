@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { analysisCsvRecords, analyze } from '@edusage/outcomes';
+import { ANALYSIS_CSV_COLUMNS, analysisCsvRecords, analyze } from '@edusage/outcomes';
 import { defineEndpoint } from '../endpoint';
 import { checkPeriod, format, periodQuery, plainId } from '../params';
 
@@ -93,7 +93,7 @@ export const outcomeEndpoints = [
           usage_bins_note: binned ? (binned.ok ? null : binned.reason) : 'the district group is suppressed',
         },
         rows: rows as z.infer<typeof evidenceRow>[],
-        csv,
+        csv: { columns: ANALYSIS_CSV_COLUMNS, records: csv },
       };
     },
   }),

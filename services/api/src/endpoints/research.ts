@@ -59,12 +59,18 @@ export const researchEndpoints = [
     response: researchRow,
     list: true,
     async handle({ principal, params, query, deps }) {
-      const rows = await readWeeklyTable(deps.research, params.table, principal.district_id, query.from, query.to);
+      const { columns, rows } = await readWeeklyTable(
+        deps.research,
+        params.table,
+        principal.district_id,
+        query.from,
+        query.to,
+      );
       return {
         kind: 'list',
         meta: { district_id: principal.district_id, table: params.table, from: query.from, to: query.to },
         rows: rows as z.infer<typeof researchRow>[],
-        csv: rows as Record<string, string | number>[],
+        csv: { columns, records: rows as Record<string, string | number>[] },
       };
     },
   }),
@@ -88,12 +94,12 @@ export const researchEndpoints = [
     response: researchRow,
     list: true,
     async handle({ principal, query, deps }) {
-      const rows = await readOutcomeBands(deps.research, principal.district_id, query.school_year);
+      const { columns, rows } = await readOutcomeBands(deps.research, principal.district_id, query.school_year);
       return {
         kind: 'list',
         meta: { district_id: principal.district_id, table: 'outcome_bands' },
         rows: rows as z.infer<typeof researchRow>[],
-        csv: rows as Record<string, string | number>[],
+        csv: { columns, records: rows as Record<string, string | number>[] },
       };
     },
   }),
