@@ -25,16 +25,17 @@ function identity(localDate: string, hi: string, lo: string): string {
   return `${localDate}/${hi}/${lo}`;
 }
 
-/** Which offset of this partition already owns each of `claims`' identities (see `identity`). */
+/** Which offset of this partition already owns each of `claims`' identities (see `identity`); `keys[i]` is claim i's key split. */
 async function storedOwners(
   ch: ClickHouseClient,
   topic: string,
   partition: number,
   claims: readonly Claim[],
+  keys: readonly { hi: string }[],
 ): Promise<Map<string, string>> {
   const owners = new Map<string, string>();
   const days = [...new Set(claims.map((c) => c.localDate))];
-  const his = [...new Set(claims.map((c) => splitKey(c.key).hi))];
+  const his = [...new Set(keys.map((k) => k.hi))];
   for (let i = 0; i < his.length; i += LOOKUP_CHUNK) {
     // The primary key narrows the read to the partition's days; within them random keys hit nearly every
     // granule, so PREWHERE reads key_hi alone (8 bytes a claim) and the other columns only where it matches.
@@ -71,10 +72,12 @@ export async function claimEvents(
   claims: readonly Claim[],
 ): Promise<boolean[]> {
   if (claims.length === 0) return [];
-  const owners = await storedOwners(ch, topic, partition, claims);
+  // Each key split once (a regular expression and two BigInts): the lookup and the claims both use it.
+  const keys = claims.map((c) => splitKey(c.key));
+  const owners = await storedOwners(ch, topic, partition, claims, keys);
   const fresh: object[] = [];
-  const owned = claims.map((c) => {
-    const { hi, lo } = splitKey(c.key);
+  const owned = claims.map((c, i) => {
+    const { hi, lo } = keys[i]!;
     const id = identity(c.localDate, hi, lo);
     const owner = owners.get(id);
     if (owner !== undefined) return owner === c.offset;
