@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { storableReason, type DeadLetter, type EnrichedEvent } from '@edusage/contracts';
+import { BoundedMap } from '@edusage/runtime';
 import { PermanentError } from './errors';
 
 /** Where a message sat in Kafka. Offsets are decimal strings (they can exceed 2^53). */
@@ -10,8 +11,8 @@ export interface KafkaCoordinates {
 }
 
 /** Days already found storable (a batch's events share a few days): bounded, forgotten when full. */
-const storableDays = new Set<string>();
 const STORABLE_DAYS_KEPT = 4096;
+const storableDays = new BoundedMap<string, true>(STORABLE_DAYS_KEPT);
 
 /** A real calendar day 'YYYY-MM-DD' that ClickHouse's Date holds (1970–2105). */
 function isStorableDay(day: string): boolean {
@@ -23,10 +24,7 @@ function isStorableDay(day: string): boolean {
     d.toISOString().slice(0, 10) === day &&
     d.getUTCFullYear() >= 1970 &&
     d.getUTCFullYear() <= 2105;
-  if (ok) {
-    if (storableDays.size >= STORABLE_DAYS_KEPT) storableDays.clear();
-    storableDays.add(day);
-  }
+  if (ok) storableDays.set(day, true);
   return ok;
 }
 
@@ -35,7 +33,7 @@ const DAY_MS = 86_400_000;
 const DATETIME_END_MS = Date.UTC(2106, 0, 1);
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
 /** 'YYYY-MM-DD' of UTC days already written (a batch's events share a few): bounded. */
-const utcDays = new Map<number, string>();
+const utcDays = new BoundedMap<number, string>(STORABLE_DAYS_KEPT);
 
 /**
  * ClickHouse 18.16 parses DateTime from 'YYYY-MM-DD hh:mm:ss' only (no ISO 'T'/'Z'). A value that is
@@ -50,9 +48,7 @@ export function toClickHouseDateTime(iso: string | Date, field = 'date-time'): s
   const day = Math.floor(ms / DAY_MS);
   let date = utcDays.get(day);
   if (date === undefined) {
-    date = new Date(day * DAY_MS).toISOString().slice(0, 10);
-    if (utcDays.size >= STORABLE_DAYS_KEPT) utcDays.clear();
-    utcDays.set(day, date);
+    date = utcDays.set(day, new Date(day * DAY_MS).toISOString().slice(0, 10));
   }
   const second = Math.floor((ms - day * DAY_MS) / 1000);
   return `${date} ${TWO_DIGITS[Math.floor(second / 3600)]}:${TWO_DIGITS[Math.floor(second / 60) % 60]}:${TWO_DIGITS[second % 60]}`;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { BoundedMap } from '@edusage/runtime';
 
 export const ROLES = ['admin', 'director', 'school', 'researcher'] as const;
 export type Role = (typeof ROLES)[number];
@@ -49,16 +50,17 @@ const TOKEN_SHAPE = /^eds_[A-Za-z0-9_-]{43}$/;
 
 export class TokenStore {
   private readonly hashKey: string;
-  private readonly cache = new Map<string, { principal: Principal | null; expires: number }>();
+  private readonly cache: BoundedMap<string, { principal: Principal | null; expires: number }>;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
     /** Lookups are cached this long; a token revoked elsewhere may work until its entry expires. */
     private readonly cacheMs = 5_000,
-    private readonly maxCacheEntries = 10_000,
+    maxCacheEntries = 10_000,
   ) {
     this.hashKey = `${prefix}api:tokens`;
+    this.cache = new BoundedMap(maxCacheEntries);
   }
 
   async create(input: { districtId: string; role: Role; schoolId?: string; name: string; now?: Date }) {
@@ -115,7 +117,6 @@ export class TokenStore {
     const record = json === null ? null : parseRecord(json);
     const principal = record ? { ...record, token_id: hash.slice(0, 12) } : null;
     if (this.cacheMs > 0) {
-      if (this.cache.size >= this.maxCacheEntries) this.cache.clear();
       this.cache.set(hash, { principal, expires: now + this.cacheMs });
     }
     return principal;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { AppRef } from '@edusage/contracts';
+import { BoundedMap } from '@edusage/runtime';
 
 const domainName = z
   .string()
@@ -87,7 +88,7 @@ export function hostOf(domainOrUrl: string | undefined): string | null {
 export class AppCatalog {
   private readonly byId = new Map<string, AppEntry>();
   private readonly byDomain = new Map<string, string>();
-  private readonly hostCache = new Map<string, string | null>();
+  private readonly hostCache = new BoundedMap<string, string | null>(50_000);
 
   constructor(base: AppEntry[], overrides: AppEntry[] = []) {
     for (const list of [base, overrides]) {
@@ -130,9 +131,7 @@ export class AppCatalog {
       h = h.slice(dot + 1);
       if (!h.includes('.')) break; // never match a bare TLD
     }
-    if (this.hostCache.size > 50_000) this.hostCache.clear();
-    this.hostCache.set(host, found);
-    return found;
+    return this.hostCache.set(host, found);
   }
 
   resolve(ref: Pick<AppRef, 'app_id' | 'domain' | 'url'>): AppResolution {

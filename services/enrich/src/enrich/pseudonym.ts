@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { UserRef } from '@edusage/contracts';
+import { BoundedMap } from '@edusage/runtime';
 
 /** The key as a KeyObject, made once (createHmac with a string key imports it on every call). */
 const keyObjects = new Map<string, KeyObject>();
@@ -19,7 +20,7 @@ const hmac32 = (key: string, text: string) =>
  * Pseudonyms already computed, per key: a person's or sender's comes back with each of their events
  * (an HMAC is ~2 us, an event's whole enrichment ~50 us). Bounded: forgotten when full.
  */
-const pseudonyms = new Map<string, Map<string, string>>();
+const pseudonyms = new Map<string, BoundedMap<string, string>>();
 const PSEUDONYMS_KEPT = 20_000;
 
 /**
@@ -41,16 +42,10 @@ export function pseudonymizeOnce(key: string, districtId: string, canonical: str
 function keptPseudonym(key: string, text: string): string {
   let known = pseudonyms.get(key);
   if (known === undefined) {
-    known = new Map();
+    known = new BoundedMap(PSEUDONYMS_KEPT);
     pseudonyms.set(key, known);
   }
-  let pseudonym = known.get(text);
-  if (pseudonym === undefined) {
-    pseudonym = hmac32(key, text);
-    if (known.size >= PSEUDONYMS_KEPT) known.clear();
-    known.set(text, pseudonym);
-  }
-  return pseudonym;
+  return known.get(text) ?? known.set(text, hmac32(key, text));
 }
 
 /**

@@ -1,3 +1,5 @@
+import { BoundedMap } from '@edusage/runtime';
+
 /**
  * The district's local calendar day (YYYY-MM-DD) of an instant, in an IANA zone, via Intl (so DST
  * and historical offsets come from the runtime's tz database). Results are cached per zone and UTC
@@ -5,7 +7,7 @@
  * depends on its minute.
  */
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const cache = new Map<string, string>();
+const cache = new BoundedMap<string, string>(100_000);
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
@@ -49,7 +51,5 @@ export function localDate(epochMs: number, timeZone: string): string {
     else if (p.type === 'day') d = p.value;
   }
   const result = `${y.padStart(4, '0')}-${m}-${d}`;
-  if (cache.size >= 100_000) cache.clear();
-  cache.set(key, result);
-  return result;
+  return cache.set(key, result);
 }

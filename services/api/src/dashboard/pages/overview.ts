@@ -1,3 +1,4 @@
+import { BoundedMap } from '@edusage/runtime';
 import { campusBlocks, onCampusShare, type CampusRow } from '../campus';
 import { chart } from '../charts';
 import { deadLettersToday, type DeadLetterDayRow } from '../dead-letters';
@@ -57,12 +58,11 @@ const TOP_APPS = 10;
 const LAG_MAX_AGE_MS = 10_000;
 type LagAnswer = Promise<{ body: Record<string, unknown> } | Error>;
 /** Per district: the answer also holds the district's newest stored event. */
-const lagCache = new Map<string, { at: number; answer: LagAnswer }>();
+const lagCache = new BoundedMap<string, { at: number; answer: LagAnswer }>(1_000);
 function recentLag(districtId: string, fetch: () => Promise<{ body: Record<string, unknown> }>): LagAnswer {
   const now = Date.now();
   const cached = lagCache.get(districtId);
   if (cached && now - cached.at <= LAG_MAX_AGE_MS) return cached.answer;
-  if (lagCache.size > 1_000) lagCache.clear();
   const answer = fetch().catch((err: Error) => err);
   lagCache.set(districtId, { at: now, answer });
   return answer;
