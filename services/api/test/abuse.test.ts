@@ -46,12 +46,14 @@ let h: Harness;
 let queries: string[] = [];
 beforeAll(async () => {
   h = await startHarness('api_abuse', { API_AUTH_FAILURE_LIMIT: '5', API_RATE_LIMIT: '100000' });
-  const ch = h.api.deps.ch;
-  const query = ch.query.bind(ch);
-  ch.query = ((params: { query: string }) => {
-    queries.push(params.query);
-    return query(params as never);
-  }) as typeof ch.query;
+  // Both clients: the operational database's and the research database's (the research endpoints).
+  for (const ch of [h.api.deps.ch, h.api.deps.research]) {
+    const query = ch.query.bind(ch);
+    ch.query = ((params: { query: string }) => {
+      queries.push(params.query);
+      return query(params as never);
+    }) as typeof ch.query;
+  }
 }, 180_000);
 beforeEach(() => {
   queries = [];
@@ -91,6 +93,26 @@ test('the valid base request of every GET endpoint is answered (so the 400s belo
     expect({ path: e.path, status: res.status }).toEqual({ path: e.path, status: 200 });
   }
   expect(queries.length).toBeGreaterThan(5); // the spy sees the report queries
+  expect(queries.some((q) => /weekly_app_usage_school/.test(q))).toBe(true); // and the research client's
+});
+
+test('the research table named in the path refuses every value but the tables, before any query', async () => {
+  const period = 'from=2026-09-14&to=2026-09-20';
+  const values = [...NASTY, 'usage_events', 'system.tables', '../usage_events', 'WEEKLY_APP_USAGE_SCHOOL'].filter(
+    (v) => v.trim() !== '' && v.length <= 100,
+  );
+  for (const value of values) {
+    await expectClean400(`/v1/research/weekly/${encodeURIComponent(value)}?${period}`, /^path\.table$/);
+  }
+  // A path parameter over 100 characters is refused by the router itself (414), as plainly.
+  const long = await h.api.app.inject({
+    method: 'GET',
+    url: `/v1/research/weekly/${'a'.repeat(10_000)}?${period}`,
+    headers: { authorization: `Bearer ${h.tokens.admin}` },
+  });
+  expect(long.statusCode).toBe(414);
+  expect(long.body).not.toMatch(/rows|weekly_app_usage/);
+  expect(queries).toEqual([]);
 });
 
 test('every parameter refuses quotes, backslashes, unicode, NUL, SQL and huge values', async () => {
