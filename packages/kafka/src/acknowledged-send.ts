@@ -83,10 +83,12 @@ async function byPartition(kafka: Kafka, batches: TopicMessages[]): Promise<Map<
     const lists: Message[][] = [];
     const seen: number[] = [];
     for (const message of messages) {
+      // A partition the caller set is kept, as kafkajs' partitioner keeps it.
       const partition =
-        message.key === null || message.key === undefined
+        message.partition ??
+        (message.key === null || message.key === undefined
           ? partitioner({ topic, partitionMetadata, message })
-          : partitionOfKey(message.key, count);
+          : partitionOfKey(message.key, count));
       let list = lists[partition];
       if (!list) {
         lists[partition] = list = [];

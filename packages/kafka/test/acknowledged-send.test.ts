@@ -133,3 +133,24 @@ test('one topic named twice in one send: each partition carries the messages of 
   expect(placed.partition).toBeGreaterThanOrEqual(0);
   expect(placed.partition).toBeLessThan(PARTITIONS);
 });
+
+test('a partition the caller set is kept, keyed or not, as kafkajs keeps it', async () => {
+  const log: Sent[] = [];
+  const producer = fakeProducer(log, () => true);
+  rememberClient(producer, fakeKafka());
+  const other = (key: string) => (expectedPartition('raw', key) + 1) % PARTITIONS;
+  const sent: Message[] = [
+    { key: 'k1', value: 'set', partition: other('k1') },
+    { key: null, value: 'keyless, set', partition: 5 },
+    { key: 'k1', value: 'by key' },
+  ];
+  await sendAcknowledged(producer, [{ topic: 'raw', messages: sent }]);
+  const placed = new Map(log[0]!.flatMap((t) => t.messages).map((m) => [m.value, m.partition]));
+  expect(placed).toEqual(
+    new Map([
+      ['set', other('k1')],
+      ['keyless, set', 5],
+      ['by key', expectedPartition('raw', 'k1')],
+    ]),
+  );
+});

@@ -16,7 +16,6 @@ function table(head: string[], rows: (string | number)[][]): string {
   return t.toString();
 }
 
-/** One flat record per license: the CSV columns and what the table shows. */
 /** The columns of the license CSV (`licenses report --format csv`, the API's CSV): a header even with no licenses. */
 export const LICENSE_CSV_COLUMNS = [
   'license_id',
@@ -40,6 +39,7 @@ export const LICENSE_CSV_COLUMNS = [
 
 export type LicenseCsvRecord = Record<(typeof LICENSE_CSV_COLUMNS)[number], string | number>;
 
+/** One flat record per license: the CSV columns and what the table shows. */
 export function licenseRecord(m: LicenseMetrics): LicenseCsvRecord {
   const c = m.license.currency;
   return {

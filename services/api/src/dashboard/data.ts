@@ -10,7 +10,14 @@ import type { Principal } from '../tokens';
  * handler as `GET <path>` with the same token, so a page shows what the API answers for that query.
  */
 export type Answer =
-  | { ok: true; rows: Record<string, unknown>[]; meta: Record<string, unknown>; body: Record<string, unknown> }
+  | {
+      ok: true;
+      rows: Record<string, unknown>[];
+      meta: Record<string, unknown>;
+      body: Record<string, unknown>;
+      /** The list's CSV columns when it names its own (a research table's columns: known with no row). */
+      csvColumns?: readonly string[];
+    }
   | { ok: false; status: 400 | 403 | 404; messages: string[] };
 
 /**
@@ -88,7 +95,13 @@ export async function callEndpoint(
     const fresh = freshnessMeta.safeParse(r.kind === 'object' ? r.body : r.meta);
     if (fresh.success && fresh.data.freshness === 'compacted') compactedAnswers.getStore()?.push(fresh.data);
     if (r.kind === 'object') return { ok: true, rows: [], meta: {}, body: r.body };
-    return { ok: true, rows: rowObjects(r.rows) as Record<string, unknown>[], meta: r.meta, body: {} };
+    return {
+      ok: true,
+      rows: rowObjects(r.rows) as Record<string, unknown>[],
+      meta: r.meta,
+      body: {},
+      ...(r.csv ? { csvColumns: r.csv.columns } : {}),
+    };
   } catch (err) {
     if (err instanceof Forbidden) return { ok: false, status: 403, messages: [err.message] };
     if (err instanceof NotFound) return { ok: false, status: 404, messages: [err.message] };
@@ -113,8 +126,13 @@ export async function rowsOf<Row>(
   path: string,
   query: Record<string, string | undefined>,
   params: Record<string, string> = {},
-): Promise<{ rows: Row[]; meta: Record<string, unknown>; body: Record<string, unknown> }> {
+): Promise<{
+  rows: Row[];
+  meta: Record<string, unknown>;
+  body: Record<string, unknown>;
+  csvColumns?: readonly string[];
+}> {
   const a = await callEndpoint(deps, principal, path, query, params);
   if (!a.ok) throw new PageError(a.status, a.messages);
-  return { rows: a.rows as Row[], meta: a.meta, body: a.body };
+  return { rows: a.rows as Row[], meta: a.meta, body: a.body, ...(a.csvColumns ? { csvColumns: a.csvColumns } : {}) };
 }

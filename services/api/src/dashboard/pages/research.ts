@@ -16,11 +16,12 @@ type ResearchRow = Record<string, string | number | null>;
 const WEEKLY_PATH = '/v1/research/weekly/:table';
 
 /**
- * A research table as stored: its columns are the stored ones (docs/DATA_DICTIONARY.md); a null cell
- * is one the refresh suppressed (under k), shown as such.
+ * A research table as stored: its columns are the stored ones (docs/DATA_DICTIONARY.md), named by the
+ * endpoint even when no row comes (so an empty download still has its header); a null cell is one the
+ * refresh suppressed (under k), shown as such.
  */
-function researchTable(id: string, caption: string, rows: ResearchRow[]): Table {
-  const keys = rows.length > 0 ? Object.keys(rows[0]!) : [];
+function researchTable(id: string, caption: string, rows: ResearchRow[], columns?: readonly string[]): Table {
+  const keys = columns ?? (rows.length > 0 ? Object.keys(rows[0]!) : []);
   return table({
     id,
     caption,
@@ -37,14 +38,16 @@ function researchTable(id: string, caption: string, rows: ResearchRow[]): Table 
 
 /** One weekly research table of the period, through the endpoint's handler. */
 async function weeklyTable(ctx: PageContext, name: string, period: Period): Promise<Table> {
-  const { rows } = await rowsOf<ResearchRow>(ctx.deps, ctx.principal, WEEKLY_PATH, period, { table: name });
-  return researchTable(name, `${name}, weeks starting ${period.from} to ${period.to}`, rows);
+  const { rows, csvColumns } = await rowsOf<ResearchRow>(ctx.deps, ctx.principal, WEEKLY_PATH, period, {
+    table: name,
+  });
+  return researchTable(name, `${name}, weeks starting ${period.from} to ${period.to}`, rows, csvColumns);
 }
 
 /** The outcome bands of every school year (they are per school year, not per week). */
 async function outcomeBands(ctx: PageContext): Promise<Table> {
-  const { rows } = await rowsOf<ResearchRow>(ctx.deps, ctx.principal, '/v1/research/outcome-bands', {});
-  const t = researchTable('outcome_bands', 'outcome_bands, every school year', rows);
+  const { rows, csvColumns } = await rowsOf<ResearchRow>(ctx.deps, ctx.principal, '/v1/research/outcome-bands', {});
+  const t = researchTable('outcome_bands', 'outcome_bands, every school year', rows, csvColumns);
   return { ...t, empty: 'No outcome band is stored yet (the research refresh writes them from assessment results).' };
 }
 
