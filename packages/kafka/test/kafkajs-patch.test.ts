@@ -6,15 +6,7 @@
  */
 import type { PartitionMetadata } from 'kafkajs';
 import { keepSetPartition, partitionOfKey } from '../src/partition';
-
-const metadata = (n: number): PartitionMetadata[] =>
-  Array.from({ length: n }, (_, partitionId) => ({
-    partitionErrorCode: 0,
-    partitionId,
-    leader: 0,
-    replicas: [],
-    isr: [],
-  }));
+import { partitionMetadata as metadata } from './partition-metadata';
 
 test("kafkajs' grouping of a send by partition (patched to one pass) keeps every message in order", () => {
   // patches/kafkajs@2.2.4.patch replaces this module's quadratic reduce; the answer must not change.

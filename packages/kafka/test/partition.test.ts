@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { keepSetPartition, murmur2, partitionOfKey } from '../src/partition';
+import { partitionMetadata as metadata } from './partition-metadata';
 
 /** kafkajs' own DefaultPartitioner (its murmur2 in 64-bit Longs): the reference. */
 const reference = Partitioners.DefaultPartitioner();
-const metadata = (n: number): PartitionMetadata[] =>
-  Array.from({ length: n }, (_, partitionId) => ({
-    partitionErrorCode: 0,
-    partitionId,
-    leader: 0,
-    replicas: [],
-    isr: [],
-  }));
 
 function keys(): (string | Buffer)[] {
   const out: (string | Buffer)[] = ['', 'a', 'ab', 'abc', 'abcd', 'd1|stu-000563', 'extension', '100:48069'];
