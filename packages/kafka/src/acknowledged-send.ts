@@ -1,7 +1,6 @@
-import { partitionOfKey } from './partition';
+import { keepSetPartition } from './partition';
 import {
   CompressionTypes,
-  Partitioners,
   type Kafka,
   type Message,
   type PartitionMetadata,
@@ -71,24 +70,18 @@ function metadataOf(n: number): PartitionMetadata[] {
   }));
 }
 
-const partitioner = Partitioners.DefaultPartitioner();
+const partitioner = keepSetPartition();
 
 /** The messages grouped as `topic/partition` → messages, each with its partition set. */
 async function byPartition(kafka: Kafka, batches: TopicMessages[]): Promise<Map<string, TopicMessages>> {
   const groups = new Map<string, TopicMessages>();
   for (const { topic, messages } of batches) {
-    const count = await partitionCount(kafka, topic);
-    const partitionMetadata = metadataOf(count);
+    const partitionMetadata = metadataOf(await partitionCount(kafka, topic));
     // Per partition number, its messages (a plain array: this runs for every message sent).
     const lists: Message[][] = [];
     const seen: number[] = [];
     for (const message of messages) {
-      // A partition the caller set is kept, as kafkajs' partitioner keeps it.
-      const partition =
-        message.partition ??
-        (message.key === null || message.key === undefined
-          ? partitioner({ topic, partitionMetadata, message })
-          : partitionOfKey(message.key, count));
+      const partition = partitioner({ topic, partitionMetadata, message });
       let list = lists[partition];
       if (!list) {
         lists[partition] = list = [];

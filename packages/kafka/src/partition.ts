@@ -52,12 +52,17 @@ export function partitionOfKey(key: string | Buffer, partitions: number): number
 }
 
 /**
- * The producers' partitioner: a message whose partition is set already (every send of
- * `sendAcknowledged` sets it) keeps it at once; any other goes to kafkajs' DefaultPartitioner. (That
- * partitioner builds a list of the topic's available partitions for every message before it looks
- * at the message's own partition.)
+ * The partitioner of our producers and of `sendAcknowledged`, kafkajs' DefaultPartitioner's rule
+ * without its cost: a partition already set is kept (every send of `sendAcknowledged` sets it); a
+ * keyed message goes to the murmur2 of its key (`partitionOfKey`); a keyless one to kafkajs' own
+ * round robin. (kafkajs' partitioner builds a list of the topic's available partitions for every
+ * message, and hashes with Long objects.)
  */
 export const keepSetPartition: ICustomPartitioner = () => {
-  const fallback = Partitioners.DefaultPartitioner();
-  return (args) => args.message.partition ?? fallback(args);
+  const roundRobin = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const { partition, key } = args.message;
+    if (partition !== undefined && partition !== null) return partition;
+    return key === null || key === undefined ? roundRobin(args) : partitionOfKey(key, args.partitionMetadata.length);
+  };
 };
