@@ -11,7 +11,7 @@ import { enrichConfigSchema } from '../../services/enrich/src/config';
 import { aggregateConfigSchema } from '../../services/aggregate/src/config';
 import { COMPOSE_PLACEHOLDER_PSEUDONYM_KEY } from '../../services/enrich/src/enrich/key-fingerprint';
 import { API_NODE_OPTIONS } from '../../services/api/src/node-options';
-import { serviceCommand } from '../../packages/demo/src/services';
+import { SERVICE_NODE_ARGS, WORKER_ENV, serviceCommand } from '../../packages/demo/src/services';
 
 const repo = join(__dirname, '..', '..');
 const read = (rel: string): string => readFileSync(join(repo, rel), 'utf8');
@@ -149,14 +149,17 @@ describe('docker-compose.yml agrees with the local stack and packages/config', (
     const svc = compose.services[name]!;
     const env = envOf(name);
 
-    it('is built from the shared Dockerfile and runs its own dist/main.js', () => {
+    it('is built from the shared Dockerfile and runs its own dist/main.js with the lean heap of the demo and the README', () => {
       expect(svc.build).toBeDefined();
-      expect(svc.command).toEqual(['node', `services/${name}/dist/main.js`]);
+      expect(SERVICE_NODE_ARGS[name]?.length).toBeGreaterThan(0);
+      expect(svc.command).toEqual(['node', ...SERVICE_NODE_ARGS[name]!, `services/${name}/dist/main.js`]);
+      expect(read(`services/${name}/README.md`)).toContain(serviceCommand(name));
       expect(Object.keys(svc.depends_on ?? {}).sort()).toEqual(['clickhouse', 'kafka', 'redis']);
     });
 
-    it('sets only variables its config schema knows', () => {
-      const known = Object.keys(schemas[name].shape);
+    it("sets the workers' malloc setting, and otherwise only variables its config schema knows", () => {
+      for (const [k, v] of Object.entries(WORKER_ENV)) expect(String(env[k])).toBe(v);
+      const known = [...Object.keys(schemas[name].shape), ...Object.keys(WORKER_ENV)];
       const unknown = Object.keys(env).filter((k) => !known.includes(k));
       expect(unknown).toEqual([]);
     });
