@@ -33,7 +33,7 @@ export function monitorConsumer(consumer: Consumer, opts: ConsumerMonitorOptions
   const labels = { group: opts.group };
   const lag = new Gauge({
     name: 'edusage_consumer_lag',
-    help: 'Messages behind the partition end after the last batch (high watermark - last offset - 1)',
+    help: 'Messages behind the partition end after the last batch (high watermark - last offset - 1). Not the committed position: messages the aggregate holds to store with later batches (edusage_aggregate_messages_held) are already past it',
     labelNames: ['group', 'topic', 'partition'],
     registers: [opts.registry],
   });
@@ -45,7 +45,7 @@ export function monitorConsumer(consumer: Consumer, opts: ConsumerMonitorOptions
   });
   const messages = new Counter({
     name: 'edusage_consumer_messages_total',
-    help: 'Messages in finished batches, by topic',
+    help: 'Messages in finished batches, by topic; a message fetched again after a seek back (the aggregate re-reads held or unfolded batches) counts again',
     labelNames: ['group', 'topic'],
     registers: [opts.registry],
   });
