@@ -11,7 +11,12 @@ import { enrichConfigSchema } from '../../services/enrich/src/config';
 import { aggregateConfigSchema } from '../../services/aggregate/src/config';
 import { COMPOSE_PLACEHOLDER_PSEUDONYM_KEY } from '../../services/enrich/src/enrich/key-fingerprint';
 import { API_NODE_OPTIONS } from '../../services/api/src/node-options';
-import { SERVICE_NODE_ARGS, WORKER_ENV, serviceCommand } from '../../packages/demo/src/services';
+import {
+  SERVICE_NODE_ARGS,
+  WORKER_MALLOC_ENV,
+  WORKER_NODE_ARGS,
+  serviceCommand,
+} from '../../packages/demo/src/services';
 
 const repo = join(__dirname, '..', '..');
 const read = (rel: string): string => readFileSync(join(repo, rel), 'utf8');
@@ -154,12 +159,15 @@ describe('docker-compose.yml agrees with the local stack and packages/config', (
       expect(SERVICE_NODE_ARGS[name]?.length).toBeGreaterThan(0);
       expect(svc.command).toEqual(['node', ...SERVICE_NODE_ARGS[name]!, `services/${name}/dist/main.js`]);
       expect(read(`services/${name}/README.md`)).toContain(serviceCommand(name));
+      expect(read('README.md')).toContain(`node ${WORKER_NODE_ARGS.join(' ')}`);
+      expect(read('docs/ARCHITECTURE.md')).toContain(`node ${WORKER_NODE_ARGS.join(' ')}`);
+      for (const [k, v] of Object.entries(WORKER_MALLOC_ENV)) expect(read('README.md')).toContain(`${k}=${v}`);
       expect(Object.keys(svc.depends_on ?? {}).sort()).toEqual(['clickhouse', 'kafka', 'redis']);
     });
 
     it("sets the workers' malloc setting, and otherwise only variables its config schema knows", () => {
-      for (const [k, v] of Object.entries(WORKER_ENV)) expect(String(env[k])).toBe(v);
-      const known = [...Object.keys(schemas[name].shape), ...Object.keys(WORKER_ENV)];
+      for (const [k, v] of Object.entries(WORKER_MALLOC_ENV)) expect(String(env[k])).toBe(v);
+      const known = [...Object.keys(schemas[name].shape), ...Object.keys(WORKER_MALLOC_ENV)];
       const unknown = Object.keys(env).filter((k) => !known.includes(k));
       expect(unknown).toEqual([]);
     });

@@ -19,10 +19,10 @@ export interface RunningChild {
 
 /**
  * The stream workers' lean heap (docs/BENCHMARKS.md "A leaner heap for the workers by default"): they
- * keep ~30 MiB alive, yet V8's defaults let each grow to ~250 MiB of mostly garbage under load. Semi-spaces
- * of 8 MiB (default 16) and an old space grown to twice the live size (`--heap-growing-percent=100`)
- * cut each worker's peak RSS by about a third for ~10 % more of their CPU. Not in NODE_OPTIONS: Node
- * refuses the second flag there.
+ * keep ~30 MiB alive, yet V8's defaults let each grow to ~230–300 MiB under load, mostly garbage. Semi-spaces
+ * of 8 MiB (default 16) and an old space grown to twice the live size (`--heap-growing-percent=100`),
+ * with WORKER_MALLOC_ENV, cut each worker's peak RSS by about a third for ~15 % more of their CPU. On the
+ * command line, not in NODE_OPTIONS: Node refuses the second flag there.
  */
 export const WORKER_NODE_ARGS: readonly string[] = ['--max-semi-space-size=8', '--heap-growing-percent=100'];
 
@@ -31,7 +31,7 @@ export const WORKER_NODE_ARGS: readonly string[] = ['--max-semi-space-size=8', '
  * returned when freed. Without it glibc raises its threshold after the first large free and serves them
  * from its heap, which stays as large as its highest use (~15–20 MiB more in enrich).
  */
-export const WORKER_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /**
  * Node options a service runs with, beside its entry point: the workers' lean heap, the API's larger
@@ -47,9 +47,9 @@ export const SERVICE_NODE_ARGS: Readonly<Partial<Record<ServiceName, readonly st
 
 /** Environment a service runs with unless its caller sets the variable: the workers' malloc setting. */
 export const SERVICE_ENV: Readonly<Partial<Record<ServiceName, Readonly<Record<string, string>>>>> = {
-  ingest: WORKER_ENV,
-  enrich: WORKER_ENV,
-  aggregate: WORKER_ENV,
+  ingest: WORKER_MALLOC_ENV,
+  enrich: WORKER_MALLOC_ENV,
+  aggregate: WORKER_MALLOC_ENV,
 };
 
 /** The command line that runs a service, as a person would type it from the repository root. */

@@ -33,7 +33,7 @@ export function monitorConsumer(consumer: Consumer, opts: ConsumerMonitorOptions
   const labels = { group: opts.group };
   const lag = new Gauge({
     name: 'edusage_consumer_lag',
-    help: 'Messages behind the partition end after the last batch (high watermark - last offset - 1). Not the committed position: messages the aggregate holds to store with later batches (edusage_aggregate_messages_held) are already past it',
+    help: 'Messages behind the partition end after the last batch (high watermark - last offset - 1). Not the committed position: in the aggregate, messages held to be stored with later batches (edusage_aggregate_messages_held) are already past it',
     labelNames: ['group', 'topic', 'partition'],
     registers: [opts.registry],
   });
