@@ -5,6 +5,8 @@ import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edus
 import {
   REPO_ROOT,
   SAMPLE_PSEUDONYM_KEY,
+  WORKER_MALLOC_ENV,
+  WORKER_NODE_ARGS,
   assertStackReachable,
   type ProcessName,
   type ReplicatedService,
@@ -107,6 +109,13 @@ export async function openBench(opts: Options): Promise<BenchContext> {
   say(`edusage benchmark ${startedAt.toISOString()} · commit ${commit} · ${machine.cpus} cores (${machine.cpuModel})`);
   say(
     `load average at start: ${machine.loadAverageAtStart.map(fmt2).join(' ')} (other work on this machine shares the cores)`,
+  );
+  say(
+    opts.v8Defaults
+      ? "workers: V8's and glibc's defaults (--v8-defaults), not their lean heap"
+      : `workers: lean heap (node ${WORKER_NODE_ARGS.join(' ')}, ${Object.entries(WORKER_MALLOC_ENV)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')})`,
   );
   say(
     `targets: sustained ≥ ${TARGETS.sustainedVsBareKafka} × bare kafkajs, ClickHouse ≤ ${TARGETS.clickhouseCpuPer10k} CPU-s per 10k events, p99 ingest→queryable ≤ ${fmtMs(TARGETS.p99IngestToQueryableMs)} at ${TARGETS.pacedShareOfSustained * 100} % of the sustained rate, ≤ ${TARGETS.rssPerWorkerBytes / MiB} MiB RSS per worker, report queries p95 ≤ ${TARGETS.queryP95Ms} ms, aggregate ≥ ClickHouse's Kafka engine`,

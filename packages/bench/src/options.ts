@@ -22,6 +22,8 @@ export interface Options {
   memoryLive: boolean;
   /** Processes each of enrich and aggregate runs as, in one consumer group each. */
   replicas: number;
+  /** The workers without their lean heap (V8's and glibc's defaults), to compare with it. */
+  v8Defaults: boolean;
 }
 
 export function parseOptions(argv: string[] = process.argv): Options {
@@ -52,6 +54,7 @@ export function parseOptions(argv: string[] = process.argv): Options {
       'as --memory, and force a full GC every 3 s to record the live heap (slows the services: rates not comparable)',
     )
     .option('--replicas <n>', 'processes of enrich and of aggregate each (same consumer groups)', '1')
+    .option('--v8-defaults', "start the workers with V8's and glibc's defaults, not their lean heap (to compare)")
     .option(
       '--profile',
       'run the services with node --cpu-prof and summarize where their CPU time goes (adds some overhead)',
@@ -80,6 +83,7 @@ export function parseOptions(argv: string[] = process.argv): Options {
     memory: o.memory === true || o.memoryLive === true,
     memoryLive: o.memoryLive === true,
     replicas: replicaCount(o.replicas),
+    v8Defaults: o.v8Defaults === true,
   };
 }
 

@@ -33,7 +33,7 @@ export function createRig(ctx: BenchContext, data: BenchData): BenchRig {
   rmSync(logDir, { recursive: true, force: true });
   const profileDir = path.join(ctx.opts.out, 'profiles', ctx.runId);
   const memoryDir = path.join(ctx.workDir, 'memory', ctx.runId);
-  const pipeline = new LocalPipeline(instrumentedEnv(ctx, profileDir, memoryDir), logDir);
+  const pipeline = new LocalPipeline(instrumentedEnv(ctx, profileDir, memoryDir), logDir, ctx.opts.v8Defaults);
   const db = createClickHouse(ctx.config);
   const stackPidMap = stackPids(REPO_ROOT);
   const processes = serviceProcesses(ctx.opts.replicas);

@@ -40,6 +40,8 @@ export class LocalPipeline {
   constructor(
     readonly env: Record<string, string>,
     readonly logDir: string,
+    /** Start the services with V8's and glibc's defaults instead of their own settings (startService). */
+    private readonly v8Defaults = false,
   ) {
     mkdirSync(logDir, { recursive: true });
   }
@@ -65,7 +67,10 @@ export class LocalPipeline {
     // a further replica always takes a free one, whatever port the environment names.
     const freePorts = { ENRICH_HTTP_PORT: '0', AGGREGATE_HTTP_PORT: '0', JOBS_HTTP_PORT: '0' };
     const env = name.includes('#') ? { ...this.env, ...freePorts } : { ...freePorts, ...this.env };
-    const child = startService(serviceOf(name), env, { onLine: (line) => out.write(line + '\n') });
+    const child = startService(serviceOf(name), env, {
+      onLine: (line) => out.write(line + '\n'),
+      v8Defaults: this.v8Defaults,
+    });
     child.child.once('exit', () => {
       if (this.children.get(name) === child) this.children.delete(name);
     });

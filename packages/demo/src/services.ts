@@ -62,6 +62,14 @@ export function serviceEntry(name: ServiceName): string {
   return path.join(REPO_ROOT, 'services', name, 'dist', 'main.js');
 }
 
+export interface StartOptions {
+  logger?: Logger;
+  onLine?: (line: string) => void;
+  stdio?: 'inherit' | 'pipe';
+  /** Without SERVICE_NODE_ARGS and SERVICE_ENV: V8's and glibc's defaults (the benchmark's --v8-defaults). */
+  v8Defaults?: boolean;
+}
+
 /**
  * Starts a service's compiled entry point as a child process, its JSON log lines going to `logFile`
  * (or discarded) so the demo's own output stays readable.
@@ -69,10 +77,12 @@ export function serviceEntry(name: ServiceName): string {
 export function startService(
   name: ServiceName,
   env: Record<string, string | undefined>,
-  opts: { logger?: Logger; onLine?: (line: string) => void; stdio?: 'inherit' | 'pipe' } = {},
+  opts: StartOptions = {},
 ): RunningChild {
-  const child = spawn(process.execPath, [...(SERVICE_NODE_ARGS[name] ?? []), serviceEntry(name)], {
-    env: { ...SERVICE_ENV[name], ...process.env, ...env },
+  const nodeArgs = opts.v8Defaults ? [] : (SERVICE_NODE_ARGS[name] ?? []);
+  const serviceEnv = opts.v8Defaults ? {} : SERVICE_ENV[name];
+  const child = spawn(process.execPath, [...nodeArgs, serviceEntry(name)], {
+    env: { ...serviceEnv, ...process.env, ...env },
     stdio: ['ignore', opts.stdio ?? 'pipe', opts.stdio ?? 'pipe'],
   });
   if (opts.stdio !== 'inherit') {

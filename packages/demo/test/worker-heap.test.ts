@@ -66,7 +66,7 @@ test('the heap grows less under garbage than with V8 defaults', () => {
   expect(lean).toBeLessThan(defaults * (2 / 3));
 });
 
-test('startService starts a worker with its flags and environment, which a caller can override', async () => {
+test('startService starts a worker with its flags and environment, which a caller can override or leave out', async () => {
   // The malloc setting of whoever runs the tests would override the default: not inherited for this check.
   const inherited = process.env.MALLOC_MMAP_THRESHOLD_;
   delete process.env.MALLOC_MMAP_THRESHOLD_;
@@ -92,6 +92,14 @@ test('startService starts a worker with its flags and environment, which a calle
       expect(readEnviron(overridden.child.pid!).get('MALLOC_MMAP_THRESHOLD_')).toBe('65536');
     } finally {
       await overridden.kill();
+    }
+    // The benchmark's --v8-defaults: neither the flags nor the malloc setting.
+    const plain = startService('enrich', env, { v8Defaults: true });
+    try {
+      expect(plain.child.spawnargs.slice(1)).toEqual([expect.stringMatching(/services\/enrich\/dist\/main\.js$/)]);
+      expect(readEnviron(plain.child.pid!).has('MALLOC_MMAP_THRESHOLD_')).toBe(false);
+    } finally {
+      await plain.kill();
     }
   } finally {
     if (inherited !== undefined) process.env.MALLOC_MMAP_THRESHOLD_ = inherited;

@@ -140,6 +140,7 @@ export async function runPeerRace(ctx: BenchContext, step: string): Promise<Peer
     const pipeline = new LocalPipeline(
       { ...ctx.env, CLICKHOUSE_DATABASE: raceDb, AGGREGATE_GROUP_ID: `bench-aggregate-race-${stamp}` },
       path.join(ctx.workDir, 'logs', 'race'),
+      ctx.opts.v8Defaults,
     );
     const sampler = new ProcessSampler(() => ({ aggregate: pipeline.pid('aggregate'), ...stack }));
     pipeline.start('aggregate');
