@@ -15,6 +15,7 @@ import {
   SERVICE_NODE_ARGS,
   WORKER_MALLOC_ENV,
   WORKER_NODE_ARGS,
+  envAssignments,
   serviceCommand,
 } from '../../packages/demo/src/services';
 
@@ -161,7 +162,14 @@ describe('docker-compose.yml agrees with the local stack and packages/config', (
       expect(read(`services/${name}/README.md`)).toContain(serviceCommand(name));
       expect(read('README.md')).toContain(`node ${WORKER_NODE_ARGS.join(' ')}`);
       expect(read('docs/ARCHITECTURE.md')).toContain(`node ${WORKER_NODE_ARGS.join(' ')}`);
-      for (const [k, v] of Object.entries(WORKER_MALLOC_ENV)) expect(read('README.md')).toContain(`${k}=${v}`);
+      expect(read('README.md')).toContain(envAssignments(WORKER_MALLOC_ENV));
+      // The image's default command (ingest) and enrich's start script start the same way.
+      expect(read('Dockerfile')).toContain(
+        `CMD ${JSON.stringify(['node', ...WORKER_NODE_ARGS, 'services/ingest/dist/main.js']).replace(/,/g, ', ')}`,
+      );
+      expect(JSON.parse(read('services/enrich/package.json')).scripts.start).toBe(
+        `${envAssignments(WORKER_MALLOC_ENV)} node ${WORKER_NODE_ARGS.join(' ')} dist/main.js`,
+      );
       expect(Object.keys(svc.depends_on ?? {}).sort()).toEqual(['clickhouse', 'kafka', 'redis']);
     });
 

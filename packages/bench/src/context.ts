@@ -8,6 +8,7 @@ import {
   WORKER_MALLOC_ENV,
   WORKER_NODE_ARGS,
   assertStackReachable,
+  envAssignments,
   type ProcessName,
   type ReplicatedService,
 } from '@edusage/demo';
@@ -113,9 +114,7 @@ export async function openBench(opts: Options): Promise<BenchContext> {
   say(
     opts.v8Defaults
       ? "workers: V8's and glibc's defaults (--v8-defaults), not their lean heap"
-      : `workers: lean heap (node ${WORKER_NODE_ARGS.join(' ')}, ${Object.entries(WORKER_MALLOC_ENV)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ')})`,
+      : `workers: lean heap (node ${WORKER_NODE_ARGS.join(' ')}, ${envAssignments(WORKER_MALLOC_ENV)})`,
   );
   say(
     `targets: sustained ≥ ${TARGETS.sustainedVsBareKafka} × bare kafkajs, ClickHouse ≤ ${TARGETS.clickhouseCpuPer10k} CPU-s per 10k events, p99 ingest→queryable ≤ ${fmtMs(TARGETS.p99IngestToQueryableMs)} at ${TARGETS.pacedShareOfSustained * 100} % of the sustained rate, ≤ ${TARGETS.rssPerWorkerBytes / MiB} MiB RSS per worker, report queries p95 ≤ ${TARGETS.queryP95Ms} ms, aggregate ≥ ClickHouse's Kafka engine`,

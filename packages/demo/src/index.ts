@@ -10,5 +10,5 @@ export {
   createApiKeys,
   loadDistrictReferenceData,
 } from './pipeline';
-export { REPO_ROOT, WORKER_MALLOC_ENV, WORKER_NODE_ARGS, type ServiceName } from './services';
+export { REPO_ROOT, WORKER_MALLOC_ENV, WORKER_NODE_ARGS, envAssignments, type ServiceName } from './services';
 export { assertStackReachable, resetSampleData } from './stack';

@@ -52,10 +52,17 @@ export const SERVICE_ENV: Readonly<Partial<Record<ServiceName, Readonly<Record<s
   aggregate: WORKER_MALLOC_ENV,
 };
 
+/** Environment variables as a shell command line's `NAME=value` prefix. */
+export function envAssignments(env: Readonly<Record<string, string>>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
 /** The command line that runs a service, as a person would type it from the repository root. */
 export function serviceCommand(name: ServiceName): string {
-  const env = Object.entries(SERVICE_ENV[name] ?? {}).map(([k, v]) => `${k}=${v}`);
-  return [...env, 'node', ...(SERVICE_NODE_ARGS[name] ?? []), `services/${name}/dist/main.js`].join(' ');
+  const env = envAssignments(SERVICE_ENV[name] ?? {});
+  return [...(env ? [env] : []), 'node', ...(SERVICE_NODE_ARGS[name] ?? []), `services/${name}/dist/main.js`].join(' ');
 }
 
 export function serviceEntry(name: ServiceName): string {
