@@ -1,10 +1,9 @@
 /**
  * The stream workers start with the lean heap (SERVICE_NODE_ARGS, SERVICE_ENV): the flags are ones this
- * Node accepts, the semi-space size takes effect, and startService passes them, the environment included.
- * (The old space's growth is not tested here: its peak under a probe's garbage depended on the machine,
- * 0.6 of V8 defaults' on one, 0.68 on CI's, with and without --predictable.)
+ * Node accepts, the semi-space size and the old space's growth take effect, and startService passes them,
+ * the environment included.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { SERVICE_ENV, SERVICE_NODE_ARGS, WORKER_MALLOC_ENV, WORKER_NODE_ARGS, startService } from '../src/services';
 
@@ -21,14 +20,40 @@ const NEW_SPACE_PROBE = `
   }
   process.stdout.write(String(max));`;
 
-/** Runs a probe under node with `args` (nothing from NODE_OPTIONS); its printed number. */
-function probe(args: readonly string[], script: string): number {
-  // An unknown or refused flag makes node exit with "bad option" before running anything: execFileSync throws.
-  const out = execFileSync(process.execPath, [...args, '-e', script], {
+/**
+ * Keeps ~60 MiB alive, then churns objects that live long enough to be promoted and die in the old
+ * space: every full GC finds the same live heap, so the heap it let grow before it is the growth factor.
+ */
+const OLD_SPACE_PROBE = `
+  const live = [];
+  for (let i = 0; i < 400000; i++) live.push({ i, s: 'x' + i, pair: [i, i + 1] });
+  const ring = new Array(20000);
+  for (let k = 0; k < 3e6; k++) ring[k % 20000] = { k, s: 'y' + k, pair: [k, k] };
+  process.stdout.write(String(live.length + ring.length));`;
+
+/** Runs a probe under node with `args` (nothing from NODE_OPTIONS); what it printed on stdout and stderr. */
+function run(args: readonly string[], script: string): { stdout: string; stderr: string } {
+  // An unknown or refused flag makes node exit with "bad option" before running anything: spawnSync reports it.
+  const result = spawnSync(process.execPath, [...args, '-e', script], {
     env: { ...process.env, ...WORKER_MALLOC_ENV, NODE_OPTIONS: '' },
     encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
   });
-  return Number(out);
+  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return { stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The probe's printed number. */
+function probe(args: readonly string[], script: string): number {
+  return Number(run(args, script).stdout);
+}
+
+/** Each full GC's heap in use before and after, in MB, from --trace-gc's lines (`Mark-Compact 138.1 (152.8) -> 62.0 (81.1) MB`). */
+function fullGcs(trace: string): { before: number; after: number }[] {
+  return [...trace.matchAll(/Mark-Compact[^\d]*([\d.]+) \([\d.]+\) -> ([\d.]+) \(/g)].map((m) => ({
+    before: Number(m[1]),
+    after: Number(m[2]),
+  }));
 }
 
 test.each(WORKERS)('%s runs with the lean heap and the malloc setting', (name) => {
@@ -42,6 +67,21 @@ test('the young generation stays within two 8 MiB semi-spaces, smaller than with
   expect(lean).toBeGreaterThan(0);
   expect(lean).toBeLessThanOrEqual(2 * 8 * 1024 * 1024);
   expect(defaults).toBeGreaterThan(lean);
+});
+
+test('the old space grows to at most about twice the heap the last full GC left', () => {
+  // --predictable: one thread, no timers deciding GCs, so the same heap sizes on every machine. V8's own
+  // growth factor (up to 4×) depends on measured GC and allocation speeds; --heap-growing-percent=100 fixes it at 2×.
+  const gcs = fullGcs(run([...WORKER_NODE_ARGS, '--predictable', '--trace-gc'], OLD_SPACE_PROBE).stdout);
+  // The first full GC comes while the live heap is still being built; the rest see the same live heap.
+  const steady = gcs.slice(1);
+  expect(steady.length).toBeGreaterThanOrEqual(3);
+  for (let i = 1; i < gcs.length; i++) {
+    const growth = gcs[i]!.before / gcs[i - 1]!.after;
+    // 2× the old space plus at most the young generation's 16 MiB and the allocation during marking.
+    expect(growth).toBeGreaterThan(1.5);
+    expect(growth).toBeLessThanOrEqual(2.5);
+  }
 });
 
 test('startService starts a worker with its flags and environment, which a caller can override or leave out', async () => {
