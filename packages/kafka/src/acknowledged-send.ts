@@ -72,6 +72,11 @@ function metadataOf(n: number): PartitionMetadata[] {
 
 const partitioner = keepSetPartition();
 
+/** Appends one by one: `push(...items)` passes every item as an argument and overflows the stack past ~120,000. */
+function appendAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
 /** The messages grouped as `topic/partition` → messages, each with its partition set. */
 async function byPartition(kafka: Kafka, batches: TopicMessages[]): Promise<Map<string, TopicMessages>> {
   const groups = new Map<string, TopicMessages>();
@@ -96,7 +101,7 @@ async function byPartition(kafka: Kafka, batches: TopicMessages[]): Promise<Map<
     for (const partition of seen) {
       const key = `${topic}/${partition}`;
       const earlier = groups.get(key); // the same topic twice in one send
-      if (earlier) earlier.messages.push(...lists[partition]!);
+      if (earlier) appendAll(earlier.messages, lists[partition]!);
       else groups.set(key, { topic, messages: lists[partition]! });
     }
   }
@@ -123,7 +128,7 @@ export async function sendAcknowledged(producer: Producer, batches: TopicMessage
     const topicMessages = new Map<string, Message[]>();
     for (const g of pending.values()) {
       const list = topicMessages.get(g.topic);
-      if (list) list.push(...g.messages);
+      if (list) appendAll(list, g.messages);
       else topicMessages.set(g.topic, [...g.messages]);
     }
     const result = await producer.sendBatch({

@@ -154,3 +154,27 @@ test('a partition the caller set is kept, keyed or not, as kafkajs keeps it', as
     ]),
   );
 });
+
+test('a send of hundreds of thousands of messages to one partition goes out whole, in order', async () => {
+  const log: Sent[] = [];
+  const producer = fakeProducer(log, () => true);
+  rememberClient(producer, fakeKafka());
+  // Two keys in different partitions, the second one's list far longer than a call's argument limit,
+  // and the topic named twice: both ways lists of one partition are joined.
+  const a = 'k0';
+  const b = Array.from({ length: 20 }, (_, i) => `k${i + 1}`).find(
+    (k) => expectedPartition('big', k) !== expectedPartition('big', a),
+  )!;
+  const many = (key: string, n: number, tag: string): Message[] =>
+    Array.from({ length: n }, (_, i) => ({ key, value: `${tag}${i}` }));
+  await sendAcknowledged(producer, [
+    { topic: 'big', messages: [...many(a, 1, 'a'), ...many(b, 200_000, 'b')] },
+    { topic: 'big', messages: many(b, 150_000, 'c') },
+  ]);
+  const sent = log[0]!.flatMap((t) => t.messages);
+  expect(sent).toHaveLength(350_001);
+  const inB = sent.filter((m) => m.partition === expectedPartition('big', b)).map((m) => m.value);
+  const expected = [...many(b, 200_000, 'b'), ...many(b, 150_000, 'c')].map((m) => m.value);
+  // One string compare: jest's toEqual on 350,000 elements takes seconds.
+  expect(inB.join('\n')).toBe(expected.join('\n'));
+});

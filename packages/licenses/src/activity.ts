@@ -228,7 +228,8 @@ export async function trendWeeks(
        WHERE ${IN_LICENSE} AND ${leftCondition(counted.uncounted, left)}
        GROUP BY license_id, week`,
     );
-    weeks.push(...merged.map((r) => ({ license_id: r.license_id, week: r.week, active: Number(r.active) })));
+    // One by one: a state's licenses × weeks can outnumber what a spread may pass as arguments.
+    for (const r of merged) weeks.push({ license_id: r.license_id, week: r.week, active: Number(r.active) });
   }
   return weeks.sort((a, b) => byText(a.license_id, b.license_id) || byText(a.week, b.week));
 }

@@ -97,7 +97,7 @@ export async function refreshWeek(
   const usage = suppressWeeklyUsage(counts, weekStart, k);
   const licenses: LicenseUtilizationRow[] = [];
   for (const district of await licensedDistricts(ch)) {
-    licenses.push(...(await weeklyLicenseUtilization(ch, district, weekStart, k)));
+    for (const row of await weeklyLicenseUtilization(ch, district, weekStart, k)) licenses.push(row);
   }
   const tables: Record<WeeklyTable, readonly object[]> = {
     weekly_app_usage_district: usage.district,

@@ -317,7 +317,8 @@ export class SinkWorker {
     const replayedOrigin = replayed === undefined ? undefined : kafkaPosition(topic, partition, replayed);
     const rejects = prepared.rejects.filter((r) => r.origin !== replayedOrigin);
     for (const [month, rows] of groupByMonth(prepared.rows)) {
-      rejects.push(...(await this.storeMonth(ctx, messages, month, rows)));
+      // One by one: a spread of a large batch's rejects would overflow the call's arguments.
+      for (const reject of await this.storeMonth(ctx, messages, month, rows)) rejects.push(reject);
       await payload.heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
     }
     if (rejects.length > 0) {
