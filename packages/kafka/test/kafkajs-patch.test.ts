@@ -1,8 +1,9 @@
 /**
  * patches/kafkajs@2.2.4.patch (pnpm patchedDependencies) changes three hot spots of kafkajs 2.2.4's
  * producer path without changing a byte it sends: the grouping of a send by partition (one pass, not
- * a quadratic reduce) and the encoder's varints (written in place; 32-bit values without Long
- * objects). These tests hold the patched modules to answers computed here, independently.
+ * a quadratic reduce), the encoder's varints (written in place; 32-bit values without Long
+ * objects) and its buffers (unzeroed, a record's sized up front). These tests hold the patched modules
+ * to answers computed here, independently.
  */
 import type { PartitionMetadata } from 'kafkajs';
 import { keepSetPartition, partitionOfKey } from '../src/partition';
@@ -108,4 +109,56 @@ test("kafkajs' encoder (patched varints) writes Kafka's zigzag varints and sizes
     parts.push(zigzagVarint(a), zigzagVarint(i * 13), Buffer.from([1]));
   }
   expect(stream.buffer.equals(Buffer.concat(parts))).toBe(true);
+});
+
+/** Kafka's record (v2 record batch) encoded here: length, attributes, timestamp delta, offset delta, key, value, headers. */
+function kafkaRecord(r: {
+  offsetDelta: number;
+  timestampDelta: number;
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+}): Buffer {
+  const bytes = (text: string | null) =>
+    text === null ? zigzagVarint(-1) : Buffer.concat([zigzagVarint(Buffer.byteLength(text)), Buffer.from(text)]);
+  const headers = Object.entries(r.headers);
+  const body = Buffer.concat([
+    Buffer.from([0]),
+    zigzagVarint(r.timestampDelta),
+    zigzagVarint(r.offsetDelta),
+    bytes(r.key),
+    bytes(r.value),
+    zigzagVarint(headers.length),
+    ...headers.flatMap(([k, v]) => [bytes(k), bytes(v)]),
+  ]);
+  return Buffer.concat([zigzagVarint(body.length), body]);
+}
+
+test("kafkajs' records (patched: unzeroed buffers, sized up front) are Kafka's bytes, whatever memory held before", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: object) => KafkaEncoder;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Encoder = require('kafkajs/src/protocol/encoder') as new () => KafkaEncoder & {
+    writeEncoder(e: KafkaEncoder): KafkaEncoder;
+  };
+  const records = Array.from({ length: 3_000 }, (_, i) => ({
+    offsetDelta: i,
+    timestampDelta: i % 7 === 0 ? 2 ** 33 + i : i * 3,
+    key: i % 11 === 0 ? null : `d1|stu-${i}`,
+    // Up to ~9 KiB: records below and above Node's 4 KiB pooled size, and multi-byte characters.
+    value: `{"n":${i},"t":"${'é€𝄞x'.repeat((i * 37) % 2_300)}"}`,
+    headers: i % 5 === 0 ? { source: 'netref', 'trace-id': `t${i}` } : {},
+  }));
+  const whole = new Encoder();
+  const expected: Buffer[] = [];
+  for (const r of records) {
+    // Unzeroed memory handed out next is full of 0xAA: a byte the encoder skipped would show.
+    Buffer.allocUnsafe(4_000).fill(0xaa);
+    Buffer.allocUnsafe(64 * 1024).fill(0xaa);
+    const encoded = Record(r);
+    expect(encoded.buffer.equals(kafkaRecord(r))).toBe(true);
+    whole.writeEncoder(encoded);
+    expected.push(kafkaRecord(r));
+  }
+  expect(whole.buffer.equals(Buffer.concat(expected))).toBe(true);
 });
