@@ -69,15 +69,16 @@ test('the young generation stays within two 8 MiB semi-spaces, smaller than with
   expect(defaults).toBeGreaterThan(lean);
 });
 
-test('the old space grows to at most about twice the heap the last full GC left', () => {
+test('the old space grows to about twice the heap the last full GC left (at most 2.5 times)', () => {
   // --predictable: one thread, no timers deciding GCs, so the same heap sizes on every machine. V8's own
   // growth factor (up to 4×) depends on measured GC and allocation speeds; --heap-growing-percent=100 fixes it at 2×.
   const gcs = fullGcs(run([...WORKER_NODE_ARGS, '--predictable', '--trace-gc'], OLD_SPACE_PROBE).stdout);
-  // The first full GC comes while the live heap is still being built; the rest see the same live heap.
+  // The first full GC comes while the live heap is still being built; the rest see the same live heap,
+  // so each growth from one of them to the next is the factor. Growing by 3x or 4x, fewer of them fit.
   const steady = gcs.slice(1);
   expect(steady.length).toBeGreaterThanOrEqual(3);
-  for (let i = 1; i < gcs.length; i++) {
-    const growth = gcs[i]!.before / gcs[i - 1]!.after;
+  for (let i = 1; i < steady.length; i++) {
+    const growth = steady[i]!.before / steady[i - 1]!.after;
     // 2× the old space plus at most the young generation's 16 MiB and the allocation during marking.
     expect(growth).toBeGreaterThan(1.5);
     expect(growth).toBeLessThanOrEqual(2.5);

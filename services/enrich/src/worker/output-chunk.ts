@@ -38,8 +38,8 @@ export class OutputChunk {
       bytes = outputBytes(records);
     }
     if (this.messages > 0 && this.bytes + bytes > this.budget) return 'full';
-    this.enriched.push(...records.enriched);
-    this.dlq.push(...records.dlq);
+    for (const e of records.enriched) this.enriched.push(e);
+    for (const d of records.dlq) this.dlq.push(d);
     this.bytes += bytes;
     this.messages++;
     this.lastOffset = m.offset;

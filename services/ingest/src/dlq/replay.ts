@@ -82,8 +82,9 @@ export async function replayDeadLetters(run: ReplayRun): Promise<ReplaySummary> 
         summary.events += outcome.raw.length + outcome.enriched.length;
         summary.skipped += outcome.skipped;
         for (const reason of outcome.rejects) bump(summary.stillRejected, reason.code);
-        raw.push(...outcome.raw);
-        enriched.push(...outcome.enriched);
+        // One by one: a replayed letter may carry a whole request's events.
+        for (const m of outcome.raw) raw.push(m);
+        for (const m of outcome.enriched) enriched.push(m);
       }
     }
     if (!dryRun) {
