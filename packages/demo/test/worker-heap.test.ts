@@ -31,8 +31,8 @@ const OLD_SPACE_PROBE = `
   for (let k = 0; k < 3e6; k++) ring[k % 20000] = { k, s: 'y' + k, pair: [k, k] };
   process.stdout.write(String(live.length + ring.length));`;
 
-/** Runs a probe under node with `args` (nothing from NODE_OPTIONS); what it printed on stdout and stderr. */
-function run(args: readonly string[], script: string): { stdout: string; stderr: string } {
+/** Runs a probe under node with `args` (nothing from NODE_OPTIONS); what it printed on stdout. */
+function run(args: readonly string[], script: string): string {
   // An unknown or refused flag makes node exit with "bad option" before running anything: spawnSync reports it.
   const result = spawnSync(process.execPath, [...args, '-e', script], {
     env: { ...process.env, ...WORKER_MALLOC_ENV, NODE_OPTIONS: '' },
@@ -40,12 +40,12 @@ function run(args: readonly string[], script: string): { stdout: string; stderr:
     maxBuffer: 16 * 1024 * 1024,
   });
   if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  return { stdout: result.stdout, stderr: result.stderr };
+  return result.stdout;
 }
 
 /** The probe's printed number. */
 function probe(args: readonly string[], script: string): number {
-  return Number(run(args, script).stdout);
+  return Number(run(args, script));
 }
 
 /** Each full GC's heap in use before and after, in MB, from --trace-gc's lines (`Mark-Compact 138.1 (152.8) -> 62.0 (81.1) MB`). */
@@ -72,7 +72,7 @@ test('the young generation stays within two 8 MiB semi-spaces, smaller than with
 test('the old space grows to about twice the heap the last full GC left (at most 2.5 times)', () => {
   // --predictable: one thread, no timers deciding GCs, so the same heap sizes on every machine. V8's own
   // growth factor (up to 4×) depends on measured GC and allocation speeds; --heap-growing-percent=100 fixes it at 2×.
-  const gcs = fullGcs(run([...WORKER_NODE_ARGS, '--predictable', '--trace-gc'], OLD_SPACE_PROBE).stdout);
+  const gcs = fullGcs(run([...WORKER_NODE_ARGS, '--predictable', '--trace-gc'], OLD_SPACE_PROBE));
   // The first full GC comes while the live heap is still being built; the rest see the same live heap,
   // so each growth from one of them to the next is the factor. Growing by 3x or 4x, fewer of them fit.
   const steady = gcs.slice(1);
