@@ -1,6 +1,7 @@
 export { createClickHouse, ensureDatabase, dropDatabase, type ClickHouseConfig, type ClickHouseClient } from './client';
 export { sqlString, sqlIdentifier, sqlNumber, sqlDate, sqlDateTime, sqlList } from './escape';
 export { runMigrations, MigrationChangedError, type MigrationResult } from './migrations';
-export { insertRows, queryRows, queryTable, queryArrays, queryJsonArray, command } from './query';
+export { insertRows, insertTsv, queryRows, queryTable, queryArrays, queryJsonArray, command } from './query';
 export { clickhouseHealth } from './health';
 export { migrationStatements, SCHEMA_MIGRATIONS_DIR, withMigratedClickHouse } from './migrated';
+export { tsvField, tsvLine, type TsvValue } from './tsv';

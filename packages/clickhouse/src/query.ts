@@ -1,10 +1,33 @@
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { sqlIdentifier } from './escape';
+import { tsvLine } from './tsv';
 
 /** Inserts rows as JSONEachRow in one INSERT statement (one part per table partition). */
 export async function insertRows(client: ClickHouseClient, table: string, rows: readonly object[]): Promise<void> {
   if (rows.length === 0) return;
   await client.insert({ table: sqlIdentifier(table), values: rows as object[], format: 'JSONEachRow' });
+}
+
+/**
+ * Inserts rows as TabSeparated in one INSERT statement, `columns` in that order (every row has each):
+ * for hot paths, where JSONEachRow's key names and parsing cost more than the values.
+ */
+export async function insertTsv(
+  client: ClickHouseClient,
+  table: string,
+  columns: readonly string[],
+  rows: readonly Readonly<Record<string, unknown>>[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const [first, ...rest] = columns.map(sqlIdentifier);
+  if (first === undefined) throw new Error(`insertTsv into ${table}: no columns`);
+  await client.insert({
+    table: sqlIdentifier(table),
+    columns: [first, ...rest],
+    values: Readable.from([Buffer.from(rows.map((r) => tsvLine(r, columns)).join(''))], { objectMode: false }),
+    format: 'TabSeparated',
+  });
 }
 
 /** Runs a SELECT and returns its rows. Build every literal in `query` with the escape helpers. */

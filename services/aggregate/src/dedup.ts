@@ -1,4 +1,4 @@
-import { insertRows, queryRows, sqlDate, sqlList, sqlNumber, type ClickHouseClient } from '@edusage/clickhouse';
+import { insertTsv, queryRows, sqlDate, sqlList, sqlNumber, type ClickHouseClient } from '@edusage/clickhouse';
 import { partitionIs } from './partition-sql';
 
 /** One event of a batch asking to be stored. */
@@ -11,10 +11,12 @@ export interface Claim {
   offset: string;
 }
 
+const CLAIM_COLUMNS = ['kafka_topic', 'kafka_partition', 'local_date', 'key_hi', 'key_lo', 'owner_offset'] as const;
+
 /** Keys looked up per query: keeps the SQL text well under ClickHouse's max_query_size (256 KiB). */
 const LOOKUP_CHUNK = 4000;
 
-/** The 128-bit key as the two UInt64 columns of `event_claims` (decimal strings, as JSONEachRow takes them). */
+/** The 128-bit key as the two UInt64 columns of `event_claims` (decimal strings). */
 function splitKey(key: string): { hi: string; lo: string } {
   if (!/^[0-9a-f]{32}$/.test(key)) throw new Error(`dedup_key is not 32 hex characters: ${JSON.stringify(key)}`);
   return { hi: BigInt(`0x${key.slice(0, 16)}`).toString(), lo: BigInt(`0x${key.slice(16)}`).toString() };
@@ -75,7 +77,7 @@ export async function claimEvents(
   // Each key split once (a regular expression and two BigInts): the lookup and the claims both use it.
   const keys = claims.map((c) => splitKey(c.key));
   const owners = await storedOwners(ch, topic, partition, claims, keys);
-  const fresh: object[] = [];
+  const fresh: Record<(typeof CLAIM_COLUMNS)[number], string | number>[] = [];
   const owned = claims.map((c, i) => {
     const { hi, lo } = keys[i]!;
     const id = identity(c.localDate, hi, lo);
@@ -92,6 +94,6 @@ export async function claimEvents(
     });
     return true;
   });
-  await insertRows(ch, 'event_claims', fresh);
+  await insertTsv(ch, 'event_claims', CLAIM_COLUMNS, fresh);
   return owned;
 }

@@ -9,7 +9,7 @@ import { isClickHouseDataError, mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
 import { FoldSchedule, partitionKey } from './fold-schedule';
 import type { PreparedRow, TopicHandler } from './handlers';
-import { insertUnstored } from './insert-unstored';
+import { insertUnstored, type PartitionRows } from './insert-unstored';
 import { PartitionWrites } from './partition-writes';
 import { SINK_COLUMNS, sinkSchemaProblems } from './schema-check';
 import { storedOffsetsFrom } from './stored-offsets';
@@ -534,7 +534,7 @@ export class SinkWorker {
       this.opts.rowWriter,
       ctx.handler.table,
       columns,
-      { topic: ctx.topic, partition: ctx.partition, rows: rows.map((r) => r.row as { kafka_offset: string }) },
+      { topic: ctx.topic, partition: ctx.partition, rows: rows.map((r) => r.row as PartitionRows['rows'][number]) },
       await this.writes.queryId(ctx.topic, ctx.partition, 'insert'),
     );
   }
