@@ -7,6 +7,11 @@ export interface BackoffOptions {
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void | Promise<void>;
   /** Stop retrying when this returns true (e.g. during shutdown); the last error is rethrown. */
   shouldAbort?: () => boolean;
+  /**
+   * Aborted (on shutdown): a wait in progress ends at once and the last error is rethrown, so a stop
+   * never sits out a back-off of up to `maxMs` (which a graceful-stop timeout would then cut short).
+   */
+  signal?: AbortSignal;
   /** Errors for which this returns false are rethrown at once (permanent errors: retrying cannot help). */
   isRetryable?: (err: unknown) => boolean;
 }
@@ -21,13 +26,28 @@ export async function retryWithBackoff<T>(fn: () => Promise<T>, opts: BackoffOpt
     } catch (err) {
       if (
         (opts.maxAttempts !== undefined && attempt >= opts.maxAttempts) ||
+        opts.signal?.aborted ||
         opts.shouldAbort?.() ||
         opts.isRetryable?.(err) === false
       )
         throw err;
       const delay = Math.min(max, initial * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
       await opts.onRetry?.(err, attempt, delay);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await wait(delay, opts.signal);
+      if (opts.signal?.aborted) throw err;
     }
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects; the caller checks the signal). */
+function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -125,6 +125,8 @@ export class SinkWorker {
   /** The partitions (`partitionKey`) of the last join's assignment; undefined before any join. */
   private assigned: Set<string> | undefined;
   private stopping = false;
+  /** Aborted on stop: a persist step's back-off wait ends at once (the batch is abandoned, not committed). */
+  private readonly stopped = new AbortController();
 
   constructor(private readonly opts: SinkWorkerOptions) {
     this.fence = new MembershipFence(opts.consumer);
@@ -173,6 +175,7 @@ export class SinkWorker {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     clearInterval(this.owedTimer);
     await this.opts.consumer.disconnect();
   }
@@ -453,6 +456,7 @@ export class SinkWorker {
             initialMs: 250,
             maxMs: 15_000,
             shouldAbort: () => refused !== null || fenced(),
+            signal: this.stopped.signal,
             onRetry: async (err, attempt, delayMs) => {
               this.stats.retries += 1;
               log.warn(

@@ -118,9 +118,17 @@ test('ready with rows counted in /metrics; not ready while ClickHouse refuses in
   );
 }, 240_000);
 
-test('SIGTERM: a graceful stop exits 0', async () => {
+test('SIGTERM during a back-off wait between retries: the stop does not sit it out, and exits 0', async () => {
+  const retries = async () => counter((await get('/metrics')).text, 'edusage_aggregate_retries_total');
+  const before = await retries();
+  await command(ch, 'RENAME TABLE usage_events TO usage_events_away');
+  await produce(3, 5);
+  // The sixth retry's wait is 250 ms × 2⁵ (± 25 %): 6–10 s, of which the poll below spends < 0.5 s.
+  await waitFor(retries, (n) => n >= before + 6, { timeoutMs: 60_000, intervalMs: 100, what: 'six more retries' });
   const exited = once(child, 'exit') as Promise<[number | null]>;
+  const signalled = Date.now();
   child.kill('SIGTERM');
   const [code] = await exited;
   expect(code).toBe(0);
-}, 60_000);
+  expect(Date.now() - signalled).toBeLessThan(4_000);
+}, 90_000);

@@ -72,6 +72,8 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     logger,
   });
   let stopping = false;
+  // Aborted on stop: ends a send's back-off wait at once (the chunk stays uncommitted and is redelivered).
+  const stopped = new AbortController();
   await retryWithBackoff(() => registry.refresh(), {
     maxAttempts: 20,
     onRetry: (err, attempt) => logger.warn({ err, attempt }, 'loading rosters from Redis failed; retrying'),
@@ -153,6 +155,7 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
           initialMs: 200,
           maxMs: 10_000,
           shouldAbort: abandon,
+          signal: stopped.signal,
           // Cannot happen with the budget above unless the topic limit was lowered while running:
           // fail the batch (and, via the consumer's crash, the process) rather than retry forever.
           isRetryable: (err) => !isTooLargeError(err),
@@ -201,6 +204,7 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     health,
     async stop() {
       stopping = true;
+      stopped.abort();
       clearInterval(poll);
       await consumer.disconnect().catch((err: unknown) => logger.warn({ err }, 'consumer disconnect failed'));
       await producer.disconnect().catch((err: unknown) => logger.warn({ err }, 'producer disconnect failed'));
