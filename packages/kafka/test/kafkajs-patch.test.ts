@@ -2,8 +2,9 @@
  * patches/kafkajs@2.2.4.patch (pnpm patchedDependencies) changes three hot spots of kafkajs 2.2.4's
  * producer path without changing a byte it sends: the grouping of a send by partition (one pass, not
  * a quadratic reduce), the encoder's varints (written in place; 32-bit values without Long
- * objects) and its buffers (unzeroed, a record's sized up front), and the record batch's CRC-32C
- * (eight bytes a step). These tests hold the patched modules
+ * objects) and its buffers (unzeroed, a record's and a batch's sized up front, large encoders chained
+ * rather than copied into the request), and the record batch's CRC-32C (eight bytes a step). These
+ * tests hold the patched modules
  * to answers computed here, independently.
  */
 import type { PartitionMetadata } from 'kafkajs';
@@ -201,4 +202,142 @@ test("kafkajs' record batch CRC-32C (patched to eight bytes a step) is the check
     if (crc32C(slice) !== crc32cBitwise(slice)) wrong.push({ start: 3, length });
   }
   expect(wrong).toEqual([]);
+});
+
+/** Big-endian fixed-width integers, as the Kafka protocol writes them. */
+const int = {
+  i8: (v: number) => Buffer.from([v]),
+  i16: (v: number) => {
+    const b = Buffer.alloc(2);
+    b.writeInt16BE(v);
+    return b;
+  },
+  i32: (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(v);
+    return b;
+  },
+  u32: (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(v);
+    return b;
+  },
+  i64: (v: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(BigInt(v));
+    return b;
+  },
+};
+const kafkaString = (s: string) => Buffer.concat([int.i16(Buffer.byteLength(s)), Buffer.from(s)]);
+
+interface ProduceMessage {
+  key: string | null;
+  value: string;
+  timestamp: number;
+  headers: Record<string, string>;
+}
+type ProduceTopics = {
+  topic: string;
+  partitions: { partition: number; firstSequence: number; messages: ProduceMessage[] }[];
+}[];
+
+/** A whole Produce v3 request as sent on the wire (size, header, body), encoded here from the protocol's definition. */
+function kafkaProduceRequest(
+  correlationId: number,
+  clientId: string,
+  acks: number,
+  timeout: number,
+  topics: ProduceTopics,
+): Buffer {
+  const recordSet = (firstSequence: number, messages: ProduceMessage[]) => {
+    const first = Math.min(...messages.map((m) => m.timestamp));
+    const max = Math.max(...messages.map((m) => m.timestamp));
+    const body = Buffer.concat([
+      int.i16(0), // attributes: no compression, not transactional
+      int.i32(messages.length - 1),
+      int.i64(first),
+      int.i64(max),
+      int.i64(-1), // producer id
+      int.i16(0), // producer epoch
+      int.i32(firstSequence),
+      int.i32(messages.length),
+      ...messages.map((m, i) =>
+        kafkaRecord({
+          offsetDelta: i,
+          timestampDelta: m.timestamp - first,
+          key: m.key,
+          value: m.value,
+          headers: m.headers,
+        }),
+      ),
+    ]);
+    const batch = Buffer.concat([int.i32(0), int.i8(2), int.u32(crc32cBitwise(body)), body]);
+    return Buffer.concat([int.i64(0), int.i32(batch.length), batch]);
+  };
+  const body = Buffer.concat([
+    int.i16(-1), // transactional id: null
+    int.i16(acks),
+    int.i32(timeout),
+    int.i32(topics.length),
+    ...topics.flatMap((t) => [
+      kafkaString(t.topic),
+      int.i32(t.partitions.length),
+      ...t.partitions.flatMap((p) => {
+        const set = recordSet(p.firstSequence, p.messages);
+        return [int.i32(p.partition), int.i32(set.length), set];
+      }),
+    ]),
+  ]);
+  const payload = Buffer.concat([int.i16(0), int.i16(3), int.i32(correlationId), kafkaString(clientId), body]);
+  return Buffer.concat([int.i32(payload.length), payload]);
+}
+
+test("kafkajs' produce requests (patched: large encoders chained, joined once) are Kafka's bytes", async () => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const Encoder = require('kafkajs/src/protocol/encoder') as { CHAIN_MIN_BYTES: number };
+  const frame = require('kafkajs/src/protocol/request') as (r: object) => Promise<{ buffer: Buffer; size(): number }>;
+  const produceV3 = require('kafkajs/src/protocol/requests/produce/v3/request') as (r: object) => object;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const t0 = 1_796_000_000_000;
+  const messages = (n: number, seed: number, big = false): ProduceMessage[] =>
+    Array.from({ length: n }, (_, i) => ({
+      key: i % 13 === 0 ? null : `d${seed}|stu-${i}`,
+      // A few values of 20–40 KiB: records that are themselves chained into their batch.
+      value:
+        big && i % 50 === 7 ? 'v'.repeat(20_000 + i * 40) : `{"seed":${seed},"i":${i},"t":"${'é'.repeat(i % 90)}"}`,
+      timestamp: t0 + ((i * 7919 + seed) % 100_000),
+      headers: (i % 9 === 0 ? { source: 'oneroster' } : {}) as Record<string, string>,
+    }));
+  const topics: ProduceTopics = [
+    {
+      topic: 'usage.enriched',
+      partitions: [
+        { partition: 0, firstSequence: 0, messages: messages(3_000, 1) }, // ~200 KiB: chained
+        { partition: 3, firstSequence: 41, messages: messages(2, 2) }, // tiny: copied
+        { partition: 5, firstSequence: 7, messages: messages(400, 3, true) },
+      ],
+    },
+    { topic: 'usage.dlq', partitions: [{ partition: 1, firstSequence: 2, messages: messages(5, 4) }] },
+  ];
+  const expected = kafkaProduceRequest(17, 'edusage-enrich', -1, 30_000, topics);
+  const encode = async () =>
+    frame({
+      correlationId: 17,
+      clientId: 'edusage-enrich',
+      request: produceV3({ acks: -1, timeout: 30_000, topicData: topics }),
+    });
+  const original = Encoder.CHAIN_MIN_BYTES;
+  try {
+    // The patch's default, every encoder chained, and none (kafkajs' own copying) give the same bytes.
+    for (const chainMinBytes of [original, 1, Number.POSITIVE_INFINITY]) {
+      Encoder.CHAIN_MIN_BYTES = chainMinBytes;
+      const request = await encode();
+      expect(request.size()).toBe(expected.length);
+      expect(request.buffer.equals(expected)).toBe(true);
+      // Read twice (kafkajs reads it for its instrumentation, then writes it): the same bytes.
+      expect(request.buffer.equals(expected)).toBe(true);
+    }
+  } finally {
+    Encoder.CHAIN_MIN_BYTES = original;
+  }
 });
