@@ -160,19 +160,24 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
     let before = await storedCount(crashCh);
     for (let round = 0; round < 4 && before < uniqueCount; round++) {
       const child = start();
-      // Kill only once this run is visibly writing, at a random moment after that: mid-stream.
-      before = await waitFor(
-        () => storedCount(crashCh),
-        (n) => n > before,
-        {
-          what: `progress in round ${round}`,
-          timeoutMs: 60_000,
-          intervalMs: 50,
-        },
-      );
-      await new Promise((r) => setTimeout(r, rand() * 400));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      const exited = once(child, 'exit');
+      try {
+        // Kill only once this run is visibly writing, at a random moment after that: mid-stream.
+        before = await waitFor(
+          () => storedCount(crashCh),
+          (n) => n > before,
+          {
+            what: `progress in round ${round}`,
+            timeoutMs: 60_000,
+            intervalMs: 50,
+          },
+        );
+        await new Promise((r) => setTimeout(r, rand() * 400));
+      } finally {
+        // Killed on a failed wait too: a worker left running would outlive the test run.
+        child.kill('SIGKILL');
+        await exited;
+      }
       kills += 1;
       before = await storedCount(crashCh);
     }
