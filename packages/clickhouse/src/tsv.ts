@@ -22,19 +22,35 @@ const ESCAPES: Record<string, string> = {
   '\f': '\\f',
 };
 
-/** One field: text escaped, numbers in decimal. Anything else (undefined, NaN, objects) is refused, naming `column`. */
+/** A value that cannot be written as a TabSeparated field; thrown before anything is sent. */
+export class TsvValueError extends Error {
+  constructor(
+    message: string,
+    readonly column: string,
+  ) {
+    super(message);
+    this.name = 'TsvValueError';
+  }
+}
+
+/**
+ * One field: text escaped, integers in decimal. Anything else (undefined, null, fractions, integers
+ * past 2^53, objects) is refused with a TsvValueError naming `column`: the rows written this way
+ * hold text and integer columns only, and JS writes some numbers in exponent form.
+ */
 export function tsvField(value: unknown, column: string): string {
   if (typeof value === 'string') {
     return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (ch) => ESCAPES[ch]!) : value;
   }
   if (typeof value === 'number') {
-    // Integers only in decimal; a float would be written as JS spells it, which ClickHouse reads too,
-    // but 1e21 and beyond are exponent form, so refuse what is not safely an integer or a plain decimal.
-    if (Number.isFinite(value) && Math.abs(value) < 1e21) return String(value);
-    throw new Error(`column ${column}: not a finite number of plain decimal form: ${value}`);
+    if (Number.isSafeInteger(value)) return String(value);
+    throw new TsvValueError(`column ${column}: not an integer that can be written exactly: ${value}`, column);
   }
   if (typeof value === 'bigint') return value.toString();
-  throw new Error(`column ${column}: no value of a TabSeparated type (got ${value === null ? 'null' : typeof value})`);
+  throw new TsvValueError(
+    `column ${column}: no value of a TabSeparated type (got ${value === null ? 'null' : typeof value})`,
+    column,
+  );
 }
 
 /** One row's line (ending in '\n'): the fields of `row` named by `columns`, in that order. */

@@ -8,6 +8,7 @@ import {
   queryRows,
   tsvField,
   tsvLine,
+  TsvValueError,
 } from '../src';
 
 // Every character ClickHouse's TabSeparated reader treats specially, alone, doubled and beside text.
@@ -41,8 +42,10 @@ describe('TabSeparated fields', () => {
   it('refuses values it cannot write, naming the column', () => {
     expect(() => tsvField(undefined, 'app_id')).toThrow(/column app_id: .*undefined/);
     expect(() => tsvField(null, 'app_id')).toThrow(/column app_id: .*null/);
-    expect(() => tsvField(Number.NaN, 'seconds')).toThrow(/column seconds: not a finite number/);
+    expect(() => tsvField(Number.NaN, 'seconds')).toThrow(/column seconds: not an integer/);
     expect(() => tsvField(1e21, 'seconds')).toThrow(/column seconds/);
+    expect(() => tsvField(1e-7, 'seconds')).toThrow(/column seconds/);
+    expect(() => tsvField(0.5, 'seconds')).toThrow(TsvValueError);
     expect(() => tsvField({}, 'x')).toThrow(/column x: .*object/);
     expect(() => tsvLine({ a: 'x' }, ['a', 'b'])).toThrow(/column b/);
   });

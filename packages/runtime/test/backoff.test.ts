@@ -32,6 +32,28 @@ describe('retryWithBackoff', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   }, 10_000);
 
+  it('does not wait when the signal aborts during onRetry', async () => {
+    const stop = new AbortController();
+    const started = Date.now();
+    await expect(
+      retryWithBackoff(
+        async () => {
+          throw new Error('down');
+        },
+        {
+          initialMs: 60_000,
+          signal: stop.signal,
+          // As enrich's heartbeat: the stop comes while onRetry awaits.
+          onRetry: async () => {
+            await new Promise((r) => setTimeout(r, 10));
+            stop.abort();
+          },
+        },
+      ),
+    ).rejects.toThrow('down');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  }, 10_000);
+
   it('does not wait at all once its signal is aborted', async () => {
     const stop = new AbortController();
     stop.abort();

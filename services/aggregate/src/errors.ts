@@ -1,3 +1,5 @@
+import { TsvValueError } from '@edusage/clickhouse';
+
 /**
  * How the sink tells errors apart (docs/ARCHITECTURE.md "Delivery guarantees"): a permanent error
  * belongs to one record and will fail the same way forever (it goes to the dead-letter topic); anything
@@ -46,8 +48,12 @@ const DATA_ERROR_CODES = new Set([
   '321', // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
 ]);
 
-/** True for a ClickHouse exception about the data sent (see DATA_ERROR_CODES). */
+/**
+ * True for a ClickHouse exception about the data sent (see DATA_ERROR_CODES), or a value the rows'
+ * TabSeparated body cannot carry (TsvValueError, thrown before sending): the same rows fail the same way.
+ */
 export function isClickHouseDataError(err: unknown): boolean {
+  if (err instanceof TsvValueError) return true;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && DATA_ERROR_CODES.has(code);
 }

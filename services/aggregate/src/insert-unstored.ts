@@ -47,27 +47,27 @@ export async function insertUnstored(
       SELECT kafka_offset FROM ${sqlIdentifier(table)}
       WHERE ${at} AND kafka_offset >= ${sqlNumber(low)} AND kafka_offset <= ${sqlNumber(high)})`;
   const boundary = `edusage-sink-${randomUUID()}`;
-  const rows = batch.rows;
-  // Streamed in slices: a gathered batch's body is megabytes, and joined whole then copied into one
-  // buffer it would be held two or three times over (per partition processed at once).
-  const body = (function* () {
-    yield Buffer.from(
+  // Written before anything is sent, in slices of BODY_SLICE_ROWS, never joined into one string: a
+  // value TabSeparated cannot carry throws its TsvValueError here (isClickHouseDataError treats it as
+  // the rows' fault), not in the middle of a request.
+  const slices: Buffer[] = [
+    Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="sink_rows"; filename="sink_rows"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n',
-    );
-    for (let i = 0; i < rows.length; i += BODY_SLICE_ROWS) {
-      let slice = '';
-      for (const row of rows.slice(i, i + BODY_SLICE_ROWS)) slice += tsvLine(row, columnNames);
-      yield Buffer.from(slice);
-    }
-    yield Buffer.from(`\r\n--${boundary}--\r\n`);
-  })();
+    ),
+  ];
+  for (let i = 0; i < batch.rows.length; i += BODY_SLICE_ROWS) {
+    let slice = '';
+    for (const row of batch.rows.slice(i, i + BODY_SLICE_ROWS)) slice += tsvLine(row, columnNames);
+    slices.push(Buffer.from(slice));
+  }
+  slices.push(Buffer.from(`\r\n--${boundary}--\r\n`));
   const structure = Object.entries(columns)
     .map(([name, type]) => `${name} ${structureType(type)}`)
     .join(', ');
   const result = await ch.exec({
     query,
-    values: Readable.from(body),
+    values: Readable.from(slices),
     query_id: queryId,
     // External-data parameters ride along with the settings in the URL.
     clickhouse_settings: { sink_rows_structure: structure, sink_rows_format: 'TabSeparated' } as never,

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { deadLetterBuilder, kafkaPosition, type DeadLetter } from '@edusage/contracts';
@@ -129,6 +130,8 @@ export class SinkWorker {
   private readonly stopped = new AbortController();
 
   constructor(private readonly opts: SinkWorkerOptions) {
+    // Every partition's back-off waits on this signal at once (AGGREGATE_CONCURRENCY of them): no cap.
+    setMaxListeners(0, this.stopped.signal);
     this.fence = new MembershipFence(opts.consumer);
     this.writes = new PartitionWrites(opts.ch);
     this.folds = new FoldSchedule(opts.foldIntervalMs ?? 0);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { PseudonymKeyChangedError, recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import type { Redis } from 'ioredis';
 import { type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
@@ -74,6 +75,7 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
   let stopping = false;
   // Aborted on stop: ends a send's back-off wait at once (the chunk stays uncommitted and is redelivered).
   const stopped = new AbortController();
+  setMaxListeners(0, stopped.signal); // one back-off wait per partition consumed at once
   await retryWithBackoff(() => registry.refresh(), {
     maxAttempts: 20,
     onRetry: (err, attempt) => logger.warn({ err, attempt }, 'loading rosters from Redis failed; retrying'),
