@@ -5,7 +5,7 @@
  * current ClickHouse engine (chdb, installed by scripts/bootstrap), through the project's own code.
  */
 import { claimEvents, deriveRollups, toClickHouseDateTime, usageEventRow } from '@edusage/aggregate';
-import { insertRows, queryRows, runMigrations, sqlString } from '@edusage/clickhouse';
+import { insertRows, insertTsv, queryRows, runMigrations, sqlString } from '@edusage/clickhouse';
 import {
   classAppUsage,
   deadLetterSummary,
@@ -31,6 +31,28 @@ describe('the same SQL on current ClickHouse', () => {
   it('is really a current engine', async () => {
     const major = Number((await current.version()).split('.')[0]);
     expect(major).toBeGreaterThanOrEqual(24);
+  });
+
+  it("reads TabSeparated rows (the sink's and the claims' format) back exactly, awkward characters included", async () => {
+    const ch = current.client;
+    await ch.command({
+      query: 'CREATE TABLE tsv_awkward (i UInt32, text String, big UInt64) ENGINE = MergeTree ORDER BY i',
+    });
+    const texts = [
+      '',
+      'tab\there',
+      'new\nline',
+      'cr\rhere',
+      'back\\slash',
+      '\\N',
+      'nul\0',
+      '\b\f',
+      "it's",
+      'ünï 日本 😀',
+    ];
+    const rows = texts.map((text, i) => ({ i, text, big: i % 2 === 0 ? '18446744073709551615' : String(i) }));
+    await insertTsv(ch, 'tsv_awkward', ['i', 'text', 'big'], rows);
+    expect(await queryRows(ch, 'SELECT i, text, toString(big) AS big FROM tsv_awkward ORDER BY i')).toEqual(rows);
   });
 
   it('applies every migration, stores and derives rollups, and answers the report queries exactly', async () => {

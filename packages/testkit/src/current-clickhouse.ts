@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { repoRoot } from './paths';
 
@@ -72,9 +73,29 @@ export async function startCurrentClickHouse(database: string): Promise<CurrentC
       await run(query);
       return {};
     },
-    async insert({ table, values, format }: { table: string; values: object[]; format: string }) {
-      if (values.length === 0) return {};
-      await run(`INSERT INTO ${table} FORMAT ${format}\n${values.map((v) => JSON.stringify(v)).join('\n')}`);
+    async insert({
+      table,
+      values,
+      format,
+      columns,
+    }: {
+      table: string;
+      values: object[] | Readable;
+      format: string;
+      columns?: string[];
+    }) {
+      // As @clickhouse/client: objects for the JSON formats, a byte stream of the format's text otherwise.
+      let data: string;
+      if (values instanceof Readable) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of values) chunks.push(Buffer.from(chunk as Buffer));
+        data = Buffer.concat(chunks).toString('utf8');
+      } else {
+        data = values.map((v) => JSON.stringify(v)).join('\n');
+      }
+      if (data.length === 0) return {};
+      const names = columns === undefined ? '' : ` (${columns.join(', ')})`;
+      await run(`INSERT INTO ${table}${names} FORMAT ${format}\n${data}`);
       return {};
     },
     async close() {
