@@ -205,28 +205,17 @@ test("kafkajs' record batch CRC-32C (patched to eight bytes a step) is the check
 });
 
 /** Big-endian fixed-width integers, as the Kafka protocol writes them. */
+const fixed = (size: number, write: (b: Buffer) => void): Buffer => {
+  const b = Buffer.alloc(size);
+  write(b);
+  return b;
+};
 const int = {
   i8: (v: number) => Buffer.from([v]),
-  i16: (v: number) => {
-    const b = Buffer.alloc(2);
-    b.writeInt16BE(v);
-    return b;
-  },
-  i32: (v: number) => {
-    const b = Buffer.alloc(4);
-    b.writeInt32BE(v);
-    return b;
-  },
-  u32: (v: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(v);
-    return b;
-  },
-  i64: (v: number) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64BE(BigInt(v));
-    return b;
-  },
+  i16: (v: number) => fixed(2, (b) => b.writeInt16BE(v)),
+  i32: (v: number) => fixed(4, (b) => b.writeInt32BE(v)),
+  u32: (v: number) => fixed(4, (b) => b.writeUInt32BE(v)),
+  i64: (v: number) => fixed(8, (b) => b.writeBigInt64BE(BigInt(v))),
 };
 const kafkaString = (s: string) => Buffer.concat([int.i16(Buffer.byteLength(s)), Buffer.from(s)]);
 
