@@ -4,4 +4,4 @@ export { runMigrations, MigrationChangedError, type MigrationResult } from './mi
 export { insertRows, insertTsv, queryRows, queryTable, queryArrays, queryJsonArray, command } from './query';
 export { clickhouseHealth } from './health';
 export { migrationStatements, SCHEMA_MIGRATIONS_DIR, withMigratedClickHouse } from './migrated';
-export { tsvField, tsvLine, TsvValueError, type TsvValue } from './tsv';
+export { tsvField, tsvLine, TsvValueError } from './tsv';

@@ -4,9 +4,6 @@
  * docs/BENCHMARKS.md "Rows as TabSeparated".
  */
 
-/** A field's value: text, or a finite number or bigint written in decimal. */
-export type TsvValue = string | number | bigint;
-
 // Characters a TabSeparated field escapes (ClickHouse's own writer escapes the same set). The tab and
 // the newline end fields and rows, the backslash starts an escape; the others are escaped so no
 // reader's line handling (\r) or C-string handling (\0) can touch them.

@@ -125,8 +125,7 @@ export class SinkWorker {
   private owedTimer: NodeJS.Timeout | undefined;
   /** The partitions (`partitionKey`) of the last join's assignment; undefined before any join. */
   private assigned: Set<string> | undefined;
-  private stopping = false;
-  /** Aborted on stop: a persist step's back-off wait ends at once (the batch is abandoned, not committed). */
+  /** Aborted on stop: nothing more is written or committed, and a back-off wait ends at once. */
   private readonly stopped = new AbortController();
 
   constructor(private readonly opts: SinkWorkerOptions) {
@@ -177,7 +176,6 @@ export class SinkWorker {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
     this.stopped.abort();
     clearInterval(this.owedTimer);
     await this.opts.consumer.disconnect();
@@ -185,7 +183,7 @@ export class SinkWorker {
 
   /** Seeks back for what idle partitions owe: held messages to store first, then folds. */
   private askForOwedBatches(): void {
-    if (this.stopping) return;
+    if (this.stopped.signal.aborted) return;
     this.askForHeldBatches();
     this.askForOwedFolds();
   }
@@ -434,7 +432,7 @@ export class SinkWorker {
     const { topic, partition } = batch;
     const log = this.opts.logger.child({ topic, partition });
     const epoch = this.fence.current();
-    const fenced = () => this.stopping || !isRunning() || isStale() || this.fence.isFenced(epoch);
+    const fenced = () => this.stopped.signal.aborted || !isRunning() || isStale() || this.fence.isFenced(epoch);
     const beat = () => void heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
 
     const persist = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {

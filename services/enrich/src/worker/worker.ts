@@ -72,8 +72,8 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     timeZoneFor: (d) => timeZoneFor(config, d),
     logger,
   });
-  let stopping = false;
-  // Aborted on stop: ends a send's back-off wait at once (the chunk stays uncommitted and is redelivered).
+  // Aborted on stop: no more commits, and a send's back-off wait ends at once (the chunk stays
+  // uncommitted and is redelivered).
   const stopped = new AbortController();
   setMaxListeners(0, stopped.signal); // one back-off wait per partition consumed at once
   await retryWithBackoff(() => registry.refresh(), {
@@ -151,7 +151,7 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
         i++;
       }
       const { enriched, dlq, lastOffset } = chunk;
-      const abandon = () => stopping || !isRunning() || isStale();
+      const abandon = () => stopped.signal.aborted || !isRunning() || isStale();
       try {
         await retryWithBackoff(() => send(enriched, dlq), {
           initialMs: 200,
@@ -205,7 +205,6 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
     metrics,
     health,
     async stop() {
-      stopping = true;
       stopped.abort();
       clearInterval(poll);
       await consumer.disconnect().catch((err: unknown) => logger.warn({ err }, 'consumer disconnect failed'));
