@@ -177,17 +177,21 @@ describe('a 50 MB license inventory', () => {
 
   it('an import of it killed half-way leaves the previous inventory current', async () => {
     const run = runImport(env.env, big.file, dir);
-    // Killed once its first rows are in ClickHouse (an unrecorded version), long before the end of the file.
-    await waitFor(
-      () =>
-        queryRows<{ n: string }>(
-          ch,
-          `SELECT count() AS n FROM licenses WHERE district_id = 'd1' AND license_id LIKE 'L%'`,
-        ),
-      (rows) => Number(rows[0]!.n) > 0,
-      { timeoutMs: 300_000, intervalMs: 50, what: 'the first rows of the big import written' },
-    );
-    run.child.kill('SIGKILL');
+    try {
+      // Killed once its first rows are in ClickHouse (an unrecorded version), long before the end of the file.
+      await waitFor(
+        () =>
+          queryRows<{ n: string }>(
+            ch,
+            `SELECT count() AS n FROM licenses WHERE district_id = 'd1' AND license_id LIKE 'L%'`,
+          ),
+        (rows) => Number(rows[0]!.n) > 0,
+        { timeoutMs: 300_000, intervalMs: 50, what: 'the first rows of the big import written' },
+      );
+    } finally {
+      // Also when the wait failed: an import left running would write into the next test's inventory.
+      run.child.kill('SIGKILL');
+    }
     const r = await run.done;
     expect(r.signal).toBe('SIGKILL'); // it was still running: the kill really was mid-import
     expect(await currentIds()).toEqual(['OLD-1', 'OLD-2']);

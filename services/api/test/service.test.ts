@@ -19,12 +19,15 @@ let env: TestEnv;
 let ch: ClickHouseClient;
 let port: number;
 let procEnv: Record<string, string>;
+/** Every API process started, so a failing test cannot leave one running (afterAll kills them). */
+const children: ChildProcess[] = [];
 
 async function start(): Promise<{ child: ChildProcess; log: () => string }> {
   const child = spawn(process.execPath, [path.join(DIST, 'main.js')], {
     env: procEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -74,6 +77,7 @@ beforeAll(async () => {
   };
 }, 120_000);
 afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await ch?.close();
   // The API creates the research database beside the suite's own (startApi: ensureResearchSchema).
   if (env)
