@@ -1,22 +1,17 @@
 import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import { deadLetterBuilder, kafkaPosition, type DeadLetter } from '@edusage/contracts';
+import { kafkaPosition } from '@edusage/contracts';
 import { produceJson } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
-import { retryWithBackoff } from '@edusage/runtime';
+import { BatchAbandoned, batchContext, type BatchContext } from './batch-context';
 import { BatchGathering, type GatherOptions, type SinkMessage } from './batch-gathering';
-import { isClickHouseDataError, mustRejoin, PartitionRefused } from './errors';
+import { mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
 import { FoldSchedule, partitionKey } from './fold-schedule';
-import type { PreparedRow, TopicHandler } from './handlers';
-import { insertUnstored, type PartitionRows } from './insert-unstored';
+import type { TopicHandler } from './handlers';
 import { PartitionWrites } from './partition-writes';
-import { SINK_COLUMNS, sinkSchemaProblems } from './schema-check';
-import { storedOffsetsFrom } from './stored-offsets';
-
-/** Thrown to leave a batch uncommitted when the worker stops or the partition was taken away. */
-class BatchAbandoned extends Error {}
+import { groupByMonth, RowStore } from './row-store';
 
 export interface SinkStats {
   batches: number;
@@ -70,18 +65,6 @@ export interface SinkWorkerOptions {
   gather?: GatherOptions;
 }
 
-/** Everything one batch's steps share. */
-interface BatchContext {
-  topic: string;
-  partition: number;
-  handler: TopicHandler;
-  log: Logger;
-  persist: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
-  fenced: () => boolean;
-  /** The membership epoch the batch started under (`MembershipFence`). */
-  epoch: number;
-}
-
 /**
  * Consumes topics into ClickHouse with an exactly-once effect (docs/ARCHITECTURE.md "Delivery
  * guarantees"): per partition batch, skip what is already stored (checking it is the same message),
@@ -110,8 +93,7 @@ export class SinkWorker {
   get heldMessages(): number {
     return this.gathering.heldMessages;
   }
-  /** Per partition (`partitionKey`): offset → identity of what is stored at or above the last verified point. */
-  private readonly verified = new Map<string, Map<string, string>>();
+  private readonly rowStore: RowStore;
   private readonly fence: MembershipFence;
   private readonly writes: PartitionWrites;
   private readonly folds: FoldSchedule;
@@ -133,6 +115,7 @@ export class SinkWorker {
     setMaxListeners(0, this.stopped.signal);
     this.fence = new MembershipFence(opts.consumer);
     this.writes = new PartitionWrites(opts.ch);
+    this.rowStore = new RowStore({ ch: opts.ch, rowWriter: opts.rowWriter, writes: this.writes, stats: this.stats });
     this.folds = new FoldSchedule(opts.foldIntervalMs ?? 0);
     this.gathering = new BatchGathering(opts.gather ?? { minMessages: 1, maxWaitMs: 0 });
     opts.consumer.on(opts.consumer.events.GROUP_JOIN, (event) => {
@@ -141,8 +124,7 @@ export class SinkWorker {
         assignment === undefined
           ? undefined
           : new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => partitionKey(t, p))));
-      // After any rebalance nothing is known about who stored what: verify again before inserting.
-      this.verified.clear();
+      this.rowStore.forgetAll();
       this.folds.rejoined();
       this.replayed.clear();
       // kafkajs fetches every partition from its committed offset again: what was held comes again
@@ -278,7 +260,13 @@ export class SinkWorker {
     if (batch.isEmpty()) return;
     const handler = this.opts.handlers[batch.topic];
     if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
-    const ctx = this.batchContext(payload, handler);
+    const ctx = batchContext(payload, handler, {
+      logger: this.opts.logger,
+      fence: this.fence,
+      stopped: this.stopped.signal,
+      onRetry: () => (this.stats.retries += 1),
+      onHeartbeatError: (err) => this.noteHeartbeatError(err),
+    });
     const { topic, partition } = batch;
     const k = partitionKey(topic, partition);
     // A batch fetched before a seek back (isStale), or whose membership moved since it started, touches
@@ -322,7 +310,7 @@ export class SinkWorker {
     const rejects = prepared.rejects.filter((r) => r.origin !== replayedOrigin);
     for (const [month, rows] of groupByMonth(prepared.rows)) {
       // One by one: a spread of a large batch's rejects would overflow the call's arguments.
-      for (const reject of await this.storeMonth(ctx, messages, month, rows)) rejects.push(reject);
+      for (const reject of await this.rowStore.storeMonth(ctx, messages, month, rows)) rejects.push(reject);
       await payload.heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
     }
     if (rejects.length > 0) {
@@ -384,9 +372,7 @@ export class SinkWorker {
     await ctx.persist('committing offset', () =>
       this.opts.consumer.commitOffsets([{ topic, partition, offset: next }]),
     );
-    // Offsets below the commit point will not be seen again by this owner.
-    const known = this.verified.get(partitionKey(topic, partition));
-    if (known) for (const o of known.keys()) if (BigInt(o) < BigInt(next)) known.delete(o);
+    this.rowStore.committed(topic, partition, end);
 
     countBatch();
   }
@@ -426,195 +412,4 @@ export class SinkWorker {
   private noteHeartbeatError(err: unknown): void {
     if (mustRejoin(err)) this.fence.revoke();
   }
-
-  private batchContext(payload: EachBatchPayload, handler: TopicHandler): BatchContext {
-    const { batch, heartbeat, isRunning, isStale } = payload;
-    const { topic, partition } = batch;
-    const log = this.opts.logger.child({ topic, partition });
-    const epoch = this.fence.current();
-    const fenced = () => this.stopped.signal.aborted || !isRunning() || isStale() || this.fence.isFenced(epoch);
-    const beat = () => void heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
-
-    const persist = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-      // Heartbeat all along, during attempts and back-off waits alike: a failing or hanging ClickHouse
-      // must never cost the group membership, and the heartbeat is how a revocation is learnt.
-      const timer = setInterval(beat, 1_000);
-      let refused: PartitionRefused | null = null;
-      try {
-        return await retryWithBackoff(
-          async () => {
-            // No write, read or commit once the partition may belong to someone else.
-            if (fenced()) throw new BatchAbandoned();
-            try {
-              return await fn();
-            } catch (err) {
-              if (err instanceof PartitionRefused) refused = err;
-              if (mustRejoin(err)) this.fence.revoke();
-              throw err;
-            }
-          },
-          {
-            initialMs: 250,
-            maxMs: 15_000,
-            shouldAbort: () => refused !== null || fenced(),
-            signal: this.stopped.signal,
-            onRetry: async (err, attempt, delayMs) => {
-              this.stats.retries += 1;
-              log.warn(
-                { err: (err as Error).message, attempt, delayMs: Math.round(delayMs) },
-                `${what} failed: retrying`,
-              );
-              beat();
-            },
-          },
-        );
-      } catch (err) {
-        if (refused) throw refused;
-        if (fenced()) throw new BatchAbandoned();
-        throw err;
-      } finally {
-        clearInterval(timer);
-      }
-    };
-
-    return { topic, partition, handler, log, persist, fenced, epoch };
-  }
-
-  /**
-   * What is stored of this partition from `firstOffset` (the batch's first, once for all its months)
-   * on; read again after anything uncertain.
-   */
-  private async stored(ctx: BatchContext, firstOffset: string): Promise<Map<string, string>> {
-    const key = partitionKey(ctx.topic, ctx.partition);
-    let known = this.verified.get(key);
-    if (!known) {
-      known = await storedOffsetsFrom(
-        this.opts.ch,
-        ctx.handler.offsetsTable,
-        ctx.handler.identityColumn,
-        ctx.topic,
-        ctx.partition,
-        firstOffset,
-      );
-      this.verified.set(key, known);
-    }
-    return known;
-  }
-
-  /** Stores one month's rows of a batch; returns dead letters for rows ClickHouse can never take. */
-  private async storeMonth(
-    ctx: BatchContext,
-    messages: readonly SinkMessage[],
-    month: string,
-    rows: PreparedRow[],
-  ): Promise<DeadLetter[]> {
-    const { topic, partition, handler } = ctx;
-    const key = partitionKey(topic, partition);
-    return ctx.persist(`inserting into ${handler.table}`, async () => {
-      const known = await this.stored(ctx, messages[0]!.offset);
-      const fresh = rows.filter((r) => !known.has(r.offset));
-      this.checkSameMessages(ctx, rows, known);
-      this.stats.alreadyStored += rows.length - fresh.length;
-      if (fresh.length === 0) return [];
-      try {
-        await this.insert(ctx, fresh);
-      } catch (err) {
-        // The INSERT may have reached ClickHouse before the error: find out before trying again.
-        this.verified.delete(key);
-        if (isClickHouseDataError(err)) return this.isolateUnstorable(ctx, messages, fresh, err);
-        throw err;
-      }
-      for (const r of fresh) known.set(r.offset, identityOf(handler, r));
-      this.stats.inserted += fresh.length;
-      ctx.log.debug({ month, rows: fresh.length }, 'inserted');
-      return [];
-    });
-  }
-
-  /** Stores those of `rows` whose offsets are not stored yet (decided by ClickHouse, see insertUnstored). */
-  private async insert(ctx: BatchContext, rows: PreparedRow[]): Promise<void> {
-    const columns = SINK_COLUMNS[ctx.handler.table];
-    if (!columns) throw new Error(`no known columns for table ${ctx.handler.table}`);
-    await insertUnstored(
-      this.opts.rowWriter,
-      ctx.handler.table,
-      columns,
-      { topic: ctx.topic, partition: ctx.partition, rows: rows.map((r) => r.row as PartitionRows['rows'][number]) },
-      await this.writes.queryId(ctx.topic, ctx.partition, 'insert'),
-    );
-  }
-
-  /**
-   * A stored row whose identity differs from the message now at its offset: the offsets started over
-   * (topic deleted and created again, or reset). Skipping would drop the new message, storing it would
-   * count the offset twice: refuse.
-   */
-  private checkSameMessages(ctx: BatchContext, rows: PreparedRow[], known: Map<string, string>): void {
-    for (const r of rows) {
-      const stored = known.get(r.offset);
-      if (stored !== undefined && stored !== identityOf(ctx.handler, r)) {
-        throw new PartitionRefused(
-          `offset ${r.offset} of ${ctx.topic}/${ctx.partition} is already stored with a different event ` +
-            `(${ctx.handler.identityColumn} ${stored}, now ${identityOf(ctx.handler, r)}): the topic was deleted ` +
-            'and created again, or its offsets were reset. Move the old rows of this topic away ' +
-            '(docs/ARCHITECTURE.md "Delivery guarantees") and restart; nothing was skipped or committed.',
-        );
-      }
-    }
-  }
-
-  /**
-   * ClickHouse refused the data of an INSERT. If its tables are not what the sink expects, that is no
-   * record's fault: stop the partition. Otherwise insert the rows one by one; those refused again go to
-   * the dead-letter topic with ClickHouse's message, the others are stored.
-   */
-  private async isolateUnstorable(
-    ctx: BatchContext,
-    messages: readonly SinkMessage[],
-    rows: PreparedRow[],
-    cause: unknown,
-  ): Promise<DeadLetter[]> {
-    const problems = await sinkSchemaProblems(this.opts.ch);
-    if (problems.length > 0) throw new PartitionRefused(`ClickHouse schema drifted: ${problems.join('; ')}`);
-    ctx.log.warn({ err: (cause as Error).message }, 'ClickHouse refused rows: storing them one by one');
-    const known = await this.stored(ctx, messages[0]!.offset);
-    const byOffset = new Map(messages.map((m) => [m.offset, m]));
-    const letters: DeadLetter[] = [];
-    const deadLetter = deadLetterBuilder({ stage: 'aggregate', source: ctx.topic, districtId: null });
-    for (const r of rows) {
-      if (known.has(r.offset)) continue;
-      try {
-        await this.insert(ctx, [r]);
-      } catch (err) {
-        this.verified.delete(partitionKey(ctx.topic, ctx.partition));
-        if (!isClickHouseDataError(err)) throw err;
-        const text = byOffset.get(r.offset)?.value?.toString('utf8') ?? '';
-        letters.push(
-          deadLetter({
-            reason: { code: 'rejected_by_clickhouse', message: (err as Error).message.slice(0, 500) },
-            payload: text,
-            origin: kafkaPosition(ctx.topic, ctx.partition, r.offset),
-          }),
-        );
-        continue;
-      }
-      known.set(r.offset, identityOf(ctx.handler, r));
-      this.stats.inserted += 1;
-    }
-    return letters;
-  }
-}
-
-function identityOf(handler: TopicHandler, row: PreparedRow): string {
-  return String((row.row as Record<string, unknown>)[handler.identityColumn] ?? '');
-}
-
-function groupByMonth(rows: PreparedRow[]): Map<string, PreparedRow[]> {
-  const groups = new Map<string, PreparedRow[]>();
-  for (const r of rows) {
-    const list = groups.get(r.month);
-    if (list) list.push(r);
-    else groups.set(r.month, [r]);
-  }
-  return groups;
 }

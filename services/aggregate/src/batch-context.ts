@@ -1,0 +1,93 @@
+import type { EachBatchPayload } from 'kafkajs';
+import type { Logger } from '@edusage/logging';
+import { retryWithBackoff } from '@edusage/runtime';
+import { mustRejoin, PartitionRefused } from './errors';
+import type { MembershipFence } from './fence';
+import type { TopicHandler } from './handlers';
+
+/** Thrown to leave a batch uncommitted when the worker stops or the partition was taken away. */
+export class BatchAbandoned extends Error {}
+
+/** Everything one batch's steps share. */
+export interface BatchContext {
+  topic: string;
+  partition: number;
+  handler: TopicHandler;
+  log: Logger;
+  /** Runs one step of the batch, retried with back-off while heartbeating, until it succeeds or the batch is abandoned. */
+  persist: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+  /** Whether the batch must make no further write, fold or commit (stopped, sought past, or revoked). */
+  fenced: () => boolean;
+  /** The membership epoch the batch started under (`MembershipFence`). */
+  epoch: number;
+}
+
+/** What a batch's steps need from the worker that runs them. */
+export interface BatchContextDeps {
+  logger: Logger;
+  fence: MembershipFence;
+  /** Aborted when the worker stops: nothing more is written, and a back-off wait ends at once. */
+  stopped: AbortSignal;
+  /** Called for each failed attempt that will be retried (the worker counts them). */
+  onRetry: () => void;
+  /** A heartbeat failed; the worker decides whether that means the membership is lost. */
+  onHeartbeatError: (err: unknown) => void;
+}
+
+/**
+ * The context of one batch: its fence (stop, seek, revocation) and `persist`, the one way its steps
+ * reach ClickHouse or Kafka (docs/ARCHITECTURE.md "Errors are classified"): transient failures are
+ * retried with back-off, a refused partition and an abandoned batch are not.
+ */
+export function batchContext(payload: EachBatchPayload, handler: TopicHandler, deps: BatchContextDeps): BatchContext {
+  const { batch, heartbeat, isRunning, isStale } = payload;
+  const { topic, partition } = batch;
+  const log = deps.logger.child({ topic, partition });
+  const epoch = deps.fence.current();
+  const fenced = () => deps.stopped.aborted || !isRunning() || isStale() || deps.fence.isFenced(epoch);
+  const beat = () => void heartbeat().catch(deps.onHeartbeatError);
+
+  const persist = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    // Heartbeat all along, during attempts and back-off waits alike: a failing or hanging ClickHouse
+    // must never cost the group membership, and the heartbeat is how a revocation is learnt.
+    const timer = setInterval(beat, 1_000);
+    let refused: PartitionRefused | null = null;
+    try {
+      return await retryWithBackoff(
+        async () => {
+          // No write, read or commit once the partition may belong to someone else.
+          if (fenced()) throw new BatchAbandoned();
+          try {
+            return await fn();
+          } catch (err) {
+            if (err instanceof PartitionRefused) refused = err;
+            if (mustRejoin(err)) deps.fence.revoke();
+            throw err;
+          }
+        },
+        {
+          initialMs: 250,
+          maxMs: 15_000,
+          shouldAbort: () => refused !== null || fenced(),
+          signal: deps.stopped,
+          onRetry: async (err, attempt, delayMs) => {
+            deps.onRetry();
+            log.warn(
+              { err: (err as Error).message, attempt, delayMs: Math.round(delayMs) },
+              `${what} failed: retrying`,
+            );
+            beat();
+          },
+        },
+      );
+    } catch (err) {
+      if (refused) throw refused;
+      if (fenced()) throw new BatchAbandoned();
+      throw err;
+    } finally {
+      clearInterval(timer);
+    }
+  };
+
+  return { topic, partition, handler, log, persist, fenced, epoch };
+}
