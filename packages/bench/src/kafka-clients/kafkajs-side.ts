@@ -1,6 +1,6 @@
 import { createConsumer, createKafka, createProducer, sendAcknowledged, type Consumer } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
-import { relayValue, type KeyedMessage, type Timing, type Workload } from './workload';
+import { relayValue, sendsOf, type KeyedMessage, type Timing, type Workload } from './workload';
 
 /**
  * The services' own path: packages/kafka's producer (idempotent, acks all, one request in flight,
@@ -27,12 +27,26 @@ function firstJoin(consumer: Consumer, timing: Timing): Promise<void> {
   });
 }
 
+/**
+ * Rejects when the consumer crashes. kafkajs restarts a crashed consumer by default, so a batch
+ * handler that always fails would otherwise repeat until the measurement's time-out.
+ */
+function crashOf(consumer: Consumer): Promise<never> {
+  const crashed = new Promise<never>((_, reject) => {
+    consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error));
+  });
+  // Handled where it is raced; a crash before that (or after) must not be an unhandled rejection.
+  crashed.catch(() => undefined);
+  return crashed;
+}
+
 /** Serialized sends of `batchSize` while one consumer reads; the clock stops at the last message read. */
 export async function kafkajsBare(w: Workload, messages: KeyedMessage[], timing: Timing): Promise<void> {
   const { producer, consumer } = await clientsOf(w);
   let consumed = 0;
   let allConsumed!: () => void;
   const done = new Promise<void>((resolve) => (allConsumed = resolve));
+  const crashed = crashOf(consumer);
   try {
     await consumer.subscribe({ topics: [w.topic], fromBeginning: true });
     const joined = firstJoin(consumer, timing);
@@ -43,10 +57,10 @@ export async function kafkajsBare(w: Workload, messages: KeyedMessage[], timing:
       },
     });
     await joined;
-    for (let i = 0; i < messages.length; i += w.batchSize) {
-      await sendAcknowledged(producer, [{ topic: w.topic, messages: messages.slice(i, i + w.batchSize) }]);
+    for (const send of sendsOf(messages, w.batchSize)) {
+      await sendAcknowledged(producer, [{ topic: w.topic, messages: send }]);
     }
-    await done;
+    await Promise.race([done, crashed]);
     timing.finished();
   } finally {
     await consumer.disconnect();
@@ -64,6 +78,7 @@ export async function kafkajsRelay(w: Workload, _messages: KeyedMessage[], timin
   let relayed = 0;
   let allRelayed!: () => void;
   const done = new Promise<void>((resolve) => (allRelayed = resolve));
+  const crashed = crashOf(consumer);
   try {
     await consumer.subscribe({ topics: [w.topic], fromBeginning: true });
     void firstJoin(consumer, timing);
@@ -78,7 +93,9 @@ export async function kafkajsRelay(w: Workload, _messages: KeyedMessage[], timin
             key: m.key?.toString() ?? '',
             value: relayValue(m.value?.toString() ?? '{}'),
           }));
-          await sendAcknowledged(producer, [{ topic: w.outputTopic, messages: out }]);
+          for (const send of sendsOf(out, w.batchSize)) {
+            await sendAcknowledged(producer, [{ topic: w.outputTopic, messages: send }]);
+          }
           const last = chunk[chunk.length - 1]!.offset;
           resolveOffset(last);
           await consumer.commitOffsets([
@@ -90,7 +107,7 @@ export async function kafkajsRelay(w: Workload, _messages: KeyedMessage[], timin
         if (relayed >= w.events) allRelayed();
       },
     });
-    await done;
+    await Promise.race([done, crashed]);
     timing.finished();
   } finally {
     await consumer.disconnect();
@@ -109,8 +126,8 @@ export async function kafkajsConcurrentIdempotent(
     timing.joined();
     const half = Math.ceil(messages.length / 2);
     const send = async (part: KeyedMessage[]) => {
-      for (let i = 0; i < part.length; i += w.batchSize) {
-        await producer.send({ topic: w.topic, acks: -1, messages: part.slice(i, i + w.batchSize) });
+      for (const send of sendsOf(part, w.batchSize)) {
+        await producer.send({ topic: w.topic, acks: -1, messages: send });
       }
     };
     await Promise.all([send(messages.slice(0, half)), send(messages.slice(half))]);

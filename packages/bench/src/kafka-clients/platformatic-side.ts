@@ -1,5 +1,5 @@
 import type { KeyedMessage, Timing, Workload } from './workload';
-import { relayValue } from './workload';
+import { relayValue, sendsOf } from './workload';
 
 /**
  * The same work with @platformatic/kafka, set up like packages/kafka: idempotent producer, acks
@@ -72,9 +72,8 @@ export async function platformaticBare(w: Workload, messages: KeyedMessage[], ti
       });
       stream.on('error', reject);
     });
-    for (let i = 0; i < messages.length; i += w.batchSize) {
-      const chunk = messages.slice(i, i + w.batchSize).map((m) => ({ topic: w.topic, key: m.key, value: m.value }));
-      await producer.send({ messages: chunk });
+    for (const send of sendsOf(messages, w.batchSize)) {
+      await producer.send({ messages: send.map((m) => ({ topic: w.topic, key: m.key, value: m.value })) });
     }
     await done;
     timing.finished();
@@ -134,9 +133,10 @@ export async function platformaticRelay(w: Workload, _messages: KeyedMessage[], 
         await new Promise<void>((resolve) => (wake = resolve));
         chunk = readChunk();
       }
-      await producer.send({
-        messages: chunk.map((m) => ({ topic: w.outputTopic, key: m.key, value: relayValue(m.value) })),
-      });
+      const out = chunk.map((m) => ({ key: m.key, value: relayValue(m.value) }));
+      for (const send of sendsOf(out, w.batchSize)) {
+        await producer.send({ messages: send.map((m) => ({ topic: w.outputTopic, key: m.key, value: m.value })) });
+      }
       const lastOfPartition = new Map<number, Received>();
       for (const m of chunk) lastOfPartition.set(m.partition, m);
       await consumer.commit({
@@ -170,9 +170,8 @@ export async function platformaticConcurrentIdempotent(
     timing.joined();
     const half = Math.ceil(messages.length / 2);
     const send = async (part: KeyedMessage[]) => {
-      for (let i = 0; i < part.length; i += w.batchSize) {
-        const chunk = part.slice(i, i + w.batchSize).map((m) => ({ topic: w.topic, key: m.key, value: m.value }));
-        await producer.send({ messages: chunk });
+      for (const send of sendsOf(part, w.batchSize)) {
+        await producer.send({ messages: send.map((m) => ({ topic: w.topic, key: m.key, value: m.value })) });
       }
     };
     await Promise.all([send(messages.slice(0, half)), send(messages.slice(half))]);

@@ -3,6 +3,8 @@
  * Workload as JSON into a child process's argv; the child prints one Measurement as JSON on stdout.
  */
 
+import { chunkByBytes, KAFKA_DEFAULT_MAX_MESSAGE_BYTES, produceBudget, recordBytes } from '@edusage/kafka';
+
 export const CLIENTS = ['kafkajs', 'platformatic'] as const;
 export type ClientName = (typeof CLIENTS)[number];
 
@@ -63,4 +65,19 @@ export interface Timing {
 export function relayValue(value: string): string {
   const parsed = JSON.parse(value) as Record<string, unknown>;
   return JSON.stringify({ ...parsed, relayed: true });
+}
+
+/**
+ * The sends of a list of records: runs of at most `batchSize`, each cut again so no produce request
+ * exceeds the broker's default record-batch limit (as the services' produceJson does). Without the
+ * byte cut a relay chunk of one input partition, whose keys all go to one output partition, becomes
+ * one record batch: at 5,000 messages of ~700 bytes the broker refuses it (MESSAGE_TOO_LARGE).
+ */
+export function sendsOf<T extends { key: string; value: string }>(records: readonly T[], batchSize: number): T[][] {
+  const budget = produceBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
+  const sends: T[][] = [];
+  for (let i = 0; i < records.length; i += batchSize) {
+    sends.push(...chunkByBytes(records.slice(i, i + batchSize), budget, recordBytes));
+  }
+  return sends;
 }
