@@ -119,6 +119,8 @@ function runImport(env: Record<string, string>, file: string, dir: string, heapL
         NODE_OPTIONS: heapLimitMb === undefined ? '' : `--max-old-space-size=${heapLimitMb}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: `kill` below reaches the import under /usr/bin/time, not only `time`.
+      detached: true,
     },
   );
   let stdout = '';
@@ -132,7 +134,12 @@ function runImport(env: Record<string, string>, file: string, dir: string, heapL
     stderr,
     peakRssKb: signal ? 0 : Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()),
   }));
-  return { child, done };
+  /** SIGKILLs `time` and the import it runs (the whole group), so no import outlives the test. */
+  const kill = () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+      process.kill(-child.pid, 'SIGKILL');
+  };
+  return { child, done, kill };
 }
 
 describe('a 50 MB license inventory', () => {
@@ -190,7 +197,7 @@ describe('a 50 MB license inventory', () => {
       );
     } finally {
       // Also when the wait failed: an import left running would write into the next test's inventory.
-      run.child.kill('SIGKILL');
+      run.kill();
     }
     const r = await run.done;
     expect(r.signal).toBe('SIGKILL'); // it was still running: the kill really was mid-import

@@ -77,7 +77,14 @@ beforeAll(async () => {
   };
 }, 120_000);
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(
+    running.map((c) => {
+      const exited = once(c, 'exit');
+      c.kill('SIGKILL');
+      return exited;
+    }),
+  );
   await ch?.close();
   // The API creates the research database beside the suite's own (startApi: ensureResearchSchema).
   if (env)

@@ -40,7 +40,7 @@ function crashOf(consumer: Consumer): Promise<never> {
   return crashed;
 }
 
-/** Serialized sends of `batchSize` while one consumer reads; the clock stops at the last message read. */
+/** Serialized sends (`sendsOf`) while one consumer reads; the clock stops at the last message read. */
 export async function kafkajsBare(w: Workload, messages: KeyedMessage[], timing: Timing): Promise<void> {
   const { producer, consumer } = await clientsOf(w);
   let consumed = 0;
@@ -56,7 +56,7 @@ export async function kafkajsBare(w: Workload, messages: KeyedMessage[], timing:
         if (consumed >= messages.length) allConsumed();
       },
     });
-    await joined;
+    await Promise.race([joined, crashed]);
     for (const send of sendsOf(messages, w.batchSize)) {
       await sendAcknowledged(producer, [{ topic: w.topic, messages: send }]);
     }

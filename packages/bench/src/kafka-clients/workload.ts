@@ -9,7 +9,7 @@ export const CLIENTS = ['kafkajs', 'platformatic'] as const;
 export type ClientName = (typeof CLIENTS)[number];
 
 /**
- * bare: produce the messages (serialized sends of `batchSize`) while one group consumer reads them.
+ * bare: produce the messages (serialized sends of up to `batchSize`, `sendsOf`) while one group consumer reads them.
  * relay: enrich's shape: a group consumer reads a prefilled topic, parses and re-serializes each
  * value, sends each chunk to an output topic, and commits the chunk's offsets after the send.
  * concurrent-idempotent: two sends in flight on one idempotent producer (does the client allow it?).
@@ -69,7 +69,7 @@ export function relayValue(value: string): string {
 
 /**
  * The sends of a list of records: runs of at most `batchSize`, each cut again so no produce request
- * exceeds the broker's default record-batch limit (as the services' produceJson does). Without the
+ * exceeds the broker's default record-batch limit (the services' produceJson cuts by bytes alone). Without the
  * byte cut a relay chunk of one input partition, whose keys all go to one output partition, becomes
  * one record batch: at 5,000 messages of ~700 bytes the broker refuses it (MESSAGE_TOO_LARGE).
  */
