@@ -3,6 +3,8 @@ import type { Consumer, Kafka } from 'kafkajs';
 export interface ConsumerOptions {
   /** Upper bound on bytes fetched per partition per request; bounds batch size and memory. */
   maxBytesPerPartition?: number;
+  /** Upper bound on bytes of one fetch response over all partitions (kafkajs' default: 10 MiB). */
+  maxBytes?: number;
   sessionTimeout?: number;
   /** A fetch waits for this many bytes (or maxWaitTimeInMs): fewer, larger batches downstream. */
   minBytes?: number;
@@ -21,6 +23,7 @@ export async function createConsumer(kafka: Kafka, groupId: string, opts: Consum
     rebalanceTimeout: 60_000,
     heartbeatInterval: 3_000,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576,
+    ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
     minBytes: opts.minBytes ?? 1,
     maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 5_000,
     allowAutoTopicCreation: false,

@@ -10,6 +10,15 @@ export const aggregateConfigSchema = baseConfigSchema.extend({
     .min(65_536)
     .default(1024 * 1024),
   /**
+   * Bytes one fetch response may carry over all its partitions (kafkajs' maxBytes, its default). 2 MiB
+   * kept the worker ~20 MiB lower and drained a backlog up to a fifth slower (docs/BENCHMARKS.md).
+   */
+  AGGREGATE_FETCH_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .default(10 * 1024 * 1024),
+  /**
    * A fetch may wait until this many bytes are there (or AGGREGATE_FETCH_MAX_WAIT_MS passed): each
    * INSERT writes five parts (table + views) whatever its size, so a district with a slow trickle of
    * events can trade latency for fewer INSERTs. Default: answer as soon as anything is there.

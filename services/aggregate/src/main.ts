@@ -33,6 +33,7 @@ void runService<AggregateConfig>({
     const producer = await createProducer(kafka);
     const consumer = await createConsumer(kafka, config.AGGREGATE_GROUP_ID, {
       maxBytesPerPartition: config.AGGREGATE_MAX_BYTES_PER_PARTITION,
+      maxBytes: config.AGGREGATE_FETCH_MAX_BYTES,
       sessionTimeout: config.AGGREGATE_SESSION_TIMEOUT_MS,
       minBytes: config.AGGREGATE_FETCH_MIN_BYTES,
       maxWaitTimeInMs: config.AGGREGATE_FETCH_MAX_WAIT_MS,
