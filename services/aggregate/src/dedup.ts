@@ -1,4 +1,5 @@
 import { insertTsv, queryRows, sqlDate, sqlList, sqlNumber, type ClickHouseClient } from '@edusage/clickhouse';
+import { PartitionRefused } from './errors';
 import { partitionIs } from './partition-sql';
 
 /** One event of a batch asking to be stored. */
@@ -16,9 +17,20 @@ const CLAIM_COLUMNS = ['kafka_topic', 'kafka_partition', 'local_date', 'key_hi',
 /** Keys looked up per query: keeps the SQL text well under ClickHouse's max_query_size (256 KiB). */
 const LOOKUP_CHUNK = 4000;
 
-/** The 128-bit key as the two UInt64 columns of `event_claims` (decimal strings). */
+/**
+ * What is wrong with a claim, or null. Claims are made from validated events, so a malformed one is
+ * a bug in the sink that no retry mends; the lookup SQL and the TabSeparated claims would refuse it
+ * further on, as errors the batch retries for ever.
+ */
+function claimProblem(c: Claim): string | null {
+  if (!/^[0-9a-f]{32}$/.test(c.key)) return `dedup_key is not 32 hex characters: ${JSON.stringify(c.key)}`;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(c.localDate)) return `local_date is not a day: ${JSON.stringify(c.localDate)}`;
+  if (!/^\d+$/.test(c.offset)) return `offset is not a Kafka offset: ${JSON.stringify(c.offset)}`;
+  return null;
+}
+
+/** The 128-bit key (checked by `claimProblem`) as the two UInt64 columns of `event_claims` (decimal strings). */
 function splitKey(key: string): { hi: string; lo: string } {
-  if (!/^[0-9a-f]{32}$/.test(key)) throw new Error(`dedup_key is not 32 hex characters: ${JSON.stringify(key)}`);
   return { hi: BigInt(`0x${key.slice(0, 16)}`).toString(), lo: BigInt(`0x${key.slice(16)}`).toString() };
 }
 
@@ -74,6 +86,13 @@ export async function claimEvents(
   claims: readonly Claim[],
 ): Promise<boolean[]> {
   if (claims.length === 0) return [];
+  for (const c of claims) {
+    const problem = claimProblem(c);
+    if (problem !== null) {
+      // Refused (paused, logged, nothing committed), not retried: see claimProblem.
+      throw new PartitionRefused(`the claim of offset ${c.offset} of ${topic}/${partition} is malformed: ${problem}`);
+    }
+  }
   // Each key split once (a regular expression and two BigInts): the lookup and the claims both use it.
   const keys = claims.map((c) => splitKey(c.key));
   const owners = await storedOwners(ch, topic, partition, claims, keys);
