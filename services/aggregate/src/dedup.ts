@@ -1,6 +1,7 @@
 import { insertTsv, queryRows, sqlDate, sqlList, sqlNumber, type ClickHouseClient } from '@edusage/clickhouse';
 import { PartitionRefused } from './errors';
 import { partitionIs } from './partition-sql';
+import { isStorableDay } from './rows';
 
 /** One event of a batch asking to be stored. */
 export interface Claim {
@@ -24,7 +25,7 @@ const LOOKUP_CHUNK = 4000;
  */
 function claimProblem(c: Claim): string | null {
   if (!/^[0-9a-f]{32}$/.test(c.key)) return `dedup_key is not 32 hex characters: ${JSON.stringify(c.key)}`;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(c.localDate)) return `local_date is not a day: ${JSON.stringify(c.localDate)}`;
+  if (!isStorableDay(c.localDate)) return `local_date is not a storable day: ${JSON.stringify(c.localDate)}`;
   if (!/^\d+$/.test(c.offset)) return `offset is not a Kafka offset: ${JSON.stringify(c.offset)}`;
   return null;
 }

@@ -15,7 +15,7 @@ const STORABLE_DAYS_KEPT = 4096;
 const storableDays = new BoundedMap<string, true>(STORABLE_DAYS_KEPT);
 
 /** A real calendar day 'YYYY-MM-DD' that ClickHouse's Date holds (1970–2105). */
-function isStorableDay(day: string): boolean {
+export function isStorableDay(day: string): boolean {
   if (storableDays.has(day)) return true;
   const d = new Date(`${day}T00:00:00Z`);
   const ok =

@@ -11,31 +11,34 @@ const MEASURES = {
 const COORDINATES = { kafka_topic: 'String', kafka_partition: 'UInt32', kafka_offset: 'UInt64' };
 const RANGE = { kafka_topic: 'String', kafka_partition: 'UInt32', range_start: 'UInt64', range_end: 'UInt64' };
 
-/** Every column the sink writes or reads, with its type, per table (infra/clickhouse 0001–0003, 0014). */
+/** The columns of usage_events, which its revisions share. */
+const EVENT_ROW = {
+  district_id: 'String',
+  local_date: 'Date',
+  occurred_at: "DateTime('UTC')",
+  school_id: 'String',
+  class_id: 'String',
+  class_attribution: "Enum8('none' = 0, 'explicit' = 1, 'inferred' = 2)",
+  person_id: 'String',
+  person_resolved: 'UInt8',
+  role: 'String',
+  app_id: 'String',
+  app_resolved: 'UInt8',
+  app_domain: 'String',
+  source: 'String',
+  event_type: 'String',
+  campus: "Enum8('unknown' = 0, 'on' = 1, 'off' = 2)",
+  explicit_seconds: 'UInt32',
+  counts_minute: 'UInt8',
+  event_id: 'String',
+  dedup_key: 'String',
+  ...COORDINATES,
+  stored_at: "DateTime('UTC')",
+};
+
+/** Every column the sink writes or reads, with its type, per table (infra/clickhouse 0001–0006, 0014). */
 export const SINK_COLUMNS: Record<string, Record<string, string>> = {
-  usage_events: {
-    district_id: 'String',
-    local_date: 'Date',
-    occurred_at: "DateTime('UTC')",
-    school_id: 'String',
-    class_id: 'String',
-    class_attribution: "Enum8('none' = 0, 'explicit' = 1, 'inferred' = 2)",
-    person_id: 'String',
-    person_resolved: 'UInt8',
-    role: 'String',
-    app_id: 'String',
-    app_resolved: 'UInt8',
-    app_domain: 'String',
-    source: 'String',
-    event_type: 'String',
-    campus: "Enum8('unknown' = 0, 'on' = 1, 'off' = 2)",
-    explicit_seconds: 'UInt32',
-    counts_minute: 'UInt8',
-    event_id: 'String',
-    dedup_key: 'String',
-    ...COORDINATES,
-    stored_at: "DateTime('UTC')",
-  },
+  usage_events: EVENT_ROW,
   dead_letters: {
     failed_at: "DateTime('UTC')",
     stage: 'String',
@@ -52,6 +55,16 @@ export const SINK_COLUMNS: Record<string, Record<string, string>> = {
     ...COORDINATES,
     stored_at: "DateTime('UTC')",
   },
+  // The claims of "Duplicate events" (dedup.ts) and the revisions the folds read (current-events.ts).
+  event_claims: {
+    kafka_topic: 'String',
+    kafka_partition: 'UInt32',
+    local_date: 'Date',
+    key_hi: 'UInt64',
+    key_lo: 'UInt64',
+    owner_offset: 'UInt64',
+  },
+  usage_event_revisions: { ...EVENT_ROW, revision: 'UInt64' },
   rollup_watermarks: {
     kafka_topic: 'String',
     kafka_partition: 'UInt32',

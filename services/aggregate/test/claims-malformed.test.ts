@@ -10,7 +10,8 @@ const next = { ...good, offset: '42' };
 
 test.each([
   [{ ...next, key: 'not-hex' }, /dedup_key is not 32 hex characters/],
-  [{ ...next, localDate: undefined as unknown as string }, /local_date is not a day/],
+  [{ ...next, localDate: undefined as unknown as string }, /local_date is not a storable day/],
+  [{ ...next, localDate: '2026-02-30' }, /local_date is not a storable day: "2026-02-30"/],
   [{ ...next, offset: '4.5' }, /offset is not a Kafka offset/],
 ])('a malformed claim refuses the partition before anything is sent (%o)', async (bad, message) => {
   const calls = jest.fn();
