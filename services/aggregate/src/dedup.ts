@@ -94,7 +94,7 @@ export async function claimEvents(
       throw new PartitionRefused(`the claim of offset ${c.offset} of ${topic}/${partition} is malformed: ${problem}`);
     }
   }
-  // Each key split once (a regular expression and two BigInts): the lookup and the claims both use it.
+  // Each key split once (two BigInts): the lookup and the claims both use it.
   const keys = claims.map((c) => splitKey(c.key));
   const owners = await storedOwners(ch, topic, partition, claims, keys);
   const fresh: Record<(typeof CLAIM_COLUMNS)[number], string | number>[] = [];

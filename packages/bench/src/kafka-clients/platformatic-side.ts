@@ -133,10 +133,8 @@ export async function platformaticRelay(w: Workload, _messages: KeyedMessage[], 
         await new Promise<void>((resolve) => (wake = resolve));
         chunk = readChunk();
       }
-      const out = chunk.map((m) => ({ key: m.key, value: relayValue(m.value) }));
-      for (const send of sendsOf(out, w.batchSize)) {
-        await producer.send({ messages: send.map((m) => ({ topic: w.outputTopic, key: m.key, value: m.value })) });
-      }
+      const out = chunk.map((m) => ({ topic: w.outputTopic, key: m.key, value: relayValue(m.value) }));
+      for (const send of sendsOf(out, w.batchSize)) await producer.send({ messages: send });
       const lastOfPartition = new Map<number, Received>();
       for (const m of chunk) lastOfPartition.set(m.partition, m);
       await consumer.commit({
