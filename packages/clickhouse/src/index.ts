@@ -2,6 +2,7 @@ export { createClickHouse, ensureDatabase, dropDatabase, type ClickHouseConfig, 
 export { sqlString, sqlIdentifier, sqlNumber, sqlDate, sqlDateTime, sqlList } from './escape';
 export { runMigrations, MigrationChangedError, type MigrationResult } from './migrations';
 export { insertRows, insertTsv, queryRows, queryTable, queryArrays, queryJsonArray, command } from './query';
+export { clickhouseErrorCode } from './error-code';
 export { clickhouseHealth } from './health';
 export { migrationStatements, SCHEMA_MIGRATIONS_DIR, withMigratedClickHouse } from './migrated';
 export { tsvField, tsvLine, TsvValueError } from './tsv';

@@ -1,4 +1,4 @@
-import { TsvValueError } from '@edusage/clickhouse';
+import { clickhouseErrorCode, TsvValueError } from '@edusage/clickhouse';
 
 /**
  * How the sink tells errors apart (docs/ARCHITECTURE.md "Delivery guarantees"): a permanent error
@@ -54,8 +54,13 @@ const DATA_ERROR_CODES = new Set([
  */
 export function isClickHouseDataError(err: unknown): boolean {
   if (err instanceof TsvValueError) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && DATA_ERROR_CODES.has(code);
+  const code = clickhouseErrorCode(err);
+  return code !== undefined && DATA_ERROR_CODES.has(code);
+}
+
+/** True when ClickHouse answered with an exception, as opposed to a connection error, a time-out or a Kafka error. */
+export function isClickHouseException(err: unknown): boolean {
+  return clickhouseErrorCode(err) !== undefined;
 }
 
 /** Kafka group errors after which this member no longer owns what it was given. */
