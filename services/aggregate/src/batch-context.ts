@@ -1,7 +1,7 @@
 import type { EachBatchPayload } from 'kafkajs';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
-import { mustRejoin, PartitionRefused } from './errors';
+import { isClickHouseException, mustRejoin, PartitionRefused } from './errors';
 import type { MembershipFence } from './fence';
 import type { TopicHandler } from './handlers';
 
@@ -32,6 +32,8 @@ export interface BatchContextDeps {
   onRetry: () => void;
   /** A heartbeat failed; the worker decides whether that means the membership is lost. */
   onHeartbeatError: (err: unknown) => void;
+  /** Throws a `PartitionRefused` if the sink's tables drifted (`refuseIfDrifted`); `cause` says why it was asked. */
+  checkSchema: (cause: string) => Promise<void>;
 }
 
 /**
@@ -46,6 +48,16 @@ export function batchContext(payload: EachBatchPayload, handler: TopicHandler, d
   const epoch = deps.fence.current();
   const fenced = () => deps.stopped.aborted || !isRunning() || isStale() || deps.fence.isFenced(epoch);
   const beat = () => void heartbeat().catch(deps.onHeartbeatError);
+
+  /** The drift `checkSchema` found, or null (also when the check itself failed: retrying goes on). */
+  const driftOf = async (cause: string): Promise<PartitionRefused | null> => {
+    try {
+      await deps.checkSchema(cause.slice(0, 300));
+      return null;
+    } catch (err) {
+      return err instanceof PartitionRefused ? err : null;
+    }
+  };
 
   const persist = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     // Heartbeat all along, during attempts and back-off waits alike: a failing or hanging ClickHouse
@@ -77,6 +89,10 @@ export function batchContext(payload: EachBatchPayload, handler: TopicHandler, d
               `${what} failed: retrying`,
             );
             beat();
+            // ClickHouse refusing a statement may mean a table changed under the sink, which no retry
+            // mends: refuse the partition then, naming the drift, instead of retrying for ever.
+            if (isClickHouseException(err)) refused = await driftOf(`${what} failed: ${(err as Error).message}`);
+            if (refused) throw refused;
           },
         },
       );

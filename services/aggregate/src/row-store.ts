@@ -7,7 +7,7 @@ import { partitionKey } from './fold-schedule';
 import type { PreparedRow, TopicHandler } from './handlers';
 import { insertUnstored, type PartitionRows } from './insert-unstored';
 import type { PartitionWrites } from './partition-writes';
-import { SINK_COLUMNS, sinkSchemaProblems } from './schema-check';
+import { refuseIfDrifted, SINK_COLUMNS } from './schema-check';
 import { storedOffsetsFrom } from './stored-offsets';
 
 /** The counts the store adds to (the worker's `SinkStats`). */
@@ -121,8 +121,7 @@ export class RowStore {
     rows: PreparedRow[],
     cause: unknown,
   ): Promise<DeadLetter[]> {
-    const problems = await sinkSchemaProblems(this.opts.ch);
-    if (problems.length > 0) throw new PartitionRefused(`ClickHouse schema drifted: ${problems.join('; ')}`);
+    await refuseIfDrifted(this.opts.ch, `it refused the data of an INSERT into ${ctx.handler.table}`);
     ctx.log.warn({ err: (cause as Error).message }, 'ClickHouse refused rows: storing them one by one');
     const known = await this.stored(ctx, messages[0]!.offset);
     const byOffset = new Map(messages.map((m) => [m.offset, m]));

@@ -141,6 +141,20 @@ export async function sinkSchemaProblems(ch: ClickHouseClient): Promise<string[]
   return problems;
 }
 
+/**
+ * While running: throws a `PartitionRefused` naming every difference if the sink's tables drifted since
+ * the start (`cause` says what failed). ClickHouse refusing a statement is otherwise retried, which no
+ * retry mends when a table changed under the sink.
+ */
+export async function refuseIfDrifted(ch: ClickHouseClient, cause: string): Promise<void> {
+  const problems = await sinkSchemaProblems(ch);
+  if (problems.length > 0)
+    throw new PartitionRefused(
+      `ClickHouse schema drifted (${cause}): ${problems.join('; ')}. ` +
+        'Fix it with a new migration in infra/clickhouse (never by hand) and restart; nothing was skipped or committed.',
+    );
+}
+
 /** Throws, naming every difference, unless the sink's tables are as it expects (run at start). */
 export async function checkSinkSchema(ch: ClickHouseClient): Promise<void> {
   const problems = await sinkSchemaProblems(ch);

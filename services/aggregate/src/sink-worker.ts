@@ -12,6 +12,7 @@ import { FoldSchedule, partitionKey } from './fold-schedule';
 import type { TopicHandler } from './handlers';
 import { PartitionWrites } from './partition-writes';
 import { groupByMonth, RowStore } from './row-store';
+import { refuseIfDrifted } from './schema-check';
 
 export interface SinkStats {
   batches: number;
@@ -266,6 +267,7 @@ export class SinkWorker {
       stopped: this.stopped.signal,
       onRetry: () => (this.stats.retries += 1),
       onHeartbeatError: (err) => this.noteHeartbeatError(err),
+      checkSchema: (cause) => refuseIfDrifted(this.opts.ch, cause),
     });
     const { topic, partition } = batch;
     const k = partitionKey(topic, partition);

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { command, createClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
+import { command, createClickHouse, queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { createKafka, createProducer, produceJson, type Kafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { createTestEnv, freePort, waitFor, type TestEnv } from '@edusage/testkit';
+import { PartitionWrites } from '../src/partition-writes';
 import { makeEnrichedEvents } from './enriched-fixtures';
 
 // Issue 11 finding 11: aggregate had no /healthz, /readyz or /metrics; progress was only in log lines.
@@ -38,6 +39,32 @@ async function produce(seed: number, count: number): Promise<void> {
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * Makes ClickHouse refuse every INSERT of partition 0 for up to 50 s, as while a previous owner's INSERT
+ * still runs (code 216, a transient refusal: no table changed): a query that sleeps holds the query_id
+ * of the partition's INSERTs. Returns what ends it.
+ */
+async function holdInserts(): Promise<() => Promise<void>> {
+  const queryId = await new PartitionWrites(ch).queryId(env.topics.enriched, 0, 'insert');
+  const sleeping = ch
+    .command({
+      query: 'SELECT sleepEachRow(1) FROM numbers(50) FORMAT Null',
+      query_id: queryId,
+      clickhouse_settings: { max_block_size: '1' },
+    })
+    .catch(() => undefined); // ended by KILL QUERY
+  await waitFor(
+    () =>
+      queryRows<{ n: string }>(ch, `SELECT count() AS n FROM system.processes WHERE query_id = ${sqlString(queryId)}`),
+    (rows) => rows[0]?.n === '1',
+    { what: "the INSERTs' query_id held" },
+  );
+  return async () => {
+    await command(ch, `KILL QUERY WHERE query_id = ${sqlString(queryId)} SYNC`);
+    await sleeping;
+  };
 }
 
 beforeAll(async () => {
@@ -86,9 +113,8 @@ test('ready with rows counted in /metrics; not ready while ClickHouse refuses in
     { timeoutMs: 60_000, what: '20 rows inserted in /metrics' },
   );
 
-  // The table disappears: every insert fails and is retried, the batch never finishes.
-  await command(ch, 'RENAME TABLE usage_events TO usage_events_away');
-  let renamedBack = false;
+  // Every insert of the partition is refused and retried, the batch never finishes.
+  const release = await holdInserts();
   try {
     await produce(2, 20);
     const notReady = await waitFor(
@@ -100,11 +126,8 @@ test('ready with rows counted in /metrics; not ready while ClickHouse refuses in
     expect(counter((await get('/metrics')).text, 'edusage_aggregate_retries_total')).toBeGreaterThan(0);
     expect((await get('/metrics')).text).toMatch(/edusage_consumer_ready\{[^}]*\} 0\b/);
     expect((await get('/healthz')).status).toBe(200); // alive, just not ready
-
-    await command(ch, 'RENAME TABLE usage_events_away TO usage_events');
-    renamedBack = true;
   } finally {
-    if (!renamedBack) await command(ch, 'RENAME TABLE usage_events_away TO usage_events').catch(() => undefined);
+    await release();
   }
   await waitFor(
     () => probe('/readyz'),
@@ -121,14 +144,18 @@ test('ready with rows counted in /metrics; not ready while ClickHouse refuses in
 test('SIGTERM during a back-off wait between retries: the stop does not sit it out, and exits 0', async () => {
   const retries = async () => counter((await get('/metrics')).text, 'edusage_aggregate_retries_total');
   const before = await retries();
-  await command(ch, 'RENAME TABLE usage_events TO usage_events_away');
-  await produce(3, 5);
-  // The sixth retry's wait is 250 ms × 2⁵ (± 25 %): 6–10 s, of which the poll below spends < 0.5 s.
-  await waitFor(retries, (n) => n >= before + 6, { timeoutMs: 60_000, intervalMs: 100, what: 'six more retries' });
-  const exited = once(child, 'exit') as Promise<[number | null]>;
-  const signalled = Date.now();
-  child.kill('SIGTERM');
-  const [code] = await exited;
-  expect(code).toBe(0);
-  expect(Date.now() - signalled).toBeLessThan(4_000);
+  const release = await holdInserts();
+  try {
+    await produce(3, 5);
+    // The sixth retry's wait is 250 ms × 2⁵ (± 25 %): 6–10 s, of which the poll below spends < 0.5 s.
+    await waitFor(retries, (n) => n >= before + 6, { timeoutMs: 40_000, intervalMs: 100, what: 'six more retries' });
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(4_000);
+  } finally {
+    await release();
+  }
 }, 90_000);
