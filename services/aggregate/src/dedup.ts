@@ -15,8 +15,12 @@ export interface Claim {
 
 const CLAIM_COLUMNS = ['kafka_topic', 'kafka_partition', 'local_date', 'key_hi', 'key_lo', 'owner_offset'] as const;
 
-/** Keys looked up per query: keeps the SQL text well under ClickHouse's max_query_size (256 KiB). */
-const LOOKUP_CHUNK = 4000;
+/**
+ * Keys and days looked up per query at most: 4,000 of each keep the SQL text (~22 and ~24 bytes each)
+ * well under ClickHouse's max_query_size (256 KiB), however many days a batch spans.
+ */
+const LOOKUP_KEYS = 4000;
+const LOOKUP_DAYS = 4000;
 
 /**
  * What is wrong with a claim, or null. Claims are made from validated events, so a malformed one is
@@ -49,9 +53,19 @@ async function storedOwners(
   keys: readonly { hi: string }[],
 ): Promise<Map<string, string>> {
   const owners = new Map<string, string>();
-  const days = [...new Set(claims.map((c) => c.localDate))];
-  const his = [...new Set(keys.map((k) => k.hi))];
-  for (let i = 0; i < his.length; i += LOOKUP_CHUNK) {
+  const byDay = new Map<string, number[]>();
+  claims.forEach((c, i) => {
+    const members = byDay.get(c.localDate);
+    if (members) members.push(i);
+    else byDay.set(c.localDate, [i]);
+  });
+  let days: string[] = [];
+  let his = new Set<string>();
+  const lookUp = async () => {
+    const [chunkDays, chunkHis] = [days, [...his]];
+    days = [];
+    his = new Set();
+    if (chunkHis.length === 0) return;
     // The primary key narrows the read to the partition's days; within them random keys hit nearly every
     // granule, so PREWHERE reads key_hi alone (8 bytes a claim) and the other columns only where it matches.
     const rows = await queryRows<{ d: string; hi: string; lo: string; o: string }>(
@@ -59,13 +73,27 @@ async function storedOwners(
       `SELECT toString(local_date) AS d, toString(key_hi) AS hi, toString(key_lo) AS lo,
               toString(min(owner_offset)) AS o
        FROM event_claims
-       PREWHERE key_hi IN ${sqlList(his.slice(i, i + LOOKUP_CHUNK), (h) => sqlNumber(BigInt(h)))}
+       PREWHERE key_hi IN ${sqlList(chunkHis, (h) => sqlNumber(BigInt(h)))}
        WHERE ${partitionIs(topic, partition)}
-         AND local_date IN ${sqlList(days, sqlDate)}
+         AND local_date IN ${sqlList(chunkDays, sqlDate)}
        GROUP BY local_date, key_hi, key_lo`,
     );
     for (const r of rows) owners.set(identity(r.d, r.hi, r.lo), r.o);
+  };
+  // Day by day (a batch mostly holds one or two), a query taking at most LOOKUP_DAYS days and
+  // LOOKUP_KEYS keys; a day with more keys continues in the next query.
+  for (const [day, members] of byDay) {
+    if (days.length >= LOOKUP_DAYS) await lookUp();
+    days.push(day);
+    for (const i of members) {
+      if (his.size >= LOOKUP_KEYS) {
+        await lookUp();
+        days.push(day);
+      }
+      his.add(keys[i]!.hi);
+    }
   }
+  await lookUp();
   return owners;
 }
 
