@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { ALL_LEVELS, invalidateCompactions, ROLLUP_LEVELS, type RollupLevel } from '@edusage/rollups';
+import { ALL_LEVELS, invalidateCompactions, ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel } from '@edusage/rollups';
 import { currentEventsIn } from './current-events';
 import { partitionIs } from './partition-sql';
 
@@ -15,6 +15,13 @@ const STATES = `sumState(toUInt64(1)) AS events,
   uniqExactIfState(person_id, toStartOfMinute(occurred_at), counts_minute) AS active_minutes,
   sumState(toUInt64(1 - person_resolved)) AS unresolved_person_events,
   sumState(toUInt64(1 - app_resolved)) AS unresolved_app_events`;
+
+/**
+ * The columns a fold writes into a level's parts table, named so that a column added to the table
+ * later takes its default instead of breaking the INSERT (the start check allows added columns).
+ */
+const partsColumns = (keys: string) =>
+  `(${keys}, kafka_topic, kafka_partition, range_start, range_end, ${STATE_COLUMNS.join(', ')})`;
 
 // The same states over no row (an aggregation without GROUP BY over nothing gives one row of empty
 // states): the contribution of a cell whose events all moved to other cells in a re-fold.
@@ -233,7 +240,7 @@ export async function foldLevel(
   const stillFrom = `${watermarkFrom(topic, partition, from)} = ${sqlNumber(from)}`;
   o.beforeWrite?.();
   await ch.command({
-    query: `INSERT INTO ${level.parts}
+    query: `INSERT INTO ${level.parts} ${partsColumns(level.keys)}
        SELECT ${level.keys}, kafka_topic, kafka_partition,
               toUInt64(${sqlNumber(from)}) AS range_start, toUInt64(${sqlNumber(to)}) AS range_end,
               ${STATES}
@@ -286,7 +293,7 @@ export async function refoldRange(
   for (const level of LEVELS) {
     await command(
       ch,
-      `INSERT INTO ${level.parts}
+      `INSERT INTO ${level.parts} ${partsColumns(level.keys)}
        SELECT ${level.keys}, kafka_topic, kafka_partition, ${start}, ${STATES}
        FROM ${events} WHERE ${level.eventFilter}
        GROUP BY ${level.keys}, kafka_topic, kafka_partition

@@ -7,6 +7,7 @@ const MEASURES = {
   explicit_seconds: 'AggregateFunction(sum, UInt64)',
   active_minutes: "AggregateFunction(uniqExactIf, String, DateTime('UTC'), UInt8)",
   unresolved_person_events: 'AggregateFunction(sum, UInt64)',
+  unresolved_app_events: 'AggregateFunction(sum, UInt64)',
 };
 const COORDINATES = { kafka_topic: 'String', kafka_partition: 'UInt32', kafka_offset: 'UInt64' };
 const RANGE = { kafka_topic: 'String', kafka_partition: 'UInt32', range_start: 'UInt64', range_end: 'UInt64' };

@@ -1,5 +1,6 @@
 import { command, type ClickHouseClient } from '@edusage/clickhouse';
 import { createKafka } from '@edusage/kafka';
+import { ALL_LEVELS, ROLLUP_LEVELS } from '@edusage/rollups';
 import { waitFor, type TestEnv } from '@edusage/testkit';
 import { makeEnrichedEvents } from './enriched-fixtures';
 import { groupOf, produceEnriched, startWorker, storedCounts, suiteEnvs, testLogger } from './sink-harness';
@@ -58,4 +59,24 @@ describe('aggregate sink: a table drifts while it runs (real Kafka and ClickHous
       }
     },
   );
+
+  it('takes a column added to its tables as no drift: events stored, folded and committed', async () => {
+    const { env, ch } = await envs.fresh('sink_added');
+    for (const table of ['usage_events', 'event_claims', ...ALL_LEVELS.map((l) => ROLLUP_LEVELS[l].parts)])
+      await command(ch, `ALTER TABLE ${table} ADD COLUMN added_later UInt8 DEFAULT 7`);
+    const sink = await startWorker(env, ch, 'added');
+    try {
+      await produceEnriched(sink.producer, env.topics.enriched, makeEnrichedEvents(20, 53, 0));
+      // Committed only after the fold (the harness folds every batch): every INSERT took the new column.
+      await waitFor(
+        () => committed(env, 'added'),
+        (offset) => offset === '20',
+        { what: 'the events stored, folded and committed', timeoutMs: 60_000 },
+      );
+      expect(sink.worker.stalled).toEqual([]);
+      expect((await storedCounts(ch)).rows).toBe(20);
+    } finally {
+      await sink.stop();
+    }
+  });
 });
