@@ -1,7 +1,8 @@
 import type { EachBatchPayload } from 'kafkajs';
+import { clickhouseErrorCode } from '@edusage/clickhouse';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
-import { isClickHouseException, mustRejoin, PartitionRefused } from './errors';
+import { mustRejoin, PartitionRefused } from './errors';
 import type { MembershipFence } from './fence';
 import type { TopicHandler } from './handlers';
 
@@ -34,7 +35,15 @@ export interface BatchContextDeps {
   onHeartbeatError: (err: unknown) => void;
   /** Throws a `PartitionRefused` if the sink's tables drifted (`refuseIfDrifted`); `cause` says why it was asked. */
   checkSchema: (cause: string) => Promise<void>;
+  /** How long a drift must still be there before the partition is refused (default DRIFT_CONFIRM_MS). */
+  driftConfirmMs?: number;
 }
+
+/**
+ * A table found drifted while a step keeps failing is checked again until it has been so this long:
+ * one renamed away and created again (an operator moving old rows away) is waited for, not refused.
+ */
+export const DRIFT_CONFIRM_MS = 10_000;
 
 /**
  * The context of one batch: its fence (stop, seek, revocation) and `persist`, the one way its steps
@@ -49,13 +58,17 @@ export function batchContext(payload: EachBatchPayload, handler: TopicHandler, d
   const fenced = () => deps.stopped.aborted || !isRunning() || isStale() || deps.fence.isFenced(epoch);
   const beat = () => void heartbeat().catch(deps.onHeartbeatError);
 
+  const confirmMs = deps.driftConfirmMs ?? DRIFT_CONFIRM_MS;
+
   /** The drift `checkSchema` found, or null (also when the check itself failed: retrying goes on). */
   const driftOf = async (cause: string): Promise<PartitionRefused | null> => {
     try {
-      await deps.checkSchema(cause.slice(0, 300));
+      await deps.checkSchema(cause);
       return null;
     } catch (err) {
-      return err instanceof PartitionRefused ? err : null;
+      if (err instanceof PartitionRefused) return err;
+      log.warn({ err: (err as Error).message }, 'checking the schema failed: retrying without knowing');
+      return null;
     }
   };
 
@@ -64,6 +77,8 @@ export function batchContext(payload: EachBatchPayload, handler: TopicHandler, d
     // must never cost the group membership, and the heartbeat is how a revocation is learnt.
     const timer = setInterval(beat, 1_000);
     let refused: PartitionRefused | null = null;
+    /** Since when the failing step's tables have been found drifted, or null. */
+    let driftSince: number | null = null;
     try {
       return await retryWithBackoff(
         async () => {
@@ -83,16 +98,24 @@ export function batchContext(payload: EachBatchPayload, handler: TopicHandler, d
           shouldAbort: () => refused !== null || fenced(),
           signal: deps.stopped,
           onRetry: async (err, attempt, delayMs) => {
+            // ClickHouse refusing a statement may mean a table changed under the sink, which no retry
+            // mends: refuse the partition then, naming the drift (the step and the error code only:
+            // the reason is served by /readyz, ClickHouse's message may quote data), once it lasts.
+            const code = clickhouseErrorCode(err);
+            if (code !== undefined) {
+              const drift = await driftOf(`${what} failed with ClickHouse error code ${code}`);
+              driftSince = drift ? (driftSince ?? Date.now()) : null;
+              if (drift && Date.now() - driftSince! >= confirmMs) {
+                refused = drift;
+                throw drift;
+              }
+            }
             deps.onRetry();
             log.warn(
               { err: (err as Error).message, attempt, delayMs: Math.round(delayMs) },
-              `${what} failed: retrying`,
+              driftSince === null ? `${what} failed: retrying` : `${what} failed on a drifted schema: checking again`,
             );
             beat();
-            // ClickHouse refusing a statement may mean a table changed under the sink, which no retry
-            // mends: refuse the partition then, naming the drift, instead of retrying for ever.
-            if (isClickHouseException(err)) refused = await driftOf(`${what} failed: ${(err as Error).message}`);
-            if (refused) throw refused;
           },
         },
       );

@@ -58,11 +58,6 @@ export function isClickHouseDataError(err: unknown): boolean {
   return code !== undefined && DATA_ERROR_CODES.has(code);
 }
 
-/** True when ClickHouse answered with an exception, as opposed to a connection error, a time-out or a Kafka error. */
-export function isClickHouseException(err: unknown): boolean {
-  return clickhouseErrorCode(err) !== undefined;
-}
-
 /** Kafka group errors after which this member no longer owns what it was given. */
 const MEMBERSHIP_LOST = new Set([
   'REBALANCE_IN_PROGRESS',

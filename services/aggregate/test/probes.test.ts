@@ -44,7 +44,8 @@ async function produce(seed: number, count: number): Promise<void> {
 /**
  * Makes ClickHouse refuse every INSERT of partition 0 for up to 50 s, as while a previous owner's INSERT
  * still runs (code 216, a transient refusal: no table changed): a query that sleeps holds the query_id
- * of the partition's INSERTs. Returns what ends it.
+ * of the partition's INSERTs. Returns what ends it. (ClickHouse checks a query_id among one user's
+ * queries; the test and the service both connect as the stack's user.)
  */
 async function holdInserts(): Promise<() => Promise<void>> {
   const queryId = await new PartitionWrites(ch).queryId(env.topics.enriched, 0, 'insert');
@@ -120,7 +121,7 @@ test('ready with rows counted in /metrics; not ready while ClickHouse refuses in
     const notReady = await waitFor(
       () => probe('/readyz'),
       (r) => r.status === 503,
-      { timeoutMs: 60_000, what: 'aggregate /readyz 503 while stalled' },
+      { timeoutMs: 40_000, what: 'aggregate /readyz 503 while stalled' },
     );
     expect(notReady.text).toMatch(/batch has been running|no batch finished/);
     expect(counter((await get('/metrics')).text, 'edusage_aggregate_retries_total')).toBeGreaterThan(0);
