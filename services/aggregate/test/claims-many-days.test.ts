@@ -6,11 +6,11 @@ jest.setTimeout(240_000);
 
 const DAY_MS = 86_400_000;
 
-/** `n` claims, one a day from 1975 on, keys and offsets counted from `firstOffset`. */
-function claimsOnDays(n: number, firstOffset: number): Claim[] {
+/** `n` claims, one a day from 1975 on (or all on `sameDay`), keys and offsets counted from `firstOffset`. */
+function claimsOnDays(n: number, firstOffset: number, sameDay?: string): Claim[] {
   return Array.from({ length: n }, (_, i) => ({
-    key: (BigInt(i) * 0x9e3779b97f4a7c15n).toString(16).padStart(32, '0').slice(-32),
-    localDate: new Date(Date.UTC(1975, 0, 1) + i * DAY_MS).toISOString().slice(0, 10),
+    key: (BigInt(i + 1) * 0x9e3779b97f4a7c15n).toString(16).padStart(32, '0').slice(-32),
+    localDate: sameDay ?? new Date(Date.UTC(1975, 0, 1) + i * DAY_MS).toISOString().slice(0, 10),
     offset: String(firstOffset + i),
   }));
 }
@@ -39,5 +39,12 @@ describe('duplicate claims over many days (real ClickHouse)', () => {
     expect(await claimEvents(ch, 'usage.enriched', 0, first.slice(0, 100))).toEqual(
       first.slice(0, 100).map(() => true),
     );
+  });
+
+  it('looks up 9,000 keys of one day in several queries, each naming that day', async () => {
+    const first = claimsOnDays(9_000, 0, '2026-10-01');
+    expect(await claimEvents(ch, 'usage.enriched', 1, first)).toEqual(first.map(() => true));
+    const copies = claimsOnDays(9_000, 20_000, '2026-10-01');
+    expect(await claimEvents(ch, 'usage.enriched', 1, copies)).toEqual(copies.map(() => false));
   });
 });
