@@ -31,8 +31,16 @@ export async function insertTsv(
 }
 
 /** Runs a SELECT and returns its rows. Build every literal in `query` with the escape helpers. */
-export async function queryRows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
-  const result = await client.query({ query, format: 'JSONEachRow' });
+export async function queryRows<T>(
+  client: ClickHouseClient,
+  query: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<T[]> {
+  const result = await client.query({
+    query,
+    format: 'JSONEachRow',
+    ...(opts.signal ? { abort_signal: opts.signal } : {}),
+  });
   return result.json<T>();
 }
 

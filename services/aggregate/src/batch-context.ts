@@ -67,7 +67,9 @@ export function batchContext(payload: EachBatchPayload, handler: TopicHandler, d
       return null;
     } catch (err) {
       if (err instanceof PartitionRefused) return err;
-      log.warn({ err: (err as Error).message }, 'checking the schema failed: retrying without knowing');
+      // A stop abandons the check (its query gets the stop signal): nothing to say then.
+      if (!deps.stopped.aborted)
+        log.warn({ err: (err as Error).message }, 'checking the schema failed: retrying without knowing');
       return null;
     }
   };

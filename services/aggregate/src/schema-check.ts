@@ -118,12 +118,15 @@ const normalizeType = (type: string) => type.replace(/\s+/g, '');
  * columns and columns of another type (columns added later are allowed: an INSERT leaves them at their
  * defaults). Empty when the schema is as expected.
  */
-export async function sinkSchemaProblems(ch: ClickHouseClient): Promise<string[]> {
+export async function sinkSchemaProblems(ch: ClickHouseClient, signal?: AbortSignal): Promise<string[]> {
+  // The client only hears an abort that comes while its request runs.
+  signal?.throwIfAborted();
   const tables = Object.keys(SINK_COLUMNS);
   const rows = await queryRows<{ table: string; name: string; type: string }>(
     ch,
     `SELECT table, name, type FROM system.columns
      WHERE database = currentDatabase() AND table IN ${sqlList(tables, sqlString)}`,
+    signal ? { signal } : {},
   );
   const problems: string[] = [];
   for (const table of tables) {
@@ -145,10 +148,10 @@ export async function sinkSchemaProblems(ch: ClickHouseClient): Promise<string[]
 /**
  * While running: throws a `PartitionRefused` naming every difference if the sink's tables drifted since
  * the start (`cause` says what failed). ClickHouse refusing a statement is otherwise retried, which no
- * retry mends when a table changed under the sink.
+ * retry mends when a table changed under the sink. `signal` (the worker's stop) abandons the check.
  */
-export async function refuseIfDrifted(ch: ClickHouseClient, cause: string): Promise<void> {
-  const problems = await sinkSchemaProblems(ch);
+export async function refuseIfDrifted(ch: ClickHouseClient, cause: string, signal?: AbortSignal): Promise<void> {
+  const problems = await sinkSchemaProblems(ch, signal);
   if (problems.length > 0)
     throw new PartitionRefused(
       `ClickHouse schema drifted (${cause}): ${problems.join('; ')}. ` +

@@ -267,7 +267,7 @@ export class SinkWorker {
       stopped: this.stopped.signal,
       onRetry: () => (this.stats.retries += 1),
       onHeartbeatError: (err) => this.noteHeartbeatError(err),
-      checkSchema: (cause) => refuseIfDrifted(this.opts.ch, cause),
+      checkSchema: (cause) => refuseIfDrifted(this.opts.ch, cause, this.stopped.signal),
     });
     const { topic, partition } = batch;
     const k = partitionKey(topic, partition);
