@@ -21,6 +21,8 @@ export interface BatchContext {
   fenced: () => boolean;
   /** The membership epoch the batch started under (`MembershipFence`). */
   epoch: number;
+  /** Aborted when the worker stops (for a step's own queries, e.g. a schema check). */
+  stopped: AbortSignal;
 }
 
 /** What a batch's steps need from the worker that runs them. */
@@ -60,17 +62,17 @@ export function batchContext(payload: EachBatchPayload, handler: TopicHandler, d
 
   const confirmMs = deps.driftConfirmMs ?? DRIFT_CONFIRM_MS;
 
-  /** The drift `checkSchema` found, or null (also when the check itself failed: retrying goes on). */
-  const driftOf = async (cause: string): Promise<PartitionRefused | null> => {
+  /** What `checkSchema` found: the drift, 'intact', or 'unknown' (the check itself failed or was stopped). */
+  const driftOf = async (cause: string): Promise<PartitionRefused | 'intact' | 'unknown'> => {
     try {
       await deps.checkSchema(cause);
-      return null;
+      return 'intact';
     } catch (err) {
       if (err instanceof PartitionRefused) return err;
       // A stop abandons the check (its query gets the stop signal): nothing to say then.
       if (!deps.stopped.aborted)
         log.warn({ err: (err as Error).message }, 'checking the schema failed: retrying without knowing');
-      return null;
+      return 'unknown';
     }
   };
 
@@ -103,19 +105,27 @@ export function batchContext(payload: EachBatchPayload, handler: TopicHandler, d
             // ClickHouse refusing a statement may mean a table changed under the sink, which no retry
             // mends: refuse the partition then, naming the drift (the step and the error code only:
             // the reason is served by /readyz, ClickHouse's message may quote data), once it lasts.
+            // A check that could not tell leaves the drift's start as it was.
             const code = clickhouseErrorCode(err);
+            let drifted = false;
             if (code !== undefined) {
-              const drift = await driftOf(`${what} failed with ClickHouse error code ${code}`);
-              driftSince = drift ? (driftSince ?? Date.now()) : null;
-              if (drift && Date.now() - driftSince! >= confirmMs) {
-                refused = drift;
-                throw drift;
+              const found = await driftOf(`${what} failed with ClickHouse error code ${code}`);
+              // Stopped, sought past or revoked meanwhile: the partition is no longer this batch's to refuse.
+              if (fenced()) throw new BatchAbandoned();
+              if (found === 'intact') driftSince = null;
+              else if (found !== 'unknown') {
+                drifted = true;
+                driftSince ??= Date.now();
+                if (Date.now() - driftSince >= confirmMs) {
+                  refused = found;
+                  throw found;
+                }
               }
             }
             deps.onRetry();
             log.warn(
               { err: (err as Error).message, attempt, delayMs: Math.round(delayMs) },
-              driftSince === null ? `${what} failed: retrying` : `${what} failed on a drifted schema: checking again`,
+              drifted ? `${what} failed on a drifted schema: checking again` : `${what} failed: retrying`,
             );
             beat();
           },
@@ -130,5 +140,5 @@ export function batchContext(payload: EachBatchPayload, handler: TopicHandler, d
     }
   };
 
-  return { topic, partition, handler, log, persist, fenced, epoch };
+  return { topic, partition, handler, log, persist, fenced, epoch, stopped: deps.stopped };
 }

@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@edusage/clickhouse';
+import { clickhouseErrorCode, type ClickHouseClient } from '@edusage/clickhouse';
 import { deadLetterBuilder, kafkaPosition, type DeadLetter } from '@edusage/contracts';
 import type { SinkMessage } from './batch-gathering';
 import type { BatchContext } from './batch-context';
@@ -7,7 +7,7 @@ import { partitionKey } from './fold-schedule';
 import type { PreparedRow, TopicHandler } from './handlers';
 import { insertUnstored, type PartitionRows } from './insert-unstored';
 import type { PartitionWrites } from './partition-writes';
-import { refuseIfDrifted, SINK_COLUMNS } from './schema-check';
+import { SINK_COLUMNS, sinkSchemaProblems } from './schema-check';
 import { storedOffsetsFrom } from './stored-offsets';
 
 /** The counts the store adds to (the worker's `SinkStats`). */
@@ -112,8 +112,8 @@ export class RowStore {
 
   /**
    * ClickHouse refused the data of an INSERT. If its tables are not what the sink expects, that is no
-   * record's fault: stop the partition. Otherwise insert the rows one by one; those refused again go to
-   * the dead-letter topic with ClickHouse's message, the others are stored.
+   * record's fault: the error goes back to `persist`. Otherwise insert the rows one by one; those
+   * refused again go to the dead-letter topic with ClickHouse's message, the others are stored.
    */
   private async isolateUnstorable(
     ctx: BatchContext,
@@ -121,7 +121,10 @@ export class RowStore {
     rows: PreparedRow[],
     cause: unknown,
   ): Promise<DeadLetter[]> {
-    await refuseIfDrifted(this.opts.ch, `it refused the data of an INSERT into ${ctx.handler.table}`);
+    // A table changed under the sink is no record's fault: leave it to `persist`, which retries and
+    // refuses the partition once the drift lasts (batch-context.ts). A TsvValueError is the rows' own.
+    if (clickhouseErrorCode(cause) !== undefined && (await sinkSchemaProblems(this.opts.ch, ctx.stopped)).length > 0)
+      throw cause;
     ctx.log.warn({ err: (cause as Error).message }, 'ClickHouse refused rows: storing them one by one');
     const known = await this.stored(ctx, messages[0]!.offset);
     const byOffset = new Map(messages.map((m) => [m.offset, m]));

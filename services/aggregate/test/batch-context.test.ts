@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { createLogger } from '@edusage/logging';
-import { batchContext, type BatchContextDeps } from '../src/batch-context';
+import { BatchAbandoned, batchContext, type BatchContextDeps } from '../src/batch-context';
 import { PartitionRefused } from '../src/errors';
 import { MembershipFence } from '../src/fence';
 import type { TopicHandler } from '../src/handlers';
@@ -20,13 +20,17 @@ const clickhouseError = () =>
   new Error('Code: 60, e.displayText() = DB::Exception: Table x.usage_events does not exist.');
 const connectionError = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' });
 
-function persistWith(checkSchema: BatchContextDeps['checkSchema'], driftConfirmMs = 0) {
+function persistWith(
+  checkSchema: BatchContextDeps['checkSchema'],
+  driftConfirmMs = 0,
+  extra: { stopped?: AbortSignal; onRetry?: () => void } = {},
+) {
   const consumer = { on: () => undefined, events: { GROUP_JOIN: 'join' } } as unknown as Consumer;
   return batchContext(payload, {} as TopicHandler, {
     logger: createLogger('batch-context-test', 'silent'),
     fence: new MembershipFence(consumer),
-    stopped: new AbortController().signal,
-    onRetry: () => undefined,
+    stopped: extra.stopped ?? new AbortController().signal,
+    onRetry: extra.onRetry ?? (() => undefined),
     onHeartbeatError: () => undefined,
     checkSchema,
     driftConfirmMs,
@@ -93,4 +97,32 @@ test('a drift that comes and goes is timed from its last start (a table renamed 
   const step = failingThen([clickhouseError(), clickhouseError(), clickhouseError(), clickhouseError()]);
   await expect(persistWith(check, 500)('inserting', step)).resolves.toBe('stored');
   expect(check).toHaveBeenCalledTimes(4);
+});
+
+test('a check that could not tell does not restart the clock of the drift', async () => {
+  // Checks at ~0, 0.25, 0.75 s: drifted, failed (unknown), drifted. Timed from the first sight the third
+  // refuses (≥ 0.56 s > 500 ms); had the failed check reset the clock, it would not.
+  const unknown = () => Promise.reject(connectionError());
+  const check = jest
+    .fn<Promise<void>, [string]>()
+    .mockImplementationOnce(drifted)
+    .mockImplementationOnce(unknown)
+    .mockImplementation(drifted);
+  const step = jest.fn(() => Promise.reject(clickhouseError()));
+  await expect(persistWith(check, 500)('inserting', step)).rejects.toThrow(PartitionRefused);
+  expect(check).toHaveBeenCalledTimes(3);
+});
+
+test('a stop during the check abandons the batch: no refusal, no retry counted', async () => {
+  const stop = new AbortController();
+  const onRetry = jest.fn();
+  const check = jest.fn(async () => {
+    stop.abort();
+    throw new PartitionRefused('ClickHouse schema drifted (…): table usage_events is missing');
+  });
+  const attempt = persistWith(check, 0, { stopped: stop.signal, onRetry })('inserting', () =>
+    Promise.reject(clickhouseError()),
+  );
+  await expect(attempt).rejects.toThrow(BatchAbandoned);
+  expect(onRetry).not.toHaveBeenCalled();
 });
