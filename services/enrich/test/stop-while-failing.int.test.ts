@@ -90,11 +90,12 @@ test('a stop during failing sends is prompt, commits nothing unsent, and the nex
   await waitTopicsGone(kafka, [env.topics.enriched]);
   await send(events('during', 5));
   const retries = async () => (await worker!.metrics.sendRetries.get()).values[0]?.value ?? 0;
-  // The fourth retry waits 200 ms × 2³ (± 25 %): the stop comes during that wait. Without the stop
-  // signal it sat out the wait and one more send attempt (7.4 s once); with it, milliseconds.
-  await waitFor(retries, (n) => n >= 4, {
-    what: 'four retries of the failing send',
-    timeoutMs: 90_000,
+  // The sixth retry waits 200 ms × 2⁵ (± 25 %), 4.8–8 s: the stop comes early in that wait even when
+  // another test file shares the machine. Without the stop signal it sat out the wait and one more
+  // send attempt (7.4 s after the fourth retry, 12.6 s after the sixth); with it, milliseconds.
+  await waitFor(retries, (n) => n >= 6, {
+    what: 'six retries of the failing send',
+    timeoutMs: 120_000,
     intervalMs: 100,
   });
   const stopping = Date.now();
