@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { command, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
-import { ALL_LEVELS, invalidateCompactions, ROLLUP_LEVELS, STATE_COLUMNS, type RollupLevel } from '@edusage/rollups';
+import {
+  ALL_LEVELS,
+  invalidateCompactions,
+  ROLLUP_LEVELS,
+  STATE_COLUMNS,
+  type RollupLevel,
+  type StateColumn,
+} from '@edusage/rollups';
 import { currentEventsIn } from './current-events';
 import { partitionIs } from './partition-sql';
 
@@ -8,13 +15,26 @@ import { partitionIs } from './partition-sql';
 // compaction and the readers.
 const LEVELS = ALL_LEVELS.map((l) => ROLLUP_LEVELS[l]);
 
-// The measures of docs/ARCHITECTURE.md "Metric rules", as aggregate states.
-const STATES = `sumState(toUInt64(1)) AS events,
-  uniqExactState(person_id) AS active_users,
-  sumState(toUInt64(explicit_seconds)) AS explicit_seconds,
-  uniqExactIfState(person_id, toStartOfMinute(occurred_at), counts_minute) AS active_minutes,
-  sumState(toUInt64(1 - person_resolved)) AS unresolved_person_events,
-  sumState(toUInt64(1 - app_resolved)) AS unresolved_app_events`;
+// The measures of docs/ARCHITECTURE.md "Metric rules", as aggregate states: for each state column the
+// state over a fold's events, and the same state over no row (an aggregation without GROUP BY over
+// nothing gives one row of empty states: the contribution of a cell whose events all moved to other
+// cells in a re-fold). Keyed by column and written in STATE_COLUMNS' order, so the SELECT always lines
+// up with the INSERT's column list (two `sum` states swapped would not fail, only count wrong).
+const STATE_OF: Readonly<Record<StateColumn, { fold: string; empty: string }>> = {
+  events: { fold: 'sumState(toUInt64(1))', empty: 'sumState(toUInt64(0))' },
+  active_users: { fold: 'uniqExactState(person_id)', empty: "uniqExactState(toString(''))" },
+  explicit_seconds: { fold: 'sumState(toUInt64(explicit_seconds))', empty: 'sumState(toUInt64(0))' },
+  active_minutes: {
+    fold: 'uniqExactIfState(person_id, toStartOfMinute(occurred_at), counts_minute)',
+    empty: "uniqExactIfState(toString(''), toDateTime(0, 'UTC'), toUInt8(0))",
+  },
+  unresolved_person_events: { fold: 'sumState(toUInt64(1 - person_resolved))', empty: 'sumState(toUInt64(0))' },
+  unresolved_app_events: { fold: 'sumState(toUInt64(1 - app_resolved))', empty: 'sumState(toUInt64(0))' },
+};
+
+const statesAs = (kind: 'fold' | 'empty') => STATE_COLUMNS.map((c) => `${STATE_OF[c][kind]} AS ${c}`).join(',\n  ');
+
+const STATES = statesAs('fold');
 
 /**
  * The columns a fold writes into a level's parts table, named so that a column added to the table
@@ -23,14 +43,7 @@ const STATES = `sumState(toUInt64(1)) AS events,
 const partsColumns = (keys: string) =>
   `(${keys}, kafka_topic, kafka_partition, range_start, range_end, ${STATE_COLUMNS.join(', ')})`;
 
-// The same states over no row (an aggregation without GROUP BY over nothing gives one row of empty
-// states): the contribution of a cell whose events all moved to other cells in a re-fold.
-const EMPTY_STATES = `(SELECT sumState(toUInt64(0)) AS events,
-  uniqExactState(toString('')) AS active_users,
-  sumState(toUInt64(0)) AS explicit_seconds,
-  uniqExactIfState(toString(''), toDateTime(0, 'UTC'), toUInt8(0)) AS active_minutes,
-  sumState(toUInt64(0)) AS unresolved_person_events,
-  sumState(toUInt64(0)) AS unresolved_app_events
+const EMPTY_STATES = `(SELECT ${statesAs('empty')}
   FROM system.one WHERE 0)`;
 
 export interface Derivation {

@@ -1,7 +1,9 @@
 import { queryRows, sqlList, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import type { StateColumn } from '@edusage/rollups';
 import { PartitionRefused } from './errors';
 
-const MEASURES = {
+// Every state column of @edusage/rollups (the Record makes a new one a compile error here).
+const MEASURES: Readonly<Record<StateColumn, string>> = {
   events: 'AggregateFunction(sum, UInt64)',
   active_users: 'AggregateFunction(uniqExact, String)',
   explicit_seconds: 'AggregateFunction(sum, UInt64)',
