@@ -4,9 +4,48 @@ import type { ParsedResult } from './result';
 /** Rows per INSERT. */
 const BATCH = 5000;
 
+/**
+ * Month partitions per INSERT: current ClickHouse refuses an INSERT block that spans more than
+ * `max_partitions_per_insert_block` (100 by default; 18.16 has no such limit, nor the setting), and
+ * `assessment_results` is partitioned by month, so a historical file of more than eight years would
+ * be refused whole.
+ */
+export const MONTHS_PER_INSERT = 100;
+
+interface ResultRow {
+  district_id: string;
+  assessment: string;
+  subject: string;
+  person_id: string;
+  test_date: string;
+  score: number;
+  window: string;
+  standard_error: number | null;
+  percentile: number | null;
+  projected_growth: number | null;
+  grade: string;
+}
+
+/** `rows` cut into groups that each touch at most `maxMonths` months of test_date (YYYY-MM). */
+export function byMonthGroups<T extends { test_date: string }>(rows: readonly T[], maxMonths: number): T[][] {
+  const byMonth = new Map<string, T[]>();
+  for (const row of rows) {
+    const month = row.test_date.slice(0, 7);
+    const list = byMonth.get(month);
+    if (list) list.push(row);
+    else byMonth.set(month, [row]);
+  }
+  const months = [...byMonth.keys()].sort();
+  const groups: T[][] = [];
+  for (let i = 0; i < months.length; i += maxMonths) {
+    groups.push(months.slice(i, i + maxMonths).flatMap((m) => byMonth.get(m) ?? []));
+  }
+  return groups;
+}
+
 /** Writes matched results to `assessment_results` (infra/clickhouse/0300) in batches; nothing raw is written. */
 export class ResultWriter {
-  private pending: object[] = [];
+  private pending: ResultRow[] = [];
   written = 0;
   constructor(
     private readonly ch: ClickHouseClient,
@@ -33,7 +72,9 @@ export class ResultWriter {
   async flush(): Promise<void> {
     const rows = this.pending;
     this.pending = [];
-    await insertRows(this.ch, 'assessment_results', rows);
+    // Each group is its own INSERT; a crash between two leaves a part of the file stored, and
+    // importing it again replaces equal rows with equal rows (ReplacingMergeTree over the whole result).
+    for (const group of byMonthGroups(rows, MONTHS_PER_INSERT)) await insertRows(this.ch, 'assessment_results', group);
     this.written += rows.length;
   }
 }
