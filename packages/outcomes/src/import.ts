@@ -39,7 +39,10 @@ export interface ImportSummary {
   rejected: number;
   /** Valid rows whose student the roster does not have: counted, never stored. */
   unmatched: number;
-  /** Valid rows whose id or email belongs to two roster students: counted, never stored. */
+  /**
+   * Valid rows whose keys name different roster students, or only a key two students share: counted,
+   * reported in `issues` with their line, never stored.
+   */
   ambiguous: number;
   issues: RowIssue[];
   /** Why nothing was read (missing columns, unknown subject); null when the file was read. */
@@ -80,8 +83,10 @@ export async function importAssessments(req: ImportRequest): Promise<ImportSumma
     }
     const match = req.matcher.match(item.outcome.result.student);
     if (!match.ok) {
-      if (match.reason === 'ambiguous') s.ambiguous++;
-      else s.unmatched++;
+      if (match.reason === 'ambiguous') {
+        s.ambiguous++;
+        s.issues.push({ file: name, line: item.line, message: match.message });
+      } else s.unmatched++;
       continue;
     }
     s.stored++;

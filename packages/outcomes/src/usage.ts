@@ -1,10 +1,12 @@
 import { queryArrays, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { normalizeSubject } from './result';
 
 /** Which tests and which usage: one app, one assessment × subject, tests taken between `from` and `to` (inclusive). */
 export interface WindowQuery {
   districtId: string;
   app: string;
   assessment: string;
+  /** As typed or stored: normalized before the query (`normalizeSubject`). */
   subject: string;
   from: string;
   to: string;
@@ -104,9 +106,10 @@ type StudentRow = [
   daysUsed: number,
 ];
 
+/** The subject asked is normalized as imports store it (`Math` finds math), whoever asks (CLI, API). */
 function resultFilter(q: WindowQuery): string {
   return `district_id = ${sqlString(q.districtId)} AND assessment = ${sqlString(q.assessment)}
-    AND subject = ${sqlString(q.subject)} AND test_date >= ${sqlDate(q.from)} AND test_date <= ${sqlDate(q.to)}`;
+    AND subject = ${sqlString(normalizeSubject(q.subject))} AND test_date >= ${sqlDate(q.from)} AND test_date <= ${sqlDate(q.to)}`;
 }
 
 /**

@@ -12,7 +12,15 @@ import { emptyRoster, pseudonymize, saveRosterToRedis, type RosterData, type Use
 import { Redis } from 'ioredis';
 import { createTestEnv, fixturesDir, type TestEnv } from '@edusage/testkit';
 import { importLicenses } from '@edusage/licenses';
-import { appCost, costPerStudent, importAssessments, loadMatcher, RosterMatcher } from '../src';
+import {
+  appCost,
+  costPerStudent,
+  formatSummary,
+  importAssessments,
+  loadMatcher,
+  loadStudentWindows,
+  RosterMatcher,
+} from '../src';
 
 jest.setTimeout(120_000);
 
@@ -33,6 +41,9 @@ function student(sourcedId: string, extra: Partial<UserRecord> = {}): UserRecord
     ...extra,
   };
 }
+
+const SHARED = 'an id or email of the row belongs to several roster students: ambiguous, not stored';
+const CONFLICT = "the row's student ids / email name different roster students: ambiguous, not stored";
 
 function roster(users: UserRecord[]): RosterData {
   const r = emptyRoster();
@@ -158,6 +169,7 @@ describe('assessment import', () => {
     });
     expect(s).toMatchObject({ rows: 7, stored: 2, rejected: 3, unmatched: 1, ambiguous: 1 });
     expect(s.issues).toEqual([
+      { file: 'generic.csv', line: 3, message: SHARED },
       { file: 'generic.csv', line: 5, field: 'score', message: 'not a number: "abc"' },
       { file: 'generic.csv', line: 6, field: 'date', message: 'not a date: "2025-02-30"' },
       { file: 'generic.csv', line: 7, field: 'score', message: '400 is outside the scale [100, 350]' },
@@ -171,6 +183,81 @@ describe('assessment import', () => {
       { person_id: a, score: 250, subject: 'math' },
       { person_id: a, score: 270, subject: 'math' },
     ]);
+  });
+
+  it("a row whose ids name two different students is reported as ambiguous with its line, never stored as either's", async () => {
+    // SIS keys are the sourcedIds; MAP's StudentID is the student number. Line 3's StudentID 605001 is
+    // student A's sourcedId, its Student_StateID 604822 student B's state id: it belongs to neither.
+    // Line 4's ids both name 605002; line 5's two ids both name stu-5.
+    const matcher = new RosterMatcher(
+      'd4',
+      roster([
+        student('605001'),
+        student('stu-b', { identifiers: ['604822'] }),
+        student('605002', { identifiers: ['604823'] }),
+        student('stu-5', { identifiers: ['605003', '604824'] }),
+      ]),
+      KEY,
+    );
+    const map = path.join(bundles, 'MAP_Growth/data/sample_anonymized_file.csv');
+    const s = await importAssessments({ districtId: 'd4', file: map, preset: 'map-growth', matcher, ch });
+    expect(s).toMatchObject({ rows: 7, stored: 2, rejected: 0, unmatched: 4, ambiguous: 1, refused: null });
+    expect(s.issues).toEqual([{ file: 'sample_anonymized_file.csv', line: 3, message: CONFLICT }]);
+    expect(formatSummary(s)).toBe(
+      'sample_anonymized_file.csv (map-growth): 7 rows read, 2 stored, 0 rejected, 4 students not in the roster, ' +
+        `1 ambiguous (not stored)\n  sample_anonymized_file.csv:3: ${CONFLICT}`,
+    );
+    const rows = await queryRows<{ person_id: string; score: number }>(
+      ch,
+      `SELECT person_id, score FROM assessment_results FINAL WHERE district_id = 'd4' ORDER BY person_id, score`,
+    );
+    const expected = [
+      { person_id: pseudonymize(KEY, 'd4', '605002'), score: 208 },
+      { person_id: pseudonymize(KEY, 'd4', 'stu-5'), score: 233 },
+    ].sort((x, y) => (x.person_id < y.person_id ? -1 : 1));
+    expect(rows).toEqual(expected);
+  });
+
+  it('--subject Math is stored as math, and analyze finds it as math, Math or Mathematics', async () => {
+    const matcher = new RosterMatcher('d5', roster([student('s1'), student('s2')]), KEY);
+    const file = path.join(dir, 'star.csv');
+    // A Star file without Lexile / Quantile columns: the subject comes from --subject.
+    writeFileSync(
+      file,
+      [
+        'StudentSourcedID,CompletedDateLocal,ScaledScore',
+        's1,2026-09-01,500',
+        's1,2026-12-01,560',
+        's2,2026-09-02,610',
+        's2,2026-12-02,650',
+      ].join('\n'),
+    );
+    const s = await importAssessments({
+      districtId: 'd5',
+      file,
+      preset: 'star',
+      options: { subject: 'Math' },
+      matcher,
+      ch,
+    });
+    expect(s).toMatchObject({ rows: 4, stored: 4, rejected: 0, refused: null });
+    const subjects = await queryRows<{ subject: string }>(
+      ch,
+      `SELECT DISTINCT subject FROM assessment_results FINAL WHERE district_id = 'd5'`,
+    );
+    expect(subjects).toEqual([{ subject: 'math' }]);
+    const q = { districtId: 'd5', app: 'ixl', assessment: 'star', from: '2026-08-01', to: '2027-06-30' };
+    for (const subject of ['math', 'Math', 'Mathematics']) {
+      const w = await loadStudentWindows(ch, { ...q, subject });
+      expect([subject, w.students.map((x) => [x.pre, x.post])]).toEqual([
+        subject,
+        expect.arrayContaining([
+          [500, 560],
+          [610, 650],
+        ]),
+      ]);
+      expect(w.students).toHaveLength(2);
+    }
   });
 
   it('costs the app from the license inventory: licenses overlapping the window, one currency', async () => {

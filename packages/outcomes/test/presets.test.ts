@@ -190,6 +190,22 @@ describe('presets read the real district exports', () => {
     ]);
   });
 
+  it('--subject is stored normalised by every preset, as MAP and generic subjects are (Math → math)', async () => {
+    const subjects = async (file: string, preset: PresetName, subject: string) => [
+      ...new Set(accepted((await read(file, preset, { subject })).items).map((p) => p[3])),
+    ];
+    const iready = path.join(bundles, 'i-Ready/data/sample_anonymized_file_math.csv');
+    const starFile = path.join(bundles, 'STAR/data/SR_sample_anonymized_file.csv');
+    expect(await subjects(iready, 'iready', 'Math')).toEqual(['math']);
+    expect(await subjects(iready, 'iready', ' Mathematics ')).toEqual(['math']);
+    expect(await subjects(starFile, 'star', 'ELA')).toEqual(['reading']);
+    expect(await subjects(starFile, 'star', 'Reading')).toEqual(['reading']);
+    const edfi = path.join(edfiXml, 'StudentAssessmentSample.xml');
+    expect(await subjects(edfi, 'edfi', 'ACT Composite')).toEqual(['act_composite']);
+    const state = path.join(edfiXml, 'StudentAssessment-StateAssessment.xml');
+    expect(await subjects(state, 'edfi', 'Math')).toEqual(['math']);
+  });
+
   it('Ed-Fi API JSON (NDJSON and an array): the result is a string', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'edfi-json-'));
     const resource = (id: string, result: string) => ({

@@ -26,7 +26,9 @@ export function parseEdFi(r: EdFiStudentAssessment, options: PresetOptions): Row
   const day = parseDay(r.administrationDate);
   if (day === null)
     problems.push({ field: 'administrationDate', message: `not a date: ${JSON.stringify(r.administrationDate)}` });
-  const subject = options.subject ?? subjectOfIdentifier(r.assessmentIdentifier);
+  const subject = options.subject?.trim()
+    ? normalizeSubject(options.subject)
+    : subjectOfIdentifier(r.assessmentIdentifier);
   if (!subject && r.assessmentIdentifier)
     problems.push({ field: 'assessmentIdentifier', message: 'names no subject: pass --subject' });
   const wanted = options.scoreMethod ? [options.scoreMethod] : EDFI_SCORE_METHODS;

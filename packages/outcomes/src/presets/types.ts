@@ -1,5 +1,5 @@
 import type { ColumnSpec } from '@edusage/licenses';
-import type { RowOutcome } from '../result';
+import { normalizeSubject, type RowOutcome } from '../result';
 
 /** Options the command line gives a preset (a subject for files that do not name it, a mapping for `generic`). */
 export interface PresetOptions {
@@ -21,13 +21,16 @@ export interface CsvPreset {
 
 export type RowParser = (values: Map<string, string>) => RowOutcome;
 
-/** --subject wins; else what the header tells; else the file is refused with a clear reason. */
+/**
+ * --subject wins (normalized like the subjects files name: `Math` → math); else what the header tells;
+ * else the file is refused with a clear reason.
+ */
 export function subjectFrom(
   options: PresetOptions,
   inferred: string | null,
   how: string,
 ): { ok: true; subject: string } | { ok: false; reason: string } {
-  if (options.subject) return { ok: true, subject: options.subject };
+  if (options.subject?.trim()) return { ok: true, subject: normalizeSubject(options.subject) };
   if (inferred) return { ok: true, subject: inferred };
   return { ok: false, reason: `the file does not name its subject (${how}): pass --subject` };
 }
