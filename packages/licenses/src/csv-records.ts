@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
 
 /** One problem with an input file: where (file, line, field) and why. */
@@ -44,10 +45,78 @@ export function mapHeader(header: string[], spec: ColumnSpec): { fields: (string
   return { fields, repeated };
 }
 
+/** Re-reads after a runaway quote at most this many times a file; past that the rest is reported unread. */
+const MAX_REREADS = 100;
+
+interface Parsed {
+  record: string[];
+  info: { bytes: number };
+}
+
+/** A non-empty line of the file: the byte it starts at and its number (from 1). */
+interface Line {
+  byte: number;
+  line: number;
+}
+
+/**
+ * The non-empty lines of a stream as they pass, so that a record's byte offsets (csv-parse's
+ * `info.bytes`, which are exact) map to the file's line numbers (csv-parse's own count, `info.lines`,
+ * counts a CRLF inside a quoted cell twice and names a record's last line, not its first).
+ */
+class LineTap extends Transform {
+  private readonly lines: Line[] = [];
+  private byte: number;
+  private line: number;
+  private lineStart: number;
+  private lineEmpty = true;
+
+  constructor(from: Line) {
+    super();
+    this.byte = from.byte;
+    this.line = from.line;
+    this.lineStart = from.byte;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b === 0x0a) {
+        this.line++;
+        this.lineStart = this.byte + i + 1;
+        this.lineEmpty = true;
+      } else if (this.lineEmpty && b !== 0x0d) {
+        this.lineEmpty = false;
+        this.lines.push({ byte: this.lineStart, line: this.line });
+      }
+    }
+    this.byte += chunk.length;
+    done(null, chunk);
+  }
+
+  /** The first non-empty line starting at or after `byte` (earlier ones are dropped), and the one after it. */
+  lineFrom(byte: number): { first: Line | undefined; next: Line | undefined } {
+    let skip = 0;
+    while (skip < this.lines.length && this.lines[skip]!.byte < byte) skip++;
+    if (skip > 0) this.lines.splice(0, skip);
+    return { first: this.lines[0], next: this.lines[1] };
+  }
+}
+
+const runawayQuote =
+  'a quote opened on this line is not closed on it: the line is rejected and the lines after it read again';
+
 /**
  * Streams a CSV file's records (header first line; cells split on `options.delimiter`, default ','). Calls `onHeader` once with the header's fields;
  * a row with more cells than the header, or a CSV syntax error, is reported as an issue and skipped
- * while the rest of the file is read.
+ * while the rest of the file is read. A record's line is the line it starts on.
+ *
+ * A quote that opens a cell and is never closed on its line (a stray `"` in a note) makes the CSV
+ * grammar read every following line into that cell, up to the next quote or the end of the file. A
+ * record that spans lines is therefore taken only when its cell count is the header's (a real
+ * multi-line note); otherwise, and when the quote is still open at the end of the file, the line
+ * where it opened is rejected and reading starts again on the line after it, so the good lines
+ * behind a bad one are never lost.
  */
 export async function* readCsvRecords(
   file: string,
@@ -57,40 +126,85 @@ export async function* readCsvRecords(
   options: { delimiter?: string } = {},
 ): AsyncGenerator<CsvRecord> {
   const name = path.basename(file);
-  const parser = createReadStream(file).pipe(
-    parse({
-      bom: true,
-      delimiter: options.delimiter ?? ',',
-      relax_column_count: true,
-      relax_quotes: true,
-      skip_empty_lines: true,
-      info: true,
-      skip_records_with_error: true,
-    }),
-  );
-  parser.on('skip', (err: Error & { lines?: number }) => {
-    issues.push({ file: name, line: err.lines ?? 0, message: `not readable as CSV: ${err.message}` });
-  });
   let fields: (string | undefined)[] | null = null;
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    if (fields === null) {
-      const mapped = mapHeader(record, spec);
-      fields = mapped.fields;
-      onHeader(new Set(fields.filter((f): f is string => f !== undefined)), mapped.repeated);
-      continue;
-    }
-    if (record.length > fields.length) {
+  // Each pass reads from the start of a line to the end of the file, or to a runaway quote.
+  let from: Line | undefined = { byte: 0, line: 1 };
+  for (let rereads = 0; from !== undefined; rereads++) {
+    if (rereads > MAX_REREADS) {
       issues.push({
         file: name,
-        line: info.lines,
-        message: `${record.length} cells but the header has ${fields.length}`,
+        line: from.line,
+        message: `more than ${MAX_REREADS} unclosed quotes: the lines from here on were not read`,
       });
-      continue;
+      return;
     }
-    const values = new Map<string, string>();
-    fields.forEach((f, i) => {
-      if (f !== undefined) values.set(f, (record[i] ?? '').trim());
+    const base: Line = from;
+    from = undefined;
+    let lastEnd = base.byte;
+    let unclosed = false;
+    const tap = new LineTap(base);
+    const parser = createReadStream(file, { start: base.byte })
+      .pipe(tap)
+      .pipe(
+        parse({
+          bom: base.byte === 0,
+          delimiter: options.delimiter ?? ',',
+          relax_column_count: true,
+          relax_quotes: true,
+          skip_empty_lines: true,
+          info: true,
+          skip_records_with_error: true,
+        }),
+      );
+    parser.on('skip', (err: Error & { code?: string }) => {
+      if (err.code === 'CSV_QUOTE_NOT_CLOSED') unclosed = true;
+      else {
+        const at = tap.lineFrom(lastEnd).first ?? base;
+        issues.push({ file: name, line: at.line, message: `not readable as CSV: ${err.message}` });
+      }
     });
-    yield { line: info.lines, values };
+    try {
+      for await (const { record, info } of parser as AsyncIterable<Parsed>) {
+        const endByte = base.byte + info.bytes;
+        const { first, next } = tap.lineFrom(lastEnd);
+        const line = first?.line ?? base.line;
+        lastEnd = endByte;
+        if (fields === null) {
+          const mapped = mapHeader(record, spec);
+          fields = mapped.fields;
+          onHeader(new Set(fields.filter((f): f is string => f !== undefined)), mapped.repeated);
+          continue;
+        }
+        if (next !== undefined && next.byte < endByte && record.length !== fields.length) {
+          issues.push({ file: name, line, message: runawayQuote });
+          from = next;
+          break;
+        }
+        if (record.length > fields.length) {
+          issues.push({ file: name, line, message: `${record.length} cells but the header has ${fields.length}` });
+          continue;
+        }
+        const values = new Map<string, string>();
+        fields.forEach((f, i) => {
+          if (f !== undefined) values.set(f, (record[i] ?? '').trim());
+        });
+        yield { line, values };
+      }
+    } finally {
+      parser.destroy();
+    }
+    if (from === undefined && unclosed) {
+      const { first, next } = tap.lineFrom(lastEnd);
+      issues.push({ file: name, line: first?.line ?? base.line, message: runawayQuote });
+      // A header that never closed its quote leaves nothing to read the rows by.
+      if (fields !== null) from = next;
+    }
   }
 }
+
+/**
+ * How many data lines `readCsvRecords` could not read (its issues without a field past the header):
+ * rows lost, which the import counts as rejected.
+ */
+export const unreadableRows = (issues: readonly RowIssue[]): number =>
+  issues.filter((i) => i.field === undefined && i.line > 1).length;

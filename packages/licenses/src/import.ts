@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { queryRows, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { parseApproval, APPROVAL_COLUMNS, REQUIRED_APPROVAL_COLUMNS, type ApprovalRecord } from './approval-rows';
-import { readCsvRecords, type ColumnSpec, type CsvRecord, type RowIssue } from './csv-records';
+import { readCsvRecords, unreadableRows, type ColumnSpec, type CsvRecord, type RowIssue } from './csv-records';
 import { FirstLines } from './first-lines';
 import { unknownApps, type AppRows } from './known-apps';
 import { LICENSE_COLUMNS, parseLicense, REQUIRED_LICENSE_COLUMNS, type LicenseRecord } from './license-rows';
@@ -125,7 +125,7 @@ async function importFile<T extends object>(
       await writer?.add(r.value);
     }
     // CSV syntax errors (reported by the parser) are rows lost too.
-    rejected += issues.filter((i) => i.field === undefined && i.line > 1).length;
+    rejected += unreadableRows(issues);
     if (!refused && accepted === 0) refused = 'no valid row: the current inventory stays as it is';
     if (refused) {
       await writer?.abandon();

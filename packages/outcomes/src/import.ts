@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import { readCsvRecords } from '@edusage/licenses';
+import { readCsvRecords, unreadableRows } from '@edusage/licenses';
 import {
   CSV_PRESETS,
   genericPreset,
@@ -131,7 +131,7 @@ async function* readCsvItems(
   preset: CsvPreset,
   file: string,
   options: PresetOptions,
-  s: Pick<ImportSummary, 'file' | 'issues' | 'refused'>,
+  s: Pick<ImportSummary, 'file' | 'issues' | 'refused' | 'rejected'>,
 ): AsyncGenerator<Item> {
   let parse: ((values: Map<string, string>) => RowOutcome) | null = null;
   const onHeader = (present: Set<string>, repeated: string[]) => {
@@ -145,22 +145,33 @@ async function* readCsvItems(
     if (s.refused) s.issues.push({ file: s.file, line: 1, message: s.refused });
   };
   const headerName = (field: string) => preset.columns[field]?.[0] ?? field;
+  // The reader's issues go to their own list first: each line it could not read is a rejected row.
+  const readerIssues: RowIssue[] = [];
   const records = readCsvRecords(
     file,
     preset.columns,
     onHeader,
-    s.issues,
+    readerIssues,
     preset.delimiter ? { delimiter: preset.delimiter } : {},
   );
-  for await (const rec of records) {
-    if (parse === null) return; // refused at the header: read nothing
-    const outcome = (parse as (values: Map<string, string>) => RowOutcome)(rec.values);
-    yield {
-      line: rec.line,
-      outcome: outcome.ok
-        ? outcome
-        : { ok: false, problems: outcome.problems.map((p) => ({ ...p, field: headerName(p.field) })) },
-    };
+  const takeReaderIssues = () => {
+    s.rejected += unreadableRows(readerIssues);
+    s.issues.push(...readerIssues.splice(0));
+  };
+  try {
+    for await (const rec of records) {
+      if (parse === null) return; // refused at the header: read nothing
+      takeReaderIssues();
+      const outcome = (parse as (values: Map<string, string>) => RowOutcome)(rec.values);
+      yield {
+        line: rec.line,
+        outcome: outcome.ok
+          ? outcome
+          : { ok: false, problems: outcome.problems.map((p) => ({ ...p, field: headerName(p.field) })) },
+      };
+    }
+  } finally {
+    takeReaderIssues();
   }
 }
 
