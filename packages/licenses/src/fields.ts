@@ -58,20 +58,26 @@ export const gradeBand = z.string().transform((text, ctx) => {
   return grades as string[];
 });
 
-/** An app as the rollups key it: a catalog app_id as given, a domain as `domain:<host>` (no scheme, path, www.). */
+/**
+ * An app as the rollups key it: enrich lower-cases every app id and host it stores, so a catalog
+ * app_id is lower-cased here too (`IXL` is `ixl`), and a domain (bare, a URL, or `domain:<host>`) is
+ * `domain:<host>` without scheme, path, port or www.
+ */
 export const appKey = z
   .string()
   .min(1, 'required')
   .transform((text, ctx) => {
     const t = text.trim();
-    if (t.startsWith('domain:') || !t.includes('.')) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(t)) {
+    const given = /^domain:/i.test(t) ? t.slice('domain:'.length) : null;
+    if (given === null && !t.includes('.')) {
+      const id = t.toLowerCase();
+      if (!/^[a-z0-9][a-z0-9._:-]*$/.test(id)) {
         ctx.addIssue({ code: 'custom', message: `not an app id or domain: ${t}` });
         return z.NEVER;
       }
-      return t;
+      return id;
     }
-    const host = t
+    const host = (given ?? t)
       .toLowerCase()
       .replace(/^[a-z]+:\/\//, '')
       .replace(/[/:?#].*$/, '')
