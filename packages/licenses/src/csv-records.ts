@@ -53,7 +53,7 @@ interface Parsed {
   info: { bytes: number };
 }
 
-/** A non-empty line of the file: the byte it starts at and its number (from 1). */
+/** A line of the file that is not blank: the byte it starts at and its number (from 1). */
 interface Line {
   byte: number;
   line: number;
@@ -71,7 +71,14 @@ class LineTap extends Transform {
   private lineStart: number;
   private lineEmpty = true;
 
-  constructor(from: Line) {
+  /**
+   * @param blank bytes a line may hold and still be blank (skipped by the parser, which skips empty
+   *   lines and lines of only delimiters): CR, space, tab and the delimiter.
+   */
+  constructor(
+    from: Line,
+    private readonly blank: ReadonlySet<number>,
+  ) {
     super();
     this.byte = from.byte;
     this.line = from.line;
@@ -85,7 +92,7 @@ class LineTap extends Transform {
         this.line++;
         this.lineStart = this.byte + i + 1;
         this.lineEmpty = true;
-      } else if (this.lineEmpty && b !== 0x0d) {
+      } else if (this.lineEmpty && !this.blank.has(b!)) {
         this.lineEmpty = false;
         this.lines.push({ byte: this.lineStart, line: this.line });
       }
@@ -142,16 +149,22 @@ export async function* readCsvRecords(
     from = undefined;
     let lastEnd = base.byte;
     let unclosed = false;
-    const tap = new LineTap(base);
+    const delimiter = options.delimiter ?? ',';
+    const tap = new LineTap(
+      base,
+      new Set([0x0d, 0x20, 0x09, ...(delimiter.length === 1 ? [delimiter.charCodeAt(0)] : [])]),
+    );
     const parser = createReadStream(file, { start: base.byte })
       .pipe(tap)
       .pipe(
         parse({
           bom: base.byte === 0,
-          delimiter: options.delimiter ?? ',',
+          delimiter,
           relax_column_count: true,
           relax_quotes: true,
           skip_empty_lines: true,
+          // A line of only delimiters (spreadsheets export trailing blank rows so) is a blank line.
+          skip_records_with_empty_values: true,
           info: true,
           skip_records_with_error: true,
         }),

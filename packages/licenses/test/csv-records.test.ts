@@ -65,6 +65,13 @@ describe('readCsvRecords', () => {
   });
 });
 
+describe('blank rows', () => {
+  it('skips a row of only delimiters, as a spreadsheet exports trailing blank rows', async () => {
+    const got = await read(['a,b,c', '1,2,3', ',,', ' , ,', '4,5,6', ',,'].join('\n'));
+    expect(got).toEqual({ records: ['2:1|2|3', '5:4|5|6'], issues: [], lost: 0 });
+  });
+});
+
 describe('an import with a stray quote', () => {
   const HEADER = 'appId,orgSourcedId,seatsPurchased,contractCost,currency,contractStartDate,contractEndDate,audience';
 
