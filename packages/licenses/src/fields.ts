@@ -1,3 +1,4 @@
+import { GRADE_ORDER, gradeCode } from '@edusage/enrich';
 import { z } from 'zod';
 
 /** A real calendar day written YYYY-MM-DD. */
@@ -9,33 +10,6 @@ export const isoDay = z
 /** '' → undefined, so optional cells may be left empty. */
 export const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' || v === undefined ? undefined : v), schema.optional());
-
-/** Roster grades in order; a band `06-08` covers every grade between its ends. */
-export const GRADE_ORDER = [
-  'PK',
-  'TK',
-  'KG',
-  '01',
-  '02',
-  '03',
-  '04',
-  '05',
-  '06',
-  '07',
-  '08',
-  '09',
-  '10',
-  '11',
-  '12',
-  '13',
-];
-
-function gradeCode(g: string): string | null {
-  const t = g.trim().toUpperCase();
-  if (t === 'K') return 'KG';
-  if (/^\d{1,2}$/.test(t)) return t.padStart(2, '0');
-  return GRADE_ORDER.includes(t) ? t : null;
-}
 
 /** `06-08` (a band) or `06,07,08` (a list) → the grade codes; '' → [] (every grade). */
 export const gradeBand = z.string().transform((text, ctx) => {

@@ -16,6 +16,7 @@ export * from './roster/store';
 export * from './roster/dimensions';
 export * from './roster/import';
 export * from './roster/dates';
+export * from './roster/grades';
 export * from './store/versioned';
 export * from './worker/process';
 export * from './worker/registry';

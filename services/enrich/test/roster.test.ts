@@ -41,7 +41,7 @@ describe('OneRoster fixtures', () => {
     expect(data.classes.get('class1')).toMatchObject({
       courseSourcedId: null,
       schoolSourcedId: '12345',
-      grades: ['2'],
+      grades: ['02'], // written `2` in the file: stored as its code, as license grade bands are
     });
     expect(data.users.get('user1')).toMatchObject({
       role: 'student',

@@ -1,6 +1,7 @@
 import type { ColumnRules } from './columns';
 import { parseRosterDate } from './dates';
 import { FieldError, bool, checkEmail, date, list, nullable, opt, req, status, type Values } from './fields';
+import { rosterGrades } from './grades';
 import { findFile, intoMap, readRosterFile, type FileReader, type LoadContext } from './load-file';
 import type {
   ClassRecord,
@@ -292,7 +293,7 @@ const buildUser = (v: Values, c: { sourcedId: string; status: RosterStatus }): U
     email,
     identifiers: list(opt(v, 'identifier')),
     orgSourcedIds: orgs,
-    grades: list(opt(v, 'grades', 'grade')),
+    grades: rosterGrades(opt(v, 'grades', 'grade')),
   };
 };
 
@@ -302,7 +303,7 @@ const buildClass = (v: Values, c: { sourcedId: string; status: RosterStatus }): 
   courseSourcedId: nullable(opt(v, 'coursesourcedid')),
   schoolSourcedId: nullable(opt(v, 'schoolsourcedid')),
   classType: opt(v, 'classtype').toLowerCase(),
-  grades: list(opt(v, 'grades', 'grade')),
+  grades: rosterGrades(opt(v, 'grades', 'grade')),
   termSourcedIds: list(opt(v, 'termsourcedids', 'termsourcedid')),
 });
 
@@ -311,7 +312,7 @@ const buildCourse = (v: Values, c: { sourcedId: string; status: RosterStatus }):
   title: opt(v, 'title'),
   courseCode: opt(v, 'coursecode'),
   orgSourcedId: nullable(opt(v, 'orgsourcedid')),
-  grades: list(opt(v, 'grades', 'grade')),
+  grades: rosterGrades(opt(v, 'grades', 'grade')),
 });
 
 const buildEnrollment = (v: Values, c: { sourcedId: string; status: RosterStatus }): EnrollmentRecord => {

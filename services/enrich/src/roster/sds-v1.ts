@@ -6,7 +6,8 @@
  * academic session. Student/Teacher rows give the role; enrollments are keyed by section and user.
  */
 import type { ColumnRules } from './columns';
-import { FieldError, date, list, nullable, opt, req, type Values } from './fields';
+import { FieldError, date, nullable, opt, req, type Values } from './fields';
+import { rosterGrades } from './grades';
 import { intoMap, readRosterFile, type FileReader, type LoadContext } from './load-file';
 import { membershipReader } from './sds';
 import type { ClassRecord, OrgRecord, UserRecord } from './model';
@@ -194,7 +195,7 @@ function personReader(ctx: LoadContext, file: string, columns: ColumnRules, role
       email: null,
       identifiers: [opt(v, 'State ID'), opt(v, 'Student Number'), opt(v, 'Teacher Number')].filter((id) => id !== ''),
       orgSourcedIds: [req(v, 'School SIS ID')],
-      grades: list(opt(v, 'Grade')),
+      grades: rosterGrades(opt(v, 'Grade')),
     }),
     key: (rec) => rec.sourcedId,
     duplicate: (id) =>

@@ -1,0 +1,29 @@
+import { list } from './fields';
+
+/** Grade codes in order (CEDS, as OneRoster 1.1 asks): pre-K, transitional K, K, 01–13. */
+export const GRADE_ORDER: readonly string[] = [
+  'PK',
+  'TK',
+  'KG',
+  ...Array.from({ length: 13 }, (_, i) => String(i + 1).padStart(2, '0')),
+];
+
+/**
+ * A grade as its code: `K` → KG, `9` → 09, `kg` → KG; null when it is none of GRADE_ORDER. Rosters
+ * write grades both ways (OneRoster asks for the codes, SIS exports and SDS often give `9` or `K`),
+ * and license grade bands are codes, so both sides go through this one function.
+ */
+export function gradeCode(g: string): string | null {
+  const t = g.trim().toUpperCase();
+  if (t === 'K') return 'KG';
+  if (/^\d{1,2}$/.test(t)) {
+    const code = t.padStart(2, '0');
+    return GRADE_ORDER.includes(code) ? code : null;
+  }
+  return GRADE_ORDER.includes(t) ? t : null;
+}
+
+/** A roster's grades cell (a comma-separated list): each as its code, one that is no code kept as written. */
+export function rosterGrades(cell: string): string[] {
+  return list(cell).map((g) => gradeCode(g) ?? g);
+}

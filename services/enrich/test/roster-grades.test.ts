@@ -1,0 +1,45 @@
+/**
+ * Grades are stored as their codes whatever the roster wrote, so that a license's grade band (codes,
+ * packages/licenses) and the research tables' grade cells meet the roster's people.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gradeCode, loadRosterDir, rosterGrades } from '../src';
+
+test('grade spellings map to one code; what is no grade is kept as written', () => {
+  expect(['K', 'kg', ' KG ', '9', '09', 'pk', '1', '12', '13'].map(gradeCode)).toEqual([
+    'KG',
+    'KG',
+    'KG',
+    '09',
+    '09',
+    'PK',
+    '01',
+    '12',
+    '13',
+  ]);
+  expect(['14', '0', 'Other', 'UG', ''].map(gradeCode)).toEqual([null, null, null, null, null]);
+  expect(rosterGrades('9, 10,K,Other')).toEqual(['09', '10', 'KG', 'Other']);
+});
+
+test("a OneRoster users.csv's grades `9` and `K` are stored as 09 and KG", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'roster-grades-'));
+  try {
+    writeFileSync(
+      path.join(dir, 'orgs.csv'),
+      'sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\nsch1,active,,School,school,,\n',
+    );
+    writeFileSync(
+      path.join(dir, 'users.csv'),
+      'sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades\n' +
+        'u1,active,,true,sch1,student,a,,A,A,,,,,,,9\n' +
+        'u2,active,,true,sch1,student,b,,B,B,,,,,,,K\n' +
+        'u3,active,,true,sch1,student,c,,C,C,,,,,,,"10,11"\n',
+    );
+    const { data } = await loadRosterDir(dir);
+    expect(['u1', 'u2', 'u3'].map((id) => data.users.get(id)?.grades)).toEqual([['09'], ['KG'], ['10', '11']]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
