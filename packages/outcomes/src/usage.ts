@@ -38,14 +38,15 @@ export interface StudentWindow {
 
 export interface WindowData {
   students: StudentWindow[];
-  /** Students with tests in the window but no pair (one test day only): no growth to measure. */
+  /** Students with tests in the window but no pair (one test day, or none MIN_PAIR_DAYS apart): no growth to measure. */
   withoutPair: number;
-  /** Test records not counted because another record of the same student and day counts (duplicate rule). */
+  /** Test records not counted because another record of the same student and occasion counts (duplicate rule). */
   duplicateRecords: number;
 }
 
 /**
- * Each student's pre (first test day in the window) and post (last test day, later than the first) with
+ * Each student's pre (first test day in the window) and post (last test day, at least MIN_PAIR_DAYS
+ * later), each scored by the best record of its occasion (`testsQuery`), with
  * the app use between them, per student: engaged seconds = Σ explicit seconds + 60 × distinct minutes
  * of hit-style events (docs/ARCHITECTURE.md "Metric rules"), days used = distinct local days, over the
  * current version of each stored event (usage_events and its revisions, latest per Kafka offset) with
@@ -61,12 +62,12 @@ export async function loadStudentWindows(ch: ClickHouseClient, q: WindowQuery): 
   for (const r of rows) {
     const [personId, grade, schoolId, classId, preDate, postDate, pre, post, projected, duplicates, ...usage] = r;
     const [engaged, knownCampus, onCampus, days] = usage;
-    if (postDate === preDate) {
-      withoutPair++; // one test day in the window: no growth to measure
+    const between = (Date.parse(postDate) - Date.parse(preDate)) / 86_400_000;
+    if (between < MIN_PAIR_DAYS) {
+      withoutPair++; // one test day, or tests too close together: no growth to measure
       continue;
     }
     duplicateRecords += duplicates;
-    const between = (Date.parse(postDate) - Date.parse(preDate)) / 86_400_000;
     students.push({
       personId,
       grade,
@@ -113,34 +114,59 @@ function resultFilter(q: WindowQuery): string {
 }
 
 /**
- * Students' first and last test day in the window (only those with two different days). Without FINAL:
- * rows not yet merged are copies of a result's whole key (test day included), so min and max are the same.
+ * A test occasion: the tests of a student within this many days of their first (pre) or last (post)
+ * test day in the window are one sitting (a retest the next day, a make-up session), and the best
+ * score of each occasion counts. Two days in one occasion are never a pair.
+ */
+export const OCCASION_DAYS = 7;
+
+/**
+ * The least number of days between a pair's first and last test: twice an occasion, so the pre and
+ * post occasions never share a day. Tests closer together (a fall test and its retest) measure retest
+ * noise, not growth, and would turn one day's use into a week's rate; such students have no pair.
+ */
+export const MIN_PAIR_DAYS = 2 * OCCASION_DAYS;
+
+/**
+ * Students' first and last test day in the window (only those with a pair, MIN_PAIR_DAYS apart). Without
+ * FINAL: rows not yet merged are copies of a result's whole key (test day included), so min and max are
+ * the same.
  */
 function windowsQuery(q: WindowQuery): string {
   return `SELECT person_id, min(test_date) AS pre_date, max(test_date) AS post_date
     FROM assessment_results WHERE ${resultFilter(q)}
-    GROUP BY person_id HAVING post_date > pre_date`;
+    GROUP BY person_id HAVING post_date >= pre_date + ${MIN_PAIR_DAYS}`;
 }
 
 /**
- * Every tested student of the window (one row each): first and last test day, and the record that counts
- * on each. **Duplicate rule**: of several records of one student, assessment, subject and day, the
- * highest score counts (a re-test the same day replaces a first attempt the student abandoned or
- * rushed); the others are counted. The pre test's projected growth is that record's, NaN standing for
- * none (argMax skips NULL arguments, which would take another record's). Students with one test day
- * have pre_date = post_date (no pair).
+ * Every tested student of the window (one row each): first and last test day, and the score that counts
+ * on each. **Duplicate rule**: of several records of one student, assessment and subject in one
+ * occasion (OCCASION_DAYS from the first or the last test day), the highest score counts (a re-test
+ * replaces a first attempt the student abandoned or rushed); the others are counted. The pre test's
+ * projected growth is that of its best record, NaN standing for none (argMax skips NULL arguments,
+ * which would take another record's). Students without a pair (one test day, or days closer than
+ * MIN_PAIR_DAYS) have the occasions' scores of whatever days they have; the caller leaves them out.
  */
 function testsQuery(q: WindowQuery): string {
-  return `SELECT person_id, min(test_date) AS pre_date, max(test_date) AS post_date,
-      argMin(day_best, test_date) AS pre_score, argMax(day_best, test_date) AS post_score,
-      argMin(day_projected, test_date) AS pre_projected,
-      argMin(day_records, test_date) + argMax(day_records, test_date) - 2 AS duplicate_records
+  const inPre = `test_date < pre_date + ${OCCASION_DAYS}`;
+  const inPost = `test_date > post_date - ${OCCASION_DAYS}`;
+  return `SELECT person_id, pre_date, post_date,
+      maxIf(day_best, ${inPre}) AS pre_score, maxIf(day_best, ${inPost}) AS post_score,
+      argMaxIf(day_projected, day_best, ${inPre}) AS pre_projected,
+      sumIf(day_records, ${inPre}) + sumIf(day_records, ${inPost}) - 2 AS duplicate_records
     FROM (
-      SELECT person_id, test_date, max(score) AS day_best,
-        argMax(ifNull(projected_growth, nan), score) AS day_projected, count() AS day_records
-      FROM assessment_results FINAL WHERE ${resultFilter(q)}
-      GROUP BY person_id, test_date)
-    GROUP BY person_id`;
+      SELECT * FROM (
+        SELECT person_id, test_date, max(score) AS day_best,
+          argMax(ifNull(projected_growth, nan), score) AS day_projected, count() AS day_records
+        FROM assessment_results FINAL WHERE ${resultFilter(q)}
+        GROUP BY person_id, test_date
+      ) AS days ALL INNER JOIN (
+        SELECT person_id, min(test_date) AS pre_date, max(test_date) AS post_date
+        FROM assessment_results WHERE ${resultFilter(q)}
+        GROUP BY person_id
+      ) AS span USING person_id
+    ) AS tests
+    GROUP BY person_id, pre_date, post_date`;
 }
 
 /** What the usage sums need of each event's current version. */

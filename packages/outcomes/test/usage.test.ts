@@ -106,12 +106,18 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     result('p2', '2026-09-07', 190, 4),
     result('p2', '2026-09-21', 195),
     result('p3', '2026-09-08', 180),
-    result('p3', '2026-09-14', 181),
+    result('p3', '2026-09-22', 181),
     result('p6', '2026-09-07', 200),
     result('p6', '2026-09-21', 204),
     result('p4', '2026-09-07', 220), // one test only: no pair
     result('p5', '2026-06-01', 170), // outside the window
     result('p5', '2026-09-21', 175),
+    // p7 retook the pre test (an abandoned first attempt): one occasion, its best score (196) counts.
+    result('p7', '2026-09-07', 150, 9),
+    result('p7', '2026-09-10', 196, 6),
+    result('p7', '2026-09-28', 201),
+    result('p8', '2026-09-07', 180), // a retest 2 days later is no post test: no pair
+    result('p8', '2026-09-09', 186),
   ]);
   await insertRows(ch, 'dim_people', [
     {
@@ -171,15 +177,17 @@ async function expectHandComputedFigures(ch: ClickHouseClient): Promise<void> {
     // with a known place, 600 + 60 on campus.
     ['p1', '2026-09-07', '2026-09-21', 200, 210, 5, 720, 720, 660, 2, 6, '05', 'sch-1'],
     ['p2', '2026-09-07', '2026-09-21', 190, 195, 4, 120, 120, 0, 1, 1, '', ''],
-    ['p3', '2026-09-08', '2026-09-14', 180, 181, null, 0, 0, 0, 0, 0, '', ''],
+    ['p3', '2026-09-08', '2026-09-22', 180, 181, null, 0, 0, 0, 0, 0, '', ''],
     // 300 + 60 (minute 10:05) + 120 = 480 s = 8 min / 2 weeks; known place: 60 + 120 = 180, on campus 60.
     ['p6', '2026-09-07', '2026-09-21', 200, 204, null, 480, 180, 60, 2, 4, '', ''],
+    ['p7', '2026-09-07', '2026-09-28', 196, 201, 6, 0, 0, 0, 0, 0, '', ''],
   ]);
   // On-campus shares of the time with a known place: p1 660/720, p2 0, p6 60/180 = exactly 1/3.
-  expect(data.students.map(campusGroup)).toEqual(['mostly_on', 'mostly_off', null, 'mostly_off']);
-  // p4 has one test; p5's first test is outside the window, leaving one.
-  expect(data.withoutPair).toBe(2);
-  expect(data.duplicateRecords).toBe(1);
+  expect(data.students.map(campusGroup)).toEqual(['mostly_on', 'mostly_off', null, 'mostly_off', null]);
+  // p4 has one test; p5's first test is outside the window, leaving one; p8's two are 2 days apart.
+  expect(data.withoutPair).toBe(3);
+  // p1's second record of 09-21, p7's abandoned first attempt.
+  expect(data.duplicateRecords).toBe(2);
 }
 
 describe('usage per student in an assessment window (ClickHouse 18.16)', () => {
