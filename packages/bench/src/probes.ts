@@ -1,8 +1,12 @@
 import { queryRows, sqlList, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { enrichedEventId } from '@edusage/enrich';
 import { postEvents } from './load';
 
 export interface Probe {
+  /** The event_id the probe is sent with. */
   id: string;
+  /** Its event_id in usage_events (enrich's keyed digest of `id`). */
+  storedId: string;
   phase: string;
   sentAt: number;
   /** When ingest answered 202 (the event is acknowledged by Kafka). */
@@ -14,7 +18,9 @@ export interface Probe {
 /**
  * Latency probes: single-event requests at a steady rate, in a district of their own (so they are
  * found by a primary-key prefix and never mix with the load's counts), each with a unique event_id.
- * A poller asks ClickHouse every `pollMs` which pending probes are visible in usage_events.
+ * A poller asks ClickHouse every `pollMs` which pending probes are visible in usage_events, by the
+ * event_id enrich stores for them (`enrichedEventId` of the pseudonym key enrich runs with, the probes'
+ * district, the source of `apiKey` and the sent id).
  */
 export class ProbeRunner {
   readonly probes: Probe[] = [];
@@ -27,9 +33,13 @@ export class ProbeRunner {
 
   constructor(
     private readonly baseUrl: string,
+    /** An API key of `districtId` for `source`. */
     private readonly apiKey: string,
+    private readonly source: string,
     private readonly ch: ClickHouseClient,
     private readonly districtId: string,
+    /** The PSEUDONYM_KEY enrich runs with. */
+    private readonly pseudonymKey: string,
     private readonly runId: string,
     private readonly pollMs = 250,
   ) {}
@@ -37,7 +47,9 @@ export class ProbeRunner {
   /** Sends one probe now. */
   send(): Probe {
     const i = this.seq++;
-    const probe: Probe = { id: `probe-${this.runId}-${i}`, phase: this.phase, sentAt: Date.now() };
+    const id = `probe-${this.runId}-${i}`;
+    const storedId = enrichedEventId(this.pseudonymKey, this.districtId, this.source, id);
+    const probe: Probe = { id, storedId, phase: this.phase, sentAt: Date.now() };
     this.probes.push(probe);
     const event = {
       event_id: probe.id,
@@ -94,7 +106,7 @@ export class ProbeRunner {
   private async pollOnce(startedAt: number): Promise<void> {
     const pending = this.pending();
     if (pending.length === 0) return;
-    const byId = new Map(pending.map((p) => [p.id, p]));
+    const byId = new Map(pending.map((p) => [p.storedId, p]));
     const rows = await queryRows<{ event_id: string }>(
       this.ch,
       `SELECT event_id FROM usage_events WHERE district_id = ${sqlString(this.districtId)}

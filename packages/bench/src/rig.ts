@@ -43,7 +43,16 @@ export function createRig(ctx: BenchContext, data: BenchData): BenchRig {
     bench: process.pid,
   }));
   const counter = new StoredCounter(db, DISTRICT);
-  const probes = new ProbeRunner(pipeline.ingestUrl, data.probeKey, db, PROBE_DISTRICT, ctx.runId);
+  // data.probeKey is the probe district's key for source agent (phases/reset.ts).
+  const probes = new ProbeRunner(
+    pipeline.ingestUrl,
+    data.probeKey,
+    'agent',
+    db,
+    PROBE_DISTRICT,
+    ctx.env.PSEUDONYM_KEY!,
+    ctx.runId,
+  );
   const progress = new Progress(ctx, counter, probes, sampler);
   return { pipeline, db, sampler, counter, probes, progress, logDir, profileDir, memoryDir };
 }

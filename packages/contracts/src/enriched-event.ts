@@ -12,6 +12,11 @@ export const enrichedEventSchema = z.object({
   v: z.literal(1),
   /** Keyed digest of district, source, sender identifier and event_id: copies of an event share it. */
   dedup_key: z.string().regex(/^[0-9a-f]{32}$/),
+  /**
+   * Keyed digest (32 hex, HMAC under PSEUDONYM_KEY: `enrichedEventId` of @edusage/enrich) of district,
+   * source and the event_id the event was sent with; never the sent id, which may be derived from
+   * personal data. Any string is accepted: messages enriched before this rule carry the sent id.
+   */
   event_id: z.string(),
   occurred_at: z.string(),
   /** The district's local calendar day (IANA zone of the district), YYYY-MM-DD. */

@@ -7,9 +7,10 @@
  */
 import { makeDeadLetter, type DeadLetter } from '@edusage/contracts';
 import { createProducer, produceJson } from '@edusage/kafka';
-import { queryRows } from '@edusage/clickhouse';
+import { queryRows, sqlList, sqlString } from '@edusage/clickhouse';
+import { enrichedEventId } from '@edusage/enrich';
 import { runServiceCli } from '../src/cli-run';
-import { DISTRICT, TIMEZONE, countRows, readRollups, setupE2E, type E2E } from './support/e2e';
+import { DISTRICT, PSEUDONYM_KEY, TIMEZONE, countRows, readRollups, setupE2E, type E2E } from './support/e2e';
 
 jest.setTimeout(180_000);
 
@@ -72,6 +73,24 @@ describe('dlq replay', () => {
         payload: native('g', { sourced_id: 'stu-000001' }, 5),
       }),
     ];
+    // usage_events holds enrich's keyed digest of each sent event_id (`enrichedEventId`), not the id:
+    // the stored id of every letter's event, by district and source as the letter has them, back to its sent id.
+    const sentIdOf = new Map<string, string>();
+    for (const l of letters) {
+      if (l.input_format !== 'native' || l.district_id === null) continue;
+      const sent = (JSON.parse(l.payload) as { event_id: string }).event_id;
+      sentIdOf.set(enrichedEventId(PSEUDONYM_KEY, l.district_id, l.source, sent), sent);
+    }
+    expect([...sentIdOf.values()].sort()).toEqual([
+      'replay-a',
+      'replay-b',
+      'replay-c',
+      'replay-d',
+      'replay-f',
+      'replay-g',
+    ]);
+    const replayIds = `event_id IN ${sqlList([...sentIdOf.keys()], sqlString)}`;
+
     const producer = await createProducer(e2e.kafka);
     await produceJson(
       producer,
@@ -104,7 +123,7 @@ describe('dlq replay', () => {
     ) as ReplaySummaryJson;
     expect(dry).toMatchObject(expected);
     await e2e.drain();
-    expect(await countRows(e2e.ch, 'usage_events', "event_id LIKE 'replay-%'")).toBe(0);
+    expect(await countRows(e2e.ch, 'usage_events', replayIds)).toBe(0);
 
     const first = await replay();
     expect(first).toMatchObject(expected);
@@ -114,9 +133,12 @@ describe('dlq replay', () => {
 
     const stored = await queryRows<{ event_id: string; explicit_seconds: number }>(
       e2e.ch,
-      `SELECT event_id, explicit_seconds FROM usage_events WHERE event_id LIKE 'replay-%' ORDER BY event_id`,
+      `SELECT event_id, explicit_seconds FROM usage_events WHERE ${replayIds}`,
     );
-    expect(stored).toEqual([
+    const bySentId = stored
+      .map((r) => ({ ...r, event_id: sentIdOf.get(r.event_id) ?? `unknown stored id ${r.event_id}` }))
+      .sort((a, b) => a.event_id.localeCompare(b.event_id));
+    expect(bySentId).toEqual([
       { event_id: 'replay-a', explicit_seconds: 120 },
       { event_id: 'replay-b', explicit_seconds: 60 },
       { event_id: 'replay-c', explicit_seconds: 30 },
@@ -136,7 +158,8 @@ describe('dlq replay', () => {
     const second = await replay();
     expect(second).toMatchObject(expected);
     await e2e.drain();
-    expect(await countRows(e2e.ch, 'usage_events', "event_id LIKE 'replay-%'")).toBe(3);
+    expect(await countRows(e2e.ch, 'usage_events', replayIds)).toBe(3);
+    expect(await countRows(e2e.ch, 'usage_events')).toBe(3); // and nothing else (the suite's own database)
     expect((await cell())?.events).toBe(3);
   });
 

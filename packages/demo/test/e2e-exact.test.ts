@@ -7,7 +7,8 @@
  * events beside it are stored.
  */
 import { gzipSync } from 'node:zlib';
-import { queryRows } from '@edusage/clickhouse';
+import { queryRows, sqlList, sqlString } from '@edusage/clickhouse';
+import { enrichedEventId } from '@edusage/enrich';
 import { unresolvedSummary } from '@edusage/reports';
 import { compactRollups } from '@edusage/rollups';
 import { sendCaliperFile, sendNativeFile } from '../src/send';
@@ -223,12 +224,14 @@ describe('end to end: exact numbers, duplicates, poison input', () => {
     const at = new Date(now).toISOString();
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: TIMEZONE }).format(new Date(now));
     expect(today > window.to).toBe(true);
-    const ev = (id: string, extra: Record<string, unknown>) => ({
-      event_id: `poison-${id}`,
-      occurred_at: at,
-      type: 'use',
-      ...extra,
-    });
+    // usage_events holds enrich's keyed digest of each sent event_id (`enrichedEventId`), not the id:
+    // every poison event's stored id (all are sent with the agent key), back to its sent id.
+    const sentIdOf = new Map<string, string>();
+    const ev = (id: string, extra: Record<string, unknown>) => {
+      const eventId = `poison-${id}`;
+      sentIdOf.set(enrichedEventId(PSEUDONYM_KEY, DISTRICT, 'agent', eventId), eventId);
+      return { event_id: eventId, occurred_at: at, type: 'use', ...extra };
+    };
     const known = ev('good-known', {
       user: { sourced_id: 'stu-000001' },
       app: { app_id: 'google-docs' },
@@ -411,11 +414,15 @@ describe('end to end: exact numbers, duplicates, poison input', () => {
     ]);
 
     // The good events beside the poison are stored, unknown people and apps kept and flagged.
-    const stored = await queryRows<Record<string, string | number>>(
-      e2e.ch,
-      `SELECT event_id, person_id, person_resolved, role, app_id, app_resolved, explicit_seconds, counts_minute, toString(local_date) AS day
-       FROM usage_events WHERE event_id LIKE 'poison-%' ORDER BY event_id`,
-    );
+    const stored = (
+      await queryRows<Record<string, string | number>>(
+        e2e.ch,
+        `SELECT event_id, person_id, person_resolved, role, app_id, app_resolved, explicit_seconds, counts_minute, toString(local_date) AS day
+         FROM usage_events WHERE event_id IN ${sqlList([...sentIdOf.keys()], sqlString)}`,
+      )
+    )
+      .map((r) => ({ ...r, event_id: sentIdOf.get(String(r.event_id)) ?? `unknown stored id ${r.event_id}` }))
+      .sort((a, b) => a.event_id.localeCompare(b.event_id));
     const p = (id: string) => pseudonym(PSEUDONYM_KEY, DISTRICT, id);
     expect(stored).toEqual([
       {

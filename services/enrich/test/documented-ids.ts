@@ -22,3 +22,16 @@ export function documentedDedupKey(
 ): string {
   return hmac32(key, JSON.stringify([districtId, source, canonical, eventId]));
 }
+
+/**
+ * event_id as stored (usage.enriched, usage_events): the first 32 hex digits of
+ * HMAC-SHA256(K, JSON [district, source, sent event_id]) with K = HMAC-SHA256(key, "edusage event_id key v1")
+ * (32 bytes): a key of its own, so no event_id can equal a person_id, a dedup_key or the key fingerprint.
+ */
+export function documentedEventId(key: string, districtId: string, source: string, eventId: string): string {
+  const eventIdKey = createHmac('sha256', key).update('edusage event_id key v1').digest();
+  return createHmac('sha256', eventIdKey)
+    .update(JSON.stringify([districtId, source, eventId]))
+    .digest('hex')
+    .slice(0, 32);
+}

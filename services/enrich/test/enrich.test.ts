@@ -1,4 +1,4 @@
-import { enrichedEventSchema } from '@edusage/contracts';
+import { enrichedEventSchema, type RawMessage } from '@edusage/contracts';
 import {
   enrichEvent,
   engagedTime,
@@ -10,7 +10,8 @@ import {
   type DistrictView,
 } from '../src';
 import { KEY, POS, raw, sampleRoster, sampleView } from './helpers';
-import { documentedDedupKey, documentedPseudonym } from './documented-ids';
+import { createHash } from 'node:crypto';
+import { documentedDedupKey, documentedEventId, documentedPseudonym } from './documented-ids';
 
 const view = sampleView();
 const enrich = (r: ReturnType<typeof raw>, v: DistrictView = view) => {
@@ -93,6 +94,49 @@ describe('pseudonyms and dedup keys', () => {
     expect(documentedDedupKey(KEY, 'd1', 'proxy', 'stu1', 'abc')).not.toBe(e.dedup_key);
     expect(documentedDedupKey(KEY, 'd1', 'agent', 'stu2', 'abc')).not.toBe(e.dedup_key);
     expect(documentedDedupKey(KEY + 'x', 'd1', 'agent', 'stu1', 'abc')).not.toBe(e.dedup_key);
+  });
+});
+
+describe('event_id', () => {
+  // What the Google Classroom adapter sends: an unkeyed digest of the person's email and an instant.
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const classroomId = `google-classroom:${sha256('amy.pond@district.org\u001f2025-01-15T18:00:00.000Z')}`;
+  const sent = (eventId: string, user: RawMessage['event']['user'] = { email: 'amy.pond@district.org' }) =>
+    raw({ event_id: eventId, source: 'import', user, app: { app_id: 'google-classroom' } });
+
+  it('is a keyed digest of the sent id, never the sent id or an unkeyed hash of it', () => {
+    const e = enrich(sent(classroomId));
+    expect(e.event_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(e.event_id).not.toBe(classroomId);
+    expect(e.event_id).toBe(documentedEventId(KEY, 'd1', 'import', classroomId));
+    // Someone who can read usage_events and hashes a list of emails with each row's occurred_at
+    // finds nothing: neither the sent id nor any plain SHA-256 of it or its parts is stored.
+    const digest = classroomId.slice('google-classroom:'.length);
+    for (const unkeyed of [classroomId, digest, sha256(classroomId), sha256(digest)]) {
+      expect(JSON.stringify(e)).not.toContain(unkeyed);
+      expect(JSON.stringify(e)).not.toContain(unkeyed.slice(0, 32));
+      expect(unkeyed).not.toContain(e.event_id);
+    }
+  });
+
+  it('is stable for the same sent id under the same key, and differs across keys, districts, sources and ids', () => {
+    const a = enrich(sent('evt-1')).event_id;
+    expect(enrich(sent('evt-1')).event_id).toBe(a);
+    // The same sent id of another person keeps the same event_id (dedup_key tells them apart).
+    const other = enrich(sent('evt-1', { sourced_id: 'stu2' }));
+    expect(other.event_id).toBe(a);
+    expect(other.dedup_key).not.toBe(enrich(sent('evt-1')).dedup_key);
+    expect(enrich(sent('evt-2')).event_id).not.toBe(a);
+    expect(enrichEvent(sent('evt-1'), POS, view, KEY + 'x', '2025-01-15T18:00:02.000Z').event_id).not.toBe(a);
+    expect(documentedEventId(KEY, 'd2', 'import', 'evt-1')).not.toBe(a);
+    expect(documentedEventId(KEY, 'd1', 'agent', 'evt-1')).not.toBe(a);
+  });
+
+  it('is not any other keyed id of the event: person_id, dedup_key or a pseudonym of the sent id', () => {
+    const e = enrich(sent('stu1', { sourced_id: 'stu1' }));
+    expect(e.event_id).not.toBe(e.person_id);
+    expect(e.event_id).not.toBe(e.dedup_key);
+    expect(e.event_id).not.toBe(documentedPseudonym(KEY, 'd1', 'stu1'));
   });
 });
 

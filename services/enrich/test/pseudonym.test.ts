@@ -2,8 +2,8 @@
  * pseudonymize keeps the pseudonyms it computed (per key, bounded). Whatever it kept, each answer must
  * be the documented HMAC of that key (documented-ids.ts computes it with node:crypto alone).
  */
-import { pseudonymize, pseudonymizeOnce } from '../src/enrich/pseudonym';
-import { documentedPseudonym } from './documented-ids';
+import { enrichedEventId, pseudonymize, pseudonymizeOnce } from '../src/enrich/pseudonym';
+import { documentedEventId, documentedPseudonym } from './documented-ids';
 
 test('kept pseudonyms: per key, the documented HMAC, also after the memory was filled and forgotten', () => {
   const keys = ['k'.repeat(32), 'another-key-of-this-deployment-0123'];
@@ -31,4 +31,14 @@ test('kept pseudonyms: per key, the documented HMAC, also after the memory was f
   check('person-3');
   // The roster's and the outcomes import's bulk path keeps nothing and gives the same function.
   expect(pseudonymizeOnce(keys[1]!, 'd2', 'person-7')).toBe(documentedPseudonym(keys[1]!, 'd2', 'person-7'));
+});
+
+test('event ids: per key, the documented keyed digest of district, source and sent id', () => {
+  for (const key of ['k'.repeat(32), 'another-key-of-this-deployment-0123'])
+    for (const [district, source, id] of [
+      ['d1', 'agent', 'evt-1'],
+      ['d2', 'import', 'google-classroom:0123abcd'],
+      ['d1', 'proxy', '中|"quoted"'],
+    ] as const)
+      expect(enrichedEventId(key, district, source, id)).toBe(documentedEventId(key, district, source, id));
 });

@@ -12,11 +12,13 @@ import {
 import { createLogger } from '@edusage/logging';
 import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
 import { loadEnrichConfig, startEnrichWorker, type EnrichConfig, type EnrichWorker } from '../src';
+import { documentedEventId } from './documented-ids';
 import { raw } from './helpers';
 
 jest.setTimeout(180_000);
 
 const logger = createLogger('enrich-stop-test', 'warn');
+const KEY = 'stop-test-pseudonym-key-01234567';
 
 let env: TestEnv;
 let config: EnrichConfig;
@@ -29,7 +31,7 @@ beforeAll(async () => {
   env = await createTestEnv('enrich_stop', { partitions: 1 });
   config = loadEnrichConfig({
     ...env.env,
-    PSEUDONYM_KEY: 'stop-test-pseudonym-key-01234567',
+    PSEUDONYM_KEY: KEY,
     DISTRICT_TIMEZONES: 'd1=America/Chicago',
     ENRICH_GROUP_ID: `enrich-${env.config.CLICKHOUSE_DATABASE}`,
   });
@@ -65,7 +67,7 @@ async function committed(): Promise<string> {
   }
 }
 
-/** The event ids on the enriched topic, in order. */
+/** The event ids on the enriched topic, in order (keyed digests of the sent ones). */
 async function enrichedIds(): Promise<string[]> {
   const ids: string[] = [];
   await readTopicToEnd(kafka, env.topics.enriched, async (records) => {
@@ -108,5 +110,7 @@ test('a stop during failing sends is prompt, commits nothing unsent, and the nex
   await ensureTopics(kafka, [env.topics.enriched], 1);
   worker = await startEnrichWorker({ config, logger, kafka, redis });
   await waitFor(committed, (o) => o === '10', { what: 'the other five enriched and committed', timeoutMs: 60_000 });
-  expect(await enrichedIds()).toEqual(events('during', 5).map((e) => e.event.event_id));
+  expect(await enrichedIds()).toEqual(
+    events('during', 5).map((e) => documentedEventId(KEY, e.event.district_id, e.event.source, e.event.event_id)),
+  );
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import {
@@ -21,7 +22,7 @@ import {
   type EnrichWorker,
 } from '../src';
 import { raw, sampleRoster } from './helpers';
-import { documentedPseudonym } from './documented-ids';
+import { documentedDedupKey, documentedEventId, documentedPseudonym } from './documented-ids';
 
 const KEY = 'worker-int-pseudonym-key-0123456';
 
@@ -32,10 +33,18 @@ let kafka: Kafka;
 let producer: Producer;
 let reader: Consumer;
 let worker: EnrichWorker;
+/** Enriched events by the event_id they were sent with. */
 const enriched = new Map<string, EnrichedEvent>();
+/** Every enriched event by dedup_key (which does not depend on how event_id is written) and its message text. */
+const byDedupKey = new Map<string, { event: EnrichedEvent; text: string }>();
+/** Enriched event_ids that are not the documented keyed digest of any sent event_id. */
+const unmatched: string[] = [];
 const dead: DeadLetter[] = [];
-/** "<district>|<event_id>" → the user it was sent with: what the enriched message key must be made of. */
-const sentUsers = new Map<string, RawMessage['event']['user']>();
+/**
+ * "<district>|<stored event_id>" (the documented keyed digest of the sent one) → the sent event_id and
+ * the user it was sent with (what the enriched message key must be made of).
+ */
+const sent = new Map<string, { eventId: string; user: RawMessage['event']['user'] }>();
 
 beforeAll(async () => {
   env = await createTestEnv('enrich_worker');
@@ -70,10 +79,14 @@ beforeAll(async () => {
       const value = JSON.parse(message.value!.toString());
       if (topic === env.topics.enriched) {
         const e = enrichedEventSchema.parse(value);
-        const user = sentUsers.get(`${e.district_id}|${e.event_id}`);
-        expect(user).toBeDefined();
-        expect(message.key?.toString()).toBe(senderPartitionKey(KEY, e.district_id, user!));
-        enriched.set(e.event_id, e);
+        byDedupKey.set(e.dedup_key, { event: e, text: message.value!.toString() });
+        const s = sent.get(`${e.district_id}|${e.event_id}`);
+        if (s === undefined) {
+          unmatched.push(e.event_id);
+          return;
+        }
+        expect(message.key?.toString()).toBe(senderPartitionKey(KEY, e.district_id, s.user));
+        enriched.set(s.eventId, e);
       } else dead.push(deadLetterSchema.parse(value));
     },
   });
@@ -88,8 +101,11 @@ afterAll(async () => {
 });
 
 async function send(messages: (RawMessage | string)[]): Promise<void> {
-  for (const m of messages)
-    if (typeof m !== 'string') sentUsers.set(`${m.event.district_id}|${m.event.event_id}`, m.event.user);
+  for (const m of messages) {
+    if (typeof m === 'string') continue;
+    const { district_id: district, source, event_id: eventId, user } = m.event;
+    sent.set(`${district}|${documentedEventId(KEY, district, source, eventId)}`, { eventId, user });
+  }
   await producer.send({
     topic: env.topics.raw,
     acks: -1,
@@ -210,6 +226,7 @@ describe('enrich worker round trip (real Kafka + Redis)', () => {
       counts_minute: false,
     });
     expect(enriched.get('w-inferred')?.raw.topic).toBe(env.topics.raw);
+    expect(unmatched).toEqual([]);
 
     await waitFor(
       async () => dead.length,
@@ -220,6 +237,35 @@ describe('enrich worker round trip (real Kafka + Redis)', () => {
       ['enrich', 'invalid_field'],
       ['enrich', 'malformed_json'],
     ]);
+  }, 90_000);
+
+  it('writes a keyed event_id, never the sent one, even when the sender derived it from an email', async () => {
+    // The Google Classroom adapter's id: an unkeyed sha256 of the person's email and the instant.
+    const occurredAt = '2025-01-15T18:00:00.000Z';
+    const email = 'amy.pond@district.org';
+    const digest = createHash('sha256').update(`${email}\u001f${occurredAt}`).digest('hex');
+    const classroomId = `google-classroom:${digest}`;
+    const event = raw({
+      event_id: classroomId,
+      source: 'import',
+      occurred_at: occurredAt,
+      user: { email },
+      app: { app_id: 'google-classroom' },
+    });
+    await send([event]);
+    // Found by dedup_key, so a worker that writes the sent id fails here rather than timing out.
+    const dedupKey = documentedDedupKey(KEY, 'd1', 'import', email, classroomId);
+    const out = await waitFor(
+      async () => byDedupKey.get(dedupKey),
+      (e) => e !== undefined,
+      { timeoutMs: 60_000, what: 'the Classroom event on usage.enriched' },
+    );
+    expect(out!.event.event_id).not.toBe(classroomId);
+    expect(out!.event.event_id).toBe(documentedEventId(KEY, 'd1', 'import', classroomId));
+    expect(out!.text).not.toContain(digest);
+    expect(out!.text).not.toContain(email);
+    expect(enriched.get(classroomId)).toBe(out!.event);
+    expect(unmatched).toEqual([]);
   }, 90_000);
 
   it('commits raw offsets once the enriched output is acknowledged', async () => {

@@ -18,7 +18,7 @@ const METHOD = {
   throughput:
     'Native NDJSON bodies (generated sample district, no malformed records, no duplicates) are POSTed to ingest over several connections as fast as it answers; sustained = accepted events / (first send → SELECT count() FROM usage_events for the district reaches the accepted count, polled every 500 ms).',
   latency:
-    'Single-event probe requests at a steady rate in a district of their own; latency = first ClickHouse poll (every 250 ms, SELECT event_id ... WHERE event_id IN (...)) that sees the event minus the time ingest answered 202. Reported under saturation (during the throughput phase, backlog included) and at a paced rate below capacity.',
+    'Single-event probe requests at a steady rate in a district of their own; latency = first ClickHouse poll (every 250 ms, SELECT event_id ... WHERE event_id IN (...) with the ids enrich stores for the probes, its keyed digest enrichedEventId of each sent event_id) that sees the event minus the time ingest answered 202. Reported under saturation (during the throughput phase, backlog included) and at a paced rate below capacity.',
   memory:
     'VmHWM (kernel peak RSS) from /proc/<pid>/status of each service process, plus the peak VmRSS sampled each second.',
   cpu: 'utime+stime from /proc/<pid>/stat at the start and end of each phase, for each service, the Kafka/ClickHouse/Redis processes and the benchmark process; other = machine busy time (/proc/stat) not used by them.',

@@ -23,7 +23,9 @@ import {
  * `lastInteractionTime`: one event at that instant, adding no time. It cannot say how long, how
  * often, or on which other days they used Classroom; no daily use is derived from it. The same last
  * interaction reported by several snapshots (overlapping files, later report dates) is one event:
- * its id comes from the person and that instant only.
+ * its id comes from the person and that instant only. The report has no id of its own for an
+ * interaction, so the id is a digest of the email and the instant: guessable from them, hence keyed by
+ * enrich before it is stored (see `vendorEventId`).
  * Not used: `lastLoginTime` (a sign-in to any Google service, not to Classroom), `numberOfPosts`
  * (a count without times), `name`/`monthDay`/`nameDate` (display fields), `importDate`.
  */

@@ -122,7 +122,9 @@ function decide(row: VendorRow, now: Date): RowDecision {
     outcome: 'event',
     meaning,
     event: {
-      // One action: who (Schoology's own id), what, on which item, and when to the millisecond.
+      // One action: who (Schoology's own id), what, on which item, and when to the millisecond. The
+      // export has no id of its own for an action; the digest is unkeyed, so enrich keys it before it
+      // is stored (see `vendorEventId`).
       event_id: vendorEventId('schoology', [
         schoologyUserId,
         vendorCell(row, 'action_type')!.toUpperCase(),

@@ -44,7 +44,8 @@ export { ProxyMinuteFolder } from './squid-fold';
  * - a page line → `page_view`, event_id = sha256(`source|lineNo|line`);
  * - an activity line (asset, XHR, CONNECT, redirect...) → `heartbeat` whose event_id is the minute
  *   key sha256(`source|activity|user|host|minute`), skipped as `proxy_folded` when its person × host ×
- *   minute already has an event earlier in the same log (`ctx.folder`);
+ *   minute already has an event earlier in the same log (`ctx.folder`); both digests are unkeyed and
+ *   made of the line's user and times, so enrich writes a keyed digest of them instead (`enrichedEventId`);
  * - the user is the `rfc931`/auth user column; `-` means none → `missing_identifier` naming `rfc931`,
  *   unless `ipAsDevice` is set, in which case the client IP becomes `device_id`;
  * - app: domain = URL host (also for `CONNECT host:443`), url = scheme://host/path without the query,

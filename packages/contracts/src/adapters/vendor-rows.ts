@@ -95,8 +95,14 @@ export function checkVendorDate(value: string | undefined, field: string): void 
 
 /**
  * Deterministic event id from the columns that identify one action: the same action in a
- * re-downloaded or overlapping export gets the same id, whatever its line. Hashed, so that no raw
- * person id or email ends up in `event_id` (which is stored in ClickHouse).
+ * re-downloaded or overlapping export gets the same id, whatever its line (so re-imports deduplicate;
+ * changing what goes in would count events imported before the change a second time). Prefer the
+ * vendor's own id of the action when the export has one (Ed-Fi: SourceSystemIdentifier).
+ * The digest is unkeyed (ingest has no PSEUDONYM_KEY), so an id made of personal data (an email and an
+ * instant) can be confirmed by anyone who guesses them: it only stands beside those same identifiers
+ * on `usage.raw` and `usage.dlq`. It is never stored as is: enrich writes a keyed digest of it as the
+ * enriched `event_id` (`enrichedEventId`, services/enrich), so ClickHouse holds nothing it can be
+ * matched against.
  */
 export function vendorEventId(prefix: string, identity: readonly string[]): string {
   return `${prefix}:${sha256Hex(identity.join('\u001f'))}`;

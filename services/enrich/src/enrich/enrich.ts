@@ -1,7 +1,7 @@
 import type { EnrichedEvent, NativeEvent, RawMessage } from '@edusage/contracts';
 import type { AppCatalog } from '../catalog/catalog';
 import type { IndexedPerson, RosterIndex } from '../roster/roster-index';
-import { canonicalUnresolvedIdentifier, dedupKey, pseudonymize } from './pseudonym';
+import { canonicalUnresolvedIdentifier, dedupKey, enrichedEventId, pseudonymize } from './pseudonym';
 import { localDate } from './time';
 
 /** Everything enrichment needs to know about one district, held in memory. */
@@ -100,7 +100,8 @@ export function campusOf(clientIp: string | undefined, roster: RosterIndex | nul
 
 /**
  * Turns one validated raw message into the enriched event (pure apart from HMAC/hash computation).
- * The output holds no name, email, username, device id or raw person id.
+ * The output holds no name, email, username, device id, raw person id or sent event_id (only its
+ * keyed digest, `enrichedEventId`).
  */
 export function enrichEvent(
   raw: RawMessage,
@@ -123,7 +124,8 @@ export function enrichEvent(
   return {
     v: 1,
     dedup_key: dedupKey(pseudonymKey, district, ev.source, ev.user, ev.event_id),
-    event_id: ev.event_id,
+    // Keyed: the sent id may be a digest of personal data (vendor adapters) or anything a sender chose.
+    event_id: enrichedEventId(pseudonymKey, district, ev.source, ev.event_id),
     occurred_at: ev.occurred_at,
     local_date: day,
     district_id: district,

@@ -60,6 +60,41 @@ export function dedupKey(key: string, districtId: string, source: string, user: 
 }
 
 /**
+ * Event ids get a key of their own, derived from PSEUDONYM_KEY (`HMAC-SHA256(key, "edusage event_id key
+ * v1")`, 32 bytes): no event_id can then coincide with a person_id, a dedup_key or the key fingerprint,
+ * whatever id a sender chose (a sender that sends its student's sourcedId as event_id still gets no
+ * person_id in that column).
+ */
+const EVENT_ID_KEY_LABEL = 'edusage event_id key v1';
+const eventIdKeys = new Map<string, KeyObject>();
+function eventIdKey(key: string): KeyObject {
+  let k = eventIdKeys.get(key);
+  if (k === undefined) {
+    k = createSecretKey(createHmac('sha256', keyObject(key)).update(EVENT_ID_KEY_LABEL).digest());
+    eventIdKeys.set(key, k);
+  }
+  return k;
+}
+
+/**
+ * The event_id enrich writes (usage.enriched, so ClickHouse `usage_events.event_id`): first 32 hex of
+ * HMAC-SHA256(event-id key above, JSON `[district, source, sent event_id]`). Never the sent id: adapters
+ * derive ids from personal data where a source has no id of its own (Google Classroom: sha256 of email
+ * and instant; Schoology: of the Schoology user id, action and instant; proxy lines: of the username,
+ * host and minute), and senders choose theirs freely, so an unkeyed id would let anyone who reads
+ * usage_events hash a list of emails with each row's occurred_at and link an email to its person_id.
+ * Stable for a sent id under one key (copies of an event keep it; whoever holds the key can find the
+ * stored row of a sent id); the user is not part of it, so two people's events sent with one id share
+ * it, as they shared the sent id (dedup_key tells them apart).
+ */
+export function enrichedEventId(key: string, districtId: string, source: string, eventId: string): string {
+  return createHmac('sha256', eventIdKey(key))
+    .update(JSON.stringify([districtId, source, eventId]))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/**
  * The usage.enriched message key: district and the pseudonym of the identifier the event was sent with
  * (not the roster person_id, which changes when a roster load resolves the sender). Copies of an event
  * thus always share a partition, which the aggregate's per-partition duplicate check relies on, and one
