@@ -112,8 +112,18 @@ export interface LicenseRecord {
 }
 
 /**
+ * The id of a row without licenseId: `<app>:<scope>:<audience>:<term start>` (scope = the district id
+ * for a district-wide license), so a district's contracts of one app for two audiences or two terms
+ * (this year's and next year's) are two licenses, not one id given twice. Made of the characters of
+ * the API's ids when the app and scope are (`license=` takes it; the `<app>@<scope>` of earlier
+ * versions could not be passed there, and was refused for a second contract of the same app).
+ */
+export const defaultLicenseId = (l: { app: string; scope: string; audience: Audience; term_start: string }): string =>
+  `${l.app}:${l.scope}:${l.audience}:${l.term_start}`;
+
+/**
  * Checks one CSV record. A scope equal to the district id means district-wide. The term ends on
- * the term end if given, else on the renewal date.
+ * the term end if given, else on the renewal date. Without a licenseId, the id is defaultLicenseId.
  */
 export function parseLicense(
   values: Map<string, string>,
@@ -126,7 +136,9 @@ export function parseLicense(
   return {
     ok: true,
     license: {
-      license_id: l.license_id?.trim() || `${l.app}@${school || districtId}`,
+      license_id:
+        l.license_id?.trim() ||
+        defaultLicenseId({ app: l.app, scope: school || districtId, audience: l.audience, term_start: l.term_start }),
       app_id: l.app,
       vendor: l.vendor?.trim() ?? '',
       school_id: school,

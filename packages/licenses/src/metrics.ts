@@ -72,6 +72,14 @@ export const DEFAULT_THRESHOLDS: FlagThresholds = {
   fewSchoolsShare: 1 / 3,
 };
 
+/**
+ * A license is in force in a window when its term has a day in it. Only such licenses get metrics: one
+ * not in force (expired, or not started yet) would have no active user by definition and so count
+ * its whole cost as idle (docs/ARCHITECTURE.md "Licenses").
+ */
+export const inForce = (l: { term_start: string; term_end: string }, w: { from: string; to: string }): boolean =>
+  l.term_start <= w.to && l.term_end >= w.from;
+
 export function totalCost(l: StoredLicense, students: number): number {
   if (l.cost_basis === 'per_seat') return l.cost * l.seats;
   if (l.cost_basis === 'per_student') return l.cost * students;

@@ -1,8 +1,9 @@
-import type { ClickHouseClient } from '@edusage/clickhouse';
-import type { CompactionState } from '@edusage/rollups';
-import type { ActivityOptions } from './activity';
+import { queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { stateToRead, type CompactionState } from '@edusage/rollups';
+import { licensedActivity, type ActivityOptions } from './activity';
 import {
   districtTotals,
+  inForce,
   licenseMetrics,
   DEFAULT_THRESHOLDS,
   type DistrictTotals,
@@ -10,7 +11,6 @@ import {
   type LicenseMetrics,
 } from './metrics';
 import {
-  activeAfterTerm,
   currentApprovals,
   currentLicenses,
   licenseFigures,
@@ -36,8 +36,20 @@ export interface AppInUse {
   schools: string[];
 }
 
+/** A license whose term has no day in the report's window: no metrics, not in the totals nor the flags. */
+export interface NotInForce {
+  license_id: string;
+  app_id: string;
+  school_id: string;
+  term_start: string;
+  term_end: string;
+  /** `ended` before the window, or `not_started` by its end. */
+  reason: 'ended' | 'not_started';
+}
+
 export interface LicenseReport {
   window: Window;
+  /** The licenses in force in the window (their term has a day in it); the others are `not_in_force`. */
   licenses: LicenseMetrics[];
   schools: SchoolRow[];
   district: DistrictTotals[];
@@ -45,29 +57,111 @@ export interface LicenseReport {
   trend: { license_id: string; week: string; active: number }[];
   /** Apps used in the window with no license whose term overlaps it. */
   unlicensed: AppInUse[];
-  /** Licenses with no active user from their term start to the window end. */
+  /** Licenses in force with no active user from their term start to the window end. */
   never_used: string[];
-  /** Licenses whose term ended before the window end, with use in the window after the end. */
+  /**
+   * Licenses whose term ended before the window end, with use in the window after the end on days no
+   * other license of the same app, scope and audience covers (last year's contract is not "expired but
+   * used" for this year's).
+   */
   expired_but_used: (AppInUse & { license_id: string; term_end: string })[];
+  /** Licenses of the inventory not in force in the window (expired, or not started yet), in id order. */
+  not_in_force: NotInForce[];
   /** Apps used in the window whose review status is not `approved`, or whose DPA expired by the window end. */
   unapproved: (AppInUse & { status: string; dpa_expires_on: string; reason: 'not_approved' | 'dpa_expired' })[];
 }
 
-/**
- * activeAfterTerm over the part of the window after the earliest term end; nothing to read when no
- * license ended before the window end (then no license can be "expired but still used").
- */
-async function usedAfterTerm(ch: ClickHouseClient, w: Window, licenses: { term_end: string }[]) {
-  const ended = licenses.map((l) => l.term_end).filter((end) => end < w.to);
-  if (ended.length === 0) return new Map<string, AppUse>();
-  const afterFirstEnd = addDays(ended.sort()[0]!, 1);
-  return activeAfterTerm(ch, { ...w, from: afterFirstEnd > w.from ? afterFirstEnd : w.from });
+interface DayRange {
+  from: string;
+  to: string;
+}
+
+const later = (a: string, b: string) => (a > b ? a : b);
+
+/** `r` without the days of `term` (zero, one or two ranges). */
+function minusTerm(r: DayRange, term: { term_start: string; term_end: string }): DayRange[] {
+  if (term.term_end < r.from || term.term_start > r.to) return [r];
+  return [
+    ...(term.term_start > r.from ? [{ from: r.from, to: addDays(term.term_start, -1) }] : []),
+    ...(term.term_end < r.to ? [{ from: addDays(term.term_end, 1), to: r.to }] : []),
+  ];
 }
 
 /**
- * Per license, the metrics of the window (the report's `licenses`), with the school counts they use
- * and optionally the weekly trend and every app's use (licenseFigures). buildLicenseReport is built on it; the
- * API's license table calls it without a trend (a shorter read).
+ * Per license whose term ended before the window end: the window's days after the end that no other
+ * license of the same app, scope and audience covers, as ranges (a license with none is left out:
+ * its use after the end is the other license's).
+ */
+export function uncoveredAfterTerm(
+  w: DayRange,
+  licenses: readonly Pick<
+    StoredLicense,
+    'license_id' | 'app_id' | 'school_id' | 'audience' | 'term_start' | 'term_end'
+  >[],
+): Map<string, DayRange[]> {
+  const key = (l: (typeof licenses)[number]) => JSON.stringify([l.app_id, l.school_id, l.audience]);
+  const byKey = new Map<string, (typeof licenses)[number][]>();
+  for (const l of licenses) byKey.set(key(l), [...(byKey.get(key(l)) ?? []), l]);
+  const out = new Map<string, DayRange[]>();
+  for (const l of licenses) {
+    if (l.term_end >= w.to) continue;
+    let left: DayRange[] = [{ from: later(addDays(l.term_end, 1), w.from), to: w.to }];
+    for (const other of byKey.get(key(l))!) {
+      if (other.license_id !== l.license_id) left = left.flatMap((r) => minusTerm(r, other));
+    }
+    if (left.length > 0) out.set(l.license_id, left);
+  }
+  return out;
+}
+
+/**
+ * Per license, distinct people of its audience and scope active in the window after its term ended,
+ * on the days no other license of its app, scope and audience covers (uncoveredAfterTerm); nothing to
+ * read when no license has such a day.
+ */
+async function usedAfterTerm(ch: ClickHouseClient, w: Window, licenses: readonly StoredLicense[]) {
+  const left = uncoveredAfterTerm(w, licenses);
+  if (left.size === 0) return new Map<string, AppUse>();
+  // A license with all of the window after its end left is selected by id (the usual case: short
+  // SQL for many licenses), one with days covered by its ranges.
+  const whole: string[] = [];
+  const ranged: string[] = [];
+  const endOf = new Map(licenses.map((l) => [l.license_id, l.term_end]));
+  for (const [id, ranges] of left) {
+    const after = later(addDays(endOf.get(id)!, 1), w.from);
+    if (ranges.length === 1 && ranges[0]!.from === after && ranges[0]!.to === w.to) whole.push(id);
+    else
+      ranged.push(
+        `(license_id = ${sqlString(id)} AND (${ranges
+          .map((r) => `local_date BETWEEN ${sqlDate(r.from)} AND ${sqlDate(r.to)}`)
+          .join(' OR ')}))`,
+      );
+  }
+  const days = [
+    ...(whole.length === 0 ? [] : [`(license_id IN (${whole.map(sqlString).join(', ')}) AND local_date > l_end)`]),
+    ...ranged,
+  ].join(' OR ');
+  const from = [...left.values()].flatMap((ranges) => ranges.map((r) => r.from)).sort()[0]!;
+  const rows = await queryRows<{ license_id: string; active: string | number; schools: string[] }>(
+    ch,
+    licensedActivity(
+      await stateToRead(ch, w.rollups),
+      { ...w, from },
+      ['active_users'],
+      `license_id, uniqExactMerge(active_users) AS active, arraySort(groupUniqArrayIf(school_id, school_id != '')) AS schools`,
+      'license_id',
+      days,
+    ),
+  );
+  return new Map(rows.map((r) => [r.license_id, { app_id: '', active: Number(r.active), schools: r.schools }]));
+}
+
+/**
+ * Per license in force in the window (inForce: its term has a day in it), the metrics of the window
+ * (the report's `licenses`), with the school counts they use and optionally the weekly trend and every
+ * app's use (licenseFigures). A license not in force gets nothing (no idle cost, no flags).
+ * buildLicenseReport is built on it; the API's license table and the nightly snapshots call it
+ * without a trend (a shorter read).
  */
 export async function licenseMetricsFor(
   ch: ClickHouseClient,
@@ -81,8 +175,13 @@ export async function licenseMetricsFor(
   trend: LicenseReport['trend'];
   apps: Map<string, AppUse>;
 }> {
-  const { counts, schoolCounts, trend, apps } = await licenseFigures(ch, w, options, licenses);
-  const metrics = licenses.map((l) =>
+  const live = licenses.filter((l) => inForce(l, w));
+  const ids = new Set(live.map((l) => l.license_id));
+  const figures = await licenseFigures(ch, w, options, live);
+  const { counts, apps } = figures;
+  const schoolCounts = figures.schoolCounts.filter((s) => ids.has(s.license_id));
+  const trend = figures.trend.filter((t) => ids.has(t.license_id));
+  const metrics = live.map((l) =>
     licenseMetrics(
       l,
       counts.get(l.license_id),
@@ -101,7 +200,9 @@ export async function buildLicenseReport(
   read?: StoredLicense[],
 ): Promise<LicenseReport> {
   const licenses = read ?? (await currentLicenses(ch, w.districtId));
-  const termStart = licenses.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
+  const live = licenses.filter((l) => inForce(l, w));
+  // The trend (and "never used") of the licenses in force, from the earliest of their term starts.
+  const termStart = live.reduce((min, l) => (l.term_start < min ? l.term_start : min), w.from);
   const [{ metrics, schoolCounts, trend, apps: uses }, afterTerm, approvals] = await Promise.all([
     licenseMetricsFor(ch, w, licenses, thresholds, { trendFrom: termStart, apps: true }),
     usedAfterTerm(ch, w, licenses),
@@ -111,7 +212,7 @@ export async function buildLicenseReport(
   // person there = never used.
   const used = new Set(trend.filter((t) => t.active > 0).map((t) => t.license_id));
   const appOf = new Map(licenses.map((l) => [l.license_id, l.app_id]));
-  const covered = new Set(licenses.filter((l) => l.term_start <= w.to && l.term_end >= w.from).map((l) => l.app_id));
+  const covered = new Set(live.map((l) => l.app_id));
   const inUse = [...uses.values()].filter((u) => u.active > 0);
   return {
     window: w,
@@ -124,14 +225,24 @@ export async function buildLicenseReport(
     district: districtTotals(metrics),
     trend,
     unlicensed: inUse.filter((u) => !covered.has(u.app_id)),
-    never_used: licenses.filter((l) => !used.has(l.license_id)).map((l) => l.license_id),
+    never_used: live.filter((l) => !used.has(l.license_id)).map((l) => l.license_id),
     expired_but_used: licenses
-      .filter((l) => l.term_end < w.to && (afterTerm.get(l.license_id)?.active ?? 0) > 0)
+      .filter((l) => (afterTerm.get(l.license_id)?.active ?? 0) > 0)
       .map((l) => ({
         ...afterTerm.get(l.license_id)!,
         app_id: l.app_id,
         license_id: l.license_id,
         term_end: l.term_end,
+      })),
+    not_in_force: licenses
+      .filter((l) => !inForce(l, w))
+      .map((l) => ({
+        license_id: l.license_id,
+        app_id: l.app_id,
+        school_id: l.school_id,
+        term_start: l.term_start,
+        term_end: l.term_end,
+        reason: l.term_end < w.from ? ('ended' as const) : ('not_started' as const),
       })),
     unapproved: inUse.flatMap((u): LicenseReport['unapproved'] => {
       const a = approvals.get(u.app_id);

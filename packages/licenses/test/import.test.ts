@@ -227,8 +227,8 @@ describe('license and approval imports', () => {
     expect(
       stored.map((l) => [l.license_id, l.school_id, l.seats, l.cost, l.cost_basis, l.term_end, l.audience]),
     ).toEqual([
-      ['ixl@d4', '', 90, 1080, 'flat', '2027-06-30', 'students'],
-      ['typing-club@sch-1', 'sch-1', 60, 180, 'flat', '2027-01-14', 'students'],
+      ['ixl:d4:students:2026-07-01', '', 90, 1080, 'flat', '2027-06-30', 'students'],
+      ['typing-club:sch-1:students:2026-07-01', 'sch-1', 60, 180, 'flat', '2027-01-14', 'students'],
     ]);
   });
 

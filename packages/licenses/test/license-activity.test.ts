@@ -99,7 +99,7 @@ beforeAll(async () => {
       'A,ixl,d1,10,100,USD,2026-09-01,2026-09-30,students\n' + // district, September only
       'B,ixl,d1,10,100,USD,2026-09-16,2027-06-30,all\n' + // district, from a Wednesday (and a slice start)
       'C,ixl,s1,10,100,USD,2026-09-01,2027-06-30,students\n' + // school s1 only
-      'D,ixl,d1,10,100,USD,2026-10-05,2027-06-30,students\n' + // starts after the window: never used
+      'D,ixl,d1,10,100,USD,2026-10-05,2027-06-30,students\n' + // starts after the window: not in force
       'E,kahoot,d1,10,100,USD,2026-09-01,2027-06-30,students,06-08\n', // grades 6 to 8, no use
   );
   await importLicenses(ch, 'd1', file);
@@ -154,13 +154,15 @@ test('active people and engaged time per license: each term, scope and audience;
   expect(license('B')).toMatchObject({ active: 4, engaged_hours: (100 + 1000 + 300 + 7) / 3600 });
   // C (s1, students): p1 and p4; p1's minute 14:00 at s1 only.
   expect(license('C')).toMatchObject({ active: 2, engaged_hours: (10 + 7 + 60) / 3600 });
-  expect(license('D')).toMatchObject({ active: 0, engaged_hours: 0 });
   expect(license('E')).toMatchObject({ active: 0, engaged_hours: 0 });
+  // D's term has no day in the window: no figures (its cost is not idle money of this window).
+  expect(license('D')).toBeUndefined();
+  expect(report.not_in_force.map((n) => [n.license_id, n.reason])).toEqual([['D', 'not_started']]);
 });
 
 test('eligible people: audience, scope, grade band; p1 of two schools once, p5 of none, p9 disabled', () => {
   const eligible = report.licenses.map((m) => `${m.license.license_id} ${m.eligible}`);
-  expect(eligible).toEqual(['A 3', 'B 5', 'C 1', 'D 3', 'E 1']);
+  expect(eligible).toEqual(['A 3', 'B 5', 'C 1', 'E 1']);
 });
 
 test('per school: p1 counts at both schools; a row for every school with people in scope', () => {
@@ -172,10 +174,7 @@ test('per school: p1 counts at both schools; a row for every school with people 
     'B s1 2 2',
     'B s2 2 1',
     'B s3 1 0',
-    'C s1 1 2', // p4 is active at s1 but not rostered
-    'D s1 1 0',
-    'D s2 2 0',
-    'D s3 0 0',
+    'C s1 1 2', // p4 is active at s1 but not rostered (D: not in force, no rows)
     'E s1 1 0',
     'E s2 1 0',
   ]);
@@ -190,7 +189,7 @@ test('weekly trend counts only the days of each term; never used and used after 
     'C 2026-09-14 1',
     'C 2026-09-28 1',
   ]);
-  expect(report.never_used).toEqual(['D', 'E']);
+  expect(report.never_used).toEqual(['E']); // D is not in force in the window, not "never used"
   expect(report.expired_but_used.map((e) => [e.license_id, e.active, e.schools])).toEqual([['A', 1, ['s1']]]);
 });
 
@@ -219,13 +218,7 @@ test('an app in use: its people and schools once, though its rows are joined to 
 test('eligible people follow a new roster import (the counts kept per roster version are not served stale)', async () => {
   // Asked again on the same client: the same counts (now kept).
   const again = await buildLicenseReport(ch, { districtId: 'd1', from: '2026-09-01', to: '2026-10-02' });
-  expect(again.licenses.map((m) => `${m.license.license_id} ${m.eligible}`)).toEqual([
-    'A 3',
-    'B 5',
-    'C 1',
-    'D 3',
-    'E 1',
-  ]);
+  expect(again.licenses.map((m) => `${m.license.license_id} ${m.eligible}`)).toEqual(['A 3', 'B 5', 'C 1', 'E 1']);
   // Roster r2: p2 left, student p6 (grade 07) at s1 arrived.
   await command(
     ch,
@@ -241,12 +234,6 @@ test('eligible people follow a new roster import (the counts kept per roster ver
   await recordVersion('r2', 2, '2026-10-03 00:00:00');
   const after = await buildLicenseReport(ch, { districtId: 'd1', from: '2026-09-01', to: '2026-10-02' });
   // A (district students): p1, p5, p6. B (everyone): p1, p5, t1, t2, p6. C (s1 students): p1, p6.
-  // D as A; E (grades 06-08): p1, p6.
-  expect(after.licenses.map((m) => `${m.license.license_id} ${m.eligible}`)).toEqual([
-    'A 3',
-    'B 5',
-    'C 2',
-    'D 3',
-    'E 2',
-  ]);
+  // E (grades 06-08): p1, p6.
+  expect(after.licenses.map((m) => `${m.license.license_id} ${m.eligible}`)).toEqual(['A 3', 'B 5', 'C 2', 'E 2']);
 });

@@ -1,5 +1,14 @@
 /** The arithmetic of metrics.ts and the window rules, with expectations written by hand from the definitions. */
-import { districtTotals, licenseMetrics, parseWindow, type StoredLicense } from '../src';
+import {
+  districtTotals,
+  inForce,
+  licenseMetrics,
+  parseWindow,
+  uncoveredAfterTerm,
+  windowDays,
+  WindowError,
+  type StoredLicense,
+} from '../src';
 
 const license = (over: Partial<StoredLicense>): StoredLicense => ({
   license_id: 'L',
@@ -100,5 +109,73 @@ describe('windows', () => {
     expect(() => parseWindow('2026-09-30..2026-09-01', '2026-11-25', null)).toThrow(/--window/);
     expect(() => parseWindow('term', '2026-11-25', null)).toThrow(/no license term/);
     expect(() => parseWindow('7d', '2026-02-30', null)).toThrow(/--as-of/);
+  });
+
+  it('refusals are WindowErrors: the option, and the reason without it (the API names its parameter)', () => {
+    const refusal = (spec: string, asOf = '2026-11-25') => {
+      try {
+        parseWindow(spec, asOf, null);
+      } catch (err) {
+        expect(err).toBeInstanceOf(WindowError);
+        const e = err as WindowError;
+        return [e.option, e.reason, e.message];
+      }
+      throw new Error(`${spec} was accepted`);
+    };
+    expect(refusal('2026-10-01..2026-09-01')).toEqual([
+      'window',
+      'the end 2026-09-01 is before the start 2026-10-01',
+      '--window: the end 2026-09-01 is before the start 2026-10-01',
+    ]);
+    expect(refusal('2026-02-30..2026-03-01')[1]).toBe('2026-02-30 is not a calendar day');
+    // A month 13 is refused too (new Date('2026-13-01…').toISOString() would throw a RangeError).
+    expect(refusal('2026-09-01..2026-13-01')[1]).toBe('2026-13-01 is not a calendar day');
+    expect(refusal('term')).toEqual([
+      'window',
+      'term: no license term contains the as-of date',
+      '--window term: no license term contains the as-of date',
+    ]);
+    expect(refusal('7d', '2026-13-01')).toEqual([
+      'as_of',
+      'not a date YYYY-MM-DD: 2026-13-01',
+      '--as-of: not a date YYYY-MM-DD: 2026-13-01',
+    ]);
+    expect(windowDays({ from: '2025-09-17', to: '2026-09-17' })).toBe(366);
+    expect(windowDays({ from: '2026-09-17', to: '2026-09-17' })).toBe(1);
+  });
+});
+
+describe('licenses in force', () => {
+  const october = { from: '2026-10-01', to: '2026-10-30' };
+  it('a license is in force when its term has a day in the window', () => {
+    expect(inForce(license({ term_start: '2025-07-01', term_end: '2026-06-30' }), october)).toBe(false);
+    expect(inForce(license({ term_start: '2027-07-01', term_end: '2028-06-30' }), october)).toBe(false);
+    expect(inForce(license({ term_start: '2026-10-30', term_end: '2027-06-30' }), october)).toBe(true);
+    expect(inForce(license({ term_start: '2025-10-01', term_end: '2026-10-01' }), october)).toBe(true);
+  });
+
+  it('days after a term that no license of the same app, scope and audience covers', () => {
+    const l = (id: string, start: string, end: string, over: Partial<StoredLicense> = {}) =>
+      license({ license_id: id, term_start: start, term_end: end, ...over });
+    const left = uncoveredAfterTerm(october, [
+      l('ended', '2025-07-01', '2026-06-30'),
+      l('next', '2026-10-10', '2026-10-19'), // covers 10-10..10-19 of `ended`; ends itself before the window end
+      l('teachers', '2025-07-01', '2026-06-30', { audience: 'teachers' }), // another audience: not covered
+      l('school', '2025-07-01', '2026-06-30', { school_id: 's1' }), // another scope: not covered
+      l('now', '2026-07-01', '2027-06-30', { app_id: 'kami' }),
+      l('then', '2025-07-01', '2026-09-30', { app_id: 'kami' }), // all its window days are `now`'s
+    ]);
+    expect([...left]).toEqual([
+      [
+        'ended',
+        [
+          { from: '2026-10-01', to: '2026-10-09' },
+          { from: '2026-10-20', to: '2026-10-30' },
+        ],
+      ],
+      ['next', [{ from: '2026-10-20', to: '2026-10-30' }]],
+      ['teachers', [october]],
+      ['school', [october]],
+    ]);
   });
 });

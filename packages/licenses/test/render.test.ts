@@ -31,6 +31,7 @@ const report: LicenseReport = {
   unlicensed: [],
   never_used: [],
   expired_but_used: [],
+  not_in_force: [],
   unapproved: [],
 };
 

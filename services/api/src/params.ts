@@ -4,6 +4,7 @@
  * repeated, which a string schema refuses), so every parameter is a bounded string first.
  */
 import { z } from 'zod';
+import { parseWindow, windowDays, WindowError } from '@edusage/licenses';
 import { PLAIN_ID } from './tokens';
 
 /** Dates the API accepts: nothing is stored outside these years. */
@@ -59,13 +60,36 @@ export function checkPeriod(q: { from: string; to: string }, ctx: z.RefinementCt
     ctx.addIssue({ code: 'custom', path: ['to'], message: `the period may span at most ${MAX_PERIOD_DAYS} days` });
 }
 
-/** The license report's window, as the `licenses report` CLI takes it. */
+/** The forms of the license report's window (the CLI's `--window`). */
+const LICENSE_WINDOW_FORM = /^(\d{1,4}d|term|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$/;
+
+/**
+ * Why a license window spec of one of the forms is refused before anything is read (null: it is
+ * fine): a window parseWindow refuses (a day that does not exist, the end before the start), a day
+ * outside FIRST_DAY..LAST_DAY, or longer than MAX_PERIOD_DAYS (`<n>d` too). `term` depends on the
+ * licenses in force on the as-of day: checked when they are read (endpoints/licenses.ts).
+ */
+export function licenseWindowIssue(spec: string): string | null {
+  if (spec === 'term') return null;
+  let w: { from: string; to: string };
+  try {
+    w = parseWindow(spec, LAST_DAY, null);
+  } catch (err) {
+    if (err instanceof WindowError) return err.reason;
+    throw err;
+  }
+  if (/^\d+d$/.test(spec)) return windowDays(w) <= MAX_PERIOD_DAYS ? null : `must be 1d to ${MAX_PERIOD_DAYS}d`;
+  if (w.from < FIRST_DAY || w.to > LAST_DAY) return `days must be between ${FIRST_DAY} and ${LAST_DAY}`;
+  if (windowDays(w) > MAX_PERIOD_DAYS) return `the window may span at most ${MAX_PERIOD_DAYS} days`;
+  return null;
+}
+
+/** The license report's window, as the `licenses report` CLI takes it, bounded as the periods are. */
 export const licenseWindow = z
   .string()
-  .regex(
-    /^(\d{1,4}d|term|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$/,
-    'must be <n>d (1-3660), term, or YYYY-MM-DD..YYYY-MM-DD',
-  )
-  .refine((s) => !/^\d+d$/.test(s) || (Number(s.slice(0, -1)) >= 1 && Number(s.slice(0, -1)) <= 3660), {
-    message: 'must be 1d to 3660d',
+  .regex(LICENSE_WINDOW_FORM, `must be <n>d (1-${MAX_PERIOD_DAYS}), term, or YYYY-MM-DD..YYYY-MM-DD`)
+  .superRefine((spec, ctx) => {
+    // A spec of no form has the regex's issue only.
+    const issue = LICENSE_WINDOW_FORM.test(spec) ? licenseWindowIssue(spec) : null;
+    if (issue !== null) ctx.addIssue({ code: 'custom', message: issue });
   });

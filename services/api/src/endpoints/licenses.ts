@@ -9,13 +9,15 @@ import {
   licenseSchoolCounts,
   licensesAndWindow,
   licenseTableFor,
+  inForce,
+  WindowError,
   type LicenseMetrics,
   type LicenseReport,
   type Window,
 } from '@edusage/licenses';
-import { defineEndpoint } from '../endpoint';
+import { defineEndpoint, type ObjectResult } from '../endpoint';
 import { readFreshness, type ReportFreshness } from '../freshness';
-import { FIRST_DAY, LAST_DAY, day, format, freshness, licenseWindow, plainId } from '../params';
+import { MAX_PERIOD_DAYS, day, format, freshness, licenseWindow, plainId } from '../params';
 import { defined } from './scope';
 
 const nullableNumber = z.number().nullable();
@@ -68,24 +70,36 @@ const windowMeta = (w: Window, fresh: ReportFreshness) => ({
   ...fresh.meta(w),
 });
 
-/** A custom window's days must be inside the API's date bounds too. */
-const windowInBounds = (w: string) => !w.includes('..') || w.split('..').every((d) => d >= FIRST_DAY && d <= LAST_DAY);
-
 const windowQuery = {
   window: licenseWindow
-    .refine(windowInBounds, `days must be between ${FIRST_DAY} and ${LAST_DAY}`)
     .default('30d')
-    .describe('7d | 30d | 90d | <n>d | term | YYYY-MM-DD..YYYY-MM-DD (as the CLI)'),
+    .describe(
+      `7d | 30d | 90d | <n>d | term | YYYY-MM-DD..YYYY-MM-DD (as the CLI), at most ${MAX_PERIOD_DAYS} days; term = from the earliest start of the licenses in force on as_of (400 when none is)`,
+    ),
   as_of: day.optional().describe('last day of the window (default: today, UTC)'),
 };
 
+/**
+ * A window refused once the licenses are read (WindowError: `term` with no license in force on the
+ * as-of day) as the 400 of a parameter zod refuses, naming it; anything else is rethrown.
+ */
+function windowRefused(err: unknown): ObjectResult {
+  if (!(err instanceof WindowError)) throw err;
+  return {
+    kind: 'object',
+    status: 400,
+    body: { error: 'invalid_request', issues: [{ field: `query.${err.option}`, message: err.reason }] },
+  };
+}
+const isRefusal = (r: object): r is ObjectResult => 'kind' in r && r.kind === 'object';
+
 const findingRow = z.object({
-  finding: z.enum(['unlicensed', 'never_used', 'expired_but_used', 'unapproved', 'dpa_expired']),
+  finding: z.enum(['unlicensed', 'never_used', 'expired_but_used', 'unapproved', 'dpa_expired', 'not_in_force']),
   app_id: z.string(),
   license_id: z.string().describe("'' for app findings"),
   active: z.number().int().nullable().describe('distinct active people in the window (never_used: null)'),
   schools: z.array(z.string()).describe('schools of the use'),
-  detail: z.string().describe('review status, DPA expiry or term end'),
+  detail: z.string().describe('review status, DPA expiry, term end, or (not_in_force) when the term ended or starts'),
 });
 type FindingRow = z.infer<typeof findingRow>;
 
@@ -110,6 +124,15 @@ function findings(r: LicenseReport): FindingRow[] {
       schools: e.schools,
       detail: `term ended ${e.term_end}`,
     })),
+    // Licenses whose term has no day in the window: left out of /v1/licenses and its totals.
+    ...r.not_in_force.map((n) => ({
+      finding: 'not_in_force' as const,
+      app_id: n.app_id,
+      license_id: n.license_id,
+      active: null,
+      schools: [],
+      detail: n.reason === 'ended' ? `term ended ${n.term_end}` : `term starts ${n.term_start}`,
+    })),
     ...r.unapproved.map((u) => ({
       finding: u.reason === 'dpa_expired' ? ('dpa_expired' as const) : ('unapproved' as const),
       app_id: u.app_id,
@@ -129,7 +152,7 @@ export const licenseEndpoints = [
     summary:
       'License utilization: seats, active users, utilization, reach, idle cost, cost per active user, EPI, flags',
     description:
-      "The figures of `licenses report` (packages/licenses) for the same window; CSV has the CLI's `--format csv` columns.",
+      "The figures of `licenses report` (packages/licenses) for the same window: the licenses in force in it (a license whose term has no day in the window is left out, see /v1/licenses/findings `not_in_force`); CSV has the CLI's `--format csv` columns.",
     roles: ['admin', 'director'],
     query: z.strictObject({ ...windowQuery, freshness, format }),
     response: licenseRow,
@@ -144,7 +167,8 @@ export const licenseEndpoints = [
         asOf,
         undefined,
         fresh.rollups,
-      );
+      ).catch(windowRefused);
+      if (isRefusal(report)) return report;
       return {
         kind: 'list',
         meta: windowMeta(report.window, fresh),
@@ -179,11 +203,14 @@ export const licenseEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
-      const [{ licenses, window: w }, fresh] = await Promise.all([
-        licensesAndWindow(deps.ch, principal.district_id, query.window, asOf),
+      const [read, fresh] = await Promise.all([
+        licensesAndWindow(deps.ch, principal.district_id, query.window, asOf).catch(windowRefused),
         readFreshness(deps, query.freshness),
       ]);
-      const byId = new Map(licenses.map((l) => [l.license_id, l]));
+      if (isRefusal(read)) return read;
+      const { licenses, window: w } = read;
+      // The licenses in force in the window, as the report's school rows.
+      const byId = new Map(licenses.filter((l) => inForce(l, w)).map((l) => [l.license_id, l]));
       const counts = await licenseSchoolCounts(deps.ch, withRollups(w, fresh));
       const rows = counts
         .filter((c) => byId.has(c.license_id) && (query.license === undefined || c.license_id === query.license))
@@ -203,8 +230,10 @@ export const licenseEndpoints = [
     method: 'GET',
     path: '/v1/licenses/findings',
     tag: 'licenses',
-    summary: 'Apps used without a license or approval (or with an expired DPA), licenses never used, expired but used',
-    description: 'The lists of `licenses report` for the same window.',
+    summary:
+      'Apps used without a license or approval (or with an expired DPA), licenses never used, expired but used, not in force',
+    description:
+      'The lists of `licenses report` for the same window; `not_in_force`: a license whose term has no day in the window (expired, or not started), left out of /v1/licenses.',
     roles: ['admin', 'director'],
     query: z.strictObject({ ...windowQuery, freshness, format }),
     response: findingRow,
@@ -212,10 +241,12 @@ export const licenseEndpoints = [
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
       // As the CLI: the window of the spec, then the report, from one read of the licenses.
-      const [{ licenses, window: w }, fresh] = await Promise.all([
-        licensesAndWindow(deps.ch, principal.district_id, query.window, asOf),
+      const [read, fresh] = await Promise.all([
+        licensesAndWindow(deps.ch, principal.district_id, query.window, asOf).catch(windowRefused),
         readFreshness(deps, query.freshness),
       ]);
+      if (isRefusal(read)) return read;
+      const { licenses, window: w } = read;
       const report = await buildLicenseReport(deps.ch, withRollups(w, fresh), DEFAULT_THRESHOLDS, licenses);
       return { kind: 'list', meta: windowMeta(w, fresh), rows: findings(report) };
     },
