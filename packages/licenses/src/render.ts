@@ -64,6 +64,7 @@ export function licenseRecord(m: LicenseMetrics): LicenseCsvRecord {
 }
 
 interface SchoolSpread {
+  license_id: string;
   app_id: string;
   schools: number;
   lowest: { school_id: string; reach: number };
@@ -73,11 +74,11 @@ interface SchoolSpread {
 
 /** Per license with a reach at two or more schools: the lowest, median and highest school reach. */
 function schoolSpreads(rows: LicenseReport['schools']): SchoolSpread[] {
-  const byLicense = new Map<string, { app_id: string; school_id: string; reach: number }[]>();
+  const byLicense = new Map<string, { license_id: string; app_id: string; school_id: string; reach: number }[]>();
   for (const s of rows) {
     if (s.reach === null) continue;
     const list = byLicense.get(s.license_id) ?? [];
-    list.push({ app_id: s.app_id, school_id: s.school_id, reach: s.reach });
+    list.push({ license_id: s.license_id, app_id: s.app_id, school_id: s.school_id, reach: s.reach });
     byLicense.set(s.license_id, list);
   }
   return [...byLicense.values()]
@@ -87,6 +88,7 @@ function schoolSpreads(rows: LicenseReport['schools']): SchoolSpread[] {
       const mid = Math.floor(sorted.length / 2);
       const median = sorted.length % 2 === 1 ? sorted[mid]!.reach : (sorted[mid - 1]!.reach + sorted[mid]!.reach) / 2;
       return {
+        license_id: sorted[0]!.license_id,
         app_id: sorted[0]!.app_id,
         schools: sorted.length,
         lowest: sorted[0]!,
@@ -99,13 +101,19 @@ function schoolSpreads(rows: LicenseReport['schools']): SchoolSpread[] {
 /** Plain-text report: the license table, district totals, and the lists. `names` maps ids to display names. */
 export function renderLicenseTable(r: LicenseReport, names: Map<string, string> = new Map()): string {
   const name = (id: string) => names.get(id) ?? id;
+  // A license is shown by its app's name; an app with two licenses (students and teachers, two terms)
+  // shows each with its license id, or the rows would look alike with different numbers.
+  const licensesOfApp = new Map<string, number>();
+  for (const m of r.licenses) licensesOfApp.set(m.license.app_id, (licensesOfApp.get(m.license.app_id) ?? 0) + 1);
+  const label = (appId: string, licenseId: string) =>
+    (licensesOfApp.get(appId) ?? 0) > 1 ? `${name(appId)} (${licenseId})` : name(appId);
   const out: string[] = [];
   out.push(`District ${r.window.districtId} — licenses ${r.window.from} to ${r.window.to} (district-local days)`);
   out.push(
     table(
       ['license', 'scope', 'seats', 'active', 'utilization', 'reach', 'idle', 'per active user', 'EPI', 'flags'],
       r.licenses.map((m) => [
-        name(m.license.app_id),
+        label(m.license.app_id, m.license.license_id),
         m.license.school_id ? name(m.license.school_id) : 'district',
         m.seats ?? 'unlimited',
         m.active,
@@ -129,7 +137,7 @@ export function renderLicenseTable(r: LicenseReport, names: Map<string, string> 
       table(
         ['license', 'schools', 'lowest reach', 'median reach', 'highest reach'],
         spreads.map((s) => [
-          name(s.app_id),
+          label(s.app_id, s.license_id),
           s.schools,
           `${pct(s.lowest.reach)} ${name(s.lowest.school_id)}`,
           pct(s.median),
@@ -164,6 +172,13 @@ export function renderLicenseTable(r: LicenseReport, names: Map<string, string> 
     'Licenses expired but still used',
     r.expired_but_used.map(
       (e) => `${e.license_id} (ended ${e.term_end}): ${e.active} active after (${schools(e.schools)})`,
+    ),
+  );
+  list(
+    'Licenses not in force in this window (no figures, not in the totals)',
+    r.not_in_force.map(
+      (l) =>
+        `${l.license_id} (${name(l.app_id)}, ${l.term_start} to ${l.term_end}): ${l.reason === 'ended' ? 'ended' : 'not started'}`,
     ),
   );
   list(
