@@ -5,9 +5,11 @@
 import {
   analyzeStudents,
   campusGroup,
+  goalBand,
   renderAnalysisCsv,
   renderAnalysisJson,
   renderAnalysisTable,
+  tertileBands,
   type Analysis,
   type StudentWindow,
 } from '../src';
@@ -395,18 +397,16 @@ describe('privacy', () => {
         expect(hidden.reduce((s, b) => s + trueCount(g.dimension, g.id, b.band), 0)).toBeGreaterThanOrEqual(k);
       }
     }
-    // Tertile bands, row by row: the published cuts split the group (≤ low, ≤ high, above); a shown band
-    // has k or more, or is empty; hidden bands are never alone and hold k or more together.
+    // Tertile bands, row by row (the cuts are not published; the true ones split the group: ≤ low, ≤ high,
+    // above): a shown band has k or more, or is empty; hidden bands are never alone and hold k or more together.
     let groupsWithTertiles = 0;
     let tertileGroupsWithHidden = 0;
     for (const g of published.groups) {
-      if (!('cuts' in g.tertiles)) continue;
+      if (!('bands' in g.tertiles)) continue;
       groupsWithTertiles++;
-      const { low, high } = g.tertiles.cuts;
-      const tertileCount = (band: string) =>
-        members(g.dimension, g.id).filter(
-          (s) => (s.minutesPerWeek <= low ? 'low' : s.minutesPerWeek <= high ? 'middle' : 'high') === band,
-        ).length;
+      const truth = tertileBands(members(g.dimension, g.id));
+      if (!truth.ok) throw new Error(truth.reason);
+      const tertileCount = (band: string) => truth.bands.find(([b]) => b === band)![1].length;
       for (const b of g.tertiles.bands) {
         if (b.n !== null)
           expect([g.dimension, g.id, b.band, b.n]).toEqual([g.dimension, g.id, b.band, tertileCount(b.band)]);
@@ -470,5 +470,267 @@ describe('privacy', () => {
   it('a school under k is not shown at all', () => {
     expect(a.groups.some((g) => g.id === 'sch-3')).toBe(false);
     expect(a.hidden.school).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('privacy: groups nested in other groups (classes in schools, grades in schools)', () => {
+  const k = 10;
+  const BANDS = ['none', 'below_goal', 'at_goal'];
+  /** `count` students of one class with growths summing to `growthSum` (each differs a little). */
+  const cohort = (
+    o: { schoolId: string; classId?: string; grade?: string; minutes: number },
+    count: number,
+    growthSum: number,
+  ) =>
+    Array.from({ length: count }, (_, i) => {
+      // Growths spread evenly around the mean (the offsets sum to 0).
+      const growth = growthSum / count + (i - (count - 1) / 2) / 4;
+      return student({
+        schoolId: o.schoolId,
+        classId: o.classId ?? '',
+        grade: o.grade ?? '05',
+        minutesPerWeek: o.minutes + (i % 5),
+        pre: 200 + (i % 7),
+        post: 200 + (i % 7) + growth,
+      });
+    });
+  const find = (a: Analysis, dimension: string, gid: string) =>
+    (JSON.parse(renderAnalysisJson(a)) as Analysis).groups.find((g) => g.dimension === dimension && g.id === gid);
+  /** A published group's n and sum of growth, as anybody can read them: its mean growth, or its shown bands. */
+  const published = (g: Analysis['groups'][number]) => {
+    if (g.binned.ok) return { n: g.n, growth: g.binned.value.meanGrowth * g.n };
+    // Bands hidden beside shown ones that already add up to n are empty: the shown bands are the whole group.
+    if (g.goalBands.reduce((s, b) => s + (b.n ?? 0), 0) === g.n)
+      return { n: g.n, growth: g.goalBands.reduce((s, b) => s + (b.n ? b.n * b.growth!.mean : 0), 0) };
+    return { n: g.n, growth: null };
+  };
+  /** What a parent minus its published children gives away: n and mean growth of the rest. */
+  const rest = (a: Analysis, parent: [string, string], children: [string, string][]) => {
+    const p = find(a, ...parent);
+    if (!p) return null;
+    const shown = children.map((c) => find(a, ...c)).filter((g) => g !== undefined);
+    const figures = [p, ...shown].map(published);
+    const n = figures[0]!.n - figures.slice(1).reduce((s, f) => s + f.n, 0);
+    const growth = figures.some((f) => f.growth === null)
+      ? null
+      : figures[0]!.growth! - figures.slice(1).reduce((s, f) => s + f.growth!, 0);
+    return { n, meanGrowth: growth === null || n === 0 ? null : Number((growth / n).toFixed(3)) };
+  };
+
+  /** What the subtraction gives: fine when it is k students or more (or nothing is published to subtract from). */
+  const recovered = (leak: ReturnType<typeof rest>) => (leak === null || leak.n >= k ? 'k or more students' : leak);
+
+  it('the review reproduction: a small class cannot be recovered as its school minus the school’s shown classes', () => {
+    // School S: c1 = 12 (mean growth 6), c2 = 11 (mean 76/11), c3 = 3 (mean 21); school T: d1 = 10, d2 = 50.
+    const students = [
+      ...cohort({ schoolId: 'S', classId: 'c1', minutes: 10 }, 12, 72),
+      ...cohort({ schoolId: 'S', classId: 'c2', minutes: 10 }, 11, 76),
+      ...cohort({ schoolId: 'S', classId: 'c3', minutes: 40 }, 3, 63),
+      ...cohort({ schoolId: 'T', classId: 'd1', minutes: 10 }, 10, 50),
+      ...cohort({ schoolId: 'T', classId: 'd2', minutes: 10 }, 50, 250),
+    ];
+    const a = run(students, k);
+    expect(find(a, 'class', 'c3')).toBeUndefined();
+    const school = find(a, 'school', 'S');
+    expect(school && published(school)).toEqual({ n: 26, growth: expect.closeTo(211, 6) });
+    // S − (its shown classes) must be k or more students, never c3 alone (n = 3, mean growth 21).
+    const leak = rest(
+      a,
+      ['school', 'S'],
+      [
+        ['class', 'c1'],
+        ['class', 'c2'],
+        ['class', 'c3'],
+      ],
+    )!;
+    expect(recovered(leak)).toBe('k or more students');
+    // The complement is a second class of S, not a class of T; the district-wide rule still holds.
+    expect(['c1', 'c2'].filter((c) => find(a, 'class', c) === undefined)).toHaveLength(1);
+    expect(['d1', 'd2'].filter((c) => find(a, 'class', c) === undefined)).toEqual([]);
+    expect(a.hidden.class).toBe(2);
+  });
+
+  it('students of a school in no class are a remainder: school − its classes must not be fewer than k', () => {
+    const students = [
+      ...cohort({ schoolId: 'W', classId: 'g1', minutes: 10 }, 12, 60),
+      ...cohort({ schoolId: 'W', classId: 'g2', minutes: 10 }, 12, 84),
+      ...cohort({ schoolId: 'W', minutes: 10 }, 3, 45), // no class
+      ...cohort({ schoolId: 'Z', classId: 'h1', minutes: 10 }, 30, 150),
+    ];
+    const a = run(students, k);
+    expect(find(a, 'school', 'W')).toBeDefined();
+    const leak = rest(
+      a,
+      ['school', 'W'],
+      [
+        ['class', 'g1'],
+        ['class', 'g2'],
+      ],
+    )!;
+    expect(recovered(leak)).toBe('k or more students');
+    // Nor the district minus every shown class (the same three students, and Z's class).
+    const all = rest(
+      a,
+      ['district', ''],
+      [
+        ['class', 'g1'],
+        ['class', 'g2'],
+        ['class', 'h1'],
+      ],
+    )!;
+    expect(recovered(all)).toBe('k or more students');
+  });
+
+  it('a grade found in one school only: school − grade (or grade − school) does not give a small crossing away', () => {
+    // School X: grade 03 (12) and 3 students of grade 04; school Y: grade 04 (40). Grade 03 lies in X, Y in grade 04.
+    const students = [
+      ...cohort({ schoolId: 'X', grade: '03', minutes: 10 }, 12, 60),
+      ...cohort({ schoolId: 'X', grade: '04', minutes: 10 }, 3, 60),
+      ...cohort({ schoolId: 'Y', grade: '04', minutes: 10 }, 40, 200),
+    ];
+    const a = run(students, k);
+    const viaSchool = rest(a, ['school', 'X'], [['grade', '03']]);
+    const viaGrade = rest(a, ['grade', '04'], [['school', 'Y']]);
+    for (const leak of [viaSchool, viaGrade]) expect(recovered(leak)).toBe('k or more students');
+  });
+
+  it('band cells: a school’s band minus its classes’ shown cells of that band never isolates one hidden cell', () => {
+    // U = e1 + e2. e1: 10 without use, 3 below goal, 10 at goal; e2: 10, 11, 10. V's class f1: 10, 10, 10.
+    const band = (schoolId: string, classId: string, counts: [number, number, number]) =>
+      [0, 10, 40].flatMap((minutes, b) =>
+        cohort({ schoolId, classId, minutes }, counts[b]!, counts[b]! * (4 + b)).map((s) =>
+          minutes === 0 ? { ...s, minutesPerWeek: 0, engagedSeconds: 0, knownCampusSeconds: 0, daysUsed: 0 } : s,
+        ),
+      );
+    const students = [
+      ...band('U', 'e1', [10, 3, 10]),
+      ...band('U', 'e2', [10, 11, 10]),
+      ...band('V', 'f1', [10, 10, 10]),
+    ];
+    const a = run(students, k);
+    const truth = (classId: string, b: number) =>
+      students.filter((s) => s.classId === classId && goalBand(s.minutesPerWeek, a.goal) === BANDS[b]).length;
+    const school = find(a, 'school', 'U')!;
+    expect(school).toBeDefined();
+    let checked = 0;
+    school.goalBands.forEach((cell, b) => {
+      if (cell.n === null) return;
+      const classes = ['e1', 'e2'].map((c) => ({ c, g: find(a, 'class', c) }));
+      const hidden = classes.filter(({ c, g }) => (g ? g.goalBands[b]!.n === null : true) && truth(c, b) > 0);
+      if (hidden.length === 0) return;
+      checked++;
+      const n = hidden.reduce((s, { c }) => s + truth(c, b), 0);
+      expect([cell.band, hidden.map((h) => h.c), hidden.length >= 2 && n >= k]).toEqual([
+        cell.band,
+        hidden.map((h) => h.c),
+        true,
+      ]);
+    });
+    expect(checked + school.goalBands.filter((c) => c.n === null).length).toBeGreaterThan(0);
+  });
+
+  it('random districts of classes nested in schools and grades: a parent minus its shown children never leaves a small part', () => {
+    // Deterministic pseudo-random numbers (mulberry32).
+    const rng = (seed: number) => () => {
+      let t = (seed = (seed + 0x6d2b79f5) >>> 0);
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    let checked = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const next = rng(seed);
+      const students: StudentWindow[] = [];
+      for (let sc = 0; sc < 2 + Math.floor(next() * 3); sc++) {
+        const classes = 1 + Math.floor(next() * 4);
+        for (let c = 0; c <= classes; c++) {
+          // The last "class" is the school's students in no class: often none, else a few.
+          const size = c === classes ? (next() < 0.5 ? 0 : Math.floor(next() * 6)) : 1 + Math.floor(next() * 25);
+          const grade = `0${3 + Math.floor(next() * 3)}`;
+          for (let i = 0; i < size; i++) {
+            const r = next();
+            const minutesPerWeek = r < 0.3 ? 0 : r < 0.7 ? 5 + next() * 20 : 35 + next() * 20;
+            students.push(
+              student({
+                schoolId: `s${sc}`,
+                classId: c === classes ? '' : `s${sc}c${c}`,
+                grade,
+                minutesPerWeek,
+                engagedSeconds: Math.round(minutesPerWeek * 60 * 13),
+                pre: 200,
+                post: 205 + next() * 10,
+              }),
+            );
+          }
+        }
+      }
+      const a = run(students, k);
+      const shown = (dimension: string, gid: string) => a.groups.find((g) => g.dimension === dimension && g.id === gid);
+      const bandOf = (s: StudentWindow) => goalBand(s.minutesPerWeek, a.goal);
+      for (const parent of a.groups.filter((g) => g.dimension === 'school' || g.dimension === 'grade')) {
+        const inParent = students.filter((s) => (parent.dimension === 'school' ? s.schoolId : s.grade) === parent.id);
+        // The classes lying wholly in the parent, and the parent's other students (the remainder).
+        const classes = [...new Set(inParent.map((s) => s.classId).filter((c) => c !== ''))].filter((c) =>
+          students.filter((s) => s.classId === c).every((s) => inParent.includes(s)),
+        );
+        for (const band of [null, 'none', 'below_goal', 'at_goal']) {
+          const cell = band === null ? parent.n : parent.goalBands.find((b) => b.band === band)!.n;
+          if (cell === null) continue; // the parent's own cell is hidden: nothing to subtract from
+          const members = (list: StudentWindow[]) => list.filter((s) => band === null || bandOf(s) === band).length;
+          // Unknown parts: hidden classes (their cell), and the remainder.
+          const parts = classes
+            .filter((c) => {
+              const g = shown('class', c);
+              return !g || (band !== null && g.goalBands.find((b) => b.band === band)!.n === null);
+            })
+            .map((c) => ({ what: `class ${c}`, n: members(students.filter((s) => s.classId === c)) }))
+            .filter((p) => p.n > 0);
+          const remainder = members(inParent.filter((s) => !classes.includes(s.classId)));
+          if (remainder > 0) parts.push({ what: 'remainder', n: remainder });
+          const total = parts.reduce((t, p) => t + p.n, 0);
+          const safe = parts.length === 0 || (total >= k && (parts.length >= 2 || parts[0]!.what === 'remainder'));
+          expect([seed, parent.dimension, parent.id, band, safe ? 'safe' : parts]).toEqual([
+            seed,
+            parent.dimension,
+            parent.id,
+            band,
+            'safe',
+          ]);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+});
+
+describe('privacy: figures under k and exact usage cut points are not published', () => {
+  it('fewer than k students: the count itself is withheld ("fewer than k"), not printed', () => {
+    const students = Array.from({ length: 3 }, (_, i) => student({ minutesPerWeek: 10 * i, pre: 200, post: 205 + i }));
+    const a = {
+      ...analyzeStudents({ ...Q, k: 10 }, students),
+      withoutPair: null,
+      duplicateRecords: null,
+      costNote: null,
+    };
+    expect(a.students).toBeNull();
+    expect(a.groups).toEqual([]);
+    const text = renderAnalysisTable(a);
+    expect(text).toContain('fewer than 10 students with a pre and a post test');
+    expect(text).not.toMatch(/\b3 students\b/);
+    // Nobody: 0 is shown as 0 (it describes no student).
+    expect(analyzeStudents({ ...Q, k: 10 }, []).students).toBe(0);
+  });
+
+  it('tertile cut points (one student’s minutes a week when n is small) are in no output', () => {
+    const students = Array.from({ length: 10 }, (_, i) =>
+      student({ minutesPerWeek: 7 + i * 3.7, pre: 200 + i, post: 210 + i * 1.5 }),
+    );
+    const a = run(students, 3);
+    const d = district(a);
+    expect('bands' in d.tertiles).toBe(true);
+    expect(Object.keys(d.tertiles)).toEqual(['bands']);
+    expect(renderAnalysisJson(a)).not.toContain('"cuts"');
+    expect(renderAnalysisTable(a)).not.toMatch(/cuts/);
   });
 });

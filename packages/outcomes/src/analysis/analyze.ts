@@ -13,7 +13,7 @@ import {
   type Outcome,
   type UsageEffect,
 } from './relation';
-import { hiddenGroups, suppressTable } from './suppression';
+import { hideNested } from './nesting';
 import { verdict, type Verdict } from './verdict';
 
 export const DEFAULT_MIN_CELL = 10;
@@ -30,7 +30,8 @@ export interface GroupReport {
   id: string;
   n: number;
   goalBands: BandRow[];
-  tertiles: { cuts: { low: number; high: number }; bands: BandRow[] } | { reason: string };
+  /** Tertiles of minutes/week in the group; their cut points are not published (each is one student's usage, or between two). */
+  tertiles: { bands: BandRow[] } | { reason: string };
   correlations: Outcome<CorrelationRow>[];
   regressions: Outcome<UsageEffect>[];
   /** Usage against growth in equal-count bins of at least k students (no point per student). */
@@ -44,10 +45,15 @@ export interface Analysis {
   query: WindowQuery;
   k: number;
   goal: number;
-  /** Students with a pre and a post test in the window. */
-  students: number;
-  withoutPair: number;
-  duplicateRecords: number;
+  /**
+   * Students with a pre and a post test in the window. Like the two counts below, null when it is 1 to
+   * k − 1 (a count under k is not published: "fewer than k"); 0 is shown.
+   */
+  students: number | null;
+  /** Students with a test in the window but no pair. */
+  withoutPair: number | null;
+  /** Same-day records of one student beyond the one counted. */
+  duplicateRecords: number | null;
   groups: GroupReport[];
   /** Groups not shown (fewer than k students, or hidden so that no small group can be recovered). */
   hidden: Record<string, number>;
@@ -62,8 +68,8 @@ export async function analyze(ch: ClickHouseClient, o: AnalyzeOptions): Promise<
   const analysis = analyzeStudents(o, data.students, typeof cost === 'object' ? cost : null);
   return {
     ...analysis,
-    withoutPair: data.withoutPair,
-    duplicateRecords: data.duplicateRecords,
+    withoutPair: publishedCount(data.withoutPair, analysis.k),
+    duplicateRecords: publishedCount(data.duplicateRecords, analysis.k),
     costNote:
       cost === null
         ? `no license of ${o.app} in the inventory for this window`
@@ -71,6 +77,11 @@ export async function analyze(ch: ClickHouseClient, o: AnalyzeOptions): Promise<
           ? cost
           : null,
   };
+}
+
+/** A count as published: null when it is 1 to k − 1 (shown as "fewer than k"); 0 and k or more as they are. */
+export function publishedCount(n: number, k: number): number | null {
+  return n === 0 || n >= k ? n : null;
 }
 
 /** The analysis of given students (pure: used by `analyze` and by tests with the generator's truth). */
@@ -82,27 +93,46 @@ export function analyzeStudents(
   const k = o.k ?? DEFAULT_MIN_CELL;
   const goal = o.goal ?? DEFAULT_GOAL_MINUTES_PER_WEEK;
   const all = groupsOf(students);
-  const hidden: Record<string, number> = {};
-  const shown: Group[] = [];
-  for (const dimension of ['district', 'school', 'class', 'grade', 'campus'] as const) {
-    const groups = all.filter((g) => g.dimension === dimension);
-    const isHidden =
-      dimension === 'district'
-        ? groups.map((g) => g.students.length < k)
-        : hiddenGroups(
-            groups.map((g) => g.students.length),
-            k,
-          );
-    groups.forEach((g, i) => (isHidden[i] ? (hidden[dimension] = (hidden[dimension] ?? 0) + 1) : shown.push(g)));
-  }
-  const reports = shown.map((g) => groupReport(g, o.app, goal, k, cost));
-  for (const r of reports) protectCounts(r);
-  hideAcrossGroups(reports, all, goal, k);
-  return { query: pickQuery(o), k, goal, students: students.length, groups: reports, hidden };
+  // Each group's goal bands, suppressed within the group (`bandTable`); then the rules across groups
+  // (`hideNested`: groups nested in others, and each dimension against the district).
+  const bands = all.map((g) => goalBands(g.students, goal));
+  const rows = all.map((g, i) => (g.students.length >= k ? bandTable(bands[i]!, k) : null));
+  const hidden = hideNested(
+    all,
+    bands.map((list) => list.map(([, members]) => members.length)),
+    {
+      group: all.map((g) => g.students.length < k),
+      bands: rows.map((row, i) => (row ? row.map((b) => b.suppressed !== null) : bands[i]!.map(() => true))),
+    },
+    k,
+  );
+  const hiddenCount: Record<string, number> = {};
+  const reports: GroupReport[] = [];
+  all.forEach((g, i) => {
+    if (hidden.group[i]) {
+      hiddenCount[g.dimension] = (hiddenCount[g.dimension] ?? 0) + 1;
+      return;
+    }
+    const goalBandRows = rows[i]!.map((b, c) =>
+      hidden.bands[i]![c]! && b.suppressed === null ? hiddenBand(b.band, 'suppressed (complementary)') : b,
+    );
+    const report = groupReport(g, goalBandRows, o.app, goal, k, cost);
+    protectCounts(report);
+    reports.push(report);
+  });
+  return {
+    query: pickQuery(o),
+    k,
+    goal,
+    students: publishedCount(students.length, k),
+    groups: reports,
+    hidden: hiddenCount,
+  };
 }
 
 function groupReport(
   g: Group,
+  goalBandRows: BandRow[],
   app: string,
   goal: number,
   k: number,
@@ -119,8 +149,8 @@ function groupReport(
     dimension: g.dimension,
     id: g.id,
     n: g.students.length,
-    goalBands: bandTable(goalBands(g.students, goal), k),
-    tertiles: tertiles.ok ? { cuts: tertiles.cuts, bands: bandTable(tertiles.bands, k) } : { reason: tertiles.reason },
+    goalBands: goalBandRows,
+    tertiles: tertiles.ok ? { bands: bandTable(tertiles.bands, k) } : { reason: tertiles.reason },
     correlations: usageGrowthCorrelations(g.students),
     regressions,
     binned: binnedScatter(g.students, k),
@@ -129,35 +159,6 @@ function groupReport(
     // Cost only for the district: licenses are not split by school here.
     cost: cost && g.dimension === 'district' ? costPerStudent(cost, active, atGoal) : null,
   };
-}
-
-/**
- * The goal bands of one dimension's groups form a table whose column totals are the district's bands:
- * hide cells so that none can be recovered from the district's figures (see `suppressTable`). Hidden
- * groups enter as rows of zeros (they are not shown, their cells count as hidden).
- */
-function hideAcrossGroups(reports: GroupReport[], all: Group[], goal: number, k: number): void {
-  // Looked up by key: a find over the reports per group was quadratic in the 2 000 classes.
-  const shown = new Map(reports.map((r) => [`${r.dimension}\u0000${r.id}`, r]));
-  for (const dimension of ['school', 'class', 'grade', 'campus'] as const) {
-    const groups = all.filter((g) => g.dimension === dimension);
-    if (groups.length === 0) continue;
-    const rows = groups.map((g) => shown.get(`${dimension}\u0000${g.id}`));
-    // True counts of every group (shown or not); a hidden group's cells are all hidden.
-    const counts = groups.map((g) => goalBands(g.students, goal).map(([, list]) => list.length));
-    const hidden = suppressTable(
-      counts,
-      rows.map((r, i) => (r ? r.goalBands.map((b) => b.suppressed !== null) : counts[i]!.map(() => true))),
-      k,
-    );
-    rows.forEach((r, i) => {
-      if (!r) return;
-      r.goalBands = r.goalBands.map((b, c) =>
-        hidden[i]![c]! && b.suppressed === null ? hiddenBand(b.band, 'suppressed (complementary)') : b,
-      );
-      protectCounts(r);
-    });
-  }
 }
 
 /**

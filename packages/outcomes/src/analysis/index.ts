@@ -4,6 +4,7 @@ export * from './binned';
 export * from './cost';
 export * from './effect-size';
 export * from './groups';
+export * from './nesting';
 export * from './relation';
 export * from './render';
 export * from './suppression';

@@ -6,6 +6,8 @@ import type { BandRow } from './bands';
 const num = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
 const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(0)}%`);
 const ci = (lo: number, hi: number, d = 2) => `[${lo.toFixed(d)}, ${hi.toFixed(d)}]`;
+/** A count of the analysis: null = 1 to k − 1, not published. */
+const count = (n: number | null, k: number) => (n === null ? `fewer than ${k}` : String(n));
 const plain = { head: [] as string[], border: [] as string[] };
 const chars = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 const CAMPUS_LABELS: Record<string, string> = {
@@ -43,9 +45,11 @@ export function renderAnalysisTable(
   const q = a.query;
   const out = [
     `Evidence: ${names.get(q.app) ?? q.app} and ${q.assessment} ${q.subject}, district ${q.districtId}, tests ${q.from} to ${q.to}`,
-    `${a.students} students with a pre and a post test; goal ${a.goal} min/week; cells under ${a.k} students hidden` +
-      (a.withoutPair > 0 ? `; ${a.withoutPair} students without a pre/post pair left out` : '') +
-      (a.duplicateRecords > 0 ? `; ${a.duplicateRecords} duplicate same-day records (highest score counted)` : ''),
+    `${count(a.students, a.k)} students with a pre and a post test; goal ${a.goal} min/week; cells under ${a.k} students hidden` +
+      (a.withoutPair !== 0 ? `; ${count(a.withoutPair, a.k)} students without a pre/post pair left out` : '') +
+      (a.duplicateRecords !== 0
+        ? `; ${count(a.duplicateRecords, a.k)} duplicate same-day records (highest score counted)`
+        : ''),
   ];
   const hidden = Object.entries(a.hidden).map(([d, n]) => `${d} groups: ${n}`);
   if (hidden.length > 0) out.push(`Not shown (fewer than ${a.k} students, or to protect one): ${hidden.join(', ')}`);
@@ -60,8 +64,8 @@ export function renderAnalysisTable(
     t.push(...g.goalBands.map(bandCells));
     out.push(t.toString());
     out.push(
-      'cuts' in g.tertiles
-        ? `  tertiles of min/week (cuts ${num(g.tertiles.cuts.low)} / ${num(g.tertiles.cuts.high)}): ` +
+      'bands' in g.tertiles
+        ? `  tertiles of min/week: ` +
             g.tertiles.bands
               .map(
                 (b) =>

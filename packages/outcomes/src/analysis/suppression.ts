@@ -48,3 +48,207 @@ export function hiddenGroups(sizes: readonly number[], k: number): boolean[] {
   );
   return result.cells.map((c) => c.suppressed !== null);
 }
+
+/**
+ * One figure of a set of linked tables (`protectLinked`): a group's n, one band of a group, or a
+ * remainder (a parent's students in none of its listed children), with the sums of scores of the same
+ * students (they are linked the same way as the counts).
+ */
+export interface LinkedCell {
+  /** Students the figure counts. */
+  n: number;
+  /**
+   * published: printed unless hidden; remainder: never printed, known only where the sums give it
+   * away (an empty remainder counts as known: that a part is empty is easy to know).
+   */
+  kind: 'published' | 'remainder';
+  hidden: boolean;
+  /** Never hidden here (the district's n: the whole analysis would go). */
+  fixed?: boolean;
+}
+
+/** total = Σ cells, for the counts and for every sum of scores. */
+export interface LinkedSum {
+  total: number;
+  cells: readonly number[];
+  /** Smaller first: a cell given away is protected in the innermost sum that gives it away. */
+  size: number;
+}
+
+/**
+ * Complementary suppression over linked tables: sums that share cells (a school's classes add up to the
+ * school, the district's schools to the district, a group's bands to its n). A reader learns every cell
+ * that is the only unknown of a sum whose other members are known (printed, or learnt that way), again
+ * and again. Not allowed: learning a hidden cell (n > 0) or a remainder of 1 to k − 1 students, and a
+ * sum whose known total leaves fewer than k students (but some) in its unknown cells. Sums are read
+ * innermost first (smallest `size`); while something is given away, the sum that gave it away gets one
+ * more cell hidden: its smallest shown occupied cell (an empty one when it has no other; else the same
+ * in the sums that gave its other members away; else its total). So a small class's complement is
+ * another class of its school before one elsewhere. `hideWith(i)` names the cells to hide along with
+ * cell i (a group's bands with the group). Mutates `cells`; returns whether it hid anything. A greedy
+ * heuristic (not the fewest cells), and it audits these sums only, not every combination of
+ * crossed groups (e.g. campus groups × grades).
+ */
+export function protectLinked(
+  cells: LinkedCell[],
+  sums: readonly LinkedSum[],
+  k: number,
+  hideWith: (cell: number) => readonly number[] = () => [],
+): boolean {
+  // Sums by rank (innermost first) as flat lists: members of sum r = total, then cells.
+  const order = sums.map((_, i) => i).sort((a, b) => sums[a]!.size - sums[b]!.size || a - b);
+  const start = new Int32Array(sums.length + 1);
+  order.forEach((s, r) => (start[r + 1] = start[r]! + 1 + sums[s]!.cells.length));
+  const members = new Int32Array(start[sums.length]!);
+  order.forEach((s, r) => {
+    members[start[r]!] = sums[s]!.total;
+    sums[s]!.cells.forEach((c, j) => (members[start[r]! + 1 + j] = c));
+  });
+  // The sums each cell is a member of.
+  const memberOf: number[][] = cells.map(() => []);
+  for (let r = 0; r < sums.length; r++) for (let j = start[r]!; j < start[r + 1]!; j++) memberOf[members[j]!]!.push(r);
+  const isProtected = (i: number) => {
+    const c = cells[i]!;
+    return c.n > 0 && (c.kind === 'published' ? c.hidden : c.n < k);
+  };
+  const shown = (i: number) => cells[i]!.kind === 'published' && !cells[i]!.hidden;
+  const unfixable = new Set<string>();
+  let changed = false;
+  for (;;) {
+    const { known, by, unknown, learnt } = learn();
+    // Hidden cells learnt, in the order learnt (the first is the root of what follows), each of them
+    // whose learning used no cell hidden in the round (else the next round sees); when there is none,
+    // the first small remainder learnt (one a round: protecting a hidden cell or another remainder
+    // often protects it too).
+    const violations: { sum: number; cell: number }[] = [];
+    for (const kind of ['published', 'remainder'] as const)
+      for (const i of learnt)
+        if (cells[i]!.kind === kind && isProtected(i) && !unfixable.has(`${by[i]}:${i}`))
+          if (kind === 'published' || violations.length === 0) violations.push({ sum: by[i]!, cell: i });
+    // Else the innermost sum leaving 1 to k − 1 students unknown.
+    if (violations.length === 0)
+      for (let r = 0; r < sums.length && violations.length === 0; r++) {
+        if (!known[members[start[r]!]!] || unknown[r]! < 2 || unfixable.has(`${r}:-1`)) continue;
+        let rest = 0;
+        for (let j = start[r]! + 1; j < start[r + 1]!; j++) if (!known[members[j]!]) rest += cells[members[j]!]!.n;
+        if (rest > 0 && rest < k) violations.push({ sum: r, cell: -1 });
+      }
+    if (violations.length === 0) return changed;
+    const hiddenNow = new Set<number>();
+    for (const { sum, cell } of violations) {
+      if (hiddenNow.size > 0 && (cell < 0 || usesAny(cell, hiddenNow, known, by))) continue;
+      const target = complement(sum, cell, known, by, new Set());
+      if (target === null) {
+        unfixable.add(`${sum}:${cell}`);
+        continue;
+      }
+      for (const i of [target, ...hideWith(target)]) {
+        cells[i]!.hidden = true;
+        hiddenNow.add(i);
+      }
+      changed = true;
+    }
+  }
+
+  /** What a reader learns: `by[i]` = the sum (rank) that gave cell i away (−1: printed, or unknown). */
+  function learn() {
+    const known = new Uint8Array(cells.length);
+    cells.forEach((c, i) => (known[i] = (c.kind === 'published' ? !c.hidden : c.n === 0) ? 1 : 0));
+    const by = new Int32Array(cells.length).fill(-1);
+    const unknown = new Int32Array(sums.length);
+    const heap = new MinHeap();
+    for (let r = 0; r < sums.length; r++) {
+      for (let j = start[r]!; j < start[r + 1]!; j++) if (!known[members[j]!]) unknown[r]!++;
+      if (unknown[r] === 1) heap.push(r);
+    }
+    const learnt: number[] = [];
+    for (let r = heap.pop(); r !== undefined; r = heap.pop()) {
+      if (unknown[r] !== 1) continue;
+      let m = -1;
+      for (let j = start[r]!; j < start[r + 1]! && m < 0; j++) if (!known[members[j]!]) m = members[j]!;
+      known[m] = 1;
+      by[m] = r;
+      learnt.push(m);
+      for (const t of memberOf[m]!) if (--unknown[t]! === 1) heap.push(t);
+    }
+    return { known, by, unknown, learnt };
+  }
+
+  /** Whether learning cell c used one of `cells` (a member of the sum that gave it away, or of theirs). */
+  function usesAny(c: number, hidden: Set<number>, known: Uint8Array, by: Int32Array): boolean {
+    const seen = new Set<number>();
+    const stack = [c];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      const r = by[x]!;
+      if (r < 0 || seen.has(r)) continue;
+      seen.add(r);
+      for (let j = start[r]!; j < start[r + 1]!; j++) {
+        const m = members[j]!;
+        if (m === x) continue;
+        if (hidden.has(m)) return true;
+        if (known[m] && by[m]! >= 0) stack.push(m);
+      }
+    }
+    return false;
+  }
+
+  /** The cell to hide so that sum r no longer gives `exclude` (or a small rest) away; null if none. */
+  function complement(
+    r: number,
+    exclude: number,
+    known: Uint8Array,
+    by: Int32Array,
+    visited: Set<number>,
+  ): number | null {
+    if (visited.has(r)) return null;
+    visited.add(r);
+    const total = members[start[r]!]!;
+    const list = Array.from(members.subarray(start[r]! + 1, start[r + 1]!));
+    const candidates = list.filter((c) => c !== exclude && shown(c) && !cells[c]!.fixed);
+    const occupied = candidates.filter((c) => cells[c]!.n > 0);
+    const pool = occupied.length > 0 ? occupied : candidates;
+    if (pool.length > 0) return pool.reduce((a, b) => (cells[b]!.n < cells[a]!.n ? b : a));
+    // Members learnt from other sums: hide in those (a band learnt from its column rather than the whole group).
+    for (const m of [...list, total]) {
+      if (m === exclude || !known[m] || by[m]! < 0) continue;
+      const found = complement(by[m]!, m, known, by, visited);
+      if (found !== null) return found;
+    }
+    return total !== exclude && shown(total) && !cells[total]!.fixed ? total : null;
+  }
+}
+
+/** A binary min-heap of numbers. */
+class MinHeap {
+  private readonly items: number[] = [];
+  push(x: number): void {
+    const a = this.items;
+    a.push(x);
+    for (let i = a.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= a[i]!) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+  pop(): number | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]! < a[m]!) m = l;
+        if (r < a.length && a[r]! < a[m]!) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

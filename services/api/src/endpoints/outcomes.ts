@@ -45,7 +45,8 @@ export const outcomeEndpoints = [
     summary: 'Usage of one app against growth on one assessment: dosage bands, regression, ESSA Tier III verdict',
     description:
       'The analysis of `outcomes analyze` (packages/outcomes), one row per group × band; CSV = its `--format csv`. ' +
-      `Cells under k students are hidden (k at least ${MIN_PUBLISHED_CELL}); no student-level row.`,
+      `Cells under k students are hidden (k at least ${MIN_PUBLISHED_CELL}); no student-level row. The counts in ` +
+      'the meta (students, without_pair, duplicate_records) are null when under k (1 to k − 1).',
     roles: ['admin', 'director'],
     query: z
       .strictObject({

@@ -216,8 +216,9 @@ async function analysisPage(ctx: PageContext): Promise<PageContent> {
     blocks: [
       form(ctx.query, period.from, period.to),
       html`<p>
-        ${a.students} students with a pre and a post test between ${period.from} and ${period.to}; ${a.withoutPair} with
-        one test day only (no growth). Cells under ${a.k} students are suppressed.
+        ${a.students ?? `Fewer than ${a.k}`} students with a pre and a post test between ${period.from} and
+        ${period.to}; ${a.withoutPair ?? `fewer than ${a.k}`} with one test day only (no growth). Cells under ${a.k}
+        students are suppressed, and so are counts under ${a.k}.
       </p>`,
       ...(mine
         ? districtBlocks(mine, a)
