@@ -1,13 +1,27 @@
 /**
  * Weekly license utilization for the research database: the per-license metrics of the licenses report
- * (packages/licenses, the one source of truth) over one Monday–Sunday week, suppressed. A count of
- * 1 ≤ n < k people is hidden together with every figure it can be recovered from: `active` with
- * utilization (active ÷ seats), unused seats (seats − active), reach and engaged hours; `eligible`
- * with reach. Costs are left out: a per-student cost is a head count times a price.
+ * (packages/licenses, the one source of truth) over one Monday–Sunday week, suppressed
+ * (docs/DATA_DICTIONARY.md "Suppression" 3). A hidden count is hidden together with every figure it can
+ * be recovered from: `active` with utilization (active ÷ seats), unused seats (seats − active), reach
+ * and engaged hours; `eligible` (1 ≤ n < k) with reach. Costs are left out: a per-student cost is a
+ * head count times a price.
+ *
+ * `active` is published only when it is a figure the usage tables already publish, so the license
+ * table tells nothing about people that those tables (with their complementary suppression) do not:
+ * a license of the `students` audience whose term covers the whole week counts exactly the students of
+ * its app in its scope over the week, i.e. the district cell (district-wide) or its school's cell of
+ * weekly_app_usage_*; its `active` is shown when it equals that cell's count and the cell is shown (or
+ * when it is 0 and there is no cell: no use reveals nobody). Every other license hides it: one counting
+ * teachers (`teachers`, `all`: the research tables count students only, and "students and teachers"
+ * minus a student cell would give a teacher count), one whose term covers part of the week (a figure
+ * finer than a week), one whose count disagrees with its cell. Several school-scoped licenses of one
+ * app so publish only school cells the school table's complementary suppression left visible, and
+ * "district minus licenses" recovers no hidden cell.
  */
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import { buildLicenseReport, type LicenseMetrics } from '@edusage/licenses';
 import { belowK } from './suppression';
+import type { UsageCellIndex } from './weekly-usage';
 import { weekDays } from './weeks';
 
 export interface LicenseUtilizationRow {
@@ -29,14 +43,32 @@ export interface LicenseUtilizationRow {
   k: number;
 }
 
+/** Whether a license's `active` is a usage cell the usage tables publish (see the module's comment). */
+export function activeIsPublishedCell(
+  m: LicenseMetrics,
+  districtId: string,
+  weekStart: string,
+  cells: UsageCellIndex,
+): boolean {
+  const l = m.license;
+  const { from, to } = weekDays(weekStart);
+  const wholeWeek = l.term_start <= from && l.term_end >= to;
+  const students = l.audience_roles.length > 0 && l.audience_roles.every((r) => r === 'student');
+  const cell =
+    l.school_id === '' ? cells.district(districtId, l.app_id) : cells.school(districtId, l.school_id, l.app_id);
+  const sameAsShownCell = cell === undefined ? m.active === 0 : !cell.hidden && cell.active === m.active;
+  return wholeWeek && students && sameAsShownCell;
+}
+
 export function suppressLicenseMetrics(
   m: LicenseMetrics,
   districtId: string,
   weekStart: string,
   k: number,
+  cells: UsageCellIndex,
 ): LicenseUtilizationRow {
   const l = m.license;
-  const hideActive = belowK(m.active, k);
+  const hideActive = belowK(m.active, k) || !activeIsPublishedCell(m, districtId, weekStart, cells);
   const hideEligible = belowK(m.eligible, k);
   return {
     week_start: weekStart,
@@ -58,14 +90,18 @@ export function suppressLicenseMetrics(
   };
 }
 
-/** One district's week: the licenses report over Monday–Sunday, each license suppressed. */
+/**
+ * One district's week: the licenses report over Monday–Sunday, each license suppressed against the
+ * week's usage cells (usageCellIndex of the same refresh).
+ */
 export async function weeklyLicenseUtilization(
   ch: ClickHouseClient,
   districtId: string,
   weekStart: string,
   k: number,
+  cells: UsageCellIndex,
 ): Promise<LicenseUtilizationRow[]> {
   const { from, to } = weekDays(weekStart);
   const report = await buildLicenseReport(ch, { districtId, from, to });
-  return report.licenses.map((m) => suppressLicenseMetrics(m, districtId, weekStart, k));
+  return report.licenses.map((m) => suppressLicenseMetrics(m, districtId, weekStart, k, cells));
 }

@@ -11,7 +11,7 @@ import { weeklyLicenseUtilization, type LicenseUtilizationRow } from './license-
 import { outcomeBands, schoolYearDays } from './outcome-bands';
 import type { ResearchTable, WeeklyTable } from './schema';
 import { checkK } from './suppression';
-import { suppressWeeklyUsage, weeklyUsageCounts, type WeeklyUsageCounts } from './weekly-usage';
+import { suppressWeeklyUsage, usageCellIndex, weeklyUsageCounts, type WeeklyUsageCounts } from './weekly-usage';
 import { weekDays } from './weeks';
 
 export interface RefreshResult {
@@ -95,9 +95,10 @@ export async function refreshWeek(
   weekDays(weekStart); // refuses a day that is not a Monday
   const counts = await weeklyUsageCounts(ch, weekStart);
   const usage = suppressWeeklyUsage(counts, weekStart, k);
+  const cells = usageCellIndex(counts, usage);
   const licenses: LicenseUtilizationRow[] = [];
   for (const district of await licensedDistricts(ch)) {
-    for (const row of await weeklyLicenseUtilization(ch, district, weekStart, k)) licenses.push(row);
+    for (const row of await weeklyLicenseUtilization(ch, district, weekStart, k, cells)) licenses.push(row);
   }
   const tables: Record<WeeklyTable, readonly object[]> = {
     weekly_app_usage_district: usage.district,

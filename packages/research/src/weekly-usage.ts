@@ -7,6 +7,12 @@
  * roster's grade of each person. Each student has one grade (the first roster grade, '' when not in the
  * roster), so the grade cells partition the district cell exactly; a student active at two schools
  * counts at both, so school cells may add up to more than the district cell.
+ *
+ * Only apps the district knows are row keys (docs/DATA_DICTIONARY.md "Apps the district knows"): an app of its license
+ * inventory, or one the catalog resolved every student event of in the week (never a `domain:<host>`).
+ * Any other app id is what a sender sent or a host a student visited (a personal site's host names
+ * its owner), so all such use is one row per cell with app_id UNRESOLVED_APP, its active students
+ * merged from the apps' uniqExact states (distinct over the apps, not a sum).
  */
 import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { currentEventsOfDays } from '@edusage/reports';
@@ -37,23 +43,48 @@ export type SchoolUsageRow = UsageRow & { school_id: string };
 export type GradeUsageRow = UsageRow & { grade: string };
 
 type Num = string | number;
-type Raw = { district_id: string; app_id: string; active: Num; events: Num; engaged_seconds: Num };
+type Raw = { district_id: string; app_key: string; active: Num; events: Num; engaged_seconds: Num };
 
-const toCounts = <T extends Raw>(r: T): T & UsageCounts => ({
+const toCounts = <T extends Raw>({ app_key, ...r }: T): Omit<T, 'app_key'> & UsageCounts => ({
   ...r,
+  app_id: app_key,
   active: Number(r.active),
   events: Number(r.events),
   engaged_seconds: Number(r.engaged_seconds),
 });
 
+/** The app_id of the use of every app the district does not know (one row per cell). */
+export const UNRESOLVED_APP = 'unresolved';
+
+/**
+ * SQL: (district_id, app_id) of the apps the district knows in the week: its license inventory, and the
+ * apps whose students' events of the week the catalog all resolved (unresolved_app_events = 0), except
+ * `domain:<host>` ids (the catalog never resolves to one; rows folded before migration 0004 have an
+ * empty unresolved-app state).
+ */
+function knownApps(rollups: CompactionState, from: string, to: string): string {
+  return `SELECT district_id, app_id FROM licenses_current
+    UNION ALL
+    SELECT district_id, app_id
+    FROM (${rollupRows(rollups, 'district', { from, to }, { columns: ['unresolved_app_events'], where: "role = 'student'" })}) AS k
+    GROUP BY district_id, app_id
+    HAVING sumMerge(unresolved_app_events) = 0 AND NOT startsWith(app_id, 'domain:')`;
+}
+
+/** SQL: a row's published app key (named app_key: an alias named like its column trips 18.16). */
+const appKey = (known: string) => `if((district_id, app_id) IN (${known}), app_id, '${UNRESOLVED_APP}') AS app_key`;
+
 const ROLLUP_MEASURES = `uniqExactMerge(active_users) AS active, sumMerge(events) AS events,
   sumMerge(explicit_seconds) + 60 * uniqExactIfMerge(active_minutes) AS engaged_seconds`;
 
-/** Rollup rows of the week's students, every district; empty re-fold cells (0 events) are not cells. */
+/**
+ * Rollup rows of the week's students, every district, per `keys` and app key; empty re-fold cells
+ * (0 events) are not cells.
+ */
 function rollupQuery(rollups: CompactionState, level: RollupLevel, keys: string, from: string, to: string): string {
-  return `SELECT ${keys}, ${ROLLUP_MEASURES}
+  return `SELECT ${keys}, ${appKey(knownApps(rollups, from, to))}, ${ROLLUP_MEASURES}
     FROM (${rollupRows(rollups, level, { from, to }, { columns: ['active_users', 'events', 'explicit_seconds', 'active_minutes'], where: "role = 'student'" })}) AS r
-    GROUP BY ${keys} HAVING events > 0`;
+    GROUP BY ${keys}, app_key HAVING events > 0`;
 }
 
 /** The columns the grade figures read of each event's current version. */
@@ -70,12 +101,12 @@ const GRADE_EVENT_COLUMNS = [
 /** A week of a large district does not fit in memory: the sort picking current versions spills to disk. */
 const EXTERNAL_SORT_BYTES = 500_000_000;
 
-function gradeQuery(from: string, to: string): string {
-  return `SELECT district_id, grade, app_id, uniqExact(person_id) AS active, count() AS events,
+function gradeQuery(rollups: CompactionState, from: string, to: string): string {
+  return `SELECT district_id, grade, ${appKey(knownApps(rollups, from, to))}, uniqExact(person_id) AS active, count() AS events,
       sum(toUInt64(explicit_seconds)) + 60 * uniqExactIf(person_id, toStartOfMinute(occurred_at), counts_minute) AS engaged_seconds
     FROM (SELECT * FROM ${currentEventsOfDays({ from, to }, GRADE_EVENT_COLUMNS)} WHERE role = 'student') AS e
     ANY LEFT JOIN (SELECT district_id, person_id, grade FROM dim_people_current) AS p USING (district_id, person_id)
-    GROUP BY district_id, grade, app_id
+    GROUP BY district_id, grade, app_key
     SETTINGS max_bytes_before_external_sort = ${EXTERNAL_SORT_BYTES}`;
 }
 
@@ -90,12 +121,9 @@ export async function weeklyUsageCounts(ch: ClickHouseClient, weekStart: string)
   const { from, to } = weekDays(weekStart);
   const rollups = await readCompactionState(ch);
   const [district, school, grade] = await Promise.all([
-    queryRows<Raw>(ch, rollupQuery(rollups, 'district', 'district_id, app_id', from, to)),
-    queryRows<Raw & { school_id: string }>(
-      ch,
-      rollupQuery(rollups, 'school', 'district_id, school_id, app_id', from, to),
-    ),
-    queryRows<Raw & { grade: string }>(ch, gradeQuery(from, to)),
+    queryRows<Raw>(ch, rollupQuery(rollups, 'district', 'district_id', from, to)),
+    queryRows<Raw & { school_id: string }>(ch, rollupQuery(rollups, 'school', 'district_id, school_id', from, to)),
+    queryRows<Raw & { grade: string }>(ch, gradeQuery(rollups, from, to)),
   ]);
   return { district: district.map(toCounts), school: school.map(toCounts), grade: grade.map(toCounts) };
 }
@@ -146,5 +174,29 @@ export function suppressWeeklyUsage(counts: WeeklyUsageCounts, weekStart: string
     district: counts.district.map((c, i) => publish(c, districtHidden[i]!, weekStart, k)),
     school: counts.school.map((c, i) => publish(c, schoolHidden[i]!, weekStart, k)),
     grade: counts.grade.map((c, i) => publish(c, gradeHidden[i]!, weekStart, k)),
+  };
+}
+
+/** A usage cell as a license figure is compared with it: its unsuppressed count, and whether it is hidden. */
+export interface UsageCell {
+  active: number;
+  hidden: boolean;
+}
+
+/** The week's usage cells by key: district × app, and district × school × app. */
+export interface UsageCellIndex {
+  district(districtId: string, appId: string): UsageCell | undefined;
+  school(districtId: string, schoolId: string, appId: string): UsageCell | undefined;
+}
+
+/** Indexes one week's counts with their suppression (suppressWeeklyUsage's rows, in the counts' order). */
+export function usageCellIndex(counts: WeeklyUsageCounts, rows: WeeklyUsageRows): UsageCellIndex {
+  const index = <T extends UsageCounts>(cells: readonly T[], published: readonly UsageRow[], key: (c: T) => string) =>
+    new Map(cells.map((c, i) => [key(c), { active: c.active, hidden: published[i]!.suppressed === 1 }]));
+  const district = index(counts.district, rows.district, cellKey);
+  const school = index(counts.school, rows.school, (c) => JSON.stringify([c.district_id, c.school_id, c.app_id]));
+  return {
+    district: (districtId, appId) => district.get(JSON.stringify([districtId, appId])),
+    school: (districtId, schoolId, appId) => school.get(JSON.stringify([districtId, schoolId, appId])),
   };
 }

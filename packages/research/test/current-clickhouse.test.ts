@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { insertRows, queryRows, runMigrations } from '@edusage/clickhouse';
 import { migrationsDir, startCurrentClickHouse, type CurrentClickHouse } from '@edusage/testkit';
-import { refreshOutcomeBands, refreshWeek, RESEARCH_MIGRATIONS_DIR } from '../src';
-import { storeDistrict, WEEK } from './fixtures';
+import { readonlySetting, refreshOutcomeBands, refreshWeek, RESEARCH_MIGRATIONS_DIR } from '../src';
+import { addEvents, PRIVACY_EVENTS, storeDistrict, WEEK } from './fixtures';
 
 jest.setTimeout(180_000);
 
@@ -106,5 +106,44 @@ test('refresh builds the same suppressed week as on 18.16, and a re-run replaces
     { license_id: 'L-A', active: 31, utilization: 31 / 40 },
     { license_id: 'L-B', active: null, utilization: null },
     { license_id: 'L-C', active: 0, utilization: 0 },
+  ]);
+});
+
+test("the export reads the session's readonly setting on the current engine (18.16 has no getSetting)", async () => {
+  expect(await readonlySetting(current.client)).toBe('0');
+});
+
+// Last: it adds events to the district the tests above count.
+test('apps the district does not know become one unresolved row, distinct students over them', async () => {
+  const ch = current.client;
+  await addEvents(ch, PRIVACY_EVENTS);
+  expect((await refreshWeek(ch, RESEARCH_DB, WEEK, 10)).kept).toEqual([]);
+  const rows = (table: string, key: string) =>
+    queryRows<{ app_id: string; key: string; active_students: number | null; events: string | null }>(
+      ch,
+      `SELECT app_id, ${key} AS key, active_students, events FROM ${RESEARCH_DB}.${table} ORDER BY app_id, key`,
+    );
+  const pick = (r: { app_id: string; key: string; active_students: number | null; events: string | null }) => [
+    r.app_id,
+    r.key,
+    r.active_students,
+    r.events === null ? null : Number(r.events),
+  ];
+  // No license names domain:vendor.example here: the formula id (p01–p12), the personal site (p01–p03)
+  // and vendor.example (p16–p28) are 25 distinct students, 28 events.
+  expect((await rows('weekly_app_usage_district', 'district_id')).map(pick)).toEqual([
+    ['app-a', 'd1', 31, 43],
+    ['app-b', 'd1', null, null],
+    ['unresolved', 'd1', 25, 28],
+  ]);
+  expect(
+    (await rows('weekly_app_usage_school', 'school_id')).filter((r) => r.app_id === 'unresolved').map(pick),
+  ).toEqual([
+    ['unresolved', 'sch-1', 12, 15],
+    ['unresolved', 'sch-3', 13, 13],
+  ]);
+  expect((await rows('weekly_app_usage_grade', 'grade')).filter((r) => r.app_id === 'unresolved').map(pick)).toEqual([
+    ['unresolved', '05', 12, 15],
+    ['unresolved', '06', 13, 13],
   ]);
 });

@@ -3,6 +3,9 @@
  * as CSV and as Parquet, read back independently (csv-parse; pyarrow from the bootstrap venv) and
  * compared with the table as ClickHouse returns it; a 120,000-row SELECT written as Parquet row groups
  * of a bounded size; a million rows exported with the heap capped at 48 MB. Skipped, saying why, where pyarrow is missing (it is installed by scripts/bootstrap).
+ * `--query` runs only on a read-only session: here the suite's admin user with `readonly=1` set on the
+ * connection (clickhouse_setting_readonly in CLICKHOUSE_URL), elsewhere the researcher
+ * (readonly-user.test.ts); CSV text cells a spreadsheet would run as a formula are defused.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,14 +42,19 @@ describe('research exports', () => {
   let researchDb: string;
   let dir: string;
 
-  const cli = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env.env, RESEARCH_DATABASE: researchDb },
-      encoding: 'utf8',
-    });
+  /** The command's environment: the suite's admin user, on a read-only session with `readOnly`. */
+  const cliEnv = (readOnly: boolean) => {
+    const url = new URL(env.config.CLICKHOUSE_URL);
+    if (readOnly) url.searchParams.set('clickhouse_setting_readonly', '1');
+    return { ...process.env, ...env.env, CLICKHOUSE_URL: url.toString(), RESEARCH_DATABASE: researchDb };
+  };
+  const run = (readOnly: boolean, args: string[]) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { env: cliEnv(readOnly), encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`research ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
     return r.stdout;
   };
+  const cli = (...args: string[]) => run(false, args);
+  const readOnlyCli = (...args: string[]) => run(true, args);
   const readParquet = (file: string): ParquetRead => {
     const r = spawnSync(python, [READER, file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`pyarrow could not read ${file}: ${r.stderr}`);
@@ -112,9 +120,9 @@ describe('research exports', () => {
     const n = 120_000;
     const query = `SELECT number AS id, toString(number * 7) AS label, if(number % 3 = 0, NULL, number / 4) AS ratio
       FROM system.numbers LIMIT ${n}`;
-    expect(cli('export', '--query', query, '--format', 'parquet', '--out', file, '--row-group-rows', '10000')).toMatch(
-      /^120000 rows, 3 columns/,
-    );
+    expect(
+      readOnlyCli('export', '--query', query, '--format', 'parquet', '--out', file, '--row-group-rows', '10000'),
+    ).toMatch(/^120000 rows, 3 columns/);
     const read = readParquet(file);
     expect(read.num_row_groups).toBe(12);
     expect(read.rows).toHaveLength(n);
@@ -131,7 +139,7 @@ describe('research exports', () => {
       const r = spawnSync(
         process.execPath,
         ['--max-old-space-size=48', CLI, 'export', '--query', query, '--format', format, '--out', file],
-        { env: { ...process.env, ...env.env, RESEARCH_DATABASE: researchDb }, encoding: 'utf8' },
+        { env: cliEnv(true), encoding: 'utf8' },
       );
       expect({ format, status: r.status, stderr: r.stderr.slice(0, 500) }).toEqual({ format, status: 0, stderr: '' });
       if (format === 'csv') {
@@ -142,6 +150,36 @@ describe('research exports', () => {
       }
       rmSync(file);
     }
+  });
+
+  it('refuses --query on a session that may write (e.g. the admin user), saying why', () => {
+    const file = path.join(dir, 'admin.csv');
+    expect(() =>
+      cli('export', '--query', 'SELECT count() AS n FROM weekly_app_usage_district', '--format', 'csv', '--out', file),
+    ).toThrow(/--query needs a read-only session .*readonly = 0.*CLICKHOUSE_USER=researcher/s);
+    expect(existsSync(file)).toBe(false);
+    // A table export stays allowed: it reads a research table only.
+    expect(cli('export', '--table', 'weekly_app_usage_district', '--format', 'csv', '--out', file)).toMatch(/^2 rows/);
+  });
+
+  it('writes text cells a spreadsheet would run as a formula with a leading quote, numbers as they are', () => {
+    const file = path.join(dir, 'formulas.csv');
+    const query = `SELECT '=hyperlink("https://evil.example","x")' AS a, '+1' AS b, '@sum(1)' AS c, '-2+3' AS d,
+      '\tx' AS e, 'plain' AS f, toInt64(-3) AS g, -1.5 AS h, CAST(NULL AS Nullable(String)) AS i`;
+    readOnlyCli('export', '--query', query, '--format', 'csv', '--out', file);
+    expect(parse(readFileSync(file, 'utf8'), { columns: true })).toEqual([
+      {
+        a: `'=hyperlink("https://evil.example","x")`,
+        b: "'+1",
+        c: "'@sum(1)",
+        d: "'-2+3",
+        e: "'\tx",
+        f: 'plain',
+        g: '-3',
+        h: '-1.5',
+        i: '',
+      },
+    ]);
   });
 
   it('refuses a table that is not a research table, naming it', () => {

@@ -12,6 +12,11 @@
  *          a teacher t01 at sch-1 and an unresolved person u01 (not students), p01 again on the next
  *          Monday (another week).
  * - app-b: p01–p04 (sch-1, grade 05), one event each on Tuesday.
+ *
+ * PRIVACY_EVENTS (only where a test adds them, storeDistrict's `extraEvents` or addEvents): use of apps
+ * the catalog did not know (app_resolved = 0): a free-text app id that is a spreadsheet formula,
+ * sent for p01–p12 (Tuesday); a personal site `domain:maria-lopez-2031.weebly.com` visited by p01–p03
+ * (Wednesday); `domain:vendor.example` used by p16–p28 (Thursday), which PRIVACY_LICENSES license.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,12 +28,14 @@ import { importLicenses } from '@edusage/licenses';
 export const WEEK = '2026-09-07';
 const TOPIC = 'usage.enriched';
 
-interface Ev {
+export interface Ev {
   person: string;
   role: string;
   school: string;
   app: string;
   day: string;
+  /** The catalog knew the app (app_resolved); default true. */
+  resolved?: boolean;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -64,7 +71,7 @@ function eventRow(e: Ev, offset: number) {
     person_resolved: e.role === 'unknown' ? 0 : 1,
     role: e.role,
     app_id: e.app,
-    app_resolved: 1,
+    app_resolved: e.resolved === false ? 0 : 1,
     app_domain: `${e.app}.example`,
     source: 'agent',
     event_type: 'use',
@@ -101,16 +108,87 @@ function people() {
   }));
 }
 
+export const FORMULA_APP = '=hyperlink("https://evil.example","x")';
+export const PERSONAL_APP = 'domain:maria-lopez-2031.weebly.com';
+export const LICENSED_DOMAIN_APP = 'domain:vendor.example';
+
+/** The unresolved apps' events described above. */
+export const PRIVACY_EVENTS: readonly Ev[] = [
+  ...range(1, 12).map((n) => ({
+    person: `p${pad(n)}`,
+    role: 'student',
+    school: 'sch-1',
+    app: FORMULA_APP,
+    day: '2026-09-08',
+    resolved: false,
+  })),
+  ...range(1, 3).map((n) => ({
+    person: `p${pad(n)}`,
+    role: 'student',
+    school: 'sch-1',
+    app: PERSONAL_APP,
+    day: '2026-09-09',
+    resolved: false,
+  })),
+  ...range(16, 28).map((n) => ({
+    person: `p${pad(n)}`,
+    role: 'student',
+    school: 'sch-3',
+    app: LICENSED_DOMAIN_APP,
+    day: '2026-09-10',
+    resolved: false,
+  })),
+];
+
+const LICENSE_HEADER =
+  'licenseId,appId,vendor,orgSourcedId,seatsPurchased,contractCost,costBasis,currency,contractStartDate,contractEndDate,renewalDate,audience,grades,notes';
+
 const LICENSES = [
-  'licenseId,appId,vendor,orgSourcedId,seatsPurchased,contractCost,costBasis,currency,contractStartDate,contractEndDate,renewalDate,audience,grades,notes',
   'L-A,app-a,Vendor A,d1,40,4000,flat,USD,2026-07-01,2027-06-30,,students,,',
   'L-B,app-b,Vendor B,d1,10,500,flat,USD,2026-07-01,2027-06-30,,students,,',
   'L-C,app-c,Vendor C,d1,5,100,flat,USD,2026-07-01,2027-06-30,,students,,',
 ];
 
-/** Stores the district described above in the database `ch` is bound to. */
-export async function storeDistrict(ch: ClickHouseClient): Promise<void> {
-  const list = events();
+/**
+ * The privacy tests' inventory: app-a district-wide (L-A), scoped to each school (L-S1, L-S2, L-S3), to
+ * sch-1 for students and teachers (L-ALL1), district-wide from Thursday of the week (L-MID); and the
+ * licensed domain app district-wide (L-V), from Thursday (L-V2) and for students and teachers (L-ALLV).
+ */
+export const PRIVACY_LICENSES = [
+  'L-A,app-a,Vendor A,d1,40,4000,flat,USD,2026-07-01,2027-06-30,,students,,',
+  'L-S1,app-a,Vendor A,sch-1,20,1000,flat,USD,2026-07-01,2027-06-30,,students,,',
+  'L-S2,app-a,Vendor A,sch-2,20,1000,flat,USD,2026-07-01,2027-06-30,,students,,',
+  'L-S3,app-a,Vendor A,sch-3,20,1000,flat,USD,2026-07-01,2027-06-30,,students,,',
+  'L-ALL1,app-a,Vendor A,sch-1,20,1000,flat,USD,2026-07-01,2027-06-30,,all,,',
+  'L-MID,app-a,Vendor A,d1,40,1000,flat,USD,2026-09-10,2027-06-30,,students,,',
+  `L-V,${LICENSED_DOMAIN_APP},Vendor V,d1,20,1000,flat,USD,2026-07-01,2027-06-30,,students,,`,
+  `L-V2,${LICENSED_DOMAIN_APP},Vendor V,d1,20,1000,flat,USD,2026-09-10,2027-06-30,,students,,`,
+  `L-ALLV,${LICENSED_DOMAIN_APP},Vendor V,d1,20,1000,flat,USD,2026-07-01,2027-06-30,,all,,`,
+];
+
+/**
+ * Stores more events (offsets after the district's) and folds them into the rollups, as the sink
+ * would; call once, after storeDistrict.
+ */
+export async function addEvents(ch: ClickHouseClient, extra: readonly Ev[]): Promise<void> {
+  const base = events().length;
+  await insertRows(
+    ch,
+    'usage_events',
+    extra.map((e, i) => eventRow(e, base + i)),
+  );
+  await deriveRollups(ch, TOPIC, 0, BigInt(base + extra.length));
+}
+
+/**
+ * Stores the district described above in the database `ch` is bound to; `extraEvents` after its own,
+ * `licenses` (CSV lines) instead of its inventory.
+ */
+export async function storeDistrict(
+  ch: ClickHouseClient,
+  o: { extraEvents?: readonly Ev[]; licenses?: readonly string[] } = {},
+): Promise<void> {
+  const list = [...events(), ...(o.extraEvents ?? [])];
   await insertRows(
     ch,
     'usage_events',
@@ -143,7 +221,7 @@ export async function storeDistrict(ch: ClickHouseClient): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-research-'));
   try {
     const file = path.join(dir, 'licenses.csv');
-    writeFileSync(file, LICENSES.join('\n') + '\n');
+    writeFileSync(file, [LICENSE_HEADER, ...(o.licenses ?? LICENSES)].join('\n') + '\n');
     await importLicenses(ch, 'd1', file);
   } finally {
     rmSync(dir, { recursive: true, force: true });

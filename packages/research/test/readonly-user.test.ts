@@ -75,6 +75,16 @@ describe('read-only researcher user', () => {
       const r = await exportResearch(ch, { table: 'weekly_license_utilization' }, 'csv', file);
       expect(r.rows).toBe(3);
       expect(readFileSync(file, 'utf8').split('\n')[0]).toMatch(/^week_start,district_id,license_id,/);
+      // And a SELECT of its own: the researcher's session is read-only (18.16's system.settings).
+      const report = path.join(dir, 'report.csv');
+      const q = await exportResearch(
+        ch,
+        { query: 'SELECT app_id FROM weekly_app_usage_district ORDER BY app_id' },
+        'csv',
+        report,
+      );
+      expect(q.rows).toBe(2);
+      expect(readFileSync(report, 'utf8')).toBe('app_id\napp-a\napp-b\n');
     } finally {
       await ch.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,13 +1,12 @@
 import { Readable } from 'node:stream';
+import { defuseFormula } from '@edusage/research';
 import { stringify } from 'csv-stringify';
 
 type Cell = string | number | boolean | null | undefined | readonly unknown[];
 
-/**
- * A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first: names and ids
- * come from imports and token creators) gets a leading `'`, so it is shown, not executed.
- */
-const defuse = (s: string) => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
+// A text cell a spreadsheet would run as a formula gets a leading `'` (names and ids come from
+// imports and token creators): the research export's rule, one helper for both.
+const defuse = defuseFormula;
 
 /**
  * A CSV cell: arrays space-separated (flags), null and missing empty, booleans true/false (or left to

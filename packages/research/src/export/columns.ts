@@ -71,7 +71,22 @@ export function parquetValue(value: unknown, kind: ParquetKind, column: string):
   }
 }
 
-/** A JSONEachRow value as CSV text: NULL is an empty field, everything else as ClickHouse wrote it. */
-export function csvValue(value: unknown): string {
-  return value === null || value === undefined ? '' : String(value);
+/**
+ * A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) with a leading
+ * `'`, so it is shown, not executed. The API's CSV (services/api/src/csv.ts) uses it too.
+ */
+export const defuseFormula = (s: string): string => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
+
+/** A numeric ClickHouse type (Nullable or not): its values are never defused (a negative number starts with `-`). */
+const NUMERIC_TYPE = /^(Nullable\()?(U?Int\d+|Float\d+|Decimal)/;
+
+/**
+ * A JSONEachRow value of a column of ClickHouse type `type` as CSV text: NULL is an empty field, numbers
+ * as ClickHouse wrote them, any other value (text, dates, arrays…) defused (defuseFormula): researchers
+ * open exports in spreadsheets, and text cells hold what imports and senders wrote.
+ */
+export function csvValue(value: unknown, type: string): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return NUMERIC_TYPE.test(type) ? text : defuseFormula(text);
 }

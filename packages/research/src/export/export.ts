@@ -5,7 +5,7 @@
  * server enforces read-only access.
  */
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import { sqlIdentifier } from '@edusage/clickhouse';
+import { queryRows, sqlIdentifier } from '@edusage/clickhouse';
 import { RESEARCH_TABLES } from '../schema';
 import { describeQuery, describeTable, type ExportColumn } from './columns';
 import { csvSink, parquetSink, ROW_GROUP_ROWS, type RowSink } from './sinks';
@@ -19,6 +19,29 @@ export interface ExportResult {
   columns: ExportColumn[];
 }
 
+/**
+ * The session's `readonly` setting ('0' = it may write). system.settings, not getSetting(): ClickHouse
+ * 18.16 has no getSetting.
+ */
+export async function readonlySetting(ch: ClickHouseClient): Promise<string> {
+  const rows = await queryRows<{ value: string }>(ch, "SELECT value FROM system.settings WHERE name = 'readonly'");
+  return rows[0]?.value ?? '0';
+}
+
+/**
+ * Refuses a SELECT of one's own on a session that may write: it runs as whoever runs it, and only the
+ * researcher user (readonly, the research database only) is limited to what researchers may read.
+ */
+async function requireReadOnly(ch: ClickHouseClient): Promise<void> {
+  const readonly = await readonlySetting(ch);
+  if (readonly === '0') {
+    throw new Error(
+      `--query needs a read-only session (this one has readonly = ${readonly} and may read every database): ` +
+        'run it as the researcher, CLICKHOUSE_USER=researcher CLICKHOUSE_PASSWORD=…',
+    );
+  }
+}
+
 async function sourceQuery(
   ch: ClickHouseClient,
   source: ExportSource,
@@ -29,6 +52,7 @@ async function sourceQuery(
     }
     return { query: `SELECT * FROM ${sqlIdentifier(source.table)}`, columns: await describeTable(ch, source.table) };
   }
+  await requireReadOnly(ch);
   const query = source.query.trim().replace(/;\s*$/, '');
   return { query, columns: await describeQuery(ch, query) };
 }

@@ -15,14 +15,14 @@ export interface RowSink {
   close(): Promise<void>;
 }
 
-/** CSV with a header line; NULL is an empty field. */
+/** CSV with a header line; NULL is an empty field; formula-like text defused (csvValue). */
 export function csvSink(columns: readonly ExportColumn[], file: string): RowSink {
   const out: WriteStream = createWriteStream(file);
   const csv = stringify({ header: true, columns: columns.map((c) => c.name) });
   csv.pipe(out);
   return {
     async write(row) {
-      if (!csv.write(columns.map((c) => csvValue(row[c.name])))) await once(csv, 'drain');
+      if (!csv.write(columns.map((c) => csvValue(row[c.name], c.type)))) await once(csv, 'drain');
     },
     async close() {
       csv.end();
