@@ -17,7 +17,7 @@ const VALID: Record<string, string> = {
   format: 'json',
   school: 'sA1',
   class: 'cA1',
-  app: 'appA1',
+  app: 'appa1',
   assessment: 'map_growth',
   subject: 'math',
   goal: '30',
@@ -275,6 +275,6 @@ test('numbers are whole and bounded', async () => {
   for (const v of ['1e309', '0', '1.5', '0x10', '+5', '9'.repeat(400)])
     await expectClean400(`/v1/imports?limit=${encodeURIComponent(v)}`, /query\.limit/);
   // Outcome cells: the API never publishes cells under 10 students, whatever k is asked for.
-  const outcomes = '/v1/outcomes/evidence?app=appA1&assessment=map_growth&subject=math&from=2026-09-14&to=2026-09-16';
+  const outcomes = '/v1/outcomes/evidence?app=appa1&assessment=map_growth&subject=math&from=2026-09-14&to=2026-09-16';
   for (const k of ['1', '5', '9']) await expectClean400(`${outcomes}&k=${k}`, /query\.k/);
 });

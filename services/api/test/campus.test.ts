@@ -1,7 +1,7 @@
 /**
  * /v1/usage/campus on the real ClickHouse: events and engaged seconds on / off campus / unknown, read
  * from the stored events. Expectations are counted by hand from the harness seed (dA: pA1, pA2 and the
- * teacher pA5 use appA1 on campus; pA3, pA4 off campus, as are all appA2 page views; pA6's domain
+ * teacher pA5 use appa1 on campus; pA3, pA4 off campus, as are all appa2 page views; pA6's domain
  * events are unknown), and the three rows must add up to the rollups' events of the same period, also
  * after a row is stored twice (a sink crash) and after a late-roster revision changed an event's campus.
  */
@@ -44,7 +44,7 @@ test('on, off and unknown as counted by hand; they add up to the rollups', async
   const rows = await campus();
   expect(rows.map((r) => r.campus)).toEqual(['on', 'off', 'unknown']);
   // Three days. On: pA1 (300 s) + pA2 (600 s) + the teacher (60 s) a day, 3 events a day.
-  // Off: pA3 (900 s) + pA4 (1200 s) a day, and six appA2 page views of one minute each.
+  // Off: pA3 (900 s) + pA4 (1200 s) a day, and six appa2 page views of one minute each.
   // Unknown: pA6's three page views.
   expect(byCampus(rows)).toEqual({
     on: [9, 3 * (300 + 600 + 60)],
@@ -62,8 +62,8 @@ test('a row stored twice counts once; the latest revision of an event decides it
   const seed = seedEvents();
   const at = (i: number) => ({ topic: 'seed.enriched', partition: 0, offset: String(i) });
   const row = (i: number) => usageEventRow(enriched(seed[i]!, i), at(i), '2026-09-17 00:00:00');
-  // pA1's appA1 event of the first day, stored again (as after a crash between the INSERT and the commit).
-  const twice = seed.findIndex((e) => e.person === 'pA1' && e.day === DAYS[0] && e.app === 'appA1');
+  // pA1's appa1 event of the first day, stored again (as after a crash between the INSERT and the commit).
+  const twice = seed.findIndex((e) => e.person === 'pA1' && e.day === DAYS[0] && e.app === 'appa1');
   await insertRows(h.ch, 'usage_events', [row(twice)]);
   const [stored] = await queryRows<{ n: string }>(
     h.ch,

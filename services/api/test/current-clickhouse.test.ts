@@ -34,7 +34,7 @@ const admin: Principal = {
 };
 
 const QUERIES: Record<string, Record<string, string>> = {
-  '/v1/usage/district': { ...PERIOD, app: 'appA1' },
+  '/v1/usage/district': { ...PERIOD, app: 'appa1' },
   '/v1/usage/schools': { ...PERIOD, school: 'sA1' },
   '/v1/usage/classes': { ...PERIOD, class: 'cA1' },
   '/v1/usage/campus': { ...PERIOD },
@@ -43,7 +43,7 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/licenses/findings': { window: '3d', as_of: '2026-09-16' },
   '/v1/licenses/schools': { window: '3d', as_of: '2026-09-16' },
   '/v1/licenses/alerts': { renewing_from: '2026-09-01' },
-  '/v1/outcomes/evidence': { app: 'appA1', assessment: 'map_growth', subject: 'math', ...PERIOD },
+  '/v1/outcomes/evidence': { app: 'appa1', assessment: 'map_growth', subject: 'math', ...PERIOD },
   '/v1/unresolved': { ...PERIOD },
   '/v1/unresolved/apps': { ...PERIOD, limit: '5' },
   '/v1/dead-letters': {},
@@ -55,12 +55,12 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/research/outcome-bands': { school_year: '2026-27' },
 };
 
-/** cA1's use of appA1 (harness seed, by hand): pA1, pA2 (300 / 600 s a day) and the teacher (60 s). */
+/** cA1's use of appa1 (harness seed, by hand): pA1, pA2 (300 / 600 s a day) and the teacher (60 s). */
 const classesBeforeCompaction = [
   {
     school_id: 'sA1',
     class_id: 'cA1',
-    app_id: 'appA1',
+    app_id: 'appa1',
     active_users: 3,
     events: 9,
     engaged_seconds: 3 * (300 + 600 + 60),
@@ -90,7 +90,7 @@ test('every report endpoint runs on current ClickHouse', async () => {
   expect(answers['/v1/usage/district']).toEqual([
     // pA1..pA4 (300 s × p each day) and the teacher pA5 (60 s) on three days.
     {
-      app_id: 'appA1',
+      app_id: 'appa1',
       active_users: 5,
       events: 15,
       engaged_seconds: 3 * (300 + 600 + 900 + 1200 + 60),
@@ -109,7 +109,7 @@ test('every report endpoint runs on current ClickHouse', async () => {
     ['2026-09-08', 6, 8],
     ['2026-09-15', 6, 16],
   ]);
-  // By hand (harness seed): on = pA1, pA2, the teacher; off = pA3, pA4 and appA2's page views; unknown = pA6.
+  // By hand (harness seed): on = pA1, pA2, the teacher; off = pA3, pA4 and appa2's page views; unknown = pA6.
   expect(
     (answers['/v1/usage/campus'] as { campus: string; events: number }[]).map((r) => [r.campus, r.events]),
   ).toEqual([
@@ -145,12 +145,12 @@ test('every report endpoint runs on current ClickHouse', async () => {
     (answers['/v1/licenses/findings'] as { finding: string; app_id: string }[]).map((f) => f.finding + ' ' + f.app_id),
   ).toEqual([
     'unlicensed domain:unknown.example',
-    'unapproved appA1',
-    'unapproved appA2',
+    'unapproved appa1',
+    'unapproved appa2',
     'unapproved domain:unknown.example',
   ]);
-  // L-A1 (appA1, district-wide): students pA1, pA2 at sA1 and pA3, pA4 at sA2, all active;
-  // L-A2 (appA2 at sA2): pA3 and pA4, both used appA2 in the three days.
+  // L-A1 (appa1, district-wide): students pA1, pA2 at sA1 and pA3, pA4 at sA2, all active;
+  // L-A2 (appa2 at sA2): pA3 and pA4, both used appa2 in the three days.
   expect(
     (
       answers['/v1/licenses/schools'] as { license_id: string; school_id: string; eligible: number; active: number }[]
@@ -162,7 +162,7 @@ test('every report endpoint runs on current ClickHouse', async () => {
   ]);
   expect((answers['/v1/licenses/alerts'] as { license_id: string }[]).map((a) => a.license_id)).toEqual(['L-A2']);
   expect(answers['/v1/unresolved']).toMatchObject({ unresolved_person_events: 3, unresolved_app_events: 3 });
-  // Per day: 4 of appA1, 2 of appA2 (half of pA1..pA4), the teacher's and the unresolved one.
+  // Per day: 4 of appa1, 2 of appa2 (half of pA1..pA4), the teacher's and the unresolved one.
   expect((answers['/v1/pipeline/lag'] as { events: number }).events).toBe(3 * 8);
 
   const audit = new AuditLog(current.client, createLogger('t', 'silent'), createApiMetrics({ defaultMetrics: false }), {

@@ -105,10 +105,10 @@ describe('dashboard pages equal the API', () => {
     expect(p.to).toBe('2026-09-17'); // the API clock's today
     const usage = await api<UsageRow>(`/v1/usage/district?from=${p.from}&to=${p.to}`);
     expectUsage(await tableCells(admin, 'top-apps'), usage.rows.slice(0, 10));
-    // By hand from the seed: appA1 was used by pA1..pA5, on all three days.
-    const appA1 = (await tableCells(admin, 'top-apps')).find((c) => c.app_id === 'appA1')!;
-    expect(appA1.active_users).toBe('5');
-    expect(appA1.active_days).toBe('3');
+    // By hand from the seed: appa1 was used by pA1..pA5, on all three days.
+    const appa1 = (await tableCells(admin, 'top-apps')).find((c) => c.app_id === 'appa1')!;
+    expect(appa1.active_users).toBe('5');
+    expect(appa1.active_days).toBe('3');
 
     const weeks = await tableCells(admin, 'weekly-hours');
     expect(weeks).toHaveLength(12);
@@ -177,10 +177,10 @@ describe('dashboard pages equal the API', () => {
     const cells = await tableCells(admin, 'apps');
     expectUsage(cells, usage.rows);
     const byApp = Object.fromEntries(cells.map((c) => [c.app_id, c]));
-    expect(byApp.appA1!.licenses).toBe('L-A1');
-    expect(byApp.appA1!.schools).toBe('2');
-    expect(byApp.appA2!.licenses).toBe('L-A2');
-    expect(byApp.appA1!.approval).toBe('not reviewed'); // no approvals imported
+    expect(byApp.appa1!.licenses).toBe('L-A1');
+    expect(byApp.appa1!.schools).toBe('2');
+    expect(byApp.appa2!.licenses).toBe('L-A2');
+    expect(byApp.appa1!.approval).toBe('not reviewed'); // no approvals imported
     // Trend: the period's last week and the one before it, as the API counts them.
     const week = (from: string, to: string) => api<UsageRow>(`/v1/usage/district?from=${from}&to=${to}`);
     const [last, before] = await Promise.all([week('2026-09-10', '2026-09-16'), week('2026-09-03', '2026-09-09')]);
@@ -188,7 +188,7 @@ describe('dashboard pages equal the API', () => {
       expect(Number(c.users_last_week)).toBe(last.rows.find((r) => r.app_id === c.app_id)?.active_users ?? 0);
       expect(Number(c.users_week_before)).toBe(before.rows.find((r) => r.app_id === c.app_id)?.active_users ?? 0);
     }
-    expect(byApp.appA1!.users_last_week).toBe('5'); // by hand: the seed's three days are in that week
+    expect(byApp.appa1!.users_last_week).toBe('5'); // by hand: the seed's three days are in that week
 
     const unresolved = await api<{ app_id: string; events: number; active_users: number }>(
       `/v1/unresolved/apps?from=${P.from}&to=${P.to}&limit=1000`,
@@ -205,9 +205,9 @@ describe('dashboard pages equal the API', () => {
     expect(text).toContain('"domains":["unknown.example"]');
     await shot(admin, 'apps');
 
-    await admin.getByRole('link', { name: 'appA1', exact: true }).first().click();
-    await admin.waitForURL(/app=appA1/);
-    const schools = await api<UsageRow>(`/v1/usage/schools?from=${P.from}&to=${P.to}&app=appA1`);
+    await admin.getByRole('link', { name: 'appa1', exact: true }).first().click();
+    await admin.waitForURL(/app=appa1/);
+    const schools = await api<UsageRow>(`/v1/usage/schools?from=${P.from}&to=${P.to}&app=appa1`);
     expectUsage(await tableCells(admin, 'app-schools'), schools.rows, 'school_id');
     await shot(admin, 'app-detail');
   });
@@ -228,7 +228,7 @@ describe('dashboard pages equal the API', () => {
       if (r.utilization === null) expect(c.utilization_pct).toBe('');
       else expect(Number(c.utilization_pct)).toBeCloseTo((r.utilization as number) * 100, 1);
     });
-    // By hand: L-A1 is district-wide, 10 seats, audience students (default): pA1..pA4 used appA1
+    // By hand: L-A1 is district-wide, 10 seats, audience students (default): pA1..pA4 used appa1
     // in the window (pA5 is a teacher).
     const a1 = cells.find((c) => c.license_id === 'L-A1')!;
     expect([a1.seats, a1.active, a1.unused_seats, a1.utilization_pct]).toEqual(['10', '4', '6', '40']);
@@ -247,13 +247,13 @@ describe('dashboard pages equal the API', () => {
         active,
       }));
     expect(await shownSchools()).toEqual(schoolCells('L-A1'));
-    // By hand: students pA1, pA2 at sA1 and pA3, pA4 at sA2, each of them used appA1.
+    // By hand: students pA1, pA2 at sA1 and pA3, pA4 at sA2, each of them used appa1.
     expect(await shownSchools()).toEqual([
       { school_id: 'sA1', eligible: '2', active: '2' },
       { school_id: 'sA2', eligible: '2', active: '2' },
     ]);
     expect(
-      await admin.locator('[role=img][aria-label^="L-A1 (appA1, district-wide): active vs eligible"]').count(),
+      await admin.locator('[role=img][aria-label^="L-A1 (appa1, district-wide): active vs eligible"]').count(),
     ).toBe(1);
     await shot(admin, 'licenses');
     await admin.getByRole('link', { name: 'L-A2', exact: true }).first().click();
@@ -287,7 +287,7 @@ describe('dashboard pages equal the API', () => {
     );
     // A page's links keep the choice; as of the compactions is the default (the API's).
     await open(admin, `apps?${period}&freshness=live`);
-    expect(await admin.getAttribute('a[href*="apps?app=appA1"]', 'href')).toContain('freshness=live');
+    expect(await admin.getAttribute('a[href*="apps?app=appa1"]', 'href')).toContain('freshness=live');
     expect(await admin.inputValue('select[name=freshness]')).toBe('live');
     await open(admin, `overview?${period}`);
     expect(await admin.inputValue('select[name=freshness]')).toBe('compacted');
@@ -442,7 +442,7 @@ describe('roles, sessions and bad input in the browser', () => {
     expect(await tableCells(page, 'outcome_bands')).toEqual(
       bands.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '' : String(v)]))),
     );
-    expect(bands.rows.map((r) => [r.app_id, r.band, r.students])).toEqual([['appA1', 'at_goal', 11]]);
+    expect(bands.rows.map((r) => [r.app_id, r.band, r.students])).toEqual([['appa1', 'at_goal', 11]]);
     expect(await page.textContent('main')).not.toContain('not yet');
     // A download of a week with no row still has the table's header (the stored columns, not a row's keys).
     const download = async (from: string, to: string) => {
@@ -465,7 +465,7 @@ describe('roles, sessions and bad input in the browser', () => {
     ]) {
       await open(page, p, 403);
       expect(await page.locator('table').count()).toBe(0);
-      expect(await page.content()).not.toContain('appA1');
+      expect(await page.content()).not.toContain('appa1');
     }
     await context.close();
   });
@@ -478,8 +478,8 @@ describe('roles, sessions and bad input in the browser', () => {
       seen.push(await page.content());
     }
     const all = seen.join('\n');
-    expect(all).toContain('appB1');
-    for (const id of ['appA1', 'appA2', 'sA1', 'sA2', 'cA1', 'L-A1', 'unknown.example']) expect(all).not.toContain(id);
+    expect(all).toContain('appb1');
+    for (const id of ['appa1', 'appa2', 'sA1', 'sA2', 'cA1', 'L-A1', 'unknown.example']) expect(all).not.toContain(id);
     await open(page, `schools?school=sA1&from=${PERIOD.from}&to=${PERIOD.to}`, 404);
     expect(await page.textContent('[role=alert]')).toContain('unknown school');
     await context.close();
@@ -817,7 +817,7 @@ describe('freshness after a compaction', () => {
       role: 'student',
       school: 'sA1',
       class: 'cA1',
-      app: 'appA1',
+      app: 'appa1',
       appResolved: true,
       personResolved: true,
       seconds: 120,

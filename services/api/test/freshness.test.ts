@@ -69,7 +69,7 @@ const compactionLag = async () => {
 const FOLDED = 4;
 
 /**
- * Four more events of dA, stored and folded after the seed's: students new to appA1 in sA1 / cA1, one
+ * Four more events of dA, stored and folded after the seed's: students new to appa1 in sA1 / cA1, one
  * with an explicit duration, one a page view (a person-minute: the license minutes' path); one of an
  * app no license covers (a new finding); one of an app the catalog lacks (unresolved).
  */
@@ -77,8 +77,8 @@ async function foldMore(first = seedEvents().length): Promise<void> {
   // The seed folded offsets 0 … length - 1 of this topic-partition; each call folds the next FOLDED.
   const topic = 'seed.enriched';
   const events = [
-    { person: 'pA7', seconds: 600, app: 'appA1' },
-    { person: 'pA8', seconds: 0, app: 'appA1' },
+    { person: 'pA7', seconds: 600, app: 'appa1' },
+    { person: 'pA8', seconds: 0, app: 'appa1' },
     { person: 'pA7', seconds: 300, app: 'appNoLicense' },
     { person: 'pA8', seconds: 0, app: 'domain:new-tool.example', appResolved: false },
   ].map((e, i) =>
@@ -137,7 +137,7 @@ test('compacted answers are as of the last compaction; live ones have what was f
       compactions: [{ month: 202609, compacted_at: `${september.compactedAt.replace(' ', 'T')}Z` }],
       months_not_compacted: [],
     });
-    // The fold since: new people of appA1 in sA1 / cA1 and of L-A1, their seconds and a minute, an
+    // The fold since: new people of appa1 in sA1 / cA1 and of L-A1, their seconds and a minute, an
     // app without license.
     expect([url, await rowsOf(live(url))]).not.toEqual([url, atCompaction[i]]);
     // The default is the compacted answer.
@@ -169,8 +169,8 @@ test('compacted answers are as of the last compaction; live ones have what was f
   const listed: [UsageListing<unknown>, unknown[]][] = [
     [await districtAppUsageListing(h.ch, period, {}, as), await districtAppUsage(h.ch, period, {}, as)],
     [
-      await districtAppUsageListing(h.ch, period, { appId: 'appA1' }, as),
-      await districtAppUsage(h.ch, period, { appId: 'appA1' }, as),
+      await districtAppUsageListing(h.ch, period, { appId: 'appa1' }, as),
+      await districtAppUsage(h.ch, period, { appId: 'appa1' }, as),
     ],
     [await schoolAppUsageListing(h.ch, period, {}, as), await schoolAppUsage(h.ch, period, {}, as)],
     [await classAppUsageListing(h.ch, period, {}, as), await classAppUsage(h.ch, period, {}, as)],

@@ -35,7 +35,7 @@ export interface SeedEvent {
 export const hex = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
 
 /**
- * District A (dA): schools sA1, sA2, classes cA1 (sA1), cA2 (sA2), apps appA1, appA2 and an unresolved
+ * District A (dA): schools sA1, sA2, classes cA1 (sA1), cA2 (sA2), apps appa1, appa2 and an unresolved
  * domain, six people, one of them not in the roster. District B (dB): one school, one app. Ids never
  * overlap, so any dA id in a dB answer is a leak.
  */
@@ -54,7 +54,7 @@ export function seedEvents(): SeedEvent[] {
         person: `pA${p}`,
         school,
         class: cls,
-        app: 'appA1',
+        app: 'appa1',
         seconds: 300 * p,
         campus: p <= 2 ? 'on' : 'off',
       });
@@ -66,7 +66,7 @@ export function seedEvents(): SeedEvent[] {
           person: `pA${p}`,
           school,
           class: null,
-          app: 'appA2',
+          app: 'appa2',
           seconds: 0,
           campus: 'off',
         });
@@ -79,7 +79,7 @@ export function seedEvents(): SeedEvent[] {
       role: 'teacher',
       school: 'sA1',
       class: 'cA1',
-      app: 'appA1',
+      app: 'appa1',
       seconds: 60,
       campus: 'on',
     });
@@ -95,8 +95,8 @@ export function seedEvents(): SeedEvent[] {
       personResolved: false,
       seconds: 0,
     });
-    add({ district: 'dB', day, minute: 5, person: 'pB1', school: 'sB1', class: 'cB1', app: 'appB1', seconds: 120 });
-    add({ district: 'dB', day, minute: 6, person: 'pB2', school: 'sB1', class: null, app: 'appB1', seconds: 0 });
+    add({ district: 'dB', day, minute: 5, person: 'pB1', school: 'sB1', class: 'cB1', app: 'appb1', seconds: 120 });
+    add({ district: 'dB', day, minute: 6, person: 'pB2', school: 'sB1', class: null, app: 'appb1', seconds: 0 });
   });
   return out;
 }
@@ -167,10 +167,10 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
     },
   ]);
   await seedLicenses(ch, 'dA', [
-    'L-A1,appA1,VendorA,dA,10,1000,flat,USD,2026-07-01,2027-06-30',
-    'L-A2,appA2,VendorA,sA2,5,20,per_seat,USD,2026-07-01,2026-10-01',
+    'L-A1,appa1,VendorA,dA,10,1000,flat,USD,2026-07-01,2027-06-30',
+    'L-A2,appa2,VendorA,sA2,5,20,per_seat,USD,2026-07-01,2026-10-01',
   ]);
-  await seedLicenses(ch, 'dB', ['L-B1,appB1,VendorB,dB,3,300,flat,USD,2026-07-01,2027-06-30']);
+  await seedLicenses(ch, 'dB', ['L-B1,appb1,VendorB,dB,3,300,flat,USD,2026-07-01,2027-06-30']);
 
   // Assessments: pre on the first day, post on the last, for the four students of dA (and one of dB).
   const result = (district: string, person: string, day: string, score: number) => ({
@@ -215,7 +215,7 @@ export async function seed(ch: ClickHouseClient, events = seedEvents()): Promise
     currency: 'USD',
     created_ms: 1,
   });
-  await insertRows(ch, 'license_renewal_alerts', [alert('dA', 'L-A2', 'appA2'), alert('dB', 'L-B1', 'appB1')]);
+  await insertRows(ch, 'license_renewal_alerts', [alert('dA', 'L-A2', 'appa2'), alert('dB', 'L-B1', 'appb1')]);
 
   const letter = (
     district: string | undefined,
@@ -265,9 +265,9 @@ export async function seedResearch(research: ClickHouseClient): Promise<void> {
     k: 10,
   });
   await insertRows(research, 'weekly_app_usage_school', [
-    school('dA', 'sA1', 'appA1', 12),
-    school('dA', 'sA2', 'appA1', null),
-    school('dB', 'sB1', 'appB1', 15),
+    school('dA', 'sA1', 'appa1', 12),
+    school('dA', 'sA2', 'appa1', null),
+    school('dB', 'sB1', 'appb1', 15),
   ]);
   const band = (district: string, app: string, students: number | null) => ({
     school_year: '2026-27',
@@ -286,7 +286,7 @@ export async function seedResearch(research: ClickHouseClient): Promise<void> {
     suppressed: students === null ? 1 : 0,
     k: 10,
   });
-  await insertRows(research, 'outcome_bands', [band('dA', 'appA1', 11), band('dB', 'appB1', 14)]);
+  await insertRows(research, 'outcome_bands', [band('dA', 'appa1', 11), band('dB', 'appb1', 14)]);
 }
 
 export async function seedLicenses(ch: ClickHouseClient, districtId: string, lines: string[]): Promise<void> {

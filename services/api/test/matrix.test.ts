@@ -54,7 +54,7 @@ const MATRIX: Row[] = [
   {
     method: 'GET',
     route: '/v1/outcomes/evidence',
-    url: `/v1/outcomes/evidence?app=appA1&assessment=map_growth&subject=math&${P}`,
+    url: `/v1/outcomes/evidence?app=appa1&assessment=map_growth&subject=math&${P}`,
     expect: reports,
   },
   { method: 'GET', route: '/v1/unresolved', url: `/v1/unresolved?${P}`, expect: reports },
@@ -94,7 +94,7 @@ const MATRIX: Row[] = [
 ];
 
 /** Every id of district A; none may appear in an answer to the dB token. */
-const DA_IDS = ['dA', 'sA1', 'sA2', 'cA1', 'cA2', 'appA1', 'appA2', 'unknown.example', 'L-A1', 'L-A2', 'invalid_field'];
+const DA_IDS = ['dA', 'sA1', 'sA2', 'cA1', 'cA2', 'appa1', 'appa2', 'unknown.example', 'L-A1', 'L-A2', 'invalid_field'];
 
 let h: Harness;
 let requests = 0;
@@ -177,8 +177,8 @@ test('the researcher reads its district research rows, suppressed cells null, ne
   for (const row of rows) expect(Object.keys(row).filter((k) => /person|class|student_id/.test(k))).toEqual([]);
   const csv = await h.get('/v1/research/outcome-bands?school_year=2026-27&format=csv', h.tokens.researcher);
   expect(csv.body.split('\n')[0]).toContain('school_year,district_id,app_id');
-  expect(csv.body).toContain('appA1');
-  expect(csv.body).not.toContain('appB1');
+  expect(csv.body).toContain('appa1');
+  expect(csv.body).not.toContain('appb1');
   requests += 2;
 });
 
