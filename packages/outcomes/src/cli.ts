@@ -87,6 +87,7 @@ program
   .requiredOption('--to <YYYY-MM-DD>', 'last day of the testing window')
   .option('--goal <app=min,…>', 'weekly goal in engaged minutes per app (default 30)')
   .option('--k <n>', 'smallest published cell', '10')
+  .option('--min-pair-days <n>', 'least days between a pre and a post test (default 14)')
   .addOption(new Option('--format <format>', 'output').choices(['table', 'csv', 'json']).default('table'))
   .action(async (o: AnalyzeCliOptions) => {
     try {
@@ -95,8 +96,19 @@ program
       if (!Number.isInteger(k) || k < 1)
         throw new Error(`--k: expected a whole number ≥ 1, got ${JSON.stringify(o.k)}`);
       const goal = o.goal ? parseGoals(o.goal).get(o.app) : undefined;
+      const minPairDays = o.minPairDays === undefined ? undefined : Number(o.minPairDays);
+      if (minPairDays !== undefined && (!Number.isInteger(minPairDays) || minPairDays < 1 || minPairDays > 365))
+        throw new Error(`--min-pair-days: expected a whole number 1-365, got ${JSON.stringify(o.minPairDays)}`);
       const config = loadConfig();
-      const query = { districtId, app: o.app, assessment: o.assessment, subject: o.subject, from: o.from, to: o.to };
+      const query = {
+        districtId,
+        app: o.app,
+        assessment: o.assessment,
+        subject: o.subject,
+        from: o.from,
+        to: o.to,
+        ...(minPairDays !== undefined ? { minPairDays } : {}),
+      };
       const a = await withClickHouse(config, (ch) => analyze(ch, { ...query, k, ...(goal ? { goal } : {}) }));
       const render = { table: renderAnalysisTable, csv: renderAnalysisCsv, json: renderAnalysisJson }[o.format];
       process.stdout.write(render(a) + '\n');
@@ -114,6 +126,7 @@ interface AnalyzeCliOptions {
   to: string;
   goal?: string;
   k: string;
+  minPairDays?: string;
   format: 'table' | 'csv' | 'json';
 }
 

@@ -10,6 +10,11 @@ export interface WindowQuery {
   subject: string;
   from: string;
   to: string;
+  /**
+   * Least days between the pre and post test of a pair (default MIN_PAIR_DAYS); a test occasion is half
+   * of it (at least the day itself), so the pre and post occasions never share a day.
+   */
+  minPairDays?: number;
 }
 
 /** One student with a pre and a post test in the window, and their use of the app between the two. */
@@ -63,7 +68,7 @@ export async function loadStudentWindows(ch: ClickHouseClient, q: WindowQuery): 
     const [personId, grade, schoolId, classId, preDate, postDate, pre, post, projected, duplicates, ...usage] = r;
     const [engaged, knownCampus, onCampus, days] = usage;
     const between = (Date.parse(postDate) - Date.parse(preDate)) / 86_400_000;
-    if (between < MIN_PAIR_DAYS) {
+    if (between < minPairDaysOf(q)) {
       withoutPair++; // one test day, or tests too close together: no growth to measure
       continue;
     }
@@ -114,18 +119,23 @@ function resultFilter(q: WindowQuery): string {
 }
 
 /**
- * A test occasion: the tests of a student within this many days of their first (pre) or last (post)
- * test day in the window are one sitting (a retest the next day, a make-up session), and the best
- * score of each occasion counts. Two days in one occasion are never a pair.
+ * The least number of days between a pair's first and last test, by default. Tests closer together (a
+ * fall test and its retest) measure retest noise, not growth, and would turn one day's use into a
+ * week's rate; such students have no pair. A district whose benchmarks are closer sets `minPairDays`.
  */
-export const OCCASION_DAYS = 7;
+export const MIN_PAIR_DAYS = 14;
 
 /**
- * The least number of days between a pair's first and last test: twice an occasion, so the pre and
- * post occasions never share a day. Tests closer together (a fall test and its retest) measure retest
- * noise, not growth, and would turn one day's use into a week's rate; such students have no pair.
+ * A test occasion: the tests of a student within this many days of their first (pre) or last (post)
+ * test day in the window are one sitting (a retest the next day, a make-up session), and the best
+ * score of each occasion counts: half the least pair distance (7 days by default), at least the day
+ * itself, so two days of one occasion are never a pair.
  */
-export const MIN_PAIR_DAYS = 2 * OCCASION_DAYS;
+export function occasionDays(minPairDays: number): number {
+  return Math.max(1, Math.floor(minPairDays / 2));
+}
+
+const minPairDaysOf = (q: WindowQuery) => q.minPairDays ?? MIN_PAIR_DAYS;
 
 /**
  * Students' first and last test day in the window (only those with a pair, MIN_PAIR_DAYS apart). Without
@@ -135,21 +145,22 @@ export const MIN_PAIR_DAYS = 2 * OCCASION_DAYS;
 function windowsQuery(q: WindowQuery): string {
   return `SELECT person_id, min(test_date) AS pre_date, max(test_date) AS post_date
     FROM assessment_results WHERE ${resultFilter(q)}
-    GROUP BY person_id HAVING post_date >= pre_date + ${MIN_PAIR_DAYS}`;
+    GROUP BY person_id HAVING post_date >= pre_date + ${minPairDaysOf(q)}`;
 }
 
 /**
  * Every tested student of the window (one row each): first and last test day, and the score that counts
  * on each. **Duplicate rule**: of several records of one student, assessment and subject in one
- * occasion (OCCASION_DAYS from the first or the last test day), the highest score counts (a re-test
+ * occasion (`occasionDays` from the first or the last test day), the highest score counts (a re-test
  * replaces a first attempt the student abandoned or rushed); the others are counted. The pre test's
  * projected growth is that of its best record, NaN standing for none (argMax skips NULL arguments,
  * which would take another record's). Students without a pair (one test day, or days closer than
  * MIN_PAIR_DAYS) have the occasions' scores of whatever days they have; the caller leaves them out.
  */
 function testsQuery(q: WindowQuery): string {
-  const inPre = `test_date < pre_date + ${OCCASION_DAYS}`;
-  const inPost = `test_date > post_date - ${OCCASION_DAYS}`;
+  const occasion = occasionDays(minPairDaysOf(q));
+  const inPre = `test_date < pre_date + ${occasion}`;
+  const inPost = `test_date > post_date - ${occasion}`;
   return `SELECT person_id, pre_date, post_date,
       maxIf(day_best, ${inPre}) AS pre_score, maxIf(day_best, ${inPost}) AS post_score,
       argMaxIf(day_projected, day_best, ${inPre}) AS pre_projected,

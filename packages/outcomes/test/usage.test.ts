@@ -206,6 +206,24 @@ describe('usage per student in an assessment window (ClickHouse 18.16)', () => {
   it('sums engaged time and days between pre and post, per the metric rules', async () => {
     await expectHandComputedFigures(ch);
   });
+
+  it('pairs tests closer together when asked (minPairDays), each day then its own occasion', async () => {
+    const data = await loadStudentWindows(ch, {
+      districtId: D,
+      app: 'ixl',
+      assessment: 'map_growth',
+      subject: 'math',
+      from: '2026-08-01',
+      to: '2026-12-31',
+      minPairDays: 2,
+    });
+    // p8's tests two days apart now pair; p7's days 09-07 and 09-10 are no longer one occasion, so its
+    // pre is the first attempt (150, projected growth 9).
+    const view = (id: string) => data.students.find((s) => s.personId === id);
+    expect([view('p8')?.pre, view('p8')?.post]).toEqual([180, 186]);
+    expect([view('p7')?.pre, view('p7')?.post, view('p7')?.projectedGrowth]).toEqual([150, 201, 9]);
+    expect(data.withoutPair).toBe(2);
+  });
 });
 
 describe('usage per student in an assessment window (current ClickHouse, chdb)', () => {

@@ -58,8 +58,8 @@ test('usage, unresolved and dead letters equal the report functions', async () =
   expect(await rowsOf(`/v1/usage/district?${P}`)).toEqual(await districtAppUsage(h.ch, period));
   expect(await rowsOf(`/v1/usage/schools?${P}`)).toEqual(await schoolAppUsage(h.ch, period));
   expect(await rowsOf(`/v1/usage/classes?${P}`)).toEqual(await classAppUsage(h.ch, period));
-  expect(await rowsOf(`/v1/usage/schools?${P}&school=sA2&app=appA1`)).toEqual(
-    (await schoolAppUsage(h.ch, period)).filter((r) => r.school_id === 'sA2' && r.app_id === 'appA1'),
+  expect(await rowsOf(`/v1/usage/schools?${P}&school=sA2&app=appa1`)).toEqual(
+    (await schoolAppUsage(h.ch, period)).filter((r) => r.school_id === 'sA2' && r.app_id === 'appa1'),
   );
   const summary = await unresolvedSummary(h.ch, period);
   const { top_unresolved_apps, ...totals } = summary;
@@ -123,7 +123,7 @@ test('weekly usage: distinct people per week across days and apps, as counted by
     [0, 0, 0],
     [0, 0, 0],
   ]);
-  // Not a sum: the per-app counts of that week add up to 10 (appA1 5, appA2 4, the domain 1).
+  // Not a sum: the per-app counts of that week add up to 10 (appa1 5, appa2 4, the domain 1).
   const perApp = (await rowsOf('/v1/usage/district?from=2026-09-11&to=2026-09-17')) as { active_users: number }[];
   expect(perApp.reduce((t, r) => t + r.active_users, 0)).toBe(10);
   // A week of one day: that day's people (pA1..pA6 all used something on 09-14).
@@ -152,7 +152,7 @@ test('licenses equal buildLicenseReport, and the CSV equals `licenses report --f
   expect(json.rows.map((r) => [r.license_id, r.active, r.utilization, r.idle_cost, r.flags])).toEqual(
     report.licenses.map((m) => [m.license.license_id, m.active, m.utilization, m.idle_cost, m.flags]),
   );
-  expect(json.rows.find((r) => r.license_id === 'L-A1')?.active).toBe(4); // pA1..pA4 are the students of appA1
+  expect(json.rows.find((r) => r.license_id === 'L-A1')?.active).toBe(4); // pA1..pA4 are the students of appa1
 
   for (const [window, asOf] of [
     ['3d', '2026-09-16'],
@@ -228,7 +228,7 @@ test('license findings are the report lists of the same window', async () => {
   expect(of('unapproved')).toEqual(
     report.unapproved.map(({ app_id, active, schools }) => ({ app_id, active, schools })),
   );
-  expect(of('unapproved').map((r) => r.app_id)).toEqual(['appA1', 'appA2', 'domain:unknown.example']);
+  expect(of('unapproved').map((r) => r.app_id)).toEqual(['appa1', 'appa2', 'domain:unknown.example']);
   expect(rows.filter((r) => r.finding === 'unapproved').every((r) => r.detail === 'not_reviewed')).toBe(true);
   expect(of('unlicensed')).toEqual([{ app_id: 'domain:unknown.example', active: 1, schools: [] }]);
   expect(rows.filter((r) => r.finding === 'never_used')).toEqual([]);
@@ -288,7 +288,9 @@ async function seedOutcomeStudents(): Promise<void> {
 
 test('outcome evidence equals `outcomes analyze --format csv` byte for byte; no band under k is shown', async () => {
   await seedOutcomeStudents();
-  const q = `app=appOut&assessment=map_growth&subject=math&${P}`;
+  // The harness's period is three days, its tests two days apart: pairs closer than the default 14 days
+  // are asked for on both sides (the option is part of what must be equal).
+  const q = `app=appOut&assessment=map_growth&subject=math&min_pair_days=2&${P}`;
   const api = await h.get(`/v1/outcomes/evidence?${q}&format=csv`, h.tokens.director);
   expect(api.status).toBe(200);
   const cli = await run(
@@ -297,7 +299,7 @@ test('outcome evidence equals `outcomes analyze --format csv` byte for byte; no 
       path.join(repoRoot(), 'packages/outcomes/dist/cli.js'),
       'analyze',
       ...['--district', 'dA', '--app', 'appOut', '--assessment', 'map_growth', '--subject', 'math'],
-      ...['--from', PERIOD.from, '--to', PERIOD.to, '--format', 'csv'],
+      ...['--from', PERIOD.from, '--to', PERIOD.to, '--min-pair-days', '2', '--format', 'csv'],
     ],
     { env: { ...process.env, ...h.env.env, PSEUDONYM_KEY: 'api-equality-test-key-0123456789' } },
   );
@@ -313,7 +315,7 @@ test('outcome evidence equals `outcomes analyze --format csv` byte for byte; no 
     students: number;
     rows: { dimension: string; view: string; band: string; n: number | null }[];
   };
-  // 4 students of appA1's seed and the 12 above have a pre and a post test.
+  // 4 students of appa1's seed and the 12 above have a pre and a post test.
   expect(json.students).toBe(16);
   const district = json.rows.filter((r) => r.dimension === 'district' && r.view === 'goal');
   expect(district.map((r) => r.band)).toEqual(['none', 'below_goal', 'at_goal']);

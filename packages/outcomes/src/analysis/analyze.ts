@@ -179,5 +179,13 @@ function protectCounts(r: GroupReport): void {
 }
 
 function pickQuery(o: WindowQuery): WindowQuery {
-  return { districtId: o.districtId, app: o.app, assessment: o.assessment, subject: o.subject, from: o.from, to: o.to };
+  return {
+    districtId: o.districtId,
+    app: o.app,
+    assessment: o.assessment,
+    subject: o.subject,
+    from: o.from,
+    to: o.to,
+    ...(o.minPairDays !== undefined ? { minPairDays: o.minPairDays } : {}),
+  };
 }

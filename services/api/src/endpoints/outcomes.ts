@@ -56,6 +56,7 @@ export const outcomeEndpoints = [
         ...periodQuery,
         goal: whole(1, 10_080, undefined, 'weekly goal in engaged minutes (default 30)'),
         k: whole(MIN_PUBLISHED_CELL, 1000, MIN_PUBLISHED_CELL, `smallest published cell (${MIN_PUBLISHED_CELL}-1000)`),
+        min_pair_days: whole(1, 365, undefined, 'least days between a pre and a post test (default 14)'),
         format,
       })
       .superRefine(checkPeriod),
@@ -71,6 +72,7 @@ export const outcomeEndpoints = [
         to: query.to,
         k: query.k,
         ...(query.goal !== undefined ? { goal: query.goal } : {}),
+        ...(query.min_pair_days !== undefined ? { minPairDays: query.min_pair_days } : {}),
       });
       const csv = analysisCsvRecords(a);
       // The district's binned scatter (means of bins of at least k students: never a student's point).
