@@ -250,6 +250,9 @@ async function evidenceTable(
     subject: spec.subject,
     from: t.preDate,
     to: t.postDate,
+    // The sample's tests are the day before its first and after its last day of use (about a week):
+    // closer than the default least pair distance, so the analysis is asked for pairs that far apart.
+    minPairDays: Math.round((Date.parse(t.postDate) - Date.parse(t.preDate)) / 86_400_000),
   });
   return [
     `imported assessments: ${formatSummary(imported)}`,

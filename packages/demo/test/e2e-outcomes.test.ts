@@ -75,6 +75,8 @@ describe('outcomes on the real pipeline', () => {
     await e2e?.teardown();
   });
 
+  // The sample spans about a week, its tests the day before and after: closer than the default least
+  // pair distance (14 days), so the analysis is asked for pairs that far apart.
   const query = (t: AssessmentTruth) => ({
     districtId: DISTRICT,
     app: t.app,
@@ -82,6 +84,7 @@ describe('outcomes on the real pipeline', () => {
     subject: t.subject,
     from: t.preDate,
     to: t.postDate,
+    minPairDays: Math.round((Date.parse(t.postDate) - Date.parse(t.preDate)) / 86_400_000),
   });
 
   it.each(ASSESSMENT_SPECS.map((s) => [s.assessment, s.subject] as const))(
@@ -132,6 +135,8 @@ describe('outcomes on the real pipeline', () => {
       q.from,
       '--to',
       q.to,
+      '--min-pair-days',
+      String(q.minPairDays),
       '--format',
       'json',
     ]);
@@ -194,6 +199,8 @@ describe('outcomes on the real pipeline', () => {
       q.from,
       '--to',
       q.to,
+      '--min-pair-days',
+      String(q.minPairDays),
       '--k',
       '1',
       '--format',

@@ -27,8 +27,6 @@ export interface LicenseExpectation {
   /** Monday → distinct active people, term start to window end. */
   weeks: Map<string, number>;
   never_used: boolean;
-  /** Distinct people active after the term end, in the window (audience and scope as for active). */
-  active_after_term: number;
   /** The flags under the documented default thresholds, sorted. */
   flags: string[];
 }
@@ -48,7 +46,15 @@ function expectedFlags(e: Omit<LicenseExpectation, 'flags'>, usedShare: number):
 }
 
 export interface LicenseReferenceResult {
+  /** The licenses in force in the window (their term has a day in it): the only ones with figures. */
   licenses: Map<string, LicenseExpectation>;
+  /** license → `ended` / `not_started`, for the others. */
+  notInForce: Map<string, 'ended' | 'not_started'>;
+  /**
+   * license → distinct people of its audience and scope active in the window after its term ended,
+   * on days no other license of the same app, scope and audience covers; only licenses with such use.
+   */
+  expiredButUsed: Map<string, number>;
   /** app → distinct people, for apps used in the window with no license whose term overlaps it. */
   unlicensed: Map<string, number>;
   /** app → reason, for apps used in the window not approved, or with a DPA expired by the window end. */
@@ -117,6 +123,8 @@ export function buildLicenseReference(
   const inWindow = events.filter((a) => a.day >= window.from);
 
   const licenses = new Map<string, LicenseExpectation>();
+  const notInForce = new Map<string, 'ended' | 'not_started'>();
+  const expiredButUsed = new Map<string, number>();
   let sumCost = 0;
   let sumUsed = 0;
   let sumIdle = 0;
@@ -131,6 +139,25 @@ export function buildLicenseReference(
     const licensed = (a: AttributedEvent) =>
       a.app === l.appId && roles.includes(a.role) && (school === '' || a.schoolId === school);
     const inTerm = (a: AttributedEvent) => a.day >= l.contractStartDate && a.day <= l.contractEndDate;
+    // Use after the term, on a day no other license of this app, scope and audience covers.
+    const coveredByAnother = (day: string) =>
+      sample.licenses.some(
+        (o) =>
+          o.licenseId !== l.licenseId &&
+          o.appId === l.appId &&
+          o.orgSourcedId === l.orgSourcedId &&
+          o.audience === l.audience &&
+          day >= o.contractStartDate &&
+          day <= o.contractEndDate,
+      );
+    const after = new Set(
+      inWindow.filter((a) => licensed(a) && a.day > l.contractEndDate && !coveredByAnother(a.day)).map((a) => a.person),
+    ).size;
+    if (after > 0) expiredButUsed.set(l.licenseId, after);
+    if (l.contractEndDate < window.from || l.contractStartDate > window.to) {
+      notInForce.set(l.licenseId, l.contractEndDate < window.from ? 'ended' : 'not_started');
+      continue;
+    }
     const used = inWindow.filter((a) => licensed(a) && inTerm(a));
     const active = new Set(used.map((a) => a.person)).size;
     const minutes = new Set(used.filter((a) => a.minute !== null).map((a) => `${a.person}|${a.minute}`));
@@ -186,8 +213,6 @@ export function buildLicenseReference(
       schools,
       weeks: new Map([...weeks].map(([w, s]) => [w, s.size])),
       never_used: toDate.length === 0,
-      active_after_term: new Set(inWindow.filter((a) => licensed(a) && a.day > l.contractEndDate).map((a) => a.person))
-        .size,
     };
     licenses.set(l.licenseId, { ...expectation, flags: expectedFlags(expectation, usedShare) });
   }
@@ -208,6 +233,8 @@ export function buildLicenseReference(
   }
   return {
     licenses,
+    notInForce,
+    expiredButUsed,
     unlicensed: new Map([...usedApps].filter(([app]) => !covered.has(app)).map(([app, p]) => [app, p.size])),
     unapproved,
     districtEpi: sumUsed > 0 ? sumCost / sumUsed : null,
