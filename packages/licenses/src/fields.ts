@@ -1,11 +1,12 @@
 import { GRADE_ORDER, gradeCode } from '@edusage/enrich';
 import { z } from 'zod';
+import { isCalendarDay } from './window';
 
 /** A real calendar day written YYYY-MM-DD. */
 export const isoDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d, 'not a calendar day');
+  .refine(isCalendarDay, 'not a calendar day');
 
 /** '' → undefined, so optional cells may be left empty. */
 export const optional = <T extends z.ZodType>(schema: T) =>

@@ -1,0 +1,33 @@
+/** Field checks of the license and approval imports: a bad value is an issue naming it, never a crash. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { importLicenses } from '../src';
+import { isoDay } from '../src/fields';
+
+test('a day that is no calendar day (month 13, 30 February) is refused, not thrown', () => {
+  for (const d of ['2026-13-01', '2026-02-30', '2026-00-10'])
+    expect(isoDay.safeParse(d).error?.issues.map((i) => i.message)).toEqual(['not a calendar day']);
+  expect(isoDay.safeParse('2028-02-29').success).toBe(true);
+});
+
+test('a license row with month 13 is rejected with its field; the rows beside it are kept', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-fields-'));
+  try {
+    const file = path.join(dir, 'licenses.csv');
+    writeFileSync(
+      file,
+      [
+        'appId,orgSourcedId,seatsPurchased,contractCost,currency,contractStartDate,contractEndDate,audience',
+        'ixl,d1,10,100,USD,2025-07-01,2026-06-30,students',
+        'kahoot,d1,10,100,USD,2025-13-01,2026-06-30,students',
+        'quizlet,d1,10,100,USD,2025-07-01,2026-06-30,students',
+      ].join('\n') + '\n',
+    );
+    const r = await importLicenses(null, 'd1', file);
+    expect(r).toMatchObject({ accepted: 2, rejected: 1 });
+    expect(r.issues.map((i) => `${i.line} ${i.field}`)).toEqual(['3 term_start']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
