@@ -17,12 +17,12 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The records read from `content` as `line:a|b|c`, and the issues as `line message`. */
-async function read(content: string | Buffer) {
+async function read(content: string | Buffer, spec: Record<string, readonly string[]> = SPEC) {
   const file = path.join(dir, 'f.csv');
   writeFileSync(file, content);
   const issues: RowIssue[] = [];
   const records: string[] = [];
-  for await (const r of readCsvRecords(file, SPEC, () => undefined, issues))
+  for await (const r of readCsvRecords(file, spec, () => undefined, issues))
     records.push(`${r.line}:${['a', 'b', 'c'].map((f) => r.values.get(f)).join('|')}`);
   return { records, issues: issues.map((i) => `${i.line} ${i.message}`), lost: unreadableRows(issues) };
 }
@@ -69,6 +69,43 @@ describe('blank rows', () => {
   it('skips a row of only delimiters, as a spreadsheet exports trailing blank rows', async () => {
     const got = await read(['a,b,c', '1,2,3', ',,', ' , ,', '4,5,6', ',,'].join('\n'));
     expect(got).toEqual({ records: ['2:1|2|3', '5:4|5|6'], issues: [], lost: 0 });
+  });
+});
+
+describe('what a stray quote must not do (second review)', () => {
+  it('a quote closed by chance in the same column of a later line does not swallow the lines between', async () => {
+    const got = await read(['a,b,c', '1,"oops,x', '2,y,z', '3,y,z', '4,"Good" price,w', '5,y,z'].join('\n'));
+    expect(got.issues).toEqual([`2 ${RUNAWAY}`]);
+    expect(got.records.map((r) => r.split(':')[0])).toEqual(['3', '4', '5', '6']);
+    expect(got.lost).toBe(1);
+  });
+
+  it('keeps a well-formed multi-line cell in a row shorter than the header', async () => {
+    const got = await read(['a,b,c,d', '1,"note', 'more",3', '5,6,7,8'].join('\n'), { ...SPEC, d: ['d'] });
+    expect(got).toEqual({ records: ['2:1|note\nmore|3', '4:5|6|7'], issues: [], lost: 0 });
+  });
+
+  it('counts lines of only quotes and delimiters as blank, as the parser skips them', async () => {
+    const got = await read(['a,b,c', '1,2,3', '"",""', '\u00a0', '4,5,6'].join('\n'));
+    expect(got).toEqual({ records: ['2:1|2|3', '5:4|5|6'], issues: [], lost: 0 });
+  });
+
+  it('numbers the lines of a file whose lines end in a lone CR (old Mac exports)', async () => {
+    const got = await read('a,b,c\r1,2,3\r4,5,6,7\r6,7,8\r');
+    expect(got).toEqual({ records: ['2:1|2|3', '4:6|7|8'], issues: ['3 4 cells but the header has 3'], lost: 1 });
+  });
+
+  it('stops a quote left open over a large file at 1 MiB and reads every line after it', async () => {
+    const rows = Array.from({ length: 40_000 }, (_, i) => `${i},${'x'.repeat(30)},z`);
+    const got = await read(['a,b,c', '-1,"open', ...rows].join('\n'));
+    expect(got.issues).toEqual([`2 ${RUNAWAY}`]);
+    expect(got.records).toHaveLength(40_000);
+    expect(got.records[0]).toBe(`3:0|${'x'.repeat(30)}|z`);
+  });
+
+  it('refuses a file with more than 100 unclosed quotes instead of reading part of it', async () => {
+    const lines = ['a,b,c', ...Array.from({ length: 150 }, (_, i) => `${i},"bad,z`)];
+    await expect(read(lines.join('\n'))).rejects.toThrow(/more than 100 lines open a quote they do not close/);
   });
 });
 
