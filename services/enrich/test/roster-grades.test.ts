@@ -43,3 +43,13 @@ test("a OneRoster users.csv's grades `9` and `K` are stored as 09 and KG", async
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("SDS v2's users.csv grades (`6`) are stored as codes too", async () => {
+  const { data } = await loadRosterDir(path.join(__dirname, 'samples', 'sds-v2'));
+  // The sample's first students are written with grade 6 (samples/sds-v2/users.csv).
+  expect(data.users.get('13001')?.grades).toEqual(['06']);
+  const written = [...data.users.values()].flatMap((u) => u.grades);
+  expect(written.length).toBeGreaterThan(0);
+  // Every grade that spells a code is stored as that code; others (the sample has PS1, undergraduate) as written.
+  expect(written.filter((g) => gradeCode(g) !== null && gradeCode(g) !== g)).toEqual([]);
+});

@@ -6,6 +6,7 @@
  */
 import type { ColumnRules } from './columns';
 import { FieldError, bool, checkEmail, date, list, nullable, opt, req, type Values } from './fields';
+import { rosterGrades } from './grades';
 import { findFile, intoMap, readRosterFile, type FileReader, type LoadContext } from './load-file';
 import type { ClassRecord, CourseRecord, EnrollmentRecord, OrgRecord, SessionRecord, UserRecord } from './model';
 
@@ -152,7 +153,7 @@ const buildUser = (v: Values, sourcedId: string): UserRecord => ({
   username: nullable(opt(v, 'username')),
   email: checkEmail(opt(v, 'email')),
   orgSourcedIds: list(opt(v, 'orgSourcedIds')),
-  grades: list(opt(v, 'grade')),
+  grades: rosterGrades(opt(v, 'grade')),
 });
 
 const buildSession = (v: Values, sourcedId: string): SessionRecord => ({
@@ -172,7 +173,7 @@ const buildCourse = (v: Values, sourcedId: string): CourseRecord => ({
   title: opt(v, 'title'),
   courseCode: opt(v, 'code'),
   orgSourcedId: nullable(opt(v, 'orgSourcedId')),
-  grades: list(opt(v, 'grade')),
+  grades: rosterGrades(opt(v, 'grade')),
 });
 
 const buildClass = (v: Values, sourcedId: string): ClassRecord => ({
@@ -207,7 +208,7 @@ function rolesReader(ctx: LoadContext, version: SdsVersion): FileReader {
         if (isPrimary) primaryFound.add(userId);
       }
       if (!user.orgSourcedIds.includes(org)) user.orgSourcedIds.push(org);
-      for (const g of list(opt(v, 'grade'))) if (!user.grades.includes(g)) user.grades.push(g);
+      for (const g of rosterGrades(opt(v, 'grade'))) if (!user.grades.includes(g)) user.grades.push(g);
       return 'kept';
     },
   };
