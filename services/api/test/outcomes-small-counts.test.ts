@@ -60,10 +60,10 @@ describe('outcomes: counts under k are withheld on the page and in the API', () 
       .map((b) => b.value.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' '))
       .join('\n');
     expect(text).toContain(
-      'Fewer than 10 students with a pre and a post test between 2026-08-01 and 2026-12-31; fewer than 10 with one test day only (no growth).',
+      'Fewer than 10 students with a pre and a post test between 2026-08-01 and 2026-12-31; fewer than 10 without a pair (one test day, or tests under 14 days apart: no growth).',
     );
     expect(text).toContain('Fewer than 10 students: the whole group is suppressed.');
-    expect(text).not.toMatch(/\b[23] (students|with one test day)/);
+    expect(text).not.toMatch(/\b[23] (students|without a pair)/);
   });
 
   it('/v1/outcomes/evidence: the meta counts are null, and no row (0 duplicate records is shown: it describes nobody)', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { analyze, type Analysis, type BandRow, type GroupReport } from '@edusage/outcomes';
+import { analyze, MIN_PAIR_DAYS, type Analysis, type BandRow, type GroupReport } from '@edusage/outcomes';
 import { plainId } from '../../params';
 import { PageError } from '../data';
 import { html } from '../html';
@@ -217,8 +217,9 @@ async function analysisPage(ctx: PageContext): Promise<PageContent> {
       form(ctx.query, period.from, period.to),
       html`<p>
         ${a.students ?? `Fewer than ${a.k}`} students with a pre and a post test between ${period.from} and
-        ${period.to}; ${a.withoutPair ?? `fewer than ${a.k}`} with one test day only (no growth). Cells under ${a.k}
-        students are suppressed, and so are counts under ${a.k}.
+        ${period.to}; ${a.withoutPair ?? `fewer than ${a.k}`} without a pair (one test day, or tests under
+        ${MIN_PAIR_DAYS} days apart: no growth). Cells under ${a.k} students are suppressed, and so are counts under
+        ${a.k}.
       </p>`,
       ...(mine
         ? districtBlocks(mine, a)
