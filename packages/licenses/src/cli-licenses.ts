@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { loadConfig } from '@edusage/config';
+import { districtToday, districtZoneSettings } from '@edusage/enrich';
+import { z } from 'zod';
 import { checkDistrictId, fail, reportImport, withClickHouse } from './cli-common';
 import { importLicenses } from './import';
 import { DEFAULT_THRESHOLDS, type FlagThresholds } from './metrics';
@@ -54,8 +57,7 @@ program
   .option('--window <window>', '7d | 30d | 90d | <n>d | term | YYYY-MM-DD..YYYY-MM-DD', '30d')
   .option(
     '--as-of <date>',
-    'last day of the window (district-local, YYYY-MM-DD)',
-    new Date().toISOString().slice(0, 10),
+    "last day of the window (YYYY-MM-DD; default: today in the district's zone, DISTRICT_TIMEZONES / DEFAULT_TIMEZONE)",
   )
   .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
   .option('--threshold <name=value>', 'a flag threshold (repeatable)', threshold, {})
@@ -63,14 +65,15 @@ program
     async (o: {
       district: string;
       window: string;
-      asOf: string;
+      asOf?: string;
       format: string;
       threshold: Partial<FlagThresholds>;
     }) => {
       try {
         const district = checkDistrictId(o.district);
+        const asOf = o.asOf ?? districtToday(loadConfig(z.object(districtZoneSettings)), district);
         const text = await withClickHouse(async (ch) => {
-          const { licenses, window: w } = await licensesAndWindow(ch, district, o.window, o.asOf);
+          const { licenses, window: w } = await licensesAndWindow(ch, district, o.window, asOf);
           const report = await buildLicenseReport(ch, w, { ...DEFAULT_THRESHOLDS, ...o.threshold }, licenses);
           if (o.format === 'csv') return renderLicenseCsv(report);
           if (o.format === 'json') return renderLicenseJson(report);

@@ -8,6 +8,7 @@ import {
   SCHEMA_MIGRATIONS_DIR,
 } from '@edusage/clickhouse';
 import { topicNames } from '@edusage/config';
+import { districtToday } from '@edusage/enrich';
 import { consumerLag, createKafka } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { ensureResearchSchema, researchDatabaseOf } from '@edusage/research';
@@ -71,6 +72,7 @@ export async function startApi(
     maxBuffer: config.API_AUDIT_MAX_BUFFER,
   });
   const tokens = new TokenStore(redis, config.REDIS_KEY_PREFIX, config.API_TOKEN_CACHE_MS);
+  const now = opts.now ?? (() => new Date());
   const deps: ApiDeps = {
     ch,
     research,
@@ -78,7 +80,8 @@ export async function startApi(
     defaultFreshness: config.API_DEFAULT_FRESHNESS,
     pipelineLag: () =>
       Promise.all(groups.map(async (g) => ({ ...g, lag: await consumerLag(kafka, g.group, g.topics) }))),
-    now: opts.now ?? (() => new Date()),
+    now,
+    today: (districtId) => districtToday(config, districtId, now()),
   };
   let stopping = false;
   const app = await buildServer({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
+import { districtZoneSettings } from '@edusage/enrich';
 import { FRESHNESS_VALUES } from './params';
 
 /** Environment of the API service and its CLI (base variables plus these; docs in services/api/README.md). */
@@ -37,6 +38,8 @@ export const apiConfigSchema = baseConfigSchema.extend({
    * rollup compaction: fast, at most ROLLUP_COMPACTION_MINUTES behind) or `live` (everything folded).
    */
   API_DEFAULT_FRESHNESS: z.enum(FRESHNESS_VALUES).default('compacted'),
+  /** The districts' zones (as enrich's): "today", the default last day of a license window, is district-local. */
+  ...districtZoneSettings,
   /** Kafka consumer groups whose lag /v1/pipeline/lag reports. */
   ENRICH_GROUP_ID: z.string().min(1).default('edusage-enrich'),
   AGGREGATE_GROUP_ID: z.string().min(1).default('edusage-aggregate'),

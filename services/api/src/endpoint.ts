@@ -15,6 +15,8 @@ export interface ApiDeps {
   /** Consumer-group lag of the pipeline's Kafka groups (deployment-wide). */
   pipelineLag(): Promise<{ group: string; topics: string[]; lag: number }[]>;
   now(): Date;
+  /** The district-local day of now() (DISTRICT_TIMEZONES / DEFAULT_TIMEZONE): a report's default "today". */
+  today(districtId: string): string;
 }
 
 /** A list answer: rows (also served as CSV) and what they cover. */

@@ -75,6 +75,7 @@ const depsOf = (): ApiDeps => ({
   defaultFreshness: 'compacted',
   pipelineLag: async () => [],
   now: () => new Date('2026-09-17T12:00:00Z'),
+  today: () => '2026-09-17',
 });
 
 test('every report endpoint runs on current ClickHouse', async () => {

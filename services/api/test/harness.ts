@@ -315,13 +315,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(name: string, extraEnv: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  name: string,
+  extraEnv: Record<string, string> = {},
+  now = new Date('2026-09-17T12:00:00Z'),
+): Promise<Harness> {
   const env = await createTestEnv(name);
   const config = loadApiConfig({ ...env.env, API_PORT: '0', API_AUDIT_FLUSH_MS: '200', ...extraEnv });
   const api = await startApi(config, createLogger('api-test', 'silent'), {
     listen: false,
     defaultMetrics: false,
-    now: () => new Date('2026-09-17T12:00:00Z'),
+    now: () => now,
   });
   const ch = createClickHouse(env.config);
   await seed(ch);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
-import { isValidTimeZone } from './enrich/time';
+import { isValidTimeZone, localDate } from './enrich/time';
 import { COMPOSE_PLACEHOLDER_PSEUDONYM_KEY } from './enrich/key-fingerprint';
 
 const timeZone = z.string().trim().refine(isValidTimeZone, {
@@ -36,6 +36,22 @@ export const districtTimezonesSchema = z.string().transform((s, ctx) => {
   return out;
 });
 
+/**
+ * Which zone each district's days are in: enrich dates events by it, the jobs run per zone, and the API
+ * and the license command take "today" in it. One definition for every service that reads them.
+ */
+export const districtZoneSettings = {
+  /** Per-district IANA zones: "d1=America/Chicago,d2=America/New_York". */
+  DISTRICT_TIMEZONES: districtTimezonesSchema.default({}),
+  DEFAULT_TIMEZONE: timeZone.default('America/Chicago'),
+};
+export type DistrictZones = { DISTRICT_TIMEZONES: Record<string, string>; DEFAULT_TIMEZONE: string };
+
+/** The district-local day of `now` (YYYY-MM-DD): what "today" means in a district's reports. */
+export function districtToday(zones: DistrictZones, districtId: string, now: Date = new Date()): string {
+  return localDate(now.getTime(), timeZoneFor(zones, districtId));
+}
+
 /** Environment of the enrich worker and its commands (base variables plus these). */
 export const enrichConfigSchema = baseConfigSchema.extend({
   /** HMAC key for person pseudonyms. Required, never logged; changing it changes every person_id. */
@@ -46,9 +62,7 @@ export const enrichConfigSchema = baseConfigSchema.extend({
       message:
         'is the public placeholder of docker-compose.yml; set a secret of your own in .env (e.g. `openssl rand -base64 32`) before the first start, and keep it',
     }),
-  /** Per-district IANA zones: "d1=America/Chicago,d2=America/New_York". */
-  DISTRICT_TIMEZONES: districtTimezonesSchema.default({}),
-  DEFAULT_TIMEZONE: timeZone.default('America/Chicago'),
+  ...districtZoneSettings,
   ENRICH_GROUP_ID: z.string().min(1).default('edusage-enrich'),
   /** How often the worker checks Redis for a new roster or catalog version. */
   ENRICH_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
@@ -69,9 +83,6 @@ export function loadEnrichConfig(env: NodeJS.ProcessEnv = process.env): EnrichCo
   return loadConfig(enrichConfigSchema, env);
 }
 
-export function timeZoneFor(
-  config: Pick<EnrichConfig, 'DISTRICT_TIMEZONES' | 'DEFAULT_TIMEZONE'>,
-  districtId: string,
-): string {
+export function timeZoneFor(config: DistrictZones, districtId: string): string {
   return config.DISTRICT_TIMEZONES[districtId] ?? config.DEFAULT_TIMEZONE;
 }

@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
-import { districtTimezonesSchema, isValidTimeZone } from '@edusage/enrich';
+import { districtZoneSettings } from '@edusage/enrich';
 import { maintenanceEnv } from './maintenance-config';
 import { DEFAULT_RENEWAL_RULE } from '@edusage/licenses';
-
-const timeZone = z.string().trim().refine(isValidTimeZone, {
-  message: 'is not an IANA time zone known to this runtime',
-});
 
 /** "HH:MM" (24 h, district-local) → { hour, minute }. */
 const localTime = z
@@ -33,8 +29,7 @@ const dayList = z.string().transform((s, ctx) => {
 /** Environment of the jobs service (base variables plus these; docs in services/jobs/README.md). */
 export const jobsConfigSchema = baseConfigSchema
   .extend({
-    DISTRICT_TIMEZONES: districtTimezonesSchema.default({}),
-    DEFAULT_TIMEZONE: timeZone.default('America/Chicago'),
+    ...districtZoneSettings,
     JOBS_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8083),
     JOBS_QUEUE: z
       .string()

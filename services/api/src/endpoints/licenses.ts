@@ -158,7 +158,7 @@ export const licenseEndpoints = [
     response: licenseRow,
     list: true,
     async handle({ principal, query, deps }) {
-      const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
+      const asOf = query.as_of ?? deps.today(principal.district_id);
       const fresh = await readFreshness(deps, query.freshness);
       const report = await licenseTableFor(
         deps.ch,
@@ -202,7 +202,7 @@ export const licenseEndpoints = [
     }),
     list: true,
     async handle({ principal, query, deps }) {
-      const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
+      const asOf = query.as_of ?? deps.today(principal.district_id);
       const [read, fresh] = await Promise.all([
         licensesAndWindow(deps.ch, principal.district_id, query.window, asOf).catch(windowRefused),
         readFreshness(deps, query.freshness),
@@ -239,7 +239,7 @@ export const licenseEndpoints = [
     response: findingRow,
     list: true,
     async handle({ principal, query, deps }) {
-      const asOf = query.as_of ?? deps.now().toISOString().slice(0, 10);
+      const asOf = query.as_of ?? deps.today(principal.district_id);
       // As the CLI: the window of the spec, then the report, from one read of the licenses.
       const [read, fresh] = await Promise.all([
         licensesAndWindow(deps.ch, principal.district_id, query.window, asOf).catch(windowRefused),
