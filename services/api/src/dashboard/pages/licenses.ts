@@ -81,7 +81,7 @@ export const licensesPage: PageDefinition = {
           table: table({
             id: 'licenses',
             caption: `Licenses, ${period.from} to ${period.to}`,
-            empty: 'No license is stored for this district (import one with `licenses import`).',
+            empty: `No license is in force from ${period.from} to ${period.to}: none is stored for this district (import one with \`licenses import\`), or every term ended before or starts after this period.`,
             rows,
             columns: [
               {
