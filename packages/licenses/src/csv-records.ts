@@ -1,8 +1,5 @@
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse';
-import { parse as parseWhole } from 'csv-parse/sync';
-import { blankBytes, LineTap, type Line } from './csv-lines';
+import { readCsvFile } from '@edusage/csv';
 
 /** One problem with an input file: where (file, line, field) and why. */
 export interface RowIssue {
@@ -46,52 +43,11 @@ export function mapHeader(header: string[], spec: ColumnSpec): { fields: (string
   return { fields, repeated };
 }
 
-/** Re-reads after a runaway quote at most this many times a file; past that the file is refused. */
-const MAX_REREADS = 100;
-
-/** The longest record (characters): a quote left open over a large file would otherwise hold all of it. */
-const MAX_RECORD_CHARS = 1 << 20;
-
-interface Parsed {
-  record: string[];
-  raw: string;
-  info: { bytes: number };
-}
-
-const runawayQuote =
-  'a quote opened on this line is not closed on it: the line is rejected and the lines after it read again';
-
 /**
- * A record that spans lines is a real multi-line cell only when its text is well-formed CSV on its
- * own (every quoted cell closed by a quote that the delimiter or the line's end follows) and has no
- * more cells than the header. A stray quote instead runs on to the next quote of the file, which
- * opens or sits inside another cell: the text is then not strict CSV (or, by chance, has too many
- * cells).
- */
-function isWellFormed(raw: string, delimiter: string, cells: number): boolean {
-  try {
-    const records = parseWhole(raw.replace(/^[\r\n]+/, '').replace(/[\r\n]+$/, ''), {
-      delimiter,
-      relax_column_count: true,
-    }) as string[][];
-    return records.length === 1 && records[0]!.length <= cells;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Streams a CSV file's records (header first line; cells split on `options.delimiter`, default ','). Calls `onHeader` once with the header's fields;
- * a row with more cells than the header, or a CSV syntax error, is reported as an issue and skipped
- * while the rest of the file is read. A record's line is the line it starts on.
- *
- * A quote that opens a cell and is never closed on its line (a stray `"` in a note) makes the CSV
- * grammar read every following line into that cell, up to the next quote or the end of the file. A
- * record that spans lines is therefore taken only when it is well-formed on its own (`isWellFormed`:
- * a real multi-line note); otherwise, and when the quote is still open at the end of the file or the
- * record grows past MAX_RECORD_CHARS, the line where it opened is rejected and reading starts again
- * on the line after it, so the good lines behind a bad one are never lost. A file that needs more
- * than MAX_REREADS such restarts is refused (an error): its quoting is broken throughout.
+ * Streams a CSV file's records (header first line; cells split on `options.delimiter`, default ','),
+ * through @edusage/csv's reader (line numbers of the file, recovery from stray quotes). Calls
+ * `onHeader` once with the header's fields; a row with more cells than the header, or a line the
+ * reader could not read, is reported as an issue and skipped while the rest of the file is read.
  */
 export async function* readCsvRecords(
   file: string,
@@ -101,88 +57,31 @@ export async function* readCsvRecords(
   options: { delimiter?: string } = {},
 ): AsyncGenerator<CsvRecord> {
   const name = path.basename(file);
-  const delimiter = options.delimiter ?? ',';
   let fields: (string | undefined)[] | null = null;
-  // Each pass reads from the start of a line to the end of the file, or to a runaway quote.
-  let from: Line | undefined = { byte: 0, line: 1 };
-  for (let rereads = 0; from !== undefined; rereads++) {
-    if (rereads > MAX_REREADS)
-      throw new Error(
-        `${name}: more than ${MAX_REREADS} lines open a quote they do not close (the last on line ${from.line - 1}): ` +
-          'the file was not read to its end; fix its quoting and import it again',
-      );
-    const base: Line = from;
-    from = undefined;
-    let lastEnd = base.byte;
-    // The parser stopped on a quote still open at the end of the file, or on a record too long.
-    let runaway = false;
-    const tap = new LineTap(base, blankBytes(delimiter));
-    const source = createReadStream(file, { start: base.byte });
-    const parser = source.pipe(tap).pipe(
-      parse({
-        bom: base.byte === 0,
-        delimiter,
-        relax_column_count: true,
-        relax_quotes: true,
-        skip_empty_lines: true,
-        // A line of only delimiters (spreadsheets export trailing blank rows so) is a blank line.
-        skip_records_with_empty_values: true,
-        max_record_size: MAX_RECORD_CHARS,
-        info: true,
-        raw: true,
-        skip_records_with_error: true,
-      }),
-    );
-    parser.on('skip', (err: Error & { code?: string }) => {
-      if (err.code === 'CSV_MAX_RECORD_SIZE' && !runaway) {
-        // The parser would go on to the end of the file inside the quote (reporting this every MiB).
-        // Feed it nothing more: it ends after the records it already parsed, which are still read.
-        runaway = true;
-        source.unpipe(tap);
-        source.destroy();
-        tap.end();
-      } else if (err.code === 'CSV_QUOTE_NOT_CLOSED') runaway = true;
-      else if (!runaway) {
-        const at = tap.lineFrom(lastEnd).first ?? base;
-        issues.push({ file: name, line: at.line, message: `not readable as CSV: ${err.message}` });
-      }
+  for await (const item of readCsvFile(file, options)) {
+    if (item.kind === 'issue') {
+      issues.push({ file: name, line: item.line, message: item.message });
+      continue;
+    }
+    if (fields === null) {
+      const mapped = mapHeader(item.cells, spec);
+      fields = mapped.fields;
+      onHeader(new Set(fields.filter((f): f is string => f !== undefined)), mapped.repeated);
+      continue;
+    }
+    if (item.cells.length > fields.length) {
+      issues.push({
+        file: name,
+        line: item.line,
+        message: `${item.cells.length} cells but the header has ${fields.length}`,
+      });
+      continue;
+    }
+    const values = new Map<string, string>();
+    fields.forEach((f, i) => {
+      if (f !== undefined) values.set(f, (item.cells[i] ?? '').trim());
     });
-    try {
-      for await (const { record, raw, info } of parser as AsyncIterable<Parsed>) {
-        const endByte = base.byte + info.bytes;
-        const { first, next } = tap.lineFrom(lastEnd);
-        const line = first?.line ?? base.line;
-        lastEnd = endByte;
-        if (fields === null) {
-          const mapped = mapHeader(record, spec);
-          fields = mapped.fields;
-          onHeader(new Set(fields.filter((f): f is string => f !== undefined)), mapped.repeated);
-          continue;
-        }
-        if (next !== undefined && next.byte < endByte && !isWellFormed(raw, delimiter, fields.length)) {
-          issues.push({ file: name, line, message: runawayQuote });
-          from = next;
-          break;
-        }
-        if (record.length > fields.length) {
-          issues.push({ file: name, line, message: `${record.length} cells but the header has ${fields.length}` });
-          continue;
-        }
-        const values = new Map<string, string>();
-        fields.forEach((f, i) => {
-          if (f !== undefined) values.set(f, (record[i] ?? '').trim());
-        });
-        yield { line, values };
-      }
-    } finally {
-      parser.destroy();
-    }
-    if (from === undefined && (runaway as boolean)) {
-      const { first, next } = tap.lineFrom(lastEnd);
-      issues.push({ file: name, line: first?.line ?? base.line, message: runawayQuote });
-      // A header that never closed its quote leaves nothing to read the rows by.
-      if (fields !== null) from = next;
-    }
+    yield { line: item.line, values };
   }
 }
 

@@ -1,52 +1,48 @@
-import { parse as parseCsv } from 'csv-parse';
-
-/** A CSV record with its 1-based first line and original text, or a record csv-parse could not read. */
-export type CsvItem =
-  { line: number; text: string; record: Record<string, string> } | { line: number; text: string; error: string };
+import { readCsvFile } from '@edusage/csv';
 
 /**
- * Streams CSV records through csv-parse (quoted fields, embedded new lines, BOM, blank lines
- * skipped), in file order. `columns` receives the header and returns the column names, or throws to
- * refuse the file (the error ends the stream). A broken record (wrong number of fields, bad quotes)
- * is yielded as an `error` item with its line and text, and reading goes on.
+ * A CSV record with its first line, original text and the byte it ends at, or a line that could not
+ * be read. `idLine` is the line the record's fallback event_id is derived from (see below).
+ */
+export type CsvItem =
+  | { line: number; idLine: number; text: string; byte: number; record: Record<string, string> }
+  | { line: number; text: string; byte: number; error: string };
+
+/**
+ * Streams a CSV file's records through the imports' one reader (@edusage/csv: quoted fields,
+ * embedded new lines, BOM, blank lines skipped, line numbers of the file, recovery from a stray
+ * quote). `columns` receives the header and returns the column names, or throws to refuse the file.
+ * A record with another number of cells than the header, or a line the reader could not read, is
+ * yielded as an `error` item with its line and text, and reading goes on.
+ *
+ * `text` is the record as csv-parse gave it without its trailing line break, and `idLine` csv-parse's
+ * own line count (the record's last line): what this reader yielded before it was built on
+ * @edusage/csv. A row without an event_id gets an id hashed from both, so a file imported before
+ * gives the same ids again and is not counted twice.
  */
 export async function* readCsvRecords(
-  input: NodeJS.ReadableStream,
+  file: string,
   columns: (header: string[]) => string[],
   options: { trim?: boolean } = {},
 ): AsyncGenerator<CsvItem> {
-  const broken: CsvItem[] = [];
-  const parser = parseCsv({
-    columns,
-    bom: true,
-    trim: options.trim ?? false,
-    skip_empty_lines: true,
-    info: true,
-    raw: true,
-    skip_records_with_error: true,
-    on_skip: (err: (Error & { lines?: number }) | undefined, rawText?: string) => {
-      const line = err?.lines ?? 0;
-      broken.push({
-        line,
-        text: (rawText ?? '').replace(/[\r\n]+$/, ''),
-        error: `line ${line}: ${err?.message ?? 'bad CSV record'}`,
-      });
-    },
-  });
-  input.pipe(parser);
-  input.on('error', (err) => parser.destroy(err));
-  try {
-    for await (const rec of parser as AsyncIterable<{
-      record: Record<string, string>;
-      raw: string;
-      info: { lines: number };
-    }>) {
-      // csv-parse reports a broken record through on_skip before the next good one arrives.
-      while (broken.length > 0) yield broken.shift()!;
-      yield { line: rec.info.lines, text: rec.raw.replace(/[\r\n]+$/, ''), record: rec.record };
+  let names: string[] | null = null;
+  for await (const item of readCsvFile(file, { trim: options.trim ?? false })) {
+    if (item.kind === 'issue') {
+      yield { line: item.line, text: item.text, byte: item.byte, error: `line ${item.line}: ${item.message}` };
+      continue;
     }
-    while (broken.length > 0) yield broken.shift()!;
-  } finally {
-    parser.destroy(); // a caller that stops early does not leave the parser waiting
+    if (names === null) {
+      names = columns(item.cells);
+      continue;
+    }
+    const text = item.raw.replace(/[\r\n]+$/, '');
+    if (item.cells.length !== names.length) {
+      const error = `line ${item.line}: ${item.cells.length} fields, but the header has ${names.length}`;
+      yield { line: item.line, text, byte: item.byte, error };
+      continue;
+    }
+    const record: Record<string, string> = {};
+    names.forEach((name, i) => (record[name] = item.cells[i]!));
+    yield { line: item.line, idLine: item.parserLine, text, byte: item.byte, record };
   }
 }

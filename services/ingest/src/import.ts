@@ -111,6 +111,8 @@ interface Unit {
   /** The original text, for the dead letter. */
   text: string;
   result: AdaptResult;
+  /** Where in the file the unit ends, for progress (CSV files are read by @edusage/csv, not `input`). */
+  byte?: number;
 }
 
 /**
@@ -230,7 +232,7 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
     }
     if (raw.length + dlq.length >= batchSize) await flush();
     progress.update(
-      input.bytesRead,
+      unit.byte ?? input.bytesRead,
       summary.lines,
       summary.accepted + pendingCounts.accepted,
       summary.rejected + pendingCounts.rejected,
@@ -239,9 +241,9 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
 
   try {
     const units = isVendorFormat(opts.format)
-      ? vendorUnits(input, opts.format, { ...ctx, ...(edfiUsers ? { users: edfiUsers } : {}) })
+      ? vendorUnits(opts.file, opts.format, { ...ctx, ...(edfiUsers ? { users: edfiUsers } : {}) })
       : opts.format === 'csv'
-        ? csvUnits(input, ctx)
+        ? csvUnits(opts.file, ctx)
         : lineUnits(input, opts.format, ctx, opts.ipAsDevice ?? false);
     for await (const unit of units) {
       if (fatal) throw fatal;
@@ -297,6 +299,7 @@ interface Pending {
   line: number;
   text: string;
   value: unknown;
+  byte?: number;
 }
 
 /**
@@ -317,11 +320,12 @@ function adaptChunk(
     result.skipped.length > 0
   ) {
     // Not one outcome per item: adapt one by one instead (correct, only slower).
-    return chunk.map((p) => ({ line: p.line, text: p.text, result: single(p.value) }));
+    return chunk.map((p) => ({ line: p.line, text: p.text, byte: p.byte, result: single(p.value) }));
   }
   const units: Unit[] = chunk.map((p) => ({
     line: p.line,
     text: p.text,
+    byte: p.byte,
     result: { events: [], rejects: [], skipped: [] },
   }));
   for (const r of result.rejects) units[r.index!]!.result.rejects.push(r);
@@ -395,7 +399,7 @@ async function* lineUnits(
 }
 
 /** CSV: one unit per record, through csv-parse (quoted fields, embedded new lines, BOM). */
-async function* csvUnits(input: NodeJS.ReadableStream, ctx: SenderContext): AsyncGenerator<Unit> {
+async function* csvUnits(file: string, ctx: SenderContext): AsyncGenerator<Unit> {
   const columns = (header: string[]) => {
     const cols = header.map((h) => h.trim().toLowerCase());
     const known = new Set<string>([...CSV_COLUMNS, ...CSV_OPTIONAL_COLUMNS]);
@@ -408,16 +412,21 @@ async function* csvUnits(input: NodeJS.ReadableStream, ctx: SenderContext): Asyn
   const adaptMany = (values: unknown[]) => adaptNativeItems(values, ctx);
   const adaptSingle = (value: unknown) => adaptNativeItems([value], ctx);
   let chunk: Pending[] = [];
-  for await (const item of readCsvRecords(input, columns, { trim: true })) {
+  for await (const item of readCsvRecords(file, columns, { trim: true })) {
     if ('error' in item) {
       // Dead letters of broken records go out with the records read so far (only DLQ order is affected).
       if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
       chunk = [];
       const reason = { code: 'unparseable_line', message: item.error } as const;
-      yield { line: item.line, text: item.text, result: reject(item.line, item.text, reason) };
+      yield { line: item.line, text: item.text, byte: item.byte, result: reject(item.line, item.text, reason) };
       continue;
     }
-    chunk.push({ line: item.line, text: item.text, value: csvRecordToEvent(item.record, item.line, item.text) });
+    chunk.push({
+      line: item.line,
+      text: item.text,
+      byte: item.byte,
+      value: csvRecordToEvent(item.record, item.idLine, item.text),
+    });
     if (chunk.length >= VALIDATE_CHUNK) {
       yield* adaptChunk(chunk, adaptMany, adaptSingle);
       chunk = [];

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { readCsvRecords } from './csv-records';
 import {
   EDFI_ACTIVITY_COLUMNS,
@@ -61,6 +60,8 @@ export interface VendorUnit {
   /** The record's original text, for the dead letter. */
   text: string;
   result: AdaptResult;
+  /** Where in the file the record ends (progress). */
+  byte: number;
 }
 
 /**
@@ -68,11 +69,7 @@ export interface VendorUnit {
  * is a fatal error naming them (nothing is sent); a record csv-parse cannot read (wrong number of
  * fields, broken quotes) becomes an `unparseable_line` rejection with its line, and reading goes on.
  */
-export async function* vendorUnits(
-  input: NodeJS.ReadableStream,
-  format: VendorFormat,
-  ctx: EdfiContext,
-): AsyncGenerator<VendorUnit> {
+export async function* vendorUnits(file: string, format: VendorFormat, ctx: EdfiContext): AsyncGenerator<VendorUnit> {
   const entry = VENDOR_FORMATS[format];
   const schema = makeNativeEventSchema(ctx.now);
   const columns = (header: string[]) => {
@@ -81,14 +78,19 @@ export async function* vendorUnits(
       throw new Error(`${format}: the header lacks column(s) ${missing.map((c) => `"${c}"`).join(', ')}`);
     return header.map((h) => h.replace(/^\uFEFF/, '').trim());
   };
-  for await (const item of readCsvRecords(input, columns)) {
+  for await (const item of readCsvRecords(file, columns)) {
     const { line, text } = item;
     if ('error' in item) {
       const reason = { code: 'unparseable_line', message: item.error, line } as const;
-      yield { line, text, result: { events: [], rejects: [{ reason, payload: text, index: line }], skipped: [] } };
+      yield {
+        line,
+        text,
+        byte: item.byte,
+        result: { events: [], rejects: [{ reason, payload: text, index: line }], skipped: [] },
+      };
       continue;
     }
-    yield { line, text, result: entry.adapt({ line, record: item.record }, ctx, schema) };
+    yield { line, text, byte: item.byte, result: entry.adapt({ line, record: item.record }, ctx, schema) };
   }
 }
 
@@ -105,16 +107,11 @@ export async function loadEdfiUsers(files: readonly string[]): Promise<Map<strin
     return header.map((h) => h.trim());
   };
   for (const file of files) {
-    const input = createReadStream(file);
-    try {
-      for await (const item of readCsvRecords(input, columns(file))) {
-        // A person missing from the map would silently stay unresolved: a broken users file is fatal.
-        if ('error' in item) throw new Error(`${file}: ${item.error}`);
-        const entry = edfiUserEntry(item.record);
-        if (entry) users.set(entry[0], entry[1]);
-      }
-    } finally {
-      input.destroy();
+    for await (const item of readCsvRecords(file, columns(file))) {
+      // A person missing from the map would silently stay unresolved: a broken users file is fatal.
+      if ('error' in item) throw new Error(`${file}: ${item.error}`);
+      const entry = edfiUserEntry(item.record);
+      if (entry) users.set(entry[0], entry[1]);
     }
   }
   return users;

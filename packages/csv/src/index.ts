@@ -1,0 +1,1 @@
+export { readCsvFile, type CsvFileItem, type CsvFileOptions } from './read-csv-file';
