@@ -5,19 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { emptyRoster, type UserRecord } from '@edusage/enrich';
 import { importAssessments, RosterMatcher } from '../src';
-
-const student = (sourcedId: string): UserRecord => ({
-  sourcedId,
-  status: 'active',
-  enabled: true,
-  role: 'student',
-  username: null,
-  email: null,
-  orgSourcedIds: ['sch-1'],
-  grades: ['03'],
-});
+import { rosterOf, student } from './support/roster';
 
 test('a line whose quote never closes is rejected alone; the rows after it are read', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'outcomes-quote-'));
@@ -33,8 +22,7 @@ test('a line whose quote never closes is rejected alone; the rows after it are r
         's4,253,2025-09-01',
       ].join('\n') + '\n',
     );
-    const roster = emptyRoster();
-    for (const id of ['s1', 's2', 's3', 's4']) roster.users.set(id, student(id));
+    const roster = rosterOf(['s1', 's2', 's3', 's4'].map((id) => student(id)));
     const s = await importAssessments({
       districtId: 'd1',
       file,

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { emptyRoster, pseudonymize, saveRosterToRedis, type RosterData, type UserRecord } from '@edusage/enrich';
+import { pseudonymize, saveRosterToRedis } from '@edusage/enrich';
 import { Redis } from 'ioredis';
 import { createTestEnv, fixturesDir, type TestEnv } from '@edusage/testkit';
 import { importLicenses } from '@edusage/licenses';
@@ -21,6 +21,7 @@ import {
   loadStudentWindows,
   RosterMatcher,
 } from '../src';
+import { rosterOf, student } from './support/roster';
 
 jest.setTimeout(120_000);
 
@@ -28,28 +29,8 @@ const KEY = 'outcomes-test-pseudonym-key-0123';
 const D = 'd1';
 const bundles = path.join(fixturesDir(), 'edanalytics-earthmover_edfi_bundles');
 
-function student(sourcedId: string, extra: Partial<UserRecord> = {}): UserRecord {
-  return {
-    sourcedId,
-    status: 'active',
-    enabled: true,
-    role: 'student',
-    username: null,
-    email: null,
-    orgSourcedIds: ['sch-1'],
-    grades: ['03'],
-    ...extra,
-  };
-}
-
 const SHARED = 'an id or email of the row belongs to several roster students: ambiguous, not stored';
 const CONFLICT = "the row's student ids / email name different roster students: ambiguous, not stored";
-
-function roster(users: UserRecord[]): RosterData {
-  const r = emptyRoster();
-  for (const u of users) r.users.set(u.sourcedId, u);
-  return r;
-}
 
 describe('assessment import', () => {
   let env: TestEnv;
@@ -85,7 +66,7 @@ describe('assessment import', () => {
     // students 605000-605005 are not in the roster except 605003 via its state id 604824.
     const matcher = new RosterMatcher(
       D,
-      roster([
+      rosterOf([
         student('stu-1', { identifiers: ['605001'] }),
         student('605002'),
         student('stu-3', { identifiers: ['604824'] }),
@@ -138,7 +119,10 @@ describe('assessment import', () => {
   it('matches by email, never guesses an id two students share, and keeps the good rows beside bad ones', async () => {
     const matcher = new RosterMatcher(
       'd2',
-      roster([student('a', { email: 'Ana@School.org', identifiers: ['777'] }), student('b', { identifiers: ['777'] })]),
+      rosterOf([
+        student('a', { email: 'Ana@School.org', identifiers: ['777'] }),
+        student('b', { identifiers: ['777'] }),
+      ]),
       KEY,
     );
     const file = path.join(dir, 'generic.csv');
@@ -191,7 +175,7 @@ describe('assessment import', () => {
     // Line 4's ids both name 605002; line 5's two ids both name stu-5.
     const matcher = new RosterMatcher(
       'd4',
-      roster([
+      rosterOf([
         student('605001'),
         student('stu-b', { identifiers: ['604822'] }),
         student('605002', { identifiers: ['604823'] }),
@@ -219,7 +203,7 @@ describe('assessment import', () => {
   });
 
   it('--subject Math is stored as math, and analyze finds it as math, Math or Mathematics', async () => {
-    const matcher = new RosterMatcher('d5', roster([student('s1'), student('s2')]), KEY);
+    const matcher = new RosterMatcher('d5', rosterOf([student('s1'), student('s2')]), KEY);
     const file = path.join(dir, 'star.csv');
     // A Star file without Lexile / Quantile columns: the subject comes from --subject.
     writeFileSync(
@@ -304,7 +288,7 @@ describe('assessment import', () => {
         redis,
         env.config.REDIS_KEY_PREFIX,
         'd9',
-        roster([student('s1', { identifiers: ['L-1'] })]),
+        rosterOf([student('s1', { identifiers: ['L-1'] })]),
       );
       const matcher = await loadMatcher(keys, 'd9');
       expect(matcher.match({ ids: ['L-1'] })).toEqual({ ok: true, personId: pseudonymize(KEY, 'd9', 's1') });

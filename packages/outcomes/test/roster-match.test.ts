@@ -5,23 +5,10 @@
  */
 import { emptyRoster, pseudonymize, type RosterData, type UserRecord } from '@edusage/enrich';
 import { RosterMatcher } from '../src';
+import { student } from './support/roster';
 
 const KEY = 'roster-match-test-key-0123456789';
 const D = 'd1';
-
-function student(sourcedId: string, extra: Partial<UserRecord> = {}): UserRecord {
-  return {
-    sourcedId,
-    status: 'active',
-    enabled: true,
-    role: 'student',
-    username: null,
-    email: null,
-    orgSourcedIds: ['sch-1'],
-    grades: ['03'],
-    ...extra,
-  };
-}
 
 function matcher(users: UserRecord[]): RosterMatcher {
   const r: RosterData = emptyRoster();
