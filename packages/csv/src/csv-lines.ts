@@ -8,6 +8,7 @@ export interface Line {
 
 const CR = 0x0d;
 const LF = 0x0a;
+const QUOTE = 0x22;
 
 /**
  * The non-blank lines of a stream as they pass, so that a record's byte offsets (csv-parse's
@@ -23,6 +24,8 @@ export class LineTap extends Transform {
   private line: number;
   private lineStart: number;
   private lineBlank = true;
+  /** Quotes on the current line while it is blank: an odd number opens a cell, so the line is not blank. */
+  private quotes = 0;
   private afterCr = false;
 
   /**
@@ -45,13 +48,18 @@ export class LineTap extends Transform {
       const b = chunk[i]!;
       if (b === LF || b === CR) {
         // The LF of a CRLF ends the line its CR already ended.
-        if (!(b === LF && this.afterCr)) this.line++;
+        if (!(b === LF && this.afterCr)) {
+          if (this.lineBlank && this.quotes % 2 === 1) this.lines.push({ byte: this.lineStart, line: this.line });
+          this.line++;
+        }
+        this.quotes = 0;
         this.afterCr = b === CR;
         this.lineStart = this.byte + i + 1;
         this.lineBlank = true;
         continue;
       }
       this.afterCr = false;
+      if (b === QUOTE) this.quotes++;
       if (this.lineBlank && !this.blank.has(b)) {
         this.lineBlank = false;
         this.lines.push({ byte: this.lineStart, line: this.line });
@@ -59,6 +67,17 @@ export class LineTap extends Transform {
     }
     this.byte += chunk.length;
     done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.lineBlank && this.quotes % 2 === 1) this.lines.push({ byte: this.lineStart, line: this.line });
+    done();
+  }
+
+  /** The first non-blank line starting after `byte` (none dropped). */
+  lineAfter(byte: number): Line | undefined {
+    for (let i = this.head; i < this.lines.length; i++) if (this.lines[i]!.byte > byte) return this.lines[i];
+    return undefined;
   }
 
   /** The first non-blank line starting at or after `byte` (earlier ones are dropped), and the one after it. */

@@ -38,8 +38,11 @@ export type CsvFileItem =
     }
   | { kind: 'issue'; line: number; message: string; text: string; byte: number };
 
-/** Re-reads after a runaway quote at most this many times a file; past that the file is refused. */
-const MAX_REREADS = 100;
+/**
+ * Restarts after a bad line at most this many times a file; past that the file is refused. A restart
+ * costs at most a record (MAX_RECORD_CHARS) read again.
+ */
+const MAX_REREADS = 1000;
 
 /** The longest record (characters): a quote left open over a large file would otherwise hold all of it. */
 const MAX_RECORD_CHARS = 1 << 20;
@@ -65,9 +68,15 @@ const recordText = (raw: string) => raw.replace(/^[\r\n]+/, '').replace(/[\r\n]+
  * opens or sits inside another cell: the text is then not strict CSV (or, by chance, has too many
  * cells).
  */
-function isWellFormed(raw: string, delimiter: string, cells: number): boolean {
+function isWellFormed(raw: string, delimiter: string, trim: boolean, cells: number): boolean {
   try {
-    const records = parseWhole(recordText(raw), { delimiter, relax_column_count: true }) as string[][];
+    const records = parseWhole(recordText(raw), {
+      delimiter,
+      trim,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+    }) as string[][];
     return records.length === 1 && records[0]!.length <= cells;
   } catch {
     return false;
@@ -104,20 +113,28 @@ async function lineText(file: string, from: number, to: number | undefined): Pro
 export async function* readCsvFile(file: string, options: CsvFileOptions = {}): AsyncGenerator<CsvFileItem> {
   const name = path.basename(file);
   const delimiter = options.delimiter ?? ',';
+  const trim = options.trim ?? false;
   let headerCells: number | null = null;
-  // Each pass reads from the start of a line to the end of the file, or to a runaway quote.
+  // Each pass reads from the start of a line to the end of the file, or to a bad line.
   let from: Line | undefined = { byte: 0, line: 1 };
+  // csv-parse's own line count (parserLine) where the pass before stopped at a malformed record:
+  // the records after that record continue that count, as one unbroken parse would have given it.
+  let anchor: { byte: number; count: number } | null = null;
   for (let rereads = 0; from !== undefined; rereads++) {
     if (rereads > MAX_REREADS)
       throw new Error(
-        `${name}: more than ${MAX_REREADS} lines open a quote they do not close (the last on line ${from.line - 1}): ` +
+        `${name}: more than ${MAX_REREADS} lines are not readable CSV (the last on line ${from.line - 1}): ` +
           'the file was not read to its end; fix its quoting and import it again',
       );
     const base: Line = from;
     from = undefined;
     let lastEnd = base.byte;
-    // The parser stopped on a quote still open at the end of the file, or on a record too long.
-    let runaway = false;
+    // Why the parser stopped before the end: a quote still open at the end of the file, a record too
+    // long, or an error after which csv-parse drops the rest of its chunk. The line is reported and
+    // reading starts again after it.
+    let stopped: string | null = null;
+    // Where csv-parse was when it dropped the rest of its chunk: its raw record so far and line count.
+    let dropped: { raw: string; lines: number } | null = null;
     // Problems csv-parse reports as it goes, given out before the next record.
     const problems: CsvFileItem[] = [];
     const tap = new LineTap(base, blankBytes(delimiter));
@@ -126,7 +143,7 @@ export async function* readCsvFile(file: string, options: CsvFileOptions = {}): 
       parse({
         bom: base.byte === 0,
         delimiter,
-        trim: options.trim ?? false,
+        trim,
         relax_column_count: true,
         relax_quotes: true,
         skip_empty_lines: true,
@@ -140,27 +157,30 @@ export async function* readCsvFile(file: string, options: CsvFileOptions = {}): 
     );
     // A file that cannot be read (missing, a directory) fails the read, not the process.
     source.on('error', (err) => parser.destroy(err));
-    parser.on('skip', (err: Error & { code?: string; raw?: string }) => {
-      if (err.code === 'CSV_MAX_RECORD_SIZE' && !runaway) {
-        // The parser would go on to the end of the file inside the quote (reporting this every MiB).
-        // Feed it nothing more: it ends after the records it already parsed, which are still read.
-        runaway = true;
-        source.unpipe(tap);
-        source.destroy();
-        tap.end();
-      } else if (err.code === 'CSV_QUOTE_NOT_CLOSED') runaway = true;
-      else if (!runaway) {
-        const at = tap.lineFrom(lastEnd).first ?? base;
+    const stop = (why: string) => {
+      if (stopped !== null) return;
+      stopped = why;
+      // Feed the parser nothing more: it ends after the records it already parsed, which are still read.
+      source.unpipe(tap);
+      source.destroy();
+      tap.end();
+    };
+    parser.on('skip', (err: Error & { code?: string; raw?: string; lines?: number }) => {
+      // These two leave csv-parse inside the quote to the end of the file (reporting it every MiB), or
+      // drop the rest of the chunk it was parsing (a quote followed by text when cells are trimmed).
+      if (err.code === 'CSV_MAX_RECORD_SIZE') stop(RUNAWAY_QUOTE);
+      else if (err.code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE') {
+        dropped ??= { raw: err.raw ?? '', lines: err.lines ?? 0 };
+        stop(`not readable as CSV: ${err.message.replace(/ at line \d+$/, '')}`);
+      } else if (err.code === 'CSV_QUOTE_NOT_CLOSED') stopped ??= RUNAWAY_QUOTE;
+      else if (stopped === null) {
+        const line = base.line - 1 + (err.lines ?? 1);
         const text = recordText(err.raw ?? '');
-        problems.push({
-          kind: 'issue',
-          line: at.line,
-          message: `not readable as CSV: ${err.message}`,
-          text,
-          byte: lastEnd,
-        });
+        problems.push({ kind: 'issue', line, message: `not readable as CSV: ${err.message}`, text, byte: lastEnd });
       }
     });
+    // The parse count at the end of the last record before the anchor (this pass's start before one).
+    let countAtAnchor = base.line - 1;
     try {
       for await (const { record, raw, info } of parser as AsyncIterable<Parsed>) {
         yield* problems.splice(0);
@@ -168,14 +188,18 @@ export async function* readCsvFile(file: string, options: CsvFileOptions = {}): 
         const { first, next } = tap.lineFrom(lastEnd);
         const line = first?.line ?? base.line;
         lastEnd = endByte;
+        const count = base.line - 1 + info.lines;
+        if (anchor !== null && endByte <= anchor.byte) countAtAnchor = count;
+        const parserLine: number =
+          anchor !== null && endByte > anchor.byte ? anchor.count + (count - countAtAnchor) : count;
         if (headerCells === null) headerCells = record.length;
-        else if (next !== undefined && next.byte < endByte && !isWellFormed(raw, delimiter, headerCells)) {
+        else if (next !== undefined && next.byte < endByte && !isWellFormed(raw, delimiter, trim, headerCells)) {
           const text = await lineText(file, first?.byte ?? base.byte, next.byte);
           yield { kind: 'issue', line, message: RUNAWAY_QUOTE, text, byte: next.byte };
           from = next;
+          anchor = { byte: endByte, count: parserLine };
           break;
         }
-        const parserLine = base.line - 1 + info.lines;
         yield { kind: 'record', line, cells: record, text: recordText(raw), byte: endByte, raw, parserLine };
       }
       yield* problems.splice(0);
@@ -183,13 +207,19 @@ export async function* readCsvFile(file: string, options: CsvFileOptions = {}): 
       parser.destroy();
       source.destroy();
     }
-    if (from === undefined && (runaway as boolean)) {
+    const why = stopped as string | null;
+    if (from === undefined && why !== null) {
       const { first, next } = tap.lineFrom(lastEnd);
       const at = first ?? base;
       const text = await lineText(file, at.byte, next?.byte);
-      yield { kind: 'issue', line: at.line, message: RUNAWAY_QUOTE, text, byte: next?.byte ?? lastEnd };
-      // A header that never closed its quote leaves nothing to read the rows by.
+      yield { kind: 'issue', line: at.line, message: why, text, byte: next?.byte ?? lastEnd };
+      // A header that is not readable leaves nothing to read the rows by.
       if (headerCells !== null) from = next;
+      // One parse of the whole file would have skipped the broken record to the end of the line where
+      // csv-parse failed, and counted on from there; elsewhere nothing after the stop was parsed.
+      const broken = dropped as { raw: string; lines: number } | null;
+      const lineAfter = broken === null ? undefined : tap.lineAfter(at.byte + Buffer.byteLength(broken.raw));
+      anchor = broken !== null && lineAfter !== undefined ? { byte: lineAfter.byte, count: broken.lines } : null;
     }
   }
 }

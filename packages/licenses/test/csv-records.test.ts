@@ -103,9 +103,14 @@ describe('what a stray quote must not do (second review)', () => {
     expect(got.records[0]).toBe(`3:0|${'x'.repeat(30)}|z`);
   });
 
-  it('refuses a file with more than 100 unclosed quotes instead of reading part of it', async () => {
-    const lines = ['a,b,c', ...Array.from({ length: 150 }, (_, i) => `${i},"bad,z`)];
-    await expect(read(lines.join('\n'))).rejects.toThrow(/more than 100 lines open a quote they do not close/);
+  it('blames a line of a lone quote, not the good row after it', async () => {
+    const got = await read(['a,b,c', '1,2,3', '"', '4,5,6', '7,8,9'].join('\n') + '\n');
+    expect(got).toEqual({ records: ['2:1|2|3', '4:4|5|6', '5:7|8|9'], issues: [`3 ${RUNAWAY}`], lost: 1 });
+  });
+
+  it('refuses a file with more than 1,000 unreadable lines instead of reading part of it', async () => {
+    const lines = ['a,b,c', ...Array.from({ length: 1050 }, (_, i) => `${i},"bad,z`)];
+    await expect(read(lines.join('\n'))).rejects.toThrow(/more than 1000 lines are not readable CSV/);
   });
 });
 

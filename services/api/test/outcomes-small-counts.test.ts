@@ -54,7 +54,7 @@ describe('outcomes: counts under k are withheld on the page and in the API', () 
   });
 
   it('the dashboard page says "fewer than 10", not 3 students and 2 without a pair', async () => {
-    const page = await outcomesPage.build({ deps, principal, query: q, today: '2027-01-15' });
+    const page = await outcomesPage.build({ deps, principal, query: q, today: '2027-01-15', utcToday: '2027-01-15' });
     const text = page.blocks
       .filter((b): b is Html => b instanceof Html)
       .map((b) => b.value.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' '))

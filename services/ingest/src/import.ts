@@ -211,8 +211,11 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
     return tooLarge ? stageDeadLetter(tooLarge.reason, unit.text) : stageOk(message);
   };
 
+  // How far the file was read: CSV and vendor files are read by @edusage/csv, which says it per unit.
+  let bytesRead = 0;
   const take = async (unit: Unit) => {
     summary.lines++;
+    bytesRead = unit.byte ?? input.bytesRead;
     const receivedAt = new Date().toISOString();
     for (const item of stageResultsOf(unit.result)) {
       const result = item.kind === 'ok' ? toRawMessage(unit, item.value, receivedAt) : item;
@@ -232,7 +235,7 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
     }
     if (raw.length + dlq.length >= batchSize) await flush();
     progress.update(
-      unit.byte ?? input.bytesRead,
+      bytesRead,
       summary.lines,
       summary.accepted + pendingCounts.accepted,
       summary.rejected + pendingCounts.rejected,
@@ -254,7 +257,7 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
     if (fatal) throw fatal;
   } finally {
     input.destroy();
-    progress.stop(input.bytesRead, summary.lines, summary.accepted, summary.rejected);
+    progress.stop(Math.max(bytesRead, input.bytesRead), summary.lines, summary.accepted, summary.rejected);
   }
   summary.durationMs = Date.now() - started;
   return summary;

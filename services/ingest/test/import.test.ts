@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { Producer } from 'kafkajs';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
 import { createKafka, createProducer } from '@edusage/kafka';
@@ -136,6 +137,25 @@ test('CSV file (documented header): quoted fields, a broken record and a bad num
     [5, 'unparseable_line', undefined],
   ]);
   expect(dlq.find((m) => m.value.reason.line === 5)!.value.payload).toBe(rows[4]);
+});
+
+test('CSV file: the last progress line reports the whole file read (the reader is @edusage/csv, not the input stream)', async () => {
+  const file = path.join(dir, 'progress.csv');
+  const t = isoMinutesAgo(30);
+  const rows = ['event_id,occurred_at,type,user_sourced_id,app_id'];
+  for (let i = 0; i < 50; i++) rows.push(`p${i},${t},use,s${i % 5},app-${i % 3}`);
+  writeFileSync(file, rows.join('\n') + '\n');
+  let printed = '';
+  const progressStream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      printed += chunk.toString();
+      done();
+    },
+  }) as unknown as NodeJS.WriteStream;
+  const summary = await runImport({ ...base(file, 'csv', 'import'), progress: 'lines', progressStream }, sink);
+  expect(summary).toMatchObject({ lines: 50, accepted: 50 });
+  const last = printed.trim().split('\n').at(-1)!;
+  expect(last).toContain('(100%)');
 });
 
 test('Squid log: pages and first activity of a minute become events keyed by user; failed/denied lines and same-minute assets are skipped; re-import gives the same ids', async () => {

@@ -216,7 +216,13 @@ async function servePage(
     return send(400, renderMessage(frame, 'The address has parameters this page does not take', issues));
   try {
     const { result: content, compacted } = await compactedReads(() =>
-      page.build({ deps, principal, query, today: deps.today(principal.district_id) }),
+      page.build({
+        deps,
+        principal,
+        query,
+        today: deps.today(principal.district_id),
+        utcToday: deps.now().toISOString().slice(0, 10),
+      }),
     );
     if (query.download !== undefined) {
       const t = content.blocks.find((b): b is Table => !(b instanceof Html) && b.id === query.download);

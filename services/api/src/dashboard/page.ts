@@ -9,8 +9,10 @@ export interface PageContext {
   principal: Principal;
   /** The URL's query parameters (first value of each). */
   query: Record<string, string | undefined>;
-  /** District-local today (UTC day of the API's clock, as the API's defaults). */
+  /** The district's local day of the API's clock (DISTRICT_TIMEZONES), as the API's defaults. */
   today: string;
+  /** The UTC day of the API's clock: dead letters are dated in UTC days. */
+  utcToday: string;
 }
 
 /** A page's content: HTML fragments and tables (each table shown with its CSV download), in order. */

@@ -28,8 +28,9 @@ export const healthPage: PageDefinition = {
   slug: 'health',
   nav: 'Data health',
   roles: ['admin', 'director'],
-  async build({ deps, principal, query, today }) {
-    const period = pagePeriod(query, today);
+  async build({ deps, principal, query, utcToday }) {
+    // Dead letters and imports are dated in UTC days: the default period ends on the UTC day.
+    const period = pagePeriod(query, utcToday);
     const [dead, daily, imports] = await Promise.all([
       rowsOf<DeadLetterRow>(deps, principal, '/v1/dead-letters', {}),
       rowsOf<DeadLetterDayRow>(deps, principal, '/v1/dead-letters/daily', period),

@@ -73,7 +73,7 @@ export const overviewPage: PageDefinition = {
   slug: 'overview',
   nav: 'Overview',
   roles: ['admin', 'director'],
-  async build({ deps, principal, query, today }) {
+  async build({ deps, principal, query, today, utcToday }) {
     const period = pagePeriod(query, today);
     const weeks = weeksOf(period);
     const get = <R>(path: string, q: Record<string, string | undefined> = {}) => rowsOf<R>(deps, principal, path, q);
@@ -85,7 +85,7 @@ export const overviewPage: PageDefinition = {
       get<{ stage: string; count: number }>('/v1/dead-letters'),
       mayCall(principal, '/v1/pipeline/lag') ? recentLag(principal.district_id, () => get('/v1/pipeline/lag')) : null,
       get<CampusRow>('/v1/usage/campus', period),
-      get<DeadLetterDayRow>('/v1/dead-letters/daily', { from: today, to: today }),
+      get<DeadLetterDayRow>('/v1/dead-letters/daily', { from: utcToday, to: utcToday }),
     ]);
     const apps = usage.rows;
     const u = unresolved.body as unknown as Unresolved;
@@ -273,7 +273,7 @@ export const overviewPage: PageDefinition = {
               </p>`,
         l ? html`<p>Newest stored event: ${l.last_stored_at || 'none yet'}.</p>` : html``,
         l ? compactionLine(l.rollup_compaction) : html``,
-        deadLettersToday(deadToday.rows, today),
+        deadLettersToday(deadToday.rows, utcToday),
         table({
           id: 'dead-letters',
           caption: 'Dead letters by stage (all time)',
