@@ -39,11 +39,15 @@ function bandFigures(label: string, students: readonly StudentWindow[]): Omit<Ba
 /**
  * The band rows with small cells hidden (`suppress`, @edusage/stats): every band under k students and,
  * since the group's total is published, complementary cells so that no hidden band can be recovered as
- * total − shown bands. An empty band (n = 0) describes nobody: it is shown as 0 and takes no part.
+ * total − shown bands. An empty band (n = 0) describes nobody: it is shown as 0 and takes no part,
+ * unless the group has fewer than k students: then every band is hidden, the empty ones too (zeros
+ * beside one hidden band would say that all of a few students are in it).
  */
 export function bandTable(bands: [string, StudentWindow[]][], k: number): BandRow[] {
   const figures = bands.map(([label, list]) => bandFigures(label, list));
   const occupied = figures.filter((f) => f.n! > 0);
+  const total = occupied.reduce((sum, f) => sum + f.n!, 0);
+  if (total > 0 && total < k) return figures.map((f) => hiddenBand(f.band, 'suppressed (n<k)'));
   const result = suppress(
     occupied.map((f) => ({ label: f.band, n: f.n!, value: f })),
     { k },
