@@ -80,7 +80,7 @@ const later = (a: string, b: string) => (a > b ? a : b);
 
 /** `r` without the days of `term` (zero, one or two ranges). */
 function minusTerm(r: DayRange, term: { term_start: string; term_end: string }): DayRange[] {
-  if (term.term_end < r.from || term.term_start > r.to) return [r];
+  if (!inForce(term, r)) return [r];
   return [
     ...(term.term_start > r.from ? [{ from: r.from, to: addDays(term.term_start, -1) }] : []),
     ...(term.term_end < r.to ? [{ from: addDays(term.term_end, 1), to: r.to }] : []),

@@ -1,3 +1,4 @@
+import { isCalendarDay } from '@edusage/licenses';
 import type { FieldProblem } from './result';
 
 /** Collects the problems of one row while its cells are read, so every bad field is reported at once. */
@@ -66,6 +67,5 @@ export function parseDay(text: string): string | null {
   else if (us) [y, m, d] = [Number(us[3]), Number(us[1]), Number(us[2])];
   else return null;
   const day = `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-  const check = new Date(`${day}T00:00:00Z`);
-  return !Number.isNaN(check.getTime()) && check.toISOString().slice(0, 10) === day ? day : null;
+  return isCalendarDay(day) ? day : null;
 }

@@ -4,7 +4,7 @@
  * repeated, which a string schema refuses), so every parameter is a bounded string first.
  */
 import { z } from 'zod';
-import { parseWindow, windowDays, WindowError } from '@edusage/licenses';
+import { isCalendarDay, parseWindow, windowDays, WindowError } from '@edusage/licenses';
 import { PLAIN_ID } from './tokens';
 
 /** Dates the API accepts: nothing is stored outside these years. */
@@ -12,11 +12,6 @@ export const FIRST_DAY = '2000-01-01';
 export const LAST_DAY = '2099-12-31';
 /** Longest period of one request (a school year and then some). */
 export const MAX_PERIOD_DAYS = 366;
-
-const isCalendarDay = (s: string) => {
-  const d = new Date(`${s}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-};
 
 export const day = z
   .string()

@@ -1,5 +1,3 @@
-import { suppress } from '@edusage/stats';
-
 /**
  * Small-cell suppression of a two-way table (groups × dosage bands) whose row totals (group n) and
  * column totals (the district's band n) are both published. Each row was suppressed on its own
@@ -38,15 +36,6 @@ export function suppressTable(
     for (let c = 0; c < columns; c++) while (line(counts.map((_, r) => ({ r, c })))) changed = true;
   }
   return hidden;
-}
-
-/** Which groups of one dimension are hidden: n < k, and complementary ones since the district total is published. */
-export function hiddenGroups(sizes: readonly number[], k: number): boolean[] {
-  const result = suppress(
-    sizes.map((n, i) => ({ label: String(i), n, value: null })),
-    { k },
-  );
-  return result.cells.map((c) => c.suppressed !== null);
 }
 
 /**

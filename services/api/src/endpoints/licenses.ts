@@ -76,7 +76,7 @@ const windowQuery = {
     .describe(
       `7d | 30d | 90d | <n>d | term | YYYY-MM-DD..YYYY-MM-DD (as the CLI), at most ${MAX_PERIOD_DAYS} days; term = from the earliest start of the licenses in force on as_of (400 when none is)`,
     ),
-  as_of: day.optional().describe('last day of the window (default: today, UTC)'),
+  as_of: day.optional().describe("last day of the window (default: today in the district's zone, DISTRICT_TIMEZONES)"),
 };
 
 /**
