@@ -4,24 +4,12 @@
  * "fewer than k" for each, never the count.
  */
 import { createClickHouse, insertRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
+import { assessmentRow, createTestEnv, type TestEnv } from '@edusage/testkit';
 import { analyze, renderAnalysisCsv, renderAnalysisJson, renderAnalysisTable } from '../src';
 
 jest.setTimeout(120_000);
 
-const result = (person: string, day: string, score: number) => ({
-  district_id: 'd1',
-  assessment: 'map_growth',
-  subject: 'math',
-  person_id: person,
-  test_date: day,
-  score,
-  window: '',
-  standard_error: null,
-  percentile: null,
-  projected_growth: null,
-  grade: '',
-});
+const result = (person: string, day: string, score: number) => assessmentRow(person, day, score);
 
 describe('counts under k (ClickHouse)', () => {
   let env: TestEnv;

@@ -4,6 +4,7 @@
  */
 import { createClickHouse, insertRows, runMigrations, type ClickHouseClient } from '@edusage/clickhouse';
 import {
+  assessmentRow,
   createTestEnv,
   migrationsDir,
   startCurrentClickHouse,
@@ -48,19 +49,8 @@ function event(
     stored_at: '2026-01-01 00:00:00',
   };
 }
-const result = (person: string, day: string, score: number, projected: number | null = null) => ({
-  district_id: D,
-  assessment: 'map_growth',
-  subject: 'math',
-  person_id: person,
-  test_date: day,
-  score,
-  window: '',
-  standard_error: null,
-  percentile: null,
-  projected_growth: projected,
-  grade: '',
-});
+const result = (person: string, day: string, score: number, projected: number | null = null) =>
+  assessmentRow(person, day, score, { district_id: D, projected_growth: projected });
 
 /** Writes the hand-made events, revisions, results and roster rows. */
 async function seed(ch: ClickHouseClient): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { insertRows, queryRows, runMigrations } from '@edusage/clickhouse';
-import { migrationsDir, startCurrentClickHouse, type CurrentClickHouse } from '@edusage/testkit';
+import { assessmentRow, migrationsDir, startCurrentClickHouse, type CurrentClickHouse } from '@edusage/testkit';
 import { readonlySetting, refreshOutcomeBands, refreshWeek, RESEARCH_MIGRATIONS_DIR } from '../src';
 import { addEvents, PRIVACY_EVENTS, storeDistrict, WEEK } from './fixtures';
 
@@ -36,19 +36,8 @@ afterAll(async () => {
 
 test('outcome bands run on the current engine', async () => {
   const ch = current.client;
-  const test = (n: number, day: string, score: number) => ({
-    district_id: 'd1',
-    assessment: 'MAP',
-    subject: 'math',
-    person_id: `p${String(n).padStart(2, '0')}`,
-    test_date: day,
-    score,
-    window: '',
-    standard_error: null,
-    percentile: null,
-    projected_growth: null,
-    grade: '',
-  });
+  const test = (n: number, day: string, score: number) =>
+    assessmentRow(`p${String(n).padStart(2, '0')}`, day, score, { assessment: 'MAP' });
   const students = Array.from({ length: 31 }, (_, i) => i + 1);
   await insertRows(ch, 'assessment_results', [
     ...students.map((n) => test(n, '2026-09-01', 200)),

@@ -11,7 +11,7 @@
  * - app-c (licensed, never used): all 44 none; mean post = (12·212 + 19·206 + 13·203) / 44 = 206.75.
  */
 import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
+import { assessmentRow, createTestEnv, type TestEnv } from '@edusage/testkit';
 import { ensureResearchSchema, refreshOutcomeBands, schoolYearDays, schoolYearOf } from '../src';
 import { storeDistrict } from './fixtures';
 
@@ -55,19 +55,8 @@ describe('outcome bands', () => {
         status: 'active',
       })),
     );
-    const test = (n: number, day: string, score: number) => ({
-      district_id: 'd1',
-      assessment: 'MAP',
-      subject: 'math',
-      person_id: `p${pad(n)}`,
-      test_date: day,
-      score,
-      window: '',
-      standard_error: null,
-      percentile: null,
-      projected_growth: null,
-      grade: '',
-    });
+    const test = (n: number, day: string, score: number) =>
+      assessmentRow(`p${pad(n)}`, day, score, { assessment: 'MAP' });
     const students = [...range(1, 31), ...range(40, 52)];
     await insertRows(ch, 'assessment_results', [
       ...students.map((n) => test(n, '2026-09-01', 200)),

@@ -12,3 +12,4 @@ export {
   type PrivateKafkaCluster,
 } from './private-kafka';
 export { onTestClickHouse, onCurrentClickHouse } from './each-clickhouse';
+export { assessmentRow } from './assessment-rows';

@@ -12,6 +12,7 @@ import { insertRows, queryRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { analyze } from '@edusage/outcomes';
 import { compactRollups } from '@edusage/rollups';
+import { assessmentRow } from '@edusage/testkit';
 import { createHash } from 'node:crypto';
 import { enriched, PERIOD, seedLicenses, startHarness, type Harness, type SeedEvent } from './harness';
 import { a11yViolations, launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
@@ -664,19 +665,8 @@ describe('layouts at size and empty', () => {
     for (let s = 1; s <= 50; s++)
       for (let p = 1; p <= (s % 7) + 1; p++)
         students.push({ person: `pC${s}-${p}`, pre: 190 + (s % 5) * 4, growth: ((s * 7 + p * 3) % 11) - 2 });
-    const result = (person: string, day: string, score: number) => ({
-      district_id: 'dC',
-      assessment: 'map_growth',
-      subject: 'math',
-      person_id: pseudonym(person),
-      test_date: day,
-      score,
-      window: '',
-      standard_error: null,
-      percentile: null,
-      projected_growth: null,
-      grade: '05',
-    });
+    const result = (person: string, day: string, score: number) =>
+      assessmentRow(pseudonym(person), day, score, { district_id: 'dC', grade: '05' });
     await insertRows(
       h.ch,
       'assessment_results',

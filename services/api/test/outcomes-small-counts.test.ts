@@ -4,7 +4,7 @@
  * count; the page and the handler are called directly on the real ClickHouse.
  */
 import { createClickHouse, insertRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
+import { assessmentRow, createTestEnv, type TestEnv } from '@edusage/testkit';
 import type { ApiDeps } from '../src/endpoint';
 import { Html } from '../src/dashboard/html';
 import { outcomesPage } from '../src/dashboard/pages/outcomes';
@@ -13,19 +13,7 @@ import type { Principal } from '../src/tokens';
 
 jest.setTimeout(120_000);
 
-const result = (person: string, day: string, score: number) => ({
-  district_id: 'd1',
-  assessment: 'map_growth',
-  subject: 'math',
-  person_id: person,
-  test_date: day,
-  score,
-  window: '',
-  standard_error: null,
-  percentile: null,
-  projected_growth: null,
-  grade: '',
-});
+const result = (person: string, day: string, score: number) => assessmentRow(person, day, score);
 
 describe('outcomes: counts under k are withheld on the page and in the API', () => {
   let env: TestEnv;
