@@ -192,18 +192,25 @@ describe('ClickHouse killed during INSERTs and rollup derivations', () => {
         }
         await deriveRollups(ch, topic, 0, BigInt(first + batch));
       };
-      let killing = true;
+      // A restart that fails (the server does not come back) ends the test with its error, not a timeout.
+      const kills = { running: true, error: null as unknown };
       const killer = (async () => {
-        for (let k = 0; k < 5; k++) {
-          await sleep(200 + Math.random() * 600);
-          await server.stop('SIGKILL');
-          await sleep(200);
-          await server.start();
+        try {
+          for (let k = 0; k < 5; k++) {
+            await sleep(200 + Math.random() * 600);
+            await server.stop('SIGKILL');
+            await sleep(200);
+            await server.start();
+          }
+        } catch (err) {
+          kills.error = err;
+        } finally {
+          kills.running = false;
         }
-        killing = false;
       })();
       let failures = 0;
       for (let first = 0; first < total;) {
+        if (kills.error) throw kills.error;
         try {
           await storeBatch(first);
           first += batch;
@@ -211,9 +218,10 @@ describe('ClickHouse killed during INSERTs and rollup derivations', () => {
           failures += 1; // the server is down or died mid-write: retry the same batch
           await sleep(100);
         }
-        if (first >= total && killing) await sleep(50);
+        if (first >= total && kills.running) await sleep(50);
       }
       await killer;
+      if (kills.error) throw kills.error;
       for (;;) {
         try {
           await deriveRollups(ch, topic, 0, BigInt(total)); // a derivation cut off by the last kill completes here

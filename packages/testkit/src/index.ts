@@ -1,7 +1,8 @@
 export { createTestEnv, type TestEnv } from './test-env';
 export { repoRoot, migrationsDir, fixturesDir } from './paths';
 export { waitFor } from './wait-for';
-export { startPrivateClickHouse, freePort, type PrivateClickHouse } from './private-clickhouse';
+export { startPrivateClickHouse, type PrivateClickHouse } from './private-clickhouse';
+export { freePort, ephemeralLow } from './free-port';
 export { startCurrentClickHouse, chdbPython, type CurrentClickHouse } from './current-clickhouse';
 export { startPrivateRedis, type PrivateRedis } from './private-redis';
 export {

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port';
 import { repoRoot } from './paths';
 import { superviseServer } from './supervised-server';
 
@@ -23,19 +23,6 @@ export interface PrivateClickHouse {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Stops the server (SIGKILL if still running) and removes its directory. */
   cleanup(): Promise<void>;
-}
-
-/** A TCP port that was free a moment ago (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  if (address === null || typeof address === 'string') throw new Error('could not get a free port');
-  return address.port;
 }
 
 async function answers(url: string): Promise<boolean> {

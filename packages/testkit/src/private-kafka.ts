@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createKafka, kafkaHealth } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
-import { freePort } from './private-clickhouse';
+import { freePort } from './free-port';
 import { repoRoot } from './paths';
 import { superviseServer } from './supervised-server';
 

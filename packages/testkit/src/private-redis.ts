@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './private-clickhouse';
+import { freePort } from './free-port';
 import { superviseServer } from './supervised-server';
 
 /** A Redis server of a test's own (own port and data directory), which the test may stop and restart. */
