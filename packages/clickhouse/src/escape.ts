@@ -57,10 +57,15 @@ export function sqlDate(day: string): string {
   return `toDate(${sqlString(day)})`;
 }
 
+/** A DateTime column's value in a row to insert: 'YYYY-MM-DD hh:mm:ss' of `at` in UTC (the servers' zone). */
+export function utcDateTime(at: Date): string {
+  if (Number.isNaN(at.getTime())) throw new Error('invalid Date');
+  return at.toISOString().slice(0, 19).replace('T', ' ');
+}
+
 /** A UTC DateTime literal from a JS Date. */
 export function sqlDateTime(at: Date): string {
-  if (Number.isNaN(at.getTime())) throw new Error('invalid Date');
-  return `toDateTime(${sqlString(at.toISOString().slice(0, 19).replace('T', ' '))}, 'UTC')`;
+  return `toDateTime(${sqlString(utcDateTime(at))}, 'UTC')`;
 }
 
 /** A parenthesized list for IN (...), each element rendered by `render`. */

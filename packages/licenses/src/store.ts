@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { command, insertRows, queryRows, sqlIdentifier, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import {
+  command,
+  insertRows,
+  queryRows,
+  sqlIdentifier,
+  sqlString,
+  utcDateTime,
+  type ClickHouseClient,
+} from '@edusage/clickhouse';
 
 export type ImportKind = 'licenses' | 'approvals';
 const TABLE: Record<ImportKind, string> = { licenses: 'licenses', approvals: 'app_approvals' };
@@ -49,7 +57,7 @@ export class VersionWriter<T extends object> {
         kind: this.kind,
         version: this.version,
         imported_ms: at.getTime(),
-        imported_at: at.toISOString().slice(0, 19).replace('T', ' '),
+        imported_at: utcDateTime(at),
         source_file: info.sourceFile,
         accepted_rows: this.written,
         rejected_rows: info.rejectedRows,

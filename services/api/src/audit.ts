@@ -18,9 +18,6 @@ export interface AuditEntry {
   ip: string;
 }
 
-/** 'YYYY-MM-DD hh:mm:ss' (UTC): what a DateTime column of 18.16 parses. */
-export const clickhouseTime = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
-
 /**
  * Writes the audit log in batches, off the request path: an entry is recorded after its response was
  * sent, and a timer inserts what waits every `flushMs`. A failed insert keeps the entries and retries

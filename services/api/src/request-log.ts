@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { clickhouseTime, type AuditLog } from './audit';
+import { utcDateTime } from '@edusage/clickhouse';
+import type { AuditLog } from './audit';
 import type { ApiMetrics } from './metrics';
 
 /** Longest parameter text kept in the audit log. */
@@ -33,7 +34,7 @@ export function logRequests(app: FastifyInstance, audit: AuditLog, metrics: ApiM
     if (matched !== undefined && PROBES.has(matched)) return;
     const now = new Date();
     audit.record({
-      at: clickhouseTime(now),
+      at: utcDateTime(now),
       at_ms: now.getTime(),
       request_id: String(request.id),
       token_id: request.principal?.token_id ?? '',

@@ -1,5 +1,5 @@
 /** The benchmark district's roster dimensions, generated on the server (INSERT … SELECT from numbers()). */
-import { command, insertRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { command, insertRows, utcDateTime, type ClickHouseClient } from '@edusage/clickhouse';
 import { appIdSql, classUsesAppSql, gradesArray, personIdSql, schoolIdSql, SHAPE, type DistrictShape } from './shape';
 
 const VERSION = 'bench-roster-1';
@@ -45,7 +45,7 @@ export async function generateRoster(ch: ClickHouseClient, shape: DistrictShape 
       district_id: shape.districtId,
       roster_version: VERSION,
       imported_ms: Date.now(),
-      imported_at: new Date().toISOString().slice(0, 19).replace('T', ' '),
+      imported_at: utcDateTime(new Date()),
       oneroster_version: '1.1',
       orgs: shape.schools,
       classes: shape.classes,

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { insertRows, queryRows, sqlNumber, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { insertRows, queryRows, sqlNumber, sqlString, utcDateTime, type ClickHouseClient } from '@edusage/clickhouse';
 import { parseJsonPayload, rawMessageSchema, type NativeEvent } from '@edusage/contracts';
 import { readTopicToEnd, type Kafka } from '@edusage/kafka';
 import { derivedRanges, EVENT_COLUMNS, refoldRange } from '@edusage/aggregate';
@@ -60,7 +60,7 @@ export async function reresolveDistrict(o: ReresolveOptions): Promise<ReresolveR
   const rows = await unrevisedUnresolvedRows(o.ch, o.districtId);
   const senders = new Set(rows.map((r) => r.person_id));
   const raws = await rawEventsOfSenders(o, roster, senders);
-  const revisedAt = new Date().toISOString().slice(0, 19).replace('T', ' ');
+  const revisedAt = utcDateTime(new Date());
   const revisions: object[] = [];
   for (const row of rows) {
     // No raw event: the roster still does not know the sender, or usage.raw no longer holds it.

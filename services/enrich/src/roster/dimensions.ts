@@ -1,4 +1,12 @@
-import { command, insertRows, queryRows, sqlIdentifier, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import {
+  command,
+  insertRows,
+  queryRows,
+  sqlIdentifier,
+  sqlString,
+  utcDateTime,
+  type ClickHouseClient,
+} from '@edusage/clickhouse';
 import type { RosterData } from './model';
 import { RosterIndex, mapRole } from './roster-index';
 
@@ -113,7 +121,7 @@ export async function writeDimensions(
       district_id: districtId,
       roster_version: version,
       imported_ms: importedAt.getTime(),
-      imported_at: importedAt.toISOString().slice(0, 19).replace('T', ' '),
+      imported_at: utcDateTime(importedAt),
       oneroster_version: summary.oneroster_version,
       orgs: rows.dim_schools.length,
       classes: rows.dim_classes.length,
