@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * `research export`: a research table or a SELECT over the research database as CSV or Parquet.
- * `research refresh`: rebuilds the week holding a day and its school year's outcome bands (what the
- * jobs service does daily).
+ * `research refresh`: rebuilds the week holding a day, and its school year's outcome bands once that
+ * year has settled (a rebuild by hand; the jobs service publishes settled periods once, daily).
  * Connection: CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD (use the researcher's for exports),
  * RESEARCH_DATABASE (default <CLICKHOUSE_DATABASE>_research).
  */
@@ -12,6 +12,7 @@ import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { createClickHouse } from '@edusage/clickhouse';
 import { exportResearch, type ExportSource } from './export/export';
 import { parseGoals, schoolYearOf } from './outcome-bands';
+import { schoolYearSettled } from './publish';
 import { refreshOutcomeBands, refreshWeek } from './refresh';
 import { researchDatabaseOf } from './research-database';
 import { ensureResearchSchema } from './schema';
@@ -27,6 +28,11 @@ function fail(err: unknown): void {
 
 const positive = (flag: string) => (v: string) => {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`${flag}: not a whole number ≥ 1: ${v}`);
+  return Number(v);
+};
+
+const whole = (flag: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new Error(`${flag}: not a whole number: ${v}`);
   return Number(v);
 };
 
@@ -62,11 +68,19 @@ program
 
 program
   .command('refresh')
-  .description('rebuild the weekly research tables for the week holding a day, and its school year of outcome bands')
+  .description(
+    'rebuild the weekly research tables for the week holding a day, and its school year of outcome bands if that year has settled',
+  )
   .requiredOption('--day <YYYY-MM-DD>', 'any day of the week')
   .option('--k <k>', `suppression threshold (≥ 5, default ${DEFAULT_K})`, positive('--k'), DEFAULT_K)
   .option('--goal <app=min,…>', 'weekly goals of the outcome bands in engaged minutes per app (default 30)', '')
-  .action(async (o: { day: string; k: number; goal: string }) => {
+  .option(
+    '--settle-weeks <n>',
+    'weeks after June 30 before a school year counts as settled',
+    whole('--settle-weeks'),
+    2,
+  )
+  .action(async (o: { day: string; k: number; goal: string; settleWeeks: number }) => {
     try {
       const config = loadConfig(configSchema);
       const researchDb = researchDatabaseOf(config);
@@ -77,8 +91,15 @@ program
         console.log(`week ${r.week_start}: ${JSON.stringify(r.rows)}`);
         for (const t of r.kept) console.log(`kept the previous ${t.table} of the week: ${t.reason}`);
         const year = schoolYearOf(o.day);
-        const bands = await refreshOutcomeBands(ch, researchDb, year, o.k, parseGoals(o.goal));
-        console.log(`outcome bands ${year}: ${bands} rows`);
+        const today = new Date().toISOString().slice(0, 10);
+        if (schoolYearSettled(year, today, o.settleWeeks)) {
+          const bands = await refreshOutcomeBands(ch, researchDb, year, o.k, parseGoals(o.goal));
+          console.log(`outcome bands ${year}: ${bands} rows`);
+        } else {
+          console.log(
+            `outcome bands ${year}: not rebuilt, the school year has not settled (bands are published once, ${o.settleWeeks} weeks after June 30)`,
+          );
+        }
       } finally {
         await ch.close();
       }

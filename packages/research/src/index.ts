@@ -5,6 +5,7 @@ export * from './license-utilization';
 export * from './outcome-bands';
 export * from './schema';
 export * from './refresh';
+export * from './publish';
 export * from './research-database';
 export * from './export/columns';
 export * from './export/sinks';

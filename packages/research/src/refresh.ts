@@ -3,16 +3,38 @@
  * table's partition is built in a staging table of the main database (invisible to the researcher
  * user) and swapped in with one `ALTER TABLE … REPLACE PARTITION <week or year> FROM <staging>`, which
  * ClickHouse applies atomically: readers see the old partition or the new one, a re-run replaces it
- * instead of adding to it, and a partition that lost all its rows becomes empty.
+ * instead of adding to it, and a partition that lost all its rows becomes empty. Every write is logged
+ * in the research database's `publications` (what publish.ts reads to publish a period only once).
  */
 import { randomBytes } from 'node:crypto';
-import { command, insertRows, queryRows, sqlIdentifier, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import {
+  command,
+  insertRows,
+  queryRows,
+  sqlDateTime,
+  sqlIdentifier,
+  sqlNumber,
+  sqlString,
+  type ClickHouseClient,
+} from '@edusage/clickhouse';
 import { weeklyLicenseUtilization, type LicenseUtilizationRow } from './license-utilization';
 import { outcomeBands, schoolYearDays } from './outcome-bands';
-import type { ResearchTable, WeeklyTable } from './schema';
+import { WEEKLY_TABLES, type ResearchTable, type WeeklyTable } from './schema';
 import { checkK } from './suppression';
 import { suppressWeeklyUsage, usageCellIndex, weeklyUsageCounts, type WeeklyUsageCounts } from './weekly-usage';
 import { weekDays } from './weeks';
+
+/** Who wrote a period: the daily job's publication of settled periods, or a rebuild asked for by hand. */
+export type PublicationTrigger = 'scheduled' | 'manual';
+
+export interface RefreshOptions {
+  /** The weekly tables to write (default: all). */
+  tables?: readonly WeeklyTable[];
+  /** Logged with the write (default 'manual'). */
+  trigger?: PublicationTrigger;
+  /** Write nothing for a table whose build has no rows (nothing to publish yet). */
+  skipEmpty?: boolean;
+}
 
 export interface RefreshResult {
   week_start: string;
@@ -62,13 +84,18 @@ export async function dropStaleStaging(ch: ClickHouseClient): Promise<string[]> 
   return rows.map((r) => r.name);
 }
 
-/** Writes `rows` as the whole `partition` (a week_start or a school_year) of researchDb.table, through a staging table. */
+/**
+ * Writes `rows` as the whole `partition` (a week_start or a school_year) of researchDb.table, through a
+ * staging table, and logs the write in researchDb.publications. The log row follows the swap: a crash
+ * between the two leaves a written period unlogged, which the next scheduled run writes once more.
+ */
 async function replacePartition(
   ch: ClickHouseClient,
   researchDb: string,
   table: ResearchTable,
   partition: string,
   rows: readonly object[],
+  log: { k: number; trigger: PublicationTrigger },
 ): Promise<void> {
   const target = `${sqlIdentifier(researchDb)}.${sqlIdentifier(table)}`;
   const staging = `${STAGING_PREFIX}${table}_${randomBytes(4).toString('hex')}`;
@@ -79,17 +106,24 @@ async function replacePartition(
   } finally {
     await command(ch, `DROP TABLE IF EXISTS ${sqlIdentifier(staging)}`);
   }
+  await command(
+    ch,
+    `INSERT INTO ${sqlIdentifier(researchDb)}.publications (table_name, period, published_at, rows, k, trigger)
+     SELECT ${sqlString(table)}, ${sqlString(partition)}, ${sqlDateTime(new Date())}, ${sqlNumber(rows.length)},
+       ${sqlNumber(log.k)}, ${sqlString(log.trigger)}`,
+  );
 }
 
 /**
- * Rebuilds one week of every research table from the main database `ch` is bound to, with
- * suppression threshold k.
+ * Rebuilds one week of the weekly research tables (all, or `opts.tables`) from the main database `ch`
+ * is bound to, with suppression threshold k.
  */
 export async function refreshWeek(
   ch: ClickHouseClient,
   researchDb: string,
   weekStart: string,
   k: number,
+  opts: RefreshOptions = {},
 ): Promise<RefreshResult> {
   checkK(k);
   weekDays(weekStart); // refuses a day that is not a Monday
@@ -110,9 +144,12 @@ export async function refreshWeek(
   const mismatch = gradeMismatch(counts);
   if (mismatch !== null) kept.push({ table: 'weekly_app_usage_grade', reason: mismatch });
   const rows: RefreshResult['rows'] = {};
+  const wanted = new Set(opts.tables ?? WEEKLY_TABLES);
+  const trigger = opts.trigger ?? 'manual';
   for (const [table, list] of Object.entries(tables) as [WeeklyTable, readonly object[]][]) {
-    if (kept.some((t) => t.table === table)) continue;
-    await replacePartition(ch, researchDb, table, weekStart, list);
+    if (!wanted.has(table) || kept.some((t) => t.table === table)) continue;
+    if (opts.skipEmpty && list.length === 0) continue;
+    await replacePartition(ch, researchDb, table, weekStart, list, { k, trigger });
     rows[table] = list.length;
   }
   return { week_start: weekStart, rows, kept };
@@ -128,10 +165,12 @@ export async function refreshOutcomeBands(
   schoolYear: string,
   k: number,
   goals: ReadonlyMap<string, number> = new Map(),
+  opts: Pick<RefreshOptions, 'trigger' | 'skipEmpty'> = {},
 ): Promise<number> {
   checkK(k);
   schoolYearDays(schoolYear); // refuses anything but '2026-27'
   const rows = await outcomeBands(ch, schoolYear, k, goals);
-  await replacePartition(ch, researchDb, 'outcome_bands', schoolYear, rows);
+  if (opts.skipEmpty && rows.length === 0) return 0;
+  await replacePartition(ch, researchDb, 'outcome_bands', schoolYear, rows, { k, trigger: opts.trigger ?? 'manual' });
   return rows.length;
 }

@@ -37,3 +37,16 @@ export function completedWeeks(today: string, count: number): string[] {
   for (let i = count - 1; i >= 0; i--) weeks.push(mondayOf(iso(new Date(newest.getTime() - i * 7 * DAY_MS))));
   return weeks;
 }
+
+/** `day` moved by `days` (negative: earlier). */
+export function addDays(day: string, days: number): string {
+  return iso(new Date(parseDay(day).getTime() + days * DAY_MS));
+}
+
+/**
+ * The `count` latest weeks that have been complete (see completedWeeks) for at least `settleWeeks`
+ * weeks on `today`, oldest first: late events and rosters have had that long to arrive.
+ */
+export function settledWeeks(today: string, settleWeeks: number, count: number): string[] {
+  return completedWeeks(addDays(today, -7 * settleWeeks), count);
+}

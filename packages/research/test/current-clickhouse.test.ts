@@ -4,7 +4,7 @@
  * REPLACE PARTITION into another database. The same district and hand-written figures as the 18.16
  * suite (refresh.test.ts).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { insertRows, queryRows, runMigrations } from '@edusage/clickhouse';
 import { assessmentRow, migrationsDir, startCurrentClickHouse, type CurrentClickHouse } from '@edusage/testkit';
 import { readonlySetting, refreshOutcomeBands, refreshWeek, RESEARCH_MIGRATIONS_DIR } from '../src';
@@ -21,7 +21,9 @@ beforeAll(async () => {
   // The bridge holds one session bound to the main database: the research DDL runs with its tables
   // qualified by the research database.
   await current.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${RESEARCH_DB}` });
-  const files = ['0001_research_tables.sql', '0002_outcome_bands.sql'];
+  const files = readdirSync(RESEARCH_MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   const ddl = files.map((f) => readFileSync(`${RESEARCH_MIGRATIONS_DIR}/${f}`, 'utf8')).join('\n');
   for (const statement of ddl.split(/;\s*$/m).filter((s) => /CREATE TABLE/.test(s))) {
     await current.client.command({

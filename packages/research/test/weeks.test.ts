@@ -1,5 +1,6 @@
 /** Monday-based weeks and which weeks a refresh rebuilds (2026-09-07 is a Monday). */
-import { completedWeeks, mondayOf, weekDays } from '../src/weeks';
+import { schoolYearSettled, settledSchoolYears } from '../src/publish';
+import { addDays, completedWeeks, mondayOf, settledWeeks, weekDays } from '../src/weeks';
 
 describe('weeks', () => {
   it('finds the Monday of any day', () => {
@@ -24,5 +25,23 @@ describe('weeks', () => {
     // Monday: Sunday may still run somewhere; the week before is the newest complete one.
     expect(completedWeeks('2026-09-14', 1)).toEqual(['2026-08-31']);
     expect(completedWeeks('2026-09-20', 1)).toEqual(['2026-09-07']);
+  });
+
+  it('publishes a week once it has been complete for the settle weeks', () => {
+    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+    // The week of 09-07 is complete on Tuesday 09-15; with two settle weeks, on Tuesday 09-29.
+    expect(settledWeeks('2026-09-28', 2, 1)).toEqual(['2026-08-31']);
+    expect(settledWeeks('2026-09-29', 2, 2)).toEqual(['2026-08-31', '2026-09-07']);
+    expect(settledWeeks('2026-09-15', 0, 1)).toEqual(['2026-09-07']);
+  });
+
+  it('publishes a school year once it ended (June 30) and settled', () => {
+    expect(schoolYearSettled('2026-27', '2027-07-15', 2)).toBe(false);
+    expect(schoolYearSettled('2026-27', '2027-07-16', 2)).toBe(true);
+    expect(schoolYearSettled('2026-27', '2027-07-02', 0)).toBe(true);
+    expect(schoolYearSettled('2026-27', '2027-07-01', 0)).toBe(false);
+    // In September 2027 the year before is settled, and the one before that is looked at too (a missed run).
+    expect(settledSchoolYears('2027-09-01', 2)).toEqual(['2025-26', '2026-27']);
+    expect(settledSchoolYears('2027-07-10', 2)).toEqual(['2025-26']);
   });
 });

@@ -38,8 +38,18 @@ export const maintenanceEnv = {
     .default(''),
   /** Cells of fewer than k distinct people are suppressed; never below 5. */
   RESEARCH_K: z.coerce.number().int().min(MIN_K, `must be at least ${MIN_K}`).default(DEFAULT_K),
-  /** How many of the latest complete weeks each refresh rebuilds (late data, late rosters). */
-  RESEARCH_REFRESH_WEEKS: z.coerce.number().int().min(1).max(520).default(2),
+  /**
+   * Weeks a complete week waits for late events and rosters before the daily refresh publishes it, once
+   * (a school year's outcome bands: weeks after June 30). See packages/research publish.ts.
+   */
+  RESEARCH_SETTLE_WEEKS: z.coerce.number().int().min(0).max(52).default(2),
+  /** Replaced by RESEARCH_SETTLE_WEEKS: refused, so a deployment that set it learns its meaning changed. */
+  RESEARCH_REFRESH_WEEKS: z
+    .undefined({
+      error:
+        'no longer read: weeks are published once, after RESEARCH_SETTLE_WEEKS weeks, instead of rebuilt every day (docs/DATA_DICTIONARY.md "Refresh")',
+    })
+    .optional(),
   /** Weekly goals of the outcome bands, engaged minutes per app: "ixl=45,newsela=20" (others: 30). */
   RESEARCH_GOALS: goals.default(new Map()),
   /** DEFAULT_TIMEZONE time of the daily research refresh. */

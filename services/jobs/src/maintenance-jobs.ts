@@ -5,15 +5,16 @@
  */
 import type { Job, Queue } from 'bullmq';
 import {
-  completedWeeks,
   dropStaleStaging,
   ensureResearchSchema,
   mondayOf,
+  publishSettled,
   refreshOutcomeBands,
   refreshWeek,
-  schoolYearOf,
   researchDatabaseOf,
-  type RefreshResult,
+  schoolYearOf,
+  schoolYearSettled,
+  type PublishResult,
 } from '@edusage/research';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import type { Logger } from '@edusage/logging';
@@ -110,36 +111,50 @@ export async function runRollupCompaction(deps: JobDeps, job: Job<ZoneJobData>):
 }
 
 /**
- * Rebuilds the latest RESEARCH_REFRESH_WEEKS complete weeks (or the week holding `day`, for a manual run)
- * and the outcome bands of their school years.
+ * The daily run publishes what settled and is not published yet (packages/research publish.ts). A
+ * manual job's `day` rebuilds the week holding it, and the outcome bands of its school year if that
+ * year has settled: an asked-for rebuild replaces a published period (logged in `publications`).
  */
-export async function runResearchRefresh(
-  deps: JobDeps,
-  job: Job<ZoneJobData>,
-): Promise<{ weeks: RefreshResult[]; outcomeBands: Record<string, number> }> {
+export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): Promise<PublishResult> {
   const { config, ch, logger } = deps;
   const researchDb = researchDatabaseOf(config);
   await ensureResearchSchema(config, researchDb);
   const stale = await dropStaleStaging(ch);
   if (stale.length > 0) logger.warn({ tables: stale }, 'dropped staging tables left by an interrupted refresh');
   const today = dueLocalDate(job, job.data.zone);
-  const weeks =
-    job.data.day !== undefined ? [mondayOf(job.data.day)] : completedWeeks(today, config.RESEARCH_REFRESH_WEEKS);
-  const results: RefreshResult[] = [];
-  for (const week of weeks) {
-    const r = await refreshWeek(ch, researchDb, week, config.RESEARCH_K);
-    logger.info({ week, researchDb, rows: r.rows }, 'research week rebuilt');
+  const result: PublishResult =
+    job.data.day === undefined
+      ? await publishSettled(ch, researchDb, {
+          today,
+          settleWeeks: config.RESEARCH_SETTLE_WEEKS,
+          k: config.RESEARCH_K,
+          goals: config.RESEARCH_GOALS,
+        })
+      : await rebuildByHand(deps, researchDb, job.data.day, today);
+  for (const r of result.weeks) {
+    logger.info({ week: r.week_start, researchDb, rows: r.rows }, 'research week published');
     for (const t of r.kept)
-      logger.warn({ week, table: t.table, reason: t.reason }, 'research table kept its previous week');
-    results.push(r);
+      logger.warn({ week: r.week_start, table: t.table, reason: t.reason }, 'research table of the week not written');
   }
-  // The school years of those weeks: outcome bands by dosage between each student's pre and post test.
-  const outcomeBands: Record<string, number> = {};
-  for (const year of [...new Set(weeks.map(schoolYearOf))]) {
-    outcomeBands[year] = await refreshOutcomeBands(ch, researchDb, year, config.RESEARCH_K, config.RESEARCH_GOALS);
-    logger.info({ schoolYear: year, researchDb, rows: outcomeBands[year] }, 'research outcome bands rebuilt');
+  for (const [year, rows] of Object.entries(result.outcomeBands))
+    logger.info({ schoolYear: year, researchDb, rows }, 'research outcome bands published');
+  return result;
+}
+
+async function rebuildByHand(
+  { ch, config, logger }: JobDeps,
+  researchDb: string,
+  day: string,
+  today: string,
+): Promise<PublishResult> {
+  const week = await refreshWeek(ch, researchDb, mondayOf(day), config.RESEARCH_K);
+  const year = schoolYearOf(day);
+  if (!schoolYearSettled(year, today, config.RESEARCH_SETTLE_WEEKS)) {
+    logger.info({ schoolYear: year }, 'outcome bands not rebuilt: the school year has not settled');
+    return { weeks: [week], outcomeBands: {} };
   }
-  return { weeks: results, outcomeBands };
+  const rows = await refreshOutcomeBands(ch, researchDb, year, config.RESEARCH_K, config.RESEARCH_GOALS);
+  return { weeks: [week], outcomeBands: { [year]: rows } };
 }
 
 export async function runRetention(deps: JobDeps, job: Job<ZoneJobData>): Promise<RetentionResult> {

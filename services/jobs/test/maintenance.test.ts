@@ -1,13 +1,14 @@
 /**
  * The research refresh and retention jobs through the built service (real ClickHouse and Redis): a
- * research-refresh job for a day rebuilds that day's week in the research database the service
- * derives from CLICKHOUSE_DATABASE, with RESEARCH_K; a retention job drops the expired months of the
+ * scheduled research-refresh publishes a settled week once, and a job for a day rebuilds that day's
+ * week, in the research database the service derives from CLICKHOUSE_DATABASE, with RESEARCH_K; a retention job drops the expired months of the
  * policy. The figures are those of the district of packages/research/test/fixtures.ts (hand-written
  * there), here with k = 12.
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import type { PublishResult } from '@edusage/research';
 import { readCompactionState, type MonthCompactionResult } from '@edusage/rollups';
 import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
 import { storeDistrict, WEEK } from '../../../packages/research/test/fixtures';
@@ -22,8 +23,10 @@ let redis: Redis;
 let queue: Queue;
 let service: ServiceProcess;
 
-async function run(name: string, id: string, day: string): Promise<unknown> {
-  await queue.add(name, { zone: 'America/Chicago', day }, { jobId: id });
+/** Runs a job for `day` (a manual run), or with no day as the scheduler's job due at `dueAt`. */
+async function run(name: string, id: string, day: string | { dueAt: string }): Promise<unknown> {
+  if (typeof day === 'string') await queue.add(name, { zone: 'America/Chicago', day }, { jobId: id });
+  else await queue.add(name, { zone: 'America/Chicago' }, { jobId: id, timestamp: Date.parse(day.dueAt) });
   const state = await waitFor(
     async () => (await queue.getJob(id))?.getState(),
     (s) => s === 'completed' || s === 'failed',
@@ -68,6 +71,24 @@ const SCHOOL_WEEK_K12 = [
   { app_id: 'app-a', school_id: 'sch-3', active_students: 16, k: 12 },
   { app_id: 'app-b', school_id: 'sch-1', active_students: null, k: 12 },
 ];
+
+test('the scheduled research-refresh publishes the week once it settled, and once only', async () => {
+  // Due 04:00 in Chicago: on Monday 09-28 the week of 09-07 has not been complete for two weeks yet.
+  const early = (await run('research-refresh', 'scheduled-1', { dueAt: '2026-09-28T09:00:00Z' })) as PublishResult;
+  expect(early.weeks.map((w) => w.week_start)).not.toContain(WEEK);
+  expect(await schoolWeek()).toEqual([]);
+  const due = (await run('research-refresh', 'scheduled-2', { dueAt: '2026-09-29T09:00:00Z' })) as PublishResult;
+  expect(due.weeks.map((w) => w.week_start)).toContain(WEEK);
+  expect(await schoolWeek()).toEqual(SCHOOL_WEEK_K12);
+  const again = (await run('research-refresh', 'scheduled-3', { dueAt: '2026-09-30T09:00:00Z' })) as PublishResult;
+  expect(again.weeks.map((w) => w.week_start)).not.toContain(WEEK);
+  const log = await queryRows<{ table_name: string; trigger: string }>(
+    ch,
+    `SELECT table_name, trigger FROM ${env.config.CLICKHOUSE_DATABASE}_research.publications
+     WHERE period = '${WEEK}' ORDER BY table_name`,
+  );
+  expect(log.map((l) => l.trigger)).toEqual(['scheduled', 'scheduled', 'scheduled', 'scheduled']);
+});
 
 test('research-refresh rebuilds the week of the given day with RESEARCH_K', async () => {
   await run('research-refresh', 'refresh-1', '2026-09-10');

@@ -198,6 +198,12 @@ describe('retention', () => {
     );
     expect(() => loadJobsConfig({ ...base, RESEARCH_K: '4' })).toThrow(/RESEARCH_K/);
     expect(() => loadJobsConfig({ ...base, RESEARCH_DATABASE: 'a-b' })).toThrow(/RESEARCH_DATABASE/);
+    expect(config.RESEARCH_SETTLE_WEEKS).toBe(2);
+    expect(loadJobsConfig({ ...base, RESEARCH_SETTLE_WEEKS: '0' }).RESEARCH_SETTLE_WEEKS).toBe(0);
+    // The variable it replaced changed meaning: a deployment still setting it is told, not ignored.
+    expect(() => loadJobsConfig({ ...base, RESEARCH_REFRESH_WEEKS: '4' })).toThrow(
+      /RESEARCH_REFRESH_WEEKS: no longer read.*RESEARCH_SETTLE_WEEKS/,
+    );
     expect(() => loadJobsConfig({ ...base, RESEARCH_GOALS: 'ixl=-1' })).toThrow(/RESEARCH_GOALS.*"ixl=-1"/s);
     expect([...loadJobsConfig({ ...base, RESEARCH_GOALS: 'ixl=45, newsela=20' }).RESEARCH_GOALS]).toEqual([
       ['ixl', 45],

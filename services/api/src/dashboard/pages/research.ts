@@ -20,12 +20,18 @@ const WEEKLY_PATH = '/v1/research/weekly/:table';
  * endpoint even when no row comes (so an empty download still has its header); a null cell is one the
  * refresh suppressed (under k), shown as such.
  */
-function researchTable(id: string, caption: string, rows: ResearchRow[], columns?: readonly string[]): Table {
+function researchTable(
+  id: string,
+  caption: string,
+  empty: string,
+  rows: ResearchRow[],
+  columns?: readonly string[],
+): Table {
   const keys = columns ?? (rows.length > 0 ? Object.keys(rows[0]!) : []);
   return table({
     id,
     caption,
-    empty: 'No row in this period.',
+    empty,
     rows,
     columns: keys.map((key) => ({
       key,
@@ -41,14 +47,25 @@ async function weeklyTable(ctx: PageContext, name: string, period: Period): Prom
   const { rows, csvColumns } = await rowsOf<ResearchRow>(ctx.deps, ctx.principal, WEEKLY_PATH, period, {
     table: name,
   });
-  return researchTable(name, `${name}, weeks starting ${period.from} to ${period.to}`, rows, csvColumns);
+  return researchTable(
+    name,
+    `${name}, weeks starting ${period.from} to ${period.to}`,
+    'No row in this period. A week is published once, when it has been over for RESEARCH_SETTLE_WEEKS weeks (2 by default).',
+    rows,
+    csvColumns,
+  );
 }
 
 /** The outcome bands of every school year (they are per school year, not per week). */
 async function outcomeBands(ctx: PageContext): Promise<Table> {
   const { rows, csvColumns } = await rowsOf<ResearchRow>(ctx.deps, ctx.principal, '/v1/research/outcome-bands', {});
-  const t = researchTable('outcome_bands', 'outcome_bands, every school year', rows, csvColumns);
-  return { ...t, empty: 'No outcome band is stored yet (the research refresh writes them from assessment results).' };
+  return researchTable(
+    'outcome_bands',
+    'outcome_bands, every school year',
+    'No outcome band is published yet: a school year is published once, some weeks after it ends on June 30 (docs/DATA_DICTIONARY.md "Publication").',
+    rows,
+    csvColumns,
+  );
 }
 
 export const researchPage: PageDefinition = {
