@@ -57,7 +57,8 @@ export interface Item {
 /**
  * Streams an assessment file through its preset, matches each valid row's student to the roster and
  * stores the result under the student's pseudonym. Every bad row is reported (file, line, field) and
- * skipped; the rows beside it are kept. Re-importing a file writes equal rows (ReplacingMergeTree).
+ * skipped; the rows beside it are kept. The results of a student's test day that this import stores
+ * replace those of earlier imports (a corrected file); re-importing a file changes nothing else.
  */
 export async function importAssessments(req: ImportRequest): Promise<ImportSummary> {
   const name = path.basename(req.file);
@@ -72,7 +73,7 @@ export async function importAssessments(req: ImportRequest): Promise<ImportSumma
     issues: [],
     refused: null,
   };
-  const writer = req.ch ? new ResultWriter(req.ch, req.districtId) : null;
+  const writer = req.ch ? new ResultWriter(req.ch, req.districtId, Date.now()) : null;
   for await (const item of readAssessmentRows(req, s)) {
     s.rows++;
     if (!item.outcome.ok) {

@@ -24,6 +24,7 @@ interface ResultRow {
   percentile: number | null;
   projected_growth: number | null;
   grade: string;
+  imported_ms: number;
 }
 
 /** `rows` cut into groups that each touch at most `maxMonths` months of test_date (YYYY-MM). */
@@ -43,13 +44,18 @@ export function byMonthGroups<T extends { test_date: string }>(rows: readonly T[
   return groups;
 }
 
-/** Writes matched results to `assessment_results` (infra/clickhouse/0300) in batches; nothing raw is written. */
+/**
+ * Writes matched results to `assessment_results` (infra/clickhouse/0300, 0301) in batches; nothing raw is
+ * written. Every row carries `importedMs`, the import's start: a later import's results of a student's
+ * test day replace the earlier ones in the analyses (usage.ts `dayResults`).
+ */
 export class ResultWriter {
   private pending: ResultRow[] = [];
   written = 0;
   constructor(
     private readonly ch: ClickHouseClient,
     private readonly districtId: string,
+    private readonly importedMs: number,
   ) {}
 
   async add(r: ParsedResult, personId: string): Promise<void> {
@@ -65,6 +71,7 @@ export class ResultWriter {
       percentile: r.percentile,
       projected_growth: r.projectedGrowth,
       grade: r.grade,
+      imported_ms: this.importedMs,
     });
     if (this.pending.length >= BATCH) await this.flush();
   }
@@ -72,8 +79,8 @@ export class ResultWriter {
   async flush(): Promise<void> {
     const rows = this.pending;
     this.pending = [];
-    // Each group is its own INSERT; a crash between two leaves a part of the file stored, and
-    // importing it again replaces equal rows with equal rows (ReplacingMergeTree over the whole result).
+    // Each group is its own INSERT; a crash between two leaves a part of the file stored, and importing
+    // it again stores its rows under the new import's time, which then count for every day of the file.
     for (const group of byMonthGroups(rows, MONTHS_PER_INSERT)) await insertRows(this.ch, 'assessment_results', group);
     this.written += rows.length;
   }

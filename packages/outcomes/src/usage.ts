@@ -149,12 +149,33 @@ function windowsQuery(q: WindowQuery): string {
 }
 
 /**
+ * Each student's test days with the results that count: those of the latest import that has the day
+ * (a corrected file replaces the scores of the days it holds; the student's other days keep theirs).
+ * Per day: the best score, its projected growth (NaN for none: argMax skips NULL arguments, which would
+ * take another record's) and the number of records. Grouped by import first, then the latest import's
+ * figures taken per day: one read of the table (a filter on max(imported_ms) read it twice, +0.65 s
+ * for 50,000 students). The window's first and last days need no such care: a correction replaces a
+ * day, it never removes one.
+ */
+function dayResults(q: WindowQuery): string {
+  return `SELECT person_id, test_date, argMax(import_best, imported_ms) AS day_best,
+      argMax(import_projected, imported_ms) AS day_projected, argMax(import_records, imported_ms) AS day_records
+    FROM (
+      SELECT person_id, test_date, imported_ms, max(score) AS import_best,
+        argMax(ifNull(projected_growth, nan), score) AS import_projected, count() AS import_records
+      FROM assessment_results FINAL WHERE ${resultFilter(q)}
+      GROUP BY person_id, test_date, imported_ms
+    ) AS imports
+    GROUP BY person_id, test_date`;
+}
+
+/**
  * Every tested student of the window (one row each): first and last test day, and the score that counts
  * on each. **Duplicate rule**: of several records of one student, assessment and subject in one
  * occasion (`occasionDays` from the first or the last test day), the highest score counts (a re-test
- * replaces a first attempt the student abandoned or rushed); the others are counted. The pre test's
- * projected growth is that of its best record, NaN standing for none (argMax skips NULL arguments,
- * which would take another record's). Students without a pair (one test day, or days closer than
+ * replaces a first attempt the student abandoned or rushed); the others are counted. Only the results
+ * that count (`dayResults`: corrections) take part. The pre test's projected growth is that of its
+ * best record. Students without a pair (one test day, or days closer than
  * MIN_PAIR_DAYS) have the occasions' scores of whatever days they have; the caller leaves them out.
  */
 function testsQuery(q: WindowQuery): string {
@@ -166,12 +187,7 @@ function testsQuery(q: WindowQuery): string {
       argMaxIf(day_projected, day_best, ${inPre}) AS pre_projected,
       sumIf(day_records, ${inPre}) + sumIf(day_records, ${inPost}) - 2 AS duplicate_records
     FROM (
-      SELECT * FROM (
-        SELECT person_id, test_date, max(score) AS day_best,
-          argMax(ifNull(projected_growth, nan), score) AS day_projected, count() AS day_records
-        FROM assessment_results FINAL WHERE ${resultFilter(q)}
-        GROUP BY person_id, test_date
-      ) AS days ALL INNER JOIN (
+      SELECT * FROM (${dayResults(q)}) AS days ALL INNER JOIN (
         SELECT person_id, min(test_date) AS pre_date, max(test_date) AS post_date
         FROM assessment_results WHERE ${resultFilter(q)}
         GROUP BY person_id

@@ -244,6 +244,53 @@ describe('assessment import', () => {
     }
   });
 
+  it('a corrected file replaces the scores of the days it holds; other days keep theirs', async () => {
+    const matcher = new RosterMatcher('d6', rosterOf([student('s1'), student('s2')]), KEY);
+    const star = (name: string, rows: string[]) => {
+      const file = path.join(dir, name);
+      writeFileSync(file, ['StudentSourcedID,CompletedDateLocal,ScaledScore', ...rows].join('\n'));
+      return file;
+    };
+    const importStar = (file: string) =>
+      importAssessments({ districtId: 'd6', file, preset: 'star', options: { subject: 'math' }, matcher, ch });
+    const pairs = async () => {
+      const w = await loadStudentWindows(ch, {
+        districtId: 'd6',
+        app: 'ixl',
+        assessment: 'star',
+        subject: 'math',
+        from: '2026-08-01',
+        to: '2027-06-30',
+      });
+      const who = (id: string) => (id === pseudonymize(KEY, 'd6', 's1') ? 's1' : 's2');
+      // A replaced result is not a duplicate record of the day.
+      return {
+        students: w.students.map((x) => [who(x.personId), x.pre, x.post]).sort(),
+        duplicates: w.duplicateRecords,
+      };
+    };
+    // s1's December score was mistyped (660 for 560).
+    await importStar(
+      star('fall.csv', ['s1,2026-09-01,500', 's1,2026-12-01,660', 's2,2026-09-02,610', 's2,2026-12-02,650']),
+    );
+    expect(await pairs()).toEqual({
+      students: [
+        ['s1', 500, 660],
+        ['s2', 610, 650],
+      ],
+      duplicates: 0,
+    });
+    // The vendor's correction holds only that result: it replaces s1's December day, nothing else.
+    await importStar(star('correction.csv', ['s1,2026-12-01,560']));
+    expect(await pairs()).toEqual({
+      students: [
+        ['s1', 500, 560],
+        ['s2', 610, 650],
+      ],
+      duplicates: 0,
+    });
+  });
+
   it('costs the app from the license inventory: licenses overlapping the window, one currency', async () => {
     const file = path.join(dir, 'licenses.csv');
     writeFileSync(

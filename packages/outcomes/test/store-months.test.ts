@@ -30,14 +30,17 @@ function monthlyResults(months: number): ParsedResult[] {
 }
 
 async function writeAndCount(ch: ClickHouseClient, results: readonly ParsedResult[]) {
-  const writer = new ResultWriter(ch, 'd-months');
+  const writer = new ResultWriter(ch, 'd-months', 1_796_000_000_000);
   for (const [i, r] of results.entries()) await writer.add(r, `p${i % 7}`);
   await writer.flush();
-  const [row] = await queryRows<{ rows: string; months: string }>(
+  const [row] = await queryRows<{ rows: string; months: string; imports: string }>(
     ch,
-    `SELECT toString(count()) AS rows, toString(uniqExact(toYYYYMM(test_date))) AS months
+    `SELECT toString(count()) AS rows, toString(uniqExact(toYYYYMM(test_date))) AS months,
+       arrayStringConcat(groupUniqArray(toString(imported_ms)), ',') AS imports
      FROM assessment_results WHERE district_id = 'd-months'`,
   );
+  // Every row carries the import's time (what makes a later import's results replace these).
+  expect(row?.imports).toBe('1796000000000');
   return { written: writer.written, rows: Number(row?.rows), months: Number(row?.months) };
 }
 

@@ -108,6 +108,11 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     result('p7', '2026-09-28', 201),
     result('p8', '2026-09-07', 180), // a retest 2 days later is no post test: no pair
     result('p8', '2026-09-09', 186),
+    // p9's post score was mistyped (230) in the first import; a later import corrected that day (203).
+    // The correction replaces the day's result (no duplicate record); the pre day keeps its 200.
+    { ...result('p9', '2026-09-07', 200), imported_ms: 1000 },
+    { ...result('p9', '2026-09-21', 230), imported_ms: 1000 },
+    { ...result('p9', '2026-09-21', 203), imported_ms: 2000 },
   ]);
   await insertRows(ch, 'dim_people', [
     {
@@ -171,12 +176,13 @@ async function expectHandComputedFigures(ch: ClickHouseClient): Promise<void> {
     // 300 + 60 (minute 10:05) + 120 = 480 s = 8 min / 2 weeks; known place: 60 + 120 = 180, on campus 60.
     ['p6', '2026-09-07', '2026-09-21', 200, 204, null, 480, 180, 60, 2, 4, '', ''],
     ['p7', '2026-09-07', '2026-09-28', 196, 201, 6, 0, 0, 0, 0, 0, '', ''],
+    ['p9', '2026-09-07', '2026-09-21', 200, 203, null, 0, 0, 0, 0, 0, '', ''],
   ]);
   // On-campus shares of the time with a known place: p1 660/720, p2 0, p6 60/180 = exactly 1/3.
-  expect(data.students.map(campusGroup)).toEqual(['mostly_on', 'mostly_off', null, 'mostly_off', null]);
+  expect(data.students.map(campusGroup)).toEqual(['mostly_on', 'mostly_off', null, 'mostly_off', null, null]);
   // p4 has one test; p5's first test is outside the window, leaving one; p8's two are 2 days apart.
   expect(data.withoutPair).toBe(3);
-  // p1's second record of 09-21, p7's abandoned first attempt.
+  // p1's second record of 09-21, p7's abandoned first attempt (p9's replaced result is not one).
   expect(data.duplicateRecords).toBe(2);
 }
 
