@@ -12,10 +12,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { chdbPython, createTestEnv, type TestEnv } from '@edusage/testkit';
-import { ensureResearchSchema, refreshWeek } from '../src';
-import { storeDistrict, WEEK } from './fixtures';
+import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { chdbPython, type TestEnv } from '@edusage/testkit';
+import { refreshWeek } from '../src';
+import { openResearchSuite, WEEK, type ResearchSuite } from './fixtures';
 
 jest.setTimeout(180_000);
 
@@ -37,6 +37,7 @@ interface ParquetRead {
 }
 
 describe('research exports', () => {
+  let suite: ResearchSuite;
   let env: TestEnv;
   let ch: ClickHouseClient;
   let researchDb: string;
@@ -70,17 +71,12 @@ describe('research exports', () => {
     );
 
   beforeAll(async () => {
-    env = await createTestEnv('research_export', { kafka: false });
-    researchDb = `${env.config.CLICKHOUSE_DATABASE}_research`;
-    await ensureResearchSchema(env.config, researchDb);
-    ch = createClickHouse(env.config);
-    await storeDistrict(ch);
+    ({ env, ch, researchDb } = suite = await openResearchSuite('research_export'));
     await refreshWeek(ch, researchDb, WEEK, 10);
     dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-export-'));
   });
   afterAll(async () => {
-    await ch?.close();
-    await env?.cleanup();
+    await suite?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

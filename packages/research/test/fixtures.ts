@@ -21,9 +21,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { insertRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { createClickHouse, insertRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { deriveRollups } from '@edusage/aggregate';
 import { importLicenses } from '@edusage/licenses';
+import { createTestEnv, type TestEnv } from '@edusage/testkit';
+import { ensureResearchSchema } from '../src';
 
 export const WEEK = '2026-09-07';
 const TOPIC = 'usage.enriched';
@@ -226,4 +228,34 @@ export async function storeDistrict(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A suite's own databases (main and research, dropped by `close`) holding the district above. */
+export interface ResearchSuite {
+  env: TestEnv;
+  ch: ClickHouseClient;
+  researchDb: string;
+  close(): Promise<void>;
+}
+
+/** Creates the suite's database (testkit), its research schema, and stores the district (storeDistrict's options). */
+export async function openResearchSuite(
+  name: string,
+  district: Parameters<typeof storeDistrict>[1] = {},
+): Promise<ResearchSuite> {
+  const env = await createTestEnv(name, { kafka: false });
+  // The name testkit's cleanup drops with the suite's database.
+  const researchDb = `${env.config.CLICKHOUSE_DATABASE}_research`;
+  await ensureResearchSchema(env.config, researchDb);
+  const ch = createClickHouse(env.config);
+  await storeDistrict(ch, district);
+  return {
+    env,
+    ch,
+    researchDb,
+    async close() {
+      await ch.close();
+      await env.cleanup();
+    },
+  };
 }

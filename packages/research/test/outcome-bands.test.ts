@@ -10,10 +10,10 @@
  *   none, so none is hidden too; at_goal is empty (0, shown).
  * - app-c (licensed, never used): all 44 none; mean post = (12·212 + 19·206 + 13·203) / 44 = 206.75.
  */
-import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { assessmentRow, createTestEnv, type TestEnv } from '@edusage/testkit';
-import { ensureResearchSchema, refreshOutcomeBands, schoolYearDays, schoolYearOf } from '../src';
-import { storeDistrict } from './fixtures';
+import { insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { assessmentRow } from '@edusage/testkit';
+import { refreshOutcomeBands, schoolYearDays, schoolYearOf } from '../src';
+import { openResearchSuite, type ResearchSuite } from './fixtures';
 
 jest.setTimeout(180_000);
 
@@ -30,16 +30,12 @@ function growthOf(n: number): number {
 }
 
 describe('outcome bands', () => {
-  let env: TestEnv;
+  let suite: ResearchSuite;
   let ch: ClickHouseClient;
   let researchDb: string;
 
   beforeAll(async () => {
-    env = await createTestEnv('research_outcomes', { kafka: false });
-    researchDb = `${env.config.CLICKHOUSE_DATABASE}_research`;
-    await ensureResearchSchema(env.config, researchDb);
-    ch = createClickHouse(env.config);
-    await storeDistrict(ch);
+    ({ ch, researchDb } = suite = await openResearchSuite('research_outcomes'));
     await insertRows(
       ch,
       'dim_people',
@@ -64,8 +60,7 @@ describe('outcome bands', () => {
     ]);
   });
   afterAll(async () => {
-    await ch?.close();
-    await env?.cleanup();
+    await suite?.close();
   });
 
   it('maps days to school years', () => {

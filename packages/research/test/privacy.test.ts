@@ -9,17 +9,17 @@
  *   scoped to schools cannot undo the school table's complementary suppression; licenses counting
  *   other roles or a part of the week publish no `active`.
  */
-import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { ensureResearchSchema, refreshWeek } from '../src';
+import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { refreshWeek } from '../src';
 import {
   FORMULA_APP,
   LICENSED_DOMAIN_APP,
+  openResearchSuite,
   PERSONAL_APP,
   PRIVACY_EVENTS,
   PRIVACY_LICENSES,
-  storeDistrict,
   WEEK,
+  type ResearchSuite,
 } from './fixtures';
 
 jest.setTimeout(180_000);
@@ -31,7 +31,7 @@ const UNRESOLVED_APP = 'unresolved';
 const hours = (events: number) => (events * 600) / 3600;
 
 describe('research tables: privacy review', () => {
-  let env: TestEnv;
+  let suite: ResearchSuite;
   let ch: ClickHouseClient;
   let researchDb: string;
 
@@ -39,17 +39,15 @@ describe('research tables: privacy review', () => {
     queryRows<T>(ch, `SELECT * FROM ${researchDb}.${table} ORDER BY ${order}`);
 
   beforeAll(async () => {
-    env = await createTestEnv('research_privacy', { kafka: false });
-    researchDb = `${env.config.CLICKHOUSE_DATABASE}_research`;
-    await ensureResearchSchema(env.config, researchDb);
-    ch = createClickHouse(env.config);
-    await storeDistrict(ch, { extraEvents: PRIVACY_EVENTS, licenses: PRIVACY_LICENSES });
+    ({ ch, researchDb } = suite = await openResearchSuite('research_privacy', {
+      extraEvents: PRIVACY_EVENTS,
+      licenses: PRIVACY_LICENSES,
+    }));
     const r = await refreshWeek(ch, researchDb, WEEK, 10);
     expect(r.kept).toEqual([]);
   });
   afterAll(async () => {
-    await ch?.close();
-    await env?.cleanup();
+    await suite?.close();
   });
 
   it('keys usage rows only by apps the district knows, the rest as one unresolved row', async () => {

@@ -9,17 +9,17 @@
  * weeks the week is published from Tuesday 2026-09-29 on (complete two days after its Sunday, 09-15,
  * and two weeks more); school year 2026-27 (to 2027-06-30) from 2027-07-16 on.
  */
-import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { assessmentRow, createTestEnv, type TestEnv } from '@edusage/testkit';
-import { ensureResearchSchema, publishSettled, refreshWeek } from '../src';
-import { addEvents, storeDistrict, WEEK } from './fixtures';
+import { insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { assessmentRow } from '@edusage/testkit';
+import { publishSettled, refreshWeek } from '../src';
+import { addEvents, openResearchSuite, WEEK, type ResearchSuite } from './fixtures';
 
 jest.setTimeout(180_000);
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
 describe('publishing settled periods once', () => {
-  let env: TestEnv;
+  let suite: ResearchSuite;
   let ch: ClickHouseClient;
   let researchDb: string;
   const publish = (today: string) => publishSettled(ch, researchDb, { today, settleWeeks: 2, k: 10 });
@@ -47,15 +47,10 @@ describe('publishing settled periods once', () => {
     ).map((r) => [r.band, r.students]);
 
   beforeAll(async () => {
-    env = await createTestEnv('research_publish', { kafka: false });
-    researchDb = `${env.config.CLICKHOUSE_DATABASE}_research`;
-    await ensureResearchSchema(env.config, researchDb);
-    ch = createClickHouse(env.config);
-    await storeDistrict(ch);
+    ({ ch, researchDb } = suite = await openResearchSuite('research_publish'));
   });
   afterAll(async () => {
-    await ch?.close();
-    await env?.cleanup();
+    await suite?.close();
   });
 
   it('publishes a week once it settled, and never again on later runs', async () => {

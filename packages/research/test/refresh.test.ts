@@ -6,17 +6,16 @@
  * re-run replaces the week instead of adding to it. Expected figures are written by hand from the
  * district described in fixtures.ts.
  */
-import { createClickHouse, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { dropStaleStaging, ensureResearchSchema, refreshWeek } from '../src';
-import { storeDistrict, WEEK } from './fixtures';
+import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { dropStaleStaging, refreshWeek } from '../src';
+import { openResearchSuite, WEEK, type ResearchSuite } from './fixtures';
 
 jest.setTimeout(180_000);
 
 const hours = (events: number) => (events * 600) / 3600;
 
 describe('research refresh', () => {
-  let env: TestEnv;
+  let suite: ResearchSuite;
   let ch: ClickHouseClient;
   let researchDb: string;
 
@@ -24,16 +23,10 @@ describe('research refresh', () => {
     queryRows<T>(ch, `SELECT * FROM ${researchDb}.${table} ORDER BY ${order}`);
 
   beforeAll(async () => {
-    env = await createTestEnv('research_refresh', { kafka: false });
-    // The name testkit's cleanup drops with the suite's database.
-    researchDb = `${env.config.CLICKHOUSE_DATABASE}_research`;
-    await ensureResearchSchema(env.config, researchDb);
-    ch = createClickHouse(env.config);
-    await storeDistrict(ch);
+    ({ ch, researchDb } = suite = await openResearchSuite('research_refresh'));
   });
   afterAll(async () => {
-    await ch?.close();
-    await env?.cleanup();
+    await suite?.close();
   });
 
   it('builds the weekly usage tables with distinct weekly students and suppression', async () => {
