@@ -48,12 +48,20 @@ export function sqlNumber(value: number | bigint): string {
   return String(value);
 }
 
+/**
+ * A real calendar day written YYYY-MM-DD (never throws, unlike `new Date(…).toISOString()` on
+ * 2026-13-01): the one check of the repository, for SQL literals, request parameters, file fields
+ * and stored rows alike.
+ */
+export function isCalendarDay(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const t = Date.parse(`${s}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === s;
+}
+
 /** A Date literal from YYYY-MM-DD (checked to be a real calendar day). */
 export function sqlDate(day: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) {
-    throw new Error(`not a YYYY-MM-DD date: ${JSON.stringify(day)}`);
-  }
-  if (new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) throw new Error(`not a calendar day: ${day}`);
+  if (!isCalendarDay(day)) throw new Error(`not a YYYY-MM-DD calendar day: ${JSON.stringify(day)}`);
   return `toDate(${sqlString(day)})`;
 }
 

@@ -1,5 +1,14 @@
 export { createClickHouse, ensureDatabase, dropDatabase, type ClickHouseConfig, type ClickHouseClient } from './client';
-export { sqlString, sqlIdentifier, sqlNumber, sqlDate, sqlDateTime, sqlList, utcDateTime } from './escape';
+export {
+  sqlString,
+  sqlIdentifier,
+  sqlNumber,
+  sqlDate,
+  sqlDateTime,
+  sqlList,
+  utcDateTime,
+  isCalendarDay,
+} from './escape';
 export { runMigrations, MigrationChangedError, type MigrationResult } from './migrations';
 export { insertRows, insertTsv, queryRows, queryTable, queryArrays, queryJsonArray, command } from './query';
 export { clickhouseErrorCode } from './error-code';

@@ -1,6 +1,6 @@
 import { GRADE_ORDER, gradeCode } from '@edusage/enrich';
 import { z } from 'zod';
-import { isCalendarDay } from './window';
+import { isCalendarDay } from '@edusage/clickhouse';
 
 /** A real calendar day written YYYY-MM-DD. */
 export const isoDay = z

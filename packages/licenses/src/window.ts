@@ -1,3 +1,4 @@
+import { isCalendarDay } from '@edusage/clickhouse';
 import { addDays } from '@edusage/rollups';
 
 /**
@@ -13,13 +14,6 @@ export class WindowError extends Error {
     super(`--${option === 'as_of' ? 'as-of' : 'window'}${reason.startsWith('term:') ? ' ' : ': '}${reason}`);
     this.name = 'WindowError';
   }
-}
-
-/** A calendar day YYYY-MM-DD (never throws, unlike `new Date(…).toISOString()` on 2026-13-01). */
-export function isCalendarDay(s: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-  const t = Date.parse(`${s}T00:00:00Z`);
-  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === s;
 }
 
 /** Days from `from` to `to`, both included (1 for a one-day window). */

@@ -1,4 +1,4 @@
-import { isCalendarDay } from '@edusage/licenses';
+import { isCalendarDay } from '@edusage/clickhouse';
 import type { FieldProblem } from './result';
 
 /** Collects the problems of one row while its cells are read, so every bad field is reported at once. */

@@ -9,10 +9,11 @@
  * A rebuild by hand (`research refresh`, a manual job) still replaces a period; `publications` shows it.
  */
 import { queryRows, sqlIdentifier, type ClickHouseClient } from '@edusage/clickhouse';
+import { addDays } from '@edusage/rollups';
 import { schoolYearDays, schoolYearOf } from './outcome-bands';
 import { refreshOutcomeBands, refreshWeek, type RefreshResult } from './refresh';
 import { WEEKLY_TABLES, type ResearchTable } from './schema';
-import { addDays, settledWeeks } from './weeks';
+import { settledWeeks } from './weeks';
 
 /** How many settled weeks back a run looks for weeks not yet published (the job may have been down). */
 export const CATCH_UP_WEEKS = 8;

@@ -1,13 +1,12 @@
 /** Monday-based weeks of district-local days (YYYY-MM-DD), the only time grain of the research tables. */
+import { isCalendarDay } from '@edusage/clickhouse';
+import { addDays } from '@edusage/rollups';
 
 const DAY_MS = 86_400_000;
 
 function parseDay(day: string): Date {
-  const d = new Date(`${day}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== day) {
-    throw new Error(`not a YYYY-MM-DD day: ${JSON.stringify(day)}`);
-  }
-  return d;
+  if (!isCalendarDay(day)) throw new Error(`not a YYYY-MM-DD day: ${JSON.stringify(day)}`);
+  return new Date(`${day}T00:00:00Z`);
 }
 
 const iso = (d: Date) => d.toISOString().slice(0, 10);
@@ -36,11 +35,6 @@ export function completedWeeks(today: string, count: number): string[] {
   const weeks: string[] = [];
   for (let i = count - 1; i >= 0; i--) weeks.push(mondayOf(iso(new Date(newest.getTime() - i * 7 * DAY_MS))));
   return weeks;
-}
-
-/** `day` moved by `days` (negative: earlier). */
-export function addDays(day: string, days: number): string {
-  return iso(new Date(parseDay(day).getTime() + days * DAY_MS));
 }
 
 /**

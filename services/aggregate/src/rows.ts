@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isCalendarDay } from '@edusage/clickhouse';
 import { storableReason, type DeadLetter, type EnrichedEvent } from '@edusage/contracts';
 import { BoundedMap } from '@edusage/runtime';
 import { PermanentError } from './errors';
@@ -17,13 +18,8 @@ const storableDays = new BoundedMap<string, true>(STORABLE_DAYS_KEPT);
 /** A real calendar day 'YYYY-MM-DD' that ClickHouse's Date holds (1970–2105). */
 export function isStorableDay(day: string): boolean {
   if (storableDays.has(day)) return true;
-  const d = new Date(`${day}T00:00:00Z`);
-  const ok =
-    /^\d{4}-\d{2}-\d{2}$/.test(day) &&
-    !Number.isNaN(d.getTime()) &&
-    d.toISOString().slice(0, 10) === day &&
-    d.getUTCFullYear() >= 1970 &&
-    d.getUTCFullYear() <= 2105;
+  const year = Number(day.slice(0, 4));
+  const ok = isCalendarDay(day) && year >= 1970 && year <= 2105;
   if (ok) storableDays.set(day, true);
   return ok;
 }

@@ -4,7 +4,8 @@
  * repeated, which a string schema refuses), so every parameter is a bounded string first.
  */
 import { z } from 'zod';
-import { isCalendarDay, parseWindow, windowDays, WindowError } from '@edusage/licenses';
+import { isCalendarDay } from '@edusage/clickhouse';
+import { parseWindow, windowDays, WindowError } from '@edusage/licenses';
 import { PLAIN_ID } from './tokens';
 
 /** Dates the API accepts: nothing is stored outside these years. */
