@@ -9,7 +9,7 @@ export {
   utcDateTime,
   isCalendarDay,
 } from './escape';
-export { runMigrations, MigrationChangedError, type MigrationResult } from './migrations';
+export { runMigrations, splitStatements, MigrationChangedError, type MigrationResult } from './migrations';
 export { insertRows, insertTsv, queryRows, queryTable, queryArrays, queryJsonArray, command } from './query';
 export { clickhouseErrorCode } from './error-code';
 export { clickhouseHealth } from './health';

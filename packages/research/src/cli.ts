@@ -17,7 +17,7 @@ import { refreshOutcomeBands, refreshWeek } from './refresh';
 import { researchDatabaseOf } from './research-database';
 import { ensureResearchSchema } from './schema';
 import { DEFAULT_K, checkK } from './suppression';
-import { mondayOf } from './weeks';
+import { mondayOf, weekSettled } from './weeks';
 
 const configSchema = baseConfigSchema.extend({ RESEARCH_DATABASE: z.string().default('') });
 
@@ -69,14 +69,14 @@ program
 program
   .command('refresh')
   .description(
-    'rebuild the weekly research tables for the week holding a day, and its school year of outcome bands if that year has settled',
+    'rebuild the weekly research tables for the week holding a settled day, and its school year of outcome bands if that year has settled',
   )
   .requiredOption('--day <YYYY-MM-DD>', 'any day of the week')
   .option('--k <k>', `suppression threshold (≥ 5, default ${DEFAULT_K})`, positive('--k'), DEFAULT_K)
   .option('--goal <app=min,…>', 'weekly goals of the outcome bands in engaged minutes per app (default 30)', '')
   .option(
     '--settle-weeks <n>',
-    'weeks after June 30 before a school year counts as settled',
+    'weeks a week (and a school year after June 30) must be over before it may be written',
     whole('--settle-weeks'),
     2,
   )
@@ -87,11 +87,16 @@ program
       await ensureResearchSchema(config, researchDb);
       const ch = createClickHouse(config);
       try {
+        const today = new Date().toISOString().slice(0, 10); // UTC: the settle weeks' two-day margin covers any zone
+        if (!weekSettled(o.day, today, o.settleWeeks)) {
+          throw new Error(
+            `--day: the week of ${mondayOf(o.day)} has not settled (--settle-weeks ${o.settleWeeks}); the daily job publishes it once, when it has`,
+          );
+        }
         const r = await refreshWeek(ch, researchDb, mondayOf(o.day), checkK(o.k));
         console.log(`week ${r.week_start}: ${JSON.stringify(r.rows)}`);
         for (const t of r.kept) console.log(`kept the previous ${t.table} of the week: ${t.reason}`);
         const year = schoolYearOf(o.day);
-        const today = new Date().toISOString().slice(0, 10);
         if (schoolYearSettled(year, today, o.settleWeeks)) {
           const bands = await refreshOutcomeBands(ch, researchDb, year, o.k, parseGoals(o.goal));
           console.log(`outcome bands ${year}: ${bands} rows`);

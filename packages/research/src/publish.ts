@@ -6,9 +6,11 @@
  * the 25th student's score from the two means; a usage cell gives one late student's minutes. So the
  * daily job writes a week only when it has been complete for RESEARCH_SETTLE_WEEKS weeks, and a school
  * year's outcome bands only once the year is over and as settled, and never writes either again.
- * A rebuild by hand (`research refresh`, a manual job) still replaces a period; `publications` shows it.
+ * A rebuild by hand (`research refresh`, a manual job) still replaces a settled period; `publications`
+ * shows it. Unsettled periods are never written, not even by hand: that would be a version before the one
+ * the job publishes.
  */
-import { queryRows, sqlIdentifier, type ClickHouseClient } from '@edusage/clickhouse';
+import { queryRows, sqlIdentifier, sqlList, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { addDays } from '@edusage/rollups';
 import { schoolYearDays, schoolYearOf } from './outcome-bands';
 import { refreshOutcomeBands, refreshWeek, type RefreshResult } from './refresh';
@@ -34,15 +36,18 @@ export interface PublishResult {
   outcomeBands: Record<string, number>;
 }
 
-const periodKey = (table: ResearchTable, period: string) => `${table}\u0000${period}`;
-
-/** (table, period) pairs already published with rows; an empty write publishes nothing. */
-async function publishedPeriods(ch: ClickHouseClient, researchDb: string): Promise<Set<string>> {
-  const rows = await queryRows<{ table_name: ResearchTable; period: string }>(
+/** Periods of `tables` with a logged write of rows (scheduled, by hand, or before the log existed). */
+async function publishedPeriods(
+  ch: ClickHouseClient,
+  researchDb: string,
+  tables: readonly ResearchTable[],
+): Promise<Set<string>> {
+  const rows = await queryRows<{ period: string }>(
     ch,
-    `SELECT DISTINCT table_name, period FROM ${sqlIdentifier(researchDb)}.publications WHERE rows > 0`,
+    `SELECT DISTINCT period FROM ${sqlIdentifier(researchDb)}.publications
+     WHERE rows > 0 AND table_name IN ${sqlList(tables, sqlString)}`,
   );
-  return new Set(rows.map((r) => periodKey(r.table_name, r.period)));
+  return new Set(rows.map((r) => r.period));
 }
 
 /** Whether `schoolYear` ended (June 30) at least `settleWeeks` weeks and two days before `today`. */
@@ -50,36 +55,37 @@ export function schoolYearSettled(schoolYear: string, today: string, settleWeeks
   return addDays(schoolYearDays(schoolYear).to, 7 * settleWeeks + 2) <= today;
 }
 
-/** The settled ones of the two school years before `today`'s, oldest first (a run catches up one missed year). */
+/** The school year before `today`'s, if it has settled (else none): the one year a run may publish. */
 export function settledSchoolYears(today: string, settleWeeks: number): string[] {
-  const start = Number(schoolYearOf(today).slice(0, 4));
-  const year = (s: number) => `${s}-${String((s + 1) % 100).padStart(2, '0')}`;
-  return [year(start - 2), year(start - 1)].filter((y) => schoolYearSettled(y, today, settleWeeks));
+  const start = Number(schoolYearOf(today).slice(0, 4)) - 1;
+  const previous = `${start}-${String((start + 1) % 100).padStart(2, '0')}`;
+  return schoolYearSettled(previous, today, settleWeeks) ? [previous] : [];
 }
 
 /**
- * Publishes what has settled and is not published yet: the weekly tables of the last CATCH_UP_WEEKS
- * settled weeks, and the outcome bands of the settled school years. A table whose week is kept (see
- * refreshWeek) or has no rows stays unpublished and is tried again on the next run.
+ * Publishes what has settled and is not published yet: each of the last CATCH_UP_WEEKS settled weeks
+ * whose tables have no logged write, as one snapshot of all four tables (`whole`: nothing while a
+ * table is held back or the week has no row), and the outcome bands of the school year before
+ * today's once it settled. A week or year not written is tried again on the next run.
  */
 export async function publishSettled(
   ch: ClickHouseClient,
   researchDb: string,
   opts: PublishOptions,
 ): Promise<PublishResult> {
-  const published = await publishedPeriods(ch, researchDb);
+  const publishedWeeks = await publishedPeriods(ch, researchDb, WEEKLY_TABLES);
   const weeks: RefreshResult[] = [];
   for (const week of settledWeeks(opts.today, opts.settleWeeks, CATCH_UP_WEEKS)) {
-    const tables = WEEKLY_TABLES.filter((t) => !published.has(periodKey(t, week)));
-    if (tables.length === 0) continue;
-    weeks.push(await refreshWeek(ch, researchDb, week, opts.k, { tables, trigger: 'scheduled', skipEmpty: true }));
+    if (publishedWeeks.has(week)) continue;
+    weeks.push(await refreshWeek(ch, researchDb, week, opts.k, { trigger: 'scheduled', whole: true }));
   }
+  const publishedYears = await publishedPeriods(ch, researchDb, ['outcome_bands']);
   const outcomeBands: Record<string, number> = {};
   for (const year of settledSchoolYears(opts.today, opts.settleWeeks)) {
-    if (published.has(periodKey('outcome_bands', year))) continue;
+    if (publishedYears.has(year)) continue;
     outcomeBands[year] = await refreshOutcomeBands(ch, researchDb, year, opts.k, opts.goals, {
       trigger: 'scheduled',
-      skipEmpty: true,
+      whole: true,
     });
   }
   return { weeks, outcomeBands };

@@ -4,7 +4,8 @@
  * user) and swapped in with one `ALTER TABLE … REPLACE PARTITION <week or year> FROM <staging>`, which
  * ClickHouse applies atomically: readers see the old partition or the new one, a re-run replaces it
  * instead of adding to it, and a partition that lost all its rows becomes empty. Every write is logged
- * in the research database's `publications` (what publish.ts reads to publish a period only once).
+ * in the research database's `publications` before it is made (what publish.ts reads to publish a
+ * period only once).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -19,7 +20,7 @@ import {
 } from '@edusage/clickhouse';
 import { weeklyLicenseUtilization, type LicenseUtilizationRow } from './license-utilization';
 import { outcomeBands, schoolYearDays } from './outcome-bands';
-import { WEEKLY_TABLES, type ResearchTable, type WeeklyTable } from './schema';
+import type { ResearchTable, WeeklyTable } from './schema';
 import { checkK } from './suppression';
 import { suppressWeeklyUsage, usageCellIndex, weeklyUsageCounts, type WeeklyUsageCounts } from './weekly-usage';
 import { weekDays } from './weeks';
@@ -28,12 +29,15 @@ import { weekDays } from './weeks';
 export type PublicationTrigger = 'scheduled' | 'manual';
 
 export interface RefreshOptions {
-  /** The weekly tables to write (default: all). */
-  tables?: readonly WeeklyTable[];
   /** Logged with the write (default 'manual'). */
   trigger?: PublicationTrigger;
-  /** Write nothing for a table whose build has no rows (nothing to publish yet). */
-  skipEmpty?: boolean;
+  /**
+   * Publish the period as one snapshot or not at all (the scheduled publication): nothing is written
+   * when a table of the week is held back (`kept`) or when the period has no row in any table. The
+   * tables of one week then always come from one build, so the complementary suppression between
+   * them holds (a grade table built later than its district table would differ by the late events).
+   */
+  whole?: boolean;
 }
 
 export interface RefreshResult {
@@ -84,39 +88,69 @@ export async function dropStaleStaging(ch: ClickHouseClient): Promise<string[]> 
   return rows.map((r) => r.name);
 }
 
-/**
- * Writes `rows` as the whole `partition` (a week_start or a school_year) of researchDb.table, through a
- * staging table, and logs the write in researchDb.publications. The log row follows the swap: a crash
- * between the two leaves a written period unlogged, which the next scheduled run writes once more.
- */
-async function replacePartition(
-  ch: ClickHouseClient,
-  researchDb: string,
-  table: ResearchTable,
-  partition: string,
-  rows: readonly object[],
-  log: { k: number; trigger: PublicationTrigger },
-): Promise<void> {
-  const target = `${sqlIdentifier(researchDb)}.${sqlIdentifier(table)}`;
-  const staging = `${STAGING_PREFIX}${table}_${randomBytes(4).toString('hex')}`;
-  await command(ch, `CREATE TABLE ${sqlIdentifier(staging)} AS ${target}`);
-  try {
-    await insertRows(ch, staging, rows);
-    await command(ch, `ALTER TABLE ${target} REPLACE PARTITION ${sqlString(partition)} FROM ${sqlIdentifier(staging)}`);
-  } finally {
-    await command(ch, `DROP TABLE IF EXISTS ${sqlIdentifier(staging)}`);
-  }
-  await command(
-    ch,
-    `INSERT INTO ${sqlIdentifier(researchDb)}.publications (table_name, period, published_at, rows, k, trigger)
-     SELECT ${sqlString(table)}, ${sqlString(partition)}, ${sqlDateTime(new Date())}, ${sqlNumber(rows.length)},
-       ${sqlNumber(log.k)}, ${sqlString(log.trigger)}`,
-  );
+/** A write to log in researchDb.publications: the table, its period and the rows about to replace it. */
+interface Write {
+  table: ResearchTable;
+  period: string;
+  rows: readonly object[];
 }
 
 /**
- * Rebuilds one week of the weekly research tables (all, or `opts.tables`) from the main database `ch`
- * is bound to, with suppression threshold k.
+ * Logs the writes in researchDb.publications, before they are made: a crash part way through a
+ * publication then leaves a period logged (not written again by the scheduled job, to be rebuilt by
+ * hand), never two versions of it for a researcher to compare. A failed swap leaves a logged version
+ * that never landed; the period keeps its previous version.
+ */
+async function logWrites(
+  ch: ClickHouseClient,
+  researchDb: string,
+  writes: readonly Write[],
+  log: { k: number; trigger: PublicationTrigger },
+): Promise<void> {
+  const at = sqlDateTime(new Date());
+  const rows = writes.map(
+    (w) =>
+      `SELECT ${sqlString(w.table)} AS table_name, ${sqlString(w.period)} AS period, ${at} AS published_at,
+         toUInt64(${sqlNumber(w.rows.length)}) AS rows, toUInt8(${sqlNumber(log.k)}) AS k, ${sqlString(log.trigger)} AS trigger`,
+  );
+  await command(
+    ch,
+    `INSERT INTO ${sqlIdentifier(researchDb)}.publications (table_name, period, published_at, rows, k, trigger)
+     ${rows.join(' UNION ALL ')}`,
+  );
+}
+
+/** Writes `rows` as the whole `partition` (a week_start or a school_year) of researchDb.table, through a staging table. */
+async function replacePartition(ch: ClickHouseClient, researchDb: string, write: Write): Promise<void> {
+  const target = `${sqlIdentifier(researchDb)}.${sqlIdentifier(write.table)}`;
+  const staging = `${STAGING_PREFIX}${write.table}_${randomBytes(4).toString('hex')}`;
+  await command(ch, `CREATE TABLE ${sqlIdentifier(staging)} AS ${target}`);
+  try {
+    await insertRows(ch, staging, write.rows);
+    await command(
+      ch,
+      `ALTER TABLE ${target} REPLACE PARTITION ${sqlString(write.period)} FROM ${sqlIdentifier(staging)}`,
+    );
+  } finally {
+    await command(ch, `DROP TABLE IF EXISTS ${sqlIdentifier(staging)}`);
+  }
+}
+
+/** Logs the writes, then makes them. */
+async function publish(
+  ch: ClickHouseClient,
+  researchDb: string,
+  writes: readonly Write[],
+  log: { k: number; trigger: PublicationTrigger },
+): Promise<void> {
+  if (writes.length === 0) return;
+  await logWrites(ch, researchDb, writes, log);
+  for (const w of writes) await replacePartition(ch, researchDb, w);
+}
+
+/**
+ * Rebuilds one week of the weekly research tables from the main database `ch` is bound to, with
+ * suppression threshold k (see RefreshOptions for the scheduled publication's `whole`).
  */
 export async function refreshWeek(
   ch: ClickHouseClient,
@@ -144,14 +178,15 @@ export async function refreshWeek(
   const mismatch = gradeMismatch(counts);
   if (mismatch !== null) kept.push({ table: 'weekly_app_usage_grade', reason: mismatch });
   const rows: RefreshResult['rows'] = {};
-  const wanted = new Set(opts.tables ?? WEEKLY_TABLES);
-  const trigger = opts.trigger ?? 'manual';
-  for (const [table, list] of Object.entries(tables) as [WeeklyTable, readonly object[]][]) {
-    if (!wanted.has(table) || kept.some((t) => t.table === table)) continue;
-    if (opts.skipEmpty && list.length === 0) continue;
-    await replacePartition(ch, researchDb, table, weekStart, list, { k, trigger });
-    rows[table] = list.length;
-  }
+  const built = Object.entries(tables) as [WeeklyTable, readonly object[]][];
+  const unpublishable = opts.whole && (kept.length > 0 || built.every(([, list]) => list.length === 0));
+  const writes: Write[] = unpublishable
+    ? []
+    : built
+        .filter(([table]) => !kept.some((t) => t.table === table))
+        .map(([table, list]) => ({ table, period: weekStart, rows: list }));
+  await publish(ch, researchDb, writes, { k, trigger: opts.trigger ?? 'manual' });
+  for (const w of writes) rows[w.table as WeeklyTable] = w.rows.length;
   return { week_start: weekStart, rows, kept };
 }
 
@@ -165,12 +200,15 @@ export async function refreshOutcomeBands(
   schoolYear: string,
   k: number,
   goals: ReadonlyMap<string, number> = new Map(),
-  opts: Pick<RefreshOptions, 'trigger' | 'skipEmpty'> = {},
+  opts: RefreshOptions = {},
 ): Promise<number> {
   checkK(k);
   schoolYearDays(schoolYear); // refuses anything but '2026-27'
   const rows = await outcomeBands(ch, schoolYear, k, goals);
-  if (opts.skipEmpty && rows.length === 0) return 0;
-  await replacePartition(ch, researchDb, 'outcome_bands', schoolYear, rows, { k, trigger: opts.trigger ?? 'manual' });
+  if (opts.whole && rows.length === 0) return 0;
+  await publish(ch, researchDb, [{ table: 'outcome_bands', period: schoolYear, rows }], {
+    k,
+    trigger: opts.trigger ?? 'manual',
+  });
   return rows.length;
 }

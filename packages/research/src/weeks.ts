@@ -44,3 +44,8 @@ export function completedWeeks(today: string, count: number): string[] {
 export function settledWeeks(today: string, settleWeeks: number, count: number): string[] {
   return completedWeeks(addDays(today, -7 * settleWeeks), count);
 }
+
+/** Whether the week holding `day` has been complete for `settleWeeks` weeks on `today`. */
+export function weekSettled(day: string, today: string, settleWeeks: number): boolean {
+  return mondayOf(day) <= settledWeeks(today, settleWeeks, 1)[0]!;
+}

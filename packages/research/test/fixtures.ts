@@ -21,7 +21,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createClickHouse, insertRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { createClickHouse, insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { deriveRollups } from '@edusage/aggregate';
 import { importLicenses } from '@edusage/licenses';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
@@ -170,16 +170,22 @@ export const PRIVACY_LICENSES = [
 
 /**
  * Stores more events (offsets after the district's) and folds them into the rollups, as the sink
- * would; call once, after storeDistrict.
+ * would (unless `fold: false`: stored, not folded yet); call once, after storeDistrict.
  */
-export async function addEvents(ch: ClickHouseClient, extra: readonly Ev[]): Promise<void> {
+export async function addEvents(ch: ClickHouseClient, extra: readonly Ev[], o: { fold?: boolean } = {}): Promise<void> {
   const base = events().length;
   await insertRows(
     ch,
     'usage_events',
     extra.map((e, i) => eventRow(e, base + i)),
   );
-  await deriveRollups(ch, TOPIC, 0, BigInt(base + extra.length));
+  if (o.fold !== false) await deriveRollups(ch, TOPIC, 0, BigInt(base + extra.length));
+}
+
+/** Folds every stored event into the rollups (after addEvents with `fold: false`). */
+export async function foldStoredEvents(ch: ClickHouseClient): Promise<void> {
+  const [row] = await queryRows<{ n: string }>(ch, 'SELECT toString(count()) AS n FROM usage_events');
+  await deriveRollups(ch, TOPIC, 0, BigInt(row!.n));
 }
 
 /**

@@ -9,10 +9,19 @@
  * weeks the week is published from Tuesday 2026-09-29 on (complete two days after its Sunday, 09-15,
  * and two weeks more); school year 2026-27 (to 2027-06-30) from 2027-07-16 on.
  */
-import { insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { assessmentRow } from '@edusage/testkit';
-import { publishSettled, refreshWeek } from '../src';
-import { addEvents, openResearchSuite, WEEK, type ResearchSuite } from './fixtures';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  createClickHouse,
+  ensureDatabase,
+  insertRows,
+  queryRows,
+  splitStatements,
+  type ClickHouseClient,
+} from '@edusage/clickhouse';
+import { assessmentRow, createTestEnv, type TestEnv } from '@edusage/testkit';
+import { ensureResearchSchema, publishSettled, refreshWeek, RESEARCH_MIGRATIONS_DIR } from '../src';
+import { addEvents, foldStoredEvents, openResearchSuite, WEEK, type ResearchSuite } from './fixtures';
 
 jest.setTimeout(180_000);
 
@@ -80,9 +89,9 @@ describe('publishing settled periods once', () => {
     // Asked for by hand, the week is rebuilt with the late event, and the log shows a second version.
     await refreshWeek(ch, researchDb, WEEK, 10);
     expect(await appA()).toEqual(['44']);
-    expect((await publications('weekly_app_usage_district', WEEK)).map((p) => p.trigger)).toEqual([
-      'scheduled',
+    expect((await publications('weekly_app_usage_district', WEEK)).map((p) => p.trigger).sort()).toEqual([
       'manual',
+      'scheduled',
     ]);
   });
 
@@ -110,5 +119,103 @@ describe('publishing settled periods once', () => {
     expect(later.outcomeBands).not.toHaveProperty('2026-27');
     expect(await bands()).toEqual(published);
     expect((await publications('outcome_bands', '2026-27')).map((p) => p.trigger)).toEqual(['scheduled']);
+  });
+});
+
+describe('a week held back whole', () => {
+  let suite: ResearchSuite;
+  beforeAll(async () => {
+    suite = await openResearchSuite('research_publish_whole');
+  });
+  afterAll(async () => {
+    await suite?.close();
+  });
+
+  it('writes none of the week while one table cannot be built from the same events, then all four at once', async () => {
+    const { ch, researchDb } = suite;
+    const appA = () =>
+      queryRows<{ events: string }>(
+        ch,
+        `SELECT events FROM ${researchDb}.weekly_app_usage_district WHERE week_start = '${WEEK}' AND app_id = 'app-a'`,
+      );
+    // A stored event of the week not folded into the rollups yet: the grade table (from stored events)
+    // would count it, the district table (from the rollups) not.
+    await addEvents(ch, [{ person: 'p05', role: 'student', school: 'sch-1', app: 'app-a', day: '2026-09-12' }], {
+      fold: false,
+    });
+    const held = await publishSettled(ch, researchDb, { today: '2026-09-29', settleWeeks: 2, k: 10 });
+    const week = held.weeks.find((w) => w.week_start === WEEK)!;
+    expect(week.kept.map((t) => t.table)).toEqual(['weekly_app_usage_grade']);
+    expect(week.rows).toEqual({});
+    expect(await appA()).toEqual([]);
+
+    await foldStoredEvents(ch);
+    const whole = await publishSettled(ch, researchDb, { today: '2026-09-30', settleWeeks: 2, k: 10 });
+    expect(Object.keys(whole.weeks.find((w) => w.week_start === WEEK)!.rows).sort()).toEqual([
+      'weekly_app_usage_district',
+      'weekly_app_usage_grade',
+      'weekly_app_usage_school',
+      'weekly_license_utilization',
+    ]);
+    expect(await appA()).toEqual([{ events: '44' }]);
+  });
+});
+
+describe('periods written before the publications log', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv('research_legacy', { kafka: false });
+  });
+  afterAll(async () => {
+    await env?.cleanup();
+  });
+
+  it('are logged as legacy by the migration, so the job does not write them again; open school years are not', async () => {
+    const config = { ...env.config, CLICKHOUSE_DATABASE: `${env.config.CLICKHOUSE_DATABASE}_research` };
+    await ensureDatabase(config);
+    const research = createClickHouse(config);
+    try {
+      // The research schema as the previous version left it: its two migrations, and written periods.
+      for (const file of ['0001_research_tables.sql', '0002_outcome_bands.sql'])
+        for (const statement of splitStatements(readFileSync(path.join(RESEARCH_MIGRATIONS_DIR, file), 'utf8')))
+          await research.command({ query: statement });
+      await insertRows(research, 'weekly_app_usage_district', [
+        {
+          week_start: WEEK,
+          district_id: 'd1',
+          app_id: 'app-a',
+          active_students: 31,
+          events: 43,
+          engaged_hours: 7,
+          suppressed: 0,
+          k: 10,
+        },
+      ]);
+      const band = (school_year: string) => ({
+        school_year,
+        district_id: 'd1',
+        app_id: 'app-a',
+        assessment: 'MAP',
+        subject: 'math',
+        goal_minutes_per_week: 30,
+        band: 'none',
+        students: 12,
+        suppressed: 0,
+        k: 10,
+      });
+      await insertRows(research, 'outcome_bands', [band('2020-21'), band('2099-00')]);
+
+      await ensureResearchSchema(env.config, config.CLICKHOUSE_DATABASE);
+      const log = await queryRows<{ table_name: string; period: string; rows: string; trigger: string }>(
+        research,
+        'SELECT table_name, period, rows, trigger FROM publications ORDER BY table_name, period',
+      );
+      expect(log).toEqual([
+        { table_name: 'outcome_bands', period: '2020-21', rows: '1', trigger: 'legacy' },
+        { table_name: 'weekly_app_usage_district', period: WEEK, rows: '1', trigger: 'legacy' },
+      ]);
+    } finally {
+      await research.close();
+    }
   });
 });

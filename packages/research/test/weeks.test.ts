@@ -1,6 +1,6 @@
 /** Monday-based weeks and which weeks a refresh rebuilds (2026-09-07 is a Monday). */
 import { schoolYearSettled, settledSchoolYears } from '../src/publish';
-import { completedWeeks, mondayOf, settledWeeks, weekDays } from '../src/weeks';
+import { completedWeeks, mondayOf, settledWeeks, weekDays, weekSettled } from '../src/weeks';
 
 describe('weeks', () => {
   it('finds the Monday of any day', () => {
@@ -39,8 +39,14 @@ describe('weeks', () => {
     expect(schoolYearSettled('2026-27', '2027-07-16', 2)).toBe(true);
     expect(schoolYearSettled('2026-27', '2027-07-02', 0)).toBe(true);
     expect(schoolYearSettled('2026-27', '2027-07-01', 0)).toBe(false);
-    // In September 2027 the year before is settled, and the one before that is looked at too (a missed run).
-    expect(settledSchoolYears('2027-09-01', 2)).toEqual(['2025-26', '2026-27']);
-    expect(settledSchoolYears('2027-07-10', 2)).toEqual(['2025-26']);
+    // A run publishes the year before today's, once it settled; never an older one.
+    expect(settledSchoolYears('2027-09-01', 2)).toEqual(['2026-27']);
+    expect(settledSchoolYears('2027-07-10', 2)).toEqual([]);
+  });
+
+  it("tells whether a day's week has settled", () => {
+    expect(weekSettled('2026-09-13', '2026-09-28', 2)).toBe(false);
+    expect(weekSettled('2026-09-13', '2026-09-29', 2)).toBe(true);
+    expect(weekSettled('2026-09-07', '2026-09-15', 0)).toBe(true);
   });
 });

@@ -40,14 +40,15 @@ export const maintenanceEnv = {
   RESEARCH_K: z.coerce.number().int().min(MIN_K, `must be at least ${MIN_K}`).default(DEFAULT_K),
   /**
    * Weeks a complete week waits for late events and rosters before the daily refresh publishes it, once
-   * (a school year's outcome bands: weeks after June 30). See packages/research publish.ts.
+   * (a school year's outcome bands: weeks after June 30). See packages/research publish.ts. At most 8:
+   * a year's bands read its events, which retention drops after 13 months by default.
    */
-  RESEARCH_SETTLE_WEEKS: z.coerce.number().int().min(0).max(52).default(2),
+  RESEARCH_SETTLE_WEEKS: z.coerce.number().int().min(0).max(8).default(2),
   /** Replaced by RESEARCH_SETTLE_WEEKS: refused, so a deployment that set it learns its meaning changed. */
   RESEARCH_REFRESH_WEEKS: z
     .undefined({
       error:
-        'no longer read: weeks are published once, after RESEARCH_SETTLE_WEEKS weeks, instead of rebuilt every day (docs/DATA_DICTIONARY.md "Refresh")',
+        'no longer read: weeks are published once, after RESEARCH_SETTLE_WEEKS weeks, instead of rebuilt every day (docs/DATA_DICTIONARY.md "Publication")',
     })
     .optional(),
   /** Weekly goals of the outcome bands, engaged minutes per app: "ixl=45,newsela=20" (others: 30). */

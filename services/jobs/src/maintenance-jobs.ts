@@ -14,6 +14,7 @@ import {
   researchDatabaseOf,
   schoolYearOf,
   schoolYearSettled,
+  weekSettled,
   type PublishResult,
 } from '@edusage/research';
 import type { ClickHouseClient } from '@edusage/clickhouse';
@@ -113,7 +114,8 @@ export async function runRollupCompaction(deps: JobDeps, job: Job<ZoneJobData>):
 /**
  * The daily run publishes what settled and is not published yet (packages/research publish.ts). A
  * manual job's `day` rebuilds the week holding it, and the outcome bands of its school year if that
- * year has settled: an asked-for rebuild replaces a published period (logged in `publications`).
+ * year has settled: an asked-for rebuild replaces a published period (logged in `publications`). A
+ * week that has not settled is refused (the job fails saying so).
  */
 export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): Promise<PublishResult> {
   const { config, ch, logger } = deps;
@@ -147,6 +149,11 @@ async function rebuildByHand(
   day: string,
   today: string,
 ): Promise<PublishResult> {
+  if (!weekSettled(day, today, config.RESEARCH_SETTLE_WEEKS)) {
+    throw new Error(
+      `the week of ${mondayOf(day)} has not settled (RESEARCH_SETTLE_WEEKS=${config.RESEARCH_SETTLE_WEEKS}): it is published once, when it has, and is not rebuilt before`,
+    );
+  }
   const week = await refreshWeek(ch, researchDb, mondayOf(day), config.RESEARCH_K);
   const year = schoolYearOf(day);
   if (!schoolYearSettled(year, today, config.RESEARCH_SETTLE_WEEKS)) {

@@ -90,6 +90,28 @@ test('the scheduled research-refresh publishes the week once it settled, and onc
   expect(log.map((l) => l.trigger)).toEqual(['scheduled', 'scheduled', 'scheduled', 'scheduled']);
 });
 
+test('a research-refresh job for a week that has not settled fails, saying so, and writes nothing', async () => {
+  // Due on 2026-09-20 (Chicago): the week of 09-07 is not two weeks over yet.
+  await queue.add(
+    'research-refresh',
+    { zone: 'America/Chicago', day: '2026-09-10' },
+    { jobId: 'unsettled-1', timestamp: Date.parse('2026-09-20T09:00:00Z') },
+  );
+  const state = await waitFor(
+    async () => (await queue.getJob('unsettled-1'))?.getState(),
+    (s) => s === 'completed' || s === 'failed',
+    { timeoutMs: 60_000, what: 'job unsettled-1' },
+  );
+  const job = await queue.getJob('unsettled-1');
+  expect(state).toBe('failed');
+  expect(job?.failedReason).toMatch(/the week of 2026-09-07 has not settled \(RESEARCH_SETTLE_WEEKS=2\)/);
+  const manual = await queryRows<{ n: string }>(
+    ch,
+    `SELECT toString(count()) AS n FROM ${env.config.CLICKHOUSE_DATABASE}_research.publications WHERE trigger = 'manual'`,
+  );
+  expect(manual).toEqual([{ n: '0' }]);
+});
+
 test('research-refresh rebuilds the week of the given day with RESEARCH_K', async () => {
   await run('research-refresh', 'refresh-1', '2026-09-10');
   expect(await schoolWeek()).toEqual(SCHOOL_WEEK_K12);

@@ -200,6 +200,7 @@ describe('retention', () => {
     expect(() => loadJobsConfig({ ...base, RESEARCH_DATABASE: 'a-b' })).toThrow(/RESEARCH_DATABASE/);
     expect(config.RESEARCH_SETTLE_WEEKS).toBe(2);
     expect(loadJobsConfig({ ...base, RESEARCH_SETTLE_WEEKS: '0' }).RESEARCH_SETTLE_WEEKS).toBe(0);
+    expect(() => loadJobsConfig({ ...base, RESEARCH_SETTLE_WEEKS: '9' })).toThrow(/RESEARCH_SETTLE_WEEKS/);
     // The variable it replaced changed meaning: a deployment still setting it is told, not ignored.
     expect(() => loadJobsConfig({ ...base, RESEARCH_REFRESH_WEEKS: '4' })).toThrow(
       /RESEARCH_REFRESH_WEEKS: no longer read.*RESEARCH_SETTLE_WEEKS/,
