@@ -85,6 +85,23 @@ describe('tables', () => {
   test('CSV quotes commas and quotes (RFC 4180) and leaves null cells empty', () => {
     expect(tableCsv(t)).toBe('app,n,none\n"a,b ""quoted""",1234.5,\n<script>alert(1)</script>,0,\n');
   });
+  test('CSV defuses formula-like text with a leading quote and leaves numbers as they are', () => {
+    const f = table({
+      id: 'f',
+      caption: 'Apps',
+      empty: 'none',
+      rows: [
+        { app: '=hyperlink("https://evil","x")', n: -5 },
+        { app: '+1', n: 2.5 },
+        { app: '@sum(A1)', n: 0 },
+      ],
+      columns: [
+        { key: 'app', label: 'App', value: (r) => r.app },
+        { key: 'n', label: 'N', numeric: true, value: (r) => r.n },
+      ],
+    });
+    expect(tableCsv(f)).toBe(`app,n\n"'=hyperlink(""https://evil"",""x"")",-5\n'+1,2.5\n'@sum(A1),0\n`);
+  });
   test('HTML escapes every value and keeps the raw number in data-value', () => {
     const out = renderTable(t, '/dashboard/apps?download=x').value;
     expect(out).not.toContain('<script>');

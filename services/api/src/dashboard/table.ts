@@ -1,3 +1,4 @@
+import { defuseFormula } from '@edusage/research';
 import { stringify } from 'csv-stringify/sync';
 import { esc, fmtFixed, fmtInt, html, Html } from './html';
 
@@ -90,10 +91,15 @@ export function renderTable(t: Table, downloadHref: string): Html {
   </div>`;
 }
 
-/** The table as CSV (RFC 4180 via csv-stringify): the plain values, header = column keys. */
+/**
+ * The table as CSV (RFC 4180 via csv-stringify): the plain values, header = column keys. Text a
+ * spreadsheet would run as a formula gets a leading `'` (defuseFormula, as the /v1 CSV): app ids and
+ * names come from senders.
+ */
 export function tableCsv(t: Table): string {
+  const cell = (v: Value) => (v === null ? '' : typeof v === 'string' ? defuseFormula(v) : v);
   return stringify(
-    t.rows.map((r) => t.columns.map((c) => c.value(r) ?? '')),
+    t.rows.map((r) => t.columns.map((c) => cell(c.value(r)))),
     { header: true, columns: t.columns.map((c) => c.key), cast: { boolean: (b) => (b ? 'true' : 'false') } },
   );
 }
