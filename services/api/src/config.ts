@@ -9,10 +9,25 @@ export const apiConfigSchema = baseConfigSchema.extend({
   API_PORT: z.coerce.number().int().min(0).max(65_535).default(8084),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   /**
-   * Behind a reverse proxy: take the client address from X-Forwarded-For (Fastify trustProxy), so the
-   * per-IP limit of requests without a valid token applies per client, not to the proxy.
+   * Behind reverse proxies: how many (`true` = 1; `false`, unset or 0 = none). The client address is the
+   * X-Forwarded-For entry the outermost of them appended (Fastify trustProxy as a hop count), never an
+   * entry left of it, which the client wrote: so the per-IP limit of requests without a valid token
+   * and the audit log's ip are the client's, not the proxy's, and cannot be forged.
    */
-  API_TRUST_PROXY: z.stringbool().default(false),
+  API_TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v, ctx) => {
+      const s = v.trim();
+      if (/^\d{1,3}$/.test(s) && Number(s) <= 100) return Number(s);
+      const b = z.stringbool().safeParse(s);
+      if (b.success) return b.data ? 1 : 0;
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be true, false or the number of reverse proxies in front (1 to 100)',
+      });
+      return z.NEVER;
+    }),
   /** Requests one token may make per API_RATE_WINDOW_MS. */
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** Requests without a valid token (missing, unknown, revoked) one IP may make per window: throttles guessing. */

@@ -16,7 +16,8 @@ import { openApiDocument } from './openapi';
 import { logRequests } from './request-log';
 
 export interface ServerDeps {
-  config: AccessConfig & { API_TRUST_PROXY?: boolean };
+  /** API_TRUST_PROXY: the reverse proxies in front (0 or absent: none). */
+  config: AccessConfig & { API_TRUST_PROXY?: number };
   logger: Logger;
   deps: ApiDeps;
   /** Rate-limit counters live here, so limits hold across restarts and replicas. */
@@ -25,6 +26,16 @@ export interface ServerDeps {
   metrics: ApiMetrics;
   ready(): Promise<{ ok: boolean; checks: Record<string, boolean> }>;
   endpoints?: readonly Endpoint[];
+}
+
+/**
+ * Fastify's trustProxy for `hops` reverse proxies in front: the socket's peer and the X-Forwarded-For
+ * entries the other proxies appended are trusted, so the client is the entry the outermost appended.
+ * Never `true` (the leftmost entry, which the client writes) nor a number (Fastify 5 then trusts no
+ * hop at all).
+ */
+export function trustHops(hops: number): false | ((address: string, hop: number) => boolean) {
+  return hops > 0 ? (_address, hop) => hop < hops : false;
 }
 
 /**
@@ -37,7 +48,7 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
     loggerInstance: s.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
-    trustProxy: s.config.API_TRUST_PROXY ?? false,
+    trustProxy: trustHops(s.config.API_TRUST_PROXY ?? 0),
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];

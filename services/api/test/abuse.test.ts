@@ -4,7 +4,9 @@
  * clean 400 naming the field (never a 500, never data). Token guessing is throttled per IP.
  */
 import { Redis } from 'ioredis';
-import { ENDPOINTS } from '@edusage/api';
+import Fastify from 'fastify';
+import { ENDPOINTS, buildServer, loadApiConfig, trustHops } from '@edusage/api';
+import { createLogger } from '@edusage/logging';
 import { startHarness, type Harness } from './harness';
 
 const VALID: Record<string, string> = {
@@ -256,6 +258,57 @@ test('without API_TRUST_PROXY a forged X-Forwarded-For does not escape the per-I
     statuses.push(res.statusCode);
   }
   expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+});
+
+test('with API_TRUST_PROXY=true the client is the entry the proxy appended, not a leftmost one it wrote', async () => {
+  const config = loadApiConfig({ ...h.env.env, API_AUTH_FAILURE_LIMIT: '5', API_TRUST_PROXY: 'true' });
+  const redis = new Redis(h.env.config.REDIS_URL);
+  const app = await buildServer({
+    config,
+    logger: createLogger('abuse-test', 'silent'),
+    deps: h.api.deps,
+    redis,
+    audit: h.api.audit,
+    metrics: h.api.metrics,
+    ready: async () => ({ ok: true, checks: {} }),
+  });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const res = await app.inject({
+        method: 'GET',
+        url: '/v1/research',
+        // The client forges a different leftmost entry each time; the proxy (10.8.8.8) appends the real one.
+        headers: { 'x-forwarded-for': `192.0.2.${i}, 198.51.100.7` },
+        remoteAddress: '10.8.8.8',
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    const keys = await redis.keys(`${h.env.config.REDIS_KEY_PREFIX}api:ratelimit:*`);
+    expect(keys.some((k) => k.endsWith('ip:198.51.100.7'))).toBe(true);
+    expect(keys.some((k) => /ip:192\.0\.2\./.test(k))).toBe(false);
+  } finally {
+    await app.close();
+    redis.disconnect();
+  }
+});
+
+test('API_TRUST_PROXY=2: the client is the entry the outer of two proxies appended', async () => {
+  const app = Fastify({ trustProxy: trustHops(2) });
+  app.get('/ip', async (request) => request.ip);
+  const ip = async (xff: string) =>
+    (await app.inject({ url: '/ip', headers: { 'x-forwarded-for': xff }, remoteAddress: '10.0.0.2' })).body;
+  expect(await ip('192.0.2.1, 198.51.100.7, 10.0.0.1')).toBe('198.51.100.7');
+  expect(await ip('198.51.100.7, 10.0.0.1')).toBe('198.51.100.7');
+  await app.close();
+});
+
+test('API_TRUST_PROXY is true, false or a hop count', () => {
+  const hops = (v?: string) => loadApiConfig({ ...h.env.env, API_TRUST_PROXY: v }).API_TRUST_PROXY;
+  expect([hops(undefined), hops('false'), hops('true'), hops('1'), hops('2')]).toEqual([0, 0, 1, 1, 2]);
+  for (const bad of ['-1', '1.5', 'maybe', '101'])
+    expect(() => hops(bad)).toThrow(/API_TRUST_PROXY: must be true, false or the number of reverse proxies/);
 });
 
 test('CSV cells that a spreadsheet would run as a formula are defused', async () => {
