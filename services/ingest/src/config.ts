@@ -49,7 +49,7 @@ export const ingestConfigSchema = baseConfigSchema
       .int()
       .min(1_000)
       .default(SERVER_LIMIT_DEFAULTS.INGEST_KEEP_ALIVE_TIMEOUT_MS),
-    /** Most /v1 requests handled at once (bounds memory: each may hold INGEST_MAX_BODY_BYTES); more get 503. */
+    /** Most requests handled at once, probes aside (bounds memory: each may hold INGEST_MAX_BODY_BYTES); more get 503. */
     INGEST_MAX_CONCURRENT_REQUESTS: z.coerce
       .number()
       .int()

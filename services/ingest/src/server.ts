@@ -210,8 +210,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (error instanceof MessageTooLargeError) {
       // Permanent: the same request would be refused on every retry, so never 503.
       metrics.requestsRefused.inc({ route, code: 'message_too_large' });
-      request.log.warn({ err: error }, 'a message is over the broker limit: answering 413');
-      const eventId = eventIdOf(error as MessageTooLargeError);
+      const eventId = eventIdOf(error);
+      // Never the error itself: its tooLarge.message is the whole event (student ids, email).
+      const { topic, bytes, budget } = error.tooLarge ?? {};
+      request.log.warn(
+        { err: error.message, topic, bytes, budget, event_id: eventId },
+        'a message is over the broker limit: answering 413',
+      );
       return reply.code(413).send({
         error: 'message_too_large',
         message:

@@ -25,14 +25,25 @@ export class KafkaUnavailableError extends Error {
  * max.message.bytes): retrying would fail forever, so the HTTP answer is 413, not 503.
  */
 export class MessageTooLargeError extends Error {
+  /**
+   * The message that does not fit, when known. Not enumerable, and left out of toJSON: it is a whole
+   * event (a student's ids and email), which a logged error (pino's err serializer) must not print.
+   */
+  declare readonly tooLarge?: { topic: string; message: JsonMessage; bytes: number; budget: number };
+
   constructor(
     message: string,
-    /** The message that does not fit, when known. */
-    readonly tooLarge?: { topic: string; message: JsonMessage; bytes: number; budget: number },
+    tooLarge?: { topic: string; message: JsonMessage; bytes: number; budget: number },
     options?: { cause?: unknown },
   ) {
     super(message, options);
     this.name = 'MessageTooLargeError';
+    Object.defineProperty(this, 'tooLarge', { value: tooLarge, enumerable: false });
+  }
+
+  toJSON(): Record<string, unknown> {
+    const { topic, bytes, budget } = this.tooLarge ?? {};
+    return { name: this.name, message: this.message, topic, bytes, budget };
   }
 }
 

@@ -1,7 +1,8 @@
 import type { Producer } from 'kafkajs';
+import pino from 'pino';
 import { createLogger } from '@edusage/logging';
 import { buildServer } from '../src/server';
-import { KafkaSink, KafkaUnavailableError, type EventSink } from '../src/sink';
+import { KafkaSink, KafkaUnavailableError, MessageTooLargeError, type EventSink } from '../src/sink';
 import type { ApiKeyRecord, KeyResolver } from '../src/apikeys';
 import { csvRecordToEvent } from '../src/import';
 
@@ -58,6 +59,48 @@ test('a producer that never acknowledges is cut off by the timeout → 503', asy
   });
   expect(res.statusCode).toBe(503);
   await app.close();
+});
+
+test('a message over the broker limit → 413; the log names topic, bytes, budget and event id, never the event', async () => {
+  const lines: string[] = [];
+  const captured = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const secret = { event_id: 'e-big', user: { sourced_id: 'stu-4711-secret', email: 'ada.pupil@school.example' } };
+  let thrown: MessageTooLargeError | undefined;
+  const sink: EventSink = {
+    send: async (batch) => {
+      thrown = new MessageTooLargeError(
+        'one message for usage.raw takes 2000000 bytes; Kafka accepts at most 1000000 per batch',
+        { topic: 'usage.raw', message: batch.raw[0]!, bytes: 2_000_000, budget: 1_000_000 },
+      );
+      throw thrown;
+    },
+  };
+  const app = await buildServer({ config, logger: captured, keys, sink });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { authorization: 'Bearer good', 'content-type': 'application/json' },
+    payload: JSON.stringify({ ...event, ...secret }),
+  });
+  await app.close();
+  expect(res.statusCode).toBe(413);
+  expect(res.json()).toMatchObject({ error: 'message_too_large', message: expect.stringContaining('"e-big"') });
+  // The event did reach the error (the 413 names it) …
+  expect(JSON.stringify(thrown!.tooLarge!.message)).toContain('ada.pupil@school.example');
+  const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(logged.find((l) => l.msg === 'a message is over the broker limit: answering 413')).toMatchObject({
+    topic: 'usage.raw',
+    bytes: 2_000_000,
+    budget: 1_000_000,
+    event_id: 'e-big',
+  });
+  // … but no log line, nor the error logged or serialized as such, carries its text.
+  captured.warn({ err: thrown }, 'logged as an error');
+  expect(lines.length).toBeGreaterThan(1);
+  for (const text of [...lines, JSON.stringify(thrown), JSON.stringify({ err: thrown })]) {
+    expect(text).not.toContain('ada.pupil@school.example');
+    expect(text).not.toContain('stu-4711-secret');
+  }
 });
 
 test('Redis down while checking the key → 503 auth_unavailable, not 401', async () => {
