@@ -18,8 +18,8 @@ const storableDays = new BoundedMap<string, true>(STORABLE_DAYS_KEPT);
 /** A real calendar day 'YYYY-MM-DD' that ClickHouse's Date holds (1970–2105). */
 export function isStorableDay(day: string): boolean {
   if (storableDays.has(day)) return true;
-  const year = Number(day.slice(0, 4));
-  const ok = isCalendarDay(day) && year >= 1970 && year <= 2105;
+  // A claim read back may lack the field (claims-malformed.test): checked before it is sliced.
+  const ok = isCalendarDay(day) && Number(day.slice(0, 4)) >= 1970 && Number(day.slice(0, 4)) <= 2105;
   if (ok) storableDays.set(day, true);
   return ok;
 }
