@@ -35,9 +35,19 @@ export interface KeyResolver {
   resolve(key: string): Promise<ApiKeyRecord | null>;
 }
 
+interface CachedLookup {
+  record: ApiKeyRecord | null;
+  expires: number;
+}
+
 export class ApiKeyStore implements KeyResolver {
   private readonly hashKey: string;
-  private readonly cache = new Map<string, { record: ApiKeyRecord | null; expires: number }>();
+  /**
+   * Lookups of known keys and of unknown ones, cached apart: a flood of made-up keys (anyone can send
+   * them) fills and clears only the unknown ones, never the few known keys the devices send.
+   */
+  private readonly known = new Map<string, CachedLookup>();
+  private readonly unknown = new Map<string, CachedLookup>();
 
   constructor(
     private readonly redis: Redis,
@@ -91,7 +101,7 @@ export class ApiKeyStore implements KeyResolver {
     }
     for (const t of targets) {
       await this.redis.hdel(this.hashKey, t.hash);
-      this.cache.delete(t.hash);
+      this.known.delete(t.hash);
     }
     return targets;
   }
@@ -99,22 +109,24 @@ export class ApiKeyStore implements KeyResolver {
   async resolve(key: string): Promise<ApiKeyRecord | null> {
     const hash = hashApiKey(key);
     const now = Date.now();
-    const cached = this.cache.get(hash);
+    const cached = this.known.get(hash) ?? this.unknown.get(hash);
     if (cached && cached.expires > now) return cached.record;
     // A Redis error propagates: the caller answers 503 (cannot check), never 401 (wrong key).
     const json = await this.redis.hget(this.hashKey, hash);
     const record = json === null ? null : parseRecord(json);
     if (this.cacheMs > 0) {
-      if (this.cache.size >= this.maxCacheEntries) this.evictExpired(now);
-      if (this.cache.size >= this.maxCacheEntries) this.cache.clear();
-      this.cache.set(hash, { record, expires: now + this.cacheMs });
+      const cache = record === null ? this.unknown : this.known;
+      (record === null ? this.known : this.unknown).delete(hash);
+      if (cache.size >= this.maxCacheEntries) evictExpired(cache, now);
+      if (cache.size >= this.maxCacheEntries) cache.clear();
+      cache.set(hash, { record, expires: now + this.cacheMs });
     }
     return record;
   }
+}
 
-  private evictExpired(now: number): void {
-    for (const [hash, entry] of this.cache) if (entry.expires <= now) this.cache.delete(hash);
-  }
+function evictExpired(cache: Map<string, CachedLookup>, now: number): void {
+  for (const [hash, entry] of cache) if (entry.expires <= now) cache.delete(hash);
 }
 
 function parseRecord(json: string): ApiKeyRecord | null {
