@@ -294,6 +294,44 @@ test('with API_TRUST_PROXY=true the client is the entry the proxy appended, not 
   }
 });
 
+test('the session cookie is Secure when the sign-in came over TLS (per the trusted proxy), not over plain HTTP', async () => {
+  const config = loadApiConfig({ ...h.env.env, API_TRUST_PROXY: 'true' });
+  const redis = new Redis(h.env.config.REDIS_URL);
+  const app = await buildServer({
+    config,
+    logger: createLogger('abuse-test', 'silent'),
+    deps: h.api.deps,
+    redis,
+    audit: h.api.audit,
+    metrics: h.api.metrics,
+    ready: async () => ({ ok: true, checks: {} }),
+  });
+  try {
+    const signIn = async (proto: string) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/dashboard/sign-in',
+        headers: {
+          host: 'edusage.example',
+          origin: `${proto}://edusage.example`,
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-forwarded-proto': proto,
+          'x-forwarded-for': '198.51.100.9',
+        },
+        remoteAddress: '10.8.8.8',
+        payload: `token=${h.tokens.admin}`,
+      });
+      expect(res.statusCode).toBe(303);
+      return String(res.headers['set-cookie']);
+    };
+    expect(await signIn('https')).toMatch(/^eds_session=[^;]+;.*; Secure/);
+    expect(await signIn('http')).not.toMatch(/Secure/);
+  } finally {
+    await app.close();
+    redis.disconnect();
+  }
+});
+
 test('API_TRUST_PROXY=2: the client is the entry the outer of two proxies appended', async () => {
   const app = Fastify({ trustProxy: trustHops(2) });
   app.get('/ip', async (request) => request.ip);

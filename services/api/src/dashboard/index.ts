@@ -123,9 +123,17 @@ export async function registerDashboard(app: FastifyInstance, d: DashboardDeps):
       const principal = typeof token === 'string' ? await d.deps.tokens.resolve(token.trim()) : null;
       if (!principal) return html(401, 'That token is unknown, revoked or mistyped.');
       const { id } = await sessions.create(hashToken((token as string).trim()));
-      return reply
-        .setCookie(SESSION_COOKIE, id, { ...cookieOptions, maxAge: SESSION_SECONDS })
-        .redirect(`${BASE}/${home(principal).slug}`, 303);
+      return (
+        reply
+          // Secure whenever the page came over TLS (directly, or per a trusted proxy's X-Forwarded-Proto),
+          // so the browser never sends the session over plain HTTP; not on a plain-HTTP local setup.
+          .setCookie(SESSION_COOKIE, id, {
+            ...cookieOptions,
+            secure: request.protocol === 'https',
+            maxAge: SESSION_SECONDS,
+          })
+          .redirect(`${BASE}/${home(principal).slug}`, 303)
+      );
     });
 
     scope.post(`${BASE}/sign-out`, { config: { rateLimit: false } }, async (request, reply) => {
