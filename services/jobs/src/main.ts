@@ -33,7 +33,7 @@ void runService<JobsConfig>({
       await compactAtStartIfNeeded(ch, queue, config, logger);
     }
     // 3. run
-    const worker = createWorker(config, redis, jobProcessor({ config, ch, queue, logger }));
+    const worker = createWorker(config, redis, jobProcessor({ config, ch, queue, redis, logger }));
     worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
     // A job whose lock expired (its process died, or blocked its loop for half of JOBS_LOCK_MS): run again.
     worker.on('stalled', (id) => logger.warn({ id }, 'job stalled: put back to run again'));

@@ -26,6 +26,7 @@ import { dueLocalDate } from './districts';
 import { retriedJobOptions } from './queue';
 import { JOB, type ZoneJobData } from './job-names';
 import { enforceRetention, type RetentionResult } from './retention';
+import { withRunLock } from './run-lock';
 import type { DesiredScheduler } from './schedules';
 
 const daily = (at: { hour: number; minute: number }) => `${at.minute} ${at.hour} * * *`;
@@ -111,6 +112,10 @@ export async function runRollupCompaction(deps: JobDeps, job: Job<ZoneJobData>):
   });
 }
 
+/** The research refresh's run lock, beside the queue's keys. */
+export const researchLockKey = (config: Pick<JobsConfig, 'REDIS_KEY_PREFIX'>) =>
+  `${config.REDIS_KEY_PREFIX}jobs:lock:research-refresh`;
+
 /**
  * The daily run publishes what settled and is not published yet (packages/research publish.ts). A
  * manual job's `day` rebuilds the week holding it, and the outcome bands of its school year if that
@@ -124,15 +129,22 @@ export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): 
   const stale = await dropStaleStaging(ch);
   if (stale.length > 0) logger.warn({ tables: stale }, 'dropped staging tables left by an interrupted refresh');
   const today = dueLocalDate(job, job.data.zone);
-  const result: PublishResult =
-    job.data.day === undefined
-      ? await publishSettled(ch, researchDb, {
-          today,
-          settleWeeks: config.RESEARCH_SETTLE_WEEKS,
-          k: config.RESEARCH_K,
-          goals: config.RESEARCH_GOALS,
-        })
-      : await rebuildByHand(deps, researchDb, job.data.day, today);
+  // One run at a time: two would both find a week unpublished and both write it.
+  const result: PublishResult = await withRunLock(
+    deps.redis,
+    researchLockKey(config),
+    `job ${job.id}`,
+    3_600_000,
+    () =>
+      job.data.day === undefined
+        ? publishSettled(ch, researchDb, {
+            today,
+            settleWeeks: config.RESEARCH_SETTLE_WEEKS,
+            k: config.RESEARCH_K,
+            goals: config.RESEARCH_GOALS,
+          })
+        : rebuildByHand(deps, researchDb, job.data.day, today),
+  );
   for (const r of result.weeks) {
     logger.info({ week: r.week_start, researchDb, rows: r.rows }, 'research week published');
     for (const t of r.kept)

@@ -1,4 +1,5 @@
 /** What each job does; the worker calls `process` with every job it takes. */
+import type { Redis } from 'ioredis';
 import type { Job, Queue } from 'bullmq';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import type { Logger } from '@edusage/logging';
@@ -19,6 +20,8 @@ export interface JobDeps {
   config: JobsConfig;
   ch: ClickHouseClient;
   queue: Queue;
+  /** The queue's Redis connection (run locks). */
+  redis: Redis;
   logger: Logger;
 }
 

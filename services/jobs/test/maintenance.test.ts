@@ -13,6 +13,7 @@ import { readCompactionState, type MonthCompactionResult } from '@edusage/rollup
 import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
 import { storeDistrict, WEEK } from '../../../packages/research/test/fixtures';
 import { bullPrefix } from '../src';
+import { researchLockKey } from '../src/maintenance-jobs';
 import { startJobs, type ServiceProcess } from './harness';
 
 jest.setTimeout(120_000);
@@ -110,6 +111,26 @@ test('a research-refresh job for a week that has not settled fails, saying so, a
     `SELECT toString(count()) AS n FROM ${env.config.CLICKHOUSE_DATABASE}_research.publications WHERE trigger = 'manual'`,
   );
   expect(manual).toEqual([{ n: '0' }]);
+});
+
+test('a research-refresh job does not run while another holds the run lock', async () => {
+  const key = researchLockKey(env.config);
+  await redis.set(key, 'job other', 'PX', 60_000);
+  try {
+    await queue.add('research-refresh', { zone: 'America/Chicago', day: '2026-09-10' }, { jobId: 'locked-1' });
+    const state = await waitFor(
+      async () => (await queue.getJob('locked-1'))?.getState(),
+      (s) => s === 'completed' || s === 'failed',
+      { timeoutMs: 60_000, what: 'job locked-1' },
+    );
+    expect(state).toBe('failed');
+    expect((await queue.getJob('locked-1'))?.failedReason).toMatch(
+      /another run holds .*research-refresh \(job other\)/,
+    );
+    expect(await redis.get(key)).toBe('job other'); // not released by the run it refused
+  } finally {
+    await redis.del(key);
+  }
 });
 
 test('research-refresh rebuilds the week of the given day with RESEARCH_K', async () => {
