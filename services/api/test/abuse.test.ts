@@ -260,8 +260,9 @@ test('without API_TRUST_PROXY a forged X-Forwarded-For does not escape the per-I
   expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
 });
 
-test('with API_TRUST_PROXY=true the client is the entry the proxy appended, not a leftmost one it wrote', async () => {
-  const config = loadApiConfig({ ...h.env.env, API_AUTH_FAILURE_LIMIT: '5', API_TRUST_PROXY: 'true' });
+/** A server of the harness's API behind one trusted proxy (API_TRUST_PROXY=true), with its own Redis connection. */
+async function behindProxy(extraEnv: Record<string, string> = {}) {
+  const config = loadApiConfig({ ...h.env.env, ...extraEnv, API_TRUST_PROXY: 'true' });
   const redis = new Redis(h.env.config.REDIS_URL);
   const app = await buildServer({
     config,
@@ -272,6 +273,18 @@ test('with API_TRUST_PROXY=true the client is the entry the proxy appended, not 
     metrics: h.api.metrics,
     ready: async () => ({ ok: true, checks: {} }),
   });
+  return {
+    app,
+    redis,
+    async close() {
+      await app.close();
+      redis.disconnect();
+    },
+  };
+}
+
+test('with API_TRUST_PROXY=true the client is the entry the proxy appended, not a leftmost one it wrote', async () => {
+  const { app, redis, close } = await behindProxy({ API_AUTH_FAILURE_LIMIT: '5' });
   try {
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
@@ -289,23 +302,12 @@ test('with API_TRUST_PROXY=true the client is the entry the proxy appended, not 
     expect(keys.some((k) => k.endsWith('ip:198.51.100.7'))).toBe(true);
     expect(keys.some((k) => /ip:192\.0\.2\./.test(k))).toBe(false);
   } finally {
-    await app.close();
-    redis.disconnect();
+    await close();
   }
 });
 
 test('the session cookie is Secure when the sign-in came over TLS (per the trusted proxy), not over plain HTTP', async () => {
-  const config = loadApiConfig({ ...h.env.env, API_TRUST_PROXY: 'true' });
-  const redis = new Redis(h.env.config.REDIS_URL);
-  const app = await buildServer({
-    config,
-    logger: createLogger('abuse-test', 'silent'),
-    deps: h.api.deps,
-    redis,
-    audit: h.api.audit,
-    metrics: h.api.metrics,
-    ready: async () => ({ ok: true, checks: {} }),
-  });
+  const { app, close } = await behindProxy();
   try {
     const signIn = async (proto: string) => {
       const res = await app.inject({
@@ -327,8 +329,7 @@ test('the session cookie is Secure when the sign-in came over TLS (per the trust
     expect(await signIn('https')).toMatch(/^eds_session=[^;]+;.*; Secure/);
     expect(await signIn('http')).not.toMatch(/Secure/);
   } finally {
-    await app.close();
-    redis.disconnect();
+    await close();
   }
 });
 
