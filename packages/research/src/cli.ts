@@ -11,13 +11,11 @@ import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { createClickHouse } from '@edusage/clickhouse';
 import { exportResearch, type ExportSource } from './export/export';
-import { parseGoals, schoolYearOf } from './outcome-bands';
-import { schoolYearSettled } from './publish';
-import { refreshOutcomeBands, refreshWeek } from './refresh';
+import { parseGoals } from './outcome-bands';
+import { rebuildByHand } from './publish';
 import { researchDatabaseOf } from './research-database';
 import { ensureResearchSchema } from './schema';
 import { DEFAULT_K, checkK } from './suppression';
-import { mondayOf, weekSettled } from './weeks';
 
 const configSchema = baseConfigSchema.extend({ RESEARCH_DATABASE: z.string().default('') });
 
@@ -88,21 +86,22 @@ program
       const ch = createClickHouse(config);
       try {
         const today = new Date().toISOString().slice(0, 10); // UTC: the settle weeks' two-day margin covers any zone
-        if (!weekSettled(o.day, today, o.settleWeeks)) {
-          throw new Error(
-            `--day: the week of ${mondayOf(o.day)} has not settled (--settle-weeks ${o.settleWeeks}); the daily job publishes it once, when it has`,
-          );
+        const r = await rebuildByHand(ch, researchDb, {
+          day: o.day,
+          today,
+          settleWeeks: o.settleWeeks,
+          settleSetting: '--settle-weeks',
+          k: checkK(o.k),
+          goals: parseGoals(o.goal),
+        });
+        for (const week of r.weeks) {
+          console.log(`week ${week.week_start}: ${JSON.stringify(week.rows)}`);
+          for (const t of week.kept) console.log(`kept the previous ${t.table} of the week: ${t.reason}`);
         }
-        const r = await refreshWeek(ch, researchDb, mondayOf(o.day), checkK(o.k));
-        console.log(`week ${r.week_start}: ${JSON.stringify(r.rows)}`);
-        for (const t of r.kept) console.log(`kept the previous ${t.table} of the week: ${t.reason}`);
-        const year = schoolYearOf(o.day);
-        if (schoolYearSettled(year, today, o.settleWeeks)) {
-          const bands = await refreshOutcomeBands(ch, researchDb, year, o.k, parseGoals(o.goal));
-          console.log(`outcome bands ${year}: ${bands} rows`);
-        } else {
+        for (const [year, rows] of Object.entries(r.outcomeBands)) console.log(`outcome bands ${year}: ${rows} rows`);
+        if (r.unsettledYear !== null) {
           console.log(
-            `outcome bands ${year}: not rebuilt, the school year has not settled (bands are published once, ${o.settleWeeks} weeks after June 30)`,
+            `outcome bands ${r.unsettledYear}: not rebuilt, the school year has not settled (bands are published once, ${o.settleWeeks} weeks after June 30)`,
           );
         }
       } finally {

@@ -6,16 +6,15 @@
  * the 25th student's score from the two means; a usage cell gives one late student's minutes. So the
  * daily job writes a week only when it has been complete for RESEARCH_SETTLE_WEEKS weeks, and a school
  * year's outcome bands only once the year is over and as settled, and never writes either again.
- * A rebuild by hand (`research refresh`, a manual job) still replaces a settled period; `publications`
- * shows it. Unsettled periods are never written, not even by hand: that would be a version before the one
- * the job publishes.
+ * A rebuild by hand (`rebuildByHand`: `research refresh`, a manual job) still replaces a settled period;
+ * `publications` shows it. Unsettled periods are never written, not even by hand.
  */
 import { queryRows, sqlIdentifier, sqlList, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { addDays } from '@edusage/rollups';
 import { schoolYearDays, schoolYearOf } from './outcome-bands';
 import { refreshOutcomeBands, refreshWeek, type RefreshResult } from './refresh';
 import { WEEKLY_TABLES, type ResearchTable } from './schema';
-import { settledWeeks } from './weeks';
+import { mondayOf, settledWeeks, weekSettled } from './weeks';
 
 /** How many settled weeks back a run looks for weeks not yet published (the job may have been down). */
 export const CATCH_UP_WEEKS = 8;
@@ -57,8 +56,7 @@ export function schoolYearSettled(schoolYear: string, today: string, settleWeeks
 
 /** The school year before `today`'s, if it has settled (else none): the one year a run may publish. */
 export function settledSchoolYears(today: string, settleWeeks: number): string[] {
-  const start = Number(schoolYearOf(today).slice(0, 4)) - 1;
-  const previous = `${start}-${String((start + 1) % 100).padStart(2, '0')}`;
+  const previous = schoolYearOf(addDays(schoolYearDays(schoolYearOf(today)).from, -1));
   return schoolYearSettled(previous, today, settleWeeks) ? [previous] : [];
 }
 
@@ -89,4 +87,33 @@ export async function publishSettled(
     });
   }
   return { weeks, outcomeBands };
+}
+
+export interface RebuildResult extends PublishResult {
+  /** The school year of the day when its bands were not rebuilt because it has not settled, else null. */
+  unsettledYear: string | null;
+}
+
+/**
+ * A rebuild by hand (`research refresh`, a manual job): the week holding `opts.day`, replacing what was
+ * published (logged `manual`), and its school year's outcome bands if that year has settled. A week
+ * that has not settled is refused: written now, it would be a version before the one the job
+ * publishes. `settleSetting` names where the settle weeks came from, for the error.
+ */
+export async function rebuildByHand(
+  ch: ClickHouseClient,
+  researchDb: string,
+  opts: PublishOptions & { day: string; settleSetting: string },
+): Promise<RebuildResult> {
+  if (!weekSettled(opts.day, opts.today, opts.settleWeeks)) {
+    throw new Error(
+      `the week of ${mondayOf(opts.day)} has not settled (${opts.settleSetting}=${opts.settleWeeks}): it is published once, when it has, and is not rebuilt before`,
+    );
+  }
+  const week = await refreshWeek(ch, researchDb, mondayOf(opts.day), opts.k);
+  const year = schoolYearOf(opts.day);
+  if (!schoolYearSettled(year, opts.today, opts.settleWeeks))
+    return { weeks: [week], outcomeBands: {}, unsettledYear: year };
+  const rows = await refreshOutcomeBands(ch, researchDb, year, opts.k, opts.goals);
+  return { weeks: [week], outcomeBands: { [year]: rows }, unsettledYear: null };
 }

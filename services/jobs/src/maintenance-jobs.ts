@@ -7,14 +7,9 @@ import type { Job, Queue } from 'bullmq';
 import {
   dropStaleStaging,
   ensureResearchSchema,
-  mondayOf,
   publishSettled,
-  refreshOutcomeBands,
-  refreshWeek,
+  rebuildByHand,
   researchDatabaseOf,
-  schoolYearOf,
-  schoolYearSettled,
-  weekSettled,
   type PublishResult,
 } from '@edusage/research';
 import type { ClickHouseClient } from '@edusage/clickhouse';
@@ -129,21 +124,29 @@ export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): 
   const stale = await dropStaleStaging(ch);
   if (stale.length > 0) logger.warn({ tables: stale }, 'dropped staging tables left by an interrupted refresh');
   const today = dueLocalDate(job, job.data.zone);
+  const settled = {
+    today,
+    settleWeeks: config.RESEARCH_SETTLE_WEEKS,
+    k: config.RESEARCH_K,
+    goals: config.RESEARCH_GOALS,
+  };
   // One run at a time: two would both find a week unpublished and both write it.
   const result: PublishResult = await withRunLock(
     deps.redis,
     researchLockKey(config),
     `job ${job.id}`,
     3_600_000,
-    () =>
-      job.data.day === undefined
-        ? publishSettled(ch, researchDb, {
-            today,
-            settleWeeks: config.RESEARCH_SETTLE_WEEKS,
-            k: config.RESEARCH_K,
-            goals: config.RESEARCH_GOALS,
-          })
-        : rebuildByHand(deps, researchDb, job.data.day, today),
+    async () => {
+      if (job.data.day === undefined) return publishSettled(ch, researchDb, settled);
+      const r = await rebuildByHand(ch, researchDb, {
+        ...settled,
+        day: job.data.day,
+        settleSetting: 'RESEARCH_SETTLE_WEEKS',
+      });
+      if (r.unsettledYear !== null)
+        logger.info({ schoolYear: r.unsettledYear }, 'outcome bands not rebuilt: the school year has not settled');
+      return r;
+    },
   );
   for (const r of result.weeks) {
     logger.info({ week: r.week_start, researchDb, rows: r.rows }, 'research week published');
@@ -153,27 +156,6 @@ export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): 
   for (const [year, rows] of Object.entries(result.outcomeBands))
     logger.info({ schoolYear: year, researchDb, rows }, 'research outcome bands published');
   return result;
-}
-
-async function rebuildByHand(
-  { ch, config, logger }: JobDeps,
-  researchDb: string,
-  day: string,
-  today: string,
-): Promise<PublishResult> {
-  if (!weekSettled(day, today, config.RESEARCH_SETTLE_WEEKS)) {
-    throw new Error(
-      `the week of ${mondayOf(day)} has not settled (RESEARCH_SETTLE_WEEKS=${config.RESEARCH_SETTLE_WEEKS}): it is published once, when it has, and is not rebuilt before`,
-    );
-  }
-  const week = await refreshWeek(ch, researchDb, mondayOf(day), config.RESEARCH_K);
-  const year = schoolYearOf(day);
-  if (!schoolYearSettled(year, today, config.RESEARCH_SETTLE_WEEKS)) {
-    logger.info({ schoolYear: year }, 'outcome bands not rebuilt: the school year has not settled');
-    return { weeks: [week], outcomeBands: {} };
-  }
-  const rows = await refreshOutcomeBands(ch, researchDb, year, config.RESEARCH_K, config.RESEARCH_GOALS);
-  return { weeks: [week], outcomeBands: { [year]: rows } };
 }
 
 export async function runRetention(deps: JobDeps, job: Job<ZoneJobData>): Promise<RetentionResult> {
