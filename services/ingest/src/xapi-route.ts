@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { findDuplicateKey, isObject, parseJsonPayload, type Rejection } from '@edusage/contracts';
 import { adaptXapiBody, type Adapted } from './adapt';
-import type { IngestResponse } from './server';
+import type { IngestResponse } from './answer';
 import {
   XAPI_VERSIONS,
   isUuid,
