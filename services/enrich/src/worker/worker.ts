@@ -1,15 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import { PseudonymKeyChangedError, recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import type { Redis } from 'ioredis';
-import { type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { topicNames, topicReplication } from '@edusage/config';
 import {
   type ConsumerMonitor,
   createConsumer,
   createProducer,
-  sendAcknowledged,
   ensureTopics,
-  isTooLargeError,
   monitorConsumer,
   produceBudget,
   readMaxMessageBytes,
@@ -19,8 +17,7 @@ import { retryWithBackoff } from '@edusage/runtime';
 import { timeZoneFor, type EnrichConfig } from '../config';
 import type { Registry } from 'prom-client';
 import { createMetrics, type EnrichMetrics } from './metrics';
-import { OutputChunk } from './output-chunk';
-import { processMessages, type InMessage, type OutMessage } from './process';
+import { enrichEachBatch } from './each-batch';
 import { DistrictRegistry } from './registry';
 
 export interface EnrichWorkerOptions {
@@ -54,16 +51,7 @@ export interface EnrichWorker {
 export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<EnrichWorker> {
   const { config, logger, kafka, redis } = opts;
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  // Before anything is pseudonymized: a changed key would split every person in two. Redis may still
-  // be starting (retried like the roster load below); a different key is final.
-  await retryWithBackoff(
-    () => recordOrCheckPseudonymKey({ redis, prefix: config.REDIS_KEY_PREFIX, key: config.PSEUDONYM_KEY }),
-    {
-      maxAttempts: 20,
-      isRetryable: (err) => !(err instanceof PseudonymKeyChangedError),
-      onRetry: (err, attempt) => logger.warn({ err, attempt }, 'checking the pseudonym key in Redis failed; retrying'),
-    },
-  );
+  await checkPseudonymKey(config, redis, logger);
   const metrics = createMetrics(opts.registry);
   const registry = new DistrictRegistry({
     redis,
@@ -110,92 +98,22 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
   }, config.ENRICH_RELOAD_INTERVAL_MS);
   poll.unref();
 
-  const send = async (enriched: OutMessage[], dlq: OutMessage[]) => {
-    const topicMessages = [];
-    if (enriched.length > 0) topicMessages.push({ topic: topics.enriched, messages: enriched });
-    if (dlq.length > 0) topicMessages.push({ topic: topics.dlq, messages: dlq });
-    if (topicMessages.length === 0) return;
-    await sendAcknowledged(producer, topicMessages);
-  };
-
-  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-    const messages = batch.messages as InMessage[];
-    let i = 0;
-    while (i < messages.length) {
-      if (!isRunning() || isStale()) return;
-      const started = process.hrtime.bigint();
-      // Enrich up to ENRICH_CHUNK_SIZE messages, one at a time, until the output would exceed the budget.
-      const chunk = new OutputChunk(budget);
-      const ctx = {
-        topic: batch.topic,
-        partition: batch.partition,
-        pseudonymKey: config.PSEUDONYM_KEY,
-        view: (d: string) => registry.view(d),
-      };
-      const end = Math.min(messages.length, i + config.ENRICH_CHUNK_SIZE);
-      while (i < end) {
-        const m = messages[i]!;
-        const out = processMessages([m], ctx);
-        const added = chunk.add(m, out, ctx);
-        if (added === 'full') break; // this message starts the next chunk
-        if (added === 'oversized') {
-          metrics.oversized.inc();
-          logger.warn(
-            { partition: batch.partition, offset: m.offset },
-            'enriched output over the broker limit: dead-lettered',
-          );
-        } else {
-          metrics.unresolved.inc({ kind: 'person' }, out.unresolvedPeople);
-          metrics.unresolved.inc({ kind: 'app' }, out.unresolvedApps);
-        }
-        i++;
-      }
-      const { enriched, dlq, lastOffset } = chunk;
-      const abandon = () => stopped.signal.aborted || !isRunning() || isStale();
-      try {
-        await retryWithBackoff(() => send(enriched, dlq), {
-          initialMs: 200,
-          maxMs: 10_000,
-          shouldAbort: abandon,
-          signal: stopped.signal,
-          // Cannot happen with the budget above unless the topic limit was lowered while running:
-          // fail the batch (and, via the consumer's crash, the process) rather than retry forever.
-          isRetryable: (err) => !isTooLargeError(err),
-          onRetry: async (err, attempt, delayMs) => {
-            metrics.sendRetries.inc();
-            logger.warn(
-              { err, attempt, delayMs, partition: batch.partition },
-              'producing enriched events failed; retrying',
-            );
-            await heartbeat().catch(() => undefined);
-          },
-        });
-      } catch (err) {
-        // Stopping or rebalanced away: leave the chunk uncommitted (it is redelivered), do not fail the group.
-        if (abandon()) return;
-        throw err;
-      }
-      // Kafka has acknowledged the output of every message up to lastOffset: now, and only now, commit it.
-      resolveOffset(lastOffset);
-      await consumer.commitOffsets([
-        {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: (BigInt(lastOffset) + 1n).toString(),
-        },
-      ]);
-      metrics.events.inc({ outcome: 'enriched' }, enriched.length);
-      metrics.events.inc({ outcome: 'dlq' }, dlq.length);
-      metrics.chunkSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      await heartbeat();
-    }
-  };
-
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: config.ENRICH_PARTITIONS_CONCURRENTLY,
-    eachBatch,
+    eachBatch: enrichEachBatch({
+      consumer,
+      producer,
+      topics,
+      registry,
+      metrics,
+      logger,
+      pseudonymKey: config.PSEUDONYM_KEY,
+      chunkSize: config.ENRICH_CHUNK_SIZE,
+      budget,
+      stopped: stopped.signal,
+    }),
   });
 
   logger.info({ group: config.ENRICH_GROUP_ID, topic: topics.raw, maxMessageBytes }, 'enrich worker running');
@@ -211,4 +129,19 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
       await producer.disconnect().catch((err: unknown) => logger.warn({ err }, 'producer disconnect failed'));
     },
   };
+}
+
+/**
+ * Before anything is pseudonymized: a changed key would split every person in two. Redis may still be
+ * starting (retried like the roster load); a different key is final.
+ */
+async function checkPseudonymKey(config: EnrichConfig, redis: Redis, logger: Logger): Promise<void> {
+  await retryWithBackoff(
+    () => recordOrCheckPseudonymKey({ redis, prefix: config.REDIS_KEY_PREFIX, key: config.PSEUDONYM_KEY }),
+    {
+      maxAttempts: 20,
+      isRetryable: (err) => !(err instanceof PseudonymKeyChangedError),
+      onRetry: (err, attempt) => logger.warn({ err, attempt }, 'checking the pseudonym key in Redis failed; retrying'),
+    },
+  );
 }
