@@ -1,7 +1,31 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { districtZoneSettings } from '@edusage/enrich';
 import { FRESHNESS_VALUES } from './params';
+
+const TRUST_PROXY_USAGE =
+  'must be true, false or the number of reverse proxies in front (1 to 100), or a comma-separated list of ' +
+  'their IP addresses and CIDR ranges (e.g. 10.0.0.0/8,::1)';
+
+/**
+ * Why `entry` (the `index`th of API_TRUST_PROXY `value`) is no IP address or CIDR range, or null if it
+ * is one: an IPv4 or IPv6 address (no zone id), optionally `/` and a prefix length of 1 to 32 or 1 to
+ * 128 (0, trusting every address, is refused, as @fastify/proxy-addr refuses it).
+ */
+function trustedProxyProblem(entry: string, index: number, value: string): string | null {
+  if (entry === '') return `entry ${index + 1} of "${value}" is empty`;
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  if (address.includes('%')) return `"${entry}": a zone id (%…) is not supported`;
+  const version = isIP(address);
+  if (version === 0) return `"${entry}" is not an IP address${slash === -1 ? '' : ' and prefix length'}`;
+  if (slash === -1) return null;
+  const prefix = entry.slice(slash + 1);
+  const max = version === 4 ? 32 : 128;
+  if (/^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= max) return null;
+  return `"${entry}": the prefix length must be a number from 1 to ${max} for an IPv${version} address`;
+}
 
 /** Environment of the API service and its CLI (base variables plus these; docs in services/api/README.md). */
 export const apiConfigSchema = baseConfigSchema.extend({
@@ -9,23 +33,31 @@ export const apiConfigSchema = baseConfigSchema.extend({
   API_PORT: z.coerce.number().int().min(0).max(65_535).default(8084),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   /**
-   * Behind reverse proxies: how many (`true` = 1; `false`, unset or 0 = none). The client address is the
-   * X-Forwarded-For entry the outermost of them appended (Fastify trustProxy as a hop count), never an
-   * entry left of it, which the client wrote: so the per-IP limit of requests without a valid token
-   * and the audit log's ip are the client's, not the proxy's, and cannot be forged.
+   * Behind reverse proxies: either their addresses (a comma-separated list of IP addresses and CIDR
+   * ranges, IPv4 or IPv6: the safe form) or how many (`true` = 1; `false`, unset or 0 = none). With a
+   * list, X-Forwarded-For is honoured only from a peer in it, walking back only through listed
+   * addresses (Fastify trustProxy as an address list); with a count, from whatever peer connects. Either
+   * way the client address is never an entry left of the first untrusted one, which the client wrote:
+   * so the per-IP limit of requests without a valid token and the audit log's ip are the client's, not
+   * the proxy's. Becomes the hop count (0 = none) or the list's entries.
    */
   API_TRUST_PROXY: z
     .string()
     .default('false')
-    .transform((v, ctx) => {
+    .transform((v, ctx): number | string[] => {
       const s = v.trim();
       if (/^\d{1,3}$/.test(s) && Number(s) <= 100) return Number(s);
       const b = z.stringbool().safeParse(s);
       if (b.success) return b.data ? 1 : 0;
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be true, false or the number of reverse proxies in front (1 to 100)',
-      });
+      const entries = s.split(',').map((e) => e.trim());
+      const problems =
+        s === ''
+          ? ['it is empty']
+          : /^\d+$/.test(s)
+            ? [`${s} is not a number of proxies from 0 to 100`]
+            : entries.flatMap((e, i) => trustedProxyProblem(e, i, s) ?? []);
+      if (problems.length === 0) return entries;
+      ctx.addIssue({ code: 'custom', message: `${TRUST_PROXY_USAGE}; ${problems.join('; ')}` });
       return z.NEVER;
     }),
   /** Requests one token may make per API_RATE_WINDOW_MS. */

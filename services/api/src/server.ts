@@ -16,8 +16,8 @@ import { openApiDocument } from './openapi';
 import { logRequests } from './request-log';
 
 export interface ServerDeps {
-  /** API_TRUST_PROXY: the reverse proxies in front (0 or absent: none). */
-  config: AccessConfig & { API_TRUST_PROXY?: number };
+  /** API_TRUST_PROXY: the reverse proxies in front, their number or addresses (0 or absent: none). */
+  config: AccessConfig & { API_TRUST_PROXY?: number | readonly string[] };
   logger: Logger;
   deps: ApiDeps;
   /** Rate-limit counters live here, so limits hold across restarts and replicas. */
@@ -39,6 +39,18 @@ export function trustHops(hops: number): false | ((address: string, hop: number)
 }
 
 /**
+ * Fastify's trustProxy for API_TRUST_PROXY: a hop count as `trustHops`, or the proxies' addresses and
+ * CIDR ranges as such (@fastify/proxy-addr), so X-Forwarded-* is honoured only from a listed peer and
+ * the client is the rightmost X-Forwarded-For entry that is not a listed address.
+ */
+export function trustProxy(
+  setting: number | readonly string[],
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return trustHops(setting);
+  return setting.length > 0 ? [...setting] : false;
+}
+
+/**
  * The API's Fastify app (not listening: call `listen`, or `inject` in tests): access checks
  * (access.ts), the endpoints (handler.ts), the audit log (request-log.ts), OpenAPI and docs, probes.
  */
@@ -48,7 +60,7 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
     loggerInstance: s.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
-    trustProxy: trustHops(s.config.API_TRUST_PROXY ?? 0),
+    trustProxy: trustProxy(s.config.API_TRUST_PROXY ?? 0),
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];

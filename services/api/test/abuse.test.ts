@@ -3,10 +3,15 @@
  * SQL, huge values, arrays where scalars belong, unknown and prototype-named parameters. Each must be a
  * clean 400 naming the field (never a 500, never data). Token guessing is throttled per IP.
  */
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import Fastify from 'fastify';
-import { ENDPOINTS, buildServer, loadApiConfig, trustHops } from '@edusage/api';
+import { ENDPOINTS, buildServer, loadApiConfig, trustHops, trustProxy } from '@edusage/api';
+import { queryRows } from '@edusage/clickhouse';
+import { ConfigError } from '@edusage/config';
 import { createLogger } from '@edusage/logging';
+import { waitFor } from '@edusage/testkit';
 import { startHarness, type Harness } from './harness';
 
 const VALID: Record<string, string> = {
@@ -260,9 +265,12 @@ test('without API_TRUST_PROXY a forged X-Forwarded-For does not escape the per-I
   expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
 });
 
-/** A server of the harness's API behind one trusted proxy (API_TRUST_PROXY=true), with its own Redis connection. */
-async function behindProxy(extraEnv: Record<string, string> = {}) {
-  const config = loadApiConfig({ ...h.env.env, ...extraEnv, API_TRUST_PROXY: 'true' });
+/**
+ * A server of the harness's API behind trusted proxies (API_TRUST_PROXY=`trust`, by default true: one),
+ * with its own Redis connection.
+ */
+async function behindProxy(extraEnv: Record<string, string> = {}, trust = 'true') {
+  const config = loadApiConfig({ ...h.env.env, ...extraEnv, API_TRUST_PROXY: trust });
   const redis = new Redis(h.env.config.REDIS_URL);
   const app = await buildServer({
     config,
@@ -348,6 +356,168 @@ test('API_TRUST_PROXY is true, false or a hop count', () => {
   expect([hops(undefined), hops('false'), hops('true'), hops('1'), hops('2')]).toEqual([0, 0, 1, 1, 2]);
   for (const bad of ['-1', '1.5', 'maybe', '101'])
     expect(() => hops(bad)).toThrow(/API_TRUST_PROXY: must be true, false or the number of reverse proxies/);
+});
+
+/** The audit log's ip of each request whose id starts with `prefix` (`n` of them), in request id order. */
+async function auditedIps(prefix: string, n: number): Promise<string[]> {
+  const rows = await waitFor(
+    async () => {
+      await h.api.audit.flush();
+      return queryRows<{ ip: string }>(
+        h.ch,
+        `SELECT ip FROM api_audit_log WHERE startsWith(request_id, '${prefix}') ORDER BY request_id`,
+      );
+    },
+    (r) => r.length >= n,
+    { timeoutMs: 20_000, what: `audit entries ${prefix}*` },
+  );
+  return rows.map((r) => r.ip);
+}
+
+/** `count` requests without a token from `remoteAddress` with X-Forwarded-For `xff(i)`; their statuses. */
+async function guesses(
+  app: Awaited<ReturnType<typeof behindProxy>>['app'],
+  remoteAddress: string,
+  xff: (i: number) => string,
+  requestIds: string,
+  count = 7,
+): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/research',
+      headers: { 'x-forwarded-for': xff(i), 'x-request-id': `${requestIds}${i}` },
+      remoteAddress,
+    });
+    statuses.push(res.statusCode);
+  }
+  return statuses;
+}
+
+test('with API_TRUST_PROXY as an address list, a listed proxy passes on the client address (throttle, audit ip)', async () => {
+  const { app, redis, close } = await behindProxy({ API_AUTH_FAILURE_LIMIT: '5' }, '10.0.0.0/8, 127.0.0.1, ::1');
+  try {
+    const ids = `list-in-${randomUUID()}-`;
+    // The client forges a different leftmost entry each time; the listed proxy (10.8.8.9) appends the real one.
+    const statuses = await guesses(app, '10.8.8.9', (i) => `192.0.2.${i}, 198.51.100.21`, ids);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    const keys = await redis.keys(`${h.env.config.REDIS_KEY_PREFIX}api:ratelimit:*`);
+    expect(keys.some((k) => k.endsWith('ip:198.51.100.21'))).toBe(true);
+    expect(keys.some((k) => k.endsWith('ip:10.8.8.9'))).toBe(false);
+    expect(await auditedIps(ids, 7)).toEqual(Array(7).fill('198.51.100.21'));
+  } finally {
+    await close();
+  }
+});
+
+test('with API_TRUST_PROXY as an address list, a peer not in it cannot forge its address with X-Forwarded-For', async () => {
+  const { app, redis, close } = await behindProxy({ API_AUTH_FAILURE_LIMIT: '5' }, '10.0.0.0/8,::1');
+  try {
+    const ids = `list-out-${randomUUID()}-`;
+    // A client reaching the API directly writes a new address each time, even one ending in a listed proxy.
+    const statuses = await guesses(app, '203.0.113.9', (i) => `198.51.100.${100 + i}, 10.0.0.1`, ids);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    const keys = await redis.keys(`${h.env.config.REDIS_KEY_PREFIX}api:ratelimit:*`);
+    expect(keys.some((k) => k.endsWith('ip:203.0.113.9'))).toBe(true);
+    expect(keys.some((k) => /ip:(198\.51\.100\.1\d\d|10\.0\.0\.1)$/.test(k))).toBe(false);
+    expect(await auditedIps(ids, 7)).toEqual(Array(7).fill('203.0.113.9'));
+  } finally {
+    await close();
+  }
+});
+
+test('API_TRUST_PROXY as an address list over a real socket: the peer 127.0.0.1 is trusted only when listed', async () => {
+  const audited = async (trust: string) => {
+    const { app, close } = await behindProxy({}, trust);
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = app.server.address() as AddressInfo;
+      const ids = `list-socket-${randomUUID()}-`;
+      const res = await fetch(`http://127.0.0.1:${port}/v1/research`, {
+        headers: { 'x-forwarded-for': '192.0.2.77, 198.51.100.77', 'x-request-id': `${ids}0` },
+      });
+      expect(res.status).toBe(401);
+      return (await auditedIps(ids, 1))[0];
+    } finally {
+      await close();
+    }
+  };
+  expect(await audited('127.0.0.1')).toBe('198.51.100.77');
+  expect(await audited('10.0.0.0/8, ::1')).toBe('127.0.0.1');
+});
+
+test('API_TRUST_PROXY as an address list: X-Forwarded-* only from a listed peer, walked back through listed hops', async () => {
+  const { API_TRUST_PROXY } = loadApiConfig({ ...h.env.env, API_TRUST_PROXY: '10.0.0.0/8, 2001:db8::/32' });
+  const app = Fastify({ trustProxy: trustProxy(API_TRUST_PROXY) });
+  app.get('/who', async (request) => ({ ip: request.ip, protocol: request.protocol }));
+  const who = async (remoteAddress: string, xff: string) =>
+    (
+      await app.inject({
+        url: '/who',
+        headers: { 'x-forwarded-for': xff, 'x-forwarded-proto': 'https' },
+        remoteAddress,
+      })
+    ).json<{ ip: string; protocol: string }>();
+  const via = (ip: string) => ({ ip, protocol: 'https' });
+  const direct = (ip: string) => ({ ip, protocol: 'http' });
+  // Two listed proxies: the client is the entry the outer one appended, not the leftmost one it wrote.
+  expect(await who('10.0.0.2', '192.0.2.1, 198.51.100.7, 10.0.0.1')).toEqual(via('198.51.100.7'));
+  expect(await who('2001:db8::5', '198.51.100.7')).toEqual(via('198.51.100.7'));
+  expect(await who('::ffff:10.0.0.2', '198.51.100.7')).toEqual(via('198.51.100.7'));
+  // A listed proxy behind an unlisted hop: the walk stops at the unlisted hop, whose entries it wrote.
+  expect(await who('10.0.0.2', '192.0.2.1, 203.0.113.9')).toEqual(via('203.0.113.9'));
+  // A peer not in the list: its X-Forwarded-For and X-Forwarded-Proto are ignored.
+  expect(await who('203.0.113.9', '192.0.2.1, 10.0.0.1')).toEqual(direct('203.0.113.9'));
+  expect(await who('2001:db9::5', '198.51.100.7')).toEqual(direct('2001:db9::5'));
+  await app.close();
+});
+
+test('API_TRUST_PROXY takes a list of IP addresses and CIDR ranges; a bad entry is refused by name', () => {
+  const trust = (v: string) => loadApiConfig({ ...h.env.env, API_TRUST_PROXY: v }).API_TRUST_PROXY;
+  expect(trust('10.0.0.0/8,127.0.0.1,::1')).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+  expect(trust(' 192.168.1.10 , fd00::/8 ')).toEqual(['192.168.1.10', 'fd00::/8']);
+  expect(trust('203.0.113.5')).toEqual(['203.0.113.5']);
+  expect(trust('::ffff:10.0.0.0/104,2001:db8::1/128,172.16.0.0/12')).toEqual([
+    '::ffff:10.0.0.0/104',
+    '2001:db8::1/128',
+    '172.16.0.0/12',
+  ]);
+  // Whatever the config accepts, Fastify (@fastify/proxy-addr) compiles.
+  for (const v of ['10.0.0.0/8,127.0.0.1,::1', '::ffff:10.0.0.0/104,1.2.3.4/32,::/1'])
+    expect(() => Fastify({ trustProxy: trustProxy(trust(v)) })).not.toThrow();
+
+  const refusal = (v: string) => {
+    try {
+      trust(v);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as Error).message;
+    }
+    throw new Error(`API_TRUST_PROXY=${v} was accepted`);
+  };
+  const cases: [string, string][] = [
+    ['10.0.0.0/8,proxy.internal', '"proxy.internal" is not an IP address'],
+    ['10.0.0.256', '"10.0.0.256" is not an IP address'],
+    ['127.0.0.1,10.0.0.0/33', '"10.0.0.0/33": the prefix length must be a number from 1 to 32'],
+    ['::1/129', '"::1/129": the prefix length must be a number from 1 to 128'],
+    ['10.0.0.0/0', '"10.0.0.0/0": the prefix length must be a number from 1 to 32'],
+    ['10.0.0.0/', '"10.0.0.0/": the prefix length'],
+    ['10.0.0.0/255.0.0.0', '"10.0.0.0/255.0.0.0": the prefix length'],
+    ['10.0.0.1,,::1', 'entry 2 of "10.0.0.1,,::1" is empty'],
+    ['10.0.0.1,', 'entry 2 of "10.0.0.1," is empty'],
+    ['fe80::1%eth0', '"fe80::1%eth0": a zone id'],
+  ];
+  for (const [value, problem] of cases) {
+    const message = refusal(value);
+    expect(message).toContain('API_TRUST_PROXY: must be true, false or the number of reverse proxies');
+    expect(message).toContain(problem);
+  }
+  // Every bad entry is named, the good ones are not.
+  const both = refusal('10.0.0.1, bogus, 10.0.0.0/40');
+  expect(both).toContain('"bogus" is not an IP address');
+  expect(both).toContain('"10.0.0.0/40": the prefix length');
+  expect(both).not.toContain('"10.0.0.1"');
 });
 
 test('CSV cells that a spreadsheet would run as a formula are defused', async () => {
