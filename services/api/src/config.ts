@@ -4,6 +4,9 @@ import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { districtZoneSettings } from '@edusage/enrich';
 import { FRESHNESS_VALUES } from './params';
 
+/** Dashboard pages per token per rate window when API_DASHBOARD_PAGE_LIMIT is not set. */
+export const DASHBOARD_PAGE_LIMIT_DEFAULT = 120;
+
 const TRUST_PROXY_USAGE =
   'must be true, false or the number of reverse proxies in front (1 to 100), or a comma-separated list of ' +
   'their IP addresses and CIDR ranges (e.g. 10.0.0.0/8,::1)';
@@ -65,6 +68,11 @@ export const apiConfigSchema = baseConfigSchema.extend({
   /** Requests without a valid token (missing, unknown, revoked) one IP may make per window: throttles guessing. */
   API_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
   API_RATE_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
+  /**
+   * Dashboard pages (CSV downloads included) one signed-in token may open per API_RATE_WINDOW_MS. A
+   * page runs several report reads, so it has a budget of its own, far above what a person clicks.
+   */
+  API_DASHBOARD_PAGE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(DASHBOARD_PAGE_LIMIT_DEFAULT),
   /** How long a token lookup (hit or miss) is cached in memory; also how long a revocation may take to bite. */
   API_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5_000),
   /** The audit log is written in batches this often (and when API_AUDIT_BATCH entries wait). */

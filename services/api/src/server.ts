@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '@edusage/logging';
 import { registerAccess, type AccessConfig } from './access';
 import type { AuditLog } from './audit';
+import { DASHBOARD_PAGE_LIMIT_DEFAULT } from './config';
 import { registerDashboard } from './dashboard';
 import { docsPage } from './docs-page';
 import type { ApiDeps, Endpoint } from './endpoint';
@@ -17,7 +18,7 @@ import { logRequests } from './request-log';
 
 export interface ServerDeps {
   /** API_TRUST_PROXY: the reverse proxies in front, their number or addresses (0 or absent: none). */
-  config: AccessConfig & { API_TRUST_PROXY?: number | readonly string[] };
+  config: AccessConfig & { API_TRUST_PROXY?: number | readonly string[]; API_DASHBOARD_PAGE_LIMIT?: number };
   logger: Logger;
   deps: ApiDeps;
   /** Rate-limit counters live here, so limits hold across restarts and replicas. */
@@ -95,7 +96,13 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
     });
   }
 
-  await registerDashboard(app, { deps: s.deps, redis: s.redis, keyPrefix: s.config.REDIS_KEY_PREFIX });
+  await registerDashboard(app, {
+    deps: s.deps,
+    redis: s.redis,
+    keyPrefix: s.config.REDIS_KEY_PREFIX,
+    pageLimit: s.config.API_DASHBOARD_PAGE_LIMIT ?? DASHBOARD_PAGE_LIMIT_DEFAULT,
+    windowMs: s.config.API_RATE_WINDOW_MS,
+  });
 
   const doc = openApiDocument(endpoints);
   const html = docsPage(doc);

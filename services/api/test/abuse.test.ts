@@ -341,6 +341,47 @@ test('the session cookie is Secure when the sign-in came over TLS (per the trust
   }
 });
 
+test('dashboard pages have a budget per token (API_DASHBOARD_PAGE_LIMIT), apart from its /v1 requests', async () => {
+  const { app, close } = await behindProxy({ API_DASHBOARD_PAGE_LIMIT: '3', API_RATE_LIMIT: '100000' }, 'false');
+  try {
+    const signIn = async (token: string) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/dashboard/sign-in',
+        headers: {
+          host: 'edusage.example',
+          origin: 'http://edusage.example',
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        payload: `token=${token}`,
+      });
+      expect(res.statusCode).toBe(303);
+      return String(res.headers['set-cookie']).split(';')[0]!;
+    };
+    const view = (cookie: string, page: string) =>
+      app.inject({ method: 'GET', url: `/dashboard/${page}`, headers: { cookie } });
+    const admin = await signIn(h.tokens.admin);
+    const statuses: number[] = [];
+    for (const page of ['overview', 'apps', 'licenses', 'overview'])
+      statuses.push((await view(admin, page)).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const refused = await view(admin, 'apps');
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.body).toContain('API_DASHBOARD_PAGE_LIMIT');
+    // The token's /v1 budget is its own, and another token's pages are not held back.
+    const v1 = await app.inject({
+      method: 'GET',
+      url: '/v1/research',
+      headers: { authorization: `Bearer ${h.tokens.admin}` },
+    });
+    expect(v1.statusCode).not.toBe(429);
+    expect((await view(await signIn(h.tokens.school), 'schools')).statusCode).toBe(200);
+  } finally {
+    await close();
+  }
+});
+
 test('API_TRUST_PROXY=2: the client is the entry the outer of two proxies appended', async () => {
   const app = Fastify({ trustProxy: trustHops(2) });
   app.get('/ip', async (request) => request.ip);

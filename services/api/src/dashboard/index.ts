@@ -46,6 +46,31 @@ export interface DashboardDeps {
   deps: ApiDeps;
   redis: Redis;
   keyPrefix: string;
+  /** Pages (CSV downloads included) one token may open per `windowMs` (API_DASHBOARD_PAGE_LIMIT). */
+  pageLimit: number;
+  /** API_RATE_WINDOW_MS. */
+  windowMs: number;
+}
+
+/** Whether a page may be shown now, or in how many seconds it may (the token's page budget). */
+type PageBudget = (
+  request: FastifyRequest,
+) => Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
+
+/**
+ * Each signed-in token's page budget: a counter of its own beside the token's /v1 counter, in the same
+ * Redis store (the access rate limit's), so it holds across restarts and replicas.
+ */
+function pageBudget(app: FastifyInstance, d: DashboardDeps): PageBudget {
+  const limit = app.createRateLimit({
+    max: d.pageLimit,
+    timeWindow: d.windowMs,
+    keyGenerator: (request) => `dashboard-page:token:${request.principal!.token_id}`,
+  });
+  return async (request) => {
+    const r = await limit(request);
+    return r.isAllowed || !r.isExceeded ? { allowed: true } : { allowed: false, retryAfterSeconds: r.ttlInSeconds };
+  };
 }
 
 const cookieOptions = { path: BASE, httpOnly: true, sameSite: 'strict' as const };
@@ -77,10 +102,12 @@ function pageQuery(raw: unknown): { query: Record<string, string | undefined>; i
  * The dashboard: server-rendered pages under /dashboard over the API's own endpoint handlers, signed in
  * with an API token (session in Redis, HttpOnly SameSite=Strict cookie, Origin check and a per-session
  * CSRF token on POSTs). Registered by buildServer; its routes are outside the per-token API rate limit
- * except sign-in, which keeps the per-IP limit of requests without a token (throttles guessing).
+ * except sign-in, which keeps the per-IP limit of requests without a token (throttles guessing); each
+ * token's page views have a budget of their own (API_DASHBOARD_PAGE_LIMIT).
  */
 export async function registerDashboard(app: FastifyInstance, d: DashboardDeps): Promise<void> {
   const sessions = new SessionStore(d.redis, d.keyPrefix);
+  const budget = pageBudget(app, d);
   await app.register(async (scope) => {
     await scope.register(cookie);
     await scope.register(formbody, { bodyLimit: 4096 });
@@ -161,7 +188,14 @@ export async function registerDashboard(app: FastifyInstance, d: DashboardDeps):
             sessionOf.set(request, s.session);
           },
         },
-        async (request, reply) => servePage(request, reply, page, request.principal!, sessionOf.get(request)!, d.deps),
+        async (request, reply) =>
+          servePage(
+            request,
+            reply,
+            page,
+            { principal: request.principal!, session: sessionOf.get(request)!, budget },
+            d,
+          ),
       );
     }
   });
@@ -193,10 +227,11 @@ async function servePage(
   request: FastifyRequest,
   reply: FastifyReply,
   page: PageDefinition,
-  principal: Principal,
-  session: Session,
-  deps: ApiDeps,
+  viewer: { principal: Principal; session: Session; budget: PageBudget },
+  d: DashboardDeps,
 ) {
+  const { principal, session } = viewer;
+  const deps = d.deps;
   const started = process.hrtime.bigint();
   const { query, issues } = pageQuery(request.query);
   const frame = {
@@ -222,6 +257,17 @@ async function servePage(
     );
   if (issues.length > 0)
     return send(400, renderMessage(frame, 'The address has parameters this page does not take', issues));
+  const allowed = await viewer.budget(request);
+  if (!allowed.allowed) {
+    reply.header('retry-after', String(allowed.retryAfterSeconds));
+    return send(
+      429,
+      renderMessage(frame, 'Too many pages in a short time', [
+        `This sign-in opened more than ${d.pageLimit} pages in ${d.windowMs / 1000} s (API_DASHBOARD_PAGE_LIMIT); ` +
+          `the next page can be shown in ${allowed.retryAfterSeconds} s.`,
+      ]),
+    );
+  }
   try {
     const { result: content, compacted } = await compactedReads(() =>
       page.build({
