@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { ENDPOINTS, buildServer, loadApiConfig, trustHops, trustProxy } from '@edusage/api';
 import { queryRows } from '@edusage/clickhouse';
 import { ConfigError } from '@edusage/config';
@@ -314,26 +314,37 @@ test('with API_TRUST_PROXY=true the client is the entry the proxy appended, not 
   }
 });
 
+/** Signs in to the dashboard of `app` at edusage.example over `proto`; the Set-Cookie header. */
+async function signInTo(
+  app: FastifyInstance,
+  token: string,
+  proto: string,
+  extra: { headers?: Record<string, string>; remoteAddress?: string } = {},
+): Promise<string> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/dashboard/sign-in',
+    headers: {
+      host: 'edusage.example',
+      origin: `${proto}://edusage.example`,
+      'content-type': 'application/x-www-form-urlencoded',
+      ...extra.headers,
+    },
+    ...(extra.remoteAddress !== undefined ? { remoteAddress: extra.remoteAddress } : {}),
+    payload: `token=${token}`,
+  });
+  expect(res.statusCode).toBe(303);
+  return String(res.headers['set-cookie']);
+}
+
 test('the session cookie is Secure when the sign-in came over TLS (per the trusted proxy), not over plain HTTP', async () => {
   const { app, close } = await behindProxy();
   try {
-    const signIn = async (proto: string) => {
-      const res = await app.inject({
-        method: 'POST',
-        url: '/dashboard/sign-in',
-        headers: {
-          host: 'edusage.example',
-          origin: `${proto}://edusage.example`,
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-forwarded-proto': proto,
-          'x-forwarded-for': '198.51.100.9',
-        },
+    const signIn = (proto: string) =>
+      signInTo(app, h.tokens.admin, proto, {
+        headers: { 'x-forwarded-proto': proto, 'x-forwarded-for': '198.51.100.9' },
         remoteAddress: '10.8.8.8',
-        payload: `token=${h.tokens.admin}`,
       });
-      expect(res.statusCode).toBe(303);
-      return String(res.headers['set-cookie']);
-    };
     expect(await signIn('https')).toMatch(/^eds_session=[^;]+;.*; Secure/);
     expect(await signIn('http')).not.toMatch(/Secure/);
   } finally {
@@ -344,20 +355,7 @@ test('the session cookie is Secure when the sign-in came over TLS (per the trust
 test('dashboard pages have a budget per token (API_DASHBOARD_PAGE_LIMIT), apart from its /v1 requests', async () => {
   const { app, close } = await behindProxy({ API_DASHBOARD_PAGE_LIMIT: '3', API_RATE_LIMIT: '100000' }, 'false');
   try {
-    const signIn = async (token: string) => {
-      const res = await app.inject({
-        method: 'POST',
-        url: '/dashboard/sign-in',
-        headers: {
-          host: 'edusage.example',
-          origin: 'http://edusage.example',
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        payload: `token=${token}`,
-      });
-      expect(res.statusCode).toBe(303);
-      return String(res.headers['set-cookie']).split(';')[0]!;
-    };
+    const signIn = async (token: string) => (await signInTo(app, token, 'http')).split(';')[0]!;
     const view = (cookie: string, page: string) =>
       app.inject({ method: 'GET', url: `/dashboard/${page}`, headers: { cookie } });
     const admin = await signIn(h.tokens.admin);

@@ -27,43 +27,48 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps):
       `the request has ${n} items; at most ${maxItems} per request (INGEST_MAX_ITEMS); split it`,
     );
 
+  /** A JSON body of one of the formats below: 400 + one dead letter when it is not JSON, 413 when too many items. */
+  const answerJson = async (request: FastifyRequest, reply: FastifyReply, text: string, format: JsonFormat) => {
+    const parsed = parseJsonPayload(text, depth);
+    if (!parsed.ok)
+      return answering.malformed(request, reply, text, `body is not JSON (${parsed.detail}); ${format.hint}`);
+    const n = format.items(parsed.value);
+    if (n > maxItems) throw tooMany(n);
+    return answering.finish(request, reply, format.adapt(parsed.value, senderOf(request)), (index) => ({ index }));
+  };
+
   app.post('/v1/events', { onRequest: deps.authenticate }, async (request, reply) => {
     const text = bodyText(request);
-    if (NDJSON_TYPES.test(String(request.headers['content-type'] ?? ''))) {
-      const adapted = adaptNdjson(text, senderOf(request), { maxItems, tooMany, depth });
-      return answering.finish(request, reply, adapted, (index) => ({ line: index + 1 }));
-    }
-    const parsed = parseJsonPayload(text, depth);
-    if (!parsed.ok)
-      return answering.malformed(
-        request,
-        reply,
-        text,
-        `body is not JSON (${parsed.detail}); send a JSON array, one JSON object, or NDJSON with content-type application/x-ndjson`,
-      );
-    const body = parsed.value;
-    const items = Array.isArray(body) ? body : [body];
-    if (items.length > maxItems) throw tooMany(items.length);
-    return answering.finish(request, reply, adaptNativeItems(items, senderOf(request)), (index) => ({ index }));
+    if (!NDJSON_TYPES.test(String(request.headers['content-type'] ?? '')))
+      return answerJson(request, reply, text, NATIVE);
+    const adapted = adaptNdjson(text, senderOf(request), { maxItems, tooMany, depth });
+    return answering.finish(request, reply, adapted, (index) => ({ line: index + 1 }));
   });
 
-  app.post('/v1/caliper', { onRequest: deps.authenticate }, async (request, reply) => {
-    const text = bodyText(request);
-    const parsed = parseJsonPayload(text, depth);
-    if (!parsed.ok)
-      return answering.malformed(
-        request,
-        reply,
-        text,
-        `body is not JSON (${parsed.detail}); send a Caliper Envelope or one Caliper event`,
-      );
-    const body = parsed.value;
-    const n =
-      isObject(body) && Array.isArray(body['data']) ? body['data'].length : Array.isArray(body) ? body.length : 1;
-    if (n > maxItems) throw tooMany(n);
-    return answering.finish(request, reply, adaptCaliperBody(body, senderOf(request)), (index) => ({ index }));
-  });
+  app.post('/v1/caliper', { onRequest: deps.authenticate }, async (request, reply) =>
+    answerJson(request, reply, bodyText(request), CALIPER),
+  );
 }
+
+/** How a route reads a JSON body: what to tell a sender whose body is not JSON, its item count, its adapter. */
+interface JsonFormat {
+  hint: string;
+  items(body: unknown): number;
+  adapt(body: unknown, sender: SenderContext): Adapted;
+}
+
+const NATIVE: JsonFormat = {
+  hint: 'send a JSON array, one JSON object, or NDJSON with content-type application/x-ndjson',
+  items: (body) => (Array.isArray(body) ? body.length : 1),
+  adapt: (body, sender) => adaptNativeItems(Array.isArray(body) ? body : [body], sender),
+};
+
+const CALIPER: JsonFormat = {
+  hint: 'send a Caliper Envelope or one Caliper event',
+  items: (body) =>
+    isObject(body) && Array.isArray(body['data']) ? body['data'].length : Array.isArray(body) ? body.length : 1,
+  adapt: adaptCaliperBody,
+};
 
 /**
  * An NDJSON body, line by line: lines that are not JSON are rejected alone, the rest adapted as native
