@@ -1,5 +1,15 @@
 import type { EventType, Source } from '@edusage/contracts';
+import {
+  caliperEnvelope,
+  caliperEventJson,
+  caliperGroup,
+  malformCaliperEvent,
+  type CaliperAction,
+  type CaliperSessionRefs,
+} from './caliper-format';
 import { APP_PROFILES, UNRESOLVED_SITES, registeredDomain, type AppProfile } from './catalog';
+import { FUTURE_SHIFT_MS, truncatedLine } from './malformation';
+import { nativeBody, renderNativeLine, type NativeAppRef } from './native-format';
 import type { ClassInfo, Model, Person, UnknownActor } from './roster';
 import { deterministicUuid, hash32, rngFor, type Rng } from './rng';
 import { addDays, formatOffset, isoWithOffset, localToEpochMs, offsetMinutesAt, parseDate, weekday } from './time';
@@ -13,10 +23,6 @@ import {
   type SkipReason,
   type TruthEvent,
 } from './types';
-
-const CALIPER_CONTEXT = 'http://purl.imsglobal.org/ctx/caliper/v1p2';
-/** Far-future shift of a `future_timestamp` malformation: ten years. */
-const FUTURE_SHIFT_MS = 3650 * 86_400_000;
 
 const REASONS: Record<EventFormat, MalformedReason[]> = {
   native: ['not_json', 'wrong_type', 'missing_user', 'negative_duration', 'future_timestamp'],
@@ -76,6 +82,26 @@ interface Actor {
   person: Person | null;
   unknown: UnknownActor | null;
 }
+
+/** One Caliper session under way: who, which app, and what its events share. */
+interface CaliperSession {
+  actor: Actor;
+  app: AppChoice;
+  profile: AppProfile;
+  userRef: TruthEvent['user'];
+  minutes: number;
+  group: ClassInfo | null;
+  refs: CaliperSessionRefs;
+}
+
+/** A Caliper event as it goes into an envelope, with its truth. */
+interface CaliperItem {
+  json: Record<string, unknown>;
+  truth: TruthEvent;
+}
+
+/** The native type each Caliper event stands for (TruthEvent.type). */
+const CALIPER_TYPES: Record<CaliperAction['kind'], EventType> = { login: 'login', nav: 'page_view', tool: 'use' };
 
 /** Generates one local day: every line of every file for that day, sorted by the time it is sent. */
 class DayGenerator {
@@ -416,7 +442,7 @@ class DayGenerator {
     second: number,
     actor: Actor,
     user: TruthEvent['user'],
-    appRef: { app_id?: string; domain?: string; url?: string },
+    appRef: NativeAppRef,
     app: AppChoice,
     where: Where,
     activeSeconds: number | null,
@@ -426,53 +452,21 @@ class DayGenerator {
     const epochMs = this.epochOf(second);
     const eventId = this.nextUuid();
     const reason = this.malformation('native', rng, () => true);
-    const body: Record<string, unknown> = {
-      event_id: eventId,
-      occurred_at: this.iso(epochMs),
-      district_id: this.model.opts.districtId,
+    const body = nativeBody({
+      eventId,
+      occurredAt: this.iso(epochMs),
+      districtId: this.model.opts.districtId,
       source,
       type,
       user,
       app: appRef,
-    };
-    if (activeSeconds !== null) body['active_seconds'] = activeSeconds;
-    if (classId !== null) body['class_id'] = classId;
-    body['client_ip'] = where.ip;
-    let malformed: Malformation | null = null;
-    let text: string;
-    switch (reason) {
-      case null:
-        text = JSON.stringify(body);
-        break;
-      case 'not_json': {
-        const full = JSON.stringify(body);
-        text = full.slice(0, Math.max(10, Math.floor(full.length * (0.3 + 0.5 * rng.next()))));
-        malformed = { reason, field: null };
-        break;
-      }
-      case 'wrong_type':
-        body['active_seconds'] = String(activeSeconds ?? 60);
-        text = JSON.stringify(body);
-        malformed = { reason, field: 'active_seconds' };
-        break;
-      case 'missing_user':
-        body['user'] = {};
-        text = JSON.stringify(body);
-        malformed = { reason, field: 'user' };
-        break;
-      case 'negative_duration':
-        body['active_seconds'] = -(activeSeconds ?? rng.int(30, 300));
-        text = JSON.stringify(body);
-        malformed = { reason, field: 'active_seconds' };
-        break;
-      case 'future_timestamp':
-        body['occurred_at'] = isoWithOffset(epochMs + FUTURE_SHIFT_MS, this.offsetAt(epochMs));
-        text = JSON.stringify(body);
-        malformed = { reason, field: 'occurred_at' };
-        break;
-      default:
-        throw new Error(`unexpected native malformation ${reason}`);
-    }
+      activeSeconds,
+      classId,
+      clientIp: where.ip,
+    });
+    const { text, malformed } = renderNativeLine(body, reason, activeSeconds, rng, () =>
+      isoWithOffset(epochMs + FUTURE_SHIFT_MS, this.offsetAt(epochMs)),
+    );
     const domain = appRef.domain ?? (appRef.url ? new URL(appRef.url).hostname : null);
     const ev = this.truth(
       'native',
@@ -673,6 +667,10 @@ class DayGenerator {
     }
   }
 
+  /**
+   * One Caliper session: an optional login, up to two page views and a closing ToolUse with the
+   * minutes on task, all sent in one envelope after the session ends.
+   */
   private emitCaliper(
     actor: Actor,
     app: AppChoice,
@@ -682,160 +680,130 @@ class DayGenerator {
     minutes: number,
     rng: Rng,
   ): number {
+    const session = this.caliperSession(actor, app, context, explicitP, start, minutes, rng);
+    const events: CaliperItem[] = [];
+    if (rng.chance(0.5)) events.push(this.caliperEvent(session, 'login', start, rng));
+    for (const second of this.caliperNavSeconds(start, minutes, rng)) {
+      events.push(this.caliperEvent(session, 'nav', second, rng));
+    }
+    const endSecond = start + minutes * 60;
+    events.push(this.caliperEvent(session, 'tool', endSecond, rng));
+    this.sendCaliperEnvelope(session, events, endSecond, rng);
+    return events.length;
+  }
+
+  /** What every event of a Caliper session shares; draws whether the session names its class. */
+  private caliperSession(
+    actor: Actor,
+    app: AppChoice,
+    context: ClassInfo | null,
+    explicitP: number,
+    start: number,
+    minutes: number,
+    rng: Rng,
+  ): CaliperSession {
     const profile = app.profile!;
     const domain = this.model.opts.domain;
     const base = `https://${profile.host}/`;
-    const actorId = actor.person
-      ? `https://${domain}/users/${actor.person.sourcedId}`
-      : `https://${domain}/users/${actor.unknown!.user.sourced_id ?? actor.unknown!.key}`;
-    const userRef: TruthEvent['user'] = {
-      sourced_id: actor.person ? actor.person.sourcedId : (actor.unknown!.user.sourced_id ?? actor.unknown!.key),
-    };
-    const sessionId = `${base}sessions/${(hash32(this.uuidNs, this.dayIndex, this.idCounter) >>> 0).toString(16).padStart(8, '0')}${(hash32(this.idCounter, 'session') >>> 0).toString(16).padStart(8, '0')}`;
+    const sourcedId = actor.person ? actor.person.sourcedId : (actor.unknown!.user.sourced_id ?? actor.unknown!.key);
+    const actorId = `https://${domain}/users/${sourcedId}`;
+    const sessionId = this.caliperSessionId(base);
     const startMs = this.epochOf(start);
-    const endSecond = start + minutes * 60;
     const group = context && rng.chance(Math.min(1, explicitP)) ? context : null;
-    const groupJson = group
-      ? {
-          id: `https://${domain}/classes/${group.sourcedId}`,
-          type: 'CourseSection',
-          courseNumber: group.courseSourcedId,
-        }
-      : null;
-
-    const items: Array<{ json: Record<string, unknown>; truth: TruthEvent }> = [];
-    const make = (kind: 'login' | 'nav' | 'tool', second: number): void => {
-      const epochMs = this.epochOf(second);
-      const id = `urn:uuid:${this.nextUuid()}`;
-      const reason = this.malformation('caliper', rng, (r) => r !== 'negative_duration' || kind === 'tool');
-      const eventTime = new Date(epochMs).toISOString();
-      const json: Record<string, unknown> = { '@context': CALIPER_CONTEXT, id };
-      let type: EventType;
-      let seconds: number | null = null;
-      let url: string | null = null;
-      if (kind === 'login') {
-        type = 'login';
-        Object.assign(json, {
-          type: 'SessionEvent',
-          profile: 'SessionProfile',
-          actor: { id: actorId, type: 'Person' },
-          action: 'LoggedIn',
-          object: { id: base, type: 'SoftwareApplication' },
-          eventTime,
-          edApp: base,
-        });
-      } else if (kind === 'nav') {
-        type = 'page_view';
-        url = this.urlOf(app, rng);
-        Object.assign(json, {
-          type: 'NavigationEvent',
-          actor: { id: actorId, type: 'Person' },
-          action: 'NavigatedTo',
-          object: { id: url, type: 'WebPage' },
-          eventTime,
-          edApp: base,
-        });
-      } else {
-        type = 'use';
-        const value = minutes - (rng.chance(0.5) ? 0.5 : 0);
-        seconds = value * 60;
-        Object.assign(json, {
-          type: 'ToolUseEvent',
-          profile: 'ToolUseProfile',
-          actor: { id: actorId, type: 'Person' },
-          action: 'Used',
-          object: { id: base, type: 'SoftwareApplication' },
-          eventTime,
-          edApp: base,
-          generated: {
-            id: `urn:uuid:${this.nextUuid()}`,
-            type: 'AggregateMeasureCollection',
-            items: [
-              {
-                id: `urn:uuid:${this.nextUuid()}`,
-                type: 'AggregateMeasure',
-                metric: 'MinutesOnTask',
-                name: 'Minutes On Task',
-                metricValue: value,
-                startedAtTime: new Date(startMs).toISOString(),
-                endedAtTime: eventTime,
-              },
-            ],
-          },
-        });
-      }
-      if (groupJson && kind !== 'login') json['group'] = groupJson;
-      json['session'] = {
-        id: sessionId,
-        type: 'Session',
-        user: actorId,
+    return {
+      actor,
+      app,
+      profile,
+      userRef: { sourced_id: sourcedId },
+      minutes,
+      group,
+      refs: {
+        base,
+        actorId,
+        sessionId,
         startedAtTime: new Date(startMs).toISOString(),
-      };
-      let malformed: Malformation | null = null;
-      switch (reason) {
-        case null:
-          break;
-        case 'not_json':
-          malformed = { reason, field: null };
-          break;
-        case 'missing_actor':
-          delete json['actor'];
-          malformed = { reason, field: 'actor' };
-          break;
-        case 'wrong_type':
-          json['eventTime'] = epochMs;
-          malformed = { reason, field: 'eventTime' };
-          break;
-        case 'negative_duration': {
-          const gen = json['generated'] as { items: Array<Record<string, unknown>> };
-          gen.items[0]!['metricValue'] = -(seconds! / 60);
-          malformed = { reason, field: 'generated.items.0.metricValue' };
-          break;
-        }
-        case 'future_timestamp':
-          json['eventTime'] = new Date(epochMs + FUTURE_SHIFT_MS).toISOString();
-          malformed = { reason, field: 'eventTime' };
-          break;
-        default:
-          throw new Error(`unexpected caliper malformation ${reason}`);
-      }
-      const truth = this.truth(
-        'caliper',
-        'caliper',
-        type,
-        epochMs,
-        actor,
-        userRef,
-        app,
-        url ? new URL(url).hostname : profile.host,
-        null,
-        seconds,
-        groupJson && kind !== 'login' ? group!.sourcedId : null,
-        id,
-        malformed,
-      );
-      items.push({ json, truth });
+        group: group ? caliperGroup(domain, group) : null,
+      },
     };
+  }
 
-    if (rng.chance(0.5)) make('login', start);
+  /** Derived from the id counter without advancing it, so the event ids that follow do not move. */
+  private caliperSessionId(base: string): string {
+    const high = (hash32(this.uuidNs, this.dayIndex, this.idCounter) >>> 0).toString(16).padStart(8, '0');
+    const low = (hash32(this.idCounter, 'session') >>> 0).toString(16).padStart(8, '0');
+    return `${base}sessions/${high}${low}`;
+  }
+
+  /** Seconds of the session's page views (0 to 2, away from its edges), in time order. */
+  private caliperNavSeconds(start: number, minutes: number, rng: Rng): number[] {
     const navs = rng.int(0, 2);
-    const navSeconds: number[] = [];
-    for (let i = 0; i < navs; i++) navSeconds.push(start + rng.int(10, minutes * 60 - 10));
-    navSeconds.sort((a, b) => a - b);
-    for (const s of navSeconds) make('nav', s);
-    make('tool', endSecond);
+    const seconds: number[] = [];
+    for (let i = 0; i < navs; i++) seconds.push(start + rng.int(10, minutes * 60 - 10));
+    return seconds.sort((a, b) => a - b);
+  }
 
-    const sensor = `${base}sensors/1`;
+  /** One event of the session, as JSON for the envelope and as truth. */
+  private caliperEvent(session: CaliperSession, kind: CaliperAction['kind'], second: number, rng: Rng): CaliperItem {
+    const epochMs = this.epochOf(second);
+    const id = `urn:uuid:${this.nextUuid()}`;
+    // Only a ToolUse carries a duration that can be negative.
+    const reason = this.malformation('caliper', rng, (r) => r !== 'negative_duration' || kind === 'tool');
+    const eventTime = new Date(epochMs).toISOString();
+    const action = this.caliperAction(kind, session, rng);
+    const json = caliperEventJson(action, session.refs, id, eventTime);
+    const seconds = action.kind === 'tool' ? action.minutesOnTask * 60 : null;
+    const malformed = malformCaliperEvent(json, reason, epochMs, seconds);
+    const truth = this.truth(
+      'caliper',
+      'caliper',
+      CALIPER_TYPES[kind],
+      epochMs,
+      session.actor,
+      session.userRef,
+      session.app,
+      action.kind === 'nav' ? new URL(action.url).hostname : session.profile.host,
+      null,
+      seconds,
+      session.group && kind !== 'login' ? session.group.sourcedId : null,
+      id,
+      malformed,
+    );
+    return { json, truth };
+  }
+
+  /** Draws what the event records: the page visited, or the minutes on task and the measure ids. */
+  private caliperAction(kind: CaliperAction['kind'], session: CaliperSession, rng: Rng): CaliperAction {
+    switch (kind) {
+      case 'login':
+        return { kind };
+      case 'nav':
+        return { kind, url: this.urlOf(session.app, rng) };
+      case 'tool':
+        return {
+          kind,
+          minutesOnTask: session.minutes - (rng.chance(0.5) ? 0.5 : 0),
+          collectionId: `urn:uuid:${this.nextUuid()}`,
+          measureId: `urn:uuid:${this.nextUuid()}`,
+        };
+    }
+  }
+
+  /**
+   * Sends the session's events in one envelope shortly after it ends. Each `not_json` event goes
+   * alone in an envelope cut short, so the rest of the session stays readable.
+   */
+  private sendCaliperEnvelope(session: CaliperSession, events: CaliperItem[], endSecond: number, rng: Rng): void {
+    const sensor = `${session.refs.base}sensors/1`;
     const sendMs = this.epochOf(endSecond) + rng.int(1, 30) * 1000;
-    const envelope = (events: typeof items): string =>
-      JSON.stringify({
+    const envelope = (items: CaliperItem[]): string =>
+      caliperEnvelope(
         sensor,
-        sendTime: new Date(sendMs).toISOString(),
-        dataVersion: CALIPER_CONTEXT,
-        data: events.map((e) => e.json),
-      });
-    const good = items.filter((e) => e.truth.malformed?.reason !== 'not_json');
-    if (good.length > 0)
+        sendMs,
+        items.map((e) => e.json),
+      );
+    const isCut = (e: CaliperItem): boolean => e.truth.malformed?.reason === 'not_json';
+    const good = events.filter((e) => !isCut(e));
+    if (good.length > 0) {
       this.push(
         'caliper',
         sendMs,
@@ -844,18 +812,10 @@ class DayGenerator {
         rng,
         true,
       );
-    for (const bad of items.filter((e) => e.truth.malformed?.reason === 'not_json')) {
-      const full = envelope([bad]);
-      this.push(
-        'caliper',
-        sendMs,
-        full.slice(0, Math.floor(full.length * (0.3 + 0.5 * rng.next()))),
-        [bad.truth],
-        rng,
-        false,
-      );
     }
-    return items.length;
+    for (const bad of events.filter(isCut)) {
+      this.push('caliper', sendMs, truncatedLine(envelope([bad]), rng), [bad.truth], rng, false);
+    }
   }
 }
 
