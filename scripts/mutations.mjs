@@ -3,7 +3,8 @@
 // are meant to catch it, and reports whether they did. "Every guard is tested" is a claim anyone can
 // re-run: `node scripts/mutations.mjs` (all) or `node scripts/mutations.mjs claims-off final-removed`.
 // Needs the local stack up (infra/local/stack up). Source files are restored after each mutation,
-// also when the run is interrupted. Exit 1 if any mutation survives (its tests still pass).
+// also when the run is interrupted. Exit 1 if any mutation survives (its tests still pass) or no longer
+// finds the code it breaks (STALE). `--check` only checks that every mutation still applies.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -34,7 +35,7 @@ const MUTATIONS = [
     guard: 'offsets already in usage_events are never inserted again (worker check + server-side NOT IN)',
     edits: [
       {
-        file: 'services/aggregate/src/sink-worker.ts',
+        file: 'services/aggregate/src/row-store.ts',
         find: 'const fresh = rows.filter((r) => !known.has(r.offset));',
         replace: 'const fresh = rows;',
       },
@@ -51,7 +52,7 @@ const MUTATIONS = [
     guard: 'after a failed INSERT the stored offsets are read again (with the server-side NOT IN also off)',
     edits: [
       {
-        file: 'services/aggregate/src/sink-worker.ts',
+        file: 'services/aggregate/src/row-store.ts',
         find: '        this.verified.delete(key);\n        if (isClickHouseDataError(err))',
         replace: '        if (isClickHouseDataError(err))',
       },
@@ -80,15 +81,15 @@ const MUTATIONS = [
     guard: 'enrich commits a raw offset only after Kafka acknowledged its enriched output',
     edits: [
       {
-        file: 'services/enrich/src/worker/worker.ts',
-        find: '        await retryWithBackoff(() => send(enriched, dlq), {',
+        file: 'services/enrich/src/worker/each-batch.ts',
+        find: '        await sendWithRetries(enriched, dlq, deps, { abandon, heartbeat, partition: batch.partition });',
         replace:
           '        resolveOffset(lastOffset);\n' +
-          '        await consumer.commitOffsets([\n' +
+          '        await deps.consumer.commitOffsets([\n' +
           '          { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },\n' +
           '        ]);\n' +
           '        await new Promise((r) => setTimeout(r, 200));\n' +
-          '        await retryWithBackoff(() => send(enriched, dlq), {',
+          '        await sendWithRetries(enriched, dlq, deps, { abandon, heartbeat, partition: batch.partition });',
       },
     ],
     tests: ['packages/demo/test/e2e-crash.test.ts'],
@@ -100,20 +101,21 @@ function run(cmd, args) {
   return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
 }
 
+/** The edits whose text does not occur exactly once: the code moved and the mutation must follow it. */
+function staleEdits(mutation) {
+  return mutation.edits.flatMap((edit) => {
+    const count = readFileSync(path.join(ROOT, edit.file), 'utf8').split(edit.find).length - 1;
+    return count === 1 ? [] : [`${edit.file}: its text found ${count} times, not once`];
+  });
+}
+
+/** Applies a mutation's edits (each checked by staleEdits first); returns the files' original texts. */
 function apply(mutation) {
   const originals = new Map();
   for (const edit of mutation.edits) {
     const file = path.join(ROOT, edit.file);
-    const text = originals.get(file) ?? readFileSync(file, 'utf8');
-    if (!originals.has(file)) originals.set(file, text);
     const current = readFileSync(file, 'utf8');
-    const count = current.split(edit.find).length - 1;
-    if (count !== 1) {
-      restore(originals);
-      throw new Error(
-        `${mutation.name}: expected the text once in ${edit.file}, found it ${count} times (the code moved: update scripts/mutations.mjs)`,
-      );
-    }
+    if (!originals.has(file)) originals.set(file, current);
     writeFileSync(file, current.replace(edit.find, edit.replace));
   }
   return originals;
@@ -123,7 +125,10 @@ function restore(originals) {
   for (const [file, text] of originals) writeFileSync(file, text);
 }
 
-const wanted = process.argv.slice(2);
+// --check: only that every mutation still finds its text (a test runs it, so the script cannot go
+// stale unnoticed when the guarded code moves); no build, no tests.
+const checkOnly = process.argv.includes('--check');
+const wanted = process.argv.slice(2).filter((a) => a !== '--check');
 const unknown = wanted.filter((w) => !MUTATIONS.some((m) => m.name === w));
 if (unknown.length > 0) {
   console.error(`unknown mutation(s): ${unknown.join(', ')}; known: ${MUTATIONS.map((m) => m.name).join(', ')}`);
@@ -138,9 +143,26 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+if (checkOnly) {
+  let stale = 0;
+  for (const mutation of selected) {
+    const problems = staleEdits(mutation);
+    stale += problems.length > 0 ? 1 : 0;
+    console.log(`${mutation.name.padEnd(32)} ${problems.length === 0 ? 'applies' : `STALE: ${problems.join('; ')}`}`);
+  }
+  process.exit(stale === 0 ? 0 : 1);
+}
+
 const results = [];
 for (const mutation of selected) {
   console.log(`\n=== ${mutation.name}: ${mutation.guard}`);
+  const problems = staleEdits(mutation);
+  if (problems.length > 0) {
+    // Reported and counted as a failure, and the other mutations still run.
+    console.log(`STALE (the code moved: update scripts/mutations.mjs): ${problems.join('; ')}`);
+    results.push({ name: mutation.name, killed: false, stale: true });
+    continue;
+  }
   active = apply(mutation);
   let outcome;
   try {
@@ -179,5 +201,5 @@ for (const mutation of selected) {
 run('pnpm', ['build']); // dist/ back to the unmutated sources
 
 console.log('\nmutation        result');
-for (const r of results) console.log(`${r.name.padEnd(32)} ${r.killed ? 'killed' : 'SURVIVED'}`);
+for (const r of results) console.log(`${r.name.padEnd(32)} ${r.killed ? 'killed' : r.stale ? 'STALE' : 'SURVIVED'}`);
 process.exit(results.every((r) => r.killed) ? 0 : 1);
