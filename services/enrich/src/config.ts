@@ -74,6 +74,10 @@ export const enrichConfigSchema = baseConfigSchema.extend({
   ENRICH_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Port of /healthz, /readyz and /metrics (0 = any free port). */
   ENRICH_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
+  /** Replaced by ENRICH_HTTP_PORT (which serves the probes too): refused, so a setting is never silently lost. */
+  ENRICH_METRICS_PORT: z
+    .undefined({ error: 'no longer read: set ENRICH_HTTP_PORT (/healthz, /readyz and /metrics) instead' })
+    .optional(),
   /** Not ready when, with lag > 0, no batch finished for this long (or one batch runs this long). */
   ENRICH_STALL_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
 });
