@@ -32,7 +32,11 @@ const NEVER_DROPPED = [
   'schema_migrations',
   'usage_event_revisions',
   'reresolution_runs',
+  // The research tables live in the research database, which retention never reads; named here so a
+  // policy naming one is refused like the rest (docs/ARCHITECTURE.md "Retention").
   'weekly_',
+  'outcome_bands',
+  'publications',
 ];
 
 const TABLE = /^[a-z_][a-z0-9_]*$/;

@@ -224,6 +224,8 @@ describe('retention', () => {
     );
     expect(() => parseRetentionPolicy('dim_people=1m')).toThrow(/never dropped/);
     expect(() => parseRetentionPolicy('usage_event_revisions=1m')).toThrow(/never dropped/);
+    for (const research of ['weekly_app_usage_district', 'outcome_bands', 'publications'])
+      expect(() => parseRetentionPolicy(`${research}=1m`)).toThrow(/never dropped/);
     expect(() => parseRetentionPolicy('usage_events=13m,event_claims=6m')).toThrow(
       /event_claims must be kept at least as long/,
     );
