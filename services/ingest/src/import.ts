@@ -6,26 +6,19 @@ import {
   adaptCaliper,
   adaptSquidLine,
   adaptXapi,
-  deadLetterBuilder,
-  fileLineOrigin,
   parseJsonPayload,
-  stageDeadLetter,
-  stageOk,
   stageResultsOf,
   ProxyMinuteFolder,
-  userPartitionKey,
   type AdaptResult,
-  type NativeEvent,
-  type RawMessage,
   type Rejection,
-  type StageResult,
   type Source,
 } from '@edusage/contracts';
-import { recordBytes, type JsonMessage } from '@edusage/kafka';
 import { adaptNativeItems, type SenderContext } from './adapt';
 import type { EventSink } from './sink';
-import { createProgressReporter, type ProgressMode } from './progress';
+import { createProgressReporter, type ProgressMode, type ProgressReporter } from './progress';
 import { readCsvRecords } from './csv-records';
+import { ImportBatches } from './import-batches';
+import { fileMessages } from './import-messages';
 import { VENDOR_FORMAT_NAMES, isVendorFormat, loadEdfiUsers, vendorUnits } from './vendor-import';
 
 export const IMPORT_FORMATS = [
@@ -36,13 +29,6 @@ export const IMPORT_FORMATS = [
   'xapi-ndjson',
   ...VENDOR_FORMAT_NAMES,
 ] as const;
-/** What a rejected line's dead letter records as its input format (`dlq replay` re-reads it with that adapter). */
-const DEAD_LETTER_FORMAT: Partial<Record<string, string>> = {
-  ndjson: 'native',
-  'caliper-ndjson': 'caliper',
-  'xapi-ndjson': 'xapi',
-};
-
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /**
@@ -115,6 +101,9 @@ interface Unit {
   byte?: number;
 }
 
+/** Ed-Fi user maps (`--edfi-users`), read before the import starts. */
+type EdfiUsers = Awaited<ReturnType<typeof loadEdfiUsers>>;
+
 /**
  * Streams a file into Kafka: reads line by line (constant memory), adapts each line, produces
  * accepted events to usage.raw (RawMessage, channel `file`, origin `<file name>:<line>`) and rejected
@@ -124,137 +113,28 @@ interface Unit {
  */
 export async function runImport(opts: ImportOptions, sink: EventSink): Promise<ImportSummary> {
   const started = Date.now();
-  const stat = await fsp.stat(opts.file); // unreadable or missing file: fatal, before anything is sent
-  if (!stat.isFile()) throw new Error(`${opts.file} is not a file`);
-  const name = path.basename(opts.file);
+  const bytes = await importFileSize(opts.file);
   const edfiUsers = opts.edfiUsers?.length ? await loadEdfiUsers(opts.edfiUsers) : undefined;
-  const ctx: SenderContext = {
-    districtId: opts.districtId,
-    source: opts.source,
-    ...(opts.referenceTime ? { now: opts.referenceTime } : {}),
-  };
-  const batchSize = opts.batchSize ?? 2_000;
-  const maxInFlight = opts.maxInFlight ?? 2;
-  const summary: ImportSummary = {
-    file: opts.file,
-    format: opts.format,
-    bytes: stat.size,
-    lines: 0,
-    accepted: 0,
-    rejected: 0,
-    skipped: 0,
-    rejectedByReason: {},
-    skippedByReason: {},
-    durationMs: 0,
-  };
-
+  const summary = emptySummary(opts, bytes);
   const input = createReadStream(opts.file);
-  const progress = createProgressReporter({
-    mode: opts.progress ?? 'auto',
-    totalBytes: stat.size,
-    intervalMs: opts.progressIntervalMs ?? 5_000,
-    stream: opts.progressStream ?? process.stderr,
-    label: name,
-  });
-
-  let raw: JsonMessage[] = [];
-  let dlq: JsonMessage[] = [];
-  let pendingCounts = newCounts();
-  const inFlight = new Set<Promise<void>>();
-  let fatal: unknown = null;
-
-  const flush = async () => {
-    if (raw.length === 0 && dlq.length === 0) return;
-    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-    if (fatal) throw fatal;
-    const batch = { raw, dlq };
-    const counts = pendingCounts;
-    raw = [];
-    dlq = [];
-    pendingCounts = newCounts();
-    const p = sink
-      .send(batch)
-      .then(() => {
-        // Counted only once Kafka acknowledged them.
-        summary.accepted += counts.accepted;
-        summary.rejected += counts.rejected;
-        for (const [code, n] of Object.entries(counts.byReason))
-          summary.rejectedByReason[code] = (summary.rejectedByReason[code] ?? 0) + n;
-      })
-      .catch((err: unknown) => {
-        fatal ??= err;
-      })
-      .finally(() => {
-        inFlight.delete(p);
-      });
-    inFlight.add(p);
-  };
-
-  const deadLetter = deadLetterBuilder({
-    stage: 'import',
-    source: opts.source,
-    districtId: opts.districtId,
-    inputFormat: DEAD_LETTER_FORMAT[opts.format] ?? opts.format,
-  });
-
-  /** An accepted event becomes its usage.raw message, or a dead letter when Kafka could not carry it. */
-  const toRawMessage = (unit: Unit, event: NativeEvent, receivedAt: string): StageResult<JsonMessage> => {
-    const value: RawMessage = {
-      v: 1,
-      event,
-      received_at: receivedAt,
-      channel: 'file',
-      origin: fileLineOrigin(name, unit.line),
-    };
-    const message = { key: userPartitionKey(event), value };
-    const tooLarge = oversized(message, unit.text, sink.maxRecordBytes);
-    return tooLarge ? stageDeadLetter(tooLarge.reason, unit.text) : stageOk(message);
-  };
-
+  const progress = importProgress(opts, bytes);
+  const batches = new ImportBatches(sink, summary, opts.maxInFlight ?? 2);
+  const route = unitRouter(opts, sink, batches, summary);
+  const batchSize = opts.batchSize ?? 2_000;
   // How far the file was read: CSV and vendor files are read by @edusage/csv, which says it per unit.
   let bytesRead = 0;
-  const take = async (unit: Unit) => {
-    summary.lines++;
-    bytesRead = unit.byte ?? input.bytesRead;
-    const receivedAt = new Date().toISOString();
-    for (const item of stageResultsOf(unit.result)) {
-      const result = item.kind === 'ok' ? toRawMessage(unit, item.value, receivedAt) : item;
-      if (result.kind === 'ok') {
-        raw.push(result.value);
-        pendingCounts.accepted++;
-      } else if (result.kind === 'dead_letter') {
-        // Every dead letter of a line keeps the whole original line and names it.
-        const reason = { ...result.reason, line: unit.line };
-        dlq.push({
-          key: opts.source,
-          value: deadLetter({ reason, payload: unit.text, origin: fileLineOrigin(name, unit.line) }),
-        });
-        pendingCounts.rejected++;
-        pendingCounts.byReason[reason.code] = (pendingCounts.byReason[reason.code] ?? 0) + 1;
-      } else addSkip(summary, result.reason);
-    }
-    if (raw.length + dlq.length >= batchSize) await flush();
-    progress.update(
-      bytesRead,
-      summary.lines,
-      summary.accepted + pendingCounts.accepted,
-      summary.rejected + pendingCounts.rejected,
-    );
-  };
-
   try {
-    const units = isVendorFormat(opts.format)
-      ? vendorUnits(opts.file, opts.format, { ...ctx, ...(edfiUsers ? { users: edfiUsers } : {}) })
-      : opts.format === 'csv'
-        ? csvUnits(opts.file, ctx)
-        : lineUnits(input, opts.format, ctx, opts.ipAsDevice ?? false);
-    for await (const unit of units) {
-      if (fatal) throw fatal;
-      await take(unit);
+    for await (const unit of importUnits(opts, input, edfiUsers)) {
+      batches.throwIfFailed();
+      summary.lines++;
+      bytesRead = unit.byte ?? input.bytesRead;
+      route(unit);
+      if (batches.size >= batchSize) await batches.flush();
+      // Progress counts buffered messages too; those of batches in flight show once acknowledged.
+      const { accepted, rejected } = batches.buffered;
+      progress.update(bytesRead, summary.lines, summary.accepted + accepted, summary.rejected + rejected);
     }
-    await flush();
-    await Promise.all(inFlight);
-    if (fatal) throw fatal;
+    await batches.finish();
   } finally {
     input.destroy();
     progress.stop(Math.max(bytesRead, input.bytesRead), summary.lines, summary.accepted, summary.rejected);
@@ -263,27 +143,87 @@ export async function runImport(opts: ImportOptions, sink: EventSink): Promise<I
   return summary;
 }
 
-/**
- * A line whose event is larger than Kafka accepts would fail the whole import on every retry: it
- * is rejected on its own instead (payload_too_large, dead-lettered with its line). Serializing
- * every event twice would cost the hot path, so only lines long enough to possibly not fit
- * (6 bytes per character once JSON-escaped, plus the envelope) are measured.
- */
-function oversized(message: JsonMessage, lineText: string, budget: number | undefined): Rejection | null {
-  if (budget === undefined || lineText.length * 6 + 4_096 < budget) return null;
-  const bytes = recordBytes({ key: message.key, value: JSON.stringify(message.value) });
-  if (bytes <= budget) return null;
+/** The file's size; a missing or unreadable file (or a directory) is fatal before anything is sent. */
+async function importFileSize(file: string): Promise<number> {
+  const stat = await fsp.stat(file);
+  if (!stat.isFile()) throw new Error(`${file} is not a file`);
+  return stat.size;
+}
+
+function emptySummary(opts: ImportOptions, bytes: number): ImportSummary {
   return {
-    reason: {
-      code: 'payload_too_large',
-      message: `the event is ${bytes} bytes in Kafka; at most ${budget} fit (the broker's max.message.bytes)`,
-    },
-    payload: lineText,
+    file: opts.file,
+    format: opts.format,
+    bytes,
+    lines: 0,
+    accepted: 0,
+    rejected: 0,
+    skipped: 0,
+    rejectedByReason: {},
+    skippedByReason: {},
+    durationMs: 0,
   };
 }
 
-function newCounts() {
-  return { accepted: 0, rejected: 0, byReason: {} as Record<string, number> };
+/** Progress on stderr (or `progressStream`), labelled with the file's name. */
+function importProgress(opts: ImportOptions, totalBytes: number): ProgressReporter {
+  return createProgressReporter({
+    mode: opts.progress ?? 'auto',
+    totalBytes,
+    intervalMs: opts.progressIntervalMs ?? 5_000,
+    stream: opts.progressStream ?? process.stderr,
+    label: path.basename(opts.file),
+  });
+}
+
+/**
+ * The file's units, read by its format's reader: vendor exports and CSV through @edusage/csv (which
+ * opens the file itself), the line formats from `input`.
+ */
+function importUnits(
+  opts: ImportOptions,
+  input: NodeJS.ReadableStream,
+  edfiUsers: EdfiUsers | undefined,
+): AsyncIterable<Unit> {
+  const ctx: SenderContext = {
+    districtId: opts.districtId,
+    source: opts.source,
+    ...(opts.referenceTime ? { now: opts.referenceTime } : {}),
+  };
+  if (isVendorFormat(opts.format))
+    return vendorUnits(opts.file, opts.format, { ...ctx, ...(edfiUsers ? { users: edfiUsers } : {}) });
+  if (opts.format === 'csv') return csvUnits(opts.file, ctx);
+  return lineUnits(input, opts.format, ctx, opts.ipAsDevice ?? false);
+}
+
+/**
+ * Routes each outcome of a unit: accepted events to usage.raw (or usage.dlq when too large for
+ * Kafka), rejections to usage.dlq (every dead letter of a line keeps the whole line and names it),
+ * skips only into the summary.
+ */
+function unitRouter(
+  opts: ImportOptions,
+  sink: EventSink,
+  batches: ImportBatches,
+  summary: ImportSummary,
+): (unit: Unit) => void {
+  const messages = fileMessages({
+    fileName: path.basename(opts.file),
+    format: opts.format,
+    districtId: opts.districtId,
+    source: opts.source,
+    sink,
+  });
+  return (unit) => {
+    const receivedAt = new Date().toISOString();
+    for (const item of stageResultsOf(unit.result)) {
+      const result = item.kind === 'ok' ? messages.event(unit, item.value, receivedAt) : item;
+      if (result.kind === 'ok') batches.addEvent(result.value);
+      else if (result.kind === 'dead_letter')
+        batches.addDeadLetter(messages.deadLetter(unit, result.reason), result.reason.code);
+      else addSkip(summary, result.reason);
+    }
+  };
 }
 
 function addSkip(summary: ImportSummary, reason: string) {
