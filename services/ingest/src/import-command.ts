@@ -102,6 +102,9 @@ async function connectSink(config: IngestConfig, logger: Logger): Promise<{ prod
  */
 function withSendRetries(kafkaSink: KafkaSink, logger: Logger): EventSink {
   return {
+    // The topic's limit, so a line over it becomes its own payload_too_large dead letter instead of
+    // failing the whole import.
+    maxRecordBytes: kafkaSink.maxRecordBytes,
     send: (batch) =>
       retryWithBackoff(() => kafkaSink.send(batch), {
         maxAttempts: 4,

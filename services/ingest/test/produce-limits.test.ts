@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -190,4 +191,48 @@ test('file import: a line whose event is over the topic limit is rejected by lin
     2,
   );
   expect(raw.map((m) => m.value.event.event_id)).toEqual(['small-1', 'small-3']);
+});
+
+test('file import through the CLI: the line over the topic limit is a dead letter, the import goes on (exit 0)', async () => {
+  const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (pnpm build)`);
+  const file = path.join(dir, 'cli-huge-line.ndjson');
+  const huge = JSON.stringify({
+    event_id: 'cli-huge-line',
+    occurred_at: isoMinutesAgo(5),
+    type: 'page_view',
+    user: { sourced_id: 'busy-student' },
+    app: { domain: 'khanacademy.org', url: `https://www.khanacademy.org/${'z'.repeat(4_000)}` },
+  });
+  writeFileSync(file, [line('cli-small-1'), huge, line('cli-small-3')].join('\n') + '\n');
+  const out = spawnSync(
+    process.execPath,
+    [
+      cli,
+      'import',
+      file,
+      '--format',
+      'ndjson',
+      '--district',
+      'd1',
+      '--source',
+      'import',
+      '--progress',
+      'none',
+      '--json',
+    ],
+    { env: { ...process.env, ...env.env }, encoding: 'utf8', timeout: 60_000 },
+  );
+  expect({ status: out.status, stderr: out.stderr }).toEqual({ status: 0, stderr: '' });
+  expect(JSON.parse(out.stdout)).toMatchObject({
+    accepted: 2,
+    rejected: 1,
+    rejectedByReason: { payload_too_large: 1 },
+  });
+  const raw = await collector.waitFor<RawMessage>(
+    env.topics.raw,
+    (m) => (m.origin ?? '').startsWith('cli-huge-line.ndjson:'),
+    2,
+  );
+  expect(raw.map((m) => m.value.event.event_id)).toEqual(['cli-small-1', 'cli-small-3']);
 });
