@@ -2,9 +2,8 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runServiceCli } from './cli-run';
+import { say } from './output';
 import { startService } from './services';
-
-const say = (line: string) => process.stdout.write(line + '\n');
 
 /**
  * An admin API token of the sample district, created with the API's own command-line tool as an

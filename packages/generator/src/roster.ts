@@ -11,7 +11,6 @@ import type { AppDef, ManifestRow, ResolvedOptions } from './types';
 import { buildUnknownActors } from './unknown-actors';
 
 export type { ClassInfo, Enrollment, Model, Person, SchoolInfo, UnknownActor } from './roster-model';
-export { OFF_CAMPUS_OCTETS, homeIp } from './net';
 
 export function appDefOf(p: AppProfile): AppDef {
   const domains = [...new Set([...p.domains, registeredDomain(p.host), p.host])];

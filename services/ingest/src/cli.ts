@@ -6,8 +6,6 @@ import { registerDlqCommands } from './dlq/commands';
 import { registerImportCommand } from './import-command';
 import { registerKeyCommands } from './key-commands';
 
-export { formatSummary } from './import-command';
-
 /**
  * edusage ingest command line (configuration from the same environment variables as the service):
  *   keys create --district d1 --source agent --name "Lab agents"   prints the new key once
