@@ -40,7 +40,7 @@ export function createApiMetrics(opts: { defaultMetrics?: boolean } = {}): ApiMe
     }),
     rateLimited: new Counter({
       name: 'edusage_api_rate_limited_total',
-      help: 'Requests refused with 429, by kind (token, anonymous)',
+      help: 'Requests refused with 429, by kind (token, anonymous, dashboard_page)',
       labelNames: ['kind'],
       registers,
     }),

@@ -102,6 +102,7 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
     keyPrefix: s.config.REDIS_KEY_PREFIX,
     pageLimit: s.config.API_DASHBOARD_PAGE_LIMIT ?? DASHBOARD_PAGE_LIMIT_DEFAULT,
     windowMs: s.config.API_RATE_WINDOW_MS,
+    metrics: s.metrics,
   });
 
   const doc = openApiDocument(endpoints);

@@ -353,7 +353,10 @@ test('the session cookie is Secure when the sign-in came over TLS (per the trust
 });
 
 test('dashboard pages have a budget per token (API_DASHBOARD_PAGE_LIMIT), apart from its /v1 requests', async () => {
-  const { app, close } = await behindProxy({ API_DASHBOARD_PAGE_LIMIT: '3', API_RATE_LIMIT: '100000' }, 'false');
+  const { app, redis, close } = await behindProxy({ API_DASHBOARD_PAGE_LIMIT: '3', API_RATE_LIMIT: '100000' }, 'false');
+  const refusedPages = async () =>
+    (await h.api.metrics.rateLimited.get()).values.find((v) => v.labels.kind === 'dashboard_page')?.value ?? 0;
+  const refusedBefore = await refusedPages();
   try {
     const signIn = async (token: string) => (await signInTo(app, token, 'http')).split(';')[0]!;
     const view = (cookie: string, page: string) =>
@@ -367,6 +370,12 @@ test('dashboard pages have a budget per token (API_DASHBOARD_PAGE_LIMIT), apart 
     expect(refused.statusCode).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(refused.body).toContain('API_DASHBOARD_PAGE_LIMIT');
+    expect(refused.headers['content-type']).toMatch(/^text\/html/);
+    expect((await refusedPages()) - refusedBefore).toBe(2);
+    // Counted under the documented key, expiring with the window.
+    const [key] = await redis.keys(`${h.env.config.REDIS_KEY_PREFIX}api:ratelimit:dashboard-page:token:*`);
+    expect(await redis.get(key!)).toBe('5');
+    expect(await redis.pttl(key!)).toBeGreaterThan(0);
     // The token's /v1 budget is its own, and another token's pages are not held back.
     const v1 = await app.inject({
       method: 'GET',
@@ -375,6 +384,16 @@ test('dashboard pages have a budget per token (API_DASHBOARD_PAGE_LIMIT), apart 
     });
     expect(v1.statusCode).not.toBe(429);
     expect((await view(await signIn(h.tokens.school), 'schools')).statusCode).toBe(200);
+    // Redis not answering the budget: refused (fails closed) as a dashboard page saying so, not JSON.
+    const evalOf = redis.eval.bind(redis);
+    redis.eval = (async () => {
+      throw new Error('connection lost');
+    }) as typeof redis.eval;
+    const down = await view(await signIn(h.tokens.director), 'overview');
+    redis.eval = evalOf;
+    expect(down.statusCode).toBe(503);
+    expect(down.headers['content-type']).toMatch(/^text\/html/);
+    expect(down.body).toContain('try again in a few seconds');
   } finally {
     await close();
   }

@@ -5,6 +5,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ApiDeps } from '../endpoint';
+import type { ApiMetrics } from '../metrics';
 import { hashToken, ROLES, type Principal } from '../tokens';
 import { META_HEADER, metaHeaderValue } from '../csv';
 import type { FreshnessMeta } from '../freshness';
@@ -12,6 +13,7 @@ import { compactedReads, pageCompactions, PageError } from './data';
 import { Html } from './html';
 import { BASE, renderMessage, renderPage, renderSignIn } from './layout';
 import type { PageDefinition } from './page';
+import { pageBudget, type PageBudgetAnswer } from './page-budget';
 import { PAGES } from './pages';
 import { csrfMatches, SESSION_COOKIE, SESSION_SECONDS, SessionStore, type Session } from './session';
 import { tableCsv, type Table } from './table';
@@ -50,27 +52,8 @@ export interface DashboardDeps {
   pageLimit: number;
   /** API_RATE_WINDOW_MS. */
   windowMs: number;
-}
-
-/** Whether a page may be shown now, or in how many seconds it may (the token's page budget). */
-type PageBudget = (
-  request: FastifyRequest,
-) => Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
-
-/**
- * Each signed-in token's page budget: a counter of its own beside the token's /v1 counter, in the same
- * Redis store (the access rate limit's), so it holds across restarts and replicas.
- */
-function pageBudget(app: FastifyInstance, d: DashboardDeps): PageBudget {
-  const limit = app.createRateLimit({
-    max: d.pageLimit,
-    timeWindow: d.windowMs,
-    keyGenerator: (request) => `dashboard-page:token:${request.principal!.token_id}`,
-  });
-  return async (request) => {
-    const r = await limit(request);
-    return r.isAllowed || !r.isExceeded ? { allowed: true } : { allowed: false, retryAfterSeconds: r.ttlInSeconds };
-  };
+  /** Pages refused by the budget are counted in edusage_api_rate_limited_total (kind dashboard_page). */
+  metrics: Pick<ApiMetrics, 'rateLimited'>;
 }
 
 const cookieOptions = { path: BASE, httpOnly: true, sameSite: 'strict' as const };
@@ -107,7 +90,7 @@ function pageQuery(raw: unknown): { query: Record<string, string | undefined>; i
  */
 export async function registerDashboard(app: FastifyInstance, d: DashboardDeps): Promise<void> {
   const sessions = new SessionStore(d.redis, d.keyPrefix);
-  const budget = pageBudget(app, d);
+  const budget = pageBudget(d.redis, { keyPrefix: d.keyPrefix, limit: d.pageLimit, windowMs: d.windowMs });
   await app.register(async (scope) => {
     await scope.register(cookie);
     await scope.register(formbody, { bodyLimit: 4096 });
@@ -227,7 +210,7 @@ async function servePage(
   request: FastifyRequest,
   reply: FastifyReply,
   page: PageDefinition,
-  viewer: { principal: Principal; session: Session; budget: PageBudget },
+  viewer: { principal: Principal; session: Session; budget: (tokenId: string) => Promise<PageBudgetAnswer> },
   d: DashboardDeps,
 ) {
   const { principal, session } = viewer;
@@ -257,13 +240,27 @@ async function servePage(
     );
   if (issues.length > 0)
     return send(400, renderMessage(frame, 'The address has parameters this page does not take', issues));
-  const allowed = await viewer.budget(request);
+  const allowed = await viewer.budget(principal.token_id).catch((err: unknown) => {
+    request.log.warn({ err: String(err) }, 'dashboard page budget: Redis did not answer');
+    return null;
+  });
+  if (allowed === null) {
+    // Fails closed, as the API's own rate limit does, but as a page of the dashboard.
+    reply.header('retry-after', '5');
+    return send(
+      503,
+      renderMessage(frame, 'The page cannot be shown right now', [
+        'A service the dashboard needs (Redis) did not answer; try again in a few seconds.',
+      ]),
+    );
+  }
   if (!allowed.allowed) {
+    d.metrics.rateLimited.inc({ kind: 'dashboard_page' });
     reply.header('retry-after', String(allowed.retryAfterSeconds));
     return send(
       429,
       renderMessage(frame, 'Too many pages in a short time', [
-        `This sign-in opened more than ${d.pageLimit} pages in ${d.windowMs / 1000} s (API_DASHBOARD_PAGE_LIMIT); ` +
+        `Pages opened with this token passed ${d.pageLimit} in ${d.windowMs / 1000} s (API_DASHBOARD_PAGE_LIMIT); ` +
           `the next page can be shown in ${allowed.retryAfterSeconds} s.`,
       ]),
     );
