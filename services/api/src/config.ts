@@ -9,7 +9,7 @@ export const DASHBOARD_PAGE_LIMIT_DEFAULT = 120;
 
 const TRUST_PROXY_USAGE =
   'must be true, false or the number of reverse proxies in front (1 to 100), or a comma-separated list of ' +
-  'their IP addresses and CIDR ranges (e.g. 10.0.0.0/8,::1)';
+  'their IP addresses and CIDR ranges (e.g. 10.20.0.5,::1)';
 
 /**
  * Why `entry` (the `index`th of API_TRUST_PROXY `value`) is no IP address or CIDR range, or null if it
@@ -26,8 +26,13 @@ function trustedProxyProblem(entry: string, index: number, value: string): strin
   if (slash === -1) return null;
   const prefix = entry.slice(slash + 1);
   const max = version === 4 ? 32 : 128;
-  if (/^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= max) return null;
-  return `"${entry}": the prefix length must be a number from 1 to ${max} for an IPv${version} address`;
+  // Wider ranges would trust nearly every client to name its own address (an IPv4-mapped IPv6 range
+  // counts its 96 fixed bits).
+  const min = version === 4 ? 8 : /^::ffff:/i.test(address) && address.includes('.') ? 104 : 32;
+  if (/^\d{1,3}$/.test(prefix) && Number(prefix) >= min && Number(prefix) <= max) return null;
+  return `"${entry}": the prefix length must be a number from ${min} to ${max} for ${
+    min === 104 ? 'an IPv4-mapped' : `an IPv${version}`
+  } address (list the proxies, not the clients' networks)`;
 }
 
 /** Environment of the API service and its CLI (base variables plus these; docs in services/api/README.md). */

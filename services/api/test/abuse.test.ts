@@ -534,7 +534,7 @@ test('API_TRUST_PROXY as an address list: X-Forwarded-* only from a listed peer,
 test('API_TRUST_PROXY takes a list of IP addresses and CIDR ranges; a bad entry is refused by name', () => {
   const trust = (v: string) => loadApiConfig({ ...h.env.env, API_TRUST_PROXY: v }).API_TRUST_PROXY;
   expect(trust('10.0.0.0/8,127.0.0.1,::1')).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
-  expect(trust(' 192.168.1.10 , fd00::/8 ')).toEqual(['192.168.1.10', 'fd00::/8']);
+  expect(trust(' 192.168.1.10 , fd00::/48 ')).toEqual(['192.168.1.10', 'fd00::/48']);
   expect(trust('203.0.113.5')).toEqual(['203.0.113.5']);
   expect(trust('::ffff:10.0.0.0/104,2001:db8::1/128,172.16.0.0/12')).toEqual([
     '::ffff:10.0.0.0/104',
@@ -542,7 +542,7 @@ test('API_TRUST_PROXY takes a list of IP addresses and CIDR ranges; a bad entry 
     '172.16.0.0/12',
   ]);
   // Whatever the config accepts, Fastify (@fastify/proxy-addr) compiles.
-  for (const v of ['10.0.0.0/8,127.0.0.1,::1', '::ffff:10.0.0.0/104,1.2.3.4/32,::/1'])
+  for (const v of ['10.0.0.0/8,127.0.0.1,::1', '::ffff:10.0.0.0/104,1.2.3.4/32,2001:db8::/32'])
     expect(() => Fastify({ trustProxy: trustProxy(trust(v)) })).not.toThrow();
 
   const refusal = (v: string) => {
@@ -557,9 +557,13 @@ test('API_TRUST_PROXY takes a list of IP addresses and CIDR ranges; a bad entry 
   const cases: [string, string][] = [
     ['10.0.0.0/8,proxy.internal', '"proxy.internal" is not an IP address'],
     ['10.0.0.256', '"10.0.0.256" is not an IP address'],
-    ['127.0.0.1,10.0.0.0/33', '"10.0.0.0/33": the prefix length must be a number from 1 to 32'],
-    ['::1/129', '"::1/129": the prefix length must be a number from 1 to 128'],
-    ['10.0.0.0/0', '"10.0.0.0/0": the prefix length must be a number from 1 to 32'],
+    ['127.0.0.1,10.0.0.0/33', '"10.0.0.0/33": the prefix length must be a number from 8 to 32'],
+    ['::1/129', '"::1/129": the prefix length must be a number from 32 to 128'],
+    ['10.0.0.0/0', '"10.0.0.0/0": the prefix length must be a number from 8 to 32'],
+    // Ranges that would trust nearly every client to name its own address.
+    ['0.0.0.0/1,128.0.0.0/1', '"0.0.0.0/1": the prefix length must be a number from 8 to 32'],
+    ['::/1', '"::/1": the prefix length must be a number from 32 to 128'],
+    ['::ffff:10.0.0.0/8', '"::ffff:10.0.0.0/8": the prefix length must be a number from 104 to 128 for an IPv4-mapped'],
     ['10.0.0.0/', '"10.0.0.0/": the prefix length'],
     ['10.0.0.0/255.0.0.0', '"10.0.0.0/255.0.0.0": the prefix length'],
     ['10.0.0.1,,::1', 'entry 2 of "10.0.0.1,,::1" is empty'],
