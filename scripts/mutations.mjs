@@ -101,12 +101,28 @@ function run(cmd, args) {
   return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
 }
 
-/** The edits whose text does not occur exactly once: the code moved and the mutation must follow it. */
+/**
+ * Why the mutation no longer applies (the code moved or the file is gone), checked on in-memory copies
+ * with its edits applied in order, as `apply` will; empty when it applies.
+ */
 function staleEdits(mutation) {
-  return mutation.edits.flatMap((edit) => {
-    const count = readFileSync(path.join(ROOT, edit.file), 'utf8').split(edit.find).length - 1;
-    return count === 1 ? [] : [`${edit.file}: its text found ${count} times, not once`];
-  });
+  const texts = new Map();
+  const problems = [];
+  for (const edit of mutation.edits) {
+    let text = texts.get(edit.file);
+    if (text === undefined) {
+      try {
+        text = readFileSync(path.join(ROOT, edit.file), 'utf8');
+      } catch (err) {
+        problems.push(`${edit.file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+        continue;
+      }
+    }
+    const count = text.split(edit.find).length - 1;
+    if (count !== 1) problems.push(`${edit.file}: its text found ${count} times, not once`);
+    texts.set(edit.file, text.replace(edit.find, edit.replace));
+  }
+  return problems;
 }
 
 /** Applies a mutation's edits (each checked by staleEdits first); returns the files' original texts. */
