@@ -16,7 +16,7 @@ import { AuditLog } from './audit';
 import type { ApiConfig } from './config';
 import type { ApiDeps } from './endpoint';
 import { createApiMetrics, type ApiMetrics } from './metrics';
-import { buildServer } from './server';
+import { buildServer, trustProxyWarning } from './server';
 import { TokenStore } from './tokens';
 
 export interface ApiService {
@@ -44,6 +44,8 @@ export async function startApi(
   logger: Logger,
   opts: { listen?: boolean; now?: () => Date; defaultMetrics?: boolean } = {},
 ): Promise<ApiService> {
+  const trustWarning = trustProxyWarning(config.API_TRUST_PROXY);
+  if (trustWarning !== null) logger.warn(trustWarning);
   await ensureDatabase(config);
   const ch = createClickHouse(config);
   await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);

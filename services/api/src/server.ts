@@ -52,6 +52,17 @@ export function trustProxy(
 }
 
 /**
+ * What to tell the operator at start about an API_TRUST_PROXY setting, or null: a hop count trusts
+ * X-Forwarded-For from whatever peer connects, which is safe only when no client can reach the API
+ * without the proxies; the address list is not.
+ */
+export function trustProxyWarning(setting: number | readonly string[]): string | null {
+  return typeof setting === 'number' && setting > 0
+    ? `API_TRUST_PROXY=${setting} trusts X-Forwarded-For from any peer: a client that reaches the API directly can name its own address to the failed-token throttle and the audit log. List the proxies' addresses instead (services/api/README.md "Audit log and rate limits")`
+    : null;
+}
+
+/**
  * The API's Fastify app (not listening: call `listen`, or `inject` in tests): access checks
  * (access.ts), the endpoints (handler.ts), the audit log (request-log.ts), OpenAPI and docs, probes.
  */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ENDPOINTS, buildServer, loadApiConfig, trustHops, trustProxy } from '@edusage/api';
+import { ENDPOINTS, buildServer, loadApiConfig, trustHops, trustProxy, trustProxyWarning } from '@edusage/api';
 import { queryRows } from '@edusage/clickhouse';
 import { ConfigError } from '@edusage/config';
 import { createLogger } from '@edusage/logging';
@@ -407,6 +407,15 @@ test('API_TRUST_PROXY=2: the client is the entry the outer of two proxies append
   expect(await ip('192.0.2.1, 198.51.100.7, 10.0.0.1')).toBe('198.51.100.7');
   expect(await ip('198.51.100.7, 10.0.0.1')).toBe('198.51.100.7');
   await app.close();
+});
+
+test('a hop count in API_TRUST_PROXY is warned about at start; an address list and none are not', () => {
+  const warning = (v: string) => trustProxyWarning(loadApiConfig({ ...h.env.env, API_TRUST_PROXY: v }).API_TRUST_PROXY);
+  expect(warning('true')).toMatch(
+    /^API_TRUST_PROXY=1 trusts X-Forwarded-For from any peer.*List the proxies' addresses/,
+  );
+  expect(warning('2')).toMatch(/^API_TRUST_PROXY=2 /);
+  expect([warning('false'), warning('0'), warning('10.20.0.5,::1')]).toEqual([null, null, null]);
 });
 
 test('API_TRUST_PROXY is true, false or a hop count', () => {
