@@ -2,12 +2,13 @@
  * The imports' one CSV file reader (licenses, approvals, assessment results, usage event files,
  * vendor exports): csv-parse, with line numbers of the file and recovery from stray quotes.
  */
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse';
 import { parse as parseWhole } from 'csv-parse/sync';
-import { blankBytes, LineTap, type Line } from './csv-lines';
+import type { Line } from './csv-lines';
+import { CsvPass, RUNAWAY_QUOTE, recordText, type Parsed } from './csv-pass';
+
+export { RUNAWAY_QUOTE };
 
 export interface CsvFileOptions {
   /** Cell separator (default ','). */
@@ -40,26 +41,12 @@ export type CsvFileItem =
 
 /**
  * Restarts after a bad line at most this many times a file; past that the file is refused. A restart
- * costs at most a record (MAX_RECORD_CHARS) read again.
+ * costs at most a record (MAX_RECORD_CHARS, csv-pass) read again.
  */
 const MAX_REREADS = 1000;
 
-/** The longest record (characters): a quote left open over a large file would otherwise hold all of it. */
-const MAX_RECORD_CHARS = 1 << 20;
-
 /** The most of a rejected line kept as its text. */
 const MAX_LINE_TEXT = 64 * 1024;
-
-interface Parsed {
-  record: string[];
-  raw: string;
-  info: { bytes: number; lines: number };
-}
-
-export const RUNAWAY_QUOTE =
-  'a quote opened on this line is not closed on it: the line is rejected and the lines after it read again';
-
-const recordText = (raw: string) => raw.replace(/^[\r\n]+/, '').replace(/[\r\n]+$/, '');
 
 /**
  * A record that spans lines is a real multi-line cell only when its text is well-formed CSV on its
@@ -99,6 +86,29 @@ async function lineText(file: string, from: number, to: number | undefined): Pro
 }
 
 /**
+ * Where reading goes on after a pass (`next`; none: the file is read), and `anchor`: csv-parse's own
+ * line count (parserLine) where the pass stopped at a malformed record. The records after that record
+ * continue that count, as one unbroken parse would have given it.
+ */
+interface PassEnd {
+  next: Line | undefined;
+  anchor: Anchor | null;
+}
+
+interface Anchor {
+  byte: number;
+  count: number;
+}
+
+/** What every pass over one file shares: the file, how it is parsed, and the header's cell count once read. */
+interface FileReading {
+  file: string;
+  delimiter: string;
+  trim: boolean;
+  headerCells: number | null;
+}
+
+/**
  * Streams a CSV file's records (the header first) and its problems, in file order. A record csv-parse
  * cannot read is an issue, and reading goes on.
  *
@@ -112,114 +122,117 @@ async function lineText(file: string, from: number, to: number | undefined): Pro
  */
 export async function* readCsvFile(file: string, options: CsvFileOptions = {}): AsyncGenerator<CsvFileItem> {
   const name = path.basename(file);
-  const delimiter = options.delimiter ?? ',';
-  const trim = options.trim ?? false;
-  let headerCells: number | null = null;
+  const reading: FileReading = {
+    file,
+    delimiter: options.delimiter ?? ',',
+    trim: options.trim ?? false,
+    headerCells: null,
+  };
   // Each pass reads from the start of a line to the end of the file, or to a bad line.
   let from: Line | undefined = { byte: 0, line: 1 };
-  // csv-parse's own line count (parserLine) where the pass before stopped at a malformed record:
-  // the records after that record continue that count, as one unbroken parse would have given it.
-  let anchor: { byte: number; count: number } | null = null;
+  let anchor: Anchor | null = null;
   for (let rereads = 0; from !== undefined; rereads++) {
     if (rereads > MAX_REREADS)
       throw new Error(
         `${name}: more than ${MAX_REREADS} lines are not readable CSV (the last on line ${from.line - 1}): ` +
           'the file was not read to its end; fix its quoting and import it again',
       );
-    const base: Line = from;
-    from = undefined;
-    let lastEnd = base.byte;
-    // Why the parser stopped before the end: a quote still open at the end of the file, a record too
-    // long, or an error after which csv-parse drops the rest of its chunk. The line is reported and
-    // reading starts again after it.
-    let stopped: string | null = null;
-    // Where csv-parse was when it dropped the rest of its chunk: its raw record so far and line count.
-    let dropped: { raw: string; lines: number } | null = null;
-    // Problems csv-parse reports as it goes, given out before the next record.
-    const problems: CsvFileItem[] = [];
-    const tap = new LineTap(base, blankBytes(delimiter));
-    const source = createReadStream(file, { start: base.byte });
-    const parser = source.pipe(tap).pipe(
-      parse({
-        bom: base.byte === 0,
-        delimiter,
-        trim,
-        relax_column_count: true,
-        relax_quotes: true,
-        skip_empty_lines: true,
-        // A line of only delimiters (spreadsheets export trailing blank rows so) is a blank line.
-        skip_records_with_empty_values: true,
-        max_record_size: MAX_RECORD_CHARS,
-        info: true,
-        raw: true,
-        skip_records_with_error: true,
-      }),
-    );
-    // A file that cannot be read (missing, a directory) fails the read, not the process.
-    source.on('error', (err) => parser.destroy(err));
-    const stop = (why: string) => {
-      if (stopped !== null) return;
-      stopped = why;
-      // Feed the parser nothing more: it ends after the records it already parsed, which are still read.
-      source.unpipe(tap);
-      source.destroy();
-      tap.end();
-    };
-    parser.on('skip', (err: Error & { code?: string; raw?: string; lines?: number }) => {
-      // These two leave csv-parse inside the quote to the end of the file (reporting it every MiB), or
-      // drop the rest of the chunk it was parsing (a quote followed by text when cells are trimmed).
-      if (err.code === 'CSV_MAX_RECORD_SIZE') stop(RUNAWAY_QUOTE);
-      else if (err.code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE') {
-        dropped ??= { raw: err.raw ?? '', lines: err.lines ?? 0 };
-        stop(`not readable as CSV: ${err.message.replace(/ at line \d+$/, '')}`);
-      } else if (err.code === 'CSV_QUOTE_NOT_CLOSED') stopped ??= RUNAWAY_QUOTE;
-      else if (stopped === null) {
-        const line = base.line - 1 + (err.lines ?? 1);
-        const text = recordText(err.raw ?? '');
-        problems.push({ kind: 'issue', line, message: `not readable as CSV: ${err.message}`, text, byte: lastEnd });
-      }
-    });
-    // The parse count at the end of the last record before the anchor (this pass's start before one).
-    let countAtAnchor = base.line - 1;
-    try {
-      for await (const { record, raw, info } of parser as AsyncIterable<Parsed>) {
-        yield* problems.splice(0);
-        const endByte = base.byte + info.bytes;
-        const { first, next } = tap.lineFrom(lastEnd);
-        const line = first?.line ?? base.line;
-        lastEnd = endByte;
-        const count = base.line - 1 + info.lines;
-        if (anchor !== null && endByte <= anchor.byte) countAtAnchor = count;
-        const parserLine: number =
-          anchor !== null && endByte > anchor.byte ? anchor.count + (count - countAtAnchor) : count;
-        if (headerCells === null) headerCells = record.length;
-        else if (next !== undefined && next.byte < endByte && !isWellFormed(raw, delimiter, trim, headerCells)) {
-          const text = await lineText(file, first?.byte ?? base.byte, next.byte);
-          yield { kind: 'issue', line, message: RUNAWAY_QUOTE, text, byte: next.byte };
-          from = next;
-          anchor = { byte: endByte, count: parserLine };
-          break;
-        }
-        yield { kind: 'record', line, cells: record, text: recordText(raw), byte: endByte, raw, parserLine };
-      }
-      yield* problems.splice(0);
-    } finally {
-      parser.destroy();
-      source.destroy();
-    }
-    const why = stopped as string | null;
-    if (from === undefined && why !== null) {
-      const { first, next } = tap.lineFrom(lastEnd);
-      const at = first ?? base;
-      const text = await lineText(file, at.byte, next?.byte);
-      yield { kind: 'issue', line: at.line, message: why, text, byte: next?.byte ?? lastEnd };
-      // A header that is not readable leaves nothing to read the rows by.
-      if (headerCells !== null) from = next;
-      // One parse of the whole file would have skipped the broken record to the end of the line where
-      // csv-parse failed, and counted on from there; elsewhere nothing after the stop was parsed.
-      const broken = dropped as { raw: string; lines: number } | null;
-      const lineAfter = broken === null ? undefined : tap.lineAfter(at.byte + Buffer.byteLength(broken.raw));
-      anchor = broken !== null && lineAfter !== undefined ? { byte: lineAfter.byte, count: broken.lines } : null;
-    }
+    ({ next: from, anchor } = yield* readPass(reading, from, anchor));
   }
+}
+
+/** One pass from `base`: its records and problems, then the line it could not get past, if any. */
+async function* readPass(
+  reading: FileReading,
+  base: Line,
+  anchor: Anchor | null,
+): AsyncGenerator<CsvFileItem, PassEnd> {
+  const pass = new CsvPass(reading.file, base, reading.delimiter, reading.trim);
+  let restart: PassEnd | undefined;
+  try {
+    restart = yield* readRecords(pass, reading, anchor);
+  } finally {
+    pass.close();
+  }
+  if (restart !== undefined) return restart;
+  if (pass.stopped === null) return { next: undefined, anchor };
+  return yield* reportStop(pass, reading, pass.stopped);
+}
+
+/**
+ * The pass's records with their line numbers, up to the end of what the parser read or to a record
+ * that runs over lines without being well-formed (a stray quote): that record's first line is an
+ * issue, and the pass ends there with where to read again.
+ */
+async function* readRecords(
+  pass: CsvPass,
+  reading: FileReading,
+  anchor: Anchor | null,
+): AsyncGenerator<CsvFileItem, PassEnd | undefined> {
+  const { base, tap } = pass;
+  const parserLineOf = parserLineCounter(base, anchor);
+  for await (const { record, raw, info } of pass.parser as AsyncIterable<Parsed>) {
+    yield* pass.takeProblems();
+    const endByte = base.byte + info.bytes;
+    const { first, next } = tap.lineFrom(pass.lastEnd);
+    const line = first?.line ?? base.line;
+    pass.lastEnd = endByte;
+    const parserLine = parserLineOf(endByte, info.lines);
+    if (reading.headerCells === null) reading.headerCells = record.length;
+    else if (
+      next !== undefined &&
+      next.byte < endByte &&
+      !isWellFormed(raw, reading.delimiter, reading.trim, reading.headerCells)
+    ) {
+      const text = await lineText(reading.file, first?.byte ?? base.byte, next.byte);
+      yield { kind: 'issue', line, message: RUNAWAY_QUOTE, text, byte: next.byte };
+      return { next, anchor: { byte: endByte, count: parserLine } };
+    }
+    yield { kind: 'record', line, cells: record, text: recordText(raw), byte: endByte, raw, parserLine };
+  }
+  yield* pass.takeProblems();
+  return undefined;
+}
+
+/**
+ * csv-parse's line count for each record of a pass from `base` (records in order: the end byte and
+ * csv-parse's `info.lines`), continued from `anchor` past the record where the pass before stopped.
+ */
+function parserLineCounter(base: Line, anchor: Anchor | null): (endByte: number, lines: number) => number {
+  // The count at the end of the last record before the anchor (this pass's start before one).
+  let countAtAnchor = base.line - 1;
+  return (endByte, lines) => {
+    const count = base.line - 1 + lines;
+    if (anchor === null) return count;
+    if (endByte <= anchor.byte) {
+      countAtAnchor = count;
+      return count;
+    }
+    return anchor.count + (count - countAtAnchor);
+  };
+}
+
+/**
+ * The line where the parser stopped (`why`) as an issue, and where to read again: the line after it,
+ * once the header was read.
+ */
+async function* reportStop(pass: CsvPass, reading: FileReading, why: string): AsyncGenerator<CsvFileItem, PassEnd> {
+  const { first, next } = pass.tap.lineFrom(pass.lastEnd);
+  const at = first ?? pass.base;
+  const text = await lineText(reading.file, at.byte, next?.byte);
+  yield { kind: 'issue', line: at.line, message: why, text, byte: next?.byte ?? pass.lastEnd };
+  // A header that is not readable leaves nothing to read the rows by.
+  const from = reading.headerCells !== null ? next : undefined;
+  return { next: from, anchor: anchorAfterDrop(pass, at) };
+}
+
+/**
+ * One parse of the whole file would have skipped the broken record to the end of the line where
+ * csv-parse failed, and counted on from there; elsewhere nothing after the stop was parsed.
+ */
+function anchorAfterDrop(pass: CsvPass, at: Line): Anchor | null {
+  const broken = pass.dropped;
+  if (broken === null) return null;
+  const lineAfter = pass.tap.lineAfter(at.byte + Buffer.byteLength(broken.raw));
+  return lineAfter === undefined ? null : { byte: lineAfter.byte, count: broken.lines };
 }

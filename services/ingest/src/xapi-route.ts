@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { findDuplicateKey, isObject, parseJsonPayload, type Rejection } from '@edusage/contracts';
 import { adaptXapiBody, type Adapted } from './adapt';
 import type { IngestResponse } from './answer';
@@ -51,107 +51,125 @@ export function xapiRoutes(deps: XapiRouteDeps): FastifyPluginAsync {
       reply.header('x-experience-api-version', responseVersion(request.headers['x-experience-api-version']));
       return payload;
     });
-
-    const requireVersion = async (request: FastifyRequest, reply: FastifyReply) => {
-      const negotiated = negotiateVersion(request.headers['x-experience-api-version']);
-      if (!negotiated.ok) return reply.code(400).send({ error: 'bad_xapi_version', message: negotiated.message });
-    };
     const onRequest = [deps.authenticate, requireVersion];
-
     scope.get('/about', async () => ({ version: [...XAPI_VERSIONS] }));
-
-    scope.post('/statements', { onRequest }, async (request, reply) => {
-      checkTransport(request, deps, []);
-      const parsed = await parseStatements(request, deps);
-      if (!parsed.ok) return reply.code(400).send(parsed.body);
-      const statements = parsed.statements;
-      if (statements.length > deps.maxItems)
-        throw deps.refuse(
-          413,
-          'too_many_items',
-          `the request has ${statements.length} statements; at most ${deps.maxItems} per request (INGEST_MAX_ITEMS); split it`,
-        );
-      const refused = await refuseInvalid(request, deps, statements);
-      if (refused) return reply.code(400).send(refused);
-      const adapted = adaptXapiBody(statements, senderOf(request), new Date());
-      const result = await deps.produce(request, adapted, byIndex);
-      return reply
-        .code(200)
-        .header('x-edusage-dead-lettered', String(result.rejected.length))
-        .header('x-edusage-skipped', String(adapted.skipped.length))
-        .send(statements.map((s) => statementIdOf(s as Record<string, unknown>)));
-    });
-
-    scope.put('/statements', { onRequest }, async (request, reply) => {
-      checkTransport(request, deps, ['statementId']);
-      const statementId = (request.query as Record<string, unknown>)['statementId'];
-      if (!isUuid(statementId))
-        return reply.code(400).send({
-          error: 'bad_statement_id',
-          message: 'PUT statements needs the statementId parameter, a UUID (or POST the statement instead)',
-        });
-      const parsed = await parseStatements(request, deps);
-      if (!parsed.ok) return reply.code(400).send(parsed.body);
-      if (!parsed.single)
-        return reply
-          .code(400)
-          .send({ error: 'not_a_statement', message: 'PUT statements takes one statement object; POST arrays' });
-      const body = parsed.statements[0];
-      const givenId = isObject(body) ? body['id'] : undefined;
-      if (givenId !== undefined && String(givenId).toLowerCase() !== statementId.toLowerCase())
-        return reply.code(400).send({
-          error: 'id_mismatch',
-          message: `the statement id ${String(givenId)} differs from the statementId parameter ${statementId}`,
-        });
-      // The statement is stored under statementId (a non-object is refused below as it is).
-      const statement = isObject(body) ? { ...body, id: givenId ?? statementId } : body;
-      const refused = await refuseInvalid(request, deps, [statement]);
-      if (refused) return reply.code(400).send(refused);
-      const adapted = adaptXapiBody([statement], senderOf(request), new Date());
-      const result = await deps.produce(request, adapted, byIndex);
-      return reply
-        .code(204)
-        .header('x-edusage-dead-lettered', String(result.rejected.length))
-        .header('x-edusage-skipped', String(adapted.skipped.length))
-        .send();
-    });
-
-    scope.get('/statements', async (_request, reply) =>
-      reply
-        .code(405)
-        .header('allow', 'POST, PUT')
-        .send({
-          error: 'method_not_allowed',
-          message: `${WRITE_ONLY}; statements can be sent (POST, PUT), not read back`,
-        }),
-    );
-
-    for (const resource of NOT_SERVED) {
-      scope.all(`/${resource}`, async (_request, reply) =>
-        reply.code(501).send({
-          error: 'not_implemented',
-          message: `${WRITE_ONLY}; the ${resource} resource is not served (only about and statements)`,
-        }),
-      );
-    }
-
-    // No CORS: a source key must not be shipped to learners' browsers. Browser content (SCORM, cmi5)
-    // reports to the LMS's own LRS, which forwards to this endpoint server to server.
-    scope.options('/*', async (_request, reply) =>
-      reply.code(405).send({
-        error: 'cors_not_supported',
-        message:
-          'this LRS takes statements from servers (an LMS or an LRS forwarder), not from browsers: there is no CORS, and a source API key must not reach a browser',
-      }),
-    );
-
-    scope.setNotFoundHandler(async (request, reply) =>
-      reply.code(404).send({
-        error: 'not_found',
-        message: `${request.method} ${request.url} is not an xAPI resource of this LRS (about, statements)`,
-      }),
-    );
+    scope.post('/statements', { onRequest }, postStatements(deps));
+    scope.put('/statements', { onRequest }, putStatement(deps));
+    refuseWhatIsNotServed(scope);
   };
+}
+
+/** Statements requests must name an xAPI version this LRS speaks (400 otherwise). */
+async function requireVersion(request: FastifyRequest, reply: FastifyReply) {
+  const negotiated = negotiateVersion(request.headers['x-experience-api-version']);
+  if (!negotiated.ok) return reply.code(400).send({ error: 'bad_xapi_version', message: negotiated.message });
+}
+
+/** POST statements: one statement or an array → 200 with the statement ids in order. */
+function postStatements(deps: XapiRouteDeps) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    checkTransport(request, deps, []);
+    const parsed = await parseStatements(request, deps);
+    if (!parsed.ok) return reply.code(400).send(parsed.body);
+    const statements = parsed.statements;
+    if (statements.length > deps.maxItems)
+      throw deps.refuse(
+        413,
+        'too_many_items',
+        `the request has ${statements.length} statements; at most ${deps.maxItems} per request (INGEST_MAX_ITEMS); split it`,
+      );
+    const stored = await storeStatements(request, deps, statements);
+    if (!stored.ok) return reply.code(400).send(stored.refused);
+    return withCounts(reply.code(200), stored).send(statements.map((s) => statementIdOf(s as Record<string, unknown>)));
+  };
+}
+
+/** PUT statements?statementId=…: one statement, stored under statementId → 204. */
+function putStatement(deps: XapiRouteDeps) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    checkTransport(request, deps, ['statementId']);
+    const statementId = (request.query as Record<string, unknown>)['statementId'];
+    if (!isUuid(statementId))
+      return reply.code(400).send({
+        error: 'bad_statement_id',
+        message: 'PUT statements needs the statementId parameter, a UUID (or POST the statement instead)',
+      });
+    const parsed = await parseStatements(request, deps);
+    if (!parsed.ok) return reply.code(400).send(parsed.body);
+    if (!parsed.single)
+      return reply
+        .code(400)
+        .send({ error: 'not_a_statement', message: 'PUT statements takes one statement object; POST arrays' });
+    const body = parsed.statements[0];
+    const givenId = isObject(body) ? body['id'] : undefined;
+    if (givenId !== undefined && String(givenId).toLowerCase() !== statementId.toLowerCase())
+      return reply.code(400).send({
+        error: 'id_mismatch',
+        message: `the statement id ${String(givenId)} differs from the statementId parameter ${statementId}`,
+      });
+    // The statement is stored under statementId (a non-object is refused below as it is).
+    const statement = isObject(body) ? { ...body, id: givenId ?? statementId } : body;
+    const stored = await storeStatements(request, deps, [statement]);
+    if (!stored.ok) return reply.code(400).send(stored.refused);
+    return withCounts(reply.code(204), stored).send();
+  };
+}
+
+type Stored = { ok: true; deadLettered: number; skipped: number } | { ok: false; refused: ErrorBody };
+
+/** Writes a batch of statements, or refuses it whole when one is not valid xAPI. */
+async function storeStatements(request: FastifyRequest, deps: XapiRouteDeps, statements: unknown[]): Promise<Stored> {
+  const refused = await refuseInvalid(request, deps, statements);
+  if (refused) return { ok: false, refused };
+  const adapted = adaptXapiBody(statements, senderOf(request), new Date());
+  const result = await deps.produce(request, adapted, byIndex);
+  return { ok: true, deadLettered: result.rejected.length, skipped: adapted.skipped.length };
+}
+
+/** An LRS answers valid statements 200/204 whatever they mean; these headers say what was not stored of them. */
+function withCounts(reply: FastifyReply, stored: { deadLettered: number; skipped: number }): FastifyReply {
+  return reply
+    .header('x-edusage-dead-lettered', String(stored.deadLettered))
+    .header('x-edusage-skipped', String(stored.skipped));
+}
+
+/** The rest of an LRS's resources, which a write-only one answers with a refusal that says why. */
+function refuseWhatIsNotServed(scope: FastifyInstance): void {
+  scope.get('/statements', async (_request, reply) =>
+    reply
+      .code(405)
+      .header('allow', 'POST, PUT')
+      .send({
+        error: 'method_not_allowed',
+        message: `${WRITE_ONLY}; statements can be sent (POST, PUT), not read back`,
+      }),
+  );
+
+  for (const resource of NOT_SERVED) {
+    scope.all(`/${resource}`, async (_request, reply) =>
+      reply.code(501).send({
+        error: 'not_implemented',
+        message: `${WRITE_ONLY}; the ${resource} resource is not served (only about and statements)`,
+      }),
+    );
+  }
+
+  // No CORS: a source key must not be shipped to learners' browsers. Browser content (SCORM, cmi5)
+  // reports to the LMS's own LRS, which forwards to this endpoint server to server.
+  scope.options('/*', async (_request, reply) =>
+    reply.code(405).send({
+      error: 'cors_not_supported',
+      message:
+        'this LRS takes statements from servers (an LMS or an LRS forwarder), not from browsers: there is no CORS, and a source API key must not reach a browser',
+    }),
+  );
+
+  scope.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({
+      error: 'not_found',
+      message: `${request.method} ${request.url} is not an xAPI resource of this LRS (about, statements)`,
+    }),
+  );
 }
 
 const byIndex = (index: number) => ({ index });
@@ -182,9 +200,14 @@ function checkTransport(request: FastifyRequest, deps: XapiRouteDeps, allowed: s
     );
 }
 
-type Parsed =
-  | { ok: true; statements: unknown[]; single: boolean }
-  | { ok: false; body: { error: string; message: string; rejected?: IngestResponse['rejected'] } };
+/** A 400 answer's body: what is wrong, and the dead letters written for it. */
+interface ErrorBody {
+  error: string;
+  message: string;
+  rejected?: IngestResponse['rejected'];
+}
+
+type Parsed = { ok: true; statements: unknown[]; single: boolean } | { ok: false; body: ErrorBody };
 
 /** The body as a list of statements; a body that is not JSON, or has a duplicated key, is dead-lettered whole. */
 async function parseStatements(request: FastifyRequest, deps: XapiRouteDeps): Promise<Parsed> {
@@ -226,7 +249,11 @@ async function deadLetterWhole(
  * invalid statements are dead-lettered (so the operator sees what an emitter sends); the valid ones
  * are neither stored nor dead-lettered: the client still has them and is told to send them again.
  */
-async function refuseInvalid(request: FastifyRequest, deps: XapiRouteDeps, statements: unknown[]) {
+async function refuseInvalid(
+  request: FastifyRequest,
+  deps: XapiRouteDeps,
+  statements: unknown[],
+): Promise<ErrorBody | null> {
   const rejects: Rejection[] = [];
   statements.forEach((statement, index) => {
     const reason = statementProblem(statement);
