@@ -163,6 +163,17 @@ function isCaliperContext(ctxValue: unknown): boolean {
   return list.some((c) => typeof c === 'string' && /^https?:\/\/purl\.imsglobal\.org\/ctx\/caliper\//.test(c));
 }
 
+/** What a (type, action) pair means for one event: the native type, whose usage it is, how it adds time. */
+interface EventMeaning {
+  type: EventType;
+  whose: Whose;
+  time: TimeRule;
+}
+
+/**
+ * One Caliper event → a native event or a skip. The steps run in the order of the checks, so the first
+ * check that fails decides the rejection.
+ */
 function adaptOne(
   item: unknown,
   ctx: CaliperContext,
@@ -173,6 +184,43 @@ function adaptOne(
   if ('@context' in item && item['@context'] !== undefined && !isCaliperContext(item['@context'])) {
     fail('invalid_field', '@context', 'is not an IMS Caliper context');
   }
+  const type = eventType(item, inEnvelope);
+  if (typeof type !== 'string') return type;
+  const meaning = eventMeaning(item, type, ctx);
+  if ('skip' in meaning) return meaning;
+  const actorMapping = ctx.actorMapping ?? { kind: 'iri_last_segment' };
+  const user = personUser(item, meaning.whose, actorMapping);
+  const occurredAt = normalizeInstant(item['eventTime'], 'eventTime', ctx.now ?? new Date());
+  const eventId = caliperEventId(item);
+  const app = eventApp(item, ctx.appIds);
+  // Class context is ignored when the mapping cannot take it.
+  const classId = groupClassId(item['group'], ctx, actorMapping);
+  checkSessionEntities(item);
+  // Only rows whose time is a duration read one (ToolUseEvent MinutesOnTask).
+  const activeSeconds = meaning.time === 'duration_or_minute' ? minutesOnTask(item['generated']) : undefined;
+
+  return finalize(
+    {
+      event_id: eventId,
+      occurred_at: occurredAt,
+      district_id: ctx.districtId,
+      source: ctx.source ?? 'caliper',
+      type: meaning.type,
+      user,
+      app,
+      ...(activeSeconds !== undefined ? { active_seconds: activeSeconds } : {}),
+      ...(classId !== undefined ? { class_id: classId } : {}),
+    },
+    schema,
+    FIELD_MAP,
+  );
+}
+
+/**
+ * The item's type (last IRI segment). An entity (neither an "…Event" type nor event fields) is
+ * skipped inside an envelope, where sensors send entity "describe" data, and rejected on its own.
+ */
+function eventType(item: Record<string, unknown>, inEnvelope: boolean): string | SkipOutcome {
   const rawType = item['type'] ?? item['@type'];
   const type = typeName(item);
   const eventLike = 'action' in item || 'actor' in item || 'eventTime' in item;
@@ -183,69 +231,83 @@ function adaptOne(
       return { skip: 'caliper_entity', message: `Caliper entity ${type} describes data and is not an event` };
     fail('unsupported_event', 'type', `${type} is a Caliper entity, not an event`);
   }
+  return type;
+}
 
-  // Event type and action.
+/**
+ * The meaning-table row for the event's (type, action), with the fields the row requires present.
+ * A pair the table does not know is `use` under `otherEvents: 'use'`, else rejected.
+ */
+function eventMeaning(item: Record<string, unknown>, type: string, ctx: CaliperContext): EventMeaning | SkipOutcome {
   const rawAction = item['action'];
   if (!(typeof rawAction === 'string' && rawAction.trim())) fail('invalid_field', 'action', 'is missing');
   const action = lastIriSegment(rawAction.trim());
   const row = caliperMeaning(type, action);
-  let nativeType: EventType;
-  let whose: Whose = 'actor';
-  let time: TimeRule = 'minute';
   if (typeof row !== 'string') {
     if (row.outcome.kind === 'skip') return { skip: row.outcome.code, message: `${type} ${action}: ${row.why}` };
     if (row.outcome.kind === 'reject') fail(row.outcome.code, row.outcome.field, `${type} ${action}: ${row.why}`);
     for (const f of row.requires ?? []) {
       if (item[f] === undefined || item[f] === null) fail('invalid_field', f, `is required for a ${type}`);
     }
-    nativeType = row.outcome.type;
-    whose = row.whose;
-    time = row.time;
-  } else if (ctx.otherEvents === 'use' && type.endsWith('Event')) nativeType = 'use';
-  else if (row === 'unknown_action') fail('unsupported_event', 'action', `${type} ${action} is not supported`);
-  else fail('unsupported_event', 'type', `${type} is not a supported Caliper event type`);
-
-  // Who. A session time-out is reported by the application; the person is the session's user.
-  let actorField = 'actor';
-  let actorValue: unknown = item['actor'];
-  if (actorValue === undefined || actorValue === null) fail('missing_identifier', 'actor', 'is missing');
-  if (isObject(actorValue) && typeName(actorValue) !== undefined && !PERSON_TYPES.has(typeName(actorValue)!)) {
-    const obj = item['object'];
-    const sessionUser = isObject(obj) ? (obj['user'] ?? obj['actor']) : undefined;
-    if (whose === 'session_user' && sessionUser !== undefined && sessionUser !== null) {
-      actorValue = sessionUser;
-      actorField = isObject(obj) && obj['user'] !== undefined ? 'object.user' : 'object.actor';
-    } else {
-      fail('unsupported_event', 'actor.type', `actor is a ${typeName(actorValue)}, not a Person`);
-    }
+    return { type: row.outcome.type, whose: row.whose, time: row.time };
   }
-  const actorIri = entityIri(actorValue, actorField, PERSON_TYPES, true)!;
-  const actorMapping = ctx.actorMapping ?? { kind: 'iri_last_segment' };
-  const mapped = applyIdMapping(actorIri, actorMapping);
+  if (ctx.otherEvents === 'use' && type.endsWith('Event')) return { type: 'use', whose: 'actor', time: 'minute' };
+  if (row === 'unknown_action') fail('unsupported_event', 'action', `${type} ${action} is not supported`);
+  fail('unsupported_event', 'type', `${type} is not a supported Caliper event type`);
+}
+
+/**
+ * Where the person is, and the field that names it: the actor when it is a Person. A session time-out
+ * is reported by the application, so for a session-user row the person is the session's user.
+ */
+function personEntity(item: Record<string, unknown>, whose: Whose): { field: string; value: unknown } {
+  const actor = item['actor'];
+  if (actor === undefined || actor === null) fail('missing_identifier', 'actor', 'is missing');
+  const actorType = isObject(actor) ? typeName(actor) : undefined;
+  if (actorType === undefined || PERSON_TYPES.has(actorType)) return { field: 'actor', value: actor };
+  const obj = item['object'];
+  const sessionUser = isObject(obj) ? (obj['user'] ?? obj['actor']) : undefined;
+  if (whose !== 'session_user' || sessionUser === undefined || sessionUser === null) {
+    fail('unsupported_event', 'actor.type', `actor is a ${actorType}, not a Person`);
+  }
+  return { field: isObject(obj) && obj['user'] !== undefined ? 'object.user' : 'object.actor', value: sessionUser };
+}
+
+/** The native user: the person's IRI through the actor mapping; an IRI the mapping cannot take is rejected. */
+function personUser(item: Record<string, unknown>, whose: Whose, actorMapping: IdMapping): Record<string, string> {
+  const person = personEntity(item, whose);
+  const iri = entityIri(person.value, person.field, PERSON_TYPES, true)!;
+  const mapped = applyIdMapping(iri, actorMapping);
   if (!mapped)
     fail(
       'invalid_field',
-      typeof actorValue === 'string' ? actorField : `${actorField}.id`,
+      typeof person.value === 'string' ? person.field : `${person.field}.id`,
       'does not match the configured actor mapping',
     );
+  return { [mapped.target]: mapped.value };
+}
 
-  // When and which.
-  const occurredAt = normalizeInstant(item['eventTime'], 'eventTime', ctx.now ?? new Date());
+/** The event's own id when it fits (at most 256 characters), else one derived from its content. */
+function caliperEventId(item: Record<string, unknown>): string {
   const rawId = idOf(item);
   if (rawId !== undefined && rawId !== null && !(typeof rawId === 'string' && rawId.trim())) {
     fail('invalid_field', 'id', 'must be a string');
   }
-  const eventId =
-    typeof rawId === 'string' && rawId.trim().length > 0 && rawId.trim().length <= 256
-      ? rawId.trim()
-      : contentEventId(item);
+  return typeof rawId === 'string' && rawId.trim().length > 0 && rawId.trim().length <= 256
+    ? rawId.trim()
+    : contentEventId(item);
+}
 
-  // Which app: edApp, else the object (for ToolUse and Session events the object is the application).
+/**
+ * Which app: edApp, else the object (for ToolUse and Session events the object is the application).
+ * The object's IRI is kept as the URL when it is an http(s) page, else the app keeps what identified it.
+ */
+function eventApp(item: Record<string, unknown>, appIds: CaliperContext['appIds']): ReturnType<typeof appFromIris> {
   const edAppIri = entityIri(item['edApp'], 'edApp', APP_TYPES, false);
   const objectValue = item['object'];
   const objectIsSession = isObject(objectValue) && SESSION_TYPES.has(typeName(objectValue) ?? '');
   const objectIri = entityIri(objectValue, 'object', null, false);
-  const app = appFromIris([edAppIri, objectIsSession ? undefined : objectIri], ctx.appIds);
+  const app = appFromIris([edAppIri, objectIsSession ? undefined : objectIri], appIds);
   if (!app.app_id && !app.domain && !app.url) {
     fail(
       'missing_identifier',
@@ -253,33 +315,15 @@ function adaptOne(
       'names no usable application (no IRI host, no catalog match)',
     );
   }
-  // Keep the resource IRI when it is an http(s) page (object), else what identified the app.
   if (objectIri && /^https?:\/\//i.test(objectIri) && !objectIsSession && objectIri.length <= 8192) app.url = objectIri;
+  return app;
+}
 
-  // Class context (ignored when the mapping cannot take it); membership and session are only type-checked.
-  const classId = groupClassId(item['group'], ctx, actorMapping);
+/** Membership and sessions carry nothing the native event keeps; they are only type-checked. */
+function checkSessionEntities(item: Record<string, unknown>): void {
   entityIri(item['membership'], 'membership', MEMBERSHIP_TYPES, false);
   entityIri(item['session'], 'session', SESSION_TYPES, false);
   entityIri(item['federatedSession'], 'federatedSession', SESSION_TYPES, false);
-
-  // Only rows whose time is a duration read one (ToolUseEvent MinutesOnTask).
-  const activeSeconds = time === 'duration_or_minute' ? minutesOnTask(item['generated']) : undefined;
-
-  return finalize(
-    {
-      event_id: eventId,
-      occurred_at: occurredAt,
-      district_id: ctx.districtId,
-      source: ctx.source ?? 'caliper',
-      type: nativeType,
-      user: { [mapped.target]: mapped.value },
-      app,
-      ...(activeSeconds !== undefined ? { active_seconds: activeSeconds } : {}),
-      ...(classId !== undefined ? { class_id: classId } : {}),
-    },
-    schema,
-    FIELD_MAP,
-  );
 }
 
 function groupClassId(group: unknown, ctx: CaliperContext, actorMapping: IdMapping): string | undefined {

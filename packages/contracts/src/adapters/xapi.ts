@@ -216,106 +216,30 @@ function actorUser(actor: unknown, ctx: XapiContext): Record<string, string> {
   fail('missing_identifier', 'actor', 'has no inverse functional identifier (account, mbox, mbox_sha1sum, openid)');
 }
 
+/**
+ * One xAPI statement → a native event or a skip. The steps run in the order of the checks, so the first
+ * check that fails decides the rejection.
+ */
 function adaptStatement(
   item: unknown,
   ctx: XapiContext,
   schema: ReturnType<typeof makeNativeEventSchema>,
 ): NativeEvent | SkipOutcome {
-  if (!isObject(item)) fail('invalid_field', undefined, 'xAPI statement must be a JSON object');
-  if (!('actor' in item) && !('verb' in item) && !('object' in item)) {
-    fail(
-      'unsupported_event',
-      'actor',
-      'not an xAPI statement (no actor, verb or object; a context or result fragment?)',
-    );
-  }
+  assertStatement(item);
   const user = actorUser(item['actor'], ctx);
-
-  const verb = item['verb'];
-  if (verb === undefined || verb === null) fail('invalid_field', 'verb', 'is missing');
-  if (!isObject(verb)) fail('invalid_field', 'verb', 'must be an object');
-  if (!nonEmptyString(verb['id'])) fail('invalid_field', 'verb.id', 'is missing');
-  const verbId = verb['id'].trim();
-  const row = verbRow(verbId, ctx.verbTypes);
-  if (row === 'reject') fail('unsupported_event', 'verb.id', `${verbId}: this verb is configured to be rejected`);
-
-  const object = item['object'];
-  if (object === undefined || object === null) fail('invalid_field', 'object', 'is missing');
-  if (!isObject(object)) fail('invalid_field', 'object', 'must be an object');
-  const objectType = object['objectType'] ?? 'Activity';
+  const verb = statementVerb(item['verb'], ctx.verbTypes);
+  const object = statementObject(item['object']);
   const context = isObject(item['context']) ? item['context'] : {};
-  const meaning = statementMeaning(verbId, row, object, context);
+  const meaning = statementMeaning(verb.id, verb.row, object, context);
   if ('skip' in meaning) return meaning;
   const { type, time } = meaning;
-
-  // The activity: the object; Agents and StatementRefs name no activity.
-  let activityIri: string | undefined;
-  if (objectType === 'Activity') {
-    if (!nonEmptyString(object['id'])) fail('missing_identifier', 'object.id', 'is missing');
-    activityIri = object['id'].trim();
-  } else if (objectType === 'StatementRef') {
-    if (!nonEmptyString(object['id'])) fail('invalid_field', 'object.id', 'a StatementRef needs the id of a statement');
-  } else if (objectType !== 'Agent' && objectType !== 'Group') {
-    // Non-standard activity-like types (Open edX sends `GroupActivity`): use the id when it is an IRI.
-    if (typeof object['id'] === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(object['id']))
-      activityIri = object['id'].trim();
-    else fail('invalid_field', 'object.objectType', `unknown objectType ${String(objectType)}`);
-  }
-
-  const contextActivities = isObject(context['contextActivities']) ? context['contextActivities'] : {};
-  const parentIds = activityIds(contextActivities['parent']);
-  const groupingIds = activityIds(contextActivities['grouping']);
-  const actor = item['actor'] as Record<string, unknown>;
-  const homePage =
-    isObject(actor['account']) && nonEmptyString(actor['account']['homePage'])
-      ? actor['account']['homePage']
-      : undefined;
-  const app = appFromIris([activityIri, ...parentIds, ...groupingIds, homePage], ctx.appIds, ctx.defaultApp);
-  if (!app.app_id && !app.domain && !app.url) {
-    fail(
-      'missing_identifier',
-      activityIri ? 'object.id' : 'object',
-      'names no usable application (no http(s) activity IRI, no catalog match, no default app)',
-    );
-  }
-
-  // When: timestamp, else stored, else the receipt time given by the caller (xAPI §2.4.7).
-  const now = ctx.now ?? new Date();
-  let occurredAt: string;
-  if (item['timestamp'] !== undefined && item['timestamp'] !== null)
-    occurredAt = normalizeInstant(item['timestamp'], 'timestamp', now);
-  else if (item['stored'] !== undefined && item['stored'] !== null)
-    occurredAt = normalizeInstant(item['stored'], 'stored', now);
-  else if (ctx.receivedAt) occurredAt = normalizeInstant(ctx.receivedAt.toISOString(), 'timestamp', now);
-  else fail('invalid_field', 'timestamp', 'is missing (and there is no stored time)');
-
-  const rawId = item['id'];
-  if (rawId !== undefined && rawId !== null && !nonEmptyString(rawId)) fail('invalid_field', 'id', 'must be a string');
-  const eventId = nonEmptyString(rawId) && rawId.trim().length <= 256 ? rawId.trim() : contentEventId(item);
-
-  let duration: number | undefined;
-  const result = item['result'];
-  if (isObject(result) && result['duration'] !== undefined && result['duration'] !== null) {
-    const d = result['duration'];
-    const seconds = typeof d === 'string' ? parseIsoDuration(d) : null;
-    if (seconds === null) fail('invalid_field', 'result.duration', 'must be an ISO 8601 duration');
-    if (seconds > MAX_ACTIVE_SECONDS) fail('invalid_field', 'result.duration', `${d} is more than 24 hours`);
-    duration = Math.round(seconds);
-  }
-  const activeSeconds = activeSecondsFor(type, time, duration);
-
-  let classId: string | undefined;
-  if (ctx.classPattern) {
-    const re = new RegExp(ctx.classPattern);
-    for (const id of [...groupingIds, ...parentIds]) {
-      const m = re.exec(id);
-      const c = m?.[1] ?? (m && m.length === 1 ? m[0] : undefined);
-      if (c && c.trim()) {
-        classId = c.trim();
-        break;
-      }
-    }
-  }
+  const activityIri = activityIriOf(object);
+  const related = relatedActivityIds(context);
+  const app = statementApp(item, activityIri, related, ctx);
+  const occurredAt = statementTime(item, ctx);
+  const eventId = statementEventId(item);
+  const activeSeconds = activeSecondsFor(type, time, resultDuration(item['result']));
+  const classId = classIdFrom([...related.groupingIds, ...related.parentIds], ctx.classPattern);
 
   return finalize(
     {
@@ -332,4 +256,124 @@ function adaptStatement(
     schema,
     FIELD_MAP,
   );
+}
+
+/** A statement is a JSON object with at least one of actor, verb, object (not a context or result fragment). */
+function assertStatement(item: unknown): asserts item is Record<string, unknown> {
+  if (!isObject(item)) fail('invalid_field', undefined, 'xAPI statement must be a JSON object');
+  if (!('actor' in item) && !('verb' in item) && !('object' in item)) {
+    fail(
+      'unsupported_event',
+      'actor',
+      'not an xAPI statement (no actor, verb or object; a context or result fragment?)',
+    );
+  }
+}
+
+/** The verb IRI (`verb.id`, trimmed) and its meaning row; a verb configured as `reject` is rejected. */
+function statementVerb(verb: unknown, overrides: XapiContext['verbTypes']): { id: string; row: XapiVerbRow } {
+  if (verb === undefined || verb === null) fail('invalid_field', 'verb', 'is missing');
+  if (!isObject(verb)) fail('invalid_field', 'verb', 'must be an object');
+  if (!nonEmptyString(verb['id'])) fail('invalid_field', 'verb.id', 'is missing');
+  const id = verb['id'].trim();
+  const row = verbRow(id, overrides);
+  if (row === 'reject') fail('unsupported_event', 'verb.id', `${id}: this verb is configured to be rejected`);
+  return { id, row };
+}
+
+/** The statement's object, which every statement must have. */
+function statementObject(object: unknown): Record<string, unknown> {
+  if (object === undefined || object === null) fail('invalid_field', 'object', 'is missing');
+  if (!isObject(object)) fail('invalid_field', 'object', 'must be an object');
+  return object;
+}
+
+/** The activity the object names (objectType defaults to Activity); Agents, Groups and StatementRefs name none. */
+function activityIriOf(object: Record<string, unknown>): string | undefined {
+  const objectType = object['objectType'] ?? 'Activity';
+  if (objectType === 'Activity') {
+    if (!nonEmptyString(object['id'])) fail('missing_identifier', 'object.id', 'is missing');
+    return object['id'].trim();
+  }
+  if (objectType === 'StatementRef') {
+    if (!nonEmptyString(object['id'])) fail('invalid_field', 'object.id', 'a StatementRef needs the id of a statement');
+    return undefined;
+  }
+  if (objectType === 'Agent' || objectType === 'Group') return undefined;
+  // Non-standard activity-like types (Open edX sends `GroupActivity`): use the id when it is an IRI.
+  if (typeof object['id'] === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(object['id'])) return object['id'].trim();
+  fail('invalid_field', 'object.objectType', `unknown objectType ${String(objectType)}`);
+}
+
+/** Ids of the statement's parent and grouping context activities (course, section, ...). */
+function relatedActivityIds(context: Record<string, unknown>): { parentIds: string[]; groupingIds: string[] } {
+  const contextActivities = isObject(context['contextActivities']) ? context['contextActivities'] : {};
+  return {
+    parentIds: activityIds(contextActivities['parent']),
+    groupingIds: activityIds(contextActivities['grouping']),
+  };
+}
+
+/** The app: the first usable of the activity, its parents, groupings and the actor's account home page. */
+function statementApp(
+  item: Record<string, unknown>,
+  activityIri: string | undefined,
+  related: { parentIds: string[]; groupingIds: string[] },
+  ctx: XapiContext,
+): ReturnType<typeof appFromIris> {
+  // actorUser has accepted the actor, so it is an object here.
+  const actor = item['actor'] as Record<string, unknown>;
+  const homePage =
+    isObject(actor['account']) && nonEmptyString(actor['account']['homePage'])
+      ? actor['account']['homePage']
+      : undefined;
+  const candidates = [activityIri, ...related.parentIds, ...related.groupingIds, homePage];
+  const app = appFromIris(candidates, ctx.appIds, ctx.defaultApp);
+  if (!app.app_id && !app.domain && !app.url) {
+    fail(
+      'missing_identifier',
+      activityIri ? 'object.id' : 'object',
+      'names no usable application (no http(s) activity IRI, no catalog match, no default app)',
+    );
+  }
+  return app;
+}
+
+/** When: timestamp, else stored, else the receipt time given by the caller (xAPI §2.4.7). */
+function statementTime(item: Record<string, unknown>, ctx: XapiContext): string {
+  const now = ctx.now ?? new Date();
+  if (item['timestamp'] !== undefined && item['timestamp'] !== null)
+    return normalizeInstant(item['timestamp'], 'timestamp', now);
+  if (item['stored'] !== undefined && item['stored'] !== null) return normalizeInstant(item['stored'], 'stored', now);
+  if (ctx.receivedAt) return normalizeInstant(ctx.receivedAt.toISOString(), 'timestamp', now);
+  fail('invalid_field', 'timestamp', 'is missing (and there is no stored time)');
+}
+
+/** The statement's own id when it fits (at most 256 characters), else one derived from its content. */
+function statementEventId(item: Record<string, unknown>): string {
+  const rawId = item['id'];
+  if (rawId !== undefined && rawId !== null && !nonEmptyString(rawId)) fail('invalid_field', 'id', 'must be a string');
+  return nonEmptyString(rawId) && rawId.trim().length <= 256 ? rawId.trim() : contentEventId(item);
+}
+
+/** `result.duration` in whole seconds (undefined when there is none), at most 24 hours. */
+function resultDuration(result: unknown): number | undefined {
+  if (!isObject(result) || result['duration'] === undefined || result['duration'] === null) return undefined;
+  const d = result['duration'];
+  const seconds = typeof d === 'string' ? parseIsoDuration(d) : null;
+  if (seconds === null) fail('invalid_field', 'result.duration', 'must be an ISO 8601 duration');
+  if (seconds > MAX_ACTIVE_SECONDS) fail('invalid_field', 'result.duration', `${d} is more than 24 hours`);
+  return Math.round(seconds);
+}
+
+/** `class_id`: the first capture group (or the whole match) of `classPattern` over the first id it matches. */
+function classIdFrom(ids: string[], classPattern: string | undefined): string | undefined {
+  if (!classPattern) return undefined;
+  const re = new RegExp(classPattern);
+  for (const id of ids) {
+    const m = re.exec(id);
+    const c = m?.[1] ?? (m && m.length === 1 ? m[0] : undefined);
+    if (c && c.trim()) return c.trim();
+  }
+  return undefined;
 }
