@@ -11,7 +11,7 @@ import { command, queryRows, sqlDate, sqlNumber, sqlString, type ClickHouseClien
 import { ROLLUP_LEVELS } from './levels';
 import { markOf } from './marks';
 import { addDays, daysOf, firstDayOf, lastDayOf, monthOf } from './months';
-import { leavesOutNewer, type CompactionState } from './state';
+import { leavesOutNewer, type CompactionState, type MonthCompaction } from './state';
 
 export const COUNTS_TABLE = 'rollup_app_counts_v2';
 
@@ -157,105 +157,171 @@ export async function countsFor(
   districtId: string,
   want: CountsWanted,
 ): Promise<RollupCounts> {
-  const weekFrom = want.weeks === undefined ? undefined : mondayOf(want.weeks.from);
-  const from = weekFrom !== undefined && weekFrom < want.days.from ? weekFrom : want.days.from;
-  const to = want.weeks !== undefined && want.weeks.to > want.days.to ? want.weeks.to : want.days.to;
+  const weeks = want.weeks === undefined ? undefined : { from: mondayOf(want.weeks.from), to: want.weeks.to };
+  const from = weeks !== undefined && weeks.from < want.days.from ? weeks.from : want.days.from;
+  const to = weeks !== undefined && weeks.to > want.days.to ? weeks.to : want.days.to;
+  const compacted = compactionsCovering(state, from, to);
+  const found =
+    compacted.length > 0 && want.cells.length > 0
+      ? await readStoredCounts(ch, state, compacted, districtId, want, weeks)
+      : nothingFound();
+  return usableCounts(state, want.days, weeks, found);
+}
+
+/** The weeks whose counts are wanted, from the Monday of the first (CountsWanted.weeks). */
+type WantedWeeks = { from: string; to: string } | undefined;
+
+/** What the counts table holds for the cells asked for, of the generations read now. */
+interface FoundCounts {
+  /**
+   * Per month whose generation read now has its marker: the previous month's generations its crossing
+   * week was made from (a backfill run twice may have made it from two).
+   */
+  markers: Map<number, Set<string>>;
+  /** key(cell, day) of the cell-days with contributions newer than their month's compaction. */
+  dirty: Set<string>;
+  /**
+   * By key(cell, '1:day') or key(cell, '7:monday'); a crossing week's span ends with ':' and the previous
+   * month's generation it was made from.
+   */
+  counts: Map<string, StoredCount>;
+}
+
+const nothingFound = (): FoundCounts => ({ markers: new Map(), dirty: new Set(), counts: new Map() });
+
+/**
+ * The compactions read now of the months of the whole weeks that from..to touch: a week's counts are
+ * written by the month of its Sunday.
+ */
+function compactionsCovering(state: CompactionState, from: string, to: string): MonthCompaction[] {
   const months = new Set(daysOf(mondayOf(from), addDays(mondayOf(to), 6)).map(monthOf));
-  const compacted = [...months].flatMap((m) => {
+  return [...months].flatMap((m) => {
     const c = state.months.get(m);
     return c === undefined ? [] : [c];
   });
-  // Per month whose generation read now has its marker: the previous month's generations its
-  // crossing week was made from (a backfill run twice may have made it from two).
-  const markers = new Map<number, Set<string>>();
-  const dirty = new Set<string>();
-  const counts = new Map<string, StoredCount>();
-  if (compacted.length > 0 && want.cells.length > 0) {
-    const generations = compacted.map((c) => sqlNumber(BigInt(c.generation))).join(', ');
-    const d = sqlString(districtId);
-    const current = (month: number | string, generation: string) =>
-      state.months.get(Number(month))?.generation === generation;
-    const cells = want.cells.map((c) => sqlString(`${c.scope}|${c.app}|${c.role}`)).join(', ');
-    const apps = [...new Set(want.cells.map((c) => sqlString(c.app)))].join(', ');
-    // The newer-contribution check reads the levels of the cells asked for, the school level only
-    // for their schools (its sort key starts with the school).
-    const schools = [...new Set(want.cells.filter((c) => c.scope !== '').map((c) => sqlString(c.scope)))];
-    const levels = SCOPES.filter((x) =>
-      x.scope === "''" ? want.cells.some((c) => c.scope === '') : schools.length > 0,
-    );
-    const inSchools = (scope: string) => (scope === "''" ? '1' : `school_id IN (${schools.join(', ')})`);
-    const [newer, rows] = await Promise.all([
-      // Cells with contributions newer than their month's compaction: their counts miss those (one
-      // query: each part is a cheap PREWHERE read, many small requests cost more than the reads).
-      // None in a read as of the compactions.
-      leavesOutNewer(state)
-        ? []
-        : queryRows<{ scope: string; app_id: string; role: string; day: string }>(
-            ch,
-            compacted
-              .flatMap((c) =>
-                levels.map(
-                  ({ level, scope, filter }) =>
-                    `SELECT DISTINCT ${scope} AS scope, app_id, role, toString(local_date) AS day FROM ${level.parts}
+}
+
+interface NewerRow {
+  scope: string;
+  app_id: string;
+  role: string;
+  day: string;
+}
+
+interface CountRow {
+  month: number | string;
+  gen: string;
+  prev: string;
+  scope: string;
+  app_id: string;
+  role: string;
+  day: string;
+  span_days: number | string;
+  active_users: number | string;
+  active_minutes: number | string;
+}
+
+/** Reads the counts, markers and newer contributions of the cells asked for in the months of `compacted`. */
+async function readStoredCounts(
+  ch: ClickHouseClient,
+  state: CompactionState,
+  compacted: readonly MonthCompaction[],
+  districtId: string,
+  want: CountsWanted,
+  weeks: WantedWeeks,
+): Promise<FoundCounts> {
+  const d = sqlString(districtId);
+  // None looked for in a read as of the compactions.
+  const newerSql = leavesOutNewer(state) ? null : newerContributionsSql(compacted, want.cells, d);
+  const countsSql = storedCountsSql(compacted, d, want, weeks);
+  const [newer, rows] = await Promise.all([
+    newerSql === null ? [] : queryRows<NewerRow>(ch, newerSql),
+    queryRows<CountRow>(ch, countsSql),
+  ]);
+  const found = nothingFound();
+  for (const r of newer) found.dirty.add(key({ scope: r.scope, app: r.app_id, role: r.role }, r.day));
+  for (const r of rows) addCountRow(found, state, r);
+  return found;
+}
+
+/**
+ * SQL: the cells with contributions newer than their month's compaction (their counts miss those), in
+ * one query: each part is a cheap PREWHERE read, many small requests cost more than the reads. It reads
+ * the levels of the cells asked for, the school level only for their schools (its sort key starts
+ * with the school).
+ */
+function newerContributionsSql(compacted: readonly MonthCompaction[], cells: readonly CountCell[], d: string): string {
+  const apps = [...new Set(cells.map((c) => sqlString(c.app)))].join(', ');
+  const schools = [...new Set(cells.filter((c) => c.scope !== '').map((c) => sqlString(c.scope)))];
+  const levels = SCOPES.filter((x) => (x.scope === "''" ? cells.some((c) => c.scope === '') : schools.length > 0));
+  const inSchools = (scope: string) => (scope === "''" ? '1' : `school_id IN (${schools.join(', ')})`);
+  return compacted
+    .flatMap((c) =>
+      levels.map(
+        ({ level, scope, filter }) =>
+          `SELECT DISTINCT ${scope} AS scope, app_id, role, toString(local_date) AS day FROM ${level.parts}
                  PREWHERE range_start >= ${markOf(c.marks)}
                  WHERE district_id = ${d} AND ${filter} AND ${inSchools(scope)} AND app_id IN (${apps})
                    AND local_date BETWEEN ${sqlDate(firstDayOf(c.month))} AND ${sqlDate(lastDayOf(c.month))}`,
-                ),
-              )
-              .join('\n UNION ALL '),
-          ),
-      // The counts and the markers in ONE select (one snapshot of the table): a marker seen with rows
-      // read before it was written would make the missing rows read as "no use". Aliases differ from
-      // the columns: ClickHouse applies a SELECT alias in WHERE too.
-      queryRows<{
-        month: number | string;
-        gen: string;
-        prev: string;
-        scope: string;
-        app_id: string;
-        role: string;
-        day: string;
-        span_days: number | string;
-        active_users: number | string;
-        active_minutes: number | string;
-      }>(
-        ch,
-        `SELECT month, toString(generation) AS gen, toString(prev_generation) AS prev, scope, app_id, role,
+      ),
+    )
+    .join('\n UNION ALL ');
+}
+
+/**
+ * SQL: the counts and the markers in ONE select (one snapshot of the table): a marker seen with rows
+ * read before it was written would make the missing rows read as "no use". Aliases differ from the
+ * columns: ClickHouse applies a SELECT alias in WHERE too.
+ */
+function storedCountsSql(
+  compacted: readonly MonthCompaction[],
+  d: string,
+  want: CountsWanted,
+  weeks: WantedWeeks,
+): string {
+  const generations = compacted.map((c) => sqlNumber(BigInt(c.generation))).join(', ');
+  const cells = want.cells.map((c) => sqlString(`${c.scope}|${c.app}|${c.role}`)).join(', ');
+  const weekSpans =
+    weeks === undefined
+      ? ''
+      : ` OR span_days = 7 AND span_from BETWEEN ${sqlDate(weeks.from)} AND ${sqlDate(weeks.to)}`;
+  return `SELECT month, toString(generation) AS gen, toString(prev_generation) AS prev, scope, app_id, role,
                 toString(span_from) AS day, span_days, active_users, active_minutes
          FROM ${COUNTS_TABLE}
          WHERE generation IN (${generations}) AND (
            span_days = 0 AND district_id = ''
            OR district_id = ${d} AND concat(scope, '|', app_id, '|', role) IN (${cells})
-              AND (span_days = 1 AND span_from BETWEEN ${sqlDate(want.days.from)} AND ${sqlDate(want.days.to)}${
-                weekFrom === undefined || want.weeks === undefined
-                  ? ''
-                  : ` OR span_days = 7 AND span_from BETWEEN ${sqlDate(weekFrom)} AND ${sqlDate(want.weeks.to)}`
-              }))`,
-      ),
-    ]);
-    for (const r of newer) dirty.add(key({ scope: r.scope, app: r.app_id, role: r.role }, r.day));
-    for (const r of rows) {
-      // Only the generation read for that month (the previous one is kept for a while).
-      if (!current(r.month, r.gen)) continue;
-      const month = Number(r.month);
-      if (Number(r.span_days) === 0) {
-        markers.set(month, (markers.get(month) ?? new Set()).add(r.prev));
-        continue;
-      }
-      // A crossing week is keyed by the previous month's generation it was made from.
-      const crossing = Number(r.span_days) === 7 && monthOf(r.day) !== month ? `:${r.prev}` : '';
-      counts.set(key({ scope: r.scope, app: r.app_id, role: r.role }, `${r.span_days}:${r.day}${crossing}`), {
-        active_users: Number(r.active_users),
-        active_minutes: Number(r.active_minutes),
-      });
-    }
+              AND (span_days = 1 AND span_from BETWEEN ${sqlDate(want.days.from)} AND ${sqlDate(want.days.to)}${weekSpans}))`;
+}
+
+/** Adds a row of the counts table to `found`: a month's marker or a count. */
+function addCountRow(found: FoundCounts, state: CompactionState, r: CountRow): void {
+  // Only the generation read for that month (the previous one is kept for a while).
+  if (state.months.get(Number(r.month))?.generation !== r.gen) return;
+  const month = Number(r.month);
+  if (Number(r.span_days) === 0) {
+    found.markers.set(month, (found.markers.get(month) ?? new Set()).add(r.prev));
+    return;
   }
+  // A crossing week is keyed by the previous month's generation it was made from.
+  const crossing = Number(r.span_days) === 7 && monthOf(r.day) !== month ? `:${r.prev}` : '';
+  found.counts.set(key({ scope: r.scope, app: r.app_id, role: r.role }, `${r.span_days}:${r.day}${crossing}`), {
+    active_users: Number(r.active_users),
+    active_minutes: Number(r.active_minutes),
+  });
+}
+
+/** The answers of countsFor: which of the counts found a reader may use, and their values. */
+function usableCounts(
+  state: CompactionState,
+  days: CountsWanted['days'],
+  weeks: WantedWeeks,
+  { markers, dirty, counts }: FoundCounts,
+): RollupCounts {
   /** The generation of the month before `monday`'s crossing week that is read now ('' when none). */
   const previousRead = (monday: string) => state.months.get(monthOf(monday))?.generation ?? '';
-  const usableDay = (cell: CountCell, day: string) =>
-    day >= want.days.from && day <= want.days.to && markers.has(monthOf(day)) && !dirty.has(key(cell, day));
   const usableWeek = (cell: CountCell, monday: string) => {
-    if (weekFrom === undefined || want.weeks === undefined || monday < weekFrom || monday > want.weeks.to) return false;
+    if (weeks === undefined || monday < weeks.from || monday > weeks.to) return false;
     const sunday = addDays(monday, 6);
     const made = markers.get(monthOf(sunday));
     if (made === undefined) return false;
@@ -264,7 +330,8 @@ export async function countsFor(
     return daysOf(monday, sunday).every((d) => !dirty.has(key(cell, d)));
   };
   return {
-    usableDay,
+    usableDay: (cell, day) =>
+      day >= days.from && day <= days.to && markers.has(monthOf(day)) && !dirty.has(key(cell, day)),
     usableWeek,
     day: (cell, day) => counts.get(key(cell, `1:${day}`)),
     week: (cell, monday) => {
