@@ -11,7 +11,7 @@ import {
   contentEventId,
   emptyResult,
   fail,
-  finalize,
+  finalizeFound,
   guard,
   internalErrorResult,
   isIri,
@@ -199,18 +199,10 @@ function adaptOne(
   // Only rows whose time is a duration read one (ToolUseEvent MinutesOnTask).
   const activeSeconds = meaning.time === 'duration_or_minute' ? minutesOnTask(item['generated']) : undefined;
 
-  return finalize(
-    {
-      event_id: eventId,
-      occurred_at: occurredAt,
-      district_id: ctx.districtId,
-      source: ctx.source ?? 'caliper',
-      type: meaning.type,
-      user,
-      app,
-      ...(activeSeconds !== undefined ? { active_seconds: activeSeconds } : {}),
-      ...(classId !== undefined ? { class_id: classId } : {}),
-    },
+  return finalizeFound(
+    { eventId, occurredAt, type: meaning.type, user, app, activeSeconds, classId },
+    ctx,
+    'caliper',
     schema,
     FIELD_MAP,
   );

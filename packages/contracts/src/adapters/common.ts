@@ -477,6 +477,45 @@ export function finalize(
   });
 }
 
+/** What a standard's adapter found for one event; the district and source come from its context. */
+export interface FoundEvent {
+  eventId: unknown;
+  occurredAt: unknown;
+  type: string;
+  user: unknown;
+  app: unknown;
+  activeSeconds?: number | undefined;
+  classId?: string | undefined;
+}
+
+/**
+ * The native event of what a Caliper or xAPI adapter found, in the context's district and source
+ * (`defaultSource` when the context names none), checked with `finalize`.
+ */
+export function finalizeFound(
+  found: FoundEvent,
+  ctx: { districtId: string; source?: string | undefined },
+  defaultSource: string,
+  schema: ReturnType<typeof makeNativeEventSchema>,
+  fieldMap: Record<string, string>,
+): NativeEvent {
+  return finalize(
+    {
+      event_id: found.eventId,
+      occurred_at: found.occurredAt,
+      district_id: ctx.districtId,
+      source: ctx.source ?? defaultSource,
+      type: found.type,
+      user: found.user,
+      app: found.app,
+      ...(found.activeSeconds !== undefined ? { active_seconds: found.activeSeconds } : {}),
+      ...(found.classId !== undefined ? { class_id: found.classId } : {}),
+    },
+    schema,
+    fieldMap,
+  );
+}
+
 /** Parses an ISO 8601 duration (`PT4H35M20.00S`, `P1DT2H`, `PT03M15S`) to seconds; null if malformed. */
 export function parseIsoDuration(value: string): number | null {
   const m =

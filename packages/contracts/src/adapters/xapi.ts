@@ -11,7 +11,7 @@ import {
   contentEventId,
   emptyResult,
   fail,
-  finalize,
+  finalizeFound,
   guard,
   internalErrorResult,
   isObject,
@@ -241,18 +241,10 @@ function adaptStatement(
   const activeSeconds = activeSecondsFor(type, time, resultDuration(item['result']));
   const classId = classIdFrom([...related.groupingIds, ...related.parentIds], ctx.classPattern);
 
-  return finalize(
-    {
-      event_id: eventId,
-      occurred_at: occurredAt,
-      district_id: ctx.districtId,
-      source: ctx.source ?? 'xapi',
-      type,
-      user,
-      app,
-      ...(activeSeconds !== undefined ? { active_seconds: activeSeconds } : {}),
-      ...(classId !== undefined ? { class_id: classId } : {}),
-    },
+  return finalizeFound(
+    { eventId, occurredAt, type, user, app, activeSeconds, classId },
+    ctx,
+    'xapi',
     schema,
     FIELD_MAP,
   );
