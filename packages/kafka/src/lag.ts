@@ -21,3 +21,24 @@ export async function consumerLag(kafka: Kafka, groupId: string, topics: string[
     await admin.disconnect();
   }
 }
+
+const UNREACHABLE = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+]);
+
+/**
+ * What a failed lag read may say to an admin: Kafka's own protocol error text (fixed strings such as
+ * "This server does not host this topic-partition"), "the brokers did not answer", or that it was
+ * something else; never kafkajs' connection messages, which name the brokers' addresses. The caller
+ * logs the error itself.
+ */
+export function lagErrorText(err: unknown): string {
+  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (e.name.startsWith('KafkaJS') && typeof (e as { type?: unknown }).type === 'string') return e.message;
+    if (UNREACHABLE.has(e.name)) return 'the brokers did not answer (the API log has the details)';
+  }
+  return 'an unexpected error (the API log has the details)';
+}

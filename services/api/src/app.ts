@@ -9,7 +9,7 @@ import {
 } from '@edusage/clickhouse';
 import { topicNames } from '@edusage/config';
 import { districtToday } from '@edusage/enrich';
-import { consumerLag, createKafka } from '@edusage/kafka';
+import { consumerLag, createKafka, lagErrorText } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { ensureResearchSchema, researchDatabaseOf } from '@edusage/research';
 import { AuditLog } from './audit';
@@ -81,7 +81,13 @@ export async function startApi(
     tokens,
     defaultFreshness: config.API_DEFAULT_FRESHNESS,
     pipelineLag: () =>
-      Promise.all(groups.map(async (g) => ({ ...g, lag: await consumerLag(kafka, g.group, g.topics) }))),
+      Promise.all(groups.map(async (g) => ({ ...g, lag: await consumerLag(kafka, g.group, g.topics) }))).catch(
+        (err: unknown) => {
+          // The admin is told what failed, not kafkajs' message (it names the brokers' addresses).
+          logger.warn({ err }, 'reading the Kafka consumer lag failed');
+          throw new Error(lagErrorText(err));
+        },
+      ),
     now,
     today: (districtId) => districtToday(config, districtId, now()),
   };
