@@ -15,3 +15,5 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
   } while (cursor !== '0');
   return deleted;
 }
+
+export { takeFromWindow, type WindowAnswer } from './fixed-window';

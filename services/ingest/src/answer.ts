@@ -9,6 +9,7 @@ import {
 } from '@edusage/contracts';
 import type { JsonMessage } from '@edusage/kafka';
 import type { Adapted } from './adapt';
+import type { KeyEventLimit } from './key-event-limit';
 import type { IngestMetrics } from './metrics';
 import type { EventSink } from './sink';
 
@@ -33,7 +34,8 @@ export type ItemPosition = (index: number) => { index: number } | { line: number
 export interface Answering {
   /**
    * Produces accepted events (usage.raw) and dead letters (usage.dlq); resolves once Kafka acknowledged
-   * all of them (throws KafkaUnavailableError → 503, MessageTooLargeError → 413). Returns what the
+   * all of them (throws KafkaUnavailableError → 503, MessageTooLargeError → 413, RequestRefused 429
+   * when the key is past its events per minute, before anything is produced). Returns what the
    * answer reports.
    */
   produce(request: FastifyRequest, adapted: Adapted, position: ItemPosition): Promise<IngestResponse>;
@@ -50,10 +52,12 @@ export interface Answering {
 }
 
 /** How an authenticated request's adapted items become Kafka messages and the HTTP answer. */
-export function answering(deps: { sink: EventSink; metrics: IngestMetrics }): Answering {
+export function answering(deps: { sink: EventSink; metrics: IngestMetrics; limit?: KeyEventLimit }): Answering {
   const { sink, metrics } = deps;
 
   const produce: Answering['produce'] = async (request, adapted, position) => {
+    // Every item counts against the key's events per minute, the refused ones too (they are written).
+    await deps.limit?.charge(request, adapted.events.length + adapted.rejects.length);
     const route = request.routeOptions.url ?? 'unmatched';
     const sender = request.sender!;
     const receivedAt = new Date().toISOString();

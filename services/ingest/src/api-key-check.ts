@@ -1,12 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { presentedCredentials, type ApiKeyRecord, type KeyResolver } from './apikeys';
+import { presentedCredentials, type KeyResolver, type ResolvedKey } from './apikeys';
+import type { KeyEventLimit } from './key-event-limit';
 import type { IngestMetrics } from './metrics';
 import { RETRY_AFTER_SECONDS } from './request-refused';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated sender (set by the API key check on every /v1 route). */
-    sender?: ApiKeyRecord;
+    sender?: ResolvedKey;
   }
 }
 
@@ -15,9 +16,10 @@ const BASIC_CHALLENGE = 'Basic realm="edusage", charset="UTF-8"';
 /**
  * The API key check of every /v1 route (an onRequest hook): Bearer, x-api-key or HTTP Basic; sets
  * `request.sender`. 401 for a missing or unknown key (counted in edusage_ingest_auth_failures_total),
- * 503 when Redis cannot answer. Runs before the body is read, so unauthenticated bodies are never parsed.
+ * 503 when Redis cannot answer; 429 for a key this server refused in the current minute (its events per
+ * minute, `limit`). Runs before the body is read, so unauthenticated bodies are never parsed.
  */
-export function apiKeyCheck(keys: KeyResolver, metrics: IngestMetrics) {
+export function apiKeyCheck(keys: KeyResolver, metrics: IngestMetrics, limit?: KeyEventLimit) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const credentials = presentedCredentials(request.headers);
@@ -29,7 +31,7 @@ export function apiKeyCheck(keys: KeyResolver, metrics: IngestMetrics) {
           'send the source API key as "Authorization: Bearer <key>", "x-api-key: <key>", or HTTP Basic auth with the key as username or as password',
       });
     }
-    let record: ApiKeyRecord | null = null;
+    let record: ResolvedKey | null = null;
     try {
       for (const candidate of credentials.candidates) {
         record = await keys.resolve(candidate);
@@ -51,5 +53,6 @@ export function apiKeyCheck(keys: KeyResolver, metrics: IngestMetrics) {
         .send({ error: 'unknown_api_key', message: 'the API key is not known or was revoked' });
     }
     request.sender = record;
+    limit?.refuseIfSpent(request);
   };
 }

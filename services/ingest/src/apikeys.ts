@@ -12,8 +12,18 @@ export const apiKeyRecordSchema = z.object({
   source: z.enum(SOURCES),
   name: z.string(),
   created_at: z.string(),
+  /**
+   * Most events (items) the key may send a minute over HTTP; 0 = no limit. Absent: the service's
+   * INGEST_KEY_EVENTS_PER_MINUTE. Set with `keys create --events-per-minute` or `keys limit`.
+   */
+  events_per_minute: z.number().int().min(0).optional(),
 });
 export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
+
+/** A key that authenticated a request: its record and its id (as `keys list` shows it). */
+export interface ResolvedKey extends ApiKeyRecord {
+  key_id: string;
+}
 
 export interface ApiKeyEntry extends ApiKeyRecord {
   /** First 12 hex digits of the key's sha256: names the key in `keys list` / `keys revoke`. */
@@ -30,13 +40,18 @@ export function generateApiKey(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** What the HTTP hot path needs: resolve a presented key to its record (or null). */
+/** What the HTTP hot path needs: resolve a presented key to its record and id (or null). */
 export interface KeyResolver {
-  resolve(key: string): Promise<ApiKeyRecord | null>;
+  resolve(key: string): Promise<ResolvedKey | null>;
+}
+
+/** The id `keys list` shows for a key: the first 12 hex digits of its sha256. */
+function keyIdOf(hash: string): string {
+  return hash.slice(0, 12);
 }
 
 interface CachedLookup {
-  record: ApiKeyRecord | null;
+  record: ResolvedKey | null;
   expires: number;
 }
 
@@ -63,6 +78,7 @@ export class ApiKeyStore implements KeyResolver {
     districtId: string;
     source: Source;
     name: string;
+    eventsPerMinute?: number;
     now?: Date;
   }): Promise<{ key: string; entry: ApiKeyEntry }> {
     const key = generateApiKey();
@@ -72,9 +88,10 @@ export class ApiKeyStore implements KeyResolver {
       source: input.source,
       name: input.name,
       created_at: (input.now ?? new Date()).toISOString(),
+      ...(input.eventsPerMinute !== undefined ? { events_per_minute: input.eventsPerMinute } : {}),
     });
     await this.redis.hset(this.hashKey, hash, JSON.stringify(record));
-    return { key, entry: { ...record, id: hash.slice(0, 12), hash } };
+    return { key, entry: { ...record, id: keyIdOf(hash), hash } };
   }
 
   async list(): Promise<ApiKeyEntry[]> {
@@ -82,7 +99,7 @@ export class ApiKeyStore implements KeyResolver {
     const entries: ApiKeyEntry[] = [];
     for (const [hash, json] of Object.entries(all)) {
       const record = parseRecord(json);
-      if (record) entries.push({ ...record, id: hash.slice(0, 12), hash });
+      if (record) entries.push({ ...record, id: keyIdOf(hash), hash });
     }
     return entries.sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
@@ -92,13 +109,7 @@ export class ApiKeyStore implements KeyResolver {
    * shows) or by the key itself. Returns the removed entries; throws if an id prefix is ambiguous.
    */
   async revoke(idOrKey: string): Promise<ApiKeyEntry[]> {
-    const entries = await this.list();
-    const byKey = entries.filter((e) => e.hash === hashApiKey(idOrKey));
-    let targets = byKey;
-    if (targets.length === 0 && /^[0-9a-f]{8,64}$/.test(idOrKey)) {
-      targets = entries.filter((e) => e.hash.startsWith(idOrKey));
-      if (targets.length > 1) throw new Error(`id ${idOrKey} matches ${targets.length} keys; give more digits`);
-    }
+    const targets = await this.find(idOrKey);
     for (const t of targets) {
       await this.redis.hdel(this.hashKey, t.hash);
       this.known.delete(t.hash);
@@ -106,14 +117,44 @@ export class ApiKeyStore implements KeyResolver {
     return targets;
   }
 
-  async resolve(key: string): Promise<ApiKeyRecord | null> {
+  /**
+   * Sets the events-per-minute limit of a key named as for `revoke` (null: back to the service's
+   * default). Returns the changed entries. Running servers apply it once their cached lookup expires.
+   */
+  async setLimit(idOrKey: string, eventsPerMinute: number | null): Promise<ApiKeyEntry[]> {
+    const targets = await this.find(idOrKey);
+    const changed: ApiKeyEntry[] = [];
+    for (const { id, hash, events_per_minute: _old, ...rest } of targets) {
+      const record: ApiKeyRecord = apiKeyRecordSchema.parse({
+        ...rest,
+        ...(eventsPerMinute !== null ? { events_per_minute: eventsPerMinute } : {}),
+      });
+      await this.redis.hset(this.hashKey, hash, JSON.stringify(record));
+      this.known.delete(hash);
+      changed.push({ ...record, id, hash });
+    }
+    return changed;
+  }
+
+  /** The entries an id (8+ hex digits of the hash) or a key names; throws if an id prefix is ambiguous. */
+  private async find(idOrKey: string): Promise<ApiKeyEntry[]> {
+    const entries = await this.list();
+    const byKey = entries.filter((e) => e.hash === hashApiKey(idOrKey));
+    if (byKey.length > 0 || !/^[0-9a-f]{8,64}$/.test(idOrKey)) return byKey;
+    const targets = entries.filter((e) => e.hash.startsWith(idOrKey));
+    if (targets.length > 1) throw new Error(`id ${idOrKey} matches ${targets.length} keys; give more digits`);
+    return targets;
+  }
+
+  async resolve(key: string): Promise<ResolvedKey | null> {
     const hash = hashApiKey(key);
     const now = Date.now();
     const cached = this.known.get(hash) ?? this.unknown.get(hash);
     if (cached && cached.expires > now) return cached.record;
     // A Redis error propagates: the caller answers 503 (cannot check), never 401 (wrong key).
     const json = await this.redis.hget(this.hashKey, hash);
-    const record = json === null ? null : parseRecord(json);
+    const parsed = json === null ? null : parseRecord(json);
+    const record = parsed === null ? null : { ...parsed, key_id: keyIdOf(hash) };
     if (this.cacheMs > 0) {
       const cache = record === null ? this.unknown : this.known;
       (record === null ? this.known : this.unknown).delete(hash);

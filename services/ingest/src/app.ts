@@ -5,6 +5,7 @@ import { createKafka, createProducer, ensureTopics, kafkaHealth } from '@edusage
 import type { Logger } from '@edusage/logging';
 import { ApiKeyStore } from './apikeys';
 import type { IngestConfig } from './config';
+import { keyEventLimit, redisEventBudgets } from './key-event-limit';
 import { createMetrics, type IngestMetrics } from './metrics';
 import { buildServer } from './server';
 import { KafkaSink, readSinkLimits } from './sink';
@@ -48,6 +49,11 @@ export async function startIngest(
     keys: new ApiKeyStore(redis, config.REDIS_KEY_PREFIX, config.INGEST_KEY_CACHE_MS),
     sink: new KafkaSink(producer, topics, { metrics, timeoutMs: config.INGEST_PRODUCE_TIMEOUT_MS, limits }),
     metrics,
+    keyLimit: keyEventLimit({
+      take: redisEventBudgets(redis, config.REDIS_KEY_PREFIX),
+      defaultPerMinute: config.INGEST_KEY_EVENTS_PER_MINUTE,
+      metrics,
+    }),
     readiness: {
       kafka: () => kafkaHealth(kafka),
       redis: async () => {

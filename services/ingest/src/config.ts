@@ -25,6 +25,11 @@ export const ingestConfigSchema = baseConfigSchema
       .default(5 * 1024 * 1024),
     /** Most events (array items, envelope data items, NDJSON lines) in one request; more gets 413. */
     INGEST_MAX_ITEMS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    /**
+     * Most events (items) one API key may send a minute over HTTP, for keys without a limit of their
+     * own (`keys limit`); 0 = no limit. Past it the key's requests get 429 until the minute is over.
+     */
+    INGEST_KEY_EVENTS_PER_MINUTE: z.coerce.number().int().min(0).default(0),
     /** How long an API key lookup (hit or miss) is cached in memory; also how long a revocation may take to bite. */
     INGEST_KEY_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
     /** How long a request waits for Kafka to acknowledge before answering 503. */

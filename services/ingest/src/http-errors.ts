@@ -6,7 +6,7 @@ import { KafkaUnavailableError, MessageTooLargeError } from './sink';
 
 /**
  * Answers every error of a request in one place: refusals of the whole request (413, 415, 400 bad
- * gzip), a message over the broker's limit (413, permanent), Kafka unreachable (503 + Retry-After),
+ * gzip, 429 a key past its events per minute), a message over the broker's limit (413, permanent), Kafka unreachable (503 + Retry-After),
  * Fastify's own 4xx; anything else is logged and answered 500 without details.
  */
 export function answerErrors(app: FastifyInstance, deps: { metrics: IngestMetrics; maxBodyBytes: number }): void {
@@ -15,7 +15,7 @@ export function answerErrors(app: FastifyInstance, deps: { metrics: IngestMetric
     const route = request.routeOptions.url ?? 'unmatched';
     if (error instanceof RequestRefused) {
       metrics.requestsRefused.inc({ route, code: error.code });
-      return reply.code(error.statusCode).send({ error: error.code, message: error.message });
+      return reply.code(error.statusCode).headers(error.headers).send({ error: error.code, message: error.message });
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) {
       metrics.requestsRefused.inc({ route, code: 'payload_too_large' });

@@ -11,6 +11,7 @@ export interface IngestMetrics {
   produceDuration: Histogram<'topic'>;
   produceFailures: Counter<'topic'>;
   requestsInFlight: Gauge;
+  keyLimitUnchecked: Counter;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): IngestMetrics {
@@ -66,6 +67,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): IngestMe
     requestsInFlight: new Gauge({
       name: 'edusage_ingest_requests_in_flight',
       help: 'The /v1 requests being handled now (bounded by INGEST_MAX_CONCURRENT_REQUESTS)',
+      registers,
+    }),
+    keyLimitUnchecked: new Counter({
+      name: 'edusage_ingest_key_limit_unchecked_total',
+      help: 'Requests let through without counting their API key events per minute, because Redis did not answer',
       registers,
     }),
   };

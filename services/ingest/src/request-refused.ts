@@ -7,6 +7,8 @@ export class RequestRefused extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    /** Headers of the answer, e.g. Retry-After of a 429. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }

@@ -10,6 +10,7 @@ import { registerEventRoutes } from './event-routes';
 import { inflateGzipBodies } from './gzip-body';
 import { answerErrors } from './http-errors';
 import { limitRequestsInFlight } from './in-flight';
+import type { KeyEventLimit } from './key-event-limit';
 import { createMetrics, type IngestMetrics } from './metrics';
 import { registerProbeRoutes, type ProbeDeps } from './probe-routes';
 import { RETRY_AFTER_SECONDS, RequestRefused } from './request-refused';
@@ -35,6 +36,8 @@ export interface ServerDeps extends Omit<ProbeDeps, 'metrics'> {
   keys: KeyResolver;
   sink: EventSink;
   metrics?: IngestMetrics;
+  /** Each API key's events per minute (none when not given). */
+  keyLimit?: KeyEventLimit;
 }
 
 /**
@@ -62,6 +65,9 @@ export interface ServerDeps extends Omit<ProbeDeps, 'metrics'> {
  *    not dead-lettered: the client still has the batch and must split it.
  *  - 413 message_too_large when one event is larger than the broker's max.message.bytes (permanent,
  *    so never 503). Large batches are fine: they are produced in calls under that limit.
+ *  - 429 + Retry-After `key_rate_limited` when the key has sent its events of this minute (its own
+ *    `events_per_minute`, else INGEST_KEY_EVENTS_PER_MINUTE); nothing of the request is produced. A
+ *    request is let in while the minute has room, so its items may end past the limit.
  *  - 503 + Retry-After when Kafka did not acknowledge (or Redis could not check the key). Nothing is
  *    claimed as accepted; some events may have reached Kafka anyway, so the client's retry may send
  *    copies, which aggregate drops by dedup_key (docs/ARCHITECTURE.md "Duplicate events").
@@ -118,8 +124,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   answerErrors(app, { metrics, maxBodyBytes: config.INGEST_MAX_BODY_BYTES });
 
-  const authenticate = apiKeyCheck(deps.keys, metrics);
-  const answers = answering({ sink: deps.sink, metrics });
+  const authenticate = apiKeyCheck(deps.keys, metrics, deps.keyLimit);
+  const answers = answering({ sink: deps.sink, metrics, ...(deps.keyLimit ? { limit: deps.keyLimit } : {}) });
   registerEventRoutes(app, {
     answering: answers,
     authenticate,

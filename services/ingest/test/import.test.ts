@@ -287,6 +287,44 @@ test('the CLI (dist): keys create/list/revoke, import with a JSON summary, progr
   const entries = JSON.parse(listed.stdout) as Array<{ id: string; name: string }>;
   const mine = entries.find((e) => e.name === 'CLI test')!;
   expect(listed.stdout).not.toContain(key);
+
+  // Events per minute: set at creation, changed, back to the default; bad values named.
+  const limited = run([
+    'keys',
+    'create',
+    '--district',
+    'd1',
+    '--source',
+    'agent',
+    '--name',
+    'CLI limited',
+    '--events-per-minute',
+    '30',
+    '--json',
+  ]);
+  expect(limited.status).toBe(0);
+  const limitedEntry = JSON.parse(limited.stdout) as { id: string; events_per_minute?: number };
+  expect(limitedEntry.events_per_minute).toBe(30);
+  const raised = run(['keys', 'limit', limitedEntry.id, '600']);
+  expect(raised.status).toBe(0);
+  expect(raised.stdout).toContain('600/min');
+  const limitOf = (id: string) =>
+    (JSON.parse(run(['keys', 'list', '--json']).stdout) as Array<{ id: string; events_per_minute?: number }>).find(
+      (e) => e.id === id,
+    );
+  expect(limitOf(limitedEntry.id)?.events_per_minute).toBe(600);
+  expect(run(['keys', 'list']).stdout).toMatch(new RegExp(`${limitedEntry.id} .*600/min`));
+  expect(run(['keys', 'limit', limitedEntry.id, 'default']).status).toBe(0);
+  expect(limitOf(limitedEntry.id)).toBeDefined();
+  expect(limitOf(limitedEntry.id)?.events_per_minute).toBeUndefined();
+  const bad = run(['keys', 'limit', limitedEntry.id, '-5']);
+  expect(bad.status).not.toBe(0);
+  expect(bad.stderr).toMatch(/events-per-minute.*whole number/);
+  const nobody = run(['keys', 'limit', 'ffffffff0000', '5']);
+  expect(nobody.status).toBe(1);
+  expect(nobody.stderr).toContain('no key matches ffffffff0000');
+  expect(run(['keys', 'revoke', limitedEntry.id]).status).toBe(0);
+
   expect(run(['keys', 'revoke', mine.id]).status).toBe(0);
   expect(
     JSON.parse(run(['keys', 'list', '--json']).stdout).find((e: { id: string }) => e.id === mine.id),

@@ -9,7 +9,7 @@ test('sequential requests never exceed a bound of one: every slot is released', 
     logger: createLogger('in-flight-test', 'silent'),
     keys: {
       resolve: async (key: string) =>
-        key === 'good' ? { district_id: 'd1', source: 'agent', name: 'n', created_at: '' } : null,
+        key === 'good' ? { district_id: 'd1', source: 'agent', name: 'n', created_at: '', key_id: 'fake' } : null,
     },
     sink: { send: async () => undefined },
   });
@@ -44,7 +44,7 @@ test('an encoded path is counted like /v1/events: both get 503 overloaded while 
       // The key check of a sender named 'slow' waits until released: its request holds the slot.
       resolve: async (key: string) => {
         if (key === 'slow') await held;
-        return { district_id: 'd1', source: 'agent', name: 'n', created_at: '' };
+        return { district_id: 'd1', source: 'agent', name: 'n', created_at: '', key_id: 'fake' };
       },
     },
     sink: { send: async () => undefined },

@@ -3,14 +3,20 @@ import pino from 'pino';
 import { createLogger } from '@edusage/logging';
 import { buildServer } from '../src/server';
 import { KafkaSink, KafkaUnavailableError, MessageTooLargeError, type EventSink } from '../src/sink';
-import type { ApiKeyRecord, KeyResolver } from '../src/apikeys';
+import type { KeyResolver, ResolvedKey } from '../src/apikeys';
 import { csvRecordToEvent } from '../src/import';
 
 // Unit tests with fakes: only for failures that cannot be staged on the shared Kafka/Redis.
 // The pipeline itself is tested against the real services in http.test.ts and import.test.ts.
 
 const logger = createLogger('ingest-unit', 'silent');
-const record: ApiKeyRecord = { district_id: 'd1', source: 'agent', name: 'fake', created_at: new Date().toISOString() };
+const record: ResolvedKey = {
+  district_id: 'd1',
+  source: 'agent',
+  name: 'fake',
+  created_at: new Date().toISOString(),
+  key_id: 'fake',
+};
 const keys: KeyResolver = { resolve: async (k) => (k === 'good' ? record : null) };
 const config = { INGEST_MAX_BODY_BYTES: 1024 * 1024, INGEST_MAX_ITEMS: 100 };
 const event = {

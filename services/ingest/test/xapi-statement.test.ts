@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '@edusage/logging';
-import { presentedCredentials, type ApiKeyRecord, type KeyResolver } from '../src/apikeys';
+import { presentedCredentials, type ResolvedKey, type KeyResolver } from '../src/apikeys';
 import { buildServer } from '../src/server';
 import { KafkaUnavailableError, type EventSink } from '../src/sink';
 import { negotiateVersion, statementIdOf, statementProblem } from '../src/xapi-statement';
@@ -153,11 +153,12 @@ test('presentedCredentials: Bearer, x-api-key, Basic with the key as username or
 });
 
 test('Kafka does not acknowledge → 503 with Retry-After and the version header, no statement ids', async () => {
-  const record: ApiKeyRecord = {
+  const record: ResolvedKey = {
     district_id: 'd1',
     source: 'xapi',
     name: 'fake',
     created_at: new Date().toISOString(),
+    key_id: 'fake',
   };
   const keys: KeyResolver = { resolve: async (k) => (k === 'good' ? record : null) };
   const sink: EventSink = {
