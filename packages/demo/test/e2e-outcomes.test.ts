@@ -17,7 +17,7 @@ import {
   writeAssessmentFiles,
   type AssessmentTruth,
 } from '@edusage/generator';
-import { analyzeStudents, loadStudentWindows, type Analysis } from '@edusage/outcomes';
+import { analyzeStudents, loadStudentWindows, type Analysis, type ImportEntry } from '@edusage/outcomes';
 import { sendSampleEvents } from '../src/pipeline';
 import { REPO_ROOT } from '../src/services';
 import { DISTRICT, PSEUDONYM_KEY, setupE2E, type E2E } from './support/e2e';
@@ -215,5 +215,57 @@ describe('outcomes on the real pipeline', () => {
     expect(expected.size).toBeGreaterThanOrEqual(3); // the sample has several campus groups
     const got = a.groups.filter((g) => g.dimension === 'campus').map((g) => [g.id, g.n]);
     expect(got).toEqual([...expected].sort(([x], [y]) => (x < y ? -1 : 1)));
+  });
+
+  it('imports and withdraw (CLI): one student’s test taken out, the file imported again, every test taken out', async () => {
+    // Star reading, which no other test here reads after this one.
+    const star = truths.filter((x) => x.assessment === 'star' && x.subject === 'reading');
+    const q = query(star[0]!);
+    const student = star[0]!.sourcedId;
+    const pairs = async () => {
+      const data = await loadStudentWindows(e2e.ch, q);
+      return { students: data.students.map((s) => s.personId), withoutPair: data.withoutPair };
+    };
+    const stored = async () =>
+      (JSON.parse((await cli(['imports', '--district', DISTRICT, '--format', 'json'])).stdout) as ImportEntry[])
+        .filter((e) => e.assessment === 'star' && e.subject === 'reading')
+        .reduce((n, e) => n + e.results, 0);
+    expect(await stored()).toBe(2 * star.length);
+    expect((await pairs()).students).toContain(pseudonym(PSEUDONYM_KEY, DISTRICT, student));
+
+    // The student's post test, by the roster sourcedId: shown first, removed with --confirm.
+    const starTests = ['withdraw', '--district', DISTRICT, '--assessment', 'star', '--subject', 'Reading'];
+    const post = [...starTests, '--from', q.to, '--to', q.to, '--student', student];
+    const preview = await cli(post);
+    expect(preview.stdout).toContain(`would remove 1 result(s) of 1 student(s), test days ${q.to} to ${q.to}`);
+    expect((await pairs()).withoutPair).toBe(0);
+    expect((await cli([...post, '--confirm'])).stdout).toContain('removed 1 result(s) of 1 student(s)');
+    expect(await pairs()).toEqual({
+      students: expect.not.arrayContaining([pseudonym(PSEUDONYM_KEY, DISTRICT, student)]),
+      withoutPair: 1,
+    });
+    expect(await stored()).toBe(2 * star.length - 1);
+
+    // The file imported again brings it back.
+    const dir = path.join(path.dirname(e2e.files.licenses), 'assessments');
+    await cli(['import', '--district', DISTRICT, '--preset', 'star', path.join(dir, 'star_reading.csv')]);
+    expect((await pairs()).withoutPair).toBe(0);
+    expect(await stored()).toBe(2 * star.length);
+
+    // Bad or missing options are named, and nothing is removed.
+    await expect(cli([...starTests, '--to', q.to, '--confirm'])).rejects.toMatchObject({
+      stderr: expect.stringContaining("required option '--from <YYYY-MM-DD>' not specified"),
+    });
+    await expect(cli([...starTests, '--from', '2026-02-30', '--to', q.to, '--confirm'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--from: expected a date YYYY-MM-DD, got "2026-02-30"'),
+    });
+    expect(await stored()).toBe(2 * star.length);
+
+    // Every test of the window.
+    const all = await cli([...starTests, '--from', q.from, '--to', q.to, '--confirm']);
+    expect(all.stdout).toContain(`removed ${2 * star.length} result(s) of ${star.length} student(s)`);
+    expect(await pairs()).toEqual({ students: [], withoutPair: 0 });
+    expect(await stored()).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import { analyze, renderAnalysisCsv, renderAnalysisJson, renderAnalysisTable } f
 import { parseGoals } from './bands';
 import { formatSummary, importAssessments } from './import';
 import { parseAssignments, PRESET_NAMES, type GenericMapping, type PresetName } from './presets';
+import { registerWithdrawCommands } from './withdraw-commands';
 
 const program = new Command('outcomes').description('assessment results and their relation to app usage');
 
@@ -129,5 +130,7 @@ interface AnalyzeCliOptions {
   minPairDays?: string;
   format: 'table' | 'csv' | 'json';
 }
+
+registerWithdrawCommands(program);
 
 void program.parseAsync();

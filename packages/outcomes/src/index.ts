@@ -7,4 +7,5 @@ export * from './import';
 export * from './usage';
 export * from './bands';
 export * from './analysis';
+export * from './withdraw';
 export { loadMatcher } from './cli-common';

@@ -1,0 +1,159 @@
+import Table from 'cli-table3';
+import { Option, type Command } from 'commander';
+import { pseudonymizeOnce, recordOrCheckPseudonymKey } from '@edusage/enrich';
+import { Redis } from 'ioredis';
+import { checkDistrictId, fail, loadConfig, withClickHouse } from './cli-common';
+import {
+  listImports,
+  withdrawalExtent,
+  withdrawResults,
+  type ImportEntry,
+  type Withdrawal,
+  type WithdrawalExtent,
+} from './withdraw';
+
+/** Most `--student` options in one withdrawal (each is a literal of the DELETE's condition). */
+const MAX_STUDENTS = 1_000;
+
+/** `outcomes imports` and `outcomes withdraw`: what was imported, and taking results back out. */
+export function registerWithdrawCommands(program: Command): void {
+  program
+    .command('imports')
+    .description(
+      "what a district's assessment imports stored: per import, assessment and subject, its results and test days",
+    )
+    .requiredOption('--district <id>', 'district id')
+    .addOption(new Option('--format <format>', 'output').choices(['table', 'json']).default('table'))
+    .action(async (o: { district: string; format: 'table' | 'json' }) => {
+      try {
+        const districtId = checkDistrictId(o.district);
+        const entries = await withClickHouse(loadConfig(), (ch) => listImports(ch, districtId));
+        process.stdout.write((o.format === 'json' ? JSON.stringify(entries) : importsTable(entries)) + '\n');
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  program
+    .command('withdraw')
+    .description(
+      'remove stored results: an assessment’s tests in a date range, of some students or all, whichever ' +
+        'imports stored them. Shows what would go; removes only with --confirm',
+    )
+    .requiredOption('--district <id>', 'district id')
+    .requiredOption('--assessment <name>', 'assessment, e.g. map_growth')
+    .requiredOption('--subject <subject>', 'subject, e.g. math')
+    .requiredOption('--from <YYYY-MM-DD>', 'first test day to remove')
+    .requiredOption('--to <YYYY-MM-DD>', 'last test day to remove')
+    .option(
+      '--student <sourcedId>',
+      'only this student (the roster sourcedId; repeat for several)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('--confirm', 'remove them (without it nothing is changed)')
+    .action(async (o: WithdrawCliOptions) => {
+      try {
+        await runWithdraw(o);
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
+
+interface WithdrawCliOptions {
+  district: string;
+  assessment: string;
+  subject: string;
+  from: string;
+  to: string;
+  student?: string[];
+  confirm?: boolean;
+}
+
+async function runWithdraw(o: WithdrawCliOptions): Promise<void> {
+  const config = loadConfig();
+  const withdrawal = await withdrawalOf(o, config);
+  await withClickHouse(config, async (ch) => {
+    if (!o.confirm) {
+      const extent = await withdrawalExtent(ch, withdrawal);
+      process.stdout.write(
+        `would remove ${describe(extent)}${extent.results > 0 ? '; add --confirm to remove them' : ''}\n`,
+      );
+      return;
+    }
+    let lastNote = 0;
+    const removed = await withdrawResults(ch, withdrawal, {
+      onWaiting: (parts) => {
+        if (Date.now() - lastNote < 2_000) return;
+        lastNote = Date.now();
+        process.stderr.write(`waiting for ClickHouse to rewrite ${parts} data part(s)…\n`);
+      },
+    });
+    process.stdout.write(`removed ${describe(removed)}\n`);
+  });
+}
+
+/** The withdrawal the options name; a bad date or too many students is refused, naming the option. */
+async function withdrawalOf(o: WithdrawCliOptions, config: ReturnType<typeof loadConfig>): Promise<Withdrawal> {
+  const districtId = checkDistrictId(o.district);
+  for (const k of ['from', 'to'] as const)
+    if (!isDay(o[k])) throw new Error(`--${k}: expected a date YYYY-MM-DD, got ${JSON.stringify(o[k])}`);
+  if (o.from > o.to) throw new Error(`--from ${o.from} is after --to ${o.to}`);
+  const students = o.student ?? [];
+  if (students.length > MAX_STUDENTS) throw new Error(`--student: at most ${MAX_STUDENTS} in one withdrawal`);
+  return {
+    districtId,
+    assessment: o.assessment,
+    subject: o.subject,
+    from: o.from,
+    to: o.to,
+    ...(students.length > 0 ? { personIds: await pseudonymsOf(config, districtId, students) } : {}),
+  };
+}
+
+/** Students are stored as their pseudonym under the deployment's key: refuse another key, as the import does. */
+async function pseudonymsOf(
+  config: ReturnType<typeof loadConfig>,
+  districtId: string,
+  sourcedIds: readonly string[],
+): Promise<string[]> {
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  try {
+    await recordOrCheckPseudonymKey({ redis, prefix: config.REDIS_KEY_PREFIX, key: config.PSEUDONYM_KEY });
+  } finally {
+    redis.disconnect();
+  }
+  return sourcedIds.map((id) => pseudonymizeOnce(config.PSEUDONYM_KEY, districtId, id.trim()));
+}
+
+function isDay(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+}
+
+function describe(e: WithdrawalExtent): string {
+  if (e.results === 0) return 'nothing: no stored result matches';
+  return (
+    `${e.results} result(s) of ${e.students} student(s), test days ${e.firstDay} to ${e.lastDay}` +
+    `, from ${e.imports} import(s)`
+  );
+}
+
+function importsTable(entries: readonly ImportEntry[]): string {
+  if (entries.length === 0) return 'no imports';
+  const table = new Table({
+    head: ['imported (UTC)', 'assessment', 'subject', 'results', 'students', 'test days'],
+    style: { head: [], border: [] },
+  });
+  for (const e of entries)
+    table.push([
+      e.importedMs === 0
+        ? 'before import times were kept'
+        : new Date(e.importedMs).toISOString().slice(0, 19).replace('T', ' '),
+      e.assessment,
+      e.subject,
+      String(e.results),
+      String(e.students),
+      `${e.firstDay} to ${e.lastDay}`,
+    ]);
+  return table.toString();
+}

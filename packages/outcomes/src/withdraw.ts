@@ -1,0 +1,167 @@
+import { command, queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { normalizeSubject } from './result';
+
+/**
+ * Which stored results a withdrawal removes: an assessment's tests within days, of some students or all,
+ * whichever imports stored them (a correction's results and the ones it corrected alike).
+ */
+export interface Withdrawal {
+  districtId: string;
+  assessment: string;
+  /** As typed or stored: normalized as imports store it. */
+  subject: string;
+  from: string;
+  to: string;
+  /** Pseudonyms (`person_id`); absent: every student. */
+  personIds?: readonly string[];
+}
+
+/** What a withdrawal would remove (or removed): distinct results, students, days and imports. */
+export interface WithdrawalExtent {
+  results: number;
+  students: number;
+  firstDay: string | null;
+  lastDay: string | null;
+  imports: number;
+}
+
+/**
+ * One import's stored results of an assessment and subject (`outcomes imports`). A result stored again
+ * by a later import (an equal row: same student, day and score) is that import's: ClickHouse keeps one
+ * copy, the later one.
+ */
+export interface ImportEntry {
+  importedMs: number;
+  assessment: string;
+  subject: string;
+  results: number;
+  students: number;
+  firstDay: string;
+  lastDay: string;
+}
+
+function filterOf(w: Withdrawal): string {
+  const people =
+    w.personIds === undefined ? '' : ` AND person_id IN (${w.personIds.map((p) => sqlString(p)).join(', ')})`;
+  return `district_id = ${sqlString(w.districtId)} AND assessment = ${sqlString(w.assessment)}
+    AND subject = ${sqlString(normalizeSubject(w.subject))}
+    AND test_date >= ${sqlDate(w.from)} AND test_date <= ${sqlDate(w.to)}${people}`;
+}
+
+/** The stored results a withdrawal names (FINAL: a re-imported file's equal rows count once). */
+export async function withdrawalExtent(ch: ClickHouseClient, w: Withdrawal): Promise<WithdrawalExtent> {
+  if (w.personIds?.length === 0) return { results: 0, students: 0, firstDay: null, lastDay: null, imports: 0 };
+  const [row] = await queryRows<{
+    results: number;
+    students: number;
+    first_day: string;
+    last_day: string;
+    imports: number;
+  }>(
+    ch,
+    `SELECT toFloat64(count()) AS results, toFloat64(uniqExact(person_id)) AS students,
+       toString(min(test_date)) AS first_day, toString(max(test_date)) AS last_day,
+       toFloat64(uniqExact(imported_ms)) AS imports
+     FROM assessment_results FINAL WHERE ${filterOf(w)}`,
+  );
+  const results = row?.results ?? 0;
+  return {
+    results,
+    students: row?.students ?? 0,
+    firstDay: results > 0 ? row!.first_day : null,
+    lastDay: results > 0 ? row!.last_day : null,
+    imports: row?.imports ?? 0,
+  };
+}
+
+/** A district's imports, oldest first, per assessment and subject. */
+export async function listImports(ch: ClickHouseClient, districtId: string): Promise<ImportEntry[]> {
+  const rows = await queryRows<{
+    imported_ms: string;
+    assessment: string;
+    subject: string;
+    results: number;
+    students: number;
+    first_day: string;
+    last_day: string;
+  }>(
+    ch,
+    `SELECT toString(imported_ms) AS imported_ms, assessment, subject, toFloat64(count()) AS results,
+       toFloat64(uniqExact(person_id)) AS students, toString(min(test_date)) AS first_day, toString(max(test_date)) AS last_day
+     FROM assessment_results FINAL WHERE district_id = ${sqlString(districtId)}
+     GROUP BY imported_ms, assessment, subject ORDER BY imported_ms, assessment, subject`,
+  );
+  return rows.map((r) => ({
+    importedMs: Number(r.imported_ms),
+    assessment: r.assessment,
+    subject: r.subject,
+    results: r.results,
+    students: r.students,
+    firstDay: r.first_day,
+    lastDay: r.last_day,
+  }));
+}
+
+export interface WithdrawOptions {
+  /** How long to wait for ClickHouse to finish the deletion before giving up (it goes on in the background). */
+  timeoutMs?: number;
+  pollMs?: number;
+  /** Called while waiting, with the data parts ClickHouse still has to rewrite. */
+  onWaiting?: (partsToDo: number) => void;
+}
+
+/**
+ * Removes the results a withdrawal names: one `ALTER TABLE … DELETE` (a ClickHouse mutation, on 18.16 and
+ * current versions alike), then waits until ClickHouse has rewritten every part and none of the results
+ * is left. Every import's results of those tests go (a corrected file's and the original's), so no
+ * earlier score comes back; importing a file again later stores its results again. Returns what was
+ * removed. Throws when the deletion is not done within the timeout (it still completes in the
+ * background: ask for the same withdrawal again to see what is left).
+ */
+export async function withdrawResults(
+  ch: ClickHouseClient,
+  w: Withdrawal,
+  opts: WithdrawOptions = {},
+): Promise<WithdrawalExtent> {
+  const extent = await withdrawalExtent(ch, w);
+  if (extent.results === 0) return extent;
+  const before = new Set(await mutationIds(ch));
+  await command(ch, `ALTER TABLE assessment_results DELETE WHERE ${filterOf(w)}`);
+  const timeoutMs = opts.timeoutMs ?? 300_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pending = (await pendingMutations(ch)).filter((m) => !before.has(m.mutation_id));
+    const partsToDo = pending.reduce((n, m) => n + m.parts_to_do, 0);
+    if (pending.length === 0) {
+      const left = (await withdrawalExtent(ch, w)).results;
+      if (left === 0) return extent;
+      throw new Error(
+        `${left} of these results are stored again after ClickHouse finished removing them ` +
+          '(an import of them ran at the same time?): run the withdrawal again',
+      );
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `ClickHouse has not finished removing the results after ${Math.round(timeoutMs / 1000)} s ` +
+          `(${partsToDo} parts to rewrite); it goes on in the background: ` +
+          'run the same withdrawal again later to see what is left',
+      );
+    opts.onWaiting?.(partsToDo);
+    await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250));
+  }
+}
+
+function mutationIds(ch: ClickHouseClient): Promise<string[]> {
+  return queryRows<{ mutation_id: string }>(
+    ch,
+    `SELECT mutation_id FROM system.mutations WHERE database = currentDatabase() AND table = 'assessment_results'`,
+  ).then((rows) => rows.map((r) => r.mutation_id));
+}
+
+function pendingMutations(ch: ClickHouseClient): Promise<{ mutation_id: string; parts_to_do: number }[]> {
+  return queryRows<{ mutation_id: string; parts_to_do: number }>(
+    ch,
+    `SELECT mutation_id, toFloat64(parts_to_do) AS parts_to_do FROM system.mutations
+     WHERE database = currentDatabase() AND table = 'assessment_results' AND is_done = 0`,
+  );
+}
