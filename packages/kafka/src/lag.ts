@@ -27,16 +27,20 @@ const UNREACHABLE = new Set([
   'KafkaJSConnectionClosedError',
   'KafkaJSRequestTimeoutError',
   'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSGroupCoordinatorNotFound',
 ]);
 
 /**
- * What a failed lag read may say to an admin: Kafka's own protocol error text (fixed strings such as
- * "This server does not host this topic-partition"), "the brokers did not answer", or that it was
- * something else; never kafkajs' connection messages, which name the brokers' addresses. The caller
- * logs the error itself.
+ * What a failed lag read may say to an admin: Kafka's own protocol error text (kafkajs' fixed strings
+ * such as "This server does not host this topic-partition"; only a SASL failure, not configured here,
+ * carries the broker's own text), "the brokers did not answer", or that it was something else; never
+ * kafkajs' connection messages, which name the brokers' addresses. The caller logs the error itself.
  */
 export function lagErrorText(err: unknown): string {
-  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+  let e: unknown = err;
+  // A few causes deep at most (kafkajs wraps once or twice; a cycle must not hang the answer).
+  for (let depth = 0; depth < 10 && e instanceof Error; depth++, e = (e as { cause?: unknown }).cause) {
     if (e.name.startsWith('KafkaJS') && typeof (e as { type?: unknown }).type === 'string') return e.message;
     if (UNREACHABLE.has(e.name)) return 'the brokers did not answer (the API log has the details)';
   }

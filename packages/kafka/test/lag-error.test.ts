@@ -46,4 +46,7 @@ test("Kafka's protocol errors keep their fixed text, also wrapped; anything else
     'an unexpected error (the API log has the details)',
   );
   expect(lagErrorText('not an error')).toBe('an unexpected error (the API log has the details)');
+  const cycle = new Error('wraps itself');
+  (cycle as { cause?: unknown }).cause = cycle;
+  expect(lagErrorText(cycle)).toBe('an unexpected error (the API log has the details)');
 });

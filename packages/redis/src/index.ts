@@ -16,4 +16,4 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
   return deleted;
 }
 
-export { takeFromWindow, type WindowAnswer } from './fixed-window';
+export { giveBackToWindow, takeFromWindow, type WindowAnswer } from './fixed-window';

@@ -56,8 +56,8 @@ export function answering(deps: { sink: EventSink; metrics: IngestMetrics; limit
   const { sink, metrics } = deps;
 
   const produce: Answering['produce'] = async (request, adapted, position) => {
-    // Every item counts against the key's events per minute, the refused ones too (they are written).
-    await deps.limit?.charge(request, adapted.events.length + adapted.rejects.length);
+    // What is written counts against the key's events per minute: events and dead letters alike.
+    const giveBack = await deps.limit?.charge(request, adapted.events.length + adapted.rejects.length);
     const route = request.routeOptions.url ?? 'unmatched';
     const sender = request.sender!;
     const receivedAt = new Date().toISOString();
@@ -99,7 +99,13 @@ export function answering(deps: { sink: EventSink; metrics: IngestMetrics; limit
         });
       } else skipped++;
     }
-    await sink.send({ raw, dlq });
+    try {
+      await sink.send({ raw, dlq });
+    } catch (err) {
+      // Nothing claimed as stored (503 / 413): the client's retry is not charged twice.
+      await giveBack?.();
+      throw err;
+    }
     // Counted only once Kafka has them.
     for (const m of raw) metrics.eventsAccepted.inc({ route, source: (m.value as RawMessage).event.source });
     for (const r of rejected) metrics.eventsRejected.inc({ route, code: r.reason.code });

@@ -50,7 +50,7 @@ export async function startIngest(
     sink: new KafkaSink(producer, topics, { metrics, timeoutMs: config.INGEST_PRODUCE_TIMEOUT_MS, limits }),
     metrics,
     keyLimit: keyEventLimit({
-      take: redisEventBudgets(redis, config.REDIS_KEY_PREFIX),
+      budgets: redisEventBudgets(redis, config.REDIS_KEY_PREFIX),
       defaultPerMinute: config.INGEST_KEY_EVENTS_PER_MINUTE,
       metrics,
     }),

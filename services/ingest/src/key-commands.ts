@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SOURCES, type Source } from '@edusage/contracts';
-import { ApiKeyStore } from './apikeys';
+import { ApiKeyStore, type ApiKeyEntry } from './apikeys';
 import { createRedis } from './app';
 import { loadIngestConfig } from './config';
 
@@ -61,8 +61,7 @@ async function createKey(o: CreateKeyFlags): Promise<void> {
       ...(o.eventsPerMinute !== undefined ? { eventsPerMinute: o.eventsPerMinute } : {}),
     });
     if (o.json) {
-      const { hash: _hash, id, ...shown } = entry;
-      process.stdout.write(`${JSON.stringify({ key, id, ...shown })}\n`);
+      process.stdout.write(`${JSON.stringify({ key, ...shownFields(entry) })}\n`);
     } else {
       process.stdout.write(`${key}\n`);
       process.stderr.write(
@@ -78,7 +77,7 @@ async function listKeys(o: { json?: boolean }): Promise<void> {
   await withKeyStore(async (store) => {
     const entries = await store.list();
     if (o.json) {
-      process.stdout.write(`${JSON.stringify(entries.map(({ hash: _hash, ...e }) => e))}\n`);
+      process.stdout.write(`${JSON.stringify(entries.map(shownFields))}\n`);
       return;
     }
     if (entries.length === 0) process.stdout.write('no keys\n');
@@ -99,13 +98,30 @@ async function limitKey(idOrKey: string, limit: number | null): Promise<void> {
       return;
     }
     for (const e of changed)
-      process.stdout.write(`${e.id} (${e.district_id}, ${e.source}, "${e.name}"): ${limitText(e.events_per_minute)}\n`);
+      process.stdout.write(
+        `${e.id} (${e.district_id}, ${e.source}, "${e.name}"): ` +
+          (e.events_per_minute === undefined ? 'INGEST_KEY_EVENTS_PER_MINUTE' : limitText(e.events_per_minute)) +
+          '\n',
+      );
   });
 }
 
+/** What the key commands print of a key, named field by field: never its hash. */
+function shownFields(e: ApiKeyEntry) {
+  return {
+    id: e.id,
+    district_id: e.district_id,
+    source: e.source,
+    name: e.name,
+    created_at: e.created_at,
+    ...(e.events_per_minute !== undefined ? { events_per_minute: e.events_per_minute } : {}),
+  };
+}
+
+/** One word (a column of `keys list`): the key's own limit, or none of its own. */
 function limitText(eventsPerMinute: number | undefined): string {
-  if (eventsPerMinute === undefined) return 'default limit';
-  return eventsPerMinute === 0 ? 'no limit' : `${eventsPerMinute}/min`;
+  if (eventsPerMinute === undefined) return 'default';
+  return eventsPerMinute === 0 ? 'unlimited' : `${eventsPerMinute}/min`;
 }
 
 function eventsPerMinute(text: string): number {

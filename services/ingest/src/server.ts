@@ -65,9 +65,9 @@ export interface ServerDeps extends Omit<ProbeDeps, 'metrics'> {
  *    not dead-lettered: the client still has the batch and must split it.
  *  - 413 message_too_large when one event is larger than the broker's max.message.bytes (permanent,
  *    so never 503). Large batches are fine: they are produced in calls under that limit.
- *  - 429 + Retry-After `key_rate_limited` when the key has sent its events of this minute (its own
- *    `events_per_minute`, else INGEST_KEY_EVENTS_PER_MINUTE); nothing of the request is produced. A
- *    request is let in while the minute has room, so its items may end past the limit.
+ *  - 429 + Retry-After `key_rate_limited` when the key has used its events a minute (its own
+ *    `events_per_minute`, else INGEST_KEY_EVENTS_PER_MINUTE); nothing of the request is produced or
+ *    counted. A request is let in while the window has room, so its items may end past the limit.
  *  - 503 + Retry-After when Kafka did not acknowledge (or Redis could not check the key). Nothing is
  *    claimed as accepted; some events may have reached Kafka anyway, so the client's retry may send
  *    copies, which aggregate drops by dedup_key (docs/ARCHITECTURE.md "Duplicate events").

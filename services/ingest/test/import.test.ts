@@ -305,9 +305,18 @@ test('the CLI (dist): keys create/list/revoke, import with a JSON summary, progr
   expect(limited.status).toBe(0);
   const limitedEntry = JSON.parse(limited.stdout) as { id: string; events_per_minute?: number };
   expect(limitedEntry.events_per_minute).toBe(30);
+  // The key's hash is never printed (it is what a key is checked against).
+  const noHash = (text: string) => {
+    expect(text).not.toMatch(/[0-9a-f]{64}/);
+    expect(text).not.toContain('"hash"');
+  };
+  noHash(limited.stdout);
+  noHash(run(['keys', 'list', '--json']).stdout);
+  noHash(run(['keys', 'list']).stdout);
   const raised = run(['keys', 'limit', limitedEntry.id, '600']);
   expect(raised.status).toBe(0);
   expect(raised.stdout).toContain('600/min');
+  noHash(raised.stdout);
   const limitOf = (id: string) =>
     (JSON.parse(run(['keys', 'list', '--json']).stdout) as Array<{ id: string; events_per_minute?: number }>).find(
       (e) => e.id === id,

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { WindowAnswer } from '@edusage/redis';
-import { keyEventLimit, type TakeEvents } from '../src/key-event-limit';
+import { keyEventLimit, type EventBudgets } from '../src/key-event-limit';
 import { createMetrics } from '../src/metrics';
 import { RequestRefused } from '../src/request-refused';
 
@@ -22,17 +22,17 @@ function requestOf(keyId: string, eventsPerMinute?: number) {
   return { request, warnings };
 }
 
-function setUp(take: TakeEvents, defaultPerMinute = 10) {
+function setUp(take: EventBudgets['take'], defaultPerMinute = 10, giveBack: EventBudgets['giveBack'] = async () => {}) {
   let clock = 1_000_000;
   const metrics = createMetrics({ defaultMetrics: false });
-  const limit = keyEventLimit({ take, defaultPerMinute, metrics, now: () => clock });
+  const limit = keyEventLimit({ budgets: { take, giveBack }, defaultPerMinute, metrics, now: () => clock });
   return { limit, metrics, advance: (ms: number) => (clock += ms) };
 }
 
 test('Redis not answering lets requests through, counted, and warns at most every 10 s', async () => {
   const { limit, metrics, advance } = setUp(() => Promise.reject(new Error('connection refused')));
   const { request, warnings } = requestOf('k1');
-  for (let i = 0; i < 5; i++) await expect(limit.charge(request, 3)).resolves.toBeUndefined();
+  for (let i = 0; i < 5; i++) await expect(limit.charge(request, 3)).resolves.toBeInstanceOf(Function);
   expect(warnings).toHaveLength(1);
   advance(10_000);
   await limit.charge(request, 3);
@@ -42,7 +42,7 @@ test('Redis not answering lets requests through, counted, and warns at most ever
 
 test('no limit (0, own or default) and empty requests never ask Redis', async () => {
   const asked: string[] = [];
-  const take: TakeEvents = async (keyId) => {
+  const take: EventBudgets['take'] = async (keyId) => {
     asked.push(keyId);
     return { allowed: true };
   };
@@ -69,5 +69,33 @@ test('a refused key is refused unread until its window ends, then asks Redis aga
   advance(10_000);
   expect(() => limit.refuseIfSpent(request)).not.toThrow();
   answer = { allowed: true };
-  await expect(limit.charge(request, 1)).resolves.toBeUndefined();
+  await expect(limit.charge(request, 1)).resolves.toBeInstanceOf(Function);
+});
+
+test('what a charge took can be given back, once per charge; a failed give-back only warns', async () => {
+  const given: Array<[string, number]> = [];
+  let failGiveBack = false;
+  const { limit } = setUp(
+    async () => ({ allowed: true }),
+    10,
+    async (keyId, amount) => {
+      if (failGiveBack) throw new Error('redis down');
+      given.push([keyId, amount]);
+    },
+  );
+  const { request, warnings } = requestOf('k4');
+  const giveBack = await limit.charge(request, 7);
+  await giveBack();
+  expect(given).toEqual([['k4', 7]]);
+  // Nothing taken (no limit, or nothing to count): nothing given back.
+  await (
+    await limit.charge(requestOf('k5', 0).request, 7)
+  )();
+  await (
+    await limit.charge(request, 0)
+  )();
+  expect(given).toEqual([['k4', 7]]);
+  failGiveBack = true;
+  await expect((await limit.charge(request, 2))()).resolves.toBeUndefined();
+  expect(warnings).toHaveLength(1);
 });
