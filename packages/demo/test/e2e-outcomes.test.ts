@@ -256,16 +256,29 @@ describe('outcomes on the real pipeline', () => {
     await expect(cli([...starTests, '--to', q.to, '--confirm'])).rejects.toMatchObject({
       stderr: expect.stringContaining("required option '--from <YYYY-MM-DD>' not specified"),
     });
-    await expect(cli([...starTests, '--from', '2026-02-30', '--to', q.to, '--confirm'])).rejects.toMatchObject({
-      code: 1,
-      stderr: expect.stringContaining('--from: expected a date YYYY-MM-DD, got "2026-02-30"'),
+    for (const day of ['2026-02-30', '2026-13-01'])
+      await expect(cli([...starTests, '--from', day, '--to', q.to, '--confirm'])).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(`--from: expected a date YYYY-MM-DD, got "${day}"`),
+      });
+    // A student named by an id that is not the roster sourcedId matches nothing, and says so (exit 2).
+    await expect(
+      cli([...starTests, '--from', q.from, '--to', q.to, '--student', 'no-such-student']),
+    ).rejects.toMatchObject({
+      code: 2,
+      stdout: expect.stringContaining('would remove nothing'),
+      stderr: expect.stringContaining('1 of the 1 students named have no star result'),
     });
     expect(await stored()).toBe(2 * star.length);
 
-    // Every test of the window.
+    // Every test of the window; Star math, of the same students and days, stays.
+    const starMath = async () => (await loadStudentWindows(e2e.ch, { ...q, subject: 'math' })).students.length;
+    const mathBefore = await starMath();
+    expect(mathBefore).toBeGreaterThan(0);
     const all = await cli([...starTests, '--from', q.from, '--to', q.to, '--confirm']);
     expect(all.stdout).toContain(`removed ${2 * star.length} result(s) of ${star.length} student(s)`);
     expect(await pairs()).toEqual({ students: [], withoutPair: 0 });
     expect(await stored()).toBe(0);
+    expect(await starMath()).toBe(mathBefore);
   });
 });

@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import { Option, type Command } from 'commander';
 import { pseudonymizeOnce, recordOrCheckPseudonymKey } from '@edusage/enrich';
 import { Redis } from 'ioredis';
+import { isCalendarDay, type ClickHouseClient } from '@edusage/clickhouse';
 import { checkDistrictId, fail, loadConfig, withClickHouse } from './cli-common';
 import {
   listImports,
@@ -50,7 +51,7 @@ export function registerWithdrawCommands(program: Command): void {
       'only this student (the roster sourcedId; repeat for several)',
       (v: string, all: string[] = []) => [...all, v],
     )
-    .option('--confirm', 'remove them (without it nothing is changed)')
+    .option('--confirm', 'remove them (without it nothing is removed)')
     .action(async (o: WithdrawCliOptions) => {
       try {
         await runWithdraw(o);
@@ -71,36 +72,53 @@ interface WithdrawCliOptions {
 }
 
 async function runWithdraw(o: WithdrawCliOptions): Promise<void> {
+  checkOptions(o);
   const config = loadConfig();
   const withdrawal = await withdrawalOf(o, config);
   await withClickHouse(config, async (ch) => {
-    if (!o.confirm) {
-      const extent = await withdrawalExtent(ch, withdrawal);
-      process.stdout.write(
-        `would remove ${describe(extent)}${extent.results > 0 ? '; add --confirm to remove them' : ''}\n`,
+    const extent = o.confirm ? await confirmed(ch, withdrawal) : await withdrawalExtent(ch, withdrawal);
+    const verb = o.confirm ? 'removed' : 'would remove';
+    process.stdout.write(
+      `${verb} ${describe(extent)}${!o.confirm && extent.results > 0 ? '; add --confirm to remove them' : ''}\n`,
+    );
+    // A named student without a result in these days is most often an id that is not the roster sourcedId.
+    const named = withdrawal.personIds?.length ?? 0;
+    if (extent.students < named) {
+      process.stderr.write(
+        `${named - extent.students} of the ${named} students named have no ${withdrawal.assessment} result ` +
+          `from ${withdrawal.from} to ${withdrawal.to}: --student takes the roster sourcedId (not a state or local id)\n`,
       );
-      return;
+      process.exitCode = 2;
     }
-    let lastNote = 0;
-    const removed = await withdrawResults(ch, withdrawal, {
-      onWaiting: (parts) => {
-        if (Date.now() - lastNote < 2_000) return;
-        lastNote = Date.now();
-        process.stderr.write(`waiting for ClickHouse to rewrite ${parts} data part(s)…\n`);
-      },
-    });
-    process.stdout.write(`removed ${describe(removed)}\n`);
   });
 }
 
-/** The withdrawal the options name; a bad date or too many students is refused, naming the option. */
-async function withdrawalOf(o: WithdrawCliOptions, config: ReturnType<typeof loadConfig>): Promise<Withdrawal> {
-  const districtId = checkDistrictId(o.district);
+function confirmed(ch: ClickHouseClient, withdrawal: Withdrawal): Promise<WithdrawalExtent> {
+  let lastNote = 0;
+  return withdrawResults(ch, withdrawal, {
+    onWaiting: (parts) => {
+      if (Date.now() - lastNote < 2_000) return;
+      lastNote = Date.now();
+      process.stderr.write(`waiting for ClickHouse to rewrite ${parts} data part(s)…\n`);
+    },
+  });
+}
+
+/** Checks of the options alone, before any service is asked: each names its option. */
+function checkOptions(o: WithdrawCliOptions): void {
+  checkDistrictId(o.district);
   for (const k of ['from', 'to'] as const)
-    if (!isDay(o[k])) throw new Error(`--${k}: expected a date YYYY-MM-DD, got ${JSON.stringify(o[k])}`);
+    if (!isCalendarDay(o[k])) throw new Error(`--${k}: expected a date YYYY-MM-DD, got ${JSON.stringify(o[k])}`);
   if (o.from > o.to) throw new Error(`--from ${o.from} is after --to ${o.to}`);
   const students = o.student ?? [];
+  if (students.some((id) => id.trim() === '')) throw new Error('--student: an empty id');
   if (students.length > MAX_STUDENTS) throw new Error(`--student: at most ${MAX_STUDENTS} in one withdrawal`);
+}
+
+/** The withdrawal the (checked) options name, the students as their pseudonyms. */
+async function withdrawalOf(o: WithdrawCliOptions, config: ReturnType<typeof loadConfig>): Promise<Withdrawal> {
+  const districtId = o.district;
+  const students = [...new Set((o.student ?? []).map((id) => id.trim()))];
   return {
     districtId,
     assessment: o.assessment,
@@ -123,11 +141,7 @@ async function pseudonymsOf(
   } finally {
     redis.disconnect();
   }
-  return sourcedIds.map((id) => pseudonymizeOnce(config.PSEUDONYM_KEY, districtId, id.trim()));
-}
-
-function isDay(text: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+  return sourcedIds.map((id) => pseudonymizeOnce(config.PSEUDONYM_KEY, districtId, id));
 }
 
 function describe(e: WithdrawalExtent): string {

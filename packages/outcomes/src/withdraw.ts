@@ -112,11 +112,12 @@ export interface WithdrawOptions {
 
 /**
  * Removes the results a withdrawal names: one `ALTER TABLE … DELETE` (a ClickHouse mutation, on 18.16 and
- * current versions alike), then waits until ClickHouse has rewritten every part and none of the results
- * is left. Every import's results of those tests go (a corrected file's and the original's), so no
- * earlier score comes back; importing a file again later stores its results again. Returns what was
- * removed. Throws when the deletion is not done within the timeout (it still completes in the
- * background: ask for the same withdrawal again to see what is left).
+ * current versions alike), then waits until none of them is left (the count decides; the table's
+ * unfinished mutations only give the progress, and on current versions why a part failed). Every
+ * import's results of those tests go (a corrected file's and the original's), so no earlier score
+ * comes back; importing a file again later stores its results again. Returns what was removed. Throws
+ * when results are still there at the timeout (the deletion goes on in the background: ask for the
+ * same withdrawal again to see what is left).
  */
 export async function withdrawResults(
   ch: ClickHouseClient,
@@ -125,43 +126,39 @@ export async function withdrawResults(
 ): Promise<WithdrawalExtent> {
   const extent = await withdrawalExtent(ch, w);
   if (extent.results === 0) return extent;
-  const before = new Set(await mutationIds(ch));
   await command(ch, `ALTER TABLE assessment_results DELETE WHERE ${filterOf(w)}`);
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const pending = (await pendingMutations(ch)).filter((m) => !before.has(m.mutation_id));
+    const left = (await withdrawalExtent(ch, w)).results;
+    if (left === 0) return extent;
+    const pending = await unfinishedMutations(ch);
     const partsToDo = pending.reduce((n, m) => n + m.parts_to_do, 0);
-    if (pending.length === 0) {
-      const left = (await withdrawalExtent(ch, w)).results;
-      if (left === 0) return extent;
+    if (Date.now() > deadline) {
+      const failure = pending.map((m) => m.latest_fail_reason).find((r) => r);
       throw new Error(
-        `${left} of these results are stored again after ClickHouse finished removing them ` +
-          '(an import of them ran at the same time?): run the withdrawal again',
+        `${left} of the ${extent.results} results are still stored after ${Math.round(timeoutMs / 1000)} s ` +
+          `(ClickHouse has ${partsToDo} data parts to rewrite` +
+          (failure ? `; it last failed with: ${failure}` : '') +
+          '; an import of these tests at the same time stores them again): the deletion goes on in the ' +
+          'background; run the same withdrawal again later to see what is left',
       );
     }
-    if (Date.now() > deadline)
-      throw new Error(
-        `ClickHouse has not finished removing the results after ${Math.round(timeoutMs / 1000)} s ` +
-          `(${partsToDo} parts to rewrite); it goes on in the background: ` +
-          'run the same withdrawal again later to see what is left',
-      );
     opts.onWaiting?.(partsToDo);
     await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250));
   }
 }
 
-function mutationIds(ch: ClickHouseClient): Promise<string[]> {
-  return queryRows<{ mutation_id: string }>(
+/** The table's unfinished mutations (`latest_fail_reason` exists on current versions only, not on 18.16). */
+async function unfinishedMutations(
+  ch: ClickHouseClient,
+): Promise<{ parts_to_do: number; latest_fail_reason?: string }[]> {
+  const rows = await queryRows<{ parts_to_do: number | string; latest_fail_reason?: string }>(
     ch,
-    `SELECT mutation_id FROM system.mutations WHERE database = currentDatabase() AND table = 'assessment_results'`,
-  ).then((rows) => rows.map((r) => r.mutation_id));
-}
-
-function pendingMutations(ch: ClickHouseClient): Promise<{ mutation_id: string; parts_to_do: number }[]> {
-  return queryRows<{ mutation_id: string; parts_to_do: number }>(
-    ch,
-    `SELECT mutation_id, toFloat64(parts_to_do) AS parts_to_do FROM system.mutations
-     WHERE database = currentDatabase() AND table = 'assessment_results' AND is_done = 0`,
+    `SELECT * FROM system.mutations WHERE database = currentDatabase() AND table = 'assessment_results' AND is_done = 0`,
   );
+  return rows.map((r) => ({
+    parts_to_do: Number(r.parts_to_do),
+    ...(r.latest_fail_reason ? { latest_fail_reason: r.latest_fail_reason } : {}),
+  }));
 }

@@ -3,9 +3,16 @@
  * students or all, whichever imports stored them. On ClickHouse 18.16 and on a current engine, read
  * back through the analyses' own query.
  */
-import { insertRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { assessmentRow, onCurrentClickHouse, onTestClickHouse } from '@edusage/testkit';
-import { listImports, loadStudentWindows, withdrawalExtent, withdrawResults, type Withdrawal } from '../src';
+import {
+  listImports,
+  loadStudentWindows,
+  withdrawalExtent,
+  withdrawResults,
+  type ImportEntry,
+  type Withdrawal,
+} from '../src';
 
 jest.setTimeout(180_000);
 
@@ -41,6 +48,11 @@ async function storeResults(ch: ClickHouseClient) {
       assessmentRow(p, POST, 210 + i, { imported_ms: FIRST_IMPORT }),
     ]),
     assessmentRow('s1', POST, 230, { district_id: 'd2', imported_ms: FIRST_IMPORT }),
+    // The same student and days, another assessment and another subject: never withdrawn here.
+    assessmentRow('s1', PRE, 500, { assessment: 'iready_diagnostic', imported_ms: FIRST_IMPORT }),
+    assessmentRow('s1', POST, 520, { assessment: 'iready_diagnostic', imported_ms: FIRST_IMPORT }),
+    assessmentRow('s1', PRE, 190, { subject: 'reading', imported_ms: FIRST_IMPORT }),
+    assessmentRow('s1', POST, 195, { subject: 'reading', imported_ms: FIRST_IMPORT }),
   ]);
   // A corrected file with s1's post test only.
   await insertRows(ch, 'assessment_results', [assessmentRow('s1', POST, 215, { imported_ms: CORRECTION })]);
@@ -50,7 +62,7 @@ async function scenario(ch: ClickHouseClient) {
   await storeResults(ch);
   expect(await scores(ch)).toEqual({ byStudent: { s1: [200, 215], s2: [201, 211], s3: [202, 212] }, withoutPair: 0 });
   expect(
-    (await listImports(ch, 'd1')).map((e) => [e.importedMs, e.results, e.students, e.firstDay, e.lastDay]),
+    mapMath(await listImports(ch, 'd1')).map((e) => [e.importedMs, e.results, e.students, e.firstDay, e.lastDay]),
   ).toEqual([
     [FIRST_IMPORT, 6, 3, PRE, POST],
     [CORRECTION, 1, 1, POST, POST],
@@ -67,8 +79,10 @@ async function scenario(ch: ClickHouseClient) {
     imports: 2,
   });
   expect(await withdrawResults(ch, s1Post, { pollMs: 50 })).toMatchObject({ results: 2, imports: 2 });
+  // Returned once ClickHouse is done: no unfinished deletion left behind.
+  expect(await unfinished(ch)).toBe(0);
   expect(await scores(ch)).toEqual({ byStudent: { s2: [201, 211], s3: [202, 212] }, withoutPair: 1 });
-  expect((await listImports(ch, 'd1')).map((e) => [e.importedMs, e.results])).toEqual([[FIRST_IMPORT, 5]]);
+  expect(mapMath(await listImports(ch, 'd1')).map((e) => [e.importedMs, e.results])).toEqual([[FIRST_IMPORT, 5]]);
 
   // Another student's post test, with a range around it: the third student untouched.
   const s2Post: Withdrawal = { ...testsIn('2026-11-15', '2026-12-31'), personIds: ['s2'] };
@@ -81,10 +95,20 @@ async function scenario(ch: ClickHouseClient) {
     students: 1,
   });
   expect(await scores(ch)).toEqual({ byStudent: {}, withoutPair: 3 });
-  expect((await listImports(ch, 'd1')).map((e) => [e.results, e.firstDay, e.lastDay])).toEqual([[3, PRE, PRE]]);
+  expect(mapMath(await listImports(ch, 'd1')).map((e) => [e.results, e.firstDay, e.lastDay])).toEqual([[3, PRE, PRE]]);
   expect((await listImports(ch, 'd2')).map((e) => e.results)).toEqual([1]);
+  // Another assessment and another subject of the same student and days are all still there.
+  expect(
+    (await listImports(ch, 'd1'))
+      .filter((e) => !(e.assessment === 'map_growth' && e.subject === 'math'))
+      .map((e) => [e.assessment, e.subject, e.results]),
+  ).toEqual([
+    ['iready_diagnostic', 'math', 2],
+    ['map_growth', 'reading', 2],
+  ]);
 
   // Nothing matches: nothing removed, no mutation asked for.
+  const mutationsBefore = await mutations(ch);
   expect(await withdrawResults(ch, testsIn('2026-11-15', '2026-12-31'))).toEqual({
     results: 0,
     students: 0,
@@ -92,7 +116,22 @@ async function scenario(ch: ClickHouseClient) {
     lastDay: null,
     imports: 0,
   });
+  expect(await mutations(ch)).toBe(mutationsBefore);
 }
+
+const mapMath = (entries: ImportEntry[]) =>
+  entries.filter((e) => e.assessment === 'map_growth' && e.subject === 'math');
+
+async function mutations(ch: ClickHouseClient, where = '1'): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(
+    ch,
+    `SELECT toString(count()) AS n FROM system.mutations
+     WHERE database = currentDatabase() AND table = 'assessment_results' AND ${where}`,
+  );
+  return Number(row?.n);
+}
+
+const unfinished = (ch: ClickHouseClient) => mutations(ch, 'is_done = 0');
 
 /** MAP math tests of district d1 between two days; the subject as a person types it. */
 function testsIn(from: string, to: string): Withdrawal {
