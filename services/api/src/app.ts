@@ -8,8 +8,9 @@ import {
   SCHEMA_MIGRATIONS_DIR,
 } from '@edusage/clickhouse';
 import { topicNames } from '@edusage/config';
-import { districtToday } from '@edusage/enrich';
+import { districtAppsFromRedis, districtToday } from '@edusage/enrich';
 import { consumerLag, createKafka, lagErrorText } from '@edusage/kafka';
+import { districtNamesReader } from './names';
 import type { Logger } from '@edusage/logging';
 import { ensureResearchSchema, researchDatabaseOf } from '@edusage/research';
 import { AuditLog } from './audit';
@@ -80,6 +81,7 @@ export async function startApi(
     research,
     tokens,
     defaultFreshness: config.API_DEFAULT_FRESHNESS,
+    names: districtNamesReader({ ch, districtCatalog: districtAppsFromRedis(redis, config.REDIS_KEY_PREFIX) }),
     pipelineLag: () =>
       Promise.all(groups.map(async (g) => ({ ...g, lag: await consumerLag(kafka, g.group, g.topics) }))).catch(
         (err: unknown) => {

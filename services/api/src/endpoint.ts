@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import type { JsonRows } from '@edusage/reports';
 import type { Freshness } from './freshness';
+import type { NamesReader } from './names';
 import type { Principal, Role, TokenStore } from './tokens';
 
 /** What handlers use: clients and the clock. */
@@ -12,6 +13,8 @@ export interface ApiDeps {
   tokens: TokenStore;
   /** What a report reads when its request names no `freshness` (API_DEFAULT_FRESHNESS). */
   defaultFreshness: Freshness;
+  /** What the district's school, class and app ids are called (cached per district). */
+  names: NamesReader;
   /** Consumer-group lag of the pipeline's Kafka groups (deployment-wide). */
   pipelineLag(): Promise<{ group: string; topics: string[]; lag: number }[]>;
   now(): Date;

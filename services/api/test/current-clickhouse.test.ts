@@ -9,6 +9,7 @@ import { migrationsDir, startCurrentClickHouse, type CurrentClickHouse } from '@
 import { AuditLog, ENDPOINTS, createApiMetrics, type ApiDeps, type Principal, type TokenStore } from '@edusage/api';
 import { RESEARCH_MIGRATIONS_DIR } from '@edusage/research';
 import { rowObjects } from '../src/endpoint';
+import { districtNamesReader } from '../src/names';
 import { compactRollups } from '@edusage/rollups';
 import { PERIOD, seed, seedResearch } from './harness';
 
@@ -49,6 +50,7 @@ const QUERIES: Record<string, Record<string, string>> = {
   '/v1/dead-letters': {},
   '/v1/dead-letters/daily': { from: '2026-09-15', to: '2026-09-17' },
   '/v1/imports': { limit: '3' },
+  '/v1/names': {},
   '/v1/pipeline/lag': {},
   '/v1/research': {},
   '/v1/research/weekly/:table': { from: '2026-09-14', to: '2026-09-20' },
@@ -73,6 +75,7 @@ const depsOf = (): ApiDeps => ({
   research: current.client, // the research tables live in the same chdb database here
   tokens: null as unknown as TokenStore, // no token endpoint is called here
   defaultFreshness: 'compacted',
+  names: districtNamesReader({ ch: current.client, districtCatalog: async () => [] }),
   pipelineLag: async () => [],
   now: () => new Date('2026-09-17T12:00:00Z'),
   today: () => '2026-09-17',

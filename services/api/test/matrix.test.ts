@@ -67,6 +67,7 @@ const MATRIX: Row[] = [
     expect: reports,
   },
   { method: 'GET', route: '/v1/imports', url: '/v1/imports', expect: reports },
+  { method: 'GET', route: '/v1/names', url: '/v1/names', expect: { ...schoolToo } },
   { method: 'GET', route: '/v1/pipeline/lag', url: '/v1/pipeline/lag', expect: adminOnly },
   {
     method: 'GET',

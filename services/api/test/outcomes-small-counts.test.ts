@@ -7,6 +7,7 @@ import { createClickHouse, insertRows, type ClickHouseClient } from '@edusage/cl
 import { assessmentRow, createTestEnv, type TestEnv } from '@edusage/testkit';
 import type { ApiDeps } from '../src/endpoint';
 import { Html } from '../src/dashboard/html';
+import { labelsOf } from '../src/dashboard/labels';
 import { outcomesPage } from '../src/dashboard/pages/outcomes';
 import { outcomeEndpoints } from '../src/endpoints/outcomes';
 import type { Principal } from '../src/tokens';
@@ -42,7 +43,14 @@ describe('outcomes: counts under k are withheld on the page and in the API', () 
   });
 
   it('the dashboard page says "fewer than 10", not 3 students and 2 without a pair', async () => {
-    const page = await outcomesPage.build({ deps, principal, query: q, today: '2027-01-15', utcToday: '2027-01-15' });
+    const page = await outcomesPage.build({
+      deps,
+      principal,
+      query: q,
+      today: '2027-01-15',
+      utcToday: '2027-01-15',
+      labels: labelsOf(),
+    });
     const text = page.blocks
       .filter((b): b is Html => b instanceof Html)
       .map((b) => b.value.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' '))

@@ -24,3 +24,4 @@ export * from './worker/worker';
 export * from './worker/metrics';
 export * from './reresolve/reresolve';
 export * from './reresolve/revise';
+export * from './names';

@@ -8,9 +8,11 @@ import type { ApiDeps } from '../endpoint';
 import type { ApiMetrics } from '../metrics';
 import { hashToken, ROLES, type Principal } from '../tokens';
 import { META_HEADER, metaHeaderValue } from '../csv';
+import { visibleNames } from '../endpoints/names';
 import type { FreshnessMeta } from '../freshness';
 import { compactedReads, pageCompactions, PageError } from './data';
 import { Html } from './html';
+import { labelsOf, type Labels } from './labels';
 import { BASE, renderMessage, renderPage, renderSignIn } from './layout';
 import type { PageDefinition } from './page';
 import { pageBudget, type PageBudgetAnswer } from './page-budget';
@@ -206,6 +208,21 @@ function downloadMeta(
   };
 }
 
+/**
+ * The names a page shows for ids (none for the research role, whose pages show no school, class or app
+ * of the district). Names are a convenience: when they cannot be read the page shows ids and says so
+ * in the log.
+ */
+async function pageLabels(request: FastifyRequest, deps: ApiDeps, principal: Principal): Promise<Labels> {
+  if (principal.role === 'researcher') return labelsOf();
+  try {
+    return labelsOf(visibleNames(await deps.names(principal.district_id), principal));
+  } catch (err) {
+    request.log.warn({ err: String(err) }, 'dashboard: names could not be read; showing ids');
+    return labelsOf();
+  }
+}
+
 async function servePage(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -265,6 +282,7 @@ async function servePage(
       ]),
     );
   }
+  const labels = await pageLabels(request, deps, principal);
   try {
     const { result: content, compacted } = await compactedReads(() =>
       page.build({
@@ -273,6 +291,7 @@ async function servePage(
         query,
         today: deps.today(principal.district_id),
         utcToday: deps.now().toISOString().slice(0, 10),
+        labels,
       }),
     );
     if (query.download !== undefined) {

@@ -8,6 +8,7 @@ import { html, qs, type Html } from './html';
 import { BASE } from './layout';
 import type { LicenseRow } from './licenses-data';
 import type { Period } from './period';
+import { namedIdColumns, type Labels } from './labels';
 import { table, type Table } from './table';
 
 /** A row of /v1/licenses/schools. */
@@ -48,13 +49,15 @@ export function licenseBySchool(
   licenses: LicenseRow[],
   schoolRows: LicenseSchoolRow[],
   asked: string | undefined,
+  labels: Labels,
 ): (Html | Table)[] {
   const chosen = asked ?? licenses[0]?.license_id;
   if (chosen === undefined) return [];
   const license = licenses.find((l) => l.license_id === chosen);
   if (!license) throw new PageError(404, [`license: no license "${chosen}" in district ${districtId}`]);
   const rows = schoolRows.filter((r) => r.license_id === chosen);
-  const scope = license.school_id === '' ? 'district-wide' : `school ${license.school_id}`;
+  const scope = license.school_id === '' ? 'district-wide' : labels.school(license.school_id);
+  const app = labels.app(license.app_id);
   const link = (id: string) =>
     id === chosen
       ? html`<li>
@@ -70,10 +73,10 @@ export function licenseBySchool(
       </nav>`,
     charts: [
       chart({
-        title: `${chosen} (${license.app_id}, ${scope}): active vs eligible people per school, ${period.from} to ${period.to}`,
+        title: `${chosen} (${app}, ${scope}): active vs eligible people per school, ${period.from} to ${period.to}`,
         kind: 'hbar',
         valueName: 'people',
-        categories: rows.map((r) => r.school_id),
+        categories: rows.map((r) => labels.school(r.school_id)),
         series: [
           { name: 'active', values: rows.map((r) => r.active) },
           { name: 'eligible', values: rows.map((r) => r.eligible) },
@@ -86,7 +89,12 @@ export function licenseBySchool(
       empty: `No school of the roster is in the scope of ${chosen}, or it has no eligible or active people (import a roster with the license's audience).`,
       rows,
       columns: [
-        { key: 'school_id', label: 'School', value: (r) => r.school_id },
+        ...namedIdColumns<LicenseSchoolRow>({
+          key: 'school_id',
+          label: 'School',
+          id: (r) => r.school_id,
+          name: labels.school,
+        }),
         { key: 'eligible', label: 'Eligible', numeric: true, value: (r) => r.eligible },
         { key: 'active', label: 'Active', numeric: true, value: (r) => r.active },
         { key: 'reach_pct', label: 'Reach (%)', numeric: true, decimals: 1, value: (r) => pct(r.reach) },
@@ -96,9 +104,9 @@ export function licenseBySchool(
   return [
     ...figure,
     html`<p class="note">
-      Eligible: rostered people of the license's audience at the school; active: those of them who used
-      ${license.app_id} there in the period (distinct people); reach = active ÷ eligible. Seats are bought for the
-      license as a whole, so utilization (active ÷ seats) is the license's row above.
+      Eligible: rostered people of the license's audience at the school; active: those of them who used ${app} there in
+      the period (distinct people); reach = active ÷ eligible. Seats are bought for the license as a whole, so
+      utilization (active ÷ seats) is the license's row above.
     </p>`,
   ];
 }

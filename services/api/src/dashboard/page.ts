@@ -1,6 +1,7 @@
 import type { ApiDeps } from '../endpoint';
 import type { Principal, Role } from '../tokens';
 import type { Html } from './html';
+import type { Labels } from './labels';
 import type { Period } from './period';
 import type { Table } from './table';
 
@@ -13,6 +14,8 @@ export interface PageContext {
   today: string;
   /** The UTC day of the API's clock: dead letters are dated in UTC days. */
   utcToday: string;
+  /** The names of the district's schools, classes and apps the viewer may see (ids where none). */
+  labels: Labels;
 }
 
 /** A page's content: HTML fragments and tables (each table shown with its CSV download), in order. */

@@ -16,6 +16,8 @@ export interface Column<Row> {
   decimals?: number;
   /** Kept on one line (dates: a browser would break them at the hyphens). */
   nowrap?: boolean;
+  /** In the CSV only (a name beside the id column the page shows by that name). */
+  csvOnly?: boolean;
 }
 
 /** A table of a page: shown as HTML with a CSV download of the same rows. */
@@ -57,11 +59,12 @@ export function renderTable(t: Table, downloadHref: string): Html {
       <p class="empty">${t.empty}</p>
       ${download}
     </div>`;
-  const head = t.columns.map((c) => html`<th scope="col" class="${c.numeric ? 'num' : ''}">${c.label}</th>`);
+  const columns = t.columns.filter((c) => !c.csvOnly);
+  const head = columns.map((c) => html`<th scope="col" class="${c.numeric ? 'num' : ''}">${c.label}</th>`);
   const body = t.rows.map(
     (r) =>
       html`<tr>
-        ${t.columns.map((c, i) => {
+        ${columns.map((c, i) => {
           const v = c.value(r);
           const tag = i === 0 ? 'th scope="row"' : 'td';
           const end = i === 0 ? 'th' : 'td';

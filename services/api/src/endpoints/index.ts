@@ -1,5 +1,6 @@
 import type { Endpoint } from '../endpoint';
 import { licenseEndpoints } from './licenses';
+import { nameEndpoints } from './names';
 import { outcomeEndpoints } from './outcomes';
 import { qualityEndpoints } from './quality';
 import { researchEndpoints } from './research';
@@ -12,6 +13,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   ...licenseEndpoints,
   ...outcomeEndpoints,
   ...qualityEndpoints,
+  ...nameEndpoints,
   ...researchEndpoints,
   ...tokenEndpoints,
 ];

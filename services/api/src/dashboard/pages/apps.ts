@@ -6,10 +6,11 @@ import { BASE } from '../layout';
 import { approvalStatus, licensesOver } from '../licenses-data';
 import type { PageContext, PageContent, PageDefinition } from '../page';
 import { pagePeriod, weeksOf, type Period } from '../period';
+import { namedIdColumns } from '../labels';
 import { table } from '../table';
 import { usageMeasureColumns, type UsageRow } from '../usage';
 
-const link = (app: string, p: Period) => html`<a href="${BASE}/apps${qs({ app, ...p })}">${app}</a>`;
+const appHref = (app: string, p: Period) => `${BASE}/apps${qs({ app, ...p })}`;
 
 /** A catalog entry a district can import for an unresolved `domain:<host>` (name and category to fill in). */
 function catalogEntry(appId: string): string | null {
@@ -19,7 +20,7 @@ function catalogEntry(appId: string): string | null {
   return JSON.stringify({ app_id: id, name: host, domains: [host], category: 'other' });
 }
 
-async function appList({ deps, principal, query, today }: PageContext): Promise<PageContent> {
+async function appList({ deps, principal, query, today, labels }: PageContext): Promise<PageContent> {
   const period = pagePeriod(query, today);
   // Trend: the period's last two weeks (7-day weeks ending on `to`, as the overview's).
   const [lastWeek, weekBefore] = weeksOf(period).reverse();
@@ -55,7 +56,13 @@ async function appList({ deps, principal, query, today }: PageContext): Promise<
         empty: 'No app was used in this period.',
         rows: usage.rows,
         columns: [
-          { key: 'app_id', label: 'App', value: (r) => r.app_id, show: (r) => link(r.app_id, period) },
+          ...namedIdColumns<UsageRow>({
+            key: 'app_id',
+            label: 'App',
+            id: (r) => r.app_id,
+            name: labels.app,
+            href: (r) => appHref(r.app_id, period),
+          }),
           ...usageMeasureColumns,
           ...(lastWeek
             ? [
@@ -113,9 +120,10 @@ async function appList({ deps, principal, query, today }: PageContext): Promise<
 }
 
 async function appDetail(ctx: PageContext, app: string): Promise<PageContent> {
-  const { deps, principal, query, today } = ctx;
+  const { deps, principal, query, today, labels } = ctx;
   const period = pagePeriod(query, today);
   const weeks = weeksOf(period);
+  const name = labels.app(app);
   const [usage, schools, weekly, licenses] = await Promise.all([
     rowsOf<UsageRow>(deps, principal, '/v1/usage/district', { ...period, app }),
     rowsOf<UsageRow>(deps, principal, '/v1/usage/schools', { ...period, app }),
@@ -129,21 +137,24 @@ async function appDetail(ctx: PageContext, app: string): Promise<PageContent> {
   const weekRows = weeks.map((w, i) => ({ ...w, active: weekly[i]!.rows[0]?.active_users ?? 0 }));
   const bySchool = schools.rows;
   return {
-    title: `App ${app}`,
+    title: name === app ? `App ${app}` : name,
     period,
     blocks: [
       html`<p><a href="${BASE}/apps${qs({ ...period })}">← All apps</a></p>`,
       table({
         id: 'app-total',
-        caption: `${app} in the district`,
+        caption: `${name} in the district`,
         empty: '',
         rows: usage.rows,
-        columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
+        columns: [
+          ...namedIdColumns<UsageRow>({ key: 'app_id', label: 'App', id: (r) => r.app_id, name: labels.app }),
+          ...usageMeasureColumns,
+        ],
       }),
       ...figureSection({
         charts: [
           chart({
-            title: `Weekly active users of ${app}`,
+            title: `Weekly active users of ${name}`,
             kind: 'line',
             valueName: 'active users',
             categories: weekRows.map((w) => w.to),
@@ -152,7 +163,7 @@ async function appDetail(ctx: PageContext, app: string): Promise<PageContent> {
         ],
         table: table({
           id: 'app-weekly',
-          caption: `Weekly active users of ${app}`,
+          caption: `Weekly active users of ${name}`,
           empty: 'No weeks.',
           rows: weekRows,
           columns: [
@@ -165,32 +176,32 @@ async function appDetail(ctx: PageContext, app: string): Promise<PageContent> {
       ...figureSection({
         charts: [
           chart({
-            title: `Active users of ${app} by school`,
+            title: `Active users of ${name} by school`,
             kind: 'hbar',
             valueName: 'active users',
-            categories: bySchool.map((r) => r.school_id || '(no school)'),
+            categories: bySchool.map((r) => labels.school(r.school_id ?? '')),
             series: [{ name: 'active users', values: bySchool.map((r) => r.active_users) }],
           }),
         ],
         table: table({
           id: 'app-schools',
-          caption: `${app} by school`,
+          caption: `${name} by school`,
           empty: 'No school used it.',
           rows: bySchool,
           columns: [
-            {
+            ...namedIdColumns<UsageRow>({
               key: 'school_id',
               label: 'School',
-              value: (r) => r.school_id ?? '',
-              show: (r) => r.school_id || '(no school)',
-            },
+              id: (r) => r.school_id ?? '',
+              name: labels.school,
+            }),
             ...usageMeasureColumns,
           ],
         }),
       }),
       table({
         id: 'app-licenses',
-        caption: `Licenses of ${app}`,
+        caption: `Licenses of ${name}`,
         empty: 'No license of this app covers the period.',
         rows: licenses.rows.filter((l) => l.app_id === app),
         columns: [

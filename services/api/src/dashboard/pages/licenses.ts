@@ -7,6 +7,7 @@ import { checkLicenseParam, licenseBySchool, licenseSchoolsOver } from '../licen
 import { approvalStatus, licensesOver, type LicenseRow } from '../licenses-data';
 import type { PageDefinition } from '../page';
 import { pagePeriod } from '../period';
+import { namedIdColumns, type Labels } from '../labels';
 import { table } from '../table';
 import { sum, type UsageRow } from '../usage';
 
@@ -25,13 +26,15 @@ interface AlertRow {
 
 const pct = (share: number | null) => (share === null ? null : Math.round(share * 1000) / 10);
 const money = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);
-const label = (l: LicenseRow) => `${l.license_id} (${l.school_id || 'district'})`;
+/** A license in a chart: its id and where it applies (the school's name, or the district). */
+const licenseLabel = (labels: Labels) => (l: LicenseRow) =>
+  `${l.license_id} (${l.school_id ? labels.school(l.school_id) : 'district'})`;
 
 export const licensesPage: PageDefinition = {
   slug: 'licenses',
   nav: 'Licenses',
   roles: ['admin', 'director'],
-  async build({ deps, principal, query, today }) {
+  async build({ deps, principal, query, today, labels }) {
     const period = pagePeriod(query, today);
     checkLicenseParam(query.license);
     const [licenses, schools, alerts, usage, status] = await Promise.all([
@@ -43,7 +46,7 @@ export const licensesPage: PageDefinition = {
       approvalStatus(deps, principal, period.to),
     ]);
     const rows = licenses.rows;
-    const bySchool = licenseBySchool(principal.district_id, period, rows, schools.rows, query.license);
+    const bySchool = licenseBySchool(principal.district_id, period, rows, schools.rows, query.license, labels);
     const currencies = [...new Set(rows.map((l) => l.currency))];
     const unapproved = usage.rows.filter((a) => !status(a.app_id).approved);
     return {
@@ -72,7 +75,7 @@ export const licensesPage: PageDefinition = {
               kind: 'hbar',
               valueName: 'utilization',
               percent: true,
-              categories: rows.filter((l) => l.utilization !== null).map(label),
+              categories: rows.filter((l) => l.utilization !== null).map(licenseLabel(labels)),
               series: [
                 { name: 'utilization', values: rows.filter((l) => l.utilization !== null).map((l) => l.utilization) },
               ],
@@ -93,8 +96,13 @@ export const licensesPage: PageDefinition = {
                     >${l.license_id}</a
                   >`,
               },
-              { key: 'app_id', label: 'App', value: (l) => l.app_id },
-              { key: 'school_id', label: 'School', value: (l) => l.school_id, show: (l) => l.school_id || 'district' },
+              ...namedIdColumns<LicenseRow>({ key: 'app_id', label: 'App', id: (l) => l.app_id, name: labels.app }),
+              ...namedIdColumns<LicenseRow>({
+                key: 'school_id',
+                label: 'School',
+                id: (l) => l.school_id,
+                name: (id) => (id === '' ? 'district' : labels.school(id)),
+              }),
               {
                 key: 'seats',
                 label: 'Seats',
@@ -154,7 +162,7 @@ export const licensesPage: PageDefinition = {
           columns: [
             { key: 'renewal_date', label: 'Renews', nowrap: true, value: (a) => a.renewal_date },
             { key: 'license_id', label: 'License', value: (a) => a.license_id },
-            { key: 'app_id', label: 'App', value: (a) => a.app_id },
+            ...namedIdColumns<AlertRow>({ key: 'app_id', label: 'App', id: (a) => a.app_id, name: labels.app }),
             { key: 'threshold_days', label: 'Alert (days before)', numeric: true, value: (a) => a.threshold_days },
             {
               key: 'utilization_pct',
@@ -179,7 +187,7 @@ export const licensesPage: PageDefinition = {
           empty: 'Every app in use is approved.',
           rows: unapproved,
           columns: [
-            { key: 'app_id', label: 'App', value: (a) => a.app_id },
+            ...namedIdColumns<UsageRow>({ key: 'app_id', label: 'App', id: (a) => a.app_id, name: labels.app }),
             { key: 'status', label: 'Review status', value: (a) => status(a.app_id).label },
             { key: 'active_users', label: 'Active users', numeric: true, value: (a) => a.active_users },
           ],

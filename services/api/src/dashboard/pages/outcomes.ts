@@ -5,6 +5,7 @@ import { PageError } from '../data';
 import { html } from '../html';
 import type { PageContext, PageContent, PageDefinition } from '../page';
 import { pagePeriod } from '../period';
+import type { Labels } from '../labels';
 import { table } from '../table';
 import { errorBarChart } from '../error-bars';
 import { figureSection } from '../figure';
@@ -199,6 +200,10 @@ function binnedBlocks(g: GroupReport) {
   ];
 }
 
+/** A group's name where it is a school or class of the roster (grades and campus groups are their ids). */
+const groupName = (labels: Labels, g: GroupReport) =>
+  g.dimension === 'school' ? labels.school(g.id) : g.dimension === 'class' ? labels.klass(g.id) : g.id;
+
 async function analysisPage(ctx: PageContext): Promise<PageContent> {
   const period = pagePeriod(ctx.query, ctx.today);
   const parsed = analysisQuery.safeParse(ctx.query);
@@ -212,7 +217,7 @@ async function analysisPage(ctx: PageContext): Promise<PageContent> {
   const mine = a.groups.find((g) => g.dimension === 'district');
   const others = a.groups.filter((g) => g.dimension !== 'district');
   return {
-    title: `Outcomes: ${q.app}, ${q.assessment} ${q.subject}`,
+    title: `Outcomes: ${ctx.labels.app(q.app)}, ${q.assessment} ${q.subject}`,
     blocks: [
       form(ctx.query, period.from, period.to),
       html`<p>
@@ -238,7 +243,8 @@ async function analysisPage(ctx: PageContext): Promise<PageContent> {
         rows: others,
         columns: [
           { key: 'dimension', label: 'Group', value: (g) => g.dimension },
-          { key: 'id', label: 'Id', value: (g) => g.id },
+          { key: 'id', label: 'Id', value: (g) => g.id, show: (g) => groupName(ctx.labels, g) },
+          { key: 'name', label: 'Name', value: (g) => groupName(ctx.labels, g), csvOnly: true },
           { key: 'n', label: 'Students', numeric: true, value: (g) => g.n },
           { key: 'tier3', label: 'Meets Tier III', value: (g) => (g.verdict.meetsTierIII ? 'yes' : 'no') },
         ],

@@ -44,7 +44,7 @@ export const overviewPage: PageDefinition = {
                 </p>
               </div>`,
             ]
-          : usageBlocks(apps, weekRows, period)),
+          : usageBlocks(apps, weekRows, period, ctx.labels)),
         html`<h2>Data quality</h2>`,
         unresolvedTable(answers.unresolved),
         ...campusBlocks(campus, period),

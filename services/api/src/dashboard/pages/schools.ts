@@ -5,6 +5,7 @@ import { hours, html, qs } from '../html';
 import { BASE } from '../layout';
 import type { PageContext, PageContent, PageDefinition } from '../page';
 import { pagePeriod, type Period } from '../period';
+import { namedIdColumns, type Labels } from '../labels';
 import { table, type Column } from '../table';
 import { sum, usageMeasureColumns, type UsageRow } from '../usage';
 
@@ -34,32 +35,27 @@ function groupBy(rows: UsageRow[], key: (r: UsageRow) => string): Group[] {
   });
 }
 
-const groupColumns = (label: string, href: (g: Group) => string | null): Column<Group>[] => [
-  {
-    key: 'id',
-    label,
-    value: (g) => g.id,
-    show: (g) => {
-      const h = href(g);
-      return h === null ? g.id || '(none)' : html`<a href="${h}">${g.id}</a>`;
-    },
-  },
+const groupColumns = (
+  o: { label: string; name(id: string): string; href(g: Group): string | null },
+  labels: Labels,
+): Column<Group>[] => [
+  ...namedIdColumns<Group>({ key: 'id', nameKey: 'name', label: o.label, id: (g) => g.id, name: o.name, href: o.href }),
   { key: 'apps', label: 'Apps used', numeric: true, value: (g) => g.apps },
   { key: 'engaged_hours', label: 'Engaged hours', numeric: true, decimals: 1, value: (g) => hours(g.engaged_seconds) },
   { key: 'events', label: 'Events', numeric: true, value: (g) => g.events },
-  { key: 'top_app', label: 'Most used app', value: (g) => g.top_app },
+  ...namedIdColumns<Group>({ key: 'top_app', label: 'Most used app', id: (g) => g.top_app, name: labels.app }),
   { key: 'top_app_users', label: 'Its active users', numeric: true, value: (g) => g.top_app_users },
 ];
 
 /** Apps used `where` ("at school …", "in class …"): the top 15 in a chart, every one in the table. */
-const appFigure = (id: string, where: string, rows: UsageRow[]) =>
+const appFigure = (id: string, where: string, rows: UsageRow[], labels: Labels) =>
   figureSection({
     charts: [
       chart({
         title: `Active users by app ${where}`,
         kind: 'hbar',
         valueName: 'active users',
-        categories: rows.slice(0, 15).map((r) => r.app_id),
+        categories: rows.slice(0, 15).map((r) => labels.app(r.app_id)),
         series: [{ name: 'active users', values: rows.slice(0, 15).map((r) => r.active_users) }],
       }),
     ],
@@ -68,19 +64,29 @@ const appFigure = (id: string, where: string, rows: UsageRow[]) =>
       caption: `Apps ${where}`,
       empty: 'No use in this period.',
       rows,
-      columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
+      columns: [
+        ...namedIdColumns<UsageRow>({ key: 'app_id', label: 'App', id: (r) => r.app_id, name: labels.app }),
+        ...usageMeasureColumns,
+      ],
     }),
   });
 
-function crumbs(p: Period, school?: string, klass?: string, showDistrict = true) {
+/** How a page names a school or class: its name, else "school <id>" (`title`: as a heading). */
+function place(kind: 'school' | 'class', id: string, labels: Labels): { title: string; phrase: string } {
+  const name = kind === 'school' ? labels.school(id) : labels.klass(id);
+  if (name !== id) return { title: name, phrase: name };
+  return { title: `${kind === 'school' ? 'School' : 'Class'} ${id}`, phrase: `${kind} ${id}` };
+}
+
+function crumbs(p: Period, labels: Labels, school?: string, klass?: string, showDistrict = true) {
   const parts = [
     showDistrict ? html`<a href="${BASE}/schools${qs({ ...p })}">District</a>` : null,
     school && klass
-      ? html`<a href="${BASE}/schools${qs({ school, ...p })}">School ${school}</a>`
+      ? html`<a href="${BASE}/schools${qs({ school, ...p })}">${place('school', school, labels).title}</a>`
       : school
-        ? html`School ${school}`
+        ? html`${place('school', school, labels).title}`
         : null,
-    klass ? html`Class ${klass}` : null,
+    klass ? html`${place('class', klass, labels).title}` : null,
   ].filter((x) => x !== null);
   return html`<nav aria-label="Breadcrumb" class="crumbs">
     <ol>
@@ -102,7 +108,7 @@ async function district(ctx: PageContext, period: Period): Promise<PageContent> 
             title: 'Engaged hours by school',
             kind: 'hbar',
             valueName: 'hours',
-            categories: schools.map((s) => s.id || '(no school)'),
+            categories: schools.map((s) => ctx.labels.school(s.id)),
             series: [{ name: 'engaged hours', values: schools.map((s) => hours(s.engaged_seconds)) }],
           }),
         ],
@@ -111,8 +117,13 @@ async function district(ctx: PageContext, period: Period): Promise<PageContent> 
           caption: `Schools, ${period.from} to ${period.to}`,
           empty: 'No school used any app in this period.',
           rows: schools,
-          columns: groupColumns('School', (g) =>
-            g.id === '' ? null : `${BASE}/schools${qs({ school: g.id, ...period })}`,
+          columns: groupColumns(
+            {
+              label: 'School',
+              name: ctx.labels.school,
+              href: (g) => (g.id === '' ? null : `${BASE}/schools${qs({ school: g.id, ...period })}`),
+            },
+            ctx.labels,
           ),
         }),
       }),
@@ -135,18 +146,26 @@ async function school(ctx: PageContext, period: Period, schoolId: string): Promi
       `school: no use at school "${schoolId}" in district ${ctx.principal.district_id} from ${period.from} to ${period.to} (unknown school, or no use then)`,
     ]);
   const groups = groupBy(classes.rows, (r) => r.class_id ?? '').sort((a, b) => a.id.localeCompare(b.id));
+  const name = place('school', schoolId, ctx.labels);
   return {
-    title: `School ${schoolId}`,
+    title: name.title,
     period,
     blocks: [
-      crumbs(period, schoolId, undefined, ctx.principal.role !== 'school'),
-      ...appFigure('school-apps', `at school ${schoolId}`, apps.rows),
+      crumbs(period, ctx.labels, schoolId, undefined, ctx.principal.role !== 'school'),
+      ...appFigure('school-apps', `at ${name.phrase}`, apps.rows, ctx.labels),
       table({
         id: 'classes',
-        caption: `Classes of school ${schoolId}`,
+        caption: `Classes of ${name.phrase}`,
         empty: 'No use was attributed to a class of this school.',
         rows: groups,
-        columns: groupColumns('Class', (g) => `${BASE}/schools${qs({ school: schoolId, class: g.id, ...period })}`),
+        columns: groupColumns(
+          {
+            label: 'Class',
+            name: ctx.labels.klass,
+            href: (g) => `${BASE}/schools${qs({ school: schoolId, class: g.id, ...period })}`,
+          },
+          ctx.labels,
+        ),
       }),
     ],
   };
@@ -162,12 +181,13 @@ async function klass(ctx: PageContext, period: Period, schoolId: string, classId
     throw new PageError(404, [
       `class: no use in class "${classId}" of school "${schoolId}" from ${period.from} to ${period.to} (unknown class, or no use then)`,
     ]);
+  const name = place('class', classId, ctx.labels);
   return {
-    title: `Class ${classId}`,
+    title: name.title,
     period,
     blocks: [
-      crumbs(period, schoolId, classId, ctx.principal.role !== 'school'),
-      ...appFigure('class-apps', `in class ${classId}`, rows),
+      crumbs(period, ctx.labels, schoolId, classId, ctx.principal.role !== 'school'),
+      ...appFigure('class-apps', `in ${name.phrase}`, rows, ctx.labels),
     ],
   };
 }

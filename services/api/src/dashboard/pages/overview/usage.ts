@@ -1,6 +1,7 @@
 import { chart } from '../../charts';
 import { figureSection } from '../../figure';
 import { hours, html, type Html } from '../../html';
+import { namedIdColumns, type Labels } from '../../labels';
 import type { Period } from '../../period';
 import { table, type Table } from '../../table';
 import { usageMeasureColumns, type UsageRow } from '../../usage';
@@ -10,11 +11,11 @@ const TOP_APPS = 10;
 const TREND_APPS = 5;
 
 /** The overview's usage figures (a period with usage): weekly use, the most used apps' trend, top apps. */
-export function usageBlocks(apps: UsageRow[], weekRows: WeekRow[], period: Period): (Html | Table)[] {
+export function usageBlocks(apps: UsageRow[], weekRows: WeekRow[], period: Period, labels: Labels): (Html | Table)[] {
   const trendApps = apps.slice(0, TREND_APPS).map((a) => a.app_id);
   return [
     ...weeklyUseFigure(weekRows),
-    ...appTrendFigure(weekRows, trendApps),
+    ...appTrendFigure(weekRows, trendApps, labels),
     // Served as written: reformatting the note would change the page's whitespace.
     // prettier-ignore
     html`<p class="note">
@@ -22,7 +23,7 @@ export function usageBlocks(apps: UsageRow[], weekRows: WeekRow[], period: Perio
         (<code>/v1/usage/weekly</code>), and per app (<code>/v1/usage/district</code> for that week). A person using
         three apps on five days is one person, so the per-app figures add up to more than the district's.
       </p>`,
-    ...topAppsFigure(apps.slice(0, TOP_APPS), period),
+    ...topAppsFigure(apps.slice(0, TOP_APPS), period, labels),
   ];
 }
 
@@ -83,7 +84,7 @@ function weeklyTotalsTable(weekRows: WeekRow[]): Table {
 const weekActiveUsers = (w: WeekRow, app: string) => w.rows.find((r) => r.app_id === app)?.active_users ?? 0;
 
 /** Weekly active users of each of the most used apps: a line each, and their table. */
-function appTrendFigure(weekRows: WeekRow[], trendApps: string[]): (Html | Table)[] {
+function appTrendFigure(weekRows: WeekRow[], trendApps: string[], labels: Labels): (Html | Table)[] {
   return figureSection({
     charts: [
       chart({
@@ -91,7 +92,10 @@ function appTrendFigure(weekRows: WeekRow[], trendApps: string[]): (Html | Table
         kind: 'line',
         valueName: 'active users',
         categories: weekRows.map((w) => w.to),
-        series: trendApps.map((app) => ({ name: app, values: weekRows.map((w) => weekActiveUsers(w, app)) })),
+        series: trendApps.map((app) => ({
+          name: labels.app(app),
+          values: weekRows.map((w) => weekActiveUsers(w, app)),
+        })),
       }),
     ],
     table: table({
@@ -103,7 +107,7 @@ function appTrendFigure(weekRows: WeekRow[], trendApps: string[]): (Html | Table
         { key: 'week_to', label: 'Week to', value: (w) => w.to },
         ...trendApps.map((app) => ({
           key: app,
-          label: app,
+          label: labels.app(app),
           numeric: true,
           value: (w: WeekRow) => weekActiveUsers(w, app),
         })),
@@ -113,7 +117,7 @@ function appTrendFigure(weekRows: WeekRow[], trendApps: string[]): (Html | Table
 }
 
 /** The period's most used apps by active users: a chart and the table with every usage measure. */
-function topAppsFigure(top: UsageRow[], period: Period): (Html | Table)[] {
+function topAppsFigure(top: UsageRow[], period: Period, labels: Labels): (Html | Table)[] {
   return figureSection({
     heading: 'Top apps',
     charts: [
@@ -121,7 +125,7 @@ function topAppsFigure(top: UsageRow[], period: Period): (Html | Table)[] {
         title: `Active users of the top ${top.length} apps, ${period.from} to ${period.to}`,
         kind: 'hbar',
         valueName: 'active users',
-        categories: top.map((a) => a.app_id),
+        categories: top.map((a) => labels.app(a.app_id)),
         series: [{ name: 'active users', values: top.map((a) => a.active_users) }],
       }),
     ],
@@ -130,7 +134,10 @@ function topAppsFigure(top: UsageRow[], period: Period): (Html | Table)[] {
       caption: `Top ${TOP_APPS} apps by active users`,
       empty: 'No usage in this period.',
       rows: top,
-      columns: [{ key: 'app_id', label: 'App', value: (r) => r.app_id }, ...usageMeasureColumns],
+      columns: [
+        ...namedIdColumns<UsageRow>({ key: 'app_id', label: 'App', id: (r) => r.app_id, name: labels.app }),
+        ...usageMeasureColumns,
+      ],
     }),
   });
 }

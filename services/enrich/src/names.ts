@@ -1,0 +1,62 @@
+import type { Redis } from 'ioredis';
+import { queryArrays, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { loadShippedCatalog, type AppEntry } from './catalog/catalog';
+import { loadDistrictCatalog } from './catalog/store';
+
+/**
+ * What a district's ids are called: its schools (roster org names), classes (titles, with their
+ * school) and apps (the app catalog: shipped, then the district's own `catalog import`). Reports key
+ * their rows by id; people read names.
+ */
+export interface DistrictNames {
+  schools: ReadonlyMap<string, string>;
+  classes: ReadonlyMap<string, { title: string; schoolId: string }>;
+  apps: ReadonlyMap<string, string>;
+}
+
+let shipped: readonly AppEntry[] | undefined;
+
+/**
+ * Reads a district's names: the current roster dimensions (ClickHouse, as the roster import wrote
+ * them) and the app catalog (the shipped file, then `districtApps`, the district's own entries).
+ */
+export async function readDistrictNames(
+  ch: ClickHouseClient,
+  districtId: string,
+  districtApps: (districtId: string) => Promise<readonly AppEntry[]>,
+): Promise<DistrictNames> {
+  const district = sqlString(districtId);
+  const [schools, classes, own] = await Promise.all([
+    queryArrays<[string, string]>(
+      ch,
+      `SELECT school_id, name FROM dim_schools_current WHERE district_id = ${district} AND name != ''`,
+    ),
+    queryArrays<[string, string, string]>(
+      ch,
+      `SELECT class_id, title, school_id FROM dim_classes_current WHERE district_id = ${district} AND title != ''`,
+    ),
+    districtApps(districtId),
+  ]);
+  shipped ??= loadShippedCatalog();
+  const apps = new Map<string, string>();
+  for (const app of [...shipped, ...own]) if (app.name) apps.set(app.app_id, app.name);
+  return {
+    schools: new Map(schools),
+    classes: new Map(classes.map(([id, title, schoolId]) => [id, { title, schoolId }])),
+    apps,
+  };
+}
+
+/** The district's own catalog entries as `readDistrictNames` takes them, from Redis ([] for none). */
+export function districtAppsFromRedis(redis: Redis, prefix: string) {
+  return async (districtId: string): Promise<readonly AppEntry[]> =>
+    (await loadDistrictCatalog(redis, prefix, districtId))?.apps ?? [];
+}
+
+/** One map of display names by id (schools, classes, apps), as the CLI reports take them. */
+export function flatNames(names: DistrictNames): Map<string, string> {
+  const out = new Map<string, string>(names.apps);
+  for (const [id, c] of names.classes) out.set(id, c.title);
+  for (const [id, name] of names.schools) out.set(id, name);
+  return out;
+}
