@@ -8,7 +8,7 @@ import { demoEnvironment } from './environment';
 import { parseDemoOptions, shouldServe } from './options';
 import { printReports } from './print-reports';
 import { runSampleThroughPipeline } from './run-pipeline';
-import { displayNames, generateSample, importReferenceData, samplePeriod } from './sample';
+import { generateSample, importReferenceData, samplePeriod } from './sample';
 import { assertStackReachable, resetSampleData } from './stack';
 
 async function main(): Promise<void> {
@@ -36,8 +36,7 @@ async function main(): Promise<void> {
   });
 
   const period = samplePeriod(sample.district, opts.district);
-  const names = displayNames(sample.district);
-  const apiToken = await printReports({ env, config, sample, period, names });
+  const apiToken = await printReports({ env, config, sample, period });
   await dashboard(env, logDir, apiToken, period, serve);
 }
 

@@ -21,20 +21,20 @@ import {
   type Period,
 } from '@edusage/reports';
 import { compactRollups, type MonthCompactionResult } from '@edusage/rollups';
+import { districtAppsFromRedis, flatNames, readDistrictNames } from '@edusage/enrich';
+import { Redis } from 'ioredis';
 import { apiBaseUrl, createDemoApiToken } from './dashboard';
 import { evidenceTable } from './evidence';
 import { say } from './output';
 import type { GeneratedSample } from './sample';
 import { serviceCommand } from './services';
 
-/** What the reports need: the demo's environment, the sample and the period and names to report with. */
+/** What the reports need: the demo's environment, the sample and the period to report on. */
 export interface ReportRun {
   env: Record<string, string>;
   config: BaseConfig;
   sample: GeneratedSample;
   period: Period;
-  /** Display names by id (schools, classes, apps). */
-  names: Map<string, string>;
 }
 
 /**
@@ -42,10 +42,11 @@ export interface ReportRun {
  * then where to find them in ClickHouse and over HTTP. Returns the admin API token it created for that.
  */
 export async function printReports(run: ReportRun): Promise<string> {
-  const { env, config, sample, period, names } = run;
+  const { env, config, sample, period } = run;
   const db = createClickHouse(config);
   try {
     await compactRollupsAsTheJobsDo(db);
+    const names = await productNames(db, config, period.districtId);
     await printUtilization(db, period, names);
     await printLicenses(db, period, sample, names);
     await printUpcomingRenewals(db, period, names);
@@ -59,6 +60,23 @@ export async function printReports(run: ReportRun): Promise<string> {
     return apiToken;
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * The names the product has for the district's ids (the imported roster's schools and classes, the app
+ * catalogs), as the dashboard and `licenses report` show them: not the generator's own.
+ */
+async function productNames(
+  db: ClickHouseClient,
+  config: BaseConfig,
+  districtId: string,
+): Promise<Map<string, string>> {
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    return flatNames(await readDistrictNames(db, districtId, districtAppsFromRedis(redis, config.REDIS_KEY_PREFIX)));
+  } finally {
+    redis.disconnect();
   }
 }
 

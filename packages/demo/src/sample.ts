@@ -55,12 +55,3 @@ export function samplePeriod(district: SampleDistrict, districtId: string): Peri
     to: district.days[district.days.length - 1]!.date,
   };
 }
-
-/** Display names of the sample's orgs, classes and apps by id, for the reports' tables. */
-export function displayNames(district: SampleDistrict): Map<string, string> {
-  const names = new Map<string, string>();
-  for (const o of district.roster.orgs) names.set(o.sourcedId, o.name);
-  for (const c of district.roster.classes) names.set(c.sourcedId, c.title);
-  for (const a of district.apps) names.set(a.app_id, a.name);
-  return names;
-}

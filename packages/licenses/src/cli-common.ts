@@ -1,5 +1,7 @@
+import { Redis } from 'ioredis';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { withMigratedClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
+import { districtAppsFromRedis, flatNames, readDistrictNames } from '@edusage/enrich';
 import { formatImportResult, type ImportResult } from './import';
 
 /** District ids end up in SQL literals (escaped) and partition keys: keep them plain. */
@@ -23,4 +25,28 @@ export function reportImport(r: ImportResult): void {
 export function fail(err: unknown): void {
   console.error(err instanceof Error ? err.message : String(err));
   process.exitCode = 1;
+}
+
+/**
+ * Display names for a report's ids (schools, classes, apps: `readDistrictNames`). The district's own
+ * catalog is in Redis; when Redis does not answer, the shipped catalog's names are used and a line on
+ * stderr says so (a report is worth printing without them).
+ */
+export async function reportNames(ch: ClickHouseClient, districtId: string): Promise<Map<string, string>> {
+  const config = loadConfig(baseConfigSchema);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true });
+  redis.on('error', () => undefined);
+  const own = districtAppsFromRedis(redis, config.REDIS_KEY_PREFIX);
+  try {
+    return flatNames(
+      await readDistrictNames(ch, districtId, (d) =>
+        own(d).catch((err: unknown) => {
+          console.error(`the district's app catalog could not be read (${String(err)}): shipped app names only`);
+          return [];
+        }),
+      ),
+    );
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { loadConfig } from '@edusage/config';
 import { districtToday, districtZoneSettings } from '@edusage/enrich';
 import { z } from 'zod';
-import { checkDistrictId, fail, reportImport, withClickHouse } from './cli-common';
+import { checkDistrictId, fail, reportImport, reportNames, withClickHouse } from './cli-common';
 import { importLicenses } from './import';
 import { DEFAULT_THRESHOLDS, type FlagThresholds } from './metrics';
 import { renderLicenseCsv, renderLicenseJson, renderLicenseTable } from './render';
@@ -77,7 +77,7 @@ program
           const report = await buildLicenseReport(ch, w, { ...DEFAULT_THRESHOLDS, ...o.threshold }, licenses);
           if (o.format === 'csv') return renderLicenseCsv(report);
           if (o.format === 'json') return renderLicenseJson(report);
-          return renderLicenseTable(report);
+          return renderLicenseTable(report, await reportNames(ch, district));
         });
         process.stdout.write(text.endsWith('\n') ? text : text + '\n');
       } catch (err) {
