@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import type { Consumer, Kafka } from 'kafkajs';
-import { createConsumer } from '@edusage/kafka';
-import { waitFor } from '@edusage/testkit';
+import { createConsumer, createKafka } from '@edusage/kafka';
+import { createLogger } from '@edusage/logging';
+import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
+import { ApiKeyStore } from '../src/apikeys';
+import { startIngest, type IngestService } from '../src/app';
+import { loadIngestConfig, type IngestConfig } from '../src/config';
 
 export interface Collected<T = unknown> {
   topic: string;
@@ -70,4 +75,46 @@ export class TopicCollector {
 
 export function isoMinutesAgo(minutes: number): string {
   return new Date(Date.now() - minutes * 60_000).toISOString();
+}
+
+/** One ingest suite's world: its own topics, database and Redis prefix, the service, a topic collector. */
+export interface IngestSuite {
+  env: TestEnv;
+  config: IngestConfig;
+  service: IngestService;
+  collector: TopicCollector;
+  redis: Redis;
+  /** The suite's API key store (no cache: a key made here works at once). */
+  keys: ApiKeyStore;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real ingest service (listening on a free port) on a fresh test environment with `settings`
+ * over its defaults, and a collector of usage.raw and usage.dlq; `stop` undoes it all. The suite makes
+ * its API keys with `keys` before or after the start (lookups are not cached by the store it uses).
+ */
+export async function startIngestSuite(name: string, settings: Record<string, string> = {}): Promise<IngestSuite> {
+  const env = await createTestEnv(name);
+  const config = loadIngestConfig({ ...env.env, INGEST_PORT: '0', ...settings });
+  const logger = createLogger(`${name}-test`, env.env.LOG_LEVEL);
+  const redis = new Redis(config.REDIS_URL);
+  const keys = new ApiKeyStore(redis, config.REDIS_KEY_PREFIX, 0);
+  const service = await startIngest(config, logger, { listen: true });
+  const collector = new TopicCollector(createKafka(config, logger), [env.topics.raw, env.topics.dlq]);
+  await collector.start();
+  return {
+    env,
+    config,
+    service,
+    collector,
+    redis,
+    keys,
+    async stop() {
+      await collector.stop();
+      await service.stop();
+      redis.disconnect();
+      await env.cleanup();
+    },
+  };
 }

@@ -2,15 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { createKafka } from '@edusage/kafka';
-import { createLogger } from '@edusage/logging';
+import type { TestEnv } from '@edusage/testkit';
 import type { DeadLetter, RawMessage } from '@edusage/contracts';
 import { ApiKeyStore } from '../src/apikeys';
-import { startIngest, type IngestService } from '../src/app';
-import { loadIngestConfig, type IngestConfig } from '../src/config';
+import type { IngestService } from '../src/app';
+import { type IngestConfig } from '../src/config';
 import type { IngestResponse } from '../src/server';
-import { TopicCollector, isoMinutesAgo } from './helpers';
+import { TopicCollector, isoMinutesAgo, startIngestSuite, type IngestSuite } from './helpers';
 
 const fixtures = path.resolve(__dirname, '../../../../shared/fixtures');
 
@@ -21,25 +19,17 @@ let collector: TopicCollector;
 let redis: Redis;
 let agentKey: string;
 let caliperKey: string;
+let suite: IngestSuite;
 
 beforeAll(async () => {
-  env = await createTestEnv('ingest_http');
-  config = loadIngestConfig({ ...env.env, INGEST_PORT: '0', INGEST_MAX_BODY_BYTES: '65536', INGEST_MAX_ITEMS: '50' });
-  const logger = createLogger('ingest-test', env.env.LOG_LEVEL);
-  redis = new Redis(config.REDIS_URL);
-  const store = new ApiKeyStore(redis, config.REDIS_KEY_PREFIX, 0);
-  agentKey = (await store.create({ districtId: 'd1', source: 'agent', name: 'lab agents' })).key;
-  caliperKey = (await store.create({ districtId: 'd1', source: 'caliper', name: 'LMS sensor' })).key;
-  service = await startIngest(config, logger, { listen: true });
-  collector = new TopicCollector(createKafka(config, logger), [env.topics.raw, env.topics.dlq]);
-  await collector.start();
+  suite = await startIngestSuite('ingest_http', { INGEST_MAX_BODY_BYTES: '65536', INGEST_MAX_ITEMS: '50' });
+  ({ env, config, service, collector, redis } = suite);
+  agentKey = (await suite.keys.create({ districtId: 'd1', source: 'agent', name: 'lab agents' })).key;
+  caliperKey = (await suite.keys.create({ districtId: 'd1', source: 'caliper', name: 'LMS sensor' })).key;
 });
 
 afterAll(async () => {
-  await collector?.stop();
-  await service?.stop();
-  redis?.disconnect();
-  await env?.cleanup();
+  await suite?.stop();
 });
 
 function post(url: string, body: string | Buffer, headers: Record<string, string>) {

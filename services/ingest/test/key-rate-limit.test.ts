@@ -2,18 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { createKafka } from '@edusage/kafka';
+import type { TestEnv } from '@edusage/testkit';
 import { createLogger } from '@edusage/logging';
 import type { DeadLetter, RawMessage } from '@edusage/contracts';
 import { ApiKeyStore, type ResolvedKey } from '../src/apikeys';
-import { startIngest, type IngestService } from '../src/app';
-import { loadIngestConfig, type IngestConfig } from '../src/config';
+import type { IngestService } from '../src/app';
+import { type IngestConfig } from '../src/config';
 import { keyEventLimit, redisEventBudgets } from '../src/key-event-limit';
 import { createMetrics } from '../src/metrics';
 import { buildServer } from '../src/server';
 import { KafkaUnavailableError } from '../src/sink';
-import { TopicCollector, isoMinutesAgo } from './helpers';
+import { TopicCollector, isoMinutesAgo, startIngestSuite, type IngestSuite } from './helpers';
 
 // Each API key's events per minute (INGEST_KEY_EVENTS_PER_MINUTE, or the key's own `keys limit`),
 // counted in Redis, through the real service on Kafka and Redis.
@@ -26,29 +25,20 @@ let redis: Redis;
 let store: ApiKeyStore;
 
 const DEFAULT_PER_MINUTE = 5;
+let suite: IngestSuite;
 
 beforeAll(async () => {
-  env = await createTestEnv('ingest_key_rate_limit');
-  config = loadIngestConfig({
-    ...env.env,
-    INGEST_PORT: '0',
+  suite = await startIngestSuite('ingest_key_rate_limit', {
     INGEST_KEY_EVENTS_PER_MINUTE: String(DEFAULT_PER_MINUTE),
     // Every request looks its key up, so a limit changed with `keys limit` applies at once.
     INGEST_KEY_CACHE_MS: '0',
   });
-  const logger = createLogger('ingest-key-rate-limit-test', env.env.LOG_LEVEL);
-  redis = new Redis(config.REDIS_URL);
-  store = new ApiKeyStore(redis, config.REDIS_KEY_PREFIX, 0);
-  service = await startIngest(config, logger, { listen: true });
-  collector = new TopicCollector(createKafka(config, logger), [env.topics.raw, env.topics.dlq]);
-  await collector.start();
+  ({ env, config, service, collector, redis } = suite);
+  store = suite.keys;
 });
 
 afterAll(async () => {
-  await collector?.stop();
-  await service?.stop();
-  redis?.disconnect();
-  await env?.cleanup();
+  await suite?.stop();
 });
 
 async function newKey(name: string, eventsPerMinute?: number) {

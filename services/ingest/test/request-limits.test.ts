@@ -1,54 +1,32 @@
 import net from 'node:net';
-import { Redis } from 'ioredis';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { createKafka } from '@edusage/kafka';
-import { createLogger } from '@edusage/logging';
+import type { TestEnv } from '@edusage/testkit';
 import type { DeadLetter, RawMessage } from '@edusage/contracts';
-import { ApiKeyStore } from '../src/apikeys';
-import { startIngest, type IngestService } from '../src/app';
-import { loadIngestConfig, type IngestConfig } from '../src/config';
+import type { IngestService } from '../src/app';
 import type { IngestResponse } from '../src/server';
-import { TopicCollector, isoMinutesAgo } from './helpers';
+import { TopicCollector, isoMinutesAgo, startIngestSuite, type IngestSuite } from './helpers';
 
 // Issue 11 finding 10: a trickled body held a socket forever, nothing bounded the requests in
 // flight, and a body of deeply nested brackets answered 500.
 
 let env: TestEnv;
-let config: IngestConfig;
 let service: IngestService;
 let collector: TopicCollector;
-let redis: Redis;
 let agentKey: string;
+let suite: IngestSuite;
 
 beforeAll(async () => {
-  env = await createTestEnv('ingest_request_limits');
-  config = loadIngestConfig({
-    ...env.env,
-    INGEST_PORT: '0',
+  suite = await startIngestSuite('ingest_request_limits', {
     INGEST_REQUEST_TIMEOUT_MS: '3000',
     INGEST_HEADERS_TIMEOUT_MS: '2000',
     INGEST_MAX_CONCURRENT_REQUESTS: '2',
     INGEST_MAX_JSON_DEPTH: '20',
   });
-  const logger = createLogger('ingest-request-limits-test', env.env.LOG_LEVEL);
-  redis = new Redis(config.REDIS_URL);
-  agentKey = (
-    await new ApiKeyStore(redis, config.REDIS_KEY_PREFIX, 0).create({
-      districtId: 'd1',
-      source: 'agent',
-      name: 'agents',
-    })
-  ).key;
-  service = await startIngest(config, logger, { listen: true });
-  collector = new TopicCollector(createKafka(config, logger), [env.topics.raw, env.topics.dlq]);
-  await collector.start();
+  ({ env, service, collector } = suite);
+  agentKey = (await suite.keys.create({ districtId: 'd1', source: 'agent', name: 'agents' })).key;
 });
 
 afterAll(async () => {
-  await collector?.stop();
-  await service?.stop();
-  redis?.disconnect();
-  await env?.cleanup();
+  await suite?.stop();
 });
 
 /** Opens a request whose body arrives one byte per `everyMs`; resolves what the server did to it. */

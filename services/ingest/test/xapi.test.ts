@@ -2,15 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import XAPI, { type Statement } from '@xapi/xapi';
-import { Redis } from 'ioredis';
-import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
-import { createKafka } from '@edusage/kafka';
-import { createLogger } from '@edusage/logging';
+import { waitFor, type TestEnv } from '@edusage/testkit';
 import type { DeadLetter, RawMessage } from '@edusage/contracts';
-import { ApiKeyStore } from '../src/apikeys';
-import { startIngest, type IngestService } from '../src/app';
-import { loadIngestConfig, type IngestConfig } from '../src/config';
-import { TopicCollector, isoMinutesAgo } from './helpers';
+import type { IngestService } from '../src/app';
+import { TopicCollector, isoMinutesAgo, startIngestSuite, type IngestSuite } from './helpers';
 
 // The xAPI route driven by a real xAPI client library (@xapi/xapi, configured as an LMS configures its
 // LRS: endpoint + username/password) against the running service, real Kafka and Redis. Error paths
@@ -19,31 +14,21 @@ import { TopicCollector, isoMinutesAgo } from './helpers';
 const fixtures = path.resolve(__dirname, '../../../../shared/fixtures');
 
 let env: TestEnv;
-let config: IngestConfig;
 let service: IngestService;
 let collector: TopicCollector;
-let redis: Redis;
 let xapiKey: string;
 let endpoint: string;
+let suite: IngestSuite;
 
 beforeAll(async () => {
-  env = await createTestEnv('ingest_xapi');
-  config = loadIngestConfig({ ...env.env, INGEST_PORT: '0', INGEST_MAX_ITEMS: '50' });
-  const logger = createLogger('ingest-xapi-test', env.env.LOG_LEVEL);
-  redis = new Redis(config.REDIS_URL);
-  const store = new ApiKeyStore(redis, config.REDIS_KEY_PREFIX, 0);
-  xapiKey = (await store.create({ districtId: 'd1', source: 'xapi', name: 'Moodle logstore_xapi' })).key;
-  service = await startIngest(config, logger, { listen: true });
+  suite = await startIngestSuite('ingest_xapi', { INGEST_MAX_ITEMS: '50' });
+  ({ env, service, collector } = suite);
+  xapiKey = (await suite.keys.create({ districtId: 'd1', source: 'xapi', name: 'Moodle logstore_xapi' })).key;
   endpoint = `${service.url!}/v1/xapi/`;
-  collector = new TopicCollector(createKafka(config, logger), [env.topics.raw, env.topics.dlq]);
-  await collector.start();
 });
 
 afterAll(async () => {
-  await collector?.stop();
-  await service?.stop();
-  redis?.disconnect();
-  await env?.cleanup();
+  await suite?.stop();
 });
 
 /** The Moodle "course module viewed" statement (logstore_xapi test fixture) with a fresh id and time. */
