@@ -29,23 +29,31 @@ export function fail(err: unknown): void {
 
 /**
  * Display names for a report's ids (schools, classes, apps: `readDistrictNames`). The district's own
- * catalog is in Redis; when Redis does not answer, the shipped catalog's names are used and a line on
- * stderr says so (a report is worth printing without them).
+ * catalog is in Redis; when Redis does not answer, the shipped catalog's names are used, and when the
+ * names cannot be read at all the report shows ids: a line on stderr says which (a report is worth
+ * printing without them).
  */
 export async function reportNames(ch: ClickHouseClient, districtId: string): Promise<Map<string, string>> {
   const config = loadConfig(baseConfigSchema);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true });
-  redis.on('error', () => undefined);
+  // ioredis reports the cause (refused, auth) as an event and rejects the command with a generic error.
+  let cause: string | undefined;
+  redis.on('error', (err: Error) => (cause = err.message));
   const own = districtAppsFromRedis(redis, config.REDIS_KEY_PREFIX);
   try {
     return flatNames(
       await readDistrictNames(ch, districtId, (d) =>
         own(d).catch((err: unknown) => {
-          console.error(`the district's app catalog could not be read (${String(err)}): shipped app names only`);
+          console.error(
+            `the district's app catalog could not be read (${cause ?? String(err)}): shipped app names only`,
+          );
           return [];
         }),
       ),
     );
+  } catch (err) {
+    console.error(`names could not be read (${String(err)}): the report shows ids`);
+    return new Map();
   } finally {
     redis.disconnect();
   }

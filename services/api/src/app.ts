@@ -81,7 +81,15 @@ export async function startApi(
     research,
     tokens,
     defaultFreshness: config.API_DEFAULT_FRESHNESS,
-    names: districtNamesReader({ ch, districtCatalog: districtAppsFromRedis(redis, config.REDIS_KEY_PREFIX) }),
+    names: districtNamesReader({
+      ch,
+      districtCatalog: districtAppsFromRedis(redis, config.REDIS_KEY_PREFIX),
+      onCatalogError: (err, districtId) =>
+        logger.warn(
+          { err: String(err), districtId },
+          "the district's app catalog could not be read: shipped app names only",
+        ),
+    }),
     pipelineLag: () =>
       Promise.all(groups.map(async (g) => ({ ...g, lag: await consumerLag(kafka, g.group, g.topics) }))).catch(
         (err: unknown) => {

@@ -39,12 +39,18 @@ export async function readDistrictNames(
   ]);
   shipped ??= loadShippedCatalog();
   const apps = new Map<string, string>();
-  for (const app of [...shipped, ...own]) if (app.name) apps.set(app.app_id, app.name);
+  for (const app of [...shipped, ...own]) if (app.name) apps.set(app.app_id, shown(app.name));
   return {
-    schools: new Map(schools),
-    classes: new Map(classes.map(([id, title, schoolId]) => [id, { title, schoolId }])),
+    schools: new Map(schools.map(([id, name]) => [id, shown(name)])),
+    classes: new Map(classes.map(([id, title, schoolId]) => [id, { title: shown(title), schoolId }])),
     apps,
   };
+}
+
+/** A name as shown on a page or a terminal: control characters (a file's stray escape codes) as spaces. */
+function shown(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 
 /** The district's own catalog entries as `readDistrictNames` takes them, from Redis ([] for none). */

@@ -13,7 +13,7 @@ import type { FreshnessMeta } from '../freshness';
 import { compactedReads, pageCompactions, PageError } from './data';
 import { Html } from './html';
 import { labelsOf, type Labels } from './labels';
-import { BASE, renderMessage, renderPage, renderSignIn } from './layout';
+import { BASE, renderMessage, renderPage, renderSignIn, type Frame } from './layout';
 import type { PageDefinition } from './page';
 import { pageBudget, type PageBudgetAnswer } from './page-budget';
 import { PAGES } from './pages';
@@ -234,7 +234,7 @@ async function servePage(
   const deps = d.deps;
   const started = process.hrtime.bigint();
   const { query, issues } = pageQuery(request.query);
-  const frame = {
+  const frame: Frame = {
     principal,
     pages: PAGES,
     current: page.slug,
@@ -283,6 +283,8 @@ async function servePage(
     );
   }
   const labels = await pageLabels(request, deps, principal);
+  // A school token's header names its school.
+  if (principal.role === 'school') frame.schoolName = labels.school(principal.school_id);
   try {
     const { result: content, compacted } = await compactedReads(() =>
       page.build({

@@ -26,8 +26,10 @@ function shell(title: string, body: Html, header: Html = html``): string {
   }`;
 }
 
-interface Frame {
+export interface Frame {
   principal: Principal;
+  /** A school token's school as the page calls it (its name, else its id). */
+  schoolName?: string;
   pages: readonly PageDefinition[];
   current: string;
   csrf: string;
@@ -46,7 +48,8 @@ function header(f: Frame): Html {
           <a href="${BASE}/${p.slug}" ${new Html(p.slug === f.current ? ' aria-current="page"' : '')}>${p.nav}</a>
         </li>`,
     );
-  const who = f.principal.role === 'school' ? `${f.principal.role} ${f.principal.school_id}` : f.principal.role;
+  const who =
+    f.principal.role === 'school' ? `${f.principal.role} ${f.schoolName ?? f.principal.school_id}` : f.principal.role;
   return html`<header>
     <div class="brand">edusage <span>district ${f.principal.district_id} · ${who}</span></div>
     <nav aria-label="Pages">

@@ -154,7 +154,7 @@ async function appDetail(ctx: PageContext, app: string): Promise<PageContent> {
       ...figureSection({
         charts: [
           chart({
-            title: `Weekly active users of ${name}`,
+            title: `Weekly active users of ${name} (each week shown by its last day)`,
             kind: 'line',
             valueName: 'active users',
             categories: weekRows.map((w) => w.to),

@@ -243,7 +243,13 @@ async function analysisPage(ctx: PageContext): Promise<PageContent> {
         rows: others,
         columns: [
           { key: 'dimension', label: 'Group', value: (g) => g.dimension },
-          { key: 'id', label: 'Id', value: (g) => g.id, show: (g) => groupName(ctx.labels, g) },
+          {
+            key: 'id',
+            label: 'Which',
+            value: (g) => g.id,
+            show: (g) =>
+              html`<span title="${groupName(ctx.labels, g) === g.id ? '' : g.id}">${groupName(ctx.labels, g)}</span>`,
+          },
           { key: 'name', label: 'Name', value: (g) => groupName(ctx.labels, g), csvOnly: true },
           { key: 'n', label: 'Students', numeric: true, value: (g) => g.n },
           { key: 'tier3', label: 'Meets Tier III', value: (g) => (g.verdict.meetsTierIII ? 'yes' : 'no') },

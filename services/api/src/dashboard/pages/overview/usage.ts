@@ -33,14 +33,14 @@ function weeklyUseFigure(weekRows: WeekRow[]): (Html | Table)[] {
     heading: 'Weekly use',
     charts: [
       chart({
-        title: 'Engaged hours per week (all apps)',
+        title: 'Engaged hours per week (all apps; each week shown by its last day)',
         kind: 'bar',
         valueName: 'hours',
         categories: weekRows.map((w) => w.to),
         series: [{ name: 'engaged hours', values: weekRows.map((w) => hours(w.total.engaged_seconds)) }],
       }),
       chart({
-        title: 'Weekly active users, district-wide (distinct people, any app)',
+        title: 'Weekly active users, district-wide (distinct people, any app; each week shown by its last day)',
         kind: 'line',
         valueName: 'people',
         categories: weekRows.map((w) => w.to),
@@ -88,7 +88,7 @@ function appTrendFigure(weekRows: WeekRow[], trendApps: string[], labels: Labels
   return figureSection({
     charts: [
       chart({
-        title: `Weekly active users of the ${trendApps.length} most used apps`,
+        title: `Weekly active users of the ${trendApps.length} most used apps (each week shown by its last day)`,
         kind: 'line',
         valueName: 'active users',
         categories: weekRows.map((w) => w.to),
