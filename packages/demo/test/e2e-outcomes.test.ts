@@ -238,6 +238,11 @@ describe('outcomes on the real pipeline', () => {
     const post = [...starTests, '--from', q.to, '--to', q.to, '--student', student];
     const preview = await cli(post);
     expect(preview.stdout).toContain(`would remove 1 result(s) of 1 student(s), test days ${q.to} to ${q.to}`);
+    // The same student by the state or local id the roster has (as the import matches them).
+    const localId = e2e.sample.roster.users.find((u) => u.sourcedId === student)!.identifier;
+    expect(localId).not.toBe(student);
+    const byLocalId = await cli([...starTests, '--from', q.to, '--to', q.to, '--student', localId]);
+    expect(byLocalId.stdout).toContain(`would remove 1 result(s) of 1 student(s), test days ${q.to} to ${q.to}`);
     expect((await pairs()).withoutPair).toBe(0);
     expect((await cli([...post, '--confirm'])).stdout).toContain('removed 1 result(s) of 1 student(s)');
     expect(await pairs()).toEqual({

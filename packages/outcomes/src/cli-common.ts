@@ -24,12 +24,21 @@ export async function loadMatcher(
   config: Pick<EnrichConfig, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'PSEUDONYM_KEY'>,
   districtId: string,
 ): Promise<RosterMatcher> {
+  const matcher = await loadMatcherIfAny(config, districtId);
+  if (!matcher) throw new Error(`district ${districtId} has no roster: run \`enrich roster import\` first`);
+  return matcher;
+}
+
+/** `loadMatcher`, but null when the district has no roster (the key is checked all the same). */
+export async function loadMatcherIfAny(
+  config: Pick<EnrichConfig, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'PSEUDONYM_KEY'>,
+  districtId: string,
+): Promise<RosterMatcher | null> {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
   try {
     await recordOrCheckPseudonymKey({ redis, prefix: config.REDIS_KEY_PREFIX, key: config.PSEUDONYM_KEY });
     const roster = await loadRosterFromRedis(redis, config.REDIS_KEY_PREFIX, districtId);
-    if (!roster) throw new Error(`district ${districtId} has no roster: run \`enrich roster import\` first`);
-    return new RosterMatcher(districtId, roster.data, config.PSEUDONYM_KEY);
+    return roster ? new RosterMatcher(districtId, roster.data, config.PSEUDONYM_KEY) : null;
   } finally {
     redis.disconnect();
   }

@@ -1,9 +1,8 @@
 import Table from 'cli-table3';
 import { Option, type Command } from 'commander';
-import { pseudonymizeOnce, recordOrCheckPseudonymKey } from '@edusage/enrich';
-import { Redis } from 'ioredis';
+import { pseudonymizeOnce } from '@edusage/enrich';
 import { isCalendarDay, type ClickHouseClient } from '@edusage/clickhouse';
-import { checkDistrictId, fail, loadConfig, withClickHouse } from './cli-common';
+import { checkDistrictId, fail, loadConfig, loadMatcherIfAny, withClickHouse } from './cli-common';
 import {
   listImports,
   withdrawalExtent,
@@ -47,8 +46,8 @@ export function registerWithdrawCommands(program: Command): void {
     .requiredOption('--from <YYYY-MM-DD>', 'first test day to remove')
     .requiredOption('--to <YYYY-MM-DD>', 'last test day to remove')
     .option(
-      '--student <sourcedId>',
-      'only this student (the roster sourcedId; repeat for several)',
+      '--student <id>',
+      'only this student: the roster sourcedId, or a state or local id the roster has (repeat for several)',
       (v: string, all: string[] = []) => [...all, v],
     )
     .option('--confirm', 'remove them (without it nothing is removed)')
@@ -86,7 +85,7 @@ async function runWithdraw(o: WithdrawCliOptions): Promise<void> {
     if (extent.students < named) {
       process.stderr.write(
         `${named - extent.students} of the ${named} students named have no ${withdrawal.assessment} result ` +
-          `from ${withdrawal.from} to ${withdrawal.to}: --student takes the roster sourcedId (not a state or local id)\n`,
+          `from ${withdrawal.from} to ${withdrawal.to} (is the id one the roster has?)\n`,
       );
       process.exitCode = 2;
     }
@@ -129,19 +128,24 @@ async function withdrawalOf(o: WithdrawCliOptions, config: ReturnType<typeof loa
   };
 }
 
-/** Students are stored as their pseudonym under the deployment's key: refuse another key, as the import does. */
+/**
+ * The named students' pseudonyms, found as the import finds them: each id as a roster sourcedId or as
+ * a state or local id of the current roster (`RosterMatcher`; an id naming two students is refused). An
+ * id the roster does not have is taken as the sourcedId of a student who has left it. The key is
+ * checked against the deployment's, as the import does.
+ */
 async function pseudonymsOf(
   config: ReturnType<typeof loadConfig>,
   districtId: string,
-  sourcedIds: readonly string[],
+  ids: readonly string[],
 ): Promise<string[]> {
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-  try {
-    await recordOrCheckPseudonymKey({ redis, prefix: config.REDIS_KEY_PREFIX, key: config.PSEUDONYM_KEY });
-  } finally {
-    redis.disconnect();
-  }
-  return sourcedIds.map((id) => pseudonymizeOnce(config.PSEUDONYM_KEY, districtId, id));
+  const matcher = await loadMatcherIfAny(config, districtId);
+  return ids.map((id) => {
+    const found = matcher?.match({ sourcedId: id, ids: [id] });
+    if (found?.ok) return found.personId;
+    if (found?.reason === 'ambiguous') throw new Error(`--student ${id}: ${found.message}`);
+    return pseudonymizeOnce(config.PSEUDONYM_KEY, districtId, id);
+  });
 }
 
 function describe(e: WithdrawalExtent): string {
