@@ -21,8 +21,7 @@ import {
   type Period,
 } from '@edusage/reports';
 import { compactRollups, type MonthCompactionResult } from '@edusage/rollups';
-import { districtAppsFromRedis, flatNames, readDistrictNames } from '@edusage/enrich';
-import { Redis } from 'ioredis';
+import { flatNames, readDistrictNamesOnce } from '@edusage/enrich';
 import { apiBaseUrl, createDemoApiToken } from './dashboard';
 import { evidenceTable } from './evidence';
 import { say } from './output';
@@ -72,13 +71,7 @@ async function productNames(
   config: BaseConfig,
   districtId: string,
 ): Promise<Map<string, string>> {
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined); // a failed read rejects below, with the demo's own message
-  try {
-    return flatNames(await readDistrictNames(db, districtId, districtAppsFromRedis(redis, config.REDIS_KEY_PREFIX)));
-  } finally {
-    redis.disconnect();
-  }
+  return flatNames(await readDistrictNamesOnce(db, districtId, config));
 }
 
 /** What the jobs service's rollup-compaction does every hour; the reports below read through it. */

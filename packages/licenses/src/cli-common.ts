@@ -1,7 +1,6 @@
-import { Redis } from 'ioredis';
 import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { withMigratedClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
-import { districtAppsFromRedis, flatNames, readDistrictNames } from '@edusage/enrich';
+import { flatNames, readDistrictNamesOnce } from '@edusage/enrich';
 import { formatImportResult, type ImportResult } from './import';
 
 /** District ids end up in SQL literals (escaped) and partition keys: keep them plain. */
@@ -34,27 +33,14 @@ export function fail(err: unknown): void {
  * printing without them).
  */
 export async function reportNames(ch: ClickHouseClient, districtId: string): Promise<Map<string, string>> {
-  const config = loadConfig(baseConfigSchema);
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true });
-  // ioredis reports the cause (refused, auth) as an event and rejects the command with a generic error.
-  let cause: string | undefined;
-  redis.on('error', (err: Error) => (cause = err.message));
-  const own = districtAppsFromRedis(redis, config.REDIS_KEY_PREFIX);
   try {
     return flatNames(
-      await readDistrictNames(ch, districtId, (d) =>
-        own(d).catch((err: unknown) => {
-          console.error(
-            `the district's app catalog could not be read (${cause ?? String(err)}): shipped app names only`,
-          );
-          return [];
-        }),
+      await readDistrictNamesOnce(ch, districtId, loadConfig(baseConfigSchema), (cause) =>
+        console.error(`the district's app catalog could not be read (${cause}): shipped app names only`),
       ),
     );
   } catch (err) {
     console.error(`names could not be read (${String(err)}): the report shows ids`);
     return new Map();
-  } finally {
-    redis.disconnect();
   }
 }

@@ -80,7 +80,7 @@ async function runWithdraw(o: WithdrawCliOptions): Promise<void> {
     process.stdout.write(
       `${verb} ${describe(extent)}${!o.confirm && extent.results > 0 ? '; add --confirm to remove them' : ''}\n`,
     );
-    // A named student without a result in these days is most often an id that is not the roster sourcedId.
+    // A named student without a result in these days is most often an id the roster does not have.
     const named = withdrawal.personIds?.length ?? 0;
     if (extent.students < named) {
       process.stderr.write(

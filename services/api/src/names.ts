@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import { readDistrictNames, type AppEntry, type DistrictNames } from '@edusage/enrich';
+import { NO_NAMES, readDistrictNames, type AppEntry, type DistrictNames } from '@edusage/enrich';
 
 export type { DistrictNames };
 export type NamesReader = (districtId: string) => Promise<DistrictNames>;
@@ -42,7 +42,7 @@ export function districtNamesReader(deps: {
           cache.delete(id);
           lastGood.delete(id);
         }
-    const entry = { until: now() + cacheMs, names: Promise.resolve<DistrictNames>(EMPTY) };
+    const entry = { until: now() + cacheMs, names: Promise.resolve(NO_NAMES) };
     entry.names = readDistrictNames(deps.ch, districtId, catalog).then(
       (names) => {
         lastGood.set(districtId, names);
@@ -60,5 +60,3 @@ export function districtNamesReader(deps: {
     return entry.names;
   };
 }
-
-const EMPTY: DistrictNames = { schools: new Map(), classes: new Map(), apps: new Map() };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { queryArrays, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
 import { loadShippedCatalog, type AppEntry } from './catalog/catalog';
 import { loadDistrictCatalog } from './catalog/store';
@@ -13,6 +13,9 @@ export interface DistrictNames {
   classes: ReadonlyMap<string, { title: string; schoolId: string }>;
   apps: ReadonlyMap<string, string>;
 }
+
+/** No names: every id shows as itself. */
+export const NO_NAMES: DistrictNames = { schools: new Map(), classes: new Map(), apps: new Map() };
 
 let shipped: readonly AppEntry[] | undefined;
 
@@ -57,6 +60,35 @@ function shown(name: string): string {
 export function districtAppsFromRedis(redis: Redis, prefix: string) {
   return async (districtId: string): Promise<readonly AppEntry[]> =>
     (await loadDistrictCatalog(redis, prefix, districtId))?.apps ?? [];
+}
+
+/**
+ * `readDistrictNames` for a command that runs once (`licenses report`, the demo): the district's catalog
+ * read on a Redis connection of its own, closed after. When Redis does not answer, `onCatalogError`
+ * (given) gets the cause ioredis reported (refused, auth: its commands fail with a generic error) and
+ * the shipped names are used; without it the read fails.
+ */
+export async function readDistrictNamesOnce(
+  ch: ClickHouseClient,
+  districtId: string,
+  redisConfig: { REDIS_URL: string; REDIS_KEY_PREFIX: string },
+  onCatalogError?: (cause: string) => void,
+): Promise<DistrictNames> {
+  const redis = new Redis(redisConfig.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true });
+  let cause: string | undefined;
+  redis.on('error', (err: Error) => (cause = err.message));
+  const own = districtAppsFromRedis(redis, redisConfig.REDIS_KEY_PREFIX);
+  try {
+    return await readDistrictNames(ch, districtId, (d) =>
+      own(d).catch((err: unknown) => {
+        if (!onCatalogError) throw err;
+        onCatalogError(cause ?? String(err));
+        return [];
+      }),
+    );
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** One map of display names by id (schools, classes, apps), as the CLI reports take them. */

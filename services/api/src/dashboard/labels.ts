@@ -1,4 +1,4 @@
-import type { DistrictNames } from '../names';
+import { NO_NAMES, type DistrictNames } from '@edusage/enrich';
 import { html, type Html } from './html';
 import type { Column } from './table';
 
@@ -8,8 +8,6 @@ export interface Labels {
   klass(id: string): string;
   app(id: string): string;
 }
-
-const NO_NAMES: DistrictNames = { schools: new Map(), classes: new Map(), apps: new Map() };
 
 export function labelsOf(names: DistrictNames = NO_NAMES): Labels {
   return {
@@ -29,12 +27,13 @@ export function namedIdColumns<Row>(o: {
   nameKey?: string;
   label: string;
   id(row: Row): string;
-  name(id: string): string;
+  /** The id's name (the row, for names that depend on more than the id). */
+  name(id: string, row: Row): string;
   href?(row: Row): string | null;
 }): Column<Row>[] {
   const shown = (row: Row): Html => {
     const id = o.id(row);
-    const name = o.name(id);
+    const name = o.name(id, row);
     const href = o.href?.(row) ?? null;
     const title = name === id ? '' : id;
     return href === null
@@ -46,7 +45,7 @@ export function namedIdColumns<Row>(o: {
     {
       key: o.nameKey ?? `${o.key.replace(/_id$/, '')}_name`,
       label: `${o.label} name`,
-      value: (r) => o.name(o.id(r)),
+      value: (r) => o.name(o.id(r), r),
       csvOnly: true,
     },
   ];

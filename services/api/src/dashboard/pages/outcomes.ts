@@ -5,7 +5,7 @@ import { PageError } from '../data';
 import { html } from '../html';
 import type { PageContext, PageContent, PageDefinition } from '../page';
 import { pagePeriod } from '../period';
-import type { Labels } from '../labels';
+import { namedIdColumns, type Labels } from '../labels';
 import { table } from '../table';
 import { errorBarChart } from '../error-bars';
 import { figureSection } from '../figure';
@@ -243,14 +243,13 @@ async function analysisPage(ctx: PageContext): Promise<PageContent> {
         rows: others,
         columns: [
           { key: 'dimension', label: 'Group', value: (g) => g.dimension },
-          {
+          ...namedIdColumns<GroupReport>({
             key: 'id',
+            nameKey: 'name',
             label: 'Which',
-            value: (g) => g.id,
-            show: (g) =>
-              html`<span title="${groupName(ctx.labels, g) === g.id ? '' : g.id}">${groupName(ctx.labels, g)}</span>`,
-          },
-          { key: 'name', label: 'Name', value: (g) => groupName(ctx.labels, g), csvOnly: true },
+            id: (g) => g.id,
+            name: (_id, g) => groupName(ctx.labels, g),
+          }),
           { key: 'n', label: 'Students', numeric: true, value: (g) => g.n },
           { key: 'tier3', label: 'Meets Tier III', value: (g) => (g.verdict.meetsTierIII ? 'yes' : 'no') },
         ],
