@@ -15,3 +15,4 @@ export { clickhouseErrorCode } from './error-code';
 export { clickhouseHealth } from './health';
 export { migrationStatements, SCHEMA_MIGRATIONS_DIR, withMigratedClickHouse } from './migrated';
 export { tsvField, tsvLine, TsvValueError } from './tsv';
+export { deleteAndWait, DeletionPendingError, type DeletionWaitOptions } from './deletion';

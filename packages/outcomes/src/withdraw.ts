@@ -1,4 +1,12 @@
-import { command, queryRows, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import {
+  deleteAndWait,
+  DeletionPendingError,
+  queryRows,
+  sqlDate,
+  sqlString,
+  type ClickHouseClient,
+  type DeletionWaitOptions,
+} from '@edusage/clickhouse';
 import { normalizeSubject } from './result';
 
 /**
@@ -102,22 +110,14 @@ export async function listImports(ch: ClickHouseClient, districtId: string): Pro
   }));
 }
 
-export interface WithdrawOptions {
-  /** How long to wait for ClickHouse to finish the deletion before giving up (it goes on in the background). */
-  timeoutMs?: number;
-  pollMs?: number;
-  /** Called while waiting, with the data parts ClickHouse still has to rewrite. */
-  onWaiting?: (partsToDo: number) => void;
-}
+export type WithdrawOptions = DeletionWaitOptions;
 
 /**
- * Removes the results a withdrawal names: one `ALTER TABLE … DELETE` (a ClickHouse mutation, on 18.16 and
- * current versions alike), then waits until none of them is left (the count decides; the table's
- * unfinished mutations only give the progress, and on current versions why a part failed). Every
- * import's results of those tests go (a corrected file's and the original's), so no earlier score
- * comes back; importing a file again later stores its results again. Returns what was removed. Throws
- * when results are still there at the timeout (the deletion goes on in the background: ask for the
- * same withdrawal again to see what is left).
+ * Removes the results a withdrawal names: one `ALTER TABLE … DELETE`, waited for until none of them is
+ * left (`deleteAndWait`). Every import's results of those tests go (a corrected file's and the
+ * original's), so no earlier score comes back; importing a file again later stores its results again.
+ * Returns what was removed. Throws when results are still there at the timeout (the deletion goes on in
+ * the background: ask for the same withdrawal again to see what is left).
  */
 export async function withdrawResults(
   ch: ClickHouseClient,
@@ -126,39 +126,24 @@ export async function withdrawResults(
 ): Promise<WithdrawalExtent> {
   const extent = await withdrawalExtent(ch, w);
   if (extent.results === 0) return extent;
-  await command(ch, `ALTER TABLE assessment_results DELETE WHERE ${filterOf(w)}`);
-  const timeoutMs = opts.timeoutMs ?? 300_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = (await withdrawalExtent(ch, w)).results;
-    if (left === 0) return extent;
-    const pending = await unfinishedMutations(ch);
-    const partsToDo = pending.reduce((n, m) => n + m.parts_to_do, 0);
-    if (Date.now() > deadline) {
-      const failure = pending.map((m) => m.latest_fail_reason).find((r) => r);
-      throw new Error(
-        `${left} of the ${extent.results} results are still stored after ${Math.round(timeoutMs / 1000)} s ` +
-          `(ClickHouse has ${partsToDo} data parts to rewrite` +
-          (failure ? `; it last failed with: ${failure}` : '') +
-          '; an import of these tests at the same time stores them again): the deletion goes on in the ' +
-          'background; run the same withdrawal again later to see what is left',
-      );
-    }
-    opts.onWaiting?.(partsToDo);
-    await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250));
+  try {
+    await deleteAndWait(
+      ch,
+      'assessment_results',
+      filterOf(w),
+      async () => (await withdrawalExtent(ch, w)).results,
+      opts,
+    );
+  } catch (err) {
+    if (!(err instanceof DeletionPendingError)) throw err;
+    throw new Error(
+      `${err.left} of the ${extent.results} results are still stored after ${Math.round((opts.timeoutMs ?? 300_000) / 1000)} s ` +
+        `(ClickHouse has ${err.partsToDo} data parts to rewrite` +
+        (err.failure ? `; it last failed with: ${err.failure}` : '') +
+        '; an import of these tests at the same time stores them again): the deletion goes on in the ' +
+        'background; run the same withdrawal again later to see what is left',
+      { cause: err },
+    );
   }
-}
-
-/** The table's unfinished mutations (`latest_fail_reason` exists on current versions only, not on 18.16). */
-async function unfinishedMutations(
-  ch: ClickHouseClient,
-): Promise<{ parts_to_do: number; latest_fail_reason?: string }[]> {
-  const rows = await queryRows<{ parts_to_do: number | string; latest_fail_reason?: string }>(
-    ch,
-    `SELECT * FROM system.mutations WHERE database = currentDatabase() AND table = 'assessment_results' AND is_done = 0`,
-  );
-  return rows.map((r) => ({
-    parts_to_do: Number(r.parts_to_do),
-    ...(r.latest_fail_reason ? { latest_fail_reason: r.latest_fail_reason } : {}),
-  }));
+  return extent;
 }

@@ -1,0 +1,73 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows, command } from './query';
+import { sqlString } from './escape';
+
+export interface DeletionWaitOptions {
+  /** How long to wait for ClickHouse to finish the deletion before giving up (it goes on in the background). */
+  timeoutMs?: number;
+  pollMs?: number;
+  /** Called while waiting, with the data parts ClickHouse still has to rewrite. */
+  onWaiting?: (partsToDo: number) => void;
+}
+
+/** The deletion was asked for, and rows were still there at the timeout (ClickHouse goes on with it). */
+export class DeletionPendingError extends Error {
+  constructor(
+    readonly table: string,
+    readonly left: number,
+    readonly partsToDo: number,
+    readonly failure: string | null,
+    timeoutMs: number,
+  ) {
+    super(
+      `${left} row(s) of ${table} are still stored after ${Math.round(timeoutMs / 1000)} s ` +
+        `(ClickHouse has ${partsToDo} data part(s) to rewrite${failure ? `; it last failed with: ${failure}` : ''})`,
+    );
+    this.name = 'DeletionPendingError';
+  }
+}
+
+/**
+ * Deletes rows with `ALTER TABLE … DELETE WHERE` (a ClickHouse mutation: the only deletion 18.16 has, and
+ * the same statement on current versions), then waits until `left()` counts none of them. The count
+ * decides; the table's unfinished mutations only give the progress, and on current versions why a part
+ * failed. Mutations are asynchronous, so without this wait a reader could still see the rows.
+ */
+export async function deleteAndWait(
+  ch: ClickHouseClient,
+  table: string,
+  where: string,
+  left: () => Promise<number>,
+  opts: DeletionWaitOptions = {},
+): Promise<void> {
+  await command(ch, `ALTER TABLE ${table} DELETE WHERE ${where}`);
+  const timeoutMs = opts.timeoutMs ?? 300_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const remaining = await left();
+    if (remaining === 0) return;
+    const pending = await unfinishedMutations(ch, table);
+    const partsToDo = pending.reduce((n, m) => n + m.parts_to_do, 0);
+    if (Date.now() > deadline) {
+      const failure = pending.map((m) => m.latest_fail_reason).find((r) => r) ?? null;
+      throw new DeletionPendingError(table, remaining, partsToDo, failure, timeoutMs);
+    }
+    opts.onWaiting?.(partsToDo);
+    await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250));
+  }
+}
+
+/** The table's unfinished mutations (`latest_fail_reason` exists on current versions only, not on 18.16). */
+async function unfinishedMutations(
+  ch: ClickHouseClient,
+  table: string,
+): Promise<{ parts_to_do: number; latest_fail_reason?: string }[]> {
+  const rows = await queryRows<{ parts_to_do: number | string; latest_fail_reason?: string }>(
+    ch,
+    `SELECT * FROM system.mutations WHERE database = currentDatabase() AND table = ${sqlString(table)} AND is_done = 0`,
+  );
+  return rows.map((r) => ({
+    parts_to_do: Number(r.parts_to_do),
+    ...(r.latest_fail_reason ? { latest_fail_reason: r.latest_fail_reason } : {}),
+  }));
+}
