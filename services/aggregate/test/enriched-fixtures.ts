@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
 
 /** A small deterministic PRNG so a failing run can be repeated with the same seed. */
@@ -120,4 +121,46 @@ export function referenceDistrictRollup(events: readonly EnrichedEvent[]): Map<s
       },
     ]),
   );
+}
+
+/** The district or school rollup cells as ClickHouse merges them; a cell of empty states must be all zeros. */
+export async function rollupCells(
+  ch: ClickHouseClient,
+  level: 'district' | 'school',
+): Promise<Map<string, ReferenceCell>> {
+  const school = level === 'school' ? `school_id, '|', ` : '';
+  const rows = await queryRows<{ k: string; events: string; users: string; seconds: string; minutes: string }>(
+    ch,
+    `SELECT concat(district_id, '|', ${school}toString(local_date), '|', app_id, '|', role) AS k,
+            sumMerge(events) AS events, uniqExactMerge(active_users) AS users,
+            sumMerge(explicit_seconds) AS seconds, uniqExactIfMerge(active_minutes) AS minutes
+     FROM rollup_${level}_app_daily GROUP BY k`,
+  );
+  const out = new Map<string, ReferenceCell>();
+  for (const r of rows) {
+    const cell = {
+      events: Number(r.events),
+      users: Number(r.users),
+      explicitSeconds: Number(r.seconds),
+      activeMinutes: Number(r.minutes),
+    };
+    // A cell whose every event moved elsewhere keeps empty states: zero in every measure.
+    if (cell.events === 0) expect(cell).toEqual({ events: 0, users: 0, explicitSeconds: 0, activeMinutes: 0 });
+    else out.set(r.k, cell);
+  }
+  return out;
+}
+
+/** The school level of the reference: the district reference's rule with the school in the key. */
+export function referenceSchoolRollup(events: EnrichedEvent[]): Map<string, ReferenceCell> {
+  const out = new Map<string, ReferenceCell>();
+  const bySchool = new Map<string, EnrichedEvent[]>();
+  for (const e of events) bySchool.set(e.school_id ?? '', [...(bySchool.get(e.school_id ?? '') ?? []), e]);
+  for (const [school, list] of bySchool) {
+    for (const [k, c] of referenceDistrictRollup(list)) {
+      const [district, ...rest] = k.split('|');
+      out.set([district, school, ...rest].join('|'), c);
+    }
+  }
+  return out;
 }

@@ -5,12 +5,18 @@
  * school cell equals a reference computed from the corrected events, including cells that lost all
  * their events (empty states). A second re-fold changes nothing.
  */
-import { insertRows, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { insertRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { EnrichedEvent } from '@edusage/contracts';
 import { onCurrentClickHouse, onTestClickHouse } from '@edusage/testkit';
 import { deriveRollups, derivedRanges, refoldRange } from '../src/rollup-deriver';
 import { toClickHouseDateTime, usageEventRow } from '../src/rows';
-import { makeEnrichedEvents, referenceDistrictRollup, type ReferenceCell } from './enriched-fixtures';
+import {
+  makeEnrichedEvents,
+  referenceDistrictRollup,
+  referenceSchoolRollup,
+  rollupCells,
+  type ReferenceCell,
+} from './enriched-fixtures';
 
 jest.setTimeout(120_000);
 
@@ -27,44 +33,6 @@ function unresolvedVersion(e: EnrichedEvent): EnrichedEvent {
     class_attribution: 'none',
     school_id: null,
   };
-}
-
-async function cells(ch: ClickHouseClient, level: 'district' | 'school'): Promise<Map<string, ReferenceCell>> {
-  const school = level === 'school' ? `school_id, '|', ` : '';
-  const rows = await queryRows<{ k: string; events: string; users: string; seconds: string; minutes: string }>(
-    ch,
-    `SELECT concat(district_id, '|', ${school}toString(local_date), '|', app_id, '|', role) AS k,
-            sumMerge(events) AS events, uniqExactMerge(active_users) AS users,
-            sumMerge(explicit_seconds) AS seconds, uniqExactIfMerge(active_minutes) AS minutes
-     FROM rollup_${level}_app_daily GROUP BY k`,
-  );
-  const out = new Map<string, ReferenceCell>();
-  for (const r of rows) {
-    const cell = {
-      events: Number(r.events),
-      users: Number(r.users),
-      explicitSeconds: Number(r.seconds),
-      activeMinutes: Number(r.minutes),
-    };
-    // A cell whose every event moved elsewhere keeps empty states: zero in every measure.
-    if (cell.events === 0) expect(cell).toEqual({ events: 0, users: 0, explicitSeconds: 0, activeMinutes: 0 });
-    else out.set(r.k, cell);
-  }
-  return out;
-}
-
-/** The school level of the reference: the district reference's rule with the school in the key. */
-function referenceSchool(events: EnrichedEvent[]): Map<string, ReferenceCell> {
-  const out = new Map<string, ReferenceCell>();
-  const bySchool = new Map<string, EnrichedEvent[]>();
-  for (const e of events) bySchool.set(e.school_id ?? '', [...(bySchool.get(e.school_id ?? '') ?? []), e]);
-  for (const [school, list] of bySchool) {
-    for (const [k, c] of referenceDistrictRollup(list)) {
-      const [district, ...rest] = k.split('|');
-      out.set([district, school, ...rest].join('|'), c);
-    }
-  }
-  return out;
 }
 
 const sortedEntries = (m: Map<string, ReferenceCell>) => [...m].sort(([a], [b]) => a.localeCompare(b));
@@ -95,7 +63,7 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
     }
   }
   // Before: the late events count under role unknown, with another person and no school.
-  const unknownBefore = [...(await cells(ch, 'district')).entries()].filter(([k]) => k.endsWith('|unknown'));
+  const unknownBefore = [...(await rollupCells(ch, 'district')).entries()].filter(([k]) => k.endsWith('|unknown'));
   expect(unknownBefore.length).toBeGreaterThan(0);
 
   // The revisions: the true (resolved) version of every late event, at its stored coordinates.
@@ -121,12 +89,12 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   for (const [partition, list] of parts.entries()) await deriveRollups(ch, topic, partition, BigInt(list.length));
 
   const expectedDistrict = sortedEntries(referenceDistrictRollup(truth));
-  const expectedSchool = sortedEntries(referenceSchool(truth));
-  expect(sortedEntries(await cells(ch, 'district'))).toEqual(expectedDistrict);
-  expect(sortedEntries(await cells(ch, 'school'))).toEqual(expectedSchool);
+  const expectedSchool = sortedEntries(referenceSchoolRollup(truth));
+  expect(sortedEntries(await rollupCells(ch, 'district'))).toEqual(expectedDistrict);
+  expect(sortedEntries(await rollupCells(ch, 'school'))).toEqual(expectedSchool);
   await refoldAll(); // again: nothing changes
-  expect(sortedEntries(await cells(ch, 'district'))).toEqual(expectedDistrict);
-  expect(sortedEntries(await cells(ch, 'school'))).toEqual(expectedSchool);
+  expect(sortedEntries(await rollupCells(ch, 'district'))).toEqual(expectedDistrict);
+  expect(sortedEntries(await rollupCells(ch, 'school'))).toEqual(expectedSchool);
 }
 
 describe('re-folding revised events', () => {

@@ -344,7 +344,12 @@ export function* attributedEvents(
   }
 }
 
-export function buildReference(sample: SampleDistrict, pseudonymKey: string): Reference {
+/** `leaveOut`: events the pipeline must no longer count (e.g. of erased people). */
+export function buildReference(
+  sample: SampleDistrict,
+  pseudonymKey: string,
+  leaveOut: (a: AttributedEvent) => boolean = () => false,
+): Reference {
   const mismatches: string[] = [];
   const district = new Map<string, Accumulator>();
   const school = new Map<string, Accumulator>();
@@ -366,6 +371,7 @@ export function buildReference(sample: SampleDistrict, pseudonymKey: string): Re
     malformed.set(k, (malformed.get(k) ?? 0) + 1);
   }
   for (const a of attributedEvents(sample, pseudonymKey, mismatches)) {
+    if (leaveOut(a)) continue;
     const { person, personSourcedId, role, app, appResolved, classId, schoolId, day, seconds, minute } = a;
     const resolved = personSourcedId !== null;
     storedEvents += 1;
