@@ -54,6 +54,34 @@ describe('processMessages', () => {
     expect(out.dlq[2]!.key).toBe('agent');
   });
 
+  it("drops an erased person's events, found as the roster resolves them or by the identifier sent", () => {
+    const erasedView = {
+      ...view,
+      erased: new Set([documentedPseudonym(KEY, 'd1', 'stu1'), documentedPseudonym(KEY, 'd1', 'gone@example.org')]),
+    };
+    const out = processMessages(
+      [
+        {
+          value: Buffer.from(JSON.stringify(raw({ user: { sourced_id: 'stu1' }, app: { app_id: 'ixl' } }))),
+          offset: '1',
+        },
+        {
+          value: Buffer.from(JSON.stringify(raw({ user: { email: 'Gone@example.org' }, app: { app_id: 'ixl' } }))),
+          offset: '2',
+        },
+        {
+          value: Buffer.from(JSON.stringify(raw({ user: { sourced_id: 'stu2' }, app: { app_id: 'ixl' } }))),
+          offset: '3',
+        },
+        { value: Buffer.from('{not json'), offset: '4' },
+      ],
+      { ...ctx, view: () => erasedView },
+    );
+    expect(out.erased).toBe(2);
+    expect(out.enriched.map((m) => JSON.parse(m.value).raw.offset)).toEqual(['3']);
+    expect(out.dlq).toHaveLength(1); // a message that names nobody is still a dead letter
+  });
+
   it('keys copies of an event to one partition with one dedup_key, even when the roster resolved only one', () => {
     // The first copy arrives before the district's roster is loaded, the re-sent one after: the person
     // id changes (unresolved pseudonym → roster person), the partition key and the identity must not,

@@ -11,6 +11,8 @@ export interface DistrictView {
   /** Null when the district has no roster loaded: every person is then unresolved. */
   roster: RosterIndex | null;
   catalog: AppCatalog;
+  /** Pseudonyms of people erased at the district's request: their events are dropped (`people erase`). */
+  erased?: ReadonlySet<string>;
 }
 
 export interface RawPosition {

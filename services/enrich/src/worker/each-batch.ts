@@ -91,6 +91,7 @@ function fillChunk(
     } else {
       deps.metrics.unresolved.inc({ kind: 'person' }, out.unresolvedPeople);
       deps.metrics.unresolved.inc({ kind: 'app' }, out.unresolvedApps);
+      deps.metrics.events.inc({ outcome: 'erased' }, out.erased);
     }
     i++;
   }

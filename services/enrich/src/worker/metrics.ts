@@ -19,7 +19,7 @@ export function createMetrics(registry?: Registry): EnrichMetrics {
     registry,
     events: new Counter({
       name: 'enrich_events_total',
-      help: 'Raw messages handled, by outcome (enriched, dlq)',
+      help: "Raw messages handled, by outcome (enriched, dlq, erased: an erased person's event, dropped)",
       labelNames: ['outcome'],
       registers: [registry],
     }),

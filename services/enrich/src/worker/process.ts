@@ -29,6 +29,8 @@ export interface ProcessedChunk {
   dlq: OutMessage[];
   unresolvedPeople: number;
   unresolvedApps: number;
+  /** Events of erased people, dropped (nothing of them is passed on). */
+  erased: number;
 }
 
 export interface ProcessContext {
@@ -63,6 +65,7 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
     dlq: [],
     unresolvedPeople: 0,
     unresolvedApps: 0,
+    erased: 0,
   };
   const enrichedAt = (ctx.now?.() ?? new Date()).toISOString();
   const deadLetter = deadLetterBuilder({ stage: 'enrich', ...UNKNOWN_SENDER });
@@ -85,7 +88,7 @@ export function processMessages(messages: readonly InMessage[], ctx: ProcessCont
         origin: kafkaPosition(ctx.topic, ctx.partition, m.offset),
       });
       out.dlq.push({ key: letter.source, value: JSON.stringify(letter) });
-    }
+    } else out.erased++; // skip: an erased person's event; neither passed on nor dead-lettered (it names them)
   }
   return out;
 }
@@ -117,11 +120,12 @@ function enrichMessage(m: InMessage, ctx: ProcessContext, enrichedAt: string): M
   const raw = parsed.data;
   const sender = { source: raw.event.source, districtId: raw.event.district_id };
   let enriched: EnrichedEvent;
+  const view = ctx.view(raw.event.district_id);
   try {
     enriched = enrichEvent(
       raw,
       { topic: ctx.topic, partition: ctx.partition, offset: m.offset },
-      ctx.view(raw.event.district_id),
+      view,
       ctx.pseudonymKey,
       enrichedAt,
     );
@@ -129,6 +133,9 @@ function enrichMessage(m: InMessage, ctx: ProcessContext, enrichedAt: string): M
   } catch (err) {
     const reason = { code: 'internal_error', message: `enrichment failed: ${(err as Error).message}` };
     return { result: stageDeadLetter(reason, text), sender };
+  }
+  if (view.erased?.has(enriched.person_id)) {
+    return { result: { kind: 'skip', reason: 'person_erased', message: 'the person was erased' }, sender };
   }
   const key = senderPartitionKey(ctx.pseudonymKey, raw.event.district_id, raw.event.user);
   return { result: stageOk({ enriched, key }), sender };

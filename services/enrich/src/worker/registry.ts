@@ -6,6 +6,7 @@ import type { DistrictView } from '../enrich/enrich';
 import { RosterIndex } from '../roster/roster-index';
 import { loadRosterFromRedis } from '../roster/store';
 import { currentVersions, districtsWith } from '../store/versioned';
+import { erasedSizes, loadErased } from '../erase/erased-list';
 
 export interface RegistryOptions {
   redis: Redis;
@@ -24,6 +25,7 @@ export class DistrictRegistry {
   private readonly views = new Map<string, DistrictView>();
   private readonly rosters = new Map<string, RosterIndex>();
   private readonly catalogs = new Map<string, { version: string; catalog: AppCatalog }>();
+  private readonly erased = new Map<string, ReadonlySet<string>>();
   private readonly shipped: AppEntry[] = loadShippedCatalog();
   private readonly shippedCatalog = new AppCatalog(this.shipped);
   private refreshing: Promise<void> | null = null;
@@ -39,6 +41,7 @@ export class DistrictRegistry {
         timeZone: this.opts.timeZoneFor(districtId),
         roster: this.rosters.get(districtId) ?? null,
         catalog: this.catalogs.get(districtId)?.catalog ?? this.shippedCatalog,
+        erased: this.erased.get(districtId) ?? NONE_ERASED,
       };
       this.views.set(districtId, v);
     }
@@ -98,5 +101,20 @@ export class DistrictRegistry {
       }
       this.views.delete(district);
     }
+    await this.refreshErased();
+  }
+
+  /** Erased people's pseudonyms: a set is read again when its size moved (the sets only grow). */
+  private async refreshErased(): Promise<void> {
+    const { redis, prefix, logger } = this.opts;
+    for (const [district, size] of await erasedSizes(redis, prefix, this.erased.keys())) {
+      if (size === (this.erased.get(district)?.size ?? 0)) continue;
+      const ids = await loadErased(redis, prefix, district);
+      this.erased.set(district, ids);
+      this.views.delete(district);
+      logger.info({ district, people: ids.size }, 'erased people loaded');
+    }
   }
 }
+
+const NONE_ERASED: ReadonlySet<string> = new Set();
