@@ -22,6 +22,7 @@ import {
 import { assertSafeDistrictId } from './store/versioned';
 import { reresolveDistrict } from './reresolve/reresolve';
 import { replacePseudonymKeyRecord } from './enrich/key-fingerprint';
+import { addPeopleCommands } from './erase/commands';
 
 /** infra/clickhouse, from dist/cli.js or src/cli.ts. */
 
@@ -264,5 +265,7 @@ program
       fail(err);
     }
   });
+
+addPeopleCommands(program, fail);
 
 program.parseAsync(process.argv).catch(fail);

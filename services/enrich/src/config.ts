@@ -64,6 +64,8 @@ export const enrichConfigSchema = baseConfigSchema.extend({
     }),
   ...districtZoneSettings,
   ENRICH_GROUP_ID: z.string().min(1).default('edusage-enrich'),
+  /** The aggregate's consumer group: `people erase` waits for it to store what was on its way. */
+  AGGREGATE_GROUP_ID: z.string().min(1).default('edusage-aggregate'),
   /** How often the worker checks Redis for a new roster or catalog version. */
   ENRICH_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Most messages enriched and produced in one send (a Kafka batch is cut into chunks of this size). */

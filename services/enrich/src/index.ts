@@ -25,3 +25,7 @@ export * from './worker/metrics';
 export * from './reresolve/reresolve';
 export * from './reresolve/revise';
 export * from './names';
+export * from './erase/erase';
+export * from './erase/erased-list';
+export * from './erase/people';
+export * from './erase/erase-stored';

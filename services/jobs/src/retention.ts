@@ -32,6 +32,8 @@ const NEVER_DROPPED = [
   'schema_migrations',
   'usage_event_revisions',
   'reresolution_runs',
+  'person_erasures',
+  'person_erasure_offsets',
   // The research tables live in the research database, which retention never reads; named here so a
   // policy naming one is refused like the rest (docs/ARCHITECTURE.md "Retention").
   'weekly_',

@@ -1,0 +1,189 @@
+/**
+ * Erasing people at the district's request (docs/ARCHITECTURE.md "Erasing a person"), on the real
+ * services: a generated district's events and MAP Growth results are stored, then two students are erased
+ * (one named by roster sourcedId, one by email). Without --confirm nothing changes; a run stopped right
+ * after its deletion and run again leaves every stored event, rollup cell and report equal to the
+ * reference computed without those two students (support/reference.ts), their results gone and the
+ * others' kept; their later events are dropped by enrich while another student's are stored.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { queryRows, sqlString } from '@edusage/clickhouse';
+import { erasePeople, erasedKeys } from '@edusage/enrich';
+import { generateAssessments, writeAssessmentFiles } from '@edusage/generator';
+import { compactRollups, readCompactionState } from '@edusage/rollups';
+import { runServiceCli } from '../src/cli-run';
+import { sendSampleEvents } from '../src/pipeline';
+import { REPO_ROOT } from '../src/services';
+import { countRows, DISTRICT, PSEUDONYM_KEY, readRollups, setupE2E, type E2E } from './support/e2e';
+import { attributedEvents, buildReference, pseudonym, sorted, type AttributedEvent } from './support/reference';
+import { expectAsReference, nonEmpty } from './support/as-reference';
+
+jest.setTimeout(300_000);
+const run = promisify(execFile);
+
+describe('erasing people at the district’s request', () => {
+  let e2e: E2E;
+  let redis: Redis;
+  /** The two erased students (sourcedIds) and how the command names them. */
+  let erased: Set<string>;
+  let named: string[];
+  /** A student who stays. */
+  let kept: string;
+  const leaveOut = (a: AttributedEvent) => a.personSourcedId !== null && erased.has(a.personSourcedId);
+  const resultsOf = (sourcedIds: string[]) =>
+    countRows(
+      e2e.ch,
+      'assessment_results',
+      `person_id IN (${sourcedIds.map((s) => sqlString(pseudonym(PSEUDONYM_KEY, DISTRICT, s))).join(', ')})`,
+    );
+
+  beforeAll(async () => {
+    e2e = await setupE2E('e2e_erase');
+    redis = new Redis(e2e.env.config.REDIS_URL);
+    await sendSampleEvents(e2e.pipeline, DISTRICT, e2e.files, e2e.keys);
+    await e2e.drain();
+    // MAP Growth results of every student, as `outcomes import` stores them.
+    const dir = path.dirname(e2e.files.licenses);
+    await writeAssessmentFiles(generateAssessments(e2e.sample), dir);
+    const outcomesCli = path.join(REPO_ROOT, 'packages', 'outcomes', 'dist', 'cli.js');
+    const file = path.join(dir, 'assessments', 'map_growth.csv');
+    await run(process.execPath, [outcomesCli, 'import', '--district', DISTRICT, '--preset', 'map-growth', file], {
+      env: { ...process.env, ...e2e.serviceEnv },
+    });
+
+    // Students with events and results: the one with the most events, named by sourcedId; the next, by email.
+    const eventsOf = new Map<string, number>();
+    for (const a of attributedEvents(e2e.sample, PSEUDONYM_KEY))
+      if (a.role === 'student' && a.personSourcedId)
+        eventsOf.set(a.personSourcedId, (eventsOf.get(a.personSourcedId) ?? 0) + 1);
+    const [first, second, third] = [...eventsOf].sort((a, b) => b[1] - a[1]).map(([id]) => id);
+    erased = new Set([first!, second!]);
+    kept = third!;
+    const email = e2e.sample.roster.users.find((u) => u.sourcedId === second)!.email;
+    expect(email).toContain('@');
+    named = [first!, email.toUpperCase()]; // emails are case-insensitive logins
+    expect(await resultsOf([first!, second!])).toBeGreaterThan(0);
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await e2e?.teardown();
+  });
+
+  const cli = (args: string[]) =>
+    runServiceCli(
+      'enrich',
+      ['people', ...args, '--district', DISTRICT, ...named.flatMap((n) => ['--person', n])],
+      e2e.serviceEnv,
+    );
+
+  it('without --confirm says what it would remove and changes nothing', async () => {
+    const expectedEvents = [...attributedEvents(e2e.sample, PSEUDONYM_KEY)].filter(leaveOut).length;
+    const results = await resultsOf([...erased]);
+    const rollups = await readRollups(e2e.ch, DISTRICT);
+    const out = await cli(['erase']);
+    expect(out).toContain(
+      `would erase 2 person(s) of district ${DISTRICT}: ${expectedEvents} stored event(s), ${results} assessment result(s)`,
+    );
+    expect(out).toContain(`${named[1]} (roster sourcedId ${[...erased][1]})`);
+    expect(await resultsOf([...erased])).toBe(results);
+    expect(sorted((await readRollups(e2e.ch, DISTRICT)).class)).toEqual(sorted(rollups.class));
+    expect(await redis.exists(erasedKeys(e2e.env.config.REDIS_KEY_PREFIX, DISTRICT).set)).toBe(0);
+  });
+
+  it('a run stopped after its deletion, then run again, leaves everything as if they had never been counted', async () => {
+    // Compacted before: the re-folds must make readers leave the compaction.
+    await compactRollups(e2e.ch);
+    expect((await readCompactionState(e2e.ch)).months.size).toBeGreaterThan(0);
+    const othersResults = await countRows(e2e.ch, 'assessment_results');
+    const theirResults = await resultsOf([...erased]);
+
+    await expect(
+      erasePeople({
+        ch: e2e.ch,
+        redis,
+        redisPrefix: e2e.env.config.REDIS_KEY_PREFIX,
+        pseudonymKey: PSEUDONYM_KEY,
+        districtId: DISTRICT,
+        people: named,
+        confirm: true,
+        kafka: e2e.kafka,
+        enrichedTopic: e2e.env.topics.enriched,
+        aggregateGroupId: e2e.groups.AGGREGATE_GROUP_ID,
+        enrichReloadMs: 1_000,
+        onStep: async (step) => {
+          if (step === 'deleted') throw new Error('stopped after the deletion');
+        },
+      }),
+    ).rejects.toThrow('stopped after the deletion');
+    // Their rows are gone, and the rollups still count them: not finished.
+    expect(await resultsOf([...erased])).toBe(0);
+    const ref = buildReference(e2e.sample, PSEUDONYM_KEY, leaveOut);
+    expect(sorted(nonEmpty((await readRollups(e2e.ch, DISTRICT)).district))).not.toEqual(sorted(ref.district));
+    expect(await runServiceCli('enrich', ['people', 'erasures', '--district', DISTRICT], e2e.serviceEnv)).toContain(
+      'not finished',
+    );
+
+    const out = await cli(['erase', '--confirm']);
+    expect(out).toMatch(
+      /erased 2 person\(s\) of district d1 \(request [0-9a-f-]+\): 0 stored event\(s\) and 0 assessment result\(s\) deleted; [1-9]\d* rollup range\(s\) folded again/,
+    );
+    expect((await readCompactionState(e2e.ch)).months.size).toBe(0);
+    await expectAsReference(e2e, ref, leaveOut);
+    await compactRollups(e2e.ch);
+    await expectAsReference(e2e, ref, leaveOut);
+    expect(await countRows(e2e.ch, 'assessment_results')).toBe(othersResults - theirResults);
+    expect(await resultsOf([kept])).toBeGreaterThan(0);
+
+    const list = await runServiceCli('enrich', ['people', 'erasures', '--district', DISTRICT], e2e.serviceEnv);
+    expect(list).not.toContain('not finished');
+    expect(list.trim().split('\n')).toHaveLength(2);
+    // No id of theirs is printed or kept in the record, only pseudonyms.
+    for (const id of [...erased, ...named]) expect(list).not.toContain(id);
+    const [stored] = await queryRows<{ ids: string }>(
+      e2e.ch,
+      `SELECT toString(groupArray(person_ids)) AS ids FROM person_erasures`,
+    );
+    for (const id of [...erased, ...named]) expect(stored!.ids).not.toContain(id);
+  });
+
+  it('drops their later events, and stores another student’s', async () => {
+    const before = await countRows(e2e.ch, 'usage_events');
+    const at = new Date(Date.now() - 3_600_000).toISOString();
+    const event = (id: string, user: Record<string, string>) => ({
+      event_id: id,
+      occurred_at: at,
+      district_id: DISTRICT,
+      source: 'agent',
+      type: 'use',
+      user,
+      app: { domain: 'erase-test.example.org' },
+      active_seconds: 60,
+    });
+    const [bySourcedId, byEmail] = [...erased];
+    const email = e2e.sample.roster.users.find((u) => u.sourcedId === byEmail)!.email;
+    const body = [
+      event('after-1', { sourced_id: bySourcedId! }),
+      event('after-2', { email }),
+      event('after-3', { sourced_id: byEmail! }),
+      event('after-4', { sourced_id: kept }),
+    ];
+    const res = await fetch(`${e2e.pipeline.ingestUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${e2e.keys.agent}`, 'content-type': 'application/x-ndjson' },
+      body: body.map((b) => JSON.stringify(b)).join('\n'),
+    });
+    expect(res.status).toBe(202);
+    await e2e.drain();
+    expect(await countRows(e2e.ch, 'usage_events')).toBe(before + 1);
+    const [row] = await queryRows<{ person_id: string }>(
+      e2e.ch,
+      `SELECT person_id FROM usage_events WHERE app_domain = 'erase-test.example.org'`,
+    );
+    expect(row!.person_id).toBe(pseudonym(PSEUDONYM_KEY, DISTRICT, kept));
+    expect(e2e.logOf('enrich').some((l) => l.includes('erased people loaded'))).toBe(true);
+  });
+});

@@ -1,0 +1,160 @@
+import type { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { topicNames } from '@edusage/config';
+import {
+  createClickHouse,
+  ensureDatabase,
+  queryRows,
+  runMigrations,
+  sqlString,
+  SCHEMA_MIGRATIONS_DIR,
+} from '@edusage/clickhouse';
+import { createKafka } from '@edusage/kafka';
+import { createLogger } from '@edusage/logging';
+import { loadEnrichConfig, type EnrichConfig } from '../config';
+import { assertSafeDistrictId } from '../store/versioned';
+import { erasePeople } from './erase';
+import type { ErasedPerson } from './erase-stored';
+
+type Fail = (err: unknown) => never;
+
+/** `enrich people erase` and `enrich people erasures` (docs/ARCHITECTURE.md "Erasing a person"). */
+export function addPeopleCommands(program: Command, fail: Fail): void {
+  const people = program.command('people').description('people of a district: erasure at the district’s request');
+
+  people
+    .command('erase')
+    .description(
+      'erase people: their stored events (every version) and assessment results are deleted, the rollups folded ' +
+        'again without them, and enrich drops their later events. Without --confirm, only says what it would remove',
+    )
+    .requiredOption('--district <id>', 'district id')
+    .requiredOption(
+      '--person <id>',
+      'roster sourcedId, email or username; an id the roster lacks is taken as the identifier a departed person sent (repeatable)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .option('--confirm', 'erase (without it nothing is written)', false)
+    .option('--wait-seconds <n>', 'how long to wait for the aggregate to store what is on its way', '120')
+    .action(async (o: { district: string; person: string[]; confirm: boolean; waitSeconds: string }) => {
+      try {
+        assertSafeDistrictId(o.district);
+        const waitSeconds = Number(o.waitSeconds);
+        if (!Number.isInteger(waitSeconds) || waitSeconds < 0)
+          throw new Error(`--wait-seconds: expected a whole number of seconds, got ${JSON.stringify(o.waitSeconds)}`);
+        await withServices(async ({ config, ch, redis }) => {
+          const note = throttled((line) => process.stderr.write(`${line}\n`));
+          const r = await erasePeople({
+            ch,
+            redis,
+            redisPrefix: config.REDIS_KEY_PREFIX,
+            pseudonymKey: config.PSEUDONYM_KEY,
+            districtId: o.district,
+            people: o.person,
+            confirm: o.confirm,
+            kafka: createKafka(config, createLogger('enrich-cli', 'warn')),
+            enrichedTopic: topicNames(config.KAFKA_TOPIC_PREFIX).enriched,
+            aggregateGroupId: config.AGGREGATE_GROUP_ID,
+            enrichReloadMs: config.ENRICH_RELOAD_INTERVAL_MS,
+            catchUpTimeoutMs: waitSeconds * 1000,
+            onProgress: note,
+            deletion: { onWaiting: (parts) => note(`waiting for ClickHouse to rewrite ${parts} data part(s)…`) },
+          });
+          for (const p of r.people) console.log(describePerson(p));
+          if (!o.confirm) {
+            console.log(
+              `would erase ${r.people.length} person(s) of district ${o.district}: ${r.events} stored event(s), ` +
+                `${r.results} assessment result(s); add --confirm to erase them`,
+            );
+            return;
+          }
+          console.log(
+            `erased ${r.people.length} person(s) of district ${o.district} (request ${r.requestId}): ${r.events} stored ` +
+              `event(s) and ${r.results} assessment result(s) deleted; ${r.refoldedRanges} rollup range(s) folded ` +
+              `again; enrich drops their later events`,
+          );
+          if (r.notYetStored > 0) {
+            process.stderr.write(
+              `${r.notYetStored} message(s) on usage.enriched were not stored yet when the wait ended (is the ` +
+                `aggregate running?): some of their events may still arrive; run the same command again once it has ` +
+                `caught up\n`,
+            );
+            process.exitCode = 2;
+          }
+        });
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  people
+    .command('erasures')
+    .description('the erasure requests of a district: when, how many people, what was removed (no ids)')
+    .requiredOption('--district <id>', 'district id')
+    .action(async (o: { district: string }) => {
+      try {
+        assertSafeDistrictId(o.district);
+        await withServices(async ({ ch }) => {
+          const rows = await queryRows<{
+            request_id: string;
+            requested_at: string;
+            people: string;
+            done: number;
+            events: string;
+            results: string;
+          }>(
+            ch,
+            `SELECT request_id, toString(min(requested_at)) AS requested_at, max(finished) AS done,
+                    countIf(finished = 0) AS people, sumIf(erased_events, finished = 1) AS events,
+                    sumIf(erased_results, finished = 1) AS results
+             FROM person_erasures WHERE district_id = ${sqlString(o.district)}
+             GROUP BY request_id ORDER BY requested_at, request_id`,
+          );
+          if (rows.length === 0) console.log(`district ${o.district} has no erasure requests`);
+          for (const r of rows)
+            console.log(
+              `${r.request_id}  ${r.requested_at} UTC  ${r.people} person(s)  ` +
+                (Number(r.done) === 1
+                  ? `${r.events} event(s), ${r.results} result(s) deleted`
+                  : 'not finished: run the same `people erase` again to finish it'),
+            );
+        });
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
+
+function describePerson(p: ErasedPerson): string {
+  const who =
+    p.sourcedId === null ? 'not in the roster: taken as an identifier sent' : `roster sourcedId ${p.sourcedId}`;
+  return `  ${p.named} (${who}): ${p.events} stored event(s), ${p.results} assessment result(s)`;
+}
+
+/** At most one progress line every 2 s. */
+function throttled(write: (line: string) => void): (line: string) => void {
+  let last = 0;
+  return (line) => {
+    if (Date.now() - last < 2_000) return;
+    last = Date.now();
+    write(line);
+  };
+}
+
+async function withServices(
+  run: (s: { config: EnrichConfig; ch: ReturnType<typeof createClickHouse>; redis: Redis }) => Promise<void>,
+): Promise<void> {
+  const config = loadEnrichConfig();
+  const logger = createLogger('enrich-cli', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  await ensureDatabase(config);
+  const ch = createClickHouse(config);
+  try {
+    await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
+    await run({ config, ch, redis });
+  } finally {
+    redis.disconnect();
+    await ch.close();
+  }
+}

@@ -1,0 +1,225 @@
+import {
+  deleteAndWait,
+  insertRows,
+  queryRows,
+  sqlList,
+  sqlString,
+  type ClickHouseClient,
+  type DeletionWaitOptions,
+} from '@edusage/clickhouse';
+import { derivedRanges, refoldRange } from '@edusage/aggregate';
+import type { NamedPerson } from './people';
+
+/**
+ * The ClickHouse side of an erasure (docs/ARCHITECTURE.md "Erasing a person"): the request's record in
+ * `person_erasures`, the deletion of every stored version of the people's events and of their assessment
+ * results, and the re-fold of the rollup ranges that held those events.
+ */
+
+export interface ErasedPerson extends NamedPerson {
+  events: number;
+  results: number;
+}
+
+type Coordinates = Map<string, { topic: string; partition: number; offsets: bigint[] }>;
+type CoordinateRow = { kafka_topic: string; kafka_partition: number; kafka_offset: string };
+
+const personIn = (districtId: string, ids: readonly string[]) =>
+  `district_id = ${sqlString(districtId)} AND person_id IN ${sqlList(ids, sqlString)}`;
+
+/** A person's stored events (distinct Kafka offsets of any version) and assessment results. */
+export async function storedOf(ch: ClickHouseClient, districtId: string, person: NamedPerson): Promise<ErasedPerson> {
+  const where = personIn(districtId, person.personIds);
+  const [row] = await queryRows<{ events: string; results: string }>(
+    ch,
+    `SELECT
+       (SELECT uniqExact(kafka_topic, kafka_partition, kafka_offset) FROM
+         (SELECT kafka_topic, kafka_partition, kafka_offset FROM usage_events WHERE ${where}
+          UNION ALL SELECT kafka_topic, kafka_partition, kafka_offset FROM usage_event_revisions WHERE ${where})) AS events,
+       (SELECT count() FROM assessment_results FINAL WHERE ${where}) AS results`,
+  );
+  return { ...person, events: Number(row?.events ?? 0), results: Number(row?.results ?? 0) };
+}
+
+/** One row per person: `finished` 0 when asked (they are excluded from then on), 1 when their data is gone. */
+export async function recordRequest(
+  ch: ClickHouseClient,
+  r: { districtId: string; requestId: string; requestedAt: string; finished: 0 | 1 },
+  people: readonly ErasedPerson[],
+): Promise<void> {
+  await insertRows(
+    ch,
+    'person_erasures',
+    people.map((p) => ({
+      district_id: r.districtId,
+      request_id: r.requestId,
+      person_ids: p.personIds,
+      requested_at: r.requestedAt,
+      finished: r.finished,
+      erased_events: p.events,
+      erased_results: p.results,
+    })),
+  );
+}
+
+/** Every pseudonym the district's requests named: what enrich drops. */
+export async function erasedPseudonyms(ch: ClickHouseClient, districtId: string): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(
+    ch,
+    `SELECT DISTINCT arrayJoin(person_ids) AS id FROM person_erasures WHERE district_id = ${sqlString(districtId)}`,
+  );
+  return rows.map((r) => r.id);
+}
+
+export interface StoredRemoval {
+  ch: ClickHouseClient;
+  districtId: string;
+  /** This run's request, already recorded (finished 0). */
+  requestId: string;
+  deletion?: DeletionWaitOptions;
+  onProgress?: (line: string) => void;
+  onStep?: (step: 'deleted' | 'refold') => Promise<void>;
+}
+
+/**
+ * Deletes what is stored of the people of every unfinished request of the district (this run's and any
+ * earlier run that stopped midway or did not see the aggregate catch up), then folds again every rollup
+ * range that held one of their events. The offsets are recorded (under this request) before anything is
+ * deleted, so a run stopped after the deletion leaves the next run the ranges to fold. Returns the
+ * requests it covered, for the caller to mark finished.
+ */
+export async function removeStored(o: StoredRemoval): Promise<{ refoldedRanges: number; requests: string[] }> {
+  const requests = await unfinishedRequests(o.ch, o.districtId);
+  const ids = await pseudonymsOf(o.ch, o.districtId, requests);
+  if (ids.length > 0) {
+    await recordOffsets(o, await coordinatesOf(o.ch, o.districtId, ids));
+    await deleteStored(o, ids);
+  }
+  await o.onStep?.('deleted');
+  const refoldedRanges = await refoldOffsets(o, await recordedOffsets(o.ch, o.districtId, requests));
+  return { refoldedRanges, requests };
+}
+
+/** Marks requests finished (a copy of their rows with finished 1), keeping the counts they were asked with. */
+export async function markFinished(
+  ch: ClickHouseClient,
+  districtId: string,
+  requests: readonly string[],
+): Promise<void> {
+  if (requests.length === 0) return;
+  await ch.command({
+    query: `INSERT INTO person_erasures (district_id, request_id, person_ids, requested_at, finished, erased_events, erased_results)
+            SELECT district_id, request_id, person_ids, requested_at, 1, erased_events, erased_results
+            FROM person_erasures
+            WHERE district_id = ${sqlString(districtId)} AND request_id IN ${sqlList(requests, sqlString)} AND finished = 0`,
+  });
+}
+
+/** Requests of the district asked for and not finished. */
+async function unfinishedRequests(ch: ClickHouseClient, districtId: string): Promise<string[]> {
+  const rows = await queryRows<{ request_id: string }>(
+    ch,
+    `SELECT request_id FROM person_erasures WHERE district_id = ${sqlString(districtId)}
+     GROUP BY request_id HAVING max(finished) = 0`,
+  );
+  return rows.map((r) => r.request_id);
+}
+
+async function pseudonymsOf(ch: ClickHouseClient, districtId: string, requests: string[]): Promise<string[]> {
+  if (requests.length === 0) return [];
+  const rows = await queryRows<{ id: string }>(
+    ch,
+    `SELECT DISTINCT arrayJoin(person_ids) AS id FROM person_erasures
+     WHERE district_id = ${sqlString(districtId)} AND request_id IN ${sqlList(requests, sqlString)}`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The Kafka offsets of every stored version (event or revision) of these pseudonyms. */
+async function coordinatesOf(ch: ClickHouseClient, districtId: string, ids: string[]): Promise<Coordinates> {
+  const where = personIn(districtId, ids);
+  return groupByPartition(
+    await queryRows<CoordinateRow>(
+      ch,
+      `SELECT DISTINCT kafka_topic, kafka_partition, toString(kafka_offset) AS kafka_offset FROM
+         (SELECT kafka_topic, kafka_partition, kafka_offset FROM usage_events WHERE ${where}
+          UNION ALL SELECT kafka_topic, kafka_partition, kafka_offset FROM usage_event_revisions WHERE ${where})`,
+    ),
+  );
+}
+
+function groupByPartition(rows: CoordinateRow[]): Coordinates {
+  const out: Coordinates = new Map();
+  for (const r of rows) {
+    const k = `${r.kafka_topic}\u0000${r.kafka_partition}`;
+    const p = out.get(k) ?? { topic: r.kafka_topic, partition: Number(r.kafka_partition), offsets: [] };
+    p.offsets.push(BigInt(r.kafka_offset));
+    out.set(k, p);
+  }
+  return out;
+}
+
+async function recordOffsets(o: StoredRemoval, c: Coordinates): Promise<void> {
+  const rows = [...c.values()].flatMap((p) =>
+    p.offsets.map((offset) => ({
+      district_id: o.districtId,
+      request_id: o.requestId,
+      kafka_topic: p.topic,
+      kafka_partition: p.partition,
+      kafka_offset: offset.toString(),
+    })),
+  );
+  await insertRows(o.ch, 'person_erasure_offsets', rows);
+}
+
+async function recordedOffsets(ch: ClickHouseClient, districtId: string, requests: string[]): Promise<Coordinates> {
+  if (requests.length === 0) return new Map();
+  return groupByPartition(
+    await queryRows<CoordinateRow>(
+      ch,
+      `SELECT DISTINCT kafka_topic, kafka_partition, toString(kafka_offset) AS kafka_offset FROM person_erasure_offsets
+       WHERE district_id = ${sqlString(districtId)} AND request_id IN ${sqlList(requests, sqlString)}`,
+    ),
+  );
+}
+
+/** Every stored version of their events, then their assessment results; each waited for until gone. */
+async function deleteStored(o: StoredRemoval, ids: string[]): Promise<void> {
+  const where = personIn(o.districtId, ids);
+  const count = async (table: string) => {
+    const [row] = await queryRows<{ n: string }>(o.ch, `SELECT count() AS n FROM ${table} WHERE ${where}`);
+    return Number(row?.n ?? 0);
+  };
+  for (const table of ['usage_event_revisions', 'usage_events', 'assessment_results']) {
+    const rows = await count(table);
+    if (rows === 0) continue;
+    o.onProgress?.(`deleting ${rows} row(s) of ${table}…`);
+    await deleteAndWait(o.ch, table, where, () => count(table), o.deletion);
+  }
+}
+
+/**
+ * Folds again every derived rollup range holding one of the offsets (their events now gone). A range the
+ * sink derives while this runs may have read the events before the deletion: the ranges are read again
+ * until no new one holds an offset. Offsets above the last watermark need nothing: the sink folds the
+ * current rows.
+ */
+async function refoldOffsets(o: StoredRemoval, c: Coordinates): Promise<number> {
+  let refolded = 0;
+  for (const p of c.values()) {
+    const done = new Set<bigint>();
+    for (;;) {
+      const ranges = (await derivedRanges(o.ch, p.topic, p.partition)).filter(
+        (r) => !done.has(r.from) && p.offsets.some((x) => x >= r.from && x < r.to),
+      );
+      if (ranges.length === 0) break;
+      for (const r of ranges) {
+        await refoldRange(o.ch, p.topic, p.partition, r.from, r.to);
+        done.add(r.from);
+        refolded++;
+        await o.onStep?.('refold');
+      }
+    }
+  }
+  return refolded;
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { utcDateTime, type ClickHouseClient, type DeletionWaitOptions } from '@edusage/clickhouse';
+import { consumerLag, type Kafka } from '@edusage/kafka';
+import { recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
+import { loadRosterFromRedis } from '../roster/store';
+import { addErased } from './erased-list';
+import { namePerson } from './people';
+import {
+  erasedPseudonyms,
+  markFinished,
+  recordRequest,
+  removeStored,
+  storedOf,
+  type ErasedPerson,
+} from './erase-stored';
+
+export interface EraseOptions {
+  ch: ClickHouseClient;
+  redis: Redis;
+  redisPrefix: string;
+  pseudonymKey: string;
+  districtId: string;
+  /** Roster sourcedIds, emails or usernames (or identifiers of people the roster no longer has). */
+  people: readonly string[];
+  /** Without it nothing is written: the result says what would be removed. */
+  confirm: boolean;
+  kafka: Kafka;
+  /** usage.enriched (with its prefix) and the aggregate's consumer group. */
+  enrichedTopic: string;
+  aggregateGroupId: string;
+  /** How often enrich reads the list again (ENRICH_RELOAD_INTERVAL_MS): waited twice before looking at Kafka. */
+  enrichReloadMs: number;
+  /** How long to wait for the aggregate to store what was on its way. */
+  catchUpTimeoutMs?: number;
+  deletion?: DeletionWaitOptions;
+  /** Progress lines for a terminal. */
+  onProgress?: (line: string) => void;
+  /** Called after each step (tests stop a run midway by throwing from it). */
+  onStep?: (step: 'asked' | 'deleted' | 'refold') => Promise<void>;
+}
+
+export interface EraseResult {
+  requestId: string | null;
+  people: ErasedPerson[];
+  /** Stored events and assessment results removed (or, without confirm, that would be). */
+  events: number;
+  results: number;
+  refoldedRanges: number;
+  /** Messages on usage.enriched the aggregate had not stored when the wait ended (0 = finished). */
+  notYetStored: number;
+}
+
+/**
+ * Erases people at the district's request (docs/ARCHITECTURE.md "Erasing a person"): records them, so
+ * enrich drops their later events; waits for what was already on its way to be stored; deletes their
+ * stored events (every version) and assessment results; folds again every rollup range that held one
+ * of their events, so no count includes them. Safe to stop anywhere and run again (`removeStored`).
+ */
+export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
+  await recordOrCheckPseudonymKey({ redis: o.redis, prefix: o.redisPrefix, key: o.pseudonymKey });
+  const roster = (await loadRosterFromRedis(o.redis, o.redisPrefix, o.districtId))?.data ?? null;
+  const people = o.people.map((p) => namePerson(p, roster, o.pseudonymKey, o.districtId));
+
+  if (!o.confirm) {
+    const counted = await Promise.all(people.map((p) => storedOf(o.ch, o.districtId, p)));
+    return summary(null, counted, 0, 0);
+  }
+
+  const request = {
+    districtId: o.districtId,
+    requestId: `${Date.now()}-${randomBytes(4).toString('hex')}`,
+    requestedAt: utcDateTime(new Date()),
+  };
+  const asked = people.map((p) => ({ ...p, events: 0, results: 0 }));
+  await recordRequest(o.ch, { ...request, finished: 0 }, asked);
+  // The record is the list's source: a Redis that lost the list gets it back here.
+  await addErased(o.redis, o.redisPrefix, o.districtId, await erasedPseudonyms(o.ch, o.districtId));
+  await o.onStep?.('asked');
+
+  const notYetStored = await waitForStored(o);
+  const counted = await Promise.all(people.map((p) => storedOf(o.ch, o.districtId, p)));
+  const { refoldedRanges, requests } = await removeStored({ ...o, requestId: request.requestId });
+  if (notYetStored === 0) {
+    await recordRequest(o.ch, { ...request, finished: 1 }, counted);
+    await markFinished(
+      o.ch,
+      o.districtId,
+      requests.filter((r) => r !== request.requestId),
+    );
+  }
+  return summary(request.requestId, counted, refoldedRanges, notYetStored);
+}
+
+function summary(
+  requestId: string | null,
+  people: ErasedPerson[],
+  refoldedRanges: number,
+  notYetStored: number,
+): EraseResult {
+  return {
+    requestId,
+    people,
+    events: people.reduce((n, p) => n + p.events, 0),
+    results: people.reduce((n, p) => n + p.results, 0),
+    refoldedRanges,
+    notYetStored,
+  };
+}
+
+/**
+ * Waits until enrich has read the list (twice its reload interval) and the aggregate has stored every
+ * message then on usage.enriched, so none of the people's events arrives after the deletion. Returns the
+ * messages still not stored at the timeout (the run then does not count as finished).
+ */
+async function waitForStored(o: EraseOptions): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 2 * o.enrichReloadMs));
+  const deadline = Date.now() + (o.catchUpTimeoutMs ?? 120_000);
+  for (;;) {
+    const left = await consumerLag(o.kafka, o.aggregateGroupId, [o.enrichedTopic]);
+    if (left === 0 || Date.now() > deadline) return left;
+    o.onProgress?.(`waiting for the aggregate to store ${left} message(s) on ${o.enrichedTopic}…`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}

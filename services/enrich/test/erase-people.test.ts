@@ -1,0 +1,52 @@
+import { enrichEvent, namePerson, RosterIndex } from '../src';
+import { documentedPseudonym } from './documented-ids';
+import { KEY, raw, sampleRoster, sampleView } from './helpers';
+
+describe('namePerson: the pseudonyms an erasure removes', () => {
+  const roster = sampleRoster();
+  const p = (id: string) => documentedPseudonym(KEY, 'd1', id);
+
+  it('finds a roster person by sourcedId, email or username, and takes every pseudonym their events can carry', () => {
+    const all = [p('stu1'), p('amy.pond@district.org'), p('amy.pond')].sort();
+    for (const named of ['stu1', 'AMY.POND@district.org', ' amy.pond ']) {
+      const person = namePerson(named, roster, KEY, 'd1');
+      expect(person.sourcedId).toBe('stu1');
+      expect([...person.personIds].sort()).toEqual(all);
+    }
+  });
+
+  it('covers what enrich writes for them, resolved or not', () => {
+    const ids = new Set(namePerson('stu1', roster, KEY, 'd1').personIds);
+    const view = sampleView();
+    const unrostered = sampleView({
+      roster: new RosterIndex('d1', 'v0', { ...sampleRoster(), users: new Map() }, KEY),
+    });
+    for (const user of [{ sourced_id: 'stu1' }, { email: 'Amy.Pond@district.org' }, { username: 'AMY.POND' }])
+      for (const v of [view, unrostered]) {
+        const e = enrichEvent(
+          raw({ user, app: { app_id: 'ixl' } }),
+          { topic: 't', partition: 0, offset: '1' },
+          v,
+          KEY,
+          '',
+        );
+        expect(ids.has(e.person_id)).toBe(true);
+      }
+  });
+
+  it('takes an id the roster lacks as the identifier a departed person sent, as typed and lower-cased', () => {
+    const person = namePerson('Left-2025@District.org', roster, KEY, 'd1');
+    expect(person.sourcedId).toBeNull();
+    expect(person.personIds.sort()).toEqual([p('Left-2025@District.org'), p('left-2025@district.org')].sort());
+    expect(namePerson('gone', null, KEY, 'd1').personIds).toEqual([p('gone')]);
+  });
+
+  it('refuses an email two roster users share, and an empty id', () => {
+    const shared = sampleRoster();
+    shared.users.get('stu2')!.email = 'amy.pond@district.org';
+    expect(() => namePerson('amy.pond@district.org', shared, KEY, 'd1')).toThrow(
+      '--person amy.pond@district.org: the roster has 2 users with this email; name them by sourcedId',
+    );
+    expect(() => namePerson('  ', roster, KEY, 'd1')).toThrow('--person: an empty id');
+  });
+});
