@@ -34,6 +34,16 @@ describe('namePerson: the pseudonyms an erasure removes', () => {
       }
   });
 
+  it('finds a person by a state or local id the roster has (what assessment files carry)', () => {
+    const withIds = sampleRoster();
+    withIds.users.get('stu2')!.identifiers = ['ST-77', 'L-9'];
+    const person = namePerson('L-9', withIds, KEY, 'd1');
+    expect(person.sourcedId).toBe('stu2');
+    expect(person.personIds).toContain(p('stu2'));
+    withIds.users.get('stu1')!.identifiers = ['L-9'];
+    expect(() => namePerson('L-9', withIds, KEY, 'd1')).toThrow('the roster has 2 users with this state or local id');
+  });
+
   it('takes an id the roster lacks as the identifier a departed person sent, as typed and lower-cased', () => {
     const person = namePerson('Left-2025@District.org', roster, KEY, 'd1');
     expect(person.sourcedId).toBeNull();

@@ -31,7 +31,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
     .requiredOption('--district <id>', 'district id')
     .requiredOption(
       '--person <id>',
-      'roster sourcedId, email or username; an id the roster lacks is taken as the identifier a departed person sent (repeatable)',
+      'roster sourcedId, email, username or state/local id; an id the roster lacks is taken as the identifier a departed person sent (repeatable)',
       (value: string, all: string[]) => [...all, value],
       [] as string[],
     )

@@ -21,7 +21,7 @@ export interface EraseOptions {
   redisPrefix: string;
   pseudonymKey: string;
   districtId: string;
-  /** Roster sourcedIds, emails or usernames (or identifiers of people the roster no longer has). */
+  /** Roster sourcedIds, emails, usernames or state/local ids (or identifiers of people the roster no longer has). */
   people: readonly string[];
   /** Without it nothing is written: the result says what would be removed. */
   confirm: boolean;

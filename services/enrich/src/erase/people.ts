@@ -30,13 +30,21 @@ export function namePerson(named: string, roster: RosterData | null, key: string
   return { named, sourcedId: user?.sourcedId ?? null, personIds };
 }
 
-/** The roster user an id names: its sourcedId, else its email or username (refused when two users share it). */
+/**
+ * The roster user an id names: its sourcedId, else its email or username, else a state or local id
+ * (`identifiers`, what assessment files carry); refused when two users share it.
+ */
 function findUser(roster: RosterData, id: string): UserRecord | null {
   const bySourcedId = roster.users.get(id);
   if (bySourcedId) return bySourcedId;
   const lower = id.toLowerCase();
-  for (const field of ['email', 'username'] as const) {
-    const found = [...roster.users.values()].filter((u) => u[field]?.trim().toLowerCase() === lower);
+  const fields = {
+    email: (u: UserRecord) => u.email?.trim().toLowerCase() === lower,
+    username: (u: UserRecord) => u.username?.trim().toLowerCase() === lower,
+    'state or local id': (u: UserRecord) => (u.identifiers ?? []).some((x) => x.trim() === id),
+  };
+  for (const [field, matches] of Object.entries(fields)) {
+    const found = [...roster.users.values()].filter(matches);
     if (found.length > 1)
       throw new Error(
         `--person ${id}: the roster has ${found.length} users with this ${field}; name them by sourcedId`,
