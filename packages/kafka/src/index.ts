@@ -22,7 +22,7 @@ export {
 } from './limits';
 export { createConsumer, type ConsumerOptions } from './consumer';
 export { kafkaHealth } from './health';
-export { consumerLag, lagErrorText } from './lag';
+export { consumerLag, endOffsets, uncommittedBefore, lagErrorText, type EndOffsets } from './lag';
 export { readTopicToEnd, type TopicRecord, type ReadToEndResult } from './read-to-end';
 export type { Kafka, Producer, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 export { monitorConsumer, type ConsumerMonitor, type ConsumerMonitorOptions } from './monitor';

@@ -1,25 +1,65 @@
 import type { Kafka } from 'kafkajs';
 
-/** How many messages a consumer group has not yet committed, over all partitions of `topics`. */
-export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<number> {
+/** Each partition's end offset (the next message's), to wait later for a group to pass them. */
+export type EndOffsets = Map<number, bigint>;
+
+async function withAdmin<T>(kafka: Kafka, run: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    let lag = 0;
-    const committed = await admin.fetchOffsets({ groupId, topics });
-    for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
-      for (const end of ends) {
-        const c = done.find((p) => p.partition === end.partition);
-        const at = c && c.offset !== '-1' ? BigInt(c.offset) : BigInt(end.low);
-        lag += Number(BigInt(end.high) - at);
-      }
-    }
-    return lag;
+    return await run(admin);
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Messages of `topic` the group has not committed: up to the topic's current end, or up to `until`
+ * (end offsets read earlier), so a busy topic's newer messages do not count. A partition the group never
+ * committed counts from its start.
+ */
+async function uncommitted(
+  admin: ReturnType<Kafka['admin']>,
+  groupId: string,
+  topic: string,
+  until?: EndOffsets,
+): Promise<number> {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  let left = 0n;
+  for (const end of await admin.fetchTopicOffsets(topic)) {
+    const c = committed?.partitions.find((p) => p.partition === end.partition);
+    const at = c && c.offset !== '-1' ? BigInt(c.offset) : BigInt(end.low);
+    const to = until?.get(end.partition) ?? BigInt(end.high);
+    if (to > at) left += to - at;
+  }
+  return Number(left);
+}
+
+/** How many messages a consumer group has not yet committed, over all partitions of `topics`. */
+export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<number> {
+  return withAdmin(kafka, async (admin) => {
+    let lag = 0;
+    for (const topic of topics) lag += await uncommitted(admin, groupId, topic);
+    return lag;
+  });
+}
+
+/** The topic's end offsets now. */
+export async function endOffsets(kafka: Kafka, topic: string): Promise<EndOffsets> {
+  return withAdmin(
+    kafka,
+    async (admin) => new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)])),
+  );
+}
+
+/** Messages before `until` (end offsets read earlier) that the group has not committed yet. */
+export async function uncommittedBefore(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  until: EndOffsets,
+): Promise<number> {
+  return withAdmin(kafka, (admin) => uncommitted(admin, groupId, topic, until));
 }
 
 const UNREACHABLE = new Set([

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { utcDateTime, type ClickHouseClient, type DeletionWaitOptions } from '@edusage/clickhouse';
-import { consumerLag, type Kafka } from '@edusage/kafka';
+import { endOffsets, uncommittedBefore, type Kafka } from '@edusage/kafka';
 import { recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import { loadRosterFromRedis } from '../roster/store';
 import { addErased } from './erased-list';
@@ -109,15 +109,18 @@ function summary(
 }
 
 /**
- * Waits until enrich has read the list (twice its reload interval) and the aggregate has stored every
- * message then on usage.enriched, so none of the people's events arrives after the deletion. Returns the
- * messages still not stored at the timeout (the run then does not count as finished).
+ * Waits until enrich has read the list (twice its reload interval), then until the aggregate has stored
+ * every message that was on usage.enriched at that moment (it commits only what it stored and folded),
+ * so none of the people's events arrives after the deletion; later messages, of other people, do not
+ * hold it up. Returns the messages still not stored at the timeout (the run then does not count as
+ * finished).
  */
 async function waitForStored(o: EraseOptions): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 2 * o.enrichReloadMs));
+  const until = await endOffsets(o.kafka, o.enrichedTopic);
   const deadline = Date.now() + (o.catchUpTimeoutMs ?? 120_000);
   for (;;) {
-    const left = await consumerLag(o.kafka, o.aggregateGroupId, [o.enrichedTopic]);
+    const left = await uncommittedBefore(o.kafka, o.aggregateGroupId, o.enrichedTopic, until);
     if (left === 0 || Date.now() > deadline) return left;
     o.onProgress?.(`waiting for the aggregate to store ${left} message(s) on ${o.enrichedTopic}…`);
     await new Promise((resolve) => setTimeout(resolve, 500));
