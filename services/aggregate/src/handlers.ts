@@ -43,6 +43,11 @@ export interface TopicHandler {
    * from the message now at its offset means the topic was recreated (docs/ARCHITECTURE.md).
    */
   identityColumn: string;
+  /**
+   * A condition on the rows, checked by ClickHouse in the INSERT itself: rows that fail it are not
+   * stored (their offsets count as handled; a redelivery is checked again).
+   */
+  storeOnly?: string;
   prepare(topic: string, partition: number, messages: readonly SinkMessage[]): Promise<PreparedBatch>;
   /**
    * Folds what is stored below `batchEnd` (one past a batch's last offset) into the rollups, after the
@@ -65,6 +70,9 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
     table: 'usage_events',
     offsetsTable: 'usage_events',
     identityColumn: 'dedup_key',
+    // Erased people (docs/ARCHITECTURE.md "Erasing a person"): enrich drops their events once it has the
+    // list; this catches what it enriched before, whatever the timing, and a replay of old offsets.
+    storeOnly: `(district_id, person_id) NOT IN (SELECT district_id, arrayJoin(person_ids) FROM person_erasures)`,
     async prepare(topic, partition, messages) {
       const storedAt = toClickHouseDateTime(new Date());
       const deadLetter = deadLetterBuilder({ stage: 'aggregate', source: 'usage.enriched', districtId: null });

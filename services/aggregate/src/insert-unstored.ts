@@ -9,6 +9,8 @@ export interface PartitionRows {
   partition: number;
   /** Rows with kafka_topic/kafka_partition/kafka_offset and the other `columns`. */
   rows: readonly { readonly kafka_offset: string; readonly [column: string]: unknown }[];
+  /** A further condition the rows must meet to be stored (`TopicHandler.storeOnly`). */
+  storeOnly?: string;
 }
 
 /** Rows per slice of an INSERT's streamed body. */
@@ -43,7 +45,7 @@ export async function insertUnstored(
   const at = partitionIs(batch.topic, batch.partition);
   const query = `INSERT INTO ${sqlIdentifier(table)} (${names})
     SELECT ${names} FROM sink_rows
-    WHERE ${at} AND kafka_offset NOT IN (
+    WHERE ${at}${batch.storeOnly ? ` AND ${batch.storeOnly}` : ''} AND kafka_offset NOT IN (
       SELECT kafka_offset FROM ${sqlIdentifier(table)}
       WHERE ${at} AND kafka_offset >= ${sqlNumber(low)} AND kafka_offset <= ${sqlNumber(high)})`;
   const boundary = `edusage-sink-${randomUUID()}`;

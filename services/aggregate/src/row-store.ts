@@ -105,7 +105,12 @@ export class RowStore {
       this.opts.rowWriter,
       ctx.handler.table,
       columns,
-      { topic: ctx.topic, partition: ctx.partition, rows: rows.map((r) => r.row as PartitionRows['rows'][number]) },
+      {
+        topic: ctx.topic,
+        partition: ctx.partition,
+        rows: rows.map((r) => r.row as PartitionRows['rows'][number]),
+        ...(ctx.handler.storeOnly ? { storeOnly: ctx.handler.storeOnly } : {}),
+      },
       await this.opts.writes.queryId(ctx.topic, ctx.partition, 'insert'),
     );
   }
