@@ -15,6 +15,7 @@ import {
 import type { RowIssue, RowOutcome } from './result';
 import type { RosterMatcher } from './roster-match';
 import { ResultWriter } from './store';
+import { erasedPseudonyms } from '@edusage/enrich';
 
 export interface ImportRequest {
   districtId: string;
@@ -44,6 +45,8 @@ export interface ImportSummary {
    * reported in `issues` with their line, never stored.
    */
   ambiguous: number;
+  /** Valid rows of students erased at the district's request (`enrich people erase`): never stored. */
+  erased: number;
   issues: RowIssue[];
   /** Why nothing was read (missing columns, unknown subject); null when the file was read. */
   refused: string | null;
@@ -70,10 +73,12 @@ export async function importAssessments(req: ImportRequest): Promise<ImportSumma
     rejected: 0,
     unmatched: 0,
     ambiguous: 0,
+    erased: 0,
     issues: [],
     refused: null,
   };
   const writer = req.ch ? new ResultWriter(req.ch, req.districtId, Date.now()) : null;
+  const erased = new Set(req.ch ? await erasedPseudonyms(req.ch, req.districtId) : []);
   for await (const item of readAssessmentRows(req, s)) {
     s.rows++;
     if (!item.outcome.ok) {
@@ -88,6 +93,10 @@ export async function importAssessments(req: ImportRequest): Promise<ImportSumma
         s.ambiguous++;
         s.issues.push({ file: name, line: item.line, message: match.message });
       } else s.unmatched++;
+      continue;
+    }
+    if (erased.has(match.personId)) {
+      s.erased++;
       continue;
     }
     s.stored++;
@@ -182,7 +191,9 @@ export function formatSummary(s: ImportSummary, maxIssues = 50): string {
     s.refused
       ? `${s.file} (${s.preset}): refused, nothing stored: ${s.refused}`
       : `${s.file} (${s.preset}): ${s.rows} rows read, ${s.stored} stored, ${s.rejected} rejected, ` +
-        `${s.unmatched} students not in the roster, ${s.ambiguous} ambiguous (not stored)`,
+        `${s.unmatched} students not in the roster, ${s.ambiguous} ambiguous` +
+        (s.erased > 0 ? `, ${s.erased} of erased students` : '') +
+        ' (not stored)',
   ];
   for (const i of s.issues.slice(0, maxIssues))
     lines.push(`  ${i.file}:${i.line}${i.field ? ` ${i.field}` : ''}: ${i.message}`);

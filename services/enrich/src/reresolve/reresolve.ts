@@ -9,6 +9,7 @@ import { recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import { RosterIndex } from '../roster/roster-index';
 import { loadRosterFromRedis } from '../roster/store';
 import { reviseRow, type StoredEventRow } from './revise';
+import { erasedPseudonyms } from '../erase/erase-stored';
 
 export interface ReresolveOptions {
   ch: ClickHouseClient;
@@ -62,11 +63,14 @@ export async function reresolveDistrict(o: ReresolveOptions): Promise<ReresolveR
   const raws = await rawEventsOfSenders(o, roster, senders);
   const revisedAt = utcDateTime(new Date());
   const revisions: object[] = [];
+  // Read last, right before the INSERT: an erased person is never attributed an event again.
+  const erased = new Set(await erasedPseudonyms(o.ch, o.districtId));
   for (const row of rows) {
     // No raw event: the roster still does not know the sender, or usage.raw no longer holds it.
     const raw = raws.get(`${row.dedup_key}|${row.local_date}`);
     const revised = raw ? reviseRow(row, raw, roster) : null;
-    if (revised) revisions.push({ ...revised, revision, roster_version: loaded.version, revised_at: revisedAt });
+    if (revised && !erased.has(revised.person_id))
+      revisions.push({ ...revised, revision, roster_version: loaded.version, revised_at: revisedAt });
   }
   // Rows with a revision are not looked at again, so a run stopped after this INSERT and run again
   // writes no second revision; an INSERT retried after a lost answer writes equal rows (one is read).
