@@ -14,7 +14,9 @@ import { queryRows, sqlString } from '@edusage/clickhouse';
 import { erasePeople, erasedKeys } from '@edusage/enrich';
 import { generateAssessments, writeAssessmentFiles } from '@edusage/generator';
 import { compactRollups, readCompactionState } from '@edusage/rollups';
+import { createProducer } from '@edusage/kafka';
 import { runServiceCli } from '../src/cli-run';
+import { makeEnrichedEvents } from '../../../services/aggregate/test/enriched-fixtures';
 import { sendSampleEvents } from '../src/pipeline';
 import { REPO_ROOT } from '../src/services';
 import { countRows, DISTRICT, PSEUDONYM_KEY, readRollups, setupE2E, type E2E } from './support/e2e';
@@ -40,6 +42,14 @@ describe('erasing people at the district’s request', () => {
       `person_id IN (${sourcedIds.map((s) => sqlString(pseudonym(PSEUDONYM_KEY, DISTRICT, s))).join(', ')})`,
     );
 
+  const importMapGrowth = () => {
+    const outcomesCli = path.join(REPO_ROOT, 'packages', 'outcomes', 'dist', 'cli.js');
+    const file = path.join(path.dirname(e2e.files.licenses), 'assessments', 'map_growth.csv');
+    return run(process.execPath, [outcomesCli, 'import', '--district', DISTRICT, '--preset', 'map-growth', file], {
+      env: { ...process.env, ...e2e.serviceEnv },
+    });
+  };
+
   beforeAll(async () => {
     e2e = await setupE2E('e2e_erase');
     redis = new Redis(e2e.env.config.REDIS_URL);
@@ -48,11 +58,7 @@ describe('erasing people at the district’s request', () => {
     // MAP Growth results of every student, as `outcomes import` stores them.
     const dir = path.dirname(e2e.files.licenses);
     await writeAssessmentFiles(generateAssessments(e2e.sample), dir);
-    const outcomesCli = path.join(REPO_ROOT, 'packages', 'outcomes', 'dist', 'cli.js');
-    const file = path.join(dir, 'assessments', 'map_growth.csv');
-    await run(process.execPath, [outcomesCli, 'import', '--district', DISTRICT, '--preset', 'map-growth', file], {
-      env: { ...process.env, ...e2e.serviceEnv },
-    });
+    await importMapGrowth();
 
     // Students with events and results: the one with the most events, named by sourcedId; the next, by email.
     const eventsOf = new Map<string, number>();
@@ -137,6 +143,11 @@ describe('erasing people at the district’s request', () => {
     await expectAsReference(e2e, ref, leaveOut);
     expect(await countRows(e2e.ch, 'assessment_results')).toBe(othersResults - theirResults);
     expect(await resultsOf([kept])).toBeGreaterThan(0);
+    // The district's next file of results still names them: their rows are not stored again.
+    const { stdout } = await importMapGrowth();
+    expect(stdout).toContain(`, ${theirResults} of erased students (not stored)`);
+    expect(await resultsOf([...erased])).toBe(0);
+    expect(await countRows(e2e.ch, 'assessment_results FINAL')).toBe(othersResults - theirResults);
 
     const list = await runServiceCli('enrich', ['people', 'erasures', '--district', DISTRICT], e2e.serviceEnv);
     expect(list).not.toContain('not finished');
@@ -185,5 +196,37 @@ describe('erasing people at the district’s request', () => {
     );
     expect(row!.person_id).toBe(pseudonym(PSEUDONYM_KEY, DISTRICT, kept));
     expect(e2e.logOf('enrich').some((l) => l.includes('erased people loaded'))).toBe(true);
+  });
+
+  it('the aggregate does not store an erased person’s event that reaches it (enriched before enrich had the list)', async () => {
+    const before = await countRows(e2e.ch, 'usage_events');
+    const [template] = makeEnrichedEvents(1, 99, 0);
+    const enriched = (n: number, personId: string) => ({
+      ...template!,
+      dedup_key: `${'e'.repeat(31)}${n}`,
+      event_id: `late-${n}`,
+      district_id: DISTRICT,
+      person_id: personId,
+      app_id: 'late-enriched-test',
+    });
+    const producer = await createProducer(e2e.kafka);
+    try {
+      await producer.send({
+        topic: e2e.env.topics.enriched,
+        messages: [
+          { key: 'a', value: JSON.stringify(enriched(1, pseudonym(PSEUDONYM_KEY, DISTRICT, [...erased][0]!))) },
+          { key: 'a', value: JSON.stringify(enriched(2, pseudonym(PSEUDONYM_KEY, DISTRICT, kept))) },
+        ],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    await e2e.drain();
+    expect(await countRows(e2e.ch, 'usage_events')).toBe(before + 1);
+    const [row] = await queryRows<{ person_id: string }>(
+      e2e.ch,
+      `SELECT person_id FROM usage_events WHERE app_id = 'late-enriched-test'`,
+    );
+    expect(row!.person_id).toBe(pseudonym(PSEUDONYM_KEY, DISTRICT, kept));
   });
 });

@@ -51,6 +51,17 @@ describe('namePerson: the pseudonyms an erasure removes', () => {
     expect(namePerson('gone', null, KEY, 'd1').personIds).toEqual([p('gone')]);
   });
 
+  it('leaves out an identifier another roster user has too: its pseudonym is theirs as well', () => {
+    const shared = sampleRoster();
+    shared.users.get('stu2')!.username = 'amy.pond'; // stu1's username
+    shared.users.get('tch1')!.sourcedId = 'amy.pond@district.org'; // stu1's email is a teacher's sourcedId
+    shared.users.set('amy.pond@district.org', shared.users.get('tch1')!);
+    const person = namePerson('stu1', shared, KEY, 'd1');
+    expect(person.personIds).toEqual([p('stu1')]);
+    expect(person.shared).toBe(2);
+    expect(namePerson('STU2', shared, KEY, 'd1').personIds).toEqual([p('STU2')]); // not stu2's own id
+  });
+
   it('refuses an email two roster users share, and an empty id', () => {
     const shared = sampleRoster();
     shared.users.get('stu2')!.email = 'amy.pond@district.org';

@@ -69,6 +69,7 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
     named: id,
     sourcedId: id,
     personIds: ids,
+    shared: 0,
     events: 0,
     results: 0,
   });

@@ -57,6 +57,18 @@ export async function recordOrCheckPseudonymKey(scope: KeyScope): Promise<void> 
   if (recorded.fingerprint !== current) throw new PseudonymKeyChangedError(recorded, current);
 }
 
+/**
+ * Compares the key with the recorded one without recording anything (a command that only reads):
+ * throws {@link PseudonymKeyChangedError} on a different key; no record yet passes.
+ */
+export async function checkPseudonymKey(scope: KeyScope): Promise<void> {
+  const stored = await scope.redis.get(`${scope.prefix}${FINGERPRINT_KEY}`);
+  if (stored === null) return;
+  const recorded = parseRecord(stored);
+  const current = pseudonymKeyFingerprint(scope.key);
+  if (recorded.fingerprint !== current) throw new PseudonymKeyChangedError(recorded, current);
+}
+
 /** The deliberate re-key: records the current key's fingerprint in place of the old one. */
 export async function replacePseudonymKeyRecord(scope: KeyScope): Promise<void> {
   const record = { fingerprint: pseudonymKeyFingerprint(scope.key), recorded_at: new Date().toISOString() };

@@ -29,7 +29,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
         'again without them, and enrich drops their later events. Without --confirm, only says what it would remove',
     )
     .requiredOption('--district <id>', 'district id')
-    .requiredOption(
+    .option(
       '--person <id>',
       'roster sourcedId, email, username or state/local id; an id the roster lacks is taken as the identifier a departed person sent (repeatable)',
       (value: string, all: string[]) => [...all, value],
@@ -43,7 +43,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
         const waitSeconds = Number(o.waitSeconds);
         if (!Number.isInteger(waitSeconds) || waitSeconds < 0)
           throw new Error(`--wait-seconds: expected a whole number of seconds, got ${JSON.stringify(o.waitSeconds)}`);
-        await withServices(async ({ config, ch, redis }) => {
+        await withServices(o.confirm, async ({ config, ch, redis }) => {
           const note = throttled((line) => process.stderr.write(`${line}\n`));
           const r = await erasePeople({
             ch,
@@ -61,6 +61,10 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
             onProgress: note,
             deletion: { onWaiting: (parts) => note(`waiting for ClickHouse to rewrite ${parts} data part(s)…`) },
           });
+          if (!r.hasRoster)
+            process.stderr.write(
+              `district ${o.district} has no roster loaded: every id was taken as an identifier sent (is the district id right?)\n`,
+            );
           for (const p of r.people) console.log(describePerson(p));
           if (!o.confirm) {
             console.log(
@@ -95,7 +99,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
     .action(async (o: { district: string }) => {
       try {
         assertSafeDistrictId(o.district);
-        await withServices(async ({ ch }) => {
+        await withServices(false, async ({ ch }) => {
           const rows = await queryRows<{
             request_id: string;
             requested_at: string;
@@ -142,16 +146,18 @@ function throttled(write: (line: string) => void): (line: string) => void {
   };
 }
 
+/** Connections for a command; `migrate` false (a dry run, a listing): the schema is only read. */
 async function withServices(
+  migrate: boolean,
   run: (s: { config: EnrichConfig; ch: ReturnType<typeof createClickHouse>; redis: Redis }) => Promise<void>,
 ): Promise<void> {
   const config = loadEnrichConfig();
   const logger = createLogger('enrich-cli', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-  await ensureDatabase(config);
+  if (migrate) await ensureDatabase(config);
   const ch = createClickHouse(config);
   try {
-    await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
+    if (migrate) await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
     await run({ config, ch, redis });
   } finally {
     redis.disconnect();

@@ -27,6 +27,14 @@ type CoordinateRow = { kafka_topic: string; kafka_partition: number; kafka_offse
 const personIn = (districtId: string, ids: readonly string[]) =>
   `district_id = ${sqlString(districtId)} AND person_id IN ${sqlList(ids, sqlString)}`;
 
+/**
+ * Rows of the district's erased people: every pseudonym `person_erasures` holds for the district, read by
+ * ClickHouse itself (a list of any length; the mutation's stored text names no pseudonym).
+ */
+export const erasedPersonIn = (districtId: string) =>
+  `district_id = ${sqlString(districtId)} AND person_id IN
+     (SELECT arrayJoin(person_ids) FROM person_erasures WHERE district_id = ${sqlString(districtId)})`;
+
 /** A person's stored events (distinct Kafka offsets of any version) and assessment results. */
 export async function storedOf(ch: ClickHouseClient, districtId: string, person: NamedPerson): Promise<ErasedPerson> {
   const where = personIn(districtId, person.personIds);
@@ -82,19 +90,16 @@ export interface StoredRemoval {
 }
 
 /**
- * Deletes what is stored of the people of every unfinished request of the district (this run's and any
- * earlier run that stopped midway or did not see the aggregate catch up), then folds again every rollup
- * range that held one of their events. The offsets are recorded (under this request) before anything is
- * deleted, so a run stopped after the deletion leaves the next run the ranges to fold. Returns the
- * requests it covered, for the caller to mark finished.
+ * Deletes what is stored of every erased person of the district (this run's, earlier runs' that stopped
+ * midway or did not see the aggregate catch up, and anything of earlier ones that arrived since), then
+ * folds again every rollup range that held one of their events. The offsets are recorded (under this
+ * request) before anything is deleted, so a run stopped after the deletion leaves the next run the ranges
+ * to fold. Returns the unfinished requests it covered, for the caller to mark finished.
  */
 export async function removeStored(o: StoredRemoval): Promise<{ refoldedRanges: number; requests: string[] }> {
   const requests = await unfinishedRequests(o.ch, o.districtId);
-  const ids = await pseudonymsOf(o.ch, o.districtId, requests);
-  if (ids.length > 0) {
-    await recordOffsets(o, await coordinatesOf(o.ch, o.districtId, ids));
-    await deleteStored(o, ids);
-  }
+  await recordOffsets(o, await coordinatesOf(o.ch, o.districtId));
+  await deleteStored(o);
   await o.onStep?.('deleted');
   const refoldedRanges = await refoldOffsets(o, await recordedOffsets(o.ch, o.districtId, requests));
   return { refoldedRanges, requests };
@@ -125,19 +130,9 @@ async function unfinishedRequests(ch: ClickHouseClient, districtId: string): Pro
   return rows.map((r) => r.request_id);
 }
 
-async function pseudonymsOf(ch: ClickHouseClient, districtId: string, requests: string[]): Promise<string[]> {
-  if (requests.length === 0) return [];
-  const rows = await queryRows<{ id: string }>(
-    ch,
-    `SELECT DISTINCT arrayJoin(person_ids) AS id FROM person_erasures
-     WHERE district_id = ${sqlString(districtId)} AND request_id IN ${sqlList(requests, sqlString)}`,
-  );
-  return rows.map((r) => r.id);
-}
-
-/** The Kafka offsets of every stored version (event or revision) of these pseudonyms. */
-async function coordinatesOf(ch: ClickHouseClient, districtId: string, ids: string[]): Promise<Coordinates> {
-  const where = personIn(districtId, ids);
+/** The Kafka offsets of every stored version (event or revision) of the district's erased people. */
+async function coordinatesOf(ch: ClickHouseClient, districtId: string): Promise<Coordinates> {
+  const where = erasedPersonIn(districtId);
   return groupByPartition(
     await queryRows<CoordinateRow>(
       ch,
@@ -184,8 +179,8 @@ async function recordedOffsets(ch: ClickHouseClient, districtId: string, request
 }
 
 /** Every stored version of their events, then their assessment results; each waited for until gone. */
-async function deleteStored(o: StoredRemoval, ids: string[]): Promise<void> {
-  const where = personIn(o.districtId, ids);
+async function deleteStored(o: StoredRemoval): Promise<void> {
+  const where = erasedPersonIn(o.districtId);
   const count = async (table: string) => {
     const [row] = await queryRows<{ n: string }>(o.ch, `SELECT count() AS n FROM ${table} WHERE ${where}`);
     return Number(row?.n ?? 0);

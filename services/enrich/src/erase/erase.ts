@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { utcDateTime, type ClickHouseClient, type DeletionWaitOptions } from '@edusage/clickhouse';
 import { endOffsets, uncommittedBefore, type Kafka } from '@edusage/kafka';
-import { recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
+import { checkPseudonymKey, recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import { loadRosterFromRedis } from '../roster/store';
 import { addErased } from './erased-list';
-import { namePerson } from './people';
+import { namePerson, type NamedPerson } from './people';
 import {
   erasedPseudonyms,
   markFinished,
@@ -49,6 +49,8 @@ export interface EraseResult {
   refoldedRanges: number;
   /** Messages on usage.enriched the aggregate had not stored when the wait ended (0 = finished). */
   notYetStored: number;
+  /** False: the district has no roster loaded, so every id was taken as an identifier sent. */
+  hasRoster: boolean;
 }
 
 /**
@@ -58,13 +60,16 @@ export interface EraseResult {
  * of their events, so no count includes them. Safe to stop anywhere and run again (`removeStored`).
  */
 export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
-  await recordOrCheckPseudonymKey({ redis: o.redis, prefix: o.redisPrefix, key: o.pseudonymKey });
+  if (o.people.length === 0) throw new Error('--person: name at least one person');
+  const scope = { redis: o.redis, prefix: o.redisPrefix, key: o.pseudonymKey };
+  // A dry run records nothing, not even the key's fingerprint (a mistyped key would then be the recorded one).
+  await (o.confirm ? recordOrCheckPseudonymKey(scope) : checkPseudonymKey(scope));
   const roster = (await loadRosterFromRedis(o.redis, o.redisPrefix, o.districtId))?.data ?? null;
-  const people = o.people.map((p) => namePerson(p, roster, o.pseudonymKey, o.districtId));
+  const people = distinct(o.people.map((p) => namePerson(p, roster, o.pseudonymKey, o.districtId)));
 
   if (!o.confirm) {
     const counted = await Promise.all(people.map((p) => storedOf(o.ch, o.districtId, p)));
-    return summary(null, counted, 0, 0);
+    return summary(null, counted, 0, 0, roster !== null);
   }
 
   const request = {
@@ -89,7 +94,18 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
       requests.filter((r) => r !== request.requestId),
     );
   }
-  return summary(request.requestId, counted, refoldedRanges, notYetStored);
+  return summary(request.requestId, counted, refoldedRanges, notYetStored, roster !== null);
+}
+
+/** One entry a person named twice (by sourcedId and by email, say). */
+function distinct(people: NamedPerson[]): NamedPerson[] {
+  const seen = new Set<string>();
+  return people.filter((p) => {
+    const key = p.sourcedId ?? [...p.personIds].sort().join(',');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function summary(
@@ -97,9 +113,11 @@ function summary(
   people: ErasedPerson[],
   refoldedRanges: number,
   notYetStored: number,
+  hasRoster: boolean,
 ): EraseResult {
   return {
     requestId,
+    hasRoster,
     people,
     events: people.reduce((n, p) => n + p.events, 0),
     results: people.reduce((n, p) => n + p.results, 0),

@@ -8,26 +8,49 @@ export interface NamedPerson {
   /** The roster sourcedId found for it, or null: taken as the identifier a departed person sent. */
   sourcedId: string | null;
   personIds: string[];
+  /** Identifiers of theirs left out because another roster user has them too (their pseudonyms are shared). */
+  shared: number;
 }
 
 /**
  * The pseudonyms of one person (docs/ARCHITECTURE.md "Erasing a person"): what enrich writes for their
  * events (the roster sourcedId's pseudonym when the roster knew them; the pseudonym of the identifier
  * sent, `canonicalUnresolvedIdentifier`, when it did not: sourcedId as is, email and username
- * lower-cased) and what outcome imports write (the sourcedId's). A name the roster lacks is taken as
- * such an identifier, both as typed and lower-cased.
+ * lower-cased) and what outcome imports write (the sourcedId's). An email or username another roster user
+ * also has (as email, username or sourcedId) is left out: its pseudonym would be theirs too. A name the
+ * roster lacks is taken as such an identifier, as typed and lower-cased (not when that is a roster
+ * sourcedId).
  */
 export function namePerson(named: string, roster: RosterData | null, key: string, districtId: string): NamedPerson {
   const id = named.trim();
   if (id === '') throw new Error('--person: an empty id');
   const user = roster ? findUser(roster, id) : null;
-  const identifiers = user
-    ? [user.sourcedId.trim(), user.email?.trim().toLowerCase(), user.username?.trim().toLowerCase()]
+  const others = roster ? identifiersOfOthers(roster, user) : new Set<string>();
+  const candidates = user
+    ? [user.email?.trim().toLowerCase(), user.username?.trim().toLowerCase()]
     : [id, id.toLowerCase()];
-  const personIds = [
-    ...new Set(identifiers.filter((x): x is string => !!x).map((x) => pseudonymize(key, districtId, x))),
-  ];
-  return { named, sourcedId: user?.sourcedId ?? null, personIds };
+  const own = [...new Set(candidates.filter((x): x is string => !!x && x !== user?.sourcedId.trim()))];
+  const kept = own.filter((x) => !others.has(x));
+  const identifiers = user ? [user.sourcedId.trim(), ...kept] : kept;
+  if (identifiers.length === 0)
+    throw new Error(`--person ${id}: not in the roster, and only a roster user's own sourcedId in lower case`);
+  return {
+    named,
+    sourcedId: user?.sourcedId ?? null,
+    personIds: [...new Set(identifiers.map((x) => pseudonymize(key, districtId, x)))],
+    shared: own.length - kept.length,
+  };
+}
+
+/** Every sourcedId, and every lower-cased email and username, of the roster's users but `except`. */
+function identifiersOfOthers(roster: RosterData, except: UserRecord | null): Set<string> {
+  const out = new Set<string>();
+  for (const u of roster.users.values()) {
+    if (u === except) continue;
+    out.add(u.sourcedId.trim());
+    for (const x of [u.email, u.username]) if (x?.trim()) out.add(x.trim().toLowerCase());
+  }
+  return out;
 }
 
 /**
