@@ -28,12 +28,20 @@ const personIn = (districtId: string, ids: readonly string[]) =>
   `district_id = ${sqlString(districtId)} AND person_id IN ${sqlList(ids, sqlString)}`;
 
 /**
- * Rows of the district's erased people: every pseudonym `person_erasures` holds for the district, read by
- * ClickHouse itself (a list of any length; the mutation's stored text names no pseudonym).
+ * Rows of the erased people of the district's `requests`: the pseudonyms `person_erasures` holds for
+ * them, read by ClickHouse itself (any number of people; the mutation's stored text names no pseudonym).
+ * The request ids are read once per run, so a request another run records meanwhile is left to that run.
  */
-export const erasedPersonIn = (districtId: string) =>
+const erasedPersonIn = (districtId: string, requests: readonly string[]) =>
   `district_id = ${sqlString(districtId)} AND person_id IN
-     (SELECT arrayJoin(person_ids) FROM person_erasures WHERE district_id = ${sqlString(districtId)})`;
+     (SELECT arrayJoin(person_ids) FROM person_erasures
+      WHERE district_id = ${sqlString(districtId)} AND request_id IN ${sqlList(requests, sqlString)})`;
+
+/** Rows (any version) at the Kafka offsets a run recorded. */
+const recordedOffsetIn = (districtId: string, requestId: string) =>
+  `district_id = ${sqlString(districtId)} AND (kafka_topic, kafka_partition, kafka_offset) IN
+     (SELECT kafka_topic, kafka_partition, kafka_offset FROM person_erasure_offsets
+      WHERE district_id = ${sqlString(districtId)} AND request_id = ${sqlString(requestId)})`;
 
 /** A person's stored events (distinct Kafka offsets of any version) and assessment results. */
 export async function storedOf(ch: ClickHouseClient, districtId: string, person: NamedPerson): Promise<ErasedPerson> {
@@ -97,12 +105,15 @@ export interface StoredRemoval {
  * to fold. Returns the unfinished requests it covered, for the caller to mark finished.
  */
 export async function removeStored(o: StoredRemoval): Promise<{ refoldedRanges: number; requests: string[] }> {
-  const requests = await unfinishedRequests(o.ch, o.districtId);
-  await recordOffsets(o, await coordinatesOf(o.ch, o.districtId));
-  await deleteStored(o);
+  const all = await requestsOf(o.ch, o.districtId);
+  if (all.length === 0) return { refoldedRanges: 0, requests: [] };
+  const unfinished = all.filter((r) => !r.finished).map((r) => r.id);
+  const ids = all.map((r) => r.id);
+  await recordOffsets(o, await coordinatesOf(o.ch, o.districtId, ids));
+  await deleteStored(o, ids);
   await o.onStep?.('deleted');
-  const refoldedRanges = await refoldOffsets(o, await recordedOffsets(o.ch, o.districtId, requests));
-  return { refoldedRanges, requests };
+  const refoldedRanges = await refoldOffsets(o, await recordedOffsets(o.ch, o.districtId, unfinished));
+  return { refoldedRanges, requests: unfinished };
 }
 
 /** Marks requests finished (a copy of their rows with finished 1), keeping the counts they were asked with. */
@@ -120,19 +131,19 @@ export async function markFinished(
   });
 }
 
-/** Requests of the district asked for and not finished. */
-async function unfinishedRequests(ch: ClickHouseClient, districtId: string): Promise<string[]> {
-  const rows = await queryRows<{ request_id: string }>(
+/** The district's requests, and whether each is finished. */
+async function requestsOf(ch: ClickHouseClient, districtId: string): Promise<{ id: string; finished: boolean }[]> {
+  const rows = await queryRows<{ request_id: string; done: number }>(
     ch,
-    `SELECT request_id FROM person_erasures WHERE district_id = ${sqlString(districtId)}
-     GROUP BY request_id HAVING max(finished) = 0`,
+    `SELECT request_id, max(finished) AS done FROM person_erasures WHERE district_id = ${sqlString(districtId)}
+     GROUP BY request_id`,
   );
-  return rows.map((r) => r.request_id);
+  return rows.map((r) => ({ id: r.request_id, finished: Number(r.done) === 1 }));
 }
 
-/** The Kafka offsets of every stored version (event or revision) of the district's erased people. */
-async function coordinatesOf(ch: ClickHouseClient, districtId: string): Promise<Coordinates> {
-  const where = erasedPersonIn(districtId);
+/** The Kafka offsets of every stored version (event or revision) of the requests' people. */
+async function coordinatesOf(ch: ClickHouseClient, districtId: string, requests: string[]): Promise<Coordinates> {
+  const where = erasedPersonIn(districtId, requests);
   return groupByPartition(
     await queryRows<CoordinateRow>(
       ch,
@@ -178,18 +189,27 @@ async function recordedOffsets(ch: ClickHouseClient, districtId: string, request
   );
 }
 
-/** Every stored version of their events, then their assessment results; each waited for until gone. */
-async function deleteStored(o: StoredRemoval): Promise<void> {
-  const where = erasedPersonIn(o.districtId);
-  const count = async (table: string) => {
-    const [row] = await queryRows<{ n: string }>(o.ch, `SELECT count() AS n FROM ${table} WHERE ${where}`);
-    return Number(row?.n ?? 0);
-  };
-  for (const table of ['usage_event_revisions', 'usage_events', 'assessment_results']) {
-    const rows = await count(table);
+/**
+ * Every row at the offsets this run recorded, in both tables (an event stored under another pseudonym and
+ * revised to an erased person goes with its revision: alone it would be the current version again), then
+ * the requests' people's assessment results; each waited for until gone.
+ */
+async function deleteStored(o: StoredRemoval, requests: string[]): Promise<void> {
+  const atOffsets = recordedOffsetIn(o.districtId, o.requestId);
+  const deletions: [string, string][] = [
+    ['usage_event_revisions', atOffsets],
+    ['usage_events', atOffsets],
+    ['assessment_results', erasedPersonIn(o.districtId, requests)],
+  ];
+  for (const [table, where] of deletions) {
+    const count = async () => {
+      const [row] = await queryRows<{ n: string }>(o.ch, `SELECT count() AS n FROM ${table} WHERE ${where}`);
+      return Number(row?.n ?? 0);
+    };
+    const rows = await count();
     if (rows === 0) continue;
     o.onProgress?.(`deleting ${rows} row(s) of ${table}…`);
-    await deleteAndWait(o.ch, table, where, () => count(table), o.deletion);
+    await deleteAndWait(o.ch, table, where, count, o.deletion);
   }
 }
 
