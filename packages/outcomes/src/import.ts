@@ -15,7 +15,6 @@ import {
 import type { RowIssue, RowOutcome } from './result';
 import type { RosterMatcher } from './roster-match';
 import { ResultWriter } from './store';
-import { erasedPseudonyms } from '@edusage/enrich';
 
 export interface ImportRequest {
   districtId: string;
@@ -78,7 +77,6 @@ export async function importAssessments(req: ImportRequest): Promise<ImportSumma
     refused: null,
   };
   const writer = req.ch ? new ResultWriter(req.ch, req.districtId, Date.now()) : null;
-  const erased = new Set(req.ch ? await erasedPseudonyms(req.ch, req.districtId) : []);
   for await (const item of readAssessmentRows(req, s)) {
     s.rows++;
     if (!item.outcome.ok) {
@@ -95,14 +93,14 @@ export async function importAssessments(req: ImportRequest): Promise<ImportSumma
       } else s.unmatched++;
       continue;
     }
-    if (erased.has(match.personId)) {
-      s.erased++;
-      continue;
-    }
     s.stored++;
     await writer?.add(item.outcome.result, match.personId);
   }
   await writer?.flush();
+  if (writer) {
+    s.erased = writer.erased;
+    s.stored -= writer.erased;
+  }
   return s;
 }
 

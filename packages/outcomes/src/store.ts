@@ -1,3 +1,4 @@
+import { erasedPseudonyms } from '@edusage/enrich';
 import { insertRows, type ClickHouseClient } from '@edusage/clickhouse';
 import type { ParsedResult } from './result';
 
@@ -52,6 +53,8 @@ export function byMonthGroups<T extends { test_date: string }>(rows: readonly T[
 export class ResultWriter {
   private pending: ResultRow[] = [];
   written = 0;
+  /** Rows of students erased at the district's request (`enrich people erase`): not stored. */
+  erased = 0;
   constructor(
     private readonly ch: ClickHouseClient,
     private readonly districtId: string,
@@ -77,7 +80,10 @@ export class ResultWriter {
   }
 
   async flush(): Promise<void> {
-    const rows = this.pending;
+    // The list is read right before each INSERT: an erasure recorded during a long import holds from then on.
+    const erased = new Set(await erasedPseudonyms(this.ch, this.districtId));
+    const rows = this.pending.filter((r) => !erased.has(r.person_id));
+    this.erased += this.pending.length - rows.length;
     this.pending = [];
     // Each group is its own INSERT; a crash between two leaves a part of the file stored, and importing
     // it again stores its rows under the new import's time, which then count for every day of the file.
