@@ -39,7 +39,7 @@ const EVENT_ROW = {
   stored_at: "DateTime('UTC')",
 };
 
-/** Every column the sink writes or reads, with its type, per table (infra/clickhouse 0001–0006, 0014). */
+/** Every column the sink writes or reads, with its type, per table (infra/clickhouse 0001–0006, 0014, 0500). */
 export const SINK_COLUMNS: Record<string, Record<string, string>> = {
   usage_events: EVENT_ROW,
   dead_letters: {
@@ -68,6 +68,8 @@ export const SINK_COLUMNS: Record<string, Record<string, string>> = {
     owner_offset: 'UInt64',
   },
   usage_event_revisions: { ...EVENT_ROW, revision: 'UInt64' },
+  // The erased people whose events the usage_events INSERT leaves out (handlers.ts storeOnly).
+  person_erasures: { district_id: 'String', person_ids: 'Array(String)' },
   rollup_watermarks: {
     kafka_topic: 'String',
     kafka_partition: 'UInt32',
