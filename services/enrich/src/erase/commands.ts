@@ -132,7 +132,11 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
 
 function describePerson(p: ErasedPerson): string {
   const who =
-    p.sourcedId === null ? 'not in the roster: taken as an identifier sent' : `roster sourcedId ${p.sourcedId}`;
+    p.sourcedId === null
+      ? 'not in the roster: only what was sent with exactly this identifier; a departed person’s resolved ' +
+        'events and results are stored under their roster sourcedId: name them by it'
+      : `roster sourcedId ${p.sourcedId}` +
+        (p.shared > 0 ? `; ${p.shared} identifier(s) of theirs another roster user has too are left out` : '');
   return `  ${p.named} (${who}): ${p.events} stored event(s), ${p.results} assessment result(s)`;
 }
 
