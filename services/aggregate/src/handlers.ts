@@ -58,6 +58,9 @@ export interface TopicHandler {
   afterStore?(topic: string, partition: number, batchEnd: bigint, fold: FoldOptions): Promise<boolean>;
 }
 
+/** Rows of people not erased at their district's request (docs/ARCHITECTURE.md "Erasing a person"). */
+export const NOT_ERASED = `(district_id, person_id) NOT IN (SELECT district_id, arrayJoin(person_ids) FROM person_erasures)`;
+
 /**
  * usage.enriched → usage_events, with source-level duplicates removed by the partition's claims in
  * ClickHouse (`claimEvents`); after each stored batch the partition's new events are folded into the rollups.
@@ -72,7 +75,7 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
     identityColumn: 'dedup_key',
     // Erased people (docs/ARCHITECTURE.md "Erasing a person"): enrich drops their events once it has the
     // list; this catches what it enriched before, whatever the timing, and a replay of old offsets.
-    storeOnly: `(district_id, person_id) NOT IN (SELECT district_id, arrayJoin(person_ids) FROM person_erasures)`,
+    storeOnly: NOT_ERASED,
     async prepare(topic, partition, messages) {
       const storedAt = toClickHouseDateTime(new Date());
       const deadLetter = deadLetterBuilder({ stage: 'aggregate', source: 'usage.enriched', districtId: null });
