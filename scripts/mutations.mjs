@@ -41,8 +41,8 @@ const MUTATIONS = [
       },
       {
         file: 'services/aggregate/src/insert-unstored.ts',
-        find: 'WHERE ${at} AND kafka_offset NOT IN (',
-        replace: 'WHERE ${at} AND 1 = 1 OR kafka_offset IN (',
+        find: "''} AND kafka_offset NOT IN (",
+        replace: "''} AND 1 = 1 OR kafka_offset IN (",
       },
     ],
     tests: ['services/aggregate/test/sink-clickhouse-kill.test.ts', 'services/aggregate/test/sink-hardening.test.ts'],
@@ -58,11 +58,29 @@ const MUTATIONS = [
       },
       {
         file: 'services/aggregate/src/insert-unstored.ts',
-        find: 'WHERE ${at} AND kafka_offset NOT IN (',
-        replace: 'WHERE ${at} AND 1 = 1 OR kafka_offset IN (',
+        find: "''} AND kafka_offset NOT IN (",
+        replace: "''} AND 1 = 1 OR kafka_offset IN (",
       },
     ],
     tests: ['services/aggregate/test/sink-clickhouse-kill.test.ts'],
+  },
+  {
+    name: 'erased-people-stored',
+    guard: "the usage_events INSERT stores no event of a person erased at the district's request",
+    edits: [{ file: 'services/aggregate/src/handlers.ts', find: '    storeOnly: NOT_ERASED,\n', replace: '' }],
+    tests: ['packages/demo/test/e2e-erase.test.ts'],
+  },
+  {
+    name: 'erasure-by-person-only',
+    guard: 'an erasure deletes every version at the recorded offsets (an event revised to the person goes too)',
+    edits: [
+      {
+        file: 'services/enrich/src/erase/erase-stored.ts',
+        find: "    ['usage_events', atOffsets],",
+        replace: "    ['usage_events', erasedPersonIn(o.districtId, requests)],",
+      },
+    ],
+    tests: ['services/enrich/test/erase-stored.test.ts'],
   },
   {
     name: 'claims-off',
