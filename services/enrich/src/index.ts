@@ -29,3 +29,4 @@ export * from './erase/erase';
 export * from './erase/erased-list';
 export * from './erase/people';
 export * from './erase/erase-stored';
+export * from './erase/people-file';

@@ -1,4 +1,7 @@
-import { enrichEvent, namePerson, RosterIndex } from '../src';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { enrichEvent, namePerson, readPeopleFile, RosterIndex } from '../src';
 import { documentedPseudonym } from './documented-ids';
 import { KEY, raw, sampleRoster, sampleView } from './helpers';
 
@@ -69,5 +72,38 @@ describe('namePerson: the pseudonyms an erasure removes', () => {
       '--person amy.pond@district.org: the roster has 2 users with this email; name them by sourcedId',
     );
     expect(() => namePerson('  ', roster, KEY, 'd1')).toThrow('--person: an empty id');
+  });
+});
+
+describe('readPeopleFile: a list of people to erase', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'edusage-people-file-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('reads one id a line, skipping blank lines and # comments, with where each was given', () => {
+    const file = write('left.txt', '\uFEFF# students who left in June\r\nstu-1\r\n\r\n  jane@district.org  \r\n');
+    expect(readPeopleFile(file)).toEqual([
+      { id: 'stu-1', from: 'left.txt:2' },
+      { id: 'jane@district.org', from: 'left.txt:4' },
+    ]);
+  });
+
+  it('refuses a line with columns and an empty list, naming the file and line', () => {
+    expect(() => readPeopleFile(write('export.csv', 'sourcedId\nstu-1,Jane,Doe\n'))).toThrow(
+      "export.csv:2: one id per line (this line has a comma or tab: a CSV's columns?)",
+    );
+    expect(() => readPeopleFile(write('empty.txt', '# nobody\n\n'))).toThrow('empty.txt: no id in the file');
+  });
+
+  it('names the line of an id the roster cannot tell apart', () => {
+    const shared = sampleRoster();
+    shared.users.get('stu2')!.email = 'amy.pond@district.org';
+    expect(() => namePerson('amy.pond@district.org', shared, KEY, 'd1', 'left.txt:7')).toThrow(
+      'left.txt:7 amy.pond@district.org: the roster has 2 users with this email; name them by sourcedId',
+    );
   });
 });

@@ -14,6 +14,7 @@ import { createLogger } from '@edusage/logging';
 import { loadEnrichConfig, type EnrichConfig } from '../config';
 import { assertSafeDistrictId } from '../store/versioned';
 import { erasePeople } from './erase';
+import { readPeopleFile } from './people-file';
 import type { ErasedPerson } from './erase-stored';
 
 type Fail = (err: unknown) => never;
@@ -35,62 +36,73 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
       (value: string, all: string[]) => [...all, value],
       [] as string[],
     )
+    .option(
+      '--people-file <file>',
+      'a file of ids, one per line (e.g. the students who left); blank lines and # comments are skipped',
+    )
     .option('--confirm', 'erase (without it nothing is written)', false)
     .option('--wait-seconds <n>', 'how long to wait for the aggregate to store what is on its way', '120')
-    .action(async (o: { district: string; person: string[]; confirm: boolean; waitSeconds: string }) => {
-      try {
-        assertSafeDistrictId(o.district);
-        const waitSeconds = Number(o.waitSeconds);
-        if (!Number.isInteger(waitSeconds) || waitSeconds < 0)
-          throw new Error(`--wait-seconds: expected a whole number of seconds, got ${JSON.stringify(o.waitSeconds)}`);
-        await withServices(o.confirm, async ({ config, ch, redis }) => {
-          const note = throttled((line) => process.stderr.write(`${line}\n`));
-          const r = await erasePeople({
-            ch,
-            redis,
-            redisPrefix: config.REDIS_KEY_PREFIX,
-            pseudonymKey: config.PSEUDONYM_KEY,
-            districtId: o.district,
-            people: o.person,
-            confirm: o.confirm,
-            kafka: createKafka(config, createLogger('enrich-cli', 'warn')),
-            enrichedTopic: topicNames(config.KAFKA_TOPIC_PREFIX).enriched,
-            aggregateGroupId: config.AGGREGATE_GROUP_ID,
-            enrichReloadMs: config.ENRICH_RELOAD_INTERVAL_MS,
-            catchUpTimeoutMs: waitSeconds * 1000,
-            onProgress: note,
-            deletion: { onWaiting: (parts) => note(`waiting for ClickHouse to rewrite ${parts} data part(s)…`) },
-          });
-          if (!r.hasRoster)
-            process.stderr.write(
-              `district ${o.district} has no roster loaded: every id was taken as an identifier sent (is the district id right?)\n`,
-            );
-          for (const p of r.people) console.log(describePerson(p));
-          if (!o.confirm) {
+    .action(
+      async (o: { district: string; person: string[]; peopleFile?: string; confirm: boolean; waitSeconds: string }) => {
+        try {
+          assertSafeDistrictId(o.district);
+          const waitSeconds = Number(o.waitSeconds);
+          if (!Number.isInteger(waitSeconds) || waitSeconds < 0)
+            throw new Error(`--wait-seconds: expected a whole number of seconds, got ${JSON.stringify(o.waitSeconds)}`);
+          // Read before any service is asked: a bad line is named at once.
+          const given = [
+            ...o.person.map((id) => ({ id, from: '--person' })),
+            ...(o.peopleFile ? readPeopleFile(o.peopleFile) : []),
+          ];
+          await withServices(o.confirm, async ({ config, ch, redis }) => {
+            const note = throttled((line) => process.stderr.write(`${line}\n`));
+            const r = await erasePeople({
+              ch,
+              redis,
+              redisPrefix: config.REDIS_KEY_PREFIX,
+              pseudonymKey: config.PSEUDONYM_KEY,
+              districtId: o.district,
+              people: given,
+              confirm: o.confirm,
+              kafka: createKafka(config, createLogger('enrich-cli', 'warn')),
+              enrichedTopic: topicNames(config.KAFKA_TOPIC_PREFIX).enriched,
+              aggregateGroupId: config.AGGREGATE_GROUP_ID,
+              enrichReloadMs: config.ENRICH_RELOAD_INTERVAL_MS,
+              catchUpTimeoutMs: waitSeconds * 1000,
+              onProgress: note,
+              deletion: { onWaiting: (parts) => note(`waiting for ClickHouse to rewrite ${parts} data part(s)…`) },
+            });
+            if (!r.hasRoster)
+              process.stderr.write(
+                `district ${o.district} has no roster loaded: every id was taken as an identifier sent (is the district id right?)\n`,
+              );
+            for (const p of r.people) console.log(describePerson(p));
+            if (!o.confirm) {
+              console.log(
+                `would erase ${r.people.length} person(s) of district ${o.district}: ${r.events} stored event(s), ` +
+                  `${r.results} assessment result(s); add --confirm to erase them`,
+              );
+              return;
+            }
             console.log(
-              `would erase ${r.people.length} person(s) of district ${o.district}: ${r.events} stored event(s), ` +
-                `${r.results} assessment result(s); add --confirm to erase them`,
+              `erased ${r.people.length} person(s) of district ${o.district} (request ${r.requestId}): ${r.events} stored ` +
+                `event(s) and ${r.results} assessment result(s) deleted; ${r.refoldedRanges} rollup range(s) folded ` +
+                `again; enrich drops their later events`,
             );
-            return;
-          }
-          console.log(
-            `erased ${r.people.length} person(s) of district ${o.district} (request ${r.requestId}): ${r.events} stored ` +
-              `event(s) and ${r.results} assessment result(s) deleted; ${r.refoldedRanges} rollup range(s) folded ` +
-              `again; enrich drops their later events`,
-          );
-          if (r.notYetStored > 0) {
-            process.stderr.write(
-              `${r.notYetStored} message(s) on usage.enriched were not stored yet when the wait ended (is the ` +
-                `aggregate running?): some of their events may still arrive; run the same command again once it has ` +
-                `caught up\n`,
-            );
-            process.exitCode = 2;
-          }
-        });
-      } catch (err) {
-        fail(err);
-      }
-    });
+            if (r.notYetStored > 0) {
+              process.stderr.write(
+                `${r.notYetStored} message(s) on usage.enriched were not stored yet when the wait ended (is the ` +
+                  `aggregate running?): some of their events may still arrive; run the same command again once it has ` +
+                  `caught up\n`,
+              );
+              process.exitCode = 2;
+            }
+          });
+        } catch (err) {
+          fail(err);
+        }
+      },
+    );
 
   people
     .command('erasures')

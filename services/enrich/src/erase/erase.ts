@@ -6,6 +6,7 @@ import { checkPseudonymKey, recordOrCheckPseudonymKey } from '../enrich/key-fing
 import { loadRosterFromRedis } from '../roster/store';
 import { addErased } from './erased-list';
 import { namePerson, type NamedPerson } from './people';
+import type { GivenId } from './people-file';
 import {
   erasedPseudonyms,
   markFinished,
@@ -22,7 +23,7 @@ export interface EraseOptions {
   pseudonymKey: string;
   districtId: string;
   /** Roster sourcedIds, emails, usernames or state/local ids (or identifiers of people the roster no longer has). */
-  people: readonly string[];
+  people: readonly (string | GivenId)[];
   /** Without it nothing is written: the result says what would be removed. */
   confirm: boolean;
   kafka: Kafka;
@@ -60,12 +61,18 @@ export interface EraseResult {
  * of their events, so no count includes them. Safe to stop anywhere and run again (`removeStored`).
  */
 export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
-  if (o.people.length === 0) throw new Error('--person: name at least one person');
+  if (o.people.length === 0) throw new Error('--person or --people-file: name at least one person');
   const scope = { redis: o.redis, prefix: o.redisPrefix, key: o.pseudonymKey };
   // A dry run records nothing, not even the key's fingerprint (a mistyped key would then be the recorded one).
   await (o.confirm ? recordOrCheckPseudonymKey(scope) : checkPseudonymKey(scope));
   const roster = (await loadRosterFromRedis(o.redis, o.redisPrefix, o.districtId))?.data ?? null;
-  const people = distinct(o.people.map((p) => namePerson(p, roster, o.pseudonymKey, o.districtId)));
+  const people = distinct(
+    o.people.map((p) =>
+      typeof p === 'string'
+        ? namePerson(p, roster, o.pseudonymKey, o.districtId)
+        : namePerson(p.id, roster, o.pseudonymKey, o.districtId, p.from),
+    ),
+  );
 
   if (!o.confirm) {
     const counted = await Promise.all(people.map((p) => storedOf(o.ch, o.districtId, p)));

@@ -21,10 +21,18 @@ export interface NamedPerson {
  * roster lacks is taken as such an identifier, as typed and lower-cased (not when that is a roster
  * sourcedId).
  */
-export function namePerson(named: string, roster: RosterData | null, key: string, districtId: string): NamedPerson {
+export function namePerson(
+  named: string,
+  roster: RosterData | null,
+  key: string,
+  districtId: string,
+  /** Where the id was given, for errors: `--person` or `<file>:<line>`. */
+  from = '--person',
+): NamedPerson {
   const id = named.trim();
-  if (id === '') throw new Error('--person: an empty id');
-  const user = roster ? findUser(roster, id) : null;
+  if (id === '') throw new Error(`${from}: an empty id`);
+  const label = `${from} ${id}`;
+  const user = roster ? findUser(roster, id, label) : null;
   const others = roster ? identifiersOfOthers(roster, user) : new Set<string>();
   const candidates = user
     ? [user.email?.trim().toLowerCase(), user.username?.trim().toLowerCase()]
@@ -33,7 +41,7 @@ export function namePerson(named: string, roster: RosterData | null, key: string
   const kept = own.filter((x) => !others.has(x));
   const identifiers = user ? [user.sourcedId.trim(), ...kept] : kept;
   if (identifiers.length === 0)
-    throw new Error(`--person ${id}: not in the roster, and only a roster user's own sourcedId in lower case`);
+    throw new Error(`${label}: not in the roster, and only a roster user's own sourcedId in lower case`);
   return {
     named,
     sourcedId: user?.sourcedId ?? null,
@@ -57,7 +65,7 @@ function identifiersOfOthers(roster: RosterData, except: UserRecord | null): Set
  * The roster user an id names: its sourcedId, else its email or username, else a state or local id
  * (`identifiers`, what assessment files carry); refused when two users share it.
  */
-function findUser(roster: RosterData, id: string): UserRecord | null {
+function findUser(roster: RosterData, id: string, label: string): UserRecord | null {
   const bySourcedId = roster.users.get(id);
   if (bySourcedId) return bySourcedId;
   const lower = id.toLowerCase();
@@ -69,9 +77,7 @@ function findUser(roster: RosterData, id: string): UserRecord | null {
   for (const [field, matches] of Object.entries(fields)) {
     const found = [...roster.users.values()].filter(matches);
     if (found.length > 1)
-      throw new Error(
-        `--person ${id}: the roster has ${found.length} users with this ${field}; name them by sourcedId`,
-      );
+      throw new Error(`${label}: the roster has ${found.length} users with this ${field}; name them by sourcedId`);
     if (found.length === 1) return found[0]!;
   }
   return null;
