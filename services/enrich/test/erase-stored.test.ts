@@ -101,7 +101,7 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   const second = await removeStored({ ch, districtId: 'd1', requestId: 'r2' });
   expect(second.requests.sort()).toEqual(['r1', 'r2']);
   expect(second.refoldedRanges).toBeGreaterThan(0);
-  await markFinished(ch, 'd1', second.requests);
+  await markFinished(ch, 'd1', second.requests, 'r2');
   for (const [partition, list] of parts.entries()) await deriveRollups(ch, topic, partition, BigInt(list.length));
 
   expect(sortedEntries(await rollupCells(ch, 'district'))).toEqual(sortedEntries(referenceDistrictRollup(without)));

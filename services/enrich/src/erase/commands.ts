@@ -117,12 +117,13 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
             requested_at: string;
             people: string;
             done: number;
+            by: string;
             events: string;
             results: string;
           }>(
             ch,
             `SELECT request_id, toString(min(requested_at)) AS requested_at, max(finished) AS done,
-                    countIf(finished = 0) AS people, sumIf(erased_events, finished = 1) AS events,
+                    anyIf(finished_by, finished = 1) AS by, countIf(finished = 0) AS people, sumIf(erased_events, finished = 1) AS events,
                     sumIf(erased_results, finished = 1) AS results
              FROM person_erasures WHERE district_id = ${sqlString(o.district)}
              GROUP BY request_id ORDER BY requested_at, request_id`,
@@ -131,9 +132,11 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
           for (const r of rows)
             console.log(
               `${r.request_id}  ${r.requested_at} UTC  ${r.people} person(s)  ` +
-                (Number(r.done) === 1
-                  ? `${r.events} event(s), ${r.results} result(s) deleted`
-                  : 'not finished: run the same `people erase` again to finish it'),
+                (Number(r.done) !== 1
+                  ? 'not finished: run the same `people erase` again to finish it'
+                  : r.by === r.request_id
+                    ? `${r.events} event(s), ${r.results} result(s) deleted`
+                    : `stopped midway, finished by request ${r.by}`),
             );
         });
       } catch (err) {

@@ -72,6 +72,7 @@ export async function recordRequest(
       person_ids: p.personIds,
       requested_at: r.requestedAt,
       finished: r.finished,
+      finished_by: r.finished ? r.requestId : '',
       erased_events: p.events,
       erased_results: p.results,
     })),
@@ -116,16 +117,21 @@ export async function removeStored(o: StoredRemoval): Promise<{ refoldedRanges: 
   return { refoldedRanges, requests: unfinished };
 }
 
-/** Marks requests finished (a copy of their rows with finished 1), keeping the counts they were asked with. */
+/**
+ * Marks earlier requests finished by the run of request `by` (a copy of their rows with finished 1); their
+ * counts stay the ones they were asked with (0): what their own run deleted before it stopped is not known.
+ */
 export async function markFinished(
   ch: ClickHouseClient,
   districtId: string,
   requests: readonly string[],
+  by: string,
 ): Promise<void> {
   if (requests.length === 0) return;
   await ch.command({
-    query: `INSERT INTO person_erasures (district_id, request_id, person_ids, requested_at, finished, erased_events, erased_results)
-            SELECT district_id, request_id, person_ids, requested_at, 1, erased_events, erased_results
+    query: `INSERT INTO person_erasures
+              (district_id, request_id, person_ids, requested_at, finished, finished_by, erased_events, erased_results)
+            SELECT district_id, request_id, person_ids, requested_at, 1, ${sqlString(by)}, erased_events, erased_results
             FROM person_erasures
             WHERE district_id = ${sqlString(districtId)} AND request_id IN ${sqlList(requests, sqlString)} AND finished = 0`,
   });

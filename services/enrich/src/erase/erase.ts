@@ -99,6 +99,7 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
       o.ch,
       o.districtId,
       requests.filter((r) => r !== request.requestId),
+      request.requestId,
     );
   }
   return summary(request.requestId, counted, refoldedRanges, notYetStored, roster !== null);
