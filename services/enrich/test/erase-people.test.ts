@@ -85,18 +85,30 @@ describe('readPeopleFile: a list of people to erase', () => {
   };
 
   it('reads one id a line, skipping blank lines and # comments, with where each was given', () => {
-    const file = write('left.txt', '\uFEFF# students who left in June\r\nstu-1\r\n\r\n  jane@district.org  \r\n');
+    const file = write(
+      'left.txt',
+      '\uFEFF# students who left in June\r\nstu-1\r\n\r\n  jane@district.org  \r\n"stu-3"\n',
+    );
     expect(readPeopleFile(file)).toEqual([
-      { id: 'stu-1', from: 'left.txt:2' },
-      { id: 'jane@district.org', from: 'left.txt:4' },
+      { id: 'stu-1', from: `${file}:2` },
+      { id: 'jane@district.org', from: `${file}:4` },
+      { id: 'stu-3', from: `${file}:5` },
     ]);
   });
 
-  it('refuses a line with columns and an empty list, naming the file and line', () => {
-    expect(() => readPeopleFile(write('export.csv', 'sourcedId\nstu-1,Jane,Doe\n'))).toThrow(
-      "export.csv:2: one id per line (this line has a comma or tab: a CSV's columns?)",
-    );
-    expect(() => readPeopleFile(write('empty.txt', '# nobody\n\n'))).toThrow('empty.txt: no id in the file');
+  it('refuses a line that is not one id, and an empty list, naming the file and line', () => {
+    for (const [line, why] of [
+      ['stu-1,Jane,Doe', 'one id per line'],
+      ['stu-1;Doe', 'one id per line'],
+      ['stu-1  # June', 'one id per line'],
+      ['"stu-1"x"', 'one id per line'],
+      ['s\u0000t\u0000u', 'control characters in the line (is the file UTF-16? save it as UTF-8)'],
+    ]) {
+      const file = write('export.csv', `sourcedId\n${line}\n`);
+      expect(() => readPeopleFile(file)).toThrow(`${file}:2: ${why}`);
+    }
+    const empty = write('empty.txt', '# nobody\n\n');
+    expect(() => readPeopleFile(empty)).toThrow(`${empty}: no id in the file`);
   });
 
   it('names the line of an id the roster cannot tell apart', () => {

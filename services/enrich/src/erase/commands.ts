@@ -38,12 +38,20 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
     )
     .option(
       '--people-file <file>',
-      'a file of ids, one per line (e.g. the students who left); blank lines and # comments are skipped',
+      'a file of ids, one per line (e.g. the students who left); blank lines and # comments are skipped (repeatable)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
     )
     .option('--confirm', 'erase (without it nothing is written)', false)
     .option('--wait-seconds <n>', 'how long to wait for the aggregate to store what is on its way', '120')
     .action(
-      async (o: { district: string; person: string[]; peopleFile?: string; confirm: boolean; waitSeconds: string }) => {
+      async (o: {
+        district: string;
+        person: string[];
+        peopleFile: string[];
+        confirm: boolean;
+        waitSeconds: string;
+      }) => {
         try {
           assertSafeDistrictId(o.district);
           const waitSeconds = Number(o.waitSeconds);
@@ -52,8 +60,9 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
           // Read before any service is asked: a bad line is named at once.
           const given = [
             ...o.person.map((id) => ({ id, from: '--person' })),
-            ...(o.peopleFile ? readPeopleFile(o.peopleFile) : []),
+            ...o.peopleFile.flatMap((file) => readPeopleFile(file)),
           ];
+          if (given.length === 0) throw new Error('--person or --people-file: name at least one person');
           await withServices(o.confirm, async ({ config, ch, redis }) => {
             const note = throttled((line) => process.stderr.write(`${line}\n`));
             const r = await erasePeople({
@@ -122,9 +131,14 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
             results: string;
           }>(
             ch,
+            // A request finished by its own run shows that run's counts; one a later run finished (after it
+            // stopped midway) names that run, and what it deleted itself is not known.
             `SELECT request_id, toString(min(requested_at)) AS requested_at, max(finished) AS done,
-                    anyIf(finished_by, finished = 1) AS by, countIf(finished = 0) AS people, sumIf(erased_events, finished = 1) AS events,
-                    sumIf(erased_results, finished = 1) AS results
+                    if(countIf(finished = 1 AND finished_by = request_id) > 0, request_id,
+                       anyIf(finished_by, finished = 1)) AS by,
+                    countIf(finished = 0) AS people,
+                    sumIf(erased_events, finished = 1 AND finished_by = request_id) AS events,
+                    sumIf(erased_results, finished = 1 AND finished_by = request_id) AS results
              FROM person_erasures WHERE district_id = ${sqlString(o.district)}
              GROUP BY request_id ORDER BY requested_at, request_id`,
           );
@@ -136,7 +150,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
                   ? 'not finished: run the same `people erase` again to finish it'
                   : r.by === r.request_id
                     ? `${r.events} event(s), ${r.results} result(s) deleted`
-                    : `stopped midway, finished by request ${r.by}`),
+                    : `stopped midway (what it deleted is not counted), finished by request ${r.by}`),
             );
         });
       } catch (err) {

@@ -75,7 +75,7 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
   );
 
   if (!o.confirm) {
-    const counted = await Promise.all(people.map((p) => storedOf(o.ch, o.districtId, p)));
+    const counted = await countStored(o, people);
     return summary(null, counted, 0, 0, roster !== null);
   }
 
@@ -91,7 +91,7 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
   await o.onStep?.('asked');
 
   const notYetStored = await waitForStored(o);
-  const counted = await Promise.all(people.map((p) => storedOf(o.ch, o.districtId, p)));
+  const counted = await countStored(o, people);
   const { refoldedRanges, requests } = await removeStored({ ...o, requestId: request.requestId });
   if (notYetStored === 0) {
     await recordRequest(o.ch, { ...request, finished: 1 }, counted);
@@ -103,6 +103,19 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
     );
   }
   return summary(request.requestId, counted, refoldedRanges, notYetStored, roster !== null);
+}
+
+/**
+ * Each person's stored events and results, four queries at a time: a purge of hundreds of people must
+ * not send them all at once (ClickHouse refuses past max_concurrent_queries).
+ */
+async function countStored(o: EraseOptions, people: NamedPerson[]): Promise<ErasedPerson[]> {
+  const out: ErasedPerson[] = [];
+  for (let i = 0; i < people.length; i += 4) {
+    out.push(...(await Promise.all(people.slice(i, i + 4).map((p) => storedOf(o.ch, o.districtId, p)))));
+    if (people.length > 8) o.onProgress?.(`counted ${out.length} of ${people.length} people…`);
+  }
+  return out;
 }
 
 /** One entry a person named twice (by sourcedId and by email, say). */

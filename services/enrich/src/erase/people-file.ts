@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 
 /** One id given to `people erase`, with where it was given (for errors naming it). */
 export interface GivenId {
@@ -10,21 +9,26 @@ export interface GivenId {
 
 /**
  * A file of people to erase (`--people-file`), e.g. the SIS's list of students who left: one id per line
- * (sourcedId, email, username or state/local id); blank lines and lines starting with `#` are skipped.
- * A line with a comma or tab is refused, naming it: a CSV export's columns would otherwise be taken as
- * one id.
+ * (sourcedId, email, username or state/local id), optionally in double quotes; blank lines and lines
+ * starting with `#` are skipped. A line that looks like more than one value (a comma, semicolon, tab or
+ * space inside, a quote left over) or holds control characters (a UTF-16 file read as UTF-8) is refused,
+ * naming the file and line: taken as one id it would match nobody and the person would stay.
  */
 export function readPeopleFile(file: string): GivenId[] {
-  const name = path.basename(file);
   const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   const ids: GivenId[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
+    const where = `${file}:${i + 1}`;
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    if (/[,\t]/.test(line))
-      throw new Error(`${name}:${i + 1}: one id per line (this line has a comma or tab: a CSV's columns?)`);
-    ids.push({ id: line, from: `${name}:${i + 1}` });
+    const id = /^"[^"]*"$/.test(line) ? line.slice(1, -1).trim() : line;
+    // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+    if (/[\u0000-\u001f\u007f]/.test(id))
+      throw new Error(`${where}: control characters in the line (is the file UTF-16? save it as UTF-8)`);
+    if (/[,;\s"]/.test(id) || id === '')
+      throw new Error(`${where}: one id per line (this line has a comma, semicolon, space or quote: a CSV's columns?)`);
+    ids.push({ id, from: where });
   });
-  if (ids.length === 0) throw new Error(`${name}: no id in the file (one id per line)`);
+  if (ids.length === 0) throw new Error(`${file}: no id in the file (one id per line)`);
   return ids;
 }
