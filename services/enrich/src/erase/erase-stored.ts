@@ -1,4 +1,5 @@
 import {
+  command,
   deleteAndWait,
   insertRows,
   queryRows,
@@ -110,7 +111,7 @@ export async function removeStored(o: StoredRemoval): Promise<{ refoldedRanges: 
   if (all.length === 0) return { refoldedRanges: 0, requests: [] };
   const unfinished = all.filter((r) => !r.finished).map((r) => r.id);
   const ids = all.map((r) => r.id);
-  await recordOffsets(o, await coordinatesOf(o.ch, o.districtId, ids));
+  await recordOffsets(o, ids);
   await deleteStored(o, ids);
   await o.onStep?.('deleted');
   const refoldedRanges = await refoldOffsets(o, await recordedOffsets(o.ch, o.districtId, unfinished));
@@ -147,19 +148,6 @@ async function requestsOf(ch: ClickHouseClient, districtId: string): Promise<{ i
   return rows.map((r) => ({ id: r.request_id, finished: Number(r.done) === 1 }));
 }
 
-/** The Kafka offsets of every stored version (event or revision) of the requests' people. */
-async function coordinatesOf(ch: ClickHouseClient, districtId: string, requests: string[]): Promise<Coordinates> {
-  const where = erasedPersonIn(districtId, requests);
-  return groupByPartition(
-    await queryRows<CoordinateRow>(
-      ch,
-      `SELECT DISTINCT kafka_topic, kafka_partition, toString(kafka_offset) AS kafka_offset FROM
-         (SELECT kafka_topic, kafka_partition, kafka_offset FROM usage_events WHERE ${where}
-          UNION ALL SELECT kafka_topic, kafka_partition, kafka_offset FROM usage_event_revisions WHERE ${where})`,
-    ),
-  );
-}
-
 function groupByPartition(rows: CoordinateRow[]): Coordinates {
   const out: Coordinates = new Map();
   for (const r of rows) {
@@ -171,17 +159,19 @@ function groupByPartition(rows: CoordinateRow[]): Coordinates {
   return out;
 }
 
-async function recordOffsets(o: StoredRemoval, c: Coordinates): Promise<void> {
-  const rows = [...c.values()].flatMap((p) =>
-    p.offsets.map((offset) => ({
-      district_id: o.districtId,
-      request_id: o.requestId,
-      kafka_topic: p.topic,
-      kafka_partition: p.partition,
-      kafka_offset: offset.toString(),
-    })),
+/**
+ * Records the Kafka offsets of every stored version (event or revision) of the requests' people under this
+ * run's request: one INSERT … SELECT, so the offsets never travel through this process.
+ */
+async function recordOffsets(o: StoredRemoval, requests: string[]): Promise<void> {
+  const where = erasedPersonIn(o.districtId, requests);
+  await command(
+    o.ch,
+    `INSERT INTO person_erasure_offsets (district_id, request_id, kafka_topic, kafka_partition, kafka_offset)
+     SELECT DISTINCT ${sqlString(o.districtId)}, ${sqlString(o.requestId)}, kafka_topic, kafka_partition, kafka_offset
+     FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM usage_events WHERE ${where}
+           UNION ALL SELECT kafka_topic, kafka_partition, kafka_offset FROM usage_event_revisions WHERE ${where})`,
   );
-  await insertRows(o.ch, 'person_erasure_offsets', rows);
 }
 
 async function recordedOffsets(ch: ClickHouseClient, districtId: string, requests: string[]): Promise<Coordinates> {
