@@ -23,6 +23,7 @@ import { assertSafeDistrictId } from './store/versioned';
 import { reresolveDistrict } from './reresolve/reresolve';
 import { replacePseudonymKeyRecord } from './enrich/key-fingerprint';
 import { addPeopleCommands } from './erase/commands';
+import { withCliServices } from './cli-services';
 
 /** infra/clickhouse, from dist/cli.js or src/cli.ts. */
 
@@ -182,13 +183,7 @@ roster
   .action(async (o: { district: string }) => {
     try {
       assertSafeDistrictId(o.district);
-      const config = loadEnrichConfig();
-      const logger = createLogger('enrich-cli', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-      const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-      await ensureDatabase(config);
-      const ch = createClickHouse(config);
-      try {
-        await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
+      await withCliServices(true, async ({ config, ch, redis, logger }) => {
         const r = await reresolveDistrict({
           ch,
           kafka: createKafka(config, logger),
@@ -206,10 +201,7 @@ roster
               ? `; ${r.notYetFolded} revised event(s) not folded by the sink yet: run this again later`
               : ''),
         );
-      } finally {
-        redis.disconnect();
-        await ch.close();
-      }
+      });
     } catch (err) {
       fail(err);
     }

@@ -1,17 +1,9 @@
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
 import { topicNames } from '@edusage/config';
-import {
-  createClickHouse,
-  ensureDatabase,
-  queryRows,
-  runMigrations,
-  sqlString,
-  SCHEMA_MIGRATIONS_DIR,
-} from '@edusage/clickhouse';
+import { queryRows, sqlString } from '@edusage/clickhouse';
 import { createKafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
-import { loadEnrichConfig, type EnrichConfig } from '../config';
+import { withCliServices } from '../cli-services';
 import { assertSafeDistrictId } from '../store/versioned';
 import { erasePeople } from './erase';
 import { readPeopleFile } from './people-file';
@@ -63,7 +55,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
             ...o.peopleFile.flatMap((file) => readPeopleFile(file)),
           ];
           if (given.length === 0) throw new Error('--person or --people-file: name at least one person');
-          await withServices(o.confirm, async ({ config, ch, redis }) => {
+          await withCliServices(o.confirm, async ({ config, ch, redis }) => {
             const note = throttled((line) => process.stderr.write(`${line}\n`));
             const r = await erasePeople({
               ch,
@@ -120,7 +112,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
     .action(async (o: { district: string }) => {
       try {
         assertSafeDistrictId(o.district);
-        await withServices(false, async ({ ch }) => {
+        await withCliServices(false, async ({ ch }) => {
           const rows = await queryRows<{
             request_id: string;
             requested_at: string;
@@ -177,23 +169,4 @@ function throttled(write: (line: string) => void): (line: string) => void {
     last = Date.now();
     write(line);
   };
-}
-
-/** Connections for a command; `migrate` false (a dry run, a listing): the schema is only read. */
-async function withServices(
-  migrate: boolean,
-  run: (s: { config: EnrichConfig; ch: ReturnType<typeof createClickHouse>; redis: Redis }) => Promise<void>,
-): Promise<void> {
-  const config = loadEnrichConfig();
-  const logger = createLogger('enrich-cli', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-  if (migrate) await ensureDatabase(config);
-  const ch = createClickHouse(config);
-  try {
-    if (migrate) await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
-    await run({ config, ch, redis });
-  } finally {
-    redis.disconnect();
-    await ch.close();
-  }
 }
