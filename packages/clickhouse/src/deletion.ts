@@ -17,7 +17,7 @@ export class DeletionPendingError extends Error {
     readonly left: number,
     readonly partsToDo: number,
     readonly failure: string | null,
-    timeoutMs: number,
+    readonly timeoutMs: number,
   ) {
     super(
       `${left} row(s) of ${table} are still stored after ${Math.round(timeoutMs / 1000)} s ` +

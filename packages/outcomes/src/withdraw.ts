@@ -137,7 +137,7 @@ export async function withdrawResults(
   } catch (err) {
     if (!(err instanceof DeletionPendingError)) throw err;
     throw new Error(
-      `${err.left} of the ${extent.results} results are still stored after ${Math.round((opts.timeoutMs ?? 300_000) / 1000)} s ` +
+      `${err.left} of the ${extent.results} results are still stored after ${Math.round(err.timeoutMs / 1000)} s ` +
         `(ClickHouse has ${err.partsToDo} data parts to rewrite` +
         (err.failure ? `; it last failed with: ${err.failure}` : '') +
         '; an import of these tests at the same time stores them again): the deletion goes on in the ' +
