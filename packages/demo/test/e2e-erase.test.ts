@@ -115,7 +115,7 @@ describe('erasing people at the district’s request', () => {
         redisPrefix: e2e.env.config.REDIS_KEY_PREFIX,
         pseudonymKey: PSEUDONYM_KEY,
         districtId: DISTRICT,
-        people: named,
+        people: named.map((id) => ({ id, from: '--person' })),
         confirm: true,
         kafka: e2e.kafka,
         enrichedTopic: e2e.env.topics.enriched,

@@ -23,7 +23,7 @@ export interface EraseOptions {
   pseudonymKey: string;
   districtId: string;
   /** Roster sourcedIds, emails, usernames or state/local ids (or identifiers of people the roster no longer has). */
-  people: readonly (string | GivenId)[];
+  people: readonly GivenId[];
   /** Without it nothing is written: the result says what would be removed. */
   confirm: boolean;
   kafka: Kafka;
@@ -66,13 +66,7 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
   // A dry run records nothing, not even the key's fingerprint (a mistyped key would then be the recorded one).
   await (o.confirm ? recordOrCheckPseudonymKey(scope) : checkPseudonymKey(scope));
   const roster = (await loadRosterFromRedis(o.redis, o.redisPrefix, o.districtId))?.data ?? null;
-  const people = distinct(
-    o.people.map((p) =>
-      typeof p === 'string'
-        ? namePerson(p, roster, o.pseudonymKey, o.districtId)
-        : namePerson(p.id, roster, o.pseudonymKey, o.districtId, p.from),
-    ),
-  );
+  const people = distinct(o.people.map((p) => namePerson(p.id, roster, o.pseudonymKey, o.districtId, p.from)));
 
   if (!o.confirm) {
     const counted = await countStored(o, people);
