@@ -1,3 +1,5 @@
+import { atMostEvery } from '@edusage/runtime';
+
 /** A line of the demo's own output on stdout (the services log to files, so these stay readable). */
 export const say = (line: string) => process.stdout.write(line + '\n');
 
@@ -9,11 +11,5 @@ export const seconds = (since: number) => `${((Date.now() - since) / 1000).toFix
  * far more often than anyone can read. Steps that share one keep a common pace between them.
  */
 export function throttledSay(intervalMs: number): (line: string) => void {
-  let lastPrint = 0;
-  return (line) => {
-    if (Date.now() - lastPrint > intervalMs) {
-      lastPrint = Date.now();
-      say(line);
-    }
-  };
+  return atMostEvery(intervalMs, say);
 }

@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import { Option, type Command } from 'commander';
 import { pseudonymizeOnce } from '@edusage/enrich';
 import { isCalendarDay, type ClickHouseClient } from '@edusage/clickhouse';
+import { atMostEvery } from '@edusage/runtime';
 import { checkDistrictId, fail, loadConfig, loadMatcherIfAny, withClickHouse } from './cli-common';
 import {
   listImports,
@@ -93,13 +94,10 @@ async function runWithdraw(o: WithdrawCliOptions): Promise<void> {
 }
 
 function confirmed(ch: ClickHouseClient, withdrawal: Withdrawal): Promise<WithdrawalExtent> {
-  let lastNote = 0;
   return withdrawResults(ch, withdrawal, {
-    onWaiting: (parts) => {
-      if (Date.now() - lastNote < 2_000) return;
-      lastNote = Date.now();
-      process.stderr.write(`waiting for ClickHouse to rewrite ${parts} data part(s)…\n`);
-    },
+    onWaiting: atMostEvery<number>(2_000, (parts) =>
+      process.stderr.write(`waiting for ClickHouse to rewrite ${parts} data part(s)…\n`),
+    ),
   });
 }
 

@@ -2,3 +2,4 @@ export { runService, type ServiceDefinition, type RunningService, type ServiceCo
 export { startHealthServer, type HealthCheck, type HealthStatus, type HealthServer } from './health';
 export { retryWithBackoff, type BackoffOptions } from './backoff';
 export { BoundedMap } from './bounded-map';
+export { atMostEvery } from './at-most-every';

@@ -3,6 +3,7 @@ import { topicNames } from '@edusage/config';
 import { queryRows, sqlString } from '@edusage/clickhouse';
 import { createKafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
+import { atMostEvery } from '@edusage/runtime';
 import { withCliServices } from '../cli-services';
 import { assertSafeDistrictId } from '../store/versioned';
 import { erasePeople } from './erase';
@@ -56,7 +57,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
           ];
           if (given.length === 0) throw new Error('--person or --people-file: name at least one person');
           await withCliServices(o.confirm, async ({ config, ch, redis }) => {
-            const note = throttled((line) => process.stderr.write(`${line}\n`));
+            const note = atMostEvery<string>(2_000, (line) => process.stderr.write(`${line}\n`));
             const r = await erasePeople({
               ch,
               redis,
@@ -159,14 +160,4 @@ function describePerson(p: ErasedPerson): string {
       : `roster sourcedId ${p.sourcedId}` +
         (p.shared > 0 ? `; ${p.shared} identifier(s) of theirs another roster user has too are left out` : '');
   return `  ${p.named} (${who}): ${p.events} stored event(s), ${p.results} assessment result(s)`;
-}
-
-/** At most one progress line every 2 s. */
-function throttled(write: (line: string) => void): (line: string) => void {
-  let last = 0;
-  return (line) => {
-    if (Date.now() - last < 2_000) return;
-    last = Date.now();
-    write(line);
-  };
 }

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { topicNames } from '@edusage/config';
 import { createKafka, createProducer, type Kafka } from '@edusage/kafka';
+import { atMostEvery } from '@edusage/runtime';
 import type { Logger } from '@edusage/logging';
 import { loadIngestConfig } from '../config';
 import type { DeadLetterFilter } from './filter';
@@ -65,7 +66,6 @@ export function registerDlqCommands(
       async (o: FilterFlags & { format?: ReplayFormat; ipAsDevice?: boolean; dryRun?: boolean; json?: boolean }) => {
         await withKafka(deps.logger(), async (kafka, topics) => {
           const producer = o.dryRun ? undefined : await createProducer(kafka);
-          let lastProgress = Date.now();
           try {
             const summary = await replayDeadLetters({
               kafka,
@@ -74,13 +74,11 @@ export function registerDlqCommands(
               filter: toFilter(o),
               options: { ...(o.format ? { format: o.format } : {}), ipAsDevice: o.ipAsDevice ?? false },
               dryRun: o.dryRun ?? false,
-              onProgress: (s) => {
-                if (Date.now() - lastProgress < 2_000) return;
-                lastProgress = Date.now();
+              onProgress: atMostEvery<ReplaySummary>(2_000, (s) =>
                 process.stderr.write(
                   `progress: ${s.read} letters read, ${s.selected} selected, ${s.events} events re-sent\n`,
-                );
-              },
+                ),
+              ),
             });
             process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : formatReplaySummary(summary));
           } finally {
