@@ -134,9 +134,10 @@ describe('erasing people at the district’s request', () => {
       'not finished',
     );
 
-    // The run that finishes it names them in a file, as a list of students who left would.
+    // The run that finishes it names them in a file, as a list of students who left would (an export of
+    // one column, its header line included: taken as an id it would be a third person).
     const listFile = path.join(path.dirname(e2e.files.licenses), 'erase.txt');
-    writeFileSync(listFile, `# erasure requests\n${named[0]}\n\n${named[1]}\n`);
+    writeFileSync(listFile, `# erasure requests\nsourcedId\n${named[0]}\n\n${named[1]}\n`);
     const out = await runServiceCli(
       'enrich',
       ['people', 'erase', '--confirm', '--district', DISTRICT, '--people-file', listFile],

@@ -89,11 +89,34 @@ describe('readPeopleFile: a list of people to erase', () => {
       'left.txt',
       '\uFEFF# students who left in June\r\nstu-1\r\n\r\n  jane@district.org  \r\n"stu-3"\n',
     );
-    expect(readPeopleFile(file)).toEqual([
-      { id: 'stu-1', from: `${file}:2` },
-      { id: 'jane@district.org', from: `${file}:4` },
-      { id: 'stu-3', from: `${file}:5` },
-    ]);
+    expect(readPeopleFile(file)).toEqual({
+      ids: [
+        { id: 'stu-1', from: `${file}:2` },
+        { id: 'jane@district.org', from: `${file}:4` },
+        { id: 'stu-3', from: `${file}:5` },
+      ],
+      header: null,
+    });
+  });
+
+  it("skips a one-column export's header line, and only as the first line", () => {
+    for (const name of ['sourcedId', 'Email', '"student_id"', 'SIS-ID', 'username']) {
+      const file = write('export.csv', `# June\n${name}\nstu-1\n`);
+      expect(readPeopleFile(file)).toEqual({
+        ids: [{ id: 'stu-1', from: `${file}:3` }],
+        header: `${file}:2 (${name.replace(/"/g, '')})`,
+      });
+    }
+    const later = write('later.txt', 'stu-1\nemail\n');
+    expect(readPeopleFile(later)).toEqual({
+      ids: [
+        { id: 'stu-1', from: `${later}:1` },
+        { id: 'email', from: `${later}:2` },
+      ],
+      header: null,
+    });
+    const onlyHeader = write('only-header.csv', 'sourcedId\n');
+    expect(() => readPeopleFile(onlyHeader)).toThrow(`${onlyHeader}: no id in the file`);
   });
 
   it('refuses a line that is not one id, and an empty list, naming the file and line', () => {

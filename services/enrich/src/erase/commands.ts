@@ -51,11 +51,11 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
           if (!Number.isInteger(waitSeconds) || waitSeconds < 0)
             throw new Error(`--wait-seconds: expected a whole number of seconds, got ${JSON.stringify(o.waitSeconds)}`);
           // Read before any service is asked: a bad line is named at once.
-          const given = [
-            ...o.person.map((id) => ({ id, from: '--person' })),
-            ...o.peopleFile.flatMap((file) => readPeopleFile(file)),
-          ];
+          const files = o.peopleFile.map((file) => readPeopleFile(file));
+          const given = [...o.person.map((id) => ({ id, from: '--person' })), ...files.flatMap((f) => f.ids)];
           if (given.length === 0) throw new Error('--person or --people-file: name at least one person');
+          for (const f of files)
+            if (f.header) process.stderr.write(`${f.header}: taken as the file's header line, not as an id\n`);
           await withCliServices(o.confirm, async ({ config, ch, redis }) => {
             const note = atMostEvery<string>(2_000, (line) => process.stderr.write(`${line}\n`));
             const r = await erasePeople({
