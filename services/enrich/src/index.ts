@@ -30,3 +30,5 @@ export * from './erase/erased-list';
 export * from './erase/people';
 export * from './erase/erase-stored';
 export * from './erase/people-file';
+export * from './erase/catch-up';
+export * from './erase/finish';

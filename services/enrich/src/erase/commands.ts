@@ -7,6 +7,7 @@ import { atMostEvery } from '@edusage/runtime';
 import { withCliServices } from '../cli-services';
 import { assertSafeDistrictId } from '../store/versioned';
 import { erasePeople } from './erase';
+import { describeFinisher } from './finish';
 import { readPeopleFile } from './people-file';
 import type { ErasedPerson } from './erase-stored';
 
@@ -94,8 +95,8 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
             if (r.notYetStored > 0) {
               process.stderr.write(
                 `${r.notYetStored} message(s) on usage.enriched were not stored yet when the wait ended (is the ` +
-                  `aggregate running?): some of their events may still arrive; run the same command again once it has ` +
-                  `caught up\n`,
+                  `aggregate running?): some of their events may still arrive; the jobs service's erasure sweep finishes ` +
+                  `the request once it has caught up, or run the same command again then\n`,
               );
               process.exitCode = 2;
             }
@@ -140,10 +141,10 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
             console.log(
               `${r.request_id}  ${r.requested_at} UTC  ${r.people} person(s)  ` +
                 (Number(r.done) !== 1
-                  ? 'not finished: run the same `people erase` again to finish it'
+                  ? 'not finished: the jobs service’s erasure sweep finishes it, or run the same `people erase` again'
                   : r.by === r.request_id
                     ? `${r.events} event(s), ${r.results} result(s) deleted`
-                    : `stopped midway (what it deleted is not counted), finished by request ${r.by}`),
+                    : `stopped midway (what it deleted is not counted), finished by ${describeFinisher(r.by)}`),
             );
         });
       } catch (err) {

@@ -138,6 +138,23 @@ export async function markFinished(
   });
 }
 
+/**
+ * Requests not finished yet, per district (all districts, or one), each district's oldest first (a
+ * request id begins with the milliseconds it was asked at).
+ */
+export async function unfinishedRequests(ch: ClickHouseClient, districtId?: string): Promise<Map<string, string[]>> {
+  const rows = await queryRows<{ district_id: string; request_id: string }>(
+    ch,
+    `SELECT district_id, request_id FROM person_erasures
+     ${districtId === undefined ? '' : `WHERE district_id = ${sqlString(districtId)}`}
+     GROUP BY district_id, request_id HAVING max(finished) = 0
+     ORDER BY district_id, min(requested_at), request_id`,
+  );
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.district_id, [...(out.get(r.district_id) ?? []), r.request_id]);
+  return out;
+}
+
 /** The district's requests, and whether each is finished. */
 async function requestsOf(ch: ClickHouseClient, districtId: string): Promise<{ id: string; finished: boolean }[]> {
   const rows = await queryRows<{ request_id: string; done: number }>(

@@ -1,20 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { utcDateTime, type ClickHouseClient, type DeletionWaitOptions } from '@edusage/clickhouse';
-import { endOffsets, uncommittedBefore, type Kafka } from '@edusage/kafka';
+import type { Kafka } from '@edusage/kafka';
 import { checkPseudonymKey, recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import { loadRosterFromRedis } from '../roster/store';
-import { addErased } from './erased-list';
+import { aggregateCaughtUp, restoreErasedList } from './catch-up';
 import { namePerson, type NamedPerson } from './people';
 import type { GivenId } from './people-file';
-import {
-  erasedPseudonyms,
-  markFinished,
-  recordRequest,
-  removeStored,
-  storedOf,
-  type ErasedPerson,
-} from './erase-stored';
+import { markFinished, recordRequest, removeStored, storedOf, type ErasedPerson } from './erase-stored';
 
 export interface EraseOptions {
   ch: ClickHouseClient;
@@ -80,21 +73,20 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
   };
   const asked = people.map((p) => ({ ...p, events: 0, results: 0 }));
   await recordRequest(o.ch, { ...request, finished: 0 }, asked);
-  // The record is the list's source: a Redis that lost the list gets it back here.
-  await addErased(o.redis, o.redisPrefix, o.districtId, await erasedPseudonyms(o.ch, o.districtId));
+  // The requests whose people are in the list enrich gets from here on (this one and any earlier one left
+  // unfinished): once it has read the list and the aggregate has caught up, none of theirs is on its way.
+  const covered = await restoreErasedList(o, o.districtId);
   await o.onStep?.('asked');
 
-  const notYetStored = await waitForStored(o);
+  await sleep(2 * o.enrichReloadMs);
+  const notYetStored = await aggregateCaughtUp({ ...o, timeoutMs: o.catchUpTimeoutMs ?? 120_000 });
   const counted = await countStored(o, people);
   const { refoldedRanges, requests } = await removeStored({ ...o, requestId: request.requestId });
   if (notYetStored === 0) {
     await recordRequest(o.ch, { ...request, finished: 1 }, counted);
-    await markFinished(
-      o.ch,
-      o.districtId,
-      requests.filter((r) => r !== request.requestId),
-      request.requestId,
-    );
+    // Not a request recorded after the list was read: its people may still have events on the way.
+    const earlier = requests.filter((r) => r !== request.requestId && covered.includes(r));
+    await markFinished(o.ch, o.districtId, earlier, request.requestId);
   }
   return summary(request.requestId, counted, refoldedRanges, notYetStored, roster !== null);
 }
@@ -141,21 +133,4 @@ function summary(
   };
 }
 
-/**
- * Waits until enrich has read the list (twice its reload interval), then until the aggregate has stored
- * every message that was on usage.enriched at that moment (it commits only what it stored and folded),
- * so none of the people's events arrives after the deletion; later messages, of other people, do not
- * hold it up. Returns the messages still not stored at the timeout (the run then does not count as
- * finished).
- */
-async function waitForStored(o: EraseOptions): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, 2 * o.enrichReloadMs));
-  const until = await endOffsets(o.kafka, o.enrichedTopic);
-  const deadline = Date.now() + (o.catchUpTimeoutMs ?? 120_000);
-  for (;;) {
-    const left = await uncommittedBefore(o.kafka, o.aggregateGroupId, o.enrichedTopic, until);
-    if (left === 0 || Date.now() > deadline) return left;
-    o.onProgress?.(`waiting for the aggregate to store ${left} message(s) on ${o.enrichedTopic}…`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
