@@ -12,15 +12,17 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { queryRows, sqlString } from '@edusage/clickhouse';
-import { erasePeople, erasedKeys } from '@edusage/enrich';
+import { erasePeople, erasedKeys, type FinishResult } from '@edusage/enrich';
 import { generateAssessments, writeAssessmentFiles } from '@edusage/generator';
 import { compactRollups, readCompactionState } from '@edusage/rollups';
-import { createProducer } from '@edusage/kafka';
+import { consumerLag, createProducer } from '@edusage/kafka';
+import { waitFor } from '@edusage/testkit';
+import { runJobToEnd, startJobs } from '../../../services/jobs/test/harness';
 import { runServiceCli } from '../src/cli-run';
 import { makeEnrichedEvents } from '../../../services/aggregate/test/enriched-fixtures';
 import { sendSampleEvents } from '../src/pipeline';
 import { REPO_ROOT } from '../src/services';
-import { countRows, DISTRICT, PSEUDONYM_KEY, readRollups, setupE2E, type E2E } from './support/e2e';
+import { countRows, DISTRICT, PSEUDONYM_KEY, readRollups, setupE2E, TIMEZONE, type E2E } from './support/e2e';
 import { attributedEvents, buildReference, pseudonym, sorted, type AttributedEvent } from './support/reference';
 import { expectAsReference, nonEmpty } from './support/as-reference';
 
@@ -35,6 +37,8 @@ describe('erasing people at the district’s request', () => {
   let named: string[];
   /** A student who stays. */
   let kept: string;
+  /** A student erased later, while the aggregate is down. */
+  let laterGone: string;
   const leaveOut = (a: AttributedEvent) => a.personSourcedId !== null && erased.has(a.personSourcedId);
   const resultsOf = (sourcedIds: string[]) =>
     countRows(
@@ -66,9 +70,10 @@ describe('erasing people at the district’s request', () => {
     for (const a of attributedEvents(e2e.sample, PSEUDONYM_KEY))
       if (a.role === 'student' && a.personSourcedId)
         eventsOf.set(a.personSourcedId, (eventsOf.get(a.personSourcedId) ?? 0) + 1);
-    const [first, second, third] = [...eventsOf].sort((a, b) => b[1] - a[1]).map(([id]) => id);
+    const [first, second, third, fourth] = [...eventsOf].sort((a, b) => b[1] - a[1]).map(([id]) => id);
     erased = new Set([first!, second!]);
     kept = third!;
+    laterGone = fourth!;
     const email = e2e.sample.roster.users.find((u) => u.sourcedId === second)!.email;
     expect(email).toContain('@');
     named = [first!, email.toUpperCase()]; // emails are case-insensitive logins
@@ -174,6 +179,90 @@ describe('erasing people at the district’s request', () => {
       `SELECT toString(groupArray(person_ids)) AS ids FROM person_erasures`,
     );
     for (const id of [...erased, ...named]) expect(stored!.ids).not.toContain(id);
+  });
+
+  it('an erasure stopped while the aggregate was down is finished by the jobs service’s sweep once it is back', async () => {
+    await e2e.pipeline.stop('aggregate');
+    // New events of theirs pass enrich, which knows nothing of the erasure yet, and wait on usage.enriched.
+    const at = new Date(Date.now() - 2 * 3_600_000).toISOString();
+    const res = await fetch(`${e2e.pipeline.ingestUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${e2e.keys.agent}`, 'content-type': 'application/x-ndjson' },
+      body: [1, 2, 3]
+        .map((n) =>
+          JSON.stringify({
+            event_id: `on-the-way-${n}`,
+            occurred_at: at,
+            district_id: DISTRICT,
+            source: 'agent',
+            type: 'use',
+            user: { sourced_id: laterGone },
+            app: { domain: 'sweep-test.example.org' },
+            active_seconds: 60,
+          }),
+        )
+        .join('\n'),
+    });
+    expect(res.status).toBe(202);
+    await waitFor(
+      () => consumerLag(e2e.kafka, e2e.groups.ENRICH_GROUP_ID, [e2e.env.topics.raw]),
+      (n) => n === 0,
+      { timeoutMs: 60_000, what: 'enrich caught up' },
+    );
+    // The request is recorded, and its run stops before anything is deleted.
+    await expect(
+      erasePeople({
+        ch: e2e.ch,
+        redis,
+        redisPrefix: e2e.env.config.REDIS_KEY_PREFIX,
+        pseudonymKey: PSEUDONYM_KEY,
+        districtId: DISTRICT,
+        people: [{ id: laterGone, from: '--person' }],
+        confirm: true,
+        kafka: e2e.kafka,
+        enrichedTopic: e2e.env.topics.enriched,
+        aggregateGroupId: e2e.groups.AGGREGATE_GROUP_ID,
+        enrichReloadMs: 1_000,
+        onStep: async (step) => {
+          if (step === 'asked') throw new Error('stopped after asking');
+        },
+      }),
+    ).rejects.toThrow('stopped after asking');
+    erased.add(laterGone);
+    expect(await resultsOf([laterGone])).toBeGreaterThan(0);
+
+    const jobs = await startJobs({ ...e2e.serviceEnv, JOBS_OWN_SCHEDULERS: 'false', ERASURE_SWEEP_WAIT_MS: '2000' });
+    try {
+      // The aggregate is still down: the sweep finishes nothing.
+      const early = (await runJobToEnd(e2e.env.config, 'erasure-sweep', { zone: TIMEZONE })) as FinishResult;
+      expect(early.districts).toEqual([]);
+      expect(early.notYetStored).toBeGreaterThanOrEqual(3);
+      expect(await runServiceCli('enrich', ['people', 'erasures', '--district', DISTRICT], e2e.serviceEnv)).toContain(
+        'not finished',
+      );
+      e2e.pipeline.start('aggregate');
+      const done = (await runJobToEnd(e2e.env.config, 'erasure-sweep', { zone: TIMEZONE })) as FinishResult;
+      expect(done.notYetStored).toBe(0);
+      expect(done.districts).toEqual([
+        {
+          districtId: DISTRICT,
+          requests: [expect.stringMatching(/^\d+-[0-9a-f]+$/)],
+          refoldedRanges: expect.any(Number),
+        },
+      ]);
+      expect(done.districts[0]!.refoldedRanges).toBeGreaterThan(0);
+    } finally {
+      await jobs.stop();
+    }
+    await e2e.drain();
+    await expectAsReference(e2e, buildReference(e2e.sample, PSEUDONYM_KEY, leaveOut), leaveOut);
+    expect(await countRows(e2e.ch, 'usage_events', `app_domain = 'sweep-test.example.org'`)).toBe(0);
+    expect(await resultsOf([laterGone])).toBe(0);
+    const list = await runServiceCli('enrich', ['people', 'erasures', '--district', DISTRICT], e2e.serviceEnv);
+    expect(list).not.toContain('not finished');
+    expect(list.trim().split('\n').at(-1)).toMatch(
+      / 1 person\(s\) {2}stopped midway \(what it deleted is not counted\), finished by the jobs service's erasure sweep of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/,
+    );
   });
 
   it('drops their later events, and stores another student’s', async () => {

@@ -8,6 +8,8 @@ export const JOB = {
   rollupCompaction: 'rollup-compaction',
   /** The same work, added at boot (compactAtStartIfNeeded): its own name, so a worker of an older version cannot take it. */
   rollupCompactionAtStart: 'rollup-compaction-at-start',
+  /** Finishes erasure requests left unfinished (docs/ARCHITECTURE.md "Erasing a person"). */
+  erasureSweep: 'erasure-sweep',
 } as const;
 export type JobName = (typeof JOB)[keyof typeof JOB];
 

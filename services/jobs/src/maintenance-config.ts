@@ -30,6 +30,11 @@ const goals = z.string().transform((text, ctx) => {
   }
 });
 
+const minutesDividing60 = z.coerce
+  .number()
+  .int()
+  .refine((n) => n >= 1 && 60 % n === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)');
+
 export const maintenanceEnv = {
   /** The research database; '' = <CLICKHOUSE_DATABASE>_research (edusage_research by default). */
   RESEARCH_DATABASE: z
@@ -60,9 +65,13 @@ export const maintenanceEnv = {
   /** DEFAULT_TIMEZONE time of the nightly retention run. */
   RETENTION_AT: localTime.default({ hour: 3, minute: 30 }),
   /** Minutes between rollup compactions (a divisor of 60: the scheduler is a cron pattern). */
-  ROLLUP_COMPACTION_MINUTES: z.coerce
-    .number()
-    .int()
-    .refine((n) => n >= 1 && 60 % n === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)')
-    .default(60),
+  ROLLUP_COMPACTION_MINUTES: minutesDividing60.default(60),
+  /** Minutes between sweeps that finish erasure requests left unfinished (a divisor of 60). */
+  ERASURE_SWEEP_MINUTES: minutesDividing60.default(10),
+  /** How long a sweep waits for the aggregate to store what was on its way before leaving the requests to the next. */
+  ERASURE_SWEEP_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  /** Enrich's ENRICH_RELOAD_INTERVAL_MS (set both alike): the sweep waits two of them for enrich to read the list. */
+  ENRICH_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** The aggregate's consumer group: the sweep waits for it to store what was on its way. */
+  AGGREGATE_GROUP_ID: z.string().min(1).default('edusage-aggregate'),
 };

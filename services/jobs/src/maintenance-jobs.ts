@@ -1,6 +1,6 @@
 /**
- * The research refresh, the retention run and the rollup compaction: one scheduler each (they work on
- * all districts at once). All are idempotent: a retry or a second run rebuilds the same weeks, finds the
+ * The research refresh, the retention run, the rollup compaction and the erasure sweep: one scheduler
+ * each (they work on all districts at once). All are idempotent: a retry or a second run rebuilds the same weeks, finds the
  * expired months already gone, or writes a compaction readers may use as well as the previous one.
  */
 import type { Job, Queue } from 'bullmq';
@@ -41,6 +41,13 @@ export function maintenanceSchedulers(config: JobsConfig): DesiredScheduler[] {
       id: JOB.rollupCompaction,
       name: JOB.rollupCompaction,
       pattern: everyMinutes(config.ROLLUP_COMPACTION_MINUTES),
+      tz,
+      data: { zone: tz },
+    },
+    {
+      id: JOB.erasureSweep,
+      name: JOB.erasureSweep,
+      pattern: everyMinutes(config.ERASURE_SWEEP_MINUTES),
       tz,
       data: { zone: tz },
     },

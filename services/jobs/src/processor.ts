@@ -10,6 +10,7 @@ import { JOB, type WebhookJobData, type ZoneJobData } from './job-names';
 import { checkRenewals, type RenewalAlert } from './renewal-alerts';
 import { runResearchRefresh, runRetention, runRollupCompaction } from './maintenance-jobs';
 import { snapshotDistrict } from './snapshot';
+import { runErasureSweep } from './erasure-sweep';
 import { alertBody, postWebhook } from './webhook';
 import { handBackOnAbort } from './hand-back';
 
@@ -137,6 +138,8 @@ async function runJob(deps: JobDeps, job: Job, signal?: AbortSignal): Promise<un
     case JOB.rollupCompaction:
     case JOB.rollupCompactionAtStart:
       return runRollupCompaction(deps, job as Job<ZoneJobData>);
+    case JOB.erasureSweep:
+      return runErasureSweep(deps, job);
     default:
       throw new Error(`unknown job name ${JSON.stringify(job.name)}`);
   }

@@ -8,7 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { command, type ClickHouseClient } from '@edusage/clickhouse';
 import { importLicenses } from '@edusage/licenses';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { freePort, waitFor } from '@edusage/testkit';
+import { bullPrefix } from '../src/queue';
 
 const ENTRY = path.resolve(__dirname, '..', 'dist', 'main.js');
 
@@ -168,4 +171,33 @@ export async function startReceiver(
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Adds one job to a running jobs service's queue (`edusage-jobs` under the env's REDIS_KEY_PREFIX) and
+ * waits until it ended; returns its return value, or throws with its failure.
+ */
+export async function runJobToEnd(
+  env: { REDIS_URL: string; REDIS_KEY_PREFIX: string },
+  name: string,
+  data: object,
+  timeoutMs = 120_000,
+): Promise<unknown> {
+  const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('edusage-jobs', { connection, prefix: bullPrefix(env) });
+  try {
+    const id = `${name}-${Date.now()}`;
+    await queue.add(name, data, { jobId: id });
+    const state = await waitFor(
+      async () => (await queue.getJob(id))?.getState(),
+      (s) => s === 'completed' || s === 'failed',
+      { timeoutMs, what: `job ${id}` },
+    );
+    const job = await queue.getJob(id);
+    if (state !== 'completed') throw new Error(`job ${id} ${String(state)}: ${job?.failedReason ?? ''}`);
+    return job?.returnvalue;
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
 }

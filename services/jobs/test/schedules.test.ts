@@ -41,6 +41,7 @@ test('added, changed and removed', async () => {
   const first = await reconcileSchedulers(queue, desiredSchedulers(two), jobOpts, logger);
   expect(first.removed).toEqual(['retired-job@UTC']);
   expect(await stored()).toEqual([
+    { id: 'erasure-sweep', name: 'erasure-sweep', pattern: '*/10 * * * *', tz: 'America/Chicago' },
     { id: 'license-snapshot@America/Chicago', name: 'license-snapshot', pattern: '0 2 * * *', tz: 'America/Chicago' },
     { id: 'license-snapshot@America/New_York', name: 'license-snapshot', pattern: '0 2 * * *', tz: 'America/New_York' },
     { id: 'renewal-alerts@America/Chicago', name: 'renewal-alerts', pattern: '0 6 * * *', tz: 'America/Chicago' },
@@ -56,10 +57,12 @@ test('added, changed and removed', async () => {
     DISTRICT_TIMEZONES: 'd2=America/Chicago',
     JOBS_SNAPSHOT_AT: '03:30',
     ROLLUP_COMPACTION_MINUTES: '15',
+    ERASURE_SWEEP_MINUTES: '5',
   });
   const second = await reconcileSchedulers(queue, desiredSchedulers(one), jobOpts, logger);
   expect(second.removed.sort()).toEqual(['license-snapshot@America/New_York', 'renewal-alerts@America/New_York']);
   expect(await stored()).toEqual([
+    { id: 'erasure-sweep', name: 'erasure-sweep', pattern: '*/5 * * * *', tz: 'America/Chicago' },
     { id: 'license-snapshot@America/Chicago', name: 'license-snapshot', pattern: '30 3 * * *', tz: 'America/Chicago' },
     { id: 'renewal-alerts@America/Chicago', name: 'renewal-alerts', pattern: '0 6 * * *', tz: 'America/Chicago' },
     { id: 'research-refresh', name: 'research-refresh', pattern: '0 4 * * *', tz: 'America/Chicago' },
@@ -70,6 +73,7 @@ test('added, changed and removed', async () => {
   // 03:30 Chicago time for the snapshot.
   const delayed = await queue.getDelayed();
   expect(delayed.map((j) => j.name).sort()).toEqual([
+    'erasure-sweep',
     'license-snapshot',
     'renewal-alerts',
     'research-refresh',
@@ -96,6 +100,7 @@ test('the service reconciles at boot; a process not owning the schedulers leaves
   const owner = await startJobs({ ...env.env, DEFAULT_TIMEZONE: 'Europe/Paris', JOBS_RENEWAL_ALERTS_AT: '07:15' });
   try {
     expect(await stored()).toEqual([
+      { id: 'erasure-sweep', name: 'erasure-sweep', pattern: '*/10 * * * *', tz: 'Europe/Paris' },
       { id: 'license-snapshot@Europe/Paris', name: 'license-snapshot', pattern: '0 2 * * *', tz: 'Europe/Paris' },
       { id: 'renewal-alerts@Europe/Paris', name: 'renewal-alerts', pattern: '15 7 * * *', tz: 'Europe/Paris' },
       { id: 'research-refresh', name: 'research-refresh', pattern: '0 4 * * *', tz: 'Europe/Paris' },
@@ -131,8 +136,11 @@ test('the service reconciles at boot; a process not owning the schedulers leaves
   }
 });
 
-test('a compaction interval that does not divide the hour is refused, naming the variable', () => {
+test('a compaction or sweep interval that does not divide the hour is refused, naming the variable', () => {
   expect(() => loadJobsConfig({ ...env.env, ROLLUP_COMPACTION_MINUTES: '7' })).toThrow(
     /ROLLUP_COMPACTION_MINUTES.*divide 60/s,
+  );
+  expect(() => loadJobsConfig({ ...env.env, ERASURE_SWEEP_MINUTES: '45' })).toThrow(
+    /ERASURE_SWEEP_MINUTES.*divide 60/s,
   );
 });
