@@ -32,6 +32,10 @@ export class DeletionPendingError extends Error {
  * the same statement on current versions), then waits until `left()` counts none of them. The count
  * decides; the table's unfinished mutations only give the progress, and on current versions why a part
  * failed. Mutations are asynchronous, so without this wait a reader could still see the rows.
+ *
+ * A deletion of the table still running (one asked by a run that gave up waiting) is waited for first,
+ * and the rows counted again, before another is asked: each mutation rewrites every part of the table,
+ * so runs repeated while one is slow must not pile them up.
  */
 export async function deleteAndWait(
   ch: ClickHouseClient,
@@ -40,14 +44,19 @@ export async function deleteAndWait(
   left: () => Promise<number>,
   opts: DeletionWaitOptions = {},
 ): Promise<void> {
-  await command(ch, `ALTER TABLE ${table} DELETE WHERE ${where}`);
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const deadline = Date.now() + timeoutMs;
+  let asked = false;
   for (;;) {
     const remaining = await left();
     if (remaining === 0) return;
     const pending = await unfinishedMutations(ch, table);
     const partsToDo = pending.reduce((n, m) => n + m.parts_to_do, 0);
+    if (!asked && pending.length === 0) {
+      await command(ch, `ALTER TABLE ${table} DELETE WHERE ${where}`);
+      asked = true;
+      continue;
+    }
     if (Date.now() > deadline) {
       const failure = pending.map((m) => m.latest_fail_reason).find((r) => r) ?? null;
       throw new DeletionPendingError(table, remaining, partsToDo, failure, timeoutMs);
