@@ -122,7 +122,36 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   expect(await removeStored({ ch, districtId: 'd1', requestId: 'r3' })).toEqual({ refoldedRanges: 0, requests: [] });
 }
 
+/**
+ * A run folds again what it recorded itself even when its request was finished meanwhile by another run
+ * (a sweep that covered it while the command waited), which did not see this run's recording.
+ */
+async function ownRecording(ch: ClickHouseClient): Promise<void> {
+  const truth = makeEnrichedEvents(300, 7, 0);
+  const gone = [...new Set(truth.map((e) => e.person_id))].sort()[0]!;
+  const storedAt = toClickHouseDateTime(new Date());
+  await insertRows(
+    ch,
+    'usage_events',
+    truth.map((e, i) => usageEventRow(e, { topic, partition: 0, offset: String(i) }, storedAt)),
+  );
+  await deriveRollups(ch, topic, 0, BigInt(truth.length));
+  const request = { districtId: 'd1', requestId: 'own', requestedAt: utcDateTime(new Date()), finished: 0 as const };
+  await recordRequest(ch, request, [
+    { named: gone, sourcedId: gone, personIds: [gone], shared: 0, events: 0, results: 0 },
+  ]);
+  await markFinished(ch, 'd1', ['own'], 'another');
+  const removed = await removeStored({ ch, districtId: 'd1', requestId: 'own' });
+  expect(removed.refoldedRanges).toBeGreaterThan(0);
+  const without = truth.filter((e) => e.person_id !== gone);
+  expect(sortedEntries(await rollupCells(ch, 'district'))).toEqual(sortedEntries(referenceDistrictRollup(without)));
+}
+
 describe('erasing stored data', () => {
+  it('folds again what a run recorded, even when its request was finished meanwhile by another run', async () => {
+    await onTestClickHouse('erase_own_recording', ownRecording);
+  });
+
   it('removes the people and their rollup contributions on ClickHouse 18.16', async () => {
     await onTestClickHouse('erase_stored', scenario);
   });

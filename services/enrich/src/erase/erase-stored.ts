@@ -58,6 +58,24 @@ export async function storedOf(ch: ClickHouseClient, districtId: string, person:
   return { ...person, events: Number(row?.events ?? 0), results: Number(row?.results ?? 0) };
 }
 
+/**
+ * Each person's stored events and results, four queries at a time: a purge of hundreds of people must
+ * not send them all at once (ClickHouse refuses past max_concurrent_queries).
+ */
+export async function countStored(
+  ch: ClickHouseClient,
+  districtId: string,
+  people: readonly NamedPerson[],
+  onProgress?: (line: string) => void,
+): Promise<ErasedPerson[]> {
+  const out: ErasedPerson[] = [];
+  for (let i = 0; i < people.length; i += 4) {
+    out.push(...(await Promise.all(people.slice(i, i + 4).map((p) => storedOf(ch, districtId, p)))));
+    if (people.length > 8) onProgress?.(`counted ${out.length} of ${people.length} people…`);
+  }
+  return out;
+}
+
 /** One row per person: `finished` 0 when asked (they are excluded from then on), 1 when their data is gone. */
 export async function recordRequest(
   ch: ClickHouseClient,
@@ -114,7 +132,10 @@ export async function removeStored(o: StoredRemoval): Promise<{ refoldedRanges: 
   await recordOffsets(o, ids);
   await deleteStored(o, ids);
   await o.onStep?.('deleted');
-  const refoldedRanges = await refoldOffsets(o, await recordedOffsets(o.ch, o.districtId, unfinished));
+  // This run's own recording too: its request may have been finished meanwhile by another run, which did
+  // not see what this one recorded and deleted after it read the offsets.
+  const refolded = [...new Set([...unfinished, o.requestId])];
+  const refoldedRanges = await refoldOffsets(o, await recordedOffsets(o.ch, o.districtId, refolded));
   return { refoldedRanges, requests: unfinished };
 }
 

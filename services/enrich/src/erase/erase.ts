@@ -7,7 +7,7 @@ import { loadRosterFromRedis } from '../roster/store';
 import { aggregateCaughtUp, restoreErasedList } from './catch-up';
 import { namePerson, type NamedPerson } from './people';
 import type { GivenId } from './people-file';
-import { markFinished, recordRequest, removeStored, storedOf, type ErasedPerson } from './erase-stored';
+import { countStored, markFinished, recordRequest, removeStored, type ErasedPerson } from './erase-stored';
 
 export interface EraseOptions {
   ch: ClickHouseClient;
@@ -62,7 +62,7 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
   const people = distinct(o.people.map((p) => namePerson(p.id, roster, o.pseudonymKey, o.districtId, p.from)));
 
   if (!o.confirm) {
-    const counted = await countStored(o, people);
+    const counted = await countStored(o.ch, o.districtId, people, o.onProgress);
     return summary(null, counted, 0, 0, roster !== null);
   }
 
@@ -80,7 +80,7 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
 
   await sleep(2 * o.enrichReloadMs);
   const notYetStored = await aggregateCaughtUp({ ...o, timeoutMs: o.catchUpTimeoutMs ?? 120_000 });
-  const counted = await countStored(o, people);
+  const counted = await countStored(o.ch, o.districtId, people, o.onProgress);
   const { refoldedRanges, requests } = await removeStored({ ...o, requestId: request.requestId });
   if (notYetStored === 0) {
     await recordRequest(o.ch, { ...request, finished: 1 }, counted);
@@ -89,19 +89,6 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
     await markFinished(o.ch, o.districtId, earlier, request.requestId);
   }
   return summary(request.requestId, counted, refoldedRanges, notYetStored, roster !== null);
-}
-
-/**
- * Each person's stored events and results, four queries at a time: a purge of hundreds of people must
- * not send them all at once (ClickHouse refuses past max_concurrent_queries).
- */
-async function countStored(o: EraseOptions, people: NamedPerson[]): Promise<ErasedPerson[]> {
-  const out: ErasedPerson[] = [];
-  for (let i = 0; i < people.length; i += 4) {
-    out.push(...(await Promise.all(people.slice(i, i + 4).map((p) => storedOf(o.ch, o.districtId, p)))));
-    if (people.length > 8) o.onProgress?.(`counted ${out.length} of ${people.length} people…`);
-  }
-  return out;
 }
 
 /** One entry a person named twice (by sourcedId and by email, say). */
