@@ -2,11 +2,25 @@ import type { Redis } from 'ioredis';
 
 /** Deletes the lock only while it still holds this run's token (a lock that expired and was retaken stays). */
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+/** Extends the lock only while it still holds this run's token. */
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+
+/** Another run holds the lock. */
+export class RunLockHeldError extends Error {
+  constructor(
+    readonly key: string,
+    readonly holder: string | null,
+  ) {
+    super(`another run holds ${key} (${holder}); not run at the same time`);
+    this.name = 'RunLockHeldError';
+  }
+}
 
 /**
  * Runs `work` while holding the Redis lock `key` (SET NX PX), so two runs of one job never overlap: a
  * manual job beside the scheduled one, two jobs processes, or a stalled job run again while the first
- * still works. The lock expires after `ttlMs` if its process dies.
+ * still works. The lock is extended every third of `ttlMs` while the work runs, so work longer than
+ * `ttlMs` keeps it, and it expires `ttlMs` after its process died.
  */
 export async function withRunLock<T>(
   redis: Redis,
@@ -15,13 +29,17 @@ export async function withRunLock<T>(
   ttlMs: number,
   work: () => Promise<T>,
 ): Promise<T> {
-  if ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
-    // The job fails with this message; a scheduled one is retried by its attempts.
-    throw new Error(`another run holds ${key} (${await redis.get(key)}); not run at the same time`);
-  }
+  // The job fails with this error; a scheduled one is retried by its attempts.
+  if ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') throw new RunLockHeldError(key, await redis.get(key));
+  const renewal = setInterval(
+    () => void redis.eval(RENEW, 1, key, token, String(ttlMs)).catch(() => undefined),
+    Math.max(1, Math.floor(ttlMs / 3)),
+  );
+  renewal.unref();
   try {
     return await work();
   } finally {
+    clearInterval(renewal);
     await redis.eval(RELEASE, 1, key, token);
   }
 }
