@@ -229,7 +229,17 @@ describe('erasing people at the district’s request', () => {
       }),
     ).rejects.toThrow('stopped after asking');
     erased.add(laterGone);
-    expect(await resultsOf([laterGone])).toBeGreaterThan(0);
+    const theirResults = await resultsOf([laterGone]);
+    expect(theirResults).toBeGreaterThan(0);
+    // Distinct results (the file was imported twice above): what the sweep counts.
+    const theirDistinctResults = await countRows(
+      e2e.ch,
+      'assessment_results FINAL',
+      `person_id = ${sqlString(pseudonym(PSEUDONYM_KEY, DISTRICT, laterGone))}`,
+    );
+    const theirEvents = [...attributedEvents(e2e.sample, PSEUDONYM_KEY)].filter(
+      (a) => a.personSourcedId === laterGone,
+    ).length;
 
     const jobs = await startJobs({ ...e2e.serviceEnv, JOBS_OWN_SCHEDULERS: 'false', ERASURE_SWEEP_WAIT_MS: '2000' });
     try {
@@ -241,12 +251,16 @@ describe('erasing people at the district’s request', () => {
         'not finished',
       );
       e2e.pipeline.start('aggregate');
+      await e2e.drain();
       const done = (await runJobToEnd(e2e.env.config, 'erasure-sweep', { zone: TIMEZONE })) as FinishResult;
       expect(done.notYetStored).toBe(0);
       expect(done.districts).toEqual([
         {
           districtId: DISTRICT,
+          request: expect.stringMatching(/^sweep-\d+-[0-9a-f]+$/),
           requests: [expect.stringMatching(/^\d+-[0-9a-f]+$/)],
+          events: theirEvents,
+          results: theirDistinctResults,
           refoldedRanges: expect.any(Number),
         },
       ]);
@@ -260,8 +274,13 @@ describe('erasing people at the district’s request', () => {
     expect(await resultsOf([laterGone])).toBe(0);
     const list = await runServiceCli('enrich', ['people', 'erasures', '--district', DISTRICT], e2e.serviceEnv);
     expect(list).not.toContain('not finished');
-    expect(list.trim().split('\n').at(-1)).toMatch(
-      / 1 person\(s\) {2}stopped midway \(what it deleted is not counted\), finished by the jobs service's erasure sweep of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/,
+    // The request, finished by the sweep's own request, which says what it deleted.
+    const [asked, sweep] = list.trim().split('\n').slice(-2);
+    const sweepId = sweep!.split(' ')[0]!;
+    expect(asked).toMatch(/ 1 person\(s\) {2}stopped midway \(what it deleted is not counted\), finished by /);
+    expect(asked).toContain(`finished by the jobs service's erasure sweep (request ${sweepId})`);
+    expect(sweep).toContain(
+      ` 1 person(s)  ${theirEvents} event(s), ${theirDistinctResults} result(s) deleted (the jobs service’s erasure sweep`,
     );
   });
 

@@ -29,10 +29,11 @@ test("start('jobs') runs the jobs service with the pipeline's environment", asyn
     pipeline.start('jobs');
     const ids = await waitFor(
       async () => (await queue.getJobSchedulers(0, -1)).map((s) => s.id ?? s.key).sort(),
-      (list) => list.length === 5,
+      (list) => list.length === 6,
       { timeoutMs: 60_000, what: 'jobs schedulers' },
     );
     expect(ids).toEqual([
+      'erasure-sweep',
       'license-snapshot@America/Denver',
       'renewal-alerts@America/Denver',
       'research-refresh',

@@ -7,7 +7,7 @@ import { atMostEvery } from '@edusage/runtime';
 import { withCliServices } from '../cli-services';
 import { assertSafeDistrictId } from '../store/versioned';
 import { erasePeople } from './erase';
-import { describeFinisher } from './finish';
+import { describeFinisher, isSweepRequest } from './finish';
 import { readPeopleFile } from './people-file';
 import type { ErasedPerson } from './erase-stored';
 
@@ -143,7 +143,10 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
                 (Number(r.done) !== 1
                   ? 'not finished: the jobs service’s erasure sweep finishes it, or run the same `people erase` again'
                   : r.by === r.request_id
-                    ? `${r.events} event(s), ${r.results} result(s) deleted`
+                    ? `${r.events} event(s), ${r.results} result(s) deleted` +
+                      (isSweepRequest(r.request_id)
+                        ? ' (the jobs service’s erasure sweep, asking again for unfinished requests’ people)'
+                        : '')
                     : `stopped midway (what it deleted is not counted), finished by ${describeFinisher(r.by)}`),
             );
         });
