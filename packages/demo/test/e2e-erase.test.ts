@@ -11,12 +11,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { queryRows, sqlString } from '@edusage/clickhouse';
+import { insertRows, queryRows, sqlString } from '@edusage/clickhouse';
 import { erasePeople, erasedKeys, type FinishResult } from '@edusage/enrich';
 import { generateAssessments, writeAssessmentFiles } from '@edusage/generator';
 import { compactRollups, readCompactionState } from '@edusage/rollups';
 import { consumerLag, createProducer } from '@edusage/kafka';
-import { waitFor } from '@edusage/testkit';
+import { assessmentRow, waitFor } from '@edusage/testkit';
 import { runJobToEnd, startJobs } from '../../../services/jobs/test/harness';
 import { runServiceCli } from '../src/cli-run';
 import { makeEnrichedEvents } from '../../../services/aggregate/test/enriched-fixtures';
@@ -282,6 +282,39 @@ describe('erasing people at the district’s request', () => {
     expect(sweep).toContain(
       ` 1 person(s)  ${theirEvents} event(s), ${theirDistinctResults} result(s) deleted (the jobs service’s erasure sweep`,
     );
+  });
+
+  it('a result stored for an erased student after their erasure finished is removed by the next sweep', async () => {
+    // As an `outcomes import` INSERT already on its way when the request was recorded would store it.
+    await insertRows(e2e.ch, 'assessment_results', [
+      assessmentRow(pseudonym(PSEUDONYM_KEY, DISTRICT, laterGone), '2026-09-10', 210, { district_id: DISTRICT }),
+    ]);
+    expect(await resultsOf([laterGone])).toBe(1);
+    const jobs = await startJobs({ ...e2e.serviceEnv, JOBS_OWN_SCHEDULERS: 'false', ERASURE_SWEEP_WAIT_MS: '10000' });
+    try {
+      const sweep = (await runJobToEnd(e2e.env.config, 'erasure-sweep', { zone: TIMEZONE })) as FinishResult;
+      expect(sweep).toEqual({
+        notYetStored: 0,
+        districts: [
+          {
+            districtId: DISTRICT,
+            request: expect.stringMatching(/^sweep-/),
+            requests: [],
+            events: 0,
+            results: 1,
+            refoldedRanges: 0,
+          },
+        ],
+      });
+      expect(await resultsOf([laterGone])).toBe(0);
+      // Nothing left: the next sweep finds nothing to do.
+      expect(await runJobToEnd(e2e.env.config, 'erasure-sweep', { zone: TIMEZONE })).toEqual({
+        notYetStored: 0,
+        districts: [],
+      });
+    } finally {
+      await jobs.stop();
+    }
   });
 
   it('drops their later events, and stores another student’s', async () => {

@@ -9,7 +9,7 @@ import { insertRows, queryRows, utcDateTime, type ClickHouseClient } from '@edus
 import type { EnrichedEvent } from '@edusage/contracts';
 import { deriveRollups, toClickHouseDateTime, usageEventRow } from '@edusage/aggregate';
 import { assessmentRow, onCurrentClickHouse, onTestClickHouse } from '@edusage/testkit';
-import { markFinished, recordRequest, removeStored, storedOf, type ErasedPerson } from '../src';
+import { leftoverPeople, markFinished, recordRequest, removeStored, storedOf, type ErasedPerson } from '../src';
 import {
   makeEnrichedEvents,
   referenceDistrictRollup,
@@ -147,7 +147,44 @@ async function ownRecording(ch: ClickHouseClient): Promise<void> {
   expect(sortedEntries(await rollupCells(ch, 'district'))).toEqual(sortedEntries(referenceDistrictRollup(without)));
 }
 
+/** Rows stored again for people of finished requests are found; those of unfinished ones and of others are not. */
+async function leftovers(ch: ClickHouseClient): Promise<void> {
+  const at = utcDateTime(new Date());
+  const ask = (requestId: string, ids: string[], finished: 0 | 1) =>
+    recordRequest(ch, { districtId: 'd1', requestId, requestedAt: at, finished }, [
+      { named: '', sourcedId: null, personIds: ids, shared: 0, events: 0, results: 0 },
+    ]);
+  await ask('done', ['p-done', 'p-done-email'], 0);
+  await ask('done', ['p-done', 'p-done-email'], 1);
+  await ask('open', ['p-open'], 0);
+  expect(await leftoverPeople(ch)).toEqual(new Map());
+  await insertRows(ch, 'assessment_results', [
+    assessmentRow('p-done-email', '2026-09-10', 200), // stored again after the request finished
+    assessmentRow('p-open', '2026-09-10', 200), // its request is not finished: the normal path's
+    assessmentRow('p-other', '2026-09-10', 200),
+    assessmentRow('p-done', '2026-09-10', 200, { district_id: 'd2' }), // another district's namesake
+  ]);
+  const [event] = makeEnrichedEvents(1, 3, 0);
+  const storedAt = toClickHouseDateTime(new Date());
+  await insertRows(ch, 'usage_event_revisions', [
+    {
+      ...usageEventRow({ ...event!, person_id: 'p-done' }, { topic, partition: 0, offset: '7' }, storedAt),
+      revision: 1,
+      roster_version: '1-a',
+      revised_at: storedAt,
+    },
+  ]);
+  const found = await leftoverPeople(ch);
+  expect([...found.keys()]).toEqual(['d1']);
+  expect(found.get('d1')!.map((p) => p.personIds)).toEqual([['p-done', 'p-done-email']]);
+}
+
 describe('erasing stored data', () => {
+  it('finds people of finished requests whose rows were stored again (ClickHouse 18.16 and current)', async () => {
+    await onTestClickHouse('erase_leftovers', leftovers);
+    await onCurrentClickHouse('edusage_erase_leftovers', leftovers);
+  });
+
   it('folds again what a run recorded, even when its request was finished meanwhile by another run', async () => {
     await onTestClickHouse('erase_own_recording', ownRecording);
   });

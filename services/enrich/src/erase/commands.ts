@@ -145,7 +145,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
                   : r.by === r.request_id
                     ? `${r.events} event(s), ${r.results} result(s) deleted` +
                       (isSweepRequest(r.request_id)
-                        ? ' (the jobs service’s erasure sweep, asking again for unfinished requests’ people)'
+                        ? ' (the jobs service’s erasure sweep: unfinished requests, or rows stored after one finished)'
                         : '')
                     : `stopped midway (what it deleted is not counted), finished by ${describeFinisher(r.by)}`),
             );
