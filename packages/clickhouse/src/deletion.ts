@@ -10,7 +10,10 @@ export interface DeletionWaitOptions {
   onWaiting?: (partsToDo: number) => void;
 }
 
-/** The deletion was asked for, and rows were still there at the timeout (ClickHouse goes on with it). */
+/**
+ * Rows were still there at the timeout: the deletion was asked for (`asked`; ClickHouse goes on with it),
+ * or an earlier deletion of the table was still running all along, so this one was not asked yet.
+ */
 export class DeletionPendingError extends Error {
   constructor(
     readonly table: string,
@@ -18,10 +21,15 @@ export class DeletionPendingError extends Error {
     readonly partsToDo: number,
     readonly failure: string | null,
     readonly timeoutMs: number,
+    readonly asked: boolean,
   ) {
     super(
       `${left} row(s) of ${table} are still stored after ${Math.round(timeoutMs / 1000)} s ` +
-        `(ClickHouse has ${partsToDo} data part(s) to rewrite${failure ? `; it last failed with: ${failure}` : ''})`,
+        `(ClickHouse has ${partsToDo} data part(s) to rewrite${failure ? `; it last failed with: ${failure}` : ''})` +
+        (asked
+          ? ''
+          : `: an earlier deletion of ${table} was still running, so this one was not asked yet ` +
+            '(system.mutations shows it; one that keeps failing blocks every later one until it is killed)'),
     );
     this.name = 'DeletionPendingError';
   }
@@ -53,13 +61,15 @@ export async function deleteAndWait(
     const pending = await unfinishedMutations(ch, table);
     const partsToDo = pending.reduce((n, m) => n + m.parts_to_do, 0);
     if (!asked && pending.length === 0) {
+      // Counted again: an earlier deletion may have ended between the two reads and taken the rows.
+      if ((await left()) === 0) return;
       await command(ch, `ALTER TABLE ${table} DELETE WHERE ${where}`);
       asked = true;
       continue;
     }
     if (Date.now() > deadline) {
       const failure = pending.map((m) => m.latest_fail_reason).find((r) => r) ?? null;
-      throw new DeletionPendingError(table, remaining, partsToDo, failure, timeoutMs);
+      throw new DeletionPendingError(table, remaining, partsToDo, failure, timeoutMs, asked);
     }
     opts.onWaiting?.(partsToDo);
     await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250));

@@ -43,6 +43,19 @@ describe('deleteAndWait against real ClickHouse', () => {
     expect(await count('1')).toBe(2);
   });
 
+  it('asks for nothing when an earlier deletion already took the rows', async () => {
+    await command(ch, 'ALTER TABLE t DELETE WHERE x = 4');
+    await command(ch, 'INSERT INTO t (x) VALUES (5)');
+    await command(ch, 'ALTER TABLE t DELETE WHERE x = 5');
+    await deleteAndWait(ch, 't', 'x = 5', () => count('x = 5'));
+    expect(await count('x = 5')).toBe(0);
+    const asked = await queryRows<{ n: string }>(
+      ch,
+      `SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = 't' AND command LIKE '%x = 5%'`,
+    );
+    expect(Number(asked[0]!.n)).toBe(1); // the earlier one only
+  });
+
   it('does not ask again while an earlier deletion of the table is still running', async () => {
     // A mutation that can never finish (it fails on every attempt) stands for a slow one.
     await command(ch, 'ALTER TABLE t DELETE WHERE throwIf(x = 1) = 1');
@@ -54,6 +67,7 @@ describe('deleteAndWait against real ClickHouse', () => {
       onWaiting: (parts) => waiting.push(parts),
     });
     await expect(attempt).rejects.toThrow(DeletionPendingError);
+    await expect(attempt).rejects.toMatchObject({ asked: false, left: 1 });
     expect(waiting.length).toBeGreaterThan(0);
     // The earlier deletion only, not a second one queued behind it.
     expect(await unfinished()).toBe(1);
