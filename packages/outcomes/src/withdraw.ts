@@ -136,6 +136,13 @@ export async function withdrawResults(
     );
   } catch (err) {
     if (!(err instanceof DeletionPendingError)) throw err;
+    if (!err.asked)
+      throw new Error(
+        `an earlier deletion of assessment_results was still running after ${Math.round(err.timeoutMs / 1000)} s ` +
+          `(ClickHouse has ${err.partsToDo} data parts to rewrite${err.failure ? `; it last failed with: ${err.failure}` : ''}), ` +
+          'so this withdrawal was not asked yet: run it again once that one has finished (system.mutations shows it)',
+        { cause: err },
+      );
     throw new Error(
       `${err.left} of the ${extent.results} results are still stored after ${Math.round(err.timeoutMs / 1000)} s ` +
         `(ClickHouse has ${err.partsToDo} data parts to rewrite` +
