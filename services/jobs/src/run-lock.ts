@@ -2,8 +2,14 @@ import type { Redis } from 'ioredis';
 
 /** Deletes the lock only while it still holds this run's token (a lock that expired and was retaken stays). */
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-/** Extends the lock only while it still holds this run's token. */
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+/**
+ * Extends the lock while it holds this run's token, and takes it again when it lapsed (Redis was out of
+ * reach for longer than the expiry) and nobody took it meanwhile.
+ */
+const RENEW = `local held = redis.call('get', KEYS[1])
+if held == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if not held then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
 
 /** Another run holds the lock. */
 export class RunLockHeldError extends Error {

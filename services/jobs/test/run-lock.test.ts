@@ -27,10 +27,14 @@ test('a run longer than the lock’s expiry keeps it; a second run meanwhile is 
 
 test('the lock of a run whose process died expires after its time', async () => {
   const key = `${env.config.REDIS_KEY_PREFIX}jobs:lock:dead`;
-  await redis.set(key, 'a dead process', 'PX', 300); // as a run leaves it when its process dies
+  // A run on a connection of its own, which then goes away as its process would (its work never ends).
+  const dying = new Redis(env.config.REDIS_URL);
+  void withRunLock(dying, key, 'a dead process', 300, () => new Promise<never>(() => undefined)).catch(() => undefined);
+  await sleep(500); // renewed past its 300 ms while its connection lives
   await expect(withRunLock(redis, key, 'next', 300, async () => 'ran')).rejects.toThrow(
     `another run holds ${key} (a dead process)`,
   );
+  dying.disconnect();
   await sleep(400);
   await expect(withRunLock(redis, key, 'next', 300, async () => 'ran')).resolves.toBe('ran');
 });
