@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { enrichEvent, namePerson, readPeopleFile, RosterIndex } from '../src';
+import { distinctPeople, enrichEvent, namePerson, readPeopleFile, RosterIndex } from '../src';
 import { documentedPseudonym } from './documented-ids';
 import { KEY, raw, sampleRoster, sampleView } from './helpers';
 
@@ -140,5 +140,13 @@ describe('readPeopleFile: a list of people to erase', () => {
     expect(() => namePerson('amy.pond@district.org', shared, KEY, 'd1', 'left.txt:7')).toThrow(
       'left.txt:7 amy.pond@district.org: the roster has 2 users with this email; name them by sourcedId',
     );
+  });
+});
+
+describe('distinctPeople: the people of several requests, each once', () => {
+  it('merges lists of pseudonyms that share one (one person named twice), keeps the others apart', () => {
+    const p = (...ids: string[]) => ({ named: '', sourcedId: null, personIds: ids, shared: 0 });
+    const merged = distinctPeople([p('a-email'), p('b'), p('a-sid', 'a-email'), p('c', 'c-email'), p('a-sid')]);
+    expect(merged.map((m) => m.personIds)).toEqual([['b'], ['c', 'c-email'], ['a-email', 'a-sid']]);
   });
 });

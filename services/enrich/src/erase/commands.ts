@@ -129,7 +129,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
             // stopped midway) names that run, and what it deleted itself is not known.
             `SELECT request_id, toString(min(requested_at)) AS requested_at, max(finished) AS done,
                     if(countIf(finished = 1 AND finished_by = request_id) > 0, request_id,
-                       anyIf(finished_by, finished = 1)) AS by,
+                       minIf(finished_by, finished = 1)) AS by,
                     countIf(finished = 0) AS people,
                     sumIf(erased_events, finished = 1 AND finished_by = request_id) AS events,
                     sumIf(erased_results, finished = 1 AND finished_by = request_id) AS results
@@ -141,7 +141,9 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
             console.log(
               `${r.request_id}  ${r.requested_at} UTC  ${r.people} person(s)  ` +
                 (Number(r.done) !== 1
-                  ? 'not finished: the jobs service’s erasure sweep finishes it, or run the same `people erase` again'
+                  ? isSweepRequest(r.request_id)
+                    ? 'not finished: the next erasure sweep finishes it'
+                    : 'not finished: the jobs service’s erasure sweep finishes it, or run the same `people erase` again'
                   : r.by === r.request_id
                     ? `${r.events} event(s), ${r.results} result(s) deleted` +
                       (isSweepRequest(r.request_id)

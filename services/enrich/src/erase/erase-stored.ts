@@ -132,9 +132,11 @@ export async function removeStored(o: StoredRemoval): Promise<{ refoldedRanges: 
   await recordOffsets(o, ids);
   await deleteStored(o, ids);
   await o.onStep?.('deleted');
-  // This run's own recording too: its request may have been finished meanwhile by another run, which did
-  // not see what this one recorded and deleted after it read the offsets.
-  const refolded = [...new Set([...unfinished, o.requestId])];
+  // This run's own recording too (its request may have been finished meanwhile by another run, which did
+  // not see what this one recorded), and that of every request unfinished now (a run that recorded and
+  // deleted while this one ran: folding its ranges again is harmless, missing them is not).
+  const unfinishedNow = (await requestsOf(o.ch, o.districtId)).filter((r) => !r.finished).map((r) => r.id);
+  const refolded = [...new Set([...unfinished, ...unfinishedNow, o.requestId])];
   const refoldedRanges = await refoldOffsets(o, await recordedOffsets(o.ch, o.districtId, refolded));
   return { refoldedRanges, requests: unfinished };
 }

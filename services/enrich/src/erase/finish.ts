@@ -156,7 +156,21 @@ async function peopleOf(o: FinishOptions, districtId: string, requests: string[]
   return rows.map((r) => person(r.ids));
 }
 
-function distinctPeople(people: NamedPerson[]): NamedPerson[] {
-  const byIds = new Map(people.map((p) => [[...p.personIds].sort().join(','), p]));
-  return [...byIds.values()];
+/**
+ * One entry a person: lists of pseudonyms that share one are the same person (named by sourcedId in one
+ * request and by email in another, or before and after the roster knew them), so they are merged and
+ * their stored rows counted once.
+ */
+export function distinctPeople(people: NamedPerson[]): NamedPerson[] {
+  const groups: Set<string>[] = [];
+  for (const p of people) {
+    const joined = new Set(p.personIds);
+    for (let i = groups.length - 1; i >= 0; i--)
+      if ([...groups[i]!].some((id) => joined.has(id))) {
+        for (const id of groups[i]!) joined.add(id);
+        groups.splice(i, 1);
+      }
+    groups.push(joined);
+  }
+  return groups.map((g) => person([...g].sort()));
 }
