@@ -92,6 +92,55 @@ describe('erasing people at the district’s request', () => {
       e2e.serviceEnv,
     );
 
+  /** `erasePeople` as the command runs it, with --confirm, stopped (thrown from) at `step`. */
+  const eraseStoppedAt = (ids: string[], step: 'asked' | 'deleted') =>
+    expect(
+      erasePeople({
+        ch: e2e.ch,
+        redis,
+        redisPrefix: e2e.env.config.REDIS_KEY_PREFIX,
+        pseudonymKey: PSEUDONYM_KEY,
+        districtId: DISTRICT,
+        people: ids.map((id) => ({ id, from: '--person' })),
+        confirm: true,
+        kafka: e2e.kafka,
+        enrichedTopic: e2e.env.topics.enriched,
+        aggregateGroupId: e2e.groups.AGGREGATE_GROUP_ID,
+        enrichReloadMs: 1_000,
+        onStep: async (s) => {
+          if (s === step) throw new Error(`stopped at ${step}`);
+        },
+      }),
+    ).rejects.toThrow(`stopped at ${step}`);
+
+  /** Sends events of `user`s (one each) as the district's agent, an hour or two ago; expects them accepted. */
+  const sendEvents = async (
+    domain: string,
+    hoursAgo: number,
+    events: { id: string; user: Record<string, string> }[],
+  ) => {
+    const at = new Date(Date.now() - hoursAgo * 3_600_000).toISOString();
+    const res = await fetch(`${e2e.pipeline.ingestUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${e2e.keys.agent}`, 'content-type': 'application/x-ndjson' },
+      body: events
+        .map(({ id, user }) =>
+          JSON.stringify({
+            event_id: id,
+            occurred_at: at,
+            district_id: DISTRICT,
+            source: 'agent',
+            type: 'use',
+            user,
+            app: { domain },
+            active_seconds: 60,
+          }),
+        )
+        .join('\n'),
+    });
+    expect(res.status).toBe(202);
+  };
+
   it('without --confirm says what it would remove and changes nothing', async () => {
     const expectedEvents = [...attributedEvents(e2e.sample, PSEUDONYM_KEY)].filter(leaveOut).length;
     const results = await resultsOf([...erased]);
@@ -113,24 +162,7 @@ describe('erasing people at the district’s request', () => {
     const othersResults = await countRows(e2e.ch, 'assessment_results');
     const theirResults = await resultsOf([...erased]);
 
-    await expect(
-      erasePeople({
-        ch: e2e.ch,
-        redis,
-        redisPrefix: e2e.env.config.REDIS_KEY_PREFIX,
-        pseudonymKey: PSEUDONYM_KEY,
-        districtId: DISTRICT,
-        people: named.map((id) => ({ id, from: '--person' })),
-        confirm: true,
-        kafka: e2e.kafka,
-        enrichedTopic: e2e.env.topics.enriched,
-        aggregateGroupId: e2e.groups.AGGREGATE_GROUP_ID,
-        enrichReloadMs: 1_000,
-        onStep: async (step) => {
-          if (step === 'deleted') throw new Error('stopped after the deletion');
-        },
-      }),
-    ).rejects.toThrow('stopped after the deletion');
+    await eraseStoppedAt(named, 'deleted');
     // Their rows are gone, and the rollups still count them: not finished.
     expect(await resultsOf([...erased])).toBe(0);
     const ref = buildReference(e2e.sample, PSEUDONYM_KEY, leaveOut);
@@ -184,50 +216,18 @@ describe('erasing people at the district’s request', () => {
   it('an erasure stopped while the aggregate was down is finished by the jobs service’s sweep once it is back', async () => {
     await e2e.pipeline.stop('aggregate');
     // New events of theirs pass enrich, which knows nothing of the erasure yet, and wait on usage.enriched.
-    const at = new Date(Date.now() - 2 * 3_600_000).toISOString();
-    const res = await fetch(`${e2e.pipeline.ingestUrl}/v1/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${e2e.keys.agent}`, 'content-type': 'application/x-ndjson' },
-      body: [1, 2, 3]
-        .map((n) =>
-          JSON.stringify({
-            event_id: `on-the-way-${n}`,
-            occurred_at: at,
-            district_id: DISTRICT,
-            source: 'agent',
-            type: 'use',
-            user: { sourced_id: laterGone },
-            app: { domain: 'sweep-test.example.org' },
-            active_seconds: 60,
-          }),
-        )
-        .join('\n'),
-    });
-    expect(res.status).toBe(202);
+    await sendEvents(
+      'sweep-test.example.org',
+      2,
+      [1, 2, 3].map((n) => ({ id: `on-the-way-${n}`, user: { sourced_id: laterGone } })),
+    );
     await waitFor(
       () => consumerLag(e2e.kafka, e2e.groups.ENRICH_GROUP_ID, [e2e.env.topics.raw]),
       (n) => n === 0,
       { timeoutMs: 60_000, what: 'enrich caught up' },
     );
     // The request is recorded, and its run stops before anything is deleted.
-    await expect(
-      erasePeople({
-        ch: e2e.ch,
-        redis,
-        redisPrefix: e2e.env.config.REDIS_KEY_PREFIX,
-        pseudonymKey: PSEUDONYM_KEY,
-        districtId: DISTRICT,
-        people: [{ id: laterGone, from: '--person' }],
-        confirm: true,
-        kafka: e2e.kafka,
-        enrichedTopic: e2e.env.topics.enriched,
-        aggregateGroupId: e2e.groups.AGGREGATE_GROUP_ID,
-        enrichReloadMs: 1_000,
-        onStep: async (step) => {
-          if (step === 'asked') throw new Error('stopped after asking');
-        },
-      }),
-    ).rejects.toThrow('stopped after asking');
+    await eraseStoppedAt([laterGone], 'asked');
     erased.add(laterGone);
     const theirResults = await resultsOf([laterGone]);
     expect(theirResults).toBeGreaterThan(0);
@@ -319,31 +319,14 @@ describe('erasing people at the district’s request', () => {
 
   it('drops their later events, and stores another student’s', async () => {
     const before = await countRows(e2e.ch, 'usage_events');
-    const at = new Date(Date.now() - 3_600_000).toISOString();
-    const event = (id: string, user: Record<string, string>) => ({
-      event_id: id,
-      occurred_at: at,
-      district_id: DISTRICT,
-      source: 'agent',
-      type: 'use',
-      user,
-      app: { domain: 'erase-test.example.org' },
-      active_seconds: 60,
-    });
     const [bySourcedId, byEmail] = [...erased];
     const email = e2e.sample.roster.users.find((u) => u.sourcedId === byEmail)!.email;
-    const body = [
-      event('after-1', { sourced_id: bySourcedId! }),
-      event('after-2', { email }),
-      event('after-3', { sourced_id: byEmail! }),
-      event('after-4', { sourced_id: kept }),
-    ];
-    const res = await fetch(`${e2e.pipeline.ingestUrl}/v1/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${e2e.keys.agent}`, 'content-type': 'application/x-ndjson' },
-      body: body.map((b) => JSON.stringify(b)).join('\n'),
-    });
-    expect(res.status).toBe(202);
+    await sendEvents('erase-test.example.org', 1, [
+      { id: 'after-1', user: { sourced_id: bySourcedId! } },
+      { id: 'after-2', user: { email } },
+      { id: 'after-3', user: { sourced_id: byEmail! } },
+      { id: 'after-4', user: { sourced_id: kept } },
+    ]);
     await e2e.drain();
     expect(await countRows(e2e.ch, 'usage_events')).toBe(before + 1);
     const [row] = await queryRows<{ person_id: string }>(
