@@ -137,12 +137,14 @@ export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): 
     k: config.RESEARCH_K,
     goals: config.RESEARCH_GOALS,
   };
-  // One run at a time: two would both find a week unpublished and both write it.
+  // One run at a time: two would both find a week unpublished and both write it. The lock is renewed
+  // while the run works, so it only has to outlast a process that died: a minute, which the job's
+  // retries wait out (a run handed back at shutdown finds its abandoned run's lock until then).
   const result: PublishResult = await withRunLock(
     deps.redis,
     researchLockKey(config),
     `job ${job.id}`,
-    3_600_000,
+    60_000,
     async () => {
       if (job.data.day === undefined) return publishSettled(ch, researchDb, settled);
       const r = await rebuildByHand(ch, researchDb, {
