@@ -29,6 +29,8 @@ export async function restoreErasedList(o: ErasedListScope, districtId: string):
 
 export interface CatchUpOptions {
   kafka: Kafka;
+  /** How often enrich reads the list again (ENRICH_RELOAD_INTERVAL_MS): waited twice first. */
+  enrichReloadMs: number;
   /** usage.enriched (with its prefix) and the aggregate's consumer group. */
   enrichedTopic: string;
   aggregateGroupId: string;
@@ -37,12 +39,14 @@ export interface CatchUpOptions {
 }
 
 /**
- * Waits until the aggregate has stored (committed) every message on usage.enriched now: the end offsets
- * are read once, so a busy topic's later messages do not hold it up. Called once enrich has read the
- * list (two of its reload intervals after it was written), none of the listed people's events is on its
- * way after it. Returns the messages still not stored at the timeout (0: caught up).
+ * Called right after the list was written: waits until enrich has read it (two of its reload
+ * intervals), then until the aggregate has stored (committed) every message on usage.enriched at that
+ * moment (the end offsets are read once, so a busy topic's later messages do not hold it up); none of the
+ * listed people's events is on its way after it. Returns the messages still not stored at the timeout
+ * (0: caught up).
  */
 export async function aggregateCaughtUp(o: CatchUpOptions): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 2 * o.enrichReloadMs));
   const until = await endOffsets(o.kafka, o.enrichedTopic);
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {

@@ -138,24 +138,27 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
           );
           if (rows.length === 0) console.log(`district ${o.district} has no erasure requests`);
           for (const r of rows)
-            console.log(
-              `${r.request_id}  ${r.requested_at} UTC  ${r.people} person(s)  ` +
-                (Number(r.done) !== 1
-                  ? isSweepRequest(r.request_id)
-                    ? 'not finished: the next erasure sweep finishes it'
-                    : 'not finished: the jobs service’s erasure sweep finishes it, or run the same `people erase` again'
-                  : r.by === r.request_id
-                    ? `${r.events} event(s), ${r.results} result(s) deleted` +
-                      (isSweepRequest(r.request_id)
-                        ? ' (the jobs service’s erasure sweep: unfinished requests, or rows stored after one finished)'
-                        : '')
-                    : `stopped midway (what it deleted is not counted), finished by ${describeFinisher(r.by)}`),
-            );
+            console.log(`${r.request_id}  ${r.requested_at} UTC  ${r.people} person(s)  ${requestState(r)}`);
         });
       } catch (err) {
         fail(err);
       }
     });
+}
+
+/** What became of a request, for `people erasures`. */
+function requestState(r: { request_id: string; done: number; by: string; events: string; results: string }): string {
+  const sweep = isSweepRequest(r.request_id);
+  if (Number(r.done) !== 1)
+    return sweep
+      ? 'not finished: the next erasure sweep finishes it'
+      : 'not finished: the jobs service’s erasure sweep finishes it, or run the same `people erase` again';
+  if (r.by !== r.request_id)
+    return `stopped midway (what it deleted is not counted), finished by ${describeFinisher(r.by)}`;
+  return (
+    `${r.events} event(s), ${r.results} result(s) deleted` +
+    (sweep ? ' (the jobs service’s erasure sweep: unfinished requests, or rows stored after one finished)' : '')
+  );
 }
 
 function describePerson(p: ErasedPerson): string {

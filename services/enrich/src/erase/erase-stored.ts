@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   command,
   deleteAndWait,
@@ -5,6 +6,7 @@ import {
   queryRows,
   sqlList,
   sqlString,
+  utcDateTime,
   type ClickHouseClient,
   type DeletionWaitOptions,
 } from '@edusage/clickhouse';
@@ -76,10 +78,26 @@ export async function countStored(
   return out;
 }
 
+/** A request's identity: its id begins with the milliseconds it was asked at (a sweep's with `sweep-`). */
+export interface ErasureRequest {
+  districtId: string;
+  requestId: string;
+  requestedAt: string;
+}
+
+export function newRequest(districtId: string, idPrefix = ''): ErasureRequest {
+  const now = new Date();
+  return {
+    districtId,
+    requestId: `${idPrefix}${now.getTime()}-${randomBytes(4).toString('hex')}`,
+    requestedAt: utcDateTime(now),
+  };
+}
+
 /** One row per person: `finished` 0 when asked (they are excluded from then on), 1 when their data is gone. */
 export async function recordRequest(
   ch: ClickHouseClient,
-  r: { districtId: string; requestId: string; requestedAt: string; finished: 0 | 1 },
+  r: ErasureRequest & { finished: 0 | 1 },
   people: readonly ErasedPerson[],
 ): Promise<void> {
   await insertRows(
@@ -139,6 +157,28 @@ export async function removeStored(o: StoredRemoval): Promise<{ refoldedRanges: 
   const refolded = [...new Set([...unfinished, ...unfinishedNow, o.requestId])];
   const refoldedRanges = await refoldOffsets(o, await recordedOffsets(o.ch, o.districtId, refolded));
   return { refoldedRanges, requests: unfinished };
+}
+
+/**
+ * The end of a request's run, once its waits are over: counts the people's stored rows, removes them
+ * (`removeStored`, under this request), and when `final` (the aggregate had caught up) records the request
+ * finished with those counts and marks finished by it the `covered` requests it found unfinished (those
+ * whose people were in enrich's list before the waits; not one recorded since).
+ */
+export async function removeAndFinish(
+  o: Omit<StoredRemoval, 'districtId' | 'requestId'>,
+  request: ErasureRequest,
+  people: readonly NamedPerson[],
+  covered: readonly string[],
+  final: boolean,
+): Promise<{ counted: ErasedPerson[]; refoldedRanges: number; finished: string[] }> {
+  const counted = await countStored(o.ch, request.districtId, people, o.onProgress);
+  const removed = await removeStored({ ...o, districtId: request.districtId, requestId: request.requestId });
+  if (!final) return { counted, refoldedRanges: removed.refoldedRanges, finished: [] };
+  await recordRequest(o.ch, { ...request, finished: 1 }, counted);
+  const finished = removed.requests.filter((r) => r !== request.requestId && covered.includes(r));
+  await markFinished(o.ch, request.districtId, finished, request.requestId);
+  return { counted, refoldedRanges: removed.refoldedRanges, finished };
 }
 
 /**

@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { utcDateTime, type ClickHouseClient, type DeletionWaitOptions } from '@edusage/clickhouse';
+import type { ClickHouseClient, DeletionWaitOptions } from '@edusage/clickhouse';
 import type { Kafka } from '@edusage/kafka';
 import { checkPseudonymKey, recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import { loadRosterFromRedis } from '../roster/store';
 import { aggregateCaughtUp, restoreErasedList } from './catch-up';
-import { namePerson, type NamedPerson } from './people';
+import { distinctPeople, namePerson } from './people';
 import type { GivenId } from './people-file';
-import { countStored, markFinished, recordRequest, removeStored, type ErasedPerson } from './erase-stored';
+import { countStored, newRequest, recordRequest, removeAndFinish, type ErasedPerson } from './erase-stored';
 
 export interface EraseOptions {
   ch: ClickHouseClient;
@@ -59,18 +58,14 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
   // A dry run records nothing, not even the key's fingerprint (a mistyped key would then be the recorded one).
   await (o.confirm ? recordOrCheckPseudonymKey(scope) : checkPseudonymKey(scope));
   const roster = (await loadRosterFromRedis(o.redis, o.redisPrefix, o.districtId))?.data ?? null;
-  const people = distinct(o.people.map((p) => namePerson(p.id, roster, o.pseudonymKey, o.districtId, p.from)));
+  const people = distinctPeople(o.people.map((p) => namePerson(p.id, roster, o.pseudonymKey, o.districtId, p.from)));
 
   if (!o.confirm) {
     const counted = await countStored(o.ch, o.districtId, people, o.onProgress);
     return summary(null, counted, 0, 0, roster !== null);
   }
 
-  const request = {
-    districtId: o.districtId,
-    requestId: `${Date.now()}-${randomBytes(4).toString('hex')}`,
-    requestedAt: utcDateTime(new Date()),
-  };
+  const request = newRequest(o.districtId);
   const asked = people.map((p) => ({ ...p, events: 0, results: 0 }));
   await recordRequest(o.ch, { ...request, finished: 0 }, asked);
   // The requests whose people are in the list enrich gets from here on (this one and any earlier one left
@@ -78,28 +73,9 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
   const covered = await restoreErasedList(o, o.districtId);
   await o.onStep?.('asked');
 
-  await sleep(2 * o.enrichReloadMs);
   const notYetStored = await aggregateCaughtUp({ ...o, timeoutMs: o.catchUpTimeoutMs ?? 120_000 });
-  const counted = await countStored(o.ch, o.districtId, people, o.onProgress);
-  const { refoldedRanges, requests } = await removeStored({ ...o, requestId: request.requestId });
-  if (notYetStored === 0) {
-    await recordRequest(o.ch, { ...request, finished: 1 }, counted);
-    // Not a request recorded after the list was read: its people may still have events on the way.
-    const earlier = requests.filter((r) => r !== request.requestId && covered.includes(r));
-    await markFinished(o.ch, o.districtId, earlier, request.requestId);
-  }
+  const { counted, refoldedRanges } = await removeAndFinish(o, request, people, covered, notYetStored === 0);
   return summary(request.requestId, counted, refoldedRanges, notYetStored, roster !== null);
-}
-
-/** One entry a person named twice (by sourcedId and by email, say). */
-function distinct(people: NamedPerson[]): NamedPerson[] {
-  const seen = new Set<string>();
-  return people.filter((p) => {
-    const key = p.sourcedId ?? [...p.personIds].sort().join(',');
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 function summary(
@@ -119,5 +95,3 @@ function summary(
     notYetStored,
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

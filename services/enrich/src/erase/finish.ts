@@ -1,19 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import {
-  queryRows,
-  sqlList,
-  sqlString,
-  utcDateTime,
-  type ClickHouseClient,
-  type DeletionWaitOptions,
-} from '@edusage/clickhouse';
+import { queryRows, sqlList, sqlString, type ClickHouseClient, type DeletionWaitOptions } from '@edusage/clickhouse';
 import { aggregateCaughtUp, restoreErasedList, type CatchUpOptions, type ErasedListScope } from './catch-up';
-import { countStored, markFinished, recordRequest, removeStored, unfinishedRequests } from './erase-stored';
-import type { NamedPerson } from './people';
+import { newRequest, recordRequest, removeAndFinish, unfinishedRequests } from './erase-stored';
+import { distinctPeople, type NamedPerson } from './people';
 
 export interface FinishOptions extends ErasedListScope, Omit<CatchUpOptions, 'timeoutMs'> {
-  /** How often enrich reads the list again (ENRICH_RELOAD_INTERVAL_MS): waited twice before looking at Kafka. */
-  enrichReloadMs: number;
   catchUpTimeoutMs: number;
   deletion?: DeletionWaitOptions;
 }
@@ -59,7 +49,6 @@ export async function finishErasures(o: FinishOptions): Promise<FinishResult> {
   const covered = new Map<string, string[]>();
   for (const districtId of new Set([...pending.keys(), ...leftovers.keys()]))
     covered.set(districtId, await restoreErasedList(o, districtId));
-  await new Promise((resolve) => setTimeout(resolve, 2 * o.enrichReloadMs));
   const notYetStored = await aggregateCaughtUp({ ...o, timeoutMs: o.catchUpTimeoutMs });
   if (notYetStored > 0) return { districts: [], notYetStored };
 
@@ -119,29 +108,20 @@ async function finishDistrict(
     `district ${districtId}: finishing ${requests.length} erasure request(s), ${leftover.length} person(s) with rows stored since…`,
   );
   const people = distinctPeople([...(await peopleOf(o, districtId, requests)), ...leftover]);
-  const now = new Date();
-  const request = {
-    districtId,
-    requestId: `${SWEEP_PREFIX}${now.getTime()}-${randomBytes(4).toString('hex')}`,
-    requestedAt: utcDateTime(now),
-  };
+  const request = newRequest(districtId, SWEEP_PREFIX);
   await recordRequest(
     o.ch,
     { ...request, finished: 0 },
     people.map((p) => ({ ...p, events: 0, results: 0 })),
   );
-  const counted = await countStored(o.ch, districtId, people, o.onProgress);
-  const removed = await removeStored({ ...o, districtId, requestId: request.requestId });
-  await recordRequest(o.ch, { ...request, finished: 1 }, counted);
-  const finished = removed.requests.filter((r) => requests.includes(r));
-  await markFinished(o.ch, districtId, finished, request.requestId);
+  const { counted, refoldedRanges, finished } = await removeAndFinish(o, request, people, requests, true);
   return {
     districtId,
     request: request.requestId,
     requests: finished,
     events: counted.reduce((n, p) => n + p.events, 0),
     results: counted.reduce((n, p) => n + p.results, 0),
-    refoldedRanges: removed.refoldedRanges,
+    refoldedRanges,
   };
 }
 
@@ -154,23 +134,4 @@ async function peopleOf(o: FinishOptions, districtId: string, requests: string[]
      WHERE district_id = ${sqlString(districtId)} AND request_id IN ${sqlList(requests, sqlString)} AND finished = 0`,
   );
   return rows.map((r) => person(r.ids));
-}
-
-/**
- * One entry a person: lists of pseudonyms that share one are the same person (named by sourcedId in one
- * request and by email in another, or before and after the roster knew them), so they are merged and
- * their stored rows counted once.
- */
-export function distinctPeople(people: NamedPerson[]): NamedPerson[] {
-  const groups: Set<string>[] = [];
-  for (const p of people) {
-    const joined = new Set(p.personIds);
-    for (let i = groups.length - 1; i >= 0; i--)
-      if ([...groups[i]!].some((id) => joined.has(id))) {
-        for (const id of groups[i]!) joined.add(id);
-        groups.splice(i, 1);
-      }
-    groups.push(joined);
-  }
-  return groups.map((g) => person([...g].sort()));
 }

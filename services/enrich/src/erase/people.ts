@@ -82,3 +82,23 @@ function findUser(roster: RosterData, id: string, label: string): UserRecord | n
   }
   return null;
 }
+
+/**
+ * One entry a person: lists of pseudonyms that share one are the same person (named by sourcedId and by
+ * email in one command, in two requests, or before and after the roster knew them), so they are merged,
+ * keeping the first entry's name, and their stored rows are counted once.
+ */
+export function distinctPeople(people: readonly NamedPerson[]): NamedPerson[] {
+  const groups: { first: NamedPerson; ids: Set<string> }[] = [];
+  for (const p of people) {
+    const joined = { first: p, ids: new Set(p.personIds) };
+    for (let i = groups.length - 1; i >= 0; i--)
+      if ([...groups[i]!.ids].some((id) => joined.ids.has(id))) {
+        for (const id of groups[i]!.ids) joined.ids.add(id);
+        joined.first = groups[i]!.first;
+        groups.splice(i, 1);
+      }
+    groups.push(joined);
+  }
+  return groups.map((g) => ({ ...g.first, personIds: [...g.ids].sort() }));
+}
