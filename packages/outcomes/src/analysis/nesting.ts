@@ -41,19 +41,29 @@ export function hideNested(
   start: HiddenCells,
   k: number,
 ): HiddenCells {
-  const cells: LinkedCell[] = [];
-  const add = (cell: LinkedCell) => cells.push(cell) - 1;
-  const nCell = groups.map((g, i) =>
-    add({ n: g.students.length, kind: 'published', hidden: start.group[i]!, fixed: g.dimension === 'district' }),
+  const tables = new NestedTables(groups, bandCounts, start);
+  for (const family of nestedFamilies(groups)) tables.linkFamily(family);
+  const byDimension = SUBGROUPS.map((d) => groups.flatMap((g, i) => (g.dimension === d ? [i] : []))).filter(
+    (list) => list.length > 0,
   );
-  const bandCell = groups.map((_, i) =>
-    bandCounts[i]!.map((n, b) => add({ n, kind: 'published', hidden: start.group[i]! || start.bands[i]![b]! })),
-  );
-  const sums: LinkedSum[] = groups.map((g, i) => ({ total: nCell[i]!, cells: bandCell[i]!, size: g.students.length }));
+  for (let changed = true; changed;) {
+    changed = tables.protect(k);
+    for (const list of byDimension) if (tables.hideAgainstDistrict(list, k)) changed = true;
+  }
+  return tables.hidden();
+}
 
-  // Parent → children of one dimension lying in it.
+/** A parent group and its children of one dimension that lie wholly in it. */
+interface Family {
+  parent: number;
+  dimension: Subgroup;
+  children: number[];
+}
+
+/** Parent → children of one dimension lying in it; the district (index 0) holds every group. */
+function nestedFamilies(groups: readonly Group[]): Family[] {
   const index = new Map(groups.map((g, i) => [`${g.dimension}\u0000${g.id}`, i]));
-  const families = new Map<string, { parent: number; dimension: Subgroup; children: number[] }>();
+  const families = new Map<string, Family>();
   const addChild = (parent: number, dimension: Subgroup, child: number) => {
     const key = `${parent}\u0000${dimension}`;
     const family = families.get(key) ?? { parent, dimension, children: [] };
@@ -71,110 +81,166 @@ export function hideNested(
       if (parent !== undefined) addChild(parent, g.dimension, i);
     }
   });
-  // Each student's group of each dimension (−1: none), to find the students of a remainder.
-  const everyone = groups[0]!.students;
-  const position = new Map(everyone.map((s, i) => [s, i]));
-  const memberOf = Object.fromEntries(SUBGROUPS.map((d) => [d, new Int32Array(everyone.length).fill(-1)])) as Record<
-    Subgroup,
-    Int32Array
-  >;
-  groups.forEach((g, i) => {
-    if (g.dimension !== 'district') for (const s of g.students) memberOf[g.dimension][position.get(s)!] = i;
-  });
+  return [...families.values()];
+}
+
+/** A figure and its bands as cells of the linked tables (a group, or a remainder of one). */
+interface Part {
+  n: number;
+  bands: readonly number[];
+  nCell: number;
+  bandCells: readonly number[];
+}
+
+/**
+ * The groups' figures as cells of linked tables (`protectLinked`): each group's n and bands, and the
+ * sums that tie a parent to its children and a remainder.
+ */
+class NestedTables {
+  private readonly cells: LinkedCell[] = [];
+  private readonly sums: LinkedSum[] = [];
+  private readonly nCell: number[];
+  private readonly bandCell: number[][];
+  private readonly groupOfCell: Map<number, number>;
+  /** Each student's position in the district, and group of each dimension (−1: none). */
+  private readonly position: Map<StudentWindow, number>;
+  private readonly memberOf: Record<Subgroup, Int32Array>;
+
+  constructor(
+    private readonly groups: readonly Group[],
+    private readonly bandCounts: readonly number[][],
+    start: HiddenCells,
+  ) {
+    this.nCell = groups.map((g, i) =>
+      this.add({ n: g.students.length, kind: 'published', hidden: start.group[i]!, fixed: g.dimension === 'district' }),
+    );
+    this.bandCell = groups.map((_, i) =>
+      bandCounts[i]!.map((n, b) => this.add({ n, kind: 'published', hidden: start.group[i]! || start.bands[i]![b]! })),
+    );
+    groups.forEach((g, i) =>
+      this.sums.push({ total: this.nCell[i]!, cells: this.bandCell[i]!, size: g.students.length }),
+    );
+    this.groupOfCell = new Map(this.nCell.map((cell, i) => [cell, i]));
+    const everyone = groups[0]!.students;
+    this.position = new Map(everyone.map((s, i) => [s, i]));
+    this.memberOf = Object.fromEntries(SUBGROUPS.map((d) => [d, new Int32Array(everyone.length).fill(-1)])) as Record<
+      Subgroup,
+      Int32Array
+    >;
+    groups.forEach((g, i) => {
+      if (g.dimension !== 'district') for (const s of g.students) this.memberOf[g.dimension][this.position.get(s)!] = i;
+    });
+  }
+
+  /** Links a family, and the whole groups of other dimensions its remainder holds. */
+  linkFamily({ parent, dimension, children }: Family): void {
+    const rest = this.link(this.part(parent), children);
+    if (rest === null) return;
+    // A remainder can itself be whole groups of another dimension (a school minus its one grade is its
+    // other classes): those groups are its children, so that learning the remainder learns them.
+    const inChildren = new Set(children);
+    const restStudents = this.groups[parent]!.students.filter(
+      (s) => !inChildren.has(this.memberOf[dimension][this.position.get(s)!]!),
+    );
+    for (const other of SUBGROUPS) {
+      if (other === dimension) continue;
+      const inRest = new Map<number, number>();
+      for (const s of restStudents) {
+        const h = this.memberOf[other][this.position.get(s)!]!;
+        if (h >= 0) inRest.set(h, (inRest.get(h) ?? 0) + 1);
+      }
+      const whole = [...inRest].filter(([h, n]) => n === this.groups[h]!.students.length).map(([h]) => h);
+      if (whole.length > 0) this.link(rest, whole);
+    }
+  }
+
+  /** `protectLinked` over every sum; whether it hid anything. */
+  protect(k: number): boolean {
+    return protectLinked(this.cells, this.sums, k, (cell) => {
+      const g = this.groupOfCell.get(cell);
+      return g === undefined ? [] : this.bandCell[g]!;
+    });
+  }
+
+  /**
+   * One dimension's groups against the district: `suppress`'s rule on their n (a one-column table),
+   * then their band columns against the district's bands (hidden groups are rows of hidden cells).
+   * Whether it hid anything.
+   */
+  hideAgainstDistrict(list: readonly number[], k: number): boolean {
+    let changed = false;
+    const groupsHidden = suppressTable(
+      list.map((g) => [this.groups[g]!.students.length]),
+      list.map((g) => [this.cells[this.nCell[g]!]!.hidden]),
+      k,
+    );
+    list.forEach((g, r) => {
+      if (!groupsHidden[r]![0] || this.cells[this.nCell[g]!]!.hidden) return;
+      for (const c of [this.nCell[g]!, ...this.bandCell[g]!]) this.cells[c]!.hidden = true;
+      changed = true;
+    });
+    const bandsHidden = suppressTable(
+      list.map((g) => this.bandCounts[g]!),
+      list.map((g) => this.bandCell[g]!.map((c) => this.cells[c]!.hidden)),
+      k,
+    );
+    list.forEach((g, r) =>
+      this.bandCell[g]!.forEach((c, b) => {
+        if (!bandsHidden[r]![b] || this.cells[c]!.hidden) return;
+        this.cells[c]!.hidden = true;
+        changed = true;
+      }),
+    );
+    return changed;
+  }
+
+  hidden(): HiddenCells {
+    return {
+      group: this.nCell.map((c) => this.cells[c]!.hidden),
+      bands: this.bandCell.map((list) => list.map((c) => this.cells[c]!.hidden)),
+    };
+  }
+
+  private add(cell: LinkedCell): number {
+    return this.cells.push(cell) - 1;
+  }
+
+  private part(group: number): Part {
+    return {
+      n: this.groups[group]!.students.length,
+      bands: this.bandCounts[group]!,
+      nCell: this.nCell[group]!,
+      bandCells: this.bandCell[group]!,
+    };
+  }
+
   /** parent = Σ children + remainder, for n and per band; returns the remainder (null: empty). */
-  const link = (
-    parent: { n: number; bands: readonly number[]; nCell: number; bandCells: readonly number[] },
-    children: readonly number[],
-  ) => {
-    const restN = parent.n - children.reduce((t, c) => t + groups[c]!.students.length, 0);
-    const restBands = parent.bands.map((n, b) => n - children.reduce((t, c) => t + bandCounts[c]![b]!, 0));
-    const rest = restN > 0 ? add({ n: restN, kind: 'remainder', hidden: true }) : undefined;
-    const restBand = rest === undefined ? [] : restBands.map((n) => add({ n, kind: 'remainder', hidden: true }));
+  private link(parent: Part, children: readonly number[]): Part | null {
+    const restN = parent.n - children.reduce((t, c) => t + this.groups[c]!.students.length, 0);
+    const restBands = parent.bands.map((n, b) => n - children.reduce((t, c) => t + this.bandCounts[c]![b]!, 0));
+    const rest = restN > 0 ? this.add({ n: restN, kind: 'remainder', hidden: true }) : undefined;
+    const restBand = rest === undefined ? [] : restBands.map((n) => this.add({ n, kind: 'remainder', hidden: true }));
     const plus = (list: number[], r: number | undefined) => (r === undefined ? list : [...list, r]);
-    sums.push({
+    this.sums.push({
       total: parent.nCell,
       cells: plus(
-        children.map((c) => nCell[c]!),
+        children.map((c) => this.nCell[c]!),
         rest,
       ),
       size: parent.n,
     });
     parent.bandCells.forEach((total, b) =>
-      sums.push({
+      this.sums.push({
         total,
         cells: plus(
-          children.map((c) => bandCell[c]![b]!),
+          children.map((c) => this.bandCell[c]![b]!),
           restBand[b],
         ),
         size: parent.n,
       }),
     );
     if (rest === undefined) return null;
-    sums.push({ total: rest, cells: restBand, size: restN });
+    this.sums.push({ total: rest, cells: restBand, size: restN });
     return { n: restN, bands: restBands, nCell: rest, bandCells: restBand };
-  };
-  for (const { parent, dimension, children } of families.values()) {
-    const g = groups[parent]!;
-    const rest = link(
-      { n: g.students.length, bands: bandCounts[parent]!, nCell: nCell[parent]!, bandCells: bandCell[parent]! },
-      children,
-    );
-    if (rest === null) continue;
-    // A remainder can itself be whole groups of another dimension (a school minus its one grade is its
-    // other classes): those groups are its children, so that learning the remainder learns them.
-    const inChildren = new Set(children);
-    const restStudents = g.students.filter((s) => !inChildren.has(memberOf[dimension][position.get(s)!]!));
-    for (const other of SUBGROUPS) {
-      if (other === dimension) continue;
-      const inRest = new Map<number, number>();
-      for (const s of restStudents) {
-        const h = memberOf[other][position.get(s)!]!;
-        if (h >= 0) inRest.set(h, (inRest.get(h) ?? 0) + 1);
-      }
-      const whole = [...inRest].filter(([h, n]) => n === groups[h]!.students.length).map(([h]) => h);
-      if (whole.length > 0) link(rest, whole);
-    }
   }
-
-  const groupOfCell = new Map(nCell.map((cell, i) => [cell, i]));
-  const hideWith = (cell: number) => {
-    const g = groupOfCell.get(cell);
-    return g === undefined ? [] : bandCell[g]!;
-  };
-  const byDimension = SUBGROUPS.map((d) => groups.flatMap((g, i) => (g.dimension === d ? [i] : []))).filter(
-    (list) => list.length > 0,
-  );
-  for (let changed = true; changed;) {
-    changed = protectLinked(cells, sums, k, hideWith);
-    for (const list of byDimension) {
-      // One dimension's groups against the district's n: `suppress`'s rule (a one-column table).
-      const groupsHidden = suppressTable(
-        list.map((g) => [groups[g]!.students.length]),
-        list.map((g) => [cells[nCell[g]!]!.hidden]),
-        k,
-      );
-      list.forEach((g, r) => {
-        if (!groupsHidden[r]![0] || cells[nCell[g]!]!.hidden) return;
-        for (const c of [nCell[g]!, ...bandCell[g]!]) cells[c]!.hidden = true;
-        changed = true;
-      });
-      // Their band columns against the district's bands (hidden groups are rows of hidden cells).
-      const bandsHidden = suppressTable(
-        list.map((g) => bandCounts[g]!),
-        list.map((g) => bandCell[g]!.map((c) => cells[c]!.hidden)),
-        k,
-      );
-      list.forEach((g, r) =>
-        bandCell[g]!.forEach((c, b) => {
-          if (!bandsHidden[r]![b] || cells[c]!.hidden) return;
-          cells[c]!.hidden = true;
-          changed = true;
-        }),
-      );
-    }
-  }
-  return {
-    group: nCell.map((c) => cells[c]!.hidden),
-    bands: bandCell.map((list) => list.map((c) => cells[c]!.hidden)),
-  };
 }

@@ -84,69 +84,72 @@ export function protectLinked(
   k: number,
   hideWith: (cell: number) => readonly number[] = () => [],
 ): boolean {
-  // Sums by rank (innermost first) as flat lists: members of sum r = total, then cells.
-  const order = sums.map((_, i) => i).sort((a, b) => sums[a]!.size - sums[b]!.size || a - b);
-  const start = new Int32Array(sums.length + 1);
-  order.forEach((s, r) => (start[r + 1] = start[r]! + 1 + sums[s]!.cells.length));
-  const members = new Int32Array(start[sums.length]!);
-  order.forEach((s, r) => {
-    members[start[r]!] = sums[s]!.total;
-    sums[s]!.cells.forEach((c, j) => (members[start[r]! + 1 + j] = c));
-  });
-  // The sums each cell is a member of.
-  const memberOf: number[][] = cells.map(() => []);
-  for (let r = 0; r < sums.length; r++) for (let j = start[r]!; j < start[r + 1]!; j++) memberOf[members[j]!]!.push(r);
-  const isProtected = (i: number) => {
-    const c = cells[i]!;
-    return c.n > 0 && (c.kind === 'published' ? c.hidden : c.n < k);
-  };
-  const shown = (i: number) => cells[i]!.kind === 'published' && !cells[i]!.hidden;
+  const ranked = new RankedSums(cells, sums, k);
   const unfixable = new Set<string>();
   let changed = false;
   for (;;) {
-    const { known, by, unknown, learnt } = learn();
-    // Hidden cells learnt, in the order learnt (the first is the root of what follows), each of them
-    // whose learning used no cell hidden in the round (else the next round sees); when there is none,
-    // the first small remainder learnt (one a round: protecting a hidden cell or another remainder
-    // often protects it too).
-    const violations: { sum: number; cell: number }[] = [];
-    for (const kind of ['published', 'remainder'] as const)
-      for (const i of learnt)
-        if (cells[i]!.kind === kind && isProtected(i) && !unfixable.has(`${by[i]}:${i}`))
-          if (kind === 'published' || violations.length === 0) violations.push({ sum: by[i]!, cell: i });
-    // Else the innermost sum leaving 1 to k − 1 students unknown.
-    if (violations.length === 0)
-      for (let r = 0; r < sums.length && violations.length === 0; r++) {
-        if (!known[members[start[r]!]!] || unknown[r]! < 2 || unfixable.has(`${r}:-1`)) continue;
-        let rest = 0;
-        for (let j = start[r]! + 1; j < start[r + 1]!; j++) if (!known[members[j]!]) rest += cells[members[j]!]!.n;
-        if (rest > 0 && rest < k) violations.push({ sum: r, cell: -1 });
-      }
+    const reading = ranked.learn();
+    const violations = ranked.violations(reading, unfixable);
     if (violations.length === 0) return changed;
-    const hiddenNow = new Set<number>();
-    for (const { sum, cell } of violations) {
-      if (hiddenNow.size > 0 && (cell < 0 || usesAny(cell, hiddenNow, known, by))) continue;
-      const target = complement(sum, cell, known, by, new Set());
-      if (target === null) {
-        unfixable.add(`${sum}:${cell}`);
-        continue;
-      }
-      for (const i of [target, ...hideWith(target)]) {
-        cells[i]!.hidden = true;
-        hiddenNow.add(i);
-      }
-      changed = true;
-    }
+    if (ranked.hideComplements(violations, reading, hideWith, unfixable)) changed = true;
+  }
+}
+
+/** What a reader learns: `by[i]` = the sum (rank) that gave cell i away (−1: printed, or unknown). */
+interface Reading {
+  known: Uint8Array;
+  by: Int32Array;
+  /** Per sum (rank): its members not known. */
+  unknown: Int32Array;
+  /** Cells learnt, in the order learnt. */
+  learnt: number[];
+}
+
+/** A sum (rank) giving a cell away (`cell`), or leaving 1 to k − 1 students unknown (`cell` −1). */
+interface Violation {
+  sum: number;
+  cell: number;
+}
+
+/** `protectLinked`'s sums by rank (innermost first) as flat lists, and what a reader learns from them. */
+class RankedSums {
+  /** Members of sum r (its rank): members[start[r]] is its total, then its cells up to start[r + 1]. */
+  private readonly start: Int32Array;
+  private readonly members: Int32Array;
+  /** The sums each cell is a member of. */
+  private readonly memberOf: number[][];
+
+  constructor(
+    private readonly cells: LinkedCell[],
+    sums: readonly LinkedSum[],
+    private readonly k: number,
+  ) {
+    const order = sums.map((_, i) => i).sort((a, b) => sums[a]!.size - sums[b]!.size || a - b);
+    this.start = new Int32Array(sums.length + 1);
+    order.forEach((s, r) => (this.start[r + 1] = this.start[r]! + 1 + sums[s]!.cells.length));
+    this.members = new Int32Array(this.start[sums.length]!);
+    order.forEach((s, r) => {
+      this.members[this.start[r]!] = sums[s]!.total;
+      sums[s]!.cells.forEach((c, j) => (this.members[this.start[r]! + 1 + j] = c));
+    });
+    this.memberOf = cells.map(() => []);
+    for (let r = 0; r < sums.length; r++)
+      for (let j = this.start[r]!; j < this.start[r + 1]!; j++) this.memberOf[this.members[j]!]!.push(r);
   }
 
-  /** What a reader learns: `by[i]` = the sum (rank) that gave cell i away (−1: printed, or unknown). */
-  function learn() {
+  private get count(): number {
+    return this.start.length - 1;
+  }
+
+  /** Every cell that is the only unknown of a sum whose other members are known, again and again. */
+  learn(): Reading {
+    const { cells, start, members } = this;
     const known = new Uint8Array(cells.length);
     cells.forEach((c, i) => (known[i] = (c.kind === 'published' ? !c.hidden : c.n === 0) ? 1 : 0));
     const by = new Int32Array(cells.length).fill(-1);
-    const unknown = new Int32Array(sums.length);
+    const unknown = new Int32Array(this.count);
     const heap = new MinHeap();
-    for (let r = 0; r < sums.length; r++) {
+    for (let r = 0; r < this.count; r++) {
       for (let j = start[r]!; j < start[r + 1]!; j++) if (!known[members[j]!]) unknown[r]!++;
       if (unknown[r] === 1) heap.push(r);
     }
@@ -158,13 +161,73 @@ export function protectLinked(
       known[m] = 1;
       by[m] = r;
       learnt.push(m);
-      for (const t of memberOf[m]!) if (--unknown[t]! === 1) heap.push(t);
+      for (const t of this.memberOf[m]!) if (--unknown[t]! === 1) heap.push(t);
     }
     return { known, by, unknown, learnt };
   }
 
-  /** Whether learning cell c used one of `cells` (a member of the sum that gave it away, or of theirs). */
-  function usesAny(c: number, hidden: Set<number>, known: Uint8Array, by: Int32Array): boolean {
+  /**
+   * Hidden cells learnt, in the order learnt (the first is the root of what follows); when there is
+   * none, the first small remainder learnt (one a round: protecting a hidden cell or another remainder
+   * often protects it too); else the innermost sum leaving 1 to k − 1 students unknown.
+   */
+  violations({ known, by, unknown, learnt }: Reading, unfixable: ReadonlySet<string>): Violation[] {
+    const { cells, start, members, k } = this;
+    const violations: Violation[] = [];
+    for (const kind of ['published', 'remainder'] as const)
+      for (const i of learnt)
+        if (cells[i]!.kind === kind && this.isProtected(i) && !unfixable.has(`${by[i]}:${i}`))
+          if (kind === 'published' || violations.length === 0) violations.push({ sum: by[i]!, cell: i });
+    if (violations.length > 0) return violations;
+    for (let r = 0; r < this.count; r++) {
+      if (!known[members[start[r]!]!] || unknown[r]! < 2 || unfixable.has(`${r}:-1`)) continue;
+      let rest = 0;
+      for (let j = start[r]! + 1; j < start[r + 1]!; j++) if (!known[members[j]!]) rest += cells[members[j]!]!.n;
+      if (rest > 0 && rest < k) return [{ sum: r, cell: -1 }];
+    }
+    return [];
+  }
+
+  /**
+   * Hides a complement for each violation whose learning used no cell hidden in this round (else the
+   * next round sees); one with none is remembered in `unfixable`. Whether it hid anything.
+   */
+  hideComplements(
+    violations: readonly Violation[],
+    { known, by }: Reading,
+    hideWith: (cell: number) => readonly number[],
+    unfixable: Set<string>,
+  ): boolean {
+    const hiddenNow = new Set<number>();
+    let changed = false;
+    for (const { sum, cell } of violations) {
+      if (hiddenNow.size > 0 && (cell < 0 || this.usesAny(cell, hiddenNow, known, by))) continue;
+      const target = this.complement(sum, cell, known, by, new Set());
+      if (target === null) {
+        unfixable.add(`${sum}:${cell}`);
+        continue;
+      }
+      for (const i of [target, ...hideWith(target)]) {
+        this.cells[i]!.hidden = true;
+        hiddenNow.add(i);
+      }
+      changed = true;
+    }
+    return changed;
+  }
+
+  private isProtected(i: number): boolean {
+    const c = this.cells[i]!;
+    return c.n > 0 && (c.kind === 'published' ? c.hidden : c.n < this.k);
+  }
+
+  private shown(i: number): boolean {
+    return this.cells[i]!.kind === 'published' && !this.cells[i]!.hidden;
+  }
+
+  /** Whether learning cell c used one of `hidden` (a member of the sum that gave it away, or of theirs). */
+  private usesAny(c: number, hidden: Set<number>, known: Uint8Array, by: Int32Array): boolean {
+    const { start, members } = this;
     const seen = new Set<number>();
     const stack = [c];
     while (stack.length > 0) {
@@ -183,28 +246,29 @@ export function protectLinked(
   }
 
   /** The cell to hide so that sum r no longer gives `exclude` (or a small rest) away; null if none. */
-  function complement(
+  private complement(
     r: number,
     exclude: number,
     known: Uint8Array,
     by: Int32Array,
     visited: Set<number>,
   ): number | null {
+    const { cells, start, members } = this;
     if (visited.has(r)) return null;
     visited.add(r);
     const total = members[start[r]!]!;
     const list = Array.from(members.subarray(start[r]! + 1, start[r + 1]!));
-    const candidates = list.filter((c) => c !== exclude && shown(c) && !cells[c]!.fixed);
+    const candidates = list.filter((c) => c !== exclude && this.shown(c) && !cells[c]!.fixed);
     const occupied = candidates.filter((c) => cells[c]!.n > 0);
     const pool = occupied.length > 0 ? occupied : candidates;
     if (pool.length > 0) return pool.reduce((a, b) => (cells[b]!.n < cells[a]!.n ? b : a));
     // Members learnt from other sums: hide in those (a band learnt from its column rather than the whole group).
     for (const m of [...list, total]) {
       if (m === exclude || !known[m] || by[m]! < 0) continue;
-      const found = complement(by[m]!, m, known, by, visited);
+      const found = this.complement(by[m]!, m, known, by, visited);
       if (found !== null) return found;
     }
-    return total !== exclude && shown(total) && !cells[total]!.fixed ? total : null;
+    return total !== exclude && this.shown(total) && !cells[total]!.fixed ? total : null;
   }
 }
 
