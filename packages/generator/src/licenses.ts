@@ -106,9 +106,18 @@ export function buildLicenses(input: LicenseInput): { licenses: LicenseRow[]; ap
     notes: 'not renewed',
   });
 
+  return { licenses, approvals: buildApprovals(opts, term) };
+}
+
+/**
+ * The apps' review statuses: approved with a DPA in force, one whose DPA expired before the events
+ * (ixl), one without an end date, one pending and one denied (canva, used anyway).
+ */
+function buildApprovals(opts: ResolvedOptions, term: LicenseInput['term']): ApprovalRow[] {
+  const syEnd = term.endDate;
   const signed = term.startDate;
   const validTo = addDays(syEnd, 365);
-  const approvals: ApprovalRow[] = [
+  return [
     { appId: 'google-docs', status: 'approved', dpaSignedOn: signed, dpaExpiresOn: validTo, note: '' },
     { appId: 'google-classroom', status: 'approved', dpaSignedOn: signed, dpaExpiresOn: validTo, note: '' },
     {
@@ -126,5 +135,4 @@ export function buildLicenses(input: LicenseInput): { licenses: LicenseRow[]; ap
     { appId: 'kahoot', status: 'pending', dpaSignedOn: '', dpaExpiresOn: '', note: 'vendor reviewing our DPA' },
     { appId: 'canva', status: 'denied', dpaSignedOn: '', dpaExpiresOn: '', note: 'collects student photos' },
   ];
-  return { licenses, approvals };
 }
