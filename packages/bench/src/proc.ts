@@ -154,3 +154,20 @@ export async function timedPhase<T>(
 export function perTenK(w: CpuWindow, events: number): Record<string, number> {
   return Object.fromEntries(Object.entries(w.cpuSeconds).map(([k, v]) => [k, (v / events) * 10_000]));
 }
+
+/** Two consecutive windows as one (a phase and the settling after it). */
+export function joinWindows(a: CpuWindow, b: CpuWindow): CpuWindow {
+  const wallSeconds = a.wallSeconds + b.wallSeconds;
+  const cpuSeconds: Record<string, number> = {};
+  for (const name of new Set([...Object.keys(a.cpuSeconds), ...Object.keys(b.cpuSeconds)]))
+    cpuSeconds[name] = (a.cpuSeconds[name] ?? 0) + (b.cpuSeconds[name] ?? 0);
+  const weighted = (x: number, y: number) =>
+    wallSeconds > 0 ? (x * a.wallSeconds + y * b.wallSeconds) / wallSeconds : 0;
+  return {
+    wallSeconds,
+    cpuSeconds,
+    cores: Object.fromEntries(Object.entries(cpuSeconds).map(([k, v]) => [k, wallSeconds > 0 ? v / wallSeconds : 0])),
+    machineBusyCores: weighted(a.machineBusyCores, b.machineBusyCores),
+    otherBusyCores: weighted(a.otherBusyCores, b.otherBusyCores),
+  };
+}

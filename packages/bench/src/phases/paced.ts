@@ -1,9 +1,10 @@
 import type { BenchContext } from '../context';
 import { freshBodies, newSendStats, sendBodies } from '../load';
 import { summarizeProbes, type LatencySummary } from '../probes';
-import { perTenK, timedPhase, type CpuWindow } from '../proc';
+import { joinWindows, perTenK, timedPhase, type CpuWindow } from '../proc';
 import { TARGETS, fmt1, fmtInt, fmtMs, say } from '../report';
 import type { BenchRig } from '../rig';
+import { settleAfter, type PhaseSettle } from '../settle';
 import type { BenchData } from './reset';
 
 /** The paced phase's part of the JSON result. */
@@ -16,6 +17,10 @@ export interface PacedResult {
   latency: LatencySummary;
   cpu: CpuWindow;
   cpuSecondsPer10kEvents: Record<string, number>;
+  /** After the phase, until the merges and folds it left were done (`settleAfter`). */
+  settle: PhaseSettle;
+  /** The phase and its settling: what its events cost, the targets' measure. */
+  cpuSecondsPer10kEventsWithSettle: Record<string, number>;
 }
 
 /** The paced rate: --latency-rate, else 70 % of the measured sustained rate (rounded down to 500/s). */
@@ -67,6 +72,7 @@ export async function runPaced(
     `[5/9] sent at ${fmtInt(achieved)} events/s; all stored ${fmt1((doneAt - stats.lastAckAt) / 1000)} s after the last send; ` +
       `probe p50 ${fmtMs(latency.fromAckMs?.p50)}, p99 ${fmtMs(latency.fromAckMs?.p99)}`,
   );
+  const settle = await settleAfter(ctx, rig, '[5/9]');
   return {
     targetEventsPerSecond: rate,
     achievedSendEventsPerSecond: achieved,
@@ -76,5 +82,7 @@ export async function runPaced(
     latency,
     cpu: paced.cpu,
     cpuSecondsPer10kEvents: perTenK(paced.cpu, stats.accepted),
+    settle,
+    cpuSecondsPer10kEventsWithSettle: perTenK(joinWindows(paced.cpu, settle.cpu), stats.accepted),
   };
 }

@@ -1,5 +1,5 @@
 import { membersOf, REPLICATED, STACK, serviceProcesses } from '../context';
-import type { CpuWindow } from '../proc';
+import { joinWindows, type CpuWindow } from '../proc';
 import { MiB, TARGETS, cpuRows, fmt1, fmt2, fmtInt, fmtMs, latencyRow, say, table, verdict } from '../report';
 import { queriesTable } from './queries';
 import type { BenchSummary } from './summary';
@@ -130,9 +130,24 @@ function targetRows(s: BenchSummary): string[][] {
     `≤ ${TARGETS.clickhouseCpuPer10k}`,
     verdict(per10k <= TARGETS.clickhouseCpuPer10k),
   ];
-  rows.push(chRow('ClickHouse CPU-s per 10k events, saturated', clickhousePer10k(tp.cpu, tp.events)));
+  // Each phase with its settling (the merges and folds it left): what its events cost ClickHouse.
+  const withSettle = (phase: { cpu: CpuWindow; settle: { cpu: CpuWindow } }) =>
+    joinWindows(phase.cpu, phase.settle.cpu);
+  const phaseAlone = (
+    label: string,
+    phase: { cpu: CpuWindow; settle: { seconds: number; settled: boolean } },
+    events: number,
+  ) => [
+    `  ${label}: the phase alone (${phase.settle.settled ? 'settled' : 'not settled'} ${fmt1(phase.settle.seconds)} s after it)`,
+    fmt2(clickhousePer10k(phase.cpu, events)),
+    '',
+    '',
+  ];
+  rows.push(chRow('ClickHouse CPU-s per 10k events, saturated', clickhousePer10k(withSettle(tp), tp.events)));
+  rows.push(phaseAlone('saturated', tp, tp.events));
   if (s.paced) {
-    rows.push(chRow('ClickHouse CPU-s per 10k events, paced', clickhousePer10k(s.paced.cpu, s.paced.events)));
+    rows.push(chRow('ClickHouse CPU-s per 10k events, paced', clickhousePer10k(withSettle(s.paced), s.paced.events)));
+    rows.push(phaseAlone('paced', s.paced, s.paced.events));
     const rate = s.paced.targetEventsPerSecond;
     const p99 = s.paced.latency.fromAckMs?.p99 ?? Infinity;
     rows.push([

@@ -1,9 +1,10 @@
 import type { BenchContext } from '../context';
 import { newSendStats, sendBodies, type SendStats } from '../load';
 import { summarizeProbes, type LatencySummary } from '../probes';
-import { perTenK, timedPhase, type CpuWindow } from '../proc';
+import { joinWindows, perTenK, timedPhase, type CpuWindow } from '../proc';
 import { fmt1, fmtInt, say } from '../report';
 import type { BenchRig } from '../rig';
+import { settleAfter, type PhaseSettle } from '../settle';
 import type { BenchData } from './reset';
 
 /** The throughput phase's part of the JSON result. */
@@ -18,6 +19,10 @@ export interface ThroughputResult {
   latencyUnderSaturation: LatencySummary;
   cpu: CpuWindow;
   cpuSecondsPer10kEvents: Record<string, number>;
+  /** After the phase, until the merges and folds it left were done (`settleAfter`). */
+  settle: PhaseSettle;
+  /** The phase and its settling: what its events cost, the targets' measure. */
+  cpuSecondsPer10kEventsWithSettle: Record<string, number>;
 }
 
 /**
@@ -58,6 +63,7 @@ export async function runThroughput(
     `[4/9] stored ${fmtInt(stats.accepted)} events ${fmt1(e2eSeconds)} s after the first send: ${fmtInt(sustained)} events/s end to end ` +
       `(ingest accepted them at ${fmtInt(ingestRate)}/s; stored 10%→90% at ${fmtInt(steady)}/s)`,
   );
+  const settle = await settleAfter(ctx, rig, '[4/9]');
   return {
     stats,
     result: {
@@ -71,6 +77,8 @@ export async function runThroughput(
       latencyUnderSaturation: latency,
       cpu: load.cpu,
       cpuSecondsPer10kEvents: perTenK(load.cpu, stats.accepted),
+      settle,
+      cpuSecondsPer10kEventsWithSettle: perTenK(joinWindows(load.cpu, settle.cpu), stats.accepted),
     },
   };
 }
