@@ -115,9 +115,10 @@ describe('end to end: ClickHouse stopped and restarted mid-stream', () => {
       .map((l) => JSON.parse(l) as { msg: string; time: number })
       .filter((l) => / failed: retrying$/.test(l.msg));
     expect(retries.length).toBeGreaterThan(0);
-    // ...during the outage, and no longer once ClickHouse was back (backoff is at most ~19 s).
+    // ...during the outage, and not long after ClickHouse was back: one wait of at most ~19 s ends in a
+    // failed attempt while it starts, and on a busy machine a slow attempt may fail once more.
     expect(Math.min(...retries.map((r) => r.time))).toBeGreaterThanOrEqual(downAt);
-    expect(Math.max(...retries.map((r) => r.time))).toBeLessThan(upAt + 20_000);
+    expect(Math.max(...retries.map((r) => r.time))).toBeLessThan(upAt + 40_000);
 
     await expectStoredAsReference(t.ch, ref);
     const letters = [...(await deadLetterCounts(t.ch)).values()].reduce((a, b) => a + b, 0);

@@ -127,7 +127,8 @@ function runImport(env: Record<string, string>, file: string, dir: string, heapL
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = once(child, 'exit').then(([code, signal]) => ({
+  // 'close', not 'exit': the summary lines may still be in the pipes when the process exits.
+  const done = once(child, 'close').then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as string | null,
     stdout,

@@ -16,6 +16,7 @@ import {
   startPrivateClickHouse,
   type PrivateClickHouse,
   type TestEnv,
+  waitFor,
 } from '@edusage/testkit';
 import { ensureResearchSchema, exportResearch, refreshWeek } from '../src';
 import { storeDistrict, WEEK } from './fixtures';
@@ -152,10 +153,14 @@ describe('read-only researcher user', () => {
     // system.processes shows every user's running queries, with their text: documented as exposed.
     const slow = fetch(`${server.url}/`, {
       method: 'POST',
-      body: `SELECT sleep(2), 'visible-to-researcher' FROM ${main}.usage_events LIMIT 1`,
+      body: `SELECT sleep(3), 'visible-to-researcher' FROM ${main}.usage_events LIMIT 1`,
     });
-    await new Promise((r) => setTimeout(r, 700));
-    const processes = await asResearcher('SELECT query FROM system.processes');
+    // Looked for while it runs (3 s, ClickHouse's longest sleep), not once after a fixed wait.
+    const processes = await waitFor(
+      () => asResearcher('SELECT query FROM system.processes'),
+      (r) => r.body.includes('visible-to-researcher'),
+      { what: 'the slow query in system.processes', timeoutMs: 2_800, intervalMs: 100 },
+    ).catch(() => ({ ok: false, body: '(not seen while the query ran)' }));
     await slow;
     expect(processes.body).toContain('visible-to-researcher');
   });

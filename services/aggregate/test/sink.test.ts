@@ -117,7 +117,13 @@ describe('aggregate sink against real Kafka, ClickHouse and Redis', () => {
       );
       expect(letters).toEqual([{ reason_code: 'invalid_field', stage: 'aggregate' }]);
       expect(await storedCount(ch)).toBe(uniqueCount);
-      expect(sortedEntries(await readDistrictRollup(ch))).toEqual(sortedEntries(expected));
+      // The rollup is folded after the last rows are visible: wait for it, then compare.
+      const rollup = await waitFor(
+        async () => sortedEntries(await readDistrictRollup(ch)),
+        (entries) => JSON.stringify(entries) === JSON.stringify(sortedEntries(expected)),
+        { what: 'the rollup of every stored event', timeoutMs: 60_000 },
+      ).catch(async () => sortedEntries(await readDistrictRollup(ch)));
+      expect(rollup).toEqual(sortedEntries(expected));
       expect(worker.stats.duplicates).toBe(events.length - uniqueCount);
     } finally {
       await worker.stop();

@@ -12,7 +12,7 @@ import { insertRows, queryRows } from '@edusage/clickhouse';
 import { deriveRollups, usageEventRow } from '@edusage/aggregate';
 import { analyze } from '@edusage/outcomes';
 import { compactRollups } from '@edusage/rollups';
-import { assessmentRow } from '@edusage/testkit';
+import { assessmentRow, waitFor } from '@edusage/testkit';
 import { createHash } from 'node:crypto';
 import { enriched, PERIOD, seedLicenses, startHarness, type Harness, type SeedEvent } from './harness';
 import { a11yViolations, launch, SCREENSHOT_DIR, shot, signIn, tableCells, type Cells } from './dashboard-browser';
@@ -369,12 +369,19 @@ describe('dashboard pages equal the API', () => {
 
   test('page views are in the audit log with the token id, never the token', async () => {
     await open(admin, `schools?from=${PERIOD.from}&to=${PERIOD.to}`);
-    await h.api.audit.flush();
     const tokenId = createHash('sha256').update(h.tokens.admin).digest('hex').slice(0, 12);
-    const rows = await queryRows<{ token_id: string; role: string; route: string; params: string; status: number }>(
-      h.ch,
-      `SELECT token_id, role, route, params, status FROM api_audit_log WHERE route = '/dashboard/schools'`,
-    );
+    // flush() may return a flush already on its way, taken before this view was recorded: flush again until it is stored.
+    const rows = await waitFor(
+      async () => {
+        await h.api.audit.flush();
+        return queryRows<{ token_id: string; role: string; route: string; params: string; status: number }>(
+          h.ch,
+          `SELECT token_id, role, route, params, status FROM api_audit_log WHERE route = '/dashboard/schools'`,
+        );
+      },
+      (r) => r.some((row) => row.token_id === tokenId),
+      { what: 'the page view in the audit log', timeoutMs: 15_000 },
+    ).catch(() => []);
     expect(rows).toContainEqual(
       expect.objectContaining({ token_id: tokenId, role: 'admin', route: '/dashboard/schools', status: 200 }),
     );

@@ -97,8 +97,12 @@ test('/healthz, /readyz (once the consumer is in its group) and /metrics with co
   await produce(['p-1', 'p-2', 'p-3']);
   const metrics = await waitFor(
     async () => (await get('/metrics')).text,
-    (text) => /enrich_events_total\{outcome="enriched"\} 3\b/.test(text),
-    { timeoutMs: 60_000, what: 'three enriched events in /metrics' },
+    // The consumer's counters and lag move at the end of the batch, after the enriched counter: all at once.
+    (text) =>
+      /enrich_events_total\{outcome="enriched"\} 3\b/.test(text) &&
+      /edusage_consumer_messages_total\{group="[^"]+",topic="[^"]+usage\.raw"\} 3\b/.test(text) &&
+      /edusage_consumer_lag\{[^}]*\} 0\b/.test(text),
+    { timeoutMs: 60_000, what: 'three enriched events, their batch ended, in /metrics' },
   );
   expect(metrics).toMatch(/edusage_consumer_messages_total\{group="[^"]+",topic="[^"]+usage\.raw"\} 3\b/);
   expect(metrics).toMatch(/edusage_consumer_lag\{[^}]*\} 0\b/);
@@ -125,7 +129,8 @@ test('a consumer crash kafkajs does not restart from exits the process non-zero'
   } finally {
     await admin.disconnect();
   }
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  // 'close', not 'exit': its last log lines may still be in the pipes when the process exits.
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   // The broker applies a topic's new config a moment after the answer (longer on a busy machine): an
   // event enriched before then is stored and crashes nothing, so one more is sent every 2 s until it exits.
   let timer: NodeJS.Timeout | undefined;

@@ -169,7 +169,14 @@ test('the due alerts, stored once and delivered once, signed, after three refuse
     const body = JSON.parse(attempts[0]!.body) as { alert: { alert_id: string; license_id: string } };
     expect(body.alert.alert_id).toBe(id);
   }
-  const metrics = await fetch(`${procs[0]!.base}/metrics`).then((r) => r.text());
+  // The counters move when the worker hears back from Redis, after the job shows completed there.
+  const metrics = await waitFor(
+    () => fetch(`${procs[0]!.base}/metrics`).then((r) => r.text()),
+    (t) =>
+      /edusage_jobs_completed_total\{name="renewal-webhook"\} 3/.test(t) &&
+      /edusage_jobs_completed_total\{name="renewal-alerts"\} 2/.test(t),
+    { what: 'the jobs counted in /metrics', timeoutMs: 15_000 },
+  ).catch(() => fetch(`${procs[0]!.base}/metrics`).then((r) => r.text()));
   expect(metrics).toMatch(/edusage_jobs_completed_total\{name="renewal-webhook"\} 3/);
   expect(metrics).toMatch(/edusage_jobs_retried_total\{name="renewal-webhook"\} 9/);
   expect(metrics).toMatch(/edusage_jobs_completed_total\{name="renewal-alerts"\} 2/);
