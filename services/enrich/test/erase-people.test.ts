@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { distinctPeople, enrichEvent, namePerson, readPeopleFile, RosterIndex } from '../src';
+import { distinctPeople, enrichEvent, headersNamingUsers, namePerson, readPeopleFile, RosterIndex } from '../src';
 import { documentedPseudonym } from './documented-ids';
 import { KEY, raw, sampleRoster, sampleView } from './helpers';
 
@@ -104,7 +104,7 @@ describe('readPeopleFile: a list of people to erase', () => {
       const file = write('export.csv', `# June\n${name}\nstu-1\n`);
       expect(readPeopleFile(file)).toEqual({
         ids: [{ id: 'stu-1', from: `${file}:3` }],
-        header: `${file}:2 (${name.replace(/"/g, '')})`,
+        header: { id: name.replace(/"/g, ''), from: `${file}:2` },
       });
     }
     const later = write('later.txt', 'stu-1\nemail\n');
@@ -115,8 +115,25 @@ describe('readPeopleFile: a list of people to erase', () => {
       ],
       header: null,
     });
+    // A header alone is not an error here: erasePeople decides, by the roster (below).
     const onlyHeader = write('only-header.csv', 'sourcedId\n');
-    expect(() => readPeopleFile(onlyHeader)).toThrow(`${onlyHeader}: no id in the file`);
+    expect(readPeopleFile(onlyHeader)).toEqual({ ids: [], header: { id: 'sourcedId', from: `${onlyHeader}:1` } });
+  });
+
+  it('a header line that a roster user has as their id is a person after all (headersNamingUsers)', () => {
+    const roster = sampleRoster();
+    const user = roster.users.get('stu2')!;
+    roster.users.set('stu2', { ...user, username: 'Email' });
+    const headers = [
+      { id: 'email', from: 'a.txt:1' },
+      { id: 'sourcedId', from: 'b.txt:1' },
+    ];
+    expect(headersNamingUsers(roster, headers)).toEqual([{ id: 'email', from: 'a.txt:1' }]);
+    expect(headersNamingUsers(null, headers)).toEqual([]);
+    // Two users with that username: returned, so that namePerson refuses it by name.
+    roster.users.set('tch1', { ...roster.users.get('tch1')!, username: 'email' });
+    expect(headersNamingUsers(roster, headers)).toEqual([{ id: 'email', from: 'a.txt:1' }]);
+    expect(() => namePerson('email', roster, KEY, 'd1', 'a.txt:1')).toThrow('a.txt:1 email: the roster has 2 users');
   });
 
   it('refuses a line that is not one id, and an empty list, naming the file and line', () => {

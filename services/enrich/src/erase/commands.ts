@@ -54,9 +54,9 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
           // Read before any service is asked: a bad line is named at once.
           const files = o.peopleFile.map((file) => readPeopleFile(file));
           const given = [...o.person.map((id) => ({ id, from: '--person' })), ...files.flatMap((f) => f.ids)];
-          if (given.length === 0) throw new Error('--person or --people-file: name at least one person');
-          for (const f of files)
-            if (f.header) process.stderr.write(`${f.header}: taken as the file's header line, not as an id\n`);
+          const headerLines = files.flatMap((f) => (f.header ? [f.header] : []));
+          if (given.length === 0 && headerLines.length === 0)
+            throw new Error('--person or --people-file: name at least one person');
           await withCliServices(o.confirm, async ({ config, ch, redis }) => {
             const note = atMostEvery<string>(2_000, (line) => process.stderr.write(`${line}\n`));
             const r = await erasePeople({
@@ -66,6 +66,7 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
               pseudonymKey: config.PSEUDONYM_KEY,
               districtId: o.district,
               people: given,
+              headerLines,
               confirm: o.confirm,
               kafka: createKafka(config, createLogger('enrich-cli', 'warn')),
               enrichedTopic: topicNames(config.KAFKA_TOPIC_PREFIX).enriched,
@@ -78,6 +79,12 @@ export function addPeopleCommands(program: Command, fail: Fail): void {
             if (!r.hasRoster)
               process.stderr.write(
                 `district ${o.district} has no roster loaded: every id was taken as an identifier sent (is the district id right?)\n`,
+              );
+            for (const h of headerLines)
+              process.stderr.write(
+                r.headersErased.includes(h.from)
+                  ? `${h.from} (${h.id}): a roster user has this id, so it is a person to erase, not the file's header line\n`
+                  : `${h.from} (${h.id}): taken as the file's header line, not as an id (no roster user has it)\n`,
               );
             for (const p of r.people) console.log(describePerson(p));
             if (!o.confirm) {

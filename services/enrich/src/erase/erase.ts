@@ -4,7 +4,7 @@ import type { Kafka } from '@edusage/kafka';
 import { checkPseudonymKey, recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import { loadRosterFromRedis } from '../roster/store';
 import { aggregateCaughtUp, restoreErasedList } from './catch-up';
-import { distinctPeople, namePerson } from './people';
+import { distinctPeople, headersNamingUsers, namePerson } from './people';
 import type { GivenId } from './people-file';
 import { countStored, newRequest, recordRequest, removeAndFinish, type ErasedPerson } from './erase-stored';
 
@@ -16,6 +16,11 @@ export interface EraseOptions {
   districtId: string;
   /** Roster sourcedIds, emails, usernames or state/local ids (or identifiers of people the roster no longer has). */
   people: readonly GivenId[];
+  /**
+   * People files' first lines taken as their header (`readPeopleFile`): erased too when the roster has a
+   * user with that id (`EraseResult.headersErased`).
+   */
+  headerLines?: readonly GivenId[];
   /** Without it nothing is written: the result says what would be removed. */
   confirm: boolean;
   kafka: Kafka;
@@ -44,6 +49,8 @@ export interface EraseResult {
   notYetStored: number;
   /** False: the district has no roster loaded, so every id was taken as an identifier sent. */
   hasRoster: boolean;
+  /** Where the header lines erased as people were given (`<file>:<line>`; `EraseOptions.headerLines`). */
+  headersErased: string[];
 }
 
 /**
@@ -53,16 +60,21 @@ export interface EraseResult {
  * of their events, so no count includes them. Safe to stop anywhere and run again (`removeStored`).
  */
 export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
-  if (o.people.length === 0) throw new Error('--person or --people-file: name at least one person');
+  if (o.people.length === 0 && (o.headerLines ?? []).length === 0)
+    throw new Error('--person or --people-file: name at least one person');
   const scope = { redis: o.redis, prefix: o.redisPrefix, key: o.pseudonymKey };
   // A dry run records nothing, not even the key's fingerprint (a mistyped key would then be the recorded one).
   await (o.confirm ? recordOrCheckPseudonymKey(scope) : checkPseudonymKey(scope));
   const roster = (await loadRosterFromRedis(o.redis, o.redisPrefix, o.districtId))?.data ?? null;
-  const people = distinctPeople(o.people.map((p) => namePerson(p.id, roster, o.pseudonymKey, o.districtId, p.from)));
+  const headersErased = headersNamingUsers(roster, o.headerLines ?? []);
+  const given = [...o.people, ...headersErased];
+  if (given.length === 0)
+    throw new Error('--people-file: no id in the file but its header line, and no roster user has that id');
+  const people = distinctPeople(given.map((p) => namePerson(p.id, roster, o.pseudonymKey, o.districtId, p.from)));
 
   if (!o.confirm) {
     const counted = await countStored(o.ch, o.districtId, people, o.onProgress);
-    return summary(null, counted, 0, 0, roster !== null);
+    return summary(null, counted, 0, 0, { hasRoster: roster !== null, headersErased });
   }
 
   const request = newRequest(o.districtId);
@@ -75,7 +87,10 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
 
   const notYetStored = await aggregateCaughtUp({ ...o, timeoutMs: o.catchUpTimeoutMs ?? 120_000 });
   const { counted, refoldedRanges } = await removeAndFinish(o, request, people, covered, notYetStored === 0);
-  return summary(request.requestId, counted, refoldedRanges, notYetStored, roster !== null);
+  return summary(request.requestId, counted, refoldedRanges, notYetStored, {
+    hasRoster: roster !== null,
+    headersErased,
+  });
 }
 
 function summary(
@@ -83,11 +98,12 @@ function summary(
   people: ErasedPerson[],
   refoldedRanges: number,
   notYetStored: number,
-  hasRoster: boolean,
+  given: { hasRoster: boolean; headersErased: readonly GivenId[] },
 ): EraseResult {
   return {
     requestId,
-    hasRoster,
+    hasRoster: given.hasRoster,
+    headersErased: given.headersErased.map((h) => h.from),
     people,
     events: people.reduce((n, p) => n + p.events, 0),
     results: people.reduce((n, p) => n + p.results, 0),

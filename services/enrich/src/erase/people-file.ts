@@ -10,8 +10,11 @@ export interface GivenId {
 /** What a people file held: its ids, and the header line it began with, if any (skipped). */
 export interface PeopleFile {
   ids: GivenId[];
-  /** `<file>:<line> (<text>)` of a first line that names a column of ids (an export's header), or null. */
-  header: string | null;
+  /**
+   * A first line that names a column of ids (an export's header: `email`, `sourcedId`, …), or null. Not
+   * in `ids`: `erasePeople` erases it only if a roster user has that very id (`headersNamingUsers`).
+   */
+  header: GivenId | null;
 }
 
 /**
@@ -41,15 +44,15 @@ const isIdColumnName = (line: string) => ID_COLUMN_NAMES.has(line.toLowerCase().
 /**
  * A file of people to erase (`--people-file`), e.g. the SIS's list of students who left: one id per line
  * (sourcedId, email, username or state/local id), optionally in double quotes; blank lines and lines
- * starting with `#` are skipped, and so is a first line that names a column of ids (`sourcedId`, `email`,
- * …: a one-column export's header). A line that looks like more than one value (a comma, semicolon, tab
+ * starting with `#` are skipped, and a first line that names a column of ids (`sourcedId`, `email`, …: a
+ * one-column export's header) is returned apart, as `header`. A line that looks like more than one value (a comma, semicolon, tab
  * or space inside, a quote left over) or holds control characters (a UTF-16 file read as UTF-8) is
  * refused, naming the file and line: taken as one id it would match nobody and the person would stay.
  */
 export function readPeopleFile(file: string): PeopleFile {
   const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   const ids: GivenId[] = [];
-  let header: string | null = null;
+  let header: GivenId | null = null;
   let first = true;
   text.split(/\r?\n/).forEach((raw, i) => {
     const where = `${file}:${i + 1}`;
@@ -59,7 +62,7 @@ export function readPeopleFile(file: string): PeopleFile {
     const isFirst = first;
     first = false;
     if (isFirst && isIdColumnName(id)) {
-      header = `${where} (${id})`;
+      header = { id, from: where };
       return;
     }
     // eslint-disable-next-line no-control-regex -- control characters are what this looks for
@@ -69,6 +72,6 @@ export function readPeopleFile(file: string): PeopleFile {
       throw new Error(`${where}: one id per line (this line has a comma, semicolon, space or quote: a CSV's columns?)`);
     ids.push({ id, from: where });
   });
-  if (ids.length === 0) throw new Error(`${file}: no id in the file (one id per line)`);
+  if (ids.length === 0 && header === null) throw new Error(`${file}: no id in the file (one id per line)`);
   return { ids, header };
 }

@@ -50,6 +50,22 @@ export function namePerson(
   };
 }
 
+/**
+ * The header lines of people files (`readPeopleFile`: a first line such as `email` or `sourcedId`) that
+ * name a roster user after all (a user whose username is `email`): those are people to erase, not
+ * headers. A line two users share is returned too, so that `namePerson` refuses it by name.
+ */
+export function headersNamingUsers<T extends { id: string }>(roster: RosterData | null, headers: readonly T[]): T[] {
+  if (!roster) return [];
+  return headers.filter((h) => {
+    try {
+      return findUser(roster, h.id.trim(), h.id) !== null;
+    } catch {
+      return true;
+    }
+  });
+}
+
 /** Every sourcedId, and every lower-cased email and username, of the roster's users but `except`. */
 function identifiersOfOthers(roster: RosterData, except: UserRecord | null): Set<string> {
   const out = new Set<string>();
