@@ -15,11 +15,13 @@ export interface Settled {
 const POLL_MS = 500;
 
 /**
- * Waits until the pipeline has finished what the last phase gave it, so that the next phase is not
- * charged for it: the aggregate's group has committed every offset of the topics it reads (it commits
- * only after folding, so the folds it put off under the backlog are done), and ClickHouse runs no
- * merge of the benchmark's database (the parts the phase's INSERTs wrote are merged). Both must hold
- * at two polls in a row, POLL_MS apart (a merge can start right after another ends).
+ * Waits until the pipeline has done what the last phase gave it, as far as can be seen, so that the
+ * next phase is not charged for it: the aggregate's group has committed every offset of the topics it
+ * reads (it commits only after folding, so the folds it put off under the backlog are done), and
+ * ClickHouse runs no merge of the benchmark's database with its active parts unchanged, at two polls in
+ * a row POLL_MS apart. A heuristic for the merges: ClickHouse may still merge some of the phase's parts
+ * later (its merge task backs off for seconds when it finds nothing worth merging yet, and an INSERT
+ * wakes it), and those would fall in the next phase.
  */
 export async function waitSettled(ctx: BenchContext, db: ClickHouseClient, timeoutMs: number): Promise<Settled> {
   const admin = ctx.kafka.admin();
@@ -27,10 +29,13 @@ export async function waitSettled(ctx: BenchContext, db: ClickHouseClient, timeo
   const started = Date.now();
   try {
     let quietPolls = 0;
+    let lastParts = -1;
     while (quietPolls < 2) {
       if (Date.now() - started > timeoutMs) return { seconds: (Date.now() - started) / 1000, settled: false };
       await sleep(POLL_MS);
-      const quiet = (await aggregateCaughtUp(ctx, admin)) && (await mergesRunning(db)) === 0;
+      const { merges, parts } = await mergeState(db);
+      const quiet = merges === 0 && parts === lastParts && (await aggregateCaughtUp(ctx, admin));
+      lastParts = parts;
       quietPolls = quiet ? quietPolls + 1 : 0;
     }
     return { seconds: (Date.now() - started) / 1000, settled: true };
@@ -56,13 +61,14 @@ async function aggregateCaughtUp(ctx: BenchContext, admin: Admin): Promise<boole
   return true;
 }
 
-/** Merges ClickHouse is running in the benchmark's database. */
-async function mergesRunning(db: ClickHouseClient): Promise<number> {
-  const [row] = await queryRows<{ n: string }>(
+/** Merges ClickHouse is running in the benchmark's database, and its active parts. */
+async function mergeState(db: ClickHouseClient): Promise<{ merges: number; parts: number }> {
+  const [row] = await queryRows<{ merges: string; parts: string }>(
     db,
-    'SELECT toString(count()) AS n FROM system.merges WHERE database = currentDatabase()',
+    `SELECT toString((SELECT count() FROM system.merges WHERE database = currentDatabase())) AS merges,
+            toString((SELECT count() FROM system.parts WHERE database = currentDatabase() AND active)) AS parts`,
   );
-  return Number(row?.n ?? 0);
+  return { merges: Number(row?.merges ?? 0), parts: Number(row?.parts ?? 0) };
 }
 
 /** A phase's settling: how long, and what each process spent meanwhile. */
@@ -81,7 +87,7 @@ export async function settleAfter(ctx: BenchContext, rig: BenchRig, label: strin
   const { value, cpu } = await timedPhase(rig.sampler, () => waitSettled(ctx, rig.db, SETTLE_TIMEOUT_MS));
   say(
     value.settled
-      ? `${label} settled ${fmt1(value.seconds)} s later (aggregate committed everything, no merge running): ClickHouse ${fmt1(cpu.cpuSeconds.clickhouse ?? NaN)} CPU-s meanwhile`
+      ? `${label} settled ${fmt1(value.seconds)} s later (aggregate committed everything, no merge running, parts unchanged): ClickHouse ${fmt1(cpu.cpuSeconds.clickhouse ?? NaN)} CPU-s meanwhile`
       : `${label} not settled after ${fmt1(value.seconds)} s (merges or folds still running): the phase's figures with its settling leave the rest out`,
   );
   return { ...value, cpu };

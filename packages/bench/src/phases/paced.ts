@@ -64,6 +64,8 @@ export async function runPaced(
     progress.stop();
     return { stats, doneAt };
   });
+  // At once: the merges and folds right after the last INSERTs are the phase's (the probes' wait below is not).
+  const settle = await settleAfter(ctx, rig, '[5/9]');
   await probes.waitAllVisible(120_000);
   const latency = summarizeProbes(probes.probes.filter((p) => p.phase === 'paced'));
   const { stats, doneAt } = paced.value;
@@ -72,7 +74,6 @@ export async function runPaced(
     `[5/9] sent at ${fmtInt(achieved)} events/s; all stored ${fmt1((doneAt - stats.lastAckAt) / 1000)} s after the last send; ` +
       `probe p50 ${fmtMs(latency.fromAckMs?.p50)}, p99 ${fmtMs(latency.fromAckMs?.p99)}`,
   );
-  const settle = await settleAfter(ctx, rig, '[5/9]');
   return {
     targetEventsPerSecond: rate,
     achievedSendEventsPerSecond: achieved,

@@ -50,6 +50,8 @@ export async function runThroughput(
     progress.stop();
     return { stats, storedAt };
   });
+  // At once: the merges and folds right after the last INSERTs are the phase's (the probes' wait below is not).
+  const settle = await settleAfter(ctx, rig, '[4/9]');
   const { stats, storedAt } = load.value;
   if (stats.accepted !== data.totalEvents)
     say(`      note: ${data.totalEvents - stats.accepted} events were not accepted`);
@@ -63,7 +65,6 @@ export async function runThroughput(
     `[4/9] stored ${fmtInt(stats.accepted)} events ${fmt1(e2eSeconds)} s after the first send: ${fmtInt(sustained)} events/s end to end ` +
       `(ingest accepted them at ${fmtInt(ingestRate)}/s; stored 10%→90% at ${fmtInt(steady)}/s)`,
   );
-  const settle = await settleAfter(ctx, rig, '[4/9]');
   return {
     stats,
     result: {
