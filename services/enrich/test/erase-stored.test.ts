@@ -9,7 +9,15 @@ import { insertRows, queryRows, utcDateTime, type ClickHouseClient } from '@edus
 import type { EnrichedEvent } from '@edusage/contracts';
 import { deriveRollups, toClickHouseDateTime, usageEventRow } from '@edusage/aggregate';
 import { assessmentRow, onCurrentClickHouse, onTestClickHouse } from '@edusage/testkit';
-import { leftoverPeople, markFinished, recordRequest, removeStored, storedOf, type ErasedPerson } from '../src';
+import {
+  countStored,
+  leftoverPeople,
+  markFinished,
+  recordRequest,
+  removeStored,
+  storedOf,
+  type ErasedPerson,
+} from '../src';
 import {
   makeEnrichedEvents,
   referenceDistrictRollup,
@@ -79,6 +87,19 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   const counted = await Promise.all(erased.map((p) => storedOf(ch, 'd1', p)));
   expect(counted.reduce((n, p) => n + p.events, 0)).toBe(expectedEvents);
   expect(counted.map((p) => p.results)).toEqual([1, 1]);
+  // countStored (a few queries for many people) gives each person what storedOf gives them alone, in
+  // groups of any size (here down to one person a query): the unresolved identifier's rows and the
+  // revisions of the same offsets counted for each person they name, nobody's for a pseudonym with none.
+  const everyone = [
+    ...erased,
+    named(staying, [staying, 'nobody']),
+    named('unresolved', [unresolvedId]),
+    named('x', ['x']),
+  ];
+  const alone = await Promise.all(everyone.map((p) => storedOf(ch, 'd1', p)));
+  expect(alone.map((p) => p.events).filter((n) => n > 0)).toHaveLength(4);
+  for (const perQuery of [1, 2, 3, 500])
+    expect(await countStored(ch, 'd1', everyone, undefined, perQuery)).toEqual(alone);
 
   // A run stopped right after its deletion: the rows are gone, the derived ranges still count them.
   const first = { districtId: 'd1', requestId: 'r1', requestedAt: utcDateTime(new Date()), finished: 0 as const };
