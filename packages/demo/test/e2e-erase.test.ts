@@ -183,6 +183,17 @@ describe('erasing people at the district’s request', () => {
     expect(out).toMatch(
       /erased 2 person\(s\) of district d1 \(request [0-9a-f-]+\): 0 stored event\(s\) and 0 assessment result\(s\) deleted; [1-9]\d* rollup range\(s\) folded again/,
     );
+    // A file of nothing but a header line (an export that came out empty) erases nobody: refused, named,
+    // even beside another person.
+    const emptyExport = path.join(path.dirname(e2e.files.licenses), 'empty-export.txt');
+    writeFileSync(emptyExport, 'sourcedId\n');
+    await expect(
+      runServiceCli(
+        'enrich',
+        ['people', 'erase', '--district', DISTRICT, '--person', named[0]!, '--people-file', emptyExport],
+        e2e.serviceEnv,
+      ),
+    ).rejects.toThrow(`${emptyExport}:1 (sourcedId): the file holds no id but this header line, and no roster user`);
     expect((await readCompactionState(e2e.ch)).months.size).toBe(0);
     await expectAsReference(e2e, ref, leaveOut);
     await compactRollups(e2e.ch);

@@ -104,7 +104,7 @@ describe('readPeopleFile: a list of people to erase', () => {
       const file = write('export.csv', `# June\n${name}\nstu-1\n`);
       expect(readPeopleFile(file)).toEqual({
         ids: [{ id: 'stu-1', from: `${file}:3` }],
-        header: { id: name.replace(/"/g, ''), from: `${file}:2` },
+        header: { id: name.replace(/"/g, ''), from: `${file}:2`, alone: false },
       });
     }
     const later = write('later.txt', 'stu-1\nemail\n');
@@ -117,7 +117,10 @@ describe('readPeopleFile: a list of people to erase', () => {
     });
     // A header alone is not an error here: erasePeople decides, by the roster (below).
     const onlyHeader = write('only-header.csv', 'sourcedId\n');
-    expect(readPeopleFile(onlyHeader)).toEqual({ ids: [], header: { id: 'sourcedId', from: `${onlyHeader}:1` } });
+    expect(readPeopleFile(onlyHeader)).toEqual({
+      ids: [],
+      header: { id: 'sourcedId', from: `${onlyHeader}:1`, alone: true },
+    });
   });
 
   it('a header line that a roster user has as their id is a person after all (headersNamingUsers)', () => {

@@ -5,7 +5,7 @@ import { checkPseudonymKey, recordOrCheckPseudonymKey } from '../enrich/key-fing
 import { loadRosterFromRedis } from '../roster/store';
 import { aggregateCaughtUp, restoreErasedList } from './catch-up';
 import { distinctPeople, headersNamingUsers, namePerson } from './people';
-import type { GivenId } from './people-file';
+import type { GivenId, HeaderLine } from './people-file';
 import { countStored, newRequest, recordRequest, removeAndFinish, type ErasedPerson } from './erase-stored';
 
 export interface EraseOptions {
@@ -20,7 +20,7 @@ export interface EraseOptions {
    * People files' first lines taken as their header (`readPeopleFile`): erased too when the roster has a
    * user with that id (`EraseResult.headersErased`).
    */
-  headerLines?: readonly GivenId[];
+  headerLines?: readonly HeaderLine[];
   /** Without it nothing is written: the result says what would be removed. */
   confirm: boolean;
   kafka: Kafka;
@@ -67,9 +67,16 @@ export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
   await (o.confirm ? recordOrCheckPseudonymKey(scope) : checkPseudonymKey(scope));
   const roster = (await loadRosterFromRedis(o.redis, o.redisPrefix, o.districtId))?.data ?? null;
   const headersErased = headersNamingUsers(roster, o.headerLines ?? []);
+  // A file of nothing but a header (an empty export) erases nobody: refused, as a file of no line is.
+  const lone = (o.headerLines ?? []).find((h) => h.alone && !headersErased.includes(h));
+  if (lone)
+    throw new Error(
+      `${lone.from} (${lone.id}): the file holds no id but this header line, and ` +
+        (roster
+          ? 'no roster user has that id'
+          : `district ${o.districtId} has no roster loaded (is the district id right?)`),
+    );
   const given = [...o.people, ...headersErased];
-  if (given.length === 0)
-    throw new Error('--people-file: no id in the file but its header line, and no roster user has that id');
   const people = distinctPeople(given.map((p) => namePerson(p.id, roster, o.pseudonymKey, o.districtId, p.from)));
 
   if (!o.confirm) {

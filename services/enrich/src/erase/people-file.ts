@@ -7,6 +7,11 @@ export interface GivenId {
   from: string;
 }
 
+/** A people file's first line taken as its header; `alone`: the file holds no id besides it. */
+export interface HeaderLine extends GivenId {
+  alone: boolean;
+}
+
 /** What a people file held: its ids, and the header line it began with, if any (skipped). */
 export interface PeopleFile {
   ids: GivenId[];
@@ -14,7 +19,7 @@ export interface PeopleFile {
    * A first line that names a column of ids (an export's header: `email`, `sourcedId`, …), or null. Not
    * in `ids`: `erasePeople` erases it only if a roster user has that very id (`headersNamingUsers`).
    */
-  header: GivenId | null;
+  header: HeaderLine | null;
 }
 
 /**
@@ -72,6 +77,7 @@ export function readPeopleFile(file: string): PeopleFile {
       throw new Error(`${where}: one id per line (this line has a comma, semicolon, space or quote: a CSV's columns?)`);
     ids.push({ id, from: where });
   });
-  if (ids.length === 0 && header === null) throw new Error(`${file}: no id in the file (one id per line)`);
-  return { ids, header };
+  const firstLine = header as GivenId | null; // set in the callback above
+  if (ids.length === 0 && firstLine === null) throw new Error(`${file}: no id in the file (one id per line)`);
+  return { ids, header: firstLine === null ? null : { ...firstLine, alone: ids.length === 0 } };
 }
