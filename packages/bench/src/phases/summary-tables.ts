@@ -1,5 +1,7 @@
 import { membersOf, REPLICATED, STACK, serviceProcesses } from '../context';
-import { joinWindows, type CpuWindow } from '../proc';
+import type { CpuWindow } from '../proc';
+import type { PacedResult } from './paced';
+import type { ThroughputResult } from './throughput';
 import { MiB, TARGETS, cpuRows, fmt1, fmt2, fmtInt, fmtMs, latencyRow, say, table, verdict } from '../report';
 import { queriesTable } from './queries';
 import type { BenchSummary } from './summary';
@@ -122,32 +124,26 @@ function targetRows(s: BenchSummary): string[][] {
   ]);
   rows.push(['  steady state, stored 10%→90% (events/s)', fmtInt(tp.steadyStateStoredEventsPerSecond10to90), '', '']);
   rows.push(['  ingest accept rate (events/s)', fmtInt(tp.ingestAcceptEventsPerSecond), '', '']);
-  const clickhousePer10k = (cpu: { cpuSeconds: Record<string, number> }, events: number) =>
-    ((cpu.cpuSeconds.clickhouse ?? NaN) / events) * 10_000;
   const chRow = (label: string, per10k: number) => [
     label,
     fmt2(per10k),
     `≤ ${TARGETS.clickhouseCpuPer10k}`,
     verdict(per10k <= TARGETS.clickhouseCpuPer10k),
   ];
-  // Each phase with its settling (the merges and folds it left): what its events cost ClickHouse.
-  const withSettle = (phase: { cpu: CpuWindow; settle: { cpu: CpuWindow } }) =>
-    joinWindows(phase.cpu, phase.settle.cpu);
-  const phaseAlone = (
-    label: string,
-    phase: { cpu: CpuWindow; settle: { seconds: number; settled: boolean } },
-    events: number,
-  ) => [
+  // Verdicts on each phase with its settling (the merges and folds it left): what its events cost ClickHouse.
+  type Phase = ThroughputResult | PacedResult;
+  const withSettle = (phase: Phase) => phase.cpuSecondsPer10kEventsWithSettle.clickhouse ?? NaN;
+  const phaseAlone = (label: string, phase: Phase) => [
     `  ${label}: the phase alone (${phase.settle.settled ? 'settled' : 'not settled'} ${fmt1(phase.settle.seconds)} s after it)`,
-    fmt2(clickhousePer10k(phase.cpu, events)),
+    fmt2(phase.cpuSecondsPer10kEvents.clickhouse ?? NaN),
     '',
     '',
   ];
-  rows.push(chRow('ClickHouse CPU-s per 10k events, saturated', clickhousePer10k(withSettle(tp), tp.events)));
-  rows.push(phaseAlone('saturated', tp, tp.events));
+  rows.push(chRow('ClickHouse CPU-s per 10k events, saturated', withSettle(tp)));
+  rows.push(phaseAlone('saturated', tp));
   if (s.paced) {
-    rows.push(chRow('ClickHouse CPU-s per 10k events, paced', clickhousePer10k(withSettle(s.paced), s.paced.events)));
-    rows.push(phaseAlone('paced', s.paced, s.paced.events));
+    rows.push(chRow('ClickHouse CPU-s per 10k events, paced', withSettle(s.paced)));
+    rows.push(phaseAlone('paced', s.paced));
     const rate = s.paced.targetEventsPerSecond;
     const p99 = s.paced.latency.fromAckMs?.p99 ?? Infinity;
     rows.push([

@@ -60,15 +60,16 @@ export interface EraseResult {
  * of their events, so no count includes them. Safe to stop anywhere and run again (`removeStored`).
  */
 export async function erasePeople(o: EraseOptions): Promise<EraseResult> {
-  if (o.people.length === 0 && (o.headerLines ?? []).length === 0)
+  const headerLines = o.headerLines ?? [];
+  if (o.people.length === 0 && headerLines.length === 0)
     throw new Error('--person or --people-file: name at least one person');
   const scope = { redis: o.redis, prefix: o.redisPrefix, key: o.pseudonymKey };
   // A dry run records nothing, not even the key's fingerprint (a mistyped key would then be the recorded one).
   await (o.confirm ? recordOrCheckPseudonymKey(scope) : checkPseudonymKey(scope));
   const roster = (await loadRosterFromRedis(o.redis, o.redisPrefix, o.districtId))?.data ?? null;
-  const headersErased = headersNamingUsers(roster, o.headerLines ?? []);
+  const headersErased = headersNamingUsers(roster, headerLines);
   // A file of nothing but a header (an empty export) erases nobody: refused, as a file of no line is.
-  const lone = (o.headerLines ?? []).find((h) => h.alone && !headersErased.includes(h));
+  const lone = headerLines.find((h) => h.alone && !headersErased.includes(h));
   if (lone)
     throw new Error(
       `${lone.from} (${lone.id}): the file holds no id but this header line, and ` +

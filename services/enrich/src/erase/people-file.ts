@@ -59,16 +59,16 @@ export function readPeopleFile(file: string): PeopleFile {
   const ids: GivenId[] = [];
   let header: GivenId | null = null;
   let first = true;
-  text.split(/\r?\n/).forEach((raw, i) => {
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const where = `${file}:${i + 1}`;
     const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
+    if (line === '' || line.startsWith('#')) continue;
     const id = /^"[^"]*"$/.test(line) ? line.slice(1, -1).trim() : line;
     const isFirst = first;
     first = false;
     if (isFirst && isIdColumnName(id)) {
       header = { id, from: where };
-      return;
+      continue;
     }
     // eslint-disable-next-line no-control-regex -- control characters are what this looks for
     if (/[\u0000-\u001f\u007f]/.test(id))
@@ -76,8 +76,7 @@ export function readPeopleFile(file: string): PeopleFile {
     if (/[,;\s"]/.test(id) || id === '')
       throw new Error(`${where}: one id per line (this line has a comma, semicolon, space or quote: a CSV's columns?)`);
     ids.push({ id, from: where });
-  });
-  const firstLine = header as GivenId | null; // set in the callback above
-  if (ids.length === 0 && firstLine === null) throw new Error(`${file}: no id in the file (one id per line)`);
-  return { ids, header: firstLine === null ? null : { ...firstLine, alone: ids.length === 0 } };
+  }
+  if (ids.length === 0 && header === null) throw new Error(`${file}: no id in the file (one id per line)`);
+  return { ids, header: header === null ? null : { ...header, alone: ids.length === 0 } };
 }
