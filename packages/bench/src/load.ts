@@ -85,8 +85,10 @@ export function newSendStats(): SendStats {
 
 /**
  * Sends bodies over up to `concurrency` connections at once. Without `ratePerSecond`, as fast as
- * ingest answers; with it, paced so that events sent by time t are ≈ rate × t (it falls behind,
- * and reports so, when ingest cannot keep up with `concurrency` requests in flight).
+ * ingest answers; with it, paced so that events sent by time t are ≈ rate × t: each body is given
+ * its own send time when a connection takes it, before that connection waits, so the connections
+ * take turns instead of all waking for the same time (it falls behind when ingest cannot keep up
+ * with `concurrency` requests in flight).
  */
 export async function sendBodies(
   baseUrl: string,
@@ -102,16 +104,15 @@ export async function sendBodies(
   const worker = async () => {
     for (;;) {
       if (failure) return;
-      if (opts.ratePerSecond) {
-        const due = start + (scheduled / opts.ratePerSecond) * 1000;
-        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-      }
       const next = iterator.next();
       if (next.done) return;
       const body = next.value;
       const key = keys[body.source];
       if (!key) throw new Error(`no API key for source ${body.source}`);
+      // The slot is claimed before the wait: the events scheduled before this body set its time.
+      const due = opts.ratePerSecond ? start + (scheduled / opts.ratePerSecond) * 1000 : 0;
       scheduled += body.events;
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
       if (stats.firstSendAt === 0) stats.firstSendAt = Date.now();
       try {
         const r = await postEvents(baseUrl, key, body.text);
@@ -131,14 +132,23 @@ export async function sendBodies(
   return stats;
 }
 
-/** `count` events from the bodies, cycling with fresh event ids (new events, not duplicates). */
+/** `count` events from the bodies, cycling with fresh event ids (new events, not duplicates); the last body cut to fit. */
 export function* freshBodies(bodies: Body[], count: number): Generator<Body> {
+  if (bodies.length === 0) return;
   let n = 0;
   for (let round = 0; ; round++) {
     for (const b of bodies) {
       if (n >= count) return;
-      n += b.events;
-      yield withFreshIds(b, `r${round}-`);
+      const body = firstEvents(b, count - n);
+      n += body.events;
+      yield withFreshIds(body, `r${round}-`);
     }
   }
+}
+
+/** The body's first `events` lines (all of it when it has no more). */
+function firstEvents(body: Body, events: number): Body {
+  if (body.events <= events) return body;
+  const lines = body.text.split('\n').slice(0, events);
+  return { source: body.source, text: lines.join('\n') + '\n', events };
 }
