@@ -60,7 +60,7 @@ export interface BenchContext {
   runId: string;
   commit: string;
   machine: Machine;
-  /** `.local/bench`: generated data and service logs. */
+  /** `.local/bench/<namespace>`: generated data and service logs. */
   workDir: string;
   env: Record<string, string>;
   config: BaseConfig;
@@ -70,15 +70,16 @@ export interface BenchContext {
   aggregateGroupId: string;
 }
 
-/** The services' environment: a database, topics, Redis prefix and consumer groups of the benchmark's own. */
+/** The services' environment: a database, topics, Redis prefix and consumer groups of the run's namespace. */
 function benchEnv(opts: Options): Record<string, string> {
+  const ns = opts.namespace;
   return {
     ...(process.env as Record<string, string>),
-    CLICKHOUSE_DATABASE: process.env.BENCH_CLICKHOUSE_DATABASE ?? 'edusage_bench',
-    KAFKA_TOPIC_PREFIX: 'bench.',
-    REDIS_KEY_PREFIX: 'edusage-bench:',
-    ENRICH_GROUP_ID: 'bench-enrich',
-    AGGREGATE_GROUP_ID: 'bench-aggregate',
+    CLICKHOUSE_DATABASE: `edusage_${ns}`,
+    KAFKA_TOPIC_PREFIX: `${ns}.`,
+    REDIS_KEY_PREFIX: `edusage-${ns}:`,
+    ENRICH_GROUP_ID: `${ns}-enrich`,
+    AGGREGATE_GROUP_ID: `${ns}-aggregate`,
     PSEUDONYM_KEY: process.env.PSEUDONYM_KEY ?? SAMPLE_PSEUDONYM_KEY,
     DISTRICT_TIMEZONES: `${DISTRICT}=America/Chicago,${PROBE_DISTRICT}=UTC`,
     INGEST_PORT: String(opts.port),
@@ -125,7 +126,7 @@ export async function openBench(opts: Options): Promise<BenchContext> {
     runId: startedAt.toISOString().replace(/[-:.]/g, '').slice(0, 15),
     commit,
     machine,
-    workDir: path.join(REPO_ROOT, '.local', 'bench'),
+    workDir: path.join(REPO_ROOT, '.local', 'bench', opts.namespace),
     env,
     config,
     topics: topicNames(config.KAFKA_TOPIC_PREFIX),

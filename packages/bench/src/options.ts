@@ -24,6 +24,8 @@ export interface Options {
   replicas: number;
   /** The workers without their lean heap (V8's and glibc's defaults), to compare with it. */
   v8Defaults: boolean;
+  /** Names the run's own database, topics, Redis keys, consumer groups and work directory. */
+  namespace: string;
 }
 
 export function parseOptions(argv: string[] = process.argv): Options {
@@ -47,7 +49,13 @@ export function parseOptions(argv: string[] = process.argv): Options {
     .option('--no-bare', 'skip the bare Kafka and ClickHouse measurements')
     .option('--no-peer', "skip the peer race (our aggregate vs ClickHouse's Kafka engine on the same events)")
     .option('--query-runs <n>', 'timed runs of each report query after the load (0 = skip them)', '5')
-    .option('--port <n>', 'ingest HTTP port', process.env.BENCH_INGEST_PORT ?? '18090')
+    .option('--port <n>', 'ingest HTTP port', '18090')
+    .option(
+      '--namespace <name>',
+      "names the run's database (edusage_<name>), topics (<name>.*), Redis keys, consumer groups and .local/bench/<name>; " +
+        'a run empties them first, so two runs at once need different names',
+      'bench',
+    )
     .option('--memory', "log each service's memory every second (RSS, V8 heap, Buffers) and print the peaks")
     .option(
       '--memory-live',
@@ -84,7 +92,16 @@ export function parseOptions(argv: string[] = process.argv): Options {
     memoryLive: o.memoryLive === true,
     replicas: replicaCount(o.replicas),
     v8Defaults: o.v8Defaults === true,
+    namespace: namespaceOf(o.namespace),
   };
+}
+
+/** Lower-case letters, digits and `_`: valid in a ClickHouse database name and a Kafka topic alike. */
+function namespaceOf(v: unknown): string {
+  const s = String(v);
+  if (!/^[a-z][a-z0-9_]{0,40}$/.test(s))
+    throw new Error(`--namespace must be a lower-case letter then letters, digits or _ (at most 41), got ${s}`);
+  return s;
 }
 
 /** A positive integer; openBench checks it against the topics' partitions (a member beyond them idles). */

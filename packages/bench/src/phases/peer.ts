@@ -138,7 +138,7 @@ export async function runPeerRace(ctx: BenchContext, step: string): Promise<Peer
 
     // Ours: the aggregate alone, a new group from the start, a fresh database (migrated by the service).
     const pipeline = new LocalPipeline(
-      { ...ctx.env, CLICKHOUSE_DATABASE: raceDb, AGGREGATE_GROUP_ID: `bench-aggregate-race-${stamp}` },
+      { ...ctx.env, CLICKHOUSE_DATABASE: raceDb, AGGREGATE_GROUP_ID: `${ctx.aggregateGroupId}-race-${stamp}` },
       path.join(ctx.workDir, 'logs', 'race'),
       ctx.opts.v8Defaults,
     );
@@ -154,7 +154,7 @@ export async function runPeerRace(ctx: BenchContext, step: string): Promise<Peer
     }
 
     // The peer: a usage_events-shaped table, the Kafka engine table and the view between them.
-    const group = `bench-peer-${stamp}`;
+    const group = `${ctx.opts.namespace}-peer-${stamp}`;
     await groupFromStart(ctx.kafka, group, topic, partitions);
     await command(race, `CREATE TABLE peer_events AS usage_events`);
     const peerSampler = new ProcessSampler(() => ({ ...stack }));
