@@ -13,6 +13,10 @@ export interface Probe {
   ackAt?: number;
   /** Start of the first ClickHouse poll that saw the event. */
   visibleAt?: number;
+  /** Timestamp of its usage.raw record (ingest's producer), read after the run (`readProbeHops`). */
+  producedAt?: number;
+  /** Timestamp of its usage.enriched record (enrich's producer), read after the run. */
+  enrichedAt?: number;
 }
 
 /**

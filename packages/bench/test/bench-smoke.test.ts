@@ -111,6 +111,14 @@ test('stores every event it sent once, in the throughput and the paced phase', a
   }
 });
 
+test('finds every probe seen in ClickHouse on usage.raw and usage.enriched, to split its latency', () => {
+  for (const phase of ['load', 'paced'] as const) {
+    const seen = phase === 'load' ? result.throughput.latencyUnderSaturation.visible : result.paced.latency.visible;
+    expect([phase, result.probeHops[phase].probes]).toEqual([phase, seen]);
+  }
+  expect(run.stdout).toContain("where the probes' time went");
+});
+
 test('the peer race stores the same messages in both contenders, and every report query answers', () => {
   expect(result.peer.messages).toBeGreaterThan(result.throughput.events);
   expect(result.peer.aggregate.rows).toBe(result.peer.messages);

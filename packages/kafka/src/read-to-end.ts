@@ -7,6 +7,8 @@ export interface TopicRecord {
   offset: string;
   key: string | null;
   value: string | null;
+  /** The record's timestamp, ms since the epoch (CreateTime: when its producer made it). */
+  timestamp: number;
 }
 
 export interface ReadToEndResult {
@@ -67,6 +69,7 @@ export async function readTopicToEnd(
                         offset: m.offset,
                         key: m.key?.toString('utf8') ?? null,
                         value: m.value?.toString('utf8') ?? null,
+                        timestamp: Number(m.timestamp),
                       })),
                     ).catch((err: unknown) => {
                       failed = true;

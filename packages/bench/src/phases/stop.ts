@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { queryRows } from '@edusage/clickhouse';
 import path from 'node:path';
 import { serviceOf } from '@edusage/demo';
-import { serviceProcesses, type BenchContext } from '../context';
+import { PROBE_DISTRICT, serviceProcesses, type BenchContext } from '../context';
 import { memoryPeaksByProcess, type MemoryPeaks } from '../memory';
+import { readProbeHops, summarizeHops, type HopSummary } from '../probe-hops';
 import { profilesByService, summarizeProfile, type ProfileSummary } from '../profile';
 import { fmt1, fmtInt, say } from '../report';
 import type { BenchRig } from '../rig';
@@ -23,6 +24,8 @@ export interface StopResult {
     byProcess?: Record<string, MemoryPeaks>;
   };
   sink: Partial<SinkStats> & { avgRowsPerPartitionBatch: number; rollupFolds: number | null };
+  /** Where the probes' latency went, per phase (`load`, `paced`): null when no probe's records were found. */
+  probeHops: Record<string, HopSummary | null>;
 }
 
 /**
@@ -56,11 +59,25 @@ export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<St
     `\n[6/9] services stopped; aggregate wrote ${sinkStats ? fmtInt(rowsPerInsert) : 'n/a'} rows per partition batch on average` +
       `, ${sinkStats ? fmtInt(sinkStats.batches) : 'n/a'} batches folded in ${rollupFolds ?? 'n/a'} rollup folds`,
   );
+  const probeHops = await probeHopsByPhase(ctx, rig);
   return {
     ...(profiles ? { profiles } : {}),
     memory: { peakRssBytes: rig.sampler.peakRss, vmHwmBytes: rig.sampler.hwm, ...(byProcess ? { byProcess } : {}) },
     sink: { ...sinkStats, avgRowsPerPartitionBatch: rowsPerInsert, rollupFolds },
+    probeHops,
   };
+}
+
+/** The probes' records on usage.raw and usage.enriched, read now that nothing else loads the machine. */
+async function probeHopsByPhase(ctx: BenchContext, rig: BenchRig): Promise<Record<string, HopSummary | null>> {
+  const t = Date.now();
+  const { probes } = rig.probes;
+  const found = await readProbeHops(ctx.kafka, ctx.topics, probes, PROBE_DISTRICT);
+  say(
+    `[6/9] found ${fmtInt(found)} of ${fmtInt(probes.length)} probes' records on ${ctx.topics.raw} and ${ctx.topics.enriched} in ${fmt1((Date.now() - t) / 1000)} s`,
+  );
+  const ofPhase = (phase: string) => summarizeHops(probes.filter((p) => p.phase === phase));
+  return { load: ofPhase('load'), ...(ctx.opts.latencySeconds > 0 ? { paced: ofPhase('paced') } : {}) };
 }
 
 /** The replicas' stats added up; null when one of them logged none (a partial sum would mislead). */

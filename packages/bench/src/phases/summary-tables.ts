@@ -4,6 +4,7 @@ import type { PacedResult } from './paced';
 import type { ThroughputResult } from './throughput';
 import { MiB, TARGETS, cpuRows, fmt1, fmt2, fmtInt, fmtMs, latencyRow, say, table, verdict } from '../report';
 import { queriesTable } from './queries';
+import type { HopStats, HopSummary } from '../probe-hops';
 import type { BenchSummary } from './summary';
 
 /** The summary tables: targets and verdicts, latency per phase, CPU per process and phase, peak memory. */
@@ -17,6 +18,7 @@ export function printSummary(s: BenchSummary): void {
   lrows.push(latencyRow('throughput (saturated)', load));
   if (s.paced) lrows.push(latencyRow(`paced ${fmtInt(s.paced.targetEventsPerSecond)}/s`, s.paced.latency));
   say(table(lrows));
+  printProbeHops(s);
 
   const tp = s.throughput;
   const names = [...serviceProcesses(s.options.replicas), ...STACK, 'bench'];
@@ -196,4 +198,31 @@ function targetRows(s: BenchSummary): string[][] {
     rows.push(['bare ClickHouse INSERT + rollup derivation (events/s)', fmtInt(cv), '', pipelineVs(cv)]);
   }
   return rows;
+}
+
+/** Where the probes' time went: the three parts of each phase's latency, by the records' timestamps. */
+function printProbeHops(s: BenchSummary): void {
+  const phases: [string, HopSummary | null | undefined][] = [['throughput (saturated)', s.probeHops.load]];
+  if (s.paced) phases.push([`paced ${fmtInt(s.paced.targetEventsPerSecond)}/s`, s.probeHops.paced]);
+  if (phases.every(([, h]) => !h)) return;
+  say(
+    "\nwhere the probes' time went (ms, by the timestamps of their usage.raw and usage.enriched records; the parts' percentiles do not add up)",
+  );
+  const rows = [['phase', 'part', 'p50', 'p90', 'p99', 'slowest 10 %: mean']];
+  for (const [label, h] of phases) {
+    if (!h) continue;
+    const parts: [string, HopStats][] = [
+      ['ingest: raw record made → 202', h.ingestAck],
+      ['enrich: 202 → enriched record made', h.ackToEnriched],
+      ['aggregate: enriched record → queryable', h.enrichedToQueryable],
+    ];
+    parts.forEach(([name, p], i) =>
+      rows.push([
+        i === 0 ? `${label} (${h.probes})` : '',
+        name,
+        ...[p.p50, p.p90, p.p99, p.slowestTenthMean].map(fmtInt),
+      ]),
+    );
+  }
+  say(table(rows));
 }

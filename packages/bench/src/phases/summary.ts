@@ -22,6 +22,8 @@ const METHOD = {
   memory:
     'VmHWM (kernel peak RSS) from /proc/<pid>/status of each service process, plus the peak VmRSS sampled each second.',
   cpu: 'utime+stime from /proc/<pid>/stat at the start and end of each phase, for each service, the Kafka/ClickHouse/Redis processes and the benchmark process; other = machine busy time (/proc/stat) not used by them.',
+  probeHops:
+    "After the services stopped, each probe's records on usage.raw and usage.enriched are found (by the sent event_id and the stored one) and their timestamps (CreateTime: when ingest's and enrich's producers made them) split its latency into ingest (raw record made → 202), enrich (202 → enriched record made) and aggregate (enriched record → the first ClickHouse poll that saw it); p50/p90/p99 of each part, and its mean over the slowest tenth of the probes.",
   queries:
     'With the services stopped: each report function behind the usage pages (packages/reports) over the district’s whole generated period, one warm-up run then --query-runs timed runs one at a time; ms = wall time in the benchmark process, JSON parsing included.',
   peer: "With the services stopped, usage.enriched (the run's enriched events) is stored again from offset 0 into a fresh database twice, one after the other: by the aggregate service alone (new consumer group; exactly-once: duplicate claims, stored-offset check, three rollup levels), then by ClickHouse's own Kafka table engine (kafka_format TSV, one JSON line per row parsed with visitParamExtract*, a materialized view into a usage_events-shaped table; at-least-once, no rollups). Rate = rows / (start → count() reaches the target, polled every 250 ms); the engine writes its last block after its flush interval (stream_flush_interval_ms, 7.5 s), so the time to 90 % is given too.",
@@ -53,6 +55,7 @@ export interface BenchSummary {
   profiles?: StopResult['profiles'];
   memory: StopResult['memory'];
   sink: StopResult['sink'];
+  probeHops: StopResult['probeHops'];
   queries?: QueriesResult;
   peer?: PeerResult;
   bare?: BareLimitsResult;
