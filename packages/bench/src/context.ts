@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { baseConfigSchema, loadConfig, topicNames, type BaseConfig } from '@edusage/config';
@@ -68,10 +69,12 @@ export interface BenchContext {
   kafka: Kafka;
   enrichGroupId: string;
   aggregateGroupId: string;
+  /** The aggregate's (its first process's) Prometheus metrics. */
+  aggregateMetricsUrl: string;
 }
 
 /** The services' environment: a database, topics, Redis prefix and consumer groups of the run's namespace. */
-function benchEnv(opts: Options): Record<string, string> {
+function benchEnv(opts: Options, aggregatePort: number): Record<string, string> {
   const ns = opts.namespace;
   return {
     ...(process.env as Record<string, string>),
@@ -83,6 +86,8 @@ function benchEnv(opts: Options): Record<string, string> {
     PSEUDONYM_KEY: process.env.PSEUDONYM_KEY ?? SAMPLE_PSEUDONYM_KEY,
     DISTRICT_TIMEZONES: `${DISTRICT}=America/Chicago,${PROBE_DISTRICT}=UTC`,
     INGEST_PORT: String(opts.port),
+    // The aggregate's /metrics are read at each phase's start and end (`aggregate-timings.ts`).
+    AGGREGATE_HTTP_PORT: String(aggregatePort),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
 }
@@ -90,7 +95,8 @@ function benchEnv(opts: Options): Record<string, string> {
 /** Checks that Kafka and ClickHouse answer, then prints the run's header (commit, machine, targets). */
 export async function openBench(opts: Options): Promise<BenchContext> {
   const startedAt = new Date();
-  const env = benchEnv(opts);
+  const aggregatePort = await loopbackPort();
+  const env = benchEnv(opts, aggregatePort);
   const config = loadConfig(baseConfigSchema, env);
   if (opts.replicas > config.KAFKA_PARTITIONS) {
     throw new Error(
@@ -133,7 +139,20 @@ export async function openBench(opts: Options): Promise<BenchContext> {
     kafka,
     enrichGroupId: env.ENRICH_GROUP_ID!,
     aggregateGroupId: env.AGGREGATE_GROUP_ID!,
+    aggregateMetricsUrl: `http://127.0.0.1:${aggregatePort}/metrics`,
   };
+}
+
+/** A loopback port free a moment ago (the kernel's choice). */
+async function loopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 function gitCommit(): string {

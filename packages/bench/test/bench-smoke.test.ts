@@ -119,6 +119,17 @@ test('finds every probe seen in ClickHouse on usage.raw and usage.enriched, to s
   expect(run.stdout).toContain("where the probes' time went");
 });
 
+test("reads the aggregate's own timings for both phases from its /metrics", () => {
+  for (const phase of [result.throughput, result.paced]) {
+    // Every event of the phase (and its probes) was stored, so each was observed once at its store.
+    expect(phase.aggregate.events).toBeGreaterThanOrEqual(phase.events);
+    expect(phase.aggregate.stores).toBeGreaterThan(0);
+    expect(phase.aggregate.folds).toBeGreaterThan(0);
+    expect(phase.aggregate.ageMeanSeconds).toBeGreaterThan(0);
+  }
+  expect(run.stdout).toContain("the aggregate's own timing");
+});
+
 test('the peer race stores the same messages in both contenders, and every report query answers', () => {
   expect(result.peer.messages).toBeGreaterThan(result.throughput.events);
   expect(result.peer.aggregate.rows).toBe(result.peer.messages);

@@ -21,6 +21,8 @@ import { ASK_AGAIN_MS, partitionKey, QUIET_MS } from './fold-schedule';
 export interface SinkMessage {
   offset: string;
   value: Buffer | null;
+  /** The record's timestamp (ms since the epoch, as kafkajs gives it): its age when stored is measured. */
+  timestamp?: string;
 }
 
 export interface GatherOptions {
@@ -111,7 +113,11 @@ export class BatchGathering {
     }
     // Copies: a kafkajs message's value is a slice of its whole fetch response, which holding it would keep.
     for (const m of newcomers) {
-      entry.messages.set(m.offset, { offset: m.offset, value: m.value === null ? null : Buffer.from(m.value) });
+      entry.messages.set(m.offset, {
+        offset: m.offset,
+        value: m.value === null ? null : Buffer.from(m.value),
+        ...(m.timestamp === undefined ? {} : { timestamp: m.timestamp }),
+      });
       if (BigInt(m.offset) < entry.first) entry.first = BigInt(m.offset);
     }
     this.held.set(key, entry);

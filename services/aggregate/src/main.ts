@@ -5,6 +5,7 @@ import { runService } from '@edusage/runtime';
 import { loadAggregateConfig, type AggregateConfig } from './config';
 import { deadLetterHandler, enrichedHandler } from './handlers';
 import { registerSinkMetrics } from './metrics';
+import { sinkTimingMetrics } from './sink-timings';
 import { checkSinkSchema } from './schema-check';
 import { SinkWorker } from './sink-worker';
 
@@ -58,6 +59,7 @@ void runService<AggregateConfig>({
       concurrency: config.AGGREGATE_CONCURRENCY,
       foldIntervalMs: config.AGGREGATE_FOLD_INTERVAL_MS,
       gather: { minMessages: config.AGGREGATE_GATHER_MESSAGES, maxWaitMs: config.AGGREGATE_GATHER_MAX_WAIT_MS },
+      timings: sinkTimingMetrics(ctx.registry),
       handlers: {
         [topics.enriched]: enrichedHandler(ch),
         [topics.dlq]: deadLetterHandler(),

@@ -6,6 +6,7 @@ import { produceJson } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { BatchAbandoned, batchContext, type BatchContext } from './batch-context';
 import { BatchGathering, type GatherOptions, type SinkMessage } from './batch-gathering';
+import type { SinkTimings } from './sink-timings';
 import { mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
 import { FoldSchedule, partitionKey } from './fold-schedule';
@@ -64,6 +65,8 @@ export interface SinkWorkerOptions {
    * Default: every batch stored as it comes.
    */
   gather?: GatherOptions;
+  /** Reports the sink's timings (the service's /metrics); none by default. */
+  timings?: SinkTimings;
 }
 
 /**
@@ -307,6 +310,7 @@ export class SinkWorker {
   ): Promise<void> {
     const { batch, resolveOffset } = payload;
     const { topic, partition, handler } = ctx;
+    const storeStarted = performance.now();
     const prepared = await ctx.persist('preparing batch', () => handler.prepare(topic, partition, messages));
     const replayedOrigin = replayed === undefined ? undefined : kafkaPosition(topic, partition, replayed);
     const rejects = prepared.rejects.filter((r) => r.origin !== replayedOrigin);
@@ -315,6 +319,7 @@ export class SinkWorker {
       for (const reject of await this.rowStore.storeMonth(ctx, messages, month, rows)) rejects.push(reject);
       await payload.heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
     }
+    this.opts.timings?.stored(topic, messages, (performance.now() - storeStarted) / 1000, Date.now());
     if (rejects.length > 0) {
       await ctx.persist('sending dead letters', () =>
         produceJson(
@@ -343,6 +348,7 @@ export class SinkWorker {
     };
     const after = handler.afterStore?.bind(handler);
     const due = after === undefined || this.folds.foldNow(topic, partition, Date.now());
+    const foldStarted = performance.now();
     const folded =
       after === undefined ||
       (due &&
@@ -367,7 +373,10 @@ export class SinkWorker {
       countBatch();
       return;
     }
-    if (after) this.folds.folded(topic, partition, Date.now());
+    if (after) {
+      this.folds.folded(topic, partition, Date.now());
+      this.opts.timings?.folded((performance.now() - foldStarted) / 1000);
+    }
 
     resolveNext();
     const next = end.toString();

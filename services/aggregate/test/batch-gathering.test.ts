@@ -34,6 +34,15 @@ describe('BatchGathering (pure)', () => {
     expect(g.heldMessages).toBe(0);
   });
 
+  it('held messages keep their record timestamps (the age at store is measured from them)', () => {
+    const g = new BatchGathering({ minMessages: 4, maxWaitMs: 1_000 });
+    const stamped = (from: number, count: number) =>
+      batch(from, count).map((m) => ({ ...m, timestamp: `${1000 + Number(m.offset)}` }));
+    expect(g.add('t', 0, stamped(0, 2), at(0))).toBeNull();
+    const out = g.add('t', 0, stamped(2, 2), at(10))!;
+    expect(out.map((m) => m.timestamp)).toEqual(['1000', '1001', '1002', '1003']);
+  });
+
   it('a batch that alone reaches the minimum is not held (and not copied)', () => {
     const g = new BatchGathering({ minMessages: 3, maxWaitMs: 1_000 });
     const b = batch(0, 3);

@@ -113,6 +113,25 @@ test('ready with rows counted in /metrics; not ready while ClickHouse refuses in
     (n) => n === 20,
     { timeoutMs: 60_000, what: '20 rows inserted in /metrics' },
   );
+  // The sink's timings: each of the 20 events' age when stored, and the batches' store and fold times.
+  const exposition = (await get('/metrics')).text;
+  const sample = (series: string) =>
+    Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)`, 'm').exec(exposition)?.[1] ?? NaN);
+  const ageSeries = `edusage_aggregate_event_age_at_store_seconds_count{topic="${env.topics.enriched}"}`;
+  expect(sample(ageSeries)).toBe(20);
+  // Produced moments ago: no event waited a minute (the 60 s bucket holds them all; labels in any order).
+  const bucket60 = exposition
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('edusage_aggregate_event_age_at_store_seconds_bucket{') &&
+        l.includes('le="60"') &&
+        l.includes(`topic="${env.topics.enriched}"`),
+    );
+  expect(Number(bucket60?.split(' ').pop())).toBe(20);
+  expect(sample('edusage_aggregate_store_seconds_count')).toBeGreaterThanOrEqual(1);
+  expect(sample('edusage_aggregate_store_seconds_sum')).toBeGreaterThan(0);
+  expect(sample('edusage_aggregate_fold_seconds_count')).toBeGreaterThanOrEqual(1);
 
   // Every insert of the partition is refused and retried, the batch never finishes.
   const release = await holdInserts();

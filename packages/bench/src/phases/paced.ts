@@ -1,3 +1,9 @@
+import {
+  describeAggregateTimings,
+  readAggregateMetrics,
+  timingsBetween,
+  type AggregateTimings,
+} from '../aggregate-timings';
 import type { BenchContext } from '../context';
 import { freshBodies, newSendStats, sendBodies } from '../load';
 import { summarizeProbes, type LatencySummary } from '../probes';
@@ -21,6 +27,8 @@ export interface PacedResult {
   settle: PhaseSettle;
   /** The phase and its settling: what its events cost, the targets' measure. */
   cpuSecondsPer10kEventsWithSettle: Record<string, number>;
+  /** The aggregate's own timings over the phase and its settling (its /metrics); null when unread. */
+  aggregate: AggregateTimings | null;
 }
 
 /** The paced rate: --latency-rate, else 70 % of the measured sustained rate (rounded down to 500/s). */
@@ -50,6 +58,7 @@ export async function runPaced(
     `\n[5/9] latency: ${fmtInt(rate)} events/s for ${opts.latencySeconds} s (${fmtInt(events)} events), ${opts.probeRate} probes/s`,
   );
   probes.phase = 'paced';
+  const aggregateBefore = await readAggregateMetrics(ctx.aggregateMetricsUrl);
   const paced = await timedPhase(rig.sampler, async () => {
     const stats = newSendStats();
     progress.start('paced', stats, events);
@@ -66,6 +75,12 @@ export async function runPaced(
   });
   // At once: the merges and folds right after the last INSERTs are the phase's (the probes' wait below is not).
   const settle = await settleAfter(ctx, rig, '[5/9]');
+  const aggregate = timingsBetween(
+    aggregateBefore,
+    await readAggregateMetrics(ctx.aggregateMetricsUrl),
+    ctx.topics.enriched,
+  );
+  say(`[5/9] ${describeAggregateTimings(aggregate, opts.replicas)}`);
   await probes.waitAllVisible(120_000);
   const latency = summarizeProbes(probes.probes.filter((p) => p.phase === 'paced'));
   const { stats, doneAt } = paced.value;
@@ -85,5 +100,6 @@ export async function runPaced(
     cpuSecondsPer10kEvents: perTenK(paced.cpu, stats.accepted),
     settle,
     cpuSecondsPer10kEventsWithSettle: perTenK(joinWindows(paced.cpu, settle.cpu), stats.accepted),
+    aggregate,
   };
 }

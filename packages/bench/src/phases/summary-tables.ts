@@ -5,6 +5,7 @@ import type { ThroughputResult } from './throughput';
 import { MiB, TARGETS, cpuRows, fmt1, fmt2, fmtInt, fmtMs, latencyRow, say, table, verdict } from '../report';
 import { queriesTable } from './queries';
 import type { HopStats, HopSummary } from '../probe-hops';
+import type { AggregateTimings } from '../aggregate-timings';
 import type { BenchSummary } from './summary';
 
 /** The summary tables: targets and verdicts, latency per phase, CPU per process and phase, peak memory. */
@@ -19,6 +20,7 @@ export function printSummary(s: BenchSummary): void {
   if (s.paced) lrows.push(latencyRow(`paced ${fmtInt(s.paced.targetEventsPerSecond)}/s`, s.paced.latency));
   say(table(lrows));
   printProbeHops(s);
+  printAggregateTimings(s);
 
   const tp = s.throughput;
   const names = [...serviceProcesses(s.options.replicas), ...STACK, 'bench'];
@@ -223,6 +225,32 @@ function printProbeHops(s: BenchSummary): void {
         ...[p.p50, p.p90, p.p99, p.slowestTenthMean].map(fmtInt),
       ]),
     );
+  }
+  say(table(rows));
+}
+
+/** The aggregate's own timings per phase (its /metrics histograms, the phase with its settling). */
+function printAggregateTimings(s: BenchSummary): void {
+  const phases: [string, AggregateTimings | null][] = [['throughput (saturated)', s.throughput.aggregate]];
+  if (s.paced) phases.push([`paced ${fmtInt(s.paced.targetEventsPerSecond)}/s`, s.paced.aggregate]);
+  if (phases.every(([, t]) => t === null)) return;
+  const first = s.options.replicas > 1 ? ', its first process' : '';
+  say(
+    `\nthe aggregate's own timing (its /metrics${first}): batches stored and folded, and how old events were when they became queryable (s from enrich's record; bucket bounds)`,
+  );
+  const rows = [['phase', 'batches', 'store ms', 'folds', 'fold ms', 'events', 'age mean', 'p50 ≤', 'p90 ≤', 'p99 ≤']];
+  for (const [label, t] of phases) {
+    if (t === null) continue;
+    rows.push([
+      label,
+      fmtInt(t.stores),
+      fmtInt(t.storeMeanMs),
+      fmtInt(t.folds),
+      fmtInt(t.foldMeanMs),
+      fmtInt(t.events),
+      fmt2(t.ageMeanSeconds),
+      ...[t.ageP50Seconds, t.ageP90Seconds, t.ageP99Seconds].map(String),
+    ]);
   }
   say(table(rows));
 }

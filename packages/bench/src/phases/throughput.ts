@@ -1,3 +1,9 @@
+import {
+  describeAggregateTimings,
+  readAggregateMetrics,
+  timingsBetween,
+  type AggregateTimings,
+} from '../aggregate-timings';
 import type { BenchContext } from '../context';
 import { newSendStats, sendBodies, type SendStats } from '../load';
 import { summarizeProbes, type LatencySummary } from '../probes';
@@ -23,6 +29,8 @@ export interface ThroughputResult {
   settle: PhaseSettle;
   /** The phase and its settling: what its events cost, the targets' measure. */
   cpuSecondsPer10kEventsWithSettle: Record<string, number>;
+  /** The aggregate's own timings over the phase and its settling (its /metrics); null when unread. */
+  aggregate: AggregateTimings | null;
 }
 
 /**
@@ -40,6 +48,7 @@ export async function runThroughput(
     `\n[4/9] throughput: sending ${fmtInt(data.totalEvents)} events as fast as ingest takes them (${opts.concurrency} connections), ${opts.probeRate} probes/s`,
   );
   probes.phase = 'load';
+  const aggregateBefore = await readAggregateMetrics(ctx.aggregateMetricsUrl);
   const load = await timedPhase(rig.sampler, async () => {
     const stats = newSendStats();
     progress.start('load', stats, data.totalEvents);
@@ -52,6 +61,12 @@ export async function runThroughput(
   });
   // At once: the merges and folds right after the last INSERTs are the phase's (the probes' wait below is not).
   const settle = await settleAfter(ctx, rig, '[4/9]');
+  const aggregate = timingsBetween(
+    aggregateBefore,
+    await readAggregateMetrics(ctx.aggregateMetricsUrl),
+    ctx.topics.enriched,
+  );
+  say(`[4/9] ${describeAggregateTimings(aggregate, opts.replicas)}`);
   const { stats, storedAt } = load.value;
   if (stats.accepted !== data.totalEvents)
     say(`      note: ${data.totalEvents - stats.accepted} events were not accepted`);
@@ -80,6 +95,7 @@ export async function runThroughput(
       cpuSecondsPer10kEvents: perTenK(load.cpu, stats.accepted),
       settle,
       cpuSecondsPer10kEventsWithSettle: perTenK(joinWindows(load.cpu, settle.cpu), stats.accepted),
+      aggregate,
     },
   };
 }
