@@ -3,6 +3,8 @@
  * a phase's start and end: how long its statements took and how old events were when they became
  * queryable, the phase's share only (the difference of the two reads).
  */
+import { SINK_TIMING_METRICS } from '@edusage/aggregate';
+import { fmt2, fmtInt } from './report';
 
 /** One histogram's read: cumulative counts by upper bound (`le`), its sum and count. */
 export interface HistogramRead {
@@ -73,20 +75,21 @@ export interface AggregateTimings {
   ageP99Seconds: number;
 }
 
-/** The aggregate's timings between two reads of its /metrics; null when the second read failed. */
+/** The aggregate's timings between two reads of its /metrics; null when either read failed. */
 export function timingsBetween(
   before: MetricsRead | null,
   after: MetricsRead | null,
   enrichedTopic: string,
 ): AggregateTimings | null {
-  if (after === null) return null;
+  // Without the first read the difference would hold everything before the phase too.
+  if (before === null || after === null) return null;
   const between = (key: string): HistogramRead => {
     const a = after.get(key);
-    return a === undefined ? { buckets: new Map(), sum: 0, count: 0 } : histogramBetween(before?.get(key), a);
+    return a === undefined ? { buckets: new Map(), sum: 0, count: 0 } : histogramBetween(before.get(key), a);
   };
-  const store = between('edusage_aggregate_store_seconds');
-  const fold = between('edusage_aggregate_fold_seconds');
-  const age = between(`edusage_aggregate_event_age_at_store_seconds{topic="${enrichedTopic}"}`);
+  const store = between(SINK_TIMING_METRICS.store);
+  const fold = between(SINK_TIMING_METRICS.fold);
+  const age = between(`${SINK_TIMING_METRICS.eventAge}{topic="${enrichedTopic}"}`);
   return {
     stores: store.count,
     storeMeanMs: (store.sum / store.count) * 1000,
@@ -112,12 +115,17 @@ export async function readAggregateMetrics(url: string): Promise<MetricsRead | n
 
 /** The phase's line about the aggregate's side ("[4/9] aggregate: …"). */
 export function describeAggregateTimings(t: AggregateTimings | null, replicas: number): string {
-  if (t === null) return "the aggregate's /metrics did not answer: no timings of its own";
+  if (t === null) return "the aggregate's /metrics did not answer at the phase's start or end: no timings of its own";
   const who = replicas > 1 ? 'aggregate (first process)' : 'aggregate';
-  const s = (x: number) => (Number.isFinite(x) ? `${x} s` : 'n/a');
   return (
-    `${who}: ${t.stores} batches stored in ${Math.round(t.storeMeanMs)} ms on average (claims, INSERTs), ` +
-    `${t.folds} folds of ${Math.round(t.foldMeanMs)} ms; events queryable ${t.ageMeanSeconds.toFixed(2)} s on average after enrich made ` +
-    `their records (p50 ≤ ${s(t.ageP50Seconds)}, p90 ≤ ${s(t.ageP90Seconds)}, p99 ≤ ${s(t.ageP99Seconds)})`
+    `${who}: ${t.stores} batches stored in ${fmtInt(t.storeMeanMs)} ms on average (claims, INSERTs), ` +
+    `${t.folds} folds of ${fmtInt(t.foldMeanMs)} ms; events queryable ${fmt2(t.ageMeanSeconds)} s on average after enrich made ` +
+    `their records (p50 ${fmtBound(t.ageP50Seconds)}, p90 ${fmtBound(t.ageP90Seconds)}, p99 ${fmtBound(t.ageP99Seconds)})`
   );
+}
+
+/** A bucket bound as "≤ 3 s"; past the last bound "> 300 s"; none "n/a". */
+export function fmtBound(seconds: number, lastBound = 300): string {
+  if (Number.isNaN(seconds)) return 'n/a';
+  return Number.isFinite(seconds) ? `≤ ${seconds} s` : `> ${lastBound} s`;
 }

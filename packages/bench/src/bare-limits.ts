@@ -56,7 +56,7 @@ export async function bareKafka(
 ): Promise<BareResult> {
   await recreateTopics(kafka, [topic], partitions);
   const producer = await createProducer(kafka);
-  const consumer = await createConsumer(kafka, `bench-bare-${randomUUID().slice(0, 8)}`);
+  const consumer = await createConsumer(kafka, `${topic}-reader-${randomUUID().slice(0, 8)}`);
   let consumed = 0;
   let produced = 0;
   let lastConsumedAt = 0;

@@ -20,6 +20,13 @@ async function main(): Promise<void> {
   const ctx = await openBench(parseOptions());
   const data = await resetAndGenerate(ctx);
   const rig = createRig(ctx, data);
+  // Stopped from outside (Ctrl-C, a test's timeout): the services it started stop with it.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench: ${signal}, stopping the services\n`);
+      void closeRig(rig).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
   try {
     await startServices(ctx, rig);
     const throughput = await runThroughput(ctx, data, rig);

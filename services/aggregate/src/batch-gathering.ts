@@ -113,11 +113,9 @@ export class BatchGathering {
     }
     // Copies: a kafkajs message's value is a slice of its whole fetch response, which holding it would keep.
     for (const m of newcomers) {
-      entry.messages.set(m.offset, {
-        offset: m.offset,
-        value: m.value === null ? null : Buffer.from(m.value),
-        ...(m.timestamp === undefined ? {} : { timestamp: m.timestamp }),
-      });
+      const copy: SinkMessage = { offset: m.offset, value: m.value === null ? null : Buffer.from(m.value) };
+      if (m.timestamp !== undefined) copy.timestamp = m.timestamp;
+      entry.messages.set(m.offset, copy);
       if (BigInt(m.offset) < entry.first) entry.first = BigInt(m.offset);
     }
     this.held.set(key, entry);

@@ -7,3 +7,4 @@ export { deriveRollups, derivedRanges, FoldSuperseded, refoldRange } from './rol
 export { currentEventsIn, EVENT_COLUMNS } from './current-events';
 export { checkSinkSchema, sinkSchemaProblems } from './schema-check';
 export { PermanentError, PartitionRefused } from './errors';
+export { SINK_TIMING_METRICS, sinkTimingMetrics, type SinkTimings } from './sink-timings';

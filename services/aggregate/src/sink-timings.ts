@@ -13,28 +13,35 @@ export interface SinkTimings {
   folded(seconds: number): void;
 }
 
+/** The histograms' names (the benchmark reads them from /metrics too). */
+export const SINK_TIMING_METRICS = {
+  eventAge: 'edusage_aggregate_event_age_at_store_seconds',
+  store: 'edusage_aggregate_store_seconds',
+  fold: 'edusage_aggregate_fold_seconds',
+} as const;
+
 const STATEMENT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const AGE_BUCKETS = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300];
 
 /** The sink's timings as histograms of `registry` (the service's /metrics). */
 export function sinkTimingMetrics(registry: Registry): SinkTimings {
   const age = new Histogram({
-    name: 'edusage_aggregate_event_age_at_store_seconds',
+    name: SINK_TIMING_METRICS.eventAge,
     help:
-      "Seconds from an event's record being made (enrich's producer; the record timestamp) to its row being " +
-      'stored in ClickHouse, queryable: the aggregate part of ingest-to-queryable, per event',
+      "Seconds from a record being made (its producer's timestamp: enrich's for usage.enriched) to its row being " +
+      'stored in ClickHouse, queryable: the aggregate part of ingest-to-queryable, per event (by topic)',
     labelNames: ['topic'],
     buckets: AGE_BUCKETS,
     registers: [registry],
   });
   const store = new Histogram({
-    name: 'edusage_aggregate_store_seconds',
+    name: SINK_TIMING_METRICS.store,
     help: "Seconds a partition batch's storing took: the duplicate claims and the INSERTs, retries included",
     buckets: STATEMENT_BUCKETS,
     registers: [registry],
   });
   const fold = new Histogram({
-    name: 'edusage_aggregate_fold_seconds',
+    name: SINK_TIMING_METRICS.fold,
     help: "Seconds a partition's rollup fold took (the derivation's statements), retries included",
     buckets: STATEMENT_BUCKETS,
     registers: [registry],

@@ -114,11 +114,16 @@ test('ready with rows counted in /metrics; not ready while ClickHouse refuses in
     { timeoutMs: 60_000, what: '20 rows inserted in /metrics' },
   );
   // The sink's timings: each of the 20 events' age when stored, and the batches' store and fold times.
-  const exposition = (await get('/metrics')).text;
-  const sample = (series: string) =>
+  // Observed after the rows counter moves (the fold comes after the INSERT): polled until the fold is in.
+  const sample = (exposition: string, series: string) =>
     Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)`, 'm').exec(exposition)?.[1] ?? NaN);
   const ageSeries = `edusage_aggregate_event_age_at_store_seconds_count{topic="${env.topics.enriched}"}`;
-  expect(sample(ageSeries)).toBe(20);
+  const exposition = await waitFor(
+    async () => (await get('/metrics')).text,
+    (text) => sample(text, 'edusage_aggregate_fold_seconds_count') >= 1 && sample(text, ageSeries) >= 20,
+    { timeoutMs: 30_000, what: 'a fold and 20 ages in /metrics' },
+  );
+  expect(sample(exposition, ageSeries)).toBe(20);
   // Produced moments ago: no event waited a minute (the 60 s bucket holds them all; labels in any order).
   const bucket60 = exposition
     .split('\n')
@@ -129,9 +134,8 @@ test('ready with rows counted in /metrics; not ready while ClickHouse refuses in
         l.includes(`topic="${env.topics.enriched}"`),
     );
   expect(Number(bucket60?.split(' ').pop())).toBe(20);
-  expect(sample('edusage_aggregate_store_seconds_count')).toBeGreaterThanOrEqual(1);
-  expect(sample('edusage_aggregate_store_seconds_sum')).toBeGreaterThan(0);
-  expect(sample('edusage_aggregate_fold_seconds_count')).toBeGreaterThanOrEqual(1);
+  expect(sample(exposition, 'edusage_aggregate_store_seconds_count')).toBeGreaterThanOrEqual(1);
+  expect(sample(exposition, 'edusage_aggregate_store_seconds_sum')).toBeGreaterThan(0);
 
   // Every insert of the partition is refused and retried, the batch never finishes.
   const release = await holdInserts();

@@ -5,7 +5,7 @@ import type { ThroughputResult } from './throughput';
 import { MiB, TARGETS, cpuRows, fmt1, fmt2, fmtInt, fmtMs, latencyRow, say, table, verdict } from '../report';
 import { queriesTable } from './queries';
 import type { HopStats, HopSummary } from '../probe-hops';
-import type { AggregateTimings } from '../aggregate-timings';
+import { fmtBound, type AggregateTimings } from '../aggregate-timings';
 import type { BenchSummary } from './summary';
 
 /** The summary tables: targets and verdicts, latency per phase, CPU per process and phase, peak memory. */
@@ -236,9 +236,9 @@ function printAggregateTimings(s: BenchSummary): void {
   if (phases.every(([, t]) => t === null)) return;
   const first = s.options.replicas > 1 ? ', its first process' : '';
   say(
-    `\nthe aggregate's own timing (its /metrics${first}): batches stored and folded, and how old events were when they became queryable (s from enrich's record; bucket bounds)`,
+    `\nthe aggregate's own timing (its /metrics${first}): batches stored and folded, and how old events were when they became queryable (s from enrich's record; by bucket)`,
   );
-  const rows = [['phase', 'batches', 'store ms', 'folds', 'fold ms', 'events', 'age mean', 'p50 ≤', 'p90 ≤', 'p99 ≤']];
+  const rows = [['phase', 'batches', 'store ms', 'folds', 'fold ms', 'events', 'age mean', 'p50', 'p90', 'p99']];
   for (const [label, t] of phases) {
     if (t === null) continue;
     rows.push([
@@ -249,7 +249,7 @@ function printAggregateTimings(s: BenchSummary): void {
       fmtInt(t.foldMeanMs),
       fmtInt(t.events),
       fmt2(t.ageMeanSeconds),
-      ...[t.ageP50Seconds, t.ageP90Seconds, t.ageP99Seconds].map(String),
+      ...[t.ageP50Seconds, t.ageP90Seconds, t.ageP99Seconds].map((b) => fmtBound(b)),
     ]);
   }
   say(table(rows));
