@@ -53,9 +53,17 @@ async function insertBatched(ch: ClickHouseClient, table: string, rows: Iterable
   return n + batch.length;
 }
 
-function* students(
-  count: number,
-): Generator<{ id: string; school: string; grade: string; cls: string; minutes: number; pre: number; post: number }> {
+interface BenchStudent {
+  id: string;
+  school: string;
+  grade: string;
+  cls: string;
+  minutes: number;
+  pre: number;
+  post: number;
+}
+
+function* students(count: number): Generator<BenchStudent> {
   const next = rng(7);
   for (let i = 0; i < count; i++) {
     const school = `sch-${i % 50}`;
@@ -109,6 +117,20 @@ async function main(): Promise<void> {
 async function writeBenchDistrict(ch: ClickHouseClient, count: number): Promise<void> {
   const t = Date.now();
   const all = [...students(count)];
+  const classes = await writeRoster(ch, all);
+  await insertBatched(
+    ch,
+    'assessment_results',
+    all.flatMap((s) => [testResult(s, FROM, s.pre), testResult(s, TO, s.post)]),
+  );
+  const stored = await insertBatched(ch, 'usage_events', benchEvents(all));
+  console.log(
+    `wrote ${count} students, ${classes} classes, ${2 * count} test results, ${stored} events in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+  );
+}
+
+/** The roster's dimension tables (one version): the students, their classes and enrollments; the class count. */
+async function writeRoster(ch: ClickHouseClient, all: readonly BenchStudent[]): Promise<number> {
   const version = { district_id: D, roster_version: 'r1' };
   await insertRows(ch, 'dim_roster_versions', [
     {
@@ -118,8 +140,8 @@ async function writeBenchDistrict(ch: ClickHouseClient, count: number): Promise<
       oneroster_version: '1.1',
       orgs: 50,
       classes: 0,
-      people: count,
-      enrollments: count,
+      people: all.length,
+      enrollments: all.length,
     },
   ]);
   await insertBatched(
@@ -171,7 +193,12 @@ async function writeBenchDistrict(ch: ClickHouseClient, count: number): Promise<
       status: 'active',
     })),
   );
-  const result = (s: (typeof all)[number], day: string, score: number) => ({
+  return classes.length;
+}
+
+/** One MAP Growth math result of a student. */
+function testResult(s: BenchStudent, day: string, score: number) {
+  return {
     district_id: D,
     assessment: 'map_growth',
     subject: 'math',
@@ -183,59 +210,52 @@ async function writeBenchDistrict(ch: ClickHouseClient, count: number): Promise<
     percentile: null,
     projected_growth: 3,
     grade: s.grade,
-  });
-  await insertBatched(
-    ch,
-    'assessment_results',
-    all.flatMap((s) => [result(s, FROM, s.pre), result(s, TO, s.post)]),
-  );
-  let offset = 0;
-  // Where the students used the app, so the four campus groups are filled: on, on and off, off, and
-  // off with half of the events without a known place.
-  const places = [
-    ['on', 'on'],
-    ['on', 'off'],
-    ['off', 'off'],
-    ['unknown', 'off'],
-  ] as const;
-  const events = function* () {
-    for (const [i, s] of all.entries()) {
-      if (s.minutes === 0) continue;
-      // 12 events over the 13 weeks: explicit seconds adding up to the student's minutes per week.
-      for (let e = 0; e < 12; e++) {
-        const day = new Date(Date.parse(`${FROM}T00:00:00Z`) + (e * 7 + 1) * 86_400_000).toISOString().slice(0, 10);
-        yield {
-          district_id: D,
-          local_date: day,
-          occurred_at: `${day} 15:00:00`,
-          school_id: s.school,
-          class_id: s.cls,
-          class_attribution: 'inferred',
-          person_id: s.id,
-          person_resolved: 1,
-          role: 'student',
-          app_id: 'ixl',
-          app_resolved: 1,
-          app_domain: '',
-          source: 'agent',
-          event_type: 'use',
-          campus: places[i % 4]![e % 2]!,
-          explicit_seconds: Math.round((s.minutes * 60 * 13) / 12),
-          counts_minute: 0,
-          event_id: `e${offset}`,
-          dedup_key: `k${offset}`,
-          kafka_topic: 'bench',
-          kafka_partition: 0,
-          kafka_offset: offset++,
-          stored_at: '2026-12-02 00:00:00',
-        };
-      }
-    }
   };
-  const stored = await insertBatched(ch, 'usage_events', events());
-  console.log(
-    `wrote ${count} students, ${classes.length} classes, ${2 * count} test results, ${stored} events in ${((Date.now() - t) / 1000).toFixed(1)} s`,
-  );
+}
+
+// Where the students used the app, so the four campus groups are filled: on, on and off, off, and
+// off with half of the events without a known place.
+const PLACES = [
+  ['on', 'on'],
+  ['on', 'off'],
+  ['off', 'off'],
+  ['unknown', 'off'],
+] as const;
+
+/** The usage_events rows: 12 events over the 13 weeks per using student, explicit seconds adding up to their minutes per week. */
+function* benchEvents(all: readonly BenchStudent[]): Generator<object> {
+  let offset = 0;
+  for (const [i, s] of all.entries()) {
+    if (s.minutes === 0) continue;
+    for (let e = 0; e < 12; e++) {
+      const day = new Date(Date.parse(`${FROM}T00:00:00Z`) + (e * 7 + 1) * 86_400_000).toISOString().slice(0, 10);
+      yield {
+        district_id: D,
+        local_date: day,
+        occurred_at: `${day} 15:00:00`,
+        school_id: s.school,
+        class_id: s.cls,
+        class_attribution: 'inferred',
+        person_id: s.id,
+        person_resolved: 1,
+        role: 'student',
+        app_id: 'ixl',
+        app_resolved: 1,
+        app_domain: '',
+        source: 'agent',
+        event_type: 'use',
+        campus: PLACES[i % 4]![e % 2]!,
+        explicit_seconds: Math.round((s.minutes * 60 * 13) / 12),
+        counts_minute: 0,
+        event_id: `e${offset}`,
+        dedup_key: `k${offset}`,
+        kafka_topic: 'bench',
+        kafka_partition: 0,
+        kafka_offset: offset++,
+        stored_at: '2026-12-02 00:00:00',
+      };
+    }
+  }
 }
 
 /** The usage query and the statistics once on their own, then `analyze` three times. */
