@@ -4,7 +4,8 @@
  * queryable, the phase's share only (the difference of the two reads).
  */
 import { SINK_TIMING_METRICS } from '@edusage/aggregate';
-import { fmt2, fmtInt } from './report';
+import type { BenchContext } from './context';
+import { fmt2, fmtInt, say } from './report';
 
 /** One histogram's read: cumulative counts by upper bound (`le`), its sum and count. */
 export interface HistogramRead {
@@ -128,4 +129,19 @@ export function describeAggregateTimings(t: AggregateTimings | null, replicas: n
 export function fmtBound(seconds: number, lastBound = 300): string {
   if (Number.isNaN(seconds)) return 'n/a';
   return Number.isFinite(seconds) ? `≤ ${seconds} s` : `> ${lastBound} s`;
+}
+
+/**
+ * Reads the aggregate's /metrics at a phase's start; the function it gives reads them again at the
+ * phase's end (after its settling), says the aggregate's side on the phase's line and returns it.
+ */
+export async function startAggregateTimings(
+  ctx: BenchContext,
+): Promise<(step: string) => Promise<AggregateTimings | null>> {
+  const before = await readAggregateMetrics(ctx.aggregateMetricsUrl);
+  return async (step) => {
+    const timings = timingsBetween(before, await readAggregateMetrics(ctx.aggregateMetricsUrl), ctx.topics.enriched);
+    say(`${step} ${describeAggregateTimings(timings, ctx.opts.replicas)}`);
+    return timings;
+  };
 }

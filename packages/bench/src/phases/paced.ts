@@ -1,9 +1,4 @@
-import {
-  describeAggregateTimings,
-  readAggregateMetrics,
-  timingsBetween,
-  type AggregateTimings,
-} from '../aggregate-timings';
+import { startAggregateTimings, type AggregateTimings } from '../aggregate-timings';
 import type { BenchContext } from '../context';
 import { freshBodies, newSendStats, sendBodies } from '../load';
 import { summarizeProbes, type LatencySummary } from '../probes';
@@ -58,7 +53,7 @@ export async function runPaced(
     `\n[5/9] latency: ${fmtInt(rate)} events/s for ${opts.latencySeconds} s (${fmtInt(events)} events), ${opts.probeRate} probes/s`,
   );
   probes.phase = 'paced';
-  const aggregateBefore = await readAggregateMetrics(ctx.aggregateMetricsUrl);
+  const aggregateTimings = await startAggregateTimings(ctx);
   const paced = await timedPhase(rig.sampler, async () => {
     const stats = newSendStats();
     progress.start('paced', stats, events);
@@ -75,12 +70,7 @@ export async function runPaced(
   });
   // At once: the merges and folds right after the last INSERTs are the phase's (the probes' wait below is not).
   const settle = await settleAfter(ctx, rig, '[5/9]');
-  const aggregate = timingsBetween(
-    aggregateBefore,
-    await readAggregateMetrics(ctx.aggregateMetricsUrl),
-    ctx.topics.enriched,
-  );
-  say(`[5/9] ${describeAggregateTimings(aggregate, opts.replicas)}`);
+  const aggregate = await aggregateTimings('[5/9]');
   await probes.waitAllVisible(120_000);
   const latency = summarizeProbes(probes.probes.filter((p) => p.phase === 'paced'));
   const { stats, doneAt } = paced.value;

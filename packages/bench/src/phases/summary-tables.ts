@@ -16,8 +16,7 @@ export function printSummary(s: BenchSummary): void {
   const load = s.throughput.latencyUnderSaturation;
   say('\nlatency probes (from the 202 to the first ClickHouse poll that sees the event; poll every 250 ms)');
   const lrows = [['phase', 'seen', 'p50', 'p90', 'p99', 'max', 'p99 from send', 'lost/failed']];
-  lrows.push(latencyRow('throughput (saturated)', load));
-  if (s.paced) lrows.push(latencyRow(`paced ${fmtInt(s.paced.targetEventsPerSecond)}/s`, s.paced.latency));
+  for (const [label, l] of byPhase(s, load, (p) => p.latency)) lrows.push(latencyRow(label, l));
   say(table(lrows));
   printProbeHops(s);
   printAggregateTimings(s);
@@ -204,8 +203,7 @@ function targetRows(s: BenchSummary): string[][] {
 
 /** Where the probes' time went: the three parts of each phase's latency, by the records' timestamps. */
 function printProbeHops(s: BenchSummary): void {
-  const phases: [string, HopSummary | null | undefined][] = [['throughput (saturated)', s.probeHops.load]];
-  if (s.paced) phases.push([`paced ${fmtInt(s.paced.targetEventsPerSecond)}/s`, s.probeHops.paced]);
+  const phases = byPhase<HopSummary | null | undefined>(s, s.probeHops.load, () => s.probeHops.paced);
   if (phases.every(([, h]) => !h)) return;
   say(
     "\nwhere the probes' time went (ms, by the timestamps of their usage.raw and usage.enriched records; the parts' percentiles do not add up)",
@@ -231,8 +229,7 @@ function printProbeHops(s: BenchSummary): void {
 
 /** The aggregate's own timings per phase (its /metrics histograms, the phase with its settling). */
 function printAggregateTimings(s: BenchSummary): void {
-  const phases: [string, AggregateTimings | null][] = [['throughput (saturated)', s.throughput.aggregate]];
-  if (s.paced) phases.push([`paced ${fmtInt(s.paced.targetEventsPerSecond)}/s`, s.paced.aggregate]);
+  const phases = byPhase<AggregateTimings | null>(s, s.throughput.aggregate, (p) => p.aggregate);
   if (phases.every(([, t]) => t === null)) return;
   const first = s.options.replicas > 1 ? ', its first process' : '';
   say(
@@ -253,4 +250,11 @@ function printAggregateTimings(s: BenchSummary): void {
     ]);
   }
   say(table(rows));
+}
+
+/** A figure of each load phase with the phase's row label: the saturated one, and the paced one if it ran. */
+function byPhase<T>(s: BenchSummary, saturated: T, paced: (p: PacedResult) => T): [string, T][] {
+  const rows: [string, T][] = [['throughput (saturated)', saturated]];
+  if (s.paced) rows.push([`paced ${fmtInt(s.paced.targetEventsPerSecond)}/s`, paced(s.paced)]);
+  return rows;
 }

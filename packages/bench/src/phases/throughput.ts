@@ -1,9 +1,4 @@
-import {
-  describeAggregateTimings,
-  readAggregateMetrics,
-  timingsBetween,
-  type AggregateTimings,
-} from '../aggregate-timings';
+import { startAggregateTimings, type AggregateTimings } from '../aggregate-timings';
 import type { BenchContext } from '../context';
 import { newSendStats, sendBodies, type SendStats } from '../load';
 import { summarizeProbes, type LatencySummary } from '../probes';
@@ -48,7 +43,7 @@ export async function runThroughput(
     `\n[4/9] throughput: sending ${fmtInt(data.totalEvents)} events as fast as ingest takes them (${opts.concurrency} connections), ${opts.probeRate} probes/s`,
   );
   probes.phase = 'load';
-  const aggregateBefore = await readAggregateMetrics(ctx.aggregateMetricsUrl);
+  const aggregateTimings = await startAggregateTimings(ctx);
   const load = await timedPhase(rig.sampler, async () => {
     const stats = newSendStats();
     progress.start('load', stats, data.totalEvents);
@@ -61,12 +56,7 @@ export async function runThroughput(
   });
   // At once: the merges and folds right after the last INSERTs are the phase's (the probes' wait below is not).
   const settle = await settleAfter(ctx, rig, '[4/9]');
-  const aggregate = timingsBetween(
-    aggregateBefore,
-    await readAggregateMetrics(ctx.aggregateMetricsUrl),
-    ctx.topics.enriched,
-  );
-  say(`[4/9] ${describeAggregateTimings(aggregate, opts.replicas)}`);
+  const aggregate = await aggregateTimings('[4/9]');
   const { stats, storedAt } = load.value;
   if (stats.accepted !== data.totalEvents)
     say(`      note: ${data.totalEvents - stats.accepted} events were not accepted`);
