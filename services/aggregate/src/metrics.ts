@@ -3,7 +3,8 @@ import type { SinkStats } from './sink-worker';
 
 const HELP: Record<keyof SinkStats, string> = {
   batches: 'Partition batches stored (and committed, or left for a later fold and commit)',
-  inserted: 'Rows inserted into ClickHouse',
+  inserted:
+    "Rows sent to ClickHouse in the sink's INSERTs (the INSERT itself drops those of people erased meanwhile: ClickHouse 18.16 reports no written-row count)",
   duplicates: 'Events skipped as source-level duplicates (dedup_key claimed by another message)',
   alreadyStored: 'Rows skipped because their offset was already stored (redelivery)',
   rejected: 'Messages sent to the dead letters by the sink',

@@ -17,6 +17,7 @@ import { refuseIfDrifted } from './schema-check';
 
 export interface SinkStats {
   batches: number;
+  /** Rows sent in INSERTs; rows of people erased meanwhile are dropped by the INSERT and counted here all the same. */
   inserted: number;
   duplicates: number;
   alreadyStored: number;
