@@ -7,8 +7,9 @@
  * 2. Complementary: cells that partition a published total (the schools, or the grades, of one
  *    district × week × app) must not let a reader recover a suppressed cell as "total minus the
  *    visible cells". While the suppressed cells of a group are only one, or together count fewer than
- *    k people, the smallest visible cell of the group is suppressed as well. Groups whose total is
- *    itself suppressed publish no total and need nothing more.
+ *    k people, or the total minus the visible cells is 1 to k − 1 (school cells overlap: a student
+ *    active at two schools counts at both), the smallest visible cell of the group is suppressed as
+ *    well. Groups whose total is itself suppressed publish no total and need nothing more.
  */
 import { suppress } from '@edusage/stats';
 
@@ -29,23 +30,30 @@ export function belowK(n: number, k: number): boolean {
 /**
  * Primary and complementary suppression within one group of cells that partition a published total,
  * by the project's one rule (`suppress` of @edusage/stats: while the hidden cells are only one, or
- * count fewer than k together, the smallest shown cell is hidden too). Returns the indexes to hide.
+ * count fewer than k together, or `total` minus the shown cells is 1 to k − 1, the smallest shown cell
+ * is hidden too). `total` defaults to the cells' sum. Returns the indexes to hide.
  */
-export function suppressGroup<T>(cells: readonly T[], n: (cell: T) => number, k: number): Set<number> {
+export function suppressGroup<T>(cells: readonly T[], n: (cell: T) => number, k: number, total?: number): Set<number> {
   const table = suppress(
     cells.map((c, i) => ({ label: String(i), n: n(c), value: i })),
-    { k, totalPublished: true },
+    { k, totalPublished: true, ...(total === undefined ? {} : { total }) },
   );
   return new Set(table.cells.flatMap((c, i) => (c.suppressed !== null ? [i] : [])));
 }
 
 /**
  * Applies primary suppression to every cell and complementary suppression within each group whose
- * published total (`totalPublished`) is itself not suppressed. `groupOf` names a cell's group.
+ * total is published (`publishedTotal`: the figure published, undefined when it is not).
+ * `groupOf` names a cell's group.
  */
 export function suppressCells<T>(
   cells: readonly T[],
-  opts: { n: (cell: T) => number; groupOf: (cell: T) => string; totalPublished: (group: string) => boolean; k: number },
+  opts: {
+    n: (cell: T) => number;
+    groupOf: (cell: T) => string;
+    publishedTotal: (group: string) => number | undefined;
+    k: number;
+  },
 ): boolean[] {
   const out = cells.map((c) => belowK(opts.n(c), opts.k));
   const groups = new Map<string, number[]>();
@@ -56,11 +64,13 @@ export function suppressCells<T>(
     groups.set(g, list);
   });
   for (const [group, indexes] of groups) {
-    if (!opts.totalPublished(group)) continue;
+    const total = opts.publishedTotal(group);
+    if (total === undefined) continue;
     const hidden = suppressGroup(
       indexes.map((i) => cells[i]!),
       opts.n,
       opts.k,
+      total,
     );
     for (const j of hidden) out[indexes[j]!] = true;
   }

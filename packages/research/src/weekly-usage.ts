@@ -162,12 +162,16 @@ export function suppressWeeklyUsage(counts: WeeklyUsageCounts, weekStart: string
   const districtHidden = suppressCells(counts.district, {
     n: (c) => c.active,
     groupOf: cellKey,
-    totalPublished: () => false,
+    publishedTotal: () => undefined,
     k,
   });
-  const published = new Set(counts.district.filter((_, i) => !districtHidden[i]).map(cellKey));
+  // The district cell's count is the total of its school cells and of its grade cells (the school
+  // cells may add up to more: "total − shown schools" is checked too).
+  const published = new Map(
+    counts.district.flatMap((c, i) => (districtHidden[i] ? [] : [[cellKey(c), c.active] as const])),
+  );
   const children = <T extends UsageCounts>(cells: T[]) =>
-    suppressCells(cells, { n: (c) => c.active, groupOf: cellKey, totalPublished: (g) => published.has(g), k });
+    suppressCells(cells, { n: (c) => c.active, groupOf: cellKey, publishedTotal: (g) => published.get(g), k });
   const schoolHidden = children(counts.school);
   const gradeHidden = children(counts.grade);
   return {

@@ -1,5 +1,6 @@
 /** The suppression rules on small hand-made groups (docs/DATA_DICTIONARY.md "Suppression"). */
 import { belowK, checkK, suppressCells, suppressGroup } from '../src/suppression';
+import { suppressWeeklyUsage, type WeeklyUsageCounts } from '../src/weekly-usage';
 
 const hidden = (counts: number[], k = 10) => [...suppressGroup(counts, (n) => n, k)].sort((a, b) => a - b);
 
@@ -36,8 +37,39 @@ describe('suppression', () => {
       { g: 'b', n: 3 },
       { g: 'b', n: 20 },
     ];
-    const out = suppressCells(cells, { n: (c) => c.n, groupOf: (c) => c.g, totalPublished: (g) => g === 'a', k: 10 });
+    const out = suppressCells(cells, {
+      n: (c) => c.n,
+      groupOf: (c) => c.g,
+      publishedTotal: (g) => (g === 'a' ? 53 : undefined),
+      k: 10,
+    });
     expect(out).toEqual([true, true, false, true, false]);
+  });
+
+  it('school cells that overlap: the district minus the shown schools is no small count', () => {
+    // Ten students were active at sch-2 and with no class (school ''): the school cells add up to 63
+    // for 53 students. Hiding sch-1 and '' (3 + 10 ≥ k) would leave 53 − 50 = 3 = sch-1.
+    const use = (active: number) => ({
+      district_id: 'd1',
+      app_id: 'app-a',
+      active,
+      events: active,
+      engaged_seconds: 0,
+    });
+    const counts: WeeklyUsageCounts = {
+      district: [use(53)],
+      school: [
+        { ...use(3), school_id: 'sch-1' },
+        { ...use(10), school_id: '' },
+        { ...use(50), school_id: 'sch-2' },
+      ],
+      grade: [],
+    };
+    const rows = suppressWeeklyUsage(counts, '2026-09-07', 10);
+    expect(rows.district.map((r) => r.active_students)).toEqual([53]);
+    const shown = rows.school.reduce((s, r) => s + (r.active_students ?? 0), 0);
+    expect(belowK(53 - shown, 10)).toBe(false);
+    expect(rows.school.map((r) => r.suppressed)).toEqual([1, 1, 1]);
   });
 
   it('refuses k below 5', () => {

@@ -29,30 +29,38 @@ export interface SuppressOptions {
   k?: number;
   /** Whether the sum of the cells' n is published beside them (default true). */
   totalPublished?: boolean;
+  /**
+   * The total published beside the cells when it is not their sum: cells that overlap (a person
+   * counted in two of them) add up to more. A reader still takes "total − shown cells" for the hidden
+   * ones, so that difference must not be a small count either. Default: the sum of the cells.
+   */
+  total?: number;
 }
 
 export interface SuppressedTable<T> {
   cells: PublishedCell<T>[];
-  /** The total of n over all cells; null when the total itself is below k (and totalPublished). */
+  /** The total of n over all cells (or `total`); null when the total itself is below k (and totalPublished). */
   total: { n: number | null; suppressed: SuppressionReason | null };
 }
 
 /**
  * Primary: every cell with n < k. Complementary (only when the total is published): while exactly one
  * cell is hidden, or the hidden cells together count fewer than k students (so their sum, total minus
- * the shown cells, would itself be a small cell), hide the smallest shown cell (the first of equals).
+ * the shown cells, would itself be a small cell), or total minus the shown cells is 1 to k − 1 (cells
+ * that overlap, `total`), hide the smallest shown cell (the first of equals).
  */
 export function suppress<T>(cells: readonly Cell<T>[], options: SuppressOptions = {}): SuppressedTable<T> {
   const k = options.k ?? DEFAULT_MIN_CELL;
   const totalPublished = options.totalPublished ?? true;
   const reasons: (SuppressionReason | null)[] = cells.map((c) => (c.n < k ? 'suppressed (n<k)' : null));
-  const totalN = cells.reduce((s, c) => s + c.n, 0);
+  const totalN = options.total ?? cells.reduce((s, c) => s + c.n, 0);
 
   if (totalPublished) {
     for (;;) {
       const hidden = cells.filter((_, i) => reasons[i] !== null);
       const hiddenN = hidden.reduce((s, c) => s + c.n, 0);
-      const needsMore = hidden.length === 1 || (hidden.length > 0 && hiddenN < k);
+      const shownN = cells.reduce((s, c, i) => (reasons[i] === null ? s + c.n : s), 0);
+      const needsMore = hidden.length === 1 || (hidden.length > 0 && hiddenN < k) || belowK(totalN - shownN, k);
       const next = smallestShown(cells, reasons);
       if (!needsMore || next === null) break;
       reasons[next] = 'suppressed (complementary)';
@@ -69,6 +77,8 @@ export function suppress<T>(cells: readonly Cell<T>[], options: SuppressOptions 
     total: totalHidden ? { n: null, suppressed: 'suppressed (n<k)' } : { n: totalN, suppressed: null },
   };
 }
+
+const belowK = (n: number, k: number) => n > 0 && n < k;
 
 function smallestShown<T>(cells: readonly Cell<T>[], reasons: readonly (SuppressionReason | null)[]): number | null {
   let best: number | null = null;

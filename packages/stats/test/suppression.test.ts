@@ -57,4 +57,20 @@ describe('suppress', () => {
     const table = suppress([cell('a', 2), cell('b', 15), cell('c', 15)]);
     expect(hiddenLabels(table)).toEqual(['a:suppressed (n<k)', 'b:suppressed (complementary)']);
   });
+
+  it('cells that overlap (a total below their sum): total − shown cells must not be a small count', () => {
+    // A person in two cells: 3 + 10 + 50 = 63 > 53. Hiding a and b (13 ≥ k) would leave 53 − 50 = 3.
+    const table = suppress([cell('a', 3), cell('b', 10), cell('c', 50)], { total: 53 });
+    expect(hiddenLabels(table)).toEqual([
+      'a:suppressed (n<k)',
+      'b:suppressed (complementary)',
+      'c:suppressed (complementary)',
+    ]);
+    expect(table.total).toEqual({ n: 53, suppressed: null });
+    // The same cells where the difference is large enough: nothing more.
+    expect(hiddenLabels(suppress([cell('a', 3), cell('b', 10), cell('c', 50)], { total: 60 }))).toEqual([
+      'a:suppressed (n<k)',
+      'b:suppressed (complementary)',
+    ]);
+  });
 });
