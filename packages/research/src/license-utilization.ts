@@ -3,8 +3,15 @@
  * (packages/licenses, the one source of truth) over one Monday–Sunday week, suppressed
  * (docs/DATA_DICTIONARY.md "Suppression" 3). A hidden count is hidden together with every figure it can
  * be recovered from: `active` with utilization (active ÷ seats), unused seats (seats − active), reach
- * and engaged hours; `eligible` (1 ≤ n < k) with reach. Costs are left out: a per-student cost is a
- * head count times a price.
+ * and engaged hours; `eligible` with reach. Costs are left out: a per-student cost is a head count
+ * times a price.
+ *
+ * `eligible` (rostered people in a license's scope) depends on the scope only, not on the app, so the
+ * scopes of all the district's licenses nest and add up: the district's students minus two schools'
+ * gives the third's, "all" minus "students" gives the staff, and a school's head count caps its usage
+ * cells (a hidden school cell is pinned when the hidden ones add up to their schools' head counts). It
+ * is published only for the one scope nothing is subtracted from: every student of the district
+ * (district-wide, students only, no grade band), when at least k.
  *
  * `active` is published only when it is a figure the usage tables already publish, so the license
  * table tells nothing about people that those tables (with their complementary suppression) do not:
@@ -43,6 +50,14 @@ export interface LicenseUtilizationRow {
   k: number;
 }
 
+const isStudentsOnly = (l: LicenseMetrics['license']) =>
+  l.audience_roles.length > 0 && l.audience_roles.every((r) => r === 'student');
+
+/** Whether a license's scope is every student of the district: the one `eligible` that is published. */
+export function isWholeStudentBody(l: LicenseMetrics['license']): boolean {
+  return l.school_id === '' && l.grades.length === 0 && isStudentsOnly(l);
+}
+
 /** Whether a license's `active` is a usage cell the usage tables publish (see the module's comment). */
 export function activeIsPublishedCell(
   m: LicenseMetrics,
@@ -53,7 +68,7 @@ export function activeIsPublishedCell(
   const l = m.license;
   const { from, to } = weekDays(weekStart);
   const wholeWeek = l.term_start <= from && l.term_end >= to;
-  const students = l.audience_roles.length > 0 && l.audience_roles.every((r) => r === 'student');
+  const students = isStudentsOnly(l);
   const cell =
     l.school_id === '' ? cells.district(districtId, l.app_id) : cells.school(districtId, l.school_id, l.app_id);
   const sameAsShownCell = cell === undefined ? m.active === 0 : !cell.hidden && cell.active === m.active;
@@ -69,7 +84,7 @@ export function suppressLicenseMetrics(
 ): LicenseUtilizationRow {
   const l = m.license;
   const hideActive = belowK(m.active, k) || !activeIsPublishedCell(m, districtId, weekStart, cells);
-  const hideEligible = belowK(m.eligible, k);
+  const hideEligible = belowK(m.eligible, k) || !isWholeStudentBody(l);
   return {
     week_start: weekStart,
     district_id: districtId,

@@ -8,6 +8,8 @@
  * - A license row whose `active` is a usage cell's count takes that cell's suppression, so licenses
  *   scoped to schools cannot undo the school table's complementary suppression; licenses counting
  *   other roles or a part of the week publish no `active`.
+ * - `eligible` is published for the district's whole student body only: the head counts of nested
+ *   scopes (schools, staff) add up and subtract.
  */
 import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { refreshWeek } from '../src';
@@ -110,18 +112,22 @@ describe('research tables: privacy review', () => {
       ['L-A', '', 31, 31, 31 / 40, 1, 9, hours(43), 0],
       // sch-1's 12 is the school cell hidden as the complement of sch-2's 3: published, it gave back
       // 31 − 16 − 12 = 3.
-      // Students and teachers: 12 students + t01 at sch-1.
-      ['L-ALL1', 'sch-1', 13, null, null, null, null, null, 1],
+      // Students and teachers: 12 students + t01 at sch-1. Its eligible (13) is not the district's
+      // students: 13 − L-S1's 12 would count sch-1's staff.
+      ['L-ALL1', 'sch-1', null, null, null, null, null, null, 1],
       // Students and teachers, only students used it: 13 equals the district cell, but a teacher count
-      // is no usage cell (the research tables count students only).
-      ['L-ALLV', '', 32, null, null, null, null, null, 1],
+      // is no usage cell (the research tables count students only); eligible 32 − 31 would give the
+      // district's one teacher.
+      ['L-ALLV', '', null, null, null, null, null, null, 1],
       // Term from Thursday: a part of the week (16 students Thursday to Sunday) is finer than a week.
+      // Its scope is the district's students: their 31 is published.
       ['L-MID', '', 31, null, null, null, null, null, 1],
-      ['L-S1', 'sch-1', 12, null, null, null, null, null, 1],
-      // 3 < k (eligible 3 < k too).
+      // School head counts are not published: 31 − 12 − 16 would give sch-2's 3 students, and the
+      // hidden usage cells of sch-1 and sch-2 (15 together) would be pinned to 12 and 3 by them.
+      ['L-S1', 'sch-1', null, null, null, null, null, null, 1],
       ['L-S2', 'sch-2', null, null, null, null, null, null, 1],
-      // The published school cell of sch-3.
-      ['L-S3', 'sch-3', 16, 16, 16 / 20, 1, 4, hours(16), 0],
+      // The published school cell of sch-3; reach (active ÷ eligible) would give its head count.
+      ['L-S3', 'sch-3', null, 16, 16 / 20, null, 4, hours(16), 0],
       ['L-V', '', 31, 13, 13 / 20, 13 / 31, 7, hours(13), 0],
       // From Thursday: the same 13 as the week, but a part of a week is hidden whatever it counts.
       ['L-V2', '', 31, null, null, null, null, null, 1],
