@@ -17,6 +17,7 @@
 import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { currentEventsOfDays } from '@edusage/reports';
 import { readCompactionState, rollupRows, type CompactionState, type RollupLevel } from '@edusage/rollups';
+import { protectSchoolsAndGrades, type LinkedGroup } from './school-grade-links';
 import { suppressCells } from './suppression';
 import { weekDays } from './weeks';
 
@@ -90,6 +91,7 @@ function rollupQuery(rollups: CompactionState, level: RollupLevel, keys: string,
 /** The columns the grade figures read of each event's current version. */
 const GRADE_EVENT_COLUMNS = [
   'district_id',
+  'school_id',
   'person_id',
   'role',
   'app_id',
@@ -110,22 +112,54 @@ function gradeQuery(rollups: CompactionState, from: string, to: string): string 
     SETTINGS max_bytes_before_external_sort = ${EXTERNAL_SORT_BYTES}`;
 }
 
+/**
+ * SQL: distinct students per school × grade × app key (never published: `protectSchoolsAndGrades`
+ * audits the school and grade cells with them).
+ */
+function schoolGradeQuery(rollups: CompactionState, from: string, to: string): string {
+  return `SELECT district_id, school_id, grade, ${appKey(knownApps(rollups, from, to))}, uniqExact(person_id) AS active
+    FROM (SELECT * FROM ${currentEventsOfDays({ from, to }, GRADE_EVENT_COLUMNS)} WHERE role = 'student') AS e
+    ANY LEFT JOIN (SELECT district_id, person_id, grade FROM dim_people_current) AS p USING (district_id, person_id)
+    GROUP BY district_id, school_id, grade, app_key
+    SETTINGS max_bytes_before_external_sort = ${EXTERNAL_SORT_BYTES}`;
+}
+
+/** Distinct students of one school × grade × app key in the week. */
+export interface SchoolGradeCount {
+  district_id: string;
+  app_id: string;
+  school_id: string;
+  grade: string;
+  active: number;
+}
+
 export interface WeeklyUsageCounts {
   district: UsageCounts[];
   school: (UsageCounts & { school_id: string })[];
   grade: (UsageCounts & { grade: string })[];
+  /** What links the school cells to the grade cells (not published). */
+  schoolGrade: SchoolGradeCount[];
 }
 
 /** The unsuppressed counts of one week (never published as they are). */
 export async function weeklyUsageCounts(ch: ClickHouseClient, weekStart: string): Promise<WeeklyUsageCounts> {
   const { from, to } = weekDays(weekStart);
   const rollups = await readCompactionState(ch);
-  const [district, school, grade] = await Promise.all([
+  const [district, school, grade, schoolGrade] = await Promise.all([
     queryRows<Raw>(ch, rollupQuery(rollups, 'district', 'district_id', from, to)),
     queryRows<Raw & { school_id: string }>(ch, rollupQuery(rollups, 'school', 'district_id, school_id', from, to)),
     queryRows<Raw & { grade: string }>(ch, gradeQuery(rollups, from, to)),
+    queryRows<{ district_id: string; school_id: string; grade: string; app_key: string; active: Num }>(
+      ch,
+      schoolGradeQuery(rollups, from, to),
+    ),
   ]);
-  return { district: district.map(toCounts), school: school.map(toCounts), grade: grade.map(toCounts) };
+  return {
+    district: district.map(toCounts),
+    school: school.map(toCounts),
+    grade: grade.map(toCounts),
+    schoolGrade: schoolGrade.map(({ app_key, active, ...r }) => ({ ...r, app_id: app_key, active: Number(active) })),
+  };
 }
 
 const cellKey = (c: { district_id: string; app_id: string }) => JSON.stringify([c.district_id, c.app_id]);
@@ -174,11 +208,57 @@ export function suppressWeeklyUsage(counts: WeeklyUsageCounts, weekStart: string
     suppressCells(cells, { n: (c) => c.active, groupOf: cellKey, publishedTotal: (g) => published.get(g), k });
   const schoolHidden = children(counts.school);
   const gradeHidden = children(counts.grade);
+  protectLinkedCells(counts, { district: districtHidden, school: schoolHidden, grade: gradeHidden }, k);
   return {
     district: counts.district.map((c, i) => publish(c, districtHidden[i]!, weekStart, k)),
     school: counts.school.map((c, i) => publish(c, schoolHidden[i]!, weekStart, k)),
     grade: counts.grade.map((c, i) => publish(c, gradeHidden[i]!, weekStart, k)),
   };
+}
+
+/**
+ * Audits each published district × app's school and grade cells together (`protectSchoolsAndGrades`)
+ * and hides more of them (`hidden`, in the counts' order) where their links give a cell away.
+ */
+function protectLinkedCells(
+  counts: WeeklyUsageCounts,
+  hidden: { district: boolean[]; school: boolean[]; grade: boolean[] },
+  k: number,
+): void {
+  const groups = new Map<string, { group: LinkedGroup; school: Map<string, number>; grade: Map<string, number> }>();
+  counts.district.forEach((c, i) => {
+    if (hidden.district[i]) return;
+    const group: LinkedGroup = {
+      district: { active: c.active, hidden: false },
+      schools: new Map(),
+      grades: new Map(),
+      bySchoolGrade: new Map(),
+    };
+    groups.set(cellKey(c), { group, school: new Map(), grade: new Map() });
+  });
+  counts.school.forEach((c, i) => {
+    const entry = groups.get(cellKey(c));
+    entry?.group.schools.set(c.school_id, { active: c.active, hidden: hidden.school[i]! });
+    entry?.school.set(c.school_id, i);
+  });
+  counts.grade.forEach((c, i) => {
+    const entry = groups.get(cellKey(c));
+    entry?.group.grades.set(c.grade, { active: c.active, hidden: hidden.grade[i]! });
+    entry?.grade.set(c.grade, i);
+  });
+  for (const c of counts.schoolGrade) {
+    const by = groups.get(cellKey(c))?.group.bySchoolGrade;
+    if (by === undefined) continue;
+    const grades = by.get(c.school_id) ?? new Map<string, number>();
+    grades.set(c.grade, c.active);
+    by.set(c.school_id, grades);
+  }
+  for (const [key, { group, school, grade }] of groups) {
+    if (!protectSchoolsAndGrades(group, k)) continue;
+    for (const [id, cell] of group.schools) hidden.school[school.get(id)!] = cell.hidden;
+    for (const [id, cell] of group.grades) hidden.grade[grade.get(id)!] = cell.hidden;
+    if (group.district.hidden) hidden.district[counts.district.findIndex((c) => cellKey(c) === key)] = true;
+  }
 }
 
 /** A usage cell as a license figure is compared with it: its unsuppressed count, and whether it is hidden. */

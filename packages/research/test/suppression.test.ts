@@ -64,12 +64,79 @@ describe('suppression', () => {
         { ...use(50), school_id: 'sch-2' },
       ],
       grade: [],
+      schoolGrade: [],
     };
     const rows = suppressWeeklyUsage(counts, '2026-09-07', 10);
     expect(rows.district.map((r) => r.active_students)).toEqual([53]);
     const shown = rows.school.reduce((s, r) => s + (r.active_students ?? 0), 0);
     expect(belowK(53 - shown, 10)).toBe(false);
     expect(rows.school.map((r) => r.suppressed)).toEqual([1, 1, 1]);
+  });
+
+  it('school and grade cells together: a school minus its shown grades gives no hidden grade away', () => {
+    // An elementary school E (KG–05) and a high school H (09–12): which grades a school teaches is
+    // public. The grade table alone hides 12 (4 students) and 01 (11, its complement); both schools
+    // are shown. H's 51 minus grades 09–11 would give the 4 twelfth-graders, and E's 81 minus KG, 02–05
+    // the 11 first-graders.
+    const use = (active: number) => ({
+      district_id: 'd1',
+      app_id: 'app-a',
+      active,
+      events: active,
+      engaged_seconds: 0,
+    });
+    const grades: [string, string, number][] = [
+      ['E', 'KG', 12],
+      ['E', '01', 11],
+      ['E', '02', 13],
+      ['E', '03', 14],
+      ['E', '04', 15],
+      ['E', '05', 16],
+      ['H', '09', 20],
+      ['H', '10', 12],
+      ['H', '11', 15],
+      ['H', '12', 4],
+    ];
+    const counts: WeeklyUsageCounts = {
+      district: [use(132)],
+      school: [
+        { ...use(81), school_id: 'E' },
+        { ...use(51), school_id: 'H' },
+      ],
+      grade: grades.map(([, grade, n]) => ({ ...use(n), grade })),
+      schoolGrade: grades.map(([school_id, grade, n]) => ({
+        district_id: 'd1',
+        app_id: 'app-a',
+        school_id,
+        grade,
+        active: n,
+      })),
+    };
+    const rows = suppressWeeklyUsage(counts, '2026-09-07', 10);
+    // What a reader can work out: a shown school minus the shown grades it teaches, when one of its
+    // grades is hidden, or the hidden school from its grades.
+    for (const school of rows.school) {
+      const taught = grades.filter(([s]) => s === school.school_id).map(([, g]) => g);
+      const cells = rows.grade.filter((g) => taught.includes(g.grade));
+      const hiddenGrades = cells.filter((g) => g.suppressed === 1);
+      if (school.suppressed === 0)
+        expect({ school: school.school_id, hidden: hiddenGrades.length }).not.toEqual({
+          school: school.school_id,
+          hidden: 1,
+        });
+      else
+        expect({ school: school.school_id, hidden: hiddenGrades.length }).not.toEqual({
+          school: school.school_id,
+          hidden: 0,
+        });
+      if (school.suppressed === 0 && hiddenGrades.length > 0) {
+        const rest = school.active_students! - cells.reduce((sum, g) => sum + (g.active_students ?? 0), 0);
+        expect(belowK(rest, 10)).toBe(false);
+      }
+    }
+    // The grade table's own rule still holds: the 4 are hidden, with at least one more of the grades.
+    expect(rows.grade.find((g) => g.grade === '12')?.suppressed).toBe(1);
+    expect(rows.district[0]?.active_students).toBe(132);
   });
 
   it('refuses k below 5', () => {
