@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import type { ClickHouseClient } from '@edusage/clickhouse';
-import { kafkaPosition } from '@edusage/contracts';
+import { kafkaPosition, type DeadLetter } from '@edusage/contracts';
 import { produceJson } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
 import { BatchAbandoned, batchContext, type BatchContext } from './batch-context';
@@ -313,11 +313,15 @@ export class SinkWorker {
     const { topic, partition, handler } = ctx;
     const storeStarted = performance.now();
     const prepared = await ctx.persist('preparing batch', () => handler.prepare(topic, partition, messages));
+    // The message sought back to had its dead letters sent when it first came: its record's (prepare)
+    // and ClickHouse's refusal of its row (storeMonth: not stored, so tried and refused again).
     const replayedOrigin = replayed === undefined ? undefined : kafkaPosition(topic, partition, replayed);
-    const rejects = prepared.rejects.filter((r) => r.origin !== replayedOrigin);
+    const notReplayed = (r: DeadLetter) => r.origin !== replayedOrigin;
+    const rejects = prepared.rejects.filter(notReplayed);
     for (const [month, rows] of groupByMonth(prepared.rows)) {
       // One by one: a spread of a large batch's rejects would overflow the call's arguments.
-      for (const reject of await this.rowStore.storeMonth(ctx, messages, month, rows)) rejects.push(reject);
+      for (const reject of await this.rowStore.storeMonth(ctx, messages, month, rows))
+        if (notReplayed(reject)) rejects.push(reject);
       await payload.heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
     }
     // The message sought back to for an owed fold was stored (and timed) when it first came.
