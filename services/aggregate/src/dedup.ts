@@ -34,6 +34,25 @@ function claimProblem(c: Claim): string | null {
   return null;
 }
 
+/** Refuses the partition (paused, logged, nothing committed) for a malformed claim, not retried: see claimProblem. */
+function checkClaim(topic: string, partition: number, c: Claim): void {
+  const problem = claimProblem(c);
+  if (problem !== null)
+    throw new PartitionRefused(`the claim of offset ${c.offset} of ${topic}/${partition} is malformed: ${problem}`);
+}
+
+/** The `event_claims` row of a claim (CLAIM_COLUMNS), its key split (`splitKey`). */
+function claimRow(topic: string, partition: number, c: Claim, key: { hi: string; lo: string }) {
+  return {
+    kafka_topic: topic,
+    kafka_partition: partition,
+    local_date: c.localDate,
+    key_hi: key.hi,
+    key_lo: key.lo,
+    owner_offset: c.offset,
+  };
+}
+
 /** The 128-bit key (checked by `claimProblem`) as the two UInt64 columns of `event_claims` (decimal strings). */
 function splitKey(key: string): { hi: string; lo: string } {
   return { hi: BigInt(`0x${key.slice(0, 16)}`).toString(), lo: BigInt(`0x${key.slice(16)}`).toString() };
@@ -44,7 +63,12 @@ function identity(localDate: string, hi: string, lo: string): string {
   return `${localDate}/${hi}/${lo}`;
 }
 
-/** Which offset of this partition already owns each of `claims`' identities (see `identity`); `keys[i]` is claim i's key split. */
+/**
+ * Which offset of this partition already owns each of `claims`' identities (see `identity`); `keys[i]`
+ * is claim i's key split. An owner whose claim was refused (`refuseClaims`: its row stored nothing) owns
+ * nothing, unless its row is stored after all (a redelivery after the cause was fixed); the next one
+ * does, if any.
+ */
 async function storedOwners(
   ch: ClickHouseClient,
   topic: string,
@@ -68,17 +92,30 @@ async function storedOwners(
     if (chunkHis.length === 0) return;
     // The primary key narrows the read to the partition's days; within them random keys hit nearly every
     // granule, so PREWHERE reads key_hi alone (8 bytes a claim) and the other columns only where it matches.
-    const rows = await queryRows<{ d: string; hi: string; lo: string; o: string }>(
+    const rows = await queryRows<{ d: string; hi: string; lo: string; o: string[]; r: string[] }>(
       ch,
       `SELECT toString(local_date) AS d, toString(key_hi) AS hi, toString(key_lo) AS lo,
-              toString(min(owner_offset)) AS o
+              groupUniqArrayIf(toString(owner_offset), refused = 0) AS o,
+              groupUniqArrayIf(toString(owner_offset), refused = 1) AS r
        FROM event_claims
        PREWHERE key_hi IN ${sqlList(chunkHis, (h) => sqlNumber(BigInt(h)))}
        WHERE ${partitionIs(topic, partition)}
          AND local_date IN ${sqlList(chunkDays, sqlDate)}
        GROUP BY local_date, key_hi, key_lo`,
     );
-    for (const r of rows) owners.set(identity(r.d, r.hi, r.lo), r.o);
+    const stored = await storedOfRefused(
+      ch,
+      topic,
+      partition,
+      rows.flatMap((r) => r.o.filter((o) => r.r.includes(o))),
+    );
+    for (const r of rows) {
+      const owner = firstOwner(
+        r.o,
+        r.r.filter((o) => !stored.has(o)),
+      );
+      if (owner !== undefined) owners.set(identity(r.d, r.hi, r.lo), owner);
+    }
   };
   // Day by day (a batch mostly holds one or two), a query taking at most LOOKUP_DAYS days and
   // LOOKUP_KEYS keys; a day with more keys continues in the next query.
@@ -95,6 +132,37 @@ async function storedOwners(
   }
   await lookUp();
   return owners;
+}
+
+/**
+ * Which of `offsets` (owners with a refused claim) have their row in usage_events: stored when their
+ * message came again after the refusal's cause was fixed. Rare, so asked only when there are any (a
+ * primary-key read of usage_events).
+ */
+async function storedOfRefused(
+  ch: ClickHouseClient,
+  topic: string,
+  partition: number,
+  offsets: readonly string[],
+): Promise<Set<string>> {
+  if (offsets.length === 0) return new Set();
+  const rows = await queryRows<{ o: string }>(
+    ch,
+    `SELECT DISTINCT toString(kafka_offset) AS o FROM usage_events
+     WHERE ${partitionIs(topic, partition)} AND kafka_offset IN ${sqlList([...new Set(offsets)], (o) => sqlNumber(BigInt(o)))}`,
+  );
+  return new Set(rows.map((r) => r.o));
+}
+
+/** The lowest of `owners` (offsets) not in `refused`; undefined when there is none. */
+function firstOwner(owners: readonly string[], refused: readonly string[]): string | undefined {
+  let first: bigint | undefined;
+  for (const o of owners) {
+    if (refused.includes(o)) continue;
+    const at = BigInt(o);
+    if (first === undefined || at < first) first = at;
+  }
+  return first?.toString();
 }
 
 /**
@@ -115,13 +183,7 @@ export async function claimEvents(
   claims: readonly Claim[],
 ): Promise<boolean[]> {
   if (claims.length === 0) return [];
-  for (const c of claims) {
-    const problem = claimProblem(c);
-    if (problem !== null) {
-      // Refused (paused, logged, nothing committed), not retried: see claimProblem.
-      throw new PartitionRefused(`the claim of offset ${c.offset} of ${topic}/${partition} is malformed: ${problem}`);
-    }
-  }
+  for (const c of claims) checkClaim(topic, partition, c);
   // Each key split once (two BigInts): the lookup and the claims both use it.
   const keys = claims.map((c) => splitKey(c.key));
   const owners = await storedOwners(ch, topic, partition, claims, keys);
@@ -132,16 +194,27 @@ export async function claimEvents(
     const owner = owners.get(id);
     if (owner !== undefined) return owner === c.offset;
     owners.set(id, c.offset);
-    fresh.push({
-      kafka_topic: topic,
-      kafka_partition: partition,
-      local_date: c.localDate,
-      key_hi: hi,
-      key_lo: lo,
-      owner_offset: c.offset,
-    });
+    fresh.push(claimRow(topic, partition, c, keys[i]!));
     return true;
   });
   await insertTsv(ch, 'event_claims', CLAIM_COLUMNS, fresh);
   return owned;
+}
+
+/**
+ * Marks the claims of events whose rows ClickHouse refused (sent to the dead letters): their messages
+ * stored nothing, so they own nothing, and a copy sent again later (a `dlq replay` after the cause was
+ * fixed) is the event, not a duplicate. Written before the batch commits; written twice is harmless.
+ */
+export async function refuseClaims(
+  ch: ClickHouseClient,
+  topic: string,
+  partition: number,
+  claims: readonly Claim[],
+): Promise<void> {
+  const rows = claims.map((c) => {
+    checkClaim(topic, partition, c);
+    return { ...claimRow(topic, partition, c, splitKey(c.key)), refused: 1 };
+  });
+  await insertTsv(ch, 'event_claims', [...CLAIM_COLUMNS, 'refused'], rows);
 }

@@ -13,10 +13,10 @@ import {
 } from '@edusage/contracts';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import type { SinkMessage } from './batch-gathering';
-import { claimEvents } from './dedup';
+import { claimEvents, refuseClaims } from './dedup';
 import { PermanentError } from './errors';
 import { deriveRollups, type FoldOptions } from './rollup-deriver';
-import { deadLetterRow, monthOf, toClickHouseDateTime, usageEventRow } from './rows';
+import { deadLetterRow, monthOf, toClickHouseDateTime, usageEventRow, type UsageEventRow } from './rows';
 
 export interface PreparedRow {
   offset: string;
@@ -56,6 +56,11 @@ export interface TopicHandler {
    * uncommitted, for a later one. `fold`: the partition's fold query_id and the batch's fence (deriveRollups).
    */
   afterStore?(topic: string, partition: number, batchEnd: bigint, fold: FoldOptions): Promise<boolean>;
+  /**
+   * Rows ClickHouse refused (sent to the dead letters, `RowStore`): whatever `prepare` recorded for them
+   * as stored must say otherwise (the enriched events' claims), before the batch commits.
+   */
+  refused?(topic: string, partition: number, rows: readonly PreparedRow[]): Promise<void>;
 }
 
 /** Rows of people not erased at their district's request (docs/ARCHITECTURE.md "Erasing a person"). */
@@ -113,6 +118,17 @@ export function enrichedHandler(ch: ClickHouseClient): TopicHandler {
         });
       });
       return { rows, rejects, duplicates: valid.length - rows.length };
+    },
+    async refused(topic, partition, rows) {
+      await refuseClaims(
+        ch,
+        topic,
+        partition,
+        rows.map((r) => {
+          const row = r.row as UsageEventRow;
+          return { key: row.dedup_key, localDate: row.local_date, offset: r.offset };
+        }),
+      );
     },
     async afterStore(topic, partition, batchEnd, fold) {
       const key = `${topic}:${partition}`;

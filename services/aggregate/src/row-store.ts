@@ -134,6 +134,7 @@ export class RowStore {
     const known = await this.stored(ctx, messages[0]!.offset);
     const byOffset = new Map(messages.map((m) => [m.offset, m]));
     const letters: DeadLetter[] = [];
+    const refused: PreparedRow[] = [];
     const deadLetter = deadLetterBuilder({ stage: 'aggregate', source: ctx.topic, districtId: null });
     for (const r of rows) {
       if (known.has(r.offset)) continue;
@@ -143,6 +144,7 @@ export class RowStore {
         this.verified.delete(partitionKey(ctx.topic, ctx.partition));
         if (!isClickHouseDataError(err)) throw err;
         const text = byOffset.get(r.offset)?.value?.toString('utf8') ?? '';
+        refused.push(r);
         letters.push(
           deadLetter({
             reason: { code: 'rejected_by_clickhouse', message: (err as Error).message.slice(0, 500) },
@@ -155,6 +157,8 @@ export class RowStore {
       known.set(r.offset, identityOf(ctx.handler, r));
       this.opts.stats.inserted += 1;
     }
+    // Before the letters go and the batch commits: a crash in between refuses the same rows again.
+    if (refused.length > 0) await ctx.handler.refused?.(ctx.topic, ctx.partition, refused);
     return letters;
   }
 }

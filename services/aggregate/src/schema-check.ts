@@ -66,6 +66,7 @@ export const SINK_COLUMNS: Record<string, Record<string, string>> = {
     key_hi: 'UInt64',
     key_lo: 'UInt64',
     owner_offset: 'UInt64',
+    refused: 'UInt8',
   },
   usage_event_revisions: { ...EVENT_ROW, revision: 'UInt64' },
   // The erased people whose events the usage_events INSERT leaves out (handlers.ts storeOnly).

@@ -1,0 +1,195 @@
+import { Readable } from 'node:stream';
+import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { createKafka } from '@edusage/kafka';
+import { waitFor } from '@edusage/testkit';
+import { makeEnrichedEvents } from './enriched-fixtures';
+import { groupOf, produceEnriched, startWorker, storedCounts, suiteEnvs, testLogger } from './sink-harness';
+
+jest.setTimeout(120_000);
+
+/** The event_id ClickHouse "refuses" (a data error, as 18.16 words one) whenever an INSERT carries it. */
+const REFUSED = 'refused-by-clickhouse';
+
+/**
+ * A row writer whose INSERTs into usage_events fail as a type mismatch when they carry REFUSED, while
+ * `refusing.on` (the cause an operator fixes before `dlq replay`).
+ */
+function refusingMarkedRow(refusing: { on: boolean }) {
+  return (client: ClickHouseClient): ClickHouseClient =>
+    new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop === 'exec') {
+          return async (params: Parameters<ClickHouseClient['exec']>[0]) => {
+            if (!refusing.on || !/^\s*INSERT INTO `?usage_events/i.test(params.query) || !('values' in params))
+              return target.exec(params);
+            const chunks: Buffer[] = [];
+            for await (const chunk of params.values as Readable) chunks.push(Buffer.from(chunk as Buffer));
+            const body = Buffer.concat(chunks);
+            if (body.includes(REFUSED))
+              throw new Error('Code: 53, e.displayText() = DB::Exception: Type mismatch (refused by the test)');
+            return target.exec({ ...params, values: Readable.from([body]) });
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+}
+
+/** Rows of usage_events holding the event with this dedup_key. */
+async function storedOf(ch: ClickHouseClient, dedupKey: string): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(
+    ch,
+    `SELECT toString(count()) AS n FROM usage_events WHERE dedup_key = '${dedupKey}'`,
+  );
+  return Number(row?.n);
+}
+
+/** Waits until the worker's group has committed both topics to their ends. */
+async function committedToEnds(kafka: ReturnType<typeof createKafka>, group: string, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => {
+        const lagging: string[] = [];
+        for (const topic of topics) {
+          const ends = await admin.fetchTopicOffsets(topic);
+          const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+          for (const end of ends) {
+            const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+            if (BigInt(at) < BigInt(end.high)) lagging.push(`${topic}/${end.partition}`);
+          }
+        }
+        return lagging;
+      },
+      (lagging) => lagging.length === 0,
+      { what: 'topics committed to their ends', timeoutMs: 60_000 },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// A row ClickHouse refuses goes to the dead letters once (docs/ARCHITECTURE.md "When the sink folds":
+// the message sought back to for an owed fold had its dead letters sent when it first came).
+describe('aggregate sink: a row ClickHouse refuses', () => {
+  const envs = suiteEnvs(1);
+  afterAll(() => envs.cleanup());
+
+  it('at the end of a put-off batch is dead-lettered once, though the seek back for its fold reads it again', async () => {
+    const { env, ch } = await envs.fresh('sink_refused_seek');
+    const good = makeEnrichedEvents(20, 47, 0);
+    const refused = { ...good[0]!, event_id: REFUSED, dedup_key: 'e'.repeat(32) };
+    const kafka = createKafka(env.config, testLogger);
+    const sink = await startWorker(env, ch, 'refused-seek', refusingMarkedRow({ on: true }), {
+      foldIntervalMs: 3_000,
+      maxWaitTimeInMs: 1_000,
+    });
+    try {
+      await produceEnriched(sink.producer, env.topics.enriched, good);
+      await waitFor(
+        () => storedCounts(ch),
+        (c) => c.rows >= good.length,
+        { what: 'good events stored', timeoutMs: 60_000 },
+      );
+      // Within the fold interval of the first batch: stored (refused), its fold put off, then owed by
+      // an idle partition, so the worker seeks back to it and reads it again.
+      await produceEnriched(sink.producer, env.topics.enriched, [refused]);
+      await waitFor(
+        () => Promise.resolve(sink.worker.stats.foldSeeks),
+        (n) => n >= 1,
+        { what: 'a seek back for the owed fold', timeoutMs: 60_000 },
+      );
+      // Everything of both topics committed: the sought-back batch is done (letters are sent before
+      // the commit) and every letter it sent is stored in dead_letters.
+      await committedToEnds(kafka, groupOf(env, 'refused-seek'), [env.topics.enriched, env.topics.dlq]);
+      // Only the marked row is refused (the payload is not stored in ClickHouse: its origin is).
+      const letters = await queryRows<{ origin: string }>(
+        ch,
+        `SELECT origin FROM dead_letters WHERE reason_code = 'rejected_by_clickhouse'`,
+      );
+      expect(letters).toHaveLength(1);
+      expect(letters[0]!.origin).toMatch(new RegExp(`^${env.topics.enriched}/0/`));
+      expect((await storedCounts(ch)).rows).toBe(good.length);
+    } finally {
+      await sink.stop();
+    }
+  });
+
+  it('is stored when sent again after the cause is fixed (a dlq replay), and only once', async () => {
+    const { env, ch } = await envs.fresh('sink_refused_replay');
+    const good = makeEnrichedEvents(20, 53, 0);
+    const refused = { ...good[0]!, event_id: REFUSED, dedup_key: 'd'.repeat(32) };
+    const kafka = createKafka(env.config, testLogger);
+    const refusing = { on: true };
+    const sink = await startWorker(env, ch, 'refused-replay', refusingMarkedRow(refusing));
+    const group = groupOf(env, 'refused-replay');
+    const stored = () => storedOf(ch, refused.dedup_key);
+    try {
+      await produceEnriched(sink.producer, env.topics.enriched, [...good, refused]);
+      await committedToEnds(kafka, group, [env.topics.enriched, env.topics.dlq]);
+      expect(
+        (
+          await queryRows<{ n: string }>(
+            ch,
+            `SELECT toString(count()) AS n FROM dead_letters WHERE reason_code = 'rejected_by_clickhouse'`,
+          )
+        )[0]?.n,
+      ).toBe('1');
+      expect(await stored()).toBe(0);
+      // The cause fixed, the letter's event sent again (what `dlq replay` produces: the same event,
+      // keyed as enrich keys it, so to the same partition at a later offset).
+      refusing.on = false;
+      await produceEnriched(sink.producer, env.topics.enriched, [refused]);
+      await committedToEnds(kafka, group, [env.topics.enriched]);
+      expect(await stored()).toBe(1);
+      // A second replay of the same letter is a duplicate of the stored event.
+      await produceEnriched(sink.producer, env.topics.enriched, [refused]);
+      await committedToEnds(kafka, group, [env.topics.enriched]);
+      expect(await stored()).toBe(1);
+      expect((await storedCounts(ch)).rows).toBe(good.length + 1);
+    } finally {
+      await sink.stop();
+    }
+  });
+
+  it('redelivered after the cause is fixed, it is stored, and a replay of its letter then is a duplicate', async () => {
+    const { env, ch } = await envs.fresh('sink_refused_redelivered');
+    const good = makeEnrichedEvents(20, 59, 0);
+    const refused = { ...good[0]!, event_id: REFUSED, dedup_key: 'c'.repeat(32) };
+    const kafka = createKafka(env.config, testLogger);
+    const refusing = { on: true };
+    const group = groupOf(env, 'refused-redelivered');
+    const stored = () => storedOf(ch, refused.dedup_key);
+    let sink = await startWorker(env, ch, 'refused-redelivered', refusingMarkedRow(refusing));
+    try {
+      await produceEnriched(sink.producer, env.topics.enriched, [...good, refused]);
+      await committedToEnds(kafka, group, [env.topics.enriched, env.topics.dlq]);
+      expect(await stored()).toBe(0);
+      // The refused message comes again (its group's offset set back to it, as after a crash between
+      // its letter and the commit) once the cause is fixed: stored, though its claim was refused.
+      await sink.stop();
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin
+        .setOffsets({
+          groupId: group,
+          topic: env.topics.enriched,
+          partitions: [{ partition: 0, offset: String(good.length) }],
+        })
+        .finally(() => admin.disconnect());
+      refusing.on = false;
+      sink = await startWorker(env, ch, 'refused-redelivered', refusingMarkedRow(refusing));
+      await committedToEnds(kafka, group, [env.topics.enriched]);
+      expect(await stored()).toBe(1);
+      // Then the letter replayed: the event is stored already.
+      await produceEnriched(sink.producer, env.topics.enriched, [refused]);
+      await committedToEnds(kafka, group, [env.topics.enriched]);
+      expect(await stored()).toBe(1);
+      expect((await storedCounts(ch)).rows).toBe(good.length + 1);
+    } finally {
+      await sink.stop();
+    }
+  });
+});
