@@ -2,6 +2,9 @@
 import { belowK, checkK, suppressCells, suppressGroup } from '../src/suppression';
 import { suppressWeeklyUsage, type WeeklyUsageCounts } from '../src/weekly-usage';
 
+/** The counts of one district × app cell: `active` students (events and seconds do not matter here). */
+const use = (active: number) => ({ district_id: 'd1', app_id: 'app-a', active, events: active, engaged_seconds: 0 });
+
 const hidden = (counts: number[], k = 10) => [...suppressGroup(counts, (n) => n, k)].sort((a, b) => a - b);
 
 describe('suppression', () => {
@@ -49,13 +52,6 @@ describe('suppression', () => {
   it('school cells that overlap: the district minus the shown schools is no small count', () => {
     // Ten students were active at sch-2 and with no class (school ''): the school cells add up to 63
     // for 53 students. Hiding sch-1 and '' (3 + 10 ≥ k) would leave 53 − 50 = 3 = sch-1.
-    const use = (active: number) => ({
-      district_id: 'd1',
-      app_id: 'app-a',
-      active,
-      events: active,
-      engaged_seconds: 0,
-    });
     const counts: WeeklyUsageCounts = {
       district: [use(53)],
       school: [
@@ -78,13 +74,6 @@ describe('suppression', () => {
     // public. The grade table alone hides 12 (4 students) and 01 (11, its complement); both schools
     // are shown. H's 51 minus grades 09–11 would give the 4 twelfth-graders, and E's 81 minus KG, 02–05
     // the 11 first-graders.
-    const use = (active: number) => ({
-      district_id: 'd1',
-      app_id: 'app-a',
-      active,
-      events: active,
-      engaged_seconds: 0,
-    });
     const grades: [string, string, number][] = [
       ['E', 'KG', 12],
       ['E', '01', 11],

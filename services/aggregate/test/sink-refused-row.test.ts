@@ -117,18 +117,31 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
     }
   });
 
-  it('is stored when sent again after the cause is fixed (a dlq replay), and only once', async () => {
-    const { env, ch } = await envs.fresh('sink_refused_replay');
-    const good = makeEnrichedEvents(20, 53, 0);
-    const refused = { ...good[0]!, event_id: REFUSED, dedup_key: 'd'.repeat(32) };
+  /**
+   * 20 good events and the marked one (its dedup_key `keyChar` × 32) through a worker of group `name`
+   * that refuses it; returns once both topics are committed to their ends (its letter stored).
+   */
+  async function refusedOnce(name: string, seed: number, keyChar: string) {
+    const { env, ch } = await envs.fresh(`sink_${name.replace('-', '_')}`);
+    const good = makeEnrichedEvents(20, seed, 0);
+    const refused = { ...good[0]!, event_id: REFUSED, dedup_key: keyChar.repeat(32) };
     const kafka = createKafka(env.config, testLogger);
     const refusing = { on: true };
-    const sink = await startWorker(env, ch, 'refused-replay', refusingMarkedRow(refusing));
-    const group = groupOf(env, 'refused-replay');
-    const stored = () => storedOf(ch, refused.dedup_key);
+    const group = groupOf(env, name);
+    const sink = await startWorker(env, ch, name, refusingMarkedRow(refusing));
+    await produceEnriched(sink.producer, env.topics.enriched, [...good, refused]);
+    await committedToEnds(kafka, group, [env.topics.enriched, env.topics.dlq]);
+    /** Sends the marked event again (what `dlq replay` produces: the same event, keyed as enrich keys it). */
+    const sendAgain = async (producer = sink.producer) => {
+      await produceEnriched(producer, env.topics.enriched, [refused]);
+      await committedToEnds(kafka, group, [env.topics.enriched]);
+    };
+    return { env, ch, good, kafka, group, refusing, sink, sendAgain, stored: () => storedOf(ch, refused.dedup_key) };
+  }
+
+  it('is stored when sent again after the cause is fixed (a dlq replay), and only once', async () => {
+    const { ch, good, refusing, sink, sendAgain, stored } = await refusedOnce('refused-replay', 53, 'd');
     try {
-      await produceEnriched(sink.producer, env.topics.enriched, [...good, refused]);
-      await committedToEnds(kafka, group, [env.topics.enriched, env.topics.dlq]);
       expect(
         (
           await queryRows<{ n: string }>(
@@ -138,15 +151,12 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
         )[0]?.n,
       ).toBe('1');
       expect(await stored()).toBe(0);
-      // The cause fixed, the letter's event sent again (what `dlq replay` produces: the same event,
-      // keyed as enrich keys it, so to the same partition at a later offset).
+      // The cause fixed, the letter's event sent again: the same partition, a later offset.
       refusing.on = false;
-      await produceEnriched(sink.producer, env.topics.enriched, [refused]);
-      await committedToEnds(kafka, group, [env.topics.enriched]);
+      await sendAgain();
       expect(await stored()).toBe(1);
       // A second replay of the same letter is a duplicate of the stored event.
-      await produceEnriched(sink.producer, env.topics.enriched, [refused]);
-      await committedToEnds(kafka, group, [env.topics.enriched]);
+      await sendAgain();
       expect(await stored()).toBe(1);
       expect((await storedCounts(ch)).rows).toBe(good.length + 1);
     } finally {
@@ -155,17 +165,10 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
   });
 
   it('redelivered after the cause is fixed, it is stored, and a replay of its letter then is a duplicate', async () => {
-    const { env, ch } = await envs.fresh('sink_refused_redelivered');
-    const good = makeEnrichedEvents(20, 59, 0);
-    const refused = { ...good[0]!, event_id: REFUSED, dedup_key: 'c'.repeat(32) };
-    const kafka = createKafka(env.config, testLogger);
-    const refusing = { on: true };
-    const group = groupOf(env, 'refused-redelivered');
-    const stored = () => storedOf(ch, refused.dedup_key);
-    let sink = await startWorker(env, ch, 'refused-redelivered', refusingMarkedRow(refusing));
+    const first = await refusedOnce('refused-redelivered', 59, 'c');
+    const { env, ch, good, kafka, group, refusing, stored } = first;
+    let sink = first.sink;
     try {
-      await produceEnriched(sink.producer, env.topics.enriched, [...good, refused]);
-      await committedToEnds(kafka, group, [env.topics.enriched, env.topics.dlq]);
       expect(await stored()).toBe(0);
       // The refused message comes again (its group's offset set back to it, as after a crash between
       // its letter and the commit) once the cause is fixed: stored, though its claim was refused.
@@ -184,8 +187,7 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
       await committedToEnds(kafka, group, [env.topics.enriched]);
       expect(await stored()).toBe(1);
       // Then the letter replayed: the event is stored already.
-      await produceEnriched(sink.producer, env.topics.enriched, [refused]);
-      await committedToEnds(kafka, group, [env.topics.enriched]);
+      await first.sendAgain(sink.producer);
       expect(await stored()).toBe(1);
       expect((await storedCounts(ch)).rows).toBe(good.length + 1);
     } finally {
