@@ -31,10 +31,39 @@ export interface LinkedGroup {
 
 /**
  * Hides more school and grade cells of `group` (sets their `hidden`) until the linked sums give no
- * hidden cell and no small school × grade count away; whether it hid anything. The district cell may
- * be hidden too when nothing else can protect a cell (then it publishes no total).
+ * hidden cell and no small school × grade count away, and the district minus the shown schools is no
+ * small count either (`protectLinked` takes a sum's hidden part as the sum of its hidden cells, which
+ * school cells that overlap exceed); whether it hid anything. The district cell may be hidden too when
+ * nothing else can protect a cell (then it publishes no total).
  */
 export function protectSchoolsAndGrades(group: LinkedGroup, k: number): boolean {
+  let changed = false;
+  for (let more = true; more;) {
+    more = auditLinks(group, k);
+    if (!group.district.hidden && hideWhileRestIsSmall([...group.schools.values()], group.district.active, k))
+      more = true;
+    changed ||= more;
+  }
+  return changed;
+}
+
+/**
+ * While `total` minus the shown cells is 1 to k − 1, hides the smallest shown cell (the rule of
+ * `suppress`' `total` option, for cells hidden by other rules since); whether it hid anything.
+ */
+function hideWhileRestIsSmall(cells: AuditedCell[], total: number, k: number): boolean {
+  let changed = false;
+  for (;;) {
+    const shown = cells.filter((c) => !c.hidden);
+    const rest = total - shown.reduce((sum, c) => sum + c.active, 0);
+    if (!(rest > 0 && rest < k) || shown.length === 0) return changed;
+    shown.reduce((a, b) => (b.active < a.active ? b : a)).hidden = true;
+    changed = true;
+  }
+}
+
+/** One `protectLinked` pass over the group's linked sums; whether it hid anything. */
+function auditLinks(group: LinkedGroup, k: number): boolean {
   const cells: LinkedCell[] = [];
   const audited: AuditedCell[] = [];
   const add = (c: AuditedCell) => {

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     // A day's claims of one partition, keys as random as real HMAC digests.
     await command(
       ch,
-      `INSERT INTO event_claims
+      `INSERT INTO event_claims (kafka_topic, kafka_partition, local_date, key_hi, key_lo, owner_offset)
        SELECT '${TOPIC}', 0, toDate('${DAY}'), sipHash64(number), sipHash64(number + ${sqlNumber(claims)}), number
        FROM numbers(${sqlNumber(claims)})`,
     );

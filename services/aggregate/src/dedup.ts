@@ -103,16 +103,16 @@ async function storedOwners(
          AND local_date IN ${sqlList(chunkDays, sqlDate)}
        GROUP BY local_date, key_hi, key_lo`,
     );
-    const stored = await storedOfRefused(
+    const owning = await refusedStillOwning(
       ch,
       topic,
       partition,
-      rows.flatMap((r) => r.o.filter((o) => r.r.includes(o))),
+      rows.flatMap((r) => r.o.filter((o) => r.r.includes(o)).map((offset) => ({ offset, day: r.d }))),
     );
     for (const r of rows) {
       const owner = firstOwner(
         r.o,
-        r.r.filter((o) => !stored.has(o)),
+        r.r.filter((o) => !owning.has(o)),
       );
       if (owner !== undefined) owners.set(identity(r.d, r.hi, r.lo), owner);
     }
@@ -135,23 +135,38 @@ async function storedOwners(
 }
 
 /**
- * Which of `offsets` (owners with a refused claim) have their row in usage_events: stored when their
- * message came again after the refusal's cause was fixed. Rare, so asked only when there are any (a
- * primary-key read of usage_events).
+ * Which of `refused` (owners with a refused claim, and their local day) own their event all the same:
+ * those whose row is in usage_events (their message came again once the refusal's cause was fixed, and
+ * was stored), and those of a month older than any usage_events still holds (retention dropped it, so
+ * whether they were stored later is unknown: they keep owning, so nothing is counted twice). Rare, so
+ * asked only when there are any (a primary-key read of usage_events, and its parts' months).
  */
-async function storedOfRefused(
+async function refusedStillOwning(
   ch: ClickHouseClient,
   topic: string,
   partition: number,
-  offsets: readonly string[],
+  refused: readonly { offset: string; day: string }[],
 ): Promise<Set<string>> {
-  if (offsets.length === 0) return new Set();
-  const rows = await queryRows<{ o: string }>(
-    ch,
-    `SELECT DISTINCT toString(kafka_offset) AS o FROM usage_events
-     WHERE ${partitionIs(topic, partition)} AND kafka_offset IN ${sqlList([...new Set(offsets)], (o) => sqlNumber(BigInt(o)))}`,
-  );
-  return new Set(rows.map((r) => r.o));
+  if (refused.length === 0) return new Set();
+  const offsets = [...new Set(refused.map((r) => r.offset))];
+  const [stored, [oldest]] = await Promise.all([
+    queryRows<{ o: string }>(
+      ch,
+      `SELECT DISTINCT toString(kafka_offset) AS o FROM usage_events
+       WHERE ${partitionIs(topic, partition)} AND kafka_offset IN ${sqlList(offsets, (o) => sqlNumber(BigInt(o)))}`,
+    ),
+    queryRows<{ m: string }>(
+      ch,
+      `SELECT min(partition) AS m FROM system.parts
+       WHERE database = currentDatabase() AND table = 'usage_events' AND active`,
+    ),
+  ]);
+  const owning = new Set(stored.map((r) => r.o));
+  // Partitions of usage_events are months (toYYYYMM(local_date)); none at all: nothing was dropped.
+  const oldestMonth = oldest?.m ?? '';
+  for (const r of refused)
+    if (oldestMonth !== '' && r.day.slice(0, 7).replace('-', '') < oldestMonth) owning.add(r.offset);
+  return owning;
 }
 
 /** The lowest of `owners` (offsets) not in `refused`; undefined when there is none. */

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
-import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
+import { command, queryRows, type ClickHouseClient } from '@edusage/clickhouse';
 import { createKafka } from '@edusage/kafka';
 import { waitFor } from '@edusage/testkit';
 import { makeEnrichedEvents } from './enriched-fixtures';
 import { groupOf, produceEnriched, startWorker, storedCounts, suiteEnvs, testLogger } from './sink-harness';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 /** The event_id ClickHouse "refuses" (a data error, as 18.16 words one) whenever an INSERT carries it. */
 const REFUSED = 'refused-by-clickhouse';
@@ -82,28 +82,27 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
     const good = makeEnrichedEvents(20, 47, 0);
     const refused = { ...good[0]!, event_id: REFUSED, dedup_key: 'e'.repeat(32) };
     const kafka = createKafka(env.config, testLogger);
+    const group = groupOf(env, 'refused-seek');
+    // Long enough that the refused row's batch is surely stored within the interval of the fold before
+    // it (a loaded machine), so its fold is put off and only a seek back folds it.
     const sink = await startWorker(env, ch, 'refused-seek', refusingMarkedRow({ on: true }), {
-      foldIntervalMs: 3_000,
+      foldIntervalMs: 15_000,
       maxWaitTimeInMs: 1_000,
     });
     try {
       await produceEnriched(sink.producer, env.topics.enriched, good);
-      await waitFor(
-        () => storedCounts(ch),
-        (c) => c.rows >= good.length,
-        { what: 'good events stored', timeoutMs: 60_000 },
-      );
-      // Within the fold interval of the first batch: stored (refused), its fold put off, then owed by
-      // an idle partition, so the worker seeks back to it and reads it again.
+      // Folded and committed (by a seek back too, if they came in several batches): nothing owed.
+      await committedToEnds(kafka, group, [env.topics.enriched]);
+      const before = { ...sink.worker.stats };
       await produceEnriched(sink.producer, env.topics.enriched, [refused]);
       await waitFor(
-        () => Promise.resolve(sink.worker.stats.foldSeeks),
-        (n) => n >= 1,
-        { what: 'a seek back for the owed fold', timeoutMs: 60_000 },
+        () => Promise.resolve({ ...sink.worker.stats }),
+        (now) => now.foldsPutOff > before.foldsPutOff && now.foldSeeks > before.foldSeeks,
+        { what: "the refused row's batch put off, then a seek back for its fold", timeoutMs: 90_000 },
       );
       // Everything of both topics committed: the sought-back batch is done (letters are sent before
       // the commit) and every letter it sent is stored in dead_letters.
-      await committedToEnds(kafka, groupOf(env, 'refused-seek'), [env.topics.enriched, env.topics.dlq]);
+      await committedToEnds(kafka, group, [env.topics.enriched, env.topics.dlq]);
       // Only the marked row is refused (the payload is not stored in ClickHouse: its origin is).
       const letters = await queryRows<{ origin: string }>(
         ch,
@@ -124,7 +123,9 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
   async function refusedOnce(name: string, seed: number, keyChar: string) {
     const { env, ch } = await envs.fresh(`sink_${name.replace('-', '_')}`);
     const good = makeEnrichedEvents(20, seed, 0);
-    const refused = { ...good[0]!, event_id: REFUSED, dedup_key: keyChar.repeat(32) };
+    // On the earlier of the fixture's two days (2026-09-30): its month can be dropped alone.
+    const earliest = good.find((e) => e.local_date === '2026-09-30')!;
+    const refused = { ...earliest, event_id: REFUSED, dedup_key: keyChar.repeat(32) };
     const kafka = createKafka(env.config, testLogger);
     const refusing = { on: true };
     const group = groupOf(env, name);
@@ -190,6 +191,12 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
       await first.sendAgain(sink.producer);
       expect(await stored()).toBe(1);
       expect((await storedCounts(ch)).rows).toBe(good.length + 1);
+      // Retention drops its month (the claims stay, as retention keeps them): whether it was stored is
+      // no longer in usage_events, so its owner keeps it and a re-import is still a duplicate.
+      await command(ch, 'ALTER TABLE usage_events DROP PARTITION 202609');
+      expect((await storedCounts(ch)).rows).toBeGreaterThan(0);
+      await first.sendAgain(sink.producer);
+      expect(await stored()).toBe(0);
     } finally {
       await sink.stop();
     }
