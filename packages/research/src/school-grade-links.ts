@@ -9,8 +9,9 @@
  * grade counts (never published; an empty one counts as known), and hides more cells until no hidden
  * cell and no school × grade count of 1 to k − 1 can be worked out.
  *
- * A student active at two schools counts at both, so "grade = the sum over its schools" over-counts;
- * the audit treats it as exact, as a reader would, which can only hide more.
+ * A student active at two schools counts at both, so "grade = the sum over its schools" and "district =
+ * its schools" over-count: `protectLinked` checks what a reader works out from such a sum (its total
+ * minus the members the reader knows), so "district minus the shown schools" is no small count either.
  */
 import { protectLinked, type LinkedCell, type LinkedSum } from '@edusage/outcomes';
 
@@ -31,39 +32,11 @@ export interface LinkedGroup {
 
 /**
  * Hides more school and grade cells of `group` (sets their `hidden`) until the linked sums give no
- * hidden cell and no small school × grade count away, and the district minus the shown schools is no
- * small count either (`protectLinked` takes a sum's hidden part as the sum of its hidden cells, which
- * school cells that overlap exceed); whether it hid anything. The district cell may be hidden too when
- * nothing else can protect a cell (then it publishes no total).
+ * hidden cell and no small school × grade count away, and leave no sum's unknown part at 1 to k − 1;
+ * whether it hid anything. The district cell may be hidden too when nothing else can protect a cell
+ * (then it publishes no total).
  */
 export function protectSchoolsAndGrades(group: LinkedGroup, k: number): boolean {
-  let changed = false;
-  for (let more = true; more;) {
-    more = auditLinks(group, k);
-    if (!group.district.hidden && hideWhileRestIsSmall([...group.schools.values()], group.district.active, k))
-      more = true;
-    changed ||= more;
-  }
-  return changed;
-}
-
-/**
- * While `total` minus the shown cells is 1 to k − 1, hides the smallest shown cell (the rule of
- * `suppress`' `total` option, for cells hidden by other rules since); whether it hid anything.
- */
-function hideWhileRestIsSmall(cells: AuditedCell[], total: number, k: number): boolean {
-  let changed = false;
-  for (;;) {
-    const shown = cells.filter((c) => !c.hidden);
-    const rest = total - shown.reduce((sum, c) => sum + c.active, 0);
-    if (!(rest > 0 && rest < k) || shown.length === 0) return changed;
-    shown.reduce((a, b) => (b.active < a.active ? b : a)).hidden = true;
-    changed = true;
-  }
-}
-
-/** One `protectLinked` pass over the group's linked sums; whether it hid anything. */
-function auditLinks(group: LinkedGroup, k: number): boolean {
   const cells: LinkedCell[] = [];
   const audited: AuditedCell[] = [];
   const add = (c: AuditedCell) => {

@@ -1,4 +1,12 @@
-import { insertTsv, queryRows, sqlDate, sqlList, sqlNumber, type ClickHouseClient } from '@edusage/clickhouse';
+import {
+  insertTsv,
+  queryRows,
+  sqlDate,
+  sqlList,
+  sqlNumber,
+  sqlString,
+  type ClickHouseClient,
+} from '@edusage/clickhouse';
 import { PartitionRefused } from './errors';
 import { partitionIs } from './partition-sql';
 import { isStorableDay } from './rows';
@@ -66,8 +74,8 @@ function identity(localDate: string, hi: string, lo: string): string {
 /**
  * Which offset of this partition already owns each of `claims`' identities (see `identity`); `keys[i]`
  * is claim i's key split. An owner whose claim was refused (`refuseClaims`: its row stored nothing) owns
- * nothing, unless its row is stored after all (a redelivery after the cause was fixed); the next one
- * does, if any.
+ * nothing, unless its row is stored after all (a redelivery after the cause was fixed) or its month was
+ * dropped (`refusedStillOwning`); the next one does, if any.
  */
 async function storedOwners(
   ch: ClickHouseClient,
@@ -137,9 +145,11 @@ async function storedOwners(
 /**
  * Which of `refused` (owners with a refused claim, and their local day) own their event all the same:
  * those whose row is in usage_events (their message came again once the refusal's cause was fixed, and
- * was stored), and those of a month older than any usage_events still holds (retention dropped it, so
- * whether they were stored later is unknown: they keep owning, so nothing is counted twice). Rare, so
- * asked only when there are any (a primary-key read of usage_events, and its parts' months).
+ * was stored), and those of a month retention dropped (`retention_drops`: the row is gone either way,
+ * so whether it was stored later is unknown; they keep owning, so nothing is counted twice, and a
+ * replay of such a letter is a duplicate). Read in that order: retention records a month before it
+ * drops it, so a row that vanished between the two reads is still seen as dropped. Rare, so asked only
+ * when there are any (a primary-key read of usage_events, and a small table).
  */
 async function refusedStillOwning(
   ch: ClickHouseClient,
@@ -149,23 +159,21 @@ async function refusedStillOwning(
 ): Promise<Set<string>> {
   if (refused.length === 0) return new Set();
   const offsets = [...new Set(refused.map((r) => r.offset))];
-  const [stored, [oldest]] = await Promise.all([
-    queryRows<{ o: string }>(
-      ch,
-      `SELECT DISTINCT toString(kafka_offset) AS o FROM usage_events
-       WHERE ${partitionIs(topic, partition)} AND kafka_offset IN ${sqlList(offsets, (o) => sqlNumber(BigInt(o)))}`,
-    ),
-    queryRows<{ m: string }>(
-      ch,
-      `SELECT min(partition) AS m FROM system.parts
-       WHERE database = currentDatabase() AND table = 'usage_events' AND active`,
-    ),
-  ]);
+  const stored = await queryRows<{ o: string }>(
+    ch,
+    `SELECT DISTINCT toString(kafka_offset) AS o FROM usage_events
+     WHERE ${partitionIs(topic, partition)} AND kafka_offset IN ${sqlList(offsets, (o) => sqlNumber(BigInt(o)))}`,
+  );
+  const monthOf = (day: string) => day.slice(0, 7).replace('-', '');
+  const months = [...new Set(refused.map((r) => monthOf(r.day)))];
+  const dropped = await queryRows<{ m: string }>(
+    ch,
+    `SELECT DISTINCT partition_id AS m FROM retention_drops
+     WHERE table_name = 'usage_events' AND partition_id IN ${sqlList(months, sqlString)}`,
+  );
   const owning = new Set(stored.map((r) => r.o));
-  // Partitions of usage_events are months (toYYYYMM(local_date)); none at all: nothing was dropped.
-  const oldestMonth = oldest?.m ?? '';
-  for (const r of refused)
-    if (oldestMonth !== '' && r.day.slice(0, 7).replace('-', '') < oldestMonth) owning.add(r.offset);
+  const droppedMonths = new Set(dropped.map((r) => r.m));
+  for (const r of refused) if (droppedMonths.has(monthOf(r.day))) owning.add(r.offset);
   return owning;
 }
 

@@ -5,7 +5,7 @@ import { waitFor } from '@edusage/testkit';
 import { makeEnrichedEvents } from './enriched-fixtures';
 import { groupOf, produceEnriched, startWorker, storedCounts, suiteEnvs, testLogger } from './sink-harness';
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 /** The event_id ClickHouse "refuses" (a data error, as 18.16 words one) whenever an INSERT carries it. */
 const REFUSED = 'refused-by-clickhouse';
@@ -191,9 +191,14 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
       await first.sendAgain(sink.producer);
       expect(await stored()).toBe(1);
       expect((await storedCounts(ch)).rows).toBe(good.length + 1);
-      // Retention drops its month (the claims stay, as retention keeps them): whether it was stored is
-      // no longer in usage_events, so its owner keeps it and a re-import is still a duplicate.
-      await command(ch, 'ALTER TABLE usage_events DROP PARTITION 202609');
+      // Retention drops its month as retention does (recorded, then dropped; the claims stay): whether
+      // it was stored is no longer in usage_events, so its owner keeps it and a re-import is still a
+      // duplicate.
+      await command(
+        ch,
+        "INSERT INTO retention_drops (table_name, partition_id, dropped_at) VALUES ('usage_events', '202609', now())",
+      );
+      await command(ch, "ALTER TABLE usage_events DROP PARTITION ID '202609'");
       expect((await storedCounts(ch)).rows).toBeGreaterThan(0);
       await first.sendAgain(sink.producer);
       expect(await stored()).toBe(0);

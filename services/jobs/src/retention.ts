@@ -34,6 +34,7 @@ const NEVER_DROPPED = [
   'reresolution_runs',
   'person_erasures',
   'person_erasure_offsets',
+  'retention_drops',
   // The research tables live in the research database, which retention never reads; named here so a
   // policy naming one is refused like the rest (docs/ARCHITECTURE.md "Retention").
   'weekly_',
@@ -129,6 +130,11 @@ async function unfoldedMonths(ch: ClickHouseClient, months: readonly string[]): 
 
 async function dropMonths(ch: ClickHouseClient, table: string, months: readonly string[]): Promise<void> {
   for (const id of months) {
+    // Recorded first: a reader that finds a row gone can tell it was dropped (the sink's refused claims).
+    await command(
+      ch,
+      `INSERT INTO retention_drops (table_name, partition_id, dropped_at) VALUES (${sqlString(table)}, ${sqlString(id)}, now())`,
+    );
     await command(ch, `ALTER TABLE ${sqlIdentifier(table)} DROP PARTITION ID ${sqlString(id)}`);
   }
 }

@@ -153,6 +153,17 @@ async function scenario(ch: ClickHouseClient, database: string): Promise<void> {
   expect(await rollupTotal()).toEqual(rollupsBefore);
   expect(await months('event_claims')).toEqual(['202501', '202510', '202511', '202611']);
 
+  // Every month dropped is recorded (what the sink asks of a refused claim's month: dedup.ts).
+  const recorded = await queryRows<{ t: string; m: string }>(
+    ch,
+    'SELECT table_name AS t, partition_id AS m FROM retention_drops ORDER BY t, m',
+  );
+  expect(recorded.map((r) => `${r.t}:${r.m}`)).toEqual(
+    Object.entries(r.dropped)
+      .flatMap(([table, ms]) => ms.map((m) => `${table}:${m}`))
+      .sort(),
+  );
+
   // A re-import of a dropped month's event arrives at a new offset: still a duplicate.
   const copy = { key: folded[0]!.dedup_key, localDate: folded[0]!.local_date, offset: '100' };
   expect(await claimEvents(ch, TOPIC, 0, [copy])).toEqual([false]);

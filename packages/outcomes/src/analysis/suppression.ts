@@ -181,8 +181,10 @@ class RankedSums {
     if (violations.length > 0) return violations;
     for (let r = 0; r < this.count; r++) {
       if (!known[members[start[r]!]!] || unknown[r]! < 2 || unfixable.has(`${r}:-1`)) continue;
-      let rest = 0;
-      for (let j = start[r]! + 1; j < start[r + 1]!; j++) if (!known[members[j]!]) rest += cells[members[j]!]!.n;
+      // What a reader works out: the total minus the members it knows. The same as the unknown members'
+      // sum where the sum is exact; less where members overlap (a student counted at two schools).
+      let rest = cells[members[start[r]!]!]!.n;
+      for (let j = start[r]! + 1; j < start[r + 1]!; j++) if (known[members[j]!]) rest -= cells[members[j]!]!.n;
       if (rest > 0 && rest < k) return [{ sum: r, cell: -1 }];
     }
     return [];
