@@ -1,10 +1,11 @@
--- Months retention dropped (docs/ARCHITECTURE.md "Retention"), one row per table and month, written
--- just before the DROP PARTITION and never dropped itself. The aggregate sink asks it whether a refused
--- claim's month was dropped ("Duplicate events", refused claims): there the event's row is gone whether
--- or not it was stored later, so its claim keeps owning it and a re-import counts nothing twice.
+-- Months retention dropped (docs/ARCHITECTURE.md "Retention"), never dropped itself: per table and
+-- month, a row with done = 0 just before the DROP PARTITION and one with done = 1 once it succeeded.
+-- The aggregate sink asks it whether a refused claim's row may have been stored and then dropped
+-- ("Duplicate events", refused claims): a month dropped after the refusal.
 CREATE TABLE IF NOT EXISTS retention_drops (
   table_name String,
   partition_id String,
-  dropped_at DateTime
+  dropped_at DateTime('UTC'),
+  done UInt8
 ) ENGINE = MergeTree
 ORDER BY (table_name, partition_id);

@@ -104,26 +104,31 @@ async function storedOwners(
       ch,
       `SELECT toString(local_date) AS d, toString(key_hi) AS hi, toString(key_lo) AS lo,
               groupUniqArrayIf(toString(owner_offset), refused = 0) AS o,
-              groupUniqArrayIf(toString(owner_offset), refused = 1) AS r
+              groupUniqArrayIf(concat(toString(owner_offset), '@', toString(toUInt32(refused_at))), refused = 1) AS r
        FROM event_claims
        PREWHERE key_hi IN ${sqlList(chunkHis, (h) => sqlNumber(BigInt(h)))}
        WHERE ${partitionIs(topic, partition)}
          AND local_date IN ${sqlList(chunkDays, sqlDate)}
        GROUP BY local_date, key_hi, key_lo`,
     );
+    const refusals = rows.map((r) => refusalsOf(r.r));
     const owning = await refusedStillOwning(
       ch,
       topic,
       partition,
-      rows.flatMap((r) => r.o.filter((o) => r.r.includes(o)).map((offset) => ({ offset, day: r.d }))),
+      rows.flatMap((r, i) =>
+        [...refusals[i]!]
+          .filter(([offset]) => r.o.includes(offset))
+          .map(([offset, refusedAt]) => ({ offset, day: r.d, refusedAt })),
+      ),
     );
-    for (const r of rows) {
+    rows.forEach((r, i) => {
       const owner = firstOwner(
         r.o,
-        r.r.filter((o) => !owning.has(o)),
+        [...refusals[i]!.keys()].filter((o) => !owning.has(o)),
       );
       if (owner !== undefined) owners.set(identity(r.d, r.hi, r.lo), owner);
-    }
+    });
   };
   // Day by day (a batch mostly holds one or two), a query taking at most LOOKUP_DAYS days and
   // LOOKUP_KEYS keys; a day with more keys continues in the next query.
@@ -142,20 +147,32 @@ async function storedOwners(
   return owners;
 }
 
+/** An identity's refused claims (`offset@refused_at` in Unix seconds) as offset → its latest refusal. */
+function refusalsOf(entries: readonly string[]): Map<string, number> {
+  const latest = new Map<string, number>();
+  for (const e of entries) {
+    const [offset, at] = e.split('@') as [string, string];
+    latest.set(offset, Math.max(latest.get(offset) ?? 0, Number(at)));
+  }
+  return latest;
+}
+
 /**
- * Which of `refused` (owners with a refused claim, and their local day) own their event all the same:
- * those whose row is in usage_events (their message came again once the refusal's cause was fixed, and
- * was stored), and those of a month retention dropped (`retention_drops`: the row is gone either way,
- * so whether it was stored later is unknown; they keep owning, so nothing is counted twice, and a
- * replay of such a letter is a duplicate). Read in that order: retention records a month before it
- * drops it, so a row that vanished between the two reads is still seen as dropped. Rare, so asked only
- * when there are any (a primary-key read of usage_events, and a small table).
+ * Which of `refused` (owners with a refused claim: their local day and latest refusal) own their event
+ * all the same: those whose row is in usage_events (their message came again once the refusal's cause
+ * was fixed, and was stored), and those whose month retention dropped after that refusal (the row is
+ * gone, whether or not it was stored in between: they keep owning, so a re-import counts nothing twice,
+ * and a replay of the letter is a duplicate). A drop is retention's record of it finished (`done`), or
+ * begun with the month's parts gone (finished, its record not yet written). A month dropped before the
+ * refusal (a late event into it) does not count: that row was never stored. Read in this order, the
+ * record written before the drop: a row that vanished between the reads is still seen as dropped.
+ * Rare, so asked only when there are any.
  */
 async function refusedStillOwning(
   ch: ClickHouseClient,
   topic: string,
   partition: number,
-  refused: readonly { offset: string; day: string }[],
+  refused: readonly { offset: string; day: string; refusedAt: number }[],
 ): Promise<Set<string>> {
   if (refused.length === 0) return new Set();
   const offsets = [...new Set(refused.map((r) => r.offset))];
@@ -165,15 +182,30 @@ async function refusedStillOwning(
      WHERE ${partitionIs(topic, partition)} AND kafka_offset IN ${sqlList(offsets, (o) => sqlNumber(BigInt(o)))}`,
   );
   const monthOf = (day: string) => day.slice(0, 7).replace('-', '');
-  const months = [...new Set(refused.map((r) => monthOf(r.day)))];
-  const dropped = await queryRows<{ m: string }>(
+  const months = sqlList([...new Set(refused.map((r) => monthOf(r.day)))], sqlString);
+  const drops = await queryRows<{ m: string; begun: number; done: number }>(
     ch,
-    `SELECT DISTINCT partition_id AS m FROM retention_drops
-     WHERE table_name = 'usage_events' AND partition_id IN ${sqlList(months, sqlString)}`,
+    `SELECT partition_id AS m, toUInt32(max(dropped_at)) AS begun, toUInt32(maxIf(dropped_at, done = 1)) AS done
+     FROM retention_drops WHERE table_name = 'usage_events' AND partition_id IN ${months}
+     GROUP BY partition_id`,
   );
+  const present =
+    drops.length === 0
+      ? []
+      : await queryRows<{ m: string }>(
+          ch,
+          `SELECT DISTINCT partition_id AS m FROM system.parts
+           WHERE database = currentDatabase() AND table = 'usage_events' AND active AND partition_id IN ${months}`,
+        );
   const owning = new Set(stored.map((r) => r.o));
-  const droppedMonths = new Set(dropped.map((r) => r.m));
-  for (const r of refused) if (droppedMonths.has(monthOf(r.day))) owning.add(r.offset);
+  const dropOf = new Map(drops.map((d) => [d.m, d]));
+  const gone = new Set(drops.map((d) => d.m).filter((m) => !present.some((p) => p.m === m)));
+  for (const r of refused) {
+    const drop = dropOf.get(monthOf(r.day));
+    if (drop === undefined) continue;
+    if (Number(drop.done) > r.refusedAt || (Number(drop.begun) > r.refusedAt && gone.has(monthOf(r.day))))
+      owning.add(r.offset);
+  }
   return owning;
 }
 
@@ -235,9 +267,13 @@ export async function refuseClaims(
   partition: number,
   claims: readonly Claim[],
 ): Promise<void> {
+  // The server's clock, as retention's drops (`retention_drops.dropped_at`) are: compared with them.
+  const [now] = await queryRows<{ t: number | string }>(ch, 'SELECT toUInt32(now()) AS t');
+  // As DateTime('UTC') text: 'YYYY-MM-DD hh:mm:ss'.
+  const refusedAt = new Date(Number(now!.t) * 1000).toISOString().slice(0, 19).replace('T', ' ');
   const rows = claims.map((c) => {
     checkClaim(topic, partition, c);
-    return { ...claimRow(topic, partition, c, splitKey(c.key)), refused: 1 };
+    return { ...claimRow(topic, partition, c, splitKey(c.key)), refused: 1, refused_at: refusedAt };
   });
-  await insertTsv(ch, 'event_claims', [...CLAIM_COLUMNS, 'refused'], rows);
+  await insertTsv(ch, 'event_claims', [...CLAIM_COLUMNS, 'refused', 'refused_at'], rows);
 }

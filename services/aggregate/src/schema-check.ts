@@ -67,10 +67,11 @@ export const SINK_COLUMNS: Record<string, Record<string, string>> = {
     key_lo: 'UInt64',
     owner_offset: 'UInt64',
     refused: 'UInt8',
+    refused_at: "DateTime('UTC')",
   },
   usage_event_revisions: { ...EVENT_ROW, revision: 'UInt64' },
   // Months retention dropped: whether a refused claim's row is gone for good (dedup.ts).
-  retention_drops: { table_name: 'String', partition_id: 'String', dropped_at: 'DateTime' },
+  retention_drops: { table_name: 'String', partition_id: 'String', dropped_at: "DateTime('UTC')", done: 'UInt8' },
   // The erased people whose events the usage_events INSERT leaves out (handlers.ts storeOnly).
   person_erasures: { district_id: 'String', person_ids: 'Array(String)' },
   rollup_watermarks: {

@@ -120,8 +120,15 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
    * 20 good events and the marked one (its dedup_key `keyChar` × 32) through a worker of group `name`
    * that refuses it; returns once both topics are committed to their ends (its letter stored).
    */
-  async function refusedOnce(name: string, seed: number, keyChar: string) {
+  async function refusedOnce(name: string, seed: number, keyChar: string, opts: { monthDroppedBefore?: boolean } = {}) {
     const { env, ch } = await envs.fresh(`sink_${name.replace('-', '_')}`);
+    // Retention dropped the event's month an hour before (it came late, into a dropped month).
+    if (opts.monthDroppedBefore)
+      await command(
+        ch,
+        `INSERT INTO retention_drops (table_name, partition_id, dropped_at, done)
+         VALUES ('usage_events', '202609', now() - 3600, 0), ('usage_events', '202609', now() - 3600, 1)`,
+      );
     const good = makeEnrichedEvents(20, seed, 0);
     // On the earlier of the fixture's two days (2026-09-30): its month can be dropped alone.
     const earliest = good.find((e) => e.local_date === '2026-09-30')!;
@@ -191,17 +198,37 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
       await first.sendAgain(sink.producer);
       expect(await stored()).toBe(1);
       expect((await storedCounts(ch)).rows).toBe(good.length + 1);
-      // Retention drops its month as retention does (recorded, then dropped; the claims stay): whether
-      // it was stored is no longer in usage_events, so its owner keeps it and a re-import is still a
-      // duplicate.
-      await command(
-        ch,
-        "INSERT INTO retention_drops (table_name, partition_id, dropped_at) VALUES ('usage_events', '202609', now())",
-      );
+      // Retention drops its month as retention does (begun, dropped, done; the claims stay): whether it
+      // was stored is no longer in usage_events, so its owner keeps it and a re-import is still a
+      // duplicate. A second later than the refusal at least (the records are in seconds).
+      await new Promise((r) => setTimeout(r, 1_100));
+      const record = (done: number) =>
+        command(
+          ch,
+          `INSERT INTO retention_drops (table_name, partition_id, dropped_at, done) VALUES ('usage_events', '202609', now(), ${done})`,
+        );
+      await record(0);
       await command(ch, "ALTER TABLE usage_events DROP PARTITION ID '202609'");
+      await record(1);
       expect((await storedCounts(ch)).rows).toBeGreaterThan(0);
       await first.sendAgain(sink.producer);
       expect(await stored()).toBe(0);
+    } finally {
+      await sink.stop();
+    }
+  });
+
+  it('refused in a month retention dropped before (a late event), it is stored when replayed', async () => {
+    const { refusing, sink, sendAgain, stored } = await refusedOnce('refused-late', 61, 'b', {
+      monthDroppedBefore: true,
+    });
+    try {
+      expect(await stored()).toBe(0);
+      refusing.on = false;
+      await sendAgain();
+      expect(await stored()).toBe(1);
+      await sendAgain();
+      expect(await stored()).toBe(1);
     } finally {
       await sink.stop();
     }

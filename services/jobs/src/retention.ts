@@ -130,12 +130,16 @@ async function unfoldedMonths(ch: ClickHouseClient, months: readonly string[]): 
 
 async function dropMonths(ch: ClickHouseClient, table: string, months: readonly string[]): Promise<void> {
   for (const id of months) {
-    // Recorded first: a reader that finds a row gone can tell it was dropped (the sink's refused claims).
-    await command(
-      ch,
-      `INSERT INTO retention_drops (table_name, partition_id, dropped_at) VALUES (${sqlString(table)}, ${sqlString(id)}, now())`,
-    );
+    // Begun before, done after: a reader that finds a row gone can tell it was dropped even before the
+    // second record, and a drop that failed (its parts still there) is not taken for one.
+    const record = (done: 0 | 1) =>
+      command(
+        ch,
+        `INSERT INTO retention_drops (table_name, partition_id, dropped_at, done) VALUES (${sqlString(table)}, ${sqlString(id)}, now(), ${done})`,
+      );
+    await record(0);
     await command(ch, `ALTER TABLE ${sqlIdentifier(table)} DROP PARTITION ID ${sqlString(id)}`);
+    await record(1);
   }
 }
 
