@@ -147,6 +147,21 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
     return { env, ch, good, kafka, group, refusing, sink, sendAgain, stored: () => storedOf(ch, refused.dedup_key) };
   }
 
+  /** Not stored; the cause fixed, its letter replayed: stored; replayed again: a duplicate of it. */
+  async function expectReplayStoredOnce(s: {
+    refusing: { on: boolean };
+    sendAgain: () => Promise<void>;
+    stored: () => Promise<number>;
+  }): Promise<void> {
+    expect(await s.stored()).toBe(0);
+    s.refusing.on = false;
+    // The same event again (what `dlq replay` produces): the same partition, a later offset.
+    await s.sendAgain();
+    expect(await s.stored()).toBe(1);
+    await s.sendAgain();
+    expect(await s.stored()).toBe(1);
+  }
+
   it('is stored when sent again after the cause is fixed (a dlq replay), and only once', async () => {
     const { ch, good, refusing, sink, sendAgain, stored } = await refusedOnce('refused-replay', 53, 'd');
     try {
@@ -158,14 +173,7 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
           )
         )[0]?.n,
       ).toBe('1');
-      expect(await stored()).toBe(0);
-      // The cause fixed, the letter's event sent again: the same partition, a later offset.
-      refusing.on = false;
-      await sendAgain();
-      expect(await stored()).toBe(1);
-      // A second replay of the same letter is a duplicate of the stored event.
-      await sendAgain();
-      expect(await stored()).toBe(1);
+      await expectReplayStoredOnce({ refusing, sendAgain, stored });
       expect((await storedCounts(ch)).rows).toBe(good.length + 1);
     } finally {
       await sink.stop();
@@ -223,12 +231,7 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
       monthDroppedBefore: true,
     });
     try {
-      expect(await stored()).toBe(0);
-      refusing.on = false;
-      await sendAgain();
-      expect(await stored()).toBe(1);
-      await sendAgain();
-      expect(await stored()).toBe(1);
+      await expectReplayStoredOnce({ refusing, sendAgain, stored });
     } finally {
       await sink.stop();
     }
