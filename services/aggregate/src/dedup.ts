@@ -5,6 +5,7 @@ import {
   sqlList,
   sqlNumber,
   sqlString,
+  utcDateTime,
   type ClickHouseClient,
 } from '@edusage/clickhouse';
 import { PartitionRefused } from './errors';
@@ -116,11 +117,14 @@ async function storedOwners(
       ch,
       topic,
       partition,
-      rows.flatMap((r, i) =>
-        [...refusals[i]!]
+      rows.flatMap((r, i) => {
+        // A claim never refused (a later copy, stored or on its way) owns the event whatever happened
+        // to the refused ones' month: a drop cannot give it back to them.
+        const onlyRefused = r.o.every((o) => refusals[i]!.has(o));
+        return [...refusals[i]!]
           .filter(([offset]) => r.o.includes(offset))
-          .map(([offset, refusedAt]) => ({ offset, day: r.d, refusedAt })),
-      ),
+          .map(([offset, refusedAt]) => ({ offset, day: r.d, refusedAt, dropCounts: onlyRefused }));
+      }),
     );
     rows.forEach((r, i) => {
       const owner = firstOwner(
@@ -147,32 +151,36 @@ async function storedOwners(
   return owners;
 }
 
-/** An identity's refused claims (`offset@refused_at` in Unix seconds) as offset → its latest refusal. */
+/**
+ * An identity's refused claims (`offset@refused_at` in Unix seconds) as offset → its first refusal (a
+ * message stored after it, dropped, and refused again since is still one that may have been stored).
+ */
 function refusalsOf(entries: readonly string[]): Map<string, number> {
-  const latest = new Map<string, number>();
+  const first = new Map<string, number>();
   for (const e of entries) {
     const [offset, at] = e.split('@') as [string, string];
-    latest.set(offset, Math.max(latest.get(offset) ?? 0, Number(at)));
+    first.set(offset, Math.min(first.get(offset) ?? Number.MAX_SAFE_INTEGER, Number(at)));
   }
-  return latest;
+  return first;
 }
 
 /**
- * Which of `refused` (owners with a refused claim: their local day and latest refusal) own their event
+ * Which of `refused` (owners with a refused claim: their local day and first refusal) own their event
  * all the same: those whose row is in usage_events (their message came again once the refusal's cause
- * was fixed, and was stored), and those whose month retention dropped after that refusal (the row is
- * gone, whether or not it was stored in between: they keep owning, so a re-import counts nothing twice,
- * and a replay of the letter is a duplicate). A drop is retention's record of it finished (`done`), or
- * begun with the month's parts gone (finished, its record not yet written). A month dropped before the
- * refusal (a late event into it) does not count: that row was never stored. Read in this order, the
- * record written before the drop: a row that vanished between the reads is still seen as dropped.
- * Rare, so asked only when there are any.
+ * was fixed, and was stored), and, where every claim of the event was refused (`dropCounts`), those
+ * whose month retention began to drop after that refusal (the row is gone, whether or not it was
+ * stored in between: they keep owning, so a re-import counts nothing twice, and a replay of the letter
+ * is a duplicate). A month dropped before the refusal (a late event into it) does not count: that row
+ * was never stored. A drop counts from its first record, written before the DROP PARTITION (a drop that
+ * failed then keeps a refused owner of an expired month owning: a replay of it is discarded rather
+ * than risk counting it twice). Read in this order, a row that vanished between the reads is still
+ * seen as dropped. Rare, so asked only when there are any.
  */
 async function refusedStillOwning(
   ch: ClickHouseClient,
   topic: string,
   partition: number,
-  refused: readonly { offset: string; day: string; refusedAt: number }[],
+  refused: readonly { offset: string; day: string; refusedAt: number; dropCounts: boolean }[],
 ): Promise<Set<string>> {
   if (refused.length === 0) return new Set();
   const offsets = [...new Set(refused.map((r) => r.offset))];
@@ -181,31 +189,18 @@ async function refusedStillOwning(
     `SELECT DISTINCT toString(kafka_offset) AS o FROM usage_events
      WHERE ${partitionIs(topic, partition)} AND kafka_offset IN ${sqlList(offsets, (o) => sqlNumber(BigInt(o)))}`,
   );
+  const owning = new Set(stored.map((r) => r.o));
   const monthOf = (day: string) => day.slice(0, 7).replace('-', '');
-  const months = sqlList([...new Set(refused.map((r) => monthOf(r.day)))], sqlString);
-  const drops = await queryRows<{ m: string; begun: number; done: number }>(
+  const months = [...new Set(refused.filter((r) => r.dropCounts).map((r) => monthOf(r.day)))];
+  if (months.length === 0) return owning;
+  const drops = await queryRows<{ m: string; last_drop: number | string }>(
     ch,
-    `SELECT partition_id AS m, toUInt32(max(dropped_at)) AS begun, toUInt32(maxIf(dropped_at, done = 1)) AS done
-     FROM retention_drops WHERE table_name = 'usage_events' AND partition_id IN ${months}
+    `SELECT partition_id AS m, toUInt32(max(dropped_at)) AS last_drop
+     FROM retention_drops WHERE table_name = 'usage_events' AND partition_id IN ${sqlList(months, sqlString)}
      GROUP BY partition_id`,
   );
-  const present =
-    drops.length === 0
-      ? []
-      : await queryRows<{ m: string }>(
-          ch,
-          `SELECT DISTINCT partition_id AS m FROM system.parts
-           WHERE database = currentDatabase() AND table = 'usage_events' AND active AND partition_id IN ${months}`,
-        );
-  const owning = new Set(stored.map((r) => r.o));
-  const dropOf = new Map(drops.map((d) => [d.m, d]));
-  const gone = new Set(drops.map((d) => d.m).filter((m) => !present.some((p) => p.m === m)));
-  for (const r of refused) {
-    const drop = dropOf.get(monthOf(r.day));
-    if (drop === undefined) continue;
-    if (Number(drop.done) > r.refusedAt || (Number(drop.begun) > r.refusedAt && gone.has(monthOf(r.day))))
-      owning.add(r.offset);
-  }
+  const lastDrop = new Map(drops.map((d) => [d.m, Number(d.last_drop)]));
+  for (const r of refused) if (r.dropCounts && (lastDrop.get(monthOf(r.day)) ?? 0) > r.refusedAt) owning.add(r.offset);
   return owning;
 }
 
@@ -269,8 +264,7 @@ export async function refuseClaims(
 ): Promise<void> {
   // The server's clock, as retention's drops (`retention_drops.dropped_at`) are: compared with them.
   const [now] = await queryRows<{ t: number | string }>(ch, 'SELECT toUInt32(now()) AS t');
-  // As DateTime('UTC') text: 'YYYY-MM-DD hh:mm:ss'.
-  const refusedAt = new Date(Number(now!.t) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  const refusedAt = utcDateTime(new Date(Number(now!.t) * 1000));
   const rows = claims.map((c) => {
     checkClaim(topic, partition, c);
     return { ...claimRow(topic, partition, c, splitKey(c.key)), refused: 1, refused_at: refusedAt };

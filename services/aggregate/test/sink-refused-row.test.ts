@@ -12,9 +12,10 @@ const REFUSED = 'refused-by-clickhouse';
 
 /**
  * A row writer whose INSERTs into usage_events fail as a type mismatch when they carry REFUSED, while
- * `refusing.on` (the cause an operator fixes before `dlq replay`).
+ * `refusing.on` (the cause an operator fixes before `dlq replay`); with `refusing.unreachable`, as a lost
+ * connection instead (retried, nothing refused).
  */
-function refusingMarkedRow(refusing: { on: boolean }) {
+function refusingMarkedRow(refusing: { on: boolean; unreachable?: boolean }) {
   return (client: ClickHouseClient): ClickHouseClient =>
     new Proxy(client, {
       get(target, prop, receiver) {
@@ -25,6 +26,7 @@ function refusingMarkedRow(refusing: { on: boolean }) {
             const chunks: Buffer[] = [];
             for await (const chunk of params.values as Readable) chunks.push(Buffer.from(chunk as Buffer));
             const body = Buffer.concat(chunks);
+            if (body.includes(REFUSED) && refusing.unreachable) throw new Error('socket hang up (the test)');
             if (body.includes(REFUSED))
               throw new Error('Code: 53, e.displayText() = DB::Exception: Type mismatch (refused by the test)');
             return target.exec({ ...params, values: Readable.from([body]) });
@@ -134,7 +136,7 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
     const earliest = good.find((e) => e.local_date === '2026-09-30')!;
     const refused = { ...earliest, event_id: REFUSED, dedup_key: keyChar.repeat(32) };
     const kafka = createKafka(env.config, testLogger);
-    const refusing = { on: true };
+    const refusing: { on: boolean; unreachable?: boolean } = { on: true };
     const group = groupOf(env, name);
     const sink = await startWorker(env, ch, name, refusingMarkedRow(refusing));
     await produceEnriched(sink.producer, env.topics.enriched, [...good, refused]);
@@ -144,7 +146,31 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
       await produceEnriched(producer, env.topics.enriched, [refused]);
       await committedToEnds(kafka, group, [env.topics.enriched]);
     };
-    return { env, ch, good, kafka, group, refusing, sink, sendAgain, stored: () => storedOf(ch, refused.dedup_key) };
+    /** Retention's drop of the refused event's month (begun, dropped, done), a second after the refusal at least. */
+    const dropMonth = async () => {
+      await new Promise((r) => setTimeout(r, 1_100));
+      const record = (done: number) =>
+        command(
+          ch,
+          `INSERT INTO retention_drops (table_name, partition_id, dropped_at, done) VALUES ('usage_events', '202609', now(), ${done})`,
+        );
+      await record(0);
+      await command(ch, "ALTER TABLE usage_events DROP PARTITION ID '202609'");
+      await record(1);
+    };
+    return {
+      env,
+      ch,
+      good,
+      refused,
+      kafka,
+      group,
+      refusing,
+      sink,
+      sendAgain,
+      dropMonth,
+      stored: () => storedOf(ch, refused.dedup_key),
+    };
   }
 
   /** Not stored; the cause fixed, its letter replayed: stored; replayed again: a duplicate of it. */
@@ -206,18 +232,9 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
       await first.sendAgain(sink.producer);
       expect(await stored()).toBe(1);
       expect((await storedCounts(ch)).rows).toBe(good.length + 1);
-      // Retention drops its month as retention does (begun, dropped, done; the claims stay): whether it
-      // was stored is no longer in usage_events, so its owner keeps it and a re-import is still a
-      // duplicate. A second later than the refusal at least (the records are in seconds).
-      await new Promise((r) => setTimeout(r, 1_100));
-      const record = (done: number) =>
-        command(
-          ch,
-          `INSERT INTO retention_drops (table_name, partition_id, dropped_at, done) VALUES ('usage_events', '202609', now(), ${done})`,
-        );
-      await record(0);
-      await command(ch, "ALTER TABLE usage_events DROP PARTITION ID '202609'");
-      await record(1);
+      // Retention drops its month (the claims stay): whether it was stored is no longer in
+      // usage_events, so its owner keeps it and a re-import is still a duplicate.
+      await first.dropMonth();
       expect((await storedCounts(ch)).rows).toBeGreaterThan(0);
       await first.sendAgain(sink.producer);
       expect(await stored()).toBe(0);
@@ -232,6 +249,34 @@ describe('aggregate sink: a row ClickHouse refuses', () => {
     });
     try {
       await expectReplayStoredOnce({ refusing, sendAgain, stored });
+    } finally {
+      await sink.stop();
+    }
+  });
+
+  it('its replay claimed but not stored when the month is dropped: the replay still owns it, and is stored', async () => {
+    const first = await refusedOnce('refused-inflight', 67, 'a');
+    const { ch, kafka, group, refusing, stored } = first;
+    let sink = first.sink;
+    try {
+      // The replay's INSERT cannot reach ClickHouse (a lost connection, not a refusal): its claim is written,
+      // its row is not, and the worker stops while retrying (nothing committed).
+      refusing.unreachable = true;
+      const retries = sink.worker.stats.retries;
+      await produceEnriched(sink.producer, first.env.topics.enriched, [first.refused]);
+      await waitFor(
+        () => Promise.resolve(sink.worker.stats.retries),
+        (n) => n > retries,
+        { what: "the replay's INSERT retried", timeoutMs: 60_000 },
+      );
+      await sink.stop();
+      // Retention drops the month meanwhile (no unfolded row is in it: the replay's never came).
+      await first.dropMonth();
+      refusing.on = false;
+      refusing.unreachable = false;
+      sink = await startWorker(first.env, ch, 'refused-inflight', refusingMarkedRow(refusing));
+      await committedToEnds(kafka, group, [first.env.topics.enriched]);
+      expect(await stored()).toBe(1);
     } finally {
       await sink.stop();
     }
