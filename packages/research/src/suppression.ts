@@ -11,7 +11,7 @@
  *    active at two schools counts at both), the smallest visible cell of the group is suppressed as
  *    well. Groups whose total is itself suppressed publish no total and need nothing more.
  */
-import { suppress } from '@edusage/stats';
+import { belowK, suppress } from '@edusage/stats';
 
 /** k of the deployment: default 10, never below 5 (state practice ranges 5 to 15). */
 export const DEFAULT_K = 10;
@@ -22,10 +22,8 @@ export function checkK(k: number): number {
   return k;
 }
 
-/** Primary suppression of one count. */
-export function belowK(n: number, k: number): boolean {
-  return n > 0 && n < k;
-}
+/** Primary suppression of one count (the rule of @edusage/stats, re-exported for the research modules). */
+export { belowK };
 
 /**
  * Primary and complementary suppression within one group of cells that partition a published total,

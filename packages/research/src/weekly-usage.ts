@@ -225,7 +225,11 @@ function protectLinkedCells(
   hidden: { district: boolean[]; school: boolean[]; grade: boolean[] },
   k: number,
 ): void {
-  const groups = new Map<string, { group: LinkedGroup; school: Map<string, number>; grade: Map<string, number> }>();
+  // Per district × app: its linked cells, and where each sits in `hidden` (district, school, grade rows).
+  const groups = new Map<
+    string,
+    { group: LinkedGroup; district: number; school: Map<string, number>; grade: Map<string, number> }
+  >();
   counts.district.forEach((c, i) => {
     if (hidden.district[i]) return;
     const group: LinkedGroup = {
@@ -234,7 +238,7 @@ function protectLinkedCells(
       grades: new Map(),
       bySchoolGrade: new Map(),
     };
-    groups.set(cellKey(c), { group, school: new Map(), grade: new Map() });
+    groups.set(cellKey(c), { group, district: i, school: new Map(), grade: new Map() });
   });
   counts.school.forEach((c, i) => {
     const entry = groups.get(cellKey(c));
@@ -253,11 +257,11 @@ function protectLinkedCells(
     grades.set(c.grade, c.active);
     by.set(c.school_id, grades);
   }
-  for (const [key, { group, school, grade }] of groups) {
+  for (const { group, district, school, grade } of groups.values()) {
     if (!protectSchoolsAndGrades(group, k)) continue;
     for (const [id, cell] of group.schools) hidden.school[school.get(id)!] = cell.hidden;
     for (const [id, cell] of group.grades) hidden.grade[grade.get(id)!] = cell.hidden;
-    if (group.district.hidden) hidden.district[counts.district.findIndex((c) => cellKey(c) === key)] = true;
+    hidden.district[district] = group.district.hidden;
   }
 }
 

@@ -18,6 +18,7 @@ export {
 export { tertileCuts, tertileOf, quantileSorted, type TertileCuts, type Tertile } from './quantiles';
 export {
   suppress,
+  belowK,
   DEFAULT_MIN_CELL,
   type Cell,
   type PublishedCell,

@@ -49,6 +49,11 @@ export interface SuppressedTable<T> {
  * the shown cells, would itself be a small cell), or total minus the shown cells is 1 to k − 1 (cells
  * that overlap, `total`), hide the smallest shown cell (the first of equals).
  */
+/** A small count: 1 to k − 1 people (0 reveals nobody). */
+export function belowK(n: number, k: number): boolean {
+  return n > 0 && n < k;
+}
+
 export function suppress<T>(cells: readonly Cell<T>[], options: SuppressOptions = {}): SuppressedTable<T> {
   const k = options.k ?? DEFAULT_MIN_CELL;
   const totalPublished = options.totalPublished ?? true;
@@ -77,8 +82,6 @@ export function suppress<T>(cells: readonly Cell<T>[], options: SuppressOptions 
     total: totalHidden ? { n: null, suppressed: 'suppressed (n<k)' } : { n: totalN, suppressed: null },
   };
 }
-
-const belowK = (n: number, k: number) => n > 0 && n < k;
 
 function smallestShown<T>(cells: readonly Cell<T>[], reasons: readonly (SuppressionReason | null)[]): number | null {
   let best: number | null = null;

@@ -168,10 +168,10 @@ function refusalsOf(entries: readonly string[]): Map<string, number> {
  * Which of `refused` (owners with a refused claim: their local day and first refusal) own their event
  * all the same: those whose row is in usage_events (their message came again once the refusal's cause
  * was fixed, and was stored), and, where every claim of the event was refused (`dropCounts`), those
- * whose month retention began to drop after that refusal (the row is gone, whether or not it was
+ * whose month has a record of retention's (`retention_drops`) later than that refusal (the row is gone, whether or not it was
  * stored in between: they keep owning, so a re-import counts nothing twice, and a replay of the letter
- * is a duplicate). A month dropped before the refusal (a late event into it) does not count: that row
- * was never stored. A drop counts from its first record, written before the DROP PARTITION (a drop that
+ * is a duplicate). A month dropped only before the refusal (a late event into it) does not count: that
+ * row was never stored. A drop counts from its first record, written before the DROP PARTITION (a drop that
  * failed then keeps a refused owner of an expired month owning: a replay of it is discarded rather
  * than risk counting it twice). Read in this order, a row that vanished between the reads is still
  * seen as dropped. Rare, so asked only when there are any.
