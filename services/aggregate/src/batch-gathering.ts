@@ -193,6 +193,18 @@ export class BatchGathering {
   }
 }
 
+/**
+ * Where a mark goes if the batch that brought `own` and is storing `taken` fails (`markUnstored`): the
+ * first taken offset when some taken message was held, not brought by this batch (kafkajs' position is
+ * past those, so it would not read them again), else undefined (kafkajs reads the batch again).
+ * `taken` holds every offset of `own` (`add`), so a count tells. Not the first offsets: a batch starting
+ * below the held ones (another broker's fetcher's, during a leader move) takes them while starting
+ * where it starts.
+ */
+export function markIfFailed(taken: readonly SinkMessage[], own: readonly SinkMessage[]): string | undefined {
+  return taken.length !== own.length ? taken[0]?.offset : undefined;
+}
+
 /** Batches come in offset order, so the held messages almost always are already: sort only if not. */
 function inOffsetOrder(messages: SinkMessage[]): SinkMessage[] {
   for (let i = 1; i < messages.length; i += 1) {

@@ -4,8 +4,9 @@ import type { ClickHouseClient } from '@edusage/clickhouse';
 import { kafkaPosition, type DeadLetter } from '@edusage/contracts';
 import { produceJson } from '@edusage/kafka';
 import type { Logger } from '@edusage/logging';
+import { atMostEvery } from '@edusage/runtime';
 import { BatchAbandoned, batchContext, type BatchContext } from './batch-context';
-import { BatchGathering, type GatherOptions, type SinkMessage } from './batch-gathering';
+import { BatchGathering, markIfFailed, type GatherOptions, type SinkMessage } from './batch-gathering';
 import type { SinkTimings } from './sink-timings';
 import { mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
@@ -14,6 +15,9 @@ import type { TopicHandler } from './handlers';
 import { PartitionWrites } from './partition-writes';
 import { groupByMonth, RowStore } from './row-store';
 import { refuseIfDrifted } from './schema-check';
+
+/** At most one heartbeat warning this often: a broker restart fails every batch's heartbeats. */
+const HEARTBEAT_WARN_EVERY_MS = 10_000;
 
 export interface SinkStats {
   batches: number;
@@ -114,6 +118,10 @@ export class SinkWorker {
   private assigned: Set<string> | undefined;
   /** Aborted on stop: nothing more is written or committed, and a back-off wait ends at once. */
   private readonly stopped = new AbortController();
+  /** Heartbeat failures that need no rejoin (a timeout, a broker restarting): seen, not a line per batch. */
+  private readonly warnHeartbeat = atMostEvery<unknown>(HEARTBEAT_WARN_EVERY_MS, (err) =>
+    this.opts.logger.warn({ err }, 'heartbeat failed; kafkajs tries again with the next one'),
+  );
 
   constructor(private readonly opts: SinkWorkerOptions) {
     // Every partition's back-off waits on this signal at once (AGGREGATE_CONCURRENCY of them): no cap.
@@ -287,14 +295,13 @@ export class SinkWorker {
     const sought = this.soughtForGathering.delete(k);
     const messages = this.gather(ctx, payload, replayed !== undefined || sought);
     if (messages === null) return;
-    const firstTaken = messages[0]!.offset;
     try {
       await this.storeBatch(ctx, payload, messages, replayed);
     } catch (err) {
       // If this batch took held messages, kafkajs' position is past them: mark where they start, so
       // the partition's next batch seeks back to them (unless it starts there) instead of passing over.
-      const tookHeld = firstTaken !== batch.messages[0]!.offset;
-      if (tookHeld && !(err instanceof PartitionRefused)) this.gathering.markUnstored(topic, partition, firstTaken);
+      const mark = markIfFailed(messages, batch.messages);
+      if (mark !== undefined && !(err instanceof PartitionRefused)) this.gathering.markUnstored(topic, partition, mark);
       throw err;
     }
   }
@@ -429,5 +436,6 @@ export class SinkWorker {
 
   private noteHeartbeatError(err: unknown): void {
     if (mustRejoin(err)) this.fence.revoke();
+    else this.warnHeartbeat(err);
   }
 }

@@ -1,4 +1,4 @@
-import { BatchGathering, type SinkMessage } from '../src/batch-gathering';
+import { BatchGathering, markIfFailed, type SinkMessage } from '../src/batch-gathering';
 
 const batch = (from: number, count: number): SinkMessage[] =>
   Array.from({ length: count }, (_, i) => ({ offset: String(from + i), value: Buffer.from(`m${from + i}`) }));
@@ -146,5 +146,25 @@ describe('BatchGathering (pure)', () => {
     g.markUnstored('t', 0, '25');
     expect(g.heldOf('t', 0)?.first).toBe('20');
     expect(g.due(10_000)).toEqual([]);
+  });
+
+  it('markIfFailed: a batch that took held messages marks their start, also when it starts below them', () => {
+    const g = new BatchGathering({ minMessages: 100, maxWaitMs: 250 });
+    expect(g.add('t', 0, batch(100, 50), at(0))).toBeNull();
+    // Another fetcher's batch, starting below the held ones, stored with them once the wait is up.
+    const own = batch(90, 6);
+    const taken = g.add('t', 0, own, at(300))!;
+    expect(offsets(taken)?.slice(0, 7)).toEqual([90, 91, 92, 93, 94, 95, 100]);
+    expect(markIfFailed(taken, own)).toBe('90');
+    // A batch after the held ones takes them too; its failure marks where they start.
+    expect(g.add('t', 0, batch(200, 2), at(400))).toBeNull();
+    const next = batch(202, 2);
+    expect(markIfFailed(g.add('t', 0, next, at(700))!, next)).toBe('200');
+    // Nothing held, or every held message in the batch (sought back to them): kafkajs reads it again.
+    const alone = batch(300, 3);
+    expect(markIfFailed(alone, alone)).toBeUndefined();
+    expect(g.add('t', 0, batch(400, 2), at(800))).toBeNull();
+    const over = batch(400, 4);
+    expect(markIfFailed(g.add('t', 0, over, at(810, { force: true }))!, over)).toBeUndefined();
   });
 });
