@@ -103,24 +103,20 @@ const GRADE_EVENT_COLUMNS = [
 /** A week of a large district does not fit in memory: the sort picking current versions spills to disk. */
 const EXTERNAL_SORT_BYTES = 500_000_000;
 
-function gradeQuery(rollups: CompactionState, from: string, to: string): string {
-  return `SELECT district_id, grade, ${appKey(knownApps(rollups, from, to))}, uniqExact(person_id) AS active, count() AS events,
+/**
+ * SQL: the grade cells (by_school = 0) and the school × grade counts (by_school = 1, never published:
+ * `protectSchoolsAndGrades` audits the school and grade cells with them) in one pass over the week's
+ * current events: each event counts once per scope, picked by `arrayJoin`, so the versions' sort and the
+ * roster join run once.
+ */
+function gradeCellsQuery(rollups: CompactionState, from: string, to: string): string {
+  return `SELECT district_id, arrayJoin([(0, ''), (1, school_id)]) AS scope, tupleElement(scope, 1) AS by_school,
+      tupleElement(scope, 2) AS school_key, grade, ${appKey(knownApps(rollups, from, to))},
+      uniqExact(person_id) AS active, count() AS events,
       sum(toUInt64(explicit_seconds)) + 60 * uniqExactIf(person_id, toStartOfMinute(occurred_at), counts_minute) AS engaged_seconds
     FROM (SELECT * FROM ${currentEventsOfDays({ from, to }, GRADE_EVENT_COLUMNS)} WHERE role = 'student') AS e
     ANY LEFT JOIN (SELECT district_id, person_id, grade FROM dim_people_current) AS p USING (district_id, person_id)
-    GROUP BY district_id, grade, app_key
-    SETTINGS max_bytes_before_external_sort = ${EXTERNAL_SORT_BYTES}`;
-}
-
-/**
- * SQL: distinct students per school × grade × app key (never published: `protectSchoolsAndGrades`
- * audits the school and grade cells with them).
- */
-function schoolGradeQuery(rollups: CompactionState, from: string, to: string): string {
-  return `SELECT district_id, school_id, grade, ${appKey(knownApps(rollups, from, to))}, uniqExact(person_id) AS active
-    FROM (SELECT * FROM ${currentEventsOfDays({ from, to }, GRADE_EVENT_COLUMNS)} WHERE role = 'student') AS e
-    ANY LEFT JOIN (SELECT district_id, person_id, grade FROM dim_people_current) AS p USING (district_id, person_id)
-    GROUP BY district_id, school_id, grade, app_key
+    GROUP BY district_id, scope, grade, app_key
     SETTINGS max_bytes_before_external_sort = ${EXTERNAL_SORT_BYTES}`;
 }
 
@@ -145,21 +141,20 @@ export interface WeeklyUsageCounts {
 export async function weeklyUsageCounts(ch: ClickHouseClient, weekStart: string): Promise<WeeklyUsageCounts> {
   const { from, to } = weekDays(weekStart);
   const rollups = await readCompactionState(ch);
-  const [district, school, grade, schoolGrade] = await Promise.all([
+  const [district, school, gradeCells] = await Promise.all([
     queryRows<Raw>(ch, rollupQuery(rollups, 'district', 'district_id', from, to)),
     queryRows<Raw & { school_id: string }>(ch, rollupQuery(rollups, 'school', 'district_id, school_id', from, to)),
-    queryRows<Raw & { grade: string }>(ch, gradeQuery(rollups, from, to)),
-    queryRows<{ district_id: string; school_id: string; grade: string; app_key: string; active: Num }>(
-      ch,
-      schoolGradeQuery(rollups, from, to),
-    ),
+    queryRows<Raw & { by_school: Num; school_key: string; grade: string }>(ch, gradeCellsQuery(rollups, from, to)),
   ]);
-  return {
-    district: district.map(toCounts),
-    school: school.map(toCounts),
-    grade: grade.map(toCounts),
-    schoolGrade: schoolGrade.map(({ app_key, active, ...r }) => ({ ...r, app_id: app_key, active: Number(active) })),
-  };
+  const grade: (UsageCounts & { grade: string })[] = [];
+  const schoolGrade: SchoolGradeCount[] = [];
+  for (const { by_school, school_key, grade: g, ...cell } of gradeCells) {
+    // Named fields only: the row also holds the query's `scope` tuple.
+    const { district_id, app_id, active, events, engaged_seconds } = toCounts(cell);
+    if (Number(by_school) === 0) grade.push({ district_id, app_id, grade: g, active, events, engaged_seconds });
+    else schoolGrade.push({ district_id, app_id, school_id: school_key, grade: g, active });
+  }
+  return { district: district.map(toCounts), school: school.map(toCounts), grade, schoolGrade };
 }
 
 const cellKey = (c: { district_id: string; app_id: string }) => JSON.stringify([c.district_id, c.app_id]);
