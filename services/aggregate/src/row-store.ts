@@ -52,7 +52,7 @@ export class RowStore {
     messages: readonly SinkMessage[],
     month: string,
     rows: PreparedRow[],
-  ): Promise<DeadLetter[]> {
+  ): Promise<MonthStored> {
     const { topic, partition, handler } = ctx;
     const key = partitionKey(topic, partition);
     return ctx.persist(`inserting into ${handler.table}`, async () => {
@@ -60,7 +60,7 @@ export class RowStore {
       const fresh = rows.filter((r) => !known.has(r.offset));
       checkSameMessages(ctx, rows, known);
       this.opts.stats.alreadyStored += rows.length - fresh.length;
-      if (fresh.length === 0) return [];
+      if (fresh.length === 0) return { rejects: [], stored: [] };
       try {
         await this.insert(ctx, fresh);
       } catch (err) {
@@ -72,7 +72,7 @@ export class RowStore {
       for (const r of fresh) known.set(r.offset, identityOf(handler, r));
       this.opts.stats.inserted += fresh.length;
       ctx.log.debug({ month, rows: fresh.length }, 'inserted');
-      return [];
+      return { rejects: [], stored: fresh.map((r) => r.offset) };
     });
   }
 
@@ -125,7 +125,7 @@ export class RowStore {
     messages: readonly SinkMessage[],
     rows: PreparedRow[],
     cause: unknown,
-  ): Promise<DeadLetter[]> {
+  ): Promise<MonthStored> {
     // A table changed under the sink is no record's fault: leave it to `persist`, which retries and
     // refuses the partition once the drift lasts (batch-context.ts). A TsvValueError is the rows' own.
     if (clickhouseErrorCode(cause) !== undefined && (await sinkSchemaProblems(this.opts.ch, ctx.stopped)).length > 0)
@@ -135,6 +135,7 @@ export class RowStore {
     const byOffset = new Map(messages.map((m) => [m.offset, m]));
     const letters: DeadLetter[] = [];
     const refused: PreparedRow[] = [];
+    const stored: string[] = [];
     const deadLetter = deadLetterBuilder({ stage: 'aggregate', source: ctx.topic, districtId: null });
     for (const r of rows) {
       if (known.has(r.offset)) continue;
@@ -156,11 +157,23 @@ export class RowStore {
       }
       known.set(r.offset, identityOf(ctx.handler, r));
       this.opts.stats.inserted += 1;
+      stored.push(r.offset);
     }
     // Before the letters go and the batch commits: a crash in between refuses the same rows again.
     if (refused.length > 0) await ctx.handler.refused?.(ctx.topic, ctx.partition, refused);
-    return letters;
+    return { rejects: letters, stored };
   }
+}
+
+/** What one month's INSERT of a batch did. */
+export interface MonthStored {
+  /** Rows ClickHouse refused, as dead letters. */
+  rejects: DeadLetter[];
+  /**
+   * Offsets whose rows this call stored (not those stored before: a re-read, or an earlier try whose
+   * answer was lost, which is rare and only leaves them out of the timings).
+   */
+  stored: string[];
 }
 
 /**

@@ -325,14 +325,17 @@ export class SinkWorker {
     const replayedOrigin = replayed === undefined ? undefined : kafkaPosition(topic, partition, replayed);
     const notReplayed = (r: DeadLetter) => r.origin !== replayedOrigin;
     const rejects = prepared.rejects.filter(notReplayed);
+    const storedNow = new Set<string>();
     for (const [month, rows] of groupByMonth(prepared.rows)) {
+      const done = await this.rowStore.storeMonth(ctx, messages, month, rows);
       // One by one: a spread of a large batch's rejects would overflow the call's arguments.
-      for (const reject of await this.rowStore.storeMonth(ctx, messages, month, rows))
-        if (notReplayed(reject)) rejects.push(reject);
+      for (const reject of done.rejects) if (notReplayed(reject)) rejects.push(reject);
+      for (const offset of done.stored) storedNow.add(offset);
       await payload.heartbeat().catch((err: unknown) => this.noteHeartbeatError(err));
     }
-    // The message sought back to for an owed fold was stored (and timed) when it first came.
-    const timed = replayed === undefined ? messages : messages.filter((m) => m.offset !== replayed);
+    // An event's age is taken when its row is stored: not again when it is read again (a seek back for
+    // an owed fold, a redelivery after a crash), nor for a duplicate or a refused row.
+    const timed = messages.filter((m) => storedNow.has(m.offset));
     this.opts.timings?.stored(topic, timed, (performance.now() - storeStarted) / 1000, Date.now());
     if (rejects.length > 0) {
       await ctx.persist('sending dead letters', () =>

@@ -6,6 +6,7 @@ import { createLogger } from '@edusage/logging';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
 import type { GatherOptions } from '../src/batch-gathering';
 import { deadLetterHandler, enrichedHandler } from '../src/handlers';
+import type { SinkTimings } from '../src/sink-timings';
 import { SinkWorker } from '../src/sink-worker';
 import type { ReferenceCell } from './enriched-fixtures';
 
@@ -55,6 +56,8 @@ export interface WorkerVariant {
   maxWaitTimeInMs?: number;
   /** `SinkWorker`'s gathering of batches (default: every batch stored as it comes). */
   gather?: GatherOptions;
+  /** What the worker reports of its timings (default: nothing). */
+  timings?: SinkTimings;
 }
 
 /**
@@ -89,6 +92,7 @@ export async function startWorker(
     concurrency: 2,
     foldIntervalMs: variant.foldIntervalMs ?? 0,
     ...(variant.gather ? { gather: variant.gather } : {}),
+    ...(variant.timings ? { timings: variant.timings } : {}),
     handlers: {
       [env.topics.enriched]: enrichedHandler(ch),
       [env.topics.dlq]: deadLetterHandler(),
