@@ -22,5 +22,7 @@ export interface ZoneJobData {
 /** Data of a webhook delivery: the exact body (signed and sent unchanged on every attempt). */
 export interface WebhookJobData {
   alertId: string;
+  /** The alert's district (its delivery is recorded under it); absent in jobs queued before it was added. */
+  districtId?: string;
   body: string;
 }

@@ -12,9 +12,13 @@ import { runResearchRefresh, runRetention, runRollupCompaction } from './mainten
 import { snapshotDistrict } from './snapshot';
 import { runErasureSweep } from './erasure-sweep';
 import { alertBody, postWebhook } from './webhook';
+import { deliveredAlerts, recordDelivery } from './deliveries';
 import { handBackOnAbort } from './hand-back';
 
-/** Completed deliveries are kept this long: their job id is what stops an alert being sent twice. */
+/**
+ * Completed deliveries are kept this long in BullMQ (their job id stops a second queueing while kept;
+ * the queue's count trim may drop them sooner, which `license_alert_deliveries` covers).
+ */
 export const DELIVERY_RETENTION_S = 400 * 86_400;
 
 export interface JobDeps {
@@ -29,17 +33,26 @@ export interface JobDeps {
 export const webhookJobId = (alertId: string) => `webhook-${alertId}`;
 
 /**
- * Queues the webhook delivery of each alert. The job id is the alert's, and BullMQ adds nothing for an
- * id it holds (waiting, delayed, active, completed or failed), so a re-run or a second process queues
- * nothing new: each alert is delivered once.
+ * Queues the webhook delivery of each of the district's alerts not delivered yet. Delivered: recorded
+ * in `license_alert_deliveries` (the queue's completed jobs are trimmed by count, so a kept job id
+ * alone would let an alert still due be sent again). Not delivered: the job id is the alert's, and
+ * BullMQ adds nothing for an id it holds (waiting, delayed, active, completed or failed), so a re-run or
+ * a second process queues nothing new.
  */
-async function queueDeliveries(deps: JobDeps, alerts: RenewalAlert[]): Promise<void> {
+async function queueDeliveries(deps: JobDeps, districtId: string, alerts: RenewalAlert[]): Promise<void> {
   const { config, queue } = deps;
   if (config.JOBS_WEBHOOK_URL === undefined || alerts.length === 0) return;
+  const delivered = await deliveredAlerts(
+    deps.ch,
+    districtId,
+    alerts.map((a) => a.alert_id),
+  );
+  const pending = alerts.filter((a) => !delivered.has(a.alert_id));
+  if (pending.length === 0) return;
   await queue.addBulk(
-    alerts.map((a) => ({
+    pending.map((a) => ({
       name: JOB.webhook,
-      data: { alertId: a.alert_id, body: alertBody(a) } satisfies WebhookJobData,
+      data: { alertId: a.alert_id, districtId, body: alertBody(a) } satisfies WebhookJobData,
       opts: {
         jobId: webhookJobId(a.alert_id),
         attempts: config.JOBS_WEBHOOK_ATTEMPTS,
@@ -95,31 +108,49 @@ async function runRenewalAlerts(
       );
     }
     // Every due alert, not only the new ones: a run that died after storing its alerts queues them now.
-    await queueDeliveries(deps, r.due);
+    await queueDeliveries(deps, district, r.due);
     due += r.due.length;
     created += r.created.length;
   }
   return { day, due, created };
 }
 
+/** The status of a POST an earlier attempt of the delivery got answered, kept in the job's progress. */
+function postedStatus(progress: unknown): number | undefined {
+  const posted =
+    typeof progress === 'object' && progress !== null ? (progress as { posted?: unknown }).posted : undefined;
+  return typeof posted === 'number' ? posted : undefined;
+}
+
 async function deliverWebhook(
   deps: JobDeps,
   job: Job<WebhookJobData>,
   signal?: AbortSignal,
-): Promise<{ status: number }> {
-  const { config, logger } = deps;
+): Promise<{ status: number } | { already: true }> {
+  const { config, ch, logger } = deps;
   if (config.JOBS_WEBHOOK_URL === undefined || config.JOBS_WEBHOOK_SECRET === undefined) {
     throw new Error('JOBS_WEBHOOK_URL is not set in this process: cannot deliver');
   }
-  const status = await postWebhook(
-    config.JOBS_WEBHOOK_URL,
-    config.JOBS_WEBHOOK_SECRET,
-    job.data.alertId,
-    job.data.body,
-    config.JOBS_WEBHOOK_TIMEOUT_MS,
-    signal,
-  );
-  logger.info({ alertId: job.data.alertId, attempt: job.attemptsMade + 1 }, 'alert webhook delivered');
+  const { alertId } = job.data;
+  // Jobs queued before the district was in their data: the alert in the body names it.
+  const districtId =
+    job.data.districtId ?? (JSON.parse(job.data.body) as { alert: { district_id: string } }).alert.district_id;
+  if ((await deliveredAlerts(ch, districtId, [alertId])).has(alertId)) return { already: true };
+  // A POST answered 2xx by an earlier attempt whose record failed is not sent again.
+  let status = postedStatus(job.progress);
+  if (status === undefined) {
+    status = await postWebhook(
+      config.JOBS_WEBHOOK_URL,
+      config.JOBS_WEBHOOK_SECRET,
+      alertId,
+      job.data.body,
+      config.JOBS_WEBHOOK_TIMEOUT_MS,
+      signal,
+    );
+    await job.updateProgress({ posted: status });
+    logger.info({ alertId, attempt: job.attemptsMade + 1 }, 'alert webhook delivered');
+  }
+  await recordDelivery(ch, { alertId, districtId, status });
   return { status };
 }
 

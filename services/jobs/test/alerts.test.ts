@@ -195,3 +195,21 @@ test('two processes checking the same day at once: each alert stored and deliver
   // d1's alerts were due again in these runs and were not sent again.
   expect(receiver.deliveries.filter((d) => d.status === 204)).toHaveLength(6);
 });
+
+test('a delivered alert still due is not sent again once BullMQ has trimmed its completed job', async () => {
+  // d1's alerts were delivered by the first test (each answered 204 once) and are still due on DAY.
+  const d1 = (await alerts('d1', true)).map((a) => a.alert_id);
+  const recorded = await queryRows<{ alert_id: string; http_status: number }>(
+    ch,
+    `SELECT alert_id, http_status FROM license_alert_deliveries FINAL WHERE district_id = 'd1' ORDER BY alert_id`,
+  );
+  expect(recorded.map((r) => [r.alert_id, Number(r.http_status)])).toEqual([...d1].sort().map((id) => [id, 204]));
+  const attemptsBefore = receiver.deliveries.filter((d) => d1.includes(d.alertId)).length;
+  // The queue's completed list is trimmed by count across all its jobs (the frequent maintenance jobs'
+  // `removeOnComplete: { count }`): here all at once.
+  await queue.clean(0, 100_000, 'completed');
+  expect(await queue.getJob(`webhook-${d1[0]}`)).toBeUndefined();
+  await runJob('check-after-trim');
+  await deliveriesSettled();
+  expect(receiver.deliveries.filter((d) => d1.includes(d.alertId))).toHaveLength(attemptsBefore);
+});
