@@ -155,6 +155,14 @@ describe('privacy scan: nothing personal in ClickHouse', () => {
         user: { sourced_id: person.sourcedId },
         app: { url: `https://www.khanacademy.org/math?session=${SECRETS.nativeToken}#${SECRETS.nativeToken}` },
       }),
+      // A valid event whose app id is a page of the student's own (not in the catalog): only its host is kept.
+      JSON.stringify({
+        event_id: 'privacy-ok-2',
+        occurred_at: iso(29),
+        type: 'page_view',
+        user: { sourced_id: person.sourcedId },
+        app: { app_id: `zqxv-hosting.test/students/${person.email}` },
+      }),
       // A client that forgot the quotes: V8's error text shows the 10 characters after the bad token.
       `{"event_id":"privacy-bad-1","user":{"email":${SECRETS.email}},"app":{"domain":"khanacademy.org"}}`,
       JSON.stringify({
@@ -171,7 +179,7 @@ describe('privacy scan: nothing personal in ClickHouse', () => {
       body: ndjson,
     });
     expect(res.status).toBe(202);
-    expect((await res.json()) as { accepted: number }).toMatchObject({ accepted: 1 });
+    expect((await res.json()) as { accepted: number }).toMatchObject({ accepted: 2 });
 
     // Caliper: a valid event whose object IRI has a token, one whose eventTime is a secret.
     const caliperEvent = (objectId: string, eventTime: string) => ({

@@ -52,6 +52,24 @@ describe('app resolution', () => {
       app_resolved: false,
       app_domain: null,
     });
+    // An id that could carry a path, a query or an address keeps only its host, else nothing.
+    for (const [sent, host] of [
+      ['https://portal.example-school.org/students/jane.doe/work', 'portal.example-school.org'],
+      ['portal.example-school.org/profile?student=jane.doe@school.org', 'portal.example-school.org'],
+      ['jane.doe@school.org', 'school.org'],
+    ] as const) {
+      expect(catalog.resolve({ app_id: sent })).toEqual({
+        app_id: `domain:${host}`,
+        app_resolved: false,
+        app_domain: host,
+      });
+    }
+    for (const sent of ['jane.doe@school', 'students/jane-doe', 'app?user=jane', 'app#jane', 'a%40b', 'x\\jane']) {
+      expect(catalog.resolve({ app_id: sent })).toEqual({ app_id: 'unknown', app_resolved: false, app_domain: null });
+    }
+    // A catalog app named by a URL in the id field still resolves, and a plain unknown id stays.
+    expect(catalog.resolve({ app_id: 'https://www.khanacademy.org/students/jane' }).app_id).toBe('khan-academy');
+    expect(catalog.resolve({ app_id: 'lti:vendor-x 2' }).app_id).toBe('lti:vendor-x 2');
     expect(catalog.resolve({ url: 'not a url' })).toEqual({
       app_id: 'unknown',
       app_resolved: false,

@@ -59,6 +59,8 @@ export interface AppResolution {
 
 const SCHEME_HOST = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
 const HOST_CHARS = /^[a-z0-9.-]+$/;
+/** Characters of a path, query, fragment, address or escape: an app id holding one is not kept as sent. */
+const UNSAFE_ID = /[/?#@=&%\\]/;
 
 /** Host of a domain or URL ("https://www.KhanAcademy.org:443/x" → "khanacademy.org"); null if none. */
 export function hostOf(domainOrUrl: string | undefined): string | null {
@@ -158,7 +160,15 @@ export class AppCatalog {
         app_domain: host,
       };
     }
-    // An app id that is not (yet) in the catalog is kept as given, flagged unresolved.
+    // An app id that is not (yet) in the catalog is kept as given, flagged unresolved, unless it could
+    // carry a path, a query or an address (a sender's URL or email in the id field names a student):
+    // then only its host is kept, as for a URL, else nothing.
+    if (givenId && UNSAFE_ID.test(givenId)) {
+      const idHost = hostOf(givenId);
+      return idHost
+        ? { app_id: `domain:${idHost}`, app_resolved: false, app_domain: idHost }
+        : { app_id: 'unknown', app_resolved: false, app_domain: null };
+    }
     return {
       app_id: givenId || 'unknown',
       app_resolved: false,
