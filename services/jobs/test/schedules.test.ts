@@ -91,6 +91,28 @@ test('added, changed and removed', async () => {
   expect(hm).toBe('03:30');
 });
 
+test('an unchanged scheduler is left alone at boot: a run that came due while no process ran is not lost', async () => {
+  // Every second, so that its pending run is overdue after a short wait with no worker running (as a
+  // daily snapshot is after the process was down across 02:00).
+  const desired = [
+    { id: 'overdue-test@UTC', name: 'overdue-test', pattern: '* * * * * *', tz: 'UTC', data: { zone: 'UTC' } },
+  ];
+  const pendingOf = async () => (await queue.getDelayed()).filter((j) => j.name === 'overdue-test').map((j) => j.id);
+  expect((await reconcileSchedulers(queue, desired, jobOpts, logger)).upserted).toEqual(['overdue-test@UTC']);
+  const pending = await pendingOf();
+  expect(pending).toHaveLength(1);
+  await new Promise((r) => setTimeout(r, 2_100));
+  const again = await reconcileSchedulers(queue, desired, jobOpts, logger);
+  // The overdue run is still there, to run as soon as a worker takes it.
+  expect(await pendingOf()).toEqual(pending);
+  expect([again.upserted, again.kept]).toEqual([[], ['overdue-test@UTC']]);
+  // Changed options replace it.
+  const changed = await reconcileSchedulers(queue, desired, { ...jobOpts, attempts: 4 }, logger);
+  expect(changed.upserted).toEqual(['overdue-test@UTC']);
+  expect(await pendingOf()).not.toEqual(pending);
+  await queue.removeJobScheduler('overdue-test@UTC');
+});
+
 test('the service reconciles at boot; a process not owning the schedulers leaves them alone', async () => {
   await queue.upsertJobScheduler('another-retired@UTC', { pattern: '0 1 * * *', tz: 'UTC' }, { name: 'retired-job' });
   const notOwner = await startJobs({ ...env.env, JOBS_OWN_SCHEDULERS: 'false', DEFAULT_TIMEZONE: 'Europe/Paris' });
