@@ -227,11 +227,20 @@ describe('presets read the real district exports', () => {
     const nd = path.join(dir, 'a.ndjson');
     writeFileSync(
       nd,
-      [JSON.stringify(resource('s1', '201')), '{broken', JSON.stringify(resource('s2', 'n/a'))].join('\n'),
+      [
+        JSON.stringify(resource('s1', '201')),
+        '{broken',
+        JSON.stringify(resource('s2', 'n/a')),
+        // A student id that lost its quotes: V8's message would quote it.
+        '{"studentReference":{"studentUniqueId":S604822},"administrationDate":"2025-09-10"}',
+      ].join('\n'),
     );
     const r = await read(nd, 'edfi');
     expect(accepted(r.items)).toEqual([[1, ['s1'], 'MAP_Growth_Mathematics', 'math', '2025-09-10', 201, null]]);
     expect(r.s.issues[0]).toMatchObject({ line: 2 });
+    const unquoted = r.s.issues.find((i) => i.line === 4);
+    expect(unquoted).toBeDefined();
+    expect(JSON.stringify(unquoted)).not.toMatch(/604822/);
     expect(r.items.find((i) => i.line === 3)!.outcome).toEqual({
       ok: false,
       problems: [{ field: 'scoreResults.result', message: 'RIT scale score is not a number: "n/a"' }],

@@ -40,7 +40,7 @@ export async function* readEdFiJson(file: string): AsyncGenerator<EdFiItem> {
     try {
       yield toItem(lineNo, JSON.parse(raw));
     } catch (err) {
-      yield { line: lineNo, error: `not JSON: ${(err as Error).message}` };
+      yield { line: lineNo, error: notJson(err) };
     }
   }
   if (!isArray) return;
@@ -48,12 +48,23 @@ export async function* readEdFiJson(file: string): AsyncGenerator<EdFiItem> {
   try {
     items = JSON.parse(buffered.join('\n').replace(/^\uFEFF/, ''));
   } catch (err) {
-    yield { line: 0, error: `not a JSON array: ${(err as Error).message}` };
+    yield { line: 0, error: `not a JSON array: ${notJson(err)}` };
     return;
   }
   if (!Array.isArray(items)) return;
   // Lines of array items are not tracked: the position is the item's 1-based index.
   for (let i = 0; i < items.length; i++) yield toItem(i + 1, items[i]);
+}
+
+/**
+ * Why a line is not JSON, without V8's quote of the text around the error (it shows a student's id or
+ * email when a value lost its quotes): the line number is given, the operator can open it.
+ */
+function notJson(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  return /end of JSON input/i.test(message)
+    ? 'not JSON: it ends before the value is complete'
+    : 'not JSON (the text near the error is not repeated here: it may hold a student identifier)';
 }
 
 function toItem(line: number, v: unknown): EdFiItem {
