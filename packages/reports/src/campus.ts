@@ -1,5 +1,6 @@
 import { queryRows, type ClickHouseClient } from '@edusage/clickhouse';
-import { currentEventsOfDays } from './current-events';
+import { monthPieces } from '@edusage/rollups';
+import { currentEventsOfDays, type EventDays } from './current-events';
 import type { Period } from './queries';
 
 export const CAMPUS_VALUES = ['on', 'off', 'unknown'] as const;
@@ -23,7 +24,27 @@ export interface CampusUsageRow {
  * rows can add up to slightly more than the rollups' engaged seconds; events never.
  */
 export async function campusUsage(ch: ClickHouseClient, p: Period): Promise<CampusUsageRow[]> {
-  const events = currentEventsOfDays({ from: p.from, to: p.to, districtId: p.districtId }, [
+  const totals = new Map<string, { events: number; engaged_seconds: number }>();
+  // One month at a time: picking each event's current version keeps every event's coordinate in memory
+  // (LIMIT BY), which for a year of a large district passes the server's memory limit. Exact: an event
+  // and its minute belong to one local day, so the months' figures add up.
+  for (const piece of monthPieces(p.from, p.to)) {
+    for (const r of await campusOfDays(ch, { from: piece.from, to: piece.to, districtId: p.districtId })) {
+      const t = totals.get(r.campus_name) ?? { events: 0, engaged_seconds: 0 };
+      t.events += Number(r.events);
+      t.engaged_seconds += Number(r.engaged_seconds);
+      totals.set(r.campus_name, t);
+    }
+  }
+  return CAMPUS_VALUES.map((campus) => ({
+    campus,
+    events: totals.get(campus)?.events ?? 0,
+    engaged_seconds: totals.get(campus)?.engaged_seconds ?? 0,
+  }));
+}
+
+function campusOfDays(ch: ClickHouseClient, days: EventDays) {
+  const events = currentEventsOfDays(days, [
     'person_id',
     'app_id',
     'occurred_at',
@@ -31,7 +52,7 @@ export async function campusUsage(ch: ClickHouseClient, p: Period): Promise<Camp
     'explicit_seconds',
     'counts_minute',
   ]);
-  const rows = await queryRows<{ campus_name: string; events: string; engaged_seconds: string }>(
+  return queryRows<{ campus_name: string; events: string; engaged_seconds: string }>(
     ch,
     `SELECT toString(campus) AS campus_name, count() AS events,
        sum(toUInt64(explicit_seconds))
@@ -39,10 +60,4 @@ export async function campusUsage(ch: ClickHouseClient, p: Period): Promise<Camp
      FROM ${events}
      GROUP BY campus_name`,
   );
-  const found = new Map(rows.map((r) => [r.campus_name, r]));
-  return CAMPUS_VALUES.map((campus) => ({
-    campus,
-    events: Number(found.get(campus)?.events ?? 0),
-    engaged_seconds: Number(found.get(campus)?.engaged_seconds ?? 0),
-  }));
 }

@@ -90,6 +90,21 @@ test('a row stored twice counts once; the latest revision of an event decides it
   expect(rows.reduce((t, r) => t + r.events, 0)).toBe(await rollupEvents());
 });
 
+test('a period over several months is their sum (each month read on its own)', async () => {
+  const seed = seedEvents();
+  // pA1's on-campus appa1 use (300 s) once more, on a day of October, at an offset of its own.
+  const i = 10_000;
+  const october = { ...seed.find((e) => e.person === 'pA1' && e.app === 'appa1')!, day: '2026-10-05' };
+  const at = { topic: 'seed.enriched', partition: 0, offset: String(i) };
+  await insertRows(h.ch, 'usage_events', [usageEventRow(enriched(october, i), at, '2026-10-06 00:00:00')]);
+  const inOctober = byCampus(await campus(h.tokens.admin, 'from=2026-10-01&to=2026-10-31'));
+  expect(inOctober).toEqual({ on: [1, 300], off: [0, 0], unknown: [0, 0] });
+  const september = byCampus(await campus(h.tokens.admin, 'from=2026-09-01&to=2026-09-30'));
+  const both = byCampus(await campus(h.tokens.admin, 'from=2026-08-20&to=2026-10-31'));
+  for (const c of ['on', 'off', 'unknown'])
+    expect(both[c]).toEqual([0, 1].map((k) => september[c]![k]! + inOctober[c]![k]!));
+});
+
 test('a period without events: three zero rows, no shares', async () => {
   const rows = await campus(h.tokens.director, 'from=2025-01-01&to=2025-01-31');
   expect(rows).toEqual(
