@@ -12,6 +12,7 @@ export {
 export { runMigrations, splitStatements, MigrationChangedError, type MigrationResult } from './migrations';
 export { insertRows, insertTsv, queryRows, queryTable, queryArrays, queryJsonArray, command } from './query';
 export { clickhouseErrorCode } from './error-code';
+export { FIRST_DATE_COLUMN_DAY, LAST_DATE_COLUMN_DAY, outsideDateColumn } from './date-column';
 export { clickhouseHealth } from './health';
 export { migrationStatements, SCHEMA_MIGRATIONS_DIR, withMigratedClickHouse } from './migrated';
 export { tsvField, tsvLine, TsvValueError } from './tsv';

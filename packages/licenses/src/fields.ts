@@ -1,12 +1,24 @@
 import { GRADE_ORDER, gradeCode } from '@edusage/enrich';
 import { z } from 'zod';
-import { isCalendarDay } from '@edusage/clickhouse';
+import { isCalendarDay, LAST_DATE_COLUMN_DAY, outsideDateColumn } from '@edusage/clickhouse';
 
 /** A real calendar day written YYYY-MM-DD. */
 export const isoDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
   .refine(isCalendarDay, 'not a calendar day');
+
+/**
+ * A day the import stores in a Date column (a license's term) or that becomes one (the renewal date:
+ * the term end's default, and the renewal alerts' Date): also within the days ClickHouse stores.
+ */
+export const dateColumnDay = isoDay.superRefine((day, ctx) => {
+  if (!isCalendarDay(day)) return; // reported above
+  const outside = outsideDateColumn(day);
+  if (outside === null) return;
+  const hint = day > LAST_DATE_COLUMN_DAY ? `: use ${LAST_DATE_COLUMN_DAY} for an open-ended term` : '';
+  ctx.addIssue({ code: 'custom', message: `${outside}${hint}` });
+});
 
 /** '' → undefined, so optional cells may be left empty. */
 export const optional = <T extends z.ZodType>(schema: T) =>

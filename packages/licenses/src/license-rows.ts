@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ColumnSpec } from './csv-records';
-import { appKey, fieldIssues, gradeBand, isoDay, optional } from './fields';
+import { appKey, dateColumnDay, fieldIssues, gradeBand, optional } from './fields';
 
 /**
  * License CSV columns (packages/licenses/README.md): canonical field → accepted header names. The
@@ -69,9 +69,9 @@ const licenseSchema = z
       .string()
       .transform((s) => s.toUpperCase())
       .pipe(z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code like USD')),
-    term_start: isoDay,
-    term_end: optional(isoDay),
-    renewal_date: optional(isoDay),
+    term_start: dateColumnDay,
+    term_end: optional(dateColumnDay),
+    renewal_date: optional(dateColumnDay),
     audience: optional(z.string().transform(word).pipe(z.enum(AUDIENCES))).default('students'),
     grades: optional(gradeBand).default([]),
     notes: optional(z.string()).default(''),

@@ -3,12 +3,27 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { importLicenses } from '../src';
-import { isoDay } from '../src/fields';
+import { dateColumnDay, isoDay } from '../src/fields';
 
 test('a day that is no calendar day (month 13, 30 February) is refused, not thrown', () => {
   for (const d of ['2026-13-01', '2026-02-30', '2026-00-10'])
     expect(isoDay.safeParse(d).error?.issues.map((i) => i.message)).toEqual(['not a calendar day']);
   expect(isoDay.safeParse('2028-02-29').success).toBe(true);
+});
+
+test('a license day must be one a ClickHouse Date stores (1970-01-02..2105-12-31)', () => {
+  for (const d of ['1970-01-02', '2026-07-01', '2105-12-31']) expect(dateColumnDay.safeParse(d).success).toBe(true);
+  const messages = (d: string) => dateColumnDay.safeParse(d).error?.issues.map((i) => i.message);
+  expect(messages('9999-12-31')).toEqual([
+    '9999-12-31 is after 2105-12-31, the last day a ClickHouse Date column stores: use 2105-12-31 for an open-ended term',
+  ]);
+  expect(messages('2106-01-01')).toHaveLength(1);
+  expect(messages('1970-01-01')).toEqual([
+    '1970-01-01 is before 1970-01-02, the first day a ClickHouse Date column stores',
+  ]);
+  expect(messages('0000-01-01')).toHaveLength(1);
+  // A day that is no calendar day is reported once, as before.
+  expect(messages('9999-02-30')).toEqual(['not a calendar day']);
 });
 
 test('a license row with month 13 is rejected with its field; the rows beside it are kept', async () => {

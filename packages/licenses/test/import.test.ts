@@ -232,6 +232,38 @@ describe('license and approval imports', () => {
     ]);
   });
 
+  it('a day a ClickHouse Date cannot store is a row error; the rows beside it are imported', async () => {
+    const f = file('perpetual.csv', [
+      HEADER,
+      'P1,ixl,,d5,10,1,flat,USD,2026-07-01,9999-12-31,,students,,', // 2: a perpetual license's usual export
+      'P2,quizlet,,d5,10,1,flat,USD,1970-01-01,2027-06-30,,students,,', // 3: day 0 reads back as 0000-00-00
+      'P3,newsela,,d5,10,1,flat,USD,2026-07-01,,2106-01-01,students,,', // 4: the renewal date becomes the term end
+      'P4,kahoot,,d5,10,1,flat,USD,1970-01-02,2105-12-31,2105-12-31,students,,', // 5: the first and last days stored
+      'P5,canva,,d5,10,1,flat,USD,2026-07-01,2027-06-30,,students,,', // 6
+    ]);
+    const r = await importLicenses(ch, 'd5', f);
+    const last = '2105-12-31, the last day a ClickHouse Date column stores: use 2105-12-31 for an open-ended term';
+    expect(r.issues.map((i) => `${i.file}:${i.line} ${i.field}: ${i.message}`)).toEqual([
+      `perpetual.csv:2 term_end: 9999-12-31 is after ${last}`,
+      'perpetual.csv:3 term_start: 1970-01-01 is before 1970-01-02, the first day a ClickHouse Date column stores',
+      `perpetual.csv:4 renewal_date: 2106-01-01 is after ${last}`,
+    ]);
+    expect(r).toMatchObject({ accepted: 2, rejected: 3, refused: null });
+    // What is stored reads back as written (no 0000-00-00 for the report, findings and renewal job to trip on).
+    const stored = await currentLicenses(ch, 'd5');
+    expect(stored.map((l) => [l.license_id, l.term_start, l.term_end, l.renewal_date])).toEqual([
+      ['P4', '1970-01-02', '2105-12-31', '2105-12-31'],
+      ['P5', '2026-07-01', '2027-06-30', ''],
+    ]);
+    // DPA dates are stored as text (app_approvals), never as a Date: any calendar day is kept as written.
+    const approvals = file('approvals-open.csv', [
+      'appId,status,dpaSignedOn,dpaExpiresOn',
+      'ixl,approved,2025-07-01,9999-12-31',
+    ]);
+    expect(await importApprovals(ch, 'd5', approvals)).toMatchObject({ accepted: 1, rejected: 0 });
+    expect((await currentApprovals(ch, 'd5')).get('ixl')).toMatchObject({ dpa_expires_on: '9999-12-31' });
+  });
+
   it('imports approvals the same way', async () => {
     const f = file('approvals.csv', [
       'appId,status,dpaSignedOn,dpaExpiresOn,note',

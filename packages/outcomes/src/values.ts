@@ -1,4 +1,4 @@
-import { isCalendarDay } from '@edusage/clickhouse';
+import { isCalendarDay, outsideDateColumn } from '@edusage/clickhouse';
 import type { FieldProblem } from './result';
 
 /** Collects the problems of one row while its cells are read, so every bad field is reported at once. */
@@ -35,12 +35,14 @@ export class RowReader {
     return n;
   }
 
+  /** A test day (`parseTestDay`); '' when empty or bad. */
   date(field: string): string {
     const raw = this.required(field);
     if (raw === '') return '';
-    const day = parseDay(raw);
-    if (day === null) this.problems.push({ field, message: `not a date: ${JSON.stringify(raw)}` });
-    return day ?? '';
+    const day = parseTestDay(raw);
+    if ('day' in day) return day.day;
+    this.problems.push({ field, message: day.problem });
+    return '';
   }
 
   /** Y/N, TRUE/FALSE, Yes/No, 1/0 → boolean; '' → null. */
@@ -68,4 +70,15 @@ export function parseDay(text: string): string | null {
   else return null;
   const day = `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
   return isCalendarDay(day) ? day : null;
+}
+
+/**
+ * A result's test day as `parseDay` reads it, stored in assessment_results.test_date (a Date): a day
+ * outside the days that column stores would read back as 0000-00-00, so it is a row problem too.
+ */
+export function parseTestDay(text: string): { day: string } | { problem: string } {
+  const day = parseDay(text);
+  if (day === null) return { problem: `not a date: ${JSON.stringify(text)}` };
+  const outside = outsideDateColumn(day);
+  return outside === null ? { day } : { problem: outside };
 }

@@ -1,5 +1,5 @@
 import { normalizeSubject, type FieldProblem, type RowOutcome } from '../result';
-import { parseDay } from '../values';
+import { parseTestDay } from '../values';
 import type { EdFiStudentAssessment } from './edfi-records';
 import type { PresetOptions } from './types';
 
@@ -23,9 +23,9 @@ export function parseEdFi(r: EdFiStudentAssessment, options: PresetOptions): Row
   const problems: FieldProblem[] = [];
   if (!r.studentUniqueId) problems.push({ field: 'studentUniqueId', message: 'is empty' });
   if (!r.assessmentIdentifier) problems.push({ field: 'assessmentIdentifier', message: 'is empty' });
-  const day = parseDay(r.administrationDate);
-  if (day === null)
-    problems.push({ field: 'administrationDate', message: `not a date: ${JSON.stringify(r.administrationDate)}` });
+  const testDay = parseTestDay(r.administrationDate);
+  const day = 'day' in testDay ? testDay.day : null;
+  if ('problem' in testDay) problems.push({ field: 'administrationDate', message: testDay.problem });
   const subject = options.subject?.trim()
     ? normalizeSubject(options.subject)
     : subjectOfIdentifier(r.assessmentIdentifier);
