@@ -16,7 +16,10 @@ export interface ImportResult {
   accepted: number;
   rejected: number;
   issues: RowIssue[];
-  /** Accepted rows that will likely not count as meant, e.g. a scope that is no school of the current roster. */
+  /**
+   * Accepted rows that will likely not count as meant, e.g. a scope that is no school of the current
+   * roster; line 0: the import's own (its older versions could not all be dropped).
+   */
   warnings: RowIssue[];
   /** Why nothing was written (missing columns, no valid row); null when accepted. */
   refused: string | null;
@@ -146,7 +149,8 @@ async function importFile<T extends object>(
       : [];
     if (!writer)
       return { kind: format.kind, districtId, file, version: null, accepted, rejected, issues, warnings, refused };
-    await writer.commit({ sourceFile: name, rejectedRows: rejected });
+    const { cleanup } = await writer.commit({ sourceFile: name, rejectedRows: rejected });
+    if (cleanup) warnings.push({ file: name, line: 0, message: cleanup });
     return {
       kind: format.kind,
       districtId,
@@ -206,7 +210,7 @@ export const importApprovals = (ch: ClickHouseClient | null, districtId: string,
 /** The import's summary and every issue, one per line, for a terminal. */
 export function formatImportResult(r: ImportResult): string {
   const lines = r.issues.map((i) => `${i.file}:${i.line}${i.field ? ` ${i.field}` : ''}: ${i.message}`);
-  for (const w of r.warnings) lines.push(`${w.file}:${w.line} ${w.field}: warning: ${w.message}`);
+  for (const w of r.warnings) lines.push(`${w.file}:${w.line}${w.field ? ` ${w.field}` : ''}: warning: ${w.message}`);
   if (r.refused) lines.push(`refused: ${r.refused} (nothing written)`);
   else
     lines.push(

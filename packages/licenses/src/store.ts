@@ -26,6 +26,8 @@ export function newVersion(now = new Date()): string {
 export class VersionWriter<T extends object> {
   private pending: object[] = [];
   written = 0;
+  /** Set once the version's record was sent: from then on the version may be current. */
+  private recording = false;
   constructor(
     private readonly ch: ClickHouseClient,
     readonly kind: ImportKind,
@@ -48,9 +50,14 @@ export class VersionWriter<T extends object> {
   /**
    * Records the version, which makes it current in one INSERT (the `*_current` views pick the
    * latest recorded version), then drops the district's stale versions (see `staleVersions`).
+   * A failed drop is not an error of the import: `cleanup` says why (else null).
    */
-  async commit(info: { sourceFile: string; rejectedRows: number }, at = new Date()): Promise<{ dropped: string[] }> {
+  async commit(
+    info: { sourceFile: string; rejectedRows: number },
+    at = new Date(),
+  ): Promise<{ dropped: string[]; cleanup: string | null }> {
     await this.flush();
+    this.recording = true;
     await insertRows(this.ch, 'license_import_versions', [
       {
         district_id: this.districtId,
@@ -63,15 +70,23 @@ export class VersionWriter<T extends object> {
         rejected_rows: info.rejectedRows,
       },
     ]);
-    const dropped = await this.staleVersions(at.getTime());
-    const table = sqlIdentifier(TABLE[this.kind]);
-    for (const version of dropped) {
-      await command(
-        this.ch,
-        `ALTER TABLE ${table} DROP PARTITION (${sqlString(this.districtId)}, ${sqlString(version)})`,
-      );
+    // The version is current now: a failed clean-up only leaves older versions' rows, which no view
+    // reads and the district's next import drops (staleVersions), and must never undo this import.
+    const dropped: string[] = [];
+    try {
+      const table = sqlIdentifier(TABLE[this.kind]);
+      for (const version of await this.staleVersions(at.getTime())) {
+        await command(
+          this.ch,
+          `ALTER TABLE ${table} DROP PARTITION (${sqlString(this.districtId)}, ${sqlString(version)})`,
+        );
+        dropped.push(version);
+      }
+      return { dropped, cleanup: null };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return { dropped, cleanup: `older versions were not all dropped (${why}); the next import drops them` };
     }
-    return { dropped };
   }
 
   /**
@@ -101,10 +116,14 @@ export class VersionWriter<T extends object> {
       });
   }
 
-  /** Drops what this version wrote (the import was refused): nothing of it ever became current. */
+  /**
+   * Drops what this version wrote (the import was refused or failed before recording it): nothing of
+   * it ever became current. Once its record was sent (even by an INSERT that then failed, which may
+   * have stored it) it may be current, and it is kept: unrecorded, a later import drops it.
+   */
   async abandon(): Promise<void> {
     this.pending = [];
-    if (this.written === 0) return;
+    if (this.written === 0 || this.recording) return;
     await command(
       this.ch,
       `ALTER TABLE ${sqlIdentifier(TABLE[this.kind])} DROP PARTITION (${sqlString(this.districtId)}, ${sqlString(this.version)})`,
