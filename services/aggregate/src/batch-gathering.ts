@@ -15,7 +15,7 @@
  * kept (a *mark*): a later batch starting above it makes the worker seek back to it.
  */
 
-import { ASK_AGAIN_MS, partitionKey, QUIET_MS } from './fold-schedule';
+import { mayAskAgain, noteAsked, partitionKey, QUIET_MS } from './fold-schedule';
 
 /** A Kafka message as the sink's handlers read it. */
 export interface SinkMessage {
@@ -55,6 +55,7 @@ interface Held {
   /** By offset: a batch sought back to overlaps what is held. */
   messages: Map<string, SinkMessage>;
   askedAt?: number;
+  asks?: number;
 }
 
 /** The epoch of a mark left by a failed batch: no batch's epoch, so the next batch checks its start. */
@@ -151,7 +152,7 @@ export class BatchGathering {
     for (const e of this.held.values()) {
       if (e.messages.size === 0 || now - e.since < this.opts.maxWaitMs) continue;
       if (now - e.lastAt < Math.max(QUIET_MS, this.opts.maxWaitMs)) continue;
-      if (e.askedAt !== undefined && now - e.askedAt < ASK_AGAIN_MS) continue;
+      if (!mayAskAgain(e, now)) continue;
       due.push({ topic: e.topic, partition: e.partition, first: e.first.toString(), epoch: e.epoch });
     }
     return due;
@@ -160,7 +161,7 @@ export class BatchGathering {
   /** The worker sought back to the partition's first held message at `now`. */
   asked(topic: string, partition: number, now: number): void {
     const e = this.held.get(partitionKey(topic, partition));
-    if (e !== undefined) e.askedAt = now;
+    if (e !== undefined) noteAsked(e, now);
   }
 
   /**

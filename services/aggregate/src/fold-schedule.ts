@@ -24,10 +24,37 @@ export interface OwedFold {
   seek: boolean;
   /** When the worker last sought back for it (undefined: not yet since the last batch). */
   askedAt?: number;
+  /** Seeks asked for since the last batch. */
+  asks?: number;
 }
 
-/** A seek back that brought no batch (the partition moved meanwhile, say) is asked for again after this. */
+/**
+ * A seek back that brought no batch (the partition moved meanwhile, say) is asked for again after this,
+ * then after twice as long each time, up to ASK_AGAIN_MAX_MS: kafkajs drops the batches fetched before a
+ * seek, so while fetch cycles take longer than the wait, asking at a fixed pace would drop every batch
+ * the last seek was bringing and the partition would get none.
+ */
 export const ASK_AGAIN_MS = 10_000;
+export const ASK_AGAIN_MAX_MS = 60_000;
+
+/** When a partition's seek back was last asked for, and how many times in a row. */
+export interface SeekAsks {
+  askedAt?: number;
+  asks?: number;
+}
+
+/** Whether a seek back may be asked for (again) at `now`. */
+export function mayAskAgain(a: SeekAsks, now: number): boolean {
+  if (a.askedAt === undefined) return true;
+  const wait = Math.min(ASK_AGAIN_MS * 2 ** Math.max(0, (a.asks ?? 1) - 1), ASK_AGAIN_MAX_MS);
+  return now - a.askedAt >= wait;
+}
+
+/** A seek back was asked for at `now`. */
+export function noteAsked(a: SeekAsks, now: number): void {
+  a.askedAt = now;
+  a.asks = (a.asks ?? 0) + 1;
+}
 
 /**
  * A partition is idle (worth a seek back) when no batch of it was put off for this long, or the
@@ -73,16 +100,12 @@ export class FoldSchedule {
 
   /**
    * The owed folds worth a seek back at `now`: their interval has passed, the partition has been quiet
-   * (QUIET_MS, or the interval if shorter), and no seek was asked for in the last ASK_AGAIN_MS.
+   * (QUIET_MS, or the interval if shorter), and no seek was asked for lately (`mayAskAgain`).
    */
   due(now: number): OwedFold[] {
     const quiet = Math.min(QUIET_MS, this.intervalMs);
     return [...this.owed.values()].filter(
-      (o) =>
-        o.seek &&
-        now - o.at >= quiet &&
-        this.foldNow(o.topic, o.partition, now) &&
-        (o.askedAt === undefined || now - o.askedAt >= ASK_AGAIN_MS),
+      (o) => o.seek && now - o.at >= quiet && this.foldNow(o.topic, o.partition, now) && mayAskAgain(o, now),
     );
   }
 
@@ -94,7 +117,7 @@ export class FoldSchedule {
   /** The worker sought back to the partition's last owed message at `now`. */
   asked(topic: string, partition: number, now: number): void {
     const o = this.owed.get(partitionKey(topic, partition));
-    if (o !== undefined) o.askedAt = now;
+    if (o !== undefined) noteAsked(o, now);
   }
 
   /**

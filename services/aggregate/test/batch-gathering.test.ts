@@ -93,7 +93,7 @@ describe('BatchGathering (pure)', () => {
     expect(g.heldOf('t', 1)).toBeUndefined();
   });
 
-  it('due: held partitions whose first message waited the wait and that got no batch for a second, each asked again only after 10 s', () => {
+  it('due: held partitions whose first message waited the wait and that got no batch for a second, each asked again only after 10 s, then twice as long each time', () => {
     const g = new BatchGathering({ minMessages: 100, maxWaitMs: 250 });
     g.add('t', 0, batch(5, 2), at(0, { epoch: 3 }));
     g.add('t', 1, batch(9, 2), at(100));
@@ -108,6 +108,10 @@ describe('BatchGathering (pure)', () => {
     // The batch a seek brings (or any after the wait) takes what is held: no longer due.
     expect(offsets(g.add('t', 1, batch(9, 3), at(11_010)))).toEqual([9, 10, 11]);
     expect(g.due(11_011).map((d) => d.partition)).toEqual([0]);
+    // Asked again with nothing coming: the next wait is twice as long.
+    g.asked('t', 0, 11_011);
+    expect(g.due(31_010)).toEqual([]);
+    expect(g.due(31_011).map((d) => d.partition)).toEqual([0]);
   });
 
   it('due: a wait longer than a second is also the quiet time', () => {

@@ -30,6 +30,17 @@ describe('FoldSchedule', () => {
     s.asked('t', 0, 2_500);
     expect(s.due(3_000)).toEqual([]); // the seek back is on its way
     expect(s.due(12_500)).toHaveLength(1); // it brought nothing: ask again
+    // Asked again and again with nothing coming (fetches slower than the wait): each wait twice the
+    // last, up to a minute, so the batch a seek is bringing is not dropped by the next seek.
+    s.asked('t', 0, 12_500);
+    expect(s.due(32_499)).toEqual([]);
+    expect(s.due(32_500)).toHaveLength(1);
+    s.asked('t', 0, 32_500);
+    expect(s.due(72_499)).toEqual([]);
+    s.asked('t', 0, 72_500);
+    s.asked('t', 0, 132_500);
+    expect(s.due(192_499)).toEqual([]);
+    expect(s.due(192_500)).toHaveLength(1);
     s.putOff('t', 0, 120n, at(12_000)); // a batch came (and owes again): a fresh ask when due
     expect(s.due(13_000).map((o) => o.end)).toEqual([120n]);
     s.folded('t', 0, 13_001);
