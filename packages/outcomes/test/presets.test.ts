@@ -68,6 +68,40 @@ describe('presets read the real district exports', () => {
     ]);
     const first = items[0]!.outcome;
     expect(first.ok && [first.result.window, first.result.standardError]).toEqual(['Fall 2021-2022', 3.4]);
+    // FallToSpringProjectedGrowth is empty on these fall rows; the typical growth is NWEA's newer name.
+    expect(items.map((i) => (i.outcome.ok ? i.outcome.result.projectedGrowth : 'bad'))).toEqual([
+      5,
+      6,
+      5,
+      6,
+      5,
+      6,
+      null,
+    ]);
+  });
+
+  it('NWEA MAP Growth: Language Arts is Reading, Language Usage or Spanish Reading by its Course', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'map-subjects-'));
+    const file = path.join(dir, 'AssessmentResults.csv');
+    writeFileSync(
+      file,
+      [
+        'StudentID,Subject,Course,TestStartDate,TestRITScore',
+        's1,Language Arts,Reading,09/14/2026,190',
+        's1,Language Arts,Language Usage,09/15/2026,201',
+        's1,Language Arts,Reading (Spanish),05/11/2027,199',
+        's1,Language Arts,,05/12/2027,199',
+        's1,Mathematics,Math K-12,05/12/2027,220',
+      ].join('\n'),
+    );
+    const { items } = await read(file, 'map-growth');
+    expect(items.map((i) => (i.outcome.ok ? i.outcome.result.subject : i.outcome.problems[0]?.field))).toEqual([
+      'reading',
+      'language_usage',
+      'reading_spanish',
+      'Course', // the file's header
+      'math',
+    ]);
   });
 
   it('i-Ready ELA (subject from its Lexile columns) and math (Quantile columns)', async () => {
