@@ -447,6 +447,23 @@ describe('privacy', () => {
     }
   });
 
+  it('a hidden band is not recovered from the tertiles or the usage bins (the non-users are the low tertile)', () => {
+    // The review's district: 40 non-users, 5 below goal, 55 at goal, k = 10. The goal table hides
+    // below_goal and, as its complement, none; the low tertile (n = 40) and the bins at 0 minutes would
+    // give none back, then below_goal = 100 − 55 − 40 and its mean growth from the tertiles' sums.
+    const many = [
+      ...Array.from({ length: 40 }, (_, i) => student({ minutesPerWeek: 0, pre: 200 + (i % 7), post: 205 + (i % 7) })),
+      ...Array.from({ length: 5 }, (_, i) => student({ minutesPerWeek: 10 + i, pre: 200, post: 201 + i })),
+      ...Array.from({ length: 55 }, (_, i) =>
+        student({ minutesPerWeek: 40 + i, pre: 200 + (i % 5), post: 209 + (i % 5) }),
+      ),
+    ];
+    const d = district(run(many, 10));
+    expect(d.goalBands.find((b) => b.band === 'below_goal')!.n).toBeNull();
+    expect('bands' in d.tertiles).toBe(false);
+    expect(d.binned.ok).toBe(false);
+  });
+
   it('a group under k is not shown at all, nor one whose size total − shown groups would give away', () => {
     for (const [dimension, ids] of Object.entries({
       school: [...new Set(students.map((s) => s.schoolId))],
@@ -532,7 +549,9 @@ describe('privacy: groups nested in other groups (classes in schools, grades in 
     const a = run(students, k);
     expect(find(a, 'class', 'c3')).toBeUndefined();
     const school = find(a, 'school', 'S');
-    expect(school && published(school)).toEqual({ n: 26, growth: expect.closeTo(211, 6) });
+    // S's at-goal band (c3's 3 students) is hidden, so its usage bins, which gave its total growth, are
+    // withheld too: nothing to subtract the classes' growth from.
+    expect(school && published(school)).toEqual({ n: 26, growth: null });
     // S − (its shown classes) must be k or more students, never c3 alone (n = 3, mean growth 21).
     const leak = rest(
       a,

@@ -162,16 +162,19 @@ function groupReport(
 }
 
 /**
- * Figures that would reveal a hidden band's size: the effect size's group sizes and the cost per
- * student at goal / per active student (total cost ÷ count). They are withheld when a band is hidden.
+ * Figures that would reveal a hidden band's size or mean: the effect size's group sizes, the cost per
+ * student at goal / per active student (total cost ÷ count), and the tertiles and usage bins (the
+ * students who never used the app are the low tertile whenever they are a third to two thirds of the
+ * group, and the bins at 0 minutes bound them: with the shown band, the hidden ones follow, means
+ * included). They are withheld when a band is hidden.
  */
 function protectCounts(r: GroupReport): void {
   const hiddenBand = (band: string) => r.goalBands.find((b) => b.band === band)?.suppressed != null;
-  if (['none', 'below_goal', 'at_goal'].some(hiddenBand) && r.effect.ok)
-    r.effect = {
-      ok: false,
-      reason: 'not shown: a dosage band of this group is hidden (fewer than k students, or to protect one)',
-    };
+  if (!['none', 'below_goal', 'at_goal'].some(hiddenBand)) return;
+  const reason = 'not shown: a dosage band of this group is hidden (fewer than k students, or to protect one)';
+  if (r.effect.ok) r.effect = { ok: false, reason };
+  if ('bands' in r.tertiles) r.tertiles = { reason };
+  if (r.binned.ok) r.binned = { ok: false, reason };
   if (r.cost) {
     if (hiddenBand('at_goal')) r.cost = { ...r.cost, perStudentAtGoal: null };
     if (hiddenBand('at_goal') || hiddenBand('below_goal')) r.cost = { ...r.cost, perActiveStudent: null };
