@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { utcDateTime } from '@edusage/clickhouse';
 import type { AuditLog } from './audit';
 import type { ApiMetrics } from './metrics';
@@ -21,16 +21,18 @@ function withoutSecrets(fields: unknown): unknown {
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * After each response: its duration in the metrics, and an audit entry for every request whatever its
- * status (unknown paths and the documentation included), except the probes.
+ * An audit entry for every request whatever its status (unknown paths and the documentation included),
+ * except the probes, exactly once: after its response, or when its client leaves before the response
+ * finished (a CSV stream abandoned midway, a request dropped while its query runs), which Fastify's
+ * onResponse never reports. After each finished response, its duration in the metrics. Register before
+ * any other hook, so that a request a later hook stops or leaves waiting is seen too.
  */
 export function logRequests(app: FastifyInstance, audit: AuditLog, metrics: ApiMetrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  const audited = new WeakSet<FastifyRequest>();
+  const record = (request: FastifyRequest, reply: FastifyReply, aborted: boolean): void => {
+    if (audited.has(request)) return;
+    audited.add(request);
     const matched = request.routeOptions.url;
-    metrics.requestDuration.observe(
-      { route: matched ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
     if (matched !== undefined && PROBES.has(matched)) return;
     const now = new Date();
     audit.record({
@@ -47,9 +49,27 @@ export function logRequests(app: FastifyInstance, audit: AuditLog, metrics: ApiM
         params: request.params,
         body: withoutSecrets(request.body),
       }).slice(0, AUDIT_PARAMS_MAX),
-      status: reply.statusCode,
+      // Left before any answer: no status was sent (the handler may still set one, to no one).
+      status: aborted && !reply.raw.headersSent ? 0 : reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime),
       ip: request.ip,
+      aborted: aborted ? 1 : 0,
     });
+  };
+  app.addHook('onRequest', (request, reply, done) => {
+    // A finished response emits 'finish' (onResponse audits it), then 'close'; one whose client left, 'close' alone.
+    let finished = false;
+    reply.raw.once('finish', () => (finished = true));
+    reply.raw.once('close', () => {
+      if (!finished) record(request, reply, true);
+    });
+    done();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    record(request, reply, false);
   });
 }

@@ -79,8 +79,9 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
   });
-  await registerAccess(app, { config: s.config, tokens: s.deps.tokens, redis: s.redis, metrics: s.metrics });
+  // First: its onRequest hook must see every request, also one the access checks stop or keep waiting.
   logRequests(app, s.audit, s.metrics);
+  await registerAccess(app, { config: s.config, tokens: s.deps.tokens, redis: s.redis, metrics: s.metrics });
 
   app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error.statusCode === 429) return reply.code(429).send(error);
