@@ -59,11 +59,17 @@ export function checkPeriod(q: { from: string; to: string }, ctx: z.RefinementCt
 /** The forms of the license report's window (the CLI's `--window`). */
 const LICENSE_WINDOW_FORM = /^(\d{1,4}d|term|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$/;
 
+/** Why a resolved license window is refused (null: it is fine): longer than MAX_PERIOD_DAYS. */
+export function licenseWindowSpanIssue(w: { from: string; to: string }): string | null {
+  return windowDays(w) > MAX_PERIOD_DAYS ? `the window may span at most ${MAX_PERIOD_DAYS} days` : null;
+}
+
 /**
  * Why a license window spec of one of the forms is refused before anything is read (null: it is
  * fine): a window parseWindow refuses (a day that does not exist, the end before the start), a day
  * outside FIRST_DAY..LAST_DAY, or longer than MAX_PERIOD_DAYS (`<n>d` too). `term` depends on the
- * licenses in force on the as-of day: checked when they are read (endpoints/licenses.ts).
+ * licenses in force on the as-of day: it is resolved, and its span checked with licenseWindowSpanIssue,
+ * once they are read (endpoints/licenses.ts `licensesAndBoundedWindow`).
  */
 export function licenseWindowIssue(spec: string): string | null {
   if (spec === 'term') return null;
@@ -76,8 +82,7 @@ export function licenseWindowIssue(spec: string): string | null {
   }
   if (/^\d+d$/.test(spec)) return windowDays(w) <= MAX_PERIOD_DAYS ? null : `must be 1d to ${MAX_PERIOD_DAYS}d`;
   if (w.from < FIRST_DAY || w.to > LAST_DAY) return `days must be between ${FIRST_DAY} and ${LAST_DAY}`;
-  if (windowDays(w) > MAX_PERIOD_DAYS) return `the window may span at most ${MAX_PERIOD_DAYS} days`;
-  return null;
+  return licenseWindowSpanIssue(w);
 }
 
 /** The license report's window, as the `licenses report` CLI takes it, bounded as the periods are. */

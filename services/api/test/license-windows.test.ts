@@ -1,16 +1,21 @@
 /**
  * License windows over the API: a window the report cannot take (reversed, not a calendar day, longer
- * than MAX_PERIOD_DAYS, `term` with no license in force) is a 400 naming `window` on every license
- * endpoint, refused before any ClickHouse query where the spec alone says so. And a license not in
+ * than MAX_PERIOD_DAYS, `term` with no license in force or reaching back more than MAX_PERIOD_DAYS) is
+ * a 400 naming `window` on every license endpoint, refused before any ClickHouse query where the spec
+ * alone says so. And a license not in
  * force in the window (dA's L-A2 ended 2026-10-01) is in none of the figures the dashboard's
  * Licenses page sums, only in the findings as `not_in_force`.
  */
-import { startHarness, type Harness } from './harness';
+import { seedLicenses, startHarness, type Harness } from './harness';
 
 let h: Harness;
+/** Admin of dT, whose one license runs three years (2024-07-01 to 2027-06-30). */
+let longTerm: string;
 let queries: string[] = [];
 beforeAll(async () => {
   h = await startHarness('api_license_windows');
+  await seedLicenses(h.ch, 'dT', ['L-T1,appt1,VendorT,dT,10,3000,flat,USD,2024-07-01,2027-06-30']);
+  longTerm = (await h.api.tokens.create({ districtId: 'dT', role: 'admin', name: 'long term' })).token;
   const query = h.api.deps.ch.query.bind(h.api.deps.ch);
   h.api.deps.ch.query = ((params: { query: string }) => {
     queries.push(params.query);
@@ -24,9 +29,9 @@ afterAll(async () => h?.close());
 
 const ENDPOINTS = ['/v1/licenses', '/v1/licenses/schools', '/v1/licenses/findings'];
 
-async function expectWindow400(query: string, message: RegExp) {
+async function expectWindow400(query: string, message: RegExp, token = h.tokens.admin) {
   for (const e of ENDPOINTS) {
-    const res = await h.get(`${e}?${query}`, h.tokens.admin);
+    const res = await h.get(`${e}?${query}`, token);
     const body = res.json as { error?: string; issues?: { field: string; message: string }[] };
     expect({ url: `${e}?${query}`, status: res.status, body }).toEqual({
       url: `${e}?${query}`,
@@ -61,6 +66,22 @@ test('window=term with no license in force on the as-of day is a 400 naming the 
   const res = await h.get('/v1/licenses?window=term&as_of=2026-09-16', h.tokens.admin);
   expect(res.status).toBe(200);
   expect((res.json as { from: string }).from).toBe('2026-07-01');
+});
+
+test('window=term reaching back more than 366 days is a 400 naming the window, before the usage is read', async () => {
+  // dT's term to 2026-09-16 starts 2024-07-01: 808 days.
+  await expectWindow400('window=term&as_of=2026-09-16', /^the window may span at most 366 days$/, longTerm);
+  // Only the licenses (the term's start) and the freshness were read, no usage.
+  expect(queries.some((q) => /FROM licenses_current\b/.test(q))).toBe(true);
+  expect(
+    queries.filter(
+      (q) => !/FROM (licenses_current|rollup_compactions_v2|rollup_compaction_checks_v2|system\.parts)\b/.test(q),
+    ),
+  ).toEqual([]);
+  // 2024-07-01..2025-06-30: 365 days.
+  const res = await h.get('/v1/licenses?window=term&as_of=2025-06-30', longTerm);
+  expect(res.status).toBe(200);
+  expect(res.json).toMatchObject({ from: '2024-07-01', to: '2025-06-30', rows: [{ license_id: 'L-T1' }] });
 });
 
 test('a license whose term ended before the window is in no figure of the table, only a finding', async () => {

@@ -4,20 +4,22 @@ import {
   buildLicenseReport,
   DEFAULT_THRESHOLDS,
   licenseMetricFields,
+  licenseMetricsFor,
   licenseRecord,
   LICENSE_CSV_COLUMNS,
   licenseSchoolCounts,
   licensesAndWindow,
-  licenseTableFor,
   inForce,
   WindowError,
   type LicenseMetrics,
   type LicenseReport,
+  type StoredLicense,
   type Window,
 } from '@edusage/licenses';
+import type { ClickHouseClient } from '@edusage/clickhouse';
 import { defineEndpoint, type ObjectResult } from '../endpoint';
 import { readFreshness, type ReportFreshness } from '../freshness';
-import { MAX_PERIOD_DAYS, day, format, freshness, licenseWindow, plainId } from '../params';
+import { MAX_PERIOD_DAYS, day, format, freshness, licenseWindow, licenseWindowSpanIssue, plainId } from '../params';
 import { defined } from './scope';
 
 const nullableNumber = z.number().nullable();
@@ -74,14 +76,32 @@ const windowQuery = {
   window: licenseWindow
     .default('30d')
     .describe(
-      `7d | 30d | 90d | <n>d | term | YYYY-MM-DD..YYYY-MM-DD (as the CLI), at most ${MAX_PERIOD_DAYS} days; term = from the earliest start of the licenses in force on as_of (400 when none is)`,
+      `7d | 30d | 90d | <n>d | term | YYYY-MM-DD..YYYY-MM-DD (as the CLI), at most ${MAX_PERIOD_DAYS} days; term = from the earliest start of the licenses in force on as_of (400 when none is, or when that is more than ${MAX_PERIOD_DAYS} days)`,
     ),
   as_of: day.optional().describe("last day of the window (default: today in the district's zone, DISTRICT_TIMEZONES)"),
 };
 
 /**
+ * The district's licenses and the window of `spec` ending on `asOf` (licensesAndWindow), bounded as the
+ * other windows: a `term` window (known only once the licenses are read) longer than MAX_PERIOD_DAYS is
+ * a WindowError too.
+ */
+async function licensesAndBoundedWindow(
+  ch: ClickHouseClient,
+  districtId: string,
+  spec: string,
+  asOf: string,
+): Promise<{ licenses: StoredLicense[]; window: Window }> {
+  const read = await licensesAndWindow(ch, districtId, spec, asOf);
+  const issue = licenseWindowSpanIssue(read.window);
+  if (issue !== null) throw new WindowError('window', issue);
+  return read;
+}
+
+/**
  * A window refused once the licenses are read (WindowError: `term` with no license in force on the
- * as-of day) as the 400 of a parameter zod refuses, naming it; anything else is rethrown.
+ * as-of day, or longer than MAX_PERIOD_DAYS) as the 400 of a parameter zod refuses, naming it; anything
+ * else is rethrown.
  */
 function windowRefused(err: unknown): ObjectResult {
   if (!(err instanceof WindowError)) throw err;
@@ -159,21 +179,19 @@ export const licenseEndpoints = [
     list: true,
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.today(principal.district_id);
-      const fresh = await readFreshness(deps, query.freshness);
-      const report = await licenseTableFor(
-        deps.ch,
-        principal.district_id,
-        query.window,
-        asOf,
-        undefined,
-        fresh.rollups,
-      ).catch(windowRefused);
-      if (isRefusal(report)) return report;
+      // licenseTableFor's steps, the window checked between them.
+      const [read, fresh] = await Promise.all([
+        licensesAndBoundedWindow(deps.ch, principal.district_id, query.window, asOf).catch(windowRefused),
+        readFreshness(deps, query.freshness),
+      ]);
+      if (isRefusal(read)) return read;
+      const { licenses, window: w } = read;
+      const { metrics } = await licenseMetricsFor(deps.ch, withRollups(w, fresh), licenses);
       return {
         kind: 'list',
-        meta: windowMeta(report.window, fresh),
-        rows: report.licenses.map(toRow),
-        csv: { columns: LICENSE_CSV_COLUMNS, records: report.licenses.map(licenseRecord) },
+        meta: windowMeta(w, fresh),
+        rows: metrics.map(toRow),
+        csv: { columns: LICENSE_CSV_COLUMNS, records: metrics.map(licenseRecord) },
       };
     },
   }),
@@ -204,7 +222,7 @@ export const licenseEndpoints = [
     async handle({ principal, query, deps }) {
       const asOf = query.as_of ?? deps.today(principal.district_id);
       const [read, fresh] = await Promise.all([
-        licensesAndWindow(deps.ch, principal.district_id, query.window, asOf).catch(windowRefused),
+        licensesAndBoundedWindow(deps.ch, principal.district_id, query.window, asOf).catch(windowRefused),
         readFreshness(deps, query.freshness),
       ]);
       if (isRefusal(read)) return read;
@@ -242,7 +260,7 @@ export const licenseEndpoints = [
       const asOf = query.as_of ?? deps.today(principal.district_id);
       // As the CLI: the window of the spec, then the report, from one read of the licenses.
       const [read, fresh] = await Promise.all([
-        licensesAndWindow(deps.ch, principal.district_id, query.window, asOf).catch(windowRefused),
+        licensesAndBoundedWindow(deps.ch, principal.district_id, query.window, asOf).catch(windowRefused),
         readFreshness(deps, query.freshness),
       ]);
       if (isRefusal(read)) return read;
