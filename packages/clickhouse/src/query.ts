@@ -44,18 +44,29 @@ export async function queryRows<T>(
   return result.json<T>();
 }
 
+/** Column types whose values ClickHouse's JSON formats quote by default (64-bit and wider integers). */
+const QUOTED_INTEGER = /^(?:Nullable\()?U?Int(?:64|128|256)\)?$/;
+
 /**
  * Runs a SELECT and returns its column names (in the query's order) with its rows as objects (ClickHouse's
  * JSON format, which names the columns even when no row comes): for `SELECT *` answers whose columns the
- * caller does not know, so an empty answer can still have its CSV header.
+ * caller does not know, so an empty answer can still have its CSV header. 64-bit integers are numbers,
+ * as the other counts (exact below 2^53): converted here by the answer's column types, not with
+ * output_format_json_quote_64bit_integers, which a read-only user (readonly=1, the research endpoints'
+ * `researcher`) may not send.
  */
 export async function queryTable<T>(
   client: ClickHouseClient,
   query: string,
 ): Promise<{ columns: string[]; rows: T[] }> {
   const result = await client.query({ query, format: 'JSON' });
-  const body = await result.json<T>();
-  return { columns: body.meta?.map((m) => m.name) ?? [], rows: body.data };
+  const body = await result.json<Record<string, unknown>>();
+  const meta = body.meta ?? [];
+  const quoted = meta.filter((m) => QUOTED_INTEGER.test(m.type)).map((m) => m.name);
+  for (const row of body.data) {
+    for (const name of quoted) if (typeof row[name] === 'string') row[name] = Number(row[name]);
+  }
+  return { columns: meta.map((m) => m.name), rows: body.data as T[] };
 }
 
 /**
