@@ -141,10 +141,18 @@ test('every report endpoint runs on current ClickHouse', async () => {
     ['2026-09-15', 'malformed_json', 1],
     ['2026-09-17', 'malformed_json', 1],
   ]);
-  expect((answers['/v1/imports'] as { kind: string; current: boolean }[]).map((r) => [r.kind, r.current])).toEqual([
-    ['roster', true],
+  // Newest first: the seed's roster (imported 2026-09-01) and its licenses (imported now, by the clock).
+  const imports = answers['/v1/imports'] as { kind: string; current: boolean; imported_at: string }[];
+  expect(imports.map((r) => [r.kind, r.current]).sort()).toEqual([
     ['licenses', true],
+    ['roster', true],
   ]);
+  expect(imports.map((r) => r.imported_at)).toEqual(
+    imports
+      .map((r) => r.imported_at)
+      .sort()
+      .reverse(),
+  );
   expect(
     (answers['/v1/licenses/findings'] as { finding: string; app_id: string }[]).map((f) => f.finding + ' ' + f.app_id),
   ).toEqual([
@@ -187,10 +195,11 @@ test('every report endpoint runs on current ClickHouse', async () => {
     status: 200,
     duration_ms: 3,
     ip: '127.0.0.1',
+    aborted: 1,
   });
   await audit.stop();
-  expect(await queryRows(current.client, 'SELECT route, status FROM api_audit_log')).toEqual([
-    { route: '/v1/research', status: 200 },
+  expect(await queryRows(current.client, 'SELECT route, status, aborted FROM api_audit_log')).toEqual([
+    { route: '/v1/research', status: 200, aborted: 1 },
   ]);
 });
 

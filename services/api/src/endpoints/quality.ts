@@ -121,6 +121,7 @@ export const qualityEndpoints = [
     }),
     list: true,
     async handle({ principal, query, deps }) {
+      // `limit` of each list (the inventory's per kind): the newest `limit` of all are among them.
       const [roster, inventory] = await Promise.all([
         rosterImports(deps.ch, principal.district_id, query.limit),
         inventoryImports(deps.ch, principal.district_id, query.limit),
@@ -144,7 +145,10 @@ export const qualityEndpoints = [
           rejected_rows: r.rejected_rows,
           detail: r.source_file,
         })),
-      ];
+      ]
+        // Newest first over all kinds (same-width UTC times: text order is time order; sort is stable).
+        .sort((a, b) => (a.imported_at < b.imported_at ? 1 : a.imported_at > b.imported_at ? -1 : 0))
+        .slice(0, query.limit);
       return { kind: 'list', meta: { district_id: principal.district_id }, rows };
     },
   }),
