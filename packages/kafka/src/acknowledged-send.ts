@@ -1,4 +1,5 @@
 import { keepSetPartition } from './partition';
+import { leaseProducer } from './renewed-producer';
 import {
   CompressionTypes,
   type Kafka,
@@ -131,11 +132,19 @@ export async function sendAcknowledged(producer: Producer, batches: TopicMessage
       if (list) appendAll(list, g.messages);
       else topicMessages.set(g.topic, [...g.messages]);
     }
-    const result = await producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: [...topicMessages].map(([topic, messages]) => ({ topic, messages })),
-    });
+    const lease = await leaseProducer(producer);
+    let result: RecordMetadata[];
+    try {
+      result = await lease.producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: [...topicMessages].map(([topic, messages]) => ({ topic, messages })),
+      });
+    } catch (err) {
+      lease.release(true);
+      throw err;
+    }
+    lease.release(false);
     const next = new Map(pending);
     for (const r of result) {
       if (next.delete(`${r.topicName}/${r.partition}`)) acknowledged.push(r);

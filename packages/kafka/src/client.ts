@@ -27,8 +27,10 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
       () =>
       ({ level, log }: LogEntry) => {
         const { message, ...extra } = log;
-        // Producer retries are bounded on purpose (a request must fail rather than hang); duplicates
-        // a retry may cause are removed downstream by dedup_key, so this warning is noise here.
+        // Producer retries are bounded on purpose (a request must fail rather than hang). What kafkajs
+        // warns of is real: after a failed send the producer's sequence numbers may be ones the broker
+        // already has, so a later send could be acknowledged and not written. createProducer's producers
+        // are renewed after a failed send (renewed-producer.ts), so the warning is noise here.
         if (message.startsWith('Limiting retries for the idempotent producer')) return;
         kafkaLogger[levelNames[level] ?? 'info'](extra, message);
       },

@@ -10,6 +10,7 @@ export {
 export { murmur2, partitionOfKey, keepSetPartition } from './partition';
 export { createProducer, produceJson, type JsonMessage, type ProduceOptions } from './producer';
 export { sendAcknowledged, type TopicMessages } from './acknowledged-send';
+export { producersMade } from './renewed-producer';
 export {
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
   RecordTooLargeError,

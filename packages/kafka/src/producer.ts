@@ -1,6 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { keepSetPartition } from './partition';
 import { rememberClient, sendAcknowledged } from './acknowledged-send';
+import { renewingProducer } from './renewed-producer';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, chunkByBytes, produceBudget, recordBytes } from './limits';
 
 export interface JsonMessage {
@@ -11,19 +12,25 @@ export interface JsonMessage {
 
 /**
  * An idempotent producer (acks from all in-sync replicas), so a retried send after a network error
- * does not write the message twice into the log. Send with `produceJson` or `sendAcknowledged`, never
- * its own `send`/`sendBatch`: those can lose messages when a broker of a cluster fails (acknowledged-send.ts).
+ * does not write the message twice into the log; after a send that failed, the next one uses a new
+ * kafkajs producer (renewed-producer.ts: the failed one's sequence numbers could get a later send
+ * acknowledged and not written). Send with `produceJson` or `sendAcknowledged`, never its own
+ * `send`/`sendBatch`: those can lose messages when a broker of a cluster fails (acknowledged-send.ts),
+ * and are not renewed.
  */
 export async function createProducer(kafka: Kafka): Promise<Producer> {
-  const producer = kafka.producer({
-    idempotent: true,
-    // Murmur2 like the Java client, so keys land where other Kafka tools expect them; sendAcknowledged
-    // sets each message's partition itself, which this partitioner keeps.
-    createPartitioner: keepSetPartition,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
+  const producer = await renewingProducer(async () => {
+    const made = kafka.producer({
+      idempotent: true,
+      // Murmur2 like the Java client, so keys land where other Kafka tools expect them; sendAcknowledged
+      // sets each message's partition itself, which this partitioner keeps.
+      createPartitioner: keepSetPartition,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await made.connect();
+    return made;
   });
-  await producer.connect();
   rememberClient(producer, kafka);
   return producer;
 }

@@ -1,0 +1,97 @@
+import type { Producer } from 'kafkajs';
+
+/**
+ * Why this exists: an idempotent kafkajs 2.2.4 producer rolls a partition's sequence number back on
+ * any failed produce request (`producer/sendMessages.js`), also one the broker wrote before its answer
+ * was lost. Within kafkajs' retries that is right (the retry is the same batch, which the broker
+ * acknowledges once). But once kafkajs gives up, the next send to that partition reuses the sequence
+ * numbers: a batch of as many records is taken by the broker for the one it already has, acknowledged
+ * and never written (an event answered 202 and lost); a batch of another size is refused as out of
+ * order until one of the same size comes. So a producer whose send failed is not used again: the next
+ * send gets a new kafkajs producer (a new producer id, sequences from 0), and the old one is
+ * disconnected once its sends in flight have ended. Found by review (a broker restart longer than
+ * kafkajs' retries, ~50 s, after it wrote a request).
+ */
+export interface Renewal {
+  /** The kafkajs producer sends use now. */
+  current: Producer;
+  /** A send of `current` failed: the next send renews it first. */
+  stale: boolean;
+  /** Sends in flight per kafkajs producer (a renewed one is disconnected when its count reaches 0). */
+  inFlight: Map<Producer, number>;
+  retired: Set<Producer>;
+  renewing: Promise<void> | undefined;
+  make: () => Promise<Producer>;
+  /** Producers made so far (the first included): what a test watches. */
+  made: number;
+}
+
+const renewals = new WeakMap<Producer, Renewal>();
+
+/**
+ * A producer that forwards every call to its current kafkajs producer, renewed after a failed send
+ * (see above) by `leaseProducer`. Its identity stays the same for its holder.
+ */
+export async function renewingProducer(make: () => Promise<Producer>): Promise<Producer> {
+  const renewal: Renewal = {
+    current: await make(),
+    stale: false,
+    inFlight: new Map(),
+    retired: new Set(),
+    renewing: undefined,
+    make,
+    made: 1,
+  };
+  const facade = new Proxy({} as Producer, {
+    get(_target, prop) {
+      const value: unknown = Reflect.get(renewal.current, prop);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(renewal.current) : value;
+    },
+  });
+  renewals.set(facade, renewal);
+  return facade;
+}
+
+/** How many kafkajs producers a renewing producer has made (1 until a send failed); undefined for another producer. */
+export function producersMade(producer: Producer): number | undefined {
+  return renewals.get(producer)?.made;
+}
+
+/** The kafkajs producer one send uses, and what ends the send (`failed`: its outcome is unknown). */
+export interface ProducerLease {
+  producer: Producer;
+  release(failed: boolean): void;
+}
+
+/**
+ * The kafkajs producer to send with now: `producer` itself unless it is a renewing one, whose current
+ * producer is first renewed if a send of it failed. Renewing needs the broker (a new producer id): if
+ * it cannot, this throws and the send fails, sending nothing.
+ */
+export async function leaseProducer(producer: Producer): Promise<ProducerLease> {
+  const renewal = renewals.get(producer);
+  if (!renewal) return { producer, release: () => undefined };
+  while (renewal.stale) await (renewal.renewing ??= renew(renewal).finally(() => (renewal.renewing = undefined)));
+  const leased = renewal.current;
+  renewal.inFlight.set(leased, (renewal.inFlight.get(leased) ?? 0) + 1);
+  return {
+    producer: leased,
+    release(failed) {
+      const left = (renewal.inFlight.get(leased) ?? 1) - 1;
+      if (left > 0) renewal.inFlight.set(leased, left);
+      else renewal.inFlight.delete(leased);
+      if (failed && leased === renewal.current) renewal.stale = true;
+      if (left <= 0 && renewal.retired.delete(leased)) void leased.disconnect().catch(() => undefined);
+    },
+  };
+}
+
+async function renew(renewal: Renewal): Promise<void> {
+  const next = await renewal.make();
+  renewal.made += 1;
+  const old = renewal.current;
+  renewal.current = next;
+  renewal.stale = false;
+  if (renewal.inFlight.has(old)) renewal.retired.add(old);
+  else await old.disconnect().catch(() => undefined);
+}
