@@ -8,6 +8,8 @@ export interface JsonMessage {
   key: string;
   value: unknown;
   headers?: Record<string, string>;
+  /** The partition to write to instead of the key's (a replayed event goes back to its own partition). */
+  partition?: number;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function produceJson(
     key: m.key,
     value: JSON.stringify(m.value),
     ...(m.headers ? { headers: m.headers } : {}),
+    ...(m.partition !== undefined ? { partition: m.partition } : {}),
   }));
   const budget = opts.maxBatchBytes ?? produceBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
   for (const chunk of chunkByBytes(records, budget, recordBytes)) {

@@ -95,10 +95,64 @@ describe('replayLetter', () => {
     );
     expect(events(fromEnrich)).toEqual([raw]);
     const fromAggregate = replayLetter(
-      letter({ stage: 'aggregate', source: 'usage.enriched', payload: '{"v":1}', reason: { code: 'x', message: 'x' } }),
+      letter({
+        stage: 'aggregate',
+        source: 'usage.enriched',
+        payload: '{"v":1}',
+        reason: { code: 'x', message: 'x' },
+        origin: 'usage.enriched/0/4',
+      }),
       'x/0/4',
     );
     expect(fromAggregate).toMatchObject({ kind: 'still_rejected', reason: { code: 'invalid_field' } });
+  });
+
+  it("sends an event the aggregate refused back to the partition it came from (the duplicate check is per partition), under the deployment's topic prefix too", () => {
+    const enriched = {
+      v: 1,
+      dedup_key: 'a'.repeat(32),
+      event_id: 'b'.repeat(32),
+      occurred_at: '2026-03-02T14:00:00.000Z',
+      local_date: '2026-03-02',
+      district_id: 'd1',
+      school_id: 's1',
+      class_id: null,
+      class_attribution: 'none',
+      person_id: 'c'.repeat(32),
+      person_resolved: true,
+      role: 'student',
+      app_id: 'google-docs',
+      app_resolved: true,
+      app_domain: null,
+      source: 'agent',
+      type: 'use',
+      campus: 'unknown',
+      explicit_seconds: 42,
+      counts_minute: false,
+      raw: { topic: 'usage.raw', partition: 1, offset: '9' },
+      enriched_at: '2026-03-02T14:00:01.000Z',
+    };
+    const refused = (source: string, origin: string | undefined) =>
+      replayLetter(
+        letter({
+          stage: 'aggregate',
+          source,
+          payload: JSON.stringify(enriched),
+          reason: { code: 'rejected_by_clickhouse', message: 'x' },
+          ...(origin !== undefined ? { origin } : {}),
+        }),
+        'x/0/10',
+      );
+    for (const source of ['usage.enriched', 't.district-a.usage.enriched']) {
+      const outcome = refused(source, `${source}/4/17`);
+      if (outcome.kind !== 'replayed') throw new Error(JSON.stringify(outcome));
+      expect(outcome.enriched.map((m) => [m.partition, (m.value as { event_id: string }).event_id])).toEqual([
+        [4, enriched.event_id],
+      ]);
+    }
+    // No partition to go back to: not guessed from the key (enrich keyed it by the sender's identifier).
+    expect(refused('usage.enriched', undefined)).toMatchObject({ kind: 'not_replayable' });
+    expect(refused('usage.enriched', 'req-1#0')).toMatchObject({ kind: 'not_replayable' });
   });
 
   it('says why a letter stays: still invalid, cut, or not readable alone', () => {

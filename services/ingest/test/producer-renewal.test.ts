@@ -5,7 +5,14 @@
  * the first kafkajs producer's sendBatch, before anything reaches the broker.
  */
 import type { Kafka, Producer } from 'kafkajs';
-import { createKafka, createProducer, produceJson, producersMade, readTopicToEnd } from '@edusage/kafka';
+import {
+  createKafka,
+  createProducer,
+  partitionOfKey,
+  produceJson,
+  producersMade,
+  readTopicToEnd,
+} from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
 
@@ -64,6 +71,23 @@ test('a send after a failed one goes through a new kafkajs producer, and is writ
       for (const r of records) values.push(String(r.value));
     });
     expect(values).toEqual([JSON.stringify({ n: 2 })]);
+  } finally {
+    await producer.disconnect();
+  }
+});
+
+test("a message with its own partition is written there, not to its key's (dlq replay of an event the aggregate refused)", async () => {
+  const kafka = createKafka(env.config, createLogger('producer-renewal-test', 'warn'));
+  const producer = await createProducer(kafka);
+  try {
+    const key = 'd1|some-person';
+    const other = (partitionOfKey(key, 3) + 1) % 3;
+    await produceJson(producer, env.topics.enriched, [{ key, value: { n: 3 }, partition: other }]);
+    const placed: number[] = [];
+    await readTopicToEnd(kafka, env.topics.enriched, async (records) => {
+      for (const r of records) placed.push(r.partition);
+    });
+    expect(placed).toEqual([other]);
   } finally {
     await producer.disconnect();
   }

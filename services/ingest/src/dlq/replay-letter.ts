@@ -48,7 +48,8 @@ export function letterFormat(letter: DeadLetter, opts: ReplayOptions): string | 
   if (opts.format !== undefined) return opts.format;
   if (letter.input_format !== undefined) return letter.input_format;
   if (letter.stage === 'enrich') return 'raw';
-  if (letter.stage === 'aggregate') return letter.source === 'usage.enriched' ? 'enriched' : null;
+  // The aggregate names the topic it read, with the deployment's KAFKA_TOPIC_PREFIX.
+  if (letter.stage === 'aggregate') return /(^|\.)usage\.enriched$/.test(letter.source) ? 'enriched' : null;
   if (letter.source === 'caliper' || letter.source === 'xapi') return letter.source;
   if (letter.stage === 'ingest') return 'native';
   return null;
@@ -71,7 +72,7 @@ export function replayLetter(letter: DeadLetter, at: string, opts: ReplayOptions
   }
   const origin = `dlq:${at}`;
   if (format === 'raw') return replayRaw(letter.payload, origin);
-  if (format === 'enriched') return replayEnriched(letter.payload);
+  if (format === 'enriched') return replayEnriched(letter.payload, letter.origin);
 
   if (letter.district_id === null) return { kind: 'not_replayable', why: 'letter names no district' };
   if (!(SOURCES as readonly string[]).includes(letter.source)) {
@@ -141,7 +142,19 @@ function replayRaw(payload: string, origin: string): LetterOutcome {
   };
 }
 
-function replayEnriched(payload: string): LetterOutcome {
+/**
+ * An event the aggregate refused goes back to the usage.enriched partition it came from (its letter's
+ * origin, `<topic>/<partition>/<offset>`): the aggregate's duplicate check is per partition, and enrich
+ * keyed it by the sender's identifier, which the enriched event no longer holds; on another partition
+ * a copy stored meanwhile (a re-import after the fix) would be counted again.
+ */
+function replayEnriched(payload: string, origin: string | undefined): LetterOutcome {
+  const partition = origin === undefined ? null : partitionOfOrigin(origin);
+  if (partition === null)
+    return {
+      kind: 'not_replayable',
+      why: `the letter does not name the usage.enriched partition it came from (origin ${origin ?? 'missing'}): import the file again (imports are idempotent)`,
+    };
   const parsed = parseJsonPayload(payload);
   if (!parsed.ok) return { kind: 'still_rejected', reason: parsed.reason };
   const result = enrichedEventSchema.safeParse(parsed.value);
@@ -150,8 +163,14 @@ function replayEnriched(payload: string): LetterOutcome {
   return {
     kind: 'replayed',
     raw: [],
-    enriched: [{ key: `${e.district_id}|${e.person_id}`, value: e }],
+    enriched: [{ key: `${e.district_id}|${e.person_id}`, value: e, partition }],
     skipped: 0,
     rejects: [],
   };
+}
+
+/** The partition of a Kafka position `<topic>/<partition>/<offset>` (`kafkaPosition`), else null. */
+function partitionOfOrigin(origin: string): number | null {
+  const m = /^[^/]+\/(\d+)\/\d+$/.exec(origin);
+  return m ? Number(m[1]) : null;
 }
