@@ -1,4 +1,11 @@
-export { createClickHouse, ensureDatabase, dropDatabase, type ClickHouseConfig, type ClickHouseClient } from './client';
+export {
+  CLIENT_TIMEOUT_MS,
+  createClickHouse,
+  ensureDatabase,
+  dropDatabase,
+  type ClickHouseConfig,
+  type ClickHouseClient,
+} from './client';
 export {
   sqlString,
   sqlIdentifier,

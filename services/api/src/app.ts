@@ -48,7 +48,9 @@ export async function startApi(
   const trustWarning = trustProxyWarning(config.API_TRUST_PROXY);
   if (trustWarning !== null) logger.warn(trustWarning);
   await ensureDatabase(config);
-  const ch = createClickHouse(config);
+  const ch = createClickHouse(config, config.CLICKHOUSE_DATABASE, {
+    maxExecutionSeconds: config.API_QUERY_TIMEOUT_SECONDS,
+  });
   await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
   const researchConfig = {
     ...config,

@@ -4,6 +4,9 @@ import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { districtZoneSettings } from '@edusage/enrich';
 import { FRESHNESS_VALUES } from './params';
 
+/** What ClickHouse stops an API query after when API_QUERY_TIMEOUT_SECONDS is not set. */
+export const API_QUERY_TIMEOUT_DEFAULT_SECONDS = 55;
+
 /** Dashboard pages per token per rate window when API_DASHBOARD_PAGE_LIMIT is not set. */
 export const DASHBOARD_PAGE_LIMIT_DEFAULT = 120;
 
@@ -98,6 +101,11 @@ export const apiConfigSchema = baseConfigSchema.extend({
    * rollup compaction: fast, at most ROLLUP_COMPACTION_MINUTES behind) or `live` (everything folded).
    */
   API_DEFAULT_FRESHNESS: z.enum(FRESHNESS_VALUES).default('compacted'),
+  /**
+   * ClickHouse stops a report query after this many seconds (max_execution_time), under the client's
+   * 60 s wait: the request is answered 504, and no abandoned query runs on.
+   */
+  API_QUERY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(59).default(API_QUERY_TIMEOUT_DEFAULT_SECONDS),
   /** The districts' zones (as enrich's): "today", the default last day of a license window, is district-local. */
   ...districtZoneSettings,
   /** Kafka consumer groups whose lag /v1/pipeline/lag reports. */

@@ -1,3 +1,5 @@
+import { clickhouseErrorCode } from '@edusage/clickhouse';
+
 /**
  * Redis or ClickHouse not reachable (refused, reset, timed out, ioredis giving up): the request may be
  * fine, so 503 + Retry-After rather than 500.
@@ -8,7 +10,18 @@ export function isUnavailable(err: unknown): boolean {
     if (e.name === 'MaxRetriesPerRequestError') return true;
     if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code))
       return true;
-    if (/Connection is closed|Stream isn't writeable|socket hang up|Timeout error/i.test(e.message)) return true;
+    if (/Connection is closed|Stream isn't writeable|socket hang up/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * A query that ran too long: ClickHouse stopped it (TIMEOUT_EXCEEDED, 159: API_QUERY_TIMEOUT_SECONDS)
+ * or the client stopped waiting. Not "retry later": the same request would take as long again.
+ */
+export function isQueryTimeout(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (clickhouseErrorCode(e) === '159' || /^Timeout error/i.test(e.message)) return true;
   }
   return false;
 }

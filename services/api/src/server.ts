@@ -10,7 +10,8 @@ import { registerDashboard } from './dashboard';
 import { docsPage } from './docs-page';
 import type { ApiDeps, Endpoint } from './endpoint';
 import { ENDPOINTS } from './endpoints';
-import { isUnavailable } from './errors';
+import { API_QUERY_TIMEOUT_DEFAULT_SECONDS } from './config';
+import { isQueryTimeout, isUnavailable } from './errors';
 import { handle } from './handler';
 import type { ApiMetrics } from './metrics';
 import { openApiDocument } from './openapi';
@@ -18,7 +19,12 @@ import { logRequests } from './request-log';
 
 export interface ServerDeps {
   /** API_TRUST_PROXY: the reverse proxies in front, their number or addresses (0 or absent: none). */
-  config: AccessConfig & { API_TRUST_PROXY?: number | readonly string[]; API_DASHBOARD_PAGE_LIMIT?: number };
+  config: AccessConfig & {
+    API_TRUST_PROXY?: number | readonly string[];
+    API_DASHBOARD_PAGE_LIMIT?: number;
+    /** What ClickHouse stops a query after (named in the 504). */
+    API_QUERY_TIMEOUT_SECONDS?: number;
+  };
   logger: Logger;
   deps: ApiDeps;
   /** Rate-limit counters live here, so limits hold across restarts and replicas. */
@@ -88,6 +94,13 @@ export async function buildServer(s: ServerDeps): Promise<FastifyInstance> {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       // Fastify's own refusals: bad JSON body, body too large, unsupported media type.
       return reply.code(error.statusCode).send({ error: error.code ?? 'bad_request', message: error.message });
+    }
+    if (isQueryTimeout(error)) {
+      request.log.warn({ err: error.message }, 'a query ran too long and was stopped');
+      return reply.code(504).send({
+        error: 'query_timeout',
+        message: `the query ran longer than ${s.config.API_QUERY_TIMEOUT_SECONDS ?? API_QUERY_TIMEOUT_DEFAULT_SECONDS} s and was stopped: ask for a shorter period or fewer rows`,
+      });
     }
     if (isUnavailable(error)) {
       request.log.warn({ err: error.message }, 'a backing service is unavailable');
