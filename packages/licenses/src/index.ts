@@ -10,3 +10,4 @@ export * from './render';
 export * from './window';
 export * from './renewals';
 export * from './render-renewals';
+export * from './overlaps';

@@ -175,6 +175,13 @@ export function renderLicenseTable(r: LicenseReport, names: Map<string, string> 
     ),
   );
   list(
+    'Licenses of one app covering the same people (each counts all their users: seats add up, users do not)',
+    r.overlapping.map(
+      (o) =>
+        `${name(o.app_id)}: ${o.license_ids.join(', ')} (${o.from} to ${o.to}), seats together ${o.seats ?? 'unlimited'}`,
+    ),
+  );
+  list(
     'Licenses not in force in this window (no figures, not in the totals)',
     r.not_in_force.map(
       (l) =>

@@ -19,6 +19,7 @@ import {
   type StoredLicense,
   type Window,
 } from './queries';
+import { licenseOverlaps, type LicenseOverlap } from './overlaps';
 import { addDays, parseWindow } from './window';
 
 export interface SchoolRow {
@@ -67,6 +68,11 @@ export interface LicenseReport {
   expired_but_used: (AppInUse & { license_id: string; term_end: string })[];
   /** Licenses of the inventory not in force in the window (expired, or not started yet), in id order. */
   not_in_force: NotInForce[];
+  /**
+   * Licenses in force of one app that cover some of the same people on common days: each counts all
+   * their users, so their seats add up and their users do not (`licenseOverlaps`).
+   */
+  overlapping: LicenseOverlap[];
   /** Apps used in the window whose review status is not `approved`, or whose DPA expired by the window end. */
   unapproved: (AppInUse & { status: string; dpa_expires_on: string; reason: 'not_approved' | 'dpa_expired' })[];
 }
@@ -234,6 +240,7 @@ export async function buildLicenseReport(
         license_id: l.license_id,
         term_end: l.term_end,
       })),
+    overlapping: licenseOverlaps(live, w),
     not_in_force: licenses
       .filter((l) => !inForce(l, w))
       .map((l) => ({

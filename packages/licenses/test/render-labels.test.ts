@@ -40,6 +40,7 @@ const report: LicenseReport = {
       reason: 'ended',
     },
   ],
+  overlapping: [],
   unapproved: [],
 };
 

@@ -32,6 +32,7 @@ const report: LicenseReport = {
   never_used: [],
   expired_but_used: [],
   not_in_force: [],
+  overlapping: [],
   unapproved: [],
 };
 

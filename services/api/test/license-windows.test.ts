@@ -100,3 +100,18 @@ test('a license whose term ended before the window is in no figure of the table,
     expect.objectContaining({ finding: 'not_in_force', license_id: 'L-A2', detail: 'term ended 2026-10-01' }),
   ]);
 });
+
+test('two licenses of one app covering the same people are a finding on each, with the seats together', async () => {
+  await seedLicenses(h.ch, 'dO', [
+    'L-O1,appo,VendorA,dO,100,1000,flat,USD,2026-07-01,2027-06-30',
+    'L-O2,appo,VendorB,dO,50,500,flat,USD,2026-08-01,2027-07-31',
+  ]);
+  const token = (await h.api.tokens.create({ districtId: 'dO', role: 'admin', name: 'overlap' })).token;
+  const res = await h.get('/v1/licenses/findings?window=2026-07-01..2026-09-30&as_of=2026-09-30', token);
+  expect(res.status).toBe(200);
+  const rows = (res.json as { rows: { finding: string; license_id: string; detail: string }[] }).rows;
+  expect(rows.filter((r) => r.finding === 'overlapping').map((r) => [r.license_id, r.detail])).toEqual([
+    ['L-O1', 'with L-O2 from 2026-08-01 to 2026-09-30: seats together 150, users counted by each'],
+    ['L-O2', 'with L-O1 from 2026-08-01 to 2026-09-30: seats together 150, users counted by each'],
+  ]);
+});

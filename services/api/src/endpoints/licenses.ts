@@ -114,12 +114,24 @@ function windowRefused(err: unknown): ObjectResult {
 const isRefusal = (r: object): r is ObjectResult => 'kind' in r && r.kind === 'object';
 
 const findingRow = z.object({
-  finding: z.enum(['unlicensed', 'never_used', 'expired_but_used', 'unapproved', 'dpa_expired', 'not_in_force']),
+  finding: z.enum([
+    'unlicensed',
+    'never_used',
+    'expired_but_used',
+    'unapproved',
+    'dpa_expired',
+    'not_in_force',
+    'overlapping',
+  ]),
   app_id: z.string(),
   license_id: z.string().describe("'' for app findings"),
   active: z.number().int().nullable().describe('distinct active people in the window (never_used: null)'),
   schools: z.array(z.string()).describe('schools of the use'),
-  detail: z.string().describe('review status, DPA expiry, term end, or (not_in_force) when the term ended or starts'),
+  detail: z
+    .string()
+    .describe(
+      'review status, DPA expiry, term end, (not_in_force) when the term ended or starts, or (overlapping) the other licenses, the common days and the seats together',
+    ),
 });
 type FindingRow = z.infer<typeof findingRow>;
 
@@ -153,6 +165,17 @@ function findings(r: LicenseReport): FindingRow[] {
       schools: [],
       detail: n.reason === 'ended' ? `term ended ${n.term_end}` : `term starts ${n.term_start}`,
     })),
+    // One row per license of a group covering the same people: each counts all their users.
+    ...r.overlapping.flatMap((o) =>
+      o.license_ids.map((id) => ({
+        finding: 'overlapping' as const,
+        app_id: o.app_id,
+        license_id: id,
+        active: null,
+        schools: [],
+        detail: `with ${o.license_ids.filter((x) => x !== id).join(', ')} from ${o.from} to ${o.to}: seats together ${o.seats ?? 'unlimited'}, users counted by each`,
+      })),
+    ),
     ...r.unapproved.map((u) => ({
       finding: u.reason === 'dpa_expired' ? ('dpa_expired' as const) : ('unapproved' as const),
       app_id: u.app_id,
