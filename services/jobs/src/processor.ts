@@ -115,6 +115,20 @@ async function runRenewalAlerts(
   return { day, due, created };
 }
 
+/**
+ * The district a delivery is recorded under: its data's, else (a job queued before the district was in
+ * the data) the alert's in the body, else '' (a delivery queued by hand).
+ */
+function districtOfDelivery(data: WebhookJobData): string {
+  if (data.districtId !== undefined) return data.districtId;
+  try {
+    const district = (JSON.parse(data.body) as { alert?: { district_id?: unknown } } | null)?.alert?.district_id;
+    return typeof district === 'string' ? district : '';
+  } catch {
+    return '';
+  }
+}
+
 /** The status of a POST an earlier attempt of the delivery got answered, kept in the job's progress. */
 function postedStatus(progress: unknown): number | undefined {
   const posted =
@@ -132,9 +146,7 @@ async function deliverWebhook(
     throw new Error('JOBS_WEBHOOK_URL is not set in this process: cannot deliver');
   }
   const { alertId } = job.data;
-  // Jobs queued before the district was in their data: the alert in the body names it.
-  const districtId =
-    job.data.districtId ?? (JSON.parse(job.data.body) as { alert: { district_id: string } }).alert.district_id;
+  const districtId = districtOfDelivery(job.data);
   if ((await deliveredAlerts(ch, districtId, [alertId])).has(alertId)) return { already: true };
   // A POST answered 2xx by an earlier attempt whose record failed is not sent again.
   let status = postedStatus(job.progress);
