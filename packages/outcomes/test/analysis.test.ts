@@ -10,8 +10,11 @@ import {
   renderAnalysisJson,
   renderAnalysisTable,
   tertileBands,
+  verdict,
   type Analysis,
+  type Outcome,
   type StudentWindow,
+  type UsageEffect,
 } from '../src';
 
 const Q = {
@@ -131,6 +134,85 @@ describe('analysis edge cases', () => {
       'post ~ usage + pre',
       'post ~ usage + pre + grade',
     ]);
+    // sch-2's dummy equals grade[06]'s: schools add nothing, and the fit says which dummy it left out.
+    expect(fits[1]!.ok && fits[1]!.value.dropped).toEqual(['school[sch-2]']);
+  });
+
+  it('a school whose grades are its own: only its aliased dummy is left out, the school effects stay', () => {
+    // Elementary schools A and B teach grades 03-04, middle school C grades 06-07, so school[C] =
+    // grade[06] + grade[07]. post = pre + 0.05·usage + 6·[A] + 3·[04] + 20·[06] + 24·[07] ± 1, and A's
+    // students use the app most. Each cell holds two (usage, pre) profiles, each twice with residuals +1
+    // and −1: the residuals sum to 0 in every cell and against usage and pre, so OLS with grade and school
+    // effects returns 0.05 exactly; grade alone leaves A's +6 to its higher usage.
+    const cells: [school: string, grade: string, profiles: [usage: number, pre: number][]][] = [
+      [
+        'A',
+        '03',
+        [
+          [40, 200],
+          [60, 190],
+        ],
+      ],
+      [
+        'A',
+        '04',
+        [
+          [50, 210],
+          [70, 205],
+        ],
+      ],
+      [
+        'B',
+        '03',
+        [
+          [10, 195],
+          [30, 185],
+        ],
+      ],
+      [
+        'B',
+        '04',
+        [
+          [0, 200],
+          [20, 215],
+        ],
+      ],
+      [
+        'C',
+        '06',
+        [
+          [20, 230],
+          [40, 220],
+        ],
+      ],
+      [
+        'C',
+        '07',
+        [
+          [30, 240],
+          [10, 235],
+        ],
+      ],
+    ];
+    const effect: Record<string, number> = { A: 6, B: 0, C: 0, '03': 0, '04': 3, '06': 20, '07': 24 };
+    const students = cells.flatMap(([schoolId, grade, profiles]) =>
+      profiles.flatMap(([minutesPerWeek, pre]) =>
+        [1, -1].map((e) =>
+          student({
+            schoolId,
+            grade,
+            minutesPerWeek,
+            pre,
+            post: pre + 0.05 * minutesPerWeek + effect[schoolId]! + effect[grade]! + e,
+          }),
+        ),
+      ),
+    );
+    const [, fe] = district(run(students)).regressions;
+    if (!fe?.ok) throw new Error(fe ? fe.reason : 'no fixed-effects model');
+    expect(fe.value.model).toBe('post ~ usage + pre + grade + school (aliased, left out: school[C])');
+    expect(fe.value.dropped).toEqual(['school[C]']);
+    expect(fe.value.estimate).toBeCloseTo(0.05, 9);
   });
 
   it('every group where schools or grades vary gets the fixed-effects model: a grade across schools, users mostly off campus', () => {
@@ -300,6 +382,41 @@ describe('verdict', () => {
     expect(v.caveats.some((c) => /baseline differs by .* SD \(> 0\.25\)/.test(c))).toBe(true);
     const small = district(run(sample(0.2).slice(0, 30), 3)).verdict;
     expect(small.caveats.some((c) => /^Small sample: 30 students/.test(c))).toBe(true);
+  });
+});
+
+describe('verdict p-value', () => {
+  /** A hand-made fit whose robust p is `p` (the other figures only need to be printed). */
+  const fit = (p: number): Outcome<UsageEffect> => {
+    const inference = { se: 0.05, ciLow: 0.001, ciHigh: 0.199, p, log10p: Math.log10(p) };
+    return {
+      ok: true,
+      value: {
+        model: 'post ~ usage + pre',
+        dropped: [],
+        n: 100,
+        r2: 0.5,
+        estimate: 0.1,
+        classical: inference,
+        hc1: inference,
+      },
+    };
+  };
+  const text = (p: number) => verdict('ixl', fit(p), { ok: false, reason: 'not needed here' }, 100).text;
+
+  it('below 0.001 is a bound, not a rounded power of ten', () => {
+    expect(text(0.00042)).toContain(', p < 0.001, robust SE');
+    expect(text(0.00042)).not.toMatch(/1e-/);
+  });
+
+  it('just below 0.05 never prints as 0.050 beside "statistically significant"', () => {
+    const v = verdict('ixl', fit(0.04996), { ok: false, reason: 'not needed here' }, 100);
+    expect(v.meetsTierIII).toBe(true);
+    expect(v.text).toContain(', p = 0.04996, robust SE');
+    // Two significant figures otherwise; 0.05004 rounds to 0.050, which is not below 0.05 either.
+    expect(text(0.0123)).toContain(', p = 0.012, robust SE');
+    expect(text(0.05004)).toContain('not statistically significant: 0.100 points per minute/week');
+    expect(text(0.05004)).toContain(', p = 0.050, robust SE');
   });
 });
 

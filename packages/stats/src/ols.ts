@@ -2,7 +2,7 @@ import { DEFAULT_LEVEL, StatResult, fail, ok } from './result';
 import { tCritical, tTwoSided } from './distributions';
 import { mean } from './descriptive';
 import { checkFinite, checkLevel, checkSameLength, firstProblem } from './validate';
-import { collinearityProblem } from './collinearity';
+import { aliasedColumns, collinearityProblem } from './collinearity';
 import { type DesignColumns, inverseGram, multiply, sparseLeastSquares } from './qr';
 
 export interface Predictor {
@@ -39,6 +39,8 @@ export interface OlsFit {
   /** Which robust covariance the coefficients' `robust` figures use. */
   robustType: RobustType;
   coefficients: Coefficient[];
+  /** Predictors of `OlsOptions.dropAliased` left out because they were aliased (in the given order). */
+  dropped: string[];
 }
 
 /**
@@ -59,6 +61,14 @@ export interface OlsOptions {
    * and a fixed-effects fit has dozens of coefficients nobody reads).
    */
   only?: readonly string[];
+  /**
+   * Predictors (by name; fixed-effect dummies of crossed groups such as grade and school) that are left
+   * out of the fit, and named in `OlsFit.dropped`, when they lie in the span of the intercept and the
+   * ones of this list before them (a school whose grades are its own adds nothing to the grade dummies).
+   * Each is checked against the intercept and these dummies only: a dummy aliased with a predictor
+   * outside the list (usage constant within a school) is still a reason, as without this option.
+   */
+  dropAliased?: readonly string[];
 }
 
 export const INTERCEPT = 'intercept';
@@ -70,7 +80,8 @@ const EXACT_FIT_SHARE = 1e-20;
  * Ordinary least squares of y on an intercept and the predictors, by QR on typed arrays without
  * forming Q (./qr: Givens rotations row by row with sparse columns first, then the small R brought
  * back to the given column order, whose diagonal names a collinear predictor). Classical and robust (HC1, or HC3 on request) standard errors; see README for the
- * statsmodels calls each figure equals.
+ * statsmodels calls each figure equals. Predictors of `dropAliased` that add nothing are left out
+ * first (their coefficients are not identified; the fit is that of the others).
  */
 export function ols(
   y: readonly number[],
@@ -80,13 +91,17 @@ export function ols(
   const level = options.level ?? DEFAULT_LEVEL;
   const outcomeName = options.outcomeName ?? 'outcome';
   const robustType = options.robust ?? 'HC1';
-  const names = [INTERCEPT, ...predictors.map((p) => p.name)];
-  const problem = inputProblem(y, predictors, names, level, outcomeName);
+  const shape = shapeProblem(y, predictors, level, outcomeName);
+  if (shape) return fail(shape);
+  const dropped = aliasedDummies(predictors, options.dropAliased ?? []);
+  const kept = predictors.filter((p) => !dropped.includes(p.name));
+  const names = [INTERCEPT, ...kept.map((p) => p.name)];
+  const problem = sizeProblem(y, names.length, outcomeName);
   if (problem) return fail(problem);
 
   const n = y.length;
   const k = names.length;
-  const X = designColumns(n, predictors);
+  const X = designColumns(n, kept);
   const { R, beta } = sparseLeastSquares(X, y);
   const collinear = collinearityProblem(X, R, names);
   if (collinear) return fail(collinear);
@@ -111,24 +126,29 @@ export function ols(
   const coefficients = coefficientTable(names, beta, classical, robust, df, tCritical(level, df), options.only);
   if (typeof coefficients === 'string') return fail(coefficients);
   const r2 = 1 - ssr / tss;
-  return ok({ n, df, r2, adjR2: 1 - ((n - 1) / df) * (1 - r2), robustType, coefficients });
+  return ok({ n, df, r2, adjR2: 1 - ((n - 1) / df) * (1 - r2), robustType, coefficients, dropped });
 }
 
-function inputProblem(
+/** Problems of the input as given: level, names, lengths, finite values. */
+function shapeProblem(
   y: readonly number[],
   predictors: readonly Predictor[],
-  names: readonly string[],
   level: number,
   outcomeName: string,
 ): string | null {
-  const n = y.length;
-  const k = names.length;
   return firstProblem(
     checkLevel(level),
-    duplicateNameProblem(names),
+    duplicateNameProblem([INTERCEPT, ...predictors.map((p) => p.name)]),
     checkSameLength([{ name: outcomeName, values: y }, ...predictors]),
     checkFinite(y, outcomeName),
     ...predictors.map((p) => checkFinite(p.values, `predictor ${p.name}`)),
+  );
+}
+
+/** Problems of the fit itself, once aliased dummies are left out: k coefficients (intercept included). */
+function sizeProblem(y: readonly number[], k: number, outcomeName: string): string | null {
+  const n = y.length;
+  return firstProblem(
     n <= k
       ? `a regression with ${k} coefficients needs at least ${k + 1} students (one more than coefficients), got ${n}`
       : null,
@@ -136,6 +156,22 @@ function inputProblem(
       ? `${outcomeName} has the same value (${y[0]}) for every student; there is nothing to explain`
       : null,
   );
+}
+
+/**
+ * Names of the `droppable` predictors that lie in the span of the intercept and the droppable ones
+ * before them (in the order given): the R of the QR of [1, droppable…] (the same kernel and tolerance
+ * as the fit's collinearity check), read column by column.
+ */
+function aliasedDummies(predictors: readonly Predictor[], droppable: readonly string[]): string[] {
+  const dummies = predictors.filter((p) => droppable.includes(p.name));
+  if (dummies.length === 0) return [];
+  const n = dummies[0]!.values.length;
+  const X = designColumns(n, dummies);
+  const { R } = sparseLeastSquares(X, new Array<number>(n).fill(0));
+  return aliasedColumns(X, R)
+    .filter((j) => j > 0) // the intercept (a column of ones) is never dropped
+    .map((j) => dummies[j - 1]!.name);
 }
 
 /** n × k, column-major: a column of ones, then one column per predictor. */

@@ -155,6 +155,65 @@ describe('collinearity', () => {
   });
 });
 
+describe('aliased fixed effects (dropAliased)', () => {
+  // Schools A and B teach grades 03 and 04, school C (a middle school) 06 and 07: school[C] = grade[06] +
+  // grade[07]. Outcome 200 + 0.05·usage + 6·[A] + 3·[04] + 20·[06] + 24·[07] ± 1: each cell holds two
+  // usages, each twice with residuals +1 and −1, so the residuals sum to 0 in every cell and against
+  // usage, and OLS returns these coefficients. With A and grade 03 as references: intercept 206,
+  // school[B] −6, grade[04] 3, and grade[06], grade[07] take C's −6 (14, 18).
+  const cells: [school: string, grade: string, usages: [number, number]][] = [
+    ['A', '03', [40, 60]],
+    ['A', '04', [50, 70]],
+    ['B', '03', [10, 30]],
+    ['B', '04', [0, 20]],
+    ['C', '06', [20, 40]],
+    ['C', '07', [30, 10]],
+  ];
+  const effect: Record<string, number> = { A: 6, B: 0, C: 0, '03': 0, '04': 3, '06': 20, '07': 24 };
+  const rows = cells.flatMap(([school, grade, usages]) =>
+    usages.flatMap((u) => [1, -1].map((e) => ({ school, grade, usage: u, e }))),
+  );
+  const y = rows.map((r) => 200 + 0.05 * r.usage + effect[r.school]! + effect[r.grade]! + r.e);
+  const dummies = [
+    ...fixedEffects(
+      rows.map((r) => r.grade),
+      'grade',
+    ),
+    ...fixedEffects(
+      rows.map((r) => r.school),
+      'school',
+    ),
+  ];
+  const predictors = [{ name: 'usage', values: rows.map((r) => r.usage) }, ...dummies];
+
+  it('leaves out only the aliased dummy, names it, and fits the others', () => {
+    const fit = ols(y, predictors, { dropAliased: dummies.map((d) => d.name) });
+    if (!fit.ok) throw new Error(fit.reason);
+    expect(fit.value.dropped).toEqual(['school[C]']);
+    const estimates = Object.fromEntries(fit.value.coefficients.map((c) => [c.name, c.estimate]));
+    const expected = { intercept: 206, usage: 0.05, 'grade[04]': 3, 'grade[06]': 14, 'grade[07]': 18, 'school[B]': -6 };
+    expect(Object.keys(estimates)).toEqual(Object.keys(expected));
+    for (const [name, value] of Object.entries(expected))
+      expect([name, estimates[name]]).toEqual([name, expect.closeTo(value, 9)]);
+    // 24 students, 6 coefficients.
+    expect(fit.value.df).toBe(18);
+  });
+
+  it('without the option the aliased dummy is a reason, as before', () => {
+    expect(reason(ols(y, predictors))).toMatch(/^predictor school\[C\] is perfectly collinear/);
+  });
+
+  it('a dummy aliased with a predictor outside the list is still a reason', () => {
+    // Usage is the school's (A 40, B 10, C 20). school[C] is left out (aliased with the grades), and
+    // school[B] = (40 − usage − 20·grade[06] − 20·grade[07]) / 30 involves usage: a reason.
+    const bySchool: Record<string, number> = { A: 40, B: 10, C: 20 };
+    const schoolUsage = [{ name: 'usage', values: rows.map((r) => bySchool[r.school]!) }, ...dummies];
+    expect(reason(ols(y, schoolUsage, { dropAliased: dummies.map((d) => d.name) }))).toMatch(
+      /^predictor school\[B\] is perfectly collinear: it is a linear combination of intercept, usage, grade\[04\], grade\[06\], grade\[07\];/,
+    );
+  });
+});
+
 describe('missing pre-scores', () => {
   const preWithGaps = [480, NaN, 510, 470, 520, NaN, 490, 515, 500, 485];
   it('are refused with their positions', () => {

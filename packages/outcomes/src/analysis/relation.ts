@@ -1,4 +1,4 @@
-import { correlation, fixedEffects, ols, type OlsFit } from '@edusage/stats';
+import { correlation, fixedEffects, ols, type OlsFit, type Predictor } from '@edusage/stats';
 import type { StudentWindow } from '../usage';
 import { growthOf } from './bands';
 
@@ -40,6 +40,8 @@ export function usageGrowthCorrelations(students: readonly StudentWindow[]): Out
 /** The usage coefficient of a fit, with both standard errors. */
 export interface UsageEffect {
   model: string;
+  /** Fixed-effect dummies left out of the model because they were aliased (e.g. "school[C]"); [] when none. */
+  dropped: string[];
   n: number;
   r2: number;
   estimate: number;
@@ -51,6 +53,7 @@ function usageEffect(model: string, fit: OlsFit): UsageEffect {
   const c = fit.coefficients.find((x) => x.name === 'usage')!;
   return {
     model,
+    dropped: fit.dropped,
     n: fit.n,
     r2: fit.r2,
     estimate: c.estimate,
@@ -61,8 +64,9 @@ function usageEffect(model: string, fit: OlsFit): UsageEffect {
 
 /**
  * post ~ usage + pre (the control for prior achievement an ESSA Tier III claim needs), and the same with
- * grade and school fixed effects where the group has more than one grade or school (the first of
- * grade + school, grade, school that is not collinear; else the reason of the first).
+ * grade and school fixed effects where the group has more than one grade or school. Dummies that are
+ * aliased (a school whose grades are its own: school[C] = grade[06] + grade[07]) are left out and named,
+ * the others kept; when every school dummy is aliased (grades nested in schools) the model is grade only.
  */
 export function usageRegressions(students: readonly StudentWindow[]): Outcome<UsageEffect>[] {
   const post = students.map((s) => s.post);
@@ -79,25 +83,29 @@ export function usageRegressions(students: readonly StudentWindow[]): Outcome<Us
   const schools = students.map((s) => s.schoolId || '(none)');
   const gradeEffects = new Set(grades).size > 1 ? fixedEffects(grades, 'grade') : [];
   const schoolEffects = new Set(schools).size > 1 ? fixedEffects(schools, 'school') : [];
-  // Grades are often nested in schools (grade 3 only at an elementary school), which makes the two sets
-  // of dummies collinear: then the first model of grade, school that can be fitted is reported.
-  const withGrade = { model: 'post ~ usage + pre + grade', effects: gradeEffects };
-  const withSchool = { model: 'post ~ usage + pre + school', effects: schoolEffects };
-  const both = { model: 'post ~ usage + pre + grade + school', effects: [...gradeEffects, ...schoolEffects] };
-  const candidates =
-    gradeEffects.length > 0 && schoolEffects.length > 0
-      ? [both, withGrade, withSchool]
-      : [withGrade, withSchool].filter((c) => c.effects.length > 0);
-  let firstFailure: { ok: false; reason: string } | null = null;
-  for (const c of candidates) {
-    const fe = ols(post, [...base, ...c.effects], options);
-    if (fe.ok) {
-      out.push({ ok: true, value: usageEffect(c.model, fe.value) });
-      firstFailure = null;
-      break;
-    }
-    firstFailure ??= fe;
-  }
-  if (firstFailure) out.push(firstFailure);
+  const dummies = [...gradeEffects, ...schoolEffects];
+  if (dummies.length === 0) return out;
+  // Grades first: a school dummy is checked against the grade dummies (and the schools before it). One
+  // set alone is never aliased (its levels are distinct), so the check runs only where both vary.
+  const crossed = gradeEffects.length > 0 && schoolEffects.length > 0;
+  const fe = ols(post, [...base, ...dummies], { ...options, dropAliased: crossed ? dummies.map((d) => d.name) : [] });
+  out.push(
+    fe.ok ? { ok: true, value: usageEffect(fixedEffectsModel(gradeEffects, schoolEffects, fe.value), fe.value) } : fe,
+  );
   return out;
+}
+
+/**
+ * "post ~ usage + pre + grade + school" without a set all of whose dummies were left out (schools that
+ * add nothing to grades), naming the dummies left out of a set that stays.
+ */
+function fixedEffectsModel(grades: readonly Predictor[], schools: readonly Predictor[], fit: OlsFit): string {
+  const left = (set: readonly Predictor[]) => set.filter((d) => fit.dropped.includes(d.name)).map((d) => d.name);
+  const sets = [
+    { term: 'grade', dummies: grades },
+    { term: 'school', dummies: schools },
+  ].filter((s) => s.dummies.length > left(s.dummies).length);
+  const model = `post ~ usage + pre + ${sets.map((s) => s.term).join(' + ')}`;
+  const named = sets.flatMap((s) => left(s.dummies));
+  return named.length > 0 ? `${model} (aliased, left out: ${named.join(', ')})` : model;
 }

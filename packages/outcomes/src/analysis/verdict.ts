@@ -12,7 +12,19 @@ export interface Verdict {
 }
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
-const pText = (p: number, log10p: number) => (p >= 0.001 ? `p = ${p.toFixed(3)}` : `p = 1e${Math.ceil(log10p)}`);
+/** Below this a p-value is printed as a bound: more digits say nothing more. */
+const P_FLOOR = 0.001;
+
+/**
+ * "p < 0.001", else two significant figures, more while rounding would put p on the other side of α:
+ * 0.04996 is "0.04996", never "0.050" beside "statistically significant".
+ */
+function pText(p: number): string {
+  if (p < P_FLOOR) return `p < ${P_FLOOR}`;
+  let digits = 2;
+  while (digits < 17 && Number(p.toPrecision(digits)) < ALPHA !== p < ALPHA) digits++;
+  return `p = ${p.toPrecision(digits)}`;
+}
 
 /**
  * The plain-language reading. An ESSA Tier III ("promising evidence") claim needs a positive,
@@ -38,7 +50,7 @@ export function verdict(
     return { meetsTierIII: false, text: `${needs} This analysis cannot tell: ${why}.`, caveats };
   }
   const r = regression.value;
-  const est = `${fmt(r.estimate, 3)} points per minute/week (95 % CI ${fmt(r.hc1.ciLow, 3)} to ${fmt(r.hc1.ciHigh, 3)}, ${pText(r.hc1.p, r.hc1.log10p)}, robust SE, n = ${r.n})`;
+  const est = `${fmt(r.estimate, 3)} points per minute/week (95 % CI ${fmt(r.hc1.ciLow, 3)} to ${fmt(r.hc1.ciHigh, 3)}, ${pText(r.hc1.p)}, robust SE, n = ${r.n})`;
   const significant = r.hc1.p < ALPHA;
   if (significant && r.estimate > 0)
     return {
