@@ -4,7 +4,7 @@ import { readCsvRecords, unreadableRows } from '@edusage/licenses';
 import {
   CSV_PRESETS,
   genericPreset,
-  parseEdFi,
+  edfiParser,
   readEdFiJson,
   readEdFiXml,
   type CsvPreset,
@@ -115,6 +115,7 @@ export async function* readAssessmentRows(
   const options = req.options ?? {};
   if (req.preset === 'edfi') {
     const reader = /\.xml$/i.test(req.file) ? readEdFiXml(req.file) : readEdFiJson(req.file);
+    const parse = edfiParser(options); // one per file: its records share one score method
     for await (const item of reader) {
       if ('error' in item) {
         s.issues.push({ file: s.file, line: item.line, message: item.error });
@@ -122,7 +123,7 @@ export async function* readAssessmentRows(
         else s.rejected++;
         continue;
       }
-      yield { line: item.line, outcome: parseEdFi(item.record, options) };
+      yield { line: item.line, outcome: parse(item.record, item.line) };
     }
     return;
   }

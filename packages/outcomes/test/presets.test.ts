@@ -286,6 +286,62 @@ describe('presets read the real district exports', () => {
     ]);
   });
 
+  it("Ed-Fi: one score method per file, the first record's unless --score-method names one", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'edfi-methods-'));
+    const method = (name: string, result: string) => ({
+      assessmentReportingMethodDescriptor: `uri://ed-fi.org/AssessmentReportingMethodDescriptor#${name}`,
+      result,
+    });
+    const resource = (id: string, scores: ReturnType<typeof method>[]) => ({
+      administrationDate: '2025-09-10',
+      assessmentReference: { assessmentIdentifier: 'MAP_Growth_Mathematics' },
+      studentReference: { studentUniqueId: id },
+      scoreResults: scores,
+    });
+    const file = path.join(dir, 'mixed.ndjson');
+    writeFileSync(
+      file,
+      [
+        resource('s1', [method('Scale score', '215')]),
+        resource('s2', [method('Composite Score', '3')]), // only another method: its 3 is no scale score
+        resource('s3', [method('Composite Score', '4'), method('Scale score', '220')]),
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const byFirst = await read(file, 'edfi');
+    expect(accepted(byFirst.items)).toEqual([
+      [1, ['s1'], 'MAP_Growth_Mathematics', 'math', '2025-09-10', 215, null],
+      [3, ['s3'], 'MAP_Growth_Mathematics', 'math', '2025-09-10', 220, null],
+    ]);
+    expect(byFirst.items[1]!.outcome).toEqual({
+      ok: false,
+      problems: [
+        {
+          field: 'scoreResults',
+          message:
+            "no Scale score result (has Composite Score); this file is read as Scale score, the method of the file's " +
+            'first scored record (line 1); pass --score-method to choose another',
+        },
+      ],
+    });
+    const byOption = await read(file, 'edfi', { scoreMethod: 'Composite Score' });
+    expect(accepted(byOption.items).map((p) => [p[0], p[5]])).toEqual([
+      [2, 3],
+      [3, 4],
+    ]);
+    expect(byOption.items[0]!.outcome).toEqual({
+      ok: false,
+      problems: [
+        {
+          field: 'scoreResults',
+          message:
+            'no Composite Score result (has Scale score); this file is read as Composite Score, the --score-method given',
+        },
+      ],
+    });
+  });
+
   const accessMapping = (delimiter?: string): GenericMapping => ({
     columns: { stateId: 'sasid', score: 'Overallss_adj' },
     constants: { assessment: 'access', subject: 'english_language_proficiency', testDate: '2018-05-01' },
