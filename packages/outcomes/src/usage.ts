@@ -1,4 +1,5 @@
 import { queryArrays, sqlDate, sqlString, type ClickHouseClient } from '@edusage/clickhouse';
+import { gradeAtTesting } from './grades';
 import { normalizeSubject } from './result';
 
 /** Which tests and which usage: one app, one assessment × subject, tests taken between `from` and `to` (inclusive). */
@@ -11,8 +12,8 @@ export interface WindowQuery {
   from: string;
   to: string;
   /**
-   * Least days between the pre and post test of a pair (default MIN_PAIR_DAYS); a test occasion is half
-   * of it (at least the day itself), so the pre and post occasions never share a day.
+   * Least days between the pre and post test of a pair (default MIN_PAIR_DAYS); a test occasion reaches
+   * half of it from the first or last test day (`occasionDays`), a day within reach of both being the pre's.
    */
   minPairDays?: number;
 }
@@ -20,6 +21,7 @@ export interface WindowQuery {
 /** One student with a pre and a post test in the window, and their use of the app between the two. */
 export interface StudentWindow {
   personId: string;
+  /** The grade at testing (`gradeAtTesting`: the result's, else the roster's), as a grade code. */
   grade: string;
   /** '' = no single school in the roster. */
   schoolId: string;
@@ -65,8 +67,8 @@ export async function loadStudentWindows(ch: ClickHouseClient, q: WindowQuery): 
   let duplicateRecords = 0;
   const students: StudentWindow[] = [];
   for (const r of rows) {
-    const [personId, grade, schoolId, classId, preDate, postDate, pre, post, projected, duplicates, ...usage] = r;
-    const [engaged, knownCampus, onCampus, days] = usage;
+    const [personId, postGrade, preGrade, rosterGrade, schoolId, classId, preDate, postDate, ...scores] = r;
+    const [pre, post, projected, duplicates, engaged, knownCampus, onCampus, days] = scores;
     const between = (Date.parse(postDate) - Date.parse(preDate)) / 86_400_000;
     if (between < minPairDaysOf(q)) {
       withoutPair++; // one test day, or tests too close together: no growth to measure
@@ -75,7 +77,7 @@ export async function loadStudentWindows(ch: ClickHouseClient, q: WindowQuery): 
     duplicateRecords += duplicates;
     students.push({
       personId,
-      grade,
+      grade: gradeAtTesting(postGrade, preGrade, rosterGrade),
       schoolId,
       classId,
       preDate,
@@ -97,7 +99,9 @@ export async function loadStudentWindows(ch: ClickHouseClient, q: WindowQuery): 
 /** One tested student, in the column order of `studentsQuery`. */
 type StudentRow = [
   personId: string,
-  grade: string,
+  postGrade: string,
+  preGrade: string,
+  rosterGrade: string,
   schoolId: string,
   classId: string,
   preDate: string,
@@ -127,12 +131,14 @@ export const MIN_PAIR_DAYS = 14;
 
 /**
  * A test occasion: the tests of a student within this many days of their first (pre) or last (post)
- * test day in the window are one sitting (a retest the next day, a make-up session), and the best
- * score of each occasion counts: half the least pair distance (7 days by default), at least the day
- * itself, so two days of one occasion are never a pair.
+ * test day in the window, both ends included, are one sitting (a retest the next day, a make-up
+ * session a week later: 09-14 and 09-21), and the best score of each occasion counts. Half the least
+ * pair distance (7 days by default; 0 = the day itself), so two days of one occasion are never a pair.
+ * In a pair exactly the least distance apart, the middle day is within reach of both: it is the pre
+ * test's (`testsQuery`), a make-up following the test it makes up.
  */
 export function occasionDays(minPairDays: number): number {
-  return Math.max(1, Math.floor(minPairDays / 2));
+  return Math.floor(minPairDays / 2);
 }
 
 const minPairDaysOf = (q: WindowQuery) => q.minPairDays ?? MIN_PAIR_DAYS;
@@ -152,17 +158,19 @@ function windowsQuery(q: WindowQuery): string {
  * Each student's test days with the results that count: those of the latest import that has the day
  * (a corrected file replaces the scores of the days it holds; the student's other days keep theirs).
  * Per day: the best score, its projected growth (NaN for none: argMax skips NULL arguments, which would
- * take another record's) and the number of records. Grouped by import first, then the latest import's
- * figures taken per day: one read of the table (a filter on max(imported_ms) read it twice, +0.65 s
- * for 50,000 students). The window's first and last days need no such care: a correction replaces a
+ * take another record's), its grade at testing and the number of records. Grouped by import first,
+ * then the latest import's figures taken per day: one read of the table (a filter on max(imported_ms)
+ * read it twice, +0.65 s for 50,000 students). The window's first and last days need no such care: a correction replaces a
  * day, it never removes one.
  */
 function dayResults(q: WindowQuery): string {
   return `SELECT person_id, test_date, argMax(import_best, imported_ms) AS day_best,
-      argMax(import_projected, imported_ms) AS day_projected, argMax(import_records, imported_ms) AS day_records
+      argMax(import_projected, imported_ms) AS day_projected, argMax(import_grade, imported_ms) AS day_grade,
+      argMax(import_records, imported_ms) AS day_records
     FROM (
       SELECT person_id, test_date, imported_ms, max(score) AS import_best,
-        argMax(ifNull(projected_growth, nan), score) AS import_projected, count() AS import_records
+        argMax(ifNull(projected_growth, nan), score) AS import_projected, argMax(grade, score) AS import_grade,
+        count() AS import_records
       FROM assessment_results FINAL WHERE ${resultFilter(q)}
       GROUP BY person_id, test_date, imported_ms
     ) AS imports
@@ -175,16 +183,19 @@ function dayResults(q: WindowQuery): string {
  * occasion (`occasionDays` from the first or the last test day), the highest score counts (a re-test
  * replaces a first attempt the student abandoned or rushed); the others are counted. Only the results
  * that count (`dayResults`: corrections) take part. The pre test's projected growth is that of its
- * best record. Students without a pair (one test day, or days closer than
- * MIN_PAIR_DAYS) have the occasions' scores of whatever days they have; the caller leaves them out.
+ * best record, and each occasion's grade at testing that of its best record. Students without a pair
+ * (one test day, or days closer than MIN_PAIR_DAYS) have the occasions' scores of whatever days they
+ * have; the caller leaves them out.
  */
 function testsQuery(q: WindowQuery): string {
   const occasion = occasionDays(minPairDaysOf(q));
-  const inPre = `test_date < pre_date + ${occasion}`;
-  const inPost = `test_date > post_date - ${occasion}`;
+  // Both ends included (README "within 7 days"); a day within reach of both occasions is the pre's.
+  const inPre = `test_date <= pre_date + ${occasion}`;
+  const inPost = `test_date >= post_date - ${occasion} AND NOT (${inPre})`;
   return `SELECT person_id, pre_date, post_date,
       maxIf(day_best, ${inPre}) AS pre_score, maxIf(day_best, ${inPost}) AS post_score,
       argMaxIf(day_projected, day_best, ${inPre}) AS pre_projected,
+      argMaxIf(day_grade, day_best, ${inPre}) AS pre_grade, argMaxIf(day_grade, day_best, ${inPost}) AS post_grade,
       sumIf(day_records, ${inPre}) + sumIf(day_records, ${inPost}) - 2 AS duplicate_records
     FROM (
       SELECT * FROM (${dayResults(q)}) AS days ALL INNER JOIN (
@@ -206,7 +217,10 @@ const CURRENT_EVENT_COLUMNS = [
   'campus',
 ] as const;
 
-/** `testsQuery` with each student's usage between the tests, school, grade and class (`StudentRow`). */
+/**
+ * `testsQuery` with each student's usage between the tests, the grades at testing and the roster's
+ * (current) grade, school and class (`StudentRow`).
+ */
 function studentsQuery(q: WindowQuery): string {
   const district = sqlString(q.districtId);
   const app = sqlString(q.app);
@@ -248,7 +262,7 @@ function studentsQuery(q: WindowQuery): string {
     GROUP BY person_id HAVING count() = 1`;
   // Numbers as Float64 (exact below 2^53): JSON numbers in every ClickHouse version, where 64-bit
   // integers are quoted or not depending on the version's default.
-  return `SELECT person_id, grade, school_id, only_class, toString(pre_date), toString(post_date),
+  return `SELECT person_id, post_grade, pre_grade, grade, school_id, only_class, toString(pre_date), toString(post_date),
       pre_score, post_score, pre_projected, toFloat64(duplicate_records), toFloat64(engaged_seconds),
       toFloat64(known_campus_seconds), toFloat64(on_campus_seconds), toFloat64(days_used)
     FROM (

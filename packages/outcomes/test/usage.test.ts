@@ -186,6 +186,100 @@ async function expectHandComputedFigures(ch: ClickHouseClient): Promise<void> {
   expect(data.duplicateRecords).toBe(2);
 }
 
+/**
+ * District d2: the occasion boundary (both ends of "within 7 days" included) and the grade at testing.
+ * Nobody used the app; only the scores, the duplicate records and the grades matter here.
+ */
+const D2 = 'd2';
+const result2 = (person: string, day: string, score: number, grade = '') =>
+  assessmentRow(person, day, score, { district_id: D2, grade });
+
+async function seedBoundaries(ch: ClickHouseClient): Promise<void> {
+  await insertRows(ch, 'assessment_results', [
+    // b1: a make-up exactly 7 days after the pre test and a retake exactly 7 days before the post test:
+    // both in their occasion, so the best scores count (190, 207) and the other two are duplicates.
+    result2('b1', '2026-09-14', 150),
+    result2('b1', '2026-09-21', 190),
+    result2('b1', '2026-10-19', 207),
+    result2('b1', '2026-10-26', 205),
+    // b2: 8 days after the pre test is no longer its occasion (nor the post's): pre 160, post 170.
+    result2('b2', '2026-09-14', 160),
+    result2('b2', '2026-09-22', 195),
+    result2('b2', '2026-10-26', 170),
+    // b3: a pair exactly 14 days apart; 09-14 is 7 days from both and counts once, as the pre's make-up.
+    result2('b3', '2026-09-07', 170),
+    result2('b3', '2026-09-14', 175),
+    result2('b3', '2026-09-21', 180),
+    // Grades at testing, the roster's grade having changed since (promoted, or a new roster).
+    result2('g1', '2026-09-07', 200, '4'), // g1: the post test's grade counts: '5' → 05 (roster 06)
+    result2('g1', '2026-09-28', 210, '5'),
+    result2('g2', '2026-09-07', 200, 'K'), // g2: the post test has none: the pre test's, K → KG (roster 01)
+    result2('g2', '2026-09-28', 210),
+    result2('g3', '2026-09-07', 200, 'Fourth grade'), // g3: an Ed-Fi descriptor → 04 (roster 05)
+    result2('g3', '2026-09-28', 210, 'Fourth grade'),
+    result2('g4', '2026-09-07', 200), // g4: no grade with the results: the roster's (03)
+    result2('g4', '2026-09-28', 210),
+  ]);
+  const person = (person_id: string, grade: string) => ({
+    district_id: D2,
+    roster_version: 'r2',
+    person_id,
+    role: 'student',
+    grade,
+    school_id: 'sch-1',
+    school_ids: ['sch-1'],
+    enabled: 1,
+    status: 'active',
+  });
+  await insertRows(ch, 'dim_people', [person('g1', '06'), person('g2', '01'), person('g3', '05'), person('g4', '03')]);
+  await insertRows(ch, 'dim_roster_versions', [
+    {
+      district_id: D2,
+      roster_version: 'r2',
+      imported_ms: 1,
+      imported_at: '2026-01-01 00:00:00',
+      oneroster_version: '1.1',
+      orgs: 1,
+      classes: 0,
+      people: 4,
+      enrollments: 0,
+    },
+  ]);
+}
+
+async function loadD2(ch: ClickHouseClient) {
+  return loadStudentWindows(ch, {
+    districtId: D2,
+    app: 'ixl',
+    assessment: 'map_growth',
+    subject: 'math',
+    from: '2026-08-01',
+    to: '2026-12-31',
+  });
+}
+
+async function expectOccasionBoundary(ch: ClickHouseClient): Promise<void> {
+  const data = await loadD2(ch);
+  const view = data.students.filter((s) => s.personId.startsWith('b'));
+  expect(view.map((s) => [s.personId, s.preDate, s.postDate, s.pre, s.post])).toEqual([
+    ['b1', '2026-09-14', '2026-10-26', 190, 207],
+    ['b2', '2026-09-14', '2026-10-26', 160, 170],
+    ['b3', '2026-09-07', '2026-09-21', 175, 180],
+  ]);
+  // b1's 09-14 and 10-26, b3's 09-07 (b2's 09-22 is in no occasion: not a duplicate of either).
+  expect(data.duplicateRecords).toBe(3);
+}
+
+async function expectGradeAtTesting(ch: ClickHouseClient): Promise<void> {
+  const view = (await loadD2(ch)).students.filter((s) => s.personId.startsWith('g'));
+  expect(view.map((s) => [s.personId, s.grade])).toEqual([
+    ['g1', '05'],
+    ['g2', 'KG'],
+    ['g3', '04'],
+    ['g4', '03'],
+  ]);
+}
+
 describe('usage per student in an assessment window (ClickHouse 18.16)', () => {
   let env: TestEnv;
   let ch: ClickHouseClient;
@@ -193,6 +287,7 @@ describe('usage per student in an assessment window (ClickHouse 18.16)', () => {
     env = await createTestEnv('outcomes_usage', { kafka: false });
     ch = createClickHouse(env.config);
     await seed(ch);
+    await seedBoundaries(ch);
   });
   afterAll(async () => {
     await ch?.close();
@@ -203,7 +298,15 @@ describe('usage per student in an assessment window (ClickHouse 18.16)', () => {
     await expectHandComputedFigures(ch);
   });
 
-  it('pairs tests closer together when asked (minPairDays), each day then its own occasion', async () => {
+  it('a make-up exactly 7 days after the pre test (or before the post test) is its occasion; 8 days is not', async () => {
+    await expectOccasionBoundary(ch);
+  });
+
+  it("the grade is the result's at testing (post, else pre), else the roster's, as a grade code", async () => {
+    await expectGradeAtTesting(ch);
+  });
+
+  it('pairs tests closer together when asked (minPairDays), with occasions of half that', async () => {
     const data = await loadStudentWindows(ch, {
       districtId: D,
       app: 'ixl',
@@ -213,8 +316,9 @@ describe('usage per student in an assessment window (ClickHouse 18.16)', () => {
       to: '2026-12-31',
       minPairDays: 2,
     });
-    // p8's tests two days apart now pair; p7's days 09-07 and 09-10 are no longer one occasion, so its
-    // pre is the first attempt (150, projected growth 9).
+    // p8's tests two days apart now pair (occasions of 1 day after the pre and before the post test);
+    // p7's days 09-07 and 09-10 are no longer one occasion, so its pre is the first attempt (150,
+    // projected growth 9).
     const view = (id: string) => data.students.find((s) => s.personId === id);
     expect([view('p8')?.pre, view('p8')?.post]).toEqual([180, 186]);
     expect([view('p7')?.pre, view('p7')?.post, view('p7')?.projectedGrowth]).toEqual([150, 201, 9]);
@@ -228,6 +332,7 @@ describe('usage per student in an assessment window (current ClickHouse, chdb)',
     current = await startCurrentClickHouse('edusage_outcomes_current');
     await runMigrations(current.client, migrationsDir());
     await seed(current.client);
+    await seedBoundaries(current.client);
   });
   afterAll(async () => {
     await current?.close();
@@ -235,5 +340,7 @@ describe('usage per student in an assessment window (current ClickHouse, chdb)',
 
   it('gives the same figures', async () => {
     await expectHandComputedFigures(current.client);
+    await expectOccasionBoundary(current.client);
+    await expectGradeAtTesting(current.client);
   });
 });

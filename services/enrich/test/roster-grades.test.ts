@@ -20,6 +20,10 @@ test('grade spellings map to one code; what is no grade is kept as written', () 
     '13',
   ]);
   expect(['14', '0', 'Other', 'UG', ''].map(gradeCode)).toEqual([null, null, null, null, null]);
+  // Ed-Fi's GradeLevelDescriptor names (assessment results, Ed-Fi rosters).
+  expect(
+    ['Fifth grade', 'KINDERGARTEN', 'Twelfth Grade', 'Preschool/Prekindergarten', 'Grade 13'].map(gradeCode),
+  ).toEqual(['05', 'KG', '12', 'PK', '13']);
   expect(rosterGrades('9, 10,K,Other')).toEqual(['09', '10', 'KG', 'Other']);
 });
 
