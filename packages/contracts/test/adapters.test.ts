@@ -12,6 +12,7 @@ import {
   findDuplicateKey,
   nativeEventSchema,
   parseIsoDuration,
+  readSourceInstant,
   type AdaptResult,
 } from '../src';
 
@@ -305,6 +306,25 @@ describe('xAPI', () => {
     const future = adaptXapi({ ...base, timestamp: '2024-06-03T00:00:00Z' }, { districtId: 'd1', now: NOW });
     expect(future.rejects[0]!.reason).toMatchObject({ code: 'invalid_field', field: 'timestamp' });
     expect(future.rejects[0]!.reason.message).toMatch(/future/);
+  });
+
+  it('timestamp spellings ISO 8601 and RFC 3339 allow are read as their instant, written one way', () => {
+    const at = (timestamp: string) => {
+      const r = adaptXapi({ ...base, timestamp }, { districtId: 'd1', now: NOW });
+      return r.events[0]?.occurred_at ?? r.rejects[0]!.reason.message;
+    };
+    expect(at('2024-05-02T15:00:00+05')).toBe('2024-05-02T15:00:00+05:00');
+    expect(at('2024-05-02T15:00:00-0330')).toBe('2024-05-02T15:00:00-03:30');
+    expect(at('2024-05-02t10:00:00z')).toBe('2024-05-02T10:00:00Z');
+    expect(at('2024-05-02 10:00:00.5+00:00')).toBe('2024-05-02T10:00:00.5+00:00');
+    expect(at('2024-05-02T10:00:00.1234567891Z')).toBe('2024-05-02T10:00:00.123456789Z');
+    expect(Date.parse(at('2024-05-02T15:00:00+05'))).toBe(Date.parse('2024-05-02T10:00:00Z'));
+    // Not ISO 8601 date-times, or not real ones: rejected naming the field.
+    expect(at('2024-05-02T10:00:00,5Z')).toBe('timestamp: must be an ISO 8601 date-time');
+    expect(at('2024-05-02T10:00:00+5')).toBe('timestamp: must be an ISO 8601 date-time');
+    expect(at('2024-02-30T10:00:00Z')).toBe('timestamp: is not a real date-time');
+    expect(at('2024-05-02T24:00:00Z')).toBe('timestamp: is not a real date-time');
+    expect(readSourceInstant('2024-05-02T10:00')).toEqual({ ok: true, value: '2024-05-02T10:00Z' });
   });
 
   it('statements without id get a deterministic hash; arrays keep indexes', () => {

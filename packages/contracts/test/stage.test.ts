@@ -1,6 +1,7 @@
 import {
   deadLetterBuilder,
   fileLineOrigin,
+  findDuplicateKey,
   kafkaPosition,
   parseJsonPayload,
   requestItemOrigin,
@@ -88,4 +89,14 @@ test('parseJsonPayload refuses nesting over maxDepth before parsing, naming the 
   expect(
     bad.ok ? null : [bad.reason.code, bad.reason.line, bad.reason.message.startsWith('line 7: not valid JSON (')],
   ).toEqual(['malformed_json', 7, true]);
+});
+
+test('parseJsonPayload and findDuplicateKey read past a leading byte order mark ("UTF-8 with BOM" files)', () => {
+  expect(parseJsonPayload('\uFEFF{"a":1}', { line: 1 })).toEqual({ ok: true, value: { a: 1 } });
+  expect(parseJsonPayload('\uFEFF[[1]]', { maxDepth: 2 })).toEqual({ ok: true, value: [[1]] });
+  const dup = parseJsonPayload('\uFEFF{"a":1,"a":2}', { rejectDuplicateKeys: true });
+  expect(dup.ok ? null : dup.reason).toMatchObject({ code: 'invalid_field', field: 'a' });
+  expect(findDuplicateKey('\uFEFF{"a":1,"a":2}')).toBe('a');
+  // Only a leading mark is the file's: one inside the text is still not JSON.
+  expect(parseJsonPayload('{"a":1}\uFEFF').ok).toBe(false);
 });

@@ -1,4 +1,4 @@
-import { contentEventId, isIri, isObject, type RejectReason } from '@edusage/contracts';
+import { contentEventId, isIri, isObject, readSourceInstant, type RejectReason } from '@edusage/contracts';
 
 /**
  * What the xAPI route checks itself, as an LRS: version negotiation, statement ids, and the skeleton
@@ -39,7 +39,6 @@ export function responseVersion(header: unknown): AnsweredVersion {
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
 
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID_RE.test(value);
@@ -130,6 +129,20 @@ function checkObject(value: unknown, field: string, inSubStatement: boolean): vo
   if (!isIri(value['id'])) refuse(`${field}.id`, 'an Activity needs an IRI id');
 }
 
+/**
+ * A timestamp (or `stored`) the adapter reads: the spellings `readSourceInstant` takes (the adapter's
+ * own reading, so a statement answered 200 is never dead-lettered for its form; only its time bounds
+ * are the adapter's). A negative zero offset (`-00`, `-0000`, `-00:00`) is refused: ISO 8601 writes
+ * UTC as `Z` or `+00:00`, and the ADL conformance suite expects 400 for it (XAPI-00123).
+ */
+function checkTimestamp(value: unknown, field: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string') refuse(field, 'must be an ISO 8601 date-time string');
+  const read = readSourceInstant(value);
+  if (!read.ok) refuse(field, read.problem);
+  if (/-00(:?00)?$/.test(value)) refuse(field, 'must not have the offset -00:00; write UTC as Z or +00:00');
+}
+
 function checkSkeleton(s: Record<string, unknown>, prefix: string, inSubStatement: boolean): void {
   const at = (name: string) => (prefix ? `${prefix}.${name}` : name);
   if (s['actor'] === undefined) refuse(at('actor'), 'is missing');
@@ -139,9 +152,7 @@ function checkSkeleton(s: Record<string, unknown>, prefix: string, inSubStatemen
   if (!isIri(verb['id'])) refuse(at('verb.id'), 'must be an IRI');
   if (s['object'] === undefined) refuse(at('object'), 'is missing');
   checkObject(s['object'], at('object'), inSubStatement);
-  const timestamp = s['timestamp'];
-  if (timestamp !== undefined && !(typeof timestamp === 'string' && TIMESTAMP_RE.test(timestamp)))
-    refuse(at('timestamp'), 'must be an ISO 8601 date-time');
+  for (const name of ['timestamp', 'stored']) checkTimestamp(s[name], at(name));
   for (const name of ['result', 'context']) {
     if (s[name] !== undefined && !isObject(s[name])) refuse(at(name), 'must be an object');
   }
@@ -154,10 +165,10 @@ function checkSkeleton(s: Record<string, unknown>, prefix: string, inSubStatemen
 /**
  * Why a value is not an xAPI statement, or null when it is one. The check covers the skeleton the
  * xAPI specification requires (a UUID `id` if any, an Agent or Group actor (and authority) with
- * exactly one identifier, a verb with an IRI id, an object of a known kind, an ISO 8601 timestamp,
- * no top-level nulls); an LRS answers 400 for such a statement. Not checked (tolerated, so that a
- * real emitter's batch is not refused for it): unknown properties, other objectTypes with an IRI id
- * (Open edX sends `GroupActivity`), language maps, result and context details, extensions.
+ * exactly one identifier, a verb with an IRI id, an object of a known kind, ISO 8601 `timestamp` and
+ * `stored`, no top-level nulls); an LRS answers 400 for such a statement. Not checked (tolerated, so
+ * that a real emitter's batch is not refused for it): unknown properties, other objectTypes with an
+ * IRI id (Open edX sends `GroupActivity`), language maps, result and context details, extensions.
  */
 export function statementProblem(value: unknown): RejectReason | null {
   try {

@@ -42,6 +42,12 @@ describe('replayLetter', () => {
     });
   });
 
+  it('reads a payload that starts with a byte order mark (the first line of a "UTF-8 with BOM" file)', () => {
+    const payload = '\uFEFF' + JSON.stringify(nativeEvent);
+    const [msg] = events(replayLetter(letter({ stage: 'import', payload, inputFormat: 'native' }), 'usage.dlq/0/3'));
+    expect(msg!.event.event_id).toBe('n-1');
+  });
+
   it('judges the time bounds at the time the input first failed, not today', () => {
     // Six years before today but one hour before the letter was written: accepted then, so accepted now.
     const old = new Date(Date.now() - 6 * 365 * 86_400_000);

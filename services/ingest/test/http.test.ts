@@ -154,6 +154,27 @@ describe('POST /v1/events', () => {
     expect(dlq.find((m) => m.value.reason.line === 5)!.value.reason.field).toBe('app.domain');
   });
 
+  test('a body saved "UTF-8 with BOM" (PowerShell 5.1 Out-File): NDJSON keeps its first line, a JSON array is read', async () => {
+    const lines = [JSON.stringify(nativeEvent('bom-1', 'u1')), JSON.stringify(nativeEvent('bom-2', 'u2'))];
+    const ndjson = await post('/v1/events', '\uFEFF' + lines.join('\r\n') + '\r\n', {
+      authorization: `Bearer ${agentKey}`,
+      'content-type': 'application/x-ndjson',
+      'x-request-id': 'req-bom-ndjson',
+    });
+    expect(ndjson.statusCode).toBe(202);
+    expect(ndjson.json()).toEqual({ accepted: 2, rejected: [], skipped: 0 });
+    const raw = await collector.waitFor<RawMessage>(env.topics.raw, rawOf('req-bom-ndjson'), 2);
+    expect(raw.map((m) => m.value.event.event_id).sort()).toEqual(['bom-1', 'bom-2']);
+
+    const array = [nativeEvent('bom-3', 'u1'), nativeEvent('bom-4', 'u2')];
+    const json = await post('/v1/events', '\uFEFF' + JSON.stringify(array), {
+      authorization: `Bearer ${agentKey}`,
+      'x-request-id': 'req-bom-json',
+    });
+    expect(json.statusCode).toBe(202);
+    expect(json.json()).toEqual({ accepted: 2, rejected: [], skipped: 0 });
+  });
+
   test('a body that is not JSON → 400 malformed_json, and the body is dead-lettered', async () => {
     const text = 'this is <not> json';
     const res = await post('/v1/events', text, { authorization: `Bearer ${agentKey}`, 'x-request-id': 'req-notjson' });

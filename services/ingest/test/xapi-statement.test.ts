@@ -101,6 +101,38 @@ describe('statementProblem over real statements', () => {
     expect(statementProblem({ ...ok, version: '0.95' })?.field).toBe('version');
     expect(statementProblem({ ...ok, actor: { objectType: 'Group' } })?.message).toMatch(/member/);
   });
+
+  test('timestamps: what the adapter reads passes; other forms are refused naming the field', () => {
+    const ok = {
+      actor: { account: { homePage: 'https://lms.example.edu', name: '554433' } },
+      verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' },
+      object: { id: 'https://www.khanacademy.org/math' },
+    };
+    const problem = (timestamp: string) => statementProblem({ ...ok, timestamp });
+    for (const read of [
+      '2026-11-01T10:00:00+05',
+      '2026-11-01T10:00:00+0530',
+      '2026-11-01t10:00:00z',
+      '2026-11-01T10:00:00.1234567891Z',
+      '2008-09-15 15:53:00.601+00:00', // RFC 3339 §5.6; the ADL 2.0 conformance suite expects 200
+      '2026-11-01T10:00',
+    ])
+      expect([read, problem(read)]).toEqual([read, null]);
+    for (const refused of [
+      '2026-02-30T10:00:00Z', // not a real day
+      '2026-11-01T24:00:00Z',
+      '2026-11-01T10:00:00,5Z',
+      '2026-11-01T10:00:00+5',
+      '2008-09-15T15:53:00.601-00', // negative zero offsets: ADL conformance XAPI-00123
+      '2008-09-15T15:53:00.601-0000',
+      '2008-09-15T15:53:00.601-00:00',
+    ])
+      expect([refused, problem(refused)?.field]).toEqual([refused, 'timestamp']);
+    expect(statementProblem({ ...ok, stored: '2026-02-30T10:00:00Z' })?.field).toBe('stored');
+    expect(statementProblem({ ...ok, object: { ...ok, objectType: 'SubStatement', timestamp: 'soon' } })?.field).toBe(
+      'object.timestamp',
+    );
+  });
 });
 
 describe('statementIdOf', () => {

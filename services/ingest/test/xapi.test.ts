@@ -363,6 +363,48 @@ describe('error paths and what real emitters send (plain requests)', () => {
     ).toBe(false);
   });
 
+  test('a body with a byte order mark is read; its duplicated keys are still found', async () => {
+    const statement = moodleStatement();
+    const res = await send('POST', 'statements', '\uFEFF' + JSON.stringify([statement]));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual([statement.id]);
+    await collector.waitFor<RawMessage>(env.topics.raw, rawWithIds([statement.id!]), 1);
+    const text = JSON.stringify(statement).replace(/^\{/, `{"actor":${JSON.stringify(statement.actor)},`);
+    const duplicated = await send('POST', 'statements', '\uFEFF' + text);
+    expect(duplicated.status).toBe(400);
+    expect(((await duplicated.json()) as ErrorBody).message).toMatch(/actor/);
+  });
+
+  test('timestamps ISO 8601 allows (+hh offset, lower-case t/z, 10 fraction digits) are stored as their instant; others 400', async () => {
+    // Ten minutes ago, written at +05:00 with an hours-only offset.
+    const instant = new Date(Math.floor(Date.now() / 1000) * 1000 - 10 * 60_000);
+    const local = new Date(instant.getTime() + 5 * 3_600_000).toISOString().slice(0, 19);
+    const plain = isoMinutesAgo(7);
+    const sent = {
+      [`${local}+05`]: `${local}+05:00`,
+      [plain.replace('T', 't').replace('Z', 'z')]: plain,
+      [plain.replace('Z', '1234567Z')]: plain.replace('Z', '123456Z'),
+    };
+    const statements = Object.keys(sent).map((timestamp) => moodleStatement({ timestamp }));
+    const res = await send('POST', 'statements', statements, { 'x-request-id': 'xapi-timestamps' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-edusage-dead-lettered')).toBe('0');
+    const ids = statements.map((st) => st.id!);
+    const raw = await collector.waitFor<RawMessage>(env.topics.raw, rawWithIds(ids), 3);
+    const stored = ids.map((id) => raw.find((m) => m.value.event.event_id === id)!.value.event.occurred_at);
+    expect(stored).toEqual(Object.values(sent));
+    expect(Date.parse(stored[0]!)).toBe(instant.getTime());
+
+    for (const timestamp of ['2026-02-30T10:00:00Z', `${local}-00:00`]) {
+      const refused = await send('POST', 'statements', [moodleStatement(), moodleStatement({ timestamp })]);
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as ErrorBody).rejected![0]).toMatchObject({
+        index: 1,
+        reason: { code: 'invalid_field', field: 'timestamp' },
+      });
+    }
+  });
+
   test('two statements with the same id in one batch: 400', async () => {
     const statement = moodleStatement();
     const res = await send('POST', 'statements', [statement, { ...statement, timestamp: isoMinutesAgo(2) }]);

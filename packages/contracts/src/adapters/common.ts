@@ -164,12 +164,25 @@ export function contentEventId(value: unknown): string {
   return `sha256:${sha256Hex(canonicalJson(value))}`;
 }
 
+/** U+FEFF, the byte order mark that "UTF-8 with BOM" files (PowerShell 5.1 `Out-File`, Notepad) start with. */
+const BOM = 0xfeff;
+
+/**
+ * The text without a leading byte order mark. JSON.parse refuses one ("Unexpected token"), and it is
+ * invisible in every message, so an NDJSON file or body saved with a BOM would lose its first line.
+ */
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === BOM ? text.slice(1) : text;
+}
+
 /**
  * Path of the first duplicated object key in JSON text (`actor`, `context.extensions.x`), or null.
  * JSON.parse silently keeps the last duplicate; xAPI requires such statements to be rejected.
  * Expects valid JSON (call after JSON.parse succeeded).
  */
-export function findDuplicateKey(text: string): string | null {
+export function findDuplicateKey(input: string): string | null {
+  // Read as parseJsonPayload reads it: with a byte order mark, the scan would stop at once.
+  const text = withoutBom(input);
   let i = 0;
   const ws = (): void => {
     while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
@@ -250,12 +263,14 @@ export interface ParseJsonOptions {
 export type ParsedJson = { ok: true; value: unknown } | { ok: false; reason: RejectReason; detail: string };
 
 /**
- * The one JSON parse of the pipeline: failure is a value, never a throw. Not JSON (or nested deeper
- * than `maxDepth`) is a `malformed_json` reason with the line when known; with `rejectDuplicateKeys`,
- * a duplicated key is an `invalid_field` reason naming its path.
+ * The one JSON parse of the pipeline: failure is a value, never a throw. A leading byte order mark is
+ * skipped (a body, an NDJSON line, a dead letter's payload). Not JSON (or nested deeper than
+ * `maxDepth`) is a `malformed_json` reason with the line when known; with `rejectDuplicateKeys`, a
+ * duplicated key is an `invalid_field` reason naming its path.
  */
-export function parseJsonPayload(text: string, options: ParseJsonOptions = {}): ParsedJson {
+export function parseJsonPayload(input: string, options: ParseJsonOptions = {}): ParsedJson {
   const { line } = options;
+  const text = withoutBom(input);
   if (options.maxDepth !== undefined) {
     const tooDeep = findTooDeep(text, options.maxDepth);
     if (tooDeep) {
@@ -435,20 +450,44 @@ export function applyIdMapping(value: string, mapping: IdMapping): { value: stri
   return { value: out.trim(), target };
 }
 
+/** ISO 8601 extended date-times as RFC 3339 (§5.6) spells them: `t`/`z` and a space separator included. */
+const SOURCE_INSTANT_RE =
+  /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([Zz])|([+-]\d{2})(?::?(\d{2}))?)?$/;
+
 /**
- * Normalizes a source timestamp to the native `occurred_at`. A date-time without an offset is taken
- * as UTC (xAPI 1.0.3 §4.1.7 / Caliper require UTC anyway) and gets a `Z`. Rejections name `field`.
+ * A source's date-time written as the native `occurred_at`, or why it is none. The spellings ISO 8601
+ * and RFC 3339 allow are written one way: `t`, `z` and a space separator become `T` and `Z`, an
+ * offset of hours only or without colon (`+05`, `+0500`) becomes `+05:00`, and a fraction longer than
+ * nanoseconds is cut to 9 digits (xAPI 1.0.3 Data §4.5 allows cutting to 3). No offset is UTC and gets
+ * a `Z` (xAPI and Caliper send UTC anyway). The xAPI route checks timestamps with this too, so what it
+ * answers 200 for is what the adapter reads. No time bounds here (see {@link normalizeInstant}).
+ */
+export function readSourceInstant(value: string): { ok: true; value: string } | { ok: false; problem: string } {
+  const m = SOURCE_INSTANT_RE.exec(value);
+  if (m === null) return { ok: false, problem: 'must be an ISO 8601 date-time' };
+  const [, date, hoursMinutes, seconds, fraction, z, offsetHours, offsetMinutes] = m;
+  const offset = z !== undefined || offsetHours === undefined ? 'Z' : `${offsetHours}:${offsetMinutes ?? '00'}`;
+  const s =
+    `${date}T${hoursMinutes}` +
+    (seconds !== undefined ? `:${seconds}` : '') +
+    (fraction !== undefined ? `.${fraction.slice(0, 9)}` : '') +
+    offset;
+  if (!ISO_INSTANT_RE.test(s) || !isRealInstant(s)) return { ok: false, problem: 'is not a real date-time' };
+  return { ok: true, value: s };
+}
+
+/**
+ * Normalizes a source timestamp to the native `occurred_at` ({@link readSourceInstant}) within the
+ * time bounds of `now`. Rejections name `field`.
  */
 export function normalizeInstant(value: unknown, field: string, now: Date): string {
   if (value === undefined || value === null || value === '') fail('invalid_field', field, 'is missing');
   if (typeof value !== 'string') fail('invalid_field', field, 'must be a string');
-  let s = value.trim();
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(s)) s += 'Z';
-  if (!ISO_INSTANT_RE.test(s)) fail('invalid_field', field, 'must be an ISO 8601 date-time');
-  if (!isRealInstant(s)) fail('invalid_field', field, 'is not a real date-time');
-  const problem = checkTimeBounds(s, now);
+  const read = readSourceInstant(value.trim());
+  if (!read.ok) fail('invalid_field', field, read.problem);
+  const problem = checkTimeBounds(read.value, now);
   if (problem) fail('invalid_field', field, problem);
-  return s;
+  return read.value;
 }
 
 /**
