@@ -1,11 +1,8 @@
 import { readCsvFile } from '@edusage/csv';
 
-/**
- * A CSV record with its first line, original text and the byte it ends at, or a line that could not
- * be read. `idLine` is the line the record's fallback event_id is derived from (see below).
- */
+/** A CSV record with its first line, original text and the byte it ends at, or a line that could not be read. */
 export type CsvItem =
-  | { line: number; idLine: number; text: string; byte: number; record: Record<string, string> }
+  | { line: number; text: string; byte: number; record: Record<string, string> }
   | { line: number; text: string; byte: number; error: string };
 
 /**
@@ -15,10 +12,8 @@ export type CsvItem =
  * A record with another number of cells than the header, or a line the reader could not read, is
  * yielded as an `error` item with its line and text, and reading goes on.
  *
- * `text` is the record as csv-parse gave it without its trailing line break, and `idLine` csv-parse's
- * own line count (the record's last line): what this reader yielded before it was built on
- * @edusage/csv. A row without an event_id gets an id hashed from both, so a file imported before
- * gives the same ids again and is not counted twice.
+ * `text` is the record as csv-parse gave it without its trailing line break: a rejected row's dead
+ * letter payload.
  */
 export async function* readCsvRecords(
   file: string,
@@ -43,6 +38,6 @@ export async function* readCsvRecords(
     }
     const record: Record<string, string> = {};
     names.forEach((name, i) => (record[name] = item.cells[i]!));
-    yield { line: item.line, idLine: item.parserLine, text, byte: item.byte, record };
+    yield { line: item.line, text, byte: item.byte, record };
   }
 }

@@ -6,6 +6,8 @@ import {
   adaptCaliper,
   adaptSquidLine,
   adaptXapi,
+  canonicalJson,
+  isObject,
   parseJsonPayload,
   stageResultsOf,
   ProxyMinuteFolder,
@@ -34,8 +36,9 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 /**
  * CSV header for `--format csv`: the native event fields, flattened. Only the header names matter
  * (any order); empty cells are absent fields. `district_id` and `source` may also appear (they must
- * then match --district / --source). A row with an empty `event_id` gets a deterministic id,
- * `csv:` + sha256(line number + raw row), so importing the same file twice gives the same ids.
+ * then match --district / --source). A row with an empty `event_id` gets a deterministic id from its
+ * cells and its occurrence among identical rows ({@link CsvRowIds}), so importing the same file twice,
+ * or again with a rejected line deleted, gives the same ids.
  */
 export const CSV_COLUMNS = [
   'event_id',
@@ -105,11 +108,12 @@ interface Unit {
 type EdfiUsers = Awaited<ReturnType<typeof loadEdfiUsers>>;
 
 /**
- * Streams a file into Kafka: reads line by line (constant memory), adapts each line, produces
- * accepted events to usage.raw (RawMessage, channel `file`, origin `<file name>:<line>`) and rejected
- * lines to usage.dlq (stage `import`, reason with the line number, the original line as payload), in
- * batches of `batchSize` with at most `maxInFlight` batches unacknowledged. Resolves with the
- * summary once Kafka acknowledged everything; rejects on a fatal error (unreadable file, Kafka gone).
+ * Streams a file into Kafka: reads line by line (constant memory, but for the {@link CsvRowIds} of a
+ * CSV's rows without event_id), adapts each line, produces accepted events to usage.raw (RawMessage,
+ * channel `file`, origin `<file name>:<line>`) and rejected lines to usage.dlq (stage `import`,
+ * reason with the line number, the original line as payload), in batches of `batchSize` with at most
+ * `maxInFlight` batches unacknowledged. Resolves with the summary once Kafka acknowledged everything;
+ * rejects on a fatal error (unreadable file, Kafka gone).
  */
 export async function runImport(opts: ImportOptions, sink: EventSink): Promise<ImportSummary> {
   const started = Date.now();
@@ -336,9 +340,53 @@ async function* lineUnits(
     if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
     chunk = [];
     const result = format === 'caliper-ndjson' ? adaptCaliper(value, caliperCtx) : adaptSingle(value);
-    yield { line: lineNo, text, result };
+    // A native array line is one (refused) item; Caliper envelopes and arrays, xAPI arrays hold several.
+    yield { line: lineNo, text, result: format === 'ndjson' ? result : withItemPaths(result, value) };
   }
   if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);
+}
+
+/**
+ * Rejections of the items of a line holding several (a Caliper Envelope's `data`, a JSON array) name
+ * their field from the line, whose whole text is the dead letter's payload: `data.2.actor`, `2.actor`.
+ * The adapters name it from the item (`actor`) with the item's 0-based `index`, as the HTTP routes
+ * answer it, whose dead letters keep the item alone.
+ */
+function withItemPaths(result: AdaptResult, line: unknown): AdaptResult {
+  const items = isObject(line) && Array.isArray(line['data']) ? 'data.' : Array.isArray(line) ? '' : null;
+  if (items === null) return result;
+  const rejects = result.rejects.map((r): Rejection => {
+    if (r.index === undefined) return r;
+    const item = `${items}${r.index}`;
+    const { field, message } = r.reason;
+    const path = field !== undefined ? `${item}.${field}` : item;
+    const detail = field !== undefined && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+    return { ...r, reason: { ...r.reason, field: path, message: `${path}: ${detail}` } };
+  });
+  return { ...result, rejects };
+}
+
+/**
+ * Fallback event_ids of one CSV file's rows without an `event_id`: `csv:` + sha256 of the row's
+ * non-empty cells by column name and of how many identical rows came before it in the file. So two
+ * identical rows stay two events, and a row keeps its id when the file is imported again with other
+ * lines deleted, added or moved (the documented fix of a rejected row) or its columns reordered.
+ * Keeps a 12-byte digest per distinct id-less row (about 60 bytes each).
+ */
+export class CsvRowIds {
+  private readonly seen = new Map<string, number>();
+
+  next(record: Record<string, string>): string {
+    const cells = Object.fromEntries(Object.entries(record).filter(([, v]) => v !== ''));
+    const digest = createHash('sha256').update(canonicalJson(cells)).digest();
+    const key = digest.toString('latin1', 0, 12);
+    const before = this.seen.get(key) ?? 0;
+    this.seen.set(key, before + 1);
+    const id = createHash('sha256')
+      .update(`${digest.toString('hex')}\n${before}`)
+      .digest('hex');
+    return `csv:${id.slice(0, 40)}`;
+  }
 }
 
 /** CSV: one unit per record, through csv-parse (quoted fields, embedded new lines, BOM). */
@@ -354,6 +402,7 @@ async function* csvUnits(file: string, ctx: SenderContext): AsyncGenerator<Unit>
   };
   const adaptMany = (values: unknown[]) => adaptNativeItems(values, ctx);
   const adaptSingle = (value: unknown) => adaptNativeItems([value], ctx);
+  const rowIds = new CsvRowIds();
   let chunk: Pending[] = [];
   for await (const item of readCsvRecords(file, columns, { trim: true })) {
     if ('error' in item) {
@@ -368,7 +417,7 @@ async function* csvUnits(file: string, ctx: SenderContext): AsyncGenerator<Unit>
       line: item.line,
       text: item.text,
       byte: item.byte,
-      value: csvRecordToEvent(item.record, item.idLine, item.text),
+      value: csvRecordToEvent(item.record, rowIds),
     });
     if (chunk.length >= VALIDATE_CHUNK) {
       yield* adaptChunk(chunk, adaptMany, adaptSingle);
@@ -379,11 +428,7 @@ async function* csvUnits(file: string, ctx: SenderContext): AsyncGenerator<Unit>
 }
 
 /** A flattened CSV record → a native event candidate (validated afterwards like any native event). */
-export function csvRecordToEvent(
-  record: Record<string, string>,
-  line: number,
-  rawText: string,
-): Record<string, unknown> {
+export function csvRecordToEvent(record: Record<string, string>, rowIds: CsvRowIds): Record<string, unknown> {
   const v = (k: string) => {
     const x = record[k];
     return x === undefined || x === '' ? undefined : x;
@@ -396,7 +441,7 @@ export function csvRecordToEvent(
   const activeText = v('active_seconds');
   const activeNumber = activeText === undefined ? undefined : Number(activeText);
   const event: Record<string, unknown> = {
-    event_id: v('event_id') ?? `csv:${createHash('sha256').update(`${line}\n${rawText}`).digest('hex').slice(0, 40)}`,
+    event_id: v('event_id') ?? rowIds.next(record),
     occurred_at: v('occurred_at'),
     type: v('type'),
     user: pick([

@@ -268,6 +268,89 @@ test('caliper-ndjson and xapi-ndjson files (fixture shapes, times moved to now)'
   expect(raw.find((m) => m.value.origin === 'statements.ndjson:702')!.value.event.event_id).toContain('000000000701');
 });
 
+test('line files saved "UTF-8 with BOM" (PowerShell 5.1 Out-File) keep their first line', async () => {
+  const ev = (id: string) =>
+    JSON.stringify({
+      event_id: id,
+      occurred_at: isoMinutesAgo(30),
+      type: 'use',
+      user: { sourced_id: 's1' },
+      app: { app_id: 'khan' },
+    });
+  const file = path.join(dir, 'bom.ndjson');
+  writeFileSync(file, '\uFEFF' + [ev('bom-1'), ev('bom-2')].join('\r\n') + '\r\n');
+  expect(await runImport(base(file, 'ndjson', 'agent'), sink)).toMatchObject({ lines: 2, accepted: 2, rejected: 0 });
+  const raw = await collector.waitFor<RawMessage>(env.topics.raw, fromFile('bom.ndjson'), 2);
+  expect(raw.find((m) => m.value.origin === 'bom.ndjson:1')!.value.event.event_id).toBe('bom-1');
+
+  const statement = JSON.parse(
+    readFileSync(
+      path.join(fixtures, 'moodle-logstore_xapi/mod_page/course_module_viewed/existing_module/statements.json'),
+      'utf8',
+    ),
+  )[0];
+  const xapiFile = path.join(dir, 'bom-statements.ndjson');
+  const st = (i: number) =>
+    JSON.stringify({
+      ...statement,
+      id: `0b0b0b0b-3c0a-4b8e-9d57-${String(i).padStart(12, '0')}`,
+      timestamp: isoMinutesAgo(20),
+    });
+  writeFileSync(xapiFile, '\uFEFF' + [st(1), st(2)].join('\n'));
+  const x = await runImport(base(xapiFile, 'xapi-ndjson', 'xapi'), sink);
+  expect(x).toMatchObject({ lines: 2, accepted: 2, rejected: 0 });
+});
+
+test('CSV rows without event_id keep their ids when a rejected line is deleted and the file imported again', async () => {
+  const t = isoMinutesAgo(45);
+  const header = 'event_id,occurred_at,type,user_sourced_id,app_id,active_seconds';
+  const rows = [
+    `,${t},use,s1,app-1,60`,
+    `,${t},use,s2,app-1,lots`, // line 3: rejected
+    `,${t},use,s3,app-1,60`,
+    `,${t},use,s4,app-2,60`,
+    `,${t},use,s4,app-2,60`, // the same row twice: two events
+    `,${t},use,s5,app-2,60`,
+  ];
+  const first = path.join(dir, 'reimport-before.csv');
+  writeFileSync(first, [header, ...rows].join('\n') + '\n');
+  expect(await runImport(base(first, 'csv', 'import'), sink)).toMatchObject({ accepted: 5, rejected: 1 });
+  // The documented fix: delete the rejected line (here: from a copy) and import the file again.
+  const fixed = path.join(dir, 'reimport-after.csv');
+  writeFileSync(fixed, [header, ...rows.filter((r) => !r.includes('lots'))].join('\n') + '\n');
+  expect(await runImport(base(fixed, 'csv', 'import'), sink)).toMatchObject({ accepted: 5, rejected: 0 });
+
+  const idsOf = async (name: string) => {
+    const raw = await collector.waitFor<RawMessage>(env.topics.raw, fromFile(name), 5);
+    return raw.map((m) => `${m.value.event.user.sourced_id} ${m.value.event.event_id}`).sort();
+  };
+  const before = await idsOf('reimport-before.csv');
+  expect(new Set(before.map((x) => x.split(' ')[1])).size).toBe(5);
+  expect(await idsOf('reimport-after.csv')).toEqual(before);
+});
+
+test('caliper-ndjson: each bad event of an envelope or array line is named by its place in the line', async () => {
+  const envelope = JSON.parse(
+    readFileSync(path.join(fixtures, 'caliper-common-fixtures/v1p2/caliperEnvelopeEventBatch.json'), 'utf8'),
+  );
+  envelope.data.forEach((e: Record<string, unknown>, i: number) => (e.eventTime = isoMinutesAgo(40 - i)));
+  delete envelope.data[2].actor;
+  envelope.data[1].action = 'Graded';
+  const file = path.join(dir, 'caliper-paths.ndjson');
+  writeFileSync(file, [JSON.stringify(envelope), JSON.stringify([envelope.data[0], envelope.data[2]])].join('\n'));
+  const c = await runImport(base(file, 'caliper-ndjson', 'caliper'), sink);
+  expect(c).toMatchObject({ lines: 2, accepted: 2, rejected: 3 });
+  const dlq = await collector.waitFor<DeadLetter>(env.topics.dlq, fromFile('caliper-paths.ndjson'), 3);
+  const reasons = dlq.map((m) => [m.value.reason.line, m.value.reason.field, m.value.reason.message]);
+  expect(reasons.sort()).toEqual([
+    [1, 'data.1.action', expect.stringMatching(/^data\.1\.action: /)], // the rest quotes the input: redacted
+    [1, 'data.2.actor', 'data.2.actor: is missing'],
+    [2, '1.actor', '1.actor: is missing'],
+  ]);
+  // Each letter keeps the whole line, from which the field path leads to the event.
+  expect(dlq.find((m) => m.value.reason.field === 'data.2.actor')!.value.payload).toBe(JSON.stringify(envelope));
+});
+
 test('the CLI (dist): keys create/list/revoke, import with a JSON summary, progress lines, exit codes', () => {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (pnpm exec tsc -b services/ingest)`);
   const run = (args: string[]) =>
