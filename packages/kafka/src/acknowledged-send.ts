@@ -42,7 +42,8 @@ export function rememberClient(producer: Producer, kafka: Kafka): void {
   clients.set(producer, kafka);
 }
 
-async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+/** The topic's partitions in the cluster's metadata, read once per client (see `counts`). */
+export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
   let byTopic = counts.get(kafka);
   if (!byTopic) counts.set(kafka, (byTopic = new Map()));
   const known = byTopic.get(topic);

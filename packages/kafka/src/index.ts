@@ -9,7 +9,7 @@ export {
 } from './topics';
 export { murmur2, partitionOfKey, keepSetPartition } from './partition';
 export { createProducer, produceJson, type JsonMessage, type ProduceOptions } from './producer';
-export { sendAcknowledged, type TopicMessages } from './acknowledged-send';
+export { partitionCount, sendAcknowledged, type TopicMessages } from './acknowledged-send';
 export { producersMade } from './renewed-producer';
 export {
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,

@@ -11,6 +11,13 @@ import type { Producer } from 'kafkajs';
  * send gets a new kafkajs producer (a new producer id, sequences from 0), and the old one is
  * disconnected once its sends in flight have ended. Found by review (a broker restart longer than
  * kafkajs' retries, ~50 s, after it wrote a request).
+ *
+ * And one send at a time per producer: kafkajs rolls the numbers back inside its per-broker lock and
+ * releases it before its own retry, so a concurrent send waiting for the lock took the rolled-back
+ * numbers at once (the broker acknowledged it as the failed request's duplicate, unwritten) while the
+ * retry took the next ones. Serialized, the only send that can follow a failure is the failed send's
+ * own retry, or, once it gave up, a send on a new producer. The cost is the overlap of concurrent
+ * sends' round trips (docs/ARCHITECTURE.md "a producer whose send failed").
  */
 export interface Renewal {
   /** The kafkajs producer sends use now. */
@@ -21,6 +28,10 @@ export interface Renewal {
   inFlight: Map<Producer, number>;
   retired: Set<Producer>;
   renewing: Promise<void> | undefined;
+  /** Resolves when the send holding the producer releases it: the next one waits for it. */
+  turn: Promise<void>;
+  /** `disconnect()` was called: no more sends, no renewal. */
+  closed: boolean;
   make: () => Promise<Producer>;
   /** Producers made so far (the first included): what a test watches. */
   made: number;
@@ -39,11 +50,14 @@ export async function renewingProducer(make: () => Promise<Producer>): Promise<P
     inFlight: new Map(),
     retired: new Set(),
     renewing: undefined,
+    turn: Promise.resolve(),
+    closed: false,
     make,
     made: 1,
   };
   const facade = new Proxy({} as Producer, {
     get(_target, prop) {
+      if (prop === 'disconnect') return () => close(renewal);
       const value: unknown = Reflect.get(renewal.current, prop);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(renewal.current) : value;
     },
@@ -71,19 +85,43 @@ export interface ProducerLease {
 export async function leaseProducer(producer: Producer): Promise<ProducerLease> {
   const renewal = renewals.get(producer);
   if (!renewal) return { producer, release: () => undefined };
-  while (renewal.stale) await (renewal.renewing ??= renew(renewal).finally(() => (renewal.renewing = undefined)));
+  // Take a turn: the sends before this one have released the producer.
+  const before = renewal.turn;
+  let endTurn!: () => void;
+  renewal.turn = new Promise<void>((resolve) => (endTurn = resolve));
+  await before;
+  try {
+    if (renewal.closed) throw new Error('the producer was disconnected');
+    while (renewal.stale) await (renewal.renewing ??= renew(renewal).finally(() => (renewal.renewing = undefined)));
+  } catch (err) {
+    endTurn();
+    throw err;
+  }
   const leased = renewal.current;
   renewal.inFlight.set(leased, (renewal.inFlight.get(leased) ?? 0) + 1);
+  let released = false;
   return {
     producer: leased,
     release(failed) {
+      if (released) return;
+      released = true;
       const left = (renewal.inFlight.get(leased) ?? 1) - 1;
       if (left > 0) renewal.inFlight.set(leased, left);
       else renewal.inFlight.delete(leased);
       if (failed && leased === renewal.current) renewal.stale = true;
       if (left <= 0 && renewal.retired.delete(leased)) void leased.disconnect().catch(() => undefined);
+      endTurn();
     },
   };
+}
+
+/** Disconnects the current producer and any renewed one still finishing a send; no send after it. */
+async function close(renewal: Renewal): Promise<void> {
+  renewal.closed = true;
+  await renewal.renewing?.catch(() => undefined);
+  const all = [renewal.current, ...renewal.retired];
+  renewal.retired.clear();
+  await Promise.all(all.map((p) => p.disconnect()));
 }
 
 async function renew(renewal: Renewal): Promise<void> {

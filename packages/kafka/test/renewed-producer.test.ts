@@ -1,6 +1,6 @@
 /**
- * The renewal of a producer after a failed send (renewed-producer.ts), as pure logic on stand-in
- * kafkajs producers; the real broker's side is in acknowledged-send.test.ts.
+ * The renewal of a producer after a failed send, and its sends taking turns (renewed-producer.ts), as
+ * pure logic on stand-in kafkajs producers; on the real broker: services/ingest/test/producer-renewal.test.ts.
  */
 import type { Producer } from 'kafkajs';
 import { leaseProducer, producersMade, renewingProducer } from '../src/renewed-producer';
@@ -13,7 +13,9 @@ interface StandIn {
 function standIns() {
   const made: StandIn[] = [];
   let refuse = 0;
+  let hold: Promise<void> | null = null;
   const make = async (): Promise<Producer> => {
+    if (hold) await hold;
     if (refuse > 0) {
       refuse--;
       throw new Error('broker unreachable (the test)');
@@ -27,13 +29,19 @@ function standIns() {
       },
     } as unknown as Producer;
   };
-  return { made, make, refuseNext: (n: number) => (refuse = n) };
+  return {
+    made,
+    make,
+    refuseNext: (n: number) => (refuse = n),
+    holdMaking: (until: Promise<void>) => (hold = until),
+  };
 }
 
 const idOf = (p: Producer) => (p as unknown as { id: number }).id;
+const settled = () => new Promise((r) => setImmediate(r));
 
 describe('renewing producer', () => {
-  it('keeps its kafkajs producer while sends succeed', async () => {
+  it('keeps its kafkajs producer while sends succeed, and forwards to it', async () => {
     const s = standIns();
     const producer = await renewingProducer(s.make);
     for (let i = 0; i < 3; i++) {
@@ -42,52 +50,66 @@ describe('renewing producer', () => {
       lease.release(false);
     }
     expect(producersMade(producer)).toBe(1);
-    // The facade forwards to the current one.
-    expect((producer as unknown as { id: number }).id).toBe(1);
+    expect(idOf(producer)).toBe(1);
   });
 
-  it('after a failed send, the next send gets a new producer; the old one is disconnected once its sends end', async () => {
+  it('sends take turns: the next starts once the one before released the producer', async () => {
+    const s = standIns();
+    const producer = await renewingProducer(s.make);
+    const first = await leaseProducer(producer);
+    let secondStarted = false;
+    const second = leaseProducer(producer).then((l) => {
+      secondStarted = true;
+      return l;
+    });
+    await settled();
+    expect(secondStarted).toBe(false);
+    first.release(false);
+    (await second).release(false);
+    expect(secondStarted).toBe(true);
+  });
+
+  it('the send after a failed one gets a new producer (not the failed one with its sequence numbers); the old one is disconnected', async () => {
     const s = standIns();
     const producer = await renewingProducer(s.make);
     const failing = await leaseProducer(producer);
-    const alongside = await leaseProducer(producer); // another request's send on the same producer
+    const waiting = leaseProducer(producer); // a concurrent request's send, queued behind it
     failing.release(true);
-    const next = await leaseProducer(producer);
+    const next = await waiting;
     expect(idOf(next.producer)).toBe(2);
-    expect((producer as unknown as { id: number }).id).toBe(2);
-    // Still in flight on the old one: not disconnected under it.
-    expect(s.made[0]!.disconnected).toBe(false);
-    alongside.release(false);
-    await new Promise((r) => setImmediate(r));
+    expect(idOf(producer)).toBe(2);
     expect(s.made[0]!.disconnected).toBe(true);
     next.release(false);
     expect(producersMade(producer)).toBe(2);
   });
 
-  it('a send that fails on a producer already renewed does not renew the new one', async () => {
-    const s = standIns();
-    const producer = await renewingProducer(s.make);
-    const a = await leaseProducer(producer);
-    const b = await leaseProducer(producer);
-    a.release(true);
-    const c = await leaseProducer(producer); // renewed: producer 2
-    b.release(true); // producer 1's second failure
-    const d = await leaseProducer(producer);
-    expect([idOf(c.producer), idOf(d.producer)]).toEqual([2, 2]);
-    c.release(false);
-    d.release(false);
-  });
-
-  it('sends waiting for a renewal share it; one that cannot be made fails the send and is tried again by the next', async () => {
+  it('a renewal that cannot be made fails that send, and the next send tries again', async () => {
     const s = standIns();
     const producer = await renewingProducer(s.make);
     (await leaseProducer(producer)).release(true);
     s.refuseNext(1);
     await expect(leaseProducer(producer)).rejects.toThrow('broker unreachable');
-    const [x, y] = await Promise.all([leaseProducer(producer), leaseProducer(producer)]);
-    expect([idOf(x.producer), idOf(y.producer)]).toEqual([2, 2]);
+    const again = await leaseProducer(producer);
+    expect(idOf(again.producer)).toBe(2);
+    again.release(false);
     expect(producersMade(producer)).toBe(2);
-    expect(s.made[0]!.disconnected).toBe(true);
+  });
+
+  it('disconnect ends it: the current producer and one being made meanwhile are disconnected, later sends refused', async () => {
+    const s = standIns();
+    const producer = await renewingProducer(s.make);
+    (await leaseProducer(producer)).release(true);
+    let letGo!: () => void;
+    s.holdMaking(new Promise<void>((r) => (letGo = r)));
+    const renewing = leaseProducer(producer); // renews, held
+    await settled();
+    const closing = producer.disconnect();
+    letGo();
+    const lease = await renewing; // its renewal finished before the close
+    lease.release(false);
+    await closing;
+    expect(s.made.map((m) => m.disconnected)).toEqual([true, true]);
+    await expect(leaseProducer(producer)).rejects.toThrow('disconnected');
   });
 
   it('a producer not made renewing is used as it is', async () => {

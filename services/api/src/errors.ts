@@ -10,18 +10,19 @@ export function isUnavailable(err: unknown): boolean {
     if (e.name === 'MaxRetriesPerRequestError') return true;
     if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code))
       return true;
-    if (/Connection is closed|Stream isn't writeable|socket hang up/i.test(e.message)) return true;
+    if (/Connection is closed|Stream isn't writeable|socket hang up|Timeout error/i.test(e.message)) return true;
   }
   return false;
 }
 
 /**
- * A query that ran too long: ClickHouse stopped it (TIMEOUT_EXCEEDED, 159: API_QUERY_TIMEOUT_SECONDS)
- * or the client stopped waiting. Not "retry later": the same request would take as long again.
+ * A query ClickHouse stopped for running too long (TIMEOUT_EXCEEDED, 159: API_QUERY_TIMEOUT_SECONDS).
+ * Not "retry later": the same request would take as long again. The client's own "Timeout error"
+ * (no answer within 60 s, longer than the limit) means the server does not answer: unavailable.
  */
 export function isQueryTimeout(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (clickhouseErrorCode(e) === '159' || /^Timeout error/i.test(e.message)) return true;
+    if (clickhouseErrorCode(e) === '159') return true;
   }
   return false;
 }

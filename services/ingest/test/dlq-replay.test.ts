@@ -149,13 +149,26 @@ describe('replayLetter', () => {
         }),
         'x/0/10',
       );
-    for (const source of ['usage.enriched', 't.district-a.usage.enriched']) {
+    for (const source of ['usage.enriched', 't.district-a.usage.enriched', 'acme_usage.enriched']) {
       const outcome = refused(source, `${source}/4/17`);
       if (outcome.kind !== 'replayed') throw new Error(JSON.stringify(outcome));
       expect(outcome.enriched.map((m) => [m.partition, (m.value as { event_id: string }).event_id])).toEqual([
         [4, enriched.event_id],
       ]);
     }
+    // A partition the topic no longer has (made again with fewer): not replayable, the run goes on.
+    const gone = replayLetter(
+      letter({
+        stage: 'aggregate',
+        source: 'acme_usage.enriched',
+        payload: JSON.stringify(enriched),
+        reason: { code: 'rejected_by_clickhouse', message: 'x' },
+        origin: 'acme_usage.enriched/5/3',
+      }),
+      'x/0/11',
+      { enrichedPartitions: 3 },
+    );
+    expect(gone).toMatchObject({ kind: 'not_replayable', why: expect.stringContaining('partition 5') });
     // No partition to go back to: not guessed from the key (enrich keyed it by the sender's identifier).
     expect(refused('usage.enriched', undefined)).toMatchObject({ kind: 'not_replayable' });
     expect(refused('usage.enriched', 'req-1#0')).toMatchObject({ kind: 'not_replayable' });

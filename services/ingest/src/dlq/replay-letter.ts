@@ -24,6 +24,8 @@ export interface ReplayOptions {
   format?: ReplayFormat;
   /** Squid: a line without a user becomes an event of its client IP, as the import's `--ip-as-device`. */
   ipAsDevice?: boolean;
+  /** usage.enriched's partitions now: a letter of a partition beyond them is not replayable. */
+  enrichedPartitions?: number;
 }
 
 /** Where one dead letter stands after it was read again. */
@@ -49,7 +51,7 @@ export function letterFormat(letter: DeadLetter, opts: ReplayOptions): string | 
   if (letter.input_format !== undefined) return letter.input_format;
   if (letter.stage === 'enrich') return 'raw';
   // The aggregate names the topic it read, with the deployment's KAFKA_TOPIC_PREFIX.
-  if (letter.stage === 'aggregate') return /(^|\.)usage\.enriched$/.test(letter.source) ? 'enriched' : null;
+  if (letter.stage === 'aggregate') return letter.source.endsWith('usage.enriched') ? 'enriched' : null;
   if (letter.source === 'caliper' || letter.source === 'xapi') return letter.source;
   if (letter.stage === 'ingest') return 'native';
   return null;
@@ -72,7 +74,7 @@ export function replayLetter(letter: DeadLetter, at: string, opts: ReplayOptions
   }
   const origin = `dlq:${at}`;
   if (format === 'raw') return replayRaw(letter.payload, origin);
-  if (format === 'enriched') return replayEnriched(letter.payload, letter.origin);
+  if (format === 'enriched') return replayEnriched(letter.payload, letter.origin, opts.enrichedPartitions);
 
   if (letter.district_id === null) return { kind: 'not_replayable', why: 'letter names no district' };
   if (!(SOURCES as readonly string[]).includes(letter.source)) {
@@ -148,12 +150,18 @@ function replayRaw(payload: string, origin: string): LetterOutcome {
  * keyed it by the sender's identifier, which the enriched event no longer holds; on another partition
  * a copy stored meanwhile (a re-import after the fix) would be counted again.
  */
-function replayEnriched(payload: string, origin: string | undefined): LetterOutcome {
+function replayEnriched(payload: string, origin: string | undefined, partitions: number | undefined): LetterOutcome {
   const partition = origin === undefined ? null : partitionOfOrigin(origin);
   if (partition === null)
     return {
       kind: 'not_replayable',
       why: `the letter does not name the usage.enriched partition it came from (origin ${origin ?? 'missing'}): import the file again (imports are idempotent)`,
+    };
+  // A topic made again with fewer partitions since: the partition is gone, and a send to it would fail the run.
+  if (partitions !== undefined && partition >= partitions)
+    return {
+      kind: 'not_replayable',
+      why: `the letter's usage.enriched partition ${partition} is not one of the topic's ${partitions} now: import the file again (imports are idempotent)`,
     };
   const parsed = parseJsonPayload(payload);
   if (!parsed.ok) return { kind: 'still_rejected', reason: parsed.reason };

@@ -1,5 +1,12 @@
 import { deadLetterSchema, kafkaPosition, parseJsonPayload, type DeadLetter } from '@edusage/contracts';
-import { produceJson, readTopicToEnd, type JsonMessage, type Kafka, type Producer } from '@edusage/kafka';
+import {
+  partitionCount,
+  produceJson,
+  readTopicToEnd,
+  type JsonMessage,
+  type Kafka,
+  type Producer,
+} from '@edusage/kafka';
 import { matchesFilter, type DeadLetterFilter } from './filter';
 import { replayLetter, type ReplayOptions } from './replay-letter';
 
@@ -62,6 +69,7 @@ export async function replayDeadLetters(run: ReplayRun): Promise<ReplaySummary> 
     unreadable: 0,
     dryRun,
   };
+  const options = { ...run.options, enrichedPartitions: await partitionCount(run.kafka, run.topics.enriched) };
   await readTopicToEnd(run.kafka, run.topics.dlq, async (records) => {
     const raw: JsonMessage[] = [];
     const enriched: JsonMessage[] = [];
@@ -74,7 +82,7 @@ export async function replayDeadLetters(run: ReplayRun): Promise<ReplaySummary> 
       }
       if (!matchesFilter(letter, run.filter)) continue;
       summary.selected++;
-      const outcome = replayLetter(letter, kafkaPosition(run.topics.dlq, record.partition, record.offset), run.options);
+      const outcome = replayLetter(letter, kafkaPosition(run.topics.dlq, record.partition, record.offset), options);
       if (outcome.kind === 'still_rejected') bump(summary.stillRejected, outcome.reason.code);
       else if (outcome.kind === 'not_replayable') bump(summary.notReplayable, outcome.why);
       else {
