@@ -115,7 +115,12 @@ async function byPartition(kafka: Kafka, batches: TopicMessages[]): Promise<Map<
  * go to is acknowledged. Per-key order holds (one partition's messages stay in one request, in order).
  * Rejects when a send fails (kafkajs' own retries exhausted) or partitions stay unacknowledged.
  */
-export async function sendAcknowledged(producer: Producer, batches: TopicMessages[]): Promise<RecordMetadata[]> {
+export async function sendAcknowledged(
+  producer: Producer,
+  batches: TopicMessages[],
+  /** Aborted: the caller gave up; a send still waiting for its turn leaves without sending. */
+  signal?: AbortSignal,
+): Promise<RecordMetadata[]> {
   const kafka = clients.get(producer);
   // A producer not made by createProducer (a unit test's double) has no metadata to partition with.
   if (!kafka) return producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: batches });
@@ -133,7 +138,7 @@ export async function sendAcknowledged(producer: Producer, batches: TopicMessage
       if (list) appendAll(list, g.messages);
       else topicMessages.set(g.topic, [...g.messages]);
     }
-    const lease = await leaseProducer(producer);
+    const lease = await leaseProducer(producer, signal);
     let result: RecordMetadata[];
     try {
       result = await lease.producer.sendBatch({

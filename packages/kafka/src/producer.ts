@@ -43,6 +43,8 @@ export interface ProduceOptions {
    * are sent as consecutive calls, in order. Default: the budget for Kafka's default 1 MB limit.
    */
   maxBatchBytes?: number;
+  /** Aborted when the caller gives up (a timeout): what still waits for its turn is not sent. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -65,6 +67,6 @@ export async function produceJson(
   }));
   const budget = opts.maxBatchBytes ?? produceBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
   for (const chunk of chunkByBytes(records, budget, recordBytes)) {
-    await sendAcknowledged(producer, [{ topic, messages: chunk }]);
+    await sendAcknowledged(producer, [{ topic, messages: chunk }], opts.signal);
   }
 }

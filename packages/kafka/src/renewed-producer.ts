@@ -82,17 +82,23 @@ export interface ProducerLease {
  * producer is first renewed if a send of it failed. Renewing needs the broker (a new producer id): if
  * it cannot, this throws and the send fails, sending nothing.
  */
-export async function leaseProducer(producer: Producer): Promise<ProducerLease> {
+export async function leaseProducer(producer: Producer, signal?: AbortSignal): Promise<ProducerLease> {
   const renewal = renewals.get(producer);
   if (!renewal) return { producer, release: () => undefined };
   // Take a turn: the sends before this one have released the producer.
   const before = renewal.turn;
   let endTurn!: () => void;
   renewal.turn = new Promise<void>((resolve) => (endTurn = resolve));
-  await before;
+  if (!(await turnCame(before, signal))) {
+    // Its caller gave up (ingest answered 503): it leaves without sending, the turn passes on in order.
+    void before.then(endTurn);
+    throw new Error('the send was given up while it waited for its turn');
+  }
   try {
     if (renewal.closed) throw new Error('the producer was disconnected');
     while (renewal.stale) await (renewal.renewing ??= renew(renewal).finally(() => (renewal.renewing = undefined)));
+    if (renewal.closed) throw new Error('the producer was disconnected');
+    if (signal?.aborted) throw new Error('the send was given up while the producer was renewed');
   } catch (err) {
     endTurn();
     throw err;
@@ -115,6 +121,20 @@ export async function leaseProducer(producer: Producer): Promise<ProducerLease> 
   };
 }
 
+/** Whether the turn came (`before` resolved) before `signal` gave the send up. */
+function turnCame(before: Promise<void>, signal: AbortSignal | undefined): Promise<boolean> {
+  if (!signal) return before.then(() => true);
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const giveUp = () => resolve(false);
+    signal.addEventListener('abort', giveUp, { once: true });
+    void before.then(() => {
+      signal.removeEventListener('abort', giveUp);
+      resolve(!signal.aborted);
+    });
+  });
+}
+
 /** Disconnects the current producer and any renewed one still finishing a send; no send after it. */
 async function close(renewal: Renewal): Promise<void> {
   renewal.closed = true;
@@ -130,6 +150,7 @@ async function renew(renewal: Renewal): Promise<void> {
   const old = renewal.current;
   renewal.current = next;
   renewal.stale = false;
+  // Not waited for: kafkajs' disconnect waits for requests still out (up to its request timeout).
   if (renewal.inFlight.has(old)) renewal.retired.add(old);
-  else await old.disconnect().catch(() => undefined);
+  else void old.disconnect().catch(() => undefined);
 }

@@ -105,11 +105,31 @@ describe('renewing producer', () => {
     await settled();
     const closing = producer.disconnect();
     letGo();
-    const lease = await renewing; // its renewal finished before the close
-    lease.release(false);
+    // Its renewal finished after the close began: it does not send on the new producer.
+    await expect(renewing).rejects.toThrow('disconnected');
     await closing;
     expect(s.made.map((m) => m.disconnected)).toEqual([true, true]);
     await expect(leaseProducer(producer)).rejects.toThrow('disconnected');
+  });
+
+  it('a send given up while it waits for its turn leaves without sending; the turns go on in order', async () => {
+    const s = standIns();
+    const producer = await renewingProducer(s.make);
+    const holder = await leaseProducer(producer);
+    const giveUp = new AbortController();
+    const abandoned = leaseProducer(producer, giveUp.signal);
+    const order: string[] = [];
+    const after = leaseProducer(producer).then((l) => {
+      order.push('after');
+      return l;
+    });
+    giveUp.abort();
+    await expect(abandoned).rejects.toThrow('given up');
+    await settled();
+    expect(order).toEqual([]); // still the holder's turn
+    holder.release(false);
+    (await after).release(false);
+    expect(order).toEqual(['after']);
   });
 
   it('a producer not made renewing is used as it is', async () => {

@@ -102,15 +102,21 @@ export class KafkaSink implements EventSink {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeoutMs = this.opts.timeoutMs;
-      const send = produceJson(this.producer, topic, messages, { maxBatchBytes: this.budgetFor(topic) });
+      // Given up at the timeout: a send still waiting for the producer's turn is then not sent at all
+      // (the client was answered 503 and sends again), instead of queuing ahead of newer requests.
+      const givenUp = new AbortController();
+      const send = produceJson(this.producer, topic, messages, {
+        maxBatchBytes: this.budgetFor(topic),
+        signal: givenUp.signal,
+      });
       if (timeoutMs === undefined) {
         await send;
       } else {
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no acknowledgement from Kafka within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
+          timer = setTimeout(() => {
+            givenUp.abort();
+            reject(new Error(`no acknowledgement from Kafka within ${timeoutMs} ms`));
+          }, timeoutMs);
         });
         send.catch(() => undefined); // a late failure after the timeout must not go unhandled
         await Promise.race([send, timeout]);

@@ -115,7 +115,12 @@ export async function kafkajsRelay(w: Workload, _messages: KeyedMessage[], timin
   }
 }
 
-/** kafkajs queues concurrent sends of one idempotent producer itself: two in flight must both land. */
+/**
+ * kafkajs queues concurrent sends of one idempotent producer itself: two in flight must both land when
+ * nothing fails. After a failed request they may not (a concurrent send can take its rolled-back
+ * sequence numbers): the pipeline's sends take turns (packages/kafka renewed-producer.ts); this check
+ * of the client's own queueing sends directly, with no failure.
+ */
 export async function kafkajsConcurrentIdempotent(
   w: Workload,
   messages: KeyedMessage[],

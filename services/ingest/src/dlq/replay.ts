@@ -69,7 +69,9 @@ export async function replayDeadLetters(run: ReplayRun): Promise<ReplaySummary> 
     unreadable: 0,
     dryRun,
   };
-  const options = { ...run.options, enrichedPartitions: await partitionCount(run.kafka, run.topics.enriched) };
+  // Unknown (no such topic, say): letters are not checked against it, and a send to it fails as before.
+  const enrichedPartitions = await partitionCount(run.kafka, run.topics.enriched).catch(() => undefined);
+  const options = { ...run.options, ...(enrichedPartitions !== undefined ? { enrichedPartitions } : {}) };
   await readTopicToEnd(run.kafka, run.topics.dlq, async (records) => {
     const raw: JsonMessage[] = [];
     const enriched: JsonMessage[] = [];
