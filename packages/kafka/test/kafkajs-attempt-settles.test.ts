@@ -151,3 +151,73 @@ test('a request still out when its attempt failed is waited for before the retry
   expect(c.logOf(0)).toContain('P2');
   expect(c.logOf(1)).toEqual(['Q1']);
 });
+
+test('of an attempt that failed twice, the failure no retry can help is the one thrown (a record too large, not a slow broker)', async () => {
+  /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs' internals have no typings */
+  const { createErrorFromCode } = require(path.join(src, 'protocol/error')) as {
+    createErrorFromCode: (code: number) => Error;
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  let requests = 0;
+  const slowFailure = {
+    nodeId: 0,
+    produce: async () => {
+      requests++;
+      await sleep(50);
+      throw new KafkaJSConnectionError('broker 0: connection error', { retriable: true });
+    },
+  };
+  const tooLarge = {
+    nodeId: 1,
+    produce: async () => {
+      requests++;
+      throw createErrorFromCode(10); // MESSAGE_TOO_LARGE
+    },
+  };
+  const brokers = new Map<number, object>([
+    [0, slowFailure],
+    [1, tooLarge],
+  ]);
+  const kafkaCluster = {
+    retry: { initialRetryTime: 20, retries: 3 },
+    async refreshMetadataIfNecessary() {},
+    async refreshMetadata() {},
+    async addMultipleTargetTopics() {},
+    findTopicPartitionMetadata: () => [0, 1].map((p) => ({ partitionId: p, leader: p, partitionErrorCode: 0 })),
+    findLeaderForPartitions: (_t: string, ps: number[]) => Object.fromEntries(ps.map((p) => [Number(p), [Number(p)]])),
+    findBroker: async ({ nodeId }: { nodeId: number | string }) => brokers.get(Number(nodeId)),
+    isConnected: () => true,
+    removeBroker() {},
+  };
+  const send = sendMessages({
+    logger: silent,
+    cluster: kafkaCluster,
+    partitioner: ({ message }: { message: { partition: number } }) => message.partition,
+    eosManager: {
+      isInitialized: () => false,
+      isTransactional: () => false,
+      acquireBrokerLock: async () => {},
+      releaseBrokerLock: () => {},
+      getSequence: () => 0,
+      updateSequence: () => {},
+      getProducerId: () => -1,
+      getProducerEpoch: () => 0,
+      getTransactionalId: () => undefined,
+    },
+    retrier: createRetry({ initialRetryTime: 20, retries: 3 }),
+  });
+  const sent = send({
+    acks: -1,
+    topicMessages: [
+      {
+        topic: 't',
+        messages: [
+          { value: 'a', partition: 0 },
+          { value: 'b', partition: 1 },
+        ],
+      },
+    ],
+  });
+  await expect(sent).rejects.toMatchObject({ type: 'MESSAGE_TOO_LARGE' });
+  expect(requests).toBe(2); // given up at once, not retried
+});

@@ -69,8 +69,17 @@ export async function replayDeadLetters(run: ReplayRun): Promise<ReplaySummary> 
     unreadable: 0,
     dryRun,
   };
-  // Unknown (no such topic, say): letters are not checked against it, and a send to it fails as before.
-  const enrichedPartitions = await partitionCount(run.kafka, run.topics.enriched).catch(() => undefined);
+  // No such topic: letters are not checked against it (a replay of raw letters needs none), and a
+  // send to it fails as before. Any other failure to read it fails the run, as reading the letters would.
+  const enrichedPartitions = await partitionCount(run.kafka, run.topics.enriched).catch((err: unknown) => {
+    if (
+      /no partitions|UNKNOWN_TOPIC|does not host this topic/i.test(
+        `${(err as Error).message} ${(err as { type?: string }).type ?? ''}`,
+      )
+    )
+      return undefined;
+    throw err;
+  });
   const options = { ...run.options, ...(enrichedPartitions !== undefined ? { enrichedPartitions } : {}) };
   await readTopicToEnd(run.kafka, run.topics.dlq, async (records) => {
     const raw: JsonMessage[] = [];
