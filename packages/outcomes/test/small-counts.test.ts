@@ -48,7 +48,7 @@ describe('counts under k (ClickHouse)', () => {
     const text = renderAnalysisTable(a);
     expect(text.split('\n')[1]).toBe(
       'fewer than 10 students with a pre and a post test; goal 30 min/week; cells under 10 students hidden; ' +
-        'fewer than 10 students without a pre/post pair left out; fewer than 10 duplicate same-day records (highest score counted)',
+        'fewer than 10 students without a pre/post pair left out; fewer than 10 more records of a test occasion (its highest score counted)',
     );
     for (const out of [text, renderAnalysisJson(a), renderAnalysisCsv(a)])
       expect(out).not.toMatch(/\b[1-3] (students|duplicate)/);

@@ -320,7 +320,8 @@ async function* lineUnits(
       yield { line: lineNo, text, result };
       continue;
     }
-    const parsed = parseJsonPayload(text, { line: lineNo });
+    // xAPI refuses a statement with a key given twice (JSON.parse would keep the last), as the HTTP route does.
+    const parsed = parseJsonPayload(text, { line: lineNo, rejectDuplicateKeys: format === 'xapi-ndjson' });
     if (!parsed.ok) {
       // Flush first so units stay in line order.
       if (chunk.length > 0) yield* adaptChunk(chunk, adaptMany, adaptSingle);

@@ -299,6 +299,12 @@ test('line files saved "UTF-8 with BOM" (PowerShell 5.1 Out-File) keep their fir
   writeFileSync(xapiFile, '\uFEFF' + [st(1), st(2)].join('\n'));
   const x = await runImport(base(xapiFile, 'xapi-ndjson', 'xapi'), sink);
   expect(x).toMatchObject({ lines: 2, accepted: 2, rejected: 0 });
+
+  // A statement with a key given twice is refused, naming the key, as the HTTP route refuses it.
+  const dupFile = path.join(dir, 'duplicate-key-statements.ndjson');
+  writeFileSync(dupFile, [st(3), st(4).replace(/^\{/, '{"verb":{"id":"http://example.com/other"},')].join('\n'));
+  const d = await runImport(base(dupFile, 'xapi-ndjson', 'xapi'), sink);
+  expect(d).toMatchObject({ lines: 2, accepted: 1, rejected: 1 });
 });
 
 test('CSV rows without event_id keep their ids when a rejected line is deleted and the file imported again', async () => {

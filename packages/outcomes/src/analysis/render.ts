@@ -48,7 +48,7 @@ export function renderAnalysisTable(
     `${count(a.students, a.k)} students with a pre and a post test; goal ${a.goal} min/week; cells under ${a.k} students hidden` +
       (a.withoutPair !== 0 ? `; ${count(a.withoutPair, a.k)} students without a pre/post pair left out` : '') +
       (a.duplicateRecords !== 0
-        ? `; ${count(a.duplicateRecords, a.k)} duplicate same-day records (highest score counted)`
+        ? `; ${count(a.duplicateRecords, a.k)} more records of a test occasion (its highest score counted)`
         : ''),
   ];
   const hidden = Object.entries(a.hidden).map(([d, n]) => `${d} groups: ${n}`);
