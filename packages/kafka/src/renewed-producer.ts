@@ -9,7 +9,7 @@ import type { Producer } from 'kafkajs';
  * and never written (an event answered 202 and lost); a batch of another size is refused as out of
  * order until one of the same size comes. So a producer whose send failed is not used again: the next
  * send gets a new kafkajs producer (a new producer id, sequences from 0), and the old one is
- * disconnected once its sends in flight have ended. Found by review (a broker restart longer than
+ * disconnected. Found by review (a broker restart longer than
  * kafkajs' retries, ~50 s, after it wrote a request).
  *
  * And one send at a time per producer: kafkajs rolls the numbers back inside its per-broker lock and
@@ -24,9 +24,6 @@ export interface Renewal {
   current: Producer;
   /** A send of `current` failed: the next send renews it first. */
   stale: boolean;
-  /** Sends in flight per kafkajs producer (a renewed one is disconnected when its count reaches 0). */
-  inFlight: Map<Producer, number>;
-  retired: Set<Producer>;
   renewing: Promise<void> | undefined;
   /** Resolves when the send holding the producer releases it: the next one waits for it. */
   turn: Promise<void>;
@@ -47,8 +44,6 @@ export async function renewingProducer(make: () => Promise<Producer>): Promise<P
   const renewal: Renewal = {
     current: await make(),
     stale: false,
-    inFlight: new Map(),
-    retired: new Set(),
     renewing: undefined,
     turn: Promise.resolve(),
     closed: false,
@@ -104,18 +99,13 @@ export async function leaseProducer(producer: Producer, signal?: AbortSignal): P
     throw err;
   }
   const leased = renewal.current;
-  renewal.inFlight.set(leased, (renewal.inFlight.get(leased) ?? 0) + 1);
   let released = false;
   return {
     producer: leased,
     release(failed) {
       if (released) return;
       released = true;
-      const left = (renewal.inFlight.get(leased) ?? 1) - 1;
-      if (left > 0) renewal.inFlight.set(leased, left);
-      else renewal.inFlight.delete(leased);
-      if (failed && leased === renewal.current) renewal.stale = true;
-      if (left <= 0 && renewal.retired.delete(leased)) void leased.disconnect().catch(() => undefined);
+      if (failed) renewal.stale = true;
       endTurn();
     },
   };
@@ -135,13 +125,11 @@ function turnCame(before: Promise<void>, signal: AbortSignal | undefined): Promi
   });
 }
 
-/** Disconnects the current producer and any renewed one still finishing a send; no send after it. */
+/** Disconnects the current producer, also one a renewal in progress makes; no send after it. */
 async function close(renewal: Renewal): Promise<void> {
   renewal.closed = true;
   await renewal.renewing?.catch(() => undefined);
-  const all = [renewal.current, ...renewal.retired];
-  renewal.retired.clear();
-  await Promise.all(all.map((p) => p.disconnect()));
+  await renewal.current.disconnect();
 }
 
 async function renew(renewal: Renewal): Promise<void> {
@@ -150,7 +138,7 @@ async function renew(renewal: Renewal): Promise<void> {
   const old = renewal.current;
   renewal.current = next;
   renewal.stale = false;
-  // Not waited for: kafkajs' disconnect waits for requests still out (up to its request timeout).
-  if (renewal.inFlight.has(old)) renewal.retired.add(old);
-  else void old.disconnect().catch(() => undefined);
+  // Renewed while holding the turn, so no send of the old one is out; not waited for all the same:
+  // kafkajs' disconnect waits for requests still out (up to its request timeout).
+  void old.disconnect().catch(() => undefined);
 }
