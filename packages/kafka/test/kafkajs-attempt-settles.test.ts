@@ -7,24 +7,18 @@
  * was still out; A's failure then rolled them back, and the next one-record send to P was acknowledged
  * as a duplicate and never written. `KAFKAJS_SRC` may name another kafkajs source to run this against.
  */
-import path from 'node:path';
 import type { Producer } from 'kafkajs';
-import { leaseProducer, renewingProducer } from '../src/renewed-producer';
-
-const src = process.env.KAFKAJS_SRC ?? path.join(path.dirname(require.resolve('kafkajs/package.json')), 'src');
-/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs' internals have no typings */
-const sendMessages = require(path.join(src, 'producer/sendMessages')) as (o: object) => (s: object) => Promise<unknown>;
-const createEosManager = require(path.join(src, 'producer/eosManager')) as (o: object) => {
-  initProducerId(): Promise<void>;
-};
-const createRetry = require(path.join(src, 'retry')) as (o: object) => unknown;
-const { KafkaJSConnectionError } = require(path.join(src, 'errors')) as {
-  KafkaJSConnectionError: new (m: string, o: object) => Error;
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-const silent = { debug() {}, info() {}, warn() {}, error() {}, namespace: () => silent };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { renewingProducer } from '../src/renewed-producer';
+import {
+  createEosManager,
+  createErrorFromCode,
+  createRetry,
+  KafkaJSConnectionError,
+  sendLeased,
+  sendMessages,
+  silent,
+  sleep,
+} from './kafkajs-internals';
 
 type TopicData = {
   topic: string;
@@ -128,36 +122,20 @@ function cluster() {
   return { logOf: (p: number) => parts.get(p)!.log, makeProducer };
 }
 
-async function send(producer: Producer, messages: { value: string; partition: number }[]): Promise<void> {
-  const lease = await leaseProducer(producer);
-  try {
-    await lease.producer.sendBatch({ topicMessages: [{ topic: 't', messages }] });
-  } catch (err) {
-    lease.release(true);
-    throw err;
-  }
-  lease.release(false);
-}
-
 test('a request still out when its attempt failed is waited for before the retry: the next send to its partition is written', async () => {
   const c = cluster();
   const producer = await renewingProducer(c.makeProducer);
-  await send(producer, [
+  await sendLeased(producer, [
     { value: 'P1', partition: 0 },
     { value: 'Q1', partition: 1 },
   ]);
-  await send(producer, [{ value: 'P2', partition: 0 }]);
+  await sendLeased(producer, [{ value: 'P2', partition: 0 }]);
   // P1 may be there twice (A's write, then its retry under new numbers): a copy the aggregate removes.
   expect(c.logOf(0)).toContain('P2');
   expect(c.logOf(1)).toEqual(['Q1']);
 });
 
 test('of an attempt that failed twice, the failure no retry can help is the one thrown (a record too large, not a slow broker)', async () => {
-  /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs' internals have no typings */
-  const { createErrorFromCode } = require(path.join(src, 'protocol/error')) as {
-    createErrorFromCode: (code: number) => Error;
-  };
-  /* eslint-enable @typescript-eslint/no-require-imports */
   let requests = 0;
   const slowFailure = {
     nodeId: 0,

@@ -6,23 +6,16 @@
  * (renewed-producer.ts: kafkajs rolls the numbers back inside its broker lock, so a concurrent send
  * could take them and be acknowledged unwritten). The review's reproduction, kept as a test.
  */
-import path from 'node:path';
 import type { Producer } from 'kafkajs';
-import { leaseProducer, renewingProducer } from '../src/renewed-producer';
-
-const src = path.join(path.dirname(require.resolve('kafkajs/package.json')), 'src');
-/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs' internals have no typings */
-const sendMessages = require(path.join(src, 'producer/sendMessages')) as (o: object) => (s: object) => Promise<unknown>;
-const createEosManager = require(path.join(src, 'producer/eosManager')) as (o: object) => {
-  initProducerId(): Promise<void>;
-};
-const createRetry = require(path.join(src, 'retry')) as (o: object) => unknown;
-const { KafkaJSConnectionError } = require(path.join(src, 'errors')) as {
-  KafkaJSConnectionError: new (m: string, o: object) => Error;
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-const silent = { debug() {}, info() {}, warn() {}, error() {}, namespace: () => silent };
+import { renewingProducer } from '../src/renewed-producer';
+import {
+  createEosManager,
+  createRetry,
+  KafkaJSConnectionError,
+  sendLeased,
+  sendMessages,
+  silent,
+} from './kafkajs-internals';
 
 function standInBroker() {
   const log: string[] = [];
@@ -106,21 +99,13 @@ function standInBroker() {
   return { log, makeProducer };
 }
 
-async function sendOne(producer: Producer, value: string): Promise<void> {
-  const lease = await leaseProducer(producer);
-  try {
-    await lease.producer.sendBatch({ topicMessages: [{ topic: 't', messages: [{ value, partition: 0 }] }] });
-  } catch (err) {
-    lease.release(true);
-    throw err;
-  }
-  lease.release(false);
-}
-
 test('two sends at once, the first written but its answer lost: both are written', async () => {
   const broker = standInBroker();
   const producer = await renewingProducer(broker.makeProducer);
-  const results = await Promise.allSettled([sendOne(producer, 'A'), sendOne(producer, 'B')]);
+  const results = await Promise.allSettled([
+    sendLeased(producer, [{ value: 'A', partition: 0 }]),
+    sendLeased(producer, [{ value: 'B', partition: 0 }]),
+  ]);
   expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
   // A's retry is its own duplicate (acknowledged, not written again); B has numbers of its own.
   expect(broker.log.sort()).toEqual(['A', 'B']);
