@@ -16,6 +16,7 @@ import {
 } from '@edusage/rollups';
 import type { ClickHouseClient } from '@edusage/clickhouse';
 import type { StoredLicense, Window } from './queries';
+import { earlierDay, laterDay } from './window';
 
 /** The licenses' terms and cells: what countedFigures needs of a StoredLicense. */
 export type CountedLicense = Pick<
@@ -43,9 +44,6 @@ export interface CountedFigures {
   /** Per counted license, the window days (∩ term) whose person-minutes are still to merge from states. */
   daysLeft: Map<string, Set<string>>;
 }
-
-const later = (a: string, b: string) => (a > b ? a : b);
-const earlier = (a: string, b: string) => (a < b ? a : b);
 
 function add(map: Map<string, Set<string>>, id: string, value: string): void {
   let set = map.get(id);
@@ -84,9 +82,9 @@ export async function countedFigures(
   for (const l of licenses) {
     const cell = cellOf(l);
     // Its days in the window and its trend weeks (from the trend start ∩ term to the window end).
-    const days = daysOf(later(l.term_start, w.from), earlier(l.term_end, w.to));
-    const first = later(l.term_start, from);
-    const last = earlier(l.term_end, w.to);
+    const days = daysOf(laterDay(l.term_start, w.from), earlierDay(l.term_end, w.to));
+    const first = laterDay(l.term_start, from);
+    const last = earlierDay(l.term_end, w.to);
     const mondays: string[] = [];
     for (let m = mondayOf(first); trendFrom !== undefined && first <= last && m <= last; m = addDays(m, 7))
       mondays.push(m);

@@ -1,4 +1,5 @@
 import type { LicenseRecord } from './license-rows';
+import { earlierDay, laterDay } from './window';
 
 /**
  * Licenses of one app that cover some of the same people on some of the same days of the window: two
@@ -31,13 +32,10 @@ type Covering = Pick<
   | 'unlimited_seats'
 >;
 
-const later = (a: string, b: string) => (a > b ? a : b);
-const earlier = (a: string, b: string) => (a < b ? a : b);
-
 /** The days in [from, to] both licenses are in force, or null. */
 function commonDays(a: Covering, b: Covering, w: { from: string; to: string }): { from: string; to: string } | null {
-  const from = later(later(a.term_start, b.term_start), w.from);
-  const to = earlier(earlier(a.term_end, b.term_end), w.to);
+  const from = laterDay(laterDay(a.term_start, b.term_start), w.from);
+  const to = earlierDay(earlierDay(a.term_end, b.term_end), w.to);
   return from <= to ? { from, to } : null;
 }
 
@@ -66,8 +64,8 @@ export function licenseOverlaps(licenses: readonly Covering[], w: { from: string
       const merged = [span.get(ri), span.get(rj), days].filter((d) => d !== undefined);
       group[rj] = ri;
       span.set(ri, {
-        from: merged.map((d) => d.from).reduce(earlier),
-        to: merged.map((d) => d.to).reduce(later),
+        from: merged.map((d) => d.from).reduce(earlierDay),
+        to: merged.map((d) => d.to).reduce(laterDay),
       });
     }
   }

@@ -20,7 +20,7 @@ import {
   type Window,
 } from './queries';
 import { licenseOverlaps, type LicenseOverlap } from './overlaps';
-import { addDays, parseWindow } from './window';
+import { addDays, laterDay, parseWindow } from './window';
 
 export interface SchoolRow {
   license_id: string;
@@ -82,8 +82,6 @@ interface DayRange {
   to: string;
 }
 
-const later = (a: string, b: string) => (a > b ? a : b);
-
 /** `r` without the days of `term` (zero, one or two ranges). */
 function minusTerm(r: DayRange, term: { term_start: string; term_end: string }): DayRange[] {
   if (!inForce(term, r)) return [r];
@@ -111,7 +109,7 @@ export function uncoveredAfterTerm(
   const out = new Map<string, DayRange[]>();
   for (const l of licenses) {
     if (l.term_end >= w.to) continue;
-    let left: DayRange[] = [{ from: later(addDays(l.term_end, 1), w.from), to: w.to }];
+    let left: DayRange[] = [{ from: laterDay(addDays(l.term_end, 1), w.from), to: w.to }];
     for (const other of byKey.get(key(l))!) {
       if (other.license_id !== l.license_id) left = left.flatMap((r) => minusTerm(r, other));
     }
@@ -134,7 +132,7 @@ async function usedAfterTerm(ch: ClickHouseClient, w: Window, licenses: readonly
   const ranged: string[] = [];
   const endOf = new Map(licenses.map((l) => [l.license_id, l.term_end]));
   for (const [id, ranges] of left) {
-    const after = later(addDays(endOf.get(id)!, 1), w.from);
+    const after = laterDay(addDays(endOf.get(id)!, 1), w.from);
     if (ranges.length === 1 && ranges[0]!.from === after && ranges[0]!.to === w.to) whole.push(id);
     else
       ranged.push(

@@ -51,3 +51,7 @@ export function parseWindow(spec: string, asOf: string, termStart: string | null
 
 /** Calendar arithmetic on district-local days: the one of @edusage/rollups (re-exported for this package's users). */
 export { addDays };
+
+/** The later and the earlier of two YYYY-MM-DD days (they compare as text). */
+export const laterDay = (a: string, b: string): string => (a > b ? a : b);
+export const earlierDay = (a: string, b: string): string => (a < b ? a : b);
