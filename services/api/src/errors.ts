@@ -5,14 +5,14 @@ import { clickhouseErrorCode } from '@edusage/clickhouse';
  * fine, so 503 + Retry-After rather than 500.
  */
 export function isUnavailable(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+  return anyCause(err, (e) => {
     const code = (e as { code?: unknown }).code;
-    if (e.name === 'MaxRetriesPerRequestError') return true;
-    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code))
-      return true;
-    if (/Connection is closed|Stream isn't writeable|socket hang up|Timeout error/i.test(e.message)) return true;
-  }
-  return false;
+    return (
+      e.name === 'MaxRetriesPerRequestError' ||
+      (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code)) ||
+      /Connection is closed|Stream isn't writeable|socket hang up|Timeout error/i.test(e.message)
+    );
+  });
 }
 
 /**
@@ -21,8 +21,11 @@ export function isUnavailable(err: unknown): boolean {
  * (no answer within 60 s, longer than the limit) means the server does not answer: unavailable.
  */
 export function isQueryTimeout(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (clickhouseErrorCode(e) === '159') return true;
-  }
+  return anyCause(err, (e) => clickhouseErrorCode(e) === '159');
+}
+
+/** Whether the error or one of its causes (at most 5 deep) is what `test` looks for. */
+function anyCause(err: unknown, test: (e: Error) => boolean): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (test(e)) return true;
   return false;
 }
