@@ -7,12 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ENDPOINTS, buildServer, loadApiConfig, trustHops, trustProxy, trustProxyWarning } from '@edusage/api';
+import { ENDPOINTS, loadApiConfig, trustHops, trustProxy, trustProxyWarning } from '@edusage/api';
 import { queryRows } from '@edusage/clickhouse';
 import { ConfigError } from '@edusage/config';
-import { createLogger } from '@edusage/logging';
 import { waitFor } from '@edusage/testkit';
-import { startHarness, type Harness } from './harness';
+import { serverOf, startHarness, type Harness } from './harness';
 
 const VALID: Record<string, string> = {
   from: '2026-09-14',
@@ -270,25 +269,7 @@ test('without API_TRUST_PROXY a forged X-Forwarded-For does not escape the per-I
  * with its own Redis connection.
  */
 async function behindProxy(extraEnv: Record<string, string> = {}, trust = 'true') {
-  const config = loadApiConfig({ ...h.env.env, ...extraEnv, API_TRUST_PROXY: trust });
-  const redis = new Redis(h.env.config.REDIS_URL);
-  const app = await buildServer({
-    config,
-    logger: createLogger('abuse-test', 'silent'),
-    deps: h.api.deps,
-    redis,
-    audit: h.api.audit,
-    metrics: h.api.metrics,
-    ready: async () => ({ ok: true, checks: {} }),
-  });
-  return {
-    app,
-    redis,
-    async close() {
-      await app.close();
-      redis.disconnect();
-    },
-  };
+  return serverOf(h, { extraEnv: { ...extraEnv, API_TRUST_PROXY: trust } });
 }
 
 test('with API_TRUST_PROXY=true the client is the entry the proxy appended, not a leftmost one it wrote', async () => {

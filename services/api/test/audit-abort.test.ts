@@ -7,14 +7,12 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
-import { ENDPOINTS, buildServer, defineEndpoint, loadApiConfig } from '@edusage/api';
+import { ENDPOINTS, defineEndpoint } from '@edusage/api';
 import { queryRows } from '@edusage/clickhouse';
-import { createLogger } from '@edusage/logging';
 import { waitFor } from '@edusage/testkit';
-import { startHarness, type Harness } from './harness';
+import { serverOf, startHarness, type Harness } from './harness';
 
 const manyRows = defineEndpoint({
   method: 'GET',
@@ -33,7 +31,7 @@ const manyRows = defineEndpoint({
 
 let h: Harness;
 let app: FastifyInstance;
-let redis: Redis;
+let server: Awaited<ReturnType<typeof serverOf>>;
 let port: number;
 /** Set: ClickHouse queries of the API wait for it (the handler is "waiting on its query"). */
 let hold: Promise<void> | null = null;
@@ -50,23 +48,13 @@ beforeAll(async () => {
     }
     return query(params);
   }) as typeof h.api.deps.ch.query;
-  redis = new Redis(h.env.config.REDIS_URL);
-  app = await buildServer({
-    config: loadApiConfig({ ...h.env.env }),
-    logger: createLogger('api-test', 'silent'),
-    deps: h.api.deps,
-    redis,
-    audit: h.api.audit,
-    metrics: h.api.metrics,
-    ready: async () => ({ ok: true, checks: {} }),
-    endpoints: [...ENDPOINTS, manyRows],
-  });
+  server = await serverOf(h, { endpoints: [...ENDPOINTS, manyRows] });
+  app = server.app;
   await app.listen({ port: 0, host: '127.0.0.1' });
   port = (app.server.address() as AddressInfo).port;
 }, 180_000);
 afterAll(async () => {
-  await app?.close();
-  redis?.disconnect();
+  await server?.close();
   await h?.close();
 });
 

@@ -10,7 +10,9 @@ import type { EnrichedEvent } from '@edusage/contracts';
 import { importLicenses } from '@edusage/licenses';
 import { createLogger } from '@edusage/logging';
 import { createTestEnv, type TestEnv } from '@edusage/testkit';
-import { loadApiConfig, startApi, type ApiService, type Role } from '@edusage/api';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { buildServer, loadApiConfig, startApi, type ApiService, type Endpoint, type Role } from '@edusage/api';
 
 export const DAYS = ['2026-09-14', '2026-09-15', '2026-09-16'];
 export const PERIOD = { from: DAYS[0]!, to: DAYS[2]! };
@@ -373,6 +375,35 @@ export async function startHarness(
       await ch.close();
       await dropDatabase(researchConfig).catch(() => undefined);
       await env.cleanup();
+    },
+  };
+}
+
+/**
+ * A second server on the harness's API (its deps, audit and metrics), with its own config from the
+ * harness's environment and `extraEnv`, its own Redis connection and, if given, its own endpoints.
+ */
+export async function serverOf(
+  h: Harness,
+  opts: { extraEnv?: Record<string, string>; endpoints?: readonly Endpoint[] } = {},
+): Promise<{ app: FastifyInstance; redis: Redis; close(): Promise<void> }> {
+  const redis = new Redis(h.env.config.REDIS_URL);
+  const app = await buildServer({
+    config: loadApiConfig({ ...h.env.env, ...opts.extraEnv }),
+    logger: createLogger('api-test', 'silent'),
+    deps: h.api.deps,
+    redis,
+    audit: h.api.audit,
+    metrics: h.api.metrics,
+    ready: async () => ({ ok: true, checks: {} }),
+    ...(opts.endpoints ? { endpoints: opts.endpoints } : {}),
+  });
+  return {
+    app,
+    redis,
+    async close() {
+      await app.close();
+      redis.disconnect();
     },
   };
 }

@@ -4,13 +4,11 @@
  * not "503, retry in 5 s" while the query runs on (ClickHouse 18.16 does not stop a query whose client
  * left). On the real ClickHouse, with the limit at 1 s and a query of 3 s.
  */
-import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
-import { ENDPOINTS, buildServer, defineEndpoint, loadApiConfig } from '@edusage/api';
+import { ENDPOINTS, defineEndpoint } from '@edusage/api';
 import { queryRows } from '@edusage/clickhouse';
-import { createLogger } from '@edusage/logging';
-import { startHarness, type Harness } from './harness';
+import { serverOf, startHarness, type Harness } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -19,7 +17,7 @@ const SLOW = 'SELECT sleepEachRow(0.5) AS s FROM numbers(6) SETTINGS max_block_s
 
 let h: Harness;
 let app: FastifyInstance;
-let redis: Redis;
+let server: Awaited<ReturnType<typeof serverOf>>;
 
 beforeAll(async () => {
   h = await startHarness('api_query_timeout', { API_QUERY_TIMEOUT_SECONDS: '1' });
@@ -37,21 +35,11 @@ beforeAll(async () => {
       return { kind: 'list', meta: {}, rows };
     },
   });
-  redis = new Redis(h.env.config.REDIS_URL);
-  app = await buildServer({
-    config: loadApiConfig({ ...h.env.env, API_QUERY_TIMEOUT_SECONDS: '1' }),
-    logger: createLogger('api-test', 'silent'),
-    deps: h.api.deps,
-    redis,
-    audit: h.api.audit,
-    metrics: h.api.metrics,
-    ready: async () => ({ ok: true, checks: {} }),
-    endpoints: [...ENDPOINTS, slow],
-  });
+  server = await serverOf(h, { extraEnv: { API_QUERY_TIMEOUT_SECONDS: '1' }, endpoints: [...ENDPOINTS, slow] });
+  app = server.app;
 }, 180_000);
 afterAll(async () => {
-  await app?.close();
-  redis?.disconnect();
+  await server?.close();
   await h?.close();
 });
 
