@@ -48,7 +48,13 @@ export function gradeCode(g: string): string | null {
   return GRADE_ORDER.includes(t) ? t : null;
 }
 
+/** A grade as its code, else (no code: `Other`, `Ungraded`) as written, trimmed; '' stays ''. */
+export function gradeAsWritten(g: string): string {
+  const t = g.trim();
+  return gradeCode(t) ?? t;
+}
+
 /** A roster's grades cell (a comma-separated list): each as its code, one that is no code kept as written. */
 export function rosterGrades(cell: string): string[] {
-  return list(cell).map((g) => gradeCode(g) ?? g);
+  return list(cell).map(gradeAsWritten);
 }
