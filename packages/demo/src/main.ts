@@ -4,7 +4,7 @@ import { baseConfigSchema, loadConfig } from '@edusage/config';
 import { createKafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
 import { dashboard } from './dashboard';
-import { demoEnvironment } from './environment';
+import { DEMO_GROUP_IDS, demoEnvironment } from './environment';
 import { parseDemoOptions, shouldServe } from './options';
 import { printReports } from './print-reports';
 import { runSampleThroughPipeline } from './run-pipeline';
@@ -16,12 +16,12 @@ async function main(): Promise<void> {
   const serve = shouldServe(opts);
   const env = demoEnvironment(opts.district);
 
-  const config = loadConfig(baseConfigSchema, env);
+  const config = { ...loadConfig(baseConfigSchema, env), ...DEMO_GROUP_IDS };
   const logger = createLogger('demo', 'warn');
   const kafka = createKafka(config, logger);
   await assertStackReachable(kafka, config);
 
-  await resetSampleData(kafka, config);
+  await resetSampleData(kafka, config, { groupIds: Object.values(DEMO_GROUP_IDS) });
 
   const sample = await generateSample(opts);
   const keys = await importReferenceData(env, opts.district, sample.files);

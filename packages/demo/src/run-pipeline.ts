@@ -9,7 +9,8 @@ import { LocalPipeline, sendSampleEvents, waitForPipeline, type SampleSendSummar
 export interface PipelineRun {
   env: Record<string, string>;
   kafka: Kafka;
-  config: BaseConfig;
+  /** With the demo's consumer groups, which the drain waits on. */
+  config: BaseConfig & { ENRICH_GROUP_ID: string; AGGREGATE_GROUP_ID: string };
   districtId: string;
   /** The demo's --out: the services log to `<out>/logs`. */
   out: string;
