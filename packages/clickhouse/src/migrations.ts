@@ -26,7 +26,7 @@ const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
  * `schema_migrations`. Statements are separated by a `;` at the end of a line and must be idempotent
  * (IF NOT EXISTS), so a run interrupted inside a file can simply be repeated. `ALTER TABLE t ADD COLUMN c …`
  * is the one exception, because 18.16 has no `ADD COLUMN IF NOT EXISTS`: the runner skips it when `t`
- * already has `c`.
+ * already has `c`, before it or after it failed (another service's run added it meanwhile).
  */
 export async function runMigrations(client: ClickHouseClient, dir: string, logger?: Logger): Promise<MigrationResult> {
   await client.command({
@@ -52,7 +52,14 @@ export async function runMigrations(client: ClickHouseClient, dir: string, logge
     }
     for (const statement of splitStatements(sql)) {
       if (await columnAlreadyAdded(client, statement)) continue;
-      await client.command({ query: statement });
+      try {
+        await client.command({ query: statement });
+      } catch (err) {
+        // Services that start together migrate together: another may have added the column between
+        // the check and this ALTER (DUPLICATE_COLUMN). The column being there is all the file asks.
+        if (await columnAlreadyAdded(client, statement)) continue;
+        throw err;
+      }
     }
     await client.command({
       query: `INSERT INTO schema_migrations (name, checksum, applied_at) VALUES (${sqlString(file)}, ${sqlString(checksum)}, now())`,

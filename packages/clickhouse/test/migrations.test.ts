@@ -80,6 +80,31 @@ describe('migration runner against real ClickHouse', () => {
     await rm(sub, { recursive: true, force: true });
   });
 
+  it('lets services that start together migrate together: a column added meanwhile is no failure', async () => {
+    const sub = await mkdtemp(path.join(tmpdir(), 'migrations-together-'));
+    await writeFile(
+      path.join(sub, '0101_together.sql'),
+      'CREATE TABLE IF NOT EXISTS together (n UInt8) ENGINE = MergeTree ORDER BY n;\n',
+    );
+    const columns = Array.from({ length: 8 }, (_, i) => `c${i}`);
+    await writeFile(
+      path.join(sub, '0102_together_columns.sql'),
+      columns.map((c) => `ALTER TABLE together ADD COLUMN ${c} UInt8;\n`).join(''),
+    );
+    // Several runners between one's column check and its ALTER: without the second look, one of them
+    // fails with DUPLICATE_COLUMN (aggregate, jobs and api each migrate when they start).
+    const runs = await Promise.allSettled(Array.from({ length: 6 }, () => runMigrations(ch, sub)));
+    expect(runs.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual(
+      [],
+    );
+    const stored = await queryRows<{ name: string }>(
+      ch,
+      "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'together' ORDER BY name",
+    );
+    expect(stored.map((c) => c.name)).toEqual([...columns, 'n']);
+    await rm(sub, { recursive: true, force: true });
+  });
+
   it('round-trips hostile strings through the escaping helper', async () => {
     const hostile = ["O'Brien", 'back\\slash', "x'); DROP TABLE notes; --", 'tab\tnew\nline', 'ünïcødé 漢字'];
     for (const value of hostile) {
