@@ -285,12 +285,22 @@ export async function derivedRanges(
 }
 
 /**
+ * Months retention dropped from usage_events (`retention_drops`) and no longer there: their events are
+ * gone, not moved, so a re-fold keeps their cells' rows instead of writing empty states over them. A
+ * month whose drop was begun but failed still has its events and is re-folded like any other.
+ */
+const DROPPED_MONTHS = `(SELECT partition_id FROM retention_drops WHERE table_name = 'usage_events'
+  AND partition_id NOT IN (SELECT partition_id FROM system.parts
+                           WHERE database = currentDatabase() AND table = 'usage_events' AND active))`;
+
+/**
  * Folds again a range [from, to) that was already derived (its end is a recorded watermark), after some
  * of its events got a new version (docs/ARCHITECTURE.md "Late roster"). Each level gets one INSERT with
  * a row for every cell of the range's current events and, for every cell the range had before and has
  * no longer, a row of empty states; all with the range's key (range_start = from) and version
  * range_end = to. ReplacingMergeTree keeps the last inserted of equal versions, so these rows replace
- * the earlier contribution of the range cell by cell. The watermark does not move: the sink never
+ * the earlier contribution of the range cell by cell; cells of months retention dropped get no row and
+ * keep theirs (`DROPPED_MONTHS`). The watermark does not move: the sink never
  * writes this range again (it only folds from the watermark up). Repeating it writes the same rows.
  */
 export async function refoldRange(
@@ -316,7 +326,8 @@ export async function refoldRange(
        FROM (SELECT DISTINCT ${level.keys}, kafka_topic, kafka_partition FROM ${level.parts}
              WHERE ${at} AND range_start = ${sqlNumber(from)}) AS earlier_cells
        CROSS JOIN ${EMPTY_STATES} AS empty_states
-       WHERE (${level.keys}) NOT IN (SELECT ${level.keys} FROM ${events} WHERE ${level.eventFilter})`,
+       WHERE (${level.keys}) NOT IN (SELECT ${level.keys} FROM ${events} WHERE ${level.eventFilter})
+         AND toString(toYYYYMM(local_date)) NOT IN ${DROPPED_MONTHS}`,
     );
   }
   // After the rows, so a compaction that read the range before they were written is never used.

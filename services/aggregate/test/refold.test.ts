@@ -97,6 +97,53 @@ async function scenario(ch: ClickHouseClient): Promise<void> {
   expect(sortedEntries(await rollupCells(ch, 'school'))).toEqual(expectedSchool);
 }
 
+/**
+ * A derived range holding events of two months, the older dropped by retention, then one of its newer
+ * events revised (`roster reresolve`; `people erase` re-folds the same way): the dropped month's cells
+ * keep their rollups instead of being replaced by empty states (its events are gone, not moved).
+ */
+async function droppedMonthScenario(ch: ClickHouseClient): Promise<void> {
+  const truth = makeEnrichedEvents(400, 7, 0);
+  const october = truth.filter((e) => e.local_date === '2026-10-01');
+  const late = new Set(october.filter((_, i) => i % 3 === 0).map((e) => e.dedup_key));
+  expect(late.size).toBeGreaterThan(20);
+  expect(truth.length - october.length).toBeGreaterThan(100);
+  const storedAt = toClickHouseDateTime(new Date());
+  const rowOf = (e: EnrichedEvent, offset: number) =>
+    usageEventRow(e, { topic, partition: 0, offset: String(offset) }, storedAt);
+  // One batch, so one derived range, spanning September and October.
+  await insertRows(
+    ch,
+    'usage_events',
+    truth.map((e, i) => rowOf(late.has(e.dedup_key) ? unresolvedVersion(e) : e, i)),
+  );
+  await deriveRollups(ch, topic, 0, BigInt(truth.length));
+
+  // Retention drops September, as the job does: a record, the drop, its second record.
+  await ch.command({ query: "INSERT INTO retention_drops VALUES ('usage_events', '202609', now(), 0)" });
+  await ch.command({ query: "ALTER TABLE usage_events DROP PARTITION ID '202609'" });
+  await ch.command({ query: "INSERT INTO retention_drops VALUES ('usage_events', '202609', now(), 1)" });
+
+  await insertRows(
+    ch,
+    'usage_event_revisions',
+    truth
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => late.has(e.dedup_key))
+      .map(({ e, i }) => ({
+        ...rowOf(e, i),
+        revision: 1_700_000_000_000,
+        roster_version: '1700000000000-abc',
+        revised_at: storedAt,
+      })),
+  );
+  for (const r of await derivedRanges(ch, topic, 0)) await refoldRange(ch, topic, 0, r.from, r.to);
+
+  // September as folded before the drop, October corrected.
+  expect(sortedEntries(await rollupCells(ch, 'district'))).toEqual(sortedEntries(referenceDistrictRollup(truth)));
+  expect(sortedEntries(await rollupCells(ch, 'school'))).toEqual(sortedEntries(referenceSchoolRollup(truth)));
+}
+
 describe('re-folding revised events', () => {
   it('gives the corrected rollups on ClickHouse 18.16', async () => {
     await onTestClickHouse('refold', scenario);
@@ -104,5 +151,10 @@ describe('re-folding revised events', () => {
 
   it('gives the corrected rollups on current ClickHouse', async () => {
     await onCurrentClickHouse('edusage_refold', scenario);
+  });
+
+  it('keeps a month retention dropped when its range is folded again (18.16 and current ClickHouse)', async () => {
+    await onTestClickHouse('refold_dropped', droppedMonthScenario);
+    await onCurrentClickHouse('edusage_refold_dropped', droppedMonthScenario);
   });
 });
