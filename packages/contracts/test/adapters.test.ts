@@ -30,7 +30,14 @@ function only(r: AdaptResult) {
 
 describe('Caliper', () => {
   it('ToolUseEvent with MinutesOnTask → use with active_seconds = minutes × 60', () => {
-    const e = only(adaptCaliper(read('caliper-common-fixtures/v1p2/caliperEventToolUseUsedWithProgress.json'), CAL));
+    // The fixture measures a term (2019-08-15 → 2019-11-15): skipped as a cumulative report
+    // (review-meaning.test.ts). The same minutes measured within the day are that day's time.
+    const ev = read('caliper-common-fixtures/v1p2/caliperEventToolUseUsedWithProgress.json') as {
+      generated: { items: Array<{ startedAtTime: string }> };
+    };
+    expect(adaptCaliper(ev, CAL).skipped.map((s) => s.reason)).toEqual(['aggregate_report']);
+    ev.generated.items[0]!.startedAtTime = '2019-11-14T22:00:00.000Z';
+    const e = only(adaptCaliper(ev, CAL));
     expect(e).toEqual({
       event_id: 'urn:uuid:7e10e4f3-a0d8-4430-95bd-783ffae4d916',
       occurred_at: '2019-11-15T10:15:00.000Z',
@@ -46,9 +53,12 @@ describe('Caliper', () => {
 
   it('MinutesOnTask over 24 h or negative is rejected naming the measure', () => {
     const ev = read('caliper-common-fixtures/v1p2/caliperEventToolUseUsedWithProgress.json') as {
-      generated: { items: Array<{ metricValue: number }> };
+      generated: { items: Array<{ metricValue: number; startedAtTime: string }> };
     };
     ev.generated.items[0]!.metricValue = 1441;
+    // Over the fixture's term 1441 minutes are a valid total, skipped as a cumulative report.
+    expect(adaptCaliper(ev, CAL).skipped.map((s) => s.reason)).toEqual(['aggregate_report']);
+    ev.generated.items[0]!.startedAtTime = '2019-11-14T22:00:00.000Z';
     expect(adaptCaliper(ev, CAL).rejects[0]!.reason).toMatchObject({
       code: 'invalid_field',
       field: 'generated.items.0.metricValue',
@@ -177,13 +187,24 @@ describe('xAPI', () => {
   const NOW = new Date('2024-06-01T00:00:00Z');
 
   it('DA2022 statement: PT4H35M20.00S → 16520 s, +09:00 timestamp kept, account.name → sourced_id', () => {
-    const e = only(adaptXapi(read('1edtechjapan-da2022/xapi_statement_20230307.json'), { districtId: 'd1', now: NOW }));
+    const fixture = read('1edtechjapan-da2022/xapi_statement_20230307.json') as Array<Record<string, unknown>>;
+    // As sent it is progress on a whole course over a month (skipped, review-meaning.test.ts); the same
+    // statement about a unit of the course, without the period, is that session's time.
+    expect(adaptXapi(fixture, { districtId: 'd1', now: NOW }).skipped.map((s) => s.reason)).toEqual(['system_record']);
+    const st = structuredClone(fixture[0]!) as {
+      object: { definition: { type: string } };
+      context: { extensions?: unknown };
+    };
+    st.object.definition.type = 'http://adlnet.gov/expapi/activities/module';
+    delete st.context.extensions;
+    const e = only(adaptXapi([st], { districtId: 'd1', now: NOW }));
     expect(e).toMatchObject({
       occurred_at: '2023-02-28T12:00:21.619+09:00',
       type: 'use',
       source: 'xapi',
       user: { sourced_id: 'C2EA034D-9BF1-465F-8193-542B67F3A665' },
-      app: { domain: 'adlnet.gov', url: 'http://adlnet.gov/courses/SJ01' },
+      // The activity IRIs are in ADL's namespace (adlnet.gov/courses/…): the app is the account's home page.
+      app: { domain: 'atr-call-vm2.coolware.private', url: 'https://atr-call-vm2.coolware.private' },
       active_seconds: 16520,
     });
     expect(e.event_id).toMatch(/^sha256:/);

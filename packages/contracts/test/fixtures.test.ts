@@ -107,6 +107,8 @@ caliper-common-fixtures/v1p1/caliperEventBasicModifiedExtended.json events=0 uns
 caliper-common-fixtures/v1p1/caliperEventGradeGraded.json events=0 skipped=1
 caliper-common-fixtures/v1p1/caliperEventGradeGradedItem.json events=0 skipped=1
 caliper-common-fixtures/v1p1/caliperEventSubmittedMultiContext.json events=0 unsupported_event@action
+// MinutesOnTask from 2019-08-15 to 2019-11-15: a term's report, skipped as aggregate_report.
+caliper-common-fixtures/v1p1/caliperEventToolUseUsedWithProgress.json events=0 skipped=1
 caliper-common-fixtures/v1p2/caliperEndpointConfigPayload.json events=0 invalid_field@type
 caliper-common-fixtures/v1p2/caliperEntityAggregateMeasure.json events=0 unsupported_event@type
 caliper-common-fixtures/v1p2/caliperEntityAggregateMeasureCollection.json events=0 unsupported_event@type
@@ -139,6 +141,7 @@ caliper-common-fixtures/v1p2/caliperEventGeneralCreated.json events=0 unsupporte
 caliper-common-fixtures/v1p2/caliperEventGeneralModifiedExtended.json events=0 unsupported_event@action
 caliper-common-fixtures/v1p2/caliperEventGradeGraded.json events=0 skipped=1
 caliper-common-fixtures/v1p2/caliperEventGradeGradedItem.json events=0 skipped=1
+caliper-common-fixtures/v1p2/caliperEventToolUseUsedWithProgress.json events=0 skipped=1
 caliper-common-fixtures/v1p2/commonErrorFixtures/caliperEntity-BadJson.json events=0 malformed_json@line1
 caliper-common-fixtures/v1p2/commonErrorFixtures/caliperEntity-UnknownContext.json events=0 invalid_field@@context
 caliper-common-fixtures/v1p2/commonErrorFixtures/caliperEntityAggregateMeasure-MalformedMetricUnknownValue.json events=0 unsupported_event@type
@@ -171,6 +174,8 @@ openedx-event-routing-backends/caliper-expected/problem_check(server).json event
 
 // prettier-ignore
 const XAPI_EXPECTED = parseTable(`
+// progressed on a course (a status the app computes), PT4H35M20S over 2023-01-10 to 2023-02-10.
+1edtechjapan-da2022/xapi_statement_20230307.json events=0 skipped=1
 adlnet-lrs-conformance-test-suite/v1_0_3/templates/statements/actor.json events=0 missing_identifier@actor
 adlnet-lrs-conformance-test-suite/v1_0_3/templates/statements/multiple_actor.json events=0 invalid_field@actor
 adlnet-lrs-conformance-test-suite/v1_0_3/templates/statements/no_actor.json events=0 missing_identifier@actor

@@ -129,6 +129,19 @@ describe('every xAPI shape row through the adapter', () => {
       },
       timestamp: '2026-02-10T09:30:00Z',
     },
+    period_report: {
+      actor: { mbox: 'mailto:learner@example.org' },
+      verb: { id: 'http://adlnet.gov/expapi/verbs/progressed' },
+      object: { id: 'https://content.example.org/activity/1' },
+      result: { duration: 'PT4H35M20S' },
+      context: {
+        extensions: {
+          'https://example.org/xapi/extensions/startdate': '2026-01-10',
+          'https://example.org/xapi/extensions/enddate': '2026-02-10',
+        },
+      },
+      timestamp: '2026-02-10T09:30:00Z',
+    },
     group_actor: {
       actor: { objectType: 'Group', member: [{ mbox: 'mailto:a@example.org' }] },
       verb: { id: 'http://adlnet.gov/expapi/verbs/attended' },
@@ -205,6 +218,17 @@ describe('every Caliper row through the adapter', () => {
         data: [person],
       },
       'entity posted on its own': person,
+      'ToolUseEvent whose MinutesOnTask measure has `startedAtTime` and `endedAtTime` more than one day apart': {
+        ...build('ToolUseEvent', 'Used', false),
+        generated: {
+          id: 'urn:uuid:1',
+          type: 'AggregateMeasure',
+          metric: 'MinutesOnTask',
+          metricValue: 873,
+          startedAtTime: '2025-11-10T09:30:00.000Z',
+          endedAtTime: '2026-02-10T09:30:00.000Z',
+        },
+      },
     };
     expect(inputs[shape]).toBeDefined();
     expect(outcomeOf(adaptCaliper(inputs[shape], { districtId: 'd1', now: NOW }))).toBe(expected(row.outcome));

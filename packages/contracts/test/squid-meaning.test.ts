@@ -41,6 +41,9 @@ const EXAMPLES: Record<string, Array<[line: string, expected: string]>> = {
       'proxy_denied',
     ],
     [common('GET http://www.ixl.com/', '407 3500', ' TCP_DENIED:HIER_NONE'), 'proxy_denied'],
+    // A url_rewrite filter (SquidGuard, ufdbGuard) sending the student to its block page.
+    [native('TCP_REDIRECT/302 380 GET http://www.youtube.com/watch USER HIER_NONE/- text/html'), 'proxy_denied'],
+    [common('GET http://www.coolmathgames.com/', '302 380', ' TCP_REDIRECT:HIER_NONE'), 'proxy_denied'],
   ],
   no_reply: [
     [native('TCP_MISS_ABORTED/000 0 GET http://www.ixl.com/math USER HIER_DIRECT/1.2.3.4 -'), 'proxy_no_reply'],
@@ -92,6 +95,14 @@ const EXAMPLES: Record<string, Array<[line: string, expected: string]>> = {
     [native('TCP_MISS/200 330 OPTIONS http://api.example.com/v1/items USER HIER_DIRECT/1.2.3.4 -'), 'heartbeat'],
     [native('TCP_MISS/200 380 HEAD http://www.ixl.com/ USER HIER_DIRECT/1.2.3.4 text/html'), 'heartbeat'],
     [common('PUT http://api.example.com/v1/items/7', '204 0'), 'heartbeat'],
+  ],
+  no_content: [
+    [
+      native('TCP_MISS/204 180 GET http://clients3.google.com/generate_204 USER HIER_DIRECT/142.250.1.1 -'),
+      'heartbeat',
+    ],
+    [native('TCP_MISS/204 0 POST http://www.ixl.com/api/answer USER HIER_DIRECT/1.2.3.4 text/html'), 'heartbeat'],
+    [common('GET http://www.google.com/gen_204?atyp=i', '204 0'), 'heartbeat'],
   ],
   page_type: [
     [native('TCP_MISS/200 48213 GET http://www.ixl.com/math/grade-3 USER HIER_DIRECT/1.2.3.4 text/html'), 'page_view'],

@@ -19,12 +19,13 @@ import {
   lastIriSegment,
   normalizeInstant,
   parseJsonPayload,
+  periodOverADay,
   type AdaptResult,
   type AdapterContext,
   type IdMapping,
   type SkipOutcome,
 } from './common';
-import { caliperMeaning } from '../meaning/caliper-meaning';
+import { CALIPER_PERIOD_REPORT, caliperMeaning } from '../meaning/caliper-meaning';
 import type { TimeRule, Whose } from '../meaning/types';
 
 /**
@@ -197,7 +198,9 @@ function adaptOne(
   const classId = groupClassId(item['group'], ctx, actorMapping);
   checkSessionEntities(item);
   // Only rows whose time is a duration read one (ToolUseEvent MinutesOnTask).
-  const activeSeconds = meaning.time === 'duration_or_minute' ? minutesOnTask(item['generated']) : undefined;
+  const measured = meaning.time === 'duration_or_minute' ? minutesOnTask(item['generated']) : undefined;
+  if (measured?.period) return periodReport(type, measured.minutes, measured.period);
+  const activeSeconds = measured?.seconds;
 
   return finalizeFound(
     { eventId, occurredAt, type: meaning.type, user, app, activeSeconds, classId },
@@ -335,8 +338,26 @@ function groupClassId(group: unknown, ctx: CaliperContext, actorMapping: IdMappi
   return applyIdMapping(sectionIri, mapping)?.value;
 }
 
-/** MinutesOnTask × 60 (rounded to whole seconds) from a ToolUseEvent's `generated` measure(s). */
-function minutesOnTask(generated: unknown): number | undefined {
+interface MinutesOnTask {
+  seconds: number;
+  minutes: number;
+  /** The measure's own window (startedAtTime → endedAtTime) when it is longer than one day. */
+  period: { start: string; end: string } | null;
+}
+
+/** The skip of a MinutesOnTask measured over more than a day (the `aggregate_report` shape of the table). */
+function periodReport(type: string, minutes: number, period: { start: string; end: string }): SkipOutcome {
+  return {
+    skip: CALIPER_PERIOD_REPORT.outcome.code,
+    message: `${type}: MinutesOnTask ${minutes} is measured from ${period.start} to ${period.end}, more than one day: a cumulative report, not activity at eventTime`,
+  };
+}
+
+/**
+ * MinutesOnTask × 60 (rounded to whole seconds) from a ToolUseEvent's `generated` measure(s), with the
+ * measure's window when it covers more than a day.
+ */
+function minutesOnTask(generated: unknown): MinutesOnTask | undefined {
   if (!isObject(generated)) return undefined;
   const gtype = typeName(generated);
   const measures: Array<{ m: unknown; field: string }> =
@@ -352,10 +373,12 @@ function minutesOnTask(generated: unknown): number | undefined {
       fail('invalid_field', `${field}.metricValue`, 'MinutesOnTask must be a non-negative number');
     }
     const seconds = Math.round(v * 60);
-    if (seconds > MAX_ACTIVE_SECONDS) {
+    // A total over more than a day may exceed 24 hours; it is skipped, not counted, so not refused.
+    const period = periodOverADay(m['startedAtTime'], m['endedAtTime']);
+    if (seconds > MAX_ACTIVE_SECONDS && !period) {
       fail('invalid_field', `${field}.metricValue`, `MinutesOnTask ${v} is more than 24 hours`);
     }
-    return seconds;
+    return { seconds, minutes: v, period };
   }
   return undefined;
 }

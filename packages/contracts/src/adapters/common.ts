@@ -566,3 +566,43 @@ export function parseIsoDuration(value: string): number | null {
   // Years and months have no fixed length; 365 and 30 days are only used to detect absurd values.
   return n(1) * 365 * 86_400 + n(2) * 30 * 86_400 + n(3) * 7 * 86_400 + n(4) * 86_400 + n(5) * 3600 + n(6) * 60 + n(7);
 }
+
+/**
+ * Longest period a reported duration may cover and still be counted as time of the day it is stamped
+ * with. A report over a longer period (a term's MinutesOnTask, a month's learning time) is cumulative:
+ * crediting it to one day would put weeks of time on that day (docs/MEANING.md, `aggregate_report`).
+ */
+export const MAX_REPORT_PERIOD_MS = 24 * 3600 * 1000;
+
+const PERIOD_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const PERIOD_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** Start (or, with `asEnd`, end) of a period bound in ms: an instant, or a date (`2023-02-10`) taken whole. */
+function periodBound(value: unknown, asEnd: boolean): number | null {
+  if (typeof value !== 'string') return null;
+  const v = value.trim();
+  const date = PERIOD_DATE.exec(v);
+  if (date) {
+    const [y, m, d] = [Number(date[1]), Number(date[2]) - 1, Number(date[3])];
+    const ms = Date.UTC(y, m, d);
+    // Date.UTC rolls 2023-02-30 over to March: not a real date.
+    if (new Date(ms).getUTCDate() !== d) return null;
+    // A date end includes its whole day, so 2023-02-28 → 2023-02-28 is one day.
+    return asEnd ? ms + 24 * 3600 * 1000 : ms;
+  }
+  if (!PERIOD_INSTANT.test(v)) return null;
+  // Without an offset both bounds are read alike, so the period's length does not depend on it.
+  const ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(v) ? v : `${v}Z`);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/**
+ * The period from `start` to `end` when both are readable and it is longer than
+ * {@link MAX_REPORT_PERIOD_MS}; null otherwise (no period, an unreadable or reversed one, or a day or less).
+ */
+export function periodOverADay(start: unknown, end: unknown): { start: string; end: string } | null {
+  const s = periodBound(start, false);
+  const e = periodBound(end, true);
+  if (s === null || e === null || e - s <= MAX_REPORT_PERIOD_MS) return null;
+  return { start: String(start).trim(), end: String(end).trim() };
+}

@@ -75,8 +75,12 @@ export const PROXY_LINE_RULES: readonly ProxyLineRule[] = [
   {
     id: 'denied',
     meaning: 'proxy_denied',
-    when: 'result code contains DENIED (TCP_DENIED, TCP_DENIED_REPLY), or status 407 (proxy login challenge)',
-    matches: (f) => f.resultCode.toUpperCase().includes('DENIED') || f.status === 407,
+    when: 'result code contains DENIED (TCP_DENIED, TCP_DENIED_REPLY) or is TCP_REDIRECT (a url_rewrite helper such as SquidGuard or ufdbGuard redirected the request to its block page; the site was never contacted), or status 407 (proxy login challenge)',
+    matches: (f) => {
+      const code = f.resultCode.toUpperCase();
+      // TCP_REDIRECT is Squid's own answer from a redirector, never the site's: a filter block.
+      return code.includes('DENIED') || /^TCP_REDIRECT(_|$)/.test(code) || f.status === 407;
+    },
   },
   {
     id: 'no_reply',
@@ -102,7 +106,7 @@ export const PROXY_LINE_RULES: readonly ProxyLineRule[] = [
   {
     id: 'empty',
     meaning: 'proxy_empty',
-    when: 'status 2xx other than 204 with 0 bytes: nothing reached the client (a tunnel that carried nothing, an ssl-bump placeholder CONNECT)',
+    when: 'status 2xx other than 204 with 0 bytes: nothing reached the client (a tunnel that carried nothing, an ssl-bump placeholder CONNECT); a 204 is the no_content row',
     matches: (f) => f.status >= 200 && f.status <= 299 && f.status !== 204 && f.bytes === 0,
   },
   {
@@ -136,9 +140,16 @@ export const PROXY_LINE_RULES: readonly ProxyLineRule[] = [
     matches: (f) => !PAGE_METHODS.has(f.method),
   },
   {
+    // Before the page rows: a 204 has no body, so nothing is displayed (a browser stays on its page).
+    id: 'no_content',
+    meaning: 'activity',
+    when: "status 204 (GET or POST): no content; a ping or beacon (Chrome's connectivity check generate_204, gen_204, stats), never a page",
+    matches: (f) => f.status === 204,
+  },
+  {
     id: 'page_type',
     meaning: 'page',
-    when: 'content type text/html, application/xhtml+xml or application/pdf (2xx, 204 or 304)',
+    when: 'content type text/html, application/xhtml+xml or application/pdf (2xx other than 204, or 304)',
     matches: (f) => f.contentType !== undefined && PAGE_TYPES.has(f.contentType),
   },
   {

@@ -9,16 +9,19 @@ import {
   appFromIris,
   applyIdMapping,
   contentEventId,
+  domainOf,
   emptyResult,
   fail,
   finalizeFound,
   guard,
   internalErrorResult,
   isObject,
+  lookupAppId,
   nonEmptyString,
   normalizeInstant,
   parseIsoDuration,
   parseJsonPayload,
+  periodOverADay,
   type AdaptResult,
   type AdapterContext,
   type IdMapping,
@@ -26,7 +29,10 @@ import {
 } from './common';
 import {
   CMI5_SESSION_EXTENSION,
+  PERIOD_END_WORDS,
+  PERIOD_START_WORDS,
   statementShape,
+  verbWord,
   XAPI_OTHER_VERB,
   xapiShape,
   xapiVerbMeaning,
@@ -232,6 +238,8 @@ function adaptStatement(
   const context = isObject(item['context']) ? item['context'] : {};
   const meaning = statementMeaning(verb.id, verb.row, object, context);
   if ('skip' in meaning) return meaning;
+  const report = periodReport(verb.id, item['result'], context);
+  if (report) return report;
   const { type, time } = meaning;
   const activityIri = activityIriOf(object);
   const related = relatedActivityIds(context);
@@ -306,7 +314,32 @@ function relatedActivityIds(context: Record<string, unknown>): { parentIds: stri
   };
 }
 
-/** The app: the first usable of the activity, its parents, groupings and the actor's account home page. */
+/**
+ * Hosts of vocabulary and profile namespaces (docs/MEANING.md "The app"). An IRI there names a concept
+ * that any vendor may use (`http://adlnet.gov/expapi/activities/course`, a profile's activities), not
+ * the app the learner used: taken as the app, every vendor using it would merge into one app
+ * (`domain:adlnet.gov`). Matched on the whole host, with or without `www.`.
+ */
+export const XAPI_VOCABULARY_HOSTS: readonly string[] = [
+  'adlnet.gov',
+  'w3id.org',
+  'id.tincanapi.com',
+  'purl.org',
+  'xapi.vocab.pub',
+  'activitystrea.ms',
+  'purl.imsglobal.org',
+];
+const VOCABULARY_HOSTS = new Set(XAPI_VOCABULARY_HOSTS);
+
+function isVocabularyIri(iri: string): boolean {
+  const host = domainOf(iri)?.replace(/^www\./, '');
+  return host !== undefined && VOCABULARY_HOSTS.has(host);
+}
+
+/**
+ * The app: the first usable of the activity, its parents, groupings and the actor's account home page,
+ * passing over IRIs in vocabulary namespaces. A district's hint (`appIds`) still applies to every IRI.
+ */
 function statementApp(
   item: Record<string, unknown>,
   activityIri: string | undefined,
@@ -319,13 +352,22 @@ function statementApp(
     isObject(actor['account']) && nonEmptyString(actor['account']['homePage'])
       ? actor['account']['homePage']
       : undefined;
-  const candidates = [activityIri, ...related.parentIds, ...related.groupingIds, homePage];
-  const app = appFromIris(candidates, ctx.appIds, ctx.defaultApp);
+  const candidates = [activityIri, ...related.parentIds, ...related.groupingIds, homePage].filter(
+    (c): c is string => c !== undefined && c.length > 0,
+  );
+  const usable = candidates.filter((c) => !isVocabularyIri(c));
+  const { app_id: defaultId, ...where } = appFromIris(usable, undefined, ctx.defaultApp);
+  const appId = lookupAppId(candidates, ctx.appIds) ?? defaultId;
+  const app = { ...(appId !== undefined ? { app_id: appId } : {}), ...where };
   if (!app.app_id && !app.domain && !app.url) {
+    const skipped =
+      usable.length < candidates.length
+        ? '; IRIs in vocabulary namespaces such as adlnet.gov or w3id.org name no app'
+        : '';
     fail(
       'missing_identifier',
       activityIri ? 'object.id' : 'object',
-      'names no usable application (no http(s) activity IRI, no catalog match, no default app)',
+      `names no usable application (no http(s) activity IRI, no catalog match, no default app${skipped})`,
     );
   }
   return app;
@@ -346,6 +388,37 @@ function statementEventId(item: Record<string, unknown>): string {
   const rawId = item['id'];
   if (rawId !== undefined && rawId !== null && !nonEmptyString(rawId)) fail('invalid_field', 'id', 'must be a string');
   return nonEmptyString(rawId) && rawId.trim().length <= 256 ? rawId.trim() : contentEventId(item);
+}
+
+/**
+ * The `period_report` shape (docs/MEANING.md): a duration reported for a period longer than a day, given
+ * by a start and an end extension in `context.extensions` or `result.extensions`, is a cumulative report.
+ * A malformed duration is still rejected as anywhere else.
+ */
+function periodReport(verbId: string, result: unknown, context: Record<string, unknown>): SkipOutcome | null {
+  if (!isObject(result) || result['duration'] === undefined || result['duration'] === null) return null;
+  for (const extensions of [context['extensions'], result['extensions']]) {
+    if (!isObject(extensions)) continue;
+    let start: unknown;
+    let end: unknown;
+    for (const [iri, value] of Object.entries(extensions)) {
+      const word = verbWord(iri).replace(/[-_]/g, '');
+      if (PERIOD_START_WORDS.includes(word)) start ??= value;
+      else if (PERIOD_END_WORDS.includes(word)) end ??= value;
+    }
+    const period = periodOverADay(start, end);
+    const shape = xapiShape('period_report');
+    if (!period || shape.outcome.kind !== 'skip') continue;
+    // The format is checked; not the 24-hour bound, since a total over a period may exceed it.
+    const d = result['duration'];
+    if (typeof d !== 'string' || parseIsoDuration(d) === null)
+      fail('invalid_field', 'result.duration', 'must be an ISO 8601 duration');
+    return {
+      skip: shape.outcome.code,
+      message: `${verbId}: result.duration ${String(result['duration'])} is reported for ${period.start} to ${period.end}, more than one day: a cumulative report, not activity at its timestamp`,
+    };
+  }
+  return null;
 }
 
 /** `result.duration` in whole seconds (undefined when there is none), at most 24 hours. */

@@ -1,5 +1,5 @@
 import type { EventType } from '../native-event';
-import { eventOutcome, rejectOutcome, skipOutcome, type Meaning } from './types';
+import { eventOutcome, rejectOutcome, skipOutcome, type Meaning, type MeaningSkipCode } from './types';
 
 /**
  * The meaning of Caliper events: the single source of truth the Caliper adapter follows and
@@ -56,7 +56,7 @@ export const CALIPER_TABLE: readonly CaliperRow[] = [
     outcome: eventOutcome('use'),
     whose: 'actor',
     time: 'duration_or_minute',
-    why: 'the person used the tool; `generated` MinutesOnTask × 60 is the time, else a minute',
+    why: 'the person used the tool; `generated` MinutesOnTask × 60 is the time, else a minute (a MinutesOnTask measured over more than a day: see the shapes below)',
   },
   usage('NavigationEvent', ['NavigatedTo'], ALL, 'the person opened a page or resource', 'page_view'),
   usage('ViewEvent', ['Viewed'], ALL, 'the person looked at a resource', 'page_view'),
@@ -193,6 +193,15 @@ export const CALIPER_TABLE: readonly CaliperRow[] = [
   },
 ];
 
+/** ToolUseEvent whose MinutesOnTask covers more than a day: a cumulative report (the adapter skips it). */
+export const CALIPER_PERIOD_REPORT: CaliperShapeRow & { outcome: { kind: 'skip'; code: MeaningSkipCode } } = {
+  shape: 'ToolUseEvent whose MinutesOnTask measure has `startedAtTime` and `endedAtTime` more than one day apart',
+  outcome: { kind: 'skip', code: 'aggregate_report' },
+  whose: 'nobody',
+  time: 'none',
+  why: 'a cumulative report of the time on task over the period (the 1EdTech example: 873 minutes from 2019-08-15 to 2019-11-15), not use at `eventTime`: crediting it to one day would put the whole period on that day, and each later report would add its larger total again',
+};
+
 export const CALIPER_SHAPE_TABLE: readonly CaliperShapeRow[] = [
   {
     shape: 'known type, other action',
@@ -229,6 +238,7 @@ export const CALIPER_SHAPE_TABLE: readonly CaliperShapeRow[] = [
     time: 'none',
     why: 'a lone entity where an event was expected is a sender mistake',
   },
+  CALIPER_PERIOD_REPORT,
 ];
 
 const BY_PAIR = new Map<string, CaliperRow>();

@@ -17,7 +17,12 @@ export type MeaningSkipCode =
   /** Enrolment and registration are roster data, often sent by an admin for the learner. */
   | 'enrolment'
   /** A Caliper entity description inside an envelope (data, not an event). */
-  | 'caliper_entity';
+  | 'caliper_entity'
+  /**
+   * A duration reported for a period longer than a day (a term's MinutesOnTask, a month's learning
+   * time): a cumulative report, not activity at its timestamp.
+   */
+  | 'aggregate_report';
 
 /** What an input becomes: a native event of a type, a documented skip, or a rejection. */
 export type MeaningOutcome =

@@ -22,12 +22,20 @@ export interface XapiVerbRow extends Meaning {
 
 /** A rule on the statement's shape that applies before its verb. */
 export interface XapiShapeRow extends Meaning {
-  id: 'substatement' | 'course_status' | 'group_actor';
+  id: 'substatement' | 'course_status' | 'period_report' | 'group_actor';
   shape: string;
 }
 
 /** Verbs that, about a whole course, are a status the LMS computes (see the `course_status` shape). */
-export const COURSE_STATUS_WORDS: readonly string[] = ['completed', 'passed', 'failed'];
+export const COURSE_STATUS_WORDS: readonly string[] = ['completed', 'passed', 'failed', 'progressed'];
+
+/**
+ * Last segments of extension IRIs (lower case, without `-` and `_`) that give the start and the end of
+ * the period a statement reports on. xAPI has no standard extension for it; these are the words
+ * profiles use (1EdTech Japan DA2022 `…/startdate`, `…/enddate`; Caliper's `startedAtTime`).
+ */
+export const PERIOD_START_WORDS: readonly string[] = ['startdate', 'starttime', 'startedattime', 'periodstart'];
+export const PERIOD_END_WORDS: readonly string[] = ['enddate', 'endtime', 'endedattime', 'periodend'];
 
 /** `object.definition.type` of a whole course: ADL `…/activities/course`, cmi5 `…/activitytype/course`. */
 export function isCourseActivityType(type: unknown): boolean {
@@ -237,11 +245,20 @@ export const XAPI_SHAPE_TABLE: readonly XapiShapeRow[] = [
   {
     id: 'course_status',
     shape:
-      'verb completed, passed or failed and `object.definition.type` a course (`…/activities/course`, cmi5 `…/activitytype/course`)',
+      'verb completed, passed, failed or progressed and `object.definition.type` a course (`…/activities/course`, cmi5 `…/activitytype/course`)',
     outcome: skipOutcome('system_record'),
     whose: 'nobody',
     time: 'none',
-    why: "the LMS computes a course grade or completion (Open edX course grade passed/failed, Moodle course completion by its scheduled task), often long after or without any act of the learner; the learner's own work arrives as statements about the course's parts",
+    why: "the LMS computes a course grade, completion or progress (Open edX course grade passed/failed, Moodle course completion by its scheduled task, a course's progress percentage), often long after or without any act of the learner; the learner's own work arrives as statements about the course's parts",
+  },
+  {
+    id: 'period_report',
+    shape:
+      '`result.duration` and, in `context.extensions` or `result.extensions`, a period longer than one day: an extension whose IRI ends in `startdate`, `starttime`, `startedattime` or `periodstart` and one ending in `enddate`, `endtime`, `endedattime` or `periodend` (case, `-` and `_` ignored; dates or date-times, a date end counting its whole day)',
+    outcome: skipOutcome('aggregate_report'),
+    whose: 'nobody',
+    time: 'none',
+    why: 'a cumulative report of the time spent over the period (1EdTech Japan DA2022: PT4H35M20S from 2023-01-10 to 2023-02-10), not activity at its timestamp: crediting it to one day would put the whole period on that day, and each new report would add its total again',
   },
   {
     id: 'group_actor',

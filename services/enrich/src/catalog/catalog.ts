@@ -10,16 +10,42 @@ const domainName = z
   .toLowerCase()
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'must be a domain name');
 
-export const appEntrySchema = z.object({
-  app_id: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'must be lower-case letters, digits, ".", "_" or "-"'),
-  name: z.string().trim().min(1).max(256),
-  domains: z.array(domainName).default([]),
-  category: z.string().trim().min(1).max(64).default('other'),
-});
+export const appEntrySchema = z
+  .object({
+    app_id: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'must be lower-case letters, digits, ".", "_" or "-"'),
+    name: z.string().trim().min(1).max(256),
+    /** Each domain and every host under it. */
+    domains: z.array(domainName).default([]),
+    /**
+     * Each domain itself only (a leading `www.` of the host is removed before matching): for a parent
+     * domain whose other hosts are background or shared services (accounts.google.com, ecs.office.com).
+     * Optional, so entries stored before it read the same.
+     */
+    exact_domains: z
+      .array(
+        domainName.refine(
+          (d) => !d.startsWith('www.'),
+          'must be written without www. (a leading www. is removed from every host before matching)',
+        ),
+      )
+      .optional(),
+    category: z.string().trim().min(1).max(64).default('other'),
+  })
+  .superRefine((app, ctx) => {
+    const suffixes = new Set(app.domains);
+    app.exact_domains?.forEach((d, i) => {
+      if (suffixes.has(d))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['exact_domains', i],
+          message: `${d} is also in domains; list it in one of the two`,
+        });
+    });
+  });
 export type AppEntry = z.infer<typeof appEntrySchema>;
 
 /** A catalog file: `{ "apps": [...] }` or a bare array of apps. */
@@ -47,6 +73,10 @@ let shipped: AppEntry[] | null = null;
 export function loadShippedCatalog(): AppEntry[] {
   shipped ??= parseCatalogJson(readFileSync(SHIPPED_CATALOG_PATH, 'utf8'), 'app-catalog.json');
   return shipped;
+}
+
+function domainsOf(app: AppEntry): string[] {
+  return [...app.domains, ...(app.exact_domains ?? [])];
 }
 
 /** How an event's app was resolved. */
@@ -83,13 +113,15 @@ export function hostOf(domainOrUrl: string | undefined): string | null {
 
 /**
  * App lookup by id, domain or URL. A domain belongs to one app; a host resolves to the app of its
- * longest matching domain suffix (docs.google.com → google-docs even when google.com is listed;
- * es.khanacademy.org → khan-academy). District entries override shipped ones (same app_id
+ * longest matching domain suffix (docs.google.com → google-docs; es.khanacademy.org → khan-academy),
+ * where an `exact_domains` entry matches only the host itself (google.com → google-search, but
+ * accounts.google.com stays unresolved). District entries override shipped ones (same app_id
  * replaces the entry; a domain claimed by a district app moves to it).
  */
 export class AppCatalog {
   private readonly byId = new Map<string, AppEntry>();
-  private readonly byDomain = new Map<string, string>();
+  /** Domain → its app, and whether the domain matches itself only (`exact_domains`). */
+  private readonly byDomain = new Map<string, { appId: string; exact: boolean }>();
   private readonly hostCache = new BoundedMap<string, string | null>(50_000);
 
   constructor(base: AppEntry[], overrides: AppEntry[] = []) {
@@ -97,9 +129,11 @@ export class AppCatalog {
       for (const app of list) {
         const previous = this.byId.get(app.app_id);
         if (previous)
-          for (const d of previous.domains) if (this.byDomain.get(d) === app.app_id) this.byDomain.delete(d);
+          for (const d of domainsOf(previous)) if (this.byDomain.get(d)?.appId === app.app_id) this.byDomain.delete(d);
         this.byId.set(app.app_id, app);
-        for (const d of app.domains) this.byDomain.set(d, app.app_id);
+        // A domain belongs to one app, exact or not: the later entry takes it over.
+        for (const d of app.domains) this.byDomain.set(d, { appId: app.app_id, exact: false });
+        for (const d of app.exact_domains ?? []) this.byDomain.set(d, { appId: app.app_id, exact: true });
       }
     }
   }
@@ -116,7 +150,7 @@ export class AppCatalog {
     return [...this.byId.values()];
   }
 
-  /** The app whose domain is the longest suffix of `host` (label-wise), or null. */
+  /** The app whose domain is the longest suffix of `host` (label-wise; an exact domain only as `host` itself), or null. */
   appForHost(host: string): string | null {
     const cached = this.hostCache.get(host);
     if (cached !== undefined) return cached;
@@ -124,8 +158,9 @@ export class AppCatalog {
     let h = host;
     for (;;) {
       const hit = this.byDomain.get(h);
-      if (hit !== undefined) {
-        found = hit;
+      // An exact domain matches the host itself (or www. + it), never another host under it.
+      if (hit !== undefined && (!hit.exact || h === host || `www.${h}` === host)) {
+        found = hit.appId;
         break;
       }
       const dot = h.indexOf('.');
