@@ -25,4 +25,4 @@ export {
 export { renderUtilizationReport } from './render';
 export { currentEventsOfDays, type EventDays } from './current-events';
 export { campusUsage, CAMPUS_VALUES, type Campus, type CampusUsageRow } from './campus';
-export { weeklyDistrictUsage, weeksEndingOn, type WeeklyUsageRow } from './weekly';
+export { weeklyDistrictUsage, weeksEndingOn, weekDays, WEEK_DAYS, type WeeklyUsageRow } from './weekly';

@@ -194,7 +194,13 @@ export interface UnresolvedSummary {
   unresolved_person_events: number;
   unresolved_app_events: number;
   unattributed_school_events: number;
-  /** The unresolved apps with the most events (ten unless asked otherwise): `domain:<host>` or an app_id the catalog lacks. */
+  /**
+   * The unresolved apps with the most unresolved events (ten unless asked otherwise): `domain:<host>` or
+   * an app_id the catalog lacks. `events`: the app's unresolved events; `active_users`: the app's
+   * distinct people over all its events in the period, resolved ones included (an id a catalog import
+   * resolved mid-period has both). The rollups keep people per cell over all its events and only a sum
+   * of the unresolved ones, so the people of the unresolved events alone cannot be counted.
+   */
   top_unresolved_apps: { app_id: string; events: number; active_users: number }[];
 }
 
@@ -219,6 +225,7 @@ export async function unresolvedSummary(
        FROM (${rollupRows(rollups, 'school', p, { columns: ['events'], where: "school_id = ''" })}) AS r`,
     ),
     // Unresolved apps: `domain:<host>` for hosts no catalog knows, or an explicit app_id the catalog lacks.
+    // `people`: over all the app's events (no rollup state counts people of unresolved events only).
     queryRows<{ app_id: string; unresolved_events: string; people: string }>(
       ch,
       `SELECT app_id, sumMerge(unresolved_app_events) AS unresolved_events, uniqExactMerge(active_users) AS people

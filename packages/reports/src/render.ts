@@ -83,9 +83,12 @@ export function renderUtilizationReport(input: UtilizationReportInput): string {
   if (u.top_unresolved_apps.length > 0) {
     out.push(
       usageTable(
-        ['unresolved app', 'events', 'active users'],
+        ['unresolved app', 'unresolved events', 'active users (all its events)'],
         u.top_unresolved_apps.map((d) => [d.app_id, d.events, d.active_users]),
       ),
+      // The rollups count people over all of an app's events: an app a catalog import resolved mid-period
+      // has more users here than people behind its unresolved events.
+      "active users: the app's distinct people over all its events in the period, resolved ones included",
     );
   }
 

@@ -15,7 +15,14 @@ export interface WeeklyUsageRow {
 const addDays = (d: string, n: number) =>
   new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
-/** Consecutive 7-day weeks ending on `to`, oldest first, the first one cut at `from`. */
+/** Days of a whole week of `weeksEndingOn`. */
+export const WEEK_DAYS = 7;
+
+/**
+ * Consecutive 7-day weeks ending on `to`, oldest first, the first one cut at `from`: unless the period
+ * is a whole number of weeks, the first week has fewer days (`weekDays`) and smaller counts, so a trend
+ * must not show it as a week like the others.
+ */
 export function weeksEndingOn(from: string, to: string): { from: string; to: string }[] {
   const weeks: { from: string; to: string }[] = [];
   for (let end = to; end >= from; end = addDays(end, -7)) {
@@ -23,6 +30,11 @@ export function weeksEndingOn(from: string, to: string): { from: string; to: str
     weeks.unshift({ from: start < from ? from : start, to: end });
   }
   return weeks;
+}
+
+/** The days of a week of `weeksEndingOn` (WEEK_DAYS, or fewer for a first week cut at the period's start). */
+export function weekDays(w: { from: string; to: string }): number {
+  return Math.round((Date.parse(`${w.to}T00:00:00Z`) - Date.parse(`${w.from}T00:00:00Z`)) / 86_400_000) + 1;
 }
 
 /**

@@ -2,7 +2,7 @@
 import { PageError } from '../src/dashboard/data';
 import { figureSection } from '../src/dashboard/figure';
 import { html, Html } from '../src/dashboard/html';
-import { pagePeriod, weeksOf } from '../src/dashboard/period';
+import { chartedWeeks, pagePeriod, weekLabel, weeksOf } from '../src/dashboard/period';
 import { compactionLine } from '../src/dashboard/pages/overview';
 import { renderTable, table, tableCsv } from '../src/dashboard/table';
 
@@ -64,6 +64,21 @@ describe('weeksOf', () => {
       { from: '2026-09-10', to: '2026-09-10', freshness: 'compacted' },
       { from: '2026-09-11', to: '2026-09-17', freshness: 'compacted' },
     ]);
+  });
+});
+
+describe('partial weeks on charts', () => {
+  test('a trend draws whole weeks only: the first week cut at from is left out', () => {
+    const weeks = weeksOf({ from: '2026-09-01', to: '2026-09-30' });
+    expect(weeks[0]).toEqual({ from: '2026-09-01', to: '2026-09-02' });
+    expect(chartedWeeks(weeks).map(weekLabel)).toEqual(['2026-09-09', '2026-09-16', '2026-09-23', '2026-09-30']);
+  });
+  test('a period under a week: its one week is drawn, labelled with its days; whole weeks are by their last day', () => {
+    const [only] = weeksOf({ from: '2026-09-14', to: '2026-09-16' });
+    expect(chartedWeeks([only!])).toEqual([only]);
+    expect(weekLabel(only!)).toBe('2026-09-16 (3 days)');
+    expect(weekLabel({ from: '2026-09-16', to: '2026-09-16' })).toBe('2026-09-16 (1 day)');
+    expect(weekLabel({ from: '2026-09-10', to: '2026-09-16' })).toBe('2026-09-16');
   });
 });
 

@@ -17,7 +17,7 @@ interface ChartSpec {
   series: Series[];
   kind: 'bar' | 'line' | 'hbar';
   valueName: string;
-  /** 0..1 values: axis shown in %. */
+  /** Shares (1 = 100 %): axis shown in %, to 100 % or past it when a value is (seat utilization may be). */
   percent?: boolean;
   /** Bars of the series stacked on each other (parts of one total). */
   stacked?: boolean;
@@ -44,9 +44,34 @@ function labelInterval(categories: string[], plotWidth: number): number {
   return Math.max(0, Math.ceil(categories.length / fit) - 1);
 }
 
+/** The largest value drawn: a category's stack, or a single bar or point. */
+function largest(spec: ChartSpec): number {
+  const tops = spec.stacked
+    ? spec.categories.map((_, i) => spec.series.reduce((t, s) => t + Math.max(0, s.values[i] ?? 0), 0))
+    : spec.series.flatMap((s) => s.values.map((v) => v ?? 0));
+  return Math.max(0, ...tops);
+}
+
+/**
+ * A dashed line at 100 % when the axis goes past it, so an over-subscribed license (150 %) reads as
+ * longer than full, not as full; on the first series (a mark line belongs to one).
+ */
+function fullMark(horizontal: boolean) {
+  return {
+    silent: true,
+    symbol: 'none',
+    lineStyle: { color: TEXT, type: 'dashed' },
+    // Above the plot on a horizontal chart (under it are the axis labels), at the right end on a vertical one.
+    label: { color: TEXT, formatter: '100%', position: horizontal ? 'start' : 'insideEndTop' },
+    data: [horizontal ? { xAxis: 1 } : { yAxis: 1 }],
+  };
+}
+
 function option(spec: ChartSpec): echarts.EChartsCoreOption {
   const horizontal = spec.kind === 'hbar';
   const multi = spec.series.length > 1;
+  // Past 100 %: no fixed max, ECharts' rounded end above the largest value (a max of 1 cut every bar there).
+  const pastFull = spec.percent === true && largest(spec) > 1;
   // The legend's room: symbol, gap and the longest (shortened) name at a generous character width.
   const legendWidth = multi ? 48 + CHAR_PX * Math.max(...spec.series.map((x) => short(x.name).length)) : 0;
   const category = {
@@ -67,7 +92,7 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
     // Under the bars of a horizontal chart (at its end the name would be cut off).
     ...(horizontal ? { nameLocation: 'middle', nameGap: 28 } : {}),
     axisLabel: { color: TEXT, ...(spec.percent ? { formatter: (v: number) => `${Math.round(v * 100)}%` } : {}) },
-    ...(spec.percent ? { max: 1 } : {}),
+    ...(spec.percent && !pastFull ? { max: 1 } : {}),
   };
   return {
     animation: false,
@@ -94,12 +119,13 @@ function option(spec: ChartSpec): echarts.EChartsCoreOption {
       : undefined,
     xAxis: horizontal ? value : category,
     yAxis: horizontal ? category : value,
-    series: spec.series.map((s) => ({
+    series: spec.series.map((s, i) => ({
       name: s.name,
       type: spec.kind === 'line' ? 'line' : 'bar',
       data: s.values,
       ...(spec.kind === 'line' ? { symbolSize: 6 } : { barMaxWidth: 36 }),
       ...(spec.stacked ? { stack: 'total' } : {}),
+      ...(pastFull && i === 0 ? { markLine: fullMark(horizontal) } : {}),
     })),
   };
 }

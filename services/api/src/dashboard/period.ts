@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { weeksEndingOn } from '@edusage/reports';
+import { WEEK_DAYS, weekDays, weeksEndingOn } from '@edusage/reports';
 import type { Freshness } from '../freshness';
 import { checkPeriod, day, freshness } from '../params';
 import { PageError } from './data';
+import { html, type Html } from './html';
 
 /** Default period: the last 12 weeks up to today (a term's worth of weekly points). */
 export const DEFAULT_WEEKS = 12;
@@ -50,3 +51,42 @@ export function pagePeriod(query: Record<string, string | undefined>, today: str
  */
 export const weeksOf = (p: Period): Period[] =>
   weeksEndingOn(p.from, p.to).map((w) => (p.freshness === undefined ? w : { ...w, freshness: p.freshness }));
+
+export { weekDays };
+
+/** A week with all 7 of its days in the period (only the first week may be cut short, at `from`). */
+export const isWholeWeek = (w: { from: string; to: string }): boolean => weekDays(w) === WEEK_DAYS;
+
+/**
+ * The weeks a trend chart draws: the whole ones. A first week the period cuts short is left out (its
+ * smaller counts would read as a drop), unless it is the period's only week (then it is labelled with
+ * its days, weekLabel). The table beside the chart keeps every week with its days.
+ */
+export function chartedWeeks<W extends { from: string; to: string }>(weeks: W[]): W[] {
+  const whole = weeks.filter(isWholeWeek);
+  return whole.length > 0 ? whole : weeks;
+}
+
+/** "1 day", "3 days". */
+export const dayCount = (n: number): string => `${n} ${n === 1 ? 'day' : 'days'}`;
+
+/** A week on a chart's axis: its last day, with its days when it has fewer than 7. */
+export function weekLabel(w: { from: string; to: string }): string {
+  return isWholeWeek(w) ? w.to : `${w.to} (${dayCount(weekDays(w))})`;
+}
+
+/** "The first week, 2026-09-01 to 2026-09-02, has only 2 of its 7 days in the period". */
+export const cutShort = (which: string, w: { from: string; to: string }): string =>
+  `${which}, ${w.from} to ${w.to}, has only ${weekDays(w)} of its ${WEEK_DAYS} days in the period`;
+
+/** The note beside a trend whose first week chartedWeeks leaves out (null when it leaves out none). */
+export function leftOutWeekNote(weeks: { from: string; to: string }[]): Html | null {
+  const charted = chartedWeeks(weeks);
+  const left = weeks.filter((w) => !charted.includes(w));
+  return left.length === 0
+    ? null
+    : html`<p class="note">
+        ${cutShort('The first week', left[0]!)}: the charts leave it out (its smaller counts would look like a drop);
+        the tables show it with its days.
+      </p>`;
+}

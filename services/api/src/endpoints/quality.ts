@@ -49,10 +49,20 @@ export const qualityEndpoints = [
     method: 'GET',
     path: '/v1/unresolved/apps',
     tag: 'data quality',
-    summary: 'Unresolved apps (`domain:<host>` or an app_id the catalog lacks) by events, most first',
+    summary: 'Unresolved apps (`domain:<host>` or an app_id the catalog lacks) by unresolved events, most first',
+    description:
+      "`active_users` counts the app's people over all its events, resolved ones included: an app id that a catalog import resolved during the period has both kinds, and the rollups keep no count of the people of the unresolved events alone.",
     roles: ['admin', 'director'],
     query: z.strictObject({ ...periodQuery, limit: limit(1000, 100), freshness, format }).superRefine(checkPeriod),
-    response: z.object({ app_id: z.string(), events: z.number().int(), active_users: z.number().int() }),
+    response: z.object({
+      app_id: z.string(),
+      events: z.number().int().describe("the app's unresolved events in the period"),
+      // Name kept for compatibility; what it counts is in its description.
+      active_users: z
+        .number()
+        .int()
+        .describe("the app's distinct people over all its events in the period, resolved ones included"),
+    }),
     list: true,
     async handle({ principal, query, deps }) {
       const period = { districtId: principal.district_id, from: query.from, to: query.to };

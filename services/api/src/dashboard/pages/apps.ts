@@ -5,7 +5,18 @@ import { html, qs } from '../html';
 import { BASE } from '../layout';
 import { approvalStatus, licensesOver } from '../licenses-data';
 import type { PageContext, PageContent, PageDefinition } from '../page';
-import { pagePeriod, weeksOf, type Period } from '../period';
+import {
+  chartedWeeks,
+  cutShort,
+  dayCount,
+  isWholeWeek,
+  leftOutWeekNote,
+  pagePeriod,
+  weekDays,
+  weekLabel,
+  weeksOf,
+  type Period,
+} from '../period';
 import { namedIdColumns } from '../labels';
 import { table } from '../table';
 import { usageMeasureColumns, type UsageRow } from '../usage';
@@ -22,8 +33,10 @@ function catalogEntry(appId: string): string | null {
 
 async function appList({ deps, principal, query, today, labels }: PageContext): Promise<PageContent> {
   const period = pagePeriod(query, today);
-  // Trend: the period's last two weeks (7-day weeks ending on `to`, as the overview's).
-  const [lastWeek, weekBefore] = weeksOf(period).reverse();
+  // Trend: the period's last two weeks (7-day weeks ending on `to`, as the overview's). A week before cut
+  // short by the period's start (a period under 14 days) is not compared: its fewer days would show a rise.
+  const [lastWeek, earlier] = weeksOf(period).reverse();
+  const weekBefore = earlier && isWholeWeek(earlier) ? earlier : undefined;
   const weekly = (w: Period | undefined) =>
     w ? rowsOf<UsageRow>(deps, principal, '/v1/usage/district', w) : Promise.resolve({ rows: [] as UsageRow[] });
   const [usage, schools, licenses, unresolved, status, last, before] = await Promise.all([
@@ -68,7 +81,10 @@ async function appList({ deps, principal, query, today, labels }: PageContext): 
             ? [
                 {
                   key: 'users_last_week',
-                  label: `Users, week to ${lastWeek.to}`,
+                  // A period under 7 days: its one week is the period, named by its days.
+                  label: isWholeWeek(lastWeek)
+                    ? `Users, week to ${lastWeek.to}`
+                    : `Users, ${lastWeek.from} to ${lastWeek.to} (${dayCount(weekDays(lastWeek))})`,
                   numeric: true as const,
                   value: (r: UsageRow) => usersIn(last.rows, r.app_id),
                   show: (r: UsageRow) =>
@@ -89,20 +105,34 @@ async function appList({ deps, principal, query, today, labels }: PageContext): 
           { key: 'approval', label: 'Approval', value: (r) => status(r.app_id).label },
         ],
       }),
+      earlier && !weekBefore
+        ? html`<p class="note">
+            ${cutShort('The week before', earlier)}: it is not shown or compared (▲/▼). A period of 14 days or more
+            compares two whole weeks.
+          </p>`
+        : html``,
       html`<h2>Unresolved domains and app ids</h2>
         <p>
           Events whose app the catalog does not know. Add them to the district's catalog extension and import it; later
-          events resolve (events already stored keep <code>domain:&lt;host&gt;</code>).
+          events resolve (events already stored keep <code>domain:&lt;host&gt;</code>). Active users are the app's
+          people over all its events in the period, resolved ones included: an app resolved during the period counts its
+          later users too.
         </p>`,
       table({
         id: 'unresolved-apps',
-        caption: 'Unresolved apps by events',
+        caption: 'Unresolved apps by unresolved events',
         empty: 'Every app of this period resolved to the catalog.',
         rows: unresolved.rows,
+        // The rollups count people over all of an app's events, not of its unresolved ones: said in the label.
         columns: [
           { key: 'app_id', label: 'Unresolved', value: (r) => r.app_id },
-          { key: 'active_users', label: 'Users', numeric: true, value: (r) => r.active_users },
-          { key: 'events', label: 'Events', numeric: true, value: (r) => r.events },
+          {
+            key: 'active_users',
+            label: 'Active users of the app (all its events)',
+            numeric: true,
+            value: (r) => r.active_users,
+          },
+          { key: 'events', label: 'Unresolved events', numeric: true, value: (r) => r.events },
         ],
       }),
       entries.length === 0
@@ -135,6 +165,7 @@ async function appDetail(ctx: PageContext, app: string): Promise<PageContent> {
       `app: no use of "${app}" in district ${principal.district_id} from ${period.from} to ${period.to} (unknown app, or not used then)`,
     ]);
   const weekRows = weeks.map((w, i) => ({ ...w, active: weekly[i]!.rows[0]?.active_users ?? 0 }));
+  const charted = chartedWeeks(weekRows);
   const bySchool = schools.rows;
   return {
     title: name === app ? `App ${app}` : name,
@@ -151,14 +182,15 @@ async function appDetail(ctx: PageContext, app: string): Promise<PageContent> {
           ...usageMeasureColumns,
         ],
       }),
+      leftOutWeekNote(weekRows) ?? html``,
       ...figureSection({
         charts: [
           chart({
             title: `Weekly active users of ${name} (each week shown by its last day)`,
             kind: 'line',
             valueName: 'active users',
-            categories: weekRows.map((w) => w.to),
-            series: [{ name: 'active users', values: weekRows.map((w) => w.active) }],
+            categories: charted.map(weekLabel),
+            series: [{ name: 'active users', values: charted.map((w) => w.active) }],
           }),
         ],
         table: table({
@@ -169,6 +201,7 @@ async function appDetail(ctx: PageContext, app: string): Promise<PageContent> {
           columns: [
             { key: 'week_from', label: 'Week from', value: (w) => w.from },
             { key: 'week_to', label: 'Week to', value: (w) => w.to },
+            { key: 'week_days', label: 'Days', numeric: true, value: (w) => weekDays(w) },
             { key: 'active_users', label: 'Active users', numeric: true, value: (w) => w.active },
           ],
         }),

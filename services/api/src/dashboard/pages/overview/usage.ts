@@ -2,7 +2,7 @@ import { chart } from '../../charts';
 import { figureSection } from '../../figure';
 import { hours, html, type Html } from '../../html';
 import { namedIdColumns, type Labels } from '../../labels';
-import type { Period } from '../../period';
+import { chartedWeeks, leftOutWeekNote, weekDays, weekLabel, type Period } from '../../period';
 import { table, type Table } from '../../table';
 import { usageMeasureColumns, type UsageRow } from '../../usage';
 import type { WeekRow } from './answers';
@@ -27,24 +27,32 @@ export function usageBlocks(apps: UsageRow[], weekRows: WeekRow[], period: Perio
   ];
 }
 
+/** A week's days: the tables keep a first week cut short, with its days (the charts leave it out). */
+const weekDaysColumn = { key: 'week_days', label: 'Days', numeric: true, value: (w: WeekRow) => weekDays(w) };
+
 /** District-wide engaged hours and active users per week: two charts and their table. */
 function weeklyUseFigure(weekRows: WeekRow[]): (Html | Table)[] {
+  const charted = chartedWeeks(weekRows);
+  const note = leftOutWeekNote(weekRows);
   return figureSection({
-    heading: 'Weekly use',
+    heading: note
+      ? html`<h2>Weekly use</h2>
+          ${note}`
+      : 'Weekly use',
     charts: [
       chart({
         title: 'Engaged hours per week (all apps; each week shown by its last day)',
         kind: 'bar',
         valueName: 'hours',
-        categories: weekRows.map((w) => w.to),
-        series: [{ name: 'engaged hours', values: weekRows.map((w) => hours(w.total.engaged_seconds)) }],
+        categories: charted.map(weekLabel),
+        series: [{ name: 'engaged hours', values: charted.map((w) => hours(w.total.engaged_seconds)) }],
       }),
       chart({
         title: 'Weekly active users, district-wide (distinct people, any app; each week shown by its last day)',
         kind: 'line',
         valueName: 'people',
-        categories: weekRows.map((w) => w.to),
-        series: [{ name: 'active users', values: weekRows.map((w) => w.total.active_users) }],
+        categories: charted.map(weekLabel),
+        series: [{ name: 'active users', values: charted.map((w) => w.total.active_users) }],
       }),
     ],
     table: weeklyTotalsTable(weekRows),
@@ -61,6 +69,7 @@ function weeklyTotalsTable(weekRows: WeekRow[]): Table {
     columns: [
       { key: 'week_from', label: 'Week from', value: (w) => w.from },
       { key: 'week_to', label: 'Week to', value: (w) => w.to },
+      weekDaysColumn,
       { key: 'apps', label: 'Apps used', numeric: true, value: (w) => w.rows.length },
       {
         key: 'active_users',
@@ -85,16 +94,17 @@ const weekActiveUsers = (w: WeekRow, app: string) => w.rows.find((r) => r.app_id
 
 /** Weekly active users of each of the most used apps: a line each, and their table. */
 function appTrendFigure(weekRows: WeekRow[], trendApps: string[], labels: Labels): (Html | Table)[] {
+  const charted = chartedWeeks(weekRows);
   return figureSection({
     charts: [
       chart({
         title: `Weekly active users of the ${trendApps.length} most used apps (each week shown by its last day)`,
         kind: 'line',
         valueName: 'active users',
-        categories: weekRows.map((w) => w.to),
+        categories: charted.map(weekLabel),
         series: trendApps.map((app) => ({
           name: labels.app(app),
-          values: weekRows.map((w) => weekActiveUsers(w, app)),
+          values: charted.map((w) => weekActiveUsers(w, app)),
         })),
       }),
     ],
@@ -105,6 +115,7 @@ function appTrendFigure(weekRows: WeekRow[], trendApps: string[], labels: Labels
       rows: trendApps.length === 0 ? [] : weekRows,
       columns: [
         { key: 'week_to', label: 'Week to', value: (w) => w.to },
+        weekDaysColumn,
         ...trendApps.map((app) => ({
           key: app,
           label: labels.app(app),
