@@ -14,17 +14,21 @@ function tempRoster(files: Record<string, string>): string {
 
 describe('roster dates', () => {
   it.each([
-    ['2017-04-05', '2017-04-05'],
-    ['2017-05-06 08:01:05', '2017-05-06'],
-    ['2023-05-01T18:25:43.511Z', '2023-05-01'],
-    ['15/06/2023', '2023-06-15'],
-    ['1/05/2023', '2023-05-01'],
-    ['06/15/2023', '2023-06-15'],
-  ])('%s → %s', (input, expected) => expect(parseRosterDate(input)).toBe(expected));
+    ['2017-04-05', 'mdy', '2017-04-05'],
+    ['2017-05-06 08:01:05', 'dmy', '2017-05-06'],
+    ['2023-05-01T18:25:43.511Z', 'mdy', '2023-05-01'],
+    ['15/06/2023', 'dmy', '2023-06-15'],
+    ['1/05/2023', 'dmy', '2023-05-01'],
+    ['1/05/2023', 'mdy', '2023-01-05'],
+    ['06/15/2023', 'mdy', '2023-06-15'],
+  ] as const)('%s (%s) → %s', (input, order, expected) => expect(parseRosterDate(input, order)).toBe(expected));
 
-  it.each(['2023-02-30', 'yesterday', '2023/05/01', '32/01/2023'])('%s is not a date', (input) => {
-    expect(parseRosterDate(input)).toBeNull();
-  });
+  it.each(['2023-02-30', 'yesterday', '2023/05/01', '32/01/2023', '06/15/2023'])(
+    '%s is not a date day first',
+    (input) => {
+      expect(parseRosterDate(input, 'dmy')).toBeNull();
+    },
+  );
 });
 
 describe('OneRoster fixtures', () => {
@@ -135,7 +139,7 @@ describe('OneRoster fixtures', () => {
     expect(byId).not.toBeNull();
     expect(index.findPerson({ email: 'mary.archer@STUDENTGPS.org' })).toBe(byId);
     expect(index.findPerson({ username: 'mary archer' })).toBe(byId);
-    expect(byId?.schools).toEqual(['255901001']);
+    expect(byId?.orgSchools).toEqual(['255901001']);
     expect(byId?.grade).toBe('09');
   });
 });
@@ -172,7 +176,6 @@ describe('messy input', () => {
       expect.arrayContaining([
         'orgs.csv:3:status',
         'users.csv:3:sourcedId',
-        'users.csv:5:email',
         'users.csv:6:sourcedId',
         'enrollments.csv:3:beginDate',
         'enrollments.csv:4:endDate',
@@ -182,7 +185,8 @@ describe('messy input', () => {
       ]),
     );
     expect([...data.orgs.keys()]).toEqual(['sch1']);
-    expect([...data.users.keys()]).toEqual(['u1', 'u2']);
+    expect([...data.users.keys()]).toEqual(['u1', 'u2', 'u3']); // u3's email "not-an-email" is a warning
+    expect(data.users.get('u3')?.email).toBeNull();
     expect(data.users.get('u1')?.username).toBe('amy');
     expect(data.users.get('u2')?.username).toBe('rory, the');
     expect([...data.enrollments.keys()]).toEqual(['e1']);

@@ -1,16 +1,17 @@
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
-import { parse } from 'csv-parse';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { readCsvFile } from '@edusage/csv';
 
 /** One problem found while reading a roster file: where (file, line, field) and why. */
 export interface RosterIssue {
   file: string;
-  /** 1-based line of the record in the file (the line where the record ends for multi-line fields). */
+  /** 1-based line of the row in the file (where it starts). */
   line?: number;
   field?: string;
   severity: 'error' | 'warning';
   message: string;
   /**
-   * 'file': a problem with the file's columns (not one row). The import refuses a roster with a
+   * 'file': a problem with the file's columns or the whole file (not one row): an unreadable header,
+   * slash dates in two orders. The import refuses a roster with a
    * file-level error, and with a file-level warning unless warnings are accepted.
    */
   scope?: 'file';
@@ -40,6 +41,8 @@ export interface CsvReadOptions {
    * lower-cased name) to apply, e.g. an unambiguous spelling variant of a standard column.
    */
   onHeader?: (columns: HeaderColumn[]) => ReadonlyMap<string, string> | void;
+  /** Only rows whose text matches are yielded (a quick pass looking for some values); the header always is. */
+  only?: RegExp;
 }
 
 /** Lower-cased, trimmed header name; known spelling variants are mapped to the standard name. */
@@ -112,10 +115,36 @@ function rowValues(
   return { values };
 }
 
+/** A data row's values by column, or the issue that rejects it (extra fields, disagreeing repeats). */
+function rowOf(
+  file: string,
+  line: number,
+  header: HeaderColumn[],
+  cells: string[],
+): { issue: RosterIssue } | { values: Map<string, string> } {
+  for (let i = header.length; i < cells.length; i++) {
+    if ((cells[i] ?? '').trim() !== '')
+      return {
+        issue: {
+          file,
+          line,
+          severity: 'error',
+          message: `row has ${cells.length} fields but the header has ${header.length}`,
+        },
+      };
+  }
+  const { values, conflict } = rowValues(header, cells);
+  if (conflict !== undefined) return { issue: { file, line, severity: 'error', ...conflict } };
+  return { values };
+}
+
 /**
- * Streams a CSV file (RFC 4180, UTF-8, optional BOM, CRLF or LF) and yields its rows keyed by header.
- * Tolerates trailing empty header columns and short rows; a row with extra non-empty fields, or one
- * the CSV parser cannot read, is reported through `onIssue` and skipped; the rows beside it are kept.
+ * Streams a CSV file (RFC 4180, UTF-8, optional BOM, CRLF or LF) and yields its rows keyed by header,
+ * read by the imports' one CSV reader (@edusage/csv): a stray quote rejects its own line, and reading
+ * goes on at the next one, so it never merges the lines after it into the row (a value spanning lines
+ * is kept only when it is well-formed CSV on its own). Tolerates trailing empty header columns and
+ * short rows; a row with extra non-empty fields is reported through `onIssue` and skipped; the rows
+ * beside it are kept. A header the reader cannot read is a file-level error (no row is read).
  */
 export async function* readCsvRows(
   file: string,
@@ -123,57 +152,33 @@ export async function* readCsvRows(
   onIssue: (issue: RosterIssue) => void,
   opts: CsvReadOptions = {},
 ): AsyncGenerator<CsvRow> {
-  const parser = parse({
-    bom: true,
-    info: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    on_skip: (err) => {
-      const lines = err && typeof err['lines'] === 'number' ? (err['lines'] as number) : undefined;
-      onIssue({
-        file: displayName,
-        ...(lines !== undefined ? { line: lines } : {}),
-        severity: 'error',
-        message: `unreadable CSV record: ${err?.message ?? 'parse error'}`,
-      });
-      return undefined;
-    },
-  });
-  const input = createReadStream(file);
-  input.on('error', (err) => parser.destroy(err));
-  input.pipe(parser);
-
   let header: HeaderColumn[] | null = null;
-  for await (const item of parser as AsyncIterable<{
-    record: string[];
-    info: { lines: number };
-  }>) {
-    const { record, info } = item;
-    if (header === null) {
-      header = readHeader(record, opts);
-      continue;
+  try {
+    for await (const item of readCsvFile(file)) {
+      if (item.kind === 'issue') {
+        onIssue(readerIssue(displayName, item.line, item.message, header === null));
+        if (header === null) return;
+        continue;
+      }
+      if (header === null) {
+        header = readHeader(item.cells, opts);
+        continue;
+      }
+      if (opts.only && !opts.only.test(item.text)) continue;
+      if (item.cells.length === 1 && item.cells[0]?.trim() === '') continue;
+      const row = rowOf(displayName, item.line, header, item.cells);
+      if ('issue' in row) onIssue(row.issue);
+      else yield { line: item.line, values: row.values };
     }
-    if (record.length === 1 && record[0]?.trim() === '') continue;
-    let extra = false;
-    for (let i = header.length; i < record.length; i++) {
-      if ((record[i] ?? '').trim() !== '') extra = true;
-    }
-    if (extra) {
-      onIssue({
-        file: displayName,
-        line: info.lines,
-        severity: 'error',
-        message: `row has ${record.length} fields but the header has ${header.length}`,
-      });
-      continue;
-    }
-    const { values, conflict } = rowValues(header, record);
-    if (conflict !== undefined) {
-      onIssue({ file: displayName, line: info.lines, severity: 'error', ...conflict });
-      continue;
-    }
-    yield { line: info.lines, values };
+  } catch (err) {
+    // The reader gives up on a file whose quoting is broken throughout: the file's own error.
+    onIssue({ file: displayName, severity: 'error', scope: 'file', message: (err as Error).message });
   }
+}
+
+/** A line the CSV reader could not read: that row's error, or the file's when it is the header. */
+function readerIssue(file: string, line: number, message: string, isHeader: boolean): RosterIssue {
+  if (isHeader)
+    return { file, line, severity: 'error', scope: 'file', message: `the header line is not readable CSV: ${message}` };
+  return { file, line, severity: 'error', message };
 }

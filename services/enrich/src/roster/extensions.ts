@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { hostOf } from '../catalog/catalog';
 import { parseCidr } from '../enrich/network';
 import type { ColumnRules } from './columns';
 import { req } from './fields';
-import { newSummary, readRosterFile, type LoadContext } from './load-file';
+import { newSummary, readRosterFile, type LoadContext, type RosterCatalog } from './load-file';
 
 const COURSE_APPS_COLUMNS: ColumnRules = {
   source: 'the course_apps.csv extension',
@@ -16,18 +17,36 @@ const COURSE_APPS_COLUMNS: ColumnRules = {
   known: ['courseSourcedId', 'appId'],
 };
 
+/**
+ * Why an appId is not one events carry, or null when it is an app id of the catalog. Events carry
+ * the catalog's id (a domain or URL resolves to its app), so any other id never infers a class.
+ */
+function unknownAppId(app: string, catalog: RosterCatalog): string | null {
+  if (catalog.apps.get(app)) return null;
+  const resolved = catalog.apps.resolve({ app_id: app });
+  const noClass = 'so no class would be inferred from this row';
+  if (resolved.app_resolved)
+    return `appId "${app}" is not an app id of ${catalog.name}: events of that app carry "${resolved.app_id}", ${noClass}; write ${resolved.app_id}`;
+  const host = hostOf(app);
+  if (host !== null)
+    return `appId "${app}" is a domain no app of ${catalog.name} has: its events carry "domain:${host}", ${noClass}; add the app with \`catalog import\` and write its app id`;
+  return `appId "${app}" is not in ${catalog.name}: only events sent with exactly this app id match it; check the id, or add the app with \`catalog import\``;
+}
+
 /** District extension `course_apps.csv`: courseSourcedId,appId (one row per pair). */
 export async function loadCourseApps(ctx: LoadContext, file: string | null): Promise<void> {
-  const { data } = ctx;
+  const { data, catalog } = ctx;
   await readRosterFile(
     ctx,
     {
       file: 'course_apps.csv',
       columns: COURSE_APPS_COLUMNS,
-      row(v, warn) {
+      row(v, { warn }) {
         const course = req(v, 'courseSourcedId');
         const app = req(v, 'appId').toLowerCase();
         if (!data.courses.has(course)) warn('courseSourcedId', `course "${course}" is not in the roster's courses`);
+        const unknown = unknownAppId(app, catalog);
+        if (unknown !== null) warn('appId', unknown);
         const apps = data.courseApps.get(course) ?? [];
         if (!apps.includes(app)) apps.push(app);
         data.courseApps.set(course, apps);

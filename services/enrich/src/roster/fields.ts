@@ -1,4 +1,4 @@
-import { parseRosterDate } from './dates';
+import { SLASH_ORDER_NAMES, parseRosterDate, type SlashOrder } from './dates';
 import type { RosterStatus } from './model';
 
 /** A bad value in one row: the row is rejected with this field and message. */
@@ -41,14 +41,16 @@ export function list(s: string): string[] {
     .filter((x) => x.length > 0);
 }
 
-export function date(v: Values, field: string, slashOrder: 'dmy' | 'mdy' = 'dmy'): string | null {
+/** A date column's value as YYYY-MM-DD (slash dates in the file's order), null when empty. */
+export function date(v: Values, field: string, slashOrder: SlashOrder): string | null {
   const raw = opt(v, field);
   if (raw === '') return null;
   const d = parseRosterDate(raw, slashOrder);
   if (d === null)
     throw new FieldError(
       field,
-      `${field} "${raw}" is not a date (YYYY-MM-DD, YYYY-MM-DD hh:mm:ss, ISO 8601 or ${slashOrder === 'mdy' ? 'MM/DD/YYYY' : 'DD/MM/YYYY'})`,
+      `${field} "${raw}" is not a date (YYYY-MM-DD, YYYY-MM-DD hh:mm:ss, ISO 8601, or a slash date ` +
+        `${SLASH_ORDER_NAMES[slashOrder]} as the file's slash dates are read)`,
     );
   return d;
 }
@@ -65,7 +67,13 @@ export function bool(s: string): boolean {
   return /^(true|1|yes|y)$/i.test(s.trim());
 }
 
-export function checkEmail(email: string): string | null {
-  if (email !== '' && !email.includes('@')) throw new FieldError('email', `email "${email}" has no @`);
-  return nullable(email);
+/**
+ * An email, or null. A value without @ (`none`, `n/a`: young students without a mailbox) is no
+ * email, not a bad row: the user is kept without one (a warning), so their enrollments still resolve.
+ */
+export function email(v: Values, warn: (field: string, message: string) => void): string | null {
+  const raw = opt(v, 'email');
+  if (raw === '' || raw.includes('@')) return nullable(raw);
+  warn('email', `email "${raw}" has no @: the user is kept without an email`);
+  return null;
 }

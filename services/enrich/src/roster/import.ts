@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ClickHouseClient } from '@edusage/clickhouse';
+import { AppCatalog, loadShippedCatalog } from '../catalog/catalog';
+import { loadDistrictCatalog } from '../catalog/store';
 import { newVersionId, assertSafeDistrictId } from '../store/versioned';
 import { buildDimensionRows, writeDimensions } from './dimensions';
 import {
@@ -7,6 +9,7 @@ import {
   importBlockers,
   loadRosterDir,
   type ColumnRenames,
+  type RosterCatalog,
   type RosterFormat,
   type RosterReport,
 } from './roster-dir';
@@ -57,9 +60,19 @@ export class RosterRefusedError extends Error {
  * version to Redis and switch `roster:<district>:current` to it (workers pick it up within their poll
  * interval), then write the ClickHouse dimensions under the same version.
  */
+/** The catalog the district's events resolve with: the shipped one and the district's extension. */
+async function districtCatalog(opts: RosterImportOptions): Promise<RosterCatalog> {
+  const extension = await loadDistrictCatalog(opts.redis, opts.redisPrefix, opts.districtId);
+  return {
+    apps: new AppCatalog(loadShippedCatalog(), extension?.apps ?? []),
+    name: extension ? `the shipped app catalog and district ${opts.districtId}'s` : 'the shipped app catalog',
+  };
+}
+
 export async function importRoster(opts: RosterImportOptions): Promise<RosterImportResult> {
   assertSafeDistrictId(opts.districtId);
   const { data, report } = await loadRosterDir(opts.dir, {
+    catalog: await districtCatalog(opts),
     ...(opts.courseAppsFile ? { courseAppsFile: opts.courseAppsFile } : {}),
     ...(opts.networksFile ? { networksFile: opts.networksFile } : {}),
     ...(opts.format ? { format: opts.format } : {}),

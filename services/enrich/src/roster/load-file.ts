@@ -1,6 +1,9 @@
 import path from 'node:path';
+import type { AppCatalog } from '../catalog/catalog';
 import { checkColumns, type ColumnRules } from './columns';
-import { normalizeHeader, readCsvRows, type HeaderColumn, type RosterIssue } from './csv';
+import { normalizeHeader, readCsvRows, type CsvReadOptions, type HeaderColumn, type RosterIssue } from './csv';
+import { fileSlashOrder, type DateColumns } from './date-order';
+import type { SlashOrder } from './dates';
 import { FieldError, type Values } from './fields';
 import type { RosterData } from './model';
 
@@ -36,6 +39,13 @@ export interface RosterReport {
 /** Explicit column renames: lower-cased file name → (lower-cased column → lower-cased new name). */
 export type ColumnRenames = ReadonlyMap<string, ReadonlyMap<string, string>>;
 
+/** The app catalog a load checks course_apps.csv against, and how to name it in messages. */
+export interface RosterCatalog {
+  apps: AppCatalog;
+  /** E.g. "the shipped app catalog", "the shipped app catalog and district d1's". */
+  name: string;
+}
+
 /** What one roster load works on. */
 export interface LoadContext {
   dir: string;
@@ -43,6 +53,15 @@ export interface LoadContext {
   data: RosterData;
   report: RosterReport;
   renames: ColumnRenames;
+  catalog: RosterCatalog;
+}
+
+/** What a reader gets with each row besides its values. */
+export interface RowContext {
+  /** Reports a problem that keeps the row (file and line added). */
+  warn: (field: string, message: string) => void;
+  /** The order of this file's slash dates, decided once for the whole file (date-order.ts). */
+  slashOrder: SlashOrder;
 }
 
 /** Reads one file's rows. */
@@ -51,11 +70,13 @@ export interface FileReader {
   file: string;
   /** Header rules; none = the header is not checked. */
   columns?: ColumnRules;
+  /** Columns whose dates the load uses: their slash dates get one order for the file. */
+  dates?: DateColumns;
   /**
    * Handles one row: throw FieldError to reject it, return 'deleted' for a row left out on purpose
-   * (`tobedeleted`), call `warn` for a problem that keeps the row.
+   * (`tobedeleted`), call `row.warn` for a problem that keeps the row.
    */
-  row(values: Values, warn: (field: string, message: string) => void): 'kept' | 'deleted';
+  row(values: Values, row: RowContext): 'kept' | 'deleted';
 }
 
 /** Finds a file in the folder by name, ignoring case (exports spell `userProfiles.csv` both ways). */
@@ -86,6 +107,39 @@ function checkRenames(name: string, renames: ReadonlyMap<string, string> | undef
 }
 
 /**
+ * How a file's header is read: explicit renames, and the reader's column checks (whose issues go to
+ * `onIssues`; the renames they find apply either way).
+ */
+function headerReading(
+  name: string,
+  reader: FileReader,
+  renames: ReadonlyMap<string, string> | undefined,
+  onIssues: (issues: RosterIssue[]) => void,
+): CsvReadOptions {
+  const onHeader = (columns: HeaderColumn[]) => {
+    onIssues(checkRenames(name, renames, columns));
+    if (!reader.columns) return undefined;
+    const check = checkColumns(name, reader.columns, columns, (from, to) => `--rename ${name}:${from}=${to}`);
+    onIssues(check.issues);
+    return check.renames;
+  };
+  return { ...(renames ? { renames } : {}), onHeader };
+}
+
+/** The order of the file's slash dates (a first pass when the reader has date columns). */
+async function slashOrderOf(
+  ctx: LoadContext,
+  file: string,
+  reader: FileReader,
+  csv: CsvReadOptions,
+): Promise<SlashOrder> {
+  if (!reader.dates) return 'mdy';
+  const { order, issues } = await fileSlashOrder(file, path.basename(file), reader.dates, csv);
+  ctx.report.issues.push(...issues);
+  return order;
+}
+
+/**
  * Reads the file `reader.file` of the folder (or `filePath` when given): checks its header, then
  * hands each row to the reader. Bad rows are reported (file, line, field) and skipped; the rows
  * beside them are kept. Returns false when the file is not there (noted in `missingFiles` unless
@@ -106,28 +160,28 @@ export async function readRosterFile(
   ctx.report.files.push(summary);
   const onIssue = (issue: RosterIssue) => {
     ctx.report.issues.push(issue);
-    if (issue.severity === 'error') summary.rejected++;
+    if (issue.severity === 'error' && issue.scope !== 'file') summary.rejected++;
   };
   const renames = ctx.renames.get(name.toLowerCase());
-  const onHeader = (columns: HeaderColumn[]) => {
-    ctx.report.issues.push(...checkRenames(name, renames, columns));
-    if (!reader.columns) return undefined;
-    const check = checkColumns(name, reader.columns, columns, (from, to) => `--rename ${name}:${from}=${to}`);
-    ctx.report.issues.push(...check.issues);
-    return check.renames;
-  };
-  for await (const row of readCsvRows(file, name, onIssue, { ...(renames ? { renames } : {}), onHeader })) {
+  const slashOrder = await slashOrderOf(
+    ctx,
+    file,
+    reader,
+    headerReading(name, reader, renames, () => undefined),
+  );
+  const csv = headerReading(name, reader, renames, (issues) => ctx.report.issues.push(...issues));
+  for await (const row of readCsvRows(file, name, onIssue, csv)) {
     const warn = (field: string, message: string) =>
       ctx.report.issues.push({ file: name, line: row.line, field, severity: 'warning', message });
     try {
-      if (reader.row(row.values, warn) === 'deleted') summary.excluded++;
+      if (reader.row(row.values, { warn, slashOrder }) === 'deleted') summary.excluded++;
       else summary.kept++;
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
       onIssue({ file: name, line: row.line, field: err.field, severity: 'error', message: err.message });
     }
   }
-  // Rows the CSV parser could not read are counted by onIssue but never reach the loop.
+  // Rows rejected before the reader saw them (an unclosed quote, extra fields) are counted by onIssue.
   summary.rows = summary.kept + summary.excluded + summary.rejected;
   return true;
 }
@@ -140,8 +194,10 @@ export function intoMap<T>(spec: {
   file: string;
   columns?: ColumnRules;
   target: Map<string, T>;
+  /** Columns whose dates the load uses (FileReader.dates). */
+  dates?: DateColumns;
   /** Throws FieldError for a bad row; 'deleted' for an excluded one. */
-  parse: (v: Values, warn: (field: string, message: string) => void) => T | 'deleted';
+  parse: (v: Values, row: RowContext) => T | 'deleted';
   key: (rec: T) => string;
   /** Field and message for a second row with the same key. */
   duplicate: (key: string) => FieldError;
@@ -149,8 +205,9 @@ export function intoMap<T>(spec: {
   return {
     file: spec.file,
     ...(spec.columns ? { columns: spec.columns } : {}),
-    row(values, warn) {
-      const rec = spec.parse(values, warn);
+    ...(spec.dates ? { dates: spec.dates } : {}),
+    row(values, row) {
+      const rec = spec.parse(values, row);
       if (rec === 'deleted') return 'deleted';
       const key = spec.key(rec);
       if (spec.target.has(key)) throw spec.duplicate(key);

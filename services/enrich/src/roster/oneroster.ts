@@ -1,8 +1,9 @@
 import type { ColumnRules } from './columns';
-import { parseRosterDate } from './dates';
-import { FieldError, bool, checkEmail, date, list, nullable, opt, req, status, type Values } from './fields';
+import type { DateColumns } from './date-order';
+import { isRosterDate } from './dates';
+import { FieldError, bool, date, email, list, nullable, opt, req, status, type Values } from './fields';
 import { rosterGrades } from './grades';
-import { findFile, intoMap, readRosterFile, type FileReader, type LoadContext } from './load-file';
+import { findFile, intoMap, readRosterFile, type FileReader, type LoadContext, type RowContext } from './load-file';
 import type {
   ClassRecord,
   CourseRecord,
@@ -233,26 +234,30 @@ export function oneRosterColumns(file: string, version: OneRosterVersion, hasRol
   };
 }
 
-/** dateLastModified is not used, but a value that is not a date is worth a warning. */
+/** dateLastModified is not used (its order does not matter), but a value that is not a date is worth a warning. */
 function checkModified(v: Values, warn: (field: string, message: string) => void): void {
   const raw = opt(v, 'datelastmodified');
-  if (raw !== '' && parseRosterDate(raw) === null)
-    warn('dateLastModified', `dateLastModified "${raw}" is not a date (ignored)`);
+  if (raw !== '' && !isRosterDate(raw)) warn('dateLastModified', `dateLastModified "${raw}" is not a date (ignored)`);
 }
 
+/** What every entity row has. */
+type Common = { sourcedId: string; status: RosterStatus };
+
 /** The columns every entity has: status (`tobedeleted` rows are excluded) and sourcedId, then the rest. */
-function entityRow<T>(
-  v: Values,
-  warn: (field: string, message: string) => void,
-  build: (common: { sourcedId: string; status: RosterStatus }) => T,
-): T | 'deleted' {
+function entityRow<T>(v: Values, row: RowContext, build: (common: Common) => T): T | 'deleted' {
   const st = status(v);
   const sourcedId = req(v, 'sourcedId');
   if (st === 'deleted') return 'deleted';
   const rec = build({ sourcedId, status: st });
-  checkModified(v, warn);
+  checkModified(v, row.warn);
   return rec;
 }
+
+/** The date columns of each file whose dates the load uses (dateLastModified is only checked). */
+const DATES: Record<string, DateColumns> = {
+  'enrollments.csv': { columns: ['beginDate', 'endDate'] },
+  'academicSessions.csv': { columns: ['startDate', 'endDate'] },
+};
 
 const duplicateSourcedId = (id: string) => new FieldError('sourcedId', `duplicate sourcedId "${id}" (first row kept)`);
 
@@ -260,27 +265,28 @@ function entityReader<T extends { sourcedId: string }>(
   file: string,
   columns: ColumnRules,
   target: Map<string, T>,
-  build: (v: Values, common: { sourcedId: string; status: RosterStatus }) => T,
+  build: (v: Values, common: Common, row: RowContext) => T,
 ): FileReader {
+  const dates = DATES[file];
   return intoMap({
     file,
     columns,
+    ...(dates ? { dates } : {}),
     target,
-    parse: (v, warn) => entityRow(v, warn, (common) => build(v, common)),
+    parse: (v, row) => entityRow(v, row, (common) => build(v, common, row)),
     key: (rec) => rec.sourcedId,
     duplicate: duplicateSourcedId,
   });
 }
 
-const buildOrg = (v: Values, c: { sourcedId: string; status: RosterStatus }): OrgRecord => ({
+const buildOrg = (v: Values, c: Common): OrgRecord => ({
   ...c,
   name: opt(v, 'name'),
   type: opt(v, 'type').toLowerCase(),
   parentSourcedId: nullable(opt(v, 'parentsourcedid')),
 });
 
-const buildUser = (v: Values, c: { sourcedId: string; status: RosterStatus }): UserRecord => {
-  const email = checkEmail(opt(v, 'email'));
+const buildUser = (v: Values, c: Common, row: RowContext): UserRecord => {
   const orgs = list(opt(v, 'orgsourcedids'));
   const primaryOrg = opt(v, 'primaryorgsourcedid');
   if (primaryOrg !== '' && !orgs.includes(primaryOrg)) orgs.unshift(primaryOrg);
@@ -290,14 +296,14 @@ const buildUser = (v: Values, c: { sourcedId: string; status: RosterStatus }): U
     enabled: enabled === '' ? true : bool(enabled),
     role: opt(v, 'role'),
     username: nullable(opt(v, 'username')),
-    email,
+    email: email(v, row.warn),
     identifiers: list(opt(v, 'identifier')),
     orgSourcedIds: orgs,
     grades: rosterGrades(opt(v, 'grades', 'grade')),
   };
 };
 
-const buildClass = (v: Values, c: { sourcedId: string; status: RosterStatus }): ClassRecord => ({
+const buildClass = (v: Values, c: Common): ClassRecord => ({
   ...c,
   title: opt(v, 'title'),
   courseSourcedId: nullable(opt(v, 'coursesourcedid')),
@@ -307,7 +313,7 @@ const buildClass = (v: Values, c: { sourcedId: string; status: RosterStatus }): 
   termSourcedIds: list(opt(v, 'termsourcedids', 'termsourcedid')),
 });
 
-const buildCourse = (v: Values, c: { sourcedId: string; status: RosterStatus }): CourseRecord => ({
+const buildCourse = (v: Values, c: Common): CourseRecord => ({
   ...c,
   title: opt(v, 'title'),
   courseCode: opt(v, 'coursecode'),
@@ -315,9 +321,9 @@ const buildCourse = (v: Values, c: { sourcedId: string; status: RosterStatus }):
   grades: rosterGrades(opt(v, 'grades', 'grade')),
 });
 
-const buildEnrollment = (v: Values, c: { sourcedId: string; status: RosterStatus }): EnrollmentRecord => {
-  const beginDate = date(v, 'beginDate');
-  const endDate = date(v, 'endDate');
+const buildEnrollment = (v: Values, c: Common, row: RowContext): EnrollmentRecord => {
+  const beginDate = date(v, 'beginDate', row.slashOrder);
+  const endDate = date(v, 'endDate', row.slashOrder);
   if (beginDate && endDate && endDate < beginDate) {
     throw new FieldError('endDate', `endDate ${endDate} is before beginDate ${beginDate}`);
   }
@@ -333,12 +339,12 @@ const buildEnrollment = (v: Values, c: { sourcedId: string; status: RosterStatus
   };
 };
 
-const buildSession = (v: Values, c: { sourcedId: string; status: RosterStatus }): SessionRecord => ({
+const buildSession = (v: Values, c: Common, row: RowContext): SessionRecord => ({
   ...c,
   title: opt(v, 'title'),
   type: opt(v, 'type'),
-  startDate: date(v, 'startDate'),
-  endDate: date(v, 'endDate'),
+  startDate: date(v, 'startDate', row.slashOrder),
+  endDate: date(v, 'endDate', row.slashOrder),
   parentSourcedId: nullable(opt(v, 'parentsourcedid')),
   schoolYear: nullable(opt(v, 'schoolyear')),
 });
@@ -349,7 +355,7 @@ function rolesReader(ctx: LoadContext, columns: ColumnRules): FileReader {
   return {
     file: 'roles.csv',
     columns,
-    row(v, warn) {
+    row(v, { warn }) {
       const st = status(v);
       const userId = req(v, 'userSourcedId');
       const role = req(v, 'role');

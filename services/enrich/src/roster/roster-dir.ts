@@ -1,15 +1,23 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { AppCatalog, loadShippedCatalog } from '../catalog/catalog';
 import { normalizeHeader, peekHeader, type RosterIssue } from './csv';
 import { loadCourseApps, loadNetworks } from './extensions';
-import { findFile, type ColumnRenames, type LoadContext, type RosterFormat, type RosterReport } from './load-file';
+import {
+  findFile,
+  type ColumnRenames,
+  type LoadContext,
+  type RosterCatalog,
+  type RosterFormat,
+  type RosterReport,
+} from './load-file';
 import { emptyRoster, type RosterData } from './model';
 import { loadOneRoster } from './oneroster';
 import { loadSds } from './sds';
 import { loadSdsV1 } from './sds-v1';
 
 export type { RosterIssue } from './csv';
-export type { FileSummary, RosterFormat, RosterReport, ColumnRenames } from './load-file';
+export type { FileSummary, RosterFormat, RosterReport, ColumnRenames, RosterCatalog } from './load-file';
 
 export interface RosterDirOptions {
   /** course_apps.csv to use instead of the one in the folder. */
@@ -20,6 +28,13 @@ export interface RosterDirOptions {
   format?: RosterFormat;
   /** Columns to read under another name, per file (`--rename users.csv:orgs=orgSourcedIds`). */
   renames?: ColumnRenames;
+  /** The app catalog course_apps.csv is checked against; default: the shipped one. */
+  catalog?: RosterCatalog;
+}
+
+/** The shipped app catalog, for loads that are given no district's. */
+export function shippedRosterCatalog(): RosterCatalog {
+  return { apps: new AppCatalog(loadShippedCatalog()), name: 'the shipped app catalog' };
 }
 
 export interface RosterLoadResult {
@@ -147,7 +162,14 @@ export async function loadRosterDir(rootDir: string, opts: RosterDirOptions = {}
     issues: [],
     missingFiles: [],
   };
-  const ctx: LoadContext = { dir, entries, data: emptyRoster(), report, renames: opts.renames ?? new Map() };
+  const ctx: LoadContext = {
+    dir,
+    entries,
+    data: emptyRoster(),
+    report,
+    renames: opts.renames ?? new Map(),
+    catalog: opts.catalog ?? shippedRosterCatalog(),
+  };
   if (format === 'oneroster') await loadOneRoster(ctx);
   else if (format === 'sds') await loadSds(ctx);
   else await loadSdsV1(ctx);

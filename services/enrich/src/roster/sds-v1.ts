@@ -133,15 +133,17 @@ function sectionReader(ctx: LoadContext): FileReader {
     file: 'Section.csv',
     columns: SECTION,
     target: data.classes,
-    parse(v) {
+    // SDS dates are month first (7/1/2017) unless the file shows otherwise.
+    dates: { columns: ['Term StartDate', 'Term EndDate'], formatOrder: 'mdy' },
+    parse(v, row) {
       // A repeated section must not add its course or term either.
       const id = sisId(v);
       if (data.classes.has(id)) throw duplicateSisId(id);
       const school = req(v, 'School SIS ID');
       const course = opt(v, 'Course SIS ID');
       const term = opt(v, 'Term SIS ID');
-      const startDate = date(v, 'Term StartDate', 'mdy');
-      const endDate = date(v, 'Term EndDate', 'mdy');
+      const startDate = date(v, 'Term StartDate', row.slashOrder);
+      const endDate = date(v, 'Term EndDate', row.slashOrder);
       if (course !== '' && !data.courses.has(course)) {
         data.courses.set(course, {
           sourcedId: course,

@@ -5,9 +5,10 @@
  * SDS rows have no status and enrollments no sourcedId: an enrollment is keyed by class and user.
  */
 import type { ColumnRules } from './columns';
-import { FieldError, bool, checkEmail, date, list, nullable, opt, req, type Values } from './fields';
+import type { DateColumns } from './date-order';
+import { FieldError, bool, date, email, list, nullable, opt, req, type Values } from './fields';
 import { rosterGrades } from './grades';
-import { findFile, intoMap, readRosterFile, type FileReader, type LoadContext } from './load-file';
+import { findFile, intoMap, readRosterFile, type FileReader, type LoadContext, type RowContext } from './load-file';
 import type { ClassRecord, CourseRecord, EnrollmentRecord, OrgRecord, SessionRecord, UserRecord } from './model';
 
 export type SdsVersion = 'v2' | 'v2.1';
@@ -120,17 +121,21 @@ export function sdsColumns(file: string, version: SdsVersion): ColumnRules {
 
 const duplicateSourcedId = (id: string) => new FieldError('sourcedId', `duplicate sourcedId "${id}" (first row kept)`);
 
+/** SDS slash dates are month first (7/1/2017), unless a file shows otherwise (date-order.ts). */
+const SESSION_DATES: DateColumns = { columns: ['startDate', 'endDate'], formatOrder: 'mdy' };
+
 function byId<T extends { sourcedId: string }>(
   file: string,
   version: SdsVersion,
   target: Map<string, T>,
-  build: (v: Values, sourcedId: string) => T,
+  build: (v: Values, sourcedId: string, row: RowContext) => T,
 ): FileReader {
   return intoMap({
     file,
     columns: sdsColumns(file, version),
+    ...(file === 'academicSessions.csv' ? { dates: SESSION_DATES } : {}),
     target,
-    parse: (v) => build(v, req(v, 'sourcedId')),
+    parse: (v, row) => build(v, req(v, 'sourcedId'), row),
     key: (rec) => rec.sourcedId,
     duplicate: duplicateSourcedId,
   });
@@ -144,25 +149,25 @@ const buildOrg = (v: Values, sourcedId: string): OrgRecord => ({
   parentSourcedId: nullable(opt(v, 'parentSourcedId')),
 });
 
-const buildUser = (v: Values, sourcedId: string): UserRecord => ({
+const buildUser = (v: Values, sourcedId: string, row: RowContext): UserRecord => ({
   sourcedId,
   status: '',
   enabled: true,
   // v2 only; in v2.1 roles.csv sets role and orgs.
   role: opt(v, 'role'),
   username: nullable(opt(v, 'username')),
-  email: checkEmail(opt(v, 'email')),
+  email: email(v, row.warn),
   orgSourcedIds: list(opt(v, 'orgSourcedIds')),
   grades: rosterGrades(opt(v, 'grade')),
 });
 
-const buildSession = (v: Values, sourcedId: string): SessionRecord => ({
+const buildSession = (v: Values, sourcedId: string, row: RowContext): SessionRecord => ({
   sourcedId,
   status: '',
   title: opt(v, 'title'),
   type: opt(v, 'type'),
-  startDate: date(v, 'startDate', 'mdy'),
-  endDate: date(v, 'endDate', 'mdy'),
+  startDate: date(v, 'startDate', row.slashOrder),
+  endDate: date(v, 'endDate', row.slashOrder),
   parentSourcedId: null,
   schoolYear: nullable(opt(v, 'schoolYear')),
 });
@@ -193,7 +198,7 @@ function rolesReader(ctx: LoadContext, version: SdsVersion): FileReader {
   return {
     file: 'roles.csv',
     columns: sdsColumns('roles.csv', version),
-    row(v, warn) {
+    row(v, { warn }) {
       const userId = req(v, 'userSourcedId');
       const org = req(v, 'orgSourcedId');
       const role = req(v, 'role');
