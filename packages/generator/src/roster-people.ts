@@ -151,7 +151,8 @@ class PeopleBuilder {
       role: p.role,
       primary: p.role === 'teacher' ? 'true' : 'false',
       beginDate: begin,
-      endDate: end,
+      // OneRoster's endDate is exclusive: the day after the last day in class.
+      endDate: addDays(end, 1),
     });
   }
 }

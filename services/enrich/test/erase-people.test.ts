@@ -47,11 +47,13 @@ describe('namePerson: the pseudonyms an erasure removes', () => {
     expect(() => namePerson('L-9', withIds, KEY, 'd1')).toThrow('the roster has 2 users with this state or local id');
   });
 
-  it('takes an id the roster lacks as the identifier a departed person sent, as typed and lower-cased', () => {
+  it('takes an id the roster lacks as the identifier a departed person sent: as typed, lower-cased, as a device id', () => {
     const person = namePerson('Left-2025@District.org', roster, KEY, 'd1');
     expect(person.sourcedId).toBeNull();
-    expect(person.personIds.sort()).toEqual([p('Left-2025@District.org'), p('left-2025@district.org')].sort());
-    expect(namePerson('gone', null, KEY, 'd1').personIds).toEqual([p('gone')]);
+    expect(person.personIds.sort()).toEqual(
+      [p('Left-2025@District.org'), p('left-2025@district.org'), p('device:Left-2025@District.org')].sort(),
+    );
+    expect(namePerson('gone', null, KEY, 'd1').personIds.sort()).toEqual([p('gone'), p('device:gone')].sort());
   });
 
   it('leaves out an identifier another roster user has too: its pseudonym is theirs as well', () => {
@@ -62,7 +64,8 @@ describe('namePerson: the pseudonyms an erasure removes', () => {
     const person = namePerson('stu1', shared, KEY, 'd1');
     expect(person.personIds).toEqual([p('stu1')]);
     expect(person.shared).toBe(2);
-    expect(namePerson('STU2', shared, KEY, 'd1').personIds).toEqual([p('STU2')]); // not stu2's own id
+    // Not stu2's own id.
+    expect(namePerson('STU2', shared, KEY, 'd1').personIds.sort()).toEqual([p('STU2'), p('device:STU2')].sort());
   });
 
   it('refuses an email two roster users share, and an empty id', () => {

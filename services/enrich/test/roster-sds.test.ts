@@ -73,7 +73,7 @@ describe('Microsoft SDS v2.1 (Microsoft sample files)', () => {
     const { data } = await loadRosterDir(V21);
     const index = new RosterIndex('d1', 'v1', data, KEY);
     const student = index.findPerson({ username: 'JCRAIG@classrmtest31.org' });
-    expect(student?.schools).toEqual(['110003']); // 110003 is the only org of type school
+    expect(student?.orgSchools).toEqual(['110003']); // 110003 is the only org of type school
     expect(student?.role).toBe('student');
     expect(index.findPerson({ sourced_id: '114006' })?.role).toBe('teacher'); // "professor" in roles.csv
   });

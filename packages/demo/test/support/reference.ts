@@ -223,29 +223,49 @@ export function* attributedEvents(
     list.push(e);
     enrollmentsOf.set(e.userSourcedId, list);
   }
-  /** The person's schools: school orgs of the user row + schools of enrollments that are not inactive. */
-  const schoolsOf = (personId: string): Set<string> => {
-    const out = new Set<string>();
-    for (const org of (users.get(personId)?.orgSourcedIds ?? '').split(',')) {
-      if (schoolOrgs.has(org.trim())) out.add(org.trim());
-    }
+  /** An enrollment in force on `day` (OneRoster: beginDate inclusive, endDate exclusive). */
+  const enrolledOn = (e: (typeof roster.enrollments)[number], day: string): boolean =>
+    e.status !== 'inactive' &&
+    classes.has(e.classSourcedId) &&
+    !(e.beginDate && day < e.beginDate.slice(0, 10)) &&
+    !(e.endDate && day >= e.endDate.slice(0, 10));
+  /**
+   * The person's school on `day`: the one school of their enrollments in force that day; with none,
+   * the one school org of their user row; else none. (The generator dates every enrollment, so the
+   * class term's dates, which enrich falls back on, never come into it.)
+   */
+  const schoolOn = (personId: string, day: string): string | null => {
+    const enrolled = new Set<string>();
     for (const e of enrollmentsOf.get(personId) ?? []) {
-      const cls = classes.get(e.classSourcedId);
-      if (e.status === 'inactive' || !cls) continue;
-      const school = e.schoolSourcedId || cls.schoolSourcedId;
-      if (schoolOrgs.has(school)) out.add(school);
+      const school = e.schoolSourcedId || classes.get(e.classSourcedId)?.schoolSourcedId || '';
+      if (enrolledOn(e, day) && schoolOrgs.has(school)) enrolled.add(school);
     }
-    return out;
+    const orgs = new Set(
+      (users.get(personId)?.orgSourcedIds ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => schoolOrgs.has(o)),
+    );
+    const candidates = enrolled.size > 0 ? enrolled : orgs;
+    return candidates.size === 1 ? [...candidates][0]! : null;
+  };
+  /** An email, or a username with an @ (a UPN), names whoever has it as email or username; two people: nobody. */
+  const byLogin = (value: string): string | null => {
+    const k = value.trim().toLowerCase();
+    const [e, u] = [byEmail.get(k), byUsername.get(k)];
+    if (e === null || u === null || (e !== undefined && u !== undefined && e !== u)) return null;
+    return e ?? u ?? null;
   };
 
   const resolvePerson = (user: TruthEvent['user']): string | null => {
     if (user.sourced_id && users.has(user.sourced_id.trim())) return user.sourced_id.trim();
     if (user.email) {
-      const p = byEmail.get(user.email.trim().toLowerCase());
+      const p = byLogin(user.email);
       if (p) return p;
     }
     if (user.username) {
-      const p = byUsername.get(user.username.trim().toLowerCase());
+      const name = user.username.trim().toLowerCase();
+      const p = name.includes('@') ? byLogin(name) : byUsername.get(name);
       if (p) return p;
     }
     return null;
@@ -296,9 +316,7 @@ export function* attributedEvents(
       const candidates = new Set<string>();
       for (const e of enrollmentsOf.get(personSourcedId) ?? []) {
         const cls = classes.get(e.classSourcedId);
-        if (e.status === 'inactive' || !cls) continue;
-        if (e.beginDate && day < e.beginDate.slice(0, 10)) continue;
-        if (e.endDate && day > e.endDate.slice(0, 10)) continue;
+        if (!cls || !enrolledOn(e, day)) continue;
         if (!appsOfCourse.get(cls.courseSourcedId)?.has(app)) continue;
         candidates.add(cls.sourcedId);
       }
@@ -308,13 +326,10 @@ export function* attributedEvents(
       }
     }
 
-    // Which school: (events carry no school_id) the class's school, else the person's only school.
+    // Which school: (events carry no school_id) the class's school, else the person's school that day.
     let schoolId = '';
     if (classId !== null) schoolId = classes.get(classId)!.schoolSourcedId;
-    else if (resolved) {
-      const schools = schoolsOf(personSourcedId);
-      if (schools.size === 1) schoolId = [...schools][0]!;
-    }
+    else if (resolved) schoolId = schoolOn(personSourcedId, day) ?? '';
 
     // Time: login/logout none; a duration counts as itself; other hits count their minute.
     let seconds = 0;

@@ -1,7 +1,7 @@
 import type { EnrichedEvent, NativeEvent, RawMessage } from '@edusage/contracts';
 import type { AppCatalog } from '../catalog/catalog';
-import type { IndexedPerson, RosterIndex } from '../roster/roster-index';
-import { canonicalUnresolvedIdentifier, dedupKey, enrichedEventId, pseudonymize } from './pseudonym';
+import { enrollmentActiveOn, schoolOn, type IndexedPerson, type RosterIndex } from '../roster/roster-index';
+import { dedupKey, enrichedEventId, unresolvedPersonId } from './pseudonym';
 import { localDate } from './time';
 
 /** Everything enrichment needs to know about one district, held in memory. */
@@ -45,14 +45,10 @@ export function engagedTime(event: Pick<NativeEvent, 'type' | 'active_seconds'>)
   return { explicit_seconds: 0, counts_minute: HIT_TYPES.has(event.type) };
 }
 
-/** Enrollment is active on `day` (YYYY-MM-DD): status not inactive and day within begin/end when given. */
-function activeOn(e: IndexedPerson['enrollments'][number], day: string): boolean {
-  return e.active && (e.beginDate === null || e.beginDate <= day) && (e.endDate === null || day <= e.endDate);
-}
-
 /**
  * Class attribution: explicit class if it exists in the roster; else the one class the person is
- * actively enrolled in (on the event's local day) whose course uses the app; else none.
+ * actively enrolled in on the event's local day (`enrollmentActiveOn`: the enrollment's dates, else its
+ * class's term dates; end exclusive) whose course uses the app; else none.
  */
 export function attributeClass(
   event: Pick<NativeEvent, 'class_id'>,
@@ -69,7 +65,7 @@ export function attributeClass(
   if (person) {
     let found: string | null = null;
     for (const e of person.enrollments) {
-      if (!activeOn(e, day) || !e.apps.includes(appId)) continue;
+      if (!enrollmentActiveOn(e, day) || !e.apps.includes(appId)) continue;
       if (found === null) found = e.classId;
       else if (found !== e.classId) return { class_id: null, class_attribution: 'none' };
     }
@@ -78,12 +74,16 @@ export function attributeClass(
   return { class_id: null, class_attribution: 'none' };
 }
 
-/** School: event school_id if known; else the attributed class's school; else the person's only school. */
+/**
+ * School: event school_id if known; else the attributed class's school; else the person's school on the
+ * event's local day (`schoolOn`: of the enrollments active that day, else of their own orgs).
+ */
 export function attributeSchool(
   event: Pick<NativeEvent, 'school_id'>,
   classId: string | null,
   person: IndexedPerson | null,
   roster: RosterIndex | null,
+  day: string,
 ): string | null {
   const given = event.school_id?.trim();
   if (given && roster?.hasOrg(given)) return given;
@@ -91,8 +91,7 @@ export function attributeSchool(
     const school = roster.classes.get(classId)?.schoolId;
     if (school) return school;
   }
-  if (person && person.schools.length === 1) return person.schools[0] ?? null;
-  return null;
+  return person ? schoolOn(person, day) : null;
 }
 
 export function campusOf(clientIp: string | undefined, roster: RosterIndex | null): EnrichedEvent['campus'] {
@@ -116,9 +115,7 @@ export function enrichEvent(
   const district = ev.district_id;
   const roster = view.roster;
   const person = roster ? roster.findPerson(ev.user) : null;
-  const personId = person
-    ? person.personId
-    : pseudonymize(pseudonymKey, district, canonicalUnresolvedIdentifier(ev.user));
+  const personId = person ? person.personId : unresolvedPersonId(pseudonymKey, district, ev.user);
   const app = view.catalog.resolve(ev.app);
   const day = localDate(Date.parse(ev.occurred_at), view.timeZone);
   const cls = attributeClass(ev, person, roster, app.app_id, day);
@@ -131,7 +128,7 @@ export function enrichEvent(
     occurred_at: ev.occurred_at,
     local_date: day,
     district_id: district,
-    school_id: attributeSchool(ev, cls.class_id, person, roster),
+    school_id: attributeSchool(ev, cls.class_id, person, roster, day),
     class_id: cls.class_id,
     class_attribution: cls.class_attribution,
     person_id: personId,

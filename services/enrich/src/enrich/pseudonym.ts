@@ -27,7 +27,7 @@ const PSEUDONYMS_KEPT = 20_000;
  * Pseudonymous person id: HMAC-SHA256(PSEUDONYM_KEY, "<district>|<canonical identifier>"), first 32
  * hex characters. The canonical identifier is the roster sourcedId when the person resolves (so every
  * identifier of one person gives the same id), else the first identifier the event carries, normalized
- * (see `canonicalUnresolvedIdentifier`). Other services that need to join on people (e.g. outcome
+ * (see `unresolvedPersonId`). Other services that need to join on people (e.g. outcome
  * imports keyed by sourcedId) compute the same function.
  */
 export function pseudonymize(key: string, districtId: string, canonical: string): string {
@@ -104,13 +104,35 @@ export function senderPartitionKey(key: string, districtId: string, user: UserRe
   return `${districtId}|${pseudonymize(key, districtId, canonicalUnresolvedIdentifier(user))}`;
 }
 
+/** The first identifier an event carries, in the order sourced_id, email, username, device_id, normalized. */
+function firstIdentifier(user: UserRef): { field: keyof UserRef; id: string } {
+  if (user.sourced_id?.trim()) return { field: 'sourced_id', id: user.sourced_id.trim() };
+  if (user.email?.trim()) return { field: 'email', id: user.email.trim().toLowerCase() };
+  if (user.username?.trim()) return { field: 'username', id: user.username.trim().toLowerCase() };
+  return { field: 'device_id', id: (user.device_id ?? '').trim() };
+}
+
 /**
- * For a person not in the roster: the first identifier given, in the order sourced_id, email,
- * username, device_id; trimmed, and email/username lower-cased (they are case-insensitive logins).
+ * The sender's identifier, as the event identity and its Kafka key use it (`dedupKey`,
+ * `senderPartitionKey`): the first identifier given, in the order sourced_id, email, username,
+ * device_id; trimmed, and email/username lower-cased (they are case-insensitive logins). Never changed
+ * for device ids: copies of an event must keep their partition and duplicate key across upgrades.
  */
 export function canonicalUnresolvedIdentifier(user: UserRef): string {
-  if (user.sourced_id?.trim()) return user.sourced_id.trim();
-  if (user.email?.trim()) return user.email.trim().toLowerCase();
-  if (user.username?.trim()) return user.username.trim().toLowerCase();
-  return (user.device_id ?? '').trim();
+  return firstIdentifier(user).id;
+}
+
+/**
+ * What an unresolved person's person_id is the pseudonym of: their canonical identifier, but
+ * `device:<id>` for a sender known only by a device id, so a device id that equals a student's sourcedId
+ * (or any person identifier) never gets that person's id, counts and erasure.
+ */
+export function unresolvedPersonCanonical(user: UserRef): string {
+  const first = firstIdentifier(user);
+  return first.field === 'device_id' ? `device:${first.id}` : first.id;
+}
+
+/** person_id of a sender the roster does not know: enrich, `roster reresolve` and `people erase` use this one rule. */
+export function unresolvedPersonId(key: string, districtId: string, user: UserRef): string {
+  return pseudonymize(key, districtId, unresolvedPersonCanonical(user));
 }

@@ -1,5 +1,6 @@
+import type { UserRef } from '@edusage/contracts';
 import type { RosterData, UserRecord } from '../roster/model';
-import { pseudonymize } from '../enrich/pseudonym';
+import { pseudonymize, unresolvedPersonCanonical } from '../enrich/pseudonym';
 
 /** A person named for erasure, and the pseudonyms their events and results can carry. */
 export interface NamedPerson {
@@ -14,11 +15,11 @@ export interface NamedPerson {
 
 /**
  * The pseudonyms of one person (docs/ARCHITECTURE.md "Erasing a person"): what enrich writes for their
- * events (the roster sourcedId's pseudonym when the roster knew them; the pseudonym of the identifier
- * sent, `canonicalUnresolvedIdentifier`, when it did not: sourcedId as is, email and username
- * lower-cased) and what outcome imports write (the sourcedId's). An email or username another roster user
- * also has (as email, username or sourcedId) is left out: its pseudonym would be theirs too. A name the
- * roster lacks is taken as such an identifier, as typed and lower-cased (not when that is a roster
+ * events (the roster sourcedId's pseudonym when the roster knew them; `unresolvedPersonId` of the
+ * identifier sent when it did not: sourcedId as is, email and username lower-cased, a device id as
+ * `device:<id>`) and what outcome imports write (the sourcedId's). An email or username another roster
+ * user also has (as email, username or sourcedId) is left out: its pseudonym would be theirs too. A name
+ * the roster lacks is taken as any identifier a sender could have used (not when its form is a roster
  * sourcedId).
  */
 export function namePerson(
@@ -34,10 +35,8 @@ export function namePerson(
   const label = `${from} ${id}`;
   const user = roster ? findUser(roster, id, label) : null;
   const others = roster ? identifiersOfOthers(roster, user) : new Set<string>();
-  const candidates = user
-    ? [user.email?.trim().toLowerCase(), user.username?.trim().toLowerCase()]
-    : [id, id.toLowerCase()];
-  const own = [...new Set(candidates.filter((x): x is string => !!x && x !== user?.sourcedId.trim()))];
+  const candidates = sentAs(user, id).map(unresolvedPersonCanonical);
+  const own = [...new Set(candidates.filter((x) => x !== user?.sourcedId.trim()))];
   const kept = own.filter((x) => !others.has(x));
   const identifiers = user ? [user.sourcedId.trim(), ...kept] : kept;
   if (identifiers.length === 0)
@@ -48,6 +47,19 @@ export function namePerson(
     personIds: [...new Set(identifiers.map((x) => pseudonymize(key, districtId, x)))],
     shared: own.length - kept.length,
   };
+}
+
+/**
+ * How events could have named the person while the roster did not know them: a roster user by their
+ * email or username (by sourcedId they get the resolved id anyway); an id the roster lacks as any
+ * identifier, device id included.
+ */
+function sentAs(user: UserRecord | null, id: string): UserRef[] {
+  if (!user) return [{ sourced_id: id }, { email: id }, { username: id }, { device_id: id }];
+  const refs: UserRef[] = [];
+  if (user.email?.trim()) refs.push({ email: user.email });
+  if (user.username?.trim()) refs.push({ username: user.username });
+  return refs;
 }
 
 /**
@@ -78,25 +90,32 @@ function identifiersOfOthers(roster: RosterData, except: UserRecord | null): Set
 }
 
 /**
- * The roster user an id names: its sourcedId, else its email or username, else a state or local id
+ * The roster user an id names: its sourcedId, else its email or username (one lookup, as enrich's
+ * `findPerson` takes an email that is another user's username as neither's), else a state or local id
  * (`identifiers`, what assessment files carry); refused when two users share it.
  */
 function findUser(roster: RosterData, id: string, label: string): UserRecord | null {
   const bySourcedId = roster.users.get(id);
   if (bySourcedId) return bySourcedId;
   const lower = id.toLowerCase();
-  const fields = {
-    email: (u: UserRecord) => u.email?.trim().toLowerCase() === lower,
-    username: (u: UserRecord) => u.username?.trim().toLowerCase() === lower,
-    'state or local id': (u: UserRecord) => (u.identifiers ?? []).some((x) => x.trim() === id),
-  };
-  for (const [field, matches] of Object.entries(fields)) {
-    const found = [...roster.users.values()].filter(matches);
-    if (found.length > 1)
-      throw new Error(`${label}: the roster has ${found.length} users with this ${field}; name them by sourcedId`);
-    if (found.length === 1) return found[0]!;
-  }
-  return null;
+  const users = [...roster.users.values()];
+  const byEmail = users.filter((u) => u.email?.trim().toLowerCase() === lower);
+  const byUsername = users.filter((u) => u.username?.trim().toLowerCase() === lower);
+  const loginField = byUsername.length === 0 ? 'email' : byEmail.length === 0 ? 'username' : 'email or username';
+  return (
+    onlyOne([...new Set([...byEmail, ...byUsername])], loginField, label) ??
+    onlyOne(
+      users.filter((u) => (u.identifiers ?? []).some((x) => x.trim() === id)),
+      'state or local id',
+      label,
+    )
+  );
+}
+
+function onlyOne(found: UserRecord[], field: string, label: string): UserRecord | null {
+  if (found.length > 1)
+    throw new Error(`${label}: the roster has ${found.length} users with this ${field}; name them by sourcedId`);
+  return found[0] ?? null;
 }
 
 /**

@@ -3,7 +3,7 @@ import { insertRows, queryRows, sqlNumber, sqlString, utcDateTime, type ClickHou
 import { parseJsonPayload, rawMessageSchema, type NativeEvent } from '@edusage/contracts';
 import { readTopicToEnd, type Kafka } from '@edusage/kafka';
 import { derivedRanges, EVENT_COLUMNS, refoldRange } from '@edusage/aggregate';
-import { canonicalUnresolvedIdentifier, dedupKey, pseudonymize } from '../enrich/pseudonym';
+import { dedupKey, unresolvedPersonId } from '../enrich/pseudonym';
 import { localDate } from '../enrich/time';
 import { recordOrCheckPseudonymKey } from '../enrich/key-fingerprint';
 import { RosterIndex } from '../roster/roster-index';
@@ -133,7 +133,8 @@ async function rawEventsOfSenders(
       const parsed = rawMessageSchema.safeParse(json.value);
       if (!parsed.success || parsed.data.event.district_id !== o.districtId) continue;
       const ev = parsed.data.event;
-      const sender = pseudonymize(o.pseudonymKey, o.districtId, canonicalUnresolvedIdentifier(ev.user));
+      // The person_id enrich stored for the unresolved sender (the same rule).
+      const sender = unresolvedPersonId(o.pseudonymKey, o.districtId, ev.user);
       if (!senders.has(sender)) continue;
       if (!roster.findPerson(ev.user)) continue;
       const at = Date.parse(ev.occurred_at);

@@ -46,7 +46,7 @@ export function reviseRow(row: StoredEventRow, raw: NativeEvent, roster: RosterI
     role: person.role,
     class_id: cls.class_id ?? '',
     class_attribution: cls.class_attribution,
-    school_id: attributeSchool(raw, cls.class_id, person, roster) ?? '',
+    school_id: attributeSchool(raw, cls.class_id, person, roster, row.local_date) ?? '',
     campus: campusOf(raw.client_ip, roster),
   };
 }

@@ -8,7 +8,15 @@ import {
   type ClickHouseClient,
 } from '@edusage/clickhouse';
 import type { RosterData } from './model';
-import { RosterIndex, mapRole } from './roster-index';
+import {
+  RosterIndex,
+  classTermSpans,
+  enrollmentSpan,
+  mapRole,
+  schoolOn,
+  schoolsOn,
+  spanContains,
+} from './roster-index';
 
 export const DIMENSION_TABLES = ['dim_schools', 'dim_classes', 'dim_people', 'dim_enrollments'] as const;
 
@@ -19,15 +27,21 @@ export interface DimensionRows {
   dim_enrollments: object[];
 }
 
+/** Today's UTC date: the import's day when its caller gives none. */
+const utcToday = () => new Date().toISOString().slice(0, 10);
+
 /**
  * Rows for the ClickHouse roster dimensions (infra/clickhouse/0100_roster_dimensions.sql). People are
  * written only as their pseudonym (person_id); no name, email, username or sourcedId leaves here.
+ * Class head counts and people's schools are those of `day`, the import's: enrollments active that day
+ * by enrich's rule (their dates, else their class's term dates), so ended ones no longer count.
  */
 export function buildDimensionRows(
   districtId: string,
   version: string,
   data: RosterData,
   pseudonymKey: string,
+  day: string = utcToday(),
 ): DimensionRows {
   const index = new RosterIndex(districtId, version, data, pseudonymKey);
   const base = { district_id: districtId, roster_version: version };
@@ -39,29 +53,22 @@ export function buildDimensionRows(
     parent_id: o.parentSourcedId ?? '',
     status: o.status,
   }));
-  const counts = new Map<string, { students: number; teachers: number }>();
   const dim_enrollments: object[] = [];
   for (const e of data.enrollments.values()) {
     const person = index.people.get(e.userSourcedId);
     if (!person) continue; // a dangling reference has no pseudonym to write
-    const role = mapRole(e.role);
-    if (e.status !== 'inactive') {
-      const c = counts.get(e.classSourcedId) ?? { students: 0, teachers: 0 };
-      if (role === 'student') c.students++;
-      else if (role === 'teacher') c.teachers++;
-      counts.set(e.classSourcedId, c);
-    }
     dim_enrollments.push({
       ...base,
       class_id: e.classSourcedId,
       person_id: person.personId,
-      role,
+      role: mapRole(e.role),
       is_primary: e.primary ? 1 : 0,
       begin_date: e.beginDate ?? '',
       end_date: e.endDate ?? '',
       status: e.status,
     });
   }
+  const counts = classCounts(data, index, day);
   const dim_classes = [...data.classes.values()].map((c) => {
     const course = c.courseSourcedId ? data.courses.get(c.courseSourcedId) : undefined;
     const n = counts.get(c.sourcedId);
@@ -84,19 +91,38 @@ export function buildDimensionRows(
   });
   const dim_people = [...data.users.values()].map((u) => {
     const p = index.people.get(u.sourcedId);
-    const schools = p?.schools ?? [];
     return {
       ...base,
       person_id: p?.personId ?? '',
       role: p?.role ?? 'unknown',
       grade: p?.grade ?? '',
-      school_id: schools.length === 1 ? (schools[0] ?? '') : '',
-      school_ids: schools,
+      school_id: (p && schoolOn(p, day)) ?? '',
+      school_ids: p ? [...new Set([...p.orgSchools, ...schoolsOn(p, day)])] : [],
       enabled: u.enabled ? 1 : 0,
       status: u.status,
     };
   });
   return { dim_schools, dim_classes, dim_people, dim_enrollments };
+}
+
+/** Students and teachers per class among the enrollments active on `day` (as class inference counts them). */
+function classCounts(
+  data: RosterData,
+  index: RosterIndex,
+  day: string,
+): Map<string, { students: number; teachers: number }> {
+  const terms = classTermSpans(data);
+  const counts = new Map<string, { students: number; teachers: number }>();
+  for (const e of data.enrollments.values()) {
+    if (!index.people.has(e.userSourcedId) || e.status === 'inactive') continue;
+    if (!spanContains(enrollmentSpan(e, terms.get(e.classSourcedId)), day)) continue;
+    const role = mapRole(e.role);
+    const c = counts.get(e.classSourcedId) ?? { students: 0, teachers: 0 };
+    if (role === 'student') c.students++;
+    else if (role === 'teacher') c.teachers++;
+    counts.set(e.classSourcedId, c);
+  }
+  return counts;
 }
 
 export interface DimensionSummary {

@@ -62,7 +62,10 @@ export interface EnrollmentRecord {
   userSourcedId: string;
   role: string;
   primary: boolean;
-  /** YYYY-MM-DD, inclusive. */
+  /**
+   * YYYY-MM-DD as written; OneRoster 1.1: beginDate inclusive, endDate exclusive (the first day out).
+   * Empty in most exports: the class's term dates apply then (`enrollmentSpan`).
+   */
   beginDate: string | null;
   endDate: string | null;
 }
@@ -72,6 +75,7 @@ export interface SessionRecord {
   status: RosterStatus;
   title: string;
   type: string;
+  /** YYYY-MM-DD; endDate exclusive, as an enrollment's (a term ending 2021-02-01 hands over that day). */
   startDate: string | null;
   endDate: string | null;
   parentSourcedId: string | null;

@@ -1,7 +1,7 @@
 import type { Role } from '@edusage/contracts';
 import { NetworkMatcher } from '../enrich/network';
 import { pseudonymizeOnce } from '../enrich/pseudonym';
-import type { RosterData } from './model';
+import type { EnrollmentRecord, RosterData, SessionRecord } from './model';
 
 /**
  * OneRoster role (or Microsoft SDS role: professor, lecturer, teacherAssistant, itAdmin, ...) → the
@@ -43,14 +43,24 @@ export function mapRole(oneRosterRole: string): Role {
   }
 }
 
-export interface IndexedEnrollment {
+/**
+ * Days a roster entity covers (YYYY-MM-DD), as OneRoster 1.1 defines them: `beginDate` is the first
+ * day in, `endDate` the first day out (exclusive: a term ending 2021-02-01 hands over to one starting
+ * that day). Null: open on that side.
+ */
+export interface DateSpan {
+  beginDate: string | null;
+  endDate: string | null;
+}
+
+export interface IndexedEnrollment extends DateSpan {
   classId: string;
+  /** The enrollment's school (its own, else its class's) when that org is a school; else null. */
   schoolId: string | null;
   /** Apps the class's course uses (district course → app map); empty if none. */
   apps: readonly string[];
+  /** Not `inactive`, and its class exists. Dates (`enrollmentSpan`) decide on which days. */
   active: boolean;
-  beginDate: string | null;
-  endDate: string | null;
 }
 
 export interface IndexedPerson {
@@ -59,8 +69,8 @@ export interface IndexedPerson {
   personId: string;
   role: Role;
   grade: string | null;
-  /** Known schools (orgs of type school) of the person: from the user's orgs and enrollments. */
-  schools: string[];
+  /** The user's own orgs of type school (users.csv orgSourcedIds, SDS roles): used on days no enrollment is active. */
+  orgSchools: string[];
   enrollments: IndexedEnrollment[];
 }
 
@@ -107,34 +117,36 @@ export class RosterIndex {
         personId: pseudonymizeOnce(pseudonymKey, districtId, u.sourcedId),
         role: mapRole(u.role),
         grade: u.grades[0] ?? null,
-        schools: [...new Set(u.orgSourcedIds.filter(isSchool))],
+        orgSchools: [...new Set(u.orgSourcedIds.filter(isSchool))],
         enrollments: [],
       };
       this.people.set(u.sourcedId, person);
       if (u.email) addUnique(this.byEmail, u.email.trim().toLowerCase(), person);
       if (u.username) addUnique(this.byUsername, u.username.trim().toLowerCase(), person);
     }
+    const terms = classTermSpans(data);
     for (const e of data.enrollments.values()) {
       const person = this.people.get(e.userSourcedId);
       if (!person) continue;
       const cls = data.classes.get(e.classSourcedId);
       const courseId = cls?.courseSourcedId ?? null;
-      const active = e.status !== 'inactive' && cls !== undefined;
+      const school = e.schoolSourcedId ?? cls?.schoolSourcedId ?? null;
       person.enrollments.push({
         classId: e.classSourcedId,
-        schoolId: e.schoolSourcedId ?? cls?.schoolSourcedId ?? null,
+        schoolId: isSchool(school) ? school : null,
         apps: courseId ? (data.courseApps.get(courseId) ?? []) : [],
-        active,
-        beginDate: e.beginDate,
-        endDate: e.endDate,
+        active: e.status !== 'inactive' && cls !== undefined,
+        ...enrollmentSpan(e, terms.get(e.classSourcedId)),
       });
-      const school = e.schoolSourcedId ?? cls?.schoolSourcedId ?? null;
-      if (active && isSchool(school) && !person.schools.includes(school)) person.schools.push(school);
     }
     this.networks = new NetworkMatcher(data.networks);
   }
 
-  /** Finds a person by sourcedId, then email, then username (each exact after normalization). */
+  /**
+   * Finds a person by sourcedId, then email, then username (each exact after normalization). An email,
+   * or a username with an `@` (a UPN), is looked up as both: Google Classroom and xAPI mbox send only an
+   * email, while SDS and many OneRoster exports leave it empty and put the UPN in username.
+   */
   findPerson(user: {
     sourced_id?: string | undefined;
     email?: string | undefined;
@@ -145,14 +157,25 @@ export class RosterIndex {
       if (p) return p;
     }
     if (user.email) {
-      const p = this.byEmail.get(user.email.trim().toLowerCase());
+      const p = this.byLogin(user.email);
       if (p) return p;
     }
     if (user.username) {
-      const p = this.byUsername.get(user.username.trim().toLowerCase());
+      const name = user.username.trim().toLowerCase();
+      const p = name.includes('@') ? this.byLogin(name) : this.byUsername.get(name);
       if (p) return p;
     }
     return null;
+  }
+
+  /** The one person with this email or username; null when nobody has it or two people do (in either map). */
+  private byLogin(value: string): IndexedPerson | null {
+    const key = value.trim().toLowerCase();
+    const byEmail = this.byEmail.get(key);
+    const byUsername = this.byUsername.get(key);
+    if (byEmail === null || byUsername === null) return null;
+    if (byEmail && byUsername && byEmail !== byUsername) return null;
+    return byEmail ?? byUsername ?? null;
   }
 
   hasClass(classId: string): boolean {
@@ -169,4 +192,65 @@ function addUnique(map: Map<string, IndexedPerson | null>, key: string, person: 
   const prev = map.get(key);
   if (prev === undefined) map.set(key, person);
   else if (prev !== person) map.set(key, null);
+}
+
+const OPEN: DateSpan = { beginDate: null, endDate: null };
+
+/** `day` (YYYY-MM-DD) is in the span: on or after its begin, before its (exclusive) end. */
+export function spanContains(span: DateSpan, day: string): boolean {
+  return (span.beginDate === null || span.beginDate <= day) && (span.endDate === null || day < span.endDate);
+}
+
+/** The enrollment counts on `day` (the event's local day, or the import's). */
+export function enrollmentActiveOn(e: IndexedEnrollment, day: string): boolean {
+  return e.active && spanContains(e, day);
+}
+
+/**
+ * An enrollment's days: its own begin/end where given, else its class's term dates (real exports
+ * mostly leave enrollment dates empty; the class's term says when it meets).
+ */
+export function enrollmentSpan(e: EnrollmentRecord, classTerm: DateSpan | undefined): DateSpan {
+  return {
+    beginDate: e.beginDate ?? classTerm?.beginDate ?? null,
+    endDate: e.endDate ?? classTerm?.endDate ?? null,
+  };
+}
+
+/** Each class's days from its term sessions (`termSourcedIds`): earliest start, latest end. */
+export function classTermSpans(data: Pick<RosterData, 'classes' | 'sessions'>): Map<string, DateSpan> {
+  const out = new Map<string, DateSpan>();
+  for (const c of data.classes.values()) out.set(c.sourcedId, termSpan(c.termSourcedIds, data.sessions));
+  return out;
+}
+
+/** Open on a side where a term is missing or leaves that date empty: its class may meet then. */
+function termSpan(termIds: readonly string[], sessions: ReadonlyMap<string, SessionRecord>): DateSpan {
+  const terms = termIds.map((id) => sessions.get(id));
+  if (terms.length === 0) return OPEN;
+  const starts: (string | null)[] = terms.map((t) => t?.startDate ?? null);
+  const ends: (string | null)[] = terms.map((t) => t?.endDate ?? null);
+  return {
+    beginDate: starts.includes(null) ? null : ([...starts].sort()[0] ?? null),
+    endDate: ends.includes(null) ? null : ([...ends].sort().at(-1) ?? null),
+  };
+}
+
+/** The schools of the person's enrollments active on `day`, each once, in roster order. */
+export function schoolsOn(person: IndexedPerson, day: string): string[] {
+  const out: string[] = [];
+  for (const e of person.enrollments)
+    if (e.schoolId !== null && enrollmentActiveOn(e, day) && !out.includes(e.schoolId)) out.push(e.schoolId);
+  return out;
+}
+
+/**
+ * The person's school on `day`: the one school of their enrollments active that day (a student who
+ * changed schools is at the new one from its first day); with none active, their one school org; else
+ * null (two schools that day, or none known).
+ */
+export function schoolOn(person: IndexedPerson, day: string): string | null {
+  const enrolled = schoolsOn(person, day);
+  if (enrolled.length > 0) return enrolled.length === 1 ? enrolled[0]! : null;
+  return person.orgSchools.length === 1 ? person.orgSchools[0]! : null;
 }
