@@ -15,7 +15,7 @@ import { registerKeyCommands } from './key-commands';
  *   import --district d1 --source import --format schoology-activities <file>   (vendor exports:
  *     schoology-activities, edfi-system-activities, edfi-section-activities, google-classroom-usage)
  *   dlq summary [filters]                                         dead letters by stage, source, reason
- *   dlq replay [filters] [--dry-run]                              re-sends dead letters that now pass
+ *   dlq replay [filters] [--dry-run] [--again]                              re-sends dead letters that now pass
  */
 export function buildCli(): Command {
   const program = new Command('edusage-ingest').description('edusage ingest: API keys and file import');

@@ -113,6 +113,60 @@ describe('replayLetter', () => {
     expect(fromAggregate).toMatchObject({ kind: 'still_rejected', reason: { code: 'invalid_field' } });
   });
 
+  it('re-sends the very text enrich or the aggregate refused (its keys in its own order), so a refusal again is the same input', () => {
+    // Keys out of the schemas' order, as an adapter or an older version may write them.
+    const { active_seconds, ...rest } = nativeEvent;
+    const rawText = JSON.stringify({
+      origin: 'req-1#0',
+      channel: 'http',
+      received_at: FAILED_AT.toISOString(),
+      v: 1,
+      event: { active_seconds, ...rest, district_id: 'd1', source: 'agent' },
+    });
+    const fromEnrich = replayLetter(
+      letter({ stage: 'enrich', payload: rawText, reason: { code: 'internal_error', message: 'x' } }),
+      'x/0/12',
+    );
+    if (fromEnrich.kind !== 'replayed') throw new Error(JSON.stringify(fromEnrich));
+    expect(fromEnrich.raw.map((m) => JSON.stringify(m.value))).toEqual([rawText]);
+    const enrichedText = JSON.stringify({
+      enriched_at: '2026-03-02T14:00:01.000Z',
+      v: 1,
+      dedup_key: 'a'.repeat(32),
+      event_id: 'b'.repeat(32),
+      occurred_at: '2026-03-02T14:00:00.000Z',
+      local_date: '2026-03-02',
+      district_id: 'd1',
+      school_id: null,
+      class_id: null,
+      class_attribution: 'none',
+      person_id: 'c'.repeat(32),
+      person_resolved: true,
+      role: 'student',
+      app_id: 'google-docs',
+      app_resolved: true,
+      app_domain: null,
+      source: 'agent',
+      type: 'use',
+      campus: 'unknown',
+      counts_minute: false,
+      explicit_seconds: 42,
+      raw: { offset: '9', topic: 'usage.raw', partition: 1 },
+    });
+    const fromAggregate = replayLetter(
+      letter({
+        stage: 'aggregate',
+        source: 'usage.enriched',
+        payload: enrichedText,
+        reason: { code: 'rejected_by_clickhouse', message: 'x' },
+        origin: 'usage.enriched/1/4',
+      }),
+      'x/0/13',
+    );
+    if (fromAggregate.kind !== 'replayed') throw new Error(JSON.stringify(fromAggregate));
+    expect(fromAggregate.enriched.map((m) => JSON.stringify(m.value))).toEqual([enrichedText]);
+  });
+
   it("sends an event the aggregate refused back to the partition it came from (the duplicate check is per partition), under the deployment's topic prefix too", () => {
     const enriched = {
       v: 1,

@@ -50,7 +50,7 @@ export function registerDlqCommands(
     dlq
       .command('replay')
       .description(
-        're-run selected dead letters through today’s adapters and re-send what passes (same event ids, so a second replay changes nothing)',
+        're-run selected dead letters through today’s adapters and re-send what passes, each input once (same event ids, so a second replay changes nothing); inputs a stage refused again after an earlier replay are skipped',
       ),
   )
     .addOption(
@@ -61,9 +61,21 @@ export function registerDlqCommands(
     )
     .option('--ip-as-device', 'squid: a line without a user becomes an event of its client IP')
     .option('--dry-run', 'count what would be re-sent; send nothing')
+    .option(
+      '--again',
+      'also re-send inputs that came back refused from an earlier replay (after fixing enrich or the aggregate)',
+    )
     .option('--json', 'print the summary as JSON')
     .action(
-      async (o: FilterFlags & { format?: ReplayFormat; ipAsDevice?: boolean; dryRun?: boolean; json?: boolean }) => {
+      async (
+        o: FilterFlags & {
+          format?: ReplayFormat;
+          ipAsDevice?: boolean;
+          dryRun?: boolean;
+          again?: boolean;
+          json?: boolean;
+        },
+      ) => {
         await withKafka(deps.logger(), async (kafka, topics) => {
           const producer = o.dryRun ? undefined : await createProducer(kafka);
           try {
@@ -74,6 +86,7 @@ export function registerDlqCommands(
               filter: toFilter(o),
               options: { ...(o.format ? { format: o.format } : {}), ipAsDevice: o.ipAsDevice ?? false },
               dryRun: o.dryRun ?? false,
+              again: o.again ?? false,
               onProgress: atMostEvery<ReplaySummary>(2_000, (s) =>
                 process.stderr.write(
                   `progress: ${s.read} letters read, ${s.selected} selected, ${s.events} events re-sent\n`,
@@ -98,6 +111,8 @@ export function formatReplaySummary(s: ReplaySummary): string {
     `${s.dryRun ? 'dry run: ' : ''}read ${s.read} records from the dead-letter topic`,
     `  selected:        ${s.selected}`,
     `  ${s.dryRun ? 'would replay:   ' : 'replayed:       '} ${s.replayed} (${s.events} events${s.skipped ? `, ${s.skipped} skipped as no usage` : ''})`,
+    `  duplicates:      ${s.duplicates} (copies of an input sent earlier in this run)`,
+    `  already replayed: ${s.alreadyReplayed} (refused again after an earlier replay: --again re-sends them)`,
     `  still rejected:  ${Object.values(s.stillRejected).reduce((a, b) => a + b, 0)}`,
     ...byCount(s.stillRejected),
     `  not replayable:  ${Object.values(s.notReplayable).reduce((a, b) => a + b, 0)}`,

@@ -15,6 +15,9 @@ import {
 import type { JsonMessage } from '@edusage/kafka';
 import { adaptCaliperBody, adaptNativeItems, adaptXapiBody, type SenderContext } from '../adapt';
 
+/** A replayed raw message's origin: this prefix and the letter's place on the dead-letter topic. */
+export const REPLAY_ORIGIN_PREFIX = 'dlq:';
+
 /** Formats whose dead-lettered payload can be read again on its own (one item, one line). */
 export const REPLAY_FORMATS = ['native', 'caliper', 'xapi', 'squid', 'raw', 'enriched'] as const;
 export type ReplayFormat = (typeof REPLAY_FORMATS)[number];
@@ -72,7 +75,7 @@ export function replayLetter(letter: DeadLetter, at: string, opts: ReplayOptions
       why: `no replay for input format ${format ?? 'unknown'}: import the file again (imports are idempotent)`,
     };
   }
-  const origin = `dlq:${at}`;
+  const origin = `${REPLAY_ORIGIN_PREFIX}${at}`;
   if (format === 'raw') return replayRaw(letter.payload, origin);
   if (format === 'enriched') return replayEnriched(letter.payload, letter.origin, opts.enrichedPartitions);
 
@@ -134,10 +137,13 @@ function replayRaw(payload: string, origin: string): LetterOutcome {
   if (!parsed.ok) return { kind: 'still_rejected', reason: parsed.reason };
   const result = rawMessageSchema.safeParse(parsed.value);
   if (!result.success) return { kind: 'still_rejected', reason: reasonFromZod(result.error) };
-  const value: RawMessage = { ...result.data, origin: result.data.origin ?? origin };
+  // The refused text itself goes back (its keys in its order, not the schema's): refused again, the
+  // new letter has the same payload, one input for the dead-letter report and for the next replay.
+  const sent = parsed.value as Record<string, unknown>;
+  const value = result.data.origin === undefined ? { ...sent, origin } : sent;
   return {
     kind: 'replayed',
-    raw: [{ key: userPartitionKey(value.event), value }],
+    raw: [{ key: userPartitionKey(result.data.event), value }],
     enriched: [],
     skipped: 0,
     rejects: [],
@@ -171,7 +177,8 @@ function replayEnriched(payload: string, origin: string | undefined, partitions:
   return {
     kind: 'replayed',
     raw: [],
-    enriched: [{ key: `${e.district_id}|${e.person_id}`, value: e, partition }],
+    // The refused text itself, as for a raw message (replayRaw).
+    enriched: [{ key: `${e.district_id}|${e.person_id}`, value: parsed.value, partition }],
     skipped: 0,
     rejects: [],
   };

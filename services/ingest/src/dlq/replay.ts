@@ -9,6 +9,7 @@ import {
 } from '@edusage/kafka';
 import { matchesFilter, type DeadLetterFilter } from './filter';
 import { replayLetter, type ReplayOptions } from './replay-letter';
+import { letterIdentity, ReplayHistory } from './replayed';
 
 export interface DlqTopics {
   raw: string;
@@ -23,6 +24,16 @@ export interface ReplaySummary {
   selected: number;
   /** Selected letters that now pass and were re-sent. */
   replayed: number;
+  /**
+   * Selected letters not sent because a copy of the same input (the dead-letter report's identity:
+   * stage, source, reason, district, payload SHA-256) was sent earlier in this run.
+   */
+  duplicates: number;
+  /**
+   * Selected letters not sent because their input already came back refused from an earlier replay
+   * (`ReplayHistory`): the letter and the copies the replays left. Sent again only with `again`.
+   */
+  alreadyReplayed: number;
   /** Events re-sent to usage.raw and usage.enriched. */
   events: number;
   /** Valid items that carry no usage (counted, not sent). */
@@ -45,6 +56,8 @@ export interface ReplayRun {
   options?: ReplayOptions;
   /** Count and classify only; send nothing. */
   dryRun?: boolean;
+  /** Also re-send inputs that came back refused from an earlier replay (once what refused them is fixed). */
+  again?: boolean;
   onProgress?: (s: ReplaySummary) => void;
 }
 
@@ -52,8 +65,10 @@ export interface ReplayRun {
  * Re-sends dead letters after their cause was fixed (a catalog, a key, an adapter): reads usage.dlq
  * up to its current end, re-runs each selected letter's payload through today's adapter, and sends
  * what passes to usage.raw (usage.enriched for letters aggregate refused). Events keep the ids they
- * had, so the downstream duplicate removal makes a second replay change nothing. Letters that fail
- * again are not dead-lettered a second time: the first letter stays, and the summary says why.
+ * had, so the downstream duplicate removal makes a second replay of what is stored change nothing.
+ * Letters that fail replay's own checks are not sent: the letter stays, and the summary says why.
+ * A sent record that enrich or the aggregate refuses again becomes a new letter of the same input
+ * there; a later run skips that input (`ReplayHistory`) unless `again`, and each run sends an input once.
  */
 export async function replayDeadLetters(run: ReplayRun): Promise<ReplaySummary> {
   const dryRun = run.dryRun ?? false;
@@ -62,6 +77,8 @@ export async function replayDeadLetters(run: ReplayRun): Promise<ReplaySummary> 
     read: 0,
     selected: 0,
     replayed: 0,
+    duplicates: 0,
+    alreadyReplayed: 0,
     events: 0,
     skipped: 0,
     stillRejected: {},
@@ -81,10 +98,27 @@ export async function replayDeadLetters(run: ReplayRun): Promise<ReplaySummary> 
     throw err;
   });
   const options = { ...run.options, ...(enrichedPartitions !== undefined ? { enrichedPartitions } : {}) };
+  const again = run.again ?? false;
+  // First the whole topic, whatever the filter selects: a letter's input may have come back after it
+  // (or outside --since/--until). The second read stops where this one did, so both see the same letters.
+  const history = new ReplayHistory();
+  const seen = again
+    ? null
+    : (
+        await readTopicToEnd(run.kafka, run.topics.dlq, async (records) => {
+          for (const record of records) {
+            const letter = parseLetter(record.value);
+            if (letter !== null) history.note(letter, letterIdentity(letter));
+          }
+        })
+      ).ends;
+  // Inputs sent in this run: one send each, whatever the copies on the topic.
+  const sent = new Set<string>();
   await readTopicToEnd(run.kafka, run.topics.dlq, async (records) => {
     const raw: JsonMessage[] = [];
     const enriched: JsonMessage[] = [];
     for (const record of records) {
+      if (seen !== null && !(BigInt(record.offset) < BigInt(seen[record.partition] ?? 0))) continue;
       summary.read++;
       const letter = parseLetter(record.value);
       if (letter === null) {
@@ -93,10 +127,21 @@ export async function replayDeadLetters(run: ReplayRun): Promise<ReplaySummary> 
       }
       if (!matchesFilter(letter, run.filter)) continue;
       summary.selected++;
-      const outcome = replayLetter(letter, kafkaPosition(run.topics.dlq, record.partition, record.offset), options);
+      const identity = letterIdentity(letter);
+      const place = kafkaPosition(run.topics.dlq, record.partition, record.offset);
+      if (!again && history.cameBack(identity, place)) {
+        summary.alreadyReplayed++;
+        continue;
+      }
+      if (sent.has(identity)) {
+        summary.duplicates++;
+        continue;
+      }
+      const outcome = replayLetter(letter, place, options);
       if (outcome.kind === 'still_rejected') bump(summary.stillRejected, outcome.reason.code);
       else if (outcome.kind === 'not_replayable') bump(summary.notReplayable, outcome.why);
       else {
+        sent.add(identity);
         summary.replayed++;
         summary.events += outcome.raw.length + outcome.enriched.length;
         summary.skipped += outcome.skipped;
