@@ -11,6 +11,8 @@ import { createKafka } from '@edusage/kafka';
 import type { JobsConfig } from './config';
 import type { JobDeps } from './processor';
 import { RunLockHeldError, withRunLock } from './run-lock';
+import { abortableClickHouse } from './abortable-clickhouse';
+import { compactAtStartIfNeeded } from './maintenance-jobs';
 
 /** The lock expires this long after a sweep's process died (it is renewed while the sweep runs). */
 const LOCK_TTL_MS = 60_000;
@@ -25,13 +27,25 @@ export const erasureSweepLockKey = (config: Pick<JobsConfig, 'REDIS_KEY_PREFIX'>
 
 export type ErasureSweepResult = FinishResult | { skipped: string };
 
+/**
+ * A sweep that folded rollups again invalidated every month's compaction (one invalidation per re-fold,
+ * not per month): until compacted again each month's reads merge all its contributions, which a large
+ * district's term reads can take beyond ClickHouse's memory. So it queues the same one-off compaction as
+ * a start does, instead of leaving the months to the next scheduled run (up to an hour).
+ */
+async function compactAfterRefold(deps: JobDeps, result: FinishResult): Promise<void> {
+  if (!result.districts.some((d) => d.refoldedRanges > 0)) return;
+  await compactAtStartIfNeeded(deps.ch, deps.queue, deps.config, deps.logger);
+}
+
 export async function runErasureSweep(deps: JobDeps, job: Job): Promise<ErasureSweepResult> {
   const { config, ch, redis, logger } = deps;
   let result: FinishResult;
   try {
-    result = await withRunLock(redis, erasureSweepLockKey(config), `job ${job.id}`, LOCK_TTL_MS, () =>
+    result = await withRunLock(redis, erasureSweepLockKey(config), `job ${job.id}`, LOCK_TTL_MS, (signal) =>
       finishErasures({
-        ch,
+        // A sweep that lost its lock stops at its next ClickHouse request or progress line.
+        ch: abortableClickHouse(ch, signal),
         // The queue's connection: the list's keys live under the same REDIS_KEY_PREFIX as enrich's.
         redis,
         redisPrefix: config.REDIS_KEY_PREFIX,
@@ -41,7 +55,10 @@ export async function runErasureSweep(deps: JobDeps, job: Job): Promise<ErasureS
         enrichReloadMs: config.ENRICH_RELOAD_INTERVAL_MS,
         catchUpTimeoutMs: config.ERASURE_SWEEP_WAIT_MS,
         deletion: { timeoutMs: DELETION_TIMEOUT_MS },
-        onProgress: (line) => logger.info({ job: job.id }, line),
+        onProgress: (line) => {
+          signal.throwIfAborted();
+          logger.info({ job: job.id }, line);
+        },
       }),
     );
   } catch (err) {
@@ -55,6 +72,7 @@ export async function runErasureSweep(deps: JobDeps, job: Job): Promise<ErasureS
       { district: d.districtId, request: d.request, finished: d.requests, events: d.events, results: d.results },
       'erasure requests finished by the sweep',
     );
+  await compactAfterRefold(deps, result);
   if (result.notYetStored > 0)
     logger.warn(
       { notYetStored: result.notYetStored },

@@ -22,6 +22,7 @@ import { retriedJobOptions } from './queue';
 import { JOB, type ZoneJobData } from './job-names';
 import { enforceRetention, type RetentionResult } from './retention';
 import { withRunLock } from './run-lock';
+import { abortableClickHouse } from './abortable-clickhouse';
 import type { DesiredScheduler } from './schedules';
 
 const daily = (at: { hour: number; minute: number }) => `${at.minute} ${at.hour} * * *`;
@@ -57,9 +58,10 @@ export function maintenanceSchedulers(config: JobsConfig): DesiredScheduler[] {
 const everyMinutes = (n: number) => (n === 60 ? '0 * * * *' : `*/${n} * * * *`);
 
 /**
- * At start, by the process that owns the schedulers: when a month holding rollups has no usable
- * compaction (a re-fold, the new empty tables of migration 0011, or data never compacted), one
- * `rollup-compaction-at-start` job now rather than at the next scheduled run. Until a month is
+ * At start, by the process that owns the schedulers, and after an erasure sweep that folded rollups
+ * again (erasure-sweep.ts): when a month holding rollups has no usable compaction (a re-fold, the new
+ * empty tables of migration 0011, or data never compacted), one `rollup-compaction-at-start` job now
+ * rather than at the next scheduled run. Until a month is
  * compacted every read of it merges all its contributions: slow, and a large district's term reads
  * can exceed ClickHouse's memory limit. Returns the job id, or null when every month is compacted.
  */
@@ -139,15 +141,17 @@ export async function runResearchRefresh(deps: JobDeps, job: Job<ZoneJobData>): 
   };
   // One run at a time: two would both find a week unpublished and both write it. The lock is renewed
   // while the run works, so it only has to outlast a process that died: a minute, which the job's
-  // retries wait out (a run handed back at shutdown finds its abandoned run's lock until then).
+  // retries wait out (a run handed back at shutdown finds its abandoned run's lock until then). A run
+  // that loses it fails, and its ClickHouse requests stop (abortableClickHouse).
   const result: PublishResult = await withRunLock(
     deps.redis,
     researchLockKey(config),
     `job ${job.id}`,
     60_000,
-    async () => {
-      if (job.data.day === undefined) return publishSettled(ch, researchDb, settled);
-      const r = await rebuildByHand(ch, researchDb, {
+    async (signal) => {
+      const runCh = abortableClickHouse(ch, signal);
+      if (job.data.day === undefined) return publishSettled(runCh, researchDb, settled);
+      const r = await rebuildByHand(runCh, researchDb, {
         ...settled,
         day: job.data.day,
         settleSetting: 'RESEARCH_SETTLE_WEEKS',

@@ -9,7 +9,7 @@ import { districtsInZone, dueLocalDate } from './districts';
 import { JOB, type WebhookJobData, type ZoneJobData } from './job-names';
 import { checkRenewals, type RenewalAlert } from './renewal-alerts';
 import { runResearchRefresh, runRetention, runRollupCompaction } from './maintenance-jobs';
-import { snapshotDistrict } from './snapshot';
+import { SNAPSHOT_CATCH_UP_DAYS, snapshotCatchingUp, snapshotDistrict, type CatchUpDays } from './snapshot';
 import { runErasureSweep } from './erasure-sweep';
 import { alertBody, postWebhook } from './webhook';
 import { deliveredAlerts, recordDelivery } from './deliveries';
@@ -64,21 +64,50 @@ async function queueDeliveries(deps: JobDeps, districtId: string, alerts: Renewa
   );
 }
 
-async function runSnapshot(
-  deps: JobDeps,
-  job: Job<ZoneJobData>,
-): Promise<{ day: string; districts: number; rows: number }> {
+/** Logs the missed days a district's run is about to snapshot, and those beyond the cap it leaves. */
+function logCatchUp(logger: Logger, zone: string, districtId: string, r: CatchUpDays): void {
+  if (r.caughtUp.length > 0)
+    logger.info(
+      { zone, district: districtId, days: r.caughtUp },
+      'license snapshot: catching up on days missed while no run was due (inventory and roster as of now)',
+    );
+  if (r.missed.length > 0)
+    logger.warn(
+      { zone, district: districtId, from: r.missed[0], to: r.missed.at(-1), days: r.missed.length },
+      `license snapshot: days missed beyond the catch-up of ${SNAPSHOT_CATCH_UP_DAYS} days left without a snapshot (run them by hand with "day")`,
+    );
+}
+
+interface SnapshotRunResult {
+  day: string;
+  districts: number;
+  rows: number;
+  /** Per district with any: the missed days snapshotted by this run, and those left beyond the cap. */
+  caughtUp: Record<string, string[]>;
+  missed: Record<string, string[]>;
+}
+
+async function runSnapshot(deps: JobDeps, job: Job<ZoneJobData>): Promise<SnapshotRunResult> {
   const { config, ch, logger } = deps;
   const zone = job.data.zone;
   // The night's snapshot is of the local day that just ended.
   const day = job.data.day ?? addDays(dueLocalDate(job, zone), -1);
-  let rows = 0;
+  const result: SnapshotRunResult = { day, districts: 0, rows: 0, caughtUp: {}, missed: {} };
   const districts = await districtsInZone(ch, config, zone);
   for (const district of districts) {
-    rows += await snapshotDistrict(ch, district, day, config.JOBS_SNAPSHOT_WINDOW_DAYS);
+    const windowDays = config.JOBS_SNAPSHOT_WINDOW_DAYS;
+    // A manual run snapshots its day only; a scheduled one also the days missed before it.
+    const r =
+      job.data.day === undefined
+        ? await snapshotCatchingUp(ch, district, day, windowDays, (days) => logCatchUp(logger, zone, district, days))
+        : { rows: await snapshotDistrict(ch, district, day, windowDays), caughtUp: [], missed: [] };
+    result.rows += r.rows;
+    if (r.caughtUp.length > 0) result.caughtUp[district] = r.caughtUp;
+    if (r.missed.length > 0) result.missed[district] = r.missed;
   }
-  logger.info({ zone, day, districts: districts.length, rows }, 'license utilization snapshot written');
-  return { day, districts: districts.length, rows };
+  result.districts = districts.length;
+  logger.info({ zone, day, districts: districts.length, rows: result.rows }, 'license utilization snapshot written');
+  return result;
 }
 
 async function runRenewalAlerts(

@@ -11,7 +11,9 @@
  *   outlives the row it corrects).
  * - event_claims is kept by default (as long as the rollups): a claim dropped with its month would let a
  *   later re-import of that month's events be stored and folded into the kept rollups a second time.
- *   A policy may drop claims, but never sooner than usage_events.
+ *   A policy may drop claims, but never sooner than usage_events: usage_events is handled first, and a
+ *   month's claims go only once that month is gone from usage_events (not deferred, and not left by a
+ *   run that stopped between the two drops), whatever order the policy lists them in.
  * - A usage_events month holding an offset not yet folded into the rollups (at or above its
  *   partition's watermark) is left for the next run.
  */
@@ -152,6 +154,44 @@ export interface RetentionResult {
   missing: string[];
 }
 
+/**
+ * usage_events' expired months, less those holding unfolded events (deferred), with their revisions
+ * dropped first: a revision must never be left without its event.
+ */
+async function dropUsageEvents(
+  ch: ClickHouseClient,
+  database: string,
+  expired: readonly string[],
+  result: RetentionResult,
+): Promise<string[]> {
+  const unfolded = await unfoldedMonths(ch, expired);
+  result.deferred = expired.filter((m) => unfolded.has(m));
+  const months = expired.filter((m) => !unfolded.has(m));
+  const revisionMonths = new Set(await partitionIds(ch, database, 'usage_event_revisions'));
+  const revisions = months.filter((m) => revisionMonths.has(m));
+  await dropMonths(ch, 'usage_event_revisions', revisions);
+  if (revisions.length > 0) result.dropped.usage_event_revisions = revisions;
+  return months;
+}
+
+/**
+ * event_claims' expired months that usage_events no longer holds (read after its drops) and did not
+ * defer: a claim must outlive its event, or a later copy of that event is claimed as new.
+ */
+async function claimMonths(
+  ch: ClickHouseClient,
+  database: string,
+  expired: readonly string[],
+  deferred: readonly string[],
+): Promise<string[]> {
+  const events = new Set([...(await partitionIds(ch, database, 'usage_events')), ...deferred]);
+  return expired.filter((m) => !events.has(m));
+}
+
+/** usage_events first (claims depend on what it kept), then the other tables in the policy's order. */
+const inDropOrder = (policy: RetentionPolicy) =>
+  [...policy].sort(([a], [b]) => Number(b === 'usage_events') - Number(a === 'usage_events'));
+
 /** Applies `policy` on `today` to the database `ch` is bound to. */
 export async function enforceRetention(
   ch: ClickHouseClient,
@@ -160,22 +200,14 @@ export async function enforceRetention(
   today: string,
 ): Promise<RetentionResult> {
   const result: RetentionResult = { dropped: {}, deferred: [], missing: [] };
-  for (const [table, period] of policy) {
+  for (const [table, period] of inDropOrder(policy)) {
     if (!(await tableExists(ch, database, table))) {
       result.missing.push(table);
       continue;
     }
     let months = expiredMonths(table, await partitionIds(ch, database, table), cutoff(today, period));
-    if (table === 'usage_events') {
-      const unfolded = await unfoldedMonths(ch, months);
-      result.deferred = months.filter((m) => unfolded.has(m));
-      months = months.filter((m) => !unfolded.has(m));
-      // Revisions first: a revision must never be left without its event.
-      const revisionMonths = new Set(await partitionIds(ch, database, 'usage_event_revisions'));
-      const revisions = months.filter((m) => revisionMonths.has(m));
-      await dropMonths(ch, 'usage_event_revisions', revisions);
-      if (revisions.length > 0) result.dropped.usage_event_revisions = revisions;
-    }
+    if (table === 'usage_events') months = await dropUsageEvents(ch, database, months, result);
+    if (table === 'event_claims') months = await claimMonths(ch, database, months, result.deferred);
     await dropMonths(ch, table, months);
     if (months.length > 0) result.dropped[table] = months;
   }

@@ -199,6 +199,50 @@ describe('retention', () => {
     }
   });
 
+  it('never drops the claims of a month whose events it keeps, whatever order the policy lists them in', async () => {
+    const env: TestEnv = await createTestEnv('jobs_retention_claims', { kafka: false });
+    const ch = createClickHouse(env.config);
+    const database = env.config.CLICKHOUSE_DATABASE;
+    const claimOf = (e: ReturnType<typeof event>, offset = e.kafka_offset) => ({
+      key: e.dedup_key,
+      localDate: e.local_date,
+      offset: String(offset),
+    });
+    try {
+      // January 2025 folded; February 2025 stored and claimed but not folded (no watermark for partition 1).
+      const folded = event('2025-01-15', 0, 0);
+      const unfolded = event('2025-02-10', 1, 0);
+      expect(await claimEvents(ch, TOPIC, 0, [claimOf(folded)])).toEqual([true]);
+      expect(await claimEvents(ch, TOPIC, 1, [claimOf(unfolded)])).toEqual([true]);
+      await insertRows(ch, 'usage_events', [folded, unfolded]);
+      await deriveRollups(ch, TOPIC, 0, 1n);
+
+      // Claims named first (the reviewer's policy): February's events are deferred, so are its claims.
+      const policy = parseRetentionPolicy('event_claims=13m,usage_events=13m');
+      const r = await enforceRetention(ch, database, policy, TODAY);
+      expect(r).toEqual({
+        dropped: { usage_events: ['202501'], event_claims: ['202501'] },
+        deferred: ['202502'],
+        missing: [],
+      });
+      // A later copy of the kept, unfolded event is still a duplicate.
+      expect(await claimEvents(ch, TOPIC, 1, [claimOf(unfolded, 5)])).toEqual([false]);
+
+      // Claims alone (as after a run stopped between the two drops): a month still in usage_events
+      // keeps its claims even when nothing defers it.
+      await deriveRollups(ch, TOPIC, 1, 1n);
+      const claimsOnly = await enforceRetention(ch, database, new Map([['event_claims', { months: 13 }]]), TODAY);
+      expect(claimsOnly.dropped).toEqual({});
+      expect(await claimEvents(ch, TOPIC, 1, [claimOf(unfolded, 6)])).toEqual([false]);
+      // Once usage_events dropped February, its claims follow.
+      const next = await enforceRetention(ch, database, policy, TODAY);
+      expect(next.dropped).toEqual({ usage_events: ['202502'], event_claims: ['202502'] });
+    } finally {
+      await ch.close();
+      await env.cleanup();
+    }
+  });
+
   it('reads the policy and the research settings from the environment, errors naming the variable', () => {
     const base = { CLICKHOUSE_DATABASE: 'edusage' };
     const config = loadJobsConfig(base);
