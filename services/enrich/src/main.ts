@@ -25,6 +25,8 @@ void runService<EnrichConfig>({
       onFatal: (err) => ctx.fail(err, 'the consumer crashed and will not restart'),
     });
     ctx.registerHealthCheck(worker.health);
+    // Not ready while a district's roster or catalog cannot be read: an operator must import it again.
+    ctx.registerHealthCheck(worker.registry.health);
     // 4. graceful shutdown (SIGTERM)
     return {
       async stop() {

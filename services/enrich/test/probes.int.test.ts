@@ -92,7 +92,9 @@ test('/healthz, /readyz (once the consumer is in its group) and /metrics with co
   expect((await get('/healthz')).status).toBe(200);
   const ready = JSON.parse((await get('/readyz')).text) as { status: string; checks: Record<string, { ok: boolean }> };
   expect(ready.status).toBe('ready');
-  expect(Object.values(ready.checks).map((c) => c.ok)).toEqual([true]);
+  // The consumer's check and the rosters' (every district's roster and catalog readable).
+  expect(Object.values(ready.checks).map((c) => c.ok)).toEqual([true, true]);
+  expect(ready.checks['rosters']?.ok).toBe(true);
 
   await produce(['p-1', 'p-2', 'p-3']);
   const metrics = await waitFor(

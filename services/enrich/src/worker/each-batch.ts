@@ -35,6 +35,7 @@ export function enrichEachBatch(deps: EachBatchDeps) {
       partition: batch.partition,
       pseudonymKey: deps.pseudonymKey,
       view: (d: string) => deps.registry.view(d),
+      unavailable: (d: string) => deps.registry.unavailable(d),
     };
     const abandon = () => deps.stopped.aborted || !isRunning() || isStale();
     let i = 0;

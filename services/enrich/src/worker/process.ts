@@ -2,14 +2,18 @@ import {
   deadLetterBuilder,
   enrichedEventSchema,
   kafkaPosition,
+  nativeEventSchema,
   parseJsonPayload,
   rawMessageSchema,
   reasonFromZod,
+  SOURCES,
   stageDeadLetter,
   stageOk,
+  type DeadLetter,
   type EnrichedEvent,
   type StageResult,
 } from '@edusage/contracts';
+import { recordBytes } from '@edusage/kafka';
 import { enrichEvent, type DistrictView } from '../enrich/enrich';
 import { senderPartitionKey } from '../enrich/pseudonym';
 
@@ -38,6 +42,8 @@ export interface ProcessContext {
   partition: number;
   pseudonymKey: string;
   view: (districtId: string) => DistrictView;
+  /** Why a district's events cannot be enriched now (its roster cannot be read), or null. */
+  unavailable?: (districtId: string) => DeadLetter['reason'] | null;
   /** Validate each output against the EnrichedEvent schema too (tests; costs time). */
   validateOutput?: boolean;
   now?: () => Date;
@@ -137,23 +143,39 @@ function enrichMessage(m: InMessage, ctx: ProcessContext, enrichedAt: string): M
   if (view.erased?.has(enriched.person_id)) {
     return { result: { kind: 'skip', reason: 'person_erased', message: 'the person was erased' }, sender };
   }
+  // After the erased check: an erased person's event is dropped, never dead-lettered (it names them).
+  const unavailable = ctx.unavailable?.(raw.event.district_id);
+  if (unavailable) return { result: stageDeadLetter(unavailable, text), sender };
   const key = senderPartitionKey(ctx.pseudonymKey, raw.event.district_id, raw.event.user);
   return { result: stageOk({ enriched, key }), sender };
 }
 
-/** The source and district a message that is not a valid RawMessage names, if any. */
+/** A source named by a message that is not valid, kept when it is a short plain token. */
+const PLAIN_SOURCE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const districtIdSchema = nativeEventSchema.shape.district_id;
+
+/**
+ * The source and district a message that is not a valid RawMessage names, if they are bounded: a
+ * known source or a plain token of at most 64 characters, a district id valid by the contracts
+ * (1-256 characters). Anything else is unknown: it would be copied into the letter and its key.
+ */
 function namedSender(json: unknown): Sender {
   const ev = (json as { event?: { source?: unknown; district_id?: unknown } } | null)?.event;
-  return {
-    source: typeof ev?.source === 'string' ? ev.source : 'unknown',
-    districtId: typeof ev?.district_id === 'string' ? ev.district_id : null,
-  };
+  const source = ev?.source;
+  const known =
+    typeof source === 'string' && ((SOURCES as readonly string[]).includes(source) || PLAIN_SOURCE.test(source));
+  const district = districtIdSchema.safeParse(ev?.district_id);
+  return { source: known ? source : 'unknown', districtId: district.success ? district.data : null };
 }
+
+/** Longest payload prefix in the minimal oversized letter. */
+const MINIMAL_PAYLOAD_CHARS = 1_024;
 
 /**
  * The dead letter for a raw message whose output is larger than one produce call may carry (the
  * broker's max.message.bytes): producing it would fail on every retry and stall the partition.
- * The payload is cut so that the dead letter itself fits.
+ * The payload is cut so that the dead letter itself fits; if it still does not (a long district id
+ * against a small limit), a minimal letter without the sender and with a short prefix is sent.
  */
 export function oversizedDeadLetter(
   m: InMessage,
@@ -163,22 +185,37 @@ export function oversizedDeadLetter(
 ): OutMessage {
   const text = messageText(m) ?? '';
   const json = parseJsonPayload(text);
-  const sender = json.ok ? namedSender(json.value) : UNKNOWN_SENDER;
-  const source = sender.source;
-  const deadLetter = deadLetterBuilder({ stage: 'enrich', ...sender });
-  const letterWith = (payload: string) =>
-    deadLetter({
-      reason: {
-        code: 'payload_too_large',
-        message: `the enriched output of this message is ${outputBytes} bytes; one produce call may carry at most ${budget} (the broker's max.message.bytes less batch overhead)`,
-      },
-      payload,
-      origin: kafkaPosition(ctx.topic, ctx.partition, m.offset),
-    });
+  const letter: Omit<LetterParts, 'sender' | 'maxChars'> = {
+    text,
+    budget,
+    origin: kafkaPosition(ctx.topic, ctx.partition, m.offset),
+    reason: {
+      code: 'payload_too_large',
+      message: `the enriched output of this message is ${outputBytes} bytes; one produce call may carry at most ${budget} (the broker's max.message.bytes less batch overhead)`,
+    },
+  };
+  const full = cutLetter({ ...letter, sender: json.ok ? namedSender(json.value) : UNKNOWN_SENDER });
+  if (recordBytes(full) <= budget) return full;
+  return cutLetter({ ...letter, sender: UNKNOWN_SENDER, maxChars: MINIMAL_PAYLOAD_CHARS });
+}
+
+interface LetterParts {
+  text: string;
+  sender: Sender;
+  reason: DeadLetter['reason'];
+  origin: string;
+  budget: number;
+  maxChars?: number;
+}
+
+/** A letter with as much of `text` as fits the budget beside everything else (at most `maxChars`). */
+function cutLetter(p: LetterParts): OutMessage {
+  const deadLetter = deadLetterBuilder({ stage: 'enrich', ...p.sender });
+  const letterWith = (payload: string) => deadLetter({ reason: p.reason, payload, origin: p.origin });
   // Room left for the payload: a UTF-16 unit takes at most 6 bytes once JSON-escaped (\uXXXX).
-  const fixedBytes = Buffer.byteLength(JSON.stringify(letterWith(''))) + Buffer.byteLength(source) + 64;
-  const room = Math.max(0, Math.floor((budget - fixedBytes) / 6));
-  const letter = letterWith(text.slice(0, room));
-  if (text.length > room) letter.payload_truncated = true;
-  return { key: source, value: JSON.stringify(letter) };
+  const fixedBytes = Buffer.byteLength(JSON.stringify(letterWith(''))) + Buffer.byteLength(p.sender.source) + 64;
+  const room = Math.min(p.maxChars ?? Infinity, Math.max(0, Math.floor((p.budget - fixedBytes) / 6)));
+  const letter = letterWith(p.text.slice(0, room));
+  if (p.text.length > room) letter.payload_truncated = true;
+  return { key: p.sender.source, value: JSON.stringify(letter) };
 }

@@ -64,6 +64,9 @@ export async function startEnrichWorker(opts: EnrichWorkerOptions): Promise<Enri
   // uncommitted and is redelivered).
   const stopped = new AbortController();
   setMaxListeners(0, stopped.signal); // one back-off wait per partition consumed at once
+  // Retried only while Redis itself fails (and the erased sets, which must be in memory before any
+  // event): a district whose roster cannot be read is recorded by the registry, its events are
+  // dead-lettered, and the other districts start (docs/ARCHITECTURE.md "Redis keys").
   await retryWithBackoff(() => registry.refresh(), {
     maxAttempts: 20,
     onRetry: (err, attempt) => logger.warn({ err, attempt }, 'loading rosters from Redis failed; retrying'),
