@@ -7,7 +7,7 @@ import { baseConfigSchema, loadConfig, ConfigError, topicNames } from '@edusage/
 import { createClickHouse, ensureDatabase, runMigrations, SCHEMA_MIGRATIONS_DIR } from '@edusage/clickhouse';
 import { createKafka } from '@edusage/kafka';
 import { createLogger } from '@edusage/logging';
-import { loadEnrichConfig, timeZoneFor } from './config';
+import { districtToday, loadEnrichConfig, timeZoneFor } from './config';
 import { parseCatalogJson } from './catalog/catalog';
 import { saveDistrictCatalog } from './catalog/store';
 import { importRoster, RosterRefusedError } from './roster/import';
@@ -118,6 +118,8 @@ withReadOptions(
             redisPrefix: config.REDIS_KEY_PREFIX,
             pseudonymKey: config.PSEUDONYM_KEY,
             ...(ch ? { clickhouse: ch } : {}),
+            // The dimensions describe the district's day, the one its events are dated by.
+            day: districtToday(config, o.district),
             allowDelta: o.allowDelta,
             ...readSettings(o),
             acceptWarnings: o.acceptWarnings,

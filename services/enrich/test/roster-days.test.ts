@@ -84,7 +84,7 @@ describe('class inference on the class term dates (lepo sample: enrollments with
     expect(classOf(on(view, '2021-08-01', 'us0010'))).toEqual([null, 'none']); // the term's end stays
   });
 
-  it('dim_classes counts the students and teachers enrolled on the import day', async () => {
+  it('dim_classes counts the students and teachers enrolled on the import day or still to begin', async () => {
     const counts = (rows: ReturnType<typeof buildDimensionRows>) =>
       Object.fromEntries(
         (rows.dim_classes as { class_id: string; students: number; teachers: number }[]).map((c) => [
@@ -101,9 +101,11 @@ describe('class inference on the class term dates (lepo sample: enrollments with
       cl0004: [5, 1],
       cl0005: [6, 1],
     });
+    // Fall: the spring class has not begun yet and already counts (an import before a term's first day
+    // must not show its classes empty until the next import).
     expect(counts(buildDimensionRows('d1', 'v1', data, KEY, '2020-10-01'))).toMatchObject({
       cl0001: [3, 1],
-      cl0004: [0, 0],
+      cl0004: [5, 1],
     });
     // Microsoft's SDS v2.1 sample: 112001 meets in FS2021HED (2021-09-01..2021-12-01), 112002 in SY2021K12.
     const sds = (await loadRosterDir(SDS_V21)).data;
@@ -111,6 +113,8 @@ describe('class inference on the class term dates (lepo sample: enrollments with
       '112001': [1, 1],
       '112002': [3, 1],
     });
+    // SDS writes a term's last day: 2021-12-01 is still in FS2021HED.
+    expect(counts(buildDimensionRows('d1', 'v1', sds, KEY, '2021-12-01'))).toMatchObject({ '112001': [1, 1] });
     expect(counts(buildDimensionRows('d1', 'v1', sds, KEY, '2021-12-15'))).toEqual({
       '112001': [0, 0],
       '112002': [3, 1],

@@ -175,7 +175,8 @@ describe('slash dates: one order for the whole file', () => {
         'sourcedId,title,type,schoolYear,startDate,endDate\nt1,Fall,term,2024,9/1/2023,1/10/2024\n',
     });
     const { data, report } = await loadRosterDir(sds, { format: 'sds' });
-    expect(data.sessions.get('t1')).toMatchObject({ startDate: '2023-09-01', endDate: '2024-01-10' });
+    // 1/10/2024 is the term's last day in SDS: the model's (exclusive) end is the day after.
+    expect(data.sessions.get('t1')).toMatchObject({ startDate: '2023-09-01', endDate: '2024-01-11' });
     expect(issuesOf(report, 'academicSessions.csv')).toEqual([]);
   });
 });

@@ -66,7 +66,8 @@ describe('Microsoft SDS v2.1 (Microsoft sample files)', () => {
       termSourcedIds: ['FS2021HED'],
       title: 'Computer Science 101',
     });
-    expect(data.sessions.get('SY2021K12')).toMatchObject({ startDate: '2021-08-24', endDate: '2022-06-11' });
+    // The file's last day is 2022-06-11; the model's end is the day after it (exclusive, as OneRoster's).
+    expect(data.sessions.get('SY2021K12')).toMatchObject({ startDate: '2021-08-24', endDate: '2022-06-12' });
   });
 
   it('downstream: the roster index finds people, their schools and classes; a professor counts as a teacher', async () => {
@@ -128,7 +129,8 @@ describe('Microsoft SDS v1 (School, Section, Student, Teacher, StudentEnrollment
       termSourcedIds: ['12000'],
     });
     expect(data.courses.get('11001')).toMatchObject({ title: 'Math 101', courseCode: '101' });
-    expect(data.sessions.get('12000')).toMatchObject({ startDate: '2017-07-01', endDate: '2018-06-30' });
+    // Term EndDate 2018-06-30 is the last day; the model's end is the day after it.
+    expect(data.sessions.get('12000')).toMatchObject({ startDate: '2017-07-01', endDate: '2018-07-01' });
   });
 });
 

@@ -52,3 +52,12 @@ function validDate(year: number, month: number, day: number): string | null {
   if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null;
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
+
+/**
+ * The day after `day` (YYYY-MM-DD), for an end date written as the last day: the roster model's ends are
+ * exclusive, as OneRoster's are, while SDS writes a term's last day.
+ */
+export function dayAfter(day: string | null): string | null {
+  if (day === null) return null;
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}

@@ -14,8 +14,8 @@ import {
   enrollmentSpan,
   mapRole,
   schoolOn,
-  schoolsOn,
-  spanContains,
+  type DateSpan,
+  type IndexedPerson,
 } from './roster-index';
 
 export const DIMENSION_TABLES = ['dim_schools', 'dim_classes', 'dim_people', 'dim_enrollments'] as const;
@@ -33,8 +33,9 @@ const utcToday = () => new Date().toISOString().slice(0, 10);
 /**
  * Rows for the ClickHouse roster dimensions (infra/clickhouse/0100_roster_dimensions.sql). People are
  * written only as their pseudonym (person_id); no name, email, username or sourcedId leaves here.
- * Class head counts and people's schools are those of `day`, the import's: enrollments active that day
- * by enrich's rule (their dates, else their class's term dates), so ended ones no longer count.
+ * Class head counts and people's schools are those of `day`, the import's (the district's local day):
+ * enrollments not over by that day (in force, or still to begin), dated by enrich's rule (their dates,
+ * else their class's term dates), so ended ones no longer count.
  */
 export function buildDimensionRows(
   districtId: string,
@@ -97,7 +98,7 @@ export function buildDimensionRows(
       role: p?.role ?? 'unknown',
       grade: p?.grade ?? '',
       school_id: (p && schoolOn(p, day)) ?? '',
-      school_ids: p ? [...new Set([...p.orgSchools, ...schoolsOn(p, day)])] : [],
+      school_ids: p ? [...new Set([...p.orgSchools, ...schoolsAhead(p, day)])] : [],
       enabled: u.enabled ? 1 : 0,
       status: u.status,
     };
@@ -105,7 +106,22 @@ export function buildDimensionRows(
   return { dim_schools, dim_classes, dim_people, dim_enrollments };
 }
 
-/** Students and teachers per class among the enrollments active on `day` (as class inference counts them). */
+/**
+ * An enrollment not over by `day`: in force, or still to begin. The dimensions are a copy of the roster
+ * between imports, so one written in August, before the term's first day, must not show every class
+ * empty until the next import; one that has ended no longer counts.
+ */
+const notOver = (span: DateSpan, day: string) => span.endDate === null || day < span.endDate;
+
+/** The schools of the person's enrollments not over by `day`. */
+function schoolsAhead(person: IndexedPerson, day: string): string[] {
+  const out: string[] = [];
+  for (const e of person.enrollments)
+    if (e.active && e.schoolId !== null && notOver(e, day) && !out.includes(e.schoolId)) out.push(e.schoolId);
+  return out;
+}
+
+/** Students and teachers per class among the enrollments not over by `day` (in force, or about to begin). */
 function classCounts(
   data: RosterData,
   index: RosterIndex,
@@ -115,7 +131,7 @@ function classCounts(
   const counts = new Map<string, { students: number; teachers: number }>();
   for (const e of data.enrollments.values()) {
     if (!index.people.has(e.userSourcedId) || e.status === 'inactive') continue;
-    if (!spanContains(enrollmentSpan(e, terms.get(e.classSourcedId)), day)) continue;
+    if (!notOver(enrollmentSpan(e, terms.get(e.classSourcedId)), day)) continue;
     const role = mapRole(e.role);
     const c = counts.get(e.classSourcedId) ?? { students: 0, teachers: 0 };
     if (role === 'student') c.students++;

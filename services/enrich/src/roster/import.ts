@@ -34,6 +34,8 @@ export interface RosterImportOptions {
   renames?: ColumnRenames;
   /** Import despite file-level warnings (file-level errors always refuse the import). */
   acceptWarnings?: boolean;
+  /** The district's local day (YYYY-MM-DD) the dimensions describe; default today in UTC. */
+  day?: string;
 }
 
 export interface RosterImportResult {
@@ -118,7 +120,7 @@ export async function importRoster(opts: RosterImportOptions): Promise<RosterImp
   );
   let dropped: string[] = [];
   if (opts.clickhouse) {
-    const rows = buildDimensionRows(opts.districtId, version, data, opts.pseudonymKey);
+    const rows = buildDimensionRows(opts.districtId, version, data, opts.pseudonymKey, opts.day);
     dropped = (
       await writeDimensions(
         opts.clickhouse,

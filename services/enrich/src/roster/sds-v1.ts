@@ -6,6 +6,7 @@
  * academic session. Student/Teacher rows give the role; enrollments are keyed by section and user.
  */
 import type { ColumnRules } from './columns';
+import { dayAfter } from './dates';
 import { FieldError, date, nullable, opt, req, type Values } from './fields';
 import { rosterGrades } from './grades';
 import { intoMap, readRosterFile, type FileReader, type LoadContext } from './load-file';
@@ -143,7 +144,8 @@ function sectionReader(ctx: LoadContext): FileReader {
       const course = opt(v, 'Course SIS ID');
       const term = opt(v, 'Term SIS ID');
       const startDate = date(v, 'Term StartDate', row.slashOrder);
-      const endDate = date(v, 'Term EndDate', row.slashOrder);
+      // SDS writes the term's last day; the model's end is the day after it (exclusive, as OneRoster's).
+      const endDate = dayAfter(date(v, 'Term EndDate', row.slashOrder));
       if (course !== '' && !data.courses.has(course)) {
         data.courses.set(course, {
           sourcedId: course,

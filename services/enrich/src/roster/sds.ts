@@ -6,6 +6,7 @@
  */
 import type { ColumnRules } from './columns';
 import type { DateColumns } from './date-order';
+import { dayAfter } from './dates';
 import { FieldError, bool, date, email, list, nullable, opt, req, type Values } from './fields';
 import { rosterGrades } from './grades';
 import { findFile, intoMap, readRosterFile, type FileReader, type LoadContext, type RowContext } from './load-file';
@@ -167,7 +168,8 @@ const buildSession = (v: Values, sourcedId: string, row: RowContext): SessionRec
   title: opt(v, 'title'),
   type: opt(v, 'type'),
   startDate: date(v, 'startDate', row.slashOrder),
-  endDate: date(v, 'endDate', row.slashOrder),
+  // SDS writes the term's last day; the model's end is the day after it (exclusive, as OneRoster's).
+  endDate: dayAfter(date(v, 'endDate', row.slashOrder)),
   parentSourcedId: null,
   schoolYear: nullable(opt(v, 'schoolYear')),
 });
