@@ -55,6 +55,19 @@ function keepRenewed(redis: Redis, key: string, token: string, ttlMs: number, lo
   return renewal;
 }
 
+/** Resolves once `run` has settled, or after `ms`, whichever comes first. */
+async function settledWithin(run: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  await Promise.race([run.then(noop, noop), limit]);
+  clearTimeout(timer);
+}
+
+const noop = () => undefined;
+
 /** Rejects with the signal's reason once it aborts (never resolves). */
 function rejectOnAbort(signal: AbortSignal): { promise: Promise<never>; dispose(): void } {
   let onAbort: () => void = () => undefined;
@@ -70,8 +83,9 @@ function rejectOnAbort(signal: AbortSignal): { promise: Promise<never>; dispose(
  * job never overlap: a manual job beside the scheduled one, two jobs processes, or a stalled job run
  * again while the first still works. The lock is extended every third of `ttlMs` while the work runs,
  * so work longer than `ttlMs` keeps it, and it expires `ttlMs` after its process died. When a renewal
- * finds the lock no longer this run's, `work`'s signal aborts (the work stops at its next check) and
- * this rejects at once with RunLockLostError: the job fails instead of going on beside another run.
+ * finds the lock no longer this run's, `work`'s signal aborts (the work stops at its next check) and,
+ * once the work stopped (or after `ttlMs` more), this rejects with RunLockLostError: the job fails
+ * instead of going on beside another run, and its retry does not start before the work stopped.
  */
 export async function withRunLock<T>(
   redis: Redis,
@@ -89,6 +103,11 @@ export async function withRunLock<T>(
   const run = work(lost.signal);
   try {
     return await Promise.race([run, abandoned.promise]);
+  } catch (err) {
+    // Lock lost: give the run up to `ttlMs` to stop at its next check before this job fails, so the
+    // retry BullMQ makes does not start beside it (a Kafka wait or Redis write checks the signal late).
+    if (err instanceof RunLockLostError) await settledWithin(run, ttlMs);
+    throw err;
   } finally {
     clearInterval(renewal);
     abandoned.dispose();

@@ -113,3 +113,18 @@ test('once the lock is lost, the run’s ClickHouse requests stop: the one in fl
     await ch.close();
   }
 });
+
+test('a run that lost its lock fails only once its work stopped, so a retry cannot start beside it', async () => {
+  const key = `${env.config.REDIS_KEY_PREFIX}jobs:lock:settle`;
+  let workEnded = 0;
+  const run = withRunLock(redis, key, 'job 8', 300, async (signal) => {
+    stall(800); // the lock lapses
+    // Work that checks the signal late (a Kafka wait): it goes on for a while after the abort.
+    while (!signal.aborted) await sleep(20);
+    await sleep(250);
+    workEnded = Date.now();
+    return 'done';
+  });
+  await expect(run).rejects.toThrow(RunLockLostError);
+  expect(workEnded).toBeGreaterThan(0); // the job failed after its work ended, not beside it
+});
