@@ -170,7 +170,7 @@ describe('read-only researcher user', () => {
     const stack = readFileSync(path.join(repoRoot(), 'infra/local/stack'), 'utf8');
     // start_clickhouse copies every users.d file next to users.xml and gives the server the password.
     expect(stack).toMatch(/cp "\$HERE"\/clickhouse-users\.d\/\*\.xml "\$CH_DIR\/users\.d\/"/);
-    expect(stack).toMatch(/CLICKHOUSE_RESEARCH_PASSWORD="\$CH_RESEARCH_PASSWORD" clickhouse-server/);
+    expect(stack).toMatch(/CLICKHOUSE_RESEARCH_PASSWORD="\$CH_RESEARCH_PASSWORD" "\$\(clickhouse_server_bin\)"/);
     const compose = parse(readFileSync(path.join(repoRoot(), 'docker-compose.yml'), 'utf8')) as {
       services: Record<string, { volumes?: string[]; environment?: Record<string, string> }>;
     };
