@@ -23,7 +23,7 @@ export interface StudentWindow {
   personId: string;
   /** The grade at testing (`gradeAtTesting`: the result's, else the roster's), as a grade code. */
   grade: string;
-  /** '' = no single school in the roster. */
+  /** The roster's `school_id`: their school on the roster's import day ('' = none or several). */
   schoolId: string;
   /** The student's one class whose course uses the app ('' = none or several). */
   classId: string;

@@ -243,11 +243,11 @@ describe('the school of a student who changed schools, per day', () => {
     expect(on(view, '2024-03-01', 'two', 'desmos', { class_id: 'clsB' }).school_id).toBe('schB');
   });
 
-  it("dim_people's school is the one on the import day; ended enrollments no longer count", () => {
-    const people = (day: string) =>
+  it("dim_people's school is the one on the import day; its schools are every school of the roster", () => {
+    const people = (day: string, roster = moved()) =>
       Object.fromEntries(
         (
-          buildDimensionRows('d1', 'v1', moved(), KEY, day).dim_people as {
+          buildDimensionRows('d1', 'v1', roster, KEY, day).dim_people as {
             person_id: string;
             school_id: string;
             school_ids: string[];
@@ -256,10 +256,22 @@ describe('the school of a student who changed schools, per day', () => {
       );
     const stu = documentedPseudonym(KEY, 'd1', 'stu');
     const two = documentedPseudonym(KEY, 'd1', 'two');
-    expect(people('2024-03-01')[stu]).toEqual(['schB', ['schB']]);
+    // school_ids keep the school stu left: a license window before the move counts their use there.
+    expect(people('2024-03-01')[stu]).toEqual(['schB', ['schB', 'schA']]);
     expect(people('2023-10-01')[stu]).toEqual(['schA', ['schB', 'schA']]);
-    expect(people('2024-07-01')[stu]).toEqual(['schB', ['schB']]);
+    expect(people('2024-07-01')[stu]).toEqual(['schB', ['schB', 'schA']]);
     expect(people('2023-10-01')[two]).toEqual(['', ['schA', 'schB']]);
     expect(people('2024-03-01')[two]).toEqual(['schA', ['schA', 'schB']]);
+    // No school org of their own and nothing in force yet (an August import): the school they begin at.
+    const roster = moved();
+    roster.users.set('new', { ...roster.users.get('stu')!, sourcedId: 'new', orgSourcedIds: [] });
+    roster.enrollments.set('e9', {
+      ...roster.enrollments.get('e1')!,
+      sourcedId: 'e9',
+      userSourcedId: 'new',
+      beginDate: '2024-09-03',
+      endDate: null,
+    });
+    expect(people('2024-08-01', roster)[documentedPseudonym(KEY, 'd1', 'new')]).toEqual(['schA', ['schA']]);
   });
 });

@@ -95,11 +95,8 @@ export function buildLicenseReference(
   const roster = sample.roster;
   const schoolOrgs = new Set(roster.orgs.filter((o) => o.type === 'school').map((o) => o.sourcedId));
   const classes = new Map(roster.classes.map((c) => [c.sourcedId, c]));
-  // A person's schools (dim_people.school_ids): school orgs of the user row and of their enrollments not
-  // over by the import's day (today in the district's zone; OneRoster's endDate is exclusive).
-  const importDay = new Intl.DateTimeFormat('en-CA', { timeZone: sample.district.timezone }).format(new Date());
-  const notOver = (e: (typeof roster.enrollments)[number]) =>
-    e.status !== 'inactive' && !(e.endDate && importDay >= e.endDate.slice(0, 10));
+  // A person's schools (dim_people.school_ids): school orgs of the user row and of their enrollments that
+  // are not inactive, ended ones too.
   const schoolsOf = new Map<string, Set<string>>();
   for (const u of roster.users) {
     schoolsOf.set(
@@ -114,7 +111,7 @@ export function buildLicenseReference(
   }
   for (const e of roster.enrollments) {
     const school = e.schoolSourcedId || classes.get(e.classSourcedId)?.schoolSourcedId || '';
-    if (notOver(e) && classes.has(e.classSourcedId) && schoolOrgs.has(school))
+    if (e.status !== 'inactive' && classes.has(e.classSourcedId) && schoolOrgs.has(school))
       schoolsOf.get(e.userSourcedId)?.add(school);
   }
   const people = roster.users

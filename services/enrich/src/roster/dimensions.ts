@@ -33,9 +33,10 @@ const utcToday = () => new Date().toISOString().slice(0, 10);
 /**
  * Rows for the ClickHouse roster dimensions (infra/clickhouse/0100_roster_dimensions.sql). People are
  * written only as their pseudonym (person_id); no name, email, username or sourcedId leaves here.
- * Class head counts and people's schools are those of `day`, the import's (the district's local day):
- * enrollments not over by that day (in force, or still to begin), dated by enrich's rule (their dates,
- * else their class's term dates), so ended ones no longer count.
+ * Class head counts are those of `day`, the import's (the district's local day): enrollments not over
+ * by that day (in force, or still to begin), dated by enrich's rule (their dates, else their class's
+ * term dates). A person's `school_id` is their school that day; `school_ids` every school the roster
+ * has them at (their school orgs and enrollments, ended ones too).
  */
 export function buildDimensionRows(
   districtId: string,
@@ -97,8 +98,10 @@ export function buildDimensionRows(
       person_id: p?.personId ?? '',
       role: p?.role ?? 'unknown',
       grade: p?.grade ?? '',
-      school_id: (p && schoolOn(p, day)) ?? '',
-      school_ids: p ? [...new Set([...p.orgSchools, ...schoolsAhead(p, day)])] : [],
+      school_id: (p && schoolOfRow(p, day)) ?? '',
+      // Every school the roster has them at, ended enrollments too: license eligibility counts a window
+      // that may lie before a move, whose events still count as active at the old school.
+      school_ids: p ? [...new Set([...p.orgSchools, ...enrolledSchools(p)])] : [],
       enabled: u.enabled ? 1 : 0,
       status: u.status,
     };
@@ -113,12 +116,28 @@ export function buildDimensionRows(
  */
 const notOver = (span: DateSpan, day: string) => span.endDate === null || day < span.endDate;
 
-/** The schools of the person's enrollments not over by `day`. */
-function schoolsAhead(person: IndexedPerson, day: string): string[] {
+/** The schools of the person's enrollments (not inactive), past, present and to come. */
+function enrolledSchools(person: IndexedPerson): string[] {
   const out: string[] = [];
   for (const e of person.enrollments)
-    if (e.active && e.schoolId !== null && notOver(e, day) && !out.includes(e.schoolId)) out.push(e.schoolId);
+    if (e.active && e.schoolId !== null && !out.includes(e.schoolId)) out.push(e.schoolId);
   return out;
+}
+
+/**
+ * The person's school on the import's `day` (enrich's rule for an event of that day); with no school
+ * that way (between terms, in summer, before the first day), the one school of their enrollments still
+ * to begin, as the class counts take them.
+ */
+function schoolOfRow(person: IndexedPerson, day: string): string | null {
+  const now = schoolOn(person, day);
+  if (now !== null) return now;
+  const ahead = new Set(
+    person.enrollments
+      .filter((e) => e.active && e.schoolId !== null && e.beginDate !== null && day < e.beginDate)
+      .map((e) => e.schoolId),
+  );
+  return ahead.size === 1 ? [...ahead][0]! : null;
 }
 
 /** Students and teachers per class among the enrollments not over by `day` (in force, or about to begin). */
