@@ -8,15 +8,7 @@ import {
   type ClickHouseClient,
 } from '@edusage/clickhouse';
 import type { RosterData } from './model';
-import {
-  RosterIndex,
-  classTermSpans,
-  enrollmentSpan,
-  mapRole,
-  schoolOn,
-  type DateSpan,
-  type IndexedPerson,
-} from './roster-index';
+import { RosterIndex, enrollmentSchools, mapRole, schoolOn, type DateSpan, type IndexedPerson } from './roster-index';
 
 export const DIMENSION_TABLES = ['dim_schools', 'dim_classes', 'dim_people', 'dim_enrollments'] as const;
 
@@ -70,7 +62,7 @@ export function buildDimensionRows(
       status: e.status,
     });
   }
-  const counts = classCounts(data, index, day);
+  const counts = classCounts(index, day);
   const dim_classes = [...data.classes.values()].map((c) => {
     const course = c.courseSourcedId ? data.courses.get(c.courseSourcedId) : undefined;
     const n = counts.get(c.sourcedId);
@@ -101,7 +93,7 @@ export function buildDimensionRows(
       school_id: (p && schoolOfRow(p, day)) ?? '',
       // Every school the roster has them at, ended enrollments too: license eligibility counts a window
       // that may lie before a move, whose events still count as active at the old school.
-      school_ids: p ? [...new Set([...p.orgSchools, ...enrolledSchools(p)])] : [],
+      school_ids: p ? [...new Set([...p.orgSchools, ...enrollmentSchools(p)])] : [],
       enabled: u.enabled ? 1 : 0,
       status: u.status,
     };
@@ -116,14 +108,6 @@ export function buildDimensionRows(
  */
 const notOver = (span: DateSpan, day: string) => span.endDate === null || day < span.endDate;
 
-/** The schools of the person's enrollments (not inactive), past, present and to come. */
-function enrolledSchools(person: IndexedPerson): string[] {
-  const out: string[] = [];
-  for (const e of person.enrollments)
-    if (e.active && e.schoolId !== null && !out.includes(e.schoolId)) out.push(e.schoolId);
-  return out;
-}
-
 /**
  * The person's school on the import's `day` (enrich's rule for an event of that day); with no school
  * that way (between terms, in summer, before the first day), the one school of their enrollments still
@@ -132,30 +116,24 @@ function enrolledSchools(person: IndexedPerson): string[] {
 function schoolOfRow(person: IndexedPerson, day: string): string | null {
   const now = schoolOn(person, day);
   if (now !== null) return now;
-  const ahead = new Set(
-    person.enrollments
-      .filter((e) => e.active && e.schoolId !== null && e.beginDate !== null && day < e.beginDate)
-      .map((e) => e.schoolId),
-  );
-  return ahead.size === 1 ? [...ahead][0]! : null;
+  const ahead = enrollmentSchools(person, (e) => e.beginDate !== null && day < e.beginDate);
+  return ahead.length === 1 ? ahead[0]! : null;
 }
 
-/** Students and teachers per class among the enrollments not over by `day` (in force, or about to begin). */
-function classCounts(
-  data: RosterData,
-  index: RosterIndex,
-  day: string,
-): Map<string, { students: number; teachers: number }> {
-  const terms = classTermSpans(data);
+/**
+ * Students and teachers per class among the enrollments not over by `day` (in force, or about to begin),
+ * dated as the index dates them (their own dates, else their class's term).
+ */
+function classCounts(index: RosterIndex, day: string): Map<string, { students: number; teachers: number }> {
   const counts = new Map<string, { students: number; teachers: number }>();
-  for (const e of data.enrollments.values()) {
-    if (!index.people.has(e.userSourcedId) || e.status === 'inactive') continue;
-    if (!notOver(enrollmentSpan(e, terms.get(e.classSourcedId)), day)) continue;
-    const role = mapRole(e.role);
-    const c = counts.get(e.classSourcedId) ?? { students: 0, teachers: 0 };
-    if (role === 'student') c.students++;
-    else if (role === 'teacher') c.teachers++;
-    counts.set(e.classSourcedId, c);
+  for (const person of index.people.values()) {
+    for (const e of person.enrollments) {
+      if (!e.active || !notOver(e, day)) continue;
+      const c = counts.get(e.classId) ?? { students: 0, teachers: 0 };
+      if (e.role === 'student') c.students++;
+      else if (e.role === 'teacher') c.teachers++;
+      counts.set(e.classId, c);
+    }
   }
   return counts;
 }

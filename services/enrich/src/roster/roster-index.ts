@@ -61,6 +61,8 @@ export interface IndexedEnrollment extends DateSpan {
   apps: readonly string[];
   /** Not `inactive`, and its class exists. Dates (`enrollmentSpan`) decide on which days. */
   active: boolean;
+  /** The enrollment's own role (a teacher of one class may be enrolled as a student in another). */
+  role: Role;
 }
 
 export interface IndexedPerson {
@@ -136,6 +138,7 @@ export class RosterIndex {
         schoolId: isSchool(school) ? school : null,
         apps: courseId ? (data.courseApps.get(courseId) ?? []) : [],
         active: e.status !== 'inactive' && cls !== undefined,
+        role: mapRole(e.role),
         ...enrollmentSpan(e, terms.get(e.classSourcedId)),
       });
     }
@@ -236,12 +239,20 @@ function termSpan(termIds: readonly string[], sessions: ReadonlyMap<string, Sess
   };
 }
 
-/** The schools of the person's enrollments active on `day`, each once, in roster order. */
-export function schoolsOn(person: IndexedPerson, day: string): string[] {
+/** The schools of the person's active enrollments that `keep` takes, each once, in roster order. */
+export function enrollmentSchools(
+  person: IndexedPerson,
+  keep: (e: IndexedEnrollment) => boolean = () => true,
+): string[] {
   const out: string[] = [];
   for (const e of person.enrollments)
-    if (e.schoolId !== null && enrollmentActiveOn(e, day) && !out.includes(e.schoolId)) out.push(e.schoolId);
+    if (e.active && e.schoolId !== null && keep(e) && !out.includes(e.schoolId)) out.push(e.schoolId);
   return out;
+}
+
+/** The schools of the person's enrollments active on `day`, each once, in roster order. */
+export function schoolsOn(person: IndexedPerson, day: string): string[] {
+  return enrollmentSchools(person, (e) => spanContains(e, day));
 }
 
 /**
