@@ -41,11 +41,35 @@ const MUTATIONS = [
       },
       {
         file: 'services/aggregate/src/insert-unstored.ts',
-        find: "''} AND kafka_offset NOT IN (",
-        replace: "''} AND 1 = 1 OR kafka_offset IN (",
+        find: 'AND (kafka_partition, kafka_offset) NOT IN (',
+        replace: 'AND 1 = 1 OR (kafka_partition, kafka_offset) IN (',
       },
     ],
     tests: ['services/aggregate/test/sink-clickhouse-kill.test.ts', 'services/aggregate/test/sink-hardening.test.ts'],
+  },
+  {
+    name: 'joined-same-partition',
+    guard: 'two batches of one partition never share an INSERT (its NOT IN does not compare its own rows)',
+    edits: [
+      {
+        file: 'services/aggregate/src/joined-inserts.ts',
+        find: 'if (!joinable(first.request, p.request) || partitions.has(p.request.batch.partition)) return false;',
+        replace: 'if (!joinable(first.request, p.request)) return false;',
+      },
+    ],
+    tests: ['services/aggregate/test/joined-inserts.test.ts'],
+  },
+  {
+    name: 'joined-failure-not-split',
+    guard: 'a joined INSERT that fails is tried again batch by batch: a refused row fails only its own batch',
+    edits: [
+      {
+        file: 'services/aggregate/src/joined-inserts.ts',
+        find: '      if (taken.length === 1) {\n        taken[0]!.reject(err);\n        return;\n      }',
+        replace: '      for (const p of taken) p.reject(err);\n      return;',
+      },
+    ],
+    tests: ['services/aggregate/test/joined-inserts.test.ts'],
   },
   {
     name: 'recheck-after-failed-insert-off',
@@ -58,8 +82,8 @@ const MUTATIONS = [
       },
       {
         file: 'services/aggregate/src/insert-unstored.ts',
-        find: "''} AND kafka_offset NOT IN (",
-        replace: "''} AND 1 = 1 OR kafka_offset IN (",
+        find: 'AND (kafka_partition, kafka_offset) NOT IN (',
+        replace: 'AND 1 = 1 OR (kafka_partition, kafka_offset) IN (',
       },
     ],
     tests: ['services/aggregate/test/sink-clickhouse-kill.test.ts'],

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { sqlIdentifier, sqlNumber, tsvLine, type ClickHouseClient } from '@edusage/clickhouse';
-import { partitionIs } from './partition-sql';
+import { sqlIdentifier, sqlNumber, sqlString, tsvLine, type ClickHouseClient } from '@edusage/clickhouse';
 
-/** Where the rows of one INSERT come from: one Kafka partition. */
+/** The rows of one Kafka partition for an INSERT (which may carry several partitions' rows). */
 export interface PartitionRows {
   topic: string;
   partition: number;
@@ -11,6 +10,34 @@ export interface PartitionRows {
   rows: readonly { readonly kafka_offset: string; readonly [column: string]: unknown }[];
   /** A further condition the rows must meet to be stored (`TopicHandler.storeOnly`). */
   storeOnly?: string;
+}
+
+/**
+ * The statement of `insertUnstored`: the rows of `sink_rows` (the external data) of the batches'
+ * partitions whose offsets `table` does not hold yet in each batch's range of offsets.
+ */
+export function unstoredInsertSql(
+  table: string,
+  columnNames: readonly string[],
+  batches: readonly PartitionRows[],
+): string {
+  const first = batches[0];
+  if (!first) throw new Error('an INSERT needs rows');
+  const names = columnNames.map(sqlIdentifier).join(', ');
+  const partitions = batches.map((b) => sqlNumber(b.partition)).join(', ');
+  const ranges = batches.map((b) => {
+    const offsets = b.rows.map((r) => BigInt(r.kafka_offset));
+    const low = offsets.reduce((x, y) => (y < x ? y : x));
+    const high = offsets.reduce((x, y) => (y > x ? y : x));
+    return `(kafka_partition = ${sqlNumber(b.partition)} AND kafka_offset >= ${sqlNumber(low)} AND kafka_offset <= ${sqlNumber(high)})`;
+  });
+  const topicIs = `kafka_topic = ${sqlString(first.topic)}`;
+  return `INSERT INTO ${sqlIdentifier(table)} (${names})
+    SELECT ${names} FROM sink_rows
+    WHERE ${topicIs} AND kafka_partition IN (${partitions})${first.storeOnly ? ` AND ${first.storeOnly}` : ''}
+      AND (kafka_partition, kafka_offset) NOT IN (
+        SELECT kafka_partition, kafka_offset FROM ${sqlIdentifier(table)}
+        WHERE ${topicIs} AND (${ranges.join(' OR ')}))`;
 }
 
 /** Rows per slice of an INSERT's streamed body. */
@@ -21,33 +48,27 @@ const BODY_SLICE_ROWS = 500;
 const structureType = (type: string) => (/[\s,]/.test(type) ? 'String' : type);
 
 /**
- * Stores the rows whose Kafka offset is not stored yet, and only those: one
- * `INSERT INTO table SELECT … FROM rows WHERE kafka_offset NOT IN (<stored offsets of that range>)`
- * whose rows travel as HTTP external data in TabSeparated (ClickHouse 18.16 has no input()), decided by the server
- * when it runs the statement. With `queryId` the same for every INSERT of the partition, ClickHouse
- * runs at most one of them at a time (it refuses a query whose id is running: code 216), so an INSERT
- * whose response was lost, or one sent by a worker that has since lost the partition, can land at any
- * time later and still never store an offset twice (docs/ARCHITECTURE.md "Delivery guarantees").
+ * Stores the rows whose Kafka offset is not stored yet, and only those, for one or several partitions
+ * of one topic: one `INSERT INTO table SELECT … FROM rows WHERE (kafka_partition, kafka_offset) NOT IN
+ * (<stored offsets of each batch's range>)` whose rows travel as HTTP external data in TabSeparated
+ * (ClickHouse 18.16 has no input()), decided by the server when it runs the statement. With `queryId`
+ * the same for every INSERT into the table, ClickHouse runs at most one of them at a time (it refuses a
+ * query whose id is running: code 216), so an INSERT whose response was lost, or one sent by a worker
+ * that has since lost a partition, can land at any time later and still never store an offset twice
+ * (docs/ARCHITECTURE.md "Delivery guarantees"). The batches must be of different partitions: the
+ * statement does not compare its own rows with each other (`JoinedInserts` never joins two of one).
  */
 export async function insertUnstored(
   ch: ClickHouseClient,
   table: string,
   columns: Record<string, string>,
-  batch: PartitionRows,
+  batches: readonly PartitionRows[],
   queryId: string,
 ): Promise<void> {
-  if (batch.rows.length === 0) return;
-  const offsets = batch.rows.map((r) => BigInt(r.kafka_offset));
-  const low = offsets.reduce((a, b) => (b < a ? b : a));
-  const high = offsets.reduce((a, b) => (b > a ? b : a));
+  const sending = batches.filter((b) => b.rows.length > 0);
+  if (sending.length === 0) return;
   const columnNames = Object.keys(columns);
-  const names = columnNames.map(sqlIdentifier).join(', ');
-  const at = partitionIs(batch.topic, batch.partition);
-  const query = `INSERT INTO ${sqlIdentifier(table)} (${names})
-    SELECT ${names} FROM sink_rows
-    WHERE ${at}${batch.storeOnly ? ` AND ${batch.storeOnly}` : ''} AND kafka_offset NOT IN (
-      SELECT kafka_offset FROM ${sqlIdentifier(table)}
-      WHERE ${at} AND kafka_offset >= ${sqlNumber(low)} AND kafka_offset <= ${sqlNumber(high)})`;
+  const query = unstoredInsertSql(table, columnNames, sending);
   const boundary = `edusage-sink-${randomUUID()}`;
   // Written before anything is sent, in slices of BODY_SLICE_ROWS, never joined into one string: a
   // value TabSeparated cannot carry throws its TsvValueError here (isClickHouseDataError treats it as
@@ -58,10 +79,12 @@ export async function insertUnstored(
         'Content-Type: application/octet-stream\r\n\r\n',
     ),
   ];
-  for (let i = 0; i < batch.rows.length; i += BODY_SLICE_ROWS) {
-    let slice = '';
-    for (const row of batch.rows.slice(i, i + BODY_SLICE_ROWS)) slice += tsvLine(row, columnNames);
-    slices.push(Buffer.from(slice));
+  for (const batch of sending) {
+    for (let i = 0; i < batch.rows.length; i += BODY_SLICE_ROWS) {
+      let slice = '';
+      for (const row of batch.rows.slice(i, i + BODY_SLICE_ROWS)) slice += tsvLine(row, columnNames);
+      slices.push(Buffer.from(slice));
+    }
   }
   slices.push(Buffer.from(`\r\n--${boundary}--\r\n`));
   const structure = Object.entries(columns)

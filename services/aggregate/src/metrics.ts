@@ -15,6 +15,10 @@ const HELP: Record<keyof SinkStats, string> = {
   foldSeeks: 'Seeks back to an idle partition to fold (and commit) what it owed',
   batchesHeld: "Batches held in memory (neither stored nor committed) to be stored with the partition's next ones",
   gatherSeeks: 'Seeks back to an idle partition to store the batches it held',
+  inserts:
+    "INSERT statements of rows ClickHouse took (one per month; several partitions' batches joined when they waited together)",
+  insertedBatches:
+    'Partition batches (per month) carried by those INSERTs: above the INSERT count when batches were joined',
 };
 
 const NAMES: Record<keyof SinkStats, string> = {
@@ -29,6 +33,8 @@ const NAMES: Record<keyof SinkStats, string> = {
   foldSeeks: 'edusage_aggregate_fold_seeks_total',
   batchesHeld: 'edusage_aggregate_batches_held_total',
   gatherSeeks: 'edusage_aggregate_gather_seeks_total',
+  inserts: 'edusage_aggregate_inserts_total',
+  insertedBatches: 'edusage_aggregate_inserted_batches_total',
 };
 
 /**

@@ -5,8 +5,8 @@ import type { BatchContext } from './batch-context';
 import { isClickHouseDataError, PartitionRefused } from './errors';
 import { partitionKey } from './fold-schedule';
 import type { PreparedRow, TopicHandler } from './handlers';
-import { insertUnstored, type PartitionRows } from './insert-unstored';
-import type { PartitionWrites } from './partition-writes';
+import type { PartitionRows } from './insert-unstored';
+import type { JoinedInserts } from './joined-inserts';
 import { SINK_COLUMNS, sinkSchemaProblems } from './schema-check';
 import { storedOffsetsFrom } from './stored-offsets';
 
@@ -18,9 +18,8 @@ export interface RowStoreStats {
 
 export interface RowStoreOptions {
   ch: ClickHouseClient;
-  /** The client for the INSERTs (without keep-alive: `SinkWorkerOptions.rowWriter`). */
-  rowWriter: ClickHouseClient;
-  writes: PartitionWrites;
+  /** Every INSERT of rows, joined with other partitions' waiting ones (joined-inserts.ts). */
+  inserts: JoinedInserts;
   stats: RowStoreStats;
 }
 
@@ -62,11 +61,11 @@ export class RowStore {
       this.opts.stats.alreadyStored += rows.length - fresh.length;
       if (fresh.length === 0) return { rejects: [], stored: [] };
       try {
-        await this.insert(ctx, fresh);
+        await this.insert(ctx, month, fresh);
       } catch (err) {
         // The INSERT may have reached ClickHouse before the error: find out before trying again.
         this.verified.delete(key);
-        if (isClickHouseDataError(err)) return this.isolateUnstorable(ctx, messages, fresh, err);
+        if (isClickHouseDataError(err)) return this.isolateUnstorable(ctx, messages, month, fresh, err);
         throw err;
       }
       for (const r of fresh) known.set(r.offset, identityOf(handler, r));
@@ -97,22 +96,22 @@ export class RowStore {
     return known;
   }
 
-  /** Stores those of `rows` whose offsets are not stored yet (decided by ClickHouse, see insertUnstored). */
-  private async insert(ctx: BatchContext, rows: PreparedRow[]): Promise<void> {
+  /** Stores those of one month's `rows` whose offsets are not stored yet (decided by ClickHouse, see insertUnstored). */
+  private async insert(ctx: BatchContext, month: string, rows: PreparedRow[]): Promise<void> {
     const columns = SINK_COLUMNS[ctx.handler.table];
     if (!columns) throw new Error(`no known columns for table ${ctx.handler.table}`);
-    await insertUnstored(
-      this.opts.rowWriter,
-      ctx.handler.table,
+    await this.opts.inserts.insert({
+      table: ctx.handler.table,
       columns,
-      {
+      month,
+      batch: {
         topic: ctx.topic,
         partition: ctx.partition,
         rows: rows.map((r) => r.row as PartitionRows['rows'][number]),
         ...(ctx.handler.storeOnly ? { storeOnly: ctx.handler.storeOnly } : {}),
       },
-      await this.opts.writes.queryId(ctx.topic, ctx.partition, 'insert'),
-    );
+      fenced: ctx.fenced,
+    });
   }
 
   /**
@@ -123,6 +122,7 @@ export class RowStore {
   private async isolateUnstorable(
     ctx: BatchContext,
     messages: readonly SinkMessage[],
+    month: string,
     rows: PreparedRow[],
     cause: unknown,
   ): Promise<MonthStored> {
@@ -140,7 +140,7 @@ export class RowStore {
     for (const r of rows) {
       if (known.has(r.offset)) continue;
       try {
-        await this.insert(ctx, [r]);
+        await this.insert(ctx, month, [r]);
       } catch (err) {
         this.verified.delete(partitionKey(ctx.topic, ctx.partition));
         if (!isClickHouseDataError(err)) throw err;

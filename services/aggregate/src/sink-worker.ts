@@ -12,6 +12,7 @@ import { mustRejoin, PartitionRefused } from './errors';
 import { MembershipFence } from './fence';
 import { FoldSchedule, partitionKey } from './fold-schedule';
 import type { TopicHandler } from './handlers';
+import { JoinedInserts } from './joined-inserts';
 import { PartitionWrites } from './partition-writes';
 import { groupByMonth, RowStore } from './row-store';
 import { refuseIfDrifted } from './schema-check';
@@ -37,6 +38,10 @@ export interface SinkStats {
   batchesHeld: number;
   /** Seeks back to the first held message of a partition that got no next batch in time. */
   gatherSeeks: number;
+  /** INSERT statements of rows ClickHouse took (`JoinedInserts`). */
+  inserts: number;
+  /** The partition batches those INSERTs carried: more than `inserts` when several were joined. */
+  insertedBatches: number;
 }
 
 /** A partition the worker stopped (paused) because going on would drop or corrupt data. */
@@ -78,7 +83,7 @@ export interface SinkWorkerOptions {
  * Consumes topics into ClickHouse with an exactly-once effect (docs/ARCHITECTURE.md "Delivery
  * guarantees"): per partition batch, skip what is already stored (checking it is the same message),
  * insert the rest (one INSERT per month partition, which the server itself limits to offsets not
- * stored yet), fold the rollups (or leave that to a later batch, `FoldSchedule`), and only then commit
+ * stored yet, joined with other partitions' waiting batches: `JoinedInserts`), fold the rollups (or leave that to a later batch, `FoldSchedule`), and only then commit
  * the offset. Transient failures are retried with backoff while heartbeating; records ClickHouse can
  * never take go to the dead-letter topic; a batch whose partition was revoked is abandoned; a partition
  * that cannot go on safely is paused, loudly.
@@ -96,6 +101,8 @@ export class SinkWorker {
     foldSeeks: 0,
     batchesHeld: 0,
     gatherSeeks: 0,
+    inserts: 0,
+    insertedBatches: 0,
   };
   readonly stalled: StalledPartition[] = [];
   /** Messages held in memory right now, across partitions (`BatchGathering`). */
@@ -128,7 +135,13 @@ export class SinkWorker {
     setMaxListeners(0, this.stopped.signal);
     this.fence = new MembershipFence(opts.consumer);
     this.writes = new PartitionWrites(opts.ch);
-    this.rowStore = new RowStore({ ch: opts.ch, rowWriter: opts.rowWriter, writes: this.writes, stats: this.stats });
+    const inserts = new JoinedInserts({
+      writer: opts.rowWriter,
+      queryId: (table) => this.writes.tableInsertId(table),
+      stats: this.stats,
+      abandoned: () => new BatchAbandoned(),
+    });
+    this.rowStore = new RowStore({ ch: opts.ch, inserts, stats: this.stats });
     this.folds = new FoldSchedule(opts.foldIntervalMs ?? 0);
     this.gathering = new BatchGathering(opts.gather ?? { minMessages: 1, maxWaitMs: 0 });
     opts.consumer.on(opts.consumer.events.GROUP_JOIN, (event) => {

@@ -16,7 +16,7 @@ test('a value TabSeparated cannot carry is refused before anything is sent, as a
     ch,
     'usage_events',
     { kafka_offset: 'UInt64', app_id: 'String', explicit_seconds: 'UInt32' },
-    { topic: 't', partition: 0, rows },
+    [{ topic: 't', partition: 0, rows }],
     'q',
   );
   await expect(attempt).rejects.toThrow(TsvValueError);

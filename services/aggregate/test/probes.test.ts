@@ -42,13 +42,13 @@ async function produce(seed: number, count: number): Promise<void> {
 }
 
 /**
- * Makes ClickHouse refuse every INSERT of partition 0 for up to 50 s, as while a previous owner's INSERT
+ * Makes ClickHouse refuse every INSERT of events for up to 50 s, as while a previous owner's INSERT
  * still runs (code 216, a transient refusal: no table changed): a query that sleeps holds the query_id
- * of the partition's INSERTs. Returns what ends it. (ClickHouse checks a query_id among one user's
+ * of every INSERT into usage_events. Returns what ends it. (ClickHouse checks a query_id among one user's
  * queries; the test and the service both connect as the stack's user.)
  */
 async function holdInserts(): Promise<() => Promise<void>> {
-  const queryId = await new PartitionWrites(ch).queryId(env.topics.enriched, 0, 'insert');
+  const queryId = await new PartitionWrites(ch).tableInsertId('usage_events');
   const sleeping = ch
     .command({
       query: 'SELECT sleepEachRow(1) FROM numbers(50) FORMAT Null',

@@ -13,6 +13,9 @@ interface SinkStats {
   batches: number;
   inserted: number;
   duplicates: number;
+  /** INSERT statements of rows, and the partition batches (per month) they carried (joined-inserts.ts). */
+  inserts: number;
+  insertedBatches: number;
 }
 
 export interface StopResult {
@@ -23,7 +26,7 @@ export interface StopResult {
     /** With --memory: each service's peaks from its own samples. */
     byProcess?: Record<string, MemoryPeaks>;
   };
-  sink: Partial<SinkStats> & { avgRowsPerPartitionBatch: number; rollupFolds: number | null };
+  sink: Partial<SinkStats> & { avgRowsPerPartitionBatch: number; batchesPerInsert: number; rollupFolds: number | null };
   /** Where the probes' latency went, per phase (`load`, `paced`): null when no probe's records were found. */
   probeHops: Record<string, HopSummary | null>;
 }
@@ -55,15 +58,17 @@ export async function stopServices(ctx: BenchContext, rig: BenchRig): Promise<St
   const rollupFolds = await queryRows<{ n: string }>(rig.db, 'SELECT toString(count()) AS n FROM rollup_watermarks')
     .then((r) => Number(r[0]?.n ?? 0))
     .catch(() => null);
+  const batchesPerInsert = sinkStats && sinkStats.inserts > 0 ? sinkStats.insertedBatches / sinkStats.inserts : NaN;
   say(
     `\n[6/9] services stopped; aggregate wrote ${sinkStats ? fmtInt(rowsPerInsert) : 'n/a'} rows per partition batch on average` +
-      `, ${sinkStats ? fmtInt(sinkStats.batches) : 'n/a'} batches folded in ${rollupFolds ?? 'n/a'} rollup folds`,
+      `, ${sinkStats ? fmtInt(sinkStats.batches) : 'n/a'} batches folded in ${rollupFolds ?? 'n/a'} rollup folds` +
+      `, ${sinkStats ? fmtInt(sinkStats.inserts) : 'n/a'} INSERTs of rows carrying ${sinkStats ? fmt1(batchesPerInsert) : 'n/a'} partition batches each`,
   );
   const probeHops = await probeHopsByPhase(ctx, rig);
   return {
     ...(profiles ? { profiles } : {}),
     memory: { peakRssBytes: rig.sampler.peakRss, vmHwmBytes: rig.sampler.hwm, ...(byProcess ? { byProcess } : {}) },
-    sink: { ...sinkStats, avgRowsPerPartitionBatch: rowsPerInsert, rollupFolds },
+    sink: { ...sinkStats, avgRowsPerPartitionBatch: rowsPerInsert, batchesPerInsert, rollupFolds },
     probeHops,
   };
 }
@@ -94,6 +99,8 @@ function sumSinkStats(all: (SinkStats | null)[]): SinkStats | null {
     batches: a.batches + b.batches,
     inserted: a.inserted + b.inserted,
     duplicates: a.duplicates + b.duplicates,
+    inserts: a.inserts + b.inserts,
+    insertedBatches: a.insertedBatches + b.insertedBatches,
   }));
 }
 
