@@ -61,12 +61,38 @@ const MUTATIONS = [
   },
   {
     name: 'joined-failure-not-split',
-    guard: 'a joined INSERT that fails is tried again batch by batch: a refused row fails only its own batch',
+    guard:
+      'a joined INSERT whose data is refused is tried again batch by batch: a refused row fails only its own batch',
     edits: [
       {
         file: 'services/aggregate/src/joined-inserts.ts',
-        find: '      if (taken.length === 1) {\n        taken[0]!.reject(err);\n        return;\n      }',
-        replace: '      for (const p of taken) p.reject(err);\n      return;',
+        find: 'if (taken.length === 1 || !isClickHouseDataError(err)) {',
+        replace: 'if (true) {',
+      },
+    ],
+    tests: ['services/aggregate/test/joined-inserts.test.ts'],
+  },
+  {
+    name: 'joined-every-failure-split',
+    guard:
+      'a joined INSERT that failed for another reason (a connection) goes back to every batch, not sent again one by one',
+    edits: [
+      {
+        file: 'services/aggregate/src/joined-inserts.ts',
+        find: 'if (taken.length === 1 || !isClickHouseDataError(err)) {',
+        replace: 'if (taken.length === 1) {',
+      },
+    ],
+    tests: ['services/aggregate/test/joined-inserts.test.ts'],
+  },
+  {
+    name: 'joined-resend-ignores-fence',
+    guard: 'a batch fenced while its joined INSERT failed is not sent again',
+    edits: [
+      {
+        file: 'services/aggregate/src/joined-inserts.ts',
+        find: '      if (this.leftOut(p)) continue;\n',
+        replace: '',
       },
     ],
     tests: ['services/aggregate/test/joined-inserts.test.ts'],

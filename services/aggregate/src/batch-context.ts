@@ -3,6 +3,7 @@ import { clickhouseErrorCode } from '@edusage/clickhouse';
 import type { Logger } from '@edusage/logging';
 import { retryWithBackoff } from '@edusage/runtime';
 import { mustRejoin, PartitionRefused } from './errors';
+import { SAME_ID_RUNNING } from './joined-inserts';
 import type { MembershipFence } from './fence';
 import type { TopicHandler } from './handlers';
 
@@ -105,10 +106,11 @@ export function batchContext(payload: EachBatchPayload, handler: TopicHandler, d
             // ClickHouse refusing a statement may mean a table changed under the sink, which no retry
             // mends: refuse the partition then, naming the drift (the step and the error code only:
             // the reason is served by /readyz, ClickHouse's message may quote data), once it lasts.
-            // A check that could not tell leaves the drift's start as it was.
+            // A check that could not tell leaves the drift's start as it was. Another INSERT of the
+            // table still running (216) says nothing about the tables: no check then.
             const code = clickhouseErrorCode(err);
             let drifted = false;
-            if (code !== undefined) {
+            if (code !== undefined && code !== SAME_ID_RUNNING) {
               const found = await driftOf(`${what} failed with ClickHouse error code ${code}`);
               // Stopped, sought past or revoked meanwhile: the partition is no longer this batch's to refuse.
               if (fenced()) throw new BatchAbandoned();

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clickhouseErrorCode, type ClickHouseClient } from '@edusage/clickhouse';
+import { isClickHouseDataError } from './errors';
 import { insertUnstored, type PartitionRows } from './insert-unstored';
 
 /** ClickHouse's "query with this id is already running" (QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING). */
-const SAME_ID_RUNNING = '216';
+export const SAME_ID_RUNNING = '216';
 
 /** One partition batch's rows for one month, waiting for its table's turn. */
 export interface InsertRequest {
@@ -28,14 +29,15 @@ export interface JoinedInsertStats {
 export interface JoinedInsertsOptions {
   /** The client for the INSERTs (without keep-alive: `SinkWorkerOptions.rowWriter`). */
   writer: ClickHouseClient;
-  /** The one query_id of every INSERT into a table, by every worker (`PartitionWrites.tableQueryId`). */
+  /** The one query_id of every INSERT into a table, by every worker (`PartitionWrites.tableInsertId`). */
   queryId: (table: string) => Promise<string>;
   stats: JoinedInsertStats;
   /** The error a fenced request is rejected with (the worker's `BatchAbandoned`). */
   abandoned: () => Error;
   /**
    * How long an INSERT refused because another one of its table runs (another worker's, or an earlier
-   * try of this one whose answer was lost) is tried again here before the refusal goes to the caller.
+   * try of this one whose answer was lost) is tried again here before the refusal goes to the caller
+   * (default 1 s; the caller's back-off takes over then).
    */
   sameIdRetryMs?: number;
 }
@@ -53,8 +55,9 @@ interface Pending {
  * most one of them at a time across workers and late arrivals, and each INSERT's `NOT IN` sees what
  * every earlier one stored: no offset is stored twice however the partitions are joined.
  *
- * A joined INSERT that fails is tried again batch by batch, so a batch learns only of its own failure
- * (a row ClickHouse refuses is isolated by its own batch, `RowStore`), never of a neighbour's.
+ * A joined INSERT whose data ClickHouse refuses is tried again batch by batch, so a batch learns only
+ * of its own refused rows (isolated by its own batch, `RowStore`), never of a neighbour's; any other
+ * failure goes back to every batch in it.
  */
 export class JoinedInserts {
   private readonly waiting = new Map<string, Pending[]>();
@@ -69,7 +72,11 @@ export class JoinedInserts {
       const queue = this.waiting.get(request.table) ?? [];
       queue.push({ request, resolve, reject });
       this.waiting.set(request.table, queue);
-      void this.drain(request.table);
+      // drain settles every request it takes; should it fail itself, nothing it left may hang.
+      this.drain(request.table).catch((err: unknown) => {
+        for (const p of this.waiting.get(request.table) ?? []) p.reject(err);
+        this.waiting.delete(request.table);
+      });
     });
   }
 
@@ -86,6 +93,17 @@ export class JoinedInserts {
     }
   }
 
+  /** Rejects `p` with `abandoned()` if its batch is fenced (a fence that throws rejects it with that). */
+  private leftOut(p: Pending): boolean {
+    try {
+      if (!p.request.fenced?.()) return false;
+      p.reject(this.opts.abandoned());
+    } catch (err) {
+      p.reject(err);
+    }
+    return true;
+  }
+
   /**
    * The first waiting batch and every other one that can share its statement (same topic, month,
    * columns and condition, another partition); fenced ones are rejected and left out.
@@ -93,10 +111,7 @@ export class JoinedInserts {
   private takeJoinable(table: string): Pending[] {
     const queue = this.waiting.get(table) ?? [];
     const live: Pending[] = [];
-    for (const p of queue) {
-      if (p.request.fenced?.()) p.reject(this.opts.abandoned());
-      else live.push(p);
-    }
+    for (const p of queue) if (!this.leftOut(p)) live.push(p);
     const first = live[0];
     if (!first) {
       this.waiting.delete(table);
@@ -124,21 +139,26 @@ export class JoinedInserts {
         table,
         first.columns,
         taken.map((p) => p.request.batch),
+        () => taken.every((p) => p.request.fenced?.() === true),
       );
       this.counted(taken.length);
       for (const p of taken) p.resolve();
       return;
     } catch (err) {
-      if (taken.length === 1) {
-        taken[0]!.reject(err);
+      // Only refused data is one batch's fault. Anything else (a connection, a time-out, another
+      // INSERT of the table still running) goes back to every batch, whose back-off retries it
+      // after reading again what is stored.
+      if (taken.length === 1 || !isClickHouseDataError(err)) {
+        for (const p of taken) p.reject(err);
         return;
       }
     }
-    // Whatever failed the joined statement (one batch's refused row, a connection), each batch now
-    // finds out for itself; an earlier try that landed after all leaves those rows out (NOT IN).
+    // Each batch now finds out whether the refused data was its own; a joined try that landed after
+    // all leaves its rows out (NOT IN). A batch fenced meanwhile is not sent again.
     for (const p of taken) {
+      if (this.leftOut(p)) continue;
       try {
-        await this.attempt(table, p.request.columns, [p.request.batch]);
+        await this.attempt(table, p.request.columns, [p.request.batch], () => p.request.fenced?.() === true);
         this.counted(1);
         p.resolve();
       } catch (err) {
@@ -152,16 +172,24 @@ export class JoinedInserts {
     this.opts.stats.insertedBatches += batches;
   }
 
-  /** One INSERT, tried again for a short while if another INSERT of the table runs (code 216). */
-  private async attempt(table: string, columns: Record<string, string>, batches: PartitionRows[]): Promise<void> {
+  /**
+   * One INSERT, tried again for a short while if another INSERT of the table runs (code 216), unless
+   * every batch in it was fenced meanwhile.
+   */
+  private async attempt(
+    table: string,
+    columns: Record<string, string>,
+    batches: PartitionRows[],
+    allFenced: () => boolean,
+  ): Promise<void> {
     const queryId = await this.opts.queryId(table);
-    const until = Date.now() + (this.opts.sameIdRetryMs ?? 500);
+    const until = Date.now() + (this.opts.sameIdRetryMs ?? 1_000);
     for (;;) {
       try {
         await insertUnstored(this.opts.writer, table, columns, batches, queryId);
         return;
       } catch (err) {
-        if (clickhouseErrorCode(err) !== SAME_ID_RUNNING || Date.now() >= until) throw err;
+        if (clickhouseErrorCode(err) !== SAME_ID_RUNNING || Date.now() >= until || allFenced()) throw err;
         await sleep(10 + Math.random() * 40);
       }
     }

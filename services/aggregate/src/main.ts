@@ -9,6 +9,9 @@ import { sinkTimingMetrics } from './sink-timings';
 import { checkSinkSchema } from './schema-check';
 import { SinkWorker } from './sink-worker';
 
+/** ClickHouse ends an INSERT of rows still running after this long (below the client's 60 s). */
+const ROW_INSERT_MAX_SECONDS = 50;
+
 /** The aggregate service: usage.enriched + usage.dlq → ClickHouse. Stops gracefully on SIGTERM. */
 void runService<AggregateConfig>({
   name: 'aggregate',
@@ -30,7 +33,12 @@ void runService<AggregateConfig>({
     await runMigrations(ch, SCHEMA_MIGRATIONS_DIR, logger);
     // Migrations never alter a table that exists: refuse to start on tables that are not what we write.
     await checkSinkSchema(ch);
-    const rowWriter = createClickHouse(config, config.CLICKHOUSE_DATABASE, { keepAlive: false });
+    // An INSERT of rows holds its table's query_id for every partition and worker (joined-inserts.ts):
+    // ClickHouse ends one still running after the client gave up (CLIENT_TIMEOUT_MS, 60 s), not never.
+    const rowWriter = createClickHouse(config, config.CLICKHOUSE_DATABASE, {
+      keepAlive: false,
+      maxExecutionSeconds: ROW_INSERT_MAX_SECONDS,
+    });
     const producer = await createProducer(kafka);
     const consumer = await createConsumer(kafka, config.AGGREGATE_GROUP_ID, {
       maxBytesPerPartition: config.AGGREGATE_MAX_BYTES_PER_PARTITION,

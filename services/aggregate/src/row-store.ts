@@ -170,8 +170,9 @@ export interface MonthStored {
   /** Rows ClickHouse refused, as dead letters. */
   rejects: DeadLetter[];
   /**
-   * Offsets whose rows this call stored (not those stored before: a re-read, or an earlier try whose
-   * answer was lost, which is rare and only leaves them out of the timings).
+   * Offsets whose rows this call stored (not those found stored by a re-read). A joined statement
+   * that failed and landed after all, before its batches were sent again alone, has its rows counted
+   * here (and in the timings and `inserted`) though the re-send stored none: rare, and only figures.
    */
   stored: string[];
 }

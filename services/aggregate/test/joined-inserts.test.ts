@@ -55,14 +55,23 @@ async function storedOffsets(ch: ClickHouseClient): Promise<{ offsets: number; r
   return { offsets: Number(row?.offsets), rows: Number(row?.rows), most: Number(row?.most ?? 0) };
 }
 
-/** A writer that counts the INSERT statements it sends (the test's own count, not the code's). */
-function countingInserts(ch: ClickHouseClient): { writer: ClickHouseClient; sent: () => number } {
+/**
+ * A writer that counts the INSERT statements it sends (the test's own count, not the code's); `before`
+ * hears of the n-th (1-based) before it goes, and may fail it instead.
+ */
+function countingInserts(
+  ch: ClickHouseClient,
+  before?: (n: number) => void,
+): { writer: ClickHouseClient; sent: () => number } {
   let sent = 0;
   const writer = new Proxy(ch, {
     get(target, prop, receiver) {
       if (prop === 'exec')
-        return (params: Parameters<ClickHouseClient['exec']>[0]) => {
-          if (/^\s*INSERT INTO/i.test(params.query)) sent += 1;
+        return async (params: Parameters<ClickHouseClient['exec']>[0]) => {
+          if (/^\s*INSERT INTO/i.test(params.query)) {
+            sent += 1;
+            before?.(sent);
+          }
           return target.exec(params);
         };
       const value: unknown = Reflect.get(target, prop, receiver);
@@ -93,9 +102,14 @@ async function onLocalClickHouse(
   }
 }
 
-function joinedInserts(ch: ClickHouseClient, rowWriter: ClickHouseClient, sameIdRetryMs?: number) {
+function joinedInserts(
+  ch: ClickHouseClient,
+  rowWriter: ClickHouseClient,
+  sameIdRetryMs?: number,
+  before?: (n: number) => void,
+) {
   const stats = { inserts: 0, insertedBatches: 0 };
-  const counting = countingInserts(rowWriter);
+  const counting = countingInserts(rowWriter, before);
   const writes = new PartitionWrites(ch);
   const inserts = new JoinedInserts({
     writer: counting.writer,
@@ -201,6 +215,52 @@ describe('JoinedInserts on ClickHouse 18.16', () => {
         [0, 10],
         [2, 10],
       ]);
+    });
+  });
+
+  it('a joined statement lost on the way (not refused data) goes back to every batch in it, not sent again', async () => {
+    await onLocalClickHouse('joined_inserts_lost', async (ch, writer) => {
+      const { inserts, sent, request } = joinedInserts(ch, writer, undefined, (n) => {
+        if (n === 2) throw new Error('socket hang up (the test)'); // the joined statement
+      });
+      const first = inserts.insert(request(batchOf(0, 0, 10)));
+      const joined = [batchOf(1, 0, 10), batchOf(2, 0, 10)].map((b) =>
+        inserts.insert(request(b)).then(
+          () => null,
+          (err: unknown) => (err as Error).message,
+        ),
+      );
+      await first;
+      expect(await Promise.all(joined)).toEqual(['socket hang up (the test)', 'socket hang up (the test)']);
+      expect(sent()).toBe(2);
+      // The callers' retries (persist) store them.
+      await Promise.all([inserts.insert(request(batchOf(1, 0, 10))), inserts.insert(request(batchOf(2, 0, 10)))]);
+      expect(await storedOffsets(ch)).toEqual({ offsets: 30, rows: 30, most: 1 });
+    });
+  });
+
+  it('a batch fenced while its joined statement failed is not sent again', async () => {
+    await onLocalClickHouse('joined_inserts_fenced_resend', async (ch, writer) => {
+      let revoked = false;
+      const { inserts, sent, request } = joinedInserts(ch, writer, undefined, (n) => {
+        if (n === 2) revoked = true; // partition 2 is revoked while the joined statement runs
+      });
+      const poisoned = batchOf(1, 0, 10);
+      (poisoned.rows[3] as Record<string, unknown>).occurred_at = 'not a time';
+      const first = inserts.insert(request(batchOf(0, 0, 10)));
+      const refused = inserts.insert(request(poisoned)).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      const fenced = inserts.insert(request(batchOf(2, 0, 10), () => revoked)).then(
+        () => null,
+        (err: unknown) => (err as Error).message,
+      );
+      await first;
+      expect(isClickHouseDataError(await refused)).toBe(true);
+      expect(await fenced).toBe('abandoned (the test)');
+      expect(sent()).toBe(3); // partition 0; the joined statement; partition 1 alone
+      expect(await storedOffsets(ch)).toEqual({ offsets: 10, rows: 10, most: 1 });
     });
   });
 

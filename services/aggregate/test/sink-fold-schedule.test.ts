@@ -202,7 +202,10 @@ describe('aggregate sink: rollup folds put off, against real Kafka and ClickHous
     }
   });
 
-  /** A client that counts the sink's INSERTs of events (`insertUnstored`): one per stored batch and month. */
+  /**
+   * A client that counts the sink's INSERTs of events (`insertUnstored`): at most one per stored batch
+   * and month (batches of several partitions may share one, joined-inserts.ts).
+   */
   function countingEventInserts(counter: { inserts: number }) {
     return (client: ClickHouseClient): ClickHouseClient =>
       interceptClickHouse(client, {
