@@ -61,6 +61,8 @@ export async function createTestEnv(
   if (opts.kafkaBrokers !== undefined) env.KAFKA_BROKERS = opts.kafkaBrokers;
   if (opts.replicationFactor !== undefined) env.KAFKA_REPLICATION_FACTOR = String(opts.replicationFactor);
   if (opts.redisUrl !== undefined) env.REDIS_URL = opts.redisUrl;
+  // Without topics there is no pipeline for a scheduled snapshot to wait for (JOBS_SNAPSHOT_WAIT_MS).
+  if (opts.kafka === false) env.JOBS_SNAPSHOT_WAIT_MS = '0';
   const config = loadConfig(baseConfigSchema, env);
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const logger = createLogger('testkit', env.LOG_LEVEL);

@@ -58,6 +58,11 @@ export const jobsConfigSchema = baseConfigSchema
     JOBS_SNAPSHOT_AT: localTime.default({ hour: 2, minute: 0 }),
     /** Days of usage each snapshot covers (the report's `<n>d` window ending on the snapshot day). */
     JOBS_SNAPSHOT_WINDOW_DAYS: z.coerce.number().int().min(1).max(3660).default(30),
+    /**
+     * A scheduled snapshot first waits up to this long for enrich and the aggregate to take what is on
+     * its way (their consumer groups, ENRICH_GROUP_ID and AGGREGATE_GROUP_ID); 0: no wait.
+     */
+    JOBS_SNAPSHOT_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(900_000),
     /** District-local time of the daily renewal alert check. */
     JOBS_RENEWAL_ALERTS_AT: localTime.default({ hour: 6, minute: 0 }),
     JOBS_RENEWAL_ALERT_DAYS: dayList.default([...DEFAULT_RENEWAL_RULE.thresholds]),

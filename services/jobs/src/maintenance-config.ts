@@ -72,6 +72,8 @@ export const maintenanceEnv = {
   ERASURE_SWEEP_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** Enrich's ENRICH_RELOAD_INTERVAL_MS (set both alike): the sweep waits two of them for enrich to read the list. */
   ENRICH_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
-  /** The aggregate's consumer group: the sweep waits for it to store what was on its way. */
+  /** The aggregate's consumer group: the sweep and the snapshot wait for it to store what was on its way. */
   AGGREGATE_GROUP_ID: z.string().min(1).default('edusage-aggregate'),
+  /** Enrich's consumer group: the snapshot waits for it to take what was on its way. */
+  ENRICH_GROUP_ID: z.string().min(1).default('edusage-enrich'),
 };

@@ -11,6 +11,7 @@ import { checkRenewals, type RenewalAlert } from './renewal-alerts';
 import { runResearchRefresh, runRetention, runRollupCompaction } from './maintenance-jobs';
 import { SNAPSHOT_CATCH_UP_DAYS, snapshotCatchingUp, snapshotDistrict, type CatchUpDays } from './snapshot';
 import { runErasureSweep } from './erasure-sweep';
+import { snapshotAfterPipeline } from './snapshot-wait';
 import { alertBody, postWebhook } from './webhook';
 import { deliveredAlerts, recordDelivery } from './deliveries';
 import { handBackOnAbort } from './hand-back';
@@ -82,6 +83,8 @@ interface SnapshotRunResult {
   day: string;
   districts: number;
   rows: number;
+  /** A scheduled run: the messages each stage had not taken when its wait ran out (absent: caught up, or no wait). */
+  pipelineBehind?: Record<string, number>;
   /** Per district with any: the missed days snapshotted by this run, and those left beyond the cap. */
   caughtUp: Record<string, string[]>;
   missed: Record<string, string[]>;
@@ -93,6 +96,11 @@ async function runSnapshot(deps: JobDeps, job: Job<ZoneJobData>): Promise<Snapsh
   // The night's snapshot is of the local day that just ended.
   const day = job.data.day ?? addDays(dueLocalDate(job, zone), -1);
   const result: SnapshotRunResult = { day, districts: 0, rows: 0, caughtUp: {}, missed: {} };
+  // A scheduled run counts what was sent before it: what is still on its way is waited for a while.
+  if (job.data.day === undefined) {
+    const behind = await snapshotAfterPipeline(deps, zone, day);
+    if (behind !== null) result.pipelineBehind = behind;
+  }
   const districts = await districtsInZone(ch, config, zone);
   for (const district of districts) {
     const windowDays = config.JOBS_SNAPSHOT_WINDOW_DAYS;
