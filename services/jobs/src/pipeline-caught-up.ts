@@ -31,28 +31,40 @@ export type StagesLeft = Record<string, number>;
  */
 export async function pipelineCaughtUp(o: CaughtUpOptions): Promise<StagesLeft> {
   const deadline = Date.now() + o.timeoutMs;
+  const pause = () => sleep(o.pollMs ?? 2_000, undefined, o.signal ? { signal: o.signal } : undefined);
+  /**
+   * One look at Kafka, looked at again while the wait lasts if it fails: a broker that just started
+   * answers "not the coordinator" or "loading" for a while. Past the deadline the error is the caller's.
+   */
+  const look = async <T>(what: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      o.signal?.throwIfAborted();
+      try {
+        return await what();
+      } catch (err) {
+        if (Date.now() >= deadline) throw err;
+        o.onProgress?.(`could not read the consumer lag yet (${(err as Error).message}); trying again…`);
+        await pause();
+      }
+    }
+  };
   const left: StagesLeft = {};
   for (const stage of o.stages) left[stage.topic] = -1;
   for (const stage of o.stages) {
-    const until = await endOffsets(o.kafka, stage.topic);
+    const until = await look(() => endOffsets(o.kafka, stage.topic));
     for (;;) {
-      o.signal?.throwIfAborted();
-      left[stage.topic] = await uncommittedBefore(o.kafka, stage.groupId, stage.topic, until);
+      left[stage.topic] = await look(() => uncommittedBefore(o.kafka, stage.groupId, stage.topic, until));
       if (left[stage.topic] === 0) break;
       if (Date.now() >= deadline) {
         // The later stages have not been looked at: count them as their topics' backlog now.
         for (const later of o.stages.slice(o.stages.indexOf(stage) + 1)) {
-          left[later.topic] = await uncommittedBefore(
-            o.kafka,
-            later.groupId,
-            later.topic,
-            await endOffsets(o.kafka, later.topic),
-          );
+          const ends = await look(() => endOffsets(o.kafka, later.topic));
+          left[later.topic] = await look(() => uncommittedBefore(o.kafka, later.groupId, later.topic, ends));
         }
         return left;
       }
       o.onProgress?.(`waiting for ${stage.groupId} to take ${left[stage.topic]} message(s) of ${stage.topic}…`);
-      await sleep(o.pollMs ?? 2_000, undefined, o.signal ? { signal: o.signal } : undefined);
+      await pause();
     }
   }
   return left;

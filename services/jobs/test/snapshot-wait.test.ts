@@ -6,9 +6,9 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createClickHouse, type ClickHouseClient } from '@edusage/clickhouse';
-import { createKafka, createProducer, type Kafka, type Producer } from '@edusage/kafka';
+import { consumerLag, createKafka, createProducer, type Kafka, type Producer } from '@edusage/kafka';
 import { createLogger, type Logger } from '@edusage/logging';
-import { createTestEnv, type TestEnv } from '@edusage/testkit';
+import { createTestEnv, waitFor, type TestEnv } from '@edusage/testkit';
 import { loadJobsConfig } from '../src/config';
 import { JOB } from '../src/job-names';
 import { pipelineCaughtUp, type PipelineStage } from '../src/pipeline-caught-up';
@@ -26,6 +26,17 @@ beforeAll(async () => {
   kafka = createKafka(env.config, createLogger('snapshot-wait-test', 'error'));
   producer = await createProducer(kafka);
   ch = createClickHouse(env.config);
+  // A broker just started answers offset requests of a new group with "not the coordinator" for a
+  // while: the waits below have short timeouts, so start once it answers.
+  await waitFor(
+    () =>
+      consumerLag(kafka, `probe-${Date.now()}`, [env.topics.raw]).then(
+        () => true,
+        () => false,
+      ),
+    (ok) => ok,
+    { timeoutMs: 60_000, what: "the broker's group coordinator" },
+  );
 });
 
 afterAll(async () => {
